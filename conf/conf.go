@@ -1,0 +1,214 @@
+// Package conf reads luahost's configuration the way Kong reads its own:
+// defaults, then a kong.conf-style file (-c), then KONG_* environment
+// variables, then command-line flags, with Kong's property names.
+package conf
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Defaults are Kong's defaults for the properties luahost reads.
+var Defaults = map[string]string{
+	"plugins":                   "bundled",
+	"plugins_dir":               "",
+	"lua_package_path":          "./?.lua;./?/init.lua;",
+	"log_level":                 "notice",
+	"database":                  "off",
+	"pg_host":                   "127.0.0.1",
+	"pg_port":                   "5432",
+	"pg_user":                   "kong",
+	"pg_password":               "",
+	"pg_database":               "kong",
+	"pg_schema":                 "",
+	"pg_timeout":                "5000",
+	"pg_ssl":                    "off",
+	"pg_ssl_verify":             "off",
+	"pg_max_concurrent_queries": "0",
+	"pg_semaphore_timeout":      "60000",
+	"pg_keepalive_timeout":      "",
+	"pg_pool_size":              "",
+	"mem_cache_size":            "128m",
+	"db_cache_ttl":              "0",
+	"db_cache_neg_ttl":          "",
+	"db_resurrect_ttl":          "30",
+	"db_update_frequency":       "5",
+	"db_update_propagation":     "0",
+	"db_cache_warmup_entities":  "services",
+	"nginx_worker_processes":    "auto",
+	"worker_min":                "",
+	"worker_max":                "",
+	"lua_timeout":               "5000",
+	"prefix":                    "/usr/local/kong/",
+	"proxy_listen":              "0.0.0.0:8000",
+	"admin_listen":              "127.0.0.1:8001",
+	"declarative_config":        "",
+	"lua_shared_dicts":          "",
+	"pg_notify":                 "on",
+}
+
+// Config holds resolved properties.
+type Config struct {
+	props  map[string]string
+	source map[string]string // where each value came from, for `luahost config`
+}
+
+// New returns a Config with Kong's defaults.
+func New() *Config {
+	c := &Config{props: map[string]string{}, source: map[string]string{}}
+	for k, v := range Defaults {
+		c.props[k] = v
+		c.source[k] = "default"
+	}
+	return c
+}
+
+// Set sets a property.
+func (c *Config) Set(k, v, source string) {
+	k = strings.ToLower(strings.TrimSpace(k))
+	c.props[k] = v
+	c.source[k] = source
+}
+
+// Append adds a value to a repeatable property (plugins_dir), comma-joined.
+func (c *Config) Append(k, v, source string) {
+	if cur := c.props[k]; cur != "" && c.source[k] != "default" {
+		v = cur + "," + v
+	}
+	c.Set(k, v, source)
+}
+
+// Get returns a property ("" if unset).
+func (c *Config) Get(k string) string { return c.props[k] }
+
+// Has reports whether k is set.
+func (c *Config) Has(k string) bool { _, ok := c.props[k]; return ok }
+
+// Source tells where k's value came from.
+func (c *Config) Source(k string) string { return c.source[k] }
+
+// Keys lists every property, sorted.
+func (c *Config) Keys() []string {
+	ks := make([]string, 0, len(c.props))
+	for k := range c.props {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+// Bool reads on/off/true/false.
+func (c *Config) Bool(k string) bool {
+	switch strings.ToLower(c.props[k]) {
+	case "on", "true", "yes", "1":
+		return true
+	}
+	return false
+}
+
+// Int reads an integer, with def when unset or invalid.
+func (c *Config) Int(k string, def int) int {
+	n, err := strconv.Atoi(strings.TrimSpace(c.props[k]))
+	if err != nil {
+		return def
+	}
+	return n
+}
+
+// Float reads a number, with def when unset or invalid.
+func (c *Config) Float(k string, def float64) float64 {
+	n, err := strconv.ParseFloat(strings.TrimSpace(c.props[k]), 64)
+	if err != nil {
+		return def
+	}
+	return n
+}
+
+// List reads a comma-separated list (empty entries dropped).
+func (c *Config) List(k string) []string {
+	var out []string
+	for _, p := range strings.Split(c.props[k], ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Size reads a size such as 128m, 12k, 1g (bytes).
+func (c *Config) Size(k string, def int) int {
+	s := strings.ToLower(strings.TrimSpace(c.props[k]))
+	if s == "" {
+		return def
+	}
+	mult := 1
+	switch s[len(s)-1] {
+	case 'k':
+		mult, s = 1<<10, s[:len(s)-1]
+	case 'm':
+		mult, s = 1<<20, s[:len(s)-1]
+	case 'g':
+		mult, s = 1<<30, s[:len(s)-1]
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return def
+	}
+	return n * mult
+}
+
+// LoadFile reads a kong.conf-style file: `key = value`, # comments (a `\#`
+// is a literal #), blank lines ignored.
+func (c *Config) LoadFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	n := 0
+	for sc.Scan() {
+		n++
+		line := stripComment(sc.Text())
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok {
+			return fmt.Errorf("%s:%d: expected 'key = value', got %q", path, n, strings.TrimSpace(line))
+		}
+		c.Set(k, strings.TrimSpace(v), path)
+	}
+	return sc.Err()
+}
+
+func stripComment(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+1 < len(s) && s[i+1] == '#' {
+			b.WriteByte('#')
+			i++
+			continue
+		}
+		if s[i] == '#' {
+			break
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// LoadEnv applies KONG_<PROPERTY> variables (KONG_PG_HOST -> pg_host).
+func (c *Config) LoadEnv(environ []string) {
+	for _, kv := range environ {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || !strings.HasPrefix(k, "KONG_") {
+			continue
+		}
+		c.Set(strings.ToLower(strings.TrimPrefix(k, "KONG_")), v, "env "+k)
+	}
+}

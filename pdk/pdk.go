@@ -1,0 +1,63 @@
+// Package pdk binds Go to Lua: the kong.* PDK and the ngx.* / cjson / resty
+// shims a Kong plugin calls, each namespace in one file (ngx.go is ngx,
+// cjson.go is cjson, db.go is kong.db, ...). It depends on kongdb, never on
+// host.
+//
+// A Root holds what every worker shares (configuration, the DB, the L2 cache,
+// the event bus); an Instance is one worker's LState with its own L1 cache,
+// ngx.ctx and current request.
+package pdk
+
+import (
+	"log/slog"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/luahost/luahost/conf"
+)
+
+// Root is shared by all workers.
+type Root struct {
+	Conf   *conf.Config
+	Logger *slog.Logger
+	// WorkerCount is ngx.worker.count().
+	WorkerCount int
+	// PID is ngx.worker.pid().
+	PID int
+}
+
+// Instance is one worker's binding state.
+type Instance struct {
+	Root     *Root
+	L        *lua.LState
+	WorkerID int
+	// Phase is what ngx.get_phase() answers ("init", "init_worker",
+	// "access", "timer", ...); the host sets it around each call.
+	Phase string
+	// Ctx is ngx.ctx for the current request (reset after each request).
+	Ctx *lua.LTable
+}
+
+// namespace installs one Lua namespace into an instance.
+type namespace struct {
+	name string
+	open func(in *Instance)
+}
+
+// namespaces is the ordered, explicit list of what a worker gets (Kong's
+// kong/pdk/init.lua MAJOR_MODULES in spirit). Each entry lives in its own
+// file.
+var namespaces = []namespace{
+	{"ngx", openNgx},
+	{"cjson", openCJSON},
+	{"kong", openKong},
+}
+
+// Open installs every namespace into L and returns the worker's instance.
+func (r *Root) Open(L *lua.LState, workerID int) *Instance {
+	in := &Instance{Root: r, L: L, WorkerID: workerID, Phase: "init", Ctx: L.NewTable()}
+	for _, ns := range namespaces {
+		ns.open(in)
+	}
+	return in
+}
