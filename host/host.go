@@ -1,0 +1,273 @@
+// Package host is luahost's Lua runtime: it builds Lua states, resolves
+// modules (embedded shims, plugin directories, lua_package_path), loads
+// plugins, keeps a pool of workers and runs Lua under deadlines. It depends
+// on pdk and kongdb, never the reverse.
+package host
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/luahost/luahost/conf"
+	"github.com/luahost/luahost/kongdb/schema"
+	"github.com/luahost/luahost/pdk"
+)
+
+// Options configure a Host.
+type Options struct {
+	Conf   *conf.Config
+	Logger *slog.Logger
+	// NoProtoCache compiles every file again for each worker (benchmarks).
+	NoProtoCache bool
+	// Root, when set, is used instead of a new pdk.Root (tests, shared DB).
+	Root *pdk.Root
+}
+
+// Host is one luahost process's Lua side: the enabled plugins and the
+// pool of workers that run them.
+type Host struct {
+	Conf     *conf.Config
+	Root     *pdk.Root
+	Logger   *slog.Logger
+	Plugins  []*Plugin // by priority, highest first (ties: name, reverse)
+	byName   map[string]*Plugin
+	sources  []*Source
+	resolver *Resolver
+	cache    *protoCache
+	timeout  time.Duration
+	Pool     *Pool
+}
+
+// PluginErrors lists every plugin that failed to load.
+type PluginErrors struct {
+	Errs []*LoadError
+}
+
+func (e *PluginErrors) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d plugin error(s):", len(e.Errs))
+	for _, le := range e.Errs {
+		b.WriteString("\n  ")
+		b.WriteString(le.Error())
+	}
+	return b.String()
+}
+
+// Detailed is Error with a source excerpt under each error.
+func (e *PluginErrors) Detailed() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d plugin error(s):\n", len(e.Errs))
+	for _, le := range e.Errs {
+		b.WriteString("\n  ")
+		b.WriteString(le.Error())
+		b.WriteString("\n")
+		if ex := le.Excerpt(); ex != "" {
+			b.WriteString(ex)
+		}
+	}
+	return b.String()
+}
+
+// New discovers and loads the enabled plugins in a first worker, which
+// becomes the pool's first member. Every broken plugin is reported at once
+// in a *PluginErrors.
+func New(opts Options) (*Host, error) {
+	c := opts.Conf
+	if c == nil {
+		c = conf.New()
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: LogLevel(c.Get("log_level"))}))
+	}
+	disc, err := Discover(c.List("plugins_dir"), c.Get("lua_package_path"))
+	if err != nil {
+		return nil, err
+	}
+	enabled, err := disc.Enabled(c.List("plugins"))
+	if err != nil {
+		return nil, err
+	}
+	root := opts.Root
+	if root == nil {
+		root = &pdk.Root{Conf: c, Logger: logger, PID: os.Getpid()}
+	}
+	h := &Host{Conf: c, Root: root, Logger: logger, sources: enabled, resolver: disc.Resolver,
+		byName: map[string]*Plugin{}, timeout: time.Duration(c.Int("lua_timeout", 5000)) * time.Millisecond}
+	if !opts.NoProtoCache {
+		h.cache = &protoCache{}
+	}
+	minW, maxW := workerBounds(c)
+	root.WorkerCount = maxW
+	first, descs, errs := h.newWorker(0, true)
+	if len(errs) > 0 {
+		if first != nil {
+			first.Close()
+		}
+		return nil, &PluginErrors{Errs: errs}
+	}
+	h.Plugins = descs
+	for _, p := range descs {
+		h.byName[p.Name] = p
+	}
+	h.Pool = newPool(h, minW, maxW, first)
+	return h, nil
+}
+
+func workerBounds(c *conf.Config) (int, int) {
+	maxW := c.Int("worker_max", 0)
+	if maxW <= 0 {
+		maxW = c.Int("nginx_worker_processes", 0)
+	}
+	if maxW <= 0 {
+		maxW = 2 * numCPU()
+	}
+	minW := c.Int("worker_min", 1)
+	if minW < 1 {
+		minW = 1
+	}
+	if minW > maxW {
+		minW = maxW
+	}
+	return minW, maxW
+}
+
+// Plugin returns the description of an enabled plugin.
+func (h *Host) Plugin(name string) *Plugin { return h.byName[name] }
+
+// newWorker builds a state, loads every enabled plugin and runs
+// init_worker. With build it returns the plugin descriptions.
+func (h *Host) newWorker(id int, build bool) (*Worker, []*Plugin, []*LoadError) {
+	L := lua.NewState(lua.Options{SkipOpenLibs: true, RegistrySize: 1024 * 4, RegistryMaxSize: 1024 * 256, CallStackSize: 256})
+	openStdlibs(L)
+	w := &Worker{ID: id, L: L, host: h, byName: map[string]*loadedPlugin{}, funcs: map[string]lua.LValue{},
+		dl: newDeadline(), timeout: h.timeout}
+	dog.add(w.dl)
+	L.SetContext(w.dl.ctx)
+	installLoader(L, h.resolver, h.cache, nil)
+	L.PreloadModule("luahost.builtin", openBuiltin)
+	w.In = h.Root.Open(L, id)
+
+	var descs []*Plugin
+	var errs []*LoadError
+	for _, src := range h.sources {
+		lp, desc, perrs := w.loadPlugin(src, build)
+		if len(perrs) > 0 {
+			errs = append(errs, perrs...)
+			continue
+		}
+		if !build {
+			desc = h.byName[src.Name]
+			lp.desc = desc
+		}
+		descs = append(descs, desc)
+		w.plugins = append(w.plugins, lp)
+		w.byName[src.Name] = lp
+	}
+	if len(errs) > 0 {
+		return w, nil, errs
+	}
+	sortByPriority(descs)
+	sort.SliceStable(w.plugins, func(i, j int) bool { return lessPriority(w.plugins[i].desc, w.plugins[j].desc) })
+
+	// init_worker, in priority order; Kong logs a failing init_worker and
+	// goes on.
+	w.In.Phase = "init_worker"
+	for _, lp := range w.plugins {
+		fn, ok := lp.phaseFns["init_worker"]
+		if !ok {
+			continue
+		}
+		w.In.PluginName = lp.desc.Name
+		if err := w.call(fn, 0, lp.handler); err != nil {
+			le := w.errorOf(lp.desc.Name, "init_worker", err)
+			h.Logger.Error("failed to execute the init_worker phase", "plugin", lp.desc.Name, "worker", id, "err", le.Error())
+			var te *TimeoutError
+			if errors.As(err, &te) {
+				return w, nil, []*LoadError{le}
+			}
+		}
+	}
+	w.In.PluginName = ""
+	w.In.Phase = "init"
+	return w, descs, nil
+}
+
+func sortByPriority(ps []*Plugin) {
+	sort.SliceStable(ps, func(i, j int) bool { return lessPriority(ps[i], ps[j]) })
+}
+
+// lessPriority: PRIORITY descending; ties by name in reverse alphabetical
+// order (Kong 3.x).
+func lessPriority(a, b *Plugin) bool {
+	if a.Priority != b.Priority {
+		return a.Priority > b.Priority
+	}
+	return a.Name > b.Name
+}
+
+func sortStrings(s []string) { sort.Strings(s) }
+
+// openStdlibs opens Lua's standard libraries (everything gopher-lua has but
+// its channel library).
+func openStdlibs(L *lua.LState) {
+	for _, lib := range []struct {
+		name string
+		fn   lua.LGFunction
+	}{
+		{lua.LoadLibName, lua.OpenPackage},
+		{lua.BaseLibName, lua.OpenBase},
+		{lua.TabLibName, lua.OpenTable},
+		{lua.IoLibName, lua.OpenIo},
+		{lua.OsLibName, lua.OpenOs},
+		{lua.StringLibName, lua.OpenString},
+		{lua.MathLibName, lua.OpenMath},
+		{lua.DebugLibName, lua.OpenDebug},
+		{lua.CoroutineLibName, lua.OpenCoroutine},
+	} {
+		L.Push(L.NewFunction(lib.fn))
+		L.Push(lua.LString(lib.name))
+		L.Call(1, 0)
+	}
+}
+
+// openBuiltin is the module luahost.builtin: indexing it by a name gives a
+// marker for the Go validator of that name (kongdb/schema builtins), used
+// by typedefs.lua as custom_validator.
+func openBuiltin(L *lua.LState) int {
+	t := L.NewTable()
+	mt := L.NewTable()
+	mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
+		name := L.CheckString(2)
+		ud := L.NewUserData()
+		ud.Value = &schema.Func{Ref: "builtin:" + name}
+		L.RawSet(L.CheckTable(1), lua.LString(name), ud)
+		L.Push(ud)
+		return 1
+	}))
+	L.SetMetatable(t, mt)
+	L.Push(t)
+	return 1
+}
+
+// LogLevel maps Kong's log_level names to slog levels.
+func LogLevel(s string) slog.Level {
+	switch strings.ToLower(s) {
+	case "debug":
+		return slog.LevelDebug
+	case "info", "notice":
+		return slog.LevelInfo
+	case "warn":
+		return slog.LevelWarn
+	case "error", "crit", "alert", "emerg":
+		return slog.LevelError
+	}
+	return slog.LevelInfo
+}

@@ -1,0 +1,443 @@
+package host
+
+import (
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/luahost/luahost/kongdb/schema"
+	"github.com/luahost/luahost/pdk"
+)
+
+// Plugin is the Go-side description of a plugin, built once from the
+// first worker that loads it.
+type Plugin struct {
+	Name     string
+	Dir      string
+	Version  string
+	Priority int
+	// Legacy: a kong.plugins.base_plugin subclass (Kong ≤ 2.8 style),
+	// instantiated with handler() as Kong 2.x does.
+	Legacy bool
+	Phases []string // phases it implements, in Kong's order
+
+	// ConfigDef is schema.lua as a value (functions as *schema.Func).
+	ConfigDef map[string]any
+	// EntityDefs are daos.lua's schemas, in load order (a map-form
+	// daos.lua is ordered so that referenced entities come first).
+	EntityDefs []map[string]any
+	// MapDaos: daos.lua returned a map name -> schema (the seed's form).
+	MapDaos bool
+	// Migrations are the names listed in migrations/init.lua; MigrationDefs
+	// the modules they name, as values.
+	Migrations    []string
+	MigrationDefs map[string]map[string]any
+	HasAPI        bool
+
+	NoConsumer, NoRoute, NoService bool
+}
+
+// Entities lists the plugin's entity names.
+func (p *Plugin) Entities() []string {
+	var out []string
+	for _, d := range p.EntityDefs {
+		if n, ok := d["name"].(string); ok {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// Phases in Kong's order (HTTP then stream).
+var knownPhases = []string{"init_worker", "configure", "certificate", "rewrite", "access", "response",
+	"header_filter", "body_filter", "log", "preread"}
+
+// requireIn runs require(name) in the worker under its deadline.
+func (w *Worker) requireIn(name string) (lua.LValue, error) {
+	L := w.L
+	if err := w.call(L.GetGlobal("require"), 1, lua.LString(name)); err != nil {
+		return nil, err
+	}
+	v := L.Get(-1)
+	L.Pop(1)
+	return v, nil
+}
+
+func (w *Worker) moduleExists(name string) bool {
+	m, _ := w.host.resolver.Find(name)
+	return m != nil
+}
+
+// loadPlugin loads every file of a plugin in this worker. With build, it
+// also fills the Go description; errors name plugin, file and line.
+func (w *Worker) loadPlugin(src *Source, build bool) (*loadedPlugin, *Plugin, []*LoadError) {
+	L := w.L
+	name := src.Name
+	ns := "kong.plugins." + name
+	desc := &Plugin{Name: name, Dir: src.Dir}
+	lp := &loadedPlugin{desc: desc, phaseFns: map[string]*lua.LFunction{}}
+	var errs []*LoadError
+	fail := func(phase string, err error) {
+		errs = append(errs, w.errorOf(name, phase, err))
+	}
+	failAt := func(phase, file string, line int, msg string) {
+		errs = append(errs, &LoadError{Plugin: name, Phase: phase, File: file, Path: w.host.pathOf(file), Line: line, Msg: msg})
+	}
+
+	// handler.lua
+	hv, err := w.requireIn(ns + ".handler")
+	if err != nil {
+		fail("handler", err)
+	} else if h, ok := hv.(*lua.LTable); !ok {
+		failAt("handler", "kong/plugins/"+name+"/handler.lua", w.host.lastReturnLine(name, "handler.lua"),
+			fmt.Sprintf("handler must return a table, got: %s", hv.Type()))
+	} else {
+		if isClass(L, h) {
+			// BasePlugin subclass: Kong 2.x calls handler() to instantiate.
+			if err := w.call(h, 1); err != nil {
+				fail("handler", err)
+			} else if inst, ok := L.Get(-1).(*lua.LTable); ok {
+				L.Pop(1)
+				h = inst
+				desc.Legacy = true
+			} else {
+				L.Pop(1)
+				failAt("handler", "kong/plugins/"+name+"/handler.lua", 0, "handler() did not return an instance")
+			}
+		}
+		lp.handler = h
+		w.describeHandler(L, h, desc, failAt)
+		for _, ph := range knownPhases {
+			if fn, ok := L.GetField(h, ph).(*lua.LFunction); ok {
+				lp.phaseFns[ph] = fn
+				desc.Phases = append(desc.Phases, ph)
+			}
+		}
+	}
+
+	// schema.lua (required)
+	if !w.moduleExists(ns + ".schema") {
+		failAt("schema", "kong/plugins/"+name+"/schema.lua", 0, "no configuration schema found for plugin: "+name)
+	} else if sv, err := w.requireIn(ns + ".schema"); err != nil {
+		fail("schema", err)
+	} else if st, ok := sv.(*lua.LTable); !ok {
+		failAt("schema", "kong/plugins/"+name+"/schema.lua", w.host.lastReturnLine(name, "schema.lua"),
+			fmt.Sprintf("schema must return a table, got: %s", sv.Type()))
+	} else if v, err := pdk.ToValue(L, st, w.nameFunc(name+"/schema.lua")); err != nil {
+		failAt("schema", "kong/plugins/"+name+"/schema.lua", 0, err.Error())
+	} else if build {
+		desc.ConfigDef, _ = v.(map[string]any)
+		desc.NoConsumer, desc.NoRoute, desc.NoService = scopeRestrictions(desc.ConfigDef)
+	}
+
+	// daos.lua (optional)
+	if w.moduleExists(ns + ".daos") {
+		if dv, err := w.requireIn(ns + ".daos"); err != nil {
+			fail("daos", err)
+		} else if dt, ok := dv.(*lua.LTable); !ok {
+			failAt("daos", "kong/plugins/"+name+"/daos.lua", w.host.lastReturnLine(name, "daos.lua"),
+				fmt.Sprintf("custom plugin '%s' returned non-table daos definition", name))
+		} else if v, err := pdk.ToValue(L, dt, w.nameFunc(name+"/daos.lua")); err != nil {
+			failAt("daos", "kong/plugins/"+name+"/daos.lua", 0, err.Error())
+		} else if build {
+			defs, isMap, err := orderDaos(v)
+			if err != nil {
+				failAt("daos", "kong/plugins/"+name+"/daos.lua", w.host.lastReturnLine(name, "daos.lua"),
+					fmt.Sprintf("custom plugin '%s': %s", name, err))
+			}
+			desc.EntityDefs, desc.MapDaos = defs, isMap
+		}
+	}
+
+	// migrations/init.lua and every file it names
+	if w.moduleExists(ns + ".migrations") {
+		w.loadMigrations(name, desc, build, fail, failAt)
+	}
+
+	// api.lua (optional)
+	if w.moduleExists(ns + ".api") {
+		if av, err := w.requireIn(ns + ".api"); err != nil {
+			fail("api", err)
+		} else {
+			lp.api = av
+			desc.HasAPI = true
+		}
+	}
+	return lp, desc, errs
+}
+
+func (w *Worker) loadMigrations(name string, desc *Plugin, build bool, fail func(string, error), failAt func(string, string, int, string)) {
+	L := w.L
+	ns := "kong.plugins." + name + ".migrations"
+	index := "kong/plugins/" + name + "/migrations/init.lua"
+	iv, err := w.requireIn(ns)
+	if err != nil {
+		fail("migrations", err)
+		return
+	}
+	it, ok := iv.(*lua.LTable)
+	if !ok {
+		failAt("migrations", index, w.host.lastReturnLine(name, "migrations/init.lua"),
+			fmt.Sprintf("migrations index from '%s' must be a table", ns))
+		return
+	}
+	var names []string
+	for i := 1; i <= it.Len(); i++ {
+		s, ok := it.RawGetInt(i).(lua.LString)
+		if !ok {
+			failAt("migrations", index, 0, fmt.Sprintf("migrations index from '%s' must be an array of names, entry %d is a %s", ns, i, it.RawGetInt(i).Type()))
+			continue
+		}
+		names = append(names, string(s))
+	}
+	defs := map[string]map[string]any{}
+	for _, m := range names {
+		mod := ns + "." + m
+		if !w.moduleExists(mod) {
+			failAt("migrations", index, w.host.lineMentioning(name, "migrations/init.lua", m),
+				fmt.Sprintf("failed to load migration '%s' of '%s' subsystem: file kong/plugins/%s/migrations/%s.lua does not exist", mod, name, name, m))
+			continue
+		}
+		mv, err := w.requireIn(mod)
+		if err != nil {
+			fail("migrations", err)
+			continue
+		}
+		mt, ok := mv.(*lua.LTable)
+		if !ok {
+			failAt("migrations", "kong/plugins/"+name+"/migrations/"+m+".lua", w.host.lastReturnLine(name, "migrations/"+m+".lua"),
+				fmt.Sprintf("migration '%s' of '%s' subsystem must return a table", mod, name))
+			continue
+		}
+		v, err := pdk.ToValue(L, mt, w.nameFunc(name+"/migrations/"+m+".lua"))
+		if err != nil {
+			failAt("migrations", "kong/plugins/"+name+"/migrations/"+m+".lua", 0, err.Error())
+			continue
+		}
+		defs[m], _ = v.(map[string]any)
+	}
+	if build {
+		desc.Migrations, desc.MigrationDefs = names, defs
+	}
+}
+
+// isClass tells a kong.vendor.classic class (BasePlugin:extend()) from a
+// plain handler table: classes carry extend and are callable.
+func isClass(L *lua.LState, t *lua.LTable) bool {
+	_, hasExtend := L.GetField(t, "extend").(*lua.LFunction)
+	mt, ok := L.GetMetatable(t).(*lua.LTable)
+	if !hasExtend || !ok {
+		return false
+	}
+	_, callable := L.GetField(mt, "__call").(*lua.LFunction)
+	return callable
+}
+
+var versionRe = regexp.MustCompile(`^(\d+)(\.\d+)?(\.\d+)?$`)
+
+// describeHandler checks PRIORITY and VERSION as Kong's loader does.
+func (w *Worker) describeHandler(L *lua.LState, h *lua.LTable, desc *Plugin, failAt func(string, string, int, string)) {
+	file := "kong/plugins/" + desc.Name + "/handler.lua"
+	pv := L.GetField(h, "PRIORITY")
+	switch p := pv.(type) {
+	case lua.LNumber:
+		if float64(p) != float64(int64(p)) {
+			failAt("handler", file, w.host.lineMentioning(desc.Name, "handler.lua", "PRIORITY"),
+				fmt.Sprintf("Plugin %q cannot be loaded because its PRIORITY field is not a valid integer number, got: %q.", desc.Name, pdk.FormatNumber(float64(p))))
+		}
+		desc.Priority = int(p)
+	default:
+		if !desc.Legacy {
+			failAt("handler", file, w.host.lineMentioning(desc.Name, "handler.lua", "PRIORITY", "return"),
+				fmt.Sprintf("Plugin %q cannot be loaded because its PRIORITY field is not a valid integer number, got: %q.", desc.Name, luaTostring(pv)))
+		}
+	}
+	switch v := L.GetField(h, "VERSION").(type) {
+	case lua.LString:
+		if !versionRe.MatchString(string(v)) {
+			failAt("handler", file, w.host.lineMentioning(desc.Name, "handler.lua", "VERSION"),
+				fmt.Sprintf("Plugin %q cannot be loaded because its VERSION field does not follow the \"x.y.z\" format, got: %q.", desc.Name, string(v)))
+		}
+		desc.Version = string(v)
+	case *lua.LNilType:
+		// Kong ≤ 2.8 did not require VERSION; 3.x does. Both generations
+		// run here, so a missing VERSION is accepted.
+	default:
+		failAt("handler", file, w.host.lineMentioning(desc.Name, "handler.lua", "VERSION"),
+			fmt.Sprintf("Plugin %q cannot be loaded because its VERSION field does not follow the \"x.y.z\" format, got: %q.", desc.Name, luaTostring(v)))
+	}
+	_, hasResp := L.GetField(h, "response").(*lua.LFunction)
+	_, hasHF := L.GetField(h, "header_filter").(*lua.LFunction)
+	_, hasBF := L.GetField(h, "body_filter").(*lua.LFunction)
+	if hasResp && (hasHF || hasBF) {
+		failAt("handler", file, w.host.lineMentioning(desc.Name, "handler.lua", "response"),
+			"Plugin \""+desc.Name+"\" can't be loaded because it implements both `response` and `header_filter` or `body_filter` methods.")
+	}
+}
+
+func luaTostring(v lua.LValue) string {
+	if v == lua.LNil {
+		return "nil"
+	}
+	return v.String()
+}
+
+// scopeRestrictions reads typedefs.no_consumer/no_route/no_service (a
+// foreign field with eq = null) from a config schema definition.
+func scopeRestrictions(def map[string]any) (noConsumer, noRoute, noService bool) {
+	fields, _ := def["fields"].([]any)
+	for _, f := range fields {
+		m, _ := f.(map[string]any)
+		for k, v := range m {
+			fd, _ := v.(map[string]any)
+			if fd == nil || fd["type"] != "foreign" {
+				continue
+			}
+			if !schema.IsNull(fd["eq"]) {
+				continue
+			}
+			switch k {
+			case "consumer":
+				noConsumer = true
+			case "route":
+				noRoute = true
+			case "service":
+				noService = true
+			}
+		}
+	}
+	return
+}
+
+// orderDaos accepts both daos.lua shapes: an array of schemas (Kong 2.x/3.x)
+// and a map name -> schema (the seed's form). A map is ordered so that
+// referenced entities load first (Kong/kong#7911); a 0.x `tables` key with
+// no fields is ignored, as Kong 2.x did.
+func orderDaos(v any) ([]map[string]any, bool, error) {
+	switch t := v.(type) {
+	case []any:
+		out := make([]map[string]any, 0, len(t))
+		for i, e := range t {
+			m, ok := e.(map[string]any)
+			if !ok {
+				return nil, false, fmt.Errorf("daos entry %d is not a schema table", i+1)
+			}
+			out = append(out, m)
+		}
+		return out, false, nil
+	case map[string]any:
+		defs := map[string]map[string]any{}
+		for k, e := range t {
+			m, ok := e.(map[string]any)
+			if !ok {
+				return nil, true, fmt.Errorf("daos entry '%s' is not a schema table", k)
+			}
+			if k == "tables" && m["fields"] == nil {
+				continue
+			}
+			if _, ok := m["name"]; !ok {
+				m["name"] = k
+			}
+			defs[k] = m
+		}
+		return topoSort(defs), true, nil
+	}
+	return nil, false, fmt.Errorf("daos must be a table")
+}
+
+// topoSort orders entity definitions so that each comes after the
+// entities its foreign fields reference; ties by name.
+func topoSort(defs map[string]map[string]any) []map[string]any {
+	names := make([]string, 0, len(defs))
+	for k := range defs {
+		names = append(names, k)
+	}
+	sortStrings(names)
+	var out []map[string]any
+	state := map[string]int{} // 0 new, 1 visiting, 2 done
+	var visit func(n string)
+	visit = func(n string) {
+		if state[n] != 0 {
+			return
+		}
+		state[n] = 1
+		for _, ref := range foreignRefs(defs[n]) {
+			if _, ok := defs[ref]; ok {
+				visit(ref)
+			}
+		}
+		state[n] = 2
+		out = append(out, defs[n])
+	}
+	for _, n := range names {
+		visit(n)
+	}
+	return out
+}
+
+func foreignRefs(def map[string]any) []string {
+	var refs []string
+	fields, _ := def["fields"].([]any)
+	for _, f := range fields {
+		m, _ := f.(map[string]any)
+		for _, v := range m {
+			if fd, ok := v.(map[string]any); ok && fd["type"] == "foreign" {
+				if r, ok := fd["reference"].(string); ok {
+					refs = append(refs, r)
+				}
+			}
+		}
+	}
+	sortStrings(refs)
+	return refs
+}
+
+// pathOf maps a chunk name back to its file on disk.
+func (h *Host) pathOf(chunk string) string {
+	if rest, ok := strings.CutPrefix(chunk, "kong/plugins/"); ok {
+		plugin, file, _ := strings.Cut(rest, "/")
+		if dir, ok := h.resolver.Plugins[plugin]; ok {
+			return dir + "/" + file
+		}
+	}
+	if m, _ := h.resolver.Find(strings.TrimSuffix(strings.ReplaceAll(strings.TrimSuffix(chunk, ".lua"), "/", "."), ".init")); m != nil {
+		return m.Path
+	}
+	return ""
+}
+
+// lineMentioning returns the first line of a plugin file containing one of
+// words (tried in order), or 0.
+func (h *Host) lineMentioning(plugin, file string, words ...string) int {
+	b, err := os.ReadFile(h.resolver.Plugins[plugin] + "/" + file)
+	if err != nil {
+		return 0
+	}
+	lines := strings.Split(string(b), "\n")
+	for _, word := range words {
+		for i, l := range lines {
+			if strings.Contains(l, word) {
+				return i + 1
+			}
+		}
+	}
+	return 0
+}
+
+// lastReturnLine is the line of a file's final top-level return.
+func (h *Host) lastReturnLine(plugin, file string) int {
+	b, err := os.ReadFile(h.resolver.Plugins[plugin] + "/" + file)
+	if err != nil {
+		return 0
+	}
+	lines := strings.Split(string(b), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if strings.HasPrefix(strings.TrimSpace(lines[i]), "return") {
+			return i + 1
+		}
+	}
+	return 0
+}

@@ -1,0 +1,197 @@
+package host
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	lua "github.com/yuin/gopher-lua"
+	"github.com/yuin/gopher-lua/parse"
+)
+
+// protoCache holds compiled chunks, one per file per process: each Lua file
+// is parsed and compiled once and instantiated in every worker.
+type protoCache struct {
+	m sync.Map // key -> *protoEntry
+}
+
+type protoEntry struct {
+	once  sync.Once
+	proto *lua.FunctionProto
+	err   error
+}
+
+// compile returns the prototype of chunk, compiling src on first use. With
+// c == nil nothing is cached.
+func (c *protoCache) compile(key, chunk string, src []byte) (*lua.FunctionProto, error) {
+	if c == nil {
+		return compileChunk(chunk, src)
+	}
+	v, _ := c.m.LoadOrStore(key, &protoEntry{})
+	e := v.(*protoEntry)
+	e.once.Do(func() { e.proto, e.err = compileChunk(chunk, src) })
+	return e.proto, e.err
+}
+
+func compileChunk(chunk string, src []byte) (*lua.FunctionProto, error) {
+	// A shebang line is allowed, as in lua.c.
+	if bytes.HasPrefix(src, []byte("#")) {
+		src = append([]byte("--"), src...)
+	}
+	stmts, err := parse.Parse(bytes.NewReader(src), chunk)
+	if err != nil {
+		return nil, &SyntaxError{Chunk: chunk, Err: err}
+	}
+	return lua.Compile(stmts, chunk)
+}
+
+// SyntaxError is a Lua parse error, carrying the chunk name.
+type SyntaxError struct {
+	Chunk string
+	Err   error
+}
+
+func (e *SyntaxError) Error() string {
+	msg := e.Err.Error()
+	// gopher-lua: "<chunk> line:12(column:5) near 'x': syntax error"
+	return msg
+}
+
+func (e *SyntaxError) Unwrap() error { return e.Err }
+
+// Resolver finds Lua modules: embedded shims first, then plugin
+// directories, then lua_package_path entries (Kong's `?.lua;?/init.lua`).
+type Resolver struct {
+	// Plugins maps a plugin name to the directory holding its handler.lua;
+	// kong.plugins.<name>.<mod> resolves inside it.
+	Plugins map[string]string
+	// Roots are directories searched as <root>/?.lua;<root>/?/init.lua
+	// (repository roots holding kong/plugins/<name>/).
+	Roots []string
+	// Templates are lua_package_path entries.
+	Templates []string
+}
+
+// Module is a resolved module.
+type Module struct {
+	Name  string
+	Chunk string // chunk name (module path form: kong/plugins/x/handler.lua)
+	Path  string // file path, or "embedded:<chunk>"
+	Src   []byte
+}
+
+// Find resolves name; the returned messages list the places tried.
+func (r *Resolver) Find(name string) (*Module, []string) {
+	if src, chunk, ok := embeddedModule(name); ok {
+		return &Module{Name: name, Chunk: chunk, Path: "embedded:" + chunk, Src: src}, nil
+	}
+	var tried []string
+	modPath := strings.ReplaceAll(name, ".", "/")
+	try := func(file, chunk string) *Module {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			tried = append(tried, "no file '"+file+"'")
+			return nil
+		}
+		return &Module{Name: name, Chunk: chunk, Path: file, Src: b}
+	}
+	if rest, ok := strings.CutPrefix(name, "kong.plugins."); ok {
+		plugin, sub, _ := strings.Cut(rest, ".")
+		if dir, ok := r.Plugins[plugin]; ok {
+			if sub == "" {
+				sub = "init"
+			}
+			subPath := strings.ReplaceAll(sub, ".", "/")
+			for _, cand := range []string{subPath + ".lua", subPath + "/init.lua"} {
+				if m := try(filepath.Join(dir, cand), "kong/plugins/"+plugin+"/"+cand); m != nil {
+					return m, nil
+				}
+			}
+		}
+	}
+	for _, root := range r.Roots {
+		for _, cand := range []string{modPath + ".lua", modPath + "/init.lua"} {
+			if m := try(filepath.Join(root, cand), cand); m != nil {
+				return m, nil
+			}
+		}
+	}
+	for _, tpl := range r.Templates {
+		if !strings.Contains(tpl, "?") {
+			continue
+		}
+		file := strings.ReplaceAll(tpl, "?", modPath)
+		chunk := modPath + ".lua"
+		if strings.HasSuffix(tpl, "/init.lua") {
+			chunk = modPath + "/init.lua"
+		}
+		if m := try(file, chunk); m != nil {
+			return m, nil
+		}
+	}
+	return nil, tried
+}
+
+// SplitPackagePath splits a lua_package_path value (`a/?.lua;b/?/init.lua;;`),
+// dropping empty entries (Kong's ";;" = the default path).
+func SplitPackagePath(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ";") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// installLoader puts the luahost searcher behind package.preload in
+// package.loaders, replacing gopher-lua's file searcher.
+func installLoader(L *lua.LState, r *Resolver, cache *protoCache, onLoad func(m *Module)) {
+	loaders, ok := L.GetField(L.Get(lua.RegistryIndex), "_LOADERS").(*lua.LTable)
+	if !ok {
+		return
+	}
+	searcher := L.NewFunction(func(L *lua.LState) int {
+		name := L.CheckString(1)
+		m, tried := r.Find(name)
+		if m == nil {
+			if len(tried) == 0 {
+				tried = []string{"no embedded module '" + name + "'"}
+			}
+			L.Push(lua.LString(strings.Join(tried, "\n\t")))
+			return 1
+		}
+		proto, err := cache.compile(m.Path, m.Chunk, m.Src)
+		if err != nil {
+			L.RaiseError("error loading module '%s' from file '%s':\n\t%s", name, m.Path, err.Error())
+		}
+		if onLoad != nil {
+			onLoad(m)
+		}
+		L.Push(L.NewFunctionFromProto(proto))
+		return 1
+	})
+	L.RawSetInt(loaders, 2, searcher)
+	// gopher-lua's default loaders table has exactly two entries (preload,
+	// lua file); nothing else to remove.
+	for i := loaders.Len(); i > 2; i-- {
+		L.RawSetInt(loaders, i, lua.LNil)
+	}
+}
+
+// loadFileChunk compiles (through the cache) and instantiates a file as a
+// function in L.
+func loadFileChunk(L *lua.LState, cache *protoCache, path, chunk string) (*lua.LFunction, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read %s: %w", path, err)
+	}
+	proto, err := cache.compile(path, chunk, src)
+	if err != nil {
+		return nil, err
+	}
+	return L.NewFunctionFromProto(proto), nil
+}

@@ -1,0 +1,209 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"sync"
+)
+
+func numCPU() int { return runtime.NumCPU() }
+
+// ErrPoolClosed is returned by Acquire after Close.
+var ErrPoolClosed = errors.New("worker pool closed")
+
+// Pool keeps workers between min and max. A worker is handed to one
+// goroutine at a time; a poisoned worker (stopped by its deadline) is
+// discarded and replaced.
+type Pool struct {
+	h        *Host
+	min, max int
+	idle     chan *Worker
+
+	mu      sync.Mutex
+	total   int
+	freeIDs []int
+	nextID  int
+	closed  bool
+	all     map[*Worker]struct{}
+
+	acquired, discarded, created int64
+}
+
+// PoolStat is a snapshot of the pool (pgxpool's vocabulary).
+type PoolStat struct {
+	Total, Idle, Min, Max        int
+	Acquired, Created, Discarded int64
+}
+
+func newPool(h *Host, minW, maxW int, first *Worker) *Pool {
+	p := &Pool{h: h, min: minW, max: maxW, idle: make(chan *Worker, maxW), total: 1, nextID: 1,
+		all: map[*Worker]struct{}{first: {}}, created: 1}
+	p.idle <- first
+	for p.total < p.min {
+		if _, err := p.grow(); err != nil {
+			h.Logger.Error("could not start worker", "err", err)
+			break
+		}
+	}
+	return p
+}
+
+// grow builds one more worker and puts it in the idle set.
+func (p *Pool) grow() (*Worker, error) {
+	p.mu.Lock()
+	if p.closed || p.total >= p.max {
+		p.mu.Unlock()
+		return nil, nil
+	}
+	id := p.takeID()
+	p.total++
+	p.mu.Unlock()
+	w, err := p.build(id)
+	if err != nil {
+		return nil, err
+	}
+	p.idle <- w
+	return w, nil
+}
+
+func (p *Pool) takeID() int {
+	if n := len(p.freeIDs); n > 0 {
+		id := p.freeIDs[n-1]
+		p.freeIDs = p.freeIDs[:n-1]
+		return id
+	}
+	id := p.nextID
+	p.nextID++
+	return id
+}
+
+func (p *Pool) build(id int) (*Worker, error) {
+	w, _, errs := p.h.newWorker(id, false)
+	if len(errs) > 0 {
+		if w != nil {
+			w.Close()
+		}
+		p.mu.Lock()
+		p.total--
+		p.freeIDs = append(p.freeIDs, id)
+		p.mu.Unlock()
+		return nil, &PluginErrors{Errs: errs}
+	}
+	p.mu.Lock()
+	p.all[w] = struct{}{}
+	p.created++
+	p.mu.Unlock()
+	return w, nil
+}
+
+// Acquire borrows a worker, creating one when none is idle and the pool is
+// below max, else waiting until one is released or ctx is done.
+func (p *Pool) Acquire(ctx context.Context) (*Worker, error) {
+	select {
+	case w := <-p.idle:
+		return p.handOut(w)
+	default:
+	}
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil, ErrPoolClosed
+	}
+	if p.total < p.max {
+		id := p.takeID()
+		p.total++
+		p.mu.Unlock()
+		w, err := p.build(id)
+		if err != nil {
+			return nil, err
+		}
+		return p.handOut(w)
+	}
+	p.mu.Unlock()
+	select {
+	case w := <-p.idle:
+		return p.handOut(w)
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (p *Pool) handOut(w *Worker) (*Worker, error) {
+	if w == nil {
+		return nil, ErrPoolClosed
+	}
+	p.mu.Lock()
+	p.acquired++
+	p.mu.Unlock()
+	return w, nil
+}
+
+// Release returns a worker. A poisoned worker is closed and, to keep min,
+// replaced in the background.
+func (p *Pool) Release(w *Worker) {
+	if w.poisoned {
+		p.discard(w)
+		return
+	}
+	w.reset()
+	p.mu.Lock()
+	closed := p.closed
+	p.mu.Unlock()
+	if closed {
+		w.Close()
+		return
+	}
+	p.idle <- w
+}
+
+func (p *Pool) discard(w *Worker) {
+	p.mu.Lock()
+	delete(p.all, w)
+	p.total--
+	p.discarded++
+	p.freeIDs = append(p.freeIDs, w.ID)
+	need := !p.closed && p.total < p.min
+	p.mu.Unlock()
+	w.Close()
+	if need {
+		go func() {
+			if _, err := p.grow(); err != nil {
+				p.h.Logger.Error("could not replace worker", "err", err)
+			}
+		}()
+	}
+}
+
+// AcquireFunc runs fn with a borrowed worker and releases it.
+func (p *Pool) AcquireFunc(ctx context.Context, fn func(*Worker) error) error {
+	w, err := p.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer p.Release(w)
+	return fn(w)
+}
+
+// Stat reports the pool's counters.
+func (p *Pool) Stat() PoolStat {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return PoolStat{Total: p.total, Idle: len(p.idle), Min: p.min, Max: p.max,
+		Acquired: p.acquired, Created: p.created, Discarded: p.discarded}
+}
+
+// Close closes idle workers; busy ones are closed when released.
+func (p *Pool) Close() {
+	p.mu.Lock()
+	p.closed = true
+	p.mu.Unlock()
+	for {
+		select {
+		case w := <-p.idle:
+			w.Close()
+		default:
+			return
+		}
+	}
+}

@@ -1,0 +1,4 @@
+return {
+  PRIORITY = 10,
+  VERSION = "0.1.0",
+}

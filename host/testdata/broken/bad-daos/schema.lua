@@ -1,0 +1,6 @@
+return {
+  name = "bad-daos",
+  fields = {
+    { config = { type = "record", fields = {} } },
+  },
+}

@@ -1,0 +1,4 @@
+return {
+  "000_base_missing_migration",
+  "001_not_there",
+}

@@ -1,0 +1,6 @@
+return {
+  name = "missing-migration",
+  fields = {
+    { config = { type = "record", fields = {} } },
+  },
+}

@@ -1,0 +1,6 @@
+return {
+  name = "no-priority",
+  fields = {
+    { config = { type = "record", fields = {} } },
+  },
+}

@@ -1,0 +1,6 @@
+return {
+  name = "mapdaos",
+  fields = {
+    { config = { type = "record", fields = {} } },
+  },
+}

@@ -1,0 +1,218 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/luahost/luahost/kongdb/schema"
+	"github.com/luahost/luahost/pdk"
+)
+
+// Worker is one Lua state with every enabled plugin loaded and init_worker
+// run. A worker is used by one goroutine at a time (the pool guarantees
+// it): a request borrows it for its whole life.
+type Worker struct {
+	ID   int
+	L    *lua.LState
+	In   *pdk.Instance
+	host *Host
+
+	plugins []*loadedPlugin // by priority, highest first
+	byName  map[string]*loadedPlugin
+
+	// funcs maps a schema.Func reference to this state's Lua function, so
+	// validators defined in Lua run in the calling worker.
+	funcs map[string]lua.LValue
+
+	dl       *deadline
+	timeout  time.Duration
+	poisoned bool
+}
+
+// loadedPlugin is a plugin as loaded in one worker.
+type loadedPlugin struct {
+	desc     *Plugin
+	handler  *lua.LTable
+	api      lua.LValue
+	phaseFns map[string]*lua.LFunction
+}
+
+// TimeoutError is a Lua call stopped by its deadline.
+type TimeoutError struct {
+	Timeout time.Duration
+	Err     error // the error raised where the code was stopped (it has file:line)
+}
+
+func (e *TimeoutError) Unwrap() error { return e.Err }
+
+func (e *TimeoutError) Error() string {
+	return fmt.Sprintf("execution stopped: it ran longer than its %s deadline (lua_timeout)", e.Timeout)
+}
+
+// call runs fn(args...) under the worker's deadline, leaving nret results
+// on the stack. A Lua error comes back as *lua.ApiError; a deadline as
+// *TimeoutError (and the worker is marked poisoned, to be replaced).
+func (w *Worker) call(fn lua.LValue, nret int, args ...lua.LValue) error {
+	if ctx, changed := w.dl.renew(); changed {
+		w.L.SetContext(ctx)
+	}
+	L := w.L
+	L.Push(fn)
+	for _, a := range args {
+		L.Push(a)
+	}
+	w.dl.arm(w.timeout)
+	err := L.PCall(len(args), nret, nil)
+	fired := w.dl.disarm()
+	if err != nil && fired {
+		w.poisoned = true
+		return &TimeoutError{Timeout: w.timeout, Err: err}
+	}
+	return err
+}
+
+// errorOf turns a failed call into a LoadError naming plugin, phase, file
+// and line.
+func (w *Worker) errorOf(plugin, phase string, err error) *LoadError {
+	le := &LoadError{Plugin: plugin, Phase: phase, Err: err}
+	msg := err.Error()
+	var ae *lua.ApiError
+	if errors.As(err, &ae) && ae.Object != nil {
+		msg = ae.Object.String()
+	}
+	le.File, le.Line, le.Msg = locate(msg, plugin)
+	var te *TimeoutError
+	if errors.As(err, &te) {
+		le.Msg = te.Error()
+	}
+	if le.File != "" {
+		le.Path = w.host.pathOf(le.File)
+		// The message already starts with file:line; keep only the rest.
+		prefix := fmt.Sprintf("%s:%d:", le.File, le.Line)
+		if i := strings.Index(le.Msg, prefix); i >= 0 {
+			le.Msg = strings.TrimSpace(le.Msg[:i] + le.Msg[i+len(prefix):])
+		}
+	}
+	return le
+}
+
+// CallFunc runs a Lua function referenced by a schema (custom_validator,
+// entity check, transformation) in this worker: schema.FuncRunner.
+func (w *Worker) CallFunc(_ context.Context, fn *schema.Func, args ...any) ([]any, error) {
+	lf, ok := w.funcs[fn.Ref]
+	if !ok {
+		return nil, fmt.Errorf("no Lua function %s in worker %d", fn.Ref, w.ID)
+	}
+	L := w.L
+	top := L.GetTop()
+	largs := make([]lua.LValue, len(args))
+	for i, a := range args {
+		largs[i] = pdk.FromValue(L, a, w.resolveFunc)
+	}
+	if err := w.call(lf, lua.MultRet, largs...); err != nil {
+		return nil, err
+	}
+	n := L.GetTop() - top
+	out := make([]any, n)
+	for i := 0; i < n; i++ {
+		v, err := pdk.ToValue(L, L.Get(top+1+i), w.nameFunc(fn.Ref+".ret"))
+		if err != nil {
+			L.SetTop(top)
+			return nil, err
+		}
+		out[i] = v
+	}
+	L.SetTop(top)
+	return out, nil
+}
+
+func (w *Worker) resolveFunc(f *schema.Func) lua.LValue {
+	if lf, ok := w.funcs[f.Ref]; ok {
+		return lf
+	}
+	return lua.LNil
+}
+
+// nameFunc returns a FuncNamer that registers functions met under prefix.
+func (w *Worker) nameFunc(prefix string) pdk.FuncNamer {
+	return func(path string, fn lua.LValue) *schema.Func {
+		ref := prefix + ":" + path
+		if ud, ok := fn.(*lua.LUserData); ok {
+			if f, ok := ud.Value.(*schema.Func); ok {
+				return f
+			}
+		}
+		w.funcs[ref] = fn
+		return &schema.Func{Ref: ref}
+	}
+}
+
+// Close releases the worker's state.
+func (w *Worker) Close() {
+	dog.remove(w.dl)
+	w.L.Close()
+}
+
+// Poisoned reports whether the worker must be discarded.
+func (w *Worker) Poisoned() bool { return w.poisoned }
+
+// reset drops per-request state before the worker goes back to the pool.
+func (w *Worker) reset() {
+	w.L.SetTop(0)
+	w.In.Ctx = w.L.NewTable()
+	w.In.Phase = "init"
+	w.In.PluginName = ""
+}
+
+// Plugins lists the worker's plugins' descriptions in execution order.
+func (w *Worker) Plugins() []*Plugin {
+	out := make([]*Plugin, len(w.plugins))
+	for i, lp := range w.plugins {
+		out[i] = lp.desc
+	}
+	return out
+}
+
+// Handler returns a plugin's handler table in this worker, or nil.
+func (w *Worker) Handler(plugin string) *lua.LTable {
+	if lp, ok := w.byName[plugin]; ok {
+		return lp.handler
+	}
+	return nil
+}
+
+// RunPhase calls handler:<phase>(conf) of a plugin under the deadline. A
+// failure is a *LoadError naming plugin, phase, file and line; a plugin
+// that does not implement the phase is not an error.
+func (w *Worker) RunPhase(plugin, phase string, conf lua.LValue) error {
+	lp, ok := w.byName[plugin]
+	if !ok {
+		return fmt.Errorf("plugin '%s' is not loaded", plugin)
+	}
+	fn, ok := lp.phaseFns[phase]
+	if !ok {
+		return nil
+	}
+	w.In.Phase, w.In.PluginName = phase, plugin
+	err := w.call(fn, 0, lp.handler, conf)
+	w.In.PluginName = ""
+	if err != nil {
+		return w.errorOf(plugin, phase, err)
+	}
+	return nil
+}
+
+// DoString runs a chunk of Lua in the worker under its deadline (tests,
+// the REPL-like `luahost check`).
+func (w *Worker) DoString(chunk, src string) error {
+	proto, err := compileChunk(chunk, []byte(src))
+	if err != nil {
+		return err
+	}
+	return w.call(w.L.NewFunctionFromProto(proto), 0)
+}
