@@ -80,7 +80,10 @@ type Field struct {
 	Name string
 	Type Type
 
-	Required       bool
+	Required bool
+	// RequiredSet records that the definition set `required` itself (true
+	// or false): Entity.new makes records required only when it did not.
+	RequiredSet    bool
 	Unique         bool
 	UniqueAcrossWS bool
 	Immutable      bool
@@ -101,6 +104,9 @@ type Field struct {
 
 	Reference string // foreign: referenced entity name
 	OnDelete  string // foreign: "cascade", "null", "restrict" or ""
+	// RefSchema is the referenced schema (Kong's field.schema), set by
+	// Registry.NewEntity / NewSubschema.
+	RefSchema *Schema
 
 	Elements *Field   // array, set
 	Keys     *Field   // map
@@ -138,6 +144,9 @@ type Field struct {
 	Deprecation      map[string]any
 	JSONSchema       map[string]any
 	GenerateAdminAPI *bool
+
+	// record is the schema of a record field, built by Prepare.
+	record *Schema
 }
 
 // MatchRule is one entry of match_all / match_none.
@@ -203,7 +212,22 @@ type Schema struct {
 	// ("plugin myplugin, daos.lua").
 	Origin string
 
+	// Constraints are the foreign fields of other entities that reference
+	// this one (Kong's schema constraints, used for on_delete), filled by
+	// Registry.NewEntity.
+	Constraints []Constraint
+
+	// IsSubschema is set on subschemas (plugin config schemas).
+	IsSubschema bool
+
 	byName map[string]*Field
+}
+
+// Constraint is one foreign field of another entity pointing at a schema.
+type Constraint struct {
+	Schema    *Schema // the referencing (child) entity
+	FieldName string  // its foreign field
+	OnDelete  string  // "cascade", "null", "restrict" or ""
 }
 
 // Field returns the top-level field named name, or nil.

@@ -1,0 +1,440 @@
+package schema
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"regexp"
+	"strings"
+)
+
+// ErrNoFuncRunner is returned when a schema holds a Lua function and the
+// context carries no FuncRunner to run it.
+var ErrNoFuncRunner = errors.New("schema: a Lua function must run but the context has no FuncRunner")
+
+// callFunc runs fn through the context's FuncRunner.
+func callFunc(ctx context.Context, fn *Func, args ...any) ([]any, error) {
+	r := FuncRunnerFrom(ctx)
+	if r == nil {
+		return nil, fmt.Errorf("%w (%s)", ErrNoFuncRunner, fn.Ref)
+	}
+	return r.CallFunc(ctx, fn, args...)
+}
+
+func ret(res []any, i int) any {
+	if i < len(res) {
+		return res[i]
+	}
+	return nil
+}
+
+// RecordSchema returns the schema of a record field (Kong's
+// get_field_schema): its fields, entity checks and shorthand fields.
+func (f *Field) RecordSchema() *Schema {
+	if f.record != nil {
+		return f.record
+	}
+	return newRecordSchema(f)
+}
+
+func newRecordSchema(f *Field) *Schema {
+	rs := &Schema{Name: f.Name, Fields: f.Fields, EntityChecks: f.EntityChecks, ShorthandFields: f.ShorthandFields}
+	rs.Index()
+	return rs
+}
+
+// ValidateField validates one value against a field definition (Kong's
+// Schema:validate_field). It returns nil when the value is valid, else the
+// error: a message string, a map (records, foreign keys) or an array of
+// per-element errors (arrays, sets; nil where an element is valid). The
+// error return is for failures to run Lua functions, not for invalid data.
+func (s *Schema) ValidateField(ctx context.Context, f *Field, v any) (any, error) {
+	return s.validateField(ctx, f, v, false)
+}
+
+func (s *Schema) validateField(ctx context.Context, f *Field, v any, required bool) (any, error) {
+	if IsNull(v) {
+		if f.HasNe && IsNull(f.Ne) {
+			return orErr(f, LuaFormat(MsgNe, "null")), nil
+		}
+		if f.HasEq && !IsNull(f.Eq) && f.Eq != nil {
+			return LuaFormat(MsgEq, LuaToString(f.Eq)), nil
+		}
+		if f.Required || required {
+			return MsgRequired, nil
+		}
+		return nil, nil
+	}
+	if f.HasEq && IsNull(f.Eq) {
+		return orErr(f, LuaFormat(MsgEq, "null")), nil
+	}
+	if f.Abstract {
+		return MsgAbstractField, nil
+	}
+
+	lenMinDefault := false
+	switch f.Type {
+	case TypeArray, TypeSet:
+		arr, ok := asArray(v)
+		if !ok {
+			if f.Type == TypeSet {
+				return MsgSet, nil
+			}
+			return MsgArray, nil
+		}
+		if f.Elements != nil {
+			var errs []any
+			for i, e := range arr {
+				msg, err := s.validateField(ctx, f.Elements, e, true)
+				if err != nil {
+					return nil, err
+				}
+				if msg != nil {
+					if errs == nil {
+						errs = make([]any, len(arr))
+					}
+					errs[i] = msg
+				}
+			}
+			if errs != nil {
+				// trim trailing nils: Kong's table only has failing indexes
+				last := len(errs)
+				for last > 0 && errs[last-1] == nil {
+					last--
+				}
+				return errs[:last], nil
+			}
+		}
+	case TypeMap:
+		m, ok := asTable(v)
+		if !ok {
+			return MsgMap, nil
+		}
+		for _, k := range sortedMapKeys(m) {
+			if f.Keys != nil {
+				msg, err := s.validateField(ctx, f.Keys, k, true)
+				if err != nil || msg != nil {
+					return msg, err
+				}
+			}
+			if f.Values != nil {
+				msg, err := s.validateField(ctx, f.Values, m[k], true)
+				if err != nil || msg != nil {
+					return msg, err
+				}
+			}
+		}
+	case TypeRecord:
+		m, ok := asTable(v)
+		if !ok {
+			return MsgRecord, nil
+		}
+		rs := f.RecordSchema()
+		cp, serrs, err := rs.ProcessAutoFields(ctx, m, CtxInsert, nil)
+		if err != nil {
+			return nil, err
+		}
+		if serrs != nil {
+			return serrs, nil
+		}
+		errs, err := rs.Validate(ctx, cp, true)
+		if err != nil {
+			return nil, err
+		}
+		if errs != nil {
+			return errs, nil
+		}
+	case TypeForeign:
+		if ref := f.RefSchema; ref != nil {
+			m, isMap := asTable(v)
+			if !isMap {
+				m = map[string]any{}
+			}
+			pkErrs, err := ref.ValidatePrimaryKey(ctx, m, true)
+			if err != nil {
+				return nil, err
+			}
+			if pkErrs != nil {
+				if isMap {
+					ferrs, err := ref.Validate(ctx, m, false)
+					if err != nil {
+						return nil, err
+					}
+					if ferrs != nil {
+						return ferrs, nil
+					}
+				}
+				return pkErrs, nil
+			}
+		}
+	case TypeInteger:
+		n, ok := toFloat(v)
+		if !ok || n != math.Floor(n) || math.IsInf(n, 0) {
+			return MsgInteger, nil
+		}
+	case TypeNumber:
+		if _, ok := toFloat(v); !ok {
+			return MsgNumber, nil
+		}
+	case TypeString:
+		str, ok := v.(string)
+		if !ok {
+			return MsgString, nil
+		}
+		lenMinDefault = f.LenMin == nil
+		if f.Referenceable && IsReference(str) {
+			return nil, nil
+		}
+	case TypeBoolean:
+		if _, ok := v.(bool); !ok {
+			return MsgBoolean, nil
+		}
+	case TypeFunction:
+		if _, ok := v.(*Func); !ok {
+			return MsgFunc, nil
+		}
+	case TypeJSON, TypeAny:
+		// json: any JSON value (json_schema validation is not run);
+		// any: validators only.
+	default:
+		return LuaFormat(MsgSchemaType, string(f.Type)), nil
+	}
+	return s.runValidators(ctx, f, v, lenMinDefault)
+}
+
+func orErr(f *Field, msg string) string {
+	if f.Err != "" {
+		return f.Err
+	}
+	return msg
+}
+
+// runValidators runs the validators in Schema.validators_order; the first
+// failure wins and field.err overrides its message.
+func (s *Schema) runValidators(ctx context.Context, f *Field, v any, lenMinDefault bool) (any, error) {
+	fail := func(msg string) (any, error) { return orErr(f, msg), nil }
+	str, isStr := v.(string)
+	num, isNum := toFloat(v)
+
+	if f.HasEq && !luaEqual(v, f.Eq) {
+		return fail(LuaFormat(MsgEq, f.Eq))
+	}
+	if f.HasNe && luaEqual(v, f.Ne) {
+		return fail(LuaFormat(MsgNe, v))
+	}
+	if f.NotOneOf != nil {
+		for _, o := range f.NotOneOf {
+			if luaEqual(v, o) {
+				return fail(LuaFormat(MsgNotOneOf, luaConcat(f.NotOneOf, ", ")))
+			}
+		}
+	}
+	if f.OneOf != nil {
+		found := false
+		for _, o := range f.OneOf {
+			if luaEqual(v, o) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return fail(LuaFormat(MsgOneOf, luaConcat(f.OneOf, ", ")))
+		}
+	}
+	if f.Gt != nil && isNum && !(num > *f.Gt) {
+		return fail(LuaFormat(MsgGt, *f.Gt))
+	}
+	if f.Timestamp && isNum && !(num > 0) {
+		return fail(MsgTimestamp)
+	}
+	if f.UUID && isStr && !IsUUID(str) {
+		return fail(MsgUUID)
+	}
+	if f.IsRegex && isStr && !isValidRegex(str) {
+		return fail(LuaFormat(MsgIsRegex, str))
+	}
+	if f.Between != nil && isNum && (num < f.Between[0] || num > f.Between[1]) {
+		return fail(LuaFormat(MsgBetween, f.Between[0], f.Between[1]))
+	}
+	if f.LenEq != nil || f.LenMin != nil || f.LenMax != nil || lenMinDefault {
+		if n, ok := valueLen(v); ok {
+			if f.LenEq != nil && n != *f.LenEq {
+				return fail(LuaFormat(MsgLenEq, *f.LenEq))
+			}
+			lmin := 1
+			if f.LenMin != nil {
+				lmin = *f.LenMin
+			}
+			if (f.LenMin != nil || lenMinDefault) && n < lmin {
+				return fail(LuaFormat(MsgLenMin, lmin))
+			}
+			if f.LenMax != nil && n > *f.LenMax {
+				return fail(LuaFormat(MsgLenMax, *f.LenMax))
+			}
+		}
+	}
+	if isStr {
+		if f.StartsWith != nil && !strings.HasPrefix(str, *f.StartsWith) {
+			return fail(LuaFormat(MsgStartsWith, *f.StartsWith))
+		}
+		if f.NotMatch != nil {
+			m, err := LuaMatch(str, *f.NotMatch)
+			if err != nil {
+				return nil, err
+			}
+			if m {
+				return fail(LuaFormat(MsgMatch, str))
+			}
+		}
+		for _, r := range f.MatchNone {
+			m, err := LuaMatch(str, r.Pattern)
+			if err != nil {
+				return nil, err
+			}
+			if m {
+				return fail(r.Err)
+			}
+		}
+		if f.Match != nil {
+			m, err := LuaMatch(str, *f.Match)
+			if err != nil {
+				return nil, err
+			}
+			if !m {
+				return fail(LuaFormat(MsgMatch, str))
+			}
+		}
+		for _, r := range f.MatchAll {
+			m, err := LuaMatch(str, r.Pattern)
+			if err != nil {
+				return nil, err
+			}
+			if !m {
+				return fail(r.Err)
+			}
+		}
+		if f.MatchAny != nil {
+			found := false
+			for _, p := range f.MatchAny.Patterns {
+				m, err := LuaMatch(str, p)
+				if err != nil {
+					return nil, err
+				}
+				if m {
+					found = true
+					break
+				}
+			}
+			if !found {
+				return fail(f.MatchAny.Err)
+			}
+		}
+	}
+	if f.HasContains {
+		if arr, ok := asArray(v); ok {
+			found := false
+			for _, e := range arr {
+				if luaEqual(e, f.Contains) {
+					found = true
+					break
+				}
+			}
+			if !found {
+				return fail(LuaFormat(MsgContains, f.Contains))
+			}
+		}
+	}
+	if f.CustomValidator != nil {
+		res, err := callFunc(ctx, f.CustomValidator, v)
+		if err != nil {
+			return nil, err
+		}
+		if !truthy(ret(res, 0)) {
+			if msg, ok := ret(res, 1).(string); ok {
+				return fail(msg)
+			}
+			if e := ret(res, 1); e != nil {
+				return fail(LuaToString(e))
+			}
+			return fail(LuaFormat(MsgValidation, v))
+		}
+	}
+	if f.MutuallyExclusiveSubsets != nil {
+		if arr, ok := asArray(v); ok {
+			if msg := mutuallyExclusiveSubsets(arr, f.MutuallyExclusiveSubsets); msg != "" {
+				return fail(msg)
+			}
+		}
+	}
+	return nil, nil
+}
+
+func mutuallyExclusiveSubsets(value []any, subsets [][]string) string {
+	owner := map[string]int{}
+	for i, sub := range subsets {
+		for _, e := range sub {
+			owner[e] = i
+		}
+	}
+	seen := map[int]bool{}
+	var memberOf []any
+	for _, v := range value {
+		s, ok := v.(string)
+		if !ok {
+			continue
+		}
+		if i, ok := owner[s]; ok && !seen[i] {
+			seen[i] = true
+			memberOf = append(memberOf, strsToAny(subsets[i]))
+		}
+	}
+	if len(memberOf) <= 1 {
+		return ""
+	}
+	return LuaFormat(MsgMutuallyExclusiveSets, quotedList(memberOf))
+}
+
+// valueLen is Lua's # for strings (bytes) and arrays; maps count pairs.
+func valueLen(v any) (int, bool) {
+	switch x := v.(type) {
+	case string:
+		return len(x), true
+	case []any:
+		return len(x), true
+	case []string:
+		return len(x), true
+	case map[string]any:
+		return len(x), true
+	}
+	return 0, false
+}
+
+var uuidRe = regexp.MustCompile(`^(?i)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+
+// IsUUID is Kong's uuid validator (36 chars, hex groups, any case).
+func IsUUID(s string) bool { return len(s) == 36 && uuidRe.MatchString(s) }
+
+// isValidRegex approximates PCRE compilation (Kong's is_regex) with RE2:
+// constructs PCRE accepts and RE2 does not (lookaround, backreferences,
+// possessive quantifiers) are accepted.
+func isValidRegex(s string) bool {
+	_, err := regexp.Compile(s)
+	if err == nil {
+		return true
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "invalid or unsupported Perl syntax") {
+		return true
+	}
+	if i := strings.Index(msg, "invalid escape sequence: `\\"); i >= 0 {
+		rest := msg[i+len("invalid escape sequence: `\\"):]
+		return rest != "" && strings.ContainsRune("123456789hHRKGXZNvV", rune(rest[0]))
+	}
+	if strings.Contains(msg, "invalid nested repetition operator: `++`") ||
+		strings.Contains(msg, "invalid nested repetition operator: `*+`") ||
+		strings.Contains(msg, "invalid nested repetition operator: `?+`") {
+		return true
+	}
+	return false
+}
