@@ -1,0 +1,171 @@
+package postgres
+
+import (
+	"context"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
+)
+
+// QueryResult is the result of one statement of connector:query.
+type QueryResult struct {
+	// Columns are the result column names in order (SELECT / RETURNING).
+	Columns []string
+	// Rows are the result rows, column name -> value (value model: float64
+	// numbers, []any arrays, map[string]any JSON, schema.Null for NULL).
+	Rows []map[string]any
+	// AffectedRows is set for INSERT/UPDATE/DELETE without RETURNING.
+	AffectedRows int64
+	// Command is the command tag ("SELECT 1", "CREATE TABLE", ...).
+	Command string
+	// HasRows tells a row-returning statement (even with 0 rows) from DML/DDL.
+	HasRows bool
+	// Results holds one result per statement when the SQL had several
+	// (Kong's num_queries > 1); the fields above then describe the last one.
+	Results []*QueryResult
+}
+
+// NumQueries is how many statements ran (Kong's 4th return value).
+func (r *QueryResult) NumQueries() int {
+	if len(r.Results) > 0 {
+		return len(r.Results)
+	}
+	return 1
+}
+
+// QueryError is a failed connector:query, with pgmoon's text ("ERROR: ...").
+type QueryError struct {
+	Msg     string
+	Partial *QueryResult // results of the statements that ran before the failure
+	Err     error
+}
+
+func (e *QueryError) Error() string { return e.Msg }
+func (e *QueryError) Unwrap() error { return e.Err }
+
+// SQLState returns the SQLSTATE of the error, if the server sent one.
+func (e *QueryError) SQLState() string {
+	if pe, ok := e.Err.(*pgconn.PgError); ok {
+		return pe.Code
+	}
+	return ""
+}
+
+// Query runs raw SQL (possibly several statements) with the simple protocol,
+// like connector:query. Values come back in the value model.
+func (c *Connector) Query(ctx context.Context, sql string) (*QueryResult, error) {
+	ctx, cancel := c.timeout(ctx)
+	defer cancel()
+	release, err := c.acquire(ctx)
+	if err != nil {
+		return nil, &QueryError{Msg: err.Error(), Err: err}
+	}
+	defer release()
+	conn, err := c.pool.Acquire(ctx)
+	if err != nil {
+		return nil, &QueryError{Msg: pgmoonError(err), Err: err}
+	}
+	defer conn.Release()
+	return execMulti(ctx, conn.Conn().PgConn(), conn.Conn().TypeMap(), sql)
+}
+
+func execMulti(ctx context.Context, pc *pgconn.PgConn, tm *pgtype.Map, sql string) (*QueryResult, error) {
+	mrr := pc.Exec(ctx, sql)
+	var results []*QueryResult
+	for mrr.NextResult() {
+		rr := mrr.ResultReader()
+		fds := rr.FieldDescriptions()
+		res := &QueryResult{HasRows: len(fds) > 0}
+		for _, fd := range fds {
+			res.Columns = append(res.Columns, fd.Name)
+		}
+		for rr.NextRow() {
+			vals := rr.Values()
+			row := make(map[string]any, len(fds))
+			for i, fd := range fds {
+				row[fd.Name] = decodeText(tm, fd, vals[i])
+			}
+			res.Rows = append(res.Rows, row)
+		}
+		tag, err := rr.Close()
+		if err != nil {
+			_ = mrr.Close()
+			return nil, &QueryError{Msg: pgmoonError(err), Partial: pack(results), Err: err}
+		}
+		res.Command = tag.String()
+		if !res.HasRows {
+			res.AffectedRows = tag.RowsAffected()
+		}
+		results = append(results, res)
+	}
+	if err := mrr.Close(); err != nil {
+		return nil, &QueryError{Msg: pgmoonError(err), Partial: pack(results), Err: err}
+	}
+	if len(results) == 0 {
+		return &QueryResult{}, nil
+	}
+	return pack(results), nil
+}
+
+func pack(results []*QueryResult) *QueryResult {
+	if len(results) == 0 {
+		return nil
+	}
+	if len(results) == 1 {
+		return results[0]
+	}
+	last := *results[len(results)-1]
+	last.Results = results
+	return &last
+}
+
+// decodeText decodes one text-format value by its type OID.
+func decodeText(tm *pgtype.Map, fd pgconn.FieldDescription, raw []byte) any {
+	if raw == nil {
+		return decodeValue(nil)
+	}
+	if t, ok := tm.TypeForOID(fd.DataTypeOID); ok {
+		v, err := t.Codec.DecodeValue(tm, fd.DataTypeOID, fd.Format, raw)
+		if err == nil {
+			return decodeValue(v)
+		}
+	}
+	return string(raw)
+}
+
+// EscapeLiteral quotes a value as an SQL literal the way pgmoon does: nil
+// and Null as NULL, numbers bare, booleans TRUE/FALSE, strings quoted with
+// ” doubling.
+func EscapeLiteral(v any) string {
+	switch t := v.(type) {
+	case nil:
+		return "NULL"
+	case bool:
+		if t {
+			return "TRUE"
+		}
+		return "FALSE"
+	case float64:
+		return formatNumber(t)
+	case int:
+		return formatNumber(float64(t))
+	case int64:
+		return formatNumber(float64(t))
+	case string:
+		return "'" + escapeLiteralBody(t) + "'"
+	}
+	if isNull(v) {
+		return "NULL"
+	}
+	return "'" + escapeLiteralBody(toString(v)) + "'"
+}
+
+func escapeLiteralBody(s string) string { return strings.ReplaceAll(s, "'", "''") }
+
+// EscapeIdentifier quotes a name with "" doubling (pgmoon escape_identifier).
+func EscapeIdentifier(name string) string { return quoteIdent(name) }
+
+// EscapeLiteral and EscapeIdentifier as connector methods.
+func (c *Connector) EscapeLiteral(v any) string       { return EscapeLiteral(v) }
+func (c *Connector) EscapeIdentifier(s string) string { return EscapeIdentifier(s) }
