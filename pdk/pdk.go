@@ -10,6 +10,8 @@ package pdk
 
 import (
 	"log/slog"
+	"sync"
+	"time"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -22,8 +24,21 @@ type Root struct {
 	Logger *slog.Logger
 	// WorkerCount is ngx.worker.count().
 	WorkerCount int
-	// PID is ngx.worker.pid().
+	// PID is ngx.worker.pid() (0: the process id).
 	PID int
+	// Version is kong.version and kong.meta's version ("" = DefaultVersion).
+	Version string
+	// NodeID is kong.node.get_id() ("" = one random UUID per process).
+	NodeID string
+	// Now, when set, replaces time.Now for ngx.now/ngx.time and shared dict
+	// expiry (tests).
+	Now func() time.Time
+
+	levelOnce sync.Once
+	level     int
+	dictsOnce sync.Once
+	dicts     map[string]*SharedDict
+	reCache   sync.Map // "flags/pattern" -> *regexp.Regexp
 }
 
 // Instance is one worker's binding state.
@@ -35,7 +50,14 @@ type Instance struct {
 	// "access", "timer", ...); the host sets it around each call.
 	Phase string
 	// Ctx is ngx.ctx for the current request (reset after each request).
+	// kong.ctx.shared, kong.ctx.plugin and kong.log's serialize values live
+	// inside it (under private keys), so replacing Ctx resets them too.
 	Ctx *lua.LTable
+	// PluginName is the plugin being run ("" outside a plugin): kong.log
+	// prefixes its lines with it and kong.ctx.plugin is keyed by it.
+	PluginName string
+
+	ctxKeys ctxKeys // private keys inside Ctx
 }
 
 // namespace installs one Lua namespace into an instance.

@@ -1,0 +1,231 @@
+package pdk
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"strconv"
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// Decoding reads encoding/json's token stream (document order, so decoded
+// objects iterate in the order their keys were written). Differences from
+// lua-cjson: invalid UTF-8 inside strings becomes U+FFFD, and the
+// non-standard numbers lua-cjson accepts (hex, inf, nan) are rejected.
+
+func (c *cjsonConfig) luaDecode(L *lua.LState) int {
+	if L.GetTop() != 1 {
+		L.ArgError(1, "expected 1 argument")
+	}
+	s := L.CheckString(1)
+	v, err := c.Decode(L, s)
+	if err != "" {
+		return c.fail(L, string(err))
+	}
+	L.Push(v)
+	return 1
+}
+
+type jsonDecoder struct {
+	c     *cjsonConfig
+	L     *lua.LState
+	dec   *json.Decoder
+	src   string
+	ctx   string // what lua-cjson would be expecting, for EOF messages
+	depth int
+}
+
+// Decode parses s into Lua values, with lua-cjson's error messages.
+func (c *cjsonConfig) Decode(L *lua.LState, s string) (lua.LValue, cjsonError) {
+	d := &jsonDecoder{c: c, L: L, dec: json.NewDecoder(strings.NewReader(s)), src: s, ctx: "value"}
+	d.dec.UseNumber()
+	tok, err := d.dec.Token()
+	if err != nil {
+		return nil, d.error(err)
+	}
+	v, derr := d.value(tok)
+	if derr != "" {
+		return nil, derr
+	}
+	// trailing data
+	off := int(d.dec.InputOffset())
+	rest := strings.TrimLeft(s[off:], " \t\r\n")
+	if rest != "" {
+		pos := len(s) - len(rest) + 1
+		return nil, cjsonError("Expected the end but found " + tokenName(rest) + " at character " + strconv.Itoa(pos))
+	}
+	return v, ""
+}
+
+func (d *jsonDecoder) value(tok json.Token) (lua.LValue, cjsonError) {
+	switch x := tok.(type) {
+	case nil:
+		return d.c.null, ""
+	case bool:
+		return lua.LBool(x), ""
+	case string:
+		return lua.LString(x), ""
+	case json.Number:
+		f, err := strconv.ParseFloat(string(x), 64)
+		if err != nil && !errors.Is(err, strconv.ErrRange) {
+			return nil, cjsonError("Expected value but found invalid number at character " + strconv.Itoa(int(d.dec.InputOffset())))
+		}
+		return lua.LNumber(f), ""
+	case json.Delim:
+		d.depth++
+		if d.depth > d.c.decodeMaxDepth {
+			return nil, cjsonError("Found too many nested data structures (" + strconv.Itoa(d.depth) + ") at character " + strconv.Itoa(int(d.dec.InputOffset())))
+		}
+		defer func() { d.depth-- }()
+		if x == '[' {
+			return d.array()
+		}
+		return d.object()
+	}
+	return nil, "Expected value but found invalid token at character 1"
+}
+
+func (d *jsonDecoder) array() (lua.LValue, cjsonError) {
+	t := d.L.NewTable()
+	for i := 1; ; i++ {
+		d.ctx = "value"
+		if i > 1 {
+			d.ctx = "comma or array end"
+		}
+		tok, err := d.dec.Token()
+		if err != nil {
+			return nil, d.error(err)
+		}
+		if tok == json.Delim(']') {
+			break
+		}
+		v, derr := d.value(tok)
+		if derr != "" {
+			return nil, derr
+		}
+		t.RawSetInt(i, v)
+	}
+	if d.c.decodeArrayMT {
+		t.Metatable = d.c.arrayMT
+	}
+	return t, ""
+}
+
+func (d *jsonDecoder) object() (lua.LValue, cjsonError) {
+	t := d.L.NewTable()
+	for i := 0; ; i++ {
+		d.ctx = "object key string"
+		if i > 0 {
+			d.ctx = "comma or object end"
+		}
+		tok, err := d.dec.Token()
+		if err != nil {
+			return nil, d.error(err)
+		}
+		if tok == json.Delim('}') {
+			return t, ""
+		}
+		key, _ := tok.(string)
+		d.ctx = "colon"
+		tok, err = d.dec.Token()
+		if err != nil {
+			return nil, d.error(err)
+		}
+		v, derr := d.value(tok)
+		if derr != "" {
+			return nil, derr
+		}
+		t.RawSetString(key, v)
+	}
+}
+
+// error turns a decoder failure into lua-cjson's message. Syntax errors are
+// located by encoding/json's scanner (json.Unmarshal gives the 1-based
+// position of the offending byte); the end of input is "T_END" one past the
+// last character.
+func (d *jsonDecoder) error(err error) cjsonError {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		rest := strings.TrimLeft(d.src[min(int(d.dec.InputOffset()), len(d.src)):], " \t\r\n")
+		end := strconv.Itoa(len(d.src) + 1)
+		if strings.HasPrefix(rest, `"`) {
+			return cjsonError("Expected " + d.ctx + " but found unexpected end of string at character " + end)
+		}
+		ctx := d.ctx
+		if ctx == "colon" && strings.HasSuffix(strings.TrimRight(d.src, " \t\r\n"), ":") {
+			ctx = "value"
+		}
+		return cjsonError("Expected " + ctx + " but found T_END at character " + end)
+	}
+	var se *json.SyntaxError
+	if uerr := json.Unmarshal([]byte(d.src), new(any)); !errors.As(uerr, &se) {
+		return cjsonError("Expected value but found invalid token at character 1")
+	}
+	pos := int(se.Offset) // 1-based position of the offending byte
+	msg := se.Error()
+	expected := d.ctx
+	switch {
+	case strings.HasSuffix(msg, "looking for beginning of value"):
+		expected = "value"
+	case strings.HasSuffix(msg, "looking for beginning of object key string"):
+		expected = "object key string"
+	case strings.HasSuffix(msg, "after object key"):
+		expected = "colon"
+	case strings.HasSuffix(msg, "after object key:value pair"):
+		expected = "comma or object end"
+	case strings.HasSuffix(msg, "after array element"):
+		expected = "comma or array end"
+	case strings.HasSuffix(msg, "after top-level value"):
+		expected = "the end"
+	case strings.Contains(msg, "in string escape code"), strings.Contains(msg, "in \\u hexadecimal"):
+		return cjsonError("Expected " + expected + " but found invalid escape code at character " + strconv.Itoa(pos))
+	case strings.Contains(msg, "in string literal"):
+		return cjsonError("Expected " + expected + " but found invalid token at character " + strconv.Itoa(pos))
+	default:
+		// inside a literal or a number: lua-cjson reports the token's start
+		start := pos - 1
+		for start > 0 && isTokenByte(d.src[start-1]) {
+			start--
+		}
+		if d.ctx == "object key string" || d.ctx == "comma or object end" || d.ctx == "comma or array end" {
+			expected = "value"
+		}
+		return cjsonError("Expected " + expected + " but found invalid token at character " + strconv.Itoa(start+1))
+	}
+	return cjsonError("Expected " + expected + " but found " + tokenName(d.src[pos-1:]) + " at character " + strconv.Itoa(pos))
+}
+
+func isTokenByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '+' || c == '.'
+}
+
+// tokenName names the token starting s as lua-cjson's scanner would.
+func tokenName(s string) string {
+	if s == "" {
+		return "T_END"
+	}
+	switch c := s[0]; {
+	case c == '{':
+		return "T_OBJ_BEGIN"
+	case c == '}':
+		return "T_OBJ_END"
+	case c == '[':
+		return "T_ARR_BEGIN"
+	case c == ']':
+		return "T_ARR_END"
+	case c == ',':
+		return "T_COMMA"
+	case c == ':':
+		return "T_COLON"
+	case c == '"':
+		return "T_STRING"
+	case c == '-' || c >= '0' && c <= '9':
+		return "T_NUMBER"
+	case strings.HasPrefix(s, "true") || strings.HasPrefix(s, "false"):
+		return "T_BOOLEAN"
+	case strings.HasPrefix(s, "null"):
+		return "T_NULL"
+	}
+	return "invalid token"
+}

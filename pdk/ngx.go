@@ -1,0 +1,158 @@
+package pdk
+
+import (
+	"os"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// ngx_lua's version numbers as ngx.config reports them (OpenResty 1.27.1.x,
+// the bundle Kong 3.9/3.10 ships).
+const (
+	ngxLuaVersion = 10027
+	nginxVersion  = 1027001
+)
+
+var ngxStatusConsts = map[string]int{
+	"HTTP_CONTINUE": 100, "HTTP_SWITCHING_PROTOCOLS": 101,
+	"HTTP_OK": 200, "HTTP_CREATED": 201, "HTTP_ACCEPTED": 202, "HTTP_NO_CONTENT": 204,
+	"HTTP_PARTIAL_CONTENT": 206, "HTTP_SPECIAL_RESPONSE": 300, "HTTP_MOVED_PERMANENTLY": 301,
+	"HTTP_MOVED_TEMPORARILY": 302, "HTTP_SEE_OTHER": 303, "HTTP_NOT_MODIFIED": 304,
+	"HTTP_TEMPORARY_REDIRECT": 307, "HTTP_PERMANENT_REDIRECT": 308,
+	"HTTP_BAD_REQUEST": 400, "HTTP_UNAUTHORIZED": 401, "HTTP_PAYMENT_REQUIRED": 402,
+	"HTTP_FORBIDDEN": 403, "HTTP_NOT_FOUND": 404, "HTTP_NOT_ALLOWED": 405,
+	"HTTP_NOT_ACCEPTABLE": 406, "HTTP_REQUEST_TIMEOUT": 408, "HTTP_CONFLICT": 409,
+	"HTTP_GONE": 410, "HTTP_UPGRADE_REQUIRED": 426, "HTTP_TOO_MANY_REQUESTS": 429,
+	"HTTP_CLOSE": 444, "HTTP_ILLEGAL": 451, "HTTP_INTERNAL_SERVER_ERROR": 500,
+	"HTTP_METHOD_NOT_IMPLEMENTED": 501, "HTTP_NOT_IMPLEMENTED": 501, "HTTP_BAD_GATEWAY": 502,
+	"HTTP_SERVICE_UNAVAILABLE": 503, "HTTP_GATEWAY_TIMEOUT": 504,
+	"HTTP_VERSION_NOT_SUPPORTED": 505, "HTTP_INSUFFICIENT_STORAGE": 507,
+	// request methods, as ngx.location.capture's `method` option
+	"HTTP_GET": 2, "HTTP_HEAD": 4, "HTTP_POST": 8, "HTTP_PUT": 16, "HTTP_DELETE": 32,
+	"HTTP_MKCOL": 64, "HTTP_COPY": 128, "HTTP_MOVE": 256, "HTTP_OPTIONS": 512,
+	"HTTP_PROPFIND": 1024, "HTTP_PROPPATCH": 2048, "HTTP_LOCK": 4096, "HTTP_UNLOCK": 8192,
+	"HTTP_PATCH": 16384, "HTTP_TRACE": 32768,
+	// phase results
+	"OK": 0, "ERROR": -1, "AGAIN": -2, "DONE": -4, "DECLINED": -5,
+	// log levels
+	"STDERR": LogStderr, "EMERG": LogEmerg, "ALERT": LogAlert, "CRIT": LogCrit, "ERR": LogErr,
+	"WARN": LogWarn, "NOTICE": LogNotice, "INFO": LogInfo, "DEBUG": LogDebug,
+}
+
+// openNgx installs the global ngx: ngx.null, ngx.log and its levels, the
+// time, codec and hash functions (ngx_time.go, ngx_codec.go), ngx.re
+// (ngx_re.go), ngx.shared (ngx_shared.go), ngx.config, ngx.worker,
+// ngx.get_phase, ngx.ctx and ngx.sleep. Request-bound members (ngx.var,
+// ngx.req, ngx.header, ngx.say, ngx.exit, ngx.timer, ngx.socket) are added
+// by their own files.
+func openNgx(in *Instance) {
+	L := in.L
+	ngx := L.NewTable()
+	ngx.RawSetString("null", Null(L))
+	for k, v := range ngxStatusConsts {
+		ngx.RawSetString(k, lua.LNumber(v))
+	}
+	fns := map[string]lua.LGFunction{
+		"log":       in.ngxLog,
+		"get_phase": func(L *lua.LState) int { L.Push(lua.LString(in.Phase)); return 1 },
+		"sleep":     ngxSleep,
+	}
+	for k, f := range in.ngxTimeFuncs() {
+		fns[k] = f
+	}
+	for k, f := range ngxCodecFuncs {
+		fns[k] = f
+	}
+	for k, f := range fns {
+		ngx.RawSetString(k, L.NewFunction(f))
+	}
+
+	config := L.NewTable()
+	config.RawSetString("subsystem", lua.LString("http"))
+	config.RawSetString("ngx_lua_version", lua.LNumber(ngxLuaVersion))
+	config.RawSetString("nginx_version", lua.LNumber(nginxVersion))
+	config.RawSetString("debug", lua.LFalse)
+	config.RawSetString("is_console", lua.LFalse)
+	config.RawSetString("nginx_configure", L.NewFunction(func(L *lua.LState) int {
+		L.Push(lua.LString(""))
+		return 1
+	}))
+	config.RawSetString("prefix", L.NewFunction(func(L *lua.LState) int {
+		p := "/usr/local/kong/"
+		if in.Root.Conf != nil && in.Root.Conf.Get("prefix") != "" {
+			p = in.Root.Conf.Get("prefix")
+		}
+		L.Push(lua.LString(p))
+		return 1
+	}))
+	ngx.RawSetString("config", config)
+
+	worker := L.NewTable()
+	worker.RawSetString("id", L.NewFunction(func(L *lua.LState) int { L.Push(lua.LNumber(in.WorkerID)); return 1 }))
+	worker.RawSetString("count", L.NewFunction(func(L *lua.LState) int {
+		n := in.Root.WorkerCount
+		if n < 1 {
+			n = 1
+		}
+		L.Push(lua.LNumber(n))
+		return 1
+	}))
+	worker.RawSetString("pid", L.NewFunction(func(L *lua.LState) int {
+		pid := in.Root.PID
+		if pid == 0 {
+			pid = os.Getpid()
+		}
+		L.Push(lua.LNumber(pid))
+		return 1
+	}))
+	worker.RawSetString("exiting", L.NewFunction(func(L *lua.LState) int { L.Push(lua.LFalse); return 1 }))
+	ngx.RawSetString("worker", worker)
+
+	ngx.RawSetString("re", in.newNgxRe())
+	ngx.RawSetString("shared", in.newNgxShared())
+
+	// ngx.ctx is read and replaced through the metatable so that the host
+	// can swap Instance.Ctx per request.
+	mt := L.NewTable()
+	mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
+		if L.CheckAny(2) == lua.LString("ctx") {
+			L.Push(in.Ctx)
+			return 1
+		}
+		return 0
+	}))
+	mt.RawSetString("__newindex", L.NewFunction(func(L *lua.LState) int {
+		k := L.CheckAny(2)
+		if k == lua.LString("ctx") {
+			in.Ctx = L.CheckTable(3)
+			return 0
+		}
+		L.RawSet(L.CheckTable(1), k, L.Get(3))
+		return 0
+	}))
+	L.SetMetatable(ngx, mt)
+	L.SetGlobal("ngx", ngx)
+}
+
+// ngxSleep is ngx.sleep(seconds); it returns early when the state's context
+// ends (the VM then raises the context's error at its next instruction).
+func ngxSleep(L *lua.LState) int {
+	sec := float64(L.CheckNumber(1))
+	if sec < 0 {
+		L.ArgError(1, "invalid sleep duration \""+lua.LNumber(sec).String()+"\"")
+	}
+	d := time.Duration(sec * float64(time.Second))
+	ctx := L.Context()
+	if ctx == nil {
+		time.Sleep(d)
+		return 0
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	return 0
+}
