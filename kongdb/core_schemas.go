@@ -1,0 +1,187 @@
+package kongdb
+
+import "github.com/luahost/luahost/kongdb/schema"
+
+// CoreSchemas returns fresh copies of the core entities luahost keeps, in
+// Kong's CORE_ENTITIES order: workspaces, consumers, services, routes,
+// plugins, tags (KONG-REFERENCE §1.11), and certificates, which services
+// reference.
+func CoreSchemas() []*schema.Schema {
+	return []*schema.Schema{
+		WorkspacesSchema(), ConsumersSchema(), CertificatesSchema(), ServicesSchema(), RoutesSchema(),
+		PluginsSchema(), TagsSchema(),
+	}
+}
+
+// WorkspacesSchema is Kong's workspaces entity.
+func WorkspacesSchema() *schema.Schema {
+	name := fUTF8Name("name")
+	name.Required, name.RequiredSet = true, true
+	name.NotOneOf = strings2any("workspaces", "consumers", "certificates", "services", "routes",
+		"snis", "upstreams", "targets", "plugins", "tags", "ca_certificates",
+		"clustering_data_planes", "parameters", "vaults", "key_sets", "keys", "filter_chains")
+	return &schema.Schema{
+		Name: "workspaces", PrimaryKey: []string{"id"}, CacheKey: []string{"name"},
+		EndpointKey: "name", DAO: "kong.db.dao.workspaces", DBExport: true,
+		Fields: []*schema.Field{
+			fUUID(), name,
+			{Name: "comment", Type: schema.TypeString},
+			fTimestamp("created_at"), fTimestamp("updated_at"),
+			{Name: "meta", Type: schema.TypeRecord, Required: true, Fields: []*schema.Field{}},
+			{Name: "config", Type: schema.TypeRecord, Required: true, Fields: []*schema.Field{}},
+		},
+	}
+}
+
+// ConsumersSchema is Kong's consumers entity.
+func ConsumersSchema() *schema.Schema {
+	return &schema.Schema{
+		Name: "consumers", PrimaryKey: []string{"id"}, EndpointKey: "username",
+		Workspaceable: true, DBExport: true, GenerateAdminAPI: true,
+		Fields: []*schema.Field{
+			fUUID(), fTimestamp("created_at"), fTimestamp("updated_at"),
+			{Name: "username", Type: schema.TypeString, Unique: true},
+			{Name: "custom_id", Type: schema.TypeString, Unique: true},
+			fTags(),
+		},
+		EntityChecks: []schema.EntityCheck{
+			{Name: "at_least_one_of", Arg: strings2any("custom_id", "username")},
+		},
+	}
+}
+
+func conditional(ifField string, ifMatch map[string]any, thenField string, thenMatch map[string]any) schema.EntityCheck {
+	return schema.EntityCheck{Name: "conditional", Arg: map[string]any{
+		"if_field": ifField, "if_match": ifMatch, "then_field": thenField, "then_match": thenMatch,
+	}}
+}
+
+// ServicesSchema is Kong's services entity (without the url shorthand,
+// which needs Lua's socket.url: the host adds it).
+func ServicesSchema() *schema.Schema {
+	timeout := func(name string) *schema.Field { return fInt(name, 60000, 1, 2147483646) }
+	notTLS := map[string]any{"not_one_of": strings2any("https", "tls")}
+	isNull := map[string]any{"eq": schema.Null}
+	return &schema.Schema{
+		Name: "services", PrimaryKey: []string{"id"}, EndpointKey: "name",
+		Workspaceable: true, DAO: "kong.db.dao.services", DBExport: true, GenerateAdminAPI: true,
+		Fields: []*schema.Field{
+			fUUID(), fTimestamp("created_at"), fTimestamp("updated_at"),
+			fUTF8Name("name"),
+			fInt("retries", 5, 0, 32767),
+			{Name: "protocol", Type: schema.TypeString, Required: true, RequiredSet: true, Default: "http", HasDefault: true,
+				OneOf: strings2any("grpc", "grpcs", "http", "https", "tcp", "tls", "tls_passthrough", "udp", "ws", "wss")},
+			{Name: "host", Type: schema.TypeString, Required: true, RequiredSet: true, CustomValidator: builtin("host")},
+			{Name: "port", Type: schema.TypeInteger, Required: true, RequiredSet: true, Default: float64(80), HasDefault: true, Between: &[2]float64{0, 65535}},
+			{Name: "path", Type: schema.TypeString, StartsWith: ptr("/"), CustomValidator: builtin("path")},
+			timeout("connect_timeout"), timeout("write_timeout"), timeout("read_timeout"),
+			fTags(),
+			fForeign("client_certificate", "certificates", "", false),
+			{Name: "tls_verify", Type: schema.TypeBoolean},
+			{Name: "tls_verify_depth", Type: schema.TypeInteger, Default: schema.Null, HasDefault: true, Between: &[2]float64{0, 64}},
+			{Name: "ca_certificates", Type: schema.TypeArray, Elements: &schema.Field{Type: schema.TypeString, UUID: true}},
+			fBool("enabled", true),
+		},
+		EntityChecks: []schema.EntityCheck{
+			conditional("protocol", map[string]any{"one_of": strings2any("tcp", "tls", "udp", "grpc", "grpcs")}, "path", isNull),
+			conditional("protocol", notTLS, "client_certificate", isNull),
+			conditional("protocol", notTLS, "tls_verify", isNull),
+			conditional("protocol", notTLS, "tls_verify_depth", isNull),
+			conditional("protocol", notTLS, "ca_certificates", isNull),
+		},
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// RoutesSchema is Kong's routes entity (traditional router fields; the
+// router-flavour entity checks are left to the host).
+func RoutesSchema() *schema.Schema {
+	strSet := func(name string) *schema.Field {
+		return &schema.Field{Name: name, Type: schema.TypeSet, Elements: &schema.Field{Type: schema.TypeString}}
+	}
+	return &schema.Schema{
+		Name: "routes", PrimaryKey: []string{"id"}, EndpointKey: "name",
+		Workspaceable: true, DBExport: true, GenerateAdminAPI: true,
+		Fields: []*schema.Field{
+			fUUID(), fTimestamp("created_at"), fTimestamp("updated_at"),
+			fUTF8Name("name"),
+			fProtocols("http", "https"),
+			{Name: "https_redirect_status_code", Type: schema.TypeInteger, Required: true, RequiredSet: true,
+				Default: float64(426), HasDefault: true, OneOf: []any{float64(426), float64(301), float64(302), float64(307), float64(308)}},
+			fBool("strip_path", true), fBool("preserve_host", false),
+			fBool("request_buffering", true), fBool("response_buffering", true),
+			fTags(),
+			fForeign("service", "services", "", false),
+			strSet("snis"),
+			{Name: "sources", Type: schema.TypeSet, Elements: &schema.Field{Type: schema.TypeRecord}},
+			{Name: "destinations", Type: schema.TypeSet, Elements: &schema.Field{Type: schema.TypeRecord}},
+			strSet("methods"), strSet("hosts"), strSet("paths"),
+			{Name: "headers", Type: schema.TypeMap, Keys: &schema.Field{Type: schema.TypeString},
+				Values: &schema.Field{Type: schema.TypeArray, Elements: &schema.Field{Type: schema.TypeString}}},
+			{Name: "regex_priority", Type: schema.TypeInteger, Default: float64(0), HasDefault: true},
+			{Name: "path_handling", Type: schema.TypeString, Default: "v0", HasDefault: true, OneOf: strings2any("v0", "v1")},
+		},
+	}
+}
+
+// PluginsSchema is Kong's plugins entity; plugin config schemas are added
+// as subschemas keyed by name (DB.RegisterPluginSchema).
+func PluginsSchema() *schema.Schema {
+	return &schema.Schema{
+		Name: "plugins", PrimaryKey: []string{"id"},
+		CacheKey:      []string{"name", "route", "service", "consumer"},
+		DAO:           "kong.db.dao.plugins",
+		Workspaceable: true, EndpointKey: "instance_name", DBExport: true, GenerateAdminAPI: true,
+		SubschemaKey:   "name",
+		SubschemaError: "plugin '%s' not enabled; add it to the 'plugins' configuration property",
+		Subschemas:     map[string]*schema.Schema{},
+		Fields: []*schema.Field{
+			fUUID(),
+			{Name: "name", Type: schema.TypeString, Required: true, RequiredSet: true},
+			fUTF8Name("instance_name"),
+			fTimestamp("created_at"), fTimestamp("updated_at"),
+			fForeign("route", "routes", "cascade", true),
+			fForeign("service", "services", "cascade", true),
+			fForeign("consumer", "consumers", "cascade", true),
+			{Name: "config", Type: schema.TypeRecord, Abstract: true, Required: true},
+			fProtocols("grpc", "grpcs", "http", "https"),
+			fBool("enabled", true),
+			fTags(),
+		},
+	}
+}
+
+// TagsSchema is Kong's tags entity (read-only in Kong: filled by triggers).
+func TagsSchema() *schema.Schema {
+	tag := fTag()
+	tag.Name = "tag"
+	id := fUUID()
+	id.Name, id.Auto, id.Required, id.RequiredSet = "entity_id", false, true, true
+	return &schema.Schema{
+		Name: "tags", PrimaryKey: []string{"tag"}, EndpointKey: "tag", DAO: "kong.db.dao.tags",
+		GenerateAdminAPI: true,
+		Fields: []*schema.Field{
+			tag,
+			{Name: "entity_name", Type: schema.TypeString, Required: true, RequiredSet: true},
+			id,
+		},
+	}
+}
+
+// CertificatesSchema is Kong's certificates entity, the fields services
+// reference (the PEM validators are left to the host).
+func CertificatesSchema() *schema.Schema {
+	pem := func(name string, required bool) *schema.Field {
+		return &schema.Field{Name: name, Type: schema.TypeString, Required: required, RequiredSet: required}
+	}
+	return &schema.Schema{
+		Name: "certificates", PrimaryKey: []string{"id"}, Workspaceable: true, DBExport: true,
+		GenerateAdminAPI: true,
+		Fields: []*schema.Field{
+			fUUID(), fTimestamp("created_at"), fTimestamp("updated_at"),
+			pem("cert", true), pem("key", true), pem("cert_alt", false), pem("key_alt", false),
+			fTags(),
+		},
+	}
+}

@@ -1,0 +1,369 @@
+package kongdb
+
+import (
+	"context"
+	"maps"
+)
+
+// Insert is dao:insert(entity, options); posts a "create" event.
+func (d *DAO) Insert(ctx context.Context, entity any, opts any) (Row, error) {
+	in, err := checkEntityType(entity)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := checkOptionsType(opts)
+	if err != nil {
+		return nil, err
+	}
+	o, err := d.options(ctx, raw)
+	if err != nil {
+		return nil, err
+	}
+	e, errs := processAutoFields(ctx, d.Schema, in, "insert", false)
+	if errs != nil {
+		return nil, d.Errors.SchemaViolation(errs)
+	}
+	if err := d.resolveForeign(ctx, e); err != nil {
+		return nil, err
+	}
+	if errs := validateInsert(ctx, d.Schema, e); errs != nil {
+		return nil, d.Errors.SchemaViolation(errs)
+	}
+	if e, err = d.transformWrite(ctx, e, in, "insert", o); err != nil {
+		return nil, err
+	}
+	d.setCacheKey(e, o)
+	row, err := d.strategy.Insert(ctx, e, o)
+	if err != nil {
+		return nil, err
+	}
+	row, err = d.rowToEntity(ctx, row, o)
+	if err != nil {
+		return nil, err
+	}
+	d.postCrudEvent(ctx, "create", row, nil, o)
+	return row, nil
+}
+
+// Update is dao:update(pk_or_entity, partial, options): read-before-write,
+// merge, validate; NOT_FOUND when absent; posts an "update" event with the
+// old entity.
+func (d *DAO) Update(ctx context.Context, pkOrEntity any, partial any, opts any) (Row, error) {
+	t, err := checkPKType(pkOrEntity)
+	if err != nil {
+		return nil, err
+	}
+	in, err := checkEntityType(partial)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := checkOptionsType(opts)
+	if err != nil {
+		return nil, err
+	}
+	pk := d.ExtractPK(t)
+	if errs := validatePrimaryKey(d.Schema, pk, false); errs != nil {
+		return nil, d.Errors.InvalidPrimaryKey(errs)
+	}
+	e, rbw, o, err := d.checkUpdate(ctx, "", pk, in, raw)
+	if err != nil {
+		return nil, err
+	}
+	row, err := d.strategy.Update(ctx, pk, e, o)
+	if err != nil {
+		return nil, err
+	}
+	row, err = d.rowToEntity(ctx, row, o)
+	if err != nil {
+		return nil, err
+	}
+	d.postCrudEvent(ctx, "update", row, rbw, o)
+	return row, nil
+}
+
+// UpdateBy is dao:update_by_<field>(value, partial, options).
+func (d *DAO) UpdateBy(ctx context.Context, field string, value any, partial any, opts any) (Row, error) {
+	if _, err := d.uniqueArgs(ctx, field, value, opts); err != nil {
+		return nil, err
+	}
+	in, err := checkEntityType(partial)
+	if err != nil {
+		return nil, err
+	}
+	raw, _ := opts.(map[string]any)
+	e, rbw, o, err := d.checkUpdate(ctx, field, value, in, raw)
+	if err != nil {
+		return nil, err
+	}
+	row, err := d.strategy.UpdateByField(ctx, field, value, e, o)
+	if err != nil {
+		return nil, err
+	}
+	row, err = d.rowToEntity(ctx, row, o)
+	if err != nil {
+		return nil, err
+	}
+	d.postCrudEvent(ctx, "update", row, rbw, o)
+	return row, nil
+}
+
+// checkUpdate is Kong's check_update; field "" = by primary key (key is the
+// pk table), else by that unique field (key is its value).
+func (d *DAO) checkUpdate(ctx context.Context, field string, key any, in Row, raw map[string]any) (Row, Row, *Options, error) {
+	o, err := d.options(ctx, raw)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	e, errs := processAutoFields(ctx, d.Schema, in, "update", false)
+	if errs != nil {
+		return nil, nil, nil, d.Errors.SchemaViolation(errs)
+	}
+	var rbw Row
+	if field == "" {
+		rbw, err = d.selectPK(ctx, key.(Row), o)
+	} else {
+		rbw, err = d.selectBy(ctx, field, key, o)
+	}
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if rbw == nil {
+		if field == "" {
+			return nil, nil, nil, d.Errors.NotFound(key.(Row))
+		}
+		return nil, nil, nil, d.Errors.NotFoundByField(Row{field: key})
+	}
+	if errs := validateImmutableFields(d.Schema, e, rbw); errs != nil {
+		return nil, nil, nil, d.Errors.SchemaViolation(errs)
+	}
+	merged := mergeValues(d.Schema, e, rbw)
+	if err := d.resolveForeign(ctx, merged); err != nil {
+		return nil, nil, nil, err
+	}
+	if errs := validateUpdate(ctx, d.Schema, merged, in, rbw); errs != nil {
+		return nil, nil, nil, d.Errors.SchemaViolation(errs)
+	}
+	if merged, err = d.transformWrite(ctx, merged, in, "update", o); err != nil {
+		return nil, nil, nil, err
+	}
+	d.setCacheKey(merged, o)
+	return merged, rbw, o, nil
+}
+
+// Upsert is dao:upsert(pk_or_entity, entity, options): a full replace (or
+// insert); posts "update" when a row existed, else "create".
+func (d *DAO) Upsert(ctx context.Context, pkOrEntity any, entity any, opts any) (Row, error) {
+	t, err := checkPKType(pkOrEntity)
+	if err != nil {
+		return nil, err
+	}
+	in, err := checkEntityType(entity)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := checkOptionsType(opts)
+	if err != nil {
+		return nil, err
+	}
+	pk := d.ExtractPK(t)
+	if errs := validatePrimaryKey(d.Schema, pk, false); errs != nil {
+		return nil, d.Errors.InvalidPrimaryKey(errs)
+	}
+	e, rbw, o, err := d.checkUpsert(ctx, "", pk, in, raw)
+	if err != nil {
+		return nil, err
+	}
+	row, err := d.strategy.Upsert(ctx, pk, e, o)
+	if err != nil {
+		return nil, err
+	}
+	return d.finishUpsert(ctx, row, rbw, o)
+}
+
+// UpsertBy is dao:upsert_by_<field>(value, entity, options).
+func (d *DAO) UpsertBy(ctx context.Context, field string, value any, entity any, opts any) (Row, error) {
+	if _, err := d.uniqueArgs(ctx, field, value, opts); err != nil {
+		return nil, err
+	}
+	in, err := checkEntityType(entity)
+	if err != nil {
+		return nil, err
+	}
+	raw, _ := opts.(map[string]any)
+	e, rbw, o, err := d.checkUpsert(ctx, field, value, in, raw)
+	if err != nil {
+		return nil, err
+	}
+	row, err := d.strategy.UpsertByField(ctx, field, value, e, o)
+	if err != nil {
+		return nil, err
+	}
+	return d.finishUpsert(ctx, row, rbw, o)
+}
+
+func (d *DAO) finishUpsert(ctx context.Context, row, rbw Row, o *Options) (Row, error) {
+	row, err := d.rowToEntity(ctx, row, o)
+	if err != nil {
+		return nil, err
+	}
+	if rbw != nil {
+		d.postCrudEvent(ctx, "update", row, rbw, o)
+	} else {
+		d.postCrudEvent(ctx, "create", row, nil, o)
+	}
+	return row, nil
+}
+
+// checkUpsert is Kong's check_upsert.
+func (d *DAO) checkUpsert(ctx context.Context, field string, key any, in Row, raw map[string]any) (Row, Row, *Options, error) {
+	o, err := d.options(ctx, raw)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	e, errs := processAutoFields(ctx, d.Schema, in, "upsert", false)
+	if errs != nil {
+		return nil, nil, nil, d.Errors.SchemaViolation(errs)
+	}
+	var rbw Row
+	if field == "" {
+		rbw, err = d.selectPK(ctx, key.(Row), o)
+	} else {
+		rbw, err = d.selectBy(ctx, field, key, o)
+	}
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if field != "" {
+		e[field] = key
+	}
+	if err := d.resolveForeign(ctx, e); err != nil {
+		return nil, nil, nil, err
+	}
+	if field == "" {
+		// The strategy writes the primary key given, over the entity's
+		// (postgres collapse(entity, primary_key)); validate what is stored.
+		maps.Copy(e, key.(Row))
+	}
+	if errs := validateUpsert(ctx, d.Schema, e); errs != nil {
+		return nil, nil, nil, d.Errors.SchemaViolation(errs)
+	}
+	if field != "" {
+		delete(e, field)
+	}
+	if e, err = d.transformWrite(ctx, e, in, "upsert", o); err != nil {
+		return nil, nil, nil, err
+	}
+	if field != "" {
+		e[field] = key
+	}
+	d.setCacheKey(e, o)
+	if field != "" {
+		delete(e, field)
+	}
+	return e, rbw, o, nil
+}
+
+// Delete is dao:delete(pk_or_entity, options): true also when nothing
+// existed (no event); posts "delete" for the entity, then one per
+// entity removed by an on_delete = "cascade" constraint.
+func (d *DAO) Delete(ctx context.Context, pkOrEntity any, opts any) (bool, error) {
+	t, err := checkPKType(pkOrEntity)
+	if err != nil {
+		return false, err
+	}
+	raw, err := checkOptionsType(opts)
+	if err != nil {
+		return false, err
+	}
+	pk := d.ExtractPK(t)
+	if errs := validatePrimaryKey(d.Schema, pk, false); errs != nil {
+		return false, d.Errors.InvalidPrimaryKey(errs)
+	}
+	selRaw := withShowWsID(raw)
+	so, err := d.options(ctx, selRaw)
+	if err != nil {
+		return false, err
+	}
+	entity, err := d.selectPK(ctx, pk, so)
+	if err != nil {
+		return false, err
+	}
+	if entity == nil {
+		return true, nil
+	}
+	o, err := d.options(ctx, raw)
+	if err != nil {
+		return false, err
+	}
+	cascade := d.cascadeEntities(ctx, pk, selRaw, nil)
+	ok, err := d.strategy.Delete(ctx, pk, o)
+	if err != nil {
+		return false, err
+	}
+	if !ok {
+		// Kong 3.x: the row vanished between select and delete: nil, no error.
+		return false, nil
+	}
+	d.postCrudEvent(ctx, "delete", entity, nil, o)
+	for _, c := range cascade {
+		c.dao.postCrudEvent(ctx, "delete", c.entity, nil, o)
+	}
+	return true, nil
+}
+
+// DeleteBy is dao:delete_by_<field>(value, options).
+func (d *DAO) DeleteBy(ctx context.Context, field string, value any, opts any) (bool, error) {
+	o, err := d.uniqueArgs(ctx, field, value, opts)
+	if err != nil {
+		return false, err
+	}
+	raw, _ := opts.(map[string]any)
+	selRaw := withShowWsID(raw)
+	so := *o
+	so.ShowWsID = true
+	entity, err := d.selectBy(ctx, field, value, &so)
+	if err != nil {
+		return false, err
+	}
+	if entity == nil {
+		return true, nil
+	}
+	cascade := d.cascadeEntities(ctx, entity, selRaw, nil)
+	ok, err := d.strategy.DeleteByField(ctx, field, value, o)
+	if err != nil {
+		return false, err
+	}
+	if !ok {
+		return false, nil
+	}
+	d.postCrudEvent(ctx, "delete", entity, nil, o)
+	for _, c := range cascade {
+		c.dao.postCrudEvent(ctx, "delete", c.entity, nil, o)
+	}
+	return true, nil
+}
+
+func withShowWsID(raw map[string]any) map[string]any {
+	cp := make(map[string]any, len(raw)+1)
+	maps.Copy(cp, raw)
+	cp["show_ws_id"] = true
+	return cp
+}
+
+func (d *DAO) transformWrite(ctx context.Context, e, in Row, op string, o *Options) (Row, error) {
+	if o.NoTransform || len(d.Schema.Transformations) == 0 {
+		return e, nil
+	}
+	t, err := transform(ctx, d.Schema, e, in, op)
+	if err != nil {
+		return nil, d.Errors.TransformationError(err.Error())
+	}
+	return t, nil
+}
+
+// setCacheKey fills the composite cache_key column.
+func (d *DAO) setCacheKey(e Row, o *Options) {
+	if len(d.Schema.CacheKey) > 1 {
+		e["cache_key"] = d.entityCacheKey(e, o.Workspace)
+	}
+}

@@ -1,0 +1,264 @@
+package kongdb
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+	"sync/atomic"
+
+	"github.com/luahost/luahost/kongdb/schema"
+)
+
+// Connector defaults for pagination (kong/db/strategies/connector.lua).
+const (
+	DefaultPageSize    = 1000
+	DefaultMaxPageSize = 50000
+	// MaxTTL is Kong's DATABASE.DAO_MAX_TTL.
+	MaxTTL = 100000000
+)
+
+// DBOptions configure a DB.
+type DBOptions struct {
+	PageSize    int // default page size (0 = 1000)
+	MaxPageSize int // largest page (0 = 50000)
+	// NoCore leaves out the core entities (workspaces, consumers, services,
+	// routes, plugins, tags); the default workspace then is not managed.
+	NoCore bool
+}
+
+// DB is Kong's kong.db: one DAO per registered schema over one connector.
+type DB struct {
+	conn Connector
+	// Errors builds errors prefixed with the connector's name, as Kong's
+	// Errors.new(kong_config.database).
+	Errors Errors
+	opts   DBOptions
+
+	mu      sync.RWMutex
+	daos    map[string]*DAO
+	plugins map[string]*schema.Schema
+
+	events atomic.Pointer[handlerBox]
+
+	wsMu      sync.Mutex
+	defaultWS atomic.Pointer[string]
+}
+
+type handlerBox struct{ h EventHandler }
+
+// New returns a DB over conn with the core entities registered (unless
+// opts.NoCore).
+func New(conn Connector, opts DBOptions) *DB {
+	if opts.PageSize <= 0 {
+		opts.PageSize = DefaultPageSize
+	}
+	if opts.MaxPageSize <= 0 {
+		opts.MaxPageSize = DefaultMaxPageSize
+	}
+	db := &DB{
+		conn:    conn,
+		Errors:  Errors{Strategy: conn.Name()},
+		opts:    opts,
+		daos:    map[string]*DAO{},
+		plugins: map[string]*schema.Schema{},
+	}
+	if !opts.NoCore {
+		for _, s := range CoreSchemas() {
+			if _, err := db.Register(s); err != nil {
+				panic(fmt.Sprintf("kongdb: core schema %s: %v", s.Name, err))
+			}
+		}
+	}
+	return db
+}
+
+// Register builds the strategy for s and its DAO. Foreign fields must
+// reference schemas registered before; the reference is recorded on the
+// referenced schema (Constraints) for cascade discovery. Register takes
+// ownership of s (it indexes it).
+func (db *DB) Register(s *schema.Schema) (*DAO, error) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if _, dup := db.daos[s.Name]; dup {
+		return nil, fmt.Errorf("kongdb: entity %q is already registered", s.Name)
+	}
+	s.Index()
+	for _, f := range s.Fields {
+		if f.Type != schema.TypeForeign {
+			continue
+		}
+		ref := f.RefSchema
+		if ref == nil {
+			parent := db.daos[f.Reference]
+			if parent == nil && f.Reference == s.Name {
+				ref = s
+			} else if parent == nil {
+				return nil, fmt.Errorf("schema refers to an invalid foreign entity: %s", f.Reference)
+			} else {
+				ref = parent.Schema
+			}
+			f.RefSchema = ref
+		}
+		if len(ref.PrimaryKey) > 1 {
+			return nil, fmt.Errorf("primary keys containing composite foreign keys are currently not supported")
+		}
+		found := false
+		for _, c := range ref.Constraints {
+			if c.Schema == s && c.FieldName == f.Name {
+				found = true
+			}
+		}
+		if !found {
+			ref.Constraints = append(ref.Constraints, schema.Constraint{Schema: s, FieldName: f.Name, OnDelete: f.OnDelete})
+		}
+	}
+	st, err := db.conn.NewStrategy(s)
+	if err != nil {
+		return nil, err
+	}
+	d := newDAO(db, s, st)
+	db.daos[s.Name] = d
+	return d, nil
+}
+
+// DAO returns the DAO of the entity name, or nil.
+func (db *DB) DAO(name string) *DAO {
+	db.mu.RLock()
+	d := db.daos[name]
+	db.mu.RUnlock()
+	return d
+}
+
+// Names lists the registered entities, sorted.
+func (db *DB) Names() []string {
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	names := make([]string, 0, len(db.daos))
+	for n := range db.daos {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Strategy is Kong's kong.db.strategy: "postgres" or "off".
+func (db *DB) Strategy() string { return db.conn.Name() }
+
+// Connector returns the storage connector.
+func (db *DB) Connector() Connector { return db.conn }
+
+// SetEventHandler sets where every DAO posts its CRUD events (Kong's
+// db:set_events_handler); nil stops posting.
+func (db *DB) SetEventHandler(h EventHandler) {
+	if h == nil {
+		db.events.Store(nil)
+		return
+	}
+	db.events.Store(&handlerBox{h})
+}
+
+func (db *DB) eventHandler() EventHandler {
+	if b := db.events.Load(); b != nil {
+		return b.h
+	}
+	return nil
+}
+
+// RegisterPluginSchema registers the config schema of plugin name: plugins
+// rows with that name are validated against it (the subschema of the
+// plugins entity keyed by name).
+func (db *DB) RegisterPluginSchema(name string, s *schema.Schema) error {
+	d := db.DAO("plugins")
+	if d == nil {
+		return fmt.Errorf("kongdb: no plugins entity")
+	}
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	ps := d.Schema
+	subs := make(map[string]*schema.Schema, len(ps.Subschemas)+1)
+	for k, v := range ps.Subschemas {
+		subs[k] = v
+	}
+	s.IsSubschema = true
+	subs[name] = s
+	ps.Subschemas = subs
+	db.plugins[name] = s
+	return nil
+}
+
+// PluginSchema returns the config schema registered for plugin name.
+func (db *DB) PluginSchema(name string) *schema.Schema {
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	return db.plugins[name]
+}
+
+// DefaultWorkspace returns the id of the `default` workspace (Kong's
+// kong.default_workspace), creating the row on first use when it is
+// missing. "" when the DB has no workspaces entity.
+func (db *DB) DefaultWorkspace(ctx context.Context) (string, error) {
+	if p := db.defaultWS.Load(); p != nil {
+		return *p, nil
+	}
+	ws := db.DAO("workspaces")
+	if ws == nil {
+		return "", nil
+	}
+	db.wsMu.Lock()
+	defer db.wsMu.Unlock()
+	if p := db.defaultWS.Load(); p != nil {
+		return *p, nil
+	}
+	row, err := ws.SelectBy(ctx, "name", "default", nil)
+	if err != nil {
+		return "", err
+	}
+	if row == nil {
+		row, err = ws.Insert(ctx, Row{"name": "default"}, map[string]any{"no_broadcast_crud_event": true})
+		if err != nil {
+			return "", err
+		}
+	}
+	id, _ := row["id"].(string)
+	db.defaultWS.Store(&id)
+	return id, nil
+}
+
+// currentWorkspace is Kong's workspaces.get_workspace_id(): the request's
+// workspace, else the default one.
+func (db *DB) currentWorkspace(ctx context.Context) (string, error) {
+	if ws := WorkspaceFrom(ctx); ws != "" {
+		return ws, nil
+	}
+	return db.DefaultWorkspace(ctx)
+}
+
+// Truncate empties the table of entity name, or every table when name is
+// ""; the default workspace is re-created on next use (Kong's db:truncate).
+func (db *DB) Truncate(ctx context.Context, name string) error {
+	var daos []*DAO
+	if name == "" {
+		for _, n := range db.Names() {
+			daos = append(daos, db.DAO(n))
+		}
+	} else if d := db.DAO(name); d != nil {
+		daos = append(daos, d)
+	} else {
+		return fmt.Errorf("kongdb: unknown entity %q", name)
+	}
+	for _, d := range daos {
+		if err := d.Truncate(ctx); err != nil {
+			return err
+		}
+	}
+	if name == "" || name == "workspaces" {
+		db.wsMu.Lock()
+		db.defaultWS.Store(nil)
+		db.wsMu.Unlock()
+	}
+	return nil
+}
+
+// Close closes the connector.
+func (db *DB) Close() error { return db.conn.Close() }

@@ -1,0 +1,156 @@
+package memory
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"strings"
+
+	"github.com/luahost/luahost/kongdb"
+)
+
+// Select returns the row with primary key pk, or nil.
+func (t *table) Select(ctx context.Context, pk kongdb.Row, o *kongdb.Options) (kongdb.Row, error) {
+	o = opts(o)
+	_, key, ok := t.pkOf(pk)
+	if !ok {
+		return nil, nil
+	}
+	now := t.c.clock()
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	r := t.rows[key]
+	if r == nil || !t.visible(r, o, now, true) {
+		return nil, nil
+	}
+	return t.out(r, o, now), nil
+}
+
+// SelectByField looks up a unique field, the endpoint_key or "cache_key".
+func (t *table) SelectByField(ctx context.Context, field string, value any, o *kongdb.Options) (kongdb.Row, error) {
+	o = opts(o)
+	now := t.c.clock()
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	r := t.findBy(field, value, o, now)
+	if r == nil {
+		return nil, nil
+	}
+	return t.out(r, o, now), nil
+}
+
+// findBy finds the visible record whose field holds value (caller holds a
+// lock).
+func (t *table) findBy(field string, value any, o *kongdb.Options, now float64) *record {
+	for i := range t.indexes {
+		ix := &t.indexes[i]
+		if ix.name != field {
+			continue
+		}
+		if !ix.global && o.GlobalWorkspace {
+			break // a global query on a workspace-scoped index: scan
+		}
+		k, ok := uniqKey(ix, o.Workspace, value)
+		if !ok {
+			return nil
+		}
+		if r := t.uniq[field][k]; r != nil && t.visible(r, o, now, true) {
+			return r
+		}
+		return nil
+	}
+	if len(t.s.PrimaryKey) == 1 && t.s.PrimaryKey[0] == field {
+		_, key, ok := t.pkOf(kongdb.Row{field: value})
+		if !ok {
+			return nil
+		}
+		if r := t.rows[key]; r != nil && t.visible(r, o, now, true) {
+			return r
+		}
+		return nil
+	}
+	want := column(value)
+	for _, r := range t.sorted {
+		if compareVal(column(r.row[field]), want) == 0 && column(r.row[field]) != nil && t.visible(r, o, now, true) {
+			return r
+		}
+	}
+	return nil
+}
+
+// Page returns up to size rows after offset in primary-key order.
+func (t *table) Page(ctx context.Context, size int, offset string, o *kongdb.Options) ([]kongdb.Row, string, error) {
+	return t.page(size, offset, opts(o), nil)
+}
+
+// PageFor pages the rows whose foreign field fk references fkPK.
+func (t *table) PageFor(ctx context.Context, fk string, fkPK kongdb.Row, size int, offset string, o *kongdb.Options) ([]kongdb.Row, string, error) {
+	want := column(fkPK)
+	return t.page(size, offset, opts(o), func(r *record) bool {
+		v := column(r.row[fk])
+		return v != nil && compareVal(v, want) == 0
+	})
+}
+
+func (t *table) page(size int, offset string, o *kongdb.Options, filter func(*record) bool) ([]kongdb.Row, string, error) {
+	if size <= 0 {
+		size = o.PageSize
+		if size <= 0 {
+			size = kongdb.DefaultPageSize
+		}
+	}
+	start := 0
+	var after []any
+	if offset != "" {
+		var err error
+		after, err = t.decodeOffset(offset)
+		if err != nil {
+			return nil, "", err
+		}
+	}
+	now := t.c.clock()
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if after != nil {
+		start = t.position(after)
+		if start < len(t.sorted) && comparePK(t.sorted[start].pk, after) == 0 {
+			start++
+		}
+	}
+	rows := make([]kongdb.Row, 0, min(size, len(t.sorted)-start))
+	var last *record
+	for i := start; i < len(t.sorted); i++ {
+		r := t.sorted[i]
+		if !t.visible(r, o, now, true) || (filter != nil && !filter(r)) {
+			continue
+		}
+		if len(o.Tags) > 0 && !hasTags(r.row, o.Tags, o.TagsCond) {
+			continue
+		}
+		if len(rows) == size {
+			return rows, encodeOffset(last.pk), nil
+		}
+		rows = append(rows, t.out(r, o, now))
+		last = r
+	}
+	return rows, "", nil
+}
+
+// encodeOffset is Kong's token: base64 (no padding) of the JSON array of
+// the last row's primary-key values.
+func encodeOffset(pk []any) string {
+	b, _ := json.Marshal(pk)
+	return base64.RawStdEncoding.EncodeToString(b)
+}
+
+func (t *table) decodeOffset(offset string) ([]any, error) {
+	raw, err := base64.RawStdEncoding.DecodeString(strings.TrimRight(offset, "="))
+	if err != nil {
+		return nil, t.c.errs.InvalidOffset(offset, "bad base64 encoding")
+	}
+	var vals []any
+	if err := json.Unmarshal(raw, &vals); err != nil || len(vals) != len(t.s.PrimaryKey) {
+		return nil, t.c.errs.InvalidOffset(offset, "bad json encoding")
+	}
+	return vals, nil
+}

@@ -1,0 +1,283 @@
+package memory
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/luahost/luahost/kongdb"
+	"github.com/luahost/luahost/kongdb/schema"
+)
+
+// table is one entity's storage and its per-schema strategy.
+type table struct {
+	c *Connector
+	s *schema.Schema
+
+	mu     sync.RWMutex
+	rows   map[string]*record // by primary key
+	sorted []*record          // primary-key order
+	uniq   map[string]map[string]*record
+
+	indexes []uniqIndex
+	pk      []*schema.Field
+}
+
+// uniqIndex is a unique field, the endpoint_key, or the cache_key column.
+type uniqIndex struct {
+	name   string
+	field  *schema.Field // nil for cache_key
+	global bool          // not scoped to the workspace
+}
+
+type record struct {
+	key     string
+	pk      []any // primary-key column values (a foreign key as its id)
+	ws      string
+	row     kongdb.Row // owned copy, without ws_id and ttl
+	expires float64    // unix seconds; 0 = never
+}
+
+func newTable(c *Connector, s *schema.Schema) *table {
+	t := &table{c: c, s: s, rows: map[string]*record{}, uniq: map[string]map[string]*record{}}
+	for _, name := range s.PrimaryKey {
+		t.pk = append(t.pk, s.Field(name))
+	}
+	for _, f := range s.Fields {
+		single := len(s.PrimaryKey) == 1 && s.PrimaryKey[0] == f.Name
+		if (f.Unique || s.EndpointKey == f.Name) && !single {
+			t.indexes = append(t.indexes, uniqIndex{name: f.Name, field: f,
+				global: f.UniqueAcrossWS || !s.Workspaceable})
+		}
+	}
+	if len(s.CacheKey) > 1 {
+		t.indexes = append(t.indexes, uniqIndex{name: "cache_key", global: true})
+	}
+	for _, ix := range t.indexes {
+		t.uniq[ix.name] = map[string]*record{}
+	}
+	return t
+}
+
+// column is the stored column value of a field: a foreign key as its id.
+func column(v any) any {
+	if m, ok := v.(map[string]any); ok {
+		return m["id"]
+	}
+	return v
+}
+
+func encode(b *strings.Builder, v any) {
+	switch x := column(v).(type) {
+	case string:
+		b.WriteByte('s')
+		b.WriteString(x)
+	case float64:
+		b.WriteByte('n')
+		b.WriteString(strconv.FormatFloat(x, 'g', -1, 64))
+	case int:
+		b.WriteByte('n')
+		b.WriteString(strconv.Itoa(x))
+	case bool:
+		if x {
+			b.WriteString("bt")
+		} else {
+			b.WriteString("bf")
+		}
+	default:
+		b.WriteByte('?')
+		b.WriteString(kongdb.Pretty(x))
+	}
+}
+
+// pkOf returns the primary-key columns and key of e; ok is false when a
+// primary-key value is missing.
+func (t *table) pkOf(e kongdb.Row) ([]any, string, bool) {
+	vals := make([]any, len(t.s.PrimaryKey))
+	var b strings.Builder
+	for i, name := range t.s.PrimaryKey {
+		v := column(e[name])
+		if v == nil || schema.IsNull(v) {
+			return nil, "", false
+		}
+		vals[i] = v
+		if i > 0 {
+			b.WriteByte(0)
+		}
+		encode(&b, v)
+	}
+	return vals, b.String(), true
+}
+
+// uniqKey is the index key of value v in index ix for workspace ws; ok is
+// false for a null value (never conflicts, as in SQL).
+func uniqKey(ix *uniqIndex, ws string, v any) (string, bool) {
+	c := column(v)
+	if c == nil || schema.IsNull(c) {
+		return "", false
+	}
+	var b strings.Builder
+	if !ix.global {
+		b.WriteString(ws)
+		b.WriteByte(0)
+	}
+	encode(&b, c)
+	return b.String(), true
+}
+
+func compareVal(a, b any) int {
+	switch x := a.(type) {
+	case string:
+		if y, ok := b.(string); ok {
+			return strings.Compare(x, y)
+		}
+		return 1
+	case float64:
+		switch y := b.(type) {
+		case float64:
+			switch {
+			case x < y:
+				return -1
+			case x > y:
+				return 1
+			}
+			return 0
+		case string:
+			return -1
+		}
+		return 1
+	case bool:
+		if y, ok := b.(bool); ok {
+			switch {
+			case x == y:
+				return 0
+			case !x:
+				return -1
+			}
+			return 1
+		}
+		return -1
+	}
+	return 0
+}
+
+func comparePK(a, b []any) int {
+	for i := range a {
+		if i >= len(b) {
+			return 1
+		}
+		if c := compareVal(a[i], b[i]); c != 0 {
+			return c
+		}
+	}
+	if len(a) < len(b) {
+		return -1
+	}
+	return 0
+}
+
+// position is the index of the first record whose key is >= pk.
+func (t *table) position(pk []any) int {
+	return sort.Search(len(t.sorted), func(i int) bool { return comparePK(t.sorted[i].pk, pk) >= 0 })
+}
+
+// add stores r (caller holds the write lock).
+func (t *table) add(r *record) {
+	t.rows[r.key] = r
+	i := t.position(r.pk)
+	t.sorted = append(t.sorted, nil)
+	copy(t.sorted[i+1:], t.sorted[i:])
+	t.sorted[i] = r
+	t.index(r)
+}
+
+func (t *table) index(r *record) {
+	for i := range t.indexes {
+		ix := &t.indexes[i]
+		if k, ok := uniqKey(ix, r.ws, r.row[ix.name]); ok {
+			t.uniq[ix.name][k] = r
+		}
+	}
+}
+
+func (t *table) unindex(r *record) {
+	for i := range t.indexes {
+		ix := &t.indexes[i]
+		if k, ok := uniqKey(ix, r.ws, r.row[ix.name]); ok && t.uniq[ix.name][k] == r {
+			delete(t.uniq[ix.name], k)
+		}
+	}
+}
+
+// remove drops r (caller holds the write lock).
+func (t *table) remove(r *record) {
+	t.unindex(r)
+	delete(t.rows, r.key)
+	i := t.position(r.pk)
+	for i < len(t.sorted) && t.sorted[i] != r {
+		i++
+	}
+	if i < len(t.sorted) {
+		copy(t.sorted[i:], t.sorted[i+1:])
+		t.sorted[len(t.sorted)-1] = nil
+		t.sorted = t.sorted[:len(t.sorted)-1]
+	}
+}
+
+// visible reports whether r is seen by a read with o at time now.
+func (t *table) visible(r *record, o *kongdb.Options, now float64, wsScoped bool) bool {
+	if r.expires != 0 && r.expires < now && !o.SkipTTL && !o.Export {
+		return false
+	}
+	if wsScoped && t.s.Workspaceable && !o.GlobalWorkspace && r.ws != o.Workspace {
+		return false
+	}
+	return true
+}
+
+// out returns the row as the strategy hands it to the DAO: a deep copy,
+// with ws_id and the ttl (remaining whole seconds, or absolute on export).
+func (t *table) out(r *record, o *kongdb.Options, now float64) kongdb.Row {
+	row := kongdb.DeepCopyRow(r.row)
+	if t.s.Workspaceable {
+		row["ws_id"] = r.ws
+	}
+	if t.s.TTL {
+		switch {
+		case r.expires == 0:
+			row["ttl"] = schema.Null
+		case o.Export:
+			row["ttl"] = floor(r.expires)
+		default:
+			row["ttl"] = floor(r.expires - now)
+		}
+	}
+	return row
+}
+
+func floor(f float64) float64 {
+	i := float64(int64(f))
+	if i > f {
+		i--
+	}
+	return i
+}
+
+// hasTags is the tags filter (tags_cond "and" when more than one).
+func hasTags(row kongdb.Row, tags []string, cond string) bool {
+	have, _ := row["tags"].([]any)
+	match := 0
+	for _, want := range tags {
+		for _, h := range have {
+			if s, ok := h.(string); ok && s == want {
+				match++
+				break
+			}
+		}
+	}
+	if cond == "or" {
+		return match > 0
+	}
+	return match == len(tags)
+}
