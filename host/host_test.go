@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -219,3 +220,5 @@ func TestPoolBounds(t *testing.T) {
 		t.Fatalf("pool grew past max: %+v", st)
 	}
 }
+
+func writeFile(p, s string) error { return os.WriteFile(p, []byte(s), 0o644) }
