@@ -1,0 +1,192 @@
+// Command luahost runs unmodified Kong Gateway plugins in Go.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/luahost/luahost/conf"
+	"github.com/luahost/luahost/host"
+)
+
+// Version is luahost's version; KongVersion the Kong plugin API it answers
+// to (kong.version).
+const (
+	Version     = "0.1.0"
+	KongVersion = "3.9.1"
+)
+
+const usage = `Usage: luahost COMMAND [OPTIONS]
+
+Runs unmodified Kong Gateway plugins (handler.lua, schema.lua, daos.lua,
+migrations/, api.lua) inside a Go process.
+
+Commands:
+  version      print luahost's version
+  plugins      load the enabled plugins and describe them (or list their errors)
+  test [PATH]  run busted-style *_spec.lua files (default: ./spec)
+  config       print the resolved configuration and where each value came from
+
+Options (every command):
+  -c, --conf FILE           a kong.conf-style configuration file
+  --plugins-dir DIR         where plugins live (repeatable); also the plugins_dir property
+  --plugins LIST            enabled plugins (default: bundled = every plugin found)
+  --lua-package-path PATH   Kong's lua_package_path
+  --log-level LEVEL         debug, info, notice, warn, error
+  --database NAME           off (embedded memory store) or postgres
+  --set KEY=VALUE           any other property (repeatable)
+
+Configuration is read as Kong reads it: defaults, then the file, then KONG_*
+environment variables, then options.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+type multi []string
+
+func (m *multi) String() string     { return strings.Join(*m, ",") }
+func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
+
+// parseConf reads the common options of every command.
+func parseConf(name string, args []string, stderr io.Writer) (*conf.Config, *flag.FlagSet, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, usage) }
+	var file string
+	var dirs, sets multi
+	fs.StringVar(&file, "c", "", "configuration file")
+	fs.StringVar(&file, "conf", "", "configuration file")
+	fs.Var(&dirs, "plugins-dir", "plugins directory (repeatable)")
+	fs.Var(&sets, "set", "KEY=VALUE (repeatable)")
+	named := map[string]*string{}
+	for _, p := range []string{"plugins", "lua-package-path", "log-level", "database"} {
+		named[p] = fs.String(p, "", p)
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, nil, err
+	}
+	c := conf.New()
+	if file != "" {
+		if err := c.LoadFile(file); err != nil {
+			return nil, nil, err
+		}
+	}
+	c.LoadEnv(os.Environ())
+	for k, v := range named {
+		if *v != "" {
+			c.Set(strings.ReplaceAll(k, "-", "_"), *v, "--"+k)
+		}
+	}
+	for _, d := range dirs {
+		c.Append("plugins_dir", d, "--plugins-dir")
+	}
+	for _, s := range sets {
+		k, v, ok := strings.Cut(s, "=")
+		if !ok {
+			return nil, nil, fmt.Errorf("--set %q: expected KEY=VALUE", s)
+		}
+		c.Set(k, v, "--set")
+	}
+	return c, fs, nil
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 1
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "version", "--version", "-v":
+		fmt.Fprintf(stdout, "luahost %s (Kong %s plugin API)\n", Version, KongVersion)
+		return 0
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	c, fs, err := parseConf(cmd, rest, stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintln(stderr, "Error:", err)
+		return 1
+	}
+	switch cmd {
+	case "plugins":
+		return cmdPlugins(c, stdout, stderr)
+	case "config":
+		return cmdConfig(c, stdout)
+	case "test":
+		return cmdTest(c, fs.Args(), stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "Error: unknown command %q\n\n%s", cmd, usage)
+	return 1
+}
+
+// loadHost builds the host, printing every plugin error on failure.
+func loadHost(c *conf.Config, stderr io.Writer) (*host.Host, bool) {
+	h, err := host.New(host.Options{Conf: c})
+	if err != nil {
+		var pe *host.PluginErrors
+		if errors.As(err, &pe) {
+			fmt.Fprintln(stderr, "Error:", pe.Detailed())
+		} else {
+			fmt.Fprintln(stderr, "Error:", err)
+		}
+		return nil, false
+	}
+	return h, true
+}
+
+func cmdPlugins(c *conf.Config, stdout, stderr io.Writer) int {
+	h, ok := loadHost(c, stderr)
+	if !ok {
+		return 1
+	}
+	defer h.Pool.Close()
+	if len(h.Plugins) == 0 {
+		fmt.Fprintln(stdout, "no plugin enabled (plugins_dir:", c.Get("plugins_dir")+")")
+		return 0
+	}
+	for _, p := range h.Plugins {
+		version := p.Version
+		if version == "" {
+			version = "-"
+		}
+		fmt.Fprintf(stdout, "%s %s\n", p.Name, version)
+		fmt.Fprintf(stdout, "  priority:   %d\n", p.Priority)
+		phases := strings.Join(p.Phases, ", ")
+		if p.Legacy {
+			phases += " (BasePlugin subclass)"
+		}
+		fmt.Fprintf(stdout, "  phases:     %s\n", orNone(phases))
+		fmt.Fprintf(stdout, "  entities:   %s\n", orNone(strings.Join(p.Entities(), ", ")))
+		fmt.Fprintf(stdout, "  migrations: %s\n", orNone(strings.Join(p.Migrations, ", ")))
+		if p.HasAPI {
+			fmt.Fprintf(stdout, "  api:        api.lua\n")
+		}
+		fmt.Fprintf(stdout, "  dir:        %s\n", p.Dir)
+	}
+	return 0
+}
+
+func orNone(s string) string {
+	if strings.TrimSpace(s) == "" {
+		return "none"
+	}
+	return s
+}
+
+func cmdConfig(c *conf.Config, stdout io.Writer) int {
+	for _, k := range c.Keys() {
+		fmt.Fprintf(stdout, "%s = %s  # %s\n", k, c.Get(k), c.Source(k))
+	}
+	return 0
+}
