@@ -1,0 +1,162 @@
+package schema
+
+import (
+	"context"
+	"regexp"
+	"testing"
+	"time"
+)
+
+func autoSchema(t *testing.T) *Schema {
+	s := mustSchema(t, m{"name": "creds", "primary_key": a{"id"}, "fields": fields(
+		"id", m{"type": "string", "uuid": true, "auto": true},
+		"created_at", m{"type": "integer", "timestamp": true, "auto": true},
+		"updated_at", m{"type": "number", "timestamp": true, "auto": true},
+		"key", m{"type": "string", "auto": true, "unique": true},
+		"name", m{"type": "string"},
+		"enabled", m{"type": "boolean", "default": true},
+		"protocols", m{"type": "set", "elements": m{"type": "string"}, "default": a{"http", "https"}},
+		"tags", m{"type": "set", "elements": m{"type": "string"}},
+		"cfg", m{"type": "record", "fields": fields(
+			"second", m{"type": "integer", "default": 60.0},
+			"opt", m{"type": "string"},
+		)},
+		"count", m{"type": "integer"},
+	)})
+	if err := NewRegistry().NewEntity(s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+var fixedNow = func() time.Time { return time.Unix(1700000000, 123456789) }
+
+func TestProcessAutoFieldsInsert(t *testing.T) {
+	s := autoSchema(t)
+	in := m{"name": "n", "tags": a{"a", "b", "a"}}
+	out, serrs, err := s.ProcessAutoFields(context.Background(), in, CtxInsert, &AutoOptions{Now: fixedNow})
+	if err != nil || serrs != nil {
+		t.Fatal(err, serrs)
+	}
+	if !IsUUID(out["id"].(string)) {
+		t.Errorf("id = %v", out["id"])
+	}
+	if k := out["key"].(string); !regexp.MustCompile(`^[A-Za-z0-9]{32}$`).MatchString(k) {
+		t.Errorf("key = %q, want 32 alphanumerics", k)
+	}
+	if out["created_at"] != 1700000000.0 || out["updated_at"] != 1700000000.123 {
+		t.Errorf("created_at = %v, updated_at = %v", out["created_at"], out["updated_at"])
+	}
+	want := m{"name": "n", "enabled": true, "protocols": a{"http", "https"}, "tags": a{"a", "b"},
+		"cfg": m{"second": 60.0, "opt": Null}, "count": Null}
+	for k, v := range want {
+		if js(normalize(out[k])) != js(normalize(v)) || (IsNull(v) && !IsNull(out[k])) {
+			t.Errorf("%s = %#v, want %#v", k, out[k], v)
+		}
+	}
+	if _, touched := in["id"]; touched {
+		t.Error("insert must work on a copy")
+	}
+	if errs, err := s.ValidateInsert(context.Background(), out, in); err != nil || errs != nil {
+		t.Fatalf("processed entity does not validate: %v %v", js(errs), err)
+	}
+}
+
+func TestProcessAutoFieldsUpdate(t *testing.T) {
+	s := autoSchema(t)
+	out, _, err := s.ProcessAutoFields(context.Background(), m{"name": "n"}, CtxUpdate, &AutoOptions{Now: fixedNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Partial: only what was given, plus updated_at.
+	if js(out) != `{"name":"n","updated_at":1700000000.123}` {
+		t.Fatalf("update = %s", js(out))
+	}
+	// Upsert resets created_at unless given.
+	out, _, _ = s.ProcessAutoFields(context.Background(), m{"created_at": Null}, CtxUpsert, &AutoOptions{Now: fixedNow})
+	if out["created_at"] != 1700000000.0 {
+		t.Fatalf("upsert created_at = %v", out["created_at"])
+	}
+}
+
+func TestProcessAutoFieldsSelect(t *testing.T) {
+	s := autoSchema(t)
+	row := m{"id": "x", "name": "", "count": 3.7, "tags": Null, "ws_id": "w", "junk": 1.0,
+		"cfg": m{"second": 5.0, "opt": Null}}
+	out, _, err := s.ProcessAutoFields(context.Background(), row, CtxSelect, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// nulls gone, integers floored, "" dropped from strings that need a
+	// length, unknown keys dropped, nested nulls gone; missing fields get
+	// their defaults (Kong's adjust_field_for_context outside updates).
+	if got := js(out); got != `{"cfg":{"second":5},"count":3,"enabled":true,"id":"x","protocols":["http","https"]}` {
+		t.Fatalf("select = %s", got)
+	}
+	row = m{"id": "x", "name": "", "tags": Null, "ws_id": "w"}
+	out, _, _ = s.ProcessAutoFields(context.Background(), row, CtxSelect, &AutoOptions{Nulls: true, ShowWsID: true})
+	if !IsNull(out["name"]) || !IsNull(out["tags"]) || out["ws_id"] != "w" {
+		t.Fatalf("select nulls = %#v", out)
+	}
+}
+
+func TestShorthandFields(t *testing.T) {
+	r := goRunner{"url": func(args ...any) []any {
+		return a{m{"host": "h-" + args[0].(string), "cfg": m{"b": "from-url"}}}
+	}}
+	s := mustSchema(t, m{"name": "services", "primary_key": a{"id"}, "fields": fields(
+		"id", m{"type": "string"},
+		"host", m{"type": "string"},
+		"cfg", m{"type": "record", "fields": fields("a", m{"type": "string"}, "b", m{"type": "string"})},
+	), "shorthand_fields": a{m{"url": m{"type": "string", "func": &Func{Ref: "url"}}}}})
+	ctx := ctxWith(r)
+	out, serrs, err := s.ProcessAutoFields(ctx, m{"url": "x", "cfg": m{"a": "keep"}}, CtxUpdate, nil)
+	if err != nil || serrs != nil {
+		t.Fatal(err, serrs)
+	}
+	if got := js(out); got != `{"cfg":{"a":"keep","b":"from-url"},"host":"h-x"}` {
+		t.Fatalf("shorthand = %s", got)
+	}
+	_, serrs, err = s.ProcessAutoFields(ctx, m{"url": 1.0}, CtxUpdate, nil)
+	wantErrs(t, serrs, err, m{"url": "expected a string"})
+}
+
+func TestMergeValues(t *testing.T) {
+	s := autoSchema(t)
+	top := m{"cfg": m{"opt": "new"}, "tags": a{"x"}}
+	bottom := m{"name": "n", "cfg": m{"second": 5.0, "opt": "old"}, "tags": a{"a", "b"}}
+	out := s.MergeValues(top, bottom)
+	if got := js(out); got != `{"cfg":{"opt":"new","second":5},"name":"n","tags":["x"]}` {
+		t.Fatalf("merge = %s", got)
+	}
+}
+
+func TestTransform(t *testing.T) {
+	r := goRunner{
+		"hash": func(args ...any) []any { return a{m{"secret": "hashed:" + args[0].(string)}} },
+		"fail": func(args ...any) []any { return a{nil, "boom"} },
+	}
+	s := mustSchema(t, m{"name": "t", "primary_key": a{"id"}, "fields": fields(
+		"id", m{"type": "string"},
+		"secret", m{"type": "string"},
+		"consumer", m{"type": "string"},
+	), "transformations": a{m{"input": a{"secret"}, "needs": a{"consumer"}, "on_write": &Func{Ref: "hash"}}}})
+	ctx := ctxWith(r)
+	out, err := s.Transform(ctx, m{"id": "1", "secret": "pw", "consumer": "c"}, nil, CtxInsert)
+	if err != nil || out["secret"] != "hashed:pw" {
+		t.Fatalf("transform = %v, %v", out, err)
+	}
+	// A missing "needs" skips the transformation; validation flags it.
+	out, _ = s.Transform(ctx, m{"id": "1", "secret": "pw"}, nil, CtxInsert)
+	if out["secret"] != "pw" {
+		t.Fatalf("skipped transform changed %v", out)
+	}
+	errs, err := s.ValidateInsert(ctx, m{"id": "1", "secret": "pw"}, nil)
+	wantErrs(t, errs, err, m{"@entity": a{"all or none of these fields must be set: 'secret', 'consumer'"}})
+
+	s.Transformations[0].OnWrite = &Func{Ref: "fail"}
+	_, err = s.Transform(ctx, m{"id": "1", "secret": "pw", "consumer": "c"}, nil, CtxInsert)
+	if te, ok := err.(*TransformError); !ok || te.Msg != "transformation failed: boom" {
+		t.Fatalf("err = %v", err)
+	}
+}
