@@ -1,0 +1,209 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// MetaRow is one schema_meta row (key = 'schema_meta').
+type MetaRow struct {
+	Subsystem    string
+	LastExecuted string
+	Executed     []string
+	Pending      []string
+}
+
+// SchemaMigrations is connector:schema_migrations(): nil rows and
+// bootstrapped = false when the schema_meta table does not exist.
+func (c *Connector) SchemaMigrations(ctx context.Context) (rows []MetaRow, bootstrapped bool, err error) {
+	ctx, cancel := c.timeout(ctx)
+	defer cancel()
+	var exists bool
+	err = c.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM information_schema.tables
+		WHERE table_schema = $1 AND table_name = 'schema_meta')`, c.schema).Scan(&exists)
+	if err != nil {
+		return nil, false, errors.New(pgmoonError(err))
+	}
+	if !exists {
+		return nil, false, nil
+	}
+	r, err := c.pool.Query(ctx, `SELECT subsystem, COALESCE(last_executed, ''), COALESCE(executed, '{}'), COALESCE(pending, '{}')
+		FROM schema_meta WHERE key = 'schema_meta'`)
+	if err != nil {
+		return nil, true, errors.New(pgmoonError(err))
+	}
+	defer r.Close()
+	for r.Next() {
+		var m MetaRow
+		if err := r.Scan(&m.Subsystem, &m.LastExecuted, &m.Executed, &m.Pending); err != nil {
+			return nil, true, err
+		}
+		rows = append(rows, m)
+	}
+	if err := r.Err(); err != nil {
+		return nil, true, errors.New(pgmoonError(err))
+	}
+	return rows, true, nil
+}
+
+// SchemaBootstrap is connector:schema_bootstrap(): the schema (if it can),
+// schema_meta and locks.
+func (c *Connector) SchemaBootstrap(ctx context.Context) error {
+	s := quoteIdent(c.schema)
+	if _, err := c.Query(ctx, "BEGIN;\nDO $$\nBEGIN\n  CREATE SCHEMA IF NOT EXISTS "+s+" AUTHORIZATION CURRENT_USER;\n"+
+		"  GRANT ALL ON SCHEMA "+s+" TO CURRENT_USER;\nEXCEPTION WHEN insufficient_privilege THEN\nEND;\n$$;\nCOMMIT;"); err != nil {
+		return err
+	}
+	if _, err := c.Query(ctx, `CREATE TABLE IF NOT EXISTS schema_meta (
+  key            TEXT,
+  subsystem      TEXT,
+  last_executed  TEXT,
+  executed       TEXT[],
+  pending        TEXT[],
+  PRIMARY KEY (key, subsystem)
+);`); err != nil {
+		return err
+	}
+	return c.SetupLocks(ctx)
+}
+
+// SchemaReset drops and re-creates the schema (connector:schema_reset);
+// when that is not allowed, it drops every table of the schema instead.
+func (c *Connector) SchemaReset(ctx context.Context) error {
+	s := quoteIdent(c.schema)
+	_, err := c.Query(ctx, "BEGIN;\nDROP SCHEMA IF EXISTS "+s+" CASCADE;\nCREATE SCHEMA IF NOT EXISTS "+s+
+		" AUTHORIZATION CURRENT_USER;\nGRANT ALL ON SCHEMA "+s+" TO CURRENT_USER;\nCOMMIT;")
+	var qe *QueryError
+	if errors.As(err, &qe) && qe.SQLState() == "42501" {
+		_, _ = c.Query(ctx, "ROLLBACK;")
+		err = c.dropAllTables(ctx)
+	}
+	// Prepared statements on pooled connections refer to dropped tables.
+	c.pool.Reset()
+	c.mu.Lock()
+	c.defaultWs = ""
+	c.mu.Unlock()
+	return err
+}
+
+func (c *Connector) dropAllTables(ctx context.Context) error {
+	res, err := c.Query(ctx, "SELECT table_name FROM information_schema.tables WHERE table_schema = "+
+		EscapeLiteral(c.schema)+" AND table_type = 'BASE TABLE';")
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	b.WriteString("BEGIN;\n")
+	for _, r := range res.Rows {
+		fmt.Fprintf(&b, "DROP TABLE IF EXISTS %s CASCADE;\n", quoteIdent(fmt.Sprint(r["table_name"])))
+	}
+	b.WriteString("COMMIT;")
+	_, err = c.Query(ctx, b.String())
+	return err
+}
+
+// TruncateAll truncates every table of the schema but schema_migrations,
+// schema_meta, locks and parameters (connector:truncate).
+func (c *Connector) TruncateAll(ctx context.Context) error {
+	res, err := c.Query(ctx, "SELECT table_name FROM information_schema.tables WHERE table_schema = "+
+		EscapeLiteral(c.schema)+" AND table_type = 'BASE TABLE';")
+	if err != nil {
+		return err
+	}
+	var names []string
+	for _, r := range res.Rows {
+		n := fmt.Sprint(r["table_name"])
+		switch n {
+		case "schema_migrations", "schema_meta", "locks", "parameters":
+			continue
+		}
+		names = append(names, quoteIdent(n))
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	_, err = c.Query(ctx, "TRUNCATE "+strings.Join(names, ", ")+" RESTART IDENTITY CASCADE;")
+	return err
+}
+
+// TruncateTable is connector:truncate_table(name).
+func (c *Connector) TruncateTable(ctx context.Context, name string) error {
+	_, err := c.Query(ctx, "TRUNCATE "+quoteIdent(name)+" RESTART IDENTITY CASCADE;")
+	return err
+}
+
+// RunUpMigration runs a migration's `up` SQL in one transaction
+// (connector:run_up_migration); on error the transaction is rolled back
+// and the error carries the SQL error text and SQLSTATE.
+func (c *Connector) RunUpMigration(ctx context.Context, name, sql string) error {
+	sql = strings.TrimRight(sql, " \t\r\n")
+	if !strings.HasSuffix(sql, ";") {
+		sql += ";"
+	}
+	conn, err := c.pool.Acquire(ctx)
+	if err != nil {
+		return &QueryError{Msg: pgmoonError(err), Err: err}
+	}
+	defer conn.Release()
+	pc := conn.Conn().PgConn()
+	_, err = execMulti(ctx, pc, conn.Conn().TypeMap(), "BEGIN;\n"+sql+"\nCOMMIT;\n")
+	if err != nil {
+		_, _ = execMulti(context.Background(), pc, conn.Conn().TypeMap(), "ROLLBACK;")
+		return err
+	}
+	return nil
+}
+
+// Migration states for RecordMigration.
+const (
+	StateExecuted = "executed"
+	StatePending  = "pending"
+	StateTeardown = "teardown"
+)
+
+// RecordMigration is connector:record_migration(subsystem, name, state).
+func (c *Connector) RecordMigration(ctx context.Context, subsystem, name, state string) error {
+	var sql string
+	switch state {
+	case StateExecuted:
+		sql = `INSERT INTO schema_meta (key, subsystem, last_executed, executed)
+     VALUES ('schema_meta', $1, $2, ARRAY[$2]::TEXT[])
+ON CONFLICT (key, subsystem) DO UPDATE
+        SET last_executed = EXCLUDED.last_executed,
+            executed = ARRAY_APPEND(COALESCE(schema_meta.executed, ARRAY[]::TEXT[]), $2::TEXT);`
+	case StatePending:
+		sql = `INSERT INTO schema_meta (key, subsystem, pending)
+     VALUES ('schema_meta', $1, ARRAY[$2]::TEXT[])
+ON CONFLICT (key, subsystem) DO UPDATE
+        SET pending = ARRAY_APPEND(schema_meta.pending, $2::TEXT);`
+	case StateTeardown:
+		sql = `INSERT INTO schema_meta (key, subsystem, last_executed, executed)
+     VALUES ('schema_meta', $1, $2, ARRAY[$2]::TEXT[])
+ON CONFLICT (key, subsystem) DO UPDATE
+        SET last_executed = EXCLUDED.last_executed,
+            executed = ARRAY_APPEND(COALESCE(schema_meta.executed, ARRAY[]::TEXT[]), $2::TEXT),
+            pending  = ARRAY_REMOVE(COALESCE(schema_meta.pending,  ARRAY[]::TEXT[]), $2::TEXT);`
+	default:
+		return fmt.Errorf("unknown 'state' argument: %s", state)
+	}
+	ctx, cancel := c.timeout(ctx)
+	defer cancel()
+	if _, err := c.pool.Exec(ctx, sql, pgx.QueryExecModeExec, subsystem, name); err != nil {
+		return &QueryError{Msg: pgmoonError(err), Err: err}
+	}
+	return nil
+}
+
+// SQLState extracts the SQLSTATE of a driver error ("" if none).
+func SQLState(err error) string {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code
+	}
+	return ""
+}
