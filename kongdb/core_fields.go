@@ -15,7 +15,7 @@ func fTimestamp(name string) *schema.Field {
 func builtin(name string) *schema.Func { return &schema.Func{Ref: "builtin:" + name} }
 
 func fUTF8Name(name string) *schema.Field {
-	return &schema.Field{Name: name, Type: schema.TypeString, CustomValidator: builtin("utf8_name")}
+	return &schema.Field{Name: name, Type: schema.TypeString, Unique: true, CustomValidator: builtin("utf8_name")}
 }
 
 func fTag() *schema.Field {

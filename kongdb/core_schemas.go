@@ -94,6 +94,14 @@ func ServicesSchema() *schema.Schema {
 
 func ptr[T any](v T) *T { return &v }
 
+// ipPort is the element of routes' sources / destinations.
+func ipPort() *schema.Field {
+	return &schema.Field{Type: schema.TypeRecord, Fields: []*schema.Field{
+		{Name: "ip", Type: schema.TypeString, CustomValidator: builtin("ip_or_cidr")},
+		{Name: "port", Type: schema.TypeInteger, Between: &[2]float64{0, 65535}},
+	}, EntityChecks: []schema.EntityCheck{{Name: "at_least_one_of", Arg: strings2any("ip", "port")}}}
+}
+
 // RoutesSchema is Kong's routes entity (traditional router fields; the
 // router-flavour entity checks are left to the host).
 func RoutesSchema() *schema.Schema {
@@ -114,8 +122,8 @@ func RoutesSchema() *schema.Schema {
 			fTags(),
 			fForeign("service", "services", "", false),
 			strSet("snis"),
-			{Name: "sources", Type: schema.TypeSet, Elements: &schema.Field{Type: schema.TypeRecord}},
-			{Name: "destinations", Type: schema.TypeSet, Elements: &schema.Field{Type: schema.TypeRecord}},
+			{Name: "sources", Type: schema.TypeSet, Elements: ipPort()},
+			{Name: "destinations", Type: schema.TypeSet, Elements: ipPort()},
 			strSet("methods"), strSet("hosts"), strSet("paths"),
 			{Name: "headers", Type: schema.TypeMap, Keys: &schema.Field{Type: schema.TypeString},
 				Values: &schema.Field{Type: schema.TypeArray, Elements: &schema.Field{Type: schema.TypeString}}},

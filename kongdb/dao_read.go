@@ -19,7 +19,7 @@ func (d *DAO) Select(ctx context.Context, pkOrEntity any, opts any) (Row, error)
 		return nil, err
 	}
 	pk := d.ExtractPK(t)
-	if errs := validatePrimaryKey(d.Schema, pk, false); errs != nil {
+	if errs := validatePrimaryKey(ctx, d.Schema, pk, false); errs != nil {
 		return nil, d.Errors.InvalidPrimaryKey(errs)
 	}
 	o, err := d.options(ctx, raw)
@@ -177,7 +177,7 @@ func (d *DAO) uniqueArgs(ctx context.Context, name string, value any, opts any) 
 	if raw != nil && schema.IsNull(raw["workspace"]) && !f.UniqueAcrossWS {
 		return nil, d.Errors.InvalidUniqueGlobal(name)
 	}
-	if errs := validateField(d.Schema, f, value); errs != nil {
+	if errs := validateField(ctx, d.Schema, f, value); errs != nil {
 		if f.Type == schema.TypeForeign {
 			m, _ := errs.(map[string]any)
 			return nil, d.Errors.InvalidForeignKey(m)
@@ -249,7 +249,7 @@ func (d *DAO) pageForArgs(ctx context.Context, fk string, foreignKey, size, offs
 	if err != nil {
 		return 0, "", nil, nil, err
 	}
-	if errs := validateField(d.Schema, f, fkT); errs != nil {
+	if errs := validateField(ctx, d.Schema, f, fkT); errs != nil {
 		m, ok := errs.(map[string]any)
 		if !ok {
 			m = map[string]any{fk: errs}
@@ -317,18 +317,17 @@ func (d *DAO) RowToEntity(ctx context.Context, row Row, opts any) (Row, error) {
 
 func (d *DAO) rowToEntity(ctx context.Context, row Row, o *Options) (Row, error) {
 	ws, hasWS := row["ws_id"]
-	if !o.NoTransform && len(d.Schema.Transformations) > 0 {
-		t, err := transform(ctx, d.Schema, row, nil, "select")
+	if !o.NoTransform && d.Schema.HasTransformations(row) {
+		t, err := d.transform(ctx, row, nil, schema.CtxSelect)
 		if err != nil {
-			return nil, d.Errors.TransformationError(err.Error())
+			return nil, err
 		}
 		row = t
 	}
-	e, errs := processAutoFields(ctx, d.Schema, row, "select", o.Nulls)
-	if errs != nil {
-		return nil, d.Errors.SchemaViolation(errs)
+	e, err := d.processAutoFields(ctx, row, schema.CtxSelect, o)
+	if err != nil {
+		return nil, err
 	}
-	delete(e, "cache_key")
 	if o.ShowWsID && d.Schema.Workspaceable {
 		if !hasWS || isEmpty(ws) {
 			def, _ := d.db.DefaultWorkspace(ctx)

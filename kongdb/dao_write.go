@@ -3,6 +3,8 @@ package kongdb
 import (
 	"context"
 	"maps"
+
+	"github.com/luahost/luahost/kongdb/schema"
 )
 
 // Insert is dao:insert(entity, options); posts a "create" event.
@@ -19,17 +21,17 @@ func (d *DAO) Insert(ctx context.Context, entity any, opts any) (Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	e, errs := processAutoFields(ctx, d.Schema, in, "insert", false)
-	if errs != nil {
-		return nil, d.Errors.SchemaViolation(errs)
+	e, err := d.processAutoFields(ctx, in, schema.CtxInsert, nil)
+	if err != nil {
+		return nil, err
 	}
 	if err := d.resolveForeign(ctx, e); err != nil {
 		return nil, err
 	}
-	if errs := validateInsert(ctx, d.Schema, e); errs != nil {
-		return nil, d.Errors.SchemaViolation(errs)
+	if err := d.schemaErr(d.Schema.ValidateInsert(ctx, e, in)); err != nil {
+		return nil, err
 	}
-	if e, err = d.transformWrite(ctx, e, in, "insert", o); err != nil {
+	if e, err = d.transformWrite(ctx, e, in, schema.CtxInsert, o); err != nil {
 		return nil, err
 	}
 	d.setCacheKey(e, o)
@@ -62,7 +64,7 @@ func (d *DAO) Update(ctx context.Context, pkOrEntity any, partial any, opts any)
 		return nil, err
 	}
 	pk := d.ExtractPK(t)
-	if errs := validatePrimaryKey(d.Schema, pk, false); errs != nil {
+	if errs := validatePrimaryKey(ctx, d.Schema, pk, false); errs != nil {
 		return nil, d.Errors.InvalidPrimaryKey(errs)
 	}
 	e, rbw, o, err := d.checkUpdate(ctx, "", pk, in, raw)
@@ -114,15 +116,17 @@ func (d *DAO) checkUpdate(ctx context.Context, field string, key any, in Row, ra
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	e, errs := processAutoFields(ctx, d.Schema, in, "update", false)
-	if errs != nil {
-		return nil, nil, nil, d.Errors.SchemaViolation(errs)
+	e, err := d.processAutoFields(ctx, in, schema.CtxUpdate, nil)
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	var rbw Row
+	so := *o
+	so.HideShorthands = true
 	if field == "" {
-		rbw, err = d.selectPK(ctx, key.(Row), o)
+		rbw, err = d.selectPK(ctx, key.(Row), &so)
 	} else {
-		rbw, err = d.selectBy(ctx, field, key, o)
+		rbw, err = d.selectBy(ctx, field, key, &so)
 	}
 	if err != nil {
 		return nil, nil, nil, err
@@ -133,17 +137,17 @@ func (d *DAO) checkUpdate(ctx context.Context, field string, key any, in Row, ra
 		}
 		return nil, nil, nil, d.Errors.NotFoundByField(Row{field: key})
 	}
-	if errs := validateImmutableFields(d.Schema, e, rbw); errs != nil {
+	if errs := d.Schema.ValidateImmutableFields(e, rbw); errs != nil {
 		return nil, nil, nil, d.Errors.SchemaViolation(errs)
 	}
-	merged := mergeValues(d.Schema, e, rbw)
+	merged := d.Schema.MergeValues(e, rbw)
 	if err := d.resolveForeign(ctx, merged); err != nil {
 		return nil, nil, nil, err
 	}
-	if errs := validateUpdate(ctx, d.Schema, merged, in, rbw); errs != nil {
-		return nil, nil, nil, d.Errors.SchemaViolation(errs)
+	if err := d.schemaErr(d.Schema.ValidateUpdate(ctx, merged, in, rbw)); err != nil {
+		return nil, nil, nil, err
 	}
-	if merged, err = d.transformWrite(ctx, merged, in, "update", o); err != nil {
+	if merged, err = d.transformWrite(ctx, merged, in, schema.CtxUpdate, o); err != nil {
 		return nil, nil, nil, err
 	}
 	d.setCacheKey(merged, o)
@@ -166,7 +170,7 @@ func (d *DAO) Upsert(ctx context.Context, pkOrEntity any, entity any, opts any) 
 		return nil, err
 	}
 	pk := d.ExtractPK(t)
-	if errs := validatePrimaryKey(d.Schema, pk, false); errs != nil {
+	if errs := validatePrimaryKey(ctx, d.Schema, pk, false); errs != nil {
 		return nil, d.Errors.InvalidPrimaryKey(errs)
 	}
 	e, rbw, o, err := d.checkUpsert(ctx, "", pk, in, raw)
@@ -220,9 +224,9 @@ func (d *DAO) checkUpsert(ctx context.Context, field string, key any, in Row, ra
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	e, errs := processAutoFields(ctx, d.Schema, in, "upsert", false)
-	if errs != nil {
-		return nil, nil, nil, d.Errors.SchemaViolation(errs)
+	e, err := d.processAutoFields(ctx, in, schema.CtxUpsert, nil)
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	var rbw Row
 	if field == "" {
@@ -244,13 +248,13 @@ func (d *DAO) checkUpsert(ctx context.Context, field string, key any, in Row, ra
 		// (postgres collapse(entity, primary_key)); validate what is stored.
 		maps.Copy(e, key.(Row))
 	}
-	if errs := validateUpsert(ctx, d.Schema, e); errs != nil {
-		return nil, nil, nil, d.Errors.SchemaViolation(errs)
+	if err := d.schemaErr(d.Schema.ValidateUpsert(ctx, e, in)); err != nil {
+		return nil, nil, nil, err
 	}
 	if field != "" {
 		delete(e, field)
 	}
-	if e, err = d.transformWrite(ctx, e, in, "upsert", o); err != nil {
+	if e, err = d.transformWrite(ctx, e, in, schema.CtxUpsert, o); err != nil {
 		return nil, nil, nil, err
 	}
 	if field != "" {
@@ -276,7 +280,7 @@ func (d *DAO) Delete(ctx context.Context, pkOrEntity any, opts any) (bool, error
 		return false, err
 	}
 	pk := d.ExtractPK(t)
-	if errs := validatePrimaryKey(d.Schema, pk, false); errs != nil {
+	if errs := validatePrimaryKey(ctx, d.Schema, pk, false); errs != nil {
 		return false, d.Errors.InvalidPrimaryKey(errs)
 	}
 	selRaw := withShowWsID(raw)
@@ -350,15 +354,11 @@ func withShowWsID(raw map[string]any) map[string]any {
 	return cp
 }
 
-func (d *DAO) transformWrite(ctx context.Context, e, in Row, op string, o *Options) (Row, error) {
-	if o.NoTransform || len(d.Schema.Transformations) == 0 {
+func (d *DAO) transformWrite(ctx context.Context, e, in Row, op schema.Context, o *Options) (Row, error) {
+	if o.NoTransform || !d.Schema.HasTransformations(e) {
 		return e, nil
 	}
-	t, err := transform(ctx, d.Schema, e, in, op)
-	if err != nil {
-		return nil, d.Errors.TransformationError(err.Error())
-	}
-	return t, nil
+	return d.transform(ctx, e, in, op)
 }
 
 // setCacheKey fills the composite cache_key column.

@@ -39,6 +39,9 @@ type DB struct {
 	daos    map[string]*DAO
 	plugins map[string]*schema.Schema
 
+	// Registry holds the entity schemas (foreign references, constraints).
+	Registry *schema.Registry
+
 	events atomic.Pointer[handlerBox]
 
 	wsMu      sync.Mutex
@@ -57,11 +60,12 @@ func New(conn Connector, opts DBOptions) *DB {
 		opts.MaxPageSize = DefaultMaxPageSize
 	}
 	db := &DB{
-		conn:    conn,
-		Errors:  Errors{Strategy: conn.Name()},
-		opts:    opts,
-		daos:    map[string]*DAO{},
-		plugins: map[string]*schema.Schema{},
+		conn:     conn,
+		Errors:   Errors{Strategy: conn.Name()},
+		opts:     opts,
+		daos:     map[string]*DAO{},
+		plugins:  map[string]*schema.Schema{},
+		Registry: schema.NewRegistry(),
 	}
 	if !opts.NoCore {
 		for _, s := range CoreSchemas() {
@@ -73,44 +77,23 @@ func New(conn Connector, opts DBOptions) *DB {
 	return db
 }
 
-// Register builds the strategy for s and its DAO. Foreign fields must
-// reference schemas registered before; the reference is recorded on the
-// referenced schema (Constraints) for cascade discovery. Register takes
-// ownership of s (it indexes it).
+// Register checks s as an entity (Kong's Entity.new, through the DB's
+// schema Registry), builds its strategy and its DAO. Foreign fields must
+// reference schemas registered before (or s itself); the reference is
+// recorded on the referenced schema (Constraints) for cascade discovery.
+// Register takes ownership of s.
 func (db *DB) Register(s *schema.Schema) (*DAO, error) {
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	if _, dup := db.daos[s.Name]; dup {
 		return nil, fmt.Errorf("kongdb: entity %q is already registered", s.Name)
 	}
-	s.Index()
+	if err := db.Registry.NewEntity(s); err != nil {
+		return nil, err
+	}
 	for _, f := range s.Fields {
-		if f.Type != schema.TypeForeign {
-			continue
-		}
-		ref := f.RefSchema
-		if ref == nil {
-			parent := db.daos[f.Reference]
-			if parent == nil && f.Reference == s.Name {
-				ref = s
-			} else if parent == nil {
-				return nil, fmt.Errorf("schema refers to an invalid foreign entity: %s", f.Reference)
-			} else {
-				ref = parent.Schema
-			}
-			f.RefSchema = ref
-		}
-		if len(ref.PrimaryKey) > 1 {
+		if f.Type == schema.TypeForeign && f.RefSchema != nil && len(f.RefSchema.PrimaryKey) > 1 {
 			return nil, fmt.Errorf("primary keys containing composite foreign keys are currently not supported")
-		}
-		found := false
-		for _, c := range ref.Constraints {
-			if c.Schema == s && c.FieldName == f.Name {
-				found = true
-			}
-		}
-		if !found {
-			ref.Constraints = append(ref.Constraints, schema.Constraint{Schema: s, FieldName: f.Name, OnDelete: f.OnDelete})
 		}
 	}
 	st, err := db.conn.NewStrategy(s)
@@ -167,7 +150,8 @@ func (db *DB) eventHandler() EventHandler {
 
 // RegisterPluginSchema registers the config schema of plugin name: plugins
 // rows with that name are validated against it (the subschema of the
-// plugins entity keyed by name).
+// plugins entity keyed by name, Kong's Entity.new_subschema). Register
+// plugin schemas before the DB serves requests.
 func (db *DB) RegisterPluginSchema(name string, s *schema.Schema) error {
 	d := db.DAO("plugins")
 	if d == nil {
@@ -175,14 +159,9 @@ func (db *DB) RegisterPluginSchema(name string, s *schema.Schema) error {
 	}
 	db.mu.Lock()
 	defer db.mu.Unlock()
-	ps := d.Schema
-	subs := make(map[string]*schema.Schema, len(ps.Subschemas)+1)
-	for k, v := range ps.Subschemas {
-		subs[k] = v
+	if err := db.Registry.NewSubschema(d.Schema, name, s); err != nil {
+		return err
 	}
-	s.IsSubschema = true
-	subs[name] = s
-	ps.Subschemas = subs
 	db.plugins[name] = s
 	return nil
 }

@@ -21,7 +21,7 @@ func (d *DAO) resolveForeign(ctx context.Context, e Row) error {
 			continue
 		}
 		ref := f.RefSchema
-		if validatePrimaryKey(ref, val, true) == nil {
+		if validatePrimaryKey(ctx, ref, val, true) == nil {
 			continue
 		}
 		refDAO := d.db.DAO(ref.Name)
@@ -34,7 +34,7 @@ func (d *DAO) resolveForeign(ctx context.Context, e Row) error {
 				continue
 			}
 			uv := val[uf.Name]
-			if isEmpty(uv) || validateField(ref, uf, uv) != nil {
+			if isEmpty(uv) || validateField(ctx, ref, uf, uv) != nil {
 				continue
 			}
 			o, err := refDAO.options(ctx, nil)

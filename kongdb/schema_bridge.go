@@ -1,123 +1,73 @@
 package kongdb
 
-// The calls into the schema engine (package schema), in one place. Until the
-// engine grows a function, the minimal fallback here stands in for it.
+// The calls into the schema engine (package schema), in one place, turning
+// its results into the DAO's errors.
 
 import (
 	"context"
-	"time"
-
-	"github.com/google/uuid"
+	"errors"
 
 	"github.com/luahost/luahost/kongdb/schema"
 )
 
-// processAutoFields is Kong's schema:process_auto_fields(data, context, nulls).
-// A non-nil error table is a schema violation.
-func processAutoFields(ctx context.Context, s *schema.Schema, data Row, op string, nulls bool) (Row, map[string]any) {
-	out := make(Row, len(data)+4)
-	for k, v := range data {
-		out[k] = v
+// schemaErr turns an error table into a schema violation and passes a
+// failure to run a Lua function through as it is (Kong raises those).
+func (d *DAO) schemaErr(errs map[string]any, err error) error {
+	if err != nil {
+		return err
 	}
-	now := float64(time.Now().Unix())
-	switch op {
-	case "insert", "upsert":
-		for _, f := range s.Fields {
-			v, ok := out[f.Name]
-			if f.Auto && (!ok || v == nil) {
-				switch {
-				case f.Type == schema.TypeString && f.UUID:
-					out[f.Name] = uuid.NewString()
-				case f.Timestamp && (f.Name == "created_at" || f.Name == "updated_at"):
-					out[f.Name] = now
-				}
-				continue
-			}
-			if !ok {
-				if f.HasDefault {
-					out[f.Name] = deepCopy(f.Default)
-				} else if !f.Required {
-					out[f.Name] = schema.Null
-				}
-			}
-		}
-	case "update":
-		if f := s.Field("updated_at"); f != nil && f.Auto && f.Timestamp {
-			out["updated_at"] = now
-		}
-	case "select":
-		for k, v := range out {
-			if k == "ttl" || k == "ws_id" {
-				continue
-			}
-			if s.Field(k) == nil {
-				delete(out, k)
-			} else if schema.IsNull(v) && !nulls {
-				delete(out, k)
-			}
-		}
+	if errs != nil {
+		return d.Errors.SchemaViolation(errs)
+	}
+	return nil
+}
+
+// processAutoFields is Kong's schema:process_auto_fields(data, context, nulls).
+func (d *DAO) processAutoFields(ctx context.Context, data Row, op schema.Context, o *Options) (Row, error) {
+	ao := &schema.AutoOptions{}
+	if o != nil {
+		ao.Nulls = o.Nulls
+		ao.ShowWsID = o.ShowWsID
+		ao.HideShorthands = o.HideShorthands
+	}
+	out, errs, err := d.Schema.ProcessAutoFields(ctx, data, op, ao)
+	if err := d.schemaErr(errs, err); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
 
-func validateInsert(ctx context.Context, s *schema.Schema, e Row) map[string]any { return nil }
-
-func validateUpsert(ctx context.Context, s *schema.Schema, e Row) map[string]any { return nil }
-
-func validateUpdate(ctx context.Context, s *schema.Schema, merged, partial, rbw Row) map[string]any {
-	return nil
-}
-
-// validatePrimaryKey is schema:validate_primary_key(pk, ignore_others).
-func validatePrimaryKey(s *schema.Schema, pk Row, ignoreOthers bool) map[string]any {
-	errs := map[string]any{}
-	for _, name := range s.PrimaryKey {
-		v, ok := pk[name]
-		if !ok || v == nil || schema.IsNull(v) {
-			errs[name] = "missing primary key"
-		}
-	}
-	if !ignoreOthers {
-		for k := range pk {
-			if !contains(s.PrimaryKey, k) {
-				errs[k] = "unknown field"
-			}
-		}
-	}
-	if len(errs) == 0 {
-		return nil
+// validatePrimaryKey is schema:validate_primary_key(pk, ignore_others); nil
+// when valid.
+func validatePrimaryKey(ctx context.Context, s *schema.Schema, pk Row, ignoreOthers bool) map[string]any {
+	errs, err := s.ValidatePrimaryKey(ctx, pk, ignoreOthers)
+	if err != nil {
+		return map[string]any{"@entity": []any{err.Error()}}
 	}
 	return errs
 }
 
-// validateField is schema:validate_field(field, value).
-func validateField(s *schema.Schema, f *schema.Field, v any) any {
-	if f.Type == schema.TypeForeign {
-		m, ok := v.(map[string]any)
-		if !ok {
-			return "expected a record"
-		}
-		if f.RefSchema != nil {
-			if errs := validatePrimaryKey(f.RefSchema, m, false); errs != nil {
-				return errs
-			}
-		}
+// validateField is schema:validate_field(field, value); nil when valid.
+func validateField(ctx context.Context, s *schema.Schema, f *schema.Field, v any) any {
+	errs, err := s.ValidateField(ctx, f, v)
+	if err != nil {
+		return err.Error()
 	}
-	return nil
+	return errs
 }
 
-func validateImmutableFields(s *schema.Schema, input, entity Row) map[string]any { return nil }
-
-func mergeValues(s *schema.Schema, partial, rbw Row) Row {
-	out := deepCopy(rbw).(map[string]any)
-	for k, v := range partial {
-		out[k] = v
+// transform runs the schema's transformations; a failing function is a
+// TRANSFORMATION_ERROR.
+func (d *DAO) transform(ctx context.Context, e, input Row, op schema.Context) (Row, error) {
+	out, err := d.Schema.Transform(ctx, e, input, op)
+	if err != nil {
+		var te *schema.TransformError
+		if errors.As(err, &te) {
+			return nil, d.Errors.TransformationError(te.Error())
+		}
+		return nil, err
 	}
-	return out
-}
-
-func transform(ctx context.Context, s *schema.Schema, e, input Row, op string) (Row, error) {
-	return e, nil
+	return out, nil
 }
 
 func contains(list []string, s string) bool {

@@ -29,6 +29,8 @@ type Options struct {
 	Export          bool
 	SkipTTL         bool
 	NoBroadcastCrud bool
+	// HideShorthands is set by the DAO on its read-before-write select.
+	HideShorthands bool
 }
 
 // Connector is a storage backend (Kong's strategies/connector.lua): it owns
