@@ -129,18 +129,18 @@ func newCJSONModule(L *lua.LState, safe bool) *lua.LTable {
 		}
 	}
 	L.SetFuncs(m, map[string]lua.LGFunction{
-		"encode":                         c.luaEncode,
-		"decode":                         c.luaDecode,
-		"new":                            func(L *lua.LState) int { L.Push(newCJSONModule(L, c.safe)); return 1 },
-		"encode_empty_table_as_object":   boolSetting(&c.emptyAsObject),
-		"decode_array_with_array_mt":     boolSetting(&c.decodeArrayMT),
-		"encode_escape_forward_slash":    boolSetting(&c.escapeSlash),
-		"encode_keep_buffer":             boolSetting(&c.keepBuffer),
-		"encode_invalid_numbers":         boolSetting(&c.encodeInvalid),
-		"decode_invalid_numbers":         func(L *lua.LState) int { L.Push(lua.LTrue); return 1 },
-		"encode_number_precision":        intSetting(&c.precision, 1, 16),
-		"encode_max_depth":               intSetting(&c.encodeMaxDepth, 1, math.MaxInt32),
-		"decode_max_depth":               intSetting(&c.decodeMaxDepth, 1, math.MaxInt32),
+		"encode":                       c.luaEncode,
+		"decode":                       c.luaDecode,
+		"new":                          func(L *lua.LState) int { L.Push(newCJSONModule(L, c.safe)); return 1 },
+		"encode_empty_table_as_object": boolSetting(&c.emptyAsObject),
+		"decode_array_with_array_mt":   boolSetting(&c.decodeArrayMT),
+		"encode_escape_forward_slash":  boolSetting(&c.escapeSlash),
+		"encode_keep_buffer":           boolSetting(&c.keepBuffer),
+		"encode_invalid_numbers":       boolSetting(&c.encodeInvalid),
+		"decode_invalid_numbers":       func(L *lua.LState) int { L.Push(lua.LTrue); return 1 },
+		"encode_number_precision":      intSetting(&c.precision, 1, 16),
+		"encode_max_depth":             intSetting(&c.encodeMaxDepth, 1, math.MaxInt32),
+		"decode_max_depth":             intSetting(&c.decodeMaxDepth, 1, math.MaxInt32),
 		"encode_sparse_array": func(L *lua.LState) int {
 			if L.GetTop() >= 1 {
 				c.sparseConvert = L.ToBool(1)

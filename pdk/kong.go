@@ -1,6 +1,263 @@
 package pdk
 
-// ctxKeys are private keys inside ngx.ctx.
-type ctxKeys struct{}
+import (
+	"crypto/rand"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode/utf8"
 
-func openKong(in *Instance) {}
+	"github.com/google/uuid"
+	lua "github.com/yuin/gopher-lua"
+)
+
+// DefaultVersion is the Kong version luahost reports (kong.version,
+// kong.meta) when Root.Version is empty.
+const DefaultVersion = "3.9.1"
+
+// ctxKeys are private keys inside ngx.ctx (tables, so no string key of a
+// plugin can collide): kong.ctx.shared, the kong.ctx.plugin namespaces and
+// kong.log's serialize values.
+type ctxKeys struct {
+	shared, plugins, serialize *lua.LTable
+}
+
+var (
+	processNodeIDOnce sync.Once
+	processNodeID     string
+)
+
+// NodeIDValue is kong.node.get_id(): Root.NodeID or one UUID per process.
+func (r *Root) NodeIDValue() string {
+	if r.NodeID != "" {
+		return r.NodeID
+	}
+	processNodeIDOnce.Do(func() { processNodeID = uuid.NewString() })
+	return processNodeID
+}
+
+// VersionString is kong.version.
+func (r *Root) VersionString() string {
+	if r.Version != "" {
+		return r.Version
+	}
+	return DefaultVersion
+}
+
+// VersionNum is kong.version_num: major*1000000 + minor*1000 + patch.
+func VersionNum(v string) int {
+	parts := strings.SplitN(strings.SplitN(v, "-", 2)[0], ".", 3)
+	n := 0
+	for i, mul := range []int{1000000, 1000, 1} {
+		if i < len(parts) {
+			d, _ := strconv.Atoi(parts[i])
+			n += d * mul
+		}
+	}
+	return n
+}
+
+// openKong installs the global kong with kong.log, kong.version,
+// kong.version_num, kong.configuration, kong.ctx, kong.node and kong.table,
+// plus the preloaded modules luahost.native, table.new and table.clear.
+// Others (kong.db, kong.cache, kong.request ...) are added by their files.
+func openKong(in *Instance) {
+	L := in.L
+	in.ctxKeys = ctxKeys{shared: L.NewTable(), plugins: L.NewTable(), serialize: L.NewTable()}
+	kong := L.NewTable()
+	kong.RawSetString("version", lua.LString(in.Root.VersionString()))
+	kong.RawSetString("version_num", lua.LNumber(VersionNum(in.Root.VersionString())))
+	kong.RawSetString("log", in.newKongLog())
+	kong.RawSetString("configuration", in.newKongConfiguration())
+	kong.RawSetString("ctx", in.newKongCtx())
+
+	node := L.NewTable()
+	L.SetFuncs(node, map[string]lua.LGFunction{
+		"get_id": func(L *lua.LState) int { L.Push(lua.LString(in.Root.NodeIDValue())); return 1 },
+		"get_hostname": func(L *lua.LState) int {
+			h, _ := os.Hostname()
+			L.Push(lua.LString(h))
+			return 1
+		},
+	})
+	kong.RawSetString("node", node)
+
+	tbl := L.NewTable()
+	L.SetFuncs(tbl, map[string]lua.LGFunction{"new": tableNew, "clear": tableClear})
+	kong.RawSetString("table", tbl)
+	L.SetGlobal("kong", kong)
+
+	L.PreloadModule("table.new", func(L *lua.LState) int { L.Push(L.NewFunction(tableNew)); return 1 })
+	L.PreloadModule("table.clear", func(L *lua.LState) int { L.Push(L.NewFunction(tableClear)); return 1 })
+	L.PreloadModule("luahost.native", func(L *lua.LState) int {
+		m := L.NewTable()
+		L.SetFuncs(m, nativeFuncs)
+		m.RawSetString("version", lua.LString(in.Root.VersionString()))
+		L.Push(m)
+		return 1
+	})
+}
+
+// tableNew is LuaJIT's table.new(narr, nrec).
+func tableNew(L *lua.LState) int {
+	L.Push(L.CreateTable(L.OptInt(1, 0), L.OptInt(2, 0)))
+	return 1
+}
+
+// tableClear is LuaJIT's table.clear(t).
+func tableClear(L *lua.LState) int {
+	t := L.CheckTable(1)
+	var keys []lua.LValue
+	t.ForEach(func(k, _ lua.LValue) { keys = append(keys, k) })
+	for _, k := range keys {
+		t.RawSet(k, lua.LNil)
+	}
+	return 0
+}
+
+// nativeFuncs is the luahost.native module: Go helpers the embedded Lua
+// modules (kong.tools.*) call.
+var nativeFuncs = map[string]lua.LGFunction{
+	"uuid": func(L *lua.LState) int { L.Push(lua.LString(uuid.NewString())); return 1 },
+	"random_bytes": func(L *lua.LState) int {
+		n := L.CheckInt(1)
+		if n < 0 {
+			L.ArgError(1, "must be non-negative")
+		}
+		b := make([]byte, n)
+		if _, err := rand.Read(b); err != nil {
+			L.Push(lua.LNil)
+			L.Push(lua.LString(err.Error()))
+			return 2
+		}
+		L.Push(lua.LString(b))
+		return 1
+	},
+	"validate_utf8": func(L *lua.LState) int { L.Push(lua.LBool(utf8.ValidString(L.CheckString(1)))); return 1 },
+}
+
+// newKongConfiguration is kong.configuration: a read-only view of the
+// configuration with Kong's types: booleans for on/off properties, numbers
+// for numeric ones, arrays for list ones, nil for unset (empty) ones.
+func (in *Instance) newKongConfiguration() *lua.LTable {
+	L := in.L
+	t := L.NewTable()
+	mt := L.NewTable()
+	cache := L.NewTable()
+	mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
+		k := L.CheckString(2)
+		if v := cache.RawGetString(k); v != lua.LNil {
+			L.Push(v)
+			return 1
+		}
+		v := confValue(L, in, k)
+		cache.RawSetString(k, v)
+		L.Push(v)
+		return 1
+	}))
+	mt.RawSetString("__newindex", L.NewFunction(func(L *lua.LState) int {
+		L.RaiseError("cannot write to Kong configuration")
+		return 0
+	}))
+	t.Metatable = mt
+	return t
+}
+
+// confListProps and confNumberProps are the typed properties of Kong's
+// conf_loader that luahost knows (others read as strings).
+var (
+	confListProps = map[string]bool{
+		"plugins": true, "plugins_dir": true, "proxy_listen": true, "admin_listen": true,
+		"status_listen": true, "stream_listen": true, "db_cache_warmup_entities": true,
+		"trusted_ips": true, "headers": true, "headers_upstream": true, "lua_shared_dicts": true,
+		"dns_order": true, "dns_resolver": true, "lua_ssl_trusted_certificate": true,
+		"loaded_plugins": true,
+	}
+	confNumberProps = map[string]bool{
+		"pg_port": true, "pg_timeout": true, "pg_max_concurrent_queries": true,
+		"pg_semaphore_timeout": true, "pg_keepalive_timeout": true, "pg_pool_size": true,
+		"db_cache_ttl": true, "db_cache_neg_ttl": true, "db_resurrect_ttl": true,
+		"db_update_frequency": true, "db_update_propagation": true, "lua_timeout": true,
+		"worker_min": true, "worker_max": true, "upstream_keepalive_pool_size": true,
+	}
+	confBoolProps = map[string]bool{
+		"pg_ssl": true, "pg_ssl_verify": true, "pg_notify": true, "anonymous_reports": true,
+		"real_ip_recursive": true,
+	}
+)
+
+func confValue(L *lua.LState, in *Instance, k string) lua.LValue {
+	c := in.Root.Conf
+	if c == nil {
+		return lua.LNil
+	}
+	if k == "loaded_plugins" {
+		// Kong's loaded_plugins is a set of plugin names
+		set := L.NewTable()
+		for _, p := range c.List("plugins") {
+			set.RawSetString(p, lua.LTrue)
+		}
+		return set
+	}
+	raw := c.Get(k)
+	if !c.Has(k) {
+		return lua.LNil
+	}
+	switch {
+	case confListProps[k]:
+		arr := L.NewTable()
+		for _, p := range c.List(k) {
+			arr.Append(lua.LString(p))
+		}
+		return arr
+	case raw == "":
+		return lua.LNil
+	case confBoolProps[k]:
+		return lua.LBool(c.Bool(k))
+	case confNumberProps[k]:
+		if f, err := strconv.ParseFloat(strings.TrimSpace(raw), 64); err == nil {
+			return lua.LNumber(f)
+		}
+	}
+	return lua.LString(raw)
+}
+
+// newKongCtx is kong.ctx: kong.ctx.shared (per request) and kong.ctx.plugin
+// (per request and plugin, keyed by Instance.PluginName), both kept inside
+// ngx.ctx so that resetting ngx.ctx resets them.
+func (in *Instance) newKongCtx() *lua.LTable {
+	L := in.L
+	t := L.NewTable()
+	mt := L.NewTable()
+	mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
+		switch L.CheckString(2) {
+		case "shared":
+			L.Push(in.ctxTable(in.ctxKeys.shared))
+			return 1
+		case "plugin":
+			ns := in.ctxTable(in.ctxKeys.plugins)
+			key := lua.LString(in.PluginName)
+			p, ok := ns.RawGet(key).(*lua.LTable)
+			if !ok {
+				p = L.NewTable()
+				ns.RawSet(key, p)
+			}
+			L.Push(p)
+			return 1
+		}
+		return 0
+	}))
+	t.Metatable = mt
+	return t
+}
+
+// ctxTable returns (creating it) the table stored in ngx.ctx under key.
+func (in *Instance) ctxTable(key *lua.LTable) *lua.LTable {
+	if t, ok := in.Ctx.RawGet(key).(*lua.LTable); ok {
+		return t
+	}
+	t := in.L.NewTable()
+	in.Ctx.RawSet(key, t)
+	return t
+}

@@ -149,8 +149,9 @@ var escapeTables = [][8]uint32{
 	{0xfffffdff, 0x00000000, 0x00000000, 0x80000000, 0, 0, 0, 0},
 }
 
-// EscapeURI escapes s as ngx.escape_uri(s, typ) (typ 2, the default, leaves
-// only ALPHA, DIGIT and "-._~" alone), with upper-case hex digits.
+// EscapeURI escapes s as ngx.escape_uri(s, typ), with upper-case hex digits.
+// typ 2, the default, leaves ALPHA, DIGIT, "-._~" and (as ngx_lua's table
+// does) "!'()*" alone.
 func EscapeURI(s string, typ int) string {
 	const hexdig = "0123456789ABCDEF"
 	tbl := &escapeTables[typ]

@@ -118,7 +118,7 @@ func (in *Instance) ngxLog(L *lua.LState) int {
 	b.WriteByte(':')
 	b.WriteString(strconv.Itoa(line))
 	b.WriteString(": ")
-	if fname != "" && fname != "?" {
+	if fname != "" && fname != "?" && fname != "main chunk" {
 		b.WriteString(fname)
 		b.WriteString("(): ")
 	}
@@ -140,17 +140,23 @@ func (in *Instance) ngxLog(L *lua.LState) int {
 			if IsNull(v) {
 				b.WriteString("null")
 			} else {
-				L.ArgError(i, "expected table to have __tostring metamethod")
+				argError(L, i, "log", "expected table to have __tostring metamethod")
 			}
 		case *lua.LTable:
 			if L.GetMetaField(v, "__tostring") == lua.LNil {
-				L.ArgError(i, "expected table to have __tostring metamethod")
+				argError(L, i, "log", "expected table to have __tostring metamethod")
 			}
 			b.WriteString(L.ToStringMeta(v).String())
 		default:
-			L.ArgError(i, "string, number, boolean, or nil expected, got "+v.Type().String())
+			argError(L, i, "log", "string, number, boolean, or nil expected, got "+v.Type().String())
 		}
 	}
 	in.Root.Log(lvl, b.String())
 	return 0
+}
+
+// argError raises Lua's "bad argument #n to 'fname' (msg)", located at the
+// caller (gopher-lua's own ArgError leaves the quotes out).
+func argError(L *lua.LState, n int, fname, msg string) {
+	L.RaiseError("bad argument #%d to '%s' (%s)", n, fname, msg)
 }

@@ -1,0 +1,165 @@
+package pdk
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestCJSONEncode(t *testing.T) {
+	in, _ := newShimState(t)
+	run(t, in, "init.lua", `cjson = require "cjson"`)
+	cases := []struct{ src, want string }{
+		{`return cjson.encode({})`, `{}`},
+		{`return cjson.encode({1, 2, 3})`, `[1,2,3]`},
+		{`return cjson.encode({a = 1})`, `{"a":1}`},
+		{`return cjson.encode({a = "x", b = true, c = false})`, `{"a":"x","b":true,"c":false}`},
+		{`return cjson.encode("a/b")`, `"a\/b"`},
+		{`return cjson.encode("q\"\\\n\r\t\b\f\1\127é")`, `"q\"\\\n\r\t\b\f\u0001\u007fé"`},
+		{`return cjson.encode(0.1)`, `0.1`},
+		{`return cjson.encode(1/3)`, `0.33333333333333`},
+		{`return cjson.encode(1e15)`, `1e+15`},
+		{`return cjson.encode(123456789012)`, `123456789012`},
+		{`return cjson.encode(-5)`, `-5`},
+		{`return cjson.encode(nil)`, `null`},
+		{`return cjson.encode(ngx.null)`, `null`},
+		{`return cjson.encode({ngx.null, 1})`, `[null,1]`},
+		{`return cjson.encode({[1] = 1, [3] = 3})`, `[1,null,3]`},
+		{`return cjson.encode({[2] = "x"})`, `[null,"x"]`},
+		{`return cjson.encode({[1.5] = 1})`, `{"1.5":1}`},
+		{`return cjson.encode(setmetatable({}, cjson.array_mt))`, `[]`},
+		{`return cjson.encode(setmetatable({}, cjson.empty_array_mt))`, `[]`},
+		{`return cjson.encode({list = cjson.empty_array})`, `{"list":[]}`},
+		{`return cjson.encode({a = {b = {c = {}}}})`, `{"a":{"b":{"c":{}}}}`},
+	}
+	for _, c := range cases {
+		if got := str(t, in, c.src); got != c.want {
+			t.Errorf("%s = %s, want %s", c.src, got, c.want)
+		}
+	}
+	errs := []struct{ src, want string }{
+		{`cjson.encode(function() end)`, "Cannot serialise function: type not supported"},
+		{`cjson.encode({f = print})`, "Cannot serialise function: type not supported"},
+		{`cjson.encode({[true] = 1})`, "Cannot serialise table: table key must be a number or string"},
+		{`cjson.encode({[1] = 1, [100] = 2})`, "Cannot serialise table: excessively sparse array"},
+		{`cjson.encode(0/0)`, "Cannot serialise number: must not be NaN or Infinity"},
+		{`cjson.encode(1/0)`, "Cannot serialise number: must not be NaN or Infinity"},
+		{`local t = {} t.t = t cjson.encode(t)`, "Cannot serialise, excessive nesting (1001)"},
+	}
+	for _, c := range errs {
+		if got := luaErr(t, in, c.src); got != c.want {
+			t.Errorf("%s raised %q, want %q", c.src, got, c.want)
+		}
+	}
+}
+
+func TestCJSONSettings(t *testing.T) {
+	in, _ := newShimState(t)
+	cases := []struct{ src, want string }{
+		{`local c = require("cjson").new() c.encode_empty_table_as_object(false) return c.encode({})`, `[]`},
+		{`local c = require("cjson").new() c.encode_escape_forward_slash(false) return c.encode("a/b")`, `"a/b"`},
+		{`local c = require("cjson").new() c.encode_number_precision(16) return c.encode(1/3)`, `0.3333333333333333`},
+		{`local c = require("cjson").new() c.encode_number_precision(3) return c.encode(12345)`, `1.23e+04`},
+		{`local c = require("cjson").new() c.encode_sparse_array(true) return c.encode({[1] = 1, [100] = 2})`, `{"1":1,"100":2}`},
+		// settings are per module: the default instance is untouched
+		{`return require("cjson").encode({})`, `{}`},
+		{`local c = require("cjson").new() c.decode_array_with_array_mt(true) local t = c.decode("[]") return tostring(getmetatable(t) == c.array_mt) .. c.encode(t)`, `true[]`},
+		{`return tostring(getmetatable(require("cjson").decode("[]")))`, `nil`},
+		{`return require("cjson")._NAME`, `cjson`},
+	}
+	for _, c := range cases {
+		if got := str(t, in, c.src); got != c.want {
+			t.Errorf("%s = %s, want %s", c.src, got, c.want)
+		}
+	}
+}
+
+func TestCJSONDecode(t *testing.T) {
+	in, _ := newShimState(t)
+	run(t, in, "init.lua", `cjson = require "cjson"`)
+	cases := []struct{ src, want string }{
+		{`local t = cjson.decode('{"a":1,"b":[1,2,{"c":null}],"d":"x\\/y\\u00e9"}') return t.a .. #t.b .. tostring(t.b[3].c == ngx.null) .. t.d`, "13truex/yé"},
+		{`return cjson.decode('"str"')`, "str"},
+		{`return cjson.decode(' 12.5 ')`, "12.5"},
+		{`return tostring(cjson.decode('null') == cjson.null)`, "true"},
+		{`return cjson.encode(cjson.decode('{"z":1,"a":2,"m":[true,false]}'))`, `{"z":1,"a":2,"m":[true,false]}`},
+		{`return cjson.decode('1e400') > 1e308`, "true"},
+	}
+	for _, c := range cases {
+		if got := str(t, in, c.src); got != c.want {
+			t.Errorf("%s = %s, want %s", c.src, got, c.want)
+		}
+	}
+	errs := []struct{ doc, want string }{
+		{``, "Expected value but found T_END at character 1"},
+		{`abc`, "Expected value but found invalid token at character 1"},
+		{`  x`, "Expected value but found invalid token at character 3"},
+		{`{`, "Expected object key string but found T_END at character 2"},
+		{`[1,]`, "Expected value but found T_ARR_END at character 4"},
+		{`[1,2`, "Expected comma or array end but found T_END at character 5"},
+		{`[1 2]`, "Expected comma or array end but found T_NUMBER at character 4"},
+		{`{"a" 1}`, "Expected colon but found T_NUMBER at character 6"},
+		{`{"a":1 "b":2}`, "Expected comma or object end but found T_STRING at character 8"},
+		{`{1:2}`, "Expected object key string but found T_NUMBER at character 2"},
+		{`{"a":}`, "Expected value but found T_OBJ_END at character 6"},
+		{`1 2`, "Expected the end but found T_NUMBER at character 3"},
+		{`[tru]`, "Expected value but found invalid token at character 2"},
+		{`"abc`, "Expected value but found unexpected end of string at character 5"},
+	}
+	for _, c := range errs {
+		src := `cjson.decode(` + luaQuote(c.doc) + `)`
+		if got := luaErr(t, in, src); got != c.want {
+			t.Errorf("decode(%q) raised %q, want %q", c.doc, got, c.want)
+		}
+	}
+	if got := luaErr(t, in, `cjson.decode(nil)`); !strings.Contains(got, "string expected") {
+		t.Errorf("decode(nil): %s", got)
+	}
+}
+
+func TestCJSONSafe(t *testing.T) {
+	in, _ := newShimState(t)
+	cases := []struct{ src, want string }{
+		{`local v, err = require("cjson.safe").decode("{") return tostring(v) .. "|" .. err`, "nil|Expected object key string but found T_END at character 2"},
+		{`local v, err = require("cjson.safe").encode(print) return tostring(v) .. "|" .. err`, "nil|Cannot serialise function: type not supported"},
+		{`return require("cjson.safe").encode({1})`, "[1]"},
+	}
+	for _, c := range cases {
+		if got := str(t, in, c.src); got != c.want {
+			t.Errorf("%s = %s, want %s", c.src, got, c.want)
+		}
+	}
+}
+
+func luaQuote(s string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s) + `"`
+}
+
+func BenchmarkCJSONEncodeSmall(b *testing.B) {
+	in, _ := newShimState(b)
+	run(b, in, "bench.lua", `
+local cjson = require "cjson"
+local t = { id = "2a9b3c", name = "key-auth", enabled = true, config = { key_names = { "apikey" }, hide_credentials = false }, created_at = 1700000000 }
+function bench() return cjson.encode(t) end`)
+	fn := in.L.GetGlobal("bench")
+	b.ReportAllocs()
+	for b.Loop() {
+		in.L.Push(fn)
+		in.L.Call(0, 1)
+		in.L.Pop(1)
+	}
+}
+
+func BenchmarkCJSONDecodeSmall(b *testing.B) {
+	in, _ := newShimState(b)
+	run(b, in, "bench.lua", `
+local cjson = require "cjson"
+local s = '{"id":"2a9b3c","name":"key-auth","enabled":true,"config":{"key_names":["apikey"],"hide_credentials":false},"created_at":1700000000}'
+function bench() return cjson.decode(s) end`)
+	fn := in.L.GetGlobal("bench")
+	b.ReportAllocs()
+	for b.Loop() {
+		in.L.Push(fn)
+		in.L.Call(0, 1)
+		in.L.Pop(1)
+	}
+}

@@ -1,0 +1,133 @@
+package pdk
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestKongLogPrefix(t *testing.T) {
+	in, sink := newShimState(t, "log_level", "info")
+	in.PluginName = "key-auth"
+	run(t, in, "kong/plugins/key-auth/handler.lua", `
+kong.log.err("no key: ", nil, " ", 3, " ", {} ~= nil)
+kong.log.debug("filtered out")
+kong.log("plain notice")
+kong.log.warn(setmetatable({}, { __tostring = function() return "T" end }))`)
+	in.PluginName = ""
+	run(t, in, "kong/runloop/handler.lua", `kong.log.info("core")`)
+	want := []string{
+		"error|[kong] handler.lua:2 [key-auth] no key: nil 3 true",
+		"notice|[kong] handler.lua:4 [key-auth] plain notice",
+		"warn|[kong] handler.lua:5 [key-auth] T",
+		"info|[kong] handler.lua:1 core",
+	}
+	if got := sink.all(); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestKongLogLevelsAndInspect(t *testing.T) {
+	in, sink := newShimState(t, "log_level", "debug")
+	run(t, in, "h.lua", `
+for _, l in ipairs({"debug","info","notice","warn","err","crit","alert","emerg"}) do kong.log[l](l) end
+local function access() kong.log.inspect({ a = 1 }, "s") end
+access()
+kong.log.inspect.off()
+kong.log.inspect("hidden")`)
+	got := sink.all()
+	levels := []string{"debug", "info", "notice", "warn", "error", "crit", "alert", "emerg"}
+	for i, l := range levels {
+		if !strings.HasPrefix(got[i], l+"|[kong] h.lua:2 ") {
+			t.Errorf("line %d = %q", i, got[i])
+		}
+	}
+	box := got[len(levels):]
+	if len(box) != 5 || !strings.HasPrefix(box[0], "notice|[kong] h.lua:access:3 []---") || !strings.HasSuffix(box[0], "-+") {
+		t.Fatalf("inspect box:\n%s", strings.Join(box, "\n"))
+	}
+	if box[1] != "notice||{"+strings.Repeat(" ", 119)+"|" || !strings.HasPrefix(box[3], `notice||} "s"`) {
+		t.Errorf("inspect body:\n%s", strings.Join(box, "\n"))
+	}
+	if len(box[0]) != len("notice|")+122 || box[4] != "notice|+"+strings.Repeat("-", 120)+"+" {
+		t.Errorf("inspect frame:\n%s", strings.Join(box, "\n"))
+	}
+}
+
+func TestKongLogSerializeValues(t *testing.T) {
+	in, _ := newShimState(t)
+	got := str(t, in, `
+kong.log.set_serialize_value("request.headers.x", "1")
+kong.log.set_serialize_value("request.headers.x", "2", { mode = "add" })
+kong.log.set_serialize_value("request.size", 10, { mode = "replace" })
+kong.log.set_serialize_value("custom", { a = true })
+local s = kong.log.serialize()
+return s.request.headers.x .. tostring(s.request.size) .. tostring(s.custom.a)`)
+	if got != "1niltrue" {
+		t.Fatalf("serialize = %q", got)
+	}
+	errs := map[string]string{
+		`kong.log.set_serialize_value(1, 1)`:                        "test.lua:1: key must be a string",
+		`kong.log.set_serialize_value("a", 1, { mode = "x" })`:      "test.lua:1: mode must be 'set', 'add' or 'replace'",
+		`kong.log.set_serialize_value("a", print)`:                  "test.lua:1: value must be a number, string, boolean or a non-self-referencial table containing numbers, string and booleans",
+		`local t = {} t.t = t kong.log.set_serialize_value("a", t)`: "test.lua:1: value must be a number, string, boolean or a non-self-referencial table containing numbers, string and booleans",
+	}
+	for src, want := range errs {
+		if got := luaErr(t, in, src); got != want {
+			t.Errorf("%s raised %q, want %q", src, got, want)
+		}
+	}
+	in.Ctx = in.L.NewTable()
+	if got := str(t, in, `return next(kong.log.serialize())`); got != "nil" {
+		t.Errorf("serialize values survived the request: %s", got)
+	}
+}
+
+func TestKongGlobals(t *testing.T) {
+	in, _ := newShimState(t, "plugins", "bundled,my-plugin", "pg_port", "5433", "pg_ssl", "on", "pg_password", "")
+	in.Root.NodeID = ""
+	cases := map[string]string{
+		`return kong.version`:                                                       DefaultVersion,
+		`return kong.version_num`:                                                   "3009001",
+		`return kong.configuration.plugins[2]`:                                      "my-plugin",
+		`return tostring(kong.configuration.loaded_plugins["my-plugin"])`:           "true",
+		`return kong.configuration.pg_port + 1`:                                     "5434",
+		`return kong.configuration.pg_ssl`:                                          "true",
+		`return tostring(kong.configuration.pg_password)`:                           "nil",
+		`return kong.configuration.database`:                                        "off",
+		`return tostring(kong.configuration.nope)`:                                  "nil",
+		`return #kong.node.get_id()`:                                                "36",
+		`return kong.node.get_id() == kong.node.get_id()`:                           "true",
+		`return type(kong.node.get_hostname())`:                                     "string",
+		`local t = kong.table.new(4, 4) t.a = 1 kong.table.clear(t) return next(t)`: "nil",
+		`local new = require "table.new" local clear = require "table.clear" local t = new(0, 1) t[1] = 1 clear(t) return #t`: "0",
+	}
+	for src, want := range cases {
+		if got := str(t, in, src); got != want {
+			t.Errorf("%s = %q, want %q", src, got, want)
+		}
+	}
+	if msg := luaErr(t, in, `kong.configuration.database = "postgres"`); !strings.Contains(msg, "cannot write to Kong configuration") {
+		t.Errorf("write: %s", msg)
+	}
+	if VersionNum("2.8.5") != 2008005 || VersionNum("3.10.0-alpha.1") != 3010000 {
+		t.Error("VersionNum")
+	}
+}
+
+func TestKongCtx(t *testing.T) {
+	in, _ := newShimState(t)
+	in.PluginName = "a"
+	run(t, in, "a.lua", `kong.ctx.shared.user = "bob" kong.ctx.plugin.n = 1`)
+	in.PluginName = "b"
+	if got := str(t, in, `return kong.ctx.shared.user .. tostring(kong.ctx.plugin.n)`); got != "bobnil" {
+		t.Fatalf("plugin b sees %q", got)
+	}
+	in.PluginName = "a"
+	if got := str(t, in, `return kong.ctx.plugin.n`); got != "1" {
+		t.Fatalf("plugin a sees %q", got)
+	}
+	in.Ctx = in.L.NewTable() // next request
+	if got := str(t, in, `return tostring(kong.ctx.shared.user) .. tostring(kong.ctx.plugin.n)`); got != "nilnil" {
+		t.Fatalf("after reset: %q", got)
+	}
+}
