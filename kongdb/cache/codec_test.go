@@ -139,8 +139,8 @@ func TestDecoderRejectsCorruptInput(t *testing.T) {
 		{tagString, 10, 'a'},
 		{tagFloat, 1, 2},
 		{tagTable, 0, 0xff, 0xff, 0xff, 0x7f, 0, 0, 0, 0}, // 2^31 items, no bytes
-		{tagTable, 0, 1, 0, 0, 0, 0, 0, 0},                 // short header
-		{0x7f},                                             // unknown tag
+		{tagTable, 0, 1, 0, 0, 0, 0, 0, 0},                // short header
+		{0x7f},                                            // unknown tag
 		{tagInt},
 		{tagNil, tagNil}, // trailing bytes
 	}
