@@ -5,6 +5,7 @@
 package host
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,6 +17,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/luahost/luahost/conf"
+	"github.com/luahost/luahost/kongdb"
 	"github.com/luahost/luahost/kongdb/schema"
 	"github.com/luahost/luahost/pdk"
 )
@@ -28,6 +30,8 @@ type Options struct {
 	NoProtoCache bool
 	// Root, when set, is used instead of a new pdk.Root (tests, shared DB).
 	Root *pdk.Root
+	// NoDB skips opening the database (luahost plugins, schema checks).
+	NoDB bool
 }
 
 // Host is one luahost process's Lua side: the enabled plugins and the
@@ -106,7 +110,13 @@ func New(opts Options) (*Host, error) {
 	}
 	minW, maxW := workerBounds(c)
 	root.WorkerCount = maxW
-	first, descs, errs := h.newWorker(0, true)
+	first, descs, errs := h.loadWorker(0, true)
+	if len(errs) == 0 && !opts.NoDB && root.DB == nil {
+		errs = h.openDB(descs)
+	}
+	if len(errs) == 0 {
+		errs = h.initWorker(first)
+	}
 	if len(errs) > 0 {
 		if first != nil {
 			first.Close()
@@ -119,6 +129,22 @@ func New(opts Options) (*Host, error) {
 	}
 	h.Pool = newPool(h, minW, maxW, first)
 	return h, nil
+}
+
+// openDB opens the configured storage and registers the plugins' entities
+// and config schemas on it (Kong's init phase).
+func (h *Host) openDB(descs []*Plugin) []*LoadError {
+	conn, err := openConnector(context.Background(), h)
+	if err != nil {
+		return []*LoadError{{Phase: "database", Msg: err.Error(), Err: err}}
+	}
+	db := kongdb.New(conn, kongdb.DBOptions{})
+	if errs := buildDB(db, descs); len(errs) > 0 {
+		db.Close()
+		return errs
+	}
+	h.Root.DB = db
+	return nil
 }
 
 func workerBounds(c *conf.Config) (int, int) {
@@ -142,9 +168,19 @@ func workerBounds(c *conf.Config) (int, int) {
 // Plugin returns the description of an enabled plugin.
 func (h *Host) Plugin(name string) *Plugin { return h.byName[name] }
 
-// newWorker builds a state, loads every enabled plugin and runs
-// init_worker. With build it returns the plugin descriptions.
+// newWorker builds a worker ready to serve: plugins loaded, kong.db
+// installed, init_worker run.
 func (h *Host) newWorker(id int, build bool) (*Worker, []*Plugin, []*LoadError) {
+	w, descs, errs := h.loadWorker(id, build)
+	if len(errs) == 0 {
+		errs = h.initWorker(w)
+	}
+	return w, descs, errs
+}
+
+// loadWorker builds a state and loads every enabled plugin in it. With
+// build it returns the plugin descriptions.
+func (h *Host) loadWorker(id int, build bool) (*Worker, []*Plugin, []*LoadError) {
 	L := lua.NewState(lua.Options{SkipOpenLibs: true, RegistrySize: 1024 * 4, RegistryMaxSize: 1024 * 256, CallStackSize: 256})
 	openStdlibs(L)
 	w := &Worker{ID: id, L: L, host: h, byName: map[string]*loadedPlugin{}, funcs: map[string]lua.LValue{},
@@ -176,10 +212,16 @@ func (h *Host) newWorker(id int, build bool) (*Worker, []*Plugin, []*LoadError) 
 	}
 	sortByPriority(descs)
 	sort.SliceStable(w.plugins, func(i, j int) bool { return lessPriority(w.plugins[i].desc, w.plugins[j].desc) })
+	return w, descs, nil
+}
 
-	// init_worker, in priority order; Kong logs a failing init_worker and
-	// goes on.
+// initWorker installs what needs the DB and runs every plugin's
+// init_worker in priority order. Kong logs a failing init_worker and goes
+// on; a runaway one fails the worker.
+func (h *Host) initWorker(w *Worker) []*LoadError {
+	h.installDB(w)
 	w.In.Phase = "init_worker"
+	defer func() { w.In.PluginName, w.In.Phase = "", "init" }()
 	for _, lp := range w.plugins {
 		fn, ok := lp.phaseFns["init_worker"]
 		if !ok {
@@ -188,16 +230,14 @@ func (h *Host) newWorker(id int, build bool) (*Worker, []*Plugin, []*LoadError) 
 		w.In.PluginName = lp.desc.Name
 		if err := w.call(fn, 0, lp.handler); err != nil {
 			le := w.errorOf(lp.desc.Name, "init_worker", err)
-			h.Logger.Error("failed to execute the init_worker phase", "plugin", lp.desc.Name, "worker", id, "err", le.Error())
+			h.Logger.Error("failed to execute the init_worker phase", "plugin", lp.desc.Name, "worker", w.ID, "err", le.Error())
 			var te *TimeoutError
 			if errors.As(err, &te) {
-				return w, nil, []*LoadError{le}
+				return []*LoadError{le}
 			}
 		}
 	}
-	w.In.PluginName = ""
-	w.In.Phase = "init"
-	return w, descs, nil
+	return nil
 }
 
 func sortByPriority(ps []*Plugin) {

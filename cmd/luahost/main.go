@@ -29,6 +29,8 @@ Commands:
   version      print luahost's version
   plugins      load the enabled plugins and describe them (or list their errors)
   test [PATH]  run busted-style *_spec.lua files (default: ./spec)
+  migrations   bootstrap|up|finish|list|status|reset, as 'kong migrations'
+               (see 'luahost migrations --help')
   config       print the resolved configuration and where each value came from
 
 Options (every command):
@@ -109,6 +111,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
+	case "migrations":
+		return cmdMigrations(rest, os.Stdin, stdout, stderr)
 	}
 	c, fs, err := parseConf(cmd, rest, stderr)
 	if err != nil {

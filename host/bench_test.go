@@ -1,0 +1,62 @@
+package host
+
+import (
+	"runtime"
+	"testing"
+)
+
+// BenchmarkNewWorker: one worker with every plugin of plugins/ loaded and
+// init_worker run, with the compiled-chunk cache (the default) and without.
+func BenchmarkNewWorker(b *testing.B) {
+	for _, tc := range []struct {
+		name    string
+		noCache bool
+	}{{"proto-cache", false}, {"no-cache", true}} {
+		b.Run(tc.name, func(b *testing.B) {
+			c := testConf(b, "../plugins")
+			h, err := New(Options{Conf: c, Logger: quietLogger(), NoProtoCache: tc.noCache})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer h.Pool.Close()
+			b.ReportAllocs()
+			for b.Loop() {
+				w, _, errs := h.newWorker(1, false)
+				if len(errs) > 0 {
+					b.Fatal(errs[0])
+				}
+				w.Close()
+			}
+		})
+	}
+}
+
+// BenchmarkWorkerMemory reports the heap one live worker holds.
+func BenchmarkWorkerMemory(b *testing.B) {
+	c := testConf(b, "../plugins")
+	h, err := New(Options{Conf: c, Logger: quietLogger()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer h.Pool.Close()
+	const n = 20
+	var before, after runtime.MemStats
+	for b.Loop() {
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		ws := make([]*Worker, 0, n)
+		for i := 0; i < n; i++ {
+			w, _, errs := h.newWorker(1, false)
+			if len(errs) > 0 {
+				b.Fatal(errs[0])
+			}
+			ws = append(ws, w)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "B/worker")
+		for _, w := range ws {
+			w.Close()
+		}
+	}
+}
