@@ -2,6 +2,7 @@ package kongdb
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 
 	"github.com/luahost/luahost/kongdb/schema"
@@ -52,7 +53,8 @@ func (d *DAO) resolveForeign(ctx context.Context, e Row) error {
 			if resolveErrs == nil {
 				resolveErrs = map[string]any{}
 			}
-			resolveErrs[uf.Name] = map[string]any{"name": uf.Name, "value": uv, "parent": ref.Name}
+			resolveErrs[uf.Name] = fmt.Sprintf("the foreign key cannot be resolved with '%s' for an existing '%s' entity",
+				Pretty(map[string]any{uf.Name: uv}), ref.Name)
 		}
 		if resolveErrs != nil {
 			if errs == nil {
