@@ -203,11 +203,16 @@ func FieldFromMap(name string, def map[string]any, base *Field) (*Field, error) 
 			ma.Err, _ = m["err"].(string)
 			f.MatchAny = ma
 		case "custom_validator":
-			fn, ok := v.(*Func)
-			if !ok {
+			switch fn := v.(type) {
+			case *Func:
+				f.CustomValidator = fn
+			case NativeValidatorFunc:
+				f.NativeValidator = fn
+			case func(any) (bool, string):
+				f.NativeValidator = fn
+			default:
 				bad(k, MsgFunc)
 			}
-			f.CustomValidator = fn
 		case "mutually_exclusive_subsets":
 			arr, _ := asArray(v)
 			f.MutuallyExclusiveSubsets = [][]string{}

@@ -133,6 +133,11 @@ type Field struct {
 	HasContains              bool
 	CustomValidator          *Func
 	MutuallyExclusiveSubsets [][]string
+	// NativeValidator is a custom_validator written in Go (legacy `url`
+	// fields, typedefs implemented by the host); it runs in the
+	// custom_validator slot, after CustomValidator, and returns ok, or the
+	// message ("" gives Kong's "failed validating: <v>").
+	NativeValidator func(v any) (ok bool, msg string)
 
 	Err string // overrides a validator's message
 

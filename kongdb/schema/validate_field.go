@@ -360,6 +360,14 @@ func (s *Schema) runValidators(ctx context.Context, f *Field, v any, lenMinDefau
 			return fail(LuaFormat(MsgValidation, v))
 		}
 	}
+	if f.NativeValidator != nil {
+		if ok, msg := f.NativeValidator(v); !ok {
+			if msg == "" {
+				msg = LuaFormat(MsgValidation, v)
+			}
+			return fail(msg)
+		}
+	}
 	if f.MutuallyExclusiveSubsets != nil {
 		if arr, ok := asArray(v); ok {
 			if msg := mutuallyExclusiveSubsets(arr, f.MutuallyExclusiveSubsets); msg != "" {
