@@ -101,3 +101,21 @@ func acls() *schema.Schema {
 }
 
 func each(t *testing.T, body func(t *testing.T, db *kongdb.DB)) { kongdbtest.Each(t, body) }
+
+// keyAuthPlugin is a plugin config schema shaped like key-auth's.
+func keyAuthPlugin() *schema.Schema {
+	return &schema.Schema{Name: "key-auth", Fields: []*schema.Field{
+		{Name: "config", Type: schema.TypeRecord, Required: true, Fields: []*schema.Field{
+			{Name: "key_names", Type: schema.TypeArray, Required: true, RequiredSet: true,
+				Elements: &schema.Field{Type: schema.TypeString}, Default: []any{"apikey"}, HasDefault: true},
+			{Name: "hide_credentials", Type: schema.TypeBoolean, Required: true, RequiredSet: true, Default: false, HasDefault: true},
+		}},
+	}}
+}
+
+func withKeyAuth(t testing.TB, db *kongdb.DB) {
+	t.Helper()
+	if err := db.RegisterPluginSchema("key-auth", keyAuthPlugin()); err != nil {
+		t.Fatal(err)
+	}
+}
