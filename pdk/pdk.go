@@ -16,6 +16,8 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/luahost/luahost/conf"
+	"github.com/luahost/luahost/kongdb"
+	"github.com/luahost/luahost/kongdb/schema"
 )
 
 // Root is shared by all workers.
@@ -33,12 +35,15 @@ type Root struct {
 	// Now, when set, replaces time.Now for ngx.now/ngx.time and shared dict
 	// expiry (tests).
 	Now func() time.Time
+	// DB is kong.db's data layer, shared by every worker (nil: no kong.db).
+	DB *kongdb.DB
 
 	levelOnce sync.Once
 	level     int
 	dictsOnce sync.Once
 	dicts     map[string]*SharedDict
 	reCache   sync.Map // "flags/pattern" -> *regexp.Regexp
+	dbHooks   sync.Map // *kongdb.DAO -> struct{}: post_crud_event dispatcher installed (db.go)
 }
 
 // Instance is one worker's binding state.
@@ -58,6 +63,12 @@ type Instance struct {
 	PluginName string
 
 	ctxKeys ctxKeys // private keys inside Ctx
+
+	// Runner runs Lua functions of schemas (custom validators, entity
+	// checks, transformations) in this worker; the host sets it to the
+	// worker so that kong.db calls validate in the calling state.
+	Runner schema.FuncRunner
+	db     *dbState // kong.db bindings of this worker (db.go)
 }
 
 // namespace installs one Lua namespace into an instance.

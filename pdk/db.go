@@ -1,0 +1,319 @@
+package pdk
+
+// kong.db (Kong's kong/db/init.lua as a plugin sees it): a table whose
+// __index gives the DAO of an entity by name, plus strategy, errors,
+// connector and daos. The DAOs themselves are in db_dao.go, their methods
+// in db_methods.go, the Lua schema objects in db_schema.go.
+
+import (
+	"context"
+	"sync"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/luahost/luahost/kongdb"
+	"github.com/luahost/luahost/kongdb/schema"
+)
+
+// dbState is one worker's kong.db: its DAO objects, schema objects and the
+// context its calls run with.
+type dbState struct {
+	in   *Instance
+	db   *kongdb.DB // nil: no kong.db (the schema modules still work)
+	kdb  *lua.LTable
+	daos *lua.LTable
+
+	bindings   map[string]*daoBinding
+	errorsObj  *lua.LTable
+	methodsMT  *lua.LTable // metatable of DAO objects' super tables' fallbacks
+	schemaMT   *lua.LTable // metatable of Lua schema objects
+	schemaObjs map[*lua.LTable]*schema.Schema
+	objOf      map[*schema.Schema]*lua.LTable
+
+	// Lua functions met in Schema.new / Entity.new definitions, run by
+	// runner in this state.
+	luaFuncs   map[string]lua.LValue
+	luaSchemas map[string]*schema.Schema
+	nfuncs     int
+	runner     luaRunner
+
+	// The context of the last call, reused while its parent (the worker's
+	// deadline context) and workspace are the same: no allocation per call.
+	ctxParent context.Context
+	ctxWS     string
+	ctxOuter  schema.FuncRunner
+	ctxVal    context.Context
+
+	// pendingErr is a Lua error raised by a post_crud_event override run
+	// from inside a Go DAO call; the binding re-raises it when the call
+	// returns, as Kong's Lua would have propagated it.
+	pendingErr error
+}
+
+// OpenDB installs kong.db (from Root.DB) and the modules "kong.db.errors"
+// and "luahost.schema" (behind the embedded kong.db.schema and
+// kong.db.schema.entity) into a worker. The host calls it after Root.Open
+// and after setting in.Runner; with Root.DB nil only the modules are
+// installed. DAO objects are built on first use, so entities registered
+// later (plugin daos) are found too.
+func OpenDB(in *Instance) {
+	L := in.L
+	st := &dbState{
+		in:         in,
+		db:         in.Root.DB,
+		bindings:   map[string]*daoBinding{},
+		schemaObjs: map[*lua.LTable]*schema.Schema{},
+		objOf:      map[*schema.Schema]*lua.LTable{},
+		luaFuncs:   map[string]lua.LValue{},
+		luaSchemas: map[string]*schema.Schema{},
+	}
+	st.runner.st = st
+	in.db = st
+	L.PreloadModule("kong.db.errors", func(L *lua.LState) int {
+		L.Push(errorsModule(L))
+		return 1
+	})
+	L.PreloadModule("luahost.schema", st.openSchemaModule)
+	if st.db == nil {
+		return
+	}
+	st.errorsObj = newErrorsObject(L, lua.LString(st.db.Strategy()))
+	st.kdb = st.newDBTable()
+	kong, ok := L.GetGlobal("kong").(*lua.LTable)
+	if !ok {
+		kong = L.NewTable()
+		L.SetGlobal("kong", kong)
+	}
+	kong.RawSetString("db", st.kdb)
+}
+
+// InstallDBHooks makes every DAO of r.DB call a post_crud_event defined in
+// Lua (a custom DAO module's override) when a write comes from a worker.
+// OpenDB does it lazily per entity; the host calls this once after
+// registering the plugins' entities, before serving, so that no write
+// races with the installation.
+func (r *Root) InstallDBHooks() {
+	if r.DB == nil {
+		return
+	}
+	for _, n := range r.DB.Names() {
+		if d := r.DB.DAO(n); d != nil {
+			r.installCrudHook(d)
+		}
+	}
+}
+
+// ctx returns the context of a kong.db call: the worker's deadline context
+// with the FuncRunner of this worker and the request's workspace
+// (ngx.ctx.workspace).
+func (st *dbState) ctx() context.Context {
+	in := st.in
+	parent := in.L.Context()
+	if parent == nil {
+		parent = context.Background()
+	}
+	ws := ""
+	if in.Ctx != nil {
+		if s, ok := in.Ctx.RawGetString("workspace").(lua.LString); ok {
+			ws = string(s)
+		}
+	}
+	if st.ctxVal != nil && st.ctxParent == parent && st.ctxWS == ws && st.ctxOuter == in.Runner {
+		return st.ctxVal
+	}
+	c := schema.WithFuncRunner(parent, &st.runner)
+	if ws != "" {
+		c = kongdb.WithWorkspace(c, ws)
+	}
+	st.ctxParent, st.ctxWS, st.ctxOuter, st.ctxVal = parent, ws, in.Runner, c
+	return c
+}
+
+// luaRunner runs the Lua functions of schemas: those of Schema.new
+// definitions made in this state itself, the others (daos.lua, schema.lua)
+// through the worker's Runner.
+type luaRunner struct{ st *dbState }
+
+func (r *luaRunner) CallFunc(ctx context.Context, fn *schema.Func, args ...any) ([]any, error) {
+	st := r.st
+	if lf, ok := st.luaFuncs[fn.Ref]; ok {
+		return st.callLua(lf, args)
+	}
+	if st.in.Runner != nil {
+		return st.in.Runner.CallFunc(ctx, fn, args...)
+	}
+	return nil, &lua.ApiError{Type: lua.ApiErrorRun, Object: lua.LString("no Lua function " + fn.Ref)}
+}
+
+// callLua calls lf(args...) protected and returns its results in the value
+// model.
+func (st *dbState) callLua(lf lua.LValue, args []any) ([]any, error) {
+	L := st.in.L
+	top := L.GetTop()
+	L.Push(lf)
+	for _, a := range args {
+		L.Push(FromValue(L, a, st.resolveFunc))
+	}
+	if err := L.PCall(len(args), lua.MultRet, nil); err != nil {
+		L.SetTop(top)
+		return nil, err
+	}
+	n := L.GetTop() - top
+	out := make([]any, n)
+	for i := 0; i < n; i++ {
+		v, err := ToValue(L, L.Get(top+1+i), st.funcNamer("luahost.ret"))
+		if err != nil {
+			L.SetTop(top)
+			return nil, err
+		}
+		out[i] = v
+	}
+	L.SetTop(top)
+	return out, nil
+}
+
+// funcNamer registers Lua functions met in a definition under prefix.
+func (st *dbState) funcNamer(prefix string) FuncNamer {
+	return func(path string, fn lua.LValue) *schema.Func {
+		if ud, ok := fn.(*lua.LUserData); ok {
+			if f, ok := ud.Value.(*schema.Func); ok {
+				return f
+			}
+		}
+		ref := prefix + ":" + path
+		st.luaFuncs[ref] = fn
+		return &schema.Func{Ref: ref}
+	}
+}
+
+func (st *dbState) resolveFunc(f *schema.Func) lua.LValue {
+	if lf, ok := st.luaFuncs[f.Ref]; ok {
+		return lf
+	}
+	ud := st.in.L.NewUserData()
+	ud.Value = f
+	return ud
+}
+
+// newDBTable builds kong.db.
+func (st *dbState) newDBTable() *lua.LTable {
+	L := st.in.L
+	t := L.NewTable()
+	t.RawSetString("strategy", lua.LString(st.db.Strategy()))
+	t.RawSetString("errors", st.errorsObj)
+	// kong.db.connector: nil for the embedded strategy ("off"), as in
+	// DB-less Kong; a placeholder table for postgres.
+	if st.db.Strategy() != "off" {
+		c := L.NewTable()
+		c.RawSetString("name", lua.LString(st.db.Strategy()))
+		t.RawSetString("connector", c)
+	}
+	infos := L.NewTable()
+	if st.db.Strategy() == "postgres" {
+		infos.RawSetString("strategy", lua.LString("PostgreSQL"))
+	} else {
+		infos.RawSetString("strategy", lua.LString("off"))
+	}
+	infos.RawSetString("db_desc", lua.LString("database"))
+	t.RawSetString("infos", infos)
+	st.daos = L.NewTable()
+	L.SetFuncs(t, map[string]lua.LGFunction{
+		"truncate": func(L *lua.LState) int {
+			name := ""
+			if s, ok := L.Get(2).(lua.LString); ok {
+				name = string(s)
+			}
+			if err := st.db.Truncate(st.ctx(), name); err != nil {
+				L.Push(lua.LNil)
+				L.Push(lua.LString(err.Error()))
+				return 2
+			}
+			L.Push(lua.LTrue)
+			return 1
+		},
+		"connect":      dbTrue,
+		"setkeepalive": dbTrue,
+		"close":        dbTrue,
+		"init_worker":  dbTrue,
+	})
+	mt := L.NewTable()
+	mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
+		k, ok := L.Get(2).(lua.LString)
+		if !ok {
+			return 0
+		}
+		if k == "daos" {
+			st.syncDaos()
+			L.Push(st.daos)
+			return 1
+		}
+		b := st.binding(string(k))
+		if b == nil {
+			return 0
+		}
+		L.Push(b.self)
+		return 1
+	}))
+	t.Metatable = mt
+	return t
+}
+
+func dbTrue(L *lua.LState) int {
+	L.Push(lua.LTrue)
+	return 1
+}
+
+// syncDaos fills kong.db.daos with every registered entity.
+func (st *dbState) syncDaos() {
+	for _, n := range st.db.Names() {
+		if st.daos.RawGetString(n) == lua.LNil {
+			st.binding(n)
+		}
+	}
+}
+
+// binding returns the DAO object of entity name in this worker, building
+// it on first use; nil when there is no such entity.
+func (st *dbState) binding(name string) *daoBinding {
+	if b, ok := st.bindings[name]; ok {
+		return b
+	}
+	if st.db == nil {
+		return nil
+	}
+	d := st.db.DAO(name)
+	if d == nil {
+		return nil
+	}
+	st.in.Root.installCrudHook(d)
+	b := st.newBinding(d)
+	st.bindings[name] = b
+	st.daos.RawSetString(name, b.self)
+	// Later lookups of kong.db.<name> are plain table reads.
+	st.kdb.RawSetString(name, b.self)
+	if b.custom != "" {
+		st.loadCustomDAO(b)
+	}
+	return b
+}
+
+// installCrudHook points d's post_crud_event at a dispatcher that runs a
+// Lua override of the calling worker when there is one (a custom DAO
+// module's post_crud_event), else Kong's default. Once per DAO, and
+// every caller returns after the hook is in place.
+func (r *Root) installCrudHook(d *kongdb.DAO) {
+	v, _ := r.dbHooks.LoadOrStore(d, new(sync.Once))
+	v.(*sync.Once).Do(func() {
+		d.PostCrudEvent = func(ctx context.Context, op string, entity, old kongdb.Row, o *kongdb.Options) {
+			if lr, ok := schema.FuncRunnerFrom(ctx).(*luaRunner); ok && lr.st.in.Root == r {
+				if b := lr.st.bindings[d.Schema.Name]; b != nil && b.dao == d {
+					if fn := b.override(); fn != nil {
+						b.callOverride(fn, op, entity, old, o)
+						return
+					}
+				}
+			}
+			d.DefaultPostCrudEvent(ctx, op, entity, old, o)
+		}
+	})
+}

@@ -1,0 +1,265 @@
+package pdk
+
+// DAO objects (Kong's kong/db/dao/init.lua DAO.new): per entity and per
+// worker, a table { db, schema, strategy, errors, pagination, super } whose
+// __index is super, the generated methods. A custom DAO module
+// (schema.dao) has its functions copied onto the object, and reaches the
+// defaults through self.super.<method>(self, ...).
+
+import (
+	"fmt"
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/luahost/luahost/kongdb"
+	"github.com/luahost/luahost/kongdb/schema"
+)
+
+// daoBinding is one entity's DAO object in one worker.
+type daoBinding struct {
+	st     *dbState
+	dao    *kongdb.DAO
+	s      *schema.Schema
+	self   *lua.LTable
+	super  *lua.LTable
+	custom string // custom DAO module name ("" = none)
+
+	defaultPostCrud *lua.LFunction
+}
+
+// newBinding builds the DAO object of d.
+func (st *dbState) newBinding(d *kongdb.DAO) *daoBinding {
+	L := st.in.L
+	b := &daoBinding{st: st, dao: d, s: d.Schema, custom: d.Schema.DAO}
+	ud := L.NewUserData()
+	ud.Value = b
+
+	super := L.CreateTable(0, len(daoMethods)+8)
+	for name, fn := range daoMethods {
+		super.RawSetString(name, L.NewClosure(fn, ud))
+	}
+	b.defaultPostCrud = super.RawGetString("post_crud_event").(*lua.LFunction)
+	for _, f := range d.Schema.Fields {
+		name := lua.LString(f.Name)
+		if f.Type == schema.TypeForeign {
+			super.RawSetString("page_for_"+f.Name, L.NewClosure(daoPageFor, ud, name))
+			super.RawSetString("each_for_"+f.Name, L.NewClosure(daoEachFor, ud, name))
+		}
+		if f.Unique || d.Schema.EndpointKey == f.Name {
+			super.RawSetString("select_by_"+f.Name, L.NewClosure(daoSelectBy, ud, name))
+			super.RawSetString("update_by_"+f.Name, L.NewClosure(daoUpdateBy, ud, name))
+			super.RawSetString("upsert_by_"+f.Name, L.NewClosure(daoUpsertBy, ud, name))
+			super.RawSetString("delete_by_"+f.Name, L.NewClosure(daoDeleteBy, ud, name))
+		}
+	}
+	b.super = super
+
+	self := L.CreateTable(0, 8)
+	self.RawSetString("db", st.kdb)
+	self.RawSetString("schema", st.schemaObject(d.Schema))
+	self.RawSetString("strategy", st.strategyObject(b))
+	self.RawSetString("errors", st.errorsObj)
+	pag := L.CreateTable(0, 2)
+	pag.RawSetString("page_size", lua.LNumber(d.PageSize))
+	pag.RawSetString("max_page_size", lua.LNumber(d.MaxPageSize))
+	self.RawSetString("pagination", pag)
+	self.RawSetString("super", super)
+	mt := L.CreateTable(0, 1)
+	mt.RawSetString("__index", super)
+	self.Metatable = mt
+	b.self = self
+	return b
+}
+
+// loadCustomDAO requires the custom DAO module and copies its functions
+// onto the DAO object (Kong copies every key of the module).
+func (st *dbState) loadCustomDAO(b *daoBinding) {
+	L := st.in.L
+	if err := L.CallByParam(lua.P{Fn: L.GetGlobal("require"), NRet: 1, Protect: true}, lua.LString(b.custom)); err != nil {
+		if strings.HasPrefix(b.custom, "kong.db.dao.") {
+			// Core entities' custom DAOs (kong.db.dao.plugins, ...) are
+			// part of the Go DAO; a Lua module of that name is optional.
+			return
+		}
+		delete(st.bindings, b.s.Name)
+		st.daos.RawSetString(b.s.Name, lua.LNil)
+		st.kdb.RawSetString(b.s.Name, lua.LNil)
+		L.RaiseError("failed to load custom DAO module '%s' of entity '%s': %s", b.custom, b.s.Name, apiErrMsg(err))
+	}
+	m := L.Get(-1)
+	L.Pop(1)
+	if t, ok := m.(*lua.LTable); ok {
+		t.ForEach(func(k, v lua.LValue) { b.self.RawSet(k, v) })
+	}
+}
+
+func apiErrMsg(err error) string {
+	if ae, ok := err.(*lua.ApiError); ok && ae.Object != nil {
+		return ae.Object.String()
+	}
+	return err.Error()
+}
+
+// override returns the Lua post_crud_event of the DAO object when it is
+// not the default one (a custom DAO module's, or one assigned at run time).
+func (b *daoBinding) override() *lua.LFunction {
+	fn, ok := b.self.RawGetString("post_crud_event").(*lua.LFunction)
+	if !ok || fn == b.defaultPostCrud {
+		return nil
+	}
+	return fn
+}
+
+// callOverride runs a Lua post_crud_event from inside a Go DAO write. Its
+// error is kept and raised when the DAO call returns to Lua.
+func (b *daoBinding) callOverride(fn *lua.LFunction, op string, entity, old kongdb.Row, o *kongdb.Options) {
+	L := b.st.in.L
+	var oldV lua.LValue = lua.LNil
+	if old != nil {
+		oldV = b.rowToLua(old)
+	}
+	var entV lua.LValue = lua.LNil
+	if entity != nil {
+		entV = b.rowToLua(entity)
+	}
+	err := L.CallByParam(lua.P{Fn: fn, NRet: 0, Protect: true}, b.self, lua.LString(op), entV, oldV, optionsToLua(L, o))
+	if err != nil && b.st.pendingErr == nil {
+		b.st.pendingErr = err
+	}
+}
+
+// optionsToLua rebuilds the options a write was called with, as far as
+// post_crud_event cares (nil when none were set).
+func optionsToLua(L *lua.LState, o *kongdb.Options) lua.LValue {
+	if o == nil || !(o.NoBroadcastCrud || o.Nulls || o.ShowWsID || o.TTL != nil) {
+		return lua.LNil
+	}
+	t := L.CreateTable(0, 4)
+	if o.NoBroadcastCrud {
+		t.RawSetString("no_broadcast_crud_event", lua.LTrue)
+	}
+	if o.Nulls {
+		t.RawSetString("nulls", lua.LTrue)
+	}
+	if o.ShowWsID {
+		t.RawSetString("show_ws_id", lua.LTrue)
+	}
+	if o.TTL != nil {
+		t.RawSetString("ttl", lua.LNumber(*o.TTL))
+	}
+	return t
+}
+
+// rowToLua converts an entity into a Lua table, keys in the schema's field
+// order (then ttl, ws_id and any other key), arrays with cjson.array_mt.
+func (b *daoBinding) rowToLua(row kongdb.Row) *lua.LTable {
+	L := b.st.in.L
+	t := L.CreateTable(0, len(row))
+	n := 0
+	for _, f := range b.s.Fields {
+		if v, ok := row[f.Name]; ok {
+			t.RawSetString(f.Name, FromValue(L, v, nil))
+			n++
+		}
+	}
+	if n < len(row) {
+		for k, v := range row {
+			if b.s.Field(k) == nil {
+				t.RawSetString(k, FromValue(L, v, nil))
+			}
+		}
+	}
+	return t
+}
+
+// binding of a DAO method: upvalue 1.
+func bindingOf(L *lua.LState) *daoBinding {
+	return L.Get(lua.UpvalueIndex(1)).(*lua.LUserData).Value.(*daoBinding)
+}
+
+// fieldOf is upvalue 2 of a per-field method.
+func fieldOf(L *lua.LState) string {
+	return string(L.Get(lua.UpvalueIndex(2)).(lua.LString))
+}
+
+// arg converts argument n into the value model (nil when absent).
+func (b *daoBinding) arg(L *lua.LState, n int) any {
+	switch v := L.Get(n).(type) {
+	case *lua.LNilType:
+		return nil
+	case lua.LString:
+		return string(v)
+	case lua.LNumber:
+		return float64(v)
+	default:
+		x, err := ToValue(L, v, nil)
+		if err != nil {
+			L.RaiseError("%s", err.Error())
+		}
+		return x
+	}
+}
+
+// done checks for a pending error of a post_crud_event override.
+func (b *daoBinding) done(L *lua.LState) {
+	if err := b.st.pendingErr; err != nil {
+		b.st.pendingErr = nil
+		if ae, ok := err.(*lua.ApiError); ok && ae.Object != nil {
+			L.Error(ae.Object, 0)
+		}
+		L.RaiseError("%s", err.Error())
+	}
+}
+
+// pushRow pushes an entity, or the failure triple.
+func (b *daoBinding) pushRow(L *lua.LState, row kongdb.Row, err error) int {
+	b.done(L)
+	if err != nil {
+		return pushDBError(L, b.dao.Errors, err)
+	}
+	if row == nil {
+		L.Push(lua.LNil)
+		return 1
+	}
+	L.Push(b.rowToLua(row))
+	return 1
+}
+
+// pushPage pushes rows, nil, nil, offset (offset only when there is a next
+// page).
+func (b *daoBinding) pushPage(L *lua.LState, rows []kongdb.Row, next string, err error) int {
+	if err != nil {
+		return pushDBError(L, b.dao.Errors, err)
+	}
+	t := L.CreateTable(len(rows), 0)
+	for i, r := range rows {
+		t.RawSetInt(i+1, b.rowToLua(r))
+	}
+	t.Metatable = ArrayMT(L)
+	L.Push(t)
+	if next == "" {
+		return 1
+	}
+	L.Push(lua.LNil)
+	L.Push(lua.LNil)
+	L.Push(lua.LString(next))
+	return 4
+}
+
+// pushDeleted pushes delete's result: true, nil (row vanished), or the
+// failure triple.
+func (b *daoBinding) pushDeleted(L *lua.LState, ok bool, err error) int {
+	b.done(L)
+	if err != nil {
+		return pushDBError(L, b.dao.Errors, err)
+	}
+	if ok {
+		L.Push(lua.LTrue)
+	} else {
+		L.Push(lua.LNil)
+	}
+	return 1
+}
+
+var _ = fmt.Sprintf

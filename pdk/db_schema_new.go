@@ -1,0 +1,403 @@
+package pdk
+
+// The "luahost.schema" module behind the embedded kong.db.schema and
+// kong.db.schema.entity: Schema.new / Entity.new from a Lua definition,
+// backed by kongdb/schema; and SchemaDefinition, a Go schema as its Lua
+// definition (for dao.schema).
+
+import (
+	"errors"
+	"fmt"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/luahost/luahost/kongdb"
+	"github.com/luahost/luahost/kongdb/schema"
+)
+
+// openSchemaModule is require "luahost.schema": new(def, is_entity),
+// methods (the schema object methods), validate_plugin_config_schema.
+func (st *dbState) openSchemaModule(L *lua.LState) int {
+	m := L.NewTable()
+	m.RawSetString("new", L.NewFunction(func(L *lua.LState) int {
+		return st.luaNew(L, lua.LVAsBool(L.Get(2)))
+	}))
+	methods := L.NewTable()
+	st.schemaMeta().RawGetString("__index").(*lua.LTable).ForEach(func(k, v lua.LValue) { methods.RawSet(k, v) })
+	m.RawSetString("methods", methods)
+	m.RawSetString("validate_plugin_config_schema", L.NewFunction(st.validatePluginConfig))
+	L.Push(m)
+	return 1
+}
+
+// luaNew is Schema.new(def) (entity = false) and Entity.new(def): nil and
+// an error message on a bad definition, else the schema object.
+func (st *dbState) luaNew(L *lua.LState, entity bool) int {
+	def, ok := L.Get(1).(*lua.LTable)
+	if !ok {
+		L.Push(lua.LNil)
+		L.Push(lua.LString("expected a definition table"))
+		return 2
+	}
+	s, err := st.defToSchema(L, def, entity)
+	if err != nil {
+		L.Push(lua.LNil)
+		L.Push(lua.LString(err.Error()))
+		return 2
+	}
+	if s.Name != "" {
+		st.luaSchemas[s.Name] = s
+	}
+	obj := deepCopyTable(L, def, 0)
+	st.finishObject(obj, s)
+	L.Push(obj)
+	return 1
+}
+
+// deepCopyTable copies a definition (Kong's Schema.new deep-copies it);
+// metatables are kept, as typedefs' are.
+func deepCopyTable(L *lua.LState, t *lua.LTable, depth int) *lua.LTable {
+	out := L.NewTable()
+	if depth > maxDepth {
+		return out
+	}
+	t.ForEach(func(k, v lua.LValue) {
+		if vt, ok := v.(*lua.LTable); ok {
+			v = deepCopyTable(L, vt, depth+1)
+		}
+		out.RawSet(k, v)
+	})
+	out.Metatable = t.Metatable
+	return out
+}
+
+// defToSchema builds and prepares a Go schema from a Lua definition.
+func (st *dbState) defToSchema(L *lua.LState, def lua.LValue, entity bool) (*schema.Schema, error) {
+	t, ok := def.(*lua.LTable)
+	if !ok {
+		return nil, errors.New("expected a definition table")
+	}
+	name, _ := t.RawGetString("name").(lua.LString)
+	v, err := ToValue(L, t, st.funcNamer(fmt.Sprintf("luahost.schema/%d/%s", st.nextFunc(), string(name))))
+	if err != nil {
+		return nil, err
+	}
+	m, _ := v.(map[string]any)
+	if m == nil || m["fields"] == nil {
+		return nil, errors.New("error in schema definition: no 'fields' table")
+	}
+	s, err := schema.SchemaFromMap(m)
+	if err != nil {
+		return nil, err
+	}
+	if entity {
+		if err := entityRules(s); err != nil {
+			return nil, err
+		}
+	}
+	if err := resolveRefs(s, st.lookupSchema); err != nil {
+		return nil, err
+	}
+	schema.Prepare(s)
+	return s, nil
+}
+
+// entityRules are Entity.new's checks on top-level fields (no nilable or
+// function fields, string map keys) and its records-required rule.
+func entityRules(s *schema.Schema) error {
+	for _, f := range s.Fields {
+		if f.Nilable {
+			return fmt.Errorf(schema.MsgNoNilable, f.Name)
+		}
+		if f.Abstract {
+			continue
+		}
+		switch f.Type {
+		case schema.TypeMap:
+			if f.Keys == nil || f.Keys.Type != schema.TypeString {
+				return fmt.Errorf(schema.MsgMapKeyStrings, f.Name)
+			}
+		case schema.TypeRecord:
+			recordsRequired(f)
+		case schema.TypeFunction:
+			return fmt.Errorf(schema.MsgNoFunctions, f.Name)
+		}
+	}
+	return nil
+}
+
+func recordsRequired(f *schema.Field) {
+	if !f.RequiredSet {
+		f.Required, f.RequiredSet = true, true
+	}
+	for _, sf := range f.Fields {
+		if sf.Type == schema.TypeRecord {
+			recordsRequired(sf)
+		}
+	}
+}
+
+// resolveRefs points the foreign fields of s at their schemas, without
+// touching the referenced schemas (they may be shared by every worker).
+func resolveRefs(s *schema.Schema, lookup func(string) *schema.Schema) error {
+	for _, f := range s.Fields {
+		if f.Type != schema.TypeForeign || f.RefSchema != nil {
+			continue
+		}
+		ref := lookup(f.Reference)
+		if ref == nil && f.Reference == s.Name {
+			ref = s
+		}
+		if ref == nil {
+			return fmt.Errorf(schema.MsgBadReference, f.Reference)
+		}
+		f.RefSchema = ref
+	}
+	return nil
+}
+
+// addSubschema is schema:new_subschema(key, def) (Entity.new_subschema
+// rules) on a schema of this state.
+func (st *dbState) addSubschema(parent *schema.Schema, key string, sub *schema.Schema) error {
+	if parent.SubschemaKey == "" {
+		return fmt.Errorf(schema.MsgSubschemaBadParent, key, parent.Name)
+	}
+	for _, f := range sub.Fields {
+		if f.Type == schema.TypeRecord {
+			recordsRequired(f)
+		}
+	}
+	for _, f := range sub.Fields {
+		pf := parent.Field(f.Name)
+		if pf == nil {
+			return fmt.Errorf(schema.MsgSubschemaBadField, key, f.Name)
+		}
+		if pf.Type != f.Type && !(pf.Type == schema.TypeRecord && f.Type == schema.TypeJSON) {
+			return fmt.Errorf(schema.MsgSubschemaBadType, key, f.Name)
+		}
+	}
+	for _, pf := range parent.Fields {
+		if pf.Abstract && pf.Required && sub.Field(pf.Name) == nil {
+			return fmt.Errorf(schema.MsgSubschemaUndefinedField, key, pf.Name)
+		}
+	}
+	sub.IsSubschema = true
+	schema.Prepare(sub)
+	subs := make(map[string]*schema.Schema, len(parent.Subschemas)+1)
+	for k, v := range parent.Subschemas {
+		subs[k] = v
+	}
+	subs[key] = sub
+	parent.Subschemas = subs
+	return nil
+}
+
+// validatePluginConfig is spec.helpers.validate_plugin_config_schema(config,
+// schema_def, extra_fields): the plugin entity { id, name, config } run
+// through process_auto_fields("insert") and validate_insert of a plugins
+// entity carrying schema_def as its subschema. Returns the processed
+// entity, or nil and the error table.
+func (st *dbState) validatePluginConfig(L *lua.LState) int {
+	def := L.CheckTable(2)
+	plugins := kongdb.PluginsSchema()
+	if err := resolveRefs(plugins, st.lookupSchema); err != nil {
+		L.RaiseError("%s", err.Error())
+	}
+	schema.Prepare(plugins)
+	sub, err := st.defToSchema(L, def, false)
+	if err != nil {
+		L.RaiseError("%s", err.Error())
+	}
+	name, _ := def.RawGetString("name").(lua.LString)
+	if err := st.addSubschema(plugins, string(name), sub); err != nil {
+		L.RaiseError("%s", err.Error())
+	}
+	entity := map[string]any{"name": string(name)}
+	if c := L.Get(1); c != lua.LNil {
+		v, err := ToValue(L, c, nil)
+		if err != nil {
+			L.RaiseError("%s", err.Error())
+		}
+		entity["config"] = v
+	}
+	if extra := tableArg(L, 3, "extra_fields"); extra != nil {
+		for k, v := range extra {
+			entity[k] = v
+		}
+	}
+	ctx := st.ctx()
+	out, errs, err := plugins.ProcessAutoFields(ctx, entity, schema.CtxInsert, nil)
+	if err != nil {
+		raiseRun(L, err)
+	}
+	if errs == nil {
+		errs, err = plugins.ValidateInsert(ctx, out, nil)
+		if err != nil {
+			raiseRun(L, err)
+		}
+	}
+	if errs != nil {
+		L.Push(lua.LNil)
+		L.Push(errTable(L, errs))
+		return 2
+	}
+	L.Push(FromValue(L, out, st.resolveFunc))
+	return 1
+}
+
+// SchemaDefinition returns a Go schema as its definition in the value
+// model (what its schema.lua / daos.lua entry would convert to): fields as
+// an array of one-key tables, with the attributes that are set.
+func SchemaDefinition(s *schema.Schema) map[string]any {
+	d := map[string]any{"fields": fieldList(s.Fields)}
+	if s.Name != "" {
+		d["name"] = s.Name
+	}
+	if len(s.PrimaryKey) > 0 {
+		d["primary_key"] = strs(s.PrimaryKey)
+	}
+	if len(s.CacheKey) > 0 {
+		d["cache_key"] = strs(s.CacheKey)
+	}
+	setIf(d, "endpoint_key", s.EndpointKey)
+	setIf(d, "subschema_key", s.SubschemaKey)
+	setIf(d, "subschema_error", s.SubschemaError)
+	setIf(d, "admin_api_name", s.AdminAPIName)
+	setIf(d, "admin_api_nested_name", s.AdminAPINestedName)
+	setIf(d, "table_name", s.TableName)
+	setIf(d, "dao", s.DAO)
+	if s.Workspaceable {
+		d["workspaceable"] = true
+	}
+	if s.TTL {
+		d["ttl"] = true
+	}
+	if !s.DBExport {
+		d["db_export"] = false
+	}
+	if !s.GenerateAdminAPI {
+		d["generate_admin_api"] = false
+	}
+	if len(s.EntityChecks) > 0 {
+		d["entity_checks"] = entityChecks(s.EntityChecks)
+	}
+	if s.Check != nil {
+		d["check"] = s.Check
+	}
+	return d
+}
+
+func strs(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}
+
+func setIf(d map[string]any, k, v string) {
+	if v != "" {
+		d[k] = v
+	}
+}
+
+func entityChecks(ecs []schema.EntityCheck) []any {
+	out := make([]any, len(ecs))
+	for i, c := range ecs {
+		out[i] = map[string]any{c.Name: c.Arg}
+	}
+	return out
+}
+
+func fieldList(fs []*schema.Field) []any {
+	out := make([]any, len(fs))
+	for i, f := range fs {
+		out[i] = map[string]any{f.Name: FieldDefinition(f)}
+	}
+	return out
+}
+
+// FieldDefinition returns a field as its definition table.
+func FieldDefinition(f *schema.Field) map[string]any {
+	d := map[string]any{"type": string(f.Type)}
+	flags := []struct {
+		k string
+		v bool
+	}{
+		{"unique", f.Unique}, {"unique_across_ws", f.UniqueAcrossWS}, {"immutable", f.Immutable},
+		{"auto", f.Auto}, {"abstract", f.Abstract}, {"transient", f.Transient},
+		{"referenceable", f.Referenceable}, {"encrypted", f.Encrypted}, {"nilable", f.Nilable},
+		{"timestamp", f.Timestamp}, {"uuid", f.UUID}, {"is_regex", f.IsRegex},
+	}
+	for _, fl := range flags {
+		if fl.v {
+			d[fl.k] = true
+		}
+	}
+	if f.RequiredSet || f.Required {
+		d["required"] = f.Required
+	}
+	if f.HasDefault {
+		d["default"] = schema.DeepCopy(f.Default)
+	}
+	setIf(d, "reference", f.Reference)
+	setIf(d, "on_delete", f.OnDelete)
+	setIf(d, "err", f.Err)
+	setIf(d, "description", f.Description)
+	if f.Elements != nil {
+		d["elements"] = FieldDefinition(f.Elements)
+	}
+	if f.Keys != nil {
+		d["keys"] = FieldDefinition(f.Keys)
+	}
+	if f.Values != nil {
+		d["values"] = FieldDefinition(f.Values)
+	}
+	if f.Type == schema.TypeRecord {
+		d["fields"] = fieldList(f.Fields)
+	}
+	if f.HasEq {
+		d["eq"] = f.Eq
+	}
+	if f.HasNe {
+		d["ne"] = f.Ne
+	}
+	if f.HasContains {
+		d["contains"] = f.Contains
+	}
+	if f.OneOf != nil {
+		d["one_of"] = f.OneOf
+	}
+	if f.NotOneOf != nil {
+		d["not_one_of"] = f.NotOneOf
+	}
+	if f.Gt != nil {
+		d["gt"] = *f.Gt
+	}
+	if f.Between != nil {
+		d["between"] = []any{f.Between[0], f.Between[1]}
+	}
+	for _, l := range []struct {
+		k string
+		v *int
+	}{{"len_eq", f.LenEq}, {"len_min", f.LenMin}, {"len_max", f.LenMax}} {
+		if l.v != nil {
+			d[l.k] = float64(*l.v)
+		}
+	}
+	for _, p := range []struct {
+		k string
+		v *string
+	}{{"starts_with", f.StartsWith}, {"not_match", f.NotMatch}, {"match", f.Match}} {
+		if p.v != nil {
+			d[p.k] = *p.v
+		}
+	}
+	if f.CustomValidator != nil {
+		d["custom_validator"] = f.CustomValidator
+	}
+	if len(f.EntityChecks) > 0 {
+		d["entity_checks"] = entityChecks(f.EntityChecks)
+	}
+	return d
+}
