@@ -41,6 +41,7 @@ type Connector struct {
 	stopClean chan struct{}
 	cleanDone chan struct{}
 	closeOnce sync.Once
+	nodeLocks nodeLocks
 	errs      kongdb.Errors
 }
 

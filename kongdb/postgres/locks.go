@@ -75,11 +75,14 @@ type MutexOptions struct {
 	NoCleanup bool
 }
 
-var (
-	nodeMu    sync.Mutex
-	nodeLocks = map[string]chan struct{}{}
-	nodeOwner = fmt.Sprintf("luahost-%d", time.Now().UnixNano())
-)
+// nodeLocks is the per-node half of the cluster mutex (Kong's shm lock);
+// a Connector is one node.
+type nodeLocks struct {
+	mu    sync.Mutex
+	locks map[string]chan struct{}
+}
+
+var nodeOwner = fmt.Sprintf("luahost-%d", time.Now().UnixNano())
 
 // ErrMutexTimeout is returned when the cluster mutex was not released in time.
 var ErrMutexTimeout = errors.New("[PostgreSQL error] timeout")
@@ -97,13 +100,17 @@ func (c *Connector) ClusterMutex(ctx context.Context, key string, o MutexOptions
 	}
 	// Per-node lock (Kong's shm mutex): a second caller waits for the first
 	// and then reports "not the leader".
-	nodeMu.Lock()
-	ch, busy := nodeLocks[key]
+	nl := &c.nodeLocks
+	nl.mu.Lock()
+	if nl.locks == nil {
+		nl.locks = map[string]chan struct{}{}
+	}
+	ch, busy := nl.locks[key]
 	if !busy {
 		ch = make(chan struct{})
-		nodeLocks[key] = ch
+		nl.locks[key] = ch
 	}
-	nodeMu.Unlock()
+	nl.mu.Unlock()
 	if busy {
 		select {
 		case <-ch:
@@ -115,9 +122,9 @@ func (c *Connector) ClusterMutex(ctx context.Context, key string, o MutexOptions
 		}
 	}
 	defer func() {
-		nodeMu.Lock()
-		delete(nodeLocks, key)
-		nodeMu.Unlock()
+		nl.mu.Lock()
+		delete(nl.locks, key)
+		nl.mu.Unlock()
 		close(ch)
 	}()
 
