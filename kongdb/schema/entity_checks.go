@@ -87,7 +87,8 @@ func (s *Schema) runEntityChecks(ctx context.Context, input map[string]any, full
 }
 
 func (s *Schema) runChecks(ctx context.Context, lk fieldLookup, checks []EntityCheck, input map[string]any, full, updating bool, errs map[string]any) error {
-	for _, c := range checks {
+	for i := range checks {
+		c := &checks[i]
 		if c.Arg == nil || IsNull(c.Arg) {
 			continue
 		}
@@ -103,37 +104,32 @@ func argFlag(arg any, name string) bool {
 	return ok && truthy(m[name])
 }
 
-func (s *Schema) runEntityCheck(ctx context.Context, lk fieldLookup, c EntityCheck, input map[string]any, full, updating bool, errs map[string]any) error {
+func (s *Schema) runEntityCheck(ctx context.Context, lk fieldLookup, c *EntityCheck, input map[string]any, full, updating bool, errs map[string]any) error {
 	ck := checkers[c.Name]
 	if ck == nil {
 		return nil // the definition check rejects unknown checkers
 	}
 	var names []string
-	required := map[string]bool{}
+	var required []bool // parallel to names
 	if ck.fieldSources != nil {
 		argm, _ := c.Arg.(map[string]any)
 		for _, src := range ck.fieldSources {
 			for _, n := range stringList(argm[src]) {
 				names = append(names, n)
-				if ck.required[src] {
-					required[n] = true
-				}
+				required = append(required, ck.required[src])
 			}
 		}
 	} else {
 		names = stringList(c.Arg)
-		for _, n := range names {
-			required[n] = true
-		}
 	}
 
-	checkInput := map[string]any{}
 	var missing []string
 	allNil, allOK := true, true
-	for _, n := range names {
+	for i, n := range names {
 		v := GetPath(input, n)
 		if v == nil {
-			if !ck.runWithMissing && !argFlag(c.Arg, "run_with_missing_fields") && required[n] {
+			req := required == nil || required[i]
+			if !ck.runWithMissing && !argFlag(c.Arg, "run_with_missing_fields") && req {
 				if f := lk(n); f == nil || !f.Nilable {
 					missing = append(missing, n)
 				}
@@ -147,7 +143,6 @@ func (s *Schema) runEntityCheck(ctx context.Context, lk fieldLookup, c EntityChe
 		if errs[n] != nil { // Kong looks the dotted name up flat
 			allOK = false
 		}
-		SetPath(checkInput, n, v)
 	}
 	if !allOK && !ck.runWithInvalid && !argFlag(c.Arg, "run_with_invalid_fields") {
 		return nil
@@ -166,6 +161,15 @@ func (s *Schema) runEntityCheck(ctx context.Context, lk fieldLookup, c EntityChe
 		return nil
 	}
 
+	// Checkers see only the fields they name: the built-in ones read just
+	// those; a custom_entity_check gets a projection (Kong's check_input).
+	checkInput := input
+	if c.Name == "custom_entity_check" {
+		checkInput = map[string]any{}
+		for _, n := range names {
+			SetPath(checkInput, n, GetPath(input, n))
+		}
+	}
 	ok, detail, custom, err := s.runChecker(ctx, lk, c, checkInput, errs)
 	if err != nil || ok {
 		return err
@@ -197,7 +201,7 @@ func prettyArg(name string, arg any) string {
 
 // runChecker runs one checker over the projected input. It returns ok, the
 // detail for the message format, and a custom message (then_err...).
-func (s *Schema) runChecker(ctx context.Context, lk fieldLookup, c EntityCheck, in map[string]any, errs map[string]any) (bool, string, string, error) {
+func (s *Schema) runChecker(ctx context.Context, lk fieldLookup, c *EntityCheck, in map[string]any, errs map[string]any) (bool, string, string, error) {
 	switch c.Name {
 	case "at_least_one_of":
 		names := stringList(c.Arg)
@@ -270,9 +274,9 @@ func (s *Schema) runChecker(ctx context.Context, lk fieldLookup, c EntityCheck, 
 		}
 		return true, "", "", nil
 	case "conditional":
-		return s.checkConditional(ctx, lk, c.Arg, in, errs)
+		return s.checkConditional(ctx, lk, c, in, errs)
 	case "conditional_at_least_one_of":
-		return s.checkConditionalAtLeastOneOf(ctx, lk, c.Arg, in)
+		return s.checkConditionalAtLeastOneOf(ctx, lk, c, in)
 	case "custom_entity_check":
 		argm, _ := c.Arg.(map[string]any)
 		fn, _ := argm["fn"].(*Func)
@@ -295,18 +299,28 @@ func (s *Schema) runChecker(ctx context.Context, lk fieldLookup, c EntityCheck, 
 // matchField builds the field an if_match / then_match table describes:
 // the table's attributes over the schema field's (Kong sets the schema
 // field as the __index of the match table).
-func matchField(lk fieldLookup, name string, m any) *Field {
+func (s *Schema) matchField(lk fieldLookup, c *EntityCheck, which, name string) *Field {
 	base := lk(name)
-	mm, _ := m.(map[string]any)
+	key := matchKey{c, which, base}
+	if s.cache != nil {
+		if f, ok := s.cache.match.Load(key); ok {
+			return f.(*Field)
+		}
+	}
+	argm, _ := c.Arg.(map[string]any)
+	mm, _ := argm[which].(map[string]any)
 	f, _ := FieldFromMap("", mm, base)
 	if f == nil {
 		f = &Field{Type: TypeAny}
 	}
+	if s.cache != nil {
+		s.cache.match.Store(key, f)
+	}
 	return f
 }
 
-func (s *Schema) checkConditional(ctx context.Context, lk fieldLookup, arg any, in map[string]any, errs map[string]any) (bool, string, string, error) {
-	argm, _ := arg.(map[string]any)
+func (s *Schema) checkConditional(ctx context.Context, lk fieldLookup, c *EntityCheck, in map[string]any, errs map[string]any) (bool, string, string, error) {
+	argm, _ := c.Arg.(map[string]any)
 	ifField, _ := argm["if_field"].(string)
 	thenField, _ := argm["then_field"].(string)
 	ifValue := GetPath(in, ifField)
@@ -314,7 +328,7 @@ func (s *Schema) checkConditional(ctx context.Context, lk fieldLookup, arg any, 
 	if thenValue == nil {
 		thenValue = Null
 	}
-	ifMatch := matchField(lk, ifField, argm["if_match"])
+	ifMatch := s.matchField(lk, c, "if_match", ifField)
 	msg, err := s.validateField(ctx, ifMatch, ifValue, false)
 	if err != nil {
 		return false, "", "", err
@@ -327,7 +341,7 @@ func (s *Schema) checkConditional(ctx context.Context, lk fieldLookup, arg any, 
 		SetPath(errs, thenField, MsgRequired)
 		return false, ifField, "", nil
 	}
-	thenMatch := matchField(lk, thenField, argm["then_match"])
+	thenMatch := s.matchField(lk, c, "then_match", thenField)
 	msg, err = s.validateField(ctx, thenMatch, thenValue, false)
 	if err != nil {
 		return false, "", "", err
@@ -343,15 +357,15 @@ func (s *Schema) checkConditional(ctx context.Context, lk fieldLookup, arg any, 
 	return true, "", "", nil
 }
 
-func (s *Schema) checkConditionalAtLeastOneOf(ctx context.Context, lk fieldLookup, arg any, in map[string]any) (bool, string, string, error) {
-	argm, _ := arg.(map[string]any)
+func (s *Schema) checkConditionalAtLeastOneOf(ctx context.Context, lk fieldLookup, c *EntityCheck, in map[string]any) (bool, string, string, error) {
+	argm, _ := c.Arg.(map[string]any)
 	ifField, _ := argm["if_field"].(string)
 	ifValue := GetPath(in, ifField)
 	if ifValue == nil {
 		return true, "", "", nil
 	}
 	thenKey, errKey := "then_at_least_one_of", "then_err"
-	msg, err := s.validateField(ctx, matchField(lk, ifField, argm["if_match"]), ifValue, false)
+	msg, err := s.validateField(ctx, s.matchField(lk, c, "if_match", ifField), ifValue, false)
 	if err != nil {
 		return false, "", "", err
 	}
@@ -359,7 +373,7 @@ func (s *Schema) checkConditionalAtLeastOneOf(ctx context.Context, lk fieldLooku
 		if argm["else_match"] == nil {
 			return true, "", "", nil
 		}
-		msg, err = s.validateField(ctx, matchField(lk, ifField, argm["else_match"]), ifValue, false)
+		msg, err = s.validateField(ctx, s.matchField(lk, c, "else_match", ifField), ifValue, false)
 		if err != nil {
 			return false, "", "", err
 		}

@@ -6,7 +6,10 @@
 // context, which the host implements with the calling worker.
 package schema
 
-import "context"
+import (
+	"context"
+	"sync"
+)
 
 // NullType is the type of Null.
 type NullType struct{}
@@ -226,6 +229,7 @@ type Schema struct {
 	IsSubschema bool
 
 	byName map[string]*Field
+	cache  *schemaCache // built by Prepare
 }
 
 // Constraint is one foreign field of another entity pointing at a schema.
@@ -256,6 +260,18 @@ func (s *Schema) Index() {
 		m[f.Name] = f
 	}
 	s.byName = m
+}
+
+// schemaCache memoizes what validation derives from a prepared schema
+// (conditional match fields), shared by goroutines.
+type schemaCache struct {
+	match sync.Map // matchKey -> *Field
+}
+
+type matchKey struct {
+	check *EntityCheck
+	which string
+	base  *Field
 }
 
 // Table returns the SQL table name.

@@ -191,6 +191,9 @@ func compatibleFields(p, f *Field) bool {
 // NewSubschema do) before sharing the schema between goroutines.
 func Prepare(s *Schema) {
 	s.Index()
+	if s.cache == nil {
+		s.cache = &schemaCache{}
+	}
 	for _, f := range s.Fields {
 		prepareField(f)
 	}

@@ -106,8 +106,7 @@ func (s *Schema) validate(ctx context.Context, input map[string]any, full bool, 
 
 	errs := map[string]any{}
 	sub := s.SubschemaFor(input)
-	for _, k := range sortedMapKeys(input) {
-		v := input[k]
+	for k, v := range input {
 		f := s.Field(k)
 		var sf *Field
 		if sub != nil {

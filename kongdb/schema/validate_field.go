@@ -418,10 +418,27 @@ func valueLen(v any) (int, bool) {
 	return 0, false
 }
 
-var uuidRe = regexp.MustCompile(`^(?i)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
-
-// IsUUID is Kong's uuid validator (36 chars, hex groups, any case).
-func IsUUID(s string) bool { return len(s) == 36 && uuidRe.MatchString(s) }
+// IsUUID is Kong's uuid validator: 36 characters, hex groups 8-4-4-4-12,
+// any case.
+func IsUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < 36; i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !isXDigit(c) {
+				return false
+			}
+		}
+	}
+	return true
+}
 
 // isValidRegex approximates PCRE compilation (Kong's is_regex) with RE2:
 // constructs PCRE accepts and RE2 does not (lookaround, backreferences,
