@@ -53,3 +53,6 @@ func removeNulls(v any) any {
 	}
 	return v
 }
+
+// DeepCopy copies a value of the value model (maps and arrays recursively).
+func DeepCopy(v any) any { return deepCopy(v) }

@@ -43,6 +43,15 @@ func (c *Connector) Name() string { return "off" }
 // SetClock replaces the clock used for ttl (tests).
 func (c *Connector) SetClock(now func() time.Time) { c.now.Store(&now) }
 
+// now is the clock for a read or write of t (0 when t has no ttl: nothing
+// then depends on it).
+func (t *table) now() float64 {
+	if !t.s.TTL {
+		return 0
+	}
+	return t.c.clock()
+}
+
 func (c *Connector) clock() float64 {
 	t := (*c.now.Load())()
 	return float64(t.UnixNano()) / 1e9

@@ -16,7 +16,7 @@ func (t *table) Select(ctx context.Context, pk kongdb.Row, o *kongdb.Options) (k
 	if !ok {
 		return nil, nil
 	}
-	now := t.c.clock()
+	now := t.now()
 	t.mu.RLock()
 	defer t.mu.RUnlock()
 	r := t.rows[key]
@@ -29,7 +29,7 @@ func (t *table) Select(ctx context.Context, pk kongdb.Row, o *kongdb.Options) (k
 // SelectByField looks up a unique field, the endpoint_key or "cache_key".
 func (t *table) SelectByField(ctx context.Context, field string, value any, o *kongdb.Options) (kongdb.Row, error) {
 	o = opts(o)
-	now := t.c.clock()
+	now := t.now()
 	t.mu.RLock()
 	defer t.mu.RUnlock()
 	r := t.findBy(field, value, o, now)
@@ -70,12 +70,15 @@ func (t *table) findBy(field string, value any, o *kongdb.Options, now float64) 
 		return nil
 	}
 	want := column(value)
-	for _, r := range t.sorted {
-		if compareVal(column(r.row[field]), want) == 0 && column(r.row[field]) != nil && t.visible(r, o, now, true) {
-			return r
+	var found *record
+	t.sorted.from(nil, func(r *record) bool {
+		if v := column(r.row[field]); v != nil && compareVal(v, want) == 0 && t.visible(r, o, now, true) {
+			found = r
+			return false
 		}
-	}
-	return nil
+		return true
+	})
+	return found
 }
 
 // Page returns up to size rows after offset in primary-key order.
@@ -99,7 +102,6 @@ func (t *table) page(size int, offset string, o *kongdb.Options, filter func(*re
 			size = kongdb.DefaultPageSize
 		}
 	}
-	start := 0
 	var after []any
 	if offset != "" {
 		var err error
@@ -108,30 +110,32 @@ func (t *table) page(size int, offset string, o *kongdb.Options, filter func(*re
 			return nil, "", err
 		}
 	}
-	now := t.c.clock()
+	now := t.now()
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	if after != nil {
-		start = t.position(after)
-		if start < len(t.sorted) && comparePK(t.sorted[start].pk, after) == 0 {
-			start++
-		}
-	}
-	rows := make([]kongdb.Row, 0, min(size, len(t.sorted)-start))
+	rows := make([]kongdb.Row, 0, min(size, t.sorted.n, 64))
 	var last *record
-	for i := start; i < len(t.sorted); i++ {
-		r := t.sorted[i]
+	more := false
+	t.sorted.from(after, func(r *record) bool {
+		if after != nil && comparePK(r.pk, after) == 0 {
+			return true
+		}
 		if !t.visible(r, o, now, true) || (filter != nil && !filter(r)) {
-			continue
+			return true
 		}
 		if len(o.Tags) > 0 && !hasTags(r.row, o.Tags, o.TagsCond) {
-			continue
+			return true
 		}
 		if len(rows) == size {
-			return rows, encodeOffset(last.pk), nil
+			more = true
+			return false
 		}
 		rows = append(rows, t.out(r, o, now))
 		last = r
+		return true
+	})
+	if more {
+		return rows, encodeOffset(last.pk), nil
 	}
 	return rows, "", nil
 }

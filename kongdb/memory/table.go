@@ -1,7 +1,6 @@
 package memory
 
 import (
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,8 +16,10 @@ type table struct {
 
 	mu     sync.RWMutex
 	rows   map[string]*record // by primary key
-	sorted []*record          // primary-key order
-	uniq   map[string]map[string]*record
+	sorted order              // primary-key order
+	uniq   map[string]map[ukey]*record
+
+	nextExp float64 // no record expires before this (0 = none expires)
 
 	indexes []uniqIndex
 	pk      []*schema.Field
@@ -40,7 +41,7 @@ type record struct {
 }
 
 func newTable(c *Connector, s *schema.Schema) *table {
-	t := &table{c: c, s: s, rows: map[string]*record{}, uniq: map[string]map[string]*record{}}
+	t := &table{c: c, s: s, rows: map[string]*record{}, uniq: map[string]map[ukey]*record{}}
 	for _, name := range s.PrimaryKey {
 		t.pk = append(t.pk, s.Field(name))
 	}
@@ -55,7 +56,7 @@ func newTable(c *Connector, s *schema.Schema) *table {
 		t.indexes = append(t.indexes, uniqIndex{name: "cache_key", global: true})
 	}
 	for _, ix := range t.indexes {
-		t.uniq[ix.name] = map[string]*record{}
+		t.uniq[ix.name] = map[ukey]*record{}
 	}
 	return t
 }
@@ -110,20 +111,31 @@ func (t *table) pkOf(e kongdb.Row) ([]any, string, bool) {
 	return vals, b.String(), true
 }
 
+// ukey is a unique index key: the workspace (empty for global indexes),
+// the kind of value and the value (strings as they are, so a lookup
+// allocates nothing).
+type ukey struct {
+	ws   string
+	kind byte
+	v    string
+}
+
 // uniqKey is the index key of value v in index ix for workspace ws; ok is
 // false for a null value (never conflicts, as in SQL).
-func uniqKey(ix *uniqIndex, ws string, v any) (string, bool) {
+func uniqKey(ix *uniqIndex, ws string, v any) (ukey, bool) {
 	c := column(v)
 	if c == nil || schema.IsNull(c) {
-		return "", false
+		return ukey{}, false
+	}
+	if ix.global {
+		ws = ""
+	}
+	if s, ok := c.(string); ok {
+		return ukey{ws: ws, kind: 's', v: s}, true
 	}
 	var b strings.Builder
-	if !ix.global {
-		b.WriteString(ws)
-		b.WriteByte(0)
-	}
 	encode(&b, c)
-	return b.String(), true
+	return ukey{ws: ws, kind: 'x', v: b.String()}, true
 }
 
 func compareVal(a, b any) int {
@@ -177,19 +189,19 @@ func comparePK(a, b []any) int {
 	return 0
 }
 
-// position is the index of the first record whose key is >= pk.
-func (t *table) position(pk []any) int {
-	return sort.Search(len(t.sorted), func(i int) bool { return comparePK(t.sorted[i].pk, pk) >= 0 })
-}
-
 // add stores r (caller holds the write lock).
 func (t *table) add(r *record) {
+	t.noteExpiry(r.expires)
 	t.rows[r.key] = r
-	i := t.position(r.pk)
-	t.sorted = append(t.sorted, nil)
-	copy(t.sorted[i+1:], t.sorted[i:])
-	t.sorted[i] = r
+	t.sorted.insert(r)
 	t.index(r)
+}
+
+// noteExpiry keeps nextExp at or before every expiry.
+func (t *table) noteExpiry(exp float64) {
+	if exp != 0 && (t.nextExp == 0 || exp < t.nextExp) {
+		t.nextExp = exp
+	}
 }
 
 func (t *table) index(r *record) {
@@ -214,15 +226,7 @@ func (t *table) unindex(r *record) {
 func (t *table) remove(r *record) {
 	t.unindex(r)
 	delete(t.rows, r.key)
-	i := t.position(r.pk)
-	for i < len(t.sorted) && t.sorted[i] != r {
-		i++
-	}
-	if i < len(t.sorted) {
-		copy(t.sorted[i:], t.sorted[i+1:])
-		t.sorted[len(t.sorted)-1] = nil
-		t.sorted = t.sorted[:len(t.sorted)-1]
-	}
+	t.sorted.remove(r)
 }
 
 // visible reports whether r is seen by a read with o at time now.
@@ -239,7 +243,14 @@ func (t *table) visible(r *record, o *kongdb.Options, now float64, wsScoped bool
 // out returns the row as the strategy hands it to the DAO: a deep copy,
 // with ws_id and the ttl (remaining whole seconds, or absolute on export).
 func (t *table) out(r *record, o *kongdb.Options, now float64) kongdb.Row {
-	row := kongdb.DeepCopyRow(r.row)
+	row := make(kongdb.Row, len(r.row)+2)
+	for k, v := range r.row {
+		switch v.(type) {
+		case map[string]any, []any:
+			v = kongdb.DeepCopy(v)
+		}
+		row[k] = v
+	}
 	if t.s.Workspaceable {
 		row["ws_id"] = r.ws
 	}

@@ -12,7 +12,7 @@ func (t *table) Insert(ctx context.Context, e kongdb.Row, o *kongdb.Options) (ko
 	o = opts(o)
 	t.c.wmu.Lock()
 	defer t.c.wmu.Unlock()
-	now := t.c.clock()
+	now := t.now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.purgeExpired(now)
@@ -39,7 +39,7 @@ func (t *table) Update(ctx context.Context, pk kongdb.Row, e kongdb.Row, o *kong
 	o = opts(o)
 	t.c.wmu.Lock()
 	defer t.c.wmu.Unlock()
-	now := t.c.clock()
+	now := t.now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	_, key, ok := t.pkOf(pk)
@@ -60,7 +60,7 @@ func (t *table) UpdateByField(ctx context.Context, field string, value any, e ko
 	o = opts(o)
 	t.c.wmu.Lock()
 	defer t.c.wmu.Unlock()
-	now := t.c.clock()
+	now := t.now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	uo := *o
@@ -91,6 +91,7 @@ func (t *table) update(r *record, e kongdb.Row, o *kongdb.Options, now float64) 
 	}
 	t.unindex(r)
 	r.row, r.expires = next.row, next.expires
+	t.noteExpiry(r.expires)
 	t.index(r)
 	return t.out(r, o, now), nil
 }
@@ -105,7 +106,7 @@ func (t *table) Upsert(ctx context.Context, pk kongdb.Row, e kongdb.Row, o *kong
 	}
 	t.c.wmu.Lock()
 	defer t.c.wmu.Unlock()
-	now := t.c.clock()
+	now := t.now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.purgeExpired(now)
@@ -124,7 +125,7 @@ func (t *table) UpsertByField(ctx context.Context, field string, value any, e ko
 	full[field] = value
 	t.c.wmu.Lock()
 	defer t.c.wmu.Unlock()
-	now := t.c.clock()
+	now := t.now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.purgeExpired(now)
@@ -168,7 +169,7 @@ func (t *table) Delete(ctx context.Context, pk kongdb.Row, o *kongdb.Options) (b
 	o = opts(o)
 	t.c.wmu.Lock()
 	defer t.c.wmu.Unlock()
-	now := t.c.clock()
+	now := t.now()
 	_, key, ok := t.pkOf(pk)
 	if !ok {
 		return false, nil
@@ -188,7 +189,7 @@ func (t *table) DeleteByField(ctx context.Context, field string, value any, o *k
 	o = opts(o)
 	t.c.wmu.Lock()
 	defer t.c.wmu.Unlock()
-	now := t.c.clock()
+	now := t.now()
 	t.mu.RLock()
 	r := t.findBy(field, value, o, now)
 	t.mu.RUnlock()
@@ -238,7 +239,7 @@ func (t *table) planDelete(r *record, plan *[]pending, seen map[*record]bool) er
 	seen[r] = true
 	for _, ch := range t.c.children(t) {
 		want := r.pk[0]
-		for _, cr := range ch.t.sorted {
+		for _, cr := range ch.t.sorted.records() {
 			v := column(cr.row[ch.field.Name])
 			if v == nil || schema.IsNull(v) || compareVal(v, want) != 0 {
 				continue
@@ -278,9 +279,9 @@ func (t *table) truncate(done map[*table]bool) {
 	done[t] = true
 	t.mu.Lock()
 	t.rows = map[string]*record{}
-	t.sorted = nil
+	t.sorted = order{}
 	for k := range t.uniq {
-		t.uniq[k] = map[string]*record{}
+		t.uniq[k] = map[ukey]*record{}
 	}
 	t.mu.Unlock()
 	for _, ch := range t.c.children(t) {
@@ -397,16 +398,15 @@ func (t *table) expiry(e kongdb.Row, o *kongdb.Options, now float64, update bool
 // purgeExpired drops expired rows (caller holds t's write lock and wmu), so
 // an expired row never blocks a new one, as Kong's ttl cleanup would.
 func (t *table) purgeExpired(now float64) {
-	if !t.s.TTL {
+	if !t.s.TTL || t.nextExp == 0 || t.nextExp >= now {
 		return
 	}
-	var dead []*record
-	for _, r := range t.sorted {
+	t.nextExp = 0
+	for _, r := range t.sorted.records() {
 		if r.expires != 0 && r.expires < now {
-			dead = append(dead, r)
+			t.remove(r)
+		} else {
+			t.noteExpiry(r.expires)
 		}
-	}
-	for _, r := range dead {
-		t.remove(r)
 	}
 }
