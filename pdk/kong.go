@@ -1,7 +1,11 @@
 package pdk
 
 import (
+	"bytes"
+	"compress/gzip"
 	"crypto/rand"
+	"io"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -135,6 +139,78 @@ var nativeFuncs = map[string]lua.LGFunction{
 		return 1
 	},
 	"validate_utf8": func(L *lua.LState) int { L.Push(lua.LBool(utf8.ValidString(L.CheckString(1)))); return 1 },
+	"parse_ipv4": func(L *lua.LState) int {
+		a, err := netip.ParseAddr(L.CheckString(1))
+		L.Push(lua.LBool(err == nil && a.Is4()))
+		return 1
+	},
+	"parse_ipv6": func(L *lua.LState) int {
+		a, err := netip.ParseAddr(L.CheckString(1))
+		L.Push(lua.LBool(err == nil && a.Is6() && a.Zone() == ""))
+		return 1
+	},
+	"deflate_gzip": func(L *lua.LState) int {
+		var buf bytes.Buffer
+		w := gzip.NewWriter(&buf)
+		w.Write([]byte(L.CheckString(1)))
+		w.Close()
+		L.Push(lua.LString(buf.String()))
+		return 1
+	},
+	"inflate_gzip": func(L *lua.LState) int {
+		r, err := gzip.NewReader(strings.NewReader(L.CheckString(1)))
+		if err == nil {
+			var out []byte
+			if out, err = io.ReadAll(r); err == nil {
+				L.Push(lua.LString(out))
+				return 1
+			}
+		}
+		L.Push(lua.LNil)
+		L.Push(lua.LString(err.Error()))
+		return 2
+	},
+	"parse_time": func(L *lua.LState) int {
+		n, ok := ParseNginxTime(L.CheckString(1))
+		if !ok {
+			L.Push(lua.LNil)
+			return 1
+		}
+		L.Push(lua.LNumber(n))
+		return 1
+	},
+}
+
+// ParseNginxTime reads an nginx time value in seconds ("10", "1h 30m",
+// "2d", "1y"; units ms s m h d w M y, as ngx_parse_time with is_sec);
+// milliseconds are truncated.
+func ParseNginxTime(s string) (int64, bool) {
+	units := map[string]float64{"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "M": 2592000, "y": 31536000}
+	fields := strings.Fields(s)
+	if len(fields) == 0 {
+		return 0, false
+	}
+	var total float64
+	for _, f := range fields {
+		i := 0
+		for i < len(f) && f[i] >= '0' && f[i] <= '9' {
+			i++
+		}
+		if i == 0 {
+			return 0, false
+		}
+		n, _ := strconv.ParseFloat(f[:i], 64)
+		mul := 1.0
+		if u := f[i:]; u != "" {
+			m, ok := units[u]
+			if !ok {
+				return 0, false
+			}
+			mul = m
+		}
+		total += n * mul
+	}
+	return int64(total), true
 }
 
 // newKongConfiguration is kong.configuration: a read-only view of the

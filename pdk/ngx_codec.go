@@ -218,7 +218,7 @@ func UnescapeURI(s string) string {
 }
 
 // ngxEncodeArgs is ngx.encode_args(t): "k=v" pairs joined by "&" in table
-// order, components escaped as escape_uri does; true gives a bare key, false
+// order (insertion order here; unspecified in nginx), components escaped as escape_uri does; true gives a bare key, false
 // omits the key, an array value repeats the key.
 func ngxEncodeArgs(L *lua.LState) int {
 	t := L.CheckTable(1)
@@ -244,7 +244,8 @@ func ngxEncodeArgs(L *lua.LState) int {
 			L.RaiseError("attempt to use %s as query arg value", v.Type().String())
 		}
 	}
-	t.ForEach(func(k, v lua.LValue) {
+	// Next walks keys in insertion order (ForEach would be random)
+	for k, v := t.Next(lua.LNil); k != lua.LNil; k, v = t.Next(k) {
 		var key string
 		switch x := k.(type) {
 		case lua.LString:
@@ -258,10 +259,10 @@ func ngxEncodeArgs(L *lua.LState) int {
 			for i := 1; i <= arr.Len(); i++ {
 				add(key, arr.RawGetInt(i))
 			}
-			return
+			continue
 		}
 		add(key, v)
-	})
+	}
 	L.Push(lua.LString(b.String()))
 	return 1
 }
