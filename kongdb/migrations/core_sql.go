@@ -127,7 +127,7 @@ CREATE TABLE IF NOT EXISTS "services" (
   "ws_id"                  UUID REFERENCES "workspaces" ("id"),
   UNIQUE ("id", "ws_id"),
   UNIQUE ("ws_id", "name"),
-  FOREIGN KEY ("client_certificate_id", "ws_id") REFERENCES "certificates" ("id", "ws_id")
+  CONSTRAINT "services_client_certificate_id_fkey" FOREIGN KEY ("client_certificate_id", "ws_id") REFERENCES "certificates" ("id", "ws_id")
 );
 
 CREATE TABLE IF NOT EXISTS "routes" (
@@ -157,7 +157,7 @@ CREATE TABLE IF NOT EXISTS "routes" (
   "priority"                    BIGINT,
   UNIQUE ("id", "ws_id"),
   UNIQUE ("ws_id", "name"),
-  FOREIGN KEY ("service_id", "ws_id") REFERENCES "services" ("id", "ws_id")
+  CONSTRAINT "routes_service_id_fkey" FOREIGN KEY ("service_id", "ws_id") REFERENCES "services" ("id", "ws_id")
 );
 `, index("routes_service_id_idx", "routes", `("service_id")`), `
 CREATE TABLE IF NOT EXISTS "snis" (
@@ -169,7 +169,7 @@ CREATE TABLE IF NOT EXISTS "snis" (
   "ws_id"           UUID REFERENCES "workspaces" ("id"),
   "updated_at"      `+tsNow0+`,
   UNIQUE ("id", "ws_id"),
-  FOREIGN KEY ("certificate_id", "ws_id") REFERENCES "certificates" ("id", "ws_id")
+  CONSTRAINT "snis_certificate_id_fkey" FOREIGN KEY ("certificate_id", "ws_id") REFERENCES "certificates" ("id", "ws_id")
 );
 `, index("snis_certificate_id_idx", "snis", `("certificate_id")`), `
 CREATE TABLE IF NOT EXISTS "consumers" (
@@ -202,9 +202,9 @@ CREATE TABLE IF NOT EXISTS "plugins" (
   "updated_at"     `+tsNow0+`,
   UNIQUE ("id", "ws_id"),
   UNIQUE ("ws_id", "instance_name"),
-  FOREIGN KEY ("consumer_id", "ws_id") REFERENCES "consumers" ("id", "ws_id") ON DELETE CASCADE,
-  FOREIGN KEY ("service_id", "ws_id") REFERENCES "services" ("id", "ws_id") ON DELETE CASCADE,
-  FOREIGN KEY ("route_id", "ws_id") REFERENCES "routes" ("id", "ws_id") ON DELETE CASCADE
+  CONSTRAINT "plugins_consumer_id_fkey" FOREIGN KEY ("consumer_id", "ws_id") REFERENCES "consumers" ("id", "ws_id") ON DELETE CASCADE,
+  CONSTRAINT "plugins_service_id_fkey" FOREIGN KEY ("service_id", "ws_id") REFERENCES "services" ("id", "ws_id") ON DELETE CASCADE,
+  CONSTRAINT "plugins_route_id_fkey" FOREIGN KEY ("route_id", "ws_id") REFERENCES "routes" ("id", "ws_id") ON DELETE CASCADE
 );
 `, index("plugins_name_idx", "plugins", `("name")`),
 	index("plugins_consumer_id_idx", "plugins", `("consumer_id")`),
@@ -235,7 +235,7 @@ CREATE TABLE IF NOT EXISTS "upstreams" (
   "updated_at"                 `+tsNow0+`,
   UNIQUE ("id", "ws_id"),
   UNIQUE ("ws_id", "name"),
-  FOREIGN KEY ("client_certificate_id", "ws_id") REFERENCES "certificates" ("id", "ws_id")
+  CONSTRAINT "upstreams_client_certificate_id_fkey" FOREIGN KEY ("client_certificate_id", "ws_id") REFERENCES "certificates" ("id", "ws_id")
 );
 
 CREATE TABLE IF NOT EXISTS "targets" (
@@ -249,7 +249,7 @@ CREATE TABLE IF NOT EXISTS "targets" (
   "cache_key"    TEXT UNIQUE,
   "updated_at"   `+tsNow3+`,
   UNIQUE ("id", "ws_id"),
-  FOREIGN KEY ("upstream_id", "ws_id") REFERENCES "upstreams" ("id", "ws_id") ON DELETE CASCADE
+  CONSTRAINT "targets_upstream_id_fkey" FOREIGN KEY ("upstream_id", "ws_id") REFERENCES "upstreams" ("id", "ws_id") ON DELETE CASCADE
 );
 `, index("targets_target_idx", "targets", `("target")`),
 	index("targets_upstream_id_idx", "targets", `("upstream_id")`))

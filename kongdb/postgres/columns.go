@@ -60,7 +60,11 @@ func buildLayout(s *schema.Schema, pkOf func(ref string) []string) (*tableLayout
 		}
 		switch f.Type {
 		case schema.TypeForeign:
-			for _, p := range pkOf(f.Reference) {
+			refPK := pkOf(f.Reference)
+			if f.RefSchema != nil && len(f.RefSchema.PrimaryKey) > 0 {
+				refPK = f.RefSchema.PrimaryKey
+			}
+			for _, p := range refPK {
 				l.byField[f.Name] = append(l.byField[f.Name], len(l.cols))
 				l.cols = append(l.cols, column{name: f.Name + "_" + p, field: f, kind: kForeign, fkPK: p, pk: isPK[f.Name]})
 			}

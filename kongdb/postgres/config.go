@@ -32,6 +32,9 @@ type Config struct {
 	// TTLCleanupInterval is how often expired rows are deleted (Kong's
 	// _debug_pg_ttl_cleanup_interval, 300 s); negative disables it.
 	TTLCleanupInterval time.Duration
+	// AutoCreateTables makes NewStrategy create a missing table from the
+	// schema (CreateTableSQL). Not a Kong setting: tests and development.
+	AutoCreateTables bool
 }
 
 // DefaultConfig is Kong's defaults.

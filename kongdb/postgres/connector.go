@@ -205,6 +205,11 @@ func (c *Connector) NewStrategy(s *schema.Schema) (kongdb.Strategy, error) {
 	c.mu.Lock()
 	c.schemas[s.Name] = s
 	c.mu.Unlock()
+	if c.cfg.AutoCreateTables {
+		if err := c.ensureTable(s); err != nil {
+			return nil, err
+		}
+	}
 	st, err := newStrategy(c, s)
 	if err != nil {
 		return nil, err

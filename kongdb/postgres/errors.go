@@ -75,7 +75,8 @@ func (s *strategy) toError(err error, entity, pk kongdb.Row) error {
 		e.Err = err
 		return e
 	case "23503": // foreign_key_violation
-		if strings.HasSuffix(pe.ConstraintName, "_ws_id_fkey") || strings.Contains(pe.Message, "_ws_id_fkey") {
+		if strings.Contains(pe.Detail, `is not present in table "workspaces"`) ||
+			(s.s.Name == "workspaces" && strings.Contains(pe.Detail, "is still referenced")) {
 			if s.s.Name == "workspaces" {
 				child := pe.TableName
 				if m := referencedFrom.FindStringSubmatch(text); m != nil {
