@@ -227,10 +227,12 @@ func (c *Cache) store(key string, e *Encoder, ttl, grace time.Duration, flags by
 // running now still returns its value but does not store it, so an
 // invalidation is never overwritten by the value it invalidated.
 func (c *Cache) Delete(key string) {
+	// Mark a running load first: it then skips its store, or it stored
+	// already (under the same lock) and the deletes below remove it.
+	c.invalidateFlight(key)
 	k := keyBytes(key)
 	c.main.Del(k)
 	c.miss.Del(k)
-	c.invalidateFlight(key)
 	if hs := c.invalHooks.Load(); hs != nil {
 		for _, h := range *hs {
 			h.fn(key)
@@ -263,8 +265,6 @@ func (c *Cache) SubscribeCluster(s ClusterSubscriber) error {
 // Purge empties L2 and tells every worker to flush its L1 (OnPurge hooks):
 // kong.cache:purge. Node-local, like Kong's.
 func (c *Cache) Purge() {
-	c.main.Clear()
-	c.miss.Clear()
 	for i := range c.flights {
 		sh := &c.flights[i]
 		sh.mu.Lock()
@@ -273,6 +273,8 @@ func (c *Cache) Purge() {
 		}
 		sh.mu.Unlock()
 	}
+	c.main.Clear()
+	c.miss.Clear()
 	if hs := c.purgeHooks.Load(); hs != nil {
 		for _, h := range *hs {
 			h.fn()

@@ -491,3 +491,68 @@ func TestGetReusesBuffer(t *testing.T) {
 		t.Fatalf("L2 hit into a reused buffer allocates %v times", allocs)
 	}
 }
+
+func TestRenew(t *testing.T) {
+	clk := newClock()
+	c := newTestCache(clk, Config{TTL: time.Hour, ResurrectTTL: time.Minute})
+	ctx := context.Background()
+	var dropped []string
+	c.OnInvalidate(func(k string) { dropped = append(dropped, k) })
+	var calls atomic.Int64
+	c.GetOrLoad(ctx, "k", nil, valueLoader("v1", &calls), nil)
+	r, err := c.Renew(ctx, "k", nil, valueLoader("v2", &calls), nil)
+	if err != nil || r.Hit != HitLoader {
+		t.Fatalf("renew: %+v %v", r, err)
+	}
+	if v, _ := mustGetValue(t, c, "k"); v != "v2" || len(dropped) != 1 {
+		t.Fatalf("after renew: %v, L1 drops %v", v, dropped)
+	}
+	// A nil result replaces the value with a negative entry.
+	c.Renew(ctx, "k", nil, valueLoader(nil, &calls), nil)
+	if v, found := mustGetValue(t, c, "k"); !found || v != nil {
+		t.Fatalf("renew to nil: %v %v", v, found)
+	}
+	// An error keeps what is cached and is not resurrected.
+	c.SetValue("k", "v3", nil)
+	_, err = c.Renew(ctx, "k", nil, LoaderFunc(func(e *Encoder) (TTLOverride, error) {
+		return TTLOverride{}, errors.New("db down")
+	}), nil)
+	if err == nil {
+		t.Fatal("renew error lost")
+	}
+	if v, _ := mustGetValue(t, c, "k"); v != "v3" {
+		t.Fatalf("renew error changed the entry: %v", v)
+	}
+}
+
+// TestDeleteDuringStoreNeverLeavesOldValue hammers loads and deletes of one
+// key: once the last Delete returns, no value loaded before it may remain.
+func TestDeleteDuringStoreNeverLeavesOldValue(t *testing.T) {
+	c := newTestCache(newClock(), Config{})
+	ctx := context.Background()
+	for round := 0; round < 200; round++ {
+		var gen atomic.Int64
+		loader := LoaderFunc(func(e *Encoder) (TTLOverride, error) {
+			e.Number(float64(gen.Load()))
+			return TTLOverride{}, nil
+		})
+		var wg sync.WaitGroup
+		for i := 0; i < 4; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for j := 0; j < 20; j++ {
+					c.GetOrLoad(ctx, "k", nil, loader, nil)
+				}
+			}()
+		}
+		gen.Store(1)
+		c.Delete("k")
+		wg.Wait()
+		v, found := mustGetValue(t, c, "k")
+		if found && v == 0.0 {
+			t.Fatalf("round %d: a value loaded before Delete survived it", round)
+		}
+		c.Purge()
+	}
+}

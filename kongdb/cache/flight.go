@@ -83,7 +83,7 @@ func (c *Cache) GetOrLoad(ctx context.Context, key string, o *Opts, l Loader, ds
 		c.finish(sh, key, f)
 		return r, nil
 	}
-	r, err := c.load(key, o, l, f, dst)
+	r, err := c.load(key, o, l, f, dst, true)
 	c.finish(sh, key, f)
 	return r, err
 }
@@ -105,7 +105,7 @@ func (c *Cache) finish(sh *flightShard, key string, f *flight) {
 }
 
 // load runs the loader for the caller that owns flight f.
-func (c *Cache) load(key string, o *Opts, l Loader, f *flight, dst []byte) (Result, error) {
+func (c *Cache) load(key string, o *Opts, l Loader, f *flight, dst []byte, resurrect bool) (Result, error) {
 	e := c.encs.Get().(*Encoder)
 	defer c.encs.Put(e)
 	e.Reset()
@@ -113,7 +113,7 @@ func (c *Cache) load(key string, o *Opts, l Loader, f *flight, dst []byte) (Resu
 	ov, err := callLoader(l, e)
 	if err != nil {
 		var thrown *ThrownError
-		if rt := c.graceFor(o); rt > 0 && !errors.As(err, &thrown) {
+		if rt := c.graceFor(o); resurrect && rt > 0 && !errors.As(err, &thrown) {
 			if r, ok := c.resurrect(key, rt, dst); ok {
 				f.val, f.isNil, f.hit, f.ttl = r.Value, r.Nil, HitStale, r.TTL
 				return r, nil
@@ -135,15 +135,16 @@ func (c *Cache) load(key string, o *Opts, l Loader, f *flight, dst []byte) (Resu
 	}
 	f.hit = HitLoader
 	if cacheIt {
+		// Checked and stored under the shard lock, so a Delete either
+		// marks the flight first or removes what was stored.
 		sh := c.shard(key)
 		sh.mu.Lock()
-		inval := f.invalidated
-		sh.mu.Unlock()
-		if !inval {
+		if !f.invalidated {
 			if err := c.store(key, e, ttl, c.graceFor(o), 0); err == nil {
 				f.hit = HitL2 // waiters read what is now in L2
 			}
 		}
+		sh.mu.Unlock()
 	}
 	r := Result{Nil: neg, Hit: HitLoader, TTL: ttl}
 	if !neg {
