@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"sort"
 	"strings"
 
 	"github.com/luahost/luahost/kongdb"
@@ -83,19 +84,17 @@ func (t *table) findBy(field string, value any, o *kongdb.Options, now float64) 
 
 // Page returns up to size rows after offset in primary-key order.
 func (t *table) Page(ctx context.Context, size int, offset string, o *kongdb.Options) ([]kongdb.Row, string, error) {
-	return t.page(size, offset, opts(o), nil)
+	return t.page(size, offset, opts(o), "", nil)
 }
 
 // PageFor pages the rows whose foreign field fk references fkPK.
 func (t *table) PageFor(ctx context.Context, fk string, fkPK kongdb.Row, size int, offset string, o *kongdb.Options) ([]kongdb.Row, string, error) {
-	want := column(fkPK)
-	return t.page(size, offset, opts(o), func(r *record) bool {
-		v := column(r.row[fk])
-		return v != nil && compareVal(v, want) == 0
-	})
+	return t.page(size, offset, opts(o), fk, fkPK)
 }
 
-func (t *table) page(size int, offset string, o *kongdb.Options, filter func(*record) bool) ([]kongdb.Row, string, error) {
+// page walks the table in primary-key order, or only the records that
+// reference fkPK through field fk when fk is set.
+func (t *table) page(size int, offset string, o *kongdb.Options, fk string, fkPK kongdb.Row) ([]kongdb.Row, string, error) {
 	if size <= 0 {
 		size = o.PageSize
 		if size <= 0 {
@@ -113,14 +112,18 @@ func (t *table) page(size int, offset string, o *kongdb.Options, filter func(*re
 	now := t.now()
 	t.mu.RLock()
 	defer t.mu.RUnlock()
+	walk := t.sorted.from
+	if fk != "" {
+		walk = t.referencing(fk, fkPK).from
+	}
 	rows := make([]kongdb.Row, 0, min(size, t.sorted.n, 64))
 	var last *record
 	more := false
-	t.sorted.from(after, func(r *record) bool {
+	walk(after, func(r *record) bool {
 		if after != nil && comparePK(r.pk, after) == 0 {
 			return true
 		}
-		if !t.visible(r, o, now, true) || (filter != nil && !filter(r)) {
+		if !t.visible(r, o, now, true) {
 			return true
 		}
 		if len(o.Tags) > 0 && !hasTags(r.row, o.Tags, o.TagsCond) {
@@ -157,4 +160,31 @@ func (t *table) decodeOffset(offset string) ([]any, error) {
 		return nil, t.c.errs.InvalidOffset(offset, "bad json encoding")
 	}
 	return vals, nil
+}
+
+// sortedRecords is a primary-key ordered list that walks like order.
+type sortedRecords []*record
+
+func (s sortedRecords) from(pk []any, fn func(*record) bool) {
+	i := 0
+	if pk != nil {
+		i = sort.Search(len(s), func(i int) bool { return comparePK(s[i].pk, pk) >= 0 })
+	}
+	for ; i < len(s); i++ {
+		if !fn(s[i]) {
+			return
+		}
+	}
+}
+
+// referencing lists, in primary-key order, the records whose foreign field
+// fk references fkPK (caller holds a lock).
+func (t *table) referencing(fk string, fkPK kongdb.Row) sortedRecords {
+	set := t.fks[fk][fkKey(fkPK)]
+	out := make(sortedRecords, 0, len(set))
+	for r := range set {
+		out = append(out, r)
+	}
+	sort.Slice(out, func(i, j int) bool { return comparePK(out[i].pk, out[j].pk) < 0 })
+	return out
 }

@@ -21,6 +21,9 @@ type table struct {
 
 	nextExp float64 // no record expires before this (0 = none expires)
 
+	// fks indexes the foreign fields: field -> referenced key -> records.
+	fks map[string]map[string]map[*record]struct{}
+
 	indexes []uniqIndex
 	pk      []*schema.Field
 }
@@ -57,6 +60,12 @@ func newTable(c *Connector, s *schema.Schema) *table {
 	}
 	for _, ix := range t.indexes {
 		t.uniq[ix.name] = map[ukey]*record{}
+	}
+	t.fks = map[string]map[string]map[*record]struct{}{}
+	for _, f := range s.Fields {
+		if f.Type == schema.TypeForeign {
+			t.fks[f.Name] = map[string]map[*record]struct{}{}
+		}
 	}
 	return t
 }
@@ -211,6 +220,27 @@ func (t *table) index(r *record) {
 			t.uniq[ix.name][k] = r
 		}
 	}
+	for name, byKey := range t.fks {
+		if k := fkKey(r.row[name]); k != "" {
+			set := byKey[k]
+			if set == nil {
+				set = map[*record]struct{}{}
+				byKey[k] = set
+			}
+			set[r] = struct{}{}
+		}
+	}
+}
+
+// fkKey is the index key of a foreign value ({id = ...}); "" for null.
+func fkKey(v any) string {
+	c := column(v)
+	if c == nil || schema.IsNull(c) {
+		return ""
+	}
+	var b strings.Builder
+	encode(&b, c)
+	return b.String()
 }
 
 func (t *table) unindex(r *record) {
@@ -218,6 +248,16 @@ func (t *table) unindex(r *record) {
 		ix := &t.indexes[i]
 		if k, ok := uniqKey(ix, r.ws, r.row[ix.name]); ok && t.uniq[ix.name][k] == r {
 			delete(t.uniq[ix.name], k)
+		}
+	}
+	for name, byKey := range t.fks {
+		if k := fkKey(r.row[name]); k != "" {
+			if set := byKey[k]; set != nil {
+				delete(set, r)
+				if len(set) == 0 {
+					delete(byKey, k)
+				}
+			}
 		}
 	}
 }

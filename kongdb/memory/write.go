@@ -2,6 +2,7 @@ package memory
 
 import (
 	"context"
+	"strings"
 
 	"github.com/luahost/luahost/kongdb"
 	"github.com/luahost/luahost/kongdb/schema"
@@ -238,12 +239,9 @@ func (t *table) planDelete(r *record, plan *[]pending, seen map[*record]bool) er
 	}
 	seen[r] = true
 	for _, ch := range t.c.children(t) {
-		want := r.pk[0]
-		for _, cr := range ch.t.sorted.records() {
-			v := column(cr.row[ch.field.Name])
-			if v == nil || schema.IsNull(v) || compareVal(v, want) != 0 {
-				continue
-			}
+		var b strings.Builder
+		encode(&b, r.pk[0])
+		for cr := range ch.t.fks[ch.field.Name][b.String()] {
 			switch ch.field.OnDelete {
 			case "cascade":
 				if err := ch.t.planDelete(cr, plan, seen); err != nil {
@@ -282,6 +280,9 @@ func (t *table) truncate(done map[*table]bool) {
 	t.sorted = order{}
 	for k := range t.uniq {
 		t.uniq[k] = map[ukey]*record{}
+	}
+	for k := range t.fks {
+		t.fks[k] = map[string]map[*record]struct{}{}
 	}
 	t.mu.Unlock()
 	for _, ch := range t.c.children(t) {
