@@ -80,6 +80,9 @@ func FieldFromMap(name string, def map[string]any, base *Field) (*Field, error) 
 	}
 	for _, k := range sortedMapKeys(def) {
 		v := def[k]
+		if IsNull(v) && k != "default" && k != "eq" && k != "ne" && k != "contains" {
+			continue // an explicit null attribute is an absent one
+		}
 		switch k {
 		case "type":
 			if s, ok := v.(string); ok {

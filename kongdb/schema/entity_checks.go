@@ -80,7 +80,7 @@ func (s *Schema) runEntityChecks(ctx context.Context, input map[string]any, full
 			return err
 		}
 	}
-	if s.Check != nil && full {
+	if (s.Check != nil || s.goCheck != nil) && full {
 		return s.runSelfCheck(ctx, input, errs)
 	}
 	return nil
@@ -408,14 +408,24 @@ func (s *Schema) runSelfCheck(ctx context.Context, input map[string]any, errs ma
 	if !ok {
 		return nil
 	}
-	res, err := callFunc(ctx, s.Check, input)
-	if err != nil {
-		return err
+	var detail any
+	if s.goCheck != nil {
+		e := s.goCheck(input)
+		if e == nil {
+			return nil
+		}
+		detail = e
+	} else {
+		res, err := callFunc(ctx, s.Check, input)
+		if err != nil {
+			return err
+		}
+		if truthy(ret(res, 0)) {
+			return nil
+		}
+		detail = ret(res, 1)
 	}
-	if truthy(ret(res, 0)) {
-		return nil
-	}
-	switch e := ret(res, 1).(type) {
+	switch e := detail.(type) {
 	case string:
 		addEntityError(errs, e)
 	case []any:

@@ -54,6 +54,7 @@ const (
 	MsgMutuallyExclusiveSets  = "these sets are mutually exclusive: %s"
 
 	MsgBadReference    = "schema refers to an invalid foreign entity: %s"
+	MsgCannotValidate  = "error in schema prevents from validating this field"
 	MsgSchemaType      = "invalid type: %s"
 	MsgNotPK           = "not a primary key"
 	MsgMissingPK       = "missing primary key"

@@ -242,3 +242,174 @@ func checkField(k string, f *Field, errs map[string]any) {
 }
 
 const validTypeList = "array, boolean, foreign, function, integer, json, map, number, record, set, string"
+
+// metaCheck is the MetaSchema's check function over a raw definition.
+func metaCheck(def map[string]any) map[string]any {
+	errs := map[string]any{}
+	fields, ok := asArray(def["fields"])
+	if !ok {
+		errs["fields"] = LuaFormat(MetaTable, "fields")
+		return errs
+	}
+	fieldDef := func(name string) (map[string]any, bool) {
+		for _, item := range fields {
+			if m, ok := item.(map[string]any); ok && len(m) == 1 {
+				for k, v := range m {
+					if k == name {
+						d, _ := v.(map[string]any)
+						return d, true
+					}
+				}
+			}
+		}
+		return nil, false
+	}
+	if ek, ok := def["endpoint_key"].(string); ok {
+		if _, found := fieldDef(ek); !found {
+			errs["endpoint_key"] = MetaEndpointKey
+		}
+	}
+	if ck, ok := asArray(def["cache_key"]); ok {
+		var found map[string]any
+		var isField bool
+		for _, k := range ck {
+			name, _ := k.(string)
+			found, isField = fieldDef(name)
+			if !isField {
+				errs["cache_key"] = MetaCacheKey
+				break
+			}
+		}
+		if len(ck) == 1 && isField && !truthy(found["unique"]) {
+			errs["cache_key"] = MetaCacheKeyUnique
+		}
+	}
+	if sk, ok := def["subschema_key"].(string); ok {
+		if fd, found := fieldDef(sk); !found {
+			errs["subschema_key"] = MetaSubschemaKey
+		} else if fd["type"] != "string" && fd["type"] != "set" {
+			errs["subschema_key"] = MetaSubschemaType
+		}
+	}
+	if truthy(def["ttl"]) {
+		if _, found := fieldDef("ttl"); found {
+			errs["ttl"] = MetaTTLReserved
+		}
+	}
+	checkRawFields(def, fields, errs)
+	if len(errs) == 0 {
+		return nil
+	}
+	return errs
+}
+
+// metaSubCheck is the MetaSubSchema's check function.
+func metaSubCheck(def map[string]any) map[string]any {
+	errs := map[string]any{}
+	fields, ok := asArray(def["fields"])
+	if !ok {
+		errs["fields"] = LuaFormat(MetaTable, "fields")
+		return errs
+	}
+	checkRawFields(def, fields, errs)
+	if len(errs) == 0 {
+		return nil
+	}
+	return errs
+}
+
+func rawHasField(fields []any, name string) bool {
+	hd, tl, dotted := strings.Cut(name, ".")
+	for _, item := range fields {
+		m, _ := item.(map[string]any)
+		fd, ok := m[hd].(map[string]any)
+		if !ok {
+			continue
+		}
+		if !dotted {
+			return true
+		}
+		if fd["type"] == "foreign" {
+			return true // the metaschema cannot see foreign schemas
+		}
+		sub, _ := asArray(fd["fields"])
+		return rawHasField(sub, tl)
+	}
+	return false
+}
+
+// checkRawFields is Kong's check_fields: transformation names, then each
+// field through check_field.
+func checkRawFields(def map[string]any, fields []any, errs map[string]any) {
+	ts, _ := asArray(def["transformations"])
+	for i, t := range ts {
+		tm, _ := t.(map[string]any)
+		for _, kind := range []string{"input", "needs"} {
+			names, _ := asArray(tm[kind])
+			for j, n := range names {
+				name, _ := n.(string)
+				if !rawHasField(fields, name) {
+					setNested(errs, fmt.Sprintf(MetaInvalidField, name), "transformations", kind, itoa(i+1), itoa(j+1))
+				}
+			}
+		}
+	}
+	for _, item := range fields {
+		m, ok := item.(map[string]any)
+		if !ok {
+			errs["fields"] = "each entry in fields must be a sub-table"
+			break
+		}
+		if len(m) == 0 {
+			errs["fields"] = "field entry table is empty"
+			break
+		}
+		for k, v := range m {
+			fd, ok := v.(map[string]any)
+			if !ok {
+				errs[k] = LuaFormat(MetaTable, k)
+				continue
+			}
+			checkRawField(k, fd, errs)
+		}
+	}
+}
+
+var requiredAttrs = map[string][]string{
+	"array": {"elements"}, "set": {"elements"}, "map": {"keys", "values"},
+	"record": {"fields"}, "json": {"json_schema"},
+}
+
+func checkRawField(k string, fd map[string]any, errs map[string]any) {
+	t, ok := fd["type"].(string)
+	if !ok {
+		errs[k] = MetaType
+		return
+	}
+	req := requiredAttrs[t]
+	if t == "record" && truthy(fd["abstract"]) {
+		req = nil
+	}
+	for _, attr := range req {
+		if fd[attr] == nil {
+			errs[k] = LuaFormat(MetaRequired, t, attr)
+		}
+	}
+	for _, attr := range sortedMapKeys(fd) {
+		if types, restricted := typeAttrs[attr]; restricted && !types[Type(t)] {
+			errs[k] = LuaFormat(MetaAttribute, t, attr)
+		}
+	}
+	for _, name := range []string{"elements", "keys", "values"} {
+		if v, present := fd[name]; present && v != nil {
+			if sub, ok := v.(map[string]any); ok {
+				checkRawField(k, sub, errs)
+			} else {
+				errs[k] = LuaFormat(MetaTable, name)
+			}
+		}
+	}
+	if sub, ok := asArray(fd["fields"]); ok && fd["fields"] != nil {
+		checkRawFields(fd, sub, errs)
+	}
+}

@@ -230,6 +230,8 @@ type Schema struct {
 
 	byName map[string]*Field
 	cache  *schemaCache // built by Prepare
+	// goCheck is a check function written in Go (the MetaSchema's).
+	goCheck func(input map[string]any) map[string]any
 }
 
 // Constraint is one foreign field of another entity pointing at a schema.

@@ -205,6 +205,9 @@ func Prepare(s *Schema) {
 }
 
 func prepareField(f *Field) {
+	if f.record != nil {
+		return // prepared already (recursive definitions: the MetaSchema)
+	}
 	if f.Type == TypeRecord && f.Fields != nil {
 		f.record = newRecordSchema(f)
 		Prepare(f.record)

@@ -115,6 +115,24 @@ func (s *Schema) validate(ctx context.Context, input map[string]any, full bool, 
 		if (f != nil && f.Type == TypeJSON) || (sf != nil && sf.Type == TypeJSON) {
 			continue // json_schema validation is not run
 		}
+		if f != nil && f.Type == typeSelf {
+			// the metaschema's `default`: validated against the field
+			// definition being checked (input itself)
+			self, ferr := FieldFromMap("", input, nil)
+			if ferr != nil || self.Type == "" {
+				errs[k] = MsgCannotValidate
+				continue
+			}
+			Prepare(&Schema{Fields: []*Field{self}})
+			msg, err := s.validateField(ctx, self, v, false)
+			if err != nil {
+				return nil, err
+			}
+			if msg != nil {
+				errs[k] = msg
+			}
+			continue
+		}
 		if (k == "ttl" && s.TTL) || k == "updated_at" {
 			continue // Kong's unvalidated_fields
 		}

@@ -72,6 +72,9 @@ func (s *Schema) validateField(ctx context.Context, f *Field, v any, required bo
 	if f.Abstract {
 		return MsgAbstractField, nil
 	}
+	if f.Deprecation != nil {
+		warnDeprecated(ctx, f, v)
+	}
 
 	lenMinDefault := false
 	switch f.Type {

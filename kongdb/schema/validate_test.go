@@ -297,3 +297,20 @@ func TestSchemaFromMapUnknownAttribute(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestDeprecationWarning(t *testing.T) {
+	s := mustSchema(t, m{"name": "t", "primary_key": a{"id"}, "fields": fields(
+		"id", m{"type": "string"},
+		"old", m{"type": "integer", "deprecation": m{"message": "t: old is deprecated, use new", "removal_in_version": "4.0", "old_default": 5.0}},
+	)})
+	var got []string
+	ctx := WithDeprecationHandler(context.Background(), func(msg, after string) { got = append(got, msg+" @"+after) })
+	for _, v := range []any{Null, 5.0, 7.0} {
+		if errs, err := s.Validate(ctx, m{"old": v}, false); errs != nil || err != nil {
+			t.Fatal(errs, err)
+		}
+	}
+	if len(got) != 1 || got[0] != "t: old is deprecated, use new @4.0" {
+		t.Fatalf("warnings = %q, want one for the non-default value", got)
+	}
+}

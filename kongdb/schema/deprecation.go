@@ -1,0 +1,32 @@
+package schema
+
+import "context"
+
+// DeprecationHandler receives the warning Kong raises when a value is given
+// for a field carrying `deprecation = { message, removal_in_version,
+// old_default? }` (kong.deprecation(message, { after = removal_in_version })).
+// The host logs it; data planes install none (Kong stays quiet there).
+type DeprecationHandler func(message, removalInVersion string)
+
+type deprecationKey struct{}
+
+// WithDeprecationHandler returns a context whose validations report
+// deprecated fields to h.
+func WithDeprecationHandler(ctx context.Context, h DeprecationHandler) context.Context {
+	return context.WithValue(ctx, deprecationKey{}, h)
+}
+
+// warnDeprecated reports a deprecated field given a value (not null, not
+// equal to old_default).
+func warnDeprecated(ctx context.Context, f *Field, v any) {
+	h, _ := ctx.Value(deprecationKey{}).(DeprecationHandler)
+	if h == nil {
+		return
+	}
+	if old, ok := f.Deprecation["old_default"]; ok && old != nil && DeepEqual(v, old) {
+		return
+	}
+	msg, _ := f.Deprecation["message"].(string)
+	after, _ := f.Deprecation["removal_in_version"].(string)
+	h(msg, after)
+}
