@@ -212,6 +212,21 @@ func (s *Schema) processShorthands(ctx context.Context, data map[string]any, isS
 			continue
 		}
 		name := sf.Field.Name
+		if sf.Legacy {
+			if value, ok := data[name]; ok && value != nil && sf.Func != nil {
+				delete(data, name)
+				res, err := callFunc(ctx, sf.Func, value)
+				if err != nil {
+					return nil, err
+				}
+				if nv, ok := asTable(ret(res, 0)); ok {
+					for k, v := range nv {
+						data[k] = v
+					}
+				}
+			}
+			continue
+		}
 		if value, ok := data[name]; ok && value != nil {
 			msg, err := s.validateField(ctx, sf.Field, value, false)
 			if err != nil {

@@ -160,3 +160,20 @@ func TestTransform(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestLegacyShorthands(t *testing.T) {
+	r := goRunner{"split": func(args ...any) []any {
+		return a{m{"cfg": m{"b": args[0]}}} // 2.8 overwrites, no merge
+	}}
+	s := mustSchema(t, m{"name": "t", "primary_key": a{"id"}, "fields": fields(
+		"id", m{"type": "string"},
+		"cfg", m{"type": "record", "fields": fields("a", m{"type": "string"}, "b", m{"type": "string"})},
+	), "shorthands": a{m{"b_only": &Func{Ref: "split"}}}})
+	out, serrs, err := s.ProcessAutoFields(ctxWith(r), m{"b_only": "x", "cfg": m{"a": "lost"}}, CtxUpdate, nil)
+	if err != nil || serrs != nil {
+		t.Fatal(err, serrs)
+	}
+	if got := js(out); got != `{"cfg":{"b":"x"}}` {
+		t.Fatalf("legacy shorthand = %s", got)
+	}
+}

@@ -445,7 +445,21 @@ func SchemaFromMap(def map[string]any) (*Schema, error) {
 			}
 		case "check":
 			s.Check, _ = v.(*Func)
-		case "legacy", "shorthands":
+		case "shorthands": // 2.8: { { name = fn }, ... }
+			arr, _ := asArray(v)
+			for _, e := range arr {
+				em, _ := e.(map[string]any)
+				for _, name := range sortedMapKeys(em) {
+					fn, ok := em[name].(*Func)
+					if !ok {
+						bad(k, MsgFunc)
+						continue
+					}
+					s.ShorthandFields = append(s.ShorthandFields,
+						&ShorthandField{Field: &Field{Name: name, Type: TypeAny}, Func: fn, Legacy: true})
+				}
+			}
+		case "legacy":
 			// 2.8 only; accepted and ignored
 		default:
 			bad(k, MsgUnknown)

@@ -181,6 +181,10 @@ type ShorthandField struct {
 	Field              *Field
 	Func               *Func
 	TranslateBackwards []string
+	// Legacy marks a Kong 2.8 `shorthands` entry ({ name = fn }): the value
+	// is not validated and the function's results overwrite fields as they
+	// are (no record merge).
+	Legacy bool
 }
 
 // Transformation is one entry of transformations.
