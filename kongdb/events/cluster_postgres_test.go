@@ -52,7 +52,7 @@ func serverConnString() string {
 // testDB creates a database of its own with Kong's cluster_events table,
 // dropped when the test ends. Without a server the test skips, or fails
 // when CI=true.
-func testDB(t *testing.T) (*pgxpool.Pool, *pgx.ConnConfig) {
+func testDB(t testing.TB) (*pgxpool.Pool, *pgx.ConnConfig) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -120,7 +120,7 @@ func pgNodes(t *testing.T, cfg ClusterConfig) (a, b *ClusterEvents, pool *pgxpoo
 
 // waitListening gives the LISTEN connections time to be up (they start on
 // the first Subscribe).
-func waitListening(t *testing.T, pool *pgxpool.Pool, n int) {
+func waitListening(t testing.TB, pool *pgxpool.Pool, n int) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
@@ -293,5 +293,37 @@ func TestPostgresBroadcastErrorMessage(t *testing.T) {
 	err := a.Broadcast(context.Background(), "ch", "d", 0)
 	if err == nil || !strings.HasPrefix(err.Error(), "could not insert invalidation row: ") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestPostgresListenReconnects: when the LISTEN connection dies, the node
+// reconnects (catching up with a poll) and NOTIFY delivery resumes.
+func TestPostgresListenReconnects(t *testing.T) {
+	a, b, pool := pgNodes(t, ClusterConfig{PollInterval: time.Hour, Notify: true})
+	rb := newRecorder()
+	a.Subscribe("invalidations", func(string) {})
+	b.Subscribe("invalidations", rb.cb)
+	waitListening(t, pool, 2)
+	ctx := context.Background()
+	var killed int
+	err := pool.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE datname = current_database() AND query LIKE 'LISTEN %'`).Scan(&killed)
+	if err != nil || killed != 2 {
+		t.Fatalf("terminated %d LISTEN backends: %v", killed, err)
+	}
+	// Written while the connections are down or coming back: delivered by
+	// the catch-up poll that follows every reconnection, or by NOTIFY.
+	if err := a.Broadcast(ctx, "invalidations", "while-down", 0); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := rb.await(t, 5*time.Second); got != "while-down" {
+		t.Fatalf("got %q", got)
+	}
+	waitListening(t, pool, 2)
+	if err := a.Broadcast(ctx, "invalidations", "after", 0); err != nil {
+		t.Fatal(err)
+	}
+	if got, took := rb.await(t, time.Second); got != "after" || took > 100*time.Millisecond {
+		t.Fatalf("after reconnect: %q in %v", got, took)
 	}
 }
