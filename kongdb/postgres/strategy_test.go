@@ -74,7 +74,9 @@ type fixture struct {
 	o               *kongdb.Options
 }
 
-func setup(t *testing.T) *fixture {
+func setup(t *testing.T) *fixture { return setupTB(t) }
+
+func setupTB(t testing.TB) *fixture {
 	t.Helper()
 	c := migrationstest.Bootstrapped(t)
 	cs := consumersSchema()
