@@ -12,6 +12,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/luahost/luahost/kongdb"
+	"github.com/luahost/luahost/kongdb/postgres"
 	"github.com/luahost/luahost/kongdb/schema"
 )
 
@@ -53,30 +54,35 @@ type dbState struct {
 // OpenDB installs kong.db (from Root.DB) and the modules "kong.db.errors"
 // and "luahost.schema" (behind the embedded kong.db.schema and
 // kong.db.schema.entity) into a worker. The host calls it after Root.Open
-// and after setting in.Runner; with Root.DB nil only the modules are
-// installed. DAO objects are built on first use, so entities registered
-// later (plugin daos) are found too.
+// and after setting in.Runner. It may be called twice: once right after
+// Root.Open (so that plugins' schema.lua / daos.lua can require
+// kong.db.schema while they load, before the DB exists), and again once
+// Root.DB is set, which then adds kong.db. DAO objects are built on first
+// use, so entities registered later are found too.
 func OpenDB(in *Instance) {
 	L := in.L
-	st := &dbState{
-		in:         in,
-		db:         in.Root.DB,
-		bindings:   map[string]*daoBinding{},
-		schemaObjs: map[*lua.LTable]*schema.Schema{},
-		objOf:      map[*schema.Schema]*lua.LTable{},
-		luaFuncs:   map[string]lua.LValue{},
-		luaSchemas: map[string]*schema.Schema{},
+	st := in.db
+	if st == nil {
+		st = &dbState{
+			in:         in,
+			bindings:   map[string]*daoBinding{},
+			schemaObjs: map[*lua.LTable]*schema.Schema{},
+			objOf:      map[*schema.Schema]*lua.LTable{},
+			luaFuncs:   map[string]lua.LValue{},
+			luaSchemas: map[string]*schema.Schema{},
+		}
+		st.runner.st = st
+		in.db = st
+		L.PreloadModule("kong.db.errors", func(L *lua.LState) int {
+			L.Push(errorsModule(L))
+			return 1
+		})
+		L.PreloadModule("luahost.schema", st.openSchemaModule)
 	}
-	st.runner.st = st
-	in.db = st
-	L.PreloadModule("kong.db.errors", func(L *lua.LState) int {
-		L.Push(errorsModule(L))
-		return 1
-	})
-	L.PreloadModule("luahost.schema", st.openSchemaModule)
-	if st.db == nil {
+	if st.db != nil || in.Root.DB == nil {
 		return
 	}
+	st.db = in.Root.DB
 	st.errorsObj = newErrorsObject(L, lua.LString(st.db.Strategy()))
 	st.kdb = st.newDBTable()
 	kong, ok := L.GetGlobal("kong").(*lua.LTable)
@@ -202,11 +208,9 @@ func (st *dbState) newDBTable() *lua.LTable {
 	t.RawSetString("strategy", lua.LString(st.db.Strategy()))
 	t.RawSetString("errors", st.errorsObj)
 	// kong.db.connector: nil for the embedded strategy ("off"), as in
-	// DB-less Kong; a placeholder table for postgres.
-	if st.db.Strategy() != "off" {
-		c := L.NewTable()
-		c.RawSetString("name", lua.LString(st.db.Strategy()))
-		t.RawSetString("connector", c)
+	// DB-less Kong; the PostgreSQL connector (connector.go) for postgres.
+	if pg, ok := st.db.Connector().(*postgres.Connector); ok {
+		t.RawSetString("connector", ConnectorValue(L, pg, st.ctx))
 	}
 	infos := L.NewTable()
 	if st.db.Strategy() == "postgres" {
