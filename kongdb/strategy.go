@@ -14,8 +14,12 @@ type Row = map[string]any
 // Options are the DAO options of KONG-REFERENCE §2.4, already validated and
 // resolved by the DAO (Workspace is a ws_id, never a name).
 type Options struct {
-	// Workspace is the ws_id to scope to; "" with GlobalWorkspace = true is
-	// Kong's `workspace = null` (cross-workspace query).
+	// Workspace is the ws_id to scope to. The DAO always fills it for
+	// workspaceable schemas (the option, else the request's workspace from
+	// kongdb.WithWorkspace, else the default workspace): writes store it as
+	// ws_id. GlobalWorkspace = true is Kong's `workspace = null`: reads
+	// (select, page, select_by, delete) ignore the workspace; update and
+	// update_by keep to Workspace (Kong drops a null workspace there).
 	Workspace       string
 	GlobalWorkspace bool
 	ShowWsID        bool

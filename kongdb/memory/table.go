@@ -28,7 +28,7 @@ type table struct {
 	pk      []*schema.Field
 }
 
-// uniqIndex is a unique field, the endpoint_key, or the cache_key column.
+// uniqIndex is a unique field or the cache_key column.
 type uniqIndex struct {
 	name   string
 	field  *schema.Field // nil for cache_key
@@ -50,7 +50,9 @@ func newTable(c *Connector, s *schema.Schema) *table {
 	}
 	for _, f := range s.Fields {
 		single := len(s.PrimaryKey) == 1 && s.PrimaryKey[0] == f.Name
-		if (f.Unique || s.EndpointKey == f.Name) && !single {
+		// A non-unique endpoint_key (targets.target) is looked up by scan:
+		// only unique fields are constrained.
+		if f.Unique && !single {
 			t.indexes = append(t.indexes, uniqIndex{name: f.Name, field: f,
 				global: f.UniqueAcrossWS || !s.Workspaceable})
 		}
