@@ -35,6 +35,7 @@ type cjsonConfig struct {
 	encodeInvalid   bool
 	keepBuffer      bool
 	buf             []byte
+	scratch         []lua.LValue // decode's reusable item stack
 	arrayMT         *lua.LTable
 	emptyArrayMT    *lua.LTable
 	emptyArray      *lua.LUserData

@@ -35,11 +35,13 @@ type jsonDecoder struct {
 	src   string
 	ctx   string // what lua-cjson would be expecting, for EOF messages
 	depth int
+	vals  []lua.LValue // scratch stack of pending array items / object pairs
 }
 
 // Decode parses s into Lua values, with lua-cjson's error messages.
 func (c *cjsonConfig) Decode(L *lua.LState, s string) (lua.LValue, cjsonError) {
-	d := &jsonDecoder{c: c, L: L, dec: json.NewDecoder(strings.NewReader(s)), src: s, ctx: "value"}
+	d := &jsonDecoder{c: c, L: L, dec: json.NewDecoder(strings.NewReader(s)), src: s, ctx: "value", vals: c.scratch[:0]}
+	defer func() { c.scratch = d.vals[:0] }()
 	d.dec.UseNumber()
 	tok, err := d.dec.Token()
 	if err != nil {
@@ -87,8 +89,11 @@ func (d *jsonDecoder) value(tok json.Token) (lua.LValue, cjsonError) {
 	return nil, "Expected value but found invalid token at character 1"
 }
 
+// array and object gather their items on a scratch stack shared by the
+// whole decode, then build each table at its final size: gopher-lua's
+// NewTable preallocates 32 array and 32 hash slots, which dominated decoding.
 func (d *jsonDecoder) array() (lua.LValue, cjsonError) {
-	t := d.L.NewTable()
+	base := len(d.vals)
 	for i := 1; ; i++ {
 		d.ctx = "value"
 		if i > 1 {
@@ -105,8 +110,15 @@ func (d *jsonDecoder) array() (lua.LValue, cjsonError) {
 		if derr != "" {
 			return nil, derr
 		}
-		t.RawSetInt(i, v)
+		d.vals = append(d.vals, v)
 	}
+	items := d.vals[base:]
+	t := d.L.CreateTable(len(items), 0)
+	for _, v := range items {
+		t.Append(v)
+	}
+	clear(items)
+	d.vals = d.vals[:base]
 	if d.c.decodeArrayMT {
 		t.Metatable = d.c.arrayMT
 	}
@@ -114,7 +126,7 @@ func (d *jsonDecoder) array() (lua.LValue, cjsonError) {
 }
 
 func (d *jsonDecoder) object() (lua.LValue, cjsonError) {
-	t := d.L.NewTable()
+	base := len(d.vals)
 	for i := 0; ; i++ {
 		d.ctx = "object key string"
 		if i > 0 {
@@ -125,7 +137,7 @@ func (d *jsonDecoder) object() (lua.LValue, cjsonError) {
 			return nil, d.error(err)
 		}
 		if tok == json.Delim('}') {
-			return t, ""
+			break
 		}
 		key, _ := tok.(string)
 		d.ctx = "colon"
@@ -137,8 +149,16 @@ func (d *jsonDecoder) object() (lua.LValue, cjsonError) {
 		if derr != "" {
 			return nil, derr
 		}
-		t.RawSetString(key, v)
+		d.vals = append(d.vals, lua.LString(key), v)
 	}
+	items := d.vals[base:]
+	t := d.L.CreateTable(0, len(items)/2)
+	for j := 0; j < len(items); j += 2 {
+		t.RawSetString(string(items[j].(lua.LString)), items[j+1])
+	}
+	clear(items)
+	d.vals = d.vals[:base]
+	return t, ""
 }
 
 // error turns a decoder failure into lua-cjson's message. Syntax errors are
