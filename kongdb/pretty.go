@@ -93,7 +93,11 @@ func prettyWrite(b *strings.Builder, v any, indent, cur string) {
 			if !luaIdent.MatchString(k) || luaKeywords[k] {
 				key = "[" + strconv.Quote(k) + "]"
 			}
-			items = append(items, key+"="+prettyItem(t[k], indent, cur))
+			set := "=" // Penlight: "=" on one line, " = " when indenting
+			if indent != "" {
+				set = " = "
+			}
+			items = append(items, key+set+prettyItem(t[k], indent, cur))
 		}
 	default:
 		b.WriteString(prettyScalar(v))
