@@ -25,7 +25,8 @@ type Cache struct {
 	invalHooks atomic.Pointer[[]hook[func(string)]]
 	purgeHooks atomic.Pointer[[]hook[func()]]
 
-	loads atomic.Int64
+	loads       atomic.Int64
+	uncacheable atomic.Int64
 }
 
 type hook[F any] struct {
@@ -329,6 +330,9 @@ type Stats struct {
 	Evacuated            int64 // entries evicted to make room
 	HitRate              float64
 	Loads                int64 // loader runs
+	// Uncacheable counts loaded values that could not be stored (larger
+	// than Size/1024): a growing number means a loader runs on every get.
+	Uncacheable int64
 }
 
 // Stats reports the cache's counters.
@@ -339,5 +343,6 @@ func (c *Cache) Stats() Stats {
 		Evacuated:   c.main.EvacuateCount() + c.miss.EvacuateCount(),
 		HitRate:     c.main.HitRate(),
 		Loads:       c.loads.Load(),
+		Uncacheable: c.uncacheable.Load(),
 	}
 }

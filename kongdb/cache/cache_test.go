@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -554,5 +555,26 @@ func TestDeleteDuringStoreNeverLeavesOldValue(t *testing.T) {
 			t.Fatalf("round %d: a value loaded before Delete survived it", round)
 		}
 		c.Purge()
+	}
+}
+
+func TestTooLargeValueIsReturnedNotCached(t *testing.T) {
+	c := newTestCache(newClock(), Config{}) // 1 MiB: entries over 1 KiB refuse
+	big := strings.Repeat("x", 4096)
+	var calls atomic.Int64
+	for i := 0; i < 2; i++ {
+		r, err := c.GetOrLoad(context.Background(), "big", nil, valueLoader(big, &calls), nil)
+		if err != nil || r.Hit != HitLoader {
+			t.Fatalf("get #%d: hit %d, %v", i, r.Hit, err)
+		}
+		if v, _ := Unmarshal(r.Value); v != big {
+			t.Fatal("value lost")
+		}
+	}
+	if calls.Load() != 2 || c.Stats().Uncacheable != 2 {
+		t.Fatalf("loader runs %d, uncacheable %d", calls.Load(), c.Stats().Uncacheable)
+	}
+	if err := c.SetValue("big", big, nil); err == nil {
+		t.Fatal("Set of an oversized value did not fail")
 	}
 }

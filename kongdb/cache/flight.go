@@ -142,6 +142,11 @@ func (c *Cache) load(key string, o *Opts, l Loader, f *flight, dst []byte, resur
 		if !f.invalidated {
 			if err := c.store(key, e, ttl, c.graceFor(o), 0); err == nil {
 				f.hit = HitL2 // waiters read what is now in L2
+			} else {
+				// Too large for freecache (over Size/1024): returned but
+				// not cached, so every get runs the loader. Counted in
+				// Stats so it shows.
+				c.uncacheable.Add(1)
 			}
 		}
 		sh.mu.Unlock()

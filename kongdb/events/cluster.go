@@ -110,7 +110,8 @@ type ClusterEvents struct {
 	callbacks map[string][]func(string)
 	channels  []string
 	lastAt    time.Time
-	seen      map[string]time.Time
+	seen      map[string]time.Time // delivered ids, until when to remember them
+	pruned    time.Time            // last sweep of seen
 	started   bool
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
@@ -322,7 +323,8 @@ func (ce *ClusterEvents) process(r *row) {
 	// Marked before the callbacks run, as Kong does, so a slow callback
 	// is not run twice.
 	ce.seen[r.ID] = now.Add(ce.dedup)
-	if len(ce.seen) > 1024 {
+	if now.Sub(ce.pruned) > time.Second {
+		ce.pruned = now
 		for id, until := range ce.seen {
 			if !now.Before(until) {
 				delete(ce.seen, id)
