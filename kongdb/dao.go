@@ -24,6 +24,8 @@ type DAO struct {
 	// overrides it (and reaches the default through DefaultPostCrudEvent,
 	// Kong's self.super.post_crud_event).
 	PostCrudEvent func(ctx context.Context, op string, entity, old Row, o *Options)
+
+	check writeCheck // the entity's custom DAO checks (plugins)
 }
 
 func newDAO(db *DB, s *schema.Schema, st Strategy) *DAO {
@@ -36,6 +38,9 @@ func newDAO(db *DB, s *schema.Schema, st Strategy) *DAO {
 		MaxPageSize: db.opts.MaxPageSize,
 	}
 	d.PostCrudEvent = d.DefaultPostCrudEvent
+	if s.Name == "plugins" {
+		d.check = checkPluginProtocols
+	}
 	return d
 }
 

@@ -159,3 +159,25 @@ func TestTruncate(t *testing.T) {
 		}
 	})
 }
+
+func TestPluginProtocols(t *testing.T) {
+	each(t, func(t *testing.T, db *kongdb.DB) {
+		p := prefix(db)
+		withKeyAuth(t, db)
+		svc := must[kongdb.Row](t)(db.DAO("services").Insert(ctx, M{"host": "example.com"}, nil))
+		route := must[kongdb.Row](t)(db.DAO("routes").Insert(ctx, M{"protocols": []any{"https"}, "paths": []any{"/"},
+			"service": M{"id": svc["id"]}}, nil))
+		pl := db.DAO("plugins")
+		_, err := pl.Insert(ctx, M{"name": "key-auth", "protocols": []any{"http"}, "route": M{"id": route["id"]}}, nil)
+		wantErr(t, err, kongdb.SchemaViolation, p+"schema violation (protocols: must match the associated route's protocols)")
+		_, err = pl.Insert(ctx, M{"name": "key-auth", "protocols": []any{"grpc"}, "service": M{"id": svc["id"]}}, nil)
+		wantErr(t, err, kongdb.SchemaViolation,
+			p+"schema violation (protocols: must match the protocols of at least one route pointing to this Plugin's service)")
+		plugin := must[kongdb.Row](t)(pl.Insert(ctx, M{"name": "key-auth", "protocols": []any{"http", "https"},
+			"route": M{"id": route["id"]}}, nil))
+		// update: the route comes from the stored plugin
+		_, err = pl.Update(ctx, plugin, M{"protocols": []any{"http"}}, nil)
+		wantErr(t, err, kongdb.SchemaViolation, p+"schema violation (protocols: must match the associated route's protocols)")
+		must[kongdb.Row](t)(pl.Update(ctx, plugin, M{"protocols": []any{"https"}}, nil))
+	})
+}

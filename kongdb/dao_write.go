@@ -17,6 +17,11 @@ func (d *DAO) Insert(ctx context.Context, entity any, opts any) (Row, error) {
 	if err != nil {
 		return nil, err
 	}
+	if d.check != nil {
+		if in, err = d.check(ctx, d, "insert", nil, in, raw); err != nil {
+			return nil, err
+		}
+	}
 	o, err := d.options(ctx, raw)
 	if err != nil {
 		return nil, err
@@ -62,6 +67,11 @@ func (d *DAO) Update(ctx context.Context, pkOrEntity any, partial any, opts any)
 	raw, err := checkOptionsType(opts)
 	if err != nil {
 		return nil, err
+	}
+	if d.check != nil {
+		if in, err = d.check(ctx, d, "update", t, in, raw); err != nil {
+			return nil, err
+		}
 	}
 	pk := d.ExtractPK(t)
 	if errs := validatePrimaryKey(ctx, d.Schema, pk, false); errs != nil {
@@ -168,6 +178,11 @@ func (d *DAO) Upsert(ctx context.Context, pkOrEntity any, entity any, opts any) 
 	raw, err := checkOptionsType(opts)
 	if err != nil {
 		return nil, err
+	}
+	if d.check != nil {
+		if in, err = d.check(ctx, d, "upsert", t, in, raw); err != nil {
+			return nil, err
+		}
 	}
 	pk := d.ExtractPK(t)
 	if errs := validatePrimaryKey(ctx, d.Schema, pk, false); errs != nil {
