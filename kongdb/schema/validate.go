@@ -113,7 +113,14 @@ func (s *Schema) validate(ctx context.Context, input map[string]any, full bool, 
 			sf = sub.Field(k)
 		}
 		if (f != nil && f.Type == TypeJSON) || (sf != nil && sf.Type == TypeJSON) {
-			continue // json_schema validation is not run
+			jf := f
+			if sf != nil {
+				jf = sf
+			}
+			if msg := validateJSONField(jf, k, input); msg != nil {
+				errs[k] = msg
+			}
+			continue
 		}
 		if f != nil && f.Type == typeSelf {
 			// the metaschema's `default`: validated against the field
@@ -231,8 +238,10 @@ func (s *Schema) ExtractPK(entity map[string]any) map[string]any {
 	return pk
 }
 
-// ValidateImmutableFields compares the immutable fields present in input
-// with entity (arrays order-insensitively); nil when none changed.
+// ValidateImmutableFields compares every immutable field of input with
+// entity (arrays order-insensitively); nil when none changed. As in Kong, an
+// immutable field absent from input but set in entity counts as changed
+// (Kong compares nil with the stored value).
 func (s *Schema) ValidateImmutableFields(input, entity map[string]any) map[string]any {
 	var errs map[string]any
 	for _, f := range s.FieldsFor(input) {
