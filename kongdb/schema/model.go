@@ -236,6 +236,9 @@ type Schema struct {
 	cache  *schemaCache // built by Prepare
 	// goCheck is a check function written in Go (the MetaSchema's).
 	goCheck func(input map[string]any) map[string]any
+	// merged is, on a subschema, the parent's fields with this subschema's
+	// specialisations (built by NewSubschema).
+	merged []*Field
 }
 
 // Constraint is one foreign field of another entity pointing at a schema.

@@ -160,6 +160,14 @@ func (r *Registry) NewSubschema(parent *Schema, key string, def *Schema) error {
 	}
 	def.IsSubschema = true
 	Prepare(def)
+	def.merged = make([]*Field, len(parent.Fields))
+	for i, pf := range parent.Fields {
+		if sf := def.Field(pf.Name); sf != nil {
+			def.merged[i] = sf
+		} else {
+			def.merged[i] = pf
+		}
+	}
 	if parent.Subschemas == nil {
 		parent.Subschemas = map[string]*Schema{}
 	}

@@ -43,6 +43,9 @@ func (s *Schema) FieldsFor(input map[string]any) []*Field {
 	if sub == nil {
 		return s.Fields
 	}
+	if sub.merged != nil && len(sub.merged) == len(s.Fields) {
+		return sub.merged
+	}
 	out := make([]*Field, len(s.Fields))
 	for i, f := range s.Fields {
 		if sf := sub.Field(f.Name); sf != nil {
@@ -144,7 +147,9 @@ func (s *Schema) validate(ctx context.Context, input map[string]any, full bool, 
 			continue // Kong's unvalidated_fields
 		}
 		if f == nil {
-			errs[k] = MsgUnknown
+			if !(IsNull(v) && isDataPlane(ctx)) {
+				errs[k] = MsgUnknown
+			}
 			continue
 		}
 		if sf != nil {

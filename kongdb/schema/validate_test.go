@@ -314,3 +314,14 @@ func TestDeprecationWarning(t *testing.T) {
 		t.Fatalf("warnings = %q, want one for the non-default value", got)
 	}
 }
+
+func TestDataPlaneIgnoresNullUnknownFields(t *testing.T) {
+	s := mustSchema(t, m{"name": "t", "primary_key": a{"id"}, "fields": fields("id", m{"type": "string"})})
+	in := m{"id": "x", "newer": Null}
+	errs, err := s.Validate(context.Background(), in, true)
+	wantErrs(t, errs, err, m{"newer": "unknown field"})
+	errs, err = s.Validate(WithDataPlane(context.Background()), in, true)
+	wantErrs(t, errs, err, nil)
+	errs, err = s.Validate(WithDataPlane(context.Background()), m{"id": "x", "newer": 1.0}, true)
+	wantErrs(t, errs, err, m{"newer": "unknown field"})
+}

@@ -30,3 +30,17 @@ func warnDeprecated(ctx context.Context, f *Field, v any) {
 	after, _ := f.Deprecation["removal_in_version"].(string)
 	h(msg, after)
 }
+
+type dataPlaneKey struct{}
+
+// WithDataPlane returns a context for validating on a data plane, where
+// Kong ignores unknown fields whose value is null (a control plane may be
+// newer than its data planes).
+func WithDataPlane(ctx context.Context) context.Context {
+	return context.WithValue(ctx, dataPlaneKey{}, true)
+}
+
+func isDataPlane(ctx context.Context) bool {
+	b, _ := ctx.Value(dataPlaneKey{}).(bool)
+	return b
+}
