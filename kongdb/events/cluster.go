@@ -113,6 +113,7 @@ type ClusterEvents struct {
 	seen      map[string]time.Time // delivered ids, until when to remember them
 	pruned    time.Time            // last sweep of seen
 	started   bool
+	closed    bool // delayed (nbf) callbacks due after Close are dropped
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
 	pollNow   chan struct{}
@@ -210,6 +211,7 @@ func (ce *ClusterEvents) start() {
 	ctx, cancel := context.WithCancel(context.Background())
 	ce.mu.Lock()
 	ce.cancel = cancel
+	ce.closed = false
 	ce.mu.Unlock()
 	ce.wg.Add(2)
 	go func() {
@@ -226,6 +228,7 @@ func (ce *ClusterEvents) start() {
 func (ce *ClusterEvents) Close() {
 	ce.mu.Lock()
 	cancel := ce.cancel
+	ce.closed = true
 	ce.mu.Unlock()
 	if cancel != nil {
 		cancel()
@@ -346,6 +349,12 @@ func (ce *ClusterEvents) process(r *row) {
 func (ce *ClusterEvents) run(cb func(string), channel, data string) {
 	ce.deliverMu.Lock()
 	defer ce.deliverMu.Unlock()
+	ce.mu.Lock()
+	closed := ce.closed
+	ce.mu.Unlock()
+	if closed {
+		return
+	}
 	defer func() {
 		if p := recover(); p != nil {
 			ce.log.Error("[cluster events] callback threw an error", "channel", channel,
