@@ -41,10 +41,10 @@ func TestTTL(t *testing.T) {
 	now = now.Add(3500 * time.Millisecond)
 	got := must[kongdb.Row](t)(ka.SelectBy(ctx, "key", "k1", nil))
 	eq(t, got["ttl"], 6.0) // remaining whole seconds
-	now = now.Add(6 * time.Second)
+	now = now.Add(6500 * time.Millisecond) // exactly at the expiry: still visible (ttl >= now)
 	got = must[kongdb.Row](t)(ka.SelectBy(ctx, "key", "k1", nil))
 	eq(t, got["ttl"], 0.0)
-	now = now.Add(time.Second)
+	now = now.Add(time.Millisecond)
 	if r, _ := ka.SelectBy(ctx, "key", "k1", nil); r != nil {
 		t.Fatalf("expired row visible: %v", r)
 	}

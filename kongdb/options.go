@@ -38,10 +38,8 @@ func (d *DAO) options(ctx context.Context, raw map[string]any) (*Options, error)
 			if _, err := uuid.Parse(w); err == nil && len(w) == 36 {
 				o.Workspace = w
 			} else if wsd := d.db.DAO("workspaces"); wsd != nil {
-				row, err := wsd.SelectBy(ctx, "name", w, nil)
-				if err != nil {
-					return nil, err
-				}
+				// Kong ignores the lookup's error: no row is "invalid workspace".
+				row, _ := wsd.SelectBy(ctx, "name", w, nil)
 				if id, ok := row["id"].(string); ok {
 					o.Workspace = id
 				} else {
