@@ -8,7 +8,7 @@ import (
 )
 
 // cjson and cjson.safe follow OpenResty's lua-cjson 2.1.0.x as Kong runs
-// it: null is ngx.null, empty tables encode as "{}" unless marked with
+// it (cjson.safe with Kong's globalpatches applied): null is ngx.null, empty tables encode as "{}" unless marked with
 // array_mt / empty_array_mt (or encode_empty_table_as_object(false)), "/" is
 // escaped as "\/", numbers print with %.14g, and the error messages are
 // lua-cjson's. Each module (and each cjson.new()) has its own settings.
@@ -84,12 +84,22 @@ func openCJSON(in *Instance) {
 		return 1
 	})
 	in.L.PreloadModule("cjson.safe", func(L *lua.LState) int {
-		L.Push(newCJSONModule(L, true))
+		m, c := newCJSONModuleConfig(L, true)
+		// Kong's globalpatches (kong/globalpatches.lua): cjson.safe prints
+		// 16 digits and accepts sparse arrays up to index 2^15
+		c.precision = 16
+		c.sparseSafe = 1 << 15
+		L.Push(m)
 		return 1
 	})
 }
 
 func newCJSONModule(L *lua.LState, safe bool) *lua.LTable {
+	m, _ := newCJSONModuleConfig(L, safe)
+	return m
+}
+
+func newCJSONModuleConfig(L *lua.LState, safe bool) (*lua.LTable, *cjsonConfig) {
 	c := newCJSONConfig(L, safe)
 	m := L.NewTable()
 	boolSetting := func(p *bool) lua.LGFunction {
@@ -143,13 +153,14 @@ func newCJSONModule(L *lua.LState, safe bool) *lua.LTable {
 		"encode_max_depth":             intSetting(&c.encodeMaxDepth, 1, math.MaxInt32),
 		"decode_max_depth":             intSetting(&c.decodeMaxDepth, 1, math.MaxInt32),
 		"encode_sparse_array": func(L *lua.LState) int {
-			if L.GetTop() >= 1 {
+			// a nil argument keeps the current setting
+			if L.Get(1) != lua.LNil {
 				c.sparseConvert = L.ToBool(1)
 			}
-			if L.GetTop() >= 2 {
+			if L.Get(2) != lua.LNil {
 				c.sparseRatio = L.CheckInt(2)
 			}
-			if L.GetTop() >= 3 {
+			if L.Get(3) != lua.LNil {
 				c.sparseSafe = L.CheckInt(3)
 			}
 			L.Push(lua.LBool(c.sparseConvert))
@@ -164,7 +175,7 @@ func newCJSONModule(L *lua.LState, safe bool) *lua.LTable {
 	m.RawSetString("empty_array_mt", c.emptyArrayMT)
 	m.RawSetString("_NAME", lua.LString("cjson"))
 	m.RawSetString("_VERSION", lua.LString(cjsonVersion))
-	return m
+	return m, c
 }
 
 // cjsonError is an encode/decode failure with lua-cjson's message.

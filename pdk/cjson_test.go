@@ -122,6 +122,10 @@ func TestCJSONSafe(t *testing.T) {
 		{`local v, err = require("cjson.safe").decode("{") return tostring(v) .. "|" .. err`, "nil|Expected object key string but found T_END at character 2"},
 		{`local v, err = require("cjson.safe").encode(print) return tostring(v) .. "|" .. err`, "nil|Cannot serialise function: type not supported"},
 		{`return require("cjson.safe").encode({1})`, "[1]"},
+		// Kong's globalpatches apply to cjson.safe only
+		{`return require("cjson.safe").encode(1/3) .. " " .. require("cjson").encode(1/3)`, "0.3333333333333333 0.33333333333333"},
+		{`return require("cjson.safe").encode({[1] = 1, [100] = 2}):sub(1, 8)`, "[1,null,"},
+		{`return require("cjson.safe").new().encode(1/3)`, "0.33333333333333"},
 	}
 	for _, c := range cases {
 		if got := str(t, in, c.src); got != c.want {

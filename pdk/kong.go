@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"compress/gzip"
 	"crypto/rand"
+	"crypto/sha256"
 	"io"
 	"net/netip"
 	"os"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -98,6 +100,16 @@ func openKong(in *Instance) {
 		m := L.NewTable()
 		L.SetFuncs(m, nativeFuncs)
 		m.RawSetString("version", lua.LString(in.Root.VersionString()))
+		// clock readers follow Root.Now (tests)
+		m.RawSetString("now_ms", L.NewFunction(func(L *lua.LState) int {
+			L.Push(lua.LNumber(float64(in.Root.now().UnixMicro()) / 1000))
+			return 1
+		}))
+		m.RawSetString("timestamps", L.NewFunction(func(L *lua.LState) int {
+			ms := float64(L.OptNumber(1, lua.LNumber(in.Root.now().UnixMilli())))
+			pushTimestamps(L, ms)
+			return 1
+		}))
 		L.Push(m)
 		return 1
 	})
@@ -136,6 +148,11 @@ var nativeFuncs = map[string]lua.LGFunction{
 			return 2
 		}
 		L.Push(lua.LString(b))
+		return 1
+	},
+	"sha256": func(L *lua.LState) int {
+		sum := sha256.Sum256([]byte(L.CheckString(1)))
+		L.Push(lua.LString(sum[:]))
 		return 1
 	},
 	"validate_utf8": func(L *lua.LState) int { L.Push(lua.LBool(utf8.ValidString(L.CheckString(1)))); return 1 },
@@ -336,4 +353,22 @@ func (in *Instance) ctxTable(key *lua.LTable) *lua.LTable {
 	t := in.L.NewTable()
 	in.Ctx.RawSet(key, t)
 	return t
+}
+
+// pushTimestamps pushes kong.tools.timestamp's get_timestamps table: the
+// start (UTC, in ms) of the second, minute, hour, day, month and year
+// holding ms.
+func pushTimestamps(L *lua.LState, ms float64) {
+	t := time.UnixMilli(int64(ms)).UTC()
+	at := func(y int, mo time.Month, d, h, mi, s int) lua.LNumber {
+		return lua.LNumber(time.Date(y, mo, d, h, mi, s, 0, time.UTC).UnixMilli())
+	}
+	out := L.CreateTable(0, 6)
+	out.RawSetString("second", at(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second()))
+	out.RawSetString("minute", at(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), 0))
+	out.RawSetString("hour", at(t.Year(), t.Month(), t.Day(), t.Hour(), 0, 0))
+	out.RawSetString("day", at(t.Year(), t.Month(), t.Day(), 0, 0, 0))
+	out.RawSetString("month", at(t.Year(), t.Month(), 1, 0, 0, 0))
+	out.RawSetString("year", at(t.Year(), 1, 1, 0, 0, 0))
+	L.Push(out)
 }

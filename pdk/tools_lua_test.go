@@ -3,6 +3,7 @@ package pdk
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // newLuaModState opens a state whose require finds the embedded Lua shims
@@ -139,5 +140,30 @@ func TestToolsUtils(t *testing.T) {
 	}
 	if msg := luaErr(t, in, `utils.nginx_conf_time_to_seconds("abc")`); !strings.Contains(msg, "bad argument #1 'str'") {
 		t.Errorf("nginx time: %s", msg)
+	}
+}
+
+func TestTools3x(t *testing.T) {
+	in, _ := newLuaModState(t)
+	in.Root.Now = func() time.Time { return time.Date(2024, 3, 15, 10, 42, 17, 250e6, time.UTC) }
+	cases := []struct{ src, want string }{
+		{`local c = require "kong.tools.cjson" local t = c.decode_with_array_mt("[]") return c.encode(t) .. c.encode(c.new_array()) .. c.encode(1/3)`, "[][]0.3333333333333333"},
+		{`local c = require "kong.tools.cjson" return tostring(getmetatable(c.decode_with_array_mt("[1]")) == c.array_mt)`, "true"},
+		{`return require("kong.tools.sha256").sha256_hex("abc")`, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
+		{`return require("kong.tools.sha256").sha256_base64("abc")`, "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0="},
+		{`return require("kong.tools.sha256").sha256_base64url("abc")`, "ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0"},
+		{`local ts = require "kong.tools.timestamp" return string.format("%d %d", ts.get_utc(), ts.get_utc_ms())`, "1710499337000 1710499337250"},
+		{`local s = require("kong.tools.timestamp").get_timestamps() return string.format("%d %d %d %d %d %d", s.second, s.minute, s.hour, s.day, s.month, s.year)`,
+			"1710499337000 1710499320000 1710496800000 1710460800000 1709251200000 1704067200000"},
+		{`local s = require("kong.tools.timestamp").get_timestamps(1710499337) return string.format("%d", s.minute)`, "1710499320000"},
+		{`return table.concat(require("kong.tools.timestamp").timestamp_table_fields, ",")`, "second,minute,hour,day,month,year"},
+		{`return require("kong.tools.gzip").inflate_gzip(require("kong.tools.gzip").deflate_gzip("zz"))`, "zz"},
+		{`return tostring(require("kong.tools.yield").in_yieldable_phase("access")) .. tostring(require("kong.tools.yield").in_yieldable_phase("init"))`, "truenil"},
+		{`local ok = require("kong.tools.module").load_module_if_exists("kong.meta") return tostring(ok)`, "true"},
+	}
+	for _, c := range cases {
+		if got := str(t, in, c.src); got != c.want {
+			t.Errorf("%s = %q, want %q", c.src, got, c.want)
+		}
 	}
 }
