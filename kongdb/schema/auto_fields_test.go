@@ -177,3 +177,74 @@ func TestLegacyShorthands(t *testing.T) {
 		t.Fatalf("legacy shorthand = %s", got)
 	}
 }
+
+func deprecatedShorthands(t *testing.T) (*Schema, context.Context) {
+	r := goRunner{
+		"A": func(args ...any) []any { return a{m{"new_A": args[0]}} },
+		"B": func(args ...any) []any { return a{m{"new_B": m{"x": args[0]}}} },
+		"C": func(args ...any) []any { return a{m{"new_C": args[0]}} },
+		"D": func(args ...any) []any { return a{m{"new_D_1": args[0], "new_D_2": args[0]}} },
+	}
+	dep := func(name string, paths ...any) m {
+		return m{"type": "string", "func": &Func{Ref: name}, "deprecation": m{
+			"replaced_with": paths, "message": "deprecated", "removal_in_version": "4.0"}}
+	}
+	s := mustSchema(t, m{"name": "test", "primary_key": a{"new_A"}, "fields": fields(
+		"new_A", m{"type": "string"},
+		"new_B", m{"type": "record", "fields": fields("x", m{"type": "string"})},
+		"new_C", m{"type": "string", "default": "abc", "required": true},
+		"new_D_1", m{"type": "string"},
+		"new_D_2", m{"type": "string"},
+	), "shorthand_fields": a{
+		m{"old_A": dep("A", m{"path": a{"new_A"}})},
+		m{"old_B": dep("B", m{"path": a{"new_B", "x"}})},
+		m{"old_C": dep("C", m{"path": a{"new_C"}})},
+		m{"old_D": dep("D", m{"path": a{"new_D_1"}}, m{"path": a{"new_D_2"}})},
+	}})
+	return s, ctxWith(r)
+}
+
+func TestDeprecatedShorthandMismatch(t *testing.T) {
+	s, ctx := deprecatedShorthands(t)
+	out, serrs, err := s.ProcessAutoFields(ctx, m{
+		"old_A": "not-test-1", "new_A": "test-1",
+		"old_B": "not-test-2", "new_B": m{"x": "test-2"},
+		"old_C": "abc", "new_C": "not-abc",
+		"old_D": "test-4", "new_D_1": "test-4", "new_D_2": "not-test-4",
+	}, CtxInsert, nil)
+	if out != nil {
+		t.Fatalf("output %v, want none", out)
+	}
+	wantErrs(t, serrs, err, m{
+		"old_A": "both deprecated and new field are used but their values mismatch: old_A = not-test-1 vs new_A = test-1",
+		"old_B": "both deprecated and new field are used but their values mismatch: old_B = not-test-2 vs new_B.x = test-2",
+		"old_C": "both deprecated and new field are used but their values mismatch: old_C = abc vs new_C = not-abc",
+		"old_D": "both deprecated and new field are used but their values mismatch: old_D = test-4 vs new_D_2 = not-test-4",
+	})
+}
+
+func TestDeprecatedShorthandMerge(t *testing.T) {
+	s, ctx := deprecatedShorthands(t)
+	cases := []struct{ in, want m }{
+		{m{"old_A": "test-1", "new_A": "test-1", "old_B": "test-2", "new_B": m{"x": "test-2"},
+			"old_D": "test-4", "new_D_1": "test-4", "new_D_2": "test-4"},
+			m{"new_A": "test-1", "new_B": m{"x": "test-2"}, "new_C": "abc", "new_D_1": "test-4", "new_D_2": "test-4"}},
+		// new values null: the deprecated ones fill them
+		{m{"old_A": "test-1", "new_A": Null, "old_B": "test-2", "new_B": m{"x": Null},
+			"old_C": "test-3", "new_C": Null, "old_D": "test-4", "new_D_1": Null, "new_D_2": Null},
+			m{"new_A": "test-1", "new_B": m{"x": "test-2"}, "new_C": "test-3", "new_D_1": "test-4", "new_D_2": "test-4"}},
+		// old values null: the new ones stay
+		{m{"old_A": Null, "new_A": "test-1", "old_B": Null, "new_B": m{"x": "test-2"},
+			"old_C": Null, "new_C": "test-3", "old_D": Null, "new_D_1": "test-4-1", "new_D_2": "test-4-2"},
+			m{"new_A": "test-1", "new_B": m{"x": "test-2"}, "new_C": "test-3", "new_D_1": "test-4-1", "new_D_2": "test-4-2"}},
+	}
+	for i, c := range cases {
+		out, serrs, err := s.ProcessAutoFields(ctx, c.in, CtxInsert, nil)
+		if err != nil || serrs != nil {
+			t.Fatalf("case %d: %v %v", i, err, serrs)
+		}
+		if js(out) != js(c.want) {
+			t.Errorf("case %d:\n got  %s\n want %s", i, js(out), js(c.want))
+		}
+	}
+}

@@ -24,6 +24,7 @@ func TestFieldTypesAndValidators(t *testing.T) {
 		{"boolean", m{"type": "boolean"}, "true", "expected a boolean"},
 		{"array type", m{"type": "array", "elements": m{"type": "string"}}, "x", "expected an array"},
 		{"set type", m{"type": "set", "elements": m{"type": "string"}}, m{"a": 1.0}, "expected a set"},
+		{"a hole is not a sequence", m{"type": "array", "elements": m{"type": "number"}}, a{nil, 1.0}, "expected an array"},
 		{"empty table is an array", m{"type": "array", "elements": m{"type": "string"}}, m{}, nil},
 		{"map type", m{"type": "map", "keys": m{"type": "string"}, "values": m{"type": "string"}}, "x", "expected a map"},
 		{"record type", m{"type": "record", "fields": a{}}, 1.0, "expected a record"},

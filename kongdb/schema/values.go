@@ -28,6 +28,11 @@ func toFloat(v any) (float64, bool) {
 func asArray(v any) ([]any, bool) {
 	switch x := v.(type) {
 	case []any:
+		for _, e := range x {
+			if e == nil {
+				return nil, false // a hole: not a Lua sequence
+			}
+		}
 		return x, true
 	case []string:
 		return strsToAny(x), true
