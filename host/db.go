@@ -75,6 +75,5 @@ func (h *Host) installDB(w *Worker) {
 	if h.Root.DB == nil {
 		return
 	}
-	w.In.Runner = w
 	pdk.OpenDB(w.In)
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/luahost/luahost/conf"
 	"github.com/luahost/luahost/kongdb"
+	"github.com/luahost/luahost/kongdb/postgres"
 	"github.com/luahost/luahost/kongdb/schema"
 	"github.com/luahost/luahost/pdk"
 )
@@ -138,12 +139,19 @@ func (h *Host) openDB(descs []*Plugin) []*LoadError {
 	if err != nil {
 		return []*LoadError{{Phase: "database", Msg: err.Error(), Err: err}}
 	}
+	if pg, ok := conn.(*postgres.Connector); ok {
+		if err := h.checkSchemaState(pg, descs); err != nil {
+			pg.Close()
+			return []*LoadError{{Phase: "database", Msg: err.Error(), Err: err}}
+		}
+	}
 	db := kongdb.New(conn, kongdb.DBOptions{})
 	if errs := buildDB(db, descs); len(errs) > 0 {
 		db.Close()
 		return errs
 	}
 	h.Root.DB = db
+	h.Root.InstallDBHooks()
 	return nil
 }
 
@@ -190,6 +198,11 @@ func (h *Host) loadWorker(id int, build bool) (*Worker, []*Plugin, []*LoadError)
 	installLoader(L, h.resolver, h.cache, nil)
 	L.PreloadModule("luahost.builtin", openBuiltin)
 	w.In = h.Root.Open(L, id)
+	// kong.db.schema must be requirable while plugins load (their
+	// schema.lua / daos.lua may call it); kong.db itself comes once the DB
+	// exists (installDB).
+	w.In.Runner = w
+	pdk.OpenDB(w.In)
 
 	var descs []*Plugin
 	var errs []*LoadError

@@ -93,6 +93,33 @@ func migrationFromDef(name string, def map[string]any) (*migrations.Migration, e
 	return m, nil
 }
 
+// checkSchemaState refuses to start on a database that is not bootstrapped
+// or lacks migrations of an enabled plugin, naming them, as Kong's
+// check_state does at start-up; pending migrations are only logged.
+func (h *Host) checkSchemaState(conn *postgres.Connector, descs []*Plugin) error {
+	saved := h.Plugins
+	h.Plugins = descs
+	subs, err := h.Subsystems()
+	h.Plugins = saved
+	if err != nil {
+		return err
+	}
+	st, err := migrations.LoadState(context.Background(), conn, subs)
+	if err != nil {
+		return err
+	}
+	if st.NeedsBootstrap {
+		return fmt.Errorf("%s", strings.TrimSpace(migrations.NeedsBootstrapMsg))
+	}
+	if len(st.New) > 0 {
+		return fmt.Errorf("New migrations available; run 'kong migrations up' to proceed:\n%s", st.New)
+	}
+	if len(st.Pending) > 0 {
+		h.Logger.Warn("database has pending migrations; run 'kong migrations finish' when ready", "pending", st.Pending.String())
+	}
+	return nil
+}
+
 // MigrationTimeout bounds one Lua migration step.
 var MigrationTimeout = 10 * time.Minute
 

@@ -1,0 +1,182 @@
+package host
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/luahost/luahost/kongdb/migrations"
+	"github.com/luahost/luahost/kongdb/postgres"
+	"github.com/luahost/luahost/kongdb/postgres/pgtest"
+	"github.com/luahost/luahost/kongdb/schema"
+)
+
+// copyDir copies a plugin directory tree.
+func copyDir(t *testing.T, src, dst string) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func migrator(t *testing.T, dir string, conn *postgres.Connector, out *bytes.Buffer) (*Host, *migrations.Migrator) {
+	t.Helper()
+	c := testConf(t, dir)
+	h, err := New(Options{Conf: c, Logger: quietLogger(), NoDB: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.Pool.Close)
+	subs, err := h.Subsystems()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h, &migrations.Migrator{Conn: conn, Subsystems: subs, Runner: h, Out: out, Owner: "test"}
+}
+
+// The example plugin's migrations through the host: bootstrap with the
+// base migration, then `up` after its upgrade migration is added (pending,
+// it has a teardown), then `finish` runs the Lua teardown, which uses
+// connector:query.
+func TestPluginMigrationsUpAndFinish(t *testing.T) {
+	cfg := pgtest.NewDatabase(t)
+	ctx := context.Background()
+	conn, err := postgres.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+
+	dir := t.TempDir()
+	copyDir(t, "../plugins/token-auth", filepath.Join(dir, "token-auth"))
+	index := filepath.Join(dir, "token-auth", "migrations", "init.lua")
+	if err := os.WriteFile(index, []byte("return {\n  \"000_base_token_auth\",\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	_, m := migrator(t, dir, conn, &out)
+	if err := m.Bootstrap(ctx, false); err != nil {
+		t.Fatalf("bootstrap: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "token-auth migrated up to: 000_base_token_auth (executed)") {
+		t.Fatalf("bootstrap output:\n%s", out.String())
+	}
+	// A credential created before the upgrade.
+	_, err = conn.Query(ctx, `INSERT INTO consumers (id, username, ws_id) SELECT '7f0d3c3e-2b7b-4d4e-9a39-5a4b8b0b8e01', 'alice', id FROM workspaces WHERE name = 'default';
+		INSERT INTO token_credentials (id, consumer_id, key, ws_id) SELECT '8f0d3c3e-2b7b-4d4e-9a39-5a4b8b0b8e02', '7f0d3c3e-2b7b-4d4e-9a39-5a4b8b0b8e01', 'secret', id FROM workspaces WHERE name = 'default';`)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The plugin is upgraded: its index names the upgrade migration.
+	if err := os.WriteFile(index, []byte("return {\n  \"000_base_token_auth\",\n  \"001_100_to_110\",\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	_, m = migrator(t, dir, conn, &out)
+	code, err := m.List(ctx)
+	if err != nil || code != 5 {
+		t.Fatalf("list before up: code %d err %v\n%s", code, err, out.String())
+	}
+	out.Reset()
+	if err := m.Up(ctx, false); err != nil {
+		t.Fatalf("up: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "token-auth migrated up to: 001_100_to_110 (pending)") {
+		t.Fatalf("up output:\n%s", out.String())
+	}
+	res, err := conn.Query(ctx, `SELECT label FROM token_credentials`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Rows) != 1 || !schema.IsNull(res.Rows[0]["label"]) {
+		t.Fatalf("label before finish: %+v", res.Rows)
+	}
+	out.Reset()
+	if err := m.Finish(ctx, false); err != nil {
+		t.Fatalf("finish: %v\n%s", err, out.String())
+	}
+	res, err = conn.Query(ctx, `SELECT label FROM token_credentials`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Rows[0]["label"] != "pre-1.1" {
+		t.Fatalf("the teardown did not run through connector:query: %+v\n%s", res.Rows, out.String())
+	}
+	st, err := m.State(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st.IsUpToDate() || len(st.Pending) != 0 {
+		t.Fatalf("state after finish: %+v", st)
+	}
+}
+
+// A Lua teardown that fails names plugin, migration and the error; a
+// re-run after the fix continues from there.
+func TestPluginMigrationTeardownFailure(t *testing.T) {
+	cfg := pgtest.NewDatabase(t)
+	ctx := context.Background()
+	conn, err := postgres.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	dir := t.TempDir()
+	copyDir(t, "../plugins/token-auth", filepath.Join(dir, "token-auth"))
+	up := filepath.Join(dir, "token-auth", "migrations", "001_100_to_110.lua")
+	good, _ := os.ReadFile(up)
+	broken := strings.Replace(string(good), `UPDATE "token_credentials"`, `UPDATE "no_such_table"`, 1)
+	if err := os.WriteFile(up, []byte(broken), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	_, m := migrator(t, dir, conn, &out)
+	err = m.Bootstrap(ctx, false)
+	if err == nil {
+		t.Fatalf("bootstrap with a failing teardown succeeded:\n%s", out.String())
+	}
+	for _, part := range []string{"001_100_to_110", "teardown", "no_such_table"} {
+		if !strings.Contains(err.Error(), part) {
+			t.Errorf("error %q does not name %q", err, part)
+		}
+	}
+	st, err := m.State(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st.IsMigrationExecuted("token-auth", "000_base_token_auth") {
+		t.Fatalf("completed migration not recorded: %+v", st)
+	}
+	// Fix, and finish continues: 001's up already ran (pending), its teardown runs now.
+	if err := os.WriteFile(up, good, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	_, m = migrator(t, dir, conn, &out)
+	if err := m.Finish(ctx, false); err != nil {
+		t.Fatalf("finish after fix: %v\n%s", err, out.String())
+	}
+	st, _ = m.State(ctx)
+	if !st.IsUpToDate() || len(st.Pending) != 0 {
+		t.Fatalf("state after fix: executed=%v pending=%v new=%v", st.Executed, st.Pending, st.New)
+	}
+}
