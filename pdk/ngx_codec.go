@@ -91,7 +91,8 @@ func DecodeBase64(s string) (string, bool) {
 	if i := strings.IndexByte(s, '='); i >= 0 {
 		s = s[:i]
 	}
-	if len(s)%4 == 1 {
+	// Go's decoder skips "\r" and "\n"; nginx's rejects them
+	if len(s)%4 == 1 || strings.ContainsAny(s, "\r\n") {
 		return "", false
 	}
 	b, err := base64.RawStdEncoding.DecodeString(s)

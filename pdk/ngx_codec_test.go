@@ -22,6 +22,7 @@ func TestNgxHashesAndBase64(t *testing.T) {
 		`return ngx.decode_base64("aGVsbG8=")`:    "hello",
 		`return ngx.decode_base64("aGVsbG8")`:     "hello",
 		`return ngx.decode_base64("aGVsbG9=")`:    "hello",
+		`return ngx.decode_base64("aGVs\nbG8=")`:  "nil",
 		`return ngx.decode_base64("a")`:           "nil",
 		`return ngx.decode_base64("a*b=")`:        "nil",
 	}
