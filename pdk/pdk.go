@@ -17,6 +17,7 @@ import (
 
 	"github.com/luahost/luahost/conf"
 	"github.com/luahost/luahost/kongdb"
+	"github.com/luahost/luahost/kongdb/cache"
 	"github.com/luahost/luahost/kongdb/schema"
 )
 
@@ -37,6 +38,12 @@ type Root struct {
 	Now func() time.Time
 	// DB is kong.db's data layer, shared by every worker (nil: no kong.db).
 	DB *kongdb.DB
+	// Cache and CoreCache are the L2 of kong.cache and kong.core_cache;
+	// nil ones are built from Conf on the first OpenCache (cache.go).
+	Cache, CoreCache *cache.Cache
+	// Events is the node's worker-event bus (kong.worker_events); nil is
+	// built on the first OpenEvents (events_bus.go).
+	Events *EventBus
 
 	levelOnce sync.Once
 	level     int
@@ -44,6 +51,9 @@ type Root struct {
 	dicts     map[string]*SharedDict
 	reCache   sync.Map // "flags/pattern" -> *regexp.Regexp
 	dbHooks   sync.Map // *kongdb.DAO -> struct{}: post_crud_event dispatcher installed (db.go)
+
+	cacheOnce sync.Once // cache.go
+	busOnce   sync.Once // events_bus.go
 }
 
 // Instance is one worker's binding state.
@@ -69,6 +79,9 @@ type Instance struct {
 	// worker so that kong.db calls validate in the calling state.
 	Runner schema.FuncRunner
 	db     *dbState // kong.db bindings of this worker (db.go)
+
+	caches *cacheWorker  // kong.cache / kong.core_cache of this worker (cache.go)
+	events *eventsWorker // kong.worker_events of this worker (events.go)
 }
 
 // namespace installs one Lua namespace into an instance.

@@ -1,0 +1,165 @@
+package pdk
+
+// Lua values <-> the L2 codec of kongdb/cache, without an intermediate Go
+// tree: kong.cache encodes a callback's result straight from gopher-lua
+// values and decodes an L2 hit straight into a new Lua value. Worker events
+// posted to other workers travel in the same encoding.
+
+import (
+	"errors"
+	"math"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/luahost/luahost/kongdb/cache"
+)
+
+// unsupportedType is a value mlcache refuses ("cannot cache value of type
+// <t>"); Type is the Lua type name.
+type unsupportedType struct{ Type string }
+
+func (e *unsupportedType) Error() string { return "cannot cache value of type " + e.Type }
+
+var errTooDeep = errors.New("cannot cache value: tables nested too deeply (cycle?)")
+
+// encodeLua appends v to e. Functions, userdata (but ngx.null), threads and
+// channels are refused, as are tables nested deeper than cache.MaxDepth
+// (cycles). Tables carrying cjson.array_mt are flagged as arrays.
+func encodeLua(L *lua.LState, e *cache.Encoder, v lua.LValue) error {
+	return encodeLuaDepth(L, e, v, 0)
+}
+
+func encodeLuaDepth(L *lua.LState, e *cache.Encoder, v lua.LValue, depth int) error {
+	switch x := v.(type) {
+	case *lua.LNilType:
+		e.Nil()
+	case lua.LBool:
+		e.Bool(bool(x))
+	case lua.LNumber:
+		e.Number(float64(x))
+	case lua.LString:
+		e.String(string(x))
+	case *lua.LTable:
+		if depth >= cache.MaxDepth {
+			return errTooDeep
+		}
+		return encodeTable(L, e, x, depth)
+	case *lua.LUserData:
+		if IsNull(x) {
+			e.Null()
+			return nil
+		}
+		return &unsupportedType{Type: "userdata"}
+	default:
+		return &unsupportedType{Type: v.Type().String()}
+	}
+	return nil
+}
+
+func encodeTable(L *lua.LState, e *cache.Encoder, t *lua.LTable, depth int) error {
+	var flags byte
+	if mt, ok := t.Metatable.(*lua.LTable); ok && mt == ArrayMT(L) {
+		flags = cache.FlagArray
+	}
+	n := t.Len()
+	m := e.BeginTable()
+	for i := 1; i <= n; i++ {
+		if err := encodeLuaDepth(L, e, t.RawGetInt(i), depth+1); err != nil {
+			return err
+		}
+	}
+	nhash := 0
+	var err error
+	t.ForEach(func(k, val lua.LValue) {
+		if err != nil {
+			return
+		}
+		if f, ok := k.(lua.LNumber); ok && f >= 1 && float64(f) <= float64(n) && float64(f) == math.Trunc(float64(f)) {
+			return // already written as an array item
+		}
+		switch k.(type) {
+		case lua.LString, lua.LNumber, lua.LBool:
+		default:
+			err = &unsupportedType{Type: k.Type().String()}
+			return
+		}
+		if err = encodeLuaDepth(L, e, k, depth+1); err != nil {
+			return
+		}
+		if err = encodeLuaDepth(L, e, val, depth+1); err != nil {
+			return
+		}
+		nhash++
+	})
+	if err != nil {
+		return err
+	}
+	e.EndTable(m, n, nhash, flags)
+	return nil
+}
+
+// decodeLua builds the Lua value of an encoded value.
+func decodeLua(L *lua.LState, d *cache.Decoder) (lua.LValue, error) {
+	return decodeLuaDepth(L, d, 0)
+}
+
+func decodeLuaDepth(L *lua.LState, d *cache.Decoder, depth int) (lua.LValue, error) {
+	tok, err := d.Next()
+	if err != nil {
+		return lua.LNil, err
+	}
+	switch tok.Kind {
+	case cache.KindNil:
+		return lua.LNil, nil
+	case cache.KindNull:
+		return Null(L), nil
+	case cache.KindBool:
+		return lua.LBool(tok.Bool), nil
+	case cache.KindNumber:
+		return lua.LNumber(tok.Num), nil
+	case cache.KindString:
+		return lua.LString(string(tok.Str)), nil
+	case cache.KindTable:
+		if depth >= cache.MaxDepth {
+			return lua.LNil, cache.ErrCorrupt
+		}
+		t := L.CreateTable(tok.NArr, tok.NHash)
+		for i := 1; i <= tok.NArr; i++ {
+			v, err := decodeLuaDepth(L, d, depth+1)
+			if err != nil {
+				return lua.LNil, err
+			}
+			if v != lua.LNil {
+				t.RawSetInt(i, v)
+			}
+		}
+		for i := 0; i < tok.NHash; i++ {
+			k, err := decodeLuaDepth(L, d, depth+1)
+			if err != nil {
+				return lua.LNil, err
+			}
+			v, err := decodeLuaDepth(L, d, depth+1)
+			if err != nil {
+				return lua.LNil, err
+			}
+			if k != lua.LNil {
+				t.RawSet(k, v)
+			}
+		}
+		if tok.Flags&cache.FlagArray != 0 {
+			t.Metatable = ArrayMT(L)
+		}
+		return t, nil
+	}
+	return lua.LNil, cache.ErrCorrupt
+}
+
+// decodeLuaBytes decodes one whole value from b.
+func decodeLuaBytes(L *lua.LState, d *cache.Decoder, b []byte) (lua.LValue, error) {
+	d.Reset(b)
+	v, err := decodeLua(L, d)
+	if err == nil && d.Remaining() != 0 {
+		err = cache.ErrCorrupt
+	}
+	return v, err
+}

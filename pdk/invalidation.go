@@ -1,0 +1,160 @@
+package pdk
+
+// Automatic cache invalidation (KONG-REFERENCE §2.8): the kongdb
+// EventHandler of a node, doing what Kong's runloop "dao:crud" handler does
+// for every DAO write: invalidate the entity's cache_key (new and old) in
+// kong.cache or kong.core_cache (L2, every worker's L1, other nodes), then
+// post the "crud" worker events "<name>" and "<name>:<op>" with
+// { operation, entity, old_entity, schema }.
+
+import (
+	"context"
+
+	"github.com/luahost/luahost/kongdb"
+	"github.com/luahost/luahost/kongdb/cache"
+	"github.com/luahost/luahost/kongdb/schema"
+)
+
+// coreCacheEntities are the entities Kong caches in kong.core_cache
+// (constants.ENTITY_CACHE_STORE); every other entity uses kong.cache.
+var coreCacheEntities = map[string]bool{
+	"certificates": true, "services": true, "routes": true, "snis": true, "upstreams": true,
+	"targets": true, "plugins": true, "ca_certificates": true, "vaults": true, "key_sets": true, "keys": true,
+}
+
+// CacheFor returns the cache that holds entity name: Root.CoreCache for
+// Kong's core routing entities, Root.Cache for everything else.
+func (r *Root) CacheFor(name string) *cache.Cache {
+	r.ensureCaches()
+	if coreCacheEntities[name] {
+		return r.CoreCache
+	}
+	return r.Cache
+}
+
+// InstallInvalidation makes r.DB's writes invalidate the caches and post
+// "crud" worker events: it sets the DB's event handler (CrudHandler). The
+// host calls it once, after setting Root.DB (and Root.Cache / CoreCache /
+// Events when it builds them itself).
+func (r *Root) InstallInvalidation() {
+	if r.DB == nil {
+		return
+	}
+	r.DB.SetEventHandler(r.CrudHandler())
+}
+
+// CrudHandler returns the node's kongdb.EventHandler (see
+// InstallInvalidation), for hosts that combine it with handlers of their
+// own.
+func (r *Root) CrudHandler() kongdb.EventHandler {
+	r.ensureCaches()
+	r.ensureBus()
+	return crudHandler{r: r}
+}
+
+type crudHandler struct{ r *Root }
+
+// PostCrudEvent implements kongdb.EventHandler. The invalidation is done
+// before the DAO call returns. The "crud" events run in the worker that
+// made the write, before its DAO call returns (as lua-resty-worker-events
+// did); a write made outside any worker (Admin API) hands them to the
+// first worker that drains (EventBus.Waiting).
+func (h crudHandler) PostCrudEvent(ctx context.Context, ev *kongdb.CrudEvent) error {
+	r := h.r
+	if ev == nil || ev.Schema == nil {
+		return nil
+	}
+	name := ev.Schema.Name
+	store := r.CacheFor(name)
+	if r.DB != nil && ev.Entity != nil {
+		if d := r.DB.DAO(name); d != nil {
+			key, err := d.CacheKey(ctx, map[string]any(ev.Entity))
+			if err == nil && key != "" {
+				r.invalidate(ctx, store, key)
+			}
+			if ev.OldEntity != nil {
+				old, err := d.CacheKey(ctx, map[string]any(ev.OldEntity))
+				if err == nil && old != "" && old != key {
+					r.invalidate(ctx, store, old)
+				}
+			}
+		}
+	}
+	r.builtinCrudHandlers(ctx, ev)
+
+	bus := r.Events
+	ch := crudChannel(ev)
+	if in := workerOf(ctx, r); in != nil && in.events != nil {
+		in.events.deliverCrud(ev)
+		in.events.dispatchDaoCrud(ev)
+	} else if bus != nil {
+		bus.postAny(&busEvent{source: "crud", event: ch, crud: ev}, "")
+	}
+	if bus != nil {
+		bus.notifyGo("crud", ch, func() any { return ev })
+		bus.notifyGo("crud", ch+":"+ev.Operation, func() any { return ev })
+	}
+	return nil
+}
+
+func (r *Root) invalidate(ctx context.Context, c *cache.Cache, key string) {
+	if err := c.Invalidate(ctx, key); err != nil {
+		r.Log(LogErr, "[DB cache] failed to broadcast cached entity invalidation: "+err.Error())
+	}
+}
+
+// builtinCrudHandlers are the other invalidations of Kong's runloop:
+// routes (any write) and services (update) invalidate "router:version",
+// plugins "plugins_iterator:version" (kong.core_cache); consumers the
+// cache_key of their old and new username (anonymous lookups by username).
+func (r *Root) builtinCrudHandlers(ctx context.Context, ev *kongdb.CrudEvent) {
+	switch ev.Schema.Name {
+	case "routes":
+		r.invalidate(ctx, r.CoreCache, "router:version")
+	case "services":
+		if ev.Operation == "update" {
+			r.invalidate(ctx, r.CoreCache, "router:version")
+		}
+	case "plugins":
+		r.invalidate(ctx, r.CoreCache, "plugins_iterator:version")
+	case "consumers":
+		d := r.DB.DAO("consumers")
+		if d == nil {
+			return
+		}
+		var oldName string
+		if ev.OldEntity != nil {
+			if u, ok := ev.OldEntity["username"].(string); ok && u != "" {
+				oldName = u
+				if k, err := d.CacheKey(ctx, u); err == nil {
+					r.invalidate(ctx, r.Cache, k)
+				}
+			}
+		}
+		if ev.Entity != nil {
+			if u, ok := ev.Entity["username"].(string); ok && u != "" && u != oldName {
+				if k, err := d.CacheKey(ctx, u); err == nil {
+					r.invalidate(ctx, r.Cache, k)
+				}
+			}
+		}
+	}
+}
+
+// workerOf finds the worker whose kong.db call made the write, from the
+// FuncRunner kong.db puts in the call's context.
+func workerOf(ctx context.Context, r *Root) *Instance {
+	if lr, ok := schema.FuncRunnerFrom(ctx).(*luaRunner); ok && lr.st != nil && lr.st.in != nil && lr.st.in.Root == r {
+		return lr.st.in
+	}
+	return nil
+}
+
+// dispatchDaoCrud runs Lua callbacks registered on "dao:crud" (the event
+// Kong's DAOs post locally) with the same data as the "crud" events.
+func (w *eventsWorker) dispatchDaoCrud(ev *kongdb.CrudEvent) {
+	if !w.hasSource("dao:crud") {
+		return
+	}
+	w.dispatch("dao:crud", ev.Operation, w.crudData(ev), nilValue)
+}
