@@ -130,3 +130,65 @@ func TestSelfCheck(t *testing.T) {
 	errs, err = s.Validate(ctxWith(r), m{"a": "x"}, false) // partial: no self check
 	wantErrs(t, errs, err, nil)
 }
+
+func TestConditionalOnSetElements(t *testing.T) {
+	s := checkSchema(t, a{m{"conditional": m{"if_field": "a_set",
+		"if_match":   m{"elements": m{"type": "string", "one_of": a{"foo"}}},
+		"then_field": "redis_host", "then_match": m{"eq": "host_foo"}}}},
+		"redis_host", m{"type": "string"},
+		"a_set", m{"type": "set", "elements": m{"type": "string", "one_of": a{"foo", "bar"}, "not_one_of": a{"forbidden", "also_forbidden"}}},
+		"a", m{"type": "string"},
+	)
+	ctx := context.Background()
+	for _, c := range []struct{ in, want m }{
+		{m{"a_set": a{"foo"}, "redis_host": "host_foo"}, nil},
+		{m{"a_set": a{"foo"}, "redis_host": "host_bar"}, m{"redis_host": "value must be host_foo",
+			"@entity": a{"failed conditional validation given value of field 'a_set'"}}},
+		{m{"a_set": a{"bar"}, "redis_host": "any_other_host"}, nil},
+		{m{"a_set": a{"forbidden"}, "redis_host": "host_foo"}, m{"a_set": a{"must not be one of: forbidden, also_forbidden"}}},
+	} {
+		errs, err := s.ValidateUpdate(ctx, c.in, nil, nil)
+		wantErrs(t, errs, err, c.want)
+	}
+}
+
+func TestCustomEntityCheckRules(t *testing.T) {
+	r := goRunner{"fn": func(args ...any) []any {
+		e := args[0].(map[string]any)
+		if aaa, ok := e["aaa"]; ok && aaa != "abcd" {
+			return a{nil, "oh no"}
+		}
+		if e["bbb"] == "12345678" && e["ccc"] == 2.0 {
+			return a{true}
+		}
+		return a{nil, "oh no"}
+	}}
+	ctx := ctxWith(r)
+	fs := []any{
+		"aaa", m{"type": "string", "len_min": 4.0},
+		"bbb", m{"type": "string", "len_min": 8.0},
+		"ccc", m{"type": "number", "between": a{0.0, 10.0}},
+	}
+	plain := checkSchema(t, a{m{"custom_entity_check": m{"field_sources": a{"bbb", "ccc"}, "fn": &Func{Ref: "fn"}}}}, fs...)
+	// fields with errors: the check does not run
+	errs, err := plain.ValidateUpdate(ctx, m{"aaa": "barr", "bbb": "foo", "ccc": 42.0}, nil, nil)
+	wantErrs(t, errs, err, m{"bbb": "length must be at least 8", "ccc": "value should be between 0 and 10"})
+	// a missing source field
+	errs, err = plain.Validate(ctx, m{"bbb": "12345678"}, true)
+	wantErrs(t, errs, err, m{"ccc": "field required for entity check"})
+	errs, err = plain.ValidateUpdate(ctx, m{"bbb": "12345678"}, nil, nil)
+	wantErrs(t, errs, err, m{"ccc": "field required for entity check when updating"})
+	// none of its fields given on update: skipped
+	errs, err = plain.ValidateUpdate(ctx, m{"aaa": Null}, nil, nil)
+	wantErrs(t, errs, err, nil)
+	errs, err = plain.ValidateUpdate(ctx, m{"bbb": "AAAAAAAA", "ccc": 9.0}, nil, nil)
+	wantErrs(t, errs, err, m{"@entity": a{"oh no"}})
+
+	// run_with_missing_fields lets it run without aaa
+	withMissing := checkSchema(t, a{m{"custom_entity_check": m{"run_with_missing_fields": true,
+		"field_sources": a{"aaa", "bbb", "ccc"}, "fn": &Func{Ref: "fn"}}}}, fs...)
+	errs, err = withMissing.ValidateUpdate(ctx, m{"bbb": "12345678", "ccc": 2.0}, nil, nil)
+	wantErrs(t, errs, err, nil)
+	errs, err = withMissing.ValidateUpdate(ctx, m{"aaa": "xxxxxxxx", "bbb": "12345678", "ccc": 2.0}, nil, nil)
+	wantErrs(t, errs, err, m{"@entity": a{"oh no"}})
+}

@@ -239,11 +239,16 @@ func GetPath(t map[string]any, name string) any {
 	return GetPath(sub, tl)
 }
 
-// SetPath is Kong's set_field, creating intermediate tables.
+// SetPath is Kong's set_field, creating intermediate tables; setting nil
+// removes the key, as in Lua.
 func SetPath(t map[string]any, name string, v any) {
 	hd, tl, dotted := strings.Cut(name, ".")
 	if !dotted {
-		t[name] = v
+		if v == nil {
+			delete(t, name)
+		} else {
+			t[name] = v
+		}
 		return
 	}
 	sub, ok := t[hd].(map[string]any)
