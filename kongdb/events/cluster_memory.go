@@ -58,13 +58,16 @@ func (s *memStore) insert(ctx context.Context, tx DB, r *row, delay, ttl time.Du
 		r.Nbf = now.Add(delay)
 		r.Delay = delay
 	}
-	live := h.rows[:0]
-	for _, x := range h.rows {
-		if now.Before(x.expireAt) {
-			live = append(live, x)
-		}
+	// Rows are in insertion order and expire roughly in it: drop the
+	// expired head.
+	i := 0
+	for i < len(h.rows) && !now.Before(h.rows[i].expireAt) {
+		i++
 	}
-	h.rows = append(live, memRow{row: *r, expireAt: now.Add(ttl)})
+	if i > 0 {
+		h.rows = append(h.rows[:0], h.rows[i:]...)
+	}
+	h.rows = append(h.rows, memRow{row: *r, expireAt: now.Add(ttl)})
 	for _, l := range h.listeners {
 		select {
 		case l.ch <- *r:

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -138,5 +139,50 @@ func TestClusterEventsNodeIDMustBeUUID(t *testing.T) {
 	_, err := NewMemory(context.Background(), NewMemoryHub(nil), ClusterConfig{NodeID: "node-1"})
 	if err == nil || !strings.Contains(err.Error(), "not a UUID") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestPollPages: a backlog larger than Kong's page of 1000 rows is read page
+// by page, every row delivered once and in order.
+func TestPollPages(t *testing.T) {
+	hub := NewMemoryHub(nil)
+	ctx := context.Background()
+	a, _ := NewMemory(ctx, hub, ClusterConfig{NodeID: uuid.NewString(), PollInterval: time.Hour})
+	b, _ := NewMemory(ctx, hub, ClusterConfig{NodeID: uuid.NewString(), PollInterval: time.Hour})
+	defer a.Close()
+	defer b.Close()
+	const n = 2500
+	for i := 0; i < n; i++ {
+		if err := a.Broadcast(ctx, "ch", strconv.Itoa(i), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var mu sync.Mutex
+	var got []string
+	done := make(chan struct{})
+	b.Subscribe("ch", func(d string) {
+		mu.Lock()
+		got = append(got, d)
+		if len(got) == n {
+			close(done)
+		}
+		mu.Unlock()
+	})
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatalf("%d of %d delivered", len(got), n)
+	}
+	b.Poll(ctx)
+	time.Sleep(20 * time.Millisecond)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != n {
+		t.Fatalf("%d deliveries, want %d", len(got), n)
+	}
+	for i, d := range got {
+		if d != strconv.Itoa(i) {
+			t.Fatalf("delivery %d is %q: out of order", i, d)
+		}
 	}
 }
