@@ -40,7 +40,7 @@ func TestTTL(t *testing.T) {
 	eq(t, cred["ttl"], 10.0)
 	now = now.Add(3500 * time.Millisecond)
 	got := must[kongdb.Row](t)(ka.SelectBy(ctx, "key", "k1", nil))
-	eq(t, got["ttl"], 6.0) // remaining whole seconds
+	eq(t, got["ttl"], 6.0)                 // remaining whole seconds
 	now = now.Add(6500 * time.Millisecond) // exactly at the expiry: still visible (ttl >= now)
 	got = must[kongdb.Row](t)(ka.SelectBy(ctx, "key", "k1", nil))
 	eq(t, got["ttl"], 0.0)
