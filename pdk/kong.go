@@ -66,7 +66,8 @@ func VersionNum(v string) int {
 
 // openKong installs the global kong with kong.log, kong.version,
 // kong.version_num, kong.configuration, kong.ctx, kong.node and kong.table,
-// plus the preloaded modules luahost.native, table.new and table.clear.
+// plus the preloaded modules luahost.native and LuaJIT's table.new,
+// table.clear, table.nkeys, table.isempty, table.isarray, table.clone.
 // Others (kong.db, kong.cache, kong.request ...) are added by their files.
 func openKong(in *Instance) {
 	L := in.L
@@ -94,8 +95,13 @@ func openKong(in *Instance) {
 	kong.RawSetString("table", tbl)
 	L.SetGlobal("kong", kong)
 
-	L.PreloadModule("table.new", func(L *lua.LState) int { L.Push(L.NewFunction(tableNew)); return 1 })
-	L.PreloadModule("table.clear", func(L *lua.LState) int { L.Push(L.NewFunction(tableClear)); return 1 })
+	// LuaJIT's table extensions, each a module returning one function
+	for name, fn := range map[string]lua.LGFunction{
+		"table.new": tableNew, "table.clear": tableClear, "table.nkeys": tableNkeys,
+		"table.isempty": tableIsEmpty, "table.isarray": tableIsArray, "table.clone": tableClone,
+	} {
+		L.PreloadModule(name, func(L *lua.LState) int { L.Push(L.NewFunction(fn)); return 1 })
+	}
 	L.PreloadModule("luahost.native", func(L *lua.LState) int {
 		m := L.NewTable()
 		L.SetFuncs(m, nativeFuncs)
@@ -130,6 +136,45 @@ func tableClear(L *lua.LState) int {
 		t.RawSet(k, lua.LNil)
 	}
 	return 0
+}
+
+// tableNkeys is LuaJIT's table.nkeys(t): the number of keys.
+func tableNkeys(L *lua.LState) int {
+	n := 0
+	L.CheckTable(1).ForEach(func(_, _ lua.LValue) { n++ })
+	L.Push(lua.LNumber(n))
+	return 1
+}
+
+// tableIsEmpty is LuaJIT's table.isempty(t).
+func tableIsEmpty(L *lua.LState) int {
+	k, _ := L.CheckTable(1).Next(lua.LNil)
+	L.Push(lua.LBool(k == lua.LNil))
+	return 1
+}
+
+// tableIsArray is LuaJIT's table.isarray(t): every key a positive integer
+// (holes allowed); an empty table is an array.
+func tableIsArray(L *lua.LState) int {
+	ok := true
+	L.CheckTable(1).ForEach(func(k, _ lua.LValue) {
+		if n, isNum := k.(lua.LNumber); !isNum || n < 1 || float64(n) != float64(int64(n)) {
+			ok = false
+		}
+	})
+	L.Push(lua.LBool(ok))
+	return 1
+}
+
+// tableClone is LuaJIT's table.clone(t): a shallow copy without metatable.
+func tableClone(L *lua.LState) int {
+	src := L.CheckTable(1)
+	dst := L.CreateTable(src.Len(), 0)
+	for k, v := src.Next(lua.LNil); k != lua.LNil; k, v = src.Next(k) {
+		dst.RawSet(k, v)
+	}
+	L.Push(dst)
+	return 1
 }
 
 // nativeFuncs is the luahost.native module: Go helpers the embedded Lua
