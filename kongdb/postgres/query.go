@@ -62,6 +62,9 @@ func (c *Connector) Query(ctx context.Context, sql string) (*QueryResult, error)
 		return nil, &QueryError{Msg: err.Error(), Err: err}
 	}
 	defer release()
+	if tx := c.txFrom(ctx); tx != nil {
+		return execMulti(ctx, tx.Conn().PgConn(), tx.Conn().TypeMap(), sql)
+	}
 	conn, err := c.pool.Acquire(ctx)
 	if err != nil {
 		return nil, &QueryError{Msg: pgmoonError(err), Err: err}

@@ -169,7 +169,7 @@ func (s *strategy) query(ctx context.Context, sql string, args []any) ([]kongdb.
 		return nil, err
 	}
 	defer release()
-	rows, err := s.c.pool.Query(ctx, sql, args...)
+	rows, err := s.c.q(ctx).Query(ctx, sql, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -193,6 +193,13 @@ func (s *strategy) exec(ctx context.Context, sql string, args []any) (int64, err
 		return 0, err
 	}
 	defer release()
+	if tx := s.c.txFrom(ctx); tx != nil {
+		tag, err := tx.Exec(ctx, sql, args...)
+		if err != nil {
+			return 0, err
+		}
+		return tag.RowsAffected(), nil
+	}
 	tag, err := s.c.pool.Exec(ctx, sql, args...)
 	if err != nil {
 		return 0, err

@@ -1,0 +1,62 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/luahost/luahost/kongdb"
+)
+
+func TestTxCommitsOrRollsBackTogether(t *testing.T) {
+	ctx := context.Background()
+	f := setup(t)
+	event := func(ctx context.Context, id string) error {
+		_, err := f.c.Query(ctx, `INSERT INTO cluster_events (id, node_id, at, expire_at, channel, data)
+			VALUES ('`+id+`', '`+uuidN(500)+`', now(), now() + interval '1 hour', 'invalidations', 'consumers:x')`)
+		return err
+	}
+	boom := errors.New("boom")
+	err := f.c.Tx(ctx, func(ctx context.Context) error {
+		if !f.c.InTx(ctx) {
+			t.Fatal("ctx lost the transaction")
+		}
+		if _, err := f.consumers.Insert(ctx, kongdb.Row{"id": uuidN(1), "username": "bob"}, f.o); err != nil {
+			return err
+		}
+		if err := event(ctx, uuidN(601)); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("err %v", err)
+	}
+	if r, _ := f.consumers.Select(ctx, kongdb.Row{"id": uuidN(1)}, f.o); r != nil {
+		t.Fatal("rolled-back insert visible")
+	}
+	r, _ := f.c.Query(ctx, "SELECT count(*) AS n FROM cluster_events")
+	if r.Rows[0]["n"] != float64(0) {
+		t.Fatal("rolled-back event visible")
+	}
+	err = f.c.Tx(ctx, func(ctx context.Context) error {
+		if _, err := f.consumers.Insert(ctx, kongdb.Row{"id": uuidN(1), "username": "bob"}, f.o); err != nil {
+			return err
+		}
+		// Inside: visible to the transaction itself.
+		if r, err := f.consumers.SelectByField(ctx, "username", "bob", f.o); r == nil || err != nil {
+			t.Fatalf("own write invisible: %v", err)
+		}
+		return event(ctx, uuidN(602))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := f.consumers.Select(ctx, kongdb.Row{"id": uuidN(1)}, f.o); r == nil {
+		t.Fatal("committed insert missing")
+	}
+	r, _ = f.c.Query(ctx, "SELECT count(*) AS n FROM cluster_events")
+	if r.Rows[0]["n"] != float64(1) {
+		t.Fatal("committed event missing")
+	}
+}
