@@ -111,3 +111,29 @@ func TestValidateDefinitionRefuses(t *testing.T) {
 		})
 	}
 }
+
+// TestToMapRoundTrip: a definition read and written back is the same
+// definition (and still passes the MetaSchema).
+func TestToMapRoundTrip(t *testing.T) {
+	for _, c := range []struct {
+		def map[string]any
+		sub bool
+	}{{keyauthCredentials(), false}, {rateLimitingConfig(), true}} {
+		s, err := SchemaFromMap(c.def)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back := s.ToMap()
+		if !c.sub {
+			c.def["table_name"] = c.def["name"] // Kong's metaschema check defaults it
+		} else {
+			delete(back, "table_name")
+			delete(back, "primary_key")
+		}
+		if js(normalize(back)) != js(normalize(c.def)) {
+			t.Fatalf("round trip\n got  %s\n want %s", js(back), js(c.def))
+		}
+		errs, err := ValidateDefinition(context.Background(), back, c.sub)
+		wantErrs(t, errs, err, nil)
+	}
+}
