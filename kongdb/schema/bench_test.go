@@ -7,7 +7,7 @@ import (
 
 // A rate-limiting-like plugin config: the shape validated on every Admin
 // API write of a plugin, and on every declarative load.
-func benchPlugin(b *testing.B) (*Schema, map[string]any) {
+func benchPlugin(b testing.TB) (*Schema, map[string]any) {
 	r := NewRegistry()
 	consumers := mustSchema(b, m{"name": "consumers", "primary_key": a{"id"}, "fields": fields(
 		"id", m{"type": "string", "uuid": true, "auto": true},
