@@ -1,6 +1,7 @@
 package host
 
 import (
+	"context"
 	"runtime"
 	"testing"
 )
@@ -58,5 +59,49 @@ func BenchmarkWorkerMemory(b *testing.B) {
 		for _, w := range ws {
 			w.Close()
 		}
+	}
+}
+
+// BenchmarkRunPhase: one handler phase call through the worker, with its
+// deadline armed (the per-call cost every plugin phase pays).
+func BenchmarkRunPhase(b *testing.B) {
+	c := testConf(b, "testdata/good")
+	c.Set("plugins", "runaway", "test")
+	h, err := New(Options{Conf: c, Logger: quietLogger()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer h.Pool.Close()
+	w, err := h.Pool.Acquire(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer h.Pool.Release(w)
+	conf := w.L.NewTable()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := w.RunPhase("runaway", "access", conf); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkAcquireRelease: borrowing and returning a worker.
+func BenchmarkAcquireRelease(b *testing.B) {
+	c := testConf(b, "testdata/good")
+	c.Set("plugins", "runaway", "test")
+	h, err := New(Options{Conf: c, Logger: quietLogger()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer h.Pool.Close()
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		w, err := h.Pool.Acquire(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		h.Pool.Release(w)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 func numCPU() int { return runtime.NumCPU() }
@@ -27,7 +28,8 @@ type Pool struct {
 	closed  bool
 	all     map[*Worker]struct{}
 
-	acquired, discarded, created int64
+	acquired           atomic.Int64
+	discarded, created int64
 }
 
 // PoolStat is a snapshot of the pool (pgxpool's vocabulary).
@@ -133,9 +135,7 @@ func (p *Pool) handOut(w *Worker) (*Worker, error) {
 	if w == nil {
 		return nil, ErrPoolClosed
 	}
-	p.mu.Lock()
-	p.acquired++
-	p.mu.Unlock()
+	p.acquired.Add(1)
 	return w, nil
 }
 
@@ -190,7 +190,7 @@ func (p *Pool) Stat() PoolStat {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return PoolStat{Total: p.total, Idle: len(p.idle), Min: p.min, Max: p.max,
-		Acquired: p.acquired, Created: p.created, Discarded: p.discarded}
+		Acquired: p.acquired.Load(), Created: p.created, Discarded: p.discarded}
 }
 
 // Close closes idle workers; busy ones are closed when released.
