@@ -102,7 +102,7 @@ CREATE TABLE IF NOT EXISTS "certificates" (
   "cert_alt"    TEXT,
   "key_alt"     TEXT,
   "updated_at"  `+tsNow0+`,
-  UNIQUE ("id", "ws_id")
+  CONSTRAINT "certificates_id_ws_id_unique" UNIQUE ("id", "ws_id")
 );
 
 CREATE TABLE IF NOT EXISTS "services" (
@@ -125,8 +125,8 @@ CREATE TABLE IF NOT EXISTS "services" (
   "ca_certificates"        UUID[],
   "enabled"                BOOLEAN DEFAULT true,
   "ws_id"                  UUID REFERENCES "workspaces" ("id"),
-  UNIQUE ("id", "ws_id"),
-  UNIQUE ("ws_id", "name"),
+  CONSTRAINT "services_id_ws_id_unique" UNIQUE ("id", "ws_id"),
+  CONSTRAINT "services_ws_id_name_unique" UNIQUE ("ws_id", "name"),
   CONSTRAINT "services_client_certificate_id_fkey" FOREIGN KEY ("client_certificate_id", "ws_id") REFERENCES "certificates" ("id", "ws_id")
 );
 
@@ -155,8 +155,8 @@ CREATE TABLE IF NOT EXISTS "routes" (
   "ws_id"                       UUID REFERENCES "workspaces" ("id"),
   "expression"                  TEXT,
   "priority"                    BIGINT,
-  UNIQUE ("id", "ws_id"),
-  UNIQUE ("ws_id", "name"),
+  CONSTRAINT "routes_id_ws_id_unique" UNIQUE ("id", "ws_id"),
+  CONSTRAINT "routes_ws_id_name_unique" UNIQUE ("ws_id", "name"),
   CONSTRAINT "routes_service_id_fkey" FOREIGN KEY ("service_id", "ws_id") REFERENCES "services" ("id", "ws_id")
 );
 `, index("routes_service_id_idx", "routes", `("service_id")`), `
@@ -168,7 +168,7 @@ CREATE TABLE IF NOT EXISTS "snis" (
   "tags"            TEXT[],
   "ws_id"           UUID REFERENCES "workspaces" ("id"),
   "updated_at"      `+tsNow0+`,
-  UNIQUE ("id", "ws_id"),
+  CONSTRAINT "snis_id_ws_id_unique" UNIQUE ("id", "ws_id"),
   CONSTRAINT "snis_certificate_id_fkey" FOREIGN KEY ("certificate_id", "ws_id") REFERENCES "certificates" ("id", "ws_id")
 );
 `, index("snis_certificate_id_idx", "snis", `("certificate_id")`), `
@@ -180,9 +180,9 @@ CREATE TABLE IF NOT EXISTS "consumers" (
   "tags"        TEXT[],
   "ws_id"       UUID REFERENCES "workspaces" ("id"),
   "updated_at"  `+tsNow0+`,
-  UNIQUE ("id", "ws_id"),
-  UNIQUE ("ws_id", "username"),
-  UNIQUE ("ws_id", "custom_id")
+  CONSTRAINT "consumers_id_ws_id_unique" UNIQUE ("id", "ws_id"),
+  CONSTRAINT "consumers_ws_id_username_unique" UNIQUE ("ws_id", "username"),
+  CONSTRAINT "consumers_ws_id_custom_id_unique" UNIQUE ("ws_id", "custom_id")
 );
 `, index("consumers_username_idx", "consumers", `(LOWER("username"))`), `
 CREATE TABLE IF NOT EXISTS "plugins" (
@@ -200,8 +200,8 @@ CREATE TABLE IF NOT EXISTS "plugins" (
   "ws_id"          UUID REFERENCES "workspaces" ("id"),
   "instance_name"  TEXT,
   "updated_at"     `+tsNow0+`,
-  UNIQUE ("id", "ws_id"),
-  UNIQUE ("ws_id", "instance_name"),
+  CONSTRAINT "plugins_id_ws_id_unique" UNIQUE ("id", "ws_id"),
+  CONSTRAINT "plugins_ws_id_instance_name_unique" UNIQUE ("ws_id", "instance_name"),
   CONSTRAINT "plugins_consumer_id_fkey" FOREIGN KEY ("consumer_id", "ws_id") REFERENCES "consumers" ("id", "ws_id") ON DELETE CASCADE,
   CONSTRAINT "plugins_service_id_fkey" FOREIGN KEY ("service_id", "ws_id") REFERENCES "services" ("id", "ws_id") ON DELETE CASCADE,
   CONSTRAINT "plugins_route_id_fkey" FOREIGN KEY ("route_id", "ws_id") REFERENCES "routes" ("id", "ws_id") ON DELETE CASCADE
@@ -233,8 +233,8 @@ CREATE TABLE IF NOT EXISTS "upstreams" (
   "hash_fallback_uri_capture"  TEXT,
   "use_srv_name"               BOOLEAN DEFAULT false,
   "updated_at"                 `+tsNow0+`,
-  UNIQUE ("id", "ws_id"),
-  UNIQUE ("ws_id", "name"),
+  CONSTRAINT "upstreams_id_ws_id_unique" UNIQUE ("id", "ws_id"),
+  CONSTRAINT "upstreams_ws_id_name_unique" UNIQUE ("ws_id", "name"),
   CONSTRAINT "upstreams_client_certificate_id_fkey" FOREIGN KEY ("client_certificate_id", "ws_id") REFERENCES "certificates" ("id", "ws_id")
 );
 
@@ -248,7 +248,7 @@ CREATE TABLE IF NOT EXISTS "targets" (
   "ws_id"        UUID REFERENCES "workspaces" ("id"),
   "cache_key"    TEXT UNIQUE,
   "updated_at"   `+tsNow3+`,
-  UNIQUE ("id", "ws_id"),
+  CONSTRAINT "targets_id_ws_id_unique" UNIQUE ("id", "ws_id"),
   CONSTRAINT "targets_upstream_id_fkey" FOREIGN KEY ("upstream_id", "ws_id") REFERENCES "upstreams" ("id", "ws_id") ON DELETE CASCADE
 );
 `, index("targets_target_idx", "targets", `("target")`),
@@ -332,8 +332,8 @@ CREATE TABLE IF NOT EXISTS "sm_vaults" (
   "created_at"   `+tsNow0+`,
   "updated_at"   TIMESTAMP WITH TIME ZONE,
   "tags"         TEXT[],
-  UNIQUE ("id", "ws_id"),
-  UNIQUE ("prefix", "ws_id")
+  CONSTRAINT "sm_vaults_id_ws_id_unique" UNIQUE ("id", "ws_id"),
+  CONSTRAINT "sm_vaults_prefix_ws_id_unique" UNIQUE ("prefix", "ws_id")
 );
 `, tagsSupport("sm_vaults"))
 

@@ -87,7 +87,7 @@ func CreateTableSQL(s *schema.Schema, lookup func(name string) *schema.Schema) s
 	}
 	if s.Workspaceable {
 		defs = append(defs, `"ws_id" UUID REFERENCES "workspaces" ("id")`)
-		extra = append(extra, fmt.Sprintf("UNIQUE (%s, \"ws_id\")", strings.Join(pkCols, ", ")))
+		extra = append(extra, fmt.Sprintf("CONSTRAINT %s UNIQUE (%s, \"ws_id\")", quoteIdent(t+"_"+strings.Join(s.PrimaryKey, "_")+"_ws_id_unique"), strings.Join(pkCols, ", ")))
 	}
 	if s.TTL {
 		defs = append(defs, `"ttl" TIMESTAMP WITH TIME ZONE`)

@@ -56,8 +56,11 @@ func (s *strategy) toError(err error, entity, pk kongdb.Row) error {
 			e.Err = err
 			return e
 		}
+		// Kong looks for the field name in the message, which names the
+		// constraint ("<table>_ws_id_<field>_unique"), not in the detail
+		// (which holds the values).
 		for _, f := range s.s.Fields {
-			if f.Unique && strings.Contains(text, f.Name) {
+			if f.Unique && strings.Contains(pe.Message, f.Name) {
 				v, ok := entity[f.Name]
 				if !ok {
 					v = schema.Null
