@@ -175,6 +175,6 @@ func (e *Encoder) Truncate(m TableMark) { e.buf = e.buf[:int(m)] }
 // Mark returns the current position, for Truncate.
 func (e *Encoder) Mark() TableMark { e.grow(); return TableMark(len(e.buf)) }
 
-// isNil reports whether the encoded value is nil (or nothing was written):
+// isNilValue reports whether the encoded value is nil (or nothing was written):
 // a negative result.
 func isNilValue(v []byte) bool { return len(v) == 0 || (len(v) == 1 && v[0] == tagNil) }

@@ -124,7 +124,7 @@ func ConfigFrom(c *conf.Config) Config {
 	}
 }
 
-// Seconds converts Kong's number of seconds to a Duration (negative → 0).
+// seconds converts Kong's number of seconds to a Duration (negative → 0).
 func seconds(f float64) time.Duration {
 	if f <= 0 {
 		return 0
