@@ -39,6 +39,7 @@ type record struct {
 	key     string
 	pk      []any // primary-key column values (a foreign key as its id)
 	ws      string
+	wsv     any        // ws as an interface value, boxed once
 	row     kongdb.Row // owned copy, without ws_id and ttl
 	expires float64    // unix seconds; 0 = never
 }
@@ -285,7 +286,14 @@ func (t *table) visible(r *record, o *kongdb.Options, now float64, wsScoped bool
 // out returns the row as the strategy hands it to the DAO: a deep copy,
 // with ws_id and the ttl (remaining whole seconds, or absolute on export).
 func (t *table) out(r *record, o *kongdb.Options, now float64) kongdb.Row {
-	row := make(kongdb.Row, len(r.row)+2)
+	n := len(r.row)
+	if t.s.Workspaceable {
+		n++
+	}
+	if t.s.TTL {
+		n++
+	}
+	row := make(kongdb.Row, n)
 	for k, v := range r.row {
 		switch v.(type) {
 		case map[string]any, []any:
@@ -294,7 +302,7 @@ func (t *table) out(r *record, o *kongdb.Options, now float64) kongdb.Row {
 		row[k] = v
 	}
 	if t.s.Workspaceable {
-		row["ws_id"] = r.ws
+		row["ws_id"] = r.wsv
 	}
 	if t.s.TTL {
 		switch {

@@ -80,7 +80,7 @@ func (t *table) update(r *record, e kongdb.Row, o *kongdb.Options, now float64) 
 	for _, name := range t.s.PrimaryKey {
 		row[name] = r.row[name]
 	}
-	next := &record{key: r.key, pk: r.pk, ws: r.ws, row: row, expires: r.expires}
+	next := &record{key: r.key, pk: r.pk, ws: r.ws, wsv: r.wsv, row: row, expires: r.expires}
 	if err := t.checkUnique(next, r); err != nil {
 		return nil, err
 	}
@@ -302,7 +302,7 @@ func (t *table) newRecord(e kongdb.Row, ws string) (*record, error) {
 	if !t.s.Workspaceable {
 		ws = ""
 	}
-	return &record{key: key, pk: pk, ws: ws, row: row}, nil
+	return &record{key: key, pk: pk, ws: ws, wsv: ws, row: row}, nil
 }
 
 func (t *table) pkTable(e kongdb.Row) kongdb.Row {
