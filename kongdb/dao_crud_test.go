@@ -117,6 +117,10 @@ func TestSelectByUnique(t *testing.T) {
 		wantErr(t, err, kongdb.InvalidUniqueGlobal, p+"unique key username is invalid for global query")
 		_, err = c.SelectBy(ctx, "username", "bob", 3.0)
 		wantArgErr(t, err, "options must be a table when specified")
+		_, err = c.SelectBy(ctx, "created_at", 1.0, nil)
+		wantArgErr(t, err, "attempt to call method 'select_by_created_at' (a nil value)")
+		_, err = c.DeleteBy(ctx, "nope", "x", nil)
+		wantArgErr(t, err, "attempt to call method 'delete_by_nope' (a nil value)")
 
 		// workspace by name
 		got := must[kongdb.Row](t)(c.SelectBy(ctx, "username", "bob", M{"workspace": "default"}))

@@ -146,7 +146,7 @@ func (d *DAO) byRow(ctx context.Context, o *Options, pager func(string) ([]Row, 
 // SelectBy is dao:select_by_<field>(value, options) for a unique field or
 // the endpoint_key.
 func (d *DAO) SelectBy(ctx context.Context, field string, value any, opts any) (Row, error) {
-	o, err := d.uniqueArgs(ctx, field, value, opts)
+	o, err := d.uniqueArgs(ctx, "select_by_", field, value, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -162,10 +162,10 @@ func (d *DAO) selectBy(ctx context.Context, field string, value any, o *Options)
 }
 
 // uniqueArgs is validate_unique_row_method.
-func (d *DAO) uniqueArgs(ctx context.Context, name string, value any, opts any) (*Options, error) {
+func (d *DAO) uniqueArgs(ctx context.Context, method, name string, value any, opts any) (*Options, error) {
 	f := d.UniqueField(name)
 	if f == nil {
-		return nil, argErr("attempt to call a nil value (method 'select_by_" + name + "')")
+		return nil, argErr("attempt to call method '" + method + name + "' (a nil value)")
 	}
 	if err := checkUniqueType(value, name, f); err != nil {
 		return nil, err
@@ -228,7 +228,7 @@ func (d *DAO) EachFor(ctx context.Context, fk string, foreignKey any, size any, 
 func (d *DAO) pageForArgs(ctx context.Context, fk string, foreignKey, size, offset, opts any) (int, string, Row, *Options, error) {
 	f := d.ForeignField(fk)
 	if f == nil {
-		return 0, "", nil, nil, argErr("attempt to call a nil value (method 'page_for_" + fk + "')")
+		return 0, "", nil, nil, argErr("attempt to call method 'page_for_" + fk + "' (a nil value)")
 	}
 	fkT, ok := foreignKey.(map[string]any)
 	if !ok {

@@ -95,7 +95,7 @@ func (d *DAO) Update(ctx context.Context, pkOrEntity any, partial any, opts any)
 
 // UpdateBy is dao:update_by_<field>(value, partial, options).
 func (d *DAO) UpdateBy(ctx context.Context, field string, value any, partial any, opts any) (Row, error) {
-	if _, err := d.uniqueArgs(ctx, field, value, opts); err != nil {
+	if _, err := d.uniqueArgs(ctx, "update_by_", field, value, opts); err != nil {
 		return nil, err
 	}
 	in, err := checkEntityType(partial)
@@ -201,7 +201,7 @@ func (d *DAO) Upsert(ctx context.Context, pkOrEntity any, entity any, opts any) 
 
 // UpsertBy is dao:upsert_by_<field>(value, entity, options).
 func (d *DAO) UpsertBy(ctx context.Context, field string, value any, entity any, opts any) (Row, error) {
-	if _, err := d.uniqueArgs(ctx, field, value, opts); err != nil {
+	if _, err := d.uniqueArgs(ctx, "upsert_by_", field, value, opts); err != nil {
 		return nil, err
 	}
 	in, err := checkEntityType(entity)
@@ -332,7 +332,7 @@ func (d *DAO) Delete(ctx context.Context, pkOrEntity any, opts any) (bool, error
 
 // DeleteBy is dao:delete_by_<field>(value, options).
 func (d *DAO) DeleteBy(ctx context.Context, field string, value any, opts any) (bool, error) {
-	o, err := d.uniqueArgs(ctx, field, value, opts)
+	o, err := d.uniqueArgs(ctx, "delete_by_", field, value, opts)
 	if err != nil {
 		return false, err
 	}
