@@ -99,16 +99,9 @@ func (c *Connector) init(ctx context.Context) error {
 		return fmt.Errorf("[PostgreSQL error] failed to retrieve PostgreSQL server_version_num: %s", verStr)
 	}
 	c.versionNum = ver
-	major := ver / 10000
-	if major < 10 {
-		c.majorVersion, _ = strconv.ParseFloat(fmt.Sprintf("%d.%d", major, ver/100%100), 64)
-		c.majorMinorVersion = fmt.Sprintf("%d.%d.%d", major, ver/100%100, ver%100)
-	} else {
-		c.majorVersion = float64(major)
-		c.majorMinorVersion = fmt.Sprintf("%d.%d", major, ver%100)
-	}
-	if ver < 90500 {
-		return fmt.Errorf("Kong requires postgres %s or greater (currently using %s)", MinVersion, c.majorMinorVersion)
+	c.majorVersion, c.majorMinorVersion = versionOf(ver)
+	if err := checkVersion(ver); err != nil {
+		return err
 	}
 	c.schema = c.cfg.Schema
 	if c.schema == "" {
@@ -197,7 +190,7 @@ func (c *Connector) acquire(ctx context.Context) (func(), error) {
 	case c.sem <- struct{}{}:
 		return func() { <-c.sem }, nil
 	case <-t.C:
-		return nil, fmt.Errorf("timeout acquiring semaphore")
+		return nil, fmt.Errorf("error acquiring query semaphore: timeout")
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
@@ -260,4 +253,24 @@ func (c *Connector) defaultWorkspace(ctx context.Context) (string, error) {
 	c.defaultWs = id
 	c.mu.Unlock()
 	return id, nil
+}
+
+// versionOf turns server_version_num into Kong's major_version and
+// major_minor_version (9.6.24 -> 9.6, "9.6.24"; 150020 -> 15, "15.20").
+func versionOf(ver int) (float64, string) {
+	major := ver / 10000
+	if major < 10 {
+		mv, _ := strconv.ParseFloat(fmt.Sprintf("%d.%d", major, ver/100%100), 64)
+		return mv, fmt.Sprintf("%d.%d.%d", major, ver/100%100, ver%100)
+	}
+	return float64(major), fmt.Sprintf("%d.%d", major, ver%100)
+}
+
+// checkVersion is Kong's DB:check_version_compat for postgres.
+func checkVersion(ver int) error {
+	if ver < 90500 {
+		_, mm := versionOf(ver)
+		return fmt.Errorf("Kong requires postgres %s or greater (currently using %s)", MinVersion, mm)
+	}
+	return nil
 }

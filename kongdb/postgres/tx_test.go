@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/luahost/luahost/kongdb"
+	"github.com/luahost/luahost/kongdb/postgres"
+	"github.com/luahost/luahost/kongdb/postgres/pgtest"
 )
 
 func TestTxCommitsOrRollsBackTogether(t *testing.T) {
@@ -58,5 +61,29 @@ func TestTxCommitsOrRollsBackTogether(t *testing.T) {
 	r, _ = f.c.Query(ctx, "SELECT count(*) AS n FROM cluster_events")
 	if r.Rows[0]["n"] != float64(1) {
 		t.Fatal("committed event missing")
+	}
+}
+
+func TestMaxConcurrentQueries(t *testing.T) {
+	cfg := pgtest.NewDatabase(t)
+	cfg.MaxConcurrentQueries = 1
+	cfg.SemaphoreTimeout = 100 * time.Millisecond
+	c, err := postgres.Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	done := make(chan error)
+	go func() { _, err := c.Query(context.Background(), "SELECT pg_sleep(0.5)"); done <- err }()
+	time.Sleep(100 * time.Millisecond)
+	_, err = c.Query(context.Background(), "SELECT 1")
+	if err == nil || err.Error() != "error acquiring query semaphore: timeout" {
+		t.Fatalf("second query: %v", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Query(context.Background(), "SELECT 1"); err != nil {
+		t.Fatal(err)
 	}
 }
