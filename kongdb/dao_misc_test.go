@@ -38,6 +38,14 @@ func TestTTL(t *testing.T) {
 	cred := must[kongdb.Row](t)(ka.Insert(ctx, M{"key": "k1", "created_at": float64(now.Unix()),
 		"consumer": M{"id": bob["id"]}}, M{"ttl": 10.0}))
 	eq(t, cred["ttl"], 10.0)
+	// export: the absolute expiry
+	exp := must[func(func(kongdb.Row, error) bool)](t)(eachSeq(ka.EachForExport(ctx, nil, nil)))
+	for r, err := range exp {
+		if err != nil {
+			t.Fatal(err)
+		}
+		eq(t, r["ttl"], float64(now.Unix()+10))
+	}
 	now = now.Add(3500 * time.Millisecond)
 	got := must[kongdb.Row](t)(ka.SelectBy(ctx, "key", "k1", nil))
 	eq(t, got["ttl"], 6.0)                 // remaining whole seconds

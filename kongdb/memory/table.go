@@ -274,7 +274,7 @@ func (t *table) remove(r *record) {
 
 // visible reports whether r is seen by a read with o at time now.
 func (t *table) visible(r *record, o *kongdb.Options, now float64, wsScoped bool) bool {
-	if r.expires != 0 && r.expires < now && !o.SkipTTL && !o.Export {
+	if r.expires != 0 && r.expires < now && !o.SkipTTL { // export still hides expired rows
 		return false
 	}
 	if wsScoped && t.s.Workspaceable && !o.GlobalWorkspace && r.ws != o.Workspace {
