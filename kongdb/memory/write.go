@@ -43,6 +43,7 @@ func (t *table) Update(ctx context.Context, pk kongdb.Row, e kongdb.Row, o *kong
 	now := t.now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.purgeExpired(now)
 	_, key, ok := t.pkOf(pk)
 	var r *record
 	if ok {
@@ -64,6 +65,7 @@ func (t *table) UpdateByField(ctx context.Context, field string, value any, e ko
 	now := t.now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.purgeExpired(now)
 	uo := *o
 	uo.GlobalWorkspace = false
 	r := t.findBy(field, value, &uo, now)
