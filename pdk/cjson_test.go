@@ -1,6 +1,7 @@
 package pdk
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -166,4 +167,38 @@ function bench() return cjson.decode(s) end`)
 		in.L.Call(0, 1)
 		in.L.Pop(1)
 	}
+}
+
+// FuzzCJSONDecode checks decode never panics, fails exactly when
+// encoding/json rejects the document, and round-trips what it accepts.
+func FuzzCJSONDecode(f *testing.F) {
+	for _, s := range []string{`{"a":[1,2,{"b":null}]}`, `[`, `{"a" 1}`, `"\u00e9"`, `1 2`, `[tru]`, ``, `{}`, `-`, `"\q"`} {
+		f.Add(s)
+	}
+	in, _ := newShimState(f)
+	c := newCJSONConfig(in.L, false)
+	f.Fuzz(func(t *testing.T, s string) {
+		v, err := c.Decode(in.L, s)
+		valid := json.Valid([]byte(s))
+		if (err == "") != valid {
+			// lua-cjson reads NaN/Infinity-free JSON like encoding/json
+			t.Fatalf("decode(%q): err=%q, json.Valid=%v", s, err, valid)
+		}
+		if err != "" {
+			if !strings.HasPrefix(string(err), "Expected ") && !strings.HasPrefix(string(err), "Found too many") {
+				t.Fatalf("decode(%q): odd error %q", s, err)
+			}
+			return
+		}
+		out, eerr := c.Encode(v)
+		if eerr != "" {
+			if strings.Contains(string(eerr), "sparse") || strings.Contains(string(eerr), "NaN or Infinity") {
+				return
+			}
+			t.Fatalf("encode(decode(%q)): %s", s, eerr)
+		}
+		if !json.Valid([]byte(out)) {
+			t.Fatalf("encode(decode(%q)) = %q is not JSON", s, out)
+		}
+	})
 }
