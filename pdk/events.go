@@ -10,32 +10,25 @@ package pdk
 // An error in a callback is logged and never reaches the poster.
 
 import (
-	"os"
 	"strconv"
-	"sync"
-	"sync/atomic"
 
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/luahost/luahost/kongdb"
-	"github.com/luahost/luahost/kongdb/cache"
+	"github.com/luahost/luahost/kongdb/events"
 )
 
 // eventsWorker is one worker's end of the bus: its inbox and its Lua
 // registrations.
 type eventsWorker struct {
-	in  *Instance
-	bus *EventBus
-
-	pending atomic.Bool
-	mu      sync.Mutex
-	q       []*busEvent
-	dropped int
+	in    *Instance
+	bus   *events.Bus
+	inbox *events.Inbox
 
 	regs     []*eventReg
 	draining bool
-	enc      *cache.Encoder
-	dec      cache.Decoder
+	calling  int // callbacks running (post_local runs them outside drain)
+	deliverF func(events.Event)
 }
 
 // eventReg is one register() call: source "" = every event; no events =
@@ -47,13 +40,13 @@ type eventReg struct {
 }
 
 // OpenEvents installs kong.worker_events into a worker (after Root.Open)
-// and attaches it to Root.Events (built when nil). Call CloseEvents when
-// the worker goes away, and Drain before the worker runs Lua.
+// and gives it an inbox on Root.Events (built when nil). Call CloseEvents
+// when the worker goes away, and Drain before the worker runs Lua.
 func OpenEvents(in *Instance) {
 	bus := in.Root.ensureBus()
-	w := &eventsWorker{in: in, bus: bus, enc: cache.NewEncoder()}
+	w := &eventsWorker{in: in, bus: bus, inbox: bus.NewInbox(in.WorkerID)}
+	w.deliverF = w.deliver
 	in.events = w
-	bus.attach(w)
 	L := in.L
 	t := L.NewTable()
 	L.SetFuncs(t, map[string]lua.LGFunction{
@@ -74,19 +67,28 @@ func OpenEvents(in *Instance) {
 	kong.RawSetString("worker_events", t)
 }
 
+// Inbox returns a worker's inbox (nil before OpenEvents): the host may
+// select on its Ready channel to drain an idle worker.
+func Inbox(in *Instance) *events.Inbox {
+	if in.events == nil {
+		return nil
+	}
+	return in.events.inbox
+}
+
 // CloseEvents detaches a worker from the bus; its pending events are
 // dropped.
 func CloseEvents(in *Instance) {
 	if w := in.events; w != nil {
-		w.bus.detach(w)
+		w.inbox.Close()
 		in.events = nil
 	}
 }
 
-// Drain runs the worker events waiting for this worker: its inbox, then any
-// event waiting for any one worker. The host calls it before it runs Lua in
-// the worker (request, timer); it costs two atomic loads when nothing
-// waits. Not reentrant: a Drain inside a callback returns at once.
+// Drain runs the worker events waiting in this worker's inbox. The host
+// calls it before it runs Lua in the worker (request, timer) and when the
+// inbox's Ready fires while the worker is idle. Not reentrant: a Drain
+// inside a callback returns at once (the outer one goes on).
 func Drain(in *Instance) {
 	if w := in.events; w != nil {
 		w.drain()
@@ -94,57 +96,49 @@ func Drain(in *Instance) {
 }
 
 func (w *eventsWorker) drain() {
-	if w.draining {
-		return
-	}
-	if !w.pending.Load() && w.bus.anyN.Load() == 0 {
+	if w.draining || w.calling > 0 {
 		return
 	}
 	w.draining = true
 	defer func() { w.draining = false }()
-	for {
-		if q := w.take(); q != nil {
-			if w.dropped > 0 {
-				w.mu.Lock()
-				n := w.dropped
-				w.dropped = 0
-				w.mu.Unlock()
-				w.in.Root.Log(LogErr, "worker-events: inbox full, dropped "+strconv.Itoa(n)+" events")
-			}
-			for _, ev := range q {
-				w.deliver(ev)
-			}
-			continue
-		}
-		if ev := w.bus.takeAny(); ev != nil {
-			w.deliver(ev)
-			continue
-		}
-		return
-	}
+	w.inbox.Drain(w.deliverF)
 }
 
-// deliver runs this worker's callbacks for a queued event.
-func (w *eventsWorker) deliver(ev *busEvent) {
+// deliver runs this worker's callbacks for one event of its inbox.
+func (w *eventsWorker) deliver(ev events.Event) {
 	L := w.in.L
-	if ev.crud != nil {
-		w.deliverCrud(ev.crud)
+	switch d := ev.Data.(type) {
+	case *kongdb.CrudEvent:
+		w.deliverCrud(d)
+		return
+	case lua.LValue:
+		// post_local data, by reference (never crosses workers).
+		w.dispatch(ev.Source, ev.Event, d, pidValue(ev.PID))
 		return
 	}
-	data := lua.LValue(lua.LNil)
-	if ev.data != nil {
-		v, err := decodeLuaBytes(L, &w.dec, ev.data)
-		if err != nil {
-			w.in.Root.Log(LogErr, "worker-events: could not decode event data; source="+ev.source+", event="+ev.event+": "+err.Error())
-			return
-		}
-		data = v
+	if ev.Source == events.OverflowSource && ev.Event == events.OverflowEvent {
+		w.in.Root.Log(LogErr, "worker-events: inbox full, dropped "+FormatNumber(toFloat(ev.Data))+" events")
 	}
-	var pid lua.LValue = lua.LNil
-	if ev.pid != 0 {
-		pid = lua.LNumber(ev.pid)
+	w.dispatch(ev.Source, ev.Event, FromValue(L, ev.Data, nil), pidValue(ev.PID))
+}
+
+func toFloat(v any) float64 {
+	switch x := v.(type) {
+	case int:
+		return float64(x)
+	case float64:
+		return x
 	}
-	w.dispatch(ev.source, ev.event, data, pid)
+	return 0
+}
+
+// pidValue is the 4th callback argument: the posting worker's id, nil for
+// events posted by Go code.
+func pidValue(pid int) lua.LValue {
+	if pid < 0 {
+		return lua.LNil
+	}
+	return lua.LNumber(pid)
 }
 
 // deliverCrud posts, locally, the "crud" events of a DAO write (Kong's
@@ -260,7 +254,10 @@ func (w *eventsWorker) call(fn *lua.LFunction, source, event string, data, pid l
 	L.Push(lua.LString(event))
 	L.Push(lua.LString(source))
 	L.Push(pid)
-	if err := L.PCall(4, 0, nil); err != nil {
+	w.calling++
+	err := L.PCall(4, 0, nil)
+	w.calling--
+	if err != nil {
 		pidS := "nil"
 		if n, ok := pid.(lua.LNumber); ok {
 			pidS = strconv.Itoa(int(n))
@@ -350,39 +347,32 @@ func checkSourceEvent(L *lua.LState) (string, string, bool) {
 
 // luaPost is post(source, event, data, unique?): to every worker of the
 // node including this one (whose callbacks run before post returns); with
-// unique, to one worker only, repeats within UniqueTimeout dropped.
-// Returns "done", or nil and an error.
+// unique, to one worker only, repeats within the bus's unique timeout
+// dropped. Returns "done", or nil and an error.
 func (w *eventsWorker) luaPost(L *lua.LState) int {
 	source, event, ok := checkSourceEvent(L)
 	if !ok {
 		return 2
 	}
-	w.enc.Reset()
-	if err := encodeLua(L, w.enc, L.Get(3)); err != nil {
+	data, err := ToValue(L, L.Get(3), nil)
+	if err != nil {
 		L.Push(lua.LNil)
 		L.Push(lua.LString("failed to publish event: " + err.Error()))
 		return 2
 	}
-	ev := &busEvent{source: source, event: event, pid: w.pid()}
-	if L.Get(3) != lua.LNil {
-		ev.data = append([]byte(nil), w.enc.Bytes()...)
-	}
 	if u, ok := L.Get(4).(lua.LString); ok && u != "" {
-		w.bus.postAny(ev, string(u))
+		_, err = w.bus.PostUnique(w.in.WorkerID, source, event, data, string(u))
 	} else {
-		w.bus.broadcast(ev, w)
-		w.enqueue(ev)
+		err = w.bus.Post(w.in.WorkerID, source, event, data)
+	}
+	if err != nil {
+		L.Push(lua.LNil)
+		L.Push(lua.LString("failed to publish event: " + err.Error()))
+		return 2
 	}
 	w.drain()
 	L.Push(lua.LString("done"))
 	return 1
-}
-
-func (w *eventsWorker) pid() int {
-	if p := w.in.Root.PID; p != 0 {
-		return p
-	}
-	return os.Getpid()
 }
 
 // luaPostLocal is post_local(source, event, data): this worker only, data
@@ -392,11 +382,9 @@ func (w *eventsWorker) luaPostLocal(L *lua.LState) int {
 	if !ok {
 		return 2
 	}
-	w.dispatch(source, event, L.Get(3), lua.LNil)
-	w.bus.notifyGo(source, event, func() any {
-		v, _ := ToValue(L, L.Get(3), nil)
-		return v
-	})
+	data := L.Get(3)
+	w.dispatch(source, event, data, lua.LNil)
+	_ = w.bus.PostLocal(noWorker, source, event, data) // Go handlers
 	L.Push(lua.LString("done"))
 	return 1
 }
@@ -404,7 +392,7 @@ func (w *eventsWorker) luaPostLocal(L *lua.LState) int {
 // luaPoll is poll(): runs this worker's pending events now; "recursive"
 // from inside a callback.
 func (w *eventsWorker) luaPoll(L *lua.LState) int {
-	if w.draining {
+	if w.draining || w.calling > 0 {
 		L.Push(lua.LString("recursive"))
 		return 1
 	}

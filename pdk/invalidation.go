@@ -57,8 +57,9 @@ type crudHandler struct{ r *Root }
 // PostCrudEvent implements kongdb.EventHandler. The invalidation is done
 // before the DAO call returns. The "crud" events run in the worker that
 // made the write, before its DAO call returns (as lua-resty-worker-events
-// did); a write made outside any worker (Admin API) hands them to the
-// first worker that drains (EventBus.Waiting).
+// did); a write made outside any worker (Admin API) hands them to one
+// worker's inbox (the bus's PostUnique). Go handlers of the bus see
+// "crud"/"<name>" and "crud"/"<name>:<op>" with the *kongdb.CrudEvent.
 func (h crudHandler) PostCrudEvent(ctx context.Context, ev *kongdb.CrudEvent) error {
 	r := h.r
 	if ev == nil || ev.Schema == nil {
@@ -87,14 +88,11 @@ func (h crudHandler) PostCrudEvent(ctx context.Context, ev *kongdb.CrudEvent) er
 	if in := workerOf(ctx, r); in != nil && in.events != nil {
 		in.events.deliverCrud(ev)
 		in.events.dispatchDaoCrud(ev)
-	} else if bus != nil {
-		bus.postAny(&busEvent{source: "crud", event: ch, crud: ev}, "")
+		_ = bus.PostLocal(noWorker, "crud", ch, ev) // Go handlers
+	} else if _, err := bus.PostUnique(-1, "crud", ch, ev, nextCrudUnique()); err != nil {
+		return err
 	}
-	if bus != nil {
-		bus.notifyGo("crud", ch, func() any { return ev })
-		bus.notifyGo("crud", ch+":"+ev.Operation, func() any { return ev })
-	}
-	return nil
+	return bus.PostLocal(noWorker, "crud", ch+":"+ev.Operation, ev) // Go handlers
 }
 
 func (r *Root) invalidate(ctx context.Context, c *cache.Cache, key string) {

@@ -18,6 +18,7 @@ import (
 	"github.com/luahost/luahost/conf"
 	"github.com/luahost/luahost/kongdb"
 	"github.com/luahost/luahost/kongdb/cache"
+	"github.com/luahost/luahost/kongdb/events"
 	"github.com/luahost/luahost/kongdb/schema"
 )
 
@@ -42,8 +43,8 @@ type Root struct {
 	// nil ones are built from Conf on the first OpenCache (cache.go).
 	Cache, CoreCache *cache.Cache
 	// Events is the node's worker-event bus (kong.worker_events); nil is
-	// built on the first OpenEvents (events_bus.go).
-	Events *EventBus
+	// built on the first OpenEvents or InstallInvalidation (events_bus.go).
+	Events *events.Bus
 
 	levelOnce sync.Once
 	level     int
