@@ -26,6 +26,21 @@ type QueryResult struct {
 	Results []*QueryResult
 }
 
+// IsDML reports a statement without a result set whose command counts rows
+// (INSERT/UPDATE/DELETE/MERGE ...): pgmoon answers { affected_rows = n } for
+// those and true for DDL and utility statements.
+func (r *QueryResult) IsDML() bool {
+	if r.HasRows {
+		return false
+	}
+	for _, p := range []string{"INSERT", "UPDATE", "DELETE", "MERGE", "COPY", "SELECT"} {
+		if strings.HasPrefix(r.Command, p) {
+			return true
+		}
+	}
+	return false
+}
+
 // NumQueries is how many statements ran (Kong's 4th return value).
 func (r *QueryResult) NumQueries() int {
 	if len(r.Results) > 0 {
