@@ -26,47 +26,72 @@ func openConnector(ctx context.Context, h *Host) (kongdb.Connector, error) {
 
 // buildDB registers every plugin's entities and config schema on db, in
 // plugin load order (entities of a plugin in daos.lua order), as Kong's
-// plugins:load_plugin_schemas does; every failure is reported.
+// plugins:load_plugin_schemas does: each definition passes Kong's
+// MetaSchema first; every failure is reported.
 func buildDB(db *kongdb.DB, plugins []*Plugin) []*LoadError {
+	ctx := context.Background()
 	var errs []*LoadError
 	for _, p := range plugins {
 		for _, def := range p.EntityDefs {
 			ename, _ := def["name"].(string)
-			fail := func(err error) {
+			fail := func(msg string) {
 				errs = append(errs, &LoadError{Plugin: p.Name, Phase: "daos", File: "kong/plugins/" + p.Name + "/daos.lua",
-					Msg: fmt.Sprintf("schema of custom plugin entity '%s.%s' is invalid: %s", p.Name, ename, err)})
+					Msg: fmt.Sprintf("schema of custom plugin entity '%s.%s' is invalid: %s", p.Name, ename, msg)})
+			}
+			if verrs, err := schema.ValidateDefinition(ctx, def, false); err != nil {
+				fail(err.Error())
+				continue
+			} else if verrs != nil {
+				fail(db.Errors.SchemaViolation(verrs).Error())
+				continue
 			}
 			s, err := schema.SchemaFromMap(def)
 			if err != nil {
-				fail(err)
-				continue
-			}
-			if err := schema.CheckDefinition(s); err != nil {
-				fail(err)
+				fail(err.Error())
 				continue
 			}
 			s.Origin = "plugin " + p.Name + ", daos.lua"
 			if _, err := db.Register(s); err != nil {
-				fail(err)
+				fail(err.Error())
 			}
 		}
 		if p.ConfigDef == nil {
 			continue
 		}
-		s, err := schema.SchemaFromMap(p.ConfigDef)
-		if err == nil {
-			err = schema.CheckSubschemaDefinition(s)
-		}
-		if err == nil {
-			s.Origin = "plugin " + p.Name + ", schema.lua"
-			err = db.RegisterPluginSchema(p.Name, s)
-		}
-		if err != nil {
+		if msg := registerPluginSchema(ctx, db, p); msg != "" {
 			errs = append(errs, &LoadError{Plugin: p.Name, Phase: "schema", File: "kong/plugins/" + p.Name + "/schema.lua",
-				Msg: "error initializing schema for plugin: " + err.Error()})
+				Msg: msg})
 		}
 	}
 	return errs
+}
+
+// registerPluginSchema converts a plugin's schema.lua (a 0.x schema without
+// a name is converted first, as Kong 2.8 did), checks it against Kong's
+// MetaSubSchema and registers it as the plugins entity's subschema.
+func registerPluginSchema(ctx context.Context, db *kongdb.DB, p *Plugin) string {
+	def := p.ConfigDef
+	if schema.IsLegacySchema(def) {
+		conv, err := schema.ConvertLegacySchema(p.Name, def)
+		if err != nil {
+			return err.Error()
+		}
+		def = conv
+	}
+	if verrs, err := schema.ValidateDefinition(ctx, def, true); err != nil {
+		return "error initializing schema for plugin: " + err.Error()
+	} else if verrs != nil {
+		return "error initializing schema for plugin: " + db.Errors.SchemaViolation(verrs).Error()
+	}
+	s, err := schema.SchemaFromMap(def)
+	if err == nil {
+		s.Origin = "plugin " + p.Name + ", schema.lua"
+		err = db.RegisterPluginSchema(p.Name, s)
+	}
+	if err != nil {
+		return "error initializing schema for plugin: " + err.Error()
+	}
+	return ""
 }
 
 // installDB gives a worker kong.db (when the host has a DB) and makes the
