@@ -109,13 +109,23 @@ func (w *Worker) loadPlugin(src *Source, build bool) (*loadedPlugin, *Plugin, []
 			}
 		}
 		lp.handler = h
-		w.describeHandler(L, h, desc, failAt)
-		for _, ph := range knownPhases {
-			if fn, ok := L.GetField(h, ph).(*lua.LFunction); ok {
-				lp.phaseFns[ph] = fn
-				desc.Phases = append(desc.Phases, ph)
+		// A BasePlugin subclass inherits a logging no-op for every phase:
+		// only the phases it defines itself are its own.
+		var base *lua.LTable
+		if desc.Legacy {
+			if bv, err := w.requireIn("kong.plugins.base_plugin"); err == nil {
+				base, _ = bv.(*lua.LTable)
 			}
 		}
+		for _, ph := range knownPhases {
+			fn, ok := L.GetField(h, ph).(*lua.LFunction)
+			if !ok || (base != nil && L.GetField(base, ph) == fn) {
+				continue
+			}
+			lp.phaseFns[ph] = fn
+			desc.Phases = append(desc.Phases, ph)
+		}
+		w.describeHandler(L, h, desc, lp.phaseFns, failAt)
 	}
 
 	// schema.lua (required)
@@ -239,7 +249,7 @@ func isClass(L *lua.LState, t *lua.LTable) bool {
 var versionRe = regexp.MustCompile(`^(\d+)(\.\d+)?(\.\d+)?$`)
 
 // describeHandler checks PRIORITY and VERSION as Kong's loader does.
-func (w *Worker) describeHandler(L *lua.LState, h *lua.LTable, desc *Plugin, failAt func(string, string, int, string)) {
+func (w *Worker) describeHandler(L *lua.LState, h *lua.LTable, desc *Plugin, phases map[string]*lua.LFunction, failAt func(string, string, int, string)) {
 	file := "kong/plugins/" + desc.Name + "/handler.lua"
 	pv := L.GetField(h, "PRIORITY")
 	switch p := pv.(type) {
@@ -269,9 +279,9 @@ func (w *Worker) describeHandler(L *lua.LState, h *lua.LTable, desc *Plugin, fai
 		failAt("handler", file, w.host.lineMentioning(desc.Name, "handler.lua", "VERSION"),
 			fmt.Sprintf("Plugin %q cannot be loaded because its VERSION field does not follow the \"x.y.z\" format, got: %q.", desc.Name, luaTostring(v)))
 	}
-	_, hasResp := L.GetField(h, "response").(*lua.LFunction)
-	_, hasHF := L.GetField(h, "header_filter").(*lua.LFunction)
-	_, hasBF := L.GetField(h, "body_filter").(*lua.LFunction)
+	_, hasResp := phases["response"]
+	_, hasHF := phases["header_filter"]
+	_, hasBF := phases["body_filter"]
 	if hasResp && (hasHF || hasBF) {
 		failAt("handler", file, w.host.lineMentioning(desc.Name, "handler.lua", "response"),
 			"Plugin \""+desc.Name+"\" can't be loaded because it implements both `response` and `header_filter` or `body_filter` methods.")

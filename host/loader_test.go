@@ -1,0 +1,131 @@
+package host
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// Plugins are found in a repository root (kong/plugins/<name>/) given as a
+// plugins dir, and under lua_package_path entries as Kong finds them; their
+// other modules resolve the same way.
+func TestDiscoveryRepoRootAndPackagePath(t *testing.T) {
+	c := testConf(t, "testdata/repo")
+	c.Set("lua_package_path", "testdata/pkgpath/?.lua;testdata/pkgpath/?/init.lua;;", "test")
+	h := newTestHost(t, c)
+	var names []string
+	for _, p := range h.Plugins {
+		names = append(names, p.Name)
+	}
+	if strings.Join(names, ",") != "path-plugin,repo-plugin" {
+		t.Fatalf("plugins in priority order: %v", names)
+	}
+	if p := h.Plugin("repo-plugin"); p.Version != "2.0" || p.Priority != 20 || strings.Join(p.Phases, ",") != "access" {
+		t.Fatalf("repo-plugin description: %+v", p)
+	}
+	err := h.Pool.AcquireFunc(context.Background(), func(w *Worker) error {
+		if err := w.RunPhase("repo-plugin", "access", lua.LNil); err != nil {
+			return err
+		}
+		if err := w.RunPhase("path-plugin", "rewrite", lua.LNil); err != nil {
+			return err
+		}
+		if got := w.L.GetField(w.In.Ctx, "helper").String(); got != "repo helper" {
+			t.Errorf("ngx.ctx.helper = %q", got)
+		}
+		if got := w.L.GetField(w.In.Ctx, "lib").String(); got != "42" {
+			t.Errorf("ngx.ctx.lib = %q", got)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The plugins property names the enabled plugins; an unknown one is Kong's
+// "enabled but not installed" error.
+func TestPluginsProperty(t *testing.T) {
+	c := testConf(t, "testdata/good", "testdata/repo")
+	c.Set("plugins", "repo-plugin", "test")
+	h := newTestHost(t, c)
+	if len(h.Plugins) != 1 || h.Plugins[0].Name != "repo-plugin" {
+		t.Fatalf("enabled: %+v", h.Plugins)
+	}
+	c.Set("plugins", "bundled,nope", "test")
+	_, err := New(Options{Conf: c, Logger: quietLogger()})
+	if err == nil || !strings.Contains(err.Error(), "nope plugin is enabled but not installed;") {
+		t.Fatalf("want Kong's not-installed error, got %v", err)
+	}
+	c.Set("plugins", "off", "test")
+	h = newTestHost(t, c)
+	if len(h.Plugins) != 0 {
+		t.Fatalf("plugins = off enabled %d plugins", len(h.Plugins))
+	}
+}
+
+// Embedded modules come first, then plugin directories, then
+// lua_package_path; a module that is nowhere lists where it was looked for.
+func TestModuleResolutionOrder(t *testing.T) {
+	r := &Resolver{Plugins: map[string]string{"repo-plugin": "testdata/repo/kong/plugins/repo-plugin"},
+		Templates: []string{"testdata/pkgpath/?.lua"}}
+	if m, _ := r.Find("kong.plugins.base_plugin"); m == nil || !strings.HasPrefix(m.Path, "embedded:") {
+		t.Fatalf("kong.plugins.base_plugin should be embedded, got %+v", m)
+	}
+	if m, _ := r.Find("kong.plugins.repo-plugin.helper"); m == nil || m.Chunk != "kong/plugins/repo-plugin/helper.lua" {
+		t.Fatalf("plugin module: %+v", m)
+	}
+	if m, _ := r.Find("mylib.util"); m == nil || m.Path != "testdata/pkgpath/mylib/util.lua" {
+		t.Fatalf("package path module: %+v", m)
+	}
+	m, tried := r.Find("no.such.module")
+	if m != nil || len(tried) == 0 || !strings.Contains(strings.Join(tried, "\n"), "testdata/pkgpath/no/such/module.lua") {
+		t.Fatalf("missing module: %+v %v", m, tried)
+	}
+}
+
+// Each file is compiled once per process: every worker instantiates the
+// same prototype.
+func TestCompiledChunkCache(t *testing.T) {
+	c := testConf(t, "testdata/repo")
+	h := newTestHost(t, c)
+	before := 0
+	h.cache.m.Range(func(_, _ any) bool { before++; return true })
+	w, _, errs := h.newWorker(7, false)
+	if len(errs) > 0 {
+		t.Fatal(errs[0])
+	}
+	defer w.Close()
+	after := 0
+	h.cache.m.Range(func(_, _ any) bool { after++; return true })
+	if before == 0 || after != before {
+		t.Fatalf("a second worker compiled again: %d prototypes before, %d after", before, after)
+	}
+}
+
+// daos.lua as a map (the seed's form) loads referenced entities first
+// (Kong/kong#7911); a BasePlugin subclass is instantiated as Kong 2.x does.
+func TestMapDaosOrderAndBasePlugin(t *testing.T) {
+	c := testConf(t, "testdata/good")
+	c.Set("plugins", "mapdaos", "test")
+	h, err := New(Options{Conf: c, Logger: quietLogger(), NoDB: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Pool.Close()
+	p := h.Plugin("mapdaos")
+	if got := strings.Join(p.Entities(), ","); got != "mm_grands,aa_parents,zz_children" {
+		t.Fatalf("entity order %s", got)
+	}
+	if !p.MapDaos || !p.Legacy || strings.Join(p.Phases, ",") != "access" {
+		t.Fatalf("description: %+v", p)
+	}
+	err = h.Pool.AcquireFunc(context.Background(), func(w *Worker) error {
+		return w.RunPhase("mapdaos", "access", lua.LNil)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,1 @@
+return { name = "path-plugin", fields = { { config = { type = "record", fields = {} } } } }

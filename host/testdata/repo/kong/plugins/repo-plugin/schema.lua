@@ -1,0 +1,1 @@
+return { name = "repo-plugin", fields = { { config = { type = "record", fields = {} } } } }
