@@ -43,7 +43,8 @@ var ngxStatusConsts = map[string]int{
 // openNgx installs the global ngx: ngx.null, ngx.log and its levels, the
 // time, codec and hash functions (ngx_time.go, ngx_codec.go), ngx.re
 // (ngx_re.go), ngx.shared (ngx_shared.go), ngx.config, ngx.worker,
-// ngx.get_phase, ngx.ctx and ngx.sleep. Request-bound members (ngx.var,
+// ngx.get_phase, ngx.ctx and ngx.sleep; plus lua-resty-core's modules
+// "ngx.re" (split) and "ngx.base64" (base64url). Request-bound members (ngx.var,
 // ngx.req, ngx.header, ngx.say, ngx.exit, ngx.timer, ngx.socket) are added
 // by their own files.
 func openNgx(in *Instance) {
@@ -110,6 +111,8 @@ func openNgx(in *Instance) {
 	ngx.RawSetString("worker", worker)
 
 	ngx.RawSetString("re", in.newNgxRe())
+	in.openNgxReModule()
+	openNgxBase64Module(L)
 	ngx.RawSetString("shared", in.newNgxShared())
 
 	// ngx.ctx is read and replaced through the metatable so that the host

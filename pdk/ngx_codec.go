@@ -314,3 +314,30 @@ func ngxDecodeArgs(L *lua.LState) int {
 	}
 	return 1
 }
+
+// openNgxBase64Module preloads lua-resty-core's "ngx.base64":
+// encode_base64url (no padding) and decode_base64url (nil, "invalid input"
+// on bad input).
+func openNgxBase64Module(L *lua.LState) {
+	L.PreloadModule("ngx.base64", func(L *lua.LState) int {
+		m := L.NewTable()
+		L.SetFuncs(m, map[string]lua.LGFunction{
+			"encode_base64url": func(L *lua.LState) int {
+				L.Push(lua.LString(base64.RawURLEncoding.EncodeToString([]byte(L.CheckString(1)))))
+				return 1
+			},
+			"decode_base64url": func(L *lua.LState) int {
+				b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(L.CheckString(1), "="))
+				if err != nil {
+					L.Push(lua.LNil)
+					L.Push(lua.LString("invalid input"))
+					return 2
+				}
+				L.Push(lua.LString(b))
+				return 1
+			},
+		})
+		L.Push(m)
+		return 1
+	})
+}

@@ -355,3 +355,74 @@ func parseTemplate(s string) ([]tmplPart, error) {
 	flush()
 	return parts, nil
 }
+
+// openNgxReModule preloads lua-resty-core's "ngx.re" module: split and opt
+// (opt accepts PCRE tunables and ignores them).
+func (in *Instance) openNgxReModule() {
+	in.L.PreloadModule("ngx.re", func(L *lua.LState) int {
+		m := L.NewTable()
+		L.SetFuncs(m, map[string]lua.LGFunction{
+			"split": in.reSplit,
+			"opt":   func(L *lua.LState) int { return 0 },
+		})
+		L.Push(m)
+		return 1
+	})
+}
+
+// reSplit is ngx.re.split(subject, regex, options?, ctx?, max?, res?): the
+// pieces between matches, the first capture (when the regex has one)
+// inserted between them, a trailing empty piece dropped; max > 0 caps the
+// number of pieces (the last holds the rest); "" splits into bytes.
+func (in *Instance) reSplit(L *lua.LState) int {
+	subj := L.CheckString(1)
+	pat := L.CheckString(2)
+	_, start := ctxPos(L, 4)
+	max := L.OptInt(5, 0)
+	res, ok := L.Get(6).(*lua.LTable)
+	if !ok {
+		res = L.NewTable()
+	}
+	var out []string
+	if pat == "" {
+		for i := start; i < len(subj); i++ {
+			if max > 0 && len(out) == max-1 {
+				out = append(out, subj[i:])
+				break
+			}
+			out = append(out, subj[i:i+1])
+		}
+	} else {
+		re, _, err := in.Root.compileRe(pat, L.OptString(3, ""))
+		if err != nil {
+			return pushReErr(L, 1, err)
+		}
+		last := start
+		for _, loc := range re.FindAllStringSubmatchIndex(subj[start:], -1) {
+			if max > 0 && len(out) >= max-1 {
+				break
+			}
+			from, to := loc[0]+start, loc[1]+start
+			if from == to && (from == start || from == len(subj)) {
+				continue // an empty match at either end splits nothing
+			}
+			out = append(out, subj[last:from])
+			if len(loc) > 2 && loc[2] >= 0 {
+				out = append(out, subj[loc[2]+start:loc[3]+start])
+			}
+			last = to
+		}
+		if last < len(subj) {
+			out = append(out, subj[last:])
+		}
+	}
+	n := res.Len()
+	for i, s := range out {
+		res.RawSetInt(i+1, lua.LString(s))
+	}
+	for i := len(out) + 1; i <= n; i++ {
+		res.RawSetInt(i, lua.LNil)
+	}
+	L.Push(res)
+	return 1
+}

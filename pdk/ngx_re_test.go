@@ -50,3 +50,26 @@ func TestNgxReGmatchSub(t *testing.T) {
 		t.Errorf("bad replace: %s", msg)
 	}
 }
+
+func TestNgxReSplitAndBase64URL(t *testing.T) {
+	in, _ := newShimState(t)
+	run(t, in, "init.lua", `split = require("ngx.re").split b64 = require "ngx.base64"`)
+	cases := map[string]string{
+		`return table.concat(split("a,b,c,d", ","), "|")`:                                      "a|b|c|d",
+		`return table.concat(split("a,b,c,d", "(,)"), "|")`:                                    "a|,|b|,|c|,|d",
+		`return table.concat(split("abcd", ""), "|")`:                                          "a|b|c|d",
+		`return table.concat(split(",a,,b,", ","), "|")`:                                       "|a||b",
+		`return table.concat(split("a,b,c,d", ",", nil, nil, 2), "|")`:                         "a|b,c,d",
+		`return table.concat(split("a1b22c", "\\d+"), "|")`:                                    "a|b|c",
+		`return #split("", ",")`:                                                               "0",
+		`local r = {"x", "y", "z", "w"} split("a,b", ",", nil, nil, nil, r) return #r .. r[2]`: "2b",
+		`return b64.encode_base64url("\255\254\253")`:                                          "__79",
+		`return b64.decode_base64url("__79")`:                                                  "\xff\xfe\xfd",
+		`local v, err = b64.decode_base64url("*") return tostring(v) .. err`:                   "nilinvalid input",
+	}
+	for src, want := range cases {
+		if got := str(t, in, src); got != want {
+			t.Errorf("%s = %q, want %q", src, got, want)
+		}
+	}
+}
