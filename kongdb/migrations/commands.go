@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/luahost/luahost/kongdb/postgres"
@@ -62,6 +63,25 @@ func (m *Migrator) Bootstrap(ctx context.Context, force bool) error {
 	if !st.NeedsBootstrap {
 		m.logf("Database already bootstrapped")
 		return nil
+	}
+	// Kong would bootstrap over leftover tables silently (CREATE TABLE IF
+	// NOT EXISTS). Tables without schema_meta are someone else's or a
+	// half-finished bootstrap: refuse, or with --force reset them first
+	// (what --force means for bootstrap).
+	found, err := m.Conn.ExistingTables(ctx, coreTableNames...)
+	if err != nil {
+		return &Error{Msg: err.Error(), Code: 1, Err: err}
+	}
+	if len(found) > 0 {
+		if !force {
+			return errorf("Database is not bootstrapped but already has Kong tables (%s); "+
+				"run 'kong migrations bootstrap --force' to reset it and bootstrap", strings.Join(found, ", "))
+		}
+		m.logf("Resetting database...")
+		if err := m.Conn.SchemaReset(ctx); err != nil {
+			return &Error{Msg: err.Error(), Code: 1, Err: err}
+		}
+		m.logf("Database successfully reset")
 	}
 	m.logf("Bootstrapping database...")
 	if err := m.Conn.SchemaBootstrap(ctx); err != nil {
@@ -272,3 +292,6 @@ func (m *Migrator) reset(ctx context.Context, st *State) (bool, error) {
 	}
 	return true, nil
 }
+
+// coreTableNames are tables only a Kong bootstrap creates.
+var coreTableNames = []string{"workspaces", "consumers", "services", "routes", "plugins", "cluster_events", "locks"}

@@ -268,3 +268,26 @@ func TestStateClassification(t *testing.T) {
 		t.Fatal("up to date with new migrations")
 	}
 }
+
+// Tables without schema_meta: bootstrap refuses, unless forced.
+func TestBootstrapRefusesForeignTables(t *testing.T) {
+	ctx := context.Background()
+	c := pgtest.Open(t)
+	mustQuery(t, c, `CREATE TABLE consumers (id UUID PRIMARY KEY, legacy TEXT)`)
+	m, out := newMigrator(t, c)
+	err := m.Bootstrap(ctx, false)
+	if err == nil || err.Error() != "Database is not bootstrapped but already has Kong tables (consumers); run 'kong migrations bootstrap --force' to reset it and bootstrap" {
+		t.Fatalf("bootstrap: %v", err)
+	}
+	if st, _ := m.State(ctx); !st.NeedsBootstrap {
+		t.Fatal("refused bootstrap left schema_meta behind")
+	}
+	out.Reset()
+	if err := m.Bootstrap(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(out.String(), "Database not bootstrapped, nothing to reset\nResetting database...\nDatabase successfully reset\nBootstrapping database...\n") ||
+		!strings.Contains(out.String(), "Database is up-to-date") {
+		t.Fatalf("forced bootstrap: %q", out.String())
+	}
+}

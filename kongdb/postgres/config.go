@@ -35,6 +35,9 @@ type Config struct {
 	// AutoCreateTables makes NewStrategy create a missing table from the
 	// schema (CreateTableSQL). Not a Kong setting: tests and development.
 	AutoCreateTables bool
+	// RuntimeParams are extra session settings for every connection
+	// (e.g. synchronous_commit = off for throwaway test databases).
+	RuntimeParams map[string]string
 }
 
 // DefaultConfig is Kong's defaults.

@@ -54,6 +54,9 @@ func Open(ctx context.Context, cfg Config) (*Connector, error) {
 	if err != nil {
 		return nil, fmt.Errorf("[PostgreSQL error] %w", err)
 	}
+	for k, v := range cfg.RuntimeParams {
+		pc.ConnConfig.RuntimeParams[k] = v
+	}
 	pc.ConnConfig.RuntimeParams["timezone"] = "UTC"
 	if cfg.Schema != "" {
 		pc.ConnConfig.RuntimeParams["search_path"] = cfg.Schema

@@ -207,3 +207,22 @@ func SQLState(err error) string {
 	}
 	return ""
 }
+
+// ExistingTables returns which of names exist as tables in the schema.
+func (c *Connector) ExistingTables(ctx context.Context, names ...string) ([]string, error) {
+	r, err := c.pool.Query(ctx, `SELECT table_name FROM information_schema.tables
+		WHERE table_schema = $1 AND table_name = ANY($2) ORDER BY table_name`, c.schema, names)
+	if err != nil {
+		return nil, errors.New(pgmoonError(err))
+	}
+	defer r.Close()
+	var out []string
+	for r.Next() {
+		var n string
+		if err := r.Scan(&n); err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, r.Err()
+}

@@ -75,6 +75,8 @@ func NewDatabase(tb testing.TB) postgres.Config {
 	})
 	cfg := admin
 	cfg.Database = name
+	// A throwaway database needs no durable commits.
+	cfg.RuntimeParams = map[string]string{"synchronous_commit": "off"}
 	return cfg
 }
 
