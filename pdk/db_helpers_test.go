@@ -10,6 +10,7 @@ import (
 
 	"github.com/luahost/luahost/kongdb"
 	"github.com/luahost/luahost/kongdb/memory"
+	"github.com/luahost/luahost/kongdb/migrations/migrationstest"
 	"github.com/luahost/luahost/kongdb/schema"
 )
 
@@ -57,7 +58,13 @@ func groupsDef() map[string]any {
 // holding the core entities, keyauth_credentials and dbtest_groups.
 func newDBState(t testing.TB) (*Instance, *kongdb.DB) {
 	t.Helper()
-	db := kongdb.New(memory.New(), kongdb.DBOptions{})
+	return newDBStateOn(t, memory.New())
+}
+
+// newDBStateOn is newDBState over the given storage.
+func newDBStateOn(t testing.TB, conn kongdb.Connector) (*Instance, *kongdb.DB) {
+	t.Helper()
+	db := kongdb.New(conn, kongdb.DBOptions{})
 	for _, def := range []map[string]any{keyauthDef(), groupsDef()} {
 		s, err := schema.SchemaFromMap(def)
 		if err != nil {
@@ -86,8 +93,29 @@ func results(t testing.TB, in *Instance, src string) []string {
 	return out
 }
 
+// eachStrategy runs body on the embedded store ("off") and on a
+// PostgreSQL database of its own (skipped without a server unless
+// CI=true).
+func eachStrategy(t *testing.T, body func(t *testing.T, in *Instance, db *kongdb.DB)) {
+	t.Run("off", func(t *testing.T) {
+		in, db := newDBState(t)
+		body(t, in, db)
+	})
+	t.Run("postgres", func(t *testing.T) {
+		in, db := newDBStateOn(t, migrationstest.Bootstrapped(t))
+		body(t, in, db)
+	})
+}
+
+// wantResults runs src and compares its results, tostring'd, with want;
+// "[off]" in want reads "[postgres]" on PostgreSQL.
 func wantResults(t testing.TB, in *Instance, src string, want ...string) {
 	t.Helper()
+	if in.db != nil && in.db.db != nil && in.db.db.Strategy() != "off" {
+		for i, w := range want {
+			want[i] = strings.ReplaceAll(w, "[off]", "["+in.db.db.Strategy()+"]")
+		}
+	}
 	got := results(t, in, src)
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("%s\n got: %q\nwant: %q", src, got, want)

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/luahost/luahost/kongdb"
 	"github.com/luahost/luahost/kongdb/kongdbtest"
 	"github.com/luahost/luahost/kongdb/schema"
 )
@@ -24,48 +25,50 @@ func TestDBNamespace(t *testing.T) {
 }
 
 func TestDBSelect(t *testing.T) {
-	in, db := newDBState(t)
-	cid := insertConsumer(t, db, "bob")
-	wantResults(t, in, `
+	eachStrategy(t, func(t *testing.T, in *Instance, db *kongdb.DB) {
+		cid := insertConsumer(t, db, "bob")
+		wantResults(t, in, `
 		local id = ...
 		local c = kong.db.consumers:select({ id = "`+cid+`" })
 		local missing, err, err_t = kong.db.consumers:select({ id = "6b1e3dfc-5b8f-4e9f-9d4b-3f8a2f3e9d11" })
 		local bad, berr, berr_t = kong.db.consumers:select({ id = "x" })
 		return c.username, c.custom_id, missing, err, err_t, bad, berr, berr_t.code, berr_t.name, berr_t.fields.id
 	`, "bob", "nil", "nil", "nil", "nil", "nil",
-		`[off] invalid primary key: '{id="expected a valid UUID"}'`, "1", "invalid primary key", "expected a valid UUID")
+			`[off] invalid primary key: '{id="expected a valid UUID"}'`, "1", "invalid primary key", "expected a valid UUID")
 
-	// nulls = true keeps ngx.null for empty fields
-	wantResults(t, in, `
+		// nulls = true keeps ngx.null for empty fields
+		wantResults(t, in, `
 		local c = kong.db.consumers:select({ id = "`+cid+`" }, { nulls = true })
 		return c.custom_id == ngx.null
 	`, "true")
+	})
 }
 
 func TestDBArgErrorsRaiseAtCaller(t *testing.T) {
-	in, _ := newDBState(t)
-	for src, want := range map[string]string{
-		"kong.db.consumers:select(\"x\")":                      "test.lua:1: primary_key must be a table",
-		"kong.db.consumers:insert(\"x\")":                      "test.lua:1: entity must be a table",
-		"kong.db.consumers:select({}, 1)":                      "test.lua:1: options must be a table when specified",
-		"kong.db.consumers:page(\"x\")":                        "test.lua:1: size must be a number",
-		"kong.db.consumers:page(10, 1)":                        "test.lua:1: offset must be a string",
-		"kong.db.keyauth_credentials:select_by_key(12)":        "test.lua:1: key must be a string",
-		"kong.db.consumers:cache_key(true)":                    "test.lua:1: key must be a string or an entity table",
-		"kong.db.consumers:each(\"x\")":                        "test.lua:1: size must be a number",
-		"kong.db.keyauth_credentials:page_for_consumer(\"x\")": "test.lua:1: foreign_key must be a table",
-	} {
-		got := luaErr(t, in, src)
-		if !strings.HasPrefix(got, want) {
-			t.Errorf("%s\n got: %s\nwant: %s", src, got, want)
+	eachStrategy(t, func(t *testing.T, in *Instance, _ *kongdb.DB) {
+		for src, want := range map[string]string{
+			"kong.db.consumers:select(\"x\")":                      "test.lua:1: primary_key must be a table",
+			"kong.db.consumers:insert(\"x\")":                      "test.lua:1: entity must be a table",
+			"kong.db.consumers:select({}, 1)":                      "test.lua:1: options must be a table when specified",
+			"kong.db.consumers:page(\"x\")":                        "test.lua:1: size must be a number",
+			"kong.db.consumers:page(10, 1)":                        "test.lua:1: offset must be a string",
+			"kong.db.keyauth_credentials:select_by_key(12)":        "test.lua:1: key must be a string",
+			"kong.db.consumers:cache_key(true)":                    "test.lua:1: key must be a string or an entity table",
+			"kong.db.consumers:each(\"x\")":                        "test.lua:1: size must be a number",
+			"kong.db.keyauth_credentials:page_for_consumer(\"x\")": "test.lua:1: foreign_key must be a table",
+		} {
+			got := luaErr(t, in, src)
+			if !strings.HasPrefix(got, want) {
+				t.Errorf("%s\n got: %s\nwant: %s", src, got, want)
+			}
 		}
-	}
+	})
 }
 
 func TestDBInsertAndErrors(t *testing.T) {
-	in, db := newDBState(t)
-	cid := insertConsumer(t, db, "bob")
-	wantResults(t, in, `
+	eachStrategy(t, func(t *testing.T, in *Instance, db *kongdb.DB) {
+		cid := insertConsumer(t, db, "bob")
+		wantResults(t, in, `
 		local k, err = kong.db.keyauth_credentials:insert({ consumer = { id = "`+cid+`" }, key = "secret" })
 		assert(k, err)
 		local auto = assert(kong.db.keyauth_credentials:insert({ consumer = { id = "`+cid+`" } }))
@@ -74,42 +77,44 @@ func TestDBInsertAndErrors(t *testing.T) {
 		       #auto.key, nocons.consumer, rawget(nocons, "consumer")
 	`, "string", "36", "number", "secret", "true", "32", "nil", "nil")
 
-	cases := []struct{ src, err, code string }{
-		{`return kong.db.keyauth_credentials:insert({ key = "secret" })`,
-			`[off] UNIQUE violation detected on '{key="secret"}'`, "5"},
-		{`return kong.db.keyauth_credentials:insert({ consumer = { id = "x" } })`,
-			`[off] schema violation (consumer.id: expected a valid UUID)`, "2"},
-		{`return kong.db.keyauth_credentials:insert({ consumer = { id = "6b1e3dfc-5b8f-4e9f-9d4b-3f8a2f3e9d11" } })`,
-			`[off] the foreign key '{id="6b1e3dfc-5b8f-4e9f-9d4b-3f8a2f3e9d11"}' does not reference an existing 'consumers' entity.`, "4"},
-		{`return kong.db.keyauth_credentials:insert({ key = "k2" }, { ttl = 10 })`,
-			`[off] invalid option (ttl: cannot be used with 'keyauth_credentials')`, "11"},
-		{`return kong.db.keyauth_credentials:insert({ nope = 1 })`,
-			`[off] schema violation (nope: unknown field)`, "2"},
-	}
-	for _, c := range cases {
-		got := results(t, in, c.src+"\n")
-		if len(got) != 3 || got[0] != "nil" || got[1] != c.err {
-			t.Errorf("%s\n got: %q\nwant: nil, %q, err_t", c.src, got, c.err)
-			continue
+		cases := []struct{ src, err, code string }{
+			{`return kong.db.keyauth_credentials:insert({ key = "secret" })`,
+				`[off] UNIQUE violation detected on '{key="secret"}'`, "5"},
+			{`return kong.db.keyauth_credentials:insert({ consumer = { id = "x" } })`,
+				`[off] schema violation (consumer.id: expected a valid UUID)`, "2"},
+			{`return kong.db.keyauth_credentials:insert({ consumer = { id = "6b1e3dfc-5b8f-4e9f-9d4b-3f8a2f3e9d11" } })`,
+				`[off] the foreign key '{id="6b1e3dfc-5b8f-4e9f-9d4b-3f8a2f3e9d11"}' does not reference an existing 'consumers' entity.`, "4"},
+			{`return kong.db.keyauth_credentials:insert({ key = "k2" }, { ttl = 10 })`,
+				`[off] invalid option (ttl: cannot be used with 'keyauth_credentials')`, "11"},
+			{`return kong.db.keyauth_credentials:insert({ nope = 1 })`,
+				`[off] schema violation (nope: unknown field)`, "2"},
 		}
-		wantResults(t, in, "local _, err, err_t = (function() "+c.src+" end)()\n"+
-			"return err_t.code, tostring(err_t) == err, getmetatable(err_t).__tostring ~= nil, err_t.strategy",
-			c.code, "true", "true", "off")
-	}
-	// fields vs options
-	wantResults(t, in, `
+		for _, c := range cases {
+			c.err = strings.ReplaceAll(c.err, "[off]", "["+db.Strategy()+"]")
+			got := results(t, in, c.src+"\n")
+			if len(got) != 3 || got[0] != "nil" || got[1] != c.err {
+				t.Errorf("%s\n got: %q\nwant: nil, %q, err_t", c.src, got, c.err)
+				continue
+			}
+			wantResults(t, in, "local _, err, err_t = (function() "+c.src+" end)()\n"+
+				"return err_t.code, tostring(err_t) == err, getmetatable(err_t).__tostring ~= nil, err_t.strategy",
+				c.code, "true", "true", db.Strategy())
+		}
+		// fields vs options
+		wantResults(t, in, `
 		local _, _, e1 = kong.db.keyauth_credentials:insert({ key = "secret" })
 		local _, _, e2 = kong.db.keyauth_credentials:insert({ key = "k3" }, { ttl = 10 })
 		return e1.fields.key, e1.options, e2.options.ttl, e2.fields, "x: " .. e1, e1 .. "!"
 	`, "secret", "nil", "cannot be used with 'keyauth_credentials'", "nil",
-		`x: [off] UNIQUE violation detected on '{key="secret"}'`, `[off] UNIQUE violation detected on '{key="secret"}'!`)
+			`x: [off] UNIQUE violation detected on '{key="secret"}'`, `[off] UNIQUE violation detected on '{key="secret"}'!`)
+	})
 }
 
 func TestDBUpdateUpsertDelete(t *testing.T) {
-	in, db := newDBState(t)
-	cid := insertConsumer(t, db, "bob")
-	const missing = "6b1e3dfc-5b8f-4e9f-9d4b-3f8a2f3e9d11"
-	wantResults(t, in, `
+	eachStrategy(t, func(t *testing.T, in *Instance, db *kongdb.DB) {
+		cid := insertConsumer(t, db, "bob")
+		const missing = "6b1e3dfc-5b8f-4e9f-9d4b-3f8a2f3e9d11"
+		wantResults(t, in, `
 		local dao = kong.db.keyauth_credentials
 		local k = assert(dao:insert({ consumer = { id = "`+cid+`" }, key = "secret" }))
 		local u = assert(dao:update({ id = k.id }, { key = "updated_secret" }))
@@ -118,9 +123,9 @@ func TestDBUpdateUpsertDelete(t *testing.T) {
 		local nfb, nfberr = dao:update_by_key("nope", { key = "x" })
 		return u.id == k.id, u.key, u.created_at == k.created_at, nf, nferr, nft.code, ub.key, nfb, nfberr
 	`, "true", "updated_secret", "true", "nil", `[off] could not find the entity with primary key '{id="`+missing+`"}'`,
-		"6", "third", "nil", `[off] could not find the entity with '{key="nope"}'`)
+			"6", "third", "nil", `[off] could not find the entity with '{key="nope"}'`)
 
-	wantResults(t, in, `
+		wantResults(t, in, `
 		local dao = kong.db.keyauth_credentials
 		local created = assert(dao:upsert({ id = "`+missing+`" }, { consumer = { id = "`+cid+`" }, key = "up1" }))
 		local replaced = assert(dao:upsert({ id = "`+missing+`" }, { key = "up2" }))
@@ -128,7 +133,7 @@ func TestDBUpdateUpsertDelete(t *testing.T) {
 		return created.id, created.key, replaced.key, replaced.consumer, byk.key, type(byk.id)
 	`, missing, "up1", "up2", "nil", "up3", "string")
 
-	wantResults(t, in, `
+		wantResults(t, in, `
 		local dao = kong.db.keyauth_credentials
 		local ok1 = dao:delete({ id = "`+missing+`" })
 		local gone = dao:select({ id = "`+missing+`" })
@@ -137,14 +142,15 @@ func TestDBUpdateUpsertDelete(t *testing.T) {
 		local ok4 = dao:delete_by_key("up3")
 		return ok1, gone, ok2, ok3, ok4, dao:select_by_key("up3")
 	`, "true", "nil", "true", "true", "true", "nil")
+	})
 }
 
 func TestDBPageAndEach(t *testing.T) {
-	in, db := newDBState(t)
-	for _, u := range []string{"a", "b", "c", "d", "e"} {
-		insertConsumer(t, db, u)
-	}
-	wantResults(t, in, `
+	eachStrategy(t, func(t *testing.T, in *Instance, db *kongdb.DB) {
+		for _, u := range []string{"a", "b", "c", "d", "e"} {
+			insertConsumer(t, db, u)
+		}
+		wantResults(t, in, `
 		local dao = kong.db.consumers
 		local rows, err, err_t, offset = dao:page(2)
 		local rows2, _, _, offset2 = dao:page(2, offset)
@@ -157,7 +163,7 @@ func TestDBPageAndEach(t *testing.T) {
 		       getmetatable(rows) == require("cjson").array_mt, table.concat(names)
 	`, "2", "nil", "nil", "string", "2", "1", "nil", "true", "abcde")
 
-	wantResults(t, in, `
+		wantResults(t, in, `
 		local n, pages, names = 0, {}, {}
 		for row, err, page in kong.db.consumers:each(2) do
 			assert(not err, err)
@@ -169,21 +175,22 @@ func TestDBPageAndEach(t *testing.T) {
 		return n, table.concat(pages, ","), table.concat(names)
 	`, "5", "1,1,2,2,3", "abcde")
 
-	wantResults(t, in, `
+		wantResults(t, in, `
 		local it, err, err_t = kong.db.consumers:each(0)
 		local rows, perr, pt = kong.db.consumers:page(0)
 		local _, oerr, ot = kong.db.consumers:page(1, "bad offset")
 		return it, err, err_t.code, rows, perr, pt.code, oerr, ot.code
 	`, "nil", "[off] size must be an integer between 1 and 50000", "9", "nil",
-		"[off] size must be an integer between 1 and 50000", "9",
-		"[off] 'bad offset' is not a valid offset: bad base64 encoding", "7")
+			"[off] size must be an integer between 1 and 50000", "9",
+			"[off] 'bad offset' is not a valid offset: bad base64 encoding", "7")
+	})
 }
 
 func TestDBForeignAndCacheKeys(t *testing.T) {
-	in, db := newDBState(t)
-	cid := insertConsumer(t, db, "bob")
-	other := insertConsumer(t, db, "alice")
-	wantResults(t, in, `
+	eachStrategy(t, func(t *testing.T, in *Instance, db *kongdb.DB) {
+		cid := insertConsumer(t, db, "bob")
+		other := insertConsumer(t, db, "alice")
+		wantResults(t, in, `
 		local dao = kong.db.keyauth_credentials
 		for i = 1, 3 do assert(dao:insert({ consumer = { id = "`+cid+`" }, key = "k" .. i })) end
 		assert(dao:insert({ consumer = { id = "`+other+`" }, key = "other" }))
@@ -200,42 +207,44 @@ func TestDBForeignAndCacheKeys(t *testing.T) {
 		return #rows, err, type(offset), table.concat(keys, ","), a, b, c.code, d
 	`, "2", "nil", "string", "k1,k2,k3", "false", `[off] invalid primary key: '{id="expected a valid UUID"}'`, "1", "nil")
 
-	wantResults(t, in, `
+		wantResults(t, in, `
 		local dao = kong.db.keyauth_credentials
 		local byck = dao:select_by_cache_key("k1")
 		return dao:cache_key("abc"), dao:cache_key("a", "b", nil, "d"), dao:cache_key({ key = "k1" }),
 		       byck.key, dao:select_by_cache_key("nope")
 	`, "keyauth_credentials:abc:::::", "keyauth_credentials:a:b::d::", "keyauth_credentials:k1:::::", "k1", "nil")
 
-	ws, err := db.DefaultWorkspace(schema.WithFuncRunner(context.Background(), builtinRunner{}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	wantResults(t, in, `
+		ws, err := db.DefaultWorkspace(schema.WithFuncRunner(context.Background(), builtinRunner{}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantResults(t, in, `
 		local g = assert(kong.db.dbtest_groups:insert({ consumer = { id = "`+cid+`" }, group = "admins" }))
 		local found = kong.db.dbtest_groups:select_by_cache_key({ consumer = { id = "`+cid+`" }, group = "admins" })
 		return kong.db.dbtest_groups:cache_key(g), found and found.id == g.id, kong.db.consumers:cache_key("`+cid+`")
 	`, "dbtest_groups:"+cid+":admins::::"+ws, "true", "consumers:"+cid+":::::"+ws)
 
-	// ngx.ctx.workspace scopes cache keys
-	wantResults(t, in, `
+		// ngx.ctx.workspace scopes cache keys
+		wantResults(t, in, `
 		ngx.ctx.workspace = "11111111-2222-4333-8444-555555555555"
 		local k = kong.db.consumers:cache_key("x")
 		ngx.ctx.workspace = nil
 		return k
 	`, "consumers:x:::::11111111-2222-4333-8444-555555555555")
+	})
 }
 
 func TestDBTTLAndTruncate(t *testing.T) {
-	in, db := newDBState(t)
-	cid := insertConsumer(t, db, "bob")
-	wantResults(t, in, `
+	eachStrategy(t, func(t *testing.T, in *Instance, db *kongdb.DB) {
+		cid := insertConsumer(t, db, "bob")
+		wantResults(t, in, `
 		local g = assert(kong.db.dbtest_groups:insert({ consumer = { id = "`+cid+`" }, group = "g" }, { ttl = 100 }))
 		local sel = kong.db.dbtest_groups:select({ id = g.id })
 		local _, err = kong.db.dbtest_groups:insert({ consumer = { id = "`+cid+`" }, group = "h" }, { ttl = -1 })
 		local ok = kong.db.dbtest_groups:truncate()
 		return type(sel.ttl), sel.ttl <= 100 and sel.ttl >= 99, err, ok, kong.db.dbtest_groups:select({ id = g.id })
 	`, "number", "true", "[off] invalid option (ttl: must be an integer between 0 and 100000000)", "true", "nil")
+	})
 }
 
 func TestDBSchemaObject(t *testing.T) {
@@ -253,12 +262,12 @@ func TestDBSchemaObject(t *testing.T) {
 }
 
 func TestDBCustomDAO(t *testing.T) {
-	in, db := newDBState(t)
-	rec := &kongdbtest.Recorder{}
-	db.SetEventHandler(rec)
-	cid := insertConsumer(t, db, "bob")
-	rec.Take()
-	doLua(t, in, `
+	eachStrategy(t, func(t *testing.T, in *Instance, db *kongdb.DB) {
+		rec := &kongdbtest.Recorder{}
+		db.SetEventHandler(rec)
+		cid := insertConsumer(t, db, "bob")
+		rec.Take()
+		doLua(t, in, `
 		package.preload["dbtest.groups_dao"] = function()
 			local Groups = {}
 			function Groups:post_crud_event(operation, entity, old_entity, options)
@@ -276,7 +285,7 @@ func TestDBCustomDAO(t *testing.T) {
 			return Groups
 		end
 	`)
-	wantResults(t, in, `
+		wantResults(t, in, `
 		local dao = kong.db.dbtest_groups
 		local g = assert(dao:insert_group("`+cid+`", "admins"))
 		assert(dao:update({ id = g.id }, { group = "ops" }))
@@ -284,40 +293,42 @@ func TestDBCustomDAO(t *testing.T) {
 		assert(dao:insert({ consumer = { id = "`+cid+`" }, group = "quiet" }, { no_broadcast_crud_event = true }))
 		return calls, dao:count_pages(), type(dao.super.insert), dao.errors == kong.db.errors
 	`, "create:admins;update:ops;delete:ops;create:quiet(quiet);", "1", "function", "true")
-	evs := rec.Take()
-	var ops []string
-	for _, e := range evs {
-		ops = append(ops, e.Operation+":"+e.Schema.Name)
-	}
-	if got := strings.Join(ops, ","); got != "create:dbtest_groups,update:dbtest_groups,delete:dbtest_groups" {
-		t.Fatalf("events: %s", got)
-	}
+		evs := rec.Take()
+		var ops []string
+		for _, e := range evs {
+			ops = append(ops, e.Operation+":"+e.Schema.Name)
+		}
+		if got := strings.Join(ops, ","); got != "create:dbtest_groups,update:dbtest_groups,delete:dbtest_groups" {
+			t.Fatalf("events: %s", got)
+		}
 
-	// An error in the override propagates to the caller of the DAO method.
-	doLua(t, in, `function kong.db.dbtest_groups:post_crud_event() error("boom") end`)
-	got := luaErr(t, in, `kong.db.dbtest_groups:insert({ consumer = { id = "`+cid+`" }, group = "x" })`)
-	if !strings.Contains(got, "boom") {
-		t.Fatalf("override error: %s", got)
-	}
+		// An error in the override propagates to the caller of the DAO method.
+		doLua(t, in, `function kong.db.dbtest_groups:post_crud_event() error("boom") end`)
+		got := luaErr(t, in, `kong.db.dbtest_groups:insert({ consumer = { id = "`+cid+`" }, group = "x" })`)
+		if !strings.Contains(got, "boom") {
+			t.Fatalf("override error: %s", got)
+		}
+	})
 }
 
 func TestDBCascadeEvents(t *testing.T) {
-	in, db := newDBState(t)
-	rec := &kongdbtest.Recorder{}
-	db.SetEventHandler(rec)
-	wantResults(t, in, `
+	eachStrategy(t, func(t *testing.T, in *Instance, db *kongdb.DB) {
+		rec := &kongdbtest.Recorder{}
+		db.SetEventHandler(rec)
+		wantResults(t, in, `
 		local c = assert(kong.db.consumers:insert({ username = "bob" }))
 		assert(kong.db.keyauth_credentials:insert({ consumer = { id = c.id }, key = "k" }))
 		local ok = kong.db.consumers:delete(c)
 		return ok, kong.db.keyauth_credentials:select_by_key("k")
 	`, "true", "nil")
-	var ops []string
-	for _, e := range rec.Take() {
-		ops = append(ops, e.Operation+":"+e.Schema.Name)
-	}
-	if got := strings.Join(ops, ","); got != "create:consumers,create:keyauth_credentials,delete:consumers,delete:keyauth_credentials" {
-		t.Fatalf("events: %s", got)
-	}
+		var ops []string
+		for _, e := range rec.Take() {
+			ops = append(ops, e.Operation+":"+e.Schema.Name)
+		}
+		if got := strings.Join(ops, ","); got != "create:consumers,create:keyauth_credentials,delete:consumers,delete:keyauth_credentials" {
+			t.Fatalf("events: %s", got)
+		}
+	})
 }
 
 func TestDBErrorsObject(t *testing.T) {
