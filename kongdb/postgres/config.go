@@ -38,6 +38,10 @@ type Config struct {
 	// RuntimeParams are extra session settings for every connection
 	// (e.g. synchronous_commit = off for throwaway test databases).
 	RuntimeParams map[string]string
+	// ReadOnly is the read replica (Kong's pg_ro_* settings), nil when
+	// pg_ro_host is unset. Strategy reads go there (Kong's "read"
+	// operation) unless the context asks for the primary (WithPrimary).
+	ReadOnly *Config
 }
 
 // DefaultConfig is Kong's defaults.
@@ -70,6 +74,33 @@ func FromConf(c *conf.Config) Config {
 	cfg.MaxConcurrentQueries = c.Int("pg_max_concurrent_queries", 0)
 	cfg.SemaphoreTimeout = time.Duration(c.Int("pg_semaphore_timeout", 60000)) * time.Millisecond
 	cfg.PoolSize = c.Int("pg_pool_size", 0)
+	if ro := c.Get("pg_ro_host"); ro != "" {
+		r := cfg
+		r.Host = ro
+		r.Port = c.Int("pg_ro_port", cfg.Port)
+		str := func(k string, def string) string {
+			if v := c.Get(k); v != "" {
+				return v
+			}
+			return def
+		}
+		r.User = str("pg_ro_user", cfg.User)
+		r.Password = str("pg_ro_password", cfg.Password)
+		r.Database = str("pg_ro_database", cfg.Database)
+		r.Schema = str("pg_ro_schema", cfg.Schema)
+		r.Timeout = time.Duration(c.Int("pg_ro_timeout", int(cfg.Timeout/time.Millisecond))) * time.Millisecond
+		if c.Has("pg_ro_ssl") && c.Get("pg_ro_ssl") != "" {
+			r.SSL = c.Bool("pg_ro_ssl")
+		}
+		if c.Has("pg_ro_ssl_verify") && c.Get("pg_ro_ssl_verify") != "" {
+			r.SSLVerify = c.Bool("pg_ro_ssl_verify")
+		}
+		r.MaxConcurrentQueries = c.Int("pg_ro_max_concurrent_queries", cfg.MaxConcurrentQueries)
+		r.SemaphoreTimeout = time.Duration(c.Int("pg_ro_semaphore_timeout", int(cfg.SemaphoreTimeout/time.Millisecond))) * time.Millisecond
+		r.ReadOnly = nil
+		r.TTLCleanupInterval = -1
+		cfg.ReadOnly = &r
+	}
 	return cfg
 }
 

@@ -41,6 +41,7 @@ type Connector struct {
 	stopClean chan struct{}
 	cleanDone chan struct{}
 	closeOnce sync.Once
+	ro        *Connector // read replica (pg_ro_*), nil if none
 	nodeLocks nodeLocks
 	errs      kongdb.Errors
 }
@@ -79,6 +80,20 @@ func Open(ctx context.Context, cfg Config) (*Connector, error) {
 	if err := c.init(ctx); err != nil {
 		pool.Close()
 		return nil, err
+	}
+	if cfg.ReadOnly != nil {
+		ro := *cfg.ReadOnly
+		ro.ReadOnly = nil
+		ro.TTLCleanupInterval = -1
+		if ro.Schema == "" {
+			ro.Schema = c.schema
+		}
+		rc, err := Open(ctx, ro)
+		if err != nil {
+			pool.Close()
+			return nil, err
+		}
+		c.ro = rc
 	}
 	if cfg.TTLCleanupInterval > 0 {
 		c.stopClean = make(chan struct{})
@@ -172,6 +187,9 @@ func (c *Connector) Close() error {
 			<-c.cleanDone
 		}
 		c.pool.Close()
+		if c.ro != nil {
+			_ = c.ro.Close()
+		}
 	})
 	return nil
 }

@@ -160,16 +160,25 @@ func (s *strategy) fieldPred(p *params, field string, value any) (string, error)
 	return strings.Join(preds, " AND "), nil
 }
 
-// query runs a row-returning statement under the timeout and semaphore.
+// query runs a row-returning write statement (INSERT/UPDATE ... RETURNING)
+// on the primary, under the semaphore.
 func (s *strategy) query(ctx context.Context, sql string, args []any) ([]kongdb.Row, error) {
-	ctx, cancel := s.c.timeout(ctx)
-	defer cancel()
-	release, err := s.c.acquire(ctx)
+	return s.run(ctx, s.c.q(ctx), s.c, sql, args)
+}
+
+// read runs a SELECT: on the read replica when one is configured.
+func (s *strategy) read(ctx context.Context, sql string, args []any) ([]kongdb.Row, error) {
+	q, c := s.c.reader(ctx)
+	return s.run(ctx, q, c, sql, args)
+}
+
+func (s *strategy) run(ctx context.Context, q querier, c *Connector, sql string, args []any) ([]kongdb.Row, error) {
+	release, err := c.acquire(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer release()
-	rows, err := s.c.q(ctx).Query(ctx, sql, args...)
+	rows, err := q.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -291,7 +300,7 @@ func (s *strategy) Select(ctx context.Context, pk kongdb.Row, o *kongdb.Options)
 	sql := s.statement(name, func() string {
 		return "SELECT " + s.sel(o) + " FROM " + s.l.table + where([]string{pred}, useTTL, wsParam) + " LIMIT 1;"
 	})
-	rows, err := s.query(ctx, sql, p.args)
+	rows, err := s.read(ctx, sql, p.args)
 	if err != nil {
 		return nil, s.toError(err, nil, pk)
 	}
@@ -317,7 +326,7 @@ func (s *strategy) SelectByField(ctx context.Context, field string, value any, o
 	sql := s.statement(name, func() string {
 		return "SELECT " + s.sel(o) + " FROM " + s.l.table + where([]string{pred}, useTTL, wsParam) + " LIMIT 1;"
 	})
-	rows, err := s.query(ctx, sql, p.args)
+	rows, err := s.read(ctx, sql, p.args)
 	if err != nil {
 		return nil, s.toError(err, nil, nil)
 	}
@@ -419,7 +428,7 @@ func (s *strategy) page(ctx context.Context, fk string, fkPK kongdb.Row, size in
 		return "SELECT " + s.sel(o) + " FROM " + s.l.table + where(preds, useTTL, wsParam) +
 			" ORDER BY " + s.l.pkList() + " LIMIT " + limit + ";"
 	})
-	rows, err := s.query(ctx, sql, p.args)
+	rows, err := s.read(ctx, sql, p.args)
 	if err != nil {
 		return nil, "", s.toError(err, nil, nil)
 	}

@@ -59,3 +59,26 @@ func (c *Connector) q(ctx context.Context) querier {
 	}
 	return c.pool
 }
+
+type primaryKey struct{}
+
+// WithPrimary makes reads under ctx use the primary even when a read
+// replica is configured (Kong reads from the primary for Admin API
+// requests, which must see their own writes).
+func WithPrimary(ctx context.Context) context.Context {
+	return context.WithValue(ctx, primaryKey{}, true)
+}
+
+// reader is the connection source for a strategy read: the transaction,
+// else the replica, else the pool.
+func (c *Connector) reader(ctx context.Context) (querier, *Connector) {
+	if tx := c.txFrom(ctx); tx != nil {
+		return tx, c
+	}
+	if c.ro != nil {
+		if p, _ := ctx.Value(primaryKey{}).(bool); !p {
+			return c.ro.pool, c.ro
+		}
+	}
+	return c.pool, c
+}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/luahost/luahost/kongdb"
+	"github.com/luahost/luahost/kongdb/migrations/migrationstest"
 	"github.com/luahost/luahost/kongdb/postgres"
 	"github.com/luahost/luahost/kongdb/postgres/pgtest"
 )
@@ -85,5 +86,49 @@ func TestMaxConcurrentQueries(t *testing.T) {
 	}
 	if _, err := c.Query(context.Background(), "SELECT 1"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// With a read replica configured, strategy reads go to it, writes and
+// WithPrimary reads to the primary. The "replica" here is another database
+// holding a different row, so the test sees where each read went.
+func TestReadReplica(t *testing.T) {
+	ctx := context.Background()
+	primary := migrationstest.Bootstrapped(t)
+	replica := migrationstest.Bootstrapped(t)
+	cfg := primary.Config()
+	rcfg := replica.Config()
+	cfg.ReadOnly = &rcfg
+	c, err := postgres.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	cs := consumersSchema()
+	st, err := c.NewStrategy(cs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws := func(conn *postgres.Connector) string {
+		r, err := conn.Query(ctx, "SELECT id FROM workspaces WHERE name = 'default'")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Rows[0]["id"].(string)
+	}
+	wsP, wsR := ws(primary), ws(replica)
+	if _, err := replica.Query(ctx, `INSERT INTO consumers (id, username, ws_id) VALUES ('`+uuidN(1)+`', 'on-replica', '`+wsR+`')`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Insert(ctx, kongdb.Row{"id": uuidN(1), "username": "on-primary"}, &kongdb.Options{Workspace: wsP}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := st.Select(ctx, kongdb.Row{"id": uuidN(1)}, &kongdb.Options{GlobalWorkspace: true})
+	if err != nil || r["username"] != "on-replica" {
+		t.Fatalf("read: %v %v", r, err)
+	}
+	r, err = st.Select(postgres.WithPrimary(ctx), kongdb.Row{"id": uuidN(1)}, &kongdb.Options{GlobalWorkspace: true})
+	if err != nil || r["username"] != "on-primary" {
+		t.Fatalf("primary read: %v %v", r, err)
 	}
 }
