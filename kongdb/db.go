@@ -17,6 +17,10 @@ const (
 	DefaultMaxPageSize = 50000
 	// MaxTTL is Kong's DATABASE.DAO_MAX_TTL.
 	MaxTTL = 100000000
+	// DeclarativeDefaultWorkspaceID is the id of the default workspace in
+	// DB-less mode (Kong's constants.DECLARATIVE_DEFAULT_WORKSPACE_ID): the
+	// memory strategy uses it, so cache keys match Kong DB-less.
+	DeclarativeDefaultWorkspaceID = "0dc6f45b-8f8d-40d2-a504-473544ee190b"
 )
 
 // DBOptions configure a DB.
@@ -197,7 +201,12 @@ func (db *DB) DefaultWorkspace(ctx context.Context) (string, error) {
 		return "", err
 	}
 	if row == nil {
-		row, err = ws.Insert(ctx, Row{"name": "default"}, map[string]any{"no_broadcast_crud_event": true})
+		def := Row{"name": "default"}
+		if db.conn.Name() == "off" {
+			// Kong DB-less: the default workspace has a fixed id.
+			def["id"] = DeclarativeDefaultWorkspaceID
+		}
+		row, err = ws.Insert(ctx, def, map[string]any{"no_broadcast_crud_event": true})
 		if err != nil {
 			return "", err
 		}

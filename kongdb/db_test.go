@@ -32,5 +32,8 @@ func TestDefaultWorkspace(t *testing.T) {
 		// cache keys of workspaceable entities end with it
 		ck := must[string](t)(db.DAO("consumers").CacheKey(ctx, "abc"))
 		eq(t, ck, "consumers:abc:::::"+ws)
+		if db.Strategy() == "off" {
+			eq(t, ws, kongdb.DeclarativeDefaultWorkspaceID)
+		}
 	})
 }
