@@ -43,7 +43,8 @@ describe("kong.db", function()
     if db.strategy == "off" then
       assert.is_nil(db.connector)
     else
-      assert.is_table(db.connector)
+      assert.truthy(db.connector)
+      assert.equal("'it''s'", db.connector:escape_literal("it's"))
     end
   end)
 

@@ -50,12 +50,26 @@ describe("kong.db errors", function()
   end)
 
   it("PRIMARY_KEY_VIOLATION", function()
-    assert(dao:insert({ id = ghost, key = "a" }))
+    assert(db.consumers:insert({ id = ghost, username = "a" }))
     local err, err_t = fails(codes.PRIMARY_KEY_VIOLATION, "primary key violation", function()
-      return dao:insert({ id = ghost, key = "b" })
+      return db.consumers:insert({ id = ghost, username = "b" })
     end)
     assert.equal(prefix .. "primary key violation on key '{id=\"" .. ghost .. "\"}'", err)
     assert.same({ id = ghost }, err_t.fields)
+  end)
+
+  it("PRIMARY_KEY_VIOLATION reads as a UNIQUE violation when the constraint name holds a unique field's name",
+     function()
+    -- Kong's postgres strategy finds the field by searching the constraint
+    -- name: "keyauth_credentials_pkey" contains "key".
+    if db.strategy ~= "postgres" then
+      return
+    end
+    assert(dao:insert({ id = ghost, key = "a" }))
+    local err = fails(codes.UNIQUE_VIOLATION, "unique constraint violation", function()
+      return dao:insert({ id = ghost, key = "b" })
+    end)
+    assert.equal(prefix .. "UNIQUE violation detected on '{key=\"b\"}'", err)
   end)
 
   it("FOREIGN_KEY_VIOLATION", function()
