@@ -30,7 +30,8 @@ func (c *Connector) cleanupLoop(every time.Duration) {
 // rows went. Missing tables are ignored.
 func (c *Connector) CleanupExpired(ctx context.Context) (int64, error) {
 	c.mu.Lock()
-	tables := append([]ttlTable{{table: "cluster_events", column: "expire_at"}}, c.ttlTables...)
+	tables := append([]ttlTable{{table: "cluster_events", column: "expire_at"},
+		{table: "clustering_rpc_requests", column: "ttl"}}, c.ttlTables...)
 	c.mu.Unlock()
 	var total int64
 	var firstErr error

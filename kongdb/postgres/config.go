@@ -29,6 +29,9 @@ type Config struct {
 	SemaphoreTimeout     time.Duration
 	// PoolSize is pg_pool_size (0 = pgxpool's default).
 	PoolSize int
+	// KeepaliveTimeout is pg_keepalive_timeout: how long an idle pooled
+	// connection is kept (0 = pgxpool's default).
+	KeepaliveTimeout time.Duration
 	// TTLCleanupInterval is how often expired rows are deleted (Kong's
 	// _debug_pg_ttl_cleanup_interval, 300 s); negative disables it.
 	TTLCleanupInterval time.Duration
@@ -74,6 +77,7 @@ func FromConf(c *conf.Config) Config {
 	cfg.MaxConcurrentQueries = c.Int("pg_max_concurrent_queries", 0)
 	cfg.SemaphoreTimeout = time.Duration(c.Int("pg_semaphore_timeout", 60000)) * time.Millisecond
 	cfg.PoolSize = c.Int("pg_pool_size", 0)
+	cfg.KeepaliveTimeout = time.Duration(c.Int("pg_keepalive_timeout", 0)) * time.Millisecond
 	if ro := c.Get("pg_ro_host"); ro != "" {
 		r := cfg
 		r.Host = ro
@@ -127,6 +131,9 @@ func (c Config) ConnString() string {
 	}
 	if c.PoolSize > 0 {
 		q.Set("pool_max_conns", strconv.Itoa(c.PoolSize))
+	}
+	if c.KeepaliveTimeout > 0 {
+		q.Set("pool_max_conn_idle_time", c.KeepaliveTimeout.String())
 	}
 	u.RawQuery = q.Encode()
 	return u.String()
