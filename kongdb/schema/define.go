@@ -208,7 +208,12 @@ func FieldFromMap(name string, def map[string]any, base *Field) (*Field, error) 
 		case "custom_validator":
 			switch fn := v.(type) {
 			case *Func:
-				f.CustomValidator = fn
+				// a typedef's builtin marker runs as Go, without a runner
+				if nv := BuiltinValidatorFor(fn); nv != nil {
+					f.NativeValidator = nv
+				} else {
+					f.CustomValidator = fn
+				}
 			case NativeValidatorFunc:
 				f.NativeValidator = fn
 			case func(any) (bool, string):

@@ -1,0 +1,347 @@
+package schema
+
+import (
+	"strconv"
+	"strings"
+)
+
+// String validators of Kong's typedefs: names, tags, header and cookie
+// names, paths, router paths and URLs.
+
+func isASCIIAlnum(c byte) bool { return isAlpha(c) || isDigit(c) }
+
+// validateUTF8 is kong.tools.string.validate_utf8: ok, or the 1-based
+// position of the first byte that does not start a sequence Kong accepts.
+// Kong's two-byte rule takes a continuation byte from 123 to 191, and so
+// does this.
+func validateUTF8(s string) (bool, int) {
+	in := func(c byte, lo, hi byte) bool { return c >= lo && c <= hi }
+	at := func(i int) byte {
+		if i < len(s) {
+			return s[i]
+		}
+		return 0xff // never a continuation byte
+	}
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case c <= 127:
+			i++
+		case in(c, 194, 223) && in(at(i+1), 123, 191):
+			i += 2
+		case c == 224 && in(at(i+1), 160, 191) && in(at(i+2), 128, 191),
+			in(c, 225, 236) && in(at(i+1), 128, 191) && in(at(i+2), 128, 191),
+			c == 237 && in(at(i+1), 128, 159) && in(at(i+2), 128, 191),
+			in(c, 238, 239) && in(at(i+1), 128, 191) && in(at(i+2), 128, 191):
+			i += 3
+		case c == 240 && in(at(i+1), 144, 191) && in(at(i+2), 128, 191) && in(at(i+3), 128, 191),
+			in(c, 241, 243) && in(at(i+1), 128, 191) && in(at(i+2), 128, 191) && in(at(i+3), 128, 191),
+			c == 244 && in(at(i+1), 128, 143) && in(at(i+2), 128, 191) && in(at(i+3), 128, 191):
+			i += 4
+		default:
+			return false, i + 1
+		}
+	}
+	return true, 0
+}
+
+func validUTF8String(s string) (bool, string) {
+	if ok, pos := validateUTF8(s); !ok {
+		return false, "invalid utf-8 character sequence detected at position " + strconv.Itoa(pos)
+	}
+	return true, ""
+}
+
+func validName(s string) (bool, string) {
+	ok := s != ""
+	for i := 0; ok && i < len(s); i++ {
+		c := s[i]
+		ok = isASCIIAlnum(c) || c == '.' || c == '-' || c == '_' || c == '~'
+	}
+	if !ok {
+		return false, "invalid value '" + s + "': it must only contain alphanumeric and '., -, _, ~' characters"
+	}
+	return true, ""
+}
+
+func validUTF8Name(s string) (bool, string) {
+	if ok, msg := validUTF8String(s); !ok {
+		return false, msg
+	}
+	ok := s != ""
+	for i := 0; ok && i < len(s); i++ {
+		c := s[i]
+		ok = isASCIIAlnum(c) || c == '.' || c == '-' || c == '_' || c == '~' || (c >= 128 && c <= 244)
+	}
+	if !ok {
+		return false, "invalid value '" + s + "': the only accepted ascii characters are alphanumerics or ., -, _, and ~"
+	}
+	return true, ""
+}
+
+func validTag(s string) (bool, string) {
+	if ok, msg := validUTF8String(s); !ok {
+		return false, msg
+	}
+	ok := s != ""
+	for i := 0; ok && i < len(s); i++ {
+		c := s[i]
+		ok = (c >= 32 && c <= 126 && c != ',' && c != '/') || (c >= 128 && c <= 244)
+	}
+	if !ok {
+		return false, "invalid tag '" + s + "': expected printable ascii (except `,` and `/`) or valid utf-8 sequences"
+	}
+	return true, ""
+}
+
+// validHeaderName is kong.tools.http.validate_header_name.
+func validHeaderName(s string) (bool, string) {
+	if s == "" {
+		return false, "no header name provided"
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !isASCIIAlnum(c) && c != '-' && c != '_' {
+			return false, "bad header name '" + s + "', allowed characters are A-Z, a-z, 0-9, '_', and '-'"
+		}
+	}
+	return true, ""
+}
+
+// validCookieName is kong.tools.http.validate_http_token (RFC 2616 token).
+func validCookieName(s string) (bool, string) {
+	if s == "" {
+		return false, "no token provided"
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 32 || c >= 127 || strings.IndexByte(" \t()<>@,;:\\\"/?={}[]", c) >= 0 {
+			return false, "contains one or more invalid characters. ASCII control characters (0-31;127), " +
+				"space, tab and the characters ()<>@,;:\\\"/?={}[] are not allowed."
+		}
+	}
+	return true, ""
+}
+
+func isPathChar(c byte) bool {
+	return isASCIIAlnum(c) || strings.IndexByte(".-_~/%:@!$&'()*+,;=", c) >= 0
+}
+
+// checkPath is typedefs' validate_path; code is "rfc3986" or "percent" on
+// failure.
+func checkPath(p string) (ok bool, msg, code string) {
+	good := strings.HasPrefix(p, "/")
+	for i := 1; good && i < len(p); i++ {
+		good = isPathChar(p[i])
+	}
+	if !good {
+		return false, "invalid path: '" + p + "' (characters outside of the reserved list of RFC 3986 found)", "rfc3986"
+	}
+	// every "%" must start a %XX triplet; Kong replaces the valid ones and
+	// reports the first "%" left with up to two following characters.
+	raw := []byte(p)
+	for i := 0; i < len(raw); i++ {
+		if raw[i] == '%' && i+2 < len(raw) && isXDigit(raw[i+1]) && isXDigit(raw[i+2]) {
+			raw[i], raw[i+1], raw[i+2] = '_', '_', '_'
+			i += 2
+		}
+	}
+	if i := strings.IndexByte(string(raw), '%'); i >= 0 {
+		end := min(i+3, len(raw))
+		return false, "invalid url-encoded value: '" + string(raw[i:end]) + "'", "percent"
+	}
+	return true, "", ""
+}
+
+func validPath(p string) (bool, string) {
+	ok, msg, _ := checkPath(p)
+	return ok, msg
+}
+
+// validRouterPath checks a routes.paths entry: a normalized prefix path,
+// or "~" and a regex the router can compile.
+func validRouterPath(p string) (bool, string) {
+	if ok, msg, code := checkPath(p); !ok && code == "percent" {
+		return false, msg
+	}
+	if !strings.HasPrefix(p, "~") {
+		if n := normalizeURI(p, true); n != p {
+			return false, "non-normalized path, consider use '" + n + "' instead"
+		}
+		return true, ""
+	}
+	re := p[1:]
+	if !isValidRegex(re) {
+		return false, "invalid regex: '" + re + "' (PCRE returned: " + pcreErrorText(re) + ")"
+	}
+	return true, ""
+}
+
+// pcreErrorText words a compile error of re; Go's regexp stands in for
+// PCRE, so only the common cases carry PCRE's wording.
+func pcreErrorText(re string) string {
+	depth := 0
+	for i := 0; i < len(re); i++ {
+		switch re[i] {
+		case '\\':
+			i++
+		case '(':
+			depth++
+		case ')':
+			depth--
+			if depth < 0 {
+				return "unmatched parentheses in \"" + re + "\" at \"" + re[i+1:] + "\""
+			}
+		}
+	}
+	if depth > 0 {
+		return "missing ) in \"" + re + "\" at \"\""
+	}
+	return "compile error in \"" + re + "\""
+}
+
+// uriReserved are the characters normalize keeps percent-encoded.
+const uriReserved = "!*'();:@&=+$,/?%#[]"
+
+func unhex(c byte) byte {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0'
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10
+	default:
+		return c - 'A' + 10
+	}
+}
+
+// normalizeURI is kong.tools.uri.normalize: decodes %XX triplets of
+// characters that are not reserved (upper-casing the others), removes dot
+// segments and, with mergeSlashes, merges repeated slashes.
+func normalizeURI(uri string, mergeSlashes bool) string {
+	if uri == "" || uri == "/" {
+		return uri
+	}
+	if strings.IndexByte(uri, '%') >= 0 {
+		var b strings.Builder
+		for i := 0; i < len(uri); i++ {
+			if uri[i] == '%' && i+2 < len(uri) && isXDigit(uri[i+1]) && isXDigit(uri[i+2]) {
+				c := unhex(uri[i+1])<<4 | unhex(uri[i+2])
+				if strings.IndexByte(uriReserved, c) < 0 {
+					b.WriteByte(c)
+				} else {
+					b.WriteString(strings.ToUpper(uri[i : i+3]))
+				}
+				i += 2
+				continue
+			}
+			b.WriteByte(uri[i])
+		}
+		uri = b.String()
+	}
+	if !strings.Contains(uri, ".") && (!mergeSlashes || !strings.Contains(uri, "//")) {
+		return uri
+	}
+	var out []string
+	for len(uri) > 0 {
+		switch {
+		case uri == "/.":
+			uri = "/"
+		case uri == "/..":
+			uri = "/"
+			if len(out) > 0 {
+				out = out[:len(out)-1]
+			}
+		case uri == "." || uri == "..":
+			uri = ""
+		case strings.HasPrefix(uri, "../"):
+			uri = uri[3:]
+		case strings.HasPrefix(uri, "./"):
+			uri = uri[2:]
+		case strings.HasPrefix(uri, "/./"):
+			uri = uri[2:]
+		case strings.HasPrefix(uri, "/../"):
+			uri = uri[3:]
+			if len(out) > 0 {
+				out = out[:len(out)-1]
+			}
+		case mergeSlashes && strings.HasPrefix(uri, "//"):
+			uri = uri[1:]
+		default:
+			if i := strings.IndexByte(uri[1:], '/'); i >= 0 {
+				out = append(out, uri[:i+1])
+				uri = uri[i+1:]
+			} else {
+				out = append(out, uri)
+				uri = ""
+			}
+		}
+	}
+	return strings.Join(out, "")
+}
+
+// parsedURL holds what LuaSocket's url.parse finds that Kong checks.
+type parsedURL struct {
+	scheme, host string
+	hasScheme    bool
+	hasHost      bool
+}
+
+// parseSocketURL follows LuaSocket's socket.url.parse far enough to tell
+// whether a scheme and a host were found.
+func parseSocketURL(u string) (parsedURL, string) {
+	var r parsedURL
+	if u == "" {
+		return r, "invalid url"
+	}
+	// fragment: #(.*)$ goes first
+	if i := strings.IndexByte(u, '#'); i >= 0 {
+		u = u[:i]
+	}
+	// scheme: ^([%w][%w%+%-%.]*)%:
+	if len(u) > 0 && isASCIIAlnum(u[0]) {
+		i := 1
+		for i < len(u) && (isASCIIAlnum(u[i]) || u[i] == '+' || u[i] == '-' || u[i] == '.') {
+			i++
+		}
+		if i < len(u) && u[i] == ':' {
+			r.scheme, r.hasScheme = u[:i], true
+			u = u[i+1:]
+		}
+	}
+	// authority: ^//([^/]*) (query and params are cut from what follows it)
+	if !strings.HasPrefix(u, "//") {
+		return r, ""
+	}
+	authority := u[2:]
+	if i := strings.IndexByte(authority, '/'); i >= 0 {
+		authority = authority[:i]
+	}
+	if i := strings.IndexByte(authority, '@'); i >= 0 {
+		authority = authority[i+1:]
+	}
+	// port: :([^:%]]*)$
+	if i := strings.LastIndexByte(authority, ':'); i >= 0 && !strings.Contains(authority[i+1:], "]") {
+		authority = authority[:i]
+	}
+	if authority != "" {
+		r.host, r.hasHost = authority, true
+		if len(authority) > 2 && authority[0] == '[' && authority[len(authority)-1] == ']' {
+			r.host = authority[1 : len(authority)-1]
+		}
+	}
+	return r, ""
+}
+
+func validURL(u string) (bool, string) {
+	p, err := parseSocketURL(u)
+	if err != "" {
+		return false, "could not parse url. " + err
+	}
+	if !p.hasHost {
+		return false, "missing host in url"
+	}
+	if !p.hasScheme {
+		return false, "missing scheme in url"
+	}
+	return true, ""
+}
