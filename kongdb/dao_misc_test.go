@@ -193,3 +193,16 @@ func TestPluginProtocols(t *testing.T) {
 		must[kongdb.Row](t)(pl.Update(ctx, plugin, M{"protocols": []any{"https"}}, nil))
 	})
 }
+
+func TestWorkspaceReferences(t *testing.T) {
+	each(t, func(t *testing.T, db *kongdb.DB) {
+		p := prefix(db)
+		missing := "6b2b1ac4-9f8e-4f61-9dc5-5a9c4c9f6a11"
+		_, err := db.DAO("consumers").Insert(ctx, M{"username": "x"}, M{"workspace": missing})
+		wantErr(t, err, kongdb.InvalidWorkspace, p+"invalid workspace '"+missing+"'")
+		w := must[kongdb.Row](t)(db.DAO("workspaces").Insert(ctx, M{"name": "w"}, nil))
+		must[kongdb.Row](t)(db.DAO("consumers").Insert(ctx, M{"username": "x"}, M{"workspace": "w"}))
+		_, err = db.DAO("workspaces").Delete(ctx, w, nil)
+		wantErr(t, err, kongdb.ForeignKeyViolation, p+"an existing 'consumers' entity references this 'workspaces' entity")
+	})
+}

@@ -10,6 +10,7 @@ package memory
 
 import (
 	"context"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -89,6 +90,32 @@ func (c *Connector) children(t *table) []childRef {
 		}
 	}
 	return out
+}
+
+// usingWorkspace names a table holding a row of workspace ws, or "".
+func (c *Connector) usingWorkspace(ws any) string {
+	id, _ := ws.(string)
+	c.tmu.RLock()
+	defer c.tmu.RUnlock()
+	var names []string
+	for name, t := range c.tables {
+		if t.s.Workspaceable {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		t := c.tables[name]
+		found := false
+		t.sorted.from(nil, func(r *record) bool {
+			found = r.ws == id
+			return !found
+		})
+		if found {
+			return name
+		}
+	}
+	return ""
 }
 
 type childRef struct {

@@ -27,7 +27,7 @@ func (t *table) Insert(ctx context.Context, e kongdb.Row, o *kongdb.Options) (ko
 	if err := t.checkUnique(r, nil); err != nil {
 		return nil, err
 	}
-	if err := t.checkForeign(r.row); err != nil {
+	if err := t.checkForeign(r.row, r.ws); err != nil {
 		return nil, err
 	}
 	r.expires = t.expiry(e, o, now, false)
@@ -86,7 +86,7 @@ func (t *table) update(r *record, e kongdb.Row, o *kongdb.Options, now float64) 
 	if err := t.checkUnique(next, r); err != nil {
 		return nil, err
 	}
-	if err := t.checkForeign(row); err != nil {
+	if err := t.checkForeign(row, r.ws); err != nil {
 		return nil, err
 	}
 	if o.TTL != nil {
@@ -155,7 +155,7 @@ func (t *table) upsert(old, r *record, o *kongdb.Options, now float64) (kongdb.R
 	if err := t.checkUnique(r, old); err != nil {
 		return nil, err
 	}
-	if err := t.checkForeign(r.row); err != nil {
+	if err := t.checkForeign(r.row, r.ws); err != nil {
 		return nil, err
 	}
 	r.expires = t.expiry(r.row, o, now, false)
@@ -240,6 +240,13 @@ func (t *table) planDelete(r *record, plan *[]pending, seen map[*record]bool) er
 		return nil
 	}
 	seen[r] = true
+	if t.s.Name == "workspaces" {
+		// ws_id references workspaces (no cascade): a workspace in use
+		// cannot go.
+		if child := t.c.usingWorkspace(r.pk[0]); child != "" {
+			return t.c.errs.ForeignKeyViolationRestricted("workspaces", child)
+		}
+	}
 	for _, ch := range t.c.children(t) {
 		var b strings.Builder
 		encode(&b, r.pk[0])
@@ -343,8 +350,19 @@ func (t *table) checkUnique(r *record, self *record) error {
 	return nil
 }
 
-// checkForeign makes sure every foreign key of row references a row.
-func (t *table) checkForeign(row kongdb.Row) error {
+// checkForeign makes sure every foreign key of row references a row, and
+// its workspace (ws_id's own foreign key) exists.
+func (t *table) checkForeign(row kongdb.Row, ws string) error {
+	if t.s.Workspaceable && ws != "" {
+		if wt := t.c.table("workspaces"); wt != nil && wt != t {
+			wt.mu.RLock()
+			found := wt.rows["s"+ws] != nil
+			wt.mu.RUnlock()
+			if !found {
+				return t.c.errs.InvalidWorkspace(ws)
+			}
+		}
+	}
 	for _, f := range t.s.Fields {
 		if f.Type != schema.TypeForeign {
 			continue
