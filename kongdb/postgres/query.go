@@ -138,10 +138,24 @@ func pack(results []*QueryResult) *QueryResult {
 	return &last
 }
 
-// decodeText decodes one text-format value by its type OID.
+// pgmoonDecoded are the type OIDs pgmoon turns into Lua values (booleans,
+// numbers, JSON, and arrays of those and of strings); every other type,
+// timestamps and UUIDs included, reaches Lua as the server's text.
+var pgmoonDecoded = map[uint32]bool{
+	16: true, 20: true, 21: true, 23: true, 26: true, 700: true, 701: true, 1700: true, // bool, ints, oid, floats, numeric
+	114: true, 3802: true, // json, jsonb
+	1000: true, 1005: true, 1007: true, 1016: true, 1021: true, 1022: true, 1231: true, // arrays of bool and numbers
+	1009: true, 1015: true, 1002: true, 1014: true, 2951: true, // arrays of text, varchar, char, bpchar, uuid
+	199: true, 3807: true, // arrays of json, jsonb
+}
+
+// decodeText decodes one text-format value by its type OID, as pgmoon does.
 func decodeText(tm *pgtype.Map, fd pgconn.FieldDescription, raw []byte) any {
 	if raw == nil {
 		return decodeValue(nil)
+	}
+	if !pgmoonDecoded[fd.DataTypeOID] {
+		return string(raw)
 	}
 	if t, ok := tm.TypeForOID(fd.DataTypeOID); ok {
 		v, err := t.Codec.DecodeValue(tm, fd.DataTypeOID, fd.Format, raw)

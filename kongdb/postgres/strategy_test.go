@@ -457,6 +457,15 @@ func TestQueryAPI(t *testing.T) {
 	if !reflect.DeepEqual(r.Rows, want) {
 		t.Fatalf("rows %#v", r.Rows)
 	}
+	// Like pgmoon: timestamps and UUIDs as text, uuid[] as an array.
+	r, err = f.c.Query(ctx, `SELECT '2020-01-02 03:04:05+00'::timestamptz AS t, '`+uuidN(1)+`'::uuid AS u, ARRAY['`+uuidN(2)+`']::uuid[] AS us, 1.5::numeric AS n`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Rows[0]; got["t"] != "2020-01-02 03:04:05+00" || got["u"] != uuidN(1) ||
+		!reflect.DeepEqual(got["us"], []any{uuidN(2)}) || got["n"] != 1.5 {
+		t.Fatalf("pgmoon types: %#v", got)
+	}
 	r, err = f.c.Query(ctx, "UPDATE q SET name = 'b'")
 	if err != nil || r.AffectedRows != 2 || r.HasRows {
 		t.Fatalf("update: %+v %v", r, err)
