@@ -18,9 +18,74 @@ local null = ngx.null
 local pairs = pairs
 local sort = table.sort
 
--- validator(name): the builtin validator marker of that name.
+local type = type
+local setmetatable_any = debug and debug.setmetatable
+
+-- Builtin validators that return the value itself on success, as Kong's
+-- kong.tools.http validators do.
+local returns_value = { header_name = true, cookie_name = true }
+
+-- Builtin validators of record fields, with the fields they check.
+local record_fields = {
+  pem = {
+    { private_key = { type = "string" } },
+    { public_key = { type = "string" } },
+  },
+  jwk = {},
+}
+
+-- probe(name, marker): a one-field schema whose field runs the builtin.
+local probes = {}
+local function probe(name, marker)
+  local p = probes[name]
+  if not p then
+    local field
+    if record_fields[name] then
+      field = { type = "record", fields = record_fields[name], custom_validator = marker }
+    else
+      field = { type = "string", len_min = 0, custom_validator = marker }
+    end
+    p = assert(Schema.new({ name = "typedefs_" .. name, fields = { { v = field } } }))
+    probes[name] = p
+  end
+  return p
+end
+
+-- call_builtin runs a builtin validator from Lua with Kong's results:
+-- true (or the value), or nil and the message (plus the path error code).
+local function call_builtin(name, marker, value)
+  local ok, errs = probe(name, marker):validate({ v = value })
+  if ok then
+    if returns_value[name] then
+      return value
+    end
+    return true
+  end
+  local err = errs.v
+  if type(err) == "table" then
+    err = err["@entity"] and err["@entity"][1] or err
+  end
+  if name == "path" and type(err) == "string" then
+    if err:find("^invalid url%-encoded value") then
+      return nil, err, "percent"
+    end
+    return nil, err, "rfc3986"
+  end
+  return nil, err
+end
+
+-- validator(name): the builtin validator marker of that name, callable
+-- from Lua like Kong's validator functions.
 local function validator(name)
-  return builtin[name]
+  local marker = builtin[name]
+  if setmetatable_any and type(marker) == "userdata" and not getmetatable(marker) then
+    setmetatable_any(marker, {
+      __call = function(_, value)
+        return call_builtin(name, marker, value)
+      end,
+    })
+  end
+  return marker
 end
 
 local typedefs = {}
