@@ -154,23 +154,71 @@ func optionsToLua(L *lua.LState, o *kongdb.Options) lua.LValue {
 // rowToLua converts an entity into a Lua table, keys in the schema's field
 // order (then ttl, ws_id and any other key), arrays with cjson.array_mt.
 func (b *daoBinding) rowToLua(row kongdb.Row) *lua.LTable {
-	L := b.st.in.L
-	t := L.CreateTable(0, len(row))
+	return recordToLua(b.st.in.L, b.s.Fields, row)
+}
+
+// recordToLua converts a record (entity, record field, foreign key) with
+// its fields in declared order: no sorting, no key list.
+func recordToLua(L *lua.LState, fields []*schema.Field, m map[string]any) *lua.LTable {
+	t := L.CreateTable(0, len(m))
 	n := 0
-	for _, f := range b.s.Fields {
-		if v, ok := row[f.Name]; ok {
-			t.RawSetString(f.Name, FromValue(L, v, nil))
+	for _, f := range fields {
+		if v, ok := m[f.Name]; ok {
+			t.RawSetString(f.Name, fieldValueToLua(L, f, v))
 			n++
 		}
 	}
-	if n < len(row) {
-		for k, v := range row {
-			if b.s.Field(k) == nil {
+	if n < len(m) {
+		for k, v := range m {
+			if fieldNamed(fields, k) == nil {
 				t.RawSetString(k, FromValue(L, v, nil))
 			}
 		}
 	}
 	return t
+}
+
+func fieldNamed(fields []*schema.Field, name string) *schema.Field {
+	for _, f := range fields {
+		if f.Name == name {
+			return f
+		}
+	}
+	return nil
+}
+
+// fieldValueToLua converts the value of field f.
+func fieldValueToLua(L *lua.LState, f *schema.Field, v any) lua.LValue {
+	switch x := v.(type) {
+	case string:
+		return lua.LString(x)
+	case float64:
+		return lua.LNumber(x)
+	case bool:
+		return lua.LBool(x)
+	case map[string]any:
+		switch {
+		case f.Type == schema.TypeRecord && len(f.Fields) > 0:
+			return recordToLua(L, f.Fields, x)
+		case f.Type == schema.TypeForeign && f.RefSchema != nil:
+			if id, ok := x["id"].(string); ok && len(x) == 1 {
+				t := L.CreateTable(0, 1)
+				t.RawSetString("id", lua.LString(id))
+				return t
+			}
+			return recordToLua(L, f.RefSchema.Fields, x)
+		}
+	case []any:
+		if f.Elements != nil {
+			t := L.CreateTable(len(x), 0)
+			for i, e := range x {
+				t.RawSetInt(i+1, fieldValueToLua(L, f.Elements, e))
+			}
+			t.Metatable = ArrayMT(L)
+			return t
+		}
+	}
+	return FromValue(L, v, nil)
 }
 
 // binding of a DAO method: upvalue 1.

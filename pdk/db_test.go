@@ -2,8 +2,12 @@ package pdk
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
+
+	lua "github.com/yuin/gopher-lua"
 
 	"github.com/luahost/luahost/kongdb"
 	"github.com/luahost/luahost/kongdb/kongdbtest"
@@ -349,4 +353,50 @@ func TestDBErrorsObject(t *testing.T) {
 	if !strings.HasSuffix(got, "primary_key must be a table") {
 		t.Fatal(got)
 	}
+}
+
+// Workers share the DB and the post_crud_event dispatcher; each runs its
+// own override, in its own state (go test -race).
+func TestDBConcurrentWorkers(t *testing.T) {
+	first, db := newDBState(t)
+	cid := insertConsumer(t, db, "bob")
+	root := first.Root
+	const workers, writes = 4, 50
+	ins := make([]*Instance, workers)
+	for i := range ins {
+		L := lua.NewState()
+		t.Cleanup(L.Close)
+		ins[i] = root.Open(L, i)
+		ins[i].Runner = builtinRunner{}
+		OpenDB(ins[i])
+		doLua(t, ins[i], `package.preload["dbtest.groups_dao"] = function()
+			return { post_crud_event = function(self, op, e, old, o)
+				count = (count or 0) + 1
+				return self.super.post_crud_event(self, op, e, old, o)
+			end }
+		end`)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for i, in := range ins {
+		wg.Add(1)
+		go func(i int, in *Instance) {
+			defer wg.Done()
+			_, err := runErr(in, "w.lua", fmt.Sprintf(`
+				for n = 1, %d do
+					assert(kong.db.dbtest_groups:insert({ consumer = { id = %q }, group = "w%d-" .. n }))
+					assert(kong.db.consumers:select({ id = %q }))
+				end
+				assert(count == %d, tostring(count))`, writes, cid, i, cid, writes))
+			errs <- err
+		}(i, in)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	wantResults(t, first, `local rows = assert(kong.db.dbtest_groups:page(1000)) return #rows`, fmt.Sprint(workers*writes))
 }
