@@ -88,6 +88,16 @@ func (m *Migrator) Bootstrap(ctx context.Context, force bool) error {
 		return &Error{Msg: "[PostgreSQL error] " + err.Error(), Code: 1, Err: err}
 	}
 	_, err = m.withMutex(ctx, m.mutex(true, false), func(ctx context.Context) error {
+		// Re-read under the lock: another node may have bootstrapped
+		// meanwhile (Kong runs the list it read before taking the lock).
+		st, err := m.State(ctx)
+		if err != nil {
+			return err
+		}
+		if len(st.Executed) > 0 || len(st.Pending) > 0 {
+			m.logf("Database already bootstrapped")
+			return nil
+		}
 		if err := m.RunMigrations(ctx, st.New, RunOptions{RunUp: true, RunTeardown: true}); err != nil {
 			return err
 		}

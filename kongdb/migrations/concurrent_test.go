@@ -84,3 +84,39 @@ func TestConcurrentUpNeverInterleaves(t *testing.T) {
 		t.Fatalf("lock left behind: %v", r.Rows)
 	}
 }
+
+// Two nodes bootstrap at once: one migrates, the other stands aside, and
+// nothing runs twice.
+func TestConcurrentBootstrap(t *testing.T) {
+	ctx := context.Background()
+	cfg := pgtest.NewDatabase(t)
+	var wg sync.WaitGroup
+	outs := make([]*bytes.Buffer, 2)
+	errs := make([]error, 2)
+	for i := 0; i < 2; i++ {
+		c, err := postgres.Open(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = c.Close() })
+		i := i
+		outs[i] = &bytes.Buffer{}
+		m := &Migrator{Conn: c, Subsystems: []*Subsystem{Core()}, Out: outs[i], Owner: []string{"a", "b"}[i]}
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[i] = m.Bootstrap(ctx, false) }()
+	}
+	wg.Wait()
+	if errs[0] != nil || errs[1] != nil {
+		t.Fatalf("errors: %v / %v\n%s\n----\n%s", errs[0], errs[1], outs[0], outs[1])
+	}
+	both := outs[0].String() + outs[1].String()
+	if n := strings.Count(both, "core migrated up to: 000_base (executed)"); n != 1 {
+		t.Fatalf("000_base ran %d times:\n%s", n, both)
+	}
+	c, _ := postgres.Open(ctx, cfg)
+	defer c.Close()
+	r := mustQuery(t, c, "SELECT array_length(executed, 1) AS n FROM schema_meta")
+	if len(r.Rows) != 1 || r.Rows[0]["n"] != float64(24) {
+		t.Fatalf("schema_meta: %v", r.Rows)
+	}
+}

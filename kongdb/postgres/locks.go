@@ -10,14 +10,16 @@ import (
 
 // SetupLocks creates Kong's locks table (connector:setup_locks).
 func (c *Connector) SetupLocks(ctx context.Context) error {
-	_, err := c.Query(ctx, `CREATE TABLE IF NOT EXISTS locks (
+	_, err := c.Query(ctx, locksSQL)
+	return err
+}
+
+const locksSQL = `CREATE TABLE IF NOT EXISTS locks (
   key    TEXT PRIMARY KEY,
   owner  TEXT,
   ttl    TIMESTAMP WITH TIME ZONE
 );
-CREATE INDEX IF NOT EXISTS locks_ttl_idx ON locks (ttl);`)
-	return err
-}
+CREATE INDEX IF NOT EXISTS locks_ttl_idx ON locks (ttl);`
 
 // InsertLock takes the lock key for ttl unless an unexpired holder exists
 // (connector:insert_lock): expired rows are deleted and the row inserted in

@@ -55,21 +55,24 @@ func (c *Connector) SchemaMigrations(ctx context.Context) (rows []MetaRow, boots
 // schema_meta and locks.
 func (c *Connector) SchemaBootstrap(ctx context.Context) error {
 	s := quoteIdent(c.schema)
-	if _, err := c.Query(ctx, "BEGIN;\nDO $$\nBEGIN\n  CREATE SCHEMA IF NOT EXISTS "+s+" AUTHORIZATION CURRENT_USER;\n"+
-		"  GRANT ALL ON SCHEMA "+s+" TO CURRENT_USER;\nEXCEPTION WHEN insufficient_privilege THEN\nEND;\n$$;\nCOMMIT;"); err != nil {
-		return err
-	}
-	if _, err := c.Query(ctx, `CREATE TABLE IF NOT EXISTS schema_meta (
+	// One transaction under an advisory lock: two nodes bootstrapping at
+	// once would otherwise race on CREATE TABLE IF NOT EXISTS.
+	_, err := c.Query(ctx, "BEGIN;\nSELECT pg_advisory_xact_lock(7349218734);\nDO $$\nBEGIN\n"+
+		"  CREATE SCHEMA IF NOT EXISTS "+s+" AUTHORIZATION CURRENT_USER;\n"+
+		"  GRANT ALL ON SCHEMA "+s+" TO CURRENT_USER;\nEXCEPTION WHEN insufficient_privilege THEN\nEND;\n$$;\n"+
+		`CREATE TABLE IF NOT EXISTS schema_meta (
   key            TEXT,
   subsystem      TEXT,
   last_executed  TEXT,
   executed       TEXT[],
   pending        TEXT[],
   PRIMARY KEY (key, subsystem)
-);`); err != nil {
-		return err
+);
+`+locksSQL+"\nCOMMIT;")
+	if err != nil {
+		_, _ = c.Query(ctx, "ROLLBACK;")
 	}
-	return c.SetupLocks(ctx)
+	return err
 }
 
 // SchemaReset drops and re-creates the schema (connector:schema_reset);
