@@ -295,3 +295,11 @@ func checkVersion(ver int) error {
 	}
 	return nil
 }
+
+// forgetDefaultWorkspace drops the cached default workspace id (after a
+// truncate or reset re-creates it).
+func (c *Connector) forgetDefaultWorkspace() {
+	c.mu.Lock()
+	c.defaultWs = ""
+	c.mu.Unlock()
+}

@@ -88,9 +88,7 @@ func (c *Connector) SchemaReset(ctx context.Context) error {
 	}
 	// Prepared statements on pooled connections refer to dropped tables.
 	c.pool.Reset()
-	c.mu.Lock()
-	c.defaultWs = ""
-	c.mu.Unlock()
+	c.forgetDefaultWorkspace()
 	return err
 }
 
@@ -131,12 +129,14 @@ func (c *Connector) TruncateAll(ctx context.Context) error {
 		return nil
 	}
 	_, err = c.Query(ctx, "TRUNCATE "+strings.Join(names, ", ")+" RESTART IDENTITY CASCADE;")
+	c.forgetDefaultWorkspace()
 	return err
 }
 
 // TruncateTable is connector:truncate_table(name).
 func (c *Connector) TruncateTable(ctx context.Context, name string) error {
 	_, err := c.Query(ctx, "TRUNCATE "+quoteIdent(name)+" RESTART IDENTITY CASCADE;")
+	c.forgetDefaultWorkspace()
 	return err
 }
 

@@ -137,5 +137,6 @@ func (s *strategy) Truncate(ctx context.Context) error {
 	if _, err := s.exec(ctx, "TRUNCATE "+s.l.table+" RESTART IDENTITY CASCADE;", nil); err != nil {
 		return s.toError(err, nil, nil)
 	}
+	s.c.forgetDefaultWorkspace()
 	return nil
 }
