@@ -57,7 +57,9 @@ type cacheBinding struct {
 
 // ensureCaches builds Root.Cache and Root.CoreCache from the configuration
 // when the host did not: mem_cache_size, db_cache_ttl, db_cache_neg_ttl,
-// db_resurrect_ttl (cache.ConfigFrom).
+// db_resurrect_ttl (cache.ConfigFrom); with Root.ClusterEvents set, their
+// invalidations are broadcast on "invalidations" /
+// "invalidations_kong_core_db_cache" and other nodes' are applied.
 func (r *Root) ensureCaches() {
 	r.cacheOnce.Do(func() {
 		c := r.Conf
@@ -68,14 +70,28 @@ func (r *Root) ensureCaches() {
 		if r.Now != nil {
 			cfg.Now = r.Now
 		}
+		ce := r.ClusterEvents
+		if ce != nil {
+			cfg.Cluster = ce
+		}
+		subscribe := func(c *cache.Cache) {
+			if ce == nil {
+				return
+			}
+			if err := c.SubscribeCluster(ce); err != nil {
+				r.Log(LogErr, "[DB cache] failed to subscribe to invalidations cluster events channel: "+err.Error())
+			}
+		}
 		if r.Cache == nil {
 			r.Cache = cache.New(cfg)
+			subscribe(r.Cache)
 		}
 		if r.CoreCache == nil {
 			core := cfg
 			core.Name = "kong_core_db_cache"
 			core.Channel = "invalidations_kong_core_db_cache"
 			r.CoreCache = cache.New(core)
+			subscribe(r.CoreCache)
 		}
 	})
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/luahost/luahost/conf"
 	"github.com/luahost/luahost/kongdb"
+	"github.com/luahost/luahost/kongdb/events"
 	"github.com/luahost/luahost/kongdb/memory"
 	"github.com/luahost/luahost/kongdb/schema"
 )
@@ -49,6 +50,7 @@ type cacheEnvOpts struct {
 	workers int
 	db      bool
 	props   []string
+	cluster *events.ClusterEvents // kong.cluster_events and cache invalidations across nodes
 }
 
 // trueRunner passes every Lua-referenced validator (the workers of these
@@ -86,7 +88,8 @@ func newCacheEnv(t testing.TB, o cacheEnvOpts) *cacheEnv {
 		o.workers = 1
 	}
 	env := &cacheEnv{sink: &logSink{}, clock: &fakeClock{t: time.Unix(1700000000, 0)}}
-	env.root = &Root{Conf: c, Logger: slog.New(env.sink), WorkerCount: o.workers, PID: 4242, Now: env.clock.Now}
+	env.root = &Root{Conf: c, Logger: slog.New(env.sink), WorkerCount: o.workers, PID: 4242, Now: env.clock.Now,
+		ClusterEvents: o.cluster}
 	if o.db {
 		db := kongdb.New(memory.New(), kongdb.DBOptions{})
 		s, err := schema.SchemaFromMap(seedKeyauth())
@@ -111,6 +114,7 @@ func newCacheEnv(t testing.TB, o cacheEnvOpts) *cacheEnv {
 		}
 		OpenCache(in)
 		OpenEvents(in)
+		OpenClusterEvents(in)
 		t.Cleanup(func() {
 			CloseEvents(in)
 			CloseCache(in)

@@ -28,7 +28,9 @@ type eventsWorker struct {
 	regs     []*eventReg
 	draining bool
 	calling  int // callbacks running (post_local runs them outside drain)
-	deliverF func(events.Event)
+
+	clusterSubs map[string][]*lua.LFunction // kong.cluster_events callbacks by channel
+	deliverF    func(events.Event)
 }
 
 // eventReg is one register() call: source "" = every event; no events =
@@ -114,6 +116,10 @@ func (w *eventsWorker) deliver(ev events.Event) {
 	case lua.LValue:
 		// post_local data, by reference (never crosses workers).
 		w.dispatch(ev.Source, ev.Event, d, pidValue(ev.PID))
+		return
+	}
+	if ev.Source == clusterSource {
+		w.deliverCluster(ev.Event, ev.Data)
 		return
 	}
 	if ev.Source == events.OverflowSource && ev.Event == events.OverflowEvent {

@@ -45,6 +45,10 @@ type Root struct {
 	// Events is the node's worker-event bus (kong.worker_events); nil is
 	// built on the first OpenEvents or InstallInvalidation (events_bus.go).
 	Events *events.Bus
+	// ClusterEvents is kong.cluster_events (nil: an in-process one that
+	// reaches no other node). Set it before the first OpenCache to have
+	// cache invalidations broadcast to other nodes (cache.go).
+	ClusterEvents *events.ClusterEvents
 
 	levelOnce sync.Once
 	level     int
@@ -55,6 +59,8 @@ type Root struct {
 
 	cacheOnce sync.Once // cache.go
 	busOnce   sync.Once // events_bus.go
+	ceOnce    sync.Once // events_cluster.go
+	ceSubs    sync.Map  // channel -> struct{}: Go subscription forwarding to workers
 }
 
 // Instance is one worker's binding state.
