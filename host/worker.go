@@ -164,7 +164,7 @@ func (w *Worker) Poisoned() bool { return w.poisoned }
 // reset drops per-request state before the worker goes back to the pool.
 func (w *Worker) reset() {
 	w.L.SetTop(0)
-	w.In.Ctx = w.L.CreateTable(0, 0)
+	w.In.SetCtx(w.L.CreateTable(0, 0))
 	w.In.Phase = "init"
 	w.In.PluginName = ""
 }

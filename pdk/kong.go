@@ -392,11 +392,11 @@ func (in *Instance) newKongCtx() *lua.LTable {
 
 // ctxTable returns (creating it) the table stored in ngx.ctx under key.
 func (in *Instance) ctxTable(key *lua.LTable) *lua.LTable {
-	if t, ok := in.Ctx.RawGet(key).(*lua.LTable); ok {
+	if t, ok := in.CurrentCtx().RawGet(key).(*lua.LTable); ok {
 		return t
 	}
 	t := in.L.NewTable()
-	in.Ctx.RawSet(key, t)
+	in.CurrentCtx().RawSet(key, t)
 	return t
 }
 

@@ -76,7 +76,7 @@ return s.request.headers.x .. tostring(s.request.size) .. tostring(s.custom.a)`)
 			t.Errorf("%s raised %q, want %q", src, got, want)
 		}
 	}
-	in.Ctx = in.L.NewTable()
+	in.SetCtx(in.L.NewTable())
 	if got := str(t, in, `return next(kong.log.serialize())`); got != "nil" {
 		t.Errorf("serialize values survived the request: %s", got)
 	}
@@ -129,7 +129,7 @@ func TestKongCtx(t *testing.T) {
 	if got := str(t, in, `return kong.ctx.plugin.n`); got != "1" {
 		t.Fatalf("plugin a sees %q", got)
 	}
-	in.Ctx = in.L.NewTable() // next request
+	in.SetCtx(in.L.NewTable()) // next request
 	if got := str(t, in, `return tostring(kong.ctx.shared.user) .. tostring(kong.ctx.plugin.n)`); got != "nilnil" {
 		t.Fatalf("after reset: %q", got)
 	}

@@ -273,7 +273,7 @@ func serializableValue(v lua.LValue, seen map[*lua.LTable]bool) bool {
 // ApplySerializeValues applies the request's kong.log.set_serialize_value
 // calls, in order, onto t (the log serializer's output).
 func (in *Instance) ApplySerializeValues(t *lua.LTable) {
-	list, ok := in.Ctx.RawGet(in.ctxKeys.serialize).(*lua.LTable)
+	list, ok := in.CurrentCtx().RawGet(in.ctxKeys.serialize).(*lua.LTable)
 	if !ok {
 		return
 	}

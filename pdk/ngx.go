@@ -115,26 +115,11 @@ func openNgx(in *Instance) {
 	openNgxBase64Module(L)
 	ngx.RawSetString("shared", in.newNgxShared())
 
-	// ngx.ctx is read and replaced through the metatable so that the host
-	// can swap Instance.Ctx per request.
-	mt := L.NewTable()
-	mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
-		if L.CheckAny(2) == lua.LString("ctx") {
-			L.Push(in.Ctx)
-			return 1
-		}
-		return 0
-	}))
-	mt.RawSetString("__newindex", L.NewFunction(func(L *lua.LState) int {
-		k := L.CheckAny(2)
-		if k == lua.LString("ctx") {
-			in.Ctx = L.CheckTable(3)
-			return 0
-		}
-		L.RawSet(L.CheckTable(1), k, L.Get(3))
-		return 0
-	}))
-	L.SetMetatable(ngx, mt)
+	// ngx.ctx is a plain field of ngx (a read is one table lookup, no Go
+	// call); the host replaces it per request with Instance.SetCtx. A
+	// plugin may assign ngx.ctx itself: Go reads it back with CurrentCtx.
+	in.ngx = ngx
+	ngx.RawSetString("ctx", in.Ctx)
 	L.SetGlobal("ngx", ngx)
 }
 

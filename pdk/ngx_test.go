@@ -45,12 +45,12 @@ func TestNgxCtxSwappedByHost(t *testing.T) {
 	if got := str(t, in, `return ngx.ctx.a`); got != "1" {
 		t.Fatalf("ngx.ctx.a = %s", got)
 	}
-	in.Ctx = in.L.NewTable() // the host resets it per request
+	in.SetCtx(in.L.NewTable()) // the host resets it per request
 	if got := str(t, in, `return ngx.ctx.a`); got != "nil" {
 		t.Fatalf("after reset ngx.ctx.a = %s", got)
 	}
 	run(t, in, "b.lua", `ngx.ctx = { b = 2 }`)
-	if got := in.Ctx.RawGetString("b").String(); got != "2" {
+	if got := in.CurrentCtx().RawGetString("b").String(); got != "2" {
 		t.Fatalf("ngx.ctx assignment not seen by the host: %s", got)
 	}
 	if got := str(t, in, `ngx.foo = 3 return rawget(ngx, "foo")`); got != "3" {

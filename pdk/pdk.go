@@ -79,7 +79,8 @@ type Instance struct {
 	// prefixes its lines with it and kong.ctx.plugin is keyed by it.
 	PluginName string
 
-	ctxKeys ctxKeys // private keys inside Ctx
+	ctxKeys ctxKeys     // private keys inside Ctx
+	ngx     *lua.LTable // the ngx global table, holding ngx.ctx
 
 	// Runner runs Lua functions of schemas (custom validators, entity
 	// checks, transformations) in this worker; the host sets it to the
@@ -113,4 +114,25 @@ func (r *Root) Open(L *lua.LState, workerID int) *Instance {
 		ns.open(in)
 	}
 	return in
+}
+
+// SetCtx replaces ngx.ctx (the host calls it per request); kong.ctx.shared,
+// kong.ctx.plugin and kong.log's serialize values live inside it, so they
+// are reset too.
+func (in *Instance) SetCtx(t *lua.LTable) {
+	in.Ctx = t
+	if in.ngx != nil {
+		in.ngx.RawSetString("ctx", t)
+	}
+}
+
+// CurrentCtx is the request's ngx.ctx, also when Lua assigned a new table to
+// ngx.ctx.
+func (in *Instance) CurrentCtx() *lua.LTable {
+	if in.ngx != nil {
+		if t, ok := in.ngx.RawGetString("ctx").(*lua.LTable); ok {
+			in.Ctx = t
+		}
+	}
+	return in.Ctx
 }
