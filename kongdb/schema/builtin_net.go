@@ -25,12 +25,21 @@ const msgInvalidPort = "invalid port number"
 // hostnameType guesses the address kind as Kong does: more than one ":" is
 // ipv6, only digits and dots (once colons are dropped) is ipv4, else name.
 func hostnameType(s string) string {
-	colons := strings.Count(s, ":")
+	colons, other, n := 0, false, 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == ':':
+			colons++
+		case c == '.' || isDigit(c):
+			n++
+		default:
+			other = true
+		}
+	}
 	if colons > 1 {
 		return "ipv6"
 	}
-	rest := strings.ReplaceAll(s, ":", "")
-	if rest != "" && strings.Trim(rest, "0123456789.") == "" {
+	if n > 0 && !other {
 		return "ipv4"
 	}
 	return "name"
@@ -174,21 +183,26 @@ func checkHostname(addr string) (normalizedHost, string) {
 		}
 		r.port, r.hasPort = int(n), true
 	}
-	bad := "invalid hostname: " + addr
+	bad := func() string { return "invalid hostname: " + addr }
 	if name == "" {
-		return normalizedHost{}, bad
+		return normalizedHost{}, bad()
 	}
 	for i := 0; i < len(name); i++ {
 		c := name[i]
 		if !isAlpha(c) && !isDigit(c) && c != '-' && c != '.' && c != '_' {
-			return normalizedHost{}, bad
+			return normalizedHost{}, bad()
 		}
 	}
-	segs := strings.Split(name, ".")
-	for i, seg := range segs {
-		if strings.HasSuffix(seg, "-") || (seg == "" && i != len(segs)-1) {
-			return normalizedHost{}, bad
+	// per "."-separated segment: no trailing "-", no empty one but the last
+	for rest := name; ; {
+		seg, after, more := strings.Cut(rest, ".")
+		if strings.HasSuffix(seg, "-") || (seg == "" && more) {
+			return normalizedHost{}, bad()
 		}
+		if !more {
+			break
+		}
+		rest = after
 	}
 	r.host = name
 	return r, ""
