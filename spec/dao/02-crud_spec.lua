@@ -22,6 +22,12 @@ describe("kong.db DAO methods", function()
       assert.same({ id = bob.id }, cred.consumer)
     end)
 
+    it("keeps only the primary key of a foreign entity given whole", function()
+      local cred = assert(dao:insert({ consumer = bob, key = "whole" }))
+      assert.same({ id = bob.id }, cred.consumer)
+      assert.same({ id = bob.id }, dao:select({ id = cred.id }).consumer)
+    end)
+
     it("generates a random key for an auto string", function()
       local cred = assert(dao:insert({ consumer = { id = bob.id } }))
       assert.is_string(cred.key)
