@@ -22,7 +22,7 @@ func (t *table) Insert(ctx context.Context, e kongdb.Row, o *kongdb.Options) (ko
 		return nil, err
 	}
 	if t.rows[r.key] != nil {
-		return nil, t.c.errs.PrimaryKeyViolation(t.pkTable(e))
+		return nil, t.conflict(t.s.Table()+"_pkey", e, t.pkTable(e))
 	}
 	if err := t.checkUnique(r, nil); err != nil {
 		return nil, err
@@ -146,7 +146,7 @@ func (t *table) UpsertByField(ctx context.Context, field string, value any, e ko
 		return nil, err
 	}
 	if old == nil && t.rows[r.key] != nil {
-		return nil, t.c.errs.PrimaryKeyViolation(t.pkTable(full))
+		return nil, t.conflict(t.s.Table()+"_pkey", full, t.pkTable(full))
 	}
 	return t.upsert(old, r, o, now)
 }
@@ -333,21 +333,45 @@ func (t *table) checkUnique(r *record, self *record) error {
 			continue
 		}
 		if other := t.uniq[ix.name][k]; other != nil && other != self && other.key != r.key {
-			if ix.field == nil {
-				keys := kongdb.Row{}
-				for _, name := range t.s.CacheKey {
-					v, ok := r.row[name]
-					if !ok {
-						v = schema.Null
-					}
-					keys[name] = v
-				}
-				return t.c.errs.UniqueViolation(keys)
+			constraint := t.s.Table() + "_" + ix.name + "_key"
+			if !ix.global {
+				constraint = t.s.Table() + "_ws_id_" + ix.name + "_unique"
 			}
-			return t.c.errs.UniqueViolation(kongdb.Row{ix.name: r.row[ix.name]})
+			return t.conflict(constraint, r.row, t.pkTable(r.row))
 		}
 	}
 	return nil
+}
+
+// conflict reports a violated unique constraint the way Kong's postgres
+// strategy reads the server's message (toerror): "cache_key" in it names
+// the cache key; else the first unique field whose name occurs anywhere in
+// the message (so a table named keyauth_credentials reports a primary-key
+// conflict as one on its unique field "key", as Kong does); else the
+// primary key.
+func (t *table) conflict(constraint string, e kongdb.Row, pk kongdb.Row) error {
+	msg := `duplicate key value violates unique constraint "` + constraint + `"`
+	if len(t.s.CacheKey) > 1 && strings.Contains(msg, "cache_key") {
+		keys := kongdb.Row{}
+		for _, name := range t.s.CacheKey {
+			v, ok := e[name]
+			if !ok {
+				v = schema.Null
+			}
+			keys[name] = v
+		}
+		return t.c.errs.UniqueViolation(keys)
+	}
+	for _, f := range t.s.Fields {
+		if f.Unique && strings.Contains(msg, f.Name) {
+			v, ok := e[f.Name]
+			if !ok {
+				v = schema.Null
+			}
+			return t.c.errs.UniqueViolation(kongdb.Row{f.Name: v})
+		}
+	}
+	return t.c.errs.PrimaryKeyViolation(pk)
 }
 
 // checkForeign makes sure every foreign key of row references a row, and
