@@ -119,8 +119,8 @@ func (st *dbState) ctx() context.Context {
 		parent = context.Background()
 	}
 	ws := ""
-	if in.Ctx != nil {
-		if s, ok := in.Ctx.RawGetString("workspace").(lua.LString); ok {
+	if ctx := in.CurrentCtx(); ctx != nil {
+		if s, ok := ctx.RawGetString("workspace").(lua.LString); ok {
 			ws = string(s)
 		}
 	}
@@ -144,6 +144,14 @@ func (r *luaRunner) CallFunc(ctx context.Context, fn *schema.Func, args ...any) 
 	st := r.st
 	if lf, ok := st.luaFuncs[fn.Ref]; ok {
 		return st.callLua(lf, args)
+	}
+	if v := schema.BuiltinValidatorFor(fn); v != nil && len(args) > 0 {
+		// A typedef's Go validator behind a marker a schema kept as a
+		// function (schemas built in Go): Lua's `true` or `nil, err`.
+		if ok, msg := v(args[0]); !ok {
+			return []any{nil, msg}, nil
+		}
+		return []any{true}, nil
 	}
 	if st.in.Runner != nil {
 		return st.in.Runner.CallFunc(ctx, fn, args...)

@@ -76,7 +76,6 @@ func newDBStateOn(t testing.TB, conn kongdb.Connector) (*Instance, *kongdb.DB) {
 	}
 	in, _ := newShimState(t)
 	in.Root.DB = db
-	in.Runner = builtinRunner{}
 	OpenDB(in)
 	doLua(t, in, `package.preload["dbtest.groups_dao"] = function() return {} end`)
 	return in, db
@@ -139,12 +138,15 @@ func insertConsumer(t testing.TB, db *kongdb.DB, username string) string {
 	return row["id"].(string)
 }
 
-// builtinRunner stands in for the worker's runner in these tests: the
-// typedef validators ("builtin:<name>") accept every value.
+// builtinRunner runs the typedef validators ("builtin:<name>") for the
+// Go calls of these tests.
 type builtinRunner struct{}
 
 func (builtinRunner) CallFunc(_ context.Context, fn *schema.Func, args ...any) ([]any, error) {
-	if strings.HasPrefix(fn.Ref, "builtin:") {
+	if v := schema.BuiltinValidatorFor(fn); v != nil && len(args) > 0 {
+		if ok, msg := v(args[0]); !ok {
+			return []any{nil, msg}, nil
+		}
 		return []any{true}, nil
 	}
 	return nil, errors.New("no Lua function " + fn.Ref)

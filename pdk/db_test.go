@@ -367,7 +367,6 @@ func TestDBConcurrentWorkers(t *testing.T) {
 		L := lua.NewState()
 		t.Cleanup(L.Close)
 		ins[i] = root.Open(L, i)
-		ins[i].Runner = builtinRunner{}
 		OpenDB(ins[i])
 		doLua(t, ins[i], `package.preload["dbtest.groups_dao"] = function()
 			return { post_crud_event = function(self, op, e, old, o)
