@@ -160,3 +160,53 @@ describe("kong.db.schema.entity", function()
     assert.equal("x", s:process_auto_fields({ id = "1" }, "insert").r.a)
   end)
 end)
+
+describe("plugin config schemas", function()
+  local core = require "luahost.schema"
+  local def = {
+    name = "my-plugin",
+    fields = {
+      { consumer = { type = "foreign", reference = "consumers", eq = ngx.null } },
+      { config = {
+          type = "record",
+          fields = {
+            { key_names = { type = "array", elements = { type = "string" }, default = { "apikey" } } },
+            { limit = { type = "integer", gt = 0 } },
+          },
+        },
+      },
+    },
+  }
+
+  it("validate_plugin_config_schema returns the processed plugin entity", function()
+    local entity = assert(core.validate_plugin_config_schema({ limit = 5 }, def))
+    assert.equal("my-plugin", entity.name)
+    assert.same({ "apikey" }, entity.config.key_names)
+    assert.equal(5, entity.config.limit)
+    assert.is_true(entity.enabled)
+  end)
+
+  it("validate_plugin_config_schema returns Kong's error table", function()
+    local entity, errs = core.validate_plugin_config_schema({ limit = 0 }, def)
+    assert.is_nil(entity)
+    assert.same({ config = { limit = "value must be greater than 0" } }, errs)
+  end)
+
+  it("a plugin cannot be scoped to a consumer when its schema says no_consumer", function()
+    local entity, errs = core.validate_plugin_config_schema({}, def,
+                                                            { consumer = { id = "6b1e3dfc-5b8f-4e9f-9d4b-3f8a2f3e9d11" } })
+    assert.is_nil(entity)
+    assert.equal("value must be null", errs.consumer)
+  end)
+
+  it("kong.db.plugins.schema iterates the plugin's own fields with each_field(values)", function()
+    local s = kong.db.plugins.schema
+    local config
+    for name, field in s:each_field({ name = "dao-fixtures" }) do
+      if name == "config" then config = field end
+    end
+    assert.is_table(config)
+    assert.equal("record", config.type)
+    assert.equal("apikey", config.fields.key_names.default[1])
+  end)
+end)
