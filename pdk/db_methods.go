@@ -217,15 +217,7 @@ func (b *daoBinding) each(L *lua.LState, pager func(off any) ([]kongdb.Row, stri
 			return 0
 		}
 		if failure != nil {
-			failed = true
-			L.Push(lua.LFalse)
-			e, ok := kongdb.AsError(failure)
-			if !ok {
-				e = b.dao.Errors.DatabaseError(failure.Error(), failure)
-			}
-			L.Push(lua.LString(e.Error()))
-			L.Push(ErrToLua(L, e))
-			return 3
+			return b.iterFail(L, &failed, failure)
 		}
 		if i >= len(rows) {
 			if next == "" {
@@ -256,6 +248,7 @@ func (b *daoBinding) each(L *lua.LState, pager func(off any) ([]kongdb.Row, stri
 	return 1
 }
 
+// iterFail ends an iteration with Kong's false, err, err_t.
 func (b *daoBinding) iterFail(L *lua.LState, failed *bool, err error) int {
 	*failed = true
 	var ae *kongdb.ArgError
