@@ -3,6 +3,7 @@ package kongdb_test
 import (
 	"fmt"
 	"math/rand"
+	"sort"
 	"strings"
 	"testing"
 
@@ -26,6 +27,7 @@ func TestParityWithPostgres(t *testing.T) {
 	dbs := []*kongdb.DB{mem, pg}
 	for _, db := range dbs {
 		must[*kongdb.DAO](t)(db.Register(keyauth()))
+		must[*kongdb.DAO](t)(db.Register(acls()))
 	}
 	rng := rand.New(rand.NewSource(7))
 	ids := make([]string, 12)
@@ -38,7 +40,7 @@ func TestParityWithPostgres(t *testing.T) {
 	for step := 0; step < 300; step++ {
 		var call func(db *kongdb.DB) (any, error)
 		var desc string
-		switch rng.Intn(9) {
+		switch rng.Intn(14) {
 		case 0, 1:
 			id, name := pick(ids), pick(names)
 			desc = "insert consumer " + id + " " + name
@@ -73,6 +75,42 @@ func TestParityWithPostgres(t *testing.T) {
 			call = func(db *kongdb.DB) (any, error) {
 				return db.DAO("keyauth_credentials").DeleteBy(ctx, "key", key, nil)
 			}
+		case 9:
+			id, cid, group := pick(ids), pick(ids), pick(names)
+			desc = "insert acl " + id + " " + group + " for " + cid
+			call = func(db *kongdb.DB) (any, error) {
+				return db.DAO("acls").Insert(ctx, M{"id": id, "consumer": M{"id": cid}, "group": group, "tags": []any{group}}, nil)
+			}
+		case 10:
+			cid, group := pick(ids), pick(names)
+			desc = "select_by_cache_key acl " + group + " for " + cid
+			call = func(db *kongdb.DB) (any, error) {
+				return db.DAO("acls").SelectByCacheKey(ctx, M{"consumer": M{"id": cid}, "group": group}, nil)
+			}
+		case 11:
+			cid := pick(ids)
+			desc = "page_for_consumer acls " + cid
+			call = func(db *kongdb.DB) (any, error) {
+				rows, _, err := db.DAO("acls").PageFor(ctx, "consumer", M{"id": cid}, 100.0, nil, nil)
+				var groups []string
+				for _, r := range rows {
+					groups = append(groups, r["group"].(string))
+				}
+				sort.Strings(groups)
+				return strings.Join(groups, ","), err
+			}
+		case 12:
+			name, key := pick(names), pick(keys)
+			desc = "update_by username " + name + " custom_id " + key
+			call = func(db *kongdb.DB) (any, error) {
+				return db.DAO("consumers").UpdateBy(ctx, "username", name, M{"custom_id": key}, nil)
+			}
+		case 13:
+			id, key, cid := pick(ids), pick(keys), pick(ids)
+			desc = "upsert_by key " + key + " for " + cid + " id " + id
+			call = func(db *kongdb.DB) (any, error) {
+				return db.DAO("keyauth_credentials").UpsertBy(ctx, "key", key, M{"id": id, "consumer": M{"id": cid}}, nil)
+			}
 		case 8:
 			name := pick(names)
 			desc = "select_by username " + name
@@ -91,7 +129,8 @@ func TestParityWithPostgres(t *testing.T) {
 		if step%25 == 0 {
 			var pages []string
 			for _, db := range dbs {
-				pages = append(pages, pageAll(t, db, "keyauth_credentials")+" | "+pageAll(t, db, "consumers"))
+				pages = append(pages, pageAll(t, db, "keyauth_credentials")+" | "+pageAll(t, db, "consumers")+
+					" | "+pageAll(t, db, "acls"))
 			}
 			if pages[0] != pages[1] {
 				t.Fatalf("step %d: tables differ:\n memory:   %s\n postgres: %s", step, pages[0], pages[1])
