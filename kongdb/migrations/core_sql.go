@@ -22,7 +22,7 @@ func index(name, table, expr string) string {
 	return fmt.Sprintf(`DO $$
 BEGIN
   CREATE INDEX IF NOT EXISTS %q ON %q %s;
-EXCEPTION WHEN undefined_column THEN
+EXCEPTION WHEN undefined_column OR undefined_table THEN
 END$$;
 `, name, table, expr)
 }
