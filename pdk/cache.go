@@ -50,7 +50,7 @@ type cacheBinding struct {
 	ld      luaLoader // reused when no load is running in this binding
 	busy    bool      // ld and buf are in use by a running load
 	buf     []byte
-	dec     cache.Decoder
+	dec     luaDecoder
 	enc     *cache.Encoder
 	removes []func()
 }
@@ -405,7 +405,7 @@ func (b *cacheBinding) decode(L *lua.LState, r cache.Result) (lua.LValue, error)
 	if r.Nil {
 		return lua.LNil, nil
 	}
-	v, err := decodeLuaBytes(L, &b.dec, r.Value)
+	v, err := b.dec.decode(L, r.Value)
 	if err != nil {
 		return lua.LNil, errors.New("could not deserialize value after lua_shared_dict retrieval: " + err.Error())
 	}

@@ -30,6 +30,9 @@ end
 function bench_loop(n)
   for i = 1, n do end
 end
+function bench_build(n)
+  for i = 1, n do load() end
+end
 `
 
 func benchCache(b *testing.B, fn string, withCtx bool, props ...string) {
@@ -53,7 +56,8 @@ func benchCache(b *testing.B, fn string, withCtx bool, props ...string) {
 // BenchmarkCacheFromLua: L1 hit (budget 300 ns), L2 hit (3 µs: freecache
 // read + decode into a new table + L1 store; L1 of one item, two keys
 // alternating), miss with callback (unique keys: callback + encode + L2
-// store + L1 store), and the empty loop for reference. "ctx" runs with a
+// store + L1 store), and for reference the empty loop and building the
+// same table in Lua. "ctx" runs with a
 // context on the state, as the host's workers do.
 func BenchmarkCacheFromLua(b *testing.B) {
 	for _, ctx := range []bool{false, true} {
@@ -65,5 +69,8 @@ func BenchmarkCacheFromLua(b *testing.B) {
 		b.Run("L2_hit"+suffix, func(b *testing.B) { benchCache(b, "bench_l2", ctx, "luahost_l1_cache_size", "1") })
 		b.Run("miss_callback"+suffix, func(b *testing.B) { benchCache(b, "bench_miss", ctx) })
 		b.Run("empty_loop"+suffix, func(b *testing.B) { benchCache(b, "bench_loop", ctx) })
+		// Building the cached table in Lua: the floor of an L2 hit, which
+		// must build a new table too.
+		b.Run("lua_table_build"+suffix, func(b *testing.B) { benchCache(b, "bench_build", ctx) })
 	}
 }

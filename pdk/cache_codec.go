@@ -98,13 +98,54 @@ func encodeTable(L *lua.LState, e *cache.Encoder, t *lua.LTable, depth int) erro
 	return nil
 }
 
-// decodeLua builds the Lua value of an encoded value.
-func decodeLua(L *lua.LState, d *cache.Decoder) (lua.LValue, error) {
-	return decodeLuaDepth(L, d, 0)
+// luaDecoder builds Lua values from encoded ones. Short strings are
+// interned (already boxed as Lua values): a cached entity's field names,
+// and the values of entities read again and again, are allocated once per
+// worker instead of once per L2 hit. The table is emptied when full, so it
+// follows the working set.
+type luaDecoder struct {
+	d    cache.Decoder
+	keys map[string]lua.LValue // boxed once: returning it does not allocate
 }
 
-func decodeLuaDepth(L *lua.LState, d *cache.Decoder, depth int) (lua.LValue, error) {
-	tok, err := d.Next()
+// maxInterned bounds a decoder's string table; maxInternLen is the longest
+// string interned.
+const (
+	maxInterned  = 4096
+	maxInternLen = 64
+)
+
+func (ld *luaDecoder) str(b []byte) lua.LValue {
+	if len(b) > maxInternLen {
+		return lua.LString(string(b))
+	}
+	if v, ok := ld.keys[string(b)]; ok {
+		return v
+	}
+	s := string(b)
+	var v lua.LValue = lua.LString(s)
+	if ld.keys == nil {
+		ld.keys = make(map[string]lua.LValue)
+	}
+	if len(ld.keys) >= maxInterned {
+		clear(ld.keys)
+	}
+	ld.keys[s] = v
+	return v
+}
+
+// decode builds the Lua value of one whole encoded value in b.
+func (ld *luaDecoder) decode(L *lua.LState, b []byte) (lua.LValue, error) {
+	ld.d.Reset(b)
+	v, err := ld.value(L, 0)
+	if err == nil && ld.d.Remaining() != 0 {
+		err = cache.ErrCorrupt
+	}
+	return v, err
+}
+
+func (ld *luaDecoder) value(L *lua.LState, depth int) (lua.LValue, error) {
+	tok, err := ld.d.Next()
 	if err != nil {
 		return lua.LNil, err
 	}
@@ -118,14 +159,14 @@ func decodeLuaDepth(L *lua.LState, d *cache.Decoder, depth int) (lua.LValue, err
 	case cache.KindNumber:
 		return lua.LNumber(tok.Num), nil
 	case cache.KindString:
-		return lua.LString(string(tok.Str)), nil
+		return ld.str(tok.Str), nil
 	case cache.KindTable:
 		if depth >= cache.MaxDepth {
 			return lua.LNil, cache.ErrCorrupt
 		}
 		t := L.CreateTable(tok.NArr, tok.NHash)
 		for i := 1; i <= tok.NArr; i++ {
-			v, err := decodeLuaDepth(L, d, depth+1)
+			v, err := ld.value(L, depth+1)
 			if err != nil {
 				return lua.LNil, err
 			}
@@ -134,11 +175,11 @@ func decodeLuaDepth(L *lua.LState, d *cache.Decoder, depth int) (lua.LValue, err
 			}
 		}
 		for i := 0; i < tok.NHash; i++ {
-			k, err := decodeLuaDepth(L, d, depth+1)
+			k, err := ld.value(L, depth+1)
 			if err != nil {
 				return lua.LNil, err
 			}
-			v, err := decodeLuaDepth(L, d, depth+1)
+			v, err := ld.value(L, depth+1)
 			if err != nil {
 				return lua.LNil, err
 			}
@@ -152,14 +193,4 @@ func decodeLuaDepth(L *lua.LState, d *cache.Decoder, depth int) (lua.LValue, err
 		return t, nil
 	}
 	return lua.LNil, cache.ErrCorrupt
-}
-
-// decodeLuaBytes decodes one whole value from b.
-func decodeLuaBytes(L *lua.LState, d *cache.Decoder, b []byte) (lua.LValue, error) {
-	d.Reset(b)
-	v, err := decodeLua(L, d)
-	if err == nil && d.Remaining() != 0 {
-		err = cache.ErrCorrupt
-	}
-	return v, err
 }

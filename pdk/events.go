@@ -187,9 +187,6 @@ func (w *eventsWorker) crudData(ev *kongdb.CrudEvent) *lua.LTable {
 	if ev.Schema != nil {
 		data.RawSetString("schema", w.schemaValue(ev))
 	}
-	if ev.Workspace != "" {
-		data.RawSetString("workspace", lua.LString(ev.Workspace))
-	}
 	return data
 }
 
