@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -194,8 +193,6 @@ func (db *DB) DefaultWorkspace(ctx context.Context) (string, error) {
 	if p := db.defaultWS.Load(); p != nil {
 		return *p, nil
 	}
-	// "default" is a valid utf8_name: no Lua runner is needed to say so.
-	ctx = schema.WithFuncRunner(ctx, builtinOK{schema.FuncRunnerFrom(ctx)})
 	row, err := ws.SelectBy(ctx, "name", "default", nil)
 	if err != nil {
 		return "", err
@@ -253,17 +250,3 @@ func (db *DB) Truncate(ctx context.Context, name string) error {
 
 // Close closes the connector.
 func (db *DB) Close() error { return db.conn.Close() }
-
-// builtinOK passes the typedef validators ("builtin:" refs) of a value
-// known to be valid and hands any other function to the caller's runner.
-type builtinOK struct{ next schema.FuncRunner }
-
-func (b builtinOK) CallFunc(ctx context.Context, fn *schema.Func, args ...any) ([]any, error) {
-	if strings.HasPrefix(fn.Ref, "builtin:") {
-		return []any{true}, nil
-	}
-	if b.next == nil {
-		return nil, schema.ErrNoFuncRunner
-	}
-	return b.next.CallFunc(ctx, fn, args...)
-}
