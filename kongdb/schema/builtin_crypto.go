@@ -7,11 +7,9 @@ import (
 	"encoding/pem"
 	"errors"
 	"strings"
-
-	"github.com/yuin/gopher-lua/parse"
 )
 
-// Key material and Lua-code validators of Kong's typedefs. Kong parses
+// Key material validators of Kong's typedefs. Kong parses
 // keys and certificates with OpenSSL (lua-resty-openssl); Go's crypto/x509
 // stands in, so the part of a message after Kong's prefix ("invalid
 // certificate: ", "invalid key: ") is Go's wording.
@@ -131,12 +129,3 @@ func validPEMKeys(v any) (bool, string) {
 // pkey.new, which treats a table as key-generation options and succeeds;
 // any record therefore passes, as in Kong.
 func validJWK(v any) (bool, string) { return true, "" }
-
-// validLuaExpression checks that a lua_code value compiles as a Lua chunk
-// (kong.tools.sandbox.validate_safe does not run it).
-func validLuaExpression(s string) (bool, string) {
-	if _, err := parse.Parse(strings.NewReader(s), "validate_safe"); err != nil {
-		return false, "Error parsing function: " + err.Error()
-	}
-	return true, ""
-}

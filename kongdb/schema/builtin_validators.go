@@ -44,7 +44,6 @@ func init() {
 		"tag":                     strValidator(validTag),
 		"certificate":             strValidator(validCertificate),
 		"key":                     strValidator(validKey),
-		"lua_expression":          strValidator(validLuaExpression),
 		"pem":                     validPEMKeys,
 		"jwk":                     validJWK,
 	}

@@ -13,8 +13,16 @@ import (
 // context carries no FuncRunner to run it.
 var ErrNoFuncRunner = errors.New("schema: a Lua function must run but the context has no FuncRunner")
 
-// callFunc runs fn through the context's FuncRunner.
+// callFunc runs fn through the context's FuncRunner; a typedef's builtin
+// marker (Ref "builtin:<name>", as Go-built core schemas hold) runs its Go
+// validator directly, returning true or nil and the message as Lua would.
 func callFunc(ctx context.Context, fn *Func, args ...any) ([]any, error) {
+	if nv := BuiltinValidatorFor(fn); nv != nil {
+		if ok, msg := nv(ret(args, 0)); !ok {
+			return []any{nil, msg}, nil
+		}
+		return []any{true}, nil
+	}
 	r := FuncRunnerFrom(ctx)
 	if r == nil {
 		return nil, fmt.Errorf("%w (%s)", ErrNoFuncRunner, fn.Ref)

@@ -439,10 +439,29 @@ typedefs.queue = require "kong.tools.queue_schema"
 
 typedefs.propagation = require "kong.observability.tracing.propagation.schema"
 
+-- validate_lua_expression: the code must compile (kong.tools.sandbox's
+-- validate_safe; it is not run). Compiling needs Lua, so this one is a Lua
+-- function run by the worker.
+local UNTRUSTED_OFF = "loading of untrusted Lua code disabled because " ..
+                      "'untrusted_lua' config option is set to 'off'"
+
+local function validate_lua_expression(expression)
+  local k = rawget(_G, "kong")
+  local conf = type(k) == "table" and rawget(k, "configuration") or nil
+  if type(conf) == "table" and conf.untrusted_lua == "off" then
+    return false, "Error parsing function: " .. UNTRUSTED_OFF
+  end
+  local fn, err = loadstring(expression)
+  if not fn then
+    return false, "Error parsing function: " .. tostring(err)
+  end
+  return true
+end
+
 typedefs.lua_code = Schema.define {
   type = "map",
   keys = { type = "string", len_min = 1 },
-  values = { type = "string", len_min = 1, custom_validator = validator("lua_expression") },
+  values = { type = "string", len_min = 1, custom_validator = validate_lua_expression },
   description = "Lua expressions keyed by name.",
 }
 
