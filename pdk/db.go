@@ -7,6 +7,8 @@ package pdk
 
 import (
 	"context"
+	"log/slog"
+	"strings"
 	"sync"
 
 	lua "github.com/yuin/gopher-lua"
@@ -311,8 +313,10 @@ func (st *dbState) binding(name string) *daoBinding {
 
 // installCrudHook points d's post_crud_event at a dispatcher that runs a
 // Lua override of the calling worker when there is one (a custom DAO
-// module's post_crud_event), else Kong's default. Once per DAO, and
-// every caller returns after the hook is in place.
+// module's post_crud_event), else Kong's default. A write that does not
+// come from a worker runs the override of a custom DAO module in a worker
+// lent by Root.InWorker. Once per DAO, and every caller returns after the
+// hook is in place.
 func (r *Root) installCrudHook(d *kongdb.DAO) {
 	v, _ := r.dbHooks.LoadOrStore(d, new(sync.Once))
 	v.(*sync.Once).Do(func() {
@@ -324,8 +328,56 @@ func (r *Root) installCrudHook(d *kongdb.DAO) {
 						return
 					}
 				}
+				d.DefaultPostCrudEvent(ctx, op, entity, old, o)
+				return
+			}
+			if hasLuaDAOModule(d.Schema) && r.InWorker != nil && r.overrideInWorker(d, op, entity, old, o) {
+				return
 			}
 			d.DefaultPostCrudEvent(ctx, op, entity, old, o)
+		}
+	})
+}
+
+// hasLuaDAOModule reports whether the entity names a custom DAO module of
+// a plugin (core entities' kong.db.dao.* modules are part of the Go DAO).
+func hasLuaDAOModule(s *schema.Schema) bool {
+	return s.DAO != "" && !strings.HasPrefix(s.DAO, "kong.db.dao.")
+}
+
+// overrideInWorker runs post_crud_event of d's DAO object in a lent
+// worker; false when no worker was lent. An error of the override is
+// logged (there is no Lua caller to raise it to).
+func (r *Root) overrideInWorker(d *kongdb.DAO, op string, entity, old kongdb.Row, o *kongdb.Options) bool {
+	return r.InWorker(func(in *Instance) {
+		st := in.db
+		if st == nil || st.db == nil {
+			d.DefaultPostCrudEvent(context.Background(), op, entity, old, o)
+			return
+		}
+		L := in.L
+		run := L.NewFunction(func(L *lua.LState) int {
+			b := st.binding(d.Schema.Name)
+			if b == nil {
+				return 0
+			}
+			if fn := b.override(); fn != nil {
+				b.callOverride(fn, op, entity, old, o)
+				if err := st.pendingErr; err != nil {
+					st.pendingErr = nil
+					L.RaiseError("%s", apiErrMsg(err))
+				}
+				return 0
+			}
+			d.DefaultPostCrudEvent(st.ctx(), op, entity, old, o)
+			return 0
+		})
+		if err := L.CallByParam(lua.P{Fn: run, NRet: 0, Protect: true}); err != nil {
+			logger := r.Logger
+			if logger == nil {
+				logger = slog.Default()
+			}
+			logger.Error("[db] failed to run post_crud_event", "entity", d.Schema.Name, "op", op, "err", apiErrMsg(err))
 		}
 	})
 }

@@ -8,7 +8,6 @@ package pdk
 
 import (
 	"fmt"
-	"strings"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -77,7 +76,7 @@ func (st *dbState) newBinding(d *kongdb.DAO) *daoBinding {
 func (st *dbState) loadCustomDAO(b *daoBinding) {
 	L := st.in.L
 	if err := L.CallByParam(lua.P{Fn: L.GetGlobal("require"), NRet: 1, Protect: true}, lua.LString(b.custom)); err != nil {
-		if strings.HasPrefix(b.custom, "kong.db.dao.") {
+		if !hasLuaDAOModule(b.s) {
 			// Core entities' custom DAOs (kong.db.dao.plugins, ...) are
 			// part of the Go DAO; a Lua module of that name is optional.
 			return

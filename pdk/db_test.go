@@ -399,3 +399,45 @@ func TestDBConcurrentWorkers(t *testing.T) {
 	}
 	wantResults(t, first, `local rows = assert(kong.db.dbtest_groups:page(1000)) return #rows`, fmt.Sprint(workers*writes))
 }
+
+// A write from Go (the Admin API) runs a custom DAO module's
+// post_crud_event in a worker lent by Root.InWorker.
+func TestDBOverrideForGoWrites(t *testing.T) {
+	in, db := newDBState(t)
+	doLua(t, in, `package.preload["dbtest.groups_dao"] = function()
+		return { post_crud_event = function(self, op, e, old, o)
+			seen = (seen or "") .. op .. ":" .. e.group .. ";"
+			return self.super.post_crud_event(self, op, e, old, o)
+		end }
+	end`)
+	lent := 0
+	in.Root.InWorker = func(fn func(*Instance)) bool {
+		lent++
+		fn(in)
+		return true
+	}
+	in.Root.InstallDBHooks()
+	rec := &kongdbtest.Recorder{}
+	db.SetEventHandler(rec)
+	cid := insertConsumer(t, db, "bob")
+	ctx := schema.WithFuncRunner(context.Background(), builtinRunner{})
+	row, err := db.DAO("dbtest_groups").Insert(ctx, map[string]any{"consumer": map[string]any{"id": cid}, "group": "admins"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.DAO("dbtest_groups").Delete(ctx, map[string]any{"id": row["id"]}, nil); err != nil {
+		t.Fatal(err)
+	}
+	wantResults(t, in, `return seen`, "create:admins;delete:admins;")
+	if lent != 2 {
+		t.Fatalf("lent %d times", lent)
+	}
+	var ops []string
+	for _, e := range rec.Take() {
+		ops = append(ops, e.Operation+":"+e.Schema.Name)
+	}
+	// consumers has no custom DAO module: no worker is borrowed for it.
+	if got := strings.Join(ops, ","); got != "create:consumers,create:dbtest_groups,delete:dbtest_groups" {
+		t.Fatalf("events: %s", got)
+	}
+}

@@ -39,6 +39,12 @@ type Root struct {
 	Now func() time.Time
 	// DB is kong.db's data layer, shared by every worker (nil: no kong.db).
 	DB *kongdb.DB
+	// InWorker, when set, runs fn in some worker's state (the host borrows
+	// one from its pool) and reports whether it could. kong.db uses it to
+	// run a custom DAO module's post_crud_event for writes that do not come
+	// from a worker (Admin API, Go callers). It must not wait forever: the
+	// writer may itself hold the last worker.
+	InWorker func(fn func(in *Instance)) bool
 	// Cache and CoreCache are the L2 of kong.cache and kong.core_cache;
 	// nil ones are built from Conf on the first OpenCache (cache.go).
 	Cache, CoreCache *cache.Cache
