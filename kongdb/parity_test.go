@@ -40,7 +40,7 @@ func TestParityWithPostgres(t *testing.T) {
 	for step := 0; step < 300; step++ {
 		var call func(db *kongdb.DB) (any, error)
 		var desc string
-		switch rng.Intn(14) {
+		switch rng.Intn(16) {
 		case 0, 1:
 			id, name := pick(ids), pick(names)
 			desc = "insert consumer " + id + " " + name
@@ -111,6 +111,21 @@ func TestParityWithPostgres(t *testing.T) {
 			call = func(db *kongdb.DB) (any, error) {
 				return db.DAO("keyauth_credentials").UpsertBy(ctx, "key", key, M{"id": id, "consumer": M{"id": cid}}, nil)
 			}
+		case 14:
+			a, b, cond := pick(names), pick(names), pick([]string{"and", "or"})
+			desc = "page acls tags " + a + " " + cond + " " + b
+			call = func(db *kongdb.DB) (any, error) {
+				rows, off, err := db.DAO("acls").Page(ctx, 2.0, nil, M{"tags": []any{a, b}, "tags_cond": cond})
+				var out []string
+				for _, r := range rows {
+					out = append(out, stripTimes(r))
+				}
+				return strings.Join(out, ",") + " next=" + fmt.Sprint(off != ""), err
+			}
+		case 15:
+			id := pick(ids)
+			desc = "delete acl " + id
+			call = func(db *kongdb.DB) (any, error) { return db.DAO("acls").Delete(ctx, M{"id": id}, nil) }
 		case 8:
 			name := pick(names)
 			desc = "select_by username " + name
