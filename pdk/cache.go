@@ -49,6 +49,7 @@ type cacheBinding struct {
 	clock   func() time.Time
 	ld      luaLoader // reused when no load is running in this binding
 	busy    bool      // ld and buf are in use by a running load
+	loading []string  // keys whose callback is running in this worker
 	buf     []byte
 	dec     luaDecoder
 	enc     *cache.Encoder
@@ -350,6 +351,13 @@ func (b *cacheBinding) fetch(L *lua.LState, key string, o *cache.Opts, ser, cb l
 		}
 		return b.promote(L, key, r, ser, b.drops)
 	}
+	for _, k := range b.loading {
+		if k == key {
+			// The callback of key asked for key again: it would wait on its
+			// own load until the lock timeout (5 s in Kong); fail at once.
+			return lua.LNil, cache.ErrLockTimeout.Error(), nil
+		}
+	}
 	ld.fn = cb
 	ld.args = ld.args[:0]
 	for i := argBase; i <= argEnd; i++ {
@@ -361,7 +369,9 @@ func (b *cacheBinding) fetch(L *lua.LState, key string, o *cache.Opts, ser, cb l
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	b.loading = append(b.loading, key)
 	r, err := b.l2.GetOrLoad(ctx, key, o, ld, buf[:0])
+	b.loading = b.loading[:len(b.loading)-1]
 	if r.Buf != nil && ld == &b.ld {
 		b.buf = r.Buf
 	}

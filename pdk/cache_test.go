@@ -290,6 +290,16 @@ local v, err, hit = kong.cache:get("outer", nil, function()
   return { sum = inner.x + again.x }
 end)
 return v.sum, hit, (kong.cache:get("inner")).x`), "3 3 1")
+	// A callback asking for its own key fails at once instead of waiting
+	// for its own lock.
+	wantStr(t, "recursive", env.one(t, 0, `
+local inner_err
+local v, err = kong.cache:get("self", nil, function()
+  local _, e = kong.cache:get("self", nil, load, "x")
+  inner_err = e
+  return "outer"
+end)
+return v, inner_err`), "outer failed to get from node cache: could not acquire callback lock: timeout")
 }
 
 // 64 concurrent gets of one cold key, across 8 workers (each worker is used
