@@ -177,6 +177,28 @@ func validRouterPath(p string) (bool, string) {
 	return true, ""
 }
 
+// validPathWithRegexes checks a Kong ≤ 2.8 routes.paths entry
+// (typedefs.paths): bad percent-encoding fails; a path of the characters
+// the 2.x router takes literally passes; anything else is a regex that
+// must compile.
+func validPathWithRegexes(p string) (bool, string) {
+	if ok, msg, code := checkPath(p); !ok && code == "percent" {
+		return false, msg
+	}
+	literal := true
+	for i := 0; literal && i < len(p); i++ {
+		c := p[i]
+		literal = isASCIIAlnum(c) || strings.IndexByte(".-_~/%", c) >= 0
+	}
+	if literal {
+		return true, ""
+	}
+	if !isValidRegex(p) {
+		return false, "invalid regex: '" + p + "' (PCRE returned: " + pcreErrorText(p) + ")"
+	}
+	return true, ""
+}
+
 // pcreErrorText words a compile error of re; Go's regexp stands in for
 // PCRE, so only the common cases carry PCRE's wording.
 func pcreErrorText(re string) string {

@@ -36,6 +36,7 @@ func init() {
 		"cidr_v6":                 strValidator(validIPOrCIDRv6),
 		"path":                    strValidator(validPath),
 		"router_path":             strValidator(validRouterPath),
+		"path_with_regexes":       strValidator(validPathWithRegexes),
 		"url":                     strValidator(validURL),
 		"header_name":             strValidator(validHeaderName),
 		"cookie_name":             strValidator(validCookieName),

@@ -158,6 +158,17 @@ func TestBuiltinPath(t *testing.T) {
 	}
 }
 
+func TestBuiltinPathWithRegexes(t *testing.T) {
+	runBuiltin(t, "path_with_regexes", []builtinCase{
+		{"/a/b", ""}, {"/a/../b", ""}, {"/users/\\d+$", ""}, {"/a b", ""},
+		{"/%zz", "invalid url-encoded value: '%zz'"},
+	})
+	ok, msg := BuiltinValidator("path_with_regexes")("/(a")
+	if ok || !strings.HasPrefix(msg, "invalid regex: '/(a' (PCRE returned: ") {
+		t.Errorf("got %v %q", ok, msg)
+	}
+}
+
 func TestNormalizeURI(t *testing.T) {
 	for in, want := range map[string]string{
 		"": "", "/": "/", "/a/b": "/a/b", "/a/./b": "/a/b", "/a/../b": "/b", "/../a": "/a",

@@ -286,6 +286,15 @@ describe("typedefs validate", function()
     assert.truthy(err[1]:find("invalid regex: '/(a' (PCRE returned: ", 1, true), err[1])
   end)
 
+  it("paths (Kong 2.x)", function()
+    passes(typedefs.paths, { "/a", "/users/\\d+$" })
+    fails(typedefs.paths, { "a" }, { "should start with: /" })
+    fails(typedefs.paths, { "/a//b" }, { "must not have empty segments" })
+    fails(typedefs.paths, { "/%zz" }, { "invalid url-encoded value: '%zz'" })
+    assert.same({ "first", "second", "all" }, typedefs.run_on.one_of)
+    assert.equal("first", typedefs.run_on_first.default)
+  end)
+
   it("headers", function()
     passes(typedefs.headers, { ["X-A"] = { "1", "2" } })
     fails(typedefs.headers, { ["bad name"] = { "x" } },

@@ -376,6 +376,33 @@ typedefs.router_paths = Schema.define {
 }
 typedefs.no_paths = Schema.define(typedefs.router_paths { eq = null, description = "Paths that must stay null." })
 
+-- Kong ≤ 2.8 names, kept so that older plugins load: paths (the 2.x
+-- routes.paths, regexes without "~"), run_on and run_on_first (1.x).
+typedefs.paths = Schema.define {
+  type = "array",
+  elements = typedefs.path {
+    match_none = {
+      { pattern = "//", err = "must not have empty segments" },
+    },
+    custom_validator = validator("path_with_regexes"),
+  },
+  description = "A list of paths as Kong 2.x routes took them (prefixes or regexes).",
+}
+
+typedefs.run_on = Schema.define {
+  type = "string",
+  required = true,
+  default = "first",
+  one_of = { "first", "second", "all" },
+}
+
+typedefs.run_on_first = Schema.define {
+  type = "string",
+  required = true,
+  default = "first",
+  one_of = { "first" },
+}
+
 typedefs.headers = Schema.define {
   type = "map",
   keys = typedefs.header_name,
