@@ -70,6 +70,7 @@ func newDBStateOn(t testing.TB, conn kongdb.Connector) (*Instance, *kongdb.DB) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		s.Origin = "plugin dbtest, daos.lua"
 		if _, err := db.Register(s); err != nil {
 			t.Fatal(err)
 		}

@@ -6,20 +6,69 @@ package pdk
 // as stored (no row_to_entity); a failure is nil, err_t.
 
 import (
+	"strings"
+
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/luahost/luahost/kongdb"
+	"github.com/luahost/luahost/kongdb/schema"
 )
 
+// strategyObject builds dao.strategy. A plugin may add to it (Kong's
+// load_plugin_entity_strategy): the functions of module
+// kong.plugins.<plugin>.strategies.<strategy>.<entity>, when it exists,
+// override or extend the defaults, which stay reachable as strategy.super.
 func (st *dbState) strategyObject(b *daoBinding) *lua.LTable {
 	L := st.in.L
 	ud := L.NewUserData()
 	ud.Value = b
-	t := L.CreateTable(0, len(strategyMethods)+1)
+	base := L.CreateTable(0, len(strategyMethods))
 	for name, fn := range strategyMethods {
-		t.RawSetString(name, L.NewClosure(fn, ud))
+		base.RawSetString(name, L.NewClosure(fn, ud))
+	}
+	t := L.CreateTable(0, len(strategyMethods)+1)
+	base.ForEach(func(k, v lua.LValue) { t.RawSet(k, v) })
+	t.RawSetString("super", base)
+	if plugin := pluginOf(b.s); plugin != "" {
+		name := "kong.plugins." + plugin + ".strategies." + st.db.Strategy() + "." + b.s.Name
+		if mod, ok := st.requireIfExists(name).(*lua.LTable); ok {
+			mod.ForEach(func(k, v lua.LValue) {
+				if _, isFn := v.(*lua.LFunction); isFn {
+					t.RawSet(k, v)
+				}
+			})
+		}
 	}
 	return t
+}
+
+// pluginOf is the plugin that defined an entity (Schema.Origin is
+// "plugin <name>, daos.lua"), or "".
+func pluginOf(s *schema.Schema) string {
+	rest, ok := strings.CutPrefix(s.Origin, "plugin ")
+	if !ok {
+		return ""
+	}
+	name, _, _ := strings.Cut(rest, ",")
+	return name
+}
+
+// requireIfExists is Kong's load_module_if_exists: the module, or nil when
+// there is no such module; a module that fails to load raises.
+func (st *dbState) requireIfExists(name string) lua.LValue {
+	L := st.in.L
+	err := L.CallByParam(lua.P{Fn: L.GetGlobal("require"), NRet: 1, Protect: true}, lua.LString(name))
+	if err == nil {
+		v := L.Get(-1)
+		L.Pop(1)
+		return v
+	}
+	msg := apiErrMsg(err)
+	if strings.Contains(msg, "module "+name+" not found") || strings.Contains(msg, "module '"+name+"' not found") {
+		return lua.LNil
+	}
+	L.RaiseError("%s", msg)
+	return lua.LNil
 }
 
 // strategyOptions resolves the options of a raw strategy call: the DAO's

@@ -441,3 +441,29 @@ func TestDBOverrideForGoWrites(t *testing.T) {
 		t.Fatalf("events: %s", got)
 	}
 }
+
+// kong.plugins.<plugin>.strategies.<strategy>.<entity> extends
+// dao.strategy, as the session plugin's session_metadatas does.
+func TestDBPluginStrategyModule(t *testing.T) {
+	eachStrategy(t, func(t *testing.T, in *Instance, db *kongdb.DB) {
+		doLua(t, in, `
+			package.preload["kong.plugins.dbtest.strategies.`+db.Strategy()+`.dbtest_groups"] = function()
+				local m = {}
+				function m:count_rows()
+					local rows = assert(self.super.page(self, 100))
+					return #rows
+				end
+				function m:page(size) return {}, nil end
+				return m
+			end
+			package.preload["dbtest.groups_dao"] = function()
+				return { count = function(self) return self.strategy:count_rows() end }
+			end`)
+		cid := insertConsumer(t, db, "bob")
+		wantResults(t, in, `
+			local dao = kong.db.dbtest_groups
+			assert(dao:insert({ consumer = { id = "`+cid+`" }, group = "a" }))
+			return dao:count(), #dao.strategy:page(10), type(kong.db.keyauth_credentials.strategy.count_rows)
+		`, "1", "0", "nil")
+	})
+}
