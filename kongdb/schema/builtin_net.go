@@ -313,20 +313,6 @@ func validIP(s string) (bool, string) {
 	return false, "not an ip address: " + s
 }
 
-func validIPv4Only(s string) (bool, string) {
-	if parseIPv4(s) {
-		return true, ""
-	}
-	return false, "not an ip address: " + s
-}
-
-func validIPv6Only(s string) (bool, string) {
-	if parseIPv6(s) {
-		return true, ""
-	}
-	return false, "not an ip address: " + s
-}
-
 func validIPOrCIDR(s string) (bool, string) {
 	if IsValidIPOrCIDR(s) {
 		return true, ""
@@ -339,11 +325,4 @@ func validIPOrCIDRv4(s string) (bool, string) {
 		return true, ""
 	}
 	return false, "invalid ipv4 cidr range: '" + s + "'"
-}
-
-func validIPOrCIDRv6(s string) (bool, string) {
-	if parseIPv6(s) || IsValidCIDRv6(s) {
-		return true, ""
-	}
-	return false, "invalid ipv6 cidr range: '" + s + "'"
 }
