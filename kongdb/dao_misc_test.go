@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/luahost/luahost/kongdb"
+	"github.com/luahost/luahost/kongdb/memory"
 	"github.com/luahost/luahost/kongdb/schema"
 )
 
@@ -26,17 +27,18 @@ func TestPluginConfig(t *testing.T) {
 }
 
 func TestTTL(t *testing.T) {
-	db, mem := memDB(t)
 	now := time.Unix(1_700_000_000, 0)
-	mem.SetClock(func() time.Time { return now })
+	clock := func() time.Time { return now }
+	mem := memory.New()
+	mem.SetClock(clock)
+	db := kongdb.New(mem, kongdb.DBOptions{Now: clock})
 	p := prefix(db)
 	must[*kongdb.DAO](t)(db.Register(keyauth()))
 	ka := db.DAO("keyauth_credentials")
 	bob := must[kongdb.Row](t)(db.DAO("consumers").Insert(ctx, M{"username": "bob"}, nil))
-	// created_at comes from the schema engine's clock (wall time), the
-	// expiry from created_at + ttl: fix created_at to the test clock.
-	cred := must[kongdb.Row](t)(ka.Insert(ctx, M{"key": "k1", "created_at": float64(now.Unix()),
-		"consumer": M{"id": bob["id"]}}, M{"ttl": 10.0}))
+	// the expiry is created_at + ttl, both on the test clock
+	cred := must[kongdb.Row](t)(ka.Insert(ctx, M{"key": "k1", "consumer": M{"id": bob["id"]}}, M{"ttl": 10.0}))
+	eq(t, cred["created_at"], float64(now.Unix()))
 	eq(t, cred["ttl"], 10.0)
 	// export: the absolute expiry
 	exp := must[func(func(kongdb.Row, error) bool)](t)(eachSeq(ka.EachForExport(ctx, nil, nil)))

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/luahost/luahost/kongdb/schema"
 )
@@ -29,6 +30,9 @@ type DBOptions struct {
 	// NoCore leaves out the core entities (workspaces, consumers, services,
 	// routes, plugins, tags); the default workspace then is not managed.
 	NoCore bool
+	// Now is the clock of auto timestamps (created_at, updated_at); nil =
+	// the wall clock. Tests set it with the memory connector's SetClock.
+	Now func() time.Time
 }
 
 // DB is Kong's kong.db: one DAO per registered schema over one connector.

@@ -24,7 +24,7 @@ func (d *DAO) schemaErr(errs map[string]any, err error) error {
 
 // processAutoFields is Kong's schema:process_auto_fields(data, context, nulls).
 func (d *DAO) processAutoFields(ctx context.Context, data Row, op schema.Context, o *Options) (Row, error) {
-	ao := &schema.AutoOptions{}
+	ao := &schema.AutoOptions{Now: d.db.opts.Now}
 	if o != nil {
 		ao.Nulls = o.Nulls
 		ao.ShowWsID = o.ShowWsID
