@@ -199,9 +199,11 @@ func validPathWithRegexes(p string) (bool, string) {
 	return true, ""
 }
 
-// pcreErrorText words a compile error of re; Go's regexp stands in for
-// PCRE, so only the common cases carry PCRE's wording.
+// pcreErrorText words a compile error of re as OpenResty reports PCRE2's;
+// Go's regexp stands in for PCRE, so only unbalanced parentheses carry
+// PCRE2's own wording.
 func pcreErrorText(re string) string {
+	msg := "compilation failed"
 	depth := 0
 	for i := 0; i < len(re); i++ {
 		switch re[i] {
@@ -211,15 +213,16 @@ func pcreErrorText(re string) string {
 			depth++
 		case ')':
 			depth--
-			if depth < 0 {
-				return "unmatched parentheses in \"" + re + "\" at \"" + re[i+1:] + "\""
-			}
+		}
+		if depth < 0 {
+			msg = "unmatched closing parenthesis"
+			break
 		}
 	}
 	if depth > 0 {
-		return "missing ) in \"" + re + "\" at \"\""
+		msg = "missing closing parenthesis"
 	}
-	return "compile error in \"" + re + "\""
+	return "pcre2_compile() failed: " + msg + " in \"" + re + "\""
 }
 
 // uriReserved are the characters normalize keeps percent-encoded.

@@ -76,6 +76,28 @@ describe("typedefs definitions", function()
     end
   end)
 
+  it("descriptions fit Kong's metaschema (10 to 500 characters)", function()
+    local names = { "http_method", "protocol", "host", "redis_host", "host_with_optional_port",
+      "wildcard_host", "ip", "ip_or_cidr", "cidr_v4", "port", "path", "url", "cookie_name",
+      "header_name", "timeout", "uuid", "auto_timestamp_s", "auto_timestamp_ms", "no_route",
+      "no_service", "no_consumer", "name", "utf8_name", "sni", "redis_server_name", "certificate",
+      "key", "tag", "tags", "capability", "protocols", "protocols_http", "sources", "no_sources",
+      "destinations", "no_destinations", "methods", "no_methods", "hosts", "no_hosts", "router_path",
+      "router_paths", "no_paths", "paths", "headers", "no_headers", "semantic_version", "pem", "jwk",
+      "lua_code", "ttl" }
+    for _, name in ipairs(names) do
+      local d = typedefs[name].description
+      assert.is_string(d, name)
+      assert.is_true(#d >= 10 and #d <= 500, name)
+    end
+  end)
+
+  it("validators shared by several typedefs are the same value", function()
+    assert.equal(typedefs.host.custom_validator, typedefs.redis_host.custom_validator)
+    assert.equal(typedefs.sni.custom_validator, typedefs.redis_server_name.custom_validator)
+    assert.not_equal(typedefs.host.custom_validator, typedefs.sni.custom_validator)
+  end)
+
   it("cidr is cidr_v4, tags hold tag, router_paths hold router_path", function()
     assert.equal(typedefs.cidr_v4, typedefs.cidr)
     assert.equal(typedefs.tag, typedefs.tags.elements)
