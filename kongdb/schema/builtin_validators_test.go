@@ -367,3 +367,24 @@ func BenchmarkBuiltinTag(b *testing.B) {
 		v("production-team-a")
 	}
 }
+
+// No string makes a builtin validator panic, and a failure always has a
+// message.
+func FuzzBuiltinValidators(f *testing.F) {
+	for _, s := range []string{"", "[", "[]:", "[::1]:", "a:b", "1.2.3.4:", "::", ":::", "*.*", "/%", "~/(", "http://[", "\xff", "a..b", "%zz", "/a/../.."} {
+		f.Add(s)
+	}
+	names := BuiltinNames()
+	sort.Strings(names)
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, n := range names {
+			var in any = s
+			if n == "pem" || n == "jwk" {
+				in = map[string]any{"private_key": s, "public_key": s}
+			}
+			if ok, msg := BuiltinValidator(n)(in); !ok && msg == "" {
+				t.Fatalf("%s(%q) failed without a message", n, s)
+			}
+		}
+	})
+}
