@@ -42,9 +42,9 @@ type dbState struct {
 
 	// The context of the last call, reused while its parent (the worker's
 	// deadline context) and workspace are the same: no allocation per call.
+	// (The runner in it reads in.Runner at each call.)
 	ctxParent context.Context
 	ctxWS     string
-	ctxOuter  schema.FuncRunner
 	ctxVal    context.Context
 
 	// pendingErr is a Lua error raised by a post_crud_event override run
@@ -126,14 +126,14 @@ func (st *dbState) ctx() context.Context {
 			ws = string(s)
 		}
 	}
-	if st.ctxVal != nil && st.ctxParent == parent && st.ctxWS == ws && st.ctxOuter == in.Runner {
+	if st.ctxVal != nil && st.ctxParent == parent && st.ctxWS == ws {
 		return st.ctxVal
 	}
 	c := schema.WithFuncRunner(parent, &st.runner)
 	if ws != "" {
 		c = kongdb.WithWorkspace(c, ws)
 	}
-	st.ctxParent, st.ctxWS, st.ctxOuter, st.ctxVal = parent, ws, in.Runner, c
+	st.ctxParent, st.ctxWS, st.ctxVal = parent, ws, c
 	return c
 }
 
