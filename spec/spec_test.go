@@ -5,6 +5,7 @@ package spec
 import (
 	"io"
 	"log/slog"
+	"path/filepath"
 	"testing"
 
 	"github.com/luahost/luahost/conf"
@@ -15,6 +16,11 @@ import (
 func TestSpecs(t *testing.T) {
 	c := conf.New()
 	c.Set("plugins_dir", "../plugins", "test")
+	// Fixture plugins of the specs: spec/<area>/fixtures/plugins/<name>/.
+	fixtures, _ := filepath.Glob("*/fixtures/plugins")
+	for _, d := range fixtures {
+		c.Append("plugins_dir", d, "test")
+	}
 	c.Set("lua_package_path", "", "test")
 	h, err := host.New(host.Options{Conf: c, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
