@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/luahost/luahost/kongdb"
 	"github.com/luahost/luahost/kongdb/events"
@@ -188,5 +189,34 @@ return a, b, c`), "3 1 3")
 	defer mu.Unlock()
 	if strings.Join(seen, ",") != "services=create,services:create=create,services=update,services:update=update" {
 		t.Fatalf("Go handlers saw %v", seen)
+	}
+}
+
+// A "crud" callback may use kong.db itself (it runs after the write, outside
+// any lock of the store).
+func TestCrudCallbackCanUseTheDB(t *testing.T) {
+	env := newCacheEnv(t, cacheEnvOpts{db: true})
+	done := make(chan string, 1)
+	go func() {
+		vals, err := runErr(env.ins[0], "test.lua", `
+local seen
+kong.worker_events.register(function(data)
+  local c = kong.db.consumers:select({ id = data.entity.id })
+  local k = assert(kong.db.keyauth_credentials:insert({ key = "auto-" .. c.username, consumer = { id = c.id } }))
+  seen = k.key
+end, "crud", "consumers:create")
+assert(kong.db.consumers:insert({ username = "erin" }))
+return seen`)
+		if err != nil {
+			done <- err.Error()
+			return
+		}
+		done <- vals[0].String()
+	}()
+	select {
+	case got := <-done:
+		wantStr(t, "nested write", got, "auto-erin")
+	case <-time.After(10 * time.Second):
+		t.Fatal("a crud callback using kong.db deadlocked")
 	}
 }
