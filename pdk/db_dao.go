@@ -7,8 +7,6 @@ package pdk
 // defaults through self.super.<method>(self, ...).
 
 import (
-	"fmt"
-
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/luahost/luahost/kongdb"
@@ -308,5 +306,3 @@ func (b *daoBinding) pushDeleted(L *lua.LState, ok bool, err error) int {
 	}
 	return 1
 }
-
-var _ = fmt.Sprintf

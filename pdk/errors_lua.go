@@ -13,12 +13,12 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/luahost/luahost/kongdb"
-	"github.com/luahost/luahost/kongdb/schema"
 )
 
 const (
-	errMTKey      = "luahost.err_t_mt"
-	errModuleKey  = "luahost.kong.db.errors"
+	errMTKey     = "luahost.err_t_mt"
+	errModuleKey = "luahost.kong.db.errors"
+	// maxKongCode is the last code of Kong 3.6–3.9 (3.10-dev adds 20, 21).
 	maxKongCode   = kongdb.ReferencedByOthers
 	errStrategyOf = "strategy"
 )
@@ -194,7 +194,7 @@ func errsOf(self *lua.LTable) kongdb.Errors {
 	return kongdb.Errors{Strategy: string(s)}
 }
 
-// errArg returns argument n as a value-model table, raising Kong's
+// errArgTable returns argument n as a value-model table, raising Kong's
 // "<what> must be a table" otherwise.
 func errArgTable(L *lua.LState, n int, what string) map[string]any {
 	t, ok := L.Get(n).(*lua.LTable)
@@ -334,5 +334,3 @@ func dbSortedKeys(m map[string]any) []string {
 	sort.Strings(ks)
 	return ks
 }
-
-var _ = schema.Null
