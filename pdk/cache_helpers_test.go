@@ -14,6 +14,7 @@ import (
 	"github.com/luahost/luahost/kongdb"
 	"github.com/luahost/luahost/kongdb/events"
 	"github.com/luahost/luahost/kongdb/memory"
+	"github.com/luahost/luahost/kongdb/migrations/migrationstest"
 	"github.com/luahost/luahost/kongdb/schema"
 )
 
@@ -51,6 +52,7 @@ type cacheEnvOpts struct {
 	db      bool
 	props   []string
 	cluster *events.ClusterEvents // kong.cluster_events and cache invalidations across nodes
+	conn    kongdb.Connector      // with db: the store (default: a fresh memory one)
 }
 
 // trueRunner passes every Lua-referenced validator (the workers of these
@@ -91,7 +93,11 @@ func newCacheEnv(t testing.TB, o cacheEnvOpts) *cacheEnv {
 	env.root = &Root{Conf: c, Logger: slog.New(env.sink), WorkerCount: o.workers, PID: 4242, Now: env.clock.Now,
 		ClusterEvents: o.cluster}
 	if o.db {
-		db := kongdb.New(memory.New(), kongdb.DBOptions{})
+		conn := o.conn
+		if conn == nil {
+			conn = memory.New()
+		}
+		db := kongdb.New(conn, kongdb.DBOptions{})
 		s, err := schema.SchemaFromMap(seedKeyauth())
 		if err != nil {
 			t.Fatal(err)
@@ -156,6 +162,17 @@ func (e *cacheEnv) fail(t testing.TB, i int, src string) string {
 		t.Fatalf("expected an error from %q", src)
 	}
 	return luaErrMessage(err)
+}
+
+// eachStore runs body on the embedded store and on a PostgreSQL database
+// of its own (skipped without a server, failed with CI=true).
+func eachStore(t *testing.T, body func(t *testing.T, conn func(t *testing.T) kongdb.Connector)) {
+	t.Run("off", func(t *testing.T) {
+		body(t, func(*testing.T) kongdb.Connector { return memory.New() })
+	})
+	t.Run("postgres", func(t *testing.T) {
+		body(t, func(t *testing.T) kongdb.Connector { return migrationstest.Bootstrapped(t) })
+	})
 }
 
 func wantStr(t testing.TB, what, got, want string) {

@@ -36,7 +36,11 @@ end
 func goCtx() context.Context { return schema.WithFuncRunner(context.Background(), trueRunner{}) }
 
 func TestSeedCachingCustomEntities(t *testing.T) {
-	env := newCacheEnv(t, cacheEnvOpts{workers: 2, db: true})
+	eachStore(t, testSeedCachingCustomEntities)
+}
+
+func testSeedCachingCustomEntities(t *testing.T, conn func(*testing.T) kongdb.Connector) {
+	env := newCacheEnv(t, cacheEnvOpts{workers: 2, db: true, conn: conn(t)})
 	for i := range env.ins {
 		env.do(t, i, seedHandlerLua)
 	}
@@ -100,7 +104,11 @@ func TestSeedCachingCustomEntities(t *testing.T) {
 // The manual invalidation of seed 001: a callback registered in
 // init_worker on "crud"/"consumers" invalidating the plugin's own keys.
 func TestSeedManualInvalidation(t *testing.T) {
-	env := newCacheEnv(t, cacheEnvOpts{workers: 2, db: true})
+	eachStore(t, testSeedManualInvalidation)
+}
+
+func testSeedManualInvalidation(t *testing.T, conn func(*testing.T) kongdb.Connector) {
+	env := newCacheEnv(t, cacheEnvOpts{workers: 2, db: true, conn: conn(t)})
 	for i := range env.ins {
 		env.do(t, i, `
 handled, updates = 0, {}
@@ -195,7 +203,13 @@ return a, b, c`), "3 1 3")
 // A "crud" callback may use kong.db itself (it runs after the write, outside
 // any lock of the store).
 func TestCrudCallbackCanUseTheDB(t *testing.T) {
-	env := newCacheEnv(t, cacheEnvOpts{db: true})
+	eachStore(t, func(t *testing.T, conn func(*testing.T) kongdb.Connector) {
+		testCrudCallbackCanUseTheDB(t, conn)
+	})
+}
+
+func testCrudCallbackCanUseTheDB(t *testing.T, conn func(*testing.T) kongdb.Connector) {
+	env := newCacheEnv(t, cacheEnvOpts{db: true, conn: conn(t)})
 	done := make(chan string, 1)
 	go func() {
 		vals, err := runErr(env.ins[0], "test.lua", `
