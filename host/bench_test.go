@@ -19,7 +19,7 @@ func BenchmarkNewWorker(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			defer h.Pool.Close()
+			defer h.Close()
 			b.ReportAllocs()
 			for b.Loop() {
 				w, _, errs := h.newWorker(1, false)
@@ -39,7 +39,7 @@ func BenchmarkWorkerMemory(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer h.Pool.Close()
+	defer h.Close()
 	const n = 20
 	var before, after runtime.MemStats
 	for b.Loop() {
@@ -71,7 +71,7 @@ func BenchmarkRunPhase(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer h.Pool.Close()
+	defer h.Close()
 	w, err := h.Pool.Acquire(context.Background())
 	if err != nil {
 		b.Fatal(err)
@@ -94,7 +94,7 @@ func BenchmarkAcquireRelease(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer h.Pool.Close()
+	defer h.Close()
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {

@@ -324,3 +324,11 @@ func LogLevel(s string) slog.Level {
 	}
 	return slog.LevelInfo
 }
+
+// Close stops the pool and closes the database.
+func (h *Host) Close() {
+	h.Close()
+	if h.Root.DB != nil {
+		_ = h.Root.DB.Close()
+	}
+}

@@ -37,7 +37,7 @@ func newTestHost(t testing.TB, c *conf.Config) *Host {
 		}
 		t.Fatalf("load: %v", err)
 	}
-	t.Cleanup(h.Pool.Close)
+	t.Cleanup(h.Close)
 	return h
 }
 

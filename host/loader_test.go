@@ -114,7 +114,7 @@ func TestMapDaosOrderAndBasePlugin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer h.Pool.Close()
+	defer h.Close()
 	p := h.Plugin("mapdaos")
 	if got := strings.Join(p.Entities(), ","); got != "mm_grands,aa_parents,zz_children" {
 		t.Fatalf("entity order %s", got)

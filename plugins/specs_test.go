@@ -21,7 +21,7 @@ func TestPluginSpecs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer h.Pool.Close()
+	defer h.Close()
 	files, err := host.FindSpecs(".")
 	if err != nil {
 		t.Fatal(err)

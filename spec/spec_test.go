@@ -26,7 +26,7 @@ func TestSpecs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer h.Pool.Close()
+	defer h.Close()
 	files, err := host.FindSpecs(".")
 	if err != nil {
 		t.Fatal(err)

@@ -154,7 +154,7 @@ func cmdPlugins(c *conf.Config, stdout, stderr io.Writer) int {
 	if !ok {
 		return 1
 	}
-	defer h.Pool.Close()
+	defer h.Close()
 	if len(h.Plugins) == 0 {
 		fmt.Fprintln(stdout, "no plugin enabled (plugins_dir:", c.Get("plugins_dir")+")")
 		return 0

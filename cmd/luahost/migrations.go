@@ -119,7 +119,7 @@ func cmdMigrations(args []string, stdin io.Reader, stdout, stderr io.Writer) int
 		}
 		return 1
 	}
-	defer h.Pool.Close()
+	defer h.Close()
 	subs, err := h.Subsystems()
 	if err != nil {
 		fmt.Fprintln(stderr, "Error:", err)

@@ -28,7 +28,7 @@ func cmdTest(c *conf.Config, paths []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return 1
 	}
-	defer h.Pool.Close()
+	defer h.Close()
 	start := time.Now()
 	var okN, failN, errN, pendN int
 	var problems []host.SpecResult
