@@ -111,7 +111,10 @@ func (w *eventsWorker) deliver(ev events.Event) {
 	L := w.in.L
 	switch d := ev.Data.(type) {
 	case *kongdb.CrudEvent:
+		// A write made outside the workers: this worker stands for Kong's
+		// Admin API worker.
 		w.deliverCrud(d)
+		w.dispatchDaoCrud(d)
 		return
 	case lua.LValue:
 		// post_local data, by reference (never crosses workers).
