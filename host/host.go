@@ -327,7 +327,7 @@ func LogLevel(s string) slog.Level {
 
 // Close stops the pool and closes the database.
 func (h *Host) Close() {
-	h.Close()
+	h.Pool.Close()
 	if h.Root.DB != nil {
 		_ = h.Root.DB.Close()
 	}
