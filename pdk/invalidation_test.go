@@ -173,6 +173,8 @@ func TestCrudEventsPickTheCacheAndReachGo(t *testing.T) {
 		seen = append(seen, ev.Event+"="+ce.Operation)
 		return nil
 	}, "crud")
+	env.do(t, 0, `daocrud = {}
+kong.worker_events.register(function(data, op) daocrud[#daocrud + 1] = op .. ":" .. data.schema.name end, "dao:crud")`)
 	ctx := goCtx()
 	svc, err := env.db.DAO("services").Insert(ctx, kongdb.Row{"host": "example.com"}, nil)
 	if err != nil {
@@ -193,6 +195,7 @@ local _, _, a = kong.core_cache:get("`+key+`", nil, function() return "svc2" end
 local _, _, b = kong.cache:get("`+key+`", nil, function() return "x" end)
 local _, _, c = kong.core_cache:get("router:version", nil, function() return "v2" end)
 return a, b, c`), "3 1 3")
+	wantStr(t, "dao:crud", env.one(t, 0, `return table.concat(daocrud, ",")`), "create:services,update:services")
 	mu.Lock()
 	defer mu.Unlock()
 	if strings.Join(seen, ",") != "services=create,services:create=create,services=update,services:update=update" {
