@@ -73,6 +73,15 @@ type Resolver struct {
 	Roots []string
 	// Templates are lua_package_path entries.
 	Templates []string
+
+	// found caches resolutions (file contents included): every worker
+	// resolves the same modules, and the disk is read once per host.
+	found sync.Map // name -> *resolution
+}
+
+type resolution struct {
+	m     *Module
+	tried []string
 }
 
 // Module is a resolved module.
@@ -85,6 +94,16 @@ type Module struct {
 
 // Find resolves name; the returned messages list the places tried.
 func (r *Resolver) Find(name string) (*Module, []string) {
+	if v, ok := r.found.Load(name); ok {
+		res := v.(*resolution)
+		return res.m, res.tried
+	}
+	m, tried := r.find(name)
+	r.found.Store(name, &resolution{m: m, tried: tried})
+	return m, tried
+}
+
+func (r *Resolver) find(name string) (*Module, []string) {
 	if src, chunk, ok := embeddedModule(name); ok {
 		return &Module{Name: name, Chunk: chunk, Path: "embedded:" + chunk, Src: src}, nil
 	}
