@@ -467,3 +467,42 @@ func TestDBPluginStrategyModule(t *testing.T) {
 		`, "1", "0", "nil")
 	})
 }
+
+// Any argument to any method gives a result or a Lua error, never a Go
+// runtime error.
+func TestDBBadArgumentsNeverPanic(t *testing.T) {
+	in, db := newDBState(t)
+	insertConsumer(t, db, "bob")
+	vals := results(t, in, `
+		local dao = kong.db.dbtest_groups
+		local cyc = {} cyc.self = cyc
+		local args = { "nil", 1, -1, 0.5, "x", "", true, false, ngx.null, {}, { id = 1 }, { id = "x" },
+		               { id = ngx.null }, { 1, 2 }, cyc, print, coroutine.create(print),
+		               setmetatable({}, require("cjson").array_mt), { consumer = { id = {} } } }
+		args[1] = nil
+		local methods = { "select", "page", "each", "insert", "update", "upsert", "delete",
+		                  "select_by_cache_key", "cache_key", "truncate", "row_to_entity", "rows_to_entities",
+		                  "post_crud_event", "each_for_export", "page_for_consumer", "each_for_consumer" }
+		local bad = {}
+		local n = 0
+		for _, m in ipairs(methods) do
+			for i = 1, #args + 1 do
+				for j = 1, #args + 1, 3 do
+					n = n + 1
+					local ok, err = pcall(dao[m], dao, args[i], args[j], args[j])
+					if not ok and (tostring(err):find("runtime error", 1, true)
+					               or tostring(err):find("interface conversion", 1, true)
+					               or tostring(err):find("goroutine", 1, true)) then
+						bad[#bad + 1] = m .. ": " .. tostring(err)
+					end
+					if ok and type(err) == "function" then pcall(err) end
+				end
+			end
+		end
+		return n, table.concat(bad, "\n")
+	`)
+	if vals[1] != "" {
+		t.Fatalf("Go runtime errors:\n%s", vals[1])
+	}
+	t.Logf("%s calls", vals[0])
+}
