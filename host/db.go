@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/luahost/luahost/kongdb"
+	"github.com/luahost/luahost/kongdb/events"
 	"github.com/luahost/luahost/kongdb/memory"
 	"github.com/luahost/luahost/kongdb/postgres"
 	"github.com/luahost/luahost/kongdb/schema"
@@ -101,4 +104,21 @@ func (h *Host) installDB(w *Worker) {
 		return
 	}
 	pdk.OpenDB(w.In)
+}
+
+// openClusterEvents polls Kong's cluster_events table of the database (and
+// LISTENs for its notifications when pg_notify is on), so several nodes on
+// one PostgreSQL invalidate each other's caches.
+func openClusterEvents(h *Host, pg *postgres.Connector) (*events.ClusterEvents, error) {
+	cfg := events.ClusterConfigFrom(h.Conf, h.Root.NodeIDValue())
+	cfg.Logger = h.Logger
+	var listen *pgx.ConnConfig
+	if cfg.Notify {
+		lc, err := pgx.ParseConfig(pg.Config().ConnString())
+		if err != nil {
+			return nil, err
+		}
+		listen = lc
+	}
+	return events.NewPostgres(context.Background(), pg.Pool(), listen, cfg)
 }

@@ -151,7 +151,16 @@ func (h *Host) openDB(descs []*Plugin) []*LoadError {
 		return errs
 	}
 	h.Root.DB = db
+	if pg, ok := conn.(*postgres.Connector); ok && h.Root.ClusterEvents == nil {
+		ce, err := openClusterEvents(h, pg)
+		if err != nil {
+			db.Close()
+			return []*LoadError{{Phase: "database", Msg: "cluster events: " + err.Error(), Err: err}}
+		}
+		h.Root.ClusterEvents = ce
+	}
 	h.Root.InstallDBHooks()
+	h.Root.InstallInvalidation()
 	return nil
 }
 
@@ -203,6 +212,9 @@ func (h *Host) loadWorker(id int, build bool) (*Worker, []*Plugin, []*LoadError)
 	// exists (installDB).
 	w.In.Runner = w
 	pdk.OpenDB(w.In)
+	pdk.OpenCache(w.In)
+	pdk.OpenEvents(w.In)
+	pdk.OpenClusterEvents(w.In)
 
 	var descs []*Plugin
 	var errs []*LoadError
@@ -328,6 +340,9 @@ func LogLevel(s string) slog.Level {
 // Close stops the pool and closes the database.
 func (h *Host) Close() {
 	h.Pool.Close()
+	if h.Root.ClusterEvents != nil {
+		h.Root.ClusterEvents.Close()
+	}
 	if h.Root.DB != nil {
 		_ = h.Root.DB.Close()
 	}

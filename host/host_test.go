@@ -22,6 +22,7 @@ func testConf(t testing.TB, dirs ...string) *conf.Config {
 		c.Append("plugins_dir", d, "test")
 	}
 	c.Set("lua_package_path", "", "test")
+	c.Set("mem_cache_size", "4m", "test")
 	return c
 }
 

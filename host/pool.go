@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"runtime"
+
+	"github.com/luahost/luahost/pdk"
 	"sync"
 	"sync/atomic"
 )
@@ -41,6 +43,7 @@ type PoolStat struct {
 func newPool(h *Host, minW, maxW int, first *Worker) *Pool {
 	p := &Pool{h: h, min: minW, max: maxW, idle: make(chan *Worker, maxW), total: 1, nextID: 1,
 		all: map[*Worker]struct{}{first: {}}, created: 1}
+	first.drainIdle()
 	p.idle <- first
 	for p.total < p.min {
 		if _, err := p.grow(); err != nil {
@@ -96,6 +99,7 @@ func (p *Pool) build(id int) (*Worker, error) {
 	p.all[w] = struct{}{}
 	p.created++
 	p.mu.Unlock()
+	w.drainIdle()
 	return w, nil
 }
 
@@ -135,7 +139,10 @@ func (p *Pool) handOut(w *Worker) (*Worker, error) {
 	if w == nil {
 		return nil, ErrPoolClosed
 	}
+	w.busy.Lock()
 	p.acquired.Add(1)
+	// Before a worker runs anything it takes the events waiting for it.
+	pdk.Drain(w.In)
 	return w, nil
 }
 
@@ -152,8 +159,10 @@ func (p *Pool) Release(w *Worker) {
 	p.mu.Unlock()
 	if closed {
 		w.Close()
+		w.busy.Unlock()
 		return
 	}
+	w.busy.Unlock()
 	p.idle <- w
 }
 
@@ -166,6 +175,7 @@ func (p *Pool) discard(w *Worker) {
 	need := !p.closed && p.total < p.min
 	p.mu.Unlock()
 	w.Close()
+	w.busy.Unlock()
 	if need {
 		go func() {
 			if _, err := p.grow(); err != nil {
@@ -201,7 +211,9 @@ func (p *Pool) Close() {
 	for {
 		select {
 		case w := <-p.idle:
+			w.busy.Lock()
 			w.Close()
+			w.busy.Unlock()
 		default:
 			return
 		}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/luahost/luahost/pdk"
 )
 
 // SpecResult is one busted test outcome.
@@ -70,6 +72,7 @@ func (h *Host) RunSpecFile(path string) (*SpecReport, error) {
 		return nil, &PluginErrors{Errs: errs}
 	}
 	defer w.Close()
+	pdk.Drain(w.In)
 	w.timeout = SpecTimeout
 	w.In.Phase = "timer"
 	L := w.L

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -32,6 +33,12 @@ type Worker struct {
 	dl       *deadline
 	timeout  time.Duration
 	poisoned bool
+
+	// busy is held while the worker is out of the pool, and by the idle
+	// drainer while it delivers events to an idle worker: whoever holds it
+	// owns the LState.
+	busy     sync.Mutex
+	stopIdle chan struct{}
 }
 
 // loadedPlugin is a plugin as loaded in one worker.
@@ -154,7 +161,13 @@ func (w *Worker) nameFunc(prefix string) pdk.FuncNamer {
 
 // Close releases the worker's state.
 func (w *Worker) Close() {
+	if w.stopIdle != nil {
+		close(w.stopIdle)
+		w.stopIdle = nil
+	}
 	dog.remove(w.dl)
+	pdk.CloseEvents(w.In)
+	pdk.CloseCache(w.In)
 	w.L.Close()
 }
 
@@ -215,4 +228,34 @@ func (w *Worker) DoString(chunk, src string) error {
 		return err
 	}
 	return w.call(w.L.NewFunctionFromProto(proto), 0)
+}
+
+// drainIdle delivers worker events (crud callbacks of Admin API writes,
+// cluster events) to the worker while it sits idle in the pool, so they do
+// not wait for its next request. Invalidations of its L1 do not need it.
+func (w *Worker) drainIdle() {
+	inbox := pdk.Inbox(w.In)
+	if inbox == nil {
+		return
+	}
+	stop := make(chan struct{})
+	w.stopIdle = stop
+	ready := inbox.Ready()
+	go func() {
+		for {
+			select {
+			case <-stop:
+				return
+			case <-ready:
+				if w.busy.TryLock() {
+					select {
+					case <-stop:
+					default:
+						pdk.Drain(w.In)
+					}
+					w.busy.Unlock()
+				}
+			}
+		}
+	}()
 }

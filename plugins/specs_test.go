@@ -17,6 +17,7 @@ func TestPluginSpecs(t *testing.T) {
 	c := conf.New()
 	c.Set("plugins_dir", ".", "test")
 	c.Set("lua_package_path", "", "test")
+	c.Set("mem_cache_size", "4m", "test")
 	h, err := host.New(host.Options{Conf: c, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)

@@ -22,6 +22,7 @@ func TestSpecs(t *testing.T) {
 		c.Append("plugins_dir", d, "test")
 	}
 	c.Set("lua_package_path", "", "test")
+	c.Set("mem_cache_size", "4m", "test")
 	h, err := host.New(host.Options{Conf: c, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
