@@ -195,6 +195,11 @@ func fieldValueToLua(L *lua.LState, f *schema.Field, v any) lua.LValue {
 		return lua.LBool(x)
 	case map[string]any:
 		switch {
+		case len(x) == 0 && (f.Type == schema.TypeArray || f.Type == schema.TypeSet):
+			// an empty Lua table given for an array reads back as one
+			t := L.CreateTable(0, 0)
+			t.Metatable = ArrayMT(L)
+			return t
 		case f.Type == schema.TypeRecord && len(f.Fields) > 0:
 			return recordToLua(L, f.Fields, x)
 		case f.Type == schema.TypeForeign && f.RefSchema != nil:
@@ -211,11 +216,40 @@ func fieldValueToLua(L *lua.LState, f *schema.Field, v any) lua.LValue {
 			for i, e := range x {
 				t.RawSetInt(i+1, fieldValueToLua(L, f.Elements, e))
 			}
-			t.Metatable = ArrayMT(L)
+			if f.Type == schema.TypeSet && len(x) > 0 {
+				t.Metatable = setMT(L)
+			} else {
+				t.Metatable = ArrayMT(L)
+			}
 			return t
 		}
 	}
 	return FromValue(L, v, nil)
+}
+
+const setMTKey = "luahost.set_mt"
+
+// setMT is the metatable of a non-empty set field's value (Kong's Set_mt):
+// a member is also a key, so `entity.protocols.https` is true.
+func setMT(L *lua.LState) *lua.LTable {
+	reg := L.Get(lua.RegistryIndex).(*lua.LTable)
+	if t, ok := reg.RawGetString(setMTKey).(*lua.LTable); ok {
+		return t
+	}
+	mt := L.NewTable()
+	mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
+		t := L.CheckTable(1)
+		k := L.Get(2)
+		for i, n := 1, t.Len(); i <= n; i++ {
+			if t.RawGetInt(i) == k {
+				L.Push(lua.LTrue)
+				return 1
+			}
+		}
+		return 0
+	}))
+	reg.RawSetString(setMTKey, mt)
+	return mt
 }
 
 // binding of a DAO method: upvalue 1.
@@ -243,6 +277,47 @@ func (b *daoBinding) arg(L *lua.LState, n int) any {
 			L.RaiseError("%s", err.Error())
 		}
 		return x
+	}
+}
+
+// entityArg converts an entity argument. An empty Lua table is both an
+// empty array and an empty map: it becomes an empty array where the schema
+// has an array or a set (Kong's make_array / make_set on an empty
+// sequence).
+func (b *daoBinding) entityArg(L *lua.LState, n int) any {
+	v := b.arg(L, n)
+	if m, ok := v.(map[string]any); ok {
+		emptyArrays(b.s.Fields, m, 0)
+	}
+	return v
+}
+
+func emptyArrays(fields []*schema.Field, m map[string]any, depth int) {
+	if depth > maxDepth {
+		return
+	}
+	for _, f := range fields {
+		v, ok := m[f.Name]
+		if !ok {
+			continue
+		}
+		switch x := v.(type) {
+		case map[string]any:
+			switch {
+			case len(x) == 0 && (f.Type == schema.TypeArray || f.Type == schema.TypeSet):
+				m[f.Name] = []any{}
+			case f.Type == schema.TypeRecord:
+				emptyArrays(f.Fields, x, depth+1)
+			}
+		case []any:
+			if f.Elements != nil && f.Elements.Type == schema.TypeRecord {
+				for _, e := range x {
+					if em, ok := e.(map[string]any); ok {
+						emptyArrays(f.Elements.Fields, em, depth+1)
+					}
+				}
+			}
+		}
 	}
 }
 

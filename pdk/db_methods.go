@@ -48,17 +48,17 @@ var daoMethods = map[string]lua.LGFunction{
 	},
 	"insert": func(L *lua.LState) int {
 		b := bindingOf(L)
-		row, err := b.dao.Insert(b.st.ctx(), b.arg(L, 2), b.arg(L, 3))
+		row, err := b.dao.Insert(b.st.ctx(), b.entityArg(L, 2), b.arg(L, 3))
 		return b.pushRow(L, row, err)
 	},
 	"update": func(L *lua.LState) int {
 		b := bindingOf(L)
-		row, err := b.dao.Update(b.st.ctx(), b.arg(L, 2), b.arg(L, 3), b.arg(L, 4))
+		row, err := b.dao.Update(b.st.ctx(), b.arg(L, 2), b.entityArg(L, 3), b.arg(L, 4))
 		return b.pushRow(L, row, err)
 	},
 	"upsert": func(L *lua.LState) int {
 		b := bindingOf(L)
-		row, err := b.dao.Upsert(b.st.ctx(), b.arg(L, 2), b.arg(L, 3), b.arg(L, 4))
+		row, err := b.dao.Upsert(b.st.ctx(), b.arg(L, 2), b.entityArg(L, 3), b.arg(L, 4))
 		return b.pushRow(L, row, err)
 	},
 	"delete": func(L *lua.LState) int {
@@ -158,14 +158,14 @@ func daoSelectBy(L *lua.LState) int {
 // daoUpdateBy is update_by_<field>(value, partial, options).
 func daoUpdateBy(L *lua.LState) int {
 	b := bindingOf(L)
-	row, err := b.dao.UpdateBy(b.st.ctx(), fieldOf(L), b.arg(L, 2), b.arg(L, 3), b.arg(L, 4))
+	row, err := b.dao.UpdateBy(b.st.ctx(), fieldOf(L), b.arg(L, 2), b.entityArg(L, 3), b.arg(L, 4))
 	return b.pushRow(L, row, err)
 }
 
 // daoUpsertBy is upsert_by_<field>(value, entity, options).
 func daoUpsertBy(L *lua.LState) int {
 	b := bindingOf(L)
-	row, err := b.dao.UpsertBy(b.st.ctx(), fieldOf(L), b.arg(L, 2), b.arg(L, 3), b.arg(L, 4))
+	row, err := b.dao.UpsertBy(b.st.ctx(), fieldOf(L), b.arg(L, 2), b.entityArg(L, 3), b.arg(L, 4))
 	return b.pushRow(L, row, err)
 }
 

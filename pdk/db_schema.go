@@ -116,6 +116,16 @@ func tableArg(L *lua.LState, n int, what string) map[string]any {
 	return m
 }
 
+// inputArg is tableArg for data checked against s: empty tables given
+// for array and set fields become empty arrays (see entityArg).
+func inputArg(L *lua.LState, n int, s *schema.Schema, what string) map[string]any {
+	m := tableArg(L, n, what)
+	if m != nil {
+		emptyArrays(s.FieldsFor(m), m, 0)
+	}
+	return m
+}
+
 // raiseRun re-raises an error of a Lua function run by the engine.
 func raiseRun(L *lua.LState, err error) {
 	if ae, ok := err.(*lua.ApiError); ok && ae.Object != nil {
@@ -164,25 +174,25 @@ func schemaMethods() map[string]lua.LGFunction {
 	return map[string]lua.LGFunction{
 		"validate": func(L *lua.LState) int {
 			st, s := schemaOf(L)
-			in := tableArg(L, 2, "input")
+			in := inputArg(L, 2, s, "input")
 			full := L.Get(3) == lua.LNil || lua.LVAsBool(L.Get(3))
 			errs, err := s.Validate(st.ctx(), in, full)
 			return pushValidation(L, errs, err)
 		},
 		"validate_insert": func(L *lua.LState) int {
 			st, s := schemaOf(L)
-			errs, err := s.ValidateInsert(st.ctx(), tableArg(L, 2, "input"), nil)
+			errs, err := s.ValidateInsert(st.ctx(), inputArg(L, 2, s, "input"), nil)
 			return pushValidation(L, errs, err)
 		},
 		"validate_upsert": func(L *lua.LState) int {
 			st, s := schemaOf(L)
-			errs, err := s.ValidateUpsert(st.ctx(), tableArg(L, 2, "input"), nil)
+			errs, err := s.ValidateUpsert(st.ctx(), inputArg(L, 2, s, "input"), nil)
 			return pushValidation(L, errs, err)
 		},
 		"validate_update": func(L *lua.LState) int {
 			st, s := schemaOf(L)
-			in := tableArg(L, 2, "input")
-			errs, err := s.ValidateUpdate(st.ctx(), in, tableArg(L, 3, "original_input"), tableArg(L, 4, "rbw_entity"))
+			in := inputArg(L, 2, s, "input")
+			errs, err := s.ValidateUpdate(st.ctx(), in, inputArg(L, 3, s, "original_input"), inputArg(L, 4, s, "rbw_entity"))
 			return pushValidation(L, errs, err)
 		},
 		"validate_primary_key": func(L *lua.LState) int {
@@ -218,7 +228,7 @@ func schemaMethods() map[string]lua.LGFunction {
 		},
 		"process_auto_fields": func(L *lua.LState) int {
 			st, s := schemaOf(L)
-			data := tableArg(L, 2, "data")
+			data := inputArg(L, 2, s, "data")
 			c := schema.Context(L.OptString(3, "select"))
 			switch c {
 			case schema.CtxInsert, schema.CtxUpdate, schema.CtxUpsert, schema.CtxSelect:
@@ -285,14 +295,14 @@ func schemaMethods() map[string]lua.LGFunction {
 		},
 		"merge_values": func(L *lua.LState) int {
 			st, s := schemaOf(L)
-			out := s.MergeValues(tableArg(L, 2, "top"), tableArg(L, 3, "bottom"))
+			out := s.MergeValues(inputArg(L, 2, s, "top"), inputArg(L, 3, s, "bottom"))
 			L.Push(FromValue(L, out, st.resolveFunc))
 			return 1
 		},
 		"transform": func(L *lua.LState) int {
 			st, s := schemaOf(L)
 			c := schema.Context(L.OptString(4, "insert"))
-			out, err := s.Transform(st.ctx(), tableArg(L, 2, "input"), tableArg(L, 3, "original_input"), c)
+			out, err := s.Transform(st.ctx(), inputArg(L, 2, s, "input"), inputArg(L, 3, s, "original_input"), c)
 			if err != nil {
 				if te, ok := err.(*schema.TransformError); ok {
 					L.Push(lua.LNil)

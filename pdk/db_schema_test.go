@@ -93,3 +93,21 @@ func TestSchemaErrorsToString(t *testing.T) {
 		t.Fatal(got)
 	}
 }
+
+// An empty Lua table is an empty array where the schema has an array or a
+// set.
+func TestSchemaEmptyTableIsEmptyArray(t *testing.T) {
+	in, _ := newDBState(t)
+	wantResults(t, in, `
+		local core = require "luahost.schema"
+		local s = assert(core.new({ name = "e", fields = {
+			{ list = { type = "array", elements = { type = "string" } } },
+			{ set = { type = "set", elements = { type = "string" } } },
+			{ rec = { type = "record", fields = { { inner = { type = "array", elements = { type = "integer" } } } } } },
+			{ map = { type = "map", keys = { type = "string" }, values = { type = "string" } } },
+		} }))
+		local ok, errs = s:validate({ list = {}, set = {}, rec = { inner = {} }, map = {} })
+		local d = s:process_auto_fields({ list = {} }, "insert")
+		return ok, errs, getmetatable(d.list) == require("cjson").array_mt
+	`, "true", "nil", "true")
+}

@@ -506,3 +506,18 @@ func TestDBBadArgumentsNeverPanic(t *testing.T) {
 	}
 	t.Logf("%s calls", vals[0])
 }
+
+// Set fields read as sets (Kong's Set_mt): members are keys; empty sets
+// carry cjson.array_mt.
+func TestDBSetFields(t *testing.T) {
+	eachStrategy(t, func(t *testing.T, in *Instance, db *kongdb.DB) {
+		cid := insertConsumer(t, db, "bob")
+		wantResults(t, in, `
+		local g = assert(kong.db.dbtest_groups:insert({ consumer = { id = "`+cid+`" }, group = "a", tags = { "x", "y", "x" } }))
+		local e = assert(kong.db.dbtest_groups:insert({ consumer = { id = "`+cid+`" }, group = "b", tags = {} }))
+		local sel = kong.db.dbtest_groups:select({ id = g.id })
+		return #g.tags, g.tags.x, g.tags.y, g.tags.z, sel.tags.y, getmetatable(e.tags) == require("cjson").array_mt,
+		       require("cjson").encode(g.tags)
+	`, "2", "true", "true", "nil", "true", "true", `["x","y"]`)
+	})
+}
