@@ -32,6 +32,7 @@ type dbState struct {
 	schemaMT   *lua.LTable // metatable of Lua schema objects
 	schemaObjs map[*lua.LTable]*schema.Schema
 	objOf      map[*schema.Schema]*lua.LTable
+	owned      map[*schema.Schema]bool // made by Schema.new / Entity.new here
 
 	// Lua functions met in Schema.new / Entity.new definitions, run by
 	// runner in this state.
@@ -70,6 +71,7 @@ func OpenDB(in *Instance) {
 			bindings:   map[string]*daoBinding{},
 			schemaObjs: map[*lua.LTable]*schema.Schema{},
 			objOf:      map[*schema.Schema]*lua.LTable{},
+			owned:      map[*schema.Schema]bool{},
 			luaFuncs:   map[string]lua.LValue{},
 			luaSchemas: map[string]*schema.Schema{},
 		}

@@ -317,6 +317,13 @@ func schemaMethods() map[string]lua.LGFunction {
 		"new_subschema": func(L *lua.LState) int {
 			st, s := schemaOf(L)
 			key := L.CheckString(2)
+			if !st.owned[s] {
+				// The entities of kong.db are shared by every worker: their
+				// subschemas are the enabled plugins' schema.lua.
+				L.Push(lua.LNil)
+				L.Push(lua.LString("error in definition of '" + key + "': subschemas of '" + s.Name + "' are the enabled plugins' schemas"))
+				return 2
+			}
 			sub, err := st.defToSchema(L, L.Get(3), false)
 			if err == nil {
 				err = st.addSubschema(s, key, sub)

@@ -48,6 +48,7 @@ func (st *dbState) luaNew(L *lua.LState, entity bool) int {
 	if s.Name != "" {
 		st.luaSchemas[s.Name] = s
 	}
+	st.owned[s] = true
 	obj := deepCopyTable(L, def, 0)
 	st.finishObject(obj, s)
 	L.Push(obj)

@@ -111,3 +111,25 @@ func TestSchemaEmptyTableIsEmptyArray(t *testing.T) {
 		return ok, errs, getmetatable(d.list) == require("cjson").array_mt
 	`, "true", "nil", "true")
 }
+
+// Entity.new(...):new_subschema works on a state's own schemas; the shared
+// kong.db entities refuse it.
+func TestSchemaNewSubschema(t *testing.T) {
+	in, _ := newDBState(t)
+	wantResults(t, in, `
+		local core = require "luahost.schema"
+		local parent = assert(core.new({ name = "p", primary_key = { "id" }, subschema_key = "kind", fields = {
+			{ id = { type = "string" } },
+			{ kind = { type = "string", required = true } },
+			{ config = { type = "record", abstract = true } },
+		} }, true))
+		assert(parent:new_subschema("a", { name = "a", fields = {
+			{ config = { type = "record", fields = { { n = { type = "integer", default = 1 } } } } },
+		} }))
+		local _, bad = parent:new_subschema("b", { name = "b", fields = { { nope = { type = "string" } } } })
+		local ok, errs = parent:validate({ id = "1", kind = "a", config = { n = "x" } })
+		local _, shared = kong.db.plugins.schema:new_subschema("x", { name = "x", fields = {} })
+		return ok, errs.config.n, bad, shared
+	`, "nil", "expected an integer", "error in definition of 'b': nope: cannot create a new field",
+		"error in definition of 'x': subschemas of 'plugins' are the enabled plugins' schemas")
+}
