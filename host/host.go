@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/luahost/luahost/conf"
@@ -102,7 +103,9 @@ func New(opts Options) (*Host, error) {
 	}
 	root := opts.Root
 	if root == nil {
-		root = &pdk.Root{Conf: c, Logger: logger, PID: os.Getpid()}
+		// A node id per host: two hosts are two nodes (kong.node.get_id,
+		// cluster_events' node_id).
+		root = &pdk.Root{Conf: c, Logger: logger, PID: os.Getpid(), NodeID: uuid.NewString()}
 	}
 	h := &Host{Conf: c, Root: root, Logger: logger, sources: enabled, resolver: disc.Resolver,
 		byName: map[string]*Plugin{}, timeout: time.Duration(c.Int("lua_timeout", 5000)) * time.Millisecond}
@@ -111,9 +114,20 @@ func New(opts Options) (*Host, error) {
 	}
 	minW, maxW := workerBounds(c)
 	root.WorkerCount = maxW
+	// The storage (and, on PostgreSQL, cluster events) opens before the
+	// first worker: its caches subscribe to cluster invalidations when they
+	// are created.
+	var conn kongdb.Connector
+	if !opts.NoDB && root.DB == nil {
+		if conn, err = h.openStorage(); err != nil {
+			return nil, err
+		}
+	}
 	first, descs, errs := h.loadWorker(0, true)
-	if len(errs) == 0 && !opts.NoDB && root.DB == nil {
-		errs = h.openDB(descs)
+	if len(errs) == 0 && conn != nil {
+		errs = h.openDB(conn, descs)
+	} else if conn != nil {
+		h.closeStorage(conn)
 	}
 	if len(errs) == 0 {
 		errs = h.initWorker(first)
@@ -132,33 +146,46 @@ func New(opts Options) (*Host, error) {
 	return h, nil
 }
 
-// openDB opens the configured storage and registers the plugins' entities
-// and config schemas on it (Kong's init phase).
-func (h *Host) openDB(descs []*Plugin) []*LoadError {
+// openStorage opens the configured connector and, on PostgreSQL, the
+// node's cluster events.
+func (h *Host) openStorage() (kongdb.Connector, error) {
 	conn, err := openConnector(context.Background(), h)
 	if err != nil {
-		return []*LoadError{{Phase: "database", Msg: err.Error(), Err: err}}
+		return nil, err
 	}
+	if pg, ok := conn.(*postgres.Connector); ok && h.Root.ClusterEvents == nil {
+		ce, err := openClusterEvents(h, pg)
+		if err != nil {
+			pg.Close()
+			return nil, fmt.Errorf("cluster events: %w", err)
+		}
+		h.Root.ClusterEvents = ce
+	}
+	return conn, nil
+}
+
+func (h *Host) closeStorage(conn kongdb.Connector) {
+	if h.Root.ClusterEvents != nil {
+		h.Root.ClusterEvents.Close()
+	}
+	_ = conn.Close()
+}
+
+// openDB checks the database's migrations and registers the plugins'
+// entities and config schemas on it (Kong's init phase).
+func (h *Host) openDB(conn kongdb.Connector, descs []*Plugin) []*LoadError {
 	if pg, ok := conn.(*postgres.Connector); ok {
 		if err := h.checkSchemaState(pg, descs); err != nil {
-			pg.Close()
+			h.closeStorage(conn)
 			return []*LoadError{{Phase: "database", Msg: err.Error(), Err: err}}
 		}
 	}
 	db := kongdb.New(conn, kongdb.DBOptions{})
 	if errs := buildDB(db, descs); len(errs) > 0 {
-		db.Close()
+		h.closeStorage(conn)
 		return errs
 	}
 	h.Root.DB = db
-	if pg, ok := conn.(*postgres.Connector); ok && h.Root.ClusterEvents == nil {
-		ce, err := openClusterEvents(h, pg)
-		if err != nil {
-			db.Close()
-			return []*LoadError{{Phase: "database", Msg: "cluster events: " + err.Error(), Err: err}}
-		}
-		h.Root.ClusterEvents = ce
-	}
 	h.Root.InstallDBHooks()
 	h.Root.InstallInvalidation()
 	return nil
