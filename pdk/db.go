@@ -28,7 +28,6 @@ type dbState struct {
 
 	bindings   map[string]*daoBinding
 	errorsObj  *lua.LTable
-	methodsMT  *lua.LTable // metatable of DAO objects' super tables' fallbacks
 	schemaMT   *lua.LTable // metatable of Lua schema objects
 	schemaObjs map[*lua.LTable]*schema.Schema
 	objOf      map[*schema.Schema]*lua.LTable
