@@ -1,11 +1,9 @@
 // Package plugins holds luahost's example Kong plugins; this test runs
-// their own busted specs (plugins/*/spec/*_spec.lua) on the embedded
-// store, as `luahost test --plugins-dir plugins plugins` does.
+// their own busted specs (plugins/*/spec/*_spec.lua) on every strategy, as
+// `luahost test --plugins-dir plugins plugins` does on the embedded store.
 package plugins
 
 import (
-	"io"
-	"log/slog"
 	"testing"
 
 	"github.com/luahost/luahost/conf"
@@ -14,15 +12,6 @@ import (
 )
 
 func TestPluginSpecs(t *testing.T) {
-	c := conf.New()
-	c.Set("plugins_dir", ".", "test")
-	c.Set("lua_package_path", "", "test")
-	c.Set("mem_cache_size", "4m", "test")
-	h, err := host.New(host.Options{Conf: c, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
 	files, err := host.FindSpecs(".")
 	if err != nil {
 		t.Fatal(err)
@@ -30,5 +19,13 @@ func TestPluginSpecs(t *testing.T) {
 	if len(files) == 0 {
 		t.Fatal("no spec found")
 	}
-	hosttest.RunSpecsT(t, h, files)
+	hosttest.EachStrategy(t, func() *conf.Config {
+		c := conf.New()
+		c.Set("plugins_dir", ".", "test")
+		c.Set("lua_package_path", "", "test")
+		c.Set("mem_cache_size", "4m", "test")
+		return c
+	}, func(t *testing.T, h *host.Host) {
+		hosttest.RunSpecsT(t, h, files)
+	})
 }

@@ -1,10 +1,8 @@
 // Package spec runs luahost's compatibility specs: busted-style Lua files,
-// one Kong behaviour per it, under go test.
+// one Kong behaviour per it, under go test, on every strategy.
 package spec
 
 import (
-	"io"
-	"log/slog"
 	"path/filepath"
 	"testing"
 
@@ -13,7 +11,7 @@ import (
 	"github.com/luahost/luahost/host/hosttest"
 )
 
-func TestSpecs(t *testing.T) {
+func specConf() *conf.Config {
 	c := conf.New()
 	c.Set("plugins_dir", "../plugins", "test")
 	// Fixture plugins of the specs: spec/<area>/fixtures/plugins/<name>/.
@@ -23,11 +21,12 @@ func TestSpecs(t *testing.T) {
 	}
 	c.Set("lua_package_path", "", "test")
 	c.Set("mem_cache_size", "4m", "test")
-	h, err := host.New(host.Options{Conf: c, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
+	return c
+}
+
+// TestSpecs runs every spec file once per strategy (memory, PostgreSQL),
+// from the same source, as Kong's helpers.each_strategy loops do.
+func TestSpecs(t *testing.T) {
 	files, err := host.FindSpecs(".")
 	if err != nil {
 		t.Fatal(err)
@@ -35,5 +34,7 @@ func TestSpecs(t *testing.T) {
 	if len(files) == 0 {
 		t.Fatal("no spec found")
 	}
-	hosttest.RunSpecsT(t, h, files)
+	hosttest.EachStrategy(t, specConf, func(t *testing.T, h *host.Host) {
+		hosttest.RunSpecsT(t, h, files)
+	})
 }
