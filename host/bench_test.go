@@ -65,13 +65,7 @@ func BenchmarkWorkerMemory(b *testing.B) {
 // BenchmarkRunPhase: one handler phase call through the worker, with its
 // deadline armed (the per-call cost every plugin phase pays).
 func BenchmarkRunPhase(b *testing.B) {
-	c := testConf(b, "testdata/good")
-	c.Set("plugins", "runaway", "test")
-	h, err := New(Options{Conf: c, Logger: quietLogger()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer h.Close()
+	h := runawayHost(b)
 	w, err := h.Pool.Acquire(context.Background())
 	if err != nil {
 		b.Fatal(err)
@@ -88,13 +82,7 @@ func BenchmarkRunPhase(b *testing.B) {
 
 // BenchmarkAcquireRelease: borrowing and returning a worker.
 func BenchmarkAcquireRelease(b *testing.B) {
-	c := testConf(b, "testdata/good")
-	c.Set("plugins", "runaway", "test")
-	h, err := New(Options{Conf: c, Logger: quietLogger()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer h.Close()
+	h := runawayHost(b)
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -104,4 +92,11 @@ func BenchmarkAcquireRelease(b *testing.B) {
 		}
 		h.Pool.Release(w)
 	}
+}
+
+// runawayHost is a host with only the runaway fixture plugin.
+func runawayHost(b *testing.B) *Host {
+	c := testConf(b, "testdata/good")
+	c.Set("plugins", "runaway", "test")
+	return newTestHost(b, c)
 }

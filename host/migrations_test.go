@@ -58,16 +58,10 @@ func migrator(t *testing.T, dir string, conn *postgres.Connector, out *bytes.Buf
 // it has a teardown), then `finish` runs the Lua teardown, which uses
 // connector:query.
 func TestPluginMigrationsUpAndFinish(t *testing.T) {
-	cfg := pgtest.NewDatabase(t)
 	ctx := context.Background()
-	conn, err := postgres.Open(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := freshConnector(t)
 
-	dir := t.TempDir()
-	copyDir(t, "../plugins/token-auth", filepath.Join(dir, "token-auth"))
+	dir := pluginCopy(t)
 	index := filepath.Join(dir, "token-auth", "migrations", "init.lua")
 	if err := os.WriteFile(index, []byte("return {\n  \"000_base_token_auth\",\n}\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -81,7 +75,7 @@ func TestPluginMigrationsUpAndFinish(t *testing.T) {
 		t.Fatalf("bootstrap output:\n%s", out.String())
 	}
 	// A credential created before the upgrade.
-	_, err = conn.Query(ctx, `INSERT INTO consumers (id, username, ws_id) SELECT '7f0d3c3e-2b7b-4d4e-9a39-5a4b8b0b8e01', 'alice', id FROM workspaces WHERE name = 'default';
+	_, err := conn.Query(ctx, `INSERT INTO consumers (id, username, ws_id) SELECT '7f0d3c3e-2b7b-4d4e-9a39-5a4b8b0b8e01', 'alice', id FROM workspaces WHERE name = 'default';
 		INSERT INTO token_credentials (id, consumer_id, key, ws_id) SELECT '8f0d3c3e-2b7b-4d4e-9a39-5a4b8b0b8e02', '7f0d3c3e-2b7b-4d4e-9a39-5a4b8b0b8e01', 'secret', id FROM workspaces WHERE name = 'default';`)
 	if err != nil {
 		t.Fatal(err)
@@ -134,15 +128,9 @@ func TestPluginMigrationsUpAndFinish(t *testing.T) {
 // A Lua teardown that fails names plugin, migration and the error; a
 // re-run after the fix continues from there.
 func TestPluginMigrationTeardownFailure(t *testing.T) {
-	cfg := pgtest.NewDatabase(t)
 	ctx := context.Background()
-	conn, err := postgres.Open(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	dir := t.TempDir()
-	copyDir(t, "../plugins/token-auth", filepath.Join(dir, "token-auth"))
+	conn := freshConnector(t)
+	dir := pluginCopy(t)
 	up := filepath.Join(dir, "token-auth", "migrations", "001_100_to_110.lua")
 	good, _ := os.ReadFile(up)
 	broken := strings.Replace(string(good), `UPDATE "token_credentials"`, `UPDATE "no_such_table"`, 1)
@@ -151,7 +139,7 @@ func TestPluginMigrationTeardownFailure(t *testing.T) {
 	}
 	var out bytes.Buffer
 	_, m := migrator(t, dir, conn, &out)
-	err = m.Bootstrap(ctx, false)
+	err := m.Bootstrap(ctx, false)
 	if err == nil {
 		t.Fatalf("bootstrap with a failing teardown succeeded:\n%s", out.String())
 	}
@@ -229,4 +217,23 @@ func TestHostRefusesUnmigratedDatabase(t *testing.T) {
 		t.Fatalf("migrated database refused: %v", err)
 	}
 	h.Close()
+}
+
+// freshConnector opens a connector on a database of the test's own.
+func freshConnector(t *testing.T) *postgres.Connector {
+	t.Helper()
+	conn, err := postgres.Open(context.Background(), pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	return conn
+}
+
+// pluginCopy copies the token-auth example plugin into a temporary plugins
+// dir that a test may edit.
+func pluginCopy(t *testing.T) string {
+	dir := t.TempDir()
+	copyDir(t, "../plugins/token-auth", filepath.Join(dir, "token-auth"))
+	return dir
 }
