@@ -23,6 +23,14 @@ func (st *dbState) schemaObject(s *schema.Schema) *lua.LTable {
 	L := st.in.L
 	t := FromValue(L, SchemaDefinition(s), st.resolveFunc).(*lua.LTable)
 	st.finishObject(t, s)
+	if len(s.Subschemas) > 0 {
+		// Kong's schema.subschemas[<key>] (plugins: one per enabled plugin)
+		subs := L.CreateTable(0, len(s.Subschemas))
+		for k, sub := range s.Subschemas {
+			subs.RawSetString(k, st.schemaObject(sub))
+		}
+		t.RawSetString("subschemas", subs)
+	}
 	return t
 }
 

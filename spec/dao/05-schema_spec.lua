@@ -199,6 +199,13 @@ describe("plugin config schemas", function()
     assert.equal("value must be null", errs.consumer)
   end)
 
+  it("kong.db.plugins.schema.subschemas has the enabled plugins' config schemas", function()
+    local sub = kong.db.plugins.schema.subschemas["dao-fixtures"]
+    assert.is_table(sub)
+    assert.equal("record", sub.fields.config.type)
+    assert.is_false(sub.fields.config.fields.hide_credentials.default)
+  end)
+
   it("kong.db.plugins.schema iterates the plugin's own fields with each_field(values)", function()
     local s = kong.db.plugins.schema
     local config
