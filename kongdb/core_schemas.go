@@ -1,6 +1,11 @@
 package kongdb
 
-import "github.com/luahost/luahost/kongdb/schema"
+import (
+	"net/url"
+	"strconv"
+
+	"github.com/luahost/luahost/kongdb/schema"
+)
 
 // CoreSchemas returns fresh copies of the core entities luahost keeps, in
 // Kong's CORE_ENTITIES order: workspaces, consumers, services, routes,
@@ -56,8 +61,7 @@ func conditional(ifField string, ifMatch map[string]any, thenField string, thenM
 	}}
 }
 
-// ServicesSchema is Kong's services entity (without the url shorthand,
-// which needs Lua's socket.url: the host adds it).
+// ServicesSchema is Kong's services entity, with its url shorthand.
 func ServicesSchema() *schema.Schema {
 	timeout := func(name string) *schema.Field { return fInt(name, 60000, 1, 2147483646) }
 	notTLS := map[string]any{"not_one_of": strings2any("https", "tls")}
@@ -82,6 +86,10 @@ func ServicesSchema() *schema.Schema {
 			{Name: "ca_certificates", Type: schema.TypeArray, Elements: &schema.Field{Type: schema.TypeString, UUID: true}},
 			fBool("enabled", true),
 		},
+		ShorthandFields: []*schema.ShorthandField{{
+			Field: &schema.Field{Name: "url", Type: schema.TypeString},
+			Func:  &schema.Func{Ref: "go:services.url", Go: serviceURLShorthand},
+		}},
 		EntityChecks: []schema.EntityCheck{
 			conditional("protocol", map[string]any{"one_of": strings2any("tcp", "tls", "udp", "grpc", "grpcs")}, "path", isNull),
 			conditional("protocol", notTLS, "client_certificate", isNull),
@@ -192,4 +200,40 @@ func CertificatesSchema() *schema.Schema {
 			fTags(),
 		},
 	}
+}
+
+// serviceURLShorthand is services' `url` shorthand: the URL is split into
+// protocol, host, port (80/443 by default for http/https) and path, each
+// null when the URL lacks it, as Kong does with socket.url.
+func serviceURLShorthand(args ...any) []any {
+	raw, _ := firstArg(args).(string)
+	u, err := url.Parse(raw)
+	if err != nil {
+		return []any{nil}
+	}
+	out := map[string]any{"protocol": schema.Null, "host": schema.Null, "port": schema.Null, "path": schema.Null}
+	if u.Scheme != "" {
+		out["protocol"] = u.Scheme
+	}
+	if h := u.Hostname(); h != "" {
+		out["host"] = h
+	}
+	if p, err := strconv.Atoi(u.Port()); err == nil {
+		out["port"] = float64(p)
+	} else if u.Scheme == "http" {
+		out["port"] = float64(80)
+	} else if u.Scheme == "https" {
+		out["port"] = float64(443)
+	}
+	if p := u.EscapedPath(); p != "" {
+		out["path"] = p
+	}
+	return []any{out}
+}
+
+func firstArg(args []any) any {
+	if len(args) == 0 {
+		return nil
+	}
+	return args[0]
 }

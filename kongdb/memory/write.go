@@ -76,9 +76,7 @@ func (t *table) UpdateByField(ctx context.Context, field string, value any, e ko
 }
 
 func (t *table) update(r *record, e kongdb.Row, o *kongdb.Options, now float64) (kongdb.Row, error) {
-	row := kongdb.DeepCopyRow(e)
-	delete(row, "ws_id")
-	delete(row, "ttl")
+	row := t.storedRow(e)
 	for _, name := range t.s.PrimaryKey {
 		row[name] = r.row[name]
 	}
@@ -305,13 +303,34 @@ func (t *table) newRecord(e kongdb.Row, ws string) (*record, error) {
 	if !ok {
 		return nil, t.c.errs.PrimaryKeyViolation(t.pkTable(e))
 	}
-	row := kongdb.DeepCopyRow(e)
-	delete(row, "ws_id")
-	delete(row, "ttl")
+	row := t.storedRow(e)
 	if !t.s.Workspaceable {
 		ws = ""
 	}
 	return &record{key: key, pk: pk, ws: ws, wsv: ws, row: row}, nil
+}
+
+// storedRow is what a row keeps of an entity: like PostgreSQL's
+// <field>_<pk> columns, a foreign field keeps only the referenced primary
+// key, even when given a whole entity; ws_id and ttl live beside the row.
+func (t *table) storedRow(e kongdb.Row) kongdb.Row {
+	row := kongdb.DeepCopyRow(e)
+	delete(row, "ws_id")
+	delete(row, "ttl")
+	for _, f := range t.s.Fields {
+		ref, ok := row[f.Name].(map[string]any)
+		if f.Type != schema.TypeForeign || !ok || f.RefSchema == nil {
+			continue
+		}
+		pk := make(map[string]any, len(f.RefSchema.PrimaryKey))
+		for _, name := range f.RefSchema.PrimaryKey {
+			if v, ok := ref[name]; ok {
+				pk[name] = v
+			}
+		}
+		row[f.Name] = pk
+	}
+	return row
 }
 
 func (t *table) pkTable(e kongdb.Row) kongdb.Row {

@@ -56,6 +56,9 @@ const (
 // whichever worker validates can run its own copy.
 type Func struct {
 	Ref string // stable identity, e.g. "myplugin/daos.lua:things.fields.key.custom_validator"
+	// Go, when set, is the function itself, written in Go (core schemas'
+	// shorthands): it runs without a FuncRunner.
+	Go func(args ...any) []any
 }
 
 // FuncRunner runs a Lua function by reference in the calling worker. Args and

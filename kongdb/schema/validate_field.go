@@ -17,6 +17,9 @@ var ErrNoFuncRunner = errors.New("schema: a Lua function must run but the contex
 // marker (Ref "builtin:<name>", as Go-built core schemas hold) runs its Go
 // validator directly, returning true or nil and the message as Lua would.
 func callFunc(ctx context.Context, fn *Func, args ...any) ([]any, error) {
+	if fn.Go != nil {
+		return fn.Go(args...), nil
+	}
 	if nv := BuiltinValidatorFor(fn); nv != nil {
 		if ok, msg := nv(ret(args, 0)); !ok {
 			return []any{nil, msg}, nil
