@@ -143,7 +143,28 @@ func New(opts Options) (*Host, error) {
 		h.byName[p.Name] = p
 	}
 	h.Pool = newPool(h, minW, maxW, first)
+	root.InWorker = h.inWorker
 	return h, nil
+}
+
+// inWorker lends a worker to Go code that must run Lua (a custom DAO's
+// post_crud_event after an Admin API write). It waits a short while at
+// most: the writer may itself hold the last worker.
+func (h *Host) inWorker(fn func(*pdk.Instance)) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	w, err := h.Pool.Acquire(ctx)
+	if err != nil {
+		return false
+	}
+	defer h.Pool.Release(w)
+	if ctx, changed := w.dl.renew(); changed {
+		w.L.SetContext(ctx)
+	}
+	w.dl.arm(w.timeout)
+	defer w.dl.disarm()
+	fn(w.In)
+	return true
 }
 
 // openStorage opens the configured connector and, on PostgreSQL, the

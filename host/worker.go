@@ -111,6 +111,19 @@ func (w *Worker) errorOf(plugin, phase string, err error) *LoadError {
 // CallFunc runs a Lua function referenced by a schema (custom_validator,
 // entity check, transformation) in this worker: schema.FuncRunner.
 func (w *Worker) CallFunc(_ context.Context, fn *schema.Func, args ...any) ([]any, error) {
+	if fn.Go != nil {
+		return fn.Go(args...), nil
+	}
+	if nv := schema.BuiltinValidatorFor(fn); nv != nil {
+		var v any
+		if len(args) > 0 {
+			v = args[0]
+		}
+		if ok, msg := nv(v); !ok {
+			return []any{nil, msg}, nil
+		}
+		return []any{true}, nil
+	}
 	lf, ok := w.funcs[fn.Ref]
 	if !ok {
 		return nil, fmt.Errorf("no Lua function %s in worker %d", fn.Ref, w.ID)
