@@ -237,3 +237,34 @@ func pluginCopy(t *testing.T) string {
 	copyDir(t, "../plugins/token-auth", filepath.Join(dir, "token-auth"))
 	return dir
 }
+
+// A plugin migration written as Kong's bundled 2.1 migrations are, with
+// kong.db.migrations.operations.200_to_210 (and a cassandra half that is
+// ignored), runs up and teardown and leaves a workspace-aware table the
+// DAO can use.
+func TestOperations200To210(t *testing.T) {
+	ctx := context.Background()
+	conn := freshConnector(t)
+	var out bytes.Buffer
+	_, m := migrator(t, "testdata/ws", conn, &out)
+	if err := m.Bootstrap(ctx, false); err != nil {
+		t.Fatalf("bootstrap: %v\n%s", err, out.String())
+	}
+	res, err := conn.Query(ctx, `SELECT conname FROM pg_constraint WHERE conrelid = 'ws_creds'::regclass ORDER BY conname`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, r := range res.Rows {
+		names = append(names, r["conname"].(string))
+	}
+	got := strings.Join(names, ",")
+	for _, want := range []string{"ws_creds_ws_id_key_unique", "ws_creds_id_ws_id_unique", "ws_creds_consumer_id_fkey"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("constraint %s missing: %s", want, got)
+		}
+	}
+	if strings.Contains(got, "ws_creds_key_key") {
+		t.Errorf("the global unique on key was not replaced: %s", got)
+	}
+}

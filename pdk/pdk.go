@@ -111,6 +111,7 @@ var namespaces = []namespace{
 	{"ngx", openNgx},
 	{"cjson", openCJSON},
 	{"kong", openKong},
+	{"kong.db.migrations.operations", openMigrationOps},
 }
 
 // Open installs every namespace into L and returns the worker's instance.

@@ -1,0 +1,1 @@
+return { PRIORITY = 1, VERSION = "2.1.0" }

@@ -1,0 +1,1 @@
+return { name = "ws-creds", fields = { { config = { type = "record", fields = {} } } } }
