@@ -1,0 +1,56 @@
+package conf
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// A kong.conf file, then KONG_* variables, override Kong's defaults.
+func TestPrecedence(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "kong.conf")
+	err := os.WriteFile(p, []byte(`
+# a comment
+database = postgres        # trailing comment
+pg_password = s\#cret
+plugins = bundled, token-auth
+mem_cache_size = 64m
+`), 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := New()
+	if c.Get("database") != "off" || c.Source("database") != "default" {
+		t.Fatalf("default database: %q", c.Get("database"))
+	}
+	if err := c.LoadFile(p); err != nil {
+		t.Fatal(err)
+	}
+	c.LoadEnv([]string{"KONG_PG_HOST=db.local", "PATH=/bin", "KONG_DATABASE=postgres"})
+	for k, want := range map[string]string{"database": "postgres", "pg_password": "s#cret", "pg_host": "db.local"} {
+		if got := c.Get(k); got != want {
+			t.Errorf("%s = %q, want %q", k, got, want)
+		}
+	}
+	if got := c.List("plugins"); len(got) != 2 || got[1] != "token-auth" {
+		t.Errorf("plugins list %v", got)
+	}
+	if got := c.Size("mem_cache_size", 0); got != 64<<20 {
+		t.Errorf("mem_cache_size = %d", got)
+	}
+	if c.Source("pg_host") != "env KONG_PG_HOST" {
+		t.Errorf("source %q", c.Source("pg_host"))
+	}
+}
+
+func TestBadLineNamesFileAndLine(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "kong.conf")
+	if err := os.WriteFile(p, []byte("database = off\nnot a setting\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := New().LoadFile(p)
+	if err == nil || err.Error() != p+`:2: expected 'key = value', got "not a setting"` {
+		t.Fatalf("got %v", err)
+	}
+}
