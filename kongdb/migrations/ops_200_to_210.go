@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/luahost/luahost/kongdb/postgres"
+	"github.com/luahost/luahost/kongdb/schema"
 )
 
 // The SQL builders of Kong's kong.db.migrations.operations.200_to_210 (the
@@ -160,7 +161,7 @@ func FixupPluginConfig(ctx context.Context, c *postgres.Connector, pluginName st
 		if conf == nil || !fix(conf) {
 			continue
 		}
-		b, err := json.Marshal(jsonNulls(conf))
+		b, err := json.Marshal(schema.JSONReady(conf))
 		if err != nil {
 			return err
 		}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/luahost/luahost/kongdb/postgres/pgtest"
+	"github.com/luahost/luahost/kongdb/schema"
 )
 
 // A key-auth table in its pre-2.1 shape goes through ws_migrate_plugin:
@@ -66,4 +67,4 @@ INSERT INTO keyauth_credentials VALUES ('6c1a0a9e-0000-4000-8000-000000000002', 
 	}
 }
 
-func isNullish(v any) bool { return v == nil || jsonNulls(v) == nil }
+func isNullish(v any) bool { return v == nil || schema.JSONReady(v) == nil }

@@ -4,12 +4,14 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"strings"
+
+	"github.com/luahost/luahost/kongdb/schema"
 )
 
 // EncodeOffset builds Kong's page offset: base64 (standard alphabet, no
 // padding) of the JSON array of the primary-key values of the last row.
 func EncodeOffset(pkValues []any) string {
-	b, _ := json.Marshal(jsonReady(pkValues))
+	b, _ := json.Marshal(schema.JSONReady(pkValues))
 	return base64.RawStdEncoding.EncodeToString(b)
 }
 

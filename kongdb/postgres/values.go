@@ -32,7 +32,7 @@ func bindValue(c *column, v any) (any, error) {
 	case kTimestamp:
 		return v, nil
 	case kJSON:
-		b, err := json.Marshal(jsonReady(v))
+		b, err := json.Marshal(schema.JSONReady(v))
 		if err != nil {
 			return nil, err
 		}
@@ -74,7 +74,7 @@ func bindArray(v any) (any, error) {
 	case map[string]any, []any:
 		out := make([]string, len(arr))
 		for i, e := range arr {
-			b, err := json.Marshal(jsonReady(e))
+			b, err := json.Marshal(schema.JSONReady(e))
 			if err != nil {
 				return nil, err
 			}
@@ -87,27 +87,6 @@ func bindArray(v any) (any, error) {
 		out[i] = fmt.Sprint(e)
 	}
 	return out, nil
-}
-
-// jsonReady replaces schema.Null by nil, recursively.
-func jsonReady(v any) any {
-	switch t := v.(type) {
-	case schema.NullType:
-		return nil
-	case map[string]any:
-		out := make(map[string]any, len(t))
-		for k, e := range t {
-			out[k] = jsonReady(e)
-		}
-		return out
-	case []any:
-		out := make([]any, len(t))
-		for i, e := range t {
-			out[i] = jsonReady(e)
-		}
-		return out
-	}
-	return v
 }
 
 // decodeValue maps a pgx-decoded value into the value model: numbers as

@@ -289,3 +289,25 @@ func stringList(v any) []string {
 	}
 	return nil
 }
+
+// JSONReady returns v with every Null replaced by nil, recursively, so
+// encoding/json writes JSON null for it.
+func JSONReady(v any) any {
+	switch t := v.(type) {
+	case NullType:
+		return nil
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, e := range t {
+			out[k] = JSONReady(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(t))
+		for i, e := range t {
+			out[i] = JSONReady(e)
+		}
+		return out
+	}
+	return v
+}
