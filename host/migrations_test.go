@@ -222,7 +222,13 @@ func TestHostRefusesUnmigratedDatabase(t *testing.T) {
 // freshConnector opens a connector on a database of the test's own.
 func freshConnector(t *testing.T) *postgres.Connector {
 	t.Helper()
-	conn, err := postgres.Open(context.Background(), pgtest.NewDatabase(t))
+	return freshConnectorFor(t, pgtest.NewDatabase(t))
+}
+
+// freshConnectorFor opens a connector on cfg, closed with the test.
+func freshConnectorFor(t *testing.T, cfg postgres.Config) *postgres.Connector {
+	t.Helper()
+	conn, err := postgres.Open(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
