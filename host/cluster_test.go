@@ -119,3 +119,58 @@ func TestTwoNodesInvalidateEachOther(t *testing.T) {
 		})
 	}
 }
+
+// On PostgreSQL an entity write and its invalidation row in cluster_events
+// commit together (Kong/kong#8176): when the row cannot be written, the
+// write does not happen either.
+func TestInvalidationCommitsWithTheWrite(t *testing.T) {
+	c := testConf(t, "../plugins")
+	ctx := context.Background()
+	conn := freshConnector(t)
+	var out bytes.Buffer
+	_, m := migrator(t, "../plugins", conn, &out)
+	if err := m.Bootstrap(ctx, false); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	cfg := conn.Config()
+	for k, v := range map[string]string{"database": "postgres", "pg_host": cfg.Host, "pg_port": fmt.Sprint(cfg.Port),
+		"pg_user": cfg.User, "pg_database": cfg.Database} {
+		c.Set(k, v, "test")
+	}
+	h := newTestHost(t, c)
+	consumers := h.Root.DB.DAO("consumers")
+	bob, err := consumers.Insert(ctx, map[string]any{"username": "bob"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := consumers.CacheKey(ctx, map[string]any(bob))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := conn.Query(ctx, `SELECT count(*) AS n FROM cluster_events WHERE channel = 'invalidations' AND data = `+
+		"'"+key+"'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Rows[0]["n"] != float64(1) {
+		t.Fatalf("the insert's invalidation row: %v", res.Rows)
+	}
+
+	if _, err := conn.Query(ctx, `ALTER TABLE cluster_events RENAME TO cluster_events_away`); err != nil {
+		t.Fatal(err)
+	}
+	_, err = consumers.Update(ctx, map[string]any{"id": bob["id"]}, map[string]any{"username": "robert"}, nil)
+	if err == nil {
+		t.Fatal("the update succeeded although its invalidation could not be written")
+	}
+	if _, err := conn.Query(ctx, `ALTER TABLE cluster_events_away RENAME TO cluster_events`); err != nil {
+		t.Fatal(err)
+	}
+	row, err := consumers.Select(ctx, map[string]any{"id": bob["id"]}, nil)
+	if err != nil || row["username"] != "bob" {
+		t.Fatalf("the failed update was not rolled back: %v %v", row, err)
+	}
+	if _, err := consumers.Update(ctx, map[string]any{"id": bob["id"]}, map[string]any{"username": "robert"}, nil); err != nil {
+		t.Fatalf("update once cluster_events is back: %v", err)
+	}
+}

@@ -112,6 +112,13 @@ func (h *Host) installDB(w *Worker) {
 func openClusterEvents(h *Host, pg *postgres.Connector) (*events.ClusterEvents, error) {
 	cfg := events.ClusterConfigFrom(h.Conf, h.Root.NodeIDValue())
 	cfg.Logger = h.Logger
+	// Invalidations commit with the write they describe (kongdb writeTx).
+	cfg.TxFrom = func(ctx context.Context) events.DB {
+		if tx := pg.TxOf(ctx); tx != nil {
+			return tx
+		}
+		return nil
+	}
 	var listen *pgx.ConnConfig
 	if cfg.Notify {
 		lc, err := pgx.ParseConfig(pg.Config().ConnString())

@@ -40,11 +40,17 @@ func (d *DAO) Insert(ctx context.Context, entity any, opts any) (Row, error) {
 		return nil, err
 	}
 	d.setCacheKey(e, o)
-	row, err := d.strategy.Insert(ctx, e, o)
-	if err != nil {
-		return nil, err
-	}
-	row, err = d.rowToEntity(ctx, row, o)
+	var row Row
+	ctx, err = d.writeTx(ctx, o, func(ctx context.Context) ([]pendingEvent, error) {
+		r, err := d.strategy.Insert(ctx, e, o)
+		if err != nil {
+			return nil, err
+		}
+		if row, err = d.rowToEntity(ctx, r, o); err != nil {
+			return nil, err
+		}
+		return []pendingEvent{{d, "create", row, nil}}, nil
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -81,16 +87,9 @@ func (d *DAO) Update(ctx context.Context, pkOrEntity any, partial any, opts any)
 	if err != nil {
 		return nil, err
 	}
-	row, err := d.strategy.Update(ctx, pk, e, o)
-	if err != nil {
-		return nil, err
-	}
-	row, err = d.rowToEntity(ctx, row, o)
-	if err != nil {
-		return nil, err
-	}
-	d.postCrudEvent(ctx, "update", row, rbw, o)
-	return row, nil
+	return d.finishUpdate(ctx, rbw, o, func(ctx context.Context) (Row, error) {
+		return d.strategy.Update(ctx, pk, e, o)
+	})
 }
 
 // UpdateBy is dao:update_by_<field>(value, partial, options).
@@ -107,11 +106,25 @@ func (d *DAO) UpdateBy(ctx context.Context, field string, value any, partial any
 	if err != nil {
 		return nil, err
 	}
-	row, err := d.strategy.UpdateByField(ctx, field, value, e, o)
-	if err != nil {
-		return nil, err
-	}
-	row, err = d.rowToEntity(ctx, row, o)
+	return d.finishUpdate(ctx, rbw, o, func(ctx context.Context) (Row, error) {
+		return d.strategy.UpdateByField(ctx, field, value, e, o)
+	})
+}
+
+// finishUpdate runs an update's strategy call (with its cluster
+// invalidation, see writeTx) and posts the "update" event.
+func (d *DAO) finishUpdate(ctx context.Context, rbw Row, o *Options, write func(ctx context.Context) (Row, error)) (Row, error) {
+	var row Row
+	ctx, err := d.writeTx(ctx, o, func(ctx context.Context) ([]pendingEvent, error) {
+		r, err := write(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if row, err = d.rowToEntity(ctx, r, o); err != nil {
+			return nil, err
+		}
+		return []pendingEvent{{d, "update", row, rbw}}, nil
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -192,11 +205,9 @@ func (d *DAO) Upsert(ctx context.Context, pkOrEntity any, entity any, opts any) 
 	if err != nil {
 		return nil, err
 	}
-	row, err := d.strategy.Upsert(ctx, pk, e, o)
-	if err != nil {
-		return nil, err
-	}
-	return d.finishUpsert(ctx, row, rbw, o)
+	return d.finishUpsert(ctx, rbw, o, func(ctx context.Context) (Row, error) {
+		return d.strategy.Upsert(ctx, pk, e, o)
+	})
 }
 
 // UpsertBy is dao:upsert_by_<field>(value, entity, options).
@@ -213,23 +224,33 @@ func (d *DAO) UpsertBy(ctx context.Context, field string, value any, entity any,
 	if err != nil {
 		return nil, err
 	}
-	row, err := d.strategy.UpsertByField(ctx, field, value, e, o)
-	if err != nil {
-		return nil, err
-	}
-	return d.finishUpsert(ctx, row, rbw, o)
+	return d.finishUpsert(ctx, rbw, o, func(ctx context.Context) (Row, error) {
+		return d.strategy.UpsertByField(ctx, field, value, e, o)
+	})
 }
 
-func (d *DAO) finishUpsert(ctx context.Context, row, rbw Row, o *Options) (Row, error) {
-	row, err := d.rowToEntity(ctx, row, o)
+// finishUpsert runs an upsert's strategy call (see writeTx) and posts
+// "update" when a row existed, else "create".
+func (d *DAO) finishUpsert(ctx context.Context, rbw Row, o *Options, write func(ctx context.Context) (Row, error)) (Row, error) {
+	op := "create"
+	if rbw != nil {
+		op = "update"
+	}
+	var row Row
+	ctx, err := d.writeTx(ctx, o, func(ctx context.Context) ([]pendingEvent, error) {
+		r, err := write(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if row, err = d.rowToEntity(ctx, r, o); err != nil {
+			return nil, err
+		}
+		return []pendingEvent{{d, op, row, rbw}}, nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	if rbw != nil {
-		d.postCrudEvent(ctx, "update", row, rbw, o)
-	} else {
-		d.postCrudEvent(ctx, "create", row, nil, o)
-	}
+	d.postCrudEvent(ctx, op, row, rbw, o)
 	return row, nil
 }
 
@@ -315,19 +336,9 @@ func (d *DAO) Delete(ctx context.Context, pkOrEntity any, opts any) (bool, error
 		return false, err
 	}
 	cascade := d.cascadeEntities(ctx, pk, selRaw, nil)
-	ok, err := d.strategy.Delete(ctx, pk, o)
-	if err != nil {
-		return false, err
-	}
-	if !ok {
-		// Kong 3.x: the row vanished between select and delete: nil, no error.
-		return false, nil
-	}
-	d.postCrudEvent(ctx, "delete", entity, nil, o)
-	for _, c := range cascade {
-		c.dao.postCrudEvent(ctx, "delete", c.entity, nil, o)
-	}
-	return true, nil
+	return d.finishDelete(ctx, entity, cascade, o, func(ctx context.Context) (bool, error) {
+		return d.strategy.Delete(ctx, pk, o)
+	})
 }
 
 // DeleteBy is dao:delete_by_<field>(value, options).
@@ -348,12 +359,31 @@ func (d *DAO) DeleteBy(ctx context.Context, field string, value any, opts any) (
 		return true, nil
 	}
 	cascade := d.cascadeEntities(ctx, entity, selRaw, nil)
-	ok, err := d.strategy.DeleteByField(ctx, field, value, o)
-	if err != nil {
+	return d.finishDelete(ctx, entity, cascade, o, func(ctx context.Context) (bool, error) {
+		return d.strategy.DeleteByField(ctx, field, value, o)
+	})
+}
+
+// finishDelete runs a delete's strategy call (with the cluster
+// invalidation of the entity and its cascaded children, see writeTx) and
+// posts a "delete" event for each. false, nil: the row vanished between
+// select and delete (Kong 3.x returns nil, no error).
+func (d *DAO) finishDelete(ctx context.Context, entity Row, cascade []cascadeEntry, o *Options, write func(ctx context.Context) (bool, error)) (bool, error) {
+	deleted := false
+	ctx, err := d.writeTx(ctx, o, func(ctx context.Context) ([]pendingEvent, error) {
+		ok, err := write(ctx)
+		if err != nil || !ok {
+			return nil, err
+		}
+		deleted = true
+		evs := []pendingEvent{{d, "delete", entity, nil}}
+		for _, c := range cascade {
+			evs = append(evs, pendingEvent{c.dao, "delete", c.entity, nil})
+		}
+		return evs, nil
+	})
+	if err != nil || !deleted {
 		return false, err
-	}
-	if !ok {
-		return false, nil
 	}
 	d.postCrudEvent(ctx, "delete", entity, nil, o)
 	for _, c := range cascade {

@@ -17,19 +17,7 @@ func (d *DAO) DefaultPostCrudEvent(ctx context.Context, op string, entity, old R
 	if h == nil {
 		return
 	}
-	ev := &CrudEvent{Operation: op, Schema: d.Schema}
-	if entity != nil {
-		ev.Entity = removeNulls(entity).(map[string]any)
-	}
-	if old != nil {
-		ev.OldEntity = removeNulls(old).(map[string]any)
-	}
-	if o != nil {
-		ev.Workspace = o.Workspace
-	}
-	if ws, ok := entity["ws_id"].(string); ok && ws != "" {
-		ev.Workspace = ws
-	}
+	ev := d.newCrudEvent(op, entity, old, o)
 	if err := h.PostCrudEvent(ctx, ev); err != nil {
 		slog.Error("[db] failed to propagate CRUD operation", "entity", d.Schema.Name, "op", op, "err", err)
 	}
@@ -45,3 +33,22 @@ func (d *DAO) postCrudEvent(ctx context.Context, op string, entity, old Row, o *
 type EventFunc func(ctx context.Context, ev *CrudEvent) error
 
 func (f EventFunc) PostCrudEvent(ctx context.Context, ev *CrudEvent) error { return f(ctx, ev) }
+
+// newCrudEvent builds the event of a write: null-stripped deep copies of
+// the entities, and the workspace.
+func (d *DAO) newCrudEvent(op string, entity, old Row, o *Options) *CrudEvent {
+	ev := &CrudEvent{Operation: op, Schema: d.Schema}
+	if entity != nil {
+		ev.Entity = removeNulls(entity).(map[string]any)
+	}
+	if old != nil {
+		ev.OldEntity = removeNulls(old).(map[string]any)
+	}
+	if o != nil {
+		ev.Workspace = o.Workspace
+	}
+	if ws, ok := entity["ws_id"].(string); ok && ws != "" {
+		ev.Workspace = ws
+	}
+	return ev
+}

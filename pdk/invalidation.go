@@ -65,23 +65,7 @@ func (h crudHandler) PostCrudEvent(ctx context.Context, ev *kongdb.CrudEvent) er
 	if ev == nil || ev.Schema == nil {
 		return nil
 	}
-	name := ev.Schema.Name
-	store := r.CacheFor(name)
-	if r.DB != nil && ev.Entity != nil {
-		if d := r.DB.DAO(name); d != nil {
-			key, err := d.CacheKey(ctx, map[string]any(ev.Entity))
-			if err == nil && key != "" {
-				r.invalidate(ctx, store, key)
-			}
-			if ev.OldEntity != nil {
-				old, err := d.CacheKey(ctx, map[string]any(ev.OldEntity))
-				if err == nil && old != "" && old != key {
-					r.invalidate(ctx, store, old)
-				}
-			}
-		}
-	}
-	r.builtinCrudHandlers(ctx, ev)
+	r.invalidateEntity(ctx, ev)
 
 	bus := r.Events
 	ch := crudChannel(ev)
@@ -95,48 +79,102 @@ func (h crudHandler) PostCrudEvent(ctx context.Context, ev *kongdb.CrudEvent) er
 	return bus.PostLocal(noWorker, "crud", ch+":"+ev.Operation, ev) // Go handlers
 }
 
-func (r *Root) invalidate(ctx context.Context, c *cache.Cache, key string) {
+// PreCommit implements kongdb.PreCommitter: inside the write's
+// transaction, the invalidations go to other nodes (cluster_events rows
+// that commit with the write); after commit, PostCrudEvent drops the keys
+// locally and posts the worker events.
+func (h crudHandler) PreCommit(ctx context.Context, ev *kongdb.CrudEvent) error {
+	if ev == nil || ev.Schema == nil {
+		return nil
+	}
+	return h.r.invalidateEntity(ctx, ev)
+}
+
+// invalidateEntity invalidates the entity's cache_key (new and old) in its
+// store, and Kong's built-in extra keys.
+func (r *Root) invalidateEntity(ctx context.Context, ev *kongdb.CrudEvent) error {
+	name := ev.Schema.Name
+	store := r.CacheFor(name)
+	var first error
+	note := func(err error) {
+		if err != nil && first == nil {
+			first = err
+		}
+	}
+	if r.DB != nil && ev.Entity != nil {
+		if d := r.DB.DAO(name); d != nil {
+			key, err := d.CacheKey(ctx, map[string]any(ev.Entity))
+			if err == nil && key != "" {
+				note(r.invalidate(ctx, store, key))
+			}
+			if ev.OldEntity != nil {
+				old, err := d.CacheKey(ctx, map[string]any(ev.OldEntity))
+				if err == nil && old != "" && old != key {
+					note(r.invalidate(ctx, store, old))
+				}
+			}
+		}
+	}
+	note(r.builtinCrudHandlers(ctx, ev))
+	return first
+}
+
+// invalidate drops key: inside a write's transaction only the cluster
+// broadcast (returned errors fail the write); after a write whose
+// broadcast already committed, only locally; otherwise both.
+func (r *Root) invalidate(ctx context.Context, c *cache.Cache, key string) error {
+	switch {
+	case kongdb.InPreCommit(ctx):
+		return c.BroadcastInvalidation(ctx, key)
+	case kongdb.ClusterBroadcastDone(ctx):
+		c.Delete(key)
+		return nil
+	}
 	if err := c.Invalidate(ctx, key); err != nil {
 		r.Log(LogErr, "[DB cache] failed to broadcast cached entity invalidation: "+err.Error())
 	}
+	return nil
 }
 
 // builtinCrudHandlers are the other invalidations of Kong's runloop:
 // routes (any write) and services (update) invalidate "router:version",
 // plugins "plugins_iterator:version" (kong.core_cache); consumers the
 // cache_key of their old and new username (anonymous lookups by username).
-func (r *Root) builtinCrudHandlers(ctx context.Context, ev *kongdb.CrudEvent) {
+func (r *Root) builtinCrudHandlers(ctx context.Context, ev *kongdb.CrudEvent) error {
 	switch ev.Schema.Name {
 	case "routes":
-		r.invalidate(ctx, r.CoreCache, "router:version")
+		return r.invalidate(ctx, r.CoreCache, "router:version")
 	case "services":
 		if ev.Operation == "update" {
-			r.invalidate(ctx, r.CoreCache, "router:version")
+			return r.invalidate(ctx, r.CoreCache, "router:version")
 		}
 	case "plugins":
-		r.invalidate(ctx, r.CoreCache, "plugins_iterator:version")
+		return r.invalidate(ctx, r.CoreCache, "plugins_iterator:version")
 	case "consumers":
 		d := r.DB.DAO("consumers")
 		if d == nil {
-			return
+			return nil
 		}
 		var oldName string
 		if ev.OldEntity != nil {
 			if u, ok := ev.OldEntity["username"].(string); ok && u != "" {
 				oldName = u
 				if k, err := d.CacheKey(ctx, u); err == nil {
-					r.invalidate(ctx, r.Cache, k)
+					if err := r.invalidate(ctx, r.Cache, k); err != nil {
+						return err
+					}
 				}
 			}
 		}
 		if ev.Entity != nil {
 			if u, ok := ev.Entity["username"].(string); ok && u != "" && u != oldName {
 				if k, err := d.CacheKey(ctx, u); err == nil {
-					r.invalidate(ctx, r.Cache, k)
+					return r.invalidate(ctx, r.Cache, k)
 				}
 			}
 		}
 	}
+	return nil
 }
 
 // workerOf finds the worker whose kong.db call made the write, from the

@@ -252,6 +252,15 @@ func (c *Cache) Invalidate(ctx context.Context, key string) error {
 	return c.cfg.Cluster.Broadcast(ctx, c.cfg.Channel, key, 0)
 }
 
+// BroadcastInvalidation sends the invalidation of key to other nodes only
+// (inside a write's transaction; the local drop comes after commit).
+func (c *Cache) BroadcastInvalidation(ctx context.Context, key string) error {
+	if c.cfg.Cluster == nil {
+		return nil
+	}
+	return c.cfg.Cluster.Broadcast(ctx, c.cfg.Channel, key, 0)
+}
+
 // ClusterSubscriber is what SubscribeCluster needs (events.ClusterEvents).
 type ClusterSubscriber interface {
 	Subscribe(channel string, cb func(data string)) error

@@ -16,6 +16,10 @@ import (
 
 // ClusterConfig configures ClusterEvents (kong.cluster_events).
 type ClusterConfig struct {
+	// TxFrom, when set, finds the caller's transaction in a Broadcast's
+	// context (postgres.Connector.TxOf): the row then commits with the
+	// entity change it describes.
+	TxFrom func(ctx context.Context) DB
 	// NodeID is this node's id (kong.node.get_id(), a UUID); rows it wrote
 	// are never delivered back to it.
 	NodeID string
@@ -176,6 +180,9 @@ func (ce *ClusterEvents) Broadcast(ctx context.Context, channel, data string, de
 // leave other nodes stale (Kong/kong#8176). With the memory strategy tx must
 // be nil.
 func (ce *ClusterEvents) BroadcastTx(ctx context.Context, tx DB, channel, data string, delay time.Duration) error {
+	if tx == nil && ce.cfg.TxFrom != nil {
+		tx = ce.cfg.TxFrom(ctx)
+	}
 	if ce.cfg.PollDelay > 0 {
 		delay = ce.cfg.PollDelay
 	}

@@ -40,6 +40,9 @@ func (c *Connector) Tx(ctx context.Context, fn func(ctx context.Context) error) 
 	return nil
 }
 
+// TxOf returns the transaction of this connector that ctx carries, or nil.
+func (c *Connector) TxOf(ctx context.Context) pgx.Tx { return c.txFrom(ctx) }
+
 // InTx reports whether ctx carries a transaction of this connector.
 func (c *Connector) InTx(ctx context.Context) bool { return c.txFrom(ctx) != nil }
 
