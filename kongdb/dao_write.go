@@ -40,56 +40,54 @@ func (d *DAO) Insert(ctx context.Context, entity any, opts any) (Row, error) {
 		return nil, err
 	}
 	d.setCacheKey(e, o)
-	var row Row
-	ctx, err = d.writeTx(ctx, o, func(ctx context.Context) ([]pendingEvent, error) {
-		r, err := d.strategy.Insert(ctx, e, o)
-		if err != nil {
-			return nil, err
-		}
-		if row, err = d.rowToEntity(ctx, r, o); err != nil {
-			return nil, err
-		}
-		return []pendingEvent{{d, "create", row, nil}}, nil
+	return d.finishWrite(ctx, "create", nil, o, func(ctx context.Context) (Row, error) {
+		return d.strategy.Insert(ctx, e, o)
 	})
-	if err != nil {
-		return nil, err
-	}
-	d.postCrudEvent(ctx, "create", row, nil, o)
-	return row, nil
 }
 
 // Update is dao:update(pk_or_entity, partial, options): read-before-write,
 // merge, validate; NOT_FOUND when absent; posts an "update" event with the
 // old entity.
 func (d *DAO) Update(ctx context.Context, pkOrEntity any, partial any, opts any) (Row, error) {
-	t, err := checkPKType(pkOrEntity)
+	pk, in, raw, err := d.pkWriteArgs(ctx, "update", pkOrEntity, partial, opts)
 	if err != nil {
 		return nil, err
-	}
-	in, err := checkEntityType(partial)
-	if err != nil {
-		return nil, err
-	}
-	raw, err := checkOptionsType(opts)
-	if err != nil {
-		return nil, err
-	}
-	if d.check != nil {
-		if in, err = d.check(ctx, d, "update", t, in, raw); err != nil {
-			return nil, err
-		}
-	}
-	pk := d.ExtractPK(t)
-	if errs := validatePrimaryKey(ctx, d.Schema, pk, false); errs != nil {
-		return nil, d.Errors.InvalidPrimaryKey(errs)
 	}
 	e, rbw, o, err := d.checkUpdate(ctx, "", pk, in, raw)
 	if err != nil {
 		return nil, err
 	}
-	return d.finishUpdate(ctx, rbw, o, func(ctx context.Context) (Row, error) {
+	return d.finishWrite(ctx, "update", rbw, o, func(ctx context.Context) (Row, error) {
 		return d.strategy.Update(ctx, pk, e, o)
 	})
+}
+
+// pkWriteArgs checks the arguments of update/upsert addressed by primary
+// key, in Kong's order: argument types, the DAO's own check, then the
+// primary key (INVALID_PRIMARY_KEY).
+func (d *DAO) pkWriteArgs(ctx context.Context, op string, pkOrEntity, entity, opts any) (Row, Row, map[string]any, error) {
+	t, err := checkPKType(pkOrEntity)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	in, err := checkEntityType(entity)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	raw, err := checkOptionsType(opts)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if d.check != nil {
+		if in, err = d.check(ctx, d, op, t, in, raw); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	pk := d.ExtractPK(t)
+	if errs := validatePrimaryKey(ctx, d.Schema, pk, false); errs != nil {
+		return nil, nil, nil, d.Errors.InvalidPrimaryKey(errs)
+	}
+	return pk, in, raw, nil
 }
 
 // UpdateBy is dao:update_by_<field>(value, partial, options).
@@ -106,30 +104,9 @@ func (d *DAO) UpdateBy(ctx context.Context, field string, value any, partial any
 	if err != nil {
 		return nil, err
 	}
-	return d.finishUpdate(ctx, rbw, o, func(ctx context.Context) (Row, error) {
+	return d.finishWrite(ctx, "update", rbw, o, func(ctx context.Context) (Row, error) {
 		return d.strategy.UpdateByField(ctx, field, value, e, o)
 	})
-}
-
-// finishUpdate runs an update's strategy call (with its cluster
-// invalidation, see writeTx) and posts the "update" event.
-func (d *DAO) finishUpdate(ctx context.Context, rbw Row, o *Options, write func(ctx context.Context) (Row, error)) (Row, error) {
-	var row Row
-	ctx, err := d.writeTx(ctx, o, func(ctx context.Context) ([]pendingEvent, error) {
-		r, err := write(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if row, err = d.rowToEntity(ctx, r, o); err != nil {
-			return nil, err
-		}
-		return []pendingEvent{{d, "update", row, rbw}}, nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	d.postCrudEvent(ctx, "update", row, rbw, o)
-	return row, nil
 }
 
 // checkUpdate is Kong's check_update; field "" = by primary key (key is the
@@ -180,32 +157,15 @@ func (d *DAO) checkUpdate(ctx context.Context, field string, key any, in Row, ra
 // Upsert is dao:upsert(pk_or_entity, entity, options): a full replace (or
 // insert); posts "update" when a row existed, else "create".
 func (d *DAO) Upsert(ctx context.Context, pkOrEntity any, entity any, opts any) (Row, error) {
-	t, err := checkPKType(pkOrEntity)
+	pk, in, raw, err := d.pkWriteArgs(ctx, "upsert", pkOrEntity, entity, opts)
 	if err != nil {
 		return nil, err
-	}
-	in, err := checkEntityType(entity)
-	if err != nil {
-		return nil, err
-	}
-	raw, err := checkOptionsType(opts)
-	if err != nil {
-		return nil, err
-	}
-	if d.check != nil {
-		if in, err = d.check(ctx, d, "upsert", t, in, raw); err != nil {
-			return nil, err
-		}
-	}
-	pk := d.ExtractPK(t)
-	if errs := validatePrimaryKey(ctx, d.Schema, pk, false); errs != nil {
-		return nil, d.Errors.InvalidPrimaryKey(errs)
 	}
 	e, rbw, o, err := d.checkUpsert(ctx, "", pk, in, raw)
 	if err != nil {
 		return nil, err
 	}
-	return d.finishUpsert(ctx, rbw, o, func(ctx context.Context) (Row, error) {
+	return d.finishWrite(ctx, upsertOp(rbw), rbw, o, func(ctx context.Context) (Row, error) {
 		return d.strategy.Upsert(ctx, pk, e, o)
 	})
 }
@@ -224,18 +184,14 @@ func (d *DAO) UpsertBy(ctx context.Context, field string, value any, entity any,
 	if err != nil {
 		return nil, err
 	}
-	return d.finishUpsert(ctx, rbw, o, func(ctx context.Context) (Row, error) {
+	return d.finishWrite(ctx, upsertOp(rbw), rbw, o, func(ctx context.Context) (Row, error) {
 		return d.strategy.UpsertByField(ctx, field, value, e, o)
 	})
 }
 
-// finishUpsert runs an upsert's strategy call (see writeTx) and posts
-// "update" when a row existed, else "create".
-func (d *DAO) finishUpsert(ctx context.Context, rbw Row, o *Options, write func(ctx context.Context) (Row, error)) (Row, error) {
-	op := "create"
-	if rbw != nil {
-		op = "update"
-	}
+// finishWrite runs a write's strategy call (with its cluster invalidation,
+// see writeTx) and posts op ("create", or "update" with the old entity).
+func (d *DAO) finishWrite(ctx context.Context, op string, old Row, o *Options, write func(ctx context.Context) (Row, error)) (Row, error) {
 	var row Row
 	ctx, err := d.writeTx(ctx, o, func(ctx context.Context) ([]pendingEvent, error) {
 		r, err := write(ctx)
@@ -245,13 +201,21 @@ func (d *DAO) finishUpsert(ctx context.Context, rbw Row, o *Options, write func(
 		if row, err = d.rowToEntity(ctx, r, o); err != nil {
 			return nil, err
 		}
-		return []pendingEvent{{d, op, row, rbw}}, nil
+		return []pendingEvent{{d, op, row, old}}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	d.postCrudEvent(ctx, op, row, rbw, o)
+	d.postCrudEvent(ctx, op, row, old, o)
 	return row, nil
+}
+
+// upsertOp is the event of an upsert: "update" when a row existed.
+func upsertOp(rbw Row) string {
+	if rbw != nil {
+		return "update"
+	}
+	return "create"
 }
 
 // checkUpsert is Kong's check_upsert.
