@@ -274,3 +274,49 @@ func TestOperations200To210(t *testing.T) {
 		t.Errorf("the global unique on key was not replaced: %s", got)
 	}
 }
+
+// operations.280_to_300's fixup_plugin_config rewrites the configs of one
+// plugin in a teardown, as http-log's migration does.
+func TestOperationsFixupPluginConfig(t *testing.T) {
+	ctx := context.Background()
+	conn := freshConnector(t)
+	dir := t.TempDir()
+	copyDir(t, "testdata/ws/ws-creds", filepath.Join(dir, "ws-creds"))
+	index := filepath.Join(dir, "ws-creds", "migrations", "init.lua")
+	if err := os.WriteFile(index, []byte(`return { "000_base_ws_creds", "001_200_to_210" }`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	_, m := migrator(t, dir, conn, &out)
+	if err := m.Bootstrap(ctx, false); err != nil {
+		t.Fatalf("bootstrap: %v\n%s", err, out.String())
+	}
+	_, err := conn.Query(ctx, `INSERT INTO plugins (id, name, config, enabled, ws_id)
+		SELECT 'aaaaaaaa-2b7b-4d4e-9a39-5a4b8b0b8e01', 'ws-creds', '{"old_timeout": 7}', true, id FROM workspaces WHERE name = 'default';
+		INSERT INTO plugins (id, name, config, enabled, ws_id)
+		SELECT 'bbbbbbbb-2b7b-4d4e-9a39-5a4b8b0b8e01', 'other', '{"old_timeout": 9}', true, id FROM workspaces WHERE name = 'default';`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(index, []byte(`return { "000_base_ws_creds", "001_200_to_210", "002_280_to_300" }`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, m = migrator(t, dir, conn, &out)
+	if err := m.Up(ctx, false); err != nil {
+		t.Fatalf("up: %v\n%s", err, out.String())
+	}
+	if err := m.Finish(ctx, false); err != nil {
+		t.Fatalf("finish: %v\n%s", err, out.String())
+	}
+	res, err := conn.Query(ctx, `SELECT name, config FROM plugins ORDER BY name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, mine := res.Rows[0]["config"].(map[string]any), res.Rows[1]["config"].(map[string]any)
+	if mine["timeout"] != float64(7) || mine["old_timeout"] != nil {
+		t.Errorf("ws-creds config not fixed: %v", mine)
+	}
+	if other["old_timeout"] != float64(9) || other["timeout"] != nil {
+		t.Errorf("another plugin's config was touched: %v", other)
+	}
+}

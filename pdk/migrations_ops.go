@@ -17,10 +17,67 @@ import (
 )
 
 func openMigrationOps(in *Instance) {
-	in.L.PreloadModule("kong.db.migrations.operations.200_to_210", func(L *lua.LState) int {
-		L.Push(newOps200To210(L))
-		return 1
-	})
+	for name, build := range map[string]func(*lua.LState) *lua.LTable{
+		"200_to_210": newOps200To210,
+		"212_to_213": newOps212To213,
+		"280_to_300": newOpsFixupOnly,
+		"331_to_332": newOpsFixupOnly,
+	} {
+		build := build
+		in.L.PreloadModule("kong.db.migrations.operations."+name, func(L *lua.LState) int {
+			L.Push(build(L))
+			return 1
+		})
+	}
+}
+
+// opsModule assembles { postgres = { up, teardown }, cassandra = { up,
+// teardown } } where the cassandra half has the same teardown names doing
+// nothing.
+func opsModule(L *lua.LState, up lua.LValue, teardown *lua.LTable) *lua.LTable {
+	pg := L.NewTable()
+	pg.RawSetString("up", up)
+	pg.RawSetString("teardown", teardown)
+	noop := L.NewFunction(func(L *lua.LState) int { L.Push(lua.LTrue); return 1 })
+	cassTeardown := L.NewTable()
+	teardown.ForEach(func(k, _ lua.LValue) { cassTeardown.RawSet(k, noop) })
+	cass := L.NewTable()
+	cass.RawSetString("up", up)
+	cass.RawSetString("teardown", cassTeardown)
+	mod := L.NewTable()
+	mod.RawSetString("postgres", pg)
+	mod.RawSetString("cassandra", cass)
+	return mod
+}
+
+// newOpsFixupOnly is operations.280_to_300 and 331_to_332: a teardown
+// fixup_plugin_config(connector, plugin_name, fixup_fn).
+func newOpsFixupOnly(L *lua.LState) *lua.LTable {
+	teardown := L.NewTable()
+	teardown.RawSetString("fixup_plugin_config", L.NewFunction(fixupPluginConfig))
+	return opsModule(L, L.NewTable(), teardown)
+}
+
+// newOps212To213 is operations.212_to_213: composite cache keys of 2.1
+// rows ending in ":" get the default workspace id appended.
+func newOps212To213(L *lua.LState) *lua.LTable {
+	teardown := L.NewTable()
+	teardown.RawSetString("ws_update_composite_cache_key", L.NewFunction(func(L *lua.LState) int {
+		lc := checkConnector(L, 2)
+		return pushResult(L, migrations.WsUpdateCompositeCacheKey(lc.ctx(), lc.c, L.CheckString(3)))
+	}))
+	teardown.RawSetString("ws_adjust_data", L.NewFunction(func(L *lua.LState) int {
+		lc := checkConnector(L, 2)
+		for _, e := range wsEntities(L, 3) {
+			if len(e.CacheKey) > 1 {
+				if err := migrations.WsUpdateCompositeCacheKey(lc.ctx(), lc.c, e.Name); err != nil {
+					return pushResult(L, err)
+				}
+			}
+		}
+		return pushResult(L, nil)
+	}))
+	return opsModule(L, lua.LString(""), teardown)
 }
 
 func newOps200To210(L *lua.LState) *lua.LTable {
@@ -38,27 +95,7 @@ func newOps200To210(L *lua.LState) *lua.LTable {
 	}))
 	teardown.RawSetString("fixup_plugin_config", L.NewFunction(fixupPluginConfig))
 
-	pg := L.NewTable()
-	pg.RawSetString("up", up)
-	pg.RawSetString("teardown", teardown)
-
-	// The Cassandra half: same method names, nothing to do.
-	noop := L.NewFunction(func(L *lua.LState) int { L.Push(lua.LString("")); return 1 })
-	noopTeardown := L.NewFunction(func(L *lua.LState) int { L.Push(lua.LTrue); return 1 })
-	cassUp, cassTeardown := L.NewTable(), L.NewTable()
-	for _, n := range []string{"ws_adjust_fields"} {
-		cassUp.RawSetString(n, noop)
-	}
-	for _, n := range []string{"ws_adjust_data", "fixup_plugin_config"} {
-		cassTeardown.RawSetString(n, noopTeardown)
-	}
-	cass := L.NewTable()
-	cass.RawSetString("up", cassUp)
-	cass.RawSetString("teardown", cassTeardown)
-
-	mod := L.NewTable()
-	mod.RawSetString("postgres", pg)
-	mod.RawSetString("cassandra", cass)
+	mod := opsModule(L, up, teardown)
 	mod.RawSetString("ws_migrate_plugin", L.NewFunction(func(L *lua.LState) int {
 		ents := wsEntities(L, 1)
 		m := L.NewTable()
