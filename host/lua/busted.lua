@@ -125,35 +125,23 @@ function busted.run(report)
       else
         current_test = child
         local status, msg, trace = "success", "", ""
-        for _, f in ipairs(my_befores) do
+        -- the first failure of a test wins; a failing hook is an error;
+        -- after_each and finally run whatever happened before them
+        local function step(f, as_error)
           local ok, err, tr = call(f)
-          if not ok then
+          if not ok and status == "success" then
             status, msg = describe_error(err)
-            status, trace = "error", tr
-            break
-          end
-        end
-        if status == "success" then
-          local ok, err, tr = call(child.fn)
-          if not ok then
-            status, msg = describe_error(err)
+            if as_error then status = "error" end
             trace = tr
           end
         end
-        for _, f in ipairs(my_afters) do
-          local ok, err, tr = call(f)
-          if not ok and status == "success" then
-            status, msg = describe_error(err)
-            status, trace = "error", tr
-          end
+        for _, f in ipairs(my_befores) do
+          if status ~= "success" then break end
+          step(f, true)
         end
-        for _, f in ipairs(child.finally or {}) do
-          local ok, err, tr = call(f)
-          if not ok and status == "success" then
-            status, msg = describe_error(err)
-            status, trace = "error", tr
-          end
-        end
+        if status == "success" then step(child.fn, false) end
+        for _, f in ipairs(my_afters) do step(f, true) end
+        for _, f in ipairs(child.finally or {}) do step(f, true) end
         current_test = nil
         report(status, full_name(child), child.line, msg, trace or "")
       end
