@@ -11,12 +11,8 @@ import (
 // Insert stores a new row.
 func (t *table) Insert(ctx context.Context, e kongdb.Row, o *kongdb.Options) (kongdb.Row, error) {
 	o = opts(o)
-	t.c.wmu.Lock()
-	defer t.c.wmu.Unlock()
-	now := t.now()
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.purgeExpired(now)
+	now, unlock := t.lockWrite()
+	defer unlock()
 	r, err := t.newRecord(e, o.Workspace)
 	if err != nil {
 		return nil, err
@@ -38,12 +34,8 @@ func (t *table) Insert(ctx context.Context, e kongdb.Row, o *kongdb.Options) (ko
 // Update writes every non-primary-key column of the visible row pk.
 func (t *table) Update(ctx context.Context, pk kongdb.Row, e kongdb.Row, o *kongdb.Options) (kongdb.Row, error) {
 	o = opts(o)
-	t.c.wmu.Lock()
-	defer t.c.wmu.Unlock()
-	now := t.now()
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.purgeExpired(now)
+	now, unlock := t.lockWrite()
+	defer unlock()
 	_, key, ok := t.pkOf(pk)
 	var r *record
 	if ok {
@@ -60,12 +52,8 @@ func (t *table) Update(ctx context.Context, pk kongdb.Row, e kongdb.Row, o *kong
 // UpdateByField is Update addressed by a unique field.
 func (t *table) UpdateByField(ctx context.Context, field string, value any, e kongdb.Row, o *kongdb.Options) (kongdb.Row, error) {
 	o = opts(o)
-	t.c.wmu.Lock()
-	defer t.c.wmu.Unlock()
-	now := t.now()
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.purgeExpired(now)
+	now, unlock := t.lockWrite()
+	defer unlock()
 	uo := *o
 	uo.GlobalWorkspace = false
 	r := t.findBy(field, value, &uo, now)
@@ -105,12 +93,8 @@ func (t *table) Upsert(ctx context.Context, pk kongdb.Row, e kongdb.Row, o *kong
 	for k, v := range pk {
 		full[k] = v
 	}
-	t.c.wmu.Lock()
-	defer t.c.wmu.Unlock()
-	now := t.now()
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.purgeExpired(now)
+	now, unlock := t.lockWrite()
+	defer unlock()
 	r, err := t.newRecord(full, o.Workspace)
 	if err != nil {
 		return nil, err
@@ -124,12 +108,8 @@ func (t *table) UpsertByField(ctx context.Context, field string, value any, e ko
 	o = opts(o)
 	full := kongdb.DeepCopyRow(e)
 	full[field] = value
-	t.c.wmu.Lock()
-	defer t.c.wmu.Unlock()
-	now := t.now()
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.purgeExpired(now)
+	now, unlock := t.lockWrite()
+	defer unlock()
 	uo := *o
 	uo.GlobalWorkspace = false
 	uo.SkipTTL = true
@@ -294,6 +274,19 @@ func (t *table) truncate(done map[*table]bool) {
 	t.mu.Unlock()
 	for _, ch := range t.c.children(t) {
 		ch.t.truncate(done)
+	}
+}
+
+// lockWrite takes the connector's writer lock and the table's lock and
+// purges the expired rows; defer the returned unlock.
+func (t *table) lockWrite() (float64, func()) {
+	t.c.wmu.Lock()
+	now := t.now()
+	t.mu.Lock()
+	t.purgeExpired(now)
+	return now, func() {
+		t.mu.Unlock()
+		t.c.wmu.Unlock()
 	}
 }
 
