@@ -167,12 +167,13 @@ func (w *Worker) loadPlugin(src *Source, build bool) (*loadedPlugin, *Plugin, []
 		w.loadMigrations(name, desc, build, fail, failAt)
 	}
 
-	// api.lua (optional)
-	if w.moduleExists(ns + ".api") {
-		if av, err := w.requireIn(ns + ".api"); err != nil {
+	// api.lua (optional): Kong runs it when it builds the Admin API, not
+	// when it loads plugins, so here it is only compiled (a syntax error
+	// is reported with its line); the Admin API requires it.
+	if m, _ := w.host.resolver.Find(ns + ".api"); m != nil {
+		if _, err := w.host.cache.compile(m.Path, m.Chunk, m.Src); err != nil {
 			fail("api", err)
 		} else {
-			lp.api = av
 			desc.HasAPI = true
 		}
 	}

@@ -2,6 +2,7 @@ package host
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -127,5 +128,19 @@ func TestMapDaosOrderAndBasePlugin(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// api.lua is compiled when the plugin loads (its syntax errors are load
+// errors with a line) but run only by the Admin API, as in Kong.
+func TestAPIModuleCompiledNotRun(t *testing.T) {
+	h := newTestHost(t, testConf(t, "testdata/api"))
+	if p := h.Plugin("with-api"); p == nil || !p.HasAPI {
+		t.Fatalf("with-api: %+v", p)
+	}
+	_, err := New(Options{Conf: testConf(t, "testdata/api-broken"), Logger: quietLogger()})
+	var pe *PluginErrors
+	if !errors.As(err, &pe) || len(pe.Errs) != 1 || pe.Errs[0].File != "kong/plugins/bad-api/api.lua" || pe.Errs[0].Line != 4 {
+		t.Fatalf("want one error at kong/plugins/bad-api/api.lua:4, got %v", err)
 	}
 }

@@ -45,7 +45,6 @@ type Worker struct {
 type loadedPlugin struct {
 	desc     *Plugin
 	handler  *lua.LTable
-	api      lua.LValue
 	phaseFns map[string]*lua.LFunction
 }
 

@@ -1,0 +1,1 @@
+return { PRIORITY = 3, VERSION = "1.0.0" }

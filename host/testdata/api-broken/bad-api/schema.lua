@@ -1,0 +1,1 @@
+return { name = "bad-api", fields = { { config = { type = "record", fields = {} } } } }

@@ -1,0 +1,1 @@
+return { name = "with-api", fields = { { config = { type = "record", fields = {} } } } }
