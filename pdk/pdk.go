@@ -112,6 +112,7 @@ var namespaces = []namespace{
 	{"cjson", openCJSON},
 	{"kong", openKong},
 	{"kong.db.migrations.operations", openMigrationOps},
+	{"resty.string", openRestyString},
 }
 
 // Open installs every namespace into L and returns the worker's instance.
