@@ -79,8 +79,10 @@ func Inbox(in *Instance) *events.Inbox {
 }
 
 // CloseEvents detaches a worker from the bus; its pending events are
-// dropped.
+// dropped. Its pending ngx.timer timers first run with premature = true
+// (closeTimers, bounded in time).
 func CloseEvents(in *Instance) {
+	closeTimers(in)
 	if w := in.events; w != nil {
 		w.inbox.Close()
 		in.events = nil
@@ -90,11 +92,13 @@ func CloseEvents(in *Instance) {
 // Drain runs the worker events waiting in this worker's inbox. The host
 // calls it before it runs Lua in the worker (request, timer) and when the
 // inbox's Ready fires while the worker is idle. Not reentrant: a Drain
-// inside a callback returns at once (the outer one goes on).
+// inside a callback returns at once (the outer one goes on). The due
+// ngx.timer callbacks run after the events (ngx_timer.go).
 func Drain(in *Instance) {
 	if w := in.events; w != nil {
 		w.drain()
 	}
+	in.runTimers()
 }
 
 func (w *eventsWorker) drain() {

@@ -42,10 +42,10 @@ var ngxStatusConsts = map[string]int{
 
 // openNgx installs the global ngx: ngx.null, ngx.log and its levels, the
 // time, codec and hash functions (ngx_time.go, ngx_codec.go), ngx.re
-// (ngx_re.go), ngx.shared (ngx_shared.go), ngx.config, ngx.worker,
+// (ngx_re.go), ngx.shared (ngx_shared.go), ngx.timer (ngx_timer.go), ngx.config, ngx.worker,
 // ngx.get_phase, ngx.ctx and ngx.sleep; plus lua-resty-core's modules
 // "ngx.re" (split) and "ngx.base64" (base64url). Request-bound members (ngx.var,
-// ngx.req, ngx.header, ngx.say, ngx.exit, ngx.timer, ngx.socket) are added
+// ngx.req, ngx.header, ngx.say, ngx.exit, ngx.socket) are added
 // by their own files.
 func openNgx(in *Instance) {
 	L := in.L
@@ -107,13 +107,17 @@ func openNgx(in *Instance) {
 		L.Push(lua.LNumber(pid))
 		return 1
 	}))
-	worker.RawSetString("exiting", L.NewFunction(func(L *lua.LState) int { L.Push(lua.LFalse); return 1 }))
+	worker.RawSetString("exiting", L.NewFunction(func(L *lua.LState) int {
+		L.Push(lua.LBool(in.timers != nil && in.timers.closing))
+		return 1
+	}))
 	ngx.RawSetString("worker", worker)
 
 	ngx.RawSetString("re", in.newNgxRe())
 	in.openNgxReModule()
 	openNgxBase64Module(L)
 	ngx.RawSetString("shared", in.newNgxShared())
+	ngx.RawSetString("timer", in.newNgxTimer())
 
 	// ngx.ctx is a plain field of ngx (a read is one table lookup, no Go
 	// call); the host replaces it per request with Instance.SetCtx. A

@@ -96,6 +96,12 @@ type Instance struct {
 
 	caches *cacheWorker  // kong.cache / kong.core_cache of this worker (cache.go)
 	events *eventsWorker // kong.worker_events of this worker (events.go)
+	timers *timerQueue   // ngx.timer of this worker (ngx_timer.go)
+
+	// Call, when set, runs a Lua function of this worker the way the host
+	// runs plugin code (under its deadline), leaving nret results on the
+	// stack; ngx.timer callbacks use it (nil: a plain protected call).
+	Call func(fn lua.LValue, nret int, args ...lua.LValue) error
 }
 
 // namespace installs one Lua namespace into an instance.

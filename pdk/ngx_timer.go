@@ -1,0 +1,355 @@
+package pdk
+
+// ngx.timer (lua-nginx-module's timer API): at, every, running_count,
+// pending_count. A timer's callback is a closure of the worker's own state,
+// so it runs in that worker: each worker keeps a queue ordered by due time,
+// one Go timer wakes the worker's inbox when the earliest is due, and Drain
+// (the host calls it before the worker runs Lua and when the inbox's Ready
+// fires while it is idle) runs the due callbacks after the waiting events,
+// as callback(premature, ...) in phase "timer" with a fresh ngx.ctx.
+// Differences from nginx: a worker runs one timer at a time (its state is
+// single-threaded), so running_count() is 0 or 1; a timer does not run
+// while the worker serves a request, it waits for the next drain.
+
+import (
+	"container/heap"
+	"context"
+	"strconv"
+	"sync"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// Kong's nginx template sets lua_max_pending_timers 16384 and
+// lua_max_running_timers 4096; the kong.conf properties of the same names
+// (when set) override them.
+const (
+	defaultMaxPendingTimers = 16384
+	defaultMaxRunningTimers = 4096
+)
+
+// timerCloseBudget bounds the time the premature run of a closing worker's
+// pending timers may take: Close never waits longer.
+var timerCloseBudget = time.Second
+
+// Wake-up retries while due timers wait for a busy worker (its idle
+// drainer could not take it): from timerRetryMin doubling to timerRetryMax.
+const (
+	timerRetryMin = time.Millisecond
+	timerRetryMax = 100 * time.Millisecond
+)
+
+// luaTimer is one pending ngx.timer.at / ngx.timer.every.
+type luaTimer struct {
+	due   time.Time
+	seq   uint64        // creation order among timers due at the same time
+	every time.Duration // 0 for ngx.timer.at
+	fn    *lua.LFunction
+	args  []lua.LValue
+}
+
+// timerHeap orders timers by due time, then creation.
+type timerHeap []*luaTimer
+
+func (h timerHeap) Len() int { return len(h) }
+func (h timerHeap) Less(i, j int) bool {
+	if !h[i].due.Equal(h[j].due) {
+		return h[i].due.Before(h[j].due)
+	}
+	return h[i].seq < h[j].seq
+}
+func (h timerHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *timerHeap) Push(x any)   { *h = append(*h, x.(*luaTimer)) }
+func (h *timerHeap) Pop() any {
+	old := *h
+	n := len(old)
+	t := old[n-1]
+	old[n-1] = nil
+	*h = old[:n-1]
+	return t
+}
+
+// timerQueue is one worker's timers. Everything but the wake-up state is
+// used by the worker's goroutine only.
+type timerQueue struct {
+	in      *Instance
+	pending timerHeap
+	seq     uint64
+	running int  // callbacks running now
+	closing bool // the worker is closing: ngx.worker.exiting() is true
+
+	maxPending, maxRunning int
+
+	mu     sync.Mutex // guards the wake-up state below (the Go timer's goroutine)
+	wakeT  *time.Timer
+	retry  time.Duration
+	closed bool
+}
+
+func (in *Instance) timerQueue() *timerQueue {
+	if in.timers == nil {
+		q := &timerQueue{in: in, maxPending: defaultMaxPendingTimers, maxRunning: defaultMaxRunningTimers}
+		if c := in.Root.Conf; c != nil {
+			q.maxPending = c.Int("lua_max_pending_timers", q.maxPending)
+			q.maxRunning = c.Int("lua_max_running_timers", q.maxRunning)
+		}
+		in.timers = q
+	}
+	return in.timers
+}
+
+// newNgxTimer is the ngx.timer table.
+func (in *Instance) newNgxTimer() *lua.LTable {
+	L := in.L
+	t := L.CreateTable(0, 4)
+	t.RawSetString("at", L.NewFunction(func(L *lua.LState) int { return in.timerQueue().luaAdd(L, false) }))
+	t.RawSetString("every", L.NewFunction(func(L *lua.LState) int { return in.timerQueue().luaAdd(L, true) }))
+	t.RawSetString("running_count", L.NewFunction(func(L *lua.LState) int {
+		n := 0
+		if in.timers != nil {
+			n = in.timers.running
+		}
+		L.Push(lua.LNumber(n))
+		return 1
+	}))
+	t.RawSetString("pending_count", L.NewFunction(func(L *lua.LState) int {
+		n := 0
+		if in.timers != nil {
+			n = len(in.timers.pending)
+		}
+		L.Push(lua.LNumber(n))
+		return 1
+	}))
+	return t
+}
+
+// luaAdd is ngx.timer.at(delay, callback, ...) and ngx.timer.every: 1 on
+// success, or nil and "too many pending timers" / "process exiting". Bad
+// arguments raise, with lua-nginx-module's messages.
+func (q *timerQueue) luaAdd(L *lua.LState, every bool) int {
+	if n := L.GetTop(); n < 2 {
+		L.RaiseError("expecting at least 2 arguments but got %d", n)
+	}
+	sec := float64(L.CheckNumber(1))
+	ms := int64(sec * 1000) // nginx keeps milliseconds
+	if ms < 0 {
+		ms = 0
+	}
+	if every && ms == 0 {
+		L.RaiseError("delay cannot be zero")
+	}
+	fn, ok := L.Get(2).(*lua.LFunction)
+	if !ok || fn.IsG {
+		L.ArgError(2, "Lua function expected")
+	}
+	if q.closing && ms > 0 {
+		L.Push(lua.LNil)
+		L.Push(lua.LString("process exiting"))
+		return 2
+	}
+	if len(q.pending) >= q.maxPending {
+		L.Push(lua.LNil)
+		L.Push(lua.LString("too many pending timers"))
+		return 2
+	}
+	var args []lua.LValue
+	if n := L.GetTop(); n > 2 {
+		args = make([]lua.LValue, 0, n-2)
+		for i := 3; i <= n; i++ {
+			args = append(args, L.Get(i))
+		}
+	}
+	d := time.Duration(ms) * time.Millisecond
+	t := &luaTimer{due: q.now().Add(d), fn: fn, args: args}
+	if every {
+		t.every = d
+	}
+	q.push(t)
+	q.arm()
+	L.Push(lua.LNumber(1))
+	return 1
+}
+
+func (q *timerQueue) now() time.Time {
+	if q.in.Root.Now != nil {
+		return q.in.Root.Now()
+	}
+	return time.Now()
+}
+
+func (q *timerQueue) push(t *luaTimer) {
+	q.seq++
+	t.seq = q.seq
+	heap.Push(&q.pending, t)
+}
+
+// arm sets the Go timer for the earliest pending timer (none: stopped).
+func (q *timerQueue) arm() {
+	var delay time.Duration
+	has := len(q.pending) > 0
+	if has {
+		delay = max(q.pending[0].due.Sub(q.now()), 0)
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.closed {
+		return
+	}
+	q.retry = timerRetryMin
+	switch {
+	case !has:
+		if q.wakeT != nil {
+			q.wakeT.Stop()
+		}
+	case q.wakeT == nil:
+		q.wakeT = time.AfterFunc(delay, q.fire)
+	default:
+		q.wakeT.Reset(delay)
+	}
+}
+
+// fire runs on the Go timer's goroutine: it wakes the worker's inbox and,
+// in case the worker was busy and the wake-up is lost, wakes it again
+// later until a drain re-arms the timer.
+func (q *timerQueue) fire() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.closed {
+		return
+	}
+	if inbox := Inbox(q.in); inbox != nil {
+		inbox.Wake()
+	}
+	q.wakeT.Reset(q.retry)
+	q.retry = min(q.retry*2, timerRetryMax)
+}
+
+// runTimers runs the timers due now (Drain calls it after the events).
+// Timers created by these callbacks wait for the next drain, even with
+// delay 0. Not reentrant.
+func (in *Instance) runTimers() {
+	q := in.timers
+	if q == nil || q.running > 0 || q.closing || len(q.pending) == 0 {
+		return
+	}
+	if w := in.events; w != nil && (w.draining || w.calling > 0) {
+		return
+	}
+	now := q.now()
+	last := q.seq
+	var due []*luaTimer
+	for len(q.pending) > 0 && !q.pending[0].due.After(now) && q.pending[0].seq <= last {
+		due = append(due, heap.Pop(&q.pending).(*luaTimer))
+	}
+	for _, t := range due {
+		if t.every > 0 {
+			// nginx schedules the next run before this one starts.
+			next := &luaTimer{due: now.Add(t.every), every: t.every, fn: t.fn, args: t.args}
+			q.push(next)
+		}
+		q.run(t, false)
+	}
+	q.arm()
+}
+
+// run calls one timer's callback as callback(premature, args...) in phase
+// "timer" with a fresh ngx.ctx, restoring the worker's phase, plugin and
+// ngx.ctx afterwards. A failure is logged, never raised.
+func (q *timerQueue) run(t *luaTimer, premature bool) {
+	in := q.in
+	L := in.L
+	if q.running >= q.maxRunning {
+		in.Root.Log(LogAlert, "lua failed to run timer with function defined at "+timerSource(t.fn)+": "+
+			strconv.Itoa(q.maxRunning)+" lua_max_running_timers are not enough")
+		return
+	}
+	phase, plugin, ctx := in.Phase, in.PluginName, in.CurrentCtx()
+	in.Phase, in.PluginName = "timer", ""
+	in.SetCtx(L.NewTable())
+	q.running++
+	top := L.GetTop()
+	args := make([]lua.LValue, 0, 1+len(t.args))
+	args = append(args, lua.LBool(premature))
+	args = append(args, t.args...)
+	var err error
+	if in.Call != nil && !q.closing {
+		err = in.Call(t.fn, 0, args...)
+	} else {
+		L.Push(t.fn)
+		for _, a := range args {
+			L.Push(a)
+		}
+		err = L.PCall(len(args), 0, nil)
+	}
+	L.SetTop(top)
+	q.running--
+	in.Phase, in.PluginName = phase, plugin
+	in.SetCtx(ctx)
+	if err != nil {
+		in.Root.Log(LogErr, timerErrorLine(err))
+	}
+}
+
+// timerErrorLine is nginx's line for a timer callback that raised.
+func timerErrorLine(err error) string {
+	msg := err.Error()
+	if ae, ok := err.(*lua.ApiError); ok && ae.Object != nil {
+		msg = ae.Object.String()
+		if ae.StackTrace != "" {
+			msg += "\n" + ae.StackTrace
+		}
+	}
+	return "lua entry thread aborted: runtime error: " + msg + ", context: ngx.timer"
+}
+
+// timerSource is "<chunk>:<line defined>" of a callback.
+func timerSource(fn *lua.LFunction) string {
+	if fn.Proto == nil {
+		return "=[C]:-1"
+	}
+	return fn.Proto.SourceName + ":" + strconv.Itoa(fn.Proto.LineDefined)
+}
+
+// closeTimers stops a closing worker's timers. Like nginx on worker exit it
+// runs every pending timer at once with premature = true (ngx.timer.every
+// ones are not rescheduled, new timers with a delay are refused with
+// "process exiting"), in due order, within timerCloseBudget: what remains
+// after it is dropped.
+func closeTimers(in *Instance) {
+	q := in.timers
+	if q == nil {
+		return
+	}
+	q.mu.Lock()
+	q.closed = true
+	if q.wakeT != nil {
+		q.wakeT.Stop()
+	}
+	q.mu.Unlock()
+	if q.closing {
+		return
+	}
+	q.closing = true
+	if len(q.pending) == 0 {
+		return
+	}
+	L := in.L
+	old := L.Context()
+	ctx, cancel := context.WithTimeout(context.Background(), timerCloseBudget)
+	defer cancel()
+	L.SetContext(ctx)
+	for len(q.pending) > 0 && ctx.Err() == nil {
+		q.run(heap.Pop(&q.pending).(*luaTimer), true)
+	}
+	if n := len(q.pending); n > 0 {
+		in.Root.Log(LogWarn, "worker closing: dropped "+strconv.Itoa(n)+" pending timers (premature run took over "+
+			timerCloseBudget.String()+")")
+		q.pending = nil
+	}
+	if old != nil {
+		L.SetContext(old)
+	} else {
+		L.RemoveContext()
+	}
+}
