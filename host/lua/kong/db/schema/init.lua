@@ -24,6 +24,17 @@ Schema.valid_types = {
   ["function"] = true, json = true,
 }
 
+--- Schema.validators: the validator functions plugins call directly
+-- (cors's schema reads is_regex). Validation itself runs in the Go engine;
+-- this table only serves direct calls. Covers: is_regex(value) -> true
+-- when value compiles as an ngx.re regex, false otherwise.
+Schema.validators = {
+  is_regex = function(value)
+    local _, err = ngx.re.match("any string", value)
+    return err == nil
+  end,
+}
+
 --- Schema.new(definition, is_subschema): the schema object, or nil and
 -- an error message ("expected a definition table", "error in schema
 -- definition: no 'fields' table", "schema refers to an invalid foreign
