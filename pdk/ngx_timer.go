@@ -19,6 +19,8 @@ import (
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/luahost/luahost/kongdb/events"
 )
 
 // Kong's nginx template sets lua_max_pending_timers 16384 and
@@ -82,6 +84,7 @@ type timerQueue struct {
 	maxPending, maxRunning int
 
 	mu     sync.Mutex // guards the wake-up state below (the Go timer's goroutine)
+	inbox  *events.Inbox
 	wakeT  *time.Timer
 	retry  time.Duration
 	closed bool
@@ -197,6 +200,7 @@ func (q *timerQueue) arm() {
 		return
 	}
 	q.retry = timerRetryMin
+	q.inbox = Inbox(q.in)
 	switch {
 	case !has:
 		if q.wakeT != nil {
@@ -218,8 +222,8 @@ func (q *timerQueue) fire() {
 	if q.closed {
 		return
 	}
-	if inbox := Inbox(q.in); inbox != nil {
-		inbox.Wake()
+	if q.inbox != nil {
+		q.inbox.Wake()
 	}
 	q.wakeT.Reset(q.retry)
 	q.retry = min(q.retry*2, timerRetryMax)
