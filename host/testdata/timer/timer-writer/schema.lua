@@ -1,0 +1,6 @@
+return {
+  name = "timer-writer",
+  fields = {
+    { config = { type = "record", fields = { { tag = { type = "string", default = "access" } } } } },
+  },
+}
