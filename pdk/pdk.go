@@ -119,6 +119,7 @@ var namespaces = []namespace{
 	{"kong", openKong},
 	{"kong.db.migrations.operations", openMigrationOps},
 	{"resty.string", openRestyString},
+	{"resty.ipmatcher", openRestyIPMatcher},
 }
 
 // Open installs every namespace into L and returns the worker's instance.
