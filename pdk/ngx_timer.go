@@ -277,14 +277,13 @@ func (q *timerQueue) run(t *luaTimer, premature bool) {
 	args = append(args, lua.LBool(premature))
 	args = append(args, t.args...)
 	var err error
-	if in.Call != nil && !q.closing {
+	switch {
+	case q.closing: // under closeTimers' budget
+		err = pcallArgs(L, t.fn, args)
+	case in.Call != nil:
 		err = in.Call(t.fn, 0, args...)
-	} else {
-		L.Push(t.fn)
-		for _, a := range args {
-			L.Push(a)
-		}
-		err = L.PCall(len(args), 0, nil)
+	default:
+		err = q.pcallBounded(t.fn, args)
 	}
 	L.SetTop(top)
 	q.running--
@@ -293,6 +292,39 @@ func (q *timerQueue) run(t *luaTimer, premature bool) {
 	if err != nil {
 		in.Root.Log(LogErr, timerErrorLine(err))
 	}
+}
+
+func pcallArgs(L *lua.LState, fn *lua.LFunction, args []lua.LValue) error {
+	L.Push(fn)
+	for _, a := range args {
+		L.Push(a)
+	}
+	return L.PCall(len(args), 0, nil)
+}
+
+// pcallBounded runs a callback under lua_timeout (milliseconds, default
+// 5000) when the host gave no Call: a runaway timer must not hold the
+// worker for ever. The state's own context is put back afterwards.
+func (q *timerQueue) pcallBounded(fn *lua.LFunction, args []lua.LValue) error {
+	L := q.in.L
+	limit := 5000
+	if c := q.in.Root.Conf; c != nil {
+		limit = c.Int("lua_timeout", limit)
+	}
+	if limit <= 0 {
+		return pcallArgs(L, fn, args)
+	}
+	old := L.Context()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(limit)*time.Millisecond)
+	defer cancel()
+	L.SetContext(ctx)
+	err := pcallArgs(L, fn, args)
+	if old != nil {
+		L.SetContext(old)
+	} else {
+		L.RemoveContext()
+	}
+	return err
 }
 
 // timerErrorLine is nginx's line for a timer callback that raised.

@@ -275,3 +275,29 @@ func BenchmarkNgxTimerAt(b *testing.B) {
 		Drain(in)
 	}
 }
+
+// Without the host's Call, a runaway callback is stopped by lua_timeout and
+// the worker goes on.
+func TestNgxTimerRunawayIsStopped(t *testing.T) {
+	env := newCacheEnv(t, cacheEnvOpts{props: []string{"lua_timeout", "50"}})
+	in := env.ins[0]
+	env.do(t, 0, `ngx.timer.at(0, function() while true do end end)`)
+	start := time.Now()
+	Drain(in)
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("the runaway timer ran %v", d)
+	}
+	if in.L.Context() != nil {
+		t.Fatal("the state keeps the timer's deadline")
+	}
+	found := false
+	for _, l := range env.sink.all() {
+		if strings.HasPrefix(l, "error|lua entry thread aborted: runtime error: ") && strings.Contains(l, "context deadline exceeded") {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("log: %q", env.sink.all())
+	}
+	wantStr(t, "worker goes on", env.one(t, 0, `return 1 + 1`), "2")
+}
