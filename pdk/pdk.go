@@ -120,6 +120,7 @@ var namespaces = []namespace{
 	{"kong.db.migrations.operations", openMigrationOps},
 	{"resty.string", openRestyString},
 	{"resty.ipmatcher", openRestyIPMatcher},
+	{"resty.openssl", openRestyOpenSSL},
 }
 
 // Open installs every namespace into L and returns the worker's instance.
