@@ -219,12 +219,10 @@ func (q *timerQueue) arm() {
 func (q *timerQueue) fire() {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if q.closed {
+	if q.closed || q.inbox == nil { // no inbox: the next Drain runs them
 		return
 	}
-	if q.inbox != nil {
-		q.inbox.Wake()
-	}
+	q.inbox.Wake()
 	q.wakeT.Reset(q.retry)
 	q.retry = min(q.retry*2, timerRetryMax)
 }
