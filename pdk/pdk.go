@@ -121,6 +121,7 @@ var namespaces = []namespace{
 	{"resty.string", openRestyString},
 	{"resty.ipmatcher", openRestyIPMatcher},
 	{"resty.openssl", openRestyOpenSSL},
+	{"resty.openssl.pkey", openRestyPkey},
 }
 
 // Open installs every namespace into L and returns the worker's instance.
