@@ -259,6 +259,7 @@ func (h *Host) loadWorker(id int, build bool) (*Worker, []*Plugin, []*LoadError)
 	// schema.lua / daos.lua may call it); kong.db itself comes once the DB
 	// exists (installDB).
 	w.In.Runner = w
+	w.In.Call = w.call // timers run under the worker's own deadline
 	pdk.OpenDB(w.In)
 	pdk.OpenCache(w.In)
 	pdk.OpenEvents(w.In)
