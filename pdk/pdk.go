@@ -122,6 +122,7 @@ var namespaces = []namespace{
 	{"resty.ipmatcher", openRestyIPMatcher},
 	{"resty.openssl", openRestyOpenSSL},
 	{"resty.openssl.pkey", openRestyPkey},
+	{"resty.redis", openRestyRedis},
 }
 
 // Open installs every namespace into L and returns the worker's instance.
