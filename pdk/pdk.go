@@ -123,6 +123,7 @@ var namespaces = []namespace{
 	{"resty.openssl", openRestyOpenSSL},
 	{"resty.openssl.pkey", openRestyPkey},
 	{"resty.redis", openRestyRedis},
+	{"lfs", openLFS},
 }
 
 // Open installs every namespace into L and returns the worker's instance.
