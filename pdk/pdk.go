@@ -124,6 +124,7 @@ var namespaces = []namespace{
 	{"resty.openssl.pkey", openRestyPkey},
 	{"resty.redis", openRestyRedis},
 	{"lfs", openLFS},
+	{"lsyslog", openLSyslog},
 }
 
 // Open installs every namespace into L and returns the worker's instance.

@@ -1,0 +1,44 @@
+package pdk
+
+import (
+	"net"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLSyslog(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "log.sock")
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	lsyslogNetwork, lsyslogAddr = "unixgram", sock
+	defer func() { lsyslogNetwork, lsyslogAddr = "", "" }()
+
+	in, _ := newShimState(t)
+	if got := str(t, in, `local s = require "lsyslog"
+		return s.LOG_EMERG .. "," .. s.LOG_DEBUG .. "," .. s.FACILITY_USER .. "," .. s.FACILITY_LOCAL7 .. "," .. s.FACILITY_AUTHPRIV`); got != "0,7,8,184,80" {
+		t.Fatalf("constants: %s", got)
+	}
+	run(t, in, "log.lua", `local s = require "lsyslog"
+		s.open("kong", s.FACILITY_LOCAL0)
+		s.log(s.LOG_WARNING, '{"a":1}')
+		s.close()`)
+	conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+	buf := make([]byte, 4096)
+	n, err := conn.Read(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := string(buf[:n])
+	// local0 (16<<3 = 128) | warning (4) = 132
+	if !strings.HasPrefix(msg, "<132>") || !strings.Contains(msg, "kong[") || !strings.HasSuffix(strings.TrimSpace(msg), `{"a":1}`) {
+		t.Errorf("syslog message = %q", msg)
+	}
+	// no daemon: log is silent
+	lsyslogAddr = filepath.Join(t.TempDir(), "none.sock")
+	run(t, in, "log2.lua", `local s = require "lsyslog" s.open("x", s.FACILITY_USER) s.log(s.LOG_ERR, "dropped")`)
+}
