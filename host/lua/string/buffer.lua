@@ -1,7 +1,7 @@
 -- luahost shim for LuaJIT's `string.buffer` (2.1). Covers: new([size]
 -- [, options]), buf:put(...), buf:putf(fmt, ...), buf:get([len, ...]),
--- buf:tostring() and tostring(buf), buf:len() and #buf where the VM honours
--- __len, buf .. x, buf:set(str), buf:skip(len), buf:reset(), buf:free().
+-- buf:tostring() and tostring(buf), #buf (and buf:len(), a luahost
+-- extra), buf .. x, buf:set(str), buf:skip(len), buf:reset(), buf:free().
 -- buf:reserve, buf:commit and buf:ref are absent (no FFI). Serialization (buffer.encode,
 -- buffer.decode, buf:encode, buf:decode) is NOT provided: those raise an
 -- error naming the missing feature.
