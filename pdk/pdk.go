@@ -125,6 +125,7 @@ var namespaces = []namespace{
 	{"resty.redis", openRestyRedis},
 	{"lfs", openLFS},
 	{"lsyslog", openLSyslog},
+	{"resty.http", openRestyHTTP},
 }
 
 // Open installs every namespace into L and returns the worker's instance.

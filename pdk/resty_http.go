@@ -1,0 +1,247 @@
+package pdk
+
+import (
+	"bytes"
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// resty.http (lua-resty-http 0.17), Go-backed with net/http, one-shot API
+// only: new() -> client; client:set_timeout(ms);
+// client:set_timeouts(connect, send, read); client:request_uri(uri,
+// params) with params.method (default GET), path, query (string or table),
+// headers, body, ssl_verify (default true), ssl_server_name, keepalive
+// (false: close the connection). It returns res { status, reason, headers
+// (case-insensitive, "_" matches "-", repeated headers as arrays), body,
+// has_body } or nil and an error ("timeout", "connection refused", ...).
+// Redirects are not followed. Not covered: connect/request/read_body/
+// body_reader streaming, proxy options, set_keepalive, parse_uri.
+
+const restyHTTPType = "luahost.resty.http"
+
+type httpClient struct {
+	connectTO, sendTO, readTO time.Duration
+}
+
+func httpErr(err error) string {
+	var ne net.Error
+	switch {
+	case errors.As(err, &ne) && ne.Timeout():
+		return "timeout"
+	case strings.Contains(err.Error(), "connection refused"):
+		return "connection refused"
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err.Error()
+	}
+	return err.Error()
+}
+
+// luaHeaders builds resty.http's headers table: names as received, and a
+// metatable finding any spelling (case, "_" for "-").
+func luaHeaders(L *lua.LState, h http.Header) *lua.LTable {
+	t := L.NewTable()
+	names := make([]string, 0, len(h))
+	for k := range h {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		vs := h[k]
+		if len(vs) == 1 {
+			t.RawSetString(k, lua.LString(vs[0]))
+			continue
+		}
+		arr := L.CreateTable(len(vs), 0)
+		for i, v := range vs {
+			arr.RawSetInt(i+1, lua.LString(v))
+		}
+		t.RawSetString(k, arr)
+	}
+	mt := L.NewTable()
+	mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
+		tbl := L.CheckTable(1)
+		key, ok := L.Get(2).(lua.LString)
+		if !ok {
+			return 0
+		}
+		want := strings.ReplaceAll(strings.ToLower(string(key)), "_", "-")
+		var found lua.LValue = lua.LNil
+		tbl.ForEach(func(k, v lua.LValue) {
+			if ks, ok := k.(lua.LString); ok && found == lua.LNil &&
+				strings.ReplaceAll(strings.ToLower(string(ks)), "_", "-") == want {
+				found = v
+			}
+		})
+		L.Push(found)
+		return 1
+	}))
+	L.SetMetatable(t, mt)
+	return t
+}
+
+func (c *httpClient) requestURI(L *lua.LState, uri string, params *lua.LTable) (*lua.LTable, error) {
+	u, err := url.Parse(uri)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, errors.New("bad uri: " + uri)
+	}
+	method, body := "GET", []byte(nil)
+	verify, keepalive, sni := true, true, ""
+	hdr := http.Header{}
+	if params != nil {
+		if m, ok := params.RawGetString("method").(lua.LString); ok {
+			method = strings.ToUpper(string(m))
+		}
+		if p, ok := params.RawGetString("path").(lua.LString); ok {
+			u.Path, u.RawPath = string(p), ""
+		}
+		switch q := params.RawGetString("query").(type) {
+		case lua.LString:
+			u.RawQuery = strings.TrimPrefix(string(q), "?")
+		case *lua.LTable:
+			vals := url.Values{}
+			q.ForEach(func(k, v lua.LValue) {
+				if arr, ok := v.(*lua.LTable); ok {
+					for i := 1; i <= arr.Len(); i++ {
+						vals.Add(k.String(), arr.RawGetInt(i).String())
+					}
+					return
+				}
+				vals.Add(k.String(), v.String())
+			})
+			u.RawQuery = vals.Encode()
+		}
+		if b, ok := params.RawGetString("body").(lua.LString); ok {
+			body = []byte(b)
+		}
+		if h, ok := params.RawGetString("headers").(*lua.LTable); ok {
+			h.ForEach(func(k, v lua.LValue) {
+				if arr, ok := v.(*lua.LTable); ok {
+					for i := 1; i <= arr.Len(); i++ {
+						hdr.Add(k.String(), arr.RawGetInt(i).String())
+					}
+					return
+				}
+				hdr.Add(k.String(), v.String())
+			})
+		}
+		if v := params.RawGetString("ssl_verify"); v != lua.LNil {
+			verify = lua.LVAsBool(v)
+		}
+		if v := params.RawGetString("keepalive"); v == lua.LFalse {
+			keepalive = false
+		}
+		if s, ok := params.RawGetString("ssl_server_name").(lua.LString); ok {
+			sni = string(s)
+		}
+	}
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequest(method, u.String(), rd)
+	if err != nil {
+		return nil, err
+	}
+	req.Header = hdr
+	if h := hdr.Get("Host"); h != "" {
+		req.Host = h
+	}
+	req.Close = !keepalive
+	tr := &http.Transport{
+		DialContext:           (&net.Dialer{Timeout: c.connectTO}).DialContext,
+		TLSClientConfig:       &tls.Config{InsecureSkipVerify: !verify, ServerName: sni},
+		ResponseHeaderTimeout: c.sendTO + c.readTO,
+		DisableKeepAlives:     !keepalive,
+		DisableCompression:    true,
+	}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{
+		Transport:     tr,
+		Timeout:       c.connectTO + c.sendTO + c.readTO,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	res := L.NewTable()
+	res.RawSetString("status", lua.LNumber(resp.StatusCode))
+	reason := resp.Status
+	if _, rest, ok := strings.Cut(resp.Status, " "); ok {
+		reason = rest
+	}
+	res.RawSetString("reason", lua.LString(reason))
+	res.RawSetString("headers", luaHeaders(L, resp.Header))
+	res.RawSetString("has_body", lua.LBool(method != "HEAD" && resp.StatusCode != 204 && resp.StatusCode != 304))
+	res.RawSetString("body", lua.LString(data))
+	return res, nil
+}
+
+func openRestyHTTP(in *Instance) {
+	L := in.L
+	mt := L.NewTypeMetatable(restyHTTPType)
+	check := func(L *lua.LState) *httpClient {
+		if c, ok := L.CheckUserData(1).Value.(*httpClient); ok {
+			return c
+		}
+		L.ArgError(1, "http client expected (called with '.' instead of ':'?)")
+		return nil
+	}
+	mt.RawSetString("__index", L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
+		"set_timeout": func(L *lua.LState) int {
+			c := check(L)
+			d := time.Duration(L.CheckNumber(2)) * time.Millisecond
+			c.connectTO, c.sendTO, c.readTO = d, d, d
+			return 0
+		},
+		"set_timeouts": func(L *lua.LState) int {
+			c := check(L)
+			c.connectTO = time.Duration(L.CheckNumber(2)) * time.Millisecond
+			c.sendTO = time.Duration(L.CheckNumber(3)) * time.Millisecond
+			c.readTO = time.Duration(L.CheckNumber(4)) * time.Millisecond
+			return 0
+		},
+		"request_uri": func(L *lua.LState) int {
+			c := check(L)
+			params, _ := L.Get(3).(*lua.LTable)
+			res, err := c.requestURI(L, L.CheckString(2), params)
+			if err != nil {
+				L.Push(lua.LNil)
+				L.Push(lua.LString(httpErr(err)))
+				return 2
+			}
+			L.Push(res)
+			return 1
+		},
+	}))
+	L.PreloadModule("resty.http", func(L *lua.LState) int {
+		mod := L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
+			"new": func(L *lua.LState) int {
+				ud := L.NewUserData()
+				ud.Value = &httpClient{connectTO: 60 * time.Second, sendTO: 60 * time.Second, readTO: 60 * time.Second}
+				ud.Metatable = mt
+				L.Push(ud)
+				return 1
+			},
+		})
+		mod.RawSetString("_VERSION", lua.LString("0.17.1"))
+		L.Push(mod)
+		return 1
+	})
+}
