@@ -31,7 +31,7 @@ func openConnector(ctx context.Context, h *Host) (kongdb.Connector, error) {
 // plugin load order (entities of a plugin in daos.lua order), as Kong's
 // plugins:load_plugin_schemas does: each definition passes Kong's
 // MetaSchema first; every failure is reported.
-func buildDB(db *kongdb.DB, plugins []*Plugin) []*LoadError {
+func (h *Host) buildDB(db *kongdb.DB, plugins []*Plugin) []*LoadError {
 	ctx := context.Background()
 	var errs []*LoadError
 	for _, p := range plugins {
@@ -39,6 +39,7 @@ func buildDB(db *kongdb.DB, plugins []*Plugin) []*LoadError {
 			ename, _ := def["name"].(string)
 			fail := func(msg string) {
 				errs = append(errs, &LoadError{Plugin: p.Name, Phase: "daos", File: "kong/plugins/" + p.Name + "/daos.lua",
+					Path: p.Dir + "/daos.lua", Line: h.lineMentioning(p.Name, "daos.lua", `"`+ename+`"`, "'"+ename+"'", ename),
 					Msg: fmt.Sprintf("schema of custom plugin entity '%s.%s' is invalid: %s", p.Name, ename, msg)})
 			}
 			if verrs, err := schema.ValidateDefinition(ctx, def, false); err != nil {
@@ -63,7 +64,7 @@ func buildDB(db *kongdb.DB, plugins []*Plugin) []*LoadError {
 		}
 		if msg := registerPluginSchema(ctx, db, p); msg != "" {
 			errs = append(errs, &LoadError{Plugin: p.Name, Phase: "schema", File: "kong/plugins/" + p.Name + "/schema.lua",
-				Msg: msg})
+				Path: p.Dir + "/schema.lua", Line: h.lineMentioning(p.Name, "schema.lua", "name"), Msg: msg})
 		}
 	}
 	return errs

@@ -202,7 +202,7 @@ func (h *Host) openDB(conn kongdb.Connector, descs []*Plugin) []*LoadError {
 		}
 	}
 	db := kongdb.New(conn, kongdb.DBOptions{})
-	if errs := buildDB(db, descs); len(errs) > 0 {
+	if errs := h.buildDB(db, descs); len(errs) > 0 {
 		h.closeStorage(conn)
 		return errs
 	}

@@ -144,3 +144,22 @@ func TestAPIModuleCompiledNotRun(t *testing.T) {
 		t.Fatalf("want one error at kong/plugins/bad-api/api.lua:4, got %v", err)
 	}
 }
+
+// An entity definition Kong's MetaSchema rejects fails the plugin, naming
+// plugin, entity, the attribute, file and line.
+func TestInvalidEntityDefinitions(t *testing.T) {
+	_, err := New(Options{Conf: testConf(t, "testdata/baddefs"), Logger: quietLogger()})
+	var pe *PluginErrors
+	if !errors.As(err, &pe) || len(pe.Errs) != 2 {
+		t.Fatalf("want 2 plugin errors, got %v", err)
+	}
+	want := map[string]string{
+		"unknown-attr": "schema of custom plugin entity 'unknown-attr.widgets' is invalid: [off] schema violation (fields.1: {\n  bogus_attr = \"unknown field\"\n})",
+		"bad-ref":      "schema of custom plugin entity 'bad-ref.things' is invalid: schema refers to an invalid foreign entity: nobody",
+	}
+	for _, le := range pe.Errs {
+		if le.Msg != want[le.Plugin] || le.File != "kong/plugins/"+le.Plugin+"/daos.lua" || le.Line != 3 {
+			t.Errorf("%s: %s:%d: %q", le.Plugin, le.File, le.Line, le.Msg)
+		}
+	}
+}

@@ -1,0 +1,1 @@
+return { name = 'bad-ref', fields = { { config = { type = 'record', fields = {} } } } }

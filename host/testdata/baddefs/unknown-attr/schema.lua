@@ -1,0 +1,1 @@
+return { name = 'unknown-attr', fields = { { config = { type = 'record', fields = {} } } } }
