@@ -252,7 +252,7 @@ func (h *Host) loadWorker(id int, build bool) (*Worker, []*Plugin, []*LoadError)
 		dl: newDeadline(), timeout: h.timeout}
 	dog.add(w.dl)
 	L.SetContext(w.dl.ctx)
-	installLoader(L, h.resolver, h.cache, nil)
+	installLoader(L, h.resolver, h.cache)
 	L.PreloadModule("luahost.builtin", openBuiltin)
 	w.In = h.Root.Open(L, id)
 	// kong.db.schema must be requirable while plugins load (their

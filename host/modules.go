@@ -54,11 +54,9 @@ type SyntaxError struct {
 	Err   error
 }
 
-func (e *SyntaxError) Error() string {
-	msg := e.Err.Error()
-	// gopher-lua: "<chunk> line:12(column:5) near 'x': syntax error"
-	return msg
-}
+// Error is gopher-lua's parse error: "<chunk> line:12(column:5) near 'x':
+// syntax error" (locate reads chunk and line from it).
+func (e *SyntaxError) Error() string { return e.Err.Error() }
 
 func (e *SyntaxError) Unwrap() error { return e.Err }
 
@@ -168,7 +166,7 @@ func SplitPackagePath(s string) []string {
 
 // installLoader puts the luahost searcher behind package.preload in
 // package.loaders, replacing gopher-lua's file searcher.
-func installLoader(L *lua.LState, r *Resolver, cache *protoCache, onLoad func(m *Module)) {
+func installLoader(L *lua.LState, r *Resolver, cache *protoCache) {
 	loaders, ok := L.GetField(L.Get(lua.RegistryIndex), "_LOADERS").(*lua.LTable)
 	if !ok {
 		return
@@ -186,9 +184,6 @@ func installLoader(L *lua.LState, r *Resolver, cache *protoCache, onLoad func(m 
 		proto, err := cache.compile(m.Path, m.Chunk, m.Src)
 		if err != nil {
 			L.RaiseError("error loading module '%s' from file '%s':\n\t%s", name, m.Path, err.Error())
-		}
-		if onLoad != nil {
-			onLoad(m)
 		}
 		L.Push(L.NewFunctionFromProto(proto))
 		return 1
