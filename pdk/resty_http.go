@@ -29,7 +29,37 @@ import (
 const restyHTTPType = "luahost.resty.http"
 
 type httpClient struct {
+	timeouts
+}
+
+// timeouts are a cosocket client's connect/send/read timeouts, as
+// set_timeout(ms) and set_timeouts(connect, send, read) set them.
+type timeouts struct {
 	connectTO, sendTO, readTO time.Duration
+}
+
+func defaultTimeouts() timeouts {
+	return timeouts{connectTO: 60 * time.Second, sendTO: 60 * time.Second, readTO: 60 * time.Second}
+}
+
+// timeoutMethods are set_timeout and set_timeouts for a client type whose
+// userdata check returns its timeouts.
+func timeoutMethods(check func(L *lua.LState) *timeouts) map[string]lua.LGFunction {
+	return map[string]lua.LGFunction{
+		"set_timeout": func(L *lua.LState) int {
+			t := check(L)
+			d := time.Duration(L.CheckNumber(2)) * time.Millisecond
+			t.connectTO, t.sendTO, t.readTO = d, d, d
+			return 0
+		},
+		"set_timeouts": func(L *lua.LState) int {
+			t := check(L)
+			t.connectTO = time.Duration(L.CheckNumber(2)) * time.Millisecond
+			t.sendTO = time.Duration(L.CheckNumber(3)) * time.Millisecond
+			t.readTO = time.Duration(L.CheckNumber(4)) * time.Millisecond
+			return 0
+		},
+	}
 }
 
 func httpErr(err error) string {
@@ -203,20 +233,8 @@ func openRestyHTTP(in *Instance) {
 		L.ArgError(1, "http client expected (called with '.' instead of ':'?)")
 		return nil
 	}
-	mt.RawSetString("__index", L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
-		"set_timeout": func(L *lua.LState) int {
-			c := check(L)
-			d := time.Duration(L.CheckNumber(2)) * time.Millisecond
-			c.connectTO, c.sendTO, c.readTO = d, d, d
-			return 0
-		},
-		"set_timeouts": func(L *lua.LState) int {
-			c := check(L)
-			c.connectTO = time.Duration(L.CheckNumber(2)) * time.Millisecond
-			c.sendTO = time.Duration(L.CheckNumber(3)) * time.Millisecond
-			c.readTO = time.Duration(L.CheckNumber(4)) * time.Millisecond
-			return 0
-		},
+	byTimeouts := func(L *lua.LState) *timeouts { return &check(L).timeouts }
+	mt.RawSetString("__index", L.SetFuncs(L.SetFuncs(L.NewTable(), timeoutMethods(byTimeouts)), map[string]lua.LGFunction{
 		"request_uri": func(L *lua.LState) int {
 			c := check(L)
 			params, _ := L.Get(3).(*lua.LTable)
@@ -234,7 +252,7 @@ func openRestyHTTP(in *Instance) {
 		mod := L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
 			"new": func(L *lua.LState) int {
 				ud := L.NewUserData()
-				ud.Value = &httpClient{connectTO: 60 * time.Second, sendTO: 60 * time.Second, readTO: 60 * time.Second}
+				ud.Value = &httpClient{timeouts: defaultTimeouts()}
 				ud.Metatable = mt
 				L.Push(ud)
 				return 1

@@ -34,14 +34,13 @@ import (
 const restyRedisType = "luahost.resty.redis"
 
 type redisClient struct {
-	conn              net.Conn
-	rd                *bufio.Reader
-	key               string // keepalive pool key
-	reused            int
-	connectTO, sendTO time.Duration
-	readTO            time.Duration
-	pipeline          [][]byte
-	pipelining        bool
+	conn   net.Conn
+	rd     *bufio.Reader
+	key    string // keepalive pool key
+	reused int
+	timeouts
+	pipeline   [][]byte
+	pipelining bool
 }
 
 type redisIdle struct {
@@ -242,7 +241,8 @@ func openRestyRedis(in *Instance) {
 		})
 	}
 
-	methods := L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
+	byTimeouts := func(L *lua.LState) *timeouts { return &check(L).timeouts }
+	methods := L.SetFuncs(L.SetFuncs(L.NewTable(), timeoutMethods(byTimeouts)), map[string]lua.LGFunction{
 		"connect": func(L *lua.LState) int {
 			c := check(L)
 			host := L.CheckString(2)
@@ -314,19 +314,6 @@ func openRestyRedis(in *Instance) {
 			c.conn, c.rd, c.reused = conn, bufio.NewReader(conn), 0
 			L.Push(lua.LNumber(1))
 			return 1
-		},
-		"set_timeout": func(L *lua.LState) int {
-			c := check(L)
-			d := time.Duration(L.CheckNumber(2)) * time.Millisecond
-			c.connectTO, c.sendTO, c.readTO = d, d, d
-			return 0
-		},
-		"set_timeouts": func(L *lua.LState) int {
-			c := check(L)
-			c.connectTO = time.Duration(L.CheckNumber(2)) * time.Millisecond
-			c.sendTO = time.Duration(L.CheckNumber(3)) * time.Millisecond
-			c.readTO = time.Duration(L.CheckNumber(4)) * time.Millisecond
-			return 0
 		},
 		"init_pipeline": func(L *lua.LState) int {
 			c := check(L)
@@ -445,7 +432,7 @@ func openRestyRedis(in *Instance) {
 		mod := L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
 			"new": func(L *lua.LState) int {
 				ud := L.NewUserData()
-				ud.Value = &redisClient{connectTO: 60 * time.Second, sendTO: 60 * time.Second, readTO: 60 * time.Second}
+				ud.Value = &redisClient{timeouts: defaultTimeouts()}
 				ud.Metatable = mt
 				L.Push(ud)
 				return 1
