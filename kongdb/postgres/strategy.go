@@ -285,11 +285,24 @@ func (s *strategy) pkValues(row kongdb.Row) []any {
 // ---- reads ----
 
 func (s *strategy) Select(ctx context.Context, pk kongdb.Row, o *kongdb.Options) (kongdb.Row, error) {
+	return s.selectOne(ctx, "select", o, pk, func(p *params) (string, error) { return s.pkArgs(p, pk) })
+}
+
+func (s *strategy) SelectByField(ctx context.Context, field string, value any, o *kongdb.Options) (kongdb.Row, error) {
+	return s.selectOne(ctx, "select_by_"+field, o, nil, func(p *params) (string, error) {
+		return s.fieldPred(p, field, value)
+	})
+}
+
+// selectOne runs statement base (its ttl/workspace variant) with the key
+// predicate pred builds: the row, or nil when there is none. pk, when
+// given, goes into errors.
+func (s *strategy) selectOne(ctx context.Context, base string, o *kongdb.Options, pk kongdb.Row, pred func(*params) (string, error)) (kongdb.Row, error) {
 	o = opts(o)
 	ws := s.scope(o)
-	name, useTTL, _ := s.variant("select", ws, o, true)
+	name, useTTL, _ := s.variant(base, ws, o, true)
 	p := &params{}
-	pred, err := s.pkArgs(p, pk)
+	key, err := pred(p)
 	if err != nil {
 		return nil, s.c.errs.DatabaseError(err.Error(), err)
 	}
@@ -298,37 +311,11 @@ func (s *strategy) Select(ctx context.Context, pk kongdb.Row, o *kongdb.Options)
 		wsParam = p.add(ws)
 	}
 	sql := s.statement(name, func() string {
-		return "SELECT " + s.sel(o) + " FROM " + s.l.table + where([]string{pred}, useTTL, wsParam) + " LIMIT 1;"
+		return "SELECT " + s.sel(o) + " FROM " + s.l.table + where([]string{key}, useTTL, wsParam) + " LIMIT 1;"
 	})
 	rows, err := s.read(ctx, sql, p.args)
 	if err != nil {
 		return nil, s.toError(err, nil, pk)
-	}
-	if len(rows) == 0 {
-		return nil, nil
-	}
-	return s.finish(rows[0], o), nil
-}
-
-func (s *strategy) SelectByField(ctx context.Context, field string, value any, o *kongdb.Options) (kongdb.Row, error) {
-	o = opts(o)
-	ws := s.scope(o)
-	name, useTTL, _ := s.variant("select_by_"+field, ws, o, true)
-	p := &params{}
-	pred, err := s.fieldPred(p, field, value)
-	if err != nil {
-		return nil, s.c.errs.DatabaseError(err.Error(), err)
-	}
-	wsParam := ""
-	if ws != "" {
-		wsParam = p.add(ws)
-	}
-	sql := s.statement(name, func() string {
-		return "SELECT " + s.sel(o) + " FROM " + s.l.table + where([]string{pred}, useTTL, wsParam) + " LIMIT 1;"
-	})
-	rows, err := s.read(ctx, sql, p.args)
-	if err != nil {
-		return nil, s.toError(err, nil, nil)
 	}
 	if len(rows) == 0 {
 		return nil, nil
