@@ -107,14 +107,32 @@ func (m *Migrator) Bootstrap(ctx context.Context, force bool) error {
 	return err
 }
 
-// Up is `kong migrations up [--force]`.
-func (m *Migrator) Up(ctx context.Context, force bool) error {
+// bootstrappedState loads the state, refusing a database that needs
+// bootstrapping (Kong's "Cannot run migrations").
+func (m *Migrator) bootstrappedState(ctx context.Context) (*State, error) {
 	st, err := m.State(ctx)
 	if err != nil {
-		return &Error{Msg: err.Error(), Code: 1, Err: err}
+		return nil, &Error{Msg: err.Error(), Code: 1, Err: err}
 	}
 	if st.NeedsBootstrap {
-		return errorf("Cannot run migrations: %s", NeedsBootstrapMsg)
+		return nil, errorf("Cannot run migrations: %s", NeedsBootstrapMsg)
+	}
+	return st, nil
+}
+
+// runAndReload runs lists and returns the state they leave.
+func (m *Migrator) runAndReload(ctx context.Context, lists Lists, o RunOptions) (*State, error) {
+	if err := m.RunMigrations(ctx, lists, o); err != nil {
+		return nil, err
+	}
+	return m.State(ctx)
+}
+
+// Up is `kong migrations up [--force]`.
+func (m *Migrator) Up(ctx context.Context, force bool) error {
+	st, err := m.bootstrappedState(ctx)
+	if err != nil {
+		return err
 	}
 	if !force && len(st.Pending) > 0 {
 		return errorf("Database has pending migrations; run 'kong migrations finish'")
@@ -128,10 +146,7 @@ func (m *Migrator) Up(ctx context.Context, force bool) error {
 			return errorf("Database has pending migrations; run 'kong migrations finish'")
 		}
 		if force && len(st.Executed) > 0 {
-			if err := m.RunMigrations(ctx, st.Executed, RunOptions{RunUp: true, RunTeardown: true, SkipTeardown: st.Pending}); err != nil {
-				return err
-			}
-			if st, err = m.State(ctx); err != nil {
+			if st, err = m.runAndReload(ctx, st.Executed, RunOptions{RunUp: true, RunTeardown: true, SkipTeardown: st.Pending}); err != nil {
 				return err
 			}
 			if len(st.Pending) > 0 {
@@ -145,10 +160,7 @@ func (m *Migrator) Up(ctx context.Context, force bool) error {
 			}
 			return nil
 		}
-		if err := m.RunMigrations(ctx, st.New, RunOptions{RunUp: true}); err != nil {
-			return err
-		}
-		if st, err = m.State(ctx); err != nil {
+		if st, err = m.runAndReload(ctx, st.New, RunOptions{RunUp: true}); err != nil {
 			return err
 		}
 		if len(st.Pending) > 0 {
@@ -162,31 +174,21 @@ func (m *Migrator) Up(ctx context.Context, force bool) error {
 // Finish is `kong migrations finish [--force]`: run the teardowns of the
 // pending migrations.
 func (m *Migrator) Finish(ctx context.Context, force bool) error {
-	st, err := m.State(ctx)
-	if err != nil {
-		return &Error{Msg: err.Error(), Code: 1, Err: err}
+	if _, err := m.bootstrappedState(ctx); err != nil {
+		return err
 	}
-	if st.NeedsBootstrap {
-		return errorf("Cannot run migrations: %s", NeedsBootstrapMsg)
-	}
-	_, err = m.withMutex(ctx, m.mutex(true, false), func(ctx context.Context) error {
+	_, err := m.withMutex(ctx, m.mutex(true, false), func(ctx context.Context) error {
 		st, err := m.State(ctx)
 		if err != nil {
 			return err
 		}
 		if force && len(st.Executed) > 0 {
-			if err := m.RunMigrations(ctx, st.Executed, RunOptions{RunUp: true, RunTeardown: true}); err != nil {
-				return err
-			}
-			if st, err = m.State(ctx); err != nil {
+			if st, err = m.runAndReload(ctx, st.Executed, RunOptions{RunUp: true, RunTeardown: true}); err != nil {
 				return err
 			}
 		}
 		if len(st.Pending) > 0 {
-			if err := m.RunMigrations(ctx, st.Pending, RunOptions{RunTeardown: true}); err != nil {
-				return err
-			}
-			if st, err = m.State(ctx); err != nil {
+			if st, err = m.runAndReload(ctx, st.Pending, RunOptions{RunTeardown: true}); err != nil {
 				return err
 			}
 		}
