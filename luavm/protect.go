@@ -1,0 +1,164 @@
+package luavm
+
+import (
+	lua "github.com/yuin/gopher-lua"
+)
+
+// Protector runs protected calls in one Lua state (and its coroutines) with
+// Lua 5.1's upvalue semantics: when an error is caught, the upvalues of the
+// frames it unwound are closed, those of the frames still live stay open.
+// One Protector serves a main state; it is not safe for concurrent use, as
+// the state itself is not.
+type Protector struct {
+	frames []pframe
+	onErr  *lua.LFunction
+}
+
+// pframe is one protected call in progress.
+type pframe struct {
+	base    int        // absolute stack index of the called function
+	handler lua.LValue // xpcall's message handler (nil: none)
+	trace   bool       // keep a traceback of where the error was raised
+	tb      string
+}
+
+const registryKey = "luavm.protector"
+
+// protectorOf returns the Protector installed in L's global state, or nil.
+func protectorOf(L *lua.LState) *Protector {
+	if ud, ok := L.G.Registry.RawGetString(registryKey).(*lua.LUserData); ok {
+		if p, ok := ud.Value.(*Protector); ok {
+			return p
+		}
+	}
+	return nil
+}
+
+// install creates L's Protector and records it in L's registry.
+func install(L *lua.LState) *Protector {
+	if p := protectorOf(L); p != nil {
+		return p
+	}
+	p := &Protector{frames: make([]pframe, 0, 8)}
+	p.onErr = L.NewFunction(p.onError)
+	ud := L.NewUserData()
+	ud.Value = p
+	L.G.Registry.RawSetString(registryKey, ud)
+	setErrorFuncFlag(L)
+	return p
+}
+
+// PCall calls the function below the nargs arguments on L's stack, as
+// lua.LState.PCall does, but keeps the upvalues of live frames open when an
+// error is caught. With trace, the returned *lua.ApiError carries a
+// traceback of where the error was raised (StackTrace).
+func PCall(L *lua.LState, nargs, nret int, trace bool) error {
+	p := protectorOf(L)
+	if p == nil {
+		p = install(L)
+	}
+	return p.call(L, nargs, nret, nil, trace)
+}
+
+// call is PCall with an optional message handler (xpcall's).
+func (p *Protector) call(L *lua.LState, nargs, nret int, handler lua.LValue, trace bool) error {
+	p.frames = append(p.frames, pframe{base: regTop(L) - nargs - 1, handler: handler, trace: trace})
+	err := L.PCall(nargs, nret, p.onErr)
+	fr := p.frames[len(p.frames)-1]
+	p.frames[len(p.frames)-1] = pframe{}
+	p.frames = p.frames[:len(p.frames)-1]
+	// gopher-lua clears the flag when a protected call returns; errors
+	// raised from here on must not close the live frames' upvalues either.
+	setErrorFuncFlag(L)
+	if err != nil && fr.trace {
+		if ae, ok := err.(*lua.ApiError); ok {
+			ae.StackTrace = fr.tb
+		}
+	}
+	return err
+}
+
+// onError is the error function of every protected call: it runs where the
+// error was raised, before gopher-lua unwinds the stack. It runs xpcall's
+// handler there (as Lua 5.1 does), then closes the upvalues of the frames
+// being unwound while their registers still hold their values.
+func (p *Protector) onError(L *lua.LState) int {
+	setErrorFuncFlag(L)
+	i := len(p.frames) - 1
+	obj := L.Get(1)
+	if p.frames[i].trace {
+		// level 1: leave out this function's own frame
+		p.frames[i].tb = stackTrace(L, 1)
+	}
+	if h := p.frames[i].handler; h != nil {
+		L.Push(h)
+		L.Push(obj)
+		if err := p.call(L, 1, 1, nil, false); err != nil {
+			// Lua 5.1 gives up on a handler that fails (LUA_ERRERR).
+			obj = lua.LString("error in error handling")
+		} else {
+			obj = L.Get(-1)
+			L.Pop(1)
+		}
+	}
+	closeUpvalues(L, p.frames[i].base)
+	L.Push(obj)
+	return 1
+}
+
+// errorObject is the value a failed call raised.
+func errorObject(err error) lua.LValue {
+	if ae, ok := err.(*lua.ApiError); ok && ae.Object != nil {
+		return ae.Object
+	}
+	return lua.LString(err.Error())
+}
+
+// stopped reports whether L's context is done: the host's deadline fired.
+// A deadline is not an error Lua code may catch: pcall re-raises it, so a
+// plugin cannot swallow its own timeout.
+func stopped(L *lua.LState) bool {
+	ctx := L.Context()
+	return ctx != nil && ctx.Err() != nil
+}
+
+// basePCall is Lua's pcall(f, ...).
+func (p *Protector) basePCall(L *lua.LState) int {
+	L.CheckAny(1)
+	v := L.Get(1)
+	if v.Type() != lua.LTFunction && L.GetMetaField(v, "__call").Type() != lua.LTFunction {
+		L.Push(lua.LFalse)
+		L.Push(lua.LString("attempt to call a " + v.Type().String() + " value"))
+		return 2
+	}
+	if err := p.call(L, L.GetTop()-1, lua.MultRet, nil, false); err != nil {
+		obj := errorObject(err)
+		if stopped(L) {
+			L.Error(obj, 0)
+		}
+		L.Push(lua.LFalse)
+		L.Push(obj)
+		return 2
+	}
+	L.Insert(lua.LTrue, 1)
+	return L.GetTop()
+}
+
+// baseXPCall is Lua 5.1's xpcall(f, handler): no extra arguments for f.
+func (p *Protector) baseXPCall(L *lua.LState) int {
+	fn := L.CheckAny(1)
+	handler := L.CheckAny(2)
+	L.SetTop(2)
+	L.Push(fn)
+	if err := p.call(L, 0, lua.MultRet, handler, false); err != nil {
+		obj := errorObject(err)
+		if stopped(L) {
+			L.Error(obj, 0)
+		}
+		L.Push(lua.LFalse)
+		L.Push(obj)
+		return 2
+	}
+	L.Insert(lua.LTrue, 3)
+	return L.GetTop() - 2
+}
