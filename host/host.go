@@ -21,6 +21,7 @@ import (
 	"github.com/luahost/luahost/kongdb"
 	"github.com/luahost/luahost/kongdb/postgres"
 	"github.com/luahost/luahost/kongdb/schema"
+	"github.com/luahost/luahost/luavm"
 	"github.com/luahost/luahost/pdk"
 )
 
@@ -332,24 +333,7 @@ func sortStrings(s []string) { sort.Strings(s) }
 // openStdlibs opens Lua's standard libraries (everything gopher-lua has but
 // its channel library).
 func openStdlibs(L *lua.LState) {
-	for _, lib := range []struct {
-		name string
-		fn   lua.LGFunction
-	}{
-		{lua.LoadLibName, lua.OpenPackage},
-		{lua.BaseLibName, lua.OpenBase},
-		{lua.TabLibName, lua.OpenTable},
-		{lua.IoLibName, lua.OpenIo},
-		{lua.OsLibName, lua.OpenOs},
-		{lua.StringLibName, lua.OpenString},
-		{lua.MathLibName, lua.OpenMath},
-		{lua.DebugLibName, lua.OpenDebug},
-		{lua.CoroutineLibName, lua.OpenCoroutine},
-	} {
-		L.Push(L.NewFunction(lib.fn))
-		L.Push(lua.LString(lib.name))
-		L.Call(1, 0)
-	}
+	luavm.OpenLibs(L, nil)
 }
 
 // openBuiltin is the module luahost.builtin: indexing it by a name gives a

@@ -1,7 +1,6 @@
 package host
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,7 +8,8 @@ import (
 	"sync"
 
 	lua "github.com/yuin/gopher-lua"
-	"github.com/yuin/gopher-lua/parse"
+
+	"github.com/luahost/luahost/luavm"
 )
 
 // protoCache holds compiled chunks, one per file per process: each Lua file
@@ -36,29 +36,13 @@ func (c *protoCache) compile(key, chunk string, src []byte) (*lua.FunctionProto,
 	return e.proto, e.err
 }
 
+// compileChunk compiles one chunk with luavm's Lua 5.1 corrections.
 func compileChunk(chunk string, src []byte) (*lua.FunctionProto, error) {
-	// A shebang line is allowed, as in lua.c.
-	if bytes.HasPrefix(src, []byte("#")) {
-		src = append([]byte("--"), src...)
-	}
-	stmts, err := parse.Parse(bytes.NewReader(src), chunk)
-	if err != nil {
-		return nil, &SyntaxError{Chunk: chunk, Err: err}
-	}
-	return lua.Compile(stmts, chunk)
+	return luavm.Compile(chunk, src)
 }
 
 // SyntaxError is a Lua parse error, carrying the chunk name.
-type SyntaxError struct {
-	Chunk string
-	Err   error
-}
-
-// Error is gopher-lua's parse error: "<chunk> line:12(column:5) near 'x':
-// syntax error" (locate reads chunk and line from it).
-func (e *SyntaxError) Error() string { return e.Err.Error() }
-
-func (e *SyntaxError) Unwrap() error { return e.Err }
+type SyntaxError = luavm.SyntaxError
 
 // Resolver finds Lua modules: embedded shims first, then plugin
 // directories, then lua_package_path entries (Kong's `?.lua;?/init.lua`).

@@ -11,6 +11,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/luahost/luahost/kongdb/schema"
+	"github.com/luahost/luahost/luavm"
 	"github.com/luahost/luahost/pdk"
 )
 
@@ -73,7 +74,7 @@ func (w *Worker) call(fn lua.LValue, nret int, args ...lua.LValue) error {
 		L.Push(a)
 	}
 	w.dl.arm(w.timeout)
-	err := L.PCall(len(args), nret, nil)
+	err := luavm.PCall(L, len(args), nret, false)
 	fired := w.dl.disarm()
 	if err != nil && fired {
 		w.poisoned = true
