@@ -248,8 +248,8 @@ func (h *Host) newWorker(id int, build bool) (*Worker, []*Plugin, []*LoadError) 
 // build it returns the plugin descriptions.
 func (h *Host) loadWorker(id int, build bool) (*Worker, []*Plugin, []*LoadError) {
 	L := lua.NewState(lua.Options{SkipOpenLibs: true, RegistrySize: 1024 * 4, RegistryMaxSize: 1024 * 256, CallStackSize: 256})
-	openStdlibs(L)
-	w := &Worker{ID: id, L: L, host: h, byName: map[string]*loadedPlugin{}, funcs: map[string]lua.LValue{},
+	prot := openStdlibs(L)
+	w := &Worker{ID: id, L: L, prot: prot, host: h, byName: map[string]*loadedPlugin{}, funcs: map[string]lua.LValue{},
 		dl: newDeadline(), timeout: h.timeout}
 	dog.add(w.dl)
 	L.SetContext(w.dl.ctx)
@@ -332,8 +332,8 @@ func sortStrings(s []string) { sort.Strings(s) }
 
 // openStdlibs opens Lua's standard libraries (everything gopher-lua has but
 // its channel library).
-func openStdlibs(L *lua.LState) {
-	luavm.OpenLibs(L, nil)
+func openStdlibs(L *lua.LState) *luavm.Protector {
+	return luavm.OpenLibs(L, nil)
 }
 
 // openBuiltin is the module luahost.builtin: indexing it by a name gives a

@@ -1,6 +1,7 @@
 package host
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -47,13 +48,20 @@ func (r *SpecReport) Counts() (ok, failed, errored, pending int) {
 	return
 }
 
-// SpecTimeout bounds one spec file's run.
-var SpecTimeout = 2 * time.Minute
+// DefaultSpecTimeout bounds each hook and test of a spec (luahost test
+// --timeout): a test that loops for ever is stopped, reported as an error
+// naming it, and the rest of the file runs.
+const DefaultSpecTimeout = 30 * time.Second
 
 // RunSpecFile runs a busted-style spec file in a fresh worker (every
 // enabled plugin loaded, init_worker run), so globals set by one file do
-// not leak into the next.
+// not leak into the next; each hook and test under DefaultSpecTimeout.
 func (h *Host) RunSpecFile(path string) (*SpecReport, error) {
+	return h.RunSpecFileTimeout(path, DefaultSpecTimeout)
+}
+
+// RunSpecFileTimeout is RunSpecFile with a per-test timeout.
+func (h *Host) RunSpecFileTimeout(path string, timeout time.Duration) (*SpecReport, error) {
 	start := time.Now()
 	chunk := path
 	if rel, err := filepath.Rel(mustGetwd(), path); err == nil && !strings.HasPrefix(rel, "..") {
@@ -73,7 +81,7 @@ func (h *Host) RunSpecFile(path string) (*SpecReport, error) {
 	}
 	defer w.Close()
 	pdk.Drain(w.In)
-	w.timeout = SpecTimeout
+	w.timeout = timeout
 	w.In.Phase = "timer"
 	L := w.L
 
@@ -102,18 +110,222 @@ func (h *Host) RunSpecFile(path string) (*SpecReport, error) {
 	if err := w.call(L.NewFunctionFromProto(proto), 0); err != nil {
 		return fileErr(err), nil
 	}
-	report := L.NewFunction(func(L *lua.LState) int {
-		rep.Results = append(rep.Results, SpecResult{
-			File: chunk, Status: L.CheckString(1), Name: L.CheckString(2), Line: L.OptInt(3, 0),
-			Message: L.OptString(4, ""), Trace: L.OptString(5, ""),
-		})
-		return 0
-	})
-	if err := w.call(L.GetField(busted, "run"), 0, report); err != nil {
+	root, ok := L.GetField(busted, "root").(*lua.LFunction)
+	if !ok {
+		return nil, fmt.Errorf("the busted runner has no root()")
+	}
+	if err := w.call(root, 1); err != nil {
 		return fileErr(err), nil
 	}
+	tree, _ := L.Get(-1).(*lua.LTable)
+	L.Pop(1)
+	if tree == nil {
+		return nil, fmt.Errorf("busted.root() returned no tree")
+	}
+	run := &specRun{w: w, chunk: chunk, rep: rep, timeout: timeout, setCurrent: L.GetField(busted, "set_current")}
+	run.block(tree, "", nil, nil)
 	rep.Duration = time.Since(start)
 	return rep, nil
+}
+
+// specRun runs the tree of describe blocks and tests that busted.lua built
+// while the spec file loaded. Every hook and test is called from here and
+// its outcome kept here, in Go: a spec cannot make a failing test pass by
+// breaking the runner's Lua variables (gopher-lua#448 once did exactly
+// that, through upvalues detached by a caught error).
+type specRun struct {
+	w          *Worker
+	chunk      string
+	rep        *SpecReport
+	timeout    time.Duration
+	setCurrent lua.LValue
+}
+
+// outcome of one call: status "" is success.
+type outcome struct {
+	status, msg, trace string
+}
+
+func (r *specRun) report(status, name string, line int, o outcome) {
+	r.rep.Results = append(r.rep.Results, SpecResult{File: r.chunk, Name: name, Line: line, Status: status,
+		Message: o.msg, Trace: o.trace})
+}
+
+// call runs one hook or test under the per-test timeout.
+func (r *specRun) call(fn lua.LValue) outcome {
+	w := r.w
+	L := w.L
+	top := L.GetTop()
+	saved := w.timeout
+	w.timeout = r.timeout
+	err := w.callTraced(fn, 0)
+	w.timeout = saved
+	L.SetTop(top)
+	if err == nil {
+		return outcome{}
+	}
+	var te *TimeoutError
+	if errors.As(err, &te) {
+		return outcome{status: "error", msg: fmt.Sprintf("stopped: it ran longer than its %s timeout (luahost test --timeout)", r.timeout)}
+	}
+	var ae *lua.ApiError
+	if !errors.As(err, &ae) || ae.Object == nil {
+		return outcome{status: "error", msg: err.Error()}
+	}
+	o := outcome{status: "error", trace: ae.StackTrace}
+	if t, ok := ae.Object.(*lua.LTable); ok && t.RawGetString("luassert") == lua.LTrue {
+		o.status = "failure"
+		o.msg = lua.LVAsString(t.RawGetString("message"))
+		return o
+	}
+	o.msg = r.text(ae.Object)
+	return o
+}
+
+// text is tostring(v), protected: a failing __tostring gives Go's text.
+func (r *specRun) text(v lua.LValue) string {
+	L := r.w.L
+	if s, ok := v.(lua.LString); ok {
+		return string(s)
+	}
+	top := L.GetTop()
+	defer L.SetTop(top)
+	if err := r.w.call(L.GetGlobal("tostring"), 1, v); err == nil {
+		return lua.LVAsString(L.Get(-1))
+	}
+	return v.String()
+}
+
+func nodeName(prefix string, node *lua.LTable) string {
+	name := lua.LVAsString(node.RawGetString("name"))
+	if prefix == "" {
+		return name
+	}
+	return prefix + " " + name
+}
+
+func nodeLine(node *lua.LTable) int {
+	n, _ := node.RawGetString("line").(lua.LNumber)
+	return int(n)
+}
+
+// list is the array part of node[field], as Lua values.
+func list(node *lua.LTable, field string) []lua.LValue {
+	t, ok := node.RawGetString(field).(*lua.LTable)
+	if !ok {
+		return nil
+	}
+	out := make([]lua.LValue, 0, t.Len())
+	for i := 1; i <= t.Len(); i++ {
+		out = append(out, t.RawGetInt(i))
+	}
+	return out
+}
+
+// block runs a describe block: setup, its tests and inner blocks with the
+// enclosing before_each/after_each hooks around each test, teardown.
+func (r *specRun) block(block *lua.LTable, prefix string, befores, afters []lua.LValue) {
+	name := prefix
+	if block.RawGetString("kind") != lua.LString("file") {
+		name = nodeName(prefix, block)
+	}
+	if le := block.RawGetString("load_error"); le != lua.LNil {
+		o := outcome{status: "error", msg: r.text(le)}
+		if t, ok := le.(*lua.LTable); ok && t.RawGetString("luassert") == lua.LTrue {
+			o.msg = lua.LVAsString(t.RawGetString("message"))
+		}
+		r.report("error", name, nodeLine(block), o)
+		return
+	}
+	for _, fn := range list(block, "setup") {
+		if o := r.call(fn); o.status != "" {
+			// busted: a failing setup fails every test of its block
+			o.msg = "setup failed: " + o.msg
+			r.failAll(block, prefix, o)
+			return
+		}
+	}
+	myBefores := append(append([]lua.LValue{}, befores...), list(block, "before_each")...)
+	myAfters := append(list(block, "after_each"), afters...)
+	for _, c := range list(block, "children") {
+		child, ok := c.(*lua.LTable)
+		if !ok {
+			continue
+		}
+		switch lua.LVAsString(child.RawGetString("kind")) {
+		case "describe":
+			r.block(child, name, myBefores, myAfters)
+		case "pending":
+			r.report("pending", nodeName(name, child), nodeLine(child), outcome{})
+		default:
+			r.test(child, name, myBefores, myAfters)
+		}
+	}
+	for _, fn := range list(block, "teardown") {
+		if o := r.call(fn); o.status != "" {
+			r.report("error", name+" teardown", nodeLine(block), o)
+		}
+	}
+}
+
+// test runs one it: before_each hooks, the test, after_each hooks and its
+// finally callbacks. The first failure wins; a failing hook is an error.
+func (r *specRun) test(t *lua.LTable, prefix string, befores, afters []lua.LValue) {
+	r.current(t)
+	var res outcome
+	for _, fn := range befores {
+		if o := r.call(fn); o.status != "" {
+			res = o
+			res.status = "error"
+			break
+		}
+	}
+	if res.status == "" {
+		res = r.call(t.RawGetString("fn"))
+	}
+	for _, fn := range afters {
+		if o := r.call(fn); o.status != "" && res.status == "" {
+			res = o
+			res.status = "error"
+		}
+	}
+	for _, fn := range list(t, "finally") {
+		if o := r.call(fn); o.status != "" && res.status == "" {
+			res = o
+			res.status = "error"
+		}
+	}
+	r.current(lua.LNil)
+	status := res.status
+	if status == "" {
+		status = "success"
+	}
+	r.report(status, nodeName(prefix, t), nodeLine(t), res)
+}
+
+// failAll reports every test under block with o (its setup failed).
+func (r *specRun) failAll(block *lua.LTable, prefix string, o outcome) {
+	name := nodeName(prefix, block)
+	for _, c := range list(block, "children") {
+		child, ok := c.(*lua.LTable)
+		if !ok {
+			continue
+		}
+		switch lua.LVAsString(child.RawGetString("kind")) {
+		case "describe":
+			r.failAll(child, name, o)
+		case "pending":
+			r.report("pending", nodeName(name, child), nodeLine(child), outcome{})
+		default:
+			r.report(o.status, nodeName(name, child), nodeLine(child), o)
+		}
+	}
+}
+
+func (r *specRun) current(t lua.LValue) {
+	if r.setCurrent != nil && r.setCurrent != lua.LNil {
+		_ = r.w.call(r.setCurrent, 0, t)
+	}
 }
 
 // FindSpecs lists *_spec.lua files under the given files or directories,

@@ -22,6 +22,8 @@ type Worker struct {
 	ID   int
 	L    *lua.LState
 	In   *pdk.Instance
+	// prot runs the worker's protected calls (luavm: Lua 5.1 upvalues).
+	prot *luavm.Protector
 	host *Host
 
 	plugins []*loadedPlugin // by priority, highest first
@@ -65,6 +67,16 @@ func (e *TimeoutError) Error() string {
 // on the stack. A Lua error comes back as *lua.ApiError; a deadline as
 // *TimeoutError (and the worker is marked poisoned, to be replaced).
 func (w *Worker) call(fn lua.LValue, nret int, args ...lua.LValue) error {
+	return w.protectedCall(fn, nret, false, args)
+}
+
+// callTraced is call keeping a traceback of where an error was raised in
+// the returned *lua.ApiError (StackTrace).
+func (w *Worker) callTraced(fn lua.LValue, nret int, args ...lua.LValue) error {
+	return w.protectedCall(fn, nret, true, args)
+}
+
+func (w *Worker) protectedCall(fn lua.LValue, nret int, trace bool, args []lua.LValue) error {
 	if ctx, changed := w.dl.renew(); changed {
 		w.L.SetContext(ctx)
 	}
@@ -74,7 +86,7 @@ func (w *Worker) call(fn lua.LValue, nret int, args ...lua.LValue) error {
 		L.Push(a)
 	}
 	w.dl.arm(w.timeout)
-	err := luavm.PCall(L, len(args), nret, false)
+	err := w.prot.PCall(L, len(args), nret, trace)
 	fired := w.dl.disarm()
 	if err != nil && fired {
 		w.poisoned = true

@@ -60,6 +60,13 @@ func PCall(L *lua.LState, nargs, nret int, trace bool) error {
 	return p.call(L, nargs, nret, nil, trace)
 }
 
+// PCall is the package's PCall for a state whose Protector the caller
+// keeps (it saves the registry look-up): L is p's state or one of its
+// coroutines.
+func (p *Protector) PCall(L *lua.LState, nargs, nret int, trace bool) error {
+	return p.call(L, nargs, nret, nil, trace)
+}
+
 // call is PCall with an optional message handler (xpcall's).
 func (p *Protector) call(L *lua.LState, nargs, nret int, handler lua.LValue, trace bool) error {
 	p.frames = append(p.frames, pframe{base: regTop(L) - nargs - 1, handler: handler, trace: trace})
@@ -161,4 +168,14 @@ func (p *Protector) baseXPCall(L *lua.LState) int {
 	}
 	L.Insert(lua.LTrue, 3)
 	return L.GetTop() - 2
+}
+
+// CallProtected calls fn(args...) protected, as lua.LState.CallByParam
+// with Protect does, leaving nret results on the stack on success.
+func CallProtected(L *lua.LState, fn lua.LValue, nret int, trace bool, args ...lua.LValue) error {
+	L.Push(fn)
+	for _, a := range args {
+		L.Push(a)
+	}
+	return PCall(L, len(args), nret, trace)
 }

@@ -15,6 +15,8 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/luahost/luahost/luavm"
+
 	"github.com/luahost/luahost/conf"
 	"github.com/luahost/luahost/kongdb/cache"
 )
@@ -460,7 +462,7 @@ func (b *cacheBinding) serializeL1(L *lua.LState, ser, v lua.LValue) (lua.LValue
 	top := L.GetTop()
 	L.Push(ser)
 	L.Push(v)
-	if err := L.PCall(1, 2, nil); err != nil {
+	if err := luavm.PCall(L, 1, 2, true); err != nil {
 		L.SetTop(top)
 		return nil, "l1_serializer threw an error: " + luaErrText(err)
 	}
@@ -510,7 +512,7 @@ func (ld *luaLoader) Load(e *cache.Encoder) (cache.TTLOverride, error) {
 	for _, a := range ld.args {
 		L.Push(a)
 	}
-	if err := L.PCall(len(ld.args), 3, nil); err != nil {
+	if err := luavm.PCall(L, len(ld.args), 3, true); err != nil {
 		L.SetTop(top)
 		return cache.TTLOverride{}, &cache.ThrownError{Msg: luaErrText(err)}
 	}

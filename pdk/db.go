@@ -13,6 +13,8 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/luahost/luahost/luavm"
+
 	"github.com/luahost/luahost/kongdb"
 	"github.com/luahost/luahost/kongdb/postgres"
 	"github.com/luahost/luahost/kongdb/schema"
@@ -171,7 +173,7 @@ func (st *dbState) callLua(lf lua.LValue, args []any) ([]any, error) {
 	for _, a := range args {
 		L.Push(FromValue(L, a, st.resolveFunc))
 	}
-	if err := L.PCall(len(args), lua.MultRet, nil); err != nil {
+	if err := luavm.PCall(L, len(args), lua.MultRet, false); err != nil {
 		L.SetTop(top)
 		return nil, err
 	}
@@ -373,7 +375,7 @@ func (r *Root) overrideInWorker(d *kongdb.DAO, op string, entity, old kongdb.Row
 			d.DefaultPostCrudEvent(st.ctx(), op, entity, old, o)
 			return 0
 		})
-		if err := L.CallByParam(lua.P{Fn: run, NRet: 0, Protect: true}); err != nil {
+		if err := luavm.CallProtected(L, run, 0, false); err != nil {
 			logger := r.Logger
 			if logger == nil {
 				logger = slog.Default()

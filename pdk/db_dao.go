@@ -9,6 +9,8 @@ package pdk
 import (
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/luahost/luahost/luavm"
+
 	"github.com/luahost/luahost/kongdb"
 	"github.com/luahost/luahost/kongdb/schema"
 )
@@ -73,7 +75,7 @@ func (st *dbState) newBinding(d *kongdb.DAO) *daoBinding {
 // onto the DAO object (Kong copies every key of the module).
 func (st *dbState) loadCustomDAO(b *daoBinding) {
 	L := st.in.L
-	if err := L.CallByParam(lua.P{Fn: L.GetGlobal("require"), NRet: 1, Protect: true}, lua.LString(b.custom)); err != nil {
+	if err := luavm.CallProtected(L, L.GetGlobal("require"), 1, false, lua.LString(b.custom)); err != nil {
 		if !hasLuaDAOModule(b.s) {
 			// Core entities' custom DAOs (kong.db.dao.plugins, ...) are
 			// part of the Go DAO; a Lua module of that name is optional.
@@ -120,7 +122,7 @@ func (b *daoBinding) callOverride(fn *lua.LFunction, op string, entity, old kong
 	if entity != nil {
 		entV = b.rowToLua(entity)
 	}
-	err := L.CallByParam(lua.P{Fn: fn, NRet: 0, Protect: true}, b.self, lua.LString(op), entV, oldV, optionsToLua(L, o))
+	err := luavm.CallProtected(L, fn, 0, false, b.self, lua.LString(op), entV, oldV, optionsToLua(L, o))
 	if err != nil && b.st.pendingErr == nil {
 		b.st.pendingErr = err
 	}

@@ -10,6 +10,8 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/luahost/luahost/luavm"
+
 	"github.com/luahost/luahost/kongdb"
 	"github.com/luahost/luahost/kongdb/schema"
 )
@@ -57,7 +59,7 @@ func pluginOf(s *schema.Schema) string {
 // there is no such module; a module that fails to load raises.
 func (st *dbState) requireIfExists(name string) lua.LValue {
 	L := st.in.L
-	err := L.CallByParam(lua.P{Fn: L.GetGlobal("require"), NRet: 1, Protect: true}, lua.LString(name))
+	err := luavm.CallProtected(L, L.GetGlobal("require"), 1, false, lua.LString(name))
 	if err == nil {
 		v := L.Get(-1)
 		L.Pop(1)

@@ -14,6 +14,8 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/luahost/luahost/luavm"
+
 	"github.com/luahost/luahost/kongdb"
 	"github.com/luahost/luahost/kongdb/events"
 )
@@ -265,7 +267,7 @@ func (w *eventsWorker) call(fn *lua.LFunction, source, event string, data, pid l
 	L.Push(lua.LString(source))
 	L.Push(pid)
 	w.calling++
-	err := L.PCall(4, 0, nil)
+	err := luavm.PCall(L, 4, 0, false)
 	w.calling--
 	if err != nil {
 		pidS := "nil"

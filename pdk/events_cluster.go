@@ -13,6 +13,8 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/luahost/luahost/luavm"
+
 	"github.com/luahost/luahost/conf"
 	"github.com/luahost/luahost/kongdb/events"
 )
@@ -153,7 +155,7 @@ func (w *eventsWorker) deliverCluster(channel string, data any) {
 		L.Push(fn)
 		L.Push(lua.LString(s))
 		w.calling++
-		err := L.PCall(1, 0, nil)
+		err := luavm.PCall(L, 1, 0, false)
 		w.calling--
 		if err != nil {
 			w.in.Root.Log(LogErr, "[cluster_events] callback of channel '"+channel+"' failed: "+luaErrMessage(err))

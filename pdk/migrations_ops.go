@@ -13,6 +13,8 @@ package pdk
 import (
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/luahost/luahost/luavm"
+
 	"github.com/luahost/luahost/kongdb/migrations"
 )
 
@@ -183,7 +185,7 @@ func fixupPluginConfig(L *lua.LState) int {
 			return false
 		}
 		lt := FromValue(L, config, nil)
-		if err := L.CallByParam(lua.P{Fn: fn, NRet: 1, Protect: true}, lt); err != nil {
+		if err := luavm.CallProtected(L, fn, 1, false, lt); err != nil {
 			callErr = err
 			return false
 		}

@@ -20,6 +20,8 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/luahost/luahost/luavm"
+
 	"github.com/luahost/luahost/kongdb/events"
 )
 
@@ -297,7 +299,7 @@ func pcallArgs(L *lua.LState, fn *lua.LFunction, args []lua.LValue) error {
 	for _, a := range args {
 		L.Push(a)
 	}
-	return L.PCall(len(args), 0, nil)
+	return luavm.PCall(L, len(args), 0, true)
 }
 
 // pcallBounded runs a callback under lua_timeout (milliseconds, default

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # The project's test command: vet, then every test with the race detector,
-# against a PostgreSQL server this script makes sure is running.
+# against a PostgreSQL server this script makes sure is running, then the
+# runner's canary through the CLI.
 set -eo pipefail
 cd "$(dirname "$0")/.."
 . scripts/ensure-postgres.sh
+. scripts/ensure-lua51.sh
 set -u
 echo "== go vet" >&2
 go vet ./...
 echo "== go test -race" >&2
 go test -race -count=1 -timeout 20m ./...
+echo "== canary: luahost test must report exactly the canary's failures" >&2
+bash scripts/canary.sh

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/luahost/luahost/conf"
 	"github.com/luahost/luahost/host"
@@ -41,6 +42,7 @@ Options (every command):
   --log-level LEVEL         debug, info, notice, warn, error
   --database NAME           off (embedded memory store) or postgres
   --set KEY=VALUE           any other property (repeatable)
+  --timeout DURATION        test: stop a hook or test running longer (default 30s)
 
 Configuration is read as Kong reads it: defaults, then the file, then KONG_*
 environment variables, then options.
@@ -66,6 +68,7 @@ func parseConf(name string, args []string, stderr io.Writer) (*conf.Config, *fla
 	fs.StringVar(&file, "conf", "", "configuration file")
 	fs.Var(&dirs, "plugins-dir", "plugins directory (repeatable)")
 	fs.Var(&sets, "set", "KEY=VALUE (repeatable)")
+	fs.Duration("timeout", host.DefaultSpecTimeout, "test: per-test timeout")
 	named := map[string]*string{}
 	for _, p := range []string{"plugins", "lua-package-path", "log-level", "database"} {
 		named[p] = fs.String(p, "", p)
@@ -128,7 +131,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "config":
 		return cmdConfig(c, stdout)
 	case "test":
-		return cmdTest(c, fs.Args(), stdout, stderr)
+		timeout := fs.Lookup("timeout").Value.(flag.Getter).Get().(time.Duration)
+		return cmdTest(c, fs.Args(), timeout, stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "Error: unknown command %q\n\n%s", cmd, usage)
 	return 1

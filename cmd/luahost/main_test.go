@@ -58,11 +58,11 @@ func TestPluginsReportsEveryBrokenPlugin(t *testing.T) {
 
 func TestTestCommand(t *testing.T) {
 	code, out, errs := runCLI(t, "test", "--plugins-dir", "../../plugins", "../../plugins/token-auth/spec")
-	if code != 0 || !strings.Contains(out, " success / 0 failures / 0 errors / 0 pending") {
+	if code != 0 || !strings.Contains(out, " successes / 0 failures / 0 errors / 0 pending") {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
 	}
 	code, out, _ = runCLI(t, "test", "--plugins", "off", "../../host/testdata/specs/failing_spec.lua")
-	if code != 1 || !strings.Contains(out, "1 success / 1 failures / 1 errors / 1 pending") ||
+	if code != 1 || !strings.Contains(out, "1 success / 1 failure / 1 error / 1 pending") ||
 		!strings.Contains(out, "Failure → ../../host/testdata/specs/failing_spec.lua @ 6") {
 		t.Fatalf("failing spec: exit %d\n%s", code, out)
 	}

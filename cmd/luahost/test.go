@@ -11,7 +11,7 @@ import (
 )
 
 // cmdTest runs busted-style spec files and prints busted's summary line.
-func cmdTest(c *conf.Config, paths []string, stdout, stderr io.Writer) int {
+func cmdTest(c *conf.Config, paths []string, timeout time.Duration, stdout, stderr io.Writer) int {
 	if len(paths) == 0 {
 		paths = []string{"spec"}
 	}
@@ -33,7 +33,7 @@ func cmdTest(c *conf.Config, paths []string, stdout, stderr io.Writer) int {
 	var okN, failN, errN, pendN int
 	var problems []host.SpecResult
 	for _, f := range files {
-		rep, err := h.RunSpecFile(f)
+		rep, err := h.RunSpecFileTimeout(f, timeout)
 		if err != nil {
 			fmt.Fprintf(stderr, "Error: %s: %v\n", f, err)
 			errN++
@@ -59,8 +59,9 @@ func cmdTest(c *conf.Config, paths []string, stdout, stderr io.Writer) int {
 		}
 	}
 	fmt.Fprintln(stdout)
-	fmt.Fprintf(stdout, "%d success / %d failures / %d errors / %d pending : %.3f seconds\n",
-		okN, failN, errN, pendN, time.Since(start).Seconds())
+	fmt.Fprintf(stdout, "%s / %s / %s / %s : %.6f seconds\n", count(okN, "success", "successes"),
+		count(failN, "failure", "failures"), count(errN, "error", "errors"), count(pendN, "pending", "pending"),
+		time.Since(start).Seconds())
 	for _, r := range problems {
 		title := "Failure"
 		if r.Status == "error" {
@@ -72,4 +73,12 @@ func cmdTest(c *conf.Config, paths []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// count is busted's "1 success", "2 successes".
+func count(n int, one, many string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, one)
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
