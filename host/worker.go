@@ -19,9 +19,9 @@ import (
 // run. A worker is used by one goroutine at a time (the pool guarantees
 // it): a request borrows it for its whole life.
 type Worker struct {
-	ID   int
-	L    *lua.LState
-	In   *pdk.Instance
+	ID int
+	L  *lua.LState
+	In *pdk.Instance
 	// prot runs the worker's protected calls (luavm: Lua 5.1 upvalues).
 	prot *luavm.Protector
 	host *Host
