@@ -469,7 +469,7 @@ func (b *cacheBinding) serializeL1(L *lua.LState, ser, v lua.LValue) (lua.LValue
 	nv, e := L.Get(top+1), L.Get(top+2)
 	L.SetTop(top)
 	if lua.LVAsBool(e) {
-		return nil, L.ToStringMeta(e).String()
+		return nil, luavm.TostringValue(L, e).String()
 	}
 	if nv == lua.LNil {
 		return nil, "l1_serializer returned a nil value"
@@ -519,7 +519,7 @@ func (ld *luaLoader) Load(e *cache.Encoder) (cache.TTLOverride, error) {
 	v, lerr, ttl := L.Get(top+1), L.Get(top+2), L.Get(top+3)
 	L.SetTop(top)
 	if lua.LVAsBool(lerr) {
-		return cache.TTLOverride{}, errors.New(L.ToStringMeta(lerr).String())
+		return cache.TTLOverride{}, errors.New(luavm.TostringValue(L, lerr).String())
 	}
 	if err := encodeLua(L, e, v); err != nil {
 		ld.encErr = err
@@ -572,7 +572,7 @@ func cacheProbe(L *lua.LState) int {
 // with the instance ttl, no L1, no broadcast (Kong's cache warmup).
 func cacheSafeSet(L *lua.LState) int {
 	b := checkCache(L)
-	key := L.CheckString(2)
+	key := luavm.CheckString(L, 2)
 	e := b.enc
 	e.Reset()
 	if err := encodeLua(L, e, L.Get(3)); err != nil {

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/luahost/luahost/luavm"
 )
 
 // Decoding reads encoding/json's token stream (document order, so decoded
@@ -19,7 +21,7 @@ func (c *cjsonConfig) luaDecode(L *lua.LState) int {
 	if L.GetTop() != 1 {
 		L.ArgError(1, "expected 1 argument")
 	}
-	s := L.CheckString(1)
+	s := luavm.CheckString(L, 1)
 	v, err := c.Decode(L, s)
 	if err != "" {
 		return c.fail(L, string(err))

@@ -6,6 +6,8 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/luahost/luahost/luavm"
+
 	"github.com/luahost/luahost/kongdb/postgres"
 )
 
@@ -44,7 +46,7 @@ func ConnectorValue(L *lua.LState, c *postgres.Connector, ctx func() context.Con
 		})
 		mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
 			lc := checkConnector(L, 1)
-			key := L.CheckString(2)
+			key := luavm.CheckString(L, 2)
 			if v := methods.RawGetString(key); v != lua.LNil {
 				L.Push(v)
 				return 1
@@ -136,7 +138,7 @@ func resultsToLua(L *lua.LState, r *postgres.QueryResult) (lua.LValue, int) {
 // connector:query(sql, operation) -> res, nil, partial, num_queries | nil, err, partial, num_queries
 func connQuery(L *lua.LState) int {
 	lc := checkConnector(L, 1)
-	sql := L.CheckString(2)
+	sql := luavm.CheckString(L, 2)
 	res, err := lc.c.Query(lc.ctx(), sql)
 	if err != nil {
 		var qe *postgres.QueryError
@@ -164,7 +166,7 @@ func connQuery(L *lua.LState) int {
 // error it yields false, err once.
 func connIterate(L *lua.LState) int {
 	lc := checkConnector(L, 1)
-	sql := L.CheckString(2)
+	sql := luavm.CheckString(L, 2)
 	res, err := lc.c.Query(lc.ctx(), sql)
 	i := 0
 	done := false
@@ -210,7 +212,7 @@ func connEscapeLiteral(L *lua.LState) int {
 
 func connEscapeIdentifier(L *lua.LState) int {
 	checkConnector(L, 1)
-	L.Push(lua.LString(postgres.EscapeIdentifier(L.CheckString(2))))
+	L.Push(lua.LString(postgres.EscapeIdentifier(luavm.CheckString(L, 2))))
 	return 1
 }
 

@@ -8,6 +8,8 @@ package pdk
 import (
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/luahost/luahost/luavm"
+
 	"github.com/luahost/luahost/kongdb"
 )
 
@@ -135,7 +137,7 @@ var daoMethods = map[string]lua.LGFunction{
 	},
 	"post_crud_event": func(L *lua.LState) int {
 		b := bindingOf(L)
-		op := L.CheckString(2)
+		op := luavm.CheckString(L, 2)
 		entity, _ := b.arg(L, 3).(map[string]any)
 		old, _ := b.arg(L, 4).(map[string]any)
 		o := &kongdb.Options{}

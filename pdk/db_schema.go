@@ -10,6 +10,8 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/luahost/luahost/luavm"
+
 	"github.com/luahost/luahost/kongdb"
 	"github.com/luahost/luahost/kongdb/schema"
 )
@@ -324,7 +326,7 @@ func schemaMethods() map[string]lua.LGFunction {
 		},
 		"new_subschema": func(L *lua.LState) int {
 			st, s := schemaOf(L)
-			key := L.CheckString(2)
+			key := luavm.CheckString(L, 2)
 			if !st.owned[s] {
 				// The entities of kong.db are shared by every worker: their
 				// subschemas are the enabled plugins' schema.lua.

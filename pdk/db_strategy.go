@@ -157,7 +157,7 @@ var strategyMethods = map[string]lua.LGFunction{
 	},
 	"select_by_field": func(L *lua.LState) int {
 		b := bindingOf(L)
-		row, err := b.dao.Strategy().SelectByField(b.st.ctx(), L.CheckString(2), b.arg(L, 3), b.strategyOptions(L, 4))
+		row, err := b.dao.Strategy().SelectByField(b.st.ctx(), luavm.CheckString(L, 2), b.arg(L, 3), b.strategyOptions(L, 4))
 		return b.pushRaw(L, row, err)
 	},
 	"page": func(L *lua.LState) int {
@@ -179,7 +179,7 @@ var strategyMethods = map[string]lua.LGFunction{
 	},
 	"update_by_field": func(L *lua.LState) int {
 		b := bindingOf(L)
-		row, err := b.dao.Strategy().UpdateByField(b.st.ctx(), L.CheckString(2), b.arg(L, 3), b.mapArg(L, 4), b.strategyOptions(L, 5))
+		row, err := b.dao.Strategy().UpdateByField(b.st.ctx(), luavm.CheckString(L, 2), b.arg(L, 3), b.mapArg(L, 4), b.strategyOptions(L, 5))
 		return b.pushRaw(L, row, err)
 	},
 	"upsert": func(L *lua.LState) int {
@@ -189,7 +189,7 @@ var strategyMethods = map[string]lua.LGFunction{
 	},
 	"upsert_by_field": func(L *lua.LState) int {
 		b := bindingOf(L)
-		row, err := b.dao.Strategy().UpsertByField(b.st.ctx(), L.CheckString(2), b.arg(L, 3), b.mapArg(L, 4), b.strategyOptions(L, 5))
+		row, err := b.dao.Strategy().UpsertByField(b.st.ctx(), luavm.CheckString(L, 2), b.arg(L, 3), b.mapArg(L, 4), b.strategyOptions(L, 5))
 		return b.pushRaw(L, row, err)
 	},
 	"delete": func(L *lua.LState) int {
@@ -203,7 +203,7 @@ var strategyMethods = map[string]lua.LGFunction{
 	},
 	"delete_by_field": func(L *lua.LState) int {
 		b := bindingOf(L)
-		ok, err := b.dao.Strategy().DeleteByField(b.st.ctx(), L.CheckString(2), b.arg(L, 3), b.strategyOptions(L, 4))
+		ok, err := b.dao.Strategy().DeleteByField(b.st.ctx(), luavm.CheckString(L, 2), b.arg(L, 3), b.strategyOptions(L, 4))
 		if err != nil {
 			return b.pushRawErr(L, err)
 		}

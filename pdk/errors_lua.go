@@ -12,6 +12,8 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/luahost/luahost/luavm"
+
 	"github.com/luahost/luahost/kongdb"
 )
 
@@ -64,7 +66,7 @@ func dbTostring(L *lua.LState, v lua.LValue) string {
 		return FormatNumber(float64(x))
 	}
 	if L.GetMetaField(v, "__tostring") != lua.LNil {
-		return L.ToStringMeta(v).String()
+		return luavm.TostringValue(L, v).String()
 	}
 	return v.String()
 }

@@ -293,9 +293,9 @@ func (w *eventsWorker) luaRegister(L *lua.LState) int {
 	fn := L.CheckFunction(1)
 	r := &eventReg{fn: fn}
 	if L.GetTop() >= 2 && L.Get(2) != lua.LNil {
-		r.source = L.CheckString(2)
+		r.source = luavm.CheckString(L, 2)
 		for i := 3; i <= L.GetTop(); i++ {
-			r.events = append(r.events, L.CheckString(i))
+			r.events = append(r.events, luavm.CheckString(L, i))
 		}
 	}
 	w.regs = append(append([]*eventReg(nil), w.regs...), r)
@@ -309,11 +309,11 @@ func (w *eventsWorker) luaUnregister(L *lua.LState) int {
 	fn := L.CheckFunction(1)
 	source := ""
 	if L.GetTop() >= 2 && L.Get(2) != lua.LNil {
-		source = L.CheckString(2)
+		source = luavm.CheckString(L, 2)
 	}
 	var events []string
 	for i := 3; i <= L.GetTop(); i++ {
-		events = append(events, L.CheckString(i))
+		events = append(events, luavm.CheckString(L, i))
 	}
 	found := false
 	next := make([]*eventReg, 0, len(w.regs))

@@ -16,6 +16,8 @@ import (
 
 	"github.com/google/uuid"
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/luahost/luahost/luavm"
 )
 
 // DefaultVersion is the Kong version luahost reports (kong.version,
@@ -196,31 +198,31 @@ var nativeFuncs = map[string]lua.LGFunction{
 		return 1
 	},
 	"sha256": func(L *lua.LState) int {
-		sum := sha256.Sum256([]byte(L.CheckString(1)))
+		sum := sha256.Sum256([]byte(luavm.CheckString(L, 1)))
 		L.Push(lua.LString(sum[:]))
 		return 1
 	},
-	"validate_utf8": func(L *lua.LState) int { L.Push(lua.LBool(utf8.ValidString(L.CheckString(1)))); return 1 },
+	"validate_utf8": func(L *lua.LState) int { L.Push(lua.LBool(utf8.ValidString(luavm.CheckString(L, 1)))); return 1 },
 	"parse_ipv4": func(L *lua.LState) int {
-		a, err := netip.ParseAddr(L.CheckString(1))
+		a, err := netip.ParseAddr(luavm.CheckString(L, 1))
 		L.Push(lua.LBool(err == nil && a.Is4()))
 		return 1
 	},
 	"parse_ipv6": func(L *lua.LState) int {
-		a, err := netip.ParseAddr(L.CheckString(1))
+		a, err := netip.ParseAddr(luavm.CheckString(L, 1))
 		L.Push(lua.LBool(err == nil && a.Is6() && a.Zone() == ""))
 		return 1
 	},
 	"deflate_gzip": func(L *lua.LState) int {
 		var buf bytes.Buffer
 		w := gzip.NewWriter(&buf)
-		w.Write([]byte(L.CheckString(1)))
+		w.Write([]byte(luavm.CheckString(L, 1)))
 		w.Close()
 		L.Push(lua.LString(buf.String()))
 		return 1
 	},
 	"inflate_gzip": func(L *lua.LState) int {
-		r, err := gzip.NewReader(strings.NewReader(L.CheckString(1)))
+		r, err := gzip.NewReader(strings.NewReader(luavm.CheckString(L, 1)))
 		if err == nil {
 			var out []byte
 			if out, err = io.ReadAll(r); err == nil {
@@ -233,7 +235,7 @@ var nativeFuncs = map[string]lua.LGFunction{
 		return 2
 	},
 	"parse_time": func(L *lua.LState) int {
-		n, ok := ParseNginxTime(L.CheckString(1))
+		n, ok := ParseNginxTime(luavm.CheckString(L, 1))
 		if !ok {
 			L.Push(lua.LNil)
 			return 1
@@ -284,7 +286,7 @@ func (in *Instance) newKongConfiguration() *lua.LTable {
 	mt := L.NewTable()
 	cache := L.NewTable()
 	mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
-		k := L.CheckString(2)
+		k := luavm.CheckString(L, 2)
 		if v := cache.RawGetString(k); v != lua.LNil {
 			L.Push(v)
 			return 1
@@ -369,7 +371,7 @@ func (in *Instance) newKongCtx() *lua.LTable {
 	t := L.NewTable()
 	mt := L.NewTable()
 	mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
-		switch L.CheckString(2) {
+		switch luavm.CheckString(L, 2) {
 		case "shared":
 			L.Push(in.ctxTable(in.ctxKeys.shared))
 			return 1

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/luahost/luahost/luavm"
 )
 
 // kongLogLevels are kong.log's functions and their nginx levels.
@@ -66,7 +68,7 @@ func (in *Instance) kongLogFunc(lvl int, stackLevel int) lua.LGFunction {
 		var b strings.Builder
 		in.kongLogPrefix(&b, L, stackLevel)
 		for i := 1; i <= L.GetTop(); i++ {
-			b.WriteString(L.ToStringMeta(L.Get(i)).String())
+			b.WriteString(luavm.TostringValue(L, L.Get(i)).String())
 		}
 		in.Root.Log(lvl, b.String())
 		return 0

@@ -66,7 +66,7 @@ func newOps212To213(L *lua.LState) *lua.LTable {
 	teardown := L.NewTable()
 	teardown.RawSetString("ws_update_composite_cache_key", L.NewFunction(func(L *lua.LState) int {
 		lc := checkConnector(L, 2)
-		return pushResult(L, migrations.WsUpdateCompositeCacheKey(lc.ctx(), lc.c, L.CheckString(3)))
+		return pushResult(L, migrations.WsUpdateCompositeCacheKey(lc.ctx(), lc.c, luavm.CheckString(L, 3)))
 	}))
 	teardown.RawSetString("ws_adjust_data", L.NewFunction(func(L *lua.LState) int {
 		lc := checkConnector(L, 2)
@@ -177,7 +177,7 @@ func stringList(v lua.LValue) []string {
 // it changed something; changed configs are written back.
 func fixupPluginConfig(L *lua.LState) int {
 	lc := checkConnector(L, 2)
-	name := L.CheckString(3)
+	name := luavm.CheckString(L, 3)
 	fn := L.CheckFunction(4)
 	var callErr error
 	err := migrations.FixupPluginConfig(lc.ctx(), lc.c, name, func(config map[string]any) bool {

@@ -7,6 +7,8 @@ import (
 	"syscall"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/luahost/luahost/luavm"
 )
 
 // lfs (LuaFileSystem 1.8), Go-backed subset: attributes(path [, name]),
@@ -68,7 +70,7 @@ func lfsPerms(m fs.FileMode) string {
 
 func lfsAttributes(stat func(string) (fs.FileInfo, error)) lua.LGFunction {
 	return func(L *lua.LState) int {
-		path := L.CheckString(1)
+		path := luavm.CheckString(L, 1)
 		fi, err := stat(path)
 		if err != nil {
 			return lfsFail(L, "cannot obtain information from file '"+path+"': ", err)
@@ -117,21 +119,21 @@ func openLFS(in *Instance) {
 				return 1
 			},
 			"mkdir": func(L *lua.LState) int {
-				if err := os.Mkdir(L.CheckString(1), 0o777); err != nil {
+				if err := os.Mkdir(luavm.CheckString(L, 1), 0o777); err != nil {
 					return lfsFail(L, "", err)
 				}
 				L.Push(lua.LTrue)
 				return 1
 			},
 			"rmdir": func(L *lua.LState) int {
-				if err := syscall.Rmdir(L.CheckString(1)); err != nil {
+				if err := syscall.Rmdir(luavm.CheckString(L, 1)); err != nil {
 					return lfsFail(L, "", err)
 				}
 				L.Push(lua.LTrue)
 				return 1
 			},
 			"dir": func(L *lua.LState) int {
-				path := L.CheckString(1)
+				path := luavm.CheckString(L, 1)
 				entries, err := os.ReadDir(path)
 				if err != nil {
 					msg, _ := lfsStrerror(err)

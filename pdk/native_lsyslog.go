@@ -5,6 +5,8 @@ import (
 	"sync"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/luahost/luahost/luavm"
 )
 
 // lsyslog (Kong's lua-syslog binding), Go-backed with log/syslog:
@@ -73,13 +75,13 @@ func openLSyslog(in *Instance) {
 			"open": func(L *lua.LState) int {
 				st.close()
 				st.mu.Lock()
-				st.ident = L.CheckString(1)
+				st.ident = luavm.CheckString(L, 1)
 				st.facility = syslog.Priority(L.OptInt(2, int(syslog.LOG_USER)))
 				st.mu.Unlock()
 				return 0
 			},
 			"log": func(L *lua.LState) int {
-				st.write(syslog.Priority(L.CheckInt(1)), L.CheckString(2))
+				st.write(syslog.Priority(L.CheckInt(1)), luavm.CheckString(L, 2))
 				return 0
 			},
 			"close": func(L *lua.LState) int {

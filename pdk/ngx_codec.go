@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/luahost/luahost/luavm"
 )
 
 // ngxCodecFuncs are ngx's hash, base64 and URI functions.
@@ -47,7 +49,7 @@ var ngxCodecFuncs = map[string]lua.LGFunction{
 		return 1
 	},
 	"decode_base64": func(L *lua.LState) int {
-		if b, ok := DecodeBase64(L.CheckString(1)); ok {
+		if b, ok := DecodeBase64(luavm.CheckString(L, 1)); ok {
 			L.Push(lua.LString(b))
 		} else {
 			L.Push(lua.LNil)
@@ -76,7 +78,7 @@ func optBytes(L *lua.LState, n int) string {
 	if L.Get(n) == lua.LNil {
 		return ""
 	}
-	return L.CheckString(n)
+	return luavm.CheckString(L, n)
 }
 
 func ngxCRC32(L *lua.LState) int {
@@ -272,7 +274,7 @@ func ngxEncodeArgs(L *lua.LState) int {
 // a bare key is true, a repeated key collects its values in an array; past
 // max_args (0 = no limit) the rest is dropped and "truncated" returned second.
 func ngxDecodeArgs(L *lua.LState) int {
-	s := L.CheckString(1)
+	s := luavm.CheckString(L, 1)
 	max := L.OptInt(2, 100)
 	t := L.NewTable()
 	n := 0
@@ -323,11 +325,11 @@ func openNgxBase64Module(L *lua.LState) {
 		m := L.NewTable()
 		L.SetFuncs(m, map[string]lua.LGFunction{
 			"encode_base64url": func(L *lua.LState) int {
-				L.Push(lua.LString(base64.RawURLEncoding.EncodeToString([]byte(L.CheckString(1)))))
+				L.Push(lua.LString(base64.RawURLEncoding.EncodeToString([]byte(luavm.CheckString(L, 1)))))
 				return 1
 			},
 			"decode_base64url": func(L *lua.LState) int {
-				b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(L.CheckString(1), "="))
+				b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(luavm.CheckString(L, 1), "="))
 				if err != nil {
 					L.Push(lua.LNil)
 					L.Push(lua.LString("invalid input"))

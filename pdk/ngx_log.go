@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/luahost/luahost/luavm"
 )
 
 // nginx log levels (ngx.STDERR .. ngx.DEBUG): a lower number is more severe.
@@ -127,7 +129,7 @@ func (in *Instance) ngxLog(L *lua.LState) int {
 		case lua.LString:
 			b.WriteString(string(v))
 		case lua.LNumber:
-			b.WriteString(v.String())
+			b.WriteString(luavm.FormatNumber(float64(v)))
 		case *lua.LNilType:
 			b.WriteString("nil")
 		case lua.LBool:
@@ -146,7 +148,7 @@ func (in *Instance) ngxLog(L *lua.LState) int {
 			if L.GetMetaField(v, "__tostring") == lua.LNil {
 				argError(L, i, "log", "expected table to have __tostring metamethod")
 			}
-			b.WriteString(L.ToStringMeta(v).String())
+			b.WriteString(luavm.TostringValue(L, v).String())
 		default:
 			argError(L, i, "log", "string, number, boolean, or nil expected, got "+v.Type().String())
 		}

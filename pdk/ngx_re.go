@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/luahost/luahost/luavm"
 )
 
 // ngx.re runs on Go's regexp (RE2), not PCRE. Differences a plugin may meet:
@@ -70,8 +72,8 @@ func (in *Instance) newNgxRe() *lua.LTable {
 
 // reArgs reads (subject, regex, options) and compiles.
 func (in *Instance) reArgs(L *lua.LState) (string, *regexp.Regexp, bool, error) {
-	subj := L.CheckString(1)
-	pat := L.CheckString(2)
+	subj := luavm.CheckString(L, 1)
+	pat := luavm.CheckString(L, 2)
 	re, anchored, err := in.Root.compileRe(pat, L.OptString(3, ""))
 	return subj, re, anchored, err
 }
@@ -208,8 +210,8 @@ func (in *Instance) reGmatch(L *lua.LState) int {
 // template ("$0", "$1", "${name}", "$$") or a function given the captures
 // table; returns the new string and the number of substitutions.
 func (in *Instance) reSub(L *lua.LState, global bool) int {
-	subj := L.CheckString(1)
-	pat := L.CheckString(2)
+	subj := luavm.CheckString(L, 1)
+	pat := luavm.CheckString(L, 2)
 	repl := L.Get(3)
 	re, anchored, err := in.Root.compileRe(pat, L.OptString(4, ""))
 	if err != nil {
@@ -375,8 +377,8 @@ func (in *Instance) openNgxReModule() {
 // inserted between them, a trailing empty piece dropped; max > 0 caps the
 // number of pieces (the last holds the rest); "" splits into bytes.
 func (in *Instance) reSplit(L *lua.LState) int {
-	subj := L.CheckString(1)
-	pat := L.CheckString(2)
+	subj := luavm.CheckString(L, 1)
+	pat := luavm.CheckString(L, 2)
 	_, start := ctxPos(L, 4)
 	max := L.OptInt(5, 0)
 	res, ok := L.Get(6).(*lua.LTable)

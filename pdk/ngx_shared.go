@@ -8,6 +8,8 @@ import (
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/luahost/luahost/luavm"
 )
 
 // DefaultSharedDicts are the lua_shared_dict zones Kong's nginx template
@@ -290,7 +292,7 @@ func checkKey(L *lua.LState) string {
 	case *lua.LNilType:
 		L.ArgError(2, "key must not be nil")
 	}
-	return L.CheckString(2)
+	return luavm.CheckString(L, 2)
 }
 
 // dictValue converts a Lua value into a dict value; ok is false for types a

@@ -4,6 +4,8 @@ import (
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/luahost/luahost/luavm"
 )
 
 // now is the host clock (Root.Now in tests).
@@ -63,7 +65,7 @@ func (in *Instance) ngxTimeFuncs() map[string]lua.LGFunction {
 			return 1
 		},
 		"parse_http_time": func(L *lua.LState) int {
-			s := L.CheckString(1)
+			s := luavm.CheckString(L, 1)
 			for _, f := range parseHTTPFormats {
 				if t, err := time.Parse(f, s); err == nil {
 					L.Push(lua.LNumber(t.Unix()))

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/luahost/luahost/luavm"
 )
 
 // resty.http (lua-resty-http 0.17), Go-backed with net/http, one-shot API
@@ -238,7 +240,7 @@ func openRestyHTTP(in *Instance) {
 		"request_uri": func(L *lua.LState) int {
 			c := check(L)
 			params, _ := L.Get(3).(*lua.LTable)
-			res, err := c.requestURI(L, L.CheckString(2), params)
+			res, err := c.requestURI(L, luavm.CheckString(L, 2), params)
 			if err != nil {
 				L.Push(lua.LNil)
 				L.Push(lua.LString(httpErr(err)))

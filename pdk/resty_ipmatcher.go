@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/luahost/luahost/luavm"
 )
 
 // resty.ipmatcher (lua-resty-ipmatcher 0.6), Go-backed with net/netip:
@@ -62,7 +64,7 @@ func openRestyIPMatcher(in *Instance) {
 	mt.RawSetString("__index", L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
 		"match": func(L *lua.LState) int {
 			m := check(L)
-			s := L.CheckString(2)
+			s := luavm.CheckString(L, 2)
 			a, err := netip.ParseAddr(s)
 			if err != nil || a.Zone() != "" {
 				L.Push(lua.LFalse)
@@ -74,7 +76,7 @@ func openRestyIPMatcher(in *Instance) {
 		},
 		"match_bin": func(L *lua.LState) int {
 			m := check(L)
-			a, ok := netip.AddrFromSlice([]byte(L.CheckString(2)))
+			a, ok := netip.AddrFromSlice([]byte(luavm.CheckString(L, 2)))
 			if !ok {
 				L.Push(lua.LFalse)
 				L.Push(lua.LString("invalid binary ip address"))
@@ -107,7 +109,7 @@ func openRestyIPMatcher(in *Instance) {
 				for i := 1; i <= list.Len(); i++ {
 					s, ok := list.RawGetInt(i).(lua.LString)
 					if !ok {
-						return fail(L, L.ToStringMeta(list.RawGetInt(i)).String())
+						return fail(L, luavm.TostringValue(L, list.RawGetInt(i)).String())
 					}
 					p, ok := parseIPEntry(string(s))
 					if !ok {
@@ -130,7 +132,7 @@ func openRestyIPMatcher(in *Instance) {
 					s, ok := k.(lua.LString)
 					p, ok2 := parseIPEntry(string(s))
 					if !ok || !ok2 {
-						bad = L.ToStringMeta(k).String()
+						bad = luavm.TostringValue(L, k).String()
 						return
 					}
 					entries = append(entries, ipEntry{prefix: p, value: v})

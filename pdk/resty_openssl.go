@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/luahost/luahost/luavm"
 )
 
 // lua-resty-openssl's digest and mac modules, Go-backed:
@@ -61,7 +63,7 @@ func opensslHashMethods(L *lua.LState, typ string) *lua.LTable {
 		"update": func(L *lua.LState) int {
 			h := check(L)
 			for i := 2; i <= L.GetTop(); i++ {
-				h.h.Write([]byte(L.CheckString(i)))
+				h.h.Write([]byte(luavm.CheckString(L, i)))
 			}
 			L.Push(lua.LTrue)
 			return 1
@@ -123,8 +125,8 @@ func openRestyOpenSSL(in *Instance) {
 		mod := L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
 			// new(key, typ, cipher, digest): only typ "HMAC" is supported.
 			"new": func(L *lua.LState) int {
-				key := L.CheckString(1)
-				typ := L.CheckString(2)
+				key := luavm.CheckString(L, 1)
+				typ := luavm.CheckString(L, 2)
 				if !strings.EqualFold(typ, "HMAC") {
 					L.Push(lua.LNil)
 					L.Push(lua.LString(fmt.Sprintf("mac.new: invalid mac type \"%s\" (luahost supports HMAC only)", typ)))

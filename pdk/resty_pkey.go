@@ -15,6 +15,8 @@ import (
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/luahost/luahost/luavm"
 )
 
 // resty.openssl.pkey (lua-resty-openssl), Go-backed for RSA, EC (P-256,
@@ -173,7 +175,7 @@ func (k *pkey) sign(L *lua.LState) ([]byte, error) {
 }
 
 func (k *pkey) verify(L *lua.LState) (bool, error) {
-	sig := []byte(L.CheckString(2))
+	sig := []byte(luavm.CheckString(L, 2))
 	opts, _ := L.Get(6).(*lua.LTable)
 	raw := opts != nil && lua.LVAsBool(opts.RawGetString("ecdsa_use_raw"))
 	if edk, ok := k.pub.(ed25519.PublicKey); ok {

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/luahost/luahost/luavm"
 )
 
 // resty.redis (lua-resty-redis 0.30), Go-backed over net.Conn with RESP2:
@@ -245,7 +247,7 @@ func openRestyRedis(in *Instance) {
 	methods := L.SetFuncs(L.SetFuncs(L.NewTable(), timeoutMethods(byTimeouts)), map[string]lua.LGFunction{
 		"connect": func(L *lua.LState) int {
 			c := check(L)
-			host := L.CheckString(2)
+			host := luavm.CheckString(L, 2)
 			opts, _ := L.Get(3).(*lua.LTable)
 			network, addr := "tcp", ""
 			if strings.HasPrefix(host, "unix:") {
@@ -417,7 +419,7 @@ func openRestyRedis(in *Instance) {
 	})
 	// Unknown methods are Redis commands; their functions are cached.
 	mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
-		name := L.CheckString(2)
+		name := luavm.CheckString(L, 2)
 		if f := methods.RawGetString(name); f != lua.LNil {
 			L.Push(f)
 			return 1

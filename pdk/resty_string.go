@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/luahost/luahost/luavm"
 )
 
 // The lua-resty-string modules, Go-backed: resty.md5, resty.sha1,
@@ -41,7 +43,7 @@ func openRestyString(in *Instance) {
 	methods := L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
 		"update": func(L *lua.LState) int {
 			h := checkRestyHash(L)
-			h.Write([]byte(L.CheckString(2)))
+			h.Write([]byte(luavm.CheckString(L, 2)))
 			L.Push(lua.LTrue)
 			return 1
 		},
@@ -80,13 +82,13 @@ func openRestyString(in *Instance) {
 	L.PreloadModule("resty.string", func(L *lua.LState) int {
 		m := L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
 			"to_hex": func(L *lua.LState) int {
-				L.Push(lua.LString(hex.EncodeToString([]byte(L.CheckString(1)))))
+				L.Push(lua.LString(hex.EncodeToString([]byte(luavm.CheckString(L, 1)))))
 				return 1
 			},
 			// atoi is C's atoi: leading blanks, an optional sign, then digits
 			// up to the first non-digit (0 when there are none).
 			"atoi": func(L *lua.LState) int {
-				L.Push(lua.LNumber(cAtoi(L.CheckString(1))))
+				L.Push(lua.LNumber(cAtoi(luavm.CheckString(L, 1))))
 				return 1
 			},
 		})

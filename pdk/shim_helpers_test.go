@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
-	"strings"
 	"sync"
 	"testing"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/luahost/luahost/luavm"
 
 	"github.com/luahost/luahost/conf"
 )
@@ -52,7 +53,7 @@ func newShimState(t testing.TB, props ...string) (*Instance, *logSink) {
 	}
 	sink := &logSink{}
 	root := &Root{Conf: c, Logger: slog.New(sink), WorkerCount: 2, PID: 4242}
-	L := lua.NewState()
+	L := luavm.NewState(luavm.Options{})
 	t.Cleanup(L.Close)
 	return root.Open(L, 0), sink
 }
@@ -69,13 +70,13 @@ func run(t testing.TB, in *Instance, name, src string) []lua.LValue {
 
 func runErr(in *Instance, name, src string) ([]lua.LValue, error) {
 	L := in.L
-	fn, err := L.Load(strings.NewReader(src), name)
+	proto, err := luavm.Compile(name, []byte(src))
 	if err != nil {
 		return nil, err
 	}
 	top := L.GetTop()
-	L.Push(fn)
-	if err := L.PCall(0, lua.MultRet, nil); err != nil {
+	L.Push(L.NewFunctionFromProto(proto))
+	if err := luavm.PCall(L, 0, lua.MultRet, false); err != nil {
 		return nil, err
 	}
 	out := make([]lua.LValue, 0, L.GetTop()-top)
