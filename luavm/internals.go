@@ -22,10 +22,14 @@ import (
 //   - LState.reg (*registry) and registry.top (int), read to know the
 //     absolute stack index of a protected call's function;
 //   - (*LState).closeUpvalues(idx int) and (*LState).stackTrace(level int),
-//     linked by name.
+//     linked by name;
+//   - jumpTable, the VM's instruction handlers, whose OP_CONCAT entry luavm
+//     replaces with Lua 5.1's concatenation (numbers as %.14g), reading and
+//     writing registers through registry.array, registry.top and
+//     LState.currentFrame.LocalBase.
 //
 // checkInternals verifies the fields' names and types by reflection at
-// start-up; a gopher-lua upgrade that renames or retypes them makes
+// start-up (and that every jumpTable entry is set, as a check of its size); a gopher-lua upgrade that renames or retypes them makes
 // Internals() return an error (TestInternals fails, and OpenLibs panics with
 // the reason), and one that removes the two methods fails to link.
 
@@ -35,10 +39,24 @@ func closeUpvalues(L *lua.LState, idx int)
 //go:linkname stackTrace github.com/yuin/gopher-lua.(*LState).stackTrace
 func stackTrace(L *lua.LState, level int) string
 
+// instFunc is gopher-lua's instruction handler type; its third parameter
+// is a *callFrame, pointer-shaped like unsafe.Pointer.
+type instFunc func(L *lua.LState, inst uint32, baseframe unsafe.Pointer) int
+
+// jumpTable is gopher-lua's table of instruction handlers, indexed by
+// opcode (OP_NOP is the last one). luavm replaces OP_CONCAT's handler at
+// init (concat.go).
+//
+//go:linkname jumpTable github.com/yuin/gopher-lua.jumpTable
+var jumpTable [lua.OP_NOP + 1]instFunc
+
 var (
 	offHasErrorFunc uintptr
 	offReg          uintptr
 	offRegTop       uintptr
+	offRegArray     uintptr
+	offCurrentFrame uintptr
+	offLocalBase    uintptr
 	internalsErr    error
 )
 
@@ -61,6 +79,26 @@ func checkInternals() error {
 		return fmt.Errorf("luavm: gopher-lua's registry has no int field top (upgraded?)")
 	}
 	offRegTop = top.Offset
+	arr, ok := r.Type.Elem().FieldByName("array")
+	if !ok || arr.Type.Kind() != reflect.Slice || arr.Type.Elem() != reflect.TypeOf((*lua.LValue)(nil)).Elem() {
+		return fmt.Errorf("luavm: gopher-lua's registry has no []LValue field array (upgraded?)")
+	}
+	offRegArray = arr.Offset
+	cf, ok := st.FieldByName("currentFrame")
+	if !ok || cf.Type.Kind() != reflect.Pointer || cf.Type.Elem().Kind() != reflect.Struct {
+		return fmt.Errorf("luavm: gopher-lua's LState has no *callFrame field currentFrame (upgraded?)")
+	}
+	offCurrentFrame = cf.Offset
+	lb, ok := cf.Type.Elem().FieldByName("LocalBase")
+	if !ok || lb.Type.Kind() != reflect.Int {
+		return fmt.Errorf("luavm: gopher-lua's callFrame has no int field LocalBase (upgraded?)")
+	}
+	offLocalBase = lb.Offset
+	for i, h := range jumpTable {
+		if h == nil {
+			return fmt.Errorf("luavm: gopher-lua's jumpTable has no handler for opcode %d (upgraded?)", i)
+		}
+	}
 	return nil
 }
 
@@ -77,6 +115,27 @@ func setErrorFuncFlag(L *lua.LState) {
 // errorFuncFlag reads L.hasErrorFunc (tests).
 func errorFuncFlag(L *lua.LState) bool {
 	return *(*bool)(unsafe.Add(unsafe.Pointer(L), offHasErrorFunc))
+}
+
+// regArray is L's value stack (the registry's array, shared: writes go to
+// L's registers).
+func regArray(L *lua.LState) []lua.LValue {
+	reg := *(*unsafe.Pointer)(unsafe.Add(unsafe.Pointer(L), offReg))
+	return *(*[]lua.LValue)(unsafe.Add(reg, offRegArray))
+}
+
+// setRegTop sets the top of L's value stack (no clearing: only to raise it
+// over a register just written, as gopher-lua's registry.Set does).
+func setRegTop(L *lua.LState, top int) {
+	reg := *(*unsafe.Pointer)(unsafe.Add(unsafe.Pointer(L), offReg))
+	*(*int)(unsafe.Add(reg, offRegTop)) = top
+}
+
+// localBase is the absolute stack index of the running frame's first
+// register.
+func localBase(L *lua.LState) int {
+	cf := *(*unsafe.Pointer)(unsafe.Add(unsafe.Pointer(L), offCurrentFrame))
+	return *(*int)(unsafe.Add(cf, offLocalBase))
 }
 
 // regTop is the absolute index of the top of L's value stack.
