@@ -81,6 +81,7 @@ func (w *Worker) protectedCall(fn lua.LValue, nret int, trace bool, args []lua.L
 		w.L.SetContext(ctx)
 	}
 	L := w.L
+	base := L.GetTop()
 	L.Push(fn)
 	for _, a := range args {
 		L.Push(a)
@@ -88,8 +89,15 @@ func (w *Worker) protectedCall(fn lua.LValue, nret int, trace bool, args []lua.L
 	w.dl.arm(w.timeout)
 	err := w.prot.PCall(L, len(args), nret, trace)
 	fired := w.dl.disarm()
-	if err != nil && fired {
+	if fired {
+		// Also when the call returned normally: the deadline stopped work
+		// done for it (a cache callback, a DB query) whose error the code
+		// then returned as a value, with nothing left to run after it.
 		w.poisoned = true
+		L.SetTop(base)
+		if err == nil {
+			err = errors.New("the deadline stopped a call the code made and it returned normally")
+		}
 		return &TimeoutError{Timeout: w.timeout, Err: err}
 	}
 	return err
