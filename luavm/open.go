@@ -39,7 +39,8 @@ func NewState(o Options) *lua.LState {
 // OpenLibs opens gopher-lua's standard libraries in L (package, base,
 // table, io, os, string, math, debug, coroutine) and replaces the functions
 // whose behaviour differs from Lua 5.1: pcall and xpcall (upvalues of live
-// frames stay open after an error), tostring, print and table.concat
+// frames stay open after an error; coroutine.yield refuses to cross them),
+// tostring, print and table.concat
 // (numbers as %.14g), loadstring, load, loadfile and dofile (compiled by
 // Compile). print writes to stdout (nil: os.Stdout).
 func OpenLibs(L *lua.LState, stdout io.Writer) *Protector {
@@ -79,6 +80,9 @@ func OpenLibs(L *lua.LState, stdout io.Writer) *Protector {
 	g.RawSetString("dofile", L.NewFunction(baseDoFile))
 	if t, ok := g.RawGetString("table").(*lua.LTable); ok {
 		t.RawSetString("concat", L.NewFunction(tableConcat))
+	}
+	if t, ok := g.RawGetString("coroutine").(*lua.LTable); ok {
+		t.RawSetString("yield", L.NewFunction(p.coYield))
 	}
 	return p
 }

@@ -16,7 +16,8 @@ type Protector struct {
 
 // pframe is one protected call in progress.
 type pframe struct {
-	base    int        // absolute stack index of the called function
+	thread  *lua.LState // the state (or coroutine) the call runs in
+	base    int         // absolute stack index of the called function
 	handler lua.LValue // xpcall's message handler (nil: none)
 	trace   bool       // keep a traceback of where the error was raised
 	tb      string
@@ -69,7 +70,7 @@ func (p *Protector) PCall(L *lua.LState, nargs, nret int, trace bool) error {
 
 // call is PCall with an optional message handler (xpcall's).
 func (p *Protector) call(L *lua.LState, nargs, nret int, handler lua.LValue, trace bool) error {
-	p.frames = append(p.frames, pframe{base: regTop(L) - nargs - 1, handler: handler, trace: trace})
+	p.frames = append(p.frames, pframe{thread: L, base: regTop(L) - nargs - 1, handler: handler, trace: trace})
 	err := L.PCall(nargs, nret, p.onErr)
 	fr := p.frames[len(p.frames)-1]
 	p.frames[len(p.frames)-1] = pframe{}
@@ -178,4 +179,16 @@ func CallProtected(L *lua.LState, fn lua.LValue, nret int, trace bool, args ...l
 		L.Push(a)
 	}
 	return PCall(L, len(args), nret, trace)
+}
+
+// coYield is coroutine.yield, refusing to yield across a protected call
+// of the same coroutine as Lua 5.1 does: gopher-lua would yield out of the
+// Go call and crash on the next resume.
+func (p *Protector) coYield(L *lua.LState) int {
+	for i := len(p.frames) - 1; i >= 0; i-- {
+		if p.frames[i].thread == L {
+			L.Error(lua.LString("attempt to yield across metamethod/C-call boundary"), 0)
+		}
+	}
+	return -1 // gopher-lua's signal: yield the values on the stack
 }

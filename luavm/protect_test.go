@@ -110,6 +110,12 @@ pcall(function()
 end)
 set()
 print(v)`, "3\n"},
+		{"yield across pcall is refused, as Lua 5.1 does", `
+local co = coroutine.create(function() return pcall(function() coroutine.yield(1) return 2 end) end)
+print(coroutine.resume(co))
+print(coroutine.status(co))
+local co2 = coroutine.wrap(function(a) local b = coroutine.yield(a + 1); return b * 2 end)
+print(co2(1), co2(5))`, "true\tfalse\tattempt to yield across metamethod/C-call boundary\ndead\n2\t10\n"},
 		{"handler that fails", `
 local v = 1
 local function set() v = 4 end
