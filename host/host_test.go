@@ -153,7 +153,8 @@ func TestLuaErrorDoesNotPoisonWorker(t *testing.T) {
 	if !errors.As(err, &le) {
 		t.Fatalf("want *LoadError, got %v", err)
 	}
-	if le.Plugin != "runaway" || le.Phase != "log" || le.File != "kong/plugins/runaway/handler.lua" || le.Line != 14 ||
+	if le.Plugin != "runaway" || le.Phase != "log" || le.File != "kong/plugins/runaway/handler.lua" ||
+		le.Line != lineOf(t, "testdata/good/runaway/handler.lua", `error("log phase failed on purpose")`) ||
 		!strings.Contains(le.Msg, "log phase failed on purpose") {
 		t.Fatalf("bad error: %+v", le)
 	}
@@ -223,3 +224,19 @@ func TestPoolBounds(t *testing.T) {
 }
 
 func writeFile(p, s string) error { return os.WriteFile(p, []byte(s), 0o644) }
+
+// lineOf is the 1-based line of file holding text.
+func lineOf(t *testing.T, file, text string) int {
+	t.Helper()
+	src, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, l := range strings.Split(string(src), "\n") {
+		if strings.Contains(l, text) {
+			return i + 1
+		}
+	}
+	t.Fatalf("%s has no line with %q", file, text)
+	return 0
+}
