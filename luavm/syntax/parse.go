@@ -407,10 +407,18 @@ func (p *parser) isGoto() bool {
 	return p.probe(func(l *lexer) bool { return l.next().kind == tkName })
 }
 
-// isLabel tells a LuaJIT label, ::name::, at a ':'.
+// isLabel tells a LuaJIT label, ::name::, at a ':'. (In Lua 5.1 a ':'
+// cannot start a statement nor follow an expression but in a method call.)
 func (p *parser) isLabel() bool {
+	if p.t.end >= len(p.lx.src) || p.lx.src[p.t.end] != ':' {
+		return false
+	}
 	return p.probe(func(l *lexer) bool {
-		return l.next().kind == ':' && l.next().kind == tkName && l.next().kind == ':' && l.next().kind == ':'
+		if l.next().kind != ':' || l.next().kind != tkName || l.next().kind != ':' {
+			return false
+		}
+		c := l.next()
+		return c.kind == ':' && l.src[c.start-1] == ':'
 	})
 }
 
@@ -542,6 +550,9 @@ func (p *parser) primaryExp() int {
 			p.checkNext(']')
 			kind = expVar
 		case ':':
+			if p.isLabel() { // LuaJIT: the expression ends before ::label::
+				return kind
+			}
 			p.next()
 			p.checkName()
 			p.funcArgs()

@@ -269,6 +269,31 @@ var snippets = []snippet{
 	{"x = \"a\\z\nb", "1: unfinished string near '\"az'", "2: unfinished string near '<eof>'", "LuaJIT \\z skips the line break"},
 	{"x = \"a\\z b\n", "1: unfinished string near '\"az b'", "", ""},
 	{"local x = 1\nlocal y = x +\n\n\n", "5: unexpected symbol near '<eof>'", "", ""},
+	{"a::b()", "1: '<name>' expected near ':'", "", ""},
+	{": :a: :", "1: unexpected symbol near ':'", "", ""},
+	{"x = a: :b", "1: '<name>' expected near ':'", "", ""},
+	{"x = \"a\rb\"", "1: unfinished string near '\"a'", "", ""},
+	{"x = 'a\\r\nb'", "1: unfinished string near ''a\r'", "", ""},
+	{"x = [[a]=]", "1: unfinished long string near '<eof>'", "", ""},
+	{"x = \"\\9999\"", "1: escape sequence too large near '\"'", "", ""},
+	{"x = 0x1.5", "1: unexpected symbol near '.5'", "", "LuaJIT hex fraction"},
+	{"x = 1.5e+3e", "1: malformed number near '1.5e+3e'", "", ""},
+	{"local x <close>", "1: unexpected symbol near '<'", "", ""},
+	{"x = a.b.c.d.e.f(", "1: unexpected symbol near '<eof>'", "", ""},
+	{"f(function() end", "1: ')' expected near '<eof>'", "", ""},
+	{"local t = {\n  function() end\n  x = 1\n}", "3: '}' expected (to close '{' at line 1) near 'x'", "", ""},
+	{"if x then\n  return 1\n  print(2)\nend", "3: 'end' expected (to close 'if' at line 1) near 'print'", "", ""},
+	{"x = a[b[c[d]]", "1: ']' expected near '<eof>'", "", ""},
+	{"x = f(g(h(1))", "1: ')' expected near '<eof>'", "", ""},
+	{"x = {[[a]] = 1}", "1: '}' expected near '='", "", ""},
+	{"x = {a.b = 1}", "1: '}' expected near '='", "", ""},
+	{"x = {f() = 1}", "1: '}' expected near '='", "", ""},
+	{"x = {[\"k\"] = }", "1: unexpected symbol near '}'", "", ""},
+	{"return ...,", "1: unexpected symbol near '<eof>'", "", ""},
+	{"local function f(a, a.b) end", "1: ')' expected near '.'", "", ""},
+	{"function f(self:x) end", "1: ')' expected near ':'", "", ""},
+	{"x = function(...) return ... end ... ", "1: unexpected symbol near '...'", "", ""},
+	{"for i = 1, 2 do break end break", "1: no loop to break near '<eof>'", "", ""},
 	// valid Lua 5.1, and LuaJIT extensions luac5.1 rejects
 	{"x = 1", "", "", ""},
 	{"return", "", "", ""},
@@ -315,6 +340,8 @@ var snippets = []snippet{
 	{"goto = 1", "", "", ""},
 	{"x = a\n[1]", "", "", ""},
 	{"local goto = 1\ngoto = goto + 1", "", "", ""},
+	{"A=A::A::", "1: '<name>' expected near ':'", "", "LuaJIT label after an expression"},
+	{"f()\n::done::", "2: '<name>' expected near ':'", "", "LuaJIT label after a call"},
 }
 
 // want is what Check must say of s.
@@ -371,7 +398,7 @@ func luacBinary(t *testing.T) string {
 func TestSnippets(t *testing.T) {
 	broken, valid, agree := 0, 0, 0
 	for _, s := range snippets {
-		if s.luac != "" {
+		if s.want() != "" {
 			broken++
 		} else {
 			valid++
