@@ -209,8 +209,10 @@ func (l *lexer) next() token {
 			for l.pos < len(l.src) && isIdent(l.src[l.pos]) {
 				l.pos++
 			}
-			if k, ok := keywords[string(l.src[start:l.pos])]; ok {
-				return token{kind: k, start: start, end: l.pos}
+			if n := l.pos - start; n >= 2 && n <= 8 && c >= 'a' && c <= 'w' {
+				if k, ok := keywords[string(l.src[start:l.pos])]; ok {
+					return token{kind: k, start: start, end: l.pos}
+				}
 			}
 			return token{kind: tkName, start: start, end: l.pos}
 		default:

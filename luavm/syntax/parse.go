@@ -205,7 +205,7 @@ func (p *parser) enterLevel() {
 func (p *parser) leaveLevel() { p.level-- }
 
 func (p *parser) openFunc(line int) {
-	p.fs = &funcState{parent: p.fs, line: line, byName: map[string][]*localVar{}}
+	p.fs = &funcState{parent: p.fs, line: line}
 }
 
 func (p *parser) closeFunc() { p.fs = p.fs.parent }
@@ -239,6 +239,9 @@ func (p *parser) declare(name string) {
 // activate brings the declared locals into scope.
 func (p *parser) activate() {
 	fs := p.fs
+	if fs.byName == nil && len(fs.pending) > 0 {
+		fs.byName = map[string][]*localVar{}
+	}
 	for _, v := range fs.pending {
 		fs.actives = append(fs.actives, v)
 		fs.byName[v.name] = append(fs.byName[v.name], v)
