@@ -18,7 +18,7 @@ func TestLocateSyntaxErrors(t *testing.T) {
 	const want = "'}' expected (to close '{' at line 1) near '{'"
 	for _, c := range []struct {
 		msg, plugin, file string
-		line             int
+		line              int
 	}{
 		{err.Error(), "x", "kong/plugins/x/daos.lua", 3},
 		{"error loading module 'kong.plugins.x.daos' from file '/srv/kong/plugins/x/daos.lua':\n\t" + err.Error(), "x", "kong/plugins/x/daos.lua", 3},
