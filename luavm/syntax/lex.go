@@ -121,7 +121,7 @@ func (l *lexer) newline() {
 	l.line++
 }
 
-// lexError is a lexical error: msg near the text of the partial token
+// fail reports a lexical error: msg near the text of the partial token
 // (kind tkString or tkNumber from start to end), or near '<eof>' for kind
 // tkEOS.
 func (l *lexer) fail(msg string, t token) {
