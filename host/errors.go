@@ -69,14 +69,18 @@ func (e *LoadError) Excerpt() string {
 }
 
 var (
-	// "kong/plugins/x/handler.lua:12: message"
+	// "kong/plugins/x/handler.lua:12: message": runtime errors, and syntax
+	// errors as Lua 5.1 reports them (luavm.SyntaxError):
+	// "kong/plugins/x/daos.lua:9: unexpected symbol near ','"
 	reRuntimePos = regexp.MustCompile(`([^\s:'"]+\.lua):(\d+):\s*`)
-	// gopher-lua parse errors: "kong/plugins/x/daos.lua line:3(column:10) near 'x':   syntax error"
+	// gopher-lua's own parse errors, kept when luavm's Lua 5.1 checker
+	// finds no error: "kong/plugins/x/daos.lua line:3(column:10) near 'x':   syntax error"
 	reSyntaxPos = regexp.MustCompile(`([^\s:'"]+\.lua) line:(\d+)\(column:(\d+)\)`)
 )
 
-// locate finds the first "<file>.lua:<line>" (or a parse error position)
-// in a Lua error message, preferring files of the given plugin.
+// locate finds the first "<file>.lua:<line>:" (a runtime or a Lua 5.1
+// syntax error) or gopher-lua parse error position in a Lua error message,
+// preferring files of the given plugin.
 func locate(msg, plugin string) (file string, line int, rest string) {
 	type pos struct {
 		file string

@@ -143,6 +143,10 @@ func TestAPIModuleCompiledNotRun(t *testing.T) {
 	if !errors.As(err, &pe) || len(pe.Errs) != 1 || pe.Errs[0].File != "kong/plugins/bad-api/api.lua" || pe.Errs[0].Line != 4 {
 		t.Fatalf("want one error at kong/plugins/bad-api/api.lua:4, got %v", err)
 	}
+	// as luac5.1 -p says: api.lua:4: ')' expected near '{'
+	if le := pe.Errs[0]; le.Msg != "')' expected near '{'" {
+		t.Errorf("message %q, want the Lua 5.1 one", le.Msg)
+	}
 }
 
 // An entity definition Kong's MetaSchema rejects fails the plugin, naming

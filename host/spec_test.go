@@ -46,4 +46,8 @@ func TestSpecRunnerSyntaxError(t *testing.T) {
 	if len(rep.Results) != 1 || rep.Results[0].Status != "error" || rep.Results[0].Line != 2 {
 		t.Fatalf("want one error at line 2, got %+v", rep.Results)
 	}
+	// as luac5.1 -p bad_spec.lua says it
+	if msg := rep.Results[0].Message; !strings.HasSuffix(msg, "bad_spec.lua:2: ')' expected near 'function'") {
+		t.Errorf("message %q, want the Lua 5.1 one", msg)
+	}
 }

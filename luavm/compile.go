@@ -2,9 +2,12 @@ package luavm
 
 import (
 	"bytes"
+	"strconv"
 
 	lua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/parse"
+
+	"github.com/luahost/luahost/luavm/syntax"
 )
 
 // Compile parses and compiles one chunk of Lua 5.1 source named chunk (the
@@ -19,17 +22,34 @@ func Compile(chunk string, src []byte) (*lua.FunctionProto, error) {
 	}
 	stmts, err := parse.Parse(bytes.NewReader(src), chunk)
 	if err != nil {
-		return nil, &SyntaxError{Chunk: chunk, Err: err}
+		se := &SyntaxError{Chunk: chunk, Err: err}
+		// report the error as Lua 5.1 does; should the checker find none,
+		// gopher-lua's message is all there is
+		if e := syntax.Check(src, chunk); e != nil {
+			se.Line, se.Msg = e.Line, e.Msg
+		}
+		return nil, se
 	}
 	return lua.Compile(stmts, chunk)
 }
 
-// SyntaxError is a Lua parse error, carrying the chunk name.
+// SyntaxError is a Lua parse error, carrying the chunk name. Line and Msg
+// are the error as PUC Lua 5.1 reports it ("'=' expected near 'x'"), and
+// Error() is then "chunk:line: msg", as luac5.1 and loadstring say; when
+// the Lua 5.1 checker (luavm/syntax) finds no error where gopher-lua's
+// parser does, Line is 0 and Error() is gopher-lua's message.
 type SyntaxError struct {
 	Chunk string
-	Err   error
+	Line  int
+	Msg   string
+	Err   error // gopher-lua's parse error
 }
 
-func (e *SyntaxError) Error() string { return e.Err.Error() }
+func (e *SyntaxError) Error() string {
+	if e.Msg != "" {
+		return e.Chunk + ":" + strconv.Itoa(e.Line) + ": " + e.Msg
+	}
+	return e.Err.Error()
+}
 
 func (e *SyntaxError) Unwrap() error { return e.Err }
