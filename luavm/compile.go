@@ -30,7 +30,17 @@ func Compile(chunk string, src []byte) (*lua.FunctionProto, error) {
 		}
 		return nil, se
 	}
-	return lua.Compile(stmts, chunk)
+	proto, err := lua.Compile(stmts, chunk)
+	if err != nil {
+		// gopher-lua's compiler finds a few errors Lua 5.1's parser reports
+		// ("no loop to break", "cannot use '...' outside a vararg
+		// function") and words them its own way
+		if e := syntax.Check(src, chunk); e != nil {
+			return nil, &SyntaxError{Chunk: chunk, Line: e.Line, Msg: e.Msg, Err: err}
+		}
+		return nil, err
+	}
+	return proto, nil
 }
 
 // SyntaxError is a Lua parse error, carrying the chunk name. Line and Msg

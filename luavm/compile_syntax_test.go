@@ -12,6 +12,9 @@ func TestCompileSyntaxErrorAsLua51(t *testing.T) {
 		{"local t = {\n  a = 1,\n  b = 2,\n", "kong/plugins/x/daos.lua:4: unexpected symbol near '<eof>'"},
 		{"x = f(a,)", "kong/plugins/x/daos.lua:1: unexpected symbol near ')'"},
 		{"\xef\xbb\xbf#!/usr/bin/lua\nlocal x = = 1", "kong/plugins/x/daos.lua:2: unexpected symbol near '='"},
+		// found by gopher-lua's compiler, not its parser
+		{"local x = 1\nbreak\n", "kong/plugins/x/daos.lua:3: no loop to break near '<eof>'"},
+		{"local function f()\n  return ...\nend\n", "kong/plugins/x/daos.lua:2: cannot use '...' outside a vararg function near '...'"},
 	} {
 		_, err := Compile("kong/plugins/x/daos.lua", []byte(c.src))
 		var se *SyntaxError
