@@ -18,8 +18,8 @@ type Protector struct {
 type pframe struct {
 	thread  *lua.LState // the state (or coroutine) the call runs in
 	base    int         // absolute stack index of the called function
-	handler lua.LValue // xpcall's message handler (nil: none)
-	trace   bool       // keep a traceback of where the error was raised
+	handler lua.LValue  // xpcall's message handler (nil: none)
+	trace   bool        // keep a traceback of where the error was raised
 	tb      string
 }
 
