@@ -251,7 +251,7 @@ func strReverse(L *lua.LState) int {
 
 func strRep(L *lua.LState) int {
 	s := strArg(L, 1)
-	n := intArg(L, 2)
+	n := int(int32(intArg(L, 2))) // luaL_checkint: a C int
 	if n <= 0 || s == "" {
 		L.Push(lua.LString(""))
 		return 1
@@ -378,6 +378,7 @@ func strGsub(L *lua.LState) int {
 	s := strArg(L, 1)
 	p := strArg(L, 2)
 	repl := L.Get(3)
+	maxN := int(int32(optIntArg(L, 4, len(s)+1))) // luaL_optint: a C int
 	var replStr string
 	switch v := repl.(type) {
 	case lua.LNumber:
@@ -388,7 +389,6 @@ func strGsub(L *lua.LState) int {
 	default:
 		argError(L, 3, "string/function/table expected")
 	}
-	maxN := optIntArg(L, 4, len(s)+1)
 	limit := maxStringSize(L)
 	m := newMatcher(L, s, p)
 	pp := 0

@@ -45,7 +45,7 @@ func strFormat(L *lua.LState) int {
 		}
 		switch conv {
 		case 'c':
-			b = sp.pad(b, nil, []byte{byte(toInt(numArg(L, arg)))}, false)
+			b = sp.pad(b, nil, []byte{byte(int32(toInt(numArg(L, arg))))}, false)
 		case 'd', 'i':
 			n := toInt(numArg(L, arg))
 			neg := n < 0
