@@ -68,6 +68,8 @@ func strFormat(L *lua.LState) int {
 				s = s[:sp.prec]
 			}
 			b = sp.pad(b, nil, []byte(s), false)
+		case 0: // the format ends within the conversion
+			L.RaiseError("%s", "invalid option '%' to 'format'")
 		default:
 			L.RaiseError("invalid option '%%%c' to 'format'", conv)
 		}
