@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -63,7 +64,7 @@ func runCases(t *testing.T, codes []string) (ours, ref []string) {
 	src.WriteString(casePrelude)
 	refSrc.WriteString(casePrelude)
 	for i, c := range codes {
-		const chunk = "io.write('@@%d\\n')\nlocal ok, err = pcall(function()\n%s\nend)\nif not ok then print('UNCAUGHT ' .. tostring(err)) end\n"
+		const chunk = "io.write('@@%d\\n')\ndo local ok, err = pcall(function()\n%s\nend)\nif not ok then print('UNCAUGHT ' .. tostring(err)) end end\n"
 		fmt.Fprintf(&src, chunk, i, c)
 		if strings.HasPrefix(c, "--noref") {
 			c = "print('not run')"
@@ -573,4 +574,41 @@ func FuzzPattern(f *testing.F) {
 			}()
 		}
 	})
+}
+
+// TestPatternRandomAgainstLua51 compares find, match, gmatch and gsub with
+// lua5.1 on random patterns built from pattern items (a fixed seed: the
+// same pairs every run).
+func TestPatternRandomAgainstLua51(t *testing.T) {
+	items := []string{"a", "b", ".", "%a", "%d", "%s", "[ab]", "[^a]", "[%d)]", "(", ")", "()",
+		"*", "+", "-", "?", "^", "$", "%1", "%2", "%b()", "%f[%a]", "%f[^a]", "%", "[", "]", "%%", "%(", "x"}
+	subj := "ab1 ()xA"
+	rng := rand.New(rand.NewPCG(5, 1))
+	var pairs [][2]string
+	for len(pairs) < 1000 {
+		var p, s strings.Builder
+		for n := rng.IntN(6) + 1; n > 0; n-- {
+			p.WriteString(items[rng.IntN(len(items))])
+		}
+		for n := rng.IntN(10); n > 0; n-- {
+			s.WriteByte(subj[rng.IntN(len(subj))])
+		}
+		pairs = append(pairs, [2]string{s.String(), p.String()})
+	}
+	codes := make([]string, len(pairs))
+	for i, sp := range pairs {
+		codes[i] = probeCode(sp[0], sp[1])
+	}
+	ours, ref := runCases(t, codes)
+	if ref == nil {
+		t.Skip("lua5.1 not installed")
+	}
+	bad := 0
+	for i, sp := range pairs {
+		if ours[i] != ref[i] {
+			if bad++; bad <= 10 {
+				t.Errorf("subject %q pattern %q:\n  ours: %q\nlua5.1: %q", sp[0], sp[1], ours[i], ref[i])
+			}
+		}
+	}
 }
