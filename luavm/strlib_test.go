@@ -159,6 +159,15 @@ func TestStringPatterns(t *testing.T) {
 		{`show(string.match("ab12", "%D+"))`, `"ab"`, ""},
 		{`show(string.match("x\200y", "%a%A%a"))`, `"x\200y"`, ""},
 		{`show(string.match("a+b", "%+"))`, `"+"`, ""},
+		{`local t = {}
+for _, c in ipairs{"a","c","d","l","p","s","u","w","x","z","A","C","D","L","P","S","U","W","X","Z"} do
+  local n, sum = 0, 0
+  for b = 0, 255 do if string.char(b):find("^%" .. c .. "$") then n = n + 1; sum = sum + b end end
+  local m = 0
+  for b = 0, 255 do if string.char(b):find("^[%" .. c .. "]$") then m = m + 1 end end
+  t[#t+1] = c .. n .. ":" .. sum .. (m == n and "" or "!")
+end
+show(table.concat(t, " "))`, `"a52:4862 c33:623 d10:525 l26:2847 p32:2086 s6:87 u26:2015 w62:5387 x22:1527 z1:0 A204:27778 C223:32017 D246:32115 L230:29793 P224:30554 S250:32553 U230:30625 W194:27253 X234:31113 Z255:32640"`, ""},
 		// sets
 		{`show(string.match("hello-world", "[%w-]+"))`, `"hello-world"`, ""},
 		{`show(string.match("abcxyz", "[x-z]+"))`, `"xyz"`, ""},
@@ -363,6 +372,13 @@ func TestStringOthers(t *testing.T) {
 		{`show(string.sub("hello", -100, 2), string.sub("hello", 2, 100), string.sub(12345, 2, -2), ("x"):sub(1.9))`, `"he" "ello" "234" "x"`, ""},
 		{e(`string.sub("x")`), `false "bad argument #2 to 'sub' (number expected, got no value)"`, ""},
 		{`show(string.upper("aBc\200z1"), string.lower("AbC\200Z1"), string.upper(0.5))`, `"ABC\200Z1" "abc\200z1" "0.5"`, ""},
+		{`local u = {} for b = 0, 255 do u[#u+1] = string.char(b) end
+local s, nu, nl = table.concat(u), 0, 0
+for i = 1, 256 do
+  if s:upper():byte(i) ~= i - 1 then nu = nu + 1 end
+  if s:lower():byte(i) ~= i - 1 then nl = nl + 1 end
+end
+show(nu, nl, s:upper():sub(65, 123), #s:reverse(), s:reverse():byte(1))`, `26 26 "@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\]^_` + "`" + `ABCDEFGHIJKLMNOPQRSTUVWXYZ" 256 255`, ""},
 		{`show(string.len("abc"), string.len(""), string.len("a\0b"), string.len(1e15), #"abc")`, `3 0 3 5 3`, ""},
 		{`show(string.byte("ABC"), string.byte("ABC", 2), string.byte("ABC", -1), string.byte("ABC", 1, -1))`, `65 66 67 65 66 67`, ""},
 		{`show(string.byte("ABC", 10), string.byte("", 1), string.byte("ABC", 0), string.byte("ABC", 3, 1))`, `nil nil nil`, ""},
