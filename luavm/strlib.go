@@ -331,20 +331,30 @@ func findAux(L *lua.LState, find bool) int {
 	if anchor {
 		pp = 1
 	}
+	first, skip := m.firstByte(pp)
+	skip = skip && !anchor
 	for si := init; ; si++ {
+		if si = m.next(si, first, skip); si > len(s) {
+			break
+		}
 		m.reset()
 		if e := m.match(si, pp); e != -1 {
+			var n int
 			if find {
 				L.Push(lua.LNumber(si + 1))
 				L.Push(lua.LNumber(e))
-				return m.pushCaptures(-1, 0, false) + 2
+				n = m.pushCaptures(-1, 0, false) + 2
+			} else {
+				n = m.pushCaptures(si, e, true)
 			}
-			return m.pushCaptures(si, e, true)
+			m.release()
+			return n
 		}
 		if anchor || si >= len(s) {
 			break
 		}
 	}
+	m.release()
 	L.Push(lua.LNil)
 	return 1
 }
@@ -357,7 +367,11 @@ func strGmatch(L *lua.LState) int {
 	pos := 0
 	L.Push(L.NewFunction(func(L *lua.LState) int {
 		m := newMatcher(L, s, p)
+		first, skip := m.firstByte(0)
 		for ; pos <= len(s); pos++ {
+			if pos = m.next(pos, first, skip); pos > len(s) {
+				break
+			}
 			m.reset()
 			if e := m.match(pos, 0); e != -1 {
 				start := pos
@@ -365,9 +379,12 @@ func strGmatch(L *lua.LState) int {
 				if e == start {
 					pos++ // an empty match: move on at least one byte
 				}
-				return m.pushCaptures(start, e, true)
+				n := m.pushCaptures(start, e, true)
+				m.release()
+				return n
 			}
 		}
+		m.release()
 		return 0
 	}))
 	return 1
@@ -396,9 +413,25 @@ func strGsub(L *lua.LState) int {
 	if anchor {
 		pp = 1
 	}
+	first, skip := m.firstByte(pp)
+	skip = skip && !anchor
 	var b []byte
 	si, n := 0, 0
 	for n < maxN {
+		if skip && si < len(s) {
+			// no match can start before the next occurrence of first
+			next := m.next(si, first, true)
+			if next > len(s) {
+				next = len(s)
+			}
+			if next > si {
+				if b == nil {
+					b = make([]byte, 0, len(s)+len(s)/8)
+				}
+				b = append(b, s[si:next]...)
+				si = next
+			}
+		}
 		m.reset()
 		e := m.match(si, pp)
 		if e != -1 {
@@ -425,6 +458,7 @@ func strGsub(L *lua.LState) int {
 		}
 	}
 done:
+	m.release()
 	if n == 0 {
 		L.Push(lua.LString(s))
 	} else {

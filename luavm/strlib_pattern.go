@@ -1,6 +1,9 @@
 package luavm
 
 import (
+	"strings"
+	"sync"
+
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -34,14 +37,52 @@ type matcher struct {
 	done  <-chan struct{}
 }
 
+var matcherPool = sync.Pool{New: func() any { return new(matcher) }}
+
 // newMatcher prepares a matcher for pat over src. Lua 5.1 reads patterns as
-// C strings: a pattern ends at its first zero byte.
+// C strings: a pattern ends at its first zero byte. release gives it back.
 func newMatcher(L *lua.LState, src, pat string) *matcher {
-	m := &matcher{L: L, src: src, pat: cutAtZero(pat)}
+	m := matcherPool.Get().(*matcher)
+	m.L, m.src, m.pat = L, src, cutAtZero(pat)
+	m.level, m.depth, m.steps, m.done = 0, 0, 0, nil
 	if ctx := L.Context(); ctx != nil {
 		m.done = ctx.Done()
 	}
 	return m
+}
+
+// release returns m to the pool once its captures have been used (a
+// matcher abandoned by an error is left to the collector).
+func (m *matcher) release() {
+	m.L, m.src, m.pat, m.done = nil, "", "", nil
+	matcherPool.Put(m)
+}
+
+// firstByte reports the byte every match of the pattern from p must start
+// with, when its first item is a single literal character matched once:
+// the callers skip to its occurrences instead of trying every position.
+func (m *matcher) firstByte(p int) (byte, bool) {
+	pat := m.pat
+	if p >= len(pat) {
+		return 0, false
+	}
+	c, next := pat[p], p+1
+	switch c {
+	case '^', '$', '*', '+', '?', '.', '(', ')', '[', '-':
+		return 0, false
+	case '%':
+		if p+1 >= len(pat) || isAlpha(pat[p+1]) || (pat[p+1] >= '0' && pat[p+1] <= '9') {
+			return 0, false
+		}
+		c, next = pat[p+1], p+2
+	}
+	if next < len(pat) {
+		switch pat[next] {
+		case '*', '+', '-', '?':
+			return 0, false
+		}
+	}
+	return c, true
 }
 
 func cutAtZero(s string) string {
@@ -51,6 +92,20 @@ func cutAtZero(s string) string {
 		}
 	}
 	return s
+}
+
+// next returns the first position from s where a match may start: s
+// itself, or the next occurrence of the pattern's first byte (len(src)+1:
+// none).
+func (m *matcher) next(s int, first byte, ok bool) int {
+	if !ok || s >= len(m.src) {
+		return s
+	}
+	i := strings.IndexByte(m.src[s:], first)
+	if i < 0 {
+		return len(m.src) + 1
+	}
+	return s + i
 }
 
 // reset clears the captures before the next attempt (gsub, gmatch, find).
