@@ -165,12 +165,17 @@ func appendRepeat(b []byte, c byte, n int) []byte {
 	return b
 }
 
-// toUint converts f as C's (unsigned long) cast does on amd64.
+// toUint converts f as gcc's (unsigned long) cast does on amd64: below
+// 2^63 through the signed conversion, above it 2^63 is taken off first;
+// +inf and values from 2^64 become 0, NaN the signed conversion's 2^63.
 func toUint(f float64) uint64 {
-	if f >= 1<<63 && f < 1<<64 {
-		return uint64(f)
+	if !(f >= 1<<63) { // NaN too
+		return uint64(toInt(f))
 	}
-	return uint64(toInt(f))
+	if g := f - (1 << 63); g < 1<<63 {
+		return uint64(int64(g)) ^ (1 << 63)
+	}
+	return 0
 }
 
 // integer formats %d %i %o %u %x %X as C's printf does.

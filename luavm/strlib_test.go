@@ -512,6 +512,8 @@ show(pcall(string.find, S, P))
 show(pcall(string.find, S, P, 2))
 show(pcall(string.match, S, P))
 show(pcall(string.gsub, S, P, "<%0>"))
+show(pcall(string.gsub, S, P, "%1|%2%%", 3))
+show(pcall(string.gsub, S, P, function(a, b) return b end))
 show(pcall(function() local t = {} for a, b in string.gmatch(S, P) do t[#t+1] = tostring(a) .. "," .. tostring(b) if #t > 20 then break end end return table.concat(t, ";") end))
 `
 
@@ -624,6 +626,66 @@ func TestPatternRandomAgainstLua51(t *testing.T) {
 		if ours[i] != ref[i] {
 			if bad++; bad <= 10 {
 				t.Errorf("subject %q pattern %q:\n  ours: %q\nlua5.1: %q", sp[0], sp[1], ours[i], ref[i])
+			}
+		}
+	}
+}
+
+// TestFormatRandomAgainstLua51 compares string.format with lua5.1 on random
+// conversions: flags, width, precision and conversion letter drawn at
+// random, over numbers (and strings for %s and %q) chosen to hit signs,
+// rounding, exponents, large values, infinities and NaN.
+func TestFormatRandomAgainstLua51(t *testing.T) {
+	nums := []string{"0", "-0", "1", "-1", "3.5", "-2.5", "255", "1e10", "1e-5", "123456.789", "2^53",
+		"-2^31", "0.1", "2/3", "-1e-300", "1e300", "1/0", "-1/0", "0/0", "65", "7.999999", "0.5", "1.5"}
+	strs := []string{`""`, `"abc"`, `"a\0b\n\"\\\r"`, `"hello world"`, "12", "0.1"}
+	convs := "diouxXeEfgGcsq"
+	rng := rand.New(rand.NewPCG(7, 3))
+	var codes []string
+	for len(codes) < 2000 {
+		var f strings.Builder
+		f.WriteByte('%')
+		for n := rng.IntN(4); n > 0; n-- {
+			f.WriteByte("-+ #0"[rng.IntN(5)])
+		}
+		if rng.IntN(2) == 0 {
+			fmt.Fprintf(&f, "%d", rng.IntN(30))
+		}
+		if rng.IntN(2) == 0 {
+			f.WriteByte('.')
+			if rng.IntN(4) > 0 {
+				fmt.Fprintf(&f, "%d", rng.IntN(20))
+			}
+		}
+		c := convs[rng.IntN(len(convs))]
+		f.WriteByte(c)
+		var arg string
+		switch c {
+		case 'q':
+			arg = strs[rng.IntN(len(strs))]
+		case 's':
+			// not the string with a zero byte: %s keeps it (LuaJIT), Lua
+			// 5.1 cuts there
+			arg = strs[rng.IntN(len(strs))]
+			if strings.Contains(arg, `\0`) {
+				arg = strs[1]
+			}
+		case 'c':
+			arg = fmt.Sprint(rng.IntN(255) + 1)
+		default:
+			arg = nums[rng.IntN(len(nums))]
+		}
+		codes = append(codes, fmt.Sprintf("show(pcall(string.format, %q, %s))", "["+f.String()+"]", arg))
+	}
+	ours, ref := runCases(t, codes)
+	if ref == nil {
+		t.Skip("lua5.1 not installed")
+	}
+	bad := 0
+	for i, c := range codes {
+		if ours[i] != ref[i] {
+			if bad++; bad <= 15 {
+				t.Errorf("%s\n  ours: %q\nlua5.1: %q", c, ours[i], ref[i])
 			}
 		}
 	}
