@@ -259,7 +259,29 @@ func strRep(L *lua.LState) int {
 	if n > maxStringSize(L)/len(s) {
 		noMemory(L)
 	}
-	L.Push(lua.LString(strings.Repeat(s, n)))
+	total := len(s) * n
+	if total <= 1<<20 {
+		L.Push(lua.LString(strings.Repeat(s, n)))
+		return 1
+	}
+	// a large result: built by doubling, polling the deadline in between
+	var done <-chan struct{}
+	if ctx := L.Context(); ctx != nil {
+		done = ctx.Done()
+	}
+	var b strings.Builder
+	b.Grow(total)
+	b.WriteString(s)
+	for b.Len() < total {
+		select {
+		case <-done:
+			L.RaiseError("%s", L.Context().Err().Error())
+		default:
+		}
+		chunk := min(b.Len(), total-b.Len(), 1<<24)
+		b.WriteString(b.String()[:chunk])
+	}
+	L.Push(lua.LString(b.String()))
 	return 1
 }
 

@@ -404,16 +404,16 @@ func TestCasesCanFail(t *testing.T) {
 	}
 }
 
-// matcherCancelled is a context that is done for the pattern matcher only:
-// the VM, which polls Done between instructions, sees it live, as if the
-// deadline passed while a string function was matching.
+// matcherCancelled is a context that is done for the pattern matcher and
+// string.rep only: the VM, which polls Done between instructions, sees it
+// live, as if the deadline passed while a string function was working.
 type matcherCancelled struct{ context.Context }
 
 var closedDone = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
 func (c matcherCancelled) Done() <-chan struct{} {
 	pc, _, _, _ := runtime.Caller(1)
-	if f := runtime.FuncForPC(pc); f != nil && strings.Contains(f.Name(), "luavm.newMatcher") {
+	if f := runtime.FuncForPC(pc); f != nil && (strings.Contains(f.Name(), "luavm.newMatcher") || strings.Contains(f.Name(), "luavm.strRep")) {
 		return closedDone
 	}
 	return c.Context.Done()
@@ -432,14 +432,32 @@ func TestPatternStopsAtDeadline(t *testing.T) {
 		`return pcall(string.find, string.rep("a", 60), ".-.-.-.-.-b")`,
 		`return ("x"):rep(60):find(".-.-.-.-.-b")`,
 	} {
-		L := NewState(Options{})
-		ctx, cancel := context.WithCancel(context.Background())
-		L.SetContext(matcherCancelled{ctx})
-		if err := L.DoString(src); err == nil || !strings.Contains(err.Error(), context.Canceled.Error()) {
-			t.Errorf("%s: err = %v, want %v", src, err, context.Canceled)
-		}
-		cancel()
-		L.Close()
+		stopsAtDeadline(t, src)
+	}
+}
+
+// stopsAtDeadline runs src in a state whose context is done for the string
+// functions only, and expects the context's error.
+func stopsAtDeadline(t *testing.T, src string) {
+	t.Helper()
+	L := NewState(Options{})
+	defer L.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	L.SetContext(matcherCancelled{ctx})
+	if err := L.DoString(src); err == nil || !strings.Contains(err.Error(), context.Canceled.Error()) {
+		t.Errorf("%s: err = %v, want %v", src, err, context.Canceled)
+	}
+}
+
+// TestRepStopsAtDeadline: building a large string.rep result polls the
+// deadline.
+func TestRepStopsAtDeadline(t *testing.T) {
+	stopsAtDeadline(t, `return #string.rep("abc", 50000000)`)
+	L := NewState(Options{})
+	defer L.Close()
+	if err := L.DoString(`assert(#string.rep("abc", 1000000) == 3000000)`); err != nil {
+		t.Fatal(err)
 	}
 }
 
