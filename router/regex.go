@@ -1,0 +1,128 @@
+package router
+
+import (
+	"regexp"
+	"regexp/syntax"
+	"strconv"
+
+	"github.com/dlclark/regexp2/v2"
+)
+
+// Engine names the regex engine a pattern was compiled with.
+type Engine string
+
+const (
+	EngineRE2     Engine = "re2"     // Go's regexp: linear time, used whenever the pattern compiles there
+	EngineRegexp2 Engine = "regexp2" // backtracking, PCRE/.NET syntax: lookaround, backreferences, atomic groups
+)
+
+// pattern is one compiled regex. Go's regexp is tried first (it is faster and
+// linear-time); a pattern it rejects (lookaround, backreferences, \Z, ...) is
+// compiled by regexp2 in RE2 mode (ASCII \d\s\w, (?P<name>) accepted, like Go)
+// with captures numbered in pattern order, as PCRE numbers them.
+type pattern struct {
+	source string
+	re2    *regexp.Regexp
+	re     *regexp2.Regexp
+	names  []string // names[i] is group i's name, "" when unnamed; names[0] = ""
+	// prefix is a literal every match must start with, when the pattern is
+	// anchored at the start of the text and begins with a literal (used only to
+	// index routes, never to decide a match).
+	prefix string
+}
+
+// regexp2's per-match backtracking stack is bounded (the default, 100 000
+// slots) so that a pathological pattern fails to match instead of exhausting
+// memory; a failed evaluation counts as "no match", as Kong logs and goes on.
+func compilePattern(src string) (*pattern, error) {
+	p := &pattern{source: src}
+	if re, err := regexp.Compile(src); err == nil {
+		p.re2 = re
+		p.names = re.SubexpNames()
+		p.prefix = literalPrefix(src)
+		return p, nil
+	}
+	re, err := regexp2.Compile(src, regexp2.RE2, regexp2.OptionMaintainCaptureOrder())
+	if err != nil {
+		return nil, err
+	}
+	p.re = re
+	nums := re.GetGroupNumbers()
+	max := 0
+	for _, n := range nums {
+		if n > max {
+			max = n
+		}
+	}
+	p.names = make([]string, max+1)
+	for _, n := range nums {
+		if name := re.GroupNameFromNumber(n); n > 0 && name != strconv.Itoa(n) {
+			p.names[n] = name
+		}
+	}
+	return p, nil
+}
+
+// engine reports which engine compiled the pattern.
+func (p *pattern) engine() Engine {
+	if p.re2 != nil {
+		return EngineRE2
+	}
+	return EngineRegexp2
+}
+
+// matchString reports whether s matches, without captures.
+func (p *pattern) matchString(s string) bool {
+	if p.re2 != nil {
+		return p.re2.MatchString(s)
+	}
+	ok, err := p.re.MatchString(s)
+	return ok && err == nil
+}
+
+// find returns the byte offsets of the match and of every group (-1 for a
+// group that did not take part), or nil.
+func (p *pattern) find(s string) []int {
+	if p.re2 != nil {
+		return p.re2.FindStringSubmatchIndex(s)
+	}
+	m, err := p.re.FindStringMatch(s)
+	if err != nil || m == nil {
+		return nil
+	}
+	idx := make([]int, 2*len(p.names))
+	for i := range idx {
+		idx[i] = -1
+	}
+	for i := range p.names {
+		g := m.GroupByNumber(i)
+		if g == nil || len(g.Captures) == 0 {
+			continue
+		}
+		off, n := g.ByteRange()
+		idx[2*i], idx[2*i+1] = off, off+n
+	}
+	return idx
+}
+
+// literalPrefix returns the literal text every match of the (RE2-compatible)
+// pattern starts with, if the pattern is anchored at the beginning of the
+// text: "^/users/\d+" gives "/users/", "^/a|/b" gives "".
+func literalPrefix(src string) string {
+	re, err := syntax.Parse(src, syntax.Perl)
+	if err != nil {
+		return ""
+	}
+	re = re.Simplify()
+	if re.Op != syntax.OpConcat || len(re.Sub) < 2 || re.Sub[0].Op != syntax.OpBeginText {
+		return ""
+	}
+	var b []rune
+	for _, sub := range re.Sub[1:] {
+		if sub.Op != syntax.OpLiteral || sub.Flags&syntax.FoldCase != 0 {
+			break
+		}
+		b = append(b, sub.Rune...)
+	}
+	return string(b)
+}

@@ -1,0 +1,569 @@
+package router
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net/netip"
+	"sort"
+	"strings"
+	"unicode/utf8"
+)
+
+// HeaderSource gives the router the request headers it needs. name is lower
+// case with '-' (for example "user-agent"); the answer is every value of
+// that header, nil when absent. It is only called for header names that some
+// Route matches on.
+type HeaderSource interface {
+	HeaderValues(name string) []string
+}
+
+// MapHeaders is a HeaderSource over a map whose keys are lower-case names.
+type MapHeaders map[string][]string
+
+// HeaderValues implements HeaderSource.
+func (h MapHeaders) HeaderValues(name string) []string { return h[name] }
+
+// Request is what the router reads from a request.
+type Request struct {
+	Method string
+	// Host is the Host header as sent, port included ("example.com:8000");
+	// "" when there is none.
+	Host string
+	// URI is $request_uri: the raw path, with its query string, not
+	// normalised; the router strips the query and normalises it as Kong does.
+	URI     string
+	Scheme  string // "http" or "https"
+	SNI     string // TLS server name, "" when none
+	Headers HeaderSource
+	SrcIP   netip.Addr
+	SrcPort int
+	DstIP   netip.Addr
+	// DstPort is the port the request came in on (Kong's ctx.host_port, or
+	// $server_port). A port in the Host header takes precedence for matching,
+	// as in Kong.
+	DstPort int
+}
+
+// Match is the outcome of routing a request: Kong's match_t plus what the
+// runloop derives from it (handler.lua access.before).
+type Match struct {
+	Route   *Route
+	Service *Service // nil: the Route has no Service (the proxy answers 503)
+
+	// Path is the request path the router matched: query stripped and
+	// normalised (NormalizePath).
+	Path string
+	// Prefix is Kong's match_t.prefix: the matched part of Path when the Route
+	// strips it (the prefix, or the whole regex match), "" otherwise.
+	Prefix string
+
+	// What matched, as the Route spells it ("" when the Route does not match
+	// on that field).
+	MatchedPath    string   // the Route's paths entry ("/foo", "~/foo/\d+")
+	MatchedHost    string   // the Route's hosts entry ("*.example.com:8000")
+	MatchedMethod  string   // the request method, when the Route has methods
+	MatchedSNI     string   // the Route's snis entry
+	MatchedHeaders []string // the header names the Route required (all matched); do not modify
+
+	// URICaptures are the regex path's groups (Kong's
+	// ngx.ctx.router_matches.uri_captures); nil when the path is a prefix, or
+	// no group took part in the match.
+	URICaptures *Captures
+
+	// The upstream request.
+	UpstreamScheme   string // the Service's protocol
+	UpstreamHostname string // the Service's host (balancer target or Upstream name)
+	UpstreamPort     int    // the Service's port, 80/443 by default
+	// UpstreamURI is Kong's match_t.upstream_uri: the service path joined with
+	// the (stripped) request path. The proxy sends EscapeURI(UpstreamURI),
+	// followed by "?" and the query string when the request had one.
+	UpstreamURI string
+	// UpstreamHost is the Host header to send: the request's Host (port
+	// included) when the Route preserves it, otherwise the Service's host with
+	// its port unless it is the scheme's default.
+	UpstreamHost string
+	PreserveHost bool
+}
+
+// HTTPSRedirectStatus is the check handler.lua makes after routing: a Route
+// whose protocols include https but not http, reached over another scheme,
+// answers with its https_redirect_status_code (426 by default; 301, 302, 307
+// and 308 redirect to https://host + request URI). forwardedProto is the
+// request's scheme, or X-Forwarded-Proto from a trusted client. 0: no
+// redirect.
+func (m *Match) HTTPSRedirectStatus(forwardedProto string) int {
+	https, http := false, false
+	for _, p := range m.Route.Protocols {
+		switch p {
+		case "https":
+			https = true
+		case "http":
+			http = true
+		}
+	}
+	if !https || http || forwardedProto == "https" {
+		return 0
+	}
+	if c := m.Route.HTTPSRedirectStatusCode; c != 0 {
+		return c
+	}
+	return 426
+}
+
+// Captures are the groups of a regex path match. Group 0 is the whole match.
+type Captures struct {
+	subject string
+	idx     []int    // byte offsets, two per group, -1 when the group did not take part
+	names   []string // group names, "" for unnamed groups
+}
+
+// Len is the number of groups, group 0 excluded.
+func (c *Captures) Len() int { return len(c.idx)/2 - 1 }
+
+// Group returns group i (0 = the whole match) and whether it took part.
+func (c *Captures) Group(i int) (string, bool) {
+	if i < 0 || 2*i+1 >= len(c.idx) || c.idx[2*i] < 0 {
+		return "", false
+	}
+	return c.subject[c.idx[2*i]:c.idx[2*i+1]], true
+}
+
+// Named returns the named group and whether it took part.
+func (c *Captures) Named(name string) (string, bool) {
+	for i, n := range c.names {
+		if n == name && n != "" {
+			return c.Group(i)
+		}
+	}
+	return "", false
+}
+
+// Name returns the name of group i, "" when unnamed.
+func (c *Captures) Name(i int) string {
+	if i < 0 || i >= len(c.names) {
+		return ""
+	}
+	return c.names[i]
+}
+
+// Router matches requests to Routes. It is immutable and safe for concurrent
+// use.
+type Router struct {
+	matchers []*matcher // by descending (priority, id)
+
+	// candidate index: every matcher is in exactly one of these
+	byHost     map[string][]int32 // Routes whose hosts are all exact
+	byPrefix   map[string][]int32 // else: Routes whose paths all start with a known literal
+	prefixLens []int              // the key lengths of byPrefix, ascending
+	rest       []int32            // everything else
+
+	usesHost bool
+}
+
+// Option changes how New builds a Router.
+type Option func(*options)
+
+type options struct {
+	pathHandlingV1 bool
+}
+
+// WithPathHandlingV1 honours path_handling = "v1" as Kong's traditional
+// router does. Kong's traditional_compatible router ignores it (every Route
+// is joined "v0", and Kong warns that v1 "will not work"), which is the
+// default here.
+func WithPathHandlingV1() Option { return func(o *options) { o.pathHandlingV1 = true } }
+
+// New builds a Router from Routes and the Services they point to (by id).
+// A regex that neither Go's regexp nor regexp2 can compile, or an
+// unparsable source/destination, fails the build with an error naming the
+// Route.
+func New(routes []Route, services map[string]*Service, opts ...Option) (*Router, error) {
+	var o options
+	for _, f := range opts {
+		f(&o)
+	}
+	r := &Router{byHost: map[string][]int32{}, byPrefix: map[string][]int32{}}
+	var errs []error
+	for i := range routes {
+		rt := &routes[i]
+		if rt.ID == "" {
+			errs = append(errs, fmt.Errorf("route #%d: could not categorize route: no id", i+1))
+			continue
+		}
+		if !isHTTPRoute(rt) {
+			continue
+		}
+		var svc *Service
+		if rt.ServiceID != "" {
+			svc = services[rt.ServiceID]
+			if svc != nil && !svc.enabled() {
+				continue
+			}
+		}
+		groups := pathGroups(rt.Paths)
+		if len(groups) <= 1 {
+			m, err := compileMatcher(rt, svc, rt.ID, rt.Paths, &o)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			r.matchers = append(r.matchers, m)
+			continue
+		}
+		for gi, g := range groups {
+			id := uuidV5(splitRouteNamespace, rt.ID+"#"+itoa(gi+1))
+			m, err := compileMatcher(rt, svc, id, g, &o)
+			if err != nil {
+				errs = append(errs, err)
+				break
+			}
+			r.matchers = append(r.matchers, m)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	sort.SliceStable(r.matchers, func(i, j int) bool {
+		a, b := r.matchers[i], r.matchers[j]
+		if a.priority != b.priority {
+			return a.priority > b.priority
+		}
+		return a.id > b.id
+	})
+	if len(r.matchers) > math.MaxInt32 {
+		return nil, errors.New("router: too many routes")
+	}
+	r.buildIndex()
+	return r, nil
+}
+
+func itoa(i int) string { return fmt.Sprint(i) }
+
+func (r *Router) buildIndex() {
+	lens := map[int]bool{}
+	for i, m := range r.matchers {
+		rank := int32(i)
+		if len(m.hosts) > 0 {
+			r.usesHost = true
+		}
+		if keys := exactHostKeys(m); keys != nil {
+			for _, k := range keys {
+				r.byHost[k] = append(r.byHost[k], rank)
+			}
+			continue
+		}
+		if keys := literalPathKeys(m); keys != nil {
+			for _, k := range keys {
+				r.byPrefix[k] = append(r.byPrefix[k], rank)
+				lens[len(k)] = true
+			}
+			continue
+		}
+		r.rest = append(r.rest, rank)
+	}
+	for l := range lens {
+		r.prefixLens = append(r.prefixLens, l)
+	}
+	sort.Ints(r.prefixLens)
+}
+
+// exactHostKeys returns the distinct host names of a matcher whose hosts are
+// all exact, nil otherwise.
+func exactHostKeys(m *matcher) []string {
+	if len(m.hosts) == 0 {
+		return nil
+	}
+	var keys []string
+	for _, h := range m.hosts {
+		if h.op != opEqual {
+			return nil
+		}
+		if !contains(keys, h.value) {
+			keys = append(keys, h.value)
+		}
+	}
+	return keys
+}
+
+// literalPathKeys returns, for a matcher whose every path has a literal
+// prefix, the distinct prefixes; nil otherwise.
+func literalPathKeys(m *matcher) []string {
+	if len(m.paths) == 0 {
+		return nil
+	}
+	var keys []string
+	for _, p := range m.paths {
+		k := p.prefix
+		if p.re != nil {
+			k = p.re.prefix
+		}
+		if k == "" {
+			return nil
+		}
+		if !contains(keys, k) {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+func contains(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Len is the number of matchers (Routes, counting each part of a Route split
+// by its paths).
+func (r *Router) Len() int { return len(r.matchers) }
+
+// Match routes req; nil when no Route matches (the proxy answers 404 "no
+// Route matched with those values").
+func (r *Router) Match(req *Request) *Match {
+	m := new(Match)
+	if !r.MatchInto(req, m) {
+		return nil
+	}
+	return m
+}
+
+// reqState is a request as the matchers read it.
+type reqState struct {
+	req      *Request
+	path     string
+	host     string // Host without its port
+	hasHost  bool
+	dstPort  int // Host's port when it has one, else req.DstPort (fields.lua net.dst.port)
+	isHTTPS  bool
+	captures []int
+}
+
+// MatchInto is Match writing into out, which it overwrites; it reports
+// whether a Route matched. With a prefix-path or host Route it allocates
+// only the upstream URI when that differs from the request path.
+func (r *Router) MatchInto(req *Request, out *Match) bool {
+	*out = Match{}
+	st := reqState{req: req, isHTTPS: req.Scheme == "https"}
+	st.path = NormalizePath(StripQuery(req.URI))
+	// Kong's ATC context refuses a value that is not UTF-8, and the request
+	// ends in 404 (08-router_spec.lua "gracefully handles invalid utf-8
+	// sequences").
+	if !utf8.ValidString(st.path) {
+		return false
+	}
+	if req.Host != "" {
+		h, port, hasPort := splitHostPort(req.Host)
+		if r.usesHost && !utf8.ValidString(h) {
+			return false
+		}
+		st.host, st.hasHost = h, true
+		if hasPort {
+			st.dstPort = port
+		} else {
+			st.dstPort = req.DstPort
+		}
+	} else {
+		st.dstPort = req.DstPort
+	}
+
+	var buf [16][]int32
+	lists := buf[:0]
+	if st.hasHost {
+		if l := r.byHost[st.host]; len(l) > 0 {
+			lists = append(lists, l)
+		}
+	}
+	for _, n := range r.prefixLens {
+		if n > len(st.path) {
+			break
+		}
+		if l := r.byPrefix[st.path[:n]]; len(l) > 0 {
+			lists = append(lists, l)
+		}
+	}
+	if len(r.rest) > 0 {
+		lists = append(lists, r.rest)
+	}
+	for {
+		best, rank := -1, int32(math.MaxInt32)
+		for i, l := range lists {
+			if len(l) > 0 && l[0] < rank {
+				best, rank = i, l[0]
+			}
+		}
+		if best < 0 {
+			return false
+		}
+		lists[best] = lists[best][1:]
+		if r.try(r.matchers[rank], &st, out) {
+			return true
+		}
+	}
+}
+
+// try evaluates one matcher, and on success fills out.
+func (r *Router) try(m *matcher, st *reqState, out *Match) bool {
+	req := st.req
+	if len(m.methods) > 0 {
+		if !contains(m.methods, req.Method) {
+			return false
+		}
+	}
+	var matchedHost, matchedSNI string
+	if len(m.hosts) > 0 {
+		if !st.hasHost {
+			return false
+		}
+		ok := false
+		for i := range m.hosts {
+			h := &m.hosts[i]
+			if h.matchName(st.host) && (h.port < 0 || h.port == st.dstPort) {
+				ok, matchedHost = true, h.entry
+				break
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	// (net.protocol != "https" || tls.sni ...): SNIs only count over https
+	if len(m.snis) > 0 && st.isHTTPS {
+		if req.SNI == "" {
+			return false
+		}
+		ok := false
+		for i := range m.snis {
+			if m.snis[i].matchName(req.SNI) {
+				ok, matchedSNI = true, m.snis[i].entry
+				break
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	if len(m.sources) > 0 && !anyNet(m.sources, req.SrcIP, req.SrcPort) {
+		return false
+	}
+	if len(m.destinations) > 0 && !anyNet(m.destinations, req.DstIP, st.dstPort) {
+		return false
+	}
+	var matchedPath, matchedText string
+	if len(m.paths) > 0 && !m.regexPaths {
+		for i := range m.paths {
+			if strings.HasPrefix(st.path, m.paths[i].prefix) {
+				matchedPath, matchedText = m.paths[i].entry, m.paths[i].prefix
+				break
+			}
+		}
+		if matchedPath == "" {
+			return false
+		}
+	}
+	for i := range m.headers {
+		if !matchHeader(&m.headers[i], req.Headers) {
+			return false
+		}
+	}
+	var caps *Captures
+	if m.regexPaths {
+		for i := range m.paths {
+			p := &m.paths[i]
+			idx := p.re.find(st.path)
+			if idx == nil {
+				continue
+			}
+			matchedPath, matchedText = p.entry, st.path[idx[0]:idx[1]]
+			for g := 2; g < len(idx); g += 2 {
+				if idx[g] >= 0 {
+					caps = &Captures{subject: st.path, idx: idx, names: p.re.names}
+					break
+				}
+			}
+			break
+		}
+		if matchedPath == "" {
+			return false
+		}
+	}
+
+	rt := m.route
+	*out = Match{
+		Route: rt, Service: m.service, Path: st.path,
+		MatchedPath: matchedPath, MatchedHost: matchedHost, MatchedSNI: matchedSNI,
+		MatchedHeaders: m.headerNames, URICaptures: caps,
+		UpstreamScheme: m.target.scheme, UpstreamHostname: m.target.host, UpstreamPort: m.target.port,
+		PreserveHost: rt.PreserveHost,
+	}
+	if len(m.methods) > 0 {
+		out.MatchedMethod = req.Method
+	}
+	if rt.StripPath && matchedPath != "" {
+		out.Prefix = matchedText
+	}
+	out.UpstreamURI = m.upstreamURI(st.path, out.Prefix, matchedPath != "")
+	if rt.PreserveHost {
+		out.UpstreamHost = req.Host
+	} else {
+		out.UpstreamHost = m.target.hostHdr
+	}
+	return true
+}
+
+// upstreamURI applies strip_path and path_handling (atc.lua set_upstream_uri
+// with utils.lua get_upstream_uri_v0; traditional.lua for v1).
+func (m *matcher) upstreamURI(path, prefix string, pathMatched bool) string {
+	strip := m.route.StripPath
+	if m.v1 {
+		postfix := strings.TrimPrefix(path, "/")
+		if pathMatched && prefix != "" {
+			postfix = sanitizePostfix(path[len(prefix):])
+		}
+		return upstreamURIv1(strip, postfix, path, m.target.base)
+	}
+	if prefix == "" {
+		prefix = "/"
+	}
+	postfix := ""
+	if len(prefix) < len(path) {
+		postfix = sanitizePostfix(path[len(prefix):])
+	}
+	return upstreamURIv0(strip, postfix, path, m.target.base)
+}
+
+func anyNet(conds []netCond, ip netip.Addr, port int) bool {
+	for i := range conds {
+		if conds[i].match(ip, port) {
+			return true
+		}
+	}
+	return false
+}
+
+// matchHeader is any(lower(http.headers.<name>)) compared with every value
+// of the condition: equal to a lower-cased value, or matching (unanchored) a
+// lower-cased regex.
+func matchHeader(c *headerCond, hs HeaderSource) bool {
+	if hs == nil {
+		return false
+	}
+	for _, v := range hs.HeaderValues(c.name) {
+		if !utf8.ValidString(v) {
+			continue
+		}
+		lv := strings.ToLower(v)
+		if contains(c.exact, lv) {
+			return true
+		}
+		for _, re := range c.res {
+			if re.matchString(lv) {
+				return true
+			}
+		}
+	}
+	return false
+}
