@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"regexp/syntax"
 	"strconv"
+	"strings"
 
 	"github.com/dlclark/regexp2/v2"
 )
@@ -47,6 +48,7 @@ func compilePattern(src string) (*pattern, error) {
 		return nil, err
 	}
 	p.re = re
+	p.prefix = plainLiteralPrefix(src)
 	nums := re.GetGroupNumbers()
 	max := 0
 	for _, n := range nums {
@@ -125,4 +127,31 @@ func literalPrefix(src string) string {
 		b = append(b, sub.Rune...)
 	}
 	return string(b)
+}
+
+// plainLiteralPrefix is literalPrefix for patterns Go cannot parse: after a
+// leading '^', the run of characters that are literal in every flavour, minus
+// a last one a quantifier applies to. Patterns with '|' anywhere, or starting
+// with anything else, give "" (no index, still correct).
+func plainLiteralPrefix(src string) string {
+	if !strings.HasPrefix(src, "^") || strings.IndexByte(src, '|') >= 0 {
+		return ""
+	}
+	s := src[1:]
+	n := 0
+	for n < len(s) && isPlainLiteral(s[n]) {
+		n++
+	}
+	if n < len(s) && strings.IndexByte("?*+{", s[n]) >= 0 && n > 0 {
+		n--
+	}
+	return s[:n]
+}
+
+func isPlainLiteral(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	return strings.IndexByte("/-_~%=&;:,@!'\"<>", c) >= 0
 }

@@ -152,11 +152,16 @@ func (c *Captures) Name(i int) string {
 type Router struct {
 	matchers []*matcher // by descending (priority, id)
 
-	// candidate index: every matcher is in exactly one of these
-	byHost     map[string][]int32 // Routes whose hosts are all exact
-	byPrefix   map[string][]int32 // else: Routes whose paths all start with a known literal
-	prefixLens []int              // the key lengths of byPrefix, ascending
-	rest       []int32            // everything else
+	// Candidate index: every matcher is in exactly one bucket (host, path,
+	// rest), under one or more keys; a request gathers the lists its host and
+	// path can reach and walks them merged by rank, so the first matcher that
+	// matches is the one the full ordered scan would find.
+	byHost       map[string][]int32 // exact host entries
+	byHostSuffix map[string][]int32 // "*.example.com" entries, by ".example.com"
+	byHostPrefix map[string][]int32 // "example.*" entries, by "example."
+	byPrefix     map[string][]int32 // host-less Routes whose paths all start with a known literal
+	prefixLens   []int              // the key lengths of byPrefix, ascending
+	rest         []int32            // everything else
 
 	usesHost bool
 }
@@ -183,7 +188,8 @@ func New(routes []Route, services map[string]*Service, opts ...Option) (*Router,
 	for _, f := range opts {
 		f(&o)
 	}
-	r := &Router{byHost: map[string][]int32{}, byPrefix: map[string][]int32{}}
+	r := &Router{byHost: map[string][]int32{}, byHostSuffix: map[string][]int32{},
+		byHostPrefix: map[string][]int32{}, byPrefix: map[string][]int32{}}
 	var errs []error
 	for i := range routes {
 		rt := &routes[i]
@@ -247,9 +253,18 @@ func (r *Router) buildIndex() {
 		if len(m.hosts) > 0 {
 			r.usesHost = true
 		}
-		if keys := exactHostKeys(m); keys != nil {
-			for _, k := range keys {
-				r.byHost[k] = append(r.byHost[k], rank)
+		if indexableHosts(m) {
+			for _, h := range m.hosts {
+				idx := r.byHost
+				switch h.op {
+				case opSuffix:
+					idx = r.byHostSuffix
+				case opPrefix:
+					idx = r.byHostPrefix
+				}
+				if l := idx[h.value]; len(l) == 0 || l[len(l)-1] != rank {
+					idx[h.value] = append(l, rank)
+				}
 			}
 			continue
 		}
@@ -268,22 +283,21 @@ func (r *Router) buildIndex() {
 	sort.Ints(r.prefixLens)
 }
 
-// exactHostKeys returns the distinct host names of a matcher whose hosts are
-// all exact, nil otherwise.
-func exactHostKeys(m *matcher) []string {
+// indexableHosts reports whether every host of the matcher can be found
+// from a request host: exact names, and wildcards that end or start at a
+// label boundary (".example.com", "example."), as Kong's schema requires.
+func indexableHosts(m *matcher) bool {
 	if len(m.hosts) == 0 {
-		return nil
+		return false
 	}
-	var keys []string
 	for _, h := range m.hosts {
-		if h.op != opEqual {
-			return nil
-		}
-		if !contains(keys, h.value) {
-			keys = append(keys, h.value)
+		switch {
+		case h.op == opSuffix && !strings.HasPrefix(h.value, "."),
+			h.op == opPrefix && !strings.HasSuffix(h.value, "."):
+			return false
 		}
 	}
-	return keys
+	return true
 }
 
 // literalPathKeys returns, for a matcher whose every path has a literal
@@ -370,11 +384,25 @@ func (r *Router) MatchInto(req *Request, out *Match) bool {
 		st.dstPort = req.DstPort
 	}
 
-	var buf [16][]int32
+	var buf [32][]int32
 	lists := buf[:0]
 	if st.hasHost {
-		if l := r.byHost[st.host]; len(l) > 0 {
+		h := st.host
+		if l := r.byHost[h]; len(l) > 0 {
 			lists = append(lists, l)
+		}
+		if len(r.byHostSuffix) > 0 || len(r.byHostPrefix) > 0 {
+			for i := 0; i < len(h); i++ {
+				if h[i] != '.' {
+					continue
+				}
+				if l := r.byHostSuffix[h[i:]]; len(l) > 0 {
+					lists = append(lists, l)
+				}
+				if l := r.byHostPrefix[h[:i+1]]; len(l) > 0 {
+					lists = append(lists, l)
+				}
+			}
 		}
 	}
 	for _, n := range r.prefixLens {
@@ -388,6 +416,7 @@ func (r *Router) MatchInto(req *Request, out *Match) bool {
 	if len(r.rest) > 0 {
 		lists = append(lists, r.rest)
 	}
+	last := int32(-1)
 	for {
 		best, rank := -1, int32(math.MaxInt32)
 		for i, l := range lists {
@@ -399,6 +428,10 @@ func (r *Router) MatchInto(req *Request, out *Match) bool {
 			return false
 		}
 		lists[best] = lists[best][1:]
+		if rank == last {
+			continue // reached through two keys (hosts "*.a.b" and "*.b")
+		}
+		last = rank
 		if r.try(r.matchers[rank], &st, out) {
 			return true
 		}
