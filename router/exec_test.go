@@ -152,6 +152,17 @@ func TestExecCaptures(t *testing.T) {
 			t.Errorf("%+v", m)
 		}
 	})
+	// atc.lua has_capture: uri_captures only when a group besides the whole
+	// match took part
+	t.Run("no uri_captures when no group took part", func(t *testing.T) {
+		r := mustNew(t, withSvc(Route{ID: id(1), Paths: []string{`~/(users/)?1984`}}))
+		if m := r.Match(get("GET", "/1984", "domain.org")); m == nil || m.URICaptures != nil {
+			t.Errorf("%+v", m)
+		}
+		if m := r.Match(get("GET", "/users/1984", "domain.org")); m == nil || m.URICaptures == nil {
+			t.Errorf("%+v", m)
+		}
+	})
 	t.Run("returns no uri_captures from a [uri regex] match without groups", func(t *testing.T) {
 		r := mustNew(t, withSvc(Route{ID: id(1), Paths: []string{`~/users/\d+/profile`}}))
 		if m := r.Match(get("GET", "/users/1984/profile", "domain.org")); m == nil || m.URICaptures != nil {
@@ -193,6 +204,20 @@ func TestStripPath(t *testing.T) {
 		m := r.Match(get("GET", "/endel%2Fst", "domain.org"))
 		if m == nil || m.Prefix != "/endel%2Fst" || m.UpstreamURI != "/" {
 			t.Errorf("%+v", m)
+		}
+	})
+	// utils.lua sanitize_uri_postfix: a remainder "." or ".." is dropped
+	// ("/route.." is not a dot segment, so normalisation keeps it)
+	t.Run("sanitizes a dot remainder", func(t *testing.T) {
+		svcs := map[string]*Service{"s": {ID: "s", Protocol: "http", Host: "u", Path: "/service"}}
+		r, err := New([]Route{{ID: id(1), Paths: []string{"/route"}, StripPath: true, ServiceID: "s"}}, svcs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for uri, want := range map[string]string{"/route..": "/service", "/route.": "/service", "/route../x": "/service/x"} {
+			if m := r.Match(get("GET", uri, "h")); m == nil || m.UpstreamURI != want {
+				t.Errorf("%s: %+v, want %s", uri, m, want)
+			}
 		}
 	})
 	t.Run("strips a [uri regex]", func(t *testing.T) {
