@@ -191,3 +191,13 @@ func TestBuildErrors(t *testing.T) {
 		t.Errorf("route without id accepted")
 	}
 }
+
+// A catastrophic PCRE-only pattern gives up (no match) instead of spinning
+// (without the bounds this test runs until go test's timeout).
+func TestRegexp2Bounded(t *testing.T) {
+	r := mustNew(t, withSvc(Route{ID: id(1), Paths: []string{`~/(?=(a+)+$)x`}}, Route{ID: id(2), Paths: []string{"/"}}))
+	m := r.Match(get("GET", "/"+strings.Repeat("a", 40)+"!", "h"))
+	if m == nil || m.Route.ID != id(2) {
+		t.Fatalf("%+v", m)
+	}
+}

@@ -5,9 +5,13 @@ import (
 	"regexp/syntax"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/dlclark/regexp2/v2"
 )
+
+// regexp2MatchTimeout bounds one backtracking match.
+const regexp2MatchTimeout = 100 * time.Millisecond
 
 // Engine names the regex engine a pattern was compiled with.
 type Engine string
@@ -33,8 +37,10 @@ type pattern struct {
 }
 
 // regexp2's per-match backtracking stack is bounded (the default, 100 000
-// slots) so that a pathological pattern fails to match instead of exhausting
-// memory; a failed evaluation counts as "no match", as Kong logs and goes on.
+// slots) and each match has regexp2MatchTimeout, so that a pathological
+// pattern fails to match instead of exhausting memory or a core; a failed
+// evaluation counts as "no match", as Kong does when PCRE hits its match
+// limit ("could not evaluate URI prefix/regex").
 func compilePattern(src string) (*pattern, error) {
 	p := &pattern{source: src}
 	if re, err := regexp.Compile(src); err == nil {
@@ -47,6 +53,7 @@ func compilePattern(src string) (*pattern, error) {
 	if err != nil {
 		return nil, err
 	}
+	re.MatchTimeout = regexp2MatchTimeout
 	p.re = re
 	p.prefix = plainLiteralPrefix(src)
 	nums := re.GetGroupNumbers()
