@@ -81,6 +81,13 @@ func TestFromKongdbRows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var v Versioned
+	if ver, err := v.RebuildFromRows(routeRows, svcRows); err != nil || ver != 1 {
+		t.Fatalf("RebuildFromRows: %d %v", ver, err)
+	}
+	if m := v.Match(&Request{Method: "GET", URI: "/api", Host: "h"}); m == nil || m.Route.Name != "r1" {
+		t.Errorf("versioned match = %+v", m)
+	}
 	m := rt.Match(&Request{Method: "GET", URI: "/api/x", Host: "h", Scheme: "http"})
 	if m == nil || m.Route.Name != "r1" || m.UpstreamURI != "/base/x" || m.UpstreamHost != "upstream.test:8443" || m.UpstreamScheme != "https" {
 		t.Errorf("r1 match = %+v", m)

@@ -77,3 +77,14 @@ func (v *Versioned) Match(req *Request) *Match {
 	}
 	return c.r.Match(req)
 }
+
+// RebuildFromRows is Rebuild from kongdb rows (routes and services, as the
+// DAO's each/page return them).
+func (v *Versioned) RebuildFromRows(routeRows, serviceRows []map[string]any, opts ...Option) (uint64, error) {
+	routes, services, err := FromRows(routeRows, serviceRows)
+	if err != nil {
+		_, ver := v.Load()
+		return ver, err
+	}
+	return v.Rebuild(routes, services, opts...)
+}
