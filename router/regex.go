@@ -95,23 +95,43 @@ func (p *pattern) find(s string) []int {
 	if p.re2 != nil {
 		return p.re2.FindStringSubmatchIndex(s)
 	}
-	m, err := p.re.FindStringMatch(s)
-	if err != nil || m == nil {
+	// MatchView borrows the engine's storage: one []rune and the result
+	// slice are the only allocations
+	runes := []rune(s)
+	var idx []int
+	err := p.re.FindRunesMatches(runes, 0, func(v regexp2.MatchView) bool {
+		idx = make([]int, 2*len(p.names))
+		for i := range p.names {
+			start, n, ok := v.GroupRange(i)
+			if !ok {
+				idx[2*i], idx[2*i+1] = -1, -1
+				continue
+			}
+			idx[2*i], idx[2*i+1] = start, start+n
+		}
+		return false
+	})
+	if err != nil || idx == nil {
 		return nil
 	}
-	idx := make([]int, 2*len(p.names))
-	for i := range idx {
-		idx[i] = -1
-	}
-	for i := range p.names {
-		g := m.GroupByNumber(i)
-		if g == nil || len(g.Captures) == 0 {
-			continue
-		}
-		off, n := g.ByteRange()
-		idx[2*i], idx[2*i+1] = off, off+n
+	if len(runes) != len(s) {
+		runeToByte(s, idx)
 	}
 	return idx
+}
+
+// runeToByte turns rune offsets into byte offsets of s, in place.
+func runeToByte(s string, idx []int) {
+	offs := make([]int, 0, len(s)+1)
+	for i := range s {
+		offs = append(offs, i)
+	}
+	offs = append(offs, len(s))
+	for i, v := range idx {
+		if v >= 0 {
+			idx[i] = offs[v]
+		}
+	}
 }
 
 // literalPrefix returns the literal text every match of the (RE2-compatible)
