@@ -138,4 +138,3 @@ func (c *Captures) Name(i int) string {
 	}
 	return c.names[i]
 }
-
