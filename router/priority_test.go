@@ -126,13 +126,13 @@ func TestUUIDv5(t *testing.T) {
 func TestRegexEngines(t *testing.T) {
 	for _, c := range []struct {
 		src    string
-		engine Engine
+		engine regexEngine
 	}{
-		{`^/users/(?<id>\d+)`, EngineRE2},
-		{`^/users/(?P<id>\d+)`, EngineRE2},
-		{`^/(?!admin)\w+`, EngineRegexp2},
-		{`^/(\w+)/\1`, EngineRegexp2},
-		{`^/(?<=/)x`, EngineRegexp2},
+		{`^/users/(?<id>\d+)`, engineRE2},
+		{`^/users/(?P<id>\d+)`, engineRE2},
+		{`^/(?!admin)\w+`, engineRegexp2},
+		{`^/(\w+)/\1`, engineRegexp2},
+		{`^/(?<=/)x`, engineRegexp2},
 	} {
 		p, err := compilePattern(c.src)
 		if err != nil {

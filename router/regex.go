@@ -13,12 +13,12 @@ import (
 // regexp2MatchTimeout bounds one backtracking match.
 const regexp2MatchTimeout = 100 * time.Millisecond
 
-// Engine names the regex engine a pattern was compiled with.
-type Engine string
+// regexEngine names the regex engine a pattern was compiled with.
+type regexEngine string
 
 const (
-	EngineRE2     Engine = "re2"     // Go's regexp: linear time, used whenever the pattern compiles there
-	EngineRegexp2 Engine = "regexp2" // backtracking, PCRE/.NET syntax: lookaround, backreferences, atomic groups
+	engineRE2     regexEngine = "re2"     // Go's regexp: linear time, used whenever the pattern compiles there
+	engineRegexp2 regexEngine = "regexp2" // backtracking, PCRE/.NET syntax: lookaround, backreferences, atomic groups
 )
 
 // pattern is one compiled regex. Go's regexp is tried first (it is faster and
@@ -73,11 +73,11 @@ func compilePattern(src string) (*pattern, error) {
 }
 
 // engine reports which engine compiled the pattern.
-func (p *pattern) engine() Engine {
+func (p *pattern) engine() regexEngine {
 	if p.re2 != nil {
-		return EngineRE2
+		return engineRE2
 	}
-	return EngineRegexp2
+	return engineRegexp2
 }
 
 // matchString reports whether s matches, without captures.
