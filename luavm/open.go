@@ -80,6 +80,7 @@ func OpenLibs(L *lua.LState, stdout io.Writer) *Protector {
 	if t, ok := g.RawGetString("table").(*lua.LTable); ok {
 		t.RawSetString("concat", L.NewFunction(tableConcat))
 	}
+	openBaseFixes(L)
 	return p
 }
 

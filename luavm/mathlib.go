@@ -1,0 +1,88 @@
+package luavm
+
+import (
+	"math"
+	"math/rand"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// Lua 5.1's math.huge, max, min, modf, random and randomseed.
+
+func openMathFixes(L *lua.LState, t *lua.LTable) {
+	t.RawSetString("huge", lua.LNumber(math.Inf(1)))
+	// each state its own generator: states run on different goroutines
+	rng := rand.New(rand.NewSource(0))
+	for name, fn := range map[string]lua.LGFunction{
+		"max":        mathMax,
+		"min":        mathMin,
+		"modf":       mathModf,
+		"random":     func(L *lua.LState) int { return mathRandom(L, rng) },
+		"randomseed": func(L *lua.LState) int { rng.Seed(int64(checkInt(L, 1))); return 0 },
+	} {
+		t.RawSetString(name, L.NewFunction(fn))
+	}
+}
+
+// mathMax is math.max(x, ...): NaN is kept only as the first argument, as
+// Lua 5.1's comparisons go.
+func mathMax(L *lua.LState) int {
+	m := checkNumber(L, 1)
+	for i := 2; i <= L.GetTop(); i++ {
+		if d := checkNumber(L, i); d > m {
+			m = d
+		}
+	}
+	L.Push(lua.LNumber(m))
+	return 1
+}
+
+func mathMin(L *lua.LState) int {
+	m := checkNumber(L, 1)
+	for i := 2; i <= L.GetTop(); i++ {
+		if d := checkNumber(L, i); d < m {
+			m = d
+		}
+	}
+	L.Push(lua.LNumber(m))
+	return 1
+}
+
+// mathModf is math.modf(x) as C's modf: infinities have a zero fraction of
+// their sign.
+func mathModf(L *lua.LState) int {
+	x := checkNumber(L, 1)
+	if math.IsInf(x, 0) {
+		L.Push(lua.LNumber(x))
+		L.Push(lua.LNumber(math.Copysign(0, x)))
+		return 2
+	}
+	ip, fp := math.Modf(x)
+	L.Push(lua.LNumber(ip))
+	L.Push(lua.LNumber(fp))
+	return 2
+}
+
+// mathRandom is math.random([m [, n]]).
+func mathRandom(L *lua.LState, rng *rand.Rand) int {
+	r := rng.Float64()
+	switch L.GetTop() {
+	case 0:
+		L.Push(lua.LNumber(r))
+	case 1:
+		u := checkInt(L, 1)
+		if u < 1 {
+			argError(L, 1, "interval is empty")
+		}
+		L.Push(lua.LNumber(math.Floor(r*float64(u)) + 1))
+	case 2:
+		l, u := checkInt(L, 1), checkInt(L, 2)
+		if l > u {
+			argError(L, 2, "interval is empty")
+		}
+		L.Push(lua.LNumber(math.Floor(r*float64(u-l+1)) + float64(l)))
+	default:
+		raise(L, "wrong number of arguments")
+	}
+	return 1
+}
