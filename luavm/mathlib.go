@@ -22,6 +22,46 @@ func openMathFixes(L *lua.LState, t *lua.LTable) {
 	} {
 		t.RawSetString(name, L.NewFunction(fn))
 	}
+	// the rest, for Lua 5.1's argument errors and string arguments
+	for name, f := range map[string]func(float64) float64{
+		"abs": math.Abs, "acos": math.Acos, "asin": math.Asin, "atan": math.Atan,
+		"ceil": math.Ceil, "cos": math.Cos, "cosh": math.Cosh, "exp": math.Exp,
+		"floor": math.Floor, "log": math.Log, "log10": math.Log10, "sin": math.Sin,
+		"sinh": math.Sinh, "sqrt": math.Sqrt, "tan": math.Tan, "tanh": math.Tanh,
+		"deg": func(x float64) float64 { return x * (180 / math.Pi) },
+		"rad": func(x float64) float64 { return x * (math.Pi / 180) },
+	} {
+		t.RawSetString(name, L.NewFunction(math1(f)))
+	}
+	for name, f := range map[string]func(float64, float64) float64{
+		"atan2": math.Atan2, "fmod": math.Mod, "pow": math.Pow,
+	} {
+		t.RawSetString(name, L.NewFunction(math2(f)))
+	}
+	t.RawSetString("ldexp", L.NewFunction(func(L *lua.LState) int {
+		L.Push(lua.LNumber(math.Ldexp(checkNumber(L, 1), checkInt(L, 2))))
+		return 1
+	}))
+	t.RawSetString("frexp", L.NewFunction(func(L *lua.LState) int {
+		m, e := math.Frexp(checkNumber(L, 1))
+		L.Push(lua.LNumber(m))
+		L.Push(lua.LNumber(e))
+		return 2
+	}))
+}
+
+func math1(f func(float64) float64) lua.LGFunction {
+	return func(L *lua.LState) int {
+		L.Push(lua.LNumber(f(checkNumber(L, 1))))
+		return 1
+	}
+}
+
+func math2(f func(float64, float64) float64) lua.LGFunction {
+	return func(L *lua.LState) int {
+		L.Push(lua.LNumber(f(checkNumber(L, 1), checkNumber(L, 2))))
+		return 1
+	}
 }
 
 // mathMax is math.max(x, ...): NaN is kept only as the first argument, as

@@ -1,6 +1,6 @@
 local v = 1
 local function set() v = 2 end
-print(pcall(string.rep))
+print(pcall(rawset))
 set()
 print(v)
 print(pcall(setmetatable, 1, {}))

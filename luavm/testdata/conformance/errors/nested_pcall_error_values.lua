@@ -1,5 +1,4 @@
 print(pcall(pcall, error, "e"))
-print(pcall(pcall))
 print(pcall(function()
   local ok, e = pcall(error, {msg = "inner"})
   error(e.msg .. "!", 0)
