@@ -78,9 +78,10 @@ func numbered(prog string) string {
 }
 
 // genPrelude defines show, which prints a pcall's outcome without tables,
-// functions or runtime error messages (whose wording is the VM's, see
-// knownDivergences): "ok" and the values, or the error raised by error()
-// with a generated "ERRn" string (with its position) or {code = n} table.
+// functions, runtime error messages or NaN signs (the VM's wording and
+// NaNs differ, see knownDivergences): "ok" and the values, or the error
+// raised by error() with a generated "ERRn" string (with its position) or
+// {code = n} table.
 const genPrelude = `local function show(ok, ...)
   if ok then
     local n = select('#', ...)
@@ -88,7 +89,8 @@ const genPrelude = `local function show(ok, ...)
     for i = 1, n do
       local v = select(i, ...)
       local t = type(v)
-      if t == "table" or t == "function" or t == "thread" or t == "userdata" then out[#out + 1] = t else out[#out + 1] = tostring(v) end
+      if t == "table" or t == "function" or t == "thread" or t == "userdata" then out[#out + 1] = t
+      else out[#out + 1] = (string.gsub(tostring(v), "%-nan", "nan")) end
     end
     print(table.concat(out, " "))
   else

@@ -22,16 +22,25 @@ func openMathFixes(L *lua.LState, t *lua.LTable) {
 	} {
 		t.RawSetString(name, L.NewFunction(fn))
 	}
-	// the rest, for Lua 5.1's argument errors and string arguments
+	// the rest, for Lua 5.1's argument errors and string arguments, and
+	// glibc's NaN signs
+	t.RawSetString("abs", L.NewFunction(func(L *lua.LState) int {
+		L.Push(lua.LNumber(math.Abs(checkNumber(L, 1))))
+		return 1
+	}))
 	for name, f := range map[string]func(float64) float64{
-		"abs": math.Abs, "acos": math.Acos, "asin": math.Asin, "atan": math.Atan,
-		"ceil": math.Ceil, "cos": math.Cos, "cosh": math.Cosh, "exp": math.Exp,
-		"floor": math.Floor, "log": math.Log, "log10": math.Log10, "sin": math.Sin,
+		"atan": math.Atan, "ceil": math.Ceil, "cos": math.Cos, "cosh": math.Cosh,
+		"exp": math.Exp, "floor": math.Floor, "log": math.Log, "sin": math.Sin,
 		"sinh": math.Sinh, "sqrt": math.Sqrt, "tan": math.Tan, "tanh": math.Tanh,
 		"deg": func(x float64) float64 { return x * (180 / math.Pi) },
 		"rad": func(x float64) float64 { return x * (math.Pi / 180) },
 	} {
-		t.RawSetString(name, L.NewFunction(math1(f)))
+		t.RawSetString(name, L.NewFunction(math1(f, false)))
+	}
+	for name, f := range map[string]func(float64) float64{
+		"acos": math.Acos, "asin": math.Asin, "log10": math.Log10,
+	} {
+		t.RawSetString(name, L.NewFunction(math1(f, true)))
 	}
 	for name, f := range map[string]func(float64, float64) float64{
 		"atan2": math.Atan2, "fmod": math.Mod, "pow": math.Pow,
@@ -50,18 +59,40 @@ func openMathFixes(L *lua.LState, t *lua.LTable) {
 	}))
 }
 
-func math1(f func(float64) float64) lua.LGFunction {
+func math1(f func(float64) float64, positiveInvalid bool) lua.LGFunction {
 	return func(L *lua.LState) int {
-		L.Push(lua.LNumber(f(checkNumber(L, 1))))
+		x := checkNumber(L, 1)
+		L.Push(lua.LNumber(cNaN(f(x), positiveInvalid, x)))
 		return 1
 	}
 }
 
 func math2(f func(float64, float64) float64) lua.LGFunction {
 	return func(L *lua.LState) int {
-		L.Push(lua.LNumber(f(checkNumber(L, 1), checkNumber(L, 2))))
+		x, y := checkNumber(L, 1), checkNumber(L, 2)
+		L.Push(lua.LNumber(cNaN(f(x, y), false, x, y)))
 		return 1
 	}
+}
+
+// cNaN gives a NaN result the sign glibc's would have (Lua prints it:
+// "nan" or "-nan"): a NaN argument comes back as is (the first one); a NaN
+// made from ordinary arguments is the x86 default NaN, negative, except
+// for acos, asin and log10 (positiveInvalid). Go's math functions return
+// a positive NaN in both cases.
+func cNaN(r float64, positiveInvalid bool, args ...float64) float64 {
+	if !math.IsNaN(r) {
+		return r
+	}
+	for _, a := range args {
+		if math.IsNaN(a) {
+			return a
+		}
+	}
+	if positiveInvalid {
+		return math.Copysign(math.NaN(), 1)
+	}
+	return math.Copysign(math.NaN(), -1)
 }
 
 // mathMax is math.max(x, ...): NaN is kept only as the first argument, as
