@@ -37,6 +37,8 @@ func openBaseFixes(L *lua.LState) {
 	set(g, "ipairs", baseIPairs)
 	set(g, "pairs", basePairs(g.RawGetString("next").(*lua.LFunction)))
 	set(g, "collectgarbage", baseCollectGarbage)
+	set(g, "type", baseType)
+	set(g, "rawequal", baseRawEqual)
 	if t, ok := g.RawGetString("table").(*lua.LTable); ok {
 		openTableFixes(L, t)
 	}
@@ -591,6 +593,17 @@ func baseRawSet(L *lua.LState) int {
 	checkKey(L, k)
 	t.RawSet(k, L.Get(3))
 	L.SetTop(1)
+	return 1
+}
+
+func baseType(L *lua.LState) int {
+	L.Push(lua.LString(checkAny(L, 1).Type().String()))
+	return 1
+}
+
+func baseRawEqual(L *lua.LState) int {
+	a, b := checkAny(L, 1), checkAny(L, 2)
+	L.Push(lua.LBool(L.RawEqual(a, b)))
 	return 1
 }
 
