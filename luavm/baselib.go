@@ -34,7 +34,7 @@ func openBaseFixes(L *lua.LState) {
 	set(g, "getfenv", baseGetFEnv)
 	set(g, "setfenv", baseSetFEnv)
 	set(g, "next", baseNext)
-	set(g, "ipairs", baseIPairs)
+	set(g, "ipairs", baseIPairs(L.NewFunction(ipairsAux)))
 	set(g, "pairs", basePairs(g.RawGetString("next").(*lua.LFunction)))
 	set(g, "collectgarbage", baseCollectGarbage)
 	set(g, "type", baseType)
@@ -386,7 +386,7 @@ func strtoul(s string, base int) (float64, int) {
 		neg = s[i] == '-'
 		i++
 	}
-	if base == 16 && i+2 < len(s)+1 && i+1 < len(s) && s[i] == '0' && (s[i+1] == 'x' || s[i+1] == 'X') && i+2 < len(s) && digitValue(s[i+2]) < 16 {
+	if base == 16 && i+2 < len(s) && s[i] == '0' && (s[i+1] == 'x' || s[i+1] == 'X') && isHex(s[i+2]) {
 		i += 2
 	}
 	start := i
@@ -765,13 +765,16 @@ func baseNext(L *lua.LState) int {
 	return 2
 }
 
-// baseIPairs is ipairs(t): t must be a table.
-func baseIPairs(L *lua.LState) int {
-	checkTable(L, 1)
-	L.Push(L.NewFunction(ipairsAux))
-	L.Push(L.Get(1))
-	L.Push(lua.LNumber(0))
-	return 3
+// baseIPairs is ipairs(t): t must be a table; the iterator is one
+// function shared by every call.
+func baseIPairs(aux *lua.LFunction) lua.LGFunction {
+	return func(L *lua.LState) int {
+		checkTable(L, 1)
+		L.Push(aux)
+		L.Push(L.Get(1))
+		L.Push(lua.LNumber(0))
+		return 3
+	}
 }
 
 func ipairsAux(L *lua.LState) int {

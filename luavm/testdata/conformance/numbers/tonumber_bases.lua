@@ -4,3 +4,4 @@ print(tonumber("1.5", 10), tonumber("10", 10), tonumber("7fffffff", 16), tonumbe
 print(pcall(tonumber, "10", 1))
 print(pcall(tonumber, "10", 37))
 print(tonumber(10, 16), tonumber("1e1", 10))
+print(tonumber("0x", 16), tonumber("0xg", 16), tonumber("0X1F", 16), tonumber(" -0x10 ", 16), tonumber("ffffffffffffffffff", 16))
