@@ -57,7 +57,7 @@ var knownDivergences = map[string]string{
 	"strings/byte_char.lua":                 "string library (strlib branch)",
 	"strings/find_plain_init.lua":           "string library (strlib branch)",
 	"strings/format_errors.lua":             "string library (strlib branch)",
-	"strings/format_flags.lua":              "string library (strlib branch)",
+	"strings/format_q.lua":                  "string library (strlib branch)",
 	"strings/format_s_tostring.lua":         "string library (strlib branch)",
 	"strings/gsub_bad_repl.lua":             "string library (strlib branch)",
 	"strings/gsub_function_repl.lua":        "string library (strlib branch)",

@@ -4,7 +4,6 @@ print(string.format("[%10.3f][%-10.2f][%+.1f][%e][%E]", 3.14159, 2.5, 1.25, 1234
 print(string.format("[%g][%G][%.3g][%#g][%g]", 100000, 1e20, 3.14159, 1.0, 1e-5))
 print(string.format("[%s][%10s][%-10s][%.2s]", "abc", "abc", "abc", "abc"))
 print(string.format("[%c%c%c]", 76, 117, 97))
-print(string.format("[%q]", "a\nb\"c\\d\0e\r"))
 print(string.format("%5.1s|", "xyz"))
 print(string.format("%%"))
 print(string.format("%i", 12))
