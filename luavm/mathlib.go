@@ -11,8 +11,10 @@ import (
 
 func openMathFixes(L *lua.LState, t *lua.LTable) {
 	t.RawSetString("huge", lua.LNumber(math.Inf(1)))
-	// each state its own generator: states run on different goroutines
-	rng := rand.New(rand.NewSource(0))
+	// each state its own generator (states run on different goroutines),
+	// seeded at random as gopher-lua's was: unlike lua5.1's rand(), two
+	// states do not repeat one sequence before math.randomseed
+	rng := rand.New(rand.NewSource(rand.Int63()))
 	for name, fn := range map[string]lua.LGFunction{
 		"max":        mathMax,
 		"min":        mathMin,
