@@ -178,11 +178,11 @@ func (g *gen) block(depth int) {
 }
 
 func (g *gen) stmt(depth int) {
-	k := g.choose(15)
+	k := g.choose(16)
 	if k == 12 || k == 13 {
 		k -= 2 // closures and calls twice as often
 	}
-	if depth >= 3 && k >= 6 && k <= 9 {
+	if depth >= 3 && (k >= 6 && k <= 9 || k == 15) {
 		k %= 6 // no deeper nesting
 	}
 	switch k {
@@ -272,6 +272,24 @@ func (g *gen) stmt(depth int) {
 		}
 		if len(g.scalars) > 0 {
 			g.line("show(true, %s)", g.scalars[g.choose(len(g.scalars))])
+		}
+	case 15:
+		// a coroutine: its body's blocks may fail; it yields only at its
+		// top level (Lua 5.1 cannot yield across pcall); resumed until
+		// dead and once more
+		co, a := g.name("co"), g.name("a")
+		g.line("local %s = coroutine.wrap(function(%s)", co, a)
+		g.indent++
+		g.scalars = append(g.scalars, a)
+		g.block(depth + 1)
+		g.line("%s = coroutine.yield(%s)", a, g.expr(2))
+		g.block(depth + 1)
+		g.scalars = g.scalars[:len(g.scalars)-1]
+		g.line("return %s", g.expr(2))
+		g.indent--
+		g.line("end)")
+		for i := 0; i < 3; i++ {
+			g.line("show(pcall(%s, %s))", co, g.expr(1))
 		}
 	}
 }
