@@ -34,6 +34,7 @@ var knownDivergences = map[string]string{
 	// gopher-lua's VM (not a library function: luavm cannot replace it)
 	"coercion/for_loop_string_bounds.lua":         "VM: a numeric for does not convert string bounds to numbers (\"for statement init must be a number\")",
 	"coercion/for_loop_bad_limit.lua":             "VM: wording \"for statement limit must be a number\" instead of \"'for' limit must be a number\"",
+	"coercion/leading_zero_strings.lua":           "VM: arithmetic reads strings with a leading 0 as octal: \"010\" + 0 is 8, not 10 (tonumber is right)",
 	"coercion/string_arith.lua":                   "VM: arithmetic errors read \"cannot perform add operation between string and number\" instead of \"attempt to perform arithmetic on a string value\"",
 	"errors/runtime_messages.lua":                 "VM: runtime error wording (index, call, arithmetic, length, compare) differs and names no variable",
 	"errors/runtime_messages_variable_names.lua":  "VM: runtime errors name no local/upvalue/global/field/method",
@@ -44,6 +45,7 @@ var knownDivergences = map[string]string{
 	"numbers/mod_zero.lua":                        "VM: a % 0 is Go's math.Mod NaN, printed \"nan\"; Lua 5.1's a - floor(a/0)*0 is \"-nan\"",
 	"numbers/nan_arith_signs.lua":                 "VM: (-8)^(1/3) is Go's math.Pow NaN, printed \"nan\"; C's pow gives \"-nan\"",
 	"numbers/mod_float_formula.lua":               "VM: a % b is Go's exact math.Mod (then adjusted to b's sign); Lua 5.1 computes a - floor(a/b)*b, which rounds: 123456789012345 % 1e-5 is 8.576323699546e-07, not 0",
+	"numbers/negative_zero_arith.lua":             "VM: an arithmetic result of -0 is stored as +0 (gopher-lua's allocator takes -0 for its preloaded integer 0); only unary minus keeps -0",
 	"numbers/mod_infinity.lua":                    "VM: a % ±inf is a (Lua 5.1 computes a - floor(a/b)*b: nan)",
 	"coroutines/pcall_inside_coroutine_yield.lua": "VM: yield across pcall is allowed (as in LuaJIT and Lua 5.2); Lua 5.1 refuses it",
 	"tables/next_invalid_key.lua":                 "gopher-lua's tables: next with a key not in the table returns nil instead of raising \"invalid key to 'next'\"",

@@ -304,6 +304,8 @@ var genLiterals = []string{
 
 // no %: gopher-lua's differs from Lua 5.1's for non-integers, huge
 // operands and NaNs (knownDivergences: numbers/mod_*.lua)
+var genArith = map[string]bool{"+": true, "-": true, "*": true, "/": true, "^": true}
+
 var genBinops = []string{"+", "-", "*", "/", "^", "..", "==", "~=", "<", "<=", ">", ">=", "and", "or"}
 
 // expr is a scalar expression (never a table or a function value).
@@ -321,9 +323,23 @@ func (g *gen) expr(depth int) string {
 		}
 		return g.scalars[g.choose(len(g.scalars))]
 	case 3, 4, 5, 6:
-		return "(" + g.expr(depth-1) + " " + genBinops[g.choose(len(genBinops))] + " " + g.expr(depth-1) + ")"
+		op := genBinops[g.choose(len(genBinops))]
+		lhs, rhs := g.expr(depth-1), g.expr(depth-1)
+		switch {
+		case op == "..":
+			// a separator: a concatenation is never a numeric string, as
+			// "0" .. 10 would be, which gopher-lua's arithmetic reads as
+			// octal (knownDivergences: coercion/leading_zero_strings.lua)
+			return "(" + lhs + ` .. ":" .. ` + rhs + ")"
+		case genArith[op]:
+			// + 0 turns -0 into 0 and leaves every other result as is:
+			// gopher-lua's arithmetic loses -0's sign (knownDivergences:
+			// numbers/negative_zero_arith.lua)
+			return "((" + lhs + " " + op + " " + rhs + ") + 0)"
+		}
+		return "(" + lhs + " " + op + " " + rhs + ")"
 	case 7:
-		return "(- " + g.expr(depth-1) + ")"
+		return "((- " + g.expr(depth-1) + ") + 0)"
 	case 8:
 		return "(not " + g.expr(depth-1) + ")"
 	case 9:
@@ -340,7 +356,7 @@ func (g *gen) expr(depth int) string {
 		}
 		return g.funcs[g.choose(len(g.funcs))] + "(" + g.expr(depth-1) + ", " + g.expr(depth-1) + ")"
 	case 14:
-		return "(" + g.expr(depth-1) + " .. " + g.expr(depth-1) + ")"
+		return "(" + g.expr(depth-1) + ` .. ":" .. ` + g.expr(depth-1) + ")"
 	default:
 		return "(select(2, " + g.expr(depth-1) + ", " + g.expr(depth-1) + "))"
 	}
