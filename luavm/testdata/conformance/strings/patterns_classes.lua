@@ -4,7 +4,7 @@ print(string.match("[test]", "%[(.-)%]"), string.match("a.b", "%."), string.matc
 print(string.match("f(a(b)c)", "%b()"), string.match("THE (quick) fox", "%f[%a]%a+"))
 print(string.match("hello", "()ll()"))
 print(string.match("abc", "^b"), string.match("abc", "c$"), string.match("a$c", "$c"))
-print(string.match("x\0y", "%z"), string.match("\1\2", "%c+") == "\1\2", string.match("a_b", "[%w_]+"))
+print(string.match("x\0y", "%z") == "\0", string.match("\1\2", "%c+") == "\1\2", string.match("a_b", "[%w_]+"))
 print(string.match("2024-01-15", "(%d+)-(%d+)-(%d+)"))
 print(string.match("aaa", "a-"), string.match("aaa", "a-$"), string.match("aaa", "a*?"))
 print(string.match("abc", "[^a]+"), string.match("a-b", "[a%-]+"), string.match("]", "[]]"))
