@@ -49,3 +49,11 @@ func ToString(v lua.LValue) string {
 	}
 	return v.String()
 }
+
+// asString is a string or number value as Lua 5.1 converts it to a string.
+func asString(v lua.LValue) string {
+	if s, ok := v.(lua.LString); ok {
+		return string(s)
+	}
+	return FormatNumber(float64(v.(lua.LNumber)))
+}

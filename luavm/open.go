@@ -81,10 +81,12 @@ func OpenLibs(L *lua.LState, stdout io.Writer) *Protector {
 	if t, ok := g.RawGetString("table").(*lua.LTable); ok {
 		t.RawSetString("concat", L.NewFunction(tableConcat))
 	}
+	// base fixes first: the string library wraps their setmetatable
+	openBaseFixes(L)
+	openStringLib(L)
 	if t, ok := g.RawGetString("coroutine").(*lua.LTable); ok {
 		t.RawSetString("yield", L.NewFunction(p.coYield))
 	}
-	openStringLib(L)
 	return p
 }
 

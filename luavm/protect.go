@@ -185,6 +185,10 @@ func CallProtected(L *lua.LState, fn lua.LValue, nret int, trace bool, args ...l
 // of the same coroutine as Lua 5.1 does: gopher-lua would yield out of the
 // Go call and crash on the next resume.
 func (p *Protector) coYield(L *lua.LState) int {
+	if L.Parent == nil {
+		// the main state is no coroutine: Lua 5.1's message for it
+		L.Error(lua.LString("attempt to yield across metamethod/C-call boundary"), 0)
+	}
 	for i := len(p.frames) - 1; i >= 0; i-- {
 		if p.frames[i].thread == L {
 			L.Error(lua.LString("attempt to yield across metamethod/C-call boundary"), 0)

@@ -73,20 +73,6 @@ func openStringLib(L *lua.LState) {
 
 // funcName is the name Lua 5.1 gives the running function in argument
 // errors.
-func funcName(L *lua.LState) string {
-	if dbg, ok := L.GetStack(0); ok {
-		if _, err := L.GetInfo("n", dbg, lua.LNil); err == nil {
-			if n := dbg.Name; n != "" && n != "?" && n != "(anonymous)" && !strings.HasPrefix(n, "<") {
-				return n
-			}
-		}
-	}
-	return "?"
-}
-
-func argError(L *lua.LState, n int, msg string) {
-	L.RaiseError("bad argument #%d to '%s' (%s)", n, funcName(L), msg)
-}
 
 func argTypeError(L *lua.LState, n int, want string) {
 	got := "no value"
@@ -522,7 +508,7 @@ func (m *matcher) addValue(b []byte, repl lua.LValue, replStr string, s, e int) 
 	if !lua.LVAsBool(v) {
 		return append(b, m.src[s:e]...) // false or nil: keep the match
 	}
-	L.RaiseError("invalid replacement value (a %s)", v.Type().String())
+	raise(L, "invalid replacement value (a %s)", v.Type().String())
 	return b
 }
 

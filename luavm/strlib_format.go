@@ -69,9 +69,9 @@ func strFormat(L *lua.LState) int {
 			}
 			b = sp.pad(b, nil, []byte(s), false)
 		case 0: // the format ends within the conversion
-			L.RaiseError("%s", "invalid option '%' to 'format'")
+			raise(L, "%s", "invalid option '%' to 'format'")
 		default:
-			L.RaiseError("invalid option '%%%c' to 'format'", conv)
+			raise(L, "invalid option '%%%c' to 'format'", conv)
 		}
 	}
 	L.Push(lua.LString(b))
@@ -86,7 +86,7 @@ func tostringArg(L *lua.LState, n int) string {
 	case lua.LNumber:
 		return FormatNumber(float64(v))
 	}
-	L.RaiseError("'tostring' must return a string to 'format'")
+	raise(L, "'tostring' must return a string to 'format'")
 	return ""
 }
 
@@ -113,7 +113,7 @@ func (sp *fmtSpec) scan(L *lua.LState, f string, i int) int {
 	}
 flagsDone:
 	if i-start >= 6 {
-		L.RaiseError("invalid format (repeated flags)")
+		raise(L, "invalid format (repeated flags)")
 	}
 	digits := func(max int) int {
 		n := 0
@@ -130,7 +130,7 @@ flagsDone:
 		sp.prec = digits(2)
 	}
 	if i < len(f) && f[i] >= '0' && f[i] <= '9' {
-		L.RaiseError("invalid format (width or precision too long)")
+		raise(L, "invalid format (width or precision too long)")
 	}
 	return i
 }

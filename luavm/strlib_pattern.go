@@ -128,7 +128,7 @@ func (m *matcher) tick() {
 }
 
 func (m *matcher) fail(msg string) {
-	m.L.RaiseError("%s", msg)
+	raise(m.L, "%s", msg)
 }
 
 // classEnd returns the index just after the single-character class that

@@ -1,0 +1,1 @@
+print(pcall(function() for i = 1, "x" do end end))

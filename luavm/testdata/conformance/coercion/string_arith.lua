@@ -1,0 +1,5 @@
+print("10" + 1, "0x10" + 0, " 5 " * 2, "1e2" / 4, "3" ^ 2, -"2", "7" % "4")
+print("10" + "0.5", "  -3  " - 1)
+print(pcall(function() return "abc" + 1 end))
+print(pcall(function() return "10" + true end))
+print(pcall(function() return "" + 1 end))

@@ -1,0 +1,12 @@
+local co = coroutine.create(function()
+  local ok, v = pcall(function()
+    local got = coroutine.yield("y1")
+    error("after " .. got, 0)
+  end)
+  coroutine.yield(tostring(ok) .. " " .. v)
+  return "end"
+end)
+print(coroutine.resume(co))
+print(coroutine.resume(co, "resume2"))
+print(coroutine.resume(co))
+print(coroutine.status(co))

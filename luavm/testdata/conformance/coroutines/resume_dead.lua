@@ -1,0 +1,5 @@
+local co = coroutine.create(function(a, b) local c = coroutine.yield(a + b) return c * 2 end)
+print(coroutine.resume(co, 1, 2))
+print(coroutine.resume(co, 10))
+print(coroutine.status(co))
+print(coroutine.resume(co))

@@ -1,0 +1,11 @@
+local co = coroutine.wrap(function(...)
+  print("start", select('#', ...), ...)
+  local a, b = coroutine.yield(1, nil, 3)
+  print("got", a, b)
+  local n = select('#', coroutine.yield())
+  print("n", n)
+  return "done", nil
+end)
+print(co("x", nil))
+print(co("p", "q"))
+print(co(nil, nil, nil))

@@ -1,0 +1,3 @@
+print(pcall(setfenv, print, {}))
+print(pcall(setfenv, 1.5, {}))
+print(pcall(getfenv, "x"))

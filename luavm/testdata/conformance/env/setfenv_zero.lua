@@ -1,0 +1,4 @@
+local old = getfenv(0)
+print(pcall(setfenv, 0, old))
+print(select('#', setfenv(0, old)))
+print(getfenv(0) == _G)

@@ -1,0 +1,6 @@
+print(pcall(error, 42))
+print(pcall(error, 42, 1))
+print(pcall(function() error(true) end))
+print(pcall(function() error(12.5) end))
+local ok, e = pcall(function() error(1) end)
+print(type(e), e)

@@ -1,0 +1,8 @@
+print(pcall(setmetatable, 1, {}))
+print(pcall(math.floor, "a"))
+print(pcall(table.insert, nil, 1))
+print(pcall(ipairs))
+print(pcall(rawget, {}))
+print(pcall(function() return setmetatable(1, {}) end))
+print(pcall(function() return table.remove("x") end))
+print(pcall(function() local ins = table.insert; ins() end))

@@ -1,0 +1,7 @@
+print(pcall(loadstring("error('x')")))
+print(pcall(loadstring("error('x')", "=name")))
+print(pcall(loadstring("error('x')", "@file.lua")))
+print(pcall(loadstring("error('x')", "custom")))
+print(pcall(loadstring("\n\nerror('third line')")))
+print(pcall(loadstring("local a = 1\nerror('two lines')")))
+print(pcall(loadstring(string.rep("x", 100) .. "=1 error('long')")))

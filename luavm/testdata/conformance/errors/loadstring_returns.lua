@@ -1,0 +1,6 @@
+local f = loadstring("return 1, 2, ...")
+print(f(3, 4))
+print(type(loadstring("return")))
+print(select('#', loadstring("return")()))
+local g = loadstring("local a, b = ... return b, a")
+print(g("x", "y"))

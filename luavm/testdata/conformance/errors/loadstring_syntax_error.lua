@@ -1,0 +1,2 @@
+print(loadstring("x = = 1"))
+print(loadstring("x = ", "=name"))

@@ -1,0 +1,6 @@
+print(pcall(pcall, error, "e"))
+print(pcall(function()
+  local ok, e = pcall(error, {msg = "inner"})
+  error(e.msg .. "!", 0)
+end))
+print(select('#', pcall(error)))

@@ -1,0 +1,11 @@
+local t = {}
+print(pcall(function() return t.x.y end))
+print(pcall(function() local a; a() end))
+print(pcall(function() return 1 + {} end))
+print(pcall(function() return #nil end))
+print(pcall(function() return {} < {} end))
+print(pcall(function() return 1 < "2" end))
+print(pcall(function() undefinedglobal() end))
+print(pcall(function() t.m() end))
+print(pcall(function() return -{} end))
+print(pcall(function() local s = "x"; return s.y.z end))

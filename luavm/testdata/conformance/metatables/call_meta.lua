@@ -1,0 +1,6 @@
+local c = setmetatable({}, {__call = function(self, a, b) return "called", a, b end})
+print(c(1, 2))
+print(pcall(c, "x"))
+local nested = setmetatable({}, {__call = c})
+print(pcall(nested, 1))
+print(pcall(setmetatable({}, {}), 1))

@@ -1,0 +1,3 @@
+local t = setmetatable({}, {})
+getmetatable(t).__index = t
+print(pcall(function() return t.missing end))

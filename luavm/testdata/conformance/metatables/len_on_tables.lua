@@ -1,0 +1,5 @@
+local t = setmetatable({1, 2, 3}, {__len = function() return 99 end})
+print(#t)
+local u = setmetatable({}, {__len = function() error("called") end})
+print(pcall(function() return #u end))
+print(pcall(function() return #5 end))

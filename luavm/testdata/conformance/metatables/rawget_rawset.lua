@@ -1,0 +1,8 @@
+local t = setmetatable({}, {__index = function() return "meta" end, __newindex = function() error("no") end})
+rawset(t, "k", "v")
+print(t.k, rawget(t, "k"), rawget(t, "other"), t.other)
+print(rawequal(t, t), rawequal(t, {}), rawequal("a", "a"), rawequal(1, 1.0))
+print(pcall(rawset, t, nil, 1))
+print(pcall(rawget, "s", 1))
+print(pcall(rawset, {}, 0/0, 1))
+print(select('#', rawset(t, "z", 1)), rawset(t, "z", 2) == t)

@@ -1,0 +1,6 @@
+print(2^31, 2^31 - 1, -2^31, 2^32, 2^63 - 1, 2^64)
+print(math.floor(2^53 + 0.5), math.floor(-2^31 - 0.5))
+print(string.format("%d", 2^31), string.format("%d", -2^31))
+print(7 % 3, -7 % 3, 7 % -3, -7 % -3, 5.5 % 2, -5.5 % 2)
+print(7 / 2, -7 / 2, 1 / 0 > 2^1023, 2^1024)
+print(math.floor(-0.5), math.ceil(-0.5))

@@ -1,0 +1,1 @@
+print(3 % math.huge, -3 % math.huge, 3 % -math.huge)

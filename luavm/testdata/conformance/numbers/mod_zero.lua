@@ -1,0 +1,2 @@
+local z = 0
+print(5 % z, -5 % z, 0 % z)

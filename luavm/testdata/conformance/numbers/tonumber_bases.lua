@@ -1,0 +1,7 @@
+print(tonumber("101", 2), tonumber("777", 8), tonumber("zz", 36), tonumber("ZZ", 36), tonumber("ff", 16))
+print(tonumber("2", 2), tonumber("19", 9), tonumber("-ff", 16), tonumber(" 11 ", 2), tonumber("", 10))
+print(tonumber("1.5", 10), tonumber("10", 10), tonumber("7fffffff", 16), tonumber("ffffffff", 16))
+print(pcall(tonumber, "10", 1))
+print(pcall(tonumber, "10", 37))
+print(tonumber(10, 16), tonumber("1e1", 10))
+print(tonumber("0x", 16), tonumber("0xg", 16), tonumber("0X1F", 16), tonumber(" -0x10 ", 16), tonumber("ffffffffffffffffff", 16))

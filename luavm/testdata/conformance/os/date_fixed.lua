@@ -1,0 +1,6 @@
+print(os.date("!%Y-%m-%d %H:%M:%S", 0))
+print(os.date("!%Y-%m-%d %H:%M:%S", 1700000000))
+print(os.date("!%a %A %b %B %d %j %p %y %%", 1700000000))
+print(os.date("!%c", 86400 * 365))
+print(os.date("!%x %X", 1234567890))
+print(os.date("!%H %I %M %S %w", 1234567890))

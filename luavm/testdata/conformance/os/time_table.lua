@@ -1,0 +1,6 @@
+print(os.time({year = 2023, month = 11, day = 14, hour = 22, min = 13, sec = 20}))
+print(os.time({year = 2000, month = 1, day = 1}))
+print(os.time({year = 2000, month = 13, day = 1, hour = 0}))
+print(os.time({year = 2000, month = 1, day = 0, hour = 0}))
+print(pcall(os.time, {year = 2000}))
+print(type(os.time()), type(os.clock()))

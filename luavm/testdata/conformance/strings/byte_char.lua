@@ -1,0 +1,5 @@
+print(string.byte("ABC"), string.byte("ABC", 2), string.byte("ABC", -1), string.byte("ABC", 1, -1))
+print(string.byte("ABC", 10), string.byte("ABC", 0), string.byte("", 1), string.byte("ABC", -10, 2))
+print(select('#', string.byte("ABC", 3, 2)))
+print(string.char(), string.char(72, 105), #string.char(0, 255))
+print(pcall(string.char, -1))

@@ -1,0 +1,5 @@
+print(string.find("a.b.c", ".", 1, true), string.find("a.b.c", "."))
+print(string.find("abc", "b", -1), string.find("abc", "b", -2), string.find("abc", "", 10), string.find("abc", "", 4))
+print(string.find("abc", "", 0), string.find("abc", "a", -10), string.find("", ""), string.find("abc", "c", 3))
+print(string.find("a+b", "+", 1, true), string.find("abc", "(b)(c)"))
+print(string.find("abc", "x"), string.find("aaa", "a", 2, true), string.find("abc", "", 3, true))

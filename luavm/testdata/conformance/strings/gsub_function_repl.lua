@@ -1,0 +1,7 @@
+print(string.gsub("abc", "%w", function(c) return c:upper() .. "." end))
+print(string.gsub("abc", "%w", function(c) if c == "b" then return nil end return "x" end))
+print(string.gsub("abc", "%w", function(c) return false end))
+print(string.gsub("a1b2", "(%a)(%d)", function(a, d) return d .. a end))
+print(string.gsub("abc", "b", function() return 42 end))
+print(pcall(string.gsub, "abc", "b", function() return {} end))
+print(string.gsub("x y", "()", function(p) return p end))

@@ -1,0 +1,6 @@
+print(pcall(string.match, "a", "("))
+print(pcall(string.match, "a", "%"))
+print(pcall(string.match, "a", "[a"))
+print(pcall(string.match, "a", "(()"))
+print(pcall(string.match, "a", "%b"))
+print(pcall(string.find, "a", "%1"))

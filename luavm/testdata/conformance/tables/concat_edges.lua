@@ -1,0 +1,5 @@
+print(table.concat({}), table.concat({1, 2, 3}), table.concat({1, 2, 3}, ", ", 2), table.concat({1, 2, 3}, "-", 2, 3))
+print(table.concat({1, 2, 3}, "-", 3, 2), table.concat({"a", "b"}, 1), table.concat({1.5, 2^53}, " "))
+print(pcall(table.concat, {1, {}, 3}))
+print(pcall(table.concat, {1, 2}, ",", 1, 5))
+print(table.concat({[0] = "z", "a"}, ",", 0))

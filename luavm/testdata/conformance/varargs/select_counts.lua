@@ -1,0 +1,7 @@
+print(select('#'), select('#', nil), select('#', nil, nil), select('#', 1, nil, 3, nil))
+print(select(2, "a", "b", "c"), select(-1, "a", "b", "c"), select(-3, "a", "b", "c"))
+print(pcall(select, -4, "a", "b", "c"))
+print(pcall(select, 0, "a"))
+print(select(5, "a"), select('#', select(5, "a")))
+print(pcall(select, "x"))
+print(select(2.7, "a", "b", "c"))
