@@ -110,7 +110,7 @@ func TostringValue(L *lua.LState, v lua.LValue) lua.LValue {
 }
 
 func baseToString(L *lua.LState) int {
-	L.Push(TostringValue(L, L.CheckAny(1)))
+	L.Push(TostringValue(L, checkAny(L, 1)))
 	return 1
 }
 
@@ -159,9 +159,10 @@ func tableConcat(L *lua.LState) int {
 	}
 	var b []byte
 	for k := i; k <= j; k++ {
-		v := t.RawGetInt(k)
+		// RawGet, not RawGetInt: index 0 and negative ones are hash keys
+		v := t.RawGet(lua.LNumber(k))
 		if !isStringOrNumber(v) {
-			L.RaiseError("invalid value (at index %d) in table for 'concat'", k)
+			raise(L, "invalid value (%s) at index %d in table for 'concat'", v.Type().String(), k)
 		}
 		b = appendString(b, v)
 		if k < j {

@@ -132,7 +132,7 @@ func stopped(L *lua.LState) bool {
 
 // basePCall is Lua's pcall(f, ...).
 func (p *Protector) basePCall(L *lua.LState) int {
-	L.CheckAny(1)
+	checkAny(L, 1)
 	v := L.Get(1)
 	if v.Type() != lua.LTFunction && L.GetMetaField(v, "__call").Type() != lua.LTFunction {
 		L.Push(lua.LFalse)
@@ -154,8 +154,8 @@ func (p *Protector) basePCall(L *lua.LState) int {
 
 // baseXPCall is Lua 5.1's xpcall(f, handler): no extra arguments for f.
 func (p *Protector) baseXPCall(L *lua.LState) int {
-	fn := L.CheckAny(1)
-	handler := L.CheckAny(2)
+	handler := checkAny(L, 2) // Lua 5.1 checks the handler first
+	fn := L.Get(1)
 	L.SetTop(2)
 	L.Push(fn)
 	if err := p.call(L, 0, lua.MultRet, handler, false); err != nil {
