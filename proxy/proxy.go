@@ -191,7 +191,7 @@ func (p *Proxy) serve(c *Context) {
 	if q := bytes.IndexByte(c.OriginalURI, '?'); q >= 0 {
 		b = append(b, c.OriginalURI[q:]...)
 	}
-	h.SetRequestURIBytes(b)
+	req.SetRequestURIBytes(b)
 	c.buf = b
 
 	clearHopByHop(h)

@@ -68,6 +68,7 @@ func (p *Proxy) newServer() *fasthttp.Server {
 		IdleTimeout:                   idle,
 		CloseOnShutdown:               true,
 		Concurrency:                   1 << 20,
+		Logger:                        quietLogger{},
 	}
 }
 
@@ -98,3 +99,10 @@ func (s *Server) Serve() error {
 func (s *Server) Shutdown(ctx context.Context) error {
 	return s.srv.ShutdownWithContext(ctx)
 }
+
+// quietLogger drops fasthttp's connection-level messages: malformed
+// requests are answered (ErrorHandler), not logged, as nginx logs them at
+// info level only.
+type quietLogger struct{}
+
+func (quietLogger) Printf(string, ...any) {}
