@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/luahost/luahost/conf"
+	"github.com/luahost/luahost/host"
 	"github.com/luahost/luahost/host/hosttest"
 	"github.com/luahost/luahost/kongdb/postgres/pgtest"
 )
@@ -266,5 +268,65 @@ func TestRunProcessSIGTERM(t *testing.T) {
 	}
 	if code := cmd.ProcessState.ExitCode(); code != 0 || !strings.Contains(errb.String(), "luahost: stopped") {
 		t.Errorf("exit %d: %s", code, errb.String())
+	}
+}
+
+// Two nodes on one PostgreSQL: a route written by another node reaches
+// this node through cluster_events (the "router:version" invalidation of
+// kong.core_cache), and its router is rebuilt.
+func TestRunRebuildsOnOtherNodesWrites(t *testing.T) {
+	newConf := func() *conf.Config {
+		c := conf.New()
+		c.Append("plugins_dir", "../../plugins", "test")
+		c.Set("lua_package_path", "", "test")
+		c.Set("mem_cache_size", "4m", "test")
+		c.Set("log_level", "error", "test")
+		c.Set("proxy_listen", "127.0.0.1:0", "test")
+		return c
+	}
+	c := newConf()
+	hosttest.UsePostgres(t, c)
+	upPort := echoUpstream(t)
+	sigs := make(chan os.Signal, 1)
+	ready := make(chan *node, 1)
+	var stderr syncBuffer
+	code := make(chan int, 1)
+	go func() {
+		code <- runNode(c, io.Discard, &stderr, runOpts{signals: sigs, ready: func(n *node) { ready <- n }})
+	}()
+	var n *node
+	select {
+	case n = <-ready:
+	case c := <-code:
+		t.Fatalf("exit %d: %s", c, stderr.String())
+	}
+	base := "http://" + n.Server.Addrs[0].String()
+
+	// The other node: its own host (node id, caches, cluster events).
+	c2 := newConf()
+	for _, k := range []string{"database", "pg_host", "pg_port", "pg_user", "pg_password", "pg_database"} {
+		c2.Set(k, c.Get(k), "test")
+	}
+	other, err := host.New(host.Options{Conf: c2, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	ctx := context.Background()
+	svc, err := other.Root.DB.DAO("services").Insert(ctx, map[string]any{
+		"protocol": "http", "host": "127.0.0.1", "port": float64(upPort)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Root.DB.DAO("routes").Insert(ctx, map[string]any{
+		"paths": []any{"/remote"}, "service": map[string]any{"id": svc["id"]}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if body := waitFor(t, base+"/remote/a", 200); body != fmt.Sprintf("upstream /a host=127.0.0.1:%d", upPort) {
+		t.Errorf("body %q", body)
+	}
+	sigs <- syscall.SIGTERM
+	if c := <-code; c != 0 {
+		t.Fatalf("exit %d: %s", c, stderr.String())
 	}
 }
