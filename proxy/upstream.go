@@ -15,7 +15,8 @@ import (
 // upstreamKey identifies one connection pool: an upstream address with
 // the timeouts and retries of the Services using it.
 type upstreamKey struct {
-	addr                 string
+	host                 string
+	port                 int
 	connect, read, write int
 	retries              int
 }
@@ -34,7 +35,7 @@ func (e *dialError) Timeout() bool {
 // client returns the keep-alive pool for a Service's upstream, built on
 // first use and reused by every later request.
 func (p *Proxy) client(s *router.Service, hostname string, port int) *fasthttp.HostClient {
-	k := upstreamKey{addr: net.JoinHostPort(hostname, strconv.Itoa(port)),
+	k := upstreamKey{host: hostname, port: port,
 		connect: s.ConnectTimeout, read: s.ReadTimeout, write: s.WriteTimeout, retries: s.Retries}
 	if c, ok := p.clients.Load(k); ok {
 		return c.(*fasthttp.HostClient)
@@ -57,7 +58,7 @@ func (p *Proxy) newClient(k upstreamKey) *fasthttp.HostClient {
 	}
 	d := &net.Dialer{Timeout: ms(k.connect), KeepAlive: 30 * time.Second}
 	return &fasthttp.HostClient{
-		Addr: k.addr,
+		Addr: net.JoinHostPort(k.host, strconv.Itoa(k.port)),
 		Dial: func(addr string) (net.Conn, error) {
 			conn, err := d.Dial("tcp", addr)
 			if err != nil {
