@@ -144,6 +144,9 @@ func (p *Proxy) serve(c *Context) {
 		}
 	}
 	host := hostOnly(c.OriginalHost)
+	if len(host) == 0 {
+		host = serverName // nginx's $host without a Host header
+	}
 	port := rq.DstPort
 	var fProto, fHost, fPort, fPath, fPrefix []byte
 	if trusted {
@@ -195,11 +198,15 @@ func (p *Proxy) serve(c *Context) {
 	c.buf = b
 
 	clearHopByHop(h)
+	via := p.inboundVia(h)
 	if v := h.Peek(strVia); len(v) > 0 {
-		h.Set(strVia, string(v)+", "+p.inboundVia(h))
+		h.Set(strVia, string(v)+", "+via)
 	} else {
-		h.Set(strVia, p.inboundVia(h))
+		h.Set(strVia, via)
 	}
+	// proxy_http_version 1.1, whatever the client spoke (fasthttp has
+	// already noted the client's version for its own answer).
+	h.SetProtocol("HTTP/1.1")
 	b = c.buf[len(c.buf):]
 	b = clientIP.AppendTo(b[:0])
 	if xff := h.Peek(strXForwardedFor); len(xff) > 0 {
@@ -327,6 +334,9 @@ func (p *Proxy) realIP(h *fasthttp.RequestHeader) (netip.Addr, bool) {
 	}
 	return a.Unmap(), true
 }
+
+// serverName is the server_name of Kong's proxy server block.
+var serverName = []byte("kong")
 
 // hostOnly is nginx's $host from the Host header: without the port,
 // lower-cased.
