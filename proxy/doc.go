@@ -31,4 +31,17 @@
 //     Kong's request_buffering/response_buffering on (the defaults).
 //   - client_max_body_size 0 (Kong's default: unlimited) is capped at
 //     2 GiB, fasthttp's int limit being what it reads into memory.
+//   - The request line and headers are bounded as a whole (32 KiB, nginx's
+//     4 x 8k large_client_header_buffers); past it the answer is Kong's 400
+//     "Request header or cookie too large". nginx also bounds each line to
+//     8 KiB and answers a longer request line 414 "URI too long".
+//   - Phases.Log runs when the response is ready, just before fasthttp
+//     writes it (fasthttp has no hook after the write); Kong's log phase
+//     runs after the response is sent.
+//   - The upstream request is the client's, rewritten in place: after
+//     Access, Context.RequestCtx.Request holds the upstream URI and headers
+//     (OriginalURI and OriginalHost keep the client's), where nginx keeps
+//     ngx.req and the proxied request apart.
+//   - proxy_listen's backlog= is accepted and not applied (Go's listen uses
+//     the system's somaxconn); reuseport is applied (Linux).
 package proxy

@@ -66,9 +66,13 @@ func (p *Proxy) newServer() *fasthttp.Server {
 		ReadBufferSize:                hdr,
 		MaxRequestBodySize:            p.cfg.maxBody(),
 		IdleTimeout:                   idle,
-		CloseOnShutdown:               true,
-		Concurrency:                   1 << 20,
-		Logger:                        quietLogger{},
+		// nginx's client_header_timeout / client_body_timeout and
+		// send_timeout (60 s each).
+		ReadTimeout:     60 * time.Second,
+		WriteTimeout:    60 * time.Second,
+		CloseOnShutdown: true,
+		Concurrency:     1 << 20,
+		Logger:          quietLogger{},
 	}
 }
 
