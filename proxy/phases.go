@@ -108,3 +108,13 @@ func headerNameEqual(k []byte, name string) bool {
 	}
 	return true
 }
+
+// NopPhases runs no plugin: the Phases of a node without plugins, and the
+// base to embed for a Phases implementing only some callbacks.
+type NopPhases struct{}
+
+func (NopPhases) Rewrite(*Context) bool { return false }
+func (NopPhases) Access(*Context) bool  { return false }
+func (NopPhases) HeaderFilter(*Context) {}
+func (NopPhases) BodyFilter(*Context)   {}
+func (NopPhases) Log(*Context)          {}
