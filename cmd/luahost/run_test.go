@@ -330,3 +330,75 @@ func TestRunRebuildsOnOtherNodesWrites(t *testing.T) {
 		t.Fatalf("exit %d: %s", c, stderr.String())
 	}
 }
+
+// A second signal while in-flight requests are finishing exits at once.
+func TestRunSecondSignalExitsAtOnce(t *testing.T) {
+	c := conf.New()
+	c.Append("plugins_dir", "../../plugins", "test")
+	c.Set("lua_package_path", "", "test")
+	c.Set("mem_cache_size", "4m", "test")
+	c.Set("log_level", "error", "test")
+	c.Set("proxy_listen", "127.0.0.1:0", "test")
+	// An upstream that accepts and never answers.
+	hang, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hang.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		if c, err := hang.Accept(); err == nil {
+			accepted <- c
+		}
+	}()
+	sigs := make(chan os.Signal, 2)
+	ready := make(chan *node, 1)
+	exited := make(chan int, 1)
+	var stderr syncBuffer
+	code := make(chan int, 1)
+	go func() {
+		code <- runNode(c, io.Discard, &stderr, runOpts{signals: sigs, ready: func(n *node) { ready <- n },
+			exit: func(c int) { exited <- c }})
+	}()
+	n := <-ready
+	ctx := context.Background()
+	svc, err := n.Host.Root.DB.DAO("services").Insert(ctx, map[string]any{
+		"protocol": "http", "host": "127.0.0.1", "port": float64(hang.Addr().(*net.TCPAddr).Port)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.Host.Root.DB.DAO("routes").Insert(ctx, map[string]any{
+		"paths": []any{"/hang"}, "service": map[string]any{"id": svc["id"]}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + n.Server.Addrs[0].String()
+	waitFor(t, base+"/other", 404)
+	// Wait for the rebuild (a route that is not there yet answers 404).
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		r, _ := n.Router.Load()
+		if r != nil && r.Len() == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("route never built")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	go get(base + "/hang")
+	conn := <-accepted
+	defer conn.Close()
+	sigs <- syscall.SIGTERM
+	sigs <- syscall.SIGINT
+	select {
+	case c := <-exited:
+		if c != 1 {
+			t.Errorf("exit code %d", c)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatalf("second signal did not exit: %s", stderr.String())
+	}
+	if c := <-code; c != 1 || !strings.Contains(stderr.String(), "received again, exiting now") {
+		t.Errorf("run returned %d: %s", c, stderr.String())
+	}
+}
