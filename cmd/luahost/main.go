@@ -27,6 +27,8 @@ Runs unmodified Kong Gateway plugins (handler.lua, schema.lua, daos.lua,
 migrations/, api.lua) inside a Go process.
 
 Commands:
+  run          run the proxy node (also: start): routes requests to Services
+               on proxy_listen; SIGINT/SIGTERM stop it gracefully
   version      print luahost's version
   plugins      load the enabled plugins and describe them (or list their errors)
   test [PATH]  run busted-style *_spec.lua files (default: ./spec)
@@ -130,6 +132,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdPlugins(c, stdout, stderr)
 	case "config":
 		return cmdConfig(c, stdout)
+	case "run", "start":
+		return cmdRun(c, fs.Args(), stdout, stderr)
 	case "test":
 		timeout := fs.Lookup("timeout").Value.(flag.Getter).Get().(time.Duration)
 		return cmdTest(c, fs.Args(), timeout, stdout, stderr)

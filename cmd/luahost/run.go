@@ -1,0 +1,301 @@
+package main
+
+// luahost run (and start, Kong's name for it): the proxy node.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/luahost/luahost/conf"
+	"github.com/luahost/luahost/host"
+	"github.com/luahost/luahost/kongdb"
+	"github.com/luahost/luahost/kongdb/events"
+	"github.com/luahost/luahost/kongdb/schema"
+	"github.com/luahost/luahost/proxy"
+	"github.com/luahost/luahost/router"
+)
+
+// DefaultShutdownTimeout bounds how long in-flight requests may take to
+// finish after SIGINT/SIGTERM (Kong's `kong quit` waits 10 s by default);
+// the luahost_shutdown_timeout property (seconds) overrides it.
+const DefaultShutdownTimeout = 10 * time.Second
+
+// node is a running proxy node (handed to tests through runOpts.ready).
+type node struct {
+	Host   *host.Host
+	Proxy  *proxy.Proxy
+	Server *proxy.Server
+	Router *router.Versioned
+}
+
+type runOpts struct {
+	signals <-chan os.Signal // nil: SIGINT and SIGTERM of the process
+	ready   func(*node)      // called once listening
+	exit    func(code int)   // a second signal: exit at once (default os.Exit)
+}
+
+func cmdRun(c *conf.Config, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		fmt.Fprintf(stderr, "Error: run takes no argument (got %q)\n", strings.Join(args, " "))
+		return 1
+	}
+	return runNode(c, stdout, stderr, runOpts{})
+}
+
+// oneLine makes an error message one line (the CLI's errors are read in
+// terminals and logs, one line each).
+func oneLine(s string) string {
+	var parts []string
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			parts = append(parts, l)
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// hostError is the one line saying why the host could not start.
+func hostError(err error) string {
+	var pe *host.PluginErrors
+	if !errors.As(err, &pe) {
+		return oneLine(err.Error())
+	}
+	var msgs []string
+	for _, le := range pe.Errs {
+		if le.Phase == "database" {
+			msg := le.Msg
+			switch {
+			case strings.HasPrefix(msg, "Database needs bootstrapping"):
+				return "database needs bootstrapping (or is older than Kong 1.0): run 'luahost migrations bootstrap'"
+			case strings.HasPrefix(msg, "New migrations available"):
+				_, list, _ := strings.Cut(msg, "\n")
+				return "database has new migrations (" + oneLine(list) + "): run 'luahost migrations up'"
+			}
+			return "database: " + oneLine(msg)
+		}
+		msgs = append(msgs, oneLine(le.Error()))
+	}
+	return fmt.Sprintf("%d plugin error(s): %s (details: luahost plugins)", len(msgs), strings.Join(msgs, "; "))
+}
+
+// proxyConfig reads the proxy's settings from kong.conf.
+func proxyConfig(c *conf.Config, h *host.Host) (proxy.Config, error) {
+	pc := proxy.Config{
+		KongVersion:      h.Root.VersionString(),
+		RealIPHeader:     c.Get("real_ip_header"),
+		RealIPRecursive:  c.Bool("real_ip_recursive"),
+		ErrorDefaultType: c.Get("error_default_type"),
+		Logger:           h.Logger,
+	}
+	if c.Has("headers") {
+		pc.Headers = c.List("headers")
+		if pc.Headers == nil {
+			pc.Headers = []string{}
+		}
+	}
+	if c.Has("headers_upstream") {
+		pc.HeadersUpstream = c.List("headers_upstream")
+		if pc.HeadersUpstream == nil {
+			pc.HeadersUpstream = []string{}
+		}
+	}
+	size := "nginx_http_client_max_body_size"
+	if !c.Has(size) {
+		size = "client_max_body_size"
+	}
+	pc.ClientMaxBodySize = c.Size(size, 0)
+	ips, err := proxy.ParseTrustedIPs(c.List("trusted_ips"))
+	if err != nil {
+		return pc, fmt.Errorf("trusted_ips: %v", err)
+	}
+	pc.TrustedIPs = ips
+	return pc, nil
+}
+
+// loadRouterRows reads every route and service, all pages, every
+// workspace.
+func loadRouterRows(db *kongdb.DB) func(ctx context.Context) ([]map[string]any, []map[string]any, error) {
+	all := func(ctx context.Context, name string) ([]map[string]any, error) {
+		d := db.DAO(name)
+		if d == nil {
+			return nil, fmt.Errorf("no %s DAO", name)
+		}
+		it, err := d.Each(ctx, 1000, map[string]any{"workspace": schema.Null})
+		if err != nil {
+			return nil, err
+		}
+		var rows []map[string]any
+		for row, err := range it {
+			if err != nil {
+				return nil, err
+			}
+			rows = append(rows, row)
+		}
+		return rows, nil
+	}
+	return func(ctx context.Context) ([]map[string]any, []map[string]any, error) {
+		routes, err := all(ctx, "routes")
+		if err != nil {
+			return nil, nil, err
+		}
+		services, err := all(ctx, "services")
+		if err != nil {
+			return nil, nil, err
+		}
+		return routes, services, nil
+	}
+}
+
+// watchRouter triggers a rebuild on this node's routes/services CRUD
+// events (the bus's Go handlers) and on the invalidation of
+// "router:version" in kong.core_cache, which is how other nodes' writes
+// arrive (cluster_events carries cache keys, not CRUD events). It returns
+// the function that stops watching.
+func watchRouter(h *host.Host, b *proxy.Rebuilder) func() {
+	var stops []func()
+	if bus := h.Root.Events; bus != nil {
+		id := bus.Register(func(ev events.Event) error {
+			if strings.HasPrefix(ev.Event, "routes") || strings.HasPrefix(ev.Event, "services") {
+				b.Trigger()
+			}
+			return nil
+		}, "crud")
+		stops = append(stops, func() { bus.Unregister(id) })
+	}
+	if cc := h.Root.CoreCache; cc != nil {
+		stops = append(stops, cc.OnInvalidate(func(key string) {
+			if key == "router:version" {
+				b.Trigger()
+			}
+		}))
+	}
+	return func() {
+		for _, s := range stops {
+			s()
+		}
+	}
+}
+
+func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
+	fail := func(msg string) int {
+		fmt.Fprintln(stderr, "Error:", msg)
+		return 1
+	}
+	listeners, err := proxy.ParseListen("proxy_listen", c.Get("proxy_listen"))
+	if err != nil {
+		return fail(err.Error())
+	}
+	start := newStartupHandler(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: host.LogLevel(c.Get("log_level"))}))
+	logger := slog.New(start)
+	h, err := host.New(host.Options{Conf: c, Logger: logger})
+	start.release(err == nil)
+	if err != nil {
+		return fail(hostError(err))
+	}
+	defer h.Close()
+	if h.Root.DB == nil {
+		return fail("no database opened")
+	}
+	pc, err := proxyConfig(c, h)
+	if err != nil {
+		return fail(err.Error())
+	}
+	rt := &router.Versioned{}
+	rb := proxy.NewRebuilder(rt, loadRouterRows(h.Root.DB))
+	rb.OnRebuild = func(v uint64, err error) {
+		if err != nil {
+			logger.Error("could not rebuild router (stale router will be used)", "err", err)
+			return
+		}
+		logger.Debug("router rebuilt", "version", v)
+	}
+	stopWatch := watchRouter(h, rb)
+	defer stopWatch()
+	if _, err := rb.Rebuild(context.Background()); err != nil {
+		return fail("could not build the router: " + oneLine(err.Error()))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go rb.Run(ctx)
+
+	p := proxy.New(rt, pc)
+	srv, err := p.Listen(listeners)
+	if err != nil {
+		return fail("proxy_listen: " + oneLine(err.Error()))
+	}
+	for _, l := range srv.Skipped {
+		var what []string
+		if l.SSL {
+			what = append(what, "ssl")
+		}
+		if l.HTTP2 {
+			what = append(what, "http2")
+		}
+		fmt.Fprintf(stderr, "luahost: proxy_listen %s (%s) not served: TLS and HTTP/2 listeners are not supported yet\n",
+			l.Addr, strings.Join(what, " "))
+	}
+	for _, a := range srv.Addrs {
+		fmt.Fprintf(stderr, "luahost: proxy listening on %s\n", a)
+	}
+	if len(srv.Addrs) == 0 {
+		return fail("proxy_listen: nothing to listen on (only ssl/http2 entries, or off)")
+	}
+
+	sigs := o.signals
+	if sigs == nil {
+		ch := make(chan os.Signal, 2)
+		signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM)
+		defer signal.Stop(ch)
+		sigs = ch
+	}
+	exit := o.exit
+	if exit == nil {
+		exit = os.Exit
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve() }()
+	if o.ready != nil {
+		o.ready(&node{Host: h, Proxy: p, Server: srv, Router: rt})
+	}
+
+	select {
+	case err := <-served:
+		if err != nil {
+			return fail("proxy: " + oneLine(err.Error()))
+		}
+		return 0
+	case s := <-sigs:
+		fmt.Fprintf(stderr, "luahost: %v received, stopping (in-flight requests may finish; send it again to exit now)\n", s)
+	}
+	timeout := DefaultShutdownTimeout
+	if n := c.Int("luahost_shutdown_timeout", 0); n > 0 {
+		timeout = time.Duration(n) * time.Second
+	}
+	sctx, scancel := context.WithTimeout(context.Background(), timeout)
+	defer scancel()
+	done := make(chan error, 1)
+	go func() { done <- srv.Shutdown(sctx) }()
+	select {
+	case err := <-done:
+		<-served
+		cancel()
+		if err != nil {
+			fmt.Fprintf(stderr, "luahost: stopped with requests still running after %v\n", timeout)
+			return 1
+		}
+		fmt.Fprintln(stderr, "luahost: stopped")
+		return 0
+	case s := <-sigs:
+		fmt.Fprintf(stderr, "luahost: %v received again, exiting now\n", s)
+		exit(1)
+		return 1
+	}
+}

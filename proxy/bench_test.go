@@ -1,0 +1,97 @@
+package proxy
+
+import (
+	"context"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/luahost/luahost/router"
+)
+
+// BenchmarkProxy is one request through the proxy (route "/" to a
+// fasthttp upstream), over loopback sockets, client included; compare
+// with BenchmarkBareForward in the same run.
+func BenchmarkProxy(b *testing.B) {
+	up := benchUpstream(b)
+	rt := &router.Versioned{}
+	if _, err := rt.Rebuild([]router.Route{{ID: "00000000-0000-0000-0000-000000000001", Paths: []string{"/"}, ServiceID: "s"}},
+		map[string]*router.Service{"s": {ID: "s", Protocol: "http", Host: "127.0.0.1", Port: up, Retries: 5}}); err != nil {
+		b.Fatal(err)
+	}
+	p := New(rt, Config{KongVersion: "3.9.1"})
+	ls, _ := ParseListen("proxy_listen", "127.0.0.1:0")
+	s, err := p.Listen(ls)
+	if err != nil {
+		b.Fatal(err)
+	}
+	go s.Serve()
+	defer s.Shutdown(context.Background())
+	benchClient(b, s.Addrs[0].String())
+}
+
+// BenchmarkBareForward is the bare fasthttp forwarder the proxy is
+// measured against.
+func BenchmarkBareForward(b *testing.B) {
+	up := benchUpstream(b)
+	c := &fasthttp.HostClient{Addr: net.JoinHostPort("127.0.0.1", itoa(up)), MaxConns: 4096}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
+		ctx.Request.Header.Del("Connection")
+		if err := c.Do(&ctx.Request, &ctx.Response); err != nil {
+			ctx.SetStatusCode(502)
+		}
+	}}
+	go srv.Serve(ln)
+	defer srv.Shutdown()
+	benchClient(b, ln.Addr().String())
+}
+
+func itoa(n int) string { return fmtInt(n) }
+
+func fmtInt(n int) string {
+	var b [20]byte
+	i := len(b)
+	for {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+		if n == 0 {
+			break
+		}
+	}
+	return string(b[i:])
+}
+
+func benchUpstream(b *testing.B) int {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) { ctx.SetBodyString("ok\n") }}
+	go srv.Serve(ln)
+	b.Cleanup(func() { srv.Shutdown() })
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+func benchClient(b *testing.B, addr string) {
+	c := &fasthttp.HostClient{Addr: addr, MaxConns: 64, ReadTimeout: 10 * time.Second}
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+		defer fasthttp.ReleaseRequest(req)
+		defer fasthttp.ReleaseResponse(resp)
+		for pb.Next() {
+			req.SetRequestURI("http://" + addr + "/anything?x=1")
+			if err := c.Do(req, resp); err != nil || resp.StatusCode() != 200 {
+				b.Fatalf("%v %d", err, resp.StatusCode())
+			}
+		}
+	})
+}

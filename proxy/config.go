@@ -1,0 +1,132 @@
+package proxy
+
+import (
+	"math"
+	"net/netip"
+	"strings"
+	"time"
+)
+
+// Config configures a Proxy. The zero value is Kong's defaults with no
+// version in the tokens; ConfigFrom-style callers fill it from kong.conf.
+type Config struct {
+	// KongVersion goes into Server and Via ("kong/<KongVersion>").
+	KongVersion string
+	// Headers are Kong's `headers` (lower case): "server_tokens",
+	// "latency_tokens", "x-kong-request-id", "off", or single header names
+	// ("via", "server", "x-kong-proxy-latency", ...). nil: Kong's default
+	// server_tokens, latency_tokens, x-kong-request-id.
+	Headers []string
+	// HeadersUpstream is Kong's headers_upstream; nil: x-kong-request-id.
+	HeadersUpstream []string
+	// TrustedIPs are the client addresses whose X-Forwarded-* and real IP
+	// header are believed (Kong's trusted_ips; nil = NONE).
+	TrustedIPs []netip.Prefix
+	// RealIPHeader is Kong's real_ip_header (default X-Real-IP);
+	// RealIPRecursive its real_ip_recursive.
+	RealIPHeader    string
+	RealIPRecursive bool
+	// ClientMaxBodySize is nginx_http_client_max_body_size in bytes; 0 is
+	// unlimited (Kong's default), capped at 2 GiB.
+	ClientMaxBodySize int
+	// ClientHeaderBufferSize bounds the request line and headers
+	// (nginx's large_client_header_buffers, 8k by default): past it the
+	// answer is Kong's 400 "Request header or cookie too large".
+	ClientHeaderBufferSize int
+	// ErrorDefaultType is Kong's error_default_type (text/plain).
+	ErrorDefaultType string
+	// ClientIdleTimeout closes idle client keep-alive connections (nginx's
+	// keepalive_timeout, 60 s).
+	ClientIdleTimeout time.Duration
+	// MaxConnsPerUpstream bounds each upstream's connection pool (0: 4096).
+	MaxConnsPerUpstream int
+	// Logger receives upstream failures (nil: none).
+	Logger Logger
+}
+
+// Logger is what the proxy logs through (slog.Logger has it).
+type Logger interface {
+	Error(msg string, args ...any)
+}
+
+// enabledHeaders is the resolved `headers` setting.
+type enabledHeaders struct {
+	server, via, requestID          bool
+	proxyLatency, upstreamLatency   bool
+	responseLatency, upstreamStatus bool
+}
+
+func resolveHeaders(list []string) enabledHeaders {
+	if list == nil {
+		list = []string{"server_tokens", "latency_tokens", "x-kong-request-id"}
+	}
+	var e enabledHeaders
+	for _, h := range list {
+		switch strings.ToLower(strings.TrimSpace(h)) {
+		case "off":
+			return enabledHeaders{}
+		case "server_tokens":
+			e.server, e.via = true, true
+		case "latency_tokens":
+			e.proxyLatency, e.upstreamLatency, e.responseLatency = true, true, true
+		case "server":
+			e.server = true
+		case "via":
+			e.via = true
+		case "x-kong-request-id":
+			e.requestID = true
+		case "x-kong-proxy-latency":
+			e.proxyLatency = true
+		case "x-kong-upstream-latency":
+			e.upstreamLatency = true
+		case "x-kong-response-latency":
+			e.responseLatency = true
+		case "x-kong-upstream-status":
+			e.upstreamStatus = true
+		}
+	}
+	return e
+}
+
+// ParseTrustedIPs reads Kong's trusted_ips: comma-separated IPs or CIDRs,
+// "0.0.0.0/0,::/0" for all; "" or "NONE" for none.
+func ParseTrustedIPs(list []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range list {
+		s = strings.TrimSpace(s)
+		if s == "" || strings.EqualFold(s, "NONE") || strings.HasPrefix(s, "unix:") {
+			continue
+		}
+		if strings.Contains(s, "/") {
+			p, err := netip.ParsePrefix(s)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
+}
+
+func (c *Config) trusted(a netip.Addr) bool {
+	a = a.Unmap()
+	for _, p := range c.TrustedIPs {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *Config) maxBody() int {
+	if c.ClientMaxBodySize <= 0 || c.ClientMaxBodySize > math.MaxInt32 {
+		return math.MaxInt32
+	}
+	return c.ClientMaxBodySize
+}

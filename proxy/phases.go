@@ -1,0 +1,120 @@
+package proxy
+
+import (
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/luahost/luahost/router"
+)
+
+// Phases are the plugin hooks of a request, in Kong's order: Rewrite
+// (before routing), Access (after routing, before the upstream), then
+// HeaderFilter and BodyFilter on the response about to be sent (Kong's own
+// or the upstream's), and Log after it is sent. A Rewrite or Access that
+// produced the response itself (kong.response.exit) returns true: the
+// upstream is skipped and the filters and Log still run, as in Kong.
+//
+// Every callback runs on the request's goroutine; the Context is only
+// valid until Log returns.
+type Phases interface {
+	Rewrite(c *Context) (exited bool)
+	Access(c *Context) (exited bool)
+	HeaderFilter(c *Context)
+	BodyFilter(c *Context)
+	Log(c *Context)
+}
+
+// Context is one request as the phases see it. It is pooled: nothing may
+// keep it, or anything it points to, past Log.
+type Context struct {
+	// Request and response: on an upstream request, Request has been
+	// rewritten for the upstream (URI, Host, X-Forwarded-*) once Access
+	// returns; OriginalURI and OriginalHost keep what the client sent.
+	RequestCtx *fasthttp.RequestCtx
+
+	// Matched tells whether the router matched; Match is then its result
+	// (Service nil: no Service).
+	Matched bool
+	Match   router.Match
+
+	// RequestID is X-Kong-Request-Id (32 hex digits).
+	RequestID string
+	// Start is when the request was read (Kong's KONG_PROCESSING_START).
+	Start time.Time
+	// Proxied is Kong's ctx.KONG_PROXIED: the request went (or tried to go)
+	// to the upstream.
+	Proxied bool
+	// ProxyLatency and UpstreamLatency are Kong's KONG_PROXY_LATENCY and
+	// KONG_WAITING_TIME; ResponseLatency its KONG_RESPONSE_LATENCY.
+	ProxyLatency, UpstreamLatency, ResponseLatency time.Duration
+	// UpstreamErr is the upstream failure that made a 502/504, if any.
+	UpstreamErr error
+
+	// OriginalURI is $request_uri as the client sent it; OriginalHost the
+	// Host header.
+	OriginalURI  []byte
+	OriginalHost []byte
+
+	// Plugin is free for the Phases implementation (its per-request
+	// state: a borrowed worker, ngx.ctx); reset to nil after Log.
+	Plugin any
+
+	rreq router.Request
+	hdrs headerSource
+	rid  [32]byte
+	buf  []byte
+}
+
+func (c *Context) reset() {
+	buf, ou, oh := c.buf[:0], c.OriginalURI[:0], c.OriginalHost[:0]
+	*c = Context{buf: buf, OriginalURI: ou, OriginalHost: oh}
+}
+
+// headerSource reads request headers for the router without copying them
+// (names compared case-insensitively, '_' and '-' alike).
+type headerSource struct {
+	h *fasthttp.RequestHeader
+}
+
+func (s *headerSource) HeaderValues(name string) []string {
+	var out []string
+	for k, v := range s.h.All() {
+		if headerNameEqual(k, name) {
+			out = append(out, string(v))
+		}
+	}
+	return out
+}
+
+func headerNameEqual(k []byte, name string) bool {
+	if len(k) != len(name) {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		a, b := k[i], name[i]
+		if a >= 'A' && a <= 'Z' {
+			a += 'a' - 'A'
+		}
+		if a == '_' {
+			a = '-'
+		}
+		if b == '_' {
+			b = '-'
+		}
+		if a != b {
+			return false
+		}
+	}
+	return true
+}
+
+// NopPhases runs no plugin: the Phases of a node without plugins, and the
+// base to embed for a Phases implementing only some callbacks.
+type NopPhases struct{}
+
+func (NopPhases) Rewrite(*Context) bool { return false }
+func (NopPhases) Access(*Context) bool  { return false }
+func (NopPhases) HeaderFilter(*Context) {}
+func (NopPhases) BodyFilter(*Context)   {}
+func (NopPhases) Log(*Context)          {}

@@ -1,0 +1,556 @@
+package proxy
+
+import (
+	"bytes"
+	"encoding/hex"
+	"errors"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"strconv"
+	"sync"
+	"time"
+	"unsafe"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/luahost/luahost/router"
+)
+
+// Proxy is the proxy's request handler: route, then answer or forward.
+// It is safe for concurrent use; the request path takes no lock.
+type Proxy struct {
+	Router *router.Versioned
+	// Phases run the plugins; nil runs none.
+	Phases Phases
+
+	cfg       Config
+	hdr       enabledHeaders
+	reqIDUp   bool
+	server    string // "kong/<version>"
+	via11     string // "1.1 kong/<version>"
+	via10     string // "1 kong/<version>": ngx.req.http_version() 1.0 concatenated
+	realIPHdr string
+	ctxPool   sync.Pool
+	clients   sync.Map // upstreamKey -> *fasthttp.HostClient
+}
+
+// New returns a Proxy routing with rt.
+func New(rt *router.Versioned, cfg Config) *Proxy {
+	p := &Proxy{Router: rt, cfg: cfg, hdr: resolveHeaders(cfg.Headers)}
+	up := cfg.HeadersUpstream
+	if up == nil {
+		up = []string{"x-kong-request-id"}
+	}
+	for _, h := range up {
+		if h == "x-kong-request-id" {
+			p.reqIDUp = true
+		}
+	}
+	if p.cfg.ErrorDefaultType == "" {
+		p.cfg.ErrorDefaultType = "text/plain"
+	}
+	p.realIPHdr = cfg.RealIPHeader
+	if p.realIPHdr == "" {
+		p.realIPHdr = "X-Real-IP"
+	}
+	p.server = "kong/" + cfg.KongVersion
+	p.via11 = "1.1 " + p.server
+	p.via10 = "1 " + p.server
+	p.ctxPool.New = func() any { return new(Context) }
+	return p
+}
+
+// b2s views b as a string without copying; valid while b is unchanged
+// (the request's buffers, during the request).
+func b2s(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+var (
+	strXForwardedFor    = "X-Forwarded-For"
+	strXForwardedProto  = "X-Forwarded-Proto"
+	strXForwardedHost   = "X-Forwarded-Host"
+	strXForwardedPort   = "X-Forwarded-Port"
+	strXForwardedPath   = "X-Forwarded-Path"
+	strXForwardedPrefix = "X-Forwarded-Prefix"
+	strXRealIP          = "X-Real-IP"
+	strVia              = "Via"
+	strRequestID        = "X-Kong-Request-Id"
+)
+
+// ServeHTTP is the fasthttp request handler.
+func (p *Proxy) ServeHTTP(rc *fasthttp.RequestCtx) {
+	c := p.ctxPool.Get().(*Context)
+	c.RequestCtx = rc
+	c.Start = rc.Time()
+	newRequestID(&c.rid)
+	c.RequestID = string(c.rid[:])
+	c.OriginalURI = append(c.OriginalURI[:0], rc.Request.Header.RequestURI()...)
+	c.OriginalHost = append(c.OriginalHost[:0], rc.Request.Header.Host()...)
+
+	p.serve(c)
+
+	if ph := p.Phases; ph != nil {
+		ph.Log(c)
+	}
+	c.reset()
+	p.ctxPool.Put(c)
+}
+
+func (p *Proxy) serve(c *Context) {
+	rc := c.RequestCtx
+	ph := p.Phases
+	if ph != nil && ph.Rewrite(c) {
+		p.finish(c)
+		return
+	}
+	local, _ := rc.LocalAddr().(*net.TCPAddr)
+	remote, _ := rc.RemoteAddr().(*net.TCPAddr)
+	rq := &c.rreq
+	rq.Method = b2s(rc.Request.Header.Method())
+	rq.Host = b2s(c.OriginalHost)
+	rq.URI = b2s(c.OriginalURI)
+	rq.Scheme = "http"
+	c.hdrs.h = &rc.Request.Header
+	rq.Headers = &c.hdrs
+	if remote != nil {
+		rq.SrcIP, _ = netip.AddrFromSlice(remote.IP)
+		rq.SrcPort = remote.Port
+	}
+	if local != nil {
+		rq.DstIP, _ = netip.AddrFromSlice(local.IP)
+		rq.DstPort = local.Port
+	}
+	r, _ := p.Router.Load()
+	if r == nil || !r.MatchInto(rq, &c.Match) {
+		p.kongError(c, 404, "no Route matched with those values")
+		p.finish(c)
+		return
+	}
+	c.Matched = true
+	m := &c.Match
+
+	// The X-Forwarded-* values (handler.lua access.before).
+	realIP := rq.SrcIP.Unmap()
+	clientIP := realIP
+	trusted := p.cfg.trusted(realIP)
+	if trusted {
+		if ip, ok := p.realIP(&rc.Request.Header); ok {
+			clientIP = ip
+		}
+	}
+	host := hostOnly(c.OriginalHost)
+	if len(host) == 0 {
+		host = serverName // nginx's $host without a Host header
+	}
+	port := rq.DstPort
+	var fProto, fHost, fPort, fPath, fPrefix []byte
+	if trusted {
+		fProto = rc.Request.Header.Peek(strXForwardedProto)
+		fHost = rc.Request.Header.Peek(strXForwardedHost)
+		fPort = rc.Request.Header.Peek(strXForwardedPort)
+		fPath = rc.Request.Header.Peek(strXForwardedPath)
+		fPrefix = rc.Request.Header.Peek(strXForwardedPrefix)
+	}
+	proto := "http"
+	if len(fProto) > 0 {
+		proto = b2s(fProto)
+	}
+	if code := m.HTTPSRedirectStatus(proto); code != 0 {
+		if code == 426 {
+			p.kongError(c, 426, "Please use HTTPS protocol")
+			rc.Response.Header.Set("Connection", "Upgrade")
+			rc.Response.Header.Set("Upgrade", "TLS/1.2, HTTP/1.1")
+		} else {
+			h := host
+			if len(fHost) > 0 {
+				h = fHost
+			}
+			p.kongExit(c, code)
+			rc.Response.Header.Set("Location", "https://"+string(h)+string(c.OriginalURI))
+		}
+		p.finish(c)
+		return
+	}
+	if m.Service == nil {
+		p.kongError(c, 503, "no Service found with those values")
+		p.finish(c)
+		return
+	}
+	if ph != nil && ph.Access(c) {
+		p.finish(c)
+		return
+	}
+
+	// The upstream request (access.after and nginx's proxy_set_header).
+	req := &rc.Request
+	h := &req.Header
+	b := c.buf[:0]
+	b = append(b, router.EscapeURI(m.UpstreamURI)...)
+	if q := bytes.IndexByte(c.OriginalURI, '?'); q >= 0 {
+		b = append(b, c.OriginalURI[q:]...)
+	}
+	req.SetRequestURIBytes(b)
+	c.buf = b
+
+	clearHopByHop(h)
+	via := p.inboundVia(h)
+	if v := h.Peek(strVia); len(v) > 0 {
+		h.Set(strVia, string(v)+", "+via)
+	} else {
+		h.Set(strVia, via)
+	}
+	// proxy_http_version 1.1, whatever the client spoke (fasthttp has
+	// already noted the client's version for its own answer).
+	h.SetProtocol("HTTP/1.1")
+	b = c.buf[len(c.buf):]
+	b = clientIP.AppendTo(b[:0])
+	if xff := h.Peek(strXForwardedFor); len(xff) > 0 {
+		v := make([]byte, 0, len(xff)+2+45)
+		v = append(append(v, xff...), ", "...)
+		v = realIP.AppendTo(v)
+		h.SetBytesV(strXForwardedFor, v)
+	} else {
+		h.SetBytesV(strXForwardedFor, b)
+	}
+	h.SetBytesV(strXRealIP, b)
+	if len(fProto) == 0 {
+		h.Set(strXForwardedProto, "http")
+	} else {
+		h.SetBytesV(strXForwardedProto, fProto)
+	}
+	if len(fHost) == 0 {
+		h.SetBytesV(strXForwardedHost, host)
+	} else {
+		h.SetBytesV(strXForwardedHost, fHost)
+	}
+	if len(fPort) == 0 {
+		h.SetBytesV(strXForwardedPort, strconv.AppendInt(b[len(b):], int64(port), 10))
+	} else {
+		h.SetBytesV(strXForwardedPort, fPort)
+	}
+	if len(fPath) == 0 {
+		path := c.OriginalURI
+		if q := bytes.IndexByte(path, '?'); q >= 0 {
+			path = path[:q]
+		}
+		h.SetBytesV(strXForwardedPath, path)
+	} else {
+		h.SetBytesV(strXForwardedPath, fPath)
+	}
+	switch {
+	case len(fPrefix) > 0:
+		h.SetBytesV(strXForwardedPrefix, fPrefix)
+	case m.Prefix != "" && m.Prefix != "/":
+		h.Set(strXForwardedPrefix, m.Prefix)
+	default:
+		h.Del(strXForwardedPrefix)
+	}
+	if p.reqIDUp {
+		h.SetBytesV(strRequestID, c.rid[:])
+	}
+	h.SetHost(m.UpstreamHost)
+
+	c.Proxied = true
+	sent := time.Now()
+	c.ProxyLatency = sent.Sub(c.Start)
+	if m.Service.Protocol != "http" {
+		c.UpstreamErr = errors.New("upstream protocol " + m.Service.Protocol + " is not supported yet")
+		p.upstreamFailed(c, 502)
+		p.finish(c)
+		return
+	}
+	client := p.client(m.Service, m.UpstreamHostname, m.UpstreamPort)
+	resp := &rc.Response
+	err := client.Do(req, resp)
+	c.UpstreamLatency = time.Since(sent)
+	if err != nil {
+		c.UpstreamErr = err
+		status := 502
+		if isTimeout(err) {
+			status = 504
+		}
+		p.upstreamFailed(c, status)
+		p.finish(c)
+		return
+	}
+	// The response's hop-by-hop headers (header_filter.before).
+	rh := &resp.Header
+	if conn := rh.Peek("Connection"); len(conn) > 0 {
+		forEachToken(conn, func(t []byte) {
+			if !tokenIs(t, "close") && !tokenIs(t, "upgrade") && !tokenIs(t, "keep-alive") {
+				rh.DelBytes(t)
+			}
+		})
+	}
+	rh.ResetConnectionClose()
+	rh.Del("Keep-Alive")
+	rh.Del("Upgrade")
+	if len(req.Header.Peek("TE")) == 0 {
+		rh.Del("Trailer")
+	}
+	p.finish(c)
+}
+
+// inboundVia is Kong's "<http_version> kong/<version>" for the upstream
+// request.
+func (p *Proxy) inboundVia(h *fasthttp.RequestHeader) string {
+	if h.IsHTTP11() {
+		return p.via11
+	}
+	return p.via10
+}
+
+// realIP is nginx's realip module: the address in real_ip_header (the
+// last of X-Forwarded-For's when not recursive).
+func (p *Proxy) realIP(h *fasthttp.RequestHeader) (netip.Addr, bool) {
+	v := h.Peek(p.realIPHdr)
+	if len(v) == 0 {
+		return netip.Addr{}, false
+	}
+	if i := bytes.LastIndexByte(v, ','); i >= 0 {
+		if p.cfg.RealIPRecursive {
+			// Walk back past trusted addresses.
+			parts := bytes.Split(v, []byte{','})
+			for j := len(parts) - 1; j >= 0; j-- {
+				a, err := netip.ParseAddr(string(bytes.TrimSpace(parts[j])))
+				if err != nil {
+					return netip.Addr{}, false
+				}
+				if j == 0 || !p.cfg.trusted(a) {
+					return a.Unmap(), true
+				}
+			}
+		}
+		v = v[i+1:]
+	}
+	a, err := netip.ParseAddr(string(bytes.TrimSpace(v)))
+	if err != nil {
+		return netip.Addr{}, false
+	}
+	return a.Unmap(), true
+}
+
+// serverName is the server_name of Kong's proxy server block.
+var serverName = []byte("kong")
+
+// hostOnly is nginx's $host from the Host header: without the port,
+// lower-cased.
+func hostOnly(h []byte) []byte {
+	if len(h) > 0 && h[0] == '[' {
+		if i := bytes.IndexByte(h, ']'); i >= 0 {
+			return bytes.ToLower(h[:i+1])
+		}
+	}
+	if i := bytes.LastIndexByte(h, ':'); i >= 0 {
+		h = h[:i]
+	}
+	for _, ch := range h {
+		if ch >= 'A' && ch <= 'Z' {
+			return bytes.ToLower(h)
+		}
+	}
+	return h
+}
+
+// clearHopByHop removes what nginx does not pass upstream (Keep-Alive,
+// Expect, TE, Upgrade, Connection and the headers Connection names;
+// handler.lua access.after) and keeps the upstream connection alive.
+func clearHopByHop(h *fasthttp.RequestHeader) {
+	if conn := h.Peek("Connection"); len(conn) > 0 {
+		forEachToken(conn, func(t []byte) {
+			if !tokenIs(t, "close") && !tokenIs(t, "upgrade") && !tokenIs(t, "keep-alive") {
+				h.DelBytes(t)
+			}
+		})
+	}
+	h.ResetConnectionClose()
+	h.Del("Connection")
+	h.Del("Keep-Alive")
+	h.Del("Expect")
+	h.Del("Upgrade")
+	te := h.Peek("TE")
+	trailers := false
+	forEachToken(te, func(t []byte) {
+		if tokenIs(t, "trailers") {
+			trailers = true
+		}
+	})
+	if trailers {
+		h.Set("TE", "trailers")
+	} else {
+		h.Del("TE")
+	}
+}
+
+func forEachToken(v []byte, fn func([]byte)) {
+	for len(v) > 0 {
+		var t []byte
+		if i := bytes.IndexByte(v, ','); i >= 0 {
+			t, v = v[:i], v[i+1:]
+		} else {
+			t, v = v, nil
+		}
+		if t = bytes.TrimSpace(t); len(t) > 0 {
+			fn(t)
+		}
+	}
+}
+
+func tokenIs(t []byte, s string) bool { return len(t) == len(s) && bytes.EqualFold(t, []byte(s)) }
+
+// newRequestID fills dst with 32 random hex digits (Kong's
+// $kong_request_id).
+func newRequestID(dst *[32]byte) {
+	var raw [16]byte
+	a, b := rand.Uint64(), rand.Uint64()
+	for i := 0; i < 8; i++ {
+		raw[i] = byte(a >> (8 * i))
+		raw[8+i] = byte(b >> (8 * i))
+	}
+	hex.Encode(dst[:], raw[:])
+}
+
+// kongError is kong.response.error(status, message): Kong's template,
+// chosen by Accept (JSON without one).
+func (p *Proxy) kongError(c *Context, status int, message string) {
+	rc := c.RequestCtx
+	accept := rc.Request.Header.Peek("Accept")
+	mime := responseType(b2s(accept))
+	p.writeError(c, status, mime, message)
+}
+
+// kongExit is kong.response.exit(status) with no body.
+func (p *Proxy) kongExit(c *Context, status int) {
+	resp := &c.RequestCtx.Response
+	resp.Reset()
+	resp.SetStatusCode(status)
+}
+
+func (p *Proxy) writeError(c *Context, status int, mime, message string) {
+	resp := &c.RequestCtx.Response
+	resp.Reset()
+	resp.SetStatusCode(status)
+	if mime != "" {
+		resp.Header.SetContentType(mime)
+	}
+	resp.SetBodyString(errorBody(mime, message, c.RequestID))
+}
+
+// nginxError is Kong's error handler (kong/error_handlers.lua) for an
+// error nginx made: the type chosen by Accept, else Content-Type, else
+// error_default_type; 494 sent as 400.
+func (p *Proxy) nginxError(c *Context, status int) {
+	h := &c.RequestCtx.Request.Header
+	accept := b2s(h.Peek("Accept"))
+	if accept == "" {
+		accept = b2s(h.ContentType())
+		if accept == "" {
+			accept = p.cfg.ErrorDefaultType
+		}
+	}
+	message, ok := nginxErrorMessages[status]
+	if !ok {
+		message = "The upstream server responded with " + strconv.Itoa(status)
+	}
+	if status == 494 {
+		status = 400
+	}
+	if len(accept) >= len("application/grpc") && accept[:len("application/grpc")] == "application/grpc" {
+		resp := &c.RequestCtx.Response
+		resp.Reset()
+		resp.SetStatusCode(status)
+		resp.SetBodyString(`{"message":"` + message + `"}`)
+		return
+	}
+	p.writeError(c, status, responseType(accept), message)
+}
+
+func (p *Proxy) upstreamFailed(c *Context, status int) {
+	if l := p.cfg.Logger; l != nil {
+		m := &c.Match
+		l.Error("upstream request failed", "status", status, "service", m.Service.ID,
+			"upstream", m.UpstreamHostname+":"+strconv.Itoa(m.UpstreamPort), "err", c.UpstreamErr, "request_id", c.RequestID)
+	}
+	p.nginxError(c, status)
+}
+
+// finish sets Kong's downstream headers (header_filter.after) and runs the
+// header and body filters.
+func (p *Proxy) finish(c *Context) {
+	resp := &c.RequestCtx.Response
+	h := &resp.Header
+	now := time.Now()
+	if c.Proxied {
+		if p.hdr.upstreamLatency {
+			h.Set("X-Kong-Upstream-Latency", strconv.FormatInt(c.UpstreamLatency.Milliseconds(), 10))
+		}
+		if p.hdr.proxyLatency {
+			h.Set("X-Kong-Proxy-Latency", strconv.FormatInt(c.ProxyLatency.Milliseconds(), 10))
+		}
+		if p.hdr.via {
+			if v := h.Peek(strVia); len(v) > 0 {
+				h.Set(strVia, string(v)+", "+p.via11)
+			} else {
+				h.Set(strVia, p.via11)
+			}
+		}
+		if p.hdr.server && len(h.Server()) == 0 {
+			h.SetServer(p.server)
+		}
+	} else {
+		c.ResponseLatency = now.Sub(c.Start)
+		if p.hdr.responseLatency {
+			h.Set("X-Kong-Response-Latency", strconv.FormatInt(c.ResponseLatency.Milliseconds(), 10))
+		}
+		if !(p.hdr.via && string(h.Peek(strVia)) == p.server) {
+			if p.hdr.server {
+				h.SetServer(p.server)
+			} else {
+				h.SetServer("")
+			}
+		}
+	}
+	if p.hdr.requestID {
+		h.SetBytesV(strRequestID, c.rid[:])
+	}
+	if ph := p.Phases; ph != nil {
+		ph.HeaderFilter(c)
+		ph.BodyFilter(c)
+	}
+}
+
+// ErrorHandler answers a request fasthttp could not read as nginx and
+// Kong's error handler do: 400 (malformed; headers too large, nginx's
+// 494), 413 (body over client_max_body_size).
+func (p *Proxy) ErrorHandler(rc *fasthttp.RequestCtx, err error) {
+	c := p.ctxPool.Get().(*Context)
+	c.RequestCtx = rc
+	c.Start = time.Now()
+	newRequestID(&c.rid)
+	c.RequestID = string(c.rid[:])
+	status := 400
+	switch {
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		status = 413
+	case isSmallBuffer(err):
+		status = 494
+	}
+	p.nginxError(c, status)
+	p.finish(c)
+	rc.SetConnectionClose()
+	c.reset()
+	p.ctxPool.Put(c)
+}
+
+func isSmallBuffer(err error) bool {
+	var sb *fasthttp.ErrSmallBuffer
+	if errors.As(err, &sb) {
+		return true
+	}
+	return errors.Is(err, fasthttp.ErrSmallReadBuffer)
+}

@@ -1,0 +1,112 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// Server serves a Proxy on the non-TLS entries of proxy_listen.
+type Server struct {
+	srv *fasthttp.Server
+	lns []net.Listener
+	// Addrs are the addresses listened on, in proxy_listen order.
+	Addrs []net.Addr
+	// Skipped are the entries not served (ssl, http2).
+	Skipped []Listener
+}
+
+// Listen binds every non-ssl, non-http2 entry of ls (an ssl or http2
+// entry is reported in Server.Skipped). A bind failure closes what was
+// bound and is returned.
+func (p *Proxy) Listen(ls []Listener) (*Server, error) {
+	s := &Server{srv: p.newServer()}
+	for _, l := range ls {
+		if l.SSL || l.HTTP2 {
+			s.Skipped = append(s.Skipped, l)
+			continue
+		}
+		lc := net.ListenConfig{}
+		if l.ReusePort {
+			lc.Control = reusePort
+		}
+		ln, err := lc.Listen(context.Background(), "tcp", l.Addr)
+		if err != nil {
+			for _, o := range s.lns {
+				o.Close()
+			}
+			return nil, err
+		}
+		s.lns = append(s.lns, ln)
+		s.Addrs = append(s.Addrs, ln.Addr())
+	}
+	return s, nil
+}
+
+func (p *Proxy) newServer() *fasthttp.Server {
+	idle := p.cfg.ClientIdleTimeout
+	if idle <= 0 {
+		idle = 60 * time.Second
+	}
+	hdr := p.cfg.ClientHeaderBufferSize
+	if hdr <= 0 {
+		hdr = 32 << 10 // nginx: large_client_header_buffers 4 8k
+	}
+	return &fasthttp.Server{
+		Handler:                       p.ServeHTTP,
+		ErrorHandler:                  p.ErrorHandler,
+		Name:                          "",
+		NoDefaultServerHeader:         true,
+		NoDefaultContentType:          true,
+		DisableHeaderNamesNormalizing: true,
+		ReadBufferSize:                hdr,
+		MaxRequestBodySize:            p.cfg.maxBody(),
+		IdleTimeout:                   idle,
+		// nginx's client_header_timeout / client_body_timeout and
+		// send_timeout (60 s each).
+		ReadTimeout:     60 * time.Second,
+		WriteTimeout:    60 * time.Second,
+		CloseOnShutdown: true,
+		Concurrency:     1 << 20,
+		Logger:          quietLogger{},
+	}
+}
+
+// Serve serves every listener until Shutdown; it returns the first
+// listener's error other than a shutdown.
+func (s *Server) Serve() error {
+	errc := make(chan error, len(s.lns))
+	var wg sync.WaitGroup
+	for _, ln := range s.lns {
+		wg.Add(1)
+		go func(ln net.Listener) {
+			defer wg.Done()
+			errc <- s.srv.Serve(ln)
+		}(ln)
+	}
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		if err != nil && !errors.Is(err, net.ErrClosed) {
+			return err
+		}
+	}
+	return nil
+}
+
+// Shutdown stops accepting, lets in-flight requests finish until ctx is
+// done, then closes the remaining connections.
+func (s *Server) Shutdown(ctx context.Context) error {
+	return s.srv.ShutdownWithContext(ctx)
+}
+
+// quietLogger drops fasthttp's connection-level messages: malformed
+// requests are answered (ErrorHandler), not logged, as nginx logs them at
+// info level only.
+type quietLogger struct{}
+
+func (quietLogger) Printf(string, ...any) {}
