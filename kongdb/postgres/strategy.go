@@ -399,7 +399,11 @@ func (s *strategy) page(ctx context.Context, fk string, fkPK kongdb.Row, size in
 			v := after[i]
 			if c.kind == kInteger {
 				if f, ok := v.(float64); ok {
-					v = int64(f)
+					n, err := toInt64(c.field.Name, f)
+					if err != nil {
+						return nil, "", s.c.errs.InvalidOffset(offset, err.Error())
+					}
+					v = n
 				}
 			}
 			ph[i] = placeholder(c, p.add(bindScalar(v)))

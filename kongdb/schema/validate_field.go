@@ -183,12 +183,11 @@ func (s *Schema) validateField(ctx context.Context, f *Field, v any, required bo
 			}
 		}
 	case TypeInteger:
-		n, ok := toFloat(v)
-		if !ok || n != math.Floor(n) || math.IsInf(n, 0) {
+		if n, ok := toFloat(v); !ok || !IsInt64(n) {
 			return MsgInteger, nil
 		}
 	case TypeNumber:
-		if _, ok := toFloat(v); !ok {
+		if n, ok := toFloat(v); !ok || math.IsNaN(n) || math.IsInf(n, 0) {
 			return MsgNumber, nil
 		}
 	case TypeString:
