@@ -159,6 +159,7 @@ func (c *Connector) ClusterMutex(ctx context.Context, key string, o MutexOptions
 		}
 		return false, ErrMutexTimeout
 	}
+	stopRenew := c.renewLock(key, o)
 	cbErr := func() (err error) {
 		defer func() {
 			if r := recover(); r != nil {
@@ -167,6 +168,7 @@ func (c *Connector) ClusterMutex(ctx context.Context, key string, o MutexOptions
 		}()
 		return cb(ctx)
 	}()
+	stopRenew()
 	if cbErr != nil {
 		_ = c.RemoveLock(context.Background(), key, o.Owner)
 		return false, &MutexCallbackError{Err: cbErr}
@@ -177,6 +179,56 @@ func (c *Connector) ClusterMutex(ctx context.Context, key string, o MutexOptions
 		}
 	}
 	return true, nil
+}
+
+// renewLock keeps the locks row of a running callback alive: every third
+// of the TTL it pushes the expiry one TTL ahead, so a callback that runs
+// longer than the TTL (a long migration) is never taken over by another
+// node while it runs; a dead node's row still expires after one TTL. The
+// returned stop waits for the renewer to finish.
+func (c *Connector) renewLock(key string, o MutexOptions) (stop func()) {
+	done := make(chan struct{})
+	exited := make(chan struct{})
+	every := o.TTL / 3
+	go func() {
+		defer close(exited)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				ctx, cancel := context.WithTimeout(context.Background(), every)
+				_, _ = c.pool.Exec(ctx, `UPDATE locks SET ttl = CURRENT_TIMESTAMP + make_interval(secs => $3)
+WHERE key = $1 AND owner = $2`, key, o.Owner, o.TTL.Seconds())
+				cancel()
+			}
+		}
+	}()
+	return func() { close(done); <-exited }
+}
+
+// WithSessionLock runs fn while this connector holds the session-level
+// advisory lock id on a connection of its own: other holders wait (no
+// polling, no TTL); the lock goes away with the session if the process
+// dies.
+func (c *Connector) WithSessionLock(ctx context.Context, id int64, fn func(ctx context.Context) error) error {
+	conn, err := c.pool.Acquire(ctx)
+	if err != nil {
+		return &QueryError{Msg: pgmoonError(err), Err: err}
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, id); err != nil {
+		return &QueryError{Msg: pgmoonError(err), Err: err}
+	}
+	defer func() {
+		if _, err := conn.Exec(context.Background(), `SELECT pg_advisory_unlock($1)`, id); err != nil {
+			// a session that cannot unlock must not go back to the pool
+			_ = conn.Conn().Close(context.Background())
+		}
+	}()
+	return fn(ctx)
 }
 
 // MutexCallbackError wraps an error of a cluster_mutex callback.
