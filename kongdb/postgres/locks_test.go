@@ -2,6 +2,9 @@ package postgres_test
 
 import (
 	"context"
+	"net"
+	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -65,5 +68,96 @@ func TestClusterMutexRenewedWhileRunning(t *testing.T) {
 	// Released: node b takes it at once.
 	if ok, err := b.InsertLock(ctx, "migrations", ttl, "b"); !ok || err != nil {
 		t.Fatalf("after release: %v %v", ok, err)
+	}
+}
+
+// frozenProxy forwards TCP to target until freeze is called; from then on
+// it accepts bytes and answers nothing, like a server behind a partition.
+// stop closes everything.
+func frozenProxy(t *testing.T, target string) (addr string, freeze, stop func()) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	frozen := make(chan struct{})
+	var once sync.Once
+	var mu sync.Mutex
+	var conns []net.Conn
+	stop = func() {
+		_ = ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	}
+	go func() {
+		for {
+			in, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			out, err := net.Dial("tcp", target)
+			if err != nil {
+				_ = in.Close()
+				continue
+			}
+			mu.Lock()
+			conns = append(conns, in, out)
+			mu.Unlock()
+			pipe := func(dst, src net.Conn) {
+				buf := make([]byte, 32<<10)
+				for {
+					n, err := src.Read(buf)
+					if err != nil {
+						_ = dst.Close()
+						return
+					}
+					select {
+					case <-frozen:
+						continue // swallow
+					default:
+					}
+					if _, err := dst.Write(buf[:n]); err != nil {
+						return
+					}
+				}
+			}
+			go pipe(out, in)
+			go pipe(in, out)
+		}
+	}()
+	return ln.Addr().String(), func() { once.Do(func() { close(frozen) }) }, stop
+}
+
+// A control-path call on a connection whose server stopped answering
+// returns an error after pg_timeout (plus a second) instead of hanging.
+func TestControlCallsHaveClientDeadline(t *testing.T) {
+	ctx := context.Background()
+	cfg := pgtest.NewDatabase(t)
+	addr, freeze, stop := frozenProxy(t, net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)))
+	host, port, _ := net.SplitHostPort(addr)
+	cfg.Host = host
+	cfg.Port, _ = strconv.Atoi(port)
+	cfg.Timeout = 500 * time.Millisecond
+	c, err := postgres.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	if err := c.SetupLocks(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	freeze()
+	done := make(chan error, 1)
+	go func() { _, err := c.ReadLock(ctx, "migrations"); done <- err }()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("a frozen server answered")
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("ReadLock on a frozen server never returned")
 	}
 }
