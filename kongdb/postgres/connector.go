@@ -112,7 +112,7 @@ func (c *Connector) init(ctx context.Context) error {
 	var verStr, cur string
 	err := c.pool.QueryRow(ctx, "SELECT current_setting('server_version_num'), COALESCE(CURRENT_SCHEMA, 'public')").Scan(&verStr, &cur)
 	if err != nil {
-		return fmt.Errorf("[PostgreSQL error] failed to retrieve PostgreSQL server_version_num: %s", pgmoonError(err))
+		return fmt.Errorf("[PostgreSQL error] failed to retrieve PostgreSQL server_version_num: %w", dbError(err))
 	}
 	ver, err := strconv.Atoi(verStr)
 	if err != nil {

@@ -29,20 +29,20 @@ func (c *Connector) InsertLock(ctx context.Context, key string, ttl time.Duratio
 	defer cancel()
 	tx, err := c.pool.Begin(ctx)
 	if err != nil {
-		return false, errors.New(pgmoonError(err))
+		return false, dbError(err)
 	}
 	defer func() { _ = tx.Rollback(context.Background()) }()
 	if _, err := tx.Exec(ctx, `DELETE FROM locks WHERE ttl < CURRENT_TIMESTAMP`); err != nil {
-		return false, errors.New(pgmoonError(err))
+		return false, dbError(err)
 	}
 	tag, err := tx.Exec(ctx, `INSERT INTO locks (key, owner, ttl)
 VALUES ($1, $2, CURRENT_TIMESTAMP + make_interval(secs => $3)) ON CONFLICT DO NOTHING`,
 		key, owner, ttl.Seconds())
 	if err != nil {
-		return false, errors.New(pgmoonError(err))
+		return false, dbError(err)
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return false, errors.New(pgmoonError(err))
+		return false, dbError(err)
 	}
 	return tag.RowsAffected() == 1, nil
 }
@@ -54,7 +54,7 @@ func (c *Connector) ReadLock(ctx context.Context, key string) (bool, error) {
 	var n int
 	err := c.pool.QueryRow(ctx, `SELECT COUNT(*) FROM locks WHERE key = $1 AND ttl >= CURRENT_TIMESTAMP`, key).Scan(&n)
 	if err != nil {
-		return false, errors.New(pgmoonError(err))
+		return false, dbError(err)
 	}
 	return n > 0, nil
 }
@@ -64,7 +64,7 @@ func (c *Connector) RemoveLock(ctx context.Context, key, owner string) error {
 	ctx, cancel := c.timeout(ctx)
 	defer cancel()
 	if _, err := c.pool.Exec(ctx, `DELETE FROM locks WHERE key = $1 AND owner = $2`, key, owner); err != nil {
-		return errors.New(pgmoonError(err))
+		return dbError(err)
 	}
 	return nil
 }

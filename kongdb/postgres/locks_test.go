@@ -2,11 +2,14 @@ package postgres_test
 
 import (
 	"context"
+	"errors"
 	"net"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/luahost/luahost/kongdb/postgres"
 	"github.com/luahost/luahost/kongdb/postgres/pgtest"
@@ -159,5 +162,35 @@ func TestControlCallsHaveClientDeadline(t *testing.T) {
 		}
 	case <-time.After(60 * time.Second):
 		t.Fatal("ReadLock on a frozen server never returned")
+	}
+}
+
+// Database errors stay inspectable: the SQLSTATE through *pgconn.PgError
+// and a timeout through context.DeadlineExceeded, under Kong's message.
+func TestDatabaseErrorsAreWrapped(t *testing.T) {
+	ctx := context.Background()
+	c := pgtest.Open(t)
+	_, err := c.InsertLock(ctx, "k", time.Second, "me") // no locks table yet
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != "42P01" {
+		t.Fatalf("InsertLock without a locks table: %v (%T)", err, err)
+	}
+	if err.Error() != `ERROR: relation "locks" does not exist` {
+		t.Fatalf("message: %q", err.Error())
+	}
+	if err := c.SetupLocks(ctx); err != nil {
+		t.Fatal(err)
+	}
+	dctx, cancel := context.WithDeadline(ctx, time.Now().Add(-time.Second))
+	defer cancel()
+	if _, err := c.ReadLock(dctx, "k"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("ReadLock past its deadline: %v (%T)", err, err)
+	}
+	err = c.Tx(ctx, func(ctx context.Context) error {
+		_, err := c.Query(ctx, "SET CONSTRAINTS ALL DEFERRED; CREATE TEMP TABLE t (id INT PRIMARY KEY); INSERT INTO t VALUES (1), (1)")
+		return err
+	})
+	if !errors.As(err, &pe) || pe.Code != "23505" {
+		t.Fatalf("Tx: %v (%T)", err, err)
 	}
 }

@@ -27,7 +27,7 @@ func (c *Connector) SchemaMigrations(ctx context.Context) (rows []MetaRow, boots
 	err = c.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM information_schema.tables
 		WHERE table_schema = $1 AND table_name = 'schema_meta')`, c.schema).Scan(&exists)
 	if err != nil {
-		return nil, false, errors.New(pgmoonError(err))
+		return nil, false, dbError(err)
 	}
 	if !exists {
 		return nil, false, nil
@@ -35,7 +35,7 @@ func (c *Connector) SchemaMigrations(ctx context.Context) (rows []MetaRow, boots
 	r, err := c.pool.Query(ctx, `SELECT subsystem, COALESCE(last_executed, ''), COALESCE(executed, '{}'), COALESCE(pending, '{}')
 		FROM schema_meta WHERE key = 'schema_meta'`)
 	if err != nil {
-		return nil, true, errors.New(pgmoonError(err))
+		return nil, true, dbError(err)
 	}
 	defer r.Close()
 	for r.Next() {
@@ -46,7 +46,7 @@ func (c *Connector) SchemaMigrations(ctx context.Context) (rows []MetaRow, boots
 		rows = append(rows, m)
 	}
 	if err := r.Err(); err != nil {
-		return nil, true, errors.New(pgmoonError(err))
+		return nil, true, dbError(err)
 	}
 	return rows, true, nil
 }
@@ -277,7 +277,7 @@ func (c *Connector) ExistingTables(ctx context.Context, names ...string) ([]stri
 	r, err := c.pool.Query(ctx, `SELECT table_name FROM information_schema.tables
 		WHERE table_schema = $1 AND table_name = ANY($2) ORDER BY table_name`, c.schema, names)
 	if err != nil {
-		return nil, errors.New(pgmoonError(err))
+		return nil, dbError(err)
 	}
 	defer r.Close()
 	var out []string
