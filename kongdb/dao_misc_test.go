@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/luahost/luahost/kongdb"
-	"github.com/luahost/luahost/kongdb/migrations/migrationstest"
 	"github.com/luahost/luahost/kongdb/memory"
+	"github.com/luahost/luahost/kongdb/migrations/migrationstest"
 	"github.com/luahost/luahost/kongdb/schema"
 )
 
