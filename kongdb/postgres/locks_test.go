@@ -194,3 +194,17 @@ func TestDatabaseErrorsAreWrapped(t *testing.T) {
 		t.Fatalf("Tx: %v (%T)", err, err)
 	}
 }
+
+// TTL cleanup reports its failures (they were dropped: a cleanup that
+// never ran looked like one with nothing to delete).
+func TestCleanupExpiredReportsErrors(t *testing.T) {
+	c := pgtest.Open(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := c.CleanupExpired(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cleanup with a canceled context: %v", err)
+	}
+	if _, err := c.CleanupExpired(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
