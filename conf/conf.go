@@ -5,6 +5,7 @@ package conf
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"os"
 	"sort"
@@ -211,4 +212,46 @@ func (c *Config) LoadEnv(environ []string) {
 		}
 		c.Set(strings.ToLower(strings.TrimPrefix(k, "KONG_")), v, "env "+k)
 	}
+}
+
+// numberProps and booleanProps are the properties Kong's conf loader types
+// (CONF_PARSERS typ = "number" / "boolean") among those luahost reads.
+var (
+	numberProps = []string{
+		"pg_port", "pg_timeout", "pg_max_concurrent_queries", "pg_semaphore_timeout",
+		"pg_keepalive_timeout", "pg_pool_size", "pg_backlog", "_debug_pg_ttl_cleanup_interval",
+		"pg_ro_port", "pg_ro_timeout", "pg_ro_max_concurrent_queries", "pg_ro_semaphore_timeout",
+		"pg_ro_keepalive_timeout", "pg_ro_pool_size", "pg_ro_backlog",
+		"db_update_frequency", "db_update_propagation", "db_cache_ttl", "db_cache_neg_ttl",
+		"db_resurrect_ttl", "lua_timeout", "worker_min", "worker_max",
+	}
+	booleanProps = []string{"pg_ssl", "pg_ssl_verify", "pg_ro_ssl", "pg_ro_ssl_verify", "pg_notify"}
+)
+
+// Check refuses typed properties whose value does not parse, with Kong's
+// message ("pg_port is not a number: 'abc'"), every error at once, instead
+// of the readers (Int, Float, Bool) quietly using their defaults. Empty
+// values are unset, as in Kong.
+func (c *Config) Check() error {
+	var errs []string
+	for _, k := range numberProps {
+		v := strings.TrimSpace(c.props[k])
+		if v == "" {
+			continue
+		}
+		if f, err := strconv.ParseFloat(v, 64); err != nil || f != f {
+			errs = append(errs, fmt.Sprintf("%s is not a number: '%s'", k, v))
+		}
+	}
+	for _, k := range booleanProps {
+		switch strings.ToLower(strings.TrimSpace(c.props[k])) {
+		case "", "on", "off", "true", "false", "yes", "no", "1", "0":
+		default:
+			errs = append(errs, fmt.Sprintf("%s is not a boolean: '%s'", k, c.props[k]))
+		}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return errors.New(strings.Join(errs, "\n"))
 }

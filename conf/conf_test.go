@@ -54,3 +54,28 @@ func TestBadLineNamesFileAndLine(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// A typed property that does not parse is refused with Kong's message
+// instead of being replaced by its default (pg_port = abc connected to
+// 5432).
+func TestCheckRefusesUnparsableValues(t *testing.T) {
+	c := New()
+	if err := c.Check(); err != nil {
+		t.Fatalf("defaults: %v", err)
+	}
+	c.Set("pg_port", "abc", "test")
+	c.Set("pg_timeout", "5s", "test")
+	c.Set("pg_ssl", "maybe", "test")
+	c.Set("pg_pool_size", "", "test") // unset
+	err := c.Check()
+	want := "pg_port is not a number: 'abc'\npg_timeout is not a number: '5s'\npg_ssl is not a boolean: 'maybe'"
+	if err == nil || err.Error() != want {
+		t.Fatalf("got %v\nwant %s", err, want)
+	}
+	c.Set("pg_port", "5433", "test")
+	c.Set("pg_timeout", "2500", "test")
+	c.Set("pg_ssl", "on", "test")
+	if err := c.Check(); err != nil {
+		t.Fatal(err)
+	}
+}

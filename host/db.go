@@ -21,7 +21,9 @@ func openConnector(ctx context.Context, h *Host) (kongdb.Connector, error) {
 	case "off", "", "memory":
 		return memory.New(), nil
 	case "postgres":
-		return postgres.Open(ctx, postgres.FromConf(h.Conf))
+		cfg := postgres.FromConf(h.Conf)
+		cfg.Logger = h.Logger
+		return postgres.Open(ctx, cfg)
 	default:
 		return nil, fmt.Errorf("database has an invalid value: '%s' (postgres, off)", db)
 	}

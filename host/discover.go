@@ -1,7 +1,9 @@
 package host
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -24,6 +26,9 @@ type Discovery struct {
 // either <dir>/<name>/handler.lua, <dir>/handler.lua (the dir is the
 // plugin), or a repository root with kong/plugins/<name>/; and, as Kong
 // does, under every lua_package_path entry's kong/plugins/<name>/.
+// Symlinked plugin directories are followed. A plugins dir that cannot be
+// read, or in which no plugin is found, is an error: a plugin lost
+// silently is worse than a refusal to start.
 func Discover(pluginDirs []string, packagePath string) (*Discovery, error) {
 	d := &Discovery{Sources: map[string]*Source{}, Resolver: &Resolver{Plugins: map[string]string{}}}
 	add := func(name, dir string) {
@@ -32,21 +37,6 @@ func Discover(pluginDirs []string, packagePath string) (*Discovery, error) {
 		}
 		d.Sources[name] = &Source{Name: name, Dir: dir}
 		d.Resolver.Plugins[name] = dir
-	}
-	scan := func(root string) {
-		entries, err := os.ReadDir(root)
-		if err != nil {
-			return
-		}
-		for _, e := range entries {
-			if !e.IsDir() {
-				continue
-			}
-			dir := filepath.Join(root, e.Name())
-			if fileExists(filepath.Join(dir, "handler.lua")) {
-				add(e.Name(), dir)
-			}
-		}
 	}
 	for _, dir := range pluginDirs {
 		abs, err := filepath.Abs(dir)
@@ -60,14 +50,25 @@ func Discover(pluginDirs []string, packagePath string) (*Discovery, error) {
 		if !st.IsDir() {
 			return nil, fmt.Errorf("plugins dir %s: not a directory", dir)
 		}
+		var found []string
 		switch {
 		case isDir(filepath.Join(abs, "kong", "plugins")):
 			d.Resolver.Roots = append(d.Resolver.Roots, abs)
-			scan(filepath.Join(abs, "kong", "plugins"))
+			found, err = scanPlugins(filepath.Join(abs, "kong", "plugins"))
 		case fileExists(filepath.Join(abs, "handler.lua")):
-			add(filepath.Base(abs), abs)
+			found = []string{abs}
 		default:
-			scan(abs)
+			found, err = scanPlugins(abs)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("plugins dir %s: %w", dir, err)
+		}
+		if len(found) == 0 {
+			return nil, fmt.Errorf("plugins dir %s: no plugin found (want <dir>/<name>/handler.lua, "+
+				"<dir>/handler.lua or <dir>/kong/plugins/<name>/handler.lua)", dir)
+		}
+		for _, p := range found {
+			add(filepath.Base(p), p)
 		}
 	}
 	for _, tpl := range SplitPackagePath(packagePath) {
@@ -80,9 +81,43 @@ func Discover(pluginDirs []string, packagePath string) (*Discovery, error) {
 		if prefix == "" {
 			prefix = "."
 		}
-		scan(filepath.Join(prefix, "kong", "plugins"))
+		found, err := scanPlugins(filepath.Join(prefix, "kong", "plugins"))
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("lua_package_path entry %s: %w", tpl, err)
+		}
+		for _, p := range found {
+			add(filepath.Base(p), p)
+		}
 	}
 	return d, nil
+}
+
+// readDir is os.ReadDir; tests replace it to fail as an unreadable
+// directory does (tests run as root, where permissions do not).
+var readDir = os.ReadDir
+
+// scanPlugins lists the subdirectories of root (symlinks followed) that
+// hold a handler.lua, sorted by name.
+func scanPlugins(root string) ([]string, error) {
+	entries, err := readDir(root)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range entries {
+		dir := filepath.Join(root, e.Name())
+		if e.Type()&fs.ModeSymlink != 0 {
+			if !isDir(dir) { // dangling, or a link to a file
+				continue
+			}
+		} else if !e.IsDir() {
+			continue
+		}
+		if fileExists(filepath.Join(dir, "handler.lua")) {
+			out = append(out, dir)
+		}
+	}
+	return out, nil
 }
 
 // Enabled resolves the `plugins` property against what was found:

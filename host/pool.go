@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"runtime"
-
-	"github.com/luahost/luahost/pdk"
 	"sync"
 	"sync/atomic"
+
+	"github.com/luahost/luahost/pdk"
 )
 
 func numCPU() int { return runtime.NumCPU() }
@@ -22,7 +22,10 @@ type Pool struct {
 	h        *Host
 	min, max int
 	idle     chan *Worker
+	done     chan struct{} // closed by Close: wakes every waiting Acquire
 
+	// mu guards the counters and closed; a worker goes into idle only
+	// under mu and while !closed, so Close's drain finds every one.
 	mu      sync.Mutex
 	total   int
 	freeIDs []int
@@ -31,6 +34,7 @@ type Pool struct {
 	all     map[*Worker]struct{}
 
 	acquired           atomic.Int64
+	waiting            atomic.Int64
 	discarded, created int64
 }
 
@@ -38,10 +42,12 @@ type Pool struct {
 type PoolStat struct {
 	Total, Idle, Min, Max        int
 	Acquired, Created, Discarded int64
+	// Waiting counts goroutines blocked in Acquire for a worker.
+	Waiting int64
 }
 
 func newPool(h *Host, minW, maxW int, first *Worker) *Pool {
-	p := &Pool{h: h, min: minW, max: maxW, idle: make(chan *Worker, maxW), total: 1, nextID: 1,
+	p := &Pool{h: h, min: minW, max: maxW, idle: make(chan *Worker, maxW), done: make(chan struct{}), total: 1, nextID: 1,
 		all: map[*Worker]struct{}{first: {}}, created: 1}
 	first.drainIdle()
 	p.idle <- first
@@ -68,8 +74,40 @@ func (p *Pool) grow() (*Worker, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.idle <- w
+	p.putIdle(w)
 	return w, nil
+}
+
+// putIdle puts w back in the idle set, or closes it when the pool closed
+// meanwhile (a worker built or released during Close is not leaked).
+func (p *Pool) putIdle(w *Worker) {
+	p.mu.Lock()
+	if !p.closed {
+		p.idle <- w // never blocks: cap(idle) = max >= total
+		p.mu.Unlock()
+		return
+	}
+	p.mu.Unlock()
+	p.closeWorker(w)
+}
+
+// closeWorker closes a worker that is out of the idle set (its busy lock
+// not held) and forgets it.
+func (p *Pool) closeWorker(w *Worker) {
+	w.busy.Lock()
+	p.forget(w)
+	w.Close()
+	w.busy.Unlock()
+}
+
+func (p *Pool) forget(w *Worker) {
+	p.mu.Lock()
+	if _, ok := p.all[w]; ok {
+		delete(p.all, w)
+		p.total--
+		p.freeIDs = append(p.freeIDs, w.ID)
+	}
+	p.mu.Unlock()
 }
 
 func (p *Pool) takeID() int {
@@ -127,9 +165,13 @@ func (p *Pool) Acquire(ctx context.Context) (*Worker, error) {
 		return p.handOut(w)
 	}
 	p.mu.Unlock()
+	p.waiting.Add(1)
+	defer p.waiting.Add(-1)
 	select {
 	case w := <-p.idle:
 		return p.handOut(w)
+	case <-p.done:
+		return nil, ErrPoolClosed
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
@@ -154,28 +196,20 @@ func (p *Pool) Release(w *Worker) {
 		return
 	}
 	w.reset()
-	p.mu.Lock()
-	closed := p.closed
-	p.mu.Unlock()
-	if closed {
-		w.Close()
-		w.busy.Unlock()
-		return
-	}
 	w.busy.Unlock()
-	p.idle <- w
+	p.putIdle(w)
 }
 
 func (p *Pool) discard(w *Worker) {
 	p.mu.Lock()
-	delete(p.all, w)
-	p.total--
 	p.discarded++
-	p.freeIDs = append(p.freeIDs, w.ID)
-	need := !p.closed && p.total < p.min
 	p.mu.Unlock()
+	p.forget(w)
 	w.Close()
 	w.busy.Unlock()
+	p.mu.Lock()
+	need := !p.closed && p.total < p.min
+	p.mu.Unlock()
 	if need {
 		go func() {
 			if _, err := p.grow(); err != nil {
@@ -200,20 +234,25 @@ func (p *Pool) Stat() PoolStat {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return PoolStat{Total: p.total, Idle: len(p.idle), Min: p.min, Max: p.max,
-		Acquired: p.acquired.Load(), Created: p.created, Discarded: p.discarded}
+		Acquired: p.acquired.Load(), Created: p.created, Discarded: p.discarded, Waiting: p.waiting.Load()}
 }
 
-// Close closes idle workers; busy ones are closed when released.
+// Close closes idle workers and returns ErrPoolClosed to every goroutine
+// waiting in Acquire; busy workers are closed when released. Calling it
+// again does nothing.
 func (p *Pool) Close() {
 	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return
+	}
 	p.closed = true
+	close(p.done)
 	p.mu.Unlock()
 	for {
 		select {
 		case w := <-p.idle:
-			w.busy.Lock()
-			w.Close()
-			w.busy.Unlock()
+			p.closeWorker(w)
 		default:
 			return
 		}

@@ -24,9 +24,6 @@ const nodeEnv = "LUAHOST_TEST_NODE"
 // through its DAO; a second process (this test binary re-run as a node)
 // has the entity cached and reports how long the eviction took.
 func TestTwoProcessesInvalidateEachOther(t *testing.T) {
-	if os.Getenv(nodeEnv) != "" {
-		t.Skip("inside the child node")
-	}
 	cfg := pgtest.NewDatabase(t)
 	ctx := context.Background()
 	var out bytes.Buffer
@@ -49,7 +46,7 @@ func TestTwoProcessesInvalidateEachOther(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	child := exec.Command(os.Args[0], "-test.run=^TestNodeProcess$", "-test.v")
+	child := exec.Command(os.Args[0])
 	child.Env = append(os.Environ(), nodeEnv+"="+settings)
 	stdout, err := child.StdoutPipe()
 	if err != nil {
@@ -94,10 +91,9 @@ func TestTwoProcessesInvalidateEachOther(t *testing.T) {
 	if _, err := fmt.Sscanf(got, "NODE evicted %f", &ms); err != nil {
 		t.Fatalf("child said %q", got)
 	}
+	// No bound on ms here (latency belongs to benchmarks); the child polls
+	// hourly, so only NOTIFY can have evicted the entity.
 	t.Logf("the other process evicted the entity %.1f ms after the write was sent", ms)
-	if ms > 500 {
-		t.Fatalf("eviction took %.1f ms with LISTEN/NOTIFY (polling every 5 s)", ms)
-	}
 }
 
 func applyNode(c *conf.Config, settings string) {
@@ -108,20 +104,35 @@ func applyNode(c *conf.Config, settings string) {
 	}
 }
 
-// TestNodeProcess is the second node of TestTwoProcessesInvalidateEachOther:
-// it caches the credential, says so, then watches its cache.
-func TestNodeProcess(t *testing.T) {
-	settings := os.Getenv(nodeEnv)
-	if settings == "" {
-		t.Skip("only run as a child node")
+// TestMain runs this test binary as the second node of
+// TestTwoProcessesInvalidateEachOther when started as one (nodeEnv set):
+// the child is not a test, so it is neither listed nor counted as one.
+func TestMain(m *testing.M) {
+	if settings := os.Getenv(nodeEnv); settings != "" {
+		os.Exit(nodeProcess(settings))
 	}
-	c := testConf(t, "../plugins")
+	os.Exit(m.Run())
+}
+
+// nodeProcess caches the credential, says so, then watches its cache until
+// the entity is evicted (which only NOTIFY can do: it polls hourly).
+func nodeProcess(settings string) int {
+	fail := func(err error) int { fmt.Println("NODE error:", err); return 1 }
+	c := conf.New()
+	c.Append("plugins_dir", "../plugins", "test")
+	c.Set("lua_package_path", "", "test")
+	c.Set("mem_cache_size", "4m", "test")
 	applyNode(c, settings)
-	h := newTestHost(t, c)
+	c.Set("db_update_frequency", "3600", "test")
+	h, err := New(Options{Conf: c, Logger: quietLogger()})
+	if err != nil {
+		return fail(err)
+	}
+	defer h.Close()
 	ctx := context.Background()
-	run := func(src string) lua.LValue {
+	run := func(src string) (lua.LValue, error) {
 		var v lua.LValue
-		if err := h.Pool.AcquireFunc(ctx, func(w *Worker) error {
+		err := h.Pool.AcquireFunc(ctx, func(w *Worker) error {
 			fn, err := w.L.LoadString(src)
 			if err != nil {
 				return err
@@ -132,23 +143,31 @@ func TestNodeProcess(t *testing.T) {
 			v = w.L.Get(-1)
 			w.L.Pop(1)
 			return nil
-		}); err != nil {
-			t.Fatal(err)
-		}
-		return v
+		})
+		return v, err
 	}
-	run(`return (kong.cache:get(kong.db.token_credentials:cache_key("proc-key"), nil, function()
+	if _, err := run(`return (kong.cache:get(kong.db.token_credentials:cache_key("proc-key"), nil, function()
 		return kong.db.token_credentials:select_by_key("proc-key")
-	end))`)
+	end))`); err != nil {
+		return fail(err)
+	}
 	fmt.Println("NODE cached")
 	start := time.Now()
-	for run(`local _, _, v = kong.cache:probe(kong.db.token_credentials:cache_key("proc-key")) return v ~= nil`) == lua.LTrue {
-		if time.Since(start) > 20*time.Second {
-			t.Fatal("never evicted")
+	for {
+		v, err := run(`local _, _, v = kong.cache:probe(kong.db.token_credentials:cache_key("proc-key")) return v ~= nil`)
+		if err != nil {
+			return fail(err)
 		}
-		time.Sleep(time.Millisecond)
+		if v != lua.LTrue {
+			break
+		}
+		if time.Since(start) > 30*time.Second {
+			return fail(fmt.Errorf("never evicted"))
+		}
+		time.Sleep(time.Millisecond) // polling interval
 	}
 	// The parent writes right after reading "cached": the time from here
 	// bounds the eviction latency from above.
 	fmt.Printf("NODE evicted %.1f\n", float64(time.Since(start).Microseconds())/1000)
+	return 0
 }

@@ -21,7 +21,12 @@ func (d *DAO) CacheKey(ctx context.Context, key any, args ...any) (string, error
 	if len(args) >= 5 && !isEmpty(args[4]) {
 		ws = segment(args[4])
 	} else if s.Workspaceable {
-		ws, _ = d.db.currentWorkspace(ctx)
+		// A failed lookup of the default workspace must not produce a
+		// key without ws_id: it would name no cached entity.
+		var err error
+		if ws, err = d.db.currentWorkspace(ctx); err != nil {
+			return "", err
+		}
 	}
 	switch k := key.(type) {
 	case string:

@@ -7,6 +7,7 @@ import (
 
 	"github.com/luahost/luahost/kongdb"
 	"github.com/luahost/luahost/kongdb/memory"
+	"github.com/luahost/luahost/kongdb/migrations/migrationstest"
 	"github.com/luahost/luahost/kongdb/schema"
 )
 
@@ -207,4 +208,17 @@ func TestWorkspaceReferences(t *testing.T) {
 		_, err = db.DAO("workspaces").Delete(ctx, w, nil)
 		wantErr(t, err, kongdb.ForeignKeyViolation, p+"an existing 'consumers' entity references this 'workspaces' entity")
 	})
+}
+
+// A cache key needs the workspace: when looking up the default workspace
+// fails, cache_key fails instead of returning a key without ws_id (one no
+// cached entity has).
+func TestCacheKeyWorkspaceLookupError(t *testing.T) {
+	conn := migrationstest.Bootstrapped(t)
+	db := kongdb.New(conn, kongdb.DBOptions{})
+	_ = conn.Close() // every lookup now fails
+	key, err := db.DAO("consumers").CacheKey(ctx, "alice")
+	if err == nil {
+		t.Fatalf("cache_key without a workspace: %q", key)
+	}
 }

@@ -40,7 +40,7 @@ func (d *DAO) Insert(ctx context.Context, entity any, opts any) (Row, error) {
 		return nil, err
 	}
 	d.setCacheKey(e, o)
-	return d.finishWrite(ctx, "create", nil, o, func(ctx context.Context) (Row, error) {
+	return d.finishWrite(ctx, "create", e, nil, o, func(ctx context.Context) (Row, error) {
 		return d.strategy.Insert(ctx, e, o)
 	})
 }
@@ -57,7 +57,7 @@ func (d *DAO) Update(ctx context.Context, pkOrEntity any, partial any, opts any)
 	if err != nil {
 		return nil, err
 	}
-	return d.finishWrite(ctx, "update", rbw, o, func(ctx context.Context) (Row, error) {
+	return d.finishWrite(ctx, "update", e, rbw, o, func(ctx context.Context) (Row, error) {
 		return d.strategy.Update(ctx, pk, e, o)
 	})
 }
@@ -104,7 +104,7 @@ func (d *DAO) UpdateBy(ctx context.Context, field string, value any, partial any
 	if err != nil {
 		return nil, err
 	}
-	return d.finishWrite(ctx, "update", rbw, o, func(ctx context.Context) (Row, error) {
+	return d.finishWrite(ctx, "update", e, rbw, o, func(ctx context.Context) (Row, error) {
 		return d.strategy.UpdateByField(ctx, field, value, e, o)
 	})
 }
@@ -165,7 +165,7 @@ func (d *DAO) Upsert(ctx context.Context, pkOrEntity any, entity any, opts any) 
 	if err != nil {
 		return nil, err
 	}
-	return d.finishWrite(ctx, upsertOp(rbw), rbw, o, func(ctx context.Context) (Row, error) {
+	return d.finishWrite(ctx, upsertOp(rbw), e, rbw, o, func(ctx context.Context) (Row, error) {
 		return d.strategy.Upsert(ctx, pk, e, o)
 	})
 }
@@ -184,14 +184,18 @@ func (d *DAO) UpsertBy(ctx context.Context, field string, value any, entity any,
 	if err != nil {
 		return nil, err
 	}
-	return d.finishWrite(ctx, upsertOp(rbw), rbw, o, func(ctx context.Context) (Row, error) {
+	return d.finishWrite(ctx, upsertOp(rbw), e, rbw, o, func(ctx context.Context) (Row, error) {
 		return d.strategy.UpsertByField(ctx, field, value, e, o)
 	})
 }
 
 // finishWrite runs a write's strategy call (with its cluster invalidation,
 // see writeTx) and posts op ("create", or "update" with the old entity).
-func (d *DAO) finishWrite(ctx context.Context, op string, old Row, o *Options, write func(ctx context.Context) (Row, error)) (Row, error) {
+// e is the entity about to be written: it must be valid UTF-8 throughout.
+func (d *DAO) finishWrite(ctx context.Context, op string, e, old Row, o *Options, write func(ctx context.Context) (Row, error)) (Row, error) {
+	if err := d.checkUTF8(e); err != nil {
+		return nil, err
+	}
 	var row Row
 	ctx, err := d.writeTx(ctx, o, func(ctx context.Context) ([]pendingEvent, error) {
 		r, err := write(ctx)

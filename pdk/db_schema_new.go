@@ -92,7 +92,7 @@ func (st *dbState) defToSchema(L *lua.LState, def lua.LValue, entity bool) (*sch
 		return nil, err
 	}
 	if entity {
-		if err := entityRules(s); err != nil {
+		if err := schema.EntityRules(s); err != nil {
 			return nil, err
 		}
 	}
@@ -101,41 +101,6 @@ func (st *dbState) defToSchema(L *lua.LState, def lua.LValue, entity bool) (*sch
 	}
 	schema.Prepare(s)
 	return s, nil
-}
-
-// entityRules are Entity.new's checks on top-level fields (no nilable or
-// function fields, string map keys) and its records-required rule.
-func entityRules(s *schema.Schema) error {
-	for _, f := range s.Fields {
-		if f.Nilable {
-			return fmt.Errorf(schema.MsgNoNilable, f.Name)
-		}
-		if f.Abstract {
-			continue
-		}
-		switch f.Type {
-		case schema.TypeMap:
-			if f.Keys == nil || f.Keys.Type != schema.TypeString {
-				return fmt.Errorf(schema.MsgMapKeyStrings, f.Name)
-			}
-		case schema.TypeRecord:
-			recordsRequired(f)
-		case schema.TypeFunction:
-			return fmt.Errorf(schema.MsgNoFunctions, f.Name)
-		}
-	}
-	return nil
-}
-
-func recordsRequired(f *schema.Field) {
-	if !f.RequiredSet {
-		f.Required, f.RequiredSet = true, true
-	}
-	for _, sf := range f.Fields {
-		if sf.Type == schema.TypeRecord {
-			recordsRequired(sf)
-		}
-	}
 }
 
 // resolveRefs points the foreign fields of s at their schemas, without
@@ -160,30 +125,10 @@ func resolveRefs(s *schema.Schema, lookup func(string) *schema.Schema) error {
 // addSubschema is schema:new_subschema(key, def) (Entity.new_subschema
 // rules) on a schema of this state.
 func (st *dbState) addSubschema(parent *schema.Schema, key string, sub *schema.Schema) error {
-	if parent.SubschemaKey == "" {
-		return fmt.Errorf(schema.MsgSubschemaBadParent, key, parent.Name)
+	if err := schema.SubschemaRules(parent, key, sub); err != nil {
+		return err
 	}
-	for _, f := range sub.Fields {
-		if f.Type == schema.TypeRecord {
-			recordsRequired(f)
-		}
-	}
-	for _, f := range sub.Fields {
-		pf := parent.Field(f.Name)
-		if pf == nil {
-			return fmt.Errorf(schema.MsgSubschemaBadField, key, f.Name)
-		}
-		if pf.Type != f.Type && !(pf.Type == schema.TypeRecord && f.Type == schema.TypeJSON) {
-			return fmt.Errorf(schema.MsgSubschemaBadType, key, f.Name)
-		}
-	}
-	for _, pf := range parent.Fields {
-		if pf.Abstract && pf.Required && sub.Field(pf.Name) == nil {
-			return fmt.Errorf(schema.MsgSubschemaUndefinedField, key, pf.Name)
-		}
-	}
-	sub.IsSubschema = true
-	schema.Prepare(sub)
+	schema.FinishSubschema(parent, sub)
 	subs := make(map[string]*schema.Schema, len(parent.Subschemas)+1)
 	for k, v := range parent.Subschemas {
 		subs[k] = v

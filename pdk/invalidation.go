@@ -9,6 +9,8 @@ package pdk
 
 import (
 	"context"
+	"errors"
+	"fmt"
 
 	"github.com/luahost/luahost/kongdb"
 	"github.com/luahost/luahost/kongdb/cache"
@@ -65,7 +67,12 @@ func (h crudHandler) PostCrudEvent(ctx context.Context, ev *kongdb.CrudEvent) er
 	if ev == nil || ev.Schema == nil {
 		return nil
 	}
-	r.invalidateEntity(ctx, ev)
+	// The write is done: a failed invalidation must not stop the events,
+	// but it is returned (the DAO logs it) instead of being dropped.
+	ierr := r.invalidateEntity(ctx, ev)
+	if ierr != nil {
+		ierr = fmt.Errorf("[DB cache] failed to invalidate %s: %w", ev.Schema.Name, ierr)
+	}
 
 	bus := r.Events
 	ch := crudChannel(ev)
@@ -74,9 +81,9 @@ func (h crudHandler) PostCrudEvent(ctx context.Context, ev *kongdb.CrudEvent) er
 		in.events.dispatchDaoCrud(ev)
 		_ = bus.PostLocal(noWorker, "crud", ch, ev) // Go handlers
 	} else if _, err := bus.PostUnique(-1, "crud", ch, ev, nextCrudUnique()); err != nil {
-		return err
+		return errors.Join(ierr, err)
 	}
-	return bus.PostLocal(noWorker, "crud", ch+":"+ev.Operation, ev) // Go handlers
+	return errors.Join(ierr, bus.PostLocal(noWorker, "crud", ch+":"+ev.Operation, ev)) // Go handlers
 }
 
 // PreCommit implements kongdb.PreCommitter: inside the write's
@@ -104,11 +111,13 @@ func (r *Root) invalidateEntity(ctx context.Context, ev *kongdb.CrudEvent) error
 	if r.DB != nil && ev.Entity != nil {
 		if d := r.DB.DAO(name); d != nil {
 			key, err := d.CacheKey(ctx, map[string]any(ev.Entity))
+			note(err)
 			if err == nil && key != "" {
 				note(r.invalidate(ctx, store, key))
 			}
 			if ev.OldEntity != nil {
 				old, err := d.CacheKey(ctx, map[string]any(ev.OldEntity))
+				note(err)
 				if err == nil && old != "" && old != key {
 					note(r.invalidate(ctx, store, old))
 				}
@@ -159,18 +168,22 @@ func (r *Root) builtinCrudHandlers(ctx context.Context, ev *kongdb.CrudEvent) er
 		if ev.OldEntity != nil {
 			if u, ok := ev.OldEntity["username"].(string); ok && u != "" {
 				oldName = u
-				if k, err := d.CacheKey(ctx, u); err == nil {
-					if err := r.invalidate(ctx, r.Cache, k); err != nil {
-						return err
-					}
+				k, err := d.CacheKey(ctx, u)
+				if err != nil {
+					return err
+				}
+				if err := r.invalidate(ctx, r.Cache, k); err != nil {
+					return err
 				}
 			}
 		}
 		if ev.Entity != nil {
 			if u, ok := ev.Entity["username"].(string); ok && u != "" && u != oldName {
-				if k, err := d.CacheKey(ctx, u); err == nil {
-					return r.invalidate(ctx, r.Cache, k)
+				k, err := d.CacheKey(ctx, u)
+				if err != nil {
+					return err
 				}
+				return r.invalidate(ctx, r.Cache, k)
 			}
 		}
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/luahost/luahost/kongdb"
 	"github.com/luahost/luahost/kongdb/events"
+	"github.com/luahost/luahost/kongdb/migrations/migrationstest"
 	"github.com/luahost/luahost/kongdb/schema"
 )
 
@@ -235,5 +236,22 @@ return seen`)
 		wantStr(t, "nested write", got, "auto-erin")
 	case <-time.After(10 * time.Second):
 		t.Fatal("a crud callback using kong.db deadlocked")
+	}
+}
+
+// An invalidation that cannot be computed (the cache key needs the default
+// workspace, whose lookup fails) is reported to the DAO, which logs it,
+// instead of being dropped.
+func TestInvalidationFailureReported(t *testing.T) {
+	conn := migrationstest.Bootstrapped(t)
+	db := kongdb.New(conn, kongdb.DBOptions{})
+	root := &Root{DB: db}
+	h := root.CrudHandler()
+	_ = conn.Close()
+	ev := &kongdb.CrudEvent{Operation: "update", Schema: db.DAO("consumers").Schema,
+		Entity: map[string]any{"id": "6b2b1ac4-9f8e-4f61-9dc5-5a9c4c9f6a11", "username": "alice"}}
+	err := h.PostCrudEvent(context.Background(), ev)
+	if err == nil || !strings.Contains(err.Error(), "[DB cache] failed to invalidate consumers") {
+		t.Fatalf("PostCrudEvent: %v", err)
 	}
 }

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The project's test command: vet, then every test with the race detector,
-# against a PostgreSQL server this script makes sure is running, then the
-# runner's canary through the CLI.
+# against a PostgreSQL server this script makes sure is running, with PUC
+# Lua 5.1 (the conformance tests' reference VM) and redis-server (the
+# resty.redis tests) installed, then the runner's canary through the CLI.
 set -eo pipefail
 cd "$(dirname "$0")/.."
 . scripts/ensure-postgres.sh
 . scripts/ensure-lua51.sh
+. scripts/ensure-redis.sh
 set -u
 echo "== go vet" >&2
 go vet ./...

@@ -100,6 +100,9 @@ func parseConf(name string, args []string, stderr io.Writer) (*conf.Config, *fla
 		}
 		c.Set(k, v, "--set")
 	}
+	if err := c.Check(); err != nil {
+		return nil, nil, err
+	}
 	return c, fs, nil
 }
 

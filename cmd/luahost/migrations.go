@@ -33,7 +33,7 @@ Options:
   -y, --yes             assume "yes" to prompts and run non-interactively
   -q, --quiet           suppress all output
   -f, --force           run migrations even if the database reports as already executed
-  --db-timeout SECONDS  timeout, in seconds, for all database operations
+  --db-timeout SECONDS  timeout, in seconds, for all database operations (default 60)
   --lock-timeout SECS   timeout, in seconds, for nodes waiting on the leader to finish (default 60)
   -c, --conf FILE       configuration file
   (and every option of luahost: --plugins-dir, --plugins, --set KEY=VALUE ...)
@@ -87,13 +87,11 @@ func cmdMigrations(args []string, stdin io.Reader, stdout, stderr io.Writer) int
 		return 1
 	}
 	pcfg := postgres.FromConf(c)
-	if dbTimeout != "" {
-		s, err := strconv.ParseFloat(dbTimeout, 64)
-		if err != nil {
-			fmt.Fprintln(stderr, "Error: --db-timeout must be a number of seconds")
-			return 1
-		}
-		pcfg.Timeout = time.Duration(s * float64(time.Second))
+	// Kong's `migrations --db-timeout` (default 60) replaces pg_timeout:
+	// a migration statement may take far longer than a request's query.
+	if pcfg.Timeout, err = migrationsDBTimeout(dbTimeout); err != nil {
+		fmt.Fprintln(stderr, "Error:", err)
+		return 1
 	}
 	lock := 60 * time.Second
 	if lockTimeout != "" {
@@ -220,4 +218,16 @@ func confirm(stdin io.Reader, stdout io.Writer) (bool, error) {
 		}
 	}
 	return false, nil
+}
+
+// migrationsDBTimeout parses --db-timeout (seconds; Kong's default 60).
+func migrationsDBTimeout(flag string) (time.Duration, error) {
+	if flag == "" {
+		return 60 * time.Second, nil
+	}
+	s, err := strconv.ParseFloat(flag, 64)
+	if err != nil || s <= 0 {
+		return 0, errors.New("--db-timeout must be a number of seconds")
+	}
+	return time.Duration(s * float64(time.Second)), nil
 }

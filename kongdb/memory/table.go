@@ -21,8 +21,10 @@ type table struct {
 
 	nextExp float64 // no record expires before this (0 = none expires)
 
-	// fks indexes the foreign fields: field -> referenced key -> records.
-	fks map[string]map[string]map[*record]struct{}
+	// fks indexes the foreign fields: field -> referenced key -> the
+	// referencing records in primary-key order, so page_for_<fk> costs
+	// O(log m + size) instead of a copy and sort of all m of them.
+	fks map[string]map[string]*order
 
 	indexes []uniqIndex
 	pk      []*schema.Field
@@ -64,10 +66,10 @@ func newTable(c *Connector, s *schema.Schema) *table {
 	for _, ix := range t.indexes {
 		t.uniq[ix.name] = map[ukey]*record{}
 	}
-	t.fks = map[string]map[string]map[*record]struct{}{}
+	t.fks = map[string]map[string]*order{}
 	for _, f := range s.Fields {
 		if f.Type == schema.TypeForeign {
-			t.fks[f.Name] = map[string]map[*record]struct{}{}
+			t.fks[f.Name] = map[string]*order{}
 		}
 	}
 	return t
@@ -225,12 +227,12 @@ func (t *table) index(r *record) {
 	}
 	for name, byKey := range t.fks {
 		if k := fkKey(r.row[name]); k != "" {
-			set := byKey[k]
-			if set == nil {
-				set = map[*record]struct{}{}
-				byKey[k] = set
+			ord := byKey[k]
+			if ord == nil {
+				ord = &order{}
+				byKey[k] = ord
 			}
-			set[r] = struct{}{}
+			ord.insert(r)
 		}
 	}
 }
@@ -255,9 +257,9 @@ func (t *table) unindex(r *record) {
 	}
 	for name, byKey := range t.fks {
 		if k := fkKey(r.row[name]); k != "" {
-			if set := byKey[k]; set != nil {
-				delete(set, r)
-				if len(set) == 0 {
+			if ord := byKey[k]; ord != nil {
+				ord.remove(r)
+				if ord.n == 0 {
 					delete(byKey, k)
 				}
 			}

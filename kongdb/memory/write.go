@@ -228,20 +228,27 @@ func (t *table) planDelete(r *record, plan *[]pending, seen map[*record]bool) er
 	for _, ch := range t.c.children(t) {
 		var b strings.Builder
 		encode(&b, r.pk[0])
-		for cr := range ch.t.fks[ch.field.Name][b.String()] {
+		ord := ch.t.fks[ch.field.Name][b.String()]
+		if ord == nil {
+			continue
+		}
+		var err error
+		ord.from(nil, func(cr *record) bool {
 			switch ch.field.OnDelete {
 			case "cascade":
-				if err := ch.t.planDelete(cr, plan, seen); err != nil {
-					return err
-				}
+				err = ch.t.planDelete(cr, plan, seen)
 			case "null":
 				*plan = append(*plan, pending{t: ch.t, r: cr, null: ch.field.Name})
 			default:
 				if ch.t == t && cr == r {
-					continue
+					return true
 				}
-				return t.c.errs.ForeignKeyViolationRestricted(t.s.Name, ch.t.s.Name)
+				err = t.c.errs.ForeignKeyViolationRestricted(t.s.Name, ch.t.s.Name)
 			}
+			return err == nil
+		})
+		if err != nil {
+			return err
 		}
 	}
 	*plan = append(*plan, pending{t: t, r: r})
@@ -269,7 +276,7 @@ func (t *table) truncate(done map[*table]bool) {
 		t.uniq[k] = map[ukey]*record{}
 	}
 	for k := range t.fks {
-		t.fks[k] = map[string]map[*record]struct{}{}
+		t.fks[k] = map[string]*order{}
 	}
 	t.mu.Unlock()
 	for _, ch := range t.c.children(t) {

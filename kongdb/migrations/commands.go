@@ -44,10 +44,30 @@ func (m *Migrator) withMutex(ctx context.Context, o postgres.MutexOptions, fn fu
 	return ok, nil
 }
 
+// bootstrapLockID is the session advisory lock that serialises bootstraps
+// (distinct from SchemaBootstrap's transaction lock).
+const bootstrapLockID int64 = 7349218735
+
 // Bootstrap is `kong migrations bootstrap [--force]`: with force, reset
 // first; an already bootstrapped database is left alone; otherwise create
-// schema_meta and locks and run every migration up and teardown.
+// schema_meta and locks and run every migration up and teardown. The whole
+// of it runs under a session advisory lock: a second node bootstrapping at
+// once waits for the first to finish and then reports "Database already
+// bootstrapped", as Kong's waiting node does, instead of finding the first
+// node's half-made tables.
 func (m *Migrator) Bootstrap(ctx context.Context, force bool) error {
+	var berr error
+	err := m.Conn.WithSessionLock(ctx, bootstrapLockID, func(ctx context.Context) error {
+		berr = m.bootstrap(ctx, force)
+		return nil
+	})
+	if err != nil {
+		return &Error{Msg: "[PostgreSQL error] " + err.Error(), Code: 1, Err: err}
+	}
+	return berr
+}
+
+func (m *Migrator) bootstrap(ctx context.Context, force bool) error {
 	st, err := m.State(ctx)
 	if err != nil {
 		return &Error{Msg: err.Error(), Code: 1, Err: err}
@@ -88,8 +108,8 @@ func (m *Migrator) Bootstrap(ctx context.Context, force bool) error {
 		return &Error{Msg: "[PostgreSQL error] " + err.Error(), Code: 1, Err: err}
 	}
 	_, err = m.withMutex(ctx, m.mutex(true, false), func(ctx context.Context) error {
-		// Re-read under the lock: another node may have bootstrapped
-		// meanwhile (Kong runs the list it read before taking the lock).
+		// Re-read under the lock: a Kong node (which does not take the
+		// session lock) may have bootstrapped meanwhile.
 		st, err := m.State(ctx)
 		if err != nil {
 			return err

@@ -85,8 +85,9 @@ func TestConcurrentUpNeverInterleaves(t *testing.T) {
 	}
 }
 
-// Two nodes bootstrap at once: one migrates, the other stands aside, and
-// nothing runs twice.
+// Two nodes bootstrap at once: one migrates, the other waits for it and
+// reports "Database already bootstrapped"; nothing runs twice and neither
+// fails on the other's half-made tables.
 func TestConcurrentBootstrap(t *testing.T) {
 	ctx := context.Background()
 	cfg := pgtest.NewDatabase(t)
@@ -113,10 +114,82 @@ func TestConcurrentBootstrap(t *testing.T) {
 	if n := strings.Count(both, "core migrated up to: 000_base (executed)"); n != 1 {
 		t.Fatalf("000_base ran %d times:\n%s", n, both)
 	}
+	if n := strings.Count(both, "Database already bootstrapped"); n != 1 {
+		t.Fatalf("the second node did not report the bootstrap:\n%s", both)
+	}
 	c, _ := postgres.Open(ctx, cfg)
 	defer c.Close()
 	r := mustQuery(t, c, "SELECT array_length(executed, 1) AS n FROM schema_meta")
 	if len(r.Rows) != 1 || r.Rows[0]["n"] != float64(24) {
 		t.Fatalf("schema_meta: %v", r.Rows)
+	}
+}
+
+// The race of TestConcurrentBootstrap made deterministic: node B starts
+// while node A is inside its bootstrap (schema_meta and locks exist, the
+// migrations have not finished). B must wait for A, then report the
+// database bootstrapped; it must neither fail on A's tables nor report
+// success before A is done.
+func TestBootstrapWaitsForRunningBootstrap(t *testing.T) {
+	ctx := context.Background()
+	cfg := pgtest.NewDatabase(t)
+	open := func() *postgres.Connector {
+		c, err := postgres.Open(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = c.Close() })
+		return c
+	}
+	entered, release := make(chan struct{}), make(chan struct{})
+	gate := &Subsystem{Name: "gate", Namespace: "kong.plugins.gate.migrations", Migrations: []*Migration{
+		{Name: "000_gate", UpFGo: func(ctx context.Context, c *postgres.Connector) error {
+			close(entered)
+			<-release
+			return nil
+		}},
+	}}
+	var mu sync.Mutex
+	var order []string
+	finished := func(who string) { mu.Lock(); order = append(order, who); mu.Unlock() }
+	outA, outB := &bytes.Buffer{}, &bytes.Buffer{}
+	a := &Migrator{Conn: open(), Subsystems: []*Subsystem{Core(), gate}, Out: outA, Owner: "a"}
+	cb := open()
+	b := &Migrator{Conn: cb, Subsystems: []*Subsystem{Core(), gate}, Out: outB, Owner: "b"}
+	errA, errB := make(chan error, 1), make(chan error, 1)
+	go func() { err := a.Bootstrap(ctx, false); finished("a"); errA <- err }()
+	<-entered
+	bDone := make(chan struct{})
+	go func() { err := b.Bootstrap(ctx, false); finished("b"); errB <- err; close(bDone) }()
+	// Wait until B is either blocked on a lock or (the bug) finished.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		select {
+		case <-bDone:
+		default:
+			r := mustQuery(t, cb, `SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+				AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`)
+			if r.Rows[0]["n"] == float64(0) {
+				if time.Now().After(deadline) {
+					t.Fatal("node B neither waited nor finished")
+				}
+				time.Sleep(5 * time.Millisecond) // polling interval
+				continue
+			}
+		}
+		break
+	}
+	close(release)
+	if err := <-errA; err != nil {
+		t.Fatalf("node A: %v\n%s", err, outA)
+	}
+	if err := <-errB; err != nil {
+		t.Fatalf("node B: %v\n%s", err, outB)
+	}
+	if strings.Join(order, ",") != "a,b" {
+		t.Fatalf("node B finished before node A's bootstrap did: %v\nB:\n%s", order, outB)
+	}
+	if !strings.Contains(outB.String(), "Database already bootstrapped") {
+		t.Fatalf("node B log:\n%s", outB)
 	}
 }

@@ -291,3 +291,54 @@ func TestBootstrapRefusesForeignTables(t *testing.T) {
 		t.Fatalf("forced bootstrap: %q", out.String())
 	}
 }
+
+// `up` commits together with an "up done" marker: when up_f fails, the
+// re-run resumes at up_f and never applies `up` twice (Kong would: it
+// records the migration only after up_f). Kong sees no trace of the
+// marker: its schema_meta row is unchanged until the migration completes.
+func TestUpFFailureResumesAtUpF(t *testing.T) {
+	ctx := context.Background()
+	c := pgtest.Open(t)
+	m, out := newMigrator(t, c)
+	if err := m.Bootstrap(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	calls := 0
+	fail := true
+	plugin := &Subsystem{Name: "p", Namespace: "kong.plugins.p.migrations", Migrations: []*Migration{
+		// not idempotent: a second run of `up` fails (the table exists)
+		// and would add a second row
+		{Name: "000_base_p", Up: `CREATE TABLE "p_things" ("id" SERIAL PRIMARY KEY); INSERT INTO "p_things" DEFAULT VALUES;`,
+			UpFGo: func(ctx context.Context, c *postgres.Connector) error {
+				calls++
+				if fail {
+					return errors.New("up_f failed")
+				}
+				return nil
+			}},
+	}}
+	m.Subsystems = append(m.Subsystems, plugin)
+	err := m.Up(ctx, false)
+	var me *Error
+	if !errors.As(err, &me) || me.Step != "up_f" {
+		t.Fatalf("first up: %v", err)
+	}
+	if r := mustQuery(t, c, "SELECT count(*) AS n FROM schema_meta WHERE key = 'schema_meta' AND subsystem = 'p'"); r.Rows[0]["n"] != float64(0) {
+		t.Fatalf("a migration whose up_f failed is recorded for Kong: %v", r.Rows)
+	}
+	fail = false
+	out.Reset()
+	if err := m.Up(ctx, false); err != nil {
+		t.Fatalf("re-run: %v\n%s", err, out)
+	}
+	if calls != 2 {
+		t.Fatalf("up_f ran %d times, want 2", calls)
+	}
+	if r := mustQuery(t, c, `SELECT count(*) AS n FROM "p_things"`); r.Rows[0]["n"] != float64(1) {
+		t.Fatalf("up applied twice: %v rows", r.Rows[0]["n"])
+	}
+	r := mustQuery(t, c, "SELECT key, executed FROM schema_meta WHERE subsystem = 'p'")
+	if len(r.Rows) != 1 || r.Rows[0]["key"] != "schema_meta" || len(r.Rows[0]["executed"].([]any)) != 1 {
+		t.Fatalf("schema_meta after the re-run: %v", r.Rows)
+	}
+}

@@ -37,27 +37,24 @@ func (m *Migrator) RunMigrations(ctx context.Context, lists Lists, o RunOptions)
 			}
 		}
 	}
+	var upDone map[string]map[string]bool
+	if o.RunUp {
+		var err error
+		if upDone, err = m.Conn.UpDone(ctx); err != nil {
+			return fmt.Errorf("[PostgreSQL error] failed to check schema state: %w", err)
+		}
+	}
 	info := m.Conn.Infos()
 	nMigrations, nPending := 0, 0
 	for _, l := range lists {
 		m.logf("migrating %s on %s '%s'...", l.Subsystem, info.DBDesc, info.DBName)
 		for _, mig := range l.Migrations {
 			if o.RunUp {
-				if mig.Up != "" {
-					if err := m.Conn.RunUpMigration(ctx, mig.Name, mig.Up); err != nil {
-						return m.stepError(l.Subsystem, mig.Name, "up", err)
-					}
+				if err := m.runUp(ctx, l.Subsystem, mig, upDone[l.Subsystem][mig.Name]); err != nil {
+					return err
 				}
-				if err := m.call(ctx, mig, false); err != nil {
-					return m.stepError(l.Subsystem, mig.Name, "up_f", err)
-				}
-				state := postgres.StateExecuted
 				if mig.HasTeardown() {
-					state = postgres.StatePending
 					nPending++
-				}
-				if err := m.Conn.RecordMigration(ctx, l.Subsystem, mig.Name, state); err != nil {
-					return m.recordError(l.Subsystem, mig.Name, err)
 				}
 			}
 			if o.RunTeardown && mig.HasTeardown() && !skip[l.Subsystem][mig.Name] {
@@ -89,6 +86,39 @@ func (m *Migrator) RunMigrations(ctx context.Context, lists Lists, o RunOptions)
 	}
 	if nPending > 0 {
 		m.logf("%d pending", nPending)
+	}
+	return nil
+}
+
+// runUp runs a migration's up and up_f and records it. `up` commits with
+// its record: the final state when there is no up_f, else an up-done
+// marker that upDone (read from a previous, failed run) reports, so `up`
+// never runs twice and the run resumes at up_f.
+func (m *Migrator) runUp(ctx context.Context, subsystem string, mig *Migration, upDone bool) error {
+	state := postgres.StateExecuted
+	if mig.HasTeardown() {
+		state = postgres.StatePending
+	}
+	hasUpF := mig.UpF != nil || mig.UpFGo != nil
+	if mig.Up != "" && !upDone {
+		inTx := state
+		if hasUpF {
+			inTx = ""
+		}
+		if err := m.Conn.RunUpMigration(ctx, subsystem, mig.Name, mig.Up, inTx); err != nil {
+			return m.stepError(subsystem, mig.Name, "up", err)
+		}
+		if !hasUpF {
+			return nil
+		}
+	} else if upDone {
+		m.logf("%s: %s: up already applied, resuming at up_f", subsystem, mig.Name)
+	}
+	if err := m.call(ctx, mig, false); err != nil {
+		return m.stepError(subsystem, mig.Name, "up_f", err)
+	}
+	if err := m.Conn.RecordMigration(ctx, subsystem, mig.Name, state); err != nil {
+		return m.recordError(subsystem, mig.Name, err)
 	}
 	return nil
 }

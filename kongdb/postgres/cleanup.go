@@ -2,8 +2,18 @@ package postgres
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
 	"time"
 )
+
+// logger is Config.Logger, or slog's default.
+func (c *Connector) logger() *slog.Logger {
+	if c.cfg.Logger != nil {
+		return c.cfg.Logger
+	}
+	return slog.Default()
+}
 
 type ttlTable struct{ table, column string }
 
@@ -19,7 +29,9 @@ func (c *Connector) cleanupLoop(every time.Duration) {
 			return
 		case <-t.C:
 			ctx, cancel := context.WithTimeout(context.Background(), every)
-			_, _ = c.CleanupExpired(ctx)
+			if _, err := c.CleanupExpired(ctx); err != nil {
+				c.logger().Error("[postgres] failed to clean up expired rows", "err", err)
+			}
 			cancel()
 		}
 	}
@@ -40,13 +52,19 @@ func (c *Connector) CleanupExpired(ctx context.Context) (int64, error) {
 		sql := "WITH rows AS (SELECT ctid FROM " + tq + " WHERE " + cq + " < CURRENT_TIMESTAMP ORDER BY " + cq +
 			" LIMIT 50000 FOR UPDATE SKIP LOCKED) DELETE FROM " + tq + " WHERE ctid IN (TABLE rows)"
 		var exists bool
-		if err := c.pool.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL", quoteIdent(t.table)).Scan(&exists); err != nil || !exists {
+		if err := c.pool.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL", quoteIdent(t.table)).Scan(&exists); err != nil {
+			if firstErr == nil {
+				firstErr = fmt.Errorf("%s: %w", t.table, dbError(err))
+			}
+			continue
+		}
+		if !exists {
 			continue
 		}
 		res, err := c.pool.Exec(ctx, sql)
 		if err != nil {
 			if firstErr == nil {
-				firstErr = err
+				firstErr = fmt.Errorf("%s: %w", t.table, dbError(err))
 			}
 			continue
 		}

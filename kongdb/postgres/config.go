@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strconv"
 	"strings"
@@ -45,6 +46,9 @@ type Config struct {
 	// pg_ro_host is unset. Strategy reads go there (Kong's "read"
 	// operation) unless the context asks for the primary (WithPrimary).
 	ReadOnly *Config
+	// Logger receives what fails in the background (TTL cleanup); nil =
+	// slog.Default().
+	Logger *slog.Logger
 }
 
 // DefaultConfig is Kong's defaults.

@@ -7,6 +7,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"net"
 	"strconv"
 	"sync"
 	"time"
@@ -68,6 +69,7 @@ func Open(ctx context.Context, cfg Config) (*Connector, error) {
 	if cfg.Timeout > 0 {
 		pc.ConnConfig.RuntimeParams["statement_timeout"] = strconv.Itoa(int(cfg.Timeout / time.Millisecond))
 	}
+	pc.ConnConfig.DialFunc = dialer(cfg).DialContext
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {
 		return nil, fmt.Errorf("[PostgreSQL error] %w", err)
@@ -110,7 +112,7 @@ func (c *Connector) init(ctx context.Context) error {
 	var verStr, cur string
 	err := c.pool.QueryRow(ctx, "SELECT current_setting('server_version_num'), COALESCE(CURRENT_SCHEMA, 'public')").Scan(&verStr, &cur)
 	if err != nil {
-		return fmt.Errorf("[PostgreSQL error] failed to retrieve PostgreSQL server_version_num: %s", pgmoonError(err))
+		return fmt.Errorf("[PostgreSQL error] failed to retrieve PostgreSQL server_version_num: %w", dbError(err))
 	}
 	ver, err := strconv.Atoi(verStr)
 	if err != nil {
@@ -194,10 +196,39 @@ func (c *Connector) Close() error {
 	return nil
 }
 
-// timeout is where a per-call deadline would go; pg_timeout is enforced by
-// the server (statement_timeout) and connect_timeout instead.
+// dialer bounds the connect (pg_timeout, as Kong's socket timeout) and
+// turns TCP keepalive on with short probes: a peer that vanished (a
+// failover, a partition) is noticed within about 30 s even on a
+// connection blocked in a read, where statement_timeout, enforced by the
+// server, cannot help.
+//
+// On Linux, TCP_USER_TIMEOUT (30 s) also drops a connection whose sent data
+// stays unacknowledged: a client-side deadline on every connection that
+// costs nothing per query.
+func dialer(cfg Config) *net.Dialer {
+	d := &net.Dialer{KeepAliveConfig: net.KeepAliveConfig{
+		Enable: true, Idle: 15 * time.Second, Interval: 5 * time.Second, Count: 3,
+	}, Control: userTimeout(30 * time.Second)}
+	if cfg.Timeout > 0 {
+		d.Timeout = cfg.Timeout
+	}
+	return d
+}
+
+// timeout gives a control-path call (schema_meta, locks, cleanup) a
+// client-side deadline of pg_timeout plus a second, unless ctx has one: the
+// server's statement_timeout covers a slow query, this covers a server
+// that stopped answering. The request path does not take it (a context
+// deadline makes pgx watch each call with a goroutine, measured at about
+// +100 µs per lookup); keepalive (dialer) bounds its dead connections.
 func (c *Connector) timeout(ctx context.Context) (context.Context, context.CancelFunc) {
-	return ctx, func() {}
+	if c.cfg.Timeout <= 0 {
+		return ctx, func() {}
+	}
+	if _, has := ctx.Deadline(); has {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, c.cfg.Timeout+time.Second)
 }
 
 // acquire takes a pg_max_concurrent_queries slot.

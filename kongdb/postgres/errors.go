@@ -13,6 +13,11 @@ import (
 
 // pgmoonError renders a driver error the way pgmoon does ("ERROR: <msg>"),
 // which is what Kong's connector hands to Lua.
+// dbError keeps a driver error for callers (errors.As a *pgconn.PgError
+// for its SQLSTATE, errors.Is context.DeadlineExceeded) under pgmoon's
+// message text.
+func dbError(err error) error { return &QueryError{Msg: pgmoonError(err), Err: err} }
+
 func pgmoonError(err error) string {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/luahost/luahost/kongdb"
 	"github.com/luahost/luahost/kongdb/postgres"
@@ -50,23 +51,44 @@ func TestGoldenKeyAuthSQL(t *testing.T) {
 	if _, err := f.consumers.Insert(ctx, kongdb.Row{"id": uuidN(1), "username": "bob"}, f.o); err != nil {
 		t.Fatal(err)
 	}
-	row := kongdb.Row{"id": uuidN(2), "key": "k", "consumer": map[string]any{"id": uuidN(1)}, "created_at": float64(1), "tags": []any{}}
+	// created_at now: with ttl 10 the row lives 10 s from it (created_at 1
+	// made it expired at once, and every call below found nothing).
+	row := kongdb.Row{"id": uuidN(2), "key": "k", "consumer": map[string]any{"id": uuidN(1)}, "created_at": float64(time.Now().Unix()), "tags": []any{}}
 	if _, err := f.keys.Insert(ctx, row, o); err != nil {
 		t.Fatal(err)
 	}
-	_, _ = f.keys.Select(ctx, kongdb.Row{"id": uuidN(2)}, f.o)
-	_, _ = f.keys.SelectByField(ctx, "key", "k", f.o)
-	_, _ = f.keys.SelectByField(ctx, "key", "k", &kongdb.Options{GlobalWorkspace: true, SkipTTL: true})
-	_, _ = f.keys.Update(ctx, kongdb.Row{"id": uuidN(2)}, row, o)
-	_, _ = f.keys.Upsert(ctx, kongdb.Row{"id": uuidN(2)}, row, f.o)
-	_, _ = f.keys.UpsertByField(ctx, "key", "k", row, f.o)
-	_, tok, _ := f.keys.Page(ctx, 1, "", f.o)
-	_ = tok
-	_, _, _ = f.keys.Page(ctx, 1, postgres.EncodeOffset([]any{uuidN(0)}), f.o)
-	_, _, _ = f.keys.PageFor(ctx, "consumer", kongdb.Row{"id": uuidN(1)}, 1, "", f.o)
-	_, _, _ = f.keys.Page(ctx, 1, "", &kongdb.Options{Workspace: f.ws, Tags: []string{"a"}})
-	_, _ = f.keys.Delete(ctx, kongdb.Row{"id": uuidN(2)}, f.o)
-	_, _ = f.keys.DeleteByField(ctx, "key", "k", f.o)
+	// Every statement runs once, so that it is prepared and recorded; each
+	// must succeed, or the golden file would record a statement that fails.
+	ok := func(what string, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	_, err := f.keys.Select(ctx, kongdb.Row{"id": uuidN(2)}, f.o)
+	ok("select", err)
+	_, err = f.keys.SelectByField(ctx, "key", "k", f.o)
+	ok("select_by_key", err)
+	_, err = f.keys.SelectByField(ctx, "key", "k", &kongdb.Options{GlobalWorkspace: true, SkipTTL: true})
+	ok("select_by_key global", err)
+	_, err = f.keys.Update(ctx, kongdb.Row{"id": uuidN(2)}, row, o)
+	ok("update", err)
+	_, err = f.keys.Upsert(ctx, kongdb.Row{"id": uuidN(2)}, row, f.o)
+	ok("upsert", err)
+	_, err = f.keys.UpsertByField(ctx, "key", "k", row, f.o)
+	ok("upsert_by_key", err)
+	_, _, err = f.keys.Page(ctx, 1, "", f.o)
+	ok("page", err)
+	_, _, err = f.keys.Page(ctx, 1, postgres.EncodeOffset([]any{uuidN(0)}), f.o)
+	ok("page next", err)
+	_, _, err = f.keys.PageFor(ctx, "consumer", kongdb.Row{"id": uuidN(1)}, 1, "", f.o)
+	ok("page_for_consumer", err)
+	_, _, err = f.keys.Page(ctx, 1, "", &kongdb.Options{Workspace: f.ws, Tags: []string{"a"}})
+	ok("page by tags", err)
+	_, err = f.keys.Delete(ctx, kongdb.Row{"id": uuidN(2)}, f.o)
+	ok("delete", err)
+	_, err = f.keys.DeleteByField(ctx, "key", "k", f.o)
+	ok("delete_by_key", err)
 
 	stmts := f.keys.(interface{ Statements() map[string]string }).Statements()
 	var names []string

@@ -29,20 +29,20 @@ func (c *Connector) InsertLock(ctx context.Context, key string, ttl time.Duratio
 	defer cancel()
 	tx, err := c.pool.Begin(ctx)
 	if err != nil {
-		return false, errors.New(pgmoonError(err))
+		return false, dbError(err)
 	}
 	defer func() { _ = tx.Rollback(context.Background()) }()
 	if _, err := tx.Exec(ctx, `DELETE FROM locks WHERE ttl < CURRENT_TIMESTAMP`); err != nil {
-		return false, errors.New(pgmoonError(err))
+		return false, dbError(err)
 	}
 	tag, err := tx.Exec(ctx, `INSERT INTO locks (key, owner, ttl)
 VALUES ($1, $2, CURRENT_TIMESTAMP + make_interval(secs => $3)) ON CONFLICT DO NOTHING`,
 		key, owner, ttl.Seconds())
 	if err != nil {
-		return false, errors.New(pgmoonError(err))
+		return false, dbError(err)
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return false, errors.New(pgmoonError(err))
+		return false, dbError(err)
 	}
 	return tag.RowsAffected() == 1, nil
 }
@@ -54,7 +54,7 @@ func (c *Connector) ReadLock(ctx context.Context, key string) (bool, error) {
 	var n int
 	err := c.pool.QueryRow(ctx, `SELECT COUNT(*) FROM locks WHERE key = $1 AND ttl >= CURRENT_TIMESTAMP`, key).Scan(&n)
 	if err != nil {
-		return false, errors.New(pgmoonError(err))
+		return false, dbError(err)
 	}
 	return n > 0, nil
 }
@@ -64,7 +64,7 @@ func (c *Connector) RemoveLock(ctx context.Context, key, owner string) error {
 	ctx, cancel := c.timeout(ctx)
 	defer cancel()
 	if _, err := c.pool.Exec(ctx, `DELETE FROM locks WHERE key = $1 AND owner = $2`, key, owner); err != nil {
-		return errors.New(pgmoonError(err))
+		return dbError(err)
 	}
 	return nil
 }
@@ -159,6 +159,7 @@ func (c *Connector) ClusterMutex(ctx context.Context, key string, o MutexOptions
 		}
 		return false, ErrMutexTimeout
 	}
+	stopRenew := c.renewLock(key, o)
 	cbErr := func() (err error) {
 		defer func() {
 			if r := recover(); r != nil {
@@ -167,6 +168,7 @@ func (c *Connector) ClusterMutex(ctx context.Context, key string, o MutexOptions
 		}()
 		return cb(ctx)
 	}()
+	stopRenew()
 	if cbErr != nil {
 		_ = c.RemoveLock(context.Background(), key, o.Owner)
 		return false, &MutexCallbackError{Err: cbErr}
@@ -177,6 +179,56 @@ func (c *Connector) ClusterMutex(ctx context.Context, key string, o MutexOptions
 		}
 	}
 	return true, nil
+}
+
+// renewLock keeps the locks row of a running callback alive: every third
+// of the TTL it pushes the expiry one TTL ahead, so a callback that runs
+// longer than the TTL (a long migration) is never taken over by another
+// node while it runs; a dead node's row still expires after one TTL. The
+// returned stop waits for the renewer to finish.
+func (c *Connector) renewLock(key string, o MutexOptions) (stop func()) {
+	done := make(chan struct{})
+	exited := make(chan struct{})
+	every := o.TTL / 3
+	go func() {
+		defer close(exited)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				ctx, cancel := context.WithTimeout(context.Background(), every)
+				_, _ = c.pool.Exec(ctx, `UPDATE locks SET ttl = CURRENT_TIMESTAMP + make_interval(secs => $3)
+WHERE key = $1 AND owner = $2`, key, o.Owner, o.TTL.Seconds())
+				cancel()
+			}
+		}
+	}()
+	return func() { close(done); <-exited }
+}
+
+// WithSessionLock runs fn while this connector holds the session-level
+// advisory lock id on a connection of its own: other holders wait (no
+// polling, no TTL); the lock goes away with the session if the process
+// dies.
+func (c *Connector) WithSessionLock(ctx context.Context, id int64, fn func(ctx context.Context) error) error {
+	conn, err := c.pool.Acquire(ctx)
+	if err != nil {
+		return &QueryError{Msg: pgmoonError(err), Err: err}
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, id); err != nil {
+		return &QueryError{Msg: pgmoonError(err), Err: err}
+	}
+	defer func() {
+		if _, err := conn.Exec(context.Background(), `SELECT pg_advisory_unlock($1)`, id); err != nil {
+			// a session that cannot unlock must not go back to the pool
+			_ = conn.Conn().Close(context.Background())
+		}
+	}()
+	return fn(ctx)
 }
 
 // MutexCallbackError wraps an error of a cluster_mutex callback.

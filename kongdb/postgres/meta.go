@@ -27,7 +27,7 @@ func (c *Connector) SchemaMigrations(ctx context.Context) (rows []MetaRow, boots
 	err = c.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM information_schema.tables
 		WHERE table_schema = $1 AND table_name = 'schema_meta')`, c.schema).Scan(&exists)
 	if err != nil {
-		return nil, false, errors.New(pgmoonError(err))
+		return nil, false, dbError(err)
 	}
 	if !exists {
 		return nil, false, nil
@@ -35,7 +35,7 @@ func (c *Connector) SchemaMigrations(ctx context.Context) (rows []MetaRow, boots
 	r, err := c.pool.Query(ctx, `SELECT subsystem, COALESCE(last_executed, ''), COALESCE(executed, '{}'), COALESCE(pending, '{}')
 		FROM schema_meta WHERE key = 'schema_meta'`)
 	if err != nil {
-		return nil, true, errors.New(pgmoonError(err))
+		return nil, true, dbError(err)
 	}
 	defer r.Close()
 	for r.Next() {
@@ -46,7 +46,7 @@ func (c *Connector) SchemaMigrations(ctx context.Context) (rows []MetaRow, boots
 		rows = append(rows, m)
 	}
 	if err := r.Err(); err != nil {
-		return nil, true, errors.New(pgmoonError(err))
+		return nil, true, dbError(err)
 	}
 	return rows, true, nil
 }
@@ -141,12 +141,28 @@ func (c *Connector) TruncateTable(ctx context.Context, name string) error {
 }
 
 // RunUpMigration runs a migration's `up` SQL in one transaction
-// (connector:run_up_migration); on error the transaction is rolled back
+// (connector:run_up_migration) and, in that same transaction, records it:
+// with state "" as "up done, up_f to run" (see UpDone), else as state
+// (StateExecuted or StatePending, for a migration with no up_f). Kong
+// commits `up` and only records the migration after up_f, so a failing
+// up_f (or a crash in between) makes the next run apply `up` twice; here
+// the next run resumes at up_f. On error the transaction is rolled back
 // and the error carries the SQL error text and SQLSTATE.
-func (c *Connector) RunUpMigration(ctx context.Context, name, sql string) error {
+func (c *Connector) RunUpMigration(ctx context.Context, subsystem, name, sql, state string) error {
 	sql = strings.TrimRight(sql, " \t\r\n")
 	if !strings.HasSuffix(sql, ";") {
 		sql += ";"
+	}
+	record := ""
+	if state == "" {
+		record = "INSERT INTO schema_meta (key, subsystem) VALUES (" + EscapeLiteral(upDoneKey(name)) + ", " +
+			EscapeLiteral(subsystem) + ") ON CONFLICT (key, subsystem) DO NOTHING;"
+	} else {
+		q, err := recordSQL(state)
+		if err != nil {
+			return err
+		}
+		record = strings.NewReplacer("$1", EscapeLiteral(subsystem), "$2", EscapeLiteral(name)).Replace(q)
 	}
 	conn, err := c.pool.Acquire(ctx)
 	if err != nil {
@@ -154,12 +170,47 @@ func (c *Connector) RunUpMigration(ctx context.Context, name, sql string) error 
 	}
 	defer conn.Release()
 	pc := conn.Conn().PgConn()
-	_, err = execMulti(ctx, pc, conn.Conn().TypeMap(), "BEGIN;\n"+sql+"\nCOMMIT;\n")
+	_, err = execMulti(ctx, pc, conn.Conn().TypeMap(), "BEGIN;\n"+sql+"\n"+record+"\nCOMMIT;\n")
 	if err != nil {
 		_, _ = execMulti(context.Background(), pc, conn.Conn().TypeMap(), "ROLLBACK;")
 		return err
 	}
 	return nil
+}
+
+// upDoneKey is the schema_meta key of the marker RunUpMigration writes for
+// a migration whose `up` committed but whose up_f has not completed. Kong
+// reads only key = 'schema_meta' rows, so the marker is invisible to it.
+func upDoneKey(name string) string { return "luahost:up_done:" + name }
+
+const upDonePrefix = "luahost:up_done:"
+
+// UpDone returns, per subsystem, the migrations whose `up` is committed
+// and whose up_f has not completed (a failed or interrupted run).
+func (c *Connector) UpDone(ctx context.Context) (map[string]map[string]bool, error) {
+	ctx, cancel := c.timeout(ctx)
+	defer cancel()
+	r, err := c.pool.Query(ctx, `SELECT subsystem, substr(key, $1) FROM schema_meta WHERE left(key, $2) = $3`,
+		len(upDonePrefix)+1, len(upDonePrefix), upDonePrefix)
+	if err != nil {
+		return nil, &QueryError{Msg: pgmoonError(err), Err: err}
+	}
+	defer r.Close()
+	out := map[string]map[string]bool{}
+	for r.Next() {
+		var sub, name string
+		if err := r.Scan(&sub, &name); err != nil {
+			return nil, err
+		}
+		if out[sub] == nil {
+			out[sub] = map[string]bool{}
+		}
+		out[sub][name] = true
+	}
+	if err := r.Err(); err != nil {
+		return nil, &QueryError{Msg: pgmoonError(err), Err: err}
+	}
+	return out, nil
 }
 
 // Migration states for RecordMigration.
@@ -169,30 +220,40 @@ const (
 	StateTeardown = "teardown"
 )
 
-// RecordMigration is connector:record_migration(subsystem, name, state).
-func (c *Connector) RecordMigration(ctx context.Context, subsystem, name, state string) error {
-	var sql string
+// recordSQL is the statement recording a migration in state; $1 is the
+// subsystem, $2 the migration. It also clears the migration's up-done
+// marker, in the same statement.
+func recordSQL(state string) (string, error) {
+	const clear = `WITH cleared AS (DELETE FROM schema_meta WHERE key = '` + upDonePrefix + `' || $2::TEXT AND subsystem = $1::TEXT)
+`
 	switch state {
 	case StateExecuted:
-		sql = `INSERT INTO schema_meta (key, subsystem, last_executed, executed)
+		return clear + `INSERT INTO schema_meta (key, subsystem, last_executed, executed)
      VALUES ('schema_meta', $1, $2, ARRAY[$2]::TEXT[])
 ON CONFLICT (key, subsystem) DO UPDATE
         SET last_executed = EXCLUDED.last_executed,
-            executed = ARRAY_APPEND(COALESCE(schema_meta.executed, ARRAY[]::TEXT[]), $2::TEXT);`
+            executed = ARRAY_APPEND(COALESCE(schema_meta.executed, ARRAY[]::TEXT[]), $2::TEXT);`, nil
 	case StatePending:
-		sql = `INSERT INTO schema_meta (key, subsystem, pending)
+		return clear + `INSERT INTO schema_meta (key, subsystem, pending)
      VALUES ('schema_meta', $1, ARRAY[$2]::TEXT[])
 ON CONFLICT (key, subsystem) DO UPDATE
-        SET pending = ARRAY_APPEND(schema_meta.pending, $2::TEXT);`
+        SET pending = ARRAY_APPEND(schema_meta.pending, $2::TEXT);`, nil
 	case StateTeardown:
-		sql = `INSERT INTO schema_meta (key, subsystem, last_executed, executed)
+		return `INSERT INTO schema_meta (key, subsystem, last_executed, executed)
      VALUES ('schema_meta', $1, $2, ARRAY[$2]::TEXT[])
 ON CONFLICT (key, subsystem) DO UPDATE
         SET last_executed = EXCLUDED.last_executed,
             executed = ARRAY_APPEND(COALESCE(schema_meta.executed, ARRAY[]::TEXT[]), $2::TEXT),
-            pending  = ARRAY_REMOVE(COALESCE(schema_meta.pending,  ARRAY[]::TEXT[]), $2::TEXT);`
-	default:
-		return fmt.Errorf("unknown 'state' argument: %s", state)
+            pending  = ARRAY_REMOVE(COALESCE(schema_meta.pending,  ARRAY[]::TEXT[]), $2::TEXT);`, nil
+	}
+	return "", fmt.Errorf("unknown 'state' argument: %s", state)
+}
+
+// RecordMigration is connector:record_migration(subsystem, name, state).
+func (c *Connector) RecordMigration(ctx context.Context, subsystem, name, state string) error {
+	sql, err := recordSQL(state)
+	if err != nil {
+		return err
 	}
 	ctx, cancel := c.timeout(ctx)
 	defer cancel()
@@ -216,7 +277,7 @@ func (c *Connector) ExistingTables(ctx context.Context, names ...string) ([]stri
 	r, err := c.pool.Query(ctx, `SELECT table_name FROM information_schema.tables
 		WHERE table_schema = $1 AND table_name = ANY($2) ORDER BY table_name`, c.schema, names)
 	if err != nil {
-		return nil, errors.New(pgmoonError(err))
+		return nil, dbError(err)
 	}
 	defer r.Close()
 	var out []string

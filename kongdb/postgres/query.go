@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -61,7 +62,8 @@ func (e *QueryError) Unwrap() error { return e.Err }
 
 // SQLState returns the SQLSTATE of the error, if the server sent one.
 func (e *QueryError) SQLState() string {
-	if pe, ok := e.Err.(*pgconn.PgError); ok {
+	var pe *pgconn.PgError
+	if errors.As(e.Err, &pe) {
 		return pe.Code
 	}
 	return ""

@@ -194,9 +194,10 @@ func (s *strategy) run(ctx context.Context, q querier, c *Connector, sql string,
 	return out, rows.Err()
 }
 
+// exec runs a write. Like the reads it takes no context deadline (see
+// Connector.timeout): statement_timeout, keepalive and TCP_USER_TIMEOUT
+// bound it.
 func (s *strategy) exec(ctx context.Context, sql string, args []any) (int64, error) {
-	ctx, cancel := s.c.timeout(ctx)
-	defer cancel()
 	release, err := s.c.acquire(ctx)
 	if err != nil {
 		return 0, err
@@ -399,7 +400,11 @@ func (s *strategy) page(ctx context.Context, fk string, fkPK kongdb.Row, size in
 			v := after[i]
 			if c.kind == kInteger {
 				if f, ok := v.(float64); ok {
-					v = int64(f)
+					n, err := toInt64(c.field.Name, f)
+					if err != nil {
+						return nil, "", s.c.errs.InvalidOffset(offset, err.Error())
+					}
+					v = n
 				}
 			}
 			ph[i] = placeholder(c, p.add(bindScalar(v)))

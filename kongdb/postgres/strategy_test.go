@@ -176,8 +176,6 @@ func TestUniqueAndPrimaryKeyViolations(t *testing.T) {
 	if !reflect.DeepEqual(e.Fields, map[string]any{"username": "bob"}) {
 		t.Fatalf("fields %#v", e.Fields)
 	}
-	var pe interface{ SQLState() string }
-	_ = pe
 	if postgres.SQLState(err) != "23505" {
 		t.Fatalf("wrapped SQLSTATE %q", postgres.SQLState(err))
 	}
@@ -320,8 +318,6 @@ func TestTTL(t *testing.T) {
 		t.Fatalf("remaining ttl %v", r)
 	}
 	// An expired row is invisible to select, page and delete, but not with skip_ttl.
-	expired := -1
-	_ = expired
 	if _, err := f.c.Query(ctx, `INSERT INTO keyauth_credentials (id, key, consumer_id, ws_id, ttl) VALUES ('`+uuidN(11)+`', 'dead', '`+uuidN(1)+`', '`+f.ws+`', now() - interval '1 second')`); err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -20,7 +19,7 @@ func (c *Connector) Tx(ctx context.Context, fn func(ctx context.Context) error) 
 	}
 	tx, err := c.pool.Begin(ctx)
 	if err != nil {
-		return errors.New(pgmoonError(err))
+		return dbError(err)
 	}
 	defer func() {
 		if r := recover(); r != nil {
@@ -35,7 +34,7 @@ func (c *Connector) Tx(ctx context.Context, fn func(ctx context.Context) error) 
 		return err
 	}
 	if cerr := tx.Commit(ctx); cerr != nil {
-		return errors.New(pgmoonError(cerr))
+		return dbError(cerr)
 	}
 	return nil
 }

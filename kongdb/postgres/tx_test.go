@@ -74,12 +74,40 @@ func TestMaxConcurrentQueries(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
+	// The first query holds the only slot, blocked on an advisory lock the
+	// test holds (the pool itself is not behind the semaphore).
+	ctx := context.Background()
+	blocker, err := c.Pool().Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer blocker.Release()
+	if _, err := blocker.Exec(ctx, "SELECT pg_advisory_lock(4242)"); err != nil {
+		t.Fatal(err)
+	}
 	done := make(chan error)
-	go func() { _, err := c.Query(context.Background(), "SELECT pg_sleep(0.5)"); done <- err }()
-	time.Sleep(100 * time.Millisecond)
+	go func() { _, err := c.Query(ctx, "SELECT pg_advisory_xact_lock(4242)"); done <- err }()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var n int
+		if err := c.Pool().QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+			AND pid <> pg_backend_pid() AND wait_event_type = 'Lock' AND query LIKE '%xact_lock(4242)%'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the first query never started")
+		}
+		time.Sleep(5 * time.Millisecond) // polling interval
+	}
 	_, err = c.Query(context.Background(), "SELECT 1")
 	if err == nil || err.Error() != "error acquiring query semaphore: timeout" {
 		t.Fatalf("second query: %v", err)
+	}
+	if _, err := blocker.Exec(ctx, "SELECT pg_advisory_unlock(4242)"); err != nil {
+		t.Fatal(err)
 	}
 	if err := <-done; err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgtype"
@@ -26,7 +27,7 @@ func bindValue(c *column, v any) (any, error) {
 		return bindScalar(m[c.fkPK]), nil
 	case kInteger:
 		if f, ok := v.(float64); ok {
-			return int64(math.Round(f)), nil
+			return toInt64(c.field.Name, math.Round(f))
 		}
 		return bindScalar(v), nil
 	case kTimestamp:
@@ -41,6 +42,16 @@ func bindValue(c *column, v any) (any, error) {
 		return bindArray(v)
 	}
 	return bindScalar(v), nil
+}
+
+// toInt64 converts a whole number for a BIGINT column; a value outside
+// int64 (or NaN) is refused rather than wrapped, which Go's conversion
+// would do silently (1e19 became -9223372036854775808).
+func toInt64(field string, f float64) (int64, error) {
+	if !schema.IsInt64(f) {
+		return 0, fmt.Errorf("integer field %q: %s out of range for BIGINT", field, strconv.FormatFloat(f, 'g', -1, 64))
+	}
+	return int64(f), nil
 }
 
 func bindScalar(v any) any {

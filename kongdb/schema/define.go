@@ -26,235 +26,282 @@ var fieldAttrs = map[string]bool{
 	"deprecation": true, "json_schema": true, "generate_admin_api": true, "legacy": true,
 }
 
+// fieldReader reads a field definition attribute by attribute, collecting
+// "<attr>: <message>" errors.
+type fieldReader struct {
+	f    Field
+	errs []string
+}
+
+func (r *fieldReader) bad(attr, msg string) { r.errs = append(r.errs, attr+": "+msg) }
+
+func (r *fieldReader) num(attr string, v any) *float64 {
+	n, ok := toFloat(v)
+	if !ok {
+		r.bad(attr, MsgNumber)
+		return nil
+	}
+	return &n
+}
+
+func (r *fieldReader) intp(attr string, v any) *int {
+	n, ok := toFloat(v)
+	if !ok || n != float64(int(n)) {
+		r.bad(attr, MsgInteger)
+		return nil
+	}
+	i := int(n)
+	return &i
+}
+
+func (r *fieldReader) strp(attr string, v any) *string {
+	s, ok := v.(string)
+	if !ok {
+		r.bad(attr, MsgString)
+		return nil
+	}
+	return &s
+}
+
+func (r *fieldReader) sub(attr string, v any) *Field {
+	m, ok := asTable(v)
+	if !ok {
+		r.bad(attr, MsgRecord)
+		return nil
+	}
+	sf, err := FieldFromMap("", m, nil)
+	if err != nil {
+		r.bad(attr, err.Error())
+	}
+	return sf
+}
+
+// flag reads the boolean attributes and the default.
+func (r *fieldReader) flag(k string, v any) bool {
+	switch k {
+	case "required":
+		r.f.Required, r.f.RequiredSet = truthy(v), true
+	case "unique":
+		r.f.Unique = truthy(v)
+	case "unique_across_ws":
+		r.f.UniqueAcrossWS = truthy(v)
+	case "immutable":
+		r.f.Immutable = truthy(v)
+	case "auto":
+		r.f.Auto = truthy(v)
+	case "abstract":
+		r.f.Abstract = truthy(v)
+	case "transient":
+		r.f.Transient = truthy(v)
+	case "referenceable":
+		r.f.Referenceable = truthy(v)
+	case "encrypted":
+		r.f.Encrypted = truthy(v)
+	case "nilable":
+		r.f.Nilable = truthy(v)
+	case "timestamp":
+		r.f.Timestamp = truthy(v)
+	case "uuid":
+		r.f.UUID = truthy(v)
+	case "is_regex":
+		r.f.IsRegex = truthy(v)
+	case "legacy", "generate_admin_api":
+		if k == "generate_admin_api" {
+			b := truthy(v)
+			r.f.GenerateAdminAPI = &b
+		}
+	case "default":
+		r.f.Default, r.f.HasDefault = v, true
+	default:
+		return false
+	}
+	return true
+}
+
+// structure reads the type and the attributes that shape the value (elements, keys, values, fields, foreign reference, entity checks, shorthands).
+func (r *fieldReader) structure(k string, v any) bool {
+	switch k {
+	case "type":
+		if s, ok := v.(string); ok {
+			r.f.Type = Type(s)
+		} else {
+			r.bad(k, MsgString)
+		}
+	case "reference":
+		if s := r.strp(k, v); s != nil {
+			r.f.Reference = *s
+		}
+	case "on_delete":
+		if s := r.strp(k, v); s != nil {
+			r.f.OnDelete = *s
+		}
+	case "elements":
+		r.f.Elements = r.sub(k, v)
+	case "keys":
+		r.f.Keys = r.sub(k, v)
+	case "values":
+		r.f.Values = r.sub(k, v)
+	case "fields":
+		fs, err := FieldsFromList(v)
+		if err != nil {
+			r.bad(k, err.Error())
+		}
+		r.f.Fields = fs
+	case "entity_checks":
+		ecs, err := EntityChecksFromList(v)
+		if err != nil {
+			r.bad(k, err.Error())
+		}
+		r.f.EntityChecks = ecs
+	case "shorthand_fields":
+		sfs, err := ShorthandFieldsFromList(v)
+		if err != nil {
+			r.bad(k, err.Error())
+		}
+		r.f.ShorthandFields = sfs
+	default:
+		return false
+	}
+	return true
+}
+
+// validator reads the validator attributes (Schema.validators).
+func (r *fieldReader) validator(k string, v any) bool {
+	switch k {
+	case "eq":
+		r.f.Eq, r.f.HasEq = v, true
+	case "ne":
+		r.f.Ne, r.f.HasNe = v, true
+	case "contains":
+		r.f.Contains, r.f.HasContains = v, true
+	case "not_one_of":
+		r.f.NotOneOf, _ = asArray(v)
+		if r.f.NotOneOf == nil {
+			r.f.NotOneOf = []any{}
+		}
+	case "one_of":
+		r.f.OneOf, _ = asArray(v)
+		if r.f.OneOf == nil {
+			r.f.OneOf = []any{}
+		}
+	case "gt":
+		r.f.Gt = r.num(k, v)
+	case "between":
+		arr, ok := asArray(v)
+		if !ok || len(arr) != 2 {
+			r.bad(k, "expected an array of 2 numbers")
+			return true
+		}
+		lo, ok1 := toFloat(arr[0])
+		hi, ok2 := toFloat(arr[1])
+		if !ok1 || !ok2 {
+			r.bad(k, MsgNumber)
+			return true
+		}
+		r.f.Between = &[2]float64{lo, hi}
+	case "len_eq":
+		r.f.LenEq = r.intp(k, v)
+	case "len_min":
+		r.f.LenMin = r.intp(k, v)
+	case "len_max":
+		r.f.LenMax = r.intp(k, v)
+	case "starts_with":
+		r.f.StartsWith = r.strp(k, v)
+	case "not_match":
+		r.f.NotMatch = r.strp(k, v)
+	case "match":
+		r.f.Match = r.strp(k, v)
+	case "match_none", "match_all":
+		arr, _ := asArray(v)
+		rules := []MatchRule{}
+		for _, e := range arr {
+			m, _ := e.(map[string]any)
+			p, _ := m["pattern"].(string)
+			msg, _ := m["err"].(string)
+			rules = append(rules, MatchRule{Pattern: p, Err: msg})
+		}
+		if k == "match_none" {
+			r.f.MatchNone = rules
+		} else {
+			r.f.MatchAll = rules
+		}
+	case "match_any":
+		m, _ := asTable(v)
+		ma := &MatchAny{Patterns: stringList(m["patterns"])}
+		ma.Err, _ = m["err"].(string)
+		r.f.MatchAny = ma
+	case "custom_validator":
+		switch fn := v.(type) {
+		case *Func:
+			// a typedef's builtin marker runs as Go, without a runner
+			if nv := BuiltinValidatorFor(fn); nv != nil {
+				r.f.NativeValidator = nv
+			} else {
+				r.f.CustomValidator = fn
+			}
+		case NativeValidatorFunc:
+			r.f.NativeValidator = fn
+		case func(any) (bool, string):
+			r.f.NativeValidator = fn
+		default:
+			r.bad(k, MsgFunc)
+		}
+	case "mutually_exclusive_subsets":
+		arr, _ := asArray(v)
+		r.f.MutuallyExclusiveSubsets = [][]string{}
+		for _, e := range arr {
+			r.f.MutuallyExclusiveSubsets = append(r.f.MutuallyExclusiveSubsets, stringList(e))
+		}
+	default:
+		return false
+	}
+	return true
+}
+
+// meta reads err and the documentation attributes.
+func (r *fieldReader) meta(k string, v any) bool {
+	switch k {
+	case "err":
+		if s := r.strp(k, v); s != nil {
+			r.f.Err = *s
+		}
+	case "description":
+		r.f.Description, _ = v.(string)
+	case "examples":
+		r.f.Examples, _ = asArray(v)
+	case "deprecation":
+		r.f.Deprecation, _ = asTable(v)
+	case "json_schema":
+		r.f.JSONSchema, _ = asTable(v)
+	default:
+		return false
+	}
+	return true
+}
+
 // FieldFromMap builds a field from its definition table. With base, the
 // result starts as a copy of base and the table's attributes override it
 // (how Kong reads a conditional's if_match over the schema field).
 func FieldFromMap(name string, def map[string]any, base *Field) (*Field, error) {
-	var f Field
+	r := &fieldReader{}
 	if base != nil {
-		f = *base
-		f.record = nil
+		r.f = *base
+		r.f.record = nil
 	}
-	f.Name = name
+	r.f.Name = name
 	if base != nil && name == "" {
-		f.Name = base.Name
-	}
-	var errs []string
-	bad := func(attr, msg string) { errs = append(errs, attr+": "+msg) }
-	num := func(attr string, v any) *float64 {
-		n, ok := toFloat(v)
-		if !ok {
-			bad(attr, MsgNumber)
-			return nil
-		}
-		return &n
-	}
-	intp := func(attr string, v any) *int {
-		n, ok := toFloat(v)
-		if !ok || n != float64(int(n)) {
-			bad(attr, MsgInteger)
-			return nil
-		}
-		i := int(n)
-		return &i
-	}
-	strp := func(attr string, v any) *string {
-		s, ok := v.(string)
-		if !ok {
-			bad(attr, MsgString)
-			return nil
-		}
-		return &s
-	}
-	sub := func(attr string, v any) *Field {
-		m, ok := asTable(v)
-		if !ok {
-			bad(attr, MsgRecord)
-			return nil
-		}
-		sf, err := FieldFromMap("", m, nil)
-		if err != nil {
-			bad(attr, err.Error())
-		}
-		return sf
+		r.f.Name = base.Name
 	}
 	for _, k := range sortedMapKeys(def) {
 		v := def[k]
 		if IsNull(v) && k != "default" && k != "eq" && k != "ne" && k != "contains" {
 			continue // an explicit null attribute is an absent one
 		}
-		switch k {
-		case "type":
-			if s, ok := v.(string); ok {
-				f.Type = Type(s)
-			} else {
-				bad(k, MsgString)
-			}
-		case "required":
-			f.Required, f.RequiredSet = truthy(v), true
-		case "unique":
-			f.Unique = truthy(v)
-		case "unique_across_ws":
-			f.UniqueAcrossWS = truthy(v)
-		case "immutable":
-			f.Immutable = truthy(v)
-		case "auto":
-			f.Auto = truthy(v)
-		case "abstract":
-			f.Abstract = truthy(v)
-		case "transient":
-			f.Transient = truthy(v)
-		case "referenceable":
-			f.Referenceable = truthy(v)
-		case "encrypted":
-			f.Encrypted = truthy(v)
-		case "nilable":
-			f.Nilable = truthy(v)
-		case "timestamp":
-			f.Timestamp = truthy(v)
-		case "uuid":
-			f.UUID = truthy(v)
-		case "is_regex":
-			f.IsRegex = truthy(v)
-		case "legacy", "generate_admin_api":
-			if k == "generate_admin_api" {
-				b := truthy(v)
-				f.GenerateAdminAPI = &b
-			}
-		case "default":
-			f.Default, f.HasDefault = v, true
-		case "reference":
-			if s := strp(k, v); s != nil {
-				f.Reference = *s
-			}
-		case "on_delete":
-			if s := strp(k, v); s != nil {
-				f.OnDelete = *s
-			}
-		case "elements":
-			f.Elements = sub(k, v)
-		case "keys":
-			f.Keys = sub(k, v)
-		case "values":
-			f.Values = sub(k, v)
-		case "fields":
-			fs, err := FieldsFromList(v)
-			if err != nil {
-				bad(k, err.Error())
-			}
-			f.Fields = fs
-		case "eq":
-			f.Eq, f.HasEq = v, true
-		case "ne":
-			f.Ne, f.HasNe = v, true
-		case "contains":
-			f.Contains, f.HasContains = v, true
-		case "not_one_of":
-			f.NotOneOf, _ = asArray(v)
-			if f.NotOneOf == nil {
-				f.NotOneOf = []any{}
-			}
-		case "one_of":
-			f.OneOf, _ = asArray(v)
-			if f.OneOf == nil {
-				f.OneOf = []any{}
-			}
-		case "gt":
-			f.Gt = num(k, v)
-		case "between":
-			arr, ok := asArray(v)
-			if !ok || len(arr) != 2 {
-				bad(k, "expected an array of 2 numbers")
-				break
-			}
-			lo, ok1 := toFloat(arr[0])
-			hi, ok2 := toFloat(arr[1])
-			if !ok1 || !ok2 {
-				bad(k, MsgNumber)
-				break
-			}
-			f.Between = &[2]float64{lo, hi}
-		case "len_eq":
-			f.LenEq = intp(k, v)
-		case "len_min":
-			f.LenMin = intp(k, v)
-		case "len_max":
-			f.LenMax = intp(k, v)
-		case "starts_with":
-			f.StartsWith = strp(k, v)
-		case "not_match":
-			f.NotMatch = strp(k, v)
-		case "match":
-			f.Match = strp(k, v)
-		case "match_none", "match_all":
-			arr, _ := asArray(v)
-			rules := []MatchRule{}
-			for _, e := range arr {
-				m, _ := e.(map[string]any)
-				p, _ := m["pattern"].(string)
-				msg, _ := m["err"].(string)
-				rules = append(rules, MatchRule{Pattern: p, Err: msg})
-			}
-			if k == "match_none" {
-				f.MatchNone = rules
-			} else {
-				f.MatchAll = rules
-			}
-		case "match_any":
-			m, _ := asTable(v)
-			ma := &MatchAny{Patterns: stringList(m["patterns"])}
-			ma.Err, _ = m["err"].(string)
-			f.MatchAny = ma
-		case "custom_validator":
-			switch fn := v.(type) {
-			case *Func:
-				// a typedef's builtin marker runs as Go, without a runner
-				if nv := BuiltinValidatorFor(fn); nv != nil {
-					f.NativeValidator = nv
-				} else {
-					f.CustomValidator = fn
-				}
-			case NativeValidatorFunc:
-				f.NativeValidator = fn
-			case func(any) (bool, string):
-				f.NativeValidator = fn
-			default:
-				bad(k, MsgFunc)
-			}
-		case "mutually_exclusive_subsets":
-			arr, _ := asArray(v)
-			f.MutuallyExclusiveSubsets = [][]string{}
-			for _, e := range arr {
-				f.MutuallyExclusiveSubsets = append(f.MutuallyExclusiveSubsets, stringList(e))
-			}
-		case "err":
-			if s := strp(k, v); s != nil {
-				f.Err = *s
-			}
-		case "entity_checks":
-			ecs, err := EntityChecksFromList(v)
-			if err != nil {
-				bad(k, err.Error())
-			}
-			f.EntityChecks = ecs
-		case "shorthand_fields":
-			sfs, err := ShorthandFieldsFromList(v)
-			if err != nil {
-				bad(k, err.Error())
-			}
-			f.ShorthandFields = sfs
-		case "description":
-			f.Description, _ = v.(string)
-		case "examples":
-			f.Examples, _ = asArray(v)
-		case "deprecation":
-			f.Deprecation, _ = asTable(v)
-		case "json_schema":
-			f.JSONSchema, _ = asTable(v)
-		default:
-			bad(k, MsgUnknown)
+		if !r.flag(k, v) && !r.structure(k, v) && !r.validator(k, v) && !r.meta(k, v) {
+			r.bad(k, MsgUnknown)
 		}
 	}
+	f, errs := r.f, r.errs
 	if len(errs) > 0 {
 		return &f, fmt.Errorf("%s", strings.Join(errs, "; "))
 	}

@@ -14,7 +14,9 @@ import (
 // required, additionalProperties, items, min/maxItems, uniqueItems,
 // min/maxLength, pattern, minimum/maximum (and exclusive forms),
 // multipleOf, min/maxProperties, allOf/anyOf/oneOf/not. Messages follow
-// ljsonschema's wording where known; unsupported keywords are ignored.
+// ljsonschema's wording where known. A keyword outside the subset is an
+// error, not ignored: a schema that says more than is checked would
+// accept values Kong refuses.
 
 // validateJSONField is Kong's validate_json_field. Dynamic schemas (by
 // namespace) are not registered here: only a json_schema.default applies.
@@ -89,8 +91,36 @@ func jsonTypeMatches(v any, want string) bool {
 	return false
 }
 
+// jsonKeywords are the keywords jsonValidate checks, and the annotations
+// that check nothing in draft 4 either.
+var jsonKeywords = map[string]bool{
+	"type": true, "enum": true, "const": true, "properties": true, "required": true,
+	"additionalProperties": true, "items": true, "minItems": true, "maxItems": true,
+	"uniqueItems": true, "minLength": true, "maxLength": true, "pattern": true,
+	"minimum": true, "maximum": true, "exclusiveMinimum": true, "exclusiveMaximum": true,
+	"multipleOf": true, "minProperties": true, "maxProperties": true,
+	"allOf": true, "anyOf": true, "oneOf": true, "not": true,
+	// annotations
+	"$schema": true, "id": true, "$id": true, "title": true, "description": true,
+	"default": true, "examples": true, "$comment": true,
+}
+
+// unsupportedKeyword returns the first (sorted) keyword of s that
+// jsonValidate does not check, or "".
+func unsupportedKeyword(s map[string]any) string {
+	for _, k := range sortedMapKeys(s) {
+		if !jsonKeywords[k] {
+			return k
+		}
+	}
+	return ""
+}
+
 // jsonValidate returns "" when v matches schema s, else the first error.
 func jsonValidate(v any, s map[string]any) string {
+	if k := unsupportedKeyword(s); k != "" {
+		return "unsupported JSON schema keyword: " + k
+	}
 	if t, ok := s["type"]; ok {
 		types := stringList(t)
 		matched := false

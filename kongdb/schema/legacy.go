@@ -31,7 +31,7 @@ func IsLegacySchema(def map[string]any) bool {
 func ConvertLegacySchema(name string, old map[string]any) (map[string]any, error) {
 	out, err := convertLegacy(name, old)
 	if err != nil {
-		return nil, fmt.Errorf("failed converting legacy schema for %s: %s", name, err)
+		return nil, fmt.Errorf("failed converting legacy schema for %s: %w", name, err)
 	}
 	return out, nil
 }

@@ -55,6 +55,13 @@ func LuaMatch(s, pattern string) (ok bool, err error) {
 		ms.level = 0
 		ms.depth = 0
 		if ms.match(si, p) >= 0 {
+			// string.match pushes the captures of a match: an open one
+			// raises (lstrlib.c push_onecapture), a failed match does not.
+			for l := 0; l < ms.level; l++ {
+				if ms.capture[l].len == capUnfinished {
+					ms.fail("unfinished capture")
+				}
+			}
 			return true, nil
 		}
 		if anchor || si >= len(s) {

@@ -40,6 +40,32 @@ func (r *Registry) Names() []string {
 // CheckDefinition. Re-registering a name replaces the schema but keeps its
 // constraints.
 func (r *Registry) NewEntity(s *Schema) error {
+	if err := EntityRules(s); err != nil {
+		return err
+	}
+	if err := CheckDefinition(s); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.resolveForeign(s, false); err != nil {
+		return err
+	}
+	if old := r.schemas[s.Name]; old != nil {
+		s.Constraints = old.Constraints
+	} else {
+		r.order = append(r.order, s.Name)
+	}
+	r.schemas[s.Name] = s
+	Prepare(s)
+	return nil
+}
+
+// EntityRules are Kong's Entity.new checks on top-level fields (a fields
+// table, no nilable or function fields, string map keys) and its
+// records-required rule, which it applies to s. The one definition of
+// them: the registry and pdk's kong.db.schema.entities.new both use it.
+func EntityRules(s *Schema) error {
 	if s.Fields == nil {
 		return fmt.Errorf("error in schema definition: no 'fields' table")
 	}
@@ -61,22 +87,54 @@ func (r *Registry) NewEntity(s *Schema) error {
 			return fmt.Errorf(MsgNoFunctions, f.Name)
 		}
 	}
-	if err := CheckDefinition(s); err != nil {
-		return err
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if err := r.resolveForeign(s, false); err != nil {
-		return err
-	}
-	if old := r.schemas[s.Name]; old != nil {
-		s.Constraints = old.Constraints
-	} else {
-		r.order = append(r.order, s.Name)
-	}
-	r.schemas[s.Name] = s
-	Prepare(s)
 	return nil
+}
+
+// SubschemaRules are Kong's Entity.new_subschema checks of def as parent's
+// subschema for key (parent has a subschema_key; def's records become
+// required; each field exists in parent with a compatible type; abstract
+// required fields of parent are specialised). The one definition of them,
+// for the registry and pdk alike.
+func SubschemaRules(parent *Schema, key string, def *Schema) error {
+	if parent.SubschemaKey == "" {
+		return fmt.Errorf(MsgSubschemaBadParent, key, parent.Name)
+	}
+	for _, f := range def.Fields {
+		if f.Type == TypeRecord {
+			makeRecordsRequired(f)
+		}
+	}
+	for _, f := range def.Fields {
+		pf := parent.Field(f.Name)
+		if pf == nil {
+			return fmt.Errorf(MsgSubschemaBadField, key, f.Name)
+		}
+		if !compatibleFields(pf, f) {
+			return fmt.Errorf(MsgSubschemaBadType, key, f.Name)
+		}
+	}
+	for _, pf := range parent.Fields {
+		if pf.Abstract && pf.Required && def.Field(pf.Name) == nil {
+			return fmt.Errorf(MsgSubschemaUndefinedField, key, pf.Name)
+		}
+	}
+	return nil
+}
+
+// FinishSubschema marks def as a subschema of parent, prepares it and
+// computes its fields merged over parent's (what validation walks). It
+// does not attach def to parent.
+func FinishSubschema(parent, def *Schema) {
+	def.IsSubschema = true
+	Prepare(def)
+	def.merged = make([]*Field, len(parent.Fields))
+	for i, pf := range parent.Fields {
+		if sf := def.Field(pf.Name); sf != nil {
+			def.merged[i] = sf
+		} else {
+			def.merged[i] = pf
+		}
+	}
 }
 
 // makeRecordsRequired is Entity's make_records_required.
@@ -131,43 +189,15 @@ func (r *Registry) resolveForeign(s *Schema, isSubschema bool) error {
 // exist in the parent with a compatible type, and abstract required
 // parent fields must be specialised.
 func (r *Registry) NewSubschema(parent *Schema, key string, def *Schema) error {
-	if parent.SubschemaKey == "" {
-		return fmt.Errorf(MsgSubschemaBadParent, key, parent.Name)
-	}
-	for _, f := range def.Fields {
-		if f.Type == TypeRecord {
-			makeRecordsRequired(f)
-		}
+	if err := SubschemaRules(parent, key, def); err != nil {
+		return err
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err := r.resolveForeign(def, true); err != nil {
 		return err
 	}
-	for _, f := range def.Fields {
-		pf := parent.Field(f.Name)
-		if pf == nil {
-			return fmt.Errorf(MsgSubschemaBadField, key, f.Name)
-		}
-		if !compatibleFields(pf, f) {
-			return fmt.Errorf(MsgSubschemaBadType, key, f.Name)
-		}
-	}
-	for _, pf := range parent.Fields {
-		if pf.Abstract && pf.Required && def.Field(pf.Name) == nil {
-			return fmt.Errorf(MsgSubschemaUndefinedField, key, pf.Name)
-		}
-	}
-	def.IsSubschema = true
-	Prepare(def)
-	def.merged = make([]*Field, len(parent.Fields))
-	for i, pf := range parent.Fields {
-		if sf := def.Field(pf.Name); sf != nil {
-			def.merged[i] = sf
-		} else {
-			def.merged[i] = pf
-		}
-	}
+	FinishSubschema(parent, def)
 	if parent.Subschemas == nil {
 		parent.Subschemas = map[string]*Schema{}
 	}

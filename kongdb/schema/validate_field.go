@@ -183,12 +183,11 @@ func (s *Schema) validateField(ctx context.Context, f *Field, v any, required bo
 			}
 		}
 	case TypeInteger:
-		n, ok := toFloat(v)
-		if !ok || n != math.Floor(n) || math.IsInf(n, 0) {
+		if n, ok := toFloat(v); !ok || !IsInt64(n) {
 			return MsgInteger, nil
 		}
 	case TypeNumber:
-		if _, ok := toFloat(v); !ok {
+		if n, ok := toFloat(v); !ok || math.IsNaN(n) || math.IsInf(n, 0) {
 			return MsgNumber, nil
 		}
 	case TypeString:
@@ -225,153 +224,178 @@ func orErr(f *Field, msg string) string {
 }
 
 // runValidators runs the validators in Schema.validators_order; the first
-// failure wins and field.err overrides its message.
+// failure wins and field.err overrides its message. Each stage below is a
+// run of that order (values, type-dependent, lengths, patterns, contains,
+// functions); a stage reports whether the value failed and the message
+// (which a plugin's validator may leave empty, as Lua allows).
 func (s *Schema) runValidators(ctx context.Context, f *Field, v any, lenMinDefault bool) (any, error) {
-	fail := func(msg string) (any, error) { return orErr(f, msg), nil }
 	str, isStr := v.(string)
-	num, isNum := toFloat(v)
-
-	if f.HasEq && !luaEqual(v, f.Eq) {
-		return fail(LuaFormat(MsgEq, f.Eq))
-	}
-	if f.HasNe && luaEqual(v, f.Ne) {
-		return fail(LuaFormat(MsgNe, v))
-	}
-	if f.NotOneOf != nil {
-		for _, o := range f.NotOneOf {
-			if luaEqual(v, o) {
-				return fail(LuaFormat(MsgNotOneOf, luaConcat(f.NotOneOf, ", ")))
+	failed := func(msg string) (string, bool, error) { return msg, msg != "", nil }
+	for _, stage := range [...]func() (string, bool, error){
+		func() (string, bool, error) { return failed(valueValidators(f, v)) },
+		func() (string, bool, error) { return failed(typeValidators(f, v, str, isStr)) },
+		func() (string, bool, error) { return failed(lengthValidators(f, v, lenMinDefault)) },
+		func() (string, bool, error) {
+			if !isStr {
+				return "", false, nil
 			}
-		}
-	}
-	if f.OneOf != nil {
-		found := false
-		for _, o := range f.OneOf {
-			if luaEqual(v, o) {
-				found = true
-				break
-			}
-		}
-		if !found {
-			return fail(LuaFormat(MsgOneOf, luaConcat(f.OneOf, ", ")))
-		}
-	}
-	if f.Gt != nil && isNum && !(num > *f.Gt) {
-		return fail(LuaFormat(MsgGt, *f.Gt))
-	}
-	if f.Timestamp && isNum && !(num > 0) {
-		return fail(MsgTimestamp)
-	}
-	if f.UUID && isStr && !IsUUID(str) {
-		return fail(MsgUUID)
-	}
-	if f.IsRegex && isStr && !isValidRegex(str) {
-		return fail(LuaFormat(MsgIsRegex, str))
-	}
-	if f.Between != nil && isNum && (num < f.Between[0] || num > f.Between[1]) {
-		return fail(LuaFormat(MsgBetween, f.Between[0], f.Between[1]))
-	}
-	if f.LenEq != nil || f.LenMin != nil || f.LenMax != nil || lenMinDefault {
-		if n, ok := valueLen(v); ok {
-			if f.LenEq != nil && n != *f.LenEq {
-				return fail(LuaFormat(MsgLenEq, *f.LenEq))
-			}
-			lmin := 1
-			if f.LenMin != nil {
-				lmin = *f.LenMin
-			}
-			if (f.LenMin != nil || lenMinDefault) && n < lmin {
-				return fail(LuaFormat(MsgLenMin, lmin))
-			}
-			if f.LenMax != nil && n > *f.LenMax {
-				return fail(LuaFormat(MsgLenMax, *f.LenMax))
-			}
-		}
-	}
-	if isStr {
-		if f.StartsWith != nil && !strings.HasPrefix(str, *f.StartsWith) {
-			return fail(LuaFormat(MsgStartsWith, *f.StartsWith))
-		}
-		if f.NotMatch != nil {
-			m, err := LuaMatch(str, *f.NotMatch)
-			if err != nil {
-				return nil, err
-			}
-			if m {
-				return fail(LuaFormat(MsgMatch, str))
-			}
-		}
-		for _, r := range f.MatchNone {
-			m, err := LuaMatch(str, r.Pattern)
-			if err != nil {
-				return nil, err
-			}
-			if m {
-				return fail(r.Err)
-			}
-		}
-		if f.Match != nil {
-			m, err := LuaMatch(str, *f.Match)
-			if err != nil {
-				return nil, err
-			}
-			if !m {
-				return fail(LuaFormat(MsgMatch, str))
-			}
-		}
-		for _, r := range f.MatchAll {
-			m, err := LuaMatch(str, r.Pattern)
-			if err != nil {
-				return nil, err
-			}
-			if !m {
-				return fail(r.Err)
-			}
-		}
-		if f.MatchAny != nil {
-			found := false
-			for _, p := range f.MatchAny.Patterns {
-				m, err := LuaMatch(str, p)
-				if err != nil {
-					return nil, err
-				}
-				if m {
-					found = true
-					break
-				}
-			}
-			if !found {
-				return fail(f.MatchAny.Err)
-			}
-		}
-	}
-	if f.HasContains {
-		if arr, ok := asArray(v); ok {
-			found := false
-			for _, e := range arr {
-				if luaEqual(e, f.Contains) {
-					found = true
-					break
-				}
-			}
-			if !found {
-				return fail(LuaFormat(MsgContains, f.Contains))
-			}
-		}
-	}
-	if f.CustomValidator != nil {
-		res, err := callFunc(ctx, f.CustomValidator, v)
+			return patternValidators(f, str)
+		},
+		func() (string, bool, error) { return failed(containsValidator(f, v)) },
+		func() (string, bool, error) { return functionValidators(ctx, f, v) },
+	} {
+		msg, bad, err := stage()
 		if err != nil {
 			return nil, err
 		}
+		if bad {
+			return orErr(f, msg), nil
+		}
+	}
+	return nil, nil
+}
+
+// valueValidators: eq, ne, not_one_of, one_of.
+func valueValidators(f *Field, v any) string {
+	if f.HasEq && !luaEqual(v, f.Eq) {
+		return LuaFormat(MsgEq, f.Eq)
+	}
+	if f.HasNe && luaEqual(v, f.Ne) {
+		return LuaFormat(MsgNe, v)
+	}
+	for _, o := range f.NotOneOf {
+		if luaEqual(v, o) {
+			return LuaFormat(MsgNotOneOf, luaConcat(f.NotOneOf, ", "))
+		}
+	}
+	if f.OneOf != nil {
+		for _, o := range f.OneOf {
+			if luaEqual(v, o) {
+				return ""
+			}
+		}
+		return LuaFormat(MsgOneOf, luaConcat(f.OneOf, ", "))
+	}
+	return ""
+}
+
+// typeValidators: gt, timestamp, uuid, is_regex, between.
+func typeValidators(f *Field, v any, str string, isStr bool) string {
+	num, isNum := toFloat(v)
+	switch {
+	case f.Gt != nil && isNum && !(num > *f.Gt):
+		return LuaFormat(MsgGt, *f.Gt)
+	case f.Timestamp && isNum && !(num > 0):
+		return MsgTimestamp
+	case f.UUID && isStr && !IsUUID(str):
+		return MsgUUID
+	case f.IsRegex && isStr && !isValidRegex(str):
+		return LuaFormat(MsgIsRegex, str)
+	case f.Between != nil && isNum && (num < f.Between[0] || num > f.Between[1]):
+		return LuaFormat(MsgBetween, f.Between[0], f.Between[1])
+	}
+	return ""
+}
+
+// lengthValidators: len_eq, len_min (1 by default for strings), len_max.
+func lengthValidators(f *Field, v any, lenMinDefault bool) string {
+	if f.LenEq == nil && f.LenMin == nil && f.LenMax == nil && !lenMinDefault {
+		return ""
+	}
+	n, ok := valueLen(v)
+	if !ok {
+		return ""
+	}
+	if f.LenEq != nil && n != *f.LenEq {
+		return LuaFormat(MsgLenEq, *f.LenEq)
+	}
+	lmin := 1
+	if f.LenMin != nil {
+		lmin = *f.LenMin
+	}
+	if (f.LenMin != nil || lenMinDefault) && n < lmin {
+		return LuaFormat(MsgLenMin, lmin)
+	}
+	if f.LenMax != nil && n > *f.LenMax {
+		return LuaFormat(MsgLenMax, *f.LenMax)
+	}
+	return ""
+}
+
+// patternValidators: starts_with, not_match, match_none, match, match_all,
+// match_any (strings only). A malformed pattern is an error.
+func patternValidators(f *Field, str string) (string, bool, error) {
+	if f.StartsWith != nil && !strings.HasPrefix(str, *f.StartsWith) {
+		return LuaFormat(MsgStartsWith, *f.StartsWith), true, nil
+	}
+	if f.NotMatch != nil {
+		if m, err := LuaMatch(str, *f.NotMatch); err != nil || m {
+			return LuaFormat(MsgMatch, str), true, err
+		}
+	}
+	for _, r := range f.MatchNone {
+		if m, err := LuaMatch(str, r.Pattern); err != nil || m {
+			return r.Err, true, err
+		}
+	}
+	if f.Match != nil {
+		if m, err := LuaMatch(str, *f.Match); err != nil || !m {
+			return LuaFormat(MsgMatch, str), true, err
+		}
+	}
+	for _, r := range f.MatchAll {
+		if m, err := LuaMatch(str, r.Pattern); err != nil || !m {
+			return r.Err, true, err
+		}
+	}
+	if f.MatchAny != nil {
+		for _, p := range f.MatchAny.Patterns {
+			m, err := LuaMatch(str, p)
+			if err != nil {
+				return "", false, err
+			}
+			if m {
+				return "", false, nil
+			}
+		}
+		return f.MatchAny.Err, true, nil
+	}
+	return "", false, nil
+}
+
+// containsValidator: contains (arrays).
+func containsValidator(f *Field, v any) string {
+	if !f.HasContains {
+		return ""
+	}
+	arr, ok := asArray(v)
+	if !ok {
+		return ""
+	}
+	for _, e := range arr {
+		if luaEqual(e, f.Contains) {
+			return ""
+		}
+	}
+	return LuaFormat(MsgContains, f.Contains)
+}
+
+// functionValidators: custom_validator (Lua, or a Go builtin), then
+// mutually_exclusive_subsets.
+func functionValidators(ctx context.Context, f *Field, v any) (string, bool, error) {
+	if f.CustomValidator != nil {
+		res, err := callFunc(ctx, f.CustomValidator, v)
+		if err != nil {
+			return "", false, err
+		}
 		if !truthy(ret(res, 0)) {
 			if msg, ok := ret(res, 1).(string); ok {
-				return fail(msg)
+				return msg, true, nil
 			}
 			if e := ret(res, 1); e != nil {
-				return fail(LuaToString(e))
+				return LuaToString(e), true, nil
 			}
-			return fail(LuaFormat(MsgValidation, v))
+			return LuaFormat(MsgValidation, v), true, nil
 		}
 	}
 	if f.NativeValidator != nil {
@@ -379,17 +403,16 @@ func (s *Schema) runValidators(ctx context.Context, f *Field, v any, lenMinDefau
 			if msg == "" {
 				msg = LuaFormat(MsgValidation, v)
 			}
-			return fail(msg)
+			return msg, true, nil
 		}
 	}
 	if f.MutuallyExclusiveSubsets != nil {
 		if arr, ok := asArray(v); ok {
-			if msg := mutuallyExclusiveSubsets(arr, f.MutuallyExclusiveSubsets); msg != "" {
-				return fail(msg)
-			}
+			msg := mutuallyExclusiveSubsets(arr, f.MutuallyExclusiveSubsets)
+			return msg, msg != "", nil
 		}
 	}
-	return nil, nil
+	return "", false, nil
 }
 
 func mutuallyExclusiveSubsets(value []any, subsets [][]string) string {

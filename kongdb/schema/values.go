@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"math"
 	"sort"
 	"strings"
 )
@@ -21,6 +22,13 @@ func toFloat(v any) (float64, bool) {
 		return float64(x), true
 	}
 	return 0, false
+}
+
+// IsInt64 reports whether f is a whole number a BIGINT column stores
+// exactly: Kong's integer check (floor(v) == v, not ±inf) bounded to
+// [-2^63, 2^63), since PostgreSQL refuses anything wider.
+func IsInt64(f float64) bool {
+	return f == math.Floor(f) && f >= -(1<<63) && f < 1<<63
 }
 
 // asArray returns v as a Lua sequence. An empty map is an empty Lua table,
