@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"time"
@@ -93,6 +94,12 @@ func New(opts Options) (*Host, error) {
 	logger := opts.Logger
 	if logger == nil {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: LogLevel(c.Get("log_level"))}))
+	}
+	if n := c.Size("lua_memory_limit", 0); n > 0 {
+		// The backstop behind lua_memory_budget: Go's soft limit makes the
+		// collector work harder as the process nears it (what Lua builds
+		// itself, string.rep and table inserts, is not budgeted).
+		debug.SetMemoryLimit(int64(n))
 	}
 	disc, err := Discover(c.List("plugins_dir"), c.Get("lua_package_path"))
 	if err != nil {
