@@ -260,7 +260,13 @@ func (h *Host) loadWorker(id int, build bool) (*Worker, []*Plugin, []*LoadError)
 		dl: newDeadline(), timeout: h.timeout}
 	dog.add(w.dl)
 	L.SetContext(w.dl.ctx)
-	installLoader(L, h.resolver, h.cache)
+	// Compilation is not the request's: its time is not charged to the
+	// deadline of the call that required the module (a large file would
+	// otherwise be reported as a runaway), and its size is bounded instead.
+	installLoader(L, h.resolver, func(m *Module) (*lua.FunctionProto, error) {
+		defer w.dl.pause()()
+		return h.compileModule(m)
+	})
 	L.PreloadModule("luahost.builtin", openBuiltin)
 	w.In = h.Root.Open(L, id)
 	// kong.db.schema must be requirable while plugins load (their
