@@ -11,6 +11,7 @@ package pdk
 import (
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -65,7 +66,11 @@ type Root struct {
 	level      int
 	dictsOnce  sync.Once
 	dicts      map[string]*SharedDict
-	reCache    sync.Map // "flags/pattern" -> *regexp.Regexp
+	reCache    sync.Map // "flags/pattern" -> *regexp.Regexp, at most reMax (ngx_re.go)
+	reCount    atomic.Int64
+	reMax      int64
+	reOnce     sync.Once
+	reFull     atomic.Bool
 	dbHooks    sync.Map // *kongdb.DAO -> struct{}: post_crud_event dispatcher installed (db.go)
 
 	cacheOnce sync.Once // cache.go
