@@ -2,6 +2,9 @@ package host
 
 import (
 	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 )
@@ -104,6 +107,29 @@ func TestMemoryBudgetIsPerCall(t *testing.T) {
 		err := w.DoString("=spend", `local r = require("resty.random"); for i = 1, 4 do r.bytes(300 * 1024) end`)
 		if err == nil || !strings.Contains(err.Error(), "not enough memory") {
 			t.Fatalf("4 x 300 KiB in a 1 MiB budget: got %v", err)
+		}
+	})
+}
+
+// A resty.http request never holds a worker past its deadline: the
+// request is cancelled with the call (issue 14: a server that never
+// answers held the worker up to 3 x 60 s, the request's own timeouts).
+func TestRestyHTTPStopsAtTheDeadline(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select { // never answers while the test runs
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	h := examplesHost(t, "lua_timeout", "200")
+	inWorkerT(t, h, func(w *Worker) {
+		err := w.DoString("=http", `return require("resty.http").new():request_uri("`+srv.URL+`/")`)
+		var te *TimeoutError
+		if !errors.As(err, &te) {
+			t.Fatalf("want a TimeoutError, got %v", err)
 		}
 	})
 }

@@ -71,7 +71,10 @@ type Root struct {
 	reMax      int64
 	reOnce     sync.Once
 	reFull     atomic.Bool
-	dbHooks    sync.Map // *kongdb.DAO -> struct{}: post_crud_event dispatcher installed (db.go)
+
+	httpTransports sync.Map // resty.http's connection pools (resty_http.go)
+	httpTransportN atomic.Int64
+	dbHooks        sync.Map // *kongdb.DAO -> struct{}: post_crud_event dispatcher installed (db.go)
 
 	cacheOnce sync.Once // cache.go
 	busOnce   sync.Once // events_bus.go
