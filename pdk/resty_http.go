@@ -3,9 +3,9 @@ package pdk
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
