@@ -68,6 +68,17 @@ var fuzzSkipModules = map[string]string{
 	"luassert": "the spec runner's assertions (raise by design)",
 }
 
+// envSkip are bindings LUAHOST_FUZZ_SKIP (comma-separated) leaves out, to
+// get past a crash while hunting; LUAHOST_FUZZ_TRACE prints each binding
+// before its calls (a crash ends the output on its name).
+var envSkip = func() map[string]bool {
+	m := map[string]bool{}
+	for _, n := range strings.Split(os.Getenv("LUAHOST_FUZZ_SKIP"), ",") {
+		m[strings.TrimSpace(n)] = true
+	}
+	return m
+}()
+
 // fuzzTarget is one binding: fn called as fn(self, args...) when self is
 // set (a method), else fn(args...).
 type fuzzTarget struct {
@@ -191,7 +202,7 @@ func discover(t testing.TB, w *Worker) []fuzzTarget {
 	for i := 1; i <= list.Len(); i++ {
 		e := list.RawGetInt(i).(*lua.LTable)
 		name := string(e.RawGetString("name").(lua.LString))
-		if _, skip := fuzzSkip[name]; skip || seen[name] {
+		if _, skip := fuzzSkip[name]; skip || seen[name] || envSkip[name] {
 			continue
 		}
 		seen[name] = true
@@ -477,6 +488,9 @@ func TestBindingsFuzzRun(t *testing.T) {
 			lists = append(lists, b)
 		}
 		start := time.Now()
+		if os.Getenv("LUAHOST_FUZZ_TRACE") != "" {
+			fmt.Fprintln(os.Stderr, "fuzz:", name)
+		}
 		for _, args := range lists {
 			i, ok := f.byName[name]
 			if !ok {
