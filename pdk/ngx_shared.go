@@ -193,23 +193,20 @@ func (d *SharedDict) remove(e *dictEntry) {
 	d.used -= e.size
 }
 
-// expireSome removes up to n expired entries from the cold end, as nginx
-// does on each write.
-func (d *SharedDict) expireSome(now time.Time, n int) {
-	for e := d.lru.prev; e != &d.lru && n > 0; {
-		prev := e.prev
-		if e.expired(now) {
-			d.remove(e)
-			n--
-		}
-		e = prev
+// expireSome removes up to n expired entries from the cold end, stopping
+// at the first live one, as nginx does on each write (constant time: the
+// rest wait for their turn or for flush_expired).
+func (d *SharedDict) expireSome(now time.Time, n int, keep *dictEntry) {
+	for e := d.lru.prev; e != &d.lru && n > 0 && e != keep && e.expired(now); e = d.lru.prev {
+		d.remove(e)
+		n--
 	}
 }
 
 // makeRoom frees space for need more bytes, replacing old (an entry being
-// overwritten, or nil): expired entries go first, then, when evict, the
-// least recently used live ones. It reports whether the room is there and
-// whether a live entry was evicted.
+// overwritten, or nil): expired entries at the cold end go first, then,
+// when evict, the least recently used live ones. It reports whether the
+// room is there and whether a live entry was evicted.
 func (d *SharedDict) makeRoom(now time.Time, need int64, old *dictEntry, evict bool) (ok, forcible bool) {
 	if need > d.Capacity {
 		return false, false
@@ -221,18 +218,15 @@ func (d *SharedDict) makeRoom(now time.Time, need int64, old *dictEntry, evict b
 		}
 		return f
 	}
-	for e := d.lru.prev; e != &d.lru && free() < need; {
-		prev := e.prev
-		if e != old && e.expired(now) {
-			d.remove(e)
-		}
-		e = prev
+	if free() >= need {
+		return true, false
 	}
+	d.expireSome(now, math.MaxInt, old)
 	for e := d.lru.prev; e != &d.lru && free() < need && evict; {
 		prev := e.prev
 		if e != old {
 			d.remove(e)
-			forcible = true
+			forcible = forcible || !e.expired(now)
 		}
 		e = prev
 	}
@@ -295,10 +289,7 @@ func (d *SharedDict) store(mode, key string, val any, ttl float64, flags uint32)
 		}
 		return "", false
 	}
-	d.expireSome(now, 2)
-	if e != nil && d.m[key] == nil { // expireSome took it
-		e = nil
-	}
+	d.expireSome(now, 2, e)
 	ok, forcible := d.makeRoom(now, dictEntrySize(key, val), e, mode != "safe_set" && mode != "safe_add")
 	if !ok {
 		return "no memory", forcible
