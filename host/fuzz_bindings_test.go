@@ -251,6 +251,10 @@ func fuzzPool(t testing.TB, w *Worker) []lua.LValue {
 		mk(`return function(...) return ... end`),
 		mk(`return require("cjson").null`),
 		mk(`return kong`),
+		// a table reached 2^40 ways (no cycle): walkers that only cut
+		// cycles do 2^40 steps
+		mk(`local t = { 1 } for i = 1, 40 do t = { t, t, k = t } end return t`),
+		mk(`local t = { 1 } for i = 1, 40 do t = { t, t, k = t } end return function() return t end`),
 	}
 }
 

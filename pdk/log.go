@@ -135,13 +135,25 @@ func inspectBox(header, msg string) []string {
 
 // Inspect renders v in the spirit of inspect.lua: strings quoted, array
 // items first, then keys sorted, nested tables indented by two spaces.
+// A table reached twice by different paths prints twice (only cycles are
+// cut), so a table of 40 levels of {t, t} would print 2^40 times: the text
+// stops at inspectMaxLen.
 func Inspect(v lua.LValue) string {
 	var b strings.Builder
 	inspectValue(&b, v, 0, map[*lua.LTable]bool{})
+	if b.Len() > inspectMaxLen {
+		return b.String()[:inspectMaxLen] + " ...(truncated)"
+	}
 	return b.String()
 }
 
+// inspectMaxLen bounds Inspect's text.
+const inspectMaxLen = 1 << 20
+
 func inspectValue(b *strings.Builder, v lua.LValue, depth int, seen map[*lua.LTable]bool) {
+	if b.Len() > inspectMaxLen {
+		return
+	}
 	switch x := v.(type) {
 	case lua.LString:
 		b.WriteString(strconv.Quote(string(x)))
