@@ -133,3 +133,34 @@ func TestRestyHTTPStopsAtTheDeadline(t *testing.T) {
 		}
 	})
 }
+
+// Filling the Lua stack (unpack of a billion values) ends the call and
+// costs the worker, not the process: gopher-lua's PCall cannot push its
+// error handler on a full stack and panicked out of every protected call
+// (found by FuzzBindings through kong.tools.table.unpack).
+func TestFullLuaStackCostsTheWorker(t *testing.T) {
+	h := examplesHost(t)
+	for _, src := range []string{
+		`return unpack({}, 1, 1e9)`,
+		`return require("kong.tools.table").unpack({ n = 1e9 })`,
+		`return pcall(unpack, {}, 1, 1e9)`,
+	} {
+		w, err := h.Pool.Acquire(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = w.DoString("=full", src)
+		if err == nil || !strings.Contains(err.Error(), "stack overflow") {
+			t.Errorf("%s: %v", src, err)
+		}
+		if !w.Poisoned() {
+			t.Errorf("%s: the worker must be replaced", src)
+		}
+		h.Pool.Release(w)
+	}
+	inWorkerT(t, h, func(w *Worker) {
+		if err := w.DoString("=after", `assert(("x"):upper() == "X")`); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

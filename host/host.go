@@ -254,7 +254,10 @@ func (h *Host) newWorker(id int, build bool) (*Worker, []*Plugin, []*LoadError) 
 // loadWorker builds a state and loads every enabled plugin in it. With
 // build it returns the plugin descriptions.
 func (h *Host) loadWorker(id int, build bool) (*Worker, []*Plugin, []*LoadError) {
-	L := lua.NewState(lua.Options{SkipOpenLibs: true, RegistrySize: 1024 * 4, RegistryMaxSize: 1024 * 256, CallStackSize: 256})
+	// the registry grows by 4K slots: by gopher-lua's default 32, filling it
+	// (unpack of a million values) costs seconds of copying, outside any
+	// deadline check
+	L := lua.NewState(lua.Options{SkipOpenLibs: true, RegistrySize: 1024 * 4, RegistryMaxSize: 1024 * 256, RegistryGrowStep: 1024 * 4, CallStackSize: 256})
 	prot := openStdlibs(L)
 	w := &Worker{ID: id, L: L, prot: prot, host: h, byName: map[string]*loadedPlugin{}, funcs: map[string]lua.LValue{},
 		dl: newDeadline(), timeout: h.timeout}

@@ -101,6 +101,11 @@ func (w *Worker) protectedCall(fn lua.LValue, nret int, trace bool, args []lua.L
 	w.nesting++
 	err := w.prot.PCall(L, len(args), nret, trace)
 	w.nesting--
+	var broken *luavm.BrokenStateError
+	if errors.As(err, &broken) {
+		// gopher-lua could not unwind: the state is replaced
+		w.poisoned = true
+	}
 	fired := w.dl.fired.Load()
 	if outer {
 		fired = w.dl.disarm()
