@@ -251,7 +251,8 @@ func (in *Instance) setSerializeValue(L *lua.LState) int {
 		raiseCaller(L, "mode must be 'set', 'add' or 'replace'")
 	}
 	val := L.Get(2)
-	if !serializableValue(val, map[*lua.LTable]bool{}) {
+	budget := maxValues // a table shared 2^40 ways is refused, not walked
+	if !serializableValue(val, map[*lua.LTable]bool{}, &budget) {
 		raiseCaller(L, "value must be a number, string, boolean or a non-self-referencial table containing numbers, string and booleans")
 	}
 	list := in.ctxTable(in.ctxKeys.serialize)
@@ -263,7 +264,10 @@ func (in *Instance) setSerializeValue(L *lua.LState) int {
 	return 0
 }
 
-func serializableValue(v lua.LValue, seen map[*lua.LTable]bool) bool {
+func serializableValue(v lua.LValue, seen map[*lua.LTable]bool, budget *int) bool {
+	if *budget--; *budget < 0 {
+		return false
+	}
 	switch x := v.(type) {
 	case *lua.LNilType, lua.LNumber, lua.LString, lua.LBool:
 		return true
@@ -274,7 +278,7 @@ func serializableValue(v lua.LValue, seen map[*lua.LTable]bool) bool {
 		seen[x] = true
 		ok := true
 		x.ForEach(func(k, v lua.LValue) {
-			if ok && (!serializableValue(k, seen) || !serializableValue(v, seen)) {
+			if ok && (!serializableValue(k, seen, budget) || !serializableValue(v, seen, budget)) {
 				ok = false
 			}
 		})

@@ -40,4 +40,8 @@ func TestSharedSubtablesAreBounded(t *testing.T) {
 	if s := Inspect(dag); len(s) > 2<<20 || !strings.HasSuffix(s, "...(truncated)") {
 		t.Fatalf("Inspect: %d bytes", len(s))
 	}
+	in.L.SetGlobal("dag", dag)
+	if msg := luaErr(t, in, `kong.log.set_serialize_value("k", dag)`); !strings.Contains(msg, "value must be") {
+		t.Fatalf("set_serialize_value: %q", msg)
+	}
 }
