@@ -164,3 +164,33 @@ func TestFullLuaStackCostsTheWorker(t *testing.T) {
 		}
 	})
 }
+
+// A call the host makes from inside another (a Lua custom_validator run by
+// kong.db during a handler) lives under the outer call's deadline: it
+// neither extends it nor, on return, leaves the rest of the outer call
+// without one (before, the loop below ran for ever).
+func TestNestedCallKeepsTheOuterDeadline(t *testing.T) {
+	root := t.TempDir()
+	writePlugin(t, root, "nested", `return { PRIORITY = 1, VERSION = "1.0.0" }`, "daos.lua", `
+local typedefs = require "kong.db.schema.typedefs"
+return { {
+  name = "nested_things", primary_key = { "id" },
+  fields = {
+    { id = typedefs.uuid },
+    { name = { type = "string", custom_validator = function(v) return true end } },
+  },
+} }`)
+	c := testConf(t, root)
+	c.Set("lua_timeout", "200", "test")
+	c.Set("worker_max", "1", "test")
+	h := newTestHost(t, c)
+	inWorkerT(t, h, func(w *Worker) {
+		err := w.DoString("=nested", `
+			assert(kong.db.nested_things:insert({ name = "x" }))
+			while true do end`)
+		var te *TimeoutError
+		if !errors.As(err, &te) {
+			t.Fatalf("want a TimeoutError, got %v", err)
+		}
+	})
+}
