@@ -9,9 +9,11 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -39,6 +41,13 @@ type httpClient struct {
 }
 
 type connectTimeoutKey struct{}
+
+// errHTTPTimeout is a response header that did not come in time.
+type errHTTPTimeout struct{}
+
+func (errHTTPTimeout) Error() string   { return "timeout" }
+func (errHTTPTimeout) Timeout() bool   { return true }
+func (errHTTPTimeout) Temporary() bool { return true }
 
 // maxHTTPTransports bounds the shared transports of a Root (one per TLS
 // verification and server name); past it a request gets a transport of
@@ -233,6 +242,19 @@ func (c *httpClient) requestURI(L *lua.LState, uri string, params *lua.LTable) (
 		ctx = context.Background()
 	}
 	ctx = context.WithValue(ctx, connectTimeoutKey{}, c.connectTO)
+	// send + read timeouts bound the wait for the response header once the
+	// request is written (the shared transport has no per-request
+	// ResponseHeaderTimeout)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var headerTimer atomic.Pointer[time.Timer]
+	var headerTimedOut atomic.Bool
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) {
+		headerTimer.Store(time.AfterFunc(max(c.sendTO+c.readTO, 0), func() {
+			headerTimedOut.Store(true)
+			cancel()
+		}))
+	}})
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
 	if err != nil {
 		return nil, err
@@ -252,7 +274,13 @@ func (c *httpClient) requestURI(L *lua.LState, uri string, params *lua.LTable) (
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	resp, err := client.Do(req)
+	if t := headerTimer.Load(); t != nil {
+		t.Stop()
+	}
 	if err != nil {
+		if headerTimedOut.Load() {
+			return nil, errHTTPTimeout{}
+		}
 		return nil, err
 	}
 	defer resp.Body.Close()
