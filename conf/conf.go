@@ -44,12 +44,19 @@ var Defaults = map[string]string{
 	"worker_min":                "",
 	"worker_max":                "",
 	"lua_timeout":               "5000",
-	"prefix":                    "/usr/local/kong/",
-	"proxy_listen":              "0.0.0.0:8000",
-	"admin_listen":              "127.0.0.1:8001",
-	"declarative_config":        "",
-	"lua_shared_dicts":          "",
-	"pg_notify":                 "on",
+	// luahost's bounds (issue 14): what the host allocates for one worker
+	// in one call, Go's soft memory limit for the process ("" = Go's
+	// default), the largest Lua file compiled, OpenResty's regex cache.
+	"lua_memory_budget":           "256m",
+	"lua_memory_limit":            "",
+	"lua_max_source_size":         "16m",
+	"lua_regex_cache_max_entries": "1024",
+	"prefix":                      "/usr/local/kong/",
+	"proxy_listen":                "0.0.0.0:8000",
+	"admin_listen":                "127.0.0.1:8001",
+	"declarative_config":          "",
+	"lua_shared_dicts":            "",
+	"pg_notify":                   "on",
 }
 
 // Config holds resolved properties.

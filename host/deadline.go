@@ -33,6 +33,17 @@ func (d *deadline) arm(timeout time.Duration) {
 	d.at.Store(time.Now().Add(timeout).UnixNano())
 }
 
+// pause stops the clock of an armed deadline (the call compiles a module);
+// the function it returns re-arms it with the time that was left.
+func (d *deadline) pause() (resume func()) {
+	at := d.at.Swap(0)
+	if at == 0 {
+		return func() {}
+	}
+	left := at - time.Now().UnixNano()
+	return func() { d.at.Store(time.Now().UnixNano() + left) }
+}
+
 // disarm stops the deadline; it reports whether it fired.
 func (d *deadline) disarm() bool {
 	d.at.Store(0)

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"time"
@@ -93,6 +94,12 @@ func New(opts Options) (*Host, error) {
 	logger := opts.Logger
 	if logger == nil {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: LogLevel(c.Get("log_level"))}))
+	}
+	if n := c.Size("lua_memory_limit", 0); n > 0 {
+		// The backstop behind lua_memory_budget: Go's soft limit makes the
+		// collector work harder as the process nears it (what Lua builds
+		// itself, string.rep and table inserts, is not budgeted).
+		debug.SetMemoryLimit(int64(n))
 	}
 	disc, err := Discover(c.List("plugins_dir"), c.Get("lua_package_path"))
 	if err != nil {
@@ -247,13 +254,22 @@ func (h *Host) newWorker(id int, build bool) (*Worker, []*Plugin, []*LoadError) 
 // loadWorker builds a state and loads every enabled plugin in it. With
 // build it returns the plugin descriptions.
 func (h *Host) loadWorker(id int, build bool) (*Worker, []*Plugin, []*LoadError) {
-	L := lua.NewState(lua.Options{SkipOpenLibs: true, RegistrySize: 1024 * 4, RegistryMaxSize: 1024 * 256, CallStackSize: 256})
+	// the registry grows by 4K slots: by gopher-lua's default 32, filling it
+	// (unpack of a million values) costs seconds of copying, outside any
+	// deadline check
+	L := lua.NewState(lua.Options{SkipOpenLibs: true, RegistrySize: 1024 * 4, RegistryMaxSize: 1024 * 256, RegistryGrowStep: 1024 * 4, CallStackSize: 256})
 	prot := openStdlibs(L)
 	w := &Worker{ID: id, L: L, prot: prot, host: h, byName: map[string]*loadedPlugin{}, funcs: map[string]lua.LValue{},
 		dl: newDeadline(), timeout: h.timeout}
 	dog.add(w.dl)
 	L.SetContext(w.dl.ctx)
-	installLoader(L, h.resolver, h.cache)
+	// Compilation is not the request's: its time is not charged to the
+	// deadline of the call that required the module (a large file would
+	// otherwise be reported as a runaway), and its size is bounded instead.
+	installLoader(L, h.resolver, func(m *Module) (*lua.FunctionProto, error) {
+		defer w.dl.pause()()
+		return h.compileModule(m)
+	})
 	L.PreloadModule("luahost.builtin", openBuiltin)
 	w.In = h.Root.Open(L, id)
 	// kong.db.schema must be requirable while plugins load (their

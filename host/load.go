@@ -94,8 +94,10 @@ func (w *Worker) loadPlugin(src *Source, build bool) (*loadedPlugin, *Plugin, []
 	} else if h, ok := hv.(*lua.LTable); !ok {
 		failAt("handler", "kong/plugins/"+name+"/handler.lua", w.host.lastReturnLine(name, "handler.lua"),
 			fmt.Sprintf("handler must return a table, got: %s", hv.Type()))
+	} else if class, err := w.isClass(h); err != nil {
+		fail("handler", err)
 	} else {
-		if isClass(L, h) {
+		if class {
 			// BasePlugin subclass: Kong 2.x calls handler() to instantiate.
 			if err := w.call(h, 1); err != nil {
 				fail("handler", err)
@@ -117,15 +119,17 @@ func (w *Worker) loadPlugin(src *Source, build bool) (*loadedPlugin, *Plugin, []
 				base, _ = bv.(*lua.LTable)
 			}
 		}
-		for _, ph := range knownPhases {
-			fn, ok := L.GetField(h, ph).(*lua.LFunction)
-			if !ok || (base != nil && L.GetField(base, ph) == fn) {
-				continue
+		if fields, err := w.readHandler(h, base); err != nil {
+			fail("handler", err)
+		} else {
+			for _, ph := range knownPhases {
+				if fn, ok := fields.phases[ph]; ok {
+					lp.phaseFns[ph] = fn
+					desc.Phases = append(desc.Phases, ph)
+				}
 			}
-			lp.phaseFns[ph] = fn
-			desc.Phases = append(desc.Phases, ph)
+			w.describeHandler(fields, desc, lp.phaseFns, failAt)
 		}
-		w.describeHandler(L, h, desc, lp.phaseFns, failAt)
 	}
 
 	// schema.lua (required)
@@ -171,7 +175,7 @@ func (w *Worker) loadPlugin(src *Source, build bool) (*loadedPlugin, *Plugin, []
 	// when it loads plugins, so here it is only compiled (a syntax error
 	// is reported with its line); the Admin API requires it.
 	if m, _ := w.host.resolver.Find(ns + ".api"); m != nil {
-		if _, err := w.host.cache.compile(m.Path, m.Chunk, m.Src); err != nil {
+		if _, err := w.host.compileModule(m); err != nil {
 			fail("api", err)
 		} else {
 			desc.HasAPI = true
@@ -235,24 +239,58 @@ func (w *Worker) loadMigrations(name string, desc *Plugin, build bool, fail func
 	}
 }
 
+// inCall runs read as a Lua function under the worker's deadline: what the
+// loader reads from a plugin's tables goes through their metamethods (Kong
+// indexes them normally), and an __index that raises, loops or recurses
+// must fail the plugin's load like any Lua error, not the process.
+func (w *Worker) inCall(read func(L *lua.LState)) error {
+	return w.call(w.L.NewFunction(func(L *lua.LState) int { read(L); return 0 }), 0)
+}
+
 // isClass tells a kong.vendor.classic class (BasePlugin:extend()) from a
 // plain handler table: classes carry extend and are callable.
-func isClass(L *lua.LState, t *lua.LTable) bool {
-	_, hasExtend := L.GetField(t, "extend").(*lua.LFunction)
-	mt, ok := L.GetMetatable(t).(*lua.LTable)
-	if !hasExtend || !ok {
-		return false
-	}
-	_, callable := L.GetField(mt, "__call").(*lua.LFunction)
-	return callable
+func (w *Worker) isClass(t *lua.LTable) (class bool, err error) {
+	err = w.inCall(func(L *lua.LState) {
+		_, hasExtend := L.GetField(t, "extend").(*lua.LFunction)
+		mt, ok := L.GetMetatable(t).(*lua.LTable)
+		if !hasExtend || !ok {
+			return
+		}
+		_, class = L.GetField(mt, "__call").(*lua.LFunction)
+	})
+	return class, err
+}
+
+// handlerFields is what the loader reads from a handler table.
+type handlerFields struct {
+	priority, version lua.LValue
+	phases            map[string]*lua.LFunction
+}
+
+// readHandler reads PRIORITY, VERSION and the phase functions of a handler
+// (those a BasePlugin subclass inherits from base left out).
+func (w *Worker) readHandler(h, base *lua.LTable) (*handlerFields, error) {
+	f := &handlerFields{phases: map[string]*lua.LFunction{}}
+	err := w.inCall(func(L *lua.LState) {
+		f.priority = L.GetField(h, "PRIORITY")
+		f.version = L.GetField(h, "VERSION")
+		for _, ph := range knownPhases {
+			fn, ok := L.GetField(h, ph).(*lua.LFunction)
+			if !ok || (base != nil && L.GetField(base, ph) == fn) {
+				continue
+			}
+			f.phases[ph] = fn
+		}
+	})
+	return f, err
 }
 
 var versionRe = regexp.MustCompile(`^(\d+)(\.\d+)?(\.\d+)?$`)
 
 // describeHandler checks PRIORITY and VERSION as Kong's loader does.
-func (w *Worker) describeHandler(L *lua.LState, h *lua.LTable, desc *Plugin, phases map[string]*lua.LFunction, failAt func(string, string, int, string)) {
+func (w *Worker) describeHandler(fields *handlerFields, desc *Plugin, phases map[string]*lua.LFunction, failAt func(string, string, int, string)) {
 	file := "kong/plugins/" + desc.Name + "/handler.lua"
-	pv := L.GetField(h, "PRIORITY")
+	pv := fields.priority
 	switch p := pv.(type) {
 	case lua.LNumber:
 		if float64(p) != float64(int64(p)) {
@@ -266,7 +304,7 @@ func (w *Worker) describeHandler(L *lua.LState, h *lua.LTable, desc *Plugin, pha
 				fmt.Sprintf("Plugin %q cannot be loaded because its PRIORITY field is not a valid integer number, got: %q.", desc.Name, luaTostring(pv)))
 		}
 	}
-	switch v := L.GetField(h, "VERSION").(type) {
+	switch v := fields.version.(type) {
 	case lua.LString:
 		if !versionRe.MatchString(string(v)) {
 			failAt("handler", file, w.host.lineMentioning(desc.Name, "handler.lua", "VERSION"),

@@ -36,6 +36,38 @@ func (c *protoCache) compile(key, chunk string, src []byte) (*lua.FunctionProto,
 	return e.proto, e.err
 }
 
+// DefaultMaxSourceSize is lua_max_source_size's default: gopher-lua
+// compiles in memory and, for files full of distinct constants, in time
+// quadratic in their number, so a file past this size is refused before
+// compilation starts.
+const DefaultMaxSourceSize = 16 << 20
+
+// SourceTooBigError is a Lua file over lua_max_source_size.
+type SourceTooBigError struct {
+	Path        string
+	Size, Limit int
+}
+
+func (e *SourceTooBigError) Error() string {
+	return fmt.Sprintf("%s is %d bytes, over lua_max_source_size (%d bytes): not compiled", e.Path, e.Size, e.Limit)
+}
+
+// compileModule compiles a module through the host's prototype cache,
+// refusing files over lua_max_source_size.
+func (h *Host) compileModule(m *Module) (*lua.FunctionProto, error) {
+	if limit := h.maxSourceSize(); len(m.Src) > limit {
+		return nil, &SourceTooBigError{Path: m.Path, Size: len(m.Src), Limit: limit}
+	}
+	return h.cache.compile(m.Path, m.Chunk, m.Src)
+}
+
+func (h *Host) maxSourceSize() int {
+	if n := h.Conf.Size("lua_max_source_size", DefaultMaxSourceSize); n > 0 {
+		return n
+	}
+	return DefaultMaxSourceSize
+}
+
 // compileChunk compiles one chunk with luavm's Lua 5.1 corrections.
 func compileChunk(chunk string, src []byte) (*lua.FunctionProto, error) {
 	return luavm.Compile(chunk, src)
@@ -150,7 +182,10 @@ func SplitPackagePath(s string) []string {
 
 // installLoader puts the luahost searcher behind package.preload in
 // package.loaders, replacing gopher-lua's file searcher.
-func installLoader(L *lua.LState, r *Resolver, cache *protoCache) {
+//
+// compile turns a found module into a prototype; the host passes one that
+// checks lua_max_source_size and stops the deadline's clock while it runs.
+func installLoader(L *lua.LState, r *Resolver, compile func(*Module) (*lua.FunctionProto, error)) {
 	loaders, ok := L.GetField(L.Get(lua.RegistryIndex), "_LOADERS").(*lua.LTable)
 	if !ok {
 		return
@@ -165,7 +200,7 @@ func installLoader(L *lua.LState, r *Resolver, cache *protoCache) {
 			L.Push(lua.LString(strings.Join(tried, "\n\t")))
 			return 1
 		}
-		proto, err := cache.compile(m.Path, m.Chunk, m.Src)
+		proto, err := compile(m)
 		if err != nil {
 			L.RaiseError("error loading module '%s' from file '%s':\n\t%s", name, m.Path, err.Error())
 		}

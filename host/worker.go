@@ -35,6 +35,7 @@ type Worker struct {
 
 	dl       *deadline
 	timeout  time.Duration
+	nesting  int // protected calls in progress (a binding calling back into Lua)
 	poisoned bool
 
 	// busy is held while the worker is out of the pool, and by the idle
@@ -77,8 +78,16 @@ func (w *Worker) callTraced(fn lua.LValue, nret int, args ...lua.LValue) error {
 }
 
 func (w *Worker) protectedCall(fn lua.LValue, nret int, trace bool, args []lua.LValue) error {
-	if ctx, changed := w.dl.renew(); changed {
-		w.L.SetContext(ctx)
+	// A call made from inside another (a timer run by a binding) lives
+	// under the outer call's deadline and budget: re-arming would extend
+	// the deadline and disarming would leave the rest of the outer call
+	// with none.
+	outer := w.nesting == 0
+	if outer {
+		if ctx, changed := w.dl.renew(); changed {
+			w.L.SetContext(ctx)
+		}
+		w.In.ResetBudget()
 	}
 	L := w.L
 	base := L.GetTop()
@@ -86,9 +95,21 @@ func (w *Worker) protectedCall(fn lua.LValue, nret int, trace bool, args []lua.L
 	for _, a := range args {
 		L.Push(a)
 	}
-	w.dl.arm(w.timeout)
+	if outer {
+		w.dl.arm(w.timeout)
+	}
+	w.nesting++
 	err := w.prot.PCall(L, len(args), nret, trace)
-	fired := w.dl.disarm()
+	w.nesting--
+	var broken *luavm.BrokenStateError
+	if errors.As(err, &broken) {
+		// gopher-lua could not unwind: the state is replaced
+		w.poisoned = true
+	}
+	fired := w.dl.fired.Load()
+	if outer {
+		fired = w.dl.disarm()
+	}
 	if fired {
 		// Also when the call returned normally: the deadline stopped work
 		// done for it (a cache callback, a DB query) whose error the code

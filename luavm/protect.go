@@ -1,6 +1,8 @@
 package luavm
 
 import (
+	"fmt"
+
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -69,9 +71,24 @@ func (p *Protector) PCall(L *lua.LState, nargs, nret int, trace bool) error {
 }
 
 // call is PCall with an optional message handler (xpcall's).
-func (p *Protector) call(L *lua.LState, nargs, nret int, handler lua.LValue, trace bool) error {
-	p.frames = append(p.frames, pframe{thread: L, base: regTop(L) - nargs - 1, handler: handler, trace: trace})
-	err := L.PCall(nargs, nret, p.onErr)
+func (p *Protector) call(L *lua.LState, nargs, nret int, handler lua.LValue, trace bool) (err error) {
+	base := regTop(L) - nargs - 1
+	if len(p.frames) == 0 {
+		// The outermost protected call catches what escapes gopher-lua's
+		// PCall: with the Lua stack full (unpack(t, 1, 1e9)), PCall cannot
+		// push its error handler and its own recovery panics again, up to
+		// here, leaving frames behind. The state is not reusable: the
+		// error says so (*BrokenStateError) and the host replaces it.
+		defer func() {
+			if r := recover(); r != nil {
+				p.frames = p.frames[:0]
+				setRegTop(L, base)
+				err = &BrokenStateError{Cause: fmt.Sprint(r)}
+			}
+		}()
+	}
+	p.frames = append(p.frames, pframe{thread: L, base: base, handler: handler, trace: trace})
+	err = L.PCall(nargs, nret, p.onErr)
 	fr := p.frames[len(p.frames)-1]
 	p.frames[len(p.frames)-1] = pframe{}
 	p.frames = p.frames[:len(p.frames)-1]
@@ -112,6 +129,17 @@ func (p *Protector) onError(L *lua.LState) int {
 	closeUpvalues(L, p.frames[i].base)
 	L.Push(obj)
 	return 1
+}
+
+// BrokenStateError is a protected call whose error could not be handled
+// inside gopher-lua (the Lua stack was full): the call failed and the state
+// must not run anything else.
+type BrokenStateError struct {
+	Cause string
+}
+
+func (e *BrokenStateError) Error() string {
+	return "stack overflow (" + e.Cause + "); the Lua state cannot be used any more"
 }
 
 // errorObject is the value a failed call raised.

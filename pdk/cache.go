@@ -141,8 +141,9 @@ func OpenCache(in *Instance) {
 		ud.Metatable = mt
 		kong.RawSetString(b.field, ud)
 	}
-	L.PreloadModule("kong.resty.mlcache", openMlcacheModule)
-	L.PreloadModule("resty.mlcache", openMlcacheModule)
+	openMlcache := func(L *lua.LState) int { return openMlcacheModule(L, in) }
+	L.PreloadModule("kong.resty.mlcache", openMlcache)
+	L.PreloadModule("resty.mlcache", openMlcache)
 }
 
 func newCacheBinding(in *Instance, field string, l2 *cache.Cache) *cacheBinding {

@@ -40,8 +40,9 @@ func cacheGetBulk(L *lua.LState) int {
 	if !ok {
 		raiseCaller(L, "bulk must have n field")
 	}
-	n := int(nv)
-	res := L.CreateTable(3*n, 1)
+	n := int(clampSize(float64(nv)))
+	// bulk.n is Lua's to set: preallocate no more than the bulk holds
+	res := L.CreateTable(3*min(max(n, 0), bulk.Len()/4+1), 1)
 	for op := 1; op <= n; op++ {
 		i := 4*(op-1) + 1
 		key, ok := bulk.RawGetInt(i).(lua.LString)
@@ -167,7 +168,7 @@ func (b *cacheBinding) dropsAfterSync() uint64 {
 // it next to kong.cache: new_bulk(n) with bulk:add(key, opts, cb, arg) and
 // each_bulk_res(res). Creating mlcache instances of one's own is not
 // supported.
-func openMlcacheModule(L *lua.LState) int {
+func openMlcacheModule(L *lua.LState, in *Instance) int {
 	mod := L.NewTable()
 	bulkMT := L.NewTable()
 	methods := L.NewTable()
@@ -184,8 +185,8 @@ func openMlcacheModule(L *lua.LState) int {
 	}))
 	bulkMT.RawSetString("__index", methods)
 	mod.RawSetString("new_bulk", L.NewFunction(func(L *lua.LState) int {
-		n := L.OptInt(1, 2)
-		t := L.CreateTable(n*4, 1)
+		// mlcache preallocates n*4 array slots: charged to the budget
+		t := in.newTableSized(L, mulSize(sizeArg(L, 1, 2), 4), 1)
 		t.RawSetString("n", lua.LNumber(0))
 		t.Metatable = bulkMT
 		L.Push(t)

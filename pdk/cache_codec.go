@@ -22,6 +22,13 @@ func (e *unsupportedType) Error() string { return "cannot cache value of type " 
 
 var errTooDeep = errors.New("cannot cache value: tables nested too deeply (cycle?)")
 
+// maxCacheValue bounds one encoded cache value: a table shared 2^40 ways
+// (no cycle, shallow enough) would otherwise encode for ever. freecache
+// refuses far smaller values anyway (mem_cache_size/1024).
+const maxCacheValue = 64 << 20
+
+var errTooLarge = errors.New("cannot cache value: over 64 MiB encoded")
+
 // encodeLua appends v to e. Functions, userdata (but ngx.null), threads and
 // channels are refused, as are tables nested deeper than cache.MaxDepth
 // (cycles). Tables carrying cjson.array_mt are flagged as arrays.
@@ -60,6 +67,9 @@ func encodeTable(L *lua.LState, e *cache.Encoder, t *lua.LTable, depth int) erro
 	var flags byte
 	if mt, ok := t.Metatable.(*lua.LTable); ok && mt == ArrayMT(L) {
 		flags = cache.FlagArray
+	}
+	if e.Len() > maxCacheValue {
+		return errTooLarge
 	}
 	n := t.Len()
 	m := e.BeginTable()

@@ -14,6 +14,11 @@ import (
 // lua-cjson's. Each module (and each cjson.new()) has its own settings.
 // Encoding lives here, decoding in cjson_decode.go.
 
+// cjsonMaxDepth caps encode_max_depth and decode_max_depth whatever the
+// setting: each level is a Go stack frame, and a cyclic table encoded with
+// encode_max_depth(2^31-1) would overflow Go's stack (a fatal error).
+const cjsonMaxDepth = 65535
+
 const (
 	cjsonVersion  = "2.1.0.14"
 	emptyArrayKey = "luahost.cjson.empty_array"
@@ -22,6 +27,7 @@ const (
 
 // cjsonConfig is one module instance's settings plus its encode buffer.
 type cjsonConfig struct {
+	in              *Instance // whose memory budget encode charges
 	safe            bool
 	emptyAsObject   bool
 	escapeSlash     bool
@@ -41,11 +47,13 @@ type cjsonConfig struct {
 	emptyArray      *lua.LUserData
 	null            *lua.LUserData
 	cachedPrecision string
+	limit           int // the longest text this encode may produce
 }
 
-func newCJSONConfig(L *lua.LState, safe bool) *cjsonConfig {
+func newCJSONConfig(in *Instance, safe bool) *cjsonConfig {
+	L := in.L
 	return &cjsonConfig{
-		safe: safe, emptyAsObject: true, escapeSlash: true, precision: 14,
+		in: in, safe: safe, emptyAsObject: true, escapeSlash: true, precision: 14,
 		sparseRatio: 2, sparseSafe: 10, encodeMaxDepth: 1000, decodeMaxDepth: 1000,
 		keepBuffer: true,
 		arrayMT:    ArrayMT(L), emptyArrayMT: EmptyArrayMT(L), emptyArray: EmptyArray(L), null: Null(L),
@@ -80,11 +88,11 @@ func EmptyArray(L *lua.LState) *lua.LUserData {
 // openCJSON registers the preloaded modules "cjson" and "cjson.safe".
 func openCJSON(in *Instance) {
 	in.L.PreloadModule("cjson", func(L *lua.LState) int {
-		L.Push(newCJSONModule(L, false))
+		L.Push(newCJSONModule(in, false))
 		return 1
 	})
 	in.L.PreloadModule("cjson.safe", func(L *lua.LState) int {
-		m, c := newCJSONModuleConfig(L, true)
+		m, c := newCJSONModuleConfig(in, true)
 		// Kong's globalpatches (kong/globalpatches.lua): cjson.safe prints
 		// 16 digits and accepts sparse arrays up to index 2^15
 		c.precision = 16
@@ -94,13 +102,14 @@ func openCJSON(in *Instance) {
 	})
 }
 
-func newCJSONModule(L *lua.LState, safe bool) *lua.LTable {
-	m, _ := newCJSONModuleConfig(L, safe)
+func newCJSONModule(in *Instance, safe bool) *lua.LTable {
+	m, _ := newCJSONModuleConfig(in, safe)
 	return m
 }
 
-func newCJSONModuleConfig(L *lua.LState, safe bool) (*lua.LTable, *cjsonConfig) {
-	c := newCJSONConfig(L, safe)
+func newCJSONModuleConfig(in *Instance, safe bool) (*lua.LTable, *cjsonConfig) {
+	L := in.L
+	c := newCJSONConfig(in, safe)
 	m := L.NewTable()
 	boolSetting := func(p *bool) lua.LGFunction {
 		return func(L *lua.LState) int {
@@ -142,7 +151,7 @@ func newCJSONModuleConfig(L *lua.LState, safe bool) (*lua.LTable, *cjsonConfig) 
 	L.SetFuncs(m, map[string]lua.LGFunction{
 		"encode":                       c.luaEncode,
 		"decode":                       c.luaDecode,
-		"new":                          func(L *lua.LState) int { L.Push(newCJSONModule(L, c.safe)); return 1 },
+		"new":                          func(L *lua.LState) int { L.Push(newCJSONModule(in, c.safe)); return 1 },
 		"encode_empty_table_as_object": boolSetting(&c.emptyAsObject),
 		"decode_array_with_array_mt":   boolSetting(&c.decodeArrayMT),
 		"encode_escape_forward_slash":  boolSetting(&c.escapeSlash),
@@ -196,6 +205,9 @@ func (c *cjsonConfig) luaEncode(L *lua.LState) int {
 		L.ArgError(1, "expected 1 argument")
 	}
 	out, err := c.Encode(L.Get(1))
+	if err == errEncodeTooBig {
+		L.RaiseError(ErrNoMemory)
+	}
 	if err != "" {
 		return c.fail(L, string(err))
 	}
@@ -203,10 +215,23 @@ func (c *cjsonConfig) luaEncode(L *lua.LState) int {
 	return 1
 }
 
+// errEncodeTooBig is an encoding whose text outgrew the memory budget
+// (a sparse array of 2^40 nulls, a table referenced a million times): the
+// binding raises "not enough memory" for it, in cjson and cjson.safe alike,
+// as lua-cjson does when its buffer cannot grow.
+const errEncodeTooBig cjsonError = "\x00too big"
+
 // Encode serialises v as lua-cjson would with this instance's settings.
 func (c *cjsonConfig) Encode(v lua.LValue) (string, cjsonError) {
+	c.limit = DefaultMemoryBudget
+	if c.in != nil {
+		c.limit = int(c.in.Root.MemoryBudget() - c.in.charged)
+	}
 	b := c.buf[:0]
 	b, err := c.encode(b, v, 0)
+	if err == "" && c.in != nil && !c.in.fits(int64(len(b))) {
+		err = errEncodeTooBig
+	}
 	if c.keepBuffer && cap(b) <= 1<<16 {
 		c.buf = b
 	}
@@ -339,7 +364,7 @@ func (c *cjsonConfig) arrayLength(t *lua.LTable) (int, cjsonError) {
 }
 
 func (c *cjsonConfig) encodeTable(b []byte, t *lua.LTable, depth int) ([]byte, cjsonError) {
-	if depth > c.encodeMaxDepth {
+	if depth > min(c.encodeMaxDepth, cjsonMaxDepth) {
 		return b, cjsonError("Cannot serialise, excessive nesting (" + strconv.Itoa(depth) + ")")
 	}
 	var n int
@@ -364,6 +389,10 @@ func (c *cjsonConfig) encodeTable(b []byte, t *lua.LTable, depth int) ([]byte, c
 	}
 	var err cjsonError
 	if n > 0 {
+		if n > c.limit-len(b) {
+			// at least one byte per element
+			return b, errEncodeTooBig
+		}
 		b = append(b, '[')
 		for i := 1; i <= n; i++ {
 			if i > 1 {
@@ -371,6 +400,9 @@ func (c *cjsonConfig) encodeTable(b []byte, t *lua.LTable, depth int) ([]byte, c
 			}
 			if b, err = c.encode(b, t.RawGetInt(i), depth); err != "" {
 				return b, err
+			}
+			if len(b) > c.limit {
+				return b, errEncodeTooBig
 			}
 		}
 		return append(b, ']'), ""
@@ -396,6 +428,9 @@ func (c *cjsonConfig) encodeTable(b []byte, t *lua.LTable, depth int) ([]byte, c
 		b = append(b, ':')
 		if b, err = c.encode(b, v, depth); err != "" {
 			return b, err
+		}
+		if len(b) > c.limit {
+			return b, errEncodeTooBig
 		}
 		k, v = t.Next(k)
 	}

@@ -79,7 +79,7 @@ func (d *jsonDecoder) value(tok json.Token) (lua.LValue, cjsonError) {
 		return lua.LNumber(f), ""
 	case json.Delim:
 		d.depth++
-		if d.depth > d.c.decodeMaxDepth {
+		if d.depth > min(d.c.decodeMaxDepth, cjsonMaxDepth) {
 			return nil, cjsonError("Found too many nested data structures (" + strconv.Itoa(d.depth) + ") at character " + strconv.Itoa(int(d.dec.InputOffset())))
 		}
 		defer func() { d.depth-- }()

@@ -176,7 +176,7 @@ func FuzzCJSONDecode(f *testing.F) {
 		f.Add(s)
 	}
 	in, _ := newShimState(f)
-	c := newCJSONConfig(in.L, false)
+	c := newCJSONConfig(in, false)
 	f.Fuzz(func(t *testing.T, s string) {
 		v, err := c.Decode(in.L, s)
 		valid := json.Valid([]byte(s))

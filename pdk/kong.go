@@ -93,13 +93,14 @@ func openKong(in *Instance) {
 	kong.RawSetString("node", node)
 
 	tbl := L.NewTable()
-	L.SetFuncs(tbl, map[string]lua.LGFunction{"new": tableNew, "clear": tableClear})
+	newTab := func(L *lua.LState) int { return tableNew(L, in) }
+	L.SetFuncs(tbl, map[string]lua.LGFunction{"new": newTab, "clear": tableClear})
 	kong.RawSetString("table", tbl)
 	L.SetGlobal("kong", kong)
 
 	// LuaJIT's table extensions, each a module returning one function
 	for name, fn := range map[string]lua.LGFunction{
-		"table.new": tableNew, "table.clear": tableClear, "table.nkeys": tableNkeys,
+		"table.new": newTab, "table.clear": tableClear, "table.nkeys": tableNkeys,
 		"table.isempty": tableIsEmpty, "table.isarray": tableIsArray, "table.clone": tableClone,
 	} {
 		L.PreloadModule(name, func(L *lua.LState) int { L.Push(L.NewFunction(fn)); return 1 })
@@ -108,6 +109,7 @@ func openKong(in *Instance) {
 		m := L.NewTable()
 		L.SetFuncs(m, nativeFuncs)
 		m.RawSetString("version", lua.LString(in.Root.VersionString()))
+		m.RawSetString("random_bytes", L.NewFunction(func(L *lua.LState) int { return randomBytes(L, in) }))
 		// clock readers follow Root.Now (tests)
 		m.RawSetString("now_ms", L.NewFunction(func(L *lua.LState) int {
 			L.Push(lua.LNumber(float64(in.Root.now().UnixMicro()) / 1000))
@@ -123,9 +125,11 @@ func openKong(in *Instance) {
 	})
 }
 
-// tableNew is LuaJIT's table.new(narr, nrec).
-func tableNew(L *lua.LState) int {
-	L.Push(L.CreateTable(L.OptInt(1, 0), L.OptInt(2, 0)))
+// tableNew is LuaJIT's table.new(narr, nrec), the preallocation charged
+// to the worker's memory budget ("not enough memory" past it, as LuaJIT
+// when the allocation fails).
+func tableNew(L *lua.LState, in *Instance) int {
+	L.Push(in.newTableSized(L, sizeArg(L, 1, 0), sizeArg(L, 2, 0)))
 	return 1
 }
 
@@ -179,24 +183,28 @@ func tableClone(L *lua.LState) int {
 	return 1
 }
 
+// randomBytes is luahost.native.random_bytes(n) (kong.tools.rand's
+// get_rand_bytes): n bytes from crypto/rand, charged to the budget.
+func randomBytes(L *lua.LState, in *Instance) int {
+	n := clampSize(float64(L.CheckNumber(1)))
+	if n < 0 {
+		L.ArgError(1, "must be non-negative")
+	}
+	in.Reserve(L, n, 1)
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		L.Push(lua.LNil)
+		L.Push(lua.LString(err.Error()))
+		return 2
+	}
+	L.Push(lua.LString(b))
+	return 1
+}
+
 // nativeFuncs is the luahost.native module: Go helpers the embedded Lua
 // modules (kong.tools.*) call.
 var nativeFuncs = map[string]lua.LGFunction{
 	"uuid": func(L *lua.LState) int { L.Push(lua.LString(uuid.NewString())); return 1 },
-	"random_bytes": func(L *lua.LState) int {
-		n := L.CheckInt(1)
-		if n < 0 {
-			L.ArgError(1, "must be non-negative")
-		}
-		b := make([]byte, n)
-		if _, err := rand.Read(b); err != nil {
-			L.Push(lua.LNil)
-			L.Push(lua.LString(err.Error()))
-			return 2
-		}
-		L.Push(lua.LString(b))
-		return 1
-	},
 	"sha256": func(L *lua.LState) int {
 		sum := sha256.Sum256([]byte(luavm.CheckString(L, 1)))
 		L.Push(lua.LString(sum[:]))

@@ -135,13 +135,25 @@ func inspectBox(header, msg string) []string {
 
 // Inspect renders v in the spirit of inspect.lua: strings quoted, array
 // items first, then keys sorted, nested tables indented by two spaces.
+// A table reached twice by different paths prints twice (only cycles are
+// cut), so a table of 40 levels of {t, t} would print 2^40 times: the text
+// stops at inspectMaxLen.
 func Inspect(v lua.LValue) string {
 	var b strings.Builder
 	inspectValue(&b, v, 0, map[*lua.LTable]bool{})
+	if b.Len() > inspectMaxLen {
+		return b.String()[:inspectMaxLen] + " ...(truncated)"
+	}
 	return b.String()
 }
 
+// inspectMaxLen bounds Inspect's text.
+const inspectMaxLen = 1 << 20
+
 func inspectValue(b *strings.Builder, v lua.LValue, depth int, seen map[*lua.LTable]bool) {
+	if b.Len() > inspectMaxLen {
+		return
+	}
 	switch x := v.(type) {
 	case lua.LString:
 		b.WriteString(strconv.Quote(string(x)))
@@ -239,7 +251,8 @@ func (in *Instance) setSerializeValue(L *lua.LState) int {
 		raiseCaller(L, "mode must be 'set', 'add' or 'replace'")
 	}
 	val := L.Get(2)
-	if !serializableValue(val, map[*lua.LTable]bool{}) {
+	budget := maxValues // a table shared 2^40 ways is refused, not walked
+	if !serializableValue(val, map[*lua.LTable]bool{}, &budget) {
 		raiseCaller(L, "value must be a number, string, boolean or a non-self-referencial table containing numbers, string and booleans")
 	}
 	list := in.ctxTable(in.ctxKeys.serialize)
@@ -251,7 +264,10 @@ func (in *Instance) setSerializeValue(L *lua.LState) int {
 	return 0
 }
 
-func serializableValue(v lua.LValue, seen map[*lua.LTable]bool) bool {
+func serializableValue(v lua.LValue, seen map[*lua.LTable]bool, budget *int) bool {
+	if *budget--; *budget < 0 {
+		return false
+	}
 	switch x := v.(type) {
 	case *lua.LNilType, lua.LNumber, lua.LString, lua.LBool:
 		return true
@@ -262,7 +278,7 @@ func serializableValue(v lua.LValue, seen map[*lua.LTable]bool) bool {
 		seen[x] = true
 		ok := true
 		x.ForEach(func(k, v lua.LValue) {
-			if ok && (!serializableValue(k, seen) || !serializableValue(v, seen)) {
+			if ok && (!serializableValue(k, seen, budget) || !serializableValue(v, seen, budget)) {
 				ok = false
 			}
 		})

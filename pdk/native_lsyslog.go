@@ -73,11 +73,14 @@ func openLSyslog(in *Instance) {
 	in.L.PreloadModule("lsyslog", func(L *lua.LState) int {
 		mod := L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
 			"open": func(L *lua.LState) int {
+				// arguments first: a raise with the lock held would leave
+				// every later lsyslog call of the worker waiting for ever
+				ident := luavm.CheckString(L, 1)
+				facility := syslog.Priority(L.OptInt(2, int(syslog.LOG_USER)))
 				st.close()
 				st.mu.Lock()
-				st.ident = luavm.CheckString(L, 1)
-				st.facility = syslog.Priority(L.OptInt(2, int(syslog.LOG_USER)))
-				st.mu.Unlock()
+				defer st.mu.Unlock()
+				st.ident, st.facility = ident, facility
 				return 0
 			},
 			"log": func(L *lua.LState) int {

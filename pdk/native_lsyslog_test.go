@@ -42,3 +42,30 @@ func TestLSyslog(t *testing.T) {
 	lsyslogAddr = filepath.Join(t.TempDir(), "none.sock")
 	run(t, in, "log2.lua", `local s = require "lsyslog" s.open("x", s.FACILITY_USER) s.log(s.LOG_ERR, "dropped")`)
 }
+
+// A raise in open (a bad ident) leaves no lock held: the worker's later
+// lsyslog calls still run. On the code that locked before checking its
+// arguments, close() below waited for ever.
+func TestLSyslogOpenRaiseLeavesNoLock(t *testing.T) {
+	lsyslogNetwork, lsyslogAddr = "unixgram", filepath.Join(t.TempDir(), "none.sock")
+	defer func() { lsyslogNetwork, lsyslogAddr = "", "" }()
+	in, _ := newShimState(t)
+	done := make(chan string, 1)
+	go func() {
+		done <- str(t, in, `local s = require "lsyslog"
+			local ok, err = pcall(s.open, nil)
+			assert(not ok)
+			s.close()
+			s.open("again", s.FACILITY_USER)
+			s.log(s.LOG_ERR, "dropped")
+			return "served"`)
+	}()
+	select {
+	case got := <-done:
+		if got != "served" {
+			t.Fatal(got)
+		}
+	case <-time.After(20 * time.Second): // a hang, not a latency bound
+		t.Fatal("lsyslog deadlocked after a raise in open")
+	}
+}

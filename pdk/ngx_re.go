@@ -49,8 +49,35 @@ func (r *Root) compileRe(pattern, opts string) (*regexp.Regexp, bool, error) {
 	if err != nil {
 		return nil, false, errString("pcre_compile() failed: " + err.Error() + " in \"" + pattern + "\"")
 	}
-	r.reCache.Store(key, re)
+	r.cacheRe(key, re)
 	return re, anchored, nil
+}
+
+// DefaultRegexCacheMaxEntries is lua_regex_cache_max_entries' default
+// (OpenResty's).
+const DefaultRegexCacheMaxEntries = 1024
+
+// cacheRe keeps a compiled pattern while the cache holds fewer than
+// lua_regex_cache_max_entries; past that, patterns are compiled on every
+// call, as OpenResty does (a pattern built from request data would
+// otherwise grow the cache without end).
+func (r *Root) cacheRe(key string, re *regexp.Regexp) {
+	r.reOnce.Do(func() {
+		r.reMax = DefaultRegexCacheMaxEntries
+		if r.Conf != nil {
+			r.reMax = int64(r.Conf.Int("lua_regex_cache_max_entries", DefaultRegexCacheMaxEntries))
+		}
+	})
+	if r.reCount.Add(1) > r.reMax {
+		r.reCount.Add(-1)
+		if r.reFull.CompareAndSwap(false, true) {
+			r.Log(LogWarn, "lua exceeding regex cache max entries ("+strconv.FormatInt(r.reMax, 10)+")")
+		}
+		return
+	}
+	if _, loaded := r.reCache.LoadOrStore(key, re); loaded {
+		r.reCount.Add(-1)
+	}
 }
 
 type errString string

@@ -79,3 +79,62 @@ func TestSharedDictAcrossWorkers(t *testing.T) {
 		t.Fatalf("hits = %s, want 400", got)
 	}
 }
+
+// A dict holds at most its lua_shared_dicts size (issue 14: 5 GB was
+// reached): set evicts the least recently used entries and says so
+// (forcible), safe_set and safe_add answer "no memory" instead, expired
+// entries go first and on flush_expired, capacity and free_space are real.
+func TestSharedDictHonoursItsSize(t *testing.T) {
+	in, _ := newShimState(t, "lua_shared_dicts", "small 64k")
+	now := time.Unix(1000, 0)
+	in.Root.Now = func() time.Time { return now }
+	d := in.Root.SharedDict("small")
+	if d.Capacity != 64<<10 {
+		t.Fatalf("capacity %d", d.Capacity)
+	}
+	run(t, in, "fill.lua", `
+		local d = ngx.shared.small
+		assert(d:capacity() == 65536)
+		local v = string.rep("v", 1000)
+		local forced = false
+		for i = 1, 1000 do
+			local ok, err, forcible = d:set("k" .. i, v)
+			assert(ok, err)
+			if i == 1 then assert(d:get("k1")) end
+			forced = forced or forcible
+			d:get("k1") -- k1 stays the most recently used
+		end
+		assert(forced, "a full dict evicts and says so")
+		assert(d:get("k1") == v, "the recently used key survives")
+		assert(d:get("k2") == nil, "the least recently used key went")
+		assert(d:get("k1000") == v)
+		assert(d:free_space() < 2000)
+		local ok, err, forcible = d:safe_set("new", v)
+		assert(ok == false and err == "no memory" and forcible == false, tostring(err))
+		ok, err = d:safe_add("new2", v)
+		assert(ok == false and err == "no memory", tostring(err))
+		ok, err = d:set("huge", string.rep("x", 70000))
+		assert(ok == false and err == "no memory", tostring(err))
+		-- safe_set may replace what it holds (no room needed)
+		assert(d:safe_set("k1", "short"))
+	`)
+	if used := d.Capacity - d.FreeSpace(); used > d.Capacity {
+		t.Fatalf("used %d of %d", used, d.Capacity)
+	}
+	run(t, in, "ttl.lua", `
+		local d = ngx.shared.small
+		d:flush_all()
+		for i = 1, 30 do assert(d:set("t" .. i, string.rep("t", 1000), 5)) end
+	`)
+	now = now.Add(10 * time.Second)
+	run(t, in, "expired.lua", `
+		local d = ngx.shared.small
+		-- expired entries make room for safe_set
+		for i = 1, 30 do assert(d:safe_set("s" .. i, string.rep("s", 1000))) end
+		assert(d:set("e", 1, 1))
+	`)
+	now = now.Add(2 * time.Second)
+	if got := str(t, in, `return ngx.shared.small:flush_expired()`); got == "0" {
+		t.Errorf("flush_expired freed nothing")
+	}
+}

@@ -26,3 +26,22 @@ return cjson.encode({ a = 0.1 + 0.2, b = n }) .. " " .. ngx.md5(0.5) .. " " .. n
 		}
 	}
 }
+
+// A table reached 2^40 ways without a cycle ({t, t} forty levels deep) is
+// refused by the Lua->Go conversion and cut short by kong.log.inspect,
+// instead of holding the worker for ever outside any Lua instruction
+// (found by FuzzBindings through kong.db.schema.entity.new).
+func TestSharedSubtablesAreBounded(t *testing.T) {
+	in, _ := newShimState(t)
+	dag := run(t, in, "dag.lua", `local t = { 1 } for i = 1, 40 do t = { t, t, k = t } end return t`)[0]
+	if _, err := ToValue(in.L, dag, nil); err == nil || !strings.Contains(err.Error(), "table too large") {
+		t.Fatalf("ToValue: %v", err)
+	}
+	if s := Inspect(dag); len(s) > 2<<20 || !strings.HasSuffix(s, "...(truncated)") {
+		t.Fatalf("Inspect: %d bytes", len(s))
+	}
+	in.L.SetGlobal("dag", dag)
+	if msg := luaErr(t, in, `kong.log.set_serialize_value("k", dag)`); !strings.Contains(msg, "value must be") {
+		t.Fatalf("set_serialize_value: %q", msg)
+	}
+}

@@ -11,6 +11,7 @@ package pdk
 import (
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -55,13 +56,25 @@ type Root struct {
 	// reaches no other node). Set it before the first OpenCache to have
 	// cache invalidations broadcast to other nodes (cache.go).
 	ClusterEvents *events.ClusterEvents
+	// Budget is the per-worker memory budget in bytes (0: kong.conf's
+	// lua_memory_budget, else DefaultMemoryBudget; budget.go).
+	Budget int64
 
-	levelOnce sync.Once
-	level     int
-	dictsOnce sync.Once
-	dicts     map[string]*SharedDict
-	reCache   sync.Map // "flags/pattern" -> *regexp.Regexp
-	dbHooks   sync.Map // *kongdb.DAO -> struct{}: post_crud_event dispatcher installed (db.go)
+	budgetOnce sync.Once
+	budget     int64
+	levelOnce  sync.Once
+	level      int
+	dictsOnce  sync.Once
+	dicts      map[string]*SharedDict
+	reCache    sync.Map // "flags/pattern" -> *regexp.Regexp, at most reMax (ngx_re.go)
+	reCount    atomic.Int64
+	reMax      int64
+	reOnce     sync.Once
+	reFull     atomic.Bool
+
+	httpTransports sync.Map // resty.http's connection pools (resty_http.go)
+	httpTransportN atomic.Int64
+	dbHooks        sync.Map // *kongdb.DAO -> struct{}: post_crud_event dispatcher installed (db.go)
 
 	cacheOnce sync.Once // cache.go
 	busOnce   sync.Once // events_bus.go
@@ -85,6 +98,7 @@ type Instance struct {
 	// prefixes its lines with it and kong.ctx.plugin is keyed by it.
 	PluginName string
 
+	charged int64       // bytes charged to the memory budget in this call (budget.go)
 	ctxKeys ctxKeys     // private keys inside Ctx
 	ngx     *lua.LTable // the ngx global table, holding ngx.ctx
 

@@ -2,14 +2,18 @@ package pdk
 
 import (
 	"bytes"
+	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -32,6 +36,56 @@ const restyHTTPType = "luahost.resty.http"
 
 type httpClient struct {
 	timeouts
+	in   *Instance
+	root *Root
+}
+
+type connectTimeoutKey struct{}
+
+// errHTTPTimeout is a response header that did not come in time.
+type errHTTPTimeout struct{}
+
+func (errHTTPTimeout) Error() string   { return "timeout" }
+func (errHTTPTimeout) Timeout() bool   { return true }
+func (errHTTPTimeout) Temporary() bool { return true }
+
+// maxHTTPTransports bounds the shared transports of a Root (one per TLS
+// verification and server name); past it a request gets a transport of
+// its own, closed after it.
+const maxHTTPTransports = 64
+
+// httpTransport is the Root's connection pool for requests with these TLS
+// settings: connections are kept alive and reused across requests and
+// workers, as lua-resty-http's keepalive pool does. The connect timeout
+// comes with each request's context.
+func (r *Root) httpTransport(verify bool, sni string) (*http.Transport, bool) {
+	key := fmt.Sprintf("%t|%s", verify, sni)
+	if t, ok := r.httpTransports.Load(key); ok {
+		return t.(*http.Transport), true
+	}
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		d := net.Dialer{}
+		if to, ok := ctx.Value(connectTimeoutKey{}).(time.Duration); ok && to > 0 {
+			d.Timeout = to
+		}
+		return d.DialContext(ctx, network, addr)
+	}
+	tr := &http.Transport{
+		DialContext:         dial,
+		TLSClientConfig:     &tls.Config{InsecureSkipVerify: !verify, ServerName: sni},
+		DisableCompression:  true,
+		MaxIdleConnsPerHost: 32,
+		IdleConnTimeout:     60 * time.Second,
+	}
+	if r.httpTransportN.Add(1) > maxHTTPTransports {
+		r.httpTransportN.Add(-1)
+		return tr, false
+	}
+	if t, loaded := r.httpTransports.LoadOrStore(key, tr); loaded {
+		r.httpTransportN.Add(-1)
+		return t.(*http.Transport), true
+	}
+	return tr, true
 }
 
 // timeouts are a cosocket client's connect/send/read timeouts, as
@@ -181,7 +235,27 @@ func (c *httpClient) requestURI(L *lua.LState, uri string, params *lua.LTable) (
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	req, err := http.NewRequest(method, u.String(), rd)
+	// The worker's context is cancelled when its deadline fires: a request
+	// never holds the worker past lua_timeout, whatever its own timeouts.
+	ctx := L.Context()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx = context.WithValue(ctx, connectTimeoutKey{}, c.connectTO)
+	// send + read timeouts bound the wait for the response header once the
+	// request is written (the shared transport has no per-request
+	// ResponseHeaderTimeout)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var headerTimer atomic.Pointer[time.Timer]
+	var headerTimedOut atomic.Bool
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) {
+		headerTimer.Store(time.AfterFunc(max(c.sendTO+c.readTO, 0), func() {
+			headerTimedOut.Store(true)
+			cancel()
+		}))
+	}})
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
 	if err != nil {
 		return nil, err
 	}
@@ -190,27 +264,34 @@ func (c *httpClient) requestURI(L *lua.LState, uri string, params *lua.LTable) (
 		req.Host = h
 	}
 	req.Close = !keepalive
-	tr := &http.Transport{
-		DialContext:           (&net.Dialer{Timeout: c.connectTO}).DialContext,
-		TLSClientConfig:       &tls.Config{InsecureSkipVerify: !verify, ServerName: sni},
-		ResponseHeaderTimeout: c.sendTO + c.readTO,
-		DisableKeepAlives:     !keepalive,
-		DisableCompression:    true,
+	tr, shared := c.root.httpTransport(verify, sni)
+	if !shared {
+		defer tr.CloseIdleConnections()
 	}
-	defer tr.CloseIdleConnections()
 	client := &http.Client{
 		Transport:     tr,
-		Timeout:       c.connectTO + c.sendTO + c.readTO,
+		Timeout:       max(c.connectTO, 0) + max(c.sendTO, 0) + max(c.readTO, 0),
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	resp, err := client.Do(req)
+	if t := headerTimer.Load(); t != nil {
+		t.Stop()
+	}
 	if err != nil {
+		if headerTimedOut.Load() {
+			return nil, errHTTPTimeout{}
+		}
 		return nil, err
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
+	// the body is read into Lua memory: no more than the budget allows
+	limit := c.in.Root.MemoryBudget() - c.in.charged
+	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
 		return nil, err
+	}
+	if !c.in.fits(int64(len(data))) {
+		return nil, errors.New(ErrNoMemory)
 	}
 	res := L.NewTable()
 	res.RawSetString("status", lua.LNumber(resp.StatusCode))
@@ -254,7 +335,7 @@ func openRestyHTTP(in *Instance) {
 		mod := L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
 			"new": func(L *lua.LState) int {
 				ud := L.NewUserData()
-				ud.Value = &httpClient{timeouts: defaultTimeouts()}
+				ud.Value = &httpClient{timeouts: defaultTimeouts(), in: in, root: in.Root}
 				ud.Metatable = mt
 				L.Push(ud)
 				return 1

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 )
@@ -54,5 +55,49 @@ func TestRestyHTTPRequestURI(t *testing.T) {
 	got = str(t, in, `local res, err = require("resty.http").new():request_uri("ftp://x/") return tostring(res) .. "|" .. err`)
 	if got != "nil|bad uri: ftp://x/" {
 		t.Errorf("bad uri = %s", got)
+	}
+}
+
+// Requests reuse connections: one pool per Root, not one transport per
+// request (issue 14). The code before opened a connection per request.
+func TestRestyHTTPReusesConnections(t *testing.T) {
+	var mu sync.Mutex
+	conns := 0
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "ok")
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			mu.Lock()
+			conns++
+			mu.Unlock()
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	in, _ := newShimState(t)
+	run(t, in, "reuse.lua", `local http = require "resty.http"
+		for i = 1, 5 do
+			local res = assert(http.new():request_uri("`+srv.URL+`/"))
+			assert(res.body == "ok")
+		end`)
+	mu.Lock()
+	defer mu.Unlock()
+	if conns != 1 {
+		t.Fatalf("5 requests opened %d connections, want 1", conns)
+	}
+}
+
+// A response body larger than the memory budget is refused, not read.
+func TestRestyHTTPBodyWithinBudget(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write(make([]byte, 2<<20))
+	}))
+	defer srv.Close()
+	in, _ := newShimState(t, "lua_memory_budget", "1m")
+	got := str(t, in, `local res, err = require("resty.http").new():request_uri("`+srv.URL+`/")
+		return tostring(res) .. "|" .. tostring(err)`)
+	if got != "nil|not enough memory" {
+		t.Fatal(got)
 	}
 }

@@ -102,10 +102,11 @@ func openRestyString(in *Instance) {
 			// bytes(n, strong): n random bytes; crypto/rand when strong,
 			// otherwise a fast PRNG (OpenSSL's RAND_pseudo_bytes in spirit).
 			"bytes": func(L *lua.LState) int {
-				n := L.CheckInt(1)
+				n := clampSize(float64(L.CheckNumber(1)))
 				if n < 0 {
 					L.ArgError(1, "length must be non-negative")
 				}
+				in.Reserve(L, n, 1)
 				b := make([]byte, n)
 				if L.ToBool(2) {
 					if _, err := rand.Read(b); err != nil {

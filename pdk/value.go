@@ -38,12 +38,20 @@ func ArrayMT(L *lua.LState) *lua.LTable {
 // nil -> nil, ngx.null -> schema.Null, numbers -> float64, sequences (or
 // tables with cjson.array_mt) -> []any, other tables -> map[string]any.
 func ToValue(L *lua.LState, v lua.LValue, funcs FuncNamer) (any, error) {
-	return toValue(L, v, funcs, "", 0)
+	nodes := 0
+	return toValue(L, v, funcs, "", 0, &nodes)
 }
 
-func toValue(L *lua.LState, v lua.LValue, funcs FuncNamer, path string, depth int) (any, error) {
+// maxValues bounds the values one conversion visits: a table reached by
+// many paths (t = {t, t} forty times, no cycle) is visited once per path.
+const maxValues = 1 << 20
+
+func toValue(L *lua.LState, v lua.LValue, funcs FuncNamer, path string, depth int, nodes *int) (any, error) {
 	if depth > maxDepth {
 		return nil, fmt.Errorf("%s: table nested too deeply (cycle?)", orRoot(path))
+	}
+	if *nodes++; *nodes > maxValues {
+		return nil, fmt.Errorf("%s: table too large (over %d values)", orRoot(path), maxValues)
 	}
 	switch x := v.(type) {
 	case *lua.LNilType:
@@ -70,7 +78,7 @@ func toValue(L *lua.LState, v lua.LValue, funcs FuncNamer, path string, depth in
 		}
 		return nil, fmt.Errorf("%s: cannot convert a userdata", orRoot(path))
 	case *lua.LTable:
-		return tableToValue(L, x, funcs, path, depth)
+		return tableToValue(L, x, funcs, path, depth, nodes)
 	}
 	return nil, fmt.Errorf("%s: cannot convert a %s", orRoot(path), v.Type())
 }
@@ -89,7 +97,7 @@ func join(path, k string) string {
 	return path + "." + k
 }
 
-func tableToValue(L *lua.LState, t *lua.LTable, funcs FuncNamer, path string, depth int) (any, error) {
+func tableToValue(L *lua.LState, t *lua.LTable, funcs FuncNamer, path string, depth int, nodes *int) (any, error) {
 	n := t.Len()
 	isArray := n > 0
 	if isArray {
@@ -108,7 +116,7 @@ func tableToValue(L *lua.LState, t *lua.LTable, funcs FuncNamer, path string, de
 	if isArray {
 		out := make([]any, n)
 		for i := 1; i <= n; i++ {
-			e, err := toValue(L, t.RawGetInt(i), funcs, join(path, strconv.Itoa(i)), depth+1)
+			e, err := toValue(L, t.RawGetInt(i), funcs, join(path, strconv.Itoa(i)), depth+1, nodes)
 			if err != nil {
 				return nil, err
 			}
@@ -133,7 +141,7 @@ func tableToValue(L *lua.LState, t *lua.LTable, funcs FuncNamer, path string, de
 			return
 		}
 		var e any
-		e, err = toValue(L, val, funcs, join(path, key), depth+1)
+		e, err = toValue(L, val, funcs, join(path, key), depth+1, nodes)
 		if err == nil {
 			out[key] = e
 		}
