@@ -49,20 +49,7 @@ var fuzzSkip = map[string]string{
 
 // fuzzKnown are findings whose cause is outside this package's reach,
 // logged instead of failing: binding-name prefix -> message part, reason.
-var fuzzKnown = []struct{ prefix, msg, reason string }{
-	// gopher-lua's string.find(s, pat, init, true) slices s[init:] with
-	// init past the end; the string-library work (luavm/strlib*.go)
-	// replaces string.find. kong.tools.ip's cidr checks call
-	// s:find("/", 3, true).
-	{"kong.tools.ip.is_valid_", "slice bounds out of range", "string.find with init past the end (strlib work)"},
-	{"kong.tools.utils.is_valid_", "slice bounds out of range", "string.find with init past the end (strlib work)"},
-	// gopher-lua's setmetatable accepts a string and replaces the
-	// metatable of every string (Lua 5.1 raises "table expected"); the
-	// strlib work owns setmetatable(""). Schema.define(s) and
-	// sandbox(chunk, name, mode, env) pass a string argument straight to it.
-	{"kong.db.schema.define", "no longer serves", "setmetatable on a string (strlib work)"},
-	{"kong.tools.sandbox.", "no longer serves", "setmetatable on a string (strlib work)"},
-}
+var fuzzKnown = []struct{ prefix, msg, reason string }{}
 
 // fuzzSkipModules are served modules not walked, with the reason.
 var fuzzSkipModules = map[string]string{
