@@ -30,8 +30,10 @@ func NewState(o Options) *lua.LState {
 	if o.RegistryMaxSize == 0 {
 		o.RegistryMaxSize = 1024 * 256
 	}
+	// the registry grows in 4K steps: gopher-lua's default of 32 makes
+	// filling it quadratic (a quarter of a million values took 20 s)
 	L := lua.NewState(lua.Options{SkipOpenLibs: true, CallStackSize: o.CallStackSize,
-		RegistrySize: o.RegistrySize, RegistryMaxSize: o.RegistryMaxSize})
+		RegistrySize: o.RegistrySize, RegistryMaxSize: o.RegistryMaxSize, RegistryGrowStep: 4096})
 	OpenLibs(L, o.Stdout)
 	return L
 }

@@ -2,6 +2,7 @@ package luavm
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"testing"
 
@@ -150,5 +151,29 @@ print(pcall(function() return "a" .. nil end))
 	}
 	if !strings.Contains(got, "0.3") {
 		t.Fatal("0.1+0.2")
+	}
+}
+
+// A binding that fills the Lua stack makes gopher-lua's own error handling
+// panic (PCall cannot push its handler); the outermost protected call turns
+// that into a *BrokenStateError instead of a crash of the process.
+func TestFullStackIsABrokenState(t *testing.T) {
+	L := NewState(Options{})
+	defer L.Close()
+	L.SetGlobal("flood", L.NewFunction(func(L *lua.LState) int {
+		for i := 0; i < 1<<20; i++ {
+			L.Push(lua.LNumber(i))
+		}
+		return 1 << 20
+	}))
+	proto, err := Compile("flood.lua", []byte(`return flood()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	L.Push(L.NewFunctionFromProto(proto))
+	err = PCall(L, 0, 0, false)
+	var be *BrokenStateError
+	if !errors.As(err, &be) {
+		t.Fatalf("want a *BrokenStateError, got %T %v", err, err)
 	}
 }

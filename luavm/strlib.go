@@ -284,6 +284,10 @@ func strByte(L *lua.LState) int {
 	if i > j {
 		return 0
 	}
+	// luaL_checkstack: as many results as Lua 5.1's C stack holds
+	if j-i+1 >= maxResults-L.GetTop() {
+		raise(L, "stack overflow (string slice too long)")
+	}
 	for k := i; k <= j; k++ {
 		L.Push(lua.LNumber(s[k-1]))
 	}

@@ -55,7 +55,7 @@ func TestLuaCodecRefusals(t *testing.T) {
 		`return print`:                                "cannot cache value of type function",
 		`return { f = print }`:                        "cannot cache value of type function",
 		`return { [{}] = 1 }`:                         "cannot cache value of type table",
-		`return coroutine.create(function() end)`:              "cannot cache value of type thread",
+		`return coroutine.create(function() end)`:     "cannot cache value of type thread",
 		`local t = {}; t.self = t; return t`:          "tables nested too deeply",
 		`return newproxy and newproxy() or io.stdout`: "cannot cache value of type userdata",
 	} {
