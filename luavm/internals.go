@@ -21,8 +21,7 @@ import (
 //   - LState.hasErrorFunc (bool), set through its field offset;
 //   - LState.reg (*registry) and registry.top (int), read to know the
 //     absolute stack index of a protected call's function;
-//   - (*LState).closeUpvalues(idx int) and (*LState).stackTrace(level int),
-//     linked by name;
+//   - (*LState).closeUpvalues(idx int), linked by name;
 //   - jumpTable, the VM's instruction handlers, whose OP_CONCAT entry luavm
 //     replaces with Lua 5.1's concatenation (numbers as %.14g), reading and
 //     writing registers through registry.array, registry.top and
@@ -31,13 +30,10 @@ import (
 // checkInternals verifies the fields' names and types by reflection at
 // start-up (and that every jumpTable entry is set, as a check of its size); a gopher-lua upgrade that renames or retypes them makes
 // Internals() return an error (TestInternals fails, and OpenLibs panics with
-// the reason), and one that removes the two methods fails to link.
+// the reason), and one that removes closeUpvalues or jumpTable fails to link.
 
 //go:linkname closeUpvalues github.com/yuin/gopher-lua.(*LState).closeUpvalues
 func closeUpvalues(L *lua.LState, idx int)
-
-//go:linkname stackTrace github.com/yuin/gopher-lua.(*LState).stackTrace
-func stackTrace(L *lua.LState, level int) string
 
 // instFunc is gopher-lua's instruction handler type; its third parameter
 // is a *callFrame, pointer-shaped like unsafe.Pointer.

@@ -113,7 +113,7 @@ func (p *Protector) onError(L *lua.LState) int {
 	obj := L.Get(1)
 	if p.frames[i].trace {
 		// level 1: leave out this function's own frame
-		p.frames[i].tb = stackTrace(L, 1)
+		p.frames[i].tb = Traceback(L, 1)
 	}
 	if h := p.frames[i].handler; h != nil {
 		L.Push(h)

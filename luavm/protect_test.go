@@ -2,9 +2,11 @@ package luavm
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	lua "github.com/yuin/gopher-lua"
 )
@@ -175,5 +177,30 @@ func TestFullStackIsABrokenState(t *testing.T) {
 	var be *BrokenStateError
 	if !errors.As(err, &be) {
 		t.Fatalf("want a *BrokenStateError, got %T %v", err, err)
+	}
+}
+
+// A runaway tail recursion stopped by the deadline gets a short traceback,
+// built in bounded time: gopher-lua's wrote one line per tail call (630 MB
+// and 8x the deadline for a 0.5 s run).
+func TestTracebackAfterRunawayTailCalls(t *testing.T) {
+	L := NewState(Options{})
+	defer L.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	L.SetContext(ctx)
+	proto, err := Compile("tail.lua", []byte("local function f() return f() end\nreturn f()"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	L.Push(L.NewFunctionFromProto(proto))
+	err = PCall(L, 0, 0, true)
+	var ae *lua.ApiError
+	if !errors.As(err, &ae) {
+		t.Fatalf("want a Lua error, got %v", err)
+	}
+	lines := strings.Count(ae.StackTrace, "\n")
+	if lines > 23 || !strings.HasPrefix(ae.StackTrace, "stack traceback:") || !strings.Contains(ae.StackTrace, "tail.lua:") {
+		t.Fatalf("traceback of %d lines:\n%.2000s", lines, ae.StackTrace)
 	}
 }
