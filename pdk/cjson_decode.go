@@ -23,6 +23,11 @@ func (c *cjsonConfig) luaDecode(L *lua.LState) int {
 	}
 	s := luavm.CheckString(L, 1)
 	v, err := c.Decode(L, s)
+	if err == errDecodeStopped {
+		// the worker's deadline passed: not a decoding error cjson.safe
+		// could return, the call is over
+		L.RaiseError("%s", L.Context().Err())
+	}
 	if err != "" {
 		return c.fail(L, string(err))
 	}
@@ -38,11 +43,20 @@ type jsonDecoder struct {
 	ctx   string // what lua-cjson would be expecting, for EOF messages
 	depth int
 	vals  []lua.LValue // scratch stack of pending array items / object pairs
+	steps int             // values decoded, to poll the deadline every 1024
+	done  <-chan struct{} // the state's context (nil: no deadline)
 }
+
+// errDecodeStopped is Decode's answer when the state's deadline passed
+// during a long decode.
+const errDecodeStopped = cjsonError("\x00deadline")
 
 // Decode parses s into Lua values, with lua-cjson's error messages.
 func (c *cjsonConfig) Decode(L *lua.LState, s string) (lua.LValue, cjsonError) {
 	d := &jsonDecoder{c: c, L: L, dec: json.NewDecoder(strings.NewReader(s)), src: s, ctx: "value", vals: c.scratch[:0]}
+	if ctx := L.Context(); ctx != nil {
+		d.done = ctx.Done()
+	}
 	defer func() { c.scratch = d.vals[:0] }()
 	d.dec.UseNumber()
 	tok, err := d.dec.Token()
@@ -64,6 +78,13 @@ func (c *cjsonConfig) Decode(L *lua.LState, s string) (lua.LValue, cjsonError) {
 }
 
 func (d *jsonDecoder) value(tok json.Token) (lua.LValue, cjsonError) {
+	if d.steps++; d.steps&1023 == 0 && d.done != nil {
+		select {
+		case <-d.done:
+			return nil, errDecodeStopped
+		default:
+		}
+	}
 	switch x := tok.(type) {
 	case nil:
 		return d.c.null, ""

@@ -1,9 +1,14 @@
 package pdk
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/luahost/luahost/luavm"
 )
 
 func TestCJSONEncode(t *testing.T) {
@@ -201,4 +206,25 @@ func FuzzCJSONDecode(f *testing.F) {
 			t.Fatalf("encode(decode(%q)) = %q is not JSON", s, out)
 		}
 	})
+}
+
+// A long decode stops at the worker's deadline (the state's context), and
+// the deadline is raised even by cjson.safe, whose decoding errors are
+// returned: the call is over, not the input wrong.
+func TestCJSONDecodeStopsAtTheDeadline(t *testing.T) {
+	in, _ := newShimState(t)
+	L := in.L
+	big := "[" + strings.Repeat("1,", 100000) + "1]"
+	for _, mod := range []string{"cjson", "cjson.safe"} {
+		vals := run(t, in, "d.lua", `return require("`+mod+`").decode`)
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		L.SetContext(ctx)
+		err := luavm.CallProtected(L, vals[0], 1, false, lua.LString(big))
+		L.RemoveContext()
+		if err == nil || !strings.Contains(err.Error(), "context canceled") {
+			t.Errorf("%s.decode under a passed deadline: %v", mod, err)
+		}
+		L.SetTop(0)
+	}
 }
