@@ -42,7 +42,7 @@ type jsonDecoder struct {
 	src   string
 	ctx   string // what lua-cjson would be expecting, for EOF messages
 	depth int
-	vals  []lua.LValue // scratch stack of pending array items / object pairs
+	vals  []lua.LValue    // scratch stack of pending array items / object pairs
 	steps int             // values decoded, to poll the deadline every 1024
 	done  <-chan struct{} // the state's context (nil: no deadline)
 }
