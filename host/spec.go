@@ -247,20 +247,9 @@ func (r *specRun) block(block *lua.LTable, prefix string, befores, afters []lua.
 	}
 	myBefores := append(append([]lua.LValue{}, befores...), list(block, "before_each")...)
 	myAfters := append(list(block, "after_each"), afters...)
-	for _, c := range list(block, "children") {
-		child, ok := c.(*lua.LTable)
-		if !ok {
-			continue
-		}
-		switch lua.LVAsString(child.RawGetString("kind")) {
-		case "describe":
-			r.block(child, name, myBefores, myAfters)
-		case "pending":
-			r.report("pending", nodeName(name, child), nodeLine(child), outcome{})
-		default:
-			r.test(child, name, myBefores, myAfters)
-		}
-	}
+	r.eachChild(block, name,
+		func(child *lua.LTable) { r.block(child, name, myBefores, myAfters) },
+		func(child *lua.LTable) { r.test(child, name, myBefores, myAfters) })
 	for _, fn := range list(block, "teardown") {
 		if o := r.call(fn); o.status != "" {
 			r.report("error", name+" teardown", nodeLine(block), o)
@@ -303,9 +292,10 @@ func (r *specRun) test(t *lua.LTable, prefix string, befores, afters []lua.LValu
 	r.report(status, nodeName(prefix, t), nodeLine(t), res)
 }
 
-// failAll reports every test under block with o (its setup failed).
-func (r *specRun) failAll(block *lua.LTable, prefix string, o outcome) {
-	name := nodeName(prefix, block)
+// eachChild walks block's children in order: describe blocks to inner,
+// tests to test; pending ones are reported as pending (name is the block's
+// full name).
+func (r *specRun) eachChild(block *lua.LTable, name string, inner, test func(*lua.LTable)) {
 	for _, c := range list(block, "children") {
 		child, ok := c.(*lua.LTable)
 		if !ok {
@@ -313,13 +303,21 @@ func (r *specRun) failAll(block *lua.LTable, prefix string, o outcome) {
 		}
 		switch lua.LVAsString(child.RawGetString("kind")) {
 		case "describe":
-			r.failAll(child, name, o)
+			inner(child)
 		case "pending":
 			r.report("pending", nodeName(name, child), nodeLine(child), outcome{})
 		default:
-			r.report(o.status, nodeName(name, child), nodeLine(child), o)
+			test(child)
 		}
 	}
+}
+
+// failAll reports every test under block with o (its setup failed).
+func (r *specRun) failAll(block *lua.LTable, prefix string, o outcome) {
+	name := nodeName(prefix, block)
+	r.eachChild(block, name,
+		func(child *lua.LTable) { r.failAll(child, name, o) },
+		func(child *lua.LTable) { r.report(o.status, nodeName(name, child), nodeLine(child), o) })
 }
 
 func (r *specRun) current(t lua.LValue) {

@@ -121,10 +121,16 @@ func concatMeta(L *lua.LState, lhs, rhs lua.LValue) lua.LValue {
 		}
 		L.RaiseError("attempt to concatenate a %s value", bad.Type().String())
 	}
-	L.Push(h)
-	L.Push(lhs)
-	L.Push(rhs)
-	L.Call(2, 1)
+	return call1(L, h, lhs, rhs)
+}
+
+// call1 is fn(args...) with one result, unprotected (errors propagate).
+func call1(L *lua.LState, fn lua.LValue, args ...lua.LValue) lua.LValue {
+	L.Push(fn)
+	for _, a := range args {
+		L.Push(a)
+	}
+	L.Call(len(args), 1)
 	v := L.Get(-1)
 	L.Pop(1)
 	return v

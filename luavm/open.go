@@ -95,12 +95,7 @@ func OpenLibs(L *lua.LState, stdout io.Writer) *Protector {
 // TostringValue is tostring(v): __tostring, else Lua 5.1's text for v.
 func TostringValue(L *lua.LState, v lua.LValue) lua.LValue {
 	if h := L.GetMetaField(v, "__tostring"); h != lua.LNil {
-		L.Push(h)
-		L.Push(v)
-		L.Call(1, 1)
-		r := L.Get(-1)
-		L.Pop(1)
-		return r
+		return call1(L, h, v)
 	}
 	switch v := v.(type) {
 	case lua.LString:

@@ -168,16 +168,21 @@ func (p *Protector) basePCall(L *lua.LState) int {
 		return 2
 	}
 	if err := p.call(L, L.GetTop()-1, lua.MultRet, nil, false); err != nil {
-		obj := errorObject(err)
-		if stopped(L) {
-			L.Error(obj, 0)
-		}
-		L.Push(lua.LFalse)
-		L.Push(obj)
-		return 2
+		return failed(L, err)
 	}
 	L.Insert(lua.LTrue, 1)
 	return L.GetTop()
+}
+
+// failed pushes pcall's false, err — or re-raises a fired deadline.
+func failed(L *lua.LState, err error) int {
+	obj := errorObject(err)
+	if stopped(L) {
+		L.Error(obj, 0)
+	}
+	L.Push(lua.LFalse)
+	L.Push(obj)
+	return 2
 }
 
 // baseXPCall is Lua 5.1's xpcall(f, handler): no extra arguments for f.
@@ -187,13 +192,7 @@ func (p *Protector) baseXPCall(L *lua.LState) int {
 	L.SetTop(2)
 	L.Push(fn)
 	if err := p.call(L, 0, lua.MultRet, handler, false); err != nil {
-		obj := errorObject(err)
-		if stopped(L) {
-			L.Error(obj, 0)
-		}
-		L.Push(lua.LFalse)
-		L.Push(obj)
-		return 2
+		return failed(L, err)
 	}
 	L.Insert(lua.LTrue, 3)
 	return L.GetTop() - 2
