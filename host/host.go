@@ -91,6 +91,11 @@ func New(opts Options) (*Host, error) {
 	if c == nil {
 		c = conf.New()
 	}
+	// values that do not parse are refused, not replaced by defaults
+	// (Go callers and spec helpers build hosts without the CLI)
+	if err := c.Check(); err != nil {
+		return nil, err
+	}
 	logger := opts.Logger
 	if logger == nil {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: LogLevel(c.Get("log_level"))}))

@@ -240,3 +240,18 @@ func lineOf(t *testing.T, file, text string) int {
 	t.Fatalf("%s has no line with %q", file, text)
 	return 0
 }
+
+// A configuration value that does not parse stops host.New with Kong's
+// message, for Go callers too (not only the CLI).
+func TestNewRefusesUnparsableConf(t *testing.T) {
+	c := testConf(t, "testdata/good")
+	c.Set("pg_port", "abc", "test")
+	h, err := New(Options{Conf: c})
+	if err == nil {
+		h.Close()
+		t.Fatal("host.New accepted pg_port = abc")
+	}
+	if !strings.Contains(err.Error(), "pg_port is not a number: 'abc'") {
+		t.Fatalf("got %v", err)
+	}
+}
