@@ -106,18 +106,8 @@ func TestRunServesRoutesCreatedAfterStart(t *testing.T) {
 			}
 			upPort := echoUpstream(t)
 			sigs := make(chan os.Signal, 2)
-			ready := make(chan *node, 1)
-			var stderr syncBuffer
-			code := make(chan int, 1)
-			go func() {
-				code <- runNode(c, io.Discard, &stderr, runOpts{signals: sigs, ready: func(n *node) { ready <- n }})
-			}()
-			var n *node
-			select {
-			case n = <-ready:
-			case c := <-code:
-				t.Fatalf("exit %d: %s", c, stderr.String())
-			}
+			started := startNode(t, c, runOpts{signals: sigs})
+			n, code, stderr := started.node, started.code, started.stderr
 			base := "http://" + n.Server.Addrs[0].String()
 			if !strings.Contains(stderr.String(), "proxy listening on "+n.Server.Addrs[0].String()) ||
 				!strings.Contains(stderr.String(), "(ssl) not served") {
@@ -288,18 +278,8 @@ func TestRunRebuildsOnOtherNodesWrites(t *testing.T) {
 	hosttest.UsePostgres(t, c)
 	upPort := echoUpstream(t)
 	sigs := make(chan os.Signal, 1)
-	ready := make(chan *node, 1)
-	var stderr syncBuffer
-	code := make(chan int, 1)
-	go func() {
-		code <- runNode(c, io.Discard, &stderr, runOpts{signals: sigs, ready: func(n *node) { ready <- n }})
-	}()
-	var n *node
-	select {
-	case n = <-ready:
-	case c := <-code:
-		t.Fatalf("exit %d: %s", c, stderr.String())
-	}
+	started := startNode(t, c, runOpts{signals: sigs})
+	n, code, stderr := started.node, started.code, started.stderr
 	base := "http://" + n.Server.Addrs[0].String()
 
 	// The other node: its own host (node id, caches, cluster events).
@@ -352,15 +332,9 @@ func TestRunSecondSignalExitsAtOnce(t *testing.T) {
 		}
 	}()
 	sigs := make(chan os.Signal, 2)
-	ready := make(chan *node, 1)
 	exited := make(chan int, 1)
-	var stderr syncBuffer
-	code := make(chan int, 1)
-	go func() {
-		code <- runNode(c, io.Discard, &stderr, runOpts{signals: sigs, ready: func(n *node) { ready <- n },
-			exit: func(c int) { exited <- c }})
-	}()
-	n := <-ready
+	started := startNode(t, c, runOpts{signals: sigs, exit: func(c int) { exited <- c }})
+	n, code, stderr := started.node, started.code, started.stderr
 	ctx := context.Background()
 	svc, err := n.Host.Root.DB.DAO("services").Insert(ctx, map[string]any{
 		"protocol": "http", "host": "127.0.0.1", "port": float64(hang.Addr().(*net.TCPAddr).Port)}, nil)
@@ -401,4 +375,27 @@ func TestRunSecondSignalExitsAtOnce(t *testing.T) {
 	if c := <-code; c != 1 || !strings.Contains(stderr.String(), "received again, exiting now") {
 		t.Errorf("run returned %d: %s", c, stderr.String())
 	}
+}
+
+// startedNode is runNode running in the background for a test.
+type startedNode struct {
+	*node
+	stderr *syncBuffer
+	code   chan int // runNode's exit code, once it returns
+}
+
+// startNode runs runNode(c) with opts in the background and waits until it
+// serves; a node that exits first fails the test with its stderr.
+func startNode(t *testing.T, c *conf.Config, opts runOpts) *startedNode {
+	t.Helper()
+	ready := make(chan *node, 1)
+	s := &startedNode{stderr: &syncBuffer{}, code: make(chan int, 1)}
+	opts.ready = func(n *node) { ready <- n }
+	go func() { s.code <- runNode(c, io.Discard, s.stderr, opts) }()
+	select {
+	case s.node = <-ready:
+	case code := <-s.code:
+		t.Fatalf("exit %d: %s", code, s.stderr.String())
+	}
+	return s
 }
