@@ -17,14 +17,7 @@ import (
 func TestConcurrentUpNeverInterleaves(t *testing.T) {
 	ctx := context.Background()
 	cfg := pgtest.NewDatabase(t)
-	open := func() *postgres.Connector {
-		c, err := postgres.Open(ctx, cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = c.Close() })
-		return c
-	}
+	open := func() *postgres.Connector { return pgtest.Connect(t, cfg) }
 	c1, c2 := open(), open()
 	m0 := &Migrator{Conn: c1, Subsystems: []*Subsystem{Core()}}
 	if err := m0.Bootstrap(ctx, false); err != nil {
@@ -133,14 +126,7 @@ func TestConcurrentBootstrap(t *testing.T) {
 func TestBootstrapWaitsForRunningBootstrap(t *testing.T) {
 	ctx := context.Background()
 	cfg := pgtest.NewDatabase(t)
-	open := func() *postgres.Connector {
-		c, err := postgres.Open(ctx, cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = c.Close() })
-		return c
-	}
+	open := func() *postgres.Connector { return pgtest.Connect(t, cfg) }
 	entered, release := make(chan struct{}), make(chan struct{})
 	gate := &Subsystem{Name: "gate", Namespace: "kong.plugins.gate.migrations", Migrations: []*Migration{
 		{Name: "000_gate", UpFGo: func(ctx context.Context, c *postgres.Connector) error {

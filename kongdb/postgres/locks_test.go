@@ -21,14 +21,7 @@ import (
 func TestClusterMutexRenewedWhileRunning(t *testing.T) {
 	ctx := context.Background()
 	cfg := pgtest.NewDatabase(t)
-	open := func() *postgres.Connector {
-		c, err := postgres.Open(ctx, cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = c.Close() })
-		return c
-	}
+	open := func() *postgres.Connector { return pgtest.Connect(t, cfg) }
 	a, b := open(), open()
 	if err := a.SetupLocks(ctx); err != nil {
 		t.Fatal(err)

@@ -83,7 +83,13 @@ func NewDatabase(tb testing.TB) postgres.Config {
 // Open creates a database and opens a connector on it, closed at the end.
 func Open(tb testing.TB) *postgres.Connector {
 	tb.Helper()
-	cfg := NewDatabase(tb)
+	return Connect(tb, NewDatabase(tb))
+}
+
+// Connect opens one more connector (a pool of its own, as another node
+// would have) on the database of cfg, closed at the end.
+func Connect(tb testing.TB, cfg postgres.Config) *postgres.Connector {
+	tb.Helper()
 	c, err := postgres.Open(context.Background(), cfg)
 	if err != nil {
 		tb.Fatalf("open: %v", err)
