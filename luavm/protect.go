@@ -115,7 +115,9 @@ func (p *Protector) onError(L *lua.LState) int {
 		// level 1: leave out this function's own frame
 		p.frames[i].tb = Traceback(L, 1)
 	}
-	if h := p.frames[i].handler; h != nil {
+	if _, unwind := isUnwinding(obj); unwind {
+		// an Unwind is not an error: xpcall's handler does not see it
+	} else if h := p.frames[i].handler; h != nil {
 		L.Push(h)
 		L.Push(obj)
 		if err := p.call(L, 1, 1, nil, false); err != nil {
@@ -174,10 +176,11 @@ func (p *Protector) basePCall(L *lua.LState) int {
 	return L.GetTop()
 }
 
-// failed pushes pcall's false, err — or re-raises a fired deadline.
+// failed pushes pcall's false, err — or re-raises a fired deadline or an
+// Unwind.
 func failed(L *lua.LState, err error) int {
 	obj := errorObject(err)
-	if stopped(L) {
+	if _, unwind := isUnwinding(obj); unwind || stopped(L) {
 		L.Error(obj, 0)
 	}
 	L.Push(lua.LFalse)

@@ -9,9 +9,10 @@ import (
 )
 
 // Phases are the plugin hooks of a request, in Kong's order: Rewrite
-// (before routing), Access (after routing, before the upstream), then
-// HeaderFilter and BodyFilter on the response about to be sent (Kong's own
-// or the upstream's), and Log after it is sent. A Rewrite or Access that
+// (before routing), Access (after routing, before the upstream), Response
+// (after the upstream answered, only then: Kong's buffered response
+// phase), then HeaderFilter and BodyFilter on the response about to be sent
+// (Kong's own or the upstream's), and Log after it is sent. A Rewrite or Access that
 // produced the response itself (kong.response.exit) returns true: the
 // upstream is skipped and the filters and Log still run, as in Kong.
 //
@@ -20,6 +21,7 @@ import (
 type Phases interface {
 	Rewrite(c *Context) (exited bool)
 	Access(c *Context) (exited bool)
+	Response(c *Context)
 	HeaderFilter(c *Context)
 	BodyFilter(c *Context)
 	Log(c *Context)
@@ -60,15 +62,26 @@ type Context struct {
 	// state: a borrowed worker, ngx.ctx); reset to nil after Log.
 	Plugin any
 
+	p    *Proxy
 	rreq router.Request
 	hdrs headerSource
 	rid  [32]byte
 	buf  []byte
 }
 
+// Error answers the request with the page Kong's error handler gives for
+// an error nginx made (kong/error_handlers.lua): status 500 after a Lua
+// error in a phase, "An unexpected error occurred", in the type the
+// client's Accept (else Content-Type) asks for, with the request id.
+func (c *Context) Error(status int) { c.p.nginxError(c, status) }
+
+// KongError answers the request as kong.response.error(status, message)
+// does: Kong's template chosen by Accept (JSON without one).
+func (c *Context) KongError(status int, message string) { c.p.kongError(c, status, message) }
+
 func (c *Context) reset() {
-	buf, ou, oh := c.buf[:0], c.OriginalURI[:0], c.OriginalHost[:0]
-	*c = Context{buf: buf, OriginalURI: ou, OriginalHost: oh}
+	buf, ou, oh, p := c.buf[:0], c.OriginalURI[:0], c.OriginalHost[:0], c.p
+	*c = Context{buf: buf, OriginalURI: ou, OriginalHost: oh, p: p}
 }
 
 // headerSource reads request headers for the router without copying them
@@ -115,6 +128,7 @@ type NopPhases struct{}
 
 func (NopPhases) Rewrite(*Context) bool { return false }
 func (NopPhases) Access(*Context) bool  { return false }
+func (NopPhases) Response(*Context)     {}
 func (NopPhases) HeaderFilter(*Context) {}
 func (NopPhases) BodyFilter(*Context)   {}
 func (NopPhases) Log(*Context)          {}

@@ -37,6 +37,7 @@ func (r *recorder) HeaderFilter(c *Context) {
 	r.add(c, "header_filter")
 	c.RequestCtx.Response.Header.Set("X-Phase", "seen")
 }
+func (r *recorder) Response(c *Context)   { r.add(c, "response") }
 func (r *recorder) BodyFilter(c *Context) { r.add(c, "body_filter") }
 func (r *recorder) Log(c *Context)        { r.add(c, "log") }
 
@@ -60,7 +61,7 @@ func TestPhasesOrderAndExit(t *testing.T) {
 	if res.StatusCode != 200 || body != "GET /ok " || res.Header.Get("X-Phase") != "seen" {
 		t.Errorf("%d %q %v", res.StatusCode, body, res.Header)
 	}
-	if got := rec.take(); got != "rewrite:/ok access:/ok header_filter:/ok body_filter:/ok log:/ok" {
+	if got := rec.take(); got != "rewrite:/ok access:/ok response:/ok header_filter:/ok body_filter:/ok log:/ok" {
 		t.Errorf("calls: %s", got)
 	}
 	u.mu.Lock()

@@ -85,6 +85,7 @@ var (
 // ServeHTTP is the fasthttp request handler.
 func (p *Proxy) ServeHTTP(rc *fasthttp.RequestCtx) {
 	c := p.ctxPool.Get().(*Context)
+	c.p = p
 	c.RequestCtx = rc
 	c.Start = rc.Time()
 	newRequestID(&c.rid)
@@ -292,6 +293,9 @@ func (p *Proxy) serve(c *Context) {
 	rh.Del("Upgrade")
 	if len(req.Header.Peek("TE")) == 0 {
 		rh.Del("Trailer")
+	}
+	if ph != nil {
+		ph.Response(c)
 	}
 	p.finish(c)
 }
@@ -529,6 +533,7 @@ func (p *Proxy) finish(c *Context) {
 // 494), 413 (body over client_max_body_size).
 func (p *Proxy) ErrorHandler(rc *fasthttp.RequestCtx, err error) {
 	c := p.ctxPool.Get().(*Context)
+	c.p = p
 	c.RequestCtx = rc
 	c.Start = time.Now()
 	newRequestID(&c.rid)
