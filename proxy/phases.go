@@ -40,6 +40,12 @@ type Context struct {
 	Matched bool
 	Match   router.Match
 
+	// Upstream is the request to the upstream as plugins may still change
+	// it: set from Match before Access (Kong's access.before sets
+	// ngx.var.upstream_scheme, upstream_uri, upstream_host), applied after
+	// it.
+	Upstream Upstream
+
 	// RequestID is X-Kong-Request-Id (32 hex digits).
 	RequestID string
 	// Start is when the request was read (Kong's KONG_PROCESSING_START).
@@ -80,8 +86,27 @@ func (c *Context) Error(status int) { c.p.nginxError(c, status) }
 func (c *Context) KongError(status int, message string) { c.p.kongError(c, status, message) }
 
 func (c *Context) reset() {
-	buf, ou, oh, p := c.buf[:0], c.OriginalURI[:0], c.OriginalHost[:0], c.p
+	buf, ou, oh, up, p := c.buf[:0], c.OriginalURI[:0], c.OriginalHost[:0], c.Upstream.Path[:0], c.p
 	*c = Context{buf: buf, OriginalURI: ou, OriginalHost: oh, p: p}
+	c.Upstream.Path = up
+}
+
+// Upstream is what the proxy sends upstream once Access returns; the
+// request PDK changes it (kong.service.request.set_path, set_scheme,
+// set_header("Host"), kong.service.set_target).
+type Upstream struct {
+	// Scheme is $upstream_scheme ("http", "https").
+	Scheme string
+	// Path is $upstream_uri without its query: escaped, as sent. The
+	// query sent is the request's (rc.Request.URI().QueryString()) as
+	// plugins left it (ngx.req.set_uri_args, kong.service.request.set_query).
+	Path []byte
+	// Host is the Host header sent ($upstream_host).
+	Host string
+	// Hostname and Port are where to connect (kong.service.set_target
+	// changes them).
+	Hostname string
+	Port     int
 }
 
 // headerSource reads request headers for the router without copying them

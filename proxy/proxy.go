@@ -182,6 +182,11 @@ func (p *Proxy) serve(c *Context) {
 		p.finish(c)
 		return
 	}
+	up := &c.Upstream
+	up.Scheme = m.UpstreamScheme
+	up.Path = append(up.Path[:0], router.EscapeURI(m.UpstreamURI)...)
+	up.Host = m.UpstreamHost
+	up.Hostname, up.Port = m.UpstreamHostname, m.UpstreamPort
 	if ph != nil && ph.Access(c) {
 		p.finish(c)
 		return
@@ -191,9 +196,11 @@ func (p *Proxy) serve(c *Context) {
 	req := &rc.Request
 	h := &req.Header
 	b := c.buf[:0]
-	b = append(b, router.EscapeURI(m.UpstreamURI)...)
-	if q := bytes.IndexByte(c.OriginalURI, '?'); q >= 0 {
-		b = append(b, c.OriginalURI[q:]...)
+	b = append(b, up.Path...)
+	if q := req.URI().QueryString(); len(q) > 0 {
+		b = append(append(b, '?'), q...)
+	} else if i := bytes.IndexByte(c.OriginalURI, '?'); i >= 0 && i == len(c.OriginalURI)-1 {
+		b = append(b, '?') // a bare "?" is kept, as nginx's $is_args$args
 	}
 	req.SetRequestURIBytes(b)
 	c.buf = b
@@ -254,18 +261,18 @@ func (p *Proxy) serve(c *Context) {
 	if p.reqIDUp {
 		h.SetBytesV(strRequestID, c.rid[:])
 	}
-	h.SetHost(m.UpstreamHost)
+	h.SetHost(up.Host)
 
 	c.Proxied = true
 	sent := time.Now()
 	c.ProxyLatency = sent.Sub(c.Start)
-	if m.Service.Protocol != "http" {
-		c.UpstreamErr = errors.New("upstream protocol " + m.Service.Protocol + " is not supported yet")
+	if up.Scheme != "http" {
+		c.UpstreamErr = errors.New("upstream protocol " + up.Scheme + " is not supported yet")
 		p.upstreamFailed(c, 502)
 		p.finish(c)
 		return
 	}
-	client := p.client(m.Service, m.UpstreamHostname, m.UpstreamPort)
+	client := p.client(m.Service, up.Hostname, up.Port)
 	resp := &rc.Response
 	err := client.Do(req, resp)
 	c.UpstreamLatency = time.Since(sent)
