@@ -46,6 +46,19 @@ type Context struct {
 	// it.
 	Upstream Upstream
 
+	// BufferResponse, set by Access (a plugin with a response handler,
+	// kong.service.request.enable_buffering), asks for the upstream's
+	// whole response before Response and HeaderFilter run (Kong's
+	// buffered proxying). Without it the response may be streamed.
+	BufferResponse bool
+
+	// BodyChunk and BodyEOF are ngx.arg[1] and ngx.arg[2] while BodyFilter
+	// runs: the chunk about to be sent and whether it is the last; what
+	// BodyFilter leaves in BodyChunk is sent. A buffered response is one
+	// chunk with BodyEOF true.
+	BodyChunk []byte
+	BodyEOF   bool
+
 	// RequestID is X-Kong-Request-Id (32 hex digits).
 	RequestID string
 	// Start is when the request was read (Kong's KONG_PROCESSING_START).
@@ -80,6 +93,10 @@ type Context struct {
 // error in a phase, "An unexpected error occurred", in the type the
 // client's Accept (else Content-Type) asks for, with the request id.
 func (c *Context) Error(status int) { c.p.nginxError(c, status) }
+
+// RequestBody is the client's whole request body (kong.request.get_raw_body,
+// ngx.req.read_body): read now if it was not yet.
+func (c *Context) RequestBody() []byte { return c.RequestCtx.Request.Body() }
 
 // KongError answers the request as kong.response.error(status, message)
 // does: Kong's template chosen by Accept (JSON without one).

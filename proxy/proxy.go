@@ -531,7 +531,12 @@ func (p *Proxy) finish(c *Context) {
 	}
 	if ph := p.Phases; ph != nil {
 		ph.HeaderFilter(c)
+		body := resp.Body()
+		c.BodyChunk, c.BodyEOF = body, true
 		ph.BodyFilter(c)
+		if len(c.BodyChunk) != len(body) || (len(body) > 0 && &c.BodyChunk[0] != &body[0]) {
+			resp.SetBodyRaw(c.BodyChunk)
+		}
 	}
 }
 
