@@ -167,14 +167,14 @@ func (s *Server) root(r *Request) {
 		}
 	}
 	r.JSON(200, map[string]any{
-		"tagline":     "Welcome to kong",
-		"version":     s.h.Root.VersionString(),
-		"node_id":     s.h.Root.NodeIDValue(),
-		"hostname":    hostname,
-		"lua_version": "Lua 5.1",
-		"plugins":     map[string]any{"available_on_server": available, "enabled_in_cluster": enabled},
+		"tagline":       "Welcome to kong",
+		"version":       s.h.Root.VersionString(),
+		"node_id":       s.h.Root.NodeIDValue(),
+		"hostname":      hostname,
+		"lua_version":   "Lua 5.1",
+		"plugins":       map[string]any{"available_on_server": available, "enabled_in_cluster": enabled},
 		"configuration": cfg,
-		"pids":        map[string]any{"master": float64(os.Getpid()), "workers": []any{float64(os.Getpid())}},
+		"pids":          map[string]any{"master": float64(os.Getpid()), "workers": []any{float64(os.Getpid())}},
 	})
 }
 
