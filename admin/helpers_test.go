@@ -89,7 +89,7 @@ func (n *node) do(method, path string, body any, ctype ...string) resp {
 		rd = bytes.NewReader(j)
 		ct = "application/json"
 	}
-	if len(ctype) > 0 {
+	if len(ctype) > 0 && ctype[0] != "" {
 		ct = ctype[0]
 	}
 	req, err := http.NewRequest(method, n.base+path, rd)

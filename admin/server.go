@@ -124,6 +124,7 @@ func (s *Server) newServer() *fasthttp.Server {
 		NoDefaultServerHeader: true,
 		NoDefaultContentType:  true,
 		MaxRequestBodySize:    s.opts.MaxBodySize,
+		ReadBufferSize:        32 << 10, // nginx: large_client_header_buffers 4 8k
 		ReadTimeout:           60 * time.Second,
 		WriteTimeout:          60 * time.Second,
 		IdleTimeout:           60 * time.Second,

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/luahost/luahost/admin"
 	"github.com/luahost/luahost/conf"
 	"github.com/luahost/luahost/host"
 	"github.com/luahost/luahost/kongdb"
@@ -34,6 +35,10 @@ type node struct {
 	Proxy  *proxy.Proxy
 	Server *proxy.Server
 	Router *router.Versioned
+	// Admin is the Admin API (nil when admin_listen is off).
+	Admin *admin.Server
+	// Rebuilder rebuilds Router (tests rebuild at once instead of waiting).
+	Rebuilder *proxy.Rebuilder
 }
 
 type runOpts struct {
@@ -193,6 +198,10 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 	if err != nil {
 		return fail(err.Error())
 	}
+	adminListeners, err := proxy.ParseListen("admin_listen", c.Get("admin_listen"))
+	if err != nil {
+		return fail(err.Error())
+	}
 	start := newStartupHandler(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: host.LogLevel(c.Get("log_level"))}))
 	logger := slog.New(start)
 	h, err := host.New(host.Options{Conf: c, Logger: logger})
@@ -248,6 +257,23 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 	if len(srv.Addrs) == 0 {
 		return fail("proxy_listen: nothing to listen on (only ssl/http2 entries, or off)")
 	}
+	var adm *admin.Server
+	if len(adminListeners) > 0 {
+		if adm, err = admin.New(admin.Options{Host: h, Logger: logger}); err != nil {
+			srv.Shutdown(context.Background())
+			return fail("admin API: " + oneLine(err.Error()))
+		}
+		if err := adm.Listen(adminListeners); err != nil {
+			srv.Shutdown(context.Background())
+			return fail("admin_listen: " + oneLine(err.Error()))
+		}
+		for _, l := range adm.Skipped {
+			fmt.Fprintf(stderr, "luahost: admin_listen %s not served: TLS and HTTP/2 listeners are not supported yet\n", l.Addr)
+		}
+		for _, a := range adm.Addrs {
+			fmt.Fprintf(stderr, "luahost: admin API listening on %s\n", a)
+		}
+	}
 
 	sigs := o.signals
 	if sigs == nil {
@@ -262,14 +288,28 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve() }()
+	adminServed := make(chan error, 1)
+	if adm != nil {
+		go func() { adminServed <- adm.Serve() }()
+	}
 	if o.ready != nil {
-		o.ready(&node{Host: h, Proxy: p, Server: srv, Router: rt})
+		o.ready(&node{Host: h, Proxy: p, Server: srv, Router: rt, Admin: adm, Rebuilder: rb})
 	}
 
 	select {
 	case err := <-served:
+		if adm != nil {
+			adm.Shutdown(context.Background())
+		}
 		if err != nil {
 			return fail("proxy: " + oneLine(err.Error()))
+		}
+		return 0
+	case err := <-adminServed:
+		srv.Shutdown(context.Background())
+		<-served
+		if err != nil {
+			return fail("admin API: " + oneLine(err.Error()))
 		}
 		return 0
 	case s := <-sigs:
@@ -282,10 +322,23 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 	sctx, scancel := context.WithTimeout(context.Background(), timeout)
 	defer scancel()
 	done := make(chan error, 1)
-	go func() { done <- srv.Shutdown(sctx) }()
+	go func() {
+		var aerr error
+		if adm != nil {
+			aerr = adm.Shutdown(sctx)
+		}
+		err := srv.Shutdown(sctx)
+		if err == nil {
+			err = aerr
+		}
+		done <- err
+	}()
 	select {
 	case err := <-done:
 		<-served
+		if adm != nil {
+			<-adminServed
+		}
 		cancel()
 		if err != nil {
 			fmt.Fprintf(stderr, "luahost: stopped with requests still running after %v\n", timeout)
