@@ -127,3 +127,22 @@ type M = map[string]any
 func str(v any) string { s, _ := v.(string); return s }
 
 func data(b map[string]any) []any { d, _ := b["data"].([]any); return d }
+
+// doHeader sends a request without a body and one extra header.
+func (n *node) doHeader(method, path, k, v string) resp {
+	n.t.Helper()
+	req, err := http.NewRequest(method, n.base+path, nil)
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	req.Header.Set(k, v)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	r := resp{Status: res.StatusCode, Header: res.Header, Raw: string(raw)}
+	_ = json.Unmarshal(raw, &r.Body)
+	return r
+}
