@@ -135,9 +135,12 @@ func insertPath(root map[string]any, path []string, value string) {
 				idx = 1
 			}
 			if last {
+				// table.insert(container, index, value): shifts what is there
 				if idx == 0 || idx > len(c.items) {
 					c.items = append(c.items, value)
 				} else {
+					c.items = append(c.items, nil)
+					copy(c.items[idx:], c.items[idx-1:])
 					c.items[idx-1] = value
 				}
 				return
