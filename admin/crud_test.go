@@ -3,6 +3,7 @@ package admin
 import (
 	"fmt"
 	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -16,6 +17,10 @@ func TestCoreCRUD(t *testing.T) {
 			t.Fatalf("unset fields are null (nulls=true): %v", svc)
 		}
 		id := str(svc["id"])
+		if r := n.do("GET", "/services/"+str(svc["id"]), nil); r.Header.Get("X-Kong-Admin-Latency") == "" ||
+			!strings.HasPrefix(r.Header.Get("Server"), "kong/") || r.Header.Get("Content-Type") != "application/json; charset=utf-8" {
+			t.Fatalf("headers: %v", r.Header)
+		}
 		// by id and by endpoint key
 		if got := n.must(200, "GET", "/services/"+id, nil); got["name"] != "example" {
 			t.Fatal(got)

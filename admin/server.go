@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"runtime/debug"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -48,6 +49,8 @@ type Server struct {
 	rt     *router
 	lua    *luaAPI
 
+	serverHeader string
+
 	srv     *fasthttp.Server
 	lns     []net.Listener
 	serving atomic.Bool
@@ -73,7 +76,8 @@ func New(opts Options) (*Server, error) {
 	if opts.MaxBodySize <= 0 {
 		opts.MaxBodySize = DefaultMaxBodySize
 	}
-	s := &Server{h: opts.Host, db: opts.Host.Root.DB, opts: opts, logger: opts.Logger, rt: newRouter()}
+	s := &Server{h: opts.Host, db: opts.Host.Root.DB, opts: opts, logger: opts.Logger, rt: newRouter(),
+		serverHeader: "kong/" + opts.Host.Root.VersionString()}
 	if s.logger == nil {
 		s.logger = opts.Host.Logger
 	}
@@ -223,6 +227,12 @@ func (quietLogger) Printf(string, ...any) {}
 // route match (404/405/OPTIONS), argument parsing, then the handler.
 func (s *Server) serve(ctx *fasthttp.RequestCtx) {
 	s.stats.handled.Add(1)
+	start := time.Now()
+	defer func() {
+		// Kong's admin headers: latency in ms, Server: kong/<version>
+		ctx.Response.Header.Set("X-Kong-Admin-Latency", strconv.FormatInt(time.Since(start).Milliseconds(), 10))
+		ctx.Response.Header.Set("Server", s.serverHeader)
+	}()
 	defer func() {
 		if p := recover(); p != nil {
 			s.logger.Error("admin API handler panicked", "path", string(ctx.Path()), "panic", fmt.Sprint(p), "stack", string(debug.Stack()))

@@ -12,7 +12,7 @@ return {
     schema = notes_schema,
     methods = {
       before = function(self, db, helpers)
-        if self.req.headers["x-deny"] then
+        if self.req.headers["X-Deny"] then
           return kong.response.exit(403, { message = "denied by before" })
         end
       end,

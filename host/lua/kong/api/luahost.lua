@@ -19,6 +19,15 @@ local routes = {}
 
 local YIELD = {}
 
+-- self.req.headers: any case, "_" for "-" (ngx.req.get_headers' table)
+local HEADERS_MT = {
+  __index = function(t, k)
+    if type(k) == "string" then
+      return rawget(t, (k:lower():gsub("_", "-")))
+    end
+  end,
+}
+
 local ERROR_STATUS = {
   [1] = 400, [2] = 400, [4] = 400, [7] = 400, [13] = 400,
   [5] = 409,
@@ -155,6 +164,9 @@ function M.serve(pattern, method, self)
     return kong.response.exit(405, { message = "Method not allowed" })
   end
   local db = route.old and {} or kong.db
+  if type(self.req) == "table" and type(self.req.headers) == "table" then
+    setmetatable(self.req.headers, HEADERS_MT)
+  end
   local ok, res = pcall(function()
     if type(methods.before) == "function" then
       methods.before(self, db, helpers)
