@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -28,8 +27,11 @@ type luaAPI struct {
 	plugins []string
 	// schemas: route pattern -> the schema its arguments are decoded with
 	schemas map[string]*schema.Schema
-	workers sync.Map // *host.Worker -> *luaWorker
 }
+
+// registryKey holds a worker's *luaWorker in its Lua registry, so the
+// state goes with the worker when the pool discards it.
+const registryKey = "luahost.admin_api"
 
 // luaWorker is the Admin API's state in one worker.
 type luaWorker struct {
@@ -68,7 +70,7 @@ func (s *Server) loadLua() error {
 		if err != nil {
 			return err
 		}
-		l.workers.Store(w, lw)
+		l.remember(w, lw)
 		for _, item := range list {
 			rt := s.rt.add(item.pattern)
 			rt.lua = true
@@ -225,15 +227,23 @@ func (l *luaAPI) responseTable(L *lua.LState, lw *luaWorker) *lua.LTable {
 
 // worker returns the Admin API's state in w, setting it up on first use.
 func (l *luaAPI) worker(w *host.Worker) (*luaWorker, error) {
-	if v, ok := l.workers.Load(w); ok {
-		return v.(*luaWorker), nil
+	if ud, ok := w.L.G.Registry.RawGetString(registryKey).(*lua.LUserData); ok {
+		if lw, ok := ud.Value.(*luaWorker); ok {
+			return lw, nil
+		}
 	}
 	lw, _, err := l.setup(w)
 	if err != nil {
 		return nil, err
 	}
-	l.workers.Store(w, lw)
+	l.remember(w, lw)
 	return lw, nil
+}
+
+func (l *luaAPI) remember(w *host.Worker, lw *luaWorker) {
+	ud := w.L.NewUserData()
+	ud.Value = lw
+	w.L.G.Registry.RawSetString(registryKey, ud)
 }
 
 // serve runs the api.lua route of r in a borrowed worker.

@@ -109,3 +109,51 @@ func TestPluginAPIBeforeHook(t *testing.T) {
 		}
 	})
 }
+
+// An old-style api.lua (no schema): routes attached as they are.
+func TestPluginAPILegacyStyle(t *testing.T) {
+	eachStore(t, func(t *testing.T, n *node) {
+		got := n.must(200, "GET", "/legacy/abc?q=1", nil)
+		if got["name"] != "abc" || got["q"] != "1" || got["dao"] != "table" {
+			t.Fatal(got)
+		}
+		if r := n.do("GET", "/legacy/forbidden", nil); r.Status != 403 || r.Body["message"] != "no" {
+			t.Fatal(r.Status, r.Raw)
+		}
+		n.must(204, "DELETE", "/legacy/abc", nil)
+		n.must(405, "POST", "/legacy/abc", M{})
+	})
+}
+
+// api.lua routes served by several workers at once (each builds its own
+// route table on first use).
+func TestPluginAPIConcurrent(t *testing.T) {
+	eachStore(t, func(t *testing.T, n *node) {
+		n.must(201, "POST", "/consumers", M{"username": "bob"})
+		n.must(201, "POST", "/consumers/bob/note", M{"title": "t"})
+		errs := make(chan string, 64)
+		done := make(chan struct{})
+		for g := 0; g < 8; g++ {
+			go func() {
+				defer func() { done <- struct{}{} }()
+				for i := 0; i < 10; i++ {
+					r := n.doNoFatal("GET", "/notes-search?title=t")
+					if r != 200 {
+						errs <- fmt.Sprint("status ", r)
+						return
+					}
+				}
+			}()
+		}
+		for g := 0; g < 8; g++ {
+			<-done
+		}
+		close(errs)
+		for e := range errs {
+			t.Fatal(e)
+		}
+		if st := n.h.Pool.Stat(); st.Total < 2 {
+			t.Logf("only %d worker(s) were used", st.Total)
+		}
+	})
+}

@@ -146,3 +146,19 @@ func (n *node) doHeader(method, path, k, v string) resp {
 	_ = json.Unmarshal(raw, &r.Body)
 	return r
 }
+
+// doNoFatal sends a GET from any goroutine and returns the status (0 on a
+// transport error).
+func (n *node) doNoFatal(method, path string) int {
+	req, err := http.NewRequest(method, n.base+path, nil)
+	if err != nil {
+		return 0
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0
+	}
+	io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	return res.StatusCode
+}
