@@ -162,3 +162,14 @@ func (n *node) doNoFatal(method, path string) int {
 	res.Body.Close()
 	return res.StatusCode
 }
+
+// newHost builds a host from c, closed when the test ends.
+func newHost(t *testing.T, c *conf.Config) *host.Host {
+	t.Helper()
+	h, err := host.New(host.Options{Conf: c, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.Close)
+	return h
+}
