@@ -240,6 +240,17 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 	if err != nil {
 		return fail("proxy_listen: " + oneLine(err.Error()))
 	}
+	var adm *admin.Server
+	if len(adminListeners) > 0 {
+		if adm, err = admin.New(admin.Options{Host: h, Logger: logger}); err != nil {
+			srv.Shutdown(context.Background())
+			return fail("admin API: " + oneLine(err.Error()))
+		}
+		if err := adm.Listen(adminListeners); err != nil {
+			srv.Shutdown(context.Background())
+			return fail("admin_listen: " + oneLine(err.Error()))
+		}
+	}
 	for _, l := range srv.Skipped {
 		var what []string
 		if l.SSL {
@@ -255,18 +266,12 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 		fmt.Fprintf(stderr, "luahost: proxy listening on %s\n", a)
 	}
 	if len(srv.Addrs) == 0 {
+		if adm != nil {
+			adm.Shutdown(context.Background())
+		}
 		return fail("proxy_listen: nothing to listen on (only ssl/http2 entries, or off)")
 	}
-	var adm *admin.Server
-	if len(adminListeners) > 0 {
-		if adm, err = admin.New(admin.Options{Host: h, Logger: logger}); err != nil {
-			srv.Shutdown(context.Background())
-			return fail("admin API: " + oneLine(err.Error()))
-		}
-		if err := adm.Listen(adminListeners); err != nil {
-			srv.Shutdown(context.Background())
-			return fail("admin_listen: " + oneLine(err.Error()))
-		}
+	if adm != nil {
 		for _, l := range adm.Skipped {
 			fmt.Fprintf(stderr, "luahost: admin_listen %s not served: TLS and HTTP/2 listeners are not supported yet\n", l.Addr)
 		}

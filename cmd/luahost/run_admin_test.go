@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -110,4 +111,19 @@ func TestRunAdminAPIKongDocsScript(t *testing.T) {
 			}
 		})
 	}
+}
+
+// An admin_listen that cannot be bound, or is malformed, stops the node
+// with one line naming admin_listen.
+func TestRunAdminListenErrors(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	base := []string{"--plugins-dir", "../../plugins", "--set", "mem_cache_size=4m", "--set", "proxy_listen=127.0.0.1:0"}
+	code, stderr := runOnce(t, append([]string{"run", "--set", "admin_listen=" + busy.Addr().String()}, base...)...)
+	checkOneLineError(t, "busy admin port", code, stderr, "admin_listen: ")
+	code, stderr = runOnce(t, append([]string{"run", "--set", "admin_listen=127.0.0.1:8001 bogus"}, base...)...)
+	checkOneLineError(t, "bad admin_listen", code, stderr, "admin_listen must be of form: [off] | <ip>:<port>")
 }
