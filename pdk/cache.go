@@ -16,6 +16,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/luahost/luahost/luavm"
+	"github.com/luahost/luahost/pdk/bind"
 
 	"github.com/luahost/luahost/conf"
 	"github.com/luahost/luahost/kongdb/cache"
@@ -201,10 +202,8 @@ func (b *cacheBinding) expAt(ttl time.Duration) int64 {
 }
 
 func checkCache(L *lua.LState) *cacheBinding {
-	if ud, ok := L.Get(1).(*lua.LUserData); ok {
-		if b, ok := ud.Value.(*cacheBinding); ok {
-			return b
-		}
+	if b, ok := bind.TestUserData[*cacheBinding](L, 1); ok {
+		return b
 	}
 	L.ArgError(1, "cache object expected (use kong.cache:method(), not kong.cache.method())")
 	return nil
@@ -261,9 +260,7 @@ func cacheGet(L *lua.LState) int {
 	}
 	v, err, hit := b.fetch(L, key, op, ser, cb, 5, L.GetTop())
 	if err != "" {
-		L.Push(lua.LNil)
-		L.Push(lua.LString("failed to get from node cache: " + err))
-		return 2
+		return bind.Fail(L, "failed to get from node cache: "+err)
 	}
 	L.Push(v)
 	L.Push(lua.LNil)
@@ -547,9 +544,7 @@ func cacheProbe(L *lua.LState) int {
 	}
 	r, err := b.l2.Probe(key, buf)
 	if err != nil {
-		L.Push(lua.LNil)
-		L.Push(lua.LString("failed to probe from node cache: " + err.Error()))
-		return 2
+		return bind.Fail(L, "failed to probe from node cache: "+err.Error())
 	}
 	if !r.Found() {
 		L.Push(lua.LNil)
@@ -559,9 +554,7 @@ func cacheProbe(L *lua.LState) int {
 	}
 	v, derr := b.decode(L, r)
 	if derr != nil {
-		L.Push(lua.LNil)
-		L.Push(lua.LString("failed to probe from node cache: " + derr.Error()))
-		return 2
+		return bind.Fail(L, "failed to probe from node cache: "+derr.Error())
 	}
 	L.Push(lua.LNumber(r.TTL.Seconds()))
 	L.Push(lua.LNil)
@@ -577,14 +570,10 @@ func cacheSafeSet(L *lua.LState) int {
 	e := b.enc
 	e.Reset()
 	if err := encodeLua(L, e, L.Get(3)); err != nil {
-		L.Push(lua.LNil)
-		L.Push(lua.LString(err.Error()))
-		return 2
+		return bind.Fail(L, err.Error())
 	}
 	if err := b.l2.Set(key, e, nil); err != nil {
-		L.Push(lua.LNil)
-		L.Push(lua.LString(err.Error()))
-		return 2
+		return bind.Fail(L, err.Error())
 	}
 	L.Push(lua.LTrue)
 	return 1

@@ -9,6 +9,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/luahost/luahost/kongdb/cache"
+	"github.com/luahost/luahost/pdk/bind"
 )
 
 // cacheGetBulk is cache:get_bulk(bulk, opts?) -> res, err with bulk = { n =
@@ -40,7 +41,7 @@ func cacheGetBulk(L *lua.LState) int {
 	if !ok {
 		raiseCaller(L, "bulk must have n field")
 	}
-	n := int(clampSize(float64(nv)))
+	n := int(bind.ClampSize(float64(nv)))
 	// bulk.n is Lua's to set: preallocate no more than the bulk holds
 	res := L.CreateTable(3*min(max(n, 0), bulk.Len()/4+1), 1)
 	for op := 1; op <= n; op++ {
@@ -108,9 +109,7 @@ func cacheRenew(L *lua.LState) int {
 		raiseCaller(L, msg)
 	}
 	fail := func(msg string) int {
-		L.Push(lua.LNil)
-		L.Push(lua.LString("failed to renew key in node cache: " + msg))
-		return 2
+		return bind.Fail(L, "failed to renew key in node cache: "+msg)
 	}
 	ld := &luaLoader{b: b, fn: cb}
 	for i := 5; i <= L.GetTop(); i++ {
@@ -186,7 +185,7 @@ func openMlcacheModule(L *lua.LState, in *Instance) int {
 	bulkMT.RawSetString("__index", methods)
 	mod.RawSetString("new_bulk", L.NewFunction(func(L *lua.LState) int {
 		// mlcache preallocates n*4 array slots: charged to the budget
-		t := in.newTableSized(L, mulSize(sizeArg(L, 1, 2), 4), 1)
+		t := in.budget.NewTable(L, bind.MulSize(bind.SizeArg(L, 1, 2), 4), 1)
 		t.RawSetString("n", lua.LNumber(0))
 		t.Metatable = bulkMT
 		L.Push(t)

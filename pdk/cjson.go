@@ -5,6 +5,8 @@ import (
 	"strconv"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/luahost/luahost/pdk/bind"
 )
 
 // cjson and cjson.safe follow OpenResty's lua-cjson 2.1.0.x as Kong runs
@@ -56,7 +58,7 @@ func newCJSONConfig(in *Instance, safe bool) *cjsonConfig {
 		in: in, safe: safe, emptyAsObject: true, escapeSlash: true, precision: 14,
 		sparseRatio: 2, sparseSafe: 10, encodeMaxDepth: 1000, decodeMaxDepth: 1000,
 		keepBuffer: true,
-		arrayMT:    ArrayMT(L), emptyArrayMT: EmptyArrayMT(L), emptyArray: EmptyArray(L), null: Null(L),
+		arrayMT:    bind.ArrayMT(L), emptyArrayMT: EmptyArrayMT(L), emptyArray: EmptyArray(L), null: bind.Null(L),
 	}
 }
 
@@ -192,9 +194,7 @@ type cjsonError string
 
 func (c *cjsonConfig) fail(L *lua.LState, msg string) int {
 	if c.safe {
-		L.Push(lua.LNil)
-		L.Push(lua.LString(msg))
-		return 2
+		return bind.Fail(L, msg)
 	}
 	L.Error(lua.LString(msg), 0)
 	return 0
@@ -225,11 +225,11 @@ const errEncodeTooBig cjsonError = "\x00too big"
 func (c *cjsonConfig) Encode(v lua.LValue) (string, cjsonError) {
 	c.limit = DefaultMemoryBudget
 	if c.in != nil {
-		c.limit = int(c.in.Root.MemoryBudget() - c.in.charged)
+		c.limit = int(c.in.budget.Left())
 	}
 	b := c.buf[:0]
 	b, err := c.encode(b, v, 0)
-	if err == "" && c.in != nil && !c.in.fits(int64(len(b))) {
+	if err == "" && c.in != nil && !c.in.budget.Fits(int64(len(b))) {
 		err = errEncodeTooBig
 	}
 	if c.keepBuffer && cap(b) <= 1<<16 {
@@ -318,7 +318,7 @@ func (c *cjsonConfig) encode(b []byte, v lua.LValue, depth int) ([]byte, cjsonEr
 	case lua.LString:
 		return c.appendString(b, string(x)), ""
 	case *lua.LUserData:
-		if IsNull(x) {
+		if bind.IsNull(x) {
 			return append(b, "null"...), ""
 		}
 		if _, ok := x.Value.(emptyArrayValue); ok {

@@ -7,6 +7,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/luahost/luahost/luavm"
+	"github.com/luahost/luahost/pdk/bind"
 
 	"github.com/luahost/luahost/kongdb/postgres"
 )
@@ -78,12 +79,7 @@ func ConnectorValue(L *lua.LState, c *postgres.Connector, ctx func() context.Con
 }
 
 func checkConnector(L *lua.LState, n int) *luaConnector {
-	ud := L.CheckUserData(n)
-	if lc, ok := ud.Value.(*luaConnector); ok {
-		return lc
-	}
-	L.ArgError(n, "connector expected")
-	return nil
+	return bind.CheckUserData[*luaConnector](L, n, "connector expected")
 }
 
 // resultToLua turns one statement's result into what pgmoon returns: an
@@ -98,7 +94,7 @@ func resultToLua(L *lua.LState, r *postgres.QueryResult) lua.LValue {
 		for i, row := range r.Rows {
 			rt := L.CreateTable(0, len(r.Columns))
 			for _, col := range r.Columns {
-				rt.RawSetString(col, FromValue(L, row[col], nil))
+				rt.RawSetString(col, bind.FromValue(L, row[col], nil))
 			}
 			t.RawSetInt(i+1, rt)
 		}
@@ -192,7 +188,7 @@ func connIterate(L *lua.LState) int {
 		i++
 		rt := L.CreateTable(0, len(res.Columns))
 		for _, col := range res.Columns {
-			rt.RawSetString(col, FromValue(L, row[col], nil))
+			rt.RawSetString(col, bind.FromValue(L, row[col], nil))
 		}
 		L.Push(rt)
 		return 1
@@ -202,7 +198,7 @@ func connIterate(L *lua.LState) int {
 
 func connEscapeLiteral(L *lua.LState) int {
 	checkConnector(L, 1)
-	v, err := ToValue(L, L.Get(2), nil)
+	v, err := bind.ToValue(L, L.Get(2), nil)
 	if err != nil {
 		L.ArgError(2, err.Error())
 	}

@@ -13,6 +13,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/luahost/luahost/luavm"
+	"github.com/luahost/luahost/pdk/bind"
 
 	"github.com/luahost/luahost/kongdb"
 )
@@ -46,7 +47,7 @@ func ErrMT(L *lua.LState) *lua.LTable {
 func errTostring(L *lua.LState) int {
 	t := L.CheckTable(1)
 	msg := t.RawGetString("message")
-	if msg == lua.LNil || IsNull(msg) {
+	if msg == lua.LNil || bind.IsNull(msg) {
 		msg = t.RawGetString("name")
 	}
 	s := dbTostring(L, msg)
@@ -63,7 +64,7 @@ func dbTostring(L *lua.LState, v lua.LValue) string {
 	case lua.LString:
 		return string(x)
 	case lua.LNumber:
-		return FormatNumber(float64(x))
+		return bind.FormatNumber(float64(x))
 	}
 	if L.GetMetaField(v, "__tostring") != lua.LNil {
 		return luavm.TostringValue(L, v).String()
@@ -81,18 +82,18 @@ func ErrToLua(L *lua.LState, e *kongdb.Error) *lua.LTable {
 	if e.HasMessage {
 		t.RawSetString("message", lua.LString(e.Message))
 	} else {
-		t.RawSetString("message", Null(L))
+		t.RawSetString("message", bind.Null(L))
 	}
 	if e.Strategy != "" {
 		t.RawSetString(errStrategyOf, lua.LString(e.Strategy))
 	}
 	if e.Code == kongdb.InvalidOptions {
 		if e.Options != nil {
-			t.RawSetString("options", FromValue(L, e.Options, nil))
+			t.RawSetString("options", bind.FromValue(L, e.Options, nil))
 		}
 	} else if e.Fields != nil {
-		f := FromValue(L, e.Fields, nil)
-		if ft, ok := f.(*lua.LTable); ok && L.GetMetatable(ft) == ArrayMT(L) {
+		f := bind.FromValue(L, e.Fields, nil)
+		if ft, ok := f.(*lua.LTable); ok && L.GetMetatable(ft) == bind.ArrayMT(L) {
 			// Kong copies the fields into a plain table.
 			ft.Metatable = lua.LNil
 		}
@@ -203,7 +204,7 @@ func errArgTable(L *lua.LState, n int, what string) map[string]any {
 	if !ok {
 		L.RaiseError("%s must be a table", what)
 	}
-	v, err := ToValue(L, t, nil)
+	v, err := bind.ToValue(L, t, nil)
 	if err != nil {
 		L.RaiseError("%s", err.Error())
 	}
@@ -213,7 +214,7 @@ func errArgTable(L *lua.LState, n int, what string) map[string]any {
 	case []any:
 		m := make(map[string]any, len(x))
 		for i, e := range x {
-			m[FormatNumber(float64(i+1))] = e
+			m[bind.FormatNumber(float64(i+1))] = e
 		}
 		return m
 	}

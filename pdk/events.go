@@ -15,6 +15,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/luahost/luahost/luavm"
+	"github.com/luahost/luahost/pdk/bind"
 
 	"github.com/luahost/luahost/kongdb"
 	"github.com/luahost/luahost/kongdb/events"
@@ -132,9 +133,9 @@ func (w *eventsWorker) deliver(ev events.Event) {
 		return
 	}
 	if ev.Source == events.OverflowSource && ev.Event == events.OverflowEvent {
-		w.in.Root.Log(LogErr, "worker-events: inbox full, dropped "+FormatNumber(toFloat(ev.Data))+" events")
+		w.in.Root.Log(LogErr, "worker-events: inbox full, dropped "+bind.FormatNumber(toFloat(ev.Data))+" events")
 	}
-	w.dispatch(ev.Source, ev.Event, FromValue(L, ev.Data, nil), pidValue(ev.PID))
+	w.dispatch(ev.Source, ev.Event, bind.FromValue(L, ev.Data, nil), pidValue(ev.PID))
 }
 
 func toFloat(v any) float64 {
@@ -188,10 +189,10 @@ func (w *eventsWorker) crudData(ev *kongdb.CrudEvent) *lua.LTable {
 	data := L.CreateTable(0, 4)
 	data.RawSetString("operation", lua.LString(ev.Operation))
 	if ev.Entity != nil {
-		data.RawSetString("entity", FromValue(L, map[string]any(ev.Entity), nil))
+		data.RawSetString("entity", bind.FromValue(L, map[string]any(ev.Entity), nil))
 	}
 	if ev.OldEntity != nil {
-		data.RawSetString("old_entity", FromValue(L, map[string]any(ev.OldEntity), nil))
+		data.RawSetString("old_entity", bind.FromValue(L, map[string]any(ev.OldEntity), nil))
 	}
 	if ev.Schema != nil {
 		data.RawSetString("schema", w.schemaValue(ev))
@@ -366,11 +367,9 @@ func (w *eventsWorker) luaPost(L *lua.LState) int {
 	if !ok {
 		return 2
 	}
-	data, err := ToValue(L, L.Get(3), nil)
+	data, err := bind.ToValue(L, L.Get(3), nil)
 	if err != nil {
-		L.Push(lua.LNil)
-		L.Push(lua.LString("failed to publish event: " + err.Error()))
-		return 2
+		return bind.Fail(L, "failed to publish event: "+err.Error())
 	}
 	if u, ok := L.Get(4).(lua.LString); ok && u != "" {
 		_, err = w.bus.PostUnique(w.in.WorkerID, source, event, data, string(u))
@@ -378,9 +377,7 @@ func (w *eventsWorker) luaPost(L *lua.LState) int {
 		err = w.bus.Post(w.in.WorkerID, source, event, data)
 	}
 	if err != nil {
-		L.Push(lua.LNil)
-		L.Push(lua.LString("failed to publish event: " + err.Error()))
-		return 2
+		return bind.Fail(L, "failed to publish event: "+err.Error())
 	}
 	w.drain()
 	L.Push(lua.LString("done"))

@@ -14,6 +14,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/luahost/luahost/luavm"
+	"github.com/luahost/luahost/pdk/bind"
 
 	"github.com/luahost/luahost/conf"
 	"github.com/luahost/luahost/kongdb/events"
@@ -69,37 +70,32 @@ func OpenClusterEvents(in *Instance) {
 // clusterBroadcast is cluster_events:broadcast(channel, data, delay?) ->
 // true | nil, err.
 func clusterBroadcast(L *lua.LState, in *Instance) int {
-	fail := func(msg string) int {
-		L.Push(lua.LNil)
-		L.Push(lua.LString(msg))
-		return 2
-	}
 	channel, ok := L.Get(2).(lua.LString)
 	if !ok {
-		return fail("channel must be a string")
+		return bind.Fail(L, "channel must be a string")
 	}
 	data, ok := L.Get(3).(lua.LString)
 	if !ok {
-		return fail("data must be a string")
+		return bind.Fail(L, "data must be a string")
 	}
 	var delay time.Duration
 	if d := L.Get(4); d != lua.LNil {
 		n, ok := d.(lua.LNumber)
 		if !ok {
-			return fail("delay must be a number")
+			return bind.Fail(L, "delay must be a number")
 		}
 		delay = time.Duration(float64(n) * float64(time.Second))
 	}
 	ce := in.Root.ClusterEvents
 	if ce == nil {
-		return fail("could not insert invalidation row: no cluster events")
+		return bind.Fail(L, "could not insert invalidation row: no cluster events")
 	}
 	ctx := L.Context()
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	if err := ce.Broadcast(ctx, string(channel), string(data), delay); err != nil {
-		return fail(err.Error())
+		return bind.Fail(L, err.Error())
 	}
 	L.Push(lua.LTrue)
 	return 1
@@ -130,16 +126,12 @@ func clusterSubscribe(L *lua.LState, in *Instance) int {
 		bus := r.ensureBus()
 		ch := string(channel)
 		if ce == nil {
-			L.Push(lua.LNil)
-			L.Push(lua.LString("no cluster events"))
-			return 2
+			return bind.Fail(L, "no cluster events")
 		}
 		if err := ce.Subscribe(ch, func(data string) {
 			_, _ = bus.PostUnique(-1, clusterSource, ch, data, nextCrudUnique())
 		}); err != nil {
-			L.Push(lua.LNil)
-			L.Push(lua.LString(err.Error()))
-			return 2
+			return bind.Fail(L, err.Error())
 		}
 	}
 	L.Push(lua.LTrue)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/luahost/luahost/kongdb/events"
+	"github.com/luahost/luahost/pdk/bind"
 )
 
 const recorderLua = `
@@ -139,7 +140,7 @@ func TestWorkerEventsReachGoHandlers(t *testing.T) {
 		mu.Lock()
 		defer mu.Unlock()
 		m, _ := ev.Data.(map[string]any)
-		got = append(got, ev.Source+"/"+ev.Event+":"+FormatNumber(m["n"].(float64)))
+		got = append(got, ev.Source+"/"+ev.Event+":"+bind.FormatNumber(m["n"].(float64)))
 		return nil
 	}, "go", "ev")
 	env.do(t, 0, `kong.worker_events.post("go", "ev", { n = 3 })`)

@@ -18,6 +18,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/luahost/luahost/luavm"
+	"github.com/luahost/luahost/pdk/bind"
 )
 
 // DefaultVersion is the Kong version luahost reports (kong.version,
@@ -129,7 +130,7 @@ func openKong(in *Instance) {
 // to the worker's memory budget ("not enough memory" past it, as LuaJIT
 // when the allocation fails).
 func tableNew(L *lua.LState, in *Instance) int {
-	L.Push(in.newTableSized(L, sizeArg(L, 1, 0), sizeArg(L, 2, 0)))
+	L.Push(in.budget.NewTable(L, bind.SizeArg(L, 1, 0), bind.SizeArg(L, 2, 0)))
 	return 1
 }
 
@@ -186,16 +187,14 @@ func tableClone(L *lua.LState) int {
 // randomBytes is luahost.native.random_bytes(n) (kong.tools.rand's
 // get_rand_bytes): n bytes from crypto/rand, charged to the budget.
 func randomBytes(L *lua.LState, in *Instance) int {
-	n := clampSize(float64(L.CheckNumber(1)))
+	n := bind.ClampSize(float64(L.CheckNumber(1)))
 	if n < 0 {
 		L.ArgError(1, "must be non-negative")
 	}
 	in.Reserve(L, n, 1)
 	b := make([]byte, n)
 	if _, err := rand.Read(b); err != nil {
-		L.Push(lua.LNil)
-		L.Push(lua.LString(err.Error()))
-		return 2
+		return bind.Fail(L, err.Error())
 	}
 	L.Push(lua.LString(b))
 	return 1
@@ -238,9 +237,7 @@ var nativeFuncs = map[string]lua.LGFunction{
 				return 1
 			}
 		}
-		L.Push(lua.LNil)
-		L.Push(lua.LString(err.Error()))
-		return 2
+		return bind.Fail(L, err.Error())
 	},
 	"parse_time": func(L *lua.LState) int {
 		n, ok := ParseNginxTime(luavm.CheckString(L, 1))

@@ -8,6 +8,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/luahost/luahost/luavm"
+	"github.com/luahost/luahost/pdk/bind"
 )
 
 // kongLogLevels are kong.log's functions and their nginx levels.
@@ -207,7 +208,7 @@ func inspectValue(b *strings.Builder, v lua.LValue, depth int, seen map[*lua.LTa
 			b.WriteString(" }")
 		}
 	case *lua.LUserData:
-		if IsNull(x) {
+		if bind.IsNull(x) {
 			b.WriteString("userdata: NULL")
 		} else {
 			b.WriteString("<userdata>")
@@ -251,7 +252,7 @@ func (in *Instance) setSerializeValue(L *lua.LState) int {
 		raiseCaller(L, "mode must be 'set', 'add' or 'replace'")
 	}
 	val := L.Get(2)
-	budget := maxValues // a table shared 2^40 ways is refused, not walked
+	budget := bind.MaxValues // a table shared 2^40 ways is refused, not walked
 	if !serializableValue(val, map[*lua.LTable]bool{}, &budget) {
 		raiseCaller(L, "value must be a number, string, boolean or a non-self-referencial table containing numbers, string and booleans")
 	}

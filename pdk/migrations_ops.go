@@ -14,6 +14,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/luahost/luahost/luavm"
+	"github.com/luahost/luahost/pdk/bind"
 
 	"github.com/luahost/luahost/kongdb/migrations"
 )
@@ -117,9 +118,7 @@ func newOps200To210(L *lua.LState) *lua.LTable {
 // pushResult returns true, or nil and the error, as Kong's teardowns do.
 func pushResult(L *lua.LState, err error) int {
 	if err != nil {
-		L.Push(lua.LNil)
-		L.Push(lua.LString(err.Error()))
-		return 2
+		return bind.Fail(L, err.Error())
 	}
 	L.Push(lua.LTrue)
 	return 1
@@ -184,7 +183,7 @@ func fixupPluginConfig(L *lua.LState) int {
 		if callErr != nil {
 			return false
 		}
-		lt := FromValue(L, config, nil)
+		lt := bind.FromValue(L, config, nil)
 		if err := luavm.CallProtected(L, fn, 1, false, lt); err != nil {
 			callErr = err
 			return false
@@ -194,7 +193,7 @@ func fixupPluginConfig(L *lua.LState) int {
 		if !changed {
 			return false
 		}
-		v, err := ToValue(L, lt, nil)
+		v, err := bind.ToValue(L, lt, nil)
 		if err != nil {
 			callErr = err
 			return false

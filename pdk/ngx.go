@@ -5,6 +5,8 @@ import (
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/luahost/luahost/pdk/bind"
 )
 
 // ngx_lua's version numbers as ngx.config reports them (OpenResty 1.27.1.x,
@@ -50,7 +52,7 @@ var ngxStatusConsts = map[string]int{
 func openNgx(in *Instance) {
 	L := in.L
 	ngx := L.NewTable()
-	ngx.RawSetString("null", Null(L))
+	ngx.RawSetString("null", bind.Null(L))
 	for k, v := range ngxStatusConsts {
 		ngx.RawSetString(k, lua.LNumber(v))
 	}

@@ -12,35 +12,36 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/luahost/luahost/luavm"
+	"github.com/luahost/luahost/pdk/bind"
 )
 
 // ngxCodecFuncs are ngx's hash, base64 and URI functions.
 var ngxCodecFuncs = map[string]lua.LGFunction{
 	"md5": func(L *lua.LState) int {
-		sum := md5.Sum([]byte(optBytes(L, 1)))
+		sum := md5.Sum([]byte(bind.OptString(L, 1)))
 		L.Push(lua.LString(hex.EncodeToString(sum[:])))
 		return 1
 	},
 	"md5_bin": func(L *lua.LState) int {
-		sum := md5.Sum([]byte(optBytes(L, 1)))
+		sum := md5.Sum([]byte(bind.OptString(L, 1)))
 		L.Push(lua.LString(sum[:]))
 		return 1
 	},
 	"sha1_bin": func(L *lua.LState) int {
-		sum := sha1.Sum([]byte(optBytes(L, 1)))
+		sum := sha1.Sum([]byte(bind.OptString(L, 1)))
 		L.Push(lua.LString(sum[:]))
 		return 1
 	},
 	"crc32_short": ngxCRC32,
 	"crc32_long":  ngxCRC32,
 	"hmac_sha1": func(L *lua.LState) int {
-		m := hmac.New(sha1.New, []byte(optBytes(L, 1)))
-		m.Write([]byte(optBytes(L, 2)))
+		m := hmac.New(sha1.New, []byte(bind.OptString(L, 1)))
+		m.Write([]byte(bind.OptString(L, 2)))
 		L.Push(lua.LString(m.Sum(nil)))
 		return 1
 	},
 	"encode_base64": func(L *lua.LState) int {
-		s := optBytes(L, 1)
+		s := bind.OptString(L, 1)
 		enc := base64.StdEncoding
 		if L.OptBool(2, false) {
 			enc = base64.RawStdEncoding
@@ -61,28 +62,19 @@ var ngxCodecFuncs = map[string]lua.LGFunction{
 		if typ < 0 || typ >= len(escapeTables) {
 			L.ArgError(2, "\"typ\" "+lua.LNumber(typ).String()+" out of range")
 		}
-		L.Push(lua.LString(EscapeURI(optBytes(L, 1), typ)))
+		L.Push(lua.LString(EscapeURI(bind.OptString(L, 1), typ)))
 		return 1
 	},
 	"unescape_uri": func(L *lua.LState) int {
-		L.Push(lua.LString(UnescapeURI(optBytes(L, 1))))
+		L.Push(lua.LString(UnescapeURI(bind.OptString(L, 1))))
 		return 1
 	},
 	"encode_args": ngxEncodeArgs,
 	"decode_args": ngxDecodeArgs,
 }
 
-// optBytes reads argument n as a string the way ngx's functions do: nil is
-// "", numbers are converted, anything else raises.
-func optBytes(L *lua.LState, n int) string {
-	if L.Get(n) == lua.LNil {
-		return ""
-	}
-	return luavm.CheckString(L, n)
-}
-
 func ngxCRC32(L *lua.LState) int {
-	L.Push(lua.LNumber(crc32.ChecksumIEEE([]byte(optBytes(L, 1)))))
+	L.Push(lua.LNumber(crc32.ChecksumIEEE([]byte(bind.OptString(L, 1)))))
 	return 1
 }
 
@@ -331,9 +323,7 @@ func openNgxBase64Module(L *lua.LState) {
 			"decode_base64url": func(L *lua.LState) int {
 				b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(luavm.CheckString(L, 1), "="))
 				if err != nil {
-					L.Push(lua.LNil)
-					L.Push(lua.LString("invalid input"))
-					return 2
+					return bind.Fail(L, "invalid input")
 				}
 				L.Push(lua.LString(b))
 				return 1

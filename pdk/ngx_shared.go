@@ -11,6 +11,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/luahost/luahost/luavm"
+	"github.com/luahost/luahost/pdk/bind"
 )
 
 // DefaultSharedDicts are the lua_shared_dict zones Kong's nginx template
@@ -457,10 +458,8 @@ func (in *Instance) newNgxShared() *lua.LTable {
 }
 
 func checkDict(L *lua.LState) *SharedDict {
-	if ud, ok := L.Get(1).(*lua.LUserData); ok {
-		if d, ok := ud.Value.(*SharedDict); ok {
-			return d
-		}
+	if d, ok := bind.TestUserData[*SharedDict](L, 1); ok {
+		return d
 	}
 	L.ArgError(1, "shared dict expected, got "+L.Get(1).Type().String()+" (did you use ':'?)")
 	return nil
@@ -580,9 +579,7 @@ var sharedDictMethods = map[string]lua.LGFunction{
 		}
 		n, msg, forcible := d.Incr(key, by, init, hasInit, initTTL)
 		if msg != "" {
-			L.Push(lua.LNil)
-			L.Push(lua.LString(msg))
-			return 2
+			return bind.Fail(L, msg)
 		}
 		L.Push(lua.LNumber(n))
 		L.Push(lua.LNil)
@@ -611,9 +608,7 @@ var sharedDictMethods = map[string]lua.LGFunction{
 	"ttl": func(L *lua.LState) int {
 		ttl, ok := checkDict(L).TTL(checkKey(L))
 		if !ok {
-			L.Push(lua.LNil)
-			L.Push(lua.LString("not found"))
-			return 2
+			return bind.Fail(L, "not found")
 		}
 		L.Push(lua.LNumber(ttl))
 		return 1
@@ -626,9 +621,7 @@ var sharedDictMethods = map[string]lua.LGFunction{
 			L.ArgError(3, "bad \"exptime\" argument")
 		}
 		if !d.Expire(key, ttl) {
-			L.Push(lua.LNil)
-			L.Push(lua.LString("not found"))
-			return 2
+			return bind.Fail(L, "not found")
 		}
 		L.Push(lua.LTrue)
 		return 1

@@ -21,6 +21,7 @@ import (
 	"github.com/luahost/luahost/kongdb/cache"
 	"github.com/luahost/luahost/kongdb/events"
 	"github.com/luahost/luahost/kongdb/schema"
+	"github.com/luahost/luahost/pdk/bind"
 )
 
 // Root is shared by all workers.
@@ -98,9 +99,9 @@ type Instance struct {
 	// prefixes its lines with it and kong.ctx.plugin is keyed by it.
 	PluginName string
 
-	charged int64       // bytes charged to the memory budget in this call (budget.go)
-	ctxKeys ctxKeys     // private keys inside Ctx
-	ngx     *lua.LTable // the ngx global table, holding ngx.ctx
+	budget  *bind.Budget // the memory budget of this worker (budget.go)
+	ctxKeys ctxKeys      // private keys inside Ctx
+	ngx     *lua.LTable  // the ngx global table, holding ngx.ctx
 
 	// Runner runs Lua functions of schemas (custom validators, entity
 	// checks, transformations) in this worker; the host sets it to the
@@ -144,7 +145,7 @@ var namespaces = []namespace{
 
 // Open installs every namespace into L and returns the worker's instance.
 func (r *Root) Open(L *lua.LState, workerID int) *Instance {
-	in := &Instance{Root: r, L: L, WorkerID: workerID, Phase: "init", Ctx: L.NewTable()}
+	in := &Instance{Root: r, L: L, WorkerID: workerID, Phase: "init", Ctx: L.NewTable(), budget: bind.NewBudget(r.MemoryBudget)}
 	for _, ns := range namespaces {
 		ns.open(in)
 	}

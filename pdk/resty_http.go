@@ -19,6 +19,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/luahost/luahost/luavm"
+	"github.com/luahost/luahost/pdk/bind"
 )
 
 // resty.http (lua-resty-http 0.17), Go-backed with net/http, one-shot API
@@ -35,7 +36,7 @@ import (
 const restyHTTPType = "luahost.resty.http"
 
 type httpClient struct {
-	timeouts
+	bind.Timeouts
 	in   *Instance
 	root *Root
 }
@@ -86,36 +87,6 @@ func (r *Root) httpTransport(verify bool, sni string) (*http.Transport, bool) {
 		return t.(*http.Transport), true
 	}
 	return tr, true
-}
-
-// timeouts are a cosocket client's connect/send/read timeouts, as
-// set_timeout(ms) and set_timeouts(connect, send, read) set them.
-type timeouts struct {
-	connectTO, sendTO, readTO time.Duration
-}
-
-func defaultTimeouts() timeouts {
-	return timeouts{connectTO: 60 * time.Second, sendTO: 60 * time.Second, readTO: 60 * time.Second}
-}
-
-// timeoutMethods are set_timeout and set_timeouts for a client type whose
-// userdata check returns its timeouts.
-func timeoutMethods(check func(L *lua.LState) *timeouts) map[string]lua.LGFunction {
-	return map[string]lua.LGFunction{
-		"set_timeout": func(L *lua.LState) int {
-			t := check(L)
-			d := time.Duration(L.CheckNumber(2)) * time.Millisecond
-			t.connectTO, t.sendTO, t.readTO = d, d, d
-			return 0
-		},
-		"set_timeouts": func(L *lua.LState) int {
-			t := check(L)
-			t.connectTO = time.Duration(L.CheckNumber(2)) * time.Millisecond
-			t.sendTO = time.Duration(L.CheckNumber(3)) * time.Millisecond
-			t.readTO = time.Duration(L.CheckNumber(4)) * time.Millisecond
-			return 0
-		},
-	}
 }
 
 func httpErr(err error) string {
@@ -241,7 +212,7 @@ func (c *httpClient) requestURI(L *lua.LState, uri string, params *lua.LTable) (
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	ctx = context.WithValue(ctx, connectTimeoutKey{}, c.connectTO)
+	ctx = context.WithValue(ctx, connectTimeoutKey{}, c.ConnectTO)
 	// send + read timeouts bound the wait for the response header once the
 	// request is written (the shared transport has no per-request
 	// ResponseHeaderTimeout)
@@ -250,7 +221,7 @@ func (c *httpClient) requestURI(L *lua.LState, uri string, params *lua.LTable) (
 	var headerTimer atomic.Pointer[time.Timer]
 	var headerTimedOut atomic.Bool
 	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) {
-		headerTimer.Store(time.AfterFunc(max(c.sendTO+c.readTO, 0), func() {
+		headerTimer.Store(time.AfterFunc(max(c.SendTO+c.ReadTO, 0), func() {
 			headerTimedOut.Store(true)
 			cancel()
 		}))
@@ -270,7 +241,7 @@ func (c *httpClient) requestURI(L *lua.LState, uri string, params *lua.LTable) (
 	}
 	client := &http.Client{
 		Transport:     tr,
-		Timeout:       max(c.connectTO, 0) + max(c.sendTO, 0) + max(c.readTO, 0),
+		Timeout:       max(c.ConnectTO, 0) + max(c.SendTO, 0) + max(c.ReadTO, 0),
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	resp, err := client.Do(req)
@@ -285,12 +256,12 @@ func (c *httpClient) requestURI(L *lua.LState, uri string, params *lua.LTable) (
 	}
 	defer resp.Body.Close()
 	// the body is read into Lua memory: no more than the budget allows
-	limit := c.in.Root.MemoryBudget() - c.in.charged
+	limit := c.in.budget.Left()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
 		return nil, err
 	}
-	if !c.in.fits(int64(len(data))) {
+	if !c.in.budget.Fits(int64(len(data))) {
 		return nil, errors.New(ErrNoMemory)
 	}
 	res := L.NewTable()
@@ -316,16 +287,14 @@ func openRestyHTTP(in *Instance) {
 		L.ArgError(1, "http client expected (called with '.' instead of ':'?)")
 		return nil
 	}
-	byTimeouts := func(L *lua.LState) *timeouts { return &check(L).timeouts }
-	mt.RawSetString("__index", L.SetFuncs(L.SetFuncs(L.NewTable(), timeoutMethods(byTimeouts)), map[string]lua.LGFunction{
+	byTimeouts := func(L *lua.LState) *bind.Timeouts { return &check(L).Timeouts }
+	mt.RawSetString("__index", L.SetFuncs(L.SetFuncs(L.NewTable(), bind.TimeoutMethods(byTimeouts)), map[string]lua.LGFunction{
 		"request_uri": func(L *lua.LState) int {
 			c := check(L)
 			params, _ := L.Get(3).(*lua.LTable)
 			res, err := c.requestURI(L, luavm.CheckString(L, 2), params)
 			if err != nil {
-				L.Push(lua.LNil)
-				L.Push(lua.LString(httpErr(err)))
-				return 2
+				return bind.Fail(L, httpErr(err))
 			}
 			L.Push(res)
 			return 1
@@ -335,7 +304,7 @@ func openRestyHTTP(in *Instance) {
 		mod := L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
 			"new": func(L *lua.LState) int {
 				ud := L.NewUserData()
-				ud.Value = &httpClient{timeouts: defaultTimeouts(), in: in, root: in.Root}
+				ud.Value = &httpClient{Timeouts: bind.DefaultTimeouts(), in: in, root: in.Root}
 				ud.Metatable = mt
 				L.Push(ud)
 				return 1

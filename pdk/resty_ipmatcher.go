@@ -7,6 +7,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/luahost/luahost/luavm"
+	"github.com/luahost/luahost/pdk/bind"
 )
 
 // resty.ipmatcher (lua-resty-ipmatcher 0.6), Go-backed with net/netip:
@@ -95,9 +96,7 @@ func openRestyIPMatcher(in *Instance) {
 		return 1
 	}
 	fail := func(L *lua.LState, ip string) int {
-		L.Push(lua.LNil)
-		L.Push(lua.LString("invalid ip address: " + ip))
-		return 2
+		return bind.Fail(L, "invalid ip address: "+ip)
 	}
 
 	L.PreloadModule("resty.ipmatcher", func(L *lua.LState) int {

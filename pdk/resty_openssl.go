@@ -14,6 +14,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/luahost/luahost/luavm"
+	"github.com/luahost/luahost/pdk/bind"
 )
 
 // lua-resty-openssl's digest and mac modules, Go-backed:
@@ -101,9 +102,7 @@ func openRestyOpenSSL(in *Instance) {
 				name := L.OptString(1, "sha1")
 				a, ok := opensslAlgs[canonicalAlg(name)]
 				if !ok {
-					L.Push(lua.LNil)
-					L.Push(lua.LString(fmt.Sprintf("digest.new: invalid digest type \"%s\"", name)))
-					return 2
+					return bind.Fail(L, fmt.Sprintf("digest.new: invalid digest type \"%s\"", name))
 				}
 				ud := L.NewUserData()
 				ud.Value = &opensslHash{alg: canonicalAlg(name), h: a.newf(), hash: a.hash}
@@ -128,16 +127,12 @@ func openRestyOpenSSL(in *Instance) {
 				key := luavm.CheckString(L, 1)
 				typ := luavm.CheckString(L, 2)
 				if !strings.EqualFold(typ, "HMAC") {
-					L.Push(lua.LNil)
-					L.Push(lua.LString(fmt.Sprintf("mac.new: invalid mac type \"%s\" (luahost supports HMAC only)", typ)))
-					return 2
+					return bind.Fail(L, fmt.Sprintf("mac.new: invalid mac type \"%s\" (luahost supports HMAC only)", typ))
 				}
 				name := L.OptString(4, "sha1")
 				a, ok := opensslAlgs[canonicalAlg(name)]
 				if !ok {
-					L.Push(lua.LNil)
-					L.Push(lua.LString(fmt.Sprintf("mac.new: invalid digest type \"%s\"", name)))
-					return 2
+					return bind.Fail(L, fmt.Sprintf("mac.new: invalid digest type \"%s\"", name))
 				}
 				ud := L.NewUserData()
 				ud.Value = &opensslHash{alg: canonicalAlg(name), h: hmac.New(a.newf, []byte(key)), hash: a.hash}

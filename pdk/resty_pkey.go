@@ -17,6 +17,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/luahost/luahost/luavm"
+	"github.com/luahost/luahost/pdk/bind"
 )
 
 // resty.openssl.pkey (lua-resty-openssl), Go-backed for RSA, EC (P-256,
@@ -239,9 +240,7 @@ func openRestyPkey(in *Instance) {
 		return nil
 	}
 	fail := func(L *lua.LState, err error) int {
-		L.Push(lua.LNil)
-		L.Push(lua.LString(err.Error()))
-		return 2
+		return bind.Fail(L, err.Error())
 	}
 	mt.RawSetString("__index", L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
 		"sign": func(L *lua.LState) int {

@@ -17,6 +17,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/luahost/luahost/luavm"
+	"github.com/luahost/luahost/pdk/bind"
 )
 
 // resty.redis (lua-resty-redis 0.30), Go-backed over net.Conn with RESP2:
@@ -40,7 +41,7 @@ type redisClient struct {
 	rd     *bufio.Reader
 	key    string // keepalive pool key
 	reused int
-	timeouts
+	bind.Timeouts
 	pipeline   [][]byte
 	pipelining bool
 }
@@ -148,7 +149,7 @@ func (c *redisClient) readReply(L *lua.LState) (lua.LValue, string, error) {
 			return nil, "", errors.New("bad reply")
 		}
 		if n < 0 {
-			return Null(L), "", nil
+			return bind.Null(L), "", nil
 		}
 		buf := make([]byte, n+2)
 		if _, err := io.ReadFull(c.rd, buf); err != nil {
@@ -161,7 +162,7 @@ func (c *redisClient) readReply(L *lua.LState) (lua.LValue, string, error) {
 			return nil, "", errors.New("bad reply")
 		}
 		if n < 0 {
-			return Null(L), "", nil
+			return bind.Null(L), "", nil
 		}
 		t := L.CreateTable(n, 0)
 		for i := 1; i <= n; i++ {
@@ -200,11 +201,6 @@ func openRestyRedis(in *Instance) {
 		L.ArgError(1, "redis object expected (called with '.' instead of ':'?)")
 		return nil
 	}
-	fail := func(L *lua.LState, msg string) int {
-		L.Push(lua.LNil)
-		L.Push(lua.LString(msg))
-		return 2
-	}
 	command := func(name string) *lua.LFunction {
 		return L.NewFunction(func(L *lua.LState) int {
 			c := check(L)
@@ -214,25 +210,25 @@ func openRestyRedis(in *Instance) {
 			}
 			req, err := encodeRedisCmd(L, name, args)
 			if err != nil {
-				return fail(L, err.Error())
+				return bind.Fail(L, err.Error())
 			}
 			if c.pipelining {
 				c.pipeline = append(c.pipeline, req)
 				return 0
 			}
 			if c.conn == nil {
-				return fail(L, "not initialized")
+				return bind.Fail(L, "not initialized")
 			}
-			c.conn.SetWriteDeadline(time.Now().Add(c.sendTO))
+			c.conn.SetWriteDeadline(time.Now().Add(c.SendTO))
 			if _, err := c.conn.Write(req); err != nil {
 				c.closeConn()
-				return fail(L, redisErr(err))
+				return bind.Fail(L, redisErr(err))
 			}
-			c.conn.SetReadDeadline(time.Now().Add(c.readTO))
+			c.conn.SetReadDeadline(time.Now().Add(c.ReadTO))
 			v, msg, err := c.readReply(L)
 			if err != nil {
 				c.closeConn()
-				return fail(L, redisErr(err))
+				return bind.Fail(L, redisErr(err))
 			}
 			L.Push(v)
 			if msg != "" {
@@ -243,8 +239,8 @@ func openRestyRedis(in *Instance) {
 		})
 	}
 
-	byTimeouts := func(L *lua.LState) *timeouts { return &check(L).timeouts }
-	methods := L.SetFuncs(L.SetFuncs(L.NewTable(), timeoutMethods(byTimeouts)), map[string]lua.LGFunction{
+	byTimeouts := func(L *lua.LState) *bind.Timeouts { return &check(L).Timeouts }
+	methods := L.SetFuncs(L.SetFuncs(L.NewTable(), bind.TimeoutMethods(byTimeouts)), map[string]lua.LGFunction{
 		"connect": func(L *lua.LState) int {
 			c := check(L)
 			host := luavm.CheckString(L, 2)
@@ -298,7 +294,7 @@ func openRestyRedis(in *Instance) {
 				L.Push(lua.LNumber(1))
 				return 1
 			}
-			d := net.Dialer{Timeout: c.connectTO}
+			d := net.Dialer{Timeout: c.ConnectTO}
 			var conn net.Conn
 			var err error
 			if useTLS {
@@ -311,7 +307,7 @@ func openRestyRedis(in *Instance) {
 				conn, err = d.Dial(network, addr)
 			}
 			if err != nil {
-				return fail(L, redisErr(err))
+				return bind.Fail(L, redisErr(err))
 			}
 			c.conn, c.rd, c.reused = conn, bufio.NewReader(conn), 0
 			L.Push(lua.LNumber(1))
@@ -330,32 +326,32 @@ func openRestyRedis(in *Instance) {
 		"commit_pipeline": func(L *lua.LState) int {
 			c := check(L)
 			if !c.pipelining {
-				return fail(L, "no pipeline")
+				return bind.Fail(L, "no pipeline")
 			}
 			reqs := c.pipeline
 			c.pipelining, c.pipeline = false, nil
 			if len(reqs) == 0 {
-				return fail(L, "no more cmds")
+				return bind.Fail(L, "no more cmds")
 			}
 			if c.conn == nil {
-				return fail(L, "not initialized")
+				return bind.Fail(L, "not initialized")
 			}
 			var all []byte
 			for _, r := range reqs {
 				all = append(all, r...)
 			}
-			c.conn.SetWriteDeadline(time.Now().Add(c.sendTO))
+			c.conn.SetWriteDeadline(time.Now().Add(c.SendTO))
 			if _, err := c.conn.Write(all); err != nil {
 				c.closeConn()
-				return fail(L, redisErr(err))
+				return bind.Fail(L, redisErr(err))
 			}
-			c.conn.SetReadDeadline(time.Now().Add(c.readTO))
+			c.conn.SetReadDeadline(time.Now().Add(c.ReadTO))
 			out := L.CreateTable(len(reqs), 0)
 			for i := range reqs {
 				v, msg, err := c.readReply(L)
 				if err != nil {
 					c.closeConn()
-					return fail(L, redisErr(err))
+					return bind.Fail(L, redisErr(err))
 				}
 				if msg != "" {
 					pair := L.CreateTable(2, 0)
@@ -371,7 +367,7 @@ func openRestyRedis(in *Instance) {
 		"get_reused_times": func(L *lua.LState) int {
 			c := check(L)
 			if c.conn == nil {
-				return fail(L, "not initialized")
+				return bind.Fail(L, "not initialized")
 			}
 			L.Push(lua.LNumber(c.reused))
 			return 1
@@ -379,7 +375,7 @@ func openRestyRedis(in *Instance) {
 		"set_keepalive": func(L *lua.LState) int {
 			c := check(L)
 			if c.conn == nil {
-				return fail(L, "not initialized")
+				return bind.Fail(L, "not initialized")
 			}
 			idleMS := L.OptNumber(2, 0)
 			size := L.OptInt(3, 30)
@@ -392,7 +388,7 @@ func openRestyRedis(in *Instance) {
 			}
 			if c.rd.Buffered() > 0 || c.pipelining {
 				c.closeConn()
-				return fail(L, "unread data in buffer")
+				return bind.Fail(L, "unread data in buffer")
 			}
 			c.conn.SetDeadline(time.Time{})
 			redisPools.Lock()
@@ -410,7 +406,7 @@ func openRestyRedis(in *Instance) {
 		"close": func(L *lua.LState) int {
 			c := check(L)
 			if c.conn == nil {
-				return fail(L, "not initialized")
+				return bind.Fail(L, "not initialized")
 			}
 			c.closeConn()
 			L.Push(lua.LNumber(1))
@@ -434,7 +430,7 @@ func openRestyRedis(in *Instance) {
 		mod := L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
 			"new": func(L *lua.LState) int {
 				ud := L.NewUserData()
-				ud.Value = &redisClient{timeouts: defaultTimeouts()}
+				ud.Value = &redisClient{Timeouts: bind.DefaultTimeouts()}
 				ud.Metatable = mt
 				L.Push(ud)
 				return 1

@@ -15,6 +15,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/luahost/luahost/luavm"
+	"github.com/luahost/luahost/pdk/bind"
 )
 
 // The lua-resty-string modules, Go-backed: resty.md5, resty.sha1,
@@ -102,7 +103,7 @@ func openRestyString(in *Instance) {
 			// bytes(n, strong): n random bytes; crypto/rand when strong,
 			// otherwise a fast PRNG (OpenSSL's RAND_pseudo_bytes in spirit).
 			"bytes": func(L *lua.LState) int {
-				n := clampSize(float64(L.CheckNumber(1)))
+				n := bind.ClampSize(float64(L.CheckNumber(1)))
 				if n < 0 {
 					L.ArgError(1, "length must be non-negative")
 				}

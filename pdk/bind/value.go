@@ -1,4 +1,4 @@
-package pdk
+package bind
 
 import (
 	"fmt"
@@ -11,14 +11,15 @@ import (
 	"github.com/luahost/luahost/kongdb/schema"
 )
 
-// maxDepth bounds conversions of nested tables (cycles, runaway nesting).
-const maxDepth = 64
+// MaxDepth bounds conversions of nested tables (cycles, runaway nesting);
+// bindings that walk Lua tables themselves use the same bound.
+const MaxDepth = 64
 
 // FuncNamer turns a Lua function met at path (e.g. "fields.key.custom_validator")
 // into a *schema.Func; nil makes functions an error.
 type FuncNamer func(path string, fn lua.LValue) *schema.Func
 
-// ArrayMT is the registry key under which cjson.array_mt is kept, so the
+// ArrayMTKey is the registry key under which cjson.array_mt is kept, so the
 // bridge can tell an empty array from an empty object.
 const ArrayMTKey = "luahost.array_mt"
 
@@ -42,16 +43,16 @@ func ToValue(L *lua.LState, v lua.LValue, funcs FuncNamer) (any, error) {
 	return toValue(L, v, funcs, "", 0, &nodes)
 }
 
-// maxValues bounds the values one conversion visits: a table reached by
+// MaxValues bounds the values one conversion visits: a table reached by
 // many paths (t = {t, t} forty times, no cycle) is visited once per path.
-const maxValues = 1 << 20
+const MaxValues = 1 << 20
 
 func toValue(L *lua.LState, v lua.LValue, funcs FuncNamer, path string, depth int, nodes *int) (any, error) {
-	if depth > maxDepth {
+	if depth > MaxDepth {
 		return nil, fmt.Errorf("%s: table nested too deeply (cycle?)", orRoot(path))
 	}
-	if *nodes++; *nodes > maxValues {
-		return nil, fmt.Errorf("%s: table too large (over %d values)", orRoot(path), maxValues)
+	if *nodes++; *nodes > MaxValues {
+		return nil, fmt.Errorf("%s: table too large (over %d values)", orRoot(path), MaxValues)
 	}
 	switch x := v.(type) {
 	case *lua.LNilType:

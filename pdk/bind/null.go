@@ -1,4 +1,4 @@
-package pdk
+package bind
 
 import lua "github.com/yuin/gopher-lua"
 

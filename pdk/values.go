@@ -1,0 +1,44 @@
+package pdk
+
+import (
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/luahost/luahost/pdk/bind"
+)
+
+// The shared layer's names that code above pdk (host, pdk/request) uses
+// most, re-exported so that one import serves; code inside pdk/ calls
+// package bind directly.
+
+// FuncNamer turns a Lua function met at path into a *schema.Func
+// (bind.FuncNamer).
+type FuncNamer = bind.FuncNamer
+
+// FuncResolver maps a *schema.Func back to a state's Lua function
+// (bind.FuncResolver).
+type FuncResolver = bind.FuncResolver
+
+// ArrayMTKey is the registry key of a state's cjson.array_mt.
+const ArrayMTKey = bind.ArrayMTKey
+
+// ToValue converts a Lua value into kongdb's value model (bind.ToValue).
+func ToValue(L *lua.LState, v lua.LValue, funcs FuncNamer) (any, error) {
+	return bind.ToValue(L, v, funcs)
+}
+
+// FromValue converts a kongdb value-model value into Lua (bind.FromValue).
+func FromValue(L *lua.LState, v any, funcs FuncResolver) lua.LValue {
+	return bind.FromValue(L, v, funcs)
+}
+
+// FormatNumber prints a number as Lua's tostring does (bind.FormatNumber).
+func FormatNumber(f float64) string { return bind.FormatNumber(f) }
+
+// Null returns the state's ngx.null (bind.Null).
+func Null(L *lua.LState) *lua.LUserData { return bind.Null(L) }
+
+// IsNull reports whether v is a state's ngx.null (bind.IsNull).
+func IsNull(v lua.LValue) bool { return bind.IsNull(v) }
+
+// ArrayMT returns the state's cjson.array_mt (bind.ArrayMT).
+func ArrayMT(L *lua.LState) *lua.LTable { return bind.ArrayMT(L) }
