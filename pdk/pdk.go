@@ -22,6 +22,11 @@ import (
 	"github.com/luahost/luahost/kongdb/events"
 	"github.com/luahost/luahost/kongdb/schema"
 	"github.com/luahost/luahost/pdk/bind"
+	"github.com/luahost/luahost/pdk/lib/lfs"
+	"github.com/luahost/luahost/pdk/lib/lsyslog"
+	"github.com/luahost/luahost/pdk/lib/restyipmatcher"
+	"github.com/luahost/luahost/pdk/lib/restyopenssl"
+	"github.com/luahost/luahost/pdk/lib/restystring"
 )
 
 // Root is shared by all workers.
@@ -133,13 +138,13 @@ var namespaces = []namespace{
 	{"cjson", openCJSON},
 	{"kong", openKong},
 	{"kong.db.migrations.operations", openMigrationOps},
-	{"resty.string", openRestyString},
-	{"resty.ipmatcher", openRestyIPMatcher},
-	{"resty.openssl", openRestyOpenSSL},
-	{"resty.openssl.pkey", openRestyPkey},
+	{"resty.string", func(in *Instance) { restystring.Open(in.L, in.budget) }},
+	{"resty.ipmatcher", func(in *Instance) { restyipmatcher.Open(in.L) }},
+	{"resty.openssl", func(in *Instance) { restyopenssl.Open(in.L) }},
+	{"resty.openssl.pkey", func(in *Instance) { restyopenssl.OpenPkey(in.L) }},
 	{"resty.redis", openRestyRedis},
-	{"lfs", openLFS},
-	{"lsyslog", openLSyslog},
+	{"lfs", func(in *Instance) { lfs.Open(in.L) }},
+	{"lsyslog", func(in *Instance) { lsyslog.Open(in.L) }},
 	{"resty.http", openRestyHTTP},
 }
 

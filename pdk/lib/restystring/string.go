@@ -1,4 +1,9 @@
-package pdk
+// Package restystring is the lua-resty-string modules, Go-backed:
+// resty.md5, resty.sha1, resty.sha224, resty.sha256, resty.sha384,
+// resty.sha512 (new(), :update(s), :final() -> binary digest, :reset()),
+// resty.string (to_hex, atoi) and resty.random (bytes(n, strong)).
+// resty.aes is not provided.
+package restystring
 
 import (
 	"crypto/md5"
@@ -18,11 +23,6 @@ import (
 	"github.com/luahost/luahost/pdk/bind"
 )
 
-// The lua-resty-string modules, Go-backed: resty.md5, resty.sha1,
-// resty.sha224, resty.sha256, resty.sha384, resty.sha512 (new(), :update(s),
-// :final() -> binary digest, :reset()), resty.string (to_hex, atoi) and
-// resty.random (bytes(n, strong)). resty.aes is not provided.
-
 const restyHashType = "luahost.resty.hash"
 
 var restyHashes = []struct {
@@ -37,9 +37,9 @@ var restyHashes = []struct {
 	{"resty.sha512", sha512.New},
 }
 
-// openRestyString registers the resty.* string/digest modules.
-func openRestyString(in *Instance) {
-	L := in.L
+// Open registers the resty.* string/digest modules in L; resty.random's
+// bytes are charged to budget.
+func Open(L *lua.LState, budget *bind.Budget) {
 	mt := L.NewTypeMetatable(restyHashType)
 	methods := L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
 		"update": func(L *lua.LState) int {
@@ -107,7 +107,7 @@ func openRestyString(in *Instance) {
 				if n < 0 {
 					L.ArgError(1, "length must be non-negative")
 				}
-				in.Reserve(L, n, 1)
+				budget.Reserve(L, n, 1)
 				b := make([]byte, n)
 				if L.ToBool(2) {
 					if _, err := rand.Read(b); err != nil {
@@ -130,12 +130,7 @@ func openRestyString(in *Instance) {
 }
 
 func checkRestyHash(L *lua.LState) hash.Hash {
-	ud := L.CheckUserData(1)
-	if h, ok := ud.Value.(hash.Hash); ok {
-		return h
-	}
-	L.ArgError(1, "digest object expected (called with '.' instead of ':'?)")
-	return nil
+	return bind.CheckUserData[hash.Hash](L, 1, "digest object expected (called with '.' instead of ':'?)")
 }
 
 // cAtoi is C's atoi on s (an out-of-range number gives 0).

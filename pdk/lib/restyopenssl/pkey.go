@@ -1,4 +1,4 @@
-package pdk
+package restyopenssl
 
 import (
 	"crypto"
@@ -229,16 +229,10 @@ func (k *pkey) toPEM(which string) (string, error) {
 	return string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})), nil
 }
 
-func openRestyPkey(in *Instance) {
-	L := in.L
+// OpenPkey registers the preloaded module "resty.openssl.pkey" in L.
+func OpenPkey(L *lua.LState) {
 	mt := L.NewTypeMetatable(opensslPkeyType)
-	check := func(L *lua.LState) *pkey {
-		if k, ok := L.CheckUserData(1).Value.(*pkey); ok {
-			return k
-		}
-		L.ArgError(1, "pkey expected")
-		return nil
-	}
+	check := func(L *lua.LState) *pkey { return bind.CheckUserData[*pkey](L, 1, "pkey expected") }
 	fail := func(L *lua.LState, err error) int {
 		return bind.Fail(L, err.Error())
 	}

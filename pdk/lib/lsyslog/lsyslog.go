@@ -1,4 +1,9 @@
-package pdk
+// Package lsyslog is the module lsyslog (Kong's lua-syslog binding),
+// Go-backed with log/syslog: open(ident, facility), log(level, message),
+// close(), and the LOG_* level and FACILITY_* constants (syslog(3)'s
+// values). Like syslog(3), log never fails: when no syslog daemon answers
+// the message is dropped.
+package lsyslog
 
 import (
 	"log/syslog"
@@ -8,11 +13,6 @@ import (
 
 	"github.com/luahost/luahost/luavm"
 )
-
-// lsyslog (Kong's lua-syslog binding), Go-backed with log/syslog:
-// open(ident, facility), log(level, message), close(), and the LOG_*
-// level and FACILITY_* constants (syslog(3)'s values). Like syslog(3),
-// log never fails: when no syslog daemon answers the message is dropped.
 
 // lsyslogNetwork and lsyslogAddr select the daemon ("" / "": the local
 // one, /dev/log); tests point them at their own socket.
@@ -68,9 +68,10 @@ func (s *lsyslogState) close() {
 	s.w, s.dialed = nil, false
 }
 
-func openLSyslog(in *Instance) {
+// Open registers the preloaded module "lsyslog" in L.
+func Open(L *lua.LState) {
 	st := &lsyslogState{ident: "lua", facility: syslog.LOG_USER}
-	in.L.PreloadModule("lsyslog", func(L *lua.LState) int {
+	L.PreloadModule("lsyslog", func(L *lua.LState) int {
 		mod := L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
 			"open": func(L *lua.LState) int {
 				// arguments first: a raise with the lock held would leave

@@ -1,9 +1,13 @@
-package pdk
+package restystring_test
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/luahost/luahost/pdk/pdktest"
+)
 
 func TestRestyDigests(t *testing.T) {
-	in, _ := newShimState(t)
+	in, _ := pdktest.New(t)
 	cases := []struct{ mod, want string }{
 		// FIPS 180 / RFC 1321 vectors for "abc".
 		{"resty.md5", "900150983cd24fb0d6963f7d28e17f72"},
@@ -14,7 +18,7 @@ func TestRestyDigests(t *testing.T) {
 		{"resty.sha512", "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f"},
 	}
 	for _, c := range cases {
-		got := str(t, in, `
+		got := pdktest.Str(t, in, `
 			local h = require("`+c.mod+`"):new()
 			assert(h:update("a") == true)
 			h:update("bc")
@@ -24,7 +28,7 @@ func TestRestyDigests(t *testing.T) {
 		}
 	}
 	// reset starts over.
-	got := str(t, in, `
+	got := pdktest.Str(t, in, `
 		local h = require("resty.sha1"):new()
 		h:update("garbage")
 		h:reset()
@@ -33,13 +37,13 @@ func TestRestyDigests(t *testing.T) {
 	if got != "a9993e364706816aba3e25717850c26c9cd0d89d" {
 		t.Errorf("after reset: %s", got)
 	}
-	if msg := luaErr(t, in, `local h = require("resty.md5"):new(); h.update("x")`); msg == "" {
+	if msg := pdktest.LuaErr(t, in, `local h = require("resty.md5"):new(); h.update("x")`); msg == "" {
 		t.Error("update with '.' must fail")
 	}
 }
 
 func TestRestyStringAtoiAndRandom(t *testing.T) {
-	in, _ := newShimState(t)
+	in, _ := pdktest.New(t)
 	for src, want := range map[string]string{
 		`return require("resty.string").atoi("  42abc")`:  "42",
 		`return require("resty.string").atoi("-7")`:       "-7",
@@ -50,7 +54,7 @@ func TestRestyStringAtoiAndRandom(t *testing.T) {
 		`local r = require("resty.random")
 		 return tostring(r.bytes(32, true) ~= r.bytes(32, true))`: "true",
 	} {
-		if got := str(t, in, src); got != want {
+		if got := pdktest.Str(t, in, src); got != want {
 			t.Errorf("%s = %s, want %s", src, got, want)
 		}
 	}

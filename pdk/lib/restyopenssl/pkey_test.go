@@ -1,9 +1,13 @@
-package pdk
+package restyopenssl_test
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/luahost/luahost/pdk/pdktest"
+)
 
 func TestRestyPkey(t *testing.T) {
-	in, _ := newShimState(t)
+	in, _ := pdktest.New(t)
 	cases := map[string]string{
 		// RSA PKCS#1 v1.5 and PSS, through a public key loaded from PEM.
 		`local pkey = require "resty.openssl.pkey"
@@ -51,7 +55,7 @@ func TestRestyPkey(t *testing.T) {
 		 local s, err = pub:sign("x") return tostring(s) .. "|" .. err`: "nil|pkey:sign: key is not a private key",
 	}
 	for src, want := range cases {
-		if got := str(t, in, src); got != want {
+		if got := pdktest.Str(t, in, src); got != want {
 			t.Errorf("%s\n= %s, want %s", src, got, want)
 		}
 	}

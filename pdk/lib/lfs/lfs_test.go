@@ -1,14 +1,16 @@
-package pdk
+package lfs_test
 
 import (
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/luahost/luahost/pdk/pdktest"
 )
 
 func TestLFS(t *testing.T) {
-	in, _ := newShimState(t)
+	in, _ := pdktest.New(t)
 	dir := t.TempDir()
 	f := filepath.Join(dir, "body")
 	if err := os.WriteFile(f, []byte("12345"), 0o640); err != nil {
@@ -26,15 +28,15 @@ func TestLFS(t *testing.T) {
 		 return table.concat(names, ",") .. "|" .. tostring(lfs.attributes(` + q(dir+"/sub") + `))`: ".,..,body,sub|nil",
 	}
 	for src, want := range cases {
-		if got := str(t, in, src); got != want {
+		if got := pdktest.Str(t, in, src); got != want {
 			t.Errorf("%s\n= %s, want %s", src, got, want)
 		}
 	}
 	wd, _ := os.Getwd()
-	if got := str(t, in, `return require("lfs").currentdir()`); got != wd {
+	if got := pdktest.Str(t, in, `return require("lfs").currentdir()`); got != wd {
 		t.Errorf("currentdir = %s, want %s", got, wd)
 	}
-	if msg := luaErr(t, in, `require("lfs").dir("/nonexistent/x")`); !strings.Contains(msg, "cannot open /nonexistent/x: No such file or directory") {
+	if msg := pdktest.LuaErr(t, in, `require("lfs").dir("/nonexistent/x")`); !strings.Contains(msg, "cannot open /nonexistent/x: No such file or directory") {
 		t.Errorf("dir error: %s", msg)
 	}
 }

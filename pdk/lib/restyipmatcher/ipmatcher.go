@@ -1,4 +1,11 @@
-package pdk
+// Package restyipmatcher is the module resty.ipmatcher (lua-resty-ipmatcher
+// 0.6), Go-backed with net/netip: new(list) / new_with_value(map) build a
+// matcher of IPv4/IPv6 addresses and CIDR ranges; matcher:match(ip) and
+// matcher:match_bin(binary_addr) answer true (or the entry's value) /
+// false, or false and an error for a malformed address. An IPv4-mapped
+// IPv6 address does not match IPv4 entries (upstream keeps the families
+// apart too).
+package restyipmatcher
 
 import (
 	"net/netip"
@@ -9,13 +16,6 @@ import (
 	"github.com/luahost/luahost/luavm"
 	"github.com/luahost/luahost/pdk/bind"
 )
-
-// resty.ipmatcher (lua-resty-ipmatcher 0.6), Go-backed with net/netip:
-// new(list) / new_with_value(map) build a matcher of IPv4/IPv6 addresses
-// and CIDR ranges; matcher:match(ip) and matcher:match_bin(binary_addr)
-// answer true (or the entry's value) / false, or false and an error for a
-// malformed address. An IPv4-mapped IPv6 address does not match IPv4
-// entries (upstream keeps the families apart too).
 
 const ipMatcherType = "luahost.resty.ipmatcher"
 
@@ -52,16 +52,10 @@ func (m *ipMatcher) lookup(a netip.Addr) lua.LValue {
 	return lua.LFalse
 }
 
-func openRestyIPMatcher(in *Instance) {
-	L := in.L
+// Open registers the preloaded module "resty.ipmatcher" in L.
+func Open(L *lua.LState) {
 	mt := L.NewTypeMetatable(ipMatcherType)
-	check := func(L *lua.LState) *ipMatcher {
-		if m, ok := L.CheckUserData(1).Value.(*ipMatcher); ok {
-			return m
-		}
-		L.ArgError(1, "ipmatcher expected")
-		return nil
-	}
+	check := func(L *lua.LState) *ipMatcher { return bind.CheckUserData[*ipMatcher](L, 1, "ipmatcher expected") }
 	mt.RawSetString("__index", L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
 		"match": func(L *lua.LState) int {
 			m := check(L)

@@ -1,9 +1,13 @@
-package pdk
+package restyipmatcher_test
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/luahost/luahost/pdk/pdktest"
+)
 
 func TestRestyIPMatcher(t *testing.T) {
-	in, _ := newShimState(t)
+	in, _ := pdktest.New(t)
 	cases := map[string]string{
 		`local m = require("resty.ipmatcher").new({ "10.0.0.0/8", "192.168.1.1", "2001:db8::/32" })
 		 return tostring(m:match("10.1.2.3")) .. tostring(m:match("192.168.1.1")) ..
@@ -20,7 +24,7 @@ func TestRestyIPMatcher(t *testing.T) {
 		 return m:match("10.1.2.3") .. m:match("10.2.0.1") .. tostring(m:match("11.0.0.1"))`: "narrowwidefalse",
 	}
 	for src, want := range cases {
-		if got := str(t, in, src); got != want {
+		if got := pdktest.Str(t, in, src); got != want {
 			t.Errorf("%s\n= %s, want %s", src, got, want)
 		}
 	}

@@ -1,4 +1,4 @@
-package pdk
+package lsyslog_test
 
 import (
 	"net"
@@ -6,6 +6,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/luahost/luahost/pdk/lib/lsyslog"
+	"github.com/luahost/luahost/pdk/pdktest"
 )
 
 func TestLSyslog(t *testing.T) {
@@ -15,15 +18,15 @@ func TestLSyslog(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	lsyslogNetwork, lsyslogAddr = "unixgram", sock
-	defer func() { lsyslogNetwork, lsyslogAddr = "", "" }()
+	lsyslog.SetDaemon("unixgram", sock)
+	defer lsyslog.SetDaemon("", "")
 
-	in, _ := newShimState(t)
-	if got := str(t, in, `local s = require "lsyslog"
+	in, _ := pdktest.New(t)
+	if got := pdktest.Str(t, in, `local s = require "lsyslog"
 		return s.LOG_EMERG .. "," .. s.LOG_DEBUG .. "," .. s.FACILITY_USER .. "," .. s.FACILITY_LOCAL7 .. "," .. s.FACILITY_AUTHPRIV`); got != "0,7,8,184,80" {
 		t.Fatalf("constants: %s", got)
 	}
-	run(t, in, "log.lua", `local s = require "lsyslog"
+	pdktest.Run(t, in, "log.lua", `local s = require "lsyslog"
 		s.open("kong", s.FACILITY_LOCAL0)
 		s.log(s.LOG_WARNING, '{"a":1}')
 		s.close()`)
@@ -39,20 +42,20 @@ func TestLSyslog(t *testing.T) {
 		t.Errorf("syslog message = %q", msg)
 	}
 	// no daemon: log is silent
-	lsyslogAddr = filepath.Join(t.TempDir(), "none.sock")
-	run(t, in, "log2.lua", `local s = require "lsyslog" s.open("x", s.FACILITY_USER) s.log(s.LOG_ERR, "dropped")`)
+	lsyslog.SetDaemon("unixgram", filepath.Join(t.TempDir(), "none.sock"))
+	pdktest.Run(t, in, "log2.lua", `local s = require "lsyslog" s.open("x", s.FACILITY_USER) s.log(s.LOG_ERR, "dropped")`)
 }
 
 // A raise in open (a bad ident) leaves no lock held: the worker's later
 // lsyslog calls still run. On the code that locked before checking its
 // arguments, close() below waited for ever.
 func TestLSyslogOpenRaiseLeavesNoLock(t *testing.T) {
-	lsyslogNetwork, lsyslogAddr = "unixgram", filepath.Join(t.TempDir(), "none.sock")
-	defer func() { lsyslogNetwork, lsyslogAddr = "", "" }()
-	in, _ := newShimState(t)
+	lsyslog.SetDaemon("unixgram", filepath.Join(t.TempDir(), "none.sock"))
+	defer lsyslog.SetDaemon("", "")
+	in, _ := pdktest.New(t)
 	done := make(chan string, 1)
 	go func() {
-		done <- str(t, in, `local s = require "lsyslog"
+		done <- pdktest.Str(t, in, `local s = require "lsyslog"
 			local ok, err = pcall(s.open, nil)
 			assert(not ok)
 			s.close()

@@ -1,4 +1,10 @@
-package pdk
+// Package lfs is the module lfs (LuaFileSystem 1.8), a Go-backed subset:
+// attributes(path [, name]), symlinkattributes(path [, name]),
+// currentdir(), mkdir(path), rmdir(path), dir(path) (an iterator of entry
+// names, "." and ".." included). Failures return nil, "<what> '<path>':
+// <strerror>" and the errno, as lfs does. Not covered: chdir, lock,
+// unlock, link, setmode, touch, lock_dir.
+package lfs
 
 import (
 	"errors"
@@ -10,12 +16,6 @@ import (
 
 	"github.com/luahost/luahost/luavm"
 )
-
-// lfs (LuaFileSystem 1.8), Go-backed subset: attributes(path [, name]),
-// symlinkattributes(path [, name]), currentdir(), mkdir(path), rmdir(path),
-// dir(path) (an iterator of entry names, "." and ".." included). Failures
-// return nil, "<what> '<path>': <strerror>" and the errno, as lfs does.
-// Not covered: chdir, lock, unlock, link, setmode, touch, lock_dir.
 
 func lfsStrerror(err error) (string, int) {
 	var errno syscall.Errno
@@ -105,8 +105,9 @@ func lfsAttributes(stat func(string) (fs.FileInfo, error)) lua.LGFunction {
 	}
 }
 
-func openLFS(in *Instance) {
-	in.L.PreloadModule("lfs", func(L *lua.LState) int {
+// Open registers the preloaded module "lfs" in L.
+func Open(L *lua.LState) {
+	L.PreloadModule("lfs", func(L *lua.LState) int {
 		mod := L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
 			"attributes":        lfsAttributes(os.Stat),
 			"symlinkattributes": lfsAttributes(os.Lstat),

@@ -1,9 +1,13 @@
-package pdk
+package restyopenssl_test
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/luahost/luahost/pdk/pdktest"
+)
 
 func TestRestyOpenSSLDigestAndMac(t *testing.T) {
-	in, _ := newShimState(t)
+	in, _ := pdktest.New(t)
 	hex := `local function hex(s) return (s:gsub(".", function(c) return string.format("%02x", c:byte()) end)) end `
 	cases := map[string]string{
 		hex + `local d = require("resty.openssl.digest").new("sha256")
@@ -18,7 +22,7 @@ func TestRestyOpenSSLDigestAndMac(t *testing.T) {
 		`local m, err = require("resty.openssl.mac").new("k", "CMAC", "aes-128-cbc") return tostring(m) .. "|" .. err`: `nil|mac.new: invalid mac type "CMAC" (luahost supports HMAC only)`,
 	}
 	for src, want := range cases {
-		if got := str(t, in, src); got != want {
+		if got := pdktest.Str(t, in, src); got != want {
 			t.Errorf("%s\n= %s, want %s", src, got, want)
 		}
 	}

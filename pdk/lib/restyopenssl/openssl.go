@@ -1,4 +1,12 @@
-package pdk
+// Package restyopenssl is lua-resty-openssl's digest, mac and pkey
+// modules, Go-backed (openssl.go, pkey.go):
+// resty.openssl.digest: new([alg = "sha1"]) -> digest, :update(...) -> true,
+// :final([s]) -> binary digest, :reset() -> true.
+// resty.openssl.mac: new(key, "HMAC", nil, alg) -> mac with the same
+// methods. Algorithms: md5, sha1, sha224, sha256, sha384, sha512 (any case,
+// "-" allowed: "SHA-256"). resty.openssl.pkey (pkey.go) signs a digest
+// object's state.
+package restyopenssl
 
 import (
 	"crypto"
@@ -16,14 +24,6 @@ import (
 	"github.com/luahost/luahost/luavm"
 	"github.com/luahost/luahost/pdk/bind"
 )
-
-// lua-resty-openssl's digest and mac modules, Go-backed:
-// resty.openssl.digest: new([alg = "sha1"]) -> digest, :update(...) -> true,
-// :final([s]) -> binary digest, :reset() -> true.
-// resty.openssl.mac: new(key, "HMAC", nil, alg) -> mac with the same
-// methods. Algorithms: md5, sha1, sha224, sha256, sha384, sha512 (any case,
-// "-" allowed: "SHA-256"). resty.openssl.pkey lives in resty_pkey.go and
-// signs a digest object's state.
 
 const (
 	opensslDigestType = "luahost.resty.openssl.digest"
@@ -53,13 +53,7 @@ func canonicalAlg(s string) string {
 }
 
 func opensslHashMethods(L *lua.LState, typ string) *lua.LTable {
-	check := func(L *lua.LState) *opensslHash {
-		if h, ok := L.CheckUserData(1).Value.(*opensslHash); ok {
-			return h
-		}
-		L.ArgError(1, typ+" expected")
-		return nil
-	}
+	check := func(L *lua.LState) *opensslHash { return bind.CheckUserData[*opensslHash](L, 1, typ+" expected") }
 	return L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
 		"update": func(L *lua.LState) int {
 			h := check(L)
@@ -89,8 +83,9 @@ func opensslHashMethods(L *lua.LState, typ string) *lua.LTable {
 	})
 }
 
-func openRestyOpenSSL(in *Instance) {
-	L := in.L
+// Open registers the preloaded modules "resty.openssl.digest" and
+// "resty.openssl.mac" in L.
+func Open(L *lua.LState) {
 	dmt := L.NewTypeMetatable(opensslDigestType)
 	dmt.RawSetString("__index", opensslHashMethods(L, "digest"))
 	mmt := L.NewTypeMetatable(opensslMacType)
