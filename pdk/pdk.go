@@ -24,8 +24,10 @@ import (
 	"github.com/luahost/luahost/pdk/bind"
 	"github.com/luahost/luahost/pdk/lib/lfs"
 	"github.com/luahost/luahost/pdk/lib/lsyslog"
+	"github.com/luahost/luahost/pdk/lib/restyhttp"
 	"github.com/luahost/luahost/pdk/lib/restyipmatcher"
 	"github.com/luahost/luahost/pdk/lib/restyopenssl"
+	"github.com/luahost/luahost/pdk/lib/restyredis"
 	"github.com/luahost/luahost/pdk/lib/restystring"
 )
 
@@ -78,9 +80,9 @@ type Root struct {
 	reOnce     sync.Once
 	reFull     atomic.Bool
 
-	httpTransports sync.Map // resty.http's connection pools (resty_http.go)
-	httpTransportN atomic.Int64
-	dbHooks        sync.Map // *kongdb.DAO -> struct{}: post_crud_event dispatcher installed (db.go)
+	httpPools  restyhttp.Transports // resty.http's connection pools
+	redisPools restyredis.Pools     // resty.redis's idle connections
+	dbHooks    sync.Map             // *kongdb.DAO -> struct{}: post_crud_event dispatcher installed (db.go)
 
 	cacheOnce sync.Once // cache.go
 	busOnce   sync.Once // events_bus.go
@@ -142,10 +144,10 @@ var namespaces = []namespace{
 	{"resty.ipmatcher", func(in *Instance) { restyipmatcher.Open(in.L) }},
 	{"resty.openssl", func(in *Instance) { restyopenssl.Open(in.L) }},
 	{"resty.openssl.pkey", func(in *Instance) { restyopenssl.OpenPkey(in.L) }},
-	{"resty.redis", openRestyRedis},
+	{"resty.redis", func(in *Instance) { restyredis.Open(in.L, &in.Root.redisPools) }},
 	{"lfs", func(in *Instance) { lfs.Open(in.L) }},
 	{"lsyslog", func(in *Instance) { lsyslog.Open(in.L) }},
-	{"resty.http", openRestyHTTP},
+	{"resty.http", func(in *Instance) { restyhttp.Open(in.L, in.budget, &in.Root.httpPools) }},
 }
 
 // Open installs every namespace into L and returns the worker's instance.

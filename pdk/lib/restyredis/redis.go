@@ -1,4 +1,20 @@
-package pdk
+// Package restyredis is the module resty.redis (lua-resty-redis 0.30),
+// Go-backed over net.Conn with RESP2:
+//
+//	new() -> client; client:connect(host, port, opts) (host may be
+//	"unix:/path"; opts.ssl, ssl_verify, server_name, pool);
+//	set_timeout(ms) / set_timeouts(connect, send, read);
+//	any Redis command as a method (red:get(k), red:incrby(k, n),
+//	red:eval(script, n, ...)), table arguments flattened;
+//	init_pipeline() / commit_pipeline() / cancel_pipeline();
+//	set_keepalive(idle_ms, pool_size) / get_reused_times() / close().
+//
+// Replies: status -> string, integer -> number, nil bulk/array -> ngx.null,
+// error reply -> false, "ERR ..." (inside arrays and pipelines { false,
+// "ERR ..." }); I/O errors -> nil, "timeout" | "closed" | "connection
+// refused" | Go's message. Not covered: subscribe/read_reply,
+// hmset/array_to_hash helpers, add_commands (commands are dynamic).
+package restyredis
 
 import (
 	"bufio"
@@ -20,20 +36,6 @@ import (
 	"github.com/luahost/luahost/pdk/bind"
 )
 
-// resty.redis (lua-resty-redis 0.30), Go-backed over net.Conn with RESP2:
-//   new() -> client; client:connect(host, port, opts) (host may be
-//   "unix:/path"; opts.ssl, ssl_verify, server_name, pool);
-//   set_timeout(ms) / set_timeouts(connect, send, read);
-//   any Redis command as a method (red:get(k), red:incrby(k, n),
-//   red:eval(script, n, ...)), table arguments flattened;
-//   init_pipeline() / commit_pipeline() / cancel_pipeline();
-//   set_keepalive(idle_ms, pool_size) / get_reused_times() / close().
-// Replies: status -> string, integer -> number, nil bulk/array -> ngx.null,
-// error reply -> false, "ERR ..." (inside arrays and pipelines { false,
-// "ERR ..." }); I/O errors -> nil, "timeout" | "closed" | "connection
-// refused" | Go's message. Not covered: subscribe/read_reply,
-// hmset/array_to_hash helpers, add_commands (commands are dynamic).
-
 const restyRedisType = "luahost.resty.redis"
 
 type redisClient struct {
@@ -53,11 +55,21 @@ type redisIdle struct {
 	until  time.Time
 }
 
-// redisPools holds idle connections per (root, pool name).
-var redisPools = struct {
-	sync.Mutex
-	m map[string][]redisIdle
-}{m: map[string][]redisIdle{}}
+// Pools holds the connections set_keepalive left idle, per pool name,
+// for every worker of a pdk.Root (which holds one); the zero value is
+// ready.
+type Pools struct {
+	mu sync.Mutex
+	m  map[string][]redisIdle
+}
+
+// lock locks p, making its map on first use.
+func (p *Pools) lock() {
+	p.mu.Lock()
+	if p.m == nil {
+		p.m = map[string][]redisIdle{}
+	}
+}
 
 func redisErr(err error) string {
 	var ne net.Error
@@ -190,16 +202,12 @@ func (c *redisClient) closeConn() {
 	}
 }
 
-func openRestyRedis(in *Instance) {
-	L := in.L
-	root := in.Root
+// Open registers the preloaded module "resty.redis" in L; its clients
+// keep idle connections in pools.
+func Open(L *lua.LState, pools *Pools) {
 	mt := L.NewTypeMetatable(restyRedisType)
 	check := func(L *lua.LState) *redisClient {
-		if c, ok := L.CheckUserData(1).Value.(*redisClient); ok {
-			return c
-		}
-		L.ArgError(1, "redis object expected (called with '.' instead of ':'?)")
-		return nil
+		return bind.CheckUserData[*redisClient](L, 1, "redis object expected (called with '.' instead of ':'?)")
 	}
 	command := func(name string) *lua.LFunction {
 		return L.NewFunction(func(L *lua.LState) int {
@@ -275,10 +283,10 @@ func openRestyRedis(in *Instance) {
 			}
 			c.closeConn()
 			c.pipelining, c.pipeline = false, nil
-			c.key = fmt.Sprintf("%p|%s|%t", root, pool, useTLS)
+			c.key = fmt.Sprintf("%s|%t", pool, useTLS)
 			// reuse an idle pooled connection when one is left
-			redisPools.Lock()
-			idle := redisPools.m[c.key]
+			pools.lock()
+			idle := pools.m[c.key]
 			for len(idle) > 0 {
 				it := idle[len(idle)-1]
 				idle = idle[:len(idle)-1]
@@ -288,8 +296,8 @@ func openRestyRedis(in *Instance) {
 				}
 				it.conn.Close()
 			}
-			redisPools.m[c.key] = idle
-			redisPools.Unlock()
+			pools.m[c.key] = idle
+			pools.mu.Unlock()
 			if c.conn != nil {
 				L.Push(lua.LNumber(1))
 				return 1
@@ -391,14 +399,14 @@ func openRestyRedis(in *Instance) {
 				return bind.Fail(L, "unread data in buffer")
 			}
 			c.conn.SetDeadline(time.Time{})
-			redisPools.Lock()
-			list := redisPools.m[c.key]
+			pools.lock()
+			list := pools.m[c.key]
 			if len(list) >= size {
 				list[0].conn.Close()
 				list = list[1:]
 			}
-			redisPools.m[c.key] = append(list, redisIdle{conn: c.conn, rd: c.rd, reused: c.reused, until: time.Now().Add(idle)})
-			redisPools.Unlock()
+			pools.m[c.key] = append(list, redisIdle{conn: c.conn, rd: c.rd, reused: c.reused, until: time.Now().Add(idle)})
+			pools.mu.Unlock()
 			c.conn, c.rd = nil, nil
 			L.Push(lua.LNumber(1))
 			return 1

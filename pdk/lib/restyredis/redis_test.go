@@ -1,4 +1,4 @@
-package pdk
+package restyredis_test
 
 import (
 	"net"
@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/luahost/luahost/pdk/pdktest"
 )
 
 // startRedis runs a throwaway redis-server on a free port and returns its
@@ -47,7 +49,7 @@ func startRedis(t *testing.T) int {
 
 func TestRestyRedis(t *testing.T) {
 	port := startRedis(t)
-	in, _ := newShimState(t)
+	in, _ := pdktest.New(t)
 	p := strconv.Itoa(port)
 	cases := []struct{ src, want string }{
 		{`local red = require("resty.redis"):new()
@@ -88,7 +90,7 @@ func TestRestyRedis(t *testing.T) {
 			"nil:not initialized,nil:no pipeline"},
 	}
 	for _, c := range cases {
-		if got := str(t, in, c.src); got != c.want {
+		if got := pdktest.Str(t, in, c.src); got != c.want {
 			t.Errorf("%s\n= %s, want %s", c.src, got, c.want)
 		}
 	}
@@ -96,7 +98,7 @@ func TestRestyRedis(t *testing.T) {
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	free := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 	ln.Close()
-	got := str(t, in, `local red = require("resty.redis"):new()
+	got := pdktest.Str(t, in, `local red = require("resty.redis"):new()
 		local ok, err = red:connect("127.0.0.1", `+free+`) return tostring(ok) .. ":" .. err`)
 	if got != "nil:connection refused" {
 		t.Errorf("refused: %s", got)

@@ -1,4 +1,4 @@
-package pdk
+package restyhttp_test
 
 import (
 	"io"
@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/luahost/luahost/pdk/pdktest"
 )
 
 func TestRestyHTTPRequestURI(t *testing.T) {
@@ -24,8 +26,8 @@ func TestRestyHTTPRequestURI(t *testing.T) {
 		io.WriteString(w, r.URL.RequestURI()+"|"+r.Header.Get("X-Custom")+"|"+string(b))
 	}))
 	defer srv.Close()
-	in, _ := newShimState(t)
-	got := str(t, in, `local http = require "resty.http"
+	in, _ := pdktest.New(t)
+	got := pdktest.Str(t, in, `local http = require "resty.http"
 		local c = http.new()
 		c:set_timeouts(1000, 1000, 1000)
 		local res = assert(c:request_uri("`+srv.URL+`/p?a=1", { method = "POST", body = "hello",
@@ -35,12 +37,12 @@ func TestRestyHTTPRequestURI(t *testing.T) {
 	if want := "201,Created,/p?a=1|v|hello,POST,POST,1+2,true"; got != want {
 		t.Errorf("request_uri = %s, want %s", got, want)
 	}
-	got = str(t, in, `local res = assert(require("resty.http").new():request_uri("`+srv.URL+`/x", { path = "/q", query = { k = "a b" } }))
+	got = pdktest.Str(t, in, `local res = assert(require("resty.http").new():request_uri("`+srv.URL+`/x", { path = "/q", query = { k = "a b" } }))
 		return res.body`)
 	if want := "/q?k=a+b||"; got != want {
 		t.Errorf("path/query = %s, want %s", got, want)
 	}
-	got = str(t, in, `local c = require("resty.http").new() c:set_timeout(100)
+	got = pdktest.Str(t, in, `local c = require("resty.http").new() c:set_timeout(100)
 		local res, err = c:request_uri("`+srv.URL+`/slow") return tostring(res) .. "|" .. err`)
 	if got != "nil|timeout" {
 		t.Errorf("timeout = %s", got)
@@ -48,11 +50,11 @@ func TestRestyHTTPRequestURI(t *testing.T) {
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 	ln.Close()
-	got = str(t, in, `local res, err = require("resty.http").new():request_uri("http://127.0.0.1:`+port+`/") return tostring(res) .. "|" .. err`)
+	got = pdktest.Str(t, in, `local res, err = require("resty.http").new():request_uri("http://127.0.0.1:`+port+`/") return tostring(res) .. "|" .. err`)
 	if got != "nil|connection refused" {
 		t.Errorf("refused = %s", got)
 	}
-	got = str(t, in, `local res, err = require("resty.http").new():request_uri("ftp://x/") return tostring(res) .. "|" .. err`)
+	got = pdktest.Str(t, in, `local res, err = require("resty.http").new():request_uri("ftp://x/") return tostring(res) .. "|" .. err`)
 	if got != "nil|bad uri: ftp://x/" {
 		t.Errorf("bad uri = %s", got)
 	}
@@ -75,8 +77,8 @@ func TestRestyHTTPReusesConnections(t *testing.T) {
 	}
 	srv.Start()
 	defer srv.Close()
-	in, _ := newShimState(t)
-	run(t, in, "reuse.lua", `local http = require "resty.http"
+	in, _ := pdktest.New(t)
+	pdktest.Run(t, in, "reuse.lua", `local http = require "resty.http"
 		for i = 1, 5 do
 			local res = assert(http.new():request_uri("`+srv.URL+`/"))
 			assert(res.body == "ok")
@@ -94,8 +96,8 @@ func TestRestyHTTPBodyWithinBudget(t *testing.T) {
 		w.Write(make([]byte, 2<<20))
 	}))
 	defer srv.Close()
-	in, _ := newShimState(t, "lua_memory_budget", "1m")
-	got := str(t, in, `local res, err = require("resty.http").new():request_uri("`+srv.URL+`/")
+	in, _ := pdktest.New(t, "lua_memory_budget", "1m")
+	got := pdktest.Str(t, in, `local res, err = require("resty.http").new():request_uri("`+srv.URL+`/")
 		return tostring(res) .. "|" .. tostring(err)`)
 	if got != "nil|not enough memory" {
 		t.Fatal(got)

@@ -1,4 +1,14 @@
-package pdk
+// Package restyhttp is the module resty.http (lua-resty-http 0.17),
+// Go-backed with net/http, one-shot API only: new() -> client; client:set_timeout(ms);
+// client:set_timeouts(connect, send, read); client:request_uri(uri,
+// params) with params.method (default GET), path, query (string or table),
+// headers, body, ssl_verify (default true), ssl_server_name, keepalive
+// (false: close the connection). It returns res { status, reason, headers
+// (case-insensitive, "_" matches "-", repeated headers as arrays), body,
+// has_body } or nil and an error ("timeout", "connection refused", ...).
+// Redirects are not followed. Not covered: connect/request/read_body/
+// body_reader streaming, proxy options, set_keepalive, parse_uri.
+package restyhttp
 
 import (
 	"bytes"
@@ -13,6 +23,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -22,23 +33,12 @@ import (
 	"github.com/luahost/luahost/pdk/bind"
 )
 
-// resty.http (lua-resty-http 0.17), Go-backed with net/http, one-shot API
-// only: new() -> client; client:set_timeout(ms);
-// client:set_timeouts(connect, send, read); client:request_uri(uri,
-// params) with params.method (default GET), path, query (string or table),
-// headers, body, ssl_verify (default true), ssl_server_name, keepalive
-// (false: close the connection). It returns res { status, reason, headers
-// (case-insensitive, "_" matches "-", repeated headers as arrays), body,
-// has_body } or nil and an error ("timeout", "connection refused", ...).
-// Redirects are not followed. Not covered: connect/request/read_body/
-// body_reader streaming, proxy options, set_keepalive, parse_uri.
-
 const restyHTTPType = "luahost.resty.http"
 
 type httpClient struct {
 	bind.Timeouts
-	in   *Instance
-	root *Root
+	budget     *bind.Budget
+	transports *Transports
 }
 
 type connectTimeoutKey struct{}
@@ -50,18 +50,26 @@ func (errHTTPTimeout) Error() string   { return "timeout" }
 func (errHTTPTimeout) Timeout() bool   { return true }
 func (errHTTPTimeout) Temporary() bool { return true }
 
+// Transports are the connection pools of resty.http for every worker of
+// a pdk.Root (which holds one), one per TLS verification and server name;
+// the zero value is ready.
+type Transports struct {
+	m sync.Map // "verify|sni" -> *http.Transport
+	n atomic.Int64
+}
+
 // maxHTTPTransports bounds the shared transports of a Root (one per TLS
 // verification and server name); past it a request gets a transport of
 // its own, closed after it.
 const maxHTTPTransports = 64
 
-// httpTransport is the Root's connection pool for requests with these TLS
+// get is the Root's connection pool for requests with these TLS
 // settings: connections are kept alive and reused across requests and
 // workers, as lua-resty-http's keepalive pool does. The connect timeout
 // comes with each request's context.
-func (r *Root) httpTransport(verify bool, sni string) (*http.Transport, bool) {
+func (r *Transports) get(verify bool, sni string) (*http.Transport, bool) {
 	key := fmt.Sprintf("%t|%s", verify, sni)
-	if t, ok := r.httpTransports.Load(key); ok {
+	if t, ok := r.m.Load(key); ok {
 		return t.(*http.Transport), true
 	}
 	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -78,12 +86,12 @@ func (r *Root) httpTransport(verify bool, sni string) (*http.Transport, bool) {
 		MaxIdleConnsPerHost: 32,
 		IdleConnTimeout:     60 * time.Second,
 	}
-	if r.httpTransportN.Add(1) > maxHTTPTransports {
-		r.httpTransportN.Add(-1)
+	if r.n.Add(1) > maxHTTPTransports {
+		r.n.Add(-1)
 		return tr, false
 	}
-	if t, loaded := r.httpTransports.LoadOrStore(key, tr); loaded {
-		r.httpTransportN.Add(-1)
+	if t, loaded := r.m.LoadOrStore(key, tr); loaded {
+		r.n.Add(-1)
 		return t.(*http.Transport), true
 	}
 	return tr, true
@@ -235,7 +243,7 @@ func (c *httpClient) requestURI(L *lua.LState, uri string, params *lua.LTable) (
 		req.Host = h
 	}
 	req.Close = !keepalive
-	tr, shared := c.root.httpTransport(verify, sni)
+	tr, shared := c.transports.get(verify, sni)
 	if !shared {
 		defer tr.CloseIdleConnections()
 	}
@@ -256,13 +264,13 @@ func (c *httpClient) requestURI(L *lua.LState, uri string, params *lua.LTable) (
 	}
 	defer resp.Body.Close()
 	// the body is read into Lua memory: no more than the budget allows
-	limit := c.in.budget.Left()
+	limit := c.budget.Left()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
 		return nil, err
 	}
-	if !c.in.budget.Fits(int64(len(data))) {
-		return nil, errors.New(ErrNoMemory)
+	if !c.budget.Fits(int64(len(data))) {
+		return nil, errors.New(bind.ErrNoMemory)
 	}
 	res := L.NewTable()
 	res.RawSetString("status", lua.LNumber(resp.StatusCode))
@@ -277,15 +285,12 @@ func (c *httpClient) requestURI(L *lua.LState, uri string, params *lua.LTable) (
 	return res, nil
 }
 
-func openRestyHTTP(in *Instance) {
-	L := in.L
+// Open registers the preloaded module "resty.http" in L; its clients
+// charge response bodies to budget and connect through transports.
+func Open(L *lua.LState, budget *bind.Budget, transports *Transports) {
 	mt := L.NewTypeMetatable(restyHTTPType)
 	check := func(L *lua.LState) *httpClient {
-		if c, ok := L.CheckUserData(1).Value.(*httpClient); ok {
-			return c
-		}
-		L.ArgError(1, "http client expected (called with '.' instead of ':'?)")
-		return nil
+		return bind.CheckUserData[*httpClient](L, 1, "http client expected (called with '.' instead of ':'?)")
 	}
 	byTimeouts := func(L *lua.LState) *bind.Timeouts { return &check(L).Timeouts }
 	mt.RawSetString("__index", L.SetFuncs(L.SetFuncs(L.NewTable(), bind.TimeoutMethods(byTimeouts)), map[string]lua.LGFunction{
@@ -304,7 +309,7 @@ func openRestyHTTP(in *Instance) {
 		mod := L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
 			"new": func(L *lua.LState) int {
 				ud := L.NewUserData()
-				ud.Value = &httpClient{Timeouts: bind.DefaultTimeouts(), in: in, root: in.Root}
+				ud.Value = &httpClient{Timeouts: bind.DefaultTimeouts(), budget: budget, transports: transports}
 				ud.Metatable = mt
 				L.Push(ud)
 				return 1
