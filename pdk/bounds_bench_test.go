@@ -7,6 +7,8 @@ import (
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/luahost/luahost/pdk/lib/cjson"
 )
 
 // The request-path cost of issue 14's bounds, each beside what it replaced
@@ -94,10 +96,11 @@ func BenchmarkBoundsCJSONEncode(b *testing.B) {
 			name = "budgeted"
 		}
 		b.Run(name, func(b *testing.B) {
-			c := newCJSONConfig(in, false)
+			budget := in.Budget()
 			if !budgeted {
-				c.in = nil
+				budget = nil
 			}
+			c := cjson.NewCodec(in.L, budget, false)
 			b.ReportAllocs()
 			for i := 0; i < b.N; i++ {
 				in.ResetBudget()

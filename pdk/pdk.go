@@ -22,6 +22,7 @@ import (
 	"github.com/luahost/luahost/kongdb/events"
 	"github.com/luahost/luahost/kongdb/schema"
 	"github.com/luahost/luahost/pdk/bind"
+	"github.com/luahost/luahost/pdk/lib/cjson"
 	"github.com/luahost/luahost/pdk/lib/lfs"
 	"github.com/luahost/luahost/pdk/lib/lsyslog"
 	"github.com/luahost/luahost/pdk/lib/restyhttp"
@@ -119,6 +120,7 @@ type Instance struct {
 	caches *cacheWorker  // kong.cache / kong.core_cache of this worker (cache.go)
 	events *eventsWorker // kong.worker_events of this worker (events.go)
 	timers *timerQueue   // ngx.timer of this worker (ngx_timer.go)
+	json   *cjson.Codec  // the Go bindings' JSON codec (json.go)
 
 	// Call, when set, runs a Lua function of this worker the way the host
 	// runs plugin code (under its deadline), leaving nret results on the
@@ -137,7 +139,7 @@ type namespace struct {
 // file.
 var namespaces = []namespace{
 	{"ngx", openNgx},
-	{"cjson", openCJSON},
+	{"cjson", func(in *Instance) { cjson.Open(in.L, in.budget) }},
 	{"kong", openKong},
 	{"kong.db.migrations.operations", openMigrationOps},
 	{"resty.string", func(in *Instance) { restystring.Open(in.L, in.budget) }},

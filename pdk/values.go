@@ -4,6 +4,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/luahost/luahost/pdk/bind"
+	"github.com/luahost/luahost/pdk/lib/cjson"
 )
 
 // The shared layer's names that code above pdk (host, pdk/request) uses
@@ -42,3 +43,10 @@ func IsNull(v lua.LValue) bool { return bind.IsNull(v) }
 
 // ArrayMT returns the state's cjson.array_mt (bind.ArrayMT).
 func ArrayMT(L *lua.LState) *lua.LTable { return bind.ArrayMT(L) }
+
+// EmptyArray returns the state's cjson.empty_array (cjson.EmptyArray).
+func EmptyArray(L *lua.LState) *lua.LUserData { return cjson.EmptyArray(L) }
+
+// EmptyArrayMT returns the state's cjson.empty_array_mt
+// (cjson.EmptyArrayMT).
+func EmptyArrayMT(L *lua.LState) *lua.LTable { return cjson.EmptyArrayMT(L) }

@@ -1,4 +1,4 @@
-package pdk
+package cjson
 
 import (
 	"encoding/json"
@@ -17,13 +17,13 @@ import (
 // lua-cjson: invalid UTF-8 inside strings becomes U+FFFD, and the
 // non-standard numbers lua-cjson accepts (hex, inf, nan) are rejected.
 
-func (c *cjsonConfig) luaDecode(L *lua.LState) int {
+func (c *Codec) luaDecode(L *lua.LState) int {
 	if L.GetTop() != 1 {
 		L.ArgError(1, "expected 1 argument")
 	}
 	s := luavm.CheckString(L, 1)
 	v, err := c.Decode(L, s)
-	if err == errDecodeStopped {
+	if err == ErrStopped {
 		// the worker's deadline passed: not a decoding error cjson.safe
 		// could return, the call is over
 		L.RaiseError("%s", L.Context().Err())
@@ -36,7 +36,7 @@ func (c *cjsonConfig) luaDecode(L *lua.LState) int {
 }
 
 type jsonDecoder struct {
-	c     *cjsonConfig
+	c     *Codec
 	L     *lua.LState
 	dec   *json.Decoder
 	src   string
@@ -47,12 +47,12 @@ type jsonDecoder struct {
 	done  <-chan struct{} // the state's context (nil: no deadline)
 }
 
-// errDecodeStopped is Decode's answer when the state's deadline passed
+// ErrStopped is Decode's answer when the state's deadline passed
 // during a long decode.
-const errDecodeStopped = cjsonError("\x00deadline")
+const ErrStopped = Error("\x00deadline")
 
 // Decode parses s into Lua values, with lua-cjson's error messages.
-func (c *cjsonConfig) Decode(L *lua.LState, s string) (lua.LValue, cjsonError) {
+func (c *Codec) Decode(L *lua.LState, s string) (lua.LValue, Error) {
 	d := &jsonDecoder{c: c, L: L, dec: json.NewDecoder(strings.NewReader(s)), src: s, ctx: "value", vals: c.scratch[:0]}
 	if ctx := L.Context(); ctx != nil {
 		d.done = ctx.Done()
@@ -72,16 +72,16 @@ func (c *cjsonConfig) Decode(L *lua.LState, s string) (lua.LValue, cjsonError) {
 	rest := strings.TrimLeft(s[off:], " \t\r\n")
 	if rest != "" {
 		pos := len(s) - len(rest) + 1
-		return nil, cjsonError("Expected the end but found " + tokenName(rest) + " at character " + strconv.Itoa(pos))
+		return nil, Error("Expected the end but found " + tokenName(rest) + " at character " + strconv.Itoa(pos))
 	}
 	return v, ""
 }
 
-func (d *jsonDecoder) value(tok json.Token) (lua.LValue, cjsonError) {
+func (d *jsonDecoder) value(tok json.Token) (lua.LValue, Error) {
 	if d.steps++; d.steps&1023 == 0 && d.done != nil {
 		select {
 		case <-d.done:
-			return nil, errDecodeStopped
+			return nil, ErrStopped
 		default:
 		}
 	}
@@ -95,13 +95,13 @@ func (d *jsonDecoder) value(tok json.Token) (lua.LValue, cjsonError) {
 	case json.Number:
 		f, err := strconv.ParseFloat(string(x), 64)
 		if err != nil && !errors.Is(err, strconv.ErrRange) {
-			return nil, cjsonError("Expected value but found invalid number at character " + strconv.Itoa(int(d.dec.InputOffset())))
+			return nil, Error("Expected value but found invalid number at character " + strconv.Itoa(int(d.dec.InputOffset())))
 		}
 		return lua.LNumber(f), ""
 	case json.Delim:
 		d.depth++
-		if d.depth > min(d.c.decodeMaxDepth, cjsonMaxDepth) {
-			return nil, cjsonError("Found too many nested data structures (" + strconv.Itoa(d.depth) + ") at character " + strconv.Itoa(int(d.dec.InputOffset())))
+		if d.depth > min(d.c.decodeMaxDepth, maxDepth) {
+			return nil, Error("Found too many nested data structures (" + strconv.Itoa(d.depth) + ") at character " + strconv.Itoa(int(d.dec.InputOffset())))
 		}
 		defer func() { d.depth-- }()
 		if x == '[' {
@@ -115,7 +115,7 @@ func (d *jsonDecoder) value(tok json.Token) (lua.LValue, cjsonError) {
 // array and object gather their items on a scratch stack shared by the
 // whole decode, then build each table at its final size: gopher-lua's
 // NewTable preallocates 32 array and 32 hash slots, which dominated decoding.
-func (d *jsonDecoder) array() (lua.LValue, cjsonError) {
+func (d *jsonDecoder) array() (lua.LValue, Error) {
 	base := len(d.vals)
 	for i := 1; ; i++ {
 		d.ctx = "value"
@@ -148,7 +148,7 @@ func (d *jsonDecoder) array() (lua.LValue, cjsonError) {
 	return t, ""
 }
 
-func (d *jsonDecoder) object() (lua.LValue, cjsonError) {
+func (d *jsonDecoder) object() (lua.LValue, Error) {
 	base := len(d.vals)
 	for i := 0; ; i++ {
 		d.ctx = "object key string"
@@ -188,22 +188,22 @@ func (d *jsonDecoder) object() (lua.LValue, cjsonError) {
 // located by encoding/json's scanner (json.Unmarshal gives the 1-based
 // position of the offending byte); the end of input is "T_END" one past the
 // last character.
-func (d *jsonDecoder) error(err error) cjsonError {
+func (d *jsonDecoder) error(err error) Error {
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		rest := strings.TrimLeft(d.src[min(int(d.dec.InputOffset()), len(d.src)):], " \t\r\n")
 		end := strconv.Itoa(len(d.src) + 1)
 		if strings.HasPrefix(rest, `"`) {
-			return cjsonError("Expected " + d.ctx + " but found unexpected end of string at character " + end)
+			return Error("Expected " + d.ctx + " but found unexpected end of string at character " + end)
 		}
 		ctx := d.ctx
 		if ctx == "colon" && strings.HasSuffix(strings.TrimRight(d.src, " \t\r\n"), ":") {
 			ctx = "value"
 		}
-		return cjsonError("Expected " + ctx + " but found T_END at character " + end)
+		return Error("Expected " + ctx + " but found T_END at character " + end)
 	}
 	var se *json.SyntaxError
 	if uerr := json.Unmarshal([]byte(d.src), new(any)); !errors.As(uerr, &se) {
-		return cjsonError("Expected value but found invalid token at character 1")
+		return Error("Expected value but found invalid token at character 1")
 	}
 	pos := int(se.Offset) // 1-based position of the offending byte
 	msg := se.Error()
@@ -222,9 +222,9 @@ func (d *jsonDecoder) error(err error) cjsonError {
 	case strings.HasSuffix(msg, "after top-level value"):
 		expected = "the end"
 	case strings.Contains(msg, "in string escape code"), strings.Contains(msg, "in \\u hexadecimal"):
-		return cjsonError("Expected " + expected + " but found invalid escape code at character " + strconv.Itoa(pos))
+		return Error("Expected " + expected + " but found invalid escape code at character " + strconv.Itoa(pos))
 	case strings.Contains(msg, "in string literal"):
-		return cjsonError("Expected " + expected + " but found invalid token at character " + strconv.Itoa(pos))
+		return Error("Expected " + expected + " but found invalid token at character " + strconv.Itoa(pos))
 	default:
 		// inside a literal or a number: lua-cjson reports the token's start
 		start := pos - 1
@@ -234,9 +234,9 @@ func (d *jsonDecoder) error(err error) cjsonError {
 		if d.ctx == "object key string" || d.ctx == "comma or object end" || d.ctx == "comma or array end" {
 			expected = "value"
 		}
-		return cjsonError("Expected " + expected + " but found invalid token at character " + strconv.Itoa(start+1))
+		return Error("Expected " + expected + " but found invalid token at character " + strconv.Itoa(start+1))
 	}
-	return cjsonError("Expected " + expected + " but found " + tokenName(d.src[pos-1:]) + " at character " + strconv.Itoa(pos))
+	return Error("Expected " + expected + " but found " + tokenName(d.src[pos-1:]) + " at character " + strconv.Itoa(pos))
 }
 
 func isTokenByte(c byte) bool {

@@ -1,4 +1,15 @@
-package pdk
+// Package cjson is the modules cjson and cjson.safe. They follow
+// OpenResty's lua-cjson 2.1.0.x as Kong runs it (cjson.safe with Kong's
+// globalpatches applied): null is ngx.null, empty tables encode as "{}"
+// unless marked with array_mt / empty_array_mt (or
+// encode_empty_table_as_object(false)), "/" is escaped as "\/", numbers
+// print with %.14g, and the error messages are lua-cjson's. Each module
+// (and each cjson.new()) has its own settings. Encoding lives in cjson.go,
+// decoding in decode.go.
+//
+// Go bindings that speak JSON to Lua values (kong.response.exit's body,
+// kong.request.get_body) use a Codec of their own.
+package cjson
 
 import (
 	"math"
@@ -9,27 +20,22 @@ import (
 	"github.com/luahost/luahost/pdk/bind"
 )
 
-// cjson and cjson.safe follow OpenResty's lua-cjson 2.1.0.x as Kong runs
-// it (cjson.safe with Kong's globalpatches applied): null is ngx.null, empty tables encode as "{}" unless marked with
-// array_mt / empty_array_mt (or encode_empty_table_as_object(false)), "/" is
-// escaped as "\/", numbers print with %.14g, and the error messages are
-// lua-cjson's. Each module (and each cjson.new()) has its own settings.
-// Encoding lives here, decoding in cjson_decode.go.
-
-// cjsonMaxDepth caps encode_max_depth and decode_max_depth whatever the
+// maxDepth caps encode_max_depth and decode_max_depth whatever the
 // setting: each level is a Go stack frame, and a cyclic table encoded with
 // encode_max_depth(2^31-1) would overflow Go's stack (a fatal error).
-const cjsonMaxDepth = 65535
+const maxDepth = 65535
 
 const (
-	cjsonVersion  = "2.1.0.14"
+	version       = "2.1.0.14"
 	emptyArrayKey = "luahost.cjson.empty_array"
 	emptyArrMTKey = "luahost.cjson.empty_array_mt"
 )
 
-// cjsonConfig is one module instance's settings plus its encode buffer.
-type cjsonConfig struct {
-	in              *Instance // whose memory budget encode charges
+// Codec is one module instance's settings plus its encode buffer: what
+// cjson.encode and cjson.decode use, for Lua or for Go callers. A Codec
+// belongs to one state.
+type Codec struct {
+	budget          *bind.Budget // what encode charges (nil: nothing)
 	safe            bool
 	emptyAsObject   bool
 	escapeSlash     bool
@@ -52,10 +58,12 @@ type cjsonConfig struct {
 	limit           int // the longest text this encode may produce
 }
 
-func newCJSONConfig(in *Instance, safe bool) *cjsonConfig {
-	L := in.L
-	return &cjsonConfig{
-		in: in, safe: safe, emptyAsObject: true, escapeSlash: true, precision: 14,
+// NewCodec returns a codec with lua-cjson's default settings (safe:
+// cjson.safe's, which returns errors instead of raising them) whose
+// encodings are charged to budget.
+func NewCodec(L *lua.LState, budget *bind.Budget, safe bool) *Codec {
+	return &Codec{
+		budget: budget, safe: safe, emptyAsObject: true, escapeSlash: true, precision: 14,
 		sparseRatio: 2, sparseSafe: 10, encodeMaxDepth: 1000, decodeMaxDepth: 1000,
 		keepBuffer: true,
 		arrayMT:    bind.ArrayMT(L), emptyArrayMT: EmptyArrayMT(L), emptyArray: EmptyArray(L), null: bind.Null(L),
@@ -87,31 +95,35 @@ func EmptyArray(L *lua.LState) *lua.LUserData {
 	return ud
 }
 
-// openCJSON registers the preloaded modules "cjson" and "cjson.safe".
-func openCJSON(in *Instance) {
-	in.L.PreloadModule("cjson", func(L *lua.LState) int {
-		L.Push(newCJSONModule(in, false))
+// NewKongCodec returns the codec of cjson.safe as Kong's globalpatches
+// (kong/globalpatches.lua) leave it: 16 digits, sparse arrays accepted up
+// to index 2^15.
+func NewKongCodec(L *lua.LState, budget *bind.Budget) *Codec {
+	c := NewCodec(L, budget, true)
+	c.precision = 16
+	c.sparseSafe = 1 << 15
+	return c
+}
+
+// DecodeArrayWithArrayMT is decode_array_with_array_mt(on): decoded
+// arrays get cjson.array_mt (so an empty one encodes back as "[]").
+func (c *Codec) DecodeArrayWithArrayMT(on bool) { c.decodeArrayMT = on }
+
+// Open registers the preloaded modules "cjson" and "cjson.safe" in L;
+// encodings are charged to budget.
+func Open(L *lua.LState, budget *bind.Budget) {
+	L.PreloadModule("cjson", func(L *lua.LState) int {
+		L.Push(newModule(L, NewCodec(L, budget, false)))
 		return 1
 	})
-	in.L.PreloadModule("cjson.safe", func(L *lua.LState) int {
-		m, c := newCJSONModuleConfig(in, true)
-		// Kong's globalpatches (kong/globalpatches.lua): cjson.safe prints
-		// 16 digits and accepts sparse arrays up to index 2^15
-		c.precision = 16
-		c.sparseSafe = 1 << 15
-		L.Push(m)
+	L.PreloadModule("cjson.safe", func(L *lua.LState) int {
+		L.Push(newModule(L, NewKongCodec(L, budget)))
 		return 1
 	})
 }
 
-func newCJSONModule(in *Instance, safe bool) *lua.LTable {
-	m, _ := newCJSONModuleConfig(in, safe)
-	return m
-}
-
-func newCJSONModuleConfig(in *Instance, safe bool) (*lua.LTable, *cjsonConfig) {
-	L := in.L
-	c := newCJSONConfig(in, safe)
+// newModule is a cjson module table working with c.
+func newModule(L *lua.LState, c *Codec) *lua.LTable {
 	m := L.NewTable()
 	boolSetting := func(p *bool) lua.LGFunction {
 		return func(L *lua.LState) int {
@@ -153,7 +165,7 @@ func newCJSONModuleConfig(in *Instance, safe bool) (*lua.LTable, *cjsonConfig) {
 	L.SetFuncs(m, map[string]lua.LGFunction{
 		"encode":                       c.luaEncode,
 		"decode":                       c.luaDecode,
-		"new":                          func(L *lua.LState) int { L.Push(newCJSONModule(in, c.safe)); return 1 },
+		"new":                          func(L *lua.LState) int { L.Push(newModule(L, NewCodec(L, c.budget, c.safe))); return 1 },
 		"encode_empty_table_as_object": boolSetting(&c.emptyAsObject),
 		"decode_array_with_array_mt":   boolSetting(&c.decodeArrayMT),
 		"encode_escape_forward_slash":  boolSetting(&c.escapeSlash),
@@ -185,14 +197,14 @@ func newCJSONModuleConfig(in *Instance, safe bool) (*lua.LTable, *cjsonConfig) {
 	m.RawSetString("array_mt", c.arrayMT)
 	m.RawSetString("empty_array_mt", c.emptyArrayMT)
 	m.RawSetString("_NAME", lua.LString("cjson"))
-	m.RawSetString("_VERSION", lua.LString(cjsonVersion))
-	return m, c
+	m.RawSetString("_VERSION", lua.LString(version))
+	return m
 }
 
-// cjsonError is an encode/decode failure with lua-cjson's message.
-type cjsonError string
+// Error is an encode/decode failure with lua-cjson's message ("": none).
+type Error string
 
-func (c *cjsonConfig) fail(L *lua.LState, msg string) int {
+func (c *Codec) fail(L *lua.LState, msg string) int {
 	if c.safe {
 		return bind.Fail(L, msg)
 	}
@@ -200,13 +212,13 @@ func (c *cjsonConfig) fail(L *lua.LState, msg string) int {
 	return 0
 }
 
-func (c *cjsonConfig) luaEncode(L *lua.LState) int {
+func (c *Codec) luaEncode(L *lua.LState) int {
 	if L.GetTop() != 1 {
 		L.ArgError(1, "expected 1 argument")
 	}
 	out, err := c.Encode(L.Get(1))
-	if err == errEncodeTooBig {
-		L.RaiseError(ErrNoMemory)
+	if err == ErrTooBig {
+		L.RaiseError(bind.ErrNoMemory)
 	}
 	if err != "" {
 		return c.fail(L, string(err))
@@ -215,22 +227,19 @@ func (c *cjsonConfig) luaEncode(L *lua.LState) int {
 	return 1
 }
 
-// errEncodeTooBig is an encoding whose text outgrew the memory budget
-// (a sparse array of 2^40 nulls, a table referenced a million times): the
-// binding raises "not enough memory" for it, in cjson and cjson.safe alike,
+// ErrTooBig is Encode's answer for an encoding whose text outgrew the
+// memory budget (a sparse array of 2^40 nulls, a table referenced a million
+// times): the binding raises "not enough memory" for it, in cjson and cjson.safe alike,
 // as lua-cjson does when its buffer cannot grow.
-const errEncodeTooBig cjsonError = "\x00too big"
+const ErrTooBig Error = "\x00too big"
 
 // Encode serialises v as lua-cjson would with this instance's settings.
-func (c *cjsonConfig) Encode(v lua.LValue) (string, cjsonError) {
-	c.limit = DefaultMemoryBudget
-	if c.in != nil {
-		c.limit = int(c.in.budget.Left())
-	}
+func (c *Codec) Encode(v lua.LValue) (string, Error) {
+	c.limit = int(c.budget.Left())
 	b := c.buf[:0]
 	b, err := c.encode(b, v, 0)
-	if err == "" && c.in != nil && !c.in.budget.Fits(int64(len(b))) {
-		err = errEncodeTooBig
+	if err == "" && !c.budget.Fits(int64(len(b))) {
+		err = ErrTooBig
 	}
 	if c.keepBuffer && cap(b) <= 1<<16 {
 		c.buf = b
@@ -241,7 +250,7 @@ func (c *cjsonConfig) Encode(v lua.LValue) (string, cjsonError) {
 	return string(b), ""
 }
 
-func (c *cjsonConfig) appendNumber(b []byte, f float64) ([]byte, cjsonError) {
+func (c *Codec) appendNumber(b []byte, f float64) ([]byte, Error) {
 	if math.IsInf(f, 0) || math.IsNaN(f) {
 		if !c.encodeInvalid {
 			return b, "Cannot serialise number: must not be NaN or Infinity"
@@ -262,7 +271,7 @@ func (c *cjsonConfig) appendNumber(b []byte, f float64) ([]byte, cjsonError) {
 
 const hexDigitsLower = "0123456789abcdef"
 
-func (c *cjsonConfig) appendString(b []byte, s string) []byte {
+func (c *Codec) appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); i++ {
@@ -304,7 +313,7 @@ func (c *cjsonConfig) appendString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-func (c *cjsonConfig) encode(b []byte, v lua.LValue, depth int) ([]byte, cjsonError) {
+func (c *Codec) encode(b []byte, v lua.LValue, depth int) ([]byte, Error) {
 	switch x := v.(type) {
 	case *lua.LNilType:
 		return append(b, "null"...), ""
@@ -328,13 +337,13 @@ func (c *cjsonConfig) encode(b []byte, v lua.LValue, depth int) ([]byte, cjsonEr
 	case *lua.LTable:
 		return c.encodeTable(b, x, depth+1)
 	}
-	return b, cjsonError("Cannot serialise " + v.Type().String() + ": type not supported")
+	return b, Error("Cannot serialise " + v.Type().String() + ": type not supported")
 }
 
 // arrayLength is lua-cjson's lua_array_length: the highest key when every
 // key is a positive integer (0 for an empty table), -1 for an object; a
 // sparse array is an error unless encode_sparse_array converts it.
-func (c *cjsonConfig) arrayLength(t *lua.LTable) (int, cjsonError) {
+func (c *Codec) arrayLength(t *lua.LTable) (int, Error) {
 	max, items := 0, 0
 	object := false
 	t.ForEach(func(k, _ lua.LValue) {
@@ -363,9 +372,9 @@ func (c *cjsonConfig) arrayLength(t *lua.LTable) (int, cjsonError) {
 	return max, ""
 }
 
-func (c *cjsonConfig) encodeTable(b []byte, t *lua.LTable, depth int) ([]byte, cjsonError) {
-	if depth > min(c.encodeMaxDepth, cjsonMaxDepth) {
-		return b, cjsonError("Cannot serialise, excessive nesting (" + strconv.Itoa(depth) + ")")
+func (c *Codec) encodeTable(b []byte, t *lua.LTable, depth int) ([]byte, Error) {
+	if depth > min(c.encodeMaxDepth, maxDepth) {
+		return b, Error("Cannot serialise, excessive nesting (" + strconv.Itoa(depth) + ")")
 	}
 	var n int
 	mt, _ := t.Metatable.(*lua.LTable)
@@ -376,7 +385,7 @@ func (c *cjsonConfig) encodeTable(b []byte, t *lua.LTable, depth int) ([]byte, c
 			return append(b, "[]"...), ""
 		}
 	default:
-		var err cjsonError
+		var err Error
 		if n, err = c.arrayLength(t); err != "" {
 			return b, err
 		}
@@ -387,11 +396,11 @@ func (c *cjsonConfig) encodeTable(b []byte, t *lua.LTable, depth int) ([]byte, c
 			return append(b, "[]"...), ""
 		}
 	}
-	var err cjsonError
+	var err Error
 	if n > 0 {
 		if n > c.limit-len(b) {
 			// at least one byte per element
-			return b, errEncodeTooBig
+			return b, ErrTooBig
 		}
 		b = append(b, '[')
 		for i := 1; i <= n; i++ {
@@ -402,7 +411,7 @@ func (c *cjsonConfig) encodeTable(b []byte, t *lua.LTable, depth int) ([]byte, c
 				return b, err
 			}
 			if len(b) > c.limit {
-				return b, errEncodeTooBig
+				return b, ErrTooBig
 			}
 		}
 		return append(b, ']'), ""
@@ -430,7 +439,7 @@ func (c *cjsonConfig) encodeTable(b []byte, t *lua.LTable, depth int) ([]byte, c
 			return b, err
 		}
 		if len(b) > c.limit {
-			return b, errEncodeTooBig
+			return b, ErrTooBig
 		}
 		k, v = t.Next(k)
 	}

@@ -1,4 +1,4 @@
-package pdk
+package cjson_test
 
 import (
 	"context"
@@ -9,11 +9,13 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/luahost/luahost/luavm"
+	"github.com/luahost/luahost/pdk/lib/cjson"
+	"github.com/luahost/luahost/pdk/pdktest"
 )
 
 func TestCJSONEncode(t *testing.T) {
-	in, _ := newShimState(t)
-	run(t, in, "init.lua", `cjson = require "cjson"`)
+	in, _ := pdktest.New(t)
+	pdktest.Run(t, in, "init.lua", `cjson = require "cjson"`)
 	cases := []struct{ src, want string }{
 		{`return cjson.encode({})`, `{}`},
 		{`return cjson.encode({1, 2, 3})`, `[1,2,3]`},
@@ -38,7 +40,7 @@ func TestCJSONEncode(t *testing.T) {
 		{`return cjson.encode({a = {b = {c = {}}}})`, `{"a":{"b":{"c":{}}}}`},
 	}
 	for _, c := range cases {
-		if got := str(t, in, c.src); got != c.want {
+		if got := pdktest.Str(t, in, c.src); got != c.want {
 			t.Errorf("%s = %s, want %s", c.src, got, c.want)
 		}
 	}
@@ -52,14 +54,14 @@ func TestCJSONEncode(t *testing.T) {
 		{`local t = {} t.t = t cjson.encode(t)`, "Cannot serialise, excessive nesting (1001)"},
 	}
 	for _, c := range errs {
-		if got := luaErr(t, in, c.src); got != c.want {
+		if got := pdktest.LuaErr(t, in, c.src); got != c.want {
 			t.Errorf("%s raised %q, want %q", c.src, got, c.want)
 		}
 	}
 }
 
 func TestCJSONSettings(t *testing.T) {
-	in, _ := newShimState(t)
+	in, _ := pdktest.New(t)
 	cases := []struct{ src, want string }{
 		{`local c = require("cjson").new() c.encode_empty_table_as_object(false) return c.encode({})`, `[]`},
 		{`local c = require("cjson").new() c.encode_escape_forward_slash(false) return c.encode("a/b")`, `"a/b"`},
@@ -73,15 +75,15 @@ func TestCJSONSettings(t *testing.T) {
 		{`return require("cjson")._NAME`, `cjson`},
 	}
 	for _, c := range cases {
-		if got := str(t, in, c.src); got != c.want {
+		if got := pdktest.Str(t, in, c.src); got != c.want {
 			t.Errorf("%s = %s, want %s", c.src, got, c.want)
 		}
 	}
 }
 
 func TestCJSONDecode(t *testing.T) {
-	in, _ := newShimState(t)
-	run(t, in, "init.lua", `cjson = require "cjson"`)
+	in, _ := pdktest.New(t)
+	pdktest.Run(t, in, "init.lua", `cjson = require "cjson"`)
 	cases := []struct{ src, want string }{
 		{`local t = cjson.decode('{"a":1,"b":[1,2,{"c":null}],"d":"x\\/y\\u00e9"}') return t.a .. #t.b .. tostring(t.b[3].c == ngx.null) .. t.d`, "13truex/yé"},
 		{`return cjson.decode('"str"')`, "str"},
@@ -91,7 +93,7 @@ func TestCJSONDecode(t *testing.T) {
 		{`return cjson.decode('1e400') > 1e308`, "true"},
 	}
 	for _, c := range cases {
-		if got := str(t, in, c.src); got != c.want {
+		if got := pdktest.Str(t, in, c.src); got != c.want {
 			t.Errorf("%s = %s, want %s", c.src, got, c.want)
 		}
 	}
@@ -113,17 +115,17 @@ func TestCJSONDecode(t *testing.T) {
 	}
 	for _, c := range errs {
 		src := `cjson.decode(` + luaQuote(c.doc) + `)`
-		if got := luaErr(t, in, src); got != c.want {
+		if got := pdktest.LuaErr(t, in, src); got != c.want {
 			t.Errorf("decode(%q) raised %q, want %q", c.doc, got, c.want)
 		}
 	}
-	if got := luaErr(t, in, `cjson.decode(nil)`); !strings.Contains(got, "string expected") {
+	if got := pdktest.LuaErr(t, in, `cjson.decode(nil)`); !strings.Contains(got, "string expected") {
 		t.Errorf("decode(nil): %s", got)
 	}
 }
 
 func TestCJSONSafe(t *testing.T) {
-	in, _ := newShimState(t)
+	in, _ := pdktest.New(t)
 	cases := []struct{ src, want string }{
 		{`local v, err = require("cjson.safe").decode("{") return tostring(v) .. "|" .. err`, "nil|Expected object key string but found T_END at character 2"},
 		{`local v, err = require("cjson.safe").encode(print) return tostring(v) .. "|" .. err`, "nil|Cannot serialise function: type not supported"},
@@ -134,7 +136,7 @@ func TestCJSONSafe(t *testing.T) {
 		{`return require("cjson.safe").new().encode(1/3)`, "0.33333333333333"},
 	}
 	for _, c := range cases {
-		if got := str(t, in, c.src); got != c.want {
+		if got := pdktest.Str(t, in, c.src); got != c.want {
 			t.Errorf("%s = %s, want %s", c.src, got, c.want)
 		}
 	}
@@ -145,8 +147,8 @@ func luaQuote(s string) string {
 }
 
 func BenchmarkCJSONEncodeSmall(b *testing.B) {
-	in, _ := newShimState(b)
-	run(b, in, "bench.lua", `
+	in, _ := pdktest.New(b)
+	pdktest.Run(b, in, "bench.lua", `
 local cjson = require "cjson"
 local t = { id = "2a9b3c", name = "key-auth", enabled = true, config = { key_names = { "apikey" }, hide_credentials = false }, created_at = 1700000000 }
 function bench() return cjson.encode(t) end`)
@@ -160,8 +162,8 @@ function bench() return cjson.encode(t) end`)
 }
 
 func BenchmarkCJSONDecodeSmall(b *testing.B) {
-	in, _ := newShimState(b)
-	run(b, in, "bench.lua", `
+	in, _ := pdktest.New(b)
+	pdktest.Run(b, in, "bench.lua", `
 local cjson = require "cjson"
 local s = '{"id":"2a9b3c","name":"key-auth","enabled":true,"config":{"key_names":["apikey"],"hide_credentials":false},"created_at":1700000000}'
 function bench() return cjson.decode(s) end`)
@@ -180,8 +182,8 @@ func FuzzCJSONDecode(f *testing.F) {
 	for _, s := range []string{`{"a":[1,2,{"b":null}]}`, `[`, `{"a" 1}`, `"\u00e9"`, `1 2`, `[tru]`, ``, `{}`, `-`, `"\q"`} {
 		f.Add(s)
 	}
-	in, _ := newShimState(f)
-	c := newCJSONConfig(in, false)
+	in, _ := pdktest.New(f)
+	c := cjson.NewCodec(in.L, in.Budget(), false)
 	f.Fuzz(func(t *testing.T, s string) {
 		v, err := c.Decode(in.L, s)
 		valid := json.Valid([]byte(s))
@@ -212,11 +214,11 @@ func FuzzCJSONDecode(f *testing.F) {
 // the deadline is raised even by cjson.safe, whose decoding errors are
 // returned: the call is over, not the input wrong.
 func TestCJSONDecodeStopsAtTheDeadline(t *testing.T) {
-	in, _ := newShimState(t)
+	in, _ := pdktest.New(t)
 	L := in.L
 	big := "[" + strings.Repeat("1,", 100000) + "1]"
 	for _, mod := range []string{"cjson", "cjson.safe"} {
-		vals := run(t, in, "d.lua", `return require("`+mod+`").decode`)
+		vals := pdktest.Run(t, in, "d.lua", `return require("`+mod+`").decode`)
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
 		L.SetContext(ctx)
