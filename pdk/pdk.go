@@ -11,7 +11,6 @@ package pdk
 import (
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -30,6 +29,7 @@ import (
 	"github.com/luahost/luahost/pdk/lib/restyopenssl"
 	"github.com/luahost/luahost/pdk/lib/restyredis"
 	"github.com/luahost/luahost/pdk/lib/restystring"
+	"github.com/luahost/luahost/pdk/ngx"
 )
 
 // Root is shared by all workers.
@@ -75,11 +75,8 @@ type Root struct {
 	level      int
 	dictsOnce  sync.Once
 	dicts      map[string]*SharedDict
-	reCache    sync.Map // "flags/pattern" -> *regexp.Regexp, at most reMax (ngx_re.go)
-	reCount    atomic.Int64
-	reMax      int64
+	re         ngx.RegexCache // ngx.re's compiled patterns (ngx.go)
 	reOnce     sync.Once
-	reFull     atomic.Bool
 
 	httpPools  restyhttp.Transports // resty.http's connection pools
 	redisPools restyredis.Pools     // resty.redis's idle connections

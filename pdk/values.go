@@ -5,11 +5,13 @@ import (
 
 	"github.com/luahost/luahost/pdk/bind"
 	"github.com/luahost/luahost/pdk/lib/cjson"
+	"github.com/luahost/luahost/pdk/ngx"
 )
 
-// The shared layer's names that code above pdk (host, pdk/request) uses
-// most, re-exported so that one import serves; code inside pdk/ calls
-// package bind directly.
+// Names of the shared layer (package bind) and of the ngx and cjson
+// packages that code above pdk (host, pdk/request) uses most, re-exported
+// so that one import serves; code inside pdk/ calls those packages
+// directly.
 
 // FuncNamer turns a Lua function met at path into a *schema.Func
 // (bind.FuncNamer).
@@ -50,3 +52,12 @@ func EmptyArray(L *lua.LState) *lua.LUserData { return cjson.EmptyArray(L) }
 // EmptyArrayMT returns the state's cjson.empty_array_mt
 // (cjson.EmptyArrayMT).
 func EmptyArrayMT(L *lua.LState) *lua.LTable { return cjson.EmptyArrayMT(L) }
+
+// DecodeBase64 decodes as nginx's ngx_decode_base64 (ngx.DecodeBase64).
+func DecodeBase64(s string) (string, bool) { return ngx.DecodeBase64(s) }
+
+// EscapeURI is ngx.escape_uri(s, typ) (ngx.EscapeURI).
+func EscapeURI(s string, typ int) string { return ngx.EscapeURI(s, typ) }
+
+// UnescapeURI is ngx.unescape_uri(s) (ngx.UnescapeURI).
+func UnescapeURI(s string) string { return ngx.UnescapeURI(s) }

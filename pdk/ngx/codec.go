@@ -1,4 +1,4 @@
-package pdk
+package ngx
 
 import (
 	"crypto/hmac"
@@ -15,8 +15,10 @@ import (
 	"github.com/luahost/luahost/pdk/bind"
 )
 
-// ngxCodecFuncs are ngx's hash, base64 and URI functions.
-var ngxCodecFuncs = map[string]lua.LGFunction{
+// CodecFuncs are ngx's hash, base64 and URI functions (ngx.md5,
+// ngx.encode_base64, ngx.escape_uri, ngx.encode_args, ...), as the ngx
+// table of every worker holds them.
+var CodecFuncs = map[string]lua.LGFunction{
 	"md5": func(L *lua.LState) int {
 		sum := md5.Sum([]byte(bind.OptString(L, 1)))
 		L.Push(lua.LString(hex.EncodeToString(sum[:])))
@@ -309,10 +311,10 @@ func ngxDecodeArgs(L *lua.LState) int {
 	return 1
 }
 
-// openNgxBase64Module preloads lua-resty-core's "ngx.base64":
+// OpenBase64Module preloads lua-resty-core's "ngx.base64" in L:
 // encode_base64url (no padding) and decode_base64url (nil, "invalid input"
 // on bad input).
-func openNgxBase64Module(L *lua.LState) {
+func OpenBase64Module(L *lua.LState) {
 	L.PreloadModule("ngx.base64", func(L *lua.LState) int {
 		m := L.NewTable()
 		L.SetFuncs(m, map[string]lua.LGFunction{

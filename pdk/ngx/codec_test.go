@@ -1,12 +1,14 @@
-package pdk
+package ngx_test
 
 import (
 	"strings"
 	"testing"
+
+	"github.com/luahost/luahost/pdk/pdktest"
 )
 
 func TestNgxHashesAndBase64(t *testing.T) {
-	in, _ := newShimState(t)
+	in, _ := pdktest.New(t)
 	cases := map[string]string{
 		`return ngx.md5("hello")`:      "5d41402abc4b2a76b9719d911017c592",
 		`return ngx.md5(nil)`:          "d41d8cd98f00b204e9800998ecf8427e",
@@ -27,14 +29,14 @@ func TestNgxHashesAndBase64(t *testing.T) {
 		`return ngx.decode_base64("a*b=")`:        "nil",
 	}
 	for src, want := range cases {
-		if got := str(t, in, src); got != want {
+		if got := pdktest.Str(t, in, src); got != want {
 			t.Errorf("%s = %q, want %q", src, got, want)
 		}
 	}
 }
 
 func TestNgxEscapeURI(t *testing.T) {
-	in, _ := newShimState(t)
+	in, _ := pdktest.New(t)
 	cases := map[string]string{
 		// ngx_lua's docs and tests
 		`return ngx.escape_uri("a b")`:                     "a%20b",
@@ -51,17 +53,17 @@ func TestNgxEscapeURI(t *testing.T) {
 		`return ngx.unescape_uri("%e4%B8%AD")`:             "中",
 	}
 	for src, want := range cases {
-		if got := str(t, in, src); got != want {
+		if got := pdktest.Str(t, in, src); got != want {
 			t.Errorf("%s = %q, want %q", src, got, want)
 		}
 	}
-	if msg := luaErr(t, in, `ngx.escape_uri("x", 42)`); !strings.Contains(msg, "out of range") {
+	if msg := pdktest.LuaErr(t, in, `ngx.escape_uri("x", 42)`); !strings.Contains(msg, "out of range") {
 		t.Errorf("bad type: %s", msg)
 	}
 }
 
 func TestNgxArgs(t *testing.T) {
-	in, _ := newShimState(t)
+	in, _ := pdktest.New(t)
 	cases := map[string]string{
 		`return ngx.encode_args({["b r"] = "hello world"})`: "b%20r=hello%20world",
 		`return ngx.encode_args({foo = 3})`:                 "foo=3",
@@ -73,11 +75,11 @@ func TestNgxArgs(t *testing.T) {
 		`local n = 0 for k in pairs(ngx.decode_args("&&=x&a")) do n = n + 1 end return n`:                                         "1",
 	}
 	for src, want := range cases {
-		if got := str(t, in, src); got != want {
+		if got := pdktest.Str(t, in, src); got != want {
 			t.Errorf("%s = %q, want %q", src, got, want)
 		}
 	}
-	if msg := luaErr(t, in, `ngx.encode_args({a = {}, b = function() end})`); !strings.Contains(msg, "attempt to use function as query arg value") {
+	if msg := pdktest.LuaErr(t, in, `ngx.encode_args({a = {}, b = function() end})`); !strings.Contains(msg, "attempt to use function as query arg value") {
 		t.Errorf("bad value: %s", msg)
 	}
 }

@@ -1,9 +1,11 @@
-package pdk
+package ngx
 
 import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -22,11 +24,36 @@ import (
 //     are accepted and ignored (compiled patterns are always cached per
 //     Root), "a" anchors the match at the start position.
 
-// compileRe compiles regex with ngx.re options, cached per Root.
-func (r *Root) compileRe(pattern, opts string) (*regexp.Regexp, bool, error) {
+// RegexCache holds ngx.re's compiled patterns for every worker of a
+// pdk.Root (which holds one). Set MaxEntries and Warn before the first
+// use; the rest of the zero value is ready.
+type RegexCache struct {
+	// MaxEntries is lua_regex_cache_max_entries (<= 0:
+	// DefaultRegexCacheMaxEntries).
+	MaxEntries int64
+	// Warn logs the warning given once when the cache is full (nil: none).
+	Warn func(msg string)
+
+	m     sync.Map // "flags\x00pattern" -> *regexp.Regexp
+	count atomic.Int64
+	full  atomic.Bool
+}
+
+// Len is the number of patterns the cache holds.
+func (r *RegexCache) Len() int { return int(r.count.Load()) }
+
+func (r *RegexCache) max() int64 {
+	if r.MaxEntries <= 0 {
+		return DefaultRegexCacheMaxEntries
+	}
+	return r.MaxEntries
+}
+
+// compile compiles regex with ngx.re options, through the cache.
+func (r *RegexCache) compile(pattern, opts string) (*regexp.Regexp, bool, error) {
 	key := opts + "\x00" + pattern
 	anchored := strings.IndexByte(opts, 'a') >= 0
-	if re, ok := r.reCache.Load(key); ok {
+	if re, ok := r.m.Load(key); ok {
 		return re.(*regexp.Regexp), anchored, nil
 	}
 	var flags strings.Builder
@@ -49,7 +76,7 @@ func (r *Root) compileRe(pattern, opts string) (*regexp.Regexp, bool, error) {
 	if err != nil {
 		return nil, false, errString("pcre_compile() failed: " + err.Error() + " in \"" + pattern + "\"")
 	}
-	r.cacheRe(key, re)
+	r.store(key, re)
 	return re, anchored, nil
 }
 
@@ -57,26 +84,21 @@ func (r *Root) compileRe(pattern, opts string) (*regexp.Regexp, bool, error) {
 // (OpenResty's).
 const DefaultRegexCacheMaxEntries = 1024
 
-// cacheRe keeps a compiled pattern while the cache holds fewer than
+// store keeps a compiled pattern while the cache holds fewer than
 // lua_regex_cache_max_entries; past that, patterns are compiled on every
 // call, as OpenResty does (a pattern built from request data would
 // otherwise grow the cache without end).
-func (r *Root) cacheRe(key string, re *regexp.Regexp) {
-	r.reOnce.Do(func() {
-		r.reMax = DefaultRegexCacheMaxEntries
-		if r.Conf != nil {
-			r.reMax = int64(r.Conf.Int("lua_regex_cache_max_entries", DefaultRegexCacheMaxEntries))
-		}
-	})
-	if r.reCount.Add(1) > r.reMax {
-		r.reCount.Add(-1)
-		if r.reFull.CompareAndSwap(false, true) {
-			r.Log(LogWarn, "lua exceeding regex cache max entries ("+strconv.FormatInt(r.reMax, 10)+")")
+func (r *RegexCache) store(key string, re *regexp.Regexp) {
+	max := r.max()
+	if r.count.Add(1) > max {
+		r.count.Add(-1)
+		if r.full.CompareAndSwap(false, true) && r.Warn != nil {
+			r.Warn("lua exceeding regex cache max entries (" + strconv.FormatInt(max, 10) + ")")
 		}
 		return
 	}
-	if _, loaded := r.reCache.LoadOrStore(key, re); loaded {
-		r.reCount.Add(-1)
+	if _, loaded := r.m.LoadOrStore(key, re); loaded {
+		r.count.Add(-1)
 	}
 }
 
@@ -84,24 +106,25 @@ type errString string
 
 func (e errString) Error() string { return string(e) }
 
-func (in *Instance) newNgxRe() *lua.LTable {
-	L := in.L
+// NewRe returns the ngx.re table (match, find, gmatch, sub, gsub) of a
+// state, compiling through c.
+func NewRe(L *lua.LState, c *RegexCache) *lua.LTable {
 	t := L.NewTable()
 	L.SetFuncs(t, map[string]lua.LGFunction{
-		"match":  in.reMatch,
-		"find":   in.reFind,
-		"gmatch": in.reGmatch,
-		"sub":    func(L *lua.LState) int { return in.reSub(L, false) },
-		"gsub":   func(L *lua.LState) int { return in.reSub(L, true) },
+		"match":  c.reMatch,
+		"find":   c.reFind,
+		"gmatch": c.reGmatch,
+		"sub":    func(L *lua.LState) int { return c.reSub(L, false) },
+		"gsub":   func(L *lua.LState) int { return c.reSub(L, true) },
 	})
 	return t
 }
 
 // reArgs reads (subject, regex, options) and compiles.
-func (in *Instance) reArgs(L *lua.LState) (string, *regexp.Regexp, bool, error) {
+func (c *RegexCache) reArgs(L *lua.LState) (string, *regexp.Regexp, bool, error) {
 	subj := luavm.CheckString(L, 1)
 	pat := luavm.CheckString(L, 2)
-	re, anchored, err := in.Root.compileRe(pat, L.OptString(3, ""))
+	re, anchored, err := c.compile(pat, L.OptString(3, ""))
 	return subj, re, anchored, err
 }
 
@@ -162,8 +185,8 @@ func pushReErr(L *lua.LState, n int, err error) int {
 }
 
 // reMatch is ngx.re.match(subject, regex, options?, ctx?, res_table?).
-func (in *Instance) reMatch(L *lua.LState) int {
-	subj, re, anchored, err := in.reArgs(L)
+func (c *RegexCache) reMatch(L *lua.LState) int {
+	subj, re, anchored, err := c.reArgs(L)
 	if err != nil {
 		return pushReErr(L, 1, err)
 	}
@@ -182,8 +205,8 @@ func (in *Instance) reMatch(L *lua.LState) int {
 
 // reFind is ngx.re.find(subject, regex, options?, ctx?, nth?): the 1-based
 // inclusive bounds of the match (or of its nth group).
-func (in *Instance) reFind(L *lua.LState) int {
-	subj, re, anchored, err := in.reArgs(L)
+func (c *RegexCache) reFind(L *lua.LState) int {
+	subj, re, anchored, err := c.reArgs(L)
 	if err != nil {
 		return pushReErr(L, 2, err)
 	}
@@ -208,8 +231,8 @@ func (in *Instance) reFind(L *lua.LState) int {
 
 // reGmatch is ngx.re.gmatch(subject, regex, options?): an iterator giving one
 // captures table per match, then nil.
-func (in *Instance) reGmatch(L *lua.LState) int {
-	subj, re, _, err := in.reArgs(L)
+func (c *RegexCache) reGmatch(L *lua.LState) int {
+	subj, re, _, err := c.reArgs(L)
 	if err != nil {
 		return pushReErr(L, 1, err)
 	}
@@ -236,11 +259,11 @@ func (in *Instance) reGmatch(L *lua.LState) int {
 // reSub is ngx.re.sub/gsub(subject, regex, replace, options?): replace is a
 // template ("$0", "$1", "${name}", "$$") or a function given the captures
 // table; returns the new string and the number of substitutions.
-func (in *Instance) reSub(L *lua.LState, global bool) int {
+func (c *RegexCache) reSub(L *lua.LState, global bool) int {
 	subj := luavm.CheckString(L, 1)
 	pat := luavm.CheckString(L, 2)
 	repl := L.Get(3)
-	re, anchored, err := in.Root.compileRe(pat, L.OptString(4, ""))
+	re, anchored, err := c.compile(pat, L.OptString(4, ""))
 	if err != nil {
 		return pushReErr(L, 2, err)
 	}
@@ -385,13 +408,13 @@ func parseTemplate(s string) ([]tmplPart, error) {
 	return parts, nil
 }
 
-// openNgxReModule preloads lua-resty-core's "ngx.re" module: split and opt
-// (opt accepts PCRE tunables and ignores them).
-func (in *Instance) openNgxReModule() {
-	in.L.PreloadModule("ngx.re", func(L *lua.LState) int {
+// OpenReModule preloads lua-resty-core's "ngx.re" module in L: split and
+// opt (opt accepts PCRE tunables and ignores them).
+func OpenReModule(L *lua.LState, c *RegexCache) {
+	L.PreloadModule("ngx.re", func(L *lua.LState) int {
 		m := L.NewTable()
 		L.SetFuncs(m, map[string]lua.LGFunction{
-			"split": in.reSplit,
+			"split": c.reSplit,
 			"opt":   func(L *lua.LState) int { return 0 },
 		})
 		L.Push(m)
@@ -403,7 +426,7 @@ func (in *Instance) openNgxReModule() {
 // pieces between matches, the first capture (when the regex has one)
 // inserted between them, a trailing empty piece dropped; max > 0 caps the
 // number of pieces (the last holds the rest); "" splits into bytes.
-func (in *Instance) reSplit(L *lua.LState) int {
+func (c *RegexCache) reSplit(L *lua.LState) int {
 	subj := luavm.CheckString(L, 1)
 	pat := luavm.CheckString(L, 2)
 	_, start := ctxPos(L, 4)
@@ -422,7 +445,7 @@ func (in *Instance) reSplit(L *lua.LState) int {
 			out = append(out, subj[i:i+1])
 		}
 	} else {
-		re, _, err := in.Root.compileRe(pat, L.OptString(3, ""))
+		re, _, err := c.compile(pat, L.OptString(3, ""))
 		if err != nil {
 			return pushReErr(L, 1, err)
 		}

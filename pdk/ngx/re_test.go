@@ -1,12 +1,14 @@
-package pdk
+package ngx_test
 
 import (
 	"strings"
 	"testing"
+
+	"github.com/luahost/luahost/pdk/pdktest"
 )
 
 func TestNgxReMatchFind(t *testing.T) {
-	in, _ := newShimState(t)
+	in, _ := pdktest.New(t)
 	cases := map[string]string{
 		`local m = ngx.re.match("hello, 1234", "([0-9])[0-9]+") return m[0] .. "|" .. m[1]`:                              "1234|1",
 		`local m = ngx.re.match("hello, 1234", "(?<first>[0-9])(?<rest>[0-9]+)", "jo") return m.first .. m.rest .. m[2]`: "1234234",
@@ -22,14 +24,14 @@ func TestNgxReMatchFind(t *testing.T) {
 		`local m, err = ngx.re.match("x", "a", "x") return tostring(m) .. " " .. err`:                                    "nil pcre_compile() failed: the \"x\" option is not supported",
 	}
 	for src, want := range cases {
-		if got := str(t, in, src); got != want {
+		if got := pdktest.Str(t, in, src); got != want {
 			t.Errorf("%s = %q, want %q", src, got, want)
 		}
 	}
 }
 
 func TestNgxReGmatchSub(t *testing.T) {
-	in, _ := newShimState(t)
+	in, _ := pdktest.New(t)
 	cases := map[string]string{
 		`local out = {} for m in ngx.re.gmatch("hello, world", "([a-z]+)", "i") do out[#out+1] = m[1] end return table.concat(out, ",")`: "hello,world",
 		`local it = ngx.re.gmatch("a1b2", "[0-9]") local a, b, c = it(), it(), it() return a[0] .. b[0] .. tostring(c)`:                  "12nil",
@@ -42,18 +44,18 @@ func TestNgxReGmatchSub(t *testing.T) {
 		`local s = ngx.re.gsub("abc", "", "-") return s`:                                                                                 "-a-b-c-",
 	}
 	for src, want := range cases {
-		if got := str(t, in, src); got != want {
+		if got := pdktest.Str(t, in, src); got != want {
 			t.Errorf("%s = %q, want %q", src, got, want)
 		}
 	}
-	if msg := luaErr(t, in, `ngx.re.gsub("abc", "b", {})`); !strings.Contains(msg, "string, number, or function expected") {
+	if msg := pdktest.LuaErr(t, in, `ngx.re.gsub("abc", "b", {})`); !strings.Contains(msg, "string, number, or function expected") {
 		t.Errorf("bad replace: %s", msg)
 	}
 }
 
 func TestNgxReSplitAndBase64URL(t *testing.T) {
-	in, _ := newShimState(t)
-	run(t, in, "init.lua", `split = require("ngx.re").split b64 = require "ngx.base64"`)
+	in, _ := pdktest.New(t)
+	pdktest.Run(t, in, "init.lua", `split = require("ngx.re").split b64 = require "ngx.base64"`)
 	cases := map[string]string{
 		`return table.concat(split("a,b,c,d", ","), "|")`:                                      "a|b|c|d",
 		`return table.concat(split("a,b,c,d", "(,)"), "|")`:                                    "a|,|b|,|c|,|d",
@@ -68,34 +70,8 @@ func TestNgxReSplitAndBase64URL(t *testing.T) {
 		`local v, err = b64.decode_base64url("*") return tostring(v) .. err`:                   "nilinvalid input",
 	}
 	for src, want := range cases {
-		if got := str(t, in, src); got != want {
+		if got := pdktest.Str(t, in, src); got != want {
 			t.Errorf("%s = %q, want %q", src, got, want)
 		}
-	}
-}
-
-// The compiled-pattern cache holds at most lua_regex_cache_max_entries
-// patterns (issue 14: patterns built from request data grew it without
-// end); past it patterns still match, compiled on each call.
-func TestRegexCacheIsBounded(t *testing.T) {
-	in, sink := newShimState(t, "lua_regex_cache_max_entries", "8")
-	run(t, in, "re.lua", `
-		for i = 1, 100 do
-			assert(ngx.re.find("abc" .. i, "c" .. i .. "$", "jo"))
-		end
-	`)
-	n := 0
-	in.Root.reCache.Range(func(_, _ any) bool { n++; return true })
-	if n != 8 {
-		t.Fatalf("cache holds %d patterns, want 8", n)
-	}
-	warned := 0
-	for _, l := range sink.all() {
-		if strings.Contains(l, "lua exceeding regex cache max entries (8)") {
-			warned++
-		}
-	}
-	if warned != 1 {
-		t.Errorf("want one warning, got %d in %q", warned, sink.all())
 	}
 }

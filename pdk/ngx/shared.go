@@ -1,4 +1,4 @@
-package pdk
+package ngx
 
 import (
 	"math"
@@ -10,6 +10,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/luahost/luahost/conf"
 	"github.com/luahost/luahost/luavm"
 	"github.com/luahost/luahost/pdk/bind"
 )
@@ -79,46 +80,33 @@ var kongDictSizes = map[string]int{
 	"kong_core_db_cache_miss": 12 << 20, "kong_db_cache_miss": 12 << 20,
 }
 
-func newSharedDict(name string, capacity int64, now func() time.Time) *SharedDict {
+// NewSharedDict returns an empty dict of capacity bytes whose expiries
+// read the clock now.
+func NewSharedDict(name string, capacity int64, now func() time.Time) *SharedDict {
 	d := &SharedDict{Name: name, Capacity: capacity, m: map[string]*dictEntry{}, now: now}
 	d.lru.next, d.lru.prev = &d.lru, &d.lru
 	return d
 }
 
-// SharedDict returns the named dict, or nil when it is not declared.
-func (r *Root) SharedDict(name string) *SharedDict {
-	r.dictsOnce.Do(r.initDicts)
-	return r.dicts[name]
-}
-
-// SharedDictNames lists the declared dicts, sorted.
-func (r *Root) SharedDictNames() []string {
-	r.dictsOnce.Do(r.initDicts)
-	out := make([]string, 0, len(r.dicts))
-	for k := range r.dicts {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
-// initDicts declares Kong's default dicts plus lua_shared_dicts
-// ("name [size], name [size]"; sizes as nginx writes them: 10m, 512k).
-func (r *Root) initDicts() {
-	r.dicts = map[string]*SharedDict{}
+// DeclaredDicts are Kong's default dicts plus c's lua_shared_dicts
+// ("name [size], name [size]"; sizes as nginx writes them: 10m, 512k),
+// empty, their expiries reading the clock now. c may be nil (defaults
+// only).
+func DeclaredDicts(c *conf.Config, now func() time.Time) map[string]*SharedDict {
+	dicts := map[string]*SharedDict{}
 	sizes := map[string]int64{}
 	for _, n := range DefaultSharedDicts {
 		size := int64(DefaultSharedDictSize)
 		if s, ok := kongDictSizes[n]; ok {
 			size = int64(s)
 		}
-		if (n == "kong_db_cache" || n == "kong_core_db_cache") && r.Conf != nil {
-			size = int64(r.Conf.Size("mem_cache_size", 128<<20))
+		if (n == "kong_db_cache" || n == "kong_core_db_cache") && c != nil {
+			size = int64(c.Size("mem_cache_size", 128<<20))
 		}
 		sizes[n] = size
 	}
-	if r.Conf != nil {
-		for _, item := range r.Conf.List("lua_shared_dicts") {
+	if c != nil {
+		for _, item := range c.List("lua_shared_dicts") {
 			for _, part := range strings.Split(item, ";") {
 				if f := strings.Fields(part); len(f) > 0 {
 					size := int64(DefaultSharedDictSize)
@@ -133,8 +121,9 @@ func (r *Root) initDicts() {
 		}
 	}
 	for n, size := range sizes {
-		r.dicts[n] = newSharedDict(n, size, r.now)
+		dicts[n] = NewSharedDict(n, size, now)
 	}
+	return dicts
 }
 
 // parseNginxSize reads an nginx size (1024, 512k, 10m, 1g); 0 when invalid.
@@ -437,10 +426,9 @@ func (d *SharedDict) GetStale(key string) (any, uint32, bool) {
 
 const sharedDictTypeName = "ngx.shared.DICT"
 
-// newNgxShared builds ngx.shared: one userdata per declared dict, sharing
+// NewShared builds ngx.shared for a state: one userdata per declared dict, sharing
 // one metatable per state.
-func (in *Instance) newNgxShared() *lua.LTable {
-	L := in.L
+func NewShared(L *lua.LState, dicts map[string]*SharedDict) *lua.LTable {
 	mt := L.NewTypeMetatable(sharedDictTypeName)
 	L.SetField(mt, "__index", L.SetFuncs(L.NewTable(), sharedDictMethods))
 	mt.RawSetString("__tostring", L.NewFunction(func(L *lua.LState) int {
@@ -448,9 +436,14 @@ func (in *Instance) newNgxShared() *lua.LTable {
 		return 1
 	}))
 	t := L.NewTable()
-	for _, name := range in.Root.SharedDictNames() {
+	names := make([]string, 0, len(dicts))
+	for name := range dicts {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
 		ud := L.NewUserData()
-		ud.Value = in.Root.SharedDict(name)
+		ud.Value = dicts[name]
 		ud.Metatable = mt
 		t.RawSetString(name, ud)
 	}

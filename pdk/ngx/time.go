@@ -1,4 +1,4 @@
-package pdk
+package ngx
 
 import (
 	"time"
@@ -7,14 +7,6 @@ import (
 
 	"github.com/luahost/luahost/luavm"
 )
-
-// now is the host clock (Root.Now in tests).
-func (r *Root) now() time.Time {
-	if r.Now != nil {
-		return r.Now()
-	}
-	return time.Now()
-}
 
 // http formats: RFC 1123 (ngx.http_time), RFC 850 with a two-digit year
 // (ngx.cookie_time), and the three forms nginx's ngx_parse_http_time reads.
@@ -25,33 +17,32 @@ const (
 
 var parseHTTPFormats = []string{httpTimeFormat, "Monday, 02-Jan-06 15:04:05 GMT", "Mon Jan _2 15:04:05 2006"}
 
-// ngxTimeFuncs are ngx.now/time/today/localtime/utctime/update_time/
+// TimeFuncs are ngx.now/time/today/localtime/utctime/update_time/
 // http_time/cookie_time/parse_http_time. nginx caches the time per event
 // loop turn and ngx.update_time refreshes it; here every call reads the
 // clock, so update_time does nothing.
-func (in *Instance) ngxTimeFuncs() map[string]lua.LGFunction {
-	r := in.Root
+func TimeFuncs(now func() time.Time) map[string]lua.LGFunction {
 	return map[string]lua.LGFunction{
 		"now": func(L *lua.LState) int {
 			// milliseconds, as nginx's cached time
-			L.Push(lua.LNumber(float64(r.now().UnixMilli()) / 1000))
+			L.Push(lua.LNumber(float64(now().UnixMilli()) / 1000))
 			return 1
 		},
 		"time": func(L *lua.LState) int {
-			L.Push(lua.LNumber(r.now().Unix()))
+			L.Push(lua.LNumber(now().Unix()))
 			return 1
 		},
 		"update_time": func(L *lua.LState) int { return 0 },
 		"today": func(L *lua.LState) int {
-			L.Push(lua.LString(r.now().Format("2006-01-02")))
+			L.Push(lua.LString(now().Format("2006-01-02")))
 			return 1
 		},
 		"localtime": func(L *lua.LState) int {
-			L.Push(lua.LString(r.now().Format("2006-01-02 15:04:05")))
+			L.Push(lua.LString(now().Format("2006-01-02 15:04:05")))
 			return 1
 		},
 		"utctime": func(L *lua.LState) int {
-			L.Push(lua.LString(r.now().UTC().Format("2006-01-02 15:04:05")))
+			L.Push(lua.LString(now().UTC().Format("2006-01-02 15:04:05")))
 			return 1
 		},
 		"http_time": func(L *lua.LState) int {

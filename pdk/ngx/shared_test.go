@@ -1,4 +1,4 @@
-package pdk
+package ngx_test
 
 import (
 	"sync"
@@ -6,10 +6,12 @@ import (
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/luahost/luahost/pdk/pdktest"
 )
 
 func TestSharedDictOps(t *testing.T) {
-	in, _ := newShimState(t, "lua_shared_dicts", "my_dict 1m, other 5m")
+	in, _ := pdktest.New(t, "lua_shared_dicts", "my_dict 1m, other 5m")
 	now := time.Unix(1000, 0)
 	in.Root.Now = func() time.Time { return now }
 	cases := []struct{ src, want string }{
@@ -29,34 +31,34 @@ func TestSharedDictOps(t *testing.T) {
 		{`local ok, err = ngx.shared.my_dict:set("f", function() end) return tostring(ok) .. " " .. err`, "false bad value type"},
 	}
 	for _, c := range cases {
-		if got := str(t, in, c.src); got != c.want {
+		if got := pdktest.Str(t, in, c.src); got != c.want {
 			t.Errorf("%s = %q, want %q", c.src, got, c.want)
 		}
 	}
 	now = now.Add(11 * time.Second)
-	if got := str(t, in, `return tostring(ngx.shared.my_dict:get("t")) .. " " .. ngx.shared.my_dict:ttl("cnt")`); got != "nil 49" {
+	if got := pdktest.Str(t, in, `return tostring(ngx.shared.my_dict:get("t")) .. " " .. ngx.shared.my_dict:ttl("cnt")`); got != "nil 49" {
 		t.Errorf("after 11s: %q", got)
 	}
-	if got := str(t, in, `local v, _, stale = ngx.shared.my_dict:get_stale("t") return v .. tostring(stale)`); got != "vtrue" {
+	if got := pdktest.Str(t, in, `local v, _, stale = ngx.shared.my_dict:get_stale("t") return v .. tostring(stale)`); got != "vtrue" {
 		t.Errorf("get_stale: %q", got)
 	}
-	if got := str(t, in, `local d = ngx.shared.my_dict d:expire("cnt", 0) return d:ttl("cnt") .. " " .. tostring(d:expire("nope", 1))`); got != "0 nil" {
+	if got := pdktest.Str(t, in, `local d = ngx.shared.my_dict d:expire("cnt", 0) return d:ttl("cnt") .. " " .. tostring(d:expire("nope", 1))`); got != "0 nil" {
 		t.Errorf("expire: %q", got)
 	}
-	if got := str(t, in, `return table.concat(ngx.shared.my_dict:get_keys(0), ",")`); got != "b,cnt,f,n" && got != "b,cnt,n" {
+	if got := pdktest.Str(t, in, `return table.concat(ngx.shared.my_dict:get_keys(0), ",")`); got != "b,cnt,f,n" && got != "b,cnt,n" {
 		t.Errorf("get_keys: %q", got)
 	}
-	if got := str(t, in, `local d = ngx.shared.my_dict d:flush_all() return #d:get_keys()`); got != "0" {
+	if got := pdktest.Str(t, in, `local d = ngx.shared.my_dict d:flush_all() return #d:get_keys()`); got != "0" {
 		t.Errorf("flush_all: %q", got)
 	}
-	if msg := luaErr(t, in, `ngx.shared.my_dict.get("a")`); msg == "" {
+	if msg := pdktest.LuaErr(t, in, `ngx.shared.my_dict.get("a")`); msg == "" {
 		t.Error("dict.get without ':' should raise")
 	}
 }
 
 // TestSharedDictAcrossWorkers checks one store serves every worker.
 func TestSharedDictAcrossWorkers(t *testing.T) {
-	in, _ := newShimState(t)
+	in, _ := pdktest.New(t)
 	root := in.Root
 	var wg sync.WaitGroup
 	for w := 0; w < 4; w++ {
@@ -67,7 +69,7 @@ func TestSharedDictAcrossWorkers(t *testing.T) {
 			defer L.Close()
 			wi := root.Open(L, id)
 			for i := 0; i < 100; i++ {
-				if _, err := runErr(wi, "w.lua", `ngx.shared.kong:incr("hits", 1, 0)`); err != nil {
+				if _, err := pdktest.RunErr(wi, "w.lua", `ngx.shared.kong:incr("hits", 1, 0)`); err != nil {
 					t.Error(err)
 					return
 				}
@@ -75,7 +77,7 @@ func TestSharedDictAcrossWorkers(t *testing.T) {
 		}(w)
 	}
 	wg.Wait()
-	if got := str(t, in, `return ngx.shared.kong:get("hits")`); got != "400" {
+	if got := pdktest.Str(t, in, `return ngx.shared.kong:get("hits")`); got != "400" {
 		t.Fatalf("hits = %s, want 400", got)
 	}
 }
@@ -85,14 +87,14 @@ func TestSharedDictAcrossWorkers(t *testing.T) {
 // (forcible), safe_set and safe_add answer "no memory" instead, expired
 // entries go first and on flush_expired, capacity and free_space are real.
 func TestSharedDictHonoursItsSize(t *testing.T) {
-	in, _ := newShimState(t, "lua_shared_dicts", "small 64k")
+	in, _ := pdktest.New(t, "lua_shared_dicts", "small 64k")
 	now := time.Unix(1000, 0)
 	in.Root.Now = func() time.Time { return now }
 	d := in.Root.SharedDict("small")
 	if d.Capacity != 64<<10 {
 		t.Fatalf("capacity %d", d.Capacity)
 	}
-	run(t, in, "fill.lua", `
+	pdktest.Run(t, in, "fill.lua", `
 		local d = ngx.shared.small
 		assert(d:capacity() == 65536)
 		local v = string.rep("v", 1000)
@@ -121,20 +123,20 @@ func TestSharedDictHonoursItsSize(t *testing.T) {
 	if used := d.Capacity - d.FreeSpace(); used > d.Capacity {
 		t.Fatalf("used %d of %d", used, d.Capacity)
 	}
-	run(t, in, "ttl.lua", `
+	pdktest.Run(t, in, "ttl.lua", `
 		local d = ngx.shared.small
 		d:flush_all()
 		for i = 1, 30 do assert(d:set("t" .. i, string.rep("t", 1000), 5)) end
 	`)
 	now = now.Add(10 * time.Second)
-	run(t, in, "expired.lua", `
+	pdktest.Run(t, in, "expired.lua", `
 		local d = ngx.shared.small
 		-- expired entries make room for safe_set
 		for i = 1, 30 do assert(d:safe_set("s" .. i, string.rep("s", 1000))) end
 		assert(d:set("e", 1, 1))
 	`)
 	now = now.Add(2 * time.Second)
-	if got := str(t, in, `return ngx.shared.small:flush_expired()`); got == "0" {
+	if got := pdktest.Str(t, in, `return ngx.shared.small:flush_expired()`); got == "0" {
 		t.Errorf("flush_expired freed nothing")
 	}
 }
