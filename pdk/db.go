@@ -222,7 +222,7 @@ func (st *dbState) newDBTable() *lua.LTable {
 	t.RawSetString("strategy", lua.LString(st.db.Strategy()))
 	t.RawSetString("errors", st.errorsObj)
 	// kong.db.connector: nil for the embedded strategy ("off"), as in
-	// DB-less Kong; the PostgreSQL connector (connector.go) for postgres.
+	// DB-less Kong; the PostgreSQL connector (db_connector.go) for postgres.
 	if pg, ok := st.db.Connector().(*postgres.Connector); ok {
 		t.RawSetString("connector", ConnectorValue(L, pg, st.ctx))
 	}

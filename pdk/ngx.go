@@ -144,9 +144,11 @@ func (r *Root) now() time.Time {
 // lua_regex_cache_max_entries, warning in the Root's log when full.
 func (r *Root) regexCache() *ngx.RegexCache {
 	r.reOnce.Do(func() {
-		r.re.MaxEntries = ngx.DefaultRegexCacheMaxEntries
-		if r.Conf != nil {
-			r.re.MaxEntries = int64(r.Conf.Int("lua_regex_cache_max_entries", ngx.DefaultRegexCacheMaxEntries))
+		r.re.MaxEntries = func() int64 {
+			if r.Conf == nil {
+				return ngx.DefaultRegexCacheMaxEntries
+			}
+			return int64(r.Conf.Int("lua_regex_cache_max_entries", ngx.DefaultRegexCacheMaxEntries))
 		}
 		r.re.Warn = func(msg string) { r.Log(LogWarn, msg) }
 	})

@@ -24,6 +24,8 @@ import (
 	"github.com/luahost/luahost/pdk/lib/cjson"
 	"github.com/luahost/luahost/pdk/lib/lfs"
 	"github.com/luahost/luahost/pdk/lib/lsyslog"
+	"github.com/luahost/luahost/pdk/lib/luajit"
+	"github.com/luahost/luahost/pdk/lib/native"
 	"github.com/luahost/luahost/pdk/lib/restyhttp"
 	"github.com/luahost/luahost/pdk/lib/restyipmatcher"
 	"github.com/luahost/luahost/pdk/lib/restyopenssl"
@@ -59,7 +61,7 @@ type Root struct {
 	// nil ones are built from Conf on the first OpenCache (cache.go).
 	Cache, CoreCache *cache.Cache
 	// Events is the node's worker-event bus (kong.worker_events); nil is
-	// built on the first OpenEvents or InstallInvalidation (events_bus.go).
+	// built on the first OpenEvents or InstallInvalidation (worker_events_bus.go).
 	Events *events.Bus
 	// ClusterEvents is kong.cluster_events (nil: an in-process one that
 	// reaches no other node). Set it before the first OpenCache to have
@@ -83,8 +85,8 @@ type Root struct {
 	dbHooks    sync.Map             // *kongdb.DAO -> struct{}: post_crud_event dispatcher installed (db.go)
 
 	cacheOnce sync.Once // cache.go
-	busOnce   sync.Once // events_bus.go
-	ceOnce    sync.Once // events_cluster.go
+	busOnce   sync.Once // worker_events_bus.go
+	ceOnce    sync.Once // cluster_events.go
 	ceSubs    sync.Map  // channel -> struct{}: Go subscription forwarding to workers
 }
 
@@ -115,7 +117,7 @@ type Instance struct {
 	db     *dbState // kong.db bindings of this worker (db.go)
 
 	caches *cacheWorker  // kong.cache / kong.core_cache of this worker (cache.go)
-	events *eventsWorker // kong.worker_events of this worker (events.go)
+	events *eventsWorker // kong.worker_events of this worker (worker_events.go)
 	timers *timerQueue   // ngx.timer of this worker (ngx_timer.go)
 	json   *cjson.Codec  // the Go bindings' JSON codec (json.go)
 
@@ -138,6 +140,8 @@ var namespaces = []namespace{
 	{"ngx", openNgx},
 	{"cjson", func(in *Instance) { cjson.Open(in.L, in.budget) }},
 	{"kong", openKong},
+	{"table.new, table.clear ...", func(in *Instance) { luajit.Open(in.L, in.budget) }},
+	{"luahost.native", func(in *Instance) { native.Open(in.L, in.Root.VersionString, in.budget, in.Root.now) }},
 	{"kong.db.migrations.operations", openMigrationOps},
 	{"resty.string", func(in *Instance) { restystring.Open(in.L, in.budget) }},
 	{"resty.ipmatcher", func(in *Instance) { restyipmatcher.Open(in.L) }},

@@ -28,25 +28,31 @@ import (
 // pdk.Root (which holds one). Set MaxEntries and Warn before the first
 // use; the rest of the zero value is ready.
 type RegexCache struct {
-	// MaxEntries is lua_regex_cache_max_entries (<= 0:
-	// DefaultRegexCacheMaxEntries).
-	MaxEntries int64
+	// MaxEntries, asked once when the first pattern is stored, is
+	// lua_regex_cache_max_entries (nil: DefaultRegexCacheMaxEntries; 0
+	// caches nothing).
+	MaxEntries func() int64
 	// Warn logs the warning given once when the cache is full (nil: none).
 	Warn func(msg string)
 
-	m     sync.Map // "flags\x00pattern" -> *regexp.Regexp
-	count atomic.Int64
-	full  atomic.Bool
+	m       sync.Map // "flags\x00pattern" -> *regexp.Regexp
+	count   atomic.Int64
+	full    atomic.Bool
+	maxOnce sync.Once
+	maxN    int64
 }
 
 // Len is the number of patterns the cache holds.
 func (r *RegexCache) Len() int { return int(r.count.Load()) }
 
 func (r *RegexCache) max() int64 {
-	if r.MaxEntries <= 0 {
-		return DefaultRegexCacheMaxEntries
-	}
-	return r.MaxEntries
+	r.maxOnce.Do(func() {
+		r.maxN = DefaultRegexCacheMaxEntries
+		if r.MaxEntries != nil {
+			r.maxN = r.MaxEntries()
+		}
+	})
+	return r.maxN
 }
 
 // compile compiles regex with ngx.re options, through the cache.
