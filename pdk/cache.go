@@ -212,7 +212,7 @@ func checkCache(L *lua.LState) *cacheBinding {
 func checkCacheKey(L *lua.LState, n int) string {
 	k, ok := L.Get(n).(lua.LString)
 	if !ok {
-		raiseCaller(L, "key must be a string")
+		bind.RaiseAtCaller(L, "key must be a string")
 	}
 	return string(k)
 }
@@ -235,7 +235,7 @@ func cacheGet(L *lua.LState) int {
 	cb := L.Get(4)
 	if cb != lua.LNil {
 		if _, ok := cb.(*lua.LFunction); !ok {
-			raiseCaller(L, "callback must be nil or a function")
+			bind.RaiseAtCaller(L, "callback must be nil or a function")
 		}
 	}
 	b.sync()
@@ -252,7 +252,7 @@ func cacheGet(L *lua.LState) int {
 	var o cache.Opts
 	ser, msg := parseCacheOpts(L.Get(3), &o)
 	if msg != "" {
-		raiseCaller(L, msg)
+		bind.RaiseAtCaller(L, msg)
 	}
 	var op *cache.Opts
 	if o.Has != 0 {
@@ -381,7 +381,7 @@ func (b *cacheBinding) fetch(L *lua.LState, key string, o *cache.Opts, ser, cb l
 		if ld.ran && ld.encErr != nil {
 			var ut *unsupportedType
 			if errors.As(ld.encErr, &ut) {
-				raiseCaller(L, ut.Error())
+				bind.RaiseAtCaller(L, ut.Error())
 			}
 		}
 		var te *cache.ThrownError

@@ -106,15 +106,15 @@ func clusterBroadcast(L *lua.LState, in *Instance) int {
 func clusterSubscribe(L *lua.LState, in *Instance) int {
 	channel, ok := L.Get(2).(lua.LString)
 	if !ok {
-		raiseCaller(L, "channel must be a string")
+		bind.RaiseAtCaller(L, "channel must be a string")
 	}
 	cb, ok := L.Get(3).(*lua.LFunction)
 	if !ok {
-		raiseCaller(L, "callback must be a function")
+		bind.RaiseAtCaller(L, "callback must be a function")
 	}
 	w := in.events
 	if w == nil {
-		raiseCaller(L, "kong.cluster_events needs kong.worker_events in this worker")
+		bind.RaiseAtCaller(L, "kong.cluster_events needs kong.worker_events in this worker")
 	}
 	r := in.Root
 	if w.clusterSubs == nil {

@@ -2,6 +2,7 @@ package bind
 
 import (
 	"math"
+	"strconv"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -78,4 +79,16 @@ func ClampSize(f float64) int64 {
 		return math.MaxInt64
 	}
 	return int64(f)
+}
+
+// RaiseAtCaller raises msg located at the Lua code that called the
+// binding: Lua's error(msg, 2), which is how Kong's PDK reports a bad
+// argument ("key must be a string").
+func RaiseAtCaller(L *lua.LState, msg string) {
+	if dbg, ok := L.GetStack(1); ok {
+		if _, err := L.GetInfo("Sl", dbg, lua.LNil); err == nil && dbg.CurrentLine > 0 {
+			msg = dbg.Source + ":" + strconv.Itoa(dbg.CurrentLine) + ": " + msg
+		}
+	}
+	L.Error(lua.LString(msg), 0)
 }

@@ -114,3 +114,20 @@ func TestBudget(t *testing.T) {
 		t.Errorf("NewTable past the budget: %q", err)
 	}
 }
+
+// RaiseAtCaller places the message at the Lua line that called the
+// binding, as error(msg, 2) does.
+func TestRaiseAtCaller(t *testing.T) {
+	L := lua.NewState()
+	defer L.Close()
+	L.SetGlobal("f", L.NewFunction(func(L *lua.LState) int { RaiseAtCaller(L, "key must be a string"); return 0 }))
+	fn, err := L.Load(strings.NewReader("local x = 1\nf()"), "plugin.lua")
+	if err != nil {
+		t.Fatal(err)
+	}
+	L.Push(fn)
+	err = L.PCall(0, 0, nil)
+	if err == nil || !strings.Contains(err.Error(), "plugin.lua:2: key must be a string") {
+		t.Errorf("got %v", err)
+	}
+}
