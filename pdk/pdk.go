@@ -1,11 +1,41 @@
-// Package pdk binds Go to Lua: the kong.* PDK and the ngx.* / cjson / resty
-// shims a Kong plugin calls, each namespace in one file (ngx.go is ngx,
-// cjson.go is cjson, db.go is kong.db, ...). It depends on kongdb, never on
-// host.
+// Package pdk binds Go to Lua: it is the core every worker's Lua state is
+// opened by (Root.Open) and where Kong's PDK namespaces that hang on worker
+// state live. It depends on kongdb, never on host.
 //
-// A Root holds what every worker shares (configuration, the DB, the L2 cache,
-// the event bus); an Instance is one worker's LState with its own L1 cache,
-// ngx.ctx and current request.
+// A Root holds what every worker shares (configuration, the DB, the L2
+// cache, the event bus, the shared dicts, the library pools); an Instance
+// is one worker's LState with its own L1 cache, ngx.ctx, timers, memory
+// budget and current request.
+//
+// What lives where (DESIGN.md, "pdk's shape"):
+//
+//   - pdk (this package): Root, Instance and the ordered list of
+//     namespaces (pdk.go); the worker's log, shared by ngx.log and kong.log
+//     (ngx_log.go); the ngx table of a worker (ngx.go, ngx_timer.go);
+//     Kong's PDK namespaces that keep worker state, one file (or file
+//     prefix) each: kong.go (the kong table, kong.node, kong.table),
+//     ctx.go, configuration.go, log.go, db*.go (kong.db, its DAOs,
+//     schemas, errors, connector, migrations operations), cache*.go
+//     (kong.cache, kong.core_cache, resty.mlcache), worker_events*.go,
+//     cluster_events.go, invalidation.go (CRUD events to caches and
+//     nodes); json.go (the Go bindings' JSON codec); values.go (names of
+//     the packages below re-exported for host and pdk/request).
+//   - pdk/bind: the layer every binding shares: Lua <-> Go values,
+//     ngx.null and array_mt, argument checks, the memory budget, cosocket
+//     timeouts.
+//   - pdk/ngx: the ngx.* parts with no worker state (codecs, ngx.re,
+//     ngx.shared, the clock).
+//   - pdk/lib/<module>: the libraries plugins require (cjson, resty.http,
+//     resty.redis, resty.openssl, resty.string, resty.ipmatcher, lfs,
+//     lsyslog, LuaJIT's table.*, luahost.native), one package each.
+//   - pdk/request: the request-bound namespaces (kong.request, ngx.var,
+//     ...), opened by the host per worker beside Root.Open.
+//   - pdk/pdktest: the test kit for the packages above pdk's core.
+//
+// The binding packages (bind, ngx, lib/...) import pdk/bind, luavm and
+// kongdb, never pdk: pdk imports them and lists each in namespaces with
+// what it takes from the worker (TestLayers keeps it so). pdk/request and
+// pdk/pdktest sit above pdk and import it.
 package pdk
 
 import (
@@ -135,7 +165,8 @@ type namespace struct {
 
 // namespaces is the ordered, explicit list of what a worker gets (Kong's
 // kong/pdk/init.lua MAJOR_MODULES in spirit). Each entry lives in its own
-// file.
+// file of pdk or in its own package, and says here what it takes from the
+// worker (its LState, memory budget, clock, a pool kept on the Root).
 var namespaces = []namespace{
 	{"ngx", openNgx},
 	{"cjson", func(in *Instance) { cjson.Open(in.L, in.budget) }},
