@@ -5,13 +5,14 @@ import (
 
 	"github.com/luahost/luahost/pdk/bind"
 	"github.com/luahost/luahost/pdk/lib/cjson"
+	"github.com/luahost/luahost/pdk/lib/native"
 	"github.com/luahost/luahost/pdk/ngx"
 )
 
-// Names of the shared layer (package bind) and of the ngx and cjson
-// packages that code above pdk (host, pdk/request) uses most, re-exported
-// so that one import serves; code inside pdk/ calls those packages
-// directly.
+// Names of the shared layer (package bind) and of the ngx, cjson and
+// native packages that code above pdk (host, pdk/request) uses most,
+// re-exported so that one import serves; code inside pdk/ calls those
+// packages directly.
 
 // FuncNamer turns a Lua function met at path into a *schema.Func
 // (bind.FuncNamer).
@@ -61,3 +62,7 @@ func EscapeURI(s string, typ int) string { return ngx.EscapeURI(s, typ) }
 
 // UnescapeURI is ngx.unescape_uri(s) (ngx.UnescapeURI).
 func UnescapeURI(s string) string { return ngx.UnescapeURI(s) }
+
+// ParseNginxTime reads an nginx time value in seconds ("1h 30m")
+// (native.ParseNginxTime).
+func ParseNginxTime(s string) (int64, bool) { return native.ParseNginxTime(s) }
