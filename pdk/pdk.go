@@ -171,7 +171,7 @@ var namespaces = []namespace{
 	{"ngx", openNgx},
 	{"cjson", func(in *Instance) { cjson.Open(in.L, in.budget) }},
 	{"kong", openKong},
-	{"table.new, table.clear ...", func(in *Instance) { luajit.Open(in.L, in.budget) }},
+	{"table.* (LuaJIT)", func(in *Instance) { luajit.Open(in.L, in.budget) }},
 	{"luahost.native", func(in *Instance) { native.Open(in.L, in.Root.VersionString, in.budget, in.Root.now) }},
 	{"kong.db.migrations.operations", openMigrationOps},
 	{"resty.string", func(in *Instance) { restystring.Open(in.L, in.budget) }},
