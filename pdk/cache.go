@@ -137,9 +137,7 @@ func OpenCache(in *Instance) {
 		L.SetGlobal("kong", kong)
 	}
 	for _, b := range []*cacheBinding{cw.cache, cw.core} {
-		ud := L.NewUserData()
-		ud.Value = b
-		ud.Metatable = mt
+		ud := bind.NewUserData(L, b, mt)
 		kong.RawSetString(b.field, ud)
 	}
 	openMlcache := func(L *lua.LState) int { return openMlcacheModule(L, in) }

@@ -72,9 +72,7 @@ func ConnectorValue(L *lua.LState, c *postgres.Connector, ctx func() context.Con
 			return 1
 		}))
 	}
-	ud := L.NewUserData()
-	ud.Value = &luaConnector{c: c, ctx: ctx}
-	ud.Metatable = mt
+	ud := bind.NewUserData(L, &luaConnector{c: c, ctx: ctx}, mt)
 	return ud
 }
 

@@ -92,3 +92,12 @@ func RaiseAtCaller(L *lua.LState, msg string) {
 	}
 	L.Error(lua.LString(msg), 0)
 }
+
+// NewUserData is a userdata holding v with metatable mt: a client, a
+// digest, a dict as its methods' self (CheckUserData reads it back).
+func NewUserData(L *lua.LState, v any, mt lua.LValue) *lua.LUserData {
+	ud := L.NewUserData()
+	ud.Value = v
+	ud.Metatable = mt
+	return ud
+}

@@ -33,8 +33,11 @@ func call(t *testing.T, fn lua.LGFunction, args ...lua.LValue) ([]lua.LValue, st
 func TestCheckUserData(t *testing.T) {
 	L := lua.NewState()
 	defer L.Close()
-	ud := L.NewUserData()
-	ud.Value = &thing{7}
+	mt := L.NewTable()
+	ud := NewUserData(L, &thing{7}, mt)
+	if ud.Metatable != mt {
+		t.Error("NewUserData: metatable")
+	}
 	other := L.NewUserData()
 	other.Value = "x"
 	check := func(L *lua.LState) int {

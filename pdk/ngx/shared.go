@@ -442,9 +442,7 @@ func NewShared(L *lua.LState, dicts map[string]*SharedDict) *lua.LTable {
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		ud := L.NewUserData()
-		ud.Value = dicts[name]
-		ud.Metatable = mt
+		ud := bind.NewUserData(L, dicts[name], mt)
 		t.RawSetString(name, ud)
 	}
 	return t

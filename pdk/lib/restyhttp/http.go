@@ -308,9 +308,7 @@ func Open(L *lua.LState, budget *bind.Budget, transports *Transports) {
 	L.PreloadModule("resty.http", func(L *lua.LState) int {
 		mod := L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
 			"new": func(L *lua.LState) int {
-				ud := L.NewUserData()
-				ud.Value = &httpClient{Timeouts: bind.DefaultTimeouts(), budget: budget, transports: transports}
-				ud.Metatable = mt
+				ud := bind.NewUserData(L, &httpClient{Timeouts: bind.DefaultTimeouts(), budget: budget, transports: transports}, mt)
 				L.Push(ud)
 				return 1
 			},

@@ -83,9 +83,7 @@ func Open(L *lua.LState) {
 	}))
 
 	build := func(L *lua.LState, entries []ipEntry) int {
-		ud := L.NewUserData()
-		ud.Value = &ipMatcher{entries: entries}
-		ud.Metatable = mt
+		ud := bind.NewUserData(L, &ipMatcher{entries: entries}, mt)
 		L.Push(ud)
 		return 1
 	}

@@ -99,9 +99,7 @@ func Open(L *lua.LState) {
 				if !ok {
 					return bind.Fail(L, fmt.Sprintf("digest.new: invalid digest type \"%s\"", name))
 				}
-				ud := L.NewUserData()
-				ud.Value = &opensslHash{alg: canonicalAlg(name), h: a.newf(), hash: a.hash}
-				ud.Metatable = dmt
+				ud := bind.NewUserData(L, &opensslHash{alg: canonicalAlg(name), h: a.newf(), hash: a.hash}, dmt)
 				L.Push(ud)
 				return 1
 			},
@@ -129,9 +127,7 @@ func Open(L *lua.LState) {
 				if !ok {
 					return bind.Fail(L, fmt.Sprintf("mac.new: invalid digest type \"%s\"", name))
 				}
-				ud := L.NewUserData()
-				ud.Value = &opensslHash{alg: canonicalAlg(name), h: hmac.New(a.newf, []byte(key)), hash: a.hash}
-				ud.Metatable = mmt
+				ud := bind.NewUserData(L, &opensslHash{alg: canonicalAlg(name), h: hmac.New(a.newf, []byte(key)), hash: a.hash}, mmt)
 				L.Push(ud)
 				return 1
 			},

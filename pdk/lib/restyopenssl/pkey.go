@@ -299,9 +299,7 @@ func OpenPkey(L *lua.LState) {
 				if err != nil {
 					return fail(L, err)
 				}
-				ud := L.NewUserData()
-				ud.Value = k
-				ud.Metatable = mt
+				ud := bind.NewUserData(L, k, mt)
 				L.Push(ud)
 				return 1
 			},

@@ -437,9 +437,7 @@ func Open(L *lua.LState, pools *Pools) {
 	L.PreloadModule("resty.redis", func(L *lua.LState) int {
 		mod := L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
 			"new": func(L *lua.LState) int {
-				ud := L.NewUserData()
-				ud.Value = &redisClient{Timeouts: bind.DefaultTimeouts()}
-				ud.Metatable = mt
+				ud := bind.NewUserData(L, &redisClient{Timeouts: bind.DefaultTimeouts()}, mt)
 				L.Push(ud)
 				return 1
 			},

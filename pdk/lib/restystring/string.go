@@ -69,9 +69,7 @@ func Open(L *lua.LState, budget *bind.Budget) {
 			// new is called as mod:new() in lua-resty-string; a plain
 			// mod.new() works too.
 			m.RawSetString("new", L.NewFunction(func(L *lua.LState) int {
-				ud := L.NewUserData()
-				ud.Value = newf()
-				ud.Metatable = mt
+				ud := bind.NewUserData(L, newf(), mt)
 				L.Push(ud)
 				return 1
 			}))
