@@ -9,9 +9,10 @@ import (
 )
 
 // The request-path cost of issue 14's bounds, each beside what it replaced
-// (or the same work without the bound), in one run:
+// (or the same work without the bound), in one run (the shared dict's is
+// in pdk/ngx/shared_bench_test.go):
 //
-//	go test ./pdk -run '^$' -bench 'Bounds' -benchmem
+//	go test ./pdk ./pdk/ngx -run '^$' -bench 'Bounds' -benchmem
 
 func BenchmarkBoundsCJSONEncode(b *testing.B) {
 	in, _ := newShimState(b)

@@ -10,7 +10,7 @@ import (
 // The request-path cost of issue 14's bound on shared dicts, beside what
 // it replaced, in one run (pdk/bounds_bench_test.go has the others):
 //
-//	go test ./pdk/ngx -run '^$' -bench 'Bounds' -benchmem
+//	go test ./pdk ./pdk/ngx -run '^$' -bench 'Bounds' -benchmem
 
 // plainDict is the shared dict before the bounds: a map under a mutex,
 // no size, no LRU.
