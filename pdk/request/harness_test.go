@@ -222,6 +222,7 @@ func (e *env) Log(c *proxy.Context) {
 func (e *env) serve(raw string, from string) *fasthttp.Response {
 	e.t.Helper()
 	var req fasthttp.Request
+	req.Header.DisableNormalizing() // as the proxy's server reads requests
 	if err := req.Read(bufioReader(raw)); err != nil {
 		e.t.Fatalf("request: %v", err)
 	}

@@ -2,6 +2,7 @@ package request
 
 import (
 	"bytes"
+	"iter"
 	"net"
 	"net/netip"
 	"strconv"
@@ -104,22 +105,21 @@ func (s *State) headerKey(name string) string {
 	return string(s.scratch)
 }
 
-// reqHeader is the first value of a request header (nil: absent).
+// reqHeader is the first value of a request header (false: absent). The
+// proxy keeps header names as the client sent them, so the lookup ignores
+// case ('_' and '-' alike).
 func (s *State) reqHeader(name string) ([]byte, bool) {
 	h := &s.c.RequestCtx.Request.Header
 	key := s.headerKey(name)
-	v := h.Peek(key)
-	if v == nil {
-		// fasthttp answers nil for an absent header, and also for one sent
-		// empty; tell them apart
-		for k := range h.All() {
-			if equalFoldDash(k, key) {
-				return []byte{}, true
-			}
-		}
-		return nil, false
+	if v := h.Peek(key); len(v) > 0 {
+		return v, true
 	}
-	return v, true
+	for k, v := range h.All() {
+		if equalFoldDash(k, key) {
+			return v, true
+		}
+	}
+	return nil, false
 }
 
 // equalFoldDash compares header names case-insensitively, '_' and '-' alike.
@@ -456,3 +456,24 @@ func reqHeaderAll(h *fasthttp.RequestHeader) func(func([]byte, []byte) bool) {
 }
 
 func parseDecimal(s string) (float64, error) { return strconv.ParseFloat(s, 64) }
+
+// headerDeleter is a request or response header.
+type headerDeleter interface {
+	All() iter.Seq2[[]byte, []byte]
+	DelBytes(key []byte)
+}
+
+// delHeader removes every header whose name equals key ignoring case
+// ('_' as '-'): the proxy keeps names as sent, so fasthttp's own Del,
+// which compares exactly, would miss "x-foo" sent as "X-Foo".
+func delHeader(h headerDeleter, key string) {
+	var names [][]byte
+	for k := range h.All() {
+		if equalFoldDash(k, key) {
+			names = append(names, append([]byte(nil), k...))
+		}
+	}
+	for _, n := range names {
+		h.DelBytes(n)
+	}
+}

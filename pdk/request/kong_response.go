@@ -152,7 +152,7 @@ func (s *State) setRespHeader(name string, vals []string, add bool) {
 	h := &s.resp().Header
 	early := s.phase == PhaseRewrite || s.phase == PhaseAccess
 	if !add {
-		h.Del(name)
+		delHeader(h, name)
 		if early {
 			s.pending = append(s.pending, hdrOp{del: true, name: name})
 		}
@@ -308,7 +308,7 @@ func (s *State) send(L *lua.LState, status int, body string, hasBody, isJSON boo
 			name := string(k.(lua.LString))
 			if !s.isTransferEncoding(name) {
 				vals := headerValues(L, name, v, true)
-				resp.Header.Del(name)
+				delHeader(&resp.Header, name)
 				for _, x := range vals {
 					resp.Header.Add(name, x)
 				}

@@ -367,7 +367,7 @@ func (s *State) sreqClearQueryArg(L *lua.LState) int {
 func (s *State) setReqHeader(name string, vals []string) {
 	h := &s.c.RequestCtx.Request.Header
 	key := s.headerKey(name)
-	h.Del(key)
+	delHeader(h, key)
 	for i, v := range vals {
 		if i == 0 {
 			h.Set(key, v)
@@ -419,7 +419,7 @@ func (s *State) sreqClearHeader(L *lua.LState) int {
 		raise(L, "header must be a string")
 	}
 	if s.c != nil {
-		s.c.RequestCtx.Request.Header.Del(s.headerKey(string(name)))
+		delHeader(&s.c.RequestCtx.Request.Header, s.headerKey(string(name)))
 	}
 	return 0
 }

@@ -254,6 +254,7 @@ func (s *State) noteUpstream() {
 	if !c.Proxied || c.UpstreamErr != nil {
 		return
 	}
+	s.in.CurrentCtx().RawSetString("KONG_PROXIED", lua.LTrue)
 	resp := &c.RequestCtx.Response
 	s.upStatus = resp.StatusCode()
 	resp.Header.CopyTo(&s.upHdr)
@@ -275,7 +276,7 @@ type hdrOp struct {
 func (op hdrOp) apply(h *fasthttp.ResponseHeader) {
 	switch {
 	case op.del:
-		h.Del(op.name)
+		delHeader(h, op.name)
 	case op.add:
 		h.Add(op.name, op.vals)
 	default:
