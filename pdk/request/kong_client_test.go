@@ -26,9 +26,9 @@ func TestKongClient(t *testing.T) {
 		record("bad", kong.ip.is_trusted("nope"))
 	`)
 	e.on(PhaseLog, `record("log_consumer", kong.client.get_consumer().id)`)
-	e.get("/c", "X-Real-IP", "1.2.3.4")
+	e.get("/c", "X-Real-IP", "1.2.3.5")
 	e.noErrors()
-	e.want("ip", "10.0.0.9", "fwd_ip", "1.2.3.4", "port", "5555", "fwd_port", "5555", "consumer0", "nil",
+	e.want("ip", "10.0.0.9", "fwd_ip", "1.2.3.5", "port", "5555", "fwd_port", "5555", "consumer0", "nil",
 		"consumer", "bob", "credential", "cred1", "ctx_consumer", "c1", "protocol", "http",
 		"trusted", "true", "untrusted", "false", "bad", "false", "log_consumer", "c1")
 }

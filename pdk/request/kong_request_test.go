@@ -37,7 +37,7 @@ func TestKongRequestGetters(t *testing.T) {
 		record("start", type(r.get_start_time()))
 	`)
 	res := e.get("/foo//bar/%7Ebaz?a=1&b=x%20y&a=2&flag", "X-Multi", "one", "X-Multi", "two",
-		"X-Custom", "c", "X-Forwarded-Proto", "https")
+		"X-Custom", "c", "X-Forwarded-Proto", "https", "X-Forwarded-Host", "evil.test")
 	e.noErrors()
 	if res.StatusCode() != 200 {
 		t.Fatalf("status %d %s", res.StatusCode(), res.Body())
@@ -128,6 +128,15 @@ func TestKongRequestBody(t *testing.T) {
 	e.noErrors()
 	e.want("raw", body, "body", "{\n  a = { 1, 2 },\n  b = {\n    c = true\n  }\n}", "err", "nil",
 		"ct", "application/json", "err2", "nil", "err3", "unsupported content type 'text/plain'", "ct3", "text/plain")
+
+	e1 := newEnv(t, proxy.Config{})
+	e1.on(PhaseAccess, `
+		local body, err, ct = kong.request.get_body()
+		record("body", body) record("err", err) record("ct", ct)
+	`)
+	e1.serve("POST /j HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\nContent-Length: 3\r\n\r\n[1,", "10.0.0.9:5555")
+	e1.noErrors()
+	e1.want("body", "nil", "err", "invalid json body", "ct", "application/json")
 
 	e2 := newEnv(t, proxy.Config{})
 	e2.on(PhaseAccess, `
