@@ -2,7 +2,6 @@ package request
 
 import (
 	"bytes"
-	"iter"
 	"net"
 	"net/netip"
 	"strconv"
@@ -336,28 +335,32 @@ func unhex(c byte) byte {
 
 // checkHeaderValue is Kong's checks.validate_header(name, value): the
 // value(s) as strings, or Kong's error.
-func checkHeaderValue(L *lua.LState, nameV, value lua.LValue) (string, []string) {
+func (s *State) checkHeaderValue(L *lua.LState, nameV, value lua.LValue) (string, []string) {
 	name, ok := nameV.(lua.LString)
 	if !ok {
 		raise(L, "invalid header name "+quoteQ(L, nameV)+": got "+nameV.Type().String()+", expected string")
 	}
-	return string(name), headerValues(L, string(name), value, false)
+	return string(name), s.headerValues(L, string(name), value, false)
 }
 
 // headerValues normalises a header value as checks.normalize_multi_header
 // does ("" is " ", numbers and booleans through tostring), raising
 // validate_header's (or validate_headers', multi) messages.
-func headerValues(L *lua.LState, name string, value lua.LValue, multi bool) []string {
+func (s *State) headerValues(L *lua.LState, name string, value lua.LValue, multi bool) []string {
+	out := s.vals[:0]
 	switch v := value.(type) {
 	case lua.LString:
 		if v == "" {
-			return []string{" "}
+			v = " "
 		}
-		return []string{string(v)}
+		out = append(out, string(v))
+		s.vals = out
+		return out
 	case lua.LNumber, lua.LBool:
-		return []string{luavm.ToString(v)}
+		out = append(out, luavm.ToString(v))
+		s.vals = out
+		return out
 	case *lua.LTable:
-		var out []string
 		for i := 1; ; i++ {
 			e := v.RawGetInt(i)
 			if e == lua.LNil {
@@ -372,6 +375,7 @@ func headerValues(L *lua.LState, name string, value lua.LValue, multi bool) []st
 			}
 			out = append(out, string(es))
 		}
+		s.vals = out
 		return out
 	}
 	if multi {
@@ -384,7 +388,7 @@ func headerValues(L *lua.LState, name string, value lua.LValue, multi bool) []st
 }
 
 // checkHeaders is Kong's checks.validate_headers(headers).
-func checkHeaders(L *lua.LState, v lua.LValue) *lua.LTable {
+func (s *State) checkHeaders(L *lua.LState, v lua.LValue) *lua.LTable {
 	t, ok := v.(*lua.LTable)
 	if !ok {
 		raise(L, "headers must be a table")
@@ -394,23 +398,23 @@ func checkHeaders(L *lua.LState, v lua.LValue) *lua.LTable {
 		if !ok {
 			raise(L, "invalid header name "+quoteQ(L, k)+": got "+k.Type().String()+", expected string")
 		}
-		headerValues(L, string(ks), val, true)
+		s.headerValues(L, string(ks), val, true)
 	}
 	return t
 }
 
-// quoteQ is Lua's %q of v (string.format("%q") also takes numbers).
+// quoteQ is string.format("%q", v) as LuaJIT does it for Kong's messages:
+// strings and numbers quoted; other values make format raise, and so
+// does quoteQ, with format's message.
 func quoteQ(L *lua.LState, v lua.LValue) string {
 	var s string
 	switch x := v.(type) {
 	case lua.LString:
 		s = string(x)
 	case lua.LNumber:
-		return luavm.ToString(x)
-	default:
-		// string.format("%q", x) raises for other types; Kong's message
-		// then is that error: keep the type visible instead
 		s = luavm.ToString(x)
+	default:
+		raise(L, "bad argument #2 to 'format' (string expected, got "+v.Type().String()+")")
 	}
 	var b strings.Builder
 	b.WriteByte('"')
@@ -425,7 +429,7 @@ func quoteQ(L *lua.LState, v lua.LValue) string {
 		case '\r':
 			b.WriteString("\\r")
 		case 0:
-			b.WriteString("\\000")
+			b.WriteString("\\0")
 		default:
 			b.WriteByte(c)
 		}
@@ -459,21 +463,26 @@ func parseDecimal(s string) (float64, error) { return strconv.ParseFloat(s, 64) 
 
 // headerDeleter is a request or response header.
 type headerDeleter interface {
-	All() iter.Seq2[[]byte, []byte]
+	PeekKeys() [][]byte
 	DelBytes(key []byte)
 }
 
 // delHeader removes every header whose name equals key ignoring case
 // ('_' as '-'): the proxy keeps names as sent, so fasthttp's own Del,
-// which compares exactly, would miss "x-foo" sent as "X-Foo".
-func delHeader(h headerDeleter, key string) {
-	var names [][]byte
-	for k := range h.All() {
+// which compares exactly, would miss "x-foo" sent as "X-Foo". The names
+// are copied into s's scratch buffer (DelBytes changes the header).
+func (s *State) delHeader(h headerDeleter, key string) {
+	spans := s.delSpans[:0]
+	buf := s.delBuf[:0]
+	for _, k := range h.PeekKeys() {
 		if equalFoldDash(k, key) {
-			names = append(names, append([]byte(nil), k...))
+			start := len(buf)
+			buf = append(buf, k...)
+			spans = append(spans, [2]int{start, len(buf)})
 		}
 	}
-	for _, n := range names {
-		h.DelBytes(n)
+	for _, sp := range spans {
+		h.DelBytes(buf[sp[0]:sp[1]])
 	}
+	s.delSpans, s.delBuf = spans, buf
 }

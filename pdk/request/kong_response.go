@@ -152,7 +152,7 @@ func (s *State) setRespHeader(name string, vals []string, add bool) {
 	h := &s.resp().Header
 	early := s.phase == PhaseRewrite || s.phase == PhaseAccess
 	if !add {
-		delHeader(h, name)
+		s.delHeader(h, name)
 		if early {
 			s.pending = append(s.pending, hdrOp{del: true, name: name})
 		}
@@ -168,7 +168,7 @@ func (s *State) setRespHeader(name string, vals []string, add bool) {
 func (s *State) respSetHeader(L *lua.LState) int {
 	s.check(L, rewriteAccessHeader)
 	s.checkSent(L)
-	name, vals := checkHeaderValue(L, L.Get(1), L.Get(2))
+	name, vals := s.checkHeaderValue(L, L.Get(1), L.Get(2))
 	if s.isTransferEncoding(name) || s.c == nil {
 		return 0
 	}
@@ -179,7 +179,7 @@ func (s *State) respSetHeader(L *lua.LState) int {
 func (s *State) respAddHeader(L *lua.LState) int {
 	s.check(L, rewriteAccessHeader)
 	s.checkSent(L)
-	name, vals := checkHeaderValue(L, L.Get(1), L.Get(2))
+	name, vals := s.checkHeaderValue(L, L.Get(1), L.Get(2))
 	if s.c == nil {
 		return 0
 	}
@@ -204,14 +204,14 @@ func (s *State) respClearHeader(L *lua.LState) int {
 func (s *State) respSetHeaders(L *lua.LState) int {
 	s.check(L, rewriteAccessHeader)
 	s.checkSent(L)
-	t := checkHeaders(L, L.Get(1))
+	t := s.checkHeaders(L, L.Get(1))
 	if s.c == nil {
 		return 0
 	}
 	for k, v := t.Next(lua.LNil); k != lua.LNil; k, v = t.Next(k) {
 		name := string(k.(lua.LString))
 		if !s.isTransferEncoding(name) {
-			s.setRespHeader(name, headerValues(L, name, v, true), false)
+			s.setRespHeader(name, s.headerValues(L, name, v, true), false)
 		}
 	}
 	return 0
@@ -277,7 +277,7 @@ func (s *State) respExit(L *lua.LState) int {
 		if !ok {
 			raise(L, "headers must be a nil or table")
 		}
-		headers = checkHeaders(L, t)
+		headers = s.checkHeaders(L, t)
 	}
 	if s.c == nil {
 		return 0
@@ -307,8 +307,8 @@ func (s *State) send(L *lua.LState, status int, body string, hasBody, isJSON boo
 		for k, v := headers.Next(lua.LNil); k != lua.LNil; k, v = headers.Next(k) {
 			name := string(k.(lua.LString))
 			if !s.isTransferEncoding(name) {
-				vals := headerValues(L, name, v, true)
-				delHeader(&resp.Header, name)
+				vals := s.headerValues(L, name, v, true)
+				s.delHeader(&resp.Header, name)
 				for _, x := range vals {
 					resp.Header.Add(name, x)
 				}
@@ -386,7 +386,7 @@ func (s *State) respError(L *lua.LState) int {
 		if !ok {
 			raise(L, "headers must be a nil or table")
 		}
-		headers = checkHeaders(L, t)
+		headers = s.checkHeaders(L, t)
 	} else {
 		headers = L.NewTable()
 	}

@@ -76,7 +76,7 @@ func TestKongResponseExitArgErrors(t *testing.T) {
 		{"kong.response.exit(600)", "code must be a number between 100 and 599"},
 		{"kong.response.exit(200, 12)", "body must be a nil, string or table"},
 		{"kong.response.exit(200, nil, 'x')", "headers must be a nil or table"},
-		{"kong.response.exit(200, nil, { [1] = 'x' })", `invalid header name 1: got number, expected string`},
+		{"kong.response.exit(200, nil, { [1] = 'x' })", `invalid header name "1": got number, expected string`},
 		{"kong.response.exit(200, nil, { a = {} , b = function() end })", `invalid header value for "b": got function, expected string, number, boolean or array of strings`},
 		{"kong.response.exit(200, nil, { a = { 1 } })", `invalid header value in array "a": got number, expected string`},
 		{"kong.response.exit(200, { f = function() end })", "body encoding failed while flushing response: Cannot serialise function: type not supported"},
@@ -84,10 +84,11 @@ func TestKongResponseExitArgErrors(t *testing.T) {
 		{"kong.response.error(500, 5)", "message must be a nil, a string or a table"},
 		{"kong.response.error(500, nil, 5)", "headers must be a nil or table"},
 		{"kong.response.set_status(1000)", "code must be a number between 100 and 599"},
-		{"kong.response.set_header(1, 'a')", `invalid header name 1: got number, expected string`},
+		{"kong.response.set_header(1, 'a')", `invalid header name "1": got number, expected string`},
 		{"kong.response.set_header('a', {})", ""},
 		{"kong.response.set_header('a', function() end)", `invalid header value for "a": got function, expected array of string, string, number or boolean`},
 		{"kong.response.clear_header(1)", "header name must be a string"},
+		{"kong.response.set_header({}, 'a')", "bad argument #2 to 'format' (string expected, got table)"},
 		{"kong.response.set_headers(1)", "headers must be a table"},
 	}
 	for _, c := range cases {

@@ -367,7 +367,7 @@ func (s *State) sreqClearQueryArg(L *lua.LState) int {
 func (s *State) setReqHeader(name string, vals []string) {
 	h := &s.c.RequestCtx.Request.Header
 	key := s.headerKey(name)
-	delHeader(h, key)
+	s.delHeader(h, key)
 	for i, v := range vals {
 		if i == 0 {
 			h.Set(key, v)
@@ -379,9 +379,8 @@ func (s *State) setReqHeader(name string, vals []string) {
 
 func (s *State) sreqSetHeader(L *lua.LState) int {
 	s.check(L, accessRewriteBal)
-	name, vals := checkHeaderValue(L, L.Get(1), L.Get(2))
-	lower := strings.ToLower(name)
-	if lower == ":authority" {
+	name, vals := s.checkHeaderValue(L, L.Get(1), L.Get(2))
+	if strings.EqualFold(name, ":authority") {
 		L.Push(lua.LNil)
 		L.Push(lua.LString("cannot set :authority pseudo-header on non-grpc requests"))
 		return 2
@@ -389,7 +388,7 @@ func (s *State) sreqSetHeader(L *lua.LState) int {
 	if s.c == nil {
 		return 0
 	}
-	if lower == "host" {
+	if strings.EqualFold(name, "host") {
 		s.c.Upstream.Host = luavm.ToString(L.Get(2))
 	}
 	s.setReqHeader(name, vals)
@@ -398,7 +397,7 @@ func (s *State) sreqSetHeader(L *lua.LState) int {
 
 func (s *State) sreqAddHeader(L *lua.LState) int {
 	s.check(L, accessAndRewrite)
-	name, vals := checkHeaderValue(L, L.Get(1), L.Get(2))
+	name, vals := s.checkHeaderValue(L, L.Get(1), L.Get(2))
 	if s.c == nil {
 		return 0
 	}
@@ -419,7 +418,7 @@ func (s *State) sreqClearHeader(L *lua.LState) int {
 		raise(L, "header must be a string")
 	}
 	if s.c != nil {
-		delHeader(&s.c.RequestCtx.Request.Header, s.headerKey(string(name)))
+		s.delHeader(&s.c.RequestCtx.Request.Header, s.headerKey(string(name)))
 	}
 	return 0
 }
@@ -429,7 +428,7 @@ func (s *State) sreqSetHeaders(L *lua.LState) int {
 	if _, ok := L.Get(1).(*lua.LTable); !ok {
 		raise(L, "headers must be a table")
 	}
-	t := checkHeaders(L, L.Get(1))
+	t := s.checkHeaders(L, L.Get(1))
 	if s.c == nil {
 		return 0
 	}
@@ -438,7 +437,7 @@ func (s *State) sreqSetHeaders(L *lua.LState) int {
 		if strings.EqualFold(name, "host") {
 			s.c.Upstream.Host = luavm.ToString(v)
 		}
-		s.setReqHeader(name, headerValues(L, name, v, true))
+		s.setReqHeader(name, s.headerValues(L, name, v, true))
 	}
 	return 0
 }

@@ -123,8 +123,11 @@ type State struct {
 	routes   map[*router.Route]*lua.LTable
 	services map[*router.Service]*lua.LTable
 
-	hdrMT   *lua.LTable // request/response header tables' metatable
-	scratch []byte
+	hdrMT    *lua.LTable // request/response header tables' metatable
+	scratch  []byte
+	vals     []string // headerValues' result, reused
+	delSpans [][2]int // delHeader's scratch
+	delBuf   []byte
 }
 
 // Open installs the request-bound namespaces into a worker's instance and
@@ -262,7 +265,7 @@ func (s *State) noteUpstream() {
 		s.upBody = append(s.upBody[:0], resp.Body()...)
 	}
 	for _, op := range s.pending {
-		op.apply(&resp.Header)
+		s.apply(op, &resp.Header)
 	}
 }
 
@@ -273,10 +276,10 @@ type hdrOp struct {
 	name, vals string
 }
 
-func (op hdrOp) apply(h *fasthttp.ResponseHeader) {
+func (s *State) apply(op hdrOp, h *fasthttp.ResponseHeader) {
 	switch {
 	case op.del:
-		delHeader(h, op.name)
+		s.delHeader(h, op.name)
 	case op.add:
 		h.Add(op.name, op.vals)
 	default:
