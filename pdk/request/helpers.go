@@ -64,21 +64,25 @@ func (s *State) local() (netip.Addr, int) {
 }
 
 // host is nginx's $host: the Host header without its port, lower-cased;
-// the server name without one.
+// the server name without one. Made once per request.
 func (s *State) host() string {
+	if s.hostCached {
+		return s.hostStr
+	}
 	h := s.c.OriginalHost
-	if len(h) == 0 {
-		return "kong"
-	}
-	if h[0] == '[' {
-		if i := bytes.IndexByte(h, ']'); i >= 0 {
-			return strings.ToLower(string(h[:i+1]))
+	switch {
+	case len(h) == 0:
+		s.hostStr = "kong"
+	case h[0] == '[' && bytes.IndexByte(h, ']') >= 0:
+		s.hostStr = strings.ToLower(string(h[:bytes.IndexByte(h, ']')+1]))
+	default:
+		if i := bytes.LastIndexByte(h, ':'); i >= 0 {
+			h = h[:i]
 		}
+		s.hostStr = strings.ToLower(string(h))
 	}
-	if i := bytes.LastIndexByte(h, ':'); i >= 0 {
-		h = h[:i]
-	}
-	return strings.ToLower(string(h))
+	s.hostCached = true
+	return s.hostStr
 }
 
 // scheme is $scheme.

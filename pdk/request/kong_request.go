@@ -258,7 +258,15 @@ func (s *State) requestURI() string {
 	if v, ok := s.ctxString("request_uri"); ok {
 		return v
 	}
-	return string(s.c.OriginalURI)
+	return s.origURI()
+}
+
+// origURI is $request_uri as a string, made once per request.
+func (s *State) origURI() string {
+	if !s.uriCached {
+		s.uriStr, s.uriCached = string(s.c.OriginalURI), true
+	}
+	return s.uriStr
 }
 
 func (s *State) rawPath() string {
@@ -276,7 +284,11 @@ func (s *State) reqGetPath(L *lua.LState) int {
 	if s.c == nil {
 		return 0
 	}
-	L.Push(lua.LString(router.NormalizePath(s.rawPath())))
+	raw := s.rawPath()
+	if !s.pathCached || raw != s.pathRaw {
+		s.pathRaw, s.path, s.pathCached = raw, router.NormalizePath(raw), true
+	}
+	L.Push(lua.LString(s.path))
 	return 1
 }
 

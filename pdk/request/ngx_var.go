@@ -91,7 +91,7 @@ func (s *State) varGet(name string) lua.LValue {
 	case "uri", "document_uri":
 		return lua.LString(s.uriVar())
 	case "request_uri":
-		return lua.LString(c.OriginalURI)
+		return lua.LString(s.origURI())
 	case "host":
 		return lua.LString(s.host())
 	case "scheme":

@@ -110,6 +110,9 @@ type State struct {
 	// pending response header writes made in rewrite/access, replayed on
 	// the upstream's response
 	pending []hdrOp
+	// per-request caches of $request_uri and kong.request.get_path()
+	uriStr, pathRaw, path, hostStr    string
+	uriCached, pathCached, hostCached bool
 	// uriSet: ngx.req.set_uri changed $uri
 	uri    string
 	uriSet bool
@@ -174,6 +177,7 @@ func (s *State) Begin(c *proxy.Context) {
 	s.exited, s.sent, s.accessed, s.upSeen = false, false, false, false
 	s.pending = s.pending[:0]
 	s.uriSet, s.uri = false, ""
+	s.uriCached, s.pathCached, s.hostCached = false, false, false
 	s.bodyBuf, s.bodyBuff = s.bodyBuf[:0], false
 	s.upBody = s.upBody[:0]
 	clear(s.vars)
@@ -215,6 +219,13 @@ func (s *State) Exited() bool { return s.exited }
 func (s *State) End() {
 	s.c = nil
 	s.exited = false
+	s.uriStr, s.pathRaw, s.path, s.hostStr = "", "", "", ""
+	if cap(s.upBody) > 1<<20 {
+		s.upBody = nil
+	}
+	if cap(s.bodyBuf) > 1<<20 {
+		s.bodyBuf = nil
+	}
 	if len(s.routes) > 4096 {
 		clear(s.routes)
 	}
