@@ -26,13 +26,36 @@
 //     unless fasthttp saw TLS, get_http_version is 1.0/1.1, the gRPC paths
 //     of kong.response.exit/error are not taken, kong.service.request's
 //     enable_tls/disable_tls and set_tls_* answer nil, "not supported".
-//   - kong.service.set_retries / set_timeouts / set_upstream record their
-//     values in ngx.ctx.balancer_data; the proxy's upstream call does not
-//     read them yet.
+//   - kong.service.set_retries / set_timeouts record their values in
+//     ngx.ctx.balancer_data; the proxy's upstream call does not read them
+//     yet. Upstream entities are not served: set_upstream always answers
+//     Kong's "could not find an Upstream named ..." and set_tls_cert_key
+//     raises Kong's "chain must be a parsed cdata object" (no cdata here).
 //   - A request body that nginx would have buffered to a file is always in
 //     memory here (fasthttp reads it whole): get_raw_body never answers
-//     "did not fit into client body buffer".
-//   - ngx.location.capture and capture_multi raise "not supported".
+//     "did not fit into client body buffer"; ngx.req.read_body does nothing
+//     and ngx.req.get_body_file answers nil.
+//   - kong.client.get_forwarded_port is the peer's port (nginx's realip
+//     module only changes it with the PROXY protocol, which is not served).
+//   - kong.service.response.get_headers / get_header answer the upstream's
+//     headers as they came; Kong answers the current values of the headers
+//     that came from the upstream.
+//   - clear_query_arg drops the named arguments and keeps the others as
+//     sent ('+' as %20); Kong re-serialises the whole query through
+//     resty.ada, which may re-encode other arguments.
+//   - kong.nginx.get_statistics: total_requests counts the requests this
+//     process's workers took; the connection counters are 0 (no equivalent
+//     in fasthttp yet).
+//   - kong.log.serialize: tries has one entry (hostname and port; no
+//     balancer timings), request.tls is nil, workspace_name "default".
+//   - ngx.exit(status) with nothing printed answers Kong's error page for
+//     the statuses Kong's nginx template sends to its error handler, and a
+//     page in nginx's style naming "kong" for other statuses >= 300.
+//   - ngx.location.capture and capture_multi, ngx.req.socket and
+//     ngx.req.set_body_file raise "not supported".
+//   - An argument error raised from a Go binding called directly by pcall
+//     (pcall(kong.request.get_header, 1)) carries the position of the Lua
+//     line calling pcall; Lua 5.1 would give none.
 package request
 
 import (
