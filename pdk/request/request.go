@@ -149,7 +149,8 @@ type State struct {
 	routes   map[*router.Route]*lua.LTable
 	services map[*router.Service]*lua.LTable
 
-	hdrMT    *lua.LTable // request/response header tables' metatable
+	admin    fasthttp.Response // kong.response.exit outside a request (Admin API)
+	hdrMT    *lua.LTable       // request/response header tables' metatable
 	scratch  []byte
 	vals     []string // headerValues' result, reused
 	delSpans [][2]int // delHeader's scratch
@@ -269,11 +270,14 @@ func IsExit(err error) bool {
 }
 
 // exitValue is what ngx.exit and kong.response.exit unwind with.
-type exitValue struct{ status int }
+type exitValue struct {
+	status int
+	admin  bool // outside a request: the response is State.admin
+}
 
 // unwind ends the running handler (ngx.exit).
 func (s *State) unwind(L *lua.LState, status int) {
-	luavm.Unwind(L, exitValue{status})
+	luavm.Unwind(L, exitValue{status: status})
 }
 
 // raise raises msg at the Lua caller's line, as Kong's error(msg, 2).
