@@ -41,8 +41,9 @@
 //     headers as they came; Kong answers the current values of the headers
 //     that came from the upstream.
 //   - clear_query_arg drops the named arguments and keeps the others as
-//     sent ('+' as %20); Kong re-serialises the whole query through
-//     resty.ada, which may re-encode other arguments.
+//     sent with '+' as %20, which is what Kong's own tests of it expect;
+//     Kong re-serialises the query through resty.ada, which may also
+//     normalise other escapes.
 //   - kong.nginx.get_statistics: total_requests counts the requests this
 //     process's workers took; the connection counters are 0 (no equivalent
 //     in fasthttp yet).
