@@ -97,6 +97,21 @@ func TestKongRequestArgErrors(t *testing.T) {
 	}
 }
 
+// Called by pcall directly, the error has no position, as error(msg, 2)
+// from a function a C function called (Kong's 08-set_query.t test 3).
+func TestErrorWithoutLuaCaller(t *testing.T) {
+	e := newEnv(t, proxy.Config{})
+	e.on(PhaseAccess, `
+		record("direct", select(2, pcall(kong.request.get_header, 1)))
+		record("set_query", select(2, pcall(kong.service.request.set_query, { aaa = "foo", bbb = function() end })))
+		record("wrapped", select(2, pcall(function() kong.request.get_header(1) end)))
+	`)
+	e.get("/")
+	e.noErrors()
+	e.want("direct", "header name must be a string", "set_query", "attempt to use function as query arg value",
+		"wrapped", "snippet:4: header name must be a string")
+}
+
 func TestKongRequestTruncated(t *testing.T) {
 	e := newEnv(t, proxy.Config{})
 	e.on(PhaseAccess, `

@@ -54,9 +54,6 @@
 //     page in nginx's style naming "kong" for other statuses >= 300.
 //   - ngx.location.capture and capture_multi, ngx.req.socket and
 //     ngx.req.set_body_file raise "not supported".
-//   - An argument error raised from a Go binding called directly by pcall
-//     (pcall(kong.request.get_header, 1)) carries the position of the Lua
-//     line calling pcall; Lua 5.1 would give none.
 package request
 
 import (
@@ -281,9 +278,17 @@ func (s *State) unwind(L *lua.LState, status int) {
 	luavm.Unwind(L, exitValue{status: status})
 }
 
-// raise raises msg at the Lua caller's line, as Kong's error(msg, 2).
+// raise raises msg at the caller's line, as Kong's error(msg, 2): prefixed
+// with "<source>:<line>: " when the binding was called from Lua, bare when
+// called from a Go function (pcall(kong.request.get_header, 1)), as Lua
+// leaves the position out for a C caller.
 func raise(L *lua.LState, msg string) {
-	L.RaiseError("%s", msg)
+	if dbg, ok := L.GetStack(1); ok {
+		if _, err := L.GetInfo("Sl", dbg, lua.LNil); err == nil && dbg.What != "G" && dbg.CurrentLine > 0 {
+			msg = dbg.Source + ":" + strconv.Itoa(dbg.CurrentLine) + ": " + msg
+		}
+	}
+	L.Error(lua.LString(msg), 0)
 }
 
 // noteUpstream records, once, the upstream's response as it came.
