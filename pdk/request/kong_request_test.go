@@ -231,3 +231,28 @@ func TestPhaseChecksOutsideRequest(t *testing.T) {
 		"timer_not", "<string>:2: no phase in ngx.ctx.KONG_PHASE",
 		"iw", "<string>:1: function cannot be called in init_worker phase (can be called in any phases except: init_worker)")
 }
+
+// Kong's t/01-pdk/04-request/13-get_body.t, tests 6 to 14.
+func TestKongRequestGetBodyJSONShapes(t *testing.T) {
+	for _, c := range []struct{ body, want string }{
+		{"{", "nil invalid json body"}, {"null", "nil invalid json body"}, {`"s"`, "nil invalid json body"},
+		{"1", "nil invalid json body"}, {"1.5", "nil invalid json body"}, {"true", "nil invalid json body"},
+		{"false", "nil invalid json body"}, {"{}", "table nil false"}, {"[]", "table nil true"},
+	} {
+		e := newEnv(t, proxy.Config{})
+		e.on(PhaseAccess, `
+			local b, err = kong.request.get_body()
+			if type(b) == "table" then
+				record("r", "table " .. tostring(err) .. " " .. tostring(getmetatable(b) ~= nil))
+			else
+				record("r", tostring(b) .. " " .. tostring(err))
+			end
+		`)
+		e.serve("POST / HTTP/1.1\r\nHost: h\r\nContent-Type: Application/JSON\r\nContent-Length: "+itoa(len(c.body))+
+			"\r\n\r\n"+c.body, "10.0.0.9:1")
+		e.noErrors()
+		if got := e.rec("r"); got != c.want {
+			t.Errorf("%s: %q, want %q", c.body, got, c.want)
+		}
+	}
+}
