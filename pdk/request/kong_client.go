@@ -21,7 +21,7 @@ func (s *State) newKongClient() *lua.LTable {
 		"get_ip":             s.clientGetIP,
 		"get_forwarded_ip":   s.clientGetForwardedIP,
 		"get_port":           s.clientGetPort,
-		"get_forwarded_port": s.clientGetPort,
+		"get_forwarded_port": s.clientGetForwardedPort,
 		"get_credential":     s.clientGetCredential,
 		"get_consumer":       s.clientGetConsumer,
 		"load_consumer":      s.clientLoadConsumer,
@@ -50,8 +50,7 @@ func (s *State) clientGetForwardedIP(L *lua.LState) int {
 	return 1
 }
 
-// clientGetPort is get_port and get_forwarded_port: the realip module
-// keeps the peer's port when it takes the address from a header.
+// clientGetPort is the peer's port ($realip_remote_port).
 func (s *State) clientGetPort(L *lua.LState) int {
 	s.checkNot(L, PhaseInitWorker)
 	if s.c == nil {
@@ -60,6 +59,26 @@ func (s *State) clientGetPort(L *lua.LState) int {
 	_, port := s.peer()
 	L.Push(lua.LNumber(port))
 	return 1
+}
+
+// clientGetForwardedPort is $remote_port: the real IP header's port when
+// it replaced the peer's address, nil when it had none.
+func (s *State) clientGetForwardedPort(L *lua.LState) int {
+	s.checkNot(L, PhaseInitWorker)
+	if s.c == nil {
+		return 0
+	}
+	L.Push(s.remotePort())
+	return 1
+}
+
+// remotePort is tonumber($remote_port).
+func (s *State) remotePort() lua.LValue {
+	_, port := s.c.ClientAddr()
+	if port == 0 {
+		return lua.LNil
+	}
+	return lua.LNumber(port)
 }
 
 func (s *State) clientGetCredential(L *lua.LState) int {

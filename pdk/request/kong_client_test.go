@@ -32,7 +32,7 @@ func TestKongClient(t *testing.T) {
 	e.on(PhaseLog, `record("log_consumer", kong.client.get_consumer().id)`)
 	e.get("/c", "X-Real-IP", "1.2.3.5")
 	e.noErrors()
-	e.want("ip", "10.0.0.9", "fwd_ip", "1.2.3.5", "port", "5555", "fwd_port", "5555", "consumer0", "nil",
+	e.want("ip", "10.0.0.9", "fwd_ip", "1.2.3.5", "port", "5555", "fwd_port", "nil", "consumer0", "nil",
 		"consumer", "bob", "credential", "cred1", "ctx_consumer", "c1", "protocol", "http",
 		"trusted", "true", "untrusted", "false", "bad", "false", "log_consumer", "c1")
 }
@@ -152,4 +152,39 @@ func TestKongRouterFromDB(t *testing.T) {
 	e.get("/db")
 	e.noErrors()
 	e.want("created", "number", "regex_priority", "0", "tags", `{ "t1" }`, "snis", "nil", "svc", serviceID, "path", "nil")
+}
+
+// Kong's t/01-pdk/05-client/02-get_forwarded_ip.t and
+// 04-get_forwarded_port.t: nginx's realip module takes the address, and
+// its port when it has one, from the real IP header of a trusted peer.
+func TestKongClientForwardedAddr(t *testing.T) {
+	all, _ := proxy.ParseTrustedIPs([]string{"0.0.0.0/0", "::/0"})
+	for _, c := range []struct {
+		header, value string
+		trusted       bool
+		ip, port      string
+	}{
+		{"X-Real-IP", "10.0.0.1:1234", true, "10.0.0.1", "1234"},
+		{"X-Real-IP", "10.0.0.1", true, "10.0.0.1", "nil"},
+		{"X-Forwarded-For", "10.0.0.1:1234", true, "10.0.0.1", "1234"},
+		{"X-Forwarded-For", "10.0.0.1", true, "10.0.0.1", "nil"},
+		{"X-Forwarded-For", "9.9.9.9, 10.0.0.2", true, "10.0.0.2", "nil"},
+		{"X-Forwarded-For", "[::1]:99", true, "::1", "99"},
+		{"X-Real-IP", "10.0.0.1:1234", false, "10.0.0.9", "5555"},
+		{"X-Forwarded-For", "10.0.0.1:1234", false, "10.0.0.9", "5555"},
+	} {
+		cfg := proxy.Config{RealIPHeader: c.header}
+		if c.trusted {
+			cfg.TrustedIPs = all
+		}
+		e := newEnv(t, cfg)
+		e.on(PhaseAccess, `record("ip", kong.client.get_forwarded_ip()) record("port", kong.client.get_forwarded_port())
+			record("peer", kong.client.get_ip() .. ":" .. kong.client.get_port())`)
+		e.get("/", c.header, c.value)
+		e.noErrors()
+		if ip, port := e.rec("ip"), e.rec("port"); ip != c.ip || port != c.port {
+			t.Errorf("%s: %s (trusted %v): %s %s, want %s %s", c.header, c.value, c.trusted, ip, port, c.ip, c.port)
+		}
+		e.want("peer", "10.0.0.9:5555")
+	}
 }

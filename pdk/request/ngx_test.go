@@ -36,7 +36,7 @@ func TestNgxVar(t *testing.T) {
 		t.Fatal(res.StatusCode())
 	}
 	e.want("uri", "/a b/c", "request_uri", "/a%20b//c?a=1&a=2", "host", "example.com", "scheme", "http",
-		"remote_addr", "9.9.9.9", "realip_remote_addr", "10.0.0.9", "remote_port", "5555", "request_method", "GET",
+		"remote_addr", "9.9.9.9", "realip_remote_addr", "10.0.0.9", "remote_port", "", "request_method", "GET",
 		"args", "a=1&a=2", "is_args", "?", "query_string", "a=1&a=2", "upstream_uri", "/a%20b/c", "upstream_host", "127.0.0.1:"+itoa(e.up.port),
 		"upstream_scheme", "http", "http_x_multi", "1, 2", "http_user_agent", "t/1", "arg_a", "1", "arg_none", "nil",
 		"cookie_sid", "abc", "server_protocol", "HTTP/1.1", "request", "GET /a%20b//c?a=1&a=2 HTTP/1.1",

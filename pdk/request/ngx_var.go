@@ -122,7 +122,12 @@ func (s *State) varGet(name string) lua.LValue {
 	case "realip_remote_addr":
 		ip, _ := s.peer()
 		return lua.LString(ip.String())
-	case "remote_port", "realip_remote_port":
+	case "remote_port":
+		if p, ok := s.remotePort().(lua.LNumber); ok {
+			return lua.LString(strconv.Itoa(int(p)))
+		}
+		return lua.LString("")
+	case "realip_remote_port":
 		_, port := s.peer()
 		return lua.LString(strconv.Itoa(port))
 	case "server_addr":
