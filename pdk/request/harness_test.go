@@ -203,7 +203,11 @@ func (e *env) Rewrite(c *proxy.Context) bool {
 	e.run(c, PhaseRewrite)
 	return e.st.Exited()
 }
-func (e *env) Access(c *proxy.Context) bool { e.run(c, PhaseAccess); return e.st.Exited() }
+func (e *env) Access(c *proxy.Context) bool {
+	e.run(c, PhaseAccess)
+	e.st.EndAccess()
+	return e.st.Exited()
+}
 func (e *env) Response(c *proxy.Context) {
 	if c.BufferResponse {
 		e.run(c, PhaseResponse)

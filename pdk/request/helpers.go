@@ -112,7 +112,7 @@ func (s *State) headerKey(name string) string {
 // proxy keeps header names as the client sent them, so the lookup ignores
 // case ('_' and '-' alike).
 func (s *State) reqHeader(name string) ([]byte, bool) {
-	h := &s.c.RequestCtx.Request.Header
+	h := s.reqH()
 	key := s.headerKey(name)
 	if v := h.Peek(key); len(v) > 0 {
 		return v, true

@@ -210,7 +210,7 @@ func (s *State) serializeRequest(L *lua.LState, root, ctx, opts *lua.LTable) {
 	req.RawSetString("method", s.method())
 	var respHeaders lua.LValue = lua.LNil
 	if !skipHeaders {
-		hdrs, _ := s.headerTable(L, reqHeaderAll(&rc.Request.Header), 100, false)
+		hdrs, _ := s.headerTable(L, reqHeaderAll(s.reqH()), 100, false)
 		for _, k := range []string{"authorization", "proxy-authorization"} {
 			if hdrs.RawGetString(k) != lua.LNil {
 				hdrs.RawSetString(k, lua.LString("REDACTED"))

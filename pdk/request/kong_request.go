@@ -206,7 +206,7 @@ func (s *State) reqGetForwardedPrefix(L *lua.LState) int {
 
 // httpVersion is ngx.req.http_version(): 1.0 or 1.1.
 func (s *State) httpVersion() lua.LNumber {
-	if s.c.RequestCtx.Request.Header.IsHTTP11() {
+	if s.reqH().IsHTTP11() {
 		return 1.1
 	}
 	return 1.0
@@ -233,7 +233,7 @@ func (s *State) reqGetMethod(L *lua.LState) int {
 // method is the request's method as a Lua string, without allocating for
 // the common ones.
 func (s *State) method() lua.LString {
-	m := s.c.RequestCtx.Request.Header.Method()
+	m := s.reqH().Method()
 	switch string(m) {
 	case "GET":
 		return "GET"
@@ -405,7 +405,7 @@ func (s *State) reqGetHeaders(L *lua.LState) int {
 	if s.c == nil {
 		return 0
 	}
-	return s.pushHeaderTable(L, reqHeaderAll(&s.c.RequestCtx.Request.Header), max, false)
+	return s.pushHeaderTable(L, reqHeaderAll(s.reqH()), max, false)
 }
 
 func (s *State) reqGetRawBody(L *lua.LState) int {

@@ -104,14 +104,14 @@ func (s *State) varGet(name string) lua.LValue {
 	case "http2":
 		return lua.LString("")
 	case "server_protocol":
-		if rc.Request.Header.IsHTTP11() {
+		if s.reqH().IsHTTP11() {
 			return lua.LString("HTTP/1.1")
 		}
 		return lua.LString("HTTP/1.0")
 	case "request_method":
 		return s.method()
 	case "request":
-		return lua.LString(string(rc.Request.Header.Method()) + " " + string(c.OriginalURI) + " " +
+		return lua.LString(string(s.reqH().Method()) + " " + string(c.OriginalURI) + " " +
 			s.varGet("server_protocol").String())
 	case "remote_addr":
 		return lua.LString(c.ClientIP().String())
@@ -165,7 +165,7 @@ func (s *State) varGet(name string) lua.LValue {
 	case "msec":
 		return lua.LString(strconv.FormatFloat(float64(time.Now().UnixMilli())/1000, 'f', 3, 64))
 	case "request_length":
-		return lua.LString(strconv.Itoa(len(rc.Request.Header.Header()) + len(rc.Request.Body())))
+		return lua.LString(strconv.Itoa(len(s.reqH().Header()) + len(rc.Request.Body())))
 	case "bytes_sent":
 		resp := &rc.Response
 		return lua.LString(strconv.Itoa(len(resp.Header.Header()) + len(resp.Body())))
@@ -230,7 +230,7 @@ func (s *State) varGet(name string) lua.LValue {
 	case strings.HasPrefix(name, "arg_"):
 		return argVar(s.query(), name[4:])
 	case strings.HasPrefix(name, "cookie_"):
-		if v := rc.Request.Header.Cookie(name[7:]); v != nil {
+		if v := s.reqH().Cookie(name[7:]); v != nil {
 			return lua.LString(v)
 		}
 		return lua.LNil
@@ -266,7 +266,7 @@ func (s *State) varGet(name string) lua.LValue {
 // joinedHeader is $http_<name>: every value of the header joined by ", "
 // (nginx 1.23+), Cookie's by "; ".
 func (s *State) joinedHeader(name string) lua.LValue {
-	h := &s.c.RequestCtx.Request.Header
+	h := s.reqH()
 	var out []byte
 	found := false
 	sep := ", "

@@ -148,7 +148,9 @@ type State struct {
 	services map[*router.Service]*lua.LTable
 
 	admin    fasthttp.Response // kong.response.exit outside a request (Admin API)
-	hdrMT    *lua.LTable       // request/response header tables' metatable
+	snap     fasthttp.RequestHeader
+	snapped  bool
+	hdrMT    *lua.LTable // request/response header tables' metatable
 	scratch  []byte
 	vals     []string // headerValues' result, reused
 	delSpans [][2]int // delHeader's scratch
@@ -196,7 +198,7 @@ func Open(in *pdk.Instance) *State {
 // SetPhase.
 func (s *State) Begin(c *proxy.Context) {
 	s.c = c
-	s.exited, s.sent, s.accessed, s.upSeen = false, false, false, false
+	s.exited, s.sent, s.accessed, s.upSeen, s.snapped = false, false, false, false, false
 	s.pending = s.pending[:0]
 	s.uriSet, s.uri = false, ""
 	s.uriCached, s.pathCached, s.hostCached = false, false, false
@@ -230,6 +232,29 @@ func (s *State) SetPhase(p Phase) {
 	case PhaseResponse, PhaseHeaderFilter, PhaseBodyFilter, PhaseLog:
 		s.noteUpstream()
 	}
+}
+
+// EndAccess notes the request's headers as plugins left them: the host
+// calls it when access is over, before the proxy turns the request into
+// the upstream's (X-Forwarded-*, Via, Host, HTTP/1.1). Later phases then
+// read the client's request as Kong's do (ngx.req.get_headers in log does
+// not show what proxy_set_header added). Without it they read the request
+// as sent upstream.
+func (s *State) EndAccess() {
+	if s.c == nil || s.exited {
+		return
+	}
+	s.c.RequestCtx.Request.Header.CopyTo(&s.snap)
+	s.snapped = true
+}
+
+// reqH is the request header to read: the one noted by EndAccess once
+// access is over, else the request's.
+func (s *State) reqH() *fasthttp.RequestHeader {
+	if s.snapped {
+		return &s.snap
+	}
+	return &s.c.RequestCtx.Request.Header
 }
 
 // Exited reports whether a plugin produced the response in this request:
