@@ -7,9 +7,14 @@
 // *proxy.Context) through a State, one per worker. It depends on pdk and
 // proxy, never on host.
 //
-// The host drives a State: Begin when a worker takes a request, SetPhase
-// around each phase's plugin calls, Exited after each plugin of rewrite
-// and access to stop the loop once a plugin answered, End after log.
+// The host drives a State, per request: Instance.SetCtx (a fresh ngx.ctx),
+// then Begin; SetPhase before each phase's plugin calls (the first
+// PhaseAccess fills ngx.ctx.route, service and router_matches); Exited
+// after each plugin of rewrite and access, to stop the loop once a plugin
+// answered; EndAccess when access is over; End after log. A handler's
+// protected call that fails with IsExit(err) ended normally (ngx.exit,
+// kong.response.exit). In the Admin API (no request, ngx.get_phase()
+// "content"), AdminResponse recovers what kong.response.exit produced.
 //
 // Where this diverges from Kong, and why:
 //   - kong.response.exit / error and ngx.exit do not yield or stop nginx:
