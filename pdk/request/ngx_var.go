@@ -165,12 +165,18 @@ func (s *State) varGet(name string) lua.LValue {
 	case "msec":
 		return lua.LString(strconv.FormatFloat(float64(time.Now().UnixMilli())/1000, 'f', 3, 64))
 	case "request_length":
-		return lua.LString(strconv.Itoa(len(s.reqH().Header()) + len(rc.Request.Body())))
+		n := len(s.reqH().Header())
+		if rc.Request.IsBodyStream() {
+			n += max(rc.Request.Header.ContentLength(), 0)
+		} else {
+			n += len(rc.Request.Body())
+		}
+		return lua.LString(strconv.Itoa(n))
 	case "bytes_sent":
 		resp := &rc.Response
-		return lua.LString(strconv.Itoa(len(resp.Header.Header()) + len(resp.Body())))
+		return lua.LString(strconv.Itoa(len(resp.Header.Header()) + s.responseBodyLen()))
 	case "body_bytes_sent":
-		return lua.LString(strconv.Itoa(len(rc.Response.Body())))
+		return lua.LString(strconv.Itoa(s.responseBodyLen()))
 	case "status":
 		return lua.LString(strconv.Itoa(rc.Response.StatusCode()))
 	case "upstream_uri":
@@ -261,6 +267,16 @@ func (s *State) varGet(name string) lua.LValue {
 		return lua.LString("")
 	}
 	return lua.LNil
+}
+
+// responseBodyLen is the response body's length, without reading a
+// streamed body (its Content-Length then).
+func (s *State) responseBodyLen() int {
+	resp := &s.c.RequestCtx.Response
+	if resp.IsBodyStream() {
+		return max(resp.Header.ContentLength(), 0)
+	}
+	return len(resp.Body())
 }
 
 // joinedHeader is $http_<name>: every value of the header joined by ", "
