@@ -359,6 +359,12 @@ func (s *State) send(L *lua.LState, status int, body string, hasBody, isJSON boo
 	if !hasCL {
 		resp.Header.SetContentLength(len(body))
 	}
+	if s.phase == PhaseHeaderFilter && s.c != nil {
+		// a streamed upstream body is replaced chunk by chunk in
+		// body_filter (Kong's ctx.response_body)
+		s.respBody = append(s.respBody[:0], body...)
+		s.bodySet, s.bodyDone = true, false
+	}
 	if s.c == nil {
 		luavm.Unwind(L, exitValue{status: status, admin: true})
 	}

@@ -152,14 +152,17 @@ type State struct {
 	routes   map[*router.Route]*lua.LTable
 	services map[*router.Service]*lua.LTable
 
-	admin    fasthttp.Response // kong.response.exit outside a request (Admin API)
-	snap     fasthttp.RequestHeader
-	snapped  bool
-	hdrMT    *lua.LTable // request/response header tables' metatable
-	scratch  []byte
-	vals     []string // headerValues' result, reused
-	delSpans [][2]int // delHeader's scratch
-	delBuf   []byte
+	admin   fasthttp.Response // kong.response.exit outside a request (Admin API)
+	snap    fasthttp.RequestHeader
+	snapped bool
+	// respBody: kong.response.exit in header_filter (ctx.response_body)
+	respBody          []byte
+	bodySet, bodyDone bool
+	hdrMT             *lua.LTable // request/response header tables' metatable
+	scratch           []byte
+	vals              []string // headerValues' result, reused
+	delSpans          [][2]int // delHeader's scratch
+	delBuf            []byte
 }
 
 // Open installs the request-bound namespaces into a worker's instance and
@@ -204,6 +207,7 @@ func Open(in *pdk.Instance) *State {
 func (s *State) Begin(c *proxy.Context) {
 	s.c = c
 	s.exited, s.sent, s.accessed, s.upSeen, s.snapped = false, false, false, false, false
+	s.bodySet, s.bodyDone, s.respBody = false, false, s.respBody[:0]
 	s.pending = s.pending[:0]
 	s.uriSet, s.uri = false, ""
 	s.uriCached, s.pathCached, s.hostCached = false, false, false
@@ -234,9 +238,29 @@ func (s *State) SetPhase(p Phase) {
 			s.accessed = true
 			s.accessBefore(ctx)
 		}
-	case PhaseResponse, PhaseHeaderFilter, PhaseBodyFilter, PhaseLog:
+	case PhaseBodyFilter:
+		s.noteUpstream()
+		s.replaceBody()
+	case PhaseResponse, PhaseHeaderFilter, PhaseLog:
 		s.noteUpstream()
 	}
+}
+
+// replaceBody is Kong's body_filter prologue for a response produced in
+// header_filter (kong.response.exit there sets ctx.response_body): the
+// first chunk becomes that body, with eof; later chunks of the upstream's
+// body are dropped.
+func (s *State) replaceBody() {
+	if !s.bodySet {
+		return
+	}
+	if s.bodyDone {
+		s.c.BodyChunk = s.c.BodyChunk[:0]
+		return
+	}
+	s.c.BodyChunk = append(s.c.BodyChunk[:0:0], s.respBody...)
+	s.c.BodyEOF = true
+	s.bodyDone = true
 }
 
 // EndAccess notes the request's headers as plugins left them: the host
