@@ -8,13 +8,17 @@
 // proxy, never on host.
 //
 // The host drives a State, per request: Instance.SetCtx (a fresh ngx.ctx),
-// then Begin; SetPhase before each phase's plugin calls (the first
-// PhaseAccess fills ngx.ctx.route, service and router_matches); Exited
-// after each plugin of rewrite and access, to stop the loop once a plugin
-// answered; EndAccess when access is over; End after log. A handler's
-// protected call that fails with IsExit(err) ended normally (ngx.exit,
-// kong.response.exit). In the Admin API (no request, ngx.get_phase()
-// "content"), AdminResponse recovers what kong.response.exit produced.
+// then Begin; SetPhase at every phase the request goes through, also when
+// no plugin runs in it, since the State does Kong's own work there (the
+// first PhaseAccess fills ngx.ctx.route, service and router_matches; the
+// first phase after the upstream answered puts back the response headers
+// plugins set in rewrite and access; each PhaseBodyFilter call puts in
+// the body a header_filter exit produced); Exited after each plugin of
+// rewrite and access, to stop the loop once a plugin answered; EndAccess
+// when access is over; End after log. A handler's protected call that
+// fails with IsExit(err) ended normally (ngx.exit, kong.response.exit). In
+// the Admin API (no request, ngx.get_phase() "content"), AdminResponse
+// recovers what kong.response.exit produced.
 //
 // Where this diverges from Kong, and why:
 //   - kong.response.exit / error and ngx.exit do not yield or stop nginx:
@@ -218,12 +222,14 @@ func (s *State) Begin(c *proxy.Context) {
 	s.SetPhase(PhaseRewrite)
 }
 
-// SetPhase sets Kong's phase (and ngx.get_phase()'s answer). The first
-// PhaseAccess of a request sets ngx.ctx.route, ngx.ctx.service and
+// SetPhase sets Kong's phase (and ngx.get_phase()'s answer). Call it at
+// every phase of a bound request, whether or not plugins run in it: the
+// first PhaseAccess of a request sets ngx.ctx.route, ngx.ctx.service and
 // ngx.ctx.router_matches (Kong's access.before); the first phase after the
 // upstream answered notes the upstream's status and headers
 // (kong.service.response) and replays the response headers plugins set in
-// rewrite and access.
+// rewrite and access; PhaseBodyFilter puts in the body kong.response.exit
+// produced in header_filter.
 func (s *State) SetPhase(p Phase) {
 	s.phase = p
 	s.in.Phase = ngxPhase[p]
