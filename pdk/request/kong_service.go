@@ -661,50 +661,5 @@ func (s *State) srespGetBody(L *lua.LState) int {
 			return 2
 		}
 	}
-	lower := strings.ToLower(ct)
-	if i := strings.IndexByte(lower, ';'); i >= 0 {
-		lower = lower[:i]
-	}
-	body := s.upBody
-	switch {
-	case strings.HasPrefix(lower, ctPost):
-		max, ok := checkMax(L, 2, "max_args")
-		if !ok {
-			max = 100
-		}
-		t := L.NewTable()
-		parseArgs(L, t, body, max)
-		L.Push(t)
-		L.Push(lua.LNil)
-		L.Push(lua.LString(ctPost))
-		return 3
-	case strings.HasPrefix(lower, ctJSON):
-		v, _ := s.in.JSON().Decode(L, string(body))
-		if _, ok := v.(*lua.LTable); !ok {
-			L.Push(lua.LNil)
-			L.Push(lua.LString("invalid json body"))
-			L.Push(lua.LString(ctJSON))
-			return 3
-		}
-		L.Push(v)
-		L.Push(lua.LNil)
-		L.Push(lua.LString(ctJSON))
-		return 3
-	case strings.HasPrefix(lower, ctFormData):
-		t, msg := parseMultipart(L, body, ct)
-		if t == nil {
-			L.Push(lua.LNil)
-			L.Push(lua.LString(msg))
-			L.Push(lua.LString(ctFormData))
-			return 3
-		}
-		L.Push(t)
-		L.Push(lua.LNil)
-		L.Push(lua.LString(ctFormData))
-		return 3
-	}
-	L.Push(lua.LNil)
-	L.Push(lua.LString("unsupported content type '" + ct + "'"))
-	L.Push(lua.LString(lower))
-	return 3
+	return s.decodeBody(L, ct, s.upBody, 2)
 }
