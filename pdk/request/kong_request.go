@@ -333,7 +333,7 @@ func (s *State) reqGetQueryArg(L *lua.LState) int {
 		return 0
 	}
 	t := L.NewTable()
-	parseArgs(L, t, s.query(), 100)
+	parseArgs(L, t, s.query(), s.maxURIArgs)
 	v := t.RawGetString(string(name))
 	if arr, ok := v.(*lua.LTable); ok {
 		v = arr.RawGetInt(1)
@@ -365,7 +365,7 @@ func (s *State) reqGetQuery(L *lua.LState) int {
 	s.check(L, phasesRequest)
 	max, ok := checkMax(L, 1, "max_args")
 	if !ok {
-		max = 100
+		max = s.maxURIArgs
 	}
 	if s.c == nil {
 		return 0
@@ -401,7 +401,7 @@ func (s *State) reqGetHeaders(L *lua.LState) int {
 	s.check(L, phasesRequest)
 	max, ok := checkMax(L, 1, "max_headers")
 	if !ok {
-		max = 100
+		max = s.maxReqHeaders
 	}
 	if s.c == nil {
 		return 0
@@ -452,14 +452,14 @@ func (s *State) reqGetBody(L *lua.LState) int {
 		}
 		ct = string(v)
 	}
-	return s.decodeBody(L, ct, s.c.RequestBody(), 2)
+	return s.decodeBody(L, ct, s.c.RequestBody(), 2, s.maxPostArgs)
 }
 
 // decodeBody is the body decoding of kong.request.get_body and
 // kong.service.response.get_body: by content type, form arguments (at
-// most the max_args argument at maxArg, 100 by default), JSON (a table,
+// most the max_args argument at maxArg, defMax by default), JSON (a table,
 // arrays with array_mt) or multipart; pushes body, err, mime.
-func (s *State) decodeBody(L *lua.LState, ct string, body []byte, maxArg int) int {
+func (s *State) decodeBody(L *lua.LState, ct string, body []byte, maxArg, defMax int) int {
 	lower := strings.ToLower(ct)
 	if i := strings.IndexByte(lower, ';'); i >= 0 {
 		lower = lower[:i]
@@ -470,7 +470,7 @@ func (s *State) decodeBody(L *lua.LState, ct string, body []byte, maxArg int) in
 	case strings.HasPrefix(lower, ctPost):
 		max, ok := checkMax(L, maxArg, "max_args")
 		if !ok {
-			max = 100
+			max = defMax
 		}
 		t := L.NewTable()
 		parseArgs(L, t, body, max)

@@ -97,7 +97,7 @@ func (s *State) respGetHeaders(L *lua.LState) int {
 	s.check(L, headerBodyLog)
 	max, ok := checkMax(L, 1, "max_headers")
 	if !ok {
-		max = 100
+		max = s.maxRespHeaders
 	}
 	if s.c == nil {
 		return 0

@@ -597,7 +597,7 @@ func (s *State) srespGetHeaders(L *lua.LState) int {
 	s.check(L, serviceHeaderBodyLog)
 	max, ok := checkMax(L, 1, "max_headers")
 	if !ok {
-		max = 100
+		max = s.maxRespHeaders
 	}
 	if !s.upstreamAnswered() {
 		L.Push(L.NewTable())
@@ -661,5 +661,5 @@ func (s *State) srespGetBody(L *lua.LState) int {
 			return 2
 		}
 	}
-	return s.decodeBody(L, ct, s.upBody, 2)
+	return s.decodeBody(L, ct, s.upBody, 2, 100) // Kong's MAX_POST_ARGS_DEFAULT
 }

@@ -168,3 +168,19 @@ func TestRequestAfterAccess(t *testing.T) {
 		t.Errorf("upstream %v", got.Header)
 	}
 }
+
+// kong.conf's lua_max_* set the default limits of the header and argument
+// readers.
+func TestConfLimits(t *testing.T) {
+	e := newEnv(t, proxy.Config{}, "lua_max_req_headers", "2", "lua_max_uri_args", "1", "lua_max_resp_headers", "1")
+	e.on(PhaseAccess, `
+		record("h", select(2, kong.request.get_headers()))
+		record("ngx_h", select(2, ngx.req.get_headers()))
+		record("q", select(2, kong.request.get_query()))
+		record("b", kong.request.get_query_arg("b"))
+	`)
+	e.on(PhaseHeaderFilter, `record("rh", select(2, kong.response.get_headers()))`)
+	e.get("/?a=1&b=2", "X-A", "1", "X-B", "2")
+	e.noErrors()
+	e.want("h", "truncated", "ngx_h", "truncated", "q", "truncated", "b", "nil", "rh", "truncated")
+}

@@ -152,9 +152,12 @@ type State struct {
 	bodyBuf  []byte
 	bodyBuff bool
 
-	trusted  []netipPrefix
-	routes   map[*router.Route]*lua.LTable
-	services map[*router.Service]*lua.LTable
+	trusted []netipPrefix
+	// kong.conf's lua_max_req_headers, lua_max_resp_headers,
+	// lua_max_uri_args, lua_max_post_args: the default limits
+	maxReqHeaders, maxRespHeaders, maxURIArgs, maxPostArgs int
+	routes                                                 map[*router.Route]*lua.LTable
+	services                                               map[*router.Service]*lua.LTable
 
 	admin   fasthttp.Response // kong.response.exit outside a request (Admin API)
 	snap    fasthttp.RequestHeader
@@ -174,6 +177,8 @@ type State struct {
 func Open(in *pdk.Instance) *State {
 	s := &State{in: in, L: in.L}
 	s.trusted = confTrusted(in)
+	s.maxReqHeaders, s.maxRespHeaders = confMax(in, "lua_max_req_headers"), confMax(in, "lua_max_resp_headers")
+	s.maxURIArgs, s.maxPostArgs = confMax(in, "lua_max_uri_args"), confMax(in, "lua_max_post_args")
 	s.routes = map[*router.Route]*lua.LTable{}
 	s.services = map[*router.Service]*lua.LTable{}
 	L := in.L
