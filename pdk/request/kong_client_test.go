@@ -193,3 +193,43 @@ func TestKongClientForwardedAddr(t *testing.T) {
 		e.want("peer", "127.0.0.1:"+e.peerPort)
 	}
 }
+
+// Kong's t/01-pdk/05-client/09-get_protocol.t, tests 4 to 8 and 11 (the
+// Route of the env has protocols http and https).
+func TestKongClientGetProtocol(t *testing.T) {
+	trusted, _ := proxy.ParseTrustedIPs([]string{"127.0.0.0/8"})
+	for _, c := range []struct {
+		trusted     bool
+		terminated  string
+		proto, want string
+	}{
+		{true, "true", "https", "https"},
+		{true, "false", "https", "http"},
+		{false, "true", "https", "http"},
+		{true, "true", "http", "http"},
+		{true, "true", "", "http"},
+		{true, "true", "https, https", "nil Only one X-Forwarded-Proto header allowed"},
+	} {
+		cfg := proxy.Config{}
+		if c.trusted {
+			cfg.TrustedIPs = trusted
+		}
+		e := newEnv(t, cfg)
+		e.on(PhaseAccess, `local p, err = kong.client.get_protocol(`+c.terminated+`)
+			record("p", err and (tostring(p) .. " " .. err) or p)`)
+		var hdrs []string
+		if c.proto != "" {
+			hdrs = []string{"X-Forwarded-Proto", c.proto}
+		}
+		e.get("/", hdrs...)
+		e.noErrors()
+		if got := e.rec("p"); got != c.want {
+			t.Errorf("%+v: %q", c, got)
+		}
+	}
+	e := newEnv(t, proxy.Config{})
+	e.on(PhaseAccess, `record("single", kong.client.get_protocol())`)
+	e.get("/cap/1/a")
+	e.noErrors()
+	e.want("single", "http")
+}

@@ -53,6 +53,19 @@ func TestKongRequestGetters(t *testing.T) {
 		"start", "number")
 }
 
+// $host: the Host header lower-cased without its port; "kong" (the server
+// name) without one.
+func TestKongRequestHost(t *testing.T) {
+	e := newEnv(t, proxy.Config{})
+	e.on(PhaseAccess, `record("host", kong.request.get_host()) record("var", ngx.var.host)`)
+	e.serve("GET / HTTP/1.1\r\nHost: Example.COM:8000\r\n\r\n")
+	e.noErrors()
+	e.want("host", "example.com", "var", "example.com")
+	e.serve("GET / HTTP/1.0\r\n\r\n")
+	e.noErrors()
+	e.want("host", "kong")
+}
+
 func TestKongRequestForwardedTrusted(t *testing.T) {
 	trusted, _ := proxy.ParseTrustedIPs([]string{"127.0.0.0/8"})
 	e := newEnv(t, proxy.Config{TrustedIPs: trusted})
