@@ -40,12 +40,13 @@
 //     yet. Upstream entities are not served: set_upstream always answers
 //     Kong's "could not find an Upstream named ..." and set_tls_cert_key
 //     raises Kong's "chain must be a parsed cdata object" (no cdata here).
-//   - A request body that nginx would have buffered to a file is always in
-//     memory here (fasthttp reads it whole): get_raw_body never answers
+//   - A request body that nginx would have buffered to a file is read into
+//     memory when a plugin asks for it: get_raw_body never answers
 //     "did not fit into client body buffer"; ngx.req.read_body does nothing
 //     and ngx.req.get_body_file answers nil.
-//   - kong.client.get_forwarded_port is the peer's port (nginx's realip
-//     module only changes it with the PROXY protocol, which is not served).
+//   - The PROXY protocol is not served: kong.client.get_forwarded_ip and
+//     get_forwarded_port come from the real IP header of a trusted peer
+//     (with its port, nil when it gave none, as nginx's realip module).
 //   - kong.service.response.get_headers / get_header answer the upstream's
 //     headers as they came; Kong answers the current values of the headers
 //     that came from the upstream.
