@@ -263,3 +263,25 @@ func TestClearQueryArgKongCases(t *testing.T) {
 		e.want("q", c.want)
 	}
 }
+
+// Kong's t/01-pdk/07-service-response/03-get_header.t tests 6 and 7: only
+// what the upstream sent, at its current value; the lower-case raw key
+// reads any current header (Kong's table is ngx.resp.get_headers()).
+func TestServiceResponseHeadersNotBuffered(t *testing.T) {
+	e := newEnv(t, proxy.Config{})
+	e.on(PhaseAccess, `kong.response.set_header("X-Non-Service-Header", "test")`)
+	e.on(PhaseHeaderFilter, `
+		kong.response.set_header("X-Upstream", "changed")
+		local get = kong.service.response.get_header
+		record("service", get("X-Service-Header") or get("X-Upstream"))
+		record("non", type(get("X-Non-Service-Header")))
+		record("ngx", ngx.header["X-Non-Service-Header"])
+		record("raw_lower", get("x-non-service-header"))
+		local h = kong.service.response.get_headers()
+		record("tbl", h["X-Upstream"])
+		record("tbl_non", type(h["X-Non-Service-Header"]))
+	`)
+	e.get("/nb")
+	e.noErrors()
+	e.want("service", "changed", "non", "nil", "ngx", "test", "raw_lower", "test", "tbl", "changed", "tbl_non", "nil")
+}

@@ -47,9 +47,6 @@
 //   - The PROXY protocol is not served: kong.client.get_forwarded_ip and
 //     get_forwarded_port come from the real IP header of a trusted peer
 //     (with its port, nil when it gave none, as nginx's realip module).
-//   - kong.service.response.get_headers / get_header answer the upstream's
-//     headers as they came; Kong answers the current values of the headers
-//     that came from the upstream.
 //   - clear_query_arg drops the named arguments and keeps the others as
 //     sent with '+' as %20, which is what Kong's own tests of it expect;
 //     Kong re-serialises the query through resty.ada, which may also
@@ -167,6 +164,7 @@ type State struct {
 	respBody          []byte
 	bodySet, bodyDone bool
 	hdrMT             *lua.LTable // request/response header tables' metatable
+	srespMeta         *lua.LTable // kong.service.response.get_headers' (non-buffered)
 	scratch           []byte
 	vals              []string // headerValues' result, reused
 	delSpans          [][2]int // delHeader's scratch
