@@ -150,6 +150,7 @@ func (s *State) respSetStatus(L *lua.LState) int {
 		return 0
 	}
 	s.resp().SetStatusCode(st)
+	s.statusSet = true
 	return 0
 }
 
@@ -330,6 +331,7 @@ func (s *State) send(L *lua.LState, status int, body string, hasBody, isJSON boo
 		resp.Header.DisableNormalizing()
 	}
 	resp.SetStatusCode(status)
+	s.statusSet = true
 	hasCT, hasCL := false, false
 	if headers != nil {
 		for k, v := headers.Next(lua.LNil); k != lua.LNil; k, v = headers.Next(k) {

@@ -95,6 +95,7 @@ func TestNgxOutputAndExit(t *testing.T) {
 	// ngx.say then ngx.exit: the printed body is the answer
 	e := newEnv(t, proxy.Config{})
 	e.on(PhaseAccess, `
+		record("unset", ngx.status)
 		ngx.status = 403
 		ngx.header["Content-Type"] = "application/json"
 		ngx.header.x_custom = { "a", "b" }
@@ -116,7 +117,7 @@ func TestNgxOutputAndExit(t *testing.T) {
 	if e.up.count() != n {
 		t.Error("upstream called")
 	}
-	e.want("ct", "application/json", "multi", `{ "a", "b" }`, "sent_before", "false", "sent_after", "true",
+	e.want("unset", "0", "ct", "application/json", "multi", `{ "a", "b" }`, "sent_before", "false", "sent_after", "true",
 		"after", "<missing>", "hf_status", "403")
 
 	// ngx.exit(ngx.OK) ends the handler only

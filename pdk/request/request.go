@@ -160,6 +160,9 @@ type State struct {
 	admin   fasthttp.Response // kong.response.exit outside a request (Admin API)
 	snap    fasthttp.RequestHeader
 	snapped bool
+	// statusSet: a status was set in rewrite/access (ngx.status reads 0
+	// before, as nginx's)
+	statusSet bool
 	// respBody: kong.response.exit in header_filter (ctx.response_body)
 	respBody          []byte
 	bodySet, bodyDone bool
@@ -216,6 +219,7 @@ func (s *State) Begin(c *proxy.Context) {
 	s.c = c
 	s.exited, s.sent, s.accessed, s.upSeen, s.snapped = false, false, false, false, false
 	s.bodySet, s.bodyDone, s.respBody = false, false, s.respBody[:0]
+	s.statusSet = false
 	s.pending = s.pending[:0]
 	s.uriSet, s.uri = false, ""
 	s.uriCached, s.pathCached, s.hostCached = false, false, false
