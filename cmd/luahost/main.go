@@ -35,6 +35,10 @@ Commands:
   migrations   bootstrap|up|finish|list|status|reset, as 'kong migrations'
                (see 'luahost migrations --help')
   config       print the resolved configuration and where each value came from
+  check [PLUGIN...]
+               find a plugin's data-layer bugs: migrations applied to a scratch
+               PostgreSQL schema and diffed against daos.lua, plus lints
+               (see 'luahost check --help')
 
 Options (every command):
   -c, --conf FILE           a kong.conf-style configuration file
@@ -121,6 +125,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case "migrations":
 		return cmdMigrations(rest, os.Stdin, stdout, stderr)
+	case "check":
+		return cmdCheck(rest, stdout, stderr)
 	}
 	c, fs, err := parseConf(cmd, rest, stderr)
 	if err != nil {
