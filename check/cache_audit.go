@@ -52,6 +52,17 @@ func (p *plugin) auditCache() {
 		}}
 		w.stmts(f.Stmts, nil)
 	}
+	// A custom DAO (schema dao = "kong.plugins.<name>.<module>") that
+	// overrides post_crud_event invalidates its own keys (Kong's acl).
+	for _, s := range p.schemas {
+		if rest, ok := strings.CutPrefix(s.DAO, "kong.plugins."+p.name+"."); ok {
+			b, err := os.ReadFile(filepath.Join(p.dir, strings.ReplaceAll(rest, ".", "/")+".lua"))
+			if err == nil && strings.Contains(string(b), "post_crud_event") && strings.Contains(string(b), "invalidate") {
+				selfManaged[s.Name] = true
+				invalidates = true
+			}
+		}
+	}
 	managed := func(entity string) bool {
 		return invalidates && (selfManaged["*"] || selfManaged[entity])
 	}

@@ -61,6 +61,9 @@ func (p *plugin) applyMigrations(ctx context.Context, conn *postgres.Connector) 
 		}
 		return failed
 	}
+	if len(p.desc.EntityDefs) == 0 {
+		return failed
+	}
 	legacy, bad := p.legacyMigrations()
 	if bad != nil {
 		p.add(*bad)

@@ -186,7 +186,7 @@ func (p *plugin) legacyMigrations() ([]legacyMigration, *Finding) {
 	}
 	L.Push(L.NewFunctionFromProto(proto))
 	if err := L.PCall(0, 1, nil); err != nil {
-		return nil, &Finding{File: rel, Severity: Error, Code: "load-error", Message: err.Error(),
+		return nil, &Finding{File: rel, Severity: Warning, Code: "legacy-migrations", Message: "cannot be evaluated alone: " + err.Error(),
 			Fix: "0.x migrations that need other modules cannot be checked; port them to migrations/init.lua"}
 	}
 	t, ok := L.Get(-1).(*lua.LTable)
@@ -229,6 +229,12 @@ func (p *plugin) lintLegacyMigrations() {
 		p.add(Finding{File: rel, Line: 1, Severity: Warning, Code: "legacy-migrations",
 			Message: "migrations/postgres.lua is a Kong 0.x migrations file: Kong 1.0 and later ignore it (migrations/init.lua is used)",
 			Fix:     "delete it once every installation has run migrations/init.lua's migrations"})
+		return
+	}
+	if len(p.desc.EntityDefs) == 0 {
+		p.add(Finding{File: rel, Line: 1, Severity: Warning, Code: "legacy-migrations",
+			Message: "migrations/postgres.lua is a Kong 0.x migrations file: Kong 1.0 and later never run it",
+			Fix:     "delete it, or port what it does to migrations/init.lua"})
 		return
 	}
 	p.add(Finding{File: rel, Line: 1, Severity: Error, Code: "legacy-migrations",
