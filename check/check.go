@@ -48,6 +48,9 @@ type plugin struct {
 	schemas []*schema.Schema
 	defs    map[string]map[string]any
 	sub     *migrations.Subsystem // nil when it has no (valid) migrations
+	// migrationsBroken: a migration is invalid or failed, so the tables
+	// are not what the migrations mean to make; they are not diffed.
+	migrationsBroken bool
 	out     *[]Finding
 	tmp     string // overlay directory, removed at the end
 	// stubSchema: schema.lua needs what luahost lacks; a stub stands in.
@@ -65,6 +68,8 @@ func (p *plugin) file(rel string) *luaFile {
 
 func (p *plugin) add(f Finding) {
 	f.Plugin = p.name
+	// one line per finding: Lua's multi-line messages are folded
+	f.Message = strings.Join(strings.Fields(f.Message), " ")
 	*p.out = append(*p.out, f)
 }
 
@@ -324,6 +329,9 @@ func (p *plugin) register() {
 	for _, def := range depOrder(p.desc.EntityDefs) {
 		name, _ := def["name"].(string)
 		p.defs[name] = def
+		if coreEntities[name] || coreTables[name] {
+			continue // reported by lintNames; its table is Kong's
+		}
 		verrs, err := schema.ValidateDefinition(ctx, def, false)
 		if err != nil {
 			p.add(Finding{File: "daos.lua", Line: p.entityLine(name), Severity: Error, Code: "invalid-schema",
@@ -410,17 +418,7 @@ func foreignFields(def map[string]any) [][2]string {
 // unknown key is located at its line.
 func (p *plugin) schemaViolations(entity string, verrs map[string]any) {
 	f := p.file("daos.lua")
-	scope := f.tableWith("name", entity)
-	if scope == nil && f != nil {
-		if k := f.keyLine(nil, entity); k > 0 { // map form: entity = { ... }
-			for _, t := range f.Tables {
-				if t.ParentKey == entity {
-					scope = t
-					break
-				}
-			}
-		}
-	}
+	scope := p.entityTable(entity)
 	walkErrors(verrs, nil, func(path []string, msg string) {
 		line := 0
 		last := ""
@@ -437,10 +435,18 @@ func (p *plugin) schemaViolations(entity string, verrs map[string]any) {
 			line = p.entityLine(entity)
 		}
 		where := strings.Join(path, ".")
+		if len(path) >= 3 && path[0] == "fields" && isIndex(path[1]) {
+			if fname := p.fieldNameAt(entity, path[1]); fname != "" {
+				where = "field '" + fname + "': " + strings.Join(path[2:], ".")
+				if l := f.keyLine(p.fieldTable(entity, fname), last); l > 0 {
+					line = l
+				}
+			}
+		}
 		switch {
 		case msg == "unknown field":
 			p.add(Finding{File: "daos.lua", Line: line, Severity: Error, Code: "unknown-key",
-				Message: fmt.Sprintf("entity '%s': unknown key '%s': Kong's MetaSchema rejects it and the plugin fails to load", entity, where),
+				Message: fmt.Sprintf("entity '%s': unknown key %s: Kong's MetaSchema rejects it and the plugin fails to load", entity, quoteWhere(where)),
 				Fix:     "remove the key or correct its spelling"})
 		case msg == schema.MetaCacheKeyUnique:
 			p.add(Finding{File: "daos.lua", Line: f.keyLine(scope, "cache_key"), Severity: Error, Code: "cache-key-not-unique",
@@ -451,6 +457,45 @@ func (p *plugin) schemaViolations(entity string, verrs map[string]any) {
 				Message: fmt.Sprintf("entity '%s': %s: %s", entity, where, msg), Fix: "fix the schema definition"})
 		}
 	})
+}
+
+func quoteWhere(w string) string {
+	if strings.HasPrefix(w, "field '") {
+		i := strings.Index(w, ": ")
+		return "'" + w[i+2:] + "' (" + w[:i] + ")"
+	}
+	return "'" + w + "'"
+}
+
+// fieldNameAt names the field at a 1-based index of an entity's fields.
+func (p *plugin) fieldNameAt(entity, idx string) string {
+	def := p.defs[entity]
+	fields, _ := def["fields"].([]any)
+	var i int
+	fmt.Sscan(idx, &i)
+	if i < 1 || i > len(fields) {
+		return ""
+	}
+	m, _ := fields[i-1].(map[string]any)
+	for k := range m {
+		return k
+	}
+	return ""
+}
+
+// fieldTable is the constructor of a field's definition in daos.lua.
+func (p *plugin) fieldTable(entity, field string) *luaTable {
+	scope := p.entityTable(entity)
+	f := p.file("daos.lua")
+	if f == nil {
+		return nil
+	}
+	for _, t := range f.Tables {
+		if t.ParentKey == field && (scope == nil || t.within(scope)) {
+			return t
+		}
+	}
+	return scope
 }
 
 func isIndex(s string) bool {
@@ -511,13 +556,31 @@ func (p *plugin) entityLine(name string) int {
 	return f.lastReturn()
 }
 
+// entityTable is the constructor of an entity in daos.lua: the table
+// with name = "<entity>", or (map form) the one under key <entity>.
+func (p *plugin) entityTable(entity string) *luaTable {
+	f := p.file("daos.lua")
+	if f == nil {
+		return nil
+	}
+	if t := f.tableWith("name", entity); t != nil {
+		return t
+	}
+	for _, t := range f.Tables {
+		if t.ParentKey == entity {
+			return t
+		}
+	}
+	return nil
+}
+
 // fieldLine is the line of an entity's field in daos.lua.
 func (p *plugin) fieldLine(entity, field string) int {
 	f := p.file("daos.lua")
 	if f == nil {
 		return 0
 	}
-	scope := f.tableWith("name", entity)
+	scope := p.entityTable(entity)
 	if scope != nil {
 		if l := f.keyLine(scope, field); l > 0 {
 			return l

@@ -42,6 +42,7 @@ func (p *plugin) applyMigrations(ctx context.Context, conn *postgres.Connector) 
 	if len(p.desc.Migrations) > 0 {
 		subs, err := p.h.Subsystems()
 		if err != nil {
+			p.migrationsBroken = true
 			return failed // invalid modules: reported by lintMigrations
 		}
 		for _, s := range subs {
@@ -54,6 +55,7 @@ func (p *plugin) applyMigrations(ctx context.Context, conn *postgres.Connector) 
 		}
 		for _, me := range runEach(ctx, conn, p.h, p.sub) {
 			failed[me.Migration] = true
+			p.migrationsBroken = true
 			rel := "migrations/" + me.Migration + ".lua"
 			p.add(Finding{File: rel, Line: p.stepLine(me.Migration, me.Step), Severity: Error, Code: "migration-failed",
 				Message: fmt.Sprintf("%s fails on a fresh database: %s", stepName(me.Step), me.Msg),
@@ -191,6 +193,9 @@ func contains(list []string, s string) bool {
 
 // diff compares the plugin's entities with the tables its migrations made.
 func (p *plugin) diff(cat *catalog) {
+	if p.migrationsBroken {
+		return
+	}
 	for _, s := range p.schemas {
 		p.diffEntity(s, cat)
 	}
@@ -397,6 +402,9 @@ func (p *plugin) checkType(s *schema.Schema, field, col string, f *schema.Field,
 // ON CONFLICT (ws_id, col)), UNIQUE (col) otherwise.
 func (p *plugin) checkUnique(s *schema.Schema, t *table, f *schema.Field, col string, line int) {
 	perWs := s.Workspaceable && !f.UniqueAcrossWS
+	if perWs && t.byName["ws_id"] == nil {
+		return // ws-id-missing says it
+	}
 	want := []string{col}
 	if perWs {
 		want = []string{"ws_id", col}

@@ -39,6 +39,11 @@ func Scratch(ctx context.Context, cfg postgres.Config, fn func(conn *postgres.Co
 	sc.Schema = name
 	sc.TTLCleanupInterval = -1
 	sc.ReadOnly = nil
+	// a schema dropped at the end of the run needs no durable commits
+	sc.RuntimeParams = map[string]string{"synchronous_commit": "off"}
+	for k, v := range cfg.RuntimeParams {
+		sc.RuntimeParams[k] = v
+	}
 	if sc.Timeout < time.Minute {
 		sc.Timeout = time.Minute // migrations, not requests
 	}
