@@ -51,8 +51,8 @@ type plugin struct {
 	// migrationsBroken: a migration is invalid or failed, so the tables
 	// are not what the migrations mean to make; they are not diffed.
 	migrationsBroken bool
-	out     *[]Finding
-	tmp     string // overlay directory, removed at the end
+	out              *[]Finding
+	tmp              string // overlay directory, removed at the end
 	// stubSchema: schema.lua needs what luahost lacks; a stub stands in.
 	stubSchema bool
 }
