@@ -574,7 +574,9 @@ func (p *plugin) entityTable(entity string) *luaTable {
 	return nil
 }
 
-// fieldLine is the line of an entity's field in daos.lua.
+// fieldLine is the line of an entity's field in daos.lua (searched in
+// the entity's fields table, so that a field called name is not the
+// entity's own name key).
 func (p *plugin) fieldLine(entity, field string) int {
 	f := p.file("daos.lua")
 	if f == nil {
@@ -582,6 +584,12 @@ func (p *plugin) fieldLine(entity, field string) int {
 	}
 	scope := p.entityTable(entity)
 	if scope != nil {
+		for _, t := range f.Tables {
+			if t.ParentKey == "fields" && t.Parent == scope {
+				scope = t
+				break
+			}
+		}
 		if l := f.keyLine(scope, field); l > 0 {
 			return l
 		}
