@@ -49,6 +49,8 @@ Options (every command):
   --database NAME           off (embedded memory store) or postgres
   --set KEY=VALUE           any other property (repeatable)
   --timeout DURATION        test: stop a hook or test running longer (default 30s)
+  --audit-cache             run: on exit, list the keys cached in kong.cache that
+                            no invalidation (entity write) ever matched
 
 Configuration is read as Kong reads it: defaults, then the file, then KONG_*
 environment variables, then options.
@@ -75,6 +77,7 @@ func parseConf(name string, args []string, stderr io.Writer) (*conf.Config, *fla
 	fs.Var(&dirs, "plugins-dir", "plugins directory (repeatable)")
 	fs.Var(&sets, "set", "KEY=VALUE (repeatable)")
 	fs.Duration("timeout", host.DefaultSpecTimeout, "test: per-test timeout")
+	auditCache := fs.Bool("audit-cache", false, "run: report cached keys no invalidation matched")
 	named := map[string]*string{}
 	for _, p := range []string{"plugins", "lua-package-path", "log-level", "database"} {
 		named[p] = fs.String(p, "", p)
@@ -96,6 +99,9 @@ func parseConf(name string, args []string, stderr io.Writer) (*conf.Config, *fla
 	}
 	for _, d := range dirs {
 		c.Append("plugins_dir", d, "--plugins-dir")
+	}
+	if *auditCache {
+		c.Set("audit_cache", "on", "--audit-cache")
 	}
 	for _, s := range sets {
 		k, v, ok := strings.Cut(s, "=")
