@@ -107,6 +107,9 @@ func TestLintFixturesCiteKong(t *testing.T) {
 		if f.Fix == "" {
 			t.Errorf("%s: no fix", f)
 		}
+		if strings.ContainsAny(f.String(), "\n\t") {
+			t.Errorf("finding is not one line: %q", f.String())
+		}
 	}
 }
 
@@ -132,6 +135,7 @@ func TestDatabaseFixtures(t *testing.T) {
 		{"nocachekey", "daos.lua", 7, Error, "cache-key-column"},
 		{"nocolumn", "daos.lua", 15, Error, "column-missing"},
 		{"nofk", "daos.lua", 13, Error, "fk-missing"},
+		{"nofkcol", "daos.lua", 13, Error, "column-missing"},
 		{"nopk", "daos.lua", 6, Error, "primary-key"},
 		{"notable", "daos.lua", 5, Error, "table-missing"},
 		{"notrigger", "daos.lua", 16, Warning, "tags-trigger"},
@@ -143,6 +147,24 @@ func TestDatabaseFixtures(t *testing.T) {
 	})
 	if rep.Database != "" {
 		t.Errorf("database checks skipped: %s", rep.Database)
+	}
+	// the message says what goes wrong in Kong
+	for plugin, want := range map[string]string{
+		"globalunique": "UNIQUE (name) alone makes it unique across workspaces, and upsert_by_name (ON CONFLICT (ws_id, name)) fails",
+		"nofkcol":      "foreign field 'consumer' needs column 'consumer_id'",
+		"badtype":      "column 'count' is text, incompatible with field 'count' (integer); Kong maps it to BIGINT",
+		"ondelete":     "declares on_delete = cascade, but the foreign key 'ondelete_items_consumer_id_ws_id_fkey' is ON DELETE NO ACTION",
+		"reentry":      `relation "reentry_items" already exists`,
+	} {
+		found := false
+		for _, f := range rep.Findings {
+			if f.Plugin == plugin && strings.Contains(f.Message, want) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("%s: no finding saying %q", plugin, want)
+		}
 	}
 	if rep.ExitCode() != 2 {
 		t.Errorf("exit code %d, want 2", rep.ExitCode())
@@ -192,4 +214,19 @@ func countSchemas(t *testing.T, cfg postgres.Config, name string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// Lint fixtures checked with the database: a plugin whose migration is
+// invalid is not diffed (its tables are not what it means to make), and
+// the others' migrations are clean, so each still gives its one finding.
+func TestDatabaseLintFixtures(t *testing.T) {
+	cfg := pgtest.NewDatabase(t)
+	rep := runCheck(t, Options{Conf: confFor("testdata/lint"), PG: &cfg, Plugins: []string{"pgkey", "apiargs", "daoskey", "handkey", "partkey"}})
+	assertFindings(t, rep, []key{
+		{"apiargs", "api.lua", 6, Error, "api-nil-args"},
+		{"daoskey", "daos.lua", 14, Error, "unknown-key"},
+		{"handkey", "handler.lua", 12, Warning, "cache-key-never-invalidated"},
+		{"partkey", "handler.lua", 12, Warning, "cache-key-never-invalidated"},
+		{"pgkey", "migrations/000_base.lua", 2, Error, "unknown-key"},
+	})
 }

@@ -97,3 +97,12 @@ func TestMigrationsPlan(t *testing.T) {
 		t.Fatalf("plan --check-reentrant: %d\n%s", code, out)
 	}
 }
+
+// --audit-cache turns the audit on for `luahost run` (the audit itself:
+// check.TestCacheAuditAtRunTime).
+func TestAuditCacheFlag(t *testing.T) {
+	code, out, errs := runCLI(t, "config", "--audit-cache")
+	if code != 0 || !strings.Contains(out, "audit_cache = on  # --audit-cache") {
+		t.Fatalf("config --audit-cache: %d\n%s%s", code, out, errs)
+	}
+}
