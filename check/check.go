@@ -51,6 +51,7 @@ type plugin struct {
 	// migrationsBroken: a migration is invalid or failed, so the tables
 	// are not what the migrations mean to make; they are not diffed.
 	migrationsBroken bool
+	diffed           []string // tables compared with their entity
 	out              *[]Finding
 	tmp              string // overlay directory, removed at the end
 	// stubSchema: schema.lua needs what luahost lacks; a stub stands in.
@@ -151,6 +152,18 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			p.staticReentrancy()
 		}
 	}
+	rep.Entities = map[string][]string{}
+	for _, p := range plugins {
+		for _, s := range p.schemas {
+			rep.Entities[p.name] = append(rep.Entities[p.name], s.Name)
+		}
+		if len(p.diffed) > 0 {
+			if rep.Tables == nil {
+				rep.Tables = map[string][]string{}
+			}
+			rep.Tables[p.name] = p.diffed
+		}
+	}
 	rep.Sort()
 	return rep, nil
 }
@@ -175,14 +188,18 @@ func (p *plugin) load(c *conf.Config, logger *slog.Logger) bool {
 		fix := "fix the " + orDefault(le.Phase, "plugin") + " error: Kong refuses to start with it"
 		if p.environmentError(le) {
 			sev = Warning
-			fix = "none needed if the plugin loads in Kong; the data-layer checks ran with handler.lua left out"
+			fix = "none needed if the plugin loads in Kong; the data-layer checks ran with " + le.Phase + ".lua replaced by a stub"
 			if le.Phase == "schema" {
 				p.stubSchema = true
 			}
 		} else {
 			onlyEnv = false
 		}
-		p.add(Finding{File: p.rel(le.File), Line: le.Line, Severity: sev, Code: "load-error", Message: le.Msg, Fix: fix})
+		code, msg := "load-error", le.Msg
+		if sev == Warning {
+			code, msg = "env-missing", "luahost cannot load it (Kong may): "+le.Msg
+		}
+		p.add(Finding{File: p.rel(le.File), Line: le.Line, Severity: sev, Code: code, Message: msg, Fix: fix})
 	}
 	if !onlyEnv {
 		return false

@@ -78,6 +78,8 @@ func TestLintFixtures(t *testing.T) {
 		{"coreclash", "daos.lua", 5, Error, "name-clash"},
 		{"cors", "handler.lua", 1, Warning, "name-clash"},
 		{"daoskey", "daos.lua", 14, Error, "unknown-key"},
+		{"envhandler", "handler.lua", 1, Warning, "env-missing"},
+		{"envschema", "schema.lua", 1, Warning, "env-missing"},
 		{"fieldclash", "daos.lua", 10, Error, "name-clash"},
 		{"handkey", "handler.lua", 12, Warning, "cache-key-never-invalidated"},
 		{"legacymig", "migrations/postgres.lua", 1, Error, "legacy-migrations"},
@@ -221,12 +223,25 @@ func countSchemas(t *testing.T, cfg postgres.Config, name string) int {
 // the others' migrations are clean, so each still gives its one finding.
 func TestDatabaseLintFixtures(t *testing.T) {
 	cfg := pgtest.NewDatabase(t)
-	rep := runCheck(t, Options{Conf: confFor("testdata/lint"), PG: &cfg, Plugins: []string{"pgkey", "apiargs", "daoskey", "handkey", "partkey"}})
+	rep := runCheck(t, Options{Conf: confFor("testdata/lint"), PG: &cfg,
+		Plugins: []string{"pgkey", "apiargs", "daoskey", "handkey", "partkey", "envhandler", "envschema"}})
 	assertFindings(t, rep, []key{
 		{"apiargs", "api.lua", 6, Error, "api-nil-args"},
 		{"daoskey", "daos.lua", 14, Error, "unknown-key"},
+		{"envhandler", "handler.lua", 1, Warning, "env-missing"},
+		{"envschema", "schema.lua", 1, Warning, "env-missing"},
 		{"handkey", "handler.lua", 12, Warning, "cache-key-never-invalidated"},
 		{"partkey", "handler.lua", 12, Warning, "cache-key-never-invalidated"},
 		{"pgkey", "migrations/000_base.lua", 2, Error, "unknown-key"},
 	})
+	// a handler.lua or schema.lua luahost cannot load does not stop the
+	// data-layer checks: their tables were compared
+	for _, p := range []string{"envhandler", "envschema", "apiargs"} {
+		if got := rep.Tables[p]; len(got) != 1 || got[0] != p+"_items" {
+			t.Errorf("%s: tables diffed %v", p, got)
+		}
+	}
+	if got := rep.Tables["pgkey"]; len(got) != 0 {
+		t.Errorf("pgkey's migration is invalid: no table to diff, got %v", got)
+	}
 }

@@ -214,6 +214,7 @@ func (p *plugin) diffEntity(s *schema.Schema, cat *catalog) {
 		p.add(Finding{File: "daos.lua", Line: p.entityLine(name), Severity: Error, Code: "table-missing", Message: msg, Fix: f})
 		return
 	}
+	p.diffed = append(p.diffed, t.name)
 	expected := map[string]bool{}
 	var pkCols []string
 	pkSet := map[string]bool{}

@@ -63,6 +63,12 @@ type Report struct {
 	// Database tells whether the migrations were applied and diffed
 	// ("" when they were, else why not).
 	Database string `json:"database_skipped,omitempty"`
+	// Entities lists, per plugin, the daos.lua entities checked (and, with
+	// a database, diffed).
+	Entities map[string][]string `json:"entities"`
+	// Tables lists, per plugin, the tables compared with the entities
+	// (database checks only).
+	Tables map[string][]string `json:"tables,omitempty"`
 }
 
 // Sort orders findings by plugin, file, line, code.
@@ -121,7 +127,11 @@ func (r *Report) WriteText(w io.Writer) {
 	if r.Database != "" {
 		note = " (database checks skipped: " + r.Database + ")"
 	}
-	fmt.Fprintf(w, "%d plugin(s) checked: %d error(s), %d warning(s)%s\n", len(r.Plugins), errs, warns, note)
+	n := 0
+	for _, es := range r.Entities {
+		n += len(es)
+	}
+	fmt.Fprintf(w, "%d plugin(s), %d entities checked: %d error(s), %d warning(s)%s\n", len(r.Plugins), n, errs, warns, note)
 }
 
 // WriteJSON prints the report as one JSON document.

@@ -19,7 +19,7 @@ func TestCheckExitCodes(t *testing.T) {
 		code int
 		line string
 	}{
-		{[]string{"--plugins-dir", "../../check/testdata/clean"}, 0, "1 plugin(s) checked: 0 error(s), 0 warning(s)"},
+		{[]string{"--plugins-dir", "../../check/testdata/clean"}, 0, "1 plugin(s), 1 entities checked: 0 error(s), 0 warning(s)"},
 		{[]string{"--plugins-dir", lint, "mapform"}, 1, "mapform daos.lua:3: warning [daos-map-form]"},
 		{[]string{"--plugins-dir", lint, "maporder"}, 2, "maporder daos.lua:8: error [fk-order] daos.lua returns a map"},
 		{[]string{"--plugins-dir", lint, "pgkey"}, 2, "(Kong/docs.konghq.com#5584); fix: rename the key to 'postgres'"},
