@@ -16,11 +16,25 @@ return {
         FOREIGN KEY ("consumer_id", "ws_id") REFERENCES "consumers" ("id", "ws_id") ON DELETE CASCADE
       );
 
-      CREATE INDEX IF NOT EXISTS "tidy_items_ttl_idx" ON "tidy_items" ("ttl");
       CREATE INDEX IF NOT EXISTS "tidy_items_tags_idx" ON "tidy_items" USING GIN ("tags");
-      DROP TRIGGER IF EXISTS "tidy_items_sync_tags_trigger" ON "tidy_items";
-      CREATE TRIGGER "tidy_items_sync_tags_trigger" AFTER INSERT OR UPDATE OF "tags" OR DELETE ON "tidy_items"
-        FOR EACH ROW EXECUTE PROCEDURE sync_tags();
     ]],
+    up_f = function(connector)
+      local _, err = connector:query([[
+        DROP TRIGGER IF EXISTS "tidy_items_sync_tags_trigger" ON "tidy_items";
+        CREATE TRIGGER "tidy_items_sync_tags_trigger" AFTER INSERT OR UPDATE OF "tags" OR DELETE ON "tidy_items"
+          FOR EACH ROW EXECUTE PROCEDURE sync_tags();
+      ]])
+      if err then
+        return nil, err
+      end
+    end,
+    teardown = function(connector)
+      local _, err = connector:query([[
+        CREATE INDEX IF NOT EXISTS "tidy_items_ttl_idx" ON "tidy_items" ("ttl");
+      ]])
+      if err then
+        return nil, err
+      end
+    end,
   },
 }
