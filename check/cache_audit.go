@@ -80,7 +80,7 @@ func (p *plugin) auditCache() {
 			if c.Method == "cache_key" {
 				ent := daoEntity(c.Receiver)
 				if n, ok := entities[ent]; ok && n > 1 && len(c.Args) > 0 && len(c.Args) < n && !managed(ent) {
-					if _, isTable := c.Args[0].(*ast.TableExpr); !isTable {
+					if scalarArg(c.Args[0]) {
 						p.add(Finding{File: rel, Line: c.Line(), Severity: Warning, Code: "cache-key-never-invalidated",
 							Message: fmt.Sprintf("%s:cache_key(...) with %d of the %d cache_key fields of '%s': the key differs from the one CRUD events evict, so the entry is never invalidated by CRUD events", ent, len(c.Args), n, ent),
 							Fix:     fmt.Sprintf("pass every cache_key field of '%s', or register a crud handler (kong.worker_events.register(fn, \"crud\", \"%s\")) that invalidates this key", ent, ent)})
@@ -160,6 +160,17 @@ func (p *plugin) luaSources() []string {
 	})
 	sort.Strings(out)
 	return out
+}
+
+// scalarArg tells an argument that is surely not an entity table (a
+// field, a literal, a concatenation): dao:cache_key(entity) takes the
+// cache_key fields from a table, so only scalars can leave some out.
+func scalarArg(e ast.Expr) bool {
+	switch e.(type) {
+	case *ast.AttrGetExpr, *ast.StringExpr, *ast.NumberExpr, *ast.StringConcatOpExpr:
+		return true
+	}
+	return false
 }
 
 type keyKind int
@@ -274,91 +285,70 @@ func (a *keyAudit) callbackUsesDB(e ast.Expr) bool {
 }
 
 // assignments maps each variable name to every expression assigned to it
-// in the file (scopes are not told apart: a coarse but safe reading).
+// anywhere in the file, function bodies included (scopes are not told
+// apart: a coarse but safe reading).
 func assignments(f *luaFile) map[string][]ast.Expr {
 	out := map[string][]ast.Expr{}
-	var visit func(ss []ast.Stmt)
-	w := &walker{}
-	w.onExpr = func(e ast.Expr, _ *luaTable, _ string) *luaTable {
-		if fe, ok := e.(*ast.FunctionExpr); ok {
-			visit(fe.Stmts)
-		}
-		return nil
-	}
-	visit = func(ss []ast.Stmt) {
-		for _, s := range ss {
-			switch s := s.(type) {
-			case *ast.LocalAssignStmt:
-				for i, n := range s.Names {
-					if i < len(s.Exprs) {
-						out[n] = append(out[n], s.Exprs[i])
-					}
+	w := &walker{onStmt: func(s ast.Stmt) {
+		switch s := s.(type) {
+		case *ast.LocalAssignStmt:
+			for i, n := range s.Names {
+				if i < len(s.Exprs) {
+					out[n] = append(out[n], s.Exprs[i])
 				}
-			case *ast.AssignStmt:
-				for i, l := range s.Lhs {
-					if id, ok := l.(*ast.IdentExpr); ok && i < len(s.Rhs) {
-						out[id.Value] = append(out[id.Value], s.Rhs[i])
-					}
+			}
+		case *ast.AssignStmt:
+			for i, l := range s.Lhs {
+				if id, ok := l.(*ast.IdentExpr); ok && i < len(s.Rhs) {
+					out[id.Value] = append(out[id.Value], s.Rhs[i])
 				}
-			case *ast.DoBlockStmt:
-				visit(s.Stmts)
-			case *ast.IfStmt:
-				visit(s.Then)
-				visit(s.Else)
-			case *ast.WhileStmt:
-				visit(s.Stmts)
-			case *ast.RepeatStmt:
-				visit(s.Stmts)
-			case *ast.NumberForStmt:
-				visit(s.Stmts)
-			case *ast.GenericForStmt:
-				visit(s.Stmts)
-			case *ast.FuncDefStmt:
-				visit(s.Func.Stmts)
 			}
 		}
-	}
-	_ = w
-	visit(f.Stmts)
+	}}
+	w.stmts(f.Stmts, nil)
 	return out
 }
 
-// functions maps function names (local function f, function M.f, M:f) to
-// their bodies.
+// functions maps function names (local function f, local f = function,
+// function M.f, M:f, and table fields f = function) to their bodies.
 func functions(f *luaFile) map[string]*ast.FunctionExpr {
 	out := map[string]*ast.FunctionExpr{}
-	var visit func(ss []ast.Stmt)
-	visit = func(ss []ast.Stmt) {
-		for _, s := range ss {
-			switch s := s.(type) {
-			case *ast.LocalAssignStmt:
-				for i, n := range s.Names {
-					if i < len(s.Exprs) {
-						if fe, ok := s.Exprs[i].(*ast.FunctionExpr); ok {
-							out[n] = fe
-							visit(fe.Stmts)
-						}
+	w := &walker{onStmt: func(s ast.Stmt) {
+		switch s := s.(type) {
+		case *ast.LocalAssignStmt:
+			for i, n := range s.Names {
+				if i < len(s.Exprs) {
+					if fe, ok := s.Exprs[i].(*ast.FunctionExpr); ok {
+						out[n] = fe
 					}
 				}
-			case *ast.FuncDefStmt:
-				switch n := s.Name.Func.(type) {
-				case *ast.IdentExpr:
-					out[n.Value] = s.Func
-				case *ast.AttrGetExpr:
-					if k, ok := n.Key.(*ast.StringExpr); ok {
-						out[k.Value] = s.Func
+			}
+		case *ast.AssignStmt:
+			for i, l := range s.Lhs {
+				if i >= len(s.Rhs) {
+					break
+				}
+				if fe, ok := s.Rhs[i].(*ast.FunctionExpr); ok {
+					if n := exprName(l); n != "" {
+						out[n[strings.LastIndex(n, ".")+1:]] = fe
 					}
 				}
-				if s.Name.Method != "" {
-					out[s.Name.Method] = s.Func
+			}
+		case *ast.FuncDefStmt:
+			switch n := s.Name.Func.(type) {
+			case *ast.IdentExpr:
+				out[n.Value] = s.Func
+			case *ast.AttrGetExpr:
+				if k, ok := n.Key.(*ast.StringExpr); ok {
+					out[k.Value] = s.Func
 				}
-				visit(s.Func.Stmts)
-			case *ast.DoBlockStmt:
-				visit(s.Stmts)
+			}
+			if s.Name.Method != "" {
+				out[s.Name.Method] = s.Func
 			}
 		}
-	}
-	visit(f.Stmts)
+	}}
+	w.stmts(f.Stmts, nil)
 	return out
 }
 

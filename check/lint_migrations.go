@@ -1,11 +1,13 @@
 package check
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -109,7 +111,10 @@ var nonReentrant = []struct {
 	{regexp.MustCompile(`(?i)\bCREATE\s+(?:UNIQUE\s+)?INDEX\s+(?:CONCURRENTLY\s+)?"?\w`), `CREATE INDEX IF NOT EXISTS`},
 }
 
-var ifNotExists = regexp.MustCompile(`(?i)^\s*IF\s+NOT\s+EXISTS`)
+var (
+	ifNotExists = regexp.MustCompile(`(?i)^\s*IF\s+NOT\s+EXISTS`)
+	createHead  = regexp.MustCompile(`(?i)^CREATE\s+(?:UNIQUE\s+)?(?:TABLE|INDEX)\s+(?:CONCURRENTLY\s+)?`)
+)
 
 // staticReentrancy reports the statements of up SQL that cannot run twice
 // (used when no database is at hand; with one, the migrations are run
@@ -128,7 +133,7 @@ func (p *plugin) staticReentrancy() {
 			for _, loc := range nr.re.FindAllStringIndex(up, -1) {
 				m := up[loc[0]:loc[1]]
 				// the keyword pair ends before the name: look behind it
-				head := regexp.MustCompile(`(?i)^CREATE\s+(?:UNIQUE\s+)?(?:TABLE|INDEX)\s+(?:CONCURRENTLY\s+)?`).FindString(m)
+				head := createHead.FindString(m)
 				if ifNotExists.MatchString(up[loc[0]+len(head):]) {
 					continue
 				}
@@ -161,6 +166,9 @@ func (f *luaFile) lineOfText(text string, after int) int {
 	return after
 }
 
+// legacyTimeout bounds the evaluation of a 0.x migrations file.
+var legacyTimeout = 5 * time.Second
+
 // legacyMigration is one entry of a 0.x migrations/postgres.lua.
 type legacyMigration struct {
 	Name string
@@ -180,6 +188,10 @@ func (p *plugin) legacyMigrations() ([]legacyMigration, *Finding) {
 	L := lua.NewState(lua.Options{SkipOpenLibs: true})
 	defer L.Close()
 	luavm.OpenLibs(L, nil)
+	// a file that loops must not hang the check
+	ctx, cancel := context.WithTimeout(context.Background(), legacyTimeout)
+	defer cancel()
+	L.SetContext(ctx)
 	proto, err := luavm.Compile("kong/plugins/"+p.name+"/"+rel, src)
 	if err != nil {
 		return nil, &Finding{File: rel, Severity: Error, Code: "load-error", Message: err.Error(), Fix: "fix the syntax error"}

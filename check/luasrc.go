@@ -213,6 +213,7 @@ func (f *luaFile) lastReturn() int {
 type walker struct {
 	onExpr func(e ast.Expr, parent *luaTable, key string) *luaTable
 	onCall func(c *ast.FuncCallExpr, fn *ast.FunctionExpr)
+	onStmt func(s ast.Stmt)
 	fn     *ast.FunctionExpr
 }
 
@@ -223,6 +224,9 @@ func (w *walker) stmts(ss []ast.Stmt, p *luaTable) {
 }
 
 func (w *walker) stmt(s ast.Stmt, p *luaTable) {
+	if w.onStmt != nil {
+		w.onStmt(s)
+	}
 	switch s := s.(type) {
 	case *ast.AssignStmt:
 		w.exprs(s.Lhs, p)
