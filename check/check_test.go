@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -243,5 +244,27 @@ func TestDatabaseLintFixtures(t *testing.T) {
 	}
 	if got := rep.Tables["pgkey"]; len(got) != 0 {
 		t.Errorf("pgkey's migration is invalid: no table to diff, got %v", got)
+	}
+}
+
+// A 0.x migrations file that never returns is stopped, reported, and the
+// check goes on.
+func TestLegacyMigrationsLoop(t *testing.T) {
+	saved := legacyTimeout
+	legacyTimeout = 200 * time.Millisecond
+	defer func() { legacyTimeout = saved }()
+	dir := copyPlugin(t, "testdata/lint/legacymig", "legacymig", map[string]string{
+		"migrations/postgres.lua": "while true do end\n"})
+	cfg := pgtest.NewDatabase(t)
+	rep := runCheck(t, Options{Conf: confFor(dir), PG: &cfg})
+	var codes []string
+	for _, f := range rep.Findings {
+		codes = append(codes, f.Code)
+	}
+	sort.Strings(codes)
+	// Kong ignores the file (error), check could not evaluate it
+	// (warning), so the entity has no table (error)
+	if strings.Join(codes, ",") != "legacy-migrations,legacy-migrations,table-missing" {
+		t.Fatalf("findings: %v", rep.Findings)
 	}
 }
