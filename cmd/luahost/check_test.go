@@ -3,9 +3,12 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 
+	"github.com/luahost/luahost/conf"
 	"github.com/luahost/luahost/kongdb/postgres/pgtest"
 )
 
@@ -104,5 +107,36 @@ func TestAuditCacheFlag(t *testing.T) {
 	code, out, errs := runCLI(t, "config", "--audit-cache")
 	if code != 0 || !strings.Contains(out, "audit_cache = on  # --audit-cache") {
 		t.Fatalf("config --audit-cache: %d\n%s%s", code, out, errs)
+	}
+}
+
+// `luahost run --audit-cache` prints, when it stops, the keys cached in
+// kong.cache that no invalidation matched.
+func TestRunAuditCache(t *testing.T) {
+	c := conf.New()
+	c.Append("plugins_dir", "../../plugins", "test")
+	c.Set("lua_package_path", "", "test")
+	c.Set("mem_cache_size", "4m", "test")
+	c.Set("log_level", "error", "test")
+	c.Set("proxy_listen", "127.0.0.1:0", "test")
+	c.Set("audit_cache", "on", "--audit-cache")
+	sigs := make(chan os.Signal, 1)
+	started := startNode(t, c, runOpts{signals: sigs})
+	l2 := started.node.Host.Root.Cache
+	if err := l2.SetValue("token_credentials:handmade", "v", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := l2.SetValue("token_credentials:evicted", "v", nil); err != nil {
+		t.Fatal(err)
+	}
+	l2.Delete("token_credentials:evicted")
+	sigs <- syscall.SIGTERM
+	if code := <-started.code; code != 0 {
+		t.Fatalf("exit %d: %s", code, started.stderr.String())
+	}
+	out := started.stderr.String()
+	if !strings.Contains(out, "cache audit: 2 key(s) cached, 1 key(s) invalidated, 1 cached key(s) never matched by an invalidation") ||
+		!strings.Contains(out, "never invalidated although 'token_credentials' was written 1 time(s): token_credentials:handmade") {
+		t.Fatalf("stderr:\n%s", out)
 	}
 }
