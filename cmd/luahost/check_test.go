@@ -88,6 +88,20 @@ func TestMigrationsPlan(t *testing.T) {
 		!strings.Contains(out, "teardown: Lua function at kong/plugins/token-auth/migrations/001_100_to_110.lua:14") {
 		t.Fatalf("plan: %d\n%s%s", code, out, errs)
 	}
+	code, out, errs = mig("../../plugins", "plan", "--json")
+	var plan struct {
+		NeedsBootstrap bool `json:"needs_bootstrap"`
+		Steps          []struct{ Command, Subsystem, Migration, Step, SQL, Func string }
+	}
+	if err := json.Unmarshal([]byte(out), &plan); err != nil || code != 0 || !plan.NeedsBootstrap {
+		t.Fatalf("plan --json: %d %v\n%s%s", code, err, out, errs)
+	}
+	last := plan.Steps[len(plan.Steps)-1]
+	if plan.Steps[0].Subsystem != "core" || plan.Steps[0].Migration != "000_base" || plan.Steps[0].Step != "up" ||
+		!strings.Contains(plan.Steps[0].SQL, `CREATE TABLE IF NOT EXISTS "workspaces"`) ||
+		last.Subsystem != "token-auth" || last.Step != "teardown" || !strings.HasSuffix(last.Func, "001_100_to_110.lua:14") {
+		t.Fatalf("plan --json steps: first %+v last %+v", plan.Steps[0], last)
+	}
 	if code, _, errs = mig("../../plugins", "bootstrap"); code != 0 {
 		t.Fatalf("bootstrap: %s", errs)
 	}
