@@ -129,7 +129,7 @@ func TestDatabaseFixtures(t *testing.T) {
 	cfg := pgtest.NewDatabase(t)
 	rep := runCheck(t, Options{Conf: confFor("testdata/db", "testdata/clean"), PG: &cfg})
 	assertFindings(t, rep, []key{
-		{"badsql", "migrations/000_base.lua", 3, Error, "migration-failed"},
+		{"badsql", "migrations/000_base.lua", 6, Error, "migration-failed"},
 		{"badtype", "daos.lua", 15, Error, "column-type"},
 		{"cachekeydup", "daos.lua", 7, Error, "cache-key-not-unique"},
 		{"extracol", "migrations/000_base.lua", 14, Warning, "unknown-column"},

@@ -2,9 +2,12 @@ package check
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/luahost/luahost/kongdb/migrations"
 	"github.com/luahost/luahost/kongdb/postgres"
@@ -57,7 +60,7 @@ func (p *plugin) applyMigrations(ctx context.Context, conn *postgres.Connector) 
 			failed[me.Migration] = true
 			p.migrationsBroken = true
 			rel := "migrations/" + me.Migration + ".lua"
-			p.add(Finding{File: rel, Line: p.stepLine(me.Migration, me.Step), Severity: Error, Code: "migration-failed",
+			p.add(Finding{File: rel, Line: p.errorLine(me), Severity: Error, Code: "migration-failed",
 				Message: fmt.Sprintf("%s fails on a fresh database: %s", stepName(me.Step), me.Msg),
 				Fix:     "fix the step: `kong migrations up` stops here and the plugin's tables stay half made"})
 		}
@@ -101,6 +104,41 @@ func stepName(step string) string {
 	return "the migration"
 }
 
+// errorLine places a failed step: for up SQL with an error position
+// (a syntax error, an unknown column), the line of the statement in the
+// migration file; otherwise the line of the step's key.
+func (p *plugin) errorLine(me *migrations.Error) int {
+	line := p.stepLine(me.Migration, me.Step)
+	var pe *pgconn.PgError
+	if me.Step != "up" || !errors.As(me, &pe) || pe.Position <= 0 || p.sub == nil {
+		return line
+	}
+	var up string
+	for _, m := range p.sub.Migrations {
+		if m.Name == me.Migration {
+			up = m.Up
+		}
+	}
+	// kongdb/postgres sends "BEGIN;\n" + up: the position counts
+	// characters from there
+	runes := []rune("BEGIN;\n" + strings.TrimRight(up, " \t\r\n"))
+	idx := int(pe.Position) - 1
+	if idx < 7 || idx >= len(runes) {
+		return line
+	}
+	sqlLines := strings.Split(string(runes[7:]), "\n")
+	n := strings.Count(string(runes[7:idx]), "\n")
+	if n >= len(sqlLines) {
+		return line
+	}
+	text := strings.TrimSpace(sqlLines[n])
+	f := p.file("migrations/" + me.Migration + ".lua")
+	if text == "" || f == nil {
+		return line
+	}
+	return f.lineOfText(text, line)
+}
+
 func (p *plugin) stepLine(migration, step string) int {
 	f := p.file("migrations/" + migration + ".lua")
 	if f == nil {
@@ -131,7 +169,7 @@ func (p *plugin) reentrancy(ctx context.Context, conn *postgres.Connector, faile
 		}
 	}
 	for _, me := range runEach(ctx, conn, p.h, again) {
-		p.add(Finding{File: "migrations/" + me.Migration + ".lua", Line: p.stepLine(me.Migration, me.Step), Severity: Error, Code: "not-reentrant",
+		p.add(Finding{File: "migrations/" + me.Migration + ".lua", Line: p.errorLine(me), Severity: Error, Code: "not-reentrant",
 			Message: fmt.Sprintf("%s fails when run a second time (kong migrations up --force, or a node that died before recording it): %s", stepName(me.Step), me.Msg),
 			Fix:     "make every step re-entrant: CREATE ... IF NOT EXISTS, DO $$ BEGIN ALTER TABLE ... ADD ...; EXCEPTION WHEN duplicate_column THEN END $$"})
 	}
