@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/luahost/luahost/admin"
+	"github.com/luahost/luahost/check"
 	"github.com/luahost/luahost/conf"
 	"github.com/luahost/luahost/host"
 	"github.com/luahost/luahost/kongdb"
@@ -212,6 +213,10 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 	defer h.Close()
 	if h.Root.DB == nil {
 		return fail("no database opened")
+	}
+	if c.Bool("audit_cache") {
+		audit := check.NewCacheAudit(h.Root.Cache)
+		defer func() { audit.Stop(); audit.WriteReport(stderr, 100) }()
 	}
 	pc, err := proxyConfig(c, h)
 	if err != nil {
