@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"log/slog"
 	"math"
 	"math/big"
 	"time"
@@ -27,6 +28,9 @@ type AutoOptions struct {
 	// ResolveReference dereferences a vault reference on select (when
 	// Nulls is false); nil = references are left as they are.
 	ResolveReference func(ctx context.Context, ref string) (string, error)
+	// Logger receives the warning for a reference that does not resolve;
+	// nil = slog.Default().
+	Logger *slog.Logger
 }
 
 // ProcessAutoFields is Kong's Schema:process_auto_fields: it expands
@@ -558,9 +562,17 @@ func resolveRefs(ctx context.Context, f *Field, value *any, refs, prev map[strin
 			}
 		}
 	}
+	// Kong's resolve_reference: a reference that does not resolve reads
+	// as "" (kept as "" even where a string needs a length, since $refs
+	// names it), with a warning
 	deref := func(ref string) string {
 		v, err := o.ResolveReference(ctx, ref)
 		if err != nil {
+			log := o.Logger
+			if log == nil {
+				log = slog.Default()
+			}
+			log.Warn("unable to resolve reference " + ref + " (" + err.Error() + ")")
 			return ""
 		}
 		return v
