@@ -11,7 +11,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"io"
-	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -73,16 +72,6 @@ var nativeFuncs = map[string]lua.LGFunction{
 		return 1
 	},
 	"validate_utf8": func(L *lua.LState) int { L.Push(lua.LBool(utf8.ValidString(luavm.CheckString(L, 1)))); return 1 },
-	"parse_ipv4": func(L *lua.LState) int {
-		a, err := netip.ParseAddr(luavm.CheckString(L, 1))
-		L.Push(lua.LBool(err == nil && a.Is4()))
-		return 1
-	},
-	"parse_ipv6": func(L *lua.LState) int {
-		a, err := netip.ParseAddr(luavm.CheckString(L, 1))
-		L.Push(lua.LBool(err == nil && a.Is6() && a.Zone() == ""))
-		return 1
-	},
 	"deflate_gzip": func(L *lua.LState) int {
 		var buf bytes.Buffer
 		w := gzip.NewWriter(&buf)

@@ -1,4 +1,4 @@
-package pdk
+package native
 
 import (
 	lua "github.com/yuin/gopher-lua"
