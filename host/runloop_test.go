@@ -1,0 +1,336 @@
+package host
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/luahost/luahost/conf"
+	"github.com/luahost/luahost/kongdb/schema"
+	"github.com/luahost/luahost/proxy"
+	"github.com/luahost/luahost/router"
+)
+
+// rlNode is a host serving a proxy whose Phases are the host's Runloop,
+// over real sockets, with an upstream echoing what it received.
+type rlNode struct {
+	h      *Host
+	rl     *Runloop
+	rt     *router.Versioned
+	base   string
+	upPort int
+}
+
+func newRLNode(t *testing.T, c *conf.Config) *rlNode {
+	t.Helper()
+	h := newTestHost(t, c)
+	n := &rlNode{h: h, rl: NewRunloop(h), rt: &router.Versioned{}}
+	p := proxy.New(n.rt, proxy.Config{KongVersion: "3.9.1", Logger: quietLogger()})
+	p.Phases = n.rl
+	ls, err := proxy.ParseListen("proxy_listen", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := p.Listen(ls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve()
+	t.Cleanup(func() { srv.Shutdown(context.Background()) })
+	n.base = "http://" + srv.Addrs[0].String()
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	up := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "upstream %s consumer=%s", r.URL.Path, r.Header.Get("X-Consumer-Seen"))
+	})}
+	go up.Serve(ln)
+	t.Cleanup(func() { up.Close() })
+	n.upPort = ln.Addr().(*net.TCPAddr).Port
+	if _, err := n.rl.Rebuild(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func (n *rlNode) insert(t *testing.T, dao string, row map[string]any) map[string]any {
+	t.Helper()
+	out, err := n.h.Root.DB.DAO(dao).Insert(context.Background(), row, nil)
+	if err != nil {
+		t.Fatalf("insert %s: %v", dao, err)
+	}
+	return out
+}
+
+// sync rebuilds the router and the plugin iterator from the database now.
+func (n *rlNode) sync(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	all := func(name string) []map[string]any {
+		it, err := n.h.Root.DB.DAO(name).Each(ctx, 1000, map[string]any{"workspace": schema.Null})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rows []map[string]any
+		for r, err := range it {
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows = append(rows, r)
+		}
+		return rows
+	}
+	if _, err := n.rt.RebuildFromRows(all("routes"), all("services")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.rl.Rebuild(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// route adds a service to the upstream and a route on path to it.
+func (n *rlNode) route(t *testing.T, path string) (route, service string) {
+	t.Helper()
+	svc := n.insert(t, "services", map[string]any{"protocol": "http", "host": "127.0.0.1", "port": float64(n.upPort)})
+	r := n.insert(t, "routes", map[string]any{"paths": []any{path}, "service": map[string]any{"id": svc["id"]}})
+	return r["id"].(string), svc["id"].(string)
+}
+
+func (n *rlNode) plugin(t *testing.T, name string, scope map[string]string, config map[string]any) map[string]any {
+	t.Helper()
+	row := map[string]any{"name": name, "config": config}
+	for k, id := range scope {
+		row[k] = map[string]any{"id": id}
+	}
+	return n.insert(t, "plugins", row)
+}
+
+func (n *rlNode) get(t *testing.T, path string) (int, string) {
+	t.Helper()
+	res, err := http.Get(n.base + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+// takeTrace returns and clears what the trace plugins recorded, once the
+// request's log phase recorded want entries of it (log may run after the
+// response is sent).
+func (n *rlNode) takeTrace(t *testing.T, logs int) string {
+	t.Helper()
+	d := n.h.Root.SharedDict("kong")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		v, _ := d.Get("trace")
+		s, _ := v.(string)
+		if strings.Count(s, ":log:") >= logs {
+			d.Delete("trace")
+			return s
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("trace %q: never %d log entries", s, logs)
+		}
+		time.Sleep(5 * time.Millisecond) // polling the observable condition
+	}
+}
+
+func iterConf(t *testing.T) *conf.Config {
+	c := testConf(t, "testdata/iter")
+	c.Set("worker_max", "2", "test")
+	c.Set("lua_timeout", "300", "test")
+	return c
+}
+
+// Kong's phase order and plugin order on a proxied request: rewrite
+// (global plugins only), access (every plugin with a configuration for the
+// route, in priority order, ties by name descending), then the filters
+// and log of the plugins access collected, each with the configuration
+// access found.
+func TestRunloopPhaseOrder(t *testing.T) {
+	n := newRLNode(t, iterConf(t))
+	route, _ := n.route(t, "/a")
+	n.plugin(t, "trace-a", nil, map[string]any{"tag": "global"})
+	n.plugin(t, "trace-b", map[string]string{"route": route}, map[string]any{"tag": "route"})
+	n.plugin(t, "trace-c", nil, map[string]any{"tag": "global"})
+	n.sync(t)
+
+	if code, body := n.get(t, "/a/x"); code != 200 || !strings.HasPrefix(body, "upstream /x") {
+		t.Fatalf("%d %q", code, body)
+	}
+	want := "trace-a:rewrite:global trace-c:rewrite:global " +
+		"trace-a:access:global trace-c:access:global trace-b:access:route " +
+		"trace-a:header_filter:global trace-c:header_filter:global trace-b:header_filter:route " +
+		"trace-a:body_filter:global trace-c:body_filter:global trace-b:body_filter:route " +
+		"trace-a:log:global trace-c:log:global trace-b:log:route"
+	if got := n.takeTrace(t, 3); got != want {
+		t.Errorf("trace\n got %s\nwant %s", got, want)
+	}
+
+	// No route matched: access never ran, the filters and log run the
+	// global plugins (plugins_iterator.lua get_collected_iterator).
+	if code, _ := n.get(t, "/nowhere"); code != 404 {
+		t.Fatalf("status %d", code)
+	}
+	want = "trace-a:rewrite:global trace-c:rewrite:global " +
+		"trace-a:header_filter:global trace-c:header_filter:global " +
+		"trace-a:body_filter:global trace-c:body_filter:global " +
+		"trace-a:log:global trace-c:log:global"
+	if got := n.takeTrace(t, 2); got != want {
+		t.Errorf("404 trace\n got %s\nwant %s", got, want)
+	}
+}
+
+// Consumer-scoped configurations apply to the plugins that run after the
+// one that authenticated (ngx.ctx.authenticated_consumer is read after
+// each plugin), never to those before it.
+func TestRunloopConsumerConfigAfterAuth(t *testing.T) {
+	n := newRLNode(t, iterConf(t))
+	route, service := n.route(t, "/c")
+	consumer := n.insert(t, "consumers", map[string]any{"username": "carol"})["id"].(string)
+	n.plugin(t, "auth-lite", map[string]string{"route": route}, map[string]any{"consumer_id": consumer, "tag": "auth"})
+	n.plugin(t, "trace-b", map[string]string{"route": route}, map[string]any{"tag": "route"})
+	n.plugin(t, "trace-b", map[string]string{"consumer": consumer}, map[string]any{"tag": "consumer"})
+	n.plugin(t, "trace-b", map[string]string{"service": service, "consumer": consumer}, map[string]any{"tag": "service+consumer"})
+	n.plugin(t, "trace-c", map[string]string{"consumer": consumer}, map[string]any{"tag": "consumer-only"})
+	n.sync(t)
+
+	if code, body := n.get(t, "/c"); code != 200 {
+		t.Fatalf("%d %q", code, body)
+	}
+	want := "auth-lite:access:auth trace-c:access:consumer-only trace-b:access:service+consumer " +
+		"trace-c:header_filter:consumer-only trace-b:header_filter:service+consumer " +
+		"trace-c:body_filter:consumer-only trace-b:body_filter:service+consumer " +
+		"trace-c:log:consumer-only trace-b:log:service+consumer"
+	if got := n.takeTrace(t, 2); got != want {
+		t.Errorf("trace\n got %s\nwant %s", got, want)
+	}
+}
+
+// configure(configs) runs in a worker with every enabled configuration of
+// the plugin (with Kong's __key__ and __seq__) when the iterator is built,
+// and again after a plugins CRUD event rebuilt it.
+func TestRunloopConfigureAndRebuildOnCRUD(t *testing.T) {
+	c := iterConf(t)
+	c.Set("worker_max", "1", "test")
+	n := newRLNode(t, c)
+	n.route(t, "/r")
+	other, _ := n.route(t, "/other")
+	n.plugin(t, "trace-b", map[string]string{"route": other}, map[string]any{"tag": "other"})
+	n.sync(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	n.rl.Debounce = time.Millisecond
+	stop := n.rl.Watch()
+	defer stop()
+	go n.rl.Run(ctx)
+
+	d := n.h.Root.SharedDict("kong")
+	// no plugin configured for the route: a request borrows no worker
+	before := n.h.Pool.Stat().Acquired
+	if code, _ := n.get(t, "/r"); code != 200 {
+		t.Fatalf("status %d", code)
+	}
+	if got := n.h.Pool.Stat().Acquired; got != before {
+		t.Errorf("a request with no plugin borrowed a worker (%d -> %d)", before, got)
+	}
+
+	n.plugin(t, "trace-a", nil, map[string]any{"tag": "one"})
+	disabled := n.plugin(t, "trace-a", map[string]string{"route": other}, map[string]any{"tag": "off"})
+	if _, err := n.h.Root.DB.DAO("plugins").Update(context.Background(), map[string]any{"id": disabled["id"]},
+		map[string]any{"enabled": false}, nil); err != nil {
+		t.Fatal(err)
+	}
+	// the CRUD events rebuild the iterator; the next request runs the plugin
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		n.get(t, "/r")
+		if v, _ := d.Get("trace"); v != nil && strings.Contains(v.(string), "trace-a:log:one") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the plugin inserted never ran")
+		}
+		time.Sleep(5 * time.Millisecond) // waiting for the asynchronous rebuild
+	}
+	if v, _ := d.Get("configure:0"); v != "one/true/true" {
+		t.Errorf("configure saw %v, want the enabled config with __key__ and __seq__", v)
+	}
+	calls, _ := d.Get("configure:calls")
+
+	// a rebuild without a change in this worker's configs still calls
+	// configure again (Kong calls it after every build)
+	if _, err := n.rl.Rebuild(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	n.get(t, "/r")
+	if again, _ := d.Get("configure:calls"); again.(float64) != calls.(float64)+1 {
+		t.Errorf("configure calls %v then %v", calls, again)
+	}
+	// and a request on the same build does not
+	n.get(t, "/r")
+	if again, _ := d.Get("configure:calls"); again.(float64) != calls.(float64)+1 {
+		t.Errorf("configure called per request: %v then %v", calls, again)
+	}
+}
+
+// A Lua error in access answers Kong's 500 ("An unexpected error
+// occurred"), skips the remaining access handlers but still runs the
+// collected filters and log; a handler looping forever is stopped by
+// lua_timeout with the same 500, its worker replaced; the next requests
+// are served.
+func TestRunloopErrorsCostOnlyTheirRequest(t *testing.T) {
+	n := newRLNode(t, iterConf(t))
+	failRoute, _ := n.route(t, "/fail")
+	spinRoute, _ := n.route(t, "/spin")
+	n.route(t, "/ok")
+	n.plugin(t, "trace-a", map[string]string{"route": failRoute}, map[string]any{"tag": "fail", "fail": true})
+	n.plugin(t, "trace-b", map[string]string{"route": failRoute}, map[string]any{"tag": "after"})
+	n.plugin(t, "trace-a", map[string]string{"route": spinRoute}, map[string]any{"tag": "spin", "spin": true})
+	n.plugin(t, "trace-c", nil, map[string]any{"tag": "global"})
+	n.sync(t)
+
+	code, body := n.get(t, "/fail")
+	if code != 500 || !strings.Contains(body, `"message":"An unexpected error occurred"`) {
+		t.Errorf("access error: %d %q", code, body)
+	}
+	want := "trace-c:rewrite:global trace-a:access:fail " +
+		"trace-a:header_filter:fail trace-c:header_filter:global trace-b:header_filter:after " +
+		"trace-a:body_filter:fail trace-c:body_filter:global trace-b:body_filter:after " +
+		"trace-a:log:fail trace-c:log:global trace-b:log:after"
+	if got := n.takeTrace(t, 3); got != want {
+		t.Errorf("trace\n got %s\nwant %s", got, want)
+	}
+	if code, body := n.get(t, "/ok"); code != 200 || !strings.HasPrefix(body, "upstream /") {
+		t.Errorf("next request: %d %q", code, body)
+	}
+	n.takeTrace(t, 1)
+
+	discarded := n.h.Pool.Stat().Discarded
+	code, body = n.get(t, "/spin")
+	if code != 500 || !strings.Contains(body, "An unexpected error occurred") {
+		t.Errorf("runaway access: %d %q", code, body)
+	}
+	// the worker goes back to the pool after log, which may follow the response
+	deadline := time.Now().Add(10 * time.Second)
+	for n.h.Pool.Stat().Discarded != discarded+1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("discarded workers %d -> %d, want the runaway's replaced", discarded, n.h.Pool.Stat().Discarded)
+		}
+		time.Sleep(5 * time.Millisecond) // polling the observable condition
+	}
+	for i := 0; i < 3; i++ {
+		if code, _ := n.get(t, "/ok"); code != 200 {
+			t.Errorf("request after the runaway: %d", code)
+		}
+	}
+}
