@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +22,7 @@ import (
 // over real sockets, with an upstream echoing what it received.
 type rlNode struct {
 	h      *Host
+	logs   *logBuffer
 	rl     *Runloop
 	rt     *router.Versioned
 	base   string
@@ -28,8 +31,13 @@ type rlNode struct {
 
 func newRLNode(t *testing.T, c *conf.Config) *rlNode {
 	t.Helper()
-	h := newTestHost(t, c)
-	n := &rlNode{h: h, rl: NewRunloop(h), rt: &router.Versioned{}}
+	logs := &logBuffer{}
+	h, err := New(Options{Conf: c, Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.Close)
+	n := &rlNode{h: h, logs: logs, rl: NewRunloop(h), rt: &router.Versioned{}}
 	p := proxy.New(n.rt, proxy.Config{KongVersion: "3.9.1", Logger: quietLogger()})
 	p.Phases = n.rl
 	ls, err := proxy.ParseListen("proxy_listen", "127.0.0.1:0")
@@ -114,13 +122,37 @@ func (n *rlNode) plugin(t *testing.T, name string, scope map[string]string, conf
 
 func (n *rlNode) get(t *testing.T, path string) (int, string) {
 	t.Helper()
+	code, body, _ := n.getH(t, path)
+	return code, body
+}
+
+func (n *rlNode) getH(t *testing.T, path string) (int, string, http.Header) {
+	t.Helper()
 	res, err := http.Get(n.base + path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(b)
+	return res.StatusCode, string(b), res.Header
+}
+
+// logBuffer collects the host's log lines.
+type logBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // takeTrace returns and clears what the trace plugins recorded, once the
@@ -299,9 +331,15 @@ func TestRunloopErrorsCostOnlyTheirRequest(t *testing.T) {
 	n.plugin(t, "trace-c", nil, map[string]any{"tag": "global"})
 	n.sync(t)
 
-	code, body := n.get(t, "/fail")
+	code, body, hdr := n.getH(t, "/fail")
 	if code != 500 || !strings.Contains(body, `"message":"An unexpected error occurred"`) {
 		t.Errorf("access error: %d %q", code, body)
+	}
+	// one log line naming plugin, phase, file:line and the request id
+	wantLog := `msg="plugin 'trace-a' (access): kong/plugins/trace-a/trace.lua:19: failing on purpose" request_id=` +
+		hdr.Get("X-Kong-Request-Id")
+	if logs := n.logs.String(); strings.Count(logs, wantLog) != 1 {
+		t.Errorf("log:\n%s\nwant one line with %s", logs, wantLog)
 	}
 	want := "trace-c:rewrite:global trace-a:access:fail " +
 		"trace-a:header_filter:fail trace-c:header_filter:global trace-b:header_filter:after " +
@@ -319,6 +357,9 @@ func TestRunloopErrorsCostOnlyTheirRequest(t *testing.T) {
 	code, body = n.get(t, "/spin")
 	if code != 500 || !strings.Contains(body, "An unexpected error occurred") {
 		t.Errorf("runaway access: %d %q", code, body)
+	}
+	if logs := n.logs.String(); !strings.Contains(logs, "plugin 'trace-a' (access): kong/plugins/trace-a/trace.lua:22: execution stopped: it ran longer than its 300ms deadline (lua_timeout)") {
+		t.Errorf("log:\n%s\nwant the runaway's line", logs)
 	}
 	// the worker goes back to the pool after log, which may follow the response
 	deadline := time.Now().Add(10 * time.Second)
