@@ -375,3 +375,40 @@ func TestRunloopErrorsCostOnlyTheirRequest(t *testing.T) {
 		}
 	}
 }
+
+// A request the proxy could not read (400) still runs the global plugins'
+// filters and log, and gives their worker back: with one worker, the next
+// request is served.
+func TestRunloopMalformedRequestReturnsWorker(t *testing.T) {
+	c := iterConf(t)
+	c.Set("worker_max", "1", "test")
+	n := newRLNode(t, c)
+	n.route(t, "/m")
+	n.plugin(t, "trace-a", nil, map[string]any{"tag": "g"})
+	n.sync(t)
+
+	conn, err := net.Dial("tcp", strings.TrimPrefix(n.base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte("GET /m HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	status, _ := io.ReadAll(io.LimitReader(conn, 12))
+	if string(status) != "HTTP/1.1 400" {
+		t.Fatalf("malformed request answered %q", status)
+	}
+	if got := n.takeTrace(t, 1); got != "trace-a:header_filter:g trace-a:body_filter:g trace-a:log:g" {
+		t.Errorf("trace %q", got)
+	}
+	client := &http.Client{Timeout: 10 * time.Second}
+	res, err := client.Get(n.base + "/m")
+	if err != nil {
+		t.Fatalf("next request (worker not given back?): %v", err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Errorf("next request: %d", res.StatusCode)
+	}
+}

@@ -560,6 +560,11 @@ func (p *Proxy) ErrorHandler(rc *fasthttp.RequestCtx, err error) {
 	p.nginxError(c, status)
 	p.finish(c)
 	rc.SetConnectionClose()
+	// the filters may have taken resources for the request (a worker) that
+	// Log gives back; Kong's log phase runs for these requests too
+	if ph := p.Phases; ph != nil {
+		ph.Log(c)
+	}
 	c.reset()
 	p.ctxPool.Put(c)
 }
