@@ -29,7 +29,7 @@ type rlNode struct {
 	upPort int
 }
 
-func newRLNode(t *testing.T, c *conf.Config) *rlNode {
+func newRLNode(t testing.TB, c *conf.Config) *rlNode {
 	t.Helper()
 	logs := &logBuffer{}
 	h, err := New(Options{Conf: c, Logger: slog.New(slog.NewTextHandler(logs, nil))})
@@ -68,7 +68,7 @@ func newRLNode(t *testing.T, c *conf.Config) *rlNode {
 	return n
 }
 
-func (n *rlNode) insert(t *testing.T, dao string, row map[string]any) map[string]any {
+func (n *rlNode) insert(t testing.TB, dao string, row map[string]any) map[string]any {
 	t.Helper()
 	out, err := n.h.Root.DB.DAO(dao).Insert(context.Background(), row, nil)
 	if err != nil {
@@ -78,7 +78,7 @@ func (n *rlNode) insert(t *testing.T, dao string, row map[string]any) map[string
 }
 
 // sync rebuilds the router and the plugin iterator from the database now.
-func (n *rlNode) sync(t *testing.T) {
+func (n *rlNode) sync(t testing.TB) {
 	t.Helper()
 	ctx := context.Background()
 	all := func(name string) []map[string]any {
@@ -104,14 +104,14 @@ func (n *rlNode) sync(t *testing.T) {
 }
 
 // route adds a service to the upstream and a route on path to it.
-func (n *rlNode) route(t *testing.T, path string) (route, service string) {
+func (n *rlNode) route(t testing.TB, path string) (route, service string) {
 	t.Helper()
 	svc := n.insert(t, "services", map[string]any{"protocol": "http", "host": "127.0.0.1", "port": float64(n.upPort)})
 	r := n.insert(t, "routes", map[string]any{"paths": []any{path}, "service": map[string]any{"id": svc["id"]}})
 	return r["id"].(string), svc["id"].(string)
 }
 
-func (n *rlNode) plugin(t *testing.T, name string, scope map[string]string, config map[string]any) map[string]any {
+func (n *rlNode) plugin(t testing.TB, name string, scope map[string]string, config map[string]any) map[string]any {
 	t.Helper()
 	row := map[string]any{"name": name, "config": config}
 	for k, id := range scope {
