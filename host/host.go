@@ -325,7 +325,12 @@ func (h *Host) loadWorker(id int, build bool) (*Worker, []*Plugin, []*LoadError)
 func (h *Host) initWorker(w *Worker) []*LoadError {
 	h.installDB(w)
 	w.In.Phase = "init_worker"
-	defer func() { w.In.PluginName, w.In.Phase = "", "init" }()
+	defer func() {
+		w.In.PluginName, w.In.Phase = "", "init"
+		// the first request gets an ngx.ctx of its own, as every later one
+		// does (Pool.Release)
+		w.In.SetCtx(w.L.NewTable())
+	}()
 	for _, lp := range w.plugins {
 		fn, ok := lp.phaseFns["init_worker"]
 		if !ok {
