@@ -113,10 +113,14 @@ func (w *Worker) protectedCall(fn lua.LValue, nret int, trace bool, args []lua.L
 	w.nesting++
 	err := w.prot.PCall(L, len(args), nret, trace)
 	w.nesting--
-	var broken *luavm.BrokenStateError
-	if errors.As(err, &broken) {
-		// gopher-lua could not unwind: the state is replaced
-		w.poisoned = true
+	if err != nil {
+		// (only on failure: the target of errors.As escapes, and the
+		// request path calls this several times per request)
+		var broken *luavm.BrokenStateError
+		if errors.As(err, &broken) {
+			// gopher-lua could not unwind: the state is replaced
+			w.poisoned = true
+		}
 	}
 	fired := w.dl.fired.Load()
 	if outer {
