@@ -3,6 +3,7 @@ package host
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -474,8 +475,13 @@ func (w *Worker) useIterator(it *Iterator) {
 		}
 		w.In.PluginName = lp.desc.Name
 		if err := w.call(lp.configure, 0, lp.handler, arg); err != nil {
+			// Kong's line: failed to execute plugin '<name>:configure (<err>)
 			le := w.errorOf(lp.desc.Name, "configure", err)
-			w.host.Logger.Error("failed to execute plugin '"+lp.desc.Name+":configure ("+le.Error()+")", "worker", w.ID)
+			msg := le.Msg
+			if le.File != "" {
+				msg = fmt.Sprintf("%s:%d: %s", le.File, le.Line, le.Msg)
+			}
+			w.host.Logger.Error("failed to execute plugin '"+lp.desc.Name+":configure ("+msg+")", "worker", w.ID)
 			var te *TimeoutError
 			if errors.As(err, &te) || w.poisoned {
 				return

@@ -412,3 +412,22 @@ func TestRunloopMalformedRequestReturnsWorker(t *testing.T) {
 		t.Errorf("next request: %d", res.StatusCode)
 	}
 }
+
+// A failing configure is logged as Kong logs it, and the plugin still
+// runs with its configurations.
+func TestRunloopConfigureErrorIsLogged(t *testing.T) {
+	n := newRLNode(t, iterConf(t))
+	route, _ := n.route(t, "/k")
+	n.plugin(t, "trace-a", map[string]string{"route": route}, map[string]any{"tag": "configure-fails"})
+	n.sync(t)
+	if code, _ := n.get(t, "/k"); code != 200 {
+		t.Fatalf("status %d", code)
+	}
+	if got := n.takeTrace(t, 1); !strings.Contains(got, "trace-a:access:configure-fails") {
+		t.Errorf("trace %q", got)
+	}
+	want := `msg="failed to execute plugin 'trace-a:configure (kong/plugins/trace-a/handler.lua:12: configure failed on purpose)"`
+	if logs := n.logs.String(); !strings.Contains(logs, want) {
+		t.Errorf("log:\n%s\nwant %s", logs, want)
+	}
+}

@@ -8,6 +8,9 @@ function H:configure(configs)
   local dict = ngx.shared.kong
   local tags = {}
   for i, c in ipairs(configs or {}) do
+    if c.tag == "configure-fails" then
+      error("configure failed on purpose")
+    end
     tags[i] = tostring(c.tag) .. "/" .. tostring(c.__key__ ~= nil) .. "/" .. tostring(c.__seq__ ~= nil)
   end
   table.sort(tags)
