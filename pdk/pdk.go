@@ -111,6 +111,7 @@ type Instance struct {
 	caches *cacheWorker  // kong.cache / kong.core_cache of this worker (cache.go)
 	events *eventsWorker // kong.worker_events of this worker (events.go)
 	timers *timerQueue   // ngx.timer of this worker (ngx_timer.go)
+	json   *cjsonConfig  // the Go bindings' JSON codec (cjson_go.go)
 
 	// Call, when set, runs a Lua function of this worker the way the host
 	// runs plugin code (under its deadline), leaving nret results on the

@@ -1,6 +1,8 @@
 package proxy
 
 import (
+	"net"
+	"net/netip"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -101,6 +103,52 @@ func (c *Context) RequestBody() []byte { return c.RequestCtx.Request.Body() }
 // KongError answers the request as kong.response.error(status, message)
 // does: Kong's template chosen by Accept (JSON without one).
 func (c *Context) KongError(status int, message string) { c.p.kongError(c, status, message) }
+
+// TrustedIP reports whether a is one of the proxy's trusted_ips
+// (kong.ip.is_trusted).
+func (c *Context) TrustedIP(a netip.Addr) bool { return c.p.cfg.trusted(a) }
+
+// ClientIP is nginx's $remote_addr after the realip module (Kong's
+// kong.client.get_forwarded_ip): the address in real_ip_header when the
+// peer is trusted and the header parses, else the peer's.
+func (c *Context) ClientIP() netip.Addr {
+	var peer netip.Addr
+	if a, ok := c.RequestCtx.RemoteAddr().(*net.TCPAddr); ok {
+		peer, _ = netip.AddrFromSlice(a.IP)
+		peer = peer.Unmap()
+	}
+	if c.p.cfg.trusted(peer) {
+		if ip, ok := c.p.realIP(&c.RequestCtx.Request.Header); ok {
+			return ip
+		}
+	}
+	return peer
+}
+
+// ResponseType is Kong's get_response_type(accept): the MIME type (with
+// charset) of the error template an Accept header selects.
+func ResponseType(accept string) string { return responseType(accept) }
+
+// ErrorBody is Kong's error template for contentType (a MIME type as
+// ResponseType gives, or its bare "type/subtype") filled with message and
+// the request id; false when Kong has no template for it.
+func ErrorBody(contentType, message, requestID string) (string, bool) {
+	switch contentType {
+	case "application/json", mimeJSON:
+		contentType = mimeJSON
+	case "text/html", mimeHTML:
+		contentType = mimeHTML
+	case "application/xml", mimeXML:
+		contentType = mimeXML
+	case "text/plain", mimePlain:
+		contentType = mimePlain
+	case "application/grpc":
+		return "", true
+	default:
+		return "", false
+	}
+	return errorBody(contentType, message, requestID), true
+}
 
 func (c *Context) reset() {
 	buf, ou, oh, up, p := c.buf[:0], c.OriginalURI[:0], c.OriginalHost[:0], c.Upstream.Path[:0], c.p

@@ -1,0 +1,117 @@
+package request
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/luahost/luahost/proxy"
+)
+
+func TestServiceRequestSetHeadersAndScheme(t *testing.T) {
+	e := newEnv(t, proxy.Config{})
+	e.on(PhaseAccess, `
+		kong.service.request.set_headers({ ["X-One"] = "1", ["X-Many"] = { "a", "b" }, ["X-Num"] = 5, Host = "h.test" })
+		ngx.var.upstream_scheme = "http"
+		record("scheme", ngx.var.upstream_scheme)
+		kong.service.set_target_retry_callback(function() end)
+		record("cb", type(ngx.ctx.balancer_data.retry_callback))
+	`)
+	e.get("/sh")
+	e.noErrors()
+	got, _ := e.up.last(t)
+	if got.Header.Get("X-One") != "1" || strings.Join(got.Header.Values("X-Many"), ",") != "a,b" ||
+		got.Header.Get("X-Num") != "5" || got.Host != "h.test" {
+		t.Errorf("%q %v", got.Host, got.Header)
+	}
+	e.want("scheme", "http", "cb", "function")
+}
+
+func TestExitInResponsePhase(t *testing.T) {
+	e := newEnv(t, proxy.Config{})
+	e.on(PhaseAccess, `kong.service.request.enable_buffering()`)
+	e.on(PhaseResponse, `
+		local body = kong.service.response.get_raw_body()
+		return kong.response.exit(202, "was: " .. body)
+	`)
+	e.on(PhaseLog, `record("source", kong.response.get_source())`)
+	res := e.get("/rp")
+	e.noErrors()
+	if res.StatusCode() != 202 || string(res.Body()) != "was: GET /rp " {
+		t.Errorf("%d %q", res.StatusCode(), res.Body())
+	}
+	e.want("source", "exit")
+}
+
+func TestNgxRespAndEOF(t *testing.T) {
+	e := newEnv(t, proxy.Config{})
+	e.on(PhaseHeaderFilter, `
+		local resp = require "ngx.resp"
+		resp.add_header("X-Added", "1")
+		ngx.resp.add_header("X-Added", "2")
+		local h, err = ngx.resp.get_headers()
+		record("added", h["x-added"])
+		record("raw", ngx.resp.get_headers(0, true)["X-Upstream"])
+		record("trunc", select(2, ngx.resp.get_headers(1)))
+		ngx.exit(ngx.OK)
+		record("after", "x")
+	`)
+	e.on(PhaseBodyFilter, `record("bf", "ran")`)
+	res := e.get("/r")
+	e.noErrors()
+	e.want("added", `{ "1", "2" }`, "raw", "yes", "trunc", "truncated", "after", "<missing>", "bf", "ran")
+	if len(res.Header.PeekAll("X-Added")) != 2 {
+		t.Errorf("%s", res.Header.String())
+	}
+
+	e2 := newEnv(t, proxy.Config{})
+	e2.on(PhaseAccess, `
+		ngx.print("a", 1, { "b", { "c" } })
+		record("flush", ngx.flush(true))
+		ngx.eof()
+		record("sent", ngx.headers_sent)
+	`)
+	e2.on(PhaseHeaderFilter, `record("exited", ngx.ctx.KONG_EXITED)`)
+	n := e2.up.count()
+	res = e2.get("/p")
+	e2.noErrors()
+	if string(res.Body()) != "a1bc" || e2.up.count() != n {
+		t.Errorf("%q (upstream %d -> %d)", res.Body(), n, e2.up.count())
+	}
+	e2.want("flush", "1", "sent", "true", "exited", "true")
+}
+
+func TestNgxReqBodyHelpers(t *testing.T) {
+	e := newEnv(t, proxy.Config{})
+	e.on(PhaseAccess, `
+		record("file", ngx.req.get_body_file())
+		record("data", ngx.req.get_body_data())
+		ngx.req.init_body()
+		ngx.req.append_body("x=")
+		ngx.req.append_body("1")
+		ngx.req.finish_body()
+		record("internal", ngx.req.is_internal())
+		record("socket", select(2, pcall(function() return ngx.req.socket() end)))
+	`)
+	e.get("/b")
+	e.noErrors()
+	e.want("file", "nil", "data", "nil", "internal", "false", "socket", "snippet:9: ngx.req.socket is not supported by luahost")
+	if _, body := e.up.last(t); body != "x=1" {
+		t.Errorf("%q", body)
+	}
+}
+
+// Outside a request (a timer), ngx.var and ngx.req raise as OpenResty's
+// do without a request.
+func TestNgxOutsideRequest(t *testing.T) {
+	e := newEnv(t, proxy.Config{})
+	e.in.Phase = "timer"
+	if err := e.in.L.DoString(`
+		record("var", select(2, pcall(function() return ngx.var.uri end)))
+		record("req", select(2, pcall(function() return ngx.req.get_headers() end)))
+		record("status", ngx.status)
+		record("ip", kong.ip.is_trusted("1.1.1.1"))
+	`); err != nil {
+		t.Fatal(err)
+	}
+	e.want("var", "<string>:2: no request found", "req", "<string>:3: no request found", "status", "0", "ip", "false")
+}
