@@ -431,3 +431,23 @@ func TestRunloopConfigureErrorIsLogged(t *testing.T) {
 		t.Errorf("log:\n%s\nwant %s", logs, want)
 	}
 }
+
+// A plugin with a response handler makes access ask for the whole
+// upstream response (Kong's buffered proxying); its response handler runs
+// between the upstream and header_filter.
+func TestRunloopResponsePhase(t *testing.T) {
+	n := newRLNode(t, iterConf(t))
+	route, _ := n.route(t, "/resp")
+	n.plugin(t, "resp-phase", map[string]string{"route": route}, map[string]any{"tag": "r"})
+	n.plugin(t, "trace-b", map[string]string{"route": route}, map[string]any{"tag": "b"})
+	n.sync(t)
+	code, body, hdr := n.getH(t, "/resp/abc")
+	if code != 200 || hdr.Get("X-Upstream-Body") != fmt.Sprintf("200:%d", len(body)) {
+		t.Errorf("%d %q X-Upstream-Body %q", code, body, hdr.Get("X-Upstream-Body"))
+	}
+	want := "resp-phase:access:r trace-b:access:b resp-phase:response:r " +
+		"trace-b:header_filter:b trace-b:body_filter:b resp-phase:log:r trace-b:log:b"
+	if got := n.takeTrace(t, 2); got != want {
+		t.Errorf("trace\n got %s\nwant %s", got, want)
+	}
+}
