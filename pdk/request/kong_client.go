@@ -1,11 +1,14 @@
 package request
 
 import (
+	"context"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/luahost/luahost/kongdb/schema"
 	"github.com/luahost/luahost/pdk"
 	"github.com/luahost/luahost/router"
 )
@@ -307,13 +310,60 @@ func (s *State) accessBefore(ctx *lua.LTable) {
 	ctx.RawSetString("router_matches", matches)
 }
 
+// entityRow is the row of entity id from kong.db (nil without a database,
+// or when it cannot be read): what Kong's router keeps for ctx.route and
+// ctx.service, unset fields removed.
+func (s *State) entityRow(dao, id string) map[string]any {
+	db := s.in.Root.DB
+	if db == nil || id == "" {
+		return nil
+	}
+	d := db.DAO(dao)
+	if d == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), entityReadTimeout)
+	defer cancel()
+	row, err := d.Select(ctx, map[string]any{"id": id}, nil)
+	if err != nil || row == nil {
+		return nil
+	}
+	return dropNulls(row)
+}
+
+// entityReadTimeout bounds the read of a Route or Service row (once per
+// Route per worker per router version).
+const entityReadTimeout = 2 * time.Second
+
+// dropNulls is m without its null fields, as Kong's DAO answers without
+// nulls = true (a copy: the row may be the store's).
+func dropNulls(m map[string]any) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		switch x := v.(type) {
+		case schema.NullType:
+		case map[string]any:
+			out[k] = dropNulls(x)
+		default:
+			out[k] = v
+		}
+	}
+	return out
+}
+
 // routeTable is a Route as Kong's router keeps it (the routes entity, unset
-// fields absent), one table per Route per worker.
+// fields absent), one table per Route per worker: the row from kong.db, or
+// built from the router's Route without a database.
 func (s *State) routeTable(r *router.Route) *lua.LTable {
 	if t, ok := s.routes[r]; ok {
 		return t
 	}
 	L := s.L
+	if row := s.entityRow("routes", r.ID); row != nil {
+		t := pdk.FromValue(L, row, nil).(*lua.LTable)
+		s.routes[r] = t
+		return t
+	}
 	m := map[string]any{
 		"id": r.ID, "created_at": r.CreatedAt, "updated_at": r.UpdatedAt,
 		"regex_priority": r.RegexPriority, "strip_path": r.StripPath, "preserve_host": r.PreserveHost,
@@ -384,6 +434,11 @@ func (s *State) serviceTable(sv *router.Service) *lua.LTable {
 		return t
 	}
 	L := s.L
+	if row := s.entityRow("services", sv.ID); row != nil {
+		t := pdk.FromValue(L, row, nil).(*lua.LTable)
+		s.services[sv] = t
+		return t
+	}
 	port := sv.Port
 	if port == 0 {
 		port = 80

@@ -1,6 +1,10 @@
 package request
 
 import (
+	"context"
+
+	"github.com/luahost/luahost/kongdb"
+	"github.com/luahost/luahost/kongdb/memory"
 	"testing"
 
 	"github.com/luahost/luahost/proxy"
@@ -122,4 +126,30 @@ func TestKongNginxAndIP(t *testing.T) {
 	e.get("/")
 	e.noErrors()
 	e.want("sub", "http", "stats", "number", "conf_trusted", "true", "conf_untrusted", "false", "ctx", "v", "raw", "v")
+}
+
+// With a database, ctx.route and ctx.service are the rows of kong.db (every
+// field Kong's entity has), not only what the router keeps.
+func TestKongRouterFromDB(t *testing.T) {
+	e := newEnv(t, proxy.Config{})
+	db := kongdb.New(memory.New(), kongdb.DBOptions{})
+	ctx := context.Background()
+	if _, err := db.DAO("services").Insert(ctx, map[string]any{"id": serviceID, "name": "s1", "host": "127.0.0.1",
+		"port": float64(e.up.port), "tags": []any{"t1"}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.DAO("routes").Insert(ctx, map[string]any{"id": routeID, "name": "r1", "paths": []any{"/"},
+		"service": map[string]any{"id": serviceID}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	e.in.Root.DB = db
+	e.on(PhaseAccess, `
+		local r, s = kong.router.get_route(), kong.router.get_service()
+		record("created", type(r.created_at)) record("regex_priority", r.regex_priority)
+		record("tags", s.tags) record("snis", r.snis) record("svc", r.service.id)
+		record("path", s.path)
+	`)
+	e.get("/db")
+	e.noErrors()
+	e.want("created", "number", "regex_priority", "0", "tags", `{ "t1" }`, "snis", "nil", "svc", serviceID, "path", "nil")
 }

@@ -97,6 +97,21 @@ func TestKongRequestArgErrors(t *testing.T) {
 	}
 }
 
+// Called by pcall directly, the error has no position, as error(msg, 2)
+// from a function a C function called (Kong's 08-set_query.t test 3).
+func TestErrorWithoutLuaCaller(t *testing.T) {
+	e := newEnv(t, proxy.Config{})
+	e.on(PhaseAccess, `
+		record("direct", select(2, pcall(kong.request.get_header, 1)))
+		record("set_query", select(2, pcall(kong.service.request.set_query, { aaa = "foo", bbb = function() end })))
+		record("wrapped", select(2, pcall(function() kong.request.get_header(1) end)))
+	`)
+	e.get("/")
+	e.noErrors()
+	e.want("direct", "header name must be a string", "set_query", "attempt to use function as query arg value",
+		"wrapped", "snippet:4: header name must be a string")
+}
+
 func TestKongRequestTruncated(t *testing.T) {
 	e := newEnv(t, proxy.Config{})
 	e.on(PhaseAccess, `
@@ -215,4 +230,29 @@ func TestPhaseChecksOutsideRequest(t *testing.T) {
 	e.want("timer", "<string>:1: no phase in ngx.ctx.KONG_PHASE, (need one of rewrite, access, balancer, response, cluster_listener, header_filter, body_filter, log, error, admin_api)",
 		"timer_not", "<string>:2: no phase in ngx.ctx.KONG_PHASE",
 		"iw", "<string>:1: function cannot be called in init_worker phase (can be called in any phases except: init_worker)")
+}
+
+// Kong's t/01-pdk/04-request/13-get_body.t, tests 6 to 14.
+func TestKongRequestGetBodyJSONShapes(t *testing.T) {
+	for _, c := range []struct{ body, want string }{
+		{"{", "nil invalid json body"}, {"null", "nil invalid json body"}, {`"s"`, "nil invalid json body"},
+		{"1", "nil invalid json body"}, {"1.5", "nil invalid json body"}, {"true", "nil invalid json body"},
+		{"false", "nil invalid json body"}, {"{}", "table nil false"}, {"[]", "table nil true"},
+	} {
+		e := newEnv(t, proxy.Config{})
+		e.on(PhaseAccess, `
+			local b, err = kong.request.get_body()
+			if type(b) == "table" then
+				record("r", "table " .. tostring(err) .. " " .. tostring(getmetatable(b) ~= nil))
+			else
+				record("r", tostring(b) .. " " .. tostring(err))
+			end
+		`)
+		e.serve("POST / HTTP/1.1\r\nHost: h\r\nContent-Type: Application/JSON\r\nContent-Length: "+itoa(len(c.body))+
+			"\r\n\r\n"+c.body, "10.0.0.9:1")
+		e.noErrors()
+		if got := e.rec("r"); got != c.want {
+			t.Errorf("%s: %q, want %q", c.body, got, c.want)
+		}
+	}
 }

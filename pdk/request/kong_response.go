@@ -7,6 +7,7 @@ import (
 	"github.com/valyala/fasthttp"
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/luahost/luahost/luavm"
 	"github.com/luahost/luahost/pdk"
 	"github.com/luahost/luahost/proxy"
 )
@@ -33,7 +34,30 @@ func (s *State) newKongResponse() *lua.LTable {
 	return t
 }
 
-func (s *State) resp() *fasthttp.Response { return &s.c.RequestCtx.Response }
+// resp is the response being produced: the request's, or outside a
+// request (the Admin API's content phase) the one kong.response.exit
+// leaves for AdminResponse.
+func (s *State) resp() *fasthttp.Response {
+	if s.c == nil {
+		return &s.admin
+	}
+	return &s.c.RequestCtx.Response
+}
+
+// AdminResponse reports whether err, returned by the protected call of a
+// handler run outside a proxied request (the Admin API, ngx.get_phase()
+// "content"), is kong.response.exit or kong.response.error ending it, and
+// the response it produced (valid until the worker's next such exit).
+func (s *State) AdminResponse(err error) (*fasthttp.Response, bool) {
+	v, ok := luavm.UnwoundWith(err)
+	if !ok {
+		return nil, false
+	}
+	if ev, ok := v.(exitValue); ok && ev.admin {
+		return &s.admin, true
+	}
+	return nil, false
+}
 
 func (s *State) respGetStatus(L *lua.LState) int {
 	s.check(L, headerBodyLog)
@@ -279,7 +303,7 @@ func (s *State) respExit(L *lua.LState) int {
 		}
 		headers = s.checkHeaders(L, t)
 	}
-	if s.c == nil {
+	if s.c == nil && s.current() != PhaseAdminAPI {
 		return 0
 	}
 	var text string
@@ -301,6 +325,10 @@ func (s *State) respExit(L *lua.LState) int {
 // the handler ended (ngx.exit).
 func (s *State) send(L *lua.LState, status int, body string, hasBody, isJSON bool, headers *lua.LTable) {
 	resp := s.resp()
+	if s.c == nil {
+		resp.Reset()
+		resp.Header.DisableNormalizing()
+	}
 	resp.SetStatusCode(status)
 	hasCT, hasCL := false, false
 	if headers != nil {
@@ -330,6 +358,9 @@ func (s *State) send(L *lua.LState, status int, body string, hasBody, isJSON boo
 	resp.SetBodyString(body)
 	if !hasCL {
 		resp.Header.SetContentLength(len(body))
+	}
+	if s.c == nil {
+		luavm.Unwind(L, exitValue{status: status, admin: true})
 	}
 	s.exited = true
 	s.in.CurrentCtx().RawSetString("KONG_EXITED", lua.LTrue)
@@ -390,7 +421,7 @@ func (s *State) respError(L *lua.LState) int {
 	} else {
 		headers = L.NewTable()
 	}
-	if s.c == nil {
+	if s.c == nil && s.current() != PhaseAdminAPI {
 		return 0
 	}
 	var ct string
@@ -400,14 +431,21 @@ func (s *State) respError(L *lua.LState) int {
 	case *lua.LTable:
 		ct = lua.LVAsString(v.RawGetInt(1))
 	default:
-		accept, _ := s.reqHeader("Accept")
+		var accept []byte
+		if s.c != nil {
+			accept, _ = s.reqHeader("Accept")
+		}
 		ct = proxy.ResponseType(string(accept))
 	}
 	headers.RawSetString("Content-Type", lua.LString(ct))
 	if !hasMessage {
 		message = httpErrorMessage(status)
 	}
-	body, ok := proxy.ErrorBody(ct, message, s.c.RequestID)
+	rid := ""
+	if s.c != nil {
+		rid = s.c.RequestID
+	}
+	body, ok := proxy.ErrorBody(ct, message, rid)
 	if !ok {
 		raise(L, "bad argument #1 to 'format' (string expected, got nil)")
 	}

@@ -129,6 +129,26 @@ func TestKongResponseError(t *testing.T) {
 		t.Fatalf("%d %q", res.StatusCode(), res.Body())
 	}
 
+	// Kong's t/01-pdk/08-response/13-error.t, tests 4 and 5
+	e4 := newEnv(t, proxy.Config{})
+	e4.on(PhaseAccess, `
+		if kong.request.get_query_arg("t") == "4" then
+			return kong.response.error(503, "this is fine", { ["Content-Type"] = "application/xml" })
+		end
+		return kong.response.error(502, { ["a field"] = "not a default message" })
+	`)
+	res = e4.get("/x?t=4", "Accept", "application/json")
+	e4.noErrors()
+	if res.StatusCode() != 503 || string(res.Header.ContentType()) != "application/xml" ||
+		!strings.Contains(string(res.Body()), "<message>this is fine</message>") {
+		t.Errorf("explicit xml: %d %q %q", res.StatusCode(), res.Header.ContentType(), res.Body())
+	}
+	res = e4.get("/x?t=5", "Accept", "text/plain;q=0.3, application/xml")
+	if res.StatusCode() != 502 || string(res.Header.ContentType()) != "application/xml; charset=utf-8" ||
+		!strings.Contains(string(res.Body()), `<message>{"a field":"not a default message"}</message>`) {
+		t.Errorf("accept xml: %d %q %q", res.StatusCode(), res.Header.ContentType(), res.Body())
+	}
+
 	e3 := newEnv(t, proxy.Config{})
 	e3.on(PhaseAccess, `kong.response.error(599)`)
 	res = e3.get("/x")

@@ -247,3 +247,18 @@ func TestHeaderNamesIgnoreCase(t *testing.T) {
 		t.Errorf("upstream headers %v", got.Header)
 	}
 }
+
+// Kong's t/01-pdk/06-service-request/14-clear_query_arg.t, tests 7 and 8.
+func TestClearQueryArgKongCases(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"a=0&d=1&a=2&c=3&a=4&b=5&a=6&d=7&a=8", "d=1&c=3&b=5&d=7"},
+		{"a=0&c+d=1+2&a=2&c%20d=3%20&a=4&b+d=5&%20a+=6+%20+&+%20+d=+%20+7%20++&a=8",
+			"c%20d=1%202&c%20d=3%20&b%20d=5&%20a%20=6%20%20%20&%20%20%20d=%20%20%207%20%20%20"},
+	} {
+		e := newEnv(t, proxy.Config{})
+		e.on(PhaseAccess, `kong.service.request.clear_query_arg("a") record("q", kong.request.get_raw_query())`)
+		e.get("/t?" + c.in)
+		e.noErrors()
+		e.want("q", c.want)
+	}
+}

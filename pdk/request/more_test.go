@@ -1,6 +1,7 @@
 package request
 
 import (
+	"github.com/luahost/luahost/luavm"
 	"strings"
 	"testing"
 
@@ -114,4 +115,34 @@ func TestNgxOutsideRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.want("var", "<string>:2: no request found", "req", "<string>:3: no request found", "status", "0", "ip", "false")
+}
+
+// In the Admin API's content phase (no proxied request), kong.response.exit
+// and error leave their response for the Admin API server.
+func TestAdminResponse(t *testing.T) {
+	e := newEnv(t, proxy.Config{})
+	L := e.in.L
+	e.in.Phase = "content"
+	fn, err := L.LoadString(`return kong.response.exit(201, { created = true }, { ["X-A"] = "a" })`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = luavm.CallProtected(L, fn, 0, false)
+	resp, ok := e.st.AdminResponse(err)
+	if !ok || !IsExit(err) {
+		t.Fatalf("not an admin exit: %v", err)
+	}
+	if resp.StatusCode() != 201 || string(resp.Body()) != `{"created":true}` || string(resp.Header.Peek("X-A")) != "a" ||
+		string(resp.Header.ContentType()) != "application/json; charset=utf-8" {
+		t.Errorf("%d %q %s", resp.StatusCode(), resp.Body(), resp.Header.String())
+	}
+	fn, _ = L.LoadString(`return kong.response.error(404)`)
+	err = luavm.CallProtected(L, fn, 0, false)
+	resp, ok = e.st.AdminResponse(err)
+	if !ok || resp.StatusCode() != 404 || !strings.HasPrefix(string(resp.Body()), "{\n  \"message\":\"Not found\"") {
+		t.Errorf("error: %v %v", ok, resp)
+	}
+	if _, ok := e.st.AdminResponse(nil); ok {
+		t.Error("nil error taken for an exit")
+	}
 }

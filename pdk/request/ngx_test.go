@@ -82,7 +82,7 @@ func TestNgxReq(t *testing.T) {
 	e.noErrors()
 	e.want("method", "POST", "headers", "a", "raw_headers", "a", "args", "1", "body", "f=1", "post", "1",
 		"version", "1.1", "start", "number", "raw", "true", "uri", "/rewritten",
-		"bad_method", "snippet:21: unsupported HTTP method: 3",
+		"bad_method", "unsupported HTTP method: 3",
 		"capture", "snippet:22: ngx.location.capture is not supported by luahost")
 	got, body := e.up.last(t)
 	if got.Method != "PUT" || got.RequestURI != "/p?k=v" || body != "f=changed" || got.Header.Get("X-New") != "n" ||

@@ -41,8 +41,9 @@
 //     headers as they came; Kong answers the current values of the headers
 //     that came from the upstream.
 //   - clear_query_arg drops the named arguments and keeps the others as
-//     sent ('+' as %20); Kong re-serialises the whole query through
-//     resty.ada, which may re-encode other arguments.
+//     sent with '+' as %20, which is what Kong's own tests of it expect;
+//     Kong re-serialises the query through resty.ada, which may also
+//     normalise other escapes.
 //   - kong.nginx.get_statistics: total_requests counts the requests this
 //     process's workers took; the connection counters are 0 (no equivalent
 //     in fasthttp yet).
@@ -53,9 +54,6 @@
 //     page in nginx's style naming "kong" for other statuses >= 300.
 //   - ngx.location.capture and capture_multi, ngx.req.socket and
 //     ngx.req.set_body_file raise "not supported".
-//   - An argument error raised from a Go binding called directly by pcall
-//     (pcall(kong.request.get_header, 1)) carries the position of the Lua
-//     line calling pcall; Lua 5.1 would give none.
 package request
 
 import (
@@ -149,7 +147,8 @@ type State struct {
 	routes   map[*router.Route]*lua.LTable
 	services map[*router.Service]*lua.LTable
 
-	hdrMT    *lua.LTable // request/response header tables' metatable
+	admin    fasthttp.Response // kong.response.exit outside a request (Admin API)
+	hdrMT    *lua.LTable       // request/response header tables' metatable
 	scratch  []byte
 	vals     []string // headerValues' result, reused
 	delSpans [][2]int // delHeader's scratch
@@ -269,16 +268,27 @@ func IsExit(err error) bool {
 }
 
 // exitValue is what ngx.exit and kong.response.exit unwind with.
-type exitValue struct{ status int }
+type exitValue struct {
+	status int
+	admin  bool // outside a request: the response is State.admin
+}
 
 // unwind ends the running handler (ngx.exit).
 func (s *State) unwind(L *lua.LState, status int) {
-	luavm.Unwind(L, exitValue{status})
+	luavm.Unwind(L, exitValue{status: status})
 }
 
-// raise raises msg at the Lua caller's line, as Kong's error(msg, 2).
+// raise raises msg at the caller's line, as Kong's error(msg, 2): prefixed
+// with "<source>:<line>: " when the binding was called from Lua, bare when
+// called from a Go function (pcall(kong.request.get_header, 1)), as Lua
+// leaves the position out for a C caller.
 func raise(L *lua.LState, msg string) {
-	L.RaiseError("%s", msg)
+	if dbg, ok := L.GetStack(1); ok {
+		if _, err := L.GetInfo("Sl", dbg, lua.LNil); err == nil && dbg.What != "G" && dbg.CurrentLine > 0 {
+			msg = dbg.Source + ":" + strconv.Itoa(dbg.CurrentLine) + ": " + msg
+		}
+	}
+	L.Error(lua.LString(msg), 0)
 }
 
 // noteUpstream records, once, the upstream's response as it came.
