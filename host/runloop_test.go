@@ -459,3 +459,59 @@ func TestRunloopResponsePhase(t *testing.T) {
 		t.Errorf("trace\n got %s\nwant %s", got, want)
 	}
 }
+
+// Requests served while the iterator is rebuilt over and over: every one
+// is answered, each worker switching builds between its requests.
+func TestRunloopRequestsDuringRebuilds(t *testing.T) {
+	n := newRLNode(t, iterConf(t))
+	route, _ := n.route(t, "/busy")
+	n.plugin(t, "noop", map[string]string{"route": route}, map[string]any{})
+	n.plugin(t, "trace-a", nil, map[string]any{"tag": "g"})
+	n.sync(t)
+	done := make(chan struct{})
+	rebuilt := make(chan int)
+	go func() {
+		k := 0
+		for {
+			select {
+			case <-done:
+				rebuilt <- k
+				return
+			default:
+			}
+			if _, err := n.rl.Rebuild(context.Background()); err != nil {
+				t.Error(err)
+			}
+			k++
+		}
+	}()
+	var wg sync.WaitGroup
+	errs := make(chan string, 100)
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 25; i++ {
+				res, err := http.Get(n.base + "/busy")
+				if err != nil {
+					errs <- err.Error()
+					return
+				}
+				io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				if res.StatusCode != 200 {
+					errs <- res.Status
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(done)
+	if k := <-rebuilt; k == 0 {
+		t.Error("no rebuild happened during the requests")
+	}
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+}
