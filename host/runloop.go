@@ -69,6 +69,11 @@ func (r *Runloop) Rebuild(ctx context.Context) (*Iterator, error) {
 	}
 	r.version.Store(it.Version)
 	r.cur.Store(it)
+	// Kong calls configure in every worker after a rebuild: the idle ones
+	// now, the busy ones before their next request (begin).
+	if r.h.Pool != nil {
+		r.h.Pool.eachIdle(func(w *Worker) { w.useIterator(it) })
+	}
 	return it, nil
 }
 

@@ -307,14 +307,22 @@ func TestRunloopConfigureAndRebuildOnCRUD(t *testing.T) {
 	n.get(t, "/r")
 	calls, _ := d.Get("configure:calls")
 
-	// a rebuild without a change in this worker's configs still calls
-	// configure again (Kong calls it after every build)
+	// A rebuild without a change in this worker's configs still calls
+	// configure again (Kong calls it after every build), at once in an
+	// idle worker. (The worker goes back to the pool after log, which may
+	// follow the response.)
+	deadline = time.Now().Add(10 * time.Second)
+	for st := n.h.Pool.Stat(); st.Idle != st.Total; st = n.h.Pool.Stat() {
+		if time.Now().After(deadline) {
+			t.Fatalf("the worker never went back to the pool: %+v", st)
+		}
+		time.Sleep(5 * time.Millisecond) // polling the observable condition
+	}
 	if _, err := n.rl.Rebuild(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	n.get(t, "/r")
 	if again, _ := d.Get("configure:calls"); again.(float64) != calls.(float64)+1 {
-		t.Errorf("configure calls %v then %v", calls, again)
+		t.Errorf("configure calls %v then %v after a rebuild", calls, again)
 	}
 	// and a request on the same build does not
 	n.get(t, "/r")
