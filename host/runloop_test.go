@@ -523,3 +523,29 @@ func TestRunloopRequestsDuringRebuilds(t *testing.T) {
 		t.Error(e)
 	}
 }
+
+// A Route without a Service runs its access plugins first (token-auth's
+// 401), and only then gets Kong's 503.
+func TestRunloopRouteWithoutService(t *testing.T) {
+	c := testConf(t, "../plugins", "testdata/iter")
+	n := newRLNode(t, c)
+	route := n.insert(t, "routes", map[string]any{"paths": []any{"/nosvc"}})
+	consumer := n.insert(t, "consumers", map[string]any{"username": "dora"})
+	n.insert(t, "token_credentials", map[string]any{"consumer": map[string]any{"id": consumer["id"]}, "key": "dora-key"})
+	n.plugin(t, "token-auth", map[string]string{"route": route["id"].(string)}, map[string]any{})
+	n.sync(t)
+	if code, body := n.get(t, "/nosvc"); code != 401 || body != `{"message":"No API token found in request"}` {
+		t.Errorf("no token: %d %q", code, body)
+	}
+	req, _ := http.NewRequest("GET", n.base+"/nosvc", nil)
+	req.Header.Set("X-Api-Token", "dora-key")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 503 || !strings.Contains(string(b), `"message":"no Service found with those values"`) {
+		t.Errorf("authenticated: %d %q", res.StatusCode, b)
+	}
+}
