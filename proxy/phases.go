@@ -3,6 +3,7 @@ package proxy
 import (
 	"net"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -109,20 +110,71 @@ func (c *Context) KongError(status int, message string) { c.p.kongError(c, statu
 func (c *Context) TrustedIP(a netip.Addr) bool { return c.p.cfg.trusted(a) }
 
 // ClientIP is nginx's $remote_addr after the realip module (Kong's
-// kong.client.get_forwarded_ip): the address in real_ip_header when the
-// peer is trusted and the header parses, else the peer's.
+// kong.client.get_forwarded_ip): see ClientAddr.
 func (c *Context) ClientIP() netip.Addr {
+	a, _ := c.ClientAddr()
+	return a
+}
+
+// ClientAddr is nginx's $remote_addr and $remote_port after the realip
+// module: when the peer is trusted and real_ip_header holds an address
+// ("ip", "ip:port", "[v6]:port"; for X-Forwarded-For the last one, or with
+// real_ip_recursive the last untrusted one), that address and its port
+// (0 when it gave none); else the peer's.
+func (c *Context) ClientAddr() (netip.Addr, int) {
 	var peer netip.Addr
+	port := 0
 	if a, ok := c.RequestCtx.RemoteAddr().(*net.TCPAddr); ok {
 		peer, _ = netip.AddrFromSlice(a.IP)
-		peer = peer.Unmap()
+		peer, port = peer.Unmap(), a.Port
 	}
-	if c.p.cfg.trusted(peer) {
-		if ip, ok := c.p.realIP(&c.RequestCtx.Request.Header); ok {
-			return ip
+	cfg := &c.p.cfg
+	if !cfg.trusted(peer) {
+		return peer, port
+	}
+	name := c.p.realIPHdr
+	lname := strings.ToLower(name)
+	var v []byte
+	for k, val := range c.RequestCtx.Request.Header.All() {
+		if headerNameEqual(k, lname) {
+			v = val
+			break
 		}
 	}
-	return peer
+	if len(v) == 0 {
+		return peer, port
+	}
+	if !strings.EqualFold(name, "X-Forwarded-For") {
+		if a, p, ok := parseAddrPort(string(v)); ok {
+			return a, p
+		}
+		return peer, port
+	}
+	parts := strings.Split(string(v), ",")
+	for i := len(parts) - 1; i >= 0; i-- {
+		a, p, ok := parseAddrPort(parts[i])
+		if !ok {
+			return peer, port
+		}
+		if !cfg.RealIPRecursive || i == 0 || !cfg.trusted(a) {
+			return a, p
+		}
+	}
+	return peer, port
+}
+
+// parseAddrPort reads an address as nginx's realip module does: "ip",
+// "ip:port", "[v6]" or "[v6]:port".
+func parseAddrPort(s string) (netip.Addr, int, bool) {
+	s = strings.TrimSpace(s)
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap.Addr().Unmap(), int(ap.Port()), true
+	}
+	s = strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")
+	if a, err := netip.ParseAddr(s); err == nil {
+		return a.Unmap(), 0, true
+	}
+	return netip.Addr{}, 0, false
 }
 
 // ResponseType is Kong's get_response_type(accept): the MIME type (with

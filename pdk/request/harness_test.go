@@ -1,6 +1,7 @@
 package request
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -79,6 +80,11 @@ type env struct {
 	up   *upstream
 	logs *logSink
 
+	addr     string        // the proxy's address
+	srvPort  string        // its port
+	peerPort string        // the client's port in the last serve
+	logDone  chan struct{} // one per request, when Log is over
+
 	mu     sync.Mutex
 	code   map[Phase]string
 	errs   map[Phase]string
@@ -156,17 +162,38 @@ func newEnv(t *testing.T, cfg proxy.Config, props ...string) *env {
 	cfg.KongVersion = "3.9.1"
 	e.p = proxy.New(rt, cfg)
 	e.p.Phases = e
+	e.logDone = make(chan struct{}, 16)
+	e.addr = e.listen()
+	_, e.srvPort, _ = net.SplitHostPort(e.addr)
 	return e
 }
 
+// clear forgets the recorded values and errors (one env, several cases).
+func (e *env) clear() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	clear(e.errs)
+	clear(e.record)
+}
+
 func (e *env) on(p Phase, src string) *env {
+	e.mu.Lock()
 	e.code[p] = src
+	e.mu.Unlock()
 	return e
+}
+
+func (e *env) off(p Phase) {
+	e.mu.Lock()
+	delete(e.code, p)
+	e.mu.Unlock()
 }
 
 func (e *env) run(c *proxy.Context, p Phase) {
 	e.st.SetPhase(p)
+	e.mu.Lock()
 	src, ok := e.code[p]
+	e.mu.Unlock()
 	if !ok {
 		return
 	}
@@ -175,7 +202,8 @@ func (e *env) run(c *proxy.Context, p Phase) {
 	defer func() { e.in.PluginName = "" }()
 	proto, err := luavm.Compile("snippet", []byte(src))
 	if err != nil {
-		e.t.Fatalf("compile: %v", err)
+		e.t.Errorf("compile: %v", err)
+		return
 	}
 	err = luavm.CallProtected(L, L.NewFunctionFromProto(proto), 0, false)
 	if err != nil && !IsExit(err) {
@@ -203,7 +231,11 @@ func (e *env) Rewrite(c *proxy.Context) bool {
 	e.run(c, PhaseRewrite)
 	return e.st.Exited()
 }
-func (e *env) Access(c *proxy.Context) bool { e.run(c, PhaseAccess); return e.st.Exited() }
+func (e *env) Access(c *proxy.Context) bool {
+	e.run(c, PhaseAccess)
+	e.st.EndAccess()
+	return e.st.Exited()
+}
 func (e *env) Response(c *proxy.Context) {
 	if c.BufferResponse {
 		e.run(c, PhaseResponse)
@@ -214,27 +246,34 @@ func (e *env) BodyFilter(c *proxy.Context)   { e.run(c, PhaseBodyFilter) }
 func (e *env) Log(c *proxy.Context) {
 	e.run(c, PhaseLog)
 	e.st.End()
+	e.logDone <- struct{}{}
 }
 
-// serve sends a request through the proxy without a network on the
-// client side: raw is the request ("GET /x HTTP/1.1\r\nHost: h\r\n\r\n"),
-// from is the client's address.
-func (e *env) serve(raw string, from string) *fasthttp.Response {
+// serve sends raw ("GET /x HTTP/1.1\r\nHost: h\r\n\r\n") to the proxy
+// over a connection of its own, reads the answer and waits until the
+// request's Log phase is over (it may run after the response is written).
+// The client is 127.0.0.1 (e.peerPort its port).
+func (e *env) serve(raw string) *fasthttp.Response {
 	e.t.Helper()
-	var req fasthttp.Request
-	req.Header.DisableNormalizing() // as the proxy's server reads requests
-	if err := req.Read(bufioReader(raw)); err != nil {
-		e.t.Fatalf("request: %v", err)
-	}
-	addr, err := net.ResolveTCPAddr("tcp", from)
+	conn, err := net.Dial("tcp", e.addr)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	var rc fasthttp.RequestCtx
-	rc.Init(&req, addr, nil)
-	e.p.ServeHTTP(&rc)
+	defer conn.Close()
+	e.peerPort = itoa(conn.LocalAddr().(*net.TCPAddr).Port)
+	if _, err := io.WriteString(conn, raw); err != nil {
+		e.t.Fatal(err)
+	}
 	out := &fasthttp.Response{}
-	rc.Response.CopyTo(out)
+	out.Header.DisableNormalizing()
+	if err := out.Read(bufio.NewReader(conn)); err != nil {
+		e.t.Fatalf("response: %v", err)
+	}
+	select {
+	case <-e.logDone:
+	case <-time.After(30 * time.Second):
+		e.t.Fatal("the request's log phase never ran")
+	}
 	return out
 }
 
@@ -245,7 +284,7 @@ func (e *env) get(path string, hdrs ...string) *fasthttp.Response {
 		b.WriteString(hdrs[i] + ": " + hdrs[i+1] + "\r\n")
 	}
 	b.WriteString("\r\n")
-	return e.serve(b.String(), "10.0.0.9:5555")
+	return e.serve(b.String())
 }
 
 // rec is a recorded value ("<missing>" when not recorded).

@@ -17,6 +17,19 @@ import (
 
 type netipPrefix = netip.Prefix
 
+// confMax is a kong.conf lua_max_* property: an integer in 1..1000, else
+// 100 (Kong's default; Kong refuses to start with another value).
+func confMax(in *pdk.Instance, key string) int {
+	if in.Root == nil || in.Root.Conf == nil {
+		return 100
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(in.Root.Conf.Get(key)))
+	if err != nil || n < 1 || n > 1000 {
+		return 100
+	}
+	return n
+}
+
 // confTrusted is kong.conf's trusted_ips, for kong.ip.is_trusted outside a
 // request.
 func confTrusted(in *pdk.Instance) []netip.Prefix {
@@ -112,7 +125,7 @@ func (s *State) headerKey(name string) string {
 // proxy keeps header names as the client sent them, so the lookup ignores
 // case ('_' and '-' alike).
 func (s *State) reqHeader(name string) ([]byte, bool) {
-	h := &s.c.RequestCtx.Request.Header
+	h := s.reqH()
 	key := s.headerKey(name)
 	if v := h.Peek(key); len(v) > 0 {
 		return v, true
@@ -182,12 +195,12 @@ func headerIndex(L *lua.LState) int {
 	return 1
 }
 
-// maxArg reads an optional max_headers / max_args argument at n the way
-// OpenResty does (default 100, 0 = unlimited).
-func optMax(L *lua.LState, n int) int {
+// optMax reads an optional max_headers / max_args argument at n the way
+// OpenResty does (def when absent, 0 = unlimited).
+func optMax(L *lua.LState, n, def int) int {
 	v := L.Get(n)
 	if v == lua.LNil {
-		return 100
+		return def
 	}
 	num, ok := v.(lua.LNumber)
 	if !ok {

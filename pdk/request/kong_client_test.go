@@ -11,7 +11,7 @@ import (
 )
 
 func TestKongClient(t *testing.T) {
-	trusted, _ := proxy.ParseTrustedIPs([]string{"10.0.0.0/8"})
+	trusted, _ := proxy.ParseTrustedIPs([]string{"127.0.0.0/8"})
 	e := newEnv(t, proxy.Config{TrustedIPs: trusted})
 	e.on(PhaseAccess, `
 		local c = kong.client
@@ -25,14 +25,14 @@ func TestKongClient(t *testing.T) {
 		record("credential", c.get_credential().id)
 		record("ctx_consumer", ngx.ctx.authenticated_consumer.id)
 		record("protocol", c.get_protocol())
-		record("trusted", kong.ip.is_trusted("10.1.2.3"))
+		record("trusted", kong.ip.is_trusted("127.1.2.3"))
 		record("untrusted", kong.ip.is_trusted("192.168.0.1"))
 		record("bad", kong.ip.is_trusted("nope"))
 	`)
 	e.on(PhaseLog, `record("log_consumer", kong.client.get_consumer().id)`)
 	e.get("/c", "X-Real-IP", "1.2.3.5")
 	e.noErrors()
-	e.want("ip", "10.0.0.9", "fwd_ip", "1.2.3.5", "port", "5555", "fwd_port", "5555", "consumer0", "nil",
+	e.want("ip", "127.0.0.1", "fwd_ip", "1.2.3.5", "port", e.peerPort, "fwd_port", "nil", "consumer0", "nil",
 		"consumer", "bob", "credential", "cred1", "ctx_consumer", "c1", "protocol", "http",
 		"trusted", "true", "untrusted", "false", "bad", "false", "log_consumer", "c1")
 }
@@ -45,9 +45,10 @@ func TestKongClientErrors(t *testing.T) {
 		{"kong.client.load_consumer(1)", "consumer_id must be a string"},
 		{"kong.client.load_consumer('bob')", "cannot load a consumer with an id that is not a uuid"},
 	}
+	e := newEnv(t, proxy.Config{})
 	for _, c := range cases {
 		t.Run(c.call, func(t *testing.T) {
-			e := newEnv(t, proxy.Config{})
+			e.clear()
 			e.on(PhaseAccess, "\n\n"+c.call)
 			e.get("/")
 			if got, want := e.err(PhaseAccess), "snippet:3: "+c.msg; got != want {
@@ -55,7 +56,8 @@ func TestKongClientErrors(t *testing.T) {
 			}
 		})
 	}
-	e := newEnv(t, proxy.Config{})
+	e.clear()
+	e.off(PhaseAccess)
 	e.on(PhaseRewrite, `
 		local ok, err = pcall(function() return kong.client.get_consumer() end)
 		record("rw", err)
@@ -152,4 +154,82 @@ func TestKongRouterFromDB(t *testing.T) {
 	e.get("/db")
 	e.noErrors()
 	e.want("created", "number", "regex_priority", "0", "tags", `{ "t1" }`, "snis", "nil", "svc", serviceID, "path", "nil")
+}
+
+// Kong's t/01-pdk/05-client/02-get_forwarded_ip.t and
+// 04-get_forwarded_port.t: nginx's realip module takes the address, and
+// its port when it has one, from the real IP header of a trusted peer.
+func TestKongClientForwardedAddr(t *testing.T) {
+	all, _ := proxy.ParseTrustedIPs([]string{"0.0.0.0/0", "::/0"})
+	for _, c := range []struct {
+		header, value string
+		trusted       bool
+		ip, port      string
+	}{
+		{"X-Real-IP", "10.0.0.1:1234", true, "10.0.0.1", "1234"},
+		{"X-Real-IP", "10.0.0.1", true, "10.0.0.1", "nil"},
+		{"X-Forwarded-For", "10.0.0.1:1234", true, "10.0.0.1", "1234"},
+		{"X-Forwarded-For", "10.0.0.1", true, "10.0.0.1", "nil"},
+		{"X-Forwarded-For", "9.9.9.9, 10.0.0.2", true, "10.0.0.2", "nil"},
+		{"X-Forwarded-For", "[::1]:99", true, "::1", "99"},
+		{"X-Real-IP", "10.0.0.1:1234", false, "127.0.0.1", "peer"},
+		{"X-Forwarded-For", "10.0.0.1:1234", false, "127.0.0.1", "peer"},
+	} {
+		cfg := proxy.Config{RealIPHeader: c.header}
+		if c.trusted {
+			cfg.TrustedIPs = all
+		}
+		e := newEnv(t, cfg)
+		e.on(PhaseAccess, `record("ip", kong.client.get_forwarded_ip()) record("port", kong.client.get_forwarded_port())
+			record("peer", kong.client.get_ip() .. ":" .. kong.client.get_port())`)
+		e.get("/", c.header, c.value)
+		e.noErrors()
+		if c.port == "peer" {
+			c.port = e.peerPort
+		}
+		if ip, port := e.rec("ip"), e.rec("port"); ip != c.ip || port != c.port {
+			t.Errorf("%s: %s (trusted %v): %s %s, want %s %s", c.header, c.value, c.trusted, ip, port, c.ip, c.port)
+		}
+		e.want("peer", "127.0.0.1:"+e.peerPort)
+	}
+}
+
+// Kong's t/01-pdk/05-client/09-get_protocol.t, tests 4 to 8 and 11 (the
+// Route of the env has protocols http and https).
+func TestKongClientGetProtocol(t *testing.T) {
+	trusted, _ := proxy.ParseTrustedIPs([]string{"127.0.0.0/8"})
+	for _, c := range []struct {
+		trusted     bool
+		terminated  string
+		proto, want string
+	}{
+		{true, "true", "https", "https"},
+		{true, "false", "https", "http"},
+		{false, "true", "https", "http"},
+		{true, "true", "http", "http"},
+		{true, "true", "", "http"},
+		{true, "true", "https, https", "nil Only one X-Forwarded-Proto header allowed"},
+	} {
+		cfg := proxy.Config{}
+		if c.trusted {
+			cfg.TrustedIPs = trusted
+		}
+		e := newEnv(t, cfg)
+		e.on(PhaseAccess, `local p, err = kong.client.get_protocol(`+c.terminated+`)
+			record("p", err and (tostring(p) .. " " .. err) or p)`)
+		var hdrs []string
+		if c.proto != "" {
+			hdrs = []string{"X-Forwarded-Proto", c.proto}
+		}
+		e.get("/", hdrs...)
+		e.noErrors()
+		if got := e.rec("p"); got != c.want {
+			t.Errorf("%+v: %q", c, got)
+		}
+	}
+	e := newEnv(t, proxy.Config{})
+	e.on(PhaseAccess, `record("single", kong.client.get_protocol())`)
+	e.get("/cap/1/a")
+	e.noErrors()
+	e.want("single", "http")
 }

@@ -205,19 +205,19 @@ func (s *State) serializeRequest(L *lua.LState, root, ctx, opts *lua.LTable) {
 	}
 	req.RawSetString("url", lua.LString(s.scheme()+"://"+s.host()+":"+itoa(port)+requestURI))
 	qs := L.NewTable()
-	parseArgs(L, qs, s.query(), 100)
+	parseArgs(L, qs, s.query(), s.maxURIArgs)
 	req.RawSetString("querystring", qs)
 	req.RawSetString("method", s.method())
 	var respHeaders lua.LValue = lua.LNil
 	if !skipHeaders {
-		hdrs, _ := s.headerTable(L, reqHeaderAll(&rc.Request.Header), 100, false)
+		hdrs, _ := s.headerTable(L, reqHeaderAll(s.reqH()), s.maxReqHeaders, false)
 		for _, k := range []string{"authorization", "proxy-authorization"} {
 			if hdrs.RawGetString(k) != lua.LNil {
 				hdrs.RawSetString(k, lua.LString("REDACTED"))
 			}
 		}
 		req.RawSetString("headers", hdrs)
-		respHeaders, _ = s.headerTable(L, respHeaderAll(&rc.Response.Header), 100, false)
+		respHeaders, _ = s.headerTable(L, respHeaderAll(&rc.Response.Header), s.maxRespHeaders, false)
 	}
 	req.RawSetString("size", s.varNumber("request_length"))
 	root.RawSetString("request", req)

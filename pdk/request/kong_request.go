@@ -10,6 +10,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/luahost/luahost/luavm"
 	"github.com/luahost/luahost/pdk"
 	"github.com/luahost/luahost/router"
 )
@@ -206,7 +207,7 @@ func (s *State) reqGetForwardedPrefix(L *lua.LState) int {
 
 // httpVersion is ngx.req.http_version(): 1.0 or 1.1.
 func (s *State) httpVersion() lua.LNumber {
-	if s.c.RequestCtx.Request.Header.IsHTTP11() {
+	if s.reqH().IsHTTP11() {
 		return 1.1
 	}
 	return 1.0
@@ -233,7 +234,7 @@ func (s *State) reqGetMethod(L *lua.LState) int {
 // method is the request's method as a Lua string, without allocating for
 // the common ones.
 func (s *State) method() lua.LString {
-	m := s.c.RequestCtx.Request.Header.Method()
+	m := s.reqH().Method()
 	switch string(m) {
 	case "GET":
 		return "GET"
@@ -332,7 +333,7 @@ func (s *State) reqGetQueryArg(L *lua.LState) int {
 		return 0
 	}
 	t := L.NewTable()
-	parseArgs(L, t, s.query(), 100)
+	parseArgs(L, t, s.query(), s.maxURIArgs)
 	v := t.RawGetString(string(name))
 	if arr, ok := v.(*lua.LTable); ok {
 		v = arr.RawGetInt(1)
@@ -364,7 +365,7 @@ func (s *State) reqGetQuery(L *lua.LState) int {
 	s.check(L, phasesRequest)
 	max, ok := checkMax(L, 1, "max_args")
 	if !ok {
-		max = 100
+		max = s.maxURIArgs
 	}
 	if s.c == nil {
 		return 0
@@ -400,12 +401,12 @@ func (s *State) reqGetHeaders(L *lua.LState) int {
 	s.check(L, phasesRequest)
 	max, ok := checkMax(L, 1, "max_headers")
 	if !ok {
-		max = 100
+		max = s.maxReqHeaders
 	}
 	if s.c == nil {
 		return 0
 	}
-	return s.pushHeaderTable(L, reqHeaderAll(&s.c.RequestCtx.Request.Header), max, false)
+	return s.pushHeaderTable(L, reqHeaderAll(s.reqH()), max, false)
 }
 
 func (s *State) reqGetRawBody(L *lua.LState) int {
@@ -428,11 +429,21 @@ const (
 func (s *State) reqGetBody(L *lua.LState) int {
 	s.check(L, beforeContent)
 	var ct string
-	if v, ok := L.Get(1).(lua.LString); ok && L.Get(1) != lua.LNil {
-		ct = string(v)
-	} else if L.Get(1) != lua.LNil && L.Get(1) != lua.LFalse {
-		ct = L.ToString(1)
-	} else if s.c != nil {
+	switch v := L.Get(1).(type) {
+	case *lua.LNilType:
+	case lua.LBool:
+		if v {
+			raise(L, "bad argument #1 to 'lower' (string expected, got boolean)")
+		}
+	case lua.LString, lua.LNumber:
+		ct = luavm.ToString(v)
+	default:
+		raise(L, "bad argument #1 to 'lower' (string expected, got "+v.Type().String()+")")
+	}
+	if s.c == nil {
+		return 0
+	}
+	if ct == "" && !lua.LVAsBool(L.Get(1)) {
 		v, ok := s.reqHeader("Content-Type")
 		if !ok {
 			L.Push(lua.LNil)
@@ -441,54 +452,53 @@ func (s *State) reqGetBody(L *lua.LState) int {
 		}
 		ct = string(v)
 	}
-	if s.c == nil {
-		return 0
-	}
+	return s.decodeBody(L, ct, s.c.RequestBody(), 2, s.maxPostArgs)
+}
+
+// decodeBody is the body decoding of kong.request.get_body and
+// kong.service.response.get_body: by content type, form arguments (at
+// most the max_args argument at maxArg, defMax by default), JSON (a table,
+// arrays with array_mt) or multipart; pushes body, err, mime.
+func (s *State) decodeBody(L *lua.LState, ct string, body []byte, maxArg, defMax int) int {
 	lower := strings.ToLower(ct)
 	if i := strings.IndexByte(lower, ';'); i >= 0 {
 		lower = lower[:i]
 	}
-	body := s.c.RequestBody()
+	var v lua.LValue = lua.LNil
+	var msg, mime string
 	switch {
 	case strings.HasPrefix(lower, ctPost):
-		max, ok := checkMax(L, 2, "max_args")
+		max, ok := checkMax(L, maxArg, "max_args")
 		if !ok {
-			max = 100
+			max = defMax
 		}
 		t := L.NewTable()
 		parseArgs(L, t, body, max)
-		L.Push(t)
-		L.Push(lua.LNil)
-		L.Push(lua.LString(ctPost))
-		return 3
+		v, mime = t, ctPost
 	case strings.HasPrefix(lower, ctJSON):
-		v, _ := s.in.JSON().Decode(L, string(body))
-		if _, ok := v.(*lua.LTable); !ok {
-			L.Push(lua.LNil)
-			L.Push(lua.LString("invalid json body"))
-			L.Push(lua.LString(ctJSON))
-			return 3
+		mime = ctJSON
+		if d, _ := s.in.JSON().Decode(L, string(body)); d.Type() == lua.LTTable {
+			v = d
+		} else {
+			msg = "invalid json body"
 		}
-		L.Push(v)
-		L.Push(lua.LNil)
-		L.Push(lua.LString(ctJSON))
-		return 3
 	case strings.HasPrefix(lower, ctFormData):
-		t, msg := parseMultipart(L, body, ct)
-		if t == nil {
-			L.Push(lua.LNil)
-			L.Push(lua.LString(msg))
-			L.Push(lua.LString(ctFormData))
-			return 3
+		mime = ctFormData
+		if t, m := parseMultipart(L, body, ct); t != nil {
+			v = t
+		} else {
+			msg = m
 		}
-		L.Push(t)
-		L.Push(lua.LNil)
-		L.Push(lua.LString(ctFormData))
-		return 3
+	default:
+		msg, mime = "unsupported content type '"+ct+"'", lower
 	}
-	L.Push(lua.LNil)
-	L.Push(lua.LString("unsupported content type '" + ct + "'"))
-	L.Push(lua.LString(lower))
+	L.Push(v)
+	if msg != "" {
+		L.Push(lua.LString(msg))
+	} else {
+		L.Push(lua.LNil)
+	}
+	L.Push(lua.LString(mime))
 	return 3
 }
 

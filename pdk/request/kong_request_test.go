@@ -42,19 +42,32 @@ func TestKongRequestGetters(t *testing.T) {
 	if res.StatusCode() != 200 {
 		t.Fatalf("status %d %s", res.StatusCode(), res.Body())
 	}
-	e.want("scheme", "http", "host", "example.com", "port", "0", "method", "GET",
+	e.want("scheme", "http", "host", "example.com", "port", e.srvPort, "method", "GET",
 		"path", "/foo/bar/~baz", "raw_path", "/foo//bar/%7Ebaz", "pwq", "/foo//bar/%7Ebaz?a=1&b=x%20y&a=2&flag",
 		"raw_query", "a=1&b=x%20y&a=2&flag", "a", "1", "b", "x y", "flag", "true", "none", "nil",
 		"query", "{\n  a = { \"1\", \"2\" },\n  b = \"x y\",\n  flag = true\n}",
 		"hdr", "one", "hdr_us", "c", "hdr_none", "nil",
 		"headers_multi", `{ "one", "two" }`, "headers_norm", "c", "http_version", "1.1",
 		// the client is not trusted: X-Forwarded-* are ignored
-		"fwd_scheme", "http", "fwd_host", "example.com", "fwd_port", "0", "fwd_path", "/foo/bar/~baz",
+		"fwd_scheme", "http", "fwd_host", "example.com", "fwd_port", e.srvPort, "fwd_path", "/foo/bar/~baz",
 		"start", "number")
 }
 
+// $host: the Host header lower-cased without its port; "kong" (the server
+// name) without one.
+func TestKongRequestHost(t *testing.T) {
+	e := newEnv(t, proxy.Config{})
+	e.on(PhaseAccess, `record("host", kong.request.get_host()) record("var", ngx.var.host)`)
+	e.serve("GET / HTTP/1.1\r\nHost: Example.COM:8000\r\n\r\n")
+	e.noErrors()
+	e.want("host", "example.com", "var", "example.com")
+	e.serve("GET / HTTP/1.0\r\n\r\n")
+	e.noErrors()
+	e.want("host", "kong")
+}
+
 func TestKongRequestForwardedTrusted(t *testing.T) {
-	trusted, _ := proxy.ParseTrustedIPs([]string{"10.0.0.0/8"})
+	trusted, _ := proxy.ParseTrustedIPs([]string{"127.0.0.0/8"})
 	e := newEnv(t, proxy.Config{TrustedIPs: trusted})
 	e.on(PhaseAccess, `
 		local r = kong.request
@@ -82,9 +95,10 @@ func TestKongRequestArgErrors(t *testing.T) {
 		{"kong.request.get_headers(0)", "max_headers must be >= 1"},
 		{"kong.request.get_headers(1001)", "max_headers must be <= 1000"},
 	}
+	e := newEnv(t, proxy.Config{})
 	for _, c := range cases {
 		t.Run(c.call, func(t *testing.T) {
-			e := newEnv(t, proxy.Config{})
+			e.clear()
 			e.on(PhaseAccess, "\n\n"+c.call)
 			res := e.get("/")
 			if got, want := e.err(PhaseAccess), "snippet:3: "+c.msg; got != want {
@@ -138,8 +152,8 @@ func TestKongRequestBody(t *testing.T) {
 		record("err3", err3) record("ct3", ct3)
 	`)
 	body := `{"a":[1,2],"b":{"c":true}}`
-	e.serve("POST /j HTTP/1.1\r\nHost: h\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: "+
-		itoa(len(body))+"\r\n\r\n"+body, "10.0.0.9:5555")
+	e.serve("POST /j HTTP/1.1\r\nHost: h\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: " +
+		itoa(len(body)) + "\r\n\r\n" + body)
 	e.noErrors()
 	e.want("raw", body, "body", "{\n  a = { 1, 2 },\n  b = {\n    c = true\n  }\n}", "err", "nil",
 		"ct", "application/json", "err2", "nil", "err3", "unsupported content type 'text/plain'", "ct3", "text/plain")
@@ -149,7 +163,7 @@ func TestKongRequestBody(t *testing.T) {
 		local body, err, ct = kong.request.get_body()
 		record("body", body) record("err", err) record("ct", ct)
 	`)
-	e1.serve("POST /j HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\nContent-Length: 3\r\n\r\n[1,", "10.0.0.9:5555")
+	e1.serve("POST /j HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\nContent-Length: 3\r\n\r\n[1,")
 	e1.noErrors()
 	e1.want("body", "nil", "err", "invalid json body", "ct", "application/json")
 
@@ -160,8 +174,8 @@ func TestKongRequestBody(t *testing.T) {
 		local none, nerr = kong.request.get_body()
 	`)
 	form := "a=1&b=two+words&a=3"
-	e2.serve("POST /f HTTP/1.1\r\nHost: h\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: "+
-		itoa(len(form))+"\r\n\r\n"+form, "10.0.0.9:5555")
+	e2.serve("POST /f HTTP/1.1\r\nHost: h\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: " +
+		itoa(len(form)) + "\r\n\r\n" + form)
 	e2.noErrors()
 	e2.want("form", "{\n  a = { \"1\", \"3\" },\n  b = \"two words\"\n}", "ct", "application/x-www-form-urlencoded")
 
@@ -173,7 +187,7 @@ func TestKongRequestBody(t *testing.T) {
 		record("mp", mp) record("mct", mct)
 	`)
 	mp := "--XX\r\nContent-Disposition: form-data; name=\"k\"\r\n\r\nv1\r\n--XX\r\nContent-Disposition: form-data; name=\"k\"\r\n\r\nv2\r\n--XX--\r\n"
-	e3.serve("POST /m HTTP/1.1\r\nHost: h\r\nContent-Length: "+itoa(len(mp))+"\r\n\r\n"+mp, "10.0.0.9:5555")
+	e3.serve("POST /m HTTP/1.1\r\nHost: h\r\nContent-Length: " + itoa(len(mp)) + "\r\n\r\n" + mp)
 	e3.noErrors()
 	e3.want("err", "missing content type", "mp", "{\n  k = { \"v1\", \"v2\" }\n}", "mct", "multipart/form-data")
 }
@@ -248,8 +262,8 @@ func TestKongRequestGetBodyJSONShapes(t *testing.T) {
 				record("r", tostring(b) .. " " .. tostring(err))
 			end
 		`)
-		e.serve("POST / HTTP/1.1\r\nHost: h\r\nContent-Type: Application/JSON\r\nContent-Length: "+itoa(len(c.body))+
-			"\r\n\r\n"+c.body, "10.0.0.9:1")
+		e.serve("POST / HTTP/1.1\r\nHost: h\r\nContent-Type: Application/JSON\r\nContent-Length: " + itoa(len(c.body)) +
+			"\r\n\r\n" + c.body)
 		e.noErrors()
 		if got := e.rec("r"); got != c.want {
 			t.Errorf("%s: %q, want %q", c.body, got, c.want)

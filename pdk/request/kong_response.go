@@ -97,7 +97,7 @@ func (s *State) respGetHeaders(L *lua.LState) int {
 	s.check(L, headerBodyLog)
 	max, ok := checkMax(L, 1, "max_headers")
 	if !ok {
-		max = 100
+		max = s.maxRespHeaders
 	}
 	if s.c == nil {
 		return 0
@@ -150,6 +150,7 @@ func (s *State) respSetStatus(L *lua.LState) int {
 		return 0
 	}
 	s.resp().SetStatusCode(st)
+	s.statusSet = true
 	return 0
 }
 
@@ -330,6 +331,7 @@ func (s *State) send(L *lua.LState, status int, body string, hasBody, isJSON boo
 		resp.Header.DisableNormalizing()
 	}
 	resp.SetStatusCode(status)
+	s.statusSet = true
 	hasCT, hasCL := false, false
 	if headers != nil {
 		for k, v := headers.Next(lua.LNil); k != lua.LNil; k, v = headers.Next(k) {
@@ -358,6 +360,12 @@ func (s *State) send(L *lua.LState, status int, body string, hasBody, isJSON boo
 	resp.SetBodyString(body)
 	if !hasCL {
 		resp.Header.SetContentLength(len(body))
+	}
+	if s.phase == PhaseHeaderFilter && s.c != nil {
+		// a streamed upstream body is replaced chunk by chunk in
+		// body_filter (Kong's ctx.response_body)
+		s.respBody = append(s.respBody[:0], body...)
+		s.bodySet, s.bodyDone = true, false
 	}
 	if s.c == nil {
 		luavm.Unwind(L, exitValue{status: status, admin: true})

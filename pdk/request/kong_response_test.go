@@ -91,9 +91,10 @@ func TestKongResponseExitArgErrors(t *testing.T) {
 		{"kong.response.set_header({}, 'a')", "bad argument #2 to 'format' (string expected, got table)"},
 		{"kong.response.set_headers(1)", "headers must be a table"},
 	}
+	e := newEnv(t, proxy.Config{})
 	for _, c := range cases {
 		t.Run(c.call, func(t *testing.T) {
-			e := newEnv(t, proxy.Config{})
+			e.clear()
 			e.on(PhaseAccess, "\n\n"+c.call)
 			e.get("/")
 			want := ""

@@ -149,9 +149,10 @@ func TestServiceRequestArgErrors(t *testing.T) {
 		{"kong.service.set_tls_verify(1)", "argument must be a boolean"},
 		{"kong.service.set_tls_verify_depth('a')", "argument must be a number"},
 	}
+	e := newEnv(t, proxy.Config{})
 	for _, c := range cases {
 		t.Run(c.call, func(t *testing.T) {
-			e := newEnv(t, proxy.Config{})
+			e.clear()
 			e.on(PhaseAccess, "\n\n"+c.call)
 			e.get("/")
 			if got, want := e.err(PhaseAccess), "snippet:3: "+c.msg; got != want {
@@ -239,7 +240,7 @@ func TestHeaderNamesIgnoreCase(t *testing.T) {
 		kong.service.request.set_header("x-upper", "c")
 		kong.service.request.clear_header("X-LOWER")
 	`)
-	e.serve("GET /h HTTP/1.1\r\nHost: h\r\nx-lower: a\r\nX-UPPER: b\r\n\r\n", "10.0.0.9:1")
+	e.serve("GET /h HTTP/1.1\r\nHost: h\r\nx-lower: a\r\nX-UPPER: b\r\n\r\n")
 	e.noErrors()
 	e.want("lower", "a")
 	got, _ := e.up.last(t)
@@ -261,4 +262,26 @@ func TestClearQueryArgKongCases(t *testing.T) {
 		e.noErrors()
 		e.want("q", c.want)
 	}
+}
+
+// Kong's t/01-pdk/07-service-response/03-get_header.t tests 6 and 7: only
+// what the upstream sent, at its current value; the lower-case raw key
+// reads any current header (Kong's table is ngx.resp.get_headers()).
+func TestServiceResponseHeadersNotBuffered(t *testing.T) {
+	e := newEnv(t, proxy.Config{})
+	e.on(PhaseAccess, `kong.response.set_header("X-Non-Service-Header", "test")`)
+	e.on(PhaseHeaderFilter, `
+		kong.response.set_header("X-Upstream", "changed")
+		local get = kong.service.response.get_header
+		record("service", get("X-Service-Header") or get("X-Upstream"))
+		record("non", type(get("X-Non-Service-Header")))
+		record("ngx", ngx.header["X-Non-Service-Header"])
+		record("raw_lower", get("x-non-service-header"))
+		local h = kong.service.response.get_headers()
+		record("tbl", h["X-Upstream"])
+		record("tbl_non", type(h["X-Non-Service-Header"]))
+	`)
+	e.get("/nb")
+	e.noErrors()
+	e.want("service", "changed", "non", "nil", "ngx", "test", "raw_lower", "test", "tbl", "changed", "tbl_non", "nil")
 }

@@ -146,3 +146,41 @@ func TestAdminResponse(t *testing.T) {
 		t.Error("nil error taken for an exit")
 	}
 }
+
+// After access, the request PDK reads the client's request as plugins left
+// it, not the upstream request the proxy built from it.
+func TestRequestAfterAccess(t *testing.T) {
+	e := newEnv(t, proxy.Config{})
+	e.on(PhaseAccess, `kong.service.request.set_header("X-Plugin", "p")`)
+	e.on(PhaseLog, `
+		local h = kong.request.get_headers()
+		record("xff", h["x-forwarded-for"]) record("via", h.via) record("host", h.host)
+		record("plugin", h["x-plugin"]) record("version", kong.request.get_http_version())
+		record("ngx_host", ngx.req.get_headers()["host"]) record("var_host", ngx.var.http_host)
+		record("ser_host", kong.log.serialize().request.headers.host)
+	`)
+	e.serve("GET /a HTTP/1.0\r\nHost: client.test\r\n\r\n")
+	e.noErrors()
+	e.want("xff", "nil", "via", "nil", "host", "client.test", "plugin", "p", "version", "1",
+		"ngx_host", "client.test", "var_host", "client.test", "ser_host", "client.test")
+	got, _ := e.up.last(t)
+	if got.Header.Get("X-Forwarded-For") == "" || got.Header.Get("X-Plugin") != "p" {
+		t.Errorf("upstream %v", got.Header)
+	}
+}
+
+// kong.conf's lua_max_* set the default limits of the header and argument
+// readers.
+func TestConfLimits(t *testing.T) {
+	e := newEnv(t, proxy.Config{}, "lua_max_req_headers", "2", "lua_max_uri_args", "1", "lua_max_resp_headers", "1")
+	e.on(PhaseAccess, `
+		record("h", select(2, kong.request.get_headers()))
+		record("ngx_h", select(2, ngx.req.get_headers()))
+		record("q", select(2, kong.request.get_query()))
+		record("b", kong.request.get_query_arg("b"))
+	`)
+	e.on(PhaseHeaderFilter, `record("rh", select(2, kong.response.get_headers()))`)
+	e.get("/?a=1&b=2", "X-A", "1", "X-B", "2")
+	e.noErrors()
+	e.want("h", "truncated", "ngx_h", "truncated", "q", "truncated", "b", "nil", "rh", "truncated")
+}

@@ -30,11 +30,11 @@ func (s *State) newNgxReq() *lua.LTable {
 	}
 	L.SetFuncs(t, map[string]lua.LGFunction{
 		"get_headers": need(func(L *lua.LState) int {
-			return s.pushHeaderTable(L, reqHeaderAll(&s.c.RequestCtx.Request.Header), optMax(L, 1), lua.LVAsBool(L.Get(2)))
+			return s.pushHeaderTable(L, reqHeaderAll(s.reqH()), optMax(L, 1, s.maxReqHeaders), lua.LVAsBool(L.Get(2)))
 		}),
 		"get_uri_args": need(func(L *lua.LState) int {
 			t := L.NewTable()
-			if parseArgs(L, t, s.query(), optMax(L, 1)) {
+			if parseArgs(L, t, s.query(), optMax(L, 1, s.maxURIArgs)) {
 				L.Push(t)
 				L.Push(lua.LString("truncated"))
 				return 2
@@ -44,7 +44,7 @@ func (s *State) newNgxReq() *lua.LTable {
 		}),
 		"get_post_args": need(func(L *lua.LState) int {
 			t := L.NewTable()
-			if parseArgs(L, t, s.c.RequestBody(), optMax(L, 1)) {
+			if parseArgs(L, t, s.c.RequestBody(), optMax(L, 1, s.maxPostArgs)) {
 				L.Push(t)
 				L.Push(lua.LString("truncated"))
 				return 2
@@ -145,7 +145,7 @@ func (s *State) newNgxReq() *lua.LTable {
 		}),
 		"http_version": need(func(L *lua.LState) int { L.Push(s.httpVersion()); return 1 }),
 		"raw_header": need(func(L *lua.LState) int {
-			h := &s.c.RequestCtx.Request.Header
+			h := s.reqH()
 			raw := string(h.Header())
 			if lua.LVAsBool(L.Get(1)) {
 				if i := strings.Index(raw, "\r\n"); i >= 0 {

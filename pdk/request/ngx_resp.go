@@ -34,7 +34,7 @@ func (s *State) openNgx(ngx *lua.LTable) {
 		if s.c == nil {
 			raise(L, "no request found")
 		}
-		return s.pushHeaderTable(L, respHeaderAll(&s.resp().Header), optMax(L, 1), lua.LVAsBool(L.Get(2)))
+		return s.pushHeaderTable(L, respHeaderAll(&s.resp().Header), optMax(L, 1, s.maxRespHeaders), lua.LVAsBool(L.Get(2)))
 	}))
 	resp.RawSetString("add_header", addHeader)
 	ngx.RawSetString("resp", resp)
@@ -69,7 +69,8 @@ func (s *State) openNgx(ngx *lua.LTable) {
 	mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
 		switch L.Get(2) {
 		case lua.LString("status"):
-			if s.c == nil {
+			// nginx's is 0 until something set it
+			if s.c == nil || !s.statusSet && (s.phase == PhaseRewrite || s.phase == PhaseAccess) {
 				L.Push(lua.LNumber(0))
 				return 1
 			}
@@ -102,6 +103,7 @@ func (s *State) openNgx(ngx *lua.LTable) {
 			}
 			if !s.sent {
 				s.resp().SetStatusCode(int(n))
+				s.statusSet = true
 			}
 			return 0
 		}
@@ -320,6 +322,7 @@ var kongErrorPages = map[int]bool{
 // special writes nginx's answer for a status a handler ended with and
 // nothing printed: Kong's error page, or nginx's own.
 func (s *State) special(status int) {
+	s.statusSet = true
 	if kongErrorPages[status] {
 		s.c.Error(status)
 		return

@@ -104,14 +104,14 @@ func (s *State) varGet(name string) lua.LValue {
 	case "http2":
 		return lua.LString("")
 	case "server_protocol":
-		if rc.Request.Header.IsHTTP11() {
+		if s.reqH().IsHTTP11() {
 			return lua.LString("HTTP/1.1")
 		}
 		return lua.LString("HTTP/1.0")
 	case "request_method":
 		return s.method()
 	case "request":
-		return lua.LString(string(rc.Request.Header.Method()) + " " + string(c.OriginalURI) + " " +
+		return lua.LString(string(s.reqH().Method()) + " " + string(c.OriginalURI) + " " +
 			s.varGet("server_protocol").String())
 	case "remote_addr":
 		return lua.LString(c.ClientIP().String())
@@ -122,7 +122,12 @@ func (s *State) varGet(name string) lua.LValue {
 	case "realip_remote_addr":
 		ip, _ := s.peer()
 		return lua.LString(ip.String())
-	case "remote_port", "realip_remote_port":
+	case "remote_port":
+		if p, ok := s.remotePort().(lua.LNumber); ok {
+			return lua.LString(strconv.Itoa(int(p)))
+		}
+		return lua.LString("")
+	case "realip_remote_port":
 		_, port := s.peer()
 		return lua.LString(strconv.Itoa(port))
 	case "server_addr":
@@ -160,12 +165,18 @@ func (s *State) varGet(name string) lua.LValue {
 	case "msec":
 		return lua.LString(strconv.FormatFloat(float64(time.Now().UnixMilli())/1000, 'f', 3, 64))
 	case "request_length":
-		return lua.LString(strconv.Itoa(len(rc.Request.Header.Header()) + len(rc.Request.Body())))
+		n := len(s.reqH().Header())
+		if rc.Request.IsBodyStream() {
+			n += max(rc.Request.Header.ContentLength(), 0)
+		} else {
+			n += len(rc.Request.Body())
+		}
+		return lua.LString(strconv.Itoa(n))
 	case "bytes_sent":
 		resp := &rc.Response
-		return lua.LString(strconv.Itoa(len(resp.Header.Header()) + len(resp.Body())))
+		return lua.LString(strconv.Itoa(len(resp.Header.Header()) + s.responseBodyLen()))
 	case "body_bytes_sent":
-		return lua.LString(strconv.Itoa(len(rc.Response.Body())))
+		return lua.LString(strconv.Itoa(s.responseBodyLen()))
 	case "status":
 		return lua.LString(strconv.Itoa(rc.Response.StatusCode()))
 	case "upstream_uri":
@@ -225,7 +236,7 @@ func (s *State) varGet(name string) lua.LValue {
 	case strings.HasPrefix(name, "arg_"):
 		return argVar(s.query(), name[4:])
 	case strings.HasPrefix(name, "cookie_"):
-		if v := rc.Request.Header.Cookie(name[7:]); v != nil {
+		if v := s.reqH().Cookie(name[7:]); v != nil {
 			return lua.LString(v)
 		}
 		return lua.LNil
@@ -258,10 +269,20 @@ func (s *State) varGet(name string) lua.LValue {
 	return lua.LNil
 }
 
+// responseBodyLen is the response body's length, without reading a
+// streamed body (its Content-Length then).
+func (s *State) responseBodyLen() int {
+	resp := &s.c.RequestCtx.Response
+	if resp.IsBodyStream() {
+		return max(resp.Header.ContentLength(), 0)
+	}
+	return len(resp.Body())
+}
+
 // joinedHeader is $http_<name>: every value of the header joined by ", "
 // (nginx 1.23+), Cookie's by "; ".
 func (s *State) joinedHeader(name string) lua.LValue {
-	h := &s.c.RequestCtx.Request.Header
+	h := s.reqH()
 	var out []byte
 	found := false
 	sep := ", "

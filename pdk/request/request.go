@@ -7,9 +7,18 @@
 // *proxy.Context) through a State, one per worker. It depends on pdk and
 // proxy, never on host.
 //
-// The host drives a State: Begin when a worker takes a request, SetPhase
-// around each phase's plugin calls, Exited after each plugin of rewrite
-// and access to stop the loop once a plugin answered, End after log.
+// The host drives a State, per request: Instance.SetCtx (a fresh ngx.ctx),
+// then Begin; SetPhase at every phase the request goes through, also when
+// no plugin runs in it, since the State does Kong's own work there (the
+// first PhaseAccess fills ngx.ctx.route, service and router_matches; the
+// first phase after the upstream answered puts back the response headers
+// plugins set in rewrite and access; each PhaseBodyFilter call puts in
+// the body a header_filter exit produced); Exited after each plugin of
+// rewrite and access, to stop the loop once a plugin answered; EndAccess
+// when access is over; End after log. A handler's protected call that
+// fails with IsExit(err) ended normally (ngx.exit, kong.response.exit). In
+// the Admin API (no request, ngx.get_phase() "content"), AdminResponse
+// recovers what kong.response.exit produced.
 //
 // Where this diverges from Kong, and why:
 //   - kong.response.exit / error and ngx.exit do not yield or stop nginx:
@@ -31,15 +40,13 @@
 //     yet. Upstream entities are not served: set_upstream always answers
 //     Kong's "could not find an Upstream named ..." and set_tls_cert_key
 //     raises Kong's "chain must be a parsed cdata object" (no cdata here).
-//   - A request body that nginx would have buffered to a file is always in
-//     memory here (fasthttp reads it whole): get_raw_body never answers
+//   - A request body that nginx would have buffered to a file is read into
+//     memory when a plugin asks for it: get_raw_body never answers
 //     "did not fit into client body buffer"; ngx.req.read_body does nothing
 //     and ngx.req.get_body_file answers nil.
-//   - kong.client.get_forwarded_port is the peer's port (nginx's realip
-//     module only changes it with the PROXY protocol, which is not served).
-//   - kong.service.response.get_headers / get_header answer the upstream's
-//     headers as they came; Kong answers the current values of the headers
-//     that came from the upstream.
+//   - The PROXY protocol is not served: kong.client.get_forwarded_ip and
+//     get_forwarded_port come from the real IP header of a trusted peer
+//     (with its port, nil when it gave none, as nginx's realip module).
 //   - clear_query_arg drops the named arguments and keeps the others as
 //     sent with '+' as %20, which is what Kong's own tests of it expect;
 //     Kong re-serialises the query through resty.ada, which may also
@@ -143,16 +150,28 @@ type State struct {
 	bodyBuf  []byte
 	bodyBuff bool
 
-	trusted  []netipPrefix
-	routes   map[*router.Route]*lua.LTable
-	services map[*router.Service]*lua.LTable
+	trusted []netipPrefix
+	// kong.conf's lua_max_req_headers, lua_max_resp_headers,
+	// lua_max_uri_args, lua_max_post_args: the default limits
+	maxReqHeaders, maxRespHeaders, maxURIArgs, maxPostArgs int
+	routes                                                 map[*router.Route]*lua.LTable
+	services                                               map[*router.Service]*lua.LTable
 
-	admin    fasthttp.Response // kong.response.exit outside a request (Admin API)
-	hdrMT    *lua.LTable       // request/response header tables' metatable
-	scratch  []byte
-	vals     []string // headerValues' result, reused
-	delSpans [][2]int // delHeader's scratch
-	delBuf   []byte
+	admin   fasthttp.Response // kong.response.exit outside a request (Admin API)
+	snap    fasthttp.RequestHeader
+	snapped bool
+	// statusSet: a status was set in rewrite/access (ngx.status reads 0
+	// before, as nginx's)
+	statusSet bool
+	// respBody: kong.response.exit in header_filter (ctx.response_body)
+	respBody          []byte
+	bodySet, bodyDone bool
+	hdrMT             *lua.LTable // request/response header tables' metatable
+	srespMeta         *lua.LTable // kong.service.response.get_headers' (non-buffered)
+	scratch           []byte
+	vals              []string // headerValues' result, reused
+	delSpans          [][2]int // delHeader's scratch
+	delBuf            []byte
 }
 
 // Open installs the request-bound namespaces into a worker's instance and
@@ -160,6 +179,8 @@ type State struct {
 func Open(in *pdk.Instance) *State {
 	s := &State{in: in, L: in.L}
 	s.trusted = confTrusted(in)
+	s.maxReqHeaders, s.maxRespHeaders = confMax(in, "lua_max_req_headers"), confMax(in, "lua_max_resp_headers")
+	s.maxURIArgs, s.maxPostArgs = confMax(in, "lua_max_uri_args"), confMax(in, "lua_max_post_args")
 	s.routes = map[*router.Route]*lua.LTable{}
 	s.services = map[*router.Service]*lua.LTable{}
 	L := in.L
@@ -196,7 +217,9 @@ func Open(in *pdk.Instance) *State {
 // SetPhase.
 func (s *State) Begin(c *proxy.Context) {
 	s.c = c
-	s.exited, s.sent, s.accessed, s.upSeen = false, false, false, false
+	s.exited, s.sent, s.accessed, s.upSeen, s.snapped = false, false, false, false, false
+	s.bodySet, s.bodyDone, s.respBody = false, false, s.respBody[:0]
+	s.statusSet = false
 	s.pending = s.pending[:0]
 	s.uriSet, s.uri = false, ""
 	s.uriCached, s.pathCached, s.hostCached = false, false, false
@@ -207,12 +230,14 @@ func (s *State) Begin(c *proxy.Context) {
 	s.SetPhase(PhaseRewrite)
 }
 
-// SetPhase sets Kong's phase (and ngx.get_phase()'s answer). The first
-// PhaseAccess of a request sets ngx.ctx.route, ngx.ctx.service and
+// SetPhase sets Kong's phase (and ngx.get_phase()'s answer). Call it at
+// every phase of a bound request, whether or not plugins run in it: the
+// first PhaseAccess of a request sets ngx.ctx.route, ngx.ctx.service and
 // ngx.ctx.router_matches (Kong's access.before); the first phase after the
 // upstream answered notes the upstream's status and headers
 // (kong.service.response) and replays the response headers plugins set in
-// rewrite and access.
+// rewrite and access; PhaseBodyFilter puts in the body kong.response.exit
+// produced in header_filter.
 func (s *State) SetPhase(p Phase) {
 	s.phase = p
 	s.in.Phase = ngxPhase[p]
@@ -227,9 +252,52 @@ func (s *State) SetPhase(p Phase) {
 			s.accessed = true
 			s.accessBefore(ctx)
 		}
-	case PhaseResponse, PhaseHeaderFilter, PhaseBodyFilter, PhaseLog:
+	case PhaseBodyFilter:
+		s.noteUpstream()
+		s.replaceBody()
+	case PhaseResponse, PhaseHeaderFilter, PhaseLog:
 		s.noteUpstream()
 	}
+}
+
+// replaceBody is Kong's body_filter prologue for a response produced in
+// header_filter (kong.response.exit there sets ctx.response_body): the
+// first chunk becomes that body, with eof; later chunks of the upstream's
+// body are dropped.
+func (s *State) replaceBody() {
+	if !s.bodySet {
+		return
+	}
+	if s.bodyDone {
+		s.c.BodyChunk = s.c.BodyChunk[:0]
+		return
+	}
+	s.c.BodyChunk = append(s.c.BodyChunk[:0:0], s.respBody...)
+	s.c.BodyEOF = true
+	s.bodyDone = true
+}
+
+// EndAccess notes the request's headers as plugins left them: the host
+// calls it when access is over, before the proxy turns the request into
+// the upstream's (X-Forwarded-*, Via, Host, HTTP/1.1). Later phases then
+// read the client's request as Kong's do (ngx.req.get_headers in log does
+// not show what proxy_set_header added). Without it they read the request
+// as sent upstream.
+func (s *State) EndAccess() {
+	if s.c == nil || s.exited {
+		return
+	}
+	s.c.RequestCtx.Request.Header.CopyTo(&s.snap)
+	s.snapped = true
+}
+
+// reqH is the request header to read: the one noted by EndAccess once
+// access is over, else the request's.
+func (s *State) reqH() *fasthttp.RequestHeader {
+	if s.snapped {
+		return &s.snap
+	}
+	return &s.c.RequestCtx.Request.Header
 }
 
 // Exited reports whether a plugin produced the response in this request:
