@@ -363,6 +363,11 @@ func (r *Runloop) Access(c *proxy.Context) bool {
 	}
 	if s != nil {
 		s.accessRan = true
+		if !s.dead {
+			// the request as plugins left it, before the proxy makes it
+			// the upstream's
+			s.w.req.EndAccess()
+		}
 	}
 	if stopped {
 		c.BufferResponse = false
@@ -380,6 +385,9 @@ func (r *Runloop) downstream(c *proxy.Context, ph int, phase request.Phase, onEr
 		if s.dead {
 			return
 		}
+		// every phase of a bound request, plugins or not: the request
+		// PDK does Kong's own work there
+		s.w.req.SetPhase(phase)
 		if s.accessRan {
 			list = s.collected[ph]
 		} else {
@@ -388,7 +396,6 @@ func (r *Runloop) downstream(c *proxy.Context, ph int, phase request.Phase, onEr
 		if len(list) == 0 {
 			return
 		}
-		s.w.req.SetPhase(phase)
 	} else {
 		it := r.cur.Load()
 		list = globalList(it, ph)
@@ -465,7 +472,11 @@ func (w *Worker) useIterator(it *Iterator) {
 	}
 	phase := w.In.Phase
 	w.In.Phase = "timer"
-	defer func() { w.In.Phase, w.In.PluginName = phase, "" }()
+	defer func() {
+		w.In.Phase, w.In.PluginName = phase, ""
+		// what configure left in ngx.ctx is not the next request's
+		w.In.SetCtx(w.L.NewTable())
+	}()
 	for slot, lp := range w.plugins {
 		if lp.configure == nil {
 			continue

@@ -549,3 +549,35 @@ func TestRunloopRouteWithoutService(t *testing.T) {
 		t.Errorf("authenticated: %d %q", res.StatusCode, b)
 	}
 }
+
+// The request PDK's own work at each phase happens also in phases where
+// no plugin runs: a response header set in access is put back on the
+// upstream's response, and log reads the client's request as plugins left
+// it, not the request sent upstream (no Via the proxy added).
+func TestRunloopPhasesWithoutPlugins(t *testing.T) {
+	n := newRLNode(t, iterConf(t))
+	route, _ := n.route(t, "/ah")
+	n.plugin(t, "access-header", map[string]string{"route": route}, map[string]any{})
+	logged, _ := n.route(t, "/lv")
+	n.plugin(t, "log-via", map[string]string{"route": logged}, map[string]any{})
+	n.sync(t)
+	d := n.h.Root.SharedDict("kong")
+	d.Delete("log-saw-via")
+	code, _, hdr := n.getH(t, "/ah")
+	if code != 200 || hdr.Get("X-Access-Set") != "yes" {
+		t.Errorf("%d X-Access-Set %q", code, hdr.Get("X-Access-Set"))
+	}
+	n.get(t, "/lv")
+	var saw any
+	deadline := time.Now().Add(10 * time.Second)
+	for saw == nil {
+		if time.Now().After(deadline) {
+			t.Fatal("log never ran")
+		}
+		time.Sleep(5 * time.Millisecond) // log may follow the response
+		saw, _ = d.Get("log-saw-via")
+	}
+	if saw != "nil" {
+		t.Errorf("log read Via %v, the header the proxy sends upstream", saw)
+	}
+}
