@@ -581,3 +581,26 @@ func TestRunloopPhasesWithoutPlugins(t *testing.T) {
 		t.Errorf("log read Via %v, the header the proxy sends upstream", saw)
 	}
 }
+
+// A configuration as a handler gets it: the stored config plus the fields
+// Kong adds (plugins_iterator.lua get_plugin_config), and ngx.ctx.plugin_id
+// set for the call.
+func TestRunloopConfigFields(t *testing.T) {
+	n := newRLNode(t, iterConf(t))
+	route, service := n.route(t, "/f")
+	row := n.plugin(t, "trace-b", map[string]string{"route": route, "service": service}, map[string]any{"tag": "fields"})
+	n.sync(t)
+	if code, _ := n.get(t, "/f"); code != 200 {
+		t.Fatalf("status %d", code)
+	}
+	ws, err := n.h.Root.DB.DefaultWorkspace(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := row["id"].(string)
+	want := fmt.Sprintf("route_id=%s service_id=%s consumer_id=nil __plugin_id=%s __key__=plugins:trace-b:%s:%s:::%s __ws_id=%s __seq__=number plugin_id=%s",
+		route, service, id, route, service, ws, ws, id)
+	if got, _ := n.h.Root.SharedDict("kong").Get("fields"); got != want {
+		t.Errorf("fields\n got %v\nwant %s", got, want)
+	}
+}
