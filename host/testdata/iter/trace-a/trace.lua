@@ -15,6 +15,12 @@ function M.handler(name, priority)
   for _, phase in ipairs({ "rewrite", "access", "header_filter", "body_filter", "log" }) do
     H[phase] = function(self, conf)
       M.add(name, phase, conf)
+      if phase == "access" and conf.fail then
+        error("failing on purpose")
+      end
+      if phase == "access" and conf.spin then
+        while true do end
+      end
       if phase == "access" and conf.tag == "fields" then
         -- the fields Kong adds to a configuration
         local f = {}
@@ -24,12 +30,6 @@ function M.handler(name, priority)
         f[#f + 1] = "__seq__=" .. type(conf.__seq__)
         f[#f + 1] = "plugin_id=" .. tostring(ngx.ctx.plugin_id)
         ngx.shared.kong:set("fields", table.concat(f, " "))
-      end
-      if phase == "access" and conf.fail then
-        error("failing on purpose")
-      end
-      if phase == "access" and conf.spin then
-        while true do end
       end
     end
   end
