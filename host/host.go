@@ -24,6 +24,7 @@ import (
 	"github.com/luahost/luahost/kongdb/schema"
 	"github.com/luahost/luahost/luavm"
 	"github.com/luahost/luahost/pdk"
+	"github.com/luahost/luahost/pdk/request"
 )
 
 // Options configure a Host.
@@ -277,6 +278,9 @@ func (h *Host) loadWorker(id int, build bool) (*Worker, []*Plugin, []*LoadError)
 	})
 	L.PreloadModule("luahost.builtin", openBuiltin)
 	w.In = h.Root.Open(L, id)
+	// the request PDK (kong.request, kong.response, ngx.var ...) before the
+	// plugins load: a handler may keep its functions in locals
+	w.req = request.Open(w.In)
 	// kong.db.schema must be requirable while plugins load (their
 	// schema.lua / daos.lua may call it); kong.db itself comes once the DB
 	// exists (installDB).
@@ -300,6 +304,10 @@ func (h *Host) loadWorker(id int, build bool) (*Worker, []*Plugin, []*LoadError)
 			lp.desc = desc
 		}
 		descs = append(descs, desc)
+		for i, n := range phaseNames {
+			lp.fns[i] = lp.phaseFns[n]
+		}
+		lp.configure = lp.phaseFns["configure"]
 		w.plugins = append(w.plugins, lp)
 		w.byName[src.Name] = lp
 	}
@@ -317,7 +325,12 @@ func (h *Host) loadWorker(id int, build bool) (*Worker, []*Plugin, []*LoadError)
 func (h *Host) initWorker(w *Worker) []*LoadError {
 	h.installDB(w)
 	w.In.Phase = "init_worker"
-	defer func() { w.In.PluginName, w.In.Phase = "", "init" }()
+	defer func() {
+		w.In.PluginName, w.In.Phase = "", "init"
+		// the first request gets an ngx.ctx of its own, as every later one
+		// does (Pool.Release)
+		w.In.SetCtx(w.L.NewTable())
+	}()
 	for _, lp := range w.plugins {
 		fn, ok := lp.phaseFns["init_worker"]
 		if !ok {

@@ -219,6 +219,27 @@ func (p *Pool) discard(w *Worker) {
 	}
 }
 
+// eachIdle runs fn on each worker idle now, one at a time, as if borrowed
+// (not counted in Acquired); a worker fn leaves poisoned is replaced. A
+// worker released meanwhile may be visited twice or not at all.
+func (p *Pool) eachIdle(fn func(*Worker)) {
+	for n := len(p.idle); n > 0; n-- {
+		var w *Worker
+		select {
+		case w = <-p.idle:
+		default:
+			return
+		}
+		if w == nil {
+			return
+		}
+		w.busy.Lock()
+		pdk.Drain(w.In)
+		fn(w)
+		p.Release(w)
+	}
+}
+
 // AcquireFunc runs fn with a borrowed worker and releases it.
 func (p *Pool) AcquireFunc(ctx context.Context, fn func(*Worker) error) error {
 	w, err := p.Acquire(ctx)

@@ -13,6 +13,7 @@ import (
 	"github.com/luahost/luahost/kongdb/schema"
 	"github.com/luahost/luahost/luavm"
 	"github.com/luahost/luahost/pdk"
+	"github.com/luahost/luahost/pdk/request"
 )
 
 // Worker is one Lua state with every enabled plugin loaded and init_worker
@@ -33,6 +34,13 @@ type Worker struct {
 	// validators defined in Lua run in the calling worker.
 	funcs map[string]lua.LValue
 
+	// req binds the request PDK to the request being served; iter is the
+	// plugin iterator the worker last served with, confs its
+	// configurations as Lua tables (by PluginConfig.Index).
+	req   *request.State
+	iter  *Iterator
+	confs []*lua.LTable
+
 	dl       *deadline
 	timeout  time.Duration
 	nesting  int // protected calls in progress (a binding calling back into Lua)
@@ -50,6 +58,10 @@ type loadedPlugin struct {
 	desc     *Plugin
 	handler  *lua.LTable
 	phaseFns map[string]*lua.LFunction
+	// fns are the request phases' handlers by phase index (nil: not
+	// implemented); configure the configure handler.
+	fns       [nPhases]*lua.LFunction
+	configure *lua.LFunction
 }
 
 // TimeoutError is a Lua call stopped by its deadline.
@@ -101,10 +113,14 @@ func (w *Worker) protectedCall(fn lua.LValue, nret int, trace bool, args []lua.L
 	w.nesting++
 	err := w.prot.PCall(L, len(args), nret, trace)
 	w.nesting--
-	var broken *luavm.BrokenStateError
-	if errors.As(err, &broken) {
-		// gopher-lua could not unwind: the state is replaced
-		w.poisoned = true
+	if err != nil {
+		// (only on failure: the target of errors.As escapes, and the
+		// request path calls this several times per request)
+		var broken *luavm.BrokenStateError
+		if errors.As(err, &broken) {
+			// gopher-lua could not unwind: the state is replaced
+			w.poisoned = true
+		}
 	}
 	fired := w.dl.fired.Load()
 	if outer {

@@ -177,17 +177,21 @@ func (p *Proxy) serve(c *Context) {
 		p.finish(c)
 		return
 	}
-	if m.Service == nil {
-		p.kongError(c, 503, "no Service found with those values")
-		p.finish(c)
-		return
-	}
 	up := &c.Upstream
 	up.Scheme = m.UpstreamScheme
 	up.Path = append(up.Path[:0], router.EscapeURI(m.UpstreamURI)...)
 	up.Host = m.UpstreamHost
 	up.Hostname, up.Port = m.UpstreamHostname, m.UpstreamPort
 	if ph != nil && ph.Access(c) {
+		p.finish(c)
+		return
+	}
+	// Kong runs the access plugins of a Route without a Service (one may
+	// answer: request-termination, an auth plugin's 401) and only then
+	// answers 503 (init.lua Kong.access).
+	if m.Service == nil {
+		c.BufferResponse = false
+		p.kongError(c, 503, "no Service found with those values")
 		p.finish(c)
 		return
 	}
@@ -560,6 +564,11 @@ func (p *Proxy) ErrorHandler(rc *fasthttp.RequestCtx, err error) {
 	p.nginxError(c, status)
 	p.finish(c)
 	rc.SetConnectionClose()
+	// the filters may have taken resources for the request (a worker) that
+	// Log gives back; Kong's log phase runs for these requests too
+	if ph := p.Phases; ph != nil {
+		ph.Log(c)
+	}
 	c.reset()
 	p.ctxPool.Put(c)
 }

@@ -32,10 +32,11 @@ const DefaultShutdownTimeout = 10 * time.Second
 
 // node is a running proxy node (handed to tests through runOpts.ready).
 type node struct {
-	Host   *host.Host
-	Proxy  *proxy.Proxy
-	Server *proxy.Server
-	Router *router.Versioned
+	Host    *host.Host
+	Runloop *host.Runloop
+	Proxy   *proxy.Proxy
+	Server  *proxy.Server
+	Router  *router.Versioned
 	// Admin is the Admin API (nil when admin_listen is off).
 	Admin *admin.Server
 	// Rebuilder rebuilds Router (tests rebuild at once instead of waiting).
@@ -236,11 +237,26 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 	if _, err := rb.Rebuild(context.Background()); err != nil {
 		return fail("could not build the router: " + oneLine(err.Error()))
 	}
+	// The plugin iterator (Kong's plugins_iterator), rebuilt on plugins
+	// CRUD events and other nodes' writes like the router.
+	rl := host.NewRunloop(h)
+	rl.OnRebuild = func(v uint64, err error) {
+		if err == nil {
+			logger.Debug("plugins iterator rebuilt", "version", v)
+		}
+	}
+	stopPlugins := rl.Watch()
+	defer stopPlugins()
+	if _, err := rl.Rebuild(context.Background()); err != nil {
+		return fail("error building initial plugins iterator: " + oneLine(err.Error()))
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go rb.Run(ctx)
+	go rl.Run(ctx)
 
 	p := proxy.New(rt, pc)
+	p.Phases = rl
 	srv, err := p.Listen(listeners)
 	if err != nil {
 		return fail("proxy_listen: " + oneLine(err.Error()))
@@ -303,7 +319,7 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 		go func() { adminServed <- adm.Serve() }()
 	}
 	if o.ready != nil {
-		o.ready(&node{Host: h, Proxy: p, Server: srv, Router: rt, Admin: adm, Rebuilder: rb})
+		o.ready(&node{Host: h, Runloop: rl, Proxy: p, Server: srv, Router: rt, Admin: adm, Rebuilder: rb})
 	}
 
 	select {

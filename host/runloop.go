@@ -1,0 +1,541 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/luahost/luahost/kongdb/events"
+	"github.com/luahost/luahost/pdk"
+	"github.com/luahost/luahost/pdk/request"
+	"github.com/luahost/luahost/proxy"
+)
+
+// Runloop runs the plugins of proxied requests (proxy.Phases), as Kong's
+// kong/init.lua phase handlers do with the plugin iterator: rewrite runs
+// the global plugins; access walks every configured plugin in priority
+// order, looks up its configuration for the route, service and current
+// consumer, runs its access handler and collects it for the downstream
+// phases; response, header_filter, body_filter and log run what access
+// collected, or the global plugins when access never ran.
+//
+// A request borrows a worker at the first phase with a plugin to run and
+// keeps it until Log; a request no plugin applies to borrows none.
+type Runloop struct {
+	h   *Host
+	cur atomic.Pointer[Iterator]
+
+	// Debounce gathers a burst of changes into one rebuild (default
+	// 50ms); Retry is the wait after a failed rebuild (default 1s).
+	Debounce, Retry time.Duration
+	// OnRebuild, when set, is told each rebuild's outcome.
+	OnRebuild func(version uint64, err error)
+
+	rebuildMu sync.Mutex
+	version   atomic.Uint64
+	trig      chan struct{}
+	states    sync.Pool
+}
+
+// NewRunloop returns the host's runloop; call Rebuild once before serving,
+// then Run (and Watch) to follow changes.
+func NewRunloop(h *Host) *Runloop {
+	r := &Runloop{h: h, trig: make(chan struct{}, 1)}
+	r.states.New = func() any { return &reqState{r: r} }
+	return r
+}
+
+// Iterator is the current build (nil before the first Rebuild).
+func (r *Runloop) Iterator() *Iterator { return r.cur.Load() }
+
+// Rebuild reads the plugins rows and installs a new iterator. On error the
+// current one stays (Kong: the stale iterator is used).
+func (r *Runloop) Rebuild(ctx context.Context) (*Iterator, error) {
+	r.rebuildMu.Lock()
+	defer r.rebuildMu.Unlock()
+	rows, err := r.h.loadPluginRows(ctx)
+	if err != nil {
+		return nil, err
+	}
+	it, err := r.h.buildIterator(ctx, rows, r.version.Load()+1)
+	if err != nil {
+		return nil, err
+	}
+	r.version.Store(it.Version)
+	r.cur.Store(it)
+	// Kong calls configure in every worker after a rebuild: the idle ones
+	// now, the busy ones before their next request (begin).
+	if r.h.Pool != nil {
+		r.h.Pool.eachIdle(func(w *Worker) { w.useIterator(it) })
+	}
+	return it, nil
+}
+
+// Trigger schedules a rebuild; it never blocks.
+func (r *Runloop) Trigger() {
+	select {
+	case r.trig <- struct{}{}:
+	default:
+	}
+}
+
+// Watch triggers a rebuild on this node's plugins CRUD events and on the
+// invalidation of "plugins_iterator:version" in kong.core_cache (how other
+// nodes' writes arrive through cluster_events). It returns the function
+// that stops watching.
+func (r *Runloop) Watch() (stop func()) {
+	var stops []func()
+	if bus := r.h.Root.Events; bus != nil {
+		id := bus.Register(func(ev events.Event) error {
+			if ev.Event == "plugins" || strings.HasPrefix(ev.Event, "plugins:") {
+				r.Trigger()
+			}
+			return nil
+		}, "crud")
+		stops = append(stops, func() { bus.Unregister(id) })
+	}
+	if cc := r.h.Root.CoreCache; cc != nil {
+		stops = append(stops, cc.OnInvalidate(func(key string) {
+			if key == "plugins_iterator:version" {
+				r.Trigger()
+			}
+		}))
+		stops = append(stops, cc.OnPurge(r.Trigger))
+	}
+	return func() {
+		for _, s := range stops {
+			s()
+		}
+	}
+}
+
+// Run rebuilds on triggers until ctx is done, never on the request path.
+func (r *Runloop) Run(ctx context.Context) {
+	debounce, retry := r.Debounce, r.Retry
+	if debounce <= 0 {
+		debounce = 50 * time.Millisecond
+	}
+	if retry <= 0 {
+		retry = time.Second
+	}
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-r.trig:
+		}
+		t.Reset(debounce)
+		for waiting := true; waiting; {
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-r.trig:
+				if !t.Stop() {
+					<-t.C
+				}
+				t.Reset(debounce)
+			case <-t.C:
+				waiting = false
+			}
+		}
+		it, err := r.Rebuild(ctx)
+		v := r.version.Load()
+		if it != nil {
+			v = it.Version
+		}
+		if err != nil {
+			r.h.Logger.Error("could not rebuild plugins iterator (stale iterator will be used)", "err", err)
+		}
+		if r.OnRebuild != nil {
+			r.OnRebuild(v, err)
+		}
+		if err != nil && ctx.Err() == nil {
+			time.AfterFunc(retry, r.Trigger)
+		}
+	}
+}
+
+// entry is a plugin with the configuration it runs with.
+type entry struct {
+	p   *iterPlugin
+	cfg *PluginConfig
+}
+
+// reqState is one request's plugin state (proxy.Context.Plugin), pooled.
+type reqState struct {
+	r  *Runloop
+	it *Iterator
+	w  *Worker
+	// accessRan: the collecting phase ran; the downstream phases run what
+	// it collected instead of the global plugins.
+	accessRan bool
+	// dead: the worker was stopped by its deadline (or its state broke):
+	// no more Lua runs for this request, and the pool replaces it.
+	dead      bool
+	collected [nPhases][]entry
+}
+
+// begin borrows a worker for c and binds it to the request; nil when no
+// worker could be had (logged).
+func (r *Runloop) begin(c *proxy.Context, it *Iterator, phase request.Phase) *reqState {
+	var w *Worker
+	for tries := 0; ; tries++ {
+		var err error
+		w, err = r.h.Pool.Acquire(context.Background())
+		if err != nil {
+			r.h.Logger.Error("no worker for the request", "err", err, "request_id", c.RequestID)
+			return nil
+		}
+		w.useIterator(it)
+		if !w.poisoned {
+			break
+		}
+		// configure ran into its deadline: this worker is replaced
+		r.h.Pool.Release(w)
+		if tries == 2 {
+			r.h.Logger.Error("no worker for the request: configure keeps failing", "request_id", c.RequestID)
+			return nil
+		}
+	}
+	s := r.states.Get().(*reqState)
+	s.it, s.w = it, w
+	w.req.Begin(c)
+	w.req.SetPhase(phase)
+	c.Plugin = s
+	return s
+}
+
+// end unbinds the request and returns its worker.
+func (s *reqState) end(c *proxy.Context) {
+	w := s.w
+	w.req.End()
+	w.In.PluginName = ""
+	s.r.h.Pool.Release(w)
+	for i := range s.collected {
+		clear(s.collected[i])
+		s.collected[i] = s.collected[i][:0]
+	}
+	r := s.r
+	*s = reqState{r: r, collected: s.collected}
+	c.Plugin = nil
+	r.states.Put(s)
+}
+
+// run calls the handler of one plugin for a phase, with Kong's
+// setup_plugin_context (kong.log's prefix and kong.ctx.plugin by plugin
+// name, ngx.ctx.plugin_id). It reports whether the plugin produced the
+// response, or failed (logged).
+func (s *reqState) run(c *proxy.Context, e entry, ph int) (exited, failed bool) {
+	w := s.w
+	lp := w.plugins[e.p.slot]
+	fn := lp.fns[ph]
+	if fn == nil {
+		return false, false
+	}
+	conf := w.confTable(e.cfg)
+	w.In.PluginName = e.p.desc.Name
+	w.In.CurrentCtx().RawSetString("plugin_id", e.cfg.idL)
+	err := w.call(fn, 0, lp.handler, conf)
+	w.In.PluginName = ""
+	if err == nil || request.IsExit(err) {
+		return w.req.Exited(), false
+	}
+	le := w.errorOf(e.p.desc.Name, phaseNames[ph], err)
+	s.r.h.Logger.Error(le.Error(), "request_id", c.RequestID)
+	if w.poisoned {
+		s.dead = true
+	}
+	return false, true
+}
+
+// routeIDs are the ids the configurations are looked up with.
+func routeIDs(c *proxy.Context) (route, service string) {
+	if !c.Matched {
+		return "", ""
+	}
+	if c.Match.Route != nil {
+		route = c.Match.Route.ID
+	}
+	if c.Match.Service != nil {
+		service = c.Match.Service.ID
+	}
+	return
+}
+
+// consumerID is ngx.ctx.authenticated_consumer.id, read as the plugins
+// left it (kong.client.authenticate sets it).
+func (s *reqState) consumerID() string {
+	t, ok := s.w.In.CurrentCtx().RawGetString("authenticated_consumer").(*lua.LTable)
+	if !ok {
+		return ""
+	}
+	id, _ := t.RawGetString("id").(lua.LString)
+	return string(id)
+}
+
+// Rewrite runs the global plugins' rewrite handlers (before routing).
+func (r *Runloop) Rewrite(c *proxy.Context) bool {
+	it := r.cur.Load()
+	if it == nil || len(it.globals[phRewrite]) == 0 {
+		return false
+	}
+	s := r.begin(c, it, request.PhaseRewrite)
+	if s == nil {
+		c.Error(500)
+		return true
+	}
+	for _, g := range it.globals[phRewrite] {
+		exited, failed := s.run(c, g, phRewrite)
+		if failed {
+			c.Error(500)
+			return true
+		}
+		if exited {
+			return true
+		}
+	}
+	return false
+}
+
+// Access is Kong's collecting phase.
+func (r *Runloop) Access(c *proxy.Context) bool {
+	s, _ := c.Plugin.(*reqState)
+	it := r.cur.Load()
+	if s != nil {
+		it = s.it
+		if s.dead {
+			return true
+		}
+		s.w.req.SetPhase(request.PhaseAccess)
+	}
+	if !it.HasPlugins() {
+		return false
+	}
+	route, service := routeIDs(c)
+	// stopped: a plugin produced the response or failed; the remaining
+	// plugins are still collected (their filters and log run) but their
+	// access handlers do not (Kong's delayed_response).
+	stopped := false
+	for _, p := range it.plugins {
+		consumer := ""
+		if s != nil {
+			consumer = s.consumerID()
+		}
+		cfg := p.lookup(route, service, consumer)
+		if cfg == nil {
+			continue
+		}
+		if s == nil {
+			if s = r.begin(c, it, request.PhaseAccess); s == nil {
+				c.KongError(500, "An unexpected error occurred")
+				return true
+			}
+		}
+		e := entry{p, cfg}
+		for _, ph := range downstreamPhases {
+			if p.has[ph] {
+				s.collected[ph] = append(s.collected[ph], e)
+				if ph == phResponse {
+					c.BufferResponse = true
+				}
+			}
+		}
+		if stopped || s.dead || !p.has[phAccess] {
+			continue
+		}
+		exited, failed := s.run(c, e, phAccess)
+		if failed {
+			// Kong: kong.response.error(500, "An unexpected error occurred")
+			c.KongError(500, "An unexpected error occurred")
+			stopped = true
+		} else if exited {
+			stopped = true
+		}
+	}
+	if s != nil {
+		s.accessRan = true
+		if !s.dead {
+			// the request as plugins left it, before the proxy makes it
+			// the upstream's
+			s.w.req.EndAccess()
+		}
+	}
+	if stopped {
+		c.BufferResponse = false
+	}
+	return stopped
+}
+
+// downstream runs a non-collecting phase after access: what access
+// collected, else the global plugins. onError, when set, answers the
+// request after a plugin failed (the response is not sent yet).
+func (r *Runloop) downstream(c *proxy.Context, ph int, phase request.Phase, onError func()) {
+	s, _ := c.Plugin.(*reqState)
+	var list []entry
+	if s != nil {
+		if s.dead {
+			return
+		}
+		// every phase of a bound request, plugins or not: the request
+		// PDK does Kong's own work there
+		s.w.req.SetPhase(phase)
+		if s.accessRan {
+			list = s.collected[ph]
+		} else {
+			list = globalList(s.it, ph)
+		}
+		if len(list) == 0 {
+			return
+		}
+	} else {
+		it := r.cur.Load()
+		list = globalList(it, ph)
+		if len(list) == 0 {
+			return
+		}
+		if s = r.begin(c, it, phase); s == nil {
+			if onError != nil {
+				onError()
+			}
+			return
+		}
+	}
+	for _, e := range list {
+		exited, failed := s.run(c, e, ph)
+		if failed {
+			// the Lua error ends the phase (it propagates out of Kong's
+			// phase handler)
+			if onError != nil {
+				onError()
+			}
+			return
+		}
+		if exited {
+			return
+		}
+	}
+}
+
+func globalList(it *Iterator, ph int) []entry {
+	if it == nil {
+		return nil
+	}
+	return it.globals[ph]
+}
+
+// Response runs the collected response handlers (buffered proxying).
+func (r *Runloop) Response(c *proxy.Context) {
+	r.downstream(c, phResponse, request.PhaseResponse, func() { c.Error(500) })
+}
+
+// HeaderFilter runs the header_filter handlers.
+func (r *Runloop) HeaderFilter(c *proxy.Context) {
+	r.downstream(c, phHeaderFilter, request.PhaseHeaderFilter, nil)
+}
+
+// BodyFilter runs the body_filter handlers on c.BodyChunk.
+func (r *Runloop) BodyFilter(c *proxy.Context) {
+	r.downstream(c, phBodyFilter, request.PhaseBodyFilter, nil)
+}
+
+// Log runs the log handlers, then returns the worker to the pool.
+func (r *Runloop) Log(c *proxy.Context) {
+	r.downstream(c, phLog, request.PhaseLog, nil)
+	if s, ok := c.Plugin.(*reqState); ok {
+		s.end(c)
+	}
+}
+
+// useIterator makes it the worker's iterator: the Lua tables of the
+// previous build are dropped, and every plugin with a configure handler
+// gets the array of its configurations (nil when it has none), as Kong
+// does after each rebuild.
+func (w *Worker) useIterator(it *Iterator) {
+	if w.iter == it {
+		return
+	}
+	w.iter = it
+	if cap(w.confs) >= len(it.Configs) {
+		w.confs = w.confs[:len(it.Configs)]
+		clear(w.confs)
+	} else {
+		w.confs = make([]*lua.LTable, len(it.Configs))
+	}
+	phase := w.In.Phase
+	w.In.Phase = "timer"
+	defer func() {
+		w.In.Phase, w.In.PluginName = phase, ""
+		// what configure left in ngx.ctx is not the next request's
+		w.In.SetCtx(w.L.NewTable())
+	}()
+	for slot, lp := range w.plugins {
+		if lp.configure == nil {
+			continue
+		}
+		var arg lua.LValue = lua.LNil
+		if cfgs := it.configurable[slot]; len(cfgs) > 0 {
+			t := w.L.CreateTable(len(cfgs), 0)
+			for i, cfg := range cfgs {
+				t.RawSetInt(i+1, w.confTable(cfg))
+			}
+			arg = t
+		}
+		w.In.PluginName = lp.desc.Name
+		if err := w.call(lp.configure, 0, lp.handler, arg); err != nil {
+			// Kong's line: failed to execute plugin '<name>:configure (<err>)
+			le := w.errorOf(lp.desc.Name, "configure", err)
+			msg := le.Msg
+			if le.File != "" {
+				msg = fmt.Sprintf("%s:%d: %s", le.File, le.Line, le.Msg)
+			}
+			w.host.Logger.Error("failed to execute plugin '"+lp.desc.Name+":configure ("+msg+")", "worker", w.ID)
+			var te *TimeoutError
+			if errors.As(err, &te) || w.poisoned {
+				return
+			}
+		}
+	}
+}
+
+// confTable is a configuration as a Lua table in this worker, made once
+// per build: the stored config with the fields Kong adds (route_id,
+// service_id, consumer_id, plugin_instance_name, __plugin_id, __ws_id,
+// __key__, __seq__).
+func (w *Worker) confTable(cfg *PluginConfig) *lua.LTable {
+	if cfg.Index < len(w.confs) {
+		if t := w.confs[cfg.Index]; t != nil {
+			return t
+		}
+	}
+	L := w.L
+	t, ok := pdk.FromValue(L, cfg.Config, w.resolveFunc).(*lua.LTable)
+	if !ok {
+		t = L.NewTable()
+	}
+	setStr := func(k, v string) {
+		if v != "" {
+			t.RawSetString(k, lua.LString(v))
+		}
+	}
+	setStr("route_id", cfg.RouteID)
+	setStr("service_id", cfg.ServiceID)
+	setStr("consumer_id", cfg.ConsumerID)
+	setStr("plugin_instance_name", cfg.InstanceName)
+	setStr("__plugin_id", cfg.ID)
+	setStr("__ws_id", cfg.WsID)
+	setStr("__key__", cfg.Key)
+	t.RawSetString("__seq__", lua.LNumber(cfg.Seq))
+	if cfg.Index < len(w.confs) {
+		w.confs[cfg.Index] = t
+	}
+	return t
+}

@@ -1,0 +1,6 @@
+return {
+  name = "access-header",
+  fields = {
+    { config = { type = "record", fields = {} } },
+  },
+}

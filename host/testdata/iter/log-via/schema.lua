@@ -1,0 +1,6 @@
+return {
+  name = "log-via",
+  fields = {
+    { config = { type = "record", fields = {} } },
+  },
+}

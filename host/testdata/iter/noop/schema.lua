@@ -1,0 +1,6 @@
+return {
+  name = "noop",
+  fields = {
+    { config = { type = "record", fields = {} } },
+  },
+}

@@ -1,0 +1,6 @@
+return {
+  name = "resp-phase",
+  fields = {
+    { config = { type = "record", fields = { { tag = { type = "string" } } } } },
+  },
+}
