@@ -335,6 +335,12 @@ func (p *Proxy) serve(c *Context) {
 		p.finish(c)
 		return
 	}
+	if target.IsBodyStream() {
+		// Headers go out at once unless the body is small enough to
+		// follow in the same write (nginx sends them as they come).
+		cl := target.Header.ContentLength()
+		resp.ImmediateHeaderFlush = cl < 0 || cl > smallBody
+	}
 	if target != resp {
 		target.Header.CopyTo(&resp.Header)
 		c.out.src = target.BodyStream()
@@ -359,6 +365,10 @@ func (p *Proxy) serve(c *Context) {
 	}
 	p.finish(c)
 }
+
+// smallBody is the largest streamed response body sent in one write with
+// its headers (fasthttp's write buffer).
+const smallBody = 4 << 10
 
 // do sends the request upstream. fasthttp does not retry a request with a
 // streamed body; a connection that could not be made sent nothing, so it
