@@ -495,3 +495,63 @@ func TestLogAfterResponse(t *testing.T) {
 		}
 	}
 }
+
+func TestHeadAndNoBodyWithPlugins(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/304":
+			w.WriteHeader(304)
+		case "/204":
+			w.WriteHeader(204)
+		default:
+			w.Header().Set("Content-Length", "1234")
+			if r.Method != "HEAD" {
+				w.Write(make([]byte, 1234))
+			}
+		}
+	})}
+	go srv.Serve(ln)
+	defer srv.Close()
+	tp := startProxy(t, Config{}, []router.Route{
+		{ID: "00000000-0000-0000-0000-000000000001", Paths: []string{"/"}, ServiceID: "s1"},
+	}, svc("s1", ln.Addr().(*net.TCPAddr).Port))
+	h := &hooks{}
+	tp.p.Phases = h
+	conn, err := net.Dial("tcp", tp.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	br := bufio.NewReader(conn)
+	// On one connection: a HEAD keeps the upstream's Content-Length and
+	// sends no body, and the responses after it are read right.
+	for _, c := range []struct {
+		method, path string
+		status       int
+		cl           int64
+	}{
+		{"HEAD", "/h", 200, 1234},
+		{"GET", "/304", 304, -1},
+		{"GET", "/204", 204, -1},
+		{"GET", "/g", 200, 1234},
+	} {
+		io.WriteString(conn, c.method+" "+c.path+" HTTP/1.1\r\nHost: x\r\n\r\n")
+		res, err := http.ReadResponse(br, &http.Request{Method: c.method})
+		if err != nil {
+			t.Fatalf("%s %s: %v", c.method, c.path, err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		if res.StatusCode != c.status || (c.cl >= 0 && res.Header.Get("Content-Length") != fmt.Sprint(c.cl)) ||
+			(c.method == "GET" && int64(len(b)) != max(c.cl, 0)) {
+			t.Errorf("%s %s: %d %v body %d", c.method, c.path, res.StatusCode, res.Header, len(b))
+		}
+	}
+	if _, logs := h.calls(); logs < 3 {
+		t.Errorf("log ran %d times", logs)
+	}
+}
