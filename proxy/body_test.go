@@ -555,3 +555,34 @@ func TestHeadAndNoBodyWithPlugins(t *testing.T) {
 		t.Errorf("log ran %d times", logs)
 	}
 }
+
+// A streamed response may last longer than read_timeout as long as no
+// single wait for the upstream does (nginx's proxy_read_timeout is between
+// two reads). This test needs time to pass: 4 gaps of 400 ms against a
+// 1 s read_timeout.
+func TestReadTimeoutBetweenReads(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for i := 0; i < 5; i++ {
+			if i > 0 {
+				time.Sleep(400 * time.Millisecond)
+			}
+			fmt.Fprintf(w, "tick%d ", i)
+			w.(http.Flusher).Flush()
+		}
+	})}
+	go srv.Serve(ln)
+	defer srv.Close()
+	s := svc("s1", ln.Addr().(*net.TCPAddr).Port)
+	s.ReadTimeout = 1000
+	tp := startProxy(t, Config{}, []router.Route{
+		{ID: "00000000-0000-0000-0000-000000000001", Paths: []string{"/"}, ServiceID: "s1"},
+	}, s)
+	res, body := do(t, "GET", "http://"+tp.addr+"/slow", nil, "")
+	if res.StatusCode != 200 || body != "tick0 tick1 tick2 tick3 tick4 " {
+		t.Errorf("%d %q", res.StatusCode, body)
+	}
+}

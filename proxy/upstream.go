@@ -102,7 +102,7 @@ func (p *Proxy) newClient(k upstreamKey) *fasthttp.HostClient {
 			if err != nil {
 				return nil, &dialError{err}
 			}
-			return conn, nil
+			return &timedConn{Conn: conn, read: ms(k.read), write: ms(k.write)}, nil
 		},
 		MaxConns:                      maxConns,
 		MaxIdleConnDuration:           60 * time.Second, // Kong's upstream_keepalive_idle_timeout
@@ -197,6 +197,35 @@ func isDialError(err error) bool {
 	var de *dialError
 	return errors.As(err, &de)
 }
+
+// timedConn is an upstream connection on which read_timeout and
+// write_timeout bound each read and each write, as nginx's
+// proxy_read_timeout and proxy_send_timeout bound the time between two
+// successive operations; fasthttp's own deadlines (one for a whole
+// response, one for a whole request) are ignored, so that a body streamed
+// for longer than the timeout is not cut.
+type timedConn struct {
+	net.Conn
+	read, write time.Duration
+}
+
+func (c *timedConn) Read(p []byte) (int, error) {
+	if err := c.Conn.SetReadDeadline(time.Now().Add(c.read)); err != nil {
+		return 0, err
+	}
+	return c.Conn.Read(p)
+}
+
+func (c *timedConn) Write(p []byte) (int, error) {
+	if err := c.Conn.SetWriteDeadline(time.Now().Add(c.write)); err != nil {
+		return 0, err
+	}
+	return c.Conn.Write(p)
+}
+
+func (c *timedConn) SetDeadline(time.Time) error      { return nil }
+func (c *timedConn) SetReadDeadline(time.Time) error  { return nil }
+func (c *timedConn) SetWriteDeadline(time.Time) error { return nil }
 
 // retryIf retries what Kong's balancer retries without risk: a connection
 // that could not be made, or a kept-alive one the upstream had closed
