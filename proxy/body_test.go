@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/valyala/fasthttp"
+
 	"github.com/luahost/luahost/router"
 )
 
@@ -584,5 +586,35 @@ func TestReadTimeoutBetweenReads(t *testing.T) {
 	res, body := do(t, "GET", "http://"+tp.addr+"/slow", nil, "")
 	if res.StatusCode != 200 || body != "tick0 tick1 tick2 tick3 tick4 " {
 		t.Errorf("%d %q", res.StatusCode, body)
+	}
+}
+
+// ServeHTTP called without the proxy's listener (a caller's own server, a
+// test): the response is whole in the RequestCtx and Log has run when it
+// returns.
+func TestServeHTTPDirect(t *testing.T) {
+	release := make(gate)
+	close(release)
+	port, _ := streamUpstream(t, release, nil)
+	rt := &router.Versioned{}
+	if _, err := rt.Rebuild([]router.Route{{ID: "00000000-0000-0000-0000-000000000001", Paths: []string{"/"}, ServiceID: "s1"}},
+		map[string]*router.Service{"s1": svc("s1", port)}); err != nil {
+		t.Fatal(err)
+	}
+	p := New(rt, Config{KongVersion: "3.9.1"})
+	h := &hooks{body: func(c *Context) { c.BodyChunk = bytes.ToUpper(c.BodyChunk) }}
+	p.Phases = h
+	var req fasthttp.Request
+	if err := req.Read(bufio.NewReader(strings.NewReader("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n"))); err != nil {
+		t.Fatal(err)
+	}
+	var rc fasthttp.RequestCtx
+	rc.Init(&req, &net.TCPAddr{IP: net.IPv4(10, 0, 0, 9), Port: 5555}, nil)
+	p.ServeHTTP(&rc)
+	if rc.Response.StatusCode() != 200 || string(rc.Response.Body()) != "PART1PART2" {
+		t.Errorf("%d %q", rc.Response.StatusCode(), rc.Response.Body())
+	}
+	if chunks, logs := h.calls(); logs != 1 || len(chunks) != 1 || chunks[0] != "part1part2|EOF" {
+		t.Errorf("body_filter %q, log ran %d times", chunks, logs)
 	}
 }

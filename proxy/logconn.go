@@ -88,15 +88,27 @@ func (p *Proxy) connState(nc net.Conn, st fasthttp.ConnState) {
 
 // respond hands the response over to fasthttp, with Log to run after it
 // is written (see above). Without plugins there is no Log and the Context
-// is released at once.
+// is released at once. A request that did not come through the proxy's
+// own listener (a caller's fasthttp.Server, a test calling ServeHTTP) has
+// its response read whole and Log run before the write, as there is no
+// connection to hang it on.
 func (p *Proxy) respond(c *Context) {
 	if c.ph == nil {
 		c.release()
 		return
 	}
 	rc := c.RequestCtx
-	c.lc, _ = rc.Conn().(*logConn)
 	resp := &rc.Response
+	if c.lc == nil {
+		// Not served by our listener: no stream was read (ServeHTTP set
+		// BufferResponse), the filtered body goes in the response and Log
+		// runs now, before the write.
+		if b := resp.Body(); len(c.BodyChunk) != len(b) || (len(b) > 0 && &c.BodyChunk[0] != &b[0]) {
+			resp.SetBodyRaw(c.BodyChunk)
+		}
+		p.log(c)
+		return
+	}
 	o := &c.out
 	o.c = c
 	if o.src == nil {
@@ -124,7 +136,7 @@ func (p *Proxy) respond(c *Context) {
 // or failed to.
 func (p *Proxy) written(c *Context, err error) {
 	lc := c.lc
-	if err != nil || lc == nil {
+	if err != nil {
 		p.log(c)
 		return
 	}
@@ -149,9 +161,9 @@ func (c *Context) snapshot(full bool) {
 		s = new(fasthttp.RequestCtx)
 		c.snap = s
 	}
-	var conn net.Conn = c.lc
-	if conn == nil {
-		conn = zeroConn{}
+	var conn net.Conn = zeroConn{}
+	if c.lc != nil {
+		conn = c.lc
 	}
 	s.Init2(conn, nil, false)
 	if full {

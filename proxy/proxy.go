@@ -93,6 +93,7 @@ func (p *Proxy) ServeHTTP(rc *fasthttp.RequestCtx) {
 	c.RequestID = string(c.rid[:])
 	c.OriginalURI = append(c.OriginalURI[:0], rc.Request.Header.RequestURI()...)
 	c.OriginalHost = append(c.OriginalHost[:0], rc.Request.Header.Host()...)
+	c.lc, _ = rc.Conn().(*logConn)
 
 	p.serve(c)
 	p.respond(c)
@@ -301,6 +302,12 @@ func (p *Proxy) serve(c *Context) {
 	// Response, its body then passed through BodyFilter as it is sent.
 	resp := &rc.Response
 	target := resp
+	if c.lc == nil {
+		// Not from our listener (a caller's own server, a test calling
+		// ServeHTTP): the response is read whole, Log runs before the
+		// write (respond).
+		c.BufferResponse = true
+	}
 	if ph != nil && !c.BufferResponse {
 		if c.upResp == nil {
 			c.upResp = new(fasthttp.Response)
@@ -635,6 +642,7 @@ func (p *Proxy) ErrorHandler(rc *fasthttp.RequestCtx, err error) {
 	c.p = p
 	c.ph = p.Phases
 	c.RequestCtx = rc
+	c.lc, _ = rc.Conn().(*logConn)
 	c.Start = time.Now()
 	newRequestID(&c.rid)
 	c.RequestID = string(c.rid[:])
