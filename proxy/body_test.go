@@ -329,7 +329,7 @@ func TestRequestBodyLimit(t *testing.T) {
 	tp := startProxy(t, Config{ClientMaxBodySize: 10 << 10}, []router.Route{
 		{ID: "00000000-0000-0000-0000-000000000001", Paths: []string{"/"}, ServiceID: "s1"},
 	}, svc("s1", u.port))
-	rec := &recorder{}
+	rec := &recorder{logged: make(chan struct{}, 1)}
 	tp.p.Phases = rec
 	// Content-Length over the limit: 413 before any phase but the filters
 	// and log.

@@ -302,19 +302,17 @@ func (p *Proxy) serve(c *Context) {
 	// Response, its body then passed through BodyFilter as it is sent.
 	resp := &rc.Response
 	target := resp
-	if c.lc == nil {
-		// Not from our listener (a caller's own server, a test calling
-		// ServeHTTP): the response is read whole, Log runs before the
-		// write (respond).
-		c.BufferResponse = true
-	}
-	if ph != nil && !c.BufferResponse {
+	// Not from our listener (a caller's own server, a test calling
+	// ServeHTTP): the response is read whole, Log runs before the write
+	// (respond).
+	whole := c.BufferResponse || c.lc == nil
+	if ph != nil && !whole {
 		if c.upResp == nil {
 			c.upResp = new(fasthttp.Response)
 		}
 		target = c.upResp
 	}
-	target.StreamBody = !c.BufferResponse
+	target.StreamBody = !whole
 	target.Header.DisableNormalizing()
 	if up.Scheme == "https" {
 		req.URI().SetScheme("https") // fasthttp's TLS client checks it
