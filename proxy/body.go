@@ -183,7 +183,9 @@ func (o *bodyOut) next() error {
 	c := o.c
 	c.BodyChunk, c.BodyEOF = o.buf[:n], eof
 	c.ph.BodyFilter(c)
-	o.data, o.eof = c.BodyChunk, eof
+	// A filter setting ngx.arg[2] ends the body there (the rest of the
+	// upstream's is dropped, its connection closed).
+	o.data, o.eof = c.BodyChunk, eof || c.BodyEOF
 	return nil
 }
 

@@ -618,3 +618,49 @@ func TestServeHTTPDirect(t *testing.T) {
 		t.Errorf("body_filter %q, log ran %d times", chunks, logs)
 	}
 }
+
+func TestStreamedBodyReplacedOrCut(t *testing.T) {
+	// The upstream holds "part2" back for the whole test: the body ends
+	// with "part1" only if the proxy stops reading when body_filter says so.
+	release := make(gate)
+	defer close(release)
+	port, _ := streamUpstream(t, release, nil)
+	tp := startProxy(t, Config{}, []router.Route{
+		{ID: "00000000-0000-0000-0000-000000000001", Paths: []string{"/"}, ServiceID: "s1"},
+	}, svc("s1", port))
+	tp.p.Phases = &hooks{
+		header: func(c *Context) {
+			resp := &c.RequestCtx.Response
+			resp.Header.Del("Content-Length")
+			if c.RequestCtx.Request.Header.Peek("X-Exit") != nil {
+				resp.SetStatusCode(403)
+				resp.SetBodyString("denied in header_filter")
+			}
+		},
+		body: func(c *Context) {
+			if c.RequestCtx.Request.Header.Peek("X-Cut") != nil && !c.BodyEOF {
+				c.BodyEOF = true // ngx.arg[2] = true: the body ends here
+			}
+		},
+	}
+	res, body := do(t, "GET", "http://"+tp.addr+"/stream", map[string]string{"X-Exit": "1"}, "")
+	if res.StatusCode != 403 || body != "denied in header_filter" {
+		t.Errorf("exit in header_filter: %d %q", res.StatusCode, body)
+	}
+	// A whole response, not one cut by a failure.
+	req, _ := http.NewRequest("GET", "http://"+tp.addr+"/stream", nil)
+	req.Header.Set("X-Cut", "1")
+	res, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || string(b) != "part1" || err != nil {
+		t.Errorf("cut by body_filter: %d %q %v", res.StatusCode, b, err)
+	}
+	res, body = do(t, "GET", "http://"+tp.addr+"/other", nil, "")
+	if res.StatusCode != 200 || body != "/other" {
+		t.Errorf("after: %d %q", res.StatusCode, body)
+	}
+}

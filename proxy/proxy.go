@@ -622,6 +622,12 @@ func (p *Proxy) finish(c *Context) {
 	}
 	if ph := c.ph; ph != nil {
 		ph.HeaderFilter(c)
+		if c.out.src != nil && len(resp.Body()) > 0 {
+			// HeaderFilter gave a body of its own (kong.response.exit):
+			// it replaces the upstream's, whose connection is closed.
+			c.upResp.CloseBodyStream() //nolint:errcheck
+			c.out.src = nil
+		}
 		if c.out.src == nil {
 			// A body known whole: one BodyFilter call, before the write
 			// (respond sends what it leaves in BodyChunk). A streamed one
