@@ -466,6 +466,10 @@ func TestLogAfterResponse(t *testing.T) {
 		{"keep-alive, kong's answer", "GET /deny HTTP/1.1\r\nHost: x\r\nX-Test: b\r\n\r\n", "no Service found with those values", "503 "},
 		{"connection close, streamed", "GET /stream HTTP/1.1\r\nHost: x\r\nX-Test: c\r\nConnection: close\r\n\r\n", "part1part2", "200 1.1 kong/3.9.1"},
 		{"http/1.0, buffered", "GET /x HTTP/1.0\r\nX-Test: d\r\n\r\n", "/x", "200 1.1 kong/3.9.1"},
+		// Kong answers, the chunked body (the client has not finished it)
+		// left unread.
+		{"unread chunked body", "POST /deny HTTP/1.1\r\nHost: x\r\nX-Test: e\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n",
+			"no Service found with those values", "503 "},
 	} {
 		conn, err := net.Dial("tcp", tp.addr)
 		if err != nil {

@@ -71,6 +71,9 @@
 //     response, Log sees a copy of the request and of the response headers
 //     (not the response body, which Kong's log phase has no access to
 //     either).
+//   - With plugins, a chunked request body no plugin read and that was not
+//     proxied (a plugin answered) makes the connection close after the
+//     response, where nginx reads and drops the body and keeps it open.
 //   - Malformed requests (fasthttp's ErrorHandler) run HeaderFilter,
 //     BodyFilter and Log, not Rewrite.
 //   - The upstream request is the client's, rewritten in place: after

@@ -109,6 +109,12 @@ func (p *Proxy) respond(c *Context) {
 		p.log(c)
 		return
 	}
+	if rc.Request.IsBodyStream() && rc.Request.Header.ContentLength() < 0 {
+		// A chunked body left unread: fasthttp would try to drain it after
+		// the response and could then close the connection after all,
+		// too late for the snapshot; close it now (nginx drains it).
+		rc.SetConnectionClose()
+	}
 	o := &c.out
 	o.c = c
 	if o.src == nil {
