@@ -146,3 +146,37 @@ func TestHTTPSUpstream(t *testing.T) {
 type logFunc func(msg string, args ...any)
 
 func (f logFunc) Error(msg string, args ...any) { f(msg, args...) }
+
+// grpc, grpcs, ws and wss upstreams are not proxied: 502, and the reason
+// logged.
+func TestUnsupportedUpstreamProtocols(t *testing.T) {
+	var mu sync.Mutex
+	var logged []string
+	var routes []router.Route
+	var services []*router.Service
+	protos := []string{"grpc", "grpcs", "ws", "wss"}
+	for i, proto := range protos {
+		s := svc(proto, 1)
+		s.Protocol = proto
+		services = append(services, s)
+		routes = append(routes, router.Route{ID: fmt.Sprintf("00000000-0000-0000-0000-00000000000%d", i+1),
+			Paths: []string{"/" + proto}, Protocols: []string{"http", "https", "grpc", "grpcs", "ws", "wss"}, ServiceID: proto})
+	}
+	tp := startProxy(t, Config{Logger: logFunc(func(msg string, args ...any) {
+		mu.Lock()
+		logged = append(logged, fmt.Sprint(msg, args))
+		mu.Unlock()
+	})}, routes, services...)
+	for _, proto := range protos {
+		res, body := do(t, "GET", "http://"+tp.addr+"/"+proto, nil, "")
+		if res.StatusCode != 502 || !strings.HasPrefix(body, "An invalid response was received from the upstream server") {
+			t.Errorf("%s: %d %q", proto, res.StatusCode, body)
+		}
+		mu.Lock()
+		l := strings.Join(logged, "\n")
+		mu.Unlock()
+		if !strings.Contains(l, "upstream protocol "+proto+" is not supported") {
+			t.Errorf("%s: not logged: %q", proto, l)
+		}
+	}
+}
