@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/luahost/luahost/check"
 	"github.com/luahost/luahost/conf"
 	"github.com/luahost/luahost/host"
 	"github.com/luahost/luahost/kongdb"
@@ -203,6 +204,10 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 	defer h.Close()
 	if h.Root.DB == nil {
 		return fail("no database opened")
+	}
+	if c.Bool("audit_cache") {
+		audit := check.NewCacheAudit(h.Root.Cache)
+		defer func() { audit.Stop(); audit.WriteReport(stderr, 100) }()
 	}
 	pc, err := proxyConfig(c, h)
 	if err != nil {
