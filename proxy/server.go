@@ -108,7 +108,13 @@ func (s *Server) Serve() error {
 // Shutdown stops accepting, lets in-flight requests finish until ctx is
 // done, then closes the remaining connections.
 func (s *Server) Shutdown(ctx context.Context) error {
-	return s.srv.ShutdownWithContext(ctx)
+	err := s.srv.ShutdownWithContext(ctx)
+	// fasthttp closes the listeners its Serve has registered; one whose
+	// Serve had not started yet would accept forever.
+	for _, ln := range s.lns {
+		ln.Close()
+	}
+	return err
 }
 
 // quietLogger drops fasthttp's connection-level messages: malformed
