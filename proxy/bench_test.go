@@ -14,7 +14,14 @@ import (
 // BenchmarkProxy is one request through the proxy (route "/" to a
 // fasthttp upstream), over loopback sockets, client included; compare
 // with BenchmarkBareForward in the same run.
-func BenchmarkProxy(b *testing.B) {
+func BenchmarkProxy(b *testing.B) { benchProxy(b, nil) }
+
+// BenchmarkProxyNopPhases is BenchmarkProxy with a Phases that does
+// nothing: what the proxy's own plugin path costs (the response streamed
+// through BodyFilter, Log after the write), without any plugin.
+func BenchmarkProxyNopPhases(b *testing.B) { benchProxy(b, NopPhases{}) }
+
+func benchProxy(b *testing.B, ph Phases) {
 	up := benchUpstream(b)
 	rt := &router.Versioned{}
 	if _, err := rt.Rebuild([]router.Route{{ID: "00000000-0000-0000-0000-000000000001", Paths: []string{"/"}, ServiceID: "s"}},
@@ -22,6 +29,7 @@ func BenchmarkProxy(b *testing.B) {
 		b.Fatal(err)
 	}
 	p := New(rt, Config{KongVersion: "3.9.1"})
+	p.Phases = ph
 	ls, _ := ParseListen("proxy_listen", "127.0.0.1:0")
 	s, err := p.Listen(ls)
 	if err != nil {

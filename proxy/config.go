@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"crypto/tls"
 	"math"
 	"net/netip"
 	"strings"
@@ -42,6 +43,14 @@ type Config struct {
 	MaxConnsPerUpstream int
 	// Logger receives upstream failures (nil: none).
 	Logger Logger
+	// CACertificate returns the PEM of a ca_certificates entity by id, for
+	// the ca_certificates of an https Service with tls_verify on (nil: they
+	// cannot be resolved, and are logged).
+	CACertificate func(id string) ([]byte, error)
+	// ClientCertificate returns a certificates entity by id, presented to
+	// an https upstream as the Service's client_certificate (nil: none is
+	// presented, and that is logged).
+	ClientCertificate func(id string) (*tls.Certificate, error)
 }
 
 // Logger is what the proxy logs through (slog.Logger has it).

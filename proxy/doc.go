@@ -7,37 +7,75 @@
 // X-Kong-Request-Id, Host) and Kong's response headers (Via, Server,
 // X-Kong-*-Latency, X-Kong-Request-Id).
 //
-// Plugins hook in through Phases (rewrite, access, header_filter,
-// body_filter, log), called with a pooled per-request Context; a nil Phases
-// runs none. The package imports router and fasthttp only: no Lua, no
-// kongdb (the caller rebuilds the router, see Rebuilder).
+// Plugins hook in through Phases (rewrite, access, response,
+// header_filter, body_filter, log), called with a pooled per-request
+// Context; a nil Phases runs none. The package imports router and fasthttp
+// only: no Lua, no kongdb (the caller rebuilds the router, see Rebuilder,
+// and resolves certificates, see Config).
+//
+// Bodies are streamed both ways (body.go): the client's request body goes
+// to the upstream as it arrives unless a plugin read it
+// (Context.RequestBody); the upstream's response goes to the client as it
+// arrives, through BodyFilter chunk by chunk, unless Access asked for it
+// whole (Context.BufferResponse). Log runs after the response is written
+// (logconn.go says how, fasthttp having no hook for it).
 //
 // Where it differs from Kong, and why:
 //
-//   - Only the http upstream protocol is proxied; a Service with another
-//     protocol (https, grpc, grpcs, ws, wss) is answered 502 and logged.
-//     No TLS, HTTP/2 or WebSocket listener or upstream yet.
+//   - Upstream protocols: http and https. A Service with grpc, grpcs, ws or
+//     wss is answered 502 and the reason logged. No TLS, HTTP/2 or
+//     WebSocket listener yet (ssl and http2 proxy_listen entries are
+//     skipped).
+//   - https upstreams: verification, SNI and client certificate as Kong 3
+//     sets them per Service; the CA store and the client certificate are
+//     resolved once per connection pool (a changed ca_certificates or
+//     certificates entity is not seen by an existing pool); Upstream
+//     entities' client certificates do not apply (no balancer).
 //   - No balancer: the Service's host is resolved by the dialer (no
 //     Upstream entities, targets, health checks or hash cookies).
 //   - Retries: Kong's nginx retries (proxy_next_upstream error timeout) on
 //     connection errors and on timeouts before the response header; here a
 //     retry happens only when the connection could not be made (refused,
 //     connect timeout) or a reused keep-alive connection was closed before
-//     any response byte, never after a read timeout, so a hung upstream
-//     costs one read_timeout, not retries+1 of them.
-//   - read_timeout bounds the whole response header and body read
-//     (fasthttp), where nginx bounds the time between two reads.
-//   - Request and response bodies are buffered whole (fasthttp), as with
-//     Kong's request_buffering/response_buffering on (the defaults).
+//     any response byte (not for a streamed request body), never after a
+//     read timeout, so a hung upstream costs one read_timeout, not
+//     retries+1 of them.
+//   - Request bodies are streamed (nginx's proxy_request_buffering off)
+//     where Kong's default route (request_buffering true) reads the whole
+//     body first; what the client sees is the same (client_max_body_size is
+//     answered 413 from the Content-Length before any phase, or when a
+//     chunked body goes past it, before the upstream's answer; a malformed
+//     body is answered 400), but the upstream may receive the start of a
+//     request whose body then fails. A body of up to 8 KiB with a
+//     Content-Length is read before the handler runs and sent whole.
+//   - Response bodies are streamed without buffering them whole (Kong's
+//     response_buffering, nginx's proxy_buffering, only change how nginx
+//     reads the upstream); a body with a Content-Length is written through
+//     fasthttp's 4 KiB buffer, so its bytes reach the client by 4 KiB (a
+//     chunked one is flushed chunk by chunk), and the headers of a body up
+//     to 4 KiB go out with it. On an upstream failure mid-body the client's
+//     connection is closed, as nginx does, possibly with the last buffered
+//     bytes (and, for a small body, the headers) unsent.
+//   - A BodyFilter that changes a streamed body's length must clear
+//     Content-Length in HeaderFilter (as Kong plugins do); otherwise the
+//     connection is closed when the length does not match.
 //   - client_max_body_size 0 (Kong's default: unlimited) is capped at
 //     2 GiB, fasthttp's int limit being what it reads into memory.
 //   - The request line and headers are bounded as a whole (32 KiB, nginx's
 //     4 x 8k large_client_header_buffers); past it the answer is Kong's 400
 //     "Request header or cookie too large". nginx also bounds each line to
 //     8 KiB and answers a longer request line 414 "URI too long".
-//   - Phases.Log runs when the response is ready, just before fasthttp
-//     writes it (fasthttp has no hook after the write); Kong's log phase
-//     runs after the response is sent.
+//   - Log runs after the response is written to the connection (see
+//     logconn.go), except for pipelined requests, whose response fasthttp
+//     may hold back until the next one; on a connection closed after the
+//     response, Log sees a copy of the request and of the response headers
+//     (not the response body, which Kong's log phase has no access to
+//     either).
+//   - With plugins, a chunked request body no plugin read and that was not
+//     proxied (a plugin answered) makes the connection close after the
+//     response, where nginx reads and drops the body and keeps it open.
+//   - Malformed requests (fasthttp's ErrorHandler) run HeaderFilter,
+//     BodyFilter and Log, not Rewrite.
 //   - The upstream request is the client's, rewritten in place: after
 //     Access, Context.RequestCtx.Request holds the upstream URI and headers
 //     (OriginalURI and OriginalHost keep the client's), where nginx keeps

@@ -19,8 +19,11 @@ import (
 // produced the response itself (kong.response.exit) returns true: the
 // upstream is skipped and the filters and Log still run, as in Kong.
 //
-// Every callback runs on the request's goroutine; the Context is only
-// valid until Log returns.
+// Every callback runs on the goroutine serving the request's connection,
+// one at a time; BodyFilter of a streamed response runs while fasthttp
+// writes it, after the handler returned; Log runs once the response is
+// written (logconn.go), and may run on the goroutine of Server.Shutdown
+// closing the connection. The Context is only valid until Log returns.
 type Phases interface {
 	Rewrite(c *Context) (exited bool)
 	Access(c *Context) (exited bool)
@@ -85,10 +88,21 @@ type Context struct {
 	Plugin any
 
 	p    *Proxy
+	ph   Phases // p.Phases when the request started
 	rreq router.Request
 	hdrs headerSource
 	rid  [32]byte
 	buf  []byte
+
+	// The bodies (body.go) and Log after the write (logconn.go).
+	in      bodyIn
+	out     bodyOut
+	upResp  *fasthttp.Response // the upstream's streamed response
+	reqBody []byte
+	outBody []byte
+	bodyErr error
+	lc      *logConn
+	snap    *fasthttp.RequestCtx
 }
 
 // Error answers the request with the page Kong's error handler gives for
@@ -96,10 +110,6 @@ type Context struct {
 // error in a phase, "An unexpected error occurred", in the type the
 // client's Accept (else Content-Type) asks for, with the request id.
 func (c *Context) Error(status int) { c.p.nginxError(c, status) }
-
-// RequestBody is the client's whole request body (kong.request.get_raw_body,
-// ngx.req.read_body): read now if it was not yet.
-func (c *Context) RequestBody() []byte { return c.RequestCtx.Request.Body() }
 
 // KongError answers the request as kong.response.error(status, message)
 // does: Kong's template chosen by Accept (JSON without one).
@@ -203,9 +213,27 @@ func ErrorBody(contentType, message, requestID string) (string, bool) {
 }
 
 func (c *Context) reset() {
-	buf, ou, oh, up, p := c.buf[:0], c.OriginalURI[:0], c.OriginalHost[:0], c.Upstream.Path[:0], c.p
-	*c = Context{buf: buf, OriginalURI: ou, OriginalHost: oh, p: p}
-	c.Upstream.Path = up
+	if c.upResp != nil {
+		c.upResp.Reset()
+	}
+	if c.snap != nil {
+		c.snap.Request.Reset()
+		c.snap.Response.Reset()
+	}
+	keep := Context{
+		p: c.p, buf: c.buf[:0], OriginalURI: c.OriginalURI[:0], OriginalHost: c.OriginalHost[:0],
+		upResp: c.upResp, reqBody: c.reqBody[:0], outBody: c.outBody[:0], snap: c.snap,
+	}
+	keep.Upstream.Path = c.Upstream.Path[:0]
+	keep.out.buf = c.out.buf
+	*c = keep
+}
+
+// release resets the Context and puts it back in the pool.
+func (c *Context) release() {
+	p := c.p
+	c.reset()
+	p.ctxPool.Put(c)
 }
 
 // Upstream is what the proxy sends upstream once Access returns; the

@@ -11,8 +11,9 @@ import (
 
 // recorder is a Phases that records the calls and can answer in access.
 type recorder struct {
-	mu    sync.Mutex
-	calls []string
+	mu     sync.Mutex
+	calls  []string
+	logged chan struct{} // told of each Log, when set
 }
 
 func (r *recorder) add(c *Context, phase string) {
@@ -39,9 +40,19 @@ func (r *recorder) HeaderFilter(c *Context) {
 }
 func (r *recorder) Response(c *Context)   { r.add(c, "response") }
 func (r *recorder) BodyFilter(c *Context) { r.add(c, "body_filter") }
-func (r *recorder) Log(c *Context)        { r.add(c, "log") }
+func (r *recorder) Log(c *Context) {
+	r.add(c, "log")
+	if r.logged != nil {
+		r.logged <- struct{}{}
+	}
+}
 
+// take returns the calls so far, once Log has run if the recorder is told
+// of it (Log runs after the client has the response).
 func (r *recorder) take() string {
+	if r.logged != nil {
+		<-r.logged
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	s := strings.Join(r.calls, " ")
@@ -54,7 +65,7 @@ func TestPhasesOrderAndExit(t *testing.T) {
 	tp := startProxy(t, Config{}, []router.Route{
 		{ID: "00000000-0000-0000-0000-000000000001", Paths: []string{"/"}, ServiceID: "s1"},
 	}, svc("s1", u.port))
-	rec := &recorder{}
+	rec := &recorder{logged: make(chan struct{}, 1)}
 	tp.p.Phases = rec
 
 	res, body := do(t, "GET", "http://"+tp.addr+"/ok", nil, "")

@@ -86,26 +86,34 @@ var (
 func (p *Proxy) ServeHTTP(rc *fasthttp.RequestCtx) {
 	c := p.ctxPool.Get().(*Context)
 	c.p = p
+	c.ph = p.Phases
 	c.RequestCtx = rc
 	c.Start = rc.Time()
 	newRequestID(&c.rid)
 	c.RequestID = string(c.rid[:])
 	c.OriginalURI = append(c.OriginalURI[:0], rc.Request.Header.RequestURI()...)
 	c.OriginalHost = append(c.OriginalHost[:0], rc.Request.Header.Host()...)
+	c.lc, _ = rc.Conn().(*logConn)
 
 	p.serve(c)
-
-	if ph := p.Phases; ph != nil {
-		ph.Log(c)
-	}
-	c.reset()
-	p.ctxPool.Put(c)
+	p.respond(c)
 }
 
 func (p *Proxy) serve(c *Context) {
 	rc := c.RequestCtx
-	ph := p.Phases
-	if ph != nil && ph.Rewrite(c) {
+	ph := c.ph
+	// client_max_body_size against the Content-Length, before any phase
+	// (nginx checks it when it picks the location).
+	if rc.Request.IsBodyStream() && rc.Request.Header.ContentLength() > p.cfg.maxBody() {
+		c.bodyErr = errBodyTooLarge
+		p.bodyFailed(c)
+		p.finish(c)
+		return
+	}
+	if ph != nil && (ph.Rewrite(c) || c.bodyErr != nil) {
+		if c.bodyErr != nil {
+			p.bodyFailed(c)
+		}
 		p.finish(c)
 		return
 	}
@@ -182,7 +190,10 @@ func (p *Proxy) serve(c *Context) {
 	up.Path = append(up.Path[:0], router.EscapeURI(m.UpstreamURI)...)
 	up.Host = m.UpstreamHost
 	up.Hostname, up.Port = m.UpstreamHostname, m.UpstreamPort
-	if ph != nil && ph.Access(c) {
+	if ph != nil && (ph.Access(c) || c.bodyErr != nil) {
+		if c.bodyErr != nil {
+			p.bodyFailed(c)
+		}
 		p.finish(c)
 		return
 	}
@@ -270,17 +281,60 @@ func (p *Proxy) serve(c *Context) {
 	c.Proxied = true
 	sent := time.Now()
 	c.ProxyLatency = sent.Sub(c.Start)
-	if up.Scheme != "http" {
+	if up.Scheme != "http" && up.Scheme != "https" {
 		c.UpstreamErr = errors.New("upstream protocol " + up.Scheme + " is not supported yet")
 		p.upstreamFailed(c, 502)
 		p.finish(c)
 		return
 	}
-	client := p.client(m.Service, up.Hostname, up.Port)
+	client := p.client(m.Service, up)
+
+	// The request body: whole if it is in memory (or a plugin read it),
+	// else streamed from the client.
+	streamed := false
+	if req.IsBodyStream() {
+		if cl := h.ContentLength(); cl >= 0 && cl <= prefetchMax {
+			c.RequestBody()
+		} else {
+			c.in = bodyIn{r: req.BodyStream(), max: p.cfg.maxBody()}
+			req.SetBodyStream(&c.in, cl)
+			streamed = true
+		}
+	}
+	// The response: streamed unless Access asked for it whole. With
+	// plugins, a streamed response is read into the Context's own
+	// Response, its body then passed through BodyFilter as it is sent.
 	resp := &rc.Response
-	err := client.Do(req, resp)
+	target := resp
+	// Not from our listener (a caller's own server, a test calling
+	// ServeHTTP): the response is read whole, Log runs before the write
+	// (respond).
+	whole := c.BufferResponse || c.lc == nil
+	if ph != nil && !whole {
+		if c.upResp == nil {
+			c.upResp = new(fasthttp.Response)
+		}
+		target = c.upResp
+	}
+	target.StreamBody = !whole
+	target.Header.DisableNormalizing()
+	if up.Scheme == "https" {
+		req.URI().SetScheme("https") // fasthttp's TLS client checks it
+	}
+	err := p.do(c, client, req, target, streamed)
 	c.UpstreamLatency = time.Since(sent)
+	if streamed && req.IsBodyStream() {
+		req.SetBodyRaw(nil) // not sent: let go of c.in
+	}
 	if err != nil {
+		if c.bodyErr == nil && c.in.err != nil {
+			c.bodyErr = c.in.err
+		}
+		if c.bodyErr != nil {
+			p.bodyFailed(c)
+			p.finish(c)
+			return
+		}
 		c.UpstreamErr = err
 		status := 502
 		if isTimeout(err) {
@@ -289,6 +343,16 @@ func (p *Proxy) serve(c *Context) {
 		p.upstreamFailed(c, status)
 		p.finish(c)
 		return
+	}
+	if target.IsBodyStream() {
+		// Headers go out at once unless the body is small enough to
+		// follow in the same write (nginx sends them as they come).
+		cl := target.Header.ContentLength()
+		resp.ImmediateHeaderFlush = cl < 0 || cl > smallBody
+	}
+	if target != resp {
+		target.Header.CopyTo(&resp.Header)
+		c.out.src = target.BodyStream()
 	}
 	// The response's hop-by-hop headers (header_filter.before).
 	rh := &resp.Header
@@ -309,6 +373,33 @@ func (p *Proxy) serve(c *Context) {
 		ph.Response(c)
 	}
 	p.finish(c)
+}
+
+// smallBody is the largest streamed response body sent in one write with
+// its headers (fasthttp's write buffer).
+const smallBody = 4 << 10
+
+// do sends the request upstream. fasthttp does not retry a request with a
+// streamed body; a connection that could not be made sent nothing, so it
+// is retried here as Kong's balancer does.
+func (p *Proxy) do(c *Context, client *fasthttp.HostClient, req *fasthttp.Request, resp *fasthttp.Response, streamed bool) error {
+	retries := c.Match.Service.Retries
+	for attempt := 0; ; attempt++ {
+		err := client.Do(req, resp)
+		if err == nil || !streamed || attempt >= retries || c.in.n > 0 || !isDialError(err) {
+			return err
+		}
+	}
+}
+
+// midBodyFailure logs an upstream that failed after its response headers
+// were sent on: the client's connection is closed, as nginx does.
+func (p *Proxy) midBodyFailure(c *Context, err error) {
+	if l := p.cfg.Logger; l != nil {
+		m := &c.Match
+		l.Error("upstream failed while sending the response body", "service", m.Service.ID,
+			"upstream", c.Upstream.Hostname+":"+strconv.Itoa(c.Upstream.Port), "err", err, "request_id", c.RequestID)
+	}
 }
 
 // inboundVia is Kong's "<http_version> kong/<version>" for the upstream
@@ -533,13 +624,20 @@ func (p *Proxy) finish(c *Context) {
 	if p.hdr.requestID {
 		h.SetBytesV(strRequestID, c.rid[:])
 	}
-	if ph := p.Phases; ph != nil {
+	if ph := c.ph; ph != nil {
 		ph.HeaderFilter(c)
-		body := resp.Body()
-		c.BodyChunk, c.BodyEOF = body, true
-		ph.BodyFilter(c)
-		if len(c.BodyChunk) != len(body) || (len(body) > 0 && &c.BodyChunk[0] != &body[0]) {
-			resp.SetBodyRaw(c.BodyChunk)
+		if c.out.src != nil && len(resp.Body()) > 0 {
+			// HeaderFilter gave a body of its own (kong.response.exit):
+			// it replaces the upstream's, whose connection is closed.
+			c.upResp.CloseBodyStream() //nolint:errcheck
+			c.out.src = nil
+		}
+		if c.out.src == nil {
+			// A body known whole: one BodyFilter call, before the write
+			// (respond sends what it leaves in BodyChunk). A streamed one
+			// is filtered chunk by chunk as it is written (bodyOut).
+			c.BodyChunk, c.BodyEOF = resp.Body(), true
+			ph.BodyFilter(c)
 		}
 	}
 }
@@ -550,7 +648,9 @@ func (p *Proxy) finish(c *Context) {
 func (p *Proxy) ErrorHandler(rc *fasthttp.RequestCtx, err error) {
 	c := p.ctxPool.Get().(*Context)
 	c.p = p
+	c.ph = p.Phases
 	c.RequestCtx = rc
+	c.lc, _ = rc.Conn().(*logConn)
 	c.Start = time.Now()
 	newRequestID(&c.rid)
 	c.RequestID = string(c.rid[:])
@@ -562,15 +662,9 @@ func (p *Proxy) ErrorHandler(rc *fasthttp.RequestCtx, err error) {
 		status = 494
 	}
 	p.nginxError(c, status)
-	p.finish(c)
 	rc.SetConnectionClose()
-	// the filters may have taken resources for the request (a worker) that
-	// Log gives back; Kong's log phase runs for these requests too
-	if ph := p.Phases; ph != nil {
-		ph.Log(c)
-	}
-	c.reset()
-	p.ctxPool.Put(c)
+	p.finish(c)
+	p.respond(c)
 }
 
 func isSmallBuffer(err error) bool {

@@ -519,3 +519,26 @@ func TestResponseType(t *testing.T) {
 		}
 	}
 }
+
+// A Shutdown that comes before Serve has started still makes Serve return.
+func TestShutdownBeforeServe(t *testing.T) {
+	p := New(&router.Versioned{}, Config{})
+	ls, _ := ParseListen("proxy_listen", "127.0.0.1:0")
+	s, err := p.Listen(ls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Serve() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Serve did not return")
+	}
+}

@@ -41,7 +41,7 @@ func (p *Proxy) Listen(ls []Listener) (*Server, error) {
 			}
 			return nil, err
 		}
-		s.lns = append(s.lns, ln)
+		s.lns = append(s.lns, logListener{ln})
 		s.Addrs = append(s.Addrs, ln.Addr())
 	}
 	return s, nil
@@ -65,7 +65,14 @@ func (p *Proxy) newServer() *fasthttp.Server {
 		DisableHeaderNamesNormalizing: true,
 		ReadBufferSize:                hdr,
 		MaxRequestBodySize:            p.cfg.maxBody(),
-		IdleTimeout:                   idle,
+		// The body is streamed to the upstream (body.go); a multipart
+		// body is passed on as it came.
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
+		// Log runs once a kept-alive connection reports its response
+		// flushed (logconn.go).
+		ConnState:   p.connState,
+		IdleTimeout: idle,
 		// nginx's client_header_timeout / client_body_timeout and
 		// send_timeout (60 s each).
 		ReadTimeout:     60 * time.Second,
@@ -101,7 +108,13 @@ func (s *Server) Serve() error {
 // Shutdown stops accepting, lets in-flight requests finish until ctx is
 // done, then closes the remaining connections.
 func (s *Server) Shutdown(ctx context.Context) error {
-	return s.srv.ShutdownWithContext(ctx)
+	err := s.srv.ShutdownWithContext(ctx)
+	// fasthttp closes the listeners its Serve has registered; one whose
+	// Serve had not started yet would accept forever.
+	for _, ln := range s.lns {
+		ln.Close()
+	}
+	return err
 }
 
 // quietLogger drops fasthttp's connection-level messages: malformed

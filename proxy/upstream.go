@@ -1,10 +1,14 @@
 package proxy
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -13,12 +17,19 @@ import (
 )
 
 // upstreamKey identifies one connection pool: an upstream address with
-// the timeouts and retries of the Services using it.
+// the timeouts and retries of the Services using it, and for https the
+// TLS settings (SNI, verification, client certificate).
 type upstreamKey struct {
 	host                 string
 	port                 int
 	connect, read, write int
 	retries              int
+	tls                  bool
+	sni                  string
+	verify               bool
+	depth                int
+	ca                   string // the Service's ca_certificates ids, comma-joined
+	cert                 string // its client_certificate id
 }
 
 // dialError marks a failure to connect, which is always safe to retry
@@ -34,14 +45,41 @@ func (e *dialError) Timeout() bool {
 
 // client returns the keep-alive pool for a Service's upstream, built on
 // first use and reused by every later request.
-func (p *Proxy) client(s *router.Service, hostname string, port int) *fasthttp.HostClient {
-	k := upstreamKey{host: hostname, port: port,
+func (p *Proxy) client(s *router.Service, up *Upstream) *fasthttp.HostClient {
+	k := upstreamKey{host: up.Hostname, port: up.Port,
 		connect: s.ConnectTimeout, read: s.ReadTimeout, write: s.WriteTimeout, retries: s.Retries}
+	if up.Scheme == "https" {
+		k.tls = true
+		k.sni = sniName(up.Host)
+		k.verify = s.TLSVerify != nil && *s.TLSVerify
+		k.depth = 1 // nginx's proxy_ssl_verify_depth
+		if s.TLSVerifyDepth != nil {
+			k.depth = *s.TLSVerifyDepth
+		}
+		if len(s.CACertificates) > 0 {
+			k.ca = strings.Join(s.CACertificates, ",")
+		}
+		k.cert = s.ClientCertID
+	}
 	if c, ok := p.clients.Load(k); ok {
 		return c.(*fasthttp.HostClient)
 	}
 	c, _ := p.clients.LoadOrStore(k, p.newClient(k))
 	return c.(*fasthttp.HostClient)
+}
+
+// sniName is nginx's proxy_ssl_name $upstream_host: the Host sent
+// upstream without its port.
+func sniName(host string) string {
+	if strings.HasPrefix(host, "[") {
+		if i := strings.IndexByte(host, ']'); i >= 0 {
+			return host[1:i]
+		}
+	}
+	if i := strings.LastIndexByte(host, ':'); i >= 0 && strings.IndexByte(host, ':') == i {
+		return host[:i]
+	}
+	return host
 }
 
 func ms(n int) time.Duration {
@@ -64,7 +102,7 @@ func (p *Proxy) newClient(k upstreamKey) *fasthttp.HostClient {
 			if err != nil {
 				return nil, &dialError{err}
 			}
-			return conn, nil
+			return &timedConn{Conn: conn, read: ms(k.read), write: ms(k.write)}, nil
 		},
 		MaxConns:                      maxConns,
 		MaxIdleConnDuration:           60 * time.Second, // Kong's upstream_keepalive_idle_timeout
@@ -76,8 +114,118 @@ func (p *Proxy) newClient(k upstreamKey) *fasthttp.HostClient {
 		DisableHeaderNamesNormalizing: true,
 		DisablePathNormalizing:        true,
 		MaxConnWaitTimeout:            ms(k.connect),
+		IsTLS:                         k.tls,
+		TLSConfig:                     p.tlsConfig(k),
 	}
 }
+
+// tlsConfig is the TLS of an https upstream as Kong 3 sets it from the
+// Service (kong/runloop/upstream_ssl.lua): SNI the upstream Host; no
+// verification unless tls_verify is true (Kong's proxy_ssl_verify off);
+// then the chain is checked against the Service's ca_certificates (the
+// system's roots without them) to at most tls_verify_depth intermediate
+// CAs (nginx's proxy_ssl_verify_depth, 1 by default), and the name against
+// the SNI; client_certificate is presented when the Config can look it up.
+func (p *Proxy) tlsConfig(k upstreamKey) *tls.Config {
+	if !k.tls {
+		return nil
+	}
+	cfg := &tls.Config{ServerName: k.sni, InsecureSkipVerify: true} //nolint:gosec // verified below when tls_verify is on
+	if k.cert != "" {
+		if p.cfg.ClientCertificate == nil {
+			p.logTLS("no lookup for client certificates: none presented", k, nil)
+		} else if cert, err := p.cfg.ClientCertificate(k.cert); err != nil {
+			p.logTLS("unable to fetch upstream client TLS certificate", k, err)
+		} else {
+			cfg.Certificates = []tls.Certificate{*cert}
+		}
+	}
+	if !k.verify {
+		return cfg
+	}
+	var roots *x509.CertPool
+	if k.ca != "" {
+		roots = x509.NewCertPool()
+		for _, id := range strings.Split(k.ca, ",") {
+			var pem []byte
+			var err error
+			if p.cfg.CACertificate == nil {
+				err = errors.New("no lookup for ca_certificates")
+			} else {
+				pem, err = p.cfg.CACertificate(id)
+			}
+			if err == nil && !roots.AppendCertsFromPEM(pem) {
+				err = errors.New("no certificate in its PEM")
+			}
+			if err != nil {
+				p.logTLS("unable to get upstream TLS CA certificate "+id, k, err)
+			}
+		}
+	}
+	name, depth := k.sni, k.depth
+	cfg.VerifyConnection = func(cs tls.ConnectionState) error {
+		if len(cs.PeerCertificates) == 0 {
+			return errors.New("upstream SSL certificate verify error: no certificate")
+		}
+		inter := x509.NewCertPool()
+		for _, c := range cs.PeerCertificates[1:] {
+			inter.AddCert(c)
+		}
+		chains, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{
+			Roots: roots, Intermediates: inter, DNSName: name,
+		})
+		if err != nil {
+			return fmt.Errorf("upstream SSL certificate verify error: %w", err)
+		}
+		for _, ch := range chains {
+			if len(ch)-2 <= depth {
+				return nil
+			}
+		}
+		return errors.New("upstream SSL certificate verify error: certificate chain too long")
+	}
+	return cfg
+}
+
+func (p *Proxy) logTLS(msg string, k upstreamKey, err error) {
+	if l := p.cfg.Logger; l != nil {
+		l.Error(msg, "upstream", net.JoinHostPort(k.host, strconv.Itoa(k.port)), "err", err)
+	}
+}
+
+func isDialError(err error) bool {
+	var de *dialError
+	return errors.As(err, &de)
+}
+
+// timedConn is an upstream connection on which read_timeout and
+// write_timeout bound each read and each write, as nginx's
+// proxy_read_timeout and proxy_send_timeout bound the time between two
+// successive operations; fasthttp's own deadlines (one for a whole
+// response, one for a whole request) are ignored, so that a body streamed
+// for longer than the timeout is not cut.
+type timedConn struct {
+	net.Conn
+	read, write time.Duration
+}
+
+func (c *timedConn) Read(p []byte) (int, error) {
+	if err := c.Conn.SetReadDeadline(time.Now().Add(c.read)); err != nil {
+		return 0, err
+	}
+	return c.Conn.Read(p)
+}
+
+func (c *timedConn) Write(p []byte) (int, error) {
+	if err := c.Conn.SetWriteDeadline(time.Now().Add(c.write)); err != nil {
+		return 0, err
+	}
+	return c.Conn.Write(p)
+}
+
+func (c *timedConn) SetDeadline(time.Time) error      { return nil }
+func (c *timedConn) SetReadDeadline(time.Time) error  { return nil }
+func (c *timedConn) SetWriteDeadline(time.Time) error { return nil }
 
 // retryIf retries what Kong's balancer retries without risk: a connection
 // that could not be made, or a kept-alive one the upstream had closed

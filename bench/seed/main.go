@@ -1,8 +1,10 @@
 // Command seed writes the benchmark's one Service and Route into a
 // luahost database (bootstrapped already), through kongdb as any node
-// would.
+// would; with -token-auth, also a Consumer, its token credential and the
+// token-auth plugin (plugins/token-auth, global, hide_credentials on), for
+// bench/plugin.sh.
 //
-//	seed -conf FILE -upstream HOST:PORT
+//	seed -conf FILE -upstream HOST:PORT [-token-auth TOKEN]
 package main
 
 import (
@@ -22,6 +24,7 @@ import (
 func main() {
 	file := flag.String("conf", "", "kong.conf-style file")
 	upstream := flag.String("upstream", "127.0.0.1:18080", "upstream host:port")
+	token := flag.String("token-auth", "", "configure token-auth globally, with a consumer holding this token")
 	flag.Parse()
 	c := conf.New()
 	if *file != "" {
@@ -48,6 +51,21 @@ func main() {
 	}
 	if _, err := h.Root.DB.DAO("routes").Insert(ctx, map[string]any{
 		"name": "bench", "paths": []any{"/"}, "service": map[string]any{"id": svc["id"]}}, nil); err != nil {
+		fail(err)
+	}
+	if *token == "" {
+		return
+	}
+	consumer, err := h.Root.DB.DAO("consumers").Insert(ctx, map[string]any{"username": "bench"}, nil)
+	if err != nil {
+		fail(err)
+	}
+	if _, err := h.Root.DB.DAO("token_credentials").Insert(ctx, map[string]any{
+		"consumer": map[string]any{"id": consumer["id"]}, "key": *token}, nil); err != nil {
+		fail(err)
+	}
+	if _, err := h.Root.DB.DAO("plugins").Insert(ctx, map[string]any{
+		"name": "token-auth", "config": map[string]any{"hide_credentials": true}}, nil); err != nil {
 		fail(err)
 	}
 }

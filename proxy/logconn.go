@@ -1,0 +1,186 @@
+package proxy
+
+import (
+	"net"
+	"sync/atomic"
+
+	"github.com/valyala/fasthttp"
+)
+
+// Log after the response is sent. Kong's log phase runs once nginx has
+// sent the response, off the client's latency; fasthttp's handler returns
+// before the response is written and offers no hook after the write. What
+// we do, when plugins run:
+//
+//   - The response body always goes out through the Context's bodyOut
+//     stream (an upstream body chunk by chunk, or a body known whole), so
+//     fasthttp calls bodyOut.CloseWithError once it has written the whole
+//     response into the connection's buffer, or failed to. The RequestCtx
+//     is still intact then.
+//   - If writing failed (the client went away, the upstream reset
+//     mid-body), Log runs right there: the connection is closed next.
+//   - Otherwise the request is parked on its connection (logConn.pending).
+//     On a kept-alive connection fasthttp flushes the response and then
+//     reports the connection idle (Server.ConnState, StateIdle) before it
+//     resets the RequestCtx: Log runs from that hook, after the client has
+//     the response. When the connection is to be closed after this
+//     response (Connection: close from either side, HTTP/1.0, shutdown),
+//     fasthttp resets the RequestCtx before the close; the Context then
+//     gets a snapshot of the request and the response headers (a copy,
+//     only on closing connections) and Log runs when the connection is
+//     closed (logConn.Close).
+//   - Pipelined requests: fasthttp holds a response back while the next
+//     request is already buffered, so Log may run before that response is
+//     flushed.
+//
+// Log is run exactly once per request whatever happens (a Phases
+// implementation holding a Lua worker until Log relies on it): pending is
+// taken with an atomic swap, since Shutdown may close an idle connection
+// from another goroutine while its last request is being logged. A Context
+// whose connection ends without the idle report (a flush that failed)
+// gets an empty RequestCtx for Log rather than the server's, which fasthttp
+// may already have handed to another connection.
+
+// logConn is an accepted client connection of the proxy's listeners.
+type logConn struct {
+	net.Conn
+	pending atomic.Pointer[Context]
+}
+
+// logListener wraps every accepted connection in a logConn.
+type logListener struct {
+	net.Listener
+}
+
+func (l logListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &logConn{Conn: c}, nil
+}
+
+// Close closes the connection and runs the Log of a request still parked
+// on it.
+func (lc *logConn) Close() error {
+	err := lc.Conn.Close()
+	if c := lc.pending.Swap(nil); c != nil {
+		if c.RequestCtx != c.snap {
+			c.snapshot(false)
+		}
+		c.p.log(c)
+	}
+	return err
+}
+
+// connState is the server's ConnState hook: a connection reported idle
+// has flushed its last response.
+func (p *Proxy) connState(nc net.Conn, st fasthttp.ConnState) {
+	if st != fasthttp.StateIdle {
+		return
+	}
+	if lc, ok := nc.(*logConn); ok {
+		if c := lc.pending.Swap(nil); c != nil {
+			c.p.log(c)
+		}
+	}
+}
+
+// respond hands the response over to fasthttp, with Log to run after it
+// is written (see above). Without plugins there is no Log and the Context
+// is released at once. A request that did not come through the proxy's
+// own listener (a caller's fasthttp.Server, a test calling ServeHTTP) has
+// its response read whole and Log run before the write, as there is no
+// connection to hang it on.
+func (p *Proxy) respond(c *Context) {
+	if c.ph == nil {
+		c.release()
+		return
+	}
+	rc := c.RequestCtx
+	resp := &rc.Response
+	if c.lc == nil {
+		// Not served by our listener: no stream was read (ServeHTTP set
+		// BufferResponse), the filtered body goes in the response and Log
+		// runs now, before the write.
+		if b := resp.Body(); len(c.BodyChunk) != len(b) || (len(b) > 0 && &c.BodyChunk[0] != &b[0]) {
+			resp.SetBodyRaw(c.BodyChunk)
+		}
+		p.log(c)
+		return
+	}
+	if rc.Request.IsBodyStream() && rc.Request.Header.ContentLength() < 0 {
+		// A chunked body left unread: fasthttp would try to drain it after
+		// the response and could then close the connection after all,
+		// too late for the snapshot; close it now (nginx drains it).
+		rc.SetConnectionClose()
+	}
+	o := &c.out
+	o.c = c
+	if o.src == nil {
+		// A body known whole, already filtered (BodyChunk): copied out of
+		// the response, which SetBodyStream empties, unless a plugin
+		// gave its own.
+		body := c.BodyChunk
+		if b := resp.Body(); len(body) > 0 && len(b) == len(body) && &b[0] == &body[0] {
+			c.outBody = append(c.outBody[:0], body...)
+			body = c.outBody
+		}
+		o.data = body
+		size := len(body)
+		if rc.Request.Header.IsHead() {
+			size = resp.Header.ContentLength()
+			o.data = nil
+		}
+		resp.SetBodyStream(o, size)
+		return
+	}
+	resp.SetBodyStream(o, streamSize(&resp.Header))
+}
+
+// written is told by bodyOut that fasthttp wrote the response (err nil)
+// or failed to.
+func (p *Proxy) written(c *Context, err error) {
+	lc := c.lc
+	if err != nil {
+		p.log(c)
+		return
+	}
+	if c.RequestCtx.Response.Header.ConnectionClose() {
+		c.snapshot(true)
+	}
+	lc.pending.Store(c)
+}
+
+// log runs Log and releases the Context.
+func (p *Proxy) log(c *Context) {
+	c.ph.Log(c)
+	c.release()
+}
+
+// snapshot points RequestCtx at the Context's own RequestCtx, holding a
+// copy of the request and of the response headers when full (else empty),
+// for a Log that runs after fasthttp has reset the server's.
+func (c *Context) snapshot(full bool) {
+	s := c.snap
+	if s == nil {
+		s = new(fasthttp.RequestCtx)
+		c.snap = s
+	}
+	var conn net.Conn = zeroConn{}
+	if c.lc != nil {
+		conn = c.lc
+	}
+	s.Init2(conn, nil, false)
+	if full {
+		c.RequestCtx.Request.CopyTo(&s.Request)
+		c.RequestCtx.Response.Header.CopyTo(&s.Response.Header)
+	}
+	c.RequestCtx = s
+}
+
+// zeroConn stands for a connection that is gone.
+type zeroConn struct{ net.Conn }
+
+func (zeroConn) RemoteAddr() net.Addr { return &net.TCPAddr{} }
+func (zeroConn) LocalAddr() net.Addr  { return &net.TCPAddr{} }
