@@ -48,7 +48,7 @@ type Entry struct {
 	// unresolved are the foreign fields naming nothing (reported as
 	// invalid references, not again by the schema)
 	unresolved []string
-	segs     []seg
+	segs       []seg
 }
 
 type seg struct {
