@@ -19,9 +19,11 @@ const (
 	MaxSize = 64 << 20
 	// MaxDepth is the deepest nesting of maps and lists.
 	MaxDepth = 64
-	// MaxNodes bounds the values after YAML aliases are expanded (a
-	// "billion laughs" file stops here).
-	MaxNodes = 4 << 20
+	// MaxNodes bounds the values of a file.
+	MaxNodes = 8 << 20
+	// MaxAliasNodes bounds the values YAML aliases expand to (a "billion
+	// laughs" file stops here).
+	MaxAliasNodes = 1 << 16
 )
 
 // document is a decoded file: its value in kongdb's value model (float64
@@ -34,7 +36,9 @@ type document struct {
 
 // decodeState carries the limits through one decode.
 type decodeState struct {
-	nodes int
+	nodes   int
+	aliased int // values visited under an alias
+	inAlias int
 	lines map[uintptr]int
 }
 
@@ -89,6 +93,12 @@ func (st *decodeState) value(n *yaml.Node, depth int) (any, error) {
 	if st.nodes > MaxNodes {
 		return nil, fmt.Errorf("more than %d values (line %d)", MaxNodes, n.Line)
 	}
+	if st.inAlias > 0 {
+		st.aliased++
+		if st.aliased > MaxAliasNodes {
+			return nil, fmt.Errorf("aliases expand to more than %d values (line %d)", MaxAliasNodes, n.Line)
+		}
+	}
 	if depth > MaxDepth {
 		return nil, fmt.Errorf("nested deeper than %d levels (line %d)", MaxDepth, n.Line)
 	}
@@ -99,6 +109,8 @@ func (st *decodeState) value(n *yaml.Node, depth int) (any, error) {
 		}
 		return st.value(n.Content[0], depth)
 	case yaml.AliasNode:
+		st.inAlias++
+		defer func() { st.inAlias-- }()
 		return st.value(n.Alias, depth+1)
 	case yaml.MappingNode:
 		m := make(map[string]any, len(n.Content)/2)
