@@ -39,7 +39,7 @@ type decodeState struct {
 	nodes   int
 	aliased int // values visited under an alias
 	inAlias int
-	lines map[uintptr]int
+	lines   map[uintptr]int
 }
 
 // Decode reads a YAML or JSON declarative file (JSON is read as YAML, of
