@@ -35,6 +35,12 @@ Commands:
   migrations   bootstrap|up|finish|list|status|reset, as 'kong migrations'
                (see 'luahost migrations --help')
   config       print the resolved configuration and where each value came from
+  config parse FILE        check a declarative kong.yml (YAML or JSON), listing
+                           every error
+  config db_import FILE    import a kong.yml into PostgreSQL (all or nothing)
+  config db_export [FILE]  write the database (or, with database = off, the
+                           declarative_config) as a kong.yml (default ./kong.yml;
+                           '-' = stdout)
 
 Options (every command):
   -c, --conf FILE           a kong.conf-style configuration file
@@ -122,6 +128,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "migrations":
 		return cmdMigrations(rest, os.Stdin, stdout, stderr)
 	}
+	var sub string
+	var subArgs []string
+	if cmd == "config" && len(rest) > 0 && configSubcommands[rest[0]] {
+		sub = rest[0]
+		rest, subArgs = splitPositional(rest[1:])
+	}
 	c, fs, err := parseConf(cmd, rest, stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -134,6 +146,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "plugins":
 		return cmdPlugins(c, stdout, stderr)
 	case "config":
+		if sub != "" {
+			return cmdConfigSub(c, sub, subArgs, stdout, stderr)
+		}
 		return cmdConfig(c, stdout)
 	case "run", "start":
 		return cmdRun(c, fs.Args(), stdout, stderr)

@@ -17,6 +17,7 @@ import (
 	"github.com/luahost/luahost/conf"
 	"github.com/luahost/luahost/host"
 	"github.com/luahost/luahost/kongdb"
+	"github.com/luahost/luahost/kongdb/declarative"
 	"github.com/luahost/luahost/kongdb/events"
 	"github.com/luahost/luahost/kongdb/schema"
 	"github.com/luahost/luahost/proxy"
@@ -34,6 +35,9 @@ type node struct {
 	Proxy  *proxy.Proxy
 	Server *proxy.Server
 	Router *router.Versioned
+	// Config serves the Admin API's /config (POST replaces the embedded
+	// store's configuration, GET exports it): mount it at "/config".
+	Config *declarative.Handler
 }
 
 type runOpts struct {
@@ -204,6 +208,21 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 	if h.Root.DB == nil {
 		return fail("no database opened")
 	}
+	// Kong DB-less: the embedded store starts with declarative_config
+	// (every error listed, nothing loaded on error); it stays writable.
+	cfgHandler := declarative.NewHandler(h.Root.DB)
+	cfgHandler.Logger = logger
+	if h.Root.DB.Strategy() == "off" {
+		hash, err := loadDeclarative(context.Background(), c, h.Root.DB)
+		if err != nil {
+			name := c.Get("declarative_config")
+			if name == "" {
+				name = "declarative_config_string"
+			}
+			return failParse(stderr, name, err)
+		}
+		cfgHandler.SetHash(hash)
+	}
 	pc, err := proxyConfig(c, h)
 	if err != nil {
 		return fail(err.Error())
@@ -263,7 +282,7 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve() }()
 	if o.ready != nil {
-		o.ready(&node{Host: h, Proxy: p, Server: srv, Router: rt})
+		o.ready(&node{Host: h, Proxy: p, Server: srv, Router: rt, Config: cfgHandler})
 	}
 
 	select {
