@@ -3,6 +3,7 @@ package declarative_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -318,4 +319,56 @@ consumers:
 			t.Errorf("%d consumers", n)
 		}
 	})
+}
+
+// A 2.1 file is upgraded as Kong does on the fly: regex route paths get
+// 3.0's "~" prefix, plain ones stay; a nested route naming another service
+// than its parent is an invalid reference (Kong #7696).
+func TestFormat21AndNestedReference(t *testing.T) {
+	db := memDB(t)
+	cfg, err := declarative.Load(ctx, db, strings.NewReader(`_format_version: "2.1"
+services:
+- name: s
+  host: s.test
+  routes:
+  - name: r
+    paths: [/plain/path, /api/v\d+]
+`), "kong.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.FormatVersion != "3.0" {
+		t.Errorf("format %q", cfg.FormatVersion)
+	}
+	r, _ := db.DAO("routes").SelectBy(ctx, "name", "r", nil)
+	paths, _ := r["paths"].([]any)
+	if len(paths) != 2 || paths[0] != "/plain/path" || paths[1] != `~/api/v\d+` {
+		t.Errorf("paths %v", paths)
+	}
+	_, err = declarative.Parse(ctx, db, []byte(`_format_version: "3.0"
+services:
+- name: s1
+  host: h
+  routes:
+  - name: my-route-1
+    service:
+      id: 769bdf51-16df-5476-9830-ef26800b5448
+`), "kong.yml", declarative.ParseOptions{})
+	var de *declarative.Error
+	if !errors.As(err, &de) {
+		t.Fatal(err)
+	}
+	want := `{"routes":{"my-route-1":["invalid reference 'service: {\"id\":\"769bdf51-16df-5476-9830-ef26800b5448\"}' (no such entry in 'services')"]}}`
+	if got := jsonOf(t, de.Fields); got != want {
+		t.Errorf("fields\n got %s\nwant %s", got, want)
+	}
+}
+
+func jsonOf(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
