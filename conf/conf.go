@@ -56,6 +56,7 @@ var Defaults = map[string]string{
 	"admin_listen":                "127.0.0.1:8001",
 	"declarative_config":          "",
 	"declarative_config_string":   "",
+	"status_listen":               "off",
 	"lua_shared_dicts":            "",
 	"pg_notify":                   "on",
 }

@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -20,6 +22,7 @@ import (
 	"github.com/luahost/luahost/kongdb/declarative"
 	"github.com/luahost/luahost/kongdb/events"
 	"github.com/luahost/luahost/kongdb/schema"
+	"github.com/luahost/luahost/metrics"
 	"github.com/luahost/luahost/proxy"
 	"github.com/luahost/luahost/router"
 )
@@ -38,6 +41,10 @@ type node struct {
 	// Config serves the Admin API's /config (POST replaces the embedded
 	// store's configuration, GET exports it): mount it at "/config".
 	Config *declarative.Handler
+	// Metrics is what the proxy and host feed (requests, cache gets,
+	// deadline stops); /metrics on status_listen serves it.
+	Metrics     *metrics.Recorder
+	StatusAddrs []net.Addr // status_listen's addresses (none when off)
 }
 
 type runOpts struct {
@@ -245,6 +252,14 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 	defer cancel()
 	go rb.Run(ctx)
 
+	rec := newRecorder(h)
+	var ready atomic.Bool
+	st, err := startStatus(c, h, rec, cfgHandler, &ready, stderr)
+	if err != nil {
+		return fail(oneLine(err.Error()))
+	}
+	defer st.Close()
+
 	p := proxy.New(rt, pc)
 	srv, err := p.Listen(listeners)
 	if err != nil {
@@ -281,8 +296,13 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve() }()
+	ready.Store(true)
+	n := &node{Host: h, Proxy: p, Server: srv, Router: rt, Config: cfgHandler, Metrics: rec}
+	if st != nil {
+		n.StatusAddrs = st.Addrs
+	}
 	if o.ready != nil {
-		o.ready(&node{Host: h, Proxy: p, Server: srv, Router: rt, Config: cfgHandler})
+		o.ready(n)
 	}
 
 	select {

@@ -40,6 +40,14 @@ func (h *Handler) SetHash(hash string) {
 	h.mu.Unlock()
 }
 
+// Hash is the hash of the configuration loaded last ("" = none): Kong's
+// configuration_hash on /status.
+func (h *Handler) Hash() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.hash
+}
+
 func (h *Handler) logger() *slog.Logger {
 	if h.Logger != nil {
 		return h.Logger

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/luahost/luahost/conf"
+	"github.com/luahost/luahost/host/hosttest"
+)
+
+// status_listen serves Kong's /status (database reachable, server,
+// memory; configuration_hash on the embedded store), /status/ready and
+// /metrics with the worker pool and cache figures, on both stores.
+func TestStatusListen(t *testing.T) {
+	for _, strategy := range hosttest.Strategies {
+		t.Run(strategy, func(t *testing.T) {
+			c := conf.New()
+			c.Append("plugins_dir", "../../plugins", "test")
+			c.Set("lua_package_path", "", "test")
+			c.Set("log_level", "error", "test")
+			c.Set("proxy_listen", "127.0.0.1:0", "test")
+			c.Set("status_listen", "127.0.0.1:0", "test")
+			if strategy == "postgres" {
+				hosttest.UsePostgres(t, c)
+			} else {
+				c.Set("declarative_config", writeFile(t, "kong.yml", demoYML(9)), "test")
+			}
+			sigs := make(chan os.Signal, 1)
+			started := startNode(t, c, runOpts{signals: sigs})
+			defer func() { sigs <- os.Interrupt; <-started.code }()
+			if len(started.node.StatusAddrs) != 1 {
+				t.Fatalf("status addrs %v", started.node.StatusAddrs)
+			}
+			base := "http://" + started.node.StatusAddrs[0].String()
+			code, body, err := get(base + "/status")
+			if err != nil || code != 200 {
+				t.Fatalf("/status: %d %v", code, err)
+			}
+			var st map[string]any
+			if err := json.Unmarshal([]byte(body), &st); err != nil {
+				t.Fatal(err)
+			}
+			if db, _ := st["database"].(map[string]any); db["reachable"] != true {
+				t.Errorf("database: %v", st)
+			}
+			if srv, _ := st["server"].(map[string]any); srv == nil || srv["total_requests"] == nil {
+				t.Errorf("server: %v", st)
+			}
+			mem, _ := st["memory"].(map[string]any)
+			vms, _ := mem["workers_lua_vms"].([]any)
+			if len(vms) != 1 || !strings.HasSuffix(vms[0].(map[string]any)["http_allocated_gc"].(string), " MiB") {
+				t.Errorf("memory: %v", mem)
+			}
+			hash, hasHash := st["configuration_hash"].(string)
+			if strategy == "off" && (!hasHash || len(hash) != 32 || hash == strings.Repeat("0", 32)) {
+				t.Errorf("configuration_hash: %v", st)
+			}
+			if strategy == "postgres" && hasHash {
+				t.Errorf("configuration_hash with a database: %v", st)
+			}
+			if code, _, _ := get(base + "/status/ready"); code != 200 {
+				t.Errorf("/status/ready: %d", code)
+			}
+			code, body, _ = get(base + "/metrics")
+			for _, want := range []string{"luahost_worker_pool_workers ", `luahost_cache_l2_entries{cache="kong.cache"}`,
+				`luahost_cache_l2_entries{cache="kong.core_cache"}`, "kong_datastore_reachable 1"} {
+				if code != 200 || !strings.Contains(body, want) {
+					t.Errorf("/metrics lacks %q (%d)", want, code)
+				}
+			}
+		})
+	}
+}
