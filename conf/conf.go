@@ -57,6 +57,9 @@ var Defaults = map[string]string{
 	"declarative_config":          "",
 	"declarative_config_string":   "",
 	"status_listen":               "off",
+	"proxy_error_log":             "-",
+	"proxy_access_log":            "off",
+	"admin_access_log":            "off",
 	"lua_shared_dicts":            "",
 	"pg_notify":                   "on",
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/luahost/luahost/kongdb/cache"
 	"github.com/luahost/luahost/kongdb/declarative"
 	"github.com/luahost/luahost/kongdb/postgres"
+	"github.com/luahost/luahost/logging"
 	"github.com/luahost/luahost/metrics"
 	"github.com/luahost/luahost/proxy"
 	"github.com/luahost/luahost/status"
@@ -119,4 +120,52 @@ func (s *statusServer) Close() {
 	defer cancel()
 	_ = s.srv.Shutdown(ctx)
 	<-s.done
+}
+
+// nodeLogs are the log destinations of kong.conf: proxy_error_log (the
+// slog output), proxy_access_log and admin_access_log.
+type nodeLogs struct {
+	errorLog                 io.Writer
+	proxyAccess, adminAccess *logging.AccessLog
+	closers                  []io.Closer
+}
+
+func openLogs(c *conf.Config, stdout, stderr io.Writer) (*nodeLogs, error) {
+	l := &nodeLogs{}
+	prefix := c.Get("prefix")
+	open := func(key string, std io.Writer) (io.Writer, error) {
+		w, cl, err := logging.Open(c.Get(key), prefix, std)
+		if err != nil {
+			l.Close()
+			return nil, fmt.Errorf("%s: %w", key, err)
+		}
+		if cl != nil {
+			l.closers = append(l.closers, cl)
+		}
+		return w, nil
+	}
+	var err error
+	if l.errorLog, err = open("proxy_error_log", stderr); err != nil {
+		return nil, err
+	}
+	if l.errorLog == nil {
+		l.errorLog = io.Discard
+	}
+	w, err := open("proxy_access_log", stdout)
+	if err != nil {
+		return nil, err
+	}
+	l.proxyAccess = logging.NewAccessLog(w, logging.KongFormat)
+	if w, err = open("admin_access_log", stdout); err != nil {
+		return nil, err
+	}
+	l.adminAccess = logging.NewAccessLog(w, logging.Combined)
+	return l, nil
+}
+
+func (l *nodeLogs) Close() {
+	for _, c := range l.closers {
+		c.Close()
+	}
+	l.closers = nil
 }

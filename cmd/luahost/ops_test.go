@@ -3,11 +3,13 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/luahost/luahost/conf"
 	"github.com/luahost/luahost/host/hosttest"
+	"github.com/luahost/luahost/logging"
 )
 
 // status_listen serves Kong's /status (database reachable, server,
@@ -71,5 +73,42 @@ func TestStatusListen(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// proxy_error_log takes the node's log lines (at log_level); the access
+// logs are opened where kong.conf says and handed to the proxy and Admin
+// API.
+func TestLogDestinations(t *testing.T) {
+	dir := t.TempDir()
+	c := conf.New()
+	c.Append("plugins_dir", "../../plugins", "test")
+	c.Set("lua_package_path", "", "test")
+	c.Set("log_level", "debug", "test")
+	c.Set("proxy_listen", "127.0.0.1:0", "test")
+	c.Set("prefix", dir, "test")
+	c.Set("proxy_error_log", "logs/error.log", "test")
+	c.Set("proxy_access_log", "logs/access.log", "test")
+	c.Set("admin_access_log", "off", "test")
+	sigs := make(chan os.Signal, 1)
+	started := startNode(t, c, runOpts{signals: sigs})
+	n := started.node
+	if n.AccessLog == nil || n.AdminAccessLog != nil {
+		t.Errorf("access logs: %v %v", n.AccessLog, n.AdminAccessLog)
+	}
+	n.AccessLog.Log(logging.Entry{Method: "GET", URI: "/x", Proto: "HTTP/1.1", Status: 200, RequestID: "r1"})
+	n.Host.Logger.Debug("hello from a test")
+	sigs <- os.Interrupt
+	<-started.code
+	b, err := os.ReadFile(filepath.Join(dir, "logs", "error.log"))
+	if err != nil || !strings.Contains(string(b), `level=DEBUG msg="hello from a test"`) {
+		t.Errorf("error.log: %s %v", b, err)
+	}
+	if strings.Contains(started.stderr.String(), "hello from a test") {
+		t.Errorf("log line on stderr too: %s", started.stderr.String())
+	}
+	b, err = os.ReadFile(filepath.Join(dir, "logs", "access.log"))
+	if err != nil || !strings.Contains(string(b), `"GET /x HTTP/1.1" 200 0 "-" "-" kong_request_id: "r1"`) {
+		t.Errorf("access.log: %s %v", b, err)
 	}
 }

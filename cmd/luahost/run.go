@@ -22,6 +22,7 @@ import (
 	"github.com/luahost/luahost/kongdb/declarative"
 	"github.com/luahost/luahost/kongdb/events"
 	"github.com/luahost/luahost/kongdb/schema"
+	"github.com/luahost/luahost/logging"
 	"github.com/luahost/luahost/metrics"
 	"github.com/luahost/luahost/proxy"
 	"github.com/luahost/luahost/router"
@@ -45,6 +46,11 @@ type node struct {
 	// deadline stops); /metrics on status_listen serves it.
 	Metrics     *metrics.Recorder
 	StatusAddrs []net.Addr // status_listen's addresses (none when off)
+	// AccessLog is proxy_access_log (Kong's kong_log_format) for the proxy
+	// to feed, one Log per request; AdminAccessLog is admin_access_log:
+	// wrap the Admin API's handler in AdminAccessLog.Middleware. Both are
+	// nil when off (and their methods then do nothing).
+	AccessLog, AdminAccessLog *logging.AccessLog
 }
 
 type runOpts struct {
@@ -204,7 +210,12 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 	if err != nil {
 		return fail(err.Error())
 	}
-	start := newStartupHandler(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: host.LogLevel(c.Get("log_level"))}))
+	logs, err := openLogs(c, stdout, stderr)
+	if err != nil {
+		return fail(err.Error())
+	}
+	defer logs.Close()
+	start := newStartupHandler(logging.NewErrorLog(logs.errorLog, host.LogLevel(c.Get("log_level"))))
 	logger := slog.New(start)
 	h, err := host.New(host.Options{Conf: c, Logger: logger})
 	start.release(err == nil)
@@ -297,7 +308,8 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve() }()
 	ready.Store(true)
-	n := &node{Host: h, Proxy: p, Server: srv, Router: rt, Config: cfgHandler, Metrics: rec}
+	n := &node{Host: h, Proxy: p, Server: srv, Router: rt, Config: cfgHandler, Metrics: rec,
+		AccessLog: logs.proxyAccess, AdminAccessLog: logs.adminAccess}
 	if st != nil {
 		n.StatusAddrs = st.Addrs
 	}
