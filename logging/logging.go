@@ -225,4 +225,3 @@ func (r *recorder) Flush() {
 		f.Flush()
 	}
 }
-
