@@ -32,6 +32,9 @@ func TestStatusListen(t *testing.T) {
 			sigs := make(chan os.Signal, 1)
 			started := startNode(t, c, runOpts{signals: sigs})
 			defer func() { sigs <- os.Interrupt; <-started.code }()
+			// the proxy serves before it is stopped (a stop racing the
+			// start of proxy.Server.Serve hangs: not this test's subject)
+			waitFor(t, "http://"+started.node.Server.Addrs[0].String()+"/nowhere", 404)
 			if len(started.node.StatusAddrs) != 1 {
 				t.Fatalf("status addrs %v", started.node.StatusAddrs)
 			}
@@ -93,6 +96,7 @@ func TestLogDestinations(t *testing.T) {
 	sigs := make(chan os.Signal, 1)
 	started := startNode(t, c, runOpts{signals: sigs})
 	n := started.node
+	waitFor(t, "http://"+n.Server.Addrs[0].String()+"/nowhere", 404)
 	if n.AccessLog == nil || n.AdminAccessLog != nil {
 		t.Errorf("access logs: %v %v", n.AccessLog, n.AdminAccessLog)
 	}
