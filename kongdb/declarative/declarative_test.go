@@ -262,7 +262,7 @@ plugins:
 			"(top level): unknown_thing: unknown field",
 			"services[1] (line 4): port: expected an integer",
 			"services[1].routes[1] (line 8): paths.1: expected a string",
-			"services[2]: uniqueness violation: 'services' entity with name set to 's1' already declared",
+			"services[2] (line 10): uniqueness violation: 'services' entity with name set to 's1' already declared",
 			"services[3] (line 12): host: required field missing",
 			"consumers[1].token_credentials[1] (line 16): label: expected a string",
 			"plugins[1] (line 18): name: plugin 'not-a-plugin' not enabled; add it to the 'plugins' configuration property",

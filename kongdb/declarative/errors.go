@@ -166,6 +166,25 @@ func (e *Error) at(segs []seg, field, msg string) {
 	e.add(segs, field, msg)
 }
 
+// atEntry records msg on entry en as a whole (uniqueness): in the tree at
+// its path, and in the listing and flattened errors with its line.
+func (e *Error) atEntry(en *Entry, msg string) {
+	last := en.segs[len(en.segs)-1]
+	parent := e.node(en.segs[:len(en.segs)-1])
+	list, ok := parent[last.entity].(map[any]any)
+	if !ok {
+		list = map[any]any{}
+		parent[last.entity] = list
+	}
+	if item, isMap := list[last.index].(map[any]any); isMap {
+		ents, _ := item["@entity"].([]any)
+		item["@entity"] = append(ents, msg)
+	} else {
+		list[last.index] = msg
+	}
+	e.entryProblem(en, Problem{Entity: en.Entity, Path: en.Path, Line: en.Line, Message: msg})
+}
+
 func (e *Error) add(segs []seg, field, msg string) {
 	p := Problem{Entity: segs[len(segs)-1].entity, Path: pathString(segs), Field: field, Message: msg}
 	e.Problems = append(e.Problems, p)

@@ -313,7 +313,7 @@ func (p *parser) index(e *Entry) {
 					p.byKey[e.Entity] = map[string]*Entry{}
 				}
 				if p.byKey[e.Entity][key] != nil {
-					p.errs.at(e.segs, "", uniquenessMsg(e.Entity, ek, key))
+					p.errs.atEntry(e, uniquenessMsg(e.Entity, ek, key))
 					failed = true
 				} else {
 					p.byKey[e.Entity][key] = e
@@ -327,7 +327,7 @@ func (p *parser) index(e *Entry) {
 	}
 	if p.byID[e.Entity][id] != nil {
 		if !failed {
-			p.errs.at(e.segs, "", uniquenessMsg(e.Entity, "primary key", id))
+			p.errs.atEntry(e, uniquenessMsg(e.Entity, "primary key", id))
 		}
 		return
 	}
@@ -544,7 +544,7 @@ func (p *parser) checkUniques() {
 				seen[e.Entity][f.Name] = map[string]bool{}
 			}
 			if seen[e.Entity][f.Name][key] {
-				p.errs.at(e.segs, "", uniquenessMsg(e.Entity, f.Name, key))
+				p.errs.atEntry(e, uniquenessMsg(e.Entity, f.Name, key))
 				continue
 			}
 			seen[e.Entity][f.Name][key] = true
