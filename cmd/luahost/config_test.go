@@ -128,6 +128,12 @@ func TestConfigParse(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "parse successful") {
 		t.Fatalf("%d %s %s", code, out, errs)
 	}
+	if code, out, errs := runCLI(t, "config", "--plugins-dir", "../../plugins", "parse", good); code != 0 || !strings.Contains(out, "parse successful") {
+		t.Fatalf("options first: %d %s %s", code, out, errs)
+	}
+	if code, _, errs := runCLI(t, "config", "pasre", good); code != 1 || !strings.Contains(errs, `unknown config command "pasre"`) {
+		t.Fatalf("unknown subcommand: %d %s", code, errs)
+	}
 	bad := writeFile(t, "kong.json", `{"_format_version": "3.0", "consumers": [{"username": 5}]}`)
 	code, _, errs = runCLI(t, "config", "parse", bad, "--plugins-dir", "../../plugins")
 	if code != 1 || !strings.Contains(errs, "consumers[1] (line 1): username: expected a string") {

@@ -146,6 +146,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "plugins":
 		return cmdPlugins(c, stdout, stderr)
 	case "config":
+		if sub == "" && len(fs.Args()) > 0 {
+			// options before the subcommand: luahost config -c kong.conf parse kong.yml
+			sub, subArgs = fs.Args()[0], fs.Args()[1:]
+			if !configSubcommands[sub] {
+				fmt.Fprintf(stderr, "Error: unknown config command %q (parse, db_import, db_export)\n", sub)
+				return 1
+			}
+		}
 		if sub != "" {
 			return cmdConfigSub(c, sub, subArgs, stdout, stderr)
 		}
