@@ -70,7 +70,8 @@ func TestStatusListen(t *testing.T) {
 			}
 			code, body, _ = get(base + "/metrics")
 			for _, want := range []string{"luahost_worker_pool_workers ", `luahost_cache_l2_entries{cache="kong.cache"}`,
-				`luahost_cache_l2_entries{cache="kong.core_cache"}`, "kong_datastore_reachable 1"} {
+				`luahost_cache_l2_entries{cache="kong.core_cache"}`, "kong_datastore_reachable 1",
+				`luahost_db_query_seconds_count{operation="page",strategy="` + strategy + `"}`} {
 				if code != 200 || !strings.Contains(body, want) {
 					t.Errorf("/metrics lacks %q (%d)", want, code)
 				}

@@ -226,6 +226,9 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 	if h.Root.DB == nil {
 		return fail("no database opened")
 	}
+	rec := newRecorder(h)
+	h.Root.DB.SetQueryObserver(rec.ObserveDBQuery)
+	defer h.Root.DB.SetQueryObserver(nil)
 	// Kong DB-less: the embedded store starts with declarative_config
 	// (every error listed, nothing loaded on error); it stays writable.
 	cfgHandler := declarative.NewHandler(h.Root.DB)
@@ -263,7 +266,6 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 	defer cancel()
 	go rb.Run(ctx)
 
-	rec := newRecorder(h)
 	var ready atomic.Bool
 	st, err := startStatus(c, h, rec, cfgHandler, &ready, stderr)
 	if err != nil {
