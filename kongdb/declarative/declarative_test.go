@@ -372,3 +372,29 @@ func jsonOf(t *testing.T, v any) string {
 	}
 	return string(b)
 }
+
+// An entity whose schema says db_export = false (runtime data) is left out
+// of db_export, and a replace keeps its rows.
+func TestDBExportFalse(t *testing.T) {
+	db := memDB(t)
+	if _, err := db.Register(&schema.Schema{Name: "counters", PrimaryKey: []string{"id"}, DBExport: false,
+		Fields: []*schema.Field{
+			{Name: "id", Type: schema.TypeString, UUID: true, Auto: true},
+			{Name: "hits", Type: schema.TypeInteger},
+		}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.DAO("counters").Insert(ctx, map[string]any{"hits": float64(3)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := declarative.Load(ctx, db, strings.NewReader("_format_version: \"3.0\"\nconsumers:\n- username: u\n"), "kong.yml"); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, db, "counters"); n != 1 {
+		t.Errorf("replace removed %d counters", 1-n)
+	}
+	out := export(t, db)
+	if strings.Contains(out, "counters") || strings.Contains(out, "hits") || !strings.Contains(out, "username: u") {
+		t.Errorf("export:\n%s", out)
+	}
+}
