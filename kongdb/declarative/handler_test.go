@@ -12,6 +12,7 @@ import (
 	"github.com/luahost/luahost/kongdb"
 	"github.com/luahost/luahost/kongdb/declarative"
 	"github.com/luahost/luahost/kongdb/memory"
+	"github.com/luahost/luahost/kongdb/migrations/migrationstest"
 )
 
 func post(t *testing.T, srv *httptest.Server, query, ctype, body string) (int, map[string]any) {
@@ -114,5 +115,38 @@ func TestConfigEndpoint(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != 200 || !strings.Contains(got["config"], "username: zed") {
 		t.Errorf("GET: %d %v", res.StatusCode, got)
+	}
+}
+
+// Deeply nested JSON bodies and SQL/NUL-laden values get Kong's 400, and
+// the store is untouched; on PostgreSQL /config is refused as in Kong.
+func TestConfigEndpointBadBodies(t *testing.T) {
+	db := kongdb.New(memory.New(), kongdb.DBOptions{})
+	srv := httptest.NewServer(declarative.NewHandler(db))
+	defer srv.Close()
+	deep := `{"_format_version":"3.0","consumers":[{"username":"a","tags":` + strings.Repeat("[", 100) + strings.Repeat("]", 100) + `}]}`
+	code, body := post(t, srv, "", "application/json", deep)
+	if code != 400 || body["code"] != float64(14) || !strings.Contains(body["message"].(string), "nested deeper than 64 levels") {
+		t.Errorf("deep: %d %v", code, body)
+	}
+	code, body = post(t, srv, "", "application/json",
+		`{"_format_version":"3.0","consumers":[{"username":"x\u0000'; DROP TABLE consumers;--","custom_id":{"a":1}}]}`)
+	if code != 400 || !strings.Contains(body["message"].(string), "custom_id") {
+		t.Errorf("bad values: %d %v", code, body)
+	}
+	if n := count(t, db, "consumers"); n != 0 {
+		t.Errorf("%d consumers written", n)
+	}
+}
+
+// With a database, /config answers as Kong's does: 400, only for DB-less.
+func TestConfigEndpointNeedsEmbeddedStore(t *testing.T) {
+	db := kongdb.New(migrationstest.Connector(t), kongdb.DBOptions{})
+	defer db.Close()
+	srv := httptest.NewServer(declarative.NewHandler(db))
+	defer srv.Close()
+	code, body := post(t, srv, "", "text/yaml", kongYML)
+	if code != 400 || body["message"] != "this endpoint is only available when Kong is configured to not use a database" {
+		t.Errorf("%d %v", code, body)
 	}
 }
