@@ -59,7 +59,9 @@ func each(t *testing.T, body func(t *testing.T, db *kongdb.DB)) {
 	})
 }
 
-func withTokenAuth(t *testing.T, db *kongdb.DB) {
+func withTokenAuth(t *testing.T, db *kongdb.DB) { withTokenAuthTB(t, db) }
+
+func withTokenAuthTB(t testing.TB, db *kongdb.DB) {
 	t.Helper()
 	s := tokenCredentials()
 	if pg, ok := db.Connector().(*postgres.Connector); ok {
