@@ -43,6 +43,8 @@ func TestBadInput(t *testing.T) {
 		{"item not a map", "kong.yml", "_format_version: \"3.0\"\nservices: [3]\n", "services[1]: expected a record"},
 		{"nul and sql", "kong.yml", "_format_version: \"3.0\"\nconsumers:\n- username: \"a\\0'; DROP TABLE consumers; --\"\n  custom_id: 5\n", "consumers[1] (line 3): custom_id: expected a string"},
 		{"non-string key", "kong.yml", "_format_version: \"3.0\"\n? [a]\n: 1\n", "keys must be strings"},
+		{"unknown entity field", "kong.yml", "_format_version: \"3.0\"\nservices:\n- name: x\n  host: h\n  colour: red\n", "services[1] (line 3): colour: unknown field"},
+		{"10 MB string", "kong.yml", "_format_version: \"3.0\"\nconsumers:\n- username: u\n  custom_id: [" + strings.Repeat("a", 10<<20) + "]\n", "consumers[1] (line 3): custom_id: expected a string"},
 		{"transform type", "kong.yml", "_format_version: \"3.0\"\n_transform: \"yes\"\n", "_transform: expected a boolean"},
 	}
 	for _, c := range cases {
