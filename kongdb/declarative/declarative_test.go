@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -398,5 +399,39 @@ func TestDBExportFalse(t *testing.T) {
 	out := export(t, db)
 	if strings.Contains(out, "counters") || strings.Contains(out, "hits") || !strings.Contains(out, "username: u") {
 		t.Errorf("export:\n%s", out)
+	}
+}
+
+// Strings YAML would read as something else ("123", "true", "null", "~",
+// "3.0", a multi-line one) come back as the same strings.
+func TestExportQuotesAmbiguousStrings(t *testing.T) {
+	db := memDB(t)
+	tricky := []string{"123", "true", "null", "~", "3.0", "line1\nline2", "- dash", "#hash", "a: b", "yes"}
+	for i, s := range tricky {
+		row := map[string]any{"username": s, "custom_id": fmt.Sprint(i)}
+		if !strings.ContainsAny(s, "\n") {
+			row["tags"] = []any{s}
+		}
+		if _, err := db.DAO("consumers").Insert(ctx, row, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := export(t, db)
+	db2 := memDB(t)
+	if _, err := declarative.Load(ctx, db2, strings.NewReader(out), "kong.yml"); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, s := range tricky {
+		row, err := db2.DAO("consumers").SelectBy(ctx, "username", s, nil)
+		if err != nil || row == nil {
+			t.Errorf("username %q lost: %v", s, err)
+			continue
+		}
+		if tags, _ := row["tags"].([]any); !strings.Contains(s, "\n") && (len(tags) != 1 || tags[0] != s) {
+			t.Errorf("tags of %q: %v", s, row["tags"])
+		}
+	}
+	if again := export(t, db2); again != out {
+		t.Errorf("second export differs:\n%s\n---\n%s", out, again)
 	}
 }
