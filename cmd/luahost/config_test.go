@@ -221,3 +221,13 @@ func TestConfigExportImportRoundTrip(t *testing.T) {
 		}
 	})
 }
+
+// KONG_DECLARATIVE_CONFIG names the file, as in Kong; db_export - writes
+// to stdout.
+func TestDeclarativeConfigFromEnvironment(t *testing.T) {
+	t.Setenv("KONG_DECLARATIVE_CONFIG", writeFile(t, "kong.yml", demoYML(9)))
+	code, out, errs := runCLI(t, "config", "db_export", "-", "--plugins-dir", "../../plugins")
+	if code != 0 || !strings.Contains(out, "name: locked-route") || !strings.HasPrefix(out, "_format_version: \"3.0\"\n_transform: false\n") {
+		t.Fatalf("%d %s %s", code, out, errs)
+	}
+}
