@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -89,9 +91,25 @@ func TestRunLoadsDeclarativeConfig(t *testing.T) {
 	if body := waitFor(t, base+"/open/x", 200); !strings.HasPrefix(body, "upstream /up/x") {
 		t.Errorf("proxied: %q", body)
 	}
-	if started.node.Config == nil {
-		t.Error("no /config handler for the Admin API")
+	// POST /config (through the handler the Admin API mounts) replaces
+	// the configuration and purges kong.cache, as Kong DB-less does
+	if err := started.node.Host.Root.Cache.SetValue("plugin-own-key", "v", nil); err != nil {
+		t.Fatal(err)
 	}
+	srv := httptest.NewServer(started.node.Config)
+	defer srv.Close()
+	res, err := http.Post(srv.URL, "text/yaml", strings.NewReader("_format_version: \"3.0\"\nconsumers:\n- username: carol\n"))
+	if err != nil || res.StatusCode != 201 {
+		t.Fatalf("POST /config: %v %v", res, err)
+	}
+	res.Body.Close()
+	if _, found, _ := started.node.Host.Root.Cache.GetValue("plugin-own-key"); found {
+		t.Error("kong.cache not purged after POST /config")
+	}
+	if n, _, _ := db.DAO("services").Page(ctx, 10, nil, nil); len(n) != 0 {
+		t.Errorf("services after replace: %v", n)
+	}
+	waitFor(t, base+"/open/x", 404)
 }
 
 // A bad declarative_config stops `luahost run` with every error listed.

@@ -19,6 +19,7 @@ import (
 	"github.com/luahost/luahost/conf"
 	"github.com/luahost/luahost/host"
 	"github.com/luahost/luahost/kongdb"
+	"github.com/luahost/luahost/kongdb/cache"
 	"github.com/luahost/luahost/kongdb/declarative"
 	"github.com/luahost/luahost/kongdb/events"
 	"github.com/luahost/luahost/kongdb/schema"
@@ -233,6 +234,13 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 	// (every error listed, nothing loaded on error); it stays writable.
 	cfgHandler := declarative.NewHandler(h.Root.DB)
 	cfgHandler.Logger = logger
+	cfgHandler.Reloaded = func() {
+		for _, cc := range []*cache.Cache{h.Root.Cache, h.Root.CoreCache} {
+			if cc != nil {
+				cc.Purge()
+			}
+		}
+	}
 	if h.Root.DB.Strategy() == "off" {
 		hash, err := loadDeclarative(context.Background(), c, h.Root.DB)
 		if err != nil {

@@ -23,6 +23,10 @@ import (
 type Handler struct {
 	DB     *kongdb.DB
 	Logger *slog.Logger // nil: slog.Default()
+	// Reloaded runs after a configuration was loaded: Kong DB-less then
+	// purges kong.cache and kong.core_cache (its "declarative:reconfigure"
+	// event), so values plugins cached under their own keys go too.
+	Reloaded func()
 
 	busy sync.Mutex // one reload at a time (Kong answers 429 meanwhile)
 	mu   sync.Mutex
@@ -210,6 +214,9 @@ func (h *Handler) post(w http.ResponseWriter, r *http.Request) {
 	h.mu.Lock()
 	h.hash = hash
 	h.mu.Unlock()
+	if h.Reloaded != nil {
+		h.Reloaded()
+	}
 	out, err := loadedEntities(r, h.DB, cfg)
 	if err != nil {
 		h.logger().Error("failed reading the loaded config", "err", err)

@@ -38,10 +38,16 @@ func post(t *testing.T, srv *httptest.Server, query, ctype, body string) (int, m
 func TestConfigEndpoint(t *testing.T) {
 	db := kongdb.New(memory.New(), kongdb.DBOptions{})
 	withTokenAuth(t, db)
-	srv := httptest.NewServer(declarative.NewHandler(db))
+	h := declarative.NewHandler(db)
+	reloads := 0
+	h.Reloaded = func() { reloads++ }
+	srv := httptest.NewServer(h)
 	defer srv.Close()
 
 	code, body := post(t, srv, "", "text/yaml", kongYML)
+	if reloads != 1 {
+		t.Errorf("Reloaded ran %d times", reloads)
+	}
 	if code != 201 {
 		t.Fatalf("%d %v", code, body)
 	}
