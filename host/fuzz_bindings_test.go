@@ -40,10 +40,10 @@ var fuzzSkip = map[string]string{
 	"lfs.touch":    "creates/changes files named by fuzz strings",
 	"lfs.link":     "creates links named by fuzz strings",
 	"lfs.lock_dir": "creates lock files named by fuzz strings",
-	"lsyslog.log":  "writes to the machine's syslog (pdk's lsyslog tests use their own socket)",
+	"lsyslog.log":  "writes to the machine's syslog (pdk/lib/lsyslog's tests use their own socket)",
 	"resty.redis:connect": "connects to the network (fuzz strings as host names are DNS lookups); " +
-		"resty_redis_test.go covers it against a local server",
-	"resty.http:request_uri": "connects to the network; resty_http_test.go and " +
+		"pdk/lib/restyredis's tests cover it against a local server",
+	"resty.http:request_uri": "connects to the network; pdk/lib/restyhttp's tests and " +
 		"TestRestyHTTPStopsAtTheDeadline cover it against local servers",
 }
 

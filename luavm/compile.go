@@ -13,7 +13,9 @@ import (
 // Compile parses and compiles one chunk of Lua 5.1 source named chunk (the
 // name errors and debug information carry: "kong/plugins/x/handler.lua").
 // A leading UTF-8 byte order mark is skipped and a first line starting with
-// '#' is ignored, as LuaJIT and lua.c do.
+// '#' is ignored, as LuaJIT and lua.c do. Functions with very many constants
+// are compiled in pieces (splitChunk), so that compile time grows linearly
+// with the file.
 func Compile(chunk string, src []byte) (*lua.FunctionProto, error) {
 	src = bytes.TrimPrefix(src, []byte("\xef\xbb\xbf"))
 	if bytes.HasPrefix(src, []byte("#")) {
@@ -30,7 +32,7 @@ func Compile(chunk string, src []byte) (*lua.FunctionProto, error) {
 		}
 		return nil, se
 	}
-	proto, err := lua.Compile(stmts, chunk)
+	proto, err := lua.Compile(splitChunk(stmts), chunk)
 	if err != nil {
 		// gopher-lua's compiler finds a few errors Lua 5.1's parser reports
 		// ("no loop to break", "cannot use '...' outside a vararg

@@ -338,33 +338,17 @@ func findAux(L *lua.LState, find bool) int {
 		return 1
 	}
 	m := newMatcher(L, s, p)
-	pp := 0
-	anchor := len(m.pat) > 0 && m.pat[0] == '^'
-	if anchor {
-		pp = 1
-	}
-	first, skip := m.firstByte(pp)
-	skip = skip && !anchor
-	for si := init; ; si++ {
-		if si = m.next(si, first, skip); si > len(s) {
-			break
+	if si, e := m.find(init, true); si >= 0 {
+		var n int
+		if find {
+			L.Push(lua.LNumber(si + 1))
+			L.Push(lua.LNumber(e))
+			n = m.pushCaptures(-1, 0, false) + 2
+		} else {
+			n = m.pushCaptures(si, e, true)
 		}
-		m.reset()
-		if e := m.match(si, pp); e != -1 {
-			var n int
-			if find {
-				L.Push(lua.LNumber(si + 1))
-				L.Push(lua.LNumber(e))
-				n = m.pushCaptures(-1, 0, false) + 2
-			} else {
-				n = m.pushCaptures(si, e, true)
-			}
-			m.release()
-			return n
-		}
-		if anchor || si >= len(s) {
-			break
-		}
+		m.release()
+		return n
 	}
 	m.release()
 	L.Push(lua.LNil)
@@ -378,26 +362,23 @@ func strGmatch(L *lua.LState) int {
 	p := strArg(L, 2)
 	pos := 0
 	L.Push(L.NewFunction(func(L *lua.LState) int {
-		m := newMatcher(L, s, p)
-		first, skip := m.firstByte(0)
-		for ; pos <= len(s); pos++ {
-			if pos = m.next(pos, first, skip); pos > len(s) {
-				break
-			}
-			m.reset()
-			if e := m.match(pos, 0); e != -1 {
-				start := pos
-				pos = e
-				if e == start {
-					pos++ // an empty match: move on at least one byte
-				}
-				n := m.pushCaptures(start, e, true)
-				m.release()
-				return n
-			}
+		if pos > len(s) {
+			return 0
 		}
+		m := newMatcher(L, s, p)
+		start, e := m.find(pos, false)
+		if start < 0 {
+			m.release()
+			pos = len(s) + 1
+			return 0
+		}
+		pos = e
+		if e == start {
+			pos++ // an empty match: move on at least one byte
+		}
+		n := m.pushCaptures(start, e, true)
 		m.release()
-		return 0
+		return n
 	}))
 	return 1
 }
@@ -420,49 +401,31 @@ func strGsub(L *lua.LState) int {
 	}
 	limit := maxStringSize(L)
 	m := newMatcher(L, s, p)
-	pp := 0
-	anchor := len(m.pat) > 0 && m.pat[0] == '^'
-	if anchor {
-		pp = 1
-	}
-	first, skip := m.firstByte(pp)
-	skip = skip && !anchor
+	anchor := m.Anchored()
 	var b []byte
 	si, n := 0, 0
 	for n < maxN {
-		if skip && si < len(s) {
-			// no match can start before the next occurrence of first
-			next := m.next(si, first, true)
-			if next > len(s) {
-				next = len(s)
-			}
-			if next > si {
-				if b == nil {
-					b = make([]byte, 0, len(s)+len(s)/8)
-				}
-				b = append(b, s[si:next]...)
-				si = next
-			}
+		start, e := m.find(si, true)
+		if start < 0 {
+			break
 		}
-		m.reset()
-		e := m.match(si, pp)
-		if e != -1 {
-			n++
-			b = m.addValue(b, repl, replStr, si, e)
-			if len(b) > limit {
-				noMemory(L)
-			}
+		if b == nil {
+			b = make([]byte, 0, len(s)+len(s)/8)
+		}
+		b = append(b, s[si:start]...)
+		n++
+		b = m.addValue(b, repl, replStr, start, e)
+		if len(b) > limit {
+			noMemory(L)
 		}
 		switch {
-		case e != -1 && e > si:
+		case e > start:
 			si = e
-		case si < len(s):
-			if b == nil {
-				b = make([]byte, 0, len(s)+len(s)/8)
-			}
-			b = append(b, s[si])
-			si++
+		case start < len(s):
+			b = append(b, s[start])
+			si = start + 1
 		default:
+			si = start
 			goto done
 		}
 		if anchor {

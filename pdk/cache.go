@@ -16,6 +16,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/luahost/luahost/luavm"
+	"github.com/luahost/luahost/pdk/bind"
 
 	"github.com/luahost/luahost/conf"
 	"github.com/luahost/luahost/kongdb/cache"
@@ -136,9 +137,7 @@ func OpenCache(in *Instance) {
 		L.SetGlobal("kong", kong)
 	}
 	for _, b := range []*cacheBinding{cw.cache, cw.core} {
-		ud := L.NewUserData()
-		ud.Value = b
-		ud.Metatable = mt
+		ud := bind.NewUserData(L, b, mt)
 		kong.RawSetString(b.field, ud)
 	}
 	openMlcache := func(L *lua.LState) int { return openMlcacheModule(L, in) }
@@ -201,10 +200,8 @@ func (b *cacheBinding) expAt(ttl time.Duration) int64 {
 }
 
 func checkCache(L *lua.LState) *cacheBinding {
-	if ud, ok := L.Get(1).(*lua.LUserData); ok {
-		if b, ok := ud.Value.(*cacheBinding); ok {
-			return b
-		}
+	if b, ok := bind.TestUserData[*cacheBinding](L, 1); ok {
+		return b
 	}
 	L.ArgError(1, "cache object expected (use kong.cache:method(), not kong.cache.method())")
 	return nil
@@ -213,7 +210,7 @@ func checkCache(L *lua.LState) *cacheBinding {
 func checkCacheKey(L *lua.LState, n int) string {
 	k, ok := L.Get(n).(lua.LString)
 	if !ok {
-		raiseCaller(L, "key must be a string")
+		bind.RaiseAtCaller(L, "key must be a string")
 	}
 	return string(k)
 }
@@ -236,7 +233,7 @@ func cacheGet(L *lua.LState) int {
 	cb := L.Get(4)
 	if cb != lua.LNil {
 		if _, ok := cb.(*lua.LFunction); !ok {
-			raiseCaller(L, "callback must be nil or a function")
+			bind.RaiseAtCaller(L, "callback must be nil or a function")
 		}
 	}
 	b.sync()
@@ -253,7 +250,7 @@ func cacheGet(L *lua.LState) int {
 	var o cache.Opts
 	ser, msg := parseCacheOpts(L.Get(3), &o)
 	if msg != "" {
-		raiseCaller(L, msg)
+		bind.RaiseAtCaller(L, msg)
 	}
 	var op *cache.Opts
 	if o.Has != 0 {
@@ -261,9 +258,7 @@ func cacheGet(L *lua.LState) int {
 	}
 	v, err, hit := b.fetch(L, key, op, ser, cb, 5, L.GetTop())
 	if err != "" {
-		L.Push(lua.LNil)
-		L.Push(lua.LString("failed to get from node cache: " + err))
-		return 2
+		return bind.Fail(L, "failed to get from node cache: "+err)
 	}
 	L.Push(v)
 	L.Push(lua.LNil)
@@ -384,7 +379,7 @@ func (b *cacheBinding) fetch(L *lua.LState, key string, o *cache.Opts, ser, cb l
 		if ld.ran && ld.encErr != nil {
 			var ut *unsupportedType
 			if errors.As(ld.encErr, &ut) {
-				raiseCaller(L, ut.Error())
+				bind.RaiseAtCaller(L, ut.Error())
 			}
 		}
 		var te *cache.ThrownError
@@ -547,9 +542,7 @@ func cacheProbe(L *lua.LState) int {
 	}
 	r, err := b.l2.Probe(key, buf)
 	if err != nil {
-		L.Push(lua.LNil)
-		L.Push(lua.LString("failed to probe from node cache: " + err.Error()))
-		return 2
+		return bind.Fail(L, "failed to probe from node cache: "+err.Error())
 	}
 	if !r.Found() {
 		L.Push(lua.LNil)
@@ -559,9 +552,7 @@ func cacheProbe(L *lua.LState) int {
 	}
 	v, derr := b.decode(L, r)
 	if derr != nil {
-		L.Push(lua.LNil)
-		L.Push(lua.LString("failed to probe from node cache: " + derr.Error()))
-		return 2
+		return bind.Fail(L, "failed to probe from node cache: "+derr.Error())
 	}
 	L.Push(lua.LNumber(r.TTL.Seconds()))
 	L.Push(lua.LNil)
@@ -577,14 +568,10 @@ func cacheSafeSet(L *lua.LState) int {
 	e := b.enc
 	e.Reset()
 	if err := encodeLua(L, e, L.Get(3)); err != nil {
-		L.Push(lua.LNil)
-		L.Push(lua.LString(err.Error()))
-		return 2
+		return bind.Fail(L, err.Error())
 	}
 	if err := b.l2.Set(key, e, nil); err != nil {
-		L.Push(lua.LNil)
-		L.Push(lua.LString(err.Error()))
-		return 2
+		return bind.Fail(L, err.Error())
 	}
 	L.Push(lua.LTrue)
 	return 1

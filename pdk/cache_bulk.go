@@ -9,6 +9,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/luahost/luahost/kongdb/cache"
+	"github.com/luahost/luahost/pdk/bind"
 )
 
 // cacheGetBulk is cache:get_bulk(bulk, opts?) -> res, err with bulk = { n =
@@ -19,40 +20,40 @@ func cacheGetBulk(L *lua.LState) int {
 	b := checkCache(L)
 	bulk, ok := L.Get(2).(*lua.LTable)
 	if !ok {
-		raiseCaller(L, "bulk must be a table")
+		bind.RaiseAtCaller(L, "bulk must be a table")
 	}
 	if o := L.Get(3); o != lua.LNil {
 		ot, ok := o.(*lua.LTable)
 		if !ok {
-			raiseCaller(L, "opts must be a table")
+			bind.RaiseAtCaller(L, "opts must be a table")
 		}
 		if c := ot.RawGetString("concurrency"); c != lua.LNil {
 			n, ok := c.(lua.LNumber)
 			if !ok {
-				raiseCaller(L, "opts.concurrency must be a number")
+				bind.RaiseAtCaller(L, "opts.concurrency must be a number")
 			}
 			if n <= 0 {
-				raiseCaller(L, "opts.concurrency must be > 0")
+				bind.RaiseAtCaller(L, "opts.concurrency must be > 0")
 			}
 		}
 	}
 	nv, ok := bulk.RawGetString("n").(lua.LNumber)
 	if !ok {
-		raiseCaller(L, "bulk must have n field")
+		bind.RaiseAtCaller(L, "bulk must have n field")
 	}
-	n := int(clampSize(float64(nv)))
+	n := int(bind.ClampSize(float64(nv)))
 	// bulk.n is Lua's to set: preallocate no more than the bulk holds
 	res := L.CreateTable(3*min(max(n, 0), bulk.Len()/4+1), 1)
 	for op := 1; op <= n; op++ {
 		i := 4*(op-1) + 1
 		key, ok := bulk.RawGetInt(i).(lua.LString)
 		if !ok {
-			raiseCaller(L, "key at index "+strconv.Itoa(i)+" must be a string for operation "+strconv.Itoa(op)+
+			bind.RaiseAtCaller(L, "key at index "+strconv.Itoa(i)+" must be a string for operation "+strconv.Itoa(op)+
 				" (got "+bulk.RawGetInt(i).Type().String()+")")
 		}
 		cb, ok := bulk.RawGetInt(i + 2).(*lua.LFunction)
 		if !ok {
-			raiseCaller(L, "callback at index "+strconv.Itoa(i+2)+" must be a function for operation "+strconv.Itoa(op)+
+			bind.RaiseAtCaller(L, "callback at index "+strconv.Itoa(i+2)+" must be a function for operation "+strconv.Itoa(op)+
 				" (got "+bulk.RawGetInt(i+2).Type().String()+")")
 		}
 		ri := 3*(op-1) + 1
@@ -67,7 +68,7 @@ func cacheGetBulk(L *lua.LState) int {
 		var o cache.Opts
 		ser, msg := parseCacheOpts(bulk.RawGetInt(i+1), &o)
 		if msg != "" {
-			raiseCaller(L, "options at index "+strconv.Itoa(i+1)+" for operation "+strconv.Itoa(op)+" are invalid: "+msg)
+			bind.RaiseAtCaller(L, "options at index "+strconv.Itoa(i+1)+" for operation "+strconv.Itoa(op)+" are invalid: "+msg)
 		}
 		var op2 *cache.Opts
 		if o.Has != 0 {
@@ -100,17 +101,15 @@ func cacheRenew(L *lua.LState) int {
 	key := checkCacheKey(L, 2)
 	cb, ok := L.Get(4).(*lua.LFunction)
 	if !ok {
-		raiseCaller(L, "callback must be a function")
+		bind.RaiseAtCaller(L, "callback must be a function")
 	}
 	var o cache.Opts
 	ser, msg := parseCacheOpts(L.Get(3), &o)
 	if msg != "" {
-		raiseCaller(L, msg)
+		bind.RaiseAtCaller(L, msg)
 	}
 	fail := func(msg string) int {
-		L.Push(lua.LNil)
-		L.Push(lua.LString("failed to renew key in node cache: " + msg))
-		return 2
+		return bind.Fail(L, "failed to renew key in node cache: "+msg)
 	}
 	ld := &luaLoader{b: b, fn: cb}
 	for i := 5; i <= L.GetTop(); i++ {
@@ -120,7 +119,7 @@ func cacheRenew(L *lua.LState) int {
 	ov, err := ld.Load(e)
 	if err != nil {
 		if ut, ok := ld.encErr.(*unsupportedType); ok {
-			raiseCaller(L, ut.Error())
+			bind.RaiseAtCaller(L, ut.Error())
 		}
 		return fail(err.Error())
 	}
@@ -186,7 +185,7 @@ func openMlcacheModule(L *lua.LState, in *Instance) int {
 	bulkMT.RawSetString("__index", methods)
 	mod.RawSetString("new_bulk", L.NewFunction(func(L *lua.LState) int {
 		// mlcache preallocates n*4 array slots: charged to the budget
-		t := in.newTableSized(L, mulSize(sizeArg(L, 1, 2), 4), 1)
+		t := in.budget.NewTable(L, bind.MulSize(bind.SizeArg(L, 1, 2), 4), 1)
 		t.RawSetString("n", lua.LNumber(0))
 		t.Metatable = bulkMT
 		L.Push(t)
@@ -209,7 +208,7 @@ func openMlcacheModule(L *lua.LState, in *Instance) int {
 	mod.RawSetString("each_bulk_res", L.NewFunction(func(L *lua.LState) int {
 		res := L.CheckTable(1)
 		if res.RawGetString("n") == lua.LNil {
-			raiseCaller(L, "res must have res.n field; is this a get_bulk() result?")
+			bind.RaiseAtCaller(L, "res must have res.n field; is this a get_bulk() result?")
 		}
 		L.Push(iter)
 		L.Push(res)

@@ -12,6 +12,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/luahost/luahost/kongdb/cache"
+	"github.com/luahost/luahost/pdk/bind"
 )
 
 // unsupportedType is a value mlcache refuses ("cannot cache value of type
@@ -52,7 +53,7 @@ func encodeLuaDepth(L *lua.LState, e *cache.Encoder, v lua.LValue, depth int) er
 		}
 		return encodeTable(L, e, x, depth)
 	case *lua.LUserData:
-		if IsNull(x) {
+		if bind.IsNull(x) {
 			e.Null()
 			return nil
 		}
@@ -65,7 +66,7 @@ func encodeLuaDepth(L *lua.LState, e *cache.Encoder, v lua.LValue, depth int) er
 
 func encodeTable(L *lua.LState, e *cache.Encoder, t *lua.LTable, depth int) error {
 	var flags byte
-	if mt, ok := t.Metatable.(*lua.LTable); ok && mt == ArrayMT(L) {
+	if mt, ok := t.Metatable.(*lua.LTable); ok && mt == bind.ArrayMT(L) {
 		flags = cache.FlagArray
 	}
 	if e.Len() > maxCacheValue {
@@ -163,7 +164,7 @@ func (ld *luaDecoder) value(L *lua.LState, depth int) (lua.LValue, error) {
 	case cache.KindNil:
 		return lua.LNil, nil
 	case cache.KindNull:
-		return Null(L), nil
+		return bind.Null(L), nil
 	case cache.KindBool:
 		return lua.LBool(tok.Bool), nil
 	case cache.KindNumber:
@@ -198,7 +199,7 @@ func (ld *luaDecoder) value(L *lua.LState, depth int) (lua.LValue, error) {
 			}
 		}
 		if tok.Flags&cache.FlagArray != 0 {
-			t.Metatable = ArrayMT(L)
+			t.Metatable = bind.ArrayMT(L)
 		}
 		return t, nil
 	}

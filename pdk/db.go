@@ -14,6 +14,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/luahost/luahost/luavm"
+	"github.com/luahost/luahost/pdk/bind"
 
 	"github.com/luahost/luahost/kongdb"
 	"github.com/luahost/luahost/kongdb/postgres"
@@ -171,7 +172,7 @@ func (st *dbState) callLua(lf lua.LValue, args []any) ([]any, error) {
 	top := L.GetTop()
 	L.Push(lf)
 	for _, a := range args {
-		L.Push(FromValue(L, a, st.resolveFunc))
+		L.Push(bind.FromValue(L, a, st.resolveFunc))
 	}
 	if err := luavm.PCall(L, len(args), lua.MultRet, false); err != nil {
 		L.SetTop(top)
@@ -180,7 +181,7 @@ func (st *dbState) callLua(lf lua.LValue, args []any) ([]any, error) {
 	n := L.GetTop() - top
 	out := make([]any, n)
 	for i := 0; i < n; i++ {
-		v, err := ToValue(L, L.Get(top+1+i), st.funcNamer("luahost.ret"))
+		v, err := bind.ToValue(L, L.Get(top+1+i), st.funcNamer("luahost.ret"))
 		if err != nil {
 			L.SetTop(top)
 			return nil, err
@@ -192,7 +193,7 @@ func (st *dbState) callLua(lf lua.LValue, args []any) ([]any, error) {
 }
 
 // funcNamer registers Lua functions met in a definition under prefix.
-func (st *dbState) funcNamer(prefix string) FuncNamer {
+func (st *dbState) funcNamer(prefix string) bind.FuncNamer {
 	return func(path string, fn lua.LValue) *schema.Func {
 		if ud, ok := fn.(*lua.LUserData); ok {
 			if f, ok := ud.Value.(*schema.Func); ok {
@@ -221,7 +222,7 @@ func (st *dbState) newDBTable() *lua.LTable {
 	t.RawSetString("strategy", lua.LString(st.db.Strategy()))
 	t.RawSetString("errors", st.errorsObj)
 	// kong.db.connector: nil for the embedded strategy ("off"), as in
-	// DB-less Kong; the PostgreSQL connector (connector.go) for postgres.
+	// DB-less Kong; the PostgreSQL connector (db_connector.go) for postgres.
 	if pg, ok := st.db.Connector().(*postgres.Connector); ok {
 		t.RawSetString("connector", ConnectorValue(L, pg, st.ctx))
 	}
@@ -241,9 +242,7 @@ func (st *dbState) newDBTable() *lua.LTable {
 				name = string(s)
 			}
 			if err := st.db.Truncate(st.ctx(), name); err != nil {
-				L.Push(lua.LNil)
-				L.Push(lua.LString(err.Error()))
-				return 2
+				return bind.Fail(L, err.Error())
 			}
 			L.Push(lua.LTrue)
 			return 1

@@ -10,6 +10,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/luahost/luahost/luavm"
+	"github.com/luahost/luahost/pdk/bind"
 
 	"github.com/luahost/luahost/kongdb"
 	"github.com/luahost/luahost/kongdb/schema"
@@ -170,7 +171,7 @@ func recordToLua(L *lua.LState, fields []*schema.Field, m map[string]any) *lua.L
 	if n < len(m) {
 		for k, v := range m {
 			if fieldNamed(fields, k) == nil {
-				t.RawSetString(k, FromValue(L, v, nil))
+				t.RawSetString(k, bind.FromValue(L, v, nil))
 			}
 		}
 	}
@@ -200,7 +201,7 @@ func fieldValueToLua(L *lua.LState, f *schema.Field, v any) lua.LValue {
 		case len(x) == 0 && (f.Type == schema.TypeArray || f.Type == schema.TypeSet):
 			// an empty Lua table given for an array reads back as one
 			t := L.CreateTable(0, 0)
-			t.Metatable = ArrayMT(L)
+			t.Metatable = bind.ArrayMT(L)
 			return t
 		case f.Type == schema.TypeRecord && len(f.Fields) > 0:
 			return recordToLua(L, f.Fields, x)
@@ -221,12 +222,12 @@ func fieldValueToLua(L *lua.LState, f *schema.Field, v any) lua.LValue {
 			if f.Type == schema.TypeSet && len(x) > 0 {
 				t.Metatable = setMT(L)
 			} else {
-				t.Metatable = ArrayMT(L)
+				t.Metatable = bind.ArrayMT(L)
 			}
 			return t
 		}
 	}
-	return FromValue(L, v, nil)
+	return bind.FromValue(L, v, nil)
 }
 
 const setMTKey = "luahost.set_mt"
@@ -274,7 +275,7 @@ func (b *daoBinding) arg(L *lua.LState, n int) any {
 	case lua.LNumber:
 		return float64(v)
 	default:
-		x, err := ToValue(L, v, nil)
+		x, err := bind.ToValue(L, v, nil)
 		if err != nil {
 			L.RaiseError("%s", err.Error())
 		}
@@ -295,7 +296,7 @@ func (b *daoBinding) entityArg(L *lua.LState, n int) any {
 }
 
 func emptyArrays(fields []*schema.Field, m map[string]any, depth int) {
-	if depth > maxDepth {
+	if depth > bind.MaxDepth {
 		return
 	}
 	for _, f := range fields {
@@ -358,7 +359,7 @@ func (b *daoBinding) pushPage(L *lua.LState, rows []kongdb.Row, next string, err
 	for i, r := range rows {
 		t.RawSetInt(i+1, b.rowToLua(r))
 	}
-	t.Metatable = ArrayMT(L)
+	t.Metatable = bind.ArrayMT(L)
 	L.Push(t)
 	if next == "" {
 		return 1

@@ -9,6 +9,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/luahost/luahost/luavm"
+	"github.com/luahost/luahost/pdk/bind"
 
 	"github.com/luahost/luahost/kongdb"
 )
@@ -120,7 +121,7 @@ var daoMethods = map[string]lua.LGFunction{
 		n := rt.Len()
 		out := L.CreateTable(n, 0)
 		for i := 1; i <= n; i++ {
-			v, err := ToValue(L, rt.RawGetInt(i), nil)
+			v, err := bind.ToValue(L, rt.RawGetInt(i), nil)
 			if err != nil {
 				L.RaiseError("%s", err.Error())
 			}
@@ -131,7 +132,7 @@ var daoMethods = map[string]lua.LGFunction{
 			}
 			out.RawSetInt(i, b.rowToLua(e))
 		}
-		out.Metatable = ArrayMT(L)
+		out.Metatable = bind.ArrayMT(L)
 		L.Push(out)
 		return 1
 	},

@@ -11,6 +11,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/luahost/luahost/luavm"
+	"github.com/luahost/luahost/pdk/bind"
 
 	"github.com/luahost/luahost/kongdb"
 	"github.com/luahost/luahost/kongdb/schema"
@@ -23,7 +24,7 @@ func (st *dbState) schemaObject(s *schema.Schema) *lua.LTable {
 		return t
 	}
 	L := st.in.L
-	t := FromValue(L, SchemaDefinition(s), st.resolveFunc).(*lua.LTable)
+	t := bind.FromValue(L, SchemaDefinition(s), st.resolveFunc).(*lua.LTable)
 	st.finishObject(t, s)
 	if len(s.Subschemas) > 0 {
 		// Kong's schema.subschemas[<key>] (plugins: one per enabled plugin)
@@ -53,7 +54,7 @@ func indexFieldsByName(L *lua.LState, t *lua.LTable) {
 		return
 	}
 	// A definition converted from Go has array_mt on fields: Kong's has none.
-	if fields.Metatable == ArrayMT(L) {
+	if fields.Metatable == bind.ArrayMT(L) {
 		fields.Metatable = lua.LNil
 	}
 	n := fields.Len()
@@ -115,7 +116,7 @@ func tableArg(L *lua.LState, n int, what string) map[string]any {
 	if !ok {
 		L.RaiseError("%s must be a table", what)
 	}
-	x, err := ToValue(L, t, nil)
+	x, err := bind.ToValue(L, t, nil)
 	if err != nil {
 		L.RaiseError("%s", err.Error())
 	}
@@ -161,17 +162,17 @@ func pushValidation(L *lua.LState, errs map[string]any, err error) int {
 // errTable converts a validation error table; Kong's are plain tables
 // (arrays of element errors keep their holes, no array_mt).
 func errTable(L *lua.LState, errs map[string]any) lua.LValue {
-	t := FromValue(L, errs, nil)
+	t := bind.FromValue(L, errs, nil)
 	stripArrayMT(L, t, 0)
 	return t
 }
 
 func stripArrayMT(L *lua.LState, v lua.LValue, depth int) {
 	t, ok := v.(*lua.LTable)
-	if !ok || depth > maxDepth {
+	if !ok || depth > bind.MaxDepth {
 		return
 	}
-	if t.Metatable == ArrayMT(L) {
+	if t.Metatable == bind.ArrayMT(L) {
 		t.Metatable = lua.LNil
 	}
 	t.ForEach(func(_, e lua.LValue) { stripArrayMT(L, e, depth+1) })
@@ -218,7 +219,7 @@ func schemaMethods() map[string]lua.LGFunction {
 		"validate_field": func(L *lua.LState) int {
 			st, s := schemaOf(L)
 			f := st.fieldOfDef(L, s, L.CheckTable(1), L.Get(2))
-			v, err := ToValue(L, L.Get(3), nil)
+			v, err := bind.ToValue(L, L.Get(3), nil)
 			if err != nil {
 				L.RaiseError("%s", err.Error())
 			}
@@ -231,7 +232,7 @@ func schemaMethods() map[string]lua.LGFunction {
 				return 1
 			}
 			L.Push(lua.LNil)
-			ev := FromValue(L, e, nil)
+			ev := bind.FromValue(L, e, nil)
 			stripArrayMT(L, ev, 0)
 			L.Push(ev)
 			return 2
@@ -259,7 +260,7 @@ func schemaMethods() map[string]lua.LGFunction {
 				L.Push(errTable(L, errs))
 				return 2
 			}
-			L.Push(FromValue(L, out, st.resolveFunc))
+			L.Push(bind.FromValue(L, out, st.resolveFunc))
 			return 1
 		},
 		"each_field": func(L *lua.LState) int {
@@ -306,7 +307,7 @@ func schemaMethods() map[string]lua.LGFunction {
 		"merge_values": func(L *lua.LState) int {
 			st, s := schemaOf(L)
 			out := s.MergeValues(inputArg(L, 2, s, "top"), inputArg(L, 3, s, "bottom"))
-			L.Push(FromValue(L, out, st.resolveFunc))
+			L.Push(bind.FromValue(L, out, st.resolveFunc))
 			return 1
 		},
 		"transform": func(L *lua.LState) int {
@@ -315,13 +316,11 @@ func schemaMethods() map[string]lua.LGFunction {
 			out, err := s.Transform(st.ctx(), inputArg(L, 2, s, "input"), inputArg(L, 3, s, "original_input"), c)
 			if err != nil {
 				if te, ok := err.(*schema.TransformError); ok {
-					L.Push(lua.LNil)
-					L.Push(lua.LString(te.Msg))
-					return 2
+					return bind.Fail(L, te.Msg)
 				}
 				raiseRun(L, err)
 			}
-			L.Push(FromValue(L, out, st.resolveFunc))
+			L.Push(bind.FromValue(L, out, st.resolveFunc))
 			return 1
 		},
 		"new_subschema": func(L *lua.LState) int {
@@ -330,18 +329,14 @@ func schemaMethods() map[string]lua.LGFunction {
 			if !st.owned[s] {
 				// The entities of kong.db are shared by every worker: their
 				// subschemas are the enabled plugins' schema.lua.
-				L.Push(lua.LNil)
-				L.Push(lua.LString("error in definition of '" + key + "': subschemas of '" + s.Name + "' are the enabled plugins' schemas"))
-				return 2
+				return bind.Fail(L, "error in definition of '"+key+"': subschemas of '"+s.Name+"' are the enabled plugins' schemas")
 			}
 			sub, err := st.defToSchema(L, L.Get(3), false)
 			if err == nil {
 				err = st.addSubschema(s, key, sub)
 			}
 			if err != nil {
-				L.Push(lua.LNil)
-				L.Push(lua.LString(err.Error()))
-				return 2
+				return bind.Fail(L, err.Error())
 			}
 			L.Push(lua.LTrue)
 			return 1
@@ -384,7 +379,7 @@ func (st *dbState) fieldOfDef(L *lua.LState, s *schema.Schema, obj *lua.LTable, 
 	if !ok {
 		L.RaiseError("field must be a table")
 	}
-	v, err := ToValue(L, t, st.funcNamer(fmt.Sprintf("luahost.field/%d", st.nextFunc())))
+	v, err := bind.ToValue(L, t, st.funcNamer(fmt.Sprintf("luahost.field/%d", st.nextFunc())))
 	if err != nil {
 		L.RaiseError("%s", err.Error())
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/luahost/luahost/kongdb"
 	"github.com/luahost/luahost/kongdb/schema"
+	"github.com/luahost/luahost/pdk/bind"
 )
 
 // openSchemaModule is require "luahost.schema": new(def, is_entity),
@@ -35,15 +36,11 @@ func (st *dbState) openSchemaModule(L *lua.LState) int {
 func (st *dbState) luaNew(L *lua.LState, entity bool) int {
 	def, ok := L.Get(1).(*lua.LTable)
 	if !ok {
-		L.Push(lua.LNil)
-		L.Push(lua.LString("expected a definition table"))
-		return 2
+		return bind.Fail(L, "expected a definition table")
 	}
 	s, err := st.defToSchema(L, def, entity)
 	if err != nil {
-		L.Push(lua.LNil)
-		L.Push(lua.LString(err.Error()))
-		return 2
+		return bind.Fail(L, err.Error())
 	}
 	if s.Name != "" {
 		st.luaSchemas[s.Name] = s
@@ -59,7 +56,7 @@ func (st *dbState) luaNew(L *lua.LState, entity bool) int {
 // metatables are kept, as typedefs' are.
 func deepCopyTable(L *lua.LState, t *lua.LTable, depth int) *lua.LTable {
 	out := L.NewTable()
-	if depth > maxDepth {
+	if depth > bind.MaxDepth {
 		return out
 	}
 	t.ForEach(func(k, v lua.LValue) {
@@ -79,7 +76,7 @@ func (st *dbState) defToSchema(L *lua.LState, def lua.LValue, entity bool) (*sch
 		return nil, errors.New("expected a definition table")
 	}
 	name, _ := t.RawGetString("name").(lua.LString)
-	v, err := ToValue(L, t, st.funcNamer(fmt.Sprintf("luahost.schema/%d/%s", st.nextFunc(), string(name))))
+	v, err := bind.ToValue(L, t, st.funcNamer(fmt.Sprintf("luahost.schema/%d/%s", st.nextFunc(), string(name))))
 	if err != nil {
 		return nil, err
 	}
@@ -160,7 +157,7 @@ func (st *dbState) validatePluginConfig(L *lua.LState) int {
 	}
 	entity := map[string]any{"name": string(name)}
 	if c := L.Get(1); c != lua.LNil {
-		v, err := ToValue(L, c, nil)
+		v, err := bind.ToValue(L, c, nil)
 		if err != nil {
 			L.RaiseError("%s", err.Error())
 		}
@@ -187,7 +184,7 @@ func (st *dbState) validatePluginConfig(L *lua.LState) int {
 		L.Push(errTable(L, errs))
 		return 2
 	}
-	L.Push(FromValue(L, out, st.resolveFunc))
+	L.Push(bind.FromValue(L, out, st.resolveFunc))
 	return 1
 }
 

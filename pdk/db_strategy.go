@@ -11,6 +11,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/luahost/luahost/luavm"
+	"github.com/luahost/luahost/pdk/bind"
 
 	"github.com/luahost/luahost/kongdb"
 	"github.com/luahost/luahost/kongdb/schema"
@@ -90,7 +91,7 @@ func (b *daoBinding) strategyOptions(L *lua.LState, n int) *kongdb.Options {
 			v := int(ttl)
 			o.TTL = &v
 		}
-		if IsNull(t.RawGetString("workspace")) {
+		if bind.IsNull(t.RawGetString("workspace")) {
 			o.GlobalWorkspace = true
 			o.Workspace = ""
 		}

@@ -8,6 +8,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/luahost/luahost/luavm"
+	"github.com/luahost/luahost/pdk/bind"
 )
 
 // kongLogLevels are kong.log's functions and their nginx levels.
@@ -207,7 +208,7 @@ func inspectValue(b *strings.Builder, v lua.LValue, depth int, seen map[*lua.LTa
 			b.WriteString(" }")
 		}
 	case *lua.LUserData:
-		if IsNull(x) {
+		if bind.IsNull(x) {
 			b.WriteString("userdata: NULL")
 		} else {
 			b.WriteString("<userdata>")
@@ -239,7 +240,7 @@ func isIdent(s string) bool {
 func (in *Instance) setSerializeValue(L *lua.LState) int {
 	key, ok := L.Get(1).(lua.LString)
 	if !ok {
-		raiseCaller(L, "key must be a string")
+		bind.RaiseAtCaller(L, "key must be a string")
 	}
 	mode := lua.LString("set")
 	if opts, ok := L.Get(3).(*lua.LTable); ok {
@@ -248,12 +249,12 @@ func (in *Instance) setSerializeValue(L *lua.LState) int {
 		}
 	}
 	if mode != "set" && mode != "add" && mode != "replace" {
-		raiseCaller(L, "mode must be 'set', 'add' or 'replace'")
+		bind.RaiseAtCaller(L, "mode must be 'set', 'add' or 'replace'")
 	}
 	val := L.Get(2)
-	budget := maxValues // a table shared 2^40 ways is refused, not walked
+	budget := bind.MaxValues // a table shared 2^40 ways is refused, not walked
 	if !serializableValue(val, map[*lua.LTable]bool{}, &budget) {
-		raiseCaller(L, "value must be a number, string, boolean or a non-self-referencial table containing numbers, string and booleans")
+		bind.RaiseAtCaller(L, "value must be a number, string, boolean or a non-self-referencial table containing numbers, string and booleans")
 	}
 	list := in.ctxTable(in.ctxKeys.serialize)
 	rec := L.CreateTable(0, 3)
@@ -318,15 +319,4 @@ func (in *Instance) ApplySerializeValues(t *lua.LTable) {
 		}
 		cur.RawSetString(last, rec.RawGetString("value"))
 	}
-}
-
-// raiseCaller raises msg located at the Lua caller, as Lua's
-// error(msg, 2) does from a Lua function.
-func raiseCaller(L *lua.LState, msg string) {
-	if dbg, ok := L.GetStack(1); ok {
-		if _, err := L.GetInfo("Sl", dbg, lua.LNil); err == nil && dbg.CurrentLine > 0 {
-			msg = dbg.Source + ":" + strconv.Itoa(dbg.CurrentLine) + ": " + msg
-		}
-	}
-	L.Error(lua.LString(msg), 0)
 }

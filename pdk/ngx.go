@@ -2,9 +2,13 @@ package pdk
 
 import (
 	"os"
+	"sort"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/luahost/luahost/pdk/bind"
+	"github.com/luahost/luahost/pdk/ngx"
 )
 
 // ngx_lua's version numbers as ngx.config reports them (OpenResty 1.27.1.x,
@@ -40,33 +44,33 @@ var ngxStatusConsts = map[string]int{
 	"WARN": LogWarn, "NOTICE": LogNotice, "INFO": LogInfo, "DEBUG": LogDebug,
 }
 
-// openNgx installs the global ngx: ngx.null, ngx.log and its levels, the
-// time, codec and hash functions (ngx_time.go, ngx_codec.go), ngx.re
-// (ngx_re.go), ngx.shared (ngx_shared.go), ngx.timer (ngx_timer.go), ngx.config, ngx.worker,
+// openNgx installs the global ngx: ngx.null, ngx.log and its levels
+// (ngx_log.go), the time, codec and hash functions, ngx.re and ngx.shared
+// (package pdk/ngx), ngx.timer (ngx_timer.go), ngx.config, ngx.worker,
 // ngx.get_phase, ngx.ctx and ngx.sleep; plus lua-resty-core's modules
-// "ngx.re" (split) and "ngx.base64" (base64url). Request-bound members (ngx.var,
-// ngx.req, ngx.header, ngx.say, ngx.exit, ngx.socket) are added
-// by their own files.
+// "ngx.re" (split) and "ngx.base64" (base64url). Request-bound members
+// (ngx.var, ngx.req, ngx.header, ngx.say, ngx.exit, ngx.socket) are
+// pdk/request's.
 func openNgx(in *Instance) {
 	L := in.L
-	ngx := L.NewTable()
-	ngx.RawSetString("null", Null(L))
+	t := L.NewTable()
+	t.RawSetString("null", bind.Null(L))
 	for k, v := range ngxStatusConsts {
-		ngx.RawSetString(k, lua.LNumber(v))
+		t.RawSetString(k, lua.LNumber(v))
 	}
 	fns := map[string]lua.LGFunction{
 		"log":       in.ngxLog,
 		"get_phase": func(L *lua.LState) int { L.Push(lua.LString(in.Phase)); return 1 },
 		"sleep":     ngxSleep,
 	}
-	for k, f := range in.ngxTimeFuncs() {
+	for k, f := range ngx.TimeFuncs(in.Root.now) {
 		fns[k] = f
 	}
-	for k, f := range ngxCodecFuncs {
+	for k, f := range ngx.CodecFuncs {
 		fns[k] = f
 	}
 	for k, f := range fns {
-		ngx.RawSetString(k, L.NewFunction(f))
+		t.RawSetString(k, L.NewFunction(f))
 	}
 
 	config := L.NewTable()
@@ -87,7 +91,7 @@ func openNgx(in *Instance) {
 		L.Push(lua.LString(p))
 		return 1
 	}))
-	ngx.RawSetString("config", config)
+	t.RawSetString("config", config)
 
 	worker := L.NewTable()
 	worker.RawSetString("id", L.NewFunction(func(L *lua.LState) int { L.Push(lua.LNumber(in.WorkerID)); return 1 }))
@@ -111,20 +115,78 @@ func openNgx(in *Instance) {
 		L.Push(lua.LBool(in.timers != nil && in.timers.closing))
 		return 1
 	}))
-	ngx.RawSetString("worker", worker)
+	t.RawSetString("worker", worker)
 
-	ngx.RawSetString("re", in.newNgxRe())
-	in.openNgxReModule()
-	openNgxBase64Module(L)
-	ngx.RawSetString("shared", in.newNgxShared())
-	ngx.RawSetString("timer", in.newNgxTimer())
+	re := in.Root.regexCache()
+	t.RawSetString("re", ngx.NewRe(L, re))
+	ngx.OpenReModule(L, re)
+	ngx.OpenBase64Module(L)
+	t.RawSetString("shared", ngx.NewShared(L, in.Root.sharedDicts()))
+	t.RawSetString("timer", in.newNgxTimer())
 
 	// ngx.ctx is a plain field of ngx (a read is one table lookup, no Go
 	// call); the host replaces it per request with Instance.SetCtx. A
 	// plugin may assign ngx.ctx itself: Go reads it back with CurrentCtx.
-	in.ngx = ngx
-	ngx.RawSetString("ctx", in.Ctx)
-	L.SetGlobal("ngx", ngx)
+	in.ngx = t
+	t.RawSetString("ctx", in.Ctx)
+	L.SetGlobal("ngx", t)
+}
+
+// now is the host clock (Root.Now in tests).
+func (r *Root) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+// regexCache is the Root's ngx.re pattern cache, sized by kong.conf's
+// lua_regex_cache_max_entries, warning in the Root's log when full.
+func (r *Root) regexCache() *ngx.RegexCache {
+	r.reOnce.Do(func() {
+		r.re.MaxEntries = func() int64 {
+			if r.Conf == nil {
+				return ngx.DefaultRegexCacheMaxEntries
+			}
+			return int64(r.Conf.Int("lua_regex_cache_max_entries", ngx.DefaultRegexCacheMaxEntries))
+		}
+		r.re.Warn = func(msg string) { r.Log(LogWarn, msg) }
+	})
+	return &r.re
+}
+
+// SharedDict is one ngx.shared.DICT (ngx.SharedDict).
+type SharedDict = ngx.SharedDict
+
+// DefaultSharedDicts are the lua_shared_dict zones Kong's nginx template
+// declares (ngx.DefaultSharedDicts).
+var DefaultSharedDicts = ngx.DefaultSharedDicts
+
+// DefaultSharedDictSize is a dict's size when lua_shared_dicts gives none
+// (ngx.DefaultSharedDictSize).
+const DefaultSharedDictSize = ngx.DefaultSharedDictSize
+
+// DefaultRegexCacheMaxEntries is lua_regex_cache_max_entries' default
+// (ngx.DefaultRegexCacheMaxEntries).
+const DefaultRegexCacheMaxEntries = ngx.DefaultRegexCacheMaxEntries
+
+// sharedDicts are the Root's declared dicts, made on first use.
+func (r *Root) sharedDicts() map[string]*SharedDict {
+	r.dictsOnce.Do(func() { r.dicts = ngx.DeclaredDicts(r.Conf, r.now) })
+	return r.dicts
+}
+
+// SharedDict returns the named dict, or nil when it is not declared.
+func (r *Root) SharedDict(name string) *SharedDict { return r.sharedDicts()[name] }
+
+// SharedDictNames lists the declared dicts, sorted.
+func (r *Root) SharedDictNames() []string {
+	out := make([]string, 0, len(r.sharedDicts()))
+	for k := range r.sharedDicts() {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // ngxSleep is ngx.sleep(seconds); it returns early when the state's context

@@ -9,6 +9,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/luahost/luahost/luavm"
+	"github.com/luahost/luahost/pdk/bind"
 )
 
 // nginx log levels (ngx.STDERR .. ngx.DEBUG): a lower number is more severe.
@@ -139,26 +140,20 @@ func (in *Instance) ngxLog(L *lua.LState) int {
 				b.WriteString("false")
 			}
 		case *lua.LUserData:
-			if IsNull(v) {
+			if bind.IsNull(v) {
 				b.WriteString("null")
 			} else {
-				argError(L, i, "log", "expected table to have __tostring metamethod")
+				bind.ArgError(L, i, "log", "expected table to have __tostring metamethod")
 			}
 		case *lua.LTable:
 			if L.GetMetaField(v, "__tostring") == lua.LNil {
-				argError(L, i, "log", "expected table to have __tostring metamethod")
+				bind.ArgError(L, i, "log", "expected table to have __tostring metamethod")
 			}
 			b.WriteString(luavm.TostringValue(L, v).String())
 		default:
-			argError(L, i, "log", "string, number, boolean, or nil expected, got "+v.Type().String())
+			bind.ArgError(L, i, "log", "string, number, boolean, or nil expected, got "+v.Type().String())
 		}
 	}
 	in.Root.Log(lvl, b.String())
 	return 0
-}
-
-// argError raises Lua's "bad argument #n to 'fname' (msg)", located at the
-// caller (gopher-lua's own ArgError leaves the quotes out).
-func argError(L *lua.LState, n int, fname, msg string) {
-	L.RaiseError("bad argument #%d to '%s' (%s)", n, fname, msg)
 }

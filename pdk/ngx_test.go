@@ -121,3 +121,27 @@ func TestNgxSleepHonoursContext(t *testing.T) {
 		t.Fatalf("negative sleep: %s", msg)
 	}
 }
+
+// The compiled-pattern cache holds at most lua_regex_cache_max_entries
+// patterns (issue 14: patterns built from request data grew it without
+// end); past it patterns still match, compiled on each call.
+func TestRegexCacheIsBounded(t *testing.T) {
+	in, sink := newShimState(t, "lua_regex_cache_max_entries", "8")
+	run(t, in, "re.lua", `
+		for i = 1, 100 do
+			assert(ngx.re.find("abc" .. i, "c" .. i .. "$", "jo"))
+		end
+	`)
+	if n := in.Root.re.Len(); n != 8 {
+		t.Fatalf("cache holds %d patterns, want 8", n)
+	}
+	warned := 0
+	for _, l := range sink.all() {
+		if strings.Contains(l, "lua exceeding regex cache max entries (8)") {
+			warned++
+		}
+	}
+	if warned != 1 {
+		t.Errorf("want one warning, got %d in %q", warned, sink.all())
+	}
+}

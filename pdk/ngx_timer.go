@@ -21,6 +21,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/luahost/luahost/luavm"
+	"github.com/luahost/luahost/pdk/bind"
 
 	"github.com/luahost/luahost/kongdb/events"
 )
@@ -149,14 +150,10 @@ func (q *timerQueue) luaAdd(L *lua.LState, every bool) int {
 		L.ArgError(2, "Lua function expected")
 	}
 	if q.closing && ms > 0 {
-		L.Push(lua.LNil)
-		L.Push(lua.LString("process exiting"))
-		return 2
+		return bind.Fail(L, "process exiting")
 	}
 	if len(q.pending) >= q.maxPending {
-		L.Push(lua.LNil)
-		L.Push(lua.LString("too many pending timers"))
-		return 2
+		return bind.Fail(L, "too many pending timers")
 	}
 	var args []lua.LValue
 	if n := L.GetTop(); n > 2 {

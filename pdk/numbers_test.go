@@ -3,6 +3,8 @@ package pdk
 import (
 	"strings"
 	"testing"
+
+	"github.com/luahost/luahost/pdk/bind"
 )
 
 // Numbers reach text as Lua 5.1 prints them (%.14g) through every binding
@@ -34,7 +36,7 @@ return cjson.encode({ a = 0.1 + 0.2, b = n }) .. " " .. ngx.md5(0.5) .. " " .. n
 func TestSharedSubtablesAreBounded(t *testing.T) {
 	in, _ := newShimState(t)
 	dag := run(t, in, "dag.lua", `local t = { 1 } for i = 1, 40 do t = { t, t, k = t } end return t`)[0]
-	if _, err := ToValue(in.L, dag, nil); err == nil || !strings.Contains(err.Error(), "table too large") {
+	if _, err := bind.ToValue(in.L, dag, nil); err == nil || !strings.Contains(err.Error(), "table too large") {
 		t.Fatalf("ToValue: %v", err)
 	}
 	if s := Inspect(dag); len(s) > 2<<20 || !strings.HasSuffix(s, "...(truncated)") {

@@ -1,17 +1,46 @@
-// Package pdk binds Go to Lua: the kong.* PDK and the ngx.* / cjson / resty
-// shims a Kong plugin calls, each namespace in one file (ngx.go is ngx,
-// cjson.go is cjson, db.go is kong.db, ...). It depends on kongdb, never on
-// host.
+// Package pdk binds Go to Lua: it is the core every worker's Lua state is
+// opened by (Root.Open) and where Kong's PDK namespaces that hang on worker
+// state live. It depends on kongdb, never on host.
 //
-// A Root holds what every worker shares (configuration, the DB, the L2 cache,
-// the event bus); an Instance is one worker's LState with its own L1 cache,
-// ngx.ctx and current request.
+// A Root holds what every worker shares (configuration, the DB, the L2
+// cache, the event bus, the shared dicts, the library pools); an Instance
+// is one worker's LState with its own L1 cache, ngx.ctx, timers, memory
+// budget and current request.
+//
+// What lives where (DESIGN.md, "pdk's shape"):
+//
+//   - pdk (this package): Root, Instance and the ordered list of
+//     namespaces (pdk.go); the worker's log, shared by ngx.log and kong.log
+//     (ngx_log.go); the ngx table of a worker (ngx.go, ngx_timer.go);
+//     Kong's PDK namespaces that keep worker state, one file (or file
+//     prefix) each: kong.go (the kong table, kong.node, kong.table),
+//     ctx.go, configuration.go, log.go, db*.go (kong.db, its DAOs,
+//     schemas, errors, connector, migrations operations), cache*.go
+//     (kong.cache, kong.core_cache, resty.mlcache), worker_events*.go,
+//     cluster_events.go, invalidation.go (CRUD events to caches and
+//     nodes); json.go (the Go bindings' JSON codec); values.go (names of
+//     the packages below re-exported for host and pdk/request).
+//   - pdk/bind: the layer every binding shares: Lua <-> Go values,
+//     ngx.null and array_mt, argument checks, the memory budget, cosocket
+//     timeouts.
+//   - pdk/ngx: the ngx.* parts with no worker state (codecs, ngx.re,
+//     ngx.shared, the clock).
+//   - pdk/lib/<module>: the libraries plugins require (cjson, resty.http,
+//     resty.redis, resty.openssl, resty.string, resty.ipmatcher, lfs,
+//     lsyslog, LuaJIT's table.*, luahost.native), one package each.
+//   - pdk/request: the request-bound namespaces (kong.request, ngx.var,
+//     ...), opened by the host per worker beside Root.Open.
+//   - pdk/pdktest: the test kit for the packages above pdk's core.
+//
+// The binding packages (bind, ngx, lib/...) import pdk/bind, luavm and
+// kongdb, never pdk: pdk imports them and lists each in namespaces with
+// what it takes from the worker (TestLayers keeps it so). pdk/request and
+// pdk/pdktest sit above pdk and import it.
 package pdk
 
 import (
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -21,6 +50,18 @@ import (
 	"github.com/luahost/luahost/kongdb/cache"
 	"github.com/luahost/luahost/kongdb/events"
 	"github.com/luahost/luahost/kongdb/schema"
+	"github.com/luahost/luahost/pdk/bind"
+	"github.com/luahost/luahost/pdk/lib/cjson"
+	"github.com/luahost/luahost/pdk/lib/lfs"
+	"github.com/luahost/luahost/pdk/lib/lsyslog"
+	"github.com/luahost/luahost/pdk/lib/luajit"
+	"github.com/luahost/luahost/pdk/lib/native"
+	"github.com/luahost/luahost/pdk/lib/restyhttp"
+	"github.com/luahost/luahost/pdk/lib/restyipmatcher"
+	"github.com/luahost/luahost/pdk/lib/restyopenssl"
+	"github.com/luahost/luahost/pdk/lib/restyredis"
+	"github.com/luahost/luahost/pdk/lib/restystring"
+	"github.com/luahost/luahost/pdk/ngx"
 )
 
 // Root is shared by all workers.
@@ -50,7 +91,7 @@ type Root struct {
 	// nil ones are built from Conf on the first OpenCache (cache.go).
 	Cache, CoreCache *cache.Cache
 	// Events is the node's worker-event bus (kong.worker_events); nil is
-	// built on the first OpenEvents or InstallInvalidation (events_bus.go).
+	// built on the first OpenEvents or InstallInvalidation (worker_events_bus.go).
 	Events *events.Bus
 	// ClusterEvents is kong.cluster_events (nil: an in-process one that
 	// reaches no other node). Set it before the first OpenCache to have
@@ -66,19 +107,16 @@ type Root struct {
 	level      int
 	dictsOnce  sync.Once
 	dicts      map[string]*SharedDict
-	reCache    sync.Map // "flags/pattern" -> *regexp.Regexp, at most reMax (ngx_re.go)
-	reCount    atomic.Int64
-	reMax      int64
+	re         ngx.RegexCache // ngx.re's compiled patterns (ngx.go)
 	reOnce     sync.Once
-	reFull     atomic.Bool
 
-	httpTransports sync.Map // resty.http's connection pools (resty_http.go)
-	httpTransportN atomic.Int64
-	dbHooks        sync.Map // *kongdb.DAO -> struct{}: post_crud_event dispatcher installed (db.go)
+	httpPools  restyhttp.Transports // resty.http's connection pools
+	redisPools restyredis.Pools     // resty.redis's idle connections
+	dbHooks    sync.Map             // *kongdb.DAO -> struct{}: post_crud_event dispatcher installed (db.go)
 
 	cacheOnce sync.Once // cache.go
-	busOnce   sync.Once // events_bus.go
-	ceOnce    sync.Once // events_cluster.go
+	busOnce   sync.Once // worker_events_bus.go
+	ceOnce    sync.Once // cluster_events.go
 	ceSubs    sync.Map  // channel -> struct{}: Go subscription forwarding to workers
 }
 
@@ -98,9 +136,9 @@ type Instance struct {
 	// prefixes its lines with it and kong.ctx.plugin is keyed by it.
 	PluginName string
 
-	charged int64       // bytes charged to the memory budget in this call (budget.go)
-	ctxKeys ctxKeys     // private keys inside Ctx
-	ngx     *lua.LTable // the ngx global table, holding ngx.ctx
+	budget  *bind.Budget // the memory budget of this worker (budget.go)
+	ctxKeys ctxKeys      // private keys inside Ctx
+	ngx     *lua.LTable  // the ngx global table, holding ngx.ctx
 
 	// Runner runs Lua functions of schemas (custom validators, entity
 	// checks, transformations) in this worker; the host sets it to the
@@ -109,8 +147,9 @@ type Instance struct {
 	db     *dbState // kong.db bindings of this worker (db.go)
 
 	caches *cacheWorker  // kong.cache / kong.core_cache of this worker (cache.go)
-	events *eventsWorker // kong.worker_events of this worker (events.go)
+	events *eventsWorker // kong.worker_events of this worker (worker_events.go)
 	timers *timerQueue   // ngx.timer of this worker (ngx_timer.go)
+	json   *cjson.Codec  // the Go bindings' JSON codec (json.go)
 
 	// Call, when set, runs a Lua function of this worker the way the host
 	// runs plugin code (under its deadline), leaving nret results on the
@@ -126,25 +165,28 @@ type namespace struct {
 
 // namespaces is the ordered, explicit list of what a worker gets (Kong's
 // kong/pdk/init.lua MAJOR_MODULES in spirit). Each entry lives in its own
-// file.
+// file of pdk or in its own package, and says here what it takes from the
+// worker (its LState, memory budget, clock, a pool kept on the Root).
 var namespaces = []namespace{
 	{"ngx", openNgx},
-	{"cjson", openCJSON},
+	{"cjson", func(in *Instance) { cjson.Open(in.L, in.budget) }},
 	{"kong", openKong},
+	{"table.* (LuaJIT)", func(in *Instance) { luajit.Open(in.L, in.budget) }},
+	{"luahost.native", func(in *Instance) { native.Open(in.L, in.Root.VersionString, in.budget, in.Root.now) }},
 	{"kong.db.migrations.operations", openMigrationOps},
-	{"resty.string", openRestyString},
-	{"resty.ipmatcher", openRestyIPMatcher},
-	{"resty.openssl", openRestyOpenSSL},
-	{"resty.openssl.pkey", openRestyPkey},
-	{"resty.redis", openRestyRedis},
-	{"lfs", openLFS},
-	{"lsyslog", openLSyslog},
-	{"resty.http", openRestyHTTP},
+	{"resty.string", func(in *Instance) { restystring.Open(in.L, in.budget) }},
+	{"resty.ipmatcher", func(in *Instance) { restyipmatcher.Open(in.L) }},
+	{"resty.openssl", func(in *Instance) { restyopenssl.Open(in.L) }},
+	{"resty.openssl.pkey", func(in *Instance) { restyopenssl.OpenPkey(in.L) }},
+	{"resty.redis", func(in *Instance) { restyredis.Open(in.L, &in.Root.redisPools) }},
+	{"lfs", func(in *Instance) { lfs.Open(in.L) }},
+	{"lsyslog", func(in *Instance) { lsyslog.Open(in.L) }},
+	{"resty.http", func(in *Instance) { restyhttp.Open(in.L, in.budget, &in.Root.httpPools) }},
 }
 
 // Open installs every namespace into L and returns the worker's instance.
 func (r *Root) Open(L *lua.LState, workerID int) *Instance {
-	in := &Instance{Root: r, L: L, WorkerID: workerID, Phase: "init", Ctx: L.NewTable()}
+	in := &Instance{Root: r, L: L, WorkerID: workerID, Phase: "init", Ctx: L.NewTable(), budget: bind.NewBudget(r.MemoryBudget)}
 	for _, ns := range namespaces {
 		ns.open(in)
 	}

@@ -1,6 +1,9 @@
 package proxy
 
 import (
+	"net"
+	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -101,6 +104,103 @@ func (c *Context) RequestBody() []byte { return c.RequestCtx.Request.Body() }
 // KongError answers the request as kong.response.error(status, message)
 // does: Kong's template chosen by Accept (JSON without one).
 func (c *Context) KongError(status int, message string) { c.p.kongError(c, status, message) }
+
+// TrustedIP reports whether a is one of the proxy's trusted_ips
+// (kong.ip.is_trusted).
+func (c *Context) TrustedIP(a netip.Addr) bool { return c.p.cfg.trusted(a) }
+
+// ClientIP is nginx's $remote_addr after the realip module (Kong's
+// kong.client.get_forwarded_ip): see ClientAddr.
+func (c *Context) ClientIP() netip.Addr {
+	a, _ := c.ClientAddr()
+	return a
+}
+
+// ClientAddr is nginx's $remote_addr and $remote_port after the realip
+// module: when the peer is trusted and real_ip_header holds an address
+// ("ip", "ip:port", "[v6]:port"; for X-Forwarded-For the last one, or with
+// real_ip_recursive the last untrusted one), that address and its port
+// (0 when it gave none); else the peer's.
+func (c *Context) ClientAddr() (netip.Addr, int) {
+	var peer netip.Addr
+	port := 0
+	if a, ok := c.RequestCtx.RemoteAddr().(*net.TCPAddr); ok {
+		peer, _ = netip.AddrFromSlice(a.IP)
+		peer, port = peer.Unmap(), a.Port
+	}
+	cfg := &c.p.cfg
+	if !cfg.trusted(peer) {
+		return peer, port
+	}
+	name := c.p.realIPHdr
+	lname := strings.ToLower(name)
+	var v []byte
+	for k, val := range c.RequestCtx.Request.Header.All() {
+		if headerNameEqual(k, lname) {
+			v = val
+			break
+		}
+	}
+	if len(v) == 0 {
+		return peer, port
+	}
+	if !strings.EqualFold(name, "X-Forwarded-For") {
+		if a, p, ok := parseAddrPort(string(v)); ok {
+			return a, p
+		}
+		return peer, port
+	}
+	parts := strings.Split(string(v), ",")
+	for i := len(parts) - 1; i >= 0; i-- {
+		a, p, ok := parseAddrPort(parts[i])
+		if !ok {
+			return peer, port
+		}
+		if !cfg.RealIPRecursive || i == 0 || !cfg.trusted(a) {
+			return a, p
+		}
+	}
+	return peer, port
+}
+
+// parseAddrPort reads an address as nginx's realip module does: "ip",
+// "ip:port", "[v6]" or "[v6]:port".
+func parseAddrPort(s string) (netip.Addr, int, bool) {
+	s = strings.TrimSpace(s)
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap.Addr().Unmap(), int(ap.Port()), true
+	}
+	s = strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")
+	if a, err := netip.ParseAddr(s); err == nil {
+		return a.Unmap(), 0, true
+	}
+	return netip.Addr{}, 0, false
+}
+
+// ResponseType is Kong's get_response_type(accept): the MIME type (with
+// charset) of the error template an Accept header selects.
+func ResponseType(accept string) string { return responseType(accept) }
+
+// ErrorBody is Kong's error template for contentType (a MIME type as
+// ResponseType gives, or its bare "type/subtype") filled with message and
+// the request id; false when Kong has no template for it.
+func ErrorBody(contentType, message, requestID string) (string, bool) {
+	switch contentType {
+	case "application/json", mimeJSON:
+		contentType = mimeJSON
+	case "text/html", mimeHTML:
+		contentType = mimeHTML
+	case "application/xml", mimeXML:
+		contentType = mimeXML
+	case "text/plain", mimePlain:
+		contentType = mimePlain
+	case "application/grpc":
+		return "", true
+	default:
+		return "", false
+	}
+	return errorBody(contentType, message, requestID), true
+}
 
 func (c *Context) reset() {
 	buf, ou, oh, up, p := c.buf[:0], c.OriginalURI[:0], c.OriginalHost[:0], c.Upstream.Path[:0], c.p

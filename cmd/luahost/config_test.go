@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -69,6 +68,7 @@ func TestRunLoadsDeclarativeConfig(t *testing.T) {
 	c.Set("lua_package_path", "", "test")
 	c.Set("log_level", "error", "test")
 	c.Set("proxy_listen", "127.0.0.1:0", "test")
+	c.Set("admin_listen", "127.0.0.1:0", "test")
 	c.Set("declarative_config", writeFile(t, "kong.yml", demoYML(up)), "test")
 	sigs := make(chan os.Signal, 1)
 	started := startNode(t, c, runOpts{signals: sigs})
@@ -96,9 +96,10 @@ func TestRunLoadsDeclarativeConfig(t *testing.T) {
 	if err := started.node.Host.Root.Cache.SetValue("plugin-own-key", "v", nil); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(started.node.Config)
-	defer srv.Close()
-	res, err := http.Post(srv.URL, "text/yaml", strings.NewReader("_format_version: \"3.0\"\nconsumers:\n- username: carol\n"))
+	if started.node.Admin == nil || len(started.node.Admin.Addrs) == 0 {
+		t.Fatal("no Admin API")
+	}
+	res, err := http.Post("http://"+started.node.Admin.Addrs[0].String()+"/config", "text/yaml", strings.NewReader("_format_version: \"3.0\"\nconsumers:\n- username: carol\n"))
 	if err != nil || res.StatusCode != 201 {
 		t.Fatalf("POST /config: %v %v", res, err)
 	}
@@ -123,7 +124,7 @@ routes:
   service: nowhere
 `)
 	code, _, errs := runCLI(t, "run", "--plugins-dir", "../../plugins", "--set", "proxy_listen=127.0.0.1:0",
-		"--set", "declarative_config="+bad)
+		"--set", "admin_listen=off", "--set", "declarative_config="+bad)
 	if code != 1 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}

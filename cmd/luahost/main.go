@@ -41,6 +41,10 @@ Commands:
   config db_export [FILE]  write the database (or, with database = off, the
                            declarative_config) as a kong.yml (default ./kong.yml;
                            '-' = stdout)
+  check [PLUGIN...]
+               find a plugin's data-layer bugs: migrations applied to a scratch
+               PostgreSQL schema and diffed against daos.lua, plus lints
+               (see 'luahost check --help')
 
 Options (every command):
   -c, --conf FILE           a kong.conf-style configuration file
@@ -51,6 +55,8 @@ Options (every command):
   --database NAME           off (embedded memory store) or postgres
   --set KEY=VALUE           any other property (repeatable)
   --timeout DURATION        test: stop a hook or test running longer (default 30s)
+  --audit-cache             run: on exit, list the keys cached in kong.cache that
+                            no invalidation (entity write) ever matched
 
 Configuration is read as Kong reads it: defaults, then the file, then KONG_*
 environment variables, then options.
@@ -77,6 +83,7 @@ func parseConf(name string, args []string, stderr io.Writer) (*conf.Config, *fla
 	fs.Var(&dirs, "plugins-dir", "plugins directory (repeatable)")
 	fs.Var(&sets, "set", "KEY=VALUE (repeatable)")
 	fs.Duration("timeout", host.DefaultSpecTimeout, "test: per-test timeout")
+	auditCache := fs.Bool("audit-cache", false, "run: report cached keys no invalidation matched")
 	named := map[string]*string{}
 	for _, p := range []string{"plugins", "lua-package-path", "log-level", "database"} {
 		named[p] = fs.String(p, "", p)
@@ -98,6 +105,9 @@ func parseConf(name string, args []string, stderr io.Writer) (*conf.Config, *fla
 	}
 	for _, d := range dirs {
 		c.Append("plugins_dir", d, "--plugins-dir")
+	}
+	if *auditCache {
+		c.Set("audit_cache", "on", "--audit-cache")
 	}
 	for _, s := range sets {
 		k, v, ok := strings.Cut(s, "=")
@@ -127,6 +137,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case "migrations":
 		return cmdMigrations(rest, os.Stdin, stdout, stderr)
+	case "check":
+		return cmdCheck(rest, stdout, stderr)
 	}
 	var sub string
 	var subArgs []string

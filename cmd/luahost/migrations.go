@@ -28,6 +28,12 @@ Commands:
   list        list executed and pending migrations
   status      dump the database migration status in JSON format
   reset       reset the database
+  plan        print what 'up' and 'finish' would run, in order, per subsystem
+              and migration: the SQL of each up, the Lua steps (up_f,
+              teardown) named with file:line; nothing is run
+              --check-reentrant: also run every migration twice on a scratch
+              schema of the server and report the steps that fail the second
+              time (Kong requires migrations to be re-entrant)
 
 Options:
   -y, --yes             assume "yes" to prompts and run non-interactively
@@ -47,7 +53,7 @@ func cmdMigrations(args []string, stdin io.Reader, stdout, stderr io.Writer) int
 		return 0
 	}
 	sub, rest := args[0], args[1:]
-	var yes, quiet, force bool
+	var yes, quiet, force, reentrant, asJSON bool
 	var dbTimeout, lockTimeout string
 	var extra []string
 	for i := 0; i < len(rest); i++ {
@@ -59,6 +65,10 @@ func cmdMigrations(args []string, stdin io.Reader, stdout, stderr io.Writer) int
 			quiet = true
 		case "-f", "--force":
 			force = true
+		case "--check-reentrant":
+			reentrant = true
+		case "--json":
+			asJSON = true
 		case "--db-timeout", "--lock-timeout":
 			if i+1 >= len(rest) {
 				fmt.Fprintf(stderr, "Error: %s needs a value\n", a)
@@ -144,6 +154,8 @@ func cmdMigrations(args []string, stdin io.Reader, stdout, stderr io.Writer) int
 		return code
 	}
 	switch sub {
+	case "plan":
+		return migrationsPlan(ctx, conn, pcfg, h, subs, reentrant, asJSON, stdout, stderr)
 	case "bootstrap":
 		if err := m.Bootstrap(ctx, force); err != nil {
 			return fail(err)

@@ -15,6 +15,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/valyala/fasthttp/fasthttpadaptor"
+
+	"github.com/luahost/luahost/admin"
 	"github.com/luahost/luahost/conf"
 	"github.com/luahost/luahost/host"
 	"github.com/luahost/luahost/kongdb/cache"
@@ -168,4 +171,13 @@ func (l *nodeLogs) Close() {
 		c.Close()
 	}
 	l.closers = nil
+}
+
+// mountConfig serves the declarative /config handler (net/http) on the
+// Admin API (fasthttp).
+func mountConfig(adm *admin.Server, cfg *declarative.Handler) {
+	h := fasthttpadaptor.NewFastHTTPHandler(cfg)
+	for _, m := range []string{"GET", "POST"} {
+		adm.Handle(m, "/config", func(r *admin.Request) { h(r.Ctx) })
+	}
 }

@@ -24,6 +24,7 @@ func TestStatusListen(t *testing.T) {
 			c.Set("log_level", "error", "test")
 			c.Set("proxy_listen", "127.0.0.1:0", "test")
 			c.Set("status_listen", "127.0.0.1:0", "test")
+			c.Set("admin_listen", "off", "test")
 			if strategy == "postgres" {
 				hosttest.UsePostgres(t, c)
 			} else {
@@ -94,6 +95,7 @@ func TestLogDestinations(t *testing.T) {
 	c.Set("proxy_error_log", "logs/error.log", "test")
 	c.Set("proxy_access_log", "logs/access.log", "test")
 	c.Set("admin_access_log", "off", "test")
+	c.Set("admin_listen", "off", "test")
 	sigs := make(chan os.Signal, 1)
 	started := startNode(t, c, runOpts{signals: sigs})
 	n := started.node

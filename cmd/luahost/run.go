@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/luahost/luahost/admin"
+	"github.com/luahost/luahost/check"
 	"github.com/luahost/luahost/conf"
 	"github.com/luahost/luahost/host"
 	"github.com/luahost/luahost/kongdb"
@@ -52,6 +54,10 @@ type node struct {
 	// wrap the Admin API's handler in AdminAccessLog.Middleware. Both are
 	// nil when off (and their methods then do nothing).
 	AccessLog, AdminAccessLog *logging.AccessLog
+	// Admin is the Admin API (nil when admin_listen is off).
+	Admin *admin.Server
+	// Rebuilder rebuilds Router (tests rebuild at once instead of waiting).
+	Rebuilder *proxy.Rebuilder
 }
 
 type runOpts struct {
@@ -211,6 +217,10 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 	if err != nil {
 		return fail(err.Error())
 	}
+	adminListeners, err := proxy.ParseListen("admin_listen", c.Get("admin_listen"))
+	if err != nil {
+		return fail(err.Error())
+	}
 	logs, err := openLogs(c, stdout, stderr)
 	if err != nil {
 		return fail(err.Error())
@@ -252,6 +262,10 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 		}
 		cfgHandler.SetHash(hash)
 	}
+	if c.Bool("audit_cache") {
+		audit := check.NewCacheAudit(h.Root.Cache)
+		defer func() { audit.Stop(); audit.WriteReport(stderr, 100) }()
+	}
 	pc, err := proxyConfig(c, h)
 	if err != nil {
 		return fail(err.Error())
@@ -286,6 +300,20 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 	if err != nil {
 		return fail("proxy_listen: " + oneLine(err.Error()))
 	}
+	var adm *admin.Server
+	if len(adminListeners) > 0 {
+		if adm, err = admin.New(admin.Options{Host: h, Logger: logger}); err != nil {
+			srv.Shutdown(context.Background())
+			return fail("admin API: " + oneLine(err.Error()))
+		}
+		// Kong DB-less's /config (the Admin API's helper mounts it): GET
+		// exports, POST replaces the embedded store's configuration
+		mountConfig(adm, cfgHandler)
+		if err := adm.Listen(adminListeners); err != nil {
+			srv.Shutdown(context.Background())
+			return fail("admin_listen: " + oneLine(err.Error()))
+		}
+	}
 	for _, l := range srv.Skipped {
 		var what []string
 		if l.SSL {
@@ -301,7 +329,18 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 		fmt.Fprintf(stderr, "luahost: proxy listening on %s\n", a)
 	}
 	if len(srv.Addrs) == 0 {
+		if adm != nil {
+			adm.Shutdown(context.Background())
+		}
 		return fail("proxy_listen: nothing to listen on (only ssl/http2 entries, or off)")
+	}
+	if adm != nil {
+		for _, l := range adm.Skipped {
+			fmt.Fprintf(stderr, "luahost: admin_listen %s not served: TLS and HTTP/2 listeners are not supported yet\n", l.Addr)
+		}
+		for _, a := range adm.Addrs {
+			fmt.Fprintf(stderr, "luahost: admin API listening on %s\n", a)
+		}
 	}
 
 	sigs := o.signals
@@ -318,7 +357,11 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve() }()
 	ready.Store(true)
-	n := &node{Host: h, Proxy: p, Server: srv, Router: rt, Config: cfgHandler, Metrics: rec,
+	adminServed := make(chan error, 1)
+	if adm != nil {
+		go func() { adminServed <- adm.Serve() }()
+	}
+	n := &node{Host: h, Proxy: p, Server: srv, Router: rt, Admin: adm, Rebuilder: rb, Config: cfgHandler, Metrics: rec,
 		AccessLog: logs.proxyAccess, AdminAccessLog: logs.adminAccess}
 	if st != nil {
 		n.StatusAddrs = st.Addrs
@@ -329,8 +372,18 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 
 	select {
 	case err := <-served:
+		if adm != nil {
+			adm.Shutdown(context.Background())
+		}
 		if err != nil {
 			return fail("proxy: " + oneLine(err.Error()))
+		}
+		return 0
+	case err := <-adminServed:
+		srv.Shutdown(context.Background())
+		<-served
+		if err != nil {
+			return fail("admin API: " + oneLine(err.Error()))
 		}
 		return 0
 	case s := <-sigs:
@@ -343,10 +396,23 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 	sctx, scancel := context.WithTimeout(context.Background(), timeout)
 	defer scancel()
 	done := make(chan error, 1)
-	go func() { done <- srv.Shutdown(sctx) }()
+	go func() {
+		var aerr error
+		if adm != nil {
+			aerr = adm.Shutdown(sctx)
+		}
+		err := srv.Shutdown(sctx)
+		if err == nil {
+			err = aerr
+		}
+		done <- err
+	}()
 	select {
 	case err := <-done:
 		<-served
+		if adm != nil {
+			<-adminServed
+		}
 		cancel()
 		if err != nil {
 			fmt.Fprintf(stderr, "luahost: stopped with requests still running after %v\n", timeout)

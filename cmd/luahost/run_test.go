@@ -101,6 +101,7 @@ func TestRunServesRoutesCreatedAfterStart(t *testing.T) {
 			c.Set("mem_cache_size", "4m", "test")
 			c.Set("log_level", "error", "test")
 			c.Set("proxy_listen", "127.0.0.1:0, 127.0.0.1:0 ssl", "test")
+			c.Set("admin_listen", "127.0.0.1:0", "test")
 			if strategy == "postgres" {
 				hosttest.UsePostgres(t, c)
 			}
@@ -202,13 +203,13 @@ func TestRunProcessErrors(t *testing.T) {
 	}
 	defer busy.Close()
 	base := []string{"--plugins-dir", "../../plugins", "--set", "mem_cache_size=4m"}
-	code, stderr := runOnce(t, append([]string{"run", "--set", "proxy_listen=" + busy.Addr().String()}, base...)...)
+	code, stderr := runOnce(t, append([]string{"run", "--set", "proxy_listen=" + busy.Addr().String(), "--set", "admin_listen=127.0.0.1:0"}, base...)...)
 	checkOneLineError(t, "busy port", code, stderr, "address already in use")
 
 	code, stderr = runOnce(t, append([]string{"start", "--set", "proxy_listen=0.0.0.0:8000 bogus"}, base...)...)
 	checkOneLineError(t, "bad listen", code, stderr, "proxy_listen must be of form: [off] | <ip>:<port>")
 
-	code, stderr = runOnce(t, "run", "--plugins-dir", "../../host/testdata/broken", "--set", "proxy_listen=127.0.0.1:0")
+	code, stderr = runOnce(t, "run", "--plugins-dir", "../../host/testdata/broken", "--set", "proxy_listen=127.0.0.1:0", "--set", "admin_listen=127.0.0.1:0")
 	checkOneLineError(t, "broken plugin", code, stderr, "4 plugin error(s): ")
 }
 
@@ -216,13 +217,13 @@ func TestRunProcessNeedsBootstrap(t *testing.T) {
 	cfg := pgtest.NewDatabase(t)
 	code, stderr := runOnce(t, "run", "--plugins-dir", "../../plugins", "--set", "database=postgres",
 		"--set", "pg_host="+cfg.Host, "--set", fmt.Sprintf("pg_port=%d", cfg.Port),
-		"--set", "pg_user="+cfg.User, "--set", "pg_database="+cfg.Database, "--set", "proxy_listen=127.0.0.1:0")
+		"--set", "pg_user="+cfg.User, "--set", "pg_database="+cfg.Database, "--set", "proxy_listen=127.0.0.1:0", "--set", "admin_listen=127.0.0.1:0")
 	checkOneLineError(t, "not bootstrapped", code, stderr, "database needs bootstrapping (or is older than Kong 1.0): run 'luahost migrations bootstrap'")
 }
 
 // SIGTERM stops a running node: it stops accepting, exits 0.
 func TestRunProcessSIGTERM(t *testing.T) {
-	cmd := luahostCmd("run", "--plugins-dir", "../../plugins", "--set", "mem_cache_size=4m", "--set", "proxy_listen=127.0.0.1:0")
+	cmd := luahostCmd("run", "--plugins-dir", "../../plugins", "--set", "mem_cache_size=4m", "--set", "proxy_listen=127.0.0.1:0", "--set", "admin_listen=127.0.0.1:0")
 	var errb syncBuffer
 	cmd.Stderr = &errb
 	if err := cmd.Start(); err != nil {
@@ -272,6 +273,7 @@ func TestRunRebuildsOnOtherNodesWrites(t *testing.T) {
 		c.Set("mem_cache_size", "4m", "test")
 		c.Set("log_level", "error", "test")
 		c.Set("proxy_listen", "127.0.0.1:0", "test")
+		c.Set("admin_listen", "127.0.0.1:0", "test")
 		return c
 	}
 	c := newConf()
@@ -319,6 +321,7 @@ func TestRunSecondSignalExitsAtOnce(t *testing.T) {
 	c.Set("mem_cache_size", "4m", "test")
 	c.Set("log_level", "error", "test")
 	c.Set("proxy_listen", "127.0.0.1:0", "test")
+	c.Set("admin_listen", "127.0.0.1:0", "test")
 	// An upstream that accepts and never answers.
 	hang, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -24,6 +24,7 @@ type Cache struct {
 	hookSeq    int
 	invalHooks atomic.Pointer[[]hook[func(string)]]
 	purgeHooks atomic.Pointer[[]hook[func()]]
+	storeHooks atomic.Pointer[[]hook[func(string)]]
 
 	loads       atomic.Int64
 	uncacheable atomic.Int64
@@ -211,7 +212,11 @@ func (c *Cache) store(key string, e *Encoder, ttl, grace time.Duration, flags by
 		var hdr [headerLen]byte
 		putHeader(hdr[:], flags, exp)
 		c.main.Del(k)
-		return c.miss.Set(k, hdr[:], secs)
+		if err := c.miss.Set(k, hdr[:], secs); err != nil {
+			return err
+		}
+		c.stored(key)
+		return nil
 	}
 	e.grow()
 	putHeader(e.buf[:headerLen], flags, exp)
@@ -219,8 +224,19 @@ func (c *Cache) store(key string, e *Encoder, ttl, grace time.Duration, flags by
 	err := c.main.Set(k, e.buf, secs)
 	if err != nil {
 		c.main.Del(k) // never leave an older value behind a failed write
+		return err
 	}
-	return err
+	c.stored(key)
+	return nil
+}
+
+// stored runs the OnStore hooks.
+func (c *Cache) stored(key string) {
+	if hs := c.storeHooks.Load(); hs != nil {
+		for _, h := range *hs {
+			h.fn(key)
+		}
+	}
 }
 
 // Delete removes key from L2 and tells every worker's L1 to drop it (the
@@ -298,6 +314,14 @@ func (c *Cache) Purge() {
 // returns a function that removes the hook.
 func (c *Cache) OnInvalidate(fn func(key string)) (remove func()) {
 	return addHook(c, &c.invalHooks, fn)
+}
+
+// OnStore registers fn to run (synchronously) for every key stored in L2,
+// a cached nil included: `luahost run --audit-cache` uses it to find keys
+// no invalidation ever matches. It returns a function that removes the
+// hook.
+func (c *Cache) OnStore(fn func(key string)) (remove func()) {
+	return addHook(c, &c.storeHooks, fn)
 }
 
 // OnPurge registers fn to run on Purge (each worker flushes its L1).

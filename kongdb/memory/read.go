@@ -123,7 +123,7 @@ func (t *table) page(size int, offset string, o *kongdb.Options, fk string, fkPK
 	var last *record
 	more := false
 	walk(after, func(r *record) bool {
-		if after != nil && comparePK(r.pk, after) == 0 {
+		if after != nil && comparePK(r.pk.vals, after) == 0 {
 			return true
 		}
 		if !t.visible(r, o, now, true) {
@@ -141,7 +141,7 @@ func (t *table) page(size int, offset string, o *kongdb.Options, fk string, fkPK
 		return true
 	})
 	if more {
-		return rows, encodeOffset(last.pk), nil
+		return rows, encodeOffset(last.pk.vals), nil
 	}
 	return rows, "", nil
 }

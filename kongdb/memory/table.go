@@ -39,7 +39,7 @@ type uniqIndex struct {
 
 type record struct {
 	key     string
-	pk      []any // primary-key column values (a foreign key as its id)
+	pk      pkey // primary-key column values (a foreign key as its id)
 	ws      string
 	wsv     any        // ws as an interface value, boxed once
 	row     kongdb.Row // owned copy, without ws_id and ttl

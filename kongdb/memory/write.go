@@ -221,13 +221,13 @@ func (t *table) planDelete(r *record, plan *[]pending, seen map[*record]bool) er
 	if t.s.Name == "workspaces" {
 		// ws_id references workspaces (no cascade): a workspace in use
 		// cannot go.
-		if child := t.c.usingWorkspace(r.pk[0]); child != "" {
+		if child := t.c.usingWorkspace(r.pk.vals[0]); child != "" {
 			return t.c.errs.ForeignKeyViolationRestricted("workspaces", child)
 		}
 	}
 	for _, ch := range t.c.children(t) {
 		var b strings.Builder
-		encode(&b, r.pk[0])
+		encode(&b, r.pk.vals[0])
 		ord := ch.t.fks[ch.field.Name][b.String()]
 		if ord == nil {
 			continue
@@ -307,7 +307,7 @@ func (t *table) newRecord(e kongdb.Row, ws string) (*record, error) {
 	if !t.s.Workspaceable {
 		ws = ""
 	}
-	return &record{key: key, pk: pk, ws: ws, wsv: ws, row: row}, nil
+	return &record{key: key, pk: keyOf(pk), ws: ws, wsv: ws, row: row}, nil
 }
 
 // storedRow is what a row keeps of an entity: like PostgreSQL's
@@ -398,8 +398,10 @@ func (t *table) conflict(constraint string, e kongdb.Row, pk kongdb.Row) error {
 func (t *table) checkForeign(row kongdb.Row, ws string) error {
 	if t.s.Workspaceable && ws != "" {
 		if wt := t.c.table("workspaces"); wt != nil && wt != t {
+			var buf [64]byte
+			key := append(append(buf[:0], 's'), ws...) // the key pkOf gives a string id
 			wt.mu.RLock()
-			found := wt.rows["s"+ws] != nil
+			found := wt.rows[string(key)] != nil
 			wt.mu.RUnlock()
 			if !found {
 				return t.c.errs.InvalidWorkspace(ws)

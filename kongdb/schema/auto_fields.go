@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"log/slog"
 	"math"
 	"math/big"
 	"time"
@@ -27,6 +28,9 @@ type AutoOptions struct {
 	// ResolveReference dereferences a vault reference on select (when
 	// Nulls is false); nil = references are left as they are.
 	ResolveReference func(ctx context.Context, ref string) (string, error)
+	// Logger receives the warning for a reference that does not resolve;
+	// nil = slog.Default().
+	Logger *slog.Logger
 }
 
 // ProcessAutoFields is Kong's Schema:process_auto_fields: it expands
@@ -47,7 +51,13 @@ func (s *Schema) ProcessAutoFields(ctx context.Context, data map[string]any, c C
 	if data == nil {
 		data = map[string]any{}
 	} else if !isSelect {
-		data = deepCopyMap(data)
+		// sized for the fields it will get (auto values, defaults), so
+		// filling them does not grow the copy
+		out := make(map[string]any, max(len(data), len(s.Fields)+2))
+		for k, e := range data {
+			out[k] = DeepCopy(e)
+		}
+		data = out
 	}
 
 	if len(s.ShorthandFields) > 0 {
@@ -57,7 +67,8 @@ func (s *Schema) ProcessAutoFields(ctx context.Context, data map[string]any, c C
 		}
 	}
 
-	var nowS, nowMS float64
+	// created_at and updated_at share one boxed value
+	var nowS, nowMS any
 	var haveNow bool
 	now := func() {
 		if !haveNow {
@@ -79,12 +90,14 @@ func (s *Schema) ProcessAutoFields(ctx context.Context, data map[string]any, c C
 	}
 
 	insertish := c == CtxInsert || c == CtxUpsert
+	known := 0 // keys of data that are fields (select)
 	for _, f := range s.FieldsFor(data) {
 		key := f.Name
 		value, present := data[key]
 		if !present {
 			value = nil
 		}
+		orig := value
 		if !isSelect && f.Auto {
 			switch {
 			case f.UUID:
@@ -117,7 +130,9 @@ func (s *Schema) ProcessAutoFields(ctx context.Context, data map[string]any, c C
 			if IsNull(value) && !o.Nulls {
 				value = nil
 			} else if n, ok := value.(float64); ok && f.Type == TypeInteger {
-				value = math.Floor(n)
+				if fl := math.Floor(n); fl != n {
+					value = fl
+				}
 			}
 			if resolve {
 				refs, err = resolveRefs(ctx, f, &value, refs, prevRefs, o)
@@ -125,12 +140,30 @@ func (s *Schema) ProcessAutoFields(ctx context.Context, data map[string]any, c C
 					return nil, nil, err
 				}
 			}
+			// "" in a string that needs a length reads as null (the
+			// schema's own field decides, as Kong's select does)
+			if value == "" && refs[key] == nil {
+				if tf := s.Field(key); tf != nil && tf.Type == TypeString && (tf.LenMin == nil || *tf.LenMin > 0) {
+					value = nil
+					if o.Nulls {
+						value = Null
+					}
+				}
+			}
 		}
 
-		if value == nil {
-			delete(data, key)
-		} else {
+		switch {
+		case value == nil:
+			if present {
+				delete(data, key)
+			}
+		case present && sameScalar(value, orig):
+			// unchanged: a select rewrites nothing
+		default:
 			data[key] = value
+		}
+		if value != nil {
+			known++
 		}
 	}
 
@@ -141,29 +174,53 @@ func (s *Schema) ProcessAutoFields(ctx context.Context, data map[string]any, c C
 	if s.TTL && IsNull(data["ttl"]) && !o.Nulls {
 		delete(data, "ttl")
 	}
-	for key, v := range data {
-		if f := s.Field(key); f != nil {
-			if f.Type == TypeString && (f.LenMin == nil || *f.LenMin > 0) && v == "" && refs[key] == nil {
-				if o.Nulls {
-					data[key] = Null
-				} else {
-					delete(data, key)
-				}
+	// the usual keys that are not fields, without a lookup each
+	for _, k := range [2]string{"ttl", "ws_id"} {
+		if _, ok := data[k]; ok && s.Field(k) == nil {
+			if k == "ttl" && s.TTL || k == "ws_id" && o.ShowWsID {
+				known++
+			} else {
+				delete(data, k)
 			}
-			continue
 		}
-		if (key == "ttl" && s.TTL) || (key == "ws_id" && o.ShowWsID) {
-			continue
+	}
+	if len(data) > known {
+		// keys that are not fields: ttl and ws_id when asked for, kept
+		// shorthands; the rest goes
+		for key := range data {
+			if s.Field(key) != nil {
+				continue
+			}
+			if (key == "ttl" && s.TTL) || (key == "ws_id" && o.ShowWsID) {
+				continue
+			}
+			if s.keepsShorthand(key) {
+				continue
+			}
+			delete(data, key)
 		}
-		if s.keepsShorthand(key) {
-			continue
-		}
-		delete(data, key)
 	}
 	if refs != nil {
 		data["$refs"] = refs
 	}
 	return data, nil, nil
+}
+
+// sameScalar reports whether a and b are the same string, number or
+// boolean (a value a select left as it was).
+func sameScalar(a, b any) bool {
+	switch x := a.(type) {
+	case string:
+		y, ok := b.(string)
+		return ok && x == y
+	case float64:
+		y, ok := b.(float64)
+		return ok && (x == y && math.Signbit(x) == math.Signbit(y))
+	case bool:
+		y, ok := b.(bool)
+		return ok && x == y
+	}
+	return false
 }
 
 // keepsShorthand: a deprecated shorthand that maps back to a real field
@@ -505,9 +562,17 @@ func resolveRefs(ctx context.Context, f *Field, value *any, refs, prev map[strin
 			}
 		}
 	}
+	// Kong's resolve_reference: a reference that does not resolve reads
+	// as "" (kept as "" even where a string needs a length, since $refs
+	// names it), with a warning
 	deref := func(ref string) string {
 		v, err := o.ResolveReference(ctx, ref)
 		if err != nil {
+			log := o.Logger
+			if log == nil {
+				log = slog.Default()
+			}
+			log.Warn("unable to resolve reference " + ref + " (" + err.Error() + ")")
 			return ""
 		}
 		return v

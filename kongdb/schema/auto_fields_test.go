@@ -98,6 +98,14 @@ func TestProcessAutoFieldsSelect(t *testing.T) {
 	if !IsNull(out["name"]) || !IsNull(out["tags"]) || out["ws_id"] != "w" {
 		t.Fatalf("select nulls = %#v", out)
 	}
+	// ws_id and ttl alone beside the fields: ws_id only when asked for,
+	// ttl only in a ttl schema
+	for _, show := range []bool{false, true} {
+		out, _, _ = s.ProcessAutoFields(context.Background(), m{"id": "x", "ws_id": "w", "ttl": 5.0}, CtxSelect, &AutoOptions{ShowWsID: show})
+		if _, has := out["ws_id"]; has != show || out["ttl"] != nil {
+			t.Fatalf("select (ShowWsID %v) = %#v", show, out)
+		}
+	}
 }
 
 func TestShorthandFields(t *testing.T) {

@@ -6,18 +6,12 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
-	"strings"
 )
 
 // Key material validators of Kong's typedefs. Kong parses
 // keys and certificates with OpenSSL (lua-resty-openssl); Go's crypto/x509
 // stands in, so the part of a message after Kong's prefix ("invalid
 // certificate: ", "invalid key: ") is Go's wording.
-
-// IsVaultReference is kong.vault.is_reference: "{vault://...}".
-func IsVaultReference(s string) bool {
-	return len(s) >= 10 && strings.HasPrefix(s, "{vault://") && s[len(s)-1] == '}'
-}
 
 // pemOrDER returns the DER bytes of the first PEM block of s, or s itself
 // when it holds no PEM block (OpenSSL reads both).
@@ -92,7 +86,7 @@ func validPEMKeys(v any) (bool, string) {
 	}
 	pub, _ := m["public_key"].(string)
 	priv, _ := m["private_key"].(string)
-	if IsVaultReference(pub) || IsVaultReference(priv) {
+	if IsReference(pub) || IsReference(priv) {
 		return true, ""
 	}
 	var pubKey crypto.PublicKey

@@ -10,21 +10,24 @@ import (
 // Host and IP validators, following kong.tools.ip (hostname_type,
 // normalize_ipv4, normalize_ipv6, check_hostname, normalize_ip and the
 // is_valid_* family, where Kong parses addresses with inet_pton through
-// lua-resty-ipmatcher).
+// lua-resty-ipmatcher). They are the one definition of these rules: the
+// typedefs' validators use them, and so does the kong.tools.ip shim
+// (through luahost.native).
 
-// normalizedHost is normalize_ip's result table.
-type normalizedHost struct {
-	typ     string // "ipv4", "ipv6" or "name"
-	host    string
-	port    int
-	hasPort bool
+// NormalizedHost is normalize_ip's result table.
+type NormalizedHost struct {
+	Type    string // "ipv4", "ipv6" or "name"
+	Host    string
+	Port    int
+	HasPort bool
 }
 
 const msgInvalidPort = "invalid port number"
 
-// hostnameType guesses the address kind as Kong does: more than one ":" is
-// ipv6, only digits and dots (once colons are dropped) is ipv4, else name.
-func hostnameType(s string) string {
+// HostnameType is kong.tools.ip.hostname_type: more than one ":" is ipv6,
+// only digits and dots (once colons are dropped) is ipv4, else name (a
+// syntactic guess).
+func HostnameType(s string) string {
 	colons, other, n := 0, false, 0
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; {
@@ -60,37 +63,39 @@ func portNumber(digits string) float64 {
 	return n
 }
 
-func normalizeIPv4(addr string) (normalizedHost, string) {
+// NormalizeIPv4 is kong.tools.ip.normalize_ipv4 ("1.2.3.4[:port]"); the
+// string is the error message when it is not one.
+func NormalizeIPv4(addr string) (NormalizedHost, string) {
 	bad := "invalid ipv4 address: " + addr
 	ip, port := addr, ""
 	hasPort := false
 	if i := strings.IndexByte(addr, ':'); i >= 0 {
 		ip, port, hasPort = addr[:i], addr[i+1:], true
 		if port == "" || !allDigits(port) {
-			return normalizedHost{}, bad
+			return NormalizedHost{}, bad
 		}
 	}
 	parts := strings.Split(ip, ".")
 	if len(parts) != 4 {
-		return normalizedHost{}, bad
+		return NormalizedHost{}, bad
 	}
 	var oct [4]int
 	for i, p := range parts {
 		if len(p) < 1 || len(p) > 3 || !allDigits(p) {
-			return normalizedHost{}, bad
+			return NormalizedHost{}, bad
 		}
 		oct[i], _ = strconv.Atoi(p)
 		if oct[i] > 255 {
-			return normalizedHost{}, bad
+			return NormalizedHost{}, bad
 		}
 	}
-	r := normalizedHost{typ: "ipv4", host: fmt.Sprintf("%d.%d.%d.%d", oct[0], oct[1], oct[2], oct[3])}
+	r := NormalizedHost{Type: "ipv4", Host: fmt.Sprintf("%d.%d.%d.%d", oct[0], oct[1], oct[2], oct[3])}
 	if hasPort {
 		n := portNumber(port)
 		if n > 65535 {
-			return normalizedHost{}, msgInvalidPort
+			return NormalizedHost{}, msgInvalidPort
 		}
-		r.port, r.hasPort = int(n), true
+		r.Port, r.HasPort = int(n), true
 	}
 	return r, ""
 }
@@ -107,9 +112,11 @@ func isHexGroup(g string) bool {
 	return true
 }
 
-func normalizeIPv6(addr string) (normalizedHost, string) {
+// NormalizeIPv6 is kong.tools.ip.normalize_ipv6 ("[::1]:80" gives the
+// eight groups in full, lower case, and the port).
+func NormalizeIPv6(addr string) (NormalizedHost, string) {
 	check := addr
-	r := normalizedHost{typ: "ipv6"}
+	r := NormalizedHost{Type: "ipv6"}
 	if strings.HasPrefix(addr, "[") {
 		// %b[] : the first balanced bracket group
 		depth, end := 0, -1
@@ -128,13 +135,13 @@ func normalizeIPv6(addr string) (normalizedHost, string) {
 			check = addr[1:end]
 			if rest := addr[end+1:]; rest != "" {
 				if !strings.HasPrefix(rest, ":") || !allDigits(rest[1:]) || len(rest) == 1 {
-					return normalizedHost{}, "invalid ipv6 address"
+					return NormalizedHost{}, "invalid ipv6 address"
 				}
 				n := portNumber(rest[1:])
 				if n > 65535 {
-					return normalizedHost{}, msgInvalidPort
+					return NormalizedHost{}, msgInvalidPort
 				}
-				r.port, r.hasPort = int(n), true
+				r.Port, r.HasPort = int(n), true
 			}
 		}
 	}
@@ -154,12 +161,12 @@ func normalizeIPv6(addr string) (normalizedHost, string) {
 	}
 	groups := strings.Split(check, ":")
 	if len(groups) != 8 {
-		return normalizedHost{}, "invalid ipv6 address: " + addr
+		return NormalizedHost{}, "invalid ipv6 address: " + addr
 	}
 	var b strings.Builder
 	for i, g := range groups {
 		if !isHexGroup(g) {
-			return normalizedHost{}, "invalid ipv6 address: " + addr
+			return NormalizedHost{}, "invalid ipv6 address: " + addr
 		}
 		if i > 0 {
 			b.WriteByte(':')
@@ -167,72 +174,73 @@ func normalizeIPv6(addr string) (normalizedHost, string) {
 		b.WriteString(strings.Repeat("0", 4-len(g)))
 		b.WriteString(strings.ToLower(g))
 	}
-	r.host = b.String()
+	r.Host = b.String()
 	return r, ""
 }
 
-func checkHostname(addr string) (normalizedHost, string) {
+// CheckHostname is kong.tools.ip.check_hostname ("example.com[:port]").
+func CheckHostname(addr string) (NormalizedHost, string) {
 	name := addr
-	r := normalizedHost{typ: "name"}
+	r := NormalizedHost{Type: "name"}
 	// a trailing ":<digits>" is the port
 	if i := strings.LastIndexByte(addr, ':'); i >= 0 && i < len(addr)-1 && allDigits(addr[i+1:]) {
 		n := portNumber(addr[i+1:])
 		name = addr[:i]
 		if n > 65535 {
-			return normalizedHost{}, msgInvalidPort
+			return NormalizedHost{}, msgInvalidPort
 		}
-		r.port, r.hasPort = int(n), true
+		r.Port, r.HasPort = int(n), true
 	}
 	bad := func() string { return "invalid hostname: " + addr }
 	if name == "" {
-		return normalizedHost{}, bad()
+		return NormalizedHost{}, bad()
 	}
 	for i := 0; i < len(name); i++ {
 		c := name[i]
 		if !isAlpha(c) && !isDigit(c) && c != '-' && c != '.' && c != '_' {
-			return normalizedHost{}, bad()
+			return NormalizedHost{}, bad()
 		}
 	}
 	// per "."-separated segment: no trailing "-", no empty one but the last
 	for rest := name; ; {
 		seg, after, more := strings.Cut(rest, ".")
 		if strings.HasSuffix(seg, "-") || (seg == "" && more) {
-			return normalizedHost{}, bad()
+			return NormalizedHost{}, bad()
 		}
 		if !more {
 			break
 		}
 		rest = after
 	}
-	r.host = name
+	r.Host = name
 	return r, ""
 }
 
-// normalizeIP is kong.tools.ip.normalize_ip: the parsed address, or the
+// NormalizeIP is kong.tools.ip.normalize_ip: the parsed address, or the
 // error message ("invalid port number", "invalid hostname: <a>", ...).
-func normalizeIP(addr string) (normalizedHost, string) {
-	switch hostnameType(addr) {
+func NormalizeIP(addr string) (NormalizedHost, string) {
+	switch HostnameType(addr) {
 	case "ipv6":
-		return normalizeIPv6(addr)
+		return NormalizeIPv6(addr)
 	case "ipv4":
-		return normalizeIPv4(addr)
+		return NormalizeIPv4(addr)
 	}
-	return checkHostname(addr)
+	return CheckHostname(addr)
 }
 
 func validHost(host string) (bool, string) {
-	res, err := normalizeIP(host)
+	res, err := NormalizeIP(host)
 	if err != "" && err != msgInvalidPort {
 		return false, "invalid value: " + host
 	}
-	if err == msgInvalidPort || res.hasPort {
+	if err == msgInvalidPort || res.HasPort {
 		return false, "must not have a port"
 	}
 	return true, ""
 }
 
 func validHostWithOptionalPort(host string) (bool, string) {
-	if _, err := normalizeIP(host); err != "" {
+	if _, err := NormalizeIP(host); err != "" {
 		return false, err
 	}
 	return true, ""
@@ -245,14 +253,14 @@ func validHostWithWildcards(host string) (bool, string) {
 }
 
 func validNameHost(host string) (bool, string) {
-	res, err := normalizeIP(host)
+	res, err := NormalizeIP(host)
 	if err != "" && err != msgInvalidPort {
 		return false, "invalid value: " + host
 	}
-	if err == "" && res.typ != "name" {
+	if err == "" && res.Type != "name" {
 		return false, "must not be an IP"
 	}
-	if err == msgInvalidPort || res.hasPort {
+	if err == msgInvalidPort || res.HasPort {
 		return false, "must not have a port"
 	}
 	return true, ""
@@ -301,10 +309,15 @@ func cidrOK(s string, parse func(string) bool, max int) bool {
 }
 
 // IsValidIP, IsValidCIDR... are kong.tools.ip's is_valid_* predicates.
-func IsValidIP(s string) bool       { return parseIPv4(s) || parseIPv6(s) }
-func IsValidCIDRv4(s string) bool   { return cidrOK(s, parseIPv4, 32) }
-func IsValidCIDRv6(s string) bool   { return cidrOK(s, parseIPv6, 128) }
-func IsValidIPOrCIDR(s string) bool { return IsValidIP(s) || IsValidCIDRv4(s) || IsValidCIDRv6(s) }
+func IsValidIPv4(s string) bool       { return parseIPv4(s) }
+func IsValidIPv6(s string) bool       { return parseIPv6(s) }
+func IsValidIP(s string) bool         { return parseIPv4(s) || parseIPv6(s) }
+func IsValidCIDRv4(s string) bool     { return cidrOK(s, parseIPv4, 32) }
+func IsValidCIDRv6(s string) bool     { return cidrOK(s, parseIPv6, 128) }
+func IsValidCIDR(s string) bool       { return IsValidCIDRv4(s) || IsValidCIDRv6(s) }
+func IsValidIPOrCIDRv4(s string) bool { return parseIPv4(s) || IsValidCIDRv4(s) }
+func IsValidIPOrCIDRv6(s string) bool { return parseIPv6(s) || IsValidCIDRv6(s) }
+func IsValidIPOrCIDR(s string) bool   { return IsValidIP(s) || IsValidCIDR(s) }
 
 func validIP(s string) (bool, string) {
 	if IsValidIP(s) {
@@ -321,7 +334,7 @@ func validIPOrCIDR(s string) (bool, string) {
 }
 
 func validIPOrCIDRv4(s string) (bool, string) {
-	if parseIPv4(s) || IsValidCIDRv4(s) {
+	if IsValidIPOrCIDRv4(s) {
 		return true, ""
 	}
 	return false, "invalid ipv4 cidr range: '" + s + "'"

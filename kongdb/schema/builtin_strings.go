@@ -94,34 +94,43 @@ func validTag(s string) (bool, string) {
 	return true, ""
 }
 
-// validHeaderName is kong.tools.http.validate_header_name.
-func validHeaderName(s string) (bool, string) {
-	if s == "" {
-		return false, "no header name provided"
+// ValidateName is Kong's check of a header (or, in 2.x, cookie) name: ""
+// when name is made of A-Z, a-z, 0-9, '_' and '-', else the message naming
+// kind ("header": kong.tools.http.validate_header_name).
+func ValidateName(kind, name string) string {
+	if name == "" {
+		return "no " + kind + " name provided"
 	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
+	for i := 0; i < len(name); i++ {
+		c := name[i]
 		if !isASCIIAlnum(c) && c != '-' && c != '_' {
-			return false, "bad header name '" + s + "', allowed characters are A-Z, a-z, 0-9, '_', and '-'"
+			return "bad " + kind + " name '" + name + "', allowed characters are A-Z, a-z, 0-9, '_', and '-'"
 		}
 	}
-	return true, ""
+	return ""
 }
 
-// validCookieName is kong.tools.http.validate_http_token (RFC 2616 token).
-func validCookieName(s string) (bool, string) {
-	if s == "" {
-		return false, "no token provided"
+// ValidateHTTPToken is kong.tools.http.validate_http_token (an RFC 2616
+// token; Kong 3's validate_cookie_name): "" when valid, else the message.
+func ValidateHTTPToken(token string) string {
+	if token == "" {
+		return "no token provided"
 	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
+	for i := 0; i < len(token); i++ {
+		c := token[i]
 		if c < 32 || c >= 127 || strings.IndexByte(" \t()<>@,;:\\\"/?={}[]", c) >= 0 {
-			return false, "contains one or more invalid characters. ASCII control characters (0-31;127), " +
+			return "contains one or more invalid characters. ASCII control characters (0-31;127), " +
 				"space, tab and the characters ()<>@,;:\\\"/?={}[] are not allowed."
 		}
 	}
-	return true, ""
+	return ""
 }
+
+func validHeaderName(s string) (bool, string) { return msgOK(ValidateName("header", s)) }
+
+func validCookieName(s string) (bool, string) { return msgOK(ValidateHTTPToken(s)) }
+
+func msgOK(msg string) (bool, string) { return msg == "", msg }
 
 func isPathChar(c byte) bool {
 	return isASCIIAlnum(c) || strings.IndexByte(".-_~/%:@!$&'()*+,;=", c) >= 0

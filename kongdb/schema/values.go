@@ -91,7 +91,8 @@ func IsNonEmpty(v any) bool {
 	return true
 }
 
-// IsReference reports whether v is a vault reference ("{vault://...}").
+// IsReference is kong.vault.is_reference: v is a vault reference
+// ("{vault://...}").
 func IsReference(v any) bool {
 	s, ok := v.(string)
 	return ok && len(s) >= 10 && strings.HasPrefix(s, "{vault://") && s[len(s)-1] == '}'

@@ -6,6 +6,7 @@
 -- get_error_template, get_header.
 
 local url = require "socket.url"
+local native = require "luahost.native"
 
 local type = type
 local pairs = pairs
@@ -169,30 +170,14 @@ function _M.check_https(trusted_ip, allow_terminated)
 end
 
 --- validate_http_token(token): the token, or nil and an error when it is
--- empty or holds a control, non-ASCII, space or separator character.
-function _M.validate_http_token(token)
-  if token == nil or token == "" then
-    return nil, "no token provided"
-  end
-  if not find(token, "[%z\1-\31\127-\255 \t()<>@,;:\\\"/?={}%[%]]") then
-    return token
-  end
-  return nil, "contains one or more invalid characters. ASCII control " ..
-              "characters (0-31;127), space, tab and the characters " ..
-              "()<>@,;:\\\"/?={}[] are not allowed."
-end
+-- empty or holds a control, non-ASCII, space or separator character (the
+-- rule is kongdb/schema's ValidateHTTPToken, through luahost.native).
+_M.validate_http_token = native.validate_http_token
 
 --- validate_header_name(name): the name, or nil and an error unless it is
--- made of A-Z, a-z, 0-9, '_' and '-'.
+-- made of A-Z, a-z, 0-9, '_' and '-' (kongdb/schema's ValidateName).
 function _M.validate_header_name(name)
-  if name == nil or name == "" then
-    return nil, "no header name provided"
-  end
-  if match(name, "^[%w_%-]+$") then
-    return name
-  end
-  return nil, "bad header name '" .. name ..
-              "', allowed characters are A-Z, a-z, 0-9, '_', and '-'"
+  return native.validate_name("header", name)
 end
 
 _M.validate_cookie_name = _M.validate_http_token

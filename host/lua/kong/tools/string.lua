@@ -104,23 +104,14 @@ function _M.bytes_to_str(bytes, unit, scale)
   error("invalid unit '" .. unit .. "' (expected 'k/K', 'm/M', or 'g/G')", 2)
 end
 
-local function validate_name(kind, name)
-  if name == nil or name == "" then
-    return nil, "no " .. kind .. " name provided"
-  end
-  if ngx.re.find(name, "^[a-zA-Z0-9-_]+$", "jo") then
-    return name
-  end
-  return nil, "bad " .. kind .. " name '" .. name ..
-              "', allowed characters are A-Z, a-z, 0-9, '_', and '-'"
-end
-
+-- Kong 2.x's header and cookie name check (kongdb/schema's ValidateName,
+-- through luahost.native)
 function _M.validate_header_name(name)
-  return validate_name("header", name)
+  return native.validate_name("header", name)
 end
 
 function _M.validate_cookie_name(name)
-  return validate_name("cookie", name)
+  return native.validate_name("cookie", name)
 end
 
 function _M.replace_dashes(s)

@@ -1,0 +1,364 @@
+package admin
+
+import (
+	"context"
+	"os"
+	"runtime"
+	"sort"
+	"strings"
+
+	"github.com/luahost/luahost/kongdb"
+	"github.com/luahost/luahost/kongdb/cache"
+	"github.com/luahost/luahost/kongdb/schema"
+)
+
+// kongRoutes adds Kong's own routes (kong/api/routes/kong.lua, cache.lua,
+// plugins.lua's /plugins/enabled, tags.lua).
+func (s *Server) kongRoutes() {
+	s.rt.add("/").methods["GET"] = s.root
+	s.rt.add("/status").methods["GET"] = s.status
+	s.rt.add("/endpoints").methods["GET"] = func(r *Request) {
+		r.JSON(200, map[string]any{"data": strsToAny(s.rt.patterns())})
+	}
+	s.rt.add("/schemas/:name").methods["GET"] = s.entitySchema
+	s.rt.add("/schemas/plugins/:name").methods["GET"] = s.pluginSchema
+	s.rt.add("/schemas/:db_entity_name/validate").methods["POST"] = func(r *Request) {
+		s.validate(r, r.Params["db_entity_name"])
+	}
+	s.rt.add("/schemas/plugins/validate").methods["POST"] = func(r *Request) { s.validate(r, "plugins") }
+	s.rt.add("/plugins/enabled").methods["GET"] = func(r *Request) {
+		names := make([]any, 0, len(s.h.Plugins))
+		for _, p := range s.h.Plugins {
+			names = append(names, p.Name)
+		}
+		r.JSON(200, map[string]any{"enabled_plugins": names})
+	}
+	c := s.rt.add("/cache/:key")
+	c.methods["GET"] = s.cacheGet
+	c.methods["DELETE"] = func(r *Request) {
+		key := r.Params["key"]
+		if l2 := s.h.Root.Cache; l2 != nil {
+			l2.Delete(key)
+		}
+		if l2 := s.h.Root.CoreCache; l2 != nil {
+			l2.Delete(key)
+		}
+		r.Exit(204, nil)
+	}
+	s.rt.add("/cache").methods["DELETE"] = func(r *Request) {
+		if l2 := s.h.Root.Cache; l2 != nil {
+			l2.Purge()
+		}
+		if l2 := s.h.Root.CoreCache; l2 != nil {
+			l2.Purge()
+		}
+		r.Exit(204, nil)
+	}
+}
+
+// customRoutes are Kong's kong/api/routes/<entity>.lua changes to the
+// generated endpoints that users notice.
+func (s *Server) customRoutes() {
+	if d := s.db.DAO("consumers"); d != nil {
+		if rt, ok := s.rt.all["/consumers"]; ok {
+			parent := rt.methods["GET"]
+			// /consumers?custom_id=x looks one consumer up
+			rt.methods["GET"] = func(r *Request) {
+				v, given := r.Query["custom_id"]
+				if !given {
+					parent(r)
+					return
+				}
+				id, ok := v.(string)
+				if !ok || id == "" {
+					r.Exit(400, "custom_id must be an unempty string")
+					return
+				}
+				c, err := d.SelectBy(r.Context(), "custom_id", id, baseOptions())
+				if err != nil {
+					r.Error(err)
+					return
+				}
+				data := []any{}
+				if c != nil {
+					data = append(data, c)
+				}
+				r.JSON(200, map[string]any{"data": data, "next": schema.Null})
+			}
+		}
+	}
+	if s.db.DAO("tags") != nil {
+		s.rt.add("/tags").methods["GET"] = func(r *Request) { s.tags(r, "") }
+		s.rt.add("/tags/:tags").methods["GET"] = func(r *Request) { s.tags(r, r.Params["tags"]) }
+		delete(s.rt.all["/tags"].methods, "POST")
+		for _, p := range []string{"/tags/:tags"} {
+			for _, m := range []string{"PUT", "PATCH", "DELETE"} {
+				delete(s.rt.all[p].methods, m)
+			}
+		}
+	}
+}
+
+// tags lists (tag, entity_name, entity_id) for every tagged entity,
+// filtered to one tag when given: Kong's /tags and /tags/:tags, computed
+// from the entities (Kong keeps a table filled by triggers).
+func (s *Server) tags(r *Request, only string) {
+	var data []any
+	for _, name := range s.db.Names() {
+		d := s.db.DAO(name)
+		if d.Schema.Field("tags") == nil || name == "tags" {
+			continue
+		}
+		it, err := d.Each(r.Context(), 1000, nil)
+		if err != nil {
+			r.Error(err)
+			return
+		}
+		for row, err := range it {
+			if err != nil {
+				r.Error(err)
+				return
+			}
+			tags, _ := row["tags"].([]any)
+			for _, t := range tags {
+				ts, _ := t.(string)
+				if only != "" && ts != only {
+					continue
+				}
+				data = append(data, map[string]any{"tag": ts, "entity_name": name, "entity_id": row["id"]})
+			}
+		}
+	}
+	if data == nil {
+		data = []any{}
+	}
+	r.JSON(200, map[string]any{"data": data, "next": schema.Null})
+}
+
+func (s *Server) root(r *Request) {
+	hostname, _ := os.Hostname()
+	available := map[string]any{}
+	for _, p := range s.h.Plugins {
+		available[p.Name] = map[string]any{"version": p.Version, "priority": float64(p.Priority)}
+	}
+	enabled := []any{}
+	seen := map[string]bool{}
+	if d := s.db.DAO("plugins"); d != nil {
+		if it, err := d.Each(r.Context(), 1000, map[string]any{"workspace": schema.Null}); err == nil {
+			for row, err := range it {
+				if err != nil {
+					break
+				}
+				if n, ok := row["name"].(string); ok && !seen[n] {
+					seen[n] = true
+					enabled = append(enabled, n)
+				}
+			}
+		}
+	}
+	sort.Slice(enabled, func(i, j int) bool { return enabled[i].(string) < enabled[j].(string) })
+	cfg := map[string]any{}
+	if c := s.h.Conf; c != nil {
+		for _, k := range c.Keys() {
+			if strings.Contains(k, "password") || strings.Contains(k, "_key") {
+				continue
+			}
+			cfg[k] = c.Get(k)
+		}
+	}
+	r.JSON(200, map[string]any{
+		"tagline":       "Welcome to kong",
+		"version":       s.h.Root.VersionString(),
+		"node_id":       s.h.Root.NodeIDValue(),
+		"hostname":      hostname,
+		"lua_version":   "Lua 5.1",
+		"plugins":       map[string]any{"available_on_server": available, "enabled_in_cluster": enabled},
+		"configuration": cfg,
+		"pids":          map[string]any{"master": float64(os.Getpid()), "workers": []any{float64(os.Getpid())}},
+	})
+}
+
+func (s *Server) status(r *Request) {
+	reachable := true
+	if d := s.db.DAO("workspaces"); d != nil {
+		if _, _, err := d.Page(r.Context(), 1, nil, nil); err != nil {
+			reachable = false
+		}
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	st := s.h.Pool.Stat()
+	handled := s.stats.handled.Load()
+	r.JSON(200, map[string]any{
+		"database": map[string]any{"reachable": reachable},
+		"server": map[string]any{
+			"connections_accepted": float64(s.stats.accepted.Load()),
+			"connections_handled":  float64(s.stats.accepted.Load()),
+			"total_requests":       float64(handled),
+			"connections_active":   float64(0),
+			"connections_reading":  float64(0),
+			"connections_writing":  float64(0),
+			"connections_waiting":  float64(0),
+		},
+		"memory": map[string]any{
+			"lua_shared_dicts": map[string]any{},
+			"workers_lua_vms": []any{map[string]any{
+				"http_allocated_gc": kongdb.FormatNumber(float64(ms.HeapAlloc)/(1<<20)) + " MiB",
+				"pid":               float64(os.Getpid()),
+			}},
+		},
+		"workers": map[string]any{"total": float64(st.Total), "idle": float64(st.Idle), "max": float64(st.Max)},
+	})
+}
+
+// jsonableSchema is Kong's schema_to_jsonable: fields and entity_checks,
+// functions left out, foreign fields without their schema.
+func jsonableSchema(sc *schema.Schema) map[string]any {
+	m := sc.ToMap()
+	checks, _ := m["entity_checks"].([]any)
+	if checks == nil {
+		checks = []any{}
+	}
+	fields, _ := m["fields"].([]any)
+	if fields == nil {
+		fields = []any{}
+	}
+	return map[string]any{"fields": stripFuncs(fields), "entity_checks": stripFuncs(checks)}
+}
+
+func stripFuncs(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			if _, isFn := e.(*schema.Func); isFn {
+				continue
+			}
+			if k == "schema" {
+				continue
+			}
+			out[k] = stripFuncs(e)
+		}
+		return out
+	case []any:
+		out := make([]any, 0, len(x))
+		for _, e := range x {
+			if _, isFn := e.(*schema.Func); isFn {
+				continue
+			}
+			out = append(out, stripFuncs(e))
+		}
+		return out
+	}
+	return v
+}
+
+func (s *Server) entitySchema(r *Request) {
+	name := r.Params["name"]
+	d := s.db.DAO(name)
+	if d == nil {
+		r.Exit(404, "No entity named '"+name+"'")
+		return
+	}
+	r.JSON(200, jsonableSchema(d.Schema))
+}
+
+func (s *Server) pluginSchema(r *Request) {
+	name := r.Params["name"]
+	ps := s.db.PluginSchema(name)
+	if ps == nil {
+		r.Exit(404, "No plugin named '"+name+"'")
+		return
+	}
+	r.JSON(200, jsonableSchema(ps))
+}
+
+// validate is Kong's validate_schema: the body (with the query and URL
+// captures, as self.params) through process_auto_fields("insert") and
+// validate, as a plain schema (no database lookups).
+func (s *Server) validate(r *Request, name string) {
+	d := s.db.DAO(name)
+	if d == nil {
+		r.Exit(404, "No entity named '"+name+"'")
+		return
+	}
+	params := copyMap(r.Query)
+	for k, v := range r.Body {
+		params[k] = copyValue(v)
+	}
+	ctx := s.runnerContext(r.Context())
+	in, shErrs, err := d.Schema.ProcessAutoFields(ctx, params, schema.CtxInsert, nil)
+	if err != nil {
+		r.Error(err)
+		return
+	}
+	errs := shErrs
+	if errs == nil {
+		errs, err = d.Schema.Validate(ctx, in, true)
+		if err != nil {
+			r.Error(err)
+			return
+		}
+	}
+	if errs != nil {
+		r.JSON(400, ErrBody(kongdb.Errors{}.SchemaViolation(errs)))
+		return
+	}
+	r.JSON(200, map[string]any{"message": "schema validation successful"})
+}
+
+// cacheGet is GET /cache/:key: kong.cache, then kong.core_cache, probed
+// (L2); a table value is the body, anything else {"message": value}.
+func (s *Server) cacheGet(r *Request) {
+	key := r.Params["key"]
+	for _, l2 := range []*cache.Cache{s.h.Root.Cache, s.h.Root.CoreCache} {
+		if l2 == nil {
+			continue
+		}
+		res, err := l2.Probe(key, nil)
+		if err != nil {
+			s.logger.Error("cache probe", "key", key, "err", err)
+			r.JSON(500, map[string]any{"message": "An unexpected error happened"})
+			return
+		}
+		if !res.Found() {
+			continue
+		}
+		var v any
+		if !res.Nil {
+			if v, err = cache.Unmarshal(res.Value); err != nil {
+				r.JSON(500, map[string]any{"message": "An unexpected error happened"})
+				return
+			}
+		}
+		switch x := v.(type) {
+		case map[string]any:
+			r.JSON(200, x)
+		case []any:
+			r.JSON(200, x)
+		case nil:
+			r.JSON(200, map[string]any{})
+		default:
+			r.JSON(200, map[string]any{"message": x})
+		}
+		return
+	}
+	r.Exit(404, nil)
+}
+
+// runnerContext gives DB calls made from Go a FuncRunner that borrows a
+// worker (Lua validators in plugins' schemas run there).
+func (s *Server) runnerContext(ctx context.Context) context.Context {
+	return schema.WithFuncRunner(ctx, poolRunner{s})
+}
+
+type poolRunner struct{ s *Server }
+
+func (p poolRunner) CallFunc(ctx context.Context, fn *schema.Func, args ...any) ([]any, error) {
+	w, err := p.s.h.Pool.Acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer p.s.h.Pool.Release(w)
+	return w.CallFunc(ctx, fn, args...)
+}

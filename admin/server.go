@@ -1,0 +1,298 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"runtime/debug"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/luahost/luahost/host"
+	"github.com/luahost/luahost/kongdb"
+	"github.com/luahost/luahost/proxy"
+)
+
+// DefaultMaxBodySize is the largest request body the Admin API reads
+// (Kong's admin server: client_max_body_size 10m).
+const DefaultMaxBodySize = 10 << 20
+
+// Options configure a Server.
+type Options struct {
+	// Host gives the DB (Host.Root.DB), the caches and the plugins; its
+	// pool runs the plugins' api.lua.
+	Host *host.Host
+	// Logger receives unexpected errors (500s); nil: the host's.
+	Logger *slog.Logger
+	// MaxBodySize bounds request bodies (0: DefaultMaxBodySize).
+	MaxBodySize int
+	// NoLua leaves the plugins' api.lua out (Go endpoints only).
+	NoLua bool
+}
+
+// HandlerFunc serves one Admin API request.
+type HandlerFunc func(r *Request)
+
+// Server is the Admin API: a router of Kong's endpoints over the host's
+// DB, served by fasthttp on the admin_listen entries.
+type Server struct {
+	h      *host.Host
+	db     *kongdb.DB
+	logger *slog.Logger
+	opts   Options
+	rt     *router
+	lua    *luaAPI
+
+	serverHeader string
+
+	srv     *fasthttp.Server
+	lns     []net.Listener
+	serving atomic.Bool
+	// Addrs are the addresses listened on, in admin_listen order.
+	Addrs []net.Addr
+	// Skipped are the admin_listen entries not served (ssl, http2).
+	Skipped []proxy.Listener
+
+	stats struct {
+		accepted, handled atomic.Int64
+	}
+	mu sync.Mutex // Listen
+}
+
+// New builds the Admin API of h: Kong's own routes, the endpoints
+// generated for every entity with generate_admin_api unset, and the
+// routes of every enabled plugin's api.lua (which win over generated
+// ones, as in Kong).
+func New(opts Options) (*Server, error) {
+	if opts.Host == nil || opts.Host.Root == nil || opts.Host.Root.DB == nil {
+		return nil, errors.New("admin: a host with a database is needed")
+	}
+	if opts.MaxBodySize <= 0 {
+		opts.MaxBodySize = DefaultMaxBodySize
+	}
+	s := &Server{h: opts.Host, db: opts.Host.Root.DB, opts: opts, logger: opts.Logger, rt: newRouter(),
+		serverHeader: "kong/" + opts.Host.Root.VersionString()}
+	if s.logger == nil {
+		s.logger = opts.Host.Logger
+	}
+	if s.logger == nil {
+		s.logger = slog.Default()
+	}
+	s.kongRoutes()
+	for _, name := range s.db.Names() {
+		d := s.db.DAO(name)
+		if d.Schema.GenerateAdminAPI {
+			s.generate(d)
+		}
+	}
+	s.customRoutes()
+	if !opts.NoLua {
+		if err := s.loadLua(); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// Handle adds (or replaces) the handler of method on path, a pattern in
+// Kong's form ("/config", "/things/:things"). Call it before Serve.
+// Bodies of such routes may also be YAML (application/yaml, text/yaml),
+// as Kong accepts for /config.
+func (s *Server) Handle(method, path string, h HandlerFunc) {
+	if s.serving.Load() {
+		panic("admin: Handle called after Serve")
+	}
+	r := s.rt.add(path)
+	r.methods[method] = h
+	r.acceptYAML = true
+	r.lua = false
+}
+
+// Endpoints lists the served paths as Kong's /endpoints does.
+func (s *Server) Endpoints() []string { return s.rt.patterns() }
+
+// Handler is the fasthttp handler of the Admin API (tests and
+// benchmarks serve it in memory).
+func (s *Server) Handler() fasthttp.RequestHandler { return s.serve }
+
+func (s *Server) newServer() *fasthttp.Server {
+	return &fasthttp.Server{
+		Handler:               s.serve,
+		ErrorHandler:          s.errorHandler,
+		NoDefaultServerHeader: true,
+		NoDefaultContentType:  true,
+		MaxRequestBodySize:    s.opts.MaxBodySize,
+		ReadBufferSize:        32 << 10, // nginx: large_client_header_buffers 4 8k
+		ReadTimeout:           60 * time.Second,
+		WriteTimeout:          60 * time.Second,
+		IdleTimeout:           60 * time.Second,
+		CloseOnShutdown:       true,
+		Logger:                quietLogger{},
+		ConnState: func(_ net.Conn, st fasthttp.ConnState) {
+			if st == fasthttp.StateNew {
+				s.stats.accepted.Add(1)
+			}
+		},
+	}
+}
+
+// Listen binds every non-ssl, non-http2 entry of ls (as proxy.Listen; an
+// ssl or http2 entry is reported in Skipped).
+func (s *Server) Listen(ls []proxy.Listener) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, l := range ls {
+		if l.SSL || l.HTTP2 {
+			s.Skipped = append(s.Skipped, l)
+			continue
+		}
+		ln, err := net.Listen("tcp", l.Addr)
+		if err != nil {
+			for _, o := range s.lns {
+				o.Close()
+			}
+			s.lns, s.Addrs = nil, nil
+			return err
+		}
+		s.lns = append(s.lns, ln)
+		s.Addrs = append(s.Addrs, ln.Addr())
+	}
+	return nil
+}
+
+// Serve serves the listeners until Shutdown.
+func (s *Server) Serve() error {
+	s.mu.Lock()
+	if s.srv == nil {
+		s.srv = s.newServer()
+	}
+	srv, lns := s.srv, s.lns
+	s.mu.Unlock()
+	s.serving.Store(true)
+	errc := make(chan error, len(lns))
+	var wg sync.WaitGroup
+	for _, ln := range lns {
+		wg.Add(1)
+		go func(ln net.Listener) {
+			defer wg.Done()
+			errc <- srv.Serve(ln)
+		}(ln)
+	}
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		if err != nil && !errors.Is(err, net.ErrClosed) {
+			return err
+		}
+	}
+	return nil
+}
+
+// Shutdown stops accepting and lets in-flight requests finish until ctx is
+// done.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	srv := s.srv
+	if srv == nil {
+		for _, ln := range s.lns {
+			ln.Close()
+		}
+	}
+	s.mu.Unlock()
+	if srv == nil {
+		return nil
+	}
+	return srv.ShutdownWithContext(ctx)
+}
+
+func (s *Server) errorHandler(ctx *fasthttp.RequestCtx, err error) {
+	if errors.Is(err, fasthttp.ErrBodyTooLarge) {
+		writeJSON(ctx, 413, map[string]any{"message": "Request Entity Too Large"})
+		return
+	}
+	writeJSON(ctx, 400, map[string]any{"message": "Bad request"})
+}
+
+type quietLogger struct{}
+
+func (quietLogger) Printf(string, ...any) {}
+
+// serve is the request pipeline: Kong's cors_filter and before_filter, the
+// route match (404/405/OPTIONS), argument parsing, then the handler.
+func (s *Server) serve(ctx *fasthttp.RequestCtx) {
+	s.stats.handled.Add(1)
+	start := time.Now()
+	defer func() {
+		// Kong's admin headers: latency in ms, Server: kong/<version>
+		ctx.Response.Header.Set("X-Kong-Admin-Latency", strconv.FormatInt(time.Since(start).Milliseconds(), 10))
+		ctx.Response.Header.Set("Server", s.serverHeader)
+	}()
+	defer func() {
+		if p := recover(); p != nil {
+			s.logger.Error("admin API handler panicked", "path", string(ctx.Path()), "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			ctx.Response.Reset()
+			writeJSON(ctx, 500, map[string]any{"message": "An unexpected error occurred"})
+		}
+	}()
+	method := string(ctx.Method())
+	origin := ctx.Request.Header.Peek("Origin")
+	if len(origin) == 0 {
+		ctx.Response.Header.Set("Access-Control-Allow-Origin", "*")
+	} else {
+		ctx.Response.Header.SetBytesV("Access-Control-Allow-Origin", origin)
+	}
+	ctx.Response.Header.Set("Access-Control-Allow-Credentials", "true")
+
+	rawPath := string(ctx.URI().PathOriginal())
+	if i := indexByte(rawPath, '?'); i >= 0 {
+		rawPath = rawPath[:i]
+	}
+	rt, params := s.rt.match(rawPath)
+	if rt == nil {
+		writeJSON(ctx, 404, map[string]any{"message": "Not found"})
+		return
+	}
+	if method == "OPTIONS" {
+		allow := rt.allowed()
+		ctx.Response.Header.Set("Allow", allow)
+		ctx.Response.Header.Set("Access-Control-Allow-Methods", allow)
+		if h := ctx.Request.Header.Peek("Access-Control-Request-Headers"); len(h) > 0 {
+			ctx.Response.Header.SetBytesV("Access-Control-Allow-Headers", h)
+		}
+		ctx.SetStatusCode(204)
+		return
+	}
+	r := &Request{Ctx: ctx, Method: method, Path: rawPath, Params: params, route: rt, s: s}
+	if !r.parse() {
+		return
+	}
+	if rt.lua && s.lua != nil {
+		s.lua.serve(r)
+		return
+	}
+	lookup := method
+	if lookup == "HEAD" {
+		lookup = "GET"
+	}
+	h, ok := rt.methods[lookup]
+	if !ok {
+		r.Exit(405, nil)
+		return
+	}
+	h(r)
+}
+
+func indexByte(s string, c byte) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] == c {
+			return i
+		}
+	}
+	return -1
+}

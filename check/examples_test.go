@@ -1,0 +1,38 @@
+package check
+
+import (
+	"testing"
+
+	"github.com/luahost/luahost/kongdb/postgres/pgtest"
+)
+
+// The project's example plugins come out clean but for one real finding:
+// token-auth's migration gives token_credentials a tags column and no
+// sync_tags trigger, so its credentials never show under /tags (Kong's
+// key-auth installs the trigger).
+func TestExamplePlugins(t *testing.T) {
+	cfg := pgtest.NewDatabase(t)
+	rep := runCheck(t, Options{Conf: confFor("../plugins"), PG: &cfg})
+	assertFindings(t, rep, []key{{"token-auth", "daos.lua", 19, Warning, "tags-trigger"}})
+	if rep.ExitCode() != 1 {
+		t.Errorf("exit code %d, want 1 (warnings only)", rep.ExitCode())
+	}
+	rep = runCheck(t, Options{Conf: confFor("../plugins")})
+	assertFindings(t, rep, nil)
+}
+
+// A clean plugin exits 0 with and without a database.
+func TestCleanPlugin(t *testing.T) {
+	cfg := pgtest.NewDatabase(t)
+	for _, pg := range []bool{false, true} {
+		o := Options{Conf: confFor("testdata/clean")}
+		if pg {
+			o.PG = &cfg
+		}
+		rep := runCheck(t, o)
+		assertFindings(t, rep, nil)
+		if rep.ExitCode() != 0 {
+			t.Errorf("pg=%v: exit code %d", pg, rep.ExitCode())
+		}
+	}
+}

@@ -1,0 +1,6 @@
+return {
+  name = "tenents",
+  fields = {
+    { config = { type = "record", fields = {} } },
+  },
+}

@@ -1,0 +1,6 @@
+return {
+  name = "tidy",
+  fields = {
+    { config = { type = "record", fields = {} } },
+  },
+}

@@ -1,0 +1,6 @@
+return {
+  name = "badsql",
+  fields = {
+    { config = { type = "record", fields = {} } },
+  },
+}

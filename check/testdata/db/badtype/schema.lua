@@ -1,0 +1,6 @@
+return {
+  name = "badtype",
+  fields = {
+    { config = { type = "record", fields = {} } },
+  },
+}

@@ -1,0 +1,6 @@
+return {
+  name = "cachekeydup",
+  fields = {
+    { config = { type = "record", fields = {} } },
+  },
+}

@@ -1,0 +1,6 @@
+return {
+  name = "extracol",
+  fields = {
+    { config = { type = "record", fields = {} } },
+  },
+}

@@ -1,0 +1,6 @@
+return {
+  name = "extranotnull",
+  fields = {
+    { config = { type = "record", fields = {} } },
+  },
+}

@@ -1,0 +1,6 @@
+return {
+  name = "globalunique",
+  fields = {
+    { config = { type = "record", fields = {} } },
+  },
+}

@@ -1,0 +1,6 @@
+return {
+  name = "nocachekey",
+  fields = {
+    { config = { type = "record", fields = {} } },
+  },
+}

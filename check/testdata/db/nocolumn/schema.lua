@@ -1,0 +1,6 @@
+return {
+  name = "nocolumn",
+  fields = {
+    { config = { type = "record", fields = {} } },
+  },
+}

@@ -1,0 +1,6 @@
+return {
+  name = "nofk",
+  fields = {
+    { config = { type = "record", fields = {} } },
+  },
+}

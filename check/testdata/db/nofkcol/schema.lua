@@ -1,0 +1,6 @@
+return {
+  name = "nofkcol",
+  fields = {
+    { config = { type = "record", fields = {} } },
+  },
+}

@@ -1,0 +1,6 @@
+return {
+  name = "nopk",
+  fields = {
+    { config = { type = "record", fields = {} } },
+  },
+}

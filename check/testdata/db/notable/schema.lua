@@ -1,0 +1,6 @@
+return {
+  name = "notable",
+  fields = {
+    { config = { type = "record", fields = {} } },
+  },
+}

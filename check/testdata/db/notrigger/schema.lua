@@ -1,0 +1,6 @@
+return {
+  name = "notrigger",
+  fields = {
+    { config = { type = "record", fields = {} } },
+  },
+}

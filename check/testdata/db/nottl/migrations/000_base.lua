@@ -1,0 +1,24 @@
+return {
+  postgres = {
+    up = [[
+      CREATE TABLE IF NOT EXISTS "nottl_items" (
+        "id"          UUID                      PRIMARY KEY,
+        "created_at"  TIMESTAMP WITH TIME ZONE  DEFAULT (CURRENT_TIMESTAMP(0) AT TIME ZONE 'UTC'),
+        "consumer_id" UUID,
+        "name"        TEXT,
+        "count"       BIGINT,
+        "tags"        TEXT[],
+        "cache_key"   TEXT                      UNIQUE,
+        "ws_id"       UUID                      REFERENCES "workspaces" ("id"),
+        UNIQUE ("id", "ws_id"),
+        UNIQUE ("ws_id", "name"),
+        FOREIGN KEY ("consumer_id", "ws_id") REFERENCES "consumers" ("id", "ws_id") ON DELETE CASCADE
+      );
+
+      CREATE INDEX IF NOT EXISTS "nottl_items_tags_idx" ON "nottl_items" USING GIN ("tags");
+      DROP TRIGGER IF EXISTS "nottl_items_sync_tags_trigger" ON "nottl_items";
+      CREATE TRIGGER "nottl_items_sync_tags_trigger" AFTER INSERT OR UPDATE OF "tags" OR DELETE ON "nottl_items"
+        FOR EACH ROW EXECUTE PROCEDURE sync_tags();
+    ]],
+  },
+}

@@ -1,0 +1,6 @@
+return {
+  name = "nottl",
+  fields = {
+    { config = { type = "record", fields = {} } },
+  },
+}

@@ -1,0 +1,6 @@
+return {
+  name = "nottlindex",
+  fields = {
+    { config = { type = "record", fields = {} } },
+  },
+}

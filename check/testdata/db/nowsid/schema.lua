@@ -1,0 +1,6 @@
+return {
+  name = "nowsid",
+  fields = {
+    { config = { type = "record", fields = {} } },
+  },
+}

@@ -1,0 +1,6 @@
+return {
+  name = "ondelete",
+  fields = {
+    { config = { type = "record", fields = {} } },
+  },
+}

@@ -1,0 +1,6 @@
+return {
+  name = "reentry",
+  fields = {
+    { config = { type = "record", fields = {} } },
+  },
+}

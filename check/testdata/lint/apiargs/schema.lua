@@ -1,0 +1,6 @@
+return {
+  name = "apiargs",
+  fields = {
+    { config = { type = "record", fields = {} } },
+  },
+}

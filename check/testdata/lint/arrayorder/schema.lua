@@ -1,0 +1,6 @@
+return {
+  name = "arrayorder",
+  fields = {
+    { config = { type = "record", fields = {} } },
+  },
+}

@@ -1,0 +1,6 @@
+return {
+  name = "badsyntax",
+  fields = {
+    { config = { type = "record", fields = {} } },
+  },
+}

@@ -1,0 +1,6 @@
+return {
+  name = "bundledclash",
+  fields = {
+    { config = { type = "record", fields = {} } },
+  },
+}

@@ -1,0 +1,6 @@
+return {
+  name = "coreclash",
+  fields = {
+    { config = { type = "record", fields = {} } },
+  },
+}

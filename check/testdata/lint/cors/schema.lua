@@ -1,0 +1,6 @@
+return {
+  name = "cors",
+  fields = {
+    { config = { type = "record", fields = {} } },
+  },
+}

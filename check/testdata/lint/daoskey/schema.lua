@@ -1,0 +1,6 @@
+return {
+  name = "daoskey",
+  fields = {
+    { config = { type = "record", fields = {} } },
+  },
+}

@@ -1,0 +1,6 @@
+local ffi = require "ffi"
+
+return {
+  PRIORITY = 1000,
+  VERSION = "1.0.0",
+}

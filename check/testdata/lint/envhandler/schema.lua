@@ -1,0 +1,6 @@
+return {
+  name = "envhandler",
+  fields = {
+    { config = { type = "record", fields = {} } },
+  },
+}

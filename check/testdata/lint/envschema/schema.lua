@@ -1,0 +1,8 @@
+local llm = require "kong.llm"
+
+return {
+  name = "envschema",
+  fields = {
+    { config = llm.config_schema },
+  },
+}

@@ -1,0 +1,6 @@
+return {
+  name = "fieldclash",
+  fields = {
+    { config = { type = "record", fields = {} } },
+  },
+}

@@ -1,0 +1,6 @@
+return {
+  name = "handkey",
+  fields = {
+    { config = { type = "record", fields = {} } },
+  },
+}

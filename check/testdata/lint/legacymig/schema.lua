@@ -1,0 +1,6 @@
+return {
+  name = "legacymig",
+  fields = {
+    { config = { type = "record", fields = {} } },
+  },
+}

@@ -1,0 +1,6 @@
+return {
+  name = "mapform",
+  fields = {
+    { config = { type = "record", fields = {} } },
+  },
+}

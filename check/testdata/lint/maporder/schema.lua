@@ -1,0 +1,6 @@
+return {
+  name = "maporder",
+  fields = {
+    { config = { type = "record", fields = {} } },
+  },
+}

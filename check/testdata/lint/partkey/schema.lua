@@ -1,0 +1,6 @@
+return {
+  name = "partkey",
+  fields = {
+    { config = { type = "record", fields = {} } },
+  },
+}

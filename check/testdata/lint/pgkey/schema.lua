@@ -1,0 +1,6 @@
+return {
+  name = "pgkey",
+  fields = {
+    { config = { type = "record", fields = {} } },
+  },
+}

@@ -1,0 +1,6 @@
+return {
+  name = "singlekey",
+  fields = {
+    { config = { type = "record", fields = {} } },
+  },
+}

@@ -1,0 +1,96 @@
+package pdk
+
+import (
+	"strconv"
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/luahost/luahost/luavm"
+)
+
+// newKongConfiguration is kong.configuration: a read-only view of the
+// configuration with Kong's types: booleans for on/off properties, numbers
+// for numeric ones, arrays for list ones, nil for unset (empty) ones.
+func (in *Instance) newKongConfiguration() *lua.LTable {
+	L := in.L
+	t := L.NewTable()
+	mt := L.NewTable()
+	cache := L.NewTable()
+	mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
+		k := luavm.CheckString(L, 2)
+		if v := cache.RawGetString(k); v != lua.LNil {
+			L.Push(v)
+			return 1
+		}
+		v := confValue(L, in, k)
+		cache.RawSetString(k, v)
+		L.Push(v)
+		return 1
+	}))
+	mt.RawSetString("__newindex", L.NewFunction(func(L *lua.LState) int {
+		L.RaiseError("cannot write to Kong configuration")
+		return 0
+	}))
+	t.Metatable = mt
+	return t
+}
+
+// confListProps and confNumberProps are the typed properties of Kong's
+// conf_loader that luahost knows (others read as strings).
+var (
+	confListProps = map[string]bool{
+		"plugins": true, "plugins_dir": true, "proxy_listen": true, "admin_listen": true,
+		"status_listen": true, "stream_listen": true, "db_cache_warmup_entities": true,
+		"trusted_ips": true, "headers": true, "headers_upstream": true, "lua_shared_dicts": true,
+		"dns_order": true, "dns_resolver": true, "lua_ssl_trusted_certificate": true,
+		"loaded_plugins": true,
+	}
+	confNumberProps = map[string]bool{
+		"pg_port": true, "pg_timeout": true, "pg_max_concurrent_queries": true,
+		"pg_semaphore_timeout": true, "pg_keepalive_timeout": true, "pg_pool_size": true,
+		"db_cache_ttl": true, "db_cache_neg_ttl": true, "db_resurrect_ttl": true,
+		"db_update_frequency": true, "db_update_propagation": true, "lua_timeout": true,
+		"worker_min": true, "worker_max": true, "upstream_keepalive_pool_size": true,
+	}
+	confBoolProps = map[string]bool{
+		"pg_ssl": true, "pg_ssl_verify": true, "pg_notify": true, "anonymous_reports": true,
+		"real_ip_recursive": true,
+	}
+)
+
+func confValue(L *lua.LState, in *Instance, k string) lua.LValue {
+	c := in.Root.Conf
+	if c == nil {
+		return lua.LNil
+	}
+	if k == "loaded_plugins" {
+		// Kong's loaded_plugins is a set of plugin names
+		set := L.NewTable()
+		for _, p := range c.List("plugins") {
+			set.RawSetString(p, lua.LTrue)
+		}
+		return set
+	}
+	raw := c.Get(k)
+	if !c.Has(k) {
+		return lua.LNil
+	}
+	switch {
+	case confListProps[k]:
+		arr := L.NewTable()
+		for _, p := range c.List(k) {
+			arr.Append(lua.LString(p))
+		}
+		return arr
+	case raw == "":
+		return lua.LNil
+	case confBoolProps[k]:
+		return lua.LBool(c.Bool(k))
+	case confNumberProps[k]:
+		if f, err := strconv.ParseFloat(strings.TrimSpace(raw), 64); err == nil {
+			return lua.LNumber(f)
+		}
+	}
+	return lua.LString(raw)
+}

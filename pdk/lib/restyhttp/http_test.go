@@ -1,0 +1,105 @@
+package restyhttp_test
+
+import (
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/luahost/luahost/pdk/pdktest"
+)
+
+func TestRestyHTTPRequestURI(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			time.Sleep(300 * time.Millisecond)
+		}
+		b, _ := io.ReadAll(r.Body)
+		w.Header().Add("X-Multi", "1")
+		w.Header().Add("X-Multi", "2")
+		w.Header().Set("X-Echo-Method", r.Method)
+		w.WriteHeader(201)
+		io.WriteString(w, r.URL.RequestURI()+"|"+r.Header.Get("X-Custom")+"|"+string(b))
+	}))
+	defer srv.Close()
+	in, _ := pdktest.New(t)
+	got := pdktest.Str(t, in, `local http = require "resty.http"
+		local c = http.new()
+		c:set_timeouts(1000, 1000, 1000)
+		local res = assert(c:request_uri("`+srv.URL+`/p?a=1", { method = "POST", body = "hello",
+		  headers = { ["X-Custom"] = "v" } }))
+		return res.status .. "," .. res.reason .. "," .. res.body .. "," .. res.headers["x-echo-method"] .. "," ..
+		  res.headers.x_echo_method .. "," .. table.concat(res.headers["X-Multi"], "+") .. "," .. tostring(res.has_body)`)
+	if want := "201,Created,/p?a=1|v|hello,POST,POST,1+2,true"; got != want {
+		t.Errorf("request_uri = %s, want %s", got, want)
+	}
+	got = pdktest.Str(t, in, `local res = assert(require("resty.http").new():request_uri("`+srv.URL+`/x", { path = "/q", query = { k = "a b" } }))
+		return res.body`)
+	if want := "/q?k=a+b||"; got != want {
+		t.Errorf("path/query = %s, want %s", got, want)
+	}
+	got = pdktest.Str(t, in, `local c = require("resty.http").new() c:set_timeout(100)
+		local res, err = c:request_uri("`+srv.URL+`/slow") return tostring(res) .. "|" .. err`)
+	if got != "nil|timeout" {
+		t.Errorf("timeout = %s", got)
+	}
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	ln.Close()
+	got = pdktest.Str(t, in, `local res, err = require("resty.http").new():request_uri("http://127.0.0.1:`+port+`/") return tostring(res) .. "|" .. err`)
+	if got != "nil|connection refused" {
+		t.Errorf("refused = %s", got)
+	}
+	got = pdktest.Str(t, in, `local res, err = require("resty.http").new():request_uri("ftp://x/") return tostring(res) .. "|" .. err`)
+	if got != "nil|bad uri: ftp://x/" {
+		t.Errorf("bad uri = %s", got)
+	}
+}
+
+// Requests reuse connections: one pool per Root, not one transport per
+// request (issue 14). The code before opened a connection per request.
+func TestRestyHTTPReusesConnections(t *testing.T) {
+	var mu sync.Mutex
+	conns := 0
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "ok")
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			mu.Lock()
+			conns++
+			mu.Unlock()
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	in, _ := pdktest.New(t)
+	pdktest.Run(t, in, "reuse.lua", `local http = require "resty.http"
+		for i = 1, 5 do
+			local res = assert(http.new():request_uri("`+srv.URL+`/"))
+			assert(res.body == "ok")
+		end`)
+	mu.Lock()
+	defer mu.Unlock()
+	if conns != 1 {
+		t.Fatalf("5 requests opened %d connections, want 1", conns)
+	}
+}
+
+// A response body larger than the memory budget is refused, not read.
+func TestRestyHTTPBodyWithinBudget(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write(make([]byte, 2<<20))
+	}))
+	defer srv.Close()
+	in, _ := pdktest.New(t, "lua_memory_budget", "1m")
+	got := pdktest.Str(t, in, `local res, err = require("resty.http").new():request_uri("`+srv.URL+`/")
+		return tostring(res) .. "|" .. tostring(err)`)
+	if got != "nil|not enough memory" {
+		t.Fatal(got)
+	}
+}

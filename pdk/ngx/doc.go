@@ -1,0 +1,15 @@
+// Package ngx is the part of OpenResty's ngx.* API that needs no worker
+// state: the hash, base64 and URI functions (codec.go), ngx.re on Go's
+// regexp with its per-Root pattern cache (re.go), the shared dicts of
+// ngx.shared (shared.go) and the clock functions (time.go), plus
+// lua-resty-core's "ngx.re" and "ngx.base64" modules.
+//
+// pdk's ngx.go builds each worker's ngx table from these parts and adds
+// what belongs to the worker: ngx.ctx, ngx.get_phase, ngx.worker,
+// ngx.config, ngx.log (pdk's log, shared with kong.log) and ngx.timer
+// (pdk/ngx_timer.go, which runs on the worker's event loop). The
+// request-bound members (ngx.var, ngx.req, ngx.header, ngx.say, ngx.exit)
+// are pdk/request's.
+//
+// Like every binding package it imports pdk/bind, never pdk.
+package ngx

@@ -1,0 +1,75 @@
+package request
+
+import (
+	"testing"
+
+	"github.com/luahost/luahost/proxy"
+)
+
+func TestKongLogSerialize(t *testing.T) {
+	e := newEnv(t, proxy.Config{})
+	e.on(PhaseAccess, `
+		kong.client.authenticate({ id = "c1", username = "bob" }, { id = "cred1", consumer_id = "c1" })
+		kong.log.set_serialize_value("request.headers.authorization", "kept")
+		kong.log.set_serialize_value("custom.deep.value", 4)
+		kong.log.set_serialize_value("my\\.dotted", 5)
+		kong.log.set_serialize_value("response.status", 1, { mode = "add" })
+		kong.log.set_serialize_value("missing.x", 1, { mode = "replace" })
+		kong.log.set_serialize_value("upstream_uri", "/replaced", { mode = "replace" })
+	`)
+	e.on(PhaseLog, `
+		local s = kong.log.serialize()
+		record("uri", s.request.uri)
+		record("url", s.request.url)
+		record("method", s.request.method)
+		record("qs", s.request.querystring)
+		record("auth", s.request.headers.authorization)
+		record("proxy_auth", s.request.headers["proxy-authorization"])
+		record("size", type(s.request.size))
+		record("id", #s.request.id)
+		record("status", s.response.status)
+		record("resp_hdr", s.response.headers["x-upstream"])
+		record("upstream_uri", s.upstream_uri)
+		record("upstream_status", s.upstream_status)
+		record("route", s.route.id)
+		record("route_copy", s.route ~= ngx.ctx.route)
+		record("service", s.service.name)
+		record("consumer", s.consumer.username)
+		record("entity", s.authenticated_entity)
+		record("client_ip", s.client_ip)
+		record("source", s.source)
+		record("lat", type(s.latencies.kong) .. type(s.latencies.proxy) .. type(s.latencies.request) .. s.latencies.receive)
+		record("tries", #s.tries)
+		record("started", type(s.started_at))
+		record("custom", s.custom.deep.value)
+		record("dotted", s["my.dotted"])
+		record("missing", s.missing)
+	`)
+	e.get("/s?x=1", "Proxy-Authorization", "p")
+	e.noErrors()
+	e.want("uri", "/s?x=1", "url", "http://example.com:"+e.srvPort+"/s?x=1", "method", "GET", "qs", "{\n  x = \"1\"\n}",
+		"auth", "kept", "proxy_auth", "REDACTED", "size", "number", "id", "32", "status", "200",
+		"resp_hdr", "yes", "upstream_uri", "/replaced", "upstream_status", "200", "route", routeID,
+		"route_copy", "true", "service", "s1", "consumer", "bob",
+		"entity", "{\n  consumer_id = \"c1\",\n  id = \"cred1\"\n}", "client_ip", "127.0.0.1", "source", "upstream",
+		"lat", "numbernumbernumber0", "tries", "1", "started", "number", "custom", "4", "dotted", "5", "missing", "nil")
+}
+
+func TestKongLogSerializeErrors(t *testing.T) {
+	e := newEnv(t, proxy.Config{})
+	e.on(PhaseAccess, `
+		record("key", select(2, pcall(function() kong.log.set_serialize_value(1, 1) end)))
+		record("mode", select(2, pcall(function() kong.log.set_serialize_value("a", 1, { mode = "x" }) end)))
+		record("phase", select(2, pcall(function() kong.log.serialize() end)))
+		kong.log.set_serialize_value("bad", { f = function() end })
+	`)
+	e.on(PhaseLog, `record("value", select(2, pcall(function() kong.log.serialize() end)))`)
+	e.on(PhaseBodyFilter, `kong.response.exit(200)`)
+	e.get("/")
+	e.want("key", "snippet:2: key must be a string", "mode", "snippet:3: mode must be 'set', 'add' or 'replace'",
+		"phase", "snippet:4: function cannot be called in access phase (only in: log)",
+		"value", "snippet:1: value must be nil, a number, string, boolean or a non-self-referencial table containing numbers, string and booleans")
+	if got := e.err(PhaseBodyFilter); got != "snippet:1: function cannot be called in body_filter phase (only in: rewrite, access, balancer, response, header_filter, error, admin_api)" {
+		t.Errorf("%q", got)
+	}
+}

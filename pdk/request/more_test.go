@@ -1,0 +1,186 @@
+package request
+
+import (
+	"github.com/luahost/luahost/luavm"
+	"strings"
+	"testing"
+
+	"github.com/luahost/luahost/proxy"
+)
+
+func TestServiceRequestSetHeadersAndScheme(t *testing.T) {
+	e := newEnv(t, proxy.Config{})
+	e.on(PhaseAccess, `
+		kong.service.request.set_headers({ ["X-One"] = "1", ["X-Many"] = { "a", "b" }, ["X-Num"] = 5, Host = "h.test" })
+		ngx.var.upstream_scheme = "http"
+		record("scheme", ngx.var.upstream_scheme)
+		kong.service.set_target_retry_callback(function() end)
+		record("cb", type(ngx.ctx.balancer_data.retry_callback))
+	`)
+	e.get("/sh")
+	e.noErrors()
+	got, _ := e.up.last(t)
+	if got.Header.Get("X-One") != "1" || strings.Join(got.Header.Values("X-Many"), ",") != "a,b" ||
+		got.Header.Get("X-Num") != "5" || got.Host != "h.test" {
+		t.Errorf("%q %v", got.Host, got.Header)
+	}
+	e.want("scheme", "http", "cb", "function")
+}
+
+func TestExitInResponsePhase(t *testing.T) {
+	e := newEnv(t, proxy.Config{})
+	e.on(PhaseAccess, `kong.service.request.enable_buffering()`)
+	e.on(PhaseResponse, `
+		local body = kong.service.response.get_raw_body()
+		return kong.response.exit(202, "was: " .. body)
+	`)
+	e.on(PhaseLog, `record("source", kong.response.get_source())`)
+	res := e.get("/rp")
+	e.noErrors()
+	if res.StatusCode() != 202 || string(res.Body()) != "was: GET /rp " {
+		t.Errorf("%d %q", res.StatusCode(), res.Body())
+	}
+	e.want("source", "exit")
+}
+
+func TestNgxRespAndEOF(t *testing.T) {
+	e := newEnv(t, proxy.Config{})
+	e.on(PhaseHeaderFilter, `
+		local resp = require "ngx.resp"
+		resp.add_header("X-Added", "1")
+		ngx.resp.add_header("X-Added", "2")
+		local h, err = ngx.resp.get_headers()
+		record("added", h["x-added"])
+		record("raw", ngx.resp.get_headers(0, true)["X-Upstream"])
+		record("trunc", select(2, ngx.resp.get_headers(1)))
+		ngx.exit(ngx.OK)
+		record("after", "x")
+	`)
+	e.on(PhaseBodyFilter, `record("bf", "ran")`)
+	res := e.get("/r")
+	e.noErrors()
+	e.want("added", `{ "1", "2" }`, "raw", "yes", "trunc", "truncated", "after", "<missing>", "bf", "ran")
+	if len(res.Header.PeekAll("X-Added")) != 2 {
+		t.Errorf("%s", res.Header.String())
+	}
+
+	e2 := newEnv(t, proxy.Config{})
+	e2.on(PhaseAccess, `
+		ngx.print("a", 1, { "b", { "c" } })
+		record("flush", ngx.flush(true))
+		ngx.eof()
+		record("sent", ngx.headers_sent)
+	`)
+	e2.on(PhaseHeaderFilter, `record("exited", ngx.ctx.KONG_EXITED)`)
+	n := e2.up.count()
+	res = e2.get("/p")
+	e2.noErrors()
+	if string(res.Body()) != "a1bc" || e2.up.count() != n {
+		t.Errorf("%q (upstream %d -> %d)", res.Body(), n, e2.up.count())
+	}
+	e2.want("flush", "1", "sent", "true", "exited", "true")
+}
+
+func TestNgxReqBodyHelpers(t *testing.T) {
+	e := newEnv(t, proxy.Config{})
+	e.on(PhaseAccess, `
+		record("file", ngx.req.get_body_file())
+		record("data", ngx.req.get_body_data())
+		ngx.req.init_body()
+		ngx.req.append_body("x=")
+		ngx.req.append_body("1")
+		ngx.req.finish_body()
+		record("internal", ngx.req.is_internal())
+		record("socket", select(2, pcall(function() return ngx.req.socket() end)))
+	`)
+	e.get("/b")
+	e.noErrors()
+	e.want("file", "nil", "data", "nil", "internal", "false", "socket", "snippet:9: ngx.req.socket is not supported by luahost")
+	if _, body := e.up.last(t); body != "x=1" {
+		t.Errorf("%q", body)
+	}
+}
+
+// Outside a request (a timer), ngx.var and ngx.req raise as OpenResty's
+// do without a request.
+func TestNgxOutsideRequest(t *testing.T) {
+	e := newEnv(t, proxy.Config{})
+	e.in.Phase = "timer"
+	if err := e.in.L.DoString(`
+		record("var", select(2, pcall(function() return ngx.var.uri end)))
+		record("req", select(2, pcall(function() return ngx.req.get_headers() end)))
+		record("status", ngx.status)
+		record("ip", kong.ip.is_trusted("1.1.1.1"))
+	`); err != nil {
+		t.Fatal(err)
+	}
+	e.want("var", "<string>:2: no request found", "req", "<string>:3: no request found", "status", "0", "ip", "false")
+}
+
+// In the Admin API's content phase (no proxied request), kong.response.exit
+// and error leave their response for the Admin API server.
+func TestAdminResponse(t *testing.T) {
+	e := newEnv(t, proxy.Config{})
+	L := e.in.L
+	e.in.Phase = "content"
+	fn, err := L.LoadString(`return kong.response.exit(201, { created = true }, { ["X-A"] = "a" })`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = luavm.CallProtected(L, fn, 0, false)
+	resp, ok := e.st.AdminResponse(err)
+	if !ok || !IsExit(err) {
+		t.Fatalf("not an admin exit: %v", err)
+	}
+	if resp.StatusCode() != 201 || string(resp.Body()) != `{"created":true}` || string(resp.Header.Peek("X-A")) != "a" ||
+		string(resp.Header.ContentType()) != "application/json; charset=utf-8" {
+		t.Errorf("%d %q %s", resp.StatusCode(), resp.Body(), resp.Header.String())
+	}
+	fn, _ = L.LoadString(`return kong.response.error(404)`)
+	err = luavm.CallProtected(L, fn, 0, false)
+	resp, ok = e.st.AdminResponse(err)
+	if !ok || resp.StatusCode() != 404 || !strings.HasPrefix(string(resp.Body()), "{\n  \"message\":\"Not found\"") {
+		t.Errorf("error: %v %v", ok, resp)
+	}
+	if _, ok := e.st.AdminResponse(nil); ok {
+		t.Error("nil error taken for an exit")
+	}
+}
+
+// After access, the request PDK reads the client's request as plugins left
+// it, not the upstream request the proxy built from it.
+func TestRequestAfterAccess(t *testing.T) {
+	e := newEnv(t, proxy.Config{})
+	e.on(PhaseAccess, `kong.service.request.set_header("X-Plugin", "p")`)
+	e.on(PhaseLog, `
+		local h = kong.request.get_headers()
+		record("xff", h["x-forwarded-for"]) record("via", h.via) record("host", h.host)
+		record("plugin", h["x-plugin"]) record("version", kong.request.get_http_version())
+		record("ngx_host", ngx.req.get_headers()["host"]) record("var_host", ngx.var.http_host)
+		record("ser_host", kong.log.serialize().request.headers.host)
+	`)
+	e.serve("GET /a HTTP/1.0\r\nHost: client.test\r\n\r\n")
+	e.noErrors()
+	e.want("xff", "nil", "via", "nil", "host", "client.test", "plugin", "p", "version", "1",
+		"ngx_host", "client.test", "var_host", "client.test", "ser_host", "client.test")
+	got, _ := e.up.last(t)
+	if got.Header.Get("X-Forwarded-For") == "" || got.Header.Get("X-Plugin") != "p" {
+		t.Errorf("upstream %v", got.Header)
+	}
+}
+
+// kong.conf's lua_max_* set the default limits of the header and argument
+// readers.
+func TestConfLimits(t *testing.T) {
+	e := newEnv(t, proxy.Config{}, "lua_max_req_headers", "2", "lua_max_uri_args", "1", "lua_max_resp_headers", "1")
+	e.on(PhaseAccess, `
+		record("h", select(2, kong.request.get_headers()))
+		record("ngx_h", select(2, ngx.req.get_headers()))
+		record("q", select(2, kong.request.get_query()))
+		record("b", kong.request.get_query_arg("b"))
+	`)
+	e.on(PhaseHeaderFilter, `record("rh", select(2, kong.response.get_headers()))`)
+	e.get("/?a=1&b=2", "X-A", "1", "X-B", "2")
+	e.noErrors()
+	e.want("h", "truncated", "ngx_h", "truncated", "q", "truncated", "b", "nil", "rh", "truncated")
+}
