@@ -55,6 +55,11 @@ var Defaults = map[string]string{
 	"proxy_listen":                "0.0.0.0:8000",
 	"admin_listen":                "127.0.0.1:8001",
 	"declarative_config":          "",
+	"declarative_config_string":   "",
+	"status_listen":               "off",
+	"proxy_error_log":             "-",
+	"proxy_access_log":            "off",
+	"admin_access_log":            "off",
 	"lua_shared_dicts":            "",
 	"pg_notify":                   "on",
 }

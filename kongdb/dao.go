@@ -13,7 +13,8 @@ import (
 type DAO struct {
 	db       *DB
 	Schema   *schema.Schema
-	strategy Strategy
+	strategy Strategy // raw, timed for the DB's QueryObserver
+	raw      Strategy
 	Errors   Errors
 
 	// PageSize and MaxPageSize are the pagination defaults (Kong's
@@ -32,7 +33,8 @@ func newDAO(db *DB, s *schema.Schema, st Strategy) *DAO {
 	d := &DAO{
 		db:          db,
 		Schema:      s,
-		strategy:    st,
+		strategy:    observed{Strategy: st, db: db},
+		raw:         st,
 		Errors:      db.Errors,
 		PageSize:    db.opts.PageSize,
 		MaxPageSize: db.opts.MaxPageSize,
@@ -48,7 +50,7 @@ func newDAO(db *DB, s *schema.Schema, st Strategy) *DAO {
 func (d *DAO) DB() *DB { return d.db }
 
 // Strategy returns the storage strategy under the DAO.
-func (d *DAO) Strategy() Strategy { return d.strategy }
+func (d *DAO) Strategy() Strategy { return d.raw }
 
 // Truncate empties the table.
 func (d *DAO) Truncate(ctx context.Context) error { return d.strategy.Truncate(ctx) }

@@ -50,7 +50,8 @@ type DB struct {
 	// Registry holds the entity schemas (foreign references, constraints).
 	Registry *schema.Registry
 
-	events atomic.Pointer[handlerBox]
+	events   atomic.Pointer[handlerBox]
+	observer atomic.Pointer[observerBox]
 
 	wsMu      sync.Mutex
 	defaultWS atomic.Pointer[string]

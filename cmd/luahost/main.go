@@ -35,6 +35,12 @@ Commands:
   migrations   bootstrap|up|finish|list|status|reset, as 'kong migrations'
                (see 'luahost migrations --help')
   config       print the resolved configuration and where each value came from
+  config parse FILE        check a declarative kong.yml (YAML or JSON), listing
+                           every error
+  config db_import FILE    import a kong.yml into PostgreSQL (all or nothing)
+  config db_export [FILE]  write the database (or, with database = off, the
+                           declarative_config) as a kong.yml (default ./kong.yml;
+                           '-' = stdout)
   check [PLUGIN...]
                find a plugin's data-layer bugs: migrations applied to a scratch
                PostgreSQL schema and diffed against daos.lua, plus lints
@@ -134,6 +140,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "check":
 		return cmdCheck(rest, stdout, stderr)
 	}
+	var sub string
+	var subArgs []string
+	if cmd == "config" && len(rest) > 0 && configSubcommands[rest[0]] {
+		sub = rest[0]
+		rest, subArgs = splitPositional(rest[1:])
+	}
 	c, fs, err := parseConf(cmd, rest, stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -146,6 +158,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "plugins":
 		return cmdPlugins(c, stdout, stderr)
 	case "config":
+		if sub == "" && len(fs.Args()) > 0 {
+			// options before the subcommand: luahost config -c kong.conf parse kong.yml
+			sub, subArgs = fs.Args()[0], fs.Args()[1:]
+			if !configSubcommands[sub] {
+				fmt.Fprintf(stderr, "Error: unknown config command %q (parse, db_import, db_export)\n", sub)
+				return 1
+			}
+		}
+		if sub != "" {
+			return cmdConfigSub(c, sub, subArgs, stdout, stderr)
+		}
 		return cmdConfig(c, stdout)
 	case "run", "start":
 		return cmdRun(c, fs.Args(), stdout, stderr)

@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -19,8 +21,12 @@ import (
 	"github.com/luahost/luahost/conf"
 	"github.com/luahost/luahost/host"
 	"github.com/luahost/luahost/kongdb"
+	"github.com/luahost/luahost/kongdb/cache"
+	"github.com/luahost/luahost/kongdb/declarative"
 	"github.com/luahost/luahost/kongdb/events"
 	"github.com/luahost/luahost/kongdb/schema"
+	"github.com/luahost/luahost/logging"
+	"github.com/luahost/luahost/metrics"
 	"github.com/luahost/luahost/proxy"
 	"github.com/luahost/luahost/router"
 )
@@ -37,6 +43,18 @@ type node struct {
 	Proxy   *proxy.Proxy
 	Server  *proxy.Server
 	Router  *router.Versioned
+	// Config serves the Admin API's /config (POST replaces the embedded
+	// store's configuration, GET exports it): mount it at "/config".
+	Config *declarative.Handler
+	// Metrics is what the proxy and host feed (requests, cache gets,
+	// deadline stops); /metrics on status_listen serves it.
+	Metrics     *metrics.Recorder
+	StatusAddrs []net.Addr // status_listen's addresses (none when off)
+	// AccessLog is proxy_access_log (Kong's kong_log_format) for the proxy
+	// to feed, one Log per request; AdminAccessLog is admin_access_log:
+	// wrap the Admin API's handler in AdminAccessLog.Middleware. Both are
+	// nil when off (and their methods then do nothing).
+	AccessLog, AdminAccessLog *logging.AccessLog
 	// Admin is the Admin API (nil when admin_listen is off).
 	Admin *admin.Server
 	// Rebuilder rebuilds Router (tests rebuild at once instead of waiting).
@@ -204,7 +222,12 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 	if err != nil {
 		return fail(err.Error())
 	}
-	start := newStartupHandler(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: host.LogLevel(c.Get("log_level"))}))
+	logs, err := openLogs(c, stdout, stderr)
+	if err != nil {
+		return fail(err.Error())
+	}
+	defer logs.Close()
+	start := newStartupHandler(logging.NewErrorLog(logs.errorLog, host.LogLevel(c.Get("log_level"))))
 	logger := slog.New(start)
 	h, err := host.New(host.Options{Conf: c, Logger: logger})
 	start.release(err == nil)
@@ -214,6 +237,31 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 	defer h.Close()
 	if h.Root.DB == nil {
 		return fail("no database opened")
+	}
+	rec := newRecorder(h)
+	h.Root.DB.SetQueryObserver(rec.ObserveDBQuery)
+	defer h.Root.DB.SetQueryObserver(nil)
+	// Kong DB-less: the embedded store starts with declarative_config
+	// (every error listed, nothing loaded on error); it stays writable.
+	cfgHandler := declarative.NewHandler(h.Root.DB)
+	cfgHandler.Logger = logger
+	cfgHandler.Reloaded = func() {
+		for _, cc := range []*cache.Cache{h.Root.Cache, h.Root.CoreCache} {
+			if cc != nil {
+				cc.Purge()
+			}
+		}
+	}
+	if h.Root.DB.Strategy() == "off" {
+		hash, err := loadDeclarative(context.Background(), c, h.Root.DB)
+		if err != nil {
+			name := c.Get("declarative_config")
+			if name == "" {
+				name = "declarative_config_string"
+			}
+			return failParse(stderr, name, err)
+		}
+		cfgHandler.SetHash(hash)
 	}
 	if c.Bool("audit_cache") {
 		audit := check.NewCacheAudit(h.Root.Cache)
@@ -255,6 +303,13 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 	go rb.Run(ctx)
 	go rl.Run(ctx)
 
+	var ready atomic.Bool
+	st, err := startStatus(c, h, rec, cfgHandler, &ready, stderr)
+	if err != nil {
+		return fail(oneLine(err.Error()))
+	}
+	defer st.Close()
+
 	p := proxy.New(rt, pc)
 	p.Phases = rl
 	srv, err := p.Listen(listeners)
@@ -267,6 +322,9 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 			srv.Shutdown(context.Background())
 			return fail("admin API: " + oneLine(err.Error()))
 		}
+		// Kong DB-less's /config (the Admin API's helper mounts it): GET
+		// exports, POST replaces the embedded store's configuration
+		mountConfig(adm, cfgHandler)
 		if err := adm.Listen(adminListeners); err != nil {
 			srv.Shutdown(context.Background())
 			return fail("admin_listen: " + oneLine(err.Error()))
@@ -314,12 +372,18 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve() }()
+	ready.Store(true)
 	adminServed := make(chan error, 1)
 	if adm != nil {
 		go func() { adminServed <- adm.Serve() }()
 	}
+	n := &node{Host: h, Runloop: rl, Proxy: p, Server: srv, Router: rt, Admin: adm, Rebuilder: rb, Config: cfgHandler, Metrics: rec,
+		AccessLog: logs.proxyAccess, AdminAccessLog: logs.adminAccess}
+	if st != nil {
+		n.StatusAddrs = st.Addrs
+	}
 	if o.ready != nil {
-		o.ready(&node{Host: h, Runloop: rl, Proxy: p, Server: srv, Router: rt, Admin: adm, Rebuilder: rb})
+		o.ready(n)
 	}
 
 	select {

@@ -1,0 +1,183 @@
+package main
+
+// Operations: the status_listen server (/status, /status/ready, /metrics)
+// and the metrics luahost can feed from here (worker pool, caches,
+// database reachability).
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/valyala/fasthttp/fasthttpadaptor"
+
+	"github.com/luahost/luahost/admin"
+	"github.com/luahost/luahost/conf"
+	"github.com/luahost/luahost/host"
+	"github.com/luahost/luahost/kongdb/cache"
+	"github.com/luahost/luahost/kongdb/declarative"
+	"github.com/luahost/luahost/kongdb/postgres"
+	"github.com/luahost/luahost/logging"
+	"github.com/luahost/luahost/metrics"
+	"github.com/luahost/luahost/proxy"
+	"github.com/luahost/luahost/status"
+)
+
+// newRecorder builds the node's metrics, watching what run.go can see:
+// the worker pool and both caches.
+func newRecorder(h *host.Host) *metrics.Recorder {
+	rec := metrics.New()
+	if h.Pool != nil {
+		rec.WatchPool(func() metrics.PoolStat {
+			s := h.Pool.Stat()
+			return metrics.PoolStat{Total: s.Total, Idle: s.Idle, Min: s.Min, Max: s.Max,
+				Acquired: s.Acquired, Created: s.Created, Discarded: s.Discarded, Waiting: s.Waiting}
+		})
+	}
+	watch := func(name string, c *cache.Cache) {
+		if c == nil {
+			return
+		}
+		rec.WatchCache(name, func() metrics.CacheStats {
+			s := c.Stats()
+			return metrics.CacheStats{Entries: s.Entries, MissEntries: s.MissEntries, Evacuated: s.Evacuated,
+				Loads: s.Loads, HitRate: s.HitRate}
+		})
+	}
+	watch("kong.cache", h.Root.Cache)
+	watch("kong.core_cache", h.Root.CoreCache)
+	return rec
+}
+
+// statusServer serves status_listen; nil when it is off.
+type statusServer struct {
+	srv   *http.Server
+	Addrs []net.Addr
+	done  chan struct{}
+}
+
+func startStatus(c *conf.Config, h *host.Host, rec *metrics.Recorder, cfg *declarative.Handler, ready *atomic.Bool, stderr io.Writer) (*statusServer, error) {
+	v := strings.TrimSpace(c.Get("status_listen"))
+	if v == "" || v == "off" {
+		return nil, nil
+	}
+	ls, err := proxy.ParseListen("status_listen", v)
+	if err != nil {
+		return nil, err
+	}
+	sh := &status.Handler{Metrics: rec, Ready: ready.Load}
+	if pg, ok := h.Root.DB.Connector().(*postgres.Connector); ok {
+		sh.Reachable = func(ctx context.Context) error { return pg.Pool().Ping(ctx) }
+	}
+	if h.Root.DB.Strategy() == "off" {
+		sh.ConfigHash = cfg.Hash
+	}
+	s := &statusServer{srv: &http.Server{Handler: sh, ReadHeaderTimeout: 10 * time.Second}, done: make(chan struct{})}
+	var lns []net.Listener
+	for _, l := range ls {
+		if l.SSL || l.HTTP2 {
+			fmt.Fprintf(stderr, "luahost: status_listen %s not served: TLS and HTTP/2 listeners are not supported yet\n", l.Addr)
+			continue
+		}
+		ln, err := net.Listen("tcp", l.Addr)
+		if err != nil {
+			for _, o := range lns {
+				o.Close()
+			}
+			return nil, fmt.Errorf("status_listen: %w", err)
+		}
+		lns = append(lns, ln)
+		s.Addrs = append(s.Addrs, ln.Addr())
+	}
+	remaining := atomic.Int32{}
+	remaining.Store(int32(len(lns)))
+	for _, ln := range lns {
+		fmt.Fprintf(stderr, "luahost: status listening on %s\n", ln.Addr())
+		go func(ln net.Listener) {
+			if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				fmt.Fprintf(stderr, "luahost: status_listen %s: %v\n", ln.Addr(), err)
+			}
+			if remaining.Add(-1) == 0 {
+				close(s.done)
+			}
+		}(ln)
+	}
+	if len(lns) == 0 {
+		close(s.done)
+	}
+	return s, nil
+}
+
+// Close stops the status server.
+func (s *statusServer) Close() {
+	if s == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = s.srv.Shutdown(ctx)
+	<-s.done
+}
+
+// nodeLogs are the log destinations of kong.conf: proxy_error_log (the
+// slog output), proxy_access_log and admin_access_log.
+type nodeLogs struct {
+	errorLog                 io.Writer
+	proxyAccess, adminAccess *logging.AccessLog
+	closers                  []io.Closer
+}
+
+func openLogs(c *conf.Config, stdout, stderr io.Writer) (*nodeLogs, error) {
+	l := &nodeLogs{}
+	prefix := c.Get("prefix")
+	open := func(key string, std io.Writer) (io.Writer, error) {
+		w, cl, err := logging.Open(c.Get(key), prefix, std)
+		if err != nil {
+			l.Close()
+			return nil, fmt.Errorf("%s: %w", key, err)
+		}
+		if cl != nil {
+			l.closers = append(l.closers, cl)
+		}
+		return w, nil
+	}
+	var err error
+	if l.errorLog, err = open("proxy_error_log", stderr); err != nil {
+		return nil, err
+	}
+	if l.errorLog == nil {
+		l.errorLog = io.Discard
+	}
+	w, err := open("proxy_access_log", stdout)
+	if err != nil {
+		return nil, err
+	}
+	l.proxyAccess = logging.NewAccessLog(w, logging.KongFormat)
+	if w, err = open("admin_access_log", stdout); err != nil {
+		return nil, err
+	}
+	l.adminAccess = logging.NewAccessLog(w, logging.Combined)
+	return l, nil
+}
+
+func (l *nodeLogs) Close() {
+	for _, c := range l.closers {
+		c.Close()
+	}
+	l.closers = nil
+}
+
+// mountConfig serves the declarative /config handler (net/http) on the
+// Admin API (fasthttp).
+func mountConfig(adm *admin.Server, cfg *declarative.Handler) {
+	h := fasthttpadaptor.NewFastHTTPHandler(cfg)
+	for _, m := range []string{"GET", "POST"} {
+		adm.Handle(m, "/config", func(r *admin.Request) { h(r.Ctx) })
+	}
+}

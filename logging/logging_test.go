@@ -1,0 +1,84 @@
+package logging_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/luahost/luahost/logging"
+)
+
+// Every line logged with a request's context carries its id; lines below
+// log_level are dropped.
+func TestErrorLogRequestID(t *testing.T) {
+	var b bytes.Buffer
+	log := slog.New(logging.NewErrorLog(&b, slog.LevelInfo)).With("plugin", "p")
+	ctx := logging.WithRequestID(context.Background(), "abc123")
+	log.InfoContext(ctx, "in a request")
+	log.Info("outside")
+	log.DebugContext(ctx, "hidden")
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("lines: %q", b.String())
+	}
+	if !strings.Contains(lines[0], "request_id=abc123") || !strings.Contains(lines[0], "plugin=p") {
+		t.Errorf("line 1: %s", lines[0])
+	}
+	if strings.Contains(lines[1], "request_id") {
+		t.Errorf("line 2: %s", lines[1])
+	}
+}
+
+// Kong's access-log formats, nginx's escaping.
+func TestAccessFormats(t *testing.T) {
+	e := logging.Entry{RemoteAddr: "10.0.0.1:5555", Time: time.Date(2024, 3, 1, 10, 2, 3, 0, time.UTC),
+		Method: "GET", URI: "/a?b=\"c\"", Proto: "HTTP/1.1", Status: 200, BodyBytes: 12,
+		UserAgent: "curl/8", RequestID: "rid"}
+	want := `10.0.0.1 - - [01/Mar/2024:10:02:03 +0000] "GET /a?b=\x22c\x22 HTTP/1.1" 200 12 "-" "curl/8"`
+	if got := logging.Combined(e); got != want {
+		t.Errorf("combined\n got %s\nwant %s", got, want)
+	}
+	if got := logging.KongFormat(e); got != want+` kong_request_id: "rid"` {
+		t.Errorf("kong: %s", got)
+	}
+}
+
+// "off" is no log, "-" the given stream, a relative path lands under the
+// prefix; the middleware logs the Admin API's requests.
+func TestOpenAndMiddleware(t *testing.T) {
+	if w, c, err := logging.Open("off", "", nil); w != nil || c != nil || err != nil {
+		t.Errorf("off: %v %v %v", w, c, err)
+	}
+	var std bytes.Buffer
+	if w, _, _ := logging.Open("-", "", &std); w != &std {
+		t.Errorf("-: %v", w)
+	}
+	prefix := t.TempDir()
+	w, c, err := logging.Open("logs/admin_access.log", prefix, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	al := logging.NewAccessLog(w, logging.Combined)
+	h := al.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(201)
+		_, _ = w.Write([]byte("hello"))
+	}))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("POST", "/services", nil))
+	c.Close()
+	b, err := os.ReadFile(filepath.Join(prefix, "logs", "admin_access.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"POST /services HTTP/1.1" 201 5 "-" "-"`) {
+		t.Errorf("log: %s", b)
+	}
+	var none *logging.AccessLog
+	none.Log(logging.Entry{})
+}
