@@ -27,6 +27,19 @@ return {
       EXCEPTION WHEN UNDEFINED_TABLE THEN
         -- Do nothing, accept existing state
       END$$;
+
+      -- tags indexed and kept in core's "tags" table (/tags, tag filters)
+      CREATE INDEX IF NOT EXISTS "token_credentials_tags_idx" ON "token_credentials" USING GIN ("tags");
+      DROP TRIGGER IF EXISTS "token_credentials_sync_tags_trigger" ON "token_credentials";
+      DO $$
+      BEGIN
+        CREATE TRIGGER "token_credentials_sync_tags_trigger"
+        AFTER INSERT OR UPDATE OF "tags" OR DELETE ON "token_credentials"
+        FOR EACH ROW
+        EXECUTE PROCEDURE sync_tags();
+      EXCEPTION WHEN UNDEFINED_COLUMN OR UNDEFINED_TABLE THEN
+        -- Do nothing, accept existing state
+      END$$;
     ]],
   },
 }
