@@ -32,6 +32,8 @@ func Open(L *lua.LState, version func() string, budget *bind.Budget, now func() 
 		L.SetFuncs(m, nativeFuncs)
 		m.RawSetString("version", lua.LString(version()))
 		m.RawSetString("random_bytes", L.NewFunction(func(L *lua.LState) int { return randomBytes(L, budget) }))
+		m.RawSetString("deflate_gzip", L.NewFunction(func(L *lua.LState) int { return deflateGzip(L, budget) }))
+		m.RawSetString("inflate_gzip", L.NewFunction(func(L *lua.LState) int { return inflateGzip(L, budget) }))
 		m.RawSetString("now_ms", L.NewFunction(func(L *lua.LState) int {
 			L.Push(lua.LNumber(float64(now().UnixMicro()) / 1000))
 			return 1
@@ -72,25 +74,6 @@ var nativeFuncs = map[string]lua.LGFunction{
 		return 1
 	},
 	"validate_utf8": func(L *lua.LState) int { L.Push(lua.LBool(utf8.ValidString(luavm.CheckString(L, 1)))); return 1 },
-	"deflate_gzip": func(L *lua.LState) int {
-		var buf bytes.Buffer
-		w := gzip.NewWriter(&buf)
-		w.Write([]byte(luavm.CheckString(L, 1)))
-		w.Close()
-		L.Push(lua.LString(buf.String()))
-		return 1
-	},
-	"inflate_gzip": func(L *lua.LState) int {
-		r, err := gzip.NewReader(strings.NewReader(luavm.CheckString(L, 1)))
-		if err == nil {
-			var out []byte
-			if out, err = io.ReadAll(r); err == nil {
-				L.Push(lua.LString(out))
-				return 1
-			}
-		}
-		return bind.Fail(L, err.Error())
-	},
 	"parse_time": func(L *lua.LState) int {
 		n, ok := ParseNginxTime(luavm.CheckString(L, 1))
 		if !ok {
@@ -150,4 +133,72 @@ func pushTimestamps(L *lua.LState, ms float64) {
 	out.RawSetString("month", at(t.Year(), t.Month(), 1, 0, 0, 0))
 	out.RawSetString("year", at(t.Year(), 1, 1, 0, 0, 0))
 	L.Push(out)
+}
+
+// gzipChunk is how much (de)compression runs between two checks of the
+// worker's deadline and memory budget.
+const gzipChunk = 64 << 10
+
+// stopped reports the error of L's context once the worker's deadline
+// fired (nil before).
+func stopped(L *lua.LState) error {
+	if ctx := L.Context(); ctx != nil {
+		return ctx.Err()
+	}
+	return nil
+}
+
+// deflateGzip is luahost.native.deflate_gzip(s) (kong.tools.gzip's
+// deflate_gzip): compressed in chunks, stopping at the worker's deadline;
+// the output is charged to the memory budget.
+func deflateGzip(L *lua.LState, budget *bind.Budget) int {
+	in := luavm.CheckString(L, 1)
+	var buf bytes.Buffer
+	w := gzip.NewWriter(&buf)
+	for off := 0; off < len(in); off += gzipChunk {
+		if err := stopped(L); err != nil {
+			L.RaiseError("%s", err)
+		}
+		end := min(off+gzipChunk, len(in))
+		w.Write([]byte(in[off:end]))
+	}
+	w.Close()
+	budget.Reserve(L, int64(buf.Len()), 1)
+	L.Push(lua.LString(buf.String()))
+	return 1
+}
+
+// inflateGzip is luahost.native.inflate_gzip(s): decompressed in chunks,
+// each charged to the memory budget ("not enough memory" for a body that
+// inflates past it: a gzip bomb costs the call, not the process) and
+// stopping at the worker's deadline; nil, err for data that is not gzip.
+func inflateGzip(L *lua.LState, budget *bind.Budget) int {
+	r, err := gzip.NewReader(strings.NewReader(luavm.CheckString(L, 1)))
+	if err != nil {
+		return bind.Fail(L, err.Error())
+	}
+	var out []byte
+	chunk := make([]byte, gzipChunk)
+	pending := 0 // inflated bytes not charged yet (the budget counts in chunks)
+	for {
+		if err := stopped(L); err != nil {
+			L.RaiseError("%s", err)
+		}
+		n, rerr := r.Read(chunk)
+		if n > 0 {
+			if pending += n; pending >= gzipChunk {
+				budget.Reserve(L, int64(pending), 1)
+				pending = 0
+			}
+			out = append(out, chunk[:n]...)
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			return bind.Fail(L, rerr.Error())
+		}
+	}
+	L.Push(lua.LString(out))
+	return 1
 }

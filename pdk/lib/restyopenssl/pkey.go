@@ -1,6 +1,7 @@
 package restyopenssl
 
 import (
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -71,13 +72,17 @@ func parsePkey(data []byte) (*pkey, error) {
 	return nil, errors.New("pkey.new:load_key: failed to load key (unsupported or malformed key)")
 }
 
-func generatePkey(typ string, bits int, curve string) (*pkey, error) {
+func generatePkey(ctx context.Context, typ string, bits int, curve string) (*pkey, error) {
 	switch strings.ToUpper(typ) {
 	case "", "RSA":
 		if bits == 0 {
 			bits = 2048
 		}
-		k, err := rsa.GenerateKey(rand.Reader, bits)
+		if bits > maxRSABits {
+			// OpenSSL's OPENSSL_RSA_MAX_MODULUS_BITS
+			return nil, fmt.Errorf("pkey.new: EVP_PKEY_keygen() failed: modulus too large (%d bits, at most %d)", bits, maxRSABits)
+		}
+		k, err := generateRSA(ctx, bits)
 		if err != nil {
 			return nil, err
 		}
@@ -289,10 +294,10 @@ func OpenPkey(L *lua.LState) {
 				case lua.LString:
 					k, err = parsePkey([]byte(v))
 				case *lua.LTable:
-					k, err = generatePkey(lua.LVAsString(v.RawGetString("type")),
+					k, err = generatePkey(L.Context(), lua.LVAsString(v.RawGetString("type")),
 						int(lua.LVAsNumber(v.RawGetString("bits"))), lua.LVAsString(v.RawGetString("curve")))
 				case *lua.LNilType:
-					k, err = generatePkey("RSA", 0, "")
+					k, err = generatePkey(L.Context(), "RSA", 0, "")
 				default:
 					err = fmt.Errorf("pkey.new: unexpected type %s at #1", v.Type())
 				}
@@ -320,4 +325,32 @@ func OpenPkey(L *lua.LState) {
 		L.Push(mod)
 		return 1
 	})
+}
+
+// maxRSABits is the largest RSA modulus generated, as OpenSSL's limit.
+const maxRSABits = 16384
+
+// generateRSA generates an RSA key, giving up when ctx (the worker's
+// deadline) ends first: a large key takes seconds to minutes and Go's
+// generator cannot be interrupted, so it runs on its own goroutine, which
+// finishes (bounded by maxRSABits) after the caller has moved on.
+func generateRSA(ctx context.Context, bits int) (*rsa.PrivateKey, error) {
+	if ctx == nil {
+		return rsa.GenerateKey(rand.Reader, bits)
+	}
+	type result struct {
+		k   *rsa.PrivateKey
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		k, err := rsa.GenerateKey(rand.Reader, bits)
+		done <- result{k, err}
+	}()
+	select {
+	case r := <-done:
+		return r.k, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
