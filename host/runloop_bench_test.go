@@ -66,5 +66,31 @@ func BenchmarkRequestPath(b *testing.B) {
 				do()
 			}
 		})
+		// 64 requests in flight per GOMAXPROCS (wrk's 64 connections
+		// on one core with GOMAXPROCS=1): the pool's borrow and return
+		// and the GC under concurrency, not only the serial path.
+		b.Run(tc.name+"/parallel", func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetParallelism(64)
+			b.RunParallel(func(pb *testing.PB) {
+				req, res := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+				defer fasthttp.ReleaseRequest(req)
+				defer fasthttp.ReleaseResponse(res)
+				req.SetRequestURI(n.base + tc.path)
+				if tc.token != "" {
+					req.Header.Set("X-Api-Token", tc.token)
+				}
+				for pb.Next() {
+					if err := client.Do(req, res); err != nil {
+						b.Error(err)
+						return
+					}
+					if res.StatusCode() != 200 {
+						b.Errorf("%s: %d %s", tc.path, res.StatusCode(), res.Body())
+						return
+					}
+				}
+			})
+		})
 	}
 }

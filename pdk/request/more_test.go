@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	lua "github.com/yuin/gopher-lua"
+
 	"github.com/luahost/luahost/proxy"
 )
 
@@ -183,4 +185,17 @@ func TestConfLimits(t *testing.T) {
 	e.get("/?a=1&b=2", "X-A", "1", "X-B", "2")
 	e.noErrors()
 	e.want("h", "truncated", "ngx_h", "truncated", "q", "truncated", "b", "nil", "rh", "truncated")
+}
+
+// phaseValues (SetPhase's table) answers what the maps do, for every phase
+// and for a value that is not one.
+func TestPhaseValuesMatchMaps(t *testing.T) {
+	for p := Phase(1); p != 0 && p <= PhaseClusterListener<<1; p <<= 1 {
+		for _, q := range []Phase{p, p | PhaseAccess} {
+			name, v := phaseValues(q)
+			if name != ngxPhase[q] || v != lua.LNumber(kongPhaseValue[q]) {
+				t.Errorf("phase %#x: %q %v, want %q %v", q, name, v, ngxPhase[q], kongPhaseValue[q])
+			}
+		}
+	}
 }

@@ -64,6 +64,7 @@
 package request
 
 import (
+	"math/bits"
 	"strconv"
 
 	"github.com/valyala/fasthttp"
@@ -115,6 +116,32 @@ var kongPhaseValue = map[Phase]int{
 	PhaseBalancer: 0x40, PhaseResponse: 0x80, PhaseClusterListener: 0x100,
 	PhaseHeaderFilter: 0x200, PhaseBodyFilter: 0x400, PhaseLog: 0x2000, PhasePreread: 0x4000,
 	PhaseError: 0x01000000, PhaseAdminAPI: 0x10000000,
+}
+
+// phaseInfo is what SetPhase writes for a one-bit phase, indexed by the
+// bit: ngxPhase's string and kongPhaseValue's number as a Lua value made
+// once (a map lookup and an allocation less per phase of every request).
+var phaseInfo [16]struct {
+	ngx  string
+	kong lua.LValue
+}
+
+func init() {
+	for p, name := range ngxPhase {
+		i := bits.TrailingZeros16(uint16(p))
+		phaseInfo[i].ngx = name
+		phaseInfo[i].kong = lua.LNumber(kongPhaseValue[p])
+	}
+}
+
+// phaseValues is ngx.get_phase()'s answer and ngx.ctx.KONG_PHASE for p.
+func phaseValues(p Phase) (string, lua.LValue) {
+	if bits.OnesCount16(uint16(p)) == 1 {
+		if e := &phaseInfo[bits.TrailingZeros16(uint16(p))]; e.kong != nil {
+			return e.ngx, e.kong
+		}
+	}
+	return ngxPhase[p], lua.LNumber(kongPhaseValue[p])
 }
 
 // State is one worker's request binding.
@@ -239,13 +266,14 @@ func (s *State) Begin(c *proxy.Context) {
 // rewrite and access; PhaseBodyFilter puts in the body kong.response.exit
 // produced in header_filter.
 func (s *State) SetPhase(p Phase) {
+	ngxName, kongValue := phaseValues(p)
 	s.phase = p
-	s.in.Phase = ngxPhase[p]
+	s.in.Phase = ngxName
 	if s.c == nil {
 		return
 	}
 	ctx := s.in.CurrentCtx()
-	ctx.RawSetString("KONG_PHASE", lua.LNumber(kongPhaseValue[p]))
+	ctx.RawSetString("KONG_PHASE", kongValue)
 	switch p {
 	case PhaseAccess:
 		if !s.accessed {
