@@ -168,6 +168,7 @@ pg_database = $2
 log_level = error
 plugins_dir = $PWD/plugins
 proxy_listen = 127.0.0.1:$3 reuseport backlog=16384
+admin_listen = off
 CONF
 }
 conf "$OUT/plain.conf" "$DB1" "$PLAIN"

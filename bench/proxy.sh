@@ -77,6 +77,7 @@ pg_user = $PGUSER
 pg_database = $DB
 log_level = error
 proxy_listen = 127.0.0.1:$LUAHOST reuseport backlog=16384
+admin_listen = off
 CONF
 
 psql -q -h "$PGHOST" -p "$PGPORT" -U "$PGUSER" -d postgres -c "CREATE DATABASE $DB" >/dev/null
