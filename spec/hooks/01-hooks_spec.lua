@@ -47,8 +47,10 @@ describe("hooks.lua", function()
 
   it("ENTITY_CREATED carries the marshalled entity", function()
     local row = assert(kong.db.lapikeys:insert({ apikey = "c-" .. ngx.now(), note = "n" }))
-    assert.equal(1, #hooks.seen)
-    local m = hooks.seen[1]
+    assert.equal(2, #hooks.seen)
+    assert.same({ propagate = { collection = "lapikeys", primary_key = { "id" }, type = "ENTITY_CREATED",
+                                entity = { id = row.id, apikey = row.apikey } } }, hooks.seen[1])
+    local m = hooks.seen[2]
     assert.equal("lapikeys", m.collection)
     assert.equal("ENTITY_CREATED", m.type)
     assert.same({ "id" }, m.primary_key)

@@ -6,6 +6,8 @@
 --   message_t = { collection = <table>, type = ENTITY_*, primary_key = {...},
 --                 entity = ..., old_entity = ... (updates only) }
 --
+-- after CLUSTER_PROPAGATE's { collection, primary_key, type, entity }.
+--
 -- As in 0.x the entity sent is what the schema's marshall_event(self, row)
 -- returns, {} when the schema has none; for an update, old_entity is the
 -- marshalled old row and entity the row as it is now (0.x's receiving node
@@ -57,7 +59,9 @@ local function marshall(info, row)
   return t
 end
 
--- message(data, schemas): the 0.x message_t of a 3.x "crud" event's data.
+-- message(data, schemas): the 0.x message_t of a 3.x "crud" event's data,
+-- and the CLUSTER_PROPAGATE message 0.x's DAO published for it
+-- { collection, primary_key, type, entity = marshalled row }.
 function _M.message(data, schemas)
   local schema = data.schema or {}
   local collection = schema.table or schema.name
@@ -80,13 +84,14 @@ function _M.message(data, schemas)
     sent = marshall(info, data.entity)
     m.entity = sent
   end
-  local payload = cjson.encode({ collection = collection, primary_key = m.primary_key, type = typ, entity = sent })
+  local propagate = { collection = collection, primary_key = m.primary_key, type = typ, entity = sent }
+  local payload = cjson.encode(propagate)
   if payload and #payload > MAX_EVENT_SIZE then
     ngx.log(ngx.WARN, "[", info and info.plugin or "core", "] ", typ, " event of '", collection,
             "' is ", #payload, " bytes once marshalled, over Kong 0.x's ", MAX_EVENT_SIZE,
             "-byte limit (0.x would have lost it); delivered all the same")
   end
-  return m
+  return m, propagate
 end
 
 -- register(plugin_names): subscribes every plugin's hooks.lua to a new
@@ -116,8 +121,11 @@ function _M.register(plugin_names)
     if type(data) ~= "table" or (type(event) == "string" and event:find(":", 1, true)) then
       return
     end
-    local m = _M.message(data, schemas)
+    local m, propagate = _M.message(data, schemas)
     if m then
+      -- 0.x: the DAO published CLUSTER_PROPAGATE (what Serf would carry),
+      -- then every node published the entity event
+      events:publish(TYPES.CLUSTER_PROPAGATE, propagate)
       events:publish(m.type, m)
     end
   end, "crud")
