@@ -324,6 +324,9 @@ func (h *Host) loadWorker(id int, build bool) (*Worker, []*Plugin, []*LoadError)
 // on; a runaway one fails the worker.
 func (h *Host) initWorker(w *Worker) []*LoadError {
 	h.installDB(w)
+	if le := h.installLegacyHooks(w); le != nil {
+		return []*LoadError{le}
+	}
 	w.In.Phase = "init_worker"
 	defer func() {
 		w.In.PluginName, w.In.Phase = "", "init"

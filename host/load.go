@@ -390,6 +390,9 @@ func orderDaos(v any) ([]map[string]any, bool, error) {
 			if _, ok := m["name"]; !ok {
 				m["name"] = k
 			}
+			// 0.x's marshall_event is not a schema property: the hooks
+			// bridge (lua/luahost/legacy_hooks.lua) reads it from daos.lua.
+			delete(m, "marshall_event")
 			defs[k] = m
 		}
 		return topoSort(defs), true, nil

@@ -4,7 +4,8 @@
 -- kong.tools.uuid, kong.tools.rand, kong.tools.ip and kong.tools.http
 -- (encode_args, decode_args, check_https, ...), plus load_module_if_exists, get_default_exit_body, get_mime_type,
 -- get_error_template, topological_sort, yield, deflate_gzip, inflate_gzip,
--- nginx_conf_time_to_seconds.
+-- nginx_conf_time_to_seconds; and from the 0.x module (0.5 - 0.14): table_size,
+-- get_hostname, check_https(allow_terminated) in its one-argument form.
 -- Not covered: get_system_infos, get_system_trusted_certs_filepath,
 -- get_hostname (use kong.node.get_hostname), sort_by_handler_priority.
 
@@ -21,6 +22,35 @@ local _M = {}
 for _, name in ipairs({ "http", "table", "string", "uuid", "rand", "ip" }) do
   for k, v in pairs(require("kong.tools." .. name)) do
     _M[k] = v
+  end
+end
+
+-- table_size(t) (0.5 - 0.14): the number of keys of t, 0 for nil.
+function _M.table_size(t)
+  local n = 0
+  if t then
+    for _ in pairs(t) do
+      n = n + 1
+    end
+  end
+  return n
+end
+
+-- get_hostname() (0.8 - 2.x): the node's host name, kong.node.get_hostname's.
+function _M.get_hostname()
+  return kong.node.get_hostname()
+end
+
+-- check_https: 0.x's check_https(allow_terminated) trusted X-Forwarded-Proto
+-- from any client; 1.x+ made it check_https(trusted_ip, allow_terminated).
+-- A call with one argument is the 0.x form.
+do
+  local check_https = _M.check_https
+  function _M.check_https(...)
+    if select("#", ...) == 1 then
+      return check_https(true, (...))
+    end
+    return check_https(...)
   end
 end
 

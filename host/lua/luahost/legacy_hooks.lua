@@ -1,0 +1,135 @@
+-- luahost's bridge from the DAO's "crud" worker events to 0.x plugins'
+-- hooks.lua (Kong <= 0.10, KONG-REFERENCE §9.4, seed 003): every enabled
+-- plugin's `kong.plugins.<name>.hooks` table maps a kong.core.events TYPE
+-- to a handler; a DAO write calls the handlers of its type with
+--
+--   message_t = { collection = <table>, type = ENTITY_*, primary_key = {...},
+--                 entity = ..., old_entity = ... (updates only) }
+--
+-- after CLUSTER_PROPAGATE's { collection, primary_key, type, entity }.
+--
+-- As in 0.x the entity sent is what the schema's marshall_event(self, row)
+-- returns, {} when the schema has none; for an update, old_entity is the
+-- marshalled old row and entity the row as it is now (0.x's receiving node
+-- reloaded it). A marshalled event over 512 bytes (0.x's UDP budget, which
+-- would have lost it) is delivered all the same, with a warning naming the
+-- plugin and the entity.
+--
+-- The handlers run in the worker that receives the "crud" event, once per
+-- node; database_cache.delete acts on every worker of the node.
+
+local Events = require "kong.core.events"
+local utils = require "kong.tools.utils"
+local cjson = require "cjson.safe"
+
+local TYPES = Events.TYPES
+local MAX_EVENT_SIZE = 512
+
+local _M = {}
+
+local TYPE_OF = {
+  create = TYPES.ENTITY_CREATED,
+  update = TYPES.ENTITY_UPDATED,
+  delete = TYPES.ENTITY_DELETED,
+}
+
+-- legacy_schemas(name): table name -> { marshall_event, plugin } from a
+-- map-form daos.lua (0.x: { <dao> = { table = ..., marshall_event = ... } }).
+local function legacy_schemas(name, into)
+  local ok, loaded, mod = pcall(utils.load_module_if_exists, "kong.plugins." .. name .. ".daos")
+  if not ok or not loaded or type(mod) ~= "table" then
+    return
+  end
+  local map = mod.tables or mod
+  for dao_name, schema in pairs(map) do
+    if type(dao_name) == "string" and type(schema) == "table" then
+      into[schema.table or schema.name or dao_name] = { schema = schema, plugin = name }
+    end
+  end
+end
+
+local function marshall(info, row)
+  if not info or type(info.schema.marshall_event) ~= "function" or type(row) ~= "table" then
+    return {}
+  end
+  local t = info.schema.marshall_event(info.schema, row)
+  if type(t) ~= "table" then
+    return {}
+  end
+  return t
+end
+
+-- message(data, schemas): the 0.x message_t of a 3.x "crud" event's data,
+-- and the CLUSTER_PROPAGATE message 0.x's DAO published for it
+-- { collection, primary_key, type, entity = marshalled row }.
+function _M.message(data, schemas)
+  local schema = data.schema or {}
+  local collection = schema.table or schema.name
+  local typ = TYPE_OF[data.operation]
+  if not collection or not typ then
+    return nil
+  end
+  local info = schemas[collection]
+  local m = {
+    collection = collection,
+    type = typ,
+    primary_key = schema.primary_key,
+  }
+  local sent
+  if typ == TYPES.ENTITY_UPDATED then
+    sent = marshall(info, data.old_entity or data.entity)
+    m.old_entity = sent
+    m.entity = data.entity
+  else
+    sent = marshall(info, data.entity)
+    m.entity = sent
+  end
+  local propagate = { collection = collection, primary_key = m.primary_key, type = typ, entity = sent }
+  local payload = cjson.encode(propagate)
+  if payload and #payload > MAX_EVENT_SIZE then
+    ngx.log(ngx.WARN, "[", info and info.plugin or "core", "] ", typ, " event of '", collection,
+            "' is ", #payload, " bytes once marshalled, over Kong 0.x's ", MAX_EVENT_SIZE,
+            "-byte limit (0.x would have lost it); delivered all the same")
+  end
+  return m, propagate
+end
+
+-- register(plugin_names): subscribes every plugin's hooks.lua to a new
+-- Events (kong.singletons.events) fed by the "crud" worker events; returns
+-- the Events, or nil when no plugin has hooks.
+function _M.register(plugin_names)
+  local events = Events()
+  local schemas = {}
+  local any = false
+  for _, name in ipairs(plugin_names) do
+    local ok, hooks = utils.load_module_if_exists("kong.plugins." .. name .. ".hooks")
+    if ok and type(hooks) == "table" then
+      for typ, fn in pairs(hooks) do
+        if type(fn) == "function" then
+          events:subscribe(typ, fn)
+          any = true
+        end
+      end
+    end
+    legacy_schemas(name, schemas)
+  end
+  rawset(require("kong.singletons"), "events", events)
+  if not any then
+    return nil
+  end
+  kong.worker_events.register(function(data, event)
+    if type(data) ~= "table" or (type(event) == "string" and event:find(":", 1, true)) then
+      return
+    end
+    local m, propagate = _M.message(data, schemas)
+    if m then
+      -- 0.x: the DAO published CLUSTER_PROPAGATE (what Serf would carry),
+      -- then every node published the entity event
+      events:publish(TYPES.CLUSTER_PROPAGATE, propagate)
+      events:publish(m.type, m)
+    end
+  end, "crud")
+  return events
+end
+
+return _M

@@ -1,0 +1,1 @@
+return { name = "legacy-badhooks", fields = { { config = { type = "record", fields = {} } } } }

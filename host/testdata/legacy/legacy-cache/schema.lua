@@ -1,0 +1,6 @@
+return {
+  name = "legacy-cache",
+  fields = {
+    { config = { type = "record", fields = {} } },
+  },
+}

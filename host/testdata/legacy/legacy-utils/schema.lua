@@ -1,0 +1,6 @@
+return {
+  name = "legacy-utils",
+  fields = {
+    { config = { type = "record", fields = {} } },
+  },
+}
