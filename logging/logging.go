@@ -10,7 +10,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -132,6 +131,21 @@ func appendVar(dst []byte, s string) []byte {
 	return appendEscaped(dst, s)
 }
 
+// hostOf is the address of "ip", "ip:port" or "[ip]:port" (what
+// net.SplitHostPort gives, without its error keeping s).
+func hostOf(s string) string {
+	if strings.HasPrefix(s, "[") {
+		if i := strings.IndexByte(s, ']'); i > 0 {
+			return s[1:i]
+		}
+		return s
+	}
+	if i := strings.IndexByte(s, ':'); i >= 0 && strings.LastIndexByte(s, ':') == i {
+		return s[:i]
+	}
+	return s
+}
+
 // Format is an access-log line format.
 type Format int
 
@@ -145,10 +159,7 @@ const (
 
 // Append appends e's line (without the newline) to dst.
 func (f Format) Append(dst []byte, e *Entry) []byte {
-	host := e.RemoteAddr
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
-	}
+	host := hostOf(e.RemoteAddr)
 	t := e.Time
 	if t.IsZero() {
 		t = time.Now()

@@ -126,6 +126,15 @@ func (r *Recorder) ObserveRequest(q Request) {
 	}
 }
 
+// CountRequest counts a request that has no series of its own (no Route
+// matched) in TotalRequests only.
+func (r *Recorder) CountRequest() {
+	if r == nil {
+		return
+	}
+	r.total.Add(1)
+}
+
 // TotalRequests is the number of requests observed (the /status
 // server.total_requests).
 func (r *Recorder) TotalRequests() int64 {
