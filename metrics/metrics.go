@@ -118,7 +118,7 @@ func (r *Recorder) ObserveRequest(q Request) {
 	if q.Total >= 0 {
 		s.total.Observe(ms(q.Total))
 	}
-	if q.Upstream >= 0 {
+	if s.upstream != nil {
 		s.upstream.Observe(ms(q.Upstream))
 	}
 	if q.Kong >= 0 {

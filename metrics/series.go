@@ -22,6 +22,7 @@ import (
 type seriesKey struct {
 	service, route, workspace, consumer, source string
 	code                                        int
+	proxied                                     bool // Upstream observed
 }
 
 // series are the collectors a request of one seriesKey feeds.
@@ -54,7 +55,7 @@ func (r *Recorder) series(q *Request) *series {
 		source = "service"
 	}
 	k := seriesKey{service: q.Service, route: q.Route, workspace: q.Workspace, consumer: q.Consumer,
-		source: source, code: q.Status}
+		source: source, code: q.Status, proxied: q.Upstream >= 0}
 	sh := r.cache.shard(&k)
 	if m := sh.m.Load(); m != nil {
 		if s, ok := (*m)[k]; ok {
@@ -72,12 +73,16 @@ func (r *Recorder) series(q *Request) *series {
 	// The label values are kept by the map and by client_golang: copy
 	// them, the caller's strings may view a request's buffers.
 	k = seriesKey{service: strings.Clone(k.service), route: strings.Clone(k.route), workspace: strings.Clone(k.workspace),
-		consumer: strings.Clone(k.consumer), source: k.source, code: k.code}
+		consumer: strings.Clone(k.consumer), source: k.source, code: k.code, proxied: k.proxied}
 	s := &series{
 		requests: r.requests.WithLabelValues(k.service, k.route, strconv.Itoa(k.code), k.source, k.workspace, k.consumer),
 		total:    r.requestMS.WithLabelValues(k.service, k.route, k.workspace),
-		upstream: r.upstreamMS.WithLabelValues(k.service, k.route, k.workspace),
 		kong:     r.kongMS.WithLabelValues(k.service, k.route, k.workspace),
+	}
+	if k.proxied {
+		// (made only when observed: Kong shows no upstream latency for a
+		// route whose requests it answered itself)
+		s.upstream = r.upstreamMS.WithLabelValues(k.service, k.route, k.workspace)
 	}
 	n := make(map[seriesKey]*series, 1+lenOf(old))
 	if old != nil {

@@ -67,13 +67,11 @@ func (o *opsPhases) Log(c *proxy.Context) {
 // source ("service" when the upstream answered).
 func requestMetrics(c *proxy.Context, status int, total time.Duration) metrics.Request {
 	m := &c.Match
-	q := metrics.Request{Status: status, Total: total, Upstream: -1, Source: "kong"}
+	// workspace_name: luahost serves Kong's default workspace only
+	q := metrics.Request{Status: status, Total: total, Upstream: -1, Source: "kong", Workspace: "default"}
 	q.Route = m.Route.Name
 	if q.Route == "" {
 		q.Route = m.Route.ID
-	}
-	if m.Route.WsID != "" {
-		q.Workspace = "default" // the one workspace luahost serves
 	}
 	if s := m.Service; s != nil {
 		q.Service = s.Name
