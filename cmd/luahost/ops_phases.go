@@ -112,9 +112,17 @@ func (o *opsPhases) logAccess(c *proxy.Context, rc *fasthttp.RequestCtx, status 
 		UserAgent:  b2s(h.UserAgent()),
 		RequestID:  c.RequestID,
 	}
-	// $body_bytes_sent: the response's length as sent; a chunked response
-	// (length unknown here) is logged as 0.
-	if n := rc.Response.Header.ContentLength(); n > 0 && !h.IsHead() {
+	// $body_bytes_sent: the response's length as sent (a body in memory,
+	// else the Content-Length of a streamed one); a chunked response, whose
+	// length is not known here, is logged as 0.
+	if resp := &rc.Response; !h.IsHead() {
+		n := 0
+		if !resp.IsBodyStream() {
+			n = len(resp.Body())
+		}
+		if n == 0 {
+			n = max(resp.Header.ContentLength(), 0)
+		}
 		e.BodyBytes = int64(n)
 	}
 	o.access.Log(&e)
