@@ -12,7 +12,7 @@ import (
 	"net"
 	"net/netip"
 	"strings"
-	"sync/atomic"
+	"sync"
 	"time"
 	"unsafe"
 
@@ -170,13 +170,41 @@ func b2s(b []byte) string {
 	return unsafe.String(&b[0], len(b))
 }
 
-// deadlineStops counts the Lua calls the host stopped at lua_timeout into
-// the recorder (set once the node has one) from the error lines the host
-// logs for them, as the host reports these stops nowhere else; every
-// record then goes on to next if next wants it.
+// stopCounter counts deadline stops into a recorder, holding those seen
+// before the node has one (init_worker runs while the host starts).
+type stopCounter struct {
+	mu      sync.Mutex
+	rec     *metrics.Recorder
+	pending [][2]string
+}
+
+func (s *stopCounter) add(plugin, phase string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.rec == nil {
+		s.pending = append(s.pending, [2]string{plugin, phase})
+		return
+	}
+	s.rec.DeadlineStop(plugin, phase)
+}
+
+// setRecorder makes rec the counter's recorder and counts what was held.
+func (s *stopCounter) setRecorder(rec *metrics.Recorder) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rec = rec
+	for _, p := range s.pending {
+		rec.DeadlineStop(p[0], p[1])
+	}
+	s.pending = nil
+}
+
+// deadlineStops counts the Lua calls the host stopped at lua_timeout from
+// the error lines the host logs for them, as the host reports these stops
+// nowhere else; every record then goes on to next if next wants it.
 type deadlineStops struct {
-	next slog.Handler
-	rec  *atomic.Pointer[metrics.Recorder]
+	next  slog.Handler
+	stops *stopCounter
 }
 
 func (h deadlineStops) Enabled(ctx context.Context, l slog.Level) bool {
@@ -186,7 +214,7 @@ func (h deadlineStops) Enabled(ctx context.Context, l slog.Level) bool {
 func (h deadlineStops) Handle(ctx context.Context, r slog.Record) error {
 	if r.Level >= slog.LevelError {
 		if plugin, phase, ok := deadlineStop(r); ok {
-			h.rec.Load().DeadlineStop(plugin, phase)
+			h.stops.add(plugin, phase)
 		}
 	}
 	if !h.next.Enabled(ctx, r.Level) {
@@ -196,11 +224,11 @@ func (h deadlineStops) Handle(ctx context.Context, r slog.Record) error {
 }
 
 func (h deadlineStops) WithAttrs(as []slog.Attr) slog.Handler {
-	return deadlineStops{next: h.next.WithAttrs(as), rec: h.rec}
+	return deadlineStops{next: h.next.WithAttrs(as), stops: h.stops}
 }
 
 func (h deadlineStops) WithGroup(name string) slog.Handler {
-	return deadlineStops{next: h.next.WithGroup(name), rec: h.rec}
+	return deadlineStops{next: h.next.WithGroup(name), stops: h.stops}
 }
 
 // timeoutMark ends the message of host.TimeoutError.

@@ -7,7 +7,6 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/valyala/fasthttp"
@@ -102,11 +101,11 @@ func BenchmarkOpsPhases(b *testing.B) {
 // deadline stops, by plugin and phase; other errors do not.
 func TestDeadlineStops(t *testing.T) {
 	rec := metrics.New()
-	var ref atomic.Pointer[metrics.Recorder]
+	stops := &stopCounter{}
 	var out strings.Builder
-	log := slog.New(deadlineStops{next: slog.NewTextHandler(&out, &slog.HandlerOptions{Level: slog.LevelError + 4}), rec: &ref})
+	log := slog.New(deadlineStops{next: slog.NewTextHandler(&out, &slog.HandlerOptions{Level: slog.LevelError + 4}), stops: stops})
 	log.Error("plugin 'early' (access): kong/plugins/early/handler.lua:3: execution stopped: it ran longer than its 5s deadline (lua_timeout)")
-	ref.Store(rec)
+	stops.setRecorder(rec) // "early" was held until now
 	log.Error("plugin 'slow' (access): kong/plugins/slow/handler.lua:3: execution stopped: it ran longer than its 5s deadline (lua_timeout)", "request_id", "x")
 	log.With("worker", 1).Error("plugin 'slow' (header_filter): execution stopped: it ran longer than its 5s deadline (lua_timeout)")
 	log.Error("failed to execute plugin 'conf:configure (kong/plugins/conf/handler.lua:9: execution stopped: it ran longer than its 5s deadline (lua_timeout))", "worker", 2)
@@ -118,6 +117,7 @@ func TestDeadlineStops(t *testing.T) {
 	}
 	got := scrapeRecorder(t, rec)
 	for _, want := range []string{
+		`luahost_lua_deadline_stops_total{phase="access",plugin="early"} 1`,
 		`luahost_lua_deadline_stops_total{phase="access",plugin="slow"} 1`,
 		`luahost_lua_deadline_stops_total{phase="header_filter",plugin="slow"} 1`,
 		`luahost_lua_deadline_stops_total{phase="configure",plugin="conf"} 1`,
@@ -127,7 +127,7 @@ func TestDeadlineStops(t *testing.T) {
 			t.Errorf("lacks %s\n%s", want, grepLines(got, "luahost_lua_deadline"))
 		}
 	}
-	if n := strings.Count(got, "luahost_lua_deadline_stops_total{"); n != 4 {
+	if n := strings.Count(got, "luahost_lua_deadline_stops_total{"); n != 5 {
 		t.Errorf("%d series:\n%s", n, grepLines(got, "luahost_lua_deadline"))
 	}
 }

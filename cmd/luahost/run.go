@@ -227,10 +227,10 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 		return fail(err.Error())
 	}
 	defer logs.Close()
-	// the recorder, made once the host is up, also counts the deadline
-	// stops the host logs
-	var recRef atomic.Pointer[metrics.Recorder]
-	start := newStartupHandler(deadlineStops{next: logging.NewErrorLog(logs.errorLog, host.LogLevel(c.Get("log_level"))), rec: &recRef})
+	// the deadline stops the host logs are counted, into the recorder
+	// once the host is up
+	stops := &stopCounter{}
+	start := newStartupHandler(deadlineStops{next: logging.NewErrorLog(logs.errorLog, host.LogLevel(c.Get("log_level"))), stops: stops})
 	logger := slog.New(start)
 	h, err := host.New(host.Options{Conf: c, Logger: logger})
 	start.release(err == nil)
@@ -242,7 +242,7 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 		return fail("no database opened")
 	}
 	rec := newRecorder(h)
-	recRef.Store(rec)
+	stops.setRecorder(rec)
 	h.Root.DB.SetQueryObserver(rec.ObserveDBQuery)
 	defer h.Root.DB.SetQueryObserver(nil)
 	// Kong DB-less: the embedded store starts with declarative_config
