@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/base64"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -132,6 +134,11 @@ func TestOpsFed(t *testing.T) {
 	if strings.Contains(metricsOut, `code="404"`) {
 		t.Errorf("a request no route matched is in kong_http_requests_total")
 	}
+	// /status counts every request, routed or not (waitFor's and the four)
+	_, statusOut, _ := get("http://" + n.StatusAddrs[0].String() + "/status")
+	if !strings.Contains(statusOut, `"total_requests":5`) {
+		t.Errorf("/status: %s", statusOut)
+	}
 
 	// the Admin API's requests go to admin_access_log, in nginx's combined
 	// format
@@ -146,7 +153,22 @@ func TestOpsFed(t *testing.T) {
 	}
 	eventually(t, "the Admin API request logged", func() bool { return len(readLines(adminPath)) >= 1 })
 	adminLine := regexp.MustCompile(`^127\.0\.0\.1 - - \[[^]]+\] "GET /services\?size=1 HTTP/1\.1" 200 [1-9]\d* "-" "Go-http-client/1\.1"$`)
-	if l := readLines(adminPath); len(l) != 1 || !adminLine.MatchString(l[0]) {
+	if l := readLines(adminPath); len(l) < 1 || !adminLine.MatchString(l[0]) {
+		t.Errorf("admin_access_log: %q", l)
+	}
+	// a request fasthttp cannot read is answered 400 and logged too
+	conn, err := net.Dial("tcp", n.Admin.Addrs[0].String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprint(conn, "GET /status HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n")
+	reply, _ := io.ReadAll(conn)
+	conn.Close()
+	if !strings.HasPrefix(string(reply), "HTTP/1.1 400") {
+		t.Errorf("malformed request: %q", reply)
+	}
+	eventually(t, "the malformed request logged", func() bool { return len(readLines(adminPath)) >= 2 })
+	if l := readLines(adminPath); !strings.Contains(l[1], `" 400 `) {
 		t.Errorf("admin_access_log: %q", l)
 	}
 	for _, l := range readLines(accessPath) {
