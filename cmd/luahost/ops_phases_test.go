@@ -57,7 +57,7 @@ func TestOpsPhasesAllocs(t *testing.T) {
 	var lines strings.Builder
 	rec := metrics.New()
 	fed := count(withOps(proxy.NopPhases{}, rec, logging.NewAccessLog(&lines, logging.FormatKong)))
-	if fed > bare {
+	if fed > bare && !raceEnabled {
 		t.Errorf("%v allocations per request with metrics and access log, %v without", fed, bare)
 	}
 	if rec.TotalRequests() != 202 || strings.Count(lines.String(), "\n") != 202 {
