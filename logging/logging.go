@@ -242,8 +242,9 @@ func (a *AccessLog) Log(e *Entry) {
 	}
 }
 
-// Middleware logs every request next serves (the Admin API's
-// admin_access_log); on a nil *AccessLog it returns next.
+// Middleware logs every request a net/http handler serves; on a nil
+// *AccessLog it returns next. (The Admin API is fasthttp: the node logs
+// it through admin.Options.Log.)
 func (a *AccessLog) Middleware(next http.Handler) http.Handler {
 	if a == nil {
 		return next
