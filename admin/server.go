@@ -34,6 +34,10 @@ type Options struct {
 	MaxBodySize int
 	// NoLua leaves the plugins' api.lua out (Go endpoints only).
 	NoLua bool
+	// Log, when set, is called once per request with its response made,
+	// including the requests fasthttp could not read (the node writes
+	// admin_access_log from it). It must not keep ctx.
+	Log func(ctx *fasthttp.RequestCtx)
 }
 
 // HandlerFunc serves one Admin API request.
@@ -212,6 +216,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 }
 
 func (s *Server) errorHandler(ctx *fasthttp.RequestCtx, err error) {
+	if s.opts.Log != nil {
+		defer s.opts.Log(ctx)
+	}
 	if errors.Is(err, fasthttp.ErrBodyTooLarge) {
 		writeJSON(ctx, 413, map[string]any{"message": "Request Entity Too Large"})
 		return
@@ -227,6 +234,11 @@ func (quietLogger) Printf(string, ...any) {}
 // route match (404/405/OPTIONS), argument parsing, then the handler.
 func (s *Server) serve(ctx *fasthttp.RequestCtx) {
 	s.stats.handled.Add(1)
+	if s.opts.Log != nil {
+		// deferred first: runs last, with the headers below and a
+		// recovered panic's 500 in the response
+		defer s.opts.Log(ctx)
+	}
 	start := time.Now()
 	defer func() {
 		// Kong's admin headers: latency in ms, Server: kong/<version>

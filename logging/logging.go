@@ -8,13 +8,12 @@ package logging
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -109,80 +108,143 @@ type Entry struct {
 	RequestID  string
 }
 
-func dash(s string) string {
+// nginx escapes the variables it writes into a log line: '"', '\\' and
+// bytes outside printable ASCII as \xHH.
+func appendEscaped(dst []byte, s string) []byte {
+	const hex = "0123456789ABCDEF"
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '"' || c == '\\' || c < 0x20 || c > 0x7e {
+			dst = append(dst, '\\', 'x', hex[c>>4], hex[c&0xf])
+			continue
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+// appendVar is a variable as nginx logs it: "-" when empty.
+func appendVar(dst []byte, s string) []byte {
 	if s == "" {
-		return "-"
+		return append(dst, '-')
+	}
+	return appendEscaped(dst, s)
+}
+
+// hostOf is the address of "ip", "ip:port" or "[ip]:port" (what
+// net.SplitHostPort gives, without its error keeping s).
+func hostOf(s string) string {
+	if strings.HasPrefix(s, "[") {
+		if i := strings.IndexByte(s, ']'); i > 0 {
+			return s[1:i]
+		}
+		return s
+	}
+	if i := strings.IndexByte(s, ':'); i >= 0 && strings.LastIndexByte(s, ':') == i {
+		return s[:i]
 	}
 	return s
 }
 
-// nginx escapes the variables it writes into a log line: '"', '\\' and
-// bytes outside printable ASCII as \xHH.
-func escape(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == '"' || c == '\\' || c < 0x20 || c > 0x7e {
-			fmt.Fprintf(&b, `\x%02X`, c)
-			continue
-		}
-		b.WriteByte(c)
-	}
-	return b.String()
-}
+// Format is an access-log line format.
+type Format int
 
-// Combined is nginx's combined format (Kong's admin_access_log).
-func Combined(e Entry) string {
-	host := e.RemoteAddr
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
-	}
+const (
+	// FormatCombined is nginx's combined format (Kong's admin_access_log).
+	FormatCombined Format = iota
+	// FormatKong is Kong's kong_log_format (proxy_access_log): combined,
+	// then kong_request_id.
+	FormatKong
+)
+
+// Append appends e's line (without the newline) to dst.
+func (f Format) Append(dst []byte, e *Entry) []byte {
+	host := hostOf(e.RemoteAddr)
 	t := e.Time
 	if t.IsZero() {
 		t = time.Now()
 	}
-	return fmt.Sprintf(`%s - %s [%s] "%s" %d %d "%s" "%s"`,
-		dash(host), dash(escape(e.RemoteUser)), t.Format("02/Jan/2006:15:04:05 -0700"),
-		escape(e.Method+" "+e.URI+" "+e.Proto), e.Status, e.BodyBytes,
-		dash(escape(e.Referer)), dash(escape(e.UserAgent)))
+	dst = appendVar(dst, host)
+	dst = append(dst, " - "...)
+	dst = appendVar(dst, e.RemoteUser)
+	dst = append(dst, " ["...)
+	dst = t.AppendFormat(dst, "02/Jan/2006:15:04:05 -0700")
+	dst = append(dst, `] "`...)
+	dst = appendEscaped(dst, e.Method)
+	dst = append(dst, ' ')
+	dst = appendEscaped(dst, e.URI)
+	dst = append(dst, ' ')
+	dst = appendEscaped(dst, e.Proto)
+	dst = append(dst, `" `...)
+	dst = strconv.AppendInt(dst, int64(e.Status), 10)
+	dst = append(dst, ' ')
+	dst = strconv.AppendInt(dst, e.BodyBytes, 10)
+	dst = append(dst, ` "`...)
+	dst = appendVar(dst, e.Referer)
+	dst = append(dst, `" "`...)
+	dst = appendVar(dst, e.UserAgent)
+	dst = append(dst, '"')
+	if f == FormatKong {
+		dst = append(dst, ` kong_request_id: "`...)
+		dst = appendEscaped(dst, e.RequestID)
+		dst = append(dst, '"')
+	}
+	return dst
 }
 
-// KongFormat is Kong's kong_log_format (proxy_access_log): combined, then
-// kong_request_id.
-func KongFormat(e Entry) string {
-	return Combined(e) + ` kong_request_id: "` + escape(e.RequestID) + `"`
-}
+// Combined is e's line in nginx's combined format.
+func Combined(e Entry) string { return string(FormatCombined.Append(nil, &e)) }
+
+// KongFormat is e's line in Kong's kong_log_format.
+func KongFormat(e Entry) string { return string(FormatKong.Append(nil, &e)) }
 
 // AccessLog writes one line per request; a nil *AccessLog writes nothing
-// (the log is off).
+// (the log is off). A line is formatted in a pooled buffer and written
+// with one Write; a file (*os.File, which serialises its writes, opened
+// O_APPEND) is written without a lock of ours.
 type AccessLog struct {
-	mu     sync.Mutex
+	mu     sync.Mutex // writes to w, unless it is a file
 	w      io.Writer
-	format func(Entry) string
+	file   *os.File
+	format Format
+	bufs   sync.Pool
 }
 
 // NewAccessLog returns an access log on w (nil w: nil, the log is off)
-// with format (KongFormat for the proxy, Combined for the Admin API).
-func NewAccessLog(w io.Writer, format func(Entry) string) *AccessLog {
+// in format (FormatKong for the proxy, FormatCombined for the Admin API).
+func NewAccessLog(w io.Writer, format Format) *AccessLog {
 	if w == nil {
 		return nil
 	}
-	return &AccessLog{w: w, format: format}
+	a := &AccessLog{w: w, format: format}
+	a.file, _ = w.(*os.File)
+	a.bufs.New = func() any { b := make([]byte, 0, 512); return &b }
+	return a
 }
 
 // Log writes e's line.
-func (a *AccessLog) Log(e Entry) {
+func (a *AccessLog) Log(e *Entry) {
 	if a == nil {
 		return
 	}
-	line := a.format(e) + "\n"
-	a.mu.Lock()
-	_, _ = io.WriteString(a.w, line)
-	a.mu.Unlock()
+	bp := a.bufs.Get().(*[]byte)
+	line := append(a.format.Append((*bp)[:0], e), '\n')
+	if a.file != nil {
+		_, _ = a.file.Write(line)
+	} else {
+		a.mu.Lock()
+		_, _ = a.w.Write(line)
+		a.mu.Unlock()
+	}
+	if cap(line) <= 64<<10 {
+		*bp = line
+		a.bufs.Put(bp)
+	}
 }
 
-// Middleware logs every request next serves (the Admin API's
-// admin_access_log); on a nil *AccessLog it returns next.
+// Middleware logs every request a net/http handler serves; on a nil
+// *AccessLog it returns next. (The Admin API is fasthttp: the node logs
+// it through admin.Options.Log.)
 func (a *AccessLog) Middleware(next http.Handler) http.Handler {
 	if a == nil {
 		return next
@@ -192,7 +254,7 @@ func (a *AccessLog) Middleware(next http.Handler) http.Handler {
 		start := time.Now()
 		next.ServeHTTP(rw, r)
 		user, _, _ := r.BasicAuth()
-		a.Log(Entry{RemoteAddr: r.RemoteAddr, RemoteUser: user, Time: start, Method: r.Method,
+		a.Log(&Entry{RemoteAddr: r.RemoteAddr, RemoteUser: user, Time: start, Method: r.Method,
 			URI: r.RequestURI, Proto: r.Proto, Status: rw.status, BodyBytes: rw.n,
 			Referer: r.Referer(), UserAgent: r.UserAgent(), RequestID: RequestID(r.Context())})
 	})

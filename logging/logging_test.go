@@ -3,6 +3,7 @@ package logging_test
 import (
 	"bytes"
 	"context"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -65,7 +66,7 @@ func TestOpenAndMiddleware(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	al := logging.NewAccessLog(w, logging.Combined)
+	al := logging.NewAccessLog(w, logging.FormatCombined)
 	h := al.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(201)
 		_, _ = w.Write([]byte("hello"))
@@ -80,5 +81,72 @@ func TestOpenAndMiddleware(t *testing.T) {
 		t.Errorf("log: %s", b)
 	}
 	var none *logging.AccessLog
-	none.Log(logging.Entry{})
+	none.Log(&logging.Entry{})
+}
+
+// Control bytes and bytes beyond ASCII are written as nginx writes them;
+// empty variables are "-".
+func TestAccessEscapes(t *testing.T) {
+	e := logging.Entry{RemoteAddr: "::1", Time: time.Date(2024, 3, 1, 10, 2, 3, 0, time.FixedZone("", 3600)),
+		Method: "GET", URI: "/é\n\\", Proto: "HTTP/1.0", Status: 404, RemoteUser: "bob", Referer: "r\"", RequestID: "a\tb"}
+	want := `::1 - bob [01/Mar/2024:10:02:03 +0100] "GET /\xC3\xA9\x0A\x5C HTTP/1.0" 404 0 "r\x22" "-" kong_request_id: "a\x09b"`
+	if got := logging.KongFormat(e); got != want {
+		t.Errorf("\n got %s\nwant %s", got, want)
+	}
+}
+
+// Lines written from many goroutines to a file stay whole, one per Log.
+func TestAccessLogConcurrentFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "access.log")
+	w, c, err := logging.Open(path, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	al := logging.NewAccessLog(w, logging.FormatKong)
+	const goroutines, each = 4, 200
+	done := make(chan struct{})
+	for g := 0; g < goroutines; g++ {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := 0; i < each; i++ {
+				al.Log(&logging.Entry{Method: "GET", URI: "/" + strings.Repeat("x", 300), Proto: "HTTP/1.1", Status: 200, RequestID: "id"})
+			}
+		}()
+	}
+	for g := 0; g < goroutines; g++ {
+		<-done
+	}
+	c.Close()
+	b, _ := os.ReadFile(path)
+	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	if len(lines) != goroutines*each {
+		t.Fatalf("%d lines", len(lines))
+	}
+	for _, l := range lines {
+		if !strings.HasSuffix(l, `200 0 "-" "-" kong_request_id: "id"`) || !strings.HasPrefix(l, "- - - [") {
+			t.Fatalf("line %q", l)
+		}
+	}
+}
+
+// Logging a line allocates nothing once the buffer pool is warm.
+func TestAccessLogAllocs(t *testing.T) {
+	al := logging.NewAccessLog(io.Discard, logging.FormatKong)
+	e := &logging.Entry{RemoteAddr: "10.0.0.1:5555", Time: time.Now(), Method: "GET", URI: "/a", Proto: "HTTP/1.1",
+		Status: 200, BodyBytes: 12, UserAgent: "curl/8", RequestID: "rid"}
+	if n := testing.AllocsPerRun(100, func() { al.Log(e) }); n != 0 {
+		t.Errorf("%v allocations per line", n)
+	}
+}
+
+func BenchmarkAccessLog(b *testing.B) {
+	al := logging.NewAccessLog(io.Discard, logging.FormatKong)
+	e := &logging.Entry{RemoteAddr: "10.0.0.1:5555", Time: time.Now(), Method: "GET", URI: "/a?b=c", Proto: "HTTP/1.1",
+		Status: 200, BodyBytes: 12, UserAgent: "curl/8.4.0", RequestID: "0123456789abcdef0123456789abcdef"}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			al.Log(e)
+		}
+	})
 }

@@ -10,6 +10,7 @@
 package metrics
 
 import (
+	"hash/maphash"
 	"net/http"
 	"strconv"
 	"sync/atomic"
@@ -39,11 +40,13 @@ type Recorder struct {
 	reachable     prometheus.Gauge
 
 	total atomic.Int64
+	cache seriesCache
 }
 
 // New returns a Recorder with Go's runtime and process collectors.
 func New() *Recorder {
 	r := &Recorder{reg: prometheus.NewRegistry()}
+	r.cache.seed = maphash.MakeSeed()
 	latency := func(name, help string) *prometheus.HistogramVec {
 		return prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: name, Help: help, Buckets: LatencyBucketsMS},
 			[]string{"service", "route", "workspace"})
@@ -84,36 +87,52 @@ func (r *Recorder) Handler() http.Handler {
 	return promhttp.HandlerFor(r.reg, promhttp.HandlerOpts{Registry: r.reg})
 }
 
-// Request is what one proxied request reports.
+// Request is what one proxied request reports (Kong's prometheus plugin
+// reads the same from kong.log.serialize).
 type Request struct {
 	Service, Route, Workspace, Consumer string // names (or ids when unnamed); "" when none
 	Status                              int
 	// Source is Kong's: "service" (the upstream answered), "kong" (Kong or
 	// a plugin exited), "exit" is reported as "kong".
 	Source string
-	// Total is the whole request; Upstream the upstream's part (0 when
-	// none); Kong's own part is Total - Upstream.
-	Total, Upstream time.Duration
+	// Total is the whole request (latencies.request); Upstream the wait
+	// for the upstream (latencies.proxy), negative when the request was
+	// not proxied (Kong's -1: not observed); Kong is Kong's own part
+	// (latencies.kong: KONG_PROXY_LATENCY, or KONG_RESPONSE_LATENCY when
+	// Kong answered).
+	Total, Upstream, Kong time.Duration
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
-// ObserveRequest counts a request and its latencies.
+// ObserveRequest counts a request and its latencies. After a request of
+// the same labels has been seen once it allocates nothing and takes no
+// lock (see series).
 func (r *Recorder) ObserveRequest(q Request) {
 	if r == nil {
 		return
 	}
 	r.total.Add(1)
-	source := q.Source
-	if source == "" {
-		source = "service"
+	s := r.series(&q)
+	s.requests.Inc()
+	if q.Total >= 0 {
+		s.total.Observe(ms(q.Total))
 	}
-	r.requests.WithLabelValues(q.Service, q.Route, strconv.Itoa(q.Status), source, q.Workspace, q.Consumer).Inc()
-	r.requestMS.WithLabelValues(q.Service, q.Route, q.Workspace).Observe(ms(q.Total))
-	if q.Upstream > 0 {
-		r.upstreamMS.WithLabelValues(q.Service, q.Route, q.Workspace).Observe(ms(q.Upstream))
+	if s.upstream != nil {
+		s.upstream.Observe(ms(q.Upstream))
 	}
-	r.kongMS.WithLabelValues(q.Service, q.Route, q.Workspace).Observe(ms(q.Total - q.Upstream))
+	if q.Kong >= 0 {
+		s.kong.Observe(ms(q.Kong))
+	}
+}
+
+// CountRequest counts a request that has no series of its own (no Route
+// matched) in TotalRequests only.
+func (r *Recorder) CountRequest() {
+	if r == nil {
+		return
+	}
+	r.total.Add(1)
 }
 
 // TotalRequests is the number of requests observed (the /status

@@ -3,6 +3,7 @@ package metrics_test
 import (
 	"io"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -23,9 +24,11 @@ func scrape(t *testing.T, r *metrics.Recorder) string {
 func TestRecorder(t *testing.T) {
 	r := metrics.New()
 	r.ObserveRequest(metrics.Request{Service: "svc", Route: "rt", Workspace: "default", Status: 200,
-		Total: 30 * time.Millisecond, Upstream: 20 * time.Millisecond})
-	r.ObserveRequest(metrics.Request{Service: "svc", Route: "rt", Workspace: "default", Status: 401, Source: "kong",
-		Total: 2 * time.Millisecond})
+		Total: 30 * time.Millisecond, Upstream: 20 * time.Millisecond, Kong: 9 * time.Millisecond})
+	r.ObserveRequest(metrics.Request{Service: "svc", Route: "rt", Workspace: "default", Status: 401, Source: "exit",
+		Total: 2 * time.Millisecond, Upstream: -1, Kong: 2 * time.Millisecond})
+	r.ObserveRequest(metrics.Request{Service: "svc", Route: "rt", Workspace: "default", Status: 200,
+		Total: 40 * time.Millisecond, Upstream: 35 * time.Millisecond, Kong: 5 * time.Millisecond})
 	r.CacheGet("kong.cache", 1)
 	r.CacheGet("kong.cache", 1)
 	r.CacheGet("kong.cache", 2)
@@ -37,11 +40,14 @@ func TestRecorder(t *testing.T) {
 	r.SetDatastoreReachable(true)
 	out := scrape(t, r)
 	for _, want := range []string{
-		`kong_http_requests_total{code="200",consumer="",route="rt",service="svc",source="service",workspace="default"} 1`,
+		`kong_http_requests_total{code="200",consumer="",route="rt",service="svc",source="service",workspace="default"} 2`,
 		`kong_http_requests_total{code="401",consumer="",route="rt",service="svc",source="kong",workspace="default"} 1`,
 		`kong_request_latency_ms_bucket{route="rt",service="svc",workspace="default",le="30"} 2`,
-		`kong_upstream_latency_ms_count{route="rt",service="svc",workspace="default"} 1`,
-		`kong_kong_latency_ms_bucket{route="rt",service="svc",workspace="default",le="10"} 2`,
+		`kong_request_latency_ms_bucket{route="rt",service="svc",workspace="default",le="50"} 3`,
+		`kong_upstream_latency_ms_count{route="rt",service="svc",workspace="default"} 2`,
+		`kong_upstream_latency_ms_bucket{route="rt",service="svc",workspace="default",le="20"} 1`,
+		`kong_kong_latency_ms_bucket{route="rt",service="svc",workspace="default",le="5"} 2`,
+		`kong_kong_latency_ms_bucket{route="rt",service="svc",workspace="default",le="10"} 3`,
 		`luahost_cache_hits_total{cache="kong.cache",level="1"} 2`,
 		`luahost_cache_hits_total{cache="kong.cache",level="2"} 1`,
 		`luahost_cache_misses_total{cache="kong.cache"} 1`,
@@ -58,7 +64,7 @@ func TestRecorder(t *testing.T) {
 			t.Errorf("metrics lack %s", want)
 		}
 	}
-	if r.TotalRequests() != 2 {
+	if r.TotalRequests() != 3 {
 		t.Errorf("total %d", r.TotalRequests())
 	}
 	// a nil recorder takes every call
@@ -73,4 +79,60 @@ func TestRecorder(t *testing.T) {
 	if none.TotalRequests() != 0 {
 		t.Error("nil recorder counted")
 	}
+}
+
+// A request whose labels were seen before allocates nothing.
+func TestObserveRequestAllocs(t *testing.T) {
+	r := metrics.New()
+	q := metrics.Request{Service: "svc", Route: "rt", Workspace: "default", Status: 200, Source: "service",
+		Total: 3 * time.Millisecond, Upstream: 2 * time.Millisecond, Kong: time.Millisecond}
+	r.ObserveRequest(q)
+	// (AllocsPerRun makes one more call than it counts)
+	if n := testing.AllocsPerRun(100, func() { r.ObserveRequest(q) }); n != 0 {
+		t.Errorf("%v allocations per request", n)
+	}
+	if out := scrape(t, r); !strings.Contains(out, `kong_http_requests_total{code="200",consumer="",route="rt",service="svc",source="service",workspace="default"} 102`) {
+		t.Errorf("count: %s", out)
+	}
+}
+
+// Many label combinations from many goroutines: each counted once per
+// request (the copy-on-write shards lose nothing).
+func TestObserveRequestConcurrent(t *testing.T) {
+	r := metrics.New()
+	const goroutines, routes, each = 4, 50, 20
+	done := make(chan struct{})
+	for g := 0; g < goroutines; g++ {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := 0; i < each; i++ {
+				for rt := 0; rt < routes; rt++ {
+					r.ObserveRequest(metrics.Request{Route: "r" + strconv.Itoa(rt), Status: 200 + rt%3, Source: "service"})
+				}
+			}
+		}()
+	}
+	for g := 0; g < goroutines; g++ {
+		<-done
+	}
+	out := scrape(t, r)
+	for rt := 0; rt < routes; rt++ {
+		want := `kong_http_requests_total{code="` + strconv.Itoa(200+rt%3) + `",consumer="",route="r` + strconv.Itoa(rt) +
+			`",service="",source="service",workspace=""} ` + strconv.Itoa(goroutines*each)
+		if !strings.Contains(out, want) {
+			t.Errorf("lacks %s", want)
+		}
+	}
+}
+
+func BenchmarkObserveRequest(b *testing.B) {
+	r := metrics.New()
+	q := metrics.Request{Service: "svc", Route: "rt", Workspace: "default", Status: 200, Source: "service",
+		Total: 3 * time.Millisecond, Upstream: 2 * time.Millisecond, Kong: time.Millisecond}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			r.ObserveRequest(q)
+		}
+	})
 }

@@ -158,11 +158,11 @@ func openLogs(c *conf.Config, stdout, stderr io.Writer) (*nodeLogs, error) {
 	if err != nil {
 		return nil, err
 	}
-	l.proxyAccess = logging.NewAccessLog(w, logging.KongFormat)
+	l.proxyAccess = logging.NewAccessLog(w, logging.FormatKong)
 	if w, err = open("admin_access_log", stdout); err != nil {
 		return nil, err
 	}
-	l.adminAccess = logging.NewAccessLog(w, logging.Combined)
+	l.adminAccess = logging.NewAccessLog(w, logging.FormatCombined)
 	return l, nil
 }
 

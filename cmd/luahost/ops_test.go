@@ -103,7 +103,7 @@ func TestLogDestinations(t *testing.T) {
 	if n.AccessLog == nil || n.AdminAccessLog != nil {
 		t.Errorf("access logs: %v %v", n.AccessLog, n.AdminAccessLog)
 	}
-	n.AccessLog.Log(logging.Entry{Method: "GET", URI: "/x", Proto: "HTTP/1.1", Status: 200, RequestID: "r1"})
+	n.AccessLog.Log(&logging.Entry{Method: "GET", URI: "/x", Proto: "HTTP/1.1", Status: 200, RequestID: "r1"})
 	n.Host.Logger.Debug("hello from a test")
 	sigs <- os.Interrupt
 	<-started.code

@@ -50,10 +50,10 @@ type node struct {
 	// deadline stops); /metrics on status_listen serves it.
 	Metrics     *metrics.Recorder
 	StatusAddrs []net.Addr // status_listen's addresses (none when off)
-	// AccessLog is proxy_access_log (Kong's kong_log_format) for the proxy
-	// to feed, one Log per request; AdminAccessLog is admin_access_log:
-	// wrap the Admin API's handler in AdminAccessLog.Middleware. Both are
-	// nil when off (and their methods then do nothing).
+	// AccessLog is proxy_access_log (Kong's kong_log_format), fed one line
+	// per request after the plugins' log phase (ops_phases.go);
+	// AdminAccessLog is admin_access_log, fed by the Admin API's Log hook.
+	// Both are nil when off (and their methods then do nothing).
 	AccessLog, AdminAccessLog *logging.AccessLog
 	// Admin is the Admin API (nil when admin_listen is off).
 	Admin *admin.Server
@@ -227,7 +227,10 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 		return fail(err.Error())
 	}
 	defer logs.Close()
-	start := newStartupHandler(logging.NewErrorLog(logs.errorLog, host.LogLevel(c.Get("log_level"))))
+	// the deadline stops the host logs are counted, into the recorder
+	// once the host is up
+	stops := &stopCounter{}
+	start := newStartupHandler(deadlineStops{next: logging.NewErrorLog(logs.errorLog, host.LogLevel(c.Get("log_level"))), stops: stops})
 	logger := slog.New(start)
 	h, err := host.New(host.Options{Conf: c, Logger: logger})
 	start.release(err == nil)
@@ -239,6 +242,7 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 		return fail("no database opened")
 	}
 	rec := newRecorder(h)
+	stops.setRecorder(rec)
 	h.Root.DB.SetQueryObserver(rec.ObserveDBQuery)
 	defer h.Root.DB.SetQueryObserver(nil)
 	// Kong DB-less: the embedded store starts with declarative_config
@@ -311,14 +315,20 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 	defer st.Close()
 
 	p := proxy.New(rt, pc)
-	p.Phases = rl
+	// the requests are counted for /metrics when status_listen serves
+	// them, and written to proxy_access_log unless it is off
+	var requests *metrics.Recorder
+	if st != nil {
+		requests = rec
+	}
+	p.Phases = withOps(rl, requests, logs.proxyAccess)
 	srv, err := p.Listen(listeners)
 	if err != nil {
 		return fail("proxy_listen: " + oneLine(err.Error()))
 	}
 	var adm *admin.Server
 	if len(adminListeners) > 0 {
-		if adm, err = admin.New(admin.Options{Host: h, Logger: logger}); err != nil {
+		if adm, err = admin.New(admin.Options{Host: h, Logger: logger, Log: adminAccessLog(logs.adminAccess)}); err != nil {
 			srv.Shutdown(context.Background())
 			return fail("admin API: " + oneLine(err.Error()))
 		}

@@ -28,6 +28,8 @@ func pluginsConf() *conf.Config {
 	c.Set("mem_cache_size", "4m", "test")
 	c.Set("log_level", "error", "test")
 	c.Set("proxy_listen", "127.0.0.1:0", "test")
+	// (not Kong's default 127.0.0.1:8001, which another process may hold)
+	c.Set("admin_listen", "off", "test")
 	c.Set("lua_timeout", "500", "test")
 	c.Set("worker_max", "2", "test")
 	return c

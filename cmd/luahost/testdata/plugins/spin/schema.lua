@@ -1,0 +1,6 @@
+return {
+  name = "spin",
+  fields = {
+    { config = { type = "record", fields = {} } },
+  },
+}
