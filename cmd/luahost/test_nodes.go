@@ -1,0 +1,341 @@
+package main
+
+// The nodes behind spec.helpers (host/lua/spec/helpers.lua): get_db_utils
+// starts a staging node whose Admin API the blueprints write through;
+// start_kong replaces it with a node configured as the spec asks, carrying
+// the data over (postgres: the same database; off: the staging store
+// exported as declarative_config_string, as Kong's helpers do for
+// database = off).
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"syscall"
+
+	"github.com/luahost/luahost/conf"
+	"github.com/luahost/luahost/kongdb"
+	"github.com/luahost/luahost/kongdb/declarative"
+	"github.com/luahost/luahost/kongdb/schema"
+	"github.com/luahost/luahost/pdk/spechelpers"
+)
+
+// specNodes implements spechelpers.Nodes for one luahost test run.
+type specNodes struct {
+	base     *conf.Config
+	mu       sync.Mutex
+	mock     *spechelpers.MockUpstream
+	mockErr  error
+	strategy string
+	plugins  []string
+	staging  *specNode
+	kong     *specNode
+}
+
+// specNode is a node run by runNode in a goroutine, stopped by a signal.
+type specNode struct {
+	n    *node
+	sig  chan os.Signal
+	done chan int
+}
+
+func newSpecNodes(base *conf.Config) *specNodes {
+	return &specNodes{base: base}
+}
+
+// Close stops every node and the mock upstream.
+func (s *specNodes) Close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.staging.stop()
+	s.kong.stop()
+	s.staging, s.kong = nil, nil
+	if s.mock != nil {
+		s.mock.Close()
+	}
+}
+
+func (s *specNodes) MockUpstreamPort() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.ensureMock(); err != nil {
+		return 0
+	}
+	return s.mock.Port()
+}
+
+func (s *specNodes) ensureMock() error {
+	if s.mock == nil && s.mockErr == nil {
+		s.mock, s.mockErr = spechelpers.StartMockUpstream("127.0.0.1:0")
+	}
+	return s.mockErr
+}
+
+// lockedBuffer collects a node's stderr (written from its goroutines).
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// startSpecNode runs a node with c and returns once it listens (or has
+// failed, with the error it printed).
+func startSpecNode(c *conf.Config) (*specNode, error) {
+	sn := &specNode{sig: make(chan os.Signal, 2), done: make(chan int, 1)}
+	ready := make(chan *node, 1)
+	errs := &lockedBuffer{}
+	go func() {
+		sn.done <- runNode(c, io.Discard, errs, runOpts{signals: sn.sig, ready: func(n *node) { ready <- n }})
+	}()
+	select {
+	case sn.n = <-ready:
+		return sn, nil
+	case <-sn.done:
+		return nil, fmt.Errorf("starting luahost: %s", strings.TrimSpace(errs.String()))
+	}
+}
+
+func (sn *specNode) stop() {
+	if sn == nil {
+		return
+	}
+	sn.sig <- syscall.SIGTERM
+	<-sn.done
+}
+
+func (sn *specNode) ports() spechelpers.Node {
+	var n spechelpers.Node
+	if len(sn.n.Server.Addrs) > 0 {
+		n.ProxyPort = portOf(sn.n.Server.Addrs[0])
+	}
+	if sn.n.Admin != nil && len(sn.n.Admin.Addrs) > 0 {
+		n.AdminPort = portOf(sn.n.Admin.Addrs[0])
+	}
+	return n
+}
+
+func portOf(a net.Addr) int {
+	if t, ok := a.(*net.TCPAddr); ok {
+		return t.Port
+	}
+	_, p, _ := net.SplitHostPort(a.String())
+	var n int
+	fmt.Sscan(p, &n)
+	return n
+}
+
+// nodeConf is the test run's configuration with the spec's keys on top
+// and the listeners on free ports.
+func (s *specNodes) nodeConf(over map[string]string) *conf.Config {
+	c := conf.New()
+	for _, k := range s.base.Keys() {
+		c.Set(k, s.base.Get(k), s.base.Source(k))
+	}
+	c.Set("proxy_listen", "127.0.0.1:0", "spec.helpers")
+	c.Set("admin_listen", "127.0.0.1:0", "spec.helpers")
+	c.Set("status_listen", "off", "spec.helpers")
+	c.Set("proxy_access_log", "off", "spec.helpers")
+	c.Set("admin_access_log", "off", "spec.helpers")
+	for k, v := range over {
+		c.Set(k, v, "start_kong")
+	}
+	return c
+}
+
+func database(strategy string) string {
+	if strategy == "off" || strategy == "" {
+		return "off"
+	}
+	return strategy
+}
+
+func specPluginsConf(plugins []string) string {
+	ps := []string{"bundled"}
+	for _, p := range plugins {
+		if p != "bundled" {
+			ps = append(ps, p)
+		}
+	}
+	return strings.Join(ps, ",")
+}
+
+func (s *specNodes) DBUtils(strategy string, plugins []string) (spechelpers.Node, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.ensureMock(); err != nil {
+		return spechelpers.Node{}, err
+	}
+	s.kong.stop()
+	s.staging.stop()
+	s.kong, s.staging = nil, nil
+	s.strategy, s.plugins = database(strategy), plugins
+	c := s.nodeConf(map[string]string{"database": s.strategy, "plugins": specPluginsConf(plugins)})
+	if s.strategy == "postgres" {
+		if err := resetDatabase(c); err != nil {
+			return spechelpers.Node{}, err
+		}
+	}
+	sn, err := startSpecNode(c)
+	if err != nil {
+		return spechelpers.Node{}, err
+	}
+	s.staging = sn
+	return sn.ports(), nil
+}
+
+// resetDatabase is `migrations reset --yes` then `migrations bootstrap`:
+// every spec file's get_db_utils starts from an empty, bootstrapped
+// database (Kong's helpers truncate instead; the result is the same).
+func resetDatabase(c *conf.Config) error {
+	var args []string
+	for _, k := range c.Keys() {
+		args = append(args, "--set", k+"="+c.Get(k))
+	}
+	var out bytes.Buffer
+	for _, sub := range [][]string{{"reset", "--yes"}, {"bootstrap"}} {
+		if code := cmdMigrations(append(append(sub, "-q"), args...), strings.NewReader(""), &out, &out); code != 0 {
+			return fmt.Errorf("migrations %s: %s", sub[0], strings.TrimSpace(out.String()))
+		}
+	}
+	return nil
+}
+
+func (s *specNodes) StartKong(over map[string]string) (spechelpers.Node, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.ensureMock(); err != nil {
+		return spechelpers.Node{}, err
+	}
+	over = copyMap(over)
+	if over["nginx_conf"] != "" {
+		// Kong's nginx templates have no meaning here; the key is ignored.
+		delete(over, "nginx_conf")
+	}
+	if over["database"] == "" {
+		over["database"] = database(s.strategy)
+	}
+	if over["plugins"] == "" {
+		over["plugins"] = specPluginsConf(s.plugins)
+	}
+	if over["database"] == "off" && over["declarative_config"] == "" && over["declarative_config_string"] == "" && s.staging != nil {
+		var b bytes.Buffer
+		if err := declarative.Export(context.Background(), s.staging.n.Host.Root.DB, &b, declarative.ExportOptions{}); err != nil {
+			return spechelpers.Node{}, fmt.Errorf("exporting the blueprints' entities: %w", err)
+		}
+		over["declarative_config_string"] = b.String()
+	}
+	s.kong.stop()
+	s.staging.stop()
+	s.kong, s.staging = nil, nil
+	sn, err := startSpecNode(s.nodeConf(over))
+	if err != nil {
+		return spechelpers.Node{}, err
+	}
+	s.kong = sn
+	return sn.ports(), nil
+}
+
+func (s *specNodes) StopKong() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.kong.stop()
+	s.kong = nil
+	return nil
+}
+
+func copyMap(m map[string]string) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// DAO runs a blueprint's or db's operation on the running node's store
+// (start_kong's node, else get_db_utils' staging node); its CRUD events
+// reach that node's router and plugins iterator as an Admin API write's do.
+func (s *specNodes) DAO(op, entity string, arg []byte) ([]byte, error) {
+	s.mu.Lock()
+	sn := s.kong
+	if sn == nil {
+		sn = s.staging
+	}
+	s.mu.Unlock()
+	if sn == nil {
+		return nil, fmt.Errorf("no database: call helpers.get_db_utils first")
+	}
+	db := sn.n.Host.Root.DB
+	ctx := context.Background()
+	if op == "truncate" {
+		if err := db.Truncate(ctx, entity); err != nil {
+			return nil, err
+		}
+		return []byte("true"), nil
+	}
+	d := db.DAO(entity)
+	if d == nil {
+		return nil, fmt.Errorf("no DAO %q (is its plugin in get_db_utils' list?)", entity)
+	}
+	var in map[string]any
+	if err := json.Unmarshal(arg, &in); err != nil {
+		return nil, fmt.Errorf("%s:%s: %w", entity, op, err)
+	}
+	var out any
+	var err error
+	switch op {
+	case "insert":
+		out, err = d.Insert(ctx, in, nil)
+	case "select":
+		var row kongdb.Row
+		row, err = d.Select(ctx, in, nil)
+		if row != nil {
+			out = row
+		}
+	case "delete":
+		out, err = d.Delete(ctx, in, nil)
+	default:
+		return nil, fmt.Errorf("unknown operation %q", op)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(plainJSON(out))
+}
+
+// plainJSON replaces kongdb's null with nil, for encoding/json.
+func plainJSON(v any) any {
+	switch t := v.(type) {
+	case schema.NullType:
+		return nil
+	case kongdb.Row:
+		out := make(map[string]any, len(t))
+		for k, e := range t {
+			out[k] = plainJSON(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(t))
+		for i, e := range t {
+			out[i] = plainJSON(e)
+		}
+		return out
+	}
+	return v
+}
