@@ -209,10 +209,12 @@ func resetDatabase(c *conf.Config) error {
 		args = append(args, "--set", k+"="+c.Get(k))
 	}
 	var out bytes.Buffer
-	for _, sub := range [][]string{{"reset", "--yes"}, {"bootstrap"}} {
-		if code := cmdMigrations(append(append(sub, "-q"), args...), strings.NewReader(""), &out, &out); code != 0 {
-			return fmt.Errorf("migrations %s: %s", sub[0], strings.TrimSpace(out.String()))
-		}
+	// reset answers 1 on a database never bootstrapped (Kong's "nothing
+	// to reset"): bootstrap's own error says what is wrong if anything is
+	cmdMigrations(append([]string{"reset", "--yes", "-q"}, args...), strings.NewReader(""), &out, &out)
+	out.Reset()
+	if code := cmdMigrations(append([]string{"bootstrap", "-q"}, args...), strings.NewReader(""), &out, &out); code != 0 {
+		return fmt.Errorf("migrations bootstrap: %s", strings.TrimSpace(out.String()))
 	}
 	return nil
 }
@@ -268,16 +270,33 @@ func copyMap(m map[string]string) map[string]string {
 	return out
 }
 
+// current is start_kong's node, else get_db_utils' staging node.
+func (s *specNodes) current() *specNode {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.kong != nil {
+		return s.kong
+	}
+	return s.staging
+}
+
+func (s *specNodes) Export() (string, error) {
+	sn := s.current()
+	if sn == nil {
+		return "", fmt.Errorf("no database: call helpers.get_db_utils first")
+	}
+	var b bytes.Buffer
+	if err := declarative.Export(context.Background(), sn.n.Host.Root.DB, &b, declarative.ExportOptions{}); err != nil {
+		return "", err
+	}
+	return b.String(), nil
+}
+
 // DAO runs a blueprint's or db's operation on the running node's store
 // (start_kong's node, else get_db_utils' staging node); its CRUD events
 // reach that node's router and plugins iterator as an Admin API write's do.
 func (s *specNodes) DAO(op, entity string, arg []byte) ([]byte, error) {
-	s.mu.Lock()
-	sn := s.kong
-	if sn == nil {
-		sn = s.staging
-	}
-	s.mu.Unlock()
+	sn := s.current()
 	if sn == nil {
 		return nil, fmt.Errorf("no database: call helpers.get_db_utils first")
 	}

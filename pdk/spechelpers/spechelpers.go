@@ -38,6 +38,9 @@ type Nodes interface {
 	// DAO runs op (insert, select, delete, truncate) on entity in the
 	// current node's store; arg and the result are JSON.
 	DAO(op, entity string, arg []byte) ([]byte, error)
+	// Export is the current store as a declarative configuration (YAML),
+	// Kong's db_export.
+	Export() (string, error)
 }
 
 // ModuleName is the module spec/helpers.lua requires.
@@ -80,6 +83,16 @@ func Install(L *lua.LState, nodes Nodes) {
 		},
 		"dao": func(L *lua.LState) int {
 			out, err := nodes.DAO(L.CheckString(1), L.CheckString(2), []byte(L.OptString(3, "null")))
+			if err != nil {
+				L.Push(lua.LNil)
+				L.Push(lua.LString(err.Error()))
+				return 2
+			}
+			L.Push(lua.LString(out))
+			return 1
+		},
+		"export": func(L *lua.LState) int {
+			out, err := nodes.Export()
 			if err != nil {
 				L.Push(lua.LNil)
 				L.Push(lua.LString(err.Error()))

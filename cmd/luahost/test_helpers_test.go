@@ -1,0 +1,50 @@
+package main
+
+import (
+	"bytes"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/luahost/luahost/conf"
+	"github.com/luahost/luahost/host"
+	"github.com/luahost/luahost/kongdb/postgres/pgtest"
+)
+
+// specHelpersConf is luahost test's configuration in the spec.helpers
+// fixture repository (testdata/spechelpers: kong/plugins/add-header and
+// its spec/), with PostgreSQL at cfg.
+func specHelpersConf(t *testing.T) *conf.Config {
+	t.Helper()
+	pg := pgtest.NewDatabase(t)
+	c := conf.New()
+	c.Append("plugins_dir", "testdata/spechelpers", "test")
+	c.Set("plugins", "bundled,add-header", "test")
+	c.Set("lua_package_path", "", "test")
+	c.Set("mem_cache_size", "4m", "test")
+	c.Set("log_level", "error", "test")
+	c.Set("pg_host", pg.Host, "test")
+	c.Set("pg_port", strconv.Itoa(pg.Port), "test")
+	c.Set("pg_user", pg.User, "test")
+	c.Set("pg_password", pg.Password, "test")
+	c.Set("pg_database", pg.Database, "test")
+	return c
+}
+
+func runSpecs(t *testing.T, c *conf.Config, paths ...string) (int, string) {
+	t.Helper()
+	var out, errs bytes.Buffer
+	code := cmdTest(c, paths, host.DefaultSpecTimeout, &out, &errs)
+	return code, out.String() + errs.String()
+}
+
+// The plugin template's integration spec, unmodified in shape: for each
+// of postgres and off, blueprints, start_kong, proxy_client, and the
+// mock upstream seeing the header the plugin set.
+func TestSpecHelpersTemplateIntegration(t *testing.T) {
+	c := specHelpersConf(t)
+	code, out := runSpecs(t, c, "testdata/spechelpers/spec/01-integration_spec.lua")
+	if code != 0 || !strings.Contains(out, "4 successes / 0 failures / 0 errors") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
