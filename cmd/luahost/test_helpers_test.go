@@ -48,3 +48,25 @@ func TestSpecHelpersTemplateIntegration(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 }
+
+// spec.helpers' own spec: utilities, blueprint defaults, clients and the
+// assertions, on the embedded store.
+func TestSpecHelpersOwnSpec(t *testing.T) {
+	t.Setenv("KONG_DATABASE", "")
+	c := specHelpersConf(t)
+	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/helpers_spec.lua")
+	if code != 0 || !strings.Contains(out, "11 successes / 0 failures / 0 errors") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
+
+// A failed res_status is a failure (not an error) at the spec's line, with
+// Kong's message and the body.
+func TestSpecHelpersResStatusFailure(t *testing.T) {
+	c := specHelpersConf(t)
+	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/failing_spec.lua")
+	if code != 1 || !strings.Contains(out, "0 successes / 1 failure / 0 errors") ||
+		!strings.Contains(out, "failing_spec.lua:13: Invalid response status code '503':") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}

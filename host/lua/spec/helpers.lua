@@ -418,7 +418,7 @@ local function position()
   for level = 3, 40 do
     local info = debug.getinfo(level, "Sl")
     if not info then break end
-    local src = info.short_src or ""
+    local src = info.short_src or info.source or ""
     if src:find("_spec%.lua$") and (info.currentline or 0) > 0 then
       return src .. ":" .. info.currentline
     end

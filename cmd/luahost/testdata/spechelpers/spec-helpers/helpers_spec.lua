@@ -1,0 +1,118 @@
+-- spec.helpers itself: utilities, blueprints' defaults, clients and
+-- assertions, on the embedded store (database = off)
+local helpers = require "spec.helpers"
+local cjson = require "cjson"
+
+describe("spec.helpers utilities", function()
+  it("unindent", function()
+    assert.equal("a\n  b\nc", helpers.unindent([[
+      a
+        b
+      c
+    ]]))
+    assert.equal("ab", helpers.unindent("\n  a\n  b\n", true))
+  end)
+
+  it("deep_sort", function()
+    assert.same({ 1, 2, { "a", "b" } }, helpers.deep_sort({ { "b", "a" }, 2, 1 }))
+  end)
+
+  it("each_strategy and all_strategies iterate like ipairs", function()
+    local each, all = {}, {}
+    for _, s in helpers.each_strategy() do each[#each + 1] = s end
+    for _, s in helpers.all_strategies() do all[#all + 1] = s end
+    assert.same({ "postgres" }, each)
+    assert.same({ "postgres", "off" }, all)
+  end)
+
+  it("make_yaml_file writes unindented content", function()
+    local name = helpers.make_yaml_file([[
+      _format_version: "3.0"
+      services: []
+    ]])
+    local f = assert(io.open(name))
+    local s = f:read("*a")
+    f:close()
+    os.remove(name)
+    assert.equal('_format_version: "3.0"\nservices: []\n', s)
+  end)
+
+  it("mock upstream constants", function()
+    assert.is_number(helpers.mock_upstream_port)
+    assert.equal("http://127.0.0.1:" .. helpers.mock_upstream_port, helpers.mock_upstream_url)
+  end)
+end)
+
+describe("spec.helpers with a node [#off]", function()
+  local bp, db, route, client, admin
+
+  lazy_setup(function()
+    bp, db = helpers.get_db_utils("off", { "routes", "services" })
+    route = bp.routes:insert({ hosts = { "off.test" } })
+    bp.routes:insert({ hosts = { "other.test" }, service = bp.services:insert({ host = "127.0.0.1", port = helpers.mock_upstream_port, path = "/anything/prefixed" }) })
+    assert(helpers.start_kong({ database = "off", nginx_conf = "spec/fixtures/custom_nginx.template" }))
+  end)
+
+  lazy_teardown(function()
+    helpers.stop_kong()
+  end)
+
+  before_each(function()
+    client = helpers.proxy_client()
+    admin = helpers.admin_client()
+  end)
+
+  it("bp.routes:insert makes a service pointing at the mock upstream", function()
+    local svc = db.services:select({ id = route.service.id })
+    assert.equal(helpers.mock_upstream_host, svc.host)
+    assert.equal(helpers.mock_upstream_port, svc.port)
+    assert.equal("http", svc.protocol)
+  end)
+
+  it("proxies to the mock upstream, which echoes the request", function()
+    local res = client:get("/status/201", { headers = { host = "off.test", ["X-Mine"] = "1" }, query = { q = "v w" } })
+    local body = assert.res_status(201, res)
+    local json = cjson.decode(body)
+    assert.equal("/status/201", json.vars.uri)
+    assert.equal("1", assert.request(res).has.header("x-mine"))
+    assert.equal("v w", assert.request(res).has.queryparam("q"))
+    assert.is_table(assert.response(res).has.jsonbody())
+    assert.equal("application/json", res.headers["Content-Type"])
+  end)
+
+  it("posts forms and JSON", function()
+    local res = client:post("/post", {
+      headers = { host = "off.test", ["Content-Type"] = "application/x-www-form-urlencoded" },
+      body = { a = "1", b = "x y" },
+    })
+    assert.response(res).has.status(200)
+    assert.equal("x y", assert.request(res).has.formparam("b"))
+    res = client:send({ method = "POST", path = "/anything", headers = { host = "off.test" }, body = { n = 3 } })
+    local json = assert.response(res).has.jsonbody()
+    assert.equal(3, json.post_data.params.n)
+  end)
+
+  it("a service's path prefixes the upstream path", function()
+    local res = client:get("/x", { headers = { host = "other.test" } })
+    local json = cjson.decode(assert.res_status(200, res))
+    assert.equal("/anything/prefixed/x", json.vars.uri)
+  end)
+
+  it("admin_client reaches the Admin API", function()
+    local res = admin:get("/routes")
+    local json = cjson.decode(assert.res_status(200, res))
+    assert.equal(2, #json.data)
+  end)
+
+  it("assertions fail with Kong's messages", function()
+    local res = client:get("/status/200", { headers = { host = "off.test" } })
+    local ok, err = pcall(assert.res_status, 404, res)
+    assert.is_false(ok)
+    assert.matches("Invalid response status code '200'", tostring(err), 1, true)
+    ok, err = pcall(function() return assert.response(res).has.header("x-absent") end)
+    assert.is_false(ok)
+    ok, err = pcall(function() return assert.request(res).has.header("x-absent") end)
+    assert.is_false(ok)
+    assert.has_no.errors(function() assert.response(res).has_no.header("x-absent") end)
+  end)
+end)
