@@ -292,6 +292,37 @@ func (s *specNodes) Export() (string, error) {
 	return b.String(), nil
 }
 
+func (s *specNodes) Sync() error {
+	s.mu.Lock()
+	sn := s.kong
+	s.mu.Unlock()
+	if sn == nil {
+		return nil
+	}
+	ctx := context.Background()
+	if _, err := sn.n.Rebuilder.Rebuild(ctx); err != nil {
+		return err
+	}
+	_, err := sn.n.Runloop.Rebuild(ctx)
+	return err
+}
+
+func (s *specNodes) Exec(args []string, env map[string]string) (int, string, string) {
+	for k, v := range env {
+		name := "KONG_" + strings.ToUpper(k)
+		old, had := os.LookupEnv(name)
+		os.Setenv(name, v)
+		if had {
+			defer os.Setenv(name, old)
+		} else {
+			defer os.Unsetenv(name)
+		}
+	}
+	var out, errs bytes.Buffer
+	code := run(args, &out, &errs)
+	return code, out.String(), errs.String()
+}
+
 // DAO runs a blueprint's or db's operation on the running node's store
 // (start_kong's node, else get_db_utils' staging node); its CRUD events
 // reach that node's router and plugins iterator as an Admin API write's do.
@@ -306,7 +337,7 @@ func (s *specNodes) DAO(op, entity string, arg []byte) ([]byte, error) {
 		if err := db.Truncate(ctx, entity); err != nil {
 			return nil, err
 		}
-		return []byte("true"), nil
+		return []byte("true"), s.Sync()
 	}
 	d := db.DAO(entity)
 	if d == nil {
@@ -334,6 +365,13 @@ func (s *specNodes) DAO(op, entity string, arg []byte) ([]byte, error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	// a write after start_kong is seen by the next request, as Kong's
+	// specs expect once they have waited for it
+	if op != "select" {
+		if err := s.Sync(); err != nil {
+			return nil, err
+		}
 	}
 	return json.Marshal(plainJSON(out))
 }

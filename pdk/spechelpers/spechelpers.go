@@ -41,6 +41,13 @@ type Nodes interface {
 	// Export is the current store as a declarative configuration (YAML),
 	// Kong's db_export.
 	Export() (string, error)
+	// Sync rebuilds the running node's router and plugins iterator now,
+	// so what was written is what the next request sees (Kong's specs
+	// wait for it: wait_for_all_config_update).
+	Sync() error
+	// Exec runs the luahost command line in-process (kong_exec), with
+	// env's keys as KONG_<KEY> environment variables for its duration.
+	Exec(args []string, env map[string]string) (code int, stdout, stderr string)
 }
 
 // ModuleName is the module spec/helpers.lua requires.
@@ -100,6 +107,29 @@ func Install(L *lua.LState, nodes Nodes) {
 			}
 			L.Push(lua.LString(out))
 			return 1
+		},
+		"sync": func(L *lua.LState) int {
+			if err := nodes.Sync(); err != nil {
+				L.Push(lua.LNil)
+				L.Push(lua.LString(err.Error()))
+				return 2
+			}
+			L.Push(lua.LTrue)
+			return 1
+		},
+		"exec": func(L *lua.LState) int {
+			var args []string
+			t := L.CheckTable(1)
+			t.ForEach(func(_, v lua.LValue) { args = append(args, v.String()) })
+			env := map[string]string{}
+			if e, ok := L.Get(2).(*lua.LTable); ok {
+				e.ForEach(func(k, v lua.LValue) { env[k.String()] = v.String() })
+			}
+			code, out, errs := nodes.Exec(args, env)
+			L.Push(lua.LNumber(code))
+			L.Push(lua.LString(out))
+			L.Push(lua.LString(errs))
+			return 3
 		},
 		"mock_upstream_port": func(L *lua.LState) int {
 			L.Push(lua.LNumber(nodes.MockUpstreamPort()))

@@ -342,6 +342,16 @@ function helpers.wait_until(f, timeout, step)
   error("wait_until() timeout" .. (err and (": " .. tostring(err)) or "") .. " (after delay: " .. timeout .. "s)", 2)
 end
 
+-- nodes run in-process: a write is applied when the call returns, and
+-- these make sure the router and plugins iterator have been rebuilt
+function helpers.wait_for_all_config_update()
+  assert(go.sync())
+end
+
+function helpers.wait_for_invalidation()
+  assert(go.sync())
+end
+
 function helpers.pwait_until(f, timeout, step)
   return helpers.wait_until(function()
     local ok = pcall(f)
@@ -403,6 +413,44 @@ function helpers.deep_sort(t)
     table.sort(t, function(a, b) return key(a) < key(b) end)
   end
   return t
+end
+
+-- kong_exec("config parse kong.yml", { database = "off" }): the luahost
+-- command line, in-process; returns ok, stderr, stdout as Kong's does
+local function split_args(cmd)
+  local args = {}
+  local i, n = 1, #cmd
+  while i <= n do
+    local c = cmd:sub(i, i)
+    if c:match("%s") then
+      i = i + 1
+    else
+      local buf = {}
+      while i <= n and not cmd:sub(i, i):match("%s") do
+        c = cmd:sub(i, i)
+        if c == '"' or c == "'" then
+          local j = cmd:find(c, i + 1, true) or (n + 1)
+          buf[#buf + 1] = cmd:sub(i + 1, j - 1)
+          i = j + 1
+        else
+          buf[#buf + 1] = c
+          i = i + 1
+        end
+      end
+      args[#args + 1] = table.concat(buf)
+    end
+  end
+  return args
+end
+
+function helpers.kong_exec(cmd, env)
+  local e = {}
+  for k, v in pairs(env or {}) do
+    if type(v) == "table" then v = table.concat(v, ",") end
+    e[k] = tostring(v)
+  end
+  local code, stdout, stderr = go.exec(split_args(cmd), e)
+  return code == 0, stderr, stdout
 end
 
 local env = {}

@@ -37,6 +37,29 @@ describe("spec.helpers utilities", function()
     assert.equal('_format_version: "3.0"\nservices: []\n', s)
   end)
 
+  it("kong_exec runs the command line", function()
+    local ok, stderr, stdout = helpers.kong_exec("version")
+    assert.is_true(ok, stderr)
+    assert.matches("luahost", stdout, 1, true)
+    local file = helpers.make_yaml_file([[
+      _format_version: "3.0"
+      services:
+      - name: s1
+        url: http://example.test
+    ]])
+    ok, stderr = helpers.kong_exec("config parse " .. file, { database = "off" })
+    assert.is_true(ok, stderr)
+    file = helpers.make_yaml_file([[
+      _format_version: "3.0"
+      services:
+      - name: s1
+        url: 12
+    ]])
+    ok, stderr = helpers.kong_exec("config parse '" .. file .. "'")
+    assert.is_false(ok)
+    assert.is_true(#stderr > 0)
+  end)
+
   it("mock upstream constants", function()
     assert.is_number(helpers.mock_upstream_port)
     assert.equal("http://127.0.0.1:" .. helpers.mock_upstream_port, helpers.mock_upstream_url)
@@ -102,6 +125,13 @@ describe("spec.helpers with a node [#off]", function()
     local res = admin:get("/routes")
     local json = cjson.decode(assert.res_status(200, res))
     assert.equal(2, #json.data)
+  end)
+
+  it("an entity inserted after start_kong is proxied once config is updated", function()
+    bp.routes:insert({ hosts = { "late.test" } })
+    helpers.wait_for_all_config_update()
+    local res = client:get("/request", { headers = { host = "late.test" } })
+    assert.res_status(200, res)
   end)
 
   it("assertions fail with Kong's messages", function()
