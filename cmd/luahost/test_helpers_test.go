@@ -70,3 +70,13 @@ func TestSpecHelpersResStatusFailure(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 }
+
+// The template's schema spec through validate_plugin_config_schema, and
+// setenv; `luahost test` with no path finds spec/ (both files).
+func TestSpecHelpersUnitSpec(t *testing.T) {
+	c := specHelpersConf(t)
+	code, out := runSpecs(t, c, "testdata/spechelpers/spec/02-unit_spec.lua")
+	if code != 0 || !strings.Contains(out, "3 successes / 0 failures / 0 errors") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}

@@ -9,6 +9,7 @@ package spechelpers
 import (
 	"io"
 	"net/http"
+	"os"
 	"sort"
 	"strings"
 	"time"
@@ -130,6 +131,24 @@ func Install(L *lua.LState, nodes Nodes) {
 			L.Push(lua.LString(out))
 			L.Push(lua.LString(errs))
 			return 3
+		},
+		// setenv(k, v) / setenv(k, nil): the process environment, which
+		// os.getenv and the nodes started next read
+		"setenv": func(L *lua.LState) int {
+			k := L.CheckString(1)
+			var err error
+			if v, ok := L.Get(2).(lua.LString); ok {
+				err = os.Setenv(k, string(v))
+			} else {
+				err = os.Unsetenv(k)
+			}
+			if err != nil {
+				L.Push(lua.LNil)
+				L.Push(lua.LString(err.Error()))
+				return 2
+			}
+			L.Push(lua.LTrue)
+			return 1
 		},
 		"mock_upstream_port": func(L *lua.LState) int {
 			L.Push(lua.LNumber(nodes.MockUpstreamPort()))

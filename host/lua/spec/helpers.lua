@@ -453,9 +453,15 @@ function helpers.kong_exec(cmd, env)
   return code == 0, stderr, stdout
 end
 
-local env = {}
-function helpers.setenv(k, v) env[k] = v; return true end
-function helpers.unsetenv(k) env[k] = nil; return true end
+
+-- the plugin template's unit spec: config run through a plugins entity
+-- with schema_def as its subschema; the entity, or nil and the error table
+function helpers.validate_plugin_config_schema(config, schema_def, extra_fields)
+  return require("luahost.schema").validate_plugin_config_schema(config, schema_def, extra_fields)
+end
+
+function helpers.setenv(k, v) return go.setenv(k, v) end
+function helpers.unsetenv(k) return go.setenv(k, nil) end
 
 function helpers.get_version() return require("kong.meta")._VERSION end
 
