@@ -80,3 +80,12 @@ func TestSpecHelpersUnitSpec(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 }
+
+// A second get_db_utils in one run truncates what the first wrote.
+func TestSpecHelpersGetDBUtilsTruncates(t *testing.T) {
+	c := specHelpersConf(t)
+	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/truncate_spec.lua")
+	if code != 0 || !strings.Contains(out, "1 success / 0 failures / 0 errors") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}

@@ -36,6 +36,9 @@ type specNodes struct {
 	plugins  []string
 	staging  *specNode
 	kong     *specNode
+	// bootstrapped holds the databases (pg_host:port/database) this run
+	// has reset and bootstrapped: the next get_db_utils truncates instead
+	bootstrapped map[string]bool
 }
 
 // specNode is a node run by runNode in a goroutine, stopped by a signal.
@@ -187,28 +190,52 @@ func (s *specNodes) DBUtils(strategy string, plugins []string) (spechelpers.Node
 	s.kong, s.staging = nil, nil
 	s.strategy, s.plugins = database(strategy), plugins
 	c := s.nodeConf(map[string]string{"database": s.strategy, "plugins": specPluginsConf(plugins)})
+	key := c.Get("pg_host") + ":" + c.Get("pg_port") + "/" + c.Get("pg_database")
+	again := s.strategy == "postgres" && s.bootstrapped[key]
 	if s.strategy == "postgres" {
-		if err := resetDatabase(c); err != nil {
+		if err := prepareDatabase(c, again); err != nil {
 			return spechelpers.Node{}, err
 		}
+		if s.bootstrapped == nil {
+			s.bootstrapped = map[string]bool{}
+		}
+		s.bootstrapped[key] = true
 	}
 	sn, err := startSpecNode(c)
 	if err != nil {
 		return spechelpers.Node{}, err
 	}
 	s.staging = sn
+	if again {
+		// what earlier spec files wrote goes (the default workspace stays)
+		db := sn.n.Host.Root.DB
+		for _, name := range db.Names() {
+			if name == "workspaces" {
+				continue
+			}
+			if err := db.Truncate(context.Background(), name); err != nil {
+				return spechelpers.Node{}, fmt.Errorf("truncating %s: %w", name, err)
+			}
+		}
+	}
 	return sn.ports(), nil
 }
 
-// resetDatabase is `migrations reset --yes` then `migrations bootstrap`:
-// every spec file's get_db_utils starts from an empty, bootstrapped
-// database (Kong's helpers truncate instead; the result is the same).
-func resetDatabase(c *conf.Config) error {
+// prepareDatabase is, the first time in a run, `migrations reset --yes`
+// then `migrations bootstrap`; after that `migrations up` (a plugin that
+// a later spec file enables may bring migrations), the caller truncating.
+func prepareDatabase(c *conf.Config, again bool) error {
 	var args []string
 	for _, k := range c.Keys() {
 		args = append(args, "--set", k+"="+c.Get(k))
 	}
 	var out bytes.Buffer
+	if again {
+		if code := cmdMigrations(append([]string{"up", "-q"}, args...), strings.NewReader(""), &out, &out); code != 0 {
+			return fmt.Errorf("migrations up: %s", strings.TrimSpace(out.String()))
+		}
+		return nil
+	}
 	// reset answers 1 on a database never bootstrapped (Kong's "nothing
 	// to reset"): bootstrap's own error says what is wrong if anything is
 	cmdMigrations(append([]string{"reset", "--yes", "-q"}, args...), strings.NewReader(""), &out, &out)

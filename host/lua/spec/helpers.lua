@@ -69,6 +69,9 @@ local function dao(op, entity, arg)
   if not out then
     return nil, err
   end
+  if out == "null" then
+    return nil -- not found, as Kong's select
+  end
   return cjson.decode(out)
 end
 
