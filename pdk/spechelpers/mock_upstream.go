@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // MockUpstream is the in-process stand-in for Kong's spec/fixtures
@@ -37,7 +38,8 @@ func (m *MockUpstream) Port() int { return m.ln.Addr().(*net.TCPAddr).Port }
 func (m *MockUpstream) Close() error { return m.srv.Close() }
 
 // MockHandler answers Kong's mock_upstream paths: /, /request, /anything,
-// /get, /post, /status/{code}, /response-headers.
+// /get, /post, /status/{code}, /response-headers, /cache/{n},
+// /delay/{s}, /basic-auth/{user}/{password}, /xml.
 func MockHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := r.URL.Path
@@ -64,6 +66,41 @@ func MockHandler() http.Handler {
 				return
 			}
 			echo(w, r, code)
+		case strings.HasPrefix(p, "/cache/"):
+			n, err := strconv.Atoi(strings.TrimPrefix(p, "/cache/"))
+			if err != nil || n < 0 {
+				writeJSON(w, http.StatusBadRequest, map[string]any{"message": "Invalid cache time"})
+				return
+			}
+			w.Header().Set("Cache-Control", "public, max-age="+strconv.Itoa(n))
+			echo(w, r, http.StatusOK)
+		case strings.HasPrefix(p, "/delay/"):
+			secs, err := strconv.ParseFloat(strings.TrimPrefix(p, "/delay/"), 64)
+			if err != nil || secs < 0 || secs > 10 {
+				writeJSON(w, http.StatusBadRequest, map[string]any{"message": "Invalid delay"})
+				return
+			}
+			// the delay is what a spec of upstream timeouts asks for; the
+			// client going away ends it
+			select {
+			case <-time.After(time.Duration(secs * float64(time.Second))):
+			case <-r.Context().Done():
+				return
+			}
+			echo(w, r, http.StatusOK)
+		case strings.HasPrefix(p, "/basic-auth/"):
+			parts := strings.Split(strings.TrimPrefix(p, "/basic-auth/"), "/")
+			user, pass, ok := r.BasicAuth()
+			if len(parts) != 2 || !ok || user != parts[0] || pass != parts[1] {
+				w.Header().Set("WWW-Authenticate", `Basic realm="Fake Realm"`)
+				writeJSON(w, http.StatusUnauthorized, map[string]any{"message": "Unauthorized"})
+				return
+			}
+			writeJSON(w, http.StatusOK, map[string]any{"authenticated": true, "user": user})
+		case p == "/xml":
+			w.Header().Set("Content-Type", "application/xml")
+			w.WriteHeader(http.StatusOK)
+			io.WriteString(w, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<note>\n  <body>Kong, Monolith destroyer.</body>\n</note>\n")
 		case p == "/response-headers":
 			for k, vs := range r.URL.Query() {
 				for _, v := range vs {

@@ -90,3 +90,36 @@ func TestMockUpstreamPaths(t *testing.T) {
 		t.Errorf("status %d", rec.Code)
 	}
 }
+
+func TestMockUpstreamCacheAuthXML(t *testing.T) {
+	rec, _ := mockDo(t, "GET", "/cache/60", "", "")
+	if rec.Code != 200 || rec.Header().Get("Cache-Control") != "public, max-age=60" {
+		t.Errorf("/cache/60: %d %v", rec.Code, rec.Header())
+	}
+	rec, _ = mockDo(t, "GET", "/delay/0", "", "")
+	if rec.Code != 200 {
+		t.Errorf("/delay/0: %d", rec.Code)
+	}
+	rec, _ = mockDo(t, "GET", "/basic-auth/u/p", "", "")
+	if rec.Code != 401 || rec.Header().Get("WWW-Authenticate") == "" {
+		t.Errorf("/basic-auth without credentials: %d", rec.Code)
+	}
+	req := httptest.NewRequest("GET", "/basic-auth/u/p", nil)
+	req.SetBasicAuth("u", "p")
+	rr := httptest.NewRecorder()
+	MockHandler().ServeHTTP(rr, req)
+	if rr.Code != 200 || !strings.Contains(rr.Body.String(), `"authenticated":true`) {
+		t.Errorf("/basic-auth with credentials: %d %s", rr.Code, rr.Body)
+	}
+	req.SetBasicAuth("u", "wrong")
+	rr = httptest.NewRecorder()
+	MockHandler().ServeHTTP(rr, req)
+	if rr.Code != 401 {
+		t.Errorf("/basic-auth with a wrong password: %d", rr.Code)
+	}
+	rr = httptest.NewRecorder()
+	MockHandler().ServeHTTP(rr, httptest.NewRequest("GET", "/xml", nil))
+	if rr.Code != 200 || rr.Header().Get("Content-Type") != "application/xml" || !strings.Contains(rr.Body.String(), "<note>") {
+		t.Errorf("/xml: %d %s", rr.Code, rr.Body)
+	}
+}
