@@ -15,6 +15,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -39,6 +40,26 @@ type specNodes struct {
 	// bootstrapped holds the databases (pg_host:port/database) this run
 	// has reset and bootstrapped: the next get_db_utils truncates instead
 	bootstrapped map[string]bool
+	// logDir holds the nodes' error log (Kong's servroot/logs/error.log)
+	logDir string
+}
+
+// ErrorLogPath is the nodes' proxy_error_log, created empty on first use.
+func (s *specNodes) ErrorLogPath() (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.errorLogPath()
+}
+
+func (s *specNodes) errorLogPath() (string, error) {
+	if s.logDir == "" {
+		dir, err := os.MkdirTemp("", "luahost-spec-")
+		if err != nil {
+			return "", err
+		}
+		s.logDir = dir
+	}
+	return filepath.Join(s.logDir, "error.log"), nil
 }
 
 // specNode is a node run by runNode in a goroutine, stopped by a signal.
@@ -61,6 +82,9 @@ func (s *specNodes) Close() {
 	s.staging, s.kong = nil, nil
 	if s.mock != nil {
 		s.mock.Close()
+	}
+	if s.logDir != "" {
+		os.RemoveAll(s.logDir)
 	}
 }
 
@@ -156,6 +180,11 @@ func (s *specNodes) nodeConf(over map[string]string) *conf.Config {
 	c.Set("status_listen", "off", "spec.helpers")
 	c.Set("proxy_access_log", "off", "spec.helpers")
 	c.Set("admin_access_log", "off", "spec.helpers")
+	// Kong's spec/kong_tests.conf: debug, into servroot/logs/error.log
+	c.Set("log_level", "debug", "spec.helpers")
+	if path, err := s.errorLogPath(); err == nil {
+		c.Set("proxy_error_log", path, "spec.helpers")
+	}
 	for k, v := range over {
 		c.Set(k, v, "start_kong")
 	}

@@ -49,6 +49,8 @@ type Nodes interface {
 	// Exec runs the luahost command line in-process (kong_exec), with
 	// env's keys as KONG_<KEY> environment variables for its duration.
 	Exec(args []string, env map[string]string) (code int, stdout, stderr string)
+	// ErrorLogPath is the file the nodes' error log goes to.
+	ErrorLogPath() (string, error)
 }
 
 // ModuleName is the module spec/helpers.lua requires.
@@ -148,6 +150,16 @@ func Install(L *lua.LState, nodes Nodes) {
 				return 2
 			}
 			L.Push(lua.LTrue)
+			return 1
+		},
+		"error_log_path": func(L *lua.LState) int {
+			p, err := nodes.ErrorLogPath()
+			if err != nil {
+				L.Push(lua.LNil)
+				L.Push(lua.LString(err.Error()))
+				return 2
+			}
+			L.Push(lua.LString(p))
 			return 1
 		},
 		"mock_upstream_port": func(L *lua.LState) int {

@@ -23,7 +23,12 @@ helpers.mock_upstream_host = "127.0.0.1"
 helpers.mock_upstream_hostname = "localhost"
 helpers.mock_upstream_port = MOCK_PORT
 helpers.mock_upstream_url = "http://127.0.0.1:" .. MOCK_PORT
-helpers.test_conf = { database = "off", plugins = { "bundled" } }
+helpers.test_conf = {
+  database = "off",
+  plugins = { "bundled" },
+  prefix = "servroot",
+  nginx_err_logs = assert(go.error_log_path()),
+}
 helpers.test_conf_path = "spec/kong_tests.conf"
 
 -- the node start_kong started (ports), and the staging node's
@@ -592,7 +597,48 @@ local function request_checks(res)
   }
 end
 
+-- the error log: clean_logfile and assert.logfile().has.line
+function helpers.clean_logfile(path)
+  local f = io.open(path or helpers.test_conf.nginx_err_logs, "w")
+  if f then f:close() end
+end
+
+local function log_has(path, pattern, plain)
+  local f = io.open(path, "r")
+  if not f then return false end
+  local s = f:read("*a")
+  f:close()
+  for line in s:gmatch("[^\n]+") do
+    if line:find(pattern, 1, plain) then return true end
+  end
+  return false
+end
+
+local function logfile(path)
+  path = path or helpers.test_conf.nginx_err_logs
+  return modifier_chain({
+    line = function(neg, pattern, plain, timeout)
+      -- a line of the log phase may land just after the response: look
+      -- again until timeout (seconds, default 10), as Kong's does
+      local deadline = now() + (timeout or 10)
+      repeat
+        local found = log_has(path, pattern, plain)
+        if found ~= (neg and true or false) then
+          return true
+        end
+        if neg then break end
+        if ngx and ngx.sleep then ngx.sleep(0.01) end
+      until now() >= deadline
+      if neg then
+        failure("Expected file at '" .. path .. "' to not have line: " .. pattern)
+      end
+      failure("Expected file at '" .. path .. "' to have line: " .. pattern)
+    end,
+  }, false)
+end
+
 local extra = {
+  logfile = logfile,
   res_status = res_status,
   response = function(res) return modifier_chain(response_checks(res), false) end,
   request = function(res) return modifier_chain(request_checks(res), false) end,

@@ -2,6 +2,7 @@
 local AddHeader = { PRIORITY = 1000, VERSION = "0.1.0" }
 
 function AddHeader:access(conf)
+  kong.log.notice("add-header access for ", kong.request.get_host())
   kong.service.request.set_header(conf.request_header, "this is on a request")
 end
 
