@@ -3,13 +3,16 @@
 -- a blueprint for every entity, Kong's defaults for services and routes;
 -- db with truncate and per-entity insert/select/delete/truncate),
 -- each_strategy, all_strategies, for_each_dao, start_kong, stop_kong,
--- restart_kong, proxy_client, admin_client, http_client (send, get, post,
+-- restart_kong, get_proxy_port/get_admin_port/get_proxy_ip, get_running_conf,
+-- prepare_prefix/clean_prefix (nothing to do), validate_plugin_config_schema,
+-- kong_exec, wait_for_all_config_update, wait_for_invalidation,
+-- clean_logfile, proxy_client, admin_client, http_client (send, get, post,
 -- put, patch, delete, options, head; res.status, res.headers,
 -- res:read_body()), wait_until, pwait_until, unindent, make_yaml_file,
 -- deep_sort, setenv/unsetenv, the mock_upstream_* constants, and the
 -- assertions Kong registers: res_status, response(r).has.status /
 -- .header / .jsonbody, request(r).has.header / .queryparam / .formparam,
--- fail. Nodes run in-process (the test command's Go side).
+-- fail, logfile().has.line. Nodes run in-process (the test command's Go side).
 
 local go = require "luahost.spechelpers"
 local cjson = require "cjson"
@@ -195,6 +198,9 @@ function helpers.start_kong(conf)
     return nil, err
   end
   current = node
+  for k, v in pairs(conf or {}) do
+    helpers.test_conf[k] = v
+  end
   return true
 end
 
@@ -210,6 +216,17 @@ end
 
 function helpers.get_proxy_port() return current and current.proxy_port end
 function helpers.get_admin_port() return current and current.admin_port end
+function helpers.get_proxy_ip() return "127.0.0.1" end
+function helpers.get_admin_ip() return "127.0.0.1" end
+
+-- nodes run in-process with no prefix directory: these have nothing to do
+function helpers.prepare_prefix() return true end
+function helpers.clean_prefix() return true end
+
+-- the configuration the running node was started with, as far as known
+function helpers.get_running_conf()
+  return helpers.test_conf
+end
 
 ----------------------------------------------------------------------
 -- HTTP client objects

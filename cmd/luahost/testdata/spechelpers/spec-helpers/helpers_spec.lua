@@ -156,4 +156,26 @@ describe("spec.helpers with a node [#off]", function()
     assert.is_false(ok)
     assert.has_no.errors(function() assert.response(res).has_no.header("x-absent") end)
   end)
+
+  it("restart_kong and stop_kong", function()
+    local port = helpers.get_proxy_port()
+    local res = helpers.proxy_client():get("/request", { headers = { host = "off.test" } })
+    assert.res_status(200, res)
+    assert(helpers.stop_kong())
+    local _, err = helpers.http_client("127.0.0.1", port):get("/request", { headers = { host = "off.test" } })
+    assert.is_string(err)
+    assert(helpers.start_kong({ database = "off", declarative_config_string = [[
+_format_version: "3.0"
+services:
+- name: s
+  url: ]] .. helpers.mock_upstream_url .. [[
+
+  routes:
+  - name: r
+    hosts: [ "restarted.test" ]
+]] }))
+    assert.equal("off", helpers.get_running_conf().database)
+    res = helpers.proxy_client():get("/request", { headers = { host = "restarted.test" } })
+    assert.res_status(200, res)
+  end)
 end)
