@@ -13,6 +13,18 @@ describe("spec.helpers utilities", function()
     assert.equal("ab", helpers.unindent("\n  a\n  b\n", true))
   end)
 
+  it("wait_until and pwait_until re-check until true", function()
+    local n = 0
+    assert.is_true(helpers.wait_until(function() n = n + 1; return n >= 3 end, 60))
+    assert.equal(3, n)
+    local ok, err = pcall(helpers.wait_until, function() return false end, 0)
+    assert.is_false(ok)
+    assert.matches("wait_until() timeout", tostring(err), 1, true)
+    n = 0
+    helpers.pwait_until(function() n = n + 1; assert.equal(2, n) end, 60)
+    assert.equal(2, n)
+  end)
+
   it("deep_sort", function()
     assert.same({ 1, 2, { "a", "b" } }, helpers.deep_sort({ { "b", "a" }, 2, 1 }))
   end)
