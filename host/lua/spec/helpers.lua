@@ -337,6 +337,14 @@ function helpers.proxy_client(timeout)
   return helpers.http_client("127.0.0.1", current.proxy_port, timeout)
 end
 
+-- luahost serves no TLS listener yet: say so where the spec asks
+function helpers.proxy_ssl_client()
+  error("proxy_ssl_client: luahost serves no TLS listener yet (proxy_listen ssl is skipped)", 2)
+end
+helpers.admin_ssl_client = function()
+  error("admin_ssl_client: luahost serves no TLS listener yet (admin_listen ssl is skipped)", 2)
+end
+
 function helpers.admin_client(timeout)
   assert(current and current.admin_port, "admin_client: start_kong first")
   return helpers.http_client("127.0.0.1", current.admin_port, timeout)
