@@ -52,6 +52,9 @@ type Host struct {
 	cache    *protoCache
 	timeout  time.Duration
 	Pool     *Pool
+	// SpecSetup, when set, runs in each spec file's worker before busted
+	// loads (luahost test installs spec.helpers' Go bindings through it).
+	SpecSetup func(L *lua.LState)
 }
 
 // PluginErrors lists every plugin that failed to load.

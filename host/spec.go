@@ -84,6 +84,9 @@ func (h *Host) RunSpecFileTimeout(path string, timeout time.Duration) (*SpecRepo
 	w.timeout = timeout
 	w.In.Phase = "timer"
 	L := w.L
+	if h.SpecSetup != nil {
+		h.SpecSetup(L)
+	}
 
 	bv, err := w.requireIn("busted")
 	if err != nil {

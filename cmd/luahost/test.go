@@ -8,6 +8,8 @@ import (
 
 	"github.com/luahost/luahost/conf"
 	"github.com/luahost/luahost/host"
+	"github.com/luahost/luahost/pdk/spechelpers"
+	lua "github.com/yuin/gopher-lua"
 )
 
 // cmdTest runs busted-style spec files and prints busted's summary line.
@@ -29,6 +31,9 @@ func cmdTest(c *conf.Config, paths []string, timeout time.Duration, stdout, stde
 		return 1
 	}
 	defer h.Close()
+	nodes := newSpecNodes(c)
+	defer nodes.Close()
+	h.SpecSetup = func(L *lua.LState) { spechelpers.Install(L, nodes) }
 	start := time.Now()
 	var okN, failN, errN, pendN int
 	var problems []host.SpecResult

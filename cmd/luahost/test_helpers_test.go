@@ -1,0 +1,94 @@
+package main
+
+import (
+	"bytes"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/luahost/luahost/conf"
+	"github.com/luahost/luahost/host"
+	"github.com/luahost/luahost/kongdb/postgres/pgtest"
+)
+
+// specHelpersConf is luahost test's configuration in the spec.helpers
+// fixture repository (testdata/spechelpers: kong/plugins/add-header and
+// its spec/), with PostgreSQL on a fresh database of the test server
+// (pgtest: failing, not skipping, under CI=true).
+func specHelpersConf(t *testing.T) *conf.Config {
+	t.Helper()
+	// each_strategy/all_strategies narrow to these when set
+	t.Setenv("KONG_DATABASE", "")
+	t.Setenv("LUAHOST_STRATEGY", "")
+	pg := pgtest.NewDatabase(t)
+	c := conf.New()
+	c.Append("plugins_dir", "testdata/spechelpers", "test")
+	c.Set("plugins", "bundled,add-header", "test")
+	c.Set("lua_package_path", "", "test")
+	c.Set("mem_cache_size", "4m", "test")
+	c.Set("log_level", "error", "test")
+	c.Set("pg_host", pg.Host, "test")
+	c.Set("pg_port", strconv.Itoa(pg.Port), "test")
+	c.Set("pg_user", pg.User, "test")
+	c.Set("pg_password", pg.Password, "test")
+	c.Set("pg_database", pg.Database, "test")
+	return c
+}
+
+func runSpecs(t *testing.T, c *conf.Config, paths ...string) (int, string) {
+	t.Helper()
+	var out, errs bytes.Buffer
+	code := cmdTest(c, paths, host.DefaultSpecTimeout, &out, &errs)
+	return code, out.String() + errs.String()
+}
+
+// The plugin template's integration spec, unmodified in shape: for each
+// of postgres and off, blueprints, start_kong, proxy_client, and the
+// mock upstream seeing the header the plugin set.
+func TestSpecHelpersTemplateIntegration(t *testing.T) {
+	c := specHelpersConf(t)
+	code, out := runSpecs(t, c, "testdata/spechelpers/spec/01-integration_spec.lua")
+	if code != 0 || !strings.Contains(out, "4 successes / 0 failures / 0 errors") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
+
+// spec.helpers' own spec: utilities, blueprint defaults, clients and the
+// assertions, on the embedded store.
+func TestSpecHelpersOwnSpec(t *testing.T) {
+	c := specHelpersConf(t)
+	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/helpers_spec.lua")
+	if code != 0 || !strings.Contains(out, "16 successes / 0 failures / 0 errors") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
+
+// A failed res_status is a failure (not an error) at the spec's line, with
+// Kong's message and the body.
+func TestSpecHelpersResStatusFailure(t *testing.T) {
+	c := specHelpersConf(t)
+	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/failing_spec.lua")
+	if code != 1 || !strings.Contains(out, "0 successes / 1 failure / 0 errors") ||
+		!strings.Contains(out, "failing_spec.lua:13: Invalid response status code '503':") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
+
+// The template's schema spec through validate_plugin_config_schema, and
+// setenv; `luahost test` with no path finds spec/ (both files).
+func TestSpecHelpersUnitSpec(t *testing.T) {
+	c := specHelpersConf(t)
+	code, out := runSpecs(t, c, "testdata/spechelpers/spec/02-unit_spec.lua")
+	if code != 0 || !strings.Contains(out, "3 successes / 0 failures / 0 errors") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
+
+// A second get_db_utils in one run truncates what the first wrote.
+func TestSpecHelpersGetDBUtilsTruncates(t *testing.T) {
+	c := specHelpersConf(t)
+	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/truncate_spec.lua")
+	if code != 0 || !strings.Contains(out, "1 success / 0 failures / 0 errors") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}

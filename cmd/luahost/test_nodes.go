@@ -1,0 +1,454 @@
+package main
+
+// The nodes behind spec.helpers (host/lua/spec/helpers.lua): get_db_utils
+// starts a staging node whose Admin API the blueprints write through;
+// start_kong replaces it with a node configured as the spec asks, carrying
+// the data over (postgres: the same database; off: the staging store
+// exported as declarative_config_string, as Kong's helpers do for
+// database = off).
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+
+	"github.com/luahost/luahost/conf"
+	"github.com/luahost/luahost/kongdb"
+	"github.com/luahost/luahost/kongdb/declarative"
+	"github.com/luahost/luahost/kongdb/schema"
+	"github.com/luahost/luahost/pdk/spechelpers"
+)
+
+// specNodes implements spechelpers.Nodes for one luahost test run.
+type specNodes struct {
+	base     *conf.Config
+	mu       sync.Mutex
+	mock     *spechelpers.MockUpstream
+	mockErr  error
+	strategy string
+	plugins  []string
+	staging  *specNode
+	kong     *specNode
+	// bootstrapped holds the databases (pg_host:port/database) this run
+	// has reset and bootstrapped: the next get_db_utils truncates instead
+	bootstrapped map[string]bool
+	// logDir holds the nodes' error log (Kong's servroot/logs/error.log)
+	logDir string
+}
+
+// ErrorLogPath is the nodes' proxy_error_log, created empty on first use.
+func (s *specNodes) ErrorLogPath() (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.errorLogPath()
+}
+
+func (s *specNodes) errorLogPath() (string, error) {
+	if s.logDir == "" {
+		dir, err := os.MkdirTemp("", "luahost-spec-")
+		if err != nil {
+			return "", err
+		}
+		s.logDir = dir
+	}
+	return filepath.Join(s.logDir, "error.log"), nil
+}
+
+// specNode is a node run by runNode in a goroutine, stopped by a signal.
+type specNode struct {
+	n    *node
+	sig  chan os.Signal
+	done chan int
+}
+
+func newSpecNodes(base *conf.Config) *specNodes {
+	return &specNodes{base: base}
+}
+
+// Close stops every node and the mock upstream.
+func (s *specNodes) Close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.staging.stop()
+	s.kong.stop()
+	s.staging, s.kong = nil, nil
+	if s.mock != nil {
+		s.mock.Close()
+	}
+	if s.logDir != "" {
+		os.RemoveAll(s.logDir)
+	}
+}
+
+func (s *specNodes) MockUpstreamPort() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.ensureMock(); err != nil {
+		return 0
+	}
+	return s.mock.Port()
+}
+
+func (s *specNodes) ensureMock() error {
+	if s.mock == nil && s.mockErr == nil {
+		s.mock, s.mockErr = spechelpers.StartMockUpstream("127.0.0.1:0")
+	}
+	return s.mockErr
+}
+
+// lockedBuffer collects a node's stderr (written from its goroutines).
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// startSpecNode runs a node with c and returns once it listens (or has
+// failed, with the error it printed).
+func startSpecNode(c *conf.Config) (*specNode, error) {
+	sn := &specNode{sig: make(chan os.Signal, 2), done: make(chan int, 1)}
+	ready := make(chan *node, 1)
+	errs := &lockedBuffer{}
+	go func() {
+		sn.done <- runNode(c, io.Discard, errs, runOpts{signals: sn.sig, ready: func(n *node) { ready <- n }})
+	}()
+	select {
+	case sn.n = <-ready:
+		return sn, nil
+	case <-sn.done:
+		return nil, fmt.Errorf("starting luahost: %s", strings.TrimSpace(errs.String()))
+	}
+}
+
+func (sn *specNode) stop() {
+	if sn == nil {
+		return
+	}
+	sn.sig <- syscall.SIGTERM
+	<-sn.done
+}
+
+func (sn *specNode) ports() spechelpers.Node {
+	var n spechelpers.Node
+	if len(sn.n.Server.Addrs) > 0 {
+		n.ProxyPort = portOf(sn.n.Server.Addrs[0])
+	}
+	if sn.n.Admin != nil && len(sn.n.Admin.Addrs) > 0 {
+		n.AdminPort = portOf(sn.n.Admin.Addrs[0])
+	}
+	return n
+}
+
+func portOf(a net.Addr) int {
+	if t, ok := a.(*net.TCPAddr); ok {
+		return t.Port
+	}
+	_, p, _ := net.SplitHostPort(a.String())
+	var n int
+	fmt.Sscan(p, &n)
+	return n
+}
+
+// nodeConf is the test run's configuration with the spec's keys on top
+// and the listeners on free ports.
+func (s *specNodes) nodeConf(over map[string]string) *conf.Config {
+	c := conf.New()
+	for _, k := range s.base.Keys() {
+		c.Set(k, s.base.Get(k), s.base.Source(k))
+	}
+	c.Set("proxy_listen", "127.0.0.1:0", "spec.helpers")
+	c.Set("admin_listen", "127.0.0.1:0", "spec.helpers")
+	c.Set("status_listen", "off", "spec.helpers")
+	c.Set("proxy_access_log", "off", "spec.helpers")
+	c.Set("admin_access_log", "off", "spec.helpers")
+	// Kong's spec/kong_tests.conf: debug, into servroot/logs/error.log
+	c.Set("log_level", "debug", "spec.helpers")
+	if path, err := s.errorLogPath(); err == nil {
+		c.Set("proxy_error_log", path, "spec.helpers")
+	}
+	for k, v := range over {
+		c.Set(k, v, "start_kong")
+	}
+	return c
+}
+
+func database(strategy string) string {
+	if strategy == "off" || strategy == "" {
+		return "off"
+	}
+	return strategy
+}
+
+func specPluginsConf(plugins []string) string {
+	ps := []string{"bundled"}
+	for _, p := range plugins {
+		if p != "bundled" {
+			ps = append(ps, p)
+		}
+	}
+	return strings.Join(ps, ",")
+}
+
+func (s *specNodes) DBUtils(strategy string, plugins []string) (spechelpers.Node, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.ensureMock(); err != nil {
+		return spechelpers.Node{}, err
+	}
+	s.kong.stop()
+	s.staging.stop()
+	s.kong, s.staging = nil, nil
+	s.strategy, s.plugins = database(strategy), plugins
+	c := s.nodeConf(map[string]string{"database": s.strategy, "plugins": specPluginsConf(plugins)})
+	key := c.Get("pg_host") + ":" + c.Get("pg_port") + "/" + c.Get("pg_database")
+	again := s.strategy == "postgres" && s.bootstrapped[key]
+	if s.strategy == "postgres" {
+		if err := prepareDatabase(c, again); err != nil {
+			return spechelpers.Node{}, err
+		}
+		if s.bootstrapped == nil {
+			s.bootstrapped = map[string]bool{}
+		}
+		s.bootstrapped[key] = true
+	}
+	sn, err := startSpecNode(c)
+	if err != nil {
+		return spechelpers.Node{}, err
+	}
+	s.staging = sn
+	if again {
+		// what earlier spec files wrote goes (the default workspace stays)
+		db := sn.n.Host.Root.DB
+		for _, name := range db.Names() {
+			if name == "workspaces" {
+				continue
+			}
+			if err := db.Truncate(context.Background(), name); err != nil {
+				return spechelpers.Node{}, fmt.Errorf("truncating %s: %w", name, err)
+			}
+		}
+	}
+	return sn.ports(), nil
+}
+
+// prepareDatabase is, the first time in a run, `migrations reset --yes`
+// then `migrations bootstrap`; after that `migrations up` (a plugin that
+// a later spec file enables may bring migrations), the caller truncating.
+func prepareDatabase(c *conf.Config, again bool) error {
+	var args []string
+	for _, k := range c.Keys() {
+		args = append(args, "--set", k+"="+c.Get(k))
+	}
+	var out bytes.Buffer
+	if again {
+		if code := cmdMigrations(append([]string{"up", "-q"}, args...), strings.NewReader(""), &out, &out); code != 0 {
+			return fmt.Errorf("migrations up: %s", strings.TrimSpace(out.String()))
+		}
+		return nil
+	}
+	// reset answers 1 on a database never bootstrapped (Kong's "nothing
+	// to reset"): bootstrap's own error says what is wrong if anything is
+	cmdMigrations(append([]string{"reset", "--yes", "-q"}, args...), strings.NewReader(""), &out, &out)
+	out.Reset()
+	if code := cmdMigrations(append([]string{"bootstrap", "-q"}, args...), strings.NewReader(""), &out, &out); code != 0 {
+		return fmt.Errorf("migrations bootstrap: %s", strings.TrimSpace(out.String()))
+	}
+	return nil
+}
+
+func (s *specNodes) StartKong(over map[string]string) (spechelpers.Node, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.ensureMock(); err != nil {
+		return spechelpers.Node{}, err
+	}
+	over = copyMap(over)
+	if over["nginx_conf"] != "" {
+		// Kong's nginx templates have no meaning here; the key is ignored.
+		delete(over, "nginx_conf")
+	}
+	if over["database"] == "" {
+		over["database"] = database(s.strategy)
+	}
+	if over["plugins"] == "" {
+		over["plugins"] = specPluginsConf(s.plugins)
+	}
+	if over["database"] == "off" && over["declarative_config"] == "" && over["declarative_config_string"] == "" && s.staging != nil {
+		var b bytes.Buffer
+		if err := declarative.Export(context.Background(), s.staging.n.Host.Root.DB, &b, declarative.ExportOptions{}); err != nil {
+			return spechelpers.Node{}, fmt.Errorf("exporting the blueprints' entities: %w", err)
+		}
+		over["declarative_config_string"] = b.String()
+	}
+	s.kong.stop()
+	s.staging.stop()
+	s.kong, s.staging = nil, nil
+	sn, err := startSpecNode(s.nodeConf(over))
+	if err != nil {
+		return spechelpers.Node{}, err
+	}
+	s.kong = sn
+	return sn.ports(), nil
+}
+
+func (s *specNodes) StopKong() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.kong.stop()
+	s.kong = nil
+	return nil
+}
+
+func copyMap(m map[string]string) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// current is start_kong's node, else get_db_utils' staging node.
+func (s *specNodes) current() *specNode {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.kong != nil {
+		return s.kong
+	}
+	return s.staging
+}
+
+func (s *specNodes) Export() (string, error) {
+	sn := s.current()
+	if sn == nil {
+		return "", fmt.Errorf("no database: call helpers.get_db_utils first")
+	}
+	var b bytes.Buffer
+	if err := declarative.Export(context.Background(), sn.n.Host.Root.DB, &b, declarative.ExportOptions{}); err != nil {
+		return "", err
+	}
+	return b.String(), nil
+}
+
+func (s *specNodes) Sync() error {
+	s.mu.Lock()
+	sn := s.kong
+	s.mu.Unlock()
+	if sn == nil {
+		return nil
+	}
+	ctx := context.Background()
+	if _, err := sn.n.Rebuilder.Rebuild(ctx); err != nil {
+		return err
+	}
+	_, err := sn.n.Runloop.Rebuild(ctx)
+	return err
+}
+
+func (s *specNodes) Exec(args []string, env map[string]string) (int, string, string) {
+	for k, v := range env {
+		name := "KONG_" + strings.ToUpper(k)
+		old, had := os.LookupEnv(name)
+		os.Setenv(name, v)
+		if had {
+			defer os.Setenv(name, old)
+		} else {
+			defer os.Unsetenv(name)
+		}
+	}
+	var out, errs bytes.Buffer
+	code := run(args, &out, &errs)
+	return code, out.String(), errs.String()
+}
+
+// DAO runs a blueprint's or db's operation on the running node's store
+// (start_kong's node, else get_db_utils' staging node); its CRUD events
+// reach that node's router and plugins iterator as an Admin API write's do.
+func (s *specNodes) DAO(op, entity string, arg []byte) ([]byte, error) {
+	sn := s.current()
+	if sn == nil {
+		return nil, fmt.Errorf("no database: call helpers.get_db_utils first")
+	}
+	db := sn.n.Host.Root.DB
+	ctx := context.Background()
+	if op == "truncate" {
+		if err := db.Truncate(ctx, entity); err != nil {
+			return nil, err
+		}
+		return []byte("true"), s.Sync()
+	}
+	d := db.DAO(entity)
+	if d == nil {
+		return nil, fmt.Errorf("no DAO %q (is its plugin in get_db_utils' list?)", entity)
+	}
+	var in map[string]any
+	if err := json.Unmarshal(arg, &in); err != nil {
+		return nil, fmt.Errorf("%s:%s: %w", entity, op, err)
+	}
+	var out any
+	var err error
+	switch op {
+	case "insert":
+		out, err = d.Insert(ctx, in, nil)
+	case "select":
+		var row kongdb.Row
+		row, err = d.Select(ctx, in, nil)
+		if row != nil {
+			out = row
+		}
+	case "delete":
+		out, err = d.Delete(ctx, in, nil)
+	default:
+		return nil, fmt.Errorf("unknown operation %q", op)
+	}
+	if err != nil {
+		return nil, err
+	}
+	// a write after start_kong is seen by the next request, as Kong's
+	// specs expect once they have waited for it
+	if op != "select" {
+		if err := s.Sync(); err != nil {
+			return nil, err
+		}
+	}
+	return json.Marshal(plainJSON(out))
+}
+
+// plainJSON replaces kongdb's null with nil, for encoding/json.
+func plainJSON(v any) any {
+	switch t := v.(type) {
+	case schema.NullType:
+		return nil
+	case kongdb.Row:
+		out := make(map[string]any, len(t))
+		for k, e := range t {
+			out[k] = plainJSON(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(t))
+		for i, e := range t {
+			out[i] = plainJSON(e)
+		}
+		return out
+	}
+	return v
+}

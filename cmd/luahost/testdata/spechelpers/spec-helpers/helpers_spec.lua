@@ -1,0 +1,193 @@
+-- spec.helpers itself: utilities, blueprints' defaults, clients and
+-- assertions, on the embedded store (database = off)
+local helpers = require "spec.helpers"
+local cjson = require "cjson"
+
+describe("spec.helpers utilities", function()
+  it("unindent", function()
+    assert.equal("a\n  b\nc", helpers.unindent([[
+      a
+        b
+      c
+    ]]))
+    assert.equal("ab", helpers.unindent("\n  a\n  b\n", true))
+  end)
+
+  it("wait_until and pwait_until re-check until true", function()
+    local n = 0
+    assert.is_true(helpers.wait_until(function() n = n + 1; return n >= 3 end, 60))
+    assert.equal(3, n)
+    local ok, err = pcall(helpers.wait_until, function() return false end, 0)
+    assert.is_false(ok)
+    assert.matches("wait_until() timeout", tostring(err), 1, true)
+    n = 0
+    helpers.pwait_until(function() n = n + 1; assert.equal(2, n) end, 60)
+    assert.equal(2, n)
+  end)
+
+  it("deep_sort", function()
+    assert.same({ 1, 2, { "a", "b" } }, helpers.deep_sort({ { "b", "a" }, 2, 1 }))
+  end)
+
+  it("each_strategy and all_strategies iterate like ipairs", function()
+    local each, all = {}, {}
+    for _, s in helpers.each_strategy() do each[#each + 1] = s end
+    for _, s in helpers.all_strategies() do all[#all + 1] = s end
+    assert.same({ "postgres" }, each)
+    assert.same({ "postgres", "off" }, all)
+  end)
+
+  it("make_yaml_file writes unindented content", function()
+    local name = helpers.make_yaml_file([[
+      _format_version: "3.0"
+      services: []
+    ]])
+    local f = assert(io.open(name))
+    local s = f:read("*a")
+    f:close()
+    os.remove(name)
+    assert.equal('_format_version: "3.0"\nservices: []\n', s)
+  end)
+
+  it("kong_exec runs the command line", function()
+    local ok, stderr, stdout = helpers.kong_exec("version")
+    assert.is_true(ok, stderr)
+    assert.matches("luahost", stdout, 1, true)
+    local file = helpers.make_yaml_file([[
+      _format_version: "3.0"
+      services:
+      - name: s1
+        url: http://example.test
+    ]])
+    ok, stderr = helpers.kong_exec("config parse " .. file, { database = "off" })
+    assert.is_true(ok, stderr)
+    file = helpers.make_yaml_file([[
+      _format_version: "3.0"
+      services:
+      - name: s1
+        url: 12
+    ]])
+    ok, stderr = helpers.kong_exec("config parse '" .. file .. "'")
+    assert.is_false(ok)
+    assert.is_true(#stderr > 0)
+  end)
+
+  it("mock upstream constants", function()
+    assert.is_number(helpers.mock_upstream_port)
+    assert.equal("http://127.0.0.1:" .. helpers.mock_upstream_port, helpers.mock_upstream_url)
+  end)
+end)
+
+describe("spec.helpers with a node [#off]", function()
+  local bp, db, route, client, admin
+
+  lazy_setup(function()
+    bp, db = helpers.get_db_utils("off", { "routes", "services" }, { "add-header" })
+    route = bp.routes:insert({ hosts = { "off.test" } })
+    bp.plugins:insert({ name = "add-header", route = { id = route.id } })
+    bp.routes:insert({ hosts = { "other.test" }, service = bp.services:insert({ host = "127.0.0.1", port = helpers.mock_upstream_port, path = "/anything/prefixed" }) })
+    assert(helpers.start_kong({ database = "off", nginx_conf = "spec/fixtures/custom_nginx.template" }))
+  end)
+
+  lazy_teardown(function()
+    helpers.stop_kong()
+  end)
+
+  before_each(function()
+    client = helpers.proxy_client()
+    admin = helpers.admin_client()
+  end)
+
+  it("bp.routes:insert makes a service pointing at the mock upstream", function()
+    local svc = db.services:select({ id = route.service.id })
+    assert.equal(helpers.mock_upstream_host, svc.host)
+    assert.equal(helpers.mock_upstream_port, svc.port)
+    assert.equal("http", svc.protocol)
+  end)
+
+  it("proxies to the mock upstream, which echoes the request", function()
+    local res = client:get("/status/201", { headers = { host = "off.test", ["X-Mine"] = "1" }, query = { q = "v w" } })
+    local body = assert.res_status(201, res)
+    local json = cjson.decode(body)
+    assert.equal("/status/201", json.vars.uri)
+    assert.equal("1", assert.request(res).has.header("x-mine"))
+    assert.equal("v w", assert.request(res).has.queryparam("q"))
+    assert.is_table(assert.response(res).has.jsonbody())
+    assert.equal("application/json", res.headers["Content-Type"])
+  end)
+
+  it("posts forms and JSON", function()
+    local res = client:post("/post", {
+      headers = { host = "off.test", ["Content-Type"] = "application/x-www-form-urlencoded" },
+      body = { a = "1", b = "x y" },
+    })
+    assert.response(res).has.status(200)
+    assert.equal("x y", assert.request(res).has.formparam("b"))
+    res = client:send({ method = "POST", path = "/anything", headers = { host = "off.test" }, body = { n = 3 } })
+    local json = assert.response(res).has.jsonbody()
+    assert.equal(3, json.post_data.params.n)
+  end)
+
+  it("a service's path prefixes the upstream path", function()
+    local res = client:get("/x", { headers = { host = "other.test" } })
+    local json = cjson.decode(assert.res_status(200, res))
+    assert.equal("/anything/prefixed/x", json.vars.uri)
+  end)
+
+  it("admin_client reaches the Admin API", function()
+    local res = admin:get("/routes")
+    local json = cjson.decode(assert.res_status(200, res))
+    assert.equal(2, #json.data)
+  end)
+
+  it("an entity inserted after start_kong is proxied once config is updated", function()
+    bp.routes:insert({ hosts = { "late.test" } })
+    helpers.wait_for_all_config_update()
+    local res = client:get("/request", { headers = { host = "late.test" } })
+    assert.res_status(200, res)
+  end)
+
+  it("the error log: clean_logfile and assert.logfile", function()
+    helpers.clean_logfile()
+    assert.logfile().has.no.line("add-header access for off.test", true, 0)
+    assert.res_status(200, client:get("/request", { headers = { host = "off.test" } }))
+    assert.logfile().has.line("add-header access for off.test", true)
+    assert.logfile().has.no.line("never logged", true, 0)
+    local ok = pcall(function() assert.logfile().has.line("never logged", true, 0) end)
+    assert.is_false(ok)
+  end)
+
+  it("assertions fail with Kong's messages", function()
+    local res = client:get("/status/200", { headers = { host = "off.test" } })
+    local ok, err = pcall(assert.res_status, 404, res)
+    assert.is_false(ok)
+    assert.matches("Invalid response status code '200'", tostring(err), 1, true)
+    ok, err = pcall(function() return assert.response(res).has.header("x-absent") end)
+    assert.is_false(ok)
+    ok, err = pcall(function() return assert.request(res).has.header("x-absent") end)
+    assert.is_false(ok)
+    assert.has_no.errors(function() assert.response(res).has_no.header("x-absent") end)
+  end)
+
+  it("restart_kong and stop_kong", function()
+    local port = helpers.get_proxy_port()
+    local res = helpers.proxy_client():get("/request", { headers = { host = "off.test" } })
+    assert.res_status(200, res)
+    assert(helpers.stop_kong())
+    local _, err = helpers.http_client("127.0.0.1", port):get("/request", { headers = { host = "off.test" } })
+    assert.is_string(err)
+    assert(helpers.start_kong({ database = "off", declarative_config_string = [[
+_format_version: "3.0"
+services:
+- name: s
+  url: ]] .. helpers.mock_upstream_url .. [[
+
+  routes:
+  - name: r
+    hosts: [ "restarted.test" ]
+]] }))
+    assert.equal("off", helpers.get_running_conf().database)
+    res = helpers.proxy_client():get("/request", { headers = { host = "restarted.test" } })
+    assert.res_status(200, res)
+  end)
+end)

@@ -1,0 +1,688 @@
+-- spec.helpers look-alike (stands in for Kong's spec/helpers.lua and the
+-- spec/internal/*.lua modules it gathers). Covers: get_db_utils (bp with
+-- a blueprint for every entity, Kong's defaults for services and routes;
+-- db with truncate and per-entity insert/select/delete/truncate),
+-- each_strategy, all_strategies, for_each_dao, start_kong, stop_kong,
+-- restart_kong, get_proxy_port/get_admin_port/get_proxy_ip, get_running_conf,
+-- prepare_prefix/clean_prefix (nothing to do), validate_plugin_config_schema,
+-- kong_exec, wait_for_all_config_update, wait_for_invalidation,
+-- clean_logfile, proxy_client, admin_client, http_client (send, get, post,
+-- put, patch, delete, options, head; res.status, res.headers,
+-- res:read_body()), wait_until, pwait_until, unindent, make_yaml_file,
+-- deep_sort, setenv/unsetenv, the mock_upstream_* constants, and the
+-- assertions Kong registers: res_status, response(r).has.status /
+-- .header / .jsonbody, request(r).has.header / .queryparam / .formparam,
+-- fail, logfile().has.line. Nodes run in-process (the test command's Go side).
+
+local go = require "luahost.spechelpers"
+local cjson = require "cjson"
+
+local helpers = {}
+
+local MOCK_PORT = go.mock_upstream_port()
+
+helpers.mock_upstream_protocol = "http"
+helpers.mock_upstream_host = "127.0.0.1"
+helpers.mock_upstream_hostname = "localhost"
+helpers.mock_upstream_port = MOCK_PORT
+helpers.mock_upstream_url = "http://127.0.0.1:" .. MOCK_PORT
+helpers.test_conf = {
+  database = "off",
+  plugins = { "bundled" },
+  prefix = "servroot",
+  nginx_err_logs = assert(go.error_log_path()),
+}
+helpers.test_conf_path = "spec/kong_tests.conf"
+
+-- the node start_kong started (ports), and the staging node's
+local current = nil
+
+----------------------------------------------------------------------
+-- strategies
+
+local STRATEGIES = { "postgres", "off" }
+
+local function selected()
+  local only = os.getenv("KONG_DATABASE") or os.getenv("LUAHOST_STRATEGY")
+  if only and only ~= "" then
+    return { only }
+  end
+  return STRATEGIES
+end
+
+-- both iterate like ipairs: for _, strategy in helpers.each_strategy()
+function helpers.each_strategy()
+  local list = {}
+  for _, s in ipairs(selected()) do
+    if s ~= "off" then list[#list + 1] = s end
+  end
+  return ipairs(list)
+end
+
+function helpers.all_strategies()
+  return ipairs(selected())
+end
+
+helpers.for_each_dao = function(fn)
+  for _, s in ipairs(selected()) do
+    if s ~= "off" then fn(s) end
+  end
+end
+
+----------------------------------------------------------------------
+-- db and blueprints
+
+local function dao(op, entity, arg)
+  local out, err = go.dao(op, entity, arg ~= nil and cjson.encode(arg) or nil)
+  if not out then
+    return nil, err
+  end
+  if out == "null" then
+    return nil -- not found, as Kong's select
+  end
+  return cjson.decode(out)
+end
+
+-- a foreign key given as a whole row (bp's usual `service = service`)
+-- becomes its primary key
+local function to_pk(v)
+  if type(v) == "table" and v.id ~= nil and (v.created_at ~= nil or v.name ~= nil) then
+    return { id = v.id }
+  end
+  return v
+end
+
+local defaults = {
+  services = function()
+    return { protocol = "http", host = helpers.mock_upstream_host, port = MOCK_PORT }
+  end,
+}
+
+local function blueprint(bp, entity)
+  local b = {}
+  function b:insert(t)
+    t = t or {}
+    local row = {}
+    local d = defaults[entity] and defaults[entity]() or {}
+    for k, v in pairs(d) do row[k] = v end
+    for k, v in pairs(t) do row[k] = to_pk(v) end
+    if entity == "routes" and row.service == nil then
+      local svc = assert(bp.services:insert())
+      row.service = { id = svc.id }
+    end
+    if entity == "routes" and row.protocols == nil then
+      row.protocols = { "http" }
+    end
+    local res, err = dao("insert", entity, row)
+    if not res then
+      error(err, 2)
+    end
+    return res
+  end
+  function b:insert_n(n, t)
+    local out = {}
+    for i = 1, n do out[i] = self:insert(t) end
+    return out
+  end
+  function b:remove(pk)
+    return dao("delete", entity, pk)
+  end
+  function b:truncate()
+    return dao("truncate", entity)
+  end
+  return b
+end
+
+local function new_bp()
+  local bp = {}
+  return setmetatable(bp, {
+    __index = function(self, entity)
+      local b = blueprint(self, entity)
+      rawset(self, entity, b)
+      return b
+    end,
+  })
+end
+
+local function new_db(strategy)
+  local db = { strategy = strategy }
+  function db:truncate(name)
+    if name then
+      return dao("truncate", name)
+    end
+    return true
+  end
+  return setmetatable(db, {
+    __index = function(self, entity)
+      local d = {}
+      function d:insert(t) return dao("insert", entity, t) end
+      function d:select(pk) return dao("select", entity, pk) end
+      function d:delete(pk) return dao("delete", entity, pk) end
+      function d:truncate() return dao("truncate", entity) end
+      rawset(self, entity, d)
+      return d
+    end,
+  })
+end
+
+function helpers.get_db_utils(strategy, tables, plugins)
+  strategy = strategy or "postgres"
+  if strategy ~= "postgres" and strategy ~= "off" then
+    error("unknown strategy: " .. tostring(strategy), 2)
+  end
+  local node, err = go.db_utils(strategy, plugins or {})
+  if not node then
+    error(err, 2)
+  end
+  current = node
+  local db = new_db(strategy)
+  for _, t in ipairs(tables or {}) do
+    db:truncate(t)
+  end
+  return new_bp(), db
+end
+
+----------------------------------------------------------------------
+-- nodes
+
+function helpers.start_kong(conf)
+  local c = {}
+  for k, v in pairs(conf or {}) do
+    if type(v) == "table" then
+      v = table.concat(v, ",")
+    end
+    c[k] = tostring(v)
+  end
+  local node, err = go.start_kong(c)
+  if not node then
+    return nil, err
+  end
+  current = node
+  for k, v in pairs(conf or {}) do
+    helpers.test_conf[k] = v
+  end
+  return true
+end
+
+function helpers.stop_kong()
+  current = nil
+  return go.stop_kong()
+end
+
+function helpers.restart_kong(conf)
+  helpers.stop_kong()
+  return helpers.start_kong(conf)
+end
+
+function helpers.get_proxy_port() return current and current.proxy_port end
+function helpers.get_admin_port() return current and current.admin_port end
+function helpers.get_proxy_ip() return "127.0.0.1" end
+function helpers.get_admin_ip() return "127.0.0.1" end
+
+-- nodes run in-process with no prefix directory: these have nothing to do
+function helpers.prepare_prefix() return true end
+function helpers.clean_prefix() return true end
+
+-- the configuration the running node was started with, as far as known
+function helpers.get_running_conf()
+  return helpers.test_conf
+end
+
+----------------------------------------------------------------------
+-- HTTP client objects
+
+local function urlencode(s)
+  return (tostring(s):gsub("[^%w%-%._~]", function(c) return string.format("%%%02X", c:byte()) end))
+end
+
+local function encode_args(t)
+  local keys = {}
+  for k in pairs(t) do keys[#keys + 1] = tostring(k) end
+  table.sort(keys)
+  local parts = {}
+  for _, k in ipairs(keys) do
+    local v = t[k]
+    if type(v) == "table" then
+      for _, e in ipairs(v) do parts[#parts + 1] = urlencode(k) .. "=" .. urlencode(e) end
+    elseif v == true then
+      parts[#parts + 1] = urlencode(k)
+    else
+      parts[#parts + 1] = urlencode(k) .. "=" .. urlencode(v)
+    end
+  end
+  return table.concat(parts, "&")
+end
+
+local function lookup(t, name)
+  name = name:lower()
+  for k, v in pairs(t) do
+    if type(k) == "string" and k:lower() == name then return v, k end
+  end
+end
+
+-- response headers: any case finds them, as with lua-resty-http
+local headers_mt = {
+  __index = function(t, k)
+    if type(k) == "string" then
+      return rawget(t, k:lower()) or rawget(t, (k:lower():gsub("_", "-")))
+    end
+  end,
+}
+
+local client_mt = {}
+client_mt.__index = client_mt
+
+function client_mt:send(opts)
+  opts = opts or {}
+  local headers = {}
+  for k, v in pairs(opts.headers or {}) do headers[k] = v end
+  local body = opts.body
+  if type(body) == "table" then
+    local ct = lookup(headers, "content-type")
+    if ct == nil then
+      ct = "application/json"
+      headers["Content-Type"] = ct
+    end
+    if ct:find("application/x-www-form-urlencoded", 1, true) then
+      body = encode_args(body)
+    else
+      body = cjson.encode(body)
+    end
+  end
+  local path = opts.path or "/"
+  if opts.query then
+    local q = type(opts.query) == "table" and encode_args(opts.query) or tostring(opts.query)
+    path = path .. (path:find("?", 1, true) and "&" or "?") .. q
+  end
+  local url = "http://" .. self.host .. ":" .. self.port .. path
+  local status, res_headers, res_body = go.request(opts.method or "GET", url, headers, body)
+  if not status then
+    return nil, res_headers
+  end
+  local res = {
+    status = status,
+    headers = setmetatable(res_headers, headers_mt),
+    has_body = res_body ~= "",
+    _body = res_body,
+  }
+  function res:read_body()
+    return self._body
+  end
+  return res
+end
+
+for _, m in ipairs({ "get", "post", "put", "patch", "delete", "options", "head" }) do
+  client_mt[m] = function(self, path, opts)
+    local o = {}
+    for k, v in pairs(opts or {}) do o[k] = v end
+    o.method = m:upper()
+    o.path = path
+    return self:send(o)
+  end
+end
+
+function client_mt:close() return true end
+client_mt.set_timeout = function() end
+client_mt.set_timeouts = function() end
+
+function helpers.http_client(host, port, timeout)
+  if type(host) == "table" then
+    host, port = host.host, host.port
+  end
+  return setmetatable({ host = host, port = port, timeout = timeout }, client_mt)
+end
+
+function helpers.proxy_client(timeout)
+  assert(current and current.proxy_port, "proxy_client: start_kong first")
+  return helpers.http_client("127.0.0.1", current.proxy_port, timeout)
+end
+
+-- luahost serves no TLS listener yet: say so where the spec asks
+function helpers.proxy_ssl_client()
+  error("proxy_ssl_client: luahost serves no TLS listener yet (proxy_listen ssl is skipped)", 2)
+end
+helpers.admin_ssl_client = function()
+  error("admin_ssl_client: luahost serves no TLS listener yet (admin_listen ssl is skipped)", 2)
+end
+
+function helpers.admin_client(timeout)
+  assert(current and current.admin_port, "admin_client: start_kong first")
+  return helpers.http_client("127.0.0.1", current.admin_port, timeout)
+end
+
+----------------------------------------------------------------------
+-- waiting (no sleeps: a condition is re-checked until true or timeout)
+
+local function now()
+  return ngx and ngx.now and (ngx.update_time and ngx.update_time() or true) and ngx.now() or os.time()
+end
+
+function helpers.wait_until(f, timeout, step)
+  timeout = timeout or 5
+  local deadline = now() + timeout
+  local res, err
+  repeat
+    local ok
+    ok, res, err = pcall(f)
+    if ok and res then
+      return res
+    end
+    if not ok then err = res end
+    if ngx and ngx.sleep then
+      ngx.sleep(step or 0.05)
+    end
+  until now() >= deadline
+  error("wait_until() timeout" .. (err and (": " .. tostring(err)) or "") .. " (after delay: " .. timeout .. "s)", 2)
+end
+
+-- nodes run in-process: a write is applied when the call returns, and
+-- these make sure the router and plugins iterator have been rebuilt
+function helpers.wait_for_all_config_update()
+  assert(go.sync())
+end
+
+function helpers.wait_for_invalidation()
+  assert(go.sync())
+end
+
+function helpers.pwait_until(f, timeout, step)
+  return helpers.wait_until(function()
+    local ok = pcall(f)
+    return ok
+  end, timeout, step)
+end
+
+----------------------------------------------------------------------
+-- small utilities
+
+function helpers.unindent(str, concat_newlines, spaced_newlines)
+  str = str:match("^%s*\n(.*)$") or str
+  local prefix
+  for line in str:gmatch("[^\n]*") do
+    if line:find("%S") then
+      local p = line:match("^(%s*)")
+      if not prefix or #p < #prefix then prefix = p end
+    end
+  end
+  prefix = prefix or ""
+  local out = {}
+  for line in (str .. "\n"):gmatch("([^\n]*)\n") do
+    if line:sub(1, #prefix) == prefix then line = line:sub(#prefix + 1) end
+    out[#out + 1] = line
+  end
+  while #out > 0 and out[#out]:match("^%s*$") do out[#out] = nil end
+  local sep = "\n"
+  if concat_newlines then sep = spaced_newlines and " " or "" end
+  return table.concat(out, sep)
+end
+
+-- without content, the current store exported (Kong's db_export), as
+-- the plugin template's `declarative_config = helpers.make_yaml_file()`
+function helpers.make_yaml_file(content, filename)
+  filename = filename or os.tmpname() .. ".yml"
+  if content == nil then
+    local out, err = go.export()
+    if not out then
+      error(err, 2)
+    end
+    content = out
+  else
+    content = helpers.unindent(content) .. "\n"
+  end
+  local f = assert(io.open(filename, "w"))
+  f:write(content)
+  f:close()
+  return filename
+end
+
+function helpers.deep_sort(t)
+  local function key(v)
+    if type(v) == "table" then return cjson.encode(v) end
+    return tostring(v)
+  end
+  if type(t) ~= "table" then return t end
+  for _, v in pairs(t) do helpers.deep_sort(v) end
+  if #t > 0 then
+    table.sort(t, function(a, b) return key(a) < key(b) end)
+  end
+  return t
+end
+
+-- kong_exec("config parse kong.yml", { database = "off" }): the luahost
+-- command line, in-process; returns ok, stderr, stdout as Kong's does
+local function split_args(cmd)
+  local args = {}
+  local i, n = 1, #cmd
+  while i <= n do
+    local c = cmd:sub(i, i)
+    if c:match("%s") then
+      i = i + 1
+    else
+      local buf = {}
+      while i <= n and not cmd:sub(i, i):match("%s") do
+        c = cmd:sub(i, i)
+        if c == '"' or c == "'" then
+          local j = cmd:find(c, i + 1, true) or (n + 1)
+          buf[#buf + 1] = cmd:sub(i + 1, j - 1)
+          i = j + 1
+        else
+          buf[#buf + 1] = c
+          i = i + 1
+        end
+      end
+      args[#args + 1] = table.concat(buf)
+    end
+  end
+  return args
+end
+
+function helpers.kong_exec(cmd, env)
+  local e = {}
+  for k, v in pairs(env or {}) do
+    if type(v) == "table" then v = table.concat(v, ",") end
+    e[k] = tostring(v)
+  end
+  local code, stdout, stderr = go.exec(split_args(cmd), e)
+  return code == 0, stderr, stdout
+end
+
+
+-- the plugin template's unit spec: config run through a plugins entity
+-- with schema_def as its subschema; the entity, or nil and the error table
+function helpers.validate_plugin_config_schema(config, schema_def, extra_fields)
+  return require("luahost.schema").validate_plugin_config_schema(config, schema_def, extra_fields)
+end
+
+function helpers.setenv(k, v) return go.setenv(k, v) end
+function helpers.unsetenv(k) return go.setenv(k, nil) end
+
+function helpers.get_version() return require("kong.meta")._VERSION end
+
+----------------------------------------------------------------------
+-- Kong's assertions, on a wrapper of busted's global assert
+
+local function position()
+  for level = 3, 40 do
+    local info = debug.getinfo(level, "Sl")
+    if not info then break end
+    local src = info.short_src or info.source or ""
+    if src:find("_spec%.lua$") and (info.currentline or 0) > 0 then
+      return src .. ":" .. info.currentline
+    end
+  end
+end
+
+local function failure(msg)
+  local luassert = require "luassert"
+  local pos = position()
+  error(setmetatable({ message = (pos and (pos .. ": ") or "") .. msg, luassert = true, position = pos },
+    luassert.Failure), 0)
+end
+
+local function body_of(res)
+  if type(res) ~= "table" then return nil end
+  if res._body ~= nil then return res._body end
+  if res.read_body then return (res:read_body()) end
+end
+
+local function res_status(expected, res, msg)
+  if type(res) ~= "table" or not res.status then
+    failure("Expected a response, got " .. tostring(res))
+  end
+  local body = body_of(res)
+  if res.status ~= expected then
+    failure((msg and (msg .. "\n") or "") .. "Invalid response status code '" .. res.status ..
+      "':\nExpected: " .. tostring(expected) .. "\nBody: " .. tostring(body))
+  end
+  return body
+end
+
+local function json_of(what, res)
+  local body = body_of(res)
+  local ok, t = pcall(cjson.decode, body or "")
+  if not ok or type(t) ~= "table" then
+    failure("Expected " .. what .. " body to be JSON, got: " .. tostring(body))
+  end
+  return t
+end
+
+local function modifier_chain(checks, neg)
+  local chain
+  chain = setmetatable({}, {
+    __index = function(_, key)
+      if key == "has" or key == "is" or key == "was" or key == "has_a" then return chain end
+      if key == "no" or key == "not" or key == "has_no" then return modifier_chain(checks, not neg) end
+      local fn = checks[key]
+      if not fn then
+        error("spec.helpers: unknown assertion '" .. tostring(key) .. "'", 2)
+      end
+      return function(...) return fn(neg, ...) end
+    end,
+  })
+  return chain
+end
+
+local function response_checks(res)
+  return {
+    status = function(neg, code)
+      if neg then
+        if res.status == code then failure("Expected status not to be " .. tostring(code)) end
+        return body_of(res)
+      end
+      return res_status(code, res)
+    end,
+    header = function(neg, name)
+      local v = res.headers and res.headers[name]
+      if neg then
+        if v ~= nil then failure("Expected header '" .. name .. "' not to be present, got: " .. tostring(v)) end
+        return
+      end
+      if v == nil then failure("Expected header '" .. name .. "' to be present in the response") end
+      return v
+    end,
+    jsonbody = function(neg)
+      return json_of("the response", res)
+    end,
+  }
+end
+
+local function request_checks(res)
+  local req = json_of("the request (mock upstream)", res)
+  local function field(what, t, name)
+    local v = t and (t[name] or t[name:lower()])
+    if v == nil then failure("Expected request " .. what .. " '" .. name .. "' to be present") end
+    return v
+  end
+  return {
+    header = function(neg, name)
+      local v = req.headers and req.headers[name:lower()]
+      if neg then
+        if v ~= nil then failure("Expected request header '" .. name .. "' not to be present, got: " .. tostring(v)) end
+        return
+      end
+      if v == nil then failure("Expected request header '" .. name .. "' to be present, headers: " .. cjson.encode(req.headers or {})) end
+      return v
+    end,
+    queryparam = function(neg, name)
+      if neg then
+        if req.uri_args and req.uri_args[name] ~= nil then failure("Expected querystring '" .. name .. "' not to be present") end
+        return
+      end
+      return field("querystring parameter", req.uri_args, name)
+    end,
+    formparam = function(neg, name)
+      local params = req.post_data and req.post_data.params
+      if neg then
+        if type(params) == "table" and params[name] ~= nil then failure("Expected form parameter '" .. name .. "' not to be present") end
+        return
+      end
+      return field("form parameter", params, name)
+    end,
+    jsonbody = function() return req end,
+  }
+end
+
+-- the error log: clean_logfile and assert.logfile().has.line
+function helpers.clean_logfile(path)
+  local f = io.open(path or helpers.test_conf.nginx_err_logs, "w")
+  if f then f:close() end
+end
+
+local function log_has(path, pattern, plain)
+  local f = io.open(path, "r")
+  if not f then return false end
+  local s = f:read("*a")
+  f:close()
+  for line in s:gmatch("[^\n]+") do
+    if line:find(pattern, 1, plain) then return true end
+  end
+  return false
+end
+
+local function logfile(path)
+  path = path or helpers.test_conf.nginx_err_logs
+  return modifier_chain({
+    line = function(neg, pattern, plain, timeout)
+      -- a line of the log phase may land just after the response: look
+      -- again until timeout (seconds, default 10), as Kong's does
+      local deadline = now() + (timeout or 10)
+      repeat
+        local found = log_has(path, pattern, plain)
+        if found ~= (neg and true or false) then
+          return true
+        end
+        if neg then break end
+        if ngx and ngx.sleep then ngx.sleep(0.01) end
+      until now() >= deadline
+      if neg then
+        failure("Expected file at '" .. path .. "' to not have line: " .. pattern)
+      end
+      failure("Expected file at '" .. path .. "' to have line: " .. pattern)
+    end,
+  }, false)
+end
+
+local extra = {
+  logfile = logfile,
+  res_status = res_status,
+  response = function(res) return modifier_chain(response_checks(res), false) end,
+  request = function(res) return modifier_chain(request_checks(res), false) end,
+  fail = function(msg) failure(tostring(msg)) end,
+}
+
+local function wrap_assert()
+  local base = rawget(_G, "assert")
+  if type(base) ~= "table" or rawget(base, "__spec_helpers") then return end
+  local wrapped = setmetatable({ __spec_helpers = true }, {
+    __call = function(_, ...) return base(...) end,
+    __index = function(_, key)
+      local e = extra[key]
+      if e then return e end
+      return base[key]
+    end,
+  })
+  _G.assert = wrapped
+end
+wrap_assert()
+
+return helpers

@@ -1,0 +1,125 @@
+package spechelpers
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+func mockDo(t *testing.T, method, target, ct, body string) (*httptest.ResponseRecorder, map[string]any) {
+	t.Helper()
+	req := httptest.NewRequest(method, target, strings.NewReader(body))
+	if ct != "" {
+		req.Header.Set("Content-Type", ct)
+	}
+	req.Header.Add("X-Multi", "a")
+	req.Header.Add("X-Multi", "b")
+	rec := httptest.NewRecorder()
+	MockHandler().ServeHTTP(rec, req)
+	var out map[string]any
+	if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil {
+		t.Fatalf("%s %s: not JSON: %q", method, target, rec.Body.String())
+	}
+	return rec, out
+}
+
+func TestMockUpstreamEchoesInKongsShape(t *testing.T) {
+	rec, out := mockDo(t, "GET", "http://example.test/request/x?a=1&b=2&b=3", "", "")
+	if rec.Code != 200 {
+		t.Fatalf("status %d", rec.Code)
+	}
+	headers := out["headers"].(map[string]any)
+	if headers["host"] != "example.test" {
+		t.Errorf("headers.host = %v", headers["host"])
+	}
+	if m, ok := headers["x-multi"].([]any); !ok || len(m) != 2 || m[0] != "a" {
+		t.Errorf("a repeated header is an array under its lower-case name: %v", headers)
+	}
+	args := out["uri_args"].(map[string]any)
+	if args["a"] != "1" || len(args["b"].([]any)) != 2 {
+		t.Errorf("uri_args = %v", args)
+	}
+	vars := out["vars"].(map[string]any)
+	if vars["uri"] != "/request/x" || vars["request_method"] != "GET" || vars["request_uri"] != "/request/x?a=1&b=2&b=3" || vars["is_args"] != "?" {
+		t.Errorf("vars = %v", vars)
+	}
+	if out["url"] != "http://example.test/request/x?a=1&b=2&b=3" {
+		t.Errorf("url = %v", out["url"])
+	}
+}
+
+func TestMockUpstreamPostData(t *testing.T) {
+	_, out := mockDo(t, "POST", "/post", "application/x-www-form-urlencoded", "k=v&k2=v2")
+	pd := out["post_data"].(map[string]any)
+	if pd["kind"] != "form" || pd["params"].(map[string]any)["k2"] != "v2" || pd["text"] != "k=v&k2=v2" {
+		t.Errorf("form post_data = %v", pd)
+	}
+	_, out = mockDo(t, "POST", "/anything", "application/json", `{"n":1}`)
+	pd = out["post_data"].(map[string]any)
+	if pd["kind"] != "json" || pd["params"].(map[string]any)["n"] != float64(1) {
+		t.Errorf("json post_data = %v", pd)
+	}
+}
+
+func TestMockUpstreamPaths(t *testing.T) {
+	for _, c := range []struct {
+		method, target string
+		code           int
+	}{
+		{"GET", "/", 200},
+		{"GET", "/anything/deep/path", 200},
+		{"GET", "/get", 200},
+		{"POST", "/get", 405},
+		{"GET", "/post", 405},
+		{"GET", "/status/418", 418},
+		{"GET", "/status/abc", 400},
+		{"GET", "/nowhere", 404},
+	} {
+		rec, _ := mockDo(t, c.method, c.target, "", "")
+		if rec.Code != c.code {
+			t.Errorf("%s %s: %d, want %d", c.method, c.target, rec.Code, c.code)
+		}
+	}
+	rec, _ := mockDo(t, "GET", "/response-headers?X-Set=yes", "", "")
+	if rec.Header().Get("X-Set") != "yes" {
+		t.Errorf("/response-headers did not set X-Set: %v", rec.Header())
+	}
+	if rec.Result().StatusCode != http.StatusOK {
+		t.Errorf("status %d", rec.Code)
+	}
+}
+
+func TestMockUpstreamCacheAuthXML(t *testing.T) {
+	rec, _ := mockDo(t, "GET", "/cache/60", "", "")
+	if rec.Code != 200 || rec.Header().Get("Cache-Control") != "public, max-age=60" {
+		t.Errorf("/cache/60: %d %v", rec.Code, rec.Header())
+	}
+	rec, _ = mockDo(t, "GET", "/delay/0", "", "")
+	if rec.Code != 200 {
+		t.Errorf("/delay/0: %d", rec.Code)
+	}
+	rec, _ = mockDo(t, "GET", "/basic-auth/u/p", "", "")
+	if rec.Code != 401 || rec.Header().Get("WWW-Authenticate") == "" {
+		t.Errorf("/basic-auth without credentials: %d", rec.Code)
+	}
+	req := httptest.NewRequest("GET", "/basic-auth/u/p", nil)
+	req.SetBasicAuth("u", "p")
+	rr := httptest.NewRecorder()
+	MockHandler().ServeHTTP(rr, req)
+	if rr.Code != 200 || !strings.Contains(rr.Body.String(), `"authenticated":true`) {
+		t.Errorf("/basic-auth with credentials: %d %s", rr.Code, rr.Body)
+	}
+	req.SetBasicAuth("u", "wrong")
+	rr = httptest.NewRecorder()
+	MockHandler().ServeHTTP(rr, req)
+	if rr.Code != 401 {
+		t.Errorf("/basic-auth with a wrong password: %d", rr.Code)
+	}
+	rr = httptest.NewRecorder()
+	MockHandler().ServeHTTP(rr, httptest.NewRequest("GET", "/xml", nil))
+	if rr.Code != 200 || rr.Header().Get("Content-Type") != "application/xml" || !strings.Contains(rr.Body.String(), "<note>") {
+		t.Errorf("/xml: %d %s", rr.Code, rr.Body)
+	}
+}

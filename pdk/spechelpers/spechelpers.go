@@ -1,0 +1,253 @@
+// Package spechelpers is the Go side of luahost's spec.helpers look-alike
+// (host/lua/spec/helpers.lua): an HTTP client for the proxy_client and
+// admin_client objects, the mock upstream, and the hooks through which the
+// test command starts and stops nodes. Starting a node needs the whole
+// program, so it comes in as the Nodes interface: this package, like the
+// rest of pdk, never imports host.
+package spechelpers
+
+import (
+	"io"
+	"net/http"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// Node is what spec.helpers learns of a started node.
+type Node struct {
+	ProxyPort, AdminPort int
+}
+
+// Nodes starts and stops the nodes of a spec run (the test command
+// implements it).
+type Nodes interface {
+	// DBUtils prepares the store of strategy ("postgres" or "off") with
+	// plugins enabled and returns a node whose Admin API the blueprints
+	// write through until StartKong.
+	DBUtils(strategy string, plugins []string) (Node, error)
+	// StartKong starts a node with conf (Kong's keys), carrying over what
+	// the blueprints wrote.
+	StartKong(conf map[string]string) (Node, error)
+	// StopKong stops the node StartKong started (no error if none).
+	StopKong() error
+	// MockUpstreamPort is the port of the mock upstream.
+	MockUpstreamPort() int
+	// DAO runs op (insert, select, delete, truncate) on entity in the
+	// current node's store; arg and the result are JSON.
+	DAO(op, entity string, arg []byte) ([]byte, error)
+	// Export is the current store as a declarative configuration (YAML),
+	// Kong's db_export.
+	Export() (string, error)
+	// Sync rebuilds the running node's router and plugins iterator now,
+	// so what was written is what the next request sees (Kong's specs
+	// wait for it: wait_for_all_config_update).
+	Sync() error
+	// Exec runs the luahost command line in-process (kong_exec), with
+	// env's keys as KONG_<KEY> environment variables for its duration.
+	Exec(args []string, env map[string]string) (code int, stdout, stderr string)
+	// ErrorLogPath is the file the nodes' error log goes to.
+	ErrorLogPath() (string, error)
+}
+
+// ModuleName is the module spec/helpers.lua requires.
+const ModuleName = "luahost.spechelpers"
+
+// Install makes require "luahost.spechelpers" return the bindings in L.
+func Install(L *lua.LState, nodes Nodes) {
+	client := &http.Client{Timeout: 60 * time.Second}
+	mod := L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
+		"request": func(L *lua.LState) int { return request(L, client) },
+		"db_utils": func(L *lua.LState) int {
+			strategy := L.CheckString(1)
+			var plugins []string
+			if t, ok := L.Get(2).(*lua.LTable); ok {
+				t.ForEach(func(_, v lua.LValue) { plugins = append(plugins, v.String()) })
+			}
+			n, err := nodes.DBUtils(strategy, plugins)
+			return pushNode(L, n, err)
+		},
+		"start_kong": func(L *lua.LState) int {
+			conf := map[string]string{}
+			if t, ok := L.Get(1).(*lua.LTable); ok {
+				t.ForEach(func(k, v lua.LValue) {
+					if ks, ok := k.(lua.LString); ok {
+						conf[string(ks)] = v.String()
+					}
+				})
+			}
+			n, err := nodes.StartKong(conf)
+			return pushNode(L, n, err)
+		},
+		"stop_kong": func(L *lua.LState) int {
+			if err := nodes.StopKong(); err != nil {
+				L.Push(lua.LNil)
+				L.Push(lua.LString(err.Error()))
+				return 2
+			}
+			L.Push(lua.LTrue)
+			return 1
+		},
+		"dao": func(L *lua.LState) int {
+			out, err := nodes.DAO(L.CheckString(1), L.CheckString(2), []byte(L.OptString(3, "null")))
+			if err != nil {
+				L.Push(lua.LNil)
+				L.Push(lua.LString(err.Error()))
+				return 2
+			}
+			L.Push(lua.LString(out))
+			return 1
+		},
+		"export": func(L *lua.LState) int {
+			out, err := nodes.Export()
+			if err != nil {
+				L.Push(lua.LNil)
+				L.Push(lua.LString(err.Error()))
+				return 2
+			}
+			L.Push(lua.LString(out))
+			return 1
+		},
+		"sync": func(L *lua.LState) int {
+			if err := nodes.Sync(); err != nil {
+				L.Push(lua.LNil)
+				L.Push(lua.LString(err.Error()))
+				return 2
+			}
+			L.Push(lua.LTrue)
+			return 1
+		},
+		"exec": func(L *lua.LState) int {
+			var args []string
+			t := L.CheckTable(1)
+			t.ForEach(func(_, v lua.LValue) { args = append(args, v.String()) })
+			env := map[string]string{}
+			if e, ok := L.Get(2).(*lua.LTable); ok {
+				e.ForEach(func(k, v lua.LValue) { env[k.String()] = v.String() })
+			}
+			code, out, errs := nodes.Exec(args, env)
+			L.Push(lua.LNumber(code))
+			L.Push(lua.LString(out))
+			L.Push(lua.LString(errs))
+			return 3
+		},
+		// setenv(k, v) / setenv(k, nil): the process environment, which
+		// os.getenv and the nodes started next read
+		"setenv": func(L *lua.LState) int {
+			k := L.CheckString(1)
+			var err error
+			if v, ok := L.Get(2).(lua.LString); ok {
+				err = os.Setenv(k, string(v))
+			} else {
+				err = os.Unsetenv(k)
+			}
+			if err != nil {
+				L.Push(lua.LNil)
+				L.Push(lua.LString(err.Error()))
+				return 2
+			}
+			L.Push(lua.LTrue)
+			return 1
+		},
+		"error_log_path": func(L *lua.LState) int {
+			p, err := nodes.ErrorLogPath()
+			if err != nil {
+				L.Push(lua.LNil)
+				L.Push(lua.LString(err.Error()))
+				return 2
+			}
+			L.Push(lua.LString(p))
+			return 1
+		},
+		"mock_upstream_port": func(L *lua.LState) int {
+			L.Push(lua.LNumber(nodes.MockUpstreamPort()))
+			return 1
+		},
+	})
+	loaded := L.GetField(L.Get(lua.RegistryIndex), "_LOADED")
+	if t, ok := loaded.(*lua.LTable); ok {
+		t.RawSetString(ModuleName, mod)
+	}
+}
+
+func pushNode(L *lua.LState, n Node, err error) int {
+	if err != nil {
+		L.Push(lua.LNil)
+		L.Push(lua.LString(err.Error()))
+		return 2
+	}
+	t := L.NewTable()
+	t.RawSetString("proxy_port", lua.LNumber(n.ProxyPort))
+	t.RawSetString("admin_port", lua.LNumber(n.AdminPort))
+	L.Push(t)
+	return 1
+}
+
+// request(method, url, headers, body) → status, headers, body | nil, err.
+// Response headers come back lower-cased, a repeated header as an array.
+func request(L *lua.LState, client *http.Client) int {
+	method := L.CheckString(1)
+	url := L.CheckString(2)
+	var body io.Reader
+	if s, ok := L.Get(4).(lua.LString); ok {
+		body = strings.NewReader(string(s))
+	}
+	req, err := http.NewRequest(method, url, body)
+	if err != nil {
+		L.Push(lua.LNil)
+		L.Push(lua.LString(err.Error()))
+		return 2
+	}
+	if t, ok := L.Get(3).(*lua.LTable); ok {
+		t.ForEach(func(k, v lua.LValue) {
+			name := k.String()
+			if vt, ok := v.(*lua.LTable); ok {
+				vt.ForEach(func(_, e lua.LValue) { req.Header.Add(name, e.String()) })
+				return
+			}
+			if strings.EqualFold(name, "host") {
+				req.Host = v.String()
+				return
+			}
+			req.Header.Set(name, v.String())
+		})
+	}
+	res, err := client.Do(req)
+	if err != nil {
+		L.Push(lua.LNil)
+		L.Push(lua.LString(err.Error()))
+		return 2
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		L.Push(lua.LNil)
+		L.Push(lua.LString(err.Error()))
+		return 2
+	}
+	h := L.NewTable()
+	names := make([]string, 0, len(res.Header))
+	for k := range res.Header {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		vs := res.Header[k]
+		if len(vs) == 1 {
+			h.RawSetString(strings.ToLower(k), lua.LString(vs[0]))
+			continue
+		}
+		arr := L.NewTable()
+		for _, v := range vs {
+			arr.Append(lua.LString(v))
+		}
+		h.RawSetString(strings.ToLower(k), arr)
+	}
+	L.Push(lua.LNumber(res.StatusCode))
+	L.Push(h)
+	L.Push(lua.LString(b))
+	return 3
+}
