@@ -8,13 +8,14 @@ import (
 )
 
 // CoreSchemas returns fresh copies of the core entities luahost keeps, in
-// Kong's CORE_ENTITIES order: workspaces, consumers, services, routes,
-// plugins, tags (KONG-REFERENCE §1.11), and certificates, which services
-// reference.
+// Kong's CORE_ENTITIES order (KONG-REFERENCE §1.11): workspaces,
+// consumers, certificates, services, routes, snis, upstreams, targets,
+// plugins, tags, ca_certificates.
 func CoreSchemas() []*schema.Schema {
 	return []*schema.Schema{
 		WorkspacesSchema(), ConsumersSchema(), CertificatesSchema(), ServicesSchema(), RoutesSchema(),
-		PluginsSchema(), TagsSchema(),
+		SnisSchema(), UpstreamsSchema(), TargetsSchema(),
+		PluginsSchema(), TagsSchema(), CACertificatesSchema(),
 	}
 }
 
