@@ -2,44 +2,18 @@ package kongdb_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha256"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/hex"
 	"encoding/pem"
-	"math/big"
 	"testing"
 	"time"
 
 	"github.com/luahost/luahost/kongdb"
+	"github.com/luahost/luahost/kongdb/kongdbtest"
 )
 
-// testCert makes a self-signed certificate (PEM) and its key; isCA sets the
-// CA basic constraint, notAfter its expiry.
-func testCert(t testing.TB, cn string, isCA bool, notAfter time.Time) (certPEM, keyPEM string) {
-	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn},
-		NotBefore: notAfter.Add(-48 * time.Hour), NotAfter: notAfter,
-		BasicConstraintsValid: true, IsCA: isCA, DNSNames: []string{cn},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tpl, tpl, &k.PublicKey, k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalPKCS8PrivateKey(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
-		string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}))
+func testCert(t testing.TB, cn string, isCA bool, notAfter time.Time) (string, string) {
+	return kongdbtest.Cert(t, cn, isCA, notAfter)
 }
 
 // schemaErrs returns the field errors of a schema violation.
