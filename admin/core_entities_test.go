@@ -127,6 +127,15 @@ func TestUpstreamsTargetsAdmin(t *testing.T) {
 		if got := data(n.must(200, "GET", "/upstreams/u2.test/targets", nil)); len(got) != 2 {
 			t.Fatal(got)
 		}
+		// Kong's page_for_upstream: numeric offsets
+		p1 := n.must(200, "GET", "/upstreams/u2.test/targets?size=1", nil)
+		if len(data(p1)) != 1 || p1["offset"] != "1" || p1["next"] != "/upstreams/u2.test/targets?offset=1" {
+			t.Fatalf("first page: %v", p1)
+		}
+		p2 := n.must(200, "GET", "/upstreams/u2.test/targets?size=1&offset=1", nil)
+		if len(data(p2)) != 1 || p2["next"] != nil || data(p2)[0].(map[string]any)["id"] == data(p1)[0].(map[string]any)["id"] {
+			t.Fatalf("second page: %v", p2)
+		}
 		if got := data(n.must(200, "GET", "/upstreams/u2.test/targets/all", nil)); len(got) != 2 {
 			t.Fatal(got)
 		}

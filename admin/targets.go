@@ -1,7 +1,11 @@
 package admin
 
 import (
+	"sort"
+	"strconv"
+
 	"github.com/luahost/luahost/kongdb"
+	"github.com/luahost/luahost/kongdb/schema"
 )
 
 // targetRoutes are Kong's kong/api/routes/targets.lua, snis.lua and
@@ -22,6 +26,9 @@ func (s *Server) targetRoutes() {
 	// targets/all: every target of the upstream, as stored
 	if list, ok := s.rt.all["/upstreams/:upstreams/targets"]; ok {
 		s.rt.add("/upstreams/:upstreams/targets/all").methods["GET"] = list.methods["GET"]
+	}
+	if list, ok := s.rt.all["/upstreams/:upstreams/targets"]; ok {
+		list.methods["GET"] = s.upstreamTargets(ups, tgs)
 	}
 	rt := s.rt.add("/upstreams/:upstreams/targets/:targets")
 	rt.methods = map[string]HandlerFunc{}
@@ -85,5 +92,73 @@ func (s *Server) targetEndpoint(ups, tgs *kongdb.DAO, cb func(r *Request, target
 			return
 		}
 		cb(r, target)
+	}
+}
+
+// upstreamTargets is GET /upstreams/:upstreams/targets, Kong's
+// page_for_upstream: the newest entry of each target address first
+// (created_at, then id), paged by a numeric offset.
+func (s *Server) upstreamTargets(ups, tgs *kongdb.DAO) HandlerFunc {
+	return func(r *Request) {
+		u, ok := s.selectOr404(r, ups, r.Params["upstreams"])
+		if !ok {
+			return
+		}
+		sz, err := pageSize(tgs, r.Query)
+		if err != nil {
+			r.Error(err)
+			return
+		}
+		it, err := tgs.EachFor(r.Context(), "upstream", ups.ExtractPK(u), nil, baseOptions())
+		if err != nil {
+			r.Error(err)
+			return
+		}
+		var all []kongdb.Row
+		for t, err := range it {
+			if err != nil {
+				r.Error(err)
+				return
+			}
+			all = append(all, t)
+		}
+		sort.SliceStable(all, func(i, j int) bool {
+			ci, _ := all[i]["created_at"].(float64)
+			cj, _ := all[j]["created_at"].(float64)
+			if ci != cj {
+				return ci < cj
+			}
+			ii, _ := all[i]["id"].(string)
+			ij, _ := all[j]["id"].(string)
+			return ii < ij
+		})
+		seen := map[any]bool{}
+		var active []any
+		for i := len(all) - 1; i >= 0; i-- {
+			if !seen[all[i]["target"]] {
+				seen[all[i]["target"]] = true
+				active = append(active, all[i])
+			}
+		}
+		size := tgs.PageSize
+		if f, ok := sz.(float64); ok {
+			size = int(f)
+		}
+		size = min(size, tgs.MaxPageSize)
+		offset := 0
+		if v, ok := firstString(r.Query["offset"]); ok {
+			offset, _ = strconv.Atoi(v)
+		}
+		page := []any{}
+		for i := offset; i < offset+size && i >= 0 && i < len(active); i++ {
+			page = append(page, active[i])
+		}
+		body := map[string]any{"data": page, "next": schema.Null}
+		if offset+size >= 0 && offset+size < len(active) {
+			next := strconv.Itoa(offset + size)
+			body["offset"] = next
+			body["next"] = "/upstreams/" + r.Params["upstreams"] + "/targets?offset=" + next
+		}
+		r.JSON(200, body)
 	}
 }
