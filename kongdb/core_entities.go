@@ -1,6 +1,7 @@
 package kongdb
 
 import (
+	"crypto"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
@@ -343,4 +344,63 @@ func healthchecksField() *schema.Field {
 	hc := record("healthchecks", active, passive)
 	hc.Fields = append(hc.Fields, withDef(&schema.Field{Name: "threshold", Type: schema.TypeNumber, Between: &[2]float64{0, 100}}, float64(0)))
 	return hc
+}
+
+// parseKey reads a private key in PEM (PKCS#8, PKCS#1 or SEC 1).
+func parseKey(s string) crypto.Signer {
+	blk, _ := pem.Decode([]byte(s))
+	if blk == nil {
+		return nil
+	}
+	if k, err := x509.ParsePKCS8PrivateKey(blk.Bytes); err == nil {
+		sg, _ := k.(crypto.Signer)
+		return sg
+	}
+	if k, err := x509.ParsePKCS1PrivateKey(blk.Bytes); err == nil {
+		return k
+	}
+	if k, err := x509.ParseECPrivateKey(blk.Bytes); err == nil {
+		return k
+	}
+	return nil
+}
+
+// certKeyMatch is certificates' check that a certificate's public key is
+// its key's. Values that do not parse (vault references, or invalid ones
+// the field validators report) pass.
+func certKeyMatch(certField, keyField, msg string) func(args ...any) []any {
+	return func(args ...any) []any {
+		e, _ := firstArg(args).(map[string]any)
+		cs, _ := e[certField].(string)
+		ks, _ := e[keyField].(string)
+		if cs == "" || ks == "" || schema.IsReference(cs) || schema.IsReference(ks) {
+			return []any{true}
+		}
+		c, k := parseCert(cs), parseKey(ks)
+		if c == nil || k == nil {
+			return []any{true}
+		}
+		pub, ok := k.Public().(interface{ Equal(crypto.PublicKey) bool })
+		if !ok || !pub.Equal(c.PublicKey) {
+			return []any{nil, msg}
+		}
+		return []any{true}
+	}
+}
+
+// certAltType is certificates' check that the alternative certificate has
+// another key type.
+func certAltType(args ...any) []any {
+	e, _ := firstArg(args).(map[string]any)
+	cs, _ := e["cert"].(string)
+	as, _ := e["cert_alt"].(string)
+	c, a := parseCert(cs), parseCert(as)
+	if c == nil || a == nil {
+		return []any{true}
+	}
+	if c.PublicKeyAlgorithm == a.PublicKeyAlgorithm {
+		return []any{nil, "certificate and alternative certificate need to have " +
+			"different type (e.g. RSA and ECDSA), the provided certificates were both of the same type"}
+	}
+	return []any{true}
 }

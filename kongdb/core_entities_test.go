@@ -197,3 +197,25 @@ func TestFormatTarget(t *testing.T) {
 		t.Error("FormatTarget accepted a b")
 	}
 }
+
+func TestCertificatesSchema(t *testing.T) {
+	each(t, func(t *testing.T, db *kongdb.DB) {
+		p := prefix(db)
+		certs := db.DAO("certificates")
+		c1, k1 := testCert(t, "one.test", false, time.Now().Add(24*time.Hour))
+		c2, k2 := testCert(t, "two.test", false, time.Now().Add(24*time.Hour))
+		_, err := certs.Insert(bg, M{"cert": c1, "key": k2}, nil)
+		wantErr(t, err, kongdb.SchemaViolation, p+"schema violation (certificate does not match key)")
+		_, err = certs.Insert(bg, M{"cert": c1, "key": k1, "cert_alt": c2}, nil)
+		wantErr(t, err, kongdb.SchemaViolation, p+"2 schema violations (all or none of these fields must be set: 'cert_alt', 'key_alt'; "+
+			"certificate and alternative certificate need to have different type (e.g. RSA and ECDSA), the provided certificates were both of the same type)")
+		_, err = certs.Insert(bg, M{"cert": c1, "key": k1, "cert_alt": c2, "key_alt": k2}, nil)
+		wantErr(t, err, kongdb.SchemaViolation, p+"schema violation (certificate and alternative certificate need to have "+
+			"different type (e.g. RSA and ECDSA), the provided certificates were both of the same type)")
+		_, err = certs.Insert(bg, M{"cert": "nope", "key": k1}, nil)
+		if f := schemaErrs(t, err); f["cert"] == nil || f["key"] != nil {
+			t.Fatalf("invalid cert: %v", f)
+		}
+		must[kongdb.Row](t)(certs.Insert(bg, M{"cert": c1, "key": k1}, nil))
+	})
+}
