@@ -155,3 +155,27 @@ func (r *route) allowed() string {
 	sort.Strings(ms)
 	return strings.Join(ms, ", ")
 }
+
+// remove drops the route of pattern: its paths answer 404 as if never
+// generated (Kong's endpoints.disable).
+func (rt *router) remove(pattern string) {
+	r, ok := rt.all[pattern]
+	if !ok {
+		return
+	}
+	delete(rt.all, pattern)
+	first := ""
+	if len(r.segs) > 0 {
+		first = r.segs[0]
+		if first[0] == ':' {
+			first = ":"
+		}
+	}
+	rs := rt.byFirst[first]
+	for i, c := range rs {
+		if c == r {
+			rt.byFirst[first] = append(rs[:i:i], rs[i+1:]...)
+			break
+		}
+	}
+}

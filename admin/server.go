@@ -96,6 +96,7 @@ func New(opts Options) (*Server, error) {
 		}
 	}
 	s.customRoutes()
+	s.targetRoutes()
 	if !opts.NoLua {
 		if err := s.loadLua(); err != nil {
 			return nil, err

@@ -8,13 +8,14 @@ import (
 )
 
 // CoreSchemas returns fresh copies of the core entities luahost keeps, in
-// Kong's CORE_ENTITIES order: workspaces, consumers, services, routes,
-// plugins, tags (KONG-REFERENCE §1.11), and certificates, which services
-// reference.
+// Kong's CORE_ENTITIES order (KONG-REFERENCE §1.11): workspaces,
+// consumers, certificates, services, routes, snis, upstreams, targets,
+// plugins, tags, ca_certificates.
 func CoreSchemas() []*schema.Schema {
 	return []*schema.Schema{
 		WorkspacesSchema(), ConsumersSchema(), CertificatesSchema(), ServicesSchema(), RoutesSchema(),
-		PluginsSchema(), TagsSchema(),
+		SnisSchema(), UpstreamsSchema(), TargetsSchema(),
+		PluginsSchema(), TagsSchema(), CACertificatesSchema(),
 	}
 }
 
@@ -185,19 +186,33 @@ func TagsSchema() *schema.Schema {
 	}
 }
 
-// CertificatesSchema is Kong's certificates entity, the fields services
-// reference (the PEM validators are left to the host).
+// CertificatesSchema is Kong's certificates entity: a certificate and its
+// key, with an optional alternative pair of another key type. (The snis
+// pseudo-attribute of Kong's certificates DAO is not kept: SNIs are written
+// through /snis.)
 func CertificatesSchema() *schema.Schema {
-	pem := func(name string, required bool) *schema.Field {
-		return &schema.Field{Name: name, Type: schema.TypeString, Required: required, RequiredSet: required}
+	pem := func(name, validator string, required bool) *schema.Field {
+		return &schema.Field{Name: name, Type: schema.TypeString, Required: required, RequiredSet: true,
+			Referenceable: true, Encrypted: validator == "key", CustomValidator: builtin(validator)}
+	}
+	check := func(ref string, fn func(args ...any) []any, sources ...string) schema.EntityCheck {
+		return schema.EntityCheck{Name: "custom_entity_check", Arg: map[string]any{
+			"field_sources": strings2any(sources...), "fn": &schema.Func{Ref: ref, Go: fn}}}
 	}
 	return &schema.Schema{
-		Name: "certificates", PrimaryKey: []string{"id"}, Workspaceable: true, DBExport: true,
-		GenerateAdminAPI: true,
+		Name: "certificates", PrimaryKey: []string{"id"}, DAO: "kong.db.dao.certificates",
+		Workspaceable: true, DBExport: true, GenerateAdminAPI: true,
 		Fields: []*schema.Field{
 			fUUID(), fTimestamp("created_at"), fTimestamp("updated_at"),
-			pem("cert", true), pem("key", true), pem("cert_alt", false), pem("key_alt", false),
+			pem("cert", "certificate", true), pem("key", "key", true),
+			pem("cert_alt", "certificate", false), pem("key_alt", "key", false),
 			fTags(),
+		},
+		EntityChecks: []schema.EntityCheck{
+			{Name: "mutually_required", Arg: strings2any("cert_alt", "key_alt")},
+			check("go:certificates.key_match", certKeyMatch("cert", "key", "certificate does not match key"), "cert", "key"),
+			check("go:certificates.alt_key_match", certKeyMatch("cert_alt", "key_alt", "alternative certificate does not match key"), "cert_alt", "key_alt"),
+			check("go:certificates.alt_type", certAltType, "cert", "cert_alt"),
 		},
 	}
 }

@@ -26,7 +26,10 @@ type DAO struct {
 	// Kong's self.super.post_crud_event).
 	PostCrudEvent func(ctx context.Context, op string, entity, old Row, o *Options)
 
-	check writeCheck // the entity's custom DAO checks (plugins)
+	check writeCheck // the entity's custom DAO checks (plugins, targets)
+	// preDelete runs before a delete of an existing entity (certificates
+	// delete their SNIs).
+	preDelete func(ctx context.Context, d *DAO, entity Row, raw map[string]any) error
 }
 
 func newDAO(db *DB, s *schema.Schema, st Strategy) *DAO {
@@ -40,8 +43,13 @@ func newDAO(db *DB, s *schema.Schema, st Strategy) *DAO {
 		MaxPageSize: db.opts.MaxPageSize,
 	}
 	d.PostCrudEvent = d.DefaultPostCrudEvent
-	if s.Name == "plugins" {
+	switch s.Name {
+	case "plugins":
 		d.check = checkPluginProtocols
+	case "targets":
+		d.check = formatTargetCheck
+	case "certificates":
+		d.preDelete = deleteCertificateSNIs
 	}
 	return d
 }

@@ -303,6 +303,11 @@ func (d *DAO) Delete(ctx context.Context, pkOrEntity any, opts any) (bool, error
 	if err != nil {
 		return false, err
 	}
+	if d.preDelete != nil {
+		if err := d.preDelete(ctx, d, entity, raw); err != nil {
+			return false, err
+		}
+	}
 	cascade := d.cascadeEntities(ctx, pk, selRaw, nil)
 	return d.finishDelete(ctx, entity, cascade, o, func(ctx context.Context) (bool, error) {
 		return d.strategy.Delete(ctx, pk, o)
@@ -325,6 +330,11 @@ func (d *DAO) DeleteBy(ctx context.Context, field string, value any, opts any) (
 	}
 	if entity == nil {
 		return true, nil
+	}
+	if d.preDelete != nil {
+		if err := d.preDelete(ctx, d, entity, raw); err != nil {
+			return false, err
+		}
 	}
 	cascade := d.cascadeEntities(ctx, entity, selRaw, nil)
 	return d.finishDelete(ctx, entity, cascade, o, func(ctx context.Context) (bool, error) {

@@ -120,6 +120,10 @@ func proxyConfig(c *conf.Config, h *host.Host) (proxy.Config, error) {
 		ErrorDefaultType: c.Get("error_default_type"),
 		Logger:           h.Logger,
 	}
+	if db := h.Root.DB; db != nil {
+		pc.CACertificate = caCertificateLookup(db)
+		pc.ClientCertificate = clientCertificateLookup(db)
+	}
 	if c.Has("headers") {
 		pc.Headers = c.List("headers")
 		if pc.Headers == nil {
