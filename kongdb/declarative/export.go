@@ -98,7 +98,13 @@ func node(v any) *yaml.Node {
 		if x == math.Trunc(x) && math.Abs(x) < 1e15 {
 			return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.FormatInt(int64(x), 10)}
 		}
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!float", Value: strconv.FormatFloat(x, 'g', -1, 64)}
+		// plain decimals where Kong's %.14g writes them so (a target's
+		// created_at 1796436710.03, not 1.79643671003e+09)
+		f := byte('g')
+		if a := math.Abs(x); a >= 1e-4 && a < 1e15 {
+			f = 'f'
+		}
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!float", Value: strconv.FormatFloat(x, f, -1, 64)}
 	case int:
 		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.Itoa(x)}
 	case string:
