@@ -201,7 +201,7 @@ func (h *Host) RunSpecFileOptions(path string, opts SpecOptions) (*SpecReport, e
 		return nil, fmt.Errorf("busted.root() returned no tree")
 	}
 	run := &specRun{w: w, chunk: chunk, rep: rep, timeout: timeout, setCurrent: L.GetField(busted, "set_current"),
-		opts: opts}
+		enter: L.GetField(busted, "enter"), leave: L.GetField(busted, "leave"), opts: opts}
 	if opts.Shuffle {
 		run.rnd = rand.New(rand.NewSource(opts.Seed))
 	}
@@ -221,6 +221,8 @@ type specRun struct {
 	rep        *SpecReport
 	timeout    time.Duration
 	setCurrent lua.LValue
+	enter      lua.LValue // busted.enter(block): an insulate block's snapshot
+	leave      lua.LValue // busted.leave(block): put it back
 	opts       SpecOptions
 	rnd        *rand.Rand // set with --shuffle
 	stopped    bool       // --no-keep-going saw a failure
@@ -240,13 +242,13 @@ func (r *specRun) report(status, name string, line int, o outcome) {
 }
 
 // call runs one hook or test under the per-test timeout.
-func (r *specRun) call(fn lua.LValue) outcome {
+func (r *specRun) call(fn lua.LValue, args ...lua.LValue) outcome {
 	w := r.w
 	L := w.L
 	top := L.GetTop()
 	saved := w.timeout
 	w.timeout = r.timeout
-	err := w.callTraced(fn, 0)
+	err := w.callTraced(fn, 0, args...)
 	w.timeout = saved
 	L.SetTop(top)
 	if err == nil {
@@ -329,6 +331,11 @@ func (r *specRun) block(block *lua.LTable, prefix string, befores, afters []lua.
 		// busted runs no hook of a block none of whose tests run
 		return
 	}
+	if o := r.call(r.enter, block); o.status != "" {
+		r.report("error", name, nodeLine(block), o)
+		return
+	}
+	defer r.call(r.leave, block)
 	for _, fn := range list(block, "setup") {
 		if o := r.call(fn); o.status != "" {
 			// busted: a failing setup fails every test of its block
@@ -349,8 +356,9 @@ func (r *specRun) block(block *lua.LTable, prefix string, befores, afters []lua.
 	}
 }
 
-// test runs one it: before_each hooks, the test, after_each hooks and its
-// finally callbacks. The first failure wins; a failing hook is an error.
+// test runs one it: before_each hooks (outer first), the test, its finally
+// callbacks, after_each hooks (inner first). The first failure wins; a
+// failing hook is an error; after_each runs even when before_each failed.
 func (r *specRun) test(t *lua.LTable, prefix string, befores, afters []lua.LValue) {
 	start := time.Now()
 	r.current(t)
@@ -365,13 +373,14 @@ func (r *specRun) test(t *lua.LTable, prefix string, befores, afters []lua.LValu
 	if res.status == "" {
 		res = r.call(t.RawGetString("fn"))
 	}
-	for _, fn := range afters {
+	// busted: the test's finally callbacks, then after_each inner to outer
+	for _, fn := range list(t, "finally") {
 		if o := r.call(fn); o.status != "" && res.status == "" {
 			res = o
 			res.status = "error"
 		}
 	}
-	for _, fn := range list(t, "finally") {
+	for _, fn := range afters {
 		if o := r.call(fn); o.status != "" && res.status == "" {
 			res = o
 			res.status = "error"

@@ -51,3 +51,46 @@ func TestSpecRunnerSyntaxError(t *testing.T) {
 		t.Errorf("message %q, want the Lua 5.1 one", msg)
 	}
 }
+
+// busted's hook order (setup, before_each outer to inner, the test, its
+// finally, after_each inner to outer, teardown), a failing lazy_setup
+// failing its block's tests, errors of describe bodies with file:line,
+// insulate undoing globals and package.loaded, expose keeping them.
+func TestSpecRunnerHooks(t *testing.T) {
+	h := newTestHost(t, testConf(t))
+	rep, err := h.RunSpecFile("testdata/specs/hooks_spec.lua")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const file = "testdata/specs/hooks_spec.lua"
+	want := []struct {
+		name, status, msg string
+		line              int
+	}{
+		{"order a", "success", "", 11},
+		{"order inner b", "success", "", 19},
+		{"a failing before_each is an error", "error", file + ":24: before broke", 26},
+		{"check saw busted's order", "success", "", 30},
+		{"a failing lazy_setup t1", "error", "setup failed: " + file + ":37: setup broke", 38},
+		{"a failing lazy_setup nested t2", "error", "setup failed: " + file + ":37: setup broke", 40},
+		{"a failing describe body", "error", file + ":47: attempt to index", 44},
+		{"a describe body raising a table", "error", file + ":50: error in describe body: table", 50},
+		{"insulated sees its body's globals", "success", "", 57},
+		{"after insulate and expose sees none of the insulated globals, the exposed ones", "success", "", 69},
+		{"a failing teardown passes", "success", "", 79},
+		{"a failing teardown teardown", "error", file + ":78: teardown broke", 77},
+	}
+	if len(rep.Results) != len(want) {
+		for _, r := range rep.Results {
+			t.Logf("%s %s %d %s", r.Name, r.Status, r.Line, r.Message)
+		}
+		t.Fatalf("%d results, want %d", len(rep.Results), len(want))
+	}
+	for i, w := range want {
+		r := rep.Results[i]
+		if r.Name != w.name || r.Status != w.status || r.Line != w.line || !strings.HasPrefix(r.Message, w.msg) {
+			t.Errorf("result %d: %q %s line %d %q\nwant %q %s line %d %q...", i, r.Name, r.Status, r.Line, r.Message,
+				w.name, w.status, w.line, w.msg)
+		}
+	}
+}
