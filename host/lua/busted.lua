@@ -138,6 +138,10 @@ function busted.install(env)
   env.teardown, env.lazy_teardown, env.strict_teardown = hook("teardown"), hook("teardown"), hook("teardown")
   env.finally = finally
   env.assert = luassert.assert
+  env.spy = require "luassert.spy"
+  env.stub = require "luassert.stub"
+  env.mock = require "luassert.mock"
+  env.match = require "luassert.match"
 end
 
 -- The tree is run by the host (host/spec.go), not here: every hook and
