@@ -429,8 +429,20 @@ local function resolve(state, key)
   local w = {}
   for part in key:lower():gmatch("[^_]+") do w[#w + 1] = part end
   local i = 1
+  local seen = rawget(state, "words") or {}
+  rawset(state, "words", seen)
   while i <= #w do
     local rest = table.concat(w, "_", i)
+    if not assertions[rest] and not modifiers[rest] then
+      -- a registered name that starts with a modifier word: has_property
+      -- is found as has.property and has_no.property too
+      for _, word in ipairs(seen) do
+        if assertions[word .. "_" .. rest] then
+          rest = word .. "_" .. rest
+          break
+        end
+      end
+    end
     if assertions[rest] then
       local a = assertions[rest]
       return function(...) return run(a, state, ...) end
@@ -441,7 +453,8 @@ local function resolve(state, key)
         return (type(s) == "table" and getmetatable(s) == chain_mt) and s or state
       end
     elseif words[w[i]] then
-      if words[w[i]] == "neg" then rawset(state, "mod", not state.mod) end
+      if words[w[i]] == "neg" then rawset(state, "mod", not rawget(state, "mod")) end
+      seen[#seen + 1] = w[i]
       i = i + 1
     else
       error("luassert: unknown assertion or modifier '" .. key .. "'", 3)
@@ -451,7 +464,7 @@ local function resolve(state, key)
 end
 
 -- state fields a spec may read plainly (luassert's state has them)
-local state_fields = { payload = true, failure_message = true, mod = true }
+local state_fields = { payload = true, failure_message = true, mod = true, words = true }
 
 chain_mt.__index = function(state, key)
   if state_fields[key] then return nil end
