@@ -58,7 +58,7 @@ Options (every command):
 
 Options of test (busted's; also read from the default task of ./.busted,
 or the task named by --run):
-  -o, --output NAME         utfTerminal (default), plainTerminal, TAP, json, junit
+  -o, --output NAME         utfTerminal (default), plainTerminal, TAP, json, junit, gtest
   --filter PATTERN          run only tests whose full name matches (Lua pattern; repeatable)
   --filter-out PATTERN      skip tests whose full name matches (repeatable)
   -t, --tags LIST           run only tests tagged #tag in their names (comma-separated)

@@ -18,7 +18,7 @@ import (
 // testOptions are busted's command-line options that `luahost test`
 // takes (the others are luahost's common options).
 type testOptions struct {
-	output  string // utfTerminal, plainTerminal, TAP, json, junit
+	output  string // utfTerminal, plainTerminal, TAP, json, junit, gtest
 	verbose bool
 	repeat  int
 	run     string // the .busted task (default: "default")
@@ -36,7 +36,7 @@ var (
 	bustedBoolFlags = map[string]string{"v": "verbose", "verbose": "verbose", "shuffle": "shuffle",
 		"no-keep-going": "no-keep-going", "keep-going": "keep-going", "no-shuffle": "no-shuffle"}
 	outputNames = map[string]string{"utfterminal": "utfTerminal", "plainterminal": "plainTerminal", "tap": "TAP",
-		"json": "json", "junit": "junit"}
+		"json": "json", "junit": "junit", "gtest": "gTest"}
 )
 
 // splitTestArgs takes busted's options out of args, leaving luahost's
@@ -161,7 +161,7 @@ func parseTestArgs(args []string) (*testOptions, []string, error) {
 			case "output":
 				name, ok := outputNames[strings.ToLower(last)]
 				if !ok {
-					return nil, nil, fmt.Errorf("unknown output %q (utfTerminal, plainTerminal, TAP, json, junit)", last)
+					return nil, nil, fmt.Errorf("unknown output %q (utfTerminal, plainTerminal, TAP, json, junit, gtest)", last)
 				}
 				o.output = name
 			case "filter":

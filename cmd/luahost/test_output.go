@@ -28,6 +28,8 @@ func newTestOutput(name string, verbose bool, stdout, stderr io.Writer) testOutp
 		return &jsonOutput{w: stdout, stderr: stderr}
 	case "junit":
 		return &junitOutput{w: stdout, stderr: stderr}
+	case "gTest":
+		return &gtestOutput{w: stdout, verbose: verbose}
 	}
 	return &terminalOutput{w: stdout, verbose: verbose, marks: [4]string{"●", "◼", "✱", "◌"}, arrow: "→"}
 }
@@ -237,4 +239,92 @@ func (o *junitOutput) end(all []host.SpecResult, d time.Duration) {
 	b, _ := xml.MarshalIndent(doc, "", "  ")
 	fmt.Fprintf(o.w, "%s%s\n", xml.Header, b)
 	fmt.Fprintln(o.stderr, passedFailed(all))
+}
+
+// gtestOutput is busted's gtest handler (Kong's plugin template sets it in
+// .busted): GoogleTest's [ RUN ] / [ OK ] / [ FAILED ] lines per test,
+// grouped by file, then the totals and the failed tests listed.
+type gtestOutput struct {
+	w       io.Writer
+	verbose bool
+	file    string
+	inFile  int
+	fileDur time.Duration
+	files   int
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }
+
+func gtestName(r host.SpecResult) string { return fmt.Sprintf("%s @ %d: %s", r.File, r.Line, r.Name) }
+
+func (o *gtestOutput) closeFile() {
+	if o.file != "" {
+		fmt.Fprintf(o.w, "[----------] %s from %s (%s total)\n\n", count(o.inFile, "test", "tests"), o.file, ms(o.fileDur))
+	}
+}
+
+func (o *gtestOutput) test(r host.SpecResult) {
+	if o.files == 0 && o.file == "" {
+		fmt.Fprintln(o.w, "[==========] Running tests from scanned files.")
+		fmt.Fprintln(o.w, "[----------] Global test environment setup.")
+	}
+	if r.File != o.file {
+		o.closeFile()
+		o.file, o.inFile, o.fileDur = r.File, 0, 0
+		o.files++
+		fmt.Fprintf(o.w, "[----------] Running tests from %s\n", r.File)
+	}
+	o.inFile++
+	o.fileDur += r.Duration
+	if r.Status == "pending" {
+		fmt.Fprintf(o.w, "[ PENDING  ] %s (%s)\n", gtestName(r), ms(r.Duration))
+		return
+	}
+	fmt.Fprintf(o.w, "[ RUN      ] %s\n", gtestName(r))
+	switch r.Status {
+	case "success":
+		fmt.Fprintf(o.w, "[       OK ] %s (%s)\n", gtestName(r), ms(r.Duration))
+	case "failure", "error":
+		fmt.Fprintln(o.w, r.Message)
+		if o.verbose && r.Trace != "" {
+			fmt.Fprintln(o.w, r.Trace)
+		}
+		tag := "[  FAILED  ]"
+		if r.Status == "error" {
+			tag = "[  ERROR   ]"
+		}
+		fmt.Fprintf(o.w, "%s %s (%s)\n", tag, gtestName(r), ms(r.Duration))
+	}
+}
+
+func (o *gtestOutput) end(all []host.SpecResult, d time.Duration) {
+	o.closeFile()
+	ok, failed, errored, pending := tally(all)
+	fmt.Fprintln(o.w, "[----------] Global test environment teardown.")
+	fmt.Fprintf(o.w, "[==========] %s from %s ran. (%s total)\n", count(len(all), "test", "tests"),
+		count(o.files, "test file", "test files"), ms(d))
+	fmt.Fprintf(o.w, "[  PASSED  ] %s.\n", count(ok, "test", "tests"))
+	list := func(status, tag string, n int) {
+		if n == 0 {
+			return
+		}
+		fmt.Fprintf(o.w, "%s %s, listed below:\n", tag, count(n, "test", "tests"))
+		for _, r := range all {
+			if r.Status == status {
+				fmt.Fprintf(o.w, "%s %s\n", tag, gtestName(r))
+			}
+		}
+	}
+	list("pending", "[ PENDING  ]", pending)
+	list("failure", "[  FAILED  ]", failed)
+	list("error", "[  ERROR   ]", errored)
+	if failed > 0 {
+		fmt.Fprintf(o.w, "\n %d FAILED %s\n", failed, map[bool]string{true: "TEST", false: "TESTS"}[failed == 1])
+	}
+	if errored > 0 {
+		fmt.Fprintf(o.w, " %d %s\n", errored, map[bool]string{true: "ERROR", false: "ERRORS"}[errored == 1])
+	}
+	fmt.Fprintln(o.w)
+	fmt.Fprintln(o.w, summary(all, d))
+	fmt.Fprintln(o.w, passedFailed(all))
 }

@@ -248,3 +248,35 @@ func TestTestCommandBustedFile(t *testing.T) {
 		t.Errorf("--run nope: exit %d %q", code, errs)
 	}
 }
+
+// Kong's plugin template ships a .busted with output = "gtest", verbose and
+// coverage keys: it is read, gtest is busted's GoogleTest-like output, and
+// keys luahost does not use (coverage) are ignored.
+func TestTestCommandGTestFromPluginTemplateBusted(t *testing.T) {
+	dir := t.TempDir()
+	spec, _ := filepath.Abs(selectSpec)
+	cfg := "return {\n  default = {\n    verbose = true,\n    coverage = false,\n    output = \"gtest\",\n  },\n}\n"
+	if err := os.WriteFile(filepath.Join(dir, ".busted"), []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	code, out, errs := runTest(t, spec)
+	for _, want := range []string{
+		"[==========] Running tests from scanned files.\n",
+		"[ RUN      ] " + spec + " @ 4: db #slow inserts #fast\n[       OK ] " + spec + " @ 4: db #slow inserts #fast (",
+		"[  FAILED  ] " + spec + " @ 5: db #slow fails on purpose (",
+		"[  ERROR   ] " + spec + " @ 9: cache errors on purpose (",
+		"[ PENDING  ] " + spec + " @ 11: cache evicts",
+		"[==========] 5 tests from 1 test file ran.",
+		"[  PASSED  ] 2 tests.\n",
+		"stack traceback", // verbose = true
+		"\n2 successes / 1 failure / 1 error / 1 pending : ",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("gtest output lacks %q", want)
+		}
+	}
+	if code != 1 || !strings.HasSuffix(out, "\n2 passed, 2 failed\n") {
+		t.Errorf("exit %d\n%s%s", code, out, errs)
+	}
+}
