@@ -496,7 +496,11 @@ function api.remove_formatter(self, fn)
 end
 
 function api.set_parameter(self, name, value)
-  if self ~= luassert.assert then name, value = self, name end
+  if self ~= luassert.assert then
+    -- called with a dot; two statements (gopher-lua's `a, b = x, a` assigns left to right)
+    value = name
+    name = self
+  end
   params[name] = value
 end
 

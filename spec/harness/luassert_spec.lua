@@ -339,3 +339,37 @@ describe("matchers", function()
     fails(function() assert.spy(s).was.called_with(match.is_not.even()) end, "never called with matching arguments")
   end)
 end)
+
+describe("luassert's modules", function()
+  it("luassert.assert is the global assert: registering on it reaches specs", function()
+    local luassert = require "luassert.assert"
+    assert.equal(assert, luassert)
+    luassert:register("assertion", "is_answer", function(_, args) return args[1] == 42 end,
+      "assertion.is_answer.positive", "assertion.is_answer.negative")
+    require("say"):set("assertion.is_answer.positive", "Expected %s to be the answer")
+    assert.is_answer(42)
+    fails(function() assert.is_answer(41) end, "Expected (number) 41 to be the answer")
+  end)
+
+  it("luassert.util compares deeply and keeps n", function()
+    local util = require "luassert.util"
+    assert.is_true(util.deepcompare({ a = { 1 } }, { a = { 1 } }))
+    assert.is_false(util.deepcompare({ a = { 1 } }, { a = { 2 } }))
+    local t = { n = 1, "a" }
+    util.tinsert(t, "b")
+    assert.same({ n = 2, "a", "b" }, t)
+    assert.equal("a", util.tremove(t, 1))
+    assert.same({ n = 1, "b" }, t)
+    fails(function() assert.same({ n = 3 }, t) end, "Expected objects to be the same")
+  end)
+end)
+
+describe("assert's methods called with a dot", function()
+  it("set_parameter(name, value) as well as :set_parameter", function()
+    local level = assert:get_parameter("TableFormatLevel")
+    assert.set_parameter("TableFormatLevel", 7)
+    assert.equal(7, assert.get_parameter("TableFormatLevel"))
+    fails(function() assert.equal(8, assert:get_parameter("TableFormatLevel")) end, "Expected objects to be equal")
+    assert:set_parameter("TableFormatLevel", level)
+  end)
+end)
