@@ -67,6 +67,8 @@ or the task named by --run):
   -v, --verbose             add Lua tracebacks to failures and errors
   --repeat N                run the specs N times
   --no-keep-going           stop at the first failure or error
+  -p, --pattern PATTERN     spec file names to run under directories (Lua pattern, default _spec)
+  --exclude-pattern PATTERN spec file names to skip
   Exit status: 0 when every test passed, 1 otherwise.
   --audit-cache             run: on exit, list the keys cached in kong.cache that
                             no invalidation (entity write) ever matched

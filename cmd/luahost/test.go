@@ -5,6 +5,8 @@ import (
 	"io"
 	"math/rand"
 	"os"
+	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/luahost/luahost/conf"
 	"github.com/luahost/luahost/host"
+	"github.com/luahost/luahost/luapattern"
 )
 
 // testOptions are busted's command-line options that `luahost test`
@@ -25,6 +28,8 @@ type testOptions struct {
 	spec    host.SpecOptions
 	seedSet bool
 	paths   []string
+	pattern []string // file name patterns (busted -p; default "_spec")
+	exclude []string // file name patterns to skip (--exclude-pattern)
 }
 
 // bustedValueFlags take a value; bustedBoolFlags do not. Short names are
@@ -32,7 +37,7 @@ type testOptions struct {
 var (
 	bustedValueFlags = map[string]string{"o": "output", "output": "output", "filter": "filter",
 		"filter-out": "filter-out", "t": "tags", "tags": "tags", "exclude-tags": "exclude-tags", "seed": "seed",
-		"repeat": "repeat", "run": "run"}
+		"repeat": "repeat", "run": "run", "p": "pattern", "pattern": "pattern", "exclude-pattern": "exclude-pattern"}
 	bustedBoolFlags = map[string]string{"v": "verbose", "verbose": "verbose", "shuffle": "shuffle",
 		"no-keep-going": "no-keep-going", "keep-going": "keep-going", "no-shuffle": "no-shuffle"}
 	outputNames = map[string]string{"utfterminal": "utfTerminal", "plainterminal": "plainTerminal", "tap": "TAP",
@@ -196,6 +201,10 @@ func parseTestArgs(args []string) (*testOptions, []string, error) {
 				o.spec.NoKeepGoing = false
 			case "paths":
 				o.paths = vals
+			case "pattern":
+				o.pattern = vals
+			case "exclude-pattern":
+				o.exclude = vals
 			}
 		}
 	}
@@ -227,7 +236,7 @@ func cmdTest(c *conf.Config, o *testOptions, paths []string, timeout time.Durati
 	if len(paths) == 0 {
 		paths = []string{"spec"}
 	}
-	files, err := host.FindSpecs(paths...)
+	files, err := findSpecFiles(paths, o.pattern, o.exclude)
 	if err != nil {
 		fmt.Fprintln(stderr, "Error:", err)
 		return 1
@@ -278,6 +287,52 @@ func cmdTest(c *conf.Config, o *testOptions, paths []string, timeout time.Durati
 		return 1
 	}
 	return 0
+}
+
+// findSpecFiles is busted's file discovery: under each directory, the .lua
+// files whose name matches one of patterns (Lua patterns, default
+// "_spec") and none of excludes; a file named on the command line is
+// always run.
+func findSpecFiles(paths, patterns, excludes []string) ([]string, error) {
+	if len(patterns) == 0 && len(excludes) == 0 {
+		return host.FindSpecs(paths...)
+	}
+	if len(patterns) == 0 {
+		patterns = []string{"_spec"}
+	}
+	matchAny := func(name string, pats []string) bool {
+		for _, p := range pats {
+			if ok, _ := luapattern.Match(name, p); ok {
+				return true
+			}
+		}
+		return false
+	}
+	var out []string
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, err
+		}
+		if !st.IsDir() {
+			out = append(out, p)
+			continue
+		}
+		err = filepath.WalkDir(p, func(path string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".lua") {
+				return err
+			}
+			if name := d.Name(); matchAny(name, patterns) && !matchAny(name, excludes) {
+				out = append(out, path)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	sort.Strings(out)
+	return out, nil
 }
 
 // tally counts successes, failures, errors and pending.

@@ -280,3 +280,24 @@ func TestTestCommandGTestFromPluginTemplateBusted(t *testing.T) {
 		t.Errorf("exit %d\n%s%s", code, out, errs)
 	}
 }
+
+// -p picks spec files by a Lua pattern on their names; --exclude-pattern
+// leaves some out.
+func TestTestCommandPattern(t *testing.T) {
+	code, out, _ := runTest(t, "-o", "TAP", "-p", "_test", "testdata/busted")
+	if got := tapNames(out); code != 0 || len(got) != 1 || got[0] != "ok 1 - other runs" {
+		t.Errorf("-p _test: exit %d, %q", code, got)
+	}
+	_, out, _ = runTest(t, "-o", "TAP", "--pattern=_spec", "--pattern=_test", "testdata/busted")
+	if got := tapNames(out); len(got) != 6 {
+		t.Errorf("two patterns: %q", got)
+	}
+	code, out, _ = runTest(t, "-o", "TAP", "--pattern", "%.lua$", "--exclude-pattern", "^select", "testdata/busted")
+	if got := tapNames(out); code != 0 || len(got) != 1 {
+		t.Errorf("--exclude-pattern: exit %d, %q", code, got)
+	}
+	_, out, _ = runTest(t, "-o", "TAP", "testdata/busted")
+	if got := tapNames(out); len(got) != 5 {
+		t.Errorf("default pattern: %q", got)
+	}
+}
