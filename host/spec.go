@@ -263,6 +263,9 @@ func (r *specRun) call(fn lua.LValue, args ...lua.LValue) outcome {
 		return outcome{status: "error", msg: err.Error()}
 	}
 	o := outcome{status: "error", trace: ae.StackTrace}
+	if t, ok := ae.Object.(*lua.LTable); ok && t.RawGetString("busted_pending") == lua.LTrue {
+		return outcome{status: "pending", msg: lua.LVAsString(t.RawGetString("message"))}
+	}
 	if t, ok := ae.Object.(*lua.LTable); ok && t.RawGetString("luassert") == lua.LTrue {
 		o.status = "failure"
 		o.msg = lua.LVAsString(t.RawGetString("message"))

@@ -79,6 +79,7 @@ func TestSpecRunnerHooks(t *testing.T) {
 		{"after insulate and expose sees none of the insulated globals, the exposed ones", "success", "", 69},
 		{"a failing teardown passes", "success", "", 79},
 		{"a failing teardown teardown", "error", file + ":78: teardown broke", 77},
+		{"pending inside a test stops it and reports it pending", "pending", "not written yet", 83},
 	}
 	if len(rep.Results) != len(want) {
 		for _, r := range rep.Results {

@@ -114,6 +114,10 @@ local function it(name, fn)
 end
 
 local function pending(name)
+  if current_test then
+    -- inside a running test, as busted: the test stops and is pending
+    error({ busted_pending = true, message = tostring(name) }, 0)
+  end
   table.insert(current.children, { kind = "pending", name = tostring(name), parent = current, line = caller_line() })
 end
 
