@@ -63,7 +63,9 @@ or the task named by --run):
   --filter-out PATTERN      skip tests whose full name matches (repeatable)
   -t, --tags LIST           run only tests tagged #tag in their names (comma-separated)
   --exclude-tags LIST       skip tests with one of these tags
-  --shuffle, --seed N       run files and tests in a random order (seed printed on stderr)
+  --shuffle, --seed N       run files and tests in a random order (seed printed on stderr);
+                            --shuffle-files, --shuffle-tests for one of them
+  --suppress-pending        leave pending tests out of the report
   -v, --verbose             add Lua tracebacks to failures and errors
   --repeat N                run the specs N times
   --no-keep-going           stop at the first failure or error

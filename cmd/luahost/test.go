@@ -27,9 +27,13 @@ type testOptions struct {
 	run     string // the .busted task (default: "default")
 	spec    host.SpecOptions
 	seedSet bool
-	paths   []string
-	pattern []string // file name patterns (busted -p; default "_spec")
-	exclude []string // file name patterns to skip (--exclude-pattern)
+	// shuffleFiles runs the files in a random order (--shuffle, --shuffle-files);
+	// spec.Shuffle the tests of each block (--shuffle, --shuffle-tests)
+	shuffleFiles    bool
+	suppressPending bool // --suppress-pending: pending tests are not reported
+	paths           []string
+	pattern         []string // file name patterns (busted -p; default "_spec")
+	exclude         []string // file name patterns to skip (--exclude-pattern)
 }
 
 // bustedValueFlags take a value; bustedBoolFlags do not. Short names are
@@ -39,7 +43,8 @@ var (
 		"filter-out": "filter-out", "t": "tags", "tags": "tags", "exclude-tags": "exclude-tags", "seed": "seed",
 		"repeat": "repeat", "run": "run", "p": "pattern", "pattern": "pattern", "exclude-pattern": "exclude-pattern"}
 	bustedBoolFlags = map[string]string{"v": "verbose", "verbose": "verbose", "shuffle": "shuffle",
-		"no-keep-going": "no-keep-going", "keep-going": "keep-going", "no-shuffle": "no-shuffle"}
+		"no-keep-going": "no-keep-going", "keep-going": "keep-going", "no-shuffle": "no-shuffle",
+		"shuffle-files": "shuffle-files", "shuffle-tests": "shuffle-tests", "suppress-pending": "suppress-pending"}
 	outputNames = map[string]string{"utfterminal": "utfTerminal", "plainterminal": "plainTerminal", "tap": "TAP",
 		"json": "json", "junit": "junit", "gtest": "gTest"}
 )
@@ -192,9 +197,15 @@ func parseTestArgs(args []string) (*testOptions, []string, error) {
 			case "verbose":
 				o.verbose = true
 			case "shuffle":
+				o.spec.Shuffle, o.shuffleFiles = true, true
+			case "shuffle-tests":
 				o.spec.Shuffle = true
+			case "shuffle-files":
+				o.shuffleFiles = true
 			case "no-shuffle":
-				o.spec.Shuffle = false
+				o.spec.Shuffle, o.shuffleFiles = false, false
+			case "suppress-pending":
+				o.suppressPending = true
 			case "no-keep-going":
 				o.spec.NoKeepGoing = true
 			case "keep-going":
@@ -208,7 +219,7 @@ func parseTestArgs(args []string) (*testOptions, []string, error) {
 			}
 		}
 	}
-	if o.spec.Shuffle && !o.seedSet {
+	if (o.spec.Shuffle || o.shuffleFiles) && !o.seedSet {
 		o.spec.Seed = time.Now().UnixNano()
 	}
 	return o, rest, nil
@@ -252,8 +263,10 @@ func cmdTest(c *conf.Config, o *testOptions, paths []string, timeout time.Durati
 	defer h.Close()
 	spec := o.spec
 	spec.Timeout = timeout
-	if spec.Shuffle {
+	if spec.Shuffle || o.shuffleFiles {
 		fmt.Fprintf(stderr, "shuffled with --seed %d\n", spec.Seed)
+	}
+	if o.shuffleFiles {
 		rnd := rand.New(rand.NewSource(spec.Seed))
 		rnd.Shuffle(len(files), func(i, j int) { files[i], files[j] = files[j], files[i] })
 	}
@@ -270,6 +283,9 @@ func cmdTest(c *conf.Config, o *testOptions, paths []string, timeout time.Durati
 					Message: err.Error()}}}
 			}
 			for _, r := range rep.Results {
+				if r.Status == "pending" && o.suppressPending {
+					continue
+				}
 				out.test(r)
 				all = append(all, r)
 				if spec.NoKeepGoing && (r.Status == "failure" || r.Status == "error") {

@@ -301,3 +301,36 @@ func TestTestCommandPattern(t *testing.T) {
 		t.Errorf("default pattern: %q", got)
 	}
 }
+
+// --shuffle-files changes the order of files, not of the tests in them;
+// --suppress-pending leaves pending tests out.
+func TestTestCommandShuffleFilesAndSuppressPending(t *testing.T) {
+	names := func(args ...string) []string {
+		_, out, _ := runTest(t, append([]string{"-o", "TAP", "-p", "_spec", "-p", "_test"}, args...)...)
+		var n []string
+		for _, l := range tapNames(out) {
+			n = append(n, l[strings.Index(l, " - ")+3:])
+		}
+		return n
+	}
+	plain := strings.Join(names("testdata/busted"), "|")
+	moved := false
+	for _, seed := range []string{"1", "2", "3", "4", "5", "6"} {
+		got := names("--shuffle-files", "--seed", seed, "testdata/busted")
+		s := strings.Join(got, "|")
+		// the select spec's five tests stay in their order
+		if !strings.Contains(s, "db #slow inserts #fast|db #slow fails on purpose|cache errors on purpose|cache hits #fast") {
+			t.Errorf("seed %s: tests reordered: %s", seed, s)
+		}
+		if s != plain {
+			moved = true
+		}
+	}
+	if !moved {
+		t.Error("--shuffle-files never moved a file")
+	}
+	code, out, _ := runTest(t, "--suppress-pending", selectSpec)
+	if code != 1 || !strings.Contains(out, "2 successes / 1 failure / 1 error / 0 pending") || strings.Contains(out, "Pending") {
+		t.Errorf("--suppress-pending: exit %d\n%s", code, out)
+	}
+}
