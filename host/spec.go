@@ -339,19 +339,25 @@ func (r *specRun) block(block *lua.LTable, prefix string, befores, afters []lua.
 		return
 	}
 	defer r.call(r.leave, block)
+	setupFailed := false
 	for _, fn := range list(block, "setup") {
 		if o := r.call(fn); o.status != "" {
 			// busted: a failing setup fails every test of its block
 			o.msg = "setup failed: " + o.msg
 			r.failAll(block, prefix, o)
-			return
+			setupFailed = true
+			break
 		}
 	}
-	myBefores := append(append([]lua.LValue{}, befores...), list(block, "before_each")...)
-	myAfters := append(list(block, "after_each"), afters...)
-	r.eachChild(block, name,
-		func(child *lua.LTable) { r.block(child, name, myBefores, myAfters) },
-		func(child *lua.LTable) { r.test(child, name, myBefores, myAfters) })
+	if !setupFailed {
+		myBefores := append(append([]lua.LValue{}, befores...), list(block, "before_each")...)
+		myAfters := append(list(block, "after_each"), afters...)
+		r.eachChild(block, name,
+			func(child *lua.LTable) { r.block(child, name, myBefores, myAfters) },
+			func(child *lua.LTable) { r.test(child, name, myBefores, myAfters) })
+	}
+	// teardown runs even after a failed setup, as busted's: what setup
+	// started (helpers.start_kong) is stopped
 	for _, fn := range list(block, "teardown") {
 		if o := r.call(fn); o.status != "" {
 			r.report("error", name+" teardown", nodeLine(block), o)
