@@ -411,6 +411,13 @@ func (r *specRun) eachChild(block *lua.LTable, name string, inner, test func(*lu
 	children := list(block, "children")
 	if r.rnd != nil {
 		r.rnd.Shuffle(len(children), func(i, j int) { children[i], children[j] = children[j], children[i] })
+	} else if block.RawGetString("randomize") == lua.LTrue {
+		// busted's randomize(): this block only, seeded by --seed (else the clock)
+		seed := r.opts.Seed
+		if seed == 0 {
+			seed = time.Now().UnixNano()
+		}
+		rand.New(rand.NewSource(seed)).Shuffle(len(children), func(i, j int) { children[i], children[j] = children[j], children[i] })
 	}
 	for _, c := range children {
 		if r.stopped {

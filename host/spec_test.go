@@ -96,3 +96,30 @@ func TestSpecRunnerHooks(t *testing.T) {
 		}
 	}
 }
+
+// randomize() in a describe body shuffles that block's tests (seeded by
+// SpecOptions.Seed) and leaves the other blocks in their order.
+func TestSpecRunnerRandomize(t *testing.T) {
+	h := newTestHost(t, testConf(t))
+	moved := false
+	for seed := int64(1); seed <= 5; seed++ {
+		rep, err := h.RunSpecFileOptions("testdata/specs/randomize_spec.lua", SpecOptions{Seed: seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, r := range rep.Results {
+			names = append(names, r.Name)
+		}
+		got := strings.Join(names, "|")
+		if len(names) != 9 || !strings.HasSuffix(got, "in order u1|in order u2|in order u3") {
+			t.Fatalf("seed %d: %s", seed, got)
+		}
+		if !strings.HasPrefix(got, "shuffled t1|shuffled t2|shuffled t3|shuffled t4|shuffled t5|shuffled t6") {
+			moved = true
+		}
+	}
+	if !moved {
+		t.Error("randomize() never changed the order")
+	}
+}

@@ -141,6 +141,8 @@ function busted.install(env)
   env.setup, env.lazy_setup, env.strict_setup = hook("setup"), hook("setup"), hook("setup")
   env.teardown, env.lazy_teardown, env.strict_teardown = hook("teardown"), hook("teardown"), hook("teardown")
   env.finally = finally
+  -- randomize() in a describe body: its children run in a random order
+  env.randomize = function() current.randomize = true end
   env.assert = luassert.assert
   env.spy = require "luassert.spy"
   env.stub = require "luassert.stub"
