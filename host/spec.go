@@ -3,25 +3,30 @@ package host
 import (
 	"errors"
 	"fmt"
+	"math/rand"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/luahost/luahost/luapattern"
+
 	"github.com/luahost/luahost/pdk"
 )
 
 // SpecResult is one busted test outcome.
 type SpecResult struct {
-	File    string
-	Name    string // describe and it names joined by spaces, as busted prints them
-	Line    int    // line of the it
-	Status  string // success, failure, error, pending
-	Message string // failure or error text (with the spec file:line of the assertion)
-	Trace   string
+	File     string
+	Name     string // describe and it names joined by spaces, as busted prints them
+	Line     int    // line of the it
+	Status   string // success, failure, error, pending
+	Message  string // failure or error text (with the spec file:line of the assertion)
+	Trace    string
+	Duration time.Duration // of the test with its hooks
 }
 
 // SpecReport is the outcome of one spec file.
@@ -62,7 +67,80 @@ func (h *Host) RunSpecFile(path string) (*SpecReport, error) {
 
 // RunSpecFileTimeout is RunSpecFile with a per-test timeout.
 func (h *Host) RunSpecFileTimeout(path string, timeout time.Duration) (*SpecReport, error) {
+	return h.RunSpecFileOptions(path, SpecOptions{Timeout: timeout})
+}
+
+// SpecOptions select and order the tests of a spec file as busted's
+// command line does (luahost test --filter, --tags, --shuffle ...).
+type SpecOptions struct {
+	Timeout     time.Duration // per hook and test; 0 is DefaultSpecTimeout
+	Filter      []string      // Lua patterns: run only tests whose full name matches one
+	FilterOut   []string      // Lua patterns: skip tests whose full name matches one
+	Tags        []string      // run only tests with one of these #tags in their full name
+	ExcludeTags []string      // skip tests with one of these #tags
+	Shuffle     bool          // run the children of each block in a random order
+	Seed        int64         // the order's seed (busted --seed)
+	NoKeepGoing bool          // stop at the first failure or error (busted --no-keep-going)
+}
+
+// tagRE finds busted's tags: #word in a describe or it name.
+var tagRE = regexp.MustCompile(`#([\w-]+)`)
+
+// SpecTags lists the #tags of a test's full name.
+func SpecTags(name string) []string {
+	var out []string
+	for _, m := range tagRE.FindAllStringSubmatch(name, -1) {
+		out = append(out, m[1])
+	}
+	return out
+}
+
+// Selected says whether a test of this full name runs under o.
+func (o SpecOptions) Selected(name string) bool {
+	tags := SpecTags(name)
+	has := func(list []string) bool {
+		for _, want := range list {
+			for _, t := range tags {
+				if t == want {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	if len(o.Tags) > 0 && !has(o.Tags) {
+		return false
+	}
+	if has(o.ExcludeTags) {
+		return false
+	}
+	if len(o.Filter) > 0 {
+		found := false
+		for _, p := range o.Filter {
+			if ok, _ := luapattern.Match(name, p); ok {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	for _, p := range o.FilterOut {
+		if ok, _ := luapattern.Match(name, p); ok {
+			return false
+		}
+	}
+	return true
+}
+
+// RunSpecFileOptions is RunSpecFile with busted's selection options.
+func (h *Host) RunSpecFileOptions(path string, opts SpecOptions) (*SpecReport, error) {
 	start := time.Now()
+	timeout := opts.Timeout
+	if timeout <= 0 {
+		timeout = DefaultSpecTimeout
+	}
 	chunk := path
 	if rel, err := filepath.Rel(mustGetwd(), path); err == nil && !strings.HasPrefix(rel, "..") {
 		chunk = rel
@@ -125,7 +203,11 @@ func (h *Host) RunSpecFileTimeout(path string, timeout time.Duration) (*SpecRepo
 	if tree == nil {
 		return nil, fmt.Errorf("busted.root() returned no tree")
 	}
-	run := &specRun{w: w, chunk: chunk, rep: rep, timeout: timeout, setCurrent: L.GetField(busted, "set_current")}
+	run := &specRun{w: w, chunk: chunk, rep: rep, timeout: timeout, setCurrent: L.GetField(busted, "set_current"),
+		enter: L.GetField(busted, "enter"), leave: L.GetField(busted, "leave"), opts: opts}
+	if opts.Shuffle {
+		run.rnd = rand.New(rand.NewSource(opts.Seed))
+	}
 	run.block(tree, "", nil, nil)
 	rep.Duration = time.Since(start)
 	return rep, nil
@@ -142,6 +224,11 @@ type specRun struct {
 	rep        *SpecReport
 	timeout    time.Duration
 	setCurrent lua.LValue
+	enter      lua.LValue // busted.enter(block): an insulate block's snapshot
+	leave      lua.LValue // busted.leave(block): put it back
+	opts       SpecOptions
+	rnd        *rand.Rand // set with --shuffle
+	stopped    bool       // --no-keep-going saw a failure
 }
 
 // outcome of one call: status "" is success.
@@ -150,18 +237,21 @@ type outcome struct {
 }
 
 func (r *specRun) report(status, name string, line int, o outcome) {
+	if r.opts.NoKeepGoing && (status == "failure" || status == "error") {
+		r.stopped = true
+	}
 	r.rep.Results = append(r.rep.Results, SpecResult{File: r.chunk, Name: name, Line: line, Status: status,
 		Message: o.msg, Trace: o.trace})
 }
 
 // call runs one hook or test under the per-test timeout.
-func (r *specRun) call(fn lua.LValue) outcome {
+func (r *specRun) call(fn lua.LValue, args ...lua.LValue) outcome {
 	w := r.w
 	L := w.L
 	top := L.GetTop()
 	saved := w.timeout
 	w.timeout = r.timeout
-	err := w.callTraced(fn, 0)
+	err := w.callTraced(fn, 0, args...)
 	w.timeout = saved
 	L.SetTop(top)
 	if err == nil {
@@ -176,6 +266,9 @@ func (r *specRun) call(fn lua.LValue) outcome {
 		return outcome{status: "error", msg: err.Error()}
 	}
 	o := outcome{status: "error", trace: ae.StackTrace}
+	if t, ok := ae.Object.(*lua.LTable); ok && t.RawGetString("busted_pending") == lua.LTrue {
+		return outcome{status: "pending", msg: lua.LVAsString(t.RawGetString("message"))}
+	}
 	if t, ok := ae.Object.(*lua.LTable); ok && t.RawGetString("luassert") == lua.LTrue {
 		o.status = "failure"
 		o.msg = lua.LVAsString(t.RawGetString("message"))
@@ -240,19 +333,34 @@ func (r *specRun) block(block *lua.LTable, prefix string, befores, afters []lua.
 		r.report("error", name, nodeLine(block), o)
 		return
 	}
+	if !r.anySelected(block, prefix) {
+		// busted runs no hook of a block none of whose tests run
+		return
+	}
+	if o := r.call(r.enter, block); o.status != "" {
+		r.report("error", name, nodeLine(block), o)
+		return
+	}
+	defer r.call(r.leave, block)
+	setupFailed := false
 	for _, fn := range list(block, "setup") {
 		if o := r.call(fn); o.status != "" {
 			// busted: a failing setup fails every test of its block
 			o.msg = "setup failed: " + o.msg
 			r.failAll(block, prefix, o)
-			return
+			setupFailed = true
+			break
 		}
 	}
-	myBefores := append(append([]lua.LValue{}, befores...), list(block, "before_each")...)
-	myAfters := append(list(block, "after_each"), afters...)
-	r.eachChild(block, name,
-		func(child *lua.LTable) { r.block(child, name, myBefores, myAfters) },
-		func(child *lua.LTable) { r.test(child, name, myBefores, myAfters) })
+	if !setupFailed {
+		myBefores := append(append([]lua.LValue{}, befores...), list(block, "before_each")...)
+		myAfters := append(list(block, "after_each"), afters...)
+		r.eachChild(block, name,
+			func(child *lua.LTable) { r.block(child, name, myBefores, myAfters) },
+			func(child *lua.LTable) { r.test(child, name, myBefores, myAfters) })
+	}
+	// teardown runs even after a failed setup, as busted's: what setup
+	// started (helpers.start_kong) is stopped
 	for _, fn := range list(block, "teardown") {
 		if o := r.call(fn); o.status != "" {
 			r.report("error", name+" teardown", nodeLine(block), o)
@@ -260,9 +368,11 @@ func (r *specRun) block(block *lua.LTable, prefix string, befores, afters []lua.
 	}
 }
 
-// test runs one it: before_each hooks, the test, after_each hooks and its
-// finally callbacks. The first failure wins; a failing hook is an error.
+// test runs one it: before_each hooks (outer first), the test, its finally
+// callbacks, after_each hooks (inner first). The first failure wins; a
+// failing hook is an error; after_each runs even when before_each failed.
 func (r *specRun) test(t *lua.LTable, prefix string, befores, afters []lua.LValue) {
+	start := time.Now()
 	r.current(t)
 	var res outcome
 	for _, fn := range befores {
@@ -275,13 +385,14 @@ func (r *specRun) test(t *lua.LTable, prefix string, befores, afters []lua.LValu
 	if res.status == "" {
 		res = r.call(t.RawGetString("fn"))
 	}
-	for _, fn := range afters {
+	// busted: the test's finally callbacks, then after_each inner to outer
+	for _, fn := range list(t, "finally") {
 		if o := r.call(fn); o.status != "" && res.status == "" {
 			res = o
 			res.status = "error"
 		}
 	}
-	for _, fn := range list(t, "finally") {
+	for _, fn := range afters {
 		if o := r.call(fn); o.status != "" && res.status == "" {
 			res = o
 			res.status = "error"
@@ -293,13 +404,28 @@ func (r *specRun) test(t *lua.LTable, prefix string, befores, afters []lua.LValu
 		status = "success"
 	}
 	r.report(status, nodeName(prefix, t), nodeLine(t), res)
+	r.rep.Results[len(r.rep.Results)-1].Duration = time.Since(start)
 }
 
 // eachChild walks block's children in order: describe blocks to inner,
 // tests to test; pending ones are reported as pending (name is the block's
 // full name).
 func (r *specRun) eachChild(block *lua.LTable, name string, inner, test func(*lua.LTable)) {
-	for _, c := range list(block, "children") {
+	children := list(block, "children")
+	if r.rnd != nil {
+		r.rnd.Shuffle(len(children), func(i, j int) { children[i], children[j] = children[j], children[i] })
+	} else if block.RawGetString("randomize") == lua.LTrue {
+		// busted's randomize(): this block only, seeded by --seed (else the clock)
+		seed := r.opts.Seed
+		if seed == 0 {
+			seed = time.Now().UnixNano()
+		}
+		rand.New(rand.NewSource(seed)).Shuffle(len(children), func(i, j int) { children[i], children[j] = children[j], children[i] })
+	}
+	for _, c := range children {
+		if r.stopped {
+			return
+		}
 		child, ok := c.(*lua.LTable)
 		if !ok {
 			continue
@@ -308,16 +434,50 @@ func (r *specRun) eachChild(block *lua.LTable, name string, inner, test func(*lu
 		case "describe":
 			inner(child)
 		case "pending":
-			r.report("pending", nodeName(name, child), nodeLine(child), outcome{})
+			if full := nodeName(name, child); r.opts.Selected(full) {
+				r.report("pending", full, nodeLine(child), outcome{})
+			}
 		default:
-			test(child)
+			if r.opts.Selected(nodeName(name, child)) {
+				test(child)
+			}
 		}
 	}
+}
+
+// anySelected says whether a test or pending under block (whose parent's
+// full name is prefix) runs under the options; a block that failed to
+// load counts, so that its error is reported.
+func (r *specRun) anySelected(block *lua.LTable, prefix string) bool {
+	name := prefix
+	if block.RawGetString("kind") != lua.LString("file") {
+		name = nodeName(prefix, block)
+	}
+	if block.RawGetString("load_error") != lua.LNil {
+		return true
+	}
+	for _, c := range list(block, "children") {
+		child, ok := c.(*lua.LTable)
+		if !ok {
+			continue
+		}
+		if lua.LVAsString(child.RawGetString("kind")) == "describe" {
+			if r.anySelected(child, name) {
+				return true
+			}
+		} else if r.opts.Selected(nodeName(name, child)) {
+			return true
+		}
+	}
+	return false
 }
 
 // failAll reports every test under block with o (its setup failed).
 func (r *specRun) failAll(block *lua.LTable, prefix string, o outcome) {
 	name := nodeName(prefix, block)
+	if block.RawGetString("kind") == lua.LString("file") {
+		name = prefix
+	}
 	r.eachChild(block, name,
 		func(child *lua.LTable) { r.failAll(child, name, o) },
 		func(child *lua.LTable) { r.report(o.status, nodeName(name, child), nodeLine(child), o) })

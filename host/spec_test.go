@@ -51,3 +51,75 @@ func TestSpecRunnerSyntaxError(t *testing.T) {
 		t.Errorf("message %q, want the Lua 5.1 one", msg)
 	}
 }
+
+// busted's hook order (setup, before_each outer to inner, the test, its
+// finally, after_each inner to outer, teardown), a failing lazy_setup
+// failing its block's tests, errors of describe bodies with file:line,
+// insulate undoing globals and package.loaded, expose keeping them.
+func TestSpecRunnerHooks(t *testing.T) {
+	h := newTestHost(t, testConf(t))
+	rep, err := h.RunSpecFile("testdata/specs/hooks_spec.lua")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const file = "testdata/specs/hooks_spec.lua"
+	want := []struct {
+		name, status, msg string
+		line              int
+	}{
+		{"order a", "success", "", 11},
+		{"order inner b", "success", "", 19},
+		{"a failing before_each is an error", "error", file + ":24: before broke", 26},
+		{"check saw busted's order", "success", "", 30},
+		{"a failing lazy_setup t1", "error", "setup failed: " + file + ":37: setup broke", 39},
+		{"a failing lazy_setup nested t2", "error", "setup failed: " + file + ":37: setup broke", 41},
+		{"a failing describe body", "error", file + ":48: attempt to index", 45},
+		{"a describe body raising a table", "error", file + ":51: error in describe body: table", 51},
+		{"insulated sees its body's globals", "success", "", 58},
+		{"after insulate and expose sees none of the insulated globals, the exposed ones", "success", "", 70},
+		{"a failing teardown passes", "success", "", 80},
+		{"a failing teardown teardown", "error", file + ":79: teardown broke", 78},
+		{"pending inside a test stops it and reports it pending", "pending", "not written yet", 84},
+		{"after a failed lazy_setup its lazy_teardown ran", "success", "", 91},
+	}
+	if len(rep.Results) != len(want) {
+		for _, r := range rep.Results {
+			t.Logf("%s %s %d %s", r.Name, r.Status, r.Line, r.Message)
+		}
+		t.Fatalf("%d results, want %d", len(rep.Results), len(want))
+	}
+	for i, w := range want {
+		r := rep.Results[i]
+		if r.Name != w.name || r.Status != w.status || r.Line != w.line || !strings.HasPrefix(r.Message, w.msg) {
+			t.Errorf("result %d: %q %s line %d %q\nwant %q %s line %d %q...", i, r.Name, r.Status, r.Line, r.Message,
+				w.name, w.status, w.line, w.msg)
+		}
+	}
+}
+
+// randomize() in a describe body shuffles that block's tests (seeded by
+// SpecOptions.Seed) and leaves the other blocks in their order.
+func TestSpecRunnerRandomize(t *testing.T) {
+	h := newTestHost(t, testConf(t))
+	moved := false
+	for seed := int64(1); seed <= 5; seed++ {
+		rep, err := h.RunSpecFileOptions("testdata/specs/randomize_spec.lua", SpecOptions{Seed: seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, r := range rep.Results {
+			names = append(names, r.Name)
+		}
+		got := strings.Join(names, "|")
+		if len(names) != 9 || !strings.HasSuffix(got, "in order u1|in order u2|in order u3") {
+			t.Fatalf("seed %d: %s", seed, got)
+		}
+		if !strings.HasPrefix(got, "shuffled t1|shuffled t2|shuffled t3|shuffled t4|shuffled t5|shuffled t6") {
+			moved = true
+		}
+	}
+	if !moved {
+		t.Error("randomize() never changed the order")
+	}
+}

@@ -55,6 +55,23 @@ Options (every command):
   --database NAME           off (embedded memory store) or postgres
   --set KEY=VALUE           any other property (repeatable)
   --timeout DURATION        test: stop a hook or test running longer (default 30s)
+
+Options of test (busted's; also read from the default task of ./.busted,
+or the task named by --run):
+  -o, --output NAME         utfTerminal (default), plainTerminal, TAP, json, junit, gtest
+  --filter PATTERN          run only tests whose full name matches (Lua pattern; repeatable)
+  --filter-out PATTERN      skip tests whose full name matches (repeatable)
+  -t, --tags LIST           run only tests tagged #tag in their names (comma-separated)
+  --exclude-tags LIST       skip tests with one of these tags
+  --shuffle, --seed N       run files and tests in a random order (seed printed on stderr);
+                            --shuffle-files, --shuffle-tests for one of them
+  --suppress-pending        leave pending tests out of the report
+  -v, --verbose             add Lua tracebacks to failures and errors
+  --repeat N                run the specs N times
+  --no-keep-going           stop at the first failure or error
+  -p, --pattern PATTERN     spec file names to run under directories (Lua pattern, default _spec)
+  --exclude-pattern PATTERN spec file names to skip
+  Exit status: 0 when every test passed, 1 otherwise.
   --audit-cache             run: on exit, list the keys cached in kong.cache that
                             no invalidation (entity write) ever matched
 
@@ -142,6 +159,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	var sub string
 	var subArgs []string
+	var topts *testOptions
+	if cmd == "test" {
+		var err error
+		if topts, rest, err = parseTestArgs(rest); err != nil {
+			fmt.Fprintln(stderr, "Error:", err)
+			return 1
+		}
+	}
 	if cmd == "config" && len(rest) > 0 && configSubcommands[rest[0]] {
 		sub = rest[0]
 		rest, subArgs = splitPositional(rest[1:])
@@ -174,7 +199,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdRun(c, fs.Args(), stdout, stderr)
 	case "test":
 		timeout := fs.Lookup("timeout").Value.(flag.Getter).Get().(time.Duration)
-		return cmdTest(c, fs.Args(), timeout, stdout, stderr)
+		return cmdTest(c, topts, fs.Args(), timeout, stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "Error: unknown command %q\n\n%s", cmd, usage)
 	return 1

@@ -3,21 +3,252 @@ package main
 import (
 	"fmt"
 	"io"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
 	"strings"
 	"time"
 
+	lua "github.com/yuin/gopher-lua"
+
 	"github.com/luahost/luahost/conf"
 	"github.com/luahost/luahost/host"
+	"github.com/luahost/luahost/luapattern"
 	"github.com/luahost/luahost/pdk/spechelpers"
-	lua "github.com/yuin/gopher-lua"
 )
 
-// cmdTest runs busted-style spec files and prints busted's summary line.
-func cmdTest(c *conf.Config, paths []string, timeout time.Duration, stdout, stderr io.Writer) int {
+// testOptions are busted's command-line options that `luahost test`
+// takes (the others are luahost's common options).
+type testOptions struct {
+	output  string // utfTerminal, plainTerminal, TAP, json, junit, gtest
+	verbose bool
+	repeat  int
+	run     string // the .busted task (default: "default")
+	spec    host.SpecOptions
+	seedSet bool
+	// shuffleFiles runs the files in a random order (--shuffle, --shuffle-files);
+	// spec.Shuffle the tests of each block (--shuffle, --shuffle-tests)
+	shuffleFiles    bool
+	suppressPending bool // --suppress-pending: pending tests are not reported
+	paths           []string
+	pattern         []string // file name patterns (busted -p; default "_spec")
+	exclude         []string // file name patterns to skip (--exclude-pattern)
+}
+
+// bustedValueFlags take a value; bustedBoolFlags do not. Short names are
+// busted's.
+var (
+	bustedValueFlags = map[string]string{"o": "output", "output": "output", "filter": "filter",
+		"filter-out": "filter-out", "t": "tags", "tags": "tags", "exclude-tags": "exclude-tags", "seed": "seed",
+		"repeat": "repeat", "run": "run", "p": "pattern", "pattern": "pattern", "exclude-pattern": "exclude-pattern"}
+	bustedBoolFlags = map[string]string{"v": "verbose", "verbose": "verbose", "shuffle": "shuffle",
+		"no-keep-going": "no-keep-going", "keep-going": "keep-going", "no-shuffle": "no-shuffle",
+		"shuffle-files": "shuffle-files", "shuffle-tests": "shuffle-tests", "suppress-pending": "suppress-pending"}
+	outputNames = map[string]string{"utfterminal": "utfTerminal", "plainterminal": "plainTerminal", "tap": "TAP",
+		"json": "json", "junit": "junit", "gtest": "gTest"}
+)
+
+// splitTestArgs takes busted's options out of args, leaving luahost's
+// common options and the paths for parseConf.
+func splitTestArgs(args []string) (map[string][]string, []string, error) {
+	set := map[string][]string{}
+	var rest []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			rest = append(rest, args[i:]...)
+			break
+		}
+		if !strings.HasPrefix(a, "-") || a == "-" {
+			rest = append(rest, a)
+			continue
+		}
+		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if key, ok := bustedValueFlags[name]; ok {
+			if !hasValue {
+				if i+1 >= len(args) {
+					return nil, nil, fmt.Errorf("option %s needs a value", a)
+				}
+				i++
+				value = args[i]
+			}
+			set[key] = append(set[key], value)
+			continue
+		}
+		if key, ok := bustedBoolFlags[name]; ok {
+			if hasValue {
+				return nil, nil, fmt.Errorf("option %s takes no value", name)
+			}
+			set[key] = append(set[key], "true")
+			continue
+		}
+		rest = append(rest, a)
+	}
+	return set, rest, nil
+}
+
+// readBustedFile reads a .busted file (a Lua chunk returning a table of
+// tasks) and returns the named task's options as command-line values.
+func readBustedFile(path, task string) (map[string][]string, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	L := lua.NewState()
+	defer L.Close()
+	fn, err := L.Load(strings.NewReader(string(src)), path)
+	if err != nil {
+		return nil, err
+	}
+	L.Push(fn)
+	if err := L.PCall(0, 1, nil); err != nil {
+		return nil, err
+	}
+	tasks, ok := L.Get(-1).(*lua.LTable)
+	if !ok {
+		return nil, fmt.Errorf("%s: does not return a table", path)
+	}
+	t, ok := tasks.RawGetString(task).(*lua.LTable)
+	if !ok {
+		if task != "default" {
+			return nil, fmt.Errorf("%s: no task %q", path, task)
+		}
+		return nil, nil
+	}
+	out := map[string][]string{}
+	t.ForEach(func(k, v lua.LValue) {
+		key := lua.LVAsString(k)
+		switch key {
+		case "ROOT":
+			key = "paths"
+		case "o":
+			key = "output"
+		case "t":
+			key = "tags"
+		case "v":
+			key = "verbose"
+		}
+		switch v := v.(type) {
+		case *lua.LTable:
+			v.ForEach(func(_, e lua.LValue) { out[key] = append(out[key], e.String()) })
+		case lua.LBool:
+			if key == "keep-going" && !bool(v) {
+				out["no-keep-going"] = []string{"true"}
+			} else if bool(v) {
+				out[key] = []string{"true"}
+			}
+		default:
+			out[key] = []string{v.String()}
+		}
+	})
+	return out, nil
+}
+
+// parseTestArgs builds the test options: the .busted file's task first,
+// then the command line over it.
+func parseTestArgs(args []string) (*testOptions, []string, error) {
+	cli, rest, err := splitTestArgs(args)
+	if err != nil {
+		return nil, nil, err
+	}
+	task := "default"
+	if r := cli["run"]; len(r) > 0 {
+		task = r[len(r)-1]
+	}
+	file, err := readBustedFile(".busted", task)
+	if err != nil {
+		return nil, nil, fmt.Errorf(".busted: %w", err)
+	}
+	o := &testOptions{output: "utfTerminal", repeat: 1, run: task}
+	for _, src := range []map[string][]string{file, cli} {
+		for key, vals := range src {
+			last := vals[len(vals)-1]
+			switch key {
+			case "output":
+				name, ok := outputNames[strings.ToLower(last)]
+				if !ok {
+					return nil, nil, fmt.Errorf("unknown output %q (utfTerminal, plainTerminal, TAP, json, junit, gtest)", last)
+				}
+				o.output = name
+			case "filter":
+				o.spec.Filter = append(o.spec.Filter, vals...)
+			case "filter-out":
+				o.spec.FilterOut = append(o.spec.FilterOut, vals...)
+			case "tags":
+				o.spec.Tags = append(o.spec.Tags, splitList(vals)...)
+			case "exclude-tags":
+				o.spec.ExcludeTags = append(o.spec.ExcludeTags, splitList(vals)...)
+			case "seed":
+				n, err := strconv.ParseInt(last, 10, 64)
+				if err != nil {
+					return nil, nil, fmt.Errorf("--seed %q: not a number", last)
+				}
+				o.spec.Seed, o.seedSet = n, true
+			case "repeat":
+				n, err := strconv.Atoi(last)
+				if err != nil || n < 1 {
+					return nil, nil, fmt.Errorf("--repeat %q: not a positive number", last)
+				}
+				o.repeat = n
+			case "verbose":
+				o.verbose = true
+			case "shuffle":
+				o.spec.Shuffle, o.shuffleFiles = true, true
+			case "shuffle-tests":
+				o.spec.Shuffle = true
+			case "shuffle-files":
+				o.shuffleFiles = true
+			case "no-shuffle":
+				o.spec.Shuffle, o.shuffleFiles = false, false
+			case "suppress-pending":
+				o.suppressPending = true
+			case "no-keep-going":
+				o.spec.NoKeepGoing = true
+			case "keep-going":
+				o.spec.NoKeepGoing = false
+			case "paths":
+				o.paths = vals
+			case "pattern":
+				o.pattern = vals
+			case "exclude-pattern":
+				o.exclude = vals
+			}
+		}
+	}
+	if (o.spec.Shuffle || o.shuffleFiles) && !o.seedSet {
+		o.spec.Seed = time.Now().UnixNano()
+	}
+	return o, rest, nil
+}
+
+// splitList is busted's comma-separated tag lists, repeatable.
+func splitList(vals []string) []string {
+	var out []string
+	for _, v := range vals {
+		for _, s := range strings.Split(v, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				out = append(out, strings.TrimPrefix(s, "#"))
+			}
+		}
+	}
+	return out
+}
+
+// cmdTest runs busted-style spec files and reports them in busted's
+// output format. Exit 0 when every test passed, 1 otherwise.
+func cmdTest(c *conf.Config, o *testOptions, paths []string, timeout time.Duration, stdout, stderr io.Writer) int {
+	if len(paths) == 0 {
+		paths = o.paths
+	}
 	if len(paths) == 0 {
 		paths = []string{"spec"}
 	}
-	files, err := host.FindSpecs(paths...)
+	files, err := findSpecFiles(paths, o.pattern, o.exclude)
 	if err != nil {
 		fmt.Fprintln(stderr, "Error:", err)
 		return 1
@@ -34,50 +265,100 @@ func cmdTest(c *conf.Config, paths []string, timeout time.Duration, stdout, stde
 	nodes := newSpecNodes(c)
 	defer nodes.Close()
 	h.SpecSetup = func(L *lua.LState) { spechelpers.Install(L, nodes) }
+	spec := o.spec
+	spec.Timeout = timeout
+	if spec.Shuffle || o.shuffleFiles {
+		fmt.Fprintf(stderr, "shuffled with --seed %d\n", spec.Seed)
+	}
+	if o.shuffleFiles {
+		rnd := rand.New(rand.NewSource(spec.Seed))
+		rnd.Shuffle(len(files), func(i, j int) { files[i], files[j] = files[j], files[i] })
+	}
+	out := newTestOutput(o.output, o.verbose, stdout, stderr)
 	start := time.Now()
-	var okN, failN, errN, pendN int
-	var problems []host.SpecResult
-	for _, f := range files {
-		rep, err := h.RunSpecFileTimeout(f, timeout)
-		if err != nil {
-			fmt.Fprintf(stderr, "Error: %s: %v\n", f, err)
-			errN++
-			continue
-		}
-		for _, r := range rep.Results {
-			switch r.Status {
-			case "success":
-				okN++
-				fmt.Fprint(stdout, "●")
-			case "failure":
-				failN++
-				fmt.Fprint(stdout, "◼")
-				problems = append(problems, r)
-			case "error":
-				errN++
-				fmt.Fprint(stdout, "✱")
-				problems = append(problems, r)
-			case "pending":
-				pendN++
-				fmt.Fprint(stdout, "◌")
+	var all []host.SpecResult
+	stop := false
+	for round := 0; round < o.repeat && !stop; round++ {
+		for _, f := range files {
+			rep, err := h.RunSpecFileOptions(f, spec)
+			if err != nil {
+				// the file could not run at all: one error, as busted reports a file that fails to load
+				rep = &host.SpecReport{File: f, Results: []host.SpecResult{{File: f, Name: f, Status: "error",
+					Message: err.Error()}}}
+			}
+			for _, r := range rep.Results {
+				if r.Status == "pending" && o.suppressPending {
+					continue
+				}
+				out.test(r)
+				all = append(all, r)
+				if spec.NoKeepGoing && (r.Status == "failure" || r.Status == "error") {
+					stop = true
+				}
+			}
+			if stop {
+				break
 			}
 		}
 	}
-	fmt.Fprintln(stdout)
-	fmt.Fprintf(stdout, "%s / %s / %s / %s : %.6f seconds\n", count(okN, "success", "successes"),
-		count(failN, "failure", "failures"), count(errN, "error", "errors"), count(pendN, "pending", "pending"),
-		time.Since(start).Seconds())
-	for _, r := range problems {
-		title := "Failure"
-		if r.Status == "error" {
-			title = "Error"
-		}
-		fmt.Fprintf(stdout, "\n%s → %s @ %d\n%s\n%s\n", title, r.File, r.Line, r.Name, r.Message)
-	}
+	_, failN, errN, _ := tally(all)
+	out.end(all, time.Since(start))
 	if failN+errN > 0 {
 		return 1
 	}
 	return 0
+}
+
+// findSpecFiles is busted's file discovery: under each directory, the .lua
+// files whose name matches one of patterns (Lua patterns, default
+// "_spec") and none of excludes; a file named on the command line is
+// always run.
+func findSpecFiles(paths, patterns, excludes []string) ([]string, error) {
+	if len(patterns) == 0 && len(excludes) == 0 {
+		return host.FindSpecs(paths...)
+	}
+	if len(patterns) == 0 {
+		patterns = []string{"_spec"}
+	}
+	matchAny := func(name string, pats []string) bool {
+		for _, p := range pats {
+			if ok, _ := luapattern.Match(name, p); ok {
+				return true
+			}
+		}
+		return false
+	}
+	var out []string
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, err
+		}
+		if !st.IsDir() {
+			out = append(out, p)
+			continue
+		}
+		err = filepath.WalkDir(p, func(path string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".lua") {
+				return err
+			}
+			if name := d.Name(); matchAny(name, patterns) && !matchAny(name, excludes) {
+				out = append(out, path)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// tally counts successes, failures, errors and pending.
+func tally(rs []host.SpecResult) (ok, failed, errored, pending int) {
+	rep := host.SpecReport{Results: rs}
+	return rep.Counts()
 }
 
 // count is busted's "1 success", "2 successes".

@@ -38,7 +38,11 @@ func specHelpersConf(t *testing.T) *conf.Config {
 func runSpecs(t *testing.T, c *conf.Config, paths ...string) (int, string) {
 	t.Helper()
 	var out, errs bytes.Buffer
-	code := cmdTest(c, paths, host.DefaultSpecTimeout, &out, &errs)
+	o, rest, err := parseTestArgs(paths)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := cmdTest(c, o, rest, host.DefaultSpecTimeout, &out, &errs)
 	return code, out.String() + errs.String()
 }
 

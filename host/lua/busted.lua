@@ -3,7 +3,10 @@
 -- expose, it/spec/test, pending, before_each/after_each, setup/teardown
 -- (and lazy_setup/lazy_teardown, strict_setup/strict_teardown), finally,
 -- and the global assert (luassert). Each spec file runs in a worker of its
--- own, so globals do not leak between files. The host runs the tree.
+-- own, so globals do not leak between files (busted insulates files by
+-- default; an expose block cannot reach the next file here). Inside a file,
+-- insulate restores _G and package.loaded when its block ends, as busted
+-- does; describe, context and expose do not. The host runs the tree.
 
 local luassert = require "luassert"
 
@@ -23,17 +26,87 @@ local function caller_line()
   return info and info.currentline or 0
 end
 
-local function describe(name, fn)
-  local block = new_block("describe", tostring(name), current, caller_line())
-  table.insert(current.children, block)
-  local parent = current
-  current = block
-  local ok, err = pcall(fn)
-  current = parent
-  if not ok then
-    block.load_error = err
+-- snapshot copies _G and package.loaded (one level: the tables, not
+-- their contents, as busted's insulate).
+local function snapshot()
+  local g, loaded = {}, {}
+  for k, v in pairs(_G) do g[k] = v end
+  for k, v in pairs(package.loaded) do loaded[k] = v end
+  return { g = g, loaded = loaded }
+end
+
+local function restore_into(t, saved)
+  local drop = {}
+  for k in pairs(t) do
+    if saved[k] == nil then drop[#drop + 1] = k end
+  end
+  for _, k in ipairs(drop) do rawset(t, k, nil) end
+  for k, v in pairs(saved) do
+    if rawget(t, k) ~= v then rawset(t, k, v) end
   end
 end
+
+local function restore(snap)
+  restore_into(_G, snap.g)
+  restore_into(package.loaded, snap.loaded)
+end
+
+-- diff lists what a block's body changed in t since saved (false stands
+-- for a key set to nil).
+local function diff(t, saved)
+  local d = {}
+  for k, v in pairs(t) do
+    if saved[k] ~= v then d[k] = v end
+  end
+  for k in pairs(saved) do
+    if rawget(t, k) == nil then d[k] = false end
+  end
+  return d
+end
+
+local function apply(t, d)
+  for k, v in pairs(d) do
+    if v == false then rawset(t, k, nil) else rawset(t, k, v) end
+  end
+end
+
+-- where a describe body failed: its error's own position, else the
+-- describe's line
+local function body_error(err, line)
+  if type(err) == "string" then
+    if err:match("^[^\n]-:%d+: ") then return err end
+  elseif type(err) == "table" and err.luassert then
+    return err
+  end
+  local info = debug.getinfo(3, "S")
+  local src = info and (info.short_src or info.source) or "?"
+  return src .. ":" .. line .. ": error in describe body: " .. tostring(err)
+end
+
+local function block_fn(kind)
+  return function(name, fn)
+    local block = new_block("describe", tostring(name), current, caller_line())
+    block.insulate = kind == "insulate"
+    table.insert(current.children, block)
+    local parent = current
+    current = block
+    local snap = block.insulate and snapshot() or nil
+    local ok, err = pcall(fn)
+    if snap then
+      -- the body's changes are kept for the block's hooks and tests (the
+      -- host applies them in enter) and undone for the rest of the file
+      block.globals_diff = diff(_G, snap.g)
+      block.loaded_diff = diff(package.loaded, snap.loaded)
+      restore(snap)
+    end
+    current = parent
+    if not ok then
+      block.load_error = body_error(err, block.line)
+    end
+  end
+end
+
+local describe = block_fn("describe")
 
 local function it(name, fn)
   table.insert(current.children, { kind = fn and "it" or "pending", name = tostring(name), fn = fn, parent = current,
@@ -41,6 +114,10 @@ local function it(name, fn)
 end
 
 local function pending(name)
+  if current_test then
+    -- inside a running test, as busted: the test stops and is pending
+    error({ busted_pending = true, message = tostring(name) }, 0)
+  end
   table.insert(current.children, { kind = "pending", name = tostring(name), parent = current, line = caller_line() })
 end
 
@@ -56,14 +133,21 @@ local function finally(fn)
 end
 
 function busted.install(env)
-  env.describe, env.context, env.insulate, env.expose = describe, describe, describe, describe
+  env.describe, env.context, env.expose = describe, describe, describe
+  env.insulate = block_fn("insulate")
   env.it, env.spec, env.test = it, it, it
   env.pending = pending
   env.before_each, env.after_each = hook("before_each"), hook("after_each")
   env.setup, env.lazy_setup, env.strict_setup = hook("setup"), hook("setup"), hook("setup")
   env.teardown, env.lazy_teardown, env.strict_teardown = hook("teardown"), hook("teardown"), hook("teardown")
   env.finally = finally
+  -- randomize() in a describe body: its children run in a random order
+  env.randomize = function() current.randomize = true end
   env.assert = luassert.assert
+  env.spy = require "luassert.spy"
+  env.stub = require "luassert.stub"
+  env.mock = require "luassert.mock"
+  env.match = require "luassert.match"
 end
 
 -- The tree is run by the host (host/spec.go), not here: every hook and
@@ -74,5 +158,21 @@ end
 function busted.root() return root end
 
 function busted.set_current(test) current_test = test end
+
+-- enter and leave bracket the run of an insulate block: leave puts _G and
+-- package.loaded back as enter found them.
+function busted.enter(block)
+  if not block.insulate then return end
+  block.snapshot = snapshot()
+  apply(_G, block.globals_diff or {})
+  apply(package.loaded, block.loaded_diff or {})
+end
+
+function busted.leave(block)
+  if block.snapshot then
+    restore(block.snapshot)
+    block.snapshot = nil
+  end
+end
 
 return busted
