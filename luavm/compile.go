@@ -32,7 +32,7 @@ func Compile(chunk string, src []byte) (*lua.FunctionProto, error) {
 		}
 		return nil, se
 	}
-	proto, err := lua.Compile(splitChunk(stmts), chunk)
+	proto, err := lua.Compile(splitChunk(fixAssignments(stmts)), chunk)
 	if err != nil {
 		// gopher-lua's compiler finds a few errors Lua 5.1's parser reports
 		// ("no loop to break", "cannot use '...' outside a vararg
