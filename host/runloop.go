@@ -117,36 +117,7 @@ func (r *Runloop) Watch() (stop func()) {
 
 // Run rebuilds on triggers until ctx is done, never on the request path.
 func (r *Runloop) Run(ctx context.Context) {
-	debounce, retry := r.Debounce, r.Retry
-	if debounce <= 0 {
-		debounce = 50 * time.Millisecond
-	}
-	if retry <= 0 {
-		retry = time.Second
-	}
-	t := time.NewTimer(time.Hour)
-	t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-r.trig:
-		}
-		t.Reset(debounce)
-		for waiting := true; waiting; {
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return
-			case <-r.trig:
-				if !t.Stop() {
-					<-t.C
-				}
-				t.Reset(debounce)
-			case <-t.C:
-				waiting = false
-			}
-		}
+	proxy.RunDebounced(ctx, r.trig, r.Debounce, r.Retry, func(ctx context.Context) error {
 		it, err := r.Rebuild(ctx)
 		v := r.version.Load()
 		if it != nil {
@@ -158,10 +129,8 @@ func (r *Runloop) Run(ctx context.Context) {
 		if r.OnRebuild != nil {
 			r.OnRebuild(v, err)
 		}
-		if err != nil && ctx.Err() == nil {
-			time.AfterFunc(retry, r.Trigger)
-		}
-	}
+		return err
+	}, r.Trigger)
 }
 
 // entry is a plugin with the configuration it runs with.

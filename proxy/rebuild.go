@@ -51,7 +51,21 @@ func (b *Rebuilder) Trigger() {
 
 // Run rebuilds on triggers until ctx is done.
 func (b *Rebuilder) Run(ctx context.Context) {
-	debounce, retry := b.Debounce, b.Retry
+	RunDebounced(ctx, b.trig, b.Debounce, b.Retry, func(ctx context.Context) error {
+		v, err := b.Rebuild(ctx)
+		if b.OnRebuild != nil {
+			b.OnRebuild(v, err)
+		}
+		return err
+	}, b.Trigger)
+}
+
+// RunDebounced runs rebuild after each trigger received on trig until ctx
+// is done: triggers arriving within debounce (default 50ms) of each other
+// make one rebuild, and a failed rebuild calls retrigger after retry
+// (default 1s). The router's Rebuilder and the host's plugins iterator
+// share it.
+func RunDebounced(ctx context.Context, trig <-chan struct{}, debounce, retry time.Duration, rebuild func(context.Context) error, retrigger func()) {
 	if debounce <= 0 {
 		debounce = 50 * time.Millisecond
 	}
@@ -64,7 +78,7 @@ func (b *Rebuilder) Run(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-b.trig:
+		case <-trig:
 		}
 		// Let a burst of writes settle into one rebuild.
 		t.Reset(debounce)
@@ -73,7 +87,7 @@ func (b *Rebuilder) Run(ctx context.Context) {
 			case <-ctx.Done():
 				t.Stop()
 				return
-			case <-b.trig:
+			case <-trig:
 				if !t.Stop() {
 					<-t.C
 				}
@@ -82,12 +96,8 @@ func (b *Rebuilder) Run(ctx context.Context) {
 				waiting = false
 			}
 		}
-		v, err := b.Rebuild(ctx)
-		if b.OnRebuild != nil {
-			b.OnRebuild(v, err)
-		}
-		if err != nil && ctx.Err() == nil {
-			time.AfterFunc(retry, b.Trigger)
+		if err := rebuild(ctx); err != nil && ctx.Err() == nil {
+			time.AfterFunc(retry, retrigger)
 		}
 	}
 }
