@@ -213,7 +213,14 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if srv == nil {
 		return nil
 	}
-	return srv.ShutdownWithContext(ctx)
+	err := srv.ShutdownWithContext(ctx)
+	// fasthttp closes the listeners its Serve has registered; one whose
+	// Serve had not started yet (a Shutdown right after Serve) would
+	// accept for ever
+	for _, ln := range s.lns {
+		ln.Close()
+	}
+	return err
 }
 
 func (s *Server) errorHandler(ctx *fasthttp.RequestCtx, err error) {
