@@ -51,6 +51,10 @@ type Config struct {
 	// an https upstream as the Service's client_certificate (nil: none is
 	// presented, and that is logged).
 	ClientCertificate func(id string) (*tls.Certificate, error)
+	// GetCertificate picks the certificate of a TLS handshake on an ssl
+	// listener (Certificates.GetCertificate); needed when proxy_listen has
+	// an ssl entry.
+	GetCertificate func(*tls.ClientHelloInfo) (*tls.Certificate, error)
 }
 
 // Logger is what the proxy logs through (slog.Logger has it).

@@ -93,7 +93,7 @@ func (p *Proxy) ServeHTTP(rc *fasthttp.RequestCtx) {
 	c.RequestID = string(c.rid[:])
 	c.OriginalURI = append(c.OriginalURI[:0], rc.Request.Header.RequestURI()...)
 	c.OriginalHost = append(c.OriginalHost[:0], rc.Request.Header.Host()...)
-	c.lc, _ = rc.Conn().(*logConn)
+	c.lc = asLogConn(rc.Conn())
 
 	p.serve(c)
 	p.respond(c)
@@ -123,7 +123,11 @@ func (p *Proxy) serve(c *Context) {
 	rq.Method = b2s(rc.Request.Header.Method())
 	rq.Host = b2s(c.OriginalHost)
 	rq.URI = b2s(c.OriginalURI)
-	rq.Scheme = "http"
+	rq.Scheme, rq.SNI = "http", ""
+	if tc, ok := rc.Conn().(*tlsLogConn); ok {
+		rq.Scheme = "https"
+		rq.SNI = tc.serverName()
+	}
 	c.hdrs.h = &rc.Request.Header
 	rq.Headers = &c.hdrs
 	if remote != nil {
@@ -165,7 +169,7 @@ func (p *Proxy) serve(c *Context) {
 		fPath = rc.Request.Header.Peek(strXForwardedPath)
 		fPrefix = rc.Request.Header.Peek(strXForwardedPrefix)
 	}
-	proto := "http"
+	proto := rq.Scheme
 	if len(fProto) > 0 {
 		proto = b2s(fProto)
 	}
@@ -242,7 +246,7 @@ func (p *Proxy) serve(c *Context) {
 	}
 	h.SetBytesV(strXRealIP, b)
 	if len(fProto) == 0 {
-		h.Set(strXForwardedProto, "http")
+		h.Set(strXForwardedProto, rq.Scheme)
 	} else {
 		h.SetBytesV(strXForwardedProto, fProto)
 	}
@@ -318,9 +322,9 @@ func (p *Proxy) serve(c *Context) {
 	}
 	target.StreamBody = !whole
 	target.Header.DisableNormalizing()
-	if up.Scheme == "https" {
-		req.URI().SetScheme("https") // fasthttp's TLS client checks it
-	}
+	// fasthttp's client checks the scheme against its TLS setting; a
+	// request read over TLS starts as https
+	req.URI().SetScheme(up.Scheme)
 	err := p.do(c, client, req, target, streamed)
 	c.UpstreamLatency = time.Since(sent)
 	if streamed && req.IsBodyStream() {
@@ -650,7 +654,7 @@ func (p *Proxy) ErrorHandler(rc *fasthttp.RequestCtx, err error) {
 	c.p = p
 	c.ph = p.Phases
 	c.RequestCtx = rc
-	c.lc, _ = rc.Conn().(*logConn)
+	c.lc = asLogConn(rc.Conn())
 	c.Start = time.Now()
 	newRequestID(&c.rid)
 	c.RequestID = string(c.rid[:])

@@ -59,6 +59,9 @@ type node struct {
 	Admin *admin.Server
 	// Rebuilder rebuilds Router (tests rebuild at once instead of waiting).
 	Rebuilder *proxy.Rebuilder
+	// Certificates are the ssl listeners' certificates (nil without an
+	// ssl entry in proxy_listen).
+	Certificates *proxy.Certificates
 }
 
 type runOpts struct {
@@ -318,6 +321,32 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 	}
 	defer st.Close()
 
+	// the ssl listeners' certificates, by SNI from the snis entities,
+	// reloaded on their CRUD events as the router is
+	var certs *proxy.Certificates
+	for _, l := range listeners {
+		if l.SSL && certs == nil {
+			def, err := defaultCertificate(c)
+			if err != nil {
+				return fail(err.Error())
+			}
+			certs = proxy.NewCertificates(def, loadSNICerts(h.Root.DB))
+			certs.OnReload = func(n int, err error) {
+				if err != nil {
+					logger.Error("could not load SSL certificates", "err", err)
+					return
+				}
+				logger.Debug("SSL certificates loaded", "snis", n)
+			}
+			stopCerts := watchCertificates(h, certs)
+			defer stopCerts()
+			if err := certs.Reload(context.Background()); err != nil {
+				return fail("could not load SSL certificates: " + oneLine(err.Error()))
+			}
+			go certs.Run(ctx)
+			pc.GetCertificate = certs.GetCertificate
+		}
+	}
 	p := proxy.New(rt, pc)
 	// the requests are counted for /metrics when status_listen serves
 	// them, and written to proxy_access_log unless it is off
@@ -344,25 +373,21 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 			return fail("admin_listen: " + oneLine(err.Error()))
 		}
 	}
-	for _, l := range srv.Skipped {
-		var what []string
-		if l.SSL {
-			what = append(what, "ssl")
-		}
-		if l.HTTP2 {
-			what = append(what, "http2")
-		}
-		fmt.Fprintf(stderr, "luahost: proxy_listen %s (%s) not served: TLS and HTTP/2 listeners are not supported yet\n",
-			l.Addr, strings.Join(what, " "))
+	for _, l := range srv.HTTP1Only {
+		fmt.Fprintf(stderr, "luahost: proxy_listen %s http2: HTTP/2 is not served, clients get HTTP/1.1\n", l.Addr)
 	}
-	for _, a := range srv.Addrs {
-		fmt.Fprintf(stderr, "luahost: proxy listening on %s\n", a)
+	for i, a := range srv.Addrs {
+		tlsNote := ""
+		if listeners[i].SSL {
+			tlsNote = " (ssl)"
+		}
+		fmt.Fprintf(stderr, "luahost: proxy listening on %s%s\n", a, tlsNote)
 	}
 	if len(srv.Addrs) == 0 {
 		if adm != nil {
 			adm.Shutdown(context.Background())
 		}
-		return fail("proxy_listen: nothing to listen on (only ssl/http2 entries, or off)")
+		return fail("proxy_listen: nothing to listen on (off)")
 	}
 	if adm != nil {
 		for _, l := range adm.Skipped {
@@ -391,7 +416,7 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 	if adm != nil {
 		go func() { adminServed <- adm.Serve() }()
 	}
-	n := &node{Host: h, Runloop: rl, Proxy: p, Server: srv, Router: rt, Admin: adm, Rebuilder: rb, Config: cfgHandler, Metrics: rec,
+	n := &node{Host: h, Runloop: rl, Proxy: p, Server: srv, Router: rt, Admin: adm, Rebuilder: rb, Certificates: certs, Config: cfgHandler, Metrics: rec,
 		AccessLog: logs.proxyAccess, AdminAccessLog: logs.adminAccess}
 	if st != nil {
 		n.StatusAddrs = st.Addrs

@@ -359,6 +359,11 @@ func (s *specNodes) Sync() error {
 	if _, err := sn.n.Rebuilder.Rebuild(ctx); err != nil {
 		return err
 	}
+	if c := sn.n.Certificates; c != nil {
+		if err := c.Reload(ctx); err != nil {
+			return err
+		}
+	}
 	_, err := sn.n.Runloop.Rebuild(ctx)
 	return err
 }

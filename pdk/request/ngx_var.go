@@ -2,6 +2,7 @@ package request
 
 import (
 	"bytes"
+	"crypto/tls"
 	"os"
 	"strconv"
 	"strings"
@@ -103,6 +104,23 @@ func (s *State) varGet(name string) lua.LValue {
 		return lua.LString("")
 	case "http2":
 		return lua.LString("")
+	case "ssl_server_name", "ssl_protocol", "ssl_session_reused":
+		// nginx's ngx_http_ssl_module variables: not found (nil) on a
+		// plain connection
+		cs := rc.TLSConnectionState()
+		if cs == nil {
+			return lua.LNil
+		}
+		switch name {
+		case "ssl_server_name":
+			return lua.LString(cs.ServerName)
+		case "ssl_protocol":
+			return lua.LString(tlsVersionName(cs.Version))
+		}
+		if cs.DidResume {
+			return lua.LString("r")
+		}
+		return lua.LString(".")
 	case "server_protocol":
 		if s.reqH().IsHTTP11() {
 			return lua.LString("HTTP/1.1")
@@ -365,4 +383,19 @@ func (s *State) varSet(L *lua.LState, name string, v lua.LValue) {
 	}
 	raise(L, `variable "`+name+`" not found for writing; maybe it is a built-in variable that is not changeable `+
 		`or you forgot to use "set $`+name+` '';" in the config file to define it first`)
+}
+
+// tlsVersionName is $ssl_protocol's text (OpenSSL's names).
+func tlsVersionName(v uint16) string {
+	switch v {
+	case tls.VersionTLS10:
+		return "TLSv1"
+	case tls.VersionTLS11:
+		return "TLSv1.1"
+	case tls.VersionTLS12:
+		return "TLSv1.2"
+	case tls.VersionTLS13:
+		return "TLSv1.3"
+	}
+	return "unknown"
 }
