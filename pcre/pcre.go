@@ -209,7 +209,20 @@ func (r *Regex) FindAt(s string, start int) ([]int, error) {
 	if start < 0 || start > len(s) {
 		return nil, nil
 	}
-	if r.re2 != nil && !(start > 0 && r.lookBack) && !(r.endNL && strings.HasSuffix(s, "\n")) {
+	useGo := r.re2 != nil && !(start > 0 && r.lookBack) && !(r.endNL && strings.HasSuffix(s, "\n"))
+	var bt *regexp2.Regexp
+	if !useGo {
+		var err error
+		if bt, err = r.backtracker(); err != nil {
+			if r.re2 == nil {
+				return nil, err
+			}
+			// a Go-only spelling regexp2 refuses: Go's answer, the
+			// closest there is
+			useGo = true
+		}
+	}
+	if useGo {
 		if start == 0 {
 			return r.re2.FindStringSubmatchIndex(s), nil
 		}
@@ -221,10 +234,6 @@ func (r *Regex) FindAt(s string, start int) ([]int, error) {
 		}
 		return loc, nil
 	}
-	bt, err := r.backtracker()
-	if err != nil {
-		return nil, err
-	}
 	runes := []rune(s)
 	ascii := len(runes) == len(s)
 	runeStart := start
@@ -232,7 +241,7 @@ func (r *Regex) FindAt(s string, start int) ([]int, error) {
 		runeStart = utf8.RuneCountInString(s[:start])
 	}
 	var loc []int
-	err = bt.FindRunesMatches(runes, runeStart, func(v regexp2.MatchView) bool {
+	err := bt.FindRunesMatches(runes, runeStart, func(v regexp2.MatchView) bool {
 		loc = make([]int, 2*len(r.names))
 		for i := range r.names {
 			at, n, ok := v.GroupRange(i)
