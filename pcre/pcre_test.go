@@ -41,6 +41,7 @@ func TestFindAt(t *testing.T) {
 		{`(\w)\1`, Flags{}, "abccd", 0, "cc|c", EngineRegexp2},
 		{`(?<q>['"]).*?\k<q>`, Flags{}, `x "a'b" y`, 0, `"a'b"|"`, EngineRegexp2},
 		{`(?P<q>a)(?P=q)`, Flags{}, "aa", 0, "aa|a", EngineRegexp2},
+		{`(a)(b)\g{2}\g1`, Flags{}, "abba", 0, "abba|a|b", EngineRegexp2},
 		{`(?>a+)ab`, Flags{}, "aaab", 0, "nil", EngineRegexp2},
 		{`a++b`, Flags{}, "aab", 0, "aab", EngineRegexp2},
 		{`a++ab`, Flags{}, "aaab", 0, "nil", EngineRegexp2},
@@ -117,6 +118,7 @@ func TestCompileErrors(t *testing.T) {
 		`a\Kb`:            `\K is not supported in "a\Kb" at "\Kb"`,
 		`\k<nope>`:        `reference to non-existent subpattern in "\k<nope>" at "\k<nope>"`,
 		`a\`:              `\ at end of pattern in "a\" at "\"`,
+		`(a)\g{-1}`:       `relative back references are not supported in "(a)\g{-1}" at "\g{-1}"`,
 	} {
 		_, err := Compile(pat, Flags{}, 0)
 		var ce *CompileError

@@ -140,6 +140,9 @@ func translate(src string, f Flags) (*translation, error) {
 					break
 				}
 				num := name
+				if name[0] == '-' || name[0] == '+' {
+					return nil, &errAt{"relative back references are not supported", i}
+				}
 				if _, err := strconv.Atoi(name); err != nil {
 					var err error
 					if num, err = ref(name, i); err != nil {

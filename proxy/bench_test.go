@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"crypto/tls"
 	"net"
 	"testing"
 	"time"
@@ -21,23 +22,37 @@ func BenchmarkProxy(b *testing.B) { benchProxy(b, nil) }
 // through BodyFilter, Log after the write), without any plugin.
 func BenchmarkProxyNopPhases(b *testing.B) { benchProxy(b, NopPhases{}) }
 
-func benchProxy(b *testing.B, ph Phases) {
+// BenchmarkProxyTLS is BenchmarkProxy over the ssl listener (kept-alive
+// TLS 1.3 connections: the handshakes are not in the figure).
+func BenchmarkProxyTLS(b *testing.B) { benchProxyOn(b, nil, true) }
+
+func benchProxy(b *testing.B, ph Phases) { benchProxyOn(b, ph, false) }
+
+func benchProxyOn(b *testing.B, ph Phases, ssl bool) {
 	up := benchUpstream(b)
 	rt := &router.Versioned{}
 	if _, err := rt.Rebuild([]router.Route{{ID: "00000000-0000-0000-0000-000000000001", Paths: []string{"/"}, ServiceID: "s"}},
 		map[string]*router.Service{"s": {ID: "s", Protocol: "http", Host: "127.0.0.1", Port: up, Retries: 5}}); err != nil {
 		b.Fatal(err)
 	}
-	p := New(rt, Config{KongVersion: "3.9.1"})
+	def, err := SelfSignedCertificate()
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := New(rt, Config{KongVersion: "3.9.1", GetCertificate: NewCertificates(def, nil).GetCertificate})
 	p.Phases = ph
-	ls, _ := ParseListen("proxy_listen", "127.0.0.1:0")
+	entry := "127.0.0.1:0"
+	if ssl {
+		entry += " ssl"
+	}
+	ls, _ := ParseListen("proxy_listen", entry)
 	s, err := p.Listen(ls)
 	if err != nil {
 		b.Fatal(err)
 	}
 	go s.Serve()
 	defer s.Shutdown(context.Background())
-	benchClient(b, s.Addrs[0].String())
+	benchClient(b, s.Addrs[0].String(), ssl)
 }
 
 // BenchmarkBareForward is the bare fasthttp forwarder the proxy is
@@ -57,7 +72,7 @@ func BenchmarkBareForward(b *testing.B) {
 	}}
 	go srv.Serve(ln)
 	defer srv.Shutdown()
-	benchClient(b, ln.Addr().String())
+	benchClient(b, ln.Addr().String(), false)
 }
 
 func itoa(n int) string { return fmtInt(n) }
@@ -87,8 +102,13 @@ func benchUpstream(b *testing.B) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-func benchClient(b *testing.B, addr string) {
-	c := &fasthttp.HostClient{Addr: addr, MaxConns: 64, ReadTimeout: 10 * time.Second}
+func benchClient(b *testing.B, addr string, ssl bool) {
+	c := &fasthttp.HostClient{Addr: addr, MaxConns: 64, ReadTimeout: 10 * time.Second, IsTLS: ssl,
+		TLSConfig: &tls.Config{InsecureSkipVerify: true}}
+	scheme := "http://"
+	if ssl {
+		scheme = "https://"
+	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
@@ -96,7 +116,7 @@ func benchClient(b *testing.B, addr string) {
 		defer fasthttp.ReleaseRequest(req)
 		defer fasthttp.ReleaseResponse(resp)
 		for pb.Next() {
-			req.SetRequestURI("http://" + addr + "/anything?x=1")
+			req.SetRequestURI(scheme + addr + "/anything?x=1")
 			if err := c.Do(req, resp); err != nil || resp.StatusCode() != 200 {
 				b.Fatalf("%v %d", err, resp.StatusCode())
 			}
