@@ -136,3 +136,28 @@ func BenchmarkObserveRequest(b *testing.B) {
 		}
 	})
 }
+
+// kong.cache's gets are counted on the hit path: no allocation, for
+// every level, and unknown levels count as misses.
+func TestCacheGetAllocs(t *testing.T) {
+	r := metrics.New()
+	allocs := testing.AllocsPerRun(100, func() {
+		r.CacheGet("kong.cache", 1)
+		r.CacheGet("kong.core_cache", 2)
+		r.CacheGet("kong.cache", 3)
+		r.CacheGet("kong.cache", -1)
+	})
+	if allocs > 0 {
+		t.Errorf("CacheGet allocates %.1f times", allocs)
+	}
+	out := scrape(t, r)
+	for _, want := range []string{
+		`luahost_cache_hits_total{cache="kong.cache",level="1"} 101`,
+		`luahost_cache_hits_total{cache="kong.core_cache",level="2"} 101`,
+		`luahost_cache_misses_total{cache="kong.cache"} 202`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+}

@@ -41,6 +41,7 @@ package pdk
 import (
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -115,6 +116,7 @@ type Root struct {
 	dbHooks    sync.Map             // *kongdb.DAO -> struct{}: post_crud_event dispatcher installed (db.go)
 
 	cacheOnce sync.Once // cache.go
+	cacheGets atomic.Pointer[CacheObserver]
 	busOnce   sync.Once // worker_events_bus.go
 	ceOnce    sync.Once // cluster_events.go
 	ceSubs    sync.Map  // channel -> struct{}: Go subscription forwarding to workers

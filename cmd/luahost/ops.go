@@ -29,10 +29,9 @@ import (
 	"github.com/luahost/luahost/status"
 )
 
-// newRecorder builds the node's metrics, watching what run.go can see:
-// the worker pool and both caches.
-func newRecorder(h *host.Host) *metrics.Recorder {
-	rec := metrics.New()
+// watchHost feeds rec from the host: the worker pool and both caches'
+// L2 state, read at each scrape.
+func watchHost(rec *metrics.Recorder, h *host.Host) {
 	if h.Pool != nil {
 		rec.WatchPool(func() metrics.PoolStat {
 			s := h.Pool.Stat()
@@ -52,7 +51,6 @@ func newRecorder(h *host.Host) *metrics.Recorder {
 	}
 	watch("kong.cache", h.Root.Cache)
 	watch("kong.core_cache", h.Root.CoreCache)
-	return rec
 }
 
 // statusServer serves status_listen; nil when it is off.

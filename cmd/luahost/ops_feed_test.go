@@ -140,6 +140,20 @@ func TestOpsFed(t *testing.T) {
 		t.Errorf("/status: %s", statusOut)
 	}
 
+	// kong.cache's gets by hit level: token-auth loads the credential and
+	// the consumer (misses), then finds both in the worker's L1 or in L2
+	for i := 0; i < 2; i++ {
+		if a := request(t, proxyURL+"/locked", "x-token", "alice-key"); a.code != 200 {
+			t.Fatalf("/locked with a token: %d %s", a.code, a.body)
+		}
+	}
+	_, metricsOut, _ = get("http://" + n.StatusAddrs[0].String() + "/metrics")
+	hits := regexp.MustCompile(`(?m)^luahost_cache_hits_total\{cache="kong.cache",level="[12]"\} ([1-9]\d*)$`).FindAllStringSubmatch(metricsOut, -1)
+	misses := regexp.MustCompile(`(?m)^luahost_cache_misses_total\{cache="kong.cache"\} ([1-9]\d*)$`).FindStringSubmatch(metricsOut)
+	if len(hits) == 0 || misses == nil {
+		t.Errorf("kong.cache gets not counted:\n%s", grepLines(metricsOut, "luahost_cache_"))
+	}
+
 	// the Admin API's requests go to admin_access_log, in nginx's combined
 	// format
 	adminPath := filepath.Join(dir, "logs", "admin_access.log")

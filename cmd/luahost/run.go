@@ -231,12 +231,12 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 		return fail(err.Error())
 	}
 	defer logs.Close()
-	// the deadline stops the host logs are counted, into the recorder
-	// once the host is up
-	stops := &stopCounter{}
-	start := newStartupHandler(deadlineStops{next: logging.NewErrorLog(logs.errorLog, host.LogLevel(c.Get("log_level"))), stops: stops})
+	start := newStartupHandler(logging.NewErrorLog(logs.errorLog, host.LogLevel(c.Get("log_level"))))
 	logger := slog.New(start)
-	h, err := host.New(host.Options{Conf: c, Logger: logger})
+	// the recorder exists before the host: init_worker's deadline stops
+	// are counted too
+	rec := metrics.New()
+	h, err := host.New(host.Options{Conf: c, Logger: logger, OnDeadlineStop: rec.DeadlineStop})
 	start.release(err == nil)
 	if err != nil {
 		return fail(hostError(err))
@@ -245,8 +245,7 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 	if h.Root.DB == nil {
 		return fail("no database opened")
 	}
-	rec := newRecorder(h)
-	stops.setRecorder(rec)
+	watchHost(rec, h)
 	h.Root.DB.SetQueryObserver(rec.ObserveDBQuery)
 	defer h.Root.DB.SetQueryObserver(nil)
 	// Kong DB-less: the embedded store starts with declarative_config
@@ -324,6 +323,10 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 	var requests *metrics.Recorder
 	if st != nil {
 		requests = rec
+		// every kong.cache get's hit level (a counter shared by all
+		// workers: only when someone can read it)
+		h.Root.SetCacheObserver(rec.CacheGet)
+		defer h.Root.SetCacheObserver(nil)
 	}
 	p.Phases = withOps(rl, requests, logs.proxyAccess)
 	srv, err := p.Listen(listeners)
