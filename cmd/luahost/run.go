@@ -205,6 +205,10 @@ func watchRouter(h *host.Host, b *proxy.Rebuilder) func() {
 				b.Trigger()
 			}
 		}))
+		// a purge follows a declarative reload (POST /config), whose CRUD
+		// events may have triggered rebuilds that read the configuration
+		// before it was whole (kongdb.Isolator): rebuild from the new one
+		stops = append(stops, cc.OnPurge(b.Trigger))
 	}
 	return func() {
 		for _, s := range stops {
