@@ -14,7 +14,7 @@ type table struct {
 	c *Connector
 	s *schema.Schema
 
-	mu sync.RWMutex
+	mu    sync.RWMutex
 	tdata // the live data, guarded by mu
 	// frozen is what readers outside an isolated write see while one runs
 	// (Connector.Isolated): a copy of the data taken when it began.
