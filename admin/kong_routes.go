@@ -10,6 +10,7 @@ import (
 	"github.com/luahost/luahost/kongdb"
 	"github.com/luahost/luahost/kongdb/cache"
 	"github.com/luahost/luahost/kongdb/schema"
+	"github.com/luahost/luahost/proxy"
 )
 
 // kongRoutes adds Kong's own routes (kong/api/routes/kong.lua, cache.lua,
@@ -188,17 +189,23 @@ func (s *Server) status(r *Request) {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	st := s.h.Pool.Stat()
-	handled := s.stats.handled.Load()
+	// Kong's server block is nginx's, the proxy's connections and
+	// requests: the node's proxy when it gives them, else this listener's
+	cs := proxy.ConnStats{Accepted: s.stats.accepted.Load(), Handled: s.stats.accepted.Load(),
+		Requests: s.stats.handled.Load()}
+	if s.opts.ConnStats != nil {
+		cs = s.opts.ConnStats()
+	}
 	r.JSON(200, map[string]any{
 		"database": map[string]any{"reachable": reachable},
 		"server": map[string]any{
-			"connections_accepted": float64(s.stats.accepted.Load()),
-			"connections_handled":  float64(s.stats.accepted.Load()),
-			"total_requests":       float64(handled),
-			"connections_active":   float64(0),
-			"connections_reading":  float64(0),
-			"connections_writing":  float64(0),
-			"connections_waiting":  float64(0),
+			"connections_accepted": float64(cs.Accepted),
+			"connections_handled":  float64(cs.Handled),
+			"total_requests":       float64(cs.Requests),
+			"connections_active":   float64(cs.Active),
+			"connections_reading":  float64(cs.Reading),
+			"connections_writing":  float64(cs.Writing),
+			"connections_waiting":  float64(cs.Waiting),
 		},
 		"memory": map[string]any{
 			"lua_shared_dicts": map[string]any{},

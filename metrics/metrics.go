@@ -274,3 +274,51 @@ func (r *Recorder) WatchCache(name string, stats func() CacheStats) {
 			func() float64 { return float64(stats().Loads) }),
 	)
 }
+
+// ConnStats are the proxy's connection and request counters (nginx's
+// stub_status; proxy.ConnStats).
+type ConnStats struct {
+	Accepted, Handled, Active, Reading, Writing, Waiting int64
+	Requests                                             int64
+}
+
+// WatchConnections exports the proxy's counters as Kong's prometheus
+// plugin does, read from stats at each scrape:
+// kong_nginx_connections_total{node_id, subsystem, state} (accepted,
+// handled, total, active, reading, writing, waiting) and
+// kong_nginx_requests_total{node_id, subsystem}.
+func (r *Recorder) WatchConnections(nodeID string, stats func() ConnStats) {
+	if r == nil {
+		return
+	}
+	r.reg.MustRegister(&connCollector{nodeID: nodeID, stats: stats,
+		conns: prometheus.NewDesc("kong_nginx_connections_total", "Number of connections by subsystem",
+			[]string{"node_id", "subsystem", "state"}, nil),
+		requests: prometheus.NewDesc("kong_nginx_requests_total", "Number of requests total",
+			[]string{"node_id", "subsystem"}, nil),
+	})
+}
+
+// connCollector reads the counters once per scrape.
+type connCollector struct {
+	nodeID          string
+	stats           func() ConnStats
+	conns, requests *prometheus.Desc
+}
+
+func (c *connCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.conns
+	ch <- c.requests
+}
+
+func (c *connCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.stats()
+	for _, v := range []struct {
+		state string
+		n     int64
+	}{{"accepted", s.Accepted}, {"handled", s.Handled}, {"total", s.Requests}, {"active", s.Active},
+		{"reading", s.Reading}, {"writing", s.Writing}, {"waiting", s.Waiting}} {
+		ch <- prometheus.MustNewConstMetric(c.conns, prometheus.GaugeValue, float64(v.n), c.nodeID, "http", v.state)
+	}
+	ch <- prometheus.MustNewConstMetric(c.requests, prometheus.GaugeValue, float64(s.Requests), c.nodeID, "http")
+}

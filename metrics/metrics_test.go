@@ -161,3 +161,26 @@ func TestCacheGetAllocs(t *testing.T) {
 		}
 	}
 }
+
+// The proxy's counters show as Kong's kong_nginx_* gauges.
+func TestWatchConnections(t *testing.T) {
+	r := metrics.New()
+	r.WatchConnections("node-1", func() metrics.ConnStats {
+		return metrics.ConnStats{Accepted: 7, Handled: 7, Active: 3, Reading: 1, Writing: 1, Waiting: 1, Requests: 40}
+	})
+	out := scrape(t, r)
+	for _, want := range []string{
+		`kong_nginx_connections_total{node_id="node-1",state="accepted",subsystem="http"} 7`,
+		`kong_nginx_connections_total{node_id="node-1",state="handled",subsystem="http"} 7`,
+		`kong_nginx_connections_total{node_id="node-1",state="total",subsystem="http"} 40`,
+		`kong_nginx_connections_total{node_id="node-1",state="active",subsystem="http"} 3`,
+		`kong_nginx_connections_total{node_id="node-1",state="reading",subsystem="http"} 1`,
+		`kong_nginx_connections_total{node_id="node-1",state="writing",subsystem="http"} 1`,
+		`kong_nginx_connections_total{node_id="node-1",state="waiting",subsystem="http"} 1`,
+		`kong_nginx_requests_total{node_id="node-1",subsystem="http"} 40`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+}

@@ -60,7 +60,7 @@ type statusServer struct {
 	done  chan struct{}
 }
 
-func startStatus(c *conf.Config, h *host.Host, rec *metrics.Recorder, cfg *declarative.Handler, ready *atomic.Bool, stderr io.Writer) (*statusServer, error) {
+func startStatus(c *conf.Config, h *host.Host, p *proxy.Proxy, rec *metrics.Recorder, cfg *declarative.Handler, ready *atomic.Bool, stderr io.Writer) (*statusServer, error) {
 	v := strings.TrimSpace(c.Get("status_listen"))
 	if v == "" || v == "off" {
 		return nil, nil
@@ -69,7 +69,16 @@ func startStatus(c *conf.Config, h *host.Host, rec *metrics.Recorder, cfg *decla
 	if err != nil {
 		return nil, err
 	}
-	sh := &status.Handler{Metrics: rec, Ready: ready.Load}
+	sh := &status.Handler{Metrics: rec, Ready: ready.Load, Server: func() status.ServerStats {
+		s := p.ConnStats()
+		return status.ServerStats{Accepted: s.Accepted, Handled: s.Handled, Active: s.Active, Reading: s.Reading,
+			Writing: s.Writing, Waiting: s.Waiting, Requests: s.Requests}
+	}}
+	rec.WatchConnections(h.Root.NodeIDValue(), func() metrics.ConnStats {
+		s := p.ConnStats()
+		return metrics.ConnStats{Accepted: s.Accepted, Handled: s.Handled, Active: s.Active, Reading: s.Reading,
+			Writing: s.Writing, Waiting: s.Waiting, Requests: s.Requests}
+	})
 	if pg, ok := h.Root.DB.Connector().(*postgres.Connector); ok {
 		sh.Reachable = func(ctx context.Context) error { return pg.Pool().Ping(ctx) }
 	}

@@ -139,6 +139,23 @@ func TestOpsFed(t *testing.T) {
 	if !strings.Contains(statusOut, `"total_requests":5`) {
 		t.Errorf("/status: %s", statusOut)
 	}
+	// the proxy's connections, counted by the proxy: on /status and as
+	// Kong's kong_nginx_* gauges
+	if !regexp.MustCompile(`"connections_accepted":[1-9]`).MatchString(statusOut) ||
+		!regexp.MustCompile(`"connections_active":[1-9]`).MatchString(statusOut) {
+		t.Errorf("/status connections: %s", statusOut)
+	}
+	nodeID := n.Host.Root.NodeIDValue()
+	for _, re := range []string{
+		`(?m)^kong_nginx_requests_total\{node_id="` + nodeID + `",subsystem="http"\} 5$`,
+		`(?m)^kong_nginx_connections_total\{node_id="` + nodeID + `",state="accepted",subsystem="http"\} [1-9]`,
+		`(?m)^kong_nginx_connections_total\{node_id="` + nodeID + `",state="total",subsystem="http"\} 5$`,
+		`(?m)^kong_nginx_connections_total\{node_id="` + nodeID + `",state="writing",subsystem="http"\} 0$`,
+	} {
+		if !regexp.MustCompile(re).MatchString(metricsOut) {
+			t.Errorf("/metrics lacks %s\n%s", re, grepLines(metricsOut, "kong_nginx"))
+		}
+	}
 
 	// kong.cache's gets by hit level: token-auth loads the credential and
 	// the consumer (misses), then finds both in the worker's L1 or in L2
@@ -185,6 +202,13 @@ func TestOpsFed(t *testing.T) {
 	if l := readLines(adminPath); !strings.Contains(l[1], `" 400 `) {
 		t.Errorf("admin_access_log: %q", l)
 	}
+	// the Admin API's /status shows the proxy's counters too (Kong's are
+	// nginx's): 7 proxied requests by now
+	_, adminStatus, _ := get("http://" + n.Admin.Addrs[0].String() + "/status")
+	if !strings.Contains(adminStatus, `"total_requests":7`) || !regexp.MustCompile(`"connections_accepted":[1-9]`).MatchString(adminStatus) {
+		t.Errorf("Admin API /status: %s", adminStatus)
+	}
+
 	for _, l := range readLines(accessPath) {
 		if strings.Contains(l, "/services") {
 			t.Errorf("an Admin API request in proxy_access_log: %s", l)

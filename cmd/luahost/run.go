@@ -315,13 +315,13 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 	go rl.Run(ctx)
 
 	var ready atomic.Bool
-	st, err := startStatus(c, h, rec, cfgHandler, &ready, stderr)
+	p := proxy.New(rt, pc)
+	st, err := startStatus(c, h, p, rec, cfgHandler, &ready, stderr)
 	if err != nil {
 		return fail(oneLine(err.Error()))
 	}
 	defer st.Close()
 
-	p := proxy.New(rt, pc)
 	// the requests are counted for /metrics when status_listen serves
 	// them, and written to proxy_access_log unless it is off
 	var requests *metrics.Recorder
@@ -339,7 +339,8 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 	}
 	var adm *admin.Server
 	if len(adminListeners) > 0 {
-		if adm, err = admin.New(admin.Options{Host: h, Logger: logger, Log: adminAccessLog(logs.adminAccess)}); err != nil {
+		if adm, err = admin.New(admin.Options{Host: h, Logger: logger, Log: adminAccessLog(logs.adminAccess),
+			ConnStats: p.ConnStats}); err != nil {
 			srv.Shutdown(context.Background())
 			return fail("admin API: " + oneLine(err.Error()))
 		}
