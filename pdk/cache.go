@@ -413,7 +413,7 @@ func (b *cacheBinding) fetch(L *lua.LState, key string, o *cache.Opts, ser, cb l
 		}
 		var te *cache.ThrownError
 		if ld.ran && errors.As(err, &te) {
-			b.in.Root.Log(LogErr, "[DB cache] failed to get from node cache: "+err.Error())
+			b.in.Log(LogErr, "[DB cache] failed to get from node cache: "+err.Error())
 		}
 		return lua.LNil, err.Error(), nil
 	}
@@ -626,7 +626,7 @@ func cacheInvalidate(L *lua.LState) int {
 		ctx = context.Background()
 	}
 	if err := b.l2.Invalidate(ctx, key); err != nil {
-		b.in.Root.Log(LogErr, "[DB cache] failed to broadcast cached entity invalidation: "+err.Error())
+		b.in.Log(LogErr, "[DB cache] failed to broadcast cached entity invalidation: "+err.Error())
 	}
 	b.sync()
 	return 0

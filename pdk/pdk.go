@@ -137,6 +137,10 @@ type Instance struct {
 	// PluginName is the plugin being run ("" outside a plugin): kong.log
 	// prefixes its lines with it and kong.ctx.plugin is keyed by it.
 	PluginName string
+	// RequestID is the proxied request the worker serves ("" outside
+	// one; pdk/request sets it): every line the worker logs meanwhile
+	// carries it (Kong's lua_kong_error_log_request_id).
+	RequestID string
 
 	budget  *bind.Budget // the memory budget of this worker (budget.go)
 	ctxKeys ctxKeys      // private keys inside Ctx
