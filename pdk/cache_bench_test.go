@@ -2,8 +2,8 @@ package pdk
 
 import (
 	"context"
-	"syscall"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
