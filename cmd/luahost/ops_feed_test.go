@@ -170,6 +170,16 @@ func TestOpsFed(t *testing.T) {
 	if len(hits) == 0 || misses == nil {
 		t.Errorf("kong.cache gets not counted:\n%s", grepLines(metricsOut, "luahost_cache_"))
 	}
+	// the worker pool and the data layer are fed too
+	for _, re := range []string{
+		`(?m)^luahost_worker_pool_workers [1-9]`,
+		`(?m)^luahost_worker_pool_acquired_total [1-9]`,
+		`(?m)^luahost_db_query_seconds_count\{operation="select_by",strategy="off"\} [1-9]`,
+	} {
+		if !regexp.MustCompile(re).MatchString(metricsOut) {
+			t.Errorf("/metrics lacks %s\n%s", re, grepLines(metricsOut, "luahost_"))
+		}
+	}
 
 	// the Admin API's requests go to admin_access_log, in nginx's combined
 	// format
