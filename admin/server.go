@@ -38,6 +38,9 @@ type Options struct {
 	// including the requests fasthttp could not read (the node writes
 	// admin_access_log from it). It must not keep ctx.
 	Log func(ctx *fasthttp.RequestCtx)
+	// ConnStats, when set, gives /status its server block (the node's
+	// proxy.Proxy.ConnStats); nil reports the Admin API's own requests.
+	ConnStats func() proxy.ConnStats
 }
 
 // HandlerFunc serves one Admin API request.

@@ -37,6 +37,10 @@ type Options struct {
 	Root *pdk.Root
 	// NoDB skips opening the database (luahost plugins, schema checks).
 	NoDB bool
+	// OnDeadlineStop, when set, is told of every Lua call of a plugin that
+	// lua_timeout stopped (init_worker included, hence an option): the
+	// plugin and the phase ("access", "configure", "init_worker" ...).
+	OnDeadlineStop func(plugin, phase string)
 }
 
 // Host is one luahost process's Lua side: the enabled plugins and the
@@ -55,6 +59,8 @@ type Host struct {
 	// SpecSetup, when set, runs in each spec file's worker before busted
 	// loads (luahost test installs spec.helpers' Go bindings through it).
 	SpecSetup func(L *lua.LState)
+	// onDeadlineStop is Options.OnDeadlineStop.
+	onDeadlineStop func(plugin, phase string)
 }
 
 // PluginErrors lists every plugin that failed to load.
@@ -124,7 +130,7 @@ func New(opts Options) (*Host, error) {
 		// cluster_events' node_id).
 		root = &pdk.Root{Conf: c, Logger: logger, PID: os.Getpid(), NodeID: uuid.NewString()}
 	}
-	h := &Host{Conf: c, Root: root, Logger: logger, sources: enabled, resolver: disc.Resolver,
+	h := &Host{Conf: c, Root: root, Logger: logger, onDeadlineStop: opts.OnDeadlineStop, sources: enabled, resolver: disc.Resolver,
 		byName: map[string]*Plugin{}, timeout: time.Duration(c.Int("lua_timeout", 5000)) * time.Millisecond}
 	if !opts.NoProtoCache {
 		h.cache = &protoCache{}

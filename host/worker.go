@@ -153,6 +153,9 @@ func (w *Worker) errorOf(plugin, phase string, err error) *LoadError {
 	var te *TimeoutError
 	if errors.As(err, &te) {
 		le.Msg = te.Error()
+		if fn := w.host.onDeadlineStop; fn != nil {
+			fn(plugin, phase)
+		}
 	}
 	if le.File != "" {
 		le.Path = w.host.pathOf(le.File)

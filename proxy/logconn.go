@@ -47,6 +47,9 @@ import (
 type logConn struct {
 	net.Conn
 	pending atomic.Pointer[Context]
+	// state and counted: the connection counters (connstats.go)
+	state   atomic.Int32
+	counted atomic.Bool
 }
 
 // logListener wraps every accepted connection in a logConn (a tlsLogConn
@@ -114,6 +117,7 @@ func (lc *logConn) Close() error {
 // connState is the server's ConnState hook: a connection reported idle
 // has flushed its last response.
 func (p *Proxy) connState(nc net.Conn, st fasthttp.ConnState) {
+	p.countConn(nc, st)
 	if st != fasthttp.StateIdle {
 		return
 	}

@@ -33,6 +33,7 @@ type Proxy struct {
 	realIPHdr string
 	ctxPool   sync.Pool
 	clients   sync.Map // upstreamKey -> *fasthttp.HostClient
+	conns     connCounters
 }
 
 // New returns a Proxy routing with rt.
@@ -94,6 +95,7 @@ func (p *Proxy) ServeHTTP(rc *fasthttp.RequestCtx) {
 	c.OriginalURI = append(c.OriginalURI[:0], rc.Request.Header.RequestURI()...)
 	c.OriginalHost = append(c.OriginalHost[:0], rc.Request.Header.Host()...)
 	c.lc = asLogConn(rc.Conn())
+	p.countRequest(c.lc)
 
 	p.serve(c)
 	p.respond(c)
@@ -655,6 +657,7 @@ func (p *Proxy) ErrorHandler(rc *fasthttp.RequestCtx, err error) {
 	c.ph = p.Phases
 	c.RequestCtx = rc
 	c.lc = asLogConn(rc.Conn())
+	p.countRequest(c.lc)
 	c.Start = time.Now()
 	newRequestID(&c.rid)
 	c.RequestID = string(c.rid[:])

@@ -208,6 +208,10 @@ func watchRouter(h *host.Host, b *proxy.Rebuilder) func() {
 				b.Trigger()
 			}
 		}))
+		// a purge follows a declarative reload (POST /config), whose CRUD
+		// events may have triggered rebuilds that read the configuration
+		// before it was whole (kongdb.Isolator): rebuild from the new one
+		stops = append(stops, cc.OnPurge(b.Trigger))
 	}
 	return func() {
 		for _, s := range stops {
@@ -234,12 +238,12 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 		return fail(err.Error())
 	}
 	defer logs.Close()
-	// the deadline stops the host logs are counted, into the recorder
-	// once the host is up
-	stops := &stopCounter{}
-	start := newStartupHandler(deadlineStops{next: logging.NewErrorLog(logs.errorLog, host.LogLevel(c.Get("log_level"))), stops: stops})
+	start := newStartupHandler(logging.NewErrorLog(logs.errorLog, host.LogLevel(c.Get("log_level"))))
 	logger := slog.New(start)
-	h, err := host.New(host.Options{Conf: c, Logger: logger})
+	// the recorder exists before the host: init_worker's deadline stops
+	// are counted too
+	rec := metrics.New()
+	h, err := host.New(host.Options{Conf: c, Logger: logger, OnDeadlineStop: rec.DeadlineStop})
 	start.release(err == nil)
 	if err != nil {
 		return fail(hostError(err))
@@ -248,8 +252,7 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 	if h.Root.DB == nil {
 		return fail("no database opened")
 	}
-	rec := newRecorder(h)
-	stops.setRecorder(rec)
+	watchHost(rec, h)
 	h.Root.DB.SetQueryObserver(rec.ObserveDBQuery)
 	defer h.Root.DB.SetQueryObserver(nil)
 	// Kong DB-less: the embedded store starts with declarative_config
@@ -314,13 +317,6 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 	go rb.Run(ctx)
 	go rl.Run(ctx)
 
-	var ready atomic.Bool
-	st, err := startStatus(c, h, rec, cfgHandler, &ready, stderr)
-	if err != nil {
-		return fail(oneLine(err.Error()))
-	}
-	defer st.Close()
-
 	// the ssl listeners' certificates, by SNI from the snis entities,
 	// reloaded on their CRUD events as the router is
 	var certs *proxy.Certificates
@@ -347,12 +343,23 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 			pc.GetCertificate = certs.GetCertificate
 		}
 	}
+	var ready atomic.Bool
 	p := proxy.New(rt, pc)
+	st, err := startStatus(c, h, p, rec, cfgHandler, &ready, stderr)
+	if err != nil {
+		return fail(oneLine(err.Error()))
+	}
+	defer st.Close()
+
 	// the requests are counted for /metrics when status_listen serves
 	// them, and written to proxy_access_log unless it is off
 	var requests *metrics.Recorder
 	if st != nil {
 		requests = rec
+		// every kong.cache get's hit level (a counter shared by all
+		// workers: only when someone can read it)
+		h.Root.SetCacheObserver(rec.CacheGet)
+		defer h.Root.SetCacheObserver(nil)
 	}
 	p.Phases = withOps(rl, requests, logs.proxyAccess)
 	srv, err := p.Listen(listeners)
@@ -361,7 +368,8 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 	}
 	var adm *admin.Server
 	if len(adminListeners) > 0 {
-		if adm, err = admin.New(admin.Options{Host: h, Logger: logger, Log: adminAccessLog(logs.adminAccess)}); err != nil {
+		if adm, err = admin.New(admin.Options{Host: h, Logger: logger, Log: adminAccessLog(logs.adminAccess),
+			ConnStats: p.ConnStats}); err != nil {
 			srv.Shutdown(context.Background())
 			return fail("admin API: " + oneLine(err.Error()))
 		}

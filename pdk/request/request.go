@@ -244,6 +244,7 @@ func Open(in *pdk.Instance) *State {
 // SetPhase.
 func (s *State) Begin(c *proxy.Context) {
 	s.c = c
+	s.in.RequestID = c.RequestID
 	s.exited, s.sent, s.accessed, s.upSeen, s.snapped = false, false, false, false, false
 	s.bodySet, s.bodyDone, s.respBody = false, false, s.respBody[:0]
 	s.statusSet = false
@@ -336,6 +337,7 @@ func (s *State) Exited() bool { return s.exited }
 // End unbinds s from its request (after log).
 func (s *State) End() {
 	s.c = nil
+	s.in.RequestID = ""
 	s.exited = false
 	s.uriStr, s.pathRaw, s.path, s.hostStr = "", "", "", ""
 	if cap(s.upBody) > 1<<20 {
