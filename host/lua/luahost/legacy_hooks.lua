@@ -70,6 +70,15 @@ function _M.message(data, schemas)
     return nil
   end
   local info = schemas[collection]
+  if info and type(info.schema.fields) == "table" and info.schema.fields[1] == nil then
+    -- a 0.x schema (fields as a map): its hooks see 0.x rows, as its DAO
+    -- returns them (consumer_id, timestamps in ms)
+    local dao = require("kong.dao.legacy")[collection]
+    if dao then
+      data = { schema = data.schema, operation = data.operation,
+               entity = dao:to_old(data.entity), old_entity = dao:to_old(data.old_entity) }
+    end
+  end
   local m = {
     collection = collection,
     type = typ,

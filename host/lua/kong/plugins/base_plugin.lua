@@ -3,6 +3,7 @@
 -- class; new(name) stores self._name; every phase method only logs
 -- `executing plugin "<name>": <phase>` at DEBUG. Plugins subclass it with
 -- BasePlugin:extend() and call MyPlugin.super.access(self) from their phases.
+-- self.dao (and the global `dao`) is the 0.x DAO factory.
 
 local Object = require "kong.vendor.classic"
 
@@ -54,6 +55,13 @@ end
 
 function BasePlugin:log()
   ngx_log(DEBUG, "executing plugin \"", self._name, "\": log")
+end
+
+-- The 0.x DAO factory (kong.dao.legacy) as self.dao, and as the `dao`
+-- global 0.5 - 0.7 handlers used (seed 003: dao.apikeys:find_by_keys).
+BasePlugin.dao = require "kong.dao.legacy"
+if rawget(_G, "dao") == nil then
+  rawset(_G, "dao", BasePlugin.dao)
 end
 
 return BasePlugin

@@ -1,0 +1,19 @@
+-- apikey-0x: seed 003's custom entity, as a Kong 0.x plugin wrote it (a map
+-- of schemas, fields as a map, type "id"/"timestamp", dao_insert_value,
+-- queryable, foreign = "consumers:id", marshall_event for hooks.lua).
+local SCHEMA = {
+  table = "apikeys",
+  primary_key = { "id" },
+  fields = {
+    id = { type = "id", dao_insert_value = true },
+    created_at = { type = "timestamp", dao_insert_value = true },
+    consumer_id = { type = "id", required = true, queryable = true, foreign = "consumers:id" },
+    apikey = { type = "string", required = false, unique = true, queryable = true,
+               regex = "^[A-Za-z0-9_.-]+$" },
+  },
+  marshall_event = function(self, t)
+    return { id = t.id, consumer_id = t.consumer_id, apikey = t.apikey }
+  end,
+}
+
+return { apikeys = SCHEMA }
