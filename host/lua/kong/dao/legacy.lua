@@ -100,18 +100,20 @@ end
 local daos = {}
 local legacy_schemas
 
+-- load_legacy_schemas reads the 0.x schemas (fields as a map) of the
+-- daos.lua modules the worker loaded (every enabled plugin's, required by
+-- the host when it loads the plugin), by daos.lua key and by table.
 local function load_legacy_schemas()
   if legacy_schemas then
     return legacy_schemas
   end
   legacy_schemas = {}
-  local conf = kong and kong.configuration
-  local plugins = conf and conf.loaded_plugins or {}
-  for name in pairs(plugins) do
-    local ok, loaded, mod = pcall(utils.load_module_if_exists, "kong.plugins." .. name .. ".daos")
-    if ok and loaded and type(mod) == "table" and mod[1] == nil then
+  for modname, mod in pairs(package.loaded) do
+    if type(modname) == "string" and modname:match("^kong%.plugins%.[^.]+%.daos$")
+       and type(mod) == "table" and rawget(mod, 1) == nil then
       for key, s in pairs(mod) do
-        if type(key) == "string" and type(s) == "table" and type(s.fields) == "table" and s.fields[1] == nil then
+        if type(key) == "string" and type(s) == "table" and type(rawget(s, "fields")) == "table"
+           and rawget(s.fields, 1) == nil and next(s.fields) ~= nil then
           legacy_schemas[key] = s
           if type(s.table) == "string" then
             legacy_schemas[s.table] = s
