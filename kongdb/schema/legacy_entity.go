@@ -111,7 +111,8 @@ func ConvertLegacyEntity(name string, old map[string]any) (map[string]any, error
 		}
 		newPK[i] = k
 	}
-	def := map[string]any{"name": tname, "primary_key": newPK, "fields": fields}
+	// 0.x generated no Admin API endpoints: a plugin's api.lua made them
+	def := map[string]any{"name": tname, "primary_key": newPK, "fields": fields, "generate_admin_api": false}
 	// A one-field cache_key that is unique keeps Kong 3's cache keys (and
 	// needs no cache_key column in 0.x tables); a compound one is the 0.x
 	// DAO's business.
