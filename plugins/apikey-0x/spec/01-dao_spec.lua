@@ -70,6 +70,12 @@ describe("apikey-0x: the 0.x DAO", function()
     assert.is_true(err.schema)
     assert.same({ apikey = "apikey has an invalid value" }, err.tbl)
 
+    row, err = dao.apikeys:insert({ consumer_id = alice.id, apikey = string.rep("k", 65) })
+    assert.is_nil(row)
+    assert.is_true(err.schema)
+    assert.equal("apikey must be at most 64 characters", err.message)
+    assert.equal("[" .. db_name .. " error] apikey must be at most 64 characters", tostring(err))
+
     row, err = dao.apikeys:insert({ consumer_id = alice.id, apikey = "x", nope = 1 })
     assert.is_nil(row)
     assert.same({ nope = "nope is an unknown field" }, err.tbl)
