@@ -3,7 +3,6 @@
 -- class; new(name) stores self._name; every phase method only logs
 -- `executing plugin "<name>": <phase>` at DEBUG. Plugins subclass it with
 -- BasePlugin:extend() and call MyPlugin.super.access(self) from their phases.
--- self.dao (and the global `dao`) is the 0.x DAO factory.
 
 local Object = require "kong.vendor.classic"
 
