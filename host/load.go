@@ -169,6 +169,8 @@ func (w *Worker) loadPlugin(src *Source, build bool) (*loadedPlugin, *Plugin, []
 	// migrations/init.lua and every file it names
 	if w.moduleExists(ns + ".migrations") {
 		w.loadMigrations(name, desc, build, fail, failAt)
+	} else {
+		w.loadLegacyMigrations(name, desc, build, fail, failAt) // Kong 0.x: migrations/postgres.lua
 	}
 
 	// api.lua (optional): Kong runs it when it builds the Admin API, not
@@ -387,12 +389,19 @@ func orderDaos(v any) ([]map[string]any, bool, error) {
 			if k == "tables" && m["fields"] == nil {
 				continue
 			}
-			if _, ok := m["name"]; !ok {
-				m["name"] = k
-			}
 			// 0.x's marshall_event is not a schema property: the hooks
 			// bridge (lua/luahost/legacy_hooks.lua) reads it from daos.lua.
 			delete(m, "marshall_event")
+			if schema.IsLegacyEntity(m) {
+				conv, err := schema.ConvertLegacyEntity(k, m)
+				if err != nil {
+					return nil, true, fmt.Errorf("daos entry '%s': %w", k, err)
+				}
+				m = conv
+			}
+			if _, ok := m["name"]; !ok {
+				m["name"] = k
+			}
 			defs[k] = m
 		}
 		return topoSort(defs), true, nil

@@ -46,14 +46,15 @@ func (h *Host) Subsystems() ([]*migrations.Subsystem, error) {
 }
 
 // migrationFromDef reads { postgres = { up, up_f, teardown } }. A cassandra
-// key (Kong ≤ 3.3 plugins) is accepted and ignored.
+// key (Kong ≤ 3.3 plugins) is accepted and ignored; `legacy` and `down`
+// come from a 0.x migrations/postgres.lua (loadLegacyMigrations).
 func migrationFromDef(name string, def map[string]any) (*migrations.Migration, error) {
 	if def == nil {
 		return nil, fmt.Errorf("not a table")
 	}
 	for k := range def {
 		switch k {
-		case "postgres", "cassandra", "name":
+		case "postgres", "cassandra", "name", "legacy", "down":
 		default:
 			return nil, fmt.Errorf("%s: unknown field", k)
 		}
@@ -63,6 +64,11 @@ func migrationFromDef(name string, def map[string]any) (*migrations.Migration, e
 		return nil, fmt.Errorf("missing postgres strategy for migration '%s'", name)
 	}
 	m := &migrations.Migration{Name: name}
+	if def["legacy"] == true { // a Kong 0.x migration (migrations/postgres.lua)
+		m.Legacy = true
+		m.Down, _ = def["down"].(string)
+		m.DownF, _ = def["down"].(*schema.Func)
+	}
 	for k, v := range pg {
 		switch k {
 		case "up":
