@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/luahost/luahost/balancer"
 	"log/slog"
 	"net"
 	"runtime/debug"
@@ -38,6 +39,10 @@ type Options struct {
 	// including the requests fasthttp could not read (the node writes
 	// admin_access_log from it). It must not keep ctx.
 	Log func(ctx *fasthttp.RequestCtx)
+	// Balancers, when set, answers the health endpoints
+	// (/upstreams/:upstreams/health, .../targets/:targets/healthy); nil:
+	// no balancer, as a Kong node without one.
+	Balancers *balancer.Registry
 }
 
 // HandlerFunc serves one Admin API request.

@@ -149,33 +149,35 @@ func proxyConfig(c *conf.Config, h *host.Host) (proxy.Config, error) {
 	return pc, nil
 }
 
-// loadRouterRows reads every route and service, all pages, every
-// workspace.
-func loadRouterRows(db *kongdb.DB) func(ctx context.Context) ([]map[string]any, []map[string]any, error) {
-	all := func(ctx context.Context, name string) ([]map[string]any, error) {
-		d := db.DAO(name)
-		if d == nil {
-			return nil, fmt.Errorf("no %s DAO", name)
-		}
-		it, err := d.Each(ctx, 1000, map[string]any{"workspace": schema.Null})
+// loadAll reads every row of an entity, all pages, every workspace.
+func loadAll(ctx context.Context, db *kongdb.DB, name string) ([]map[string]any, error) {
+	d := db.DAO(name)
+	if d == nil {
+		return nil, fmt.Errorf("no %s DAO", name)
+	}
+	it, err := d.Each(ctx, 1000, map[string]any{"workspace": schema.Null})
+	if err != nil {
+		return nil, err
+	}
+	var rows []map[string]any
+	for row, err := range it {
 		if err != nil {
 			return nil, err
 		}
-		var rows []map[string]any
-		for row, err := range it {
-			if err != nil {
-				return nil, err
-			}
-			rows = append(rows, row)
-		}
-		return rows, nil
+		rows = append(rows, row)
 	}
+	return rows, nil
+}
+
+// loadRouterRows reads every route and service, all pages, every
+// workspace.
+func loadRouterRows(db *kongdb.DB) func(ctx context.Context) ([]map[string]any, []map[string]any, error) {
 	return func(ctx context.Context) ([]map[string]any, []map[string]any, error) {
-		routes, err := all(ctx, "routes")
+		routes, err := loadAll(ctx, db, "routes")
 		if err != nil {
 			return nil, nil, err
 		}
-		services, err := all(ctx, "services")
+		services, err := loadAll(ctx, db, "services")
 		if err != nil {
 			return nil, nil, err
 		}
@@ -306,10 +308,22 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 	if _, err := rl.Rebuild(context.Background()); err != nil {
 		return fail("error building initial plugins iterator: " + oneLine(err.Error()))
 	}
+	// The ring-balancers of the upstreams (Kong's kong.runloop.balancer),
+	// rebuilt on upstreams and targets CRUD events like the router.
+	bals := newBalancers(h, logger)
+	stopBalancers := bals.Watch()
+	defer stopBalancers()
+	if err := bals.Rebuild(context.Background()); err != nil {
+		logger.Error("failed loading list of upstreams", "err", err)
+	}
+	defer bals.reg.Close()
+	pc.Balancer = bals.reg
+	pc.ConsumerID = host.ConsumerID
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go rb.Run(ctx)
 	go rl.Run(ctx)
+	go bals.Run(ctx)
 
 	var ready atomic.Bool
 	st, err := startStatus(c, h, rec, cfgHandler, &ready, stderr)
@@ -332,7 +346,7 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 	}
 	var adm *admin.Server
 	if len(adminListeners) > 0 {
-		if adm, err = admin.New(admin.Options{Host: h, Logger: logger, Log: adminAccessLog(logs.adminAccess)}); err != nil {
+		if adm, err = admin.New(admin.Options{Host: h, Logger: logger, Log: adminAccessLog(logs.adminAccess), Balancers: bals.reg}); err != nil {
 			srv.Shutdown(context.Background())
 			return fail("admin API: " + oneLine(err.Error()))
 		}
