@@ -65,7 +65,7 @@ type Address struct {
 	available atomic.Bool
 	conns     atomic.Int64 // least-connections: requests in flight
 
-	mu                                       sync.Mutex // the health counters
+	mu                                        sync.Mutex // the health counters
 	successes, httpFailures, tcpFailures, tos int
 
 	ewma   float64 // latency, under the balancer's lmu
