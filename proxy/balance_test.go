@@ -199,12 +199,12 @@ func TestBalancerConsistentHashing(t *testing.T) {
 			t.Fatalf("/users/%d went to %d then %d", i%16, seen["path"+user], p2)
 		}
 	}
-	ports := map[int]bool{}
-	for _, p := range seen {
-		ports[p] = true
+	ports := map[bool]map[int]bool{false: {}, true: {}}
+	for k, p := range seen {
+		ports[strings.HasPrefix(k, "path")][p] = true
 	}
-	if len(ports) != 2 {
-		t.Fatalf("16 users all on one target")
+	if len(ports[false]) != 2 || len(ports[true]) != 2 {
+		t.Fatalf("16 users all on one target: %v", ports)
 	}
 }
 
