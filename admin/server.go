@@ -102,6 +102,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s.customRoutes()
 	s.targetRoutes()
+	s.certificateRoutes()
 	if !opts.NoLua {
 		if err := s.loadLua(); err != nil {
 			return nil, err
