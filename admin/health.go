@@ -18,9 +18,9 @@ import (
 func (s *Server) healthRoutes(ups, tgs *kongdb.DAO) {
 	s.rt.add("/upstreams/:upstreams/health").methods["GET"] = s.upstreamHealth(ups, tgs)
 	for _, suffix := range []string{"", "/:address"} {
-		s.rt.add("/upstreams/:upstreams/targets/:targets"+suffix+"/healthy").methods["PUT"] =
+		s.rt.add("/upstreams/:upstreams/targets/:targets" + suffix + "/healthy").methods["PUT"] =
 			s.targetEndpoint(ups, tgs, func(r *Request, t kongdb.Row) { s.setTargetHealth(r, t, true) })
-		s.rt.add("/upstreams/:upstreams/targets/:targets"+suffix+"/unhealthy").methods["PUT"] =
+		s.rt.add("/upstreams/:upstreams/targets/:targets" + suffix + "/unhealthy").methods["PUT"] =
 			s.targetEndpoint(ups, tgs, func(r *Request, t kongdb.Row) { s.setTargetHealth(r, t, false) })
 	}
 }

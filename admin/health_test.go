@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/luahost/luahost/balancer"
@@ -120,6 +121,10 @@ func TestUpstreamHealthEndpoints(t *testing.T) {
 		p := n.must(200, "GET", "/upstreams/h.test/health?size=1", nil)
 		if len(data(p)) != 1 || p["offset"] != "1" || p["next"] != "/upstreams/h.test/health?offset=1" {
 			t.Fatalf("page %v", p)
+		}
+		all := n.must(200, "GET", "/upstreams/h.test/targets/all?size=1", nil)
+		if next, _ := all["next"].(string); len(data(all)) != 1 || !strings.HasPrefix(next, "/upstreams/h.test/targets/all?offset=") {
+			t.Fatalf("targets/all page %v", all)
 		}
 	})
 }

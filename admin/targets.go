@@ -3,6 +3,7 @@ package admin
 import (
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/luahost/luahost/kongdb"
 	"github.com/luahost/luahost/kongdb/schema"
@@ -25,7 +26,7 @@ func (s *Server) targetRoutes() {
 	}
 	// targets/all: every target of the upstream, as stored
 	if list, ok := s.rt.all["/upstreams/:upstreams/targets"]; ok {
-		s.rt.add("/upstreams/:upstreams/targets/all").methods["GET"] = list.methods["GET"]
+		s.rt.add("/upstreams/:upstreams/targets/all").methods["GET"] = allTargets(list.methods["GET"])
 	}
 	if list, ok := s.rt.all["/upstreams/:upstreams/targets"]; ok {
 		list.methods["GET"] = s.upstreamTargets(ups, tgs)
@@ -175,4 +176,21 @@ func (s *Server) activeTargets(r *Request, ups, tgs *kongdb.DAO) (kongdb.Row, []
 		next = strconv.Itoa(offset + size)
 	}
 	return u, page, next, true
+}
+
+// allTargets is GET /upstreams/:upstreams/targets/all (Kong's
+// page_for_upstream_raw): the generic page of the upstream's targets, its
+// next link under /targets/all.
+func allTargets(list HandlerFunc) HandlerFunc {
+	return func(r *Request) {
+		list(r)
+		body, st, ok := answer(r)
+		if !ok {
+			return
+		}
+		if next, isStr := body["next"].(string); isStr {
+			body["next"] = strings.Replace(next, "/targets?offset=", "/targets/all?offset=", 1)
+			r.JSON(st, body)
+		}
+	}
 }
