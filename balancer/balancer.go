@@ -61,6 +61,7 @@ type Address struct {
 	Weight     int
 	target     *Target
 	hostHeader string // the target's name when it is one
+	peer       Peer   // what Pick returns for it
 
 	available atomic.Bool
 	conns     atomic.Int64 // least-connections: requests in flight
@@ -115,6 +116,9 @@ type Peer struct {
 	IP       string
 	Port     int
 	Hostname string
+	// HostPort is Hostname:Port, the Host header when the port is not
+	// the scheme's default.
+	HostPort string
 }
 
 // Handle is one request's state across its tries; the zero value is a
@@ -167,13 +171,7 @@ func (b *Balancer) Pick(h *Handle, hashValue string) (Peer, error) {
 		a.conns.Add(1)
 		h.counted = true
 	}
-	p := Peer{IP: a.IP, Port: a.Port, Hostname: a.hostHeader}
-	if b.Upstream.HostHeader != "" {
-		p.Hostname = b.Upstream.HostHeader
-	}
-	if p.Hostname == "" {
-		p.Hostname = a.IP
-	}
+	p := a.peer
 	return p, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"sort"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -171,6 +172,18 @@ func (r *Registry) build(ctx context.Context, u *Upstream, rows []TargetRow, pre
 			t.Addresses = append(t.Addresses, a)
 		}
 		b.targets = append(b.targets, t)
+	}
+	for _, t := range b.targets {
+		for _, a := range t.Addresses {
+			a.peer = Peer{IP: a.IP, Port: a.Port, Hostname: a.hostHeader}
+			if u.HostHeader != "" {
+				a.peer.Hostname = u.HostHeader
+			}
+			if a.peer.Hostname == "" {
+				a.peer.Hostname = a.IP
+			}
+			a.peer.HostPort = a.peer.Hostname + ":" + strconv.Itoa(a.Port)
+		}
 	}
 	b.build()
 	if u.Algorithm == "latency" {

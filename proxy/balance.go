@@ -68,12 +68,11 @@ func (p *Proxy) usePeer(c *Context, peer balancer.Peer) {
 	if c.preserveHost {
 		return
 	}
-	h := peer.Hostname
+	up.Host = peer.Hostname
 	if (peer.Port != 80 && peer.Port != 443) || (peer.Port == 80 && up.Scheme != "http") ||
 		(peer.Port == 443 && up.Scheme != "https") {
-		h += ":" + strconv.Itoa(peer.Port)
+		up.Host = peer.HostPort
 	}
-	up.Host = h
 }
 
 // retryPeer moves a balanced request to its next address after a failed

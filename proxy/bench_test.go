@@ -8,6 +8,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/luahost/luahost/balancer"
 	"github.com/luahost/luahost/router"
 )
 
@@ -21,14 +22,36 @@ func BenchmarkProxy(b *testing.B) { benchProxy(b, nil) }
 // through BodyFilter, Log after the write), without any plugin.
 func BenchmarkProxyNopPhases(b *testing.B) { benchProxy(b, NopPhases{}) }
 
+// BenchmarkProxyBalanced is BenchmarkProxy with the Service's host an
+// upstream of two round-robin targets: what the ring-balancer adds.
+func BenchmarkProxyBalanced(b *testing.B) {
+	reg := &balancer.Registry{}
+	defer reg.Close()
+	up := map[string]any{"id": "u", "name": "bench-upstream", "algorithm": "round-robin"}
+	var targets []map[string]any
+	for i := 0; i < 2; i++ {
+		targets = append(targets, map[string]any{"id": itoa(i), "target": "127.0.0.1:" + itoa(benchUpstream(b)),
+			"weight": float64(100), "upstream": map[string]any{"id": "u"}})
+	}
+	reg.Rebuild(context.Background(), []map[string]any{up}, targets)
+	benchProxyTo(b, nil, "bench-upstream", 80, reg)
+}
+
 func benchProxy(b *testing.B, ph Phases) {
-	up := benchUpstream(b)
+	benchProxyTo(b, ph, "127.0.0.1", benchUpstream(b), nil)
+}
+
+func benchProxyTo(b *testing.B, ph Phases, host string, port int, bal Balancers) {
 	rt := &router.Versioned{}
 	if _, err := rt.Rebuild([]router.Route{{ID: "00000000-0000-0000-0000-000000000001", Paths: []string{"/"}, ServiceID: "s"}},
-		map[string]*router.Service{"s": {ID: "s", Protocol: "http", Host: "127.0.0.1", Port: up, Retries: 5}}); err != nil {
+		map[string]*router.Service{"s": {ID: "s", Protocol: "http", Host: host, Port: port, Retries: 5}}); err != nil {
 		b.Fatal(err)
 	}
-	p := New(rt, Config{KongVersion: "3.9.1"})
+	cfg := Config{KongVersion: "3.9.1"}
+	if bal != nil {
+		cfg.Balancer = bal
+	}
+	p := New(rt, cfg)
 	p.Phases = ph
 	ls, _ := ParseListen("proxy_listen", "127.0.0.1:0")
 	s, err := p.Listen(ls)
