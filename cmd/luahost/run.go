@@ -59,6 +59,9 @@ type node struct {
 	Admin *admin.Server
 	// Rebuilder rebuilds Router (tests rebuild at once instead of waiting).
 	Rebuilder *proxy.Rebuilder
+	// Balancers are the upstreams' ring-balancers (tests rebuild them at
+	// once instead of waiting, as Rebuilder).
+	Balancers *balancers
 }
 
 type runOpts struct {
@@ -405,7 +408,7 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 	if adm != nil {
 		go func() { adminServed <- adm.Serve() }()
 	}
-	n := &node{Host: h, Runloop: rl, Proxy: p, Server: srv, Router: rt, Admin: adm, Rebuilder: rb, Config: cfgHandler, Metrics: rec,
+	n := &node{Host: h, Runloop: rl, Proxy: p, Server: srv, Router: rt, Admin: adm, Rebuilder: rb, Balancers: bals, Config: cfgHandler, Metrics: rec,
 		AccessLog: logs.proxyAccess, AdminAccessLog: logs.adminAccess}
 	if st != nil {
 		n.StatusAddrs = st.Addrs
