@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/valyala/fasthttp"
 
@@ -26,6 +27,10 @@ type Try struct {
 	Port  int
 	State string // "failed" for a try that was retried, else ""
 	Code  int    // 502 or 504 with State "failed"
+	// Start is when the balancer was asked (balancer_start), Latency how
+	// long it took to answer (balancer_latency).
+	Start   time.Time
+	Latency time.Duration
 }
 
 // errNoPeerRetry is a retry for which the balancer had no address left
@@ -49,22 +54,23 @@ func (p *Proxy) balance(c *Context) bool {
 	if b.Upstream.HashOn.On != "none" {
 		c.hashValue = b.HashValue((*hashSource)(c), &c.hashCookie)
 	}
+	start := time.Now()
 	peer, err := b.Pick(&c.bh, c.hashValue)
 	if err != nil {
 		p.kongError(c, 503, "failure to get a peer from the ring-balancer")
 		return false
 	}
 	c.balanced = true
-	p.usePeer(c, peer)
+	p.usePeer(c, peer, start)
 	return true
 }
 
 // usePeer points the request at a picked address, with the Host header
 // Kong's set_host_header gives it.
-func (p *Proxy) usePeer(c *Context, peer balancer.Peer) {
+func (p *Proxy) usePeer(c *Context, peer balancer.Peer, start time.Time) {
 	up := &c.Upstream
 	up.Hostname, up.Port = peer.IP, peer.Port
-	c.Tries = append(c.Tries, Try{IP: peer.IP, Port: peer.Port})
+	c.Tries = append(c.Tries, Try{IP: peer.IP, Port: peer.Port, Start: start, Latency: time.Since(start)})
 	if c.preserveHost {
 		return
 	}
@@ -86,11 +92,12 @@ func (p *Proxy) retryPeer(c *Context, err error) (*fasthttp.HostClient, error) {
 	last := &c.Tries[len(c.Tries)-1]
 	last.State, last.Code = "failed", code
 	c.bh.Report(outcome, 0)
+	start := time.Now()
 	peer, perr := c.bh.Balancer().Pick(&c.bh, c.hashValue)
 	if perr != nil {
 		return nil, errNoPeerRetry
 	}
-	p.usePeer(c, peer)
+	p.usePeer(c, peer, start)
 	c.RequestCtx.Request.Header.SetHost(c.Upstream.Host)
 	return p.client(c.Match.Service, &c.Upstream, true), nil
 }

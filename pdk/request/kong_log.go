@@ -261,9 +261,13 @@ func (s *State) serializeRequest(L *lua.LState, root, ctx, opts *lua.LTable) {
 		// their state and code (Kong's balancer_data.tries)
 		tries := L.CreateTable(len(c.Tries), 0)
 		for _, t := range c.Tries {
-			try := L.CreateTable(0, 4)
+			try := L.CreateTable(0, 8)
 			try.RawSetString("ip", lua.LString(t.IP))
 			try.RawSetString("port", lua.LNumber(t.Port))
+			try.RawSetString("balancer_start", lua.LNumber(t.Start.UnixMilli()))
+			try.RawSetString("balancer_start_ns", lua.LNumber(t.Start.UnixNano()))
+			try.RawSetString("balancer_latency", lua.LNumber(t.Latency.Milliseconds()))
+			try.RawSetString("balancer_latency_ns", lua.LNumber(t.Latency.Nanoseconds()))
 			if t.State != "" {
 				try.RawSetString("state", lua.LString(t.State))
 				try.RawSetString("code", lua.LNumber(t.Code))
