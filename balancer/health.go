@@ -178,7 +178,6 @@ func defaultClient(https, verify bool, sni string) HTTPDoer {
 // set: healthy addresses are probed every healthy.interval, unhealthy ones
 // every unhealthy.interval, at most concurrency at a time.
 func (r *Registry) startActive(b *Balancer) {
-	b.logger = r.Logger
 	a := &b.Upstream.Checks.Active
 	if a.Healthy.Interval <= 0 && a.Unhealthy.Interval <= 0 {
 		return

@@ -34,6 +34,7 @@ type Registry struct {
 	HTTPClient func(https, verify bool, sni string) HTTPDoer
 
 	byName atomic.Pointer[map[string]*Balancer]
+	ids    atomic.Pointer[map[string]*Balancer]
 
 	mu      sync.Mutex // rebuilds, the DNS cache
 	byID    map[string]*Balancer
@@ -41,6 +42,7 @@ type Registry struct {
 	used    map[string]bool
 	lastUps []map[string]any
 	lastTgs []map[string]any
+	closed  bool
 }
 
 // Logger is what the balancer logs through (slog.Logger has it).
@@ -64,11 +66,14 @@ func (r *Registry) Balancer(name string) *Balancer {
 	return (*m)[name]
 }
 
-// ByID returns the balancer of an upstream by id.
+// ByID returns the balancer of an upstream by id (no lock: a rebuild
+// resolving names does not hold the Admin API up).
 func (r *Registry) ByID(id string) *Balancer {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.byID[id]
+	m := r.ids.Load()
+	if m == nil {
+		return nil
+	}
+	return (*m)[id]
 }
 
 // Rebuild replaces every balancer with one built from these upstreams and
@@ -103,6 +108,8 @@ func (r *Registry) rebuild(ctx context.Context) {
 		byName[u.Name] = b
 	}
 	r.byName.Store(&byName)
+	ids := r.byID
+	r.ids.Store(&ids)
 	for name := range r.dns { // names no target has any more
 		if !r.used[name] {
 			delete(r.dns, name)
@@ -113,13 +120,16 @@ func (r *Registry) rebuild(ctx context.Context) {
 			b.stop()
 		}
 	}
+	if r.closed {
+		return
+	}
 	for _, b := range r.byID {
 		r.startActive(b)
 	}
 }
 
 func (r *Registry) build(ctx context.Context, u *Upstream, rows []TargetRow, prev *Balancer) *Balancer {
-	b := &Balancer{Upstream: u, usingHC: u.UsingHealthchecks()}
+	b := &Balancer{Upstream: u, usingHC: u.UsingHealthchecks(), logger: r.Logger}
 	// the newest row of each address (older Kong kept history rows)
 	sort.SliceStable(rows, func(i, j int) bool { return rows[i].CreatedAt < rows[j].CreatedAt })
 	seen := map[string]int{}
@@ -290,10 +300,11 @@ func (r *Registry) Run(ctx context.Context) {
 	}
 }
 
-// Close stops every active checker.
+// Close stops every active checker; later rebuilds start none.
 func (r *Registry) Close() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.closed = true
 	for _, b := range r.byID {
 		if b.stop != nil {
 			b.stop()
