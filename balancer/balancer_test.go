@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 )
 
 // fakeResolver answers from a map; a missing name fails.
@@ -251,5 +253,27 @@ func TestNoTargets(t *testing.T) {
 	_, b := build(t, nil, upRow("u1", "up", nil))
 	if _, err := b.Pick(&Handle{}, ""); !errors.Is(err, ErrUnhealthy) {
 		t.Fatalf("pick with no targets: %v", err)
+	}
+}
+
+func TestDNSRefresh(t *testing.T) {
+	res := fakeResolver{"svc.test": {"10.0.0.1"}}
+	r := &Registry{Resolver: res, DNSTTL: time.Nanosecond}
+	t.Cleanup(r.Close)
+	r.Rebuild(context.Background(), []map[string]any{upRow("u1", "up", nil)}, []map[string]any{tgRow("u1", "svc.test:80", 100)})
+	before := r.Balancer("up")
+	r.RefreshDNS(context.Background()) // unchanged: the same balancer
+	if r.Balancer("up") != before {
+		t.Fatal("rebuilt though the name resolved the same")
+	}
+	res["svc.test"] = []string{"10.0.0.2"}
+	r.RefreshDNS(context.Background())
+	if p, _ := pick(t, r.Balancer("up"), ""); p.IP != "10.0.0.2" {
+		t.Fatalf("after the name moved: %+v", p)
+	}
+	delete(res, "svc.test")
+	r.RefreshDNS(context.Background())
+	if h, st := r.Balancer("up").TargetHealth("svc.test:80"); h != "DNS_ERROR" || !strings.Contains(str(st["dns"]), "no such host") {
+		t.Fatalf("after the name went: %s %v", h, st)
 	}
 }
