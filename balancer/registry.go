@@ -177,7 +177,9 @@ func (r *Registry) build(ctx context.Context, u *Upstream, rows []TargetRow, pre
 				p.mu.Lock()
 				a.successes, a.httpFailures, a.tcpFailures, a.tos = p.successes, p.httpFailures, p.tcpFailures, p.tos
 				p.mu.Unlock()
+				prev.lmu.Lock() // latency scores change under their balancer's lock
 				a.ewma, a.ewmaAt = p.ewma, p.ewmaAt
+				prev.lmu.Unlock()
 			}
 			t.Addresses = append(t.Addresses, a)
 		}
