@@ -508,3 +508,25 @@ func (w *Worker) confTable(cfg *PluginConfig) *lua.LTable {
 	}
 	return t
 }
+
+// ConsumerID is the request's ngx.ctx.authenticated_consumer.id, else its
+// authenticated_credential.id (Kong's hash_on consumer), as the plugins
+// left them; false when neither is set or no plugin state is bound.
+func ConsumerID(c *proxy.Context) (string, bool) {
+	s, ok := c.Plugin.(*reqState)
+	if !ok || s.w == nil {
+		return "", false
+	}
+	ctx := s.w.In.CurrentCtx()
+	for _, k := range [...]string{"authenticated_consumer", "authenticated_credential"} {
+		if t, ok := ctx.RawGetString(k).(*lua.LTable); ok {
+			switch id := t.RawGetString("id").(type) {
+			case lua.LString:
+				return string(id), true
+			case lua.LNumber:
+				return id.String(), true
+			}
+		}
+	}
+	return "", false
+}

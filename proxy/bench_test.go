@@ -9,6 +9,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/luahost/luahost/balancer"
 	"github.com/luahost/luahost/router"
 )
 
@@ -24,22 +25,44 @@ func BenchmarkProxyNopPhases(b *testing.B) { benchProxy(b, NopPhases{}) }
 
 // BenchmarkProxyTLS is BenchmarkProxy over the ssl listener (kept-alive
 // TLS 1.3 connections: the handshakes are not in the figure).
-func BenchmarkProxyTLS(b *testing.B) { benchProxyOn(b, nil, true) }
+func BenchmarkProxyTLS(b *testing.B) {
+	benchProxyTo(b, nil, "127.0.0.1", benchUpstream(b), nil, true)
+}
 
-func benchProxy(b *testing.B, ph Phases) { benchProxyOn(b, ph, false) }
+// BenchmarkProxyBalanced is BenchmarkProxy with the Service's host an
+// upstream of two round-robin targets: what the ring-balancer adds.
+func BenchmarkProxyBalanced(b *testing.B) {
+	reg := &balancer.Registry{}
+	defer reg.Close()
+	up := map[string]any{"id": "u", "name": "bench-upstream", "algorithm": "round-robin"}
+	var targets []map[string]any
+	for i := 0; i < 2; i++ {
+		targets = append(targets, map[string]any{"id": itoa(i), "target": "127.0.0.1:" + itoa(benchUpstream(b)),
+			"weight": float64(100), "upstream": map[string]any{"id": "u"}})
+	}
+	reg.Rebuild(context.Background(), []map[string]any{up}, targets)
+	benchProxyTo(b, nil, "bench-upstream", 80, reg, false)
+}
 
-func benchProxyOn(b *testing.B, ph Phases, ssl bool) {
-	up := benchUpstream(b)
+func benchProxy(b *testing.B, ph Phases) {
+	benchProxyTo(b, ph, "127.0.0.1", benchUpstream(b), nil, false)
+}
+
+func benchProxyTo(b *testing.B, ph Phases, host string, port int, bal Balancers, ssl bool) {
 	rt := &router.Versioned{}
 	if _, err := rt.Rebuild([]router.Route{{ID: "00000000-0000-0000-0000-000000000001", Paths: []string{"/"}, ServiceID: "s"}},
-		map[string]*router.Service{"s": {ID: "s", Protocol: "http", Host: "127.0.0.1", Port: up, Retries: 5}}); err != nil {
+		map[string]*router.Service{"s": {ID: "s", Protocol: "http", Host: host, Port: port, Retries: 5}}); err != nil {
 		b.Fatal(err)
 	}
 	def, err := SelfSignedCertificate()
 	if err != nil {
 		b.Fatal(err)
 	}
-	p := New(rt, Config{KongVersion: "3.9.1", GetCertificate: NewCertificates(def, nil).GetCertificate})
+	cfg := Config{KongVersion: "3.9.1", GetCertificate: NewCertificates(def, nil).GetCertificate}
+	if bal != nil {
+		cfg.Balancer = bal
+	}
+	p := New(rt, cfg)
 	p.Phases = ph
 	entry := "127.0.0.1:0"
 	if ssl {

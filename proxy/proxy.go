@@ -212,6 +212,11 @@ func (p *Proxy) serve(c *Context) {
 		p.finish(c)
 		return
 	}
+	// The ring-balancer: a Service host naming an Upstream entity.
+	if p.cfg.Balancer != nil && !p.balance(c) {
+		p.finish(c)
+		return
+	}
 
 	// The upstream request (access.after and nginx's proxy_set_header).
 	req := &rc.Request
@@ -293,7 +298,7 @@ func (p *Proxy) serve(c *Context) {
 		p.finish(c)
 		return
 	}
-	client := p.client(m.Service, up)
+	client := p.client(m.Service, up, c.balanced)
 
 	// The request body: whole if it is in memory (or a plugin read it),
 	// else streamed from the client.
@@ -329,6 +334,9 @@ func (p *Proxy) serve(c *Context) {
 	req.URI().SetScheme(up.Scheme)
 	err := p.do(c, client, req, target, streamed)
 	c.UpstreamLatency = time.Since(sent)
+	if err == nil {
+		c.upStatus = target.StatusCode()
+	}
 	if streamed && req.IsBodyStream() {
 		req.SetBodyRaw(nil) // not sent: let go of c.in
 	}
@@ -343,7 +351,9 @@ func (p *Proxy) serve(c *Context) {
 		}
 		c.UpstreamErr = err
 		status := 502
-		if isTimeout(err) {
+		if err == errNoPeerRetry {
+			status = 503
+		} else if isTimeout(err) {
 			status = 504
 		}
 		p.upstreamFailed(c, status)
@@ -387,12 +397,25 @@ const smallBody = 4 << 10
 
 // do sends the request upstream. fasthttp does not retry a request with a
 // streamed body; a connection that could not be made sent nothing, so it
-// is retried here as Kong's balancer does.
+// is retried here as Kong's balancer does. A balanced request moves to the
+// balancer's next address for each retry (its clients do not retry).
 func (p *Proxy) do(c *Context, client *fasthttp.HostClient, req *fasthttp.Request, resp *fasthttp.Response, streamed bool) error {
 	retries := c.Match.Service.Retries
 	for attempt := 0; ; attempt++ {
 		err := client.Do(req, resp)
-		if err == nil || !streamed || attempt >= retries || c.in.n > 0 || !isDialError(err) {
+		if err == nil || attempt >= retries || (streamed && c.in.n > 0) {
+			return err
+		}
+		if !c.balanced {
+			if !streamed || !isDialError(err) {
+				return err
+			}
+			continue
+		}
+		if _, retry := retryIf(req, 0, err); !retry {
+			return err
+		}
+		if client, err = p.retryPeer(c, err); err != nil {
 			return err
 		}
 	}
@@ -629,6 +652,11 @@ func (p *Proxy) finish(c *Context) {
 	}
 	if p.hdr.requestID {
 		h.SetBytesV(strRequestID, c.rid[:])
+	}
+	if c.hashCookie.Key != "" {
+		// hash_on cookie found none: the one it made up (Kong's
+		// header_filter.before set_cookie)
+		h.Add("Set-Cookie", c.hashCookie.String())
 	}
 	if ph := c.ph; ph != nil {
 		ph.HeaderFilter(c)

@@ -62,6 +62,9 @@ type node struct {
 	// Certificates are the ssl listeners' certificates (nil without an
 	// ssl entry in proxy_listen).
 	Certificates *proxy.Certificates
+	// Balancers are the upstreams' ring-balancers (tests rebuild them at
+	// once instead of waiting, as Rebuilder).
+	Balancers *balancers
 }
 
 type runOpts struct {
@@ -152,33 +155,35 @@ func proxyConfig(c *conf.Config, h *host.Host) (proxy.Config, error) {
 	return pc, nil
 }
 
-// loadRouterRows reads every route and service, all pages, every
-// workspace.
-func loadRouterRows(db *kongdb.DB) func(ctx context.Context) ([]map[string]any, []map[string]any, error) {
-	all := func(ctx context.Context, name string) ([]map[string]any, error) {
-		d := db.DAO(name)
-		if d == nil {
-			return nil, fmt.Errorf("no %s DAO", name)
-		}
-		it, err := d.Each(ctx, 1000, map[string]any{"workspace": schema.Null})
+// loadAll reads every row of an entity, all pages, every workspace.
+func loadAll(ctx context.Context, db *kongdb.DB, name string) ([]map[string]any, error) {
+	d := db.DAO(name)
+	if d == nil {
+		return nil, fmt.Errorf("no %s DAO", name)
+	}
+	it, err := d.Each(ctx, 1000, map[string]any{"workspace": schema.Null})
+	if err != nil {
+		return nil, err
+	}
+	var rows []map[string]any
+	for row, err := range it {
 		if err != nil {
 			return nil, err
 		}
-		var rows []map[string]any
-		for row, err := range it {
-			if err != nil {
-				return nil, err
-			}
-			rows = append(rows, row)
-		}
-		return rows, nil
+		rows = append(rows, row)
 	}
+	return rows, nil
+}
+
+// loadRouterRows reads every route and service, all pages, every
+// workspace.
+func loadRouterRows(db *kongdb.DB) func(ctx context.Context) ([]map[string]any, []map[string]any, error) {
 	return func(ctx context.Context) ([]map[string]any, []map[string]any, error) {
-		routes, err := all(ctx, "routes")
+		routes, err := loadAll(ctx, db, "routes")
 		if err != nil {
 			return nil, nil, err
 		}
-		services, err := all(ctx, "services")
+		services, err := loadAll(ctx, db, "services")
 		if err != nil {
 			return nil, nil, err
 		}
@@ -312,10 +317,22 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 	if _, err := rl.Rebuild(context.Background()); err != nil {
 		return fail("error building initial plugins iterator: " + oneLine(err.Error()))
 	}
+	// The ring-balancers of the upstreams (Kong's kong.runloop.balancer),
+	// rebuilt on upstreams and targets CRUD events like the router.
+	bals := newBalancers(h, logger)
+	stopBalancers := bals.Watch()
+	defer stopBalancers()
+	if err := bals.Rebuild(context.Background()); err != nil {
+		logger.Error("failed loading list of upstreams", "err", err)
+	}
+	defer bals.reg.Close()
+	pc.Balancer = bals.reg
+	pc.ConsumerID = host.ConsumerID
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go rb.Run(ctx)
 	go rl.Run(ctx)
+	go bals.Run(ctx)
 
 	// the ssl listeners' certificates, by SNI from the snis entities,
 	// reloaded on their CRUD events as the router is
@@ -369,7 +386,7 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 	var adm *admin.Server
 	if len(adminListeners) > 0 {
 		if adm, err = admin.New(admin.Options{Host: h, Logger: logger, Log: adminAccessLog(logs.adminAccess),
-			ConnStats: p.ConnStats}); err != nil {
+			ConnStats: p.ConnStats, Balancers: bals.reg}); err != nil {
 			srv.Shutdown(context.Background())
 			return fail("admin API: " + oneLine(err.Error()))
 		}
@@ -424,7 +441,7 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 	if adm != nil {
 		go func() { adminServed <- adm.Serve() }()
 	}
-	n := &node{Host: h, Runloop: rl, Proxy: p, Server: srv, Router: rt, Admin: adm, Rebuilder: rb, Certificates: certs, Config: cfgHandler, Metrics: rec,
+	n := &node{Host: h, Runloop: rl, Proxy: p, Server: srv, Router: rt, Admin: adm, Rebuilder: rb, Certificates: certs, Balancers: bals, Config: cfgHandler, Metrics: rec,
 		AccessLog: logs.proxyAccess, AdminAccessLog: logs.adminAccess}
 	if st != nil {
 		n.StatusAddrs = st.Addrs

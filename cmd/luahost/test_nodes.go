@@ -356,6 +356,9 @@ func (s *specNodes) Sync() error {
 		return nil
 	}
 	ctx := context.Background()
+	if err := sn.n.Balancers.Rebuild(ctx); err != nil {
+		return err
+	}
 	if _, err := sn.n.Rebuilder.Rebuild(ctx); err != nil {
 		return err
 	}

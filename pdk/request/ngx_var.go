@@ -3,6 +3,7 @@ package request
 import (
 	"bytes"
 	"crypto/tls"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -215,7 +216,18 @@ func (s *State) varGet(name string) lua.LValue {
 		if !c.Proxied {
 			return lua.LNil
 		}
-		return lua.LString(c.Upstream.Hostname + ":" + strconv.Itoa(c.Upstream.Port))
+		if len(c.Tries) > 1 {
+			// nginx lists every address tried, comma-separated
+			var b strings.Builder
+			for i, t := range c.Tries {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				b.WriteString(net.JoinHostPort(t.IP, strconv.Itoa(t.Port)))
+			}
+			return lua.LString(b.String())
+		}
+		return lua.LString(net.JoinHostPort(c.Upstream.Hostname, strconv.Itoa(c.Upstream.Port)))
 	case "upstream_response_time", "upstream_header_time", "upstream_connect_time":
 		if !c.Proxied || !s.upSeen {
 			return lua.LNil
