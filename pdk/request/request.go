@@ -144,10 +144,43 @@ func phaseValues(p Phase) (string, lua.LValue) {
 	return ngxPhase[p], lua.LNumber(kongPhaseValue[p])
 }
 
-// State is one worker's request binding.
+// State is one worker's request binding. Its per-request part is a Req:
+// a worker interleaves the phases of several requests (it is free between
+// two phases of a request, notably during the upstream call), so the host
+// Attaches the request's Req before each phase and Detaches it after; the
+// fields of the bound Req are promoted, so the bindings read s.c, s.phase
+// ... as their request's.
 type State struct {
-	in    *pdk.Instance
-	L     *lua.LState
+	*Req
+	// idle is the Req bound while no request is attached (c nil: timers,
+	// worker events, the Admin API).
+	idle Req
+
+	in *pdk.Instance
+	L  *lua.LState
+
+	trusted []netipPrefix
+	// kong.conf's lua_max_req_headers, lua_max_resp_headers,
+	// lua_max_uri_args, lua_max_post_args: the default limits
+	maxReqHeaders, maxRespHeaders, maxURIArgs, maxPostArgs int
+	routes                                                 map[*router.Route]*lua.LTable
+	services                                               map[*router.Service]*lua.LTable
+
+	admin     fasthttp.Response // kong.response.exit outside a request (Admin API)
+	hdrMT     *lua.LTable       // request/response header tables' metatable
+	srespMeta *lua.LTable       // kong.service.response.get_headers' (non-buffered)
+	// scratch buffers of one binding call (never kept across a phase)
+	scratch  []byte
+	vals     []string // headerValues' result, reused
+	delSpans [][2]int // delHeader's scratch
+	delBuf   []byte
+}
+
+// Req is one request's part of a State: what the request PDK keeps for it
+// from Begin to End. It holds no Lua value, so it may be attached to
+// whichever worker the request is pinned to. NewReq makes one; keep it
+// for reuse (Begin resets it).
+type Req struct {
 	c     *proxy.Context
 	phase Phase
 	// exited: the response was produced by a plugin (kong.response.exit,
@@ -177,14 +210,6 @@ type State struct {
 	bodyBuf  []byte
 	bodyBuff bool
 
-	trusted []netipPrefix
-	// kong.conf's lua_max_req_headers, lua_max_resp_headers,
-	// lua_max_uri_args, lua_max_post_args: the default limits
-	maxReqHeaders, maxRespHeaders, maxURIArgs, maxPostArgs int
-	routes                                                 map[*router.Route]*lua.LTable
-	services                                               map[*router.Service]*lua.LTable
-
-	admin   fasthttp.Response // kong.response.exit outside a request (Admin API)
 	snap    fasthttp.RequestHeader
 	snapped bool
 	// statusSet: a status was set in rewrite/access (ngx.status reads 0
@@ -193,18 +218,25 @@ type State struct {
 	// respBody: kong.response.exit in header_filter (ctx.response_body)
 	respBody          []byte
 	bodySet, bodyDone bool
-	hdrMT             *lua.LTable // request/response header tables' metatable
-	srespMeta         *lua.LTable // kong.service.response.get_headers' (non-buffered)
-	scratch           []byte
-	vals              []string // headerValues' result, reused
-	delSpans          [][2]int // delHeader's scratch
-	delBuf            []byte
 }
+
+// NewReq returns an empty per-request part for Attach.
+func NewReq() *Req { return &Req{} }
+
+// Attach binds r, a request's part, to s: the bindings serve r's request
+// until Detach. The host attaches a request's Req before each of its
+// phases (and before Begin).
+func (s *State) Attach(r *Req) { s.Req = r }
+
+// Detach unbinds the attached request (after one of its phases): the
+// bindings see no request until the next Attach.
+func (s *State) Detach() { s.Req = &s.idle }
 
 // Open installs the request-bound namespaces into a worker's instance and
 // returns the worker's State.
 func Open(in *pdk.Instance) *State {
 	s := &State{in: in, L: in.L}
+	s.Req = &s.idle
 	s.trusted = confTrusted(in)
 	s.maxReqHeaders, s.maxRespHeaders = confMax(in, "lua_max_req_headers"), confMax(in, "lua_max_resp_headers")
 	s.maxURIArgs, s.maxPostArgs = confMax(in, "lua_max_uri_args"), confMax(in, "lua_max_post_args")
