@@ -446,9 +446,7 @@ func (r *Runloop) downstream(c *proxy.Context, ph int, phase request.Phase, onEr
 		// every phase of a bound request, plugins or not: the request
 		// PDK does Kong's own work there
 		if !s.enter(c, phase) {
-			if onError != nil {
-				onError()
-			}
+			// dead: the response goes on as the proxy has it
 			if last {
 				s.end(c, false)
 			}
