@@ -2,6 +2,7 @@ package host
 
 import (
 	"net"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -37,7 +38,8 @@ func BenchmarkRequestPath(b *testing.B) {
 	n.plugin(b, "token-auth", map[string]string{"route": authed}, map[string]any{})
 	n.sync(b)
 
-	client := &fasthttp.HostClient{Addr: strings.TrimPrefix(n.base, "http://"), MaxConns: 64}
+	// one connection per goroutine of the parallel runs
+	client := &fasthttp.HostClient{Addr: strings.TrimPrefix(n.base, "http://"), MaxConns: 64 * runtime.GOMAXPROCS(0)}
 	for _, tc := range []struct{ name, path, token string }{
 		{"no-plugin", "/open", ""},
 		{"noop-plugin", "/noop", ""},
