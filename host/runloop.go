@@ -374,9 +374,11 @@ func (r *Runloop) Access(c *proxy.Context) bool {
 			c.KongError(500, "An unexpected error occurred")
 			return true
 		}
-		defer s.leave()
 	}
 	if !it.HasPlugins() {
+		if s != nil {
+			s.leave()
+		}
 		return false
 	}
 	route, service := routeIDs(c)
@@ -398,7 +400,6 @@ func (r *Runloop) Access(c *proxy.Context) bool {
 				c.KongError(500, "An unexpected error occurred")
 				return true
 			}
-			defer s.leave()
 		}
 		e := entry{p, cfg}
 		for _, ph := range downstreamPhases {
@@ -428,6 +429,7 @@ func (r *Runloop) Access(c *proxy.Context) bool {
 			// the upstream's
 			s.w.req.EndAccess()
 		}
+		s.leave()
 	}
 	if stopped {
 		c.BufferResponse = false
