@@ -156,6 +156,10 @@ type reqState struct {
 	// accessRan: the collecting phase ran; the downstream phases run what
 	// it collected instead of the global plugins.
 	accessRan bool
+	// quiet: access is over and nothing is left for the later phases (no
+	// plugin in them, no work of the request PDK's): they do not take the
+	// worker, and log only unpins the request.
+	quiet bool
 	// dead: the worker was stopped by a deadline (or its state broke),
 	// in this request or in another one pinned to it: no more Lua runs
 	// for this request, and the pool replaces the worker.
@@ -258,6 +262,25 @@ func (s *reqState) end(c *proxy.Context, locked bool) {
 	w.In.PluginName = ""
 	p.detach(w)
 	p.unlock(w)
+	s.recycle(c)
+}
+
+// finish is end for a quiet request: nothing runs in its worker, which
+// is taken only when it was retired meanwhile (to close it if this was
+// its last request).
+func (s *reqState) finish(c *proxy.Context) {
+	w := s.w
+	s.req.Finish()
+	w.attached.Add(-1)
+	if w.retired.Load() {
+		w.busy.Lock()
+		s.r.h.Pool.unlock(w)
+	}
+	s.recycle(c)
+}
+
+// recycle resets s and puts it back in the pool.
+func (s *reqState) recycle(c *proxy.Context) {
 	for i := range s.collected {
 		clear(s.collected[i])
 		s.collected[i] = s.collected[i][:0]
@@ -428,6 +451,8 @@ func (r *Runloop) Access(c *proxy.Context) bool {
 			// the request as plugins left it, before the proxy makes it
 			// the upstream's
 			s.w.req.EndAccess()
+			s.quiet = len(s.collected[phResponse]) == 0 && len(s.collected[phHeaderFilter]) == 0 &&
+				len(s.collected[phBodyFilter]) == 0 && len(s.collected[phLog]) == 0 && s.w.req.Quiet()
 		}
 		s.leave()
 	}
@@ -445,6 +470,12 @@ func (r *Runloop) downstream(c *proxy.Context, ph int, phase request.Phase, onEr
 	s, _ := c.Plugin.(*reqState)
 	var list []entry
 	if s != nil {
+		if s.quiet {
+			if last {
+				s.finish(c)
+			}
+			return
+		}
 		// every phase of a bound request, plugins or not: the request
 		// PDK does Kong's own work there
 		if !s.enter(c, phase) {

@@ -275,6 +275,7 @@ func Open(in *pdk.Instance) *State {
 // Begin binds s to the request c; the phase is PhaseRewrite until
 // SetPhase.
 func (s *State) Begin(c *proxy.Context) {
+	s.trim()
 	s.c = c
 	s.exited, s.sent, s.accessed, s.upSeen, s.snapped = false, false, false, false, false
 	s.bodySet, s.bodyDone, s.respBody = false, false, s.respBody[:0]
@@ -367,15 +368,34 @@ func (s *State) Exited() bool { return s.exited }
 
 // End unbinds s from its request (after log).
 func (s *State) End() {
-	s.c = nil
-	s.exited = false
-	s.uriStr, s.pathRaw, s.path, s.hostStr = "", "", "", ""
-	if cap(s.upBody) > 1<<20 {
-		s.upBody = nil
+	s.Req.Finish()
+	s.trim()
+}
+
+// Finish ends the request r belongs to (End without a worker: the host
+// calls it when the request's later phases had nothing to do, see
+// Quiet).
+func (r *Req) Finish() {
+	r.c = nil
+	r.exited = false
+	r.uriStr, r.pathRaw, r.path, r.hostStr = "", "", "", ""
+	if cap(r.upBody) > 1<<20 {
+		r.upBody = nil
 	}
-	if cap(s.bodyBuf) > 1<<20 {
-		s.bodyBuf = nil
+	if cap(r.bodyBuf) > 1<<20 {
+		r.bodyBuf = nil
 	}
+}
+
+// Quiet reports, once access is over, that the request PDK has no work
+// of its own left in the later phases if no plugin runs there: no
+// response header set in rewrite or access waits to be put on the
+// upstream's response. The host may then skip those phases (SetPhase
+// included) and call Finish instead of End.
+func (s *State) Quiet() bool { return len(s.pending) == 0 && !s.bodySet }
+
+// trim bounds the worker's caches (under the worker, at End and Begin).
+func (s *State) trim() {
 	if len(s.routes) > 4096 {
 		clear(s.routes)
 	}
