@@ -12,11 +12,11 @@ import (
 // BenchmarkRequestPath is one request through the proxy with the host's
 // Runloop as its Phases, over loopback sockets (client and upstream in the
 // process, so allocs/op counts theirs too): a route no plugin applies to
-// (no worker borrowed), one with a plugin whose handlers do nothing (the
-// runloop's own cost: a worker borrowed, access, header_filter and log
-// called), and one behind token-auth with its credential and
-// consumer in the cache (one worker borrowed, access run). Compare the two
-// in one run.
+// (no worker used), one with a plugin whose handlers do nothing (the
+// runloop's own cost: the request pinned to a worker, access,
+// header_filter and log run in it), and one behind token-auth with its
+// credential and consumer in the cache (access only: the request takes
+// its worker for access alone). Compare the three in one run.
 func BenchmarkRequestPath(b *testing.B) {
 	c := testConf(b, "../plugins", "testdata/iter")
 	c.Set("worker_max", "4", "test")
