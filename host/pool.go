@@ -123,6 +123,9 @@ func (p *Pool) grow() (*Worker, error) {
 // growAsync grows the pool by one worker in the background, one build at
 // a time: requests found every worker busy.
 func (p *Pool) growAsync() {
+	if len(*p.live.Load()) >= p.max || p.growing.Load() {
+		return
+	}
 	p.mu.Lock()
 	need := !p.closed && p.total < p.max
 	p.mu.Unlock()

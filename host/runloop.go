@@ -448,11 +448,13 @@ func (r *Runloop) Access(c *proxy.Context) bool {
 	if s != nil {
 		s.accessRan = true
 		if !s.dead {
-			// the request as plugins left it, before the proxy makes it
-			// the upstream's
-			s.w.req.EndAccess()
 			s.quiet = len(s.collected[phResponse]) == 0 && len(s.collected[phHeaderFilter]) == 0 &&
 				len(s.collected[phBodyFilter]) == 0 && len(s.collected[phLog]) == 0 && s.w.req.Quiet()
+			if !s.quiet {
+				// the request as plugins left it, before the proxy makes
+				// it the upstream's (no later phase reads it when quiet)
+				s.w.req.EndAccess()
+			}
 		}
 		s.leave()
 	}
