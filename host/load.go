@@ -3,8 +3,8 @@ package host
 import (
 	"fmt"
 	"os"
-	"regexp"
 	"strings"
+	"sync"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -38,6 +38,13 @@ type Plugin struct {
 	HasAPI        bool
 
 	NoConsumer, NoRoute, NoService bool
+
+	// Rock is the rockspec the plugin was found through (nil otherwise).
+	Rock string
+
+	migrationsMu     sync.Mutex
+	migrationsLoaded bool
+	migrationErrs    []*LoadError
 }
 
 // Entities lists the plugin's entity names.
@@ -78,6 +85,9 @@ func (w *Worker) loadPlugin(src *Source, build bool) (*loadedPlugin, *Plugin, []
 	name := src.Name
 	ns := "kong.plugins." + name
 	desc := &Plugin{Name: name, Dir: src.Dir}
+	if src.Rock != nil {
+		desc.Rock = src.Rock.Path
+	}
 	lp := &loadedPlugin{desc: desc, phaseFns: map[string]*lua.LFunction{}}
 	var errs []*LoadError
 	fail := func(phase string, err error) {
@@ -129,6 +139,11 @@ func (w *Worker) loadPlugin(src *Source, build bool) (*loadedPlugin, *Plugin, []
 				}
 			}
 			w.describeHandler(fields, desc, lp.phaseFns, failAt)
+			if fields.cleanVersion != "" && fields.cleanVersion != string(fields.version.(lua.LString)) {
+				if err := w.inCall(func(L *lua.LState) { L.SetField(h, "VERSION", lua.LString(fields.cleanVersion)) }); err != nil {
+					fail("handler", err)
+				}
+			}
 		}
 	}
 
@@ -166,20 +181,26 @@ func (w *Worker) loadPlugin(src *Source, build bool) (*loadedPlugin, *Plugin, []
 		}
 	}
 
-	// migrations/init.lua and every file it names
-	if w.moduleExists(ns + ".migrations") {
+	// migrations/init.lua and every file it names: Kong reads them only
+	// for a migrations command or a database (LoadMigrations), so a plugin
+	// whose migrations are broken still runs DB-less.
+	if w.host.eagerMigrations && w.moduleExists(ns+".migrations") {
 		w.loadMigrations(name, desc, build, fail, failAt)
+		desc.migrationsLoaded = true
 	}
 
 	// api.lua (optional): Kong runs it when it builds the Admin API, not
 	// when it loads plugins, so here it is only compiled (a syntax error
 	// is reported with its line); the Admin API requires it.
-	if m, _ := w.host.resolver.Find(ns + ".api"); m != nil {
+	if m, _ := w.host.resolver.Find(ns + ".api"); m != nil && m.C == "" {
 		if _, err := w.host.compileModule(m); err != nil {
 			fail("api", err)
 		} else {
 			desc.HasAPI = true
 		}
+	}
+	for _, le := range errs {
+		w.host.explainMissing(le, src)
 	}
 	return lp, desc, errs
 }
@@ -265,6 +286,9 @@ func (w *Worker) isClass(t *lua.LTable) (class bool, err error) {
 type handlerFields struct {
 	priority, version lua.LValue
 	phases            map[string]*lua.LFunction
+	// cleanVersion is VERSION as Kong cleans it ("0.1-t" -> "0.1"), set
+	// back on the handler as Kong does.
+	cleanVersion string
 }
 
 // readHandler reads PRIORITY, VERSION and the phase functions of a handler
@@ -285,8 +309,6 @@ func (w *Worker) readHandler(h, base *lua.LTable) (*handlerFields, error) {
 	return f, err
 }
 
-var versionRe = regexp.MustCompile(`^(\d+)(\.\d+)?(\.\d+)?$`)
-
 // describeHandler checks PRIORITY and VERSION as Kong's loader does.
 func (w *Worker) describeHandler(fields *handlerFields, desc *Plugin, phases map[string]*lua.LFunction, failAt func(string, string, int, string)) {
 	file := "kong/plugins/" + desc.Name + "/handler.lua"
@@ -306,11 +328,13 @@ func (w *Worker) describeHandler(fields *handlerFields, desc *Plugin, phases map
 	}
 	switch v := fields.version.(type) {
 	case lua.LString:
-		if !versionRe.MatchString(string(v)) {
+		clean, ok := CleanVersion(string(v))
+		if !ok {
 			failAt("handler", file, w.host.lineMentioning(desc.Name, "handler.lua", "VERSION"),
 				fmt.Sprintf("Plugin %q cannot be loaded because its VERSION field does not follow the \"x.y.z\" format, got: %q.", desc.Name, string(v)))
 		}
-		desc.Version = string(v)
+		desc.Version = clean
+		fields.cleanVersion = clean
 	case *lua.LNilType:
 		// Kong ≤ 2.8 did not require VERSION; 3.x does. Both generations
 		// run here, so a missing VERSION is accepted.

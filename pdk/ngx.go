@@ -130,6 +130,10 @@ func openNgx(in *Instance) {
 	in.ngx = t
 	t.RawSetString("ctx", in.Ctx)
 	L.SetGlobal("ngx", t)
+	// ngx_lua registers the table as a module too: require "ngx" is ngx
+	if loaded, ok := L.GetField(L.Get(lua.RegistryIndex), "_LOADED").(*lua.LTable); ok {
+		loaded.RawSetString("ngx", t)
+	}
 }
 
 // now is the host clock (Root.Now in tests).
