@@ -121,6 +121,8 @@ func openNgx(in *Instance) {
 	t.RawSetString("re", ngx.NewRe(L, re))
 	ngx.OpenReModule(L, re)
 	ngx.OpenBase64Module(L)
+	ngx.OpenSemaphoreModule(L)
+	t.RawSetString("socket", ngx.NewSocket(L))
 	t.RawSetString("shared", ngx.NewShared(L, in.Root.sharedDicts()))
 	t.RawSetString("timer", in.newNgxTimer())
 
