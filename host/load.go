@@ -475,8 +475,8 @@ func foreignRefs(def map[string]any) []string {
 func (h *Host) pathOf(chunk string) string {
 	if rest, ok := strings.CutPrefix(chunk, "kong/plugins/"); ok {
 		plugin, file, _ := strings.Cut(rest, "/")
-		if dir, ok := h.resolver.Plugins[plugin]; ok {
-			return dir + "/" + file
+		if p := h.pluginFilePath(plugin, file); p != "" {
+			return p
 		}
 	}
 	if m, _ := h.resolver.Find(strings.TrimSuffix(strings.ReplaceAll(strings.TrimSuffix(chunk, ".lua"), "/", "."), ".init")); m != nil {
@@ -485,10 +485,27 @@ func (h *Host) pathOf(chunk string) string {
 	return ""
 }
 
+// pluginFilePath is where a plugin's file (handler.lua, migrations/init.lua)
+// is on disk: the file its rockspec installs as that module, else the file
+// in the plugin's directory; "" for an unknown plugin.
+func (h *Host) pluginFilePath(plugin, file string) string {
+	mod := "kong.plugins." + plugin + "." + strings.ReplaceAll(strings.TrimSuffix(file, ".lua"), "/", ".")
+	if p, ok := h.resolver.Modules[mod]; ok {
+		return p
+	}
+	if p, ok := h.resolver.Modules[strings.TrimSuffix(mod, ".init")]; ok {
+		return p
+	}
+	if dir, ok := h.resolver.Plugins[plugin]; ok {
+		return dir + "/" + file
+	}
+	return ""
+}
+
 // lineMentioning returns the first line of a plugin file containing one of
 // words (tried in order), or 0.
 func (h *Host) lineMentioning(plugin, file string, words ...string) int {
-	b, err := os.ReadFile(h.resolver.Plugins[plugin] + "/" + file)
+	b, err := os.ReadFile(h.pluginFilePath(plugin, file))
 	if err != nil {
 		return 0
 	}
@@ -505,7 +522,7 @@ func (h *Host) lineMentioning(plugin, file string, words ...string) int {
 
 // lastReturnLine is the line of a file's final top-level return.
 func (h *Host) lastReturnLine(plugin, file string) int {
-	b, err := os.ReadFile(h.resolver.Plugins[plugin] + "/" + file)
+	b, err := os.ReadFile(h.pluginFilePath(plugin, file))
 	if err != nil {
 		return 0
 	}
