@@ -120,15 +120,42 @@ func (d *Discovery) scanPathEntry(tpl, what string) error {
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("%s: %w", what, err)
 	}
+	var rocks []*rockspec.Rockspec
+	if len(found) > 0 {
+		rocks = pathRocks(prefix)
+	}
 	for _, p := range found {
 		name := filepath.Base(p)
 		if _, dup := d.Sources[name]; dup {
 			continue
 		}
-		d.Sources[name] = &Source{Name: name, Dir: p, OnPath: true}
+		src := &Source{Name: name, Dir: p, OnPath: true}
+		for _, rs := range rocks {
+			if _, ok := rs.Modules["kong.plugins."+name+".handler"]; ok {
+				src.Rock = rs
+				break
+			}
+		}
+		d.Sources[name] = src
 		d.Resolver.Plugins[name] = p
 	}
 	return nil
+}
+
+// pathRocks reads the rockspecs at the root of a Lua path entry (a source
+// tree such as Kong's, whose rockspec lists the rocks its plugins need),
+// only to name the rock that provides a missing module: the modules
+// resolve through the Lua path, and a rockspec that does not evaluate is
+// left out (it is not the user's plugin).
+func pathRocks(dir string) []*rockspec.Rockspec {
+	paths, _ := rockspec.Find(dir)
+	var out []*rockspec.Rockspec
+	for _, p := range paths {
+		if rs, err := rockspec.Parse(p); err == nil {
+			out = append(out, rs)
+		}
+	}
+	return out
 }
 
 // addRocks reads the rockspecs of a repository root and lays their modules

@@ -200,6 +200,7 @@ func (w *Worker) loadPlugin(src *Source, build bool) (*loadedPlugin, *Plugin, []
 		}
 	}
 	for _, le := range errs {
+		w.rootCause(le)
 		w.host.explainMissing(le, src)
 	}
 	return lp, desc, errs

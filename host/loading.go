@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 
+	lua "github.com/yuin/gopher-lua"
+
 	"github.com/luahost/luahost/luavm"
 )
 
@@ -124,6 +126,44 @@ func (h *Host) providerOf(mod string, src *Source) (rock, where string) {
 		}
 	}
 	return "", ""
+}
+
+// Lua 5.1 (and gopher-lua) leave a module that failed to load marked in
+// package.loaded: the next require of it says only "loop or previous
+// error loading module". The plugin that first required it had the cause.
+var reLoopOrPrevious = regexp.MustCompile(`loop or previous error loading module:? '?([^'\s]+)'?`)
+
+// rootCause turns a "loop or previous error loading module X" into X's own
+// error, by requiring X again (and the module it names in turn, a few
+// levels at most): a plugin that shares a broken dependency with one loaded
+// before it is then reported with the module that is really missing.
+func (w *Worker) rootCause(le *LoadError) {
+	m := reLoopOrPrevious.FindStringSubmatch(le.Msg)
+	if m == nil {
+		return
+	}
+	loaded, ok := w.L.GetField(w.L.Get(lua.RegistryIndex), "_LOADED").(*lua.LTable)
+	if !ok {
+		return
+	}
+	chain := []string{m[1]}
+	for i := 0; i < 8; i++ {
+		name := chain[len(chain)-1]
+		loaded.RawSetString(name, lua.LNil)
+		_, err := w.requireIn(name)
+		if err == nil {
+			return // it loads now: nothing better to say
+		}
+		cause := w.errorOf(le.Plugin, le.Phase, err)
+		if next := reLoopOrPrevious.FindStringSubmatch(cause.Msg); next != nil {
+			chain = append(chain, next[1])
+			continue
+		}
+		if reModuleNotFound.MatchString(cause.Msg) || reCModule.MatchString(cause.Msg) {
+			le.Msg = cause.Msg + "\n\t(required through " + strings.Join(chain, " <- ") + ")"
+		}
+		return
+	}
 }
 
 // skippable: a bundled plugin (enabled only through `plugins = bundled`,

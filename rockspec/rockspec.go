@@ -222,7 +222,7 @@ func (r *Rockspec) ProviderOf(module string) string {
 var knownRocks = map[string]string{
 	"pl": "penlight", "lfs": "luafilesystem", "ltn12": "luasocket", "socket": "luasocket",
 	"mime": "luasocket", "ssl": "luasec", "lpeg": "lpeg", "re": "lpeg", "cjson": "lua-cjson",
-	"lxp": "luaexpat", "lyaml": "lyaml", "date": "date", "ngx.ssl": "lua-resty-core",
+	"lxp": "luaexpat", "lyaml": "lyaml", "date": "date", "pb": "lua-protobuf",
 }
 
 func guessProvider(module string, deps []Dependency) string {
