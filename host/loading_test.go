@@ -274,3 +274,23 @@ func TestBundledPluginsMatchConstants(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Two bundled plugins sharing a dependency that needs a missing module:
+// the second one's "loop or previous error loading module" is traced back
+// to the module really missing, so both are skipped naming it.
+func TestRootCause(t *testing.T) {
+	c := testConf(t, "testdata/repo")
+	c.Set("lua_package_path", "testdata/bundledshared/?.lua;;", "test")
+	h := newTestHost(t, c)
+	if len(h.Skipped) != 2 {
+		t.Fatalf("skipped %+v", h.Skipped)
+	}
+	for _, s := range h.Skipped {
+		if s.Module != "resty.absent_dep" || !strings.Contains(s.Err.Msg, "module 'resty.absent_dep' not found") {
+			t.Errorf("%s: module %q: %s", s.Name, s.Module, s.Err.Msg)
+		}
+	}
+	if !strings.Contains(h.Skipped[1].Err.Msg, "(required through shared_dep)") {
+		t.Errorf("second: %s", h.Skipped[1].Err.Msg)
+	}
+}
