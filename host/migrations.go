@@ -20,6 +20,9 @@ import (
 // kong/db/migrations/subsystems.lua). A module that is not a valid
 // migration is an error naming plugin and migration.
 func (h *Host) Subsystems() ([]*migrations.Subsystem, error) {
+	if errs := h.loadMigrationsOf(h.Plugins); len(errs) > 0 {
+		return nil, &PluginErrors{Errs: errs}
+	}
 	subs := []*migrations.Subsystem{migrations.Core()}
 	plugins := append([]*Plugin(nil), h.Plugins...)
 	sort.Slice(plugins, func(i, j int) bool { return plugins[i].Name < plugins[j].Name })
@@ -135,6 +138,11 @@ var MigrationTimeout = 10 * time.Minute
 func (h *Host) CallMigrationFunc(ctx context.Context, fn *schema.Func, conn *postgres.Connector) error {
 	return h.Pool.AcquireFunc(ctx, func(w *Worker) error {
 		lf, ok := w.funcs[fn.Ref]
+		if !ok {
+			// this worker has not read the plugin's migrations yet
+			w.migrationsIn(pluginOfRef(fn.Ref))
+			lf, ok = w.funcs[fn.Ref]
+		}
 		if !ok {
 			return fmt.Errorf("no Lua function %s", fn.Ref)
 		}

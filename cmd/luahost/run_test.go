@@ -214,7 +214,8 @@ func TestRunProcessErrors(t *testing.T) {
 	checkOneLineError(t, "bad listen", code, stderr, "proxy_listen must be of form: [off] | <ip>:<port>")
 
 	code, stderr = runOnce(t, "run", "--plugins-dir", "../../host/testdata/broken", "--set", "proxy_listen=127.0.0.1:0", "--set", "admin_listen=127.0.0.1:0")
-	checkOneLineError(t, "broken plugin", code, stderr, "4 plugin error(s): ")
+	// missing-migration runs: its migrations are read only for a database
+	checkOneLineError(t, "broken plugin", code, stderr, "3 plugin error(s): ")
 }
 
 func TestRunProcessNeedsBootstrap(t *testing.T) {
