@@ -3,6 +3,7 @@ package host
 import (
 	"context"
 	"fmt"
+	"github.com/luahost/luahost/conf"
 	"io"
 	"net"
 	"net/http"
@@ -121,8 +122,10 @@ func (n *rlNode) waitDict(t *testing.T, key string) string {
 	}
 }
 
-func pinConf(t *testing.T) *rlNode {
-	c := iterConf(t)
+func pinConf(t *testing.T) *rlNode { return pinNode(t, iterConf(t)) }
+
+// pinNode starts a node of one worker with c.
+func pinNode(t *testing.T, c *conf.Config) *rlNode {
 	c.Set("worker_max", "1", "test")
 	return newRLNode(t, c)
 }
@@ -163,7 +166,7 @@ func TestRunloopRequestsInterleaveOnOneWorker(t *testing.T) {
 // remaining plugin phases skipped (logged) — never run on the broken or
 // closed state; the next requests run on the replacement.
 func TestRunloopWorkerReplacedMidRequest(t *testing.T) {
-	n := pinConf(t)
+	n := pinNode(t, spinConf(t))
 	b := newBarrier(t)
 	slow := n.routeTo(t, "/slow", b.port)
 	n.plugin(t, "ctx-tag", map[string]string{"route": slow}, map[string]any{"tag": "conf"})
