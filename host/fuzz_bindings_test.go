@@ -263,7 +263,10 @@ type fuzzer struct {
 }
 
 func newFuzzer(t testing.TB) *fuzzer {
-	h := examplesHost(t, "lua_timeout", "100", "lua_memory_budget", "64m")
+	// the host loads the plugins (and builds replacement workers) under a
+	// long deadline: a loaded machine takes more than 100 ms to load them;
+	// the fuzzed calls get fuzzCallTimeout (acquire)
+	h := examplesHost(t, "lua_timeout", "60000", "lua_memory_budget", "64m")
 	f := &fuzzer{t: t, h: h}
 	f.acquire()
 	t.Cleanup(func() {
@@ -283,11 +286,10 @@ func (f *fuzzer) acquire() {
 	f.workers++
 	// discovery requires every module (compiling them): not under the
 	// calls' short deadline
-	short := w.timeout
 	w.timeout = time.Minute
 	f.targets = discover(f.t, w)
 	f.pool = fuzzPool(f.t, w)
-	w.timeout = short
+	w.timeout = fuzzCallTimeout
 	f.byName = map[string]int{}
 	for i, tg := range f.targets {
 		f.byName[tg.name] = i
@@ -303,6 +305,9 @@ func (f *fuzzer) pick(name string) int {
 	h.Write([]byte(name))
 	return int(h.Sum32() % uint32(len(f.targets)))
 }
+
+// fuzzCallTimeout is each fuzzed call's lua_timeout.
+const fuzzCallTimeout = 100 * time.Millisecond
 
 // hangMargin is how long past its deadline a call may run before the
 // fuzzer calls it a hang (generous: the machine is shared).
