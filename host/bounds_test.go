@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 // examplesHost is a host with the project's example plugins (plugins/) on
@@ -126,8 +127,9 @@ func TestRestyHTTPStopsAtTheDeadline(t *testing.T) {
 	}))
 	defer srv.Close()
 	defer close(release)
-	h := examplesHost(t, "lua_timeout", "200")
+	h := examplesHost(t) // loads under the default deadline; the call gets 200 ms
 	inWorkerT(t, h, func(w *Worker) {
+		w.timeout = 200 * time.Millisecond
 		err := w.DoString("=http", `return require("resty.http").new():request_uri("`+srv.URL+`/")`)
 		var te *TimeoutError
 		if !errors.As(err, &te) {
