@@ -58,8 +58,16 @@ func (h *Host) compileModule(m *Module) (*lua.FunctionProto, error) {
 	if limit := h.maxSourceSize(); len(m.Src) > limit {
 		return nil, &SourceTooBigError{Path: m.Path, Size: len(m.Src), Limit: limit}
 	}
+	if strings.HasPrefix(m.Path, "embedded:") && h.cache != nil {
+		// the embedded modules never change: compiled once per process,
+		// shared by every host (luahost test starts several nodes)
+		return embeddedProtos.compile(m.Path, m.Chunk, m.Src)
+	}
 	return h.cache.compile(m.Path, m.Chunk, m.Src)
 }
+
+// embeddedProtos is the process's cache of the embedded modules' prototypes.
+var embeddedProtos = &protoCache{}
 
 func (h *Host) maxSourceSize() int {
 	if n := h.Conf.Size("lua_max_source_size", DefaultMaxSourceSize); n > 0 {

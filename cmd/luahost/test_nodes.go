@@ -20,9 +20,12 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/luahost/luahost/conf"
 	"github.com/luahost/luahost/kongdb"
 	"github.com/luahost/luahost/kongdb/declarative"
+	"github.com/luahost/luahost/kongdb/postgres"
 	"github.com/luahost/luahost/kongdb/schema"
 	"github.com/luahost/luahost/pdk/spechelpers"
 )
@@ -37,11 +40,24 @@ type specNodes struct {
 	plugins  []string
 	staging  *specNode
 	kong     *specNode
-	// bootstrapped holds the databases (pg_host:port/database) this run
-	// has reset and bootstrapped: the next get_db_utils truncates instead
-	bootstrapped map[string]bool
 	// logDir holds the nodes' error log (Kong's servroot/logs/error.log)
 	logDir string
+	// stopping counts the nodes still shutting down: a node is stopped in
+	// the background (its proxy waits up to 100 ms for the clients'
+	// kept-alive connections), and Close waits for them
+	stopping sync.WaitGroup
+}
+
+// retire stops sn in the background (nil is nothing).
+func (s *specNodes) retire(sn *specNode) {
+	if sn == nil {
+		return
+	}
+	s.stopping.Add(1)
+	go func() {
+		defer s.stopping.Done()
+		sn.stop()
+	}()
 }
 
 // ErrorLogPath is the nodes' proxy_error_log, created empty on first use.
@@ -77,9 +93,10 @@ func newSpecNodes(base *conf.Config) *specNodes {
 func (s *specNodes) Close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.staging.stop()
-	s.kong.stop()
+	s.retire(s.staging)
+	s.retire(s.kong)
 	s.staging, s.kong = nil, nil
+	s.stopping.Wait()
 	if s.mock != nil {
 		s.mock.Close()
 	}
@@ -214,63 +231,157 @@ func (s *specNodes) DBUtils(strategy string, plugins []string) (spechelpers.Node
 	if err := s.ensureMock(); err != nil {
 		return spechelpers.Node{}, err
 	}
-	s.kong.stop()
-	s.staging.stop()
+	s.retire(s.kong)
+	s.retire(s.staging)
 	s.kong, s.staging = nil, nil
 	s.strategy, s.plugins = database(strategy), plugins
 	c := s.nodeConf(map[string]string{"database": s.strategy, "plugins": specPluginsConf(plugins)})
-	key := c.Get("pg_host") + ":" + c.Get("pg_port") + "/" + c.Get("pg_database")
-	again := s.strategy == "postgres" && s.bootstrapped[key]
-	if s.strategy == "postgres" {
-		if err := prepareDatabase(c, again); err != nil {
+	if s.strategy != "postgres" {
+		sn, err := startSpecNode(c)
+		if err != nil {
 			return spechelpers.Node{}, err
 		}
-		if s.bootstrapped == nil {
-			s.bootstrapped = map[string]bool{}
-		}
-		s.bootstrapped[key] = true
+		s.staging = sn
+		return sn.ports(), nil
+	}
+	// Kong's get_db_utils resets the schema and bootstraps it every time;
+	// the outcome, an empty database with every migration run, is had far
+	// faster by keeping the schema between runs and emptying its tables in
+	// one statement. A database never bootstrapped is bootstrapped; one a
+	// node refuses (new migrations of a plugin enabled now) is migrated up
+	// and the node started again.
+	if err := emptyDatabase(c); err != nil {
+		return spechelpers.Node{}, err
 	}
 	sn, err := startSpecNode(c)
+	if err != nil && needsMigrations(err) {
+		if err := migrateDatabase(c); err != nil {
+			return spechelpers.Node{}, err
+		}
+		sn, err = startSpecNode(c)
+	}
 	if err != nil {
 		return spechelpers.Node{}, err
 	}
 	s.staging = sn
-	if again {
-		// what earlier spec files wrote goes (the default workspace stays)
-		db := sn.n.Host.Root.DB
-		for _, name := range db.Names() {
-			if name == "workspaces" {
-				continue
-			}
-			if err := db.Truncate(context.Background(), name); err != nil {
-				return spechelpers.Node{}, fmt.Errorf("truncating %s: %w", name, err)
-			}
-		}
-	}
 	return sn.ports(), nil
 }
 
-// prepareDatabase is, the first time in a run, `migrations reset --yes`
-// then `migrations bootstrap`; after that `migrations up` (a plugin that
-// a later spec file enables may bring migrations), the caller truncating.
-func prepareDatabase(c *conf.Config, again bool) error {
+// keptTables are not emptied between spec files: the migrations'
+// bookkeeping, and the default workspace bootstrap made (Kong's
+// get_db_utils makes it again: workspaces.upsert_default).
+var keptTables = map[string]bool{"schema_meta": true, "locks": true, "workspaces": true}
+
+// emptyDatabase empties every table of the configured schema but
+// keptTables, in one TRUNCATE; a database without schema_meta is
+// bootstrapped instead (reset first: a half-made schema goes).
+func emptyDatabase(c *conf.Config) error {
+	ctx := context.Background()
+	cfg := postgres.FromConf(c)
+	conn, err := postgres.Open(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("get_db_utils: %w", err)
+	}
+	defer conn.Close()
+	_, bootstrapped, err := conn.SchemaMigrations(ctx)
+	if err != nil {
+		return fmt.Errorf("get_db_utils: %w", err)
+	}
+	if !bootstrapped {
+		return bootstrapDatabase(c)
+	}
+	rows, err := conn.Pool().Query(ctx, `SELECT tablename FROM pg_tables WHERE schemaname = $1 ORDER BY tablename`, conn.Schema())
+	if err != nil {
+		return fmt.Errorf("get_db_utils: listing tables: %w", err)
+	}
+	var all []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return err
+		}
+		if !keptTables[n] {
+			all = append(all, pgx.Identifier{conn.Schema(), n}.Sanitize())
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("get_db_utils: listing tables: %w", err)
+	}
+	if len(all) == 0 {
+		return nil
+	}
+	// TRUNCATE costs per table (new files for each) even when empty: only
+	// the tables holding rows are named, in one statement
+	var probe []string
+	for i, t := range all {
+		probe = append(probe, fmt.Sprintf("SELECT %d WHERE EXISTS (SELECT 1 FROM %s)", i, t))
+	}
+	rows, err = conn.Pool().Query(ctx, strings.Join(probe, " UNION ALL "))
+	if err != nil {
+		return fmt.Errorf("get_db_utils: %w", err)
+	}
+	var names []string
+	for rows.Next() {
+		var i int
+		if err := rows.Scan(&i); err != nil {
+			rows.Close()
+			return err
+		}
+		names = append(names, all[i])
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("get_db_utils: %w", err)
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	if _, err := conn.Pool().Exec(ctx, "TRUNCATE "+strings.Join(names, ", ")+" CASCADE"); err != nil {
+		return fmt.Errorf("get_db_utils: emptying the database: %w", err)
+	}
+	return nil
+}
+
+// needsMigrations says whether a node refused to start for want of
+// migrations (Kong's check_state messages).
+func needsMigrations(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "migrations up") || strings.Contains(s, "needs bootstrapping")
+}
+
+func migrationsArgs(c *conf.Config) []string {
 	var args []string
 	for _, k := range c.Keys() {
 		args = append(args, "--set", k+"="+c.Get(k))
 	}
+	return args
+}
+
+// bootstrapDatabase is `migrations reset --yes` then `migrations bootstrap`.
+func bootstrapDatabase(c *conf.Config) error {
+	args := migrationsArgs(c)
 	var out bytes.Buffer
-	if again {
-		if code := cmdMigrations(append([]string{"up", "-q"}, args...), strings.NewReader(""), &out, &out); code != 0 {
-			return fmt.Errorf("migrations up: %s", strings.TrimSpace(out.String()))
-		}
-		return nil
-	}
 	// reset answers 1 on a database never bootstrapped (Kong's "nothing
 	// to reset"): bootstrap's own error says what is wrong if anything is
 	cmdMigrations(append([]string{"reset", "--yes", "-q"}, args...), strings.NewReader(""), &out, &out)
 	out.Reset()
 	if code := cmdMigrations(append([]string{"bootstrap", "-q"}, args...), strings.NewReader(""), &out, &out); code != 0 {
 		return fmt.Errorf("migrations bootstrap: %s", strings.TrimSpace(out.String()))
+	}
+	return nil
+}
+
+// migrateDatabase is `migrations up` then `migrations finish` (a plugin
+// enabled by this spec file brings migrations the database has not run).
+func migrateDatabase(c *conf.Config) error {
+	args := migrationsArgs(c)
+	for _, sub := range []string{"up", "finish"} {
+		var out bytes.Buffer
+		if code := cmdMigrations(append([]string{sub, "-q"}, args...), strings.NewReader(""), &out, &out); code != 0 {
+			return fmt.Errorf("migrations %s: %s", sub, strings.TrimSpace(out.String()))
+		}
 	}
 	return nil
 }
@@ -299,8 +410,8 @@ func (s *specNodes) StartKong(over map[string]string) (spechelpers.Node, error) 
 		}
 		over["declarative_config_string"] = b.String()
 	}
-	s.kong.stop()
-	s.staging.stop()
+	s.retire(s.kong)
+	s.retire(s.staging)
 	s.kong, s.staging = nil, nil
 	sn, err := startSpecNode(s.nodeConf(over))
 	if err != nil {
@@ -313,6 +424,8 @@ func (s *specNodes) StartKong(over map[string]string) (spechelpers.Node, error) 
 func (s *specNodes) StopKong() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// stop_kong returns once the node is gone (specs check that the
+	// proxy no longer answers)
 	s.kong.stop()
 	s.kong = nil
 	return nil

@@ -83,6 +83,8 @@ func Install(L *lua.LState, nodes Nodes) {
 			return pushNode(L, n, err)
 		},
 		"stop_kong": func(L *lua.LState) int {
+			// the node's proxy waits for open connections before it stops
+			client.CloseIdleConnections()
 			if err := nodes.StopKong(); err != nil {
 				L.Push(lua.LNil)
 				L.Push(lua.LString(err.Error()))
