@@ -35,6 +35,11 @@ type testOptions struct {
 	paths           []string
 	pattern         []string // file name patterns (busted -p; default "_spec")
 	exclude         []string // file name patterns to skip (--exclude-pattern)
+	// strategy is --strategy: the one strategy each_strategy and
+	// all_strategies give ("" = KONG_DATABASE's, else postgres and off)
+	strategy string
+	coverage bool // -c/--coverage: luacov.stats.out and a summary
+	watch    bool // --watch: run again the spec files an edit touches
 }
 
 // bustedValueFlags take a value; bustedBoolFlags do not. Short names are
@@ -42,10 +47,14 @@ type testOptions struct {
 var (
 	bustedValueFlags = map[string]string{"o": "output", "output": "output", "filter": "filter",
 		"filter-out": "filter-out", "t": "tags", "tags": "tags", "exclude-tags": "exclude-tags", "seed": "seed",
-		"repeat": "repeat", "run": "run", "p": "pattern", "pattern": "pattern", "exclude-pattern": "exclude-pattern"}
+		"repeat": "repeat", "run": "run", "p": "pattern", "pattern": "pattern", "exclude-pattern": "exclude-pattern",
+		"strategy": "strategy"}
 	bustedBoolFlags = map[string]string{"v": "verbose", "verbose": "verbose", "shuffle": "shuffle",
 		"no-keep-going": "no-keep-going", "keep-going": "keep-going", "no-shuffle": "no-shuffle",
-		"shuffle-files": "shuffle-files", "shuffle-tests": "shuffle-tests", "suppress-pending": "suppress-pending"}
+		"shuffle-files": "shuffle-files", "shuffle-tests": "shuffle-tests", "suppress-pending": "suppress-pending",
+		// busted's -c is --coverage: for luahost test it wins over luahost's
+		// -c (the configuration file stays reachable as --conf)
+		"c": "coverage", "coverage": "coverage", "watch": "watch"}
 	outputNames = map[string]string{"utfterminal": "utfTerminal", "plainterminal": "plainTerminal", "tap": "TAP",
 		"json": "json", "junit": "junit", "gtest": "gTest"}
 )
@@ -217,6 +226,17 @@ func parseTestArgs(args []string) (*testOptions, []string, error) {
 				o.pattern = vals
 			case "exclude-pattern":
 				o.exclude = vals
+			case "strategy":
+				switch last {
+				case "postgres", "off":
+					o.strategy = last
+				default:
+					return nil, nil, fmt.Errorf("--strategy %q: postgres or off", last)
+				}
+			case "coverage":
+				o.coverage = true
+			case "watch":
+				o.watch = true
 			}
 		}
 	}
@@ -257,12 +277,14 @@ func cmdTest(c *conf.Config, o *testOptions, paths []string, timeout time.Durati
 		fmt.Fprintln(stderr, "Error: no *_spec.lua file under", strings.Join(paths, " "))
 		return 1
 	}
+	testRepoDefaults(c)
 	h, ok := loadHost(c, stderr)
 	if !ok {
 		return 1
 	}
 	defer h.Close()
 	nodes := newSpecNodes(c)
+	nodes.forced = o.strategy
 	defer nodes.Close()
 	h.SpecSetup = func(L *lua.LState) { spechelpers.Install(L, nodes) }
 	spec := o.spec

@@ -39,6 +39,11 @@ type specNodes struct {
 	strategy string
 	plugins  []string
 	staging  *specNode
+	// forced is --strategy: the only strategy specs iterate over; with
+	// "off", get_db_utils("postgres") (the plugin template's blueprints
+	// for its off runs) writes to the embedded store, so no PostgreSQL
+	// is needed
+	forced string
 	kong     *specNode
 	// logDir holds the nodes' error log (Kong's servroot/logs/error.log)
 	logDir string
@@ -104,6 +109,9 @@ func (s *specNodes) Close() {
 		os.RemoveAll(s.logDir)
 	}
 }
+
+// Strategy is --strategy ("" when not given).
+func (s *specNodes) Strategy() string { return s.forced }
 
 func (s *specNodes) MockUpstreamPort() int {
 	s.mu.Lock()
@@ -234,6 +242,9 @@ func (s *specNodes) DBUtils(strategy string, plugins []string) (spechelpers.Node
 	s.retire(s.kong)
 	s.retire(s.staging)
 	s.kong, s.staging = nil, nil
+	if s.forced == "off" {
+		strategy = "off"
+	}
 	s.strategy, s.plugins = database(strategy), plugins
 	c := s.nodeConf(map[string]string{"database": s.strategy, "plugins": specPluginsConf(plugins)})
 	if s.strategy != "postgres" {
@@ -279,6 +290,14 @@ func emptyDatabase(c *conf.Config) error {
 	ctx := context.Background()
 	cfg := postgres.FromConf(c)
 	conn, err := postgres.Open(ctx, cfg)
+	if err != nil && strings.Contains(err.Error(), "database \""+cfg.Database+"\" does not exist") {
+		// Kong's test database (kong_tests) made on first use, as Pongo
+		// makes it
+		if cerr := createDatabase(ctx, cfg); cerr != nil {
+			return fmt.Errorf("get_db_utils: %w (and creating it: %v)", err, cerr)
+		}
+		conn, err = postgres.Open(ctx, cfg)
+	}
 	if err != nil {
 		return fmt.Errorf("get_db_utils: %w", err)
 	}
@@ -342,6 +361,20 @@ func emptyDatabase(c *conf.Config) error {
 		return fmt.Errorf("get_db_utils: emptying the database: %w", err)
 	}
 	return nil
+}
+
+// createDatabase creates cfg's database, connected to the server's
+// "postgres" database as cfg's user.
+func createDatabase(ctx context.Context, cfg postgres.Config) error {
+	other := cfg
+	other.Database = "postgres"
+	conn, err := postgres.Open(ctx, other)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	_, err = conn.Pool().Exec(ctx, "CREATE DATABASE "+pgx.Identifier{cfg.Database}.Sanitize())
+	return err
 }
 
 // needsMigrations says whether a node refused to start for want of

@@ -51,6 +51,9 @@ type Nodes interface {
 	Exec(args []string, env map[string]string) (code int, stdout, stderr string)
 	// ErrorLogPath is the file the nodes' error log goes to.
 	ErrorLogPath() (string, error)
+	// Strategy is the one strategy the run is restricted to (luahost test
+	// --strategy), "" for none.
+	Strategy() string
 }
 
 // ModuleName is the module spec/helpers.lua requires.
@@ -162,6 +165,10 @@ func Install(L *lua.LState, nodes Nodes) {
 				return 2
 			}
 			L.Push(lua.LString(p))
+			return 1
+		},
+		"strategy": func(L *lua.LState) int {
+			L.Push(lua.LString(nodes.Strategy()))
 			return 1
 		},
 		"mock_upstream_port": func(L *lua.LState) int {

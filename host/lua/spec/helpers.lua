@@ -42,8 +42,12 @@ local current = nil
 
 local STRATEGIES = { "postgres", "off" }
 
+-- luahost test --strategy first, then Kong's KONG_DATABASE
 local function selected()
-  local only = os.getenv("KONG_DATABASE") or os.getenv("LUAHOST_STRATEGY")
+  local only = go.strategy()
+  if only == "" then
+    only = os.getenv("KONG_DATABASE") or os.getenv("LUAHOST_STRATEGY")
+  end
   if only and only ~= "" then
     return { only }
   end
