@@ -44,7 +44,7 @@ type specNodes struct {
 	// for its off runs) writes to the embedded store, so no PostgreSQL
 	// is needed
 	forced string
-	kong     *specNode
+	kong   *specNode
 	// logDir holds the nodes' error log (Kong's servroot/logs/error.log)
 	logDir string
 	// stopping counts the nodes still shutting down: a node is stopped in
