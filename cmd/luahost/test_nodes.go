@@ -44,7 +44,10 @@ type specNodes struct {
 	// for its off runs) writes to the embedded store, so no PostgreSQL
 	// is needed
 	forced string
-	kong   *specNode
+	// pluginDirs are the directories of the plugins of the nodes started
+	// (takePluginDirs)
+	pluginDirs []string
+	kong       *specNode
 	// logDir holds the nodes' error log (Kong's servroot/logs/error.log)
 	logDir string
 	// stopping counts the nodes still shutting down: a node is stopped in
@@ -107,6 +110,23 @@ func (s *specNodes) Close() {
 	}
 	if s.logDir != "" {
 		os.RemoveAll(s.logDir)
+	}
+}
+
+// takePluginDirs returns the directories of the plugins the nodes started
+// since the last call ran (--watch: a spec file's run depends on them).
+func (s *specNodes) takePluginDirs() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := s.pluginDirs
+	s.pluginDirs = nil
+	return out
+}
+
+// noteNode records the plugin directories of a node just started.
+func (s *specNodes) noteNode(sn *specNode) {
+	for _, p := range sn.n.Host.Plugins {
+		s.pluginDirs = append(s.pluginDirs, p.Dir)
 	}
 }
 
@@ -253,6 +273,7 @@ func (s *specNodes) DBUtils(strategy string, plugins []string) (spechelpers.Node
 			return spechelpers.Node{}, err
 		}
 		s.staging = sn
+		s.noteNode(sn)
 		return sn.ports(), nil
 	}
 	// Kong's get_db_utils resets the schema and bootstraps it every time;
@@ -275,6 +296,7 @@ func (s *specNodes) DBUtils(strategy string, plugins []string) (spechelpers.Node
 		return spechelpers.Node{}, err
 	}
 	s.staging = sn
+	s.noteNode(sn)
 	return sn.ports(), nil
 }
 
@@ -451,6 +473,7 @@ func (s *specNodes) StartKong(over map[string]string) (spechelpers.Node, error) 
 		return spechelpers.Node{}, err
 	}
 	s.kong = sn
+	s.noteNode(sn)
 	return sn.ports(), nil
 }
 
