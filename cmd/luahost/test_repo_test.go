@@ -257,6 +257,18 @@ func TestTestWatch(t *testing.T) {
 	ran := make(chan []string)
 	done := make(chan int)
 	go func() { done <- tr.watch(paths, tick, stop, func(specs []string) { ran <- specs }) }()
+	// each tick is answered; a missing answer fails the test instead of
+	// hanging it
+	next := func() []string {
+		t.Helper()
+		select {
+		case got := <-ran:
+			return got
+		case <-time.After(2 * time.Minute):
+			t.Fatal("no answer from the watcher")
+			return nil
+		}
+	}
 	edit := func(rel, text string, n int) {
 		t.Helper()
 		p := filepath.Join(dir, rel)
@@ -277,7 +289,7 @@ func TestTestWatch(t *testing.T) {
 		t.Helper()
 		edit(rel, "\n-- edited\n", n)
 		tick <- time.Now()
-		got := <-ran
+		got := next()
 		if strings.Join(got, " ") != strings.Join(want, " ") {
 			t.Errorf("after editing %s: ran %q, want %q", rel, got, want)
 		}
@@ -289,13 +301,13 @@ func TestTestWatch(t *testing.T) {
 	// a new spec file runs
 	os.WriteFile(filepath.Join(dir, "spec", "new_spec.lua"), []byte(`it("is new", function() end)`), 0o644)
 	tick <- time.Now()
-	if got := <-ran; len(got) != 1 || got[0] != "spec/new_spec.lua" {
+	if got := next(); len(got) != 1 || got[0] != "spec/new_spec.lua" {
 		t.Errorf("new spec file: ran %q", got)
 	}
 	// a file no spec loaded: nothing runs
 	os.WriteFile(filepath.Join(dir, "spec", "notes.lua"), []byte(`return 1`), 0o644)
 	tick <- time.Now()
-	if got := <-ran; len(got) != 0 {
+	if got := next(); len(got) != 0 {
 		t.Errorf("unrelated file: ran %q", got)
 	}
 	close(stop)

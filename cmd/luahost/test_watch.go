@@ -178,10 +178,9 @@ func (t *testRun) affected(paths, changed []string) []string {
 }
 
 // watch runs the affected spec files again after each tick that finds an
-// edit, until stop is closed; roundDone (tests) is told each time the
-// files were looked at and an edit was found, with the spec files run (none
-// when the edit touched no spec file). It returns the last round's exit
-// code.
+// edit, until stop is closed; roundDone (tests) is told after each tick,
+// with the spec files run (none when nothing changed or the edit touched
+// no spec file). It returns the last round's exit code.
 func (t *testRun) watch(paths []string, tick <-chan time.Time, stop <-chan struct{}, roundDone func(ran []string)) int {
 	stamps := t.scan(paths)
 	fmt.Fprintln(t.stderr, "luahost test --watch: waiting for changes (Ctrl-C to stop)")
@@ -194,10 +193,10 @@ func (t *testRun) watch(paths []string, tick <-chan time.Time, stop <-chan struc
 		now := t.scan(paths)
 		changed := changedFiles(stamps, now)
 		stamps = now
-		if len(changed) == 0 {
-			continue
+		var specs []string
+		if len(changed) > 0 {
+			specs = t.affected(paths, changed)
 		}
-		specs := t.affected(paths, changed)
 		if len(specs) > 0 {
 			fmt.Fprintf(t.stderr, "\nluahost test --watch: %s changed: running %s\n", relNames(changed), strings.Join(specs, " "))
 			t.round(specs)
