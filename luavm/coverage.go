@@ -41,9 +41,9 @@ type Coverage struct {
 // coverUnit is one compiled chunk's counters.
 type coverUnit struct {
 	name    string
-	retired atomic.Bool // by Reset: not reported any more
-	hits []atomic.Uint64 // by line
-	exec []bool          // the lines holding a counted statement
+	retired atomic.Bool     // by Reset: not reported any more
+	hits    []atomic.Uint64 // by line
+	exec    []bool          // the lines holding a counted statement
 }
 
 var activeCoverage atomic.Pointer[Coverage]
