@@ -339,8 +339,11 @@ func (t *testRun) round(files []string) int {
 	}
 	defer h.Close()
 	var required []string
+	var cleanup func()
+	t.nodes.setHost(h)
+	defer t.nodes.setHost(nil)
 	h.SpecSetup = func(L *lua.LState) {
-		spechelpers.Install(L, t.nodes)
+		cleanup = spechelpers.Install(L, t.nodes)
 		recordRequires(L, func(name string) { required = append(required, name) })
 	}
 	spec := o.spec
@@ -361,7 +364,12 @@ func (t *testRun) round(files []string) int {
 		for _, f := range files {
 			required = required[:0]
 			t.nodes.takePluginDirs()
+			cleanup = nil
 			rep, err := h.RunSpecFileOptions(f, spec)
+			if cleanup != nil {
+				// what the spec left running (http_mock, tcp_server)
+				cleanup()
+			}
 			if err != nil {
 				// the file could not run at all: one error, as busted reports a file that fails to load
 				rep = &host.SpecReport{File: f, Results: []host.SpecResult{{File: f, Name: f, Status: "error",

@@ -22,7 +22,10 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	lua "github.com/yuin/gopher-lua"
+
 	"github.com/luahost/luahost/conf"
+	"github.com/luahost/luahost/host"
 	"github.com/luahost/luahost/kongdb"
 	"github.com/luahost/luahost/kongdb/declarative"
 	"github.com/luahost/luahost/kongdb/postgres"
@@ -44,6 +47,8 @@ type specNodes struct {
 	// for its off runs) writes to the embedded store, so no PostgreSQL
 	// is needed
 	forced string
+	// host is the host of the round running (SpareState)
+	host *host.Host
 	// pluginDirs are the directories of the plugins of the nodes started
 	// (takePluginDirs)
 	pluginDirs []string
@@ -128,6 +133,23 @@ func (s *specNodes) noteNode(sn *specNode) {
 	for _, p := range sn.n.Host.Plugins {
 		s.pluginDirs = append(s.pluginDirs, p.Dir)
 	}
+}
+
+func (s *specNodes) setHost(h *host.Host) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.host = h
+}
+
+// SpareState is a state of the round's host (http_mock's routes).
+func (s *specNodes) SpareState() (*lua.LState, func(), error) {
+	s.mu.Lock()
+	h := s.host
+	s.mu.Unlock()
+	if h == nil {
+		return nil, nil, fmt.Errorf("no spec run in progress")
+	}
+	return h.SpareState()
 }
 
 // Strategy is --strategy ("" when not given).

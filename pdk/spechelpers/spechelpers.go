@@ -54,14 +54,21 @@ type Nodes interface {
 	// Strategy is the one strategy the run is restricted to (luahost test
 	// --strategy), "" for none.
 	Strategy() string
+	// SpareState is a Lua state built as a spec's, for http_mock's route
+	// code; release frees it.
+	SpareState() (L *lua.LState, release func(), err error)
 }
 
 // ModuleName is the module spec/helpers.lua requires.
 const ModuleName = "luahost.spechelpers"
 
 // Install makes require "luahost.spechelpers" return the bindings in L.
-func Install(L *lua.LState, nodes Nodes) {
+// The returned function stops what the spec started and left running
+// (http_mock servers, tcp_server and udp_server threads); call it when the
+// spec file is done.
+func Install(L *lua.LState, nodes Nodes) (cleanup func()) {
 	client := &http.Client{Timeout: 60 * time.Second}
+	srv := &servers{mocks: map[int]*HTTPMock{}, threads: map[int]*serverThread{}}
 	mod := L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
 		"request": func(L *lua.LState) int { return request(L, client) },
 		"db_utils": func(L *lua.LState) int {
@@ -176,10 +183,12 @@ func Install(L *lua.LState, nodes Nodes) {
 			return 1
 		},
 	})
+	srv.bind(L, mod, nodes)
 	loaded := L.GetField(L.Get(lua.RegistryIndex), "_LOADED")
 	if t, ok := loaded.(*lua.LTable); ok {
 		t.RawSetString(ModuleName, mod)
 	}
+	return srv.close
 }
 
 func pushNode(L *lua.LState, n Node, err error) int {

@@ -34,6 +34,18 @@ helpers.test_conf = {
 }
 helpers.test_conf_path = "spec/kong_tests.conf"
 
+-- Kong's spec/internal/constants.lua, as far as luahost serves them
+helpers._constants = {
+  BIN_PATH = "bin/kong",
+  TEST_CONF_PATH = helpers.test_conf_path,
+  MOCK_UPSTREAM_PROTOCOL = "http",
+  MOCK_UPSTREAM_SSL_PROTOCOL = "https",
+  MOCK_UPSTREAM_HOST = "127.0.0.1",
+  MOCK_UPSTREAM_HOSTNAME = "localhost",
+  MOCK_UPSTREAM_PORT = MOCK_PORT,
+  KONG_VERSION = require("kong.meta")._VERSION,
+}
+
 -- the node start_kong started (ports), and the staging node's
 local current = nil
 
@@ -394,6 +406,57 @@ function helpers.pwait_until(f, timeout, step)
     local ok = pcall(f)
     return ok
   end, timeout, step)
+end
+
+----------------------------------------------------------------------
+-- test servers (Kong's spec/internal/server.lua): goroutines of luahost
+-- stand for Kong's llthreads2 threads; join() returns true and what the
+-- server returned
+
+local thread_mt = {}
+thread_mt.__index = thread_mt
+function thread_mt:join() return go.thread_join(self.id) end
+function thread_mt:alive() return go.thread_alive(self.id) end
+function thread_mt:start() return self end
+
+local function thread(id, err, level)
+  if not id then
+    error(err, level + 1)
+  end
+  return setmetatable({ id = id }, thread_mt)
+end
+
+-- tcp_server(port, opts): accepts opts.requests (1) connections, echoes a
+-- line from each (with opts.prefix); join() gives the last line read, or
+-- "timeout"
+function helpers.tcp_server(port, opts)
+  opts = opts or {}
+  if opts.tls then
+    error("tcp_server: tls = true is not supported (luahost serves no TLS listener yet)", 2)
+  end
+  local id, err = go.tcp_server(port, opts.requests or 1, opts.timeout or 60, opts.prefix or "")
+  return thread(id, err, 2)
+end
+
+-- kill_tcp_server(port) -> oks, fails
+function helpers.kill_tcp_server(port)
+  local oks, fails = go.kill_tcp_server(port)
+  if not oks then
+    error(fails, 2)
+  end
+  return oks, fails
+end
+
+-- udp_server(port, n, timeout): join() gives the packet (n = 1) or the
+-- list of packets, and an error
+function helpers.udp_server(port, n, timeout)
+  local id, err = go.udp_server(port or MOCK_PORT, n or 1, timeout or 360)
+  return thread(id, err, 2)
+end
+
+-- a free TCP port (Kong's get_available_port)
+function helpers.get_available_port()
+  return go.available_port()
 end
 
 ----------------------------------------------------------------------
