@@ -439,7 +439,6 @@ func (m *HTTPMock) ngxFor(req *mockReq) *lua.LTable {
 	return t
 }
 
-
 func hostOf(addr string) string {
 	h, _, err := net.SplitHostPort(addr)
 	if err != nil {
