@@ -47,6 +47,8 @@ type specNodes struct {
 	// for its off runs) writes to the embedded store, so no PostgreSQL
 	// is needed
 	forced string
+	// fixedPorts: try Kong's test ports first (9000, 9001, 15555)
+	fixedPorts bool
 	// host is the host of the round running (SpareState)
 	host *host.Host
 	// pluginDirs are the directories of the plugins of the nodes started
@@ -99,7 +101,34 @@ type specNode struct {
 }
 
 func newSpecNodes(base *conf.Config) *specNodes {
-	return &specNodes{base: base}
+	return &specNodes{base: base, fixedPorts: kongTestPorts}
+}
+
+// kongTestPorts: luahost test tries Kong's fixed test ports (the Go test
+// suite turns it off).
+var kongTestPorts = true
+
+// Kong's test ports (spec/kong_tests.conf, spec/internal/constants.lua).
+const (
+	KongProxyPort        = 9000
+	KongAdminPort        = 9001
+	KongMockUpstreamPort = 15555
+)
+
+// fixedPort is port when Kong's fixed ports are in use and it is free
+// now, else 0 (any): a node or mock upstream that cannot have it listens
+// elsewhere, and helpers.get_proxy_port() and the others say where. Our
+// own tests turn fixedPorts off.
+func (s *specNodes) fixedPort(port int) int {
+	if !s.fixedPorts {
+		return 0
+	}
+	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		return 0
+	}
+	ln.Close()
+	return port
 }
 
 // Close stops every node and the mock upstream.
@@ -166,7 +195,12 @@ func (s *specNodes) MockUpstreamPort() int {
 
 func (s *specNodes) ensureMock() error {
 	if s.mock == nil && s.mockErr == nil {
-		s.mock, s.mockErr = spechelpers.StartMockUpstream("127.0.0.1:0")
+		// Kong's fixed test port when free (specs that write 15555 out
+		// work), else any
+		s.mock, s.mockErr = spechelpers.StartMockUpstream(fmt.Sprintf("127.0.0.1:%d", s.fixedPort(KongMockUpstreamPort)))
+		if s.mockErr != nil {
+			s.mock, s.mockErr = spechelpers.StartMockUpstream("127.0.0.1:0")
+		}
 	}
 	return s.mockErr
 }
@@ -192,6 +226,18 @@ func (b *lockedBuffer) String() string {
 // startSpecNode runs a node with c and returns once it listens (or has
 // failed, with the error it printed).
 func startSpecNode(c *conf.Config) (*specNode, error) {
+	sn, err := startSpecNodeOnce(c)
+	if err != nil && strings.Contains(err.Error(), "address already in use") &&
+		(c.Get("proxy_listen") != "127.0.0.1:0" || c.Get("admin_listen") != "127.0.0.1:0") {
+		// a fixed port taken since it was found free: any port
+		c.Set("proxy_listen", "127.0.0.1:0", "spec.helpers")
+		c.Set("admin_listen", "127.0.0.1:0", "spec.helpers")
+		return startSpecNodeOnce(c)
+	}
+	return sn, err
+}
+
+func startSpecNodeOnce(c *conf.Config) (*specNode, error) {
 	sn := &specNode{sig: make(chan os.Signal, 2), done: make(chan int, 1)}
 	ready := make(chan *node, 1)
 	errs := &lockedBuffer{}
@@ -242,8 +288,8 @@ func (s *specNodes) nodeConf(over map[string]string) *conf.Config {
 	for _, k := range s.base.Keys() {
 		c.Set(k, s.base.Get(k), s.base.Source(k))
 	}
-	c.Set("proxy_listen", "127.0.0.1:0", "spec.helpers")
-	c.Set("admin_listen", "127.0.0.1:0", "spec.helpers")
+	c.Set("proxy_listen", fmt.Sprintf("127.0.0.1:%d", s.fixedPort(KongProxyPort)), "spec.helpers")
+	c.Set("admin_listen", fmt.Sprintf("127.0.0.1:%d", s.fixedPort(KongAdminPort)), "spec.helpers")
 	c.Set("status_listen", "off", "spec.helpers")
 	c.Set("proxy_access_log", "off", "spec.helpers")
 	c.Set("admin_access_log", "off", "spec.helpers")
@@ -288,7 +334,10 @@ func (s *specNodes) DBUtils(strategy string, plugins []string) (spechelpers.Node
 		strategy = "off"
 	}
 	s.strategy, s.plugins = database(strategy), plugins
-	c := s.nodeConf(map[string]string{"database": s.strategy, "plugins": specPluginsConf(plugins)})
+	// the staging node serves nothing a spec reaches (Kong has no node
+	// before start_kong): any ports, Kong's are kept for start_kong's
+	c := s.nodeConf(map[string]string{"database": s.strategy, "plugins": specPluginsConf(plugins),
+		"proxy_listen": "127.0.0.1:0", "admin_listen": "127.0.0.1:0"})
 	if s.strategy != "postgres" {
 		sn, err := startSpecNode(c)
 		if err != nil {
