@@ -31,6 +31,7 @@ import (
 	"github.com/luahost/luahost/kongdb/postgres"
 	"github.com/luahost/luahost/kongdb/schema"
 	"github.com/luahost/luahost/pdk/spechelpers"
+	"github.com/luahost/luahost/proxy"
 )
 
 // specNodes implements spechelpers.Nodes for one luahost test run.
@@ -49,6 +50,8 @@ type specNodes struct {
 	forced string
 	// fixedPorts: try Kong's test ports first (9000, 9001, 15555)
 	fixedPorts bool
+	// traces are the plugin handlers run per proxied request
+	traces phaseTraces
 	// host is the host of the round running (SpareState)
 	host *host.Host
 	// pluginDirs are the directories of the plugins of the nodes started
@@ -164,6 +167,53 @@ func (s *specNodes) noteNode(sn *specNode) {
 	}
 }
 
+// phaseTraces keep, per client connection to a node's proxy, the plugin
+// handlers the last request on it ran: a failed assertion on a response
+// from proxy_client shows them.
+type phaseTraces struct {
+	mu sync.Mutex
+	m  map[string]*phaseTrace // client address -> its last request's
+}
+
+type phaseTrace struct {
+	requestID string
+	steps     []string
+}
+
+func (t *phaseTraces) record(c *proxy.Context, plugin, phase string, exited bool, err error) {
+	key := c.RequestCtx.RemoteAddr().String()
+	step := phase + ": " + plugin
+	if exited {
+		step += " (exited)"
+	}
+	if err != nil {
+		step += " (error: " + oneLine(err.Error()) + ")"
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.m == nil {
+		t.m = map[string]*phaseTrace{}
+	}
+	tr := t.m[key]
+	if tr == nil || tr.requestID != c.RequestID {
+		tr = &phaseTrace{requestID: c.RequestID}
+		t.m[key] = tr
+	}
+	tr.steps = append(tr.steps, step)
+}
+
+// ProxyTrace is the plugin handlers run for the last request sent from
+// clientAddr, one per line ("" when none ran or nothing is known).
+func (s *specNodes) ProxyTrace(clientAddr string) string {
+	s.traces.mu.Lock()
+	defer s.traces.mu.Unlock()
+	tr := s.traces.m[clientAddr]
+	if tr == nil {
+		return ""
+	}
+	return strings.Join(tr.steps, "\n")
+}
+
 func (s *specNodes) setHost(h *host.Host) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -225,24 +275,24 @@ func (b *lockedBuffer) String() string {
 
 // startSpecNode runs a node with c and returns once it listens (or has
 // failed, with the error it printed).
-func startSpecNode(c *conf.Config) (*specNode, error) {
-	sn, err := startSpecNodeOnce(c)
+func (s *specNodes) startSpecNode(c *conf.Config) (*specNode, error) {
+	sn, err := startSpecNodeOnce(c, s.traces.record)
 	if err != nil && strings.Contains(err.Error(), "address already in use") &&
 		(c.Get("proxy_listen") != "127.0.0.1:0" || c.Get("admin_listen") != "127.0.0.1:0") {
 		// a fixed port taken since it was found free: any port
 		c.Set("proxy_listen", "127.0.0.1:0", "spec.helpers")
 		c.Set("admin_listen", "127.0.0.1:0", "spec.helpers")
-		return startSpecNodeOnce(c)
+		return startSpecNodeOnce(c, s.traces.record)
 	}
 	return sn, err
 }
 
-func startSpecNodeOnce(c *conf.Config) (*specNode, error) {
+func startSpecNodeOnce(c *conf.Config, onPhase func(c *proxy.Context, plugin, phase string, exited bool, err error)) (*specNode, error) {
 	sn := &specNode{sig: make(chan os.Signal, 2), done: make(chan int, 1)}
 	ready := make(chan *node, 1)
 	errs := &lockedBuffer{}
 	go func() {
-		sn.done <- runNode(c, io.Discard, errs, runOpts{signals: sn.sig, ready: func(n *node) { ready <- n }})
+		sn.done <- runNode(c, io.Discard, errs, runOpts{signals: sn.sig, ready: func(n *node) { ready <- n }, onPhase: onPhase})
 	}()
 	select {
 	case sn.n = <-ready:
@@ -339,7 +389,7 @@ func (s *specNodes) DBUtils(strategy string, plugins []string) (spechelpers.Node
 	c := s.nodeConf(map[string]string{"database": s.strategy, "plugins": specPluginsConf(plugins),
 		"proxy_listen": "127.0.0.1:0", "admin_listen": "127.0.0.1:0"})
 	if s.strategy != "postgres" {
-		sn, err := startSpecNode(c)
+		sn, err := s.startSpecNode(c)
 		if err != nil {
 			return spechelpers.Node{}, err
 		}
@@ -356,12 +406,12 @@ func (s *specNodes) DBUtils(strategy string, plugins []string) (spechelpers.Node
 	if err := emptyDatabase(c); err != nil {
 		return spechelpers.Node{}, err
 	}
-	sn, err := startSpecNode(c)
+	sn, err := s.startSpecNode(c)
 	if err != nil && needsMigrations(err) {
 		if err := migrateDatabase(c); err != nil {
 			return spechelpers.Node{}, err
 		}
-		sn, err = startSpecNode(c)
+		sn, err = s.startSpecNode(c)
 	}
 	if err != nil {
 		return spechelpers.Node{}, err
@@ -539,7 +589,7 @@ func (s *specNodes) StartKong(over map[string]string) (spechelpers.Node, error) 
 	s.retire(s.kong)
 	s.retire(s.staging)
 	s.kong, s.staging = nil, nil
-	sn, err := startSpecNode(s.nodeConf(over))
+	sn, err := s.startSpecNode(s.nodeConf(over))
 	if err != nil {
 		return spechelpers.Node{}, err
 	}

@@ -9,6 +9,7 @@ package spechelpers
 import (
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"os"
 	"sort"
 	"strings"
@@ -57,6 +58,9 @@ type Nodes interface {
 	// SpareState is a Lua state built as a spec's, for http_mock's route
 	// code; release frees it.
 	SpareState() (L *lua.LState, release func(), err error)
+	// ProxyTrace is the plugin handlers ("phase: plugin" lines) a node's
+	// proxy ran for the last request from the client address given.
+	ProxyTrace(clientAddr string) string
 }
 
 // ModuleName is the module spec/helpers.lua requires.
@@ -174,6 +178,10 @@ func Install(L *lua.LState, nodes Nodes) (cleanup func()) {
 			L.Push(lua.LString(p))
 			return 1
 		},
+		"proxy_trace": func(L *lua.LState) int {
+			L.Push(lua.LString(nodes.ProxyTrace(L.CheckString(1))))
+			return 1
+		},
 		"strategy": func(L *lua.LState) int {
 			L.Push(lua.LString(nodes.Strategy()))
 			return 1
@@ -204,7 +212,9 @@ func pushNode(L *lua.LState, n Node, err error) int {
 	return 1
 }
 
-// request(method, url, headers, body) → status, headers, body | nil, err.
+// request(method, url, headers, body) → status, headers, body, client
+// address | nil, err (the client address finds the proxy's trace of the
+// request).
 // Response headers come back lower-cased, a repeated header as an array.
 func request(L *lua.LState, client *http.Client) int {
 	method := L.CheckString(1)
@@ -233,6 +243,10 @@ func request(L *lua.LState, client *http.Client) int {
 			req.Header.Set(name, v.String())
 		})
 	}
+	var local string
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+		GotConn: func(info httptrace.GotConnInfo) { local = info.Conn.LocalAddr().String() },
+	}))
 	res, err := client.Do(req)
 	if err != nil {
 		L.Push(lua.LNil)
@@ -267,5 +281,6 @@ func request(L *lua.LState, client *http.Client) int {
 	L.Push(lua.LNumber(res.StatusCode))
 	L.Push(h)
 	L.Push(lua.LString(b))
-	return 3
+	L.Push(lua.LString(local))
+	return 4
 }
