@@ -200,8 +200,14 @@ func (t *testRun) watch(paths []string, tick <-chan time.Time, stop <-chan struc
 		if len(specs) > 0 {
 			fmt.Fprintf(t.stderr, "\nluahost test --watch: %s changed: running %s\n", relNames(changed), strings.Join(specs, " "))
 			t.round(specs)
-			// what the round loaded is watched from now on
-			stamps = t.scan(paths)
+			// what the round loaded is watched from now on; a file seen
+			// before keeps the stamp it had before the round, so that an
+			// edit made while the round ran is seen at the next tick
+			for p, st := range t.scan(paths) {
+				if _, ok := stamps[p]; !ok {
+					stamps[p] = st
+				}
+			}
 		}
 		if roundDone != nil {
 			roundDone(specs)
