@@ -332,6 +332,11 @@ type testRun struct {
 // so that edits made since the last round are seen.
 func (t *testRun) round(files []string) int {
 	o := t.o
+	if t.cov != nil {
+		// this round's hosts compile the covered files anew: what earlier
+		// rounds counted goes (before loadHost: its chunks count)
+		t.cov.Reset()
+	}
 	h, ok := loadHost(t.c, t.stderr)
 	if !ok {
 		t.last = 1
@@ -352,9 +357,6 @@ func (t *testRun) round(files []string) int {
 		files = append([]string(nil), files...)
 		rnd := rand.New(rand.NewSource(spec.Seed))
 		rnd.Shuffle(len(files), func(i, j int) { files[i], files[j] = files[j], files[i] })
-	}
-	if t.cov != nil {
-		t.cov.Reset()
 	}
 	out := newTestOutput(o.output, o.verbose, t.stdout, t.stderr)
 	start := time.Now()

@@ -189,6 +189,19 @@ func TestTestCoverage(t *testing.T) {
 	if _, ok := stats["kong/plugins/greeter/schema.lua"]; !ok {
 		t.Errorf("schema.lua not covered: %v", stats)
 	}
+	// a unit spec calls the handler in the spec's own state: counted too
+	code, out, errs = runCLI(t, "test", "--coverage", "--strategy", "off", "spec/greeter/02-unit_spec.lua")
+	if code != 0 {
+		t.Fatalf("unit spec: exit %d\n%s%s", code, out, errs)
+	}
+	b, err = os.ReadFile("luacov.stats.out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h = parseStats(t, string(b))["kong/plugins/greeter/handler.lua"]
+	if len(h) != 23 || h[16-1] != 1 || h[20-1] != 1 || h[10-1] != 0 {
+		t.Errorf("unit spec: handler.lua hits %v", h)
+	}
 }
 
 // parseStats reads LuaCov's stats format as LuaCov's loader does: a
