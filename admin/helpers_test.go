@@ -41,6 +41,12 @@ func startAdmin(t testing.TB, h *host.Host) *node {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return serveAdmin(t, h, s)
+}
+
+// serveAdmin serves s on a free port until the test ends.
+func serveAdmin(t testing.TB, h *host.Host, s *Server) *node {
+	t.Helper()
 	ls, err := proxy.ParseListen("admin_listen", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

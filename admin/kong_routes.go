@@ -2,6 +2,9 @@ package admin
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
 	"os"
 	"runtime"
 	"sort"
@@ -10,6 +13,7 @@ import (
 	"github.com/luahost/luahost/kongdb"
 	"github.com/luahost/luahost/kongdb/cache"
 	"github.com/luahost/luahost/kongdb/schema"
+	"github.com/luahost/luahost/proxy"
 )
 
 // kongRoutes adds Kong's own routes (kong/api/routes/kong.lua, cache.lua,
@@ -99,17 +103,75 @@ func (s *Server) customRoutes() {
 	}
 }
 
-// tags lists (tag, entity_name, entity_id) for every tagged entity,
-// filtered to one tag when given: Kong's /tags and /tags/:tags, computed
-// from the entities (Kong keeps a table filled by triggers).
+// tagRow is one (tag, entity) pair of Kong's tags table, with the tag's
+// position in the entity's tags (ordinality, from 1).
+type tagRow struct {
+	id, name, tag string
+	ord           int
+}
+
+// tags is Kong's /tags and /tags/:tags (kong/api/routes/tags.lua over the
+// tags DAO's page and page_by_tag): the (tag, entity_name, entity_id)
+// pairs of every tagged entity, ordered by entity_id then the tag's
+// position, paged with Kong's offset (base64 of [entity_id, ordinality],
+// [entity_id] for one tag) and next. Kong keeps them in a table filled by
+// triggers; here they are read from the entities at each request.
 func (s *Server) tags(r *Request, only string) {
-	var data []any
+	d := s.db.DAO("tags")
+	ctx := r.Context()
+	if only != "" {
+		msg, err := d.Schema.ValidateField(ctx, d.Schema.Field("tag"), only)
+		if err != nil {
+			r.Error(err)
+			return
+		}
+		if msg != nil {
+			r.Error(d.Errors.InvalidUnique("tag", fmt.Sprint(msg)))
+			return
+		}
+	}
+	size, err := pageSize(d, r.Query)
+	if err != nil {
+		r.Error(err)
+		return
+	}
+	n, err := d.PageSizeOf(size)
+	if err != nil {
+		r.Error(err)
+		return
+	}
+	var afterID string
+	afterOrd := 0
+	offset, hasOffset := firstString(r.Query["offset"])
+	if hasOffset {
+		raw, derr := base64.RawStdEncoding.DecodeString(strings.TrimRight(offset, "="))
+		if derr != nil {
+			r.Error(d.Errors.InvalidOffset(offset, "bad base64 encoding"))
+			return
+		}
+		var tok []any
+		if json.Unmarshal(raw, &tok) != nil || len(tok) == 0 {
+			r.Error(d.Errors.InvalidOffset(offset, "bad json encoding"))
+			return
+		}
+		id, ok := tok[0].(string)
+		if !ok {
+			r.Error(d.Errors.InvalidOffset(offset, "bad json encoding"))
+			return
+		}
+		afterID = id
+		if len(tok) > 1 {
+			f, _ := tok[1].(float64)
+			afterOrd = int(f)
+		}
+	}
+	var all []tagRow
 	for _, name := range s.db.Names() {
-		d := s.db.DAO(name)
-		if d.Schema.Field("tags") == nil || name == "tags" {
+		ed := s.db.DAO(name)
+		if ed.Schema.Field("tags") == nil || name == "tags" {
 			continue
 		}
-		it, err := d.Each(r.Context(), 1000, nil)
+		it, err := ed.Each(ctx, 1000, map[string]any{"workspace": schema.Null})
 		if err != nil {
 			r.Error(err)
 			return
@@ -119,20 +181,63 @@ func (s *Server) tags(r *Request, only string) {
 				r.Error(err)
 				return
 			}
+			id, _ := row["id"].(string)
 			tags, _ := row["tags"].([]any)
-			for _, t := range tags {
+			for i, t := range tags {
 				ts, _ := t.(string)
 				if only != "" && ts != only {
 					continue
 				}
-				data = append(data, map[string]any{"tag": ts, "entity_name": name, "entity_id": row["id"]})
+				all = append(all, tagRow{id: id, name: name, tag: ts, ord: i + 1})
 			}
 		}
 	}
-	if data == nil {
-		data = []any{}
+	sort.Slice(all, func(i, j int) bool {
+		if all[i].id != all[j].id {
+			return all[i].id < all[j].id
+		}
+		return all[i].ord < all[j].ord
+	})
+	start := 0
+	if hasOffset {
+		start = sort.Search(len(all), func(i int) bool {
+			e := all[i]
+			return e.id > afterID || (only == "" && e.id == afterID && e.ord > afterOrd)
+		})
 	}
-	r.JSON(200, map[string]any{"data": data, "next": schema.Null})
+	page := all[start:]
+	more := len(page) > n
+	if more {
+		page = page[:n]
+	}
+	data := make([]any, len(page))
+	for i, e := range page {
+		data[i] = map[string]any{"tag": e.tag, "entity_name": e.name, "entity_id": e.id}
+	}
+	body := map[string]any{"data": data, "next": schema.Null}
+	if more {
+		last := page[len(page)-1]
+		tok := []any{last.id}
+		if only == "" {
+			tok = append(tok, float64(last.ord))
+		}
+		b, _ := json.Marshal(tok)
+		next := base64.RawStdEncoding.EncodeToString(b)
+		body["offset"] = next
+		if only != "" {
+			body["next"] = "/tags/" + only + "?offset=" + escapeURI(next)
+		} else {
+			u := "/tags?offset=" + escapeURI(next)
+			if t, ok := firstString(r.Query["tags"]); ok {
+				u += "&tags=" + escapeURI(t)
+			}
+			if sz, ok := firstString(r.Query["size"]); ok {
+				u += "&size=" + sz
+			}
+			body["next"] = u
+		}
+	}
+	r.JSON(200, body)
 }
 
 func (s *Server) root(r *Request) {
@@ -188,17 +293,23 @@ func (s *Server) status(r *Request) {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	st := s.h.Pool.Stat()
-	handled := s.stats.handled.Load()
+	// Kong's server block is nginx's, the proxy's connections and
+	// requests: the node's proxy when it gives them, else this listener's
+	cs := proxy.ConnStats{Accepted: s.stats.accepted.Load(), Handled: s.stats.accepted.Load(),
+		Requests: s.stats.handled.Load()}
+	if s.opts.ConnStats != nil {
+		cs = s.opts.ConnStats()
+	}
 	r.JSON(200, map[string]any{
 		"database": map[string]any{"reachable": reachable},
 		"server": map[string]any{
-			"connections_accepted": float64(s.stats.accepted.Load()),
-			"connections_handled":  float64(s.stats.accepted.Load()),
-			"total_requests":       float64(handled),
-			"connections_active":   float64(0),
-			"connections_reading":  float64(0),
-			"connections_writing":  float64(0),
-			"connections_waiting":  float64(0),
+			"connections_accepted": float64(cs.Accepted),
+			"connections_handled":  float64(cs.Handled),
+			"total_requests":       float64(cs.Requests),
+			"connections_active":   float64(cs.Active),
+			"connections_reading":  float64(cs.Reading),
+			"connections_writing":  float64(cs.Writing),
+			"connections_waiting":  float64(cs.Waiting),
 		},
 		"memory": map[string]any{
 			"lua_shared_dicts": map[string]any{},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/luahost/luahost/balancer"
 	"log/slog"
 	"net"
 	"runtime/debug"
@@ -38,6 +39,13 @@ type Options struct {
 	// including the requests fasthttp could not read (the node writes
 	// admin_access_log from it). It must not keep ctx.
 	Log func(ctx *fasthttp.RequestCtx)
+	// ConnStats, when set, gives /status its server block (the node's
+	// proxy.Proxy.ConnStats); nil reports the Admin API's own requests.
+	ConnStats func() proxy.ConnStats
+	// Balancers, when set, answers the health endpoints
+	// (/upstreams/:upstreams/health, .../targets/:targets/healthy); nil:
+	// no balancer, as a Kong node without one.
+	Balancers *balancer.Registry
 }
 
 // HandlerFunc serves one Admin API request.
@@ -97,6 +105,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s.customRoutes()
 	s.targetRoutes()
+	s.certificateRoutes()
 	if !opts.NoLua {
 		if err := s.loadLua(); err != nil {
 			return nil, err

@@ -85,7 +85,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if logger == nil {
 		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	disc, err := host.Discover(c.List("plugins_dir"), c.Get("lua_package_path"))
+	disc, err := host.DiscoverConf(c)
 	if err != nil {
 		return nil, err
 	}
@@ -245,7 +245,7 @@ func (p *plugin) newHost(c *conf.Config, logger *slog.Logger, overlay string) (*
 	pc.Set("worker_max", "1", "check")
 	// the check runs no request: no 128 MB cache per plugin
 	pc.Set("mem_cache_size", "2m", "check")
-	h, err := host.New(host.Options{Conf: pc, NoDB: true, Logger: logger})
+	h, err := host.New(host.Options{Conf: pc, NoDB: true, Logger: logger, LoadMigrations: true})
 	if err != nil {
 		var pe *host.PluginErrors
 		if errors.As(err, &pe) {

@@ -24,7 +24,7 @@ func (p *plugin) lintMigrations() {
 		rel := "migrations/" + name + ".lua"
 		f := p.file(rel)
 		def := p.desc.MigrationDefs[name]
-		if def == nil {
+		if def == nil || def["legacy"] == true { // 0.x migrations/postgres.lua: lintLegacyMigrations
 			continue
 		}
 		keys := sortedKeys(def)
@@ -123,7 +123,7 @@ func (p *plugin) staticReentrancy() {
 	for _, name := range p.desc.Migrations {
 		pg, _ := p.desc.MigrationDefs[name]["postgres"].(map[string]any)
 		up, _ := pg["up"].(string)
-		if up == "" {
+		if up == "" || p.desc.MigrationDefs[name]["legacy"] == true {
 			continue
 		}
 		rel := "migrations/" + name + ".lua"

@@ -18,6 +18,7 @@ var Defaults = map[string]string{
 	"plugins":                   "bundled",
 	"plugins_dir":               "",
 	"lua_package_path":          "./?.lua;./?/init.lua;",
+	"lua_rocks_trees":           "",
 	"log_level":                 "notice",
 	"database":                  "off",
 	"pg_host":                   "127.0.0.1",

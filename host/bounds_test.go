@@ -74,7 +74,9 @@ func TestHugeSizesRaiseNotEnoughMemory(t *testing.T) {
 // A cyclic table under encode_max_depth(2^31-1) stops at cjson's cap
 // instead of overflowing Go's stack; decoding is capped alike.
 func TestCJSONDepthIsCapped(t *testing.T) {
-	h := examplesHost(t)
+	// 65 536 levels under -race on a loaded machine took over the default
+	// 5 s deadline: what is tested is the cap, not the speed
+	h := examplesHost(t, "lua_timeout", "120000")
 	inWorkerT(t, h, func(w *Worker) {
 		err := w.DoString("=depth", `
 			local cjson = require "cjson"

@@ -3,6 +3,7 @@ package host
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	lua "github.com/yuin/gopher-lua"
@@ -45,5 +46,43 @@ func TestDeadlineCannotBeSwallowed(t *testing.T) {
 				t.Fatalf("the pool did not recover: %v", err)
 			}
 		})
+	}
+}
+
+// Options.OnDeadlineStop is told of each call lua_timeout stopped, with
+// the plugin and the phase, and of no other failure.
+func TestOnDeadlineStop(t *testing.T) {
+	c := testConf(t, "testdata/good")
+	c.Set("plugins", "runaway", "test")
+	c.Set("lua_timeout", "100", "test")
+	c.Set("worker_max", "1", "test")
+	var stops []string
+	h, err := New(Options{Conf: c, Logger: quietLogger(), OnDeadlineStop: func(plugin, phase string) {
+		stops = append(stops, plugin+"/"+phase)
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	run := func(phase, opt string) error {
+		return h.Pool.AcquireFunc(context.Background(), func(w *Worker) error {
+			conf := w.L.NewTable()
+			if opt != "" {
+				conf.RawSetString(opt, lua.LTrue)
+			}
+			return w.RunPhase("runaway", phase, conf)
+		})
+	}
+	if err := run("access", "spin"); err == nil {
+		t.Fatal("spin: no error")
+	}
+	if err := run("log", ""); err == nil { // an error, not a deadline
+		t.Fatal("log: no error")
+	}
+	if err := run("access", "swallow"); err == nil {
+		t.Fatal("swallow: no error")
+	}
+	if got := strings.Join(stops, " "); got != "runaway/access runaway/access" {
+		t.Fatalf("stops: %q", got)
 	}
 }

@@ -19,6 +19,10 @@ type LoadError struct {
 	Phase  string // "handler", "schema", "daos", "migrations", "api", "init_worker", "access", ...
 	Msg    string
 	Err    error
+	// Module is the module the plugin needs and luahost lacks (not
+	// installed, or compiled), when that is why it failed; Rock the rock
+	// that provides it, when known.
+	Module, Rock string
 }
 
 func (e *LoadError) Error() string {

@@ -37,6 +37,14 @@ type Options struct {
 	Root *pdk.Root
 	// NoDB skips opening the database (luahost plugins, schema checks).
 	NoDB bool
+	// OnDeadlineStop, when set, is told of every Lua call of a plugin that
+	// lua_timeout stopped (init_worker included, hence an option): the
+	// plugin and the phase ("access", "configure", "init_worker" ...).
+	OnDeadlineStop func(plugin, phase string)
+	// LoadMigrations reads every plugin's migrations while loading it (a
+	// broken one fails the load), as `luahost check` wants; otherwise they
+	// are read when a migrations command or a database needs them.
+	LoadMigrations bool
 }
 
 // Host is one luahost process's Lua side: the enabled plugins and the
@@ -55,6 +63,13 @@ type Host struct {
 	// SpecSetup, when set, runs in each spec file's worker before busted
 	// loads (luahost test installs spec.helpers' Go bindings through it).
 	SpecSetup func(L *lua.LState)
+	// onDeadlineStop is Options.OnDeadlineStop.
+	onDeadlineStop func(plugin, phase string)
+	// Skipped are the bundled plugins left out for a module luahost lacks.
+	Skipped []Skipped
+
+	eagerMigrations bool
+	boot            *Worker // the first worker, while New runs
 }
 
 // PluginErrors lists every plugin that failed to load.
@@ -110,7 +125,7 @@ func New(opts Options) (*Host, error) {
 		// itself, string.rep and table inserts, is not budgeted).
 		debug.SetMemoryLimit(int64(n))
 	}
-	disc, err := Discover(c.List("plugins_dir"), c.Get("lua_package_path"))
+	disc, err := DiscoverConf(c)
 	if err != nil {
 		return nil, err
 	}
@@ -124,8 +139,9 @@ func New(opts Options) (*Host, error) {
 		// cluster_events' node_id).
 		root = &pdk.Root{Conf: c, Logger: logger, PID: os.Getpid(), NodeID: uuid.NewString()}
 	}
-	h := &Host{Conf: c, Root: root, Logger: logger, sources: enabled, resolver: disc.Resolver,
-		byName: map[string]*Plugin{}, timeout: time.Duration(c.Int("lua_timeout", 5000)) * time.Millisecond}
+	h := &Host{Conf: c, Root: root, Logger: logger, onDeadlineStop: opts.OnDeadlineStop, sources: enabled, resolver: disc.Resolver,
+		byName: map[string]*Plugin{}, timeout: time.Duration(c.Int("lua_timeout", 5000)) * time.Millisecond,
+		eagerMigrations: opts.LoadMigrations}
 	if !opts.NoProtoCache {
 		h.cache = &protoCache{}
 	}
@@ -141,6 +157,8 @@ func New(opts Options) (*Host, error) {
 		}
 	}
 	first, descs, errs := h.loadWorker(0, true)
+	h.boot = first
+	defer func() { h.boot = nil }()
 	if len(errs) == 0 && conn != nil {
 		errs = h.openDB(conn, descs)
 	} else if conn != nil {
@@ -296,12 +314,19 @@ func (h *Host) loadWorker(id int, build bool) (*Worker, []*Plugin, []*LoadError)
 
 	var descs []*Plugin
 	var errs []*LoadError
+	kept := h.sources[:0:0]
 	for _, src := range h.sources {
 		lp, desc, perrs := w.loadPlugin(src, build)
 		if len(perrs) > 0 {
+			if mod, ok := skippable(src, perrs); ok && build {
+				h.Logger.Warn("bundled plugin not loaded: it needs a module luahost lacks", "plugin", src.Name, "module", mod, "error", perrs[0].Msg)
+				h.Skipped = append(h.Skipped, Skipped{Name: src.Name, Module: mod, Err: perrs[0]})
+				continue
+			}
 			errs = append(errs, perrs...)
 			continue
 		}
+		kept = append(kept, src)
 		if !build {
 			desc = h.byName[src.Name]
 			lp.desc = desc
@@ -316,6 +341,9 @@ func (h *Host) loadWorker(id int, build bool) (*Worker, []*Plugin, []*LoadError)
 	}
 	if len(errs) > 0 {
 		return w, nil, errs
+	}
+	if build {
+		h.sources = kept // later workers load only what the first one kept
 	}
 	sortByPriority(descs)
 	sort.SliceStable(w.plugins, func(i, j int) bool { return lessPriority(w.plugins[i].desc, w.plugins[j].desc) })

@@ -55,10 +55,9 @@ func TestBrokenPluginsAreAllReported(t *testing.T) {
 		line int
 		msg  string
 	}{
-		"bad-daos":          {"kong/plugins/bad-daos/daos.lua", 7, "\n\t '}' expected (to close '{' at line 5) near '{'"},
-		"bad-schema":        {"kong/plugins/bad-schema/schema.lua", 7, "attempt to index"},
-		"missing-migration": {"kong/plugins/missing-migration/migrations/init.lua", 3, "001_not_there"},
-		"no-priority":       {"kong/plugins/no-priority/handler.lua", 8, `Plugin "no-priority" cannot be loaded because its PRIORITY field is not a valid integer number, got: "nil".`},
+		"bad-daos":    {"kong/plugins/bad-daos/daos.lua", 7, "\n\t '}' expected (to close '{' at line 5) near '{'"},
+		"bad-schema":  {"kong/plugins/bad-schema/schema.lua", 7, "attempt to index"},
+		"no-priority": {"kong/plugins/no-priority/handler.lua", 8, `Plugin "no-priority" cannot be loaded because its PRIORITY field is not a valid integer number, got: "nil".`},
 	}
 	if len(pe.Errs) != len(want) {
 		t.Fatalf("want %d errors, got %d:\n%s", len(want), len(pe.Errs), pe.Detailed())

@@ -3,8 +3,8 @@ package host
 import (
 	"fmt"
 	"os"
-	"regexp"
 	"strings"
+	"sync"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -38,6 +38,13 @@ type Plugin struct {
 	HasAPI        bool
 
 	NoConsumer, NoRoute, NoService bool
+
+	// Rock is the rockspec the plugin was found through (nil otherwise).
+	Rock string
+
+	migrationsMu     sync.Mutex
+	migrationsLoaded bool
+	migrationErrs    []*LoadError
 }
 
 // Entities lists the plugin's entity names.
@@ -78,6 +85,9 @@ func (w *Worker) loadPlugin(src *Source, build bool) (*loadedPlugin, *Plugin, []
 	name := src.Name
 	ns := "kong.plugins." + name
 	desc := &Plugin{Name: name, Dir: src.Dir}
+	if src.Rock != nil {
+		desc.Rock = src.Rock.Path
+	}
 	lp := &loadedPlugin{desc: desc, phaseFns: map[string]*lua.LFunction{}}
 	var errs []*LoadError
 	fail := func(phase string, err error) {
@@ -129,6 +139,11 @@ func (w *Worker) loadPlugin(src *Source, build bool) (*loadedPlugin, *Plugin, []
 				}
 			}
 			w.describeHandler(fields, desc, lp.phaseFns, failAt)
+			if fields.cleanVersion != "" && fields.cleanVersion != string(fields.version.(lua.LString)) {
+				if err := w.inCall(func(L *lua.LState) { L.SetField(h, "VERSION", lua.LString(fields.cleanVersion)) }); err != nil {
+					fail("handler", err)
+				}
+			}
 		}
 	}
 
@@ -166,22 +181,39 @@ func (w *Worker) loadPlugin(src *Source, build bool) (*loadedPlugin, *Plugin, []
 		}
 	}
 
-	// migrations/init.lua and every file it names
-	if w.moduleExists(ns + ".migrations") {
-		w.loadMigrations(name, desc, build, fail, failAt)
+	// migrations/init.lua and every file it names: Kong reads them only
+	// for a migrations command or a database (LoadMigrations), so a plugin
+	// whose migrations are broken still runs DB-less.
+	if w.host.eagerMigrations {
+		w.loadAnyMigrations(name, desc, build, fail, failAt)
+		desc.migrationsLoaded = true
 	}
 
 	// api.lua (optional): Kong runs it when it builds the Admin API, not
 	// when it loads plugins, so here it is only compiled (a syntax error
 	// is reported with its line); the Admin API requires it.
-	if m, _ := w.host.resolver.Find(ns + ".api"); m != nil {
+	if m, _ := w.host.resolver.Find(ns + ".api"); m != nil && m.C == "" {
 		if _, err := w.host.compileModule(m); err != nil {
 			fail("api", err)
 		} else {
 			desc.HasAPI = true
 		}
 	}
+	for _, le := range errs {
+		w.rootCause(le)
+		w.host.explainMissing(le, src)
+	}
 	return lp, desc, errs
+}
+
+// loadAnyMigrations reads a plugin's migrations: migrations/init.lua and
+// the files it names, else Kong 0.x's migrations/postgres.lua.
+func (w *Worker) loadAnyMigrations(name string, desc *Plugin, build bool, fail func(string, error), failAt func(string, string, int, string)) {
+	if w.moduleExists("kong.plugins." + name + ".migrations") {
+		w.loadMigrations(name, desc, build, fail, failAt)
+	} else {
+		w.loadLegacyMigrations(name, desc, build, fail, failAt) // Kong 0.x: migrations/postgres.lua
+	}
 }
 
 func (w *Worker) loadMigrations(name string, desc *Plugin, build bool, fail func(string, error), failAt func(string, string, int, string)) {
@@ -265,6 +297,9 @@ func (w *Worker) isClass(t *lua.LTable) (class bool, err error) {
 type handlerFields struct {
 	priority, version lua.LValue
 	phases            map[string]*lua.LFunction
+	// cleanVersion is VERSION as Kong cleans it ("0.1-t" -> "0.1"), set
+	// back on the handler as Kong does.
+	cleanVersion string
 }
 
 // readHandler reads PRIORITY, VERSION and the phase functions of a handler
@@ -285,8 +320,6 @@ func (w *Worker) readHandler(h, base *lua.LTable) (*handlerFields, error) {
 	return f, err
 }
 
-var versionRe = regexp.MustCompile(`^(\d+)(\.\d+)?(\.\d+)?$`)
-
 // describeHandler checks PRIORITY and VERSION as Kong's loader does.
 func (w *Worker) describeHandler(fields *handlerFields, desc *Plugin, phases map[string]*lua.LFunction, failAt func(string, string, int, string)) {
 	file := "kong/plugins/" + desc.Name + "/handler.lua"
@@ -306,11 +339,13 @@ func (w *Worker) describeHandler(fields *handlerFields, desc *Plugin, phases map
 	}
 	switch v := fields.version.(type) {
 	case lua.LString:
-		if !versionRe.MatchString(string(v)) {
+		clean, ok := CleanVersion(string(v))
+		if !ok {
 			failAt("handler", file, w.host.lineMentioning(desc.Name, "handler.lua", "VERSION"),
 				fmt.Sprintf("Plugin %q cannot be loaded because its VERSION field does not follow the \"x.y.z\" format, got: %q.", desc.Name, string(v)))
 		}
-		desc.Version = string(v)
+		desc.Version = clean
+		fields.cleanVersion = clean
 	case *lua.LNilType:
 		// Kong ≤ 2.8 did not require VERSION; 3.x does. Both generations
 		// run here, so a missing VERSION is accepted.
@@ -387,12 +422,19 @@ func orderDaos(v any) ([]map[string]any, bool, error) {
 			if k == "tables" && m["fields"] == nil {
 				continue
 			}
-			if _, ok := m["name"]; !ok {
-				m["name"] = k
-			}
 			// 0.x's marshall_event is not a schema property: the hooks
 			// bridge (lua/luahost/legacy_hooks.lua) reads it from daos.lua.
 			delete(m, "marshall_event")
+			if schema.IsLegacyEntity(m) {
+				conv, err := schema.ConvertLegacyEntity(k, m)
+				if err != nil {
+					return nil, true, fmt.Errorf("daos entry '%s': %w", k, err)
+				}
+				m = conv
+			}
+			if _, ok := m["name"]; !ok {
+				m["name"] = k
+			}
 			defs[k] = m
 		}
 		return topoSort(defs), true, nil
@@ -451,8 +493,8 @@ func foreignRefs(def map[string]any) []string {
 func (h *Host) pathOf(chunk string) string {
 	if rest, ok := strings.CutPrefix(chunk, "kong/plugins/"); ok {
 		plugin, file, _ := strings.Cut(rest, "/")
-		if dir, ok := h.resolver.Plugins[plugin]; ok {
-			return dir + "/" + file
+		if p := h.pluginFilePath(plugin, file); p != "" {
+			return p
 		}
 	}
 	if m, _ := h.resolver.Find(strings.TrimSuffix(strings.ReplaceAll(strings.TrimSuffix(chunk, ".lua"), "/", "."), ".init")); m != nil {
@@ -461,10 +503,27 @@ func (h *Host) pathOf(chunk string) string {
 	return ""
 }
 
+// pluginFilePath is where a plugin's file (handler.lua, migrations/init.lua)
+// is on disk: the file its rockspec installs as that module, else the file
+// in the plugin's directory; "" for an unknown plugin.
+func (h *Host) pluginFilePath(plugin, file string) string {
+	mod := "kong.plugins." + plugin + "." + strings.ReplaceAll(strings.TrimSuffix(file, ".lua"), "/", ".")
+	if p, ok := h.resolver.Modules[mod]; ok {
+		return p
+	}
+	if p, ok := h.resolver.Modules[strings.TrimSuffix(mod, ".init")]; ok {
+		return p
+	}
+	if dir, ok := h.resolver.Plugins[plugin]; ok {
+		return dir + "/" + file
+	}
+	return ""
+}
+
 // lineMentioning returns the first line of a plugin file containing one of
 // words (tried in order), or 0.
 func (h *Host) lineMentioning(plugin, file string, words ...string) int {
-	b, err := os.ReadFile(h.resolver.Plugins[plugin] + "/" + file)
+	b, err := os.ReadFile(h.pluginFilePath(plugin, file))
 	if err != nil {
 		return 0
 	}
@@ -481,7 +540,7 @@ func (h *Host) lineMentioning(plugin, file string, words ...string) int {
 
 // lastReturnLine is the line of a file's final top-level return.
 func (h *Host) lastReturnLine(plugin, file string) int {
-	b, err := os.ReadFile(h.resolver.Plugins[plugin] + "/" + file)
+	b, err := os.ReadFile(h.pluginFilePath(plugin, file))
 	if err != nil {
 		return 0
 	}

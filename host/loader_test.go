@@ -15,6 +15,12 @@ import (
 func TestDiscoveryRepoRootAndPackagePath(t *testing.T) {
 	c := testConf(t, "testdata/repo")
 	c.Set("lua_package_path", "testdata/pkgpath/?.lua;testdata/pkgpath/?/init.lua;;", "test")
+	// as in Kong, `bundled` enables Kong's bundled names found on the Lua
+	// path, not every plugin there: path-plugin is named
+	if only := newTestHost(t, c); only.Plugin("path-plugin") != nil || only.Plugin("repo-plugin") == nil {
+		t.Fatalf("plugins = bundled enabled %v", only.Plugins)
+	}
+	c.Set("plugins", "bundled,path-plugin", "test")
 	h := newTestHost(t, c)
 	var names []string
 	for _, p := range h.Plugins {

@@ -20,6 +20,9 @@ import (
 // kong/db/migrations/subsystems.lua). A module that is not a valid
 // migration is an error naming plugin and migration.
 func (h *Host) Subsystems() ([]*migrations.Subsystem, error) {
+	if errs := h.loadMigrationsOf(h.Plugins); len(errs) > 0 {
+		return nil, &PluginErrors{Errs: errs}
+	}
 	subs := []*migrations.Subsystem{migrations.Core()}
 	plugins := append([]*Plugin(nil), h.Plugins...)
 	sort.Slice(plugins, func(i, j int) bool { return plugins[i].Name < plugins[j].Name })
@@ -46,14 +49,15 @@ func (h *Host) Subsystems() ([]*migrations.Subsystem, error) {
 }
 
 // migrationFromDef reads { postgres = { up, up_f, teardown } }. A cassandra
-// key (Kong ≤ 3.3 plugins) is accepted and ignored.
+// key (Kong ≤ 3.3 plugins) is accepted and ignored; `legacy` and `down`
+// come from a 0.x migrations/postgres.lua (loadLegacyMigrations).
 func migrationFromDef(name string, def map[string]any) (*migrations.Migration, error) {
 	if def == nil {
 		return nil, fmt.Errorf("not a table")
 	}
 	for k := range def {
 		switch k {
-		case "postgres", "cassandra", "name":
+		case "postgres", "cassandra", "name", "legacy", "down":
 		default:
 			return nil, fmt.Errorf("%s: unknown field", k)
 		}
@@ -63,6 +67,11 @@ func migrationFromDef(name string, def map[string]any) (*migrations.Migration, e
 		return nil, fmt.Errorf("missing postgres strategy for migration '%s'", name)
 	}
 	m := &migrations.Migration{Name: name}
+	if def["legacy"] == true { // a Kong 0.x migration (migrations/postgres.lua)
+		m.Legacy = true
+		m.Down, _ = def["down"].(string)
+		m.DownF, _ = def["down"].(*schema.Func)
+	}
 	for k, v := range pg {
 		switch k {
 		case "up":
@@ -129,6 +138,11 @@ var MigrationTimeout = 10 * time.Minute
 func (h *Host) CallMigrationFunc(ctx context.Context, fn *schema.Func, conn *postgres.Connector) error {
 	return h.Pool.AcquireFunc(ctx, func(w *Worker) error {
 		lf, ok := w.funcs[fn.Ref]
+		if !ok {
+			// this worker has not read the plugin's migrations yet
+			w.migrationsIn(pluginOfRef(fn.Ref))
+			lf, ok = w.funcs[fn.Ref]
+		}
 		if !ok {
 			return fmt.Errorf("no Lua function %s", fn.Ref)
 		}

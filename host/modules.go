@@ -10,6 +10,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/luahost/luahost/luavm"
+	"github.com/luahost/luahost/rockspec"
 )
 
 // protoCache holds compiled chunks, one per file per process: each Lua file
@@ -69,6 +70,9 @@ func (h *Host) compileModule(m *Module) (*lua.FunctionProto, error) {
 	if limit := h.maxSourceSize(); len(m.Src) > limit {
 		return nil, &SourceTooBigError{Path: m.Path, Size: len(m.Src), Limit: limit}
 	}
+	if compileHook != nil {
+		compileHook(m.Path)
+	}
 	if strings.HasPrefix(m.Path, "embedded:") && h.cache != nil {
 		// the embedded modules never change: compiled once per process,
 		// shared by every host (luahost test starts several nodes)
@@ -79,6 +83,10 @@ func (h *Host) compileModule(m *Module) (*lua.FunctionProto, error) {
 
 // embeddedProtos is the process's cache of the embedded modules' prototypes.
 var embeddedProtos = &protoCache{}
+
+// compileHook, when set (tests), runs before each module is compiled: a
+// stand-in for a slow compilation.
+var compileHook func(path string)
 
 func (h *Host) maxSourceSize() int {
 	if n := h.Conf.Size("lua_max_source_size", DefaultMaxSourceSize); n > 0 {
@@ -106,6 +114,19 @@ type Resolver struct {
 	Roots []string
 	// Templates are lua_package_path entries.
 	Templates []string
+	// Modules are the pure-Lua modules of the rockspecs found in plugins
+	// dirs (build.modules: name -> file), resolved before plugin dirs, as
+	// `luarocks make` would have installed them; CModules their modules
+	// built from C (name -> sources).
+	Modules  map[string]string
+	CModules map[string]string
+	// Rocks are those rockspecs (their dependencies name the rocks that
+	// provide a missing module).
+	Rocks []*rockspec.Rockspec
+	// Trees are LuaRocks trees, searched after Templates.
+	Trees []*rockspec.Tree
+	// System is the end of the Lua path (SystemLuaPath), after Trees.
+	System []string
 
 	// found caches resolutions (file contents included): every worker
 	// resolves the same modules, and the disk is read once per host.
@@ -123,6 +144,35 @@ type Module struct {
 	Chunk string // chunk name (module path form: kong/plugins/x/handler.lua)
 	Path  string // file path, or "embedded:<chunk>"
 	Src   []byte
+	// C, when set, says the module exists only compiled (its .so, or the C
+	// sources of a rockspec): require refuses it with CModuleMessage.
+	C string
+}
+
+// CModuleMessage is require's error for a compiled module.
+func CModuleMessage(name, what string) string {
+	return fmt.Sprintf("module '%s' is a C module (%s): luahost runs pure-Lua modules only", name, what)
+}
+
+// addRock makes a rockspec's modules requirable.
+func (r *Resolver) addRock(rs *rockspec.Rockspec) {
+	if r.Modules == nil {
+		r.Modules, r.CModules = map[string]string{}, map[string]string{}
+	}
+	r.Rocks = append(r.Rocks, rs)
+	for name, m := range rs.Modules {
+		if _, dup := r.Modules[name]; dup {
+			continue
+		}
+		if _, dup := r.CModules[name]; dup {
+			continue
+		}
+		if m.C {
+			r.CModules[name] = strings.Join(m.Sources, ", ") + " in " + filepath.Base(rs.Path)
+		} else {
+			r.Modules[name] = m.File
+		}
+	}
 }
 
 // Find resolves name; the returned messages list the places tried.
@@ -136,10 +186,29 @@ func (r *Resolver) Find(name string) (*Module, []string) {
 	return m, tried
 }
 
+// yieldingShims are embedded modules standing in for a library only
+// while it is not installed: the library's own file, found on the Lua path,
+// wins. Penlight's pl.template runs in gopher-lua as it is and covers what
+// the shim leaves out (its newline and debug options); the shim keeps
+// plugins that need it running where lua-penlight is absent.
+var yieldingShims = map[string]bool{"pl.template": true}
+
 func (r *Resolver) find(name string) (*Module, []string) {
-	if src, chunk, ok := embeddedModule(name); ok {
+	src, chunk, emb := embeddedModule(name)
+	if emb && !yieldingShims[name] {
 		return &Module{Name: name, Chunk: chunk, Path: "embedded:" + chunk, Src: src}, nil
 	}
+	m, tried := r.findOnPath(name)
+	if emb && (m == nil || m.C != "") {
+		return &Module{Name: name, Chunk: chunk, Path: "embedded:" + chunk, Src: src}, nil
+	}
+	return m, tried
+}
+
+// findOnPath resolves name on disk: rockspec modules, plugin dirs,
+// repository roots, lua_package_path, rocks trees, the system's Lua path,
+// then compiled modules (reported, never loaded).
+func (r *Resolver) findOnPath(name string) (*Module, []string) {
 	var tried []string
 	modPath := strings.ReplaceAll(name, ".", "/")
 	try := func(file, chunk string) *Module {
@@ -149,6 +218,15 @@ func (r *Resolver) find(name string) (*Module, []string) {
 			return nil
 		}
 		return &Module{Name: name, Chunk: chunk, Path: file, Src: b}
+	}
+	if file, ok := r.Modules[name]; ok {
+		chunk := modPath + ".lua"
+		if filepath.Base(file) == "init.lua" {
+			chunk = modPath + "/init.lua"
+		}
+		if m := try(file, chunk); m != nil {
+			return m, nil
+		}
 	}
 	if rest, ok := strings.CutPrefix(name, "kong.plugins."); ok {
 		plugin, sub, _ := strings.Cut(rest, ".")
@@ -182,6 +260,51 @@ func (r *Resolver) find(name string) (*Module, []string) {
 		}
 		if m := try(file, chunk); m != nil {
 			return m, nil
+		}
+	}
+	for _, t := range r.Trees {
+		tm, ok, ttried := t.Find(name)
+		if !ok {
+			for _, f := range ttried {
+				tried = append(tried, "no file '"+f+"'")
+			}
+			continue
+		}
+		if tm.C {
+			if fileExists(tm.File) {
+				return &Module{Name: name, Path: tm.File, C: tm.File}, nil
+			}
+			tried = append(tried, "no file '"+tm.File+"' (listed by rock "+tm.Rock+" in "+t.Root+")")
+			continue
+		}
+		chunk := modPath + ".lua"
+		if filepath.Base(tm.File) == "init.lua" {
+			chunk = modPath + "/init.lua"
+		}
+		if m := try(tm.File, chunk); m != nil {
+			return m, nil
+		}
+		if tm.Rock != "" {
+			tried[len(tried)-1] += " (listed by rock " + tm.Rock + " in " + t.Root + ")"
+		}
+	}
+	for _, tpl := range r.System {
+		chunk := modPath + ".lua"
+		if strings.HasSuffix(tpl, "/init.lua") {
+			chunk = modPath + "/init.lua"
+		}
+		if m := try(strings.ReplaceAll(tpl, "?", modPath), chunk); m != nil {
+			return m, nil
+		}
+	}
+	// Lua's C searcher comes after its Lua one: a compiled module is only
+	// reported when no Lua file has the name.
+	if srcs, ok := r.CModules[name]; ok {
+		return &Module{Name: name, Path: srcs, C: srcs}, nil
+	}
+	for _, tpl := range SystemCPath {
+		if f := strings.ReplaceAll(tpl, "?", modPath); fileExists(f) {
+			return &Module{Name: name, Path: f, C: f}, nil
 		}
 	}
 	return nil, tried
@@ -218,6 +341,9 @@ func installLoader(L *lua.LState, r *Resolver, compile func(*Module) (*lua.Funct
 			}
 			L.Push(lua.LString(strings.Join(tried, "\n\t")))
 			return 1
+		}
+		if m.C != "" {
+			L.RaiseError("%s", CModuleMessage(name, m.C))
 		}
 		proto, err := compile(m)
 		if err != nil {

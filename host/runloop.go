@@ -25,8 +25,9 @@ import (
 // phases; response, header_filter, body_filter and log run what access
 // collected, or the global plugins when access never ran.
 //
-// A request borrows a worker at the first phase with a plugin to run and
-// keeps it until Log; a request no plugin applies to borrows none.
+// A request is pinned to a worker at the first phase with a plugin to run,
+// until Log, but holds it only while each of its phases runs (reqState);
+// a request no plugin applies to uses none.
 type Runloop struct {
 	h   *Host
 	cur atomic.Pointer[Iterator]
@@ -51,7 +52,7 @@ type Runloop struct {
 // then Run (and Watch) to follow changes.
 func NewRunloop(h *Host) *Runloop {
 	r := &Runloop{h: h, trig: make(chan struct{}, 1)}
-	r.states.New = func() any { return &reqState{r: r} }
+	r.states.New = func() any { return &reqState{r: r, req: request.NewReq()} }
 	return r
 }
 
@@ -144,63 +145,172 @@ type entry struct {
 }
 
 // reqState is one request's plugin state (proxy.Context.Plugin), pooled.
+// The request is pinned to w for its whole life: ctx (its ngx.ctx, with
+// kong.ctx.shared and kong.ctx.plugin inside) and the configuration
+// tables are objects of w's Lua state and never leave it. It holds w's
+// lock only while one of its phases runs (enter, leave): between phases,
+// during the upstream call and while the response is written, w runs
+// other requests' phases.
 type reqState struct {
-	r  *Runloop
-	it *Iterator
-	w  *Worker
+	r   *Runloop
+	it  *Iterator
+	w   *Worker
+	req *request.Req // the request PDK's part of this request
+	ctx *lua.LTable  // ngx.ctx, in w's state
 	// accessRan: the collecting phase ran; the downstream phases run what
 	// it collected instead of the global plugins.
 	accessRan bool
-	// dead: the worker was stopped by its deadline (or its state broke):
-	// no more Lua runs for this request, and the pool replaces it.
+	// quiet: access is over and nothing is left for the later phases (no
+	// plugin in them, no work of the request PDK's): they do not take the
+	// worker, and log only unpins the request.
+	quiet bool
+	// dead: the worker was stopped by a deadline (or its state broke),
+	// in this request or in another one pinned to it: no more Lua runs
+	// for this request, and the pool replaces the worker.
 	dead      bool
 	collected [nPhases][]entry
+	// confs are configuration tables of the request's iterator when w
+	// moved to a newer build meanwhile (rare: a rebuild while the request
+	// was in flight).
+	confs map[*PluginConfig]*lua.LTable
 }
 
-// begin borrows a worker for c and binds it to the request; nil when no
+// begin pins c to a worker, binds it and returns the request's state with
+// the worker locked (the caller runs the phase, then leave); nil when no
 // worker could be had (logged).
 func (r *Runloop) begin(c *proxy.Context, it *Iterator, phase request.Phase) *reqState {
-	var w *Worker
+	p := r.h.Pool
 	for tries := 0; ; tries++ {
-		var err error
-		w, err = r.h.Pool.Acquire(context.Background())
+		w, err := p.attach()
 		if err != nil {
 			r.h.Logger.Error("no worker for the request", "err", err, "request_id", c.RequestID)
 			return nil
 		}
-		w.useIterator(it)
-		if !w.poisoned {
-			break
+		// Before a worker runs a request it takes the events waiting for
+		// it; it moves to a newer build (Kong: configure in the busy
+		// workers before their next request), never to an older one.
+		pdk.Drain(w.In)
+		if w.iter == nil || w.iter.Version < it.Version {
+			w.useIterator(it)
 		}
-		// configure ran into its deadline: this worker is replaced
-		r.h.Pool.Release(w)
-		if tries == 2 {
-			r.h.Logger.Error("no worker for the request: configure keeps failing", "request_id", c.RequestID)
-			return nil
+		if w.poisoned {
+			// configure ran into its deadline: this worker is replaced
+			p.detach(w)
+			p.unlock(w)
+			if tries == 2 {
+				r.h.Logger.Error("no worker for the request: configure keeps failing", "request_id", c.RequestID)
+				return nil
+			}
+			continue
 		}
+		s := r.states.Get().(*reqState)
+		s.it, s.w = it, w
+		s.ctx = w.L.CreateTable(0, ctxHashCap)
+		w.In.SetCtx(s.ctx)
+		w.req.Attach(s.req)
+		w.req.Begin(c)
+		w.req.SetPhase(phase)
+		c.Plugin = s
+		return s
 	}
-	s := r.states.Get().(*reqState)
-	s.it, s.w = it, w
-	w.req.Begin(c)
-	w.req.SetPhase(phase)
-	c.Plugin = s
-	return s
 }
 
-// end unbinds the request and returns its worker.
-func (s *reqState) end(c *proxy.Context) {
+// enter takes the request's worker for one phase and installs the request
+// in it (ngx.ctx, the request PDK, the phase). It reports false, the
+// worker not held, when the request is dead; a request whose worker was
+// poisoned by another request since its last phase dies here (logged):
+// its state may be broken, and the worker is being replaced.
+func (s *reqState) enter(c *proxy.Context, phase request.Phase) bool {
+	if s.dead {
+		return false
+	}
 	w := s.w
+	w.busy.Lock()
+	if w.poisoned {
+		s.dead = true
+		s.r.h.Pool.unlock(w)
+		s.r.h.Logger.Error("the request's worker was stopped by another request's deadline and is replaced: "+
+			"its remaining plugin phases are skipped", "worker", w.ID, "request_id", c.RequestID)
+		return false
+	}
+	w.In.SetCtx(s.ctx)
+	w.req.Attach(s.req)
+	w.req.SetPhase(phase)
+	return true
+}
+
+// leave ends a phase: the request's ngx.ctx as Lua left it (it may have
+// assigned a new table) is kept, and the worker is free for others.
+func (s *reqState) leave() {
+	w := s.w
+	s.ctx = w.In.CurrentCtx()
+	w.req.Detach()
+	if w.poisoned {
+		s.dead = true
+		s.r.h.Pool.retire(w)
+	}
+	s.r.h.Pool.unlock(w)
+}
+
+// end unbinds the request (after log) and unpins it from its worker;
+// locked tells whether the caller holds the worker (after the log phase).
+func (s *reqState) end(c *proxy.Context, locked bool) {
+	w := s.w
+	p := s.r.h.Pool
+	if !locked {
+		w.busy.Lock()
+		w.req.Attach(s.req)
+	}
 	w.req.End()
+	w.req.Detach()
 	w.In.PluginName = ""
-	s.r.h.Pool.Release(w)
+	p.detach(w)
+	p.unlock(w)
+	s.recycle(c)
+}
+
+// finish is end for a quiet request: nothing runs in its worker, which
+// is taken only when it was retired meanwhile (to close it if this was
+// its last request).
+func (s *reqState) finish(c *proxy.Context) {
+	w := s.w
+	s.req.Finish()
+	w.attached.Add(-1)
+	if w.retired.Load() {
+		w.busy.Lock()
+		s.r.h.Pool.unlock(w)
+	}
+	s.recycle(c)
+}
+
+// recycle resets s and puts it back in the pool.
+func (s *reqState) recycle(c *proxy.Context) {
 	for i := range s.collected {
 		clear(s.collected[i])
 		s.collected[i] = s.collected[i][:0]
 	}
 	r := s.r
-	*s = reqState{r: r, collected: s.collected}
+	*s = reqState{r: r, req: s.req, collected: s.collected}
 	c.Plugin = nil
 	r.states.Put(s)
+}
+
+// conf is cfg's configuration table for this request: the worker's, made
+// once per build, when the worker serves the request's build.
+func (s *reqState) conf(cfg *PluginConfig) *lua.LTable {
+	w := s.w
+	if w.iter == s.it {
+		return w.confTable(cfg)
+	}
+	if t := s.confs[cfg]; t != nil {
+		return t
+	}
+	t := w.newConfTable(cfg)
+	if s.confs == nil {
+		s.confs = map[*PluginConfig]*lua.LTable{}
+	}
+	s.confs[cfg] = t
+	return t
 }
 
 // run calls the handler of one plugin for a phase, with Kong's
@@ -214,7 +324,7 @@ func (s *reqState) run(c *proxy.Context, e entry, ph int) (exited, failed bool) 
 	if fn == nil {
 		return false, false
 	}
-	conf := w.confTable(e.cfg)
+	conf := s.conf(e.cfg)
 	w.In.PluginName = e.p.desc.Name
 	w.In.CurrentCtx().RawSetString("plugin_id", e.cfg.idL)
 	err := w.call(fn, 0, lp.handler, conf)
@@ -273,6 +383,7 @@ func (r *Runloop) Rewrite(c *proxy.Context) bool {
 		c.Error(500)
 		return true
 	}
+	defer s.leave()
 	for _, g := range it.globals[phRewrite] {
 		exited, failed := s.run(c, g, phRewrite)
 		if failed {
@@ -292,12 +403,16 @@ func (r *Runloop) Access(c *proxy.Context) bool {
 	it := r.cur.Load()
 	if s != nil {
 		it = s.it
-		if s.dead {
+		if !s.enter(c, request.PhaseAccess) {
+			// its worker was replaced after rewrite
+			c.KongError(500, "An unexpected error occurred")
 			return true
 		}
-		s.w.req.SetPhase(request.PhaseAccess)
 	}
 	if !it.HasPlugins() {
+		if s != nil {
+			s.leave()
+		}
 		return false
 	}
 	route, service := routeIDs(c)
@@ -344,10 +459,15 @@ func (r *Runloop) Access(c *proxy.Context) bool {
 	if s != nil {
 		s.accessRan = true
 		if !s.dead {
-			// the request as plugins left it, before the proxy makes it
-			// the upstream's
-			s.w.req.EndAccess()
+			s.quiet = len(s.collected[phResponse]) == 0 && len(s.collected[phHeaderFilter]) == 0 &&
+				len(s.collected[phBodyFilter]) == 0 && len(s.collected[phLog]) == 0 && s.w.req.Quiet()
+			if !s.quiet {
+				// the request as plugins left it, before the proxy makes
+				// it the upstream's (no later phase reads it when quiet)
+				s.w.req.EndAccess()
+			}
 		}
+		s.leave()
 	}
 	if stopped {
 		c.BufferResponse = false
@@ -357,24 +477,31 @@ func (r *Runloop) Access(c *proxy.Context) bool {
 
 // downstream runs a non-collecting phase after access: what access
 // collected, else the global plugins. onError, when set, answers the
-// request after a plugin failed (the response is not sent yet).
-func (r *Runloop) downstream(c *proxy.Context, ph int, phase request.Phase, onError func()) {
+// request after a plugin failed (the response is not sent yet). last (log)
+// unpins the request from its worker after the phase.
+func (r *Runloop) downstream(c *proxy.Context, ph int, phase request.Phase, onError func(), last bool) {
 	s, _ := c.Plugin.(*reqState)
 	var list []entry
 	if s != nil {
-		if s.dead {
+		if s.quiet {
+			if last {
+				s.finish(c)
+			}
 			return
 		}
 		// every phase of a bound request, plugins or not: the request
 		// PDK does Kong's own work there
-		s.w.req.SetPhase(phase)
+		if !s.enter(c, phase) {
+			// dead: the response goes on as the proxy has it
+			if last {
+				s.end(c, false)
+			}
+			return
+		}
 		if s.accessRan {
 			list = s.collected[ph]
 		} else {
 			list = globalList(s.it, ph)
-		}
-		if len(list) == 0 {
-			return
 		}
 	} else {
 		it := r.cur.Load()
@@ -397,11 +524,16 @@ func (r *Runloop) downstream(c *proxy.Context, ph int, phase request.Phase, onEr
 			if onError != nil {
 				onError()
 			}
-			return
+			break
 		}
 		if exited {
-			return
+			break
 		}
+	}
+	if last {
+		s.end(c, true)
+	} else {
+		s.leave()
 	}
 }
 
@@ -414,25 +546,22 @@ func globalList(it *Iterator, ph int) []entry {
 
 // Response runs the collected response handlers (buffered proxying).
 func (r *Runloop) Response(c *proxy.Context) {
-	r.downstream(c, phResponse, request.PhaseResponse, func() { c.Error(500) })
+	r.downstream(c, phResponse, request.PhaseResponse, func() { c.Error(500) }, false)
 }
 
 // HeaderFilter runs the header_filter handlers.
 func (r *Runloop) HeaderFilter(c *proxy.Context) {
-	r.downstream(c, phHeaderFilter, request.PhaseHeaderFilter, nil)
+	r.downstream(c, phHeaderFilter, request.PhaseHeaderFilter, nil, false)
 }
 
 // BodyFilter runs the body_filter handlers on c.BodyChunk.
 func (r *Runloop) BodyFilter(c *proxy.Context) {
-	r.downstream(c, phBodyFilter, request.PhaseBodyFilter, nil)
+	r.downstream(c, phBodyFilter, request.PhaseBodyFilter, nil, false)
 }
 
-// Log runs the log handlers, then returns the worker to the pool.
+// Log runs the log handlers, then unpins the request from its worker.
 func (r *Runloop) Log(c *proxy.Context) {
-	r.downstream(c, phLog, request.PhaseLog, nil)
-	if s, ok := c.Plugin.(*reqState); ok {
-		s.end(c)
-	}
+	r.downstream(c, phLog, request.PhaseLog, nil, true)
 }
 
 // useIterator makes it the worker's iterator: the Lua tables of the
@@ -496,6 +625,15 @@ func (w *Worker) confTable(cfg *PluginConfig) *lua.LTable {
 			return t
 		}
 	}
+	t := w.newConfTable(cfg)
+	if cfg.Index < len(w.confs) {
+		w.confs[cfg.Index] = t
+	}
+	return t
+}
+
+// newConfTable builds cfg's configuration table in this worker.
+func (w *Worker) newConfTable(cfg *PluginConfig) *lua.LTable {
 	L := w.L
 	t, ok := pdk.FromValue(L, cfg.Config, w.resolveFunc).(*lua.LTable)
 	if !ok {
@@ -514,8 +652,27 @@ func (w *Worker) confTable(cfg *PluginConfig) *lua.LTable {
 	setStr("__ws_id", cfg.WsID)
 	setStr("__key__", cfg.Key)
 	t.RawSetString("__seq__", lua.LNumber(cfg.Seq))
-	if cfg.Index < len(w.confs) {
-		w.confs[cfg.Index] = t
-	}
 	return t
+}
+
+// ConsumerID is the request's ngx.ctx.authenticated_consumer.id, else its
+// authenticated_credential.id (Kong's hash_on consumer), as the plugins
+// left them; false when neither is set or no plugin state is bound.
+func ConsumerID(c *proxy.Context) (string, bool) {
+	s, ok := c.Plugin.(*reqState)
+	if !ok || s.w == nil {
+		return "", false
+	}
+	ctx := s.w.In.CurrentCtx()
+	for _, k := range [...]string{"authenticated_consumer", "authenticated_credential"} {
+		if t, ok := ctx.RawGetString(k).(*lua.LTable); ok {
+			switch id := t.RawGetString("id").(type) {
+			case lua.LString:
+				return string(id), true
+			case lua.LNumber:
+				return id.String(), true
+			}
+		}
+	}
+	return "", false
 }

@@ -2,6 +2,7 @@ package host
 
 import (
 	"net"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -11,11 +12,11 @@ import (
 // BenchmarkRequestPath is one request through the proxy with the host's
 // Runloop as its Phases, over loopback sockets (client and upstream in the
 // process, so allocs/op counts theirs too): a route no plugin applies to
-// (no worker borrowed), one with a plugin whose handlers do nothing (the
-// runloop's own cost: a worker borrowed, access, header_filter and log
-// called), and one behind token-auth with its credential and
-// consumer in the cache (one worker borrowed, access run). Compare the two
-// in one run.
+// (no worker used), one with a plugin whose handlers do nothing (the
+// runloop's own cost: the request pinned to a worker, access,
+// header_filter and log run in it), and one behind token-auth with its
+// credential and consumer in the cache (access only: the request takes
+// its worker for access alone). Compare the three in one run.
 func BenchmarkRequestPath(b *testing.B) {
 	c := testConf(b, "../plugins", "testdata/iter")
 	c.Set("worker_max", "4", "test")
@@ -37,7 +38,8 @@ func BenchmarkRequestPath(b *testing.B) {
 	n.plugin(b, "token-auth", map[string]string{"route": authed}, map[string]any{})
 	n.sync(b)
 
-	client := &fasthttp.HostClient{Addr: strings.TrimPrefix(n.base, "http://"), MaxConns: 64}
+	// one connection per goroutine of the parallel runs
+	client := &fasthttp.HostClient{Addr: strings.TrimPrefix(n.base, "http://"), MaxConns: 64 * runtime.GOMAXPROCS(0)}
 	for _, tc := range []struct{ name, path, token string }{
 		{"no-plugin", "/open", ""},
 		{"noop-plugin", "/noop", ""},

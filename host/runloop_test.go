@@ -179,6 +179,16 @@ func (n *rlNode) takeTrace(t *testing.T, logs int) string {
 func iterConf(t *testing.T) *conf.Config {
 	c := testConf(t, "testdata/iter")
 	c.Set("worker_max", "2", "test")
+	// long: a phase of a loaded machine under -race must not hit it; the
+	// tests of a runaway handler set spinConf's short one
+	c.Set("lua_timeout", "20000", "test")
+	return c
+}
+
+// spinConf is iterConf with the 300 ms lua_timeout the runaway-handler
+// tests stop their spinning plugin with.
+func spinConf(t *testing.T) *conf.Config {
+	c := iterConf(t)
 	c.Set("lua_timeout", "300", "test")
 	return c
 }
@@ -337,7 +347,7 @@ func TestRunloopConfigureAndRebuildOnCRUD(t *testing.T) {
 // lua_timeout with the same 500, its worker replaced; the next requests
 // are served.
 func TestRunloopErrorsCostOnlyTheirRequest(t *testing.T) {
-	n := newRLNode(t, iterConf(t))
+	n := newRLNode(t, spinConf(t))
 	failRoute, _ := n.route(t, "/fail")
 	spinRoute, _ := n.route(t, "/spin")
 	n.route(t, "/ok")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -17,8 +18,10 @@ import (
 )
 
 // Worker is one Lua state with every enabled plugin loaded and init_worker
-// run. A worker is used by one goroutine at a time (the pool guarantees
-// it): a request borrows it for its whole life.
+// run. It is a mutually exclusive executor: whoever holds busy owns the
+// state. A request is pinned to one worker for its whole life (its Lua
+// objects, ngx.ctx and what kong.ctx keeps in it, stay in this state) and
+// holds busy only while one of its phases runs (Pool.attach, Runloop).
 type Worker struct {
 	ID int
 	L  *lua.LState
@@ -46,11 +49,18 @@ type Worker struct {
 	nesting  int // protected calls in progress (a binding calling back into Lua)
 	poisoned bool
 
-	// busy is held while the worker is out of the pool, and by the idle
-	// drainer while it delivers events to an idle worker: whoever holds it
-	// owns the LState.
+	// busy is held while a phase of a request pinned to the worker runs,
+	// while a borrower (Pool.Acquire) has it, and by the idle drainer
+	// while it delivers events: whoever holds it owns the LState.
 	busy     sync.Mutex
 	stopIdle chan struct{}
+	pool     *Pool
+	// attached counts the requests pinned to the worker and its borrower
+	// (changed with busy held); retired: out of the pool, the state is
+	// closed once attached is 0; closed: it was (busy held).
+	attached atomic.Int32
+	retired  atomic.Bool
+	closed   bool
 }
 
 // loadedPlugin is a plugin as loaded in one worker.
@@ -153,6 +163,9 @@ func (w *Worker) errorOf(plugin, phase string, err error) *LoadError {
 	var te *TimeoutError
 	if errors.As(err, &te) {
 		le.Msg = te.Error()
+		if fn := w.host.onDeadlineStop; fn != nil {
+			fn(plugin, phase)
+		}
 	}
 	if le.File != "" {
 		le.Path = w.host.pathOf(le.File)
@@ -231,6 +244,7 @@ func (w *Worker) nameFunc(prefix string) pdk.FuncNamer {
 
 // Close releases the worker's state.
 func (w *Worker) Close() {
+	w.closed = true
 	if w.stopIdle != nil {
 		close(w.stopIdle)
 		w.stopIdle = nil
@@ -253,7 +267,8 @@ func (w *Worker) Poisoned() bool { return w.poisoned }
 // CPU). Lua cannot tell: pairs follows insertion order, not the map.
 const ctxHashCap = 12
 
-// reset drops per-request state before the worker goes back to the pool.
+// reset drops a borrower's state before the worker goes back to the pool
+// (the next one gets an ngx.ctx of its own).
 func (w *Worker) reset() {
 	w.L.SetTop(0)
 	w.In.SetCtx(w.L.CreateTable(0, ctxHashCap))
@@ -330,9 +345,16 @@ func (w *Worker) drainIdle() {
 					select {
 					case <-stop:
 					default:
+						// requests may be pinned to the worker: the
+						// callbacks do not see their ngx.ctx
+						w.In.SetCtx(w.L.NewTable())
 						pdk.Drain(w.In)
 					}
-					w.busy.Unlock()
+					if w.pool != nil {
+						w.pool.unlock(w)
+					} else {
+						w.busy.Unlock()
+					}
 				}
 			}
 		}

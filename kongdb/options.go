@@ -261,3 +261,8 @@ func truthy(v any) bool {
 	}
 	return true
 }
+
+// PageSizeOf validates a page size as page does (a number, an integer
+// between 1 and the maximum; nil: the default), for a listing built
+// outside the strategy (the Admin API's /tags).
+func (d *DAO) PageSizeOf(size any) (int, error) { return d.pageSize(size, nil) }

@@ -76,3 +76,11 @@ type pendingEvent struct {
 	op          string
 	entity, old Row
 }
+
+// Isolator is a connector that can run a function whose writes, made with
+// the context it is given, readers outside it see only once it returns,
+// all together (memory.Connector: a whole declarative configuration
+// replaced at once, as Kong DB-less swaps it).
+type Isolator interface {
+	Isolated(ctx context.Context, fn func(ctx context.Context) error) error
+}

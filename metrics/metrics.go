@@ -41,7 +41,18 @@ type Recorder struct {
 
 	total atomic.Int64
 	cache seriesCache
+	// gets are the cache counters of kong.cache and kong.core_cache,
+	// resolved once: CacheGet runs on every kong.cache:get.
+	gets [2]cacheCounters
 }
+
+// cacheCounters are one cache's hit counters by level and its misses.
+type cacheCounters struct {
+	l1, l2, miss prometheus.Counter
+}
+
+// knownCaches are the caches whose counters are resolved at New.
+var knownCaches = [2]string{"kong.cache", "kong.core_cache"}
 
 // New returns a Recorder with Go's runtime and process collectors.
 func New() *Recorder {
@@ -73,6 +84,10 @@ func New() *Recorder {
 	r.deadlineStops = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "luahost_lua_deadline_stops_total", Help: "Lua calls stopped by lua_timeout, by plugin and phase",
 	}, []string{"plugin", "phase"})
+	for i, name := range knownCaches {
+		r.gets[i] = cacheCounters{l1: r.cacheHits.WithLabelValues(name, "1"), l2: r.cacheHits.WithLabelValues(name, "2"),
+			miss: r.cacheMisses.WithLabelValues(name)}
+	}
 	r.reg.MustRegister(r.requests, r.requestMS, r.upstreamMS, r.kongMS, r.reachable,
 		r.cacheHits, r.cacheMisses, r.dbQuery, r.deadlineStops,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -145,17 +160,33 @@ func (r *Recorder) TotalRequests() int64 {
 }
 
 // CacheGet counts one kong.cache:get on cache ("kong.cache",
-// "kong.core_cache") by Kong's hit level: 1 = L1, 2 = L2, 3 = the callback
-// ran (a miss).
+// "kong.core_cache") by Kong's hit level: 1 = L1, 2 = L2; any other level
+// is a miss (3: the callback ran, 4: a stale value served after the
+// callback failed, -1: not cached and no callback). For the two known
+// caches it allocates nothing and takes no lock.
 func (r *Recorder) CacheGet(cache string, level int) {
 	if r == nil {
 		return
 	}
-	if level >= 3 {
-		r.cacheMisses.WithLabelValues(cache).Inc()
+	for i := range knownCaches {
+		if knownCaches[i] == cache {
+			g := &r.gets[i]
+			switch level {
+			case 1:
+				g.l1.Inc()
+			case 2:
+				g.l2.Inc()
+			default:
+				g.miss.Inc()
+			}
+			return
+		}
+	}
+	if level == 1 || level == 2 {
+		r.cacheHits.WithLabelValues(cache, strconv.Itoa(level)).Inc()
 		return
 	}
-	r.cacheHits.WithLabelValues(cache, strconv.Itoa(level)).Inc()
+	r.cacheMisses.WithLabelValues(cache).Inc()
 }
 
 // ObserveDBQuery records the time of one data-layer call.
@@ -242,4 +273,52 @@ func (r *Recorder) WatchCache(name string, stats func() CacheStats) {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "luahost_cache_loads_total", Help: "Callback (loader) runs", ConstLabels: labels},
 			func() float64 { return float64(stats().Loads) }),
 	)
+}
+
+// ConnStats are the proxy's connection and request counters (nginx's
+// stub_status; proxy.ConnStats).
+type ConnStats struct {
+	Accepted, Handled, Active, Reading, Writing, Waiting int64
+	Requests                                             int64
+}
+
+// WatchConnections exports the proxy's counters as Kong's prometheus
+// plugin does, read from stats at each scrape:
+// kong_nginx_connections_total{node_id, subsystem, state} (accepted,
+// handled, total, active, reading, writing, waiting) and
+// kong_nginx_requests_total{node_id, subsystem}.
+func (r *Recorder) WatchConnections(nodeID string, stats func() ConnStats) {
+	if r == nil {
+		return
+	}
+	r.reg.MustRegister(&connCollector{nodeID: nodeID, stats: stats,
+		conns: prometheus.NewDesc("kong_nginx_connections_total", "Number of connections by subsystem",
+			[]string{"node_id", "subsystem", "state"}, nil),
+		requests: prometheus.NewDesc("kong_nginx_requests_total", "Number of requests total",
+			[]string{"node_id", "subsystem"}, nil),
+	})
+}
+
+// connCollector reads the counters once per scrape.
+type connCollector struct {
+	nodeID          string
+	stats           func() ConnStats
+	conns, requests *prometheus.Desc
+}
+
+func (c *connCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.conns
+	ch <- c.requests
+}
+
+func (c *connCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.stats()
+	for _, v := range []struct {
+		state string
+		n     int64
+	}{{"accepted", s.Accepted}, {"handled", s.Handled}, {"total", s.Requests}, {"active", s.Active},
+		{"reading", s.Reading}, {"writing", s.Writing}, {"waiting", s.Waiting}} {
+		ch <- prometheus.MustNewConstMetric(c.conns, prometheus.GaugeValue, float64(v.n), c.nodeID, "http", v.state)
+	}
+	ch <- prometheus.MustNewConstMetric(c.requests, prometheus.GaugeValue, float64(s.Requests), c.nodeID, "http")
 }

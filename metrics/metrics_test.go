@@ -136,3 +136,51 @@ func BenchmarkObserveRequest(b *testing.B) {
 		}
 	})
 }
+
+// kong.cache's gets are counted on the hit path: no allocation, for
+// every level, and unknown levels count as misses.
+func TestCacheGetAllocs(t *testing.T) {
+	r := metrics.New()
+	allocs := testing.AllocsPerRun(100, func() {
+		r.CacheGet("kong.cache", 1)
+		r.CacheGet("kong.core_cache", 2)
+		r.CacheGet("kong.cache", 3)
+		r.CacheGet("kong.cache", -1)
+	})
+	if allocs > 0 {
+		t.Errorf("CacheGet allocates %.1f times", allocs)
+	}
+	out := scrape(t, r)
+	for _, want := range []string{
+		`luahost_cache_hits_total{cache="kong.cache",level="1"} 101`,
+		`luahost_cache_hits_total{cache="kong.core_cache",level="2"} 101`,
+		`luahost_cache_misses_total{cache="kong.cache"} 202`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+}
+
+// The proxy's counters show as Kong's kong_nginx_* gauges.
+func TestWatchConnections(t *testing.T) {
+	r := metrics.New()
+	r.WatchConnections("node-1", func() metrics.ConnStats {
+		return metrics.ConnStats{Accepted: 7, Handled: 7, Active: 3, Reading: 1, Writing: 1, Waiting: 1, Requests: 40}
+	})
+	out := scrape(t, r)
+	for _, want := range []string{
+		`kong_nginx_connections_total{node_id="node-1",state="accepted",subsystem="http"} 7`,
+		`kong_nginx_connections_total{node_id="node-1",state="handled",subsystem="http"} 7`,
+		`kong_nginx_connections_total{node_id="node-1",state="total",subsystem="http"} 40`,
+		`kong_nginx_connections_total{node_id="node-1",state="active",subsystem="http"} 3`,
+		`kong_nginx_connections_total{node_id="node-1",state="reading",subsystem="http"} 1`,
+		`kong_nginx_connections_total{node_id="node-1",state="writing",subsystem="http"} 1`,
+		`kong_nginx_connections_total{node_id="node-1",state="waiting",subsystem="http"} 1`,
+		`kong_nginx_requests_total{node_id="node-1",subsystem="http"} 40`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+}

@@ -33,6 +33,31 @@ var (
 	hitMiss  lua.LValue = lua.LNumber(cache.HitMiss)
 )
 
+// CacheObserver is told the hit level of every kong.cache:get and
+// get_bulk operation (Kong's hit_level: 1 L1, 2 L2, 3 the callback ran, 4
+// stale, -1 not cached and no callback) on cache "kong.cache" or
+// "kong.core_cache". It runs on the worker's goroutine, on the hit path:
+// it must be quick and allocate nothing (metrics.Recorder.CacheGet).
+type CacheObserver func(cache string, level int)
+
+// SetCacheObserver sets the function told of every get (nil: none).
+// Without one a get costs one atomic load more.
+func (r *Root) SetCacheObserver(fn CacheObserver) {
+	if fn == nil {
+		r.cacheGets.Store(nil)
+		return
+	}
+	r.cacheGets.Store(&fn)
+}
+
+// observeGet reports one get of b at hit level.
+func (b *cacheBinding) observeGet(level lua.LValue) {
+	if fn := b.in.Root.cacheGets.Load(); fn != nil {
+		n, _ := level.(lua.LNumber)
+		(*fn)(b.name, int(n))
+	}
+}
+
 // cacheWorker is one worker's pair of caches.
 type cacheWorker struct {
 	cache, core *cacheBinding
@@ -43,6 +68,7 @@ type cacheWorker struct {
 type cacheBinding struct {
 	in    *Instance
 	field string // "cache" or "core_cache"
+	name  string // "kong.cache" or "kong.core_cache" (CacheObserver)
 	l2    *cache.Cache
 	l1    *l1
 	inbox l1Inbox
@@ -146,7 +172,7 @@ func OpenCache(in *Instance) {
 }
 
 func newCacheBinding(in *Instance, field string, l2 *cache.Cache) *cacheBinding {
-	b := &cacheBinding{in: in, field: field, l2: l2, l1: newL1(in.Root.l1Size()), clock: l2.Config().Now,
+	b := &cacheBinding{in: in, field: field, name: "kong." + field, l2: l2, l1: newL1(in.Root.l1Size()), clock: l2.Config().Now,
 		enc: cache.NewEncoder()}
 	b.ld.b = b
 	b.removes = append(b.removes, l2.OnInvalidate(b.inbox.drop), l2.OnPurge(b.inbox.purge))
@@ -245,6 +271,7 @@ func cacheGet(L *lua.LState) int {
 		}
 		L.Push(lua.LNil)
 		L.Push(hitL1)
+		b.observeGet(hitL1)
 		return 3
 	}
 	var o cache.Opts
@@ -258,8 +285,10 @@ func cacheGet(L *lua.LState) int {
 	}
 	v, err, hit := b.fetch(L, key, op, ser, cb, 5, L.GetTop())
 	if err != "" {
+		b.observeGet(hitL3)
 		return bind.Fail(L, "failed to get from node cache: "+err)
 	}
+	b.observeGet(hit)
 	L.Push(v)
 	L.Push(lua.LNil)
 	L.Push(hit)
@@ -384,7 +413,7 @@ func (b *cacheBinding) fetch(L *lua.LState, key string, o *cache.Opts, ser, cb l
 		}
 		var te *cache.ThrownError
 		if ld.ran && errors.As(err, &te) {
-			b.in.Root.Log(LogErr, "[DB cache] failed to get from node cache: "+err.Error())
+			b.in.Log(LogErr, "[DB cache] failed to get from node cache: "+err.Error())
 		}
 		return lua.LNil, err.Error(), nil
 	}
@@ -597,7 +626,7 @@ func cacheInvalidate(L *lua.LState) int {
 		ctx = context.Background()
 	}
 	if err := b.l2.Invalidate(ctx, key); err != nil {
-		b.in.Root.Log(LogErr, "[DB cache] failed to broadcast cached entity invalidation: "+err.Error())
+		b.in.Log(LogErr, "[DB cache] failed to broadcast cached entity invalidation: "+err.Error())
 	}
 	b.sync()
 	return 0

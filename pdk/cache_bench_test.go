@@ -2,6 +2,7 @@ package pdk
 
 import (
 	"context"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -88,5 +89,40 @@ func BenchmarkCacheFromLua(b *testing.B) {
 		// Building the cached table in Lua: the floor of an L2 hit, which
 		// must build a new table too.
 		b.Run("lua_table_build"+suffix, func(b *testing.B) { benchCache(b, "bench_build", ctx) })
+	}
+}
+
+// BenchmarkCacheObserverL1Hit: an L1 hit with a CacheObserver counting
+// into an atomic (what metrics.Recorder.CacheGet does), against none.
+func BenchmarkCacheObserverL1Hit(b *testing.B) {
+	for _, observed := range []bool{false, true} {
+		name := "none"
+		if observed {
+			name = "observer"
+		}
+		b.Run(name, func(b *testing.B) {
+			env := newCacheEnv(b, cacheEnvOpts{props: []string{"mem_cache_size", "16m"}})
+			in := env.ins[0]
+			env.do(b, 0, benchLua)
+			env.do(b, 0, `bench_l1(1)`)
+			var hits atomic.Int64
+			if observed {
+				env.root.SetCacheObserver(func(cache string, level int) {
+					if level == 1 {
+						hits.Add(1)
+					}
+				})
+			}
+			f := in.L.GetGlobal("bench_l1")
+			b.ReportAllocs()
+			b.ResetTimer()
+			if err := in.L.CallByParam(lua.P{Fn: f, NRet: 0, Protect: true}, lua.LNumber(b.N)); err != nil {
+				b.Fatal(err)
+			}
+			b.StopTimer()
+			if observed && hits.Load() < int64(b.N) {
+				b.Fatalf("observed %d of %d", hits.Load(), b.N)
+			}
+		})
 	}
 }

@@ -63,6 +63,7 @@ func cacheGetBulk(L *lua.LState) int {
 				res.RawSetInt(ri, e.val)
 			}
 			res.RawSetInt(ri+2, hitL1)
+			b.observeGet(hitL1)
 			continue
 		}
 		var o cache.Opts
@@ -79,9 +80,11 @@ func cacheGetBulk(L *lua.LState) int {
 		v, err, hit := b.fetch(L, string(key), op2, ser, cb, top+1, top+1)
 		L.SetTop(top)
 		if err != "" {
+			b.observeGet(hitL3)
 			res.RawSetInt(ri+1, lua.LString(err))
 			continue
 		}
+		b.observeGet(hit)
 		if v != lua.LNil {
 			res.RawSetInt(ri, v)
 		}

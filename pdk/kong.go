@@ -65,6 +65,11 @@ func openKong(in *Instance) {
 	kong.RawSetString("log", in.newKongLog())
 	kong.RawSetString("configuration", in.newKongConfiguration())
 	kong.RawSetString("ctx", in.newKongCtx())
+	// kong.plugin (kong/pdk/plugin.lua): the running plugin instance's id,
+	// which the runloop keeps in ngx.ctx.plugin_id
+	kong.RawSetString("plugin", L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
+		"get_id": func(L *lua.LState) int { L.Push(in.CurrentCtx().RawGetString("plugin_id")); return 1 },
+	}))
 
 	node := L.NewTable()
 	L.SetFuncs(node, map[string]lua.LGFunction{

@@ -71,7 +71,7 @@ func (in *Instance) kongLogFunc(lvl int, stackLevel int) lua.LGFunction {
 		for i := 1; i <= L.GetTop(); i++ {
 			b.WriteString(luavm.TostringValue(L, L.Get(i)).String())
 		}
-		in.Root.Log(lvl, b.String())
+		in.Log(lvl, b.String())
 		return 0
 	}
 }
@@ -100,7 +100,7 @@ func (in *Instance) newKongInspect() *lua.LTable {
 			parts = append(parts, Inspect(L.Get(i)))
 		}
 		for _, ln := range inspectBox(header, strings.Join(parts, " ")) {
-			in.Root.Log(LogNotice, ln)
+			in.Log(LogNotice, ln)
 		}
 		return 0
 	}))

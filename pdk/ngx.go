@@ -121,6 +121,8 @@ func openNgx(in *Instance) {
 	t.RawSetString("re", ngx.NewRe(L, re))
 	ngx.OpenReModule(L, re)
 	ngx.OpenBase64Module(L)
+	ngx.OpenSemaphoreModule(L)
+	t.RawSetString("socket", ngx.NewSocket(L))
 	t.RawSetString("shared", ngx.NewShared(L, in.Root.sharedDicts()))
 	t.RawSetString("timer", in.newNgxTimer())
 
@@ -130,6 +132,10 @@ func openNgx(in *Instance) {
 	in.ngx = t
 	t.RawSetString("ctx", in.Ctx)
 	L.SetGlobal("ngx", t)
+	// ngx_lua registers the table as a module too: require "ngx" is ngx
+	if loaded, ok := L.GetField(L.Get(lua.RegistryIndex), "_LOADED").(*lua.LTable); ok {
+		loaded.RawSetString("ngx", t)
+	}
 }
 
 // now is the host clock (Root.Now in tests).

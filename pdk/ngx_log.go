@@ -72,7 +72,11 @@ func (r *Root) logLevel() int {
 func (r *Root) LogEnabled(lvl int) bool { return lvl <= r.logLevel() }
 
 // Log writes one line at the nginx level lvl, unfiltered.
-func (r *Root) Log(lvl int, msg string) {
+func (r *Root) Log(lvl int, msg string) { r.logRequest(lvl, msg, "") }
+
+// logRequest is Log with the request id of the request the line comes
+// from ("" for none).
+func (r *Root) logRequest(lvl int, msg, requestID string) {
 	lg := r.Logger
 	if lg == nil {
 		lg = slog.Default()
@@ -80,8 +84,17 @@ func (r *Root) Log(lvl int, msg string) {
 	if lvl < 0 || lvl >= len(slogLevels) {
 		lvl = LogErr
 	}
+	if requestID != "" {
+		lg.LogAttrs(context.Background(), slogLevels[lvl], msg, slog.String("level_name", logLevelNames[lvl]),
+			slog.String("request_id", requestID))
+		return
+	}
 	lg.LogAttrs(context.Background(), slogLevels[lvl], msg, slog.String("level_name", logLevelNames[lvl]))
 }
+
+// Log writes one line of this worker at the nginx level lvl, unfiltered,
+// with the id of the request it serves, if any.
+func (in *Instance) Log(lvl int, msg string) { in.Root.logRequest(lvl, msg, in.RequestID) }
 
 // callerWhere describes the Lua function level frames up (1 = the caller of
 // the running Go function): the base name of its chunk, the current line and
@@ -154,6 +167,6 @@ func (in *Instance) ngxLog(L *lua.LState) int {
 			bind.ArgError(L, i, "log", "string, number, boolean, or nil expected, got "+v.Type().String())
 		}
 	}
-	in.Root.Log(lvl, b.String())
+	in.Log(lvl, b.String())
 	return 0
 }

@@ -41,6 +41,7 @@ package pdk
 import (
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -115,6 +116,7 @@ type Root struct {
 	dbHooks    sync.Map             // *kongdb.DAO -> struct{}: post_crud_event dispatcher installed (db.go)
 
 	cacheOnce sync.Once // cache.go
+	cacheGets atomic.Pointer[CacheObserver]
 	busOnce   sync.Once // worker_events_bus.go
 	ceOnce    sync.Once // cluster_events.go
 	ceSubs    sync.Map  // channel -> struct{}: Go subscription forwarding to workers
@@ -135,6 +137,10 @@ type Instance struct {
 	// PluginName is the plugin being run ("" outside a plugin): kong.log
 	// prefixes its lines with it and kong.ctx.plugin is keyed by it.
 	PluginName string
+	// RequestID is the proxied request the worker serves ("" outside
+	// one; pdk/request sets it): every line the worker logs meanwhile
+	// carries it (Kong's lua_kong_error_log_request_id).
+	RequestID string
 
 	budget  *bind.Budget // the memory budget of this worker (budget.go)
 	ctxKeys ctxKeys      // private keys inside Ctx

@@ -51,6 +51,16 @@ type Config struct {
 	// an https upstream as the Service's client_certificate (nil: none is
 	// presented, and that is logged).
 	ClientCertificate func(id string) (*tls.Certificate, error)
+	// GetCertificate picks the certificate of a TLS handshake on an ssl
+	// listener (Certificates.GetCertificate); needed when proxy_listen has
+	// an ssl entry.
+	GetCertificate func(*tls.ClientHelloInfo) (*tls.Certificate, error)
+	// Balancer balances the Services whose host names an Upstream entity
+	// (nil: none is; the host is resolved as a name).
+	Balancer Balancers
+	// ConsumerID is the request's authenticated consumer id, else its
+	// credential's, for hash_on consumer (nil: none).
+	ConsumerID func(c *Context) (string, bool)
 }
 
 // Logger is what the proxy logs through (slog.Logger has it).

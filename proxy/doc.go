@@ -30,9 +30,12 @@
 //     sets them per Service; the CA store and the client certificate are
 //     resolved once per connection pool (a changed ca_certificates or
 //     certificates entity is not seen by an existing pool); Upstream
-//     entities' client certificates do not apply (no balancer).
-//   - No balancer: the Service's host is resolved by the dialer (no
-//     Upstream entities, targets, health checks or hash cookies).
+//     entities' client_certificate does not apply.
+//   - The ring-balancer (Config.Balancer, package balancer): a Service
+//     whose host names an Upstream entity goes to the address the
+//     balancer picks, a retry to the next one (balance.go); 503 "failure
+//     to get a peer from the ring-balancer" when none is healthy. Another
+//     host is resolved by the dialer, as Kong's DNS client would.
 //   - Retries: Kong's nginx retries (proxy_next_upstream error timeout) on
 //     connection errors and on timeouts before the response header; here a
 //     retry happens only when the connection could not be made (refused,

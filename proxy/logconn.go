@@ -1,7 +1,9 @@
 package proxy
 
 import (
+	"crypto/tls"
 	"net"
+	"strings"
 	"sync/atomic"
 
 	"github.com/valyala/fasthttp"
@@ -45,9 +47,13 @@ import (
 type logConn struct {
 	net.Conn
 	pending atomic.Pointer[Context]
+	// state and counted: the connection counters (connstats.go)
+	state   atomic.Int32
+	counted atomic.Bool
 }
 
-// logListener wraps every accepted connection in a logConn.
+// logListener wraps every accepted connection in a logConn (a tlsLogConn
+// for a TLS listener's).
 type logListener struct {
 	net.Listener
 }
@@ -57,7 +63,42 @@ func (l logListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	if tc, ok := c.(*tls.Conn); ok {
+		return &tlsLogConn{logConn: &logConn{Conn: c}, tc: tc}, nil
+	}
 	return &logConn{Conn: c}, nil
+}
+
+// tlsLogConn is a logConn over TLS; it has the methods fasthttp looks for
+// (RequestCtx.IsTLS, TLSConnectionState).
+type tlsLogConn struct {
+	*logConn
+	tc  *tls.Conn
+	sni *string // read once per connection, by its requests' goroutine
+}
+
+func (c *tlsLogConn) Handshake() error                     { return c.tc.Handshake() }
+func (c *tlsLogConn) ConnectionState() tls.ConnectionState { return c.tc.ConnectionState() }
+
+// serverName is the SNI the client sent ("" none), lower-cased as nginx's
+// $ssl_server_name is not (Kong's router lower-cases it).
+func (c *tlsLogConn) serverName() string {
+	if c.sni == nil {
+		s := strings.ToLower(c.tc.ConnectionState().ServerName)
+		c.sni = &s
+	}
+	return *c.sni
+}
+
+// asLogConn is the logConn of a proxy connection (nil for another).
+func asLogConn(nc net.Conn) *logConn {
+	switch c := nc.(type) {
+	case *logConn:
+		return c
+	case *tlsLogConn:
+		return c.logConn
+	}
+	return nil
 }
 
 // Close closes the connection and runs the Log of a request still parked
@@ -76,10 +117,11 @@ func (lc *logConn) Close() error {
 // connState is the server's ConnState hook: a connection reported idle
 // has flushed its last response.
 func (p *Proxy) connState(nc net.Conn, st fasthttp.ConnState) {
+	p.countConn(nc, st)
 	if st != fasthttp.StateIdle {
 		return
 	}
-	if lc, ok := nc.(*logConn); ok {
+	if lc := asLogConn(nc); lc != nil {
 		if c := lc.pending.Swap(nil); c != nil {
 			c.p.log(c)
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/luahost/luahost/balancer"
 	"github.com/luahost/luahost/router"
 )
 
@@ -77,6 +78,10 @@ type Context struct {
 	ProxyLatency, UpstreamLatency, ResponseLatency time.Duration
 	// UpstreamErr is the upstream failure that made a 502/504, if any.
 	UpstreamErr error
+	// Tries are the addresses a balanced request went to, in order (Kong's
+	// balancer_data.tries); empty when the Service's host names no
+	// Upstream entity.
+	Tries []Try
 
 	// OriginalURI is $request_uri as the client sent it; OriginalHost the
 	// Host header.
@@ -103,6 +108,14 @@ type Context struct {
 	bodyErr error
 	lc      *logConn
 	snap    *fasthttp.RequestCtx
+
+	// The ring-balancer (balance.go).
+	bh           balancer.Handle
+	balanced     bool
+	preserveHost bool
+	hashValue    string
+	hashCookie   balancer.HashCookie
+	upStatus     int // the upstream's status
 }
 
 // Error answers the request with the page Kong's error handler gives for
@@ -225,6 +238,7 @@ func (c *Context) reset() {
 		upResp: c.upResp, reqBody: c.reqBody[:0], outBody: c.outBody[:0], snap: c.snap,
 	}
 	keep.Upstream.Path = c.Upstream.Path[:0]
+	keep.Tries = c.Tries[:0]
 	keep.out.buf = c.out.buf
 	*c = keep
 }
@@ -232,6 +246,7 @@ func (c *Context) reset() {
 // release resets the Context and puts it back in the pool.
 func (c *Context) release() {
 	p := c.p
+	c.balancerDone()
 	c.reset()
 	p.ctxPool.Put(c)
 }

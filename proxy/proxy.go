@@ -33,6 +33,7 @@ type Proxy struct {
 	realIPHdr string
 	ctxPool   sync.Pool
 	clients   sync.Map // upstreamKey -> *fasthttp.HostClient
+	conns     connCounters
 }
 
 // New returns a Proxy routing with rt.
@@ -93,7 +94,8 @@ func (p *Proxy) ServeHTTP(rc *fasthttp.RequestCtx) {
 	c.RequestID = string(c.rid[:])
 	c.OriginalURI = append(c.OriginalURI[:0], rc.Request.Header.RequestURI()...)
 	c.OriginalHost = append(c.OriginalHost[:0], rc.Request.Header.Host()...)
-	c.lc, _ = rc.Conn().(*logConn)
+	c.lc = asLogConn(rc.Conn())
+	p.countRequest(c.lc)
 
 	p.serve(c)
 	p.respond(c)
@@ -123,7 +125,11 @@ func (p *Proxy) serve(c *Context) {
 	rq.Method = b2s(rc.Request.Header.Method())
 	rq.Host = b2s(c.OriginalHost)
 	rq.URI = b2s(c.OriginalURI)
-	rq.Scheme = "http"
+	rq.Scheme, rq.SNI = "http", ""
+	if tc, ok := rc.Conn().(*tlsLogConn); ok {
+		rq.Scheme = "https"
+		rq.SNI = tc.serverName()
+	}
 	c.hdrs.h = &rc.Request.Header
 	rq.Headers = &c.hdrs
 	if remote != nil {
@@ -165,7 +171,7 @@ func (p *Proxy) serve(c *Context) {
 		fPath = rc.Request.Header.Peek(strXForwardedPath)
 		fPrefix = rc.Request.Header.Peek(strXForwardedPrefix)
 	}
-	proto := "http"
+	proto := rq.Scheme
 	if len(fProto) > 0 {
 		proto = b2s(fProto)
 	}
@@ -206,6 +212,11 @@ func (p *Proxy) serve(c *Context) {
 		p.finish(c)
 		return
 	}
+	// The ring-balancer: a Service host naming an Upstream entity.
+	if p.cfg.Balancer != nil && !p.balance(c) {
+		p.finish(c)
+		return
+	}
 
 	// The upstream request (access.after and nginx's proxy_set_header).
 	req := &rc.Request
@@ -242,7 +253,7 @@ func (p *Proxy) serve(c *Context) {
 	}
 	h.SetBytesV(strXRealIP, b)
 	if len(fProto) == 0 {
-		h.Set(strXForwardedProto, "http")
+		h.Set(strXForwardedProto, rq.Scheme)
 	} else {
 		h.SetBytesV(strXForwardedProto, fProto)
 	}
@@ -287,7 +298,7 @@ func (p *Proxy) serve(c *Context) {
 		p.finish(c)
 		return
 	}
-	client := p.client(m.Service, up)
+	client := p.client(m.Service, up, c.balanced)
 
 	// The request body: whole if it is in memory (or a plugin read it),
 	// else streamed from the client.
@@ -318,11 +329,14 @@ func (p *Proxy) serve(c *Context) {
 	}
 	target.StreamBody = !whole
 	target.Header.DisableNormalizing()
-	if up.Scheme == "https" {
-		req.URI().SetScheme("https") // fasthttp's TLS client checks it
-	}
+	// fasthttp's client checks the scheme against its TLS setting; a
+	// request read over TLS starts as https
+	req.URI().SetScheme(up.Scheme)
 	err := p.do(c, client, req, target, streamed)
 	c.UpstreamLatency = time.Since(sent)
+	if err == nil {
+		c.upStatus = target.StatusCode()
+	}
 	if streamed && req.IsBodyStream() {
 		req.SetBodyRaw(nil) // not sent: let go of c.in
 	}
@@ -337,7 +351,9 @@ func (p *Proxy) serve(c *Context) {
 		}
 		c.UpstreamErr = err
 		status := 502
-		if isTimeout(err) {
+		if err == errNoPeerRetry {
+			status = 503
+		} else if isTimeout(err) {
 			status = 504
 		}
 		p.upstreamFailed(c, status)
@@ -381,12 +397,25 @@ const smallBody = 4 << 10
 
 // do sends the request upstream. fasthttp does not retry a request with a
 // streamed body; a connection that could not be made sent nothing, so it
-// is retried here as Kong's balancer does.
+// is retried here as Kong's balancer does. A balanced request moves to the
+// balancer's next address for each retry (its clients do not retry).
 func (p *Proxy) do(c *Context, client *fasthttp.HostClient, req *fasthttp.Request, resp *fasthttp.Response, streamed bool) error {
 	retries := c.Match.Service.Retries
 	for attempt := 0; ; attempt++ {
 		err := client.Do(req, resp)
-		if err == nil || !streamed || attempt >= retries || c.in.n > 0 || !isDialError(err) {
+		if err == nil || attempt >= retries || (streamed && c.in.n > 0) {
+			return err
+		}
+		if !c.balanced {
+			if !streamed || !isDialError(err) {
+				return err
+			}
+			continue
+		}
+		if _, retry := retryIf(req, 0, err); !retry {
+			return err
+		}
+		if client, err = p.retryPeer(c, err); err != nil {
 			return err
 		}
 	}
@@ -624,6 +653,11 @@ func (p *Proxy) finish(c *Context) {
 	if p.hdr.requestID {
 		h.SetBytesV(strRequestID, c.rid[:])
 	}
+	if c.hashCookie.Key != "" {
+		// hash_on cookie found none: the one it made up (Kong's
+		// header_filter.before set_cookie)
+		h.Add("Set-Cookie", c.hashCookie.String())
+	}
 	if ph := c.ph; ph != nil {
 		ph.HeaderFilter(c)
 		if c.out.src != nil && len(resp.Body()) > 0 {
@@ -650,7 +684,8 @@ func (p *Proxy) ErrorHandler(rc *fasthttp.RequestCtx, err error) {
 	c.p = p
 	c.ph = p.Phases
 	c.RequestCtx = rc
-	c.lc, _ = rc.Conn().(*logConn)
+	c.lc = asLogConn(rc.Conn())
+	p.countRequest(c.lc)
 	c.Start = time.Now()
 	newRequestID(&c.rid)
 	c.RequestID = string(c.rid[:])

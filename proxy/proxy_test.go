@@ -62,11 +62,12 @@ func (u *upstream) last(t *testing.T) *http.Request {
 }
 
 type testProxy struct {
-	p    *Proxy
-	s    *Server
-	rt   *router.Versioned
-	addr string
-	port int
+	p       *Proxy
+	s       *Server
+	rt      *router.Versioned
+	addr    string
+	port    int
+	tlsAddr string // the "ssl http2" listener
 }
 
 func startProxy(t *testing.T, cfg Config, routes []router.Route, services ...*router.Service) *testProxy {
@@ -82,6 +83,13 @@ func startProxy(t *testing.T, cfg Config, routes []router.Route, services ...*ro
 	if cfg.KongVersion == "" {
 		cfg.KongVersion = "3.9.1"
 	}
+	if cfg.GetCertificate == nil {
+		def, err := SelfSignedCertificate()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.GetCertificate = NewCertificates(def, nil).GetCertificate
+	}
 	p := New(rt, cfg)
 	ls, err := ParseListen("proxy_listen", "127.0.0.1:0 reuseport backlog=16384, 127.0.0.1:0 http2 ssl")
 	if err != nil {
@@ -91,8 +99,8 @@ func startProxy(t *testing.T, cfg Config, routes []router.Route, services ...*ro
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(s.Skipped) != 1 || len(s.Addrs) != 1 {
-		t.Fatalf("listeners: %v skipped %v", s.Addrs, s.Skipped)
+	if len(s.HTTP1Only) != 1 || len(s.Addrs) != 2 {
+		t.Fatalf("listeners: %v http2 as HTTP/1.1 %v", s.Addrs, s.HTTP1Only)
 	}
 	done := make(chan error, 1)
 	go func() { done <- s.Serve() }()
@@ -102,7 +110,8 @@ func startProxy(t *testing.T, cfg Config, routes []router.Route, services ...*ro
 		s.Shutdown(ctx)
 		<-done
 	})
-	return &testProxy{p: p, s: s, rt: rt, addr: s.Addrs[0].String(), port: s.Addrs[0].(*net.TCPAddr).Port}
+	return &testProxy{p: p, s: s, rt: rt, addr: s.Addrs[0].String(), port: s.Addrs[0].(*net.TCPAddr).Port,
+		tlsAddr: s.Addrs[1].String()}
 }
 
 func svc(id string, port int) *router.Service {

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"net"
 	"sync"
@@ -10,25 +11,35 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// Server serves a Proxy on the non-TLS entries of proxy_listen.
+// Server serves a Proxy on the entries of proxy_listen.
 type Server struct {
 	srv *fasthttp.Server
 	lns []net.Listener
 	// Addrs are the addresses listened on, in proxy_listen order.
 	Addrs []net.Addr
-	// Skipped are the entries not served (ssl, http2).
-	Skipped []Listener
+	// HTTP1Only are the http2 entries, served as HTTP/1.1: fasthttp has no
+	// HTTP/2 server, so TLS offers ALPN http/1.1 only and a cleartext
+	// entry speaks HTTP/1.x.
+	HTTP1Only []Listener
 }
 
-// Listen binds every non-ssl, non-http2 entry of ls (an ssl or http2
-// entry is reported in Server.Skipped). A bind failure closes what was
+// Listen binds every entry of ls; an ssl entry serves TLS with
+// Config.GetCertificate (required then). A bind failure closes what was
 // bound and is returned.
 func (p *Proxy) Listen(ls []Listener) (*Server, error) {
 	s := &Server{srv: p.newServer()}
+	var tlsConf *tls.Config
 	for _, l := range ls {
-		if l.SSL || l.HTTP2 {
-			s.Skipped = append(s.Skipped, l)
-			continue
+		if l.SSL && p.cfg.GetCertificate == nil {
+			return nil, errors.New(l.Addr + " ssl: no certificates configured")
+		}
+	}
+	if p.cfg.GetCertificate != nil {
+		tlsConf = serverTLSConfig(p.cfg.GetCertificate)
+	}
+	for _, l := range ls {
+		if l.HTTP2 {
+			s.HTTP1Only = append(s.HTTP1Only, l)
 		}
 		lc := net.ListenConfig{}
 		if l.ReusePort {
@@ -41,8 +52,11 @@ func (p *Proxy) Listen(ls []Listener) (*Server, error) {
 			}
 			return nil, err
 		}
-		s.lns = append(s.lns, logListener{ln})
 		s.Addrs = append(s.Addrs, ln.Addr())
+		if l.SSL {
+			ln = tls.NewListener(ln, tlsConf)
+		}
+		s.lns = append(s.lns, logListener{ln})
 	}
 	return s, nil
 }

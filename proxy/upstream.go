@@ -45,9 +45,14 @@ func (e *dialError) Timeout() bool {
 
 // client returns the keep-alive pool for a Service's upstream, built on
 // first use and reused by every later request.
-func (p *Proxy) client(s *router.Service, up *Upstream) *fasthttp.HostClient {
+// A balanced request's clients make one attempt each: the retries go to
+// the balancer's next address (do).
+func (p *Proxy) client(s *router.Service, up *Upstream, balanced bool) *fasthttp.HostClient {
 	k := upstreamKey{host: up.Hostname, port: up.Port,
 		connect: s.ConnectTimeout, read: s.ReadTimeout, write: s.WriteTimeout, retries: s.Retries}
+	if balanced {
+		k.retries = 0
+	}
 	if up.Scheme == "https" {
 		k.tls = true
 		k.sni = sniName(up.Host)

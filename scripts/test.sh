@@ -7,6 +7,7 @@ set -eo pipefail
 cd "$(dirname "$0")/.."
 . scripts/ensure-postgres.sh
 . scripts/ensure-lua51.sh
+. scripts/ensure-lualibs.sh
 . scripts/ensure-redis.sh
 set -u
 echo "== go vet" >&2

@@ -16,10 +16,11 @@ import (
 	"github.com/luahost/luahost/metrics"
 )
 
-// ServerStats are the proxy's connection counters (Kong reports nginx's
-// stub_status).
+// ServerStats are the proxy's connection and request counters (Kong
+// reports nginx's stub_status).
 type ServerStats struct {
 	Accepted, Handled, Active, Reading, Writing, Waiting int64
+	Requests                                             int64
 }
 
 // Handler answers /status, /status/ready and /metrics.
@@ -27,7 +28,8 @@ type Handler struct {
 	// Reachable checks the database (nil: always reachable, the embedded
 	// store).
 	Reachable func(ctx context.Context) error
-	// Server reads the proxy's connection counters; nil reports zeros.
+	// Server reads the proxy's connection counters; nil reports zeros
+	// and the requests Metrics counted.
 	Server func() ServerStats
 	// ConfigHash is the hash of the declarative configuration loaded
 	// (DB-less); nil leaves configuration_hash out, as Kong does with a
@@ -75,7 +77,7 @@ func (h *Handler) status(w http.ResponseWriter, r *http.Request) {
 		cancel()
 	}
 	h.Metrics.SetDatastoreReachable(reachable)
-	var ss ServerStats
+	ss := ServerStats{Requests: h.Metrics.TotalRequests()}
 	if h.Server != nil {
 		ss = h.Server()
 	}
@@ -87,7 +89,7 @@ func (h *Handler) status(w http.ResponseWriter, r *http.Request) {
 			"connections_accepted": ss.Accepted, "connections_handled": ss.Handled,
 			"connections_active": ss.Active, "connections_reading": ss.Reading,
 			"connections_writing": ss.Writing, "connections_waiting": ss.Waiting,
-			"total_requests": h.Metrics.TotalRequests(),
+			"total_requests": ss.Requests,
 		},
 		"memory": map[string]any{
 			// one Go process holds every Lua state: its heap stands for

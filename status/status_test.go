@@ -28,7 +28,7 @@ func TestStatusUnreachableNotReady(t *testing.T) {
 	rec := metrics.New()
 	h := &status.Handler{Metrics: rec,
 		Reachable: func(context.Context) error { return errors.New("connection refused") },
-		Server:    func() status.ServerStats { return status.ServerStats{Active: 3, Accepted: 9} },
+		Server:    func() status.ServerStats { return status.ServerStats{Active: 3, Accepted: 9, Writing: 1, Requests: 12} },
 		Ready:     func() bool { return false }}
 	code, body := get(t, h, "/status")
 	var st struct {
@@ -38,7 +38,8 @@ func TestStatusUnreachableNotReady(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &st); err != nil || code != 200 {
 		t.Fatalf("%d %s %v", code, body, err)
 	}
-	if st.Database.Reachable || st.Server["connections_active"] != 3 || st.Server["connections_accepted"] != 9 {
+	if st.Database.Reachable || st.Server["connections_active"] != 3 || st.Server["connections_accepted"] != 9 ||
+		st.Server["connections_writing"] != 1 || st.Server["total_requests"] != 12 {
 		t.Errorf("status: %s", body)
 	}
 	if strings.Contains(body, "configuration_hash") {

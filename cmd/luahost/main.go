@@ -30,7 +30,9 @@ Commands:
   run          run the proxy node (also: start): routes requests to Services
                on proxy_listen; SIGINT/SIGTERM stop it gracefully
   version      print luahost's version
-  plugins      load the enabled plugins and describe them (or list their errors)
+  plugins      load the enabled plugins and describe them (or list their errors);
+               --report: the Kong generations whose APIs each plugin uses and
+               the Kong versions that would refuse it (--json for JSON)
   test [PATH]  run busted-style *_spec.lua files (default: ./spec)
   migrations   bootstrap|up|finish|list|status|reset, as 'kong migrations'
                (see 'luahost migrations --help')
@@ -49,7 +51,11 @@ Commands:
 Options (every command):
   -c, --conf FILE           a kong.conf-style configuration file
   --plugins-dir DIR         where plugins live (repeatable); also the plugins_dir property
-  --plugins LIST            enabled plugins (default: bundled = every plugin found)
+  --plugins LIST            enabled plugins (default: bundled = Kong's bundled
+                            plugins found on the Lua path, plus every plugin
+                            of the plugins dirs)
+  --rocks-tree DIR          a LuaRocks tree whose modules plugins may require
+                            (repeatable); also the lua_rocks_trees property
   --lua-package-path PATH   Kong's lua_package_path
   --log-level LEVEL         debug, info, notice, warn, error
   --database NAME           off (embedded memory store) or postgres
@@ -94,10 +100,13 @@ func parseConf(name string, args []string, stderr io.Writer) (*conf.Config, *fla
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, usage) }
 	var file string
-	var dirs, sets multi
+	var dirs, sets, trees multi
 	fs.StringVar(&file, "c", "", "configuration file")
 	fs.StringVar(&file, "conf", "", "configuration file")
 	fs.Var(&dirs, "plugins-dir", "plugins directory (repeatable)")
+	fs.Var(&trees, "rocks-tree", "LuaRocks tree (repeatable)")
+	fs.Bool("report", false, "plugins: the Kong generations each plugin's APIs belong to")
+	fs.Bool("json", false, "plugins --report: as JSON")
 	fs.Var(&sets, "set", "KEY=VALUE (repeatable)")
 	fs.Duration("timeout", host.DefaultSpecTimeout, "test: per-test timeout")
 	auditCache := fs.Bool("audit-cache", false, "run: report cached keys no invalidation matched")
@@ -122,6 +131,9 @@ func parseConf(name string, args []string, stderr io.Writer) (*conf.Config, *fla
 	}
 	for _, d := range dirs {
 		c.Append("plugins_dir", d, "--plugins-dir")
+	}
+	for _, d := range trees {
+		c.Append("lua_rocks_trees", d, "--rocks-tree")
 	}
 	if *auditCache {
 		c.Set("audit_cache", "on", "--audit-cache")
@@ -181,7 +193,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	switch cmd {
 	case "plugins":
-		return cmdPlugins(c, stdout, stderr)
+		return cmdPlugins(c, flagBool(fs, "report"), flagBool(fs, "json"), stdout, stderr)
 	case "config":
 		if sub == "" && len(fs.Args()) > 0 {
 			// options before the subcommand: luahost config -c kong.conf parse kong.yml
@@ -218,38 +230,6 @@ func loadHost(c *conf.Config, stderr io.Writer) (*host.Host, bool) {
 		return nil, false
 	}
 	return h, true
-}
-
-func cmdPlugins(c *conf.Config, stdout, stderr io.Writer) int {
-	h, ok := loadHost(c, stderr)
-	if !ok {
-		return 1
-	}
-	defer h.Close()
-	if len(h.Plugins) == 0 {
-		fmt.Fprintln(stdout, "no plugin enabled (plugins_dir:", c.Get("plugins_dir")+")")
-		return 0
-	}
-	for _, p := range h.Plugins {
-		version := p.Version
-		if version == "" {
-			version = "-"
-		}
-		fmt.Fprintf(stdout, "%s %s\n", p.Name, version)
-		fmt.Fprintf(stdout, "  priority:   %d\n", p.Priority)
-		phases := strings.Join(p.Phases, ", ")
-		if p.Legacy {
-			phases += " (BasePlugin subclass)"
-		}
-		fmt.Fprintf(stdout, "  phases:     %s\n", orNone(phases))
-		fmt.Fprintf(stdout, "  entities:   %s\n", orNone(strings.Join(p.Entities(), ", ")))
-		fmt.Fprintf(stdout, "  migrations: %s\n", orNone(strings.Join(p.Migrations, ", ")))
-		if p.HasAPI {
-			fmt.Fprintf(stdout, "  api:        api.lua\n")
-		}
-		fmt.Fprintf(stdout, "  dir:        %s\n", p.Dir)
-	}
-	return 0
 }
 
 func orNone(s string) string {

@@ -29,10 +29,9 @@ import (
 	"github.com/luahost/luahost/status"
 )
 
-// newRecorder builds the node's metrics, watching what run.go can see:
-// the worker pool and both caches.
-func newRecorder(h *host.Host) *metrics.Recorder {
-	rec := metrics.New()
+// watchHost feeds rec from the host: the worker pool and both caches'
+// L2 state, read at each scrape.
+func watchHost(rec *metrics.Recorder, h *host.Host) {
 	if h.Pool != nil {
 		rec.WatchPool(func() metrics.PoolStat {
 			s := h.Pool.Stat()
@@ -52,7 +51,6 @@ func newRecorder(h *host.Host) *metrics.Recorder {
 	}
 	watch("kong.cache", h.Root.Cache)
 	watch("kong.core_cache", h.Root.CoreCache)
-	return rec
 }
 
 // statusServer serves status_listen; nil when it is off.
@@ -62,7 +60,7 @@ type statusServer struct {
 	done  chan struct{}
 }
 
-func startStatus(c *conf.Config, h *host.Host, rec *metrics.Recorder, cfg *declarative.Handler, ready *atomic.Bool, stderr io.Writer) (*statusServer, error) {
+func startStatus(c *conf.Config, h *host.Host, p *proxy.Proxy, rec *metrics.Recorder, cfg *declarative.Handler, ready *atomic.Bool, stderr io.Writer) (*statusServer, error) {
 	v := strings.TrimSpace(c.Get("status_listen"))
 	if v == "" || v == "off" {
 		return nil, nil
@@ -71,7 +69,16 @@ func startStatus(c *conf.Config, h *host.Host, rec *metrics.Recorder, cfg *decla
 	if err != nil {
 		return nil, err
 	}
-	sh := &status.Handler{Metrics: rec, Ready: ready.Load}
+	sh := &status.Handler{Metrics: rec, Ready: ready.Load, Server: func() status.ServerStats {
+		s := p.ConnStats()
+		return status.ServerStats{Accepted: s.Accepted, Handled: s.Handled, Active: s.Active, Reading: s.Reading,
+			Writing: s.Writing, Waiting: s.Waiting, Requests: s.Requests}
+	}}
+	rec.WatchConnections(h.Root.NodeIDValue(), func() metrics.ConnStats {
+		s := p.ConnStats()
+		return metrics.ConnStats{Accepted: s.Accepted, Handled: s.Handled, Active: s.Active, Reading: s.Reading,
+			Writing: s.Writing, Waiting: s.Waiting, Requests: s.Requests}
+	})
 	if pg, ok := h.Root.DB.Connector().(*postgres.Connector); ok {
 		sh.Reachable = func(ctx context.Context) error { return pg.Pool().Ping(ctx) }
 	}

@@ -139,6 +139,47 @@ func TestOpsFed(t *testing.T) {
 	if !strings.Contains(statusOut, `"total_requests":5`) {
 		t.Errorf("/status: %s", statusOut)
 	}
+	// the proxy's connections, counted by the proxy: on /status and as
+	// Kong's kong_nginx_* gauges
+	if !regexp.MustCompile(`"connections_accepted":[1-9]`).MatchString(statusOut) ||
+		!regexp.MustCompile(`"connections_active":[1-9]`).MatchString(statusOut) {
+		t.Errorf("/status connections: %s", statusOut)
+	}
+	nodeID := n.Host.Root.NodeIDValue()
+	for _, re := range []string{
+		`(?m)^kong_nginx_requests_total\{node_id="` + nodeID + `",subsystem="http"\} 5$`,
+		`(?m)^kong_nginx_connections_total\{node_id="` + nodeID + `",state="accepted",subsystem="http"\} [1-9]`,
+		`(?m)^kong_nginx_connections_total\{node_id="` + nodeID + `",state="total",subsystem="http"\} 5$`,
+		`(?m)^kong_nginx_connections_total\{node_id="` + nodeID + `",state="writing",subsystem="http"\} 0$`,
+	} {
+		if !regexp.MustCompile(re).MatchString(metricsOut) {
+			t.Errorf("/metrics lacks %s\n%s", re, grepLines(metricsOut, "kong_nginx"))
+		}
+	}
+
+	// kong.cache's gets by hit level: token-auth loads the credential and
+	// the consumer (misses), then finds both in the worker's L1 or in L2
+	for i := 0; i < 2; i++ {
+		if a := request(t, proxyURL+"/locked", "x-token", "alice-key"); a.code != 200 {
+			t.Fatalf("/locked with a token: %d %s", a.code, a.body)
+		}
+	}
+	_, metricsOut, _ = get("http://" + n.StatusAddrs[0].String() + "/metrics")
+	hits := regexp.MustCompile(`(?m)^luahost_cache_hits_total\{cache="kong.cache",level="[12]"\} ([1-9]\d*)$`).FindAllStringSubmatch(metricsOut, -1)
+	misses := regexp.MustCompile(`(?m)^luahost_cache_misses_total\{cache="kong.cache"\} ([1-9]\d*)$`).FindStringSubmatch(metricsOut)
+	if len(hits) == 0 || misses == nil {
+		t.Errorf("kong.cache gets not counted:\n%s", grepLines(metricsOut, "luahost_cache_"))
+	}
+	// the worker pool and the data layer are fed too
+	for _, re := range []string{
+		`(?m)^luahost_worker_pool_workers [1-9]`,
+		`(?m)^luahost_worker_pool_acquired_total [1-9]`,
+		`(?m)^luahost_db_query_seconds_count\{operation="select_by",strategy="off"\} [1-9]`,
+	} {
+		if !regexp.MustCompile(re).MatchString(metricsOut) {
+			t.Errorf("/metrics lacks %s\n%s", re, grepLines(metricsOut, "luahost_"))
+		}
+	}
 
 	// the Admin API's requests go to admin_access_log, in nginx's combined
 	// format
@@ -171,6 +212,13 @@ func TestOpsFed(t *testing.T) {
 	if l := readLines(adminPath); !strings.Contains(l[1], `" 400 `) {
 		t.Errorf("admin_access_log: %q", l)
 	}
+	// the Admin API's /status shows the proxy's counters too (Kong's are
+	// nginx's): 7 proxied requests by now
+	_, adminStatus, _ := get("http://" + n.Admin.Addrs[0].String() + "/status")
+	if !strings.Contains(adminStatus, `"total_requests":7`) || !regexp.MustCompile(`"connections_accepted":[1-9]`).MatchString(adminStatus) {
+		t.Errorf("Admin API /status: %s", adminStatus)
+	}
+
 	for _, l := range readLines(accessPath) {
 		if strings.Contains(l, "/services") {
 			t.Errorf("an Admin API request in proxy_access_log: %s", l)

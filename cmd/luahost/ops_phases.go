@@ -6,13 +6,10 @@ package main
 // counting the Lua calls the host stopped at their deadline.
 
 import (
-	"context"
 	"encoding/base64"
-	"log/slog"
 	"net"
 	"net/netip"
 	"strings"
-	"sync"
 	"time"
 	"unsafe"
 
@@ -168,102 +165,6 @@ func b2s(b []byte) string {
 		return ""
 	}
 	return unsafe.String(&b[0], len(b))
-}
-
-// stopCounter counts deadline stops into a recorder, holding those seen
-// before the node has one (init_worker runs while the host starts).
-type stopCounter struct {
-	mu      sync.Mutex
-	rec     *metrics.Recorder
-	pending [][2]string
-}
-
-func (s *stopCounter) add(plugin, phase string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.rec == nil {
-		s.pending = append(s.pending, [2]string{plugin, phase})
-		return
-	}
-	s.rec.DeadlineStop(plugin, phase)
-}
-
-// setRecorder makes rec the counter's recorder and counts what was held.
-func (s *stopCounter) setRecorder(rec *metrics.Recorder) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.rec = rec
-	for _, p := range s.pending {
-		rec.DeadlineStop(p[0], p[1])
-	}
-	s.pending = nil
-}
-
-// deadlineStops counts the Lua calls the host stopped at lua_timeout from
-// the error lines the host logs for them, as the host reports these stops
-// nowhere else; every record then goes on to next if next wants it.
-type deadlineStops struct {
-	next  slog.Handler
-	stops *stopCounter
-}
-
-func (h deadlineStops) Enabled(ctx context.Context, l slog.Level) bool {
-	return l >= slog.LevelError || h.next.Enabled(ctx, l)
-}
-
-func (h deadlineStops) Handle(ctx context.Context, r slog.Record) error {
-	if r.Level >= slog.LevelError {
-		if plugin, phase, ok := deadlineStop(r); ok {
-			h.stops.add(plugin, phase)
-		}
-	}
-	if !h.next.Enabled(ctx, r.Level) {
-		return nil
-	}
-	return h.next.Handle(ctx, r)
-}
-
-func (h deadlineStops) WithAttrs(as []slog.Attr) slog.Handler {
-	return deadlineStops{next: h.next.WithAttrs(as), stops: h.stops}
-}
-
-func (h deadlineStops) WithGroup(name string) slog.Handler {
-	return deadlineStops{next: h.next.WithGroup(name), stops: h.stops}
-}
-
-// timeoutMark ends the message of host.TimeoutError.
-const timeoutMark = "(lua_timeout)"
-
-// deadlineStop reads the plugin and phase of a deadline stop from the
-// lines the host writes for one: a request phase's
-// "plugin 'NAME' (PHASE): ... (lua_timeout)", configure's
-// "failed to execute plugin 'NAME:configure (... (lua_timeout))", and
-// init_worker's line with plugin and err attributes.
-func deadlineStop(r slog.Record) (plugin, phase string, ok bool) {
-	msg := r.Message
-	if rest, found := strings.CutPrefix(msg, "plugin '"); found && strings.HasSuffix(msg, timeoutMark) {
-		name, rest, found := strings.Cut(rest, "' (")
-		phase, _, found2 := strings.Cut(rest, ")")
-		return name, phase, found && found2
-	}
-	if rest, found := strings.CutPrefix(msg, "failed to execute plugin '"); found && strings.Contains(msg, timeoutMark) {
-		name, _, found := strings.Cut(rest, ":configure (")
-		return name, "configure", found
-	}
-	if msg == "failed to execute the init_worker phase" {
-		var timedOut bool
-		r.Attrs(func(a slog.Attr) bool {
-			switch a.Key {
-			case "plugin":
-				plugin = a.Value.String()
-			case "err":
-				timedOut = strings.Contains(a.Value.String(), timeoutMark)
-			}
-			return true
-		})
-		return plugin, "init_worker", timedOut && plugin != ""
-	}
-	return "", "", false
 }
 
 // adminAccessLog is the Admin API's admin.Options.Log writing

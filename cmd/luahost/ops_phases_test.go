@@ -2,7 +2,6 @@ package main
 
 import (
 	"io"
-	"log/slog"
 	"net"
 	"net/http/httptest"
 	"regexp"
@@ -94,41 +93,6 @@ func BenchmarkOpsPhases(b *testing.B) {
 				serve()
 			}
 		})
-	}
-}
-
-// The host's error lines for a Lua call stopped at lua_timeout count as
-// deadline stops, by plugin and phase; other errors do not.
-func TestDeadlineStops(t *testing.T) {
-	rec := metrics.New()
-	stops := &stopCounter{}
-	var out strings.Builder
-	log := slog.New(deadlineStops{next: slog.NewTextHandler(&out, &slog.HandlerOptions{Level: slog.LevelError + 4}), stops: stops})
-	log.Error("plugin 'early' (access): kong/plugins/early/handler.lua:3: execution stopped: it ran longer than its 5s deadline (lua_timeout)")
-	stops.setRecorder(rec) // "early" was held until now
-	log.Error("plugin 'slow' (access): kong/plugins/slow/handler.lua:3: execution stopped: it ran longer than its 5s deadline (lua_timeout)", "request_id", "x")
-	log.With("worker", 1).Error("plugin 'slow' (header_filter): execution stopped: it ran longer than its 5s deadline (lua_timeout)")
-	log.Error("failed to execute plugin 'conf:configure (kong/plugins/conf/handler.lua:9: execution stopped: it ran longer than its 5s deadline (lua_timeout))", "worker", 2)
-	log.Error("failed to execute the init_worker phase", "plugin", "boot", "worker", 1, "err", "plugin 'boot' (init_worker): execution stopped: it ran longer than its 5s deadline (lua_timeout)")
-	log.Error("plugin 'slow' (access): kong/plugins/slow/handler.lua:3: attempt to index a nil value")
-	log.Error("failed to execute the init_worker phase", "plugin", "boot", "err", "boom")
-	if out.Len() != 0 {
-		t.Errorf("records below the inner handler's level written: %s", out.String())
-	}
-	got := scrapeRecorder(t, rec)
-	for _, want := range []string{
-		`luahost_lua_deadline_stops_total{phase="access",plugin="early"} 1`,
-		`luahost_lua_deadline_stops_total{phase="access",plugin="slow"} 1`,
-		`luahost_lua_deadline_stops_total{phase="header_filter",plugin="slow"} 1`,
-		`luahost_lua_deadline_stops_total{phase="configure",plugin="conf"} 1`,
-		`luahost_lua_deadline_stops_total{phase="init_worker",plugin="boot"} 1`,
-	} {
-		if !strings.Contains(got, want) {
-			t.Errorf("lacks %s\n%s", want, grepLines(got, "luahost_lua_deadline"))
-		}
-	}
-	if n := strings.Count(got, "luahost_lua_deadline_stops_total{"); n != 5 {
-		t.Errorf("%d series:\n%s", n, grepLines(got, "luahost_lua_deadline"))
 	}
 }
 

@@ -59,6 +59,12 @@ type node struct {
 	Admin *admin.Server
 	// Rebuilder rebuilds Router (tests rebuild at once instead of waiting).
 	Rebuilder *proxy.Rebuilder
+	// Certificates are the ssl listeners' certificates (nil without an
+	// ssl entry in proxy_listen).
+	Certificates *proxy.Certificates
+	// Balancers are the upstreams' ring-balancers (tests rebuild them at
+	// once instead of waiting, as Rebuilder).
+	Balancers *balancers
 }
 
 type runOpts struct {
@@ -151,33 +157,35 @@ func proxyConfig(c *conf.Config, h *host.Host) (proxy.Config, error) {
 	return pc, nil
 }
 
-// loadRouterRows reads every route and service, all pages, every
-// workspace.
-func loadRouterRows(db *kongdb.DB) func(ctx context.Context) ([]map[string]any, []map[string]any, error) {
-	all := func(ctx context.Context, name string) ([]map[string]any, error) {
-		d := db.DAO(name)
-		if d == nil {
-			return nil, fmt.Errorf("no %s DAO", name)
-		}
-		it, err := d.Each(ctx, 1000, map[string]any{"workspace": schema.Null})
+// loadAll reads every row of an entity, all pages, every workspace.
+func loadAll(ctx context.Context, db *kongdb.DB, name string) ([]map[string]any, error) {
+	d := db.DAO(name)
+	if d == nil {
+		return nil, fmt.Errorf("no %s DAO", name)
+	}
+	it, err := d.Each(ctx, 1000, map[string]any{"workspace": schema.Null})
+	if err != nil {
+		return nil, err
+	}
+	var rows []map[string]any
+	for row, err := range it {
 		if err != nil {
 			return nil, err
 		}
-		var rows []map[string]any
-		for row, err := range it {
-			if err != nil {
-				return nil, err
-			}
-			rows = append(rows, row)
-		}
-		return rows, nil
+		rows = append(rows, row)
 	}
+	return rows, nil
+}
+
+// loadRouterRows reads every route and service, all pages, every
+// workspace.
+func loadRouterRows(db *kongdb.DB) func(ctx context.Context) ([]map[string]any, []map[string]any, error) {
 	return func(ctx context.Context) ([]map[string]any, []map[string]any, error) {
-		routes, err := all(ctx, "routes")
+		routes, err := loadAll(ctx, db, "routes")
 		if err != nil {
 			return nil, nil, err
 		}
-		services, err := all(ctx, "services")
+		services, err := loadAll(ctx, db, "services")
 		if err != nil {
 			return nil, nil, err
 		}
@@ -207,6 +215,10 @@ func watchRouter(h *host.Host, b *proxy.Rebuilder) func() {
 				b.Trigger()
 			}
 		}))
+		// a purge follows a declarative reload (POST /config), whose CRUD
+		// events may have triggered rebuilds that read the configuration
+		// before it was whole (kongdb.Isolator): rebuild from the new one
+		stops = append(stops, cc.OnPurge(b.Trigger))
 	}
 	return func() {
 		for _, s := range stops {
@@ -233,12 +245,12 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 		return fail(err.Error())
 	}
 	defer logs.Close()
-	// the deadline stops the host logs are counted, into the recorder
-	// once the host is up
-	stops := &stopCounter{}
-	start := newStartupHandler(deadlineStops{next: logging.NewErrorLog(logs.errorLog, host.LogLevel(c.Get("log_level"))), stops: stops})
+	start := newStartupHandler(logging.NewErrorLog(logs.errorLog, host.LogLevel(c.Get("log_level"))))
 	logger := slog.New(start)
-	h, err := host.New(host.Options{Conf: c, Logger: logger})
+	// the recorder exists before the host: init_worker's deadline stops
+	// are counted too
+	rec := metrics.New()
+	h, err := host.New(host.Options{Conf: c, Logger: logger, OnDeadlineStop: rec.DeadlineStop})
 	start.release(err == nil)
 	if err != nil {
 		return fail(hostError(err))
@@ -247,8 +259,7 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 	if h.Root.DB == nil {
 		return fail("no database opened")
 	}
-	rec := newRecorder(h)
-	stops.setRecorder(rec)
+	watchHost(rec, h)
 	h.Root.DB.SetQueryObserver(rec.ObserveDBQuery)
 	defer h.Root.DB.SetQueryObserver(nil)
 	// Kong DB-less: the embedded store starts with declarative_config
@@ -309,24 +320,66 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 	if _, err := rl.Rebuild(context.Background()); err != nil {
 		return fail("error building initial plugins iterator: " + oneLine(err.Error()))
 	}
+	// The ring-balancers of the upstreams (Kong's kong.runloop.balancer),
+	// rebuilt on upstreams and targets CRUD events like the router.
+	bals := newBalancers(h, logger)
+	stopBalancers := bals.Watch()
+	defer stopBalancers()
+	if err := bals.Rebuild(context.Background()); err != nil {
+		logger.Error("failed loading list of upstreams", "err", err)
+	}
+	defer bals.reg.Close()
+	pc.Balancer = bals.reg
+	pc.ConsumerID = host.ConsumerID
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go rb.Run(ctx)
 	go rl.Run(ctx)
+	go bals.Run(ctx)
 
+	// the ssl listeners' certificates, by SNI from the snis entities,
+	// reloaded on their CRUD events as the router is
+	var certs *proxy.Certificates
+	for _, l := range listeners {
+		if l.SSL && certs == nil {
+			def, err := defaultCertificate(c)
+			if err != nil {
+				return fail(err.Error())
+			}
+			certs = proxy.NewCertificates(def, loadSNICerts(h.Root.DB))
+			certs.OnReload = func(n int, err error) {
+				if err != nil {
+					logger.Error("could not load SSL certificates", "err", err)
+					return
+				}
+				logger.Debug("SSL certificates loaded", "snis", n)
+			}
+			stopCerts := watchCertificates(h, certs)
+			defer stopCerts()
+			if err := certs.Reload(context.Background()); err != nil {
+				return fail("could not load SSL certificates: " + oneLine(err.Error()))
+			}
+			go certs.Run(ctx)
+			pc.GetCertificate = certs.GetCertificate
+		}
+	}
 	var ready atomic.Bool
-	st, err := startStatus(c, h, rec, cfgHandler, &ready, stderr)
+	p := proxy.New(rt, pc)
+	st, err := startStatus(c, h, p, rec, cfgHandler, &ready, stderr)
 	if err != nil {
 		return fail(oneLine(err.Error()))
 	}
 	defer st.Close()
 
-	p := proxy.New(rt, pc)
 	// the requests are counted for /metrics when status_listen serves
 	// them, and written to proxy_access_log unless it is off
 	var requests *metrics.Recorder
 	if st != nil {
 		requests = rec
+		// every kong.cache get's hit level (a counter shared by all
+		// workers: only when someone can read it)
+		h.Root.SetCacheObserver(rec.CacheGet)
+		defer h.Root.SetCacheObserver(nil)
 	}
 	p.Phases = withOps(rl, requests, logs.proxyAccess)
 	srv, err := p.Listen(listeners)
@@ -335,7 +388,8 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 	}
 	var adm *admin.Server
 	if len(adminListeners) > 0 {
-		if adm, err = admin.New(admin.Options{Host: h, Logger: logger, Log: adminAccessLog(logs.adminAccess)}); err != nil {
+		if adm, err = admin.New(admin.Options{Host: h, Logger: logger, Log: adminAccessLog(logs.adminAccess),
+			ConnStats: p.ConnStats, Balancers: bals.reg}); err != nil {
 			srv.Shutdown(context.Background())
 			return fail("admin API: " + oneLine(err.Error()))
 		}
@@ -347,25 +401,21 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 			return fail("admin_listen: " + oneLine(err.Error()))
 		}
 	}
-	for _, l := range srv.Skipped {
-		var what []string
-		if l.SSL {
-			what = append(what, "ssl")
-		}
-		if l.HTTP2 {
-			what = append(what, "http2")
-		}
-		fmt.Fprintf(stderr, "luahost: proxy_listen %s (%s) not served: TLS and HTTP/2 listeners are not supported yet\n",
-			l.Addr, strings.Join(what, " "))
+	for _, l := range srv.HTTP1Only {
+		fmt.Fprintf(stderr, "luahost: proxy_listen %s http2: HTTP/2 is not served, clients get HTTP/1.1\n", l.Addr)
 	}
-	for _, a := range srv.Addrs {
-		fmt.Fprintf(stderr, "luahost: proxy listening on %s\n", a)
+	for i, a := range srv.Addrs {
+		tlsNote := ""
+		if listeners[i].SSL {
+			tlsNote = " (ssl)"
+		}
+		fmt.Fprintf(stderr, "luahost: proxy listening on %s%s\n", a, tlsNote)
 	}
 	if len(srv.Addrs) == 0 {
 		if adm != nil {
 			adm.Shutdown(context.Background())
 		}
-		return fail("proxy_listen: nothing to listen on (only ssl/http2 entries, or off)")
+		return fail("proxy_listen: nothing to listen on (off)")
 	}
 	if adm != nil {
 		for _, l := range adm.Skipped {
@@ -394,7 +444,7 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 	if adm != nil {
 		go func() { adminServed <- adm.Serve() }()
 	}
-	n := &node{Host: h, Runloop: rl, Proxy: p, Server: srv, Router: rt, Admin: adm, Rebuilder: rb, Config: cfgHandler, Metrics: rec,
+	n := &node{Host: h, Runloop: rl, Proxy: p, Server: srv, Router: rt, Admin: adm, Rebuilder: rb, Certificates: certs, Balancers: bals, Config: cfgHandler, Metrics: rec,
 		AccessLog: logs.proxyAccess, AdminAccessLog: logs.adminAccess}
 	if st != nil {
 		n.StatusAddrs = st.Addrs

@@ -646,8 +646,16 @@ func (s *specNodes) Sync() error {
 		return nil
 	}
 	ctx := context.Background()
+	if err := sn.n.Balancers.Rebuild(ctx); err != nil {
+		return err
+	}
 	if _, err := sn.n.Rebuilder.Rebuild(ctx); err != nil {
 		return err
+	}
+	if c := sn.n.Certificates; c != nil {
+		if err := c.Reload(ctx); err != nil {
+			return err
+		}
 	}
 	_, err := sn.n.Runloop.Rebuild(ctx)
 	return err

@@ -337,3 +337,40 @@ func TestTestWatch(t *testing.T) {
 		t.Errorf("%d failures\n%s", n, out.String())
 	}
 }
+
+// A repository whose plugin files are not under kong/plugins/: the
+// rockspec's build.modules say where kong.plugins.greeter.* live, as
+// `luarocks make` would install them; luahost test in its root finds them.
+func TestTestRockspecLayout(t *testing.T) {
+	dir := pluginRepo(t)
+	if err := os.MkdirAll(filepath.Join(dir, "src"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"handler.lua", "schema.lua"} {
+		if err := os.Rename(filepath.Join(dir, "kong", "plugins", "greeter", f), filepath.Join(dir, "src", f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.RemoveAll(filepath.Join(dir, "kong")); err != nil {
+		t.Fatal(err)
+	}
+	rock := `package = "kong-plugin-greeter"
+version = "1.0.0-1"
+source = { url = "git+https://example.invalid/greeter.git" }
+dependencies = {}
+build = {
+  type = "builtin",
+  modules = {
+    ["kong.plugins.greeter.handler"] = "src/handler.lua",
+    ["kong.plugins.greeter.schema"] = "src/schema.lua",
+  },
+}
+`
+	if err := os.WriteFile(filepath.Join(dir, "greeter-1.0.0-1.rockspec"), []byte(rock), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runCLI(t, "test", "--strategy", "off", "-o", "TAP")
+	if code != 0 || len(tapOK(out)) != 8 {
+		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	}
+}

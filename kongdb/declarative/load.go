@@ -55,14 +55,25 @@ func (c *Config) Import(ctx context.Context, db *kongdb.DB) error {
 	if tr, ok := db.Connector().(kongdb.TxRunner); ok {
 		return tr.Tx(ctx, func(ctx context.Context) error { return c.upsertAll(ctx, db) })
 	}
-	old, err := snapshot(ctx, db)
-	if err != nil {
-		return err
+	return isolated(ctx, db, func(ctx context.Context) error {
+		old, err := snapshot(ctx, db)
+		if err != nil {
+			return err
+		}
+		if err := c.upsertAll(ctx, db); err != nil {
+			return restore(ctx, db, old, err)
+		}
+		return nil
+	})
+}
+
+// isolated runs fn so that readers see its writes all at once when the
+// connector can (the memory store: kongdb.Isolator), else runs it.
+func isolated(ctx context.Context, db *kongdb.DB, fn func(ctx context.Context) error) error {
+	if iso, ok := db.Connector().(kongdb.Isolator); ok {
+		return iso.Isolated(ctx, fn)
 	}
-	if err := c.upsertAll(ctx, db); err != nil {
-		return restore(ctx, db, old, err)
-	}
-	return nil
+	return fn(ctx)
 }
 
 // restore writes a snapshot back after err.
@@ -118,16 +129,22 @@ func timestamp(v any) (time.Time, bool) {
 // does not have are deleted, the others upserted, each write posting its
 // CRUD event so caches and the router follow. Entities whose schema says
 // db_export = false (runtime data, not configuration) and workspaces are
-// kept. Should a write fail, the previous contents are written back.
+// kept. Should a write fail, the previous contents are written back. On
+// the memory store readers see the old configuration until the new one is
+// whole, then the new one (kongdb.Isolator); the CRUD events are posted
+// as the writes go, so a cache reloading an entity meanwhile reads the
+// old one: purge the caches after a Replace, as Kong does after a reload.
 func (c *Config) Replace(ctx context.Context, db *kongdb.DB) error {
-	old, err := snapshot(ctx, db)
-	if err != nil {
-		return err
-	}
-	if err := c.replace(ctx, db); err != nil {
-		return restore(ctx, db, old, err)
-	}
-	return nil
+	return isolated(ctx, db, func(ctx context.Context) error {
+		old, err := snapshot(ctx, db)
+		if err != nil {
+			return err
+		}
+		if err := c.replace(ctx, db); err != nil {
+			return restore(ctx, db, old, err)
+		}
+		return nil
+	})
 }
 
 func (c *Config) replace(ctx context.Context, db *kongdb.DB) error {

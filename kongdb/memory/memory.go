@@ -28,6 +28,7 @@ type Connector struct {
 
 	now  atomic.Pointer[func() time.Time]
 	errs kongdb.Errors
+	iso  isoState // the isolated write running (isolate.go)
 }
 
 // New returns an empty in-memory database.
@@ -124,6 +125,7 @@ type childRef struct {
 }
 
 var _ kongdb.Connector = (*Connector)(nil)
+var _ kongdb.Isolator = (*Connector)(nil)
 var _ kongdb.Strategy = (*table)(nil)
 
 func opts(o *kongdb.Options) *kongdb.Options {

@@ -19,7 +19,7 @@ func (t *table) Select(ctx context.Context, pk kongdb.Row, o *kongdb.Options) (k
 	now := t.now()
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	r := t.rows[key]
+	r := t.view(ctx).rows[key]
 	if r == nil || !t.visible(r, o, now, true) {
 		return nil, nil
 	}
@@ -32,16 +32,16 @@ func (t *table) SelectByField(ctx context.Context, field string, value any, o *k
 	now := t.now()
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	r := t.findBy(field, value, o, now)
+	r := t.findBy(t.view(ctx), field, value, o, now)
 	if r == nil {
 		return nil, nil
 	}
 	return t.out(r, o, now), nil
 }
 
-// findBy finds the visible record whose field holds value (caller holds a
-// lock).
-func (t *table) findBy(field string, value any, o *kongdb.Options, now float64) *record {
+// findBy finds the visible record of d whose field holds value (caller
+// holds a lock).
+func (t *table) findBy(d *tdata, field string, value any, o *kongdb.Options, now float64) *record {
 	for i := range t.indexes {
 		ix := &t.indexes[i]
 		if ix.name != field {
@@ -54,7 +54,7 @@ func (t *table) findBy(field string, value any, o *kongdb.Options, now float64) 
 		if !ok {
 			return nil
 		}
-		if r := t.uniq[field][k]; r != nil && t.visible(r, o, now, true) {
+		if r := d.uniq[field][k]; r != nil && t.visible(r, o, now, true) {
 			return r
 		}
 		return nil
@@ -64,14 +64,14 @@ func (t *table) findBy(field string, value any, o *kongdb.Options, now float64) 
 		if !ok {
 			return nil
 		}
-		if r := t.rows[key]; r != nil && t.visible(r, o, now, true) {
+		if r := d.rows[key]; r != nil && t.visible(r, o, now, true) {
 			return r
 		}
 		return nil
 	}
 	want := column(value)
 	var found *record
-	t.sorted.from(nil, func(r *record) bool {
+	d.sorted.from(nil, func(r *record) bool {
 		if v := column(r.row[field]); v != nil && compareVal(v, want) == 0 && t.visible(r, o, now, true) {
 			found = r
 			return false
@@ -83,17 +83,17 @@ func (t *table) findBy(field string, value any, o *kongdb.Options, now float64) 
 
 // Page returns up to size rows after offset in primary-key order.
 func (t *table) Page(ctx context.Context, size int, offset string, o *kongdb.Options) ([]kongdb.Row, string, error) {
-	return t.page(size, offset, opts(o), "", nil)
+	return t.page(ctx, size, offset, opts(o), "", nil)
 }
 
 // PageFor pages the rows whose foreign field fk references fkPK.
 func (t *table) PageFor(ctx context.Context, fk string, fkPK kongdb.Row, size int, offset string, o *kongdb.Options) ([]kongdb.Row, string, error) {
-	return t.page(size, offset, opts(o), fk, fkPK)
+	return t.page(ctx, size, offset, opts(o), fk, fkPK)
 }
 
 // page walks the table in primary-key order, or only the records that
 // reference fkPK through field fk when fk is set.
-func (t *table) page(size int, offset string, o *kongdb.Options, fk string, fkPK kongdb.Row) ([]kongdb.Row, string, error) {
+func (t *table) page(ctx context.Context, size int, offset string, o *kongdb.Options, fk string, fkPK kongdb.Row) ([]kongdb.Row, string, error) {
 	if size <= 0 {
 		size = o.PageSize
 		if size <= 0 {
@@ -111,15 +111,16 @@ func (t *table) page(size int, offset string, o *kongdb.Options, fk string, fkPK
 	now := t.now()
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	walk := t.sorted.from
+	d := t.view(ctx)
+	walk := d.sorted.from
 	if fk != "" {
 		walk = func(after []any, fn func(*record) bool) {
-			if ord := t.fks[fk][fkKey(fkPK)]; ord != nil {
+			if ord := d.fks[fk][fkKey(fkPK)]; ord != nil {
 				ord.from(after, fn)
 			}
 		}
 	}
-	rows := make([]kongdb.Row, 0, min(size, t.sorted.n, 64))
+	rows := make([]kongdb.Row, 0, min(size, d.sorted.n, 64))
 	var last *record
 	more := false
 	walk(after, func(r *record) bool {

@@ -14,7 +14,19 @@ type table struct {
 	c *Connector
 	s *schema.Schema
 
-	mu     sync.RWMutex
+	mu    sync.RWMutex
+	tdata // the live data, guarded by mu
+	// frozen is what readers outside an isolated write see while one runs
+	// (Connector.Isolated): a copy of the data taken when it began.
+	// Guarded by mu; used only while the connector's iso is set.
+	frozen *tdata
+
+	indexes []uniqIndex
+	pk      []*schema.Field
+}
+
+// tdata is a table's rows and indexes.
+type tdata struct {
 	rows   map[string]*record // by primary key
 	sorted order              // primary-key order
 	uniq   map[string]map[ukey]*record
@@ -25,9 +37,6 @@ type table struct {
 	// referencing records in primary-key order, so page_for_<fk> costs
 	// O(log m + size) instead of a copy and sort of all m of them.
 	fks map[string]map[string]*order
-
-	indexes []uniqIndex
-	pk      []*schema.Field
 }
 
 // uniqIndex is a unique field or the cache_key column.
@@ -47,7 +56,7 @@ type record struct {
 }
 
 func newTable(c *Connector, s *schema.Schema) *table {
-	t := &table{c: c, s: s, rows: map[string]*record{}, uniq: map[string]map[ukey]*record{}}
+	t := &table{c: c, s: s, tdata: tdata{rows: map[string]*record{}, uniq: map[string]map[ukey]*record{}}}
 	for _, name := range s.PrimaryKey {
 		t.pk = append(t.pk, s.Field(name))
 	}

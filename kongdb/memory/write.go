@@ -11,7 +11,7 @@ import (
 // Insert stores a new row.
 func (t *table) Insert(ctx context.Context, e kongdb.Row, o *kongdb.Options) (kongdb.Row, error) {
 	o = opts(o)
-	now, unlock := t.lockWrite()
+	now, unlock := t.lockWrite(ctx)
 	defer unlock()
 	r, err := t.newRecord(e, o.Workspace)
 	if err != nil {
@@ -34,7 +34,7 @@ func (t *table) Insert(ctx context.Context, e kongdb.Row, o *kongdb.Options) (ko
 // Update writes every non-primary-key column of the visible row pk.
 func (t *table) Update(ctx context.Context, pk kongdb.Row, e kongdb.Row, o *kongdb.Options) (kongdb.Row, error) {
 	o = opts(o)
-	now, unlock := t.lockWrite()
+	now, unlock := t.lockWrite(ctx)
 	defer unlock()
 	_, key, ok := t.pkOf(pk)
 	var r *record
@@ -52,11 +52,11 @@ func (t *table) Update(ctx context.Context, pk kongdb.Row, e kongdb.Row, o *kong
 // UpdateByField is Update addressed by a unique field.
 func (t *table) UpdateByField(ctx context.Context, field string, value any, e kongdb.Row, o *kongdb.Options) (kongdb.Row, error) {
 	o = opts(o)
-	now, unlock := t.lockWrite()
+	now, unlock := t.lockWrite(ctx)
 	defer unlock()
 	uo := *o
 	uo.GlobalWorkspace = false
-	r := t.findBy(field, value, &uo, now)
+	r := t.findBy(&t.tdata, field, value, &uo, now)
 	if r == nil {
 		return nil, t.c.errs.NotFoundByField(kongdb.Row{field: value})
 	}
@@ -93,7 +93,7 @@ func (t *table) Upsert(ctx context.Context, pk kongdb.Row, e kongdb.Row, o *kong
 	for k, v := range pk {
 		full[k] = v
 	}
-	now, unlock := t.lockWrite()
+	now, unlock := t.lockWrite(ctx)
 	defer unlock()
 	r, err := t.newRecord(full, o.Workspace)
 	if err != nil {
@@ -108,12 +108,12 @@ func (t *table) UpsertByField(ctx context.Context, field string, value any, e ko
 	o = opts(o)
 	full := kongdb.DeepCopyRow(e)
 	full[field] = value
-	now, unlock := t.lockWrite()
+	now, unlock := t.lockWrite(ctx)
 	defer unlock()
 	uo := *o
 	uo.GlobalWorkspace = false
 	uo.SkipTTL = true
-	old := t.findBy(field, value, &uo, now)
+	old := t.findBy(&t.tdata, field, value, &uo, now)
 	if old != nil {
 		for _, name := range t.s.PrimaryKey {
 			full[name] = old.row[name]
@@ -148,8 +148,7 @@ func (t *table) upsert(old, r *record, o *kongdb.Options, now float64) (kongdb.R
 // would, cascades to (or nulls, or is restricted by) referencing rows.
 func (t *table) Delete(ctx context.Context, pk kongdb.Row, o *kongdb.Options) (bool, error) {
 	o = opts(o)
-	t.c.wmu.Lock()
-	defer t.c.wmu.Unlock()
+	defer t.c.lockWriter(ctx)()
 	now := t.now()
 	_, key, ok := t.pkOf(pk)
 	if !ok {
@@ -168,11 +167,10 @@ func (t *table) Delete(ctx context.Context, pk kongdb.Row, o *kongdb.Options) (b
 // DeleteByField is Delete addressed by a unique field.
 func (t *table) DeleteByField(ctx context.Context, field string, value any, o *kongdb.Options) (bool, error) {
 	o = opts(o)
-	t.c.wmu.Lock()
-	defer t.c.wmu.Unlock()
+	defer t.c.lockWriter(ctx)()
 	now := t.now()
 	t.mu.RLock()
-	r := t.findBy(field, value, o, now)
+	r := t.findBy(&t.tdata, field, value, o, now)
 	t.mu.RUnlock()
 	if r == nil {
 		return false, nil
@@ -258,8 +256,7 @@ func (t *table) planDelete(r *record, plan *[]pending, seen map[*record]bool) er
 // Truncate empties the table and, as TRUNCATE ... CASCADE does, every
 // table that references it.
 func (t *table) Truncate(ctx context.Context) error {
-	t.c.wmu.Lock()
-	defer t.c.wmu.Unlock()
+	defer t.c.lockWriter(ctx)()
 	t.truncate(map[*table]bool{})
 	return nil
 }
@@ -286,14 +283,14 @@ func (t *table) truncate(done map[*table]bool) {
 
 // lockWrite takes the connector's writer lock and the table's lock and
 // purges the expired rows; defer the returned unlock.
-func (t *table) lockWrite() (float64, func()) {
-	t.c.wmu.Lock()
+func (t *table) lockWrite(ctx context.Context) (float64, func()) {
+	unlockW := t.c.lockWriter(ctx)
 	now := t.now()
 	t.mu.Lock()
 	t.purgeExpired(now)
 	return now, func() {
 		t.mu.Unlock()
-		t.c.wmu.Unlock()
+		unlockW()
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -300,6 +301,7 @@ func (m *Migrator) reset(ctx context.Context, st *State) (bool, error) {
 		return false, nil
 	}
 	ok, err := m.Conn.ClusterMutex(ctx, MutexKey, m.mutex(true, true), func(ctx context.Context) error {
+		m.runLegacyDowns(ctx, st)
 		m.logf("Resetting database...")
 		if err := m.Conn.SchemaReset(ctx); err != nil {
 			return err
@@ -323,6 +325,45 @@ func (m *Migrator) reset(ctx context.Context, st *State) (bool, error) {
 		return false, nil
 	}
 	return true, nil
+}
+
+// runLegacyDowns runs the `down` of every executed Kong 0.x migration,
+// newest first (subsystems in reverse order, each one's migrations in
+// reverse), before reset drops the schema: what a down undoes outside the
+// schema (0.x's `kong migrations reset` dropped the plugins' tables) is
+// undone. A failing down is logged and the reset goes on, as the schema is
+// dropped anyway.
+func (m *Migrator) runLegacyDowns(ctx context.Context, st *State) {
+	for i := len(m.Subsystems) - 1; i >= 0; i-- {
+		sub := m.Subsystems[i]
+		for j := len(sub.Migrations) - 1; j >= 0; j-- {
+			mig := sub.Migrations[j]
+			if !mig.Legacy || (mig.Down == "" && mig.DownF == nil) || !st.IsMigrationExecuted(sub.Name, mig.Name) {
+				continue
+			}
+			m.logf("%s: reverting %s", sub.Name, mig.Name)
+			if err := m.runDown(ctx, mig); err != nil {
+				m.logf("[warn] %s: down of %s failed: %s", sub.Name, mig.Name, err)
+			}
+		}
+	}
+}
+
+func (m *Migrator) runDown(ctx context.Context, mig *Migration) error {
+	if mig.Down != "" {
+		if _, err := m.Conn.Query(ctx, "BEGIN;\n"+mig.Down+"\n;COMMIT;"); err != nil {
+			_, _ = m.Conn.Query(ctx, "ROLLBACK;")
+			return err
+		}
+	}
+	if mig.DownF != nil {
+		lr, ok := m.Runner.(LegacyRunner)
+		if !ok {
+			return fmt.Errorf("no Lua runner for the 0.x migration %s", mig.DownF.Ref)
+		}
+		return lr.CallLegacyMigrationFunc(ctx, mig.DownF, m.Conn)
+	}
+	return nil
 }
 
 // coreTableNames are tables only a Kong bootstrap creates.

@@ -25,6 +25,13 @@ type Migration struct {
 	UpF, Teardown *schema.Func
 	// UpFGo and TeardownGo are Go steps (luahost's own migrations).
 	UpFGo, TeardownGo func(ctx context.Context, c *postgres.Connector) error
+
+	// Legacy marks a Kong 0.x migration (migrations/postgres.lua): its Lua
+	// up_f is 0.x's up function (called through a LegacyRunner) and its
+	// Down / DownF run on `migrations reset`, newest first.
+	Legacy bool
+	Down   string
+	DownF  *schema.Func
 }
 
 // HasTeardown reports whether the migration has a teardown step (which
@@ -43,6 +50,13 @@ type Subsystem struct {
 // truthy second value).
 type Runner interface {
 	CallMigrationFunc(ctx context.Context, fn *schema.Func, conn *postgres.Connector) error
+}
+
+// LegacyRunner calls a Kong 0.x migration function, up or down
+// (function(db, kong_config, dao_factory), failing when it throws or
+// returns an error), with the connector.
+type LegacyRunner interface {
+	CallLegacyMigrationFunc(ctx context.Context, fn *schema.Func, conn *postgres.Connector) error
 }
 
 // NeedsBootstrapMsg is Kong's NEEDS_BOOTSTRAP_MSG.

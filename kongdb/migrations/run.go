@@ -134,6 +134,13 @@ func (m *Migrator) call(ctx context.Context, mig *Migration, teardown bool) erro
 			return err
 		}
 	}
+	if luaFn != nil && mig.Legacy {
+		lr, ok := m.Runner.(LegacyRunner)
+		if !ok {
+			return fmt.Errorf("no Lua runner for the 0.x migration %s", luaFn.Ref)
+		}
+		return lr.CallLegacyMigrationFunc(ctx, luaFn, m.Conn)
+	}
 	if luaFn != nil {
 		if m.Runner == nil {
 			return fmt.Errorf("no Lua runner for %s", luaFn.Ref)

@@ -146,6 +146,10 @@ func TestBuiltinPath(t *testing.T) {
 	})
 	runBuiltin(t, "router_path", []builtinCase{
 		{"/", ""}, {"/a/b", ""}, {"/a b", ""}, {"~/users/\\d+$", ""}, {"/%2F", ""},
+		// PCRE's lookaround and back references compile (regexp2 in the
+		// router); what the router cannot compile is refused here
+		{"~/(?!admin)\\w+", ""}, {"~/(\\w+)/\\1", ""},
+		{"~/a\\Kb", "invalid regex: '/a\\Kb' (PCRE returned: pcre2_compile() failed: compilation failed in \"/a\\Kb\")"},
 		{"/a/../b", "non-normalized path, consider use '/b' instead"},
 		{"/a/./b", "non-normalized path, consider use '/a/b' instead"},
 		{"/%7euser", "non-normalized path, consider use '/~user' instead"},

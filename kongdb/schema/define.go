@@ -356,6 +356,12 @@ func EntityChecksFromList(v any) ([]EntityCheck, error) {
 	var errs []string
 	for _, e := range arr {
 		m, ok := e.(map[string]any)
+		if ok {
+			// a definition the metaschema has already processed (the
+			// default of a field, validated against that field) carries
+			// its other checkers as nulls
+			m = withoutNulls(m)
+		}
 		if !ok || len(m) != 1 {
 			errs = append(errs, "each entity check must be a table with one checker")
 			continue
@@ -374,6 +380,21 @@ func EntityChecksFromList(v any) ([]EntityCheck, error) {
 	return out, nil
 }
 
+func withoutNulls(m map[string]any) map[string]any {
+	for _, v := range m {
+		if IsNull(v) {
+			out := make(map[string]any, len(m))
+			for k, v := range m {
+				if !IsNull(v) {
+					out[k] = v
+				}
+			}
+			return out
+		}
+	}
+	return m
+}
+
 // ShorthandFieldsFromList reads shorthand_fields ({ { name = { type=...,
 // func=fn, translate_backwards=... } }, ... }).
 func ShorthandFieldsFromList(v any) ([]*ShorthandField, error) {
@@ -385,6 +406,12 @@ func ShorthandFieldsFromList(v any) ([]*ShorthandField, error) {
 	var errs []string
 	for _, e := range arr {
 		m, ok := e.(map[string]any)
+		if ok {
+			// a definition the metaschema has already processed (the
+			// default of a field, validated against that field) carries
+			// its other checkers as nulls
+			m = withoutNulls(m)
+		}
 		if !ok || len(m) != 1 {
 			errs = append(errs, "each entry in shorthand_fields must be a sub-table")
 			continue

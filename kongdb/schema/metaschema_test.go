@@ -137,3 +137,28 @@ func TestToMapRoundTrip(t *testing.T) {
 		wantErrs(t, errs, err, nil)
 	}
 }
+
+// A default validated against its field (the metaschema's `default`) whose
+// elements carry entity_checks: the processed definition holds the other
+// checkers as nulls, and Kong's datadog schema (its metrics default) is
+// accepted.
+func TestValidateDefinitionDefaultWithEntityChecks(t *testing.T) {
+	def := m{"name": "datadog", "fields": a{
+		m{"config": m{"type": "record", "fields": a{
+			m{"metrics": m{"type": "array", "required": true,
+				"default": a{m{"name": "request_count", "stat_type": "counter", "sample_rate": 1.0}},
+				"elements": m{"type": "record",
+					"fields": a{
+						m{"name": m{"type": "string", "required": true}},
+						m{"stat_type": m{"type": "string", "required": true, "one_of": a{"counter", "timer"}}},
+						m{"sample_rate": m{"type": "number", "between": a{0.0, 1.0}}},
+					},
+					"entity_checks": a{m{"conditional": m{
+						"if_field": "stat_type", "if_match": m{"one_of": a{"counter", "gauge"}},
+						"then_field": "sample_rate", "then_match": m{"required": true}}}},
+				}}},
+		}}},
+	}}
+	errs, err := ValidateDefinition(context.Background(), def, true)
+	wantErrs(t, errs, err, nil)
+}

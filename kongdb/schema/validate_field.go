@@ -5,8 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"regexp"
 	"strings"
+
+	"github.com/luahost/luahost/pcre"
 )
 
 // ErrNoFuncRunner is returned when a schema holds a Lua function and the
@@ -477,26 +478,10 @@ func IsUUID(s string) bool {
 	return true
 }
 
-// isValidRegex approximates PCRE compilation (Kong's is_regex) with RE2:
-// constructs PCRE accepts and RE2 does not (lookaround, backreferences,
-// possessive quantifiers) are accepted.
+// isValidRegex is Kong's is_regex: the pattern compiles as PCRE, here by
+// package pcre, the compiler the router and ngx.re use, so a regex the
+// schema accepts is one the router can build.
 func isValidRegex(s string) bool {
-	_, err := regexp.Compile(s)
-	if err == nil {
-		return true
-	}
-	msg := err.Error()
-	if strings.Contains(msg, "invalid or unsupported Perl syntax") {
-		return true
-	}
-	if i := strings.Index(msg, "invalid escape sequence: `\\"); i >= 0 {
-		rest := msg[i+len("invalid escape sequence: `\\"):]
-		return rest != "" && strings.ContainsRune("123456789hHRKGXZNvV", rune(rest[0]))
-	}
-	if strings.Contains(msg, "invalid nested repetition operator: `++`") ||
-		strings.Contains(msg, "invalid nested repetition operator: `*+`") ||
-		strings.Contains(msg, "invalid nested repetition operator: `?+`") {
-		return true
-	}
-	return false
+	_, err := pcre.Compile(s, pcre.Flags{}, 0)
+	return err == nil
 }

@@ -1,28 +1,33 @@
 package ngx
 
 import (
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/luahost/luahost/luavm"
+	"github.com/luahost/luahost/pcre"
+	"github.com/luahost/luahost/pdk/bind"
 )
 
-// ngx.re runs on Go's regexp (RE2), not PCRE. Differences a plugin may meet:
-//   - no backreferences, lookahead or lookbehind, possessive quantifiers or
-//     atomic groups: such a pattern fails to compile and the call returns
-//     nil plus an error, as a bad PCRE pattern does;
-//   - "$" without "m" matches only at the very end (PCRE also matches before
-//     a final "\n"), and "\Z" is read as "\z";
-//   - a start position (ctx.pos) slices the subject, so "^" and "\b" see the
-//     slice's start as the subject's start;
-//   - the "x" (extended) option is refused; "j", "o", "d", "D", "J", "u", "U"
-//     are accepted and ignored (compiled patterns are always cached per
-//     Root), "a" anchors the match at the start position.
+// ngx.re follows OpenResty's lua-resty-core (the ngx.re Kong runs) on
+// PCRE patterns compiled by package pcre: Go's regexp when the pattern
+// means the same there, regexp2 (backtracking) for lookaround, back
+// references, atomic groups and possessive quantifiers, under a match
+// timeout reported as PCRE's match limit ("pcre_exec() failed: -8").
+// Differences a plugin may meet:
+//   - the subject is matched as UTF-8 with or without "u" ("." takes a
+//     whole character, where PCRE without "u" takes one byte), and "i"
+//     folds Unicode case;
+//   - \K, branch reset groups (?|...), recursion and callouts do not
+//     compile (nil plus the error);
+//   - "d" (DFA mode) gives the leftmost-longest match on Go's engine and
+//     refuses patterns that need regexp2; "j", "o", "J" and "U" are
+//     accepted and change nothing (compiled patterns are always cached).
 
 // RegexCache holds ngx.re's compiled patterns for every worker of a
 // pdk.Root (which holds one). Set MaxEntries and Warn before the first
@@ -34,12 +39,23 @@ type RegexCache struct {
 	MaxEntries func() int64
 	// Warn logs the warning given once when the cache is full (nil: none).
 	Warn func(msg string)
+	// Timeout bounds one backtracking match (0: pcre.DefaultTimeout);
+	// set before the first use.
+	Timeout time.Duration
 
-	m       sync.Map // "flags\x00pattern" -> *regexp.Regexp
+	m       sync.Map // "flags\x00pattern" -> *compiled
 	count   atomic.Int64
 	full    atomic.Bool
 	maxOnce sync.Once
 	maxN    int64
+}
+
+// compiled is a cached pattern with the ngx.re flags that act after the
+// match.
+type compiled struct {
+	re       *pcre.Regex
+	dupNames bool
+	dfa      bool
 }
 
 // Len is the number of patterns the cache holds.
@@ -55,35 +71,44 @@ func (r *RegexCache) max() int64 {
 	return r.maxN
 }
 
-// compile compiles regex with ngx.re options, through the cache.
-func (r *RegexCache) compile(pattern, opts string) (*regexp.Regexp, bool, error) {
+// compile compiles regex with ngx.re options, through the cache. An
+// unknown option letter raises, as lua-resty-core does (error(..., 3):
+// at the caller of ngx.re.*).
+func (r *RegexCache) compile(L *lua.LState, pattern, opts string) (*compiled, error) {
 	key := opts + "\x00" + pattern
-	anchored := strings.IndexByte(opts, 'a') >= 0
-	if re, ok := r.m.Load(key); ok {
-		return re.(*regexp.Regexp), anchored, nil
+	if c, ok := r.m.Load(key); ok {
+		return c.(*compiled), nil
 	}
-	var flags strings.Builder
-	for _, c := range opts {
-		switch c {
-		case 'i', 'm', 's':
-			flags.WriteRune(c)
-		case 'j', 'o', 'd', 'D', 'J', 'u', 'U', 'a':
+	var f pcre.Flags
+	c := &compiled{}
+	for i := 0; i < len(opts); i++ {
+		switch opts[i] {
+		case 'i':
+			f.Caseless = true
+		case 'm':
+			f.Multiline = true
+		case 's':
+			f.DotAll = true
 		case 'x':
-			return nil, false, errString("pcre_compile() failed: the \"x\" option is not supported")
+			f.Extended = true
+		case 'a':
+			f.Anchored = true
+		case 'D':
+			f.DupNames, c.dupNames = true, true
+		case 'd':
+			f.Longest, c.dfa = true, true
+		case 'j', 'o', 'u', 'U', 'J':
 		default:
-			return nil, false, errString("unknown flag \"" + string(c) + "\" (flags \"" + opts + "\")")
+			bind.RaiseAtCaller(L, "unknown flag \""+opts[i:i+1]+"\" (flags \""+opts+"\")")
 		}
 	}
-	src := strings.ReplaceAll(pattern, `\Z`, `\z`)
-	if flags.Len() > 0 {
-		src = "(?" + flags.String() + ")" + src
-	}
-	re, err := regexp.Compile(src)
+	re, err := pcre.Compile(pattern, f, r.Timeout)
 	if err != nil {
-		return nil, false, errString("pcre_compile() failed: " + err.Error() + " in \"" + pattern + "\"")
+		return nil, errString("pcre_compile() failed: " + err.Error())
 	}
-	r.store(key, re)
-	return re, anchored, nil
+	c.re = re
+	r.store(key, c)
+	return c, nil
 }
 
 // DefaultRegexCacheMaxEntries is lua_regex_cache_max_entries' default
@@ -94,7 +119,7 @@ const DefaultRegexCacheMaxEntries = 1024
 // lua_regex_cache_max_entries; past that, patterns are compiled on every
 // call, as OpenResty does (a pattern built from request data would
 // otherwise grow the cache without end).
-func (r *RegexCache) store(key string, re *regexp.Regexp) {
+func (r *RegexCache) store(key string, c *compiled) {
 	max := r.max()
 	if r.count.Add(1) > max {
 		r.count.Add(-1)
@@ -103,7 +128,7 @@ func (r *RegexCache) store(key string, re *regexp.Regexp) {
 		}
 		return
 	}
-	if _, loaded := r.m.LoadOrStore(key, re); loaded {
+	if _, loaded := r.m.LoadOrStore(key, c); loaded {
 		r.count.Add(-1)
 	}
 }
@@ -127,11 +152,11 @@ func NewRe(L *lua.LState, c *RegexCache) *lua.LTable {
 }
 
 // reArgs reads (subject, regex, options) and compiles.
-func (c *RegexCache) reArgs(L *lua.LState) (string, *regexp.Regexp, bool, error) {
+func (c *RegexCache) reArgs(L *lua.LState) (string, *compiled, error) {
 	subj := luavm.CheckString(L, 1)
 	pat := luavm.CheckString(L, 2)
-	re, anchored, err := c.compile(pat, L.OptString(3, ""))
-	return subj, re, anchored, err
+	re, err := c.compile(L, pat, bind.OptString(L, 3))
+	return subj, re, err
 }
 
 // ctxPos reads ctx.pos (1-based) from the table at n, if any.
@@ -146,40 +171,44 @@ func ctxPos(L *lua.LState, n int) (*lua.LTable, int) {
 	return ctx, 0
 }
 
-// matchAt finds the first match at or after byte offset start; the indexes
-// returned are absolute.
-func matchAt(re *regexp.Regexp, subj string, start int, anchored bool) []int {
-	if start > len(subj) {
-		return nil
+// captures fills ngx.re's captures table (res, or a new one): [0] the whole
+// match, [1..n] the groups, false for a group that took no part; a named
+// group also by name (false when unmatched), or under "D" the name holds
+// the array of its matched groups' values.
+func captures(L *lua.LState, c *compiled, subj string, loc []int, res *lua.LTable) *lua.LTable {
+	names := c.re.Names()
+	if res == nil {
+		res = L.CreateTable(len(names)-1, 1)
 	}
-	loc := re.FindStringSubmatchIndex(subj[start:])
-	if loc == nil || (anchored && loc[0] != 0) {
-		return nil
-	}
-	for i := range loc {
-		if loc[i] >= 0 {
-			loc[i] += start
-		}
-	}
-	return loc
-}
-
-// captures builds ngx.re's captures table: [0] the whole match, [1..n] the
-// groups, named groups also by name; an unmatched group is false.
-func captures(L *lua.LState, re *regexp.Regexp, subj string, loc []int) *lua.LTable {
-	names := re.SubexpNames()
-	t := L.CreateTable(len(names)-1, 1)
 	for g := 0; g < len(names); g++ {
 		var v lua.LValue = lua.LFalse
-		if loc[2*g] >= 0 {
+		if loc[2*g] >= 0 && (g == 0 || !c.dfa) {
 			v = lua.LString(subj[loc[2*g]:loc[2*g+1]])
 		}
-		t.RawSetInt(g, v)
-		if names[g] != "" {
-			t.RawSetString(names[g], v)
+		res.RawSetInt(g, v)
+	}
+	for g := 1; g < len(names); g++ {
+		name := names[g]
+		if name == "" {
+			continue
+		}
+		v := res.RawGetInt(g)
+		if !c.dupNames {
+			res.RawSetString(name, v)
+			continue
+		}
+		if v == lua.LFalse {
+			continue
+		}
+		if arr, ok := res.RawGetString(name).(*lua.LTable); ok {
+			arr.Append(v)
+		} else {
+			arr := L.CreateTable(2, 0)
+			arr.Append(v)
+			res.RawSetString(name, arr)
 		}
 	}
-	return t
+	return res
 }
 
 func pushReErr(L *lua.LState, n int, err error) int {
@@ -192,12 +221,15 @@ func pushReErr(L *lua.LState, n int, err error) int {
 
 // reMatch is ngx.re.match(subject, regex, options?, ctx?, res_table?).
 func (c *RegexCache) reMatch(L *lua.LState) int {
-	subj, re, anchored, err := c.reArgs(L)
+	subj, re, err := c.reArgs(L)
 	if err != nil {
 		return pushReErr(L, 1, err)
 	}
 	ctx, start := ctxPos(L, 4)
-	loc := matchAt(re, subj, start, anchored)
+	loc, err := re.re.FindAt(subj, start)
+	if err != nil {
+		return pushReErr(L, 1, err)
+	}
 	if loc == nil {
 		L.Push(lua.LNil)
 		return 1
@@ -205,20 +237,24 @@ func (c *RegexCache) reMatch(L *lua.LState) int {
 	if ctx != nil {
 		ctx.RawSetString("pos", lua.LNumber(loc[1]+1))
 	}
-	L.Push(captures(L, re, subj, loc))
+	res, _ := L.Get(5).(*lua.LTable)
+	L.Push(captures(L, re, subj, loc, res))
 	return 1
 }
 
 // reFind is ngx.re.find(subject, regex, options?, ctx?, nth?): the 1-based
 // inclusive bounds of the match (or of its nth group).
 func (c *RegexCache) reFind(L *lua.LState) int {
-	subj, re, anchored, err := c.reArgs(L)
+	subj, re, err := c.reArgs(L)
 	if err != nil {
 		return pushReErr(L, 2, err)
 	}
 	ctx, start := ctxPos(L, 4)
 	nth := L.OptInt(5, 0)
-	loc := matchAt(re, subj, start, anchored)
+	loc, err := re.re.FindAt(subj, start)
+	if err != nil {
+		return pushReErr(L, 2, err)
+	}
 	if loc == nil {
 		L.Push(lua.LNil)
 		return 1
@@ -226,139 +262,138 @@ func (c *RegexCache) reFind(L *lua.LState) int {
 	if ctx != nil {
 		ctx.RawSetString("pos", lua.LNumber(loc[1]+1))
 	}
-	if nth < 0 || 2*nth+1 >= len(loc) || loc[2*nth] < 0 {
+	if nth < 0 {
+		nth = 0
+	}
+	if nth > re.re.NumSubexp() {
+		return pushReErr(L, 2, errString("nth out of bound"))
+	}
+	if loc[2*nth] < 0 || (re.dfa && nth > 0) {
 		L.Push(lua.LNil)
-		return 1
+		L.Push(lua.LNil)
+		return 2
 	}
 	L.Push(lua.LNumber(loc[2*nth] + 1))
 	L.Push(lua.LNumber(loc[2*nth+1]))
 	return 2
 }
 
-// reGmatch is ngx.re.gmatch(subject, regex, options?): an iterator giving one
-// captures table per match, then nil.
+// reGmatch is ngx.re.gmatch(subject, regex, options?): an iterator giving
+// one captures table per match, then nil (or nil and the error of a match
+// that failed, after which it is exhausted).
 func (c *RegexCache) reGmatch(L *lua.LState) int {
-	subj, re, _, err := c.reArgs(L)
+	subj, re, err := c.reArgs(L)
 	if err != nil {
 		return pushReErr(L, 1, err)
 	}
-	var all [][]int
-	done := false
-	i := 0
+	pos, live := 0, true
 	L.Push(L.NewFunction(func(L *lua.LState) int {
-		if !done {
-			all = re.FindAllStringSubmatchIndex(subj, -1)
-			done = true
-		}
-		if i >= len(all) {
+		if !live {
 			L.Push(lua.LNil)
 			return 1
 		}
-		loc := all[i]
-		i++
-		L.Push(captures(L, re, subj, loc))
+		loc, err := re.re.FindAt(subj, pos)
+		if err != nil || loc == nil {
+			live = false
+			if err != nil {
+				return pushReErr(L, 1, err)
+			}
+			L.Push(lua.LNil)
+			return 1
+		}
+		pos, live = pcre.Next(subj, loc[0], loc[1])
+		L.Push(captures(L, re, subj, loc, nil))
 		return 1
 	}))
 	return 1
 }
 
 // reSub is ngx.re.sub/gsub(subject, regex, replace, options?): replace is a
-// template ("$0", "$1", "${name}", "$$") or a function given the captures
-// table; returns the new string and the number of substitutions.
+// template ("$0", "$1", "${1}", "$$") or a function given the captures
+// table, whose result goes through tostring; returns the new string and
+// the number of substitutions, or nil, nil and the error.
 func (c *RegexCache) reSub(L *lua.LState, global bool) int {
 	subj := luavm.CheckString(L, 1)
 	pat := luavm.CheckString(L, 2)
 	repl := L.Get(3)
-	re, anchored, err := c.compile(pat, L.OptString(4, ""))
-	if err != nil {
-		return pushReErr(L, 2, err)
-	}
 	var tmpl []tmplPart
 	fn, isFn := repl.(*lua.LFunction)
 	if !isFn {
 		s, ok := repl.(lua.LString)
 		if !ok {
 			if n, isNum := repl.(lua.LNumber); isNum {
-				s = lua.LString(n.String())
+				s = lua.LString(luavm.FormatNumber(float64(n)))
 			} else {
 				L.ArgError(3, "string, number, or function expected, got "+repl.Type().String())
 			}
 		}
+		var err error
 		if tmpl, err = parseTemplate(string(s)); err != nil {
 			return pushReErr(L, 2, err)
 		}
 	}
-	var locs [][]int
-	if global {
-		locs = re.FindAllStringSubmatchIndex(subj, -1)
-	} else if loc := matchAt(re, subj, 0, anchored); loc != nil {
-		locs = [][]int{loc}
+	re, err := c.compile(L, pat, bind.OptString(L, 4))
+	if err != nil {
+		return pushReErr(L, 2, err)
 	}
-	if anchored && global {
-		// "a": only matches chained from the start count
-		k, end := 0, 0
-		for k < len(locs) && locs[k][0] == end {
-			end = locs[k][1]
-			k++
-		}
-		locs = locs[:k]
-	}
-	if len(locs) == 0 {
-		L.Push(lua.LString(subj))
-		L.Push(lua.LNumber(0))
-		return 2
-	}
-	names := re.SubexpNames()
 	var b strings.Builder
-	last := 0
-	for _, loc := range locs {
+	count, pos, last := 0, 0, 0
+	for {
+		loc, err := re.re.FindAt(subj, pos)
+		if err != nil {
+			return pushReErr(L, 2, err)
+		}
+		if loc == nil {
+			break
+		}
+		count++
 		b.WriteString(subj[last:loc[0]])
 		if isFn {
 			L.Push(fn)
-			L.Push(captures(L, re, subj, loc))
+			L.Push(captures(L, re, subj, loc, nil))
 			L.Call(1, 1)
 			ret := L.Get(-1)
 			L.Pop(1)
-			switch v := ret.(type) {
-			case lua.LString, lua.LNumber:
-				b.WriteString(v.String())
-			default:
-				L.RaiseError("attempt to use %s as the replacement", ret.Type().String())
-			}
+			b.WriteString(string(luavm.TostringValue(L, ret).(lua.LString)))
 		} else {
 			for _, p := range tmpl {
-				if p.group < 0 && p.name == "" {
+				if p.group < 0 {
 					b.WriteString(p.lit)
 					continue
 				}
 				g := p.group
-				if p.name != "" {
-					g = -1
-					for i, n := range names {
-						if n == p.name {
-							g = i
-						}
-					}
-				}
-				if g >= 0 && 2*g+1 < len(loc) && loc[2*g] >= 0 {
+				if 2*g+1 < len(loc) && loc[2*g] >= 0 && (g == 0 || !re.dfa) {
 					b.WriteString(subj[loc[2*g]:loc[2*g+1]])
 				}
 			}
 		}
 		last = loc[1]
+		var more bool
+		if pos, more = pcre.Next(subj, loc[0], loc[1]); !more || !global {
+			break
+		}
+	}
+	if count == 0 {
+		L.Push(lua.LString(subj))
+		L.Push(lua.LNumber(0))
+		return 2
 	}
 	b.WriteString(subj[last:])
 	L.Push(lua.LString(b.String()))
-	L.Push(lua.LNumber(len(locs)))
+	L.Push(lua.LNumber(count))
 	return 2
 }
 
-// tmplPart is a literal (group -1, name "") or a capture reference.
+// tmplPart is a literal (group -1) or a capture reference.
 type tmplPart struct {
 	lit   string
 	group int
-	name  string
 }
+
+// errTemplate is lua-resty-core's error for a replacement template the
+// script compiler refuses: a "$" not followed by "$", digits or "{digits}"
+// (named captures are "not supported yet" there).
+var errTemplate = errString("failed to compile the replacement template")
 
 func parseTemplate(s string) ([]tmplPart, error) {
 	var parts []tmplPart
@@ -369,16 +404,13 @@ func parseTemplate(s string) ([]tmplPart, error) {
 			lit.Reset()
 		}
 	}
-	bad := func() error {
-		return errString("failed to compile the replacement template: invalid capturing variable name found in \"" + s + "\"")
-	}
 	for i := 0; i < len(s); i++ {
 		if s[i] != '$' {
 			lit.WriteByte(s[i])
 			continue
 		}
 		if i+1 >= len(s) {
-			return nil, bad()
+			return nil, errTemplate
 		}
 		switch c := s[i+1]; {
 		case c == '$':
@@ -389,25 +421,27 @@ func parseTemplate(s string) ([]tmplPart, error) {
 			for j < len(s) && s[j] >= '0' && s[j] <= '9' {
 				j++
 			}
-			n, _ := strconv.Atoi(s[i+1 : j])
+			n, err := strconv.Atoi(s[i+1 : j])
+			if err != nil {
+				return nil, errTemplate
+			}
 			flush()
 			parts = append(parts, tmplPart{group: n})
 			i = j - 1
 		case c == '{':
 			end := strings.IndexByte(s[i+2:], '}')
 			if end <= 0 {
-				return nil, bad()
+				return nil, errTemplate
 			}
-			ref := s[i+2 : i+2+end]
+			n, err := strconv.Atoi(s[i+2 : i+2+end])
+			if err != nil || n < 0 || s[i+2] == '+' || s[i+2] == '-' {
+				return nil, errTemplate
+			}
 			flush()
-			if n, err := strconv.Atoi(ref); err == nil {
-				parts = append(parts, tmplPart{group: n})
-			} else {
-				parts = append(parts, tmplPart{group: -1, name: ref})
-			}
+			parts = append(parts, tmplPart{group: n})
 			i += 2 + end
 		default:
-			return nil, bad()
+			return nil, errTemplate
 		}
 	}
 	flush()
@@ -451,24 +485,31 @@ func (c *RegexCache) reSplit(L *lua.LState) int {
 			out = append(out, subj[i:i+1])
 		}
 	} else {
-		re, _, err := c.compile(pat, L.OptString(3, ""))
+		re, err := c.compile(L, pat, bind.OptString(L, 3))
 		if err != nil {
 			return pushReErr(L, 1, err)
 		}
-		last := start
-		for _, loc := range re.FindAllStringSubmatchIndex(subj[start:], -1) {
-			if max > 0 && len(out) >= max-1 {
+		last, pos := start, start
+		for max <= 0 || len(out) < max-1 {
+			loc, err := re.re.FindAt(subj, pos)
+			if err != nil {
+				return pushReErr(L, 1, err)
+			}
+			if loc == nil {
 				break
 			}
-			from, to := loc[0]+start, loc[1]+start
-			if from == to && (from == start || from == len(subj)) {
-				continue // an empty match at either end splits nothing
+			from, to := loc[0], loc[1]
+			if !(from == to && (from == start || from == len(subj))) { // an empty match at either end splits nothing
+				out = append(out, subj[last:from])
+				if len(loc) > 2 && loc[2] >= 0 {
+					out = append(out, subj[loc[2]:loc[3]])
+				}
+				last = to
 			}
-			out = append(out, subj[last:from])
-			if len(loc) > 2 && loc[2] >= 0 {
-				out = append(out, subj[loc[2]+start:loc[3]+start])
+			var more bool
+			if pos, more = pcre.Next(subj, from, to); !more {
+				break
 			}
-			last = to
 		}
 		if last < len(subj) {
 			out = append(out, subj[last:])

@@ -3,6 +3,7 @@ package request
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"log/slog"
@@ -81,6 +82,7 @@ type env struct {
 	logs *logSink
 
 	addr     string        // the proxy's address
+	tlsAddr  string        // its ssl listener's
 	srvPort  string        // its port
 	peerPort string        // the client's port in the last serve
 	logDone  chan struct{} // one per request, when Log is over
@@ -160,10 +162,17 @@ func newEnv(t *testing.T, cfg proxy.Config, props ...string) *env {
 		t.Fatal(err)
 	}
 	cfg.KongVersion = "3.9.1"
+	if cfg.GetCertificate == nil {
+		def, err := proxy.SelfSignedCertificate()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.GetCertificate = proxy.NewCertificates(def, nil).GetCertificate
+	}
 	e.p = proxy.New(rt, cfg)
 	e.p.Phases = e
 	e.logDone = make(chan struct{}, 16)
-	e.addr = e.listen()
+	e.addr, e.tlsAddr = e.listen()
 	_, e.srvPort, _ = net.SplitHostPort(e.addr)
 	return e
 }
@@ -259,6 +268,21 @@ func (e *env) serve(raw string) *fasthttp.Response {
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	return e.serveOn(conn, raw)
+}
+
+// serveTLS is serve over the ssl listener, sending sni ("" none).
+func (e *env) serveTLS(raw, sni string) *fasthttp.Response {
+	e.t.Helper()
+	conn, err := tls.Dial("tcp", e.tlsAddr, &tls.Config{ServerName: sni, InsecureSkipVerify: true})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return e.serveOn(conn, raw)
+}
+
+func (e *env) serveOn(conn net.Conn, raw string) *fasthttp.Response {
+	e.t.Helper()
 	defer conn.Close()
 	e.peerPort = itoa(conn.LocalAddr().(*net.TCPAddr).Port)
 	if _, err := io.WriteString(conn, raw); err != nil {
@@ -324,10 +348,11 @@ func (e *env) noErrors() {
 	}
 }
 
-// listen serves the proxy on a real socket (end-to-end tests).
-func (e *env) listen() string {
+// listen serves the proxy on real sockets, plain and ssl (end-to-end
+// tests).
+func (e *env) listen() (string, string) {
 	e.t.Helper()
-	ls, err := proxy.ParseListen("proxy_listen", "127.0.0.1:0")
+	ls, err := proxy.ParseListen("proxy_listen", "127.0.0.1:0, 127.0.0.1:0 ssl")
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -341,5 +366,5 @@ func (e *env) listen() string {
 		defer cancel()
 		s.Shutdown(ctx)
 	})
-	return s.Addrs[0].String()
+	return s.Addrs[0].String(), s.Addrs[1].String()
 }

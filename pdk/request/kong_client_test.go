@@ -233,3 +233,31 @@ func TestKongClientGetProtocol(t *testing.T) {
 	e.noErrors()
 	e.want("single", "http")
 }
+
+// Over the ssl listener: $scheme, $https, $ssl_server_name and the PDK's
+// scheme follow the TLS connection; a plain one has no ssl variables.
+func TestTLSRequestVars(t *testing.T) {
+	e := newEnv(t, proxy.Config{})
+	e.on(PhaseAccess, `
+		record("scheme", ngx.var.scheme)
+		record("https", ngx.var.https)
+		record("sni", tostring(ngx.var.ssl_server_name))
+		record("proto", tostring(ngx.var.ssl_protocol))
+		record("req_scheme", kong.request.get_scheme())
+		record("fwd_scheme", kong.request.get_forwarded_scheme())
+		record("client_proto", kong.client.get_protocol())
+	`)
+	raw := "GET /x HTTP/1.1\r\nHost: example.com\r\n\r\n"
+	if res := e.serveTLS(raw, "api.example.com"); res.StatusCode() != 200 {
+		t.Fatalf("tls: %d", res.StatusCode())
+	}
+	e.noErrors()
+	e.want("scheme", "https", "https", "on", "sni", "api.example.com", "proto", "TLSv1.3", "req_scheme", "https",
+		"fwd_scheme", "https", "client_proto", "https")
+	e.clear()
+	if res := e.serve(raw); res.StatusCode() != 200 {
+		t.Fatalf("plain: %d", res.StatusCode())
+	}
+	e.want("scheme", "http", "https", "", "sni", "nil", "proto", "nil", "req_scheme", "http", "fwd_scheme", "http",
+		"client_proto", "http")
+}

@@ -256,7 +256,26 @@ func (s *State) serializeRequest(L *lua.LState, root, ctx, opts *lua.LTable) {
 	lat.RawSetString("receive", lua.LNumber(0))
 	root.RawSetString("latencies", lat)
 
-	if c.Proxied {
+	if c.Proxied && len(c.Tries) > 0 {
+		// a balanced request: each address tried, the failed ones with
+		// their state and code (Kong's balancer_data.tries)
+		tries := L.CreateTable(len(c.Tries), 0)
+		for _, t := range c.Tries {
+			try := L.CreateTable(0, 8)
+			try.RawSetString("ip", lua.LString(t.IP))
+			try.RawSetString("port", lua.LNumber(t.Port))
+			try.RawSetString("balancer_start", lua.LNumber(t.Start.UnixMilli()))
+			try.RawSetString("balancer_start_ns", lua.LNumber(t.Start.UnixNano()))
+			try.RawSetString("balancer_latency", lua.LNumber(t.Latency.Milliseconds()))
+			try.RawSetString("balancer_latency_ns", lua.LNumber(t.Latency.Nanoseconds()))
+			if t.State != "" {
+				try.RawSetString("state", lua.LString(t.State))
+				try.RawSetString("code", lua.LNumber(t.Code))
+			}
+			tries.Append(try)
+		}
+		root.RawSetString("tries", tries)
+	} else if c.Proxied {
 		try := L.CreateTable(0, 2)
 		try.RawSetString("ip", lua.LString(c.Upstream.Hostname))
 		try.RawSetString("port", lua.LNumber(c.Upstream.Port))

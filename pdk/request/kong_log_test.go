@@ -1,8 +1,12 @@
 package request
 
 import (
+	"context"
+	"net"
+	"strconv"
 	"testing"
 
+	"github.com/luahost/luahost/balancer"
 	"github.com/luahost/luahost/proxy"
 )
 
@@ -72,4 +76,42 @@ func TestKongLogSerializeErrors(t *testing.T) {
 	if got := e.err(PhaseBodyFilter); got != "snippet:1: function cannot be called in body_filter phase (only in: rewrite, access, balancer, response, header_filter, error, admin_api)" {
 		t.Errorf("%q", got)
 	}
+}
+
+// A balanced request (kong.service.set_target to an upstream's name)
+// serializes each try, the failed one with its state and code, and
+// ngx.var.upstream_addr lists them.
+func TestKongLogSerializeBalancerTries(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := ln.Addr().String()
+	ln.Close()
+	reg := &balancer.Registry{}
+	t.Cleanup(reg.Close)
+	e := newEnv(t, proxy.Config{Balancer: reg})
+	up := map[string]any{"id": "u1", "name": "my-upstream", "algorithm": "least-connections"}
+	tg := func(id, target string, at float64) map[string]any {
+		return map[string]any{"id": id, "target": target, "weight": float64(100), "created_at": at,
+			"upstream": map[string]any{"id": "u1"}}
+	}
+	live := "127.0.0.1:" + strconv.Itoa(e.up.port)
+	// least-connections breaks the tie by the targets' order: the dead one first
+	reg.Rebuild(context.Background(), []map[string]any{up}, []map[string]any{tg("t1", dead, 1), tg("t2", live, 2)})
+	e.on(PhaseAccess, `kong.service.set_target("my-upstream", 80)`)
+	e.on(PhaseLog, `
+		local s = kong.log.serialize()
+		record("tries", #s.tries)
+		record("first", s.tries[1].ip .. ":" .. s.tries[1].port .. " " .. s.tries[1].state .. " " .. s.tries[1].code)
+		record("second", s.tries[2].ip .. ":" .. s.tries[2].port .. " " .. tostring(s.tries[2].state))
+		record("start", type(s.tries[2].balancer_start) .. type(s.tries[2].balancer_latency))
+		record("addr", ngx.var.upstream_addr)
+	`)
+	if res := e.get("/s"); res.StatusCode() != 200 {
+		t.Fatalf("status %d", res.StatusCode())
+	}
+	e.noErrors()
+	e.want("tries", "2", "first", dead+" failed 502", "second", live+" nil", "start", "numbernumber",
+		"addr", dead+", "+live)
 }

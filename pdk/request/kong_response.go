@@ -157,7 +157,7 @@ func (s *State) respSetStatus(L *lua.LState) int {
 // isTransferEncoding: Kong ignores a Transfer-Encoding set by a plugin.
 func (s *State) isTransferEncoding(name string) bool {
 	if strings.EqualFold(name, "transfer-encoding") || strings.EqualFold(name, "transfer_encoding") {
-		s.in.Root.Log(pdk.LogWarn, "[kong] "+s.pluginPrefix()+"manually setting Transfer-Encoding. Ignored.")
+		s.in.Log(pdk.LogWarn, "[kong] "+s.pluginPrefix()+"manually setting Transfer-Encoding. Ignored.")
 		return true
 	}
 	return false

@@ -2,6 +2,8 @@ package request
 
 import (
 	"bytes"
+	"crypto/tls"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -103,6 +105,23 @@ func (s *State) varGet(name string) lua.LValue {
 		return lua.LString("")
 	case "http2":
 		return lua.LString("")
+	case "ssl_server_name", "ssl_protocol", "ssl_session_reused":
+		// nginx's ngx_http_ssl_module variables: not found (nil) on a
+		// plain connection
+		cs := rc.TLSConnectionState()
+		if cs == nil {
+			return lua.LNil
+		}
+		switch name {
+		case "ssl_server_name":
+			return lua.LString(cs.ServerName)
+		case "ssl_protocol":
+			return lua.LString(tlsVersionName(cs.Version))
+		}
+		if cs.DidResume {
+			return lua.LString("r")
+		}
+		return lua.LString(".")
 	case "server_protocol":
 		if s.reqH().IsHTTP11() {
 			return lua.LString("HTTP/1.1")
@@ -197,7 +216,18 @@ func (s *State) varGet(name string) lua.LValue {
 		if !c.Proxied {
 			return lua.LNil
 		}
-		return lua.LString(c.Upstream.Hostname + ":" + strconv.Itoa(c.Upstream.Port))
+		if len(c.Tries) > 1 {
+			// nginx lists every address tried, comma-separated
+			var b strings.Builder
+			for i, t := range c.Tries {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				b.WriteString(net.JoinHostPort(t.IP, strconv.Itoa(t.Port)))
+			}
+			return lua.LString(b.String())
+		}
+		return lua.LString(net.JoinHostPort(c.Upstream.Hostname, strconv.Itoa(c.Upstream.Port)))
 	case "upstream_response_time", "upstream_header_time", "upstream_connect_time":
 		if !c.Proxied || !s.upSeen {
 			return lua.LNil
@@ -365,4 +395,19 @@ func (s *State) varSet(L *lua.LState, name string, v lua.LValue) {
 	}
 	raise(L, `variable "`+name+`" not found for writing; maybe it is a built-in variable that is not changeable `+
 		`or you forgot to use "set $`+name+` '';" in the config file to define it first`)
+}
+
+// tlsVersionName is $ssl_protocol's text (OpenSSL's names).
+func tlsVersionName(v uint16) string {
+	switch v {
+	case tls.VersionTLS10:
+		return "TLSv1"
+	case tls.VersionTLS11:
+		return "TLSv1.1"
+	case tls.VersionTLS12:
+		return "TLSv1.2"
+	case tls.VersionTLS13:
+		return "TLSv1.3"
+	}
+	return "unknown"
 }

@@ -144,10 +144,43 @@ func phaseValues(p Phase) (string, lua.LValue) {
 	return ngxPhase[p], lua.LNumber(kongPhaseValue[p])
 }
 
-// State is one worker's request binding.
+// State is one worker's request binding. Its per-request part is a Req:
+// a worker interleaves the phases of several requests (it is free between
+// two phases of a request, notably during the upstream call), so the host
+// Attaches the request's Req before each phase and Detaches it after; the
+// fields of the bound Req are promoted, so the bindings read s.c, s.phase
+// ... as their request's.
 type State struct {
-	in    *pdk.Instance
-	L     *lua.LState
+	*Req
+	// idle is the Req bound while no request is attached (c nil: timers,
+	// worker events, the Admin API).
+	idle Req
+
+	in *pdk.Instance
+	L  *lua.LState
+
+	trusted []netipPrefix
+	// kong.conf's lua_max_req_headers, lua_max_resp_headers,
+	// lua_max_uri_args, lua_max_post_args: the default limits
+	maxReqHeaders, maxRespHeaders, maxURIArgs, maxPostArgs int
+	routes                                                 map[*router.Route]*lua.LTable
+	services                                               map[*router.Service]*lua.LTable
+
+	admin     fasthttp.Response // kong.response.exit outside a request (Admin API)
+	hdrMT     *lua.LTable       // request/response header tables' metatable
+	srespMeta *lua.LTable       // kong.service.response.get_headers' (non-buffered)
+	// scratch buffers of one binding call (never kept across a phase)
+	scratch  []byte
+	vals     []string // headerValues' result, reused
+	delSpans [][2]int // delHeader's scratch
+	delBuf   []byte
+}
+
+// Req is one request's part of a State: what the request PDK keeps for it
+// from Begin to End. It holds no Lua value, so it may be attached to
+// whichever worker the request is pinned to. NewReq makes one; keep it
+// for reuse (Begin resets it).
+type Req struct {
 	c     *proxy.Context
 	phase Phase
 	// exited: the response was produced by a plugin (kong.response.exit,
@@ -177,14 +210,6 @@ type State struct {
 	bodyBuf  []byte
 	bodyBuff bool
 
-	trusted []netipPrefix
-	// kong.conf's lua_max_req_headers, lua_max_resp_headers,
-	// lua_max_uri_args, lua_max_post_args: the default limits
-	maxReqHeaders, maxRespHeaders, maxURIArgs, maxPostArgs int
-	routes                                                 map[*router.Route]*lua.LTable
-	services                                               map[*router.Service]*lua.LTable
-
-	admin   fasthttp.Response // kong.response.exit outside a request (Admin API)
 	snap    fasthttp.RequestHeader
 	snapped bool
 	// statusSet: a status was set in rewrite/access (ngx.status reads 0
@@ -193,18 +218,33 @@ type State struct {
 	// respBody: kong.response.exit in header_filter (ctx.response_body)
 	respBody          []byte
 	bodySet, bodyDone bool
-	hdrMT             *lua.LTable // request/response header tables' metatable
-	srespMeta         *lua.LTable // kong.service.response.get_headers' (non-buffered)
-	scratch           []byte
-	vals              []string // headerValues' result, reused
-	delSpans          [][2]int // delHeader's scratch
-	delBuf            []byte
+}
+
+// NewReq returns an empty per-request part for Attach.
+func NewReq() *Req { return &Req{} }
+
+// Attach binds r, a request's part, to s: the bindings serve r's request
+// until Detach. The host attaches a request's Req before each of its
+// phases (and before Begin).
+func (s *State) Attach(r *Req) {
+	s.Req = r
+	if r.c != nil {
+		s.in.RequestID = r.c.RequestID // every line the phase logs names the request
+	}
+}
+
+// Detach unbinds the attached request (after one of its phases): the
+// bindings see no request until the next Attach.
+func (s *State) Detach() {
+	s.Req = &s.idle
+	s.in.RequestID = ""
 }
 
 // Open installs the request-bound namespaces into a worker's instance and
 // returns the worker's State.
 func Open(in *pdk.Instance) *State {
 	s := &State{in: in, L: in.L}
+	s.Req = &s.idle
 	s.trusted = confTrusted(in)
 	s.maxReqHeaders, s.maxRespHeaders = confMax(in, "lua_max_req_headers"), confMax(in, "lua_max_resp_headers")
 	s.maxURIArgs, s.maxPostArgs = confMax(in, "lua_max_uri_args"), confMax(in, "lua_max_post_args")
@@ -243,7 +283,9 @@ func Open(in *pdk.Instance) *State {
 // Begin binds s to the request c; the phase is PhaseRewrite until
 // SetPhase.
 func (s *State) Begin(c *proxy.Context) {
+	s.trim()
 	s.c = c
+	s.in.RequestID = c.RequestID
 	s.exited, s.sent, s.accessed, s.upSeen, s.snapped = false, false, false, false, false
 	s.bodySet, s.bodyDone, s.respBody = false, false, s.respBody[:0]
 	s.statusSet = false
@@ -335,15 +377,35 @@ func (s *State) Exited() bool { return s.exited }
 
 // End unbinds s from its request (after log).
 func (s *State) End() {
-	s.c = nil
-	s.exited = false
-	s.uriStr, s.pathRaw, s.path, s.hostStr = "", "", "", ""
-	if cap(s.upBody) > 1<<20 {
-		s.upBody = nil
+	s.in.RequestID = ""
+	s.Req.Finish()
+	s.trim()
+}
+
+// Finish ends the request r belongs to (End without a worker: the host
+// calls it when the request's later phases had nothing to do, see
+// Quiet).
+func (r *Req) Finish() {
+	r.c = nil
+	r.exited = false
+	r.uriStr, r.pathRaw, r.path, r.hostStr = "", "", "", ""
+	if cap(r.upBody) > 1<<20 {
+		r.upBody = nil
 	}
-	if cap(s.bodyBuf) > 1<<20 {
-		s.bodyBuf = nil
+	if cap(r.bodyBuf) > 1<<20 {
+		r.bodyBuf = nil
 	}
+}
+
+// Quiet reports, once access is over, that the request PDK has no work
+// of its own left in the later phases if no plugin runs there: no
+// response header set in rewrite or access waits to be put on the
+// upstream's response. The host may then skip those phases (SetPhase
+// included) and call Finish instead of End.
+func (s *State) Quiet() bool { return len(s.pending) == 0 && !s.bodySet }
+
+// trim bounds the worker's caches (under the worker, at End and Begin).
+func (s *State) trim() {
 	if len(s.routes) > 4096 {
 		clear(s.routes)
 	}

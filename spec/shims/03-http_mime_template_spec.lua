@@ -91,10 +91,11 @@ describe("pl.template", function()
   local template = require "pl.template"
   local opts = { escape = "\xff" }
 
+  -- nil renders as "" (Penlight: tostring(expr or ""))
   it("renders inline expressions from the environment", function()
     local t = assert(template.compile("Hello $(name)! $(a.b or 'x') $(1 + 2) $((f(2)))", opts))
     assert.equal("Hello w! x 3 4", t:render({ name = "w", a = {}, f = function(n) return n * 2 end }))
-    assert.equal("Hello nil! y 3 4", t:render({ a = { b = "y" }, f = function(n) return n * 2 end }))
+    assert.equal("Hello ! y 3 4", t:render({ a = { b = "y" }, f = function(n) return n * 2 end }))
     assert.equal("plain $ text $x", assert(template.compile("plain $ text $x", opts)):render({}))
   end)
 

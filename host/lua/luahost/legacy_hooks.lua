@@ -16,7 +16,10 @@
 -- plugin and the entity.
 --
 -- The handlers run in the worker that receives the "crud" event, once per
--- node; database_cache.delete acts on every worker of the node.
+-- node; database_cache.delete acts on every worker of the node. The
+-- CLUSTER_PROPAGATE payload also goes to the other nodes through
+-- kong.cluster_events (channel "luahost:legacy_hooks", where 0.x used
+-- Serf), whose hooks receive the event once each (received()).
 
 local Events = require "kong.core.events"
 local utils = require "kong.tools.utils"
@@ -24,6 +27,8 @@ local cjson = require "cjson.safe"
 
 local TYPES = Events.TYPES
 local MAX_EVENT_SIZE = 512
+-- the cluster_events channel carrying CLUSTER_PROPAGATE to other nodes
+local CHANNEL = "luahost:legacy_hooks"
 
 local _M = {}
 
@@ -70,10 +75,19 @@ function _M.message(data, schemas)
     return nil
   end
   local info = schemas[collection]
+  if info and type(info.schema.fields) == "table" and info.schema.fields[1] == nil then
+    -- a 0.x schema (fields as a map): its hooks see 0.x rows, as its DAO
+    -- returns them (consumer_id, timestamps in ms)
+    local dao = require("kong.dao.legacy")[collection]
+    if dao then
+      data = { schema = data.schema, operation = data.operation,
+               entity = dao:to_old(data.entity), old_entity = dao:to_old(data.old_entity) }
+    end
+  end
   local m = {
     collection = collection,
     type = typ,
-    primary_key = schema.primary_key,
+    primary_key = (info and info.schema.primary_key) or schema.primary_key,
   }
   local sent
   if typ == TYPES.ENTITY_UPDATED then
@@ -117,6 +131,7 @@ function _M.register(plugin_names)
   if not any then
     return nil
   end
+  local cluster = kong.cluster_events
   kong.worker_events.register(function(data, event)
     if type(data) ~= "table" or (type(event) == "string" and event:find(":", 1, true)) then
       return
@@ -127,9 +142,58 @@ function _M.register(plugin_names)
       -- then every node published the entity event
       events:publish(TYPES.CLUSTER_PROPAGATE, propagate)
       events:publish(m.type, m)
+      if cluster then
+        local payload = cjson.encode(propagate)
+        local ok, err = cluster:broadcast(CHANNEL, payload)
+        if not ok then
+          ngx.log(ngx.ERR, "[hooks] could not propagate ", m.type, " of '", m.collection,
+                  "' to the other nodes: ", tostring(err))
+        end
+      end
     end
   end, "crud")
+  if cluster then
+    cluster:subscribe(CHANNEL, function(payload)
+      local m = _M.received(payload)
+      if m then
+        events:publish(m.type, m)
+      end
+    end)
+  end
   return events
+end
+
+-- received(payload): the message_t another node's write gives here, as
+-- 0.x's /cluster/events/ handler built it from the Serf payload: for an
+-- update the payload's entity becomes old_entity and entity is the row as
+-- it is now, found by the primary key the payload carries (the event is
+-- dropped unless exactly one row has it); nil for an event to drop.
+function _M.received(payload)
+  local p = cjson.decode(payload)
+  if type(p) ~= "table" or type(p.collection) ~= "string" or type(p.type) ~= "string" then
+    return nil
+  end
+  local m = { collection = p.collection, type = p.type, primary_key = p.primary_key, entity = p.entity }
+  if p.type == TYPES.ENTITY_UPDATED then
+    m.old_entity = p.entity
+    local dao = require("kong.dao.legacy")[p.collection]
+    if not dao or type(p.primary_key) ~= "table" or type(p.entity) ~= "table" then
+      return nil
+    end
+    local filter = {}
+    for _, k in ipairs(p.primary_key) do
+      if p.entity[k] == nil then
+        return nil
+      end
+      filter[k] = p.entity[k]
+    end
+    local rows = dao:find_all(filter)
+    if type(rows) ~= "table" or #rows ~= 1 then
+      return nil
+    end
+    m.entity = rows[1]
+  end
+  return m
 end
 
 return _M

@@ -41,7 +41,8 @@ local function emit_text(line, inline, open, close, out)
     if s > pos then
       out[#out + 1] = format("_put(%q)", sub(line, pos, s - 1))
     end
-    out[#out + 1] = "_put(__tostring(" .. sub(line, bstart + 1, bend - 1) .. "))"
+    -- Penlight writes `tostring(expr or "")`: nil and false render as ""
+    out[#out + 1] = "_put(__tostring((" .. sub(line, bstart + 1, bend - 1) .. ") or ''))"
     pos = bend + 1
   end
   if pos <= #line then

@@ -6,6 +6,7 @@
 -- api.lua overrides are passed as `parent`, as in Kong.
 
 local Endpoints = require "kong.api.endpoints"
+local LegacyErrors = require "kong.dao.errors"
 
 local kong = kong
 local type = type
@@ -124,7 +125,25 @@ function M.build(plugins)
   return out
 end
 
+-- old_dao_error answers a kong.dao.errors object as Kong 0.x's Admin API
+-- did (kong/api/init.lua on_error, through kong.tools.responses).
+local function old_dao_error(err)
+  local responses = require "kong.tools.responses"
+  if err.db then
+    return responses.send_HTTP_INTERNAL_SERVER_ERROR(err.message)
+  elseif err.unique then
+    return responses.send_HTTP_CONFLICT(err.tbl)
+  elseif err.foreign then
+    return responses.send_HTTP_NOT_FOUND(err.tbl)
+  end
+  return responses.send_HTTP_BAD_REQUEST(err.tbl or err.message)
+end
+
 local function on_error(err)
+  if type(err) == "table" and err.code == nil
+     and (LegacyErrors.is_error(err) or err.db or err.unique or err.foreign or err.schema) then
+    return old_dao_error(err)
+  end
   if type(err) ~= "table" then
     kong.log.err(err)
     return kong.response.exit(500, { message = "An unexpected error occurred" })
@@ -138,11 +157,19 @@ local function on_error(err)
   return kong.response.exit(500, { message = "An unexpected error occurred" })
 end
 
+local function yield_error(err)
+  error({ [YIELD] = err }, 0)
+end
+
+-- helpers: lapis' yield_error (1.x+) and, for 0.x handlers, responses.
 local helpers = {
-  yield_error = function(err)
-    error({ [YIELD] = err }, 0)
-  end,
+  yield_error = yield_error,
+  responses = require "kong.tools.responses",
 }
+
+-- yield_error(err) ends an api.lua handler with the error answer of err
+-- (kong.api.crud_helpers uses it as 0.x used lapis' yield_error).
+M.yield_error = yield_error
 
 local function respond(res)
   if type(res) == "table" and (res.status or res.json) then
@@ -163,7 +190,9 @@ function M.serve(pattern, method, self)
   if type(handler) ~= "function" then
     return kong.response.exit(405, { message = "Method not allowed" })
   end
-  local db = route.old and {} or kong.db
+  -- an old-style route (no schema): 0.x handlers got the DAO factory
+  -- (Kong 1.x passed {} there; the factory serves both)
+  local db = route.old and require("kong.dao.legacy") or kong.db
   if type(self.req) == "table" and type(self.req.headers) == "table" then
     setmetatable(self.req.headers, HEADERS_MT)
   end

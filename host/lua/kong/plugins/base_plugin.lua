@@ -56,4 +56,11 @@ function BasePlugin:log()
   ngx_log(DEBUG, "executing plugin \"", self._name, "\": log")
 end
 
+-- The 0.x DAO factory (kong.dao.legacy) as self.dao, and as the `dao`
+-- global 0.5 - 0.7 handlers used (seed 003: dao.apikeys:find_by_keys).
+BasePlugin.dao = require "kong.dao.legacy"
+if rawget(_G, "dao") == nil then
+  rawset(_G, "dao", BasePlugin.dao)
+end
+
 return BasePlugin

@@ -1,0 +1,6 @@
+return {
+  name = "chatty",
+  fields = {
+    { config = { type = "record", fields = {} } },
+  },
+}

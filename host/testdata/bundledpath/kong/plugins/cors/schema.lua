@@ -1,0 +1,1 @@
+return { name = "cors", fields = { { config = { type = "record", fields = {} } } } }

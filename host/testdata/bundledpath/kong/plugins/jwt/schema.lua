@@ -1,0 +1,1 @@
+return { name = "jwt", fields = { { config = { type = "record", fields = {} } } } }

@@ -1,0 +1,1 @@
+return { name = "not-bundled", fields = { { config = { type = "record", fields = {} } } } }

@@ -1,0 +1,1 @@
+return { name = "acl", fields = { { config = { type = "record", fields = {} } } } }

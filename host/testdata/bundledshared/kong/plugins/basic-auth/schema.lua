@@ -1,0 +1,1 @@
+return { name = "basic-auth", fields = { { config = { type = "record", fields = {} } } } }

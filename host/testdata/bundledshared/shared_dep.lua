@@ -1,0 +1,1 @@
+return require "resty.absent_dep"

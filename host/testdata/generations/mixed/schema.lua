@@ -1,0 +1,1 @@
+return { name = "mixed", fields = { { config = { type = "record", fields = {} } } } }

@@ -1,0 +1,1 @@
+return { no_consumer = true, fields = { key = { type = "string", default = "k" } } }

@@ -1,0 +1,1 @@
+return { name = "twoer", fields = { { config = { type = "record", fields = {} } } } }

@@ -1,0 +1,6 @@
+return {
+  name = "ctx-tag",
+  fields = {
+    { config = { type = "record", fields = { { tag = { type = "string" } } } } },
+  },
+}

@@ -1,0 +1,1 @@
+return { name = "needs-absent", fields = { { config = { type = "record", fields = {} } } } }

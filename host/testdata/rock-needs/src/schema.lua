@@ -1,0 +1,1 @@
+return { name = "needs-thing", fields = { { config = { type = "record", fields = {} } } } }

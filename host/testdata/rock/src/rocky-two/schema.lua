@@ -1,0 +1,1 @@
+return { name = "rocky-two", fields = { { config = { type = "record", fields = {} } } } }

@@ -1,0 +1,6 @@
+return {
+  name = "rocky",
+  fields = {
+    { config = { type = "record", fields = { { who = { type = "string", default = "world" } } } } },
+  },
+}

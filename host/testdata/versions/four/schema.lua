@@ -1,0 +1,1 @@
+return { name = "four", fields = { { config = { type = "record", fields = {} } } } }

@@ -1,0 +1,1 @@
+return { PRIORITY = 1, VERSION = "0.1-t" }

@@ -1,0 +1,1 @@
+return { name = "v0-1-t", fields = { { config = { type = "record", fields = {} } } } }

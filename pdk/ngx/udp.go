@@ -1,0 +1,186 @@
+package ngx
+
+import (
+	"errors"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/luahost/luahost/luavm"
+	"github.com/luahost/luahost/pdk/bind"
+)
+
+// udpMaxDatagram is receive's buffer when no size is given (ngx_lua's
+// 8192), and the largest size accepted.
+const (
+	udpDefaultSize = 8192
+	udpMaxSize     = 65536
+)
+
+// UDPSocket is ngx.socket.udp()'s object: a connected datagram socket
+// (setpeername), send, receive, settimeout, close, with ngx_lua's returns
+// (1 or nil, err) and messages ("closed", "timeout").
+type UDPSocket struct {
+	mu      sync.Mutex
+	conn    net.Conn
+	timeout time.Duration // 0: lua_socket_read_timeout's 60 s
+}
+
+func (s *UDPSocket) readTimeout() time.Duration {
+	if s.timeout > 0 {
+		return s.timeout
+	}
+	return 60 * time.Second
+}
+
+func (s *UDPSocket) close() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.conn == nil {
+		return false
+	}
+	_ = s.conn.Close()
+	s.conn = nil
+	return true
+}
+
+func (s *UDPSocket) current() net.Conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.conn
+}
+
+// NewSocket returns the ngx.socket table: udp() (TCP cosockets are the
+// libraries' own: resty.http, resty.redis).
+func NewSocket(L *lua.LState) *lua.LTable {
+	mt := L.NewTable()
+	check := func(L *lua.LState) *UDPSocket {
+		return bind.CheckUserData[*UDPSocket](L, 1, "udp socket")
+	}
+	mt.RawSetString("__index", L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
+		"setpeername": func(L *lua.LState) int {
+			s := check(L)
+			host := luavm.CheckString(L, 2)
+			var network, addr string
+			if path, ok := strings.CutPrefix(host, "unix:"); ok {
+				network, addr = "unixgram", path
+			} else {
+				port := L.CheckInt(3)
+				if port < 0 || port > 65535 {
+					return bind.Fail(L, "bad port number: "+strconv.Itoa(port))
+				}
+				network, addr = "udp", net.JoinHostPort(host, strconv.Itoa(port))
+			}
+			s.close() // a second setpeername replaces the first peer
+			conn, err := net.DialTimeout(network, addr, s.readTimeout())
+			if err != nil {
+				var dnsErr *net.DNSError
+				if errors.As(err, &dnsErr) {
+					return bind.Fail(L, host+" could not be resolved")
+				}
+				return bind.Fail(L, err.Error())
+			}
+			s.mu.Lock()
+			s.conn = conn
+			s.mu.Unlock()
+			L.Push(lua.LNumber(1))
+			return 1
+		},
+		"send": func(L *lua.LState) int {
+			s := check(L)
+			data := udpData(L, 2)
+			conn := s.current()
+			if conn == nil {
+				return bind.Fail(L, "closed")
+			}
+			if _, err := conn.Write(data); err != nil {
+				return bind.Fail(L, err.Error())
+			}
+			L.Push(lua.LNumber(1))
+			return 1
+		},
+		"receive": func(L *lua.LState) int {
+			s := check(L)
+			size := udpDefaultSize
+			if L.GetTop() >= 2 && L.Get(2) != lua.LNil {
+				size = L.CheckInt(2)
+				if size <= 0 || size > udpMaxSize {
+					L.ArgError(2, "bad size argument: "+strconv.Itoa(size))
+				}
+			}
+			conn := s.current()
+			if conn == nil {
+				return bind.Fail(L, "closed")
+			}
+			_ = conn.SetReadDeadline(time.Now().Add(s.readTimeout()))
+			buf := make([]byte, size)
+			n, err := conn.Read(buf)
+			if err != nil {
+				if errors.Is(err, os.ErrDeadlineExceeded) {
+					return bind.Fail(L, "timeout")
+				}
+				return bind.Fail(L, err.Error())
+			}
+			L.Push(lua.LString(buf[:n]))
+			return 1
+		},
+		"settimeout": func(L *lua.LState) int {
+			s := check(L)
+			ms := float64(L.CheckNumber(2))
+			s.mu.Lock()
+			s.timeout = time.Duration(ms * float64(time.Millisecond))
+			s.mu.Unlock()
+			return 0
+		},
+		"close": func(L *lua.LState) int {
+			if !check(L).close() {
+				return bind.Fail(L, "closed")
+			}
+			L.Push(lua.LNumber(1))
+			return 1
+		},
+	}))
+	t := L.NewTable()
+	t.RawSetString("udp", L.NewFunction(func(L *lua.LState) int {
+		L.Push(bind.NewUserData(L, &UDPSocket{}, mt))
+		return 1
+	}))
+	return t
+}
+
+// udpData is send's argument: a string, a number, or an array of them
+// (ngx_lua accepts the same as ngx.say).
+func udpData(L *lua.LState, n int) []byte {
+	switch v := L.Get(n).(type) {
+	case lua.LString:
+		return []byte(v)
+	case lua.LNumber:
+		return []byte(luavm.FormatNumber(float64(v)))
+	case *lua.LTable:
+		var b []byte
+		var walk func(t *lua.LTable)
+		walk = func(t *lua.LTable) {
+			for i := 1; i <= t.Len(); i++ {
+				switch e := t.RawGetInt(i).(type) {
+				case lua.LString:
+					b = append(b, e...)
+				case lua.LNumber:
+					b = luavm.AppendNumber(b, float64(e))
+				case *lua.LTable:
+					walk(e)
+				default:
+					L.ArgError(n, "bad data type "+e.Type().String()+" found")
+				}
+			}
+		}
+		walk(v)
+		return b
+	}
+	L.ArgError(n, "string, number or table expected, got "+L.Get(n).Type().String())
+	return nil
+}
