@@ -29,12 +29,23 @@ type protoEntry struct {
 // c == nil nothing is cached.
 func (c *protoCache) compile(key, chunk string, src []byte) (*lua.FunctionProto, error) {
 	if c == nil {
-		return compileChunk(chunk, src)
+		return compileFile(key, chunk, src)
 	}
 	v, _ := c.m.LoadOrStore(key, &protoEntry{})
 	e := v.(*protoEntry)
-	e.once.Do(func() { e.proto, e.err = compileChunk(chunk, src) })
+	e.once.Do(func() { e.proto, e.err = compileFile(key, chunk, src) })
 	return e.proto, e.err
+}
+
+// compileFile compiles the file at path, instrumented when line coverage
+// is on for it (luahost test --coverage).
+func compileFile(path, chunk string, src []byte) (*lua.FunctionProto, error) {
+	if cov := luavm.ActiveCoverage(); cov != nil && cov.Include != nil && !strings.HasPrefix(path, "embedded:") {
+		if name, ok := cov.Include(path); ok {
+			return luavm.CompileCovered(cov, chunk, name, src)
+		}
+	}
+	return compileChunk(chunk, src)
 }
 
 // DefaultMaxSourceSize is lua_max_source_size's default: gopher-lua
@@ -62,8 +73,16 @@ func (h *Host) compileModule(m *Module) (*lua.FunctionProto, error) {
 	if compileHook != nil {
 		compileHook(m.Path)
 	}
+	if strings.HasPrefix(m.Path, "embedded:") && h.cache != nil {
+		// the embedded modules never change: compiled once per process,
+		// shared by every host (luahost test starts several nodes)
+		return embeddedProtos.compile(m.Path, m.Chunk, m.Src)
+	}
 	return h.cache.compile(m.Path, m.Chunk, m.Src)
 }
+
+// embeddedProtos is the process's cache of the embedded modules' prototypes.
+var embeddedProtos = &protoCache{}
 
 // compileHook, when set (tests), runs before each module is compiled: a
 // stand-in for a slow compilation.
@@ -353,4 +372,14 @@ func loadFileChunk(L *lua.LState, cache *protoCache, path, chunk string) (*lua.L
 		return nil, err
 	}
 	return L.NewFunctionFromProto(proto), nil
+}
+
+// ModulePath is the file require(name) loads in this host's states, ""
+// for an embedded module or one not found.
+func (h *Host) ModulePath(name string) string {
+	m, _ := h.resolver.Find(name)
+	if m == nil || strings.HasPrefix(m.Path, "embedded:") {
+		return ""
+	}
+	return m.Path
 }

@@ -37,6 +37,10 @@ type Runloop struct {
 	Debounce, Retry time.Duration
 	// OnRebuild, when set, is told each rebuild's outcome.
 	OnRebuild func(version uint64, err error)
+	// OnPhase, when set, is told of every plugin handler run for a
+	// request (luahost test's per-request trace, shown with a failed
+	// assertion on a proxied response); set it before serving.
+	OnPhase func(c *proxy.Context, plugin, phase string, exited bool, err error)
 
 	rebuildMu sync.Mutex
 	version   atomic.Uint64
@@ -326,9 +330,16 @@ func (s *reqState) run(c *proxy.Context, e entry, ph int) (exited, failed bool) 
 	err := w.call(fn, 0, lp.handler, conf)
 	w.In.PluginName = ""
 	if err == nil || request.IsExit(err) {
-		return w.req.Exited(), false
+		exited = w.req.Exited()
+		if s.r.OnPhase != nil {
+			s.r.OnPhase(c, e.p.desc.Name, phaseNames[ph], exited, nil)
+		}
+		return exited, false
 	}
 	le := w.errorOf(e.p.desc.Name, phaseNames[ph], err)
+	if s.r.OnPhase != nil {
+		s.r.OnPhase(c, e.p.desc.Name, phaseNames[ph], false, le)
+	}
 	s.r.h.Logger.Error(le.Error(), "request_id", c.RequestID)
 	if w.poisoned {
 		s.dead = true

@@ -526,3 +526,20 @@ func mustGetwd() string {
 	}
 	return wd
 }
+
+// SpareState is a state built as a spec file's (every module, the enabled
+// plugins loaded) for Go code of the spec helpers that runs Lua outside the
+// spec's own state (http_mock's route code, run by its server's
+// goroutines). The caller serialises its use and calls release when done.
+func (h *Host) SpareState() (*lua.LState, func(), error) {
+	w, _, errs := h.newWorker(0, false)
+	if len(errs) > 0 {
+		if w != nil {
+			w.Close()
+		}
+		return nil, nil, &PluginErrors{Errs: errs}
+	}
+	pdk.Drain(w.In)
+	w.In.Phase = "timer"
+	return w.L, w.Close, nil
+}

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	lua "github.com/yuin/gopher-lua"
+	"github.com/yuin/gopher-lua/ast"
 	"github.com/yuin/gopher-lua/parse"
 
 	"github.com/luahost/luahost/luavm/syntax"
@@ -17,6 +18,12 @@ import (
 // are compiled in pieces (splitChunk), so that compile time grows linearly
 // with the file.
 func Compile(chunk string, src []byte) (*lua.FunctionProto, error) {
+	return compile(chunk, src, nil)
+}
+
+// compile is Compile with an optional rewrite of the parsed chunk (the
+// coverage instrumentation) before luavm's own.
+func compile(chunk string, src []byte, rewrite func([]ast.Stmt) []ast.Stmt) (*lua.FunctionProto, error) {
 	src = bytes.TrimPrefix(src, []byte("\xef\xbb\xbf"))
 	if bytes.HasPrefix(src, []byte("#")) {
 		// keep the line count: comment the first line out
@@ -31,6 +38,9 @@ func Compile(chunk string, src []byte) (*lua.FunctionProto, error) {
 			se.Line, se.Msg = e.Line, e.Msg
 		}
 		return nil, se
+	}
+	if rewrite != nil {
+		stmts = rewrite(stmts)
 	}
 	proto, err := lua.Compile(splitChunk(fixAssignments(stmts)), chunk)
 	if err != nil {

@@ -89,6 +89,7 @@ func OpenLibs(L *lua.LState, stdout io.Writer) *Protector {
 	if t, ok := g.RawGetString("coroutine").(*lua.LTable); ok {
 		t.RawSetString("yield", L.NewFunction(p.coYield))
 	}
+	installCoverage(L)
 	return p
 }
 

@@ -71,6 +71,8 @@ type runOpts struct {
 	signals <-chan os.Signal // nil: SIGINT and SIGTERM of the process
 	ready   func(*node)      // called once listening
 	exit    func(code int)   // a second signal: exit at once (default os.Exit)
+	// onPhase is the plugins iterator's OnPhase (luahost test's trace)
+	onPhase func(c *proxy.Context, plugin, phase string, exited bool, err error)
 }
 
 func cmdRun(c *conf.Config, args []string, stdout, stderr io.Writer) int {
@@ -307,6 +309,7 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 	// The plugin iterator (Kong's plugins_iterator), rebuilt on plugins
 	// CRUD events and other nodes' writes like the router.
 	rl := host.NewRunloop(h)
+	rl.OnPhase = o.onPhase
 	rl.OnRebuild = func(v uint64, err error) {
 		if err == nil {
 			logger.Debug("plugins iterator rebuilt", "version", v)

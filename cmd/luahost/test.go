@@ -5,10 +5,12 @@ import (
 	"io"
 	"math/rand"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -16,6 +18,7 @@ import (
 	"github.com/luahost/luahost/conf"
 	"github.com/luahost/luahost/host"
 	"github.com/luahost/luahost/luapattern"
+	"github.com/luahost/luahost/luavm"
 	"github.com/luahost/luahost/pdk/spechelpers"
 )
 
@@ -35,6 +38,11 @@ type testOptions struct {
 	paths           []string
 	pattern         []string // file name patterns (busted -p; default "_spec")
 	exclude         []string // file name patterns to skip (--exclude-pattern)
+	// strategy is --strategy: the one strategy each_strategy and
+	// all_strategies give ("" = KONG_DATABASE's, else postgres and off)
+	strategy string
+	coverage bool // -c/--coverage: luacov.stats.out and a summary
+	watch    bool // --watch: run again the spec files an edit touches
 }
 
 // bustedValueFlags take a value; bustedBoolFlags do not. Short names are
@@ -42,10 +50,14 @@ type testOptions struct {
 var (
 	bustedValueFlags = map[string]string{"o": "output", "output": "output", "filter": "filter",
 		"filter-out": "filter-out", "t": "tags", "tags": "tags", "exclude-tags": "exclude-tags", "seed": "seed",
-		"repeat": "repeat", "run": "run", "p": "pattern", "pattern": "pattern", "exclude-pattern": "exclude-pattern"}
+		"repeat": "repeat", "run": "run", "p": "pattern", "pattern": "pattern", "exclude-pattern": "exclude-pattern",
+		"strategy": "strategy"}
 	bustedBoolFlags = map[string]string{"v": "verbose", "verbose": "verbose", "shuffle": "shuffle",
 		"no-keep-going": "no-keep-going", "keep-going": "keep-going", "no-shuffle": "no-shuffle",
-		"shuffle-files": "shuffle-files", "shuffle-tests": "shuffle-tests", "suppress-pending": "suppress-pending"}
+		"shuffle-files": "shuffle-files", "shuffle-tests": "shuffle-tests", "suppress-pending": "suppress-pending",
+		// busted's -c is --coverage: for luahost test it wins over luahost's
+		// -c (the configuration file stays reachable as --conf)
+		"c": "coverage", "coverage": "coverage", "watch": "watch"}
 	outputNames = map[string]string{"utfterminal": "utfTerminal", "plainterminal": "plainTerminal", "tap": "TAP",
 		"json": "json", "junit": "junit", "gtest": "gTest"}
 )
@@ -217,6 +229,17 @@ func parseTestArgs(args []string) (*testOptions, []string, error) {
 				o.pattern = vals
 			case "exclude-pattern":
 				o.exclude = vals
+			case "strategy":
+				switch last {
+				case "postgres", "off":
+					o.strategy = last
+				default:
+					return nil, nil, fmt.Errorf("--strategy %q: postgres or off", last)
+				}
+			case "coverage":
+				o.coverage = true
+			case "watch":
+				o.watch = true
 			}
 		}
 	}
@@ -240,7 +263,8 @@ func splitList(vals []string) []string {
 }
 
 // cmdTest runs busted-style spec files and reports them in busted's
-// output format. Exit 0 when every test passed, 1 otherwise.
+// output format. Exit 0 when every test passed, 1 otherwise (--watch: runs
+// until interrupted, exit as the last round's).
 func cmdTest(c *conf.Config, o *testOptions, paths []string, timeout time.Duration, stdout, stderr io.Writer) int {
 	if len(paths) == 0 {
 		paths = o.paths
@@ -257,35 +281,103 @@ func cmdTest(c *conf.Config, o *testOptions, paths []string, timeout time.Durati
 		fmt.Fprintln(stderr, "Error: no *_spec.lua file under", strings.Join(paths, " "))
 		return 1
 	}
-	h, ok := loadHost(c, stderr)
+	testRepoDefaults(c)
+	t := &testRun{c: c, o: o, timeout: timeout, stdout: stdout, stderr: stderr, deps: map[string]map[string]bool{}}
+	if o.coverage {
+		t.cov = newTestCoverage(c)
+		luavm.SetCoverage(t.cov)
+		defer luavm.SetCoverage(nil)
+	}
+	t.nodes = newSpecNodes(c)
+	t.nodes.forced = o.strategy
+	defer t.nodes.Close()
+	if o.spec.Shuffle || o.shuffleFiles {
+		fmt.Fprintf(stderr, "shuffled with --seed %d\n", o.spec.Seed)
+	}
+	code := t.round(files)
+	if !o.watch {
+		return code
+	}
+	tick := time.NewTicker(watchInterval)
+	defer tick.Stop()
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	stop := make(chan struct{})
+	go func() {
+		<-sigs
+		close(stop)
+	}()
+	return t.watch(paths, tick.C, stop, nil)
+}
+
+// testRun is one luahost test invocation: its options, the nodes behind
+// spec.helpers (kept for the whole run), and, per spec file, the files it
+// loaded (for --watch).
+type testRun struct {
+	c              *conf.Config
+	o              *testOptions
+	timeout        time.Duration
+	stdout, stderr io.Writer
+	nodes          *specNodes
+	cov            *luavm.Coverage
+	// deps maps a spec file to the absolute paths of the files its run
+	// loaded: itself, the modules it required, and every file of the
+	// plugins of the nodes it started
+	deps map[string]map[string]bool
+	last int // exit code of the last round
+}
+
+// round runs files once (--repeat times) in a host built for the round,
+// so that edits made since the last round are seen.
+func (t *testRun) round(files []string) int {
+	o := t.o
+	if t.cov != nil {
+		// this round's hosts compile the covered files anew: what earlier
+		// rounds counted goes (before loadHost: its chunks count)
+		t.cov.Reset()
+	}
+	h, ok := loadHost(t.c, t.stderr)
 	if !ok {
+		t.last = 1
 		return 1
 	}
 	defer h.Close()
-	nodes := newSpecNodes(c)
-	defer nodes.Close()
-	h.SpecSetup = func(L *lua.LState) { spechelpers.Install(L, nodes) }
-	spec := o.spec
-	spec.Timeout = timeout
-	if spec.Shuffle || o.shuffleFiles {
-		fmt.Fprintf(stderr, "shuffled with --seed %d\n", spec.Seed)
+	var required []string
+	var cleanup func()
+	t.nodes.setHost(h)
+	defer t.nodes.setHost(nil)
+	h.SpecSetup = func(L *lua.LState) {
+		cleanup = spechelpers.Install(L, t.nodes)
+		recordRequires(L, func(name string) { required = append(required, name) })
 	}
+	spec := o.spec
+	spec.Timeout = t.timeout
 	if o.shuffleFiles {
+		files = append([]string(nil), files...)
 		rnd := rand.New(rand.NewSource(spec.Seed))
 		rnd.Shuffle(len(files), func(i, j int) { files[i], files[j] = files[j], files[i] })
 	}
-	out := newTestOutput(o.output, o.verbose, stdout, stderr)
+	out := newTestOutput(o.output, o.verbose, t.stdout, t.stderr)
 	start := time.Now()
 	var all []host.SpecResult
 	stop := false
 	for round := 0; round < o.repeat && !stop; round++ {
 		for _, f := range files {
+			required = required[:0]
+			t.nodes.takePluginDirs()
+			cleanup = nil
 			rep, err := h.RunSpecFileOptions(f, spec)
+			if cleanup != nil {
+				// what the spec left running (http_mock, tcp_server)
+				cleanup()
+			}
 			if err != nil {
 				// the file could not run at all: one error, as busted reports a file that fails to load
 				rep = &host.SpecReport{File: f, Results: []host.SpecResult{{File: f, Name: f, Status: "error",
 					Message: err.Error()}}}
 			}
+			t.recordDeps(h, f, required, t.nodes.takePluginDirs())
 			for _, r := range rep.Results {
 				if r.Status == "pending" && o.suppressPending {
 					continue
@@ -303,10 +395,17 @@ func cmdTest(c *conf.Config, o *testOptions, paths []string, timeout time.Durati
 	}
 	_, failN, errN, _ := tally(all)
 	out.end(all, time.Since(start))
+	t.last = 0
 	if failN+errN > 0 {
-		return 1
+		t.last = 1
 	}
-	return 0
+	if t.cov != nil {
+		if err := writeCoverage(t.cov, CoverageStatsFile, t.stdout); err != nil {
+			fmt.Fprintln(t.stderr, "Error: --coverage:", err)
+			t.last = 1
+		}
+	}
+	return t.last
 }
 
 // findSpecFiles is busted's file discovery: under each directory, the .lua

@@ -96,3 +96,36 @@ func TestSpecHelpersGetDBUtilsTruncates(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 }
+
+// spec.helpers.http_mock (routes' code, sessions logged, eventually),
+// tcp_server, kill_tcp_server, udp_server and the spec.internal modules.
+func TestSpecHelpersServers(t *testing.T) {
+	c := specHelpersConf(t)
+	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/servers_spec.lua")
+	if code != 0 || !strings.Contains(out, "6 successes / 0 failures / 0 errors") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
+
+// A failed assertion on a proxied response names the spec's file:line and
+// the plugin handlers the proxy ran for that request; one on another
+// client's response shows none.
+func TestSpecHelpersProxyFailureShowsPhases(t *testing.T) {
+	c := specHelpersConf(t)
+	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/proxy_failure_spec.lua")
+	if code != 1 || !strings.Contains(out, "0 successes / 3 failures / 0 errors") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	for _, want := range []string{
+		"proxy_failure_spec.lua:18: Invalid response status code '200':",
+		"Plugins run by the proxy for this request:\n  access: add-header\n  header_filter: add-header",
+		"proxy_failure_spec.lua:23: Expected header 'x-absent' to be present in the response\nPlugins run by the proxy for this request:\n  access: add-header",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in\n%s", want, out)
+		}
+	}
+	if i := strings.Index(out, "proxy_failure_spec.lua:28:"); i < 0 || strings.Contains(out[i:], "Plugins run by the proxy") {
+		t.Errorf("another client's response shows a trace:\n%s", out)
+	}
+}

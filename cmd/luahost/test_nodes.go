@@ -20,11 +20,18 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/jackc/pgx/v5"
+
+	lua "github.com/yuin/gopher-lua"
+
 	"github.com/luahost/luahost/conf"
+	"github.com/luahost/luahost/host"
 	"github.com/luahost/luahost/kongdb"
 	"github.com/luahost/luahost/kongdb/declarative"
+	"github.com/luahost/luahost/kongdb/postgres"
 	"github.com/luahost/luahost/kongdb/schema"
 	"github.com/luahost/luahost/pdk/spechelpers"
+	"github.com/luahost/luahost/proxy"
 )
 
 // specNodes implements spechelpers.Nodes for one luahost test run.
@@ -36,12 +43,39 @@ type specNodes struct {
 	strategy string
 	plugins  []string
 	staging  *specNode
-	kong     *specNode
-	// bootstrapped holds the databases (pg_host:port/database) this run
-	// has reset and bootstrapped: the next get_db_utils truncates instead
-	bootstrapped map[string]bool
+	// forced is --strategy: the only strategy specs iterate over; with
+	// "off", get_db_utils("postgres") (the plugin template's blueprints
+	// for its off runs) writes to the embedded store, so no PostgreSQL
+	// is needed
+	forced string
+	// fixedPorts: try Kong's test ports first (9000, 9001, 15555)
+	fixedPorts bool
+	// traces are the plugin handlers run per proxied request
+	traces phaseTraces
+	// host is the host of the round running (SpareState)
+	host *host.Host
+	// pluginDirs are the directories of the plugins of the nodes started
+	// (takePluginDirs)
+	pluginDirs []string
+	kong       *specNode
 	// logDir holds the nodes' error log (Kong's servroot/logs/error.log)
 	logDir string
+	// stopping counts the nodes still shutting down: a node is stopped in
+	// the background (its proxy waits up to 100 ms for the clients'
+	// kept-alive connections), and Close waits for them
+	stopping sync.WaitGroup
+}
+
+// retire stops sn in the background (nil is nothing).
+func (s *specNodes) retire(sn *specNode) {
+	if sn == nil {
+		return
+	}
+	s.stopping.Add(1)
+	go func() {
+		defer s.stopping.Done()
+		sn.stop()
+	}()
 }
 
 // ErrorLogPath is the nodes' proxy_error_log, created empty on first use.
@@ -70,16 +104,44 @@ type specNode struct {
 }
 
 func newSpecNodes(base *conf.Config) *specNodes {
-	return &specNodes{base: base}
+	return &specNodes{base: base, fixedPorts: kongTestPorts}
+}
+
+// kongTestPorts: luahost test tries Kong's fixed test ports (the Go test
+// suite turns it off).
+var kongTestPorts = true
+
+// Kong's test ports (spec/kong_tests.conf, spec/internal/constants.lua).
+const (
+	KongProxyPort        = 9000
+	KongAdminPort        = 9001
+	KongMockUpstreamPort = 15555
+)
+
+// fixedPort is port when Kong's fixed ports are in use and it is free
+// now, else 0 (any): a node or mock upstream that cannot have it listens
+// elsewhere, and helpers.get_proxy_port() and the others say where. Our
+// own tests turn fixedPorts off.
+func (s *specNodes) fixedPort(port int) int {
+	if !s.fixedPorts {
+		return 0
+	}
+	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		return 0
+	}
+	ln.Close()
+	return port
 }
 
 // Close stops every node and the mock upstream.
 func (s *specNodes) Close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.staging.stop()
-	s.kong.stop()
+	s.retire(s.staging)
+	s.retire(s.kong)
 	s.staging, s.kong = nil, nil
+	s.stopping.Wait()
 	if s.mock != nil {
 		s.mock.Close()
 	}
@@ -87,6 +149,90 @@ func (s *specNodes) Close() {
 		os.RemoveAll(s.logDir)
 	}
 }
+
+// takePluginDirs returns the directories of the plugins the nodes started
+// since the last call ran (--watch: a spec file's run depends on them).
+func (s *specNodes) takePluginDirs() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := s.pluginDirs
+	s.pluginDirs = nil
+	return out
+}
+
+// noteNode records the plugin directories of a node just started.
+func (s *specNodes) noteNode(sn *specNode) {
+	for _, p := range sn.n.Host.Plugins {
+		s.pluginDirs = append(s.pluginDirs, p.Dir)
+	}
+}
+
+// phaseTraces keep, per client connection to a node's proxy, the plugin
+// handlers the last request on it ran: a failed assertion on a response
+// from proxy_client shows them.
+type phaseTraces struct {
+	mu sync.Mutex
+	m  map[string]*phaseTrace // client address -> its last request's
+}
+
+type phaseTrace struct {
+	requestID string
+	steps     []string
+}
+
+func (t *phaseTraces) record(c *proxy.Context, plugin, phase string, exited bool, err error) {
+	key := c.RequestCtx.RemoteAddr().String()
+	step := phase + ": " + plugin
+	if exited {
+		step += " (exited)"
+	}
+	if err != nil {
+		step += " (error: " + oneLine(err.Error()) + ")"
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.m == nil {
+		t.m = map[string]*phaseTrace{}
+	}
+	tr := t.m[key]
+	if tr == nil || tr.requestID != c.RequestID {
+		tr = &phaseTrace{requestID: c.RequestID}
+		t.m[key] = tr
+	}
+	tr.steps = append(tr.steps, step)
+}
+
+// ProxyTrace is the plugin handlers run for the last request sent from
+// clientAddr, one per line ("" when none ran or nothing is known).
+func (s *specNodes) ProxyTrace(clientAddr string) string {
+	s.traces.mu.Lock()
+	defer s.traces.mu.Unlock()
+	tr := s.traces.m[clientAddr]
+	if tr == nil {
+		return ""
+	}
+	return strings.Join(tr.steps, "\n")
+}
+
+func (s *specNodes) setHost(h *host.Host) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.host = h
+}
+
+// SpareState is a state of the round's host (http_mock's routes).
+func (s *specNodes) SpareState() (*lua.LState, func(), error) {
+	s.mu.Lock()
+	h := s.host
+	s.mu.Unlock()
+	if h == nil {
+		return nil, nil, fmt.Errorf("no spec run in progress")
+	}
+	return h.SpareState()
+}
+
+// Strategy is --strategy ("" when not given).
+func (s *specNodes) Strategy() string { return s.forced }
 
 func (s *specNodes) MockUpstreamPort() int {
 	s.mu.Lock()
@@ -99,7 +245,12 @@ func (s *specNodes) MockUpstreamPort() int {
 
 func (s *specNodes) ensureMock() error {
 	if s.mock == nil && s.mockErr == nil {
-		s.mock, s.mockErr = spechelpers.StartMockUpstream("127.0.0.1:0")
+		// Kong's fixed test port when free (specs that write 15555 out
+		// work), else any
+		s.mock, s.mockErr = spechelpers.StartMockUpstream(fmt.Sprintf("127.0.0.1:%d", s.fixedPort(KongMockUpstreamPort)))
+		if s.mockErr != nil {
+			s.mock, s.mockErr = spechelpers.StartMockUpstream("127.0.0.1:0")
+		}
 	}
 	return s.mockErr
 }
@@ -124,12 +275,24 @@ func (b *lockedBuffer) String() string {
 
 // startSpecNode runs a node with c and returns once it listens (or has
 // failed, with the error it printed).
-func startSpecNode(c *conf.Config) (*specNode, error) {
+func (s *specNodes) startSpecNode(c *conf.Config) (*specNode, error) {
+	sn, err := startSpecNodeOnce(c, s.traces.record)
+	if err != nil && strings.Contains(err.Error(), "address already in use") &&
+		(c.Get("proxy_listen") != "127.0.0.1:0" || c.Get("admin_listen") != "127.0.0.1:0") {
+		// a fixed port taken since it was found free: any port
+		c.Set("proxy_listen", "127.0.0.1:0", "spec.helpers")
+		c.Set("admin_listen", "127.0.0.1:0", "spec.helpers")
+		return startSpecNodeOnce(c, s.traces.record)
+	}
+	return sn, err
+}
+
+func startSpecNodeOnce(c *conf.Config, onPhase func(c *proxy.Context, plugin, phase string, exited bool, err error)) (*specNode, error) {
 	sn := &specNode{sig: make(chan os.Signal, 2), done: make(chan int, 1)}
 	ready := make(chan *node, 1)
 	errs := &lockedBuffer{}
 	go func() {
-		sn.done <- runNode(c, io.Discard, errs, runOpts{signals: sn.sig, ready: func(n *node) { ready <- n }})
+		sn.done <- runNode(c, io.Discard, errs, runOpts{signals: sn.sig, ready: func(n *node) { ready <- n }, onPhase: onPhase})
 	}()
 	select {
 	case sn.n = <-ready:
@@ -175,8 +338,8 @@ func (s *specNodes) nodeConf(over map[string]string) *conf.Config {
 	for _, k := range s.base.Keys() {
 		c.Set(k, s.base.Get(k), s.base.Source(k))
 	}
-	c.Set("proxy_listen", "127.0.0.1:0", "spec.helpers")
-	c.Set("admin_listen", "127.0.0.1:0", "spec.helpers")
+	c.Set("proxy_listen", fmt.Sprintf("127.0.0.1:%d", s.fixedPort(KongProxyPort)), "spec.helpers")
+	c.Set("admin_listen", fmt.Sprintf("127.0.0.1:%d", s.fixedPort(KongAdminPort)), "spec.helpers")
 	c.Set("status_listen", "off", "spec.helpers")
 	c.Set("proxy_access_log", "off", "spec.helpers")
 	c.Set("admin_access_log", "off", "spec.helpers")
@@ -214,63 +377,187 @@ func (s *specNodes) DBUtils(strategy string, plugins []string) (spechelpers.Node
 	if err := s.ensureMock(); err != nil {
 		return spechelpers.Node{}, err
 	}
-	s.kong.stop()
-	s.staging.stop()
+	s.retire(s.kong)
+	s.retire(s.staging)
 	s.kong, s.staging = nil, nil
+	if s.forced == "off" {
+		strategy = "off"
+	}
 	s.strategy, s.plugins = database(strategy), plugins
-	c := s.nodeConf(map[string]string{"database": s.strategy, "plugins": specPluginsConf(plugins)})
-	key := c.Get("pg_host") + ":" + c.Get("pg_port") + "/" + c.Get("pg_database")
-	again := s.strategy == "postgres" && s.bootstrapped[key]
-	if s.strategy == "postgres" {
-		if err := prepareDatabase(c, again); err != nil {
+	// the staging node serves nothing a spec reaches (Kong has no node
+	// before start_kong): any ports, Kong's are kept for start_kong's
+	c := s.nodeConf(map[string]string{"database": s.strategy, "plugins": specPluginsConf(plugins),
+		"proxy_listen": "127.0.0.1:0", "admin_listen": "127.0.0.1:0"})
+	if s.strategy != "postgres" {
+		sn, err := s.startSpecNode(c)
+		if err != nil {
 			return spechelpers.Node{}, err
 		}
-		if s.bootstrapped == nil {
-			s.bootstrapped = map[string]bool{}
-		}
-		s.bootstrapped[key] = true
+		s.staging = sn
+		s.noteNode(sn)
+		return sn.ports(), nil
 	}
-	sn, err := startSpecNode(c)
+	// Kong's get_db_utils resets the schema and bootstraps it every time;
+	// the outcome, an empty database with every migration run, is had far
+	// faster by keeping the schema between runs and emptying its tables in
+	// one statement. A database never bootstrapped is bootstrapped; one a
+	// node refuses (new migrations of a plugin enabled now) is migrated up
+	// and the node started again.
+	if err := emptyDatabase(c); err != nil {
+		return spechelpers.Node{}, err
+	}
+	sn, err := s.startSpecNode(c)
+	if err != nil && needsMigrations(err) {
+		if err := migrateDatabase(c); err != nil {
+			return spechelpers.Node{}, err
+		}
+		sn, err = s.startSpecNode(c)
+	}
 	if err != nil {
 		return spechelpers.Node{}, err
 	}
 	s.staging = sn
-	if again {
-		// what earlier spec files wrote goes (the default workspace stays)
-		db := sn.n.Host.Root.DB
-		for _, name := range db.Names() {
-			if name == "workspaces" {
-				continue
-			}
-			if err := db.Truncate(context.Background(), name); err != nil {
-				return spechelpers.Node{}, fmt.Errorf("truncating %s: %w", name, err)
-			}
-		}
-	}
+	s.noteNode(sn)
 	return sn.ports(), nil
 }
 
-// prepareDatabase is, the first time in a run, `migrations reset --yes`
-// then `migrations bootstrap`; after that `migrations up` (a plugin that
-// a later spec file enables may bring migrations), the caller truncating.
-func prepareDatabase(c *conf.Config, again bool) error {
+// keptTables are not emptied between spec files: the migrations'
+// bookkeeping, and the default workspace bootstrap made (Kong's
+// get_db_utils makes it again: workspaces.upsert_default).
+var keptTables = map[string]bool{"schema_meta": true, "locks": true, "workspaces": true}
+
+// emptyDatabase empties every table of the configured schema but
+// keptTables, in one TRUNCATE; a database without schema_meta is
+// bootstrapped instead (reset first: a half-made schema goes).
+func emptyDatabase(c *conf.Config) error {
+	ctx := context.Background()
+	cfg := postgres.FromConf(c)
+	conn, err := postgres.Open(ctx, cfg)
+	if err != nil && strings.Contains(err.Error(), "database \""+cfg.Database+"\" does not exist") {
+		// Kong's test database (kong_tests) made on first use, as Pongo
+		// makes it
+		if cerr := createDatabase(ctx, cfg); cerr != nil {
+			return fmt.Errorf("get_db_utils: %w (and creating it: %v)", err, cerr)
+		}
+		conn, err = postgres.Open(ctx, cfg)
+	}
+	if err != nil {
+		return fmt.Errorf("get_db_utils: %w", err)
+	}
+	defer conn.Close()
+	_, bootstrapped, err := conn.SchemaMigrations(ctx)
+	if err != nil {
+		return fmt.Errorf("get_db_utils: %w", err)
+	}
+	if !bootstrapped {
+		return bootstrapDatabase(c)
+	}
+	rows, err := conn.Pool().Query(ctx, `SELECT tablename FROM pg_tables WHERE schemaname = $1 ORDER BY tablename`, conn.Schema())
+	if err != nil {
+		return fmt.Errorf("get_db_utils: listing tables: %w", err)
+	}
+	var all []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return err
+		}
+		if !keptTables[n] {
+			all = append(all, pgx.Identifier{conn.Schema(), n}.Sanitize())
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("get_db_utils: listing tables: %w", err)
+	}
+	if len(all) == 0 {
+		return nil
+	}
+	// TRUNCATE costs per table (new files for each) even when empty: only
+	// the tables holding rows are named, in one statement
+	var probe []string
+	for i, t := range all {
+		probe = append(probe, fmt.Sprintf("SELECT %d WHERE EXISTS (SELECT 1 FROM %s)", i, t))
+	}
+	rows, err = conn.Pool().Query(ctx, strings.Join(probe, " UNION ALL "))
+	if err != nil {
+		return fmt.Errorf("get_db_utils: %w", err)
+	}
+	var names []string
+	for rows.Next() {
+		var i int
+		if err := rows.Scan(&i); err != nil {
+			rows.Close()
+			return err
+		}
+		names = append(names, all[i])
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("get_db_utils: %w", err)
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	if _, err := conn.Pool().Exec(ctx, "TRUNCATE "+strings.Join(names, ", ")+" CASCADE"); err != nil {
+		return fmt.Errorf("get_db_utils: emptying the database: %w", err)
+	}
+	return nil
+}
+
+// createDatabase creates cfg's database, connected to the server's
+// "postgres" database as cfg's user.
+func createDatabase(ctx context.Context, cfg postgres.Config) error {
+	other := cfg
+	other.Database = "postgres"
+	conn, err := postgres.Open(ctx, other)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	_, err = conn.Pool().Exec(ctx, "CREATE DATABASE "+pgx.Identifier{cfg.Database}.Sanitize())
+	return err
+}
+
+// needsMigrations says whether a node refused to start for want of
+// migrations (Kong's check_state messages).
+func needsMigrations(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "migrations up") || strings.Contains(s, "needs bootstrapping")
+}
+
+func migrationsArgs(c *conf.Config) []string {
 	var args []string
 	for _, k := range c.Keys() {
 		args = append(args, "--set", k+"="+c.Get(k))
 	}
+	return args
+}
+
+// bootstrapDatabase is `migrations reset --yes` then `migrations bootstrap`.
+func bootstrapDatabase(c *conf.Config) error {
+	args := migrationsArgs(c)
 	var out bytes.Buffer
-	if again {
-		if code := cmdMigrations(append([]string{"up", "-q"}, args...), strings.NewReader(""), &out, &out); code != 0 {
-			return fmt.Errorf("migrations up: %s", strings.TrimSpace(out.String()))
-		}
-		return nil
-	}
 	// reset answers 1 on a database never bootstrapped (Kong's "nothing
 	// to reset"): bootstrap's own error says what is wrong if anything is
 	cmdMigrations(append([]string{"reset", "--yes", "-q"}, args...), strings.NewReader(""), &out, &out)
 	out.Reset()
 	if code := cmdMigrations(append([]string{"bootstrap", "-q"}, args...), strings.NewReader(""), &out, &out); code != 0 {
 		return fmt.Errorf("migrations bootstrap: %s", strings.TrimSpace(out.String()))
+	}
+	return nil
+}
+
+// migrateDatabase is `migrations up` then `migrations finish` (a plugin
+// enabled by this spec file brings migrations the database has not run).
+func migrateDatabase(c *conf.Config) error {
+	args := migrationsArgs(c)
+	for _, sub := range []string{"up", "finish"} {
+		var out bytes.Buffer
+		if code := cmdMigrations(append([]string{sub, "-q"}, args...), strings.NewReader(""), &out, &out); code != 0 {
+			return fmt.Errorf("migrations %s: %s", sub, strings.TrimSpace(out.String()))
+		}
 	}
 	return nil
 }
@@ -299,20 +586,23 @@ func (s *specNodes) StartKong(over map[string]string) (spechelpers.Node, error) 
 		}
 		over["declarative_config_string"] = b.String()
 	}
-	s.kong.stop()
-	s.staging.stop()
+	s.retire(s.kong)
+	s.retire(s.staging)
 	s.kong, s.staging = nil, nil
-	sn, err := startSpecNode(s.nodeConf(over))
+	sn, err := s.startSpecNode(s.nodeConf(over))
 	if err != nil {
 		return spechelpers.Node{}, err
 	}
 	s.kong = sn
+	s.noteNode(sn)
 	return sn.ports(), nil
 }
 
 func (s *specNodes) StopKong() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// stop_kong returns once the node is gone (specs check that the
+	// proxy no longer answers)
 	s.kong.stop()
 	s.kong = nil
 	return nil

@@ -9,6 +9,7 @@ package spechelpers
 import (
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"os"
 	"sort"
 	"strings"
@@ -51,14 +52,27 @@ type Nodes interface {
 	Exec(args []string, env map[string]string) (code int, stdout, stderr string)
 	// ErrorLogPath is the file the nodes' error log goes to.
 	ErrorLogPath() (string, error)
+	// Strategy is the one strategy the run is restricted to (luahost test
+	// --strategy), "" for none.
+	Strategy() string
+	// SpareState is a Lua state built as a spec's, for http_mock's route
+	// code; release frees it.
+	SpareState() (L *lua.LState, release func(), err error)
+	// ProxyTrace is the plugin handlers ("phase: plugin" lines) a node's
+	// proxy ran for the last request from the client address given.
+	ProxyTrace(clientAddr string) string
 }
 
 // ModuleName is the module spec/helpers.lua requires.
 const ModuleName = "luahost.spechelpers"
 
 // Install makes require "luahost.spechelpers" return the bindings in L.
-func Install(L *lua.LState, nodes Nodes) {
+// The returned function stops what the spec started and left running
+// (http_mock servers, tcp_server and udp_server threads); call it when the
+// spec file is done.
+func Install(L *lua.LState, nodes Nodes) (cleanup func()) {
 	client := &http.Client{Timeout: 60 * time.Second}
+	srv := &servers{mocks: map[int]*HTTPMock{}, threads: map[int]*serverThread{}}
 	mod := L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
 		"request": func(L *lua.LState) int { return request(L, client) },
 		"db_utils": func(L *lua.LState) int {
@@ -83,6 +97,8 @@ func Install(L *lua.LState, nodes Nodes) {
 			return pushNode(L, n, err)
 		},
 		"stop_kong": func(L *lua.LState) int {
+			// the node's proxy waits for open connections before it stops
+			client.CloseIdleConnections()
 			if err := nodes.StopKong(); err != nil {
 				L.Push(lua.LNil)
 				L.Push(lua.LString(err.Error()))
@@ -162,15 +178,25 @@ func Install(L *lua.LState, nodes Nodes) {
 			L.Push(lua.LString(p))
 			return 1
 		},
+		"proxy_trace": func(L *lua.LState) int {
+			L.Push(lua.LString(nodes.ProxyTrace(L.CheckString(1))))
+			return 1
+		},
+		"strategy": func(L *lua.LState) int {
+			L.Push(lua.LString(nodes.Strategy()))
+			return 1
+		},
 		"mock_upstream_port": func(L *lua.LState) int {
 			L.Push(lua.LNumber(nodes.MockUpstreamPort()))
 			return 1
 		},
 	})
+	srv.bind(L, mod, nodes)
 	loaded := L.GetField(L.Get(lua.RegistryIndex), "_LOADED")
 	if t, ok := loaded.(*lua.LTable); ok {
 		t.RawSetString(ModuleName, mod)
 	}
+	return srv.close
 }
 
 func pushNode(L *lua.LState, n Node, err error) int {
@@ -186,7 +212,9 @@ func pushNode(L *lua.LState, n Node, err error) int {
 	return 1
 }
 
-// request(method, url, headers, body) → status, headers, body | nil, err.
+// request(method, url, headers, body) → status, headers, body, client
+// address | nil, err (the client address finds the proxy's trace of the
+// request).
 // Response headers come back lower-cased, a repeated header as an array.
 func request(L *lua.LState, client *http.Client) int {
 	method := L.CheckString(1)
@@ -215,6 +243,10 @@ func request(L *lua.LState, client *http.Client) int {
 			req.Header.Set(name, v.String())
 		})
 	}
+	var local string
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+		GotConn: func(info httptrace.GotConnInfo) { local = info.Conn.LocalAddr().String() },
+	}))
 	res, err := client.Do(req)
 	if err != nil {
 		L.Push(lua.LNil)
@@ -249,5 +281,6 @@ func request(L *lua.LState, client *http.Client) int {
 	L.Push(lua.LNumber(res.StatusCode))
 	L.Push(h)
 	L.Push(lua.LString(b))
-	return 3
+	L.Push(lua.LString(local))
+	return 4
 }

@@ -34,6 +34,18 @@ helpers.test_conf = {
 }
 helpers.test_conf_path = "spec/kong_tests.conf"
 
+-- Kong's spec/internal/constants.lua, as far as luahost serves them
+helpers._constants = {
+  BIN_PATH = "bin/kong",
+  TEST_CONF_PATH = helpers.test_conf_path,
+  MOCK_UPSTREAM_PROTOCOL = "http",
+  MOCK_UPSTREAM_SSL_PROTOCOL = "https",
+  MOCK_UPSTREAM_HOST = "127.0.0.1",
+  MOCK_UPSTREAM_HOSTNAME = "localhost",
+  MOCK_UPSTREAM_PORT = MOCK_PORT,
+  KONG_VERSION = require("kong.meta")._VERSION,
+}
+
 -- the node start_kong started (ports), and the staging node's
 local current = nil
 
@@ -42,8 +54,12 @@ local current = nil
 
 local STRATEGIES = { "postgres", "off" }
 
+-- luahost test --strategy first, then Kong's KONG_DATABASE
 local function selected()
-  local only = os.getenv("KONG_DATABASE") or os.getenv("LUAHOST_STRATEGY")
+  local only = go.strategy()
+  if only == "" then
+    only = os.getenv("KONG_DATABASE") or os.getenv("LUAHOST_STRATEGY")
+  end
   if only and only ~= "" then
     return { only }
   end
@@ -295,7 +311,7 @@ function client_mt:send(opts)
     path = path .. (path:find("?", 1, true) and "&" or "?") .. q
   end
   local url = "http://" .. self.host .. ":" .. self.port .. path
-  local status, res_headers, res_body = go.request(opts.method or "GET", url, headers, body)
+  local status, res_headers, res_body, client_addr = go.request(opts.method or "GET", url, headers, body)
   if not status then
     return nil, res_headers
   end
@@ -304,6 +320,9 @@ function client_mt:send(opts)
     headers = setmetatable(res_headers, headers_mt),
     has_body = res_body ~= "",
     _body = res_body,
+    -- a response of the proxy: a failed assertion on it shows the plugin
+    -- handlers that ran for it
+    _trace_key = self.proxied and client_addr or nil,
   }
   function res:read_body()
     return self._body
@@ -334,7 +353,9 @@ end
 
 function helpers.proxy_client(timeout)
   assert(current and current.proxy_port, "proxy_client: start_kong first")
-  return helpers.http_client("127.0.0.1", current.proxy_port, timeout)
+  local c = helpers.http_client("127.0.0.1", current.proxy_port, timeout)
+  c.proxied = true
+  return c
 end
 
 -- luahost serves no TLS listener yet: say so where the spec asks
@@ -390,6 +411,57 @@ function helpers.pwait_until(f, timeout, step)
     local ok = pcall(f)
     return ok
   end, timeout, step)
+end
+
+----------------------------------------------------------------------
+-- test servers (Kong's spec/internal/server.lua): goroutines of luahost
+-- stand for Kong's llthreads2 threads; join() returns true and what the
+-- server returned
+
+local thread_mt = {}
+thread_mt.__index = thread_mt
+function thread_mt:join() return go.thread_join(self.id) end
+function thread_mt:alive() return go.thread_alive(self.id) end
+function thread_mt:start() return self end
+
+local function thread(id, err, level)
+  if not id then
+    error(err, level + 1)
+  end
+  return setmetatable({ id = id }, thread_mt)
+end
+
+-- tcp_server(port, opts): accepts opts.requests (1) connections, echoes a
+-- line from each (with opts.prefix); join() gives the last line read, or
+-- "timeout"
+function helpers.tcp_server(port, opts)
+  opts = opts or {}
+  if opts.tls then
+    error("tcp_server: tls = true is not supported (luahost serves no TLS listener yet)", 2)
+  end
+  local id, err = go.tcp_server(port, opts.requests or 1, opts.timeout or 60, opts.prefix or "")
+  return thread(id, err, 2)
+end
+
+-- kill_tcp_server(port) -> oks, fails
+function helpers.kill_tcp_server(port)
+  local oks, fails = go.kill_tcp_server(port)
+  if not oks then
+    error(fails, 2)
+  end
+  return oks, fails
+end
+
+-- udp_server(port, n, timeout): join() gives the packet (n = 1) or the
+-- list of packets, and an error
+function helpers.udp_server(port, n, timeout)
+  local id, err = go.udp_server(port or MOCK_PORT, n or 1, timeout or 360)
+  return thread(id, err, 2)
+end
+
+-- a free TCP port (Kong's get_available_port)
+function helpers.get_available_port()
+  return go.available_port()
 end
 
 ----------------------------------------------------------------------
@@ -525,6 +597,18 @@ local function body_of(res)
   if res.read_body then return (res:read_body()) end
 end
 
+-- the plugin handlers the proxy ran for res, as a paragraph to append to
+-- a failure message ("" when res is not a proxied response)
+local function trace_of(res)
+  local key = type(res) == "table" and rawget(res, "_trace_key")
+  if not key then return "" end
+  local t = go.proxy_trace(key)
+  if t == "" then
+    return "\nPlugins run by the proxy for this request: none"
+  end
+  return "\nPlugins run by the proxy for this request:\n  " .. t:gsub("\n", "\n  ")
+end
+
 local function res_status(expected, res, msg)
   if type(res) ~= "table" or not res.status then
     failure("Expected a response, got " .. tostring(res))
@@ -532,7 +616,7 @@ local function res_status(expected, res, msg)
   local body = body_of(res)
   if res.status ~= expected then
     failure((msg and (msg .. "\n") or "") .. "Invalid response status code '" .. res.status ..
-      "':\nExpected: " .. tostring(expected) .. "\nBody: " .. tostring(body))
+      "':\nExpected: " .. tostring(expected) .. "\nBody: " .. tostring(body) .. trace_of(res))
   end
   return body
 end
@@ -541,7 +625,7 @@ local function json_of(what, res)
   local body = body_of(res)
   local ok, t = pcall(cjson.decode, body or "")
   if not ok or type(t) ~= "table" then
-    failure("Expected " .. what .. " body to be JSON, got: " .. tostring(body))
+    failure("Expected " .. what .. " body to be JSON, got: " .. tostring(body) .. trace_of(res))
   end
   return t
 end
@@ -563,10 +647,11 @@ local function modifier_chain(checks, neg)
 end
 
 local function response_checks(res)
+  local function fail_res(msg) failure(msg .. trace_of(res)) end
   return {
     status = function(neg, code)
       if neg then
-        if res.status == code then failure("Expected status not to be " .. tostring(code)) end
+        if res.status == code then fail_res("Expected status not to be " .. tostring(code)) end
         return body_of(res)
       end
       return res_status(code, res)
@@ -574,10 +659,10 @@ local function response_checks(res)
     header = function(neg, name)
       local v = res.headers and res.headers[name]
       if neg then
-        if v ~= nil then failure("Expected header '" .. name .. "' not to be present, got: " .. tostring(v)) end
+        if v ~= nil then fail_res("Expected header '" .. name .. "' not to be present, got: " .. tostring(v)) end
         return
       end
-      if v == nil then failure("Expected header '" .. name .. "' to be present in the response") end
+      if v == nil then fail_res("Expected header '" .. name .. "' to be present in the response") end
       return v
     end,
     jsonbody = function(neg)
@@ -587,25 +672,26 @@ local function response_checks(res)
 end
 
 local function request_checks(res)
+  local function fail_res(msg) failure(msg .. trace_of(res)) end
   local req = json_of("the request (mock upstream)", res)
   local function field(what, t, name)
     local v = t and (t[name] or t[name:lower()])
-    if v == nil then failure("Expected request " .. what .. " '" .. name .. "' to be present") end
+    if v == nil then fail_res("Expected request " .. what .. " '" .. name .. "' to be present") end
     return v
   end
   return {
     header = function(neg, name)
       local v = req.headers and req.headers[name:lower()]
       if neg then
-        if v ~= nil then failure("Expected request header '" .. name .. "' not to be present, got: " .. tostring(v)) end
+        if v ~= nil then fail_res("Expected request header '" .. name .. "' not to be present, got: " .. tostring(v)) end
         return
       end
-      if v == nil then failure("Expected request header '" .. name .. "' to be present, headers: " .. cjson.encode(req.headers or {})) end
+      if v == nil then fail_res("Expected request header '" .. name .. "' to be present, headers: " .. cjson.encode(req.headers or {})) end
       return v
     end,
     queryparam = function(neg, name)
       if neg then
-        if req.uri_args and req.uri_args[name] ~= nil then failure("Expected querystring '" .. name .. "' not to be present") end
+        if req.uri_args and req.uri_args[name] ~= nil then fail_res("Expected querystring '" .. name .. "' not to be present") end
         return
       end
       return field("querystring parameter", req.uri_args, name)
@@ -613,7 +699,7 @@ local function request_checks(res)
     formparam = function(neg, name)
       local params = req.post_data and req.post_data.params
       if neg then
-        if type(params) == "table" and params[name] ~= nil then failure("Expected form parameter '" .. name .. "' not to be present") end
+        if type(params) == "table" and params[name] ~= nil then fail_res("Expected form parameter '" .. name .. "' not to be present") end
         return
       end
       return field("form parameter", params, name)

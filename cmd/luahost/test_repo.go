@@ -1,0 +1,40 @@
+package main
+
+// luahost test in a plugin repository's root, as Pongo runs it: the
+// repository is the plugins dir (kong/plugins/<name>/, or what its
+// rockspec's build.modules installs), KONG_LUA_PATH_OVERRIDE comes first
+// on the Lua path, and the database is Kong's test database
+// (spec/kong_tests.conf: pg_database = kong_tests).
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/luahost/luahost/conf"
+)
+
+// testRepoDefaults adjusts the test run's configuration for the current
+// directory. What the user set (configuration file, KONG_* variables,
+// options) is kept.
+func testRepoDefaults(c *conf.Config) {
+	if strings.TrimSpace(c.Get("plugins_dir")) == "" && isPluginRepo(".") {
+		c.Append("plugins_dir", ".", "luahost test: plugin repository")
+	}
+	if over := os.Getenv("KONG_LUA_PATH_OVERRIDE"); over != "" {
+		c.Set("lua_package_path", strings.TrimSuffix(over, ";")+";"+c.Get("lua_package_path"), "env KONG_LUA_PATH_OVERRIDE")
+	}
+	if c.Source("pg_database") == "default" {
+		c.Set("pg_database", "kong_tests", "luahost test (Kong's spec/kong_tests.conf)")
+	}
+}
+
+// isPluginRepo says whether dir looks like a plugin repository: a
+// kong/plugins/ directory or a rockspec.
+func isPluginRepo(dir string) bool {
+	if st, err := os.Stat(filepath.Join(dir, "kong", "plugins")); err == nil && st.IsDir() {
+		return true
+	}
+	m, _ := filepath.Glob(filepath.Join(dir, "*.rockspec"))
+	return len(m) > 0
+}

@@ -1,0 +1,487 @@
+package spechelpers
+
+// The server behind spec.helpers.http_mock (host/lua/spec/helpers/
+// http_mock.lua). Kong's runs an nginx whose locations run the routes'
+// Lua code (access, content, log phases) and keeps every request/response
+// pair in a shared dict; this one is a Go HTTP server that runs the same
+// route code in a Lua state of its own (built as a spec's: cjson and the
+// other modules are there), one request at a time, with an ngx table for
+// the request (print, say, exit, status, header, req.*, var, ctx), and
+// keeps the sessions in Kong's shape: { start_time, end_time, req =
+// { method, uri, headers, body }, resp = { status, headers, body }, err }.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/luahost/luahost/luavm"
+)
+
+// MockRoute is one location of an http_mock.
+type MockRoute struct {
+	Path                 string // nginx location: prefix, or "= /exact"
+	Access, Content, Log string // Lua code of each phase
+}
+
+// MockLogOpts are http_mock's log_opts.
+type MockLogOpts struct {
+	Req, ReqBody, Resp, RespBody bool
+}
+
+// HTTPMock is a running http_mock.
+type HTTPMock struct {
+	ln      net.Listener
+	srv     *http.Server
+	opts    MockLogOpts
+	luaMu   sync.Mutex // the state runs one request at a time
+	L       *lua.LState
+	release func()
+	base    lua.LValue // the state's own ngx, behind the request's
+	routes  []mockRoute
+	logMu   sync.Mutex
+	logs    []map[string]any
+	flight  sync.WaitGroup
+	pending atomic.Int64
+	started bool
+}
+
+type mockRoute struct {
+	prefix               string
+	exact                bool
+	access, content, log *lua.LFunction
+}
+
+// errExit is ngx.exit's unwinding.
+var errExit = errors.New("ngx.exit")
+
+// NewHTTPMock listens on port (0: any) and compiles the routes in L, which
+// the mock owns from now on (release is called by Stop).
+func NewHTTPMock(port int, routes []MockRoute, opts MockLogOpts, L *lua.LState, release func()) (*HTTPMock, error) {
+	m := &HTTPMock{opts: opts, L: L, release: release, base: L.GetGlobal("ngx")}
+	for _, r := range routes {
+		mr := mockRoute{prefix: r.Path}
+		if rest, ok := strings.CutPrefix(r.Path, "="); ok {
+			mr.prefix, mr.exact = strings.TrimSpace(rest), true
+		}
+		for _, ph := range []struct {
+			code string
+			dst  **lua.LFunction
+			name string
+		}{{r.Access, &mr.access, "access"}, {r.Content, &mr.content, "content"}, {r.Log, &mr.log, "log"}} {
+			if strings.TrimSpace(ph.code) == "" {
+				continue
+			}
+			proto, err := luavm.Compile("http_mock "+r.Path+" "+ph.name, []byte(ph.code))
+			if err != nil {
+				release()
+				return nil, fmt.Errorf("http_mock route %s (%s): %w", r.Path, ph.name, err)
+			}
+			*ph.dst = L.NewFunctionFromProto(proto)
+		}
+		m.routes = append(m.routes, mr)
+	}
+	// nginx: an exact location first, then the longest prefix
+	sort.SliceStable(m.routes, func(i, j int) bool {
+		if m.routes[i].exact != m.routes[j].exact {
+			return m.routes[i].exact
+		}
+		return len(m.routes[i].prefix) > len(m.routes[j].prefix)
+	})
+	ln, err := net.Listen("tcp", fmt.Sprintf(":%d", port))
+	if err != nil {
+		release()
+		return nil, err
+	}
+	m.ln = ln
+	m.srv = &http.Server{Handler: http.HandlerFunc(m.serve)}
+	return m, nil
+}
+
+// Port is the port the mock listens on.
+func (m *HTTPMock) Port() int { return m.ln.Addr().(*net.TCPAddr).Port }
+
+// Start serves (the socket listened since NewHTTPMock).
+func (m *HTTPMock) Start() {
+	if m.started {
+		return
+	}
+	m.started = true
+	go m.srv.Serve(m.ln)
+}
+
+// Stop closes the server and releases the state.
+func (m *HTTPMock) Stop() {
+	if m.srv == nil {
+		return
+	}
+	if m.started {
+		m.srv.Shutdown(context.Background())
+	} else {
+		m.ln.Close()
+	}
+	m.srv = nil
+	m.flight.Wait()
+	m.luaMu.Lock()
+	m.release()
+	m.luaMu.Unlock()
+}
+
+// Pending is the number of requests being served.
+func (m *HTTPMock) Pending() int { return int(m.pending.Load()) }
+
+// TakeLogs returns the sessions logged since the last call, as JSON.
+func (m *HTTPMock) TakeLogs() []byte {
+	m.logMu.Lock()
+	logs := m.logs
+	m.logs = nil
+	m.logMu.Unlock()
+	if logs == nil {
+		logs = []map[string]any{}
+	}
+	b, _ := json.Marshal(logs)
+	return b
+}
+
+// Purge forgets the sessions logged.
+func (m *HTTPMock) Purge() {
+	m.logMu.Lock()
+	m.logs = nil
+	m.logMu.Unlock()
+}
+
+func (m *HTTPMock) route(path string) *mockRoute {
+	for i := range m.routes {
+		r := &m.routes[i]
+		if (r.exact && path == r.prefix) || (!r.exact && strings.HasPrefix(path, r.prefix)) {
+			return r
+		}
+	}
+	return nil
+}
+
+// mockReq is the request being served, as the ngx table shows it.
+type mockReq struct {
+	r       *http.Request
+	body    []byte
+	status  int
+	header  http.Header
+	out     strings.Builder
+	exited  bool
+	reqHead http.Header // after ngx.req.set_header
+}
+
+func (m *HTTPMock) serve(w http.ResponseWriter, r *http.Request) {
+	m.flight.Add(1)
+	defer m.flight.Done()
+	m.pending.Add(1)
+	defer m.pending.Add(-1)
+	start := float64(time.Now().UnixNano()) / 1e9
+	body, _ := io.ReadAll(r.Body)
+	req := &mockReq{r: r, body: body, status: 0, header: http.Header{}, reqHead: r.Header.Clone()}
+	session := map[string]any{"start_time": start}
+	if m.opts.Req {
+		headers := map[string]any{}
+		for k, vs := range r.Header {
+			if len(vs) == 1 {
+				headers[k] = vs[0]
+			} else {
+				headers[k] = vs
+			}
+		}
+		if r.Host != "" {
+			headers["Host"] = r.Host
+		}
+		rl := map[string]any{"method": r.Method, "uri": r.URL.RequestURI(), "headers": headers}
+		if m.opts.ReqBody && len(body) > 0 {
+			rl["body"] = string(body)
+		}
+		session["req"] = rl
+	} else {
+		session["req"] = map[string]any{}
+	}
+	rt := m.route(r.URL.Path)
+	var errMsg any
+	m.luaMu.Lock()
+	if rt == nil {
+		req.status = http.StatusNotFound
+	} else {
+		ngxT := m.ngxFor(req)
+		for _, fn := range []*lua.LFunction{rt.access, rt.content} {
+			if fn == nil || req.exited {
+				continue
+			}
+			if err := m.run(ngxT, fn); err != nil {
+				errMsg = err.Error()
+				req.status = http.StatusInternalServerError
+				break
+			}
+		}
+		if req.status == 0 {
+			if rt.content == nil && !req.exited && req.out.Len() == 0 {
+				// nginx: no content handler, no file: 404
+				req.status = http.StatusNotFound
+			} else {
+				req.status = http.StatusOK
+			}
+		}
+		if rt.log != nil {
+			m.run(ngxT, rt.log)
+		}
+	}
+	m.luaMu.Unlock()
+	for k, vs := range req.header {
+		for _, v := range vs {
+			w.Header().Add(k, v)
+		}
+	}
+	w.WriteHeader(req.status)
+	io.WriteString(w, req.out.String())
+	resp := map[string]any{}
+	if m.opts.Resp {
+		hs := map[string]any{}
+		for k, vs := range w.Header() {
+			hs[k] = strings.Join(vs, ", ")
+		}
+		resp = map[string]any{"status": req.status, "headers": hs}
+		if m.opts.RespBody {
+			resp["body"] = req.out.String()
+		}
+	}
+	session["resp"] = resp
+	if errMsg != nil {
+		session["err"] = errMsg
+	}
+	session["end_time"] = float64(time.Now().UnixNano()) / 1e9
+	m.logMu.Lock()
+	m.logs = append(m.logs, session)
+	m.logMu.Unlock()
+}
+
+// run calls a phase's function; ngx.exit is not an error.
+func (m *HTTPMock) run(ngxT *lua.LTable, fn *lua.LFunction) error {
+	L := m.L
+	saved := L.GetGlobal("ngx")
+	L.SetGlobal("ngx", ngxT)
+	defer L.SetGlobal("ngx", saved)
+	L.Push(fn)
+	err := luavm.PCall(L, 0, 0, false)
+	if err != nil {
+		var ae *lua.ApiError
+		if errors.As(err, &ae) {
+			if u, ok := ae.Object.(*lua.LUserData); ok && u.Value == errExit {
+				return nil
+			}
+		}
+		return err
+	}
+	return nil
+}
+
+// ngxFor builds the ngx table one request's phases see: what the mock
+// implements, falling back to the state's own ngx (ngx.null, ngx.now,
+// ngx.log, the constants ...).
+func (m *HTTPMock) ngxFor(req *mockReq) *lua.LTable {
+	L := m.L
+	t := L.NewTable()
+	mt := L.NewTable()
+	L.SetMetatable(t, mt)
+	write := func(nl bool) lua.LGFunction {
+		return func(L *lua.LState) int {
+			for i := 1; i <= L.GetTop(); i++ {
+				writeValue(&req.out, L.Get(i))
+			}
+			if nl {
+				req.out.WriteByte('\n')
+			}
+			L.Push(lua.LNumber(1))
+			return 1
+		}
+	}
+	t.RawSetString("print", L.NewFunction(write(false)))
+	t.RawSetString("say", L.NewFunction(write(true)))
+	t.RawSetString("exit", L.NewFunction(func(L *lua.LState) int {
+		if code := L.OptInt(1, 0); code >= 200 {
+			req.status = code
+		}
+		req.exited = true
+		ud := L.NewUserData()
+		ud.Value = errExit
+		L.Error(ud, 0)
+		return 0
+	}))
+	t.RawSetString("ctx", L.NewTable())
+	header := L.NewTable()
+	hmt := L.NewTable()
+	hmt.RawSetString("__newindex", L.NewFunction(func(L *lua.LState) int {
+		k := L.CheckString(2)
+		switch v := L.Get(3).(type) {
+		case *lua.LTable:
+			req.header.Del(k)
+			v.ForEach(func(_, e lua.LValue) { req.header.Add(k, e.String()) })
+		case *lua.LNilType:
+			req.header.Del(k)
+		default:
+			req.header.Set(k, v.String())
+		}
+		return 0
+	}))
+	hmt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
+		v := req.header.Get(L.CheckString(2))
+		if v == "" {
+			L.Push(lua.LNil)
+		} else {
+			L.Push(lua.LString(v))
+		}
+		return 1
+	}))
+	L.SetMetatable(header, hmt)
+	t.RawSetString("header", header)
+	r := req.r
+	reqT := L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
+		"get_method": func(L *lua.LState) int { L.Push(lua.LString(r.Method)); return 1 },
+		"read_body":  func(L *lua.LState) int { return 0 },
+		"get_body_data": func(L *lua.LState) int {
+			if len(req.body) == 0 {
+				L.Push(lua.LNil)
+			} else {
+				L.Push(lua.LString(req.body))
+			}
+			return 1
+		},
+		"get_body_file": func(L *lua.LState) int { L.Push(lua.LNil); return 1 },
+		"start_time":    func(L *lua.LState) int { L.Push(lua.LNumber(0)); return 1 },
+		"get_headers": func(L *lua.LState) int {
+			raw := lua.LVAsBool(L.Get(2))
+			h := L.NewTable()
+			set := func(k string, vs []string) {
+				if !raw {
+					k = strings.ToLower(k)
+				}
+				if len(vs) == 1 {
+					h.RawSetString(k, lua.LString(vs[0]))
+					return
+				}
+				a := L.NewTable()
+				for _, v := range vs {
+					a.Append(lua.LString(v))
+				}
+				h.RawSetString(k, a)
+			}
+			for k, vs := range req.reqHead {
+				set(k, vs)
+			}
+			if r.Host != "" {
+				set("Host", []string{r.Host})
+			}
+			L.Push(h)
+			return 1
+		},
+		"set_header": func(L *lua.LState) int {
+			req.reqHead.Set(L.CheckString(1), L.Get(2).String())
+			return 0
+		},
+		"clear_header": func(L *lua.LState) int {
+			req.reqHead.Del(L.CheckString(1))
+			return 0
+		},
+		"get_uri_args": func(L *lua.LState) int {
+			L.Push(argsTable(L, r.URL.Query()))
+			return 1
+		},
+		"get_post_args": func(L *lua.LState) int {
+			q, _ := url.ParseQuery(string(req.body))
+			L.Push(argsTable(L, q))
+			return 1
+		},
+	})
+	t.RawSetString("req", reqT)
+	v := L.NewTable()
+	for k, val := range map[string]string{"uri": r.URL.Path, "request_uri": r.URL.RequestURI(), "args": r.URL.RawQuery,
+		"request_method": r.Method, "host": r.Host, "scheme": "http", "remote_addr": hostOf(r.RemoteAddr)} {
+		v.RawSetString(k, lua.LString(val))
+	}
+	t.RawSetString("var", v)
+	// ngx.status reads and writes go to the request
+	mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
+		key := L.Get(2)
+		if key == lua.LString("status") {
+			L.Push(lua.LNumber(req.status))
+			return 1
+		}
+		if base, ok := m.base.(*lua.LTable); ok {
+			L.Push(L.GetField(base, key.String()))
+			return 1
+		}
+		L.Push(lua.LNil)
+		return 1
+	}))
+	mt.RawSetString("__newindex", L.NewFunction(func(L *lua.LState) int {
+		if L.Get(2) == lua.LString("status") {
+			req.status = L.CheckInt(3)
+			return 0
+		}
+		L.RawSet(L.CheckTable(1), L.Get(2), L.Get(3))
+		return 0
+	}))
+	return t
+}
+
+func hostOf(addr string) string {
+	h, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	return h
+}
+
+func argsTable(L *lua.LState, q url.Values) *lua.LTable {
+	t := L.NewTable()
+	for k, vs := range q {
+		if len(vs) == 1 {
+			if vs[0] == "" {
+				t.RawSetString(k, lua.LTrue)
+			} else {
+				t.RawSetString(k, lua.LString(vs[0]))
+			}
+			continue
+		}
+		a := L.NewTable()
+		for _, v := range vs {
+			a.Append(lua.LString(v))
+		}
+		t.RawSetString(k, a)
+	}
+	return t
+}
+
+func writeValue(b *strings.Builder, v lua.LValue) {
+	switch v := v.(type) {
+	case *lua.LTable:
+		for i := 1; i <= v.Len(); i++ {
+			writeValue(b, v.RawGetInt(i))
+		}
+	case *lua.LNilType:
+		b.WriteString("nil")
+	case lua.LBool:
+		if v {
+			b.WriteString("true")
+		} else {
+			b.WriteString("false")
+		}
+	default:
+		b.WriteString(v.String())
+	}
+}
