@@ -152,6 +152,13 @@ func skipValue(s string, i int) int {
 
 // decodeValue decodes the value at i; strings share the row's memory.
 func decodeValue(s string, i int) (any, int) {
+	b := boxer{size: 1}
+	return b.decode(s, i)
+}
+
+// decode decodes the value at i, boxing strings and numbers in b's slabs;
+// strings share the row's memory.
+func (b *boxer) decode(s string, i int) (any, int) {
 	tag := s[i]
 	i++
 	switch tag {
@@ -163,17 +170,17 @@ func decodeValue(s string, i int) (any, int) {
 		return true, i
 	case tagString:
 		n, j := uvarint(s, i)
-		return s[j : j+int(n)], j + int(n)
+		return b.str(s[j : j+int(n)]), j + int(n)
 	case tagInt:
 		x, j := varint(s, i)
-		return float64(x), j
+		return b.num(float64(x)), j
 	case tagFloat:
-		return math.Float64frombits(leUint64(s[i : i+8])), i + 8
+		return b.num(math.Float64frombits(leUint64(s[i : i+8]))), i + 8
 	case tagArray:
 		n, j := uvarint(s, i)
 		arr := make([]any, n)
 		for k := range arr {
-			arr[k], j = decodeValue(s, j)
+			arr[k], j = b.decode(s, j)
 		}
 		return arr, j
 	case tagMap:
@@ -182,7 +189,7 @@ func decodeValue(s string, i int) (any, int) {
 		for ; n > 0; n-- {
 			kl, k := uvarint(s, j)
 			key := s[k : k+int(kl)]
-			m[key], j = decodeValue(s, k+int(kl))
+			m[key], j = b.decode(s, k+int(kl))
 		}
 		return m, j
 	}
@@ -329,14 +336,14 @@ func entries(enc string, fn func(field int, key string, at int) bool) {
 
 // decodeRow decodes a stored row into a new map with room for extra more
 // keys; field names are the schema's strings.
-func (t *table) decodeRow(enc string, extra int) kongdb.Row {
+func (t *table) decodeRow(enc string, extra int, b *boxer) kongdb.Row {
 	n, _ := uvarint(enc, 0)
 	row := make(kongdb.Row, int(n)+extra)
 	entries(enc, func(field int, key string, at int) bool {
 		if field >= 0 {
 			key = t.s.Fields[field].Name
 		}
-		row[key], _ = decodeValue(enc, at)
+		row[key], _ = b.decode(enc, at)
 		return true
 	})
 	return row

@@ -19,7 +19,7 @@ func (t *table) Select(ctx context.Context, pk kongdb.Row, o *kongdb.Options) (k
 	if r == nil || !t.visible(r, o, now, true) {
 		return nil, nil
 	}
-	return t.out(r, o, now), nil
+	return t.out(r, o, now, nil), nil
 }
 
 // SelectByField looks up a unique field, the endpoint_key or "cache_key".
@@ -32,7 +32,7 @@ func (t *table) SelectByField(ctx context.Context, field string, value any, o *k
 	if r == nil {
 		return nil, nil
 	}
-	return t.out(r, o, now), nil
+	return t.out(r, o, now, nil), nil
 }
 
 // findBy finds the visible record whose field holds value (caller holds a
@@ -127,6 +127,7 @@ func (t *table) page(size int, offset string, o *kongdb.Options, fk string, fkPK
 		}
 	}
 	rows := make([]kongdb.Row, 0, min(size, t.sorted.n, 64))
+	b := newBoxer(slabMax) // shared by the page's rows
 	var last *record
 	more := false
 	walk(after, func(r *record) bool {
@@ -143,7 +144,7 @@ func (t *table) page(size int, offset string, o *kongdb.Options, fk string, fkPK
 			more = true
 			return false
 		}
-		rows = append(rows, t.out(r, o, now))
+		rows = append(rows, t.out(r, o, now, &b))
 		last = r
 		return true
 	})

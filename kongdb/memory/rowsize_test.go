@@ -109,3 +109,28 @@ func BenchmarkRowMemory(b *testing.B) {
 		b.ReportMetric(k.encoded, "credential-json-B")
 	}
 }
+
+// TestRowMemoryWithinTwiceEncoded: the heap a stored row costs (its
+// encoding, its record and its slots in every index) stays within twice
+// the row's JSON length, for a consumer and for a credential that
+// references one. A size bound, measured over many rows after GC.
+func TestRowMemoryWithinTwiceEncoded(t *testing.T) {
+	n := 100_000
+	if raceEnabled || testing.Short() {
+		n = 10_000 // the race detector makes each insert ten times dearer
+	}
+	c, k := measureRows(t, n)
+	t.Logf("%d rows: consumer %.0f B/row (JSON %.0f B), credential %.0f B/row (JSON %.0f B)",
+		n, c.heap, c.encoded, k.heap, k.encoded)
+	for _, x := range []struct {
+		name string
+		rowCost
+	}{{"consumer", c}, {"credential", k}} {
+		if x.heap > 2*x.encoded {
+			t.Errorf("a %s row holds %.0f heap bytes, more than twice its JSON length %.0f", x.name, x.heap, x.encoded)
+		}
+		if x.heap < x.encoded/4 {
+			t.Errorf("a %s row holds %.0f heap bytes: the measure is broken", x.name, x.heap)
+		}
+	}
+}

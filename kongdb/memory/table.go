@@ -279,7 +279,8 @@ func (t *table) visible(r *record, o *kongdb.Options, now float64, wsScoped bool
 // out returns the row as the strategy hands it to the DAO: decoded into a
 // new map (the caller owns it), with ws_id and the ttl (remaining whole
 // seconds, or absolute on export).
-func (t *table) out(r *record, o *kongdb.Options, now float64) kongdb.Row {
+// b boxes its strings and numbers (nil: a boxer for this row).
+func (t *table) out(r *record, o *kongdb.Options, now float64, b *boxer) kongdb.Row {
 	extra := 0
 	if t.s.Workspaceable {
 		extra++
@@ -287,7 +288,12 @@ func (t *table) out(r *record, o *kongdb.Options, now float64) kongdb.Row {
 	if t.s.TTL {
 		extra++
 	}
-	row := t.decodeRow(r.enc, extra)
+	if b == nil {
+		n, _ := uvarint(r.enc, 0)
+		nb := newBoxer(int(n))
+		b = &nb
+	}
+	row := t.decodeRow(r.enc, extra, b)
 	if t.s.Workspaceable {
 		if r.ws != nil {
 			row["ws_id"] = r.ws.v
@@ -300,16 +306,19 @@ func (t *table) out(r *record, o *kongdb.Options, now float64) kongdb.Row {
 		case r.expires == 0:
 			row["ttl"] = schema.Null
 		case o.Export:
-			row["ttl"] = floor(r.expires)
+			row["ttl"] = b.num(floor(r.expires))
 		default:
-			row["ttl"] = floor(r.expires - now)
+			row["ttl"] = b.num(floor(r.expires - now))
 		}
 	}
 	return row
 }
 
 // rowOf decodes r's stored row (no ws_id, no ttl).
-func (t *table) rowOf(r *record) kongdb.Row { return t.decodeRow(r.enc, 0) }
+func (t *table) rowOf(r *record) kongdb.Row {
+	b := newBoxer(8)
+	return t.decodeRow(r.enc, 0, &b)
+}
 
 func floor(f float64) float64 {
 	i := float64(int64(f))

@@ -28,7 +28,7 @@ func (t *table) Insert(ctx context.Context, e kongdb.Row, o *kongdb.Options) (ko
 	}
 	r.expires = t.expiry(e, o, now, false)
 	t.add(r)
-	return t.out(r, o, now), nil
+	return t.out(r, o, now, nil), nil
 }
 
 // Update writes every non-primary-key column of the visible row pk.
@@ -86,7 +86,7 @@ func (t *table) update(r *record, e kongdb.Row, o *kongdb.Options, now float64) 
 	t.replace(r, enc)
 	r.expires = next.expires
 	t.noteExpiry(r.expires)
-	return t.out(r, o, now), nil
+	return t.out(r, o, now, nil), nil
 }
 
 // Upsert inserts the row pk or replaces it (keeping nothing of the old
@@ -149,7 +149,7 @@ func (t *table) upsert(old, r *record, row kongdb.Row, o *kongdb.Options, now fl
 		t.remove(old)
 	}
 	t.add(r)
-	return t.out(r, o, now), nil
+	return t.out(r, o, now, nil), nil
 }
 
 // Delete removes the visible row pk and, as the database's foreign keys
