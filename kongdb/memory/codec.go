@@ -27,9 +27,10 @@ const (
 	tagMap                // uvarint n, n × (uvarint length, key bytes, value)
 )
 
-// Every value has one encoding, so two values are equal exactly when their
-// encodings are: the indexes use a value's encoding, a substring of the
-// row, as their key.
+// A scalar has one encoding, so two key values are equal exactly when
+// their encodings are: the indexes use a value's encoding, a substring of
+// the row, as their key. (A map's entries are in Go's iteration order; a
+// map is never a key.)
 
 // appendValue appends the encoding of v; where names the field for the
 // error about a value outside the value model.
