@@ -10,9 +10,15 @@ import "unsafe"
 // requires of a boxed value. A slab lives as long as any value boxed in
 // it (bounded by slabMax slots).
 type boxer struct {
-	strs []string
-	nums []float64
+	slab []slot
 	size int // the next slab's slots
+}
+
+// slot holds one boxed value: a string or a number (one slab for both, so
+// a row costs one allocation for all its values).
+type slot struct {
+	s string
+	f float64
 }
 
 const slabMax = 64
@@ -39,26 +45,26 @@ func makeAny(typ, data unsafe.Pointer) any {
 
 func newBoxer(size int) boxer { return boxer{size: max(1, min(size, slabMax))} }
 
-func (b *boxer) str(s string) any {
-	if len(b.strs) == cap(b.strs) {
-		b.strs = make([]string, 0, b.grow())
+func (b *boxer) next() *slot {
+	if len(b.slab) == cap(b.slab) {
+		n := b.size
+		if n <= 0 {
+			n = 8
+		}
+		b.slab = make([]slot, 0, n)
 	}
-	b.strs = append(b.strs, s)
-	return makeAny(stringType, unsafe.Pointer(&b.strs[len(b.strs)-1]))
+	b.slab = b.slab[:len(b.slab)+1]
+	return &b.slab[len(b.slab)-1]
+}
+
+func (b *boxer) str(s string) any {
+	p := b.next()
+	p.s = s
+	return makeAny(stringType, unsafe.Pointer(&p.s))
 }
 
 func (b *boxer) num(f float64) any {
-	if len(b.nums) == cap(b.nums) {
-		b.nums = make([]float64, 0, b.grow())
-	}
-	b.nums = append(b.nums, f)
-	return makeAny(floatType, unsafe.Pointer(&b.nums[len(b.nums)-1]))
-}
-
-func (b *boxer) grow() int {
-	n := b.size
-	if n <= 0 {
-		n = 8
-	}
-	return n
+	p := b.next()
+	p.f = f
+	return makeAny(floatType, unsafe.Pointer(&p.f))
 }

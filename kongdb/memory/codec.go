@@ -338,15 +338,20 @@ func entries(enc string, fn func(field int, key string, at int) bool) {
 // decodeRow decodes a stored row into a new map with room for extra more
 // keys; field names are the schema's strings.
 func (t *table) decodeRow(enc string, extra int, b *boxer) kongdb.Row {
-	n, _ := uvarint(enc, 0)
+	n, i := uvarint(enc, 0)
 	row := make(kongdb.Row, int(n)+extra)
-	entries(enc, func(field int, key string, at int) bool {
-		if field >= 0 {
-			key = t.s.Fields[field].Name
+	for ; n > 0; n-- {
+		var ref uint64
+		ref, i = uvarint(enc, i)
+		var key string
+		if ref == 0 {
+			kl, k := uvarint(enc, i)
+			key, i = enc[k:k+int(kl)], k+int(kl)
+		} else {
+			key = t.s.Fields[ref-1].Name
 		}
-		row[key], _ = b.decode(enc, at)
-		return true
-	})
+		row[key], i = b.decode(enc, i)
+	}
 	return row
 }
 

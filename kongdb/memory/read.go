@@ -51,7 +51,7 @@ func (t *table) findBy(field string, value any, o *kongdb.Options, now float64) 
 		if !ok {
 			return nil
 		}
-		if r := ix.byWS[ws][string(k)]; r != nil && t.visible(r, o, now, true) {
+		if r := ix.of(ws)[string(k)]; r != nil && t.visible(r, o, now, true) {
 			return r
 		}
 		return nil

@@ -38,6 +38,20 @@ type uniqIndex struct {
 	field  int  // position in s.Fields; -1 for cache_key
 	global bool // not scoped to the workspace
 	byWS   map[string]map[string]*record
+
+	// the first workspace's map, found by a string compare (usually the
+	// only one: the default workspace) instead of a second hash; set under
+	// the write lock
+	firstWS string
+	first   map[string]*record
+}
+
+// of returns ix's map for workspace ws (nil when it has none).
+func (ix *uniqIndex) of(ws string) map[string]*record {
+	if ix.first != nil && ws == ix.firstWS {
+		return ix.first
+	}
+	return ix.byWS[ws]
 }
 
 // record is one stored row. Everything an index needs is read from enc,
@@ -222,10 +236,13 @@ func (t *table) index(r *record) {
 	for i := range t.indexes {
 		ix := &t.indexes[i]
 		if ws, k := t.indexKey(ix, r); k != "" {
-			m := ix.byWS[ws]
+			m := ix.of(ws)
 			if m == nil {
 				m = map[string]*record{}
 				ix.byWS[ws] = m
+				if ix.first == nil {
+					ix.firstWS, ix.first = ws, m
+				}
 			}
 			m[k] = r
 		}
@@ -238,8 +255,8 @@ func (t *table) index(r *record) {
 func (t *table) unindex(r *record) {
 	for i := range t.indexes {
 		ix := &t.indexes[i]
-		if ws, k := t.indexKey(ix, r); k != "" && ix.byWS[ws][k] == r {
-			delete(ix.byWS[ws], k)
+		if ws, k := t.indexKey(ix, r); k != "" && ix.of(ws)[k] == r {
+			delete(ix.of(ws), k)
 		}
 	}
 	for _, x := range t.fks {
@@ -290,7 +307,7 @@ func (t *table) out(r *record, o *kongdb.Options, now float64, b *boxer) kongdb.
 	}
 	if b == nil {
 		n, _ := uvarint(r.enc, 0)
-		nb := newBoxer(int(n))
+		nb := newBoxer(int(n) + 2) // room for a ttl and a short array
 		b = &nb
 	}
 	row := t.decodeRow(r.enc, extra, b)

@@ -276,7 +276,8 @@ func (t *table) truncate(done map[*table]bool) {
 	t.rows = map[string]*record{}
 	t.sorted = order{t: t}
 	for i := range t.indexes {
-		t.indexes[i].byWS = map[string]map[string]*record{}
+		ix := &t.indexes[i]
+		ix.byWS, ix.firstWS, ix.first = map[string]map[string]*record{}, "", nil
 	}
 	for k, x := range t.fks {
 		t.fks[k] = &fkIndex{t: t, field: x.field}
@@ -375,7 +376,7 @@ func (t *table) checkUnique(r *record, row kongdb.Row, self *record) error {
 		if k == "" {
 			continue
 		}
-		if other := ix.byWS[ws][k]; other != nil && other != self && t.keyOf(other) != t.keyOf(r) {
+		if other := ix.of(ws)[k]; other != nil && other != self && t.keyOf(other) != t.keyOf(r) {
 			constraint := t.s.Table() + "_" + ix.name + "_key"
 			if !ix.global {
 				constraint = t.s.Table() + "_ws_id_" + ix.name + "_unique"
