@@ -74,3 +74,98 @@ func TestIsolated(t *testing.T) {
 		t.Errorf("after: %q", got)
 	}
 }
+
+// The foreign fields' indexes are part of the frozen view too: a reader
+// outside an isolated write pages the children of a parent as they were
+// while the write moves, nulls and cascades them (and a child whose two
+// foreign fields are nulled by one delete loses both).
+func TestIsolatedForeignIndex(t *testing.T) {
+	ps := &schema.Schema{Name: "parents", PrimaryKey: []string{"id"}, Fields: []*schema.Field{uuidField()}}
+	cs := &schema.Schema{Name: "children", PrimaryKey: []string{"id"}, Fields: []*schema.Field{
+		uuidField(), {Name: "name", Type: schema.TypeString},
+		{Name: "p", Type: schema.TypeForeign, Reference: "parents", OnDelete: "cascade"},
+		{Name: "q", Type: schema.TypeForeign, Reference: "parents", OnDelete: "null"},
+		{Name: "r", Type: schema.TypeForeign, Reference: "parents", OnDelete: "null"},
+	}}
+	db := newDB(t, ps, cs)
+	pd, cd := db.DAO("parents"), db.DAO("children")
+	p1, err := pd.Insert(ctx, M{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2, err := pd.Insert(ctx, M{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := func(p M) M { return M{"id": p["id"]} }
+	a, err := cd.Insert(ctx, M{"name": "a", "p": ref(p1), "q": ref(p2), "r": ref(p2)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cd.Insert(ctx, M{"name": "b", "p": ref(p2)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	names := func(ctx context.Context, fk string, p M) string {
+		t.Helper()
+		rows, _, err := cd.PageFor(ctx, fk, ref(p), nil, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := ""
+		for _, r := range rows {
+			out += r["name"].(string)
+		}
+		return out
+	}
+	conn := db.Connector().(*memory.Connector)
+	err = conn.Isolated(ctx, func(ictx context.Context) error {
+		if _, err := cd.Update(ictx, M{"id": a["id"]}, M{"name": "a2", "p": ref(p2)}, nil); err != nil {
+			return err
+		}
+		if _, err := cd.Insert(ictx, M{"name": "c", "p": ref(p1)}, nil); err != nil {
+			return err
+		}
+		if got := names(ictx, "p", p1); got != "c" {
+			t.Errorf("inside, p1: %q", got)
+		}
+		if got := names(ctx, "p", p1); got != "a" {
+			t.Errorf("outside, p1: %q", got)
+		}
+		if _, err := pd.Delete(ictx, M{"id": p2["id"]}, nil); err != nil { // cascades to a2 and b
+			return err
+		}
+		if got := names(ctx, "p", p2); got != "b" {
+			t.Errorf("outside, p2 after its delete: %q", got)
+		}
+		if got := names(ctx, "q", p2) + names(ctx, "r", p2); got != "aa" {
+			t.Errorf("outside, q and r: %q", got)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := names(ctx, "p", p1) + "|" + names(ctx, "p", p2); got != "c|" {
+		t.Errorf("after: %q", got)
+	}
+
+	// a delete nulling two fields of one row (outside any isolation)
+	p3, err := pd.Insert(ctx, M{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := cd.Insert(ctx, M{"name": "d", "p": ref(p1), "q": ref(p3), "r": ref(p3)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pd.Delete(ctx, M{"id": p3["id"]}, nil); err != nil {
+		t.Fatal(err)
+	}
+	got, err := cd.Select(ctx, M{"id": d["id"]}, M{"nulls": true})
+	if err != nil || got == nil {
+		t.Fatal(got, err)
+	}
+	if got["q"] != schema.Null || got["r"] != schema.Null {
+		t.Errorf("q, r after their parent's delete: %v, %v", got["q"], got["r"])
+	}
+}
