@@ -95,7 +95,7 @@ func checkInternals() error {
 			return fmt.Errorf("luavm: gopher-lua's jumpTable has no handler for opcode %d (upgraded?)", i)
 		}
 	}
-	return nil
+	return checkTableInternals()
 }
 
 // Internals reports whether the gopher-lua internals luavm relies on are

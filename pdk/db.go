@@ -30,6 +30,7 @@ type dbState struct {
 	daos *lua.LTable
 
 	bindings   map[string]*daoBinding
+	keys       luaKeys // field names as Lua keys, for the rows it converts
 	errorsObj  *lua.LTable
 	schemaMT   *lua.LTable // metatable of Lua schema objects
 	schemaObjs map[*lua.LTable]*schema.Schema

@@ -154,28 +154,76 @@ func optionsToLua(L *lua.LState, o *kongdb.Options) lua.LValue {
 // rowToLua converts an entity into a Lua table, keys in the schema's field
 // order (then ttl, ws_id and any other key), arrays with cjson.array_mt.
 func (b *daoBinding) rowToLua(row kongdb.Row) *lua.LTable {
-	return recordToLua(b.st.in.L, b.s.Fields, row)
+	c := rowConv{L: b.st.in.L, keys: &b.st.keys}
+	return c.record(b.s.Fields, row)
 }
 
-// recordToLua converts a record (entity, record field, foreign key) with
-// its fields in declared order: no sorting, no key list.
-func recordToLua(L *lua.LState, fields []*schema.Field, m map[string]any) *lua.LTable {
-	t := L.CreateTable(0, len(m))
-	n := 0
-	for _, f := range fields {
-		if v, ok := m[f.Name]; ok {
-			t.RawSetString(f.Name, fieldValueToLua(L, f, v))
-			n++
-		}
+// luaKeys are field names boxed once as Lua keys, per list of fields (by
+// its first element's address), so a table built for a row allocates no
+// key.
+type luaKeys map[**schema.Field][]lua.LValue
+
+// of returns the keys of fields.
+func (k *luaKeys) of(fields []*schema.Field) []lua.LValue {
+	if len(fields) == 0 {
+		return nil
 	}
-	if n < len(m) {
+	if ks := (*k)[&fields[0]]; len(ks) == len(fields) {
+		return ks
+	}
+	return k.rebuild(fields)
+}
+
+func (k *luaKeys) rebuild(fields []*schema.Field) []lua.LValue {
+	if *k == nil {
+		*k = luaKeys{}
+	}
+	ks := make([]lua.LValue, len(fields))
+	for i, f := range fields {
+		ks[i] = lua.LString(f.Name)
+	}
+	(*k)[&fields[0]] = ks
+	return ks
+}
+
+// rowConv converts rows of the value model into Lua tables.
+type rowConv struct {
+	L    *lua.LState
+	keys *luaKeys
+}
+
+// record builds the table of m in one go (luavm.NewRecord): the fields of
+// m in declared order, then its keys that are not fields.
+func (c *rowConv) record(fields []*schema.Field, m map[string]any) *lua.LTable {
+	keys := c.keys.of(fields)
+	var nb [16]string
+	var kb, vb [16]lua.LValue
+	names, ks, vals := nb[:0], kb[:0], vb[:0]
+	for i, f := range fields {
+		v, ok := m[f.Name]
+		if !ok {
+			continue
+		}
+		k := keys[i]
+		if ls, _ := k.(lua.LString); string(ls) != f.Name {
+			// the list changed in place since its keys were made
+			keys = c.keys.rebuild(fields)
+			k = keys[i]
+		}
+		names = append(names, f.Name)
+		ks = append(ks, k)
+		vals = append(vals, c.value(f, v))
+	}
+	if len(names) < len(m) {
 		for k, v := range m {
 			if fieldNamed(fields, k) == nil {
-				t.RawSetString(k, bind.FromValue(L, v, nil))
+				names = append(names, k)
+				ks = append(ks, lua.LString(k))
+				vals = append(vals, bind.FromValue(c.L, v, nil))
 			}
 		}
 	}
-	return t
+	return luavm.NewRecord(names, ks, vals)
 }
 
 func fieldNamed(fields []*schema.Field, name string) *schema.Field {
@@ -187,8 +235,9 @@ func fieldNamed(fields []*schema.Field, name string) *schema.Field {
 	return nil
 }
 
-// fieldValueToLua converts the value of field f.
-func fieldValueToLua(L *lua.LState, f *schema.Field, v any) lua.LValue {
+// value converts the value of field f.
+func (c *rowConv) value(f *schema.Field, v any) lua.LValue {
+	L := c.L
 	switch x := v.(type) {
 	case string:
 		return lua.LString(x)
@@ -204,20 +253,15 @@ func fieldValueToLua(L *lua.LState, f *schema.Field, v any) lua.LValue {
 			t.Metatable = bind.ArrayMT(L)
 			return t
 		case f.Type == schema.TypeRecord && len(f.Fields) > 0:
-			return recordToLua(L, f.Fields, x)
+			return c.record(f.Fields, x)
 		case f.Type == schema.TypeForeign && f.RefSchema != nil:
-			if id, ok := x["id"].(string); ok && len(x) == 1 {
-				t := L.CreateTable(0, 1)
-				t.RawSetString("id", lua.LString(id))
-				return t
-			}
-			return recordToLua(L, f.RefSchema.Fields, x)
+			return c.record(f.RefSchema.Fields, x)
 		}
 	case []any:
 		if f.Elements != nil {
 			t := L.CreateTable(len(x), 0)
 			for i, e := range x {
-				t.RawSetInt(i+1, fieldValueToLua(L, f.Elements, e))
+				t.RawSetInt(i+1, c.value(f.Elements, e))
 			}
 			if f.Type == schema.TypeSet && len(x) > 0 {
 				t.Metatable = setMT(L)

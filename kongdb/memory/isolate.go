@@ -2,6 +2,7 @@ package memory
 
 import (
 	"context"
+	"maps"
 	"sync/atomic"
 )
 
@@ -12,8 +13,9 @@ import (
 // all at once:
 //
 //   - it takes the writer lock (other writers wait for the end) and gives
-//     every table a frozen copy of its data (new records, new indexes:
-//     the live ones are changed in place by the writes that follow);
+//     every table a frozen copy of its data (new maps and orders of the
+//     same records: a stored record never changes, but the live maps and
+//     orders are changed in place by the writes that follow);
 //   - while it runs, a read whose context is not the isolated one reads
 //     the frozen copy, under the table's read lock as usual; the isolated
 //     writes, and reads made with their context, use the live data;
@@ -89,16 +91,30 @@ func (c *Connector) lockWriter(ctx context.Context) func() {
 	return c.wmu.Unlock
 }
 
-// cloneData copies t's live data: new records (an update changes a
-// record in place) in new indexes (caller holds t.mu).
+// cloneData copies t's live data for the readers of a frozen view
+// (caller holds t.mu): the rows map, the primary-key order, each unique
+// index's per-workspace maps and each foreign field's index, all of
+// pointers to the same records (never changed once stored: an update or a
+// delete puts another record in the live data, or takes it out). Rows are
+// not copied: it costs a few words per row and index.
 func (t *table) cloneData() *tdata {
-	n := newTable(t.c, t.s)
-	for _, r := range t.sorted.records() {
-		cp := *r
-		n.add(&cp)
+	d := &tdata{rows: maps.Clone(t.rows), sorted: t.sorted.clone(), nextExp: t.nextExp,
+		uniq: make([]uniqMaps, len(t.uniq)), fks: make(map[string]*fkIndex, len(t.fks))}
+	for i, u := range t.uniq {
+		c := uniqMaps{byWS: make(map[string]map[string]*record, len(u.byWS))}
+		for ws, m := range u.byWS {
+			m = maps.Clone(m)
+			c.byWS[ws] = m
+			if u.first != nil && ws == u.firstWS {
+				c.firstWS, c.first = ws, m
+			}
+		}
+		d.uniq[i] = c
 	}
-	n.nextExp = t.nextExp
-	return &n.tdata
+	for name, x := range t.fks {
+		d.fks[name] = &fkIndex{t: x.t, field: x.field, chunks: x.chunks.clone()}
+	}
+	return d
 }
 
 // isoState is the connector's running isolation (nil: none).

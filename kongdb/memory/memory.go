@@ -29,6 +29,8 @@ type Connector struct {
 	now  atomic.Pointer[func() time.Time]
 	errs kongdb.Errors
 	iso  isoState // the isolated write running (isolate.go)
+
+	wsRefs map[string]*wsRef // interned workspace ids (guarded by wmu)
 }
 
 // New returns an empty in-memory database.
@@ -37,6 +39,20 @@ func New() *Connector {
 	now := time.Now
 	c.now.Store(&now)
 	return c
+}
+
+// wsRef interns workspace id ws (caller holds wmu): every row of a
+// workspace shares one string and one boxed ws_id.
+func (c *Connector) wsRef(ws string) *wsRef {
+	if w := c.wsRefs[ws]; w != nil {
+		return w
+	}
+	if c.wsRefs == nil {
+		c.wsRefs = map[string]*wsRef{}
+	}
+	w := &wsRef{id: ws, v: ws}
+	c.wsRefs[ws] = w
+	return w
 }
 
 // Name is "off": Kong names its errors after kong_config.database.
@@ -108,8 +124,8 @@ func (c *Connector) usingWorkspace(ws any) string {
 	for _, name := range names {
 		t := c.tables[name]
 		found := false
-		t.sorted.from(nil, func(r *record) bool {
-			found = r.ws == id
+		t.sorted.from("", func(r *record) bool {
+			found = r.wsID() == id
 			return !found
 		})
 		if found {

@@ -12,18 +12,14 @@ import (
 // Select returns the row with primary key pk, or nil.
 func (t *table) Select(ctx context.Context, pk kongdb.Row, o *kongdb.Options) (kongdb.Row, error) {
 	o = opts(o)
-	_, key, ok := t.pkOf(pk)
-	if !ok {
-		return nil, nil
-	}
 	now := t.now()
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	r := t.view(ctx).rows[key]
+	r := t.lookupIn(t.view(ctx), pk)
 	if r == nil || !t.visible(r, o, now, true) {
 		return nil, nil
 	}
-	return t.out(r, o, now), nil
+	return t.out(r, o, now, nil), nil
 }
 
 // SelectByField looks up a unique field, the endpoint_key or "cache_key".
@@ -36,12 +32,13 @@ func (t *table) SelectByField(ctx context.Context, field string, value any, o *k
 	if r == nil {
 		return nil, nil
 	}
-	return t.out(r, o, now), nil
+	return t.out(r, o, now, nil), nil
 }
 
 // findBy finds the visible record of d whose field holds value (caller
 // holds a lock).
 func (t *table) findBy(d *tdata, field string, value any, o *kongdb.Options, now float64) *record {
+	var buf [64]byte
 	for i := range t.indexes {
 		ix := &t.indexes[i]
 		if ix.name != field {
@@ -50,29 +47,32 @@ func (t *table) findBy(d *tdata, field string, value any, o *kongdb.Options, now
 		if !ix.global && o.GlobalWorkspace {
 			break // a global query on a workspace-scoped index: scan
 		}
-		k, ok := uniqKey(ix, o.Workspace, value)
+		ws, k, ok := uniqKey(buf[:0], ix, o.Workspace, value)
 		if !ok {
 			return nil
 		}
-		if r := d.uniq[field][k]; r != nil && t.visible(r, o, now, true) {
+		if r := d.uniq[i].of(ws)[string(k)]; r != nil && t.visible(r, o, now, true) {
 			return r
 		}
 		return nil
 	}
 	if len(t.s.PrimaryKey) == 1 && t.s.PrimaryKey[0] == field {
-		_, key, ok := t.pkOf(kongdb.Row{field: value})
-		if !ok {
-			return nil
-		}
-		if r := d.rows[key]; r != nil && t.visible(r, o, now, true) {
+		if r := t.lookupIn(d, kongdb.Row{field: value}); r != nil && t.visible(r, o, now, true) {
 			return r
 		}
 		return nil
 	}
-	want := column(value)
+	fi, isField := t.fieldIdx[field]
+	if !isField {
+		fi = -1
+	}
+	want, ok := keyEnc(buf[:0], value)
+	if !ok {
+		return nil
+	}
 	var found *record
-	d.sorted.from(nil, func(r *record) bool {
-		if v := column(r.row[field]); v != nil && compareVal(v, want) == 0 && t.visible(r, o, now, true) {
+	d.sorted.from("", func(r *record) bool {
+		if columnEnc(r.enc, fi, field) == string(want) && t.visible(r, o, now, true) {
 			found = r
 			return false
 		}
@@ -100,13 +100,17 @@ func (t *table) page(ctx context.Context, size int, offset string, o *kongdb.Opt
 			size = kongdb.DefaultPageSize
 		}
 	}
-	var after []any
+	after := ""
 	if offset != "" {
-		var err error
-		after, err = t.decodeOffset(offset)
+		vals, err := t.decodeOffset(offset)
 		if err != nil {
 			return nil, "", err
 		}
+		k, ok := appendVals(nil, vals)
+		if !ok {
+			return nil, "", t.c.errs.InvalidOffset(offset, "bad json encoding")
+		}
+		after = string(k)
 	}
 	now := t.now()
 	t.mu.RLock()
@@ -114,35 +118,39 @@ func (t *table) page(ctx context.Context, size int, offset string, o *kongdb.Opt
 	d := t.view(ctx)
 	walk := d.sorted.from
 	if fk != "" {
-		walk = func(after []any, fn func(*record) bool) {
-			if ord := d.fks[fk][fkKey(fkPK)]; ord != nil {
-				ord.from(after, fn)
+		x := d.fks[fk]
+		var buf [64]byte
+		g, ok := keyEnc(buf[:0], fkPK)
+		walk = func(after string, fn func(*record) bool) {
+			if x != nil && ok {
+				x.from(string(g), after, fn)
 			}
 		}
 	}
 	rows := make([]kongdb.Row, 0, min(size, d.sorted.n, 64))
+	b := newBoxer(slabMax) // shared by the page's rows
 	var last *record
 	more := false
 	walk(after, func(r *record) bool {
-		if after != nil && comparePK(r.pk.vals, after) == 0 {
+		if after != "" && t.compareKey(r, after) == 0 {
 			return true
 		}
 		if !t.visible(r, o, now, true) {
 			return true
 		}
-		if len(o.Tags) > 0 && !hasTags(r.row, o.Tags, o.TagsCond) {
+		if len(o.Tags) > 0 && !t.hasTags(r, o.Tags, o.TagsCond) {
 			return true
 		}
 		if len(rows) == size {
 			more = true
 			return false
 		}
-		rows = append(rows, t.out(r, o, now))
+		rows = append(rows, t.out(r, o, now, &b))
 		last = r
 		return true
 	})
 	if more {
-		return rows, encodeOffset(last.pk.vals), nil
+		return rows, encodeOffset(t.pkVals(last)), nil
 	}
 	return rows, "", nil
 }

@@ -1,7 +1,6 @@
 package memory
 
 import (
-	"strconv"
 	"strings"
 	"sync"
 
@@ -21,67 +20,126 @@ type table struct {
 	// Guarded by mu; used only while the connector's iso is set.
 	frozen *tdata
 
-	indexes []uniqIndex
-	pk      []*schema.Field
+	indexes []uniqIndex // the unique indexes' definitions (their maps: tdata.uniq)
+
+	pkIdx    []int          // the primary-key fields' positions in s.Fields
+	isPK     []bool         // by position in s.Fields
+	fieldIdx map[string]int // position in s.Fields by name
 }
 
-// tdata is a table's rows and indexes.
+// tdata is a table's rows and everything a read consults to find them.
+// Records are immutable once stored (an update stores a new one), so a
+// copy of a tdata copies maps and orders of pointers, never rows.
 type tdata struct {
-	rows   map[string]*record // by primary key
+	rows   map[string]*record // by primary key (keyOf)
 	sorted order              // primary-key order
-	uniq   map[string]map[ukey]*record
+
+	uniq []uniqMaps // by position in table.indexes
 
 	nextExp float64 // no record expires before this (0 = none expires)
 
-	// fks indexes the foreign fields: field -> referenced key -> the
-	// referencing records in primary-key order, so page_for_<fk> costs
-	// O(log m + size) instead of a copy and sort of all m of them.
-	fks map[string]map[string]*order
+	// fks indexes the foreign fields, so page_for_<fk> costs O(log n +
+	// size) instead of a copy and sort of the referencing rows.
+	fks map[string]*fkIndex
 }
 
 // uniqIndex is a unique field or the cache_key column.
 type uniqIndex struct {
 	name   string
-	field  *schema.Field // nil for cache_key
-	global bool          // not scoped to the workspace
+	field  int  // position in s.Fields; -1 for cache_key
+	global bool // not scoped to the workspace
 }
 
+// uniqMaps is a unique index's data: per workspace ("" for a global
+// index), the records by the encoding of their value (a substring of the
+// record's row).
+type uniqMaps struct {
+	byWS map[string]map[string]*record
+
+	// the first workspace's map, found by a string compare (usually the
+	// only one: the default workspace) instead of a second hash; set under
+	// the write lock
+	firstWS string
+	first   map[string]*record
+}
+
+// of returns u's map for workspace ws (nil when it has none).
+func (u *uniqMaps) of(ws string) map[string]*record {
+	if u.first != nil && ws == u.firstWS {
+		return u.first
+	}
+	return u.byWS[ws]
+}
+
+// record is one stored row. Everything an index needs is read from enc,
+// and the index keys are substrings of it, so a row costs its encoding,
+// this header and one slot per index. A stored record is never changed:
+// a frozen view (isolate.go) may share it.
 type record struct {
-	key     string
-	pk      pkey // primary-key column values (a foreign key as its id)
-	ws      string
-	wsv     any        // ws as an interface value, boxed once
-	row     kongdb.Row // owned copy, without ws_id and ttl
-	expires float64    // unix seconds; 0 = never
+	enc     string  // the encoded row (codec.go), without ws_id and ttl
+	ws      *wsRef  // the row's workspace; nil when the table has none
+	expires float64 // unix seconds; 0 = never
+}
+
+// wsRef is a workspace id interned by the Connector, boxed once.
+type wsRef struct {
+	id string
+	v  any
+}
+
+func (r *record) wsID() string {
+	if r.ws == nil {
+		return ""
+	}
+	return r.ws.id
 }
 
 func newTable(c *Connector, s *schema.Schema) *table {
-	t := &table{c: c, s: s, tdata: tdata{rows: map[string]*record{}, uniq: map[string]map[ukey]*record{}}}
-	for _, name := range s.PrimaryKey {
-		t.pk = append(t.pk, s.Field(name))
+	t := &table{c: c, s: s, fieldIdx: make(map[string]int, len(s.Fields)),
+		isPK: make([]bool, len(s.Fields))}
+	for i, f := range s.Fields {
+		t.fieldIdx[f.Name] = i
 	}
-	for _, f := range s.Fields {
+	for _, name := range s.PrimaryKey {
+		i, ok := t.fieldIdx[name]
+		if !ok {
+			// a primary key that is not a field: the DAO refuses such a
+			// schema; keep the table usable as keyless
+			continue
+		}
+		t.pkIdx = append(t.pkIdx, i)
+		t.isPK[i] = true
+	}
+	for i, f := range s.Fields {
 		single := len(s.PrimaryKey) == 1 && s.PrimaryKey[0] == f.Name
 		// A non-unique endpoint_key (targets.target) is looked up by scan:
 		// only unique fields are constrained.
 		if f.Unique && !single {
-			t.indexes = append(t.indexes, uniqIndex{name: f.Name, field: f,
+			t.indexes = append(t.indexes, uniqIndex{name: f.Name, field: i,
 				global: f.UniqueAcrossWS || !s.Workspaceable})
 		}
 	}
 	if len(s.CacheKey) > 1 {
-		t.indexes = append(t.indexes, uniqIndex{name: "cache_key", global: true})
+		t.indexes = append(t.indexes, uniqIndex{name: "cache_key", field: -1, global: true})
 	}
-	for _, ix := range t.indexes {
-		t.uniq[ix.name] = map[ukey]*record{}
+	t.resetData()
+	return t
+}
+
+// resetData gives t empty live data (caller holds the write lock).
+func (t *table) resetData() {
+	t.rows = map[string]*record{}
+	t.sorted = order{t: t}
+	t.uniq = make([]uniqMaps, len(t.indexes))
+	for i := range t.uniq {
+		t.uniq[i].byWS = map[string]map[string]*record{}
 	}
-	t.fks = map[string]map[string]*order{}
-	for _, f := range s.Fields {
+	t.fks = make(map[string]*fkIndex, len(t.fks))
+	for i, f := range t.s.Fields {
 		if f.Type == schema.TypeForeign {
-			t.fks[f.Name] = map[string]*order{}
+			t.fks[f.Name] = &fkIndex{t: t, field: i}
 		}
 	}
-	return t
 }
 
 // column is the stored column value of a field: a foreign key as its id.
@@ -92,130 +150,107 @@ func column(v any) any {
 	return v
 }
 
-func encode(b *strings.Builder, v any) {
-	switch x := column(v).(type) {
-	case string:
-		b.WriteByte('s')
-		b.WriteString(x)
-	case float64:
-		b.WriteByte('n')
-		b.WriteString(strconv.FormatFloat(x, 'g', -1, 64))
-	case int:
-		b.WriteByte('n')
-		b.WriteString(strconv.Itoa(x))
-	case bool:
-		if x {
-			b.WriteString("bt")
-		} else {
-			b.WriteString("bf")
+// pkCol is the encoding of r's j-th primary-key column.
+func (t *table) pkCol(r *record, j int) string {
+	if j == 0 && len(t.pkIdx) > 0 && !t.pkForeign(0) {
+		// the first entry (encodeRow writes the key first)
+		_, i := uvarint(r.enc, 0)
+		ref, i := uvarint(r.enc, i)
+		if int(ref)-1 == t.pkIdx[0] {
+			return r.enc[i:skipValue(r.enc, i)]
 		}
-	default:
-		b.WriteByte('?')
-		b.WriteString(kongdb.Pretty(x))
 	}
+	return columnEnc(r.enc, t.pkIdx[j], "")
 }
 
-// pkOf returns the primary-key columns and key of e; ok is false when a
-// primary-key value is missing.
-func (t *table) pkOf(e kongdb.Row) ([]any, string, bool) {
-	vals := make([]any, len(t.s.PrimaryKey))
+func (t *table) pkForeign(j int) bool {
+	return t.s.Fields[t.pkIdx[j]].Type == schema.TypeForeign
+}
+
+// keyOf is r's key in rows: its primary-key columns' encodings (for the
+// usual single column, a substring of r's row).
+func (t *table) keyOf(r *record) string {
+	if len(t.pkIdx) == 1 {
+		return t.pkCol(r, 0)
+	}
 	var b strings.Builder
-	for i, name := range t.s.PrimaryKey {
-		v := column(e[name])
-		if v == nil || schema.IsNull(v) {
-			return nil, "", false
-		}
-		vals[i] = v
-		if i > 0 {
-			b.WriteByte(0)
-		}
-		encode(&b, v)
+	for j := range t.pkIdx {
+		b.WriteString(t.pkCol(r, j))
 	}
-	return vals, b.String(), true
+	return b.String()
 }
 
-// ukey is a unique index key: the workspace (empty for global indexes),
-// the kind of value and the value (strings as they are, so a lookup
-// allocates nothing).
-type ukey struct {
-	ws   string
-	kind byte
-	v    string
+// appendPK appends the key of the primary-key values in e (as keyOf has
+// it); ok is false when one is missing or null.
+func (t *table) appendPK(b []byte, e kongdb.Row) ([]byte, bool) {
+	for _, name := range t.s.PrimaryKey {
+		var ok bool
+		if b, ok = keyEnc(b, e[name]); !ok {
+			return b, false
+		}
+	}
+	return b, true
 }
 
-// uniqKey is the index key of value v in index ix for workspace ws; ok is
-// false for a null value (never conflicts, as in SQL).
-func uniqKey(ix *uniqIndex, ws string, v any) (ukey, bool) {
-	c := column(v)
-	if c == nil || schema.IsNull(c) {
-		return ukey{}, false
+// appendVals appends the key of primary-key column values (an offset
+// token's).
+func appendVals(b []byte, vals []any) ([]byte, bool) {
+	for _, v := range vals {
+		var ok bool
+		if b, ok = keyEnc(b, v); !ok {
+			return b, false
+		}
 	}
+	return b, true
+}
+
+// pkVals are r's primary-key column values (an offset token's).
+func (t *table) pkVals(r *record) []any {
+	vals := make([]any, len(t.pkIdx))
+	for j := range t.pkIdx {
+		vals[j], _ = decodeValue(t.pkCol(r, j), 0)
+	}
+	return vals
+}
+
+// lookup finds the live record of primary key pk (caller holds a lock).
+func (t *table) lookup(pk kongdb.Row) *record {
+	return t.lookupIn(&t.tdata, pk)
+}
+
+// lookupIn finds the record of primary key pk in d (caller holds a lock).
+func (t *table) lookupIn(d *tdata, pk kongdb.Row) *record {
+	var buf [64]byte
+	k, ok := t.appendPK(buf[:0], pk)
+	if !ok {
+		return nil
+	}
+	return d.rows[string(k)]
+}
+
+// uniqKey is the index key of value v in ix for workspace ws; ok is false
+// for a null value (never conflicts, as in SQL).
+func uniqKey(b []byte, ix *uniqIndex, ws string, v any) (string, []byte, bool) {
 	if ix.global {
 		ws = ""
 	}
-	if s, ok := c.(string); ok {
-		return ukey{ws: ws, kind: 's', v: s}, true
-	}
-	var b strings.Builder
-	encode(&b, c)
-	return ukey{ws: ws, kind: 'x', v: b.String()}, true
+	b, ok := keyEnc(b, v)
+	return ws, b, ok
 }
 
-func compareVal(a, b any) int {
-	switch x := a.(type) {
-	case string:
-		if y, ok := b.(string); ok {
-			return strings.Compare(x, y)
-		}
-		return 1
-	case float64:
-		switch y := b.(type) {
-		case float64:
-			switch {
-			case x < y:
-				return -1
-			case x > y:
-				return 1
-			}
-			return 0
-		case string:
-			return -1
-		}
-		return 1
-	case bool:
-		if y, ok := b.(bool); ok {
-			switch {
-			case x == y:
-				return 0
-			case !x:
-				return -1
-			}
-			return 1
-		}
-		return -1
+// indexKey is r's key in ix ("" for null).
+func (t *table) indexKey(ix *uniqIndex, r *record) (string, string) {
+	ws := ""
+	if !ix.global {
+		ws = r.wsID()
 	}
-	return 0
-}
-
-func comparePK(a, b []any) int {
-	for i := range a {
-		if i >= len(b) {
-			return 1
-		}
-		if c := compareVal(a[i], b[i]); c != 0 {
-			return c
-		}
-	}
-	if len(a) < len(b) {
-		return -1
-	}
-	return 0
+	return ws, columnEnc(r.enc, ix.field, ix.name)
 }
 
 // add stores r (caller holds the write lock).
 func (t *table) add(r *record) {
 	t.noteExpiry(r.expires)
-	t.rows[r.key] = r
+	t.rows[t.keyOf(r)] = r
 	t.sorted.insert(r)
 	t.index(r)
 }
@@ -229,58 +264,54 @@ func (t *table) noteExpiry(exp float64) {
 
 func (t *table) index(r *record) {
 	for i := range t.indexes {
-		ix := &t.indexes[i]
-		if k, ok := uniqKey(ix, r.ws, r.row[ix.name]); ok {
-			t.uniq[ix.name][k] = r
-		}
-	}
-	for name, byKey := range t.fks {
-		if k := fkKey(r.row[name]); k != "" {
-			ord := byKey[k]
-			if ord == nil {
-				ord = &order{}
-				byKey[k] = ord
+		if ws, k := t.indexKey(&t.indexes[i], r); k != "" {
+			u := &t.uniq[i]
+			m := u.of(ws)
+			if m == nil {
+				m = map[string]*record{}
+				u.byWS[ws] = m
+				if u.first == nil {
+					u.firstWS, u.first = ws, m
+				}
 			}
-			ord.insert(r)
+			m[k] = r
 		}
 	}
-}
-
-// fkKey is the index key of a foreign value ({id = ...}); "" for null.
-func fkKey(v any) string {
-	c := column(v)
-	if c == nil || schema.IsNull(c) {
-		return ""
+	for _, x := range t.fks {
+		x.insert(r)
 	}
-	var b strings.Builder
-	encode(&b, c)
-	return b.String()
 }
 
 func (t *table) unindex(r *record) {
 	for i := range t.indexes {
-		ix := &t.indexes[i]
-		if k, ok := uniqKey(ix, r.ws, r.row[ix.name]); ok && t.uniq[ix.name][k] == r {
-			delete(t.uniq[ix.name], k)
-		}
-	}
-	for name, byKey := range t.fks {
-		if k := fkKey(r.row[name]); k != "" {
-			if ord := byKey[k]; ord != nil {
-				ord.remove(r)
-				if ord.n == 0 {
-					delete(byKey, k)
-				}
+		if ws, k := t.indexKey(&t.indexes[i], r); k != "" {
+			if m := t.uniq[i].of(ws); m[k] == r {
+				delete(m, k)
 			}
 		}
+	}
+	for _, x := range t.fks {
+		x.remove(r)
 	}
 }
 
 // remove drops r (caller holds the write lock).
 func (t *table) remove(r *record) {
 	t.unindex(r)
-	delete(t.rows, r.key)
+	delete(t.rows, t.keyOf(r))
 	t.sorted.remove(r)
+}
+
+// replace stores r in place of old, which has the same primary key: old
+// out of the indexes with its row, r in with its own. old itself is left
+// as it was (a frozen view may still hold it).
+func (t *table) replace(old, r *record) {
+	t.unindex(old)
+	delete(t.rows, t.keyOf(old)) // re-keyed: no index keeps old's memory
+	t.noteExpiry(r.expires)
+	t.rows[t.keyOf(r)] = r
+	t.sorted.swap(old, r)
+	t.index(r)
 }
 
 // visible reports whether r is seen by a read with o at time now.
@@ -288,44 +319,54 @@ func (t *table) visible(r *record, o *kongdb.Options, now float64, wsScoped bool
 	if r.expires != 0 && r.expires < now && !o.SkipTTL { // export still hides expired rows
 		return false
 	}
-	if wsScoped && t.s.Workspaceable && !o.GlobalWorkspace && r.ws != o.Workspace {
+	if wsScoped && t.s.Workspaceable && !o.GlobalWorkspace && r.wsID() != o.Workspace {
 		return false
 	}
 	return true
 }
 
-// out returns the row as the strategy hands it to the DAO: a deep copy,
-// with ws_id and the ttl (remaining whole seconds, or absolute on export).
-func (t *table) out(r *record, o *kongdb.Options, now float64) kongdb.Row {
-	n := len(r.row)
+// out returns the row as the strategy hands it to the DAO: decoded into a
+// new map (the caller owns it), with ws_id and the ttl (remaining whole
+// seconds, or absolute on export).
+// b boxes its strings and numbers (nil: a boxer for this row).
+func (t *table) out(r *record, o *kongdb.Options, now float64, b *boxer) kongdb.Row {
+	extra := 0
 	if t.s.Workspaceable {
-		n++
+		extra++
 	}
 	if t.s.TTL {
-		n++
+		extra++
 	}
-	row := make(kongdb.Row, n)
-	for k, v := range r.row {
-		switch v.(type) {
-		case map[string]any, []any:
-			v = kongdb.DeepCopy(v)
-		}
-		row[k] = v
+	if b == nil {
+		n, _ := uvarint(r.enc, 0)
+		nb := newBoxer(int(n) + 2) // room for a ttl and a short array
+		b = &nb
 	}
+	row := t.decodeRow(r.enc, extra, b)
 	if t.s.Workspaceable {
-		row["ws_id"] = r.wsv
+		if r.ws != nil {
+			row["ws_id"] = r.ws.v
+		} else {
+			row["ws_id"] = ""
+		}
 	}
 	if t.s.TTL {
 		switch {
 		case r.expires == 0:
 			row["ttl"] = schema.Null
 		case o.Export:
-			row["ttl"] = floor(r.expires)
+			row["ttl"] = b.num(floor(r.expires))
 		default:
-			row["ttl"] = floor(r.expires - now)
+			row["ttl"] = b.num(floor(r.expires - now))
 		}
 	}
 	return row
+}
+
+// rowOf decodes r's stored row (no ws_id, no ttl).
+func (t *table) rowOf(r *record) kongdb.Row {
+	b := newBoxer(8)
+	return t.decodeRow(r.enc, 0, &b)
 }
 
 func floor(f float64) float64 {
@@ -337,14 +378,20 @@ func floor(f float64) float64 {
 }
 
 // hasTags is the tags filter (tags_cond "and" when more than one).
-func hasTags(row kongdb.Row, tags []string, cond string) bool {
-	have, _ := row["tags"].([]any)
+func (t *table) hasTags(r *record, tags []string, cond string) bool {
 	match := 0
-	for _, want := range tags {
-		for _, h := range have {
-			if s, ok := h.(string); ok && s == want {
-				match++
-				break
+	if i, ok := t.fieldIdx["tags"]; ok {
+		if enc := fieldEnc(r.enc, i, ""); enc != "" && enc[0] == tagArray {
+			for _, want := range tags {
+				n, j := uvarint(enc, 1)
+				for ; n > 0; n-- {
+					end := skipValue(enc, j)
+					if s, ok := stringOf(enc[j:end]); ok && s == want {
+						match++
+						break
+					}
+					j = end
+				}
 			}
 		}
 	}

@@ -13,22 +13,22 @@ func (t *table) Insert(ctx context.Context, e kongdb.Row, o *kongdb.Options) (ko
 	o = opts(o)
 	now, unlock := t.lockWrite(ctx)
 	defer unlock()
-	r, err := t.newRecord(e, o.Workspace)
+	r, row, err := t.newRecord(e, o.Workspace)
 	if err != nil {
 		return nil, err
 	}
-	if t.rows[r.key] != nil {
+	if t.rows[t.keyOf(r)] != nil {
 		return nil, t.conflict(t.s.Table()+"_pkey", e, t.pkTable(e))
 	}
-	if err := t.checkUnique(r, nil); err != nil {
+	if err := t.checkUnique(r, row, nil); err != nil {
 		return nil, err
 	}
-	if err := t.checkForeign(r.row, r.ws); err != nil {
+	if err := t.checkForeign(row, r.wsID()); err != nil {
 		return nil, err
 	}
 	r.expires = t.expiry(e, o, now, false)
 	t.add(r)
-	return t.out(r, o, now), nil
+	return t.out(r, o, now, nil), nil
 }
 
 // Update writes every non-primary-key column of the visible row pk.
@@ -36,11 +36,7 @@ func (t *table) Update(ctx context.Context, pk kongdb.Row, e kongdb.Row, o *kong
 	o = opts(o)
 	now, unlock := t.lockWrite(ctx)
 	defer unlock()
-	_, key, ok := t.pkOf(pk)
-	var r *record
-	if ok {
-		r = t.rows[key]
-	}
+	r := t.lookup(pk)
 	uo := *o
 	uo.GlobalWorkspace = false // Kong: update drops a null workspace
 	if r == nil || !t.visible(r, &uo, now, true) {
@@ -63,50 +59,62 @@ func (t *table) UpdateByField(ctx context.Context, field string, value any, e ko
 	return t.update(r, e, o, now)
 }
 
+// keepPK sets row's primary-key fields to r's.
+func (t *table) keepPK(row kongdb.Row, r *record) {
+	for _, i := range t.pkIdx {
+		row[t.s.Fields[i].Name], _ = decodeValue(fieldEnc(r.enc, i, ""), 0)
+	}
+}
+
 func (t *table) update(r *record, e kongdb.Row, o *kongdb.Options, now float64) (kongdb.Row, error) {
 	row := t.storedRow(e)
-	for _, name := range t.s.PrimaryKey {
-		row[name] = r.row[name]
-	}
-	next := &record{key: r.key, pk: r.pk, ws: r.ws, wsv: r.wsv, row: row, expires: r.expires}
-	if err := t.checkUnique(next, r); err != nil {
+	t.keepPK(row, r)
+	enc, err := t.encode(row)
+	if err != nil {
 		return nil, err
 	}
-	if err := t.checkForeign(row, r.ws); err != nil {
+	next := &record{enc: enc, ws: r.ws, expires: r.expires}
+	if err := t.checkUnique(next, row, r); err != nil {
+		return nil, err
+	}
+	if err := t.checkForeign(row, r.wsID()); err != nil {
 		return nil, err
 	}
 	if o.TTL != nil {
 		next.expires = t.expiry(row, o, now, true)
 	}
-	t.unindex(r)
-	r.row, r.expires = next.row, next.expires
-	t.noteExpiry(r.expires)
-	t.index(r)
-	return t.out(r, o, now), nil
+	t.replace(r, next)
+	return t.out(next, o, now, nil), nil
 }
 
 // Upsert inserts the row pk or replaces it (keeping nothing of the old
 // row; without a ttl option the expiry is cleared).
 func (t *table) Upsert(ctx context.Context, pk kongdb.Row, e kongdb.Row, o *kongdb.Options) (kongdb.Row, error) {
 	o = opts(o)
-	full := kongdb.DeepCopyRow(e)
+	full := make(kongdb.Row, len(e)+len(pk))
+	for k, v := range e {
+		full[k] = v
+	}
 	for k, v := range pk {
 		full[k] = v
 	}
 	now, unlock := t.lockWrite(ctx)
 	defer unlock()
-	r, err := t.newRecord(full, o.Workspace)
+	r, row, err := t.newRecord(full, o.Workspace)
 	if err != nil {
 		return nil, err
 	}
-	return t.upsert(t.rows[r.key], r, o, now)
+	return t.upsert(t.rows[t.keyOf(r)], r, row, o, now)
 }
 
 // UpsertByField inserts or replaces the row whose unique field holds value
 // (conflict target (ws_id, field)); an existing row keeps its primary key.
 func (t *table) UpsertByField(ctx context.Context, field string, value any, e kongdb.Row, o *kongdb.Options) (kongdb.Row, error) {
 	o = opts(o)
-	full := kongdb.DeepCopyRow(e)
+	full := make(kongdb.Row, len(e)+1)
+	for k, v := range e {
+		full[k] = v
+	}
 	full[field] = value
 	now, unlock := t.lockWrite(ctx)
 	defer unlock()
@@ -115,33 +123,31 @@ func (t *table) UpsertByField(ctx context.Context, field string, value any, e ko
 	uo.SkipTTL = true
 	old := t.findBy(&t.tdata, field, value, &uo, now)
 	if old != nil {
-		for _, name := range t.s.PrimaryKey {
-			full[name] = old.row[name]
-		}
+		t.keepPK(full, old)
 	}
-	r, err := t.newRecord(full, o.Workspace)
+	r, row, err := t.newRecord(full, o.Workspace)
 	if err != nil {
 		return nil, err
 	}
-	if old == nil && t.rows[r.key] != nil {
+	if old == nil && t.rows[t.keyOf(r)] != nil {
 		return nil, t.conflict(t.s.Table()+"_pkey", full, t.pkTable(full))
 	}
-	return t.upsert(old, r, o, now)
+	return t.upsert(old, r, row, o, now)
 }
 
-func (t *table) upsert(old, r *record, o *kongdb.Options, now float64) (kongdb.Row, error) {
-	if err := t.checkUnique(r, old); err != nil {
+func (t *table) upsert(old, r *record, row kongdb.Row, o *kongdb.Options, now float64) (kongdb.Row, error) {
+	if err := t.checkUnique(r, row, old); err != nil {
 		return nil, err
 	}
-	if err := t.checkForeign(r.row, r.ws); err != nil {
+	if err := t.checkForeign(row, r.wsID()); err != nil {
 		return nil, err
 	}
-	r.expires = t.expiry(r.row, o, now, false)
+	r.expires = t.expiry(row, o, now, false)
 	if old != nil {
 		t.remove(old)
 	}
 	t.add(r)
-	return t.out(r, o, now), nil
+	return t.out(r, o, now, nil), nil
 }
 
 // Delete removes the visible row pk and, as the database's foreign keys
@@ -150,12 +156,8 @@ func (t *table) Delete(ctx context.Context, pk kongdb.Row, o *kongdb.Options) (b
 	o = opts(o)
 	defer t.c.lockWriter(ctx)()
 	now := t.now()
-	_, key, ok := t.pkOf(pk)
-	if !ok {
-		return false, nil
-	}
 	t.mu.RLock()
-	r := t.rows[key]
+	r := t.lookup(pk)
 	vis := r != nil && t.visible(r, o, now, true)
 	t.mu.RUnlock()
 	if !vis {
@@ -196,14 +198,16 @@ func (t *table) deleteRecord(r *record) error {
 	for _, p := range plan {
 		p.t.mu.Lock()
 		if p.null != "" {
-			if p.t.rows[p.r.key] == p.r && !seen[p.r] {
-				p.t.unindex(p.r)
-				row := kongdb.DeepCopyRow(p.r.row)
+			// the row as now stored: an earlier entry may have nulled
+			// another of its fields (a new record of the same key)
+			if cur := p.t.rows[p.t.keyOf(p.r)]; cur != nil && !seen[p.r] {
+				row := p.t.rowOf(cur)
 				row[p.null] = schema.Null
-				p.r.row = row
-				p.t.index(p.r)
+				if enc, err := p.t.encode(row); err == nil { // it was encoded before
+					p.t.replace(cur, &record{enc: enc, ws: cur.ws, expires: cur.expires})
+				}
 			}
-		} else if p.t.rows[p.r.key] == p.r {
+		} else if p.t.rows[p.t.keyOf(p.r)] == p.r {
 			p.t.remove(p.r)
 		}
 		p.t.mu.Unlock()
@@ -219,19 +223,18 @@ func (t *table) planDelete(r *record, plan *[]pending, seen map[*record]bool) er
 	if t.s.Name == "workspaces" {
 		// ws_id references workspaces (no cascade): a workspace in use
 		// cannot go.
-		if child := t.c.usingWorkspace(r.pk.vals[0]); child != "" {
+		id, _ := stringOf(t.pkCol(r, 0))
+		if child := t.c.usingWorkspace(id); child != "" {
 			return t.c.errs.ForeignKeyViolationRestricted("workspaces", child)
 		}
 	}
 	for _, ch := range t.c.children(t) {
-		var b strings.Builder
-		encode(&b, r.pk.vals[0])
-		ord := ch.t.fks[ch.field.Name][b.String()]
-		if ord == nil {
+		x := ch.t.fks[ch.field.Name]
+		if x == nil {
 			continue
 		}
 		var err error
-		ord.from(nil, func(cr *record) bool {
+		x.from(t.pkCol(r, 0), "", func(cr *record) bool {
 			switch ch.field.OnDelete {
 			case "cascade":
 				err = ch.t.planDelete(cr, plan, seen)
@@ -267,14 +270,7 @@ func (t *table) truncate(done map[*table]bool) {
 	}
 	done[t] = true
 	t.mu.Lock()
-	t.rows = map[string]*record{}
-	t.sorted = order{}
-	for k := range t.uniq {
-		t.uniq[k] = map[ukey]*record{}
-	}
-	for k := range t.fks {
-		t.fks[k] = map[string]*order{}
-	}
+	t.resetData()
 	t.mu.Unlock()
 	for _, ch := range t.c.children(t) {
 		ch.t.truncate(done)
@@ -294,26 +290,46 @@ func (t *table) lockWrite(ctx context.Context) (float64, func()) {
 	}
 }
 
-// newRecord builds the record of entity e in workspace ws.
-func (t *table) newRecord(e kongdb.Row, ws string) (*record, error) {
-	pk, key, ok := t.pkOf(e)
-	if !ok {
-		return nil, t.c.errs.PrimaryKeyViolation(t.pkTable(e))
+// newRecord builds the record of entity e in workspace ws (caller holds
+// wmu), and returns the row it stores.
+func (t *table) newRecord(e kongdb.Row, ws string) (*record, kongdb.Row, error) {
+	var buf [64]byte
+	if _, ok := t.appendPK(buf[:0], e); !ok || len(t.pkIdx) != len(t.s.PrimaryKey) {
+		return nil, nil, t.c.errs.PrimaryKeyViolation(t.pkTable(e))
 	}
 	row := t.storedRow(e)
-	if !t.s.Workspaceable {
-		ws = ""
+	enc, err := t.encode(row)
+	if err != nil {
+		return nil, nil, err
 	}
-	return &record{key: key, pk: keyOf(pk), ws: ws, wsv: ws, row: row}, nil
+	r := &record{enc: enc}
+	if t.s.Workspaceable {
+		r.ws = t.c.wsRef(ws)
+	}
+	return r, row, nil
+}
+
+// encode is encodeRow with a value outside the value model reported as a
+// database error naming the field.
+func (t *table) encode(row kongdb.Row) (string, error) {
+	enc, err := t.encodeRow(row)
+	if err != nil {
+		return "", t.c.errs.DatabaseError(err.Error(), err)
+	}
+	return enc, nil
 }
 
 // storedRow is what a row keeps of an entity: like PostgreSQL's
 // <field>_<pk> columns, a foreign field keeps only the referenced primary
 // key, even when given a whole entity; ws_id and ttl live beside the row.
 func (t *table) storedRow(e kongdb.Row) kongdb.Row {
-	row := kongdb.DeepCopyRow(e)
-	delete(row, "ws_id")
-	delete(row, "ttl")
+	// a shallow copy: the row is encoded, never kept
+	row := make(kongdb.Row, len(e))
+	for k, v := range e {
+		if k != "ws_id" && k != "ttl" {
+			row[k] = v
+		}
+	}
 	for _, f := range t.s.Fields {
 		ref, ok := row[f.Name].(map[string]any)
 		if f.Type != schema.TypeForeign || !ok || f.RefSchema == nil {
@@ -340,20 +356,21 @@ func (t *table) pkTable(e kongdb.Row) kongdb.Row {
 	return pk
 }
 
-// checkUnique finds a unique conflict of r with any row but self.
-func (t *table) checkUnique(r *record, self *record) error {
+// checkUnique finds a unique conflict of r (whose row is row) with any
+// row but self.
+func (t *table) checkUnique(r *record, row kongdb.Row, self *record) error {
 	for i := range t.indexes {
 		ix := &t.indexes[i]
-		k, ok := uniqKey(ix, r.ws, r.row[ix.name])
-		if !ok {
+		ws, k := t.indexKey(ix, r)
+		if k == "" {
 			continue
 		}
-		if other := t.uniq[ix.name][k]; other != nil && other != self && other.key != r.key {
+		if other := t.uniq[i].of(ws)[k]; other != nil && other != self && t.keyOf(other) != t.keyOf(r) {
 			constraint := t.s.Table() + "_" + ix.name + "_key"
 			if !ix.global {
 				constraint = t.s.Table() + "_ws_id_" + ix.name + "_unique"
 			}
-			return t.conflict(constraint, r.row, t.pkTable(r.row))
+			return t.conflict(constraint, row, t.pkTable(row))
 		}
 	}
 	return nil
@@ -396,7 +413,7 @@ func (t *table) checkForeign(row kongdb.Row, ws string) error {
 	if t.s.Workspaceable && ws != "" {
 		if wt := t.c.table("workspaces"); wt != nil && wt != t {
 			var buf [64]byte
-			key := append(append(buf[:0], 's'), ws...) // the key pkOf gives a string id
+			key := appendString(append(buf[:0], tagString), ws) // the key of a string id
 			wt.mu.RLock()
 			found := wt.rows[string(key)] != nil
 			wt.mu.RUnlock()
@@ -417,16 +434,13 @@ func (t *table) checkForeign(row kongdb.Row, ws string) error {
 		if parent == nil {
 			continue
 		}
-		_, key, ok := parent.pkOf(v)
 		var found bool
-		if ok {
-			if parent == t {
-				found = t.rows[key] != nil
-			} else {
-				parent.mu.RLock()
-				found = parent.rows[key] != nil
-				parent.mu.RUnlock()
-			}
+		if parent == t {
+			found = t.lookup(v) != nil
+		} else {
+			parent.mu.RLock()
+			found = parent.lookup(v) != nil
+			parent.mu.RUnlock()
 		}
 		if !found {
 			fk := kongdb.Row{}

@@ -184,8 +184,10 @@ func (s *strategy) run(ctx context.Context, q querier, c *Connector, sql string,
 	}
 	defer rows.Close()
 	var out []kongdb.Row
+	fds := rows.FieldDescriptions()
+	tm := rows.Conn().TypeMap()
 	for rows.Next() {
-		vals, err := rows.Values()
+		vals, err := rawValues(rows, fds, tm)
 		if err != nil {
 			return nil, err
 		}

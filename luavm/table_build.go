@@ -1,0 +1,90 @@
+package luavm
+
+import (
+	"fmt"
+	"reflect"
+	"unsafe"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// Building a string-keyed table in one go. gopher-lua's RawSetString boxes
+// the key into an LValue twice per call (for its key list and its key ->
+// position map) and grows both one key at a time, so a 6-field entity cost
+// about 20 allocations. NewRecord fills the three parts of the hash
+// (LTable.strdict, keys, k2i) at their final size, with keys the caller
+// boxed once and shares between tables: the table is the same as
+// RawSetString would have left it (pairs visits the keys in the order
+// given).
+//
+// The fields are reached through offsets checked by reflection at start-up
+// (checkTableInternals); an upgrade that renames or retypes them makes
+// Internals() fail, as for the LState fields (internals.go).
+
+var (
+	offStrdict uintptr
+	offKeys    uintptr
+	offK2i     uintptr
+)
+
+func checkTableInternals() error {
+	tt := reflect.TypeOf(lua.LTable{})
+	lv := reflect.TypeOf((*lua.LValue)(nil)).Elem()
+	f, ok := tt.FieldByName("strdict")
+	if !ok || f.Type != reflect.TypeOf(map[string]lua.LValue(nil)) {
+		return fmt.Errorf("luavm: gopher-lua's LTable has no map[string]LValue field strdict (upgraded?)")
+	}
+	offStrdict = f.Offset
+	f, ok = tt.FieldByName("keys")
+	if !ok || f.Type.Kind() != reflect.Slice || f.Type.Elem() != lv {
+		return fmt.Errorf("luavm: gopher-lua's LTable has no []LValue field keys (upgraded?)")
+	}
+	offKeys = f.Offset
+	f, ok = tt.FieldByName("k2i")
+	if !ok || f.Type.Kind() != reflect.Map || f.Type.Key() != lv || f.Type.Elem().Kind() != reflect.Int {
+		return fmt.Errorf("luavm: gopher-lua's LTable has no map[LValue]int field k2i (upgraded?)")
+	}
+	offK2i = f.Offset
+	return nil
+}
+
+// NewRecord returns a table whose hash part holds names[i] = vals[i] for
+// every i with a non-nil value, in that order; keys[i] must be
+// lua.LString(names[i]) as an LValue (box it once and reuse it: that is
+// the saving). The names must be distinct.
+func NewRecord(names []string, keys []lua.LValue, vals []lua.LValue) *lua.LTable {
+	t := &lua.LTable{Metatable: lua.LNil}
+	if internalsErr != nil {
+		for i, name := range names {
+			if vals[i] != nil {
+				t.RawSetString(name, vals[i])
+			}
+		}
+		return t
+	}
+	n := 0
+	for _, v := range vals {
+		if v != nil && v != lua.LNil {
+			n++
+		}
+	}
+	if n == 0 {
+		return t
+	}
+	strdict := make(map[string]lua.LValue, n)
+	ks := make([]lua.LValue, 0, n)
+	k2i := make(map[lua.LValue]int, n)
+	for i, v := range vals {
+		if v == nil || v == lua.LNil {
+			continue
+		}
+		strdict[names[i]] = v
+		k2i[keys[i]] = len(ks)
+		ks = append(ks, keys[i])
+	}
+	p := unsafe.Pointer(t)
+	*(*map[string]lua.LValue)(unsafe.Add(p, offStrdict)) = strdict
+	*(*[]lua.LValue)(unsafe.Add(p, offKeys)) = ks
+	*(*map[lua.LValue]int)(unsafe.Add(p, offK2i)) = k2i
+	return t
+}
