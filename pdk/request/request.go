@@ -165,6 +165,9 @@ type State struct {
 	maxReqHeaders, maxRespHeaders, maxURIArgs, maxPostArgs int
 	routes                                                 map[*router.Route]*lua.LTable
 	services                                               map[*router.Service]*lua.LTable
+	// wsID, wsVal: the last workspace id set as ngx.ctx.workspace, boxed
+	wsID  string
+	wsVal lua.LValue
 
 	admin     fasthttp.Response // kong.response.exit outside a request (Admin API)
 	hdrMT     *lua.LTable       // request/response header tables' metatable
@@ -315,7 +318,7 @@ func (s *State) SetPhase(p Phase) {
 		return
 	}
 	ctx := s.in.CurrentCtx()
-	ctx.RawSetString("KONG_PHASE", kongValue)
+	luavm.SetKey(ctx, keyKongPhase, kongValue)
 	switch p {
 	case PhaseAccess:
 		if !s.accessed {
@@ -459,7 +462,7 @@ func (s *State) noteUpstream() {
 	if !c.Proxied || c.UpstreamErr != nil {
 		return
 	}
-	s.in.CurrentCtx().RawSetString("KONG_PROXIED", lua.LTrue)
+	luavm.SetKey(s.in.CurrentCtx(), keyKongProxied, lua.LTrue)
 	resp := &c.RequestCtx.Response
 	s.upStatus = resp.StatusCode()
 	resp.Header.CopyTo(&s.upHdr)
