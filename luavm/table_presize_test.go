@@ -123,3 +123,28 @@ func TestSetKeyAllocs(t *testing.T) {
 	})
 	t.Logf("SetKey: %v allocs, RawSetString: %v allocs", n, base)
 }
+
+// TestTypeAllocs: type() answers with a name boxed once.
+func TestTypeAllocs(t *testing.T) {
+	L := NewState(Options{})
+	defer L.Close()
+	if err := L.DoString(`function f(x) local n = 0; for i = 1, 100 do if type(x) == "string" then n = n + 1 end end; return type(x) end`); err != nil {
+		t.Fatal(err)
+	}
+	f := L.GetGlobal("f")
+	for _, v := range []lua.LValue{lua.LString("s"), lua.LNumber(1), lua.LNil, L.NewTable(), lua.LTrue} {
+		n := testing.AllocsPerRun(20, func() {
+			if err := L.CallByParam(lua.P{Fn: f, NRet: 1, Protect: true}, v); err != nil {
+				t.Fatal(err)
+			}
+			L.Pop(1)
+		})
+		if n > 0 {
+			t.Errorf("type(%s): %v allocations per 100 calls", v.Type(), n)
+		}
+		if err := L.CallByParam(lua.P{Fn: f, NRet: 1, Protect: true}, v); err != nil || L.Get(-1).String() != v.Type().String() {
+			t.Errorf("type(%s) = %v, %v", v.Type(), L.Get(-1), err)
+		}
+		L.Pop(1)
+	}
+}
