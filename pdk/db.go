@@ -29,7 +29,11 @@ type dbState struct {
 	kdb  *lua.LTable
 	daos *lua.LTable
 
-	bindings   map[string]*daoBinding
+	bindings map[string]*daoBinding
+	// keyBuf and keys: dao:cache_key(string)'s buffer and the keys it
+	// answered lately, as Lua strings (internKey)
+	keyBuf     []byte
+	keys       map[string]lua.LValue
 	errorsObj  *lua.LTable
 	schemaMT   *lua.LTable // metatable of Lua schema objects
 	schemaObjs map[*lua.LTable]*schema.Schema
@@ -382,4 +386,28 @@ func (r *Root) overrideInWorker(d *kongdb.DAO, op string, entity, old kongdb.Row
 			logger.Error("[db] failed to run post_crud_event", "entity", d.Schema.Name, "op", op, "err", apiErrMsg(err))
 		}
 	})
+}
+
+// maxInternedKeys bounds dbState.keys (the keys are the clients' tokens,
+// ids ...: any number of them).
+const maxInternedKeys = 1024
+
+// internKey is b as a Lua string, the same value as the last time
+// cache_key produced these bytes: a plugin that computes its cache key on
+// every request (token-auth: kong.db.x:cache_key(token), then
+// kong.cache:get) gets it without allocating. The table is emptied when
+// full.
+func (s *dbState) internKey(b []byte) lua.LValue {
+	if v, ok := s.keys[string(b)]; ok {
+		return v
+	}
+	if s.keys == nil {
+		s.keys = make(map[string]lua.LValue, 64)
+	} else if len(s.keys) >= maxInternedKeys {
+		clear(s.keys)
+	}
+	k := string(b)
+	v := lua.LValue(lua.LString(k))
+	s.keys[k] = v
+	return v
 }
