@@ -205,8 +205,7 @@ func (r *Runloop) begin(c *proxy.Context, it *Iterator, phase request.Phase) *re
 		s.ctx = luavm.NewSizedTable(w.L, 0, ctxHashCap)
 		w.In.SetCtx(s.ctx)
 		w.req.Attach(s.req)
-		w.req.Begin(c)
-		w.req.SetPhase(phase)
+		w.req.BeginAt(c, phase)
 		c.Plugin = s
 		return s
 	}

@@ -285,7 +285,11 @@ func Open(in *pdk.Instance) *State {
 
 // Begin binds s to the request c; the phase is PhaseRewrite until
 // SetPhase.
-func (s *State) Begin(c *proxy.Context) {
+func (s *State) Begin(c *proxy.Context) { s.BeginAt(c, PhaseRewrite) }
+
+// BeginAt is Begin then SetPhase(p), setting ngx.ctx.KONG_PHASE once (the
+// host starts a request at its first phase with a plugin to run).
+func (s *State) BeginAt(c *proxy.Context, p Phase) {
 	s.trim()
 	s.c = c
 	s.in.RequestID = c.RequestID
@@ -299,7 +303,7 @@ func (s *State) Begin(c *proxy.Context) {
 	s.upBody = s.upBody[:0]
 	clear(s.vars)
 	requestsTotal.Add(1)
-	s.SetPhase(PhaseRewrite)
+	s.SetPhase(p)
 }
 
 // SetPhase sets Kong's phase (and ngx.get_phase()'s answer). Call it at
