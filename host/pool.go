@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/luahost/luahost/luavm"
 	"github.com/luahost/luahost/pdk"
 )
 
@@ -286,7 +287,7 @@ func (p *Pool) Acquire(ctx context.Context) (*Worker, error) {
 	p.acquired.Add(1)
 	// Before a worker runs anything it takes the events waiting for it;
 	// the borrower gets an ngx.ctx of its own (not a pinned request's).
-	w.In.SetCtx(w.L.CreateTable(0, ctxHashCap))
+	w.In.SetCtx(luavm.NewSizedTable(w.L, 0, ctxHashCap))
 	pdk.Drain(w.In)
 	return w, nil
 }

@@ -12,6 +12,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/luahost/luahost/kongdb/events"
+	"github.com/luahost/luahost/luavm"
 	"github.com/luahost/luahost/pdk"
 	"github.com/luahost/luahost/pdk/request"
 	"github.com/luahost/luahost/proxy"
@@ -205,11 +206,10 @@ func (r *Runloop) begin(c *proxy.Context, it *Iterator, phase request.Phase) *re
 		}
 		s := r.states.Get().(*reqState)
 		s.it, s.w = it, w
-		s.ctx = w.L.CreateTable(0, ctxHashCap)
+		s.ctx = luavm.NewSizedTable(w.L, 0, ctxHashCap)
 		w.In.SetCtx(s.ctx)
 		w.req.Attach(s.req)
-		w.req.Begin(c)
-		w.req.SetPhase(phase)
+		w.req.BeginAt(c, phase)
 		c.Plugin = s
 		return s
 	}
@@ -313,6 +313,9 @@ func (s *reqState) conf(cfg *PluginConfig) *lua.LTable {
 	return t
 }
 
+// keyPluginID is ngx.ctx.plugin_id, boxed once (luavm.SetKey).
+var keyPluginID = luavm.NewKey("plugin_id")
+
 // run calls the handler of one plugin for a phase, with Kong's
 // setup_plugin_context (kong.log's prefix and kong.ctx.plugin by plugin
 // name, ngx.ctx.plugin_id). It reports whether the plugin produced the
@@ -326,7 +329,7 @@ func (s *reqState) run(c *proxy.Context, e entry, ph int) (exited, failed bool) 
 	}
 	conf := s.conf(e.cfg)
 	w.In.PluginName = e.p.desc.Name
-	w.In.CurrentCtx().RawSetString("plugin_id", e.cfg.idL)
+	luavm.SetKey(w.In.CurrentCtx(), keyPluginID, e.cfg.idL)
 	err := w.call(fn, 0, lp.handler, conf)
 	w.In.PluginName = ""
 	if err == nil || request.IsExit(err) {

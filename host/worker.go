@@ -258,20 +258,22 @@ func (w *Worker) Close() {
 // Poisoned reports whether the worker must be discarded.
 func (w *Worker) Poisoned() bool { return w.poisoned }
 
-// ctxHashCap sizes the hash part of a request's fresh ngx.ctx: the keys
-// a request with an auth plugin sets (KONG_PHASE, route, service,
-// workspace, router_matches, plugin_id, authenticated_consumer and
-// _credential, KONG_PROXIED, ...) fit without growing, and the table is a
-// quarter of the 32-entry one gopher-lua makes on a table's first string
-// key (whose allocation and clearing were ~5 % of a token-auth request's
-// CPU). Lua cannot tell: pairs follows insertion order, not the map.
-const ctxHashCap = 12
+// ctxHashCap sizes the hash part of a request's fresh ngx.ctx
+// (luavm.NewSizedTable: the maps and the key list made once, at this
+// size): the keys an auth plugin's request sets (KONG_PHASE, route,
+// service, workspace, router_matches, plugin_id, authenticated_consumer
+// and _credential) fit without growing. 8 because a Go map of up to 8
+// entries is two allocations (its header and one group) and a larger one
+// four: a request that goes on to later phases (KONG_PROXIED, ...) grows
+// its maps once, an access-only one never. Lua cannot tell: pairs follows
+// insertion order, not the map.
+const ctxHashCap = 8
 
 // reset drops a borrower's state before the worker goes back to the pool
 // (the next one gets an ngx.ctx of its own).
 func (w *Worker) reset() {
 	w.L.SetTop(0)
-	w.In.SetCtx(w.L.CreateTable(0, ctxHashCap))
+	w.In.SetCtx(luavm.NewSizedTable(w.L, 0, ctxHashCap))
 	w.In.Phase = "init"
 	w.In.PluginName = ""
 }

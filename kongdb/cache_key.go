@@ -3,6 +3,7 @@ package kongdb
 import (
 	"context"
 	"strings"
+	"unsafe"
 
 	"github.com/luahost/luahost/kongdb/schema"
 )
@@ -16,34 +17,16 @@ import (
 // cache_key fields (foreign ones by id), or the primary key when none is
 // set, and its own ws_id when it has one.
 func (d *DAO) CacheKey(ctx context.Context, key any, args ...any) (string, error) {
-	s := d.Schema
-	var ws string
-	if len(args) >= 5 && !isEmpty(args[4]) {
-		ws = segment(args[4])
-	} else if s.Workspaceable {
-		// A failed lookup of the default workspace must not produce a
-		// key without ws_id: it would name no cached entity.
-		var err error
-		if ws, err = d.db.currentWorkspace(ctx); err != nil {
-			return "", err
-		}
+	ws, err := d.cacheKeyWorkspace(ctx, args)
+	if err != nil {
+		return "", err
 	}
 	switch k := key.(type) {
 	case string:
-		var b strings.Builder
-		b.Grow(len(s.Name) + len(k) + len(ws) + 8)
-		b.WriteString(s.Name)
-		b.WriteByte(':')
-		b.WriteString(k)
-		for i := 0; i < 4; i++ {
-			b.WriteByte(':')
-			if i < len(args) {
-				b.WriteString(segment(args[i]))
-			}
-		}
-		b.WriteByte(':')
-		b.WriteString(ws)
-		return b.String(), nil
+		b := appendStringCacheKey(make([]byte, 0, len(d.Schema.Name)+len(k)+len(ws)+8), d.Schema.Name, k, args, ws)
+		// b is not written again: the string shares its bytes, as
+		// strings.Builder's does
+		return unsafe.String(unsafe.SliceData(b), len(b)), nil
 	case map[string]any:
 		return d.entityCacheKey(k, ws), nil
 	}
@@ -52,6 +35,45 @@ func (d *DAO) CacheKey(ctx context.Context, key any, args ...any) (string, error
 		return d.CacheKey(ctx, segment(key), args...)
 	}
 	return "", argErr("key must be a string or an entity table")
+}
+
+// AppendStringCacheKey appends to dst what CacheKey answers for a string
+// key: the request path's dao:cache_key(string) builds into a buffer it
+// reuses (no allocation when dst has room).
+func (d *DAO) AppendStringCacheKey(ctx context.Context, dst []byte, key string, args ...any) ([]byte, error) {
+	ws, err := d.cacheKeyWorkspace(ctx, args)
+	if err != nil {
+		return dst, err
+	}
+	return appendStringCacheKey(dst, d.Schema.Name, key, args, ws), nil
+}
+
+// cacheKeyWorkspace is cache_key's ws_id: args[4] when given, else the
+// current workspace for a workspaceable entity.
+func (d *DAO) cacheKeyWorkspace(ctx context.Context, args []any) (string, error) {
+	if len(args) >= 5 && !isEmpty(args[4]) {
+		return segment(args[4]), nil
+	}
+	if d.Schema.Workspaceable {
+		// A failed lookup of the default workspace must not produce a
+		// key without ws_id: it would name no cached entity.
+		return d.db.currentWorkspace(ctx)
+	}
+	return "", nil
+}
+
+func appendStringCacheKey(b []byte, name, key string, args []any, ws string) []byte {
+	b = append(b, name...)
+	b = append(b, ':')
+	b = append(b, key...)
+	for i := 0; i < 4; i++ {
+		b = append(b, ':')
+		if i < len(args) {
+			b = append(b, segment(args[i])...)
+		}
+	}
+	b = append(b, ':')
+	return append(b, ws...)
 }
 
 // entityCacheKey is the table path of cache_key with ws the workspace to

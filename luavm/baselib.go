@@ -596,8 +596,22 @@ func baseRawSet(L *lua.LState) int {
 	return 1
 }
 
+// typeNames are type()'s answers, boxed once (type(x) == "string" is on
+// many plugins' request path).
+var typeNames = func() (t [lua.LTChannel + 1]lua.LValue) {
+	for i := range t {
+		t[i] = lua.LString(lua.LValueType(i).String())
+	}
+	return
+}()
+
 func baseType(L *lua.LState) int {
-	L.Push(lua.LString(checkAny(L, 1).Type().String()))
+	tp := checkAny(L, 1).Type()
+	if int(tp) < len(typeNames) {
+		L.Push(typeNames[tp])
+	} else {
+		L.Push(lua.LString(tp.String()))
+	}
 	return 1
 }
 

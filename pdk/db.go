@@ -29,8 +29,12 @@ type dbState struct {
 	kdb  *lua.LTable
 	daos *lua.LTable
 
-	bindings   map[string]*daoBinding
-	keys       luaKeys // field names as Lua keys, for the rows it converts
+	bindings map[string]*daoBinding
+	keys     luaKeys // field names as Lua keys, for the rows it converts
+	// keyBuf and cacheKeys: dao:cache_key(string)'s buffer and the keys it
+	// answered lately, as Lua strings (internKey)
+	keyBuf     []byte
+	cacheKeys  map[string]lua.LValue
 	errorsObj  *lua.LTable
 	schemaMT   *lua.LTable // metatable of Lua schema objects
 	schemaObjs map[*lua.LTable]*schema.Schema
@@ -383,4 +387,28 @@ func (r *Root) overrideInWorker(d *kongdb.DAO, op string, entity, old kongdb.Row
 			logger.Error("[db] failed to run post_crud_event", "entity", d.Schema.Name, "op", op, "err", apiErrMsg(err))
 		}
 	})
+}
+
+// maxInternedKeys bounds dbState.cacheKeys (the keys are the clients' tokens,
+// ids ...: any number of them).
+const maxInternedKeys = 1024
+
+// internKey is b as a Lua string, the same value as the last time
+// cache_key produced these bytes: a plugin that computes its cache key on
+// every request (token-auth: kong.db.x:cache_key(token), then
+// kong.cache:get) gets it without allocating. The table is emptied when
+// full.
+func (s *dbState) internKey(b []byte) lua.LValue {
+	if v, ok := s.cacheKeys[string(b)]; ok {
+		return v
+	}
+	if s.cacheKeys == nil {
+		s.cacheKeys = make(map[string]lua.LValue, 64)
+	} else if len(s.cacheKeys) >= maxInternedKeys {
+		clear(s.cacheKeys)
+	}
+	k := string(b)
+	v := lua.LValue(lua.LString(k))
+	s.cacheKeys[k] = v
+	return v
 }

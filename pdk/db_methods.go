@@ -76,10 +76,9 @@ var daoMethods = map[string]lua.LGFunction{
 	},
 	"cache_key": func(L *lua.LState) int {
 		b := bindingOf(L)
+		s, isStr := L.Get(2).(lua.LString)
 		var key any
-		if s, ok := L.Get(2).(lua.LString); ok {
-			key = string(s)
-		} else {
+		if !isStr {
 			key = b.arg(L, 2)
 		}
 		top := L.GetTop()
@@ -89,6 +88,17 @@ var daoMethods = map[string]lua.LGFunction{
 			for i := 3; i <= top && i <= 7; i++ {
 				args = append(args, b.arg(L, i))
 			}
+		}
+		if isStr {
+			// the request path (a plugin's key for kong.cache): built in
+			// the state's buffer, the Lua string interned
+			buf, err := b.dao.AppendStringCacheKey(b.st.ctx(), b.st.keyBuf[:0], string(s), args...)
+			b.st.keyBuf = buf
+			if err != nil {
+				return pushDBError(L, b.dao.Errors, err)
+			}
+			L.Push(b.st.internKey(buf))
+			return 1
 		}
 		k, err := b.dao.CacheKey(b.st.ctx(), key, args...)
 		if err != nil {

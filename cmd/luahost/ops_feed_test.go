@@ -46,7 +46,7 @@ func TestOpsFed(t *testing.T) {
 	port := echoUpstream(t)
 	c := pluginsConf()
 	c.Append("plugins_dir", "testdata/plugins", "test")
-	c.Set("lua_timeout", "200", "test")
+	c.Set("lua_timeout", spinTimeout, "test")
 	c.Set("prefix", dir, "test")
 	c.Set("status_listen", "127.0.0.1:0", "test")
 	c.Set("admin_listen", "127.0.0.1:0", "test")

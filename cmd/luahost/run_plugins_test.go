@@ -30,10 +30,16 @@ func pluginsConf() *conf.Config {
 	c.Set("proxy_listen", "127.0.0.1:0", "test")
 	// (not Kong's default 127.0.0.1:8001, which another process may hold)
 	c.Set("admin_listen", "off", "test")
-	c.Set("lua_timeout", "500", "test")
+	// long: loading the example plugins under -race on a loaded machine
+	// took more than 500 ms; the runaway-handler tests set spinTimeout
+	c.Set("lua_timeout", "20000", "test")
 	c.Set("worker_max", "2", "test")
 	return c
 }
+
+// spinTimeout is the lua_timeout of the tests whose plugin loops forever:
+// short enough to wait for, long enough to load the plugins under load.
+const spinTimeout = "3000"
 
 // headersUpstream answers with what the plugins may have set or hidden.
 func headersUpstream(t *testing.T) int {
@@ -249,6 +255,7 @@ func TestRunPluginPhases(t *testing.T) {
 	for _, strategy := range hosttest.Strategies {
 		t.Run(strategy, func(t *testing.T) {
 			c := pluginsConf()
+			c.Set("lua_timeout", spinTimeout, "test")
 			if strategy == "postgres" {
 				hosttest.UsePostgres(t, c)
 			}

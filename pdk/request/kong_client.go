@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/luahost/luahost/luavm"
 )
 
 // newKongClient is kong.client (kong/pdk/client.lua).
@@ -178,8 +180,8 @@ func (s *State) clientAuthenticate(L *lua.LState) int {
 		raise(L, "either credential or consumer must be provided")
 	}
 	ctx := s.in.CurrentCtx()
-	ctx.RawSetString("authenticated_consumer", consumer)
-	ctx.RawSetString("authenticated_credential", credential)
+	luavm.SetKey(ctx, keyConsumer, consumer)
+	luavm.SetKey(ctx, keyCredential, credential)
 	return 0
 }
 

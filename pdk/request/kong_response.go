@@ -371,7 +371,7 @@ func (s *State) send(L *lua.LState, status int, body string, hasBody, isJSON boo
 		luavm.Unwind(L, exitValue{status: status, admin: true})
 	}
 	s.exited = true
-	s.in.CurrentCtx().RawSetString("KONG_EXITED", lua.LTrue)
+	luavm.SetKey(s.in.CurrentCtx(), keyKongExited, lua.LTrue)
 	s.unwind(L, status)
 }
 

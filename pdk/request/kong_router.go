@@ -7,6 +7,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/luahost/luahost/kongdb/schema"
+	"github.com/luahost/luahost/luavm"
 	"github.com/luahost/luahost/pdk"
 	"github.com/luahost/luahost/router"
 )
@@ -38,15 +39,20 @@ func (s *State) accessBefore(ctx *lua.LTable) {
 		return
 	}
 	m := &c.Match
-	ctx.RawSetString("route", s.routeTable(m.Route))
+	luavm.SetKey(ctx, keyRoute, s.routeTable(m.Route))
 	if m.Service != nil {
-		ctx.RawSetString("service", s.serviceTable(m.Service))
+		luavm.SetKey(ctx, keyService, s.serviceTable(m.Service))
 	}
-	if m.Route.WsID != "" {
-		ctx.RawSetString("workspace", lua.LString(m.Route.WsID))
+	if id := m.Route.WsID; id != "" {
+		// boxed once per workspace met in a row (one, mostly)
+		if s.wsID != id || s.wsVal == nil {
+			s.wsID, s.wsVal = id, lua.LString(id)
+		}
+		luavm.SetKey(ctx, keyWorkspace, s.wsVal)
 	}
-	matches := s.L.CreateTable(0, 1)
+	var matches *lua.LTable
 	if caps := m.URICaptures; caps != nil {
+		matches = luavm.NewSizedTable(s.L, 0, 1)
 		ct := s.L.CreateTable(caps.Len(), caps.Len()+1)
 		for i := 0; i <= caps.Len(); i++ {
 			g, ok := caps.Group(i)
@@ -58,9 +64,12 @@ func (s *State) accessBefore(ctx *lua.LTable) {
 				ct.RawSetString(name, lua.LString(g))
 			}
 		}
-		matches.RawSetString("uri_captures", ct)
+		luavm.SetKey(matches, keyURICaptures, ct)
+	} else {
+		// no hash part until a plugin writes in it
+		matches = s.L.CreateTable(0, 0)
 	}
-	ctx.RawSetString("router_matches", matches)
+	luavm.SetKey(ctx, keyRouterMatch, matches)
 }
 
 // entityRow is the row of entity id from kong.db (nil without a database,

@@ -296,7 +296,7 @@ func (s *State) ngxOutput(L *lua.LState, api string, nl bool) int {
 	s.sent = true
 	if s.phase == PhaseRewrite || s.phase == PhaseAccess {
 		s.exited = true
-		s.in.CurrentCtx().RawSetString("KONG_EXITED", lua.LTrue)
+		luavm.SetKey(s.in.CurrentCtx(), keyKongExited, lua.LTrue)
 	}
 	L.Push(lua.LNumber(1))
 	return 1
@@ -359,7 +359,7 @@ func (s *State) ngxExit(L *lua.LState) int {
 			s.exited = true
 		}
 		if s.exited {
-			s.in.CurrentCtx().RawSetString("KONG_EXITED", lua.LTrue)
+			luavm.SetKey(s.in.CurrentCtx(), keyKongExited, lua.LTrue)
 		}
 	}
 	s.unwind(L, status)
@@ -380,7 +380,7 @@ func (s *State) ngxRedirect(L *lua.LState) int {
 	s.special(status)
 	s.resp().Header.Set("Location", uri)
 	s.exited = true
-	s.in.CurrentCtx().RawSetString("KONG_EXITED", lua.LTrue)
+	luavm.SetKey(s.in.CurrentCtx(), keyKongExited, lua.LTrue)
 	s.unwind(L, status)
 	return 0
 }

@@ -165,6 +165,9 @@ type State struct {
 	maxReqHeaders, maxRespHeaders, maxURIArgs, maxPostArgs int
 	routes                                                 map[*router.Route]*lua.LTable
 	services                                               map[*router.Service]*lua.LTable
+	// wsID, wsVal: the last workspace id set as ngx.ctx.workspace, boxed
+	wsID  string
+	wsVal lua.LValue
 
 	admin     fasthttp.Response // kong.response.exit outside a request (Admin API)
 	hdrMT     *lua.LTable       // request/response header tables' metatable
@@ -282,7 +285,11 @@ func Open(in *pdk.Instance) *State {
 
 // Begin binds s to the request c; the phase is PhaseRewrite until
 // SetPhase.
-func (s *State) Begin(c *proxy.Context) {
+func (s *State) Begin(c *proxy.Context) { s.BeginAt(c, PhaseRewrite) }
+
+// BeginAt is Begin then SetPhase(p), setting ngx.ctx.KONG_PHASE once (the
+// host starts a request at its first phase with a plugin to run).
+func (s *State) BeginAt(c *proxy.Context, p Phase) {
 	s.trim()
 	s.c = c
 	s.in.RequestID = c.RequestID
@@ -296,7 +303,7 @@ func (s *State) Begin(c *proxy.Context) {
 	s.upBody = s.upBody[:0]
 	clear(s.vars)
 	requestsTotal.Add(1)
-	s.SetPhase(PhaseRewrite)
+	s.SetPhase(p)
 }
 
 // SetPhase sets Kong's phase (and ngx.get_phase()'s answer). Call it at
@@ -315,7 +322,7 @@ func (s *State) SetPhase(p Phase) {
 		return
 	}
 	ctx := s.in.CurrentCtx()
-	ctx.RawSetString("KONG_PHASE", kongValue)
+	luavm.SetKey(ctx, keyKongPhase, kongValue)
 	switch p {
 	case PhaseAccess:
 		if !s.accessed {
@@ -459,7 +466,7 @@ func (s *State) noteUpstream() {
 	if !c.Proxied || c.UpstreamErr != nil {
 		return
 	}
-	s.in.CurrentCtx().RawSetString("KONG_PROXIED", lua.LTrue)
+	luavm.SetKey(s.in.CurrentCtx(), keyKongProxied, lua.LTrue)
 	resp := &c.RequestCtx.Response
 	s.upStatus = resp.StatusCode()
 	resp.Header.CopyTo(&s.upHdr)
