@@ -27,7 +27,16 @@ func testRepoDefaults(c *conf.Config) {
 	if c.Source("pg_database") == "default" {
 		c.Set("pg_database", "kong_tests", "luahost test (Kong's spec/kong_tests.conf)")
 	}
+	// every run (each --watch round too) makes a host and its shared
+	// cache: clearing Kong's default 128 MB for it took up to a second
+	// now and then; a spec's entities fit in far less
+	if c.Source("mem_cache_size") == "default" {
+		c.Set("mem_cache_size", testMemCacheSize, "luahost test")
+	}
 }
+
+// testMemCacheSize is luahost test's default mem_cache_size.
+const testMemCacheSize = "4m"
 
 // isPluginRepo says whether dir looks like a plugin repository: a
 // kong/plugins/ directory or a rockspec.
