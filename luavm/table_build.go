@@ -3,7 +3,6 @@ package luavm
 import (
 	"fmt"
 	"reflect"
-	"unsafe"
 
 	lua "github.com/yuin/gopher-lua"
 )
@@ -82,9 +81,6 @@ func NewRecord(names []string, keys []lua.LValue, vals []lua.LValue) *lua.LTable
 		k2i[keys[i]] = len(ks)
 		ks = append(ks, keys[i])
 	}
-	p := unsafe.Pointer(t)
-	*(*map[string]lua.LValue)(unsafe.Add(p, offStrdict)) = strdict
-	*(*[]lua.LValue)(unsafe.Add(p, offKeys)) = ks
-	*(*map[lua.LValue]int)(unsafe.Add(p, offK2i)) = k2i
+	*tStrdict(t), *tKeys(t), *tK2i(t) = strdict, ks, k2i
 	return t
 }

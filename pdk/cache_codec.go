@@ -116,7 +116,7 @@ func encodeTable(L *lua.LState, e *cache.Encoder, t *lua.LTable, depth int) erro
 // follows the working set.
 type luaDecoder struct {
 	d    cache.Decoder
-	keys map[string]lua.LValue // boxed once: returning it does not allocate
+	keys luaStrings // boxed once: returning it does not allocate
 }
 
 // maxInterned bounds a decoder's string table; maxInternLen is the longest
@@ -130,18 +130,26 @@ func (ld *luaDecoder) str(b []byte) lua.LValue {
 	if len(b) > maxInternLen {
 		return lua.LString(string(b))
 	}
-	if v, ok := ld.keys[string(b)]; ok {
+	return ld.keys.get(b, maxInterned)
+}
+
+// luaStrings are strings boxed once as Lua values, by their bytes: a
+// value asked for again is returned without allocating. The table is
+// emptied when it holds limit strings.
+type luaStrings map[string]lua.LValue
+
+func (t *luaStrings) get(b []byte, limit int) lua.LValue {
+	if v, ok := (*t)[string(b)]; ok {
 		return v
 	}
+	if *t == nil {
+		*t = make(luaStrings, 64)
+	} else if len(*t) >= limit {
+		clear(*t)
+	}
 	s := string(b)
-	var v lua.LValue = lua.LString(s)
-	if ld.keys == nil {
-		ld.keys = make(map[string]lua.LValue)
-	}
-	if len(ld.keys) >= maxInterned {
-		clear(ld.keys)
-	}
-	ld.keys[s] = v
+	v := lua.LValue(lua.LString(s))
+	(*t)[s] = v
 	return v
 }
 

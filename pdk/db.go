@@ -34,7 +34,7 @@ type dbState struct {
 	// keyBuf and cacheKeys: dao:cache_key(string)'s buffer and the keys it
 	// answered lately, as Lua strings (internKey)
 	keyBuf     []byte
-	cacheKeys  map[string]lua.LValue
+	cacheKeys  luaStrings
 	errorsObj  *lua.LTable
 	schemaMT   *lua.LTable // metatable of Lua schema objects
 	schemaObjs map[*lua.LTable]*schema.Schema
@@ -398,17 +398,4 @@ const maxInternedKeys = 1024
 // every request (token-auth: kong.db.x:cache_key(token), then
 // kong.cache:get) gets it without allocating. The table is emptied when
 // full.
-func (s *dbState) internKey(b []byte) lua.LValue {
-	if v, ok := s.cacheKeys[string(b)]; ok {
-		return v
-	}
-	if s.cacheKeys == nil {
-		s.cacheKeys = make(map[string]lua.LValue, 64)
-	} else if len(s.cacheKeys) >= maxInternedKeys {
-		clear(s.cacheKeys)
-	}
-	k := string(b)
-	v := lua.LValue(lua.LString(k))
-	s.cacheKeys[k] = v
-	return v
-}
+func (s *dbState) internKey(b []byte) lua.LValue { return s.cacheKeys.get(b, maxInternedKeys) }
