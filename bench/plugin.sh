@@ -27,6 +27,8 @@
 # Needs: go, wrk, nginx with the Lua module (Debian: nginx
 # libnginx-mod-http-lua), psql and PostgreSQL on 127.0.0.1:5432 (trust
 # auth; PGUSER/PGHOST/PGPORT honoured). DUR (5s) and CONNS (64) tune wrk.
+# PROFILE=DIR writes each luahost's CPU profile of the whole run to
+# DIR/plain.pprof and DIR/plugin.pprof (go tool pprof -top DIR/plugin.pprof).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -235,10 +237,12 @@ wait_up "http://127.0.0.1:$UP/" ""
 
 # The three proxies run side by side (an idle one costs nothing), so that
 # ROUNDS > 1 can take them in turn and drift on a busy machine hits all.
-GOMAXPROCS=1 taskset -c 1 "$OUT/luahost" run -c "$OUT/plain.conf" 2>>"$OUT/luahost.err" &
+PROFILE=${PROFILE:+$(realpath "$PROFILE")}
+prof() { [ -n "$PROFILE" ] && echo "$PROFILE/$1.pprof" || true; }
+LUAHOST_CPUPROFILE=$(prof plain) GOMAXPROCS=1 taskset -c 1 "$OUT/luahost" run -c "$OUT/plain.conf" 2>>"$OUT/luahost.err" &
 PIDS+=($!)
 PLAIN_PID=$!
-GOMAXPROCS=1 taskset -c 1 "$OUT/luahost" run -c "$OUT/plugin.conf" 2>>"$OUT/luahost.err" &
+LUAHOST_CPUPROFILE=$(prof plugin) GOMAXPROCS=1 taskset -c 1 "$OUT/luahost" run -c "$OUT/plugin.conf" 2>>"$OUT/luahost.err" &
 PIDS+=($!)
 PLUGIN_PID=$!
 nginx -c "$OUT/nginx-lua.conf" -p "$OUT" 2>>"$OUT/nginx-lua.err" &
@@ -283,6 +287,11 @@ echo
 echo "luahost+token-auth / nginx+LuaJIT: $(ratio "$plugin" "$ngx") req/s, $(ratio "$pluginc" "$ngxc") req/CPU-s (target >= 0.70)"
 echo "token-auth's cost in luahost:      $(cost "$plugin" "$plain") req/s, $(cost "$pluginc" "$plainc") req/CPU-s (target <= 15 %)"
 echo "per round (req/s req/CPU-s): nginx+LuaJIT $(tr '\n' ',' <"$OUT/ngx.rps") no plugin $(tr '\n' ',' <"$OUT/plain.rps") token-auth $(tr '\n' ',' <"$OUT/plugin.rps")"
+if [ -n "$PROFILE" ]; then # a graceful stop writes the profiles
+	kill -TERM "$PLAIN_PID" "$PLUGIN_PID"
+	wait "$PLAIN_PID" "$PLUGIN_PID" || true
+	echo "profiles: $PROFILE/plain.pprof $PROFILE/plugin.pprof"
+fi
 if [ "$applied" != yes ]; then
 	echo "WARNING: luahost did not answer 401 without a token: token-auth was not applied" \
 		"(this build has no plugin iterator), so the plugin row measures no plugin" >&2
