@@ -157,7 +157,7 @@ type reqState struct {
 	it  *Iterator
 	w   *Worker
 	req *request.Req // the request PDK's part of this request
-	ctx *lua.LTable  // ngx.ctx, in w's state
+	ctx pdk.ReqCtx   // ngx.ctx, in w's state, made when Lua first reads it
 	// accessRan: the collecting phase ran; the downstream phases run what
 	// it collected instead of the global plugins.
 	accessRan bool
@@ -206,8 +206,8 @@ func (r *Runloop) begin(c *proxy.Context, it *Iterator, phase request.Phase) *re
 		}
 		s := r.states.Get().(*reqState)
 		s.it, s.w = it, w
-		s.ctx = luavm.NewSizedTable(w.L, 0, ctxHashCap)
-		w.In.SetCtx(s.ctx)
+		s.ctx.Reset()
+		w.In.AttachCtx(&s.ctx)
 		w.req.Attach(s.req)
 		w.req.BeginAt(c, phase)
 		c.Plugin = s
@@ -233,7 +233,7 @@ func (s *reqState) enter(c *proxy.Context, phase request.Phase) bool {
 			"its remaining plugin phases are skipped", "worker", w.ID, "request_id", c.RequestID)
 		return false
 	}
-	w.In.SetCtx(s.ctx)
+	w.In.AttachCtx(&s.ctx)
 	w.req.Attach(s.req)
 	w.req.SetPhase(phase)
 	return true
@@ -243,7 +243,7 @@ func (s *reqState) enter(c *proxy.Context, phase request.Phase) bool {
 // assigned a new table) is kept, and the worker is free for others.
 func (s *reqState) leave() {
 	w := s.w
-	s.ctx = w.In.CurrentCtx()
+	w.In.DetachCtx()
 	w.req.Detach()
 	if w.poisoned {
 		s.dead = true
@@ -263,6 +263,7 @@ func (s *reqState) end(c *proxy.Context, locked bool) {
 	}
 	w.req.End()
 	w.req.Detach()
+	w.In.DetachCtx()
 	w.In.PluginName = ""
 	p.detach(w)
 	p.unlock(w)
@@ -329,7 +330,7 @@ func (s *reqState) run(c *proxy.Context, e entry, ph int) (exited, failed bool) 
 	}
 	conf := s.conf(e.cfg)
 	w.In.PluginName = e.p.desc.Name
-	luavm.SetKey(w.In.CurrentCtx(), keyPluginID, e.cfg.idL)
+	w.In.CtxSet(keyPluginID, e.cfg.idL)
 	err := w.call(fn, 0, lp.handler, conf)
 	w.In.PluginName = ""
 	if err == nil || request.IsExit(err) {
@@ -367,7 +368,7 @@ func routeIDs(c *proxy.Context) (route, service string) {
 // consumerID is ngx.ctx.authenticated_consumer.id, read as the plugins
 // left it (kong.client.authenticate sets it).
 func (s *reqState) consumerID() string {
-	t, ok := s.w.In.CurrentCtx().RawGetString("authenticated_consumer").(*lua.LTable)
+	t, ok := s.w.In.CtxGetString("authenticated_consumer").(*lua.LTable)
 	if !ok {
 		return ""
 	}
@@ -666,9 +667,8 @@ func ConsumerID(c *proxy.Context) (string, bool) {
 	if !ok || s.w == nil {
 		return "", false
 	}
-	ctx := s.w.In.CurrentCtx()
 	for _, k := range [...]string{"authenticated_consumer", "authenticated_credential"} {
-		if t, ok := ctx.RawGetString(k).(*lua.LTable); ok {
+		if t, ok := s.w.In.CtxGetString(k).(*lua.LTable); ok {
 			switch id := t.RawGetString("id").(type) {
 			case lua.LString:
 				return string(id), true

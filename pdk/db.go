@@ -130,10 +130,8 @@ func (st *dbState) ctx() context.Context {
 		parent = context.Background()
 	}
 	ws := ""
-	if ctx := in.CurrentCtx(); ctx != nil {
-		if s, ok := ctx.RawGetString("workspace").(lua.LString); ok {
-			ws = string(s)
-		}
+	if s, ok := in.CtxGetString("workspace").(lua.LString); ok {
+		ws = string(s)
 	}
 	if st.ctxVal != nil && st.ctxParent == parent && st.ctxWS == ws {
 		return st.ctxVal

@@ -265,7 +265,7 @@ func (q *timerQueue) run(t *luaTimer, premature bool) {
 			strconv.Itoa(q.maxRunning)+" lua_max_running_timers are not enough")
 		return
 	}
-	phase, plugin, ctx := in.Phase, in.PluginName, in.CurrentCtx()
+	phase, plugin, ctx := in.Phase, in.PluginName, in.SaveCtx()
 	in.Phase, in.PluginName = "timer", ""
 	in.SetCtx(L.NewTable())
 	q.running++
@@ -285,7 +285,7 @@ func (q *timerQueue) run(t *luaTimer, premature bool) {
 	L.SetTop(top)
 	q.running--
 	in.Phase, in.PluginName = phase, plugin
-	in.SetCtx(ctx)
+	in.RestoreCtx(ctx)
 	if err != nil {
 		in.Root.Log(LogErr, timerErrorLine(err))
 	}

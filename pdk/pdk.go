@@ -145,6 +145,8 @@ type Instance struct {
 	budget  *bind.Budget // the memory budget of this worker (budget.go)
 	ctxKeys ctxKeys      // private keys inside Ctx
 	ngx     *lua.LTable  // the ngx global table, holding ngx.ctx
+	rc      *ReqCtx      // the attached request's ngx.ctx (ctx_lazy.go)
+	lazyCtx bool         // reading ngx.ctx reaches CurrentCtx (EnableLazyCtx)
 
 	// Runner runs Lua functions of schemas (custom validators, entity
 	// checks, transformations) in this worker; the host sets it to the
@@ -203,6 +205,7 @@ func (r *Root) Open(L *lua.LState, workerID int) *Instance {
 // kong.ctx.plugin and kong.log's serialize values live inside it, so they
 // are reset too.
 func (in *Instance) SetCtx(t *lua.LTable) {
+	in.rc = nil
 	in.Ctx = t
 	if in.ngx != nil {
 		in.ngx.RawSetString("ctx", t)
@@ -215,7 +218,46 @@ func (in *Instance) CurrentCtx() *lua.LTable {
 	if in.ngx != nil {
 		if t, ok := in.ngx.RawGetString("ctx").(*lua.LTable); ok {
 			in.Ctx = t
+			if in.rc != nil {
+				in.lazy()
+				in.rc.t = t
+			}
+			return t
+		}
+	}
+	if rc := in.rc; rc != nil && rc.t == nil {
+		// a request's ngx.ctx wanted as a table: made now (ctx_lazy.go)
+		in.Ctx = rc.make(in.L)
+		if in.ngx != nil {
+			in.ngx.RawSetString("ctx", in.Ctx)
 		}
 	}
 	return in.Ctx
+}
+
+// CtxState is what SaveCtx saved: the request's ReqCtx, or a table.
+type CtxState struct {
+	rc *ReqCtx
+	t  *lua.LTable
+}
+
+// SaveCtx is ngx.ctx as it is now, for RestoreCtx (a timer run in the
+// middle of a request's phase gets its own ngx.ctx, then the request its).
+func (in *Instance) SaveCtx() CtxState {
+	if in.rc != nil && in.lazy() != nil {
+		return CtxState{rc: in.rc}
+	}
+	return CtxState{rc: in.rc, t: in.CurrentCtx()}
+}
+
+// RestoreCtx puts back what SaveCtx saved.
+func (in *Instance) RestoreCtx(st CtxState) {
+	if st.rc != nil {
+		if st.t != nil {
+			st.rc.t = st.t
+		}
+		in.AttachCtx(st.rc)
+		return
+	}
+	in.SetCtx(st.t)
 }

@@ -87,6 +87,8 @@ type env struct {
 	peerPort string        // the client's port in the last serve
 	logDone  chan struct{} // one per request, when Log is over
 
+	rc pdk.ReqCtx // ngx.ctx, made when Lua reads it, as the host does
+
 	mu     sync.Mutex
 	code   map[Phase]string
 	errs   map[Phase]string
@@ -235,7 +237,8 @@ func errValue(err error) lua.LValue {
 }
 
 func (e *env) Rewrite(c *proxy.Context) bool {
-	e.in.SetCtx(e.in.L.NewTable())
+	e.rc.Reset()
+	e.in.AttachCtx(&e.rc)
 	e.st.Begin(c)
 	e.run(c, PhaseRewrite)
 	return e.st.Exited()
@@ -255,6 +258,7 @@ func (e *env) BodyFilter(c *proxy.Context)   { e.run(c, PhaseBodyFilter) }
 func (e *env) Log(c *proxy.Context) {
 	e.run(c, PhaseLog)
 	e.st.End()
+	e.in.DetachCtx()
 	e.logDone <- struct{}{}
 }
 

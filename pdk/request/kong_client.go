@@ -4,8 +4,6 @@ import (
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
-
-	"github.com/luahost/luahost/luavm"
 )
 
 // newKongClient is kong.client (kong/pdk/client.lua).
@@ -78,13 +76,13 @@ func (s *State) remotePort() lua.LValue {
 
 func (s *State) clientGetCredential(L *lua.LState) int {
 	s.check(L, authAndLater)
-	L.Push(s.in.CurrentCtx().RawGetString("authenticated_credential"))
+	L.Push(s.in.CtxGet(keyCredential))
 	return 1
 }
 
 func (s *State) clientGetConsumer(L *lua.LState) int {
 	s.check(L, authAndLater)
-	L.Push(s.in.CurrentCtx().RawGetString("authenticated_consumer"))
+	L.Push(s.in.CtxGet(keyConsumer))
 	return 1
 }
 
@@ -179,15 +177,14 @@ func (s *State) clientAuthenticate(L *lua.LState) int {
 	case consumer == lua.LNil && credential == lua.LNil:
 		raise(L, "either credential or consumer must be provided")
 	}
-	ctx := s.in.CurrentCtx()
-	luavm.SetKey(ctx, keyConsumer, consumer)
-	luavm.SetKey(ctx, keyCredential, credential)
+	s.in.CtxSet(keyConsumer, consumer)
+	s.in.CtxSet(keyCredential, credential)
 	return 0
 }
 
 func (s *State) clientGetProtocol(L *lua.LState) int {
 	s.check(L, authAndLater)
-	route, ok := s.in.CurrentCtx().RawGetString("route").(*lua.LTable)
+	route, ok := s.in.CtxGet(keyRoute).(*lua.LTable)
 	if !ok {
 		L.Push(lua.LNil)
 		L.Push(lua.LString("No active route found"))

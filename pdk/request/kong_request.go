@@ -49,7 +49,7 @@ func (s *State) newKongRequest() *lua.LTable {
 // ctxString is ngx.ctx[key] when it is a string (Kong lets ctx.scheme,
 // ctx.host, ctx.request_uri override the variables).
 func (s *State) ctxString(key string) (string, bool) {
-	v, ok := s.in.CurrentCtx().RawGetString(key).(lua.LString)
+	v, ok := s.in.CtxGetString(key).(lua.LString)
 	return string(v), ok
 }
 
@@ -163,7 +163,7 @@ func (s *State) reqGetForwardedPort(L *lua.LState) int {
 			}
 		}
 	}
-	if v, ok := s.in.CurrentCtx().RawGetString("host_port").(lua.LNumber); ok {
+	if v, ok := s.in.CtxGetString("host_port").(lua.LNumber); ok {
 		L.Push(v)
 		return 1
 	}
@@ -537,7 +537,7 @@ func (s *State) reqGetStartTime(L *lua.LState) int {
 	if s.c == nil {
 		return 0
 	}
-	if v, ok := s.in.CurrentCtx().RawGetString("KONG_PROCESSING_START").(lua.LNumber); ok {
+	if v, ok := s.in.CtxGetString("KONG_PROCESSING_START").(lua.LNumber); ok {
 		L.Push(v)
 		return 1
 	}

@@ -371,7 +371,7 @@ func (s *State) send(L *lua.LState, status int, body string, hasBody, isJSON boo
 		luavm.Unwind(L, exitValue{status: status, admin: true})
 	}
 	s.exited = true
-	luavm.SetKey(s.in.CurrentCtx(), keyKongExited, lua.LTrue)
+	s.in.CtxSet(keyKongExited, lua.LTrue)
 	s.unwind(L, status)
 }
 

@@ -19,12 +19,12 @@ func (s *State) newKongRouter() *lua.LTable {
 	L.SetFuncs(t, map[string]lua.LGFunction{
 		"get_route": func(L *lua.LState) int {
 			s.check(L, authAndLater)
-			L.Push(s.in.CurrentCtx().RawGetString("route"))
+			L.Push(s.in.CtxGet(keyRoute))
 			return 1
 		},
 		"get_service": func(L *lua.LState) int {
 			s.check(L, authAndLater)
-			L.Push(s.in.CurrentCtx().RawGetString("service"))
+			L.Push(s.in.CtxGet(keyService))
 			return 1
 		},
 	})
@@ -33,26 +33,26 @@ func (s *State) newKongRouter() *lua.LTable {
 
 // accessBefore is what Kong's access.before leaves in ngx.ctx for the
 // PDK: route, service (entity tables), router_matches, workspace.
-func (s *State) accessBefore(ctx *lua.LTable) {
+func (s *State) accessBefore() {
 	c := s.c
 	if !c.Matched || c.Match.Route == nil {
 		return
 	}
 	m := &c.Match
-	luavm.SetKey(ctx, keyRoute, s.routeTable(m.Route))
+	in := s.in
+	in.CtxSet(keyRoute, s.routeTable(m.Route))
 	if m.Service != nil {
-		luavm.SetKey(ctx, keyService, s.serviceTable(m.Service))
+		in.CtxSet(keyService, s.serviceTable(m.Service))
 	}
 	if id := m.Route.WsID; id != "" {
 		// boxed once per workspace met in a row (one, mostly)
 		if s.wsID != id || s.wsVal == nil {
 			s.wsID, s.wsVal = id, lua.LString(id)
 		}
-		luavm.SetKey(ctx, keyWorkspace, s.wsVal)
+		in.CtxSet(keyWorkspace, s.wsVal)
 	}
-	var matches *lua.LTable
 	if caps := m.URICaptures; caps != nil {
-		matches = luavm.NewSizedTable(s.L, 0, 1)
+		matches := luavm.NewSizedTable(s.L, 0, 1)
 		ct := s.L.CreateTable(caps.Len(), caps.Len()+1)
 		for i := 0; i <= caps.Len(); i++ {
 			g, ok := caps.Group(i)
@@ -65,11 +65,11 @@ func (s *State) accessBefore(ctx *lua.LTable) {
 			}
 		}
 		luavm.SetKey(matches, keyURICaptures, ct)
+		in.CtxSet(keyRouterMatch, matches)
 	} else {
-		// no hash part until a plugin writes in it
-		matches = s.L.CreateTable(0, 0)
+		// made when read (no hash part until a plugin writes in it)
+		in.CtxSetEmptyTable(keyRouterMatch)
 	}
-	luavm.SetKey(ctx, keyRouterMatch, matches)
 }
 
 // entityRow is the row of entity id from kong.db (nil without a database,

@@ -11,7 +11,7 @@ func (s *State) upstreamAnswered() bool {
 
 func (s *State) srespGetStatus(L *lua.LState) int {
 	s.check(L, serviceHeaderBodyLog)
-	if v, ok := s.in.CurrentCtx().RawGetString("buffered_status").(lua.LNumber); ok {
+	if v, ok := s.in.CtxGetString("buffered_status").(lua.LNumber); ok {
 		L.Push(v)
 		return 1
 	}

@@ -82,6 +82,10 @@ func (s *State) openNgx(ngx *lua.LTable) {
 		case lua.LString("is_subrequest"):
 			L.Push(lua.LFalse)
 			return 1
+		case lua.LString("ctx"):
+			// a request's ngx.ctx not made yet (pdk/ctx_lazy.go)
+			L.Push(s.in.CurrentCtx())
+			return 1
 		}
 		return 0
 	}))
@@ -111,6 +115,7 @@ func (s *State) openNgx(ngx *lua.LTable) {
 		return 0
 	}))
 	ngx.Metatable = mt
+	s.in.EnableLazyCtx()
 }
 
 // luaValues is a header value as ngx.header takes it: nil (clear), a
@@ -296,7 +301,7 @@ func (s *State) ngxOutput(L *lua.LState, api string, nl bool) int {
 	s.sent = true
 	if s.phase == PhaseRewrite || s.phase == PhaseAccess {
 		s.exited = true
-		luavm.SetKey(s.in.CurrentCtx(), keyKongExited, lua.LTrue)
+		s.in.CtxSet(keyKongExited, lua.LTrue)
 	}
 	L.Push(lua.LNumber(1))
 	return 1
@@ -359,7 +364,7 @@ func (s *State) ngxExit(L *lua.LState) int {
 			s.exited = true
 		}
 		if s.exited {
-			luavm.SetKey(s.in.CurrentCtx(), keyKongExited, lua.LTrue)
+			s.in.CtxSet(keyKongExited, lua.LTrue)
 		}
 	}
 	s.unwind(L, status)
@@ -380,7 +385,7 @@ func (s *State) ngxRedirect(L *lua.LState) int {
 	s.special(status)
 	s.resp().Header.Set("Location", uri)
 	s.exited = true
-	luavm.SetKey(s.in.CurrentCtx(), keyKongExited, lua.LTrue)
+	s.in.CtxSet(keyKongExited, lua.LTrue)
 	s.unwind(L, status)
 	return 0
 }

@@ -321,13 +321,12 @@ func (s *State) SetPhase(p Phase) {
 	if s.c == nil {
 		return
 	}
-	ctx := s.in.CurrentCtx()
-	luavm.SetKey(ctx, keyKongPhase, kongValue)
+	s.in.CtxSet(keyKongPhase, kongValue)
 	switch p {
 	case PhaseAccess:
 		if !s.accessed {
 			s.accessed = true
-			s.accessBefore(ctx)
+			s.accessBefore()
 		}
 	case PhaseBodyFilter:
 		s.noteUpstream()
@@ -466,7 +465,7 @@ func (s *State) noteUpstream() {
 	if !c.Proxied || c.UpstreamErr != nil {
 		return
 	}
-	luavm.SetKey(s.in.CurrentCtx(), keyKongProxied, lua.LTrue)
+	s.in.CtxSet(keyKongProxied, lua.LTrue)
 	resp := &c.RequestCtx.Response
 	s.upStatus = resp.StatusCode()
 	resp.Header.CopyTo(&s.upHdr)

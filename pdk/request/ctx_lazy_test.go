@@ -1,0 +1,92 @@
+package request
+
+import (
+	"testing"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/luahost/luahost/proxy"
+)
+
+// A request's ngx.ctx is made when Lua first reads it (pdk/ctx_lazy.go):
+// what Kong's runloop and kong.client.authenticate put in it before that
+// is all there, in order, once it is made; a plugin assigning ngx.ctx
+// replaces it all.
+func TestLazyNgxCtx(t *testing.T) {
+	e := newEnv(t, proxy.Config{})
+	e.in.L.SetGlobal("ctx_made", e.in.L.NewFunction(func(L *lua.LState) int {
+		L.Push(lua.LBool(e.in.CtxMade()))
+		return 1
+	}))
+	e.on(PhaseAccess, `
+		kong.client.authenticate({ id = "c1" }, { id = "k1" })
+		record("consumer", kong.client.get_consumer().id)
+		record("credential", kong.client.get_credential().id)
+		record("route", kong.router.get_route().id)
+		record("made in access", ctx_made())
+	`)
+	e.on(PhaseHeaderFilter, `
+		record("made before", ctx_made())
+		local ctx = ngx.ctx
+		record("made after", ctx_made())
+		record("same", rawequal(ctx, ngx.ctx))
+		record("ctx consumer", ctx.authenticated_consumer.id)
+		record("ctx route", ctx.route.id)
+		record("ctx phase", ctx.KONG_PHASE)
+		record("router_matches", type(ctx.router_matches))
+		local keys = {}
+		for k in pairs(ctx) do
+			if type(k) == "string" then keys[#keys + 1] = k end
+		end
+		record("keys", table.concat(keys, ","))
+		ctx.mine = "kept"
+	`)
+	e.on(PhaseLog, `
+		record("log mine", ngx.ctx.mine)
+		record("log consumer", kong.client.get_consumer().id)
+	`)
+	if res := e.get("/lazy"); res.StatusCode() != 200 {
+		t.Fatalf("status %d", res.StatusCode())
+	}
+	for k, want := range map[string]string{
+		"consumer": "c1", "credential": "k1", "route": routeID, "made in access": "false",
+		"made before": "false", "made after": "true", "same": "true",
+		"ctx consumer": "c1", "ctx route": routeID, "ctx phase": "512", "router_matches": "table",
+		"keys":     "KONG_PHASE,route,service,router_matches,authenticated_consumer,authenticated_credential,KONG_PROXIED",
+		"log mine": "kept", "log consumer": "c1",
+	} {
+		if got := e.rec(k); got != want {
+			t.Errorf("%s = %q, want %q", k, got, want)
+		}
+	}
+	for _, p := range []Phase{PhaseAccess, PhaseHeaderFilter, PhaseLog} {
+		if err := e.err(p); err != "" {
+			t.Errorf("%v: %s", p, err)
+		}
+	}
+
+	// the next request starts from nothing; assigning ngx.ctx replaces
+	// what waited in it (Kong's own values included, as in OpenResty)
+	e.clear()
+	e.off(PhaseHeaderFilter)
+	e.on(PhaseAccess, `
+		record("old mine", tostring(ngx.ctx.mine))
+		kong.client.authenticate({ id = "c2" })
+		ngx.ctx = { x = 1 }
+		record("after assign", tostring(kong.client.get_consumer()))
+		kong.ctx.shared.y = 2
+	`)
+	e.on(PhaseLog, `
+		record("log x", ngx.ctx.x)
+		record("log y", kong.ctx.shared.y)
+		record("log route", tostring(ngx.ctx.route))
+	`)
+	e.get("/lazy")
+	for k, want := range map[string]string{
+		"old mine": "nil", "after assign": "nil", "log x": "1", "log y": "2", "log route": "nil",
+	} {
+		if got := e.rec(k); got != want {
+			t.Errorf("second request: %s = %q, want %q", k, got, want)
+		}
+	}
+}
