@@ -25,11 +25,19 @@ type rlNode struct {
 	logs   *logBuffer
 	rl     *Runloop
 	rt     *router.Versioned
+	p      *proxy.Proxy
 	base   string
 	upPort int
 }
 
 func newRLNode(t testing.TB, c *conf.Config) *rlNode {
+	t.Helper()
+	return newRLNodeWith(t, c, proxy.Config{})
+}
+
+// newRLNodeWith is newRLNode with the proxy's configuration pc (its
+// KongVersion and Logger set here).
+func newRLNodeWith(t testing.TB, c *conf.Config, pc proxy.Config) *rlNode {
 	t.Helper()
 	logs := &logBuffer{}
 	h, err := New(Options{Conf: c, Logger: slog.New(slog.NewTextHandler(logs, nil))})
@@ -38,8 +46,10 @@ func newRLNode(t testing.TB, c *conf.Config) *rlNode {
 	}
 	t.Cleanup(h.Close)
 	n := &rlNode{h: h, logs: logs, rl: NewRunloop(h), rt: &router.Versioned{}}
-	p := proxy.New(n.rt, proxy.Config{KongVersion: "3.9.1", Logger: quietLogger()})
+	pc.KongVersion, pc.Logger = "3.9.1", quietLogger()
+	p := proxy.New(n.rt, pc)
 	p.Phases = n.rl
+	n.p = p
 	ls, err := proxy.ParseListen("proxy_listen", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/luahost/luahost/kongdb/cache"
+	"github.com/luahost/luahost/luavm"
 	"github.com/luahost/luahost/pdk/bind"
 )
 
@@ -116,7 +117,7 @@ func encodeTable(L *lua.LState, e *cache.Encoder, t *lua.LTable, depth int) erro
 // follows the working set.
 type luaDecoder struct {
 	d    cache.Decoder
-	keys luaStrings // boxed once: returning it does not allocate
+	keys luavm.Strings // boxed once: returning it does not allocate
 }
 
 // maxInterned bounds a decoder's string table; maxInternLen is the longest
@@ -130,27 +131,7 @@ func (ld *luaDecoder) str(b []byte) lua.LValue {
 	if len(b) > maxInternLen {
 		return lua.LString(string(b))
 	}
-	return ld.keys.get(b, maxInterned)
-}
-
-// luaStrings are strings boxed once as Lua values, by their bytes: a
-// value asked for again is returned without allocating. The table is
-// emptied when it holds limit strings.
-type luaStrings map[string]lua.LValue
-
-func (t *luaStrings) get(b []byte, limit int) lua.LValue {
-	if v, ok := (*t)[string(b)]; ok {
-		return v
-	}
-	if *t == nil {
-		*t = make(luaStrings, 64)
-	} else if len(*t) >= limit {
-		clear(*t)
-	}
-	s := string(b)
-	v := lua.LValue(lua.LString(s))
-	(*t)[s] = v
-	return v
+	return ld.keys.Get(b, maxInterned)
 }
 
 // decode builds the Lua value of one whole encoded value in b.

@@ -34,7 +34,7 @@ type dbState struct {
 	// keyBuf and cacheKeys: dao:cache_key(string)'s buffer and the keys it
 	// answered lately, as Lua strings (internKey)
 	keyBuf     []byte
-	cacheKeys  luaStrings
+	cacheKeys  luavm.Strings
 	errorsObj  *lua.LTable
 	schemaMT   *lua.LTable // metatable of Lua schema objects
 	schemaObjs map[*lua.LTable]*schema.Schema
@@ -396,4 +396,4 @@ const maxInternedKeys = 1024
 // every request (token-auth: kong.db.x:cache_key(token), then
 // kong.cache:get) gets it without allocating. The table is emptied when
 // full.
-func (s *dbState) internKey(b []byte) lua.LValue { return s.cacheKeys.get(b, maxInternedKeys) }
+func (s *dbState) internKey(b []byte) lua.LValue { return s.cacheKeys.Get(b, maxInternedKeys) }

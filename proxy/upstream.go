@@ -103,7 +103,11 @@ func (p *Proxy) newClient(k upstreamKey) *fasthttp.HostClient {
 	return &fasthttp.HostClient{
 		Addr: net.JoinHostPort(k.host, strconv.Itoa(k.port)),
 		Dial: func(addr string) (net.Conn, error) {
-			conn, err := d.Dial("tcp", addr)
+			dial := p.cfg.Dial
+			if dial == nil {
+				dial = func(addr string) (net.Conn, error) { return d.Dial("tcp", addr) }
+			}
+			conn, err := dial(addr)
 			if err != nil {
 				return nil, &dialError{err}
 			}

@@ -90,3 +90,37 @@ func TestLazyNgxCtx(t *testing.T) {
 		}
 	}
 }
+
+// A header value read again (the same token on every request) is the same
+// Lua string, handed out without allocating, as LuaJIT interns strings.
+func TestGetHeaderInterned(t *testing.T) {
+	e := newEnv(t, proxy.Config{})
+	var allocs float64
+	e.in.L.SetGlobal("allocs_of", e.in.L.NewFunction(func(L *lua.LState) int {
+		fn := L.CheckFunction(1)
+		allocs = testing.AllocsPerRun(200, func() {
+			if err := L.CallByParam(lua.P{Fn: fn, NRet: 0, Protect: true}); err != nil {
+				t.Error(err)
+			}
+		})
+		return 0
+	}))
+	e.on(PhaseAccess, `
+		record("token", kong.request.get_header("x-api-token"))
+		record("var", ngx.var.http_x_api_token)
+		allocs_of(function() local a = kong.request.get_header("X-Api-Token") end)
+	`)
+	e.get("/", "X-Api-Token", "secret-1")
+	if got := e.rec("token"); got != "secret-1" {
+		t.Fatalf("token %q", got)
+	}
+	if got := e.rec("var"); got != "secret-1" {
+		t.Fatalf("ngx.var %q", got)
+	}
+	if err := e.err(PhaseAccess); err != "" {
+		t.Fatal(err)
+	}
+	if allocs > 0 {
+		t.Errorf("reading a header value again: %.1f allocations, want 0", allocs)
+	}
+}

@@ -121,6 +121,23 @@ func (s *State) headerKey(name string) string {
 	return string(s.scratch)
 }
 
+// Header values (and the like) handed to Lua are interned per worker, as
+// LuaJIT interns every string: a client sending the same token on every
+// request costs its plugin no allocation to read it. Values longer than
+// maxStrLen are boxed each time; the table is emptied at maxStrs.
+const (
+	maxStrs   = 1024
+	maxStrLen = 128
+)
+
+// str is b as a Lua string (b may be reused after the call).
+func (s *State) str(b []byte) lua.LValue {
+	if len(b) > maxStrLen {
+		return lua.LString(string(b))
+	}
+	return s.values.Get(b, maxStrs)
+}
+
 // reqHeader is the first value of a request header (false: absent). The
 // proxy keeps header names as the client sent them, so the lookup ignores
 // case ('_' and '-' alike).

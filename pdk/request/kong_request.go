@@ -390,7 +390,7 @@ func (s *State) reqGetHeader(L *lua.LState) int {
 		return 0
 	}
 	if v, ok := s.reqHeader(string(name)); ok {
-		L.Push(lua.LString(v))
+		L.Push(s.str(v))
 		return 1
 	}
 	L.Push(lua.LNil)

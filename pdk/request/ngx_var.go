@@ -313,7 +313,7 @@ func (s *State) responseBodyLen() int {
 // (nginx 1.23+), Cookie's by "; ".
 func (s *State) joinedHeader(name string) lua.LValue {
 	h := s.reqH()
-	var out []byte
+	out := s.scratch[:0]
 	found := false
 	sep := ", "
 	if strings.EqualFold(name, "cookie") {
@@ -328,10 +328,11 @@ func (s *State) joinedHeader(name string) lua.LValue {
 			found = true
 		}
 	}
+	s.scratch = out
 	if !found {
 		return lua.LNil
 	}
-	return lua.LString(out)
+	return s.str(out)
 }
 
 // argVar is $arg_<name>: the first argument of that name (any case), as

@@ -172,6 +172,8 @@ type State struct {
 	admin     fasthttp.Response // kong.response.exit outside a request (Admin API)
 	hdrMT     *lua.LTable       // request/response header tables' metatable
 	srespMeta *lua.LTable       // kong.service.response.get_headers' (non-buffered)
+	// values: header values handed to Lua lately, boxed once (str)
+	values luavm.Strings
 	// scratch buffers of one binding call (never kept across a phase)
 	scratch  []byte
 	vals     []string // headerValues' result, reused

@@ -1,0 +1,29 @@
+package luavm
+
+import lua "github.com/yuin/gopher-lua"
+
+// Strings are strings boxed once as Lua values, by their bytes: a value
+// asked for again is returned without allocating (a Lua string made from
+// Go bytes is otherwise two allocations: the string and its interface
+// box). LuaJIT interns every string it makes; a worker's Strings do it for
+// the strings Go hands to Lua again and again (cache keys, decoded cache
+// values, request header values). The zero value is empty and ready. Not
+// safe for concurrent use: one per worker.
+type Strings map[string]lua.LValue
+
+// Get is LString(string(b)), boxed once. The table is emptied when it
+// holds limit strings, so it follows the working set.
+func (t *Strings) Get(b []byte, limit int) lua.LValue {
+	if v, ok := (*t)[string(b)]; ok {
+		return v
+	}
+	if *t == nil {
+		*t = make(Strings, 64)
+	} else if len(*t) >= limit {
+		clear(*t)
+	}
+	s := string(b)
+	v := lua.LValue(lua.LString(s))
+	(*t)[s] = v
+	return v
+}
