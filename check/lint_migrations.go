@@ -191,7 +191,7 @@ func (p *plugin) legacyMigrations() ([]legacyMigration, *Finding) {
 	// a file that loops must not hang the check
 	ctx, cancel := context.WithTimeout(context.Background(), legacyTimeout)
 	defer cancel()
-	L.SetContext(ctx)
+	luavm.SetContext(L, ctx)
 	proto, err := luavm.Compile("kong/plugins/"+p.name+"/"+rel, src)
 	if err != nil {
 		return nil, &Finding{File: rel, Severity: Error, Code: "load-error", Message: err.Error(), Fix: "fix the syntax error"}

@@ -194,7 +194,7 @@ func (h *Host) inWorker(fn func(*pdk.Instance)) bool {
 	}
 	defer h.Pool.Release(w)
 	if ctx, changed := w.dl.renew(); changed {
-		w.L.SetContext(ctx)
+		luavm.SetContext(w.L, ctx)
 	}
 	w.dl.arm(w.timeout)
 	defer w.dl.disarm()
@@ -289,7 +289,7 @@ func (h *Host) loadWorker(id int, build bool) (*Worker, []*Plugin, []*LoadError)
 	w := &Worker{ID: id, L: L, prot: prot, host: h, byName: map[string]*loadedPlugin{}, funcs: map[string]lua.LValue{},
 		dl: newDeadline(), timeout: h.timeout}
 	dog.add(w.dl)
-	L.SetContext(w.dl.ctx)
+	luavm.SetContext(L, w.dl.ctx)
 	// Compilation is not the request's: its time is not charged to the
 	// deadline of the call that required the module (a large file would
 	// otherwise be reported as a runaway), and its size is bounded instead.

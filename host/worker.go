@@ -107,7 +107,7 @@ func (w *Worker) protectedCall(fn lua.LValue, nret int, trace bool, args []lua.L
 	outer := w.nesting == 0
 	if outer {
 		if ctx, changed := w.dl.renew(); changed {
-			w.L.SetContext(ctx)
+			luavm.SetContext(w.L, ctx)
 		}
 		w.In.ResetBudget()
 	}

@@ -1,6 +1,7 @@
 package luavm
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -112,4 +113,50 @@ return function(i)
   local plain = "Bearer " .. id
   return key, header, latency, plain
 end`)
+}
+
+// BenchmarkUnderContext is a handler-like function (field reads, a call
+// into Go, a loop) run under a context, as the host runs every call:
+// gopher-lua's SetContext (the context polled before every instruction)
+// against SetContext here (polled at jumps, calls and returns).
+func BenchmarkUnderContext(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		set  func(*lua.LState, context.Context)
+	}{
+		{"gopher-lua", (*lua.LState).SetContext},
+		{"luavm", SetContext},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			L := NewState(Options{})
+			defer L.Close()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			tc.set(L, ctx)
+			if err := L.DoString(`
+				local kong = { request = { get_header = function(n) return n end }, ctx = {} }
+				function handler(conf)
+					local n = 0
+					for i = 1, 20 do
+						local v = kong.request.get_header(conf.header_name)
+						if v and conf.hide then n = n + #v end
+					end
+					return n
+				end`); err != nil {
+				b.Fatal(err)
+			}
+			fn := L.GetGlobal("handler")
+			conf := L.NewTable()
+			conf.RawSetString("header_name", lua.LString("x-api-token"))
+			conf.RawSetString("hide", lua.LTrue)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if err := L.CallByParam(lua.P{Fn: fn, NRet: 1, Protect: true}, conf); err != nil {
+					b.Fatal(err)
+				}
+				L.Pop(1)
+			}
+		})
+	}
 }

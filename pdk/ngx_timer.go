@@ -314,10 +314,10 @@ func (q *timerQueue) pcallBounded(fn *lua.LFunction, args []lua.LValue) error {
 	old := L.Context()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(limit)*time.Millisecond)
 	defer cancel()
-	L.SetContext(ctx)
+	luavm.SetContext(L, ctx)
 	err := pcallArgs(L, fn, args)
 	if old != nil {
-		L.SetContext(old)
+		luavm.SetContext(L, old)
 	} else {
 		L.RemoveContext()
 	}
@@ -371,7 +371,7 @@ func closeTimers(in *Instance) {
 	old := L.Context()
 	ctx, cancel := context.WithTimeout(context.Background(), timerCloseBudget)
 	defer cancel()
-	L.SetContext(ctx)
+	luavm.SetContext(L, ctx)
 	for len(q.pending) > 0 && ctx.Err() == nil {
 		q.run(heap.Pop(&q.pending).(*luaTimer), true)
 	}
@@ -381,7 +381,7 @@ func closeTimers(in *Instance) {
 		q.pending = nil
 	}
 	if old != nil {
-		L.SetContext(old)
+		luavm.SetContext(L, old)
 	} else {
 		L.RemoveContext()
 	}

@@ -262,7 +262,7 @@ func evaluate(path string, src []byte, read func(L *lua.LState, env *lua.LTable)
 	defer L.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), Deadline)
 	defer cancel()
-	L.SetContext(ctx)
+	luavm.SetContext(L, ctx)
 	env := L.NewTable()
 	fn := L.NewFunctionFromProto(proto)
 	fn.Env = env
