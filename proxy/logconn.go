@@ -5,6 +5,7 @@ import (
 	"net"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/valyala/fasthttp"
 )
@@ -50,6 +51,59 @@ type logConn struct {
 	// state and counted: the connection counters (connstats.go)
 	state   atomic.Int32
 	counted atomic.Bool
+	// rdl, wdl: the read and write deadlines set (unix ns, 0 none)
+	rdl, wdl atomic.Int64
+}
+
+// fasthttp sets a client connection's read deadline before each request
+// (idle_timeout, then client_header_timeout) and its write deadline before
+// each response, each a timer update in the runtime's poller. A deadline
+// that would move later by less than a 64th of its timeout (under a second
+// for nginx's 60 s) is left where it is: on a busy connection it moves once
+// per many requests, and a client still times out between 63/64 of the
+// timeout and the timeout. Earlier deadlines and clearing one always apply.
+
+func (lc *logConn) SetReadDeadline(t time.Time) error {
+	if coarseDeadline(&lc.rdl, t) {
+		return nil
+	}
+	return lc.Conn.SetReadDeadline(t)
+}
+
+func (lc *logConn) SetWriteDeadline(t time.Time) error {
+	if coarseDeadline(&lc.wdl, t) {
+		return nil
+	}
+	return lc.Conn.SetWriteDeadline(t)
+}
+
+func (lc *logConn) SetDeadline(t time.Time) error {
+	if coarseDeadline(&lc.rdl, t) && coarseDeadline(&lc.wdl, t) {
+		return nil
+	}
+	lc.rdl.Store(unixNano(t))
+	lc.wdl.Store(unixNano(t))
+	return lc.Conn.SetDeadline(t)
+}
+
+// coarseDeadline reports whether deadline t may be skipped, the one set
+// (*cur) being in effect; else it records t in *cur.
+func coarseDeadline(cur *atomic.Int64, t time.Time) bool {
+	next := unixNano(t)
+	if prev := cur.Load(); prev != 0 && next >= prev {
+		if now := time.Now().UnixNano(); next-prev < (next-now)/64 {
+			return true
+		}
+	}
+	cur.Store(next)
+	return false
+}
+
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
 }
 
 // logListener wraps every accepted connection in a logConn (a tlsLogConn

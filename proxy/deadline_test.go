@@ -64,3 +64,39 @@ func TestTimedConnMovesDeadlinesRarely(t *testing.T) {
 		t.Fatalf("read from a silent peer: %v", err)
 	}
 }
+
+// A client connection's deadlines, as fasthttp sets them before every
+// request and response, move once per many requests; an earlier deadline
+// and clearing one always reach the connection.
+func TestLogConnMovesDeadlinesRarely(t *testing.T) {
+	a, b := net.Pipe()
+	defer a.Close()
+	defer b.Close()
+	cc := &countingConn{Conn: a}
+	lc := &logConn{Conn: cc}
+	for i := 0; i < 100; i++ {
+		if err := lc.SetReadDeadline(time.Now().Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		if err := lc.SetWriteDeadline(time.Now().Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if cc.reads > 2 || cc.writes > 2 {
+		t.Fatalf("deadlines set: %d read, %d write; want at most 2 each", cc.reads, cc.writes)
+	}
+	reads := cc.reads
+	if err := lc.SetReadDeadline(time.Now().Add(20 * time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	if cc.reads != reads+1 {
+		t.Fatal("an earlier deadline was not set")
+	}
+	buf := make([]byte, 1)
+	if _, err := lc.Read(buf); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("read past the earlier deadline: %v", err)
+	}
+	if err := lc.SetReadDeadline(time.Time{}); err != nil || cc.reads != reads+2 {
+		t.Fatalf("clearing the deadline: %v, %d sets", err, cc.reads-reads)
+	}
+}
