@@ -186,8 +186,10 @@ func (s *strategy) run(ctx context.Context, q querier, c *Connector, sql string,
 	var out []kongdb.Row
 	fds := rows.FieldDescriptions()
 	tm := rows.Conn().TypeMap()
+	var scratch [16]any
+	vals := scratch[:0]
 	for rows.Next() {
-		vals, err := rawValues(rows, fds, tm)
+		vals, err = rawValues(rows, fds, tm, vals)
 		if err != nil {
 			return nil, err
 		}
