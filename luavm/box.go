@@ -31,7 +31,7 @@ type iface struct {
 }
 
 var (
-	typString, typFloat64 unsafe.Pointer // the any type words of string, float64
+	typString, typFloat64  unsafe.Pointer // the any type words of string, float64
 	tabLString, tabLNumber unsafe.Pointer // the LValue itab words of LString, LNumber
 	boxesOK                bool
 )
