@@ -18,6 +18,14 @@ type strategy struct {
 	s     *schema.Schema
 	l     *tableLayout
 	stmts sync.Map // statement name -> SQL text (Kong's strategy.statements)
+	sels  sync.Map // selKey -> SQL text of a select/select_by_ statement, as in stmts
+}
+
+// selKey names a select statement (selectOne) without building its name:
+// field is "" for select by primary key.
+type selKey struct {
+	field                  string
+	skipTTL, export, global bool
 }
 
 var _ kongdb.Strategy = (*strategy)(nil)
@@ -53,12 +61,25 @@ func (s *strategy) Statements() map[string]string {
 }
 
 // params numbers placeholders and collects their arguments in order.
+// With bindOnly (the statement's text is known) it only collects the
+// arguments, and the predicate builders make no text.
 type params struct {
-	args []any
+	args     []any
+	bindOnly bool
+	buf      [4]any // args' first backing array
+}
+
+func newParams(bindOnly bool) *params {
+	p := &params{bindOnly: bindOnly}
+	p.args = p.buf[:0]
+	return p
 }
 
 func (p *params) add(v any) string {
 	p.args = append(p.args, v)
+	if p.bindOnly {
+		return ""
+	}
 	return "$" + strconv.Itoa(len(p.args))
 }
 
@@ -127,14 +148,23 @@ func (s *strategy) sel(o *kongdb.Options) string {
 
 // keyArgs binds the columns of a field (or the PK) from a value map.
 func (s *strategy) pkArgs(p *params, pk kongdb.Row) (string, error) {
-	ph := make([]string, len(s.l.pkCols))
+	var ph []string
+	if !p.bindOnly {
+		ph = make([]string, len(s.l.pkCols))
+	}
 	for i, ci := range s.l.pkCols {
 		c := &s.l.cols[ci]
 		v, err := bindValue(c, pk[c.field.Name])
 		if err != nil {
 			return "", err
 		}
-		ph[i] = placeholder(c, p.add(v))
+		n := p.add(v)
+		if !p.bindOnly {
+			ph[i] = placeholder(c, n)
+		}
+	}
+	if p.bindOnly {
+		return "", nil
 	}
 	return "(" + s.l.pkList() + ") = (" + strings.Join(ph, ", ") + ")", nil
 }
@@ -142,7 +172,11 @@ func (s *strategy) pkArgs(p *params, pk kongdb.Row) (string, error) {
 // fieldPred binds a unique-field lookup ("cache_key" is the composite column).
 func (s *strategy) fieldPred(p *params, field string, value any) (string, error) {
 	if field == "cache_key" && s.l.cacheKey {
-		return `"cache_key" = ` + p.add(bindScalar(value)), nil
+		n := p.add(bindScalar(value))
+		if p.bindOnly {
+			return "", nil
+		}
+		return `"cache_key" = ` + n, nil
 	}
 	idx, ok := s.l.fieldCols(field)
 	if !ok {
@@ -155,7 +189,10 @@ func (s *strategy) fieldPred(p *params, field string, value any) (string, error)
 		if err != nil {
 			return "", err
 		}
-		preds = append(preds, quoteIdent(c.name)+" = "+placeholder(c, p.add(v)))
+		n := p.add(v)
+		if !p.bindOnly {
+			preds = append(preds, quoteIdent(c.name)+" = "+placeholder(c, n))
+		}
 	}
 	return strings.Join(preds, " AND "), nil
 }
@@ -290,34 +327,49 @@ func (s *strategy) pkValues(row kongdb.Row) []any {
 // ---- reads ----
 
 func (s *strategy) Select(ctx context.Context, pk kongdb.Row, o *kongdb.Options) (kongdb.Row, error) {
-	return s.selectOne(ctx, "select", o, pk, func(p *params) (string, error) { return s.pkArgs(p, pk) })
+	return s.selectOne(ctx, "", nil, pk, o)
 }
 
 func (s *strategy) SelectByField(ctx context.Context, field string, value any, o *kongdb.Options) (kongdb.Row, error) {
-	return s.selectOne(ctx, "select_by_"+field, o, nil, func(p *params) (string, error) {
-		return s.fieldPred(p, field, value)
-	})
+	return s.selectOne(ctx, field, value, nil, o)
 }
 
-// selectOne runs statement base (its ttl/workspace variant) with the key
-// predicate pred builds: the row, or nil when there is none. pk, when
-// given, goes into errors.
-func (s *strategy) selectOne(ctx context.Context, base string, o *kongdb.Options, pk kongdb.Row, pred func(*params) (string, error)) (kongdb.Row, error) {
+// selectOne runs the select statement by primary key pk (field "") or by
+// the unique field (its ttl/workspace variant): the row, or nil when there
+// is none. Once a variant's statement is built, a call only binds its
+// arguments.
+func (s *strategy) selectOne(ctx context.Context, field string, value any, pk kongdb.Row, o *kongdb.Options) (kongdb.Row, error) {
 	o = opts(o)
 	ws := s.scope(o)
-	name, useTTL, _ := s.variant(base, ws, o, true)
-	p := &params{}
-	key, err := pred(p)
+	k := selKey{field: field, skipTTL: s.l.ttl && o.SkipTTL, export: o.Export && s.l.ttl, global: s.l.ws && ws == ""}
+	known, _ := s.sels.Load(k)
+	sql, _ := known.(string)
+	p := newParams(known != nil)
+	var key string
+	var err error
+	if field == "" {
+		key, err = s.pkArgs(p, pk)
+	} else {
+		key, err = s.fieldPred(p, field, value)
+	}
 	if err != nil {
 		return nil, s.c.errs.DatabaseError(err.Error(), err)
 	}
 	wsParam := ""
 	if ws != "" {
-		wsParam = p.add(ws)
+		wsParam = p.add(s.c.boxWS(ws))
 	}
-	sql := s.statement(name, func() string {
-		return "SELECT " + s.sel(o) + " FROM " + s.l.table + where([]string{key}, useTTL, wsParam) + " LIMIT 1;"
-	})
+	if known == nil {
+		base := "select"
+		if field != "" {
+			base = "select_by_" + field
+		}
+		name, useTTL, _ := s.variant(base, ws, o, true)
+		sql = s.statement(name, func() string {
+			return "SELECT " + s.sel(o) + " FROM " + s.l.table + where([]string{key}, useTTL, wsParam) + " LIMIT 1;"
+		})
+		s.sels.Store(k, sql)
+	}
 	rows, err := s.read(ctx, sql, p.args)
 	if err != nil {
 		return nil, s.toError(err, nil, pk)
