@@ -24,7 +24,7 @@ type strategy struct {
 // selKey names a select statement (selectOne) without building its name:
 // field is "" for select by primary key.
 type selKey struct {
-	field                  string
+	field                   string
 	skipTTL, export, global bool
 }
 
