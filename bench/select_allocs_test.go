@@ -40,7 +40,7 @@ func TestSelectByUniqueAllocs(t *testing.T) {
 		t.Fatal(err)
 	}
 	allocs := testing.AllocsPerRun(200, func() { call() })
-	const budget = 30
+	const budget = 27
 	t.Logf("select_by_key from Lua: %.0f allocations", allocs)
 	if allocs > budget {
 		t.Errorf("select_by_key from Lua allocates %.0f times per call, budget %d", allocs, budget)
