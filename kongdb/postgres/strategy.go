@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/luahost/luahost/kongdb"
@@ -18,7 +19,35 @@ type strategy struct {
 	s     *schema.Schema
 	l     *tableLayout
 	stmts sync.Map // statement name -> SQL text (Kong's strategy.statements)
-	sels  sync.Map // selKey -> SQL text of a select/select_by_ statement, as in stmts
+	// sels maps a selKey to the SQL text of its select statement (as in
+	// stmts): copied on write (a variant is built once), read without a
+	// lock or boxing the key.
+	sels   atomic.Pointer[map[selKey]string]
+	selsMu sync.Mutex
+}
+
+// knownSelect is the SQL of the select statement k, if built.
+func (s *strategy) knownSelect(k selKey) (string, bool) {
+	if m := s.sels.Load(); m != nil {
+		sql, ok := (*m)[k]
+		return sql, ok
+	}
+	return "", false
+}
+
+// rememberSelect keeps the SQL of the select statement k.
+func (s *strategy) rememberSelect(k selKey, sql string) {
+	s.selsMu.Lock()
+	defer s.selsMu.Unlock()
+	old := s.sels.Load()
+	m := make(map[selKey]string, 1)
+	if old != nil {
+		for k, v := range *old {
+			m[k] = v
+		}
+	}
+	m[k] = sql
+	s.sels.Store(&m)
 }
 
 // selKey names a select statement (selectOne) without building its name:
@@ -200,16 +229,17 @@ func (s *strategy) fieldPred(p *params, field string, value any) (string, error)
 // query runs a row-returning write statement (INSERT/UPDATE ... RETURNING)
 // on the primary, under the semaphore.
 func (s *strategy) query(ctx context.Context, sql string, args []any) ([]kongdb.Row, error) {
-	return s.run(ctx, s.c.q(ctx), s.c, sql, args)
+	return s.run(ctx, s.c.q(ctx), s.c, sql, args, nil)
 }
 
 // read runs a SELECT: on the read replica when one is configured.
-func (s *strategy) read(ctx context.Context, sql string, args []any) ([]kongdb.Row, error) {
+// out, when given, receives the rows (selectOne's one-row array).
+func (s *strategy) read(ctx context.Context, sql string, args []any, out []kongdb.Row) ([]kongdb.Row, error) {
 	q, c := s.c.reader(ctx)
-	return s.run(ctx, q, c, sql, args)
+	return s.run(ctx, q, c, sql, args, out)
 }
 
-func (s *strategy) run(ctx context.Context, q querier, c *Connector, sql string, args []any) ([]kongdb.Row, error) {
+func (s *strategy) run(ctx context.Context, q querier, c *Connector, sql string, args []any, out []kongdb.Row) ([]kongdb.Row, error) {
 	release, err := c.acquire(ctx)
 	if err != nil {
 		return nil, err
@@ -220,7 +250,6 @@ func (s *strategy) run(ctx context.Context, q querier, c *Connector, sql string,
 		return nil, err
 	}
 	defer rows.Close()
-	var out []kongdb.Row
 	fds := rows.FieldDescriptions()
 	tm := rows.Conn().TypeMap()
 	var scratch [16]any
@@ -342,9 +371,8 @@ func (s *strategy) selectOne(ctx context.Context, field string, value any, pk ko
 	o = opts(o)
 	ws := s.scope(o)
 	k := selKey{field: field, skipTTL: s.l.ttl && o.SkipTTL, export: o.Export && s.l.ttl, global: s.l.ws && ws == ""}
-	known, _ := s.sels.Load(k)
-	sql, _ := known.(string)
-	p := newParams(known != nil)
+	sql, known := s.knownSelect(k)
+	p := newParams(known)
 	var key string
 	var err error
 	if field == "" {
@@ -359,7 +387,7 @@ func (s *strategy) selectOne(ctx context.Context, field string, value any, pk ko
 	if ws != "" {
 		wsParam = p.add(s.c.boxWS(ws))
 	}
-	if known == nil {
+	if !known {
 		base := "select"
 		if field != "" {
 			base = "select_by_" + field
@@ -368,9 +396,10 @@ func (s *strategy) selectOne(ctx context.Context, field string, value any, pk ko
 		sql = s.statement(name, func() string {
 			return "SELECT " + s.sel(o) + " FROM " + s.l.table + where([]string{key}, useTTL, wsParam) + " LIMIT 1;"
 		})
-		s.sels.Store(k, sql)
+		s.rememberSelect(k, sql)
 	}
-	rows, err := s.read(ctx, sql, p.args)
+	var one [1]kongdb.Row
+	rows, err := s.read(ctx, sql, p.args, one[:0])
 	if err != nil {
 		return nil, s.toError(err, nil, pk)
 	}
@@ -476,7 +505,7 @@ func (s *strategy) page(ctx context.Context, fk string, fkPK kongdb.Row, size in
 		return "SELECT " + s.sel(o) + " FROM " + s.l.table + where(preds, useTTL, wsParam) +
 			" ORDER BY " + s.l.pkList() + " LIMIT " + limit + ";"
 	})
-	rows, err := s.read(ctx, sql, p.args)
+	rows, err := s.read(ctx, sql, p.args, nil)
 	if err != nil {
 		return nil, "", s.toError(err, nil, nil)
 	}
