@@ -52,8 +52,8 @@ func checkTableInternals() error {
 // lua.LString(names[i]) as an LValue (box it once and reuse it: that is
 // the saving). The names must be distinct.
 func NewRecord(names []string, keys []lua.LValue, vals []lua.LValue) *lua.LTable {
-	t := &lua.LTable{Metatable: lua.LNil}
 	if internalsErr != nil {
+		t := &lua.LTable{Metatable: lua.LNil}
 		for i, name := range names {
 			if vals[i] != nil {
 				t.RawSetString(name, vals[i])
@@ -68,10 +68,10 @@ func NewRecord(names []string, keys []lua.LValue, vals []lua.LValue) *lua.LTable
 		}
 	}
 	if n == 0 {
-		return t
+		return &lua.LTable{Metatable: lua.LNil}
 	}
+	t, ks := newRecordTable(n)
 	strdict := make(map[string]lua.LValue, n)
-	ks := make([]lua.LValue, 0, n)
 	k2i := make(map[lua.LValue]int, n)
 	for i, v := range vals {
 		if v == nil || v == lua.LNil {
@@ -83,4 +83,30 @@ func NewRecord(names []string, keys []lua.LValue, vals []lua.LValue) *lua.LTable
 	}
 	*tStrdict(t), *tKeys(t), *tK2i(t) = strdict, ks, k2i
 	return t
+}
+
+// A record's table and its key list in one allocation, for the sizes
+// rows have (a key list longer than its array grows apart, as any slice).
+type record4 struct {
+	t  lua.LTable
+	ks [4]lua.LValue
+}
+
+type record8 struct {
+	t  lua.LTable
+	ks [8]lua.LValue
+}
+
+// newRecordTable returns an empty table and a key list of capacity n
+// (at least), together when n is small.
+func newRecordTable(n int) (*lua.LTable, []lua.LValue) {
+	switch {
+	case n <= 4:
+		r := &record4{t: lua.LTable{Metatable: lua.LNil}}
+		return &r.t, r.ks[:0]
+	case n <= 8:
+		r := &record8{t: lua.LTable{Metatable: lua.LNil}}
+		return &r.t, r.ks[:0]
+	}
+	return &lua.LTable{Metatable: lua.LNil}, make([]lua.LValue, 0, n)
 }

@@ -238,11 +238,11 @@ func fieldNamed(fields []*schema.Field, name string) *schema.Field {
 // value converts the value of field f.
 func (c *rowConv) value(f *schema.Field, v any) lua.LValue {
 	L := c.L
+	if lv, ok := luavm.LValueOf(v); ok {
+		// a string or a number: the row's box serves the table
+		return lv
+	}
 	switch x := v.(type) {
-	case string:
-		return lua.LString(x)
-	case float64:
-		return lua.LNumber(x)
 	case bool:
 		return lua.LBool(x)
 	case map[string]any:
@@ -311,13 +311,14 @@ func fieldOf(L *lua.LState) string {
 
 // arg converts argument n into the value model (nil when absent).
 func (b *daoBinding) arg(L *lua.LState, n int) any {
-	switch v := L.Get(n).(type) {
+	lv := L.Get(n)
+	if v, ok := luavm.AnyOf(lv); ok {
+		// a string or a number: its Lua box serves the Go value
+		return v
+	}
+	switch v := lv.(type) {
 	case *lua.LNilType:
 		return nil
-	case lua.LString:
-		return string(v)
-	case lua.LNumber:
-		return float64(v)
 	default:
 		x, err := bind.ToValue(L, v, nil)
 		if err != nil {

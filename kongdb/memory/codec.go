@@ -153,7 +153,7 @@ func skipValue(s string, i int) int {
 
 // decodeValue decodes the value at i; strings share the row's memory.
 func decodeValue(s string, i int) (any, int) {
-	b := boxer{size: 1}
+	b := newBoxer(1)
 	return b.decode(s, i)
 }
 

@@ -10,6 +10,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -45,6 +46,20 @@ type Connector struct {
 	ro        *Connector // read replica (pg_ro_*), nil if none
 	nodeLocks nodeLocks
 	errs      kongdb.Errors
+	wsBox     atomic.Pointer[any] // the last workspace id bound, boxed (boxWS)
+}
+
+// boxWS is ws as a query argument: the box of the last one is kept, so
+// the reads of one workspace (nearly all of them) box it once.
+func (c *Connector) boxWS(ws string) any {
+	if b := c.wsBox.Load(); b != nil {
+		if s, _ := (*b).(string); s == ws {
+			return *b
+		}
+	}
+	b := any(ws)
+	c.wsBox.Store(&b)
+	return b
 }
 
 var _ kongdb.Connector = (*Connector)(nil)

@@ -7,7 +7,7 @@ import (
 // RowValuesBothWays decodes the current row of rows with rawValues and
 // with pgx's Values(), each finished by decodeValue (tests).
 func RowValuesBothWays(rows pgx.Rows) (fast, slow []any, err error) {
-	fast, err = rawValues(rows, rows.FieldDescriptions(), rows.Conn().TypeMap())
+	fast, err = rawValues(rows, rows.FieldDescriptions(), rows.Conn().TypeMap(), nil)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/luahost/luahost/kongdb/postgres"
@@ -44,6 +45,24 @@ func TestRawValuesMatchPgx(t *testing.T) {
 		}
 		if !same(fast[0], slow[0]) {
 			t.Errorf("%s: decoded %#v, pgx gives %#v", e, fast[0], slow[0])
+		}
+	}
+	// all in one row: the texts share a buffer and the values a slab
+	rows, err := c.Pool().Query(ctx, "SELECT "+strings.Join(exprs, ", "))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		t.Fatalf("no row (%v)", rows.Err())
+	}
+	fast, slow, err := postgres.RowValuesBothWays(rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range exprs {
+		if !same(fast[i], slow[i]) {
+			t.Errorf("%s, in a row: decoded %#v, pgx gives %#v", e, fast[i], slow[i])
 		}
 	}
 }

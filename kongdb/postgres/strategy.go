@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/luahost/luahost/kongdb"
@@ -18,6 +19,42 @@ type strategy struct {
 	s     *schema.Schema
 	l     *tableLayout
 	stmts sync.Map // statement name -> SQL text (Kong's strategy.statements)
+	// sels maps a selKey to the SQL text of its select statement (as in
+	// stmts): copied on write (a variant is built once), read without a
+	// lock or boxing the key.
+	sels   atomic.Pointer[map[selKey]string]
+	selsMu sync.Mutex
+}
+
+// knownSelect is the SQL of the select statement k, if built.
+func (s *strategy) knownSelect(k selKey) (string, bool) {
+	if m := s.sels.Load(); m != nil {
+		sql, ok := (*m)[k]
+		return sql, ok
+	}
+	return "", false
+}
+
+// rememberSelect keeps the SQL of the select statement k.
+func (s *strategy) rememberSelect(k selKey, sql string) {
+	s.selsMu.Lock()
+	defer s.selsMu.Unlock()
+	old := s.sels.Load()
+	m := make(map[selKey]string, 1)
+	if old != nil {
+		for k, v := range *old {
+			m[k] = v
+		}
+	}
+	m[k] = sql
+	s.sels.Store(&m)
+}
+
+// selKey names a select statement (selectOne) without building its name:
+// field is "" for select by primary key.
+type selKey struct {
+	field                   string
+	skipTTL, export, global bool
 }
 
 var _ kongdb.Strategy = (*strategy)(nil)
@@ -53,12 +90,25 @@ func (s *strategy) Statements() map[string]string {
 }
 
 // params numbers placeholders and collects their arguments in order.
+// With bindOnly (the statement's text is known) it only collects the
+// arguments, and the predicate builders make no text.
 type params struct {
-	args []any
+	args     []any
+	bindOnly bool
+	buf      [4]any // args' first backing array
+}
+
+func newParams(bindOnly bool) *params {
+	p := &params{bindOnly: bindOnly}
+	p.args = p.buf[:0]
+	return p
 }
 
 func (p *params) add(v any) string {
 	p.args = append(p.args, v)
+	if p.bindOnly {
+		return ""
+	}
 	return "$" + strconv.Itoa(len(p.args))
 }
 
@@ -127,14 +177,23 @@ func (s *strategy) sel(o *kongdb.Options) string {
 
 // keyArgs binds the columns of a field (or the PK) from a value map.
 func (s *strategy) pkArgs(p *params, pk kongdb.Row) (string, error) {
-	ph := make([]string, len(s.l.pkCols))
+	var ph []string
+	if !p.bindOnly {
+		ph = make([]string, len(s.l.pkCols))
+	}
 	for i, ci := range s.l.pkCols {
 		c := &s.l.cols[ci]
 		v, err := bindValue(c, pk[c.field.Name])
 		if err != nil {
 			return "", err
 		}
-		ph[i] = placeholder(c, p.add(v))
+		n := p.add(v)
+		if !p.bindOnly {
+			ph[i] = placeholder(c, n)
+		}
+	}
+	if p.bindOnly {
+		return "", nil
 	}
 	return "(" + s.l.pkList() + ") = (" + strings.Join(ph, ", ") + ")", nil
 }
@@ -142,7 +201,11 @@ func (s *strategy) pkArgs(p *params, pk kongdb.Row) (string, error) {
 // fieldPred binds a unique-field lookup ("cache_key" is the composite column).
 func (s *strategy) fieldPred(p *params, field string, value any) (string, error) {
 	if field == "cache_key" && s.l.cacheKey {
-		return `"cache_key" = ` + p.add(bindScalar(value)), nil
+		n := p.add(bindScalar(value))
+		if p.bindOnly {
+			return "", nil
+		}
+		return `"cache_key" = ` + n, nil
 	}
 	idx, ok := s.l.fieldCols(field)
 	if !ok {
@@ -155,7 +218,10 @@ func (s *strategy) fieldPred(p *params, field string, value any) (string, error)
 		if err != nil {
 			return "", err
 		}
-		preds = append(preds, quoteIdent(c.name)+" = "+placeholder(c, p.add(v)))
+		n := p.add(v)
+		if !p.bindOnly {
+			preds = append(preds, quoteIdent(c.name)+" = "+placeholder(c, n))
+		}
 	}
 	return strings.Join(preds, " AND "), nil
 }
@@ -163,16 +229,17 @@ func (s *strategy) fieldPred(p *params, field string, value any) (string, error)
 // query runs a row-returning write statement (INSERT/UPDATE ... RETURNING)
 // on the primary, under the semaphore.
 func (s *strategy) query(ctx context.Context, sql string, args []any) ([]kongdb.Row, error) {
-	return s.run(ctx, s.c.q(ctx), s.c, sql, args)
+	return s.run(ctx, s.c.q(ctx), s.c, sql, args, nil)
 }
 
 // read runs a SELECT: on the read replica when one is configured.
-func (s *strategy) read(ctx context.Context, sql string, args []any) ([]kongdb.Row, error) {
+// out, when given, receives the rows (selectOne's one-row array).
+func (s *strategy) read(ctx context.Context, sql string, args []any, out []kongdb.Row) ([]kongdb.Row, error) {
 	q, c := s.c.reader(ctx)
-	return s.run(ctx, q, c, sql, args)
+	return s.run(ctx, q, c, sql, args, out)
 }
 
-func (s *strategy) run(ctx context.Context, q querier, c *Connector, sql string, args []any) ([]kongdb.Row, error) {
+func (s *strategy) run(ctx context.Context, q querier, c *Connector, sql string, args []any, out []kongdb.Row) ([]kongdb.Row, error) {
 	release, err := c.acquire(ctx)
 	if err != nil {
 		return nil, err
@@ -183,11 +250,12 @@ func (s *strategy) run(ctx context.Context, q querier, c *Connector, sql string,
 		return nil, err
 	}
 	defer rows.Close()
-	var out []kongdb.Row
 	fds := rows.FieldDescriptions()
 	tm := rows.Conn().TypeMap()
+	var scratch [16]any
+	vals := scratch[:0]
 	for rows.Next() {
-		vals, err := rawValues(rows, fds, tm)
+		vals, err = rawValues(rows, fds, tm, vals)
 		if err != nil {
 			return nil, err
 		}
@@ -288,35 +356,50 @@ func (s *strategy) pkValues(row kongdb.Row) []any {
 // ---- reads ----
 
 func (s *strategy) Select(ctx context.Context, pk kongdb.Row, o *kongdb.Options) (kongdb.Row, error) {
-	return s.selectOne(ctx, "select", o, pk, func(p *params) (string, error) { return s.pkArgs(p, pk) })
+	return s.selectOne(ctx, "", nil, pk, o)
 }
 
 func (s *strategy) SelectByField(ctx context.Context, field string, value any, o *kongdb.Options) (kongdb.Row, error) {
-	return s.selectOne(ctx, "select_by_"+field, o, nil, func(p *params) (string, error) {
-		return s.fieldPred(p, field, value)
-	})
+	return s.selectOne(ctx, field, value, nil, o)
 }
 
-// selectOne runs statement base (its ttl/workspace variant) with the key
-// predicate pred builds: the row, or nil when there is none. pk, when
-// given, goes into errors.
-func (s *strategy) selectOne(ctx context.Context, base string, o *kongdb.Options, pk kongdb.Row, pred func(*params) (string, error)) (kongdb.Row, error) {
+// selectOne runs the select statement by primary key pk (field "") or by
+// the unique field (its ttl/workspace variant): the row, or nil when there
+// is none. Once a variant's statement is built, a call only binds its
+// arguments.
+func (s *strategy) selectOne(ctx context.Context, field string, value any, pk kongdb.Row, o *kongdb.Options) (kongdb.Row, error) {
 	o = opts(o)
 	ws := s.scope(o)
-	name, useTTL, _ := s.variant(base, ws, o, true)
-	p := &params{}
-	key, err := pred(p)
+	k := selKey{field: field, skipTTL: s.l.ttl && o.SkipTTL, export: o.Export && s.l.ttl, global: s.l.ws && ws == ""}
+	sql, known := s.knownSelect(k)
+	p := newParams(known)
+	var key string
+	var err error
+	if field == "" {
+		key, err = s.pkArgs(p, pk)
+	} else {
+		key, err = s.fieldPred(p, field, value)
+	}
 	if err != nil {
 		return nil, s.c.errs.DatabaseError(err.Error(), err)
 	}
 	wsParam := ""
 	if ws != "" {
-		wsParam = p.add(ws)
+		wsParam = p.add(s.c.boxWS(ws))
 	}
-	sql := s.statement(name, func() string {
-		return "SELECT " + s.sel(o) + " FROM " + s.l.table + where([]string{key}, useTTL, wsParam) + " LIMIT 1;"
-	})
-	rows, err := s.read(ctx, sql, p.args)
+	if !known {
+		base := "select"
+		if field != "" {
+			base = "select_by_" + field
+		}
+		name, useTTL, _ := s.variant(base, ws, o, true)
+		sql = s.statement(name, func() string {
+			return "SELECT " + s.sel(o) + " FROM " + s.l.table + where([]string{key}, useTTL, wsParam) + " LIMIT 1;"
+		})
+		s.rememberSelect(k, sql)
+	}
+	var one [1]kongdb.Row
+	rows, err := s.read(ctx, sql, p.args, one[:0])
 	if err != nil {
 		return nil, s.toError(err, nil, pk)
 	}
@@ -422,7 +505,7 @@ func (s *strategy) page(ctx context.Context, fk string, fkPK kongdb.Row, size in
 		return "SELECT " + s.sel(o) + " FROM " + s.l.table + where(preds, useTTL, wsParam) +
 			" ORDER BY " + s.l.pkList() + " LIMIT " + limit + ";"
 	})
-	rows, err := s.read(ctx, sql, p.args)
+	rows, err := s.read(ctx, sql, p.args, nil)
 	if err != nil {
 		return nil, "", s.toError(err, nil, nil)
 	}

@@ -484,3 +484,63 @@ func TestQueryAPI(t *testing.T) {
 		t.Fatalf("infos %+v", info)
 	}
 }
+
+// A select statement is built once per variant (ttl, export, workspace)
+// and then only its arguments are bound: each variant, called again in
+// another order and with other keys, still runs its own statement.
+func TestSelectVariantsReused(t *testing.T) {
+	ctx := context.Background()
+	f := setup(t)
+	if _, err := f.consumers.Insert(ctx, kongdb.Row{"id": uuidN(1), "username": "bob"}, f.o); err != nil {
+		t.Fatal(err)
+	}
+	ttl := 100
+	now := float64(time_now())
+	if _, err := f.keys.Insert(ctx, kongdb.Row{"id": uuidN(10), "key": "live", "consumer": map[string]any{"id": uuidN(1)}, "created_at": now},
+		&kongdb.Options{Workspace: f.ws, TTL: &ttl}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.c.Query(ctx, `INSERT INTO keyauth_credentials (id, key, consumer_id, ws_id, ttl) VALUES ('`+uuidN(11)+`', 'dead', '`+uuidN(1)+`', '`+f.ws+`', now() - interval '1 second')`); err != nil {
+		t.Fatal(err)
+	}
+	skip := &kongdb.Options{Workspace: f.ws, SkipTTL: true}
+	export := &kongdb.Options{Workspace: f.ws, Export: true}
+	global := &kongdb.Options{GlobalWorkspace: true}
+	other := &kongdb.Options{Workspace: uuidN(99)}
+	for round := 0; round < 3; round++ {
+		for _, key := range []string{"live", "dead", "live"} {
+			r, err := f.keys.SelectByField(ctx, "key", key, f.o)
+			if err != nil || (r != nil) != (key == "live") || r != nil && r["id"] != uuidN(10) {
+				t.Fatalf("round %d, %s: %v %v", round, key, r, err)
+			}
+			r, err = f.keys.SelectByField(ctx, "key", key, skip)
+			if err != nil || r == nil || r["key"] != key {
+				t.Fatalf("round %d, %s, skip_ttl: %v %v", round, key, r, err)
+			}
+			if r, err = f.keys.SelectByField(ctx, "key", key, other); err != nil || r != nil {
+				t.Fatalf("round %d, %s, other workspace: %v %v", round, key, r, err)
+			}
+		}
+		r, err := f.keys.Select(ctx, kongdb.Row{"id": uuidN(10)}, export)
+		if err != nil || r == nil || r["ttl"].(float64) < now {
+			t.Fatalf("round %d, export: %v %v", round, r, err)
+		}
+		r, err = f.keys.Select(ctx, kongdb.Row{"id": uuidN(10)}, f.o)
+		if err != nil || r == nil || r["ttl"].(float64) > 100 {
+			t.Fatalf("round %d, select: %v %v", round, r, err)
+		}
+		r, err = f.keys.Select(ctx, kongdb.Row{"id": uuidN(10)}, global)
+		if err != nil || r == nil || r["key"] != "live" {
+			t.Fatalf("round %d, global: %v %v", round, r, err)
+		}
+		if r, err = f.keys.Select(ctx, kongdb.Row{"id": uuidN(11)}, f.o); err != nil || r != nil {
+			t.Fatalf("round %d, expired by pk: %v %v", round, r, err)
+		}
+	}
+	stmts := f.keys.(interface{ Statements() map[string]string }).Statements()
+	for _, name := range []string{"select_by_key", "select_by_key_skip_ttl", "select_for_export", "select", "select_global"} {
+		if stmts[name] == "" {
+			t.Errorf("no statement %s: %v", name, stmts)
+		}
+	}
+}

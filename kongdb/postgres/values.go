@@ -161,17 +161,18 @@ func decodeValue(v any) any {
 }
 
 func formatUUID(b [16]byte) string {
-	const hexd = "0123456789abcdef"
 	var out [36]byte
-	j := 0
+	return string(appendUUID(out[:0], b[:]))
+}
+
+// appendUUID appends the text of the 16 bytes of a uuid.
+func appendUUID(dst []byte, b []byte) []byte {
+	const hexd = "0123456789abcdef"
 	for i := 0; i < 16; i++ {
 		if i == 4 || i == 6 || i == 8 || i == 10 {
-			out[j] = '-'
-			j++
+			dst = append(dst, '-')
 		}
-		out[j] = hexd[b[i]>>4]
-		out[j+1] = hexd[b[i]&0xf]
-		j += 2
+		dst = append(dst, hexd[b[i]>>4], hexd[b[i]&0xf])
 	}
-	return string(out[:])
+	return dst
 }
