@@ -98,6 +98,7 @@ type Context struct {
 	hdrs headerSource
 	rid  [32]byte
 	buf  []byte
+	ipb  []byte // the X-Forwarded-For/X-Real-IP value and the port after it
 
 	// The bodies (body.go) and Log after the write (logconn.go).
 	in      bodyIn
@@ -234,7 +235,7 @@ func (c *Context) reset() {
 		c.snap.Response.Reset()
 	}
 	keep := Context{
-		p: c.p, buf: c.buf[:0], OriginalURI: c.OriginalURI[:0], OriginalHost: c.OriginalHost[:0],
+		p: c.p, buf: c.buf[:0], ipb: c.ipb[:0], OriginalURI: c.OriginalURI[:0], OriginalHost: c.OriginalHost[:0],
 		upResp: c.upResp, reqBody: c.reqBody[:0], outBody: c.outBody[:0], snap: c.snap,
 	}
 	keep.Upstream.Path = c.Upstream.Path[:0]

@@ -241,8 +241,11 @@ func (p *Proxy) serve(c *Context) {
 	// proxy_http_version 1.1, whatever the client spoke (fasthttp has
 	// already noted the client's version for its own answer).
 	h.SetProtocol("HTTP/1.1")
-	b = c.buf[len(c.buf):]
-	b = clientIP.AppendTo(b[:0])
+	if cap(c.ipb) < 64 { // an IPv6 address and a port
+		c.ipb = make([]byte, 0, 64)
+	}
+	c.ipb = clientIP.AppendTo(c.ipb[:0])
+	b = c.ipb
 	if xff := h.Peek(strXForwardedFor); len(xff) > 0 {
 		v := make([]byte, 0, len(xff)+2+45)
 		v = append(append(v, xff...), ", "...)
