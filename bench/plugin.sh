@@ -286,6 +286,13 @@ printf '%-40s %10s %8s %10s %8s\n' "luahost + token-auth (warm cache)" "$plugin"
 echo
 echo "luahost+token-auth / nginx+LuaJIT: $(ratio "$plugin" "$ngx") req/s, $(ratio "$pluginc" "$ngxc") req/CPU-s (target >= 0.70)"
 echo "token-auth's cost in luahost:      $(cost "$plugin" "$plain") req/s, $(cost "$pluginc" "$plainc") req/CPU-s (target <= 15 %)"
+# Per-round ratios (the three measured within seconds of each other), then
+# their median: steadier than the ratio of medians when the machine's speed
+# drifts between rounds.
+paste "$OUT/plain.rps" "$OUT/plugin.rps" "$OUT/ngx.rps" >"$OUT/rounds"
+rmed() { awk "{ print $1 }" "$OUT/rounds" | median; }
+echo "median of per-round ratios: token-auth/nginx+LuaJIT $(rmed '$3 / $5') req/s, $(rmed '$4 / $6') req/CPU-s;" \
+	"token-auth's cost $(rmed '100 * (1 - $3 / $1)') % req/s, $(rmed '100 * (1 - $4 / $2)') % req/CPU-s"
 echo "per round (req/s req/CPU-s): nginx+LuaJIT $(tr '\n' ',' <"$OUT/ngx.rps") no plugin $(tr '\n' ',' <"$OUT/plain.rps") token-auth $(tr '\n' ',' <"$OUT/plugin.rps")"
 if [ -n "$PROFILE" ]; then # a graceful stop writes the profiles
 	kill -TERM "$PLAIN_PID" "$PLUGIN_PID"
