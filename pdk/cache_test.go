@@ -309,10 +309,12 @@ func TestCacheColdKeySingleFlight(t *testing.T) {
 	const workers, gets = 8, 64
 	env := newCacheEnv(t, cacheEnvOpts{workers: workers})
 	var loads atomic.Int32
-	release := make(chan struct{})
+	release, entered := make(chan struct{}), make(chan struct{})
+	var enter sync.Once
 	for _, in := range env.ins {
 		in.L.SetGlobal("slow_load", in.L.NewFunction(func(L *lua.LState) int {
 			loads.Add(1)
+			enter.Do(func() { close(entered) })
 			<-release
 			t := L.NewTable()
 			t.RawSetString("id", lua.LString("cred-1"))
@@ -336,8 +338,9 @@ func TestCacheColdKeySingleFlight(t *testing.T) {
 			}
 		}(env.ins[w])
 	}
-	// Let the goroutines pile up on the flight, then finish the load.
-	time.Sleep(50 * time.Millisecond)
+	// The load is under way (the others wait on its flight, or find the
+	// value once it is stored); then finish it.
+	<-entered
 	close(release)
 	wg.Wait()
 	close(results)

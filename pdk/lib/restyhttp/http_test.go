@@ -16,7 +16,12 @@ import (
 func TestRestyHTTPRequestURI(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/slow" {
-			time.Sleep(300 * time.Millisecond)
+			// answers only once the client gave up (its timeout), with a
+			// long guard against a client that never does
+			select {
+			case <-r.Context().Done():
+			case <-time.After(30 * time.Second):
+			}
 		}
 		b, _ := io.ReadAll(r.Body)
 		w.Header().Add("X-Multi", "1")
