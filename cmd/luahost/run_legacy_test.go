@@ -237,9 +237,10 @@ func TestRunLegacyPlugins(t *testing.T) {
 			if code, body = adminCall(t, admin, "DELETE", "/consumers/bob", nil); code != 204 {
 				t.Fatalf("delete bob: %d %s", code, body)
 			}
-			if a := send("/v0/x?apikey=bk"); a.code != 403 {
-				t.Fatalf("a deleted consumer's 0.x key still accepted: %d %q", a.code, a.body)
-			}
+			// the ENTITY_DELETED events reach hooks.lua in the worker that
+			// receives them, between its requests (as Kong's worker events
+			// do): another worker may serve a request before that
+			eventually(t, "a deleted consumer's 0.x key refused", func() bool { return send("/v0/x?apikey=bk").code == 403 })
 			eventually(t, "a deleted consumer's 2.x key refused", func() bool { return send("/v2/x?apikey=b2b").code == 403 })
 
 			sigs <- syscall.SIGTERM
