@@ -109,39 +109,13 @@ func BenchmarkRequestPath(b *testing.B) {
 // the plugin costs, in user space (bench/plugin.sh measures it with the
 // sockets, against nginx + LuaJIT).
 func BenchmarkRequestCPU(b *testing.B) {
-	up := fasthttputil.NewInmemoryListener()
-	srv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) { ctx.SetBodyString("ok") }}
-	go srv.Serve(up)
-	defer srv.Shutdown()
-	c := testConf(b, "../plugins", "testdata/iter")
-	c.Set("worker_max", "1", "test")
-	n := newRLNodeWith(b, c, proxy.Config{Dial: func(string) (net.Conn, error) { return up.Dial() }})
-	n.route(b, "/open")
-	authed, _ := n.route(b, "/authed")
-	consumer := n.insert(b, "consumers", map[string]any{"username": "bench"})
-	n.insert(b, "token_credentials", map[string]any{"consumer": map[string]any{"id": consumer["id"]}, "key": "bench-key"})
-	n.plugin(b, "token-auth", map[string]string{"route": authed}, map[string]any{"hide_credentials": true})
-	n.sync(b)
-	remote := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000}
+	m := newMemNode(b)
 	for _, tc := range []struct{ name, path, token string }{
 		{"no-plugin", "/open", ""},
-		{"token-auth", "/authed", "bench-key"},
+		{"token-auth", "/authed", memNodeToken},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
-			var req fasthttp.Request
-			req.Header.SetHost("example.com")
-			req.SetRequestURI(tc.path)
-			if tc.token != "" {
-				req.Header.Set("X-Api-Token", tc.token)
-			}
-			var rc fasthttp.RequestCtx
-			do := func() {
-				rc.Init(&req, remote, nil)
-				n.p.ServeHTTP(&rc)
-				if rc.Response.StatusCode() != 200 {
-					b.Fatalf("%s: %d %s", tc.path, rc.Response.StatusCode(), rc.Response.Body())
-				}
-			}
+			do := m.request(b, tc.path, tc.token)
 			do() // warm the cache
 			b.ReportAllocs()
 			b.ResetTimer()
@@ -153,6 +127,52 @@ func BenchmarkRequestCPU(b *testing.B) {
 			// distorts least (wall time counts the other processes' turns)
 			b.ReportMetric(float64(cpuTime()-t0)/float64(b.N), "cpu-ns/op")
 		})
+	}
+}
+
+// memNode is a node whose proxy is driven in memory: requests handed to
+// its handler (fasthttp's RequestCtx.Init), the upstream an in-memory
+// listener. Routes: /open (no plugin), /authed (token-auth, hide_credentials,
+// one credential: memNodeToken).
+type memNode struct{ n *rlNode }
+
+const memNodeToken = "mem-key"
+
+func newMemNode(tb testing.TB) memNode {
+	tb.Helper()
+	up := fasthttputil.NewInmemoryListener()
+	srv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) { ctx.SetBodyString("ok") }}
+	go srv.Serve(up)
+	tb.Cleanup(func() { srv.Shutdown() })
+	c := testConf(tb, "../plugins", "testdata/iter")
+	c.Set("worker_max", "1", "test")
+	n := newRLNodeWith(tb, c, proxy.Config{Dial: func(string) (net.Conn, error) { return up.Dial() }})
+	n.route(tb, "/open")
+	authed, _ := n.route(tb, "/authed")
+	consumer := n.insert(tb, "consumers", map[string]any{"username": "mem"})
+	n.insert(tb, "token_credentials", map[string]any{"consumer": map[string]any{"id": consumer["id"]}, "key": memNodeToken})
+	n.plugin(tb, "token-auth", map[string]string{"route": authed}, map[string]any{"hide_credentials": true})
+	n.sync(tb)
+	return memNode{n}
+}
+
+// request returns a function serving one GET of path (with token in
+// X-Api-Token unless empty), failing tb unless it answers 200.
+func (m memNode) request(tb testing.TB, path, token string) func() {
+	var req fasthttp.Request
+	req.Header.SetHost("example.com")
+	req.SetRequestURI(path)
+	if token != "" {
+		req.Header.Set("X-Api-Token", token)
+	}
+	var rc fasthttp.RequestCtx
+	remote := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000}
+	return func() {
+		rc.Init(&req, remote, nil)
+		m.n.p.ServeHTTP(&rc)
+		if rc.Response.StatusCode() != 200 {
+			tb.Fatalf("%s: %d %s", path, rc.Response.StatusCode(), rc.Response.Body())
+		}
 	}
 }
 

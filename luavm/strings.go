@@ -11,9 +11,13 @@ import lua "github.com/yuin/gopher-lua"
 // safe for concurrent use: one per worker.
 type Strings map[string]lua.LValue
 
-// Get is LString(string(b)), boxed once. The table is emptied when it
+// Get is LString(string(b)), boxed once when b is at most maxLen bytes
+// long (a longer one is boxed each time). The table is emptied when it
 // holds limit strings, so it follows the working set.
-func (t *Strings) Get(b []byte, limit int) lua.LValue {
+func (t *Strings) Get(b []byte, limit, maxLen int) lua.LValue {
+	if len(b) > maxLen {
+		return lua.LString(string(b))
+	}
 	if v, ok := (*t)[string(b)]; ok {
 		return v
 	}

@@ -128,10 +128,7 @@ const (
 )
 
 func (ld *luaDecoder) str(b []byte) lua.LValue {
-	if len(b) > maxInternLen {
-		return lua.LString(string(b))
-	}
-	return ld.keys.Get(b, maxInterned)
+	return ld.keys.Get(b, maxInterned, maxInternLen)
 }
 
 // decode builds the Lua value of one whole encoded value in b.

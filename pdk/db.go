@@ -8,6 +8,7 @@ package pdk
 import (
 	"context"
 	"log/slog"
+	"math"
 	"strings"
 	"sync"
 
@@ -396,4 +397,6 @@ const maxInternedKeys = 1024
 // every request (token-auth: kong.db.x:cache_key(token), then
 // kong.cache:get) gets it without allocating. The table is emptied when
 // full.
-func (s *dbState) internKey(b []byte) lua.LValue { return s.cacheKeys.Get(b, maxInternedKeys) }
+func (s *dbState) internKey(b []byte) lua.LValue {
+	return s.cacheKeys.Get(b, maxInternedKeys, math.MaxInt)
+}

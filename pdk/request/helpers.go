@@ -132,10 +132,7 @@ const (
 
 // str is b as a Lua string (b may be reused after the call).
 func (s *State) str(b []byte) lua.LValue {
-	if len(b) > maxStrLen {
-		return lua.LString(string(b))
-	}
-	return s.values.Get(b, maxStrs)
+	return s.values.Get(b, maxStrs, maxStrLen)
 }
 
 // reqHeader is the first value of a request header (false: absent). The
