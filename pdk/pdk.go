@@ -231,6 +231,14 @@ func (in *Instance) CurrentCtx() *lua.LTable {
 		if in.ngx != nil {
 			in.ngx.RawSetString("ctx", in.Ctx)
 		}
+	} else if in.Ctx == nil {
+		// outside a request, after one whose ngx.ctx was never made
+		// (DetachCtx): a table of its own for whoever asks (a worker
+		// event's handler, a timer)
+		in.Ctx = in.L.NewTable()
+		if in.ngx != nil {
+			in.ngx.RawSetString("ctx", in.Ctx)
+		}
 	}
 	return in.Ctx
 }

@@ -89,6 +89,25 @@ func TestLazyNgxCtx(t *testing.T) {
 			t.Errorf("second request: %s = %q, want %q", k, got, want)
 		}
 	}
+
+	// between requests (a worker event's handler, a timer), after one
+	// whose ngx.ctx was never made: a table, none of the request's values
+	e.clear()
+	e.off(PhaseLog)
+	e.on(PhaseAccess, `kong.client.authenticate({ id = "c3" })`)
+	e.get("/lazy")
+	if err := e.in.L.DoString(`
+		record("between", type(ngx.ctx) .. " " .. tostring(ngx.ctx.authenticated_consumer))
+		kong.ctx.shared.z = 1
+		record("between shared", tostring(kong.ctx.shared.z))`); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.rec("between"); got != "table nil" {
+		t.Errorf("ngx.ctx between requests: %q", got)
+	}
+	if got := e.rec("between shared"); got != "1" {
+		t.Errorf("kong.ctx.shared between requests: %q", got)
+	}
 }
 
 // A header value read again (the same token on every request) is the same
