@@ -133,8 +133,10 @@ func (in *Instance) AttachCtx(rc *ReqCtx) {
 	if in.ngx != nil {
 		if rc.t != nil {
 			in.ngx.RawSetString("ctx", rc.t)
-		} else {
+			in.ngxCtxNil = false
+		} else if !in.ngxCtxNil {
 			in.ngx.RawSetString("ctx", lua.LNil)
+			in.ngxCtxNil = true
 		}
 	}
 }
@@ -142,28 +144,52 @@ func (in *Instance) AttachCtx(rc *ReqCtx) {
 // DetachCtx ends the attachment AttachCtx made, keeping in the ReqCtx the
 // table Lua may have assigned to ngx.ctx.
 func (in *Instance) DetachCtx() {
-	if in.rc == nil {
+	rc := in.rc
+	if rc == nil {
 		return
 	}
-	in.lazy()
-	if in.rc.t != nil {
+	if rc.t == nil {
+		// Lua assigning ngx.ctx while it is lazy goes through ngx's
+		// __newindex (AssignCtx); a rawset(ngx, "ctx", t) does not, and is
+		// found here, once per attachment instead of at every CtxSet
+		if t, ok := in.ngx.RawGetString("ctx").(*lua.LTable); ok {
+			in.AssignCtx(t)
+		}
+	}
+	if rc.t != nil {
 		in.CurrentCtx()
 	}
 	in.rc = nil
 }
 
+// AssignCtx is Lua's ngx.ctx = v while ngx has no raw ctx field (ngx's
+// __newindex calls it: the attached request's ctx not made yet). A table
+// is the ctx from then on, the values waiting for it dropped, as assigning
+// ngx.ctx replaces the whole table in OpenResty; another value is stored
+// as OpenResty stores it, and Go's CtxSet and CtxGet go on using the
+// waiting values.
+func (in *Instance) AssignCtx(v lua.LValue) {
+	if t, ok := v.(*lua.LTable); ok {
+		if rc := in.rc; rc != nil {
+			clear(rc.e[:rc.n])
+			rc.n = 0
+			rc.t = t
+		}
+		in.Ctx = t
+	}
+	if in.ngx != nil {
+		in.ngx.RawSetString("ctx", v)
+		in.ngxCtxNil = v == lua.LNil
+	}
+}
+
 // lazy is the attached request's ReqCtx while its table is not made, else
-// nil (also when Lua assigned ngx.ctx a table meanwhile: that table is the
-// ctx from then on).
+// nil (also when Lua assigned ngx.ctx a table meanwhile: AssignCtx made that
+// table the ctx). It reads no Lua table: Kong's runloop calls CtxSet and
+// CtxGet several times a request.
 func (in *Instance) lazy() *ReqCtx {
 	rc := in.rc
 	if rc == nil || rc.t != nil {
-		return nil
-	}
-	if t, ok := in.ngx.RawGetString("ctx").(*lua.LTable); ok {
-		clear(rc.e[:rc.n])
-		rc.n = 0
-		rc.t, in.Ctx = t, t
 		return nil
 	}
 	return rc

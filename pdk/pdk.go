@@ -145,8 +145,11 @@ type Instance struct {
 	budget  *bind.Budget // the memory budget of this worker (budget.go)
 	ctxKeys ctxKeys      // private keys inside Ctx
 	ngx     *lua.LTable  // the ngx global table, holding ngx.ctx
-	rc      *ReqCtx      // the attached request's ngx.ctx (ctx_lazy.go)
-	lazyCtx bool         // reading ngx.ctx reaches CurrentCtx (EnableLazyCtx)
+	// ngxCtxNil: ngx's raw "ctx" field is known to be nil (a lazy ctx
+	// attached, ctx_lazy.go)
+	ngxCtxNil bool
+	rc        *ReqCtx // the attached request's ngx.ctx (ctx_lazy.go)
+	lazyCtx   bool    // reading ngx.ctx reaches CurrentCtx (EnableLazyCtx)
 
 	// Runner runs Lua functions of schemas (custom validators, entity
 	// checks, transformations) in this worker; the host sets it to the
@@ -209,6 +212,7 @@ func (in *Instance) SetCtx(t *lua.LTable) {
 	in.Ctx = t
 	if in.ngx != nil {
 		in.ngx.RawSetString("ctx", t)
+		in.ngxCtxNil = t == nil
 	}
 }
 
@@ -217,11 +221,10 @@ func (in *Instance) SetCtx(t *lua.LTable) {
 func (in *Instance) CurrentCtx() *lua.LTable {
 	if in.ngx != nil {
 		if t, ok := in.ngx.RawGetString("ctx").(*lua.LTable); ok {
-			in.Ctx = t
-			if in.rc != nil {
-				in.lazy()
-				in.rc.t = t
+			if rc := in.rc; rc != nil && rc.t != t {
+				in.AssignCtx(t)
 			}
+			in.Ctx = t
 			return t
 		}
 	}
@@ -230,6 +233,7 @@ func (in *Instance) CurrentCtx() *lua.LTable {
 		in.Ctx = rc.make(in.L)
 		if in.ngx != nil {
 			in.ngx.RawSetString("ctx", in.Ctx)
+			in.ngxCtxNil = false
 		}
 	} else if in.Ctx == nil {
 		// outside a request, after one whose ngx.ctx was never made
@@ -238,6 +242,7 @@ func (in *Instance) CurrentCtx() *lua.LTable {
 		in.Ctx = in.L.NewTable()
 		if in.ngx != nil {
 			in.ngx.RawSetString("ctx", in.Ctx)
+			in.ngxCtxNil = false
 		}
 	}
 	return in.Ctx

@@ -90,6 +90,39 @@ func TestLazyNgxCtx(t *testing.T) {
 		}
 	}
 
+	// assigned while not made yet (ngx's __newindex): the same
+	e.clear()
+	e.on(PhaseAccess, `
+		kong.client.authenticate({ id = "c5" })
+		ngx.ctx = { v = 5 }
+		record("lazy assign consumer", tostring(kong.client.get_consumer()))
+		record("lazy assign same", rawequal(ngx.ctx, rawget(ngx, "ctx")))
+	`)
+	e.on(PhaseLog, `record("lazy assign v", ngx.ctx.v)`)
+	e.get("/lazy")
+	for k, want := range map[string]string{"lazy assign consumer": "nil", "lazy assign same": "true", "lazy assign v": "5"} {
+		if got := e.rec(k); got != want {
+			t.Errorf("lazy assign: %s = %q, want %q", k, got, want)
+		}
+	}
+
+	// a rawset of ngx.ctx (no __newindex) is found when the phase ends
+	e.clear()
+	e.on(PhaseAccess, `
+		kong.client.authenticate({ id = "c4" })
+		rawset(ngx, "ctx", { w = 3 })
+	`)
+	e.on(PhaseLog, `
+		record("rawset w", ngx.ctx.w)
+		record("rawset consumer", tostring(kong.client.get_consumer()))
+	`)
+	e.get("/lazy")
+	for k, want := range map[string]string{"rawset w": "3", "rawset consumer": "nil"} {
+		if got := e.rec(k); got != want {
+			t.Errorf("rawset request: %s = %q, want %q", k, got, want)
+		}
+	}
+
 	// between requests (a worker event's handler, a timer), after one
 	// whose ngx.ctx was never made: a table, none of the request's values
 	e.clear()

@@ -217,6 +217,10 @@ func (e *env) run(c *proxy.Context, p Phase) {
 		return
 	}
 	err = luavm.CallProtected(L, L.NewFunctionFromProto(proto), 0, false)
+	// the host's runloop gives the worker back after each phase and takes
+	// it again for the next (reqState leave, enter)
+	e.in.DetachCtx()
+	e.in.AttachCtx(&e.rc)
 	if err != nil && !IsExit(err) {
 		e.mu.Lock()
 		e.errs[p] = luavm.ToString(errValue(err))

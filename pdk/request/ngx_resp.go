@@ -111,6 +111,11 @@ func (s *State) openNgx(ngx *lua.LTable) {
 			}
 			return 0
 		}
+		if k == lua.LString("ctx") {
+			// ngx.ctx = v while the request's ctx is not made (ctx_lazy.go)
+			s.in.AssignCtx(v)
+			return 0
+		}
 		L.Get(1).(*lua.LTable).RawSet(k, v)
 		return 0
 	}))
