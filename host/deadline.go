@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/luahost/luahost/luavm"
 )
 
 // Every Lua call runs under a deadline. gopher-lua checks its context on
@@ -15,7 +17,7 @@ import (
 // context of any worker whose deadline has passed.
 
 type deadline struct {
-	at     atomic.Int64 // unix nanos; 0 = disarmed
+	at     atomic.Int64 // monoNow's nanoseconds; 0 = disarmed
 	mu     sync.Mutex
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -24,13 +26,20 @@ type deadline struct {
 
 func newDeadline() *deadline {
 	d := &deadline{}
-	d.ctx, d.cancel = context.WithCancel(context.Background())
+	d.newCtx()
 	return d
+}
+
+// newCtx gives d a fresh context: a luavm.StopContext, which the VM's
+// polled instructions check with an atomic load.
+func (d *deadline) newCtx() {
+	sc := luavm.NewStopContext(context.Background())
+	d.ctx, d.cancel = sc, sc.Stop
 }
 
 // arm starts a deadline of timeout from now.
 func (d *deadline) arm(timeout time.Duration) {
-	d.at.Store(time.Now().Add(timeout).UnixNano())
+	d.at.Store(monoNow() + int64(timeout))
 }
 
 // pause stops the clock of an armed deadline (the call compiles a module);
@@ -40,8 +49,8 @@ func (d *deadline) pause() (resume func()) {
 	if at == 0 {
 		return func() {}
 	}
-	left := at - time.Now().UnixNano()
-	return func() { d.at.Store(time.Now().UnixNano() + left) }
+	left := at - monoNow()
+	return func() { d.at.Store(monoNow() + left) }
 }
 
 // disarm stops the deadline; it reports whether it fired.
@@ -57,7 +66,7 @@ func (d *deadline) renew() (context.Context, bool) {
 		return d.ctx, false
 	}
 	d.mu.Lock()
-	d.ctx, d.cancel = context.WithCancel(context.Background())
+	d.newCtx()
 	d.fired.Store(false)
 	ctx := d.ctx
 	d.mu.Unlock()
@@ -103,8 +112,8 @@ func (w *watchdog) remove(d *deadline) {
 func (w *watchdog) run() {
 	t := time.NewTicker(w.every)
 	defer t.Stop()
-	for now := range t.C {
-		n := now.UnixNano()
+	for range t.C {
+		n := monoNow()
 		w.mu.Lock()
 		for d := range w.set {
 			d.check(n)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"sync/atomic"
 	"unsafe"
 
 	lua "github.com/yuin/gopher-lua"
@@ -89,10 +90,45 @@ func stateCtx(L *lua.LState) context.Context {
 	return *(*context.Context)(unsafe.Add(unsafe.Pointer(L), offCtx))
 }
 
+// StopContext is a cancellable context whose cancellation the polled
+// instructions notice with one atomic load, where any other context costs
+// a call to Done and a channel poll each time (a tenth of a small plugin
+// handler's time). Its Stop cancels it.
+type StopContext struct {
+	context.Context
+	cancel  context.CancelFunc
+	stopped atomic.Bool
+}
+
+// NewStopContext is a StopContext under parent (parent's cancellation is
+// noticed as with any context: through Done, at the polled instructions
+// of a call that runs when it happens, and by StopContext's Err).
+func NewStopContext(parent context.Context) *StopContext {
+	c := &StopContext{}
+	c.Context, c.cancel = context.WithCancel(parent)
+	if parent.Done() != nil {
+		context.AfterFunc(c.Context, func() { c.stopped.Store(true) })
+	}
+	return c
+}
+
+// Stop cancels c.
+func (c *StopContext) Stop() {
+	c.cancel()
+	c.stopped.Store(true)
+}
+
 // polled wraps an instruction's handler with mainLoopWithContext's check.
 func polled(op instFunc) instFunc {
 	return func(L *lua.LState, inst uint32, baseframe unsafe.Pointer) int {
 		if ctx := stateCtx(L); ctx != nil {
+			if sc, ok := ctx.(*StopContext); ok {
+				if sc.stopped.Load() {
+					L.RaiseError("%s", sc.Err().Error())
+					return 1
+				}
+				return op(L, inst, baseframe)
+			}
 			select {
 			case <-ctx.Done():
 				L.RaiseError("%s", ctx.Err().Error())

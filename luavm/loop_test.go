@@ -71,3 +71,33 @@ func TestSetContextStopsRunningLoop(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// A StopContext's Stop, and its parent's cancellation, stop a running
+// loop as any context's cancellation does (the polled instructions read
+// its flag instead of polling Done).
+func TestStopContextStopsRunningLoop(t *testing.T) {
+	for _, by := range []string{"Stop", "parent"} {
+		t.Run(by, func(t *testing.T) {
+			L := NewState(Options{})
+			defer L.Close()
+			parent, cancelParent := context.WithCancel(context.Background())
+			defer cancelParent()
+			sc := NewStopContext(parent)
+			defer sc.Stop()
+			L.SetGlobal("started", L.NewFunction(func(L *lua.LState) int {
+				if by == "Stop" {
+					go sc.Stop()
+				} else {
+					go cancelParent()
+				}
+				return 0
+			}))
+			SetContext(L, sc)
+			for _, loop := range []string{`while true do end`, `for i = 1, math.huge do end`, `local function f() return f() end f()`} {
+				if err := L.DoString(`started() ` + loop); err == nil || !strings.Contains(err.Error(), context.Canceled.Error()) {
+					t.Fatalf("%s: err = %v", loop, err)
+				}
+			}
+		})
+	}
+}
