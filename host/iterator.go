@@ -67,6 +67,22 @@ type PluginConfig struct {
 // comboKey is plugins_iterator.lua's compound key "route:service:consumer".
 type comboKey struct{ route, service, consumer string }
 
+// shapeOf is the bit of k's shape: which of route, service and consumer
+// it names.
+func shapeOf(route, service, consumer bool) uint8 {
+	b := 0
+	if route {
+		b |= 1
+	}
+	if service {
+		b |= 2
+	}
+	if consumer {
+		b |= 4
+	}
+	return 1 << b
+}
+
 // iterPlugin is a loaded plugin that has at least one enabled
 // configuration.
 type iterPlugin struct {
@@ -75,6 +91,10 @@ type iterPlugin struct {
 	// plugins (the same priority order).
 	slot   int
 	combos map[comboKey]*PluginConfig
+	// shapes has bit shapeOf(k) set for every key k of combos: lookup
+	// skips the combinations no configuration has (a plugin configured
+	// globally only is one lookup, not four or more per request).
+	shapes uint8
 	// phases the handler implements, by phase index.
 	has [nPhases]bool
 }
@@ -113,41 +133,44 @@ func (p *iterPlugin) lookup(route, service, consumer string) *PluginConfig {
 	if p.desc.NoConsumer {
 		consumer = ""
 	}
-	c := p.combos
-	if route != "" && service != "" && consumer != "" {
+	c, has := p.combos, p.shapes
+	if route != "" && service != "" && consumer != "" && has&shapeOf(true, true, true) != 0 {
 		if cfg := c[comboKey{route, service, consumer}]; cfg != nil {
 			return cfg
 		}
 	}
-	if route != "" && consumer != "" {
+	if route != "" && consumer != "" && has&shapeOf(true, false, true) != 0 {
 		if cfg := c[comboKey{route, "", consumer}]; cfg != nil {
 			return cfg
 		}
 	}
-	if service != "" && consumer != "" {
+	if service != "" && consumer != "" && has&shapeOf(false, true, true) != 0 {
 		if cfg := c[comboKey{"", service, consumer}]; cfg != nil {
 			return cfg
 		}
 	}
-	if route != "" && service != "" {
+	if route != "" && service != "" && has&shapeOf(true, true, false) != 0 {
 		if cfg := c[comboKey{route, service, ""}]; cfg != nil {
 			return cfg
 		}
 	}
-	if consumer != "" {
+	if consumer != "" && has&shapeOf(false, false, true) != 0 {
 		if cfg := c[comboKey{"", "", consumer}]; cfg != nil {
 			return cfg
 		}
 	}
-	if route != "" {
+	if route != "" && has&shapeOf(true, false, false) != 0 {
 		if cfg := c[comboKey{route, "", ""}]; cfg != nil {
 			return cfg
 		}
 	}
-	if service != "" {
+	if service != "" && has&shapeOf(false, true, false) != 0 {
 		if cfg := c[comboKey{"", service, ""}]; cfg != nil {
 			return cfg
 		}
+	}
+	if has&shapeOf(false, false, false) == 0 {
+		return nil
 	}
 	return c[comboKey{}]
 }
@@ -228,6 +251,7 @@ func (h *Host) buildIterator(ctx context.Context, rows []map[string]any, version
 			byslot[slot] = p
 		}
 		p.combos[comboKey{cfg.RouteID, cfg.ServiceID, cfg.ConsumerID}] = cfg
+		p.shapes |= shapeOf(cfg.RouteID != "", cfg.ServiceID != "", cfg.ConsumerID != "")
 		if desc.hasPhase("configure") {
 			it.configurable[slot] = append(it.configurable[slot], cfg)
 		}
