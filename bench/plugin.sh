@@ -29,6 +29,9 @@
 # auth; PGUSER/PGHOST/PGPORT honoured). DUR (5s) and CONNS (64) tune wrk.
 # PROFILE=DIR writes each luahost's CPU profile of the whole run to
 # DIR/plain.pprof and DIR/plugin.pprof (go tool pprof -top DIR/plugin.pprof).
+# BASE=REV (a git revision) also builds REV and runs its two luahosts in
+# the same rounds, on the same databases: a before/after in one run, which
+# is the only comparison this machine's drift allows.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,7 +43,7 @@ PGPORT=${PGPORT:-5432}
 NGINX_MODULES=${NGINX_MODULES:-/usr/lib/nginx/modules}
 TOKEN=bench-token-1
 # Ports of our own, apart from proxy.sh's and shared/bench's.
-UP=19280 PLAIN=19201 PLUGIN=19202 NGXLUA=19203
+UP=19280 PLAIN=19201 PLUGIN=19202 NGXLUA=19203 BPLAIN=19211 BPLUGIN=19212
 OUT=$(mktemp -d /tmp/luahost-plugin-bench.XXXXXX)
 DB1=luahost_bench_plain_$$
 DB2=luahost_bench_plugin_$$
@@ -53,6 +56,7 @@ cleanup() {
 	for db in $DB1 $DB2; do
 		psql -q -h "$PGHOST" -p "$PGPORT" -U "$PGUSER" -d postgres -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
 	done
+	[ -d "$OUT/base" ] && git worktree remove --force "$OUT/base" >/dev/null 2>&1
 	rm -rf "$OUT"
 }
 trap cleanup EXIT
@@ -62,13 +66,17 @@ for tool in go wrk nginx psql taskset curl; do
 done
 [ -f "$NGINX_MODULES/ngx_http_lua_module.so" ] || {
 	echo "plugin.sh: no $NGINX_MODULES/ngx_http_lua_module.so (apt-get install libnginx-mod-http-lua)" >&2; exit 1; }
-for port in $UP $PLAIN $PLUGIN $NGXLUA; do
+for port in $UP $PLAIN $PLUGIN $NGXLUA $BPLAIN $BPLUGIN; do
 	if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then
 		echo "plugin.sh: port $port is in use" >&2; exit 1
 	fi
 done
 
 go build -o "$OUT/luahost" ./cmd/luahost
+if [ -n "${BASE:-}" ]; then
+	git worktree add -q --detach "$OUT/base" "$BASE"
+	(cd "$OUT/base" && go build -o "$OUT/luahost-base" ./cmd/luahost)
+fi
 go build -o "$OUT/seed" ./bench/seed
 
 cat >"$OUT/upstream.conf" <<CONF
@@ -179,6 +187,8 @@ CONF
 }
 conf "$OUT/plain.conf" "$DB1" "$PLAIN"
 conf "$OUT/plugin.conf" "$DB2" "$PLUGIN"
+conf "$OUT/bplain.conf" "$DB1" "$BPLAIN"
+conf "$OUT/bplugin.conf" "$DB2" "$BPLUGIN"
 for db in $DB1 $DB2; do
 	psql -q -h "$PGHOST" -p "$PGPORT" -U "$PGUSER" -d postgres -c "CREATE DATABASE $db" >/dev/null
 done
@@ -248,7 +258,17 @@ PLUGIN_PID=$!
 nginx -c "$OUT/nginx-lua.conf" -p "$OUT" 2>>"$OUT/nginx-lua.err" &
 PIDS+=($!)
 NGX_PID=$!
-for port in $PLAIN $PLUGIN $NGXLUA; do wait_up "http://127.0.0.1:$port/" "$TOKEN"; done
+PORTS="$PLAIN $PLUGIN $NGXLUA"
+if [ -n "${BASE:-}" ]; then
+	GOMAXPROCS=1 taskset -c 1 "$OUT/luahost-base" run -c "$OUT/bplain.conf" 2>>"$OUT/luahost.err" &
+	PIDS+=($!)
+	BPLAIN_PID=$!
+	GOMAXPROCS=1 taskset -c 1 "$OUT/luahost-base" run -c "$OUT/bplugin.conf" 2>>"$OUT/luahost.err" &
+	PIDS+=($!)
+	BPLUGIN_PID=$!
+	PORTS="$PORTS $BPLAIN $BPLUGIN"
+fi
+for port in $PORTS; do wait_up "http://127.0.0.1:$port/" "$TOKEN"; done
 # nginx+LuaJIT's CPU is its worker's (a child of the master)
 NGX_PIDS=("$NGX_PID" $(pgrep -P "$NGX_PID" || true))
 
@@ -263,11 +283,15 @@ done
 
 ROUNDS=${ROUNDS:-1}
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-: >"$OUT/plain.rps"; : >"$OUT/plugin.rps"; : >"$OUT/ngx.rps"
+: >"$OUT/plain.rps"; : >"$OUT/plugin.rps"; : >"$OUT/ngx.rps"; : >"$OUT/bplain.rps"; : >"$OUT/bplugin.rps"
 for _ in $(seq 1 "$ROUNDS"); do
 	bench "http://127.0.0.1:$PLAIN/" "$PLAIN_PID" >>"$OUT/plain.rps"
 	bench "http://127.0.0.1:$PLUGIN/" "$PLUGIN_PID" >>"$OUT/plugin.rps"
 	bench "http://127.0.0.1:$NGXLUA/" "${NGX_PIDS[@]}" >>"$OUT/ngx.rps"
+	if [ -n "${BASE:-}" ]; then
+		bench "http://127.0.0.1:$BPLAIN/" "$BPLAIN_PID" >>"$OUT/bplain.rps"
+		bench "http://127.0.0.1:$BPLUGIN/" "$BPLUGIN_PID" >>"$OUT/bplugin.rps"
+	fi
 done
 col() { awk -v c="$1" '{ print $c }' | median; }
 plain=$(col 1 <"$OUT/plain.rps") plainc=$(col 2 <"$OUT/plain.rps")
@@ -294,6 +318,14 @@ rmed() { awk "{ print $1 }" "$OUT/rounds" | median; }
 echo "median of per-round ratios: token-auth/nginx+LuaJIT $(rmed '$3 / $5') req/s, $(rmed '$4 / $6') req/CPU-s;" \
 	"token-auth's cost $(rmed '100 * (1 - $3 / $1)') % req/s, $(rmed '100 * (1 - $4 / $2)') % req/CPU-s"
 echo "per round (req/s req/CPU-s): nginx+LuaJIT $(tr '\n' ',' <"$OUT/ngx.rps") no plugin $(tr '\n' ',' <"$OUT/plain.rps") token-auth $(tr '\n' ',' <"$OUT/plugin.rps")"
+if [ -n "${BASE:-}" ]; then
+	paste "$OUT/plain.rps" "$OUT/plugin.rps" "$OUT/ngx.rps" "$OUT/bplain.rps" "$OUT/bplugin.rps" >"$OUT/rounds"
+	echo "BASE $BASE, medians of per-round ratios (req/s, req/CPU-s):" \
+		"no plugin this/base $(rmed '$1 / $7') $(rmed '$2 / $8');" \
+		"token-auth this/base $(rmed '$3 / $9') $(rmed '$4 / $10');" \
+		"base token-auth/nginx+LuaJIT $(rmed '$9 / $5') $(rmed '$10 / $6');" \
+		"base token-auth's cost $(rmed '100 * (1 - $9 / $7)') % $(rmed '100 * (1 - $10 / $8)') %"
+fi
 if [ -n "$PROFILE" ]; then # a graceful stop writes the profiles
 	kill -TERM "$PLAIN_PID" "$PLUGIN_PID"
 	wait "$PLAIN_PID" "$PLUGIN_PID" || true
