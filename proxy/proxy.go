@@ -71,18 +71,6 @@ func b2s(b []byte) string {
 	return unsafe.String(&b[0], len(b))
 }
 
-var (
-	strXForwardedFor    = "X-Forwarded-For"
-	strXForwardedProto  = "X-Forwarded-Proto"
-	strXForwardedHost   = "X-Forwarded-Host"
-	strXForwardedPort   = "X-Forwarded-Port"
-	strXForwardedPath   = "X-Forwarded-Path"
-	strXForwardedPrefix = "X-Forwarded-Prefix"
-	strXRealIP          = "X-Real-IP"
-	strVia              = "Via"
-	strRequestID        = "X-Kong-Request-Id"
-)
-
 // ServeHTTP is the fasthttp request handler.
 func (p *Proxy) ServeHTTP(rc *fasthttp.RequestCtx) {
 	c := p.ctxPool.Get().(*Context)
@@ -165,11 +153,12 @@ func (p *Proxy) serve(c *Context) {
 	port := rq.DstPort
 	var fProto, fHost, fPort, fPath, fPrefix []byte
 	if trusted {
-		fProto = rc.Request.Header.Peek(strXForwardedProto)
-		fHost = rc.Request.Header.Peek(strXForwardedHost)
-		fPort = rc.Request.Header.Peek(strXForwardedPort)
-		fPath = rc.Request.Header.Peek(strXForwardedPath)
-		fPrefix = rc.Request.Header.Peek(strXForwardedPrefix)
+		h := &rc.Request.Header
+		fProto = h.PeekCanonical(hdrXForwardedProto)
+		fHost = h.PeekCanonical(hdrXForwardedHost)
+		fPort = h.PeekCanonical(hdrXForwardedPort)
+		fPath = h.PeekCanonical(hdrXForwardedPath)
+		fPrefix = h.PeekCanonical(hdrXForwardedPfx)
 	}
 	proto := rq.Scheme
 	if len(fProto) > 0 {
@@ -231,12 +220,15 @@ func (p *Proxy) serve(c *Context) {
 	req.SetRequestURIBytes(b)
 	c.buf = b
 
-	clearHopByHop(h)
+	names := requestNames(h)
+	has := clearHopByHop(h, names)
 	via := p.inboundVia(h)
-	if v := h.Peek(strVia); len(v) > 0 {
-		h.Set(strVia, string(v)+", "+via)
+	if v := h.PeekCanonical(hdrVia); len(v) > 0 {
+		// c.buf is free again: SetRequestURIBytes copied it
+		c.buf = append(append(append(c.buf[:0], v...), ", "...), via...)
+		h.SetCanonical(hdrVia, c.buf)
 	} else {
-		h.Set(strVia, via)
+		h.SetCanonical(hdrVia, s2b(via))
 	}
 	// proxy_http_version 1.1, whatever the client spoke (fasthttp has
 	// already noted the client's version for its own answer).
@@ -246,49 +238,48 @@ func (p *Proxy) serve(c *Context) {
 	}
 	c.ipb = clientIP.AppendTo(c.ipb[:0])
 	b = c.ipb
-	if xff := h.Peek(strXForwardedFor); len(xff) > 0 {
-		v := make([]byte, 0, len(xff)+2+45)
-		v = append(append(v, xff...), ", "...)
-		v = realIP.AppendTo(v)
-		h.SetBytesV(strXForwardedFor, v)
+	if xff := h.PeekCanonical(hdrXForwardedFor); len(xff) > 0 {
+		c.buf = append(append(c.buf[:0], xff...), ", "...)
+		c.buf = realIP.AppendTo(c.buf)
+		h.SetCanonical(hdrXForwardedFor, c.buf)
 	} else {
-		h.SetBytesV(strXForwardedFor, b)
+		h.SetCanonical(hdrXForwardedFor, b)
 	}
-	h.SetBytesV(strXRealIP, b)
+	h.SetCanonical(names.realIP, b)
 	if len(fProto) == 0 {
-		h.Set(strXForwardedProto, rq.Scheme)
+		h.SetCanonical(hdrXForwardedProto, s2b(rq.Scheme))
 	} else {
-		h.SetBytesV(strXForwardedProto, fProto)
+		h.SetCanonical(hdrXForwardedProto, fProto)
 	}
 	if len(fHost) == 0 {
-		h.SetBytesV(strXForwardedHost, host)
+		h.SetCanonical(hdrXForwardedHost, host)
 	} else {
-		h.SetBytesV(strXForwardedHost, fHost)
+		h.SetCanonical(hdrXForwardedHost, fHost)
 	}
 	if len(fPort) == 0 {
-		h.SetBytesV(strXForwardedPort, strconv.AppendInt(b[len(b):], int64(port), 10))
+		h.SetCanonical(hdrXForwardedPort, strconv.AppendInt(b[len(b):], int64(port), 10))
 	} else {
-		h.SetBytesV(strXForwardedPort, fPort)
+		h.SetCanonical(hdrXForwardedPort, fPort)
 	}
 	if len(fPath) == 0 {
 		path := c.OriginalURI
 		if q := bytes.IndexByte(path, '?'); q >= 0 {
 			path = path[:q]
 		}
-		h.SetBytesV(strXForwardedPath, path)
+		h.SetCanonical(hdrXForwardedPath, path)
 	} else {
-		h.SetBytesV(strXForwardedPath, fPath)
+		h.SetCanonical(hdrXForwardedPath, fPath)
 	}
 	switch {
 	case len(fPrefix) > 0:
-		h.SetBytesV(strXForwardedPrefix, fPrefix)
+		h.SetCanonical(hdrXForwardedPfx, fPrefix)
 	case m.Prefix != "" && m.Prefix != "/":
-		h.Set(strXForwardedPrefix, m.Prefix)
-	default:
-		h.Del(strXForwardedPrefix)
+		h.SetCanonical(hdrXForwardedPfx, s2b(m.Prefix))
+	case has&hasXForwardedPrefix != 0:
+		h.Del("X-Forwarded-Prefix")
 	}
 	if p.reqIDUp {
-		h.SetBytesV(strRequestID, c.rid[:])
+		h.SetCanonical(hdrRequestID, c.rid[:])
 	}
 	h.SetHost(up.Host)
 
@@ -375,7 +366,7 @@ func (p *Proxy) serve(c *Context) {
 	}
 	// The response's hop-by-hop headers (header_filter.before).
 	rh := &resp.Header
-	if conn := rh.Peek("Connection"); len(conn) > 0 {
+	if conn := rh.PeekCanonical(hdrConnection); len(conn) > 0 {
 		forEachToken(conn, func(t []byte) {
 			if !tokenIs(t, "close") && !tokenIs(t, "upgrade") && !tokenIs(t, "keep-alive") {
 				rh.DelBytes(t)
@@ -383,9 +374,14 @@ func (p *Proxy) serve(c *Context) {
 		})
 	}
 	rh.ResetConnectionClose()
-	rh.Del("Keep-Alive")
-	rh.Del("Upgrade")
-	if len(req.Header.Peek("TE")) == 0 {
+	rhas := responsePresence(rh)
+	if rhas&hasKeepAlive != 0 {
+		rh.Del("Keep-Alive")
+	}
+	if rhas&hasUpgrade != 0 {
+		rh.Del("Upgrade")
+	}
+	if rhas&hasTrailer != 0 && len(req.Header.PeekCanonical(requestNames(&req.Header).te)) == 0 {
 		rh.Del("Trailer")
 	}
 	if ph != nil {
@@ -497,9 +493,11 @@ func hostOnly(h []byte) []byte {
 
 // clearHopByHop removes what nginx does not pass upstream (Keep-Alive,
 // Expect, TE, Upgrade, Connection and the headers Connection names;
-// handler.lua access.after) and keeps the upstream connection alive.
-func clearHopByHop(h *fasthttp.RequestHeader) {
-	if conn := h.Peek("Connection"); len(conn) > 0 {
+// handler.lua access.after) and keeps the upstream connection alive. What
+// h held then is returned (requestPresence): names are only deleted, so a
+// name absent is still absent until one is set.
+func clearHopByHop(h *fasthttp.RequestHeader, n *reqNames) presence {
+	if conn := h.PeekCanonical(hdrConnection); len(conn) > 0 {
 		forEachToken(conn, func(t []byte) {
 			if !tokenIs(t, "close") && !tokenIs(t, "upgrade") && !tokenIs(t, "keep-alive") {
 				h.DelBytes(t)
@@ -507,11 +505,23 @@ func clearHopByHop(h *fasthttp.RequestHeader) {
 		})
 	}
 	h.ResetConnectionClose()
-	h.Del("Connection")
-	h.Del("Keep-Alive")
-	h.Del("Expect")
-	h.Del("Upgrade")
-	te := h.Peek("TE")
+	has := requestPresence(h, n)
+	if has&hasConnection != 0 {
+		h.Del("Connection")
+	}
+	if has&hasKeepAlive != 0 {
+		h.Del("Keep-Alive")
+	}
+	if has&hasExpect != 0 {
+		h.Del("Expect")
+	}
+	if has&hasUpgrade != 0 {
+		h.Del("Upgrade")
+	}
+	if has&hasTE == 0 {
+		return has
+	}
+	te := h.PeekCanonical(n.te)
 	trailers := false
 	forEachToken(te, func(t []byte) {
 		if tokenIs(t, "trailers") {
@@ -519,10 +529,11 @@ func clearHopByHop(h *fasthttp.RequestHeader) {
 		}
 	})
 	if trailers {
-		h.Set("TE", "trailers")
+		h.SetCanonical(n.te, valTrailers)
 	} else {
 		h.Del("TE")
 	}
+	return has
 }
 
 func forEachToken(v []byte, fn func([]byte)) {
@@ -557,7 +568,7 @@ func newRequestID(dst *[32]byte) {
 // chosen by Accept (JSON without one).
 func (p *Proxy) kongError(c *Context, status int, message string) {
 	rc := c.RequestCtx
-	accept := rc.Request.Header.Peek("Accept")
+	accept := rc.Request.Header.PeekCanonical(hdrAccept)
 	mime := responseType(b2s(accept))
 	p.writeError(c, status, mime, message)
 }
@@ -584,7 +595,7 @@ func (p *Proxy) writeError(c *Context, status int, mime, message string) {
 // error_default_type; 494 sent as 400.
 func (p *Proxy) nginxError(c *Context, status int) {
 	h := &c.RequestCtx.Request.Header
-	accept := b2s(h.Peek("Accept"))
+	accept := b2s(h.PeekCanonical(hdrAccept))
 	if accept == "" {
 		accept = b2s(h.ContentType())
 		if accept == "" {
@@ -622,30 +633,33 @@ func (p *Proxy) upstreamFailed(c *Context, status int) {
 func (p *Proxy) finish(c *Context) {
 	resp := &c.RequestCtx.Response
 	h := &resp.Header
-	now := time.Now()
 	if c.Proxied {
 		if p.hdr.upstreamLatency {
-			h.Set("X-Kong-Upstream-Latency", strconv.FormatInt(c.UpstreamLatency.Milliseconds(), 10))
+			c.buf = strconv.AppendInt(c.buf[:0], c.UpstreamLatency.Milliseconds(), 10)
+			h.SetCanonical(hdrUpstreamLatency, c.buf)
 		}
 		if p.hdr.proxyLatency {
-			h.Set("X-Kong-Proxy-Latency", strconv.FormatInt(c.ProxyLatency.Milliseconds(), 10))
+			c.buf = strconv.AppendInt(c.buf[:0], c.ProxyLatency.Milliseconds(), 10)
+			h.SetCanonical(hdrProxyLatency, c.buf)
 		}
 		if p.hdr.via {
-			if v := h.Peek(strVia); len(v) > 0 {
-				h.Set(strVia, string(v)+", "+p.via11)
+			if v := h.PeekCanonical(hdrVia); len(v) > 0 {
+				c.buf = append(append(append(c.buf[:0], v...), ", "...), p.via11...)
+				h.SetCanonical(hdrVia, c.buf)
 			} else {
-				h.Set(strVia, p.via11)
+				h.SetCanonical(hdrVia, s2b(p.via11))
 			}
 		}
 		if p.hdr.server && len(h.Server()) == 0 {
 			h.SetServer(p.server)
 		}
 	} else {
-		c.ResponseLatency = now.Sub(c.Start)
+		c.ResponseLatency = time.Since(c.Start)
 		if p.hdr.responseLatency {
-			h.Set("X-Kong-Response-Latency", strconv.FormatInt(c.ResponseLatency.Milliseconds(), 10))
+			c.buf = strconv.AppendInt(c.buf[:0], c.ResponseLatency.Milliseconds(), 10)
+			h.SetCanonical(hdrResponseLatency, c.buf)
 		}
-		if !(p.hdr.via && string(h.Peek(strVia)) == p.server) {
+		if !(p.hdr.via && string(h.PeekCanonical(hdrVia)) == p.server) {
 			if p.hdr.server {
 				h.SetServer(p.server)
 			} else {
@@ -654,7 +668,7 @@ func (p *Proxy) finish(c *Context) {
 		}
 	}
 	if p.hdr.requestID {
-		h.SetBytesV(strRequestID, c.rid[:])
+		h.SetCanonical(hdrRequestID, c.rid[:])
 	}
 	if c.hashCookie.Key != "" {
 		// hash_on cookie found none: the one it made up (Kong's

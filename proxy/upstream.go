@@ -220,16 +220,20 @@ func isDialError(err error) bool {
 // (under a second for Kong's 60 s), so that on a busy connection it moves
 // once per many operations, and an idle one still times out between 63/64
 // of the timeout and the timeout after its last operation.
+//
+// The time is read on the monotonic clock only (monoNow), which the
+// deadlines are measured on anyway: time.Now reads the wall clock too, a
+// second clock read at every operation.
 type timedConn struct {
 	net.Conn
 	read, write     time.Duration
-	readAt, writeAt time.Time // the deadlines set
+	readAt, writeAt time.Duration // the deadlines set, on monoNow's clock (0: none)
 }
 
 func (c *timedConn) Read(p []byte) (int, error) {
-	if now := time.Now(); c.readAt.Sub(now) < c.read-c.read/64 {
-		c.readAt = now.Add(c.read)
-		if err := c.Conn.SetReadDeadline(c.readAt); err != nil {
+	if now := monoNow(); c.readAt-now < c.read-c.read/64 {
+		c.readAt = now + c.read
+		if err := c.Conn.SetReadDeadline(monoStart.Add(c.readAt)); err != nil {
 			return 0, err
 		}
 	}
@@ -237,14 +241,23 @@ func (c *timedConn) Read(p []byte) (int, error) {
 }
 
 func (c *timedConn) Write(p []byte) (int, error) {
-	if now := time.Now(); c.writeAt.Sub(now) < c.write-c.write/64 {
-		c.writeAt = now.Add(c.write)
-		if err := c.Conn.SetWriteDeadline(c.writeAt); err != nil {
+	if now := monoNow(); c.writeAt-now < c.write-c.write/64 {
+		c.writeAt = now + c.write
+		if err := c.Conn.SetWriteDeadline(monoStart.Add(c.writeAt)); err != nil {
 			return 0, err
 		}
 	}
 	return c.Conn.Write(p)
 }
+
+// monoStart is the origin of monoNow's clock; monoStart.Add(d) is the
+// time.Time d after it, with its monotonic reading (what a deadline is
+// measured by: time.Until).
+var monoStart = time.Now()
+
+// monoNow is the time since monoStart, from one read of the monotonic
+// clock.
+func monoNow() time.Duration { return time.Since(monoStart) }
 
 func (c *timedConn) SetDeadline(time.Time) error      { return nil }
 func (c *timedConn) SetReadDeadline(time.Time) error  { return nil }
