@@ -44,6 +44,12 @@ var rawResponses = map[string]string{
 	"trailer-hop": "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: Upgrade, X-Tr\r\n\r\n2\r\nok\r\n0\r\n" +
 		"Upgrade: in-trailer\r\nX-Tr: v\r\n\r\n",
 	"cookie": "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nSet-Cookie: a=b\r\nset-cookie: c=d\r\nKeep-Alive: 1\r\n\r\nok",
+	// names in mixed case, the headers Kong sets among them
+	"mixed": "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nCONNECTION: X-Up-Hop, Keep-Alive\r\nx-up-hop: 1\r\nX-UP-HOP: 2\r\n" +
+		"Keep-alive: timeout=5\r\nUPGRADE: foo\r\nTRAILER: X-Tr\r\nVIA: 1.1 up\r\nx-kong-request-id: up\r\n" +
+		"X-KONG-UPSTREAM-LATENCY: 999\r\nx-kong-proxy-latency: 998\r\nX-Other: o\r\n\r\nok",
+	"both-cases": "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nVia: 1.1 a\r\nvia: 1.1 b\r\nConnection: X-A\r\nconnection: X-B\r\n" +
+		"x-a: 1\r\nx-b: 2\r\n\r\nok",
 }
 
 func newRawUpstream(t *testing.T) *rawUpstream {
@@ -140,6 +146,13 @@ func (headerEdits) Response(c *Context) {
 	}
 }
 
+// mixedHeaders are hop-by-hop and forwarded headers with names in mixed
+// case.
+const mixedHeaders = "CONNECTION: X-Foo, keep-alive\r\nx-foo: 1\r\nX-FOO: 2\r\nKeep-alive: 1\r\nUPGRADE: h2c\r\nExpect: foo\r\n" +
+	"Te: trailers, gzip\r\nVIA: 1.0 m\r\nX-FORWARDED-FOR: 1.2.3.4\r\nx-Forwarded-Proto: https\r\nX-Forwarded-HOST: evil\r\n" +
+	"x-forwarded-port: 1\r\nX-Forwarded-path: /p\r\nX-FORWARDED-PREFIX: /x\r\nX-REAL-IP: 1.1.1.1\r\n" +
+	"X-Kong-Request-ID: client\r\nX-Keep: k\r\n"
+
 // TestHeadersGolden: what the upstream receives (request line and header
 // block as on the wire) and the response headers the client is given, for
 // requests and upstream responses carrying hop-by-hop, forwarded, special
@@ -148,8 +161,11 @@ func (headerEdits) Response(c *Context) {
 // (names as sent) and normalised; without Phases, with NopPhases and with
 // Phases changing headers in access and response. testdata/headers.golden
 // was recorded from the proxy before its header operations were
-// rewritten (SetCanonical, the presence scans); go test -run
-// TestHeadersGolden -update rewrites it.
+// rewritten (SetCanonical, the presence scans), then again once the
+// headers Kong sets or removes were found whatever the case of their
+// names (the cases with mixed-case names were recorded before that fix
+// too, to review its diff); go test -run TestHeadersGolden -update
+// rewrites it.
 func TestHeadersGolden(t *testing.T) {
 	u := newRawUpstream(t)
 	dial := func(string) (net.Conn, error) { return u.ln.Dial() }
@@ -194,6 +210,17 @@ func TestHeadersGolden(t *testing.T) {
 		{"prefix", "GET /pre/x?y=1 HTTP/1.1\r\nHost: Example.COM\r\nX-Forwarded-Prefix: /client\r\n\r\n"},
 		{"edits", "GET /r/plain HTTP/1.1\r\nHost: example.com\r\nX-Edit: 1\r\nX-Forwarded-For: 9.9.9.9\r\nUpgrade: client\r\n\r\n"},
 		{"nosvc", "GET /nosvc HTTP/1.1\r\nHost: example.com\r\nVia: 1.0 c\r\n\r\n"},
+		// names in mixed case: found, removed or replaced all the same
+		{"mixed", "GET /r/plain HTTP/1.1\r\nHost: example.com\r\n" + mixedHeaders + "\r\n"},
+		// with a Cookie header: the names are read from the serialisation
+		{"mixed-cookie", "GET /r/plain HTTP/1.1\r\nHost: example.com\r\ncookie: a=b;c=d\r\n" + mixedHeaders +
+			"Cookie:  x=y\r\n\r\n"},
+		// both spellings: Kong's value is the one under its spelling
+		{"both-cases", "GET /r/plain HTTP/1.1\r\nHost: example.com\r\nX-Forwarded-For: 1.1.1.1\r\nx-forwarded-for: 2.2.2.2\r\n" +
+			"Via: a\r\nvia: b\r\nTE: gzip\r\nte: trailers\r\nConnection: X-A\r\nconnection: X-B\r\nx-a: 1\r\nX-B: 2\r\n\r\n"},
+		{"lower-te", "GET /r/chunked HTTP/1.1\r\nHost: example.com\r\nte: trailers\r\n\r\n"},
+		{"mixed-trailer", "POST /r/plain HTTP/1.1\r\nHost: example.com\r\nTransfer-Encoding: chunked\r\nTrailer: upgrade, X-T\r\n" +
+			"keep-alive: 1\r\nconnection: x-t\r\n\r\n5\r\nhello\r\n0\r\nupgrade: u\r\nX-T: v\r\n\r\n"},
 		{"noroute", "GET /none HTTP/1.1\r\nHost: example.com\r\nAccept: text/html\r\n\r\n"},
 	}
 	names := make([]string, 0, len(rawResponses))
