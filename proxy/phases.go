@@ -98,7 +98,9 @@ type Context struct {
 	hdrs headerSource
 	rid  [32]byte
 	buf  []byte
-	ipb  []byte // the X-Forwarded-For/X-Real-IP value and the port after it
+	ipb  []byte     // the X-Forwarded-For/X-Real-IP value and the port after it
+	scan headerScan // the request's, then the response's headers Kong sets or removes
+	fwd  forwarded  // a trusted client's X-Forwarded-* values
 
 	// The bodies (body.go) and Log after the write (logconn.go).
 	in      bodyIn
@@ -156,8 +158,7 @@ func (c *Context) ClientAddr() (netip.Addr, int) {
 	if !cfg.trusted(peer) {
 		return peer, port
 	}
-	name := c.p.realIPHdr
-	lname := strings.ToLower(name)
+	lname := c.p.realIPHdr
 	var v []byte
 	for k, val := range c.RequestCtx.Request.Header.All() {
 		if headerNameEqual(k, lname) {
@@ -168,7 +169,7 @@ func (c *Context) ClientAddr() (netip.Addr, int) {
 	if len(v) == 0 {
 		return peer, port
 	}
-	if !strings.EqualFold(name, "X-Forwarded-For") {
+	if lname != "x-forwarded-for" {
 		if a, p, ok := parseAddrPort(string(v)); ok {
 			return a, p
 		}
@@ -241,6 +242,7 @@ func (c *Context) reset() {
 	keep.Upstream.Path = c.Upstream.Path[:0]
 	keep.Tries = c.Tries[:0]
 	keep.out.buf = c.out.buf
+	keep.scan.buf, keep.scan.spells, keep.fwd.buf = c.scan.buf[:0], c.scan.spells[:0], c.fwd.buf[:0]
 	*c = keep
 }
 

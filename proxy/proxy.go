@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unsafe"
@@ -30,7 +31,7 @@ type Proxy struct {
 	server    string // "kong/<version>"
 	via11     string // "1.1 kong/<version>"
 	via10     string // "1 kong/<version>": ngx.req.http_version() 1.0 concatenated
-	realIPHdr string
+	realIPHdr string // in lower case
 	ctxPool   sync.Pool
 	clients   sync.Map // upstreamKey -> *fasthttp.HostClient
 	conns     connCounters
@@ -51,9 +52,9 @@ func New(rt *router.Versioned, cfg Config) *Proxy {
 	if p.cfg.ErrorDefaultType == "" {
 		p.cfg.ErrorDefaultType = "text/plain"
 	}
-	p.realIPHdr = cfg.RealIPHeader
+	p.realIPHdr = strings.ToLower(cfg.RealIPHeader)
 	if p.realIPHdr == "" {
-		p.realIPHdr = "X-Real-IP"
+		p.realIPHdr = "x-real-ip"
 	}
 	p.server = "kong/" + cfg.KongVersion
 	p.via11 = "1.1 " + p.server
@@ -137,29 +138,27 @@ func (p *Proxy) serve(c *Context) {
 	c.Matched = true
 	m := &c.Match
 
-	// The X-Forwarded-* values (handler.lua access.before).
+	// The X-Forwarded-* values (handler.lua access.before): a trusted
+	// client's, found whatever the case of their names (copied: they are
+	// used after the access phase).
 	realIP := rq.SrcIP.Unmap()
 	clientIP := realIP
 	trusted := p.cfg.trusted(realIP)
+	var fProto, fHost, fPort, fPath, fPrefix []byte
 	if trusted {
-		if ip, ok := p.realIP(&rc.Request.Header); ok {
+		f := &c.fwd
+		f.read(&rc.Request.Header, p.realIPHdr)
+		if ip, ok := p.realIP(f.get(fwdRealIP)); ok {
 			clientIP = ip
 		}
+		fProto, fHost, fPort = f.get(fwdProto), f.get(fwdHost), f.get(fwdPort)
+		fPath, fPrefix = f.get(fwdPath), f.get(fwdPrefix)
 	}
 	host := hostOnly(c.OriginalHost)
 	if len(host) == 0 {
 		host = serverName // nginx's $host without a Host header
 	}
 	port := rq.DstPort
-	var fProto, fHost, fPort, fPath, fPrefix []byte
-	if trusted {
-		h := &rc.Request.Header
-		fProto = h.PeekCanonical(hdrXForwardedProto)
-		fHost = h.PeekCanonical(hdrXForwardedHost)
-		fPort = h.PeekCanonical(hdrXForwardedPort)
-		fPath = h.PeekCanonical(hdrXForwardedPath)
-		fPrefix = h.PeekCanonical(hdrXForwardedPfx)
-	}
 	proto := rq.Scheme
 	if len(fProto) > 0 {
 		proto = b2s(fProto)
@@ -220,16 +219,28 @@ func (p *Proxy) serve(c *Context) {
 	req.SetRequestURIBytes(b)
 	c.buf = b
 
+	// The headers Kong sets or removes are found whatever the case of
+	// their names (one pass: sc); Kong's go upstream under its spelling
+	// and the others' are dropped at the end (values read first).
 	names := requestNames(h)
-	has := clearHopByHop(h, names)
-	via := p.inboundVia(h)
-	if v := h.PeekCanonical(hdrVia); len(v) > 0 {
-		// c.buf is free again: SetRequestURIBytes copied it
-		c.buf = append(append(append(c.buf[:0], v...), ", "...), via...)
-		h.SetCanonical(hdrVia, c.buf)
-	} else {
-		h.SetCanonical(hdrVia, s2b(via))
+	sc := &c.scan
+	sc.request(h, names)
+	// Via and X-Forwarded-For extend the client's first (read before the
+	// headers Connection names are cleared, as Kong does), built in c.buf
+	// (free again: SetRequestURIBytes copied it).
+	vb := c.buf[:0]
+	if v := sc.value(h, nVia); len(v) > 0 {
+		vb = append(append(vb, v...), ", "...)
 	}
+	vb = append(vb, p.inboundVia(h)...)
+	viaEnd := len(vb)
+	if v := sc.value(h, nXForwardedFor); len(v) > 0 {
+		vb = append(append(vb, v...), ", "...)
+		vb = realIP.AppendTo(vb)
+	}
+	c.buf = vb
+	clearHopByHop(h, names, sc)
+	h.SetCanonical(hdrVia, vb[:viaEnd])
 	// proxy_http_version 1.1, whatever the client spoke (fasthttp has
 	// already noted the client's version for its own answer).
 	h.SetProtocol("HTTP/1.1")
@@ -238,10 +249,8 @@ func (p *Proxy) serve(c *Context) {
 	}
 	c.ipb = clientIP.AppendTo(c.ipb[:0])
 	b = c.ipb
-	if xff := h.PeekCanonical(hdrXForwardedFor); len(xff) > 0 {
-		c.buf = append(append(c.buf[:0], xff...), ", "...)
-		c.buf = realIP.AppendTo(c.buf)
-		h.SetCanonical(hdrXForwardedFor, c.buf)
+	if len(vb) > viaEnd {
+		h.SetCanonical(hdrXForwardedFor, vb[viaEnd:])
 	} else {
 		h.SetCanonical(hdrXForwardedFor, b)
 	}
@@ -275,12 +284,15 @@ func (p *Proxy) serve(c *Context) {
 		h.SetCanonical(hdrXForwardedPfx, fPrefix)
 	case m.Prefix != "" && m.Prefix != "/":
 		h.SetCanonical(hdrXForwardedPfx, s2b(m.Prefix))
-	case has&hasXForwardedPrefix != 0:
+	case sc.canon&hasXFPrefix != 0:
 		h.Del("X-Forwarded-Prefix")
 	}
+	drop := requestScanned &^ hasRequestID
 	if p.reqIDUp {
 		h.SetCanonical(hdrRequestID, c.rid[:])
+		drop |= hasRequestID
 	}
+	sc.dropOdd(h, drop)
 	h.SetHost(up.Host)
 
 	c.Proxied = true
@@ -364,26 +376,46 @@ func (p *Proxy) serve(c *Context) {
 		target.Header.CopyTo(&resp.Header)
 		c.out.src = target.BodyStream()
 	}
-	// The response's hop-by-hop headers (header_filter.before).
+	// The response's hop-by-hop headers (nginx passes no Connection,
+	// Keep-Alive, Upgrade; header_filter.before the headers Connection
+	// names, Trailer unless asked for), and the upstream's headers Kong
+	// replaces (finish) under other spellings, found whatever the case of
+	// their names.
 	rh := &resp.Header
-	if conn := rh.PeekCanonical(hdrConnection); len(conn) > 0 {
-		forEachToken(conn, func(t []byte) {
-			if !tokenIs(t, "close") && !tokenIs(t, "upgrade") && !tokenIs(t, "keep-alive") {
-				rh.DelBytes(t)
-			}
-		})
+	sc.response(rh)
+	if conn := sc.value(rh, nConnection); len(conn) > 0 {
+		sc.delResponseTokens(rh, conn)
 	}
 	rh.ResetConnectionClose()
-	rhas := responsePresence(rh)
-	if rhas&hasKeepAlive != 0 {
+	if sc.canon&hasConnection != 0 {
+		rh.Del("Connection")
+	}
+	if sc.canon&hasKeepAlive != 0 {
 		rh.Del("Keep-Alive")
 	}
-	if rhas&hasUpgrade != 0 {
+	if sc.canon&hasUpgrade != 0 {
 		rh.Del("Upgrade")
 	}
-	if rhas&hasTrailer != 0 && len(req.Header.PeekCanonical(requestNames(&req.Header).te)) == 0 {
+	if sc.trailers && len(req.Header.PeekCanonical(requestNames(&req.Header).te)) == 0 {
 		rh.Del("Trailer")
 	}
+	drop = hasConnection | hasKeepAlive | hasUpgrade
+	if p.hdr.via {
+		if v := sc.value(rh, nVia); v != nil && sc.canon&hasVia == 0 {
+			rh.SetCanonical(hdrVia, v) // the first other spelling's, under Kong's
+		}
+		drop |= hasVia
+	}
+	if p.hdr.requestID {
+		drop |= hasRequestID
+	}
+	if p.hdr.upstreamLatency {
+		drop |= hasUpLatency
+	}
+	if p.hdr.proxyLatency {
+		drop |= hasPxLatency
+	}
+	sc.dropOdd(rh, drop)
 	if ph != nil {
 		ph.Response(c)
 	}
@@ -439,10 +471,9 @@ func (p *Proxy) inboundVia(h *fasthttp.RequestHeader) string {
 	return p.via10
 }
 
-// realIP is nginx's realip module: the address in real_ip_header (the
-// last of X-Forwarded-For's when not recursive).
-func (p *Proxy) realIP(h *fasthttp.RequestHeader) (netip.Addr, bool) {
-	v := h.Peek(p.realIPHdr)
+// realIP is nginx's realip module: the address in v, real_ip_header's
+// value (the last of X-Forwarded-For's when not recursive).
+func (p *Proxy) realIP(v []byte) (netip.Addr, bool) {
 	if len(v) == 0 {
 		return netip.Addr{}, false
 	}
@@ -462,7 +493,8 @@ func (p *Proxy) realIP(h *fasthttp.RequestHeader) (netip.Addr, bool) {
 		}
 		v = v[i+1:]
 	}
-	a, err := netip.ParseAddr(string(bytes.TrimSpace(v)))
+	// v is not kept: ParseAddr copies a zone, its error is dropped
+	a, err := netip.ParseAddr(b2s(bytes.TrimSpace(v)))
 	if err != nil {
 		return netip.Addr{}, false
 	}
@@ -493,19 +525,17 @@ func hostOnly(h []byte) []byte {
 
 // clearHopByHop removes what nginx does not pass upstream (Keep-Alive,
 // Expect, TE, Upgrade, Connection and the headers Connection names;
-// handler.lua access.after) and keeps the upstream connection alive. What
-// h held then is returned (requestPresence): names are only deleted, so a
-// name absent is still absent until one is set.
-func clearHopByHop(h *fasthttp.RequestHeader, n *reqNames) presence {
-	if conn := h.PeekCanonical(hdrConnection); len(conn) > 0 {
-		forEachToken(conn, func(t []byte) {
-			if !tokenIs(t, "close") && !tokenIs(t, "upgrade") && !tokenIs(t, "keep-alive") {
-				h.DelBytes(t)
-			}
-		})
+// handler.lua access.after), whatever the case of their names, and keeps
+// the upstream connection alive. s is h's scan: the names under Kong's
+// spelling are deleted here, the others by s.dropOdd. Names are only
+// deleted (or TE set under its own), so a name s did not find is still
+// absent.
+func clearHopByHop(h *fasthttp.RequestHeader, n *reqNames, s *headerScan) {
+	if conn := s.value(h, nConnection); len(conn) > 0 {
+		s.delRequestTokens(h, conn)
 	}
 	h.ResetConnectionClose()
-	has := requestPresence(h, n)
+	has := s.canon
 	if has&hasConnection != 0 {
 		h.Del("Connection")
 	}
@@ -518,10 +548,10 @@ func clearHopByHop(h *fasthttp.RequestHeader, n *reqNames) presence {
 	if has&hasUpgrade != 0 {
 		h.Del("Upgrade")
 	}
-	if has&hasTE == 0 {
-		return has
+	if s.found()&hasTE == 0 {
+		return
 	}
-	te := h.PeekCanonical(n.te)
+	te := s.value(h, nTE)
 	trailers := false
 	forEachToken(te, func(t []byte) {
 		if tokenIs(t, "trailers") {
@@ -530,10 +560,9 @@ func clearHopByHop(h *fasthttp.RequestHeader, n *reqNames) presence {
 	})
 	if trailers {
 		h.SetCanonical(n.te, valTrailers)
-	} else {
+	} else if has&hasTE != 0 {
 		h.Del("TE")
 	}
-	return has
 }
 
 func forEachToken(v []byte, fn func([]byte)) {
