@@ -179,7 +179,7 @@ func nameIndex(k []byte) int {
 	default:
 		return -1
 	}
-	if !equalFoldASCII(k, foldNames[i]) {
+	if !equalFold(k, s2b(foldNames[i])) {
 		return -1
 	}
 	return i
@@ -503,7 +503,7 @@ func (f *forwarded) read(h *fasthttp.RequestHeader, realIPHdr string) {
 		if j >= 0 && !f.set[j] {
 			f.keep(j, v)
 		}
-		if !f.set[fwdRealIP] && equalFoldASCII(k, realIPHdr) {
+		if !f.set[fwdRealIP] && equalFold(k, s2b(realIPHdr)) {
 			f.keep(fwdRealIP, v)
 		}
 	})
@@ -534,45 +534,13 @@ func mayHoldCookie(raw []byte) bool {
 				break
 			}
 			i += off // "cookie"[3]
-			if i >= 3 && i+3 <= len(raw) && equalFoldLower(raw[i-3:i+3], "cookie") {
+			if i >= 3 && i+3 <= len(raw) && equalFold(raw[i-3:i+3], s2b("cookie")) {
 				return true
 			}
 			off = i + 1
 		}
 	}
 	return false
-}
-
-// equalFoldLower compares b with lower, an ASCII lower-case letters
-// string, ignoring b's case.
-func equalFoldLower(b []byte, lower string) bool {
-	if len(b) != len(lower) {
-		return false
-	}
-	for i := 0; i < len(b); i++ {
-		if b[i]|0x20 != lower[i] {
-			return false
-		}
-	}
-	return true
-}
-
-// equalFoldASCII compares b with lower, a lower-case string, ignoring the
-// case of b's ASCII letters.
-func equalFoldASCII(b []byte, lower string) bool {
-	if len(b) != len(lower) {
-		return false
-	}
-	for i := 0; i < len(b); i++ {
-		c := b[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != lower[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // equalFold compares a and b ignoring the case of ASCII letters.
