@@ -4,12 +4,12 @@ import (
 	"net"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/valyala/fasthttp"
 	"github.com/valyala/fasthttp/fasthttputil"
 
+	"github.com/luahost/luahost/internal/proccpu"
 	"github.com/luahost/luahost/proxy"
 )
 
@@ -119,13 +119,13 @@ func BenchmarkRequestCPU(b *testing.B) {
 			do() // warm the cache
 			b.ReportAllocs()
 			b.ResetTimer()
-			t0 := cpuTime()
+			t0 := proccpu.Now()
 			for i := 0; i < b.N; i++ {
 				do()
 			}
 			// the process's CPU time per request: what a loaded machine
 			// distorts least (wall time counts the other processes' turns)
-			b.ReportMetric(float64(cpuTime()-t0)/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(proccpu.Now()-t0)/float64(b.N), "cpu-ns/op")
 		})
 	}
 }
@@ -174,13 +174,4 @@ func (m memNode) request(tb testing.TB, path, token string) func() {
 			tb.Fatalf("%s: %d %s", path, rc.Response.StatusCode(), rc.Response.Body())
 		}
 	}
-}
-
-// cpuTime is the process's user + system CPU time so far, in ns.
-func cpuTime() int64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return ru.Utime.Nano() + ru.Stime.Nano()
 }

@@ -2,21 +2,12 @@ package kongdb_test
 
 import (
 	"fmt"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/luahost/luahost/internal/proccpu"
 	"github.com/luahost/luahost/kongdb"
 )
-
-// cpuTime is the process's user+system CPU time. The benchmarks report
-// it per op (cpu-ns/op) beside the wall time, which a loaded machine
-// inflates.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 // loop runs fn b.N times (b.Loop) and reports CPU time per op.
 func loop(b *testing.B, fn func()) {
@@ -25,12 +16,12 @@ func loop(b *testing.B, fn func()) {
 	n := 0
 	for b.Loop() {
 		if n == 0 {
-			start = cpuTime()
+			start = proccpu.Now()
 		}
 		fn()
 		n++
 	}
-	b.ReportMetric(float64(cpuTime()-start)/float64(n), "cpu-ns/op")
+	b.ReportMetric(float64(proccpu.Now()-start)/float64(n), "cpu-ns/op")
 }
 
 func benchDB(b *testing.B, n int) (*kongdb.DB, *kongdb.DAO) {

@@ -3,11 +3,11 @@ package pdk
 import (
 	"context"
 	"sync/atomic"
-	"syscall"
 	"testing"
-	"time"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/luahost/luahost/internal/proccpu"
 )
 
 // The benchmarks run a Lua loop of b.N kong.cache:get calls, so the figures
@@ -51,21 +51,13 @@ func benchCache(b *testing.B, fn string, withCtx bool, props ...string) {
 	f := in.L.GetGlobal(fn)
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := processCPU()
+	cpu0 := proccpu.Now()
 	if err := in.L.CallByParam(lua.P{Fn: f, NRet: 0, Protect: true}, lua.LNumber(b.N)); err != nil {
 		b.Fatal(err)
 	}
 	// CPU time of the process per op (GC included): steadier than wall
 	// time on a shared machine.
-	b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
-}
-
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	b.ReportMetric(float64(proccpu.Now()-cpu0)/float64(b.N), "cpu-ns/op")
 }
 
 // BenchmarkCacheFromLua: L1 hit (budget 300 ns), L2 hit (3 µs: freecache

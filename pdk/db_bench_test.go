@@ -4,32 +4,23 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/luahost/luahost/internal/proccpu"
 	"github.com/luahost/luahost/kongdb/schema"
 )
-
-// cpuTime is the process's user+system CPU time: the benchmarks report it
-// per op (cpu-ns/op) beside the wall time, which a loaded machine inflates.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 // measure runs body (which does b.N operations) with the timer and CPU
 // clock running.
 func measure(b *testing.B, body func()) {
 	b.ReportAllocs()
 	b.ResetTimer()
-	start := cpuTime()
+	start := proccpu.Now()
 	body()
 	b.StopTimer()
-	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(proccpu.Now()-start)/float64(b.N), "cpu-ns/op")
 }
 
 // benchFn compiles src (a function body taking ...) once and returns it.

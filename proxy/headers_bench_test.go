@@ -4,12 +4,12 @@ import (
 	"bufio"
 	"net"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/valyala/fasthttp"
 	"github.com/valyala/fasthttp/fasthttputil"
 
+	"github.com/luahost/luahost/internal/proccpu"
 	"github.com/luahost/luahost/router"
 )
 
@@ -58,20 +58,11 @@ func BenchmarkServeHeaders(b *testing.B) {
 			do()
 			b.ReportAllocs()
 			b.ResetTimer()
-			t0 := processCPU()
+			t0 := proccpu.Now()
 			for i := 0; i < b.N; i++ {
 				do()
 			}
-			b.ReportMetric(float64(processCPU()-t0)/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(proccpu.Now()-t0)/float64(b.N), "cpu-ns/op")
 		})
 	}
-}
-
-// processCPU is the process's user + system CPU time so far, in ns.
-func processCPU() int64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return ru.Utime.Nano() + ru.Stime.Nano()
 }
