@@ -23,9 +23,9 @@
 // Where it differs from Kong, and why:
 //
 //   - Upstream protocols: http and https. A Service with grpc, grpcs, ws or
-//     wss is answered 502 and the reason logged. No TLS, HTTP/2 or
-//     WebSocket listener yet (ssl and http2 proxy_listen entries are
-//     skipped).
+//     wss is answered 502 and the reason logged. ssl entries serve TLS
+//     (tls.go), http2 entries HTTP/2 besides HTTP/1.x, through net/http
+//     (h2.go).
 //   - https upstreams: verification, SNI and client certificate as Kong 3
 //     sets them per Service; the CA store and the client certificate are
 //     resolved once per connection pool (a changed ca_certificates or

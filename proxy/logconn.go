@@ -202,6 +202,11 @@ func (p *Proxy) respond(c *Context) {
 		if b := resp.Body(); len(c.BodyChunk) != len(b) || (len(b) > 0 && &c.BodyChunk[0] != &b[0]) {
 			resp.SetBodyRaw(c.BodyChunk)
 		}
+		if s, ok := rc.Conn().(h2Stream); ok {
+			// an HTTP/2 stream: Log once serveH2 has written the response
+			s.stream().pending = c
+			return
+		}
 		p.log(c)
 		return
 	}

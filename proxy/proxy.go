@@ -31,6 +31,7 @@ type Proxy struct {
 	server    string // "kong/<version>"
 	via11     string // "1.1 kong/<version>"
 	via10     string // "1 kong/<version>": ngx.req.http_version() 1.0 concatenated
+	via2      string // "2 kong/<version>": for an HTTP/2 request
 	realIPHdr string // in lower case
 	ctxPool   sync.Pool
 	clients   sync.Map // upstreamKey -> *fasthttp.HostClient
@@ -59,6 +60,7 @@ func New(rt *router.Versioned, cfg Config) *Proxy {
 	p.server = "kong/" + cfg.KongVersion
 	p.via11 = "1.1 " + p.server
 	p.via10 = "1 " + p.server
+	p.via2 = "2 " + p.server
 	p.ctxPool.New = func() any { return new(Context) }
 	return p
 }
@@ -115,7 +117,8 @@ func (p *Proxy) serve(c *Context) {
 	rq.Host = b2s(c.OriginalHost)
 	rq.URI = b2s(c.OriginalURI)
 	rq.Scheme, rq.SNI = "http", ""
-	if tc, ok := rc.Conn().(*tlsLogConn); ok {
+	if tc, ok := rc.Conn().(interface{ serverName() string }); ok {
+		// over TLS: an HTTP/1.x connection or an HTTP/2 stream
 		rq.Scheme = "https"
 		rq.SNI = tc.serverName()
 	}
@@ -232,7 +235,7 @@ func (p *Proxy) serve(c *Context) {
 	if v := sc.value(h, nVia); len(v) > 0 {
 		vb = append(append(vb, v...), ", "...)
 	}
-	vb = append(vb, p.inboundVia(h)...)
+	vb = append(vb, p.inboundVia(c, h)...)
 	viaEnd := len(vb)
 	if v := sc.value(h, nXForwardedFor); len(v) > 0 {
 		vb = append(append(vb, v...), ", "...)
@@ -464,7 +467,10 @@ func (p *Proxy) midBodyFailure(c *Context, err error) {
 
 // inboundVia is Kong's "<http_version> kong/<version>" for the upstream
 // request.
-func (p *Proxy) inboundVia(h *fasthttp.RequestHeader) string {
+func (p *Proxy) inboundVia(c *Context, h *fasthttp.RequestHeader) string {
+	if c.HTTP2() != "" {
+		return p.via2
+	}
 	if h.IsHTTP11() {
 		return p.via11
 	}

@@ -99,8 +99,8 @@ func startProxy(t *testing.T, cfg Config, routes []router.Route, services ...*ro
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(s.HTTP1Only) != 1 || len(s.Addrs) != 2 {
-		t.Fatalf("listeners: %v http2 as HTTP/1.1 %v", s.Addrs, s.HTTP1Only)
+	if len(s.h2lns) != 1 || len(s.Addrs) != 2 {
+		t.Fatalf("listeners: %v, %d with HTTP/2", s.Addrs, len(s.h2lns))
 	}
 	done := make(chan error, 1)
 	go func() { done <- s.Serve() }()

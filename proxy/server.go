@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"net"
+	"net/http"
 	"sync"
 	"time"
 
@@ -17,10 +18,11 @@ type Server struct {
 	lns []net.Listener
 	// Addrs are the addresses listened on, in proxy_listen order.
 	Addrs []net.Addr
-	// HTTP1Only are the http2 entries, served as HTTP/1.1: fasthttp has no
-	// HTTP/2 server, so TLS offers ALPN http/1.1 only and a cleartext
-	// entry speaks HTTP/1.x.
-	HTTP1Only []Listener
+	// h2 serves the HTTP/2 connections of the http2 entries (h2.go), h2lns
+	// are those entries' HTTP/2 side.
+	h2     *http.Server
+	h2lns  []net.Listener
+	h2logs sync.WaitGroup
 }
 
 // Listen binds every entry of ls; an ssl entry serves TLS with
@@ -34,13 +36,13 @@ func (p *Proxy) Listen(ls []Listener) (*Server, error) {
 			return nil, errors.New(l.Addr + " ssl: no certificates configured")
 		}
 	}
+	var tlsConfH2 *tls.Config
 	if p.cfg.GetCertificate != nil {
 		tlsConf = serverTLSConfig(p.cfg.GetCertificate)
+		tlsConfH2 = tlsConf.Clone()
+		tlsConfH2.NextProtos = []string{"h2", "http/1.1"}
 	}
 	for _, l := range ls {
-		if l.HTTP2 {
-			s.HTTP1Only = append(s.HTTP1Only, l)
-		}
 		lc := net.ListenConfig{}
 		if l.ReusePort {
 			lc.Control = reusePort
@@ -54,7 +56,19 @@ func (p *Proxy) Listen(ls []Listener) (*Server, error) {
 		}
 		s.Addrs = append(s.Addrs, ln.Addr())
 		if l.SSL {
-			ln = tls.NewListener(ln, tlsConf)
+			if l.HTTP2 {
+				ln = tls.NewListener(ln, tlsConfH2)
+			} else {
+				ln = tls.NewListener(ln, tlsConf)
+			}
+		}
+		if l.HTTP2 {
+			split := newH2Split(ln)
+			if s.h2 == nil {
+				s.h2 = p.newH2Server(&s.h2logs)
+			}
+			s.h2lns = append(s.h2lns, h2Listener{split})
+			ln = split
 		}
 		s.lns = append(s.lns, logListener{ln})
 	}
@@ -100,13 +114,22 @@ func (p *Proxy) newServer() *fasthttp.Server {
 // Serve serves every listener until Shutdown; it returns the first
 // listener's error other than a shutdown.
 func (s *Server) Serve() error {
-	errc := make(chan error, len(s.lns))
+	errc := make(chan error, len(s.lns)+len(s.h2lns))
 	var wg sync.WaitGroup
 	for _, ln := range s.lns {
 		wg.Add(1)
 		go func(ln net.Listener) {
 			defer wg.Done()
 			errc <- s.srv.Serve(ln)
+		}(ln)
+	}
+	for _, ln := range s.h2lns {
+		wg.Add(1)
+		go func(ln net.Listener) {
+			defer wg.Done()
+			if err := s.h2.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+				errc <- err
+			}
 		}(ln)
 	}
 	wg.Wait()
@@ -122,7 +145,25 @@ func (s *Server) Serve() error {
 // Shutdown stops accepting, lets in-flight requests finish until ctx is
 // done, then closes the remaining connections.
 func (s *Server) Shutdown(ctx context.Context) error {
+	h2done := make(chan error, 1)
+	if s.h2 != nil {
+		// HTTP/2 connections: GOAWAY, then closed once their streams end
+		// (or ctx is done)
+		go func() {
+			err := s.h2.Shutdown(ctx)
+			if err != nil {
+				s.h2.Close()
+			}
+			h2done <- err
+		}()
+	} else {
+		h2done <- nil
+	}
 	err := s.srv.ShutdownWithContext(ctx)
+	if h2err := <-h2done; err == nil {
+		err = h2err
+	}
+	s.h2logs.Wait() // Logs of the HTTP/2 streams that ended
 	// fasthttp closes the listeners its Serve has registered; one whose
 	// Serve had not started yet would accept forever.
 	for _, ln := range s.lns {

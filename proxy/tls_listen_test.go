@@ -233,15 +233,27 @@ func TestTLSBadClientHello(t *testing.T) {
 	if got, err := servedCN(t, tp.tlsAddr, "x.test"); err != nil || got != "localhost" {
 		t.Fatalf("listener after bad hellos: %q %v", got, err)
 	}
-	// ALPN: h2 is not offered (HTTP/2 is served as HTTP/1.1)
-	conn, err := tls.Dial("tcp", tp.tlsAddr, &tls.Config{InsecureSkipVerify: true, NextProtos: []string{"h2", "http/1.1"}})
+	// ALPN: the "http2 ssl" entry offers h2; an "ssl" one http/1.1 only
+	ls, err := ParseListen("proxy_listen", "127.0.0.1:0 ssl")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p := conn.ConnectionState().NegotiatedProtocol; p != "http/1.1" {
-		t.Errorf("ALPN %q", p)
+	s, err := tp.p.Listen(ls)
+	if err != nil {
+		t.Fatal(err)
 	}
-	conn.Close()
+	go s.Serve()
+	defer s.Shutdown(context.Background())
+	for addr, want := range map[string]string{tp.tlsAddr: "h2", s.Addrs[0].String(): "http/1.1"} {
+		conn, err := tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true, NextProtos: []string{"h2", "http/1.1"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := conn.ConnectionState().NegotiatedProtocol; p != want {
+			t.Errorf("%s: ALPN %q, want %q", addr, p, want)
+		}
+		conn.Close()
+	}
 }
 
 // Shutdown right after Serve returns, TLS listeners included.

@@ -401,13 +401,15 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 			return fail("admin_listen: " + oneLine(err.Error()))
 		}
 	}
-	for _, l := range srv.HTTP1Only {
-		fmt.Fprintf(stderr, "luahost: proxy_listen %s http2: HTTP/2 is not served, clients get HTTP/1.1\n", l.Addr)
-	}
 	for i, a := range srv.Addrs {
 		tlsNote := ""
-		if listeners[i].SSL {
+		switch l := listeners[i]; {
+		case l.SSL && l.HTTP2:
+			tlsNote = " (ssl, http2)"
+		case l.SSL:
 			tlsNote = " (ssl)"
+		case l.HTTP2:
+			tlsNote = " (http2)"
 		}
 		fmt.Fprintf(stderr, "luahost: proxy listening on %s%s\n", a, tlsNote)
 	}

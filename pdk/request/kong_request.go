@@ -205,8 +205,11 @@ func (s *State) reqGetForwardedPrefix(L *lua.LState) int {
 	return 0
 }
 
-// httpVersion is ngx.req.http_version(): 1.0 or 1.1.
+// httpVersion is ngx.req.http_version(): 1.0, 1.1 or 2.
 func (s *State) httpVersion() lua.LNumber {
+	if s.c.HTTP2() != "" {
+		return 2
+	}
 	if s.reqH().IsHTTP11() {
 		return 1.1
 	}

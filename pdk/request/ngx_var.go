@@ -104,7 +104,7 @@ func (s *State) varGet(name string) lua.LValue {
 		}
 		return lua.LString("")
 	case "http2":
-		return lua.LString("")
+		return lua.LString(s.c.HTTP2())
 	case "ssl_server_name", "ssl_protocol", "ssl_session_reused":
 		// nginx's ngx_http_ssl_module variables: not found (nil) on a
 		// plain connection
@@ -123,6 +123,9 @@ func (s *State) varGet(name string) lua.LValue {
 		}
 		return lua.LString(".")
 	case "server_protocol":
+		if s.c.HTTP2() != "" {
+			return lua.LString("HTTP/2.0")
+		}
 		if s.reqH().IsHTTP11() {
 			return lua.LString("HTTP/1.1")
 		}

@@ -1,0 +1,6 @@
+return {
+  name = "proto-echo",
+  fields = {
+    { config = { type = "record", fields = {} } },
+  },
+}

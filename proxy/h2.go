@@ -1,0 +1,324 @@
+package proxy
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// HTTP/2 on the proxy_listen entries flagged http2, as nginx serves them:
+// over TLS, the clients that offer h2 in ALPN speak HTTP/2 and the others
+// HTTP/1.1 (Kong's default 8443 entry is "http2 ssl"); in cleartext, a
+// connection that opens with HTTP/2's preface (prior knowledge) speaks
+// HTTP/2 and any other HTTP/1.x. fasthttp has no HTTP/2 server, so the
+// standard library's serves those connections, and each stream becomes a
+// fasthttp request handed to the same handler as an HTTP/1.x one
+// (Proxy.ServeHTTP): routed, run through the plugins' phases and sent to
+// the upstream over HTTP/1.1, as nginx's proxy_pass does. What a plugin
+// sees differs where nginx's does: ngx.req.http_version() 2,
+// $server_protocol "HTTP/2.0", $http2 "h2" or "h2c", header names in lower
+// case (HTTP/2 sends them so), Via "2 kong/<version>" upstream.
+//
+// The response of an HTTP/2 stream is read whole before it is written
+// (as for a request not read by the proxy's own listener), and Log runs
+// once the stream has ended (its handler returned), on a goroutine of its
+// own that Shutdown waits for.
+
+// h2Preface opens every HTTP/2 connection (RFC 9113 §3.4).
+const h2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+
+// h2SniffTimeout bounds the wait for a connection's first bytes or TLS
+// handshake before it is classified (nginx's client_header_timeout).
+const h2SniffTimeout = 60 * time.Second
+
+// h2Split is the listener of an http2 entry: it classifies each accepted
+// connection and hands HTTP/2 ones to the HTTP/2 server (through h2),
+// HTTP/1.x ones to fasthttp (through Accept).
+type h2Split struct {
+	net.Listener
+	h1, h2 chan net.Conn
+	done   chan struct{}
+	once   sync.Once
+	mu     sync.Mutex
+	err    error // the inner Accept's error, once it failed
+}
+
+func newH2Split(inner net.Listener) *h2Split {
+	s := &h2Split{Listener: inner, h1: make(chan net.Conn), h2: make(chan net.Conn), done: make(chan struct{})}
+	go s.run()
+	return s
+}
+
+func (s *h2Split) run() {
+	for {
+		c, err := s.Listener.Accept()
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			s.mu.Lock()
+			s.err = err
+			s.mu.Unlock()
+			s.Close()
+			return
+		}
+		go s.classify(c)
+	}
+}
+
+// classify sends c to the HTTP/2 server or to fasthttp.
+func (s *h2Split) classify(c net.Conn) {
+	c.SetDeadline(time.Now().Add(h2SniffTimeout))
+	isH2 := false
+	if tc, ok := c.(*tls.Conn); ok {
+		if err := tc.Handshake(); err != nil {
+			c.Close()
+			return
+		}
+		isH2 = tc.ConnectionState().NegotiatedProtocol == "h2"
+	} else {
+		var first []byte
+		first, isH2 = sniffPreface(c)
+		c = &replayConn{Conn: c, first: first}
+	}
+	c.SetDeadline(time.Time{})
+	to := s.h1
+	if isH2 {
+		to = s.h2
+	}
+	select {
+	case to <- c:
+	case <-s.done:
+		c.Close()
+	}
+}
+
+// sniffPreface reads c's first bytes until they are HTTP/2's preface or
+// cannot be (or the read fails): what it read, and whether it was the
+// preface.
+func sniffPreface(c net.Conn) ([]byte, bool) {
+	buf := make([]byte, len(h2Preface))
+	n := 0
+	for n < len(buf) {
+		m, err := c.Read(buf[n:])
+		n += m
+		if !strings.HasPrefix(h2Preface, string(buf[:n])) || err != nil {
+			return buf[:n], false
+		}
+	}
+	return buf, true
+}
+
+// Accept is fasthttp's: the HTTP/1.x connections.
+func (s *h2Split) Accept() (net.Conn, error) {
+	select {
+	case c := <-s.h1:
+		return c, nil
+	case <-s.done:
+		return nil, s.closedErr()
+	}
+}
+
+func (s *h2Split) closedErr() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return s.err
+	}
+	return net.ErrClosed
+}
+
+func (s *h2Split) Close() error {
+	var err error
+	s.once.Do(func() {
+		close(s.done)
+		err = s.Listener.Close()
+	})
+	return err
+}
+
+// h2Listener is the HTTP/2 server's view of an h2Split.
+type h2Listener struct{ s *h2Split }
+
+func (l h2Listener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.s.h2:
+		return c, nil
+	case <-l.s.done:
+		return nil, l.s.closedErr()
+	}
+}
+
+func (l h2Listener) Close() error   { return l.s.Close() }
+func (l h2Listener) Addr() net.Addr { return l.s.Addr() }
+
+// replayConn gives back the bytes read to classify it before the rest.
+type replayConn struct {
+	net.Conn
+	first []byte
+}
+
+func (c *replayConn) Read(p []byte) (int, error) {
+	if len(c.first) > 0 {
+		n := copy(p, c.first)
+		c.first = c.first[n:]
+		return n, nil
+	}
+	return c.Conn.Read(p)
+}
+
+// h2Conn is the connection of an HTTP/2 stream as the proxy's handler
+// sees it (RequestCtx.Conn): its addresses, and for TLS the methods
+// fasthttp's RequestCtx.IsTLS looks for (h2TLSConn). It carries the
+// stream's Context to Log once the response is written.
+type h2Conn struct {
+	net.Conn // the connection (never read or written through here)
+	pending  *Context
+}
+
+func (c *h2Conn) http2() string { return "h2c" }
+
+type h2TLSConn struct {
+	h2Conn
+	tc *tls.Conn
+}
+
+func (c *h2TLSConn) http2() string                        { return "h2" }
+func (c *h2TLSConn) Handshake() error                     { return nil }
+func (c *h2TLSConn) ConnectionState() tls.ConnectionState { return c.tc.ConnectionState() }
+func (c *h2TLSConn) serverName() string {
+	return strings.ToLower(c.tc.ConnectionState().ServerName)
+}
+
+// h2Stream is what the handler finds behind RequestCtx.Conn for an
+// HTTP/2 request.
+type h2Stream interface {
+	net.Conn
+	http2() string
+	stream() *h2Conn
+}
+
+func (c *h2Conn) stream() *h2Conn { return c }
+
+// HTTP2 is nginx's $http2 for the request: "h2" (over TLS), "h2c"
+// (cleartext), "" for HTTP/1.x.
+func (c *Context) HTTP2() string {
+	if s, ok := c.RequestCtx.Conn().(h2Stream); ok {
+		return s.http2()
+	}
+	return ""
+}
+
+type connKey struct{}
+
+// newH2Server is the HTTP/2 server of the proxy's http2 entries.
+// Its streams' Logs are counted in logs, which Shutdown waits for.
+func (p *Proxy) newH2Server(logs *sync.WaitGroup) *http.Server {
+	srv := &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			p.serveH2(w, r, logs)
+		}),
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			return context.WithValue(ctx, connKey{}, c)
+		},
+		IdleTimeout:       p.cfg.ClientIdleTimeout,
+		ReadHeaderTimeout: 60 * time.Second,
+		MaxHeaderBytes:    32 << 10,
+		// a client's protocol errors are answered on the wire, not logged
+		// (as quietLogger does for fasthttp's)
+		ErrorLog: log.New(io.Discard, "", 0),
+	}
+	var ps http.Protocols
+	ps.SetHTTP2(true)
+	ps.SetUnencryptedHTTP2(true)
+	srv.Protocols = &ps
+	return srv
+}
+
+// hopByHop are the response headers HTTP/2 forbids (RFC 9113 §8.2.2).
+var hopByHop = [...]string{"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"}
+
+// serveH2 serves one HTTP/2 stream through the proxy's handler.
+func (p *Proxy) serveH2(w http.ResponseWriter, r *http.Request, logs *sync.WaitGroup) {
+	nc, _ := r.Context().Value(connKey{}).(net.Conn)
+	var conn net.Conn
+	var hc *h2Conn
+	if tc, ok := nc.(*tls.Conn); ok {
+		t := &h2TLSConn{h2Conn: h2Conn{Conn: nc}, tc: tc}
+		conn, hc = t, &t.h2Conn
+	} else {
+		hc = &h2Conn{Conn: nc}
+		conn = hc
+	}
+	rc := new(fasthttp.RequestCtx)
+	rc.Init2(conn, nil, false)
+	req := &rc.Request
+	h := &req.Header
+	h.DisableNormalizing()
+	h.SetMethod(r.Method)
+	h.SetRequestURI(r.RequestURI)
+	h.SetHost(r.Host)
+	for k, vs := range r.Header {
+		name := strings.ToLower(k)
+		for _, v := range vs {
+			h.Add(name, v)
+		}
+	}
+	if r.Body != nil && r.Body != http.NoBody {
+		// not an io.Closer: the proxy re-wraps the stream (SetBodyStream
+		// closes the one it replaces); net/http closes the body
+		req.SetBodyStream(struct{ io.Reader }{r.Body}, int(r.ContentLength))
+	}
+
+	p.ServeHTTP(rc)
+
+	resp := &rc.Response
+	wh := w.Header()
+	resp.Header.VisitAll(func(k, v []byte) {
+		for _, n := range hopByHop {
+			if strings.EqualFold(b2s(k), n) {
+				return
+			}
+		}
+		wh.Add(string(k), string(v))
+	})
+	body := resp.Body()
+	if !resp.IsBodyStream() {
+		wh.Set("Content-Length", strconv.Itoa(len(body)))
+	}
+	if rc.Request.Header.IsHead() {
+		if cl := resp.Header.ContentLength(); cl >= 0 {
+			wh.Set("Content-Length", strconv.Itoa(cl))
+		}
+	}
+	w.WriteHeader(resp.StatusCode())
+	if !rc.Request.Header.IsHead() {
+		if resp.IsBodyStream() {
+			io.Copy(w, resp.BodyStream())
+		} else {
+			w.Write(body)
+		}
+	}
+	resp.CloseBodyStream()
+	if c := hc.pending; c != nil {
+		// Log once the client has the whole response: the stream ends when
+		// this handler returns
+		hc.pending = nil
+		logs.Add(1)
+		go func() {
+			defer logs.Done()
+			p.log(c)
+		}()
+	}
+}

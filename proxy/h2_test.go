@@ -1,0 +1,284 @@
+package proxy
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/luahost/luahost/router"
+)
+
+// h2Client speaks HTTP/2 only: over TLS through ALPN, in cleartext with
+// prior knowledge.
+func h2Client() *http.Client {
+	var ps http.Protocols
+	ps.SetHTTP2(true)
+	ps.SetUnencryptedHTTP2(true)
+	return &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{
+		Protocols:       &ps,
+		TLSClientConfig: &tls.Config{InsecureSkipVerify: true},
+	}}
+}
+
+// h1Client speaks HTTP/1.1 only (ALPN http/1.1 over TLS).
+func h1Client() *http.Client {
+	var ps http.Protocols
+	ps.SetHTTP1(true)
+	return &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{
+		Protocols:       &ps,
+		TLSClientConfig: &tls.Config{InsecureSkipVerify: true},
+	}}
+}
+
+func get(t *testing.T, c *http.Client, method, url, body string) (*http.Response, string) {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		// no length: sent as DATA frames / chunks of unknown total
+		rd = io.MultiReader(strings.NewReader(body))
+	}
+	req, err := http.NewRequest(method, url, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Mixed-Case", "v")
+	res, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, string(b)
+}
+
+// startH2Proxy serves a cleartext "http2" entry besides startProxy's (whose
+// TLS entry is "http2 ssl").
+func startH2Proxy(t *testing.T, tp *testProxy) string {
+	t.Helper()
+	ls, err := ParseListen("proxy_listen", "127.0.0.1:0 http2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := tp.p.Listen(ls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Serve() }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		s.Shutdown(ctx)
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+	return s.Addrs[0].String()
+}
+
+func TestHTTP2Listeners(t *testing.T) {
+	u := newUpstream(t)
+	tp := startProxy(t, Config{}, []router.Route{
+		{ID: "00000000-0000-0000-0000-000000000001", Paths: []string{"/"}, ServiceID: "s1"},
+	}, svc("s1", u.port))
+	h2c := startH2Proxy(t, tp)
+
+	for _, tc := range []struct {
+		name, url string
+		client    *http.Client
+		major     int
+		via       string
+	}{
+		{"h2 over TLS (ALPN)", "https://" + tp.tlsAddr, h2Client(), 2, "2 kong/3.9.1"},
+		{"HTTP/1.1 on the same TLS entry", "https://" + tp.tlsAddr, h1Client(), 1, "1.1 kong/3.9.1"},
+		{"h2c, prior knowledge", "http://" + h2c, h2Client(), 2, "2 kong/3.9.1"},
+		{"HTTP/1.1 on the same cleartext entry", "http://" + h2c, h1Client(), 1, "1.1 kong/3.9.1"},
+		{"HTTP/1.1 on a plain entry", "http://" + tp.addr, h1Client(), 1, "1.1 kong/3.9.1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, body := get(t, tc.client, "POST", tc.url+"/echo?a=1", "hello body")
+			if res.ProtoMajor != tc.major {
+				t.Errorf("client spoke %s", res.Proto)
+			}
+			if res.StatusCode != 200 || body != "POST /echo?a=1 hello body" || res.Header.Get("X-Upstream") != "yes" {
+				t.Errorf("%d %q %v", res.StatusCode, body, res.Header)
+			}
+			got := u.last(t)
+			if got.Proto != "HTTP/1.1" {
+				t.Errorf("upstream got %s, want HTTP/1.1 (nginx's proxy_pass)", got.Proto)
+			}
+			if v := got.Header.Get("Via"); v != tc.via {
+				t.Errorf("upstream Via %q, want %q", v, tc.via)
+			}
+			if got.Header.Get("X-Mixed-Case") != "v" || got.Header.Get("X-Kong-Request-Id") == "" {
+				t.Errorf("upstream headers %v", got.Header)
+			}
+			if h := res.Header.Get("X-Kong-Request-Id"); h == "" {
+				t.Errorf("client headers %v", res.Header)
+			}
+		})
+	}
+	// Kong's own answers over HTTP/2
+	res, body := get(t, h2Client(), "GET", "https://"+tp.tlsAddr+"/", "")
+	if res.ProtoMajor != 2 || res.StatusCode != 200 {
+		t.Errorf("%s %d %q", res.Proto, res.StatusCode, body)
+	}
+	tp.rt.Rebuild(nil, nil)
+	res, body = get(t, h2Client(), "GET", "http://"+h2c+"/nothing", "")
+	if res.ProtoMajor != 2 || res.StatusCode != 404 || !strings.Contains(body, "no Route matched with those values") {
+		t.Errorf("%s %d %q", res.Proto, res.StatusCode, body)
+	}
+}
+
+// Over HTTP/2 the request's header names reach the upstream in lower case,
+// as HTTP/2 carries them (nginx forwards them so).
+func TestHTTP2HeaderNamesUpstream(t *testing.T) {
+	raw := make(chan string, 1)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		br := bufio.NewReader(c)
+		var sb strings.Builder
+		for {
+			line, err := br.ReadString('\n')
+			if err != nil {
+				return
+			}
+			sb.WriteString(line)
+			if line == "\r\n" {
+				break
+			}
+		}
+		raw <- sb.String()
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+	}()
+	tp := startProxy(t, Config{}, []router.Route{
+		{ID: "00000000-0000-0000-0000-000000000001", Paths: []string{"/"}, ServiceID: "s1"},
+	}, svc("s1", ln.Addr().(*net.TCPAddr).Port))
+	res, body := get(t, h2Client(), "GET", "https://"+tp.tlsAddr+"/x", "")
+	if res.StatusCode != 200 || body != "ok" {
+		t.Fatalf("%d %q", res.StatusCode, body)
+	}
+	head := <-raw
+	if !strings.HasPrefix(head, "GET /x HTTP/1.1\r\n") || !strings.Contains(head, "\r\nx-mixed-case: v\r\n") {
+		t.Errorf("upstream request:\n%s", head)
+	}
+}
+
+// blockingLog's Log waits until the test has read the response: if Log
+// ran before the response was written, the client would wait forever.
+type blockingLog struct {
+	recorder
+	release chan struct{}
+}
+
+func (b *blockingLog) Log(c *Context) {
+	<-b.release
+	b.recorder.Log(c)
+}
+
+func TestHTTP2PhasesAndLogAfterWrite(t *testing.T) {
+	u := newUpstream(t)
+	tp := startProxy(t, Config{}, []router.Route{
+		{ID: "00000000-0000-0000-0000-000000000001", Paths: []string{"/"}, ServiceID: "s1"},
+	}, svc("s1", u.port))
+	ph := &blockingLog{recorder: recorder{logged: make(chan struct{}, 1)}, release: make(chan struct{})}
+	tp.p.Phases = ph
+	for _, path := range []string{"/ok", "/deny"} {
+		got := make(chan string, 1)
+		go func() {
+			res, err := h2Client().Get("https://" + tp.tlsAddr + path)
+			if err != nil {
+				got <- err.Error()
+				return
+			}
+			b, err := io.ReadAll(res.Body)
+			res.Body.Close()
+			if err != nil {
+				got <- "body: " + err.Error()
+				return
+			}
+			got <- res.Proto + " " + res.Status + " " + res.Header.Get("X-Phase") + " " + string(b)
+		}()
+		var r string
+		select {
+		case r = <-got:
+		case <-time.After(time.Minute):
+			t.Fatal("no response while Log was held: Log runs before the write")
+		}
+		ph.release <- struct{}{} // let this request's Log finish
+		want := map[string]string{
+			"/ok":   "HTTP/2.0 200 OK seen GET /ok ",
+			"/deny": `HTTP/2.0 401 Unauthorized seen {"message":"Unauthorized"}`,
+		}[path]
+		if r != want {
+			t.Errorf("%s: %q, want %q", path, r, want)
+		}
+		calls := ph.take()
+		wantCalls := "rewrite:" + path + " access:" + path + " response:" + path + " header_filter:" + path + " body_filter:" + path + " log:" + path
+		if path == "/deny" {
+			wantCalls = "rewrite:/deny access:/deny header_filter:/deny body_filter:/deny log:/deny"
+		}
+		if calls != wantCalls {
+			t.Errorf("%s calls: %s", path, calls)
+		}
+	}
+}
+
+// A connection that sends nothing, or garbage, on a cleartext http2 entry
+// does not stop others from being served.
+func TestHTTP2SniffDoesNotBlock(t *testing.T) {
+	u := newUpstream(t)
+	tp := startProxy(t, Config{}, []router.Route{
+		{ID: "00000000-0000-0000-0000-000000000001", Paths: []string{"/"}, ServiceID: "s1"},
+	}, svc("s1", u.port))
+	h2c := startH2Proxy(t, tp)
+	idle, err := net.Dial("tcp", h2c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idle.Close()
+	partial, err := net.Dial("tcp", h2c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer partial.Close()
+	io.WriteString(partial, "PRI * HTTP/2.0\r\n") // half a preface
+	garbage, err := net.Dial("tcp", h2c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer garbage.Close()
+	io.WriteString(garbage, "\x16\x03\x01 not http\r\n\r\n")
+	res, body := get(t, h2Client(), "GET", "http://"+h2c+"/a", "")
+	if res.ProtoMajor != 2 || body != "GET /a " {
+		t.Errorf("%s %q", res.Proto, body)
+	}
+	res, body = get(t, h1Client(), "GET", "http://"+h2c+"/b", "")
+	if res.ProtoMajor != 1 || body != "GET /b " {
+		t.Errorf("%s %q", res.Proto, body)
+	}
+	// the garbage got nginx's 400 over HTTP/1.x
+	garbage.SetReadDeadline(time.Now().Add(20 * time.Second))
+	line, _ := bufio.NewReader(garbage).ReadString('\n')
+	if !strings.HasPrefix(line, "HTTP/1.1 400") {
+		t.Errorf("garbage answered %q", line)
+	}
+}
