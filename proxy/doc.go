@@ -9,7 +9,8 @@
 //
 // Plugins hook in through Phases (rewrite, access, response,
 // header_filter, body_filter, log), called with a pooled per-request
-// Context; a nil Phases runs none. The package imports router and fasthttp
+// Context; a nil Phases runs none. The certificate phase runs in each TLS
+// handshake of an ssl listener, through Config.Certificate (handshake.go). The package imports router and fasthttp
 // only: no Lua, no kongdb (the caller rebuilds the router, see Rebuilder,
 // and resolves certificates, see Config).
 //
@@ -23,9 +24,9 @@
 // Where it differs from Kong, and why:
 //
 //   - Upstream protocols: http and https. A Service with grpc, grpcs, ws or
-//     wss is answered 502 and the reason logged. No TLS, HTTP/2 or
-//     WebSocket listener yet (ssl and http2 proxy_listen entries are
-//     skipped).
+//     wss is answered 502 and the reason logged. ssl listeners are served
+//     (tls.go); no HTTP/2 or WebSocket listener yet (an http2 entry is
+//     served as HTTP/1.1).
 //   - https upstreams: verification, SNI and client certificate as Kong 3
 //     sets them per Service; the CA store and the client certificate are
 //     resolved once per connection pool (a changed ca_certificates or

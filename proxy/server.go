@@ -36,6 +36,9 @@ func (p *Proxy) Listen(ls []Listener) (*Server, error) {
 	}
 	if p.cfg.GetCertificate != nil {
 		tlsConf = serverTLSConfig(p.cfg.GetCertificate)
+		if p.cfg.Certificate != nil {
+			tlsConf.GetConfigForClient = p.configForClient(tlsConf)
+		}
 	}
 	for _, l := range ls {
 		if l.HTTP2 {
@@ -54,7 +57,7 @@ func (p *Proxy) Listen(ls []Listener) (*Server, error) {
 		}
 		s.Addrs = append(s.Addrs, ln.Addr())
 		if l.SSL {
-			ln = tls.NewListener(ln, tlsConf)
+			ln = tlsListener{ln, tlsConf}
 		}
 		s.lns = append(s.lns, logListener{ln})
 	}
