@@ -25,6 +25,7 @@ const (
 	phBodyFilter
 	phLog
 	phAccess
+	phCertificate
 	nPhases
 )
 
@@ -34,7 +35,7 @@ var downstreamPhases = [...]int{phResponse, phHeaderFilter, phBodyFilter, phLog}
 
 var phaseNames = [nPhases]string{
 	phRewrite: "rewrite", phResponse: "response", phHeaderFilter: "header_filter",
-	phBodyFilter: "body_filter", phLog: "log", phAccess: "access",
+	phBodyFilter: "body_filter", phLog: "log", phAccess: "access", phCertificate: "certificate",
 }
 
 // httpProtocols are the protocols of Kong's http subsystem
@@ -109,7 +110,7 @@ type Iterator struct {
 	// order (plugins_iterator.lua ws.plugins).
 	plugins []*iterPlugin
 	// globals[phase]: global configurations of the plugins implementing a
-	// non-collecting phase, in priority order.
+	// non-collecting phase (certificate among them), in priority order.
 	globals [nPhases][]entry
 	// configurable[slot]: the configurations of a plugin with a configure
 	// handler (nil for the others and for none).
@@ -266,7 +267,7 @@ func (h *Host) buildIterator(ctx context.Context, rows []map[string]any, version
 		if g == nil || g.WsID != defaultWs {
 			continue
 		}
-		for _, ph := range [...]int{phRewrite, phResponse, phHeaderFilter, phBodyFilter, phLog} {
+		for _, ph := range [...]int{phCertificate, phRewrite, phResponse, phHeaderFilter, phBodyFilter, phLog} {
 			if p.has[ph] {
 				it.globals[ph] = append(it.globals[ph], entry{p, g})
 			}

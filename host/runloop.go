@@ -284,7 +284,7 @@ func (s *reqState) finish(c *proxy.Context) {
 	s.recycle(c)
 }
 
-// recycle resets s and puts it back in the pool.
+// recycle resets s and puts it back in the pool (c nil: a handshake's).
 func (s *reqState) recycle(c *proxy.Context) {
 	for i := range s.collected {
 		clear(s.collected[i])
@@ -292,7 +292,9 @@ func (s *reqState) recycle(c *proxy.Context) {
 	}
 	r := s.r
 	*s = reqState{r: r, req: s.req, collected: s.collected}
-	c.Plugin = nil
+	if c != nil {
+		c.Plugin = nil
+	}
 	r.states.Put(s)
 }
 

@@ -28,6 +28,10 @@ type rlNode struct {
 	p      *proxy.Proxy
 	base   string
 	upPort int
+	// tlsAddr is the ssl listener's address, when the proxy's
+	// configuration has GetCertificate (its Certificate is then the
+	// runloop's unless set)
+	tlsAddr string
 }
 
 func newRLNode(t testing.TB, c *conf.Config) *rlNode {
@@ -47,10 +51,17 @@ func newRLNodeWith(t testing.TB, c *conf.Config, pc proxy.Config) *rlNode {
 	t.Cleanup(h.Close)
 	n := &rlNode{h: h, logs: logs, rl: NewRunloop(h), rt: &router.Versioned{}}
 	pc.KongVersion, pc.Logger = "3.9.1", quietLogger()
+	listen := "127.0.0.1:0"
+	if pc.GetCertificate != nil {
+		listen += ", 127.0.0.1:0 ssl"
+		if pc.Certificate == nil {
+			pc.Certificate = n.rl.Certificate
+		}
+	}
 	p := proxy.New(n.rt, pc)
 	p.Phases = n.rl
 	n.p = p
-	ls, err := proxy.ParseListen("proxy_listen", "127.0.0.1:0")
+	ls, err := proxy.ParseListen("proxy_listen", listen)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,6 +72,9 @@ func newRLNodeWith(t testing.TB, c *conf.Config, pc proxy.Config) *rlNode {
 	go srv.Serve()
 	t.Cleanup(func() { srv.Shutdown(context.Background()) })
 	n.base = "http://" + srv.Addrs[0].String()
+	if len(srv.Addrs) > 1 {
+		n.tlsAddr = srv.Addrs[1].String()
+	}
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -189,6 +189,7 @@ var namespaces = []namespace{
 	{"resty.ipmatcher", func(in *Instance) { restyipmatcher.Open(in.L) }},
 	{"resty.openssl", func(in *Instance) { restyopenssl.Open(in.L) }},
 	{"resty.openssl.pkey", func(in *Instance) { restyopenssl.OpenPkey(in.L) }},
+	{"resty.openssl.x509", func(in *Instance) { restyopenssl.OpenX509(in.L) }},
 	{"resty.redis", func(in *Instance) { restyredis.Open(in.L, &in.Root.redisPools) }},
 	{"lfs", func(in *Instance) { lfs.Open(in.L) }},
 	{"lsyslog", func(in *Instance) { lsyslog.Open(in.L) }},

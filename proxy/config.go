@@ -60,6 +60,11 @@ type Config struct {
 	// listener (Certificates.GetCertificate); needed when proxy_listen has
 	// an ssl entry.
 	GetCertificate func(*tls.ClientHelloInfo) (*tls.Certificate, error)
+	// Certificate, when set, is the certificate phase of each handshake on
+	// an ssl listener (Kong's ssl_certificate: the global plugins'
+	// certificate handlers), run once GetCertificate chose the
+	// certificate; an error fails the handshake (see handshake.go).
+	Certificate func(h *Handshake) error
 	// Balancer balances the Services whose host names an Upstream entity
 	// (nil: none is; the host is resolved as a name).
 	Balancer Balancers

@@ -9,7 +9,8 @@
 //
 // Plugins hook in through Phases (rewrite, access, response,
 // header_filter, body_filter, log), called with a pooled per-request
-// Context; a nil Phases runs none. The package imports router and fasthttp
+// Context; a nil Phases runs none. The certificate phase runs in each TLS
+// handshake of an ssl listener, through Config.Certificate (handshake.go). The package imports router and fasthttp
 // only: no Lua, no kongdb (the caller rebuilds the router, see Rebuilder,
 // and resolves certificates, see Config).
 //

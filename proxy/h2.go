@@ -191,15 +191,12 @@ func (c *h2Conn) http2() string { return "h2c" }
 
 type h2TLSConn struct {
 	h2Conn
-	tc *tls.Conn
+	tl *tlsLogConn // the connection's TLS side, as an HTTP/1.x request's (Context.tc)
 }
 
 func (c *h2TLSConn) http2() string                        { return "h2" }
 func (c *h2TLSConn) Handshake() error                     { return nil }
-func (c *h2TLSConn) ConnectionState() tls.ConnectionState { return c.tc.ConnectionState() }
-func (c *h2TLSConn) serverName() string {
-	return strings.ToLower(c.tc.ConnectionState().ServerName)
-}
+func (c *h2TLSConn) ConnectionState() tls.ConnectionState { return c.tl.tc.ConnectionState() }
 
 // h2Stream is what the handler finds behind RequestCtx.Conn for an
 // HTTP/2 request.
@@ -255,7 +252,8 @@ func (p *Proxy) serveH2(w http.ResponseWriter, r *http.Request, logs *sync.WaitG
 	var conn net.Conn
 	var hc *h2Conn
 	if tc, ok := nc.(*tls.Conn); ok {
-		t := &h2TLSConn{h2Conn: h2Conn{Conn: nc}, tc: tc}
+		hs, _ := tc.NetConn().(*hsConn)
+		t := &h2TLSConn{h2Conn: h2Conn{Conn: nc}, tl: &tlsLogConn{logConn: &logConn{Conn: nc}, tc: tc, hs: hs}}
 		conn, hc = t, &t.h2Conn
 	} else {
 		hc = &h2Conn{Conn: nc}

@@ -118,7 +118,8 @@ func (l logListener) Accept() (net.Conn, error) {
 		return nil, err
 	}
 	if tc, ok := c.(*tls.Conn); ok {
-		return &tlsLogConn{logConn: &logConn{Conn: c}, tc: tc}, nil
+		hs, _ := tc.NetConn().(*hsConn)
+		return &tlsLogConn{logConn: &logConn{Conn: c}, tc: tc, hs: hs}, nil
 	}
 	return &logConn{Conn: c}, nil
 }
@@ -128,6 +129,7 @@ func (l logListener) Accept() (net.Conn, error) {
 type tlsLogConn struct {
 	*logConn
 	tc  *tls.Conn
+	hs  *hsConn // under tc: what the certificate phase asked for
 	sni *string // read once per connection, by its requests' goroutine
 }
 
@@ -269,7 +271,9 @@ func (c *Context) snapshot(full bool) {
 		c.snap = s
 	}
 	var conn net.Conn = zeroConn{}
-	if c.lc != nil {
+	if c.tc != nil {
+		conn = c.tc // IsTLS and TLSConnectionState still answer
+	} else if c.lc != nil {
 		conn = c.lc
 	}
 	s.Init2(conn, nil, false)

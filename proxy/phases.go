@@ -110,6 +110,7 @@ type Context struct {
 	outBody []byte
 	bodyErr error
 	lc      *logConn
+	tc      *tlsLogConn // the TLS connection (nil: plain)
 	snap    *fasthttp.RequestCtx
 
 	// The ring-balancer (balance.go).

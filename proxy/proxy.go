@@ -86,6 +86,12 @@ func (p *Proxy) ServeHTTP(rc *fasthttp.RequestCtx) {
 	c.OriginalURI = append(c.OriginalURI[:0], rc.Request.Header.RequestURI()...)
 	c.OriginalHost = append(c.OriginalHost[:0], rc.Request.Header.Host()...)
 	c.lc = asLogConn(rc.Conn())
+	c.tc, _ = rc.Conn().(*tlsLogConn)
+	if c.tc == nil {
+		if h, ok := rc.Conn().(*h2TLSConn); ok {
+			c.tc = h.tl // an HTTP/2 stream over TLS
+		}
+	}
 	p.countRequest(c.lc)
 
 	p.serve(c)
@@ -117,10 +123,9 @@ func (p *Proxy) serve(c *Context) {
 	rq.Host = b2s(c.OriginalHost)
 	rq.URI = b2s(c.OriginalURI)
 	rq.Scheme, rq.SNI = "http", ""
-	if tc, ok := rc.Conn().(interface{ serverName() string }); ok {
-		// over TLS: an HTTP/1.x connection or an HTTP/2 stream
+	if c.tc != nil {
 		rq.Scheme = "https"
-		rq.SNI = tc.serverName()
+		rq.SNI = c.tc.serverName()
 	}
 	c.hdrs.h = &rc.Request.Header
 	rq.Headers = &c.hdrs
@@ -730,13 +735,21 @@ func (p *Proxy) finish(c *Context) {
 
 // ErrorHandler answers a request fasthttp could not read as nginx and
 // Kong's error handler do: 400 (malformed; headers too large, nginx's
-// 494), 413 (body over client_max_body_size).
+// 494), 413 (body over client_max_body_size). A TLS handshake that
+// failed (a refused hello, a certificate that cannot be had, the
+// certificate phase) read no request: nothing is answered or logged, the
+// connection is closed (nginx's).
 func (p *Proxy) ErrorHandler(rc *fasthttp.RequestCtx, err error) {
+	if tc, ok := rc.Conn().(*tlsLogConn); ok && !tc.tc.ConnectionState().HandshakeComplete {
+		rc.SetConnectionClose()
+		return
+	}
 	c := p.ctxPool.Get().(*Context)
 	c.p = p
 	c.ph = p.Phases
 	c.RequestCtx = rc
 	c.lc = asLogConn(rc.Conn())
+	c.tc, _ = rc.Conn().(*tlsLogConn)
 	p.countRequest(c.lc)
 	c.Start = time.Now()
 	newRequestID(&c.rid)

@@ -41,6 +41,10 @@ func (p *Proxy) Listen(ls []Listener) (*Server, error) {
 		tlsConf = serverTLSConfig(p.cfg.GetCertificate)
 		tlsConfH2 = tlsConf.Clone()
 		tlsConfH2.NextProtos = []string{"h2", "http/1.1"}
+		if p.cfg.Certificate != nil {
+			tlsConf.GetConfigForClient = p.configForClient(tlsConf)
+			tlsConfH2.GetConfigForClient = p.configForClient(tlsConfH2)
+		}
 	}
 	for _, l := range ls {
 		lc := net.ListenConfig{}
@@ -57,9 +61,9 @@ func (p *Proxy) Listen(ls []Listener) (*Server, error) {
 		s.Addrs = append(s.Addrs, ln.Addr())
 		if l.SSL {
 			if l.HTTP2 {
-				ln = tls.NewListener(ln, tlsConfH2)
+				ln = tlsListener{ln, tlsConfH2}
 			} else {
-				ln = tls.NewListener(ln, tlsConf)
+				ln = tlsListener{ln, tlsConf}
 			}
 		}
 		if l.HTTP2 {

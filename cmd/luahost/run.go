@@ -361,6 +361,8 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 			}
 			go certs.Run(ctx)
 			pc.GetCertificate = certs.GetCertificate
+			// the plugins' certificate phase, in each handshake
+			pc.Certificate = rl.Certificate
 		}
 	}
 	var ready atomic.Bool

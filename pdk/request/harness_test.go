@@ -171,6 +171,9 @@ func newEnv(t *testing.T, cfg proxy.Config, props ...string) *env {
 		}
 		cfg.GetCertificate = proxy.NewCertificates(def, nil).GetCertificate
 	}
+	if cfg.Certificate == nil {
+		cfg.Certificate = e.certificate
+	}
 	e.p = proxy.New(rt, cfg)
 	e.p.Phases = e
 	e.logDone = make(chan struct{}, 16)
@@ -230,6 +233,47 @@ func (e *env) run(c *proxy.Context, p Phase) {
 			e.st.exited = true
 		}
 	}
+}
+
+// certificate runs the PhaseCertificate snippet in a TLS handshake, as
+// the host's Runloop.Certificate does: a fresh ngx.ctx, a Req of its own;
+// an error (recorded) fails the handshake.
+func (e *env) certificate(h *proxy.Handshake) error {
+	e.mu.Lock()
+	src, ok := e.code[PhaseCertificate]
+	e.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	var rc pdk.ReqCtx
+	rc.Reset()
+	e.in.AttachCtx(&rc)
+	e.st.BeginHandshake(NewReq(), h)
+	defer func() {
+		e.st.EndHandshake()
+		e.in.DetachCtx()
+	}()
+	L := e.in.L
+	e.in.PluginName = "test"
+	defer func() { e.in.PluginName = "" }()
+	proto, err := luavm.Compile("snippet", []byte(src))
+	if err != nil {
+		e.t.Errorf("compile: %v", err)
+		return err
+	}
+	err = luavm.CallProtected(L, L.NewFunctionFromProto(proto), 0, false)
+	if st, ok := ExitStatus(err); ok {
+		if st != 0 {
+			return fmt.Errorf("ngx.exit(%d)", st)
+		}
+		return nil
+	}
+	if err != nil {
+		e.mu.Lock()
+		e.errs[PhaseCertificate] = luavm.ToString(errValue(err))
+		e.mu.Unlock()
+	}
+	return err
 }
 
 // errValue is the Lua error value of a protected call's error.

@@ -21,6 +21,7 @@ func (s *State) newKongClient() *lua.LTable {
 		"authenticate":       s.clientAuthenticate,
 		"get_protocol":       s.clientGetProtocol,
 	})
+	t.RawSetString("tls", s.newKongClientTLS())
 	return t
 }
 

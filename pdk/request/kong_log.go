@@ -220,6 +220,18 @@ func (s *State) serializeRequest(L *lua.LState, root, ctx, opts *lua.LTable) {
 		respHeaders, _ = s.headerTable(L, respHeaderAll(&rc.Response.Header), s.maxRespHeaders, false)
 	}
 	req.RawSetString("size", s.varNumber("request_length"))
+	if cs, ok := c.TLSState(); ok {
+		// build_tls_info: set_client_verify's value over $ssl_client_verify
+		t := L.CreateTable(0, 3)
+		t.RawSetString("version", lua.LString(tlsVersionName(cs.Version)))
+		t.RawSetString("cipher", s.sslVar("ssl_cipher"))
+		cv := ctx.RawGetString("CLIENT_VERIFY_OVERRIDE")
+		if !lua.LVAsBool(cv) {
+			cv = s.sslVar("ssl_client_verify")
+		}
+		t.RawSetString("client_verify", cv)
+		req.RawSetString("tls", t)
+	}
 	root.RawSetString("request", req)
 
 	root.RawSetString("upstream_uri", lua.LString(s.upstreamURI()))

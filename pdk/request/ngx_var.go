@@ -89,6 +89,9 @@ func (s *State) upstreamURI() string {
 func (s *State) varGet(name string) lua.LValue {
 	c := s.c
 	rc := c.RequestCtx
+	if len(name) > 4 && name[:4] == "ssl_" && sslVars[name] {
+		return s.sslVar(name)
+	}
 	switch name {
 	case "uri", "document_uri":
 		return lua.LString(s.uriVar())
@@ -105,23 +108,6 @@ func (s *State) varGet(name string) lua.LValue {
 		return lua.LString("")
 	case "http2":
 		return lua.LString(s.c.HTTP2())
-	case "ssl_server_name", "ssl_protocol", "ssl_session_reused":
-		// nginx's ngx_http_ssl_module variables: not found (nil) on a
-		// plain connection
-		cs := rc.TLSConnectionState()
-		if cs == nil {
-			return lua.LNil
-		}
-		switch name {
-		case "ssl_server_name":
-			return lua.LString(cs.ServerName)
-		case "ssl_protocol":
-			return lua.LString(tlsVersionName(cs.Version))
-		}
-		if cs.DidResume {
-			return lua.LString("r")
-		}
-		return lua.LString(".")
 	case "server_protocol":
 		if s.c.HTTP2() != "" {
 			return lua.LString("HTTP/2.0")

@@ -69,7 +69,7 @@ func phaseName(p Phase) string {
 // current is Kong's ctx.KONG_PHASE: the request's phase, init_worker or
 // the Admin API outside one, 0 (none) elsewhere (timers, init).
 func (s *State) current() Phase {
-	if s.c != nil {
+	if s.c != nil || s.hs != nil {
 		return s.phase
 	}
 	switch s.in.Phase {

@@ -31,10 +31,14 @@
 //   - Headers a plugin sets on the response in rewrite or access are
 //     replayed onto the upstream's response (nginx keeps them in
 //     headers_out; the proxy's upstream call replaces the response).
-//   - No TLS, HTTP/2, gRPC or stream subsystem yet: get_scheme is "http"
-//     unless fasthttp saw TLS, get_http_version is 1.0/1.1, the gRPC paths
-//     of kong.response.exit/error are not taken, kong.service.request's
-//     enable_tls/disable_tls and set_tls_* answer nil, "not supported".
+//   - No HTTP/2, gRPC or stream subsystem yet: get_http_version is
+//     1.0/1.1, the gRPC paths of kong.response.exit/error are not taken,
+//     kong.service.request's enable_tls/disable_tls and set_tls_* answer
+//     nil, "not supported".
+//   - kong.client.tls: $ssl_client_verify is computed in Go the way
+//     OpenSSL verifies at depth 0 (proxy.Context.ClientVerify); there is
+//     no ngx.ssl, so the CA list of request_client_certificate comes from
+//     resty.openssl.x509.chain only.
 //   - kong.service.set_retries / set_timeouts record their values in
 //     ngx.ctx.balancer_data; the proxy's upstream call does not read them
 //     yet. Upstream entities are not served: set_upstream always answers
@@ -55,7 +59,7 @@
 //     process's workers took; the connection counters are 0 (no equivalent
 //     in fasthttp yet).
 //   - kong.log.serialize: tries has one entry (hostname and port; no
-//     balancer timings), request.tls is nil, workspace_name "default".
+//     balancer timings), workspace_name "default".
 //   - ngx.exit(status) with nothing printed answers Kong's error page for
 //     the statuses Kong's nginx template sends to its error handler, and a
 //     page in nginx's style naming "kong" for other statuses >= 300.
@@ -170,6 +174,7 @@ type State struct {
 	wsVal lua.LValue
 
 	admin     fasthttp.Response // kong.response.exit outside a request (Admin API)
+	hsPrev    string            // ngx.get_phase()'s answer before BeginHandshake
 	hdrMT     *lua.LTable       // request/response header tables' metatable
 	srespMeta *lua.LTable       // kong.service.response.get_headers' (non-buffered)
 	// values: header values handed to Lua lately, boxed once (str)
@@ -188,6 +193,8 @@ type State struct {
 type Req struct {
 	c     *proxy.Context
 	phase Phase
+	// hs: the TLS handshake whose certificate phase runs (c is nil then)
+	hs *proxy.Handshake
 	// exited: the response was produced by a plugin (kong.response.exit,
 	// kong.response.error, ngx.exit, ngx.redirect, ngx.say) in this request.
 	exited bool
@@ -294,6 +301,7 @@ func (s *State) Begin(c *proxy.Context) { s.BeginAt(c, PhaseRewrite) }
 func (s *State) BeginAt(c *proxy.Context, p Phase) {
 	s.trim()
 	s.c = c
+	s.hs = nil
 	s.in.RequestID = c.RequestID
 	s.exited, s.sent, s.accessed, s.upSeen, s.snapped = false, false, false, false, false
 	s.bodySet, s.bodyDone, s.respBody = false, false, s.respBody[:0]
@@ -353,6 +361,41 @@ func (s *State) replaceBody() {
 	s.c.BodyChunk = append(s.c.BodyChunk[:0:0], s.respBody...)
 	s.c.BodyEOF = true
 	s.bodyDone = true
+}
+
+// BeginHandshake binds s, through r (a Req no request uses, attached
+// here), to the TLS handshake h for Kong's certificate phase: no request
+// yet, ngx.get_phase() "ssl_cert", ngx.ctx.KONG_PHASE certificate, and
+// kong.client.tls's certificate functions act on h. EndHandshake undoes
+// it.
+func (s *State) BeginHandshake(r *Req, h *proxy.Handshake) {
+	r.c, r.hs = nil, h
+	s.Attach(r)
+	ngxName, kongValue := phaseValues(PhaseCertificate)
+	r.phase = PhaseCertificate
+	s.hsPrev, s.in.Phase = s.in.Phase, ngxName
+	s.in.CtxSet(keyKongPhase, kongValue)
+}
+
+// EndHandshake ends the certificate phase BeginHandshake started and
+// detaches its Req.
+func (s *State) EndHandshake() {
+	s.hs, s.phase = nil, 0
+	s.in.Phase = s.hsPrev
+	s.Detach()
+}
+
+// ExitStatus is the status ngx.exit ended a handler with (IsExit(err)):
+// in the certificate phase ngx.OK (0) ends the phase and lets the
+// handshake go on, any other status fails it (lua-nginx-module's
+// ssl_certificate_by_lua).
+func ExitStatus(err error) (int, bool) {
+	v, ok := luavm.UnwoundWith(err)
+	if !ok {
+		return 0, false
+	}
+	ev, ok := v.(exitValue)
+	return ev.status, ok
 }
 
 // EndAccess notes the request's headers as plugins left them: the host
