@@ -3,16 +3,31 @@ package proxy
 import (
 	"errors"
 	"io"
+	"os"
 
 	"github.com/valyala/fasthttp"
 )
 
 // The request body. fasthttp's server streams it (StreamRequestBody): the
 // handler runs once the headers are read, with at most prefetchMax bytes of
-// the body already read. A body that is whole in memory by then is sent as
-// it is; a longer one (or a chunked one) is streamed to the upstream through
-// bodyIn, unless a plugin read it first (Context.RequestBody), as nginx's
-// proxy_request_buffering off does.
+// the body already read. The Route's request_buffering picks how it goes
+// upstream, as Kong picks a location with proxy_request_buffering on or off
+// (handler.lua access.before):
+//
+//   - on (Kong's default), or buffered proxying (a plugin with a response
+//     handler: Kong.response reads the body first): the whole body is read
+//     once access is over, before the upstream is called, in memory up to
+//     client_body_buffer_size and the rest in a temporary file, as nginx
+//     reads it; it goes upstream with its Content-Length, a chunked body
+//     de-chunked (its trailer fields dropped, as nginx drops them). A body
+//     past client_max_body_size, malformed or cut short is answered 413 or
+//     400 and the upstream is not called.
+//   - off: a body that is whole in memory by then is sent as it is; a
+//     longer one (or a chunked one: it stays chunked) is streamed to the
+//     upstream through bodyIn as it arrives.
+//
+// Either way a plugin that read the body (Context.RequestBody) has it
+// whole in memory, and it is sent so.
 
 // prefetchMax is how much of a body with a Content-Length fasthttp reads
 // before the handler runs (readBodyWithStreaming's 8 KiB): up to it, the
@@ -89,16 +104,153 @@ func (c *Context) RequestBody() []byte {
 // (RequestBody, or streaming it to the upstream).
 func (c *Context) RequestBodyErr() error { return c.bodyErr }
 
+// readWhole reads the client's whole body before the upstream is called
+// (nginx's proxy_request_buffering on): in memory up to
+// client_body_buffer_size, beyond it in a temporary file (removed at once:
+// it lives as long as it is open), and makes it the request's body, sent
+// with its length. It reports false, with RequestBodyErr set, if reading
+// failed.
+func (c *Context) readWhole() bool {
+	req := &c.RequestCtx.Request
+	src := req.BodyStream()
+	max := c.p.cfg.maxBody()
+	mem := c.p.cfg.bodyBuffer()
+	b := c.reqBody[:0]
+	for {
+		if len(b) >= mem {
+			return c.spill(src, b, max)
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := src.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if len(b) > max {
+			c.bodyErr = errBodyTooLarge
+		} else if err != nil && err != io.EOF {
+			c.bodyErr = err
+		}
+		if c.bodyErr != nil {
+			c.reqBody = b[:0]
+			return false
+		}
+		if err == io.EOF {
+			break
+		}
+	}
+	c.reqBody = b
+	req.SetBodyRaw(b)
+	return true
+}
+
+// errBodyTemp is a body that could not be written to its temporary file
+// (nginx answers 500).
+var errBodyTemp = errors.New("cannot buffer the request body")
+
+// spill writes head, the body read so far, then the rest of src to a
+// temporary file, which becomes the request's body.
+func (c *Context) spill(src io.Reader, head []byte, max int) bool {
+	c.reqBody = head[:0]
+	f, err := os.CreateTemp(c.p.cfg.ClientBodyTempPath, "luahost-body-")
+	if err != nil {
+		c.bodyErr = errors.Join(errBodyTemp, err)
+		return false
+	}
+	c.spool = f
+	if os.Remove(f.Name()) != nil {
+		c.spoolName = f.Name() // removed once closed (closeSpool)
+	}
+	n := int64(len(head))
+	if _, err = f.Write(head); err != nil {
+		c.bodyErr = errors.Join(errBodyTemp, err)
+		c.closeSpool()
+		return false
+	}
+	buf := head[:cap(head)] // written: free again
+	if len(buf) < chunkSize {
+		buf = make([]byte, chunkSize)
+	}
+	for err == nil {
+		var k int
+		k, err = src.Read(buf)
+		n += int64(k)
+		if n > int64(max) {
+			c.bodyErr = errBodyTooLarge
+			break
+		}
+		if k > 0 {
+			if _, werr := f.Write(buf[:k]); werr != nil {
+				c.bodyErr = errors.Join(errBodyTemp, werr)
+				break
+			}
+		}
+	}
+	if c.bodyErr == nil && err != io.EOF {
+		c.bodyErr = err
+	}
+	if c.bodyErr != nil {
+		c.closeSpool()
+		return false
+	}
+	c.spoolSize = n
+	c.rewindSpool()
+	return true
+}
+
+// rewindSpool makes the temporary file, from its start, the request's body
+// (again, for a retry).
+func (c *Context) rewindSpool() {
+	c.RequestCtx.Request.SetBodyStream(io.NewSectionReader(c.spool, 0, c.spoolSize), int(c.spoolSize))
+}
+
+// closeSpool closes (and removes) the body's temporary file, if any.
+func (c *Context) closeSpool() {
+	if c.spool == nil {
+		return
+	}
+	c.spool.Close()
+	if c.spoolName != "" {
+		os.Remove(c.spoolName)
+	}
+	c.spool, c.spoolName, c.spoolSize = nil, "", 0
+}
+
+// dropTrailers removes the request's trailer fields and the Trailer
+// header announcing them, for a body sent whole with its length (nginx
+// reads a chunked body's trailer section and drops it). Rare: it
+// allocates.
+func dropTrailers(h *fasthttp.RequestHeader) {
+	var names [][]byte
+	for t := range h.Trailers() {
+		names = append(names, append([]byte(nil), t...))
+	}
+	if names == nil {
+		return
+	}
+	asSent := h.DisableNormalizing() // DelBytes then deletes the name as it is
+	for _, n := range names {
+		h.DelBytes(n)
+	}
+	if !asSent {
+		h.EnableNormalizing()
+	}
+	h.SetTrailerBytes(nil) //nolint:errcheck // no name to check
+}
+
 // bodyFailed answers a request whose body could not be read as nginx
-// does: 413 past client_max_body_size, 400 otherwise, and the connection
-// closed (the rest of the body is unread).
+// does: 413 past client_max_body_size, 500 when it could not be buffered,
+// 400 otherwise, and the connection closed (the rest of the body is
+// unread).
 func (p *Proxy) bodyFailed(c *Context) {
 	status := 400
-	if errors.Is(c.bodyErr, errBodyTooLarge) {
+	switch {
+	case errors.Is(c.bodyErr, errBodyTooLarge):
 		status = 413
+	case errors.Is(c.bodyErr, errBodyTemp):
+		status = 500
 	}
-	// Answered as Kong does with its default request_buffering, which
-	// reads the body before proxying: not as a proxied response.
+	// Answered as Kong does (its error page, after an internal
+	// redirect): not as a proxied response.
 	c.Proxied = false
 	p.nginxError(c, status)
 	c.RequestCtx.SetConnectionClose()

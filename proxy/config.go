@@ -35,6 +35,13 @@ type Config struct {
 	// ClientMaxBodySize is nginx_http_client_max_body_size in bytes; 0 is
 	// unlimited (Kong's default), capped at 2 GiB.
 	ClientMaxBodySize int
+	// ClientBodyBufferSize is nginx_http_client_body_buffer_size in bytes
+	// (0: Kong's 8k): a request body read whole before it is proxied
+	// (request_buffering) is kept in memory up to it, beyond it in a
+	// temporary file in ClientBodyTempPath (nginx's client_body_temp_path;
+	// "": the system's temporary directory).
+	ClientBodyBufferSize int
+	ClientBodyTempPath   string
 	// ClientHeaderBufferSize bounds the request line and headers
 	// (nginx's large_client_header_buffers, 8k by default): past it the
 	// answer is Kong's 400 "Request header or cookie too large".
@@ -158,4 +165,11 @@ func (c *Config) maxBody() int {
 		return math.MaxInt32
 	}
 	return c.ClientMaxBodySize
+}
+
+func (c *Config) bodyBuffer() int {
+	if c.ClientBodyBufferSize <= 0 {
+		return 8 << 10
+	}
+	return c.ClientBodyBufferSize
 }

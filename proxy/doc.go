@@ -14,12 +14,14 @@
 // only: no Lua, no kongdb (the caller rebuilds the router, see Rebuilder,
 // and resolves certificates, see Config).
 //
-// Bodies are streamed both ways (body.go): the client's request body goes
-// to the upstream as it arrives unless a plugin read it
-// (Context.RequestBody); the upstream's response goes to the client as it
-// arrives, through BodyFilter chunk by chunk, unless Access asked for it
-// whole (Context.BufferResponse). Log runs after the response is written
-// (logconn.go says how, fasthttp having no hook for it).
+// Bodies (body.go): the client's request body is read whole before the
+// upstream is called and sent with its length when the Route has
+// request_buffering (Kong's default), else it goes to the upstream as it
+// arrives unless a plugin read it (Context.RequestBody); the upstream's
+// response goes to the client as it arrives, through BodyFilter chunk by
+// chunk, unless Access asked for it whole (Context.BufferResponse). Log
+// runs after the response is written (logconn.go says how, fasthttp having
+// no hook for it).
 //
 // Where it differs from Kong, and why:
 //
@@ -44,17 +46,19 @@
 //     any response byte (not for a streamed request body), never after a
 //     read timeout, so a hung upstream costs one read_timeout, not
 //     retries+1 of them.
-//   - Request bodies are streamed (nginx's proxy_request_buffering off)
-//     where Kong's default route (request_buffering true) reads the whole
-//     body first; what the client sees is the same (client_max_body_size is
+//   - A Route without request_buffering streams the request body, as
+//     nginx's proxy_request_buffering off does, but passes a chunked body's
+//     trailer fields on (nginx drops them); with it, a body is buffered in
+//     memory up to client_body_buffer_size and in a temporary file beyond,
+//     as nginx does, and the Trailer header announcing the dropped trailer
+//     fields is dropped too (nginx passes it). client_max_body_size is
 //     answered 413 from the Content-Length before any phase, or when a
-//     chunked body goes past it, before the upstream's answer; a malformed
-//     body is answered 400), but the upstream may receive the start of a
-//     request whose body then fails. A body of up to 8 KiB with a
+//     chunked body goes past it. A body of up to 8 KiB with a
 //     Content-Length is read before the handler runs and sent whole.
-//   - Response bodies are streamed without buffering them whole (Kong's
-//     response_buffering, nginx's proxy_buffering, only change how nginx
-//     reads the upstream); a body with a Content-Length is written through
+//   - Response bodies are streamed without buffering them whole, whatever
+//     the Route's response_buffering (nginx's proxy_buffering only changes
+//     how nginx reads the upstream; $kong_proxy_mode, which a plugin can
+//     read, follows it); a body with a Content-Length is written through
 //     fasthttp's 4 KiB buffer, so its bytes reach the client by 4 KiB (a
 //     chunked one is flushed chunk by chunk), and the headers of a body up
 //     to 4 KiB go out with it. On an upstream failure mid-body the client's

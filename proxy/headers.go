@@ -29,6 +29,7 @@ var (
 	hdrUpstreamLatency = []byte("X-Kong-Upstream-Latency")
 	hdrProxyLatency    = []byte("X-Kong-Proxy-Latency")
 	hdrResponseLatency = []byte("X-Kong-Response-Latency")
+	hdrDate            = []byte("Date")
 
 	valTrailers = []byte("trailers")
 )
@@ -85,6 +86,7 @@ const (
 	nRequestID
 	nUpstreamLatency
 	nProxyLatency
+	nDate
 
 	numNames
 )
@@ -107,6 +109,7 @@ var foldNames = [numNames]string{
 	nRequestID:        "x-kong-request-id",
 	nUpstreamLatency:  "x-kong-upstream-latency",
 	nProxyLatency:     "x-kong-proxy-latency",
+	nDate:             "date",
 }
 
 // canonNames is every name as Kong writes it, TE and X-Real-IP as given.
@@ -128,6 +131,7 @@ func canonNames(te, realIP []byte) *[numNames][]byte {
 		nRequestID:        hdrRequestID,
 		nUpstreamLatency:  hdrUpstreamLatency,
 		nProxyLatency:     hdrProxyLatency,
+		nDate:             hdrDate,
 	}
 }
 
@@ -140,6 +144,8 @@ func nameIndex(k []byte) int {
 		i = nTE
 	case 3:
 		i = nVia
+	case 4:
+		i = nDate
 	case 6:
 		i = nExpect
 	case 7:
@@ -207,24 +213,30 @@ const (
 	hasRequestID  = 1 << nRequestID
 	hasUpLatency  = 1 << nUpstreamLatency
 	hasPxLatency  = 1 << nProxyLatency
+	hasDate       = 1 << nDate
 
 	// the names looked for in a request (that the proxy deletes, replaces
 	// or reads) and in a response
 	requestScanned  presence = hasConnection | hasKeepAlive | hasExpect | hasUpgrade | hasTE | hasVia | hasXFF | hasXFProto | hasXFHost | hasXFPort | hasXFPath | hasXFPrefix | hasRealIP | hasRequestID
-	responseScanned presence = hasConnection | hasKeepAlive | hasUpgrade | hasVia | hasRequestID | hasUpLatency | hasPxLatency
+	responseScanned presence = hasConnection | hasKeepAlive | hasUpgrade | hasVia | hasRequestID | hasUpLatency | hasPxLatency |
+		hasDate
 )
 
 // headerScan is what one pass over a header's names found of the names it
 // looks for: those present as Kong writes them (canon: fasthttp finds
 // them by that name) and those present spelled otherwise (odd), each such
-// spelling copied (found again, or deleted, by it exactly). A pass leaves
-// the header as it was.
+// spelling copied (found again, or deleted, by it exactly), and those met
+// more than once in any spelling (multi). A pass leaves the header as it
+// was.
 type headerScan struct {
 	canon, odd presence
 	oddFirst   presence   // the names met first under another spelling
+	multi      presence   // the names met more than once
+	resp       bool       // the pass was over a response (response)
 	trailers   bool       // a response's: trailers announced
 	buf        []byte     // the spellings
 	spells     []spelling // odd spellings first, then a token pass's
+	join       []byte     // joined's result
 	tbl        *[numNames][]byte
 }
 
@@ -236,7 +248,7 @@ type spelling struct {
 }
 
 func (s *headerScan) reset(tbl *[numNames][]byte) {
-	s.canon, s.odd, s.oddFirst, s.tbl, s.trailers = 0, 0, 0, tbl, false
+	s.canon, s.odd, s.oddFirst, s.multi, s.tbl, s.trailers, s.resp = 0, 0, 0, 0, tbl, false, false
 	s.buf, s.spells = s.buf[:0], s.spells[:0]
 }
 
@@ -245,6 +257,9 @@ func (s *headerScan) add(k []byte, want presence) {
 	i := nameIndex(k)
 	if i < 0 || want&bit(i) == 0 {
 		return
+	}
+	if (s.canon|s.odd)&bit(i) != 0 {
+		s.multi |= bit(i)
 	}
 	if string(k) == string(s.tbl[i]) {
 		s.canon |= bit(i)
@@ -278,6 +293,7 @@ func (s *headerScan) request(h *fasthttp.RequestHeader, n *reqNames) {
 // response scans h (the upstream's response).
 func (s *headerScan) response(h *fasthttp.ResponseHeader) {
 	s.reset(respCanon)
+	s.resp = true
 	for k := range h.All() {
 		s.add(k, responseScanned)
 	}
@@ -313,6 +329,33 @@ func (s *headerScan) value(h peekDeleter, i int) []byte {
 		return h.PeekCanonical(s.tbl[i])
 	}
 	return nil
+}
+
+// joined is the values of every field of h named i (whatever the case of
+// its name), joined with ", " in their order: nginx's $upstream_http_<name>
+// (since nginx 1.23 a variable of a header sent more than once joins its
+// lines so), which Kong's header_filter reads for Connection and Via. It is
+// s's own, valid until the next call; nil when there is none.
+func (s *headerScan) joined(h *fasthttp.ResponseHeader, i int) []byte {
+	if s.multi&bit(i) == 0 {
+		return s.value(h, i)
+	}
+	b := s.join[:0]
+	n := 0
+	for k, v := range h.All() {
+		if nameIndex(k) == i {
+			if n > 0 {
+				b = append(b, ", "...)
+			}
+			b = append(b, v...)
+			n++
+		}
+	}
+	s.join = b
+	if n == 0 {
+		return nil
+	}
+	return b
 }
 
 // peekDeleter is a request or response header.
@@ -461,10 +504,13 @@ func requestFields(h *fasthttp.RequestHeader, trailers bool, fn func(k, v []byte
 	}
 }
 
-// forwarded holds a trusted client's X-Forwarded-Proto, -Host, -Port,
-// -Path, -Prefix and real_ip_header values (the first of each name,
-// whatever its case), copied: they are read before the access phase and
-// used after it.
+// forwarded holds the client's X-Forwarded-For and Via, and a trusted
+// client's X-Forwarded-Proto, -Host, -Port, -Path, -Prefix and
+// real_ip_header values (the first of each name, whatever its case),
+// copied: Kong reads them in access.before, before the access plugins run
+// (handler.lua sets $upstream_x_forwarded_* and $upstream_via there, which
+// proxy_set_header sends whatever the plugins did to those headers), and
+// they are used after the access phase.
 type forwarded struct {
 	buf  []byte
 	span [numForwarded][2]int32
@@ -478,17 +524,24 @@ const (
 	fwdPath
 	fwdPrefix
 	fwdRealIP
+	fwdFor
+	fwdVia
 
 	numForwarded
 )
 
-// read fills f from h; realIPHdr is real_ip_header in lower case.
-func (f *forwarded) read(h *fasthttp.RequestHeader, realIPHdr string) {
+// read fills f from h; realIPHdr is real_ip_header in lower case. The
+// values only a trusted client's are believed for are read when trusted.
+func (f *forwarded) read(h *fasthttp.RequestHeader, realIPHdr string, trusted bool) {
 	f.buf = f.buf[:0]
 	f.set = [numForwarded]bool{}
 	requestFields(h, false, func(k, v []byte) {
 		j := -1
 		switch nameIndex(k) {
+		case nXForwardedFor:
+			j = fwdFor
+		case nVia:
+			j = fwdVia
 		case nXForwardedProto:
 			j = fwdProto
 		case nXForwardedHost:
@@ -500,10 +553,10 @@ func (f *forwarded) read(h *fasthttp.RequestHeader, realIPHdr string) {
 		case nXForwardedPrefix:
 			j = fwdPrefix
 		}
-		if j >= 0 && !f.set[j] {
+		if j >= 0 && !f.set[j] && (trusted || j == fwdFor || j == fwdVia) {
 			f.keep(j, v)
 		}
-		if !f.set[fwdRealIP] && equalFold(k, s2b(realIPHdr)) {
+		if trusted && !f.set[fwdRealIP] && equalFold(k, s2b(realIPHdr)) {
 			f.keep(fwdRealIP, v)
 		}
 	})

@@ -26,6 +26,13 @@ func TestCanonicalNames(t *testing.T) {
 			t.Errorf("%s is not fasthttp's form of the name", name)
 		}
 	}
+	// Date cannot be set on a response (fasthttp drops it), only read:
+	// normalised, it is stored as hdrDate.
+	var resp fasthttp.Response
+	if err := resp.Read(bufio.NewReader(strings.NewReader("HTTP/1.1 200 OK\r\ndate: d\r\nContent-Length: 0\r\n\r\n"))); err != nil ||
+		string(resp.Header.PeekCanonical(hdrDate)) != "d" {
+		t.Errorf("%s is not fasthttp's form of the name (%v)", hdrDate, err)
+	}
 	for _, asSent := range []bool{false, true} {
 		var h fasthttp.RequestHeader
 		if asSent {
@@ -95,7 +102,7 @@ func TestNameIndex(t *testing.T) {
 	}
 	for _, k := range []string{"", "t", "tf", "vi", "vias", "accept", "Accept-Encoding", "keep_alive", "connectioN ", "x-forwarded-hose",
 		"x-forwarded-xxxx", "x-forwarded-pxxx", "x-kong-request-ix", "x-forwarded-prot", "x-real_ip", "x-kong-proxy-latencx",
-		"content-length", "x-real-ip\r", "X-Forwarded\rFor"} {
+		"content-length", "x-real-ip\r", "X-Forwarded\rFor", "data", "dates"} {
 		if got := nameIndex([]byte(k)); got != -1 {
 			t.Errorf("nameIndex(%q) = %d, want -1", k, got)
 		}
@@ -285,49 +292,87 @@ func TestResponseScan(t *testing.T) {
 		return &resp.Header
 	}
 	for _, tc := range []struct {
-		name, headers string
-		canon, odd    presence
-		trailers      bool
+		name, headers     string
+		canon, odd, multi presence
+		trailers          bool
 	}{
-		{"none", "Content-Length: 0\r\nX-A: 1\r\nExpect: e\r\nTE: t\r\nX-Forwarded-For: 1\r\n", 0, 0, false},
+		{"none", "Content-Length: 0\r\nX-A: 1\r\nExpect: e\r\nTE: t\r\nX-Forwarded-For: 1\r\n", 0, 0, 0, false},
 		{"canonical", "Content-Length: 0\r\nConnection: x\r\nKeep-Alive: 1\r\nUpgrade: u\r\nVia: v\r\nX-Kong-Request-Id: r\r\n" +
-			"X-Kong-Upstream-Latency: 1\r\nX-Kong-Proxy-Latency: 2\r\n", responseScanned, 0, false},
+			"X-Kong-Upstream-Latency: 1\r\nX-Kong-Proxy-Latency: 2\r\nDate: d\r\n", responseScanned, 0, 0, false},
 		{"mixed", "Content-Length: 0\r\nconnection: x\r\nKEEP-ALIVE: 1\r\nupgrade: u\r\nvia: v\r\nx-kong-request-id: r\r\n" +
-			"x-kong-upstream-latency: 1\r\nX-KONG-PROXY-LATENCY: 2\r\n", 0, responseScanned, false},
-		{"close", "Content-Length: 0\r\nconnection: close\r\n", hasConnection, 0, false},
-		{"trailers", "Transfer-Encoding: chunked\r\nTrailer: upgrade\r\n\r\n0\r\nupgrade: 1\r\n", 0, hasUpgrade, true},
+			"x-kong-upstream-latency: 1\r\nX-KONG-PROXY-LATENCY: 2\r\ndate: d\r\n", 0, responseScanned, 0, false},
+		{"close", "Content-Length: 0\r\nconnection: close\r\n", hasConnection, 0, 0, false},
+		{"trailers", "Transfer-Encoding: chunked\r\nTrailer: upgrade\r\n\r\n0\r\nupgrade: 1\r\n", 0, hasUpgrade, 0, true},
+		{"repeated", "Content-Length: 0\r\nVia: a\r\nvia: b\r\nConnection: x\r\nConnection: y\r\nDate: d\r\nUpgrade: u\r\n",
+			hasVia | hasConnection | hasDate | hasUpgrade, hasVia, hasVia | hasConnection, false},
 	} {
 		h := read("HTTP/1.1 200 OK\r\n" + tc.headers + "\r\n")
 		var s headerScan
 		s.response(h)
-		if s.canon != tc.canon || s.odd != tc.odd || s.trailers != tc.trailers {
-			t.Errorf("%s: canon %016b odd %016b trailers %v, want %016b %016b %v", tc.name, s.canon, s.odd, s.trailers,
-				tc.canon, tc.odd, tc.trailers)
+		if s.canon != tc.canon || s.odd != tc.odd || s.multi != tc.multi || s.trailers != tc.trailers || !s.resp {
+			t.Errorf("%s: canon %017b odd %017b multi %017b trailers %v, want %017b %017b %017b %v", tc.name, s.canon, s.odd,
+				s.multi, s.trailers, tc.canon, tc.odd, tc.multi, tc.trailers)
 		}
 	}
 }
 
-// TestForwardedRead: a trusted client's X-Forwarded-* and real_ip_header
-// values, the first of each name whatever its case, copied (the header
-// may change after), read from the header list or the serialisation.
+// TestResponseJoined: a response header's lines under one name, whatever
+// its case, joined as nginx's $upstream_http_<name> joins them; a single
+// line as it is; none nil.
+func TestResponseJoined(t *testing.T) {
+	var resp fasthttp.Response
+	resp.Header.DisableNormalizing()
+	raw := "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nVia: 1.1 a\r\nX-Other: o\r\nvia: 1.1 b\r\nVIA: 1.1 c\r\n" +
+		"Connection: X-A\r\nKeep-Alive: 1\r\n\r\n"
+	if err := resp.Read(bufio.NewReader(strings.NewReader(raw))); err != nil {
+		t.Fatal(err)
+	}
+	var s headerScan
+	s.response(&resp.Header)
+	for i, want := range map[int]string{nVia: "1.1 a, 1.1 b, 1.1 c", nConnection: "X-A", nKeepAlive: "1"} {
+		if got := s.joined(&resp.Header, i); string(got) != want {
+			t.Errorf("%s: %q, want %q", foldNames[i], got, want)
+		}
+	}
+	if got := s.joined(&resp.Header, nUpgrade); got != nil {
+		t.Errorf("upgrade: %q", got)
+	}
+}
+
 func TestForwardedRead(t *testing.T) {
 	for _, cookie := range []string{"", "Cookie: a=b\r\n"} {
-		h := readRequestHeader(t, "GET / HTTP/1.1\r\nHost: h\r\n"+cookie+"x-forwarded-proto: https\r\nX-Forwarded-Proto: http\r\n"+
-			"X-FORWARDED-HOST: fh\r\nx-forwarded-port: 8\r\nX-Forwarded-Path: /p\r\nx-Forwarded-prefix: /x\r\nX-Client: 1.2.3.4\r\n"+
-			"x-client: 5.6.7.8\r\n\r\n", true)
-		var f forwarded
-		f.read(h, "x-client")
-		h.Reset()
-		h.Set("X-Filler", strings.Repeat("z", 200))
-		for j, want := range []string{fwdProto: "https", fwdHost: "fh", fwdPort: "8", fwdPath: "/p", fwdPrefix: "/x", fwdRealIP: "1.2.3.4"} {
-			if got := f.get(j); string(got) != want {
-				t.Errorf("cookie %q: %d = %q, want %q", cookie, j, got, want)
+		for _, trusted := range []bool{true, false} {
+			h := readRequestHeader(t, "GET / HTTP/1.1\r\nHost: h\r\n"+cookie+"x-forwarded-proto: https\r\nX-Forwarded-Proto: http\r\n"+
+				"X-FORWARDED-HOST: fh\r\nx-forwarded-port: 8\r\nX-Forwarded-Path: /p\r\nx-Forwarded-prefix: /x\r\nX-Client: 1.2.3.4\r\n"+
+				"x-client: 5.6.7.8\r\nvia: 1.0 a\r\nVia: 1.0 b\r\nX-Forwarded-For: 9.9.9.9\r\nx-forwarded-for: 8.8.8.8\r\n\r\n", true)
+			var f forwarded
+			f.read(h, "x-client", trusted)
+			h.Reset()
+			h.Set("X-Filler", strings.Repeat("z", 200))
+			want := []string{fwdProto: "https", fwdHost: "fh", fwdPort: "8", fwdPath: "/p", fwdPrefix: "/x", fwdRealIP: "1.2.3.4",
+				fwdFor: "9.9.9.9", fwdVia: "1.0 a"}
+			for j, want := range want {
+				if !trusted && j != fwdFor && j != fwdVia {
+					want = ""
+				}
+				if got := f.get(j); string(got) != want {
+					t.Errorf("cookie %q trusted %v: %d = %q, want %q", cookie, trusted, j, got, want)
+				}
 			}
 		}
 	}
 	var f forwarded
-	f.read(readRequestHeader(t, "GET / HTTP/1.1\r\nHost: h\r\nX-Forwarded-Host:\r\n\r\n", true), "x-real-ip")
-	if f.get(fwdProto) != nil || f.get(fwdRealIP) != nil || len(f.get(fwdHost)) != 0 || !f.set[fwdHost] {
+	f.read(readRequestHeader(t, "GET / HTTP/1.1\r\nHost: h\r\nX-Forwarded-Host:\r\n\r\n", true), "x-real-ip", true)
+	if f.get(fwdProto) != nil || f.get(fwdRealIP) != nil || len(f.get(fwdHost)) != 0 || !f.set[fwdHost] || f.get(fwdVia) != nil {
 		t.Errorf("absent and empty: %q %q %q", f.get(fwdProto), f.get(fwdRealIP), f.get(fwdHost))
+	}
+}
+
+// TestDateInternals: the proxy reaches fasthttp's ResponseHeader
+// noDefaultDate (date.go); a fasthttp that renames or retypes it fails
+// here rather than replacing upstreams' Date unnoticed.
+func TestDateInternals(t *testing.T) {
+	if err := DateInternals(); err != nil {
+		t.Fatal(err)
 	}
 }

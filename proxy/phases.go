@@ -3,6 +3,7 @@ package proxy
 import (
 	"net"
 	"net/netip"
+	"os"
 	"strings"
 	"time"
 
@@ -109,9 +110,13 @@ type Context struct {
 	reqBody []byte
 	outBody []byte
 	bodyErr error
-	lc      *logConn
-	tc      *tlsLogConn // the TLS connection (nil: plain)
-	snap    *fasthttp.RequestCtx
+	// spool: the request body buffered in a temporary file (readWhole)
+	spool     *os.File
+	spoolName string // to remove once closed ("": removed already)
+	spoolSize int64
+	lc        *logConn
+	tc        *tlsLogConn // the TLS connection (nil: plain)
+	snap      *fasthttp.RequestCtx
 
 	// The ring-balancer (balance.go).
 	bh           balancer.Handle
@@ -120,6 +125,10 @@ type Context struct {
 	hashValue    string
 	hashCookie   balancer.HashCookie
 	upStatus     int // the upstream's status
+
+	// upVia is the upstream's Via (its lines joined) when upViaSet.
+	upVia    []byte
+	upViaSet bool
 }
 
 // Error answers the request with the page Kong's error handler gives for
@@ -229,6 +238,7 @@ func ErrorBody(contentType, message, requestID string) (string, bool) {
 }
 
 func (c *Context) reset() {
+	c.closeSpool()
 	if c.upResp != nil {
 		c.upResp.Reset()
 	}
@@ -238,7 +248,7 @@ func (c *Context) reset() {
 	}
 	keep := Context{
 		p: c.p, buf: c.buf[:0], ipb: c.ipb[:0], OriginalURI: c.OriginalURI[:0], OriginalHost: c.OriginalHost[:0],
-		upResp: c.upResp, reqBody: c.reqBody[:0], outBody: c.outBody[:0], snap: c.snap,
+		upResp: c.upResp, reqBody: c.reqBody[:0], outBody: c.outBody[:0], snap: c.snap, upVia: c.upVia[:0],
 	}
 	keep.Upstream.Path = c.Upstream.Path[:0]
 	keep.Tries = c.Tries[:0]

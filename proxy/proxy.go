@@ -146,16 +146,18 @@ func (p *Proxy) serve(c *Context) {
 	c.Matched = true
 	m := &c.Match
 
-	// The X-Forwarded-* values (handler.lua access.before): a trusted
-	// client's, found whatever the case of their names (copied: they are
-	// used after the access phase).
+	// The X-Forwarded-* and Via values (handler.lua access.before, before
+	// the access plugins: what they do to those headers does not change
+	// what goes upstream), found whatever the case of their names, the
+	// forwarded ones a trusted client's (copied: they are used after the
+	// access phase).
 	realIP := rq.SrcIP.Unmap()
 	clientIP := realIP
 	trusted := p.cfg.trusted(realIP)
+	f := &c.fwd
+	f.read(&rc.Request.Header, p.realIPHdr, trusted)
 	var fProto, fHost, fPort, fPath, fPrefix []byte
 	if trusted {
-		f := &c.fwd
-		f.read(&rc.Request.Header, p.realIPHdr)
 		if ip, ok := p.realIP(f.get(fwdRealIP)); ok {
 			clientIP = ip
 		}
@@ -233,16 +235,16 @@ func (p *Proxy) serve(c *Context) {
 	names := requestNames(h)
 	sc := &c.scan
 	sc.request(h, names)
-	// Via and X-Forwarded-For extend the client's first (read before the
-	// headers Connection names are cleared, as Kong does), built in c.buf
-	// (free again: SetRequestURIBytes copied it).
+	// Via and X-Forwarded-For extend the client's first as it was before
+	// the access phase (Kong's get_header: the first of those sent), built
+	// in c.buf (free again: SetRequestURIBytes copied it).
 	vb := c.buf[:0]
-	if v := sc.value(h, nVia); len(v) > 0 {
+	if v := f.get(fwdVia); len(v) > 0 {
 		vb = append(append(vb, v...), ", "...)
 	}
 	vb = append(vb, p.inboundVia(c, h)...)
 	viaEnd := len(vb)
-	if v := sc.value(h, nXForwardedFor); len(v) > 0 {
+	if v := f.get(fwdFor); len(v) > 0 {
 		vb = append(append(vb, v...), ", "...)
 		vb = realIP.AppendTo(vb)
 	}
@@ -303,6 +305,34 @@ func (p *Proxy) serve(c *Context) {
 	sc.dropOdd(h, drop)
 	h.SetHost(up.Host)
 
+	// The request body (body.go): read whole before the upstream is
+	// called with the Route's request_buffering (Kong's default) or
+	// buffered proxying; else whole if it is in memory, streamed from the
+	// client otherwise. A body sent whole goes with its length, without
+	// trailer fields.
+	streamed := false
+	if req.IsBodyStream() {
+		cl := h.ContentLength()
+		switch {
+		case m.Route.RequestBuffering || c.BufferResponse:
+			if !c.readWhole() {
+				p.bodyFailed(c)
+				p.finish(c)
+				return
+			}
+			streamed = c.spool != nil
+		case cl >= 0 && cl <= prefetchMax:
+			c.RequestBody()
+		default:
+			c.in = bodyIn{r: req.BodyStream(), max: p.cfg.maxBody()}
+			req.SetBodyStream(&c.in, cl)
+			streamed = true
+		}
+	}
+	if c.spool != nil || !req.IsBodyStream() {
+		dropTrailers(h)
+	}
+
 	c.Proxied = true
 	sent := time.Now()
 	c.ProxyLatency = sent.Sub(c.Start)
@@ -313,19 +343,6 @@ func (p *Proxy) serve(c *Context) {
 		return
 	}
 	client := p.client(m.Service, up, c.balanced)
-
-	// The request body: whole if it is in memory (or a plugin read it),
-	// else streamed from the client.
-	streamed := false
-	if req.IsBodyStream() {
-		if cl := h.ContentLength(); cl >= 0 && cl <= prefetchMax {
-			c.RequestBody()
-		} else {
-			c.in = bodyIn{r: req.BodyStream(), max: p.cfg.maxBody()}
-			req.SetBodyStream(&c.in, cl)
-			streamed = true
-		}
-	}
 	// The response: streamed unless Access asked for it whole. With
 	// plugins, a streamed response is read into the Context's own
 	// Response, its body then passed through BodyFilter as it is sent.
@@ -354,6 +371,7 @@ func (p *Proxy) serve(c *Context) {
 	if streamed && req.IsBodyStream() {
 		req.SetBodyRaw(nil) // not sent: let go of c.in
 	}
+	c.closeSpool()
 	if err != nil {
 		if c.bodyErr == nil && c.in.err != nil {
 			c.bodyErr = c.in.err
@@ -386,12 +404,20 @@ func (p *Proxy) serve(c *Context) {
 	}
 	// The response's hop-by-hop headers (nginx passes no Connection,
 	// Keep-Alive, Upgrade; header_filter.before the headers Connection
-	// names, Trailer unless asked for), and the upstream's headers Kong
-	// replaces (finish) under other spellings, found whatever the case of
-	// their names.
+	// names, all its lines' tokens, Trailer unless asked for), and the
+	// upstream's headers Kong replaces (finish) under other spellings,
+	// found whatever the case of their names.
 	rh := &resp.Header
 	sc.response(rh)
-	if conn := sc.value(rh, nConnection); len(conn) > 0 {
+	if p.hdr.via {
+		// Kong's Via extends the upstream's as it came, its lines joined
+		// ($upstream_http_via, whatever header_filter removed); it
+		// replaces them once the header filters ran (kongHeaders).
+		if v := sc.joined(rh, nVia); v != nil {
+			c.upVia, c.upViaSet = append(c.upVia[:0], v...), true
+		}
+	}
+	if conn := sc.joined(rh, nConnection); len(conn) > 0 {
 		sc.delResponseTokens(rh, conn)
 	}
 	rh.ResetConnectionClose()
@@ -408,12 +434,6 @@ func (p *Proxy) serve(c *Context) {
 		rh.Del("Trailer")
 	}
 	drop = hasConnection | hasKeepAlive | hasUpgrade
-	if p.hdr.via {
-		if v := sc.value(rh, nVia); v != nil && sc.canon&hasVia == 0 {
-			rh.SetCanonical(hdrVia, v) // the first other spelling's, under Kong's
-		}
-		drop |= hasVia
-	}
 	if p.hdr.requestID {
 		drop |= hasRequestID
 	}
@@ -441,6 +461,9 @@ const smallBody = 4 << 10
 func (p *Proxy) do(c *Context, client *fasthttp.HostClient, req *fasthttp.Request, resp *fasthttp.Response, streamed bool) error {
 	retries := c.Match.Service.Retries
 	for attempt := 0; ; attempt++ {
+		if attempt > 0 && c.spool != nil {
+			c.rewindSpool() // a buffered body is sent again, from its start
+		}
 		err := client.Do(req, resp)
 		if err == nil || attempt >= retries || (streamed && c.in.n > 0) {
 			return err
@@ -668,11 +691,45 @@ func (p *Proxy) upstreamFailed(c *Context, status int) {
 	p.nginxError(c, status)
 }
 
-// finish sets Kong's downstream headers (header_filter.after) and runs the
-// header and body filters.
+// finish runs the header filters (Kong's header_filter.before, the
+// plugins' header_filter, header_filter.after setting Kong's downstream
+// headers) and, for a body known whole, the body filter.
 func (p *Proxy) finish(c *Context) {
 	resp := &c.RequestCtx.Response
 	h := &resp.Header
+	if c.hashCookie.Key != "" {
+		// hash_on cookie found none: the one it made up (Kong's
+		// header_filter.before set_cookie)
+		h.Add("Set-Cookie", c.hashCookie.String())
+	}
+	ph := c.ph
+	if ph != nil {
+		ph.HeaderFilter(c)
+		if c.out.src != nil && len(resp.Body()) > 0 {
+			// HeaderFilter gave a body of its own (kong.response.exit):
+			// it replaces the upstream's, whose connection is closed.
+			c.upResp.CloseBodyStream() //nolint:errcheck
+			c.out.src = nil
+		}
+	}
+	p.kongHeaders(c, h)
+	// nginx's Date, unless the response has one (date.go): the upstream's
+	// as it came, if a plugin left it.
+	sc := &c.scan
+	setOwnDate(h, sc.found()&hasDate == 0 || sc.value(h, nDate) == nil)
+	if ph != nil && c.out.src == nil {
+		// A body known whole: one BodyFilter call, before the write
+		// (respond sends what it leaves in BodyChunk). A streamed one is
+		// filtered chunk by chunk as it is written (bodyOut).
+		c.BodyChunk, c.BodyEOF = resp.Body(), true
+		ph.BodyFilter(c)
+	}
+}
+
+// kongHeaders sets Kong's downstream headers (header_filter.after, once
+// the plugins' header_filter ran: they replace what a plugin set under
+// those names).
+func (p *Proxy) kongHeaders(c *Context, h *fasthttp.ResponseHeader) {
 	if c.Proxied {
 		if p.hdr.upstreamLatency {
 			c.buf = strconv.AppendInt(c.buf[:0], c.UpstreamLatency.Milliseconds(), 10)
@@ -683,13 +740,20 @@ func (p *Proxy) finish(c *Context) {
 			h.SetCanonical(hdrProxyLatency, c.buf)
 		}
 		if p.hdr.via {
-			if v := h.PeekCanonical(hdrVia); len(v) > 0 {
-				c.buf = append(append(append(c.buf[:0], v...), ", "...), p.via11...)
+			// The upstream's Via as it came ($upstream_http_via, its
+			// lines joined), then Kong's, replacing every spelling.
+			if sc := &c.scan; sc.resp {
+				sc.dropOdd(h, hasVia)
+			}
+			if c.upViaSet {
+				c.buf = append(append(append(c.buf[:0], c.upVia...), ", "...), p.via11...)
 				h.SetCanonical(hdrVia, c.buf)
 			} else {
 				h.SetCanonical(hdrVia, s2b(p.via11))
 			}
 		}
+		// The upstream's Server is passed (proxy_pass_header Server);
+		// without one Kong's (Kong's nginx writes none of its own).
 		if p.hdr.server && len(h.Server()) == 0 {
 			h.SetServer(p.server)
 		}
@@ -709,27 +773,6 @@ func (p *Proxy) finish(c *Context) {
 	}
 	if p.hdr.requestID {
 		h.SetCanonical(hdrRequestID, c.rid[:])
-	}
-	if c.hashCookie.Key != "" {
-		// hash_on cookie found none: the one it made up (Kong's
-		// header_filter.before set_cookie)
-		h.Add("Set-Cookie", c.hashCookie.String())
-	}
-	if ph := c.ph; ph != nil {
-		ph.HeaderFilter(c)
-		if c.out.src != nil && len(resp.Body()) > 0 {
-			// HeaderFilter gave a body of its own (kong.response.exit):
-			// it replaces the upstream's, whose connection is closed.
-			c.upResp.CloseBodyStream() //nolint:errcheck
-			c.out.src = nil
-		}
-		if c.out.src == nil {
-			// A body known whole: one BodyFilter call, before the write
-			// (respond sends what it leaves in BodyChunk). A streamed one
-			// is filtered chunk by chunk as it is written (bodyOut).
-			c.BodyChunk, c.BodyEOF = resp.Body(), true
-			ph.BodyFilter(c)
-		}
 	}
 }
 

@@ -28,8 +28,11 @@ type Route struct {
 	PreserveHost            bool
 	PathHandling            string // "v0" (default) or "v1"
 	HTTPSRedirectStatusCode int    // 426 (default), 301, 302, 307 or 308
-	RequestBuffering        bool
-	ResponseBuffering       bool
+	// RequestBuffering and ResponseBuffering are Kong's request_buffering
+	// and response_buffering. Kong's default is true for both, which
+	// RouteFromRow applies; the zero value here is false.
+	RequestBuffering  bool
+	ResponseBuffering bool
 
 	CreatedAt int64
 	UpdatedAt int64

@@ -149,6 +149,11 @@ func proxyConfig(c *conf.Config, h *host.Host) (proxy.Config, error) {
 		size = "client_max_body_size"
 	}
 	pc.ClientMaxBodySize = c.Size(size, 0)
+	size = "nginx_http_client_body_buffer_size"
+	if !c.Has(size) {
+		size = "client_body_buffer_size"
+	}
+	pc.ClientBodyBufferSize = c.Size(size, 8<<10)
 	ips, err := proxy.ParseTrustedIPs(c.List("trusted_ips"))
 	if err != nil {
 		return pc, fmt.Errorf("trusted_ips: %v", err)

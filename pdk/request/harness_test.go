@@ -116,8 +116,9 @@ const (
 	serviceID = "20000000-0000-0000-0000-000000000002"
 )
 
-// newEnv starts a proxy with one Route (paths "/" and the regex
-// "~/cap/(?<id>\d+)/(\w+)") to a local upstream. cfg may set trusted IPs.
+// newEnv starts a proxy with two Routes to a local upstream: paths "/"
+// (request_buffering and response_buffering on, Kong's default) and the
+// regex "~/cap/(?<id>\d+)/(\w+)" (both off). cfg may set trusted IPs.
 func newEnv(t *testing.T, cfg proxy.Config, props ...string) *env {
 	t.Helper()
 	c := conf.New()
@@ -153,7 +154,8 @@ func newEnv(t *testing.T, cfg proxy.Config, props ...string) *env {
 	rt := &router.Versioned{}
 	routes := []router.Route{
 		{ID: routeID, Name: "r1", Paths: []string{"/"}, ServiceID: serviceID, StripPath: false,
-			Protocols: []string{"http", "https"}, CreatedAt: 1700000000, UpdatedAt: 1700000001},
+			Protocols: []string{"http", "https"}, CreatedAt: 1700000000, UpdatedAt: 1700000001,
+			RequestBuffering: true, ResponseBuffering: true},
 		{ID: "10000000-0000-0000-0000-000000000003", Paths: []string{`~/cap/(?<id>\d+)/(\w+)`},
 			ServiceID: serviceID, StripPath: true, Protocols: []string{"http"}},
 	}

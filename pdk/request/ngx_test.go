@@ -53,6 +53,33 @@ func TestNgxVar(t *testing.T) {
 	}
 }
 
+// TestKongProxyMode: $kong_proxy_mode is "http" on a Route with Kong's
+// default buffering, and "unbuffered" from access on for one with
+// request_buffering or response_buffering off (Kong's access.before then
+// goes on in an @unbuffered* location, which sets it).
+func TestKongProxyMode(t *testing.T) {
+	e := newEnv(t, proxy.Config{})
+	for _, p := range []Phase{PhaseRewrite, PhaseAccess, PhaseHeaderFilter, PhaseLog} {
+		e.on(p, `record("`+phaseName(p)+`", ngx.var.kong_proxy_mode)`)
+	}
+	for _, tc := range []struct{ path, later string }{{"/x", "http"}, {"/cap/1/x", "unbuffered"}} {
+		e.clear()
+		if res := e.get(tc.path); res.StatusCode() != 200 {
+			t.Fatalf("%s: %d", tc.path, res.StatusCode())
+		}
+		e.noErrors()
+		for _, p := range []Phase{PhaseRewrite, PhaseAccess, PhaseHeaderFilter, PhaseLog} {
+			want := tc.later
+			if p == PhaseRewrite {
+				want = "http"
+			}
+			if got := e.rec(phaseName(p)); got != want {
+				t.Errorf("%s %s: %q, want %q", tc.path, phaseName(p), got, want)
+			}
+		}
+	}
+}
+
 func TestNgxReq(t *testing.T) {
 	e := newEnv(t, proxy.Config{})
 	e.on(PhaseRewrite, `

@@ -234,7 +234,7 @@ func (s *State) varGet(name string) lua.LValue {
 		if v, ok := s.vars[name]; ok {
 			return lua.LString(v)
 		}
-		return lua.LString("http")
+		return lua.LString(s.proxyMode())
 	case "hostname":
 		h, _ := os.Hostname()
 		return lua.LString(h)
@@ -400,4 +400,23 @@ func tlsVersionName(v uint16) string {
 		return "TLSv1.3"
 	}
 	return "unknown"
+}
+
+// proxyMode is $kong_proxy_mode: "unbuffered" once access.before ran for a
+// Route with a Service and request_buffering or response_buffering off
+// (Kong then goes on in the @unbuffered* location, which sets it), until
+// buffered proxying's subrequest sets it back to "http" (its location's
+// value, the variables being shared); else "http".
+func (s *State) proxyMode() string {
+	c := s.c
+	if !s.accessed || !c.Matched || c.Match.Service == nil || c.Match.Route == nil {
+		return "http"
+	}
+	if r := c.Match.Route; r.RequestBuffering && r.ResponseBuffering {
+		return "http"
+	}
+	if c.BufferResponse && c.Proxied && s.phase != PhaseAccess {
+		return "http"
+	}
+	return "unbuffered"
 }
