@@ -12,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/luahost/luahost/dnsclient"
 )
 
 // The errors of Kong's balancers.errors that reach the proxy: both make
@@ -42,6 +44,7 @@ type Balancer struct {
 
 	stop   context.CancelFunc // the active checker's
 	logger Logger
+	dns    *dnsclient.Client // resolves the named addresses
 }
 
 // Target is one targets row with its resolved addresses.
@@ -50,18 +53,22 @@ type Target struct {
 	Port      int
 	Weight    int
 	IsIP      bool
-	DNS       string // "A", "AAAA", or the resolver's error
+	DNS       string // "A", "AAAA", "SRV", "ttl=0, virtual SRV", or the DNS error
 	Addresses []*Address
 }
 
-// Address is one IP and port of a target, with its health.
+// Address is one IP and port of a target, with its health. An SRV
+// record's target that is a name, or a target of TTL 0, is an address
+// holding a name (IP is the name) resolved at each pick, as Kong's
+// addresses of ipType "name".
 type Address struct {
 	IP         string
 	Port       int
 	Weight     int
+	named      bool
 	target     *Target
-	hostHeader string // the target's name when it is one
-	peer       Peer   // what Pick returns for it
+	hostHeader string // the target's name when it is one (use_srv_name: the SRV target's)
+	peer       Peer   // what Pick returns for it (not named)
 
 	available atomic.Bool
 	conns     atomic.Int64 // least-connections: requests in flight
@@ -166,12 +173,18 @@ func (b *Balancer) Pick(h *Handle, hashValue string) (Peer, error) {
 	if a == nil {
 		return Peer{}, ErrNoPeers
 	}
+	p := a.peer
+	if a.named {
+		var err error
+		if p, err = b.namedPeer(a, h.Retries > 0); err != nil {
+			return Peer{}, err
+		}
+	}
 	h.addr = a
 	if b.Upstream.Algorithm == "least-connections" {
 		a.conns.Add(1)
 		h.counted = true
 	}
-	p := a.peer
 	return p, nil
 }
 
