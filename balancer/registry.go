@@ -8,12 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/cespare/xxhash/v2"
-
 	"github.com/luahost/luahost/dnsclient"
 )
-
-func hashString(s string) uint64 { return xxhash.Sum64String(s) }
 
 // Registry holds the balancers of every upstream, by name, replaced whole
 // by Rebuild; Balancer reads it without a lock.
