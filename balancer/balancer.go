@@ -9,9 +9,12 @@ import (
 	"net/netip"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/luahost/luahost/dnsclient"
 )
 
 // The errors of Kong's balancers.errors that reach the proxy: both make
@@ -42,6 +45,7 @@ type Balancer struct {
 
 	stop   context.CancelFunc // the active checker's
 	logger Logger
+	dns    *dnsclient.Client // resolves the named addresses
 }
 
 // Target is one targets row with its resolved addresses.
@@ -50,18 +54,22 @@ type Target struct {
 	Port      int
 	Weight    int
 	IsIP      bool
-	DNS       string // "A", "AAAA", or the resolver's error
+	DNS       string // "A", "AAAA", "SRV", "ttl=0, virtual SRV", or the DNS error
 	Addresses []*Address
 }
 
-// Address is one IP and port of a target, with its health.
+// Address is one IP and port of a target, with its health. An SRV
+// record's target that is a name, or a target of TTL 0, is an address
+// holding a name (IP is the name) resolved at each pick, as Kong's
+// addresses of ipType "name".
 type Address struct {
 	IP         string
 	Port       int
 	Weight     int
+	named      bool
 	target     *Target
-	hostHeader string // the target's name when it is one
-	peer       Peer   // what Pick returns for it
+	hostHeader string // the target's name when it is one (use_srv_name: the SRV target's)
+	peer       Peer   // what Pick returns for it (not named)
 
 	available atomic.Bool
 	conns     atomic.Int64 // least-connections: requests in flight
@@ -166,12 +174,18 @@ func (b *Balancer) Pick(h *Handle, hashValue string) (Peer, error) {
 	if a == nil {
 		return Peer{}, ErrNoPeers
 	}
+	p := a.peer
+	if a.named {
+		var err error
+		if p, err = b.namedPeer(a, h.Retries > 0); err != nil {
+			return Peer{}, err
+		}
+	}
 	h.addr = a
 	if b.Upstream.Algorithm == "least-connections" {
 		a.conns.Add(1)
 		h.counted = true
 	}
-	p := a.peer
 	return p, nil
 }
 
@@ -221,11 +235,17 @@ func (b *Balancer) pickHash(h *Handle, value string) *Address {
 		return nil
 	}
 	if h.hash == 0 {
-		h.hash = int(hashString(value)%uint64(n)) + 1
+		h.hash = continuumIndex(value, n)
 	}
-	// from the value's point downwards, wrapping, as Kong walks it
+	// from the value's point downwards, wrapping, as Kong walks it: its
+	// loop stops before the slot just above the start, so that slot is
+	// never looked at (all of them when the start is the last slot)
 	idx := h.hash
-	for k := 0; k < n; k++ {
+	steps := n - 1
+	if idx == n {
+		steps = n
+	}
+	for k := 0; k < steps; k++ {
 		if a := b.continuum[idx-1]; a != nil && a.available.Load() {
 			return a
 		}
@@ -374,18 +394,21 @@ func (b *Balancer) buildContinuum(all []*Address) {
 	if points < 1000 {
 		points = 1000 // Kong's MIN_CONTINUUM_SIZE (and default)
 	}
-	// addresses sorted by target name and port, then ip:port, so that
-	// the continuum does not depend on the rows' order
+	// addresses sorted as Kong sorts them (targets by name then port,
+	// each target's addresses by "ip:port"), so that the continuum does
+	// not depend on the rows' order; IPv6 addresses bracketed, as Kong
+	// writes them
 	sorted := append([]*Address(nil), all...)
 	sort.SliceStable(sorted, func(i, j int) bool {
 		ti, tj := sorted[i].target, sorted[j].target
-		if ti.Name != tj.Name {
-			return ti.Name < tj.Name
+		if ni, nj := bracketed(ti.Name), bracketed(tj.Name); ni != nj {
+			return ni < nj
 		}
 		if ti.Port != tj.Port {
 			return ti.Port < tj.Port
 		}
-		return sorted[i].IP+":"+strconv.Itoa(sorted[i].Port) < sorted[j].IP+":"+strconv.Itoa(sorted[j].Port)
+		return bracketed(sorted[i].IP)+":"+strconv.Itoa(sorted[i].Port) <
+			bracketed(sorted[j].IP)+":"+strconv.Itoa(sorted[j].Port)
 	})
 	b.continuum = make([]*Address, points)
 	var total int
@@ -398,19 +421,31 @@ func (b *Balancer) buildContinuum(all []*Address) {
 		if entries == 0 {
 			entries = 1
 		}
-		prefix := a.IP + ":" + strconv.Itoa(a.Port) + " "
+		// Kong's point names: ip .. ":" .. (":" .. port) .. " " .. i
+		prefix := bracketed(a.IP) + "::" + strconv.Itoa(a.Port) + " "
 		for i := 1; i <= entries; i++ {
-			if i > points {
-				break // Kong logs "requires more entries": the wheel is full
-			}
-			idx := hashString(prefix+strconv.Itoa(i)) % uint64(points)
-			if b.continuum[idx] == nil {
-				b.continuum[idx] = a
+			idx := continuumIndex(prefix+strconv.Itoa(i), points)
+			if b.continuum[idx-1] == nil {
+				b.continuum[idx-1] = a
 			} else {
 				entries++ // a collision: one more point, as Kong does
 			}
+			if i+1 > points {
+				// Kong logs "requires more entries" and keeps no
+				// continuum
+				clear(b.continuum)
+				return
+			}
 		}
 	}
+}
+
+// bracketed is an address as Kong writes it: an IPv6 one in brackets.
+func bracketed(ip string) string {
+	if strings.IndexByte(ip, ':') >= 0 {
+		return "[" + ip + "]"
+	}
+	return ip
 }
 
 // parseIP reports whether s is an IP literal, and its family's DNS type.

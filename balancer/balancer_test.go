@@ -4,27 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/luahost/luahost/dnsclient"
+	"github.com/luahost/luahost/dnsclient/dnstest"
 )
-
-// fakeResolver answers from a map; a missing name fails.
-type fakeResolver map[string][]string
-
-func (f fakeResolver) LookupIPAddr(_ context.Context, host string) ([]net.IPAddr, error) {
-	ips, ok := f[host]
-	if !ok {
-		return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
-	}
-	var out []net.IPAddr
-	for _, ip := range ips {
-		out = append(out, net.IPAddr{IP: net.ParseIP(ip)})
-	}
-	return out, nil
-}
 
 func upRow(id, name string, extra map[string]any) map[string]any {
 	r := map[string]any{"id": id, "name": name, "algorithm": "round-robin", "hash_on": "none",
@@ -40,9 +27,9 @@ func tgRow(up, target string, weight int) map[string]any {
 		"upstream": map[string]any{"id": up}, "created_at": float64(1)}
 }
 
-func build(t *testing.T, res fakeResolver, up map[string]any, targets ...map[string]any) (*Registry, *Balancer) {
+func build(t *testing.T, dns *dnsclient.Client, up map[string]any, targets ...map[string]any) (*Registry, *Balancer) {
 	t.Helper()
-	r := &Registry{Resolver: res}
+	r := &Registry{DNS: dns}
 	t.Cleanup(r.Close)
 	r.Rebuild(context.Background(), []map[string]any{up}, targets)
 	b := r.Balancer(up["name"].(string))
@@ -223,8 +210,10 @@ func TestLatency(t *testing.T) {
 }
 
 func TestDNSNames(t *testing.T) {
-	res := fakeResolver{"svc.test": {"10.0.0.8", "10.0.0.7"}}
-	_, b := build(t, res, upRow("u1", "up", nil), tgRow("u1", "svc.test:8080", 100), tgRow("u1", "gone.test:80", 100))
+	srv := dnstest.Start(t)
+	srv.Set("svc.test", dnsclient.TypeA, "svc.test. 30 IN A 10.0.0.8", "svc.test. 30 IN A 10.0.0.7")
+	dns := srv.Client(t, nil, "")
+	_, b := build(t, dns, upRow("u1", "up", nil), tgRow("u1", "svc.test:8080", 100), tgRow("u1", "gone.test:80", 100))
 	got := map[string]bool{}
 	for i := 0; i < 4; i++ {
 		p, _ := pick(t, b, "")
@@ -236,16 +225,87 @@ func TestDNSNames(t *testing.T) {
 	if !got["10.0.0.7"] || !got["10.0.0.8"] {
 		t.Fatalf("addresses used %v", got)
 	}
-	if h, _ := b.TargetHealth("gone.test:80"); h != "DNS_ERROR" {
-		t.Fatalf("unresolvable target: %s", h)
+	if h, st := b.TargetHealth("gone.test:80"); h != "DNS_ERROR" || st["dns"] != "dns server error: 3 name error" {
+		t.Fatalf("unresolvable target: %s %v", h, st["dns"])
 	}
 	if h, st := b.TargetHealth("svc.test:8080"); h != "HEALTHCHECKS_OFF" || st["dns"] != "A" || len(st["addresses"].([]any)) != 2 {
 		t.Fatalf("resolved target: %s %v", h, st)
 	}
 	// host_header wins
-	_, b2 := build(t, res, upRow("u2", "up2", map[string]any{"host_header": "front.test"}), tgRow("u2", "svc.test:8080", 100))
+	_, b2 := build(t, dns, upRow("u2", "up2", map[string]any{"host_header": "front.test"}), tgRow("u2", "svc.test:8080", 100))
 	if p, _ := pick(t, b2, ""); p.Hostname != "front.test" {
 		t.Fatalf("host_header not used: %+v", p)
+	}
+}
+
+// A target whose name has SRV records gets one address per record of the
+// lowest priority, with the record's port and the record's weight in place
+// of the target's (targets.lua, balancers.lua addAddress); a record's
+// target name is resolved at each pick; use_srv_name sends it as Host.
+func TestSRVTarget(t *testing.T) {
+	srv := dnstest.Start(t)
+	srv.Set("svc.test", dnsclient.TypeSRV,
+		"svc.test. 30 IN SRV 10 10 8081 a.test.",
+		"svc.test. 30 IN SRV 10 30 8082 b.test.",
+		"svc.test. 30 IN SRV 10 0 0 c.test.",
+		"svc.test. 30 IN SRV 20 100 8083 d.test.")
+	for name, ip := range map[string]string{"a.test": "10.0.0.1", "b.test": "10.0.0.2", "c.test": "10.0.0.3", "d.test": "10.0.0.4"} {
+		srv.Set(name, dnsclient.TypeA, name+". 30 IN A "+ip)
+	}
+	dns := srv.Client(t, nil, "")
+	_, b := build(t, dns, upRow("u1", "up", nil), tgRow("u1", "svc.test:9000", 100))
+	h, st := b.TargetHealth("svc.test:9000")
+	if h != "HEALTHCHECKS_OFF" || st["dns"] != "SRV" {
+		t.Fatalf("SRV target: %s %v", h, st)
+	}
+	var addrs []string
+	for _, a := range st["addresses"].([]any) {
+		m := a.(map[string]any)
+		addrs = append(addrs, fmt.Sprintf("%v:%v/%v", m["ip"], m["port"], m["weight"]))
+	}
+	if got := strings.Join(addrs, " "); got != "a.test:8081/10 b.test:8082/30 c.test:9000/1" {
+		t.Fatalf("addresses %s", got)
+	}
+	got := map[string]int{}
+	for i := 0; i < 41; i++ {
+		p, hd := pick(t, b, "")
+		if p.Hostname != "svc.test" {
+			t.Fatalf("Host %q, want the target's name", p.Hostname)
+		}
+		got[fmt.Sprintf("%s:%d", p.IP, p.Port)]++
+		hd.Release(0)
+	}
+	if got["10.0.0.1:8081"] != 10 || got["10.0.0.2:8082"] != 30 || got["10.0.0.3:9000"] != 1 {
+		t.Fatalf("picks %v: want the SRV weights 10:30:1, priority 20 never", got)
+	}
+	_, b2 := build(t, dns, upRow("u2", "up2", map[string]any{"use_srv_name": true}), tgRow("u2", "svc.test:9000", 100))
+	for i := 0; i < 5; i++ {
+		if p, _ := pick(t, b2, ""); p.Hostname+":"+strconv.Itoa(p.Port) != p.HostPort || !strings.HasSuffix(p.Hostname, ".test") || p.Hostname == "svc.test" {
+			t.Fatalf("use_srv_name: %+v", p)
+		}
+	}
+}
+
+// A target of TTL 0 is a "virtual SRV": its name is resolved at each
+// pick, so a changed answer is used as soon as the DNS client has it.
+func TestTTL0Target(t *testing.T) {
+	srv := dnstest.Start(t)
+	srv.Set("svc.test", dnsclient.TypeA, "svc.test. 0 IN A 10.0.0.1")
+	clk := dnstest.NewClock()
+	dns := srv.Client(t, clk, "")
+	_, b := build(t, dns, upRow("u1", "up", nil), tgRow("u1", "svc.test:80", 100))
+	if _, st := b.TargetHealth("svc.test:80"); st["dns"] != "ttl=0, virtual SRV" {
+		t.Fatalf("dns %v", st["dns"])
+	}
+	if p, _ := pick(t, b, ""); p.IP != "10.0.0.1" || p.Port != 80 || p.Hostname != "svc.test" {
+		t.Fatalf("peer %+v", p)
+	}
+	srv.Set("svc.test", dnsclient.TypeA, "svc.test. 0 IN A 10.0.0.2")
+	clk.Add(time.Millisecond)
+	pick(t, b, "") // the stale answer, and a refresh
+	dns.Wait()
+	if p, _ := pick(t, b, ""); p.IP != "10.0.0.2" {
+		t.Fatalf("after the refresh: %+v", p)
 	}
 }
 
@@ -256,24 +316,56 @@ func TestNoTargets(t *testing.T) {
 	}
 }
 
+// The registry asks again for a name when its TTL ran out: the stale
+// answer first (no rebuild), then the refreshed one (a rebuild); a name
+// that went away leaves its target without addresses.
 func TestDNSRefresh(t *testing.T) {
-	res := fakeResolver{"svc.test": {"10.0.0.1"}}
-	r := &Registry{Resolver: res, DNSTTL: time.Nanosecond}
+	srv := dnstest.Start(t)
+	srv.Set("svc.test", dnsclient.TypeA, "svc.test. 30 IN A 10.0.0.1")
+	clk := dnstest.NewClock()
+	dns := srv.Client(t, clk, "")
+	r := &Registry{DNS: dns}
 	t.Cleanup(r.Close)
-	r.Rebuild(context.Background(), []map[string]any{upRow("u1", "up", nil)}, []map[string]any{tgRow("u1", "svc.test:80", 100)})
+	ctx := context.Background()
+	r.Rebuild(ctx, []map[string]any{upRow("u1", "up", nil)}, []map[string]any{tgRow("u1", "svc.test:80", 100)})
 	before := r.Balancer("up")
-	r.RefreshDNS(context.Background()) // unchanged: the same balancer
-	if r.Balancer("up") != before {
-		t.Fatal("rebuilt though the name resolved the same")
+	srv.Set("svc.test", dnsclient.TypeA, "svc.test. 30 IN A 10.0.0.2")
+	clk.Add(20 * time.Second)
+	r.RefreshDNS(ctx) // not due
+	if r.Balancer("up") != before || srv.Queries("svc.test", dnsclient.TypeA) != 1 {
+		t.Fatal("asked again within the TTL")
 	}
-	res["svc.test"] = []string{"10.0.0.2"}
-	r.RefreshDNS(context.Background())
+	clk.Add(11 * time.Second)
+	r.RefreshDNS(ctx) // due: the stale answer, a refresh under way
+	if r.Balancer("up") != before {
+		t.Fatal("rebuilt on the stale answer")
+	}
+	dns.Wait()
+	clk.Add(time.Second)
+	r.RefreshDNS(ctx)
 	if p, _ := pick(t, r.Balancer("up"), ""); p.IP != "10.0.0.2" {
 		t.Fatalf("after the name moved: %+v", p)
 	}
-	delete(res, "svc.test")
-	r.RefreshDNS(context.Background())
-	if h, st := r.Balancer("up").TargetHealth("svc.test:80"); h != "DNS_ERROR" || !strings.Contains(str(st["dns"]), "no such host") {
+	srv.Set("svc.test", dnsclient.TypeA)
+	for i := 0; i < 3; i++ {
+		clk.Add(31 * time.Second)
+		r.RefreshDNS(ctx)
+		dns.Wait()
+	}
+	if h, st := r.Balancer("up").TargetHealth("svc.test:80"); h != "DNS_ERROR" || !strings.HasPrefix(str(st["dns"]), "dns ") {
 		t.Fatalf("after the name went: %s %v", h, st)
+	}
+}
+
+// An SRV record's target that does not resolve fails the pick with the
+// DNS error (Kong's getPeer returns it; the proxy answers 500), not
+// "No peers are available".
+func TestSRVTargetUnresolvable(t *testing.T) {
+	srv := dnstest.Start(t)
+	srv.Set("svc.test", dnsclient.TypeSRV, "svc.test. 30 IN SRV 10 10 8081 gone.test.")
+	_, b := build(t, srv.Client(t, nil, ""), upRow("u1", "up", nil), tgRow("u1", "svc.test:80", 100))
+	_, err := b.Pick(&Handle{}, "")
+	if err == nil || errors.Is(err, ErrNoPeers) || err.Error() != "dns server error: 3 name error" {
+		t.Fatalf("pick: %v", err)
 	}
 }

@@ -15,7 +15,10 @@ type Upstream struct {
 	CookiePath     string
 	Slots          int
 	HostHeader     string // "" when unset
-	Checks         Checks
+	// UseSRVName sends an SRV record's target name as the Host header
+	// instead of the target's name (use_srv_name).
+	UseSRVName bool
+	Checks     Checks
 }
 
 // HashSpec is hash_on (or hash_fallback) with the field naming what it
@@ -83,6 +86,7 @@ func ParseUpstream(row map[string]any) *Upstream {
 		CookiePath: str(row["hash_on_cookie_path"]),
 		Slots:      num(row["slots"], 10000),
 		HostHeader: str(row["host_header"]),
+		UseSRVName: row["use_srv_name"] == true,
 	}
 	if u.Algorithm == "" {
 		u.Algorithm = "round-robin"

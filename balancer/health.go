@@ -250,7 +250,14 @@ func (b *Balancer) probe(ctx context.Context, client HTTPDoer, ad *Address) (Out
 	}
 	pctx, cancel := context.WithTimeout(ctx, a.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(pctx, "GET", scheme+"://"+hostPort(ad.IP, ad.Port)+a.HTTPPath, nil)
+	ip, port := ad.IP, ad.Port
+	if ad.named { // an SRV record's target name, a TTL 0 target: resolved now
+		var err error
+		if ip, port, err = b.dns.ToIP(pctx, ad.IP, ad.Port, false); err != nil {
+			return TCPFailure, 0
+		}
+	}
+	req, err := http.NewRequestWithContext(pctx, "GET", scheme+"://"+hostPort(ip, port)+a.HTTPPath, nil)
 	if err != nil {
 		return TCPFailure, 0
 	}

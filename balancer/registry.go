@@ -2,31 +2,21 @@ package balancer
 
 import (
 	"context"
-	"net"
 	"sort"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/cespare/xxhash/v2"
+	"github.com/luahost/luahost/dnsclient"
 )
-
-func hashString(s string) uint64 { return xxhash.Sum64String(s) }
-
-// Resolver looks a target's name up (net.Resolver has it).
-type Resolver interface {
-	LookupIPAddr(ctx context.Context, host string) ([]net.IPAddr, error)
-}
 
 // Registry holds the balancers of every upstream, by name, replaced whole
 // by Rebuild; Balancer reads it without a lock.
 type Registry struct {
-	// Resolver resolves target names (nil: net.DefaultResolver).
-	Resolver Resolver
-	// DNSTTL is how long a resolved name is kept: Go's resolver does not
-	// give the records' TTL (default 30s, Kong's requery interval).
-	DNSTTL time.Duration
+	// DNS resolves target names, as Kong's DNS client (nil: a client with
+	// Kong's defaults, made when a first name is resolved).
+	DNS *dnsclient.Client
 	// Logger receives health changes and DNS failures (nil: none).
 	Logger Logger
 	// HTTPClient runs the active checks (nil: one per check type, built
@@ -36,9 +26,9 @@ type Registry struct {
 	byName atomic.Pointer[map[string]*Balancer]
 	ids    atomic.Pointer[map[string]*Balancer]
 
-	mu      sync.Mutex // rebuilds, the DNS cache
+	mu      sync.Mutex // rebuilds, the DNS state
 	byID    map[string]*Balancer
-	dns     map[string]dnsEntry
+	dns     map[string]*dnsEntry
 	used    map[string]bool
 	lastUps []map[string]any
 	lastTgs []map[string]any
@@ -48,12 +38,6 @@ type Registry struct {
 // Logger is what the balancer logs through (slog.Logger has it).
 type Logger interface {
 	Warn(msg string, args ...any)
-}
-
-type dnsEntry struct {
-	ips    []string
-	err    error
-	expire time.Time
 }
 
 // Balancer returns the balancer of the upstream named name, nil when no
@@ -153,24 +137,19 @@ func (r *Registry) build(ctx context.Context, u *Upstream, rows []TargetRow, pre
 	}
 	for _, tr := range list {
 		t := &Target{Name: tr.Name, Port: tr.Port, Weight: tr.Weight}
-		var ips []string
+		var addrs []*Address
 		if typ, ok := parseIP(tr.Name); ok {
-			t.IsIP, t.DNS, ips = true, typ, []string{tr.Name}
+			t.IsIP, t.DNS = true, typ
+			addrs = []*Address{{IP: tr.Name, Port: tr.Port, Weight: tr.Weight}}
 		} else {
-			var err error
 			r.used[tr.Name] = true
-			ips, err = r.resolve(ctx, tr.Name)
-			if err != nil {
-				t.DNS = "dns server error: " + err.Error()
-			} else if typ, _ := parseIP(ips[0]); typ != "" {
-				t.DNS = typ
+			if b.dns == nil {
+				b.dns = r.client()
 			}
+			t.DNS, addrs = r.resolve(ctx, tr.Name).addresses(tr, u)
 		}
-		for _, ip := range ips {
-			a := &Address{IP: ip, Port: tr.Port, Weight: tr.Weight, target: t}
-			if !t.IsIP {
-				a.hostHeader = t.Name
-			}
+		for _, a := range addrs {
+			a.target = t
 			a.available.Store(true)
 			if p := prevAddr[a.key()]; p != nil {
 				a.available.Store(p.available.Load())
@@ -230,64 +209,6 @@ func (b *Balancer) slowStart() {
 	}
 }
 
-// resolve returns a name's addresses, sorted, from the cache while fresh.
-func (r *Registry) resolve(ctx context.Context, name string) ([]string, error) {
-	now := time.Now()
-	if e, ok := r.dns[name]; ok && now.Before(e.expire) {
-		return e.ips, e.err
-	}
-	res := r.Resolver
-	if res == nil {
-		res = net.DefaultResolver
-	}
-	lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	addrs, err := res.LookupIPAddr(lctx, name)
-	cancel()
-	var ips []string
-	for _, a := range addrs {
-		ips = append(ips, a.IP.String())
-	}
-	sort.Strings(ips)
-	if err == nil && len(ips) == 0 {
-		err = &net.DNSError{Err: "empty record received", Name: name}
-	}
-	if err != nil && r.Logger != nil {
-		r.Logger.Warn("querying dns for "+name+" failed", "err", err)
-	}
-	if r.dns == nil {
-		r.dns = map[string]dnsEntry{}
-	}
-	ttl := r.DNSTTL
-	if ttl <= 0 {
-		ttl = 30 * time.Second
-	}
-	r.dns[name] = dnsEntry{ips: ips, err: err, expire: now.Add(ttl)}
-	return ips, err
-}
-
-// RefreshDNS re-resolves the names whose cache entry expired and, when
-// one changed, rebuilds the balancers (Kong's DNS renewal timer). Run it
-// every second or so.
-func (r *Registry) RefreshDNS(ctx context.Context) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	now := time.Now()
-	changed := false
-	for name, e := range r.dns {
-		if now.Before(e.expire) {
-			continue
-		}
-		delete(r.dns, name)
-		ips, err := r.resolve(ctx, name)
-		if (err == nil) != (e.err == nil) || !equalStrings(ips, e.ips) {
-			changed = true
-		}
-	}
-	if changed {
-		r.rebuild(ctx)
-	}
-}
-
 // Run refreshes DNS every second until ctx is done.
 func (r *Registry) Run(ctx context.Context) {
 	t := time.NewTicker(time.Second)
@@ -312,16 +233,4 @@ func (r *Registry) Close() {
 			b.stop()
 		}
 	}
-}
-
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

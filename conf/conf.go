@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/luahost/luahost/dnsclient"
 )
 
 // Defaults are Kong's defaults for the properties luahost reads.
@@ -63,6 +65,17 @@ var Defaults = map[string]string{
 	"admin_access_log":            "off",
 	"lua_shared_dicts":            "",
 	"pg_notify":                   "on",
+	// Kong's DNS RESOLVER section (the client luahost implements:
+	// new_dns_client's resolver_* are not read).
+	"dns_resolver":      "",
+	"dns_hostsfile":     "/etc/hosts",
+	"dns_order":         "LAST,SRV,A,CNAME",
+	"dns_valid_ttl":     "",
+	"dns_stale_ttl":     "3600",
+	"dns_cache_size":    "10000",
+	"dns_not_found_ttl": "30",
+	"dns_error_ttl":     "1",
+	"dns_no_sync":       "off",
 }
 
 // Config holds resolved properties.
@@ -237,8 +250,9 @@ var (
 		"pg_ro_keepalive_timeout", "pg_ro_pool_size", "pg_ro_backlog",
 		"db_update_frequency", "db_update_propagation", "db_cache_ttl", "db_cache_neg_ttl",
 		"db_resurrect_ttl", "lua_timeout", "worker_min", "worker_max",
+		"dns_valid_ttl", "dns_stale_ttl", "dns_cache_size", "dns_not_found_ttl", "dns_error_ttl",
 	}
-	booleanProps = []string{"pg_ssl", "pg_ssl_verify", "pg_ro_ssl", "pg_ro_ssl_verify", "pg_notify"}
+	booleanProps = []string{"pg_ssl", "pg_ssl_verify", "pg_ro_ssl", "pg_ro_ssl_verify", "pg_notify", "dns_no_sync"}
 )
 
 // Check refuses typed properties whose value does not parse, with Kong's
@@ -261,6 +275,22 @@ func (c *Config) Check() error {
 		case "", "on", "off", "true", "false", "yes", "no", "1", "0":
 		default:
 			errs = append(errs, fmt.Sprintf("%s is not a boolean: '%s'", k, c.props[k]))
+		}
+	}
+	// the custom validations of Kong's conf_loader (parse.lua)
+	for _, server := range c.List("dns_resolver") {
+		if _, ok := dnsclient.ParseNameserver(server); !ok {
+			errs = append(errs, "dns_resolver must be a comma separated list in the form of IPv4/6 or IPv4/6:port, got '"+server+"'")
+		}
+	}
+	if f := strings.TrimSpace(c.props["dns_hostsfile"]); f != "" {
+		if st, err := os.Stat(f); err != nil || !st.Mode().IsRegular() {
+			errs = append(errs, "dns_hostsfile: file does not exist")
+		}
+	}
+	for _, name := range c.List("dns_order") {
+		if !dnsclient.ValidOrderEntry(name) {
+			errs = append(errs, fmt.Sprintf("dns_order: invalid entry '%s'", name))
 		}
 	}
 	if len(errs) == 0 {

@@ -79,3 +79,20 @@ func TestCheckRefusesUnparsableValues(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// The dns_* properties are checked with Kong's messages (conf_loader's
+// parse.lua).
+func TestCheckDNS(t *testing.T) {
+	c := New()
+	c.Set("dns_resolver", "8.8.8.8, [::1]:53, dns.test:53", "test")
+	c.Set("dns_hostsfile", filepath.Join(t.TempDir(), "none"), "test")
+	c.Set("dns_order", "LAST,srv,MX", "test")
+	c.Set("dns_stale_ttl", "an hour", "test")
+	c.Set("dns_no_sync", "sometimes", "test")
+	want := "dns_stale_ttl is not a number: 'an hour'\ndns_no_sync is not a boolean: 'sometimes'\n" +
+		"dns_resolver must be a comma separated list in the form of IPv4/6 or IPv4/6:port, got 'dns.test:53'\n" +
+		"dns_hostsfile: file does not exist\ndns_order: invalid entry 'MX'"
+	if err := c.Check(); err == nil || err.Error() != want {
+		t.Fatalf("got %v\nwant %s", err, want)
+	}
+}

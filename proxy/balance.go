@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"sort"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/luahost/luahost/balancer"
+	"github.com/luahost/luahost/dnsclient"
 )
 
 // Balancers finds the ring-balancer of an Upstream entity by name
@@ -37,14 +39,25 @@ type Try struct {
 // (Kong's balancer phase exits 503).
 var errNoPeerRetry = errors.New("failure to get a peer from the ring-balancer")
 
-// balance picks the first try's address when the Service's host names an
-// upstream (Kong's balancer.execute in access.after); false when it
-// answered 503.
+// Resolver resolves a Service host that names no Upstream entity, as
+// Kong's toip (dnsclient.Client has it): an address and the port, which
+// an SRV record sets.
+type Resolver interface {
+	ToIP(ctx context.Context, name string, port int, cacheOnly bool) (string, int, error)
+}
+
+// balance picks the first try's address (Kong's balancer.execute in
+// access.after): from the balancer when the Service's host names an
+// upstream, else by resolving the host when it is a name; false when it
+// answered (503, 500).
 func (p *Proxy) balance(c *Context) bool {
 	up := &c.Upstream
-	b := p.cfg.Balancer.Balancer(up.Hostname)
+	var b *balancer.Balancer
+	if p.cfg.Balancer != nil {
+		b = p.cfg.Balancer.Balancer(up.Hostname)
+	}
 	if b == nil {
-		return true
+		return p.resolveHost(c)
 	}
 	m := &c.Match
 	// a Route preserving the Host, or a plugin that set it, keeps it
@@ -57,12 +70,67 @@ func (p *Proxy) balance(c *Context) bool {
 	start := time.Now()
 	peer, err := b.Pick(&c.bh, c.hashValue)
 	if err != nil {
-		p.kongError(c, 503, "failure to get a peer from the ring-balancer")
+		if errors.Is(err, balancer.ErrNoPeers) || errors.Is(err, balancer.ErrUnhealthy) {
+			p.kongError(c, 503, "failure to get a peer from the ring-balancer")
+		} else { // an address holding a name that did not resolve
+			p.dnsFailed(c, up.Hostname, err)
+			p.kongError(c, 500, "failed the initial dns/balancer resolve for '"+up.Hostname+"' with: "+err.Error())
+		}
 		return false
 	}
 	c.balanced = true
 	p.usePeer(c, peer, start)
 	return true
+}
+
+// resolveHost resolves a Service host that is a name (Kong's execute
+// without a balancer: toip): the request goes to the address, and to the
+// port of an SRV record, which the Host header then names unless the Host
+// is preserved. A name that does not exist or has no record of the types
+// tried is Kong's 503 "name resolution failed"; another failure (a server
+// failure, no nameserver answering) its 500.
+func (p *Proxy) resolveHost(c *Context) bool {
+	r := p.cfg.DNS
+	up := &c.Upstream
+	if r == nil || !dnsclient.IsName(up.Hostname) {
+		return true
+	}
+	host := up.Hostname
+	ip, port, err := r.ToIP(c.RequestCtx, host, up.Port, false)
+	if err != nil {
+		p.dnsFailed(c, host, err)
+		if errors.Is(err, dnsclient.ErrNameResolution) {
+			p.kongError(c, 503, "name resolution failed")
+		} else {
+			p.kongError(c, 500, "failed the initial dns/balancer resolve for '"+host+"' with: "+err.Error())
+		}
+		return false
+	}
+	up.Hostname = ip
+	if port != up.Port {
+		m := &c.Match
+		if !m.PreserveHost && up.Host == m.UpstreamHost {
+			up.Host = host
+			if (port != 80 && port != 443) || (port == 80 && up.Scheme != "http") || (port == 443 && up.Scheme != "https") {
+				up.Host = host + ":" + strconv.Itoa(port)
+			}
+		}
+		up.Port = port
+	}
+	return true
+}
+
+// dnsFailed logs a resolution that failed, as Kong's "DNS resolution
+// failed" with the names and types tried.
+func (p *Proxy) dnsFailed(c *Context, host string, err error) {
+	if l := p.cfg.Logger; l != nil {
+		tried := ""
+		var de *dnsclient.Error
+		if errors.As(err, &de) {
+			tried = de.Tried
+		}
+		l.Error("DNS resolution failed: "+err.Error()+". Tried: "+tried, "host", host, "request_id", c.RequestID)
+	}
 }
 
 // usePeer points the request at a picked address, with the Host header

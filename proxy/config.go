@@ -73,8 +73,12 @@ type Config struct {
 	// certificate; an error fails the handshake (see handshake.go).
 	Certificate func(h *Handshake) error
 	// Balancer balances the Services whose host names an Upstream entity
-	// (nil: none is; the host is resolved as a name).
+	// (nil: none is).
 	Balancer Balancers
+	// DNS resolves the host of a Service that names no Upstream entity
+	// when it is a name (nil: the host is dialed by name, through Go's
+	// resolver; an unresolvable name is then a 502).
+	DNS Resolver
 	// ConsumerID is the request's authenticated consumer id, else its
 	// credential's, for hash_on consumer (nil: none).
 	ConsumerID func(c *Context) (string, bool)

@@ -210,8 +210,9 @@ func (p *Proxy) serve(c *Context) {
 		p.finish(c)
 		return
 	}
-	// The ring-balancer: a Service host naming an Upstream entity.
-	if p.cfg.Balancer != nil && !p.balance(c) {
+	// The ring-balancer for a Service host naming an Upstream entity, or
+	// the host's name resolved.
+	if !p.balance(c) {
 		p.finish(c)
 		return
 	}

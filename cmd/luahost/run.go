@@ -327,7 +327,13 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 	}
 	// The ring-balancers of the upstreams (Kong's kong.runloop.balancer),
 	// rebuilt on upstreams and targets CRUD events like the router.
+	dns, err := newDNS(c, logger)
+	if err != nil {
+		return fail("could not set up the DNS client: " + err.Error())
+	}
+	pc.DNS = dns
 	bals := newBalancers(h, logger)
+	bals.reg.DNS = dns
 	stopBalancers := bals.Watch()
 	defer stopBalancers()
 	if err := bals.Rebuild(context.Background()); err != nil {
