@@ -179,6 +179,7 @@ func New(opts Options) (*Host, error) {
 	}
 	h.Pool = newPool(h, minW, maxW, first)
 	root.InWorker = h.inWorker
+	root.LiveWorkers = h.Pool.liveIDs
 	return h, nil
 }
 

@@ -1,7 +1,6 @@
 package pdk
 
 import (
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -53,7 +52,7 @@ func VersionNum(v string) int {
 
 // openKong installs the global kong with kong.log (log.go), kong.version,
 // kong.version_num, kong.configuration (configuration.go), kong.ctx
-// (ctx.go), kong.node and kong.table. Others (kong.db, kong.cache,
+// (ctx.go), kong.node (node.go) and kong.table. Others (kong.db, kong.cache,
 // kong.worker_events ...) are added by their files, kong.request and the
 // other request-bound namespaces by pdk/request.
 func openKong(in *Instance) {
@@ -62,7 +61,20 @@ func openKong(in *Instance) {
 	kong := L.NewTable()
 	kong.RawSetString("version", lua.LString(in.Root.VersionString()))
 	kong.RawSetString("version_num", lua.LNumber(VersionNum(in.Root.VersionString())))
-	kong.RawSetString("log", in.newKongLog())
+	// kong.log is no field of kong: its __index answers the running
+	// plugin's facility, else the core one (log.go), as Kong's kong/pdk/init.lua
+	// does; a plugin assigning kong.log shadows it, as in Kong
+	in.openKongLog()
+	kmt := L.CreateTable(0, 1)
+	kmt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
+		if k, ok := L.Get(2).(lua.LString); ok && k == "log" {
+			L.Push(in.kongLog())
+			return 1
+		}
+		L.Push(lua.LNil)
+		return 1
+	}))
+	kong.Metatable = kmt
 	kong.RawSetString("configuration", in.newKongConfiguration())
 	kong.RawSetString("ctx", in.newKongCtx())
 	// kong.plugin (kong/pdk/plugin.lua): the running plugin instance's id,
@@ -71,16 +83,7 @@ func openKong(in *Instance) {
 		"get_id": func(L *lua.LState) int { L.Push(in.CurrentCtx().RawGetString("plugin_id")); return 1 },
 	}))
 
-	node := L.NewTable()
-	L.SetFuncs(node, map[string]lua.LGFunction{
-		"get_id": func(L *lua.LState) int { L.Push(lua.LString(in.Root.NodeIDValue())); return 1 },
-		"get_hostname": func(L *lua.LState) int {
-			h, _ := os.Hostname()
-			L.Push(lua.LString(h))
-			return 1
-		},
-	})
-	kong.RawSetString("node", node)
+	kong.RawSetString("node", in.newKongNode())
 
 	tbl := L.NewTable()
 	L.SetFuncs(tbl, map[string]lua.LGFunction{"new": luajit.TableNew(in.budget), "clear": luajit.TableClear})

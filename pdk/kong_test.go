@@ -42,7 +42,9 @@ kong.log.inspect("hidden")`)
 		}
 	}
 	box := got[len(levels):]
-	if len(box) != 5 || !strings.HasPrefix(box[0], "notice|[kong] h.lua:access:3 []---") || !strings.HasSuffix(box[0], "-+") {
+	// the core facility's namespace is "core" (Kong's log.lua new_inspect,
+	// new_log("core", ...))
+	if len(box) != 5 || !strings.HasPrefix(box[0], "notice|[kong] h.lua:access:3 [core]---") || !strings.HasSuffix(box[0], "-+") {
 		t.Fatalf("inspect box:\n%s", strings.Join(box, "\n"))
 	}
 	if box[1] != "notice||{"+strings.Repeat(" ", 119)+"|" || !strings.HasPrefix(box[3], `notice||} "s"`) {
