@@ -145,7 +145,6 @@ function walkud(name, obj)
 end
 walk("ngx", ngx, 0)
 walk("kong", kong, 0)
-walk("kong.log", kong.log, 1) -- no field of kong: its __index answers the facility
 for _, m in ipairs(modules) do
   local ok, mod = pcall(require, m)
   if ok and type(mod) == "table" then walk(m, mod, 0)

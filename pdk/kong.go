@@ -61,20 +61,11 @@ func openKong(in *Instance) {
 	kong := L.NewTable()
 	kong.RawSetString("version", lua.LString(in.Root.VersionString()))
 	kong.RawSetString("version_num", lua.LNumber(VersionNum(in.Root.VersionString())))
-	// kong.log is no field of kong: its __index answers the running
-	// plugin's facility, else the core one (log.go), as Kong's kong/pdk/init.lua
-	// does; a plugin assigning kong.log shadows it, as in Kong
+	// kong.log: a plain field, the core facility outside a plugin and the
+	// plugin's while one runs (SetPluginName, log.go)
 	in.openKongLog()
-	kmt := L.CreateTable(0, 1)
-	kmt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
-		if k, ok := L.Get(2).(lua.LString); ok && k == "log" {
-			L.Push(in.kongLog())
-			return 1
-		}
-		L.Push(lua.LNil)
-		return 1
-	}))
-	kong.Metatable = kmt
+	in.kong = kong
+	kong.RawSetString("log", in.logs.core)
 	kong.RawSetString("configuration", in.newKongConfiguration())
 	kong.RawSetString("ctx", in.newKongCtx())
 	// kong.plugin (kong/pdk/plugin.lua): the running plugin instance's id,

@@ -23,11 +23,11 @@ var kongLogLevels = [...]struct {
 
 // kongLogs are a worker's kong.log facilities, as Kong's kong/pdk/log.lua
 // new_log makes them: "core" (kong.log outside a plugin, Kong's default
-// format), one per plugin, made the first time the plugin reads kong.log
-// and kept for the worker's life (kong/global.lua set_namespaced_log), and
-// those kong.log.new returns. Each has its own format (set_format) and
-// its own level functions: set_format replaces them, so a function read
-// before it keeps the format it was made with, as in Kong.
+// format), one per plugin, made the first time the plugin runs and kept
+// for the worker's life (kong/global.lua set_namespaced_log), and those
+// kong.log.new returns. Each has its own format (set_format) and its own
+// level functions: set_format replaces them, so a function read before it
+// keeps the format it was made with, as in Kong.
 type kongLogs struct {
 	core *lua.LTable
 	byNS map[string]*lua.LTable
@@ -50,8 +50,8 @@ type kongLogField struct {
 var kongIsTesting = sync.OnceValue(func() bool { return os.Getenv("KONG_IS_TESTING") == "1" })
 
 // openKongLog makes the worker's core facility and the namespaced ones'
-// machinery; kong.log itself is read through the kong table's __index
-// (kongLog).
+// machinery; openKong sets kong.log to the core one, SetPluginName to a
+// plugin's.
 func (in *Instance) openKongLog() {
 	L := in.L
 	lg := &kongLogs{byNS: map[string]*lua.LTable{}}
@@ -77,18 +77,48 @@ func (in *Instance) openKongLog() {
 	lg.core = in.newLogFacility(L, "core", lua.LString(defaultLogFormat))
 }
 
-// kongLog is what kong.log reads: the running plugin's facility, else
-// the core one (Kong's kong/pdk/init.lua __index of "log").
-func (in *Instance) kongLog() *lua.LTable {
-	name := in.PluginName
-	if name == "" {
-		return in.logs.core
+// PluginName is the plugin being run ("" outside a plugin).
+func (in *Instance) PluginName() string { return in.plugin }
+
+// SetPluginName makes name the plugin being run ("" none, after a
+// plugin's handler returns) and kong.log, a plain field of kong, its
+// facility (core's for ""), as Kong's runloop does around each handler
+// call with kong/global.lua set_namespaced_log and reset_log. A plugin's
+// facility is made on its first run, without a Lua call unless the name
+// holds a "%"; after that, switching allocates nothing.
+func (in *Instance) SetPluginName(name string) {
+	in.plugin = name
+	if in.kong != nil {
+		in.kong.RawSetString("log", in.pluginLog(name))
 	}
-	if t := in.logs.byNS[name]; t != nil {
+}
+
+// pluginLog is the named plugin's facility, made the first time (Kong's
+// set_namespaced_log: new_log(namespace) in the namespaced default
+// format), core's for "".
+func (in *Instance) pluginLog(name string) *lua.LTable {
+	lg := in.logs
+	if name == "" {
+		return lg.core
+	}
+	if t := lg.byNS[name]; t != nil {
 		return t
 	}
-	t := in.newLogFacility(in.L, name, lua.LNil)
-	in.logs.byNS[name] = t
+	var t *lua.LTable
+	if !strings.Contains(name, "%") {
+		t = in.newLogFacility(in.L, name, lua.LNil)
+	} else {
+		// the namespace goes through string.gsub, which may raise (Kong's
+		// new_log does, "invalid capture index"): then core's format
+		err := in.L.CallByParam(lua.P{Fn: in.L.NewFunction(func(L *lua.LState) int {
+			t = in.newLogFacility(L, name, lua.LNil)
+			return 0
+		}), Protect: true})
+		if err != nil {
+			t = in.newLogFacility(in.L, name, lua.LString(defaultLogFormat))
+		}
+	}
+	lg.byNS[name] = t
 	return t
 }
 
@@ -164,6 +194,10 @@ func (in *Instance) setLogFormat(L *lua.LState, self *lua.LTable, namespace stri
 func (in *Instance) substituteNamespace(L *lua.LState, format, namespace string) string {
 	if !strings.Contains(format, "%namespace") {
 		return format
+	}
+	if format == defaultNamespacedLogFormat && !strings.Contains(namespace, "%") {
+		// the one "%namespace" follows "[", the replacement has no "%"
+		return "%file_src:%line_src [" + namespace + "] %message"
 	}
 	gsub := in.logs.gsub
 	if gsub == nil || gsub == lua.LNil {

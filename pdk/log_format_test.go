@@ -73,7 +73,7 @@ err("a") kong.log.err("b")`,
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			in, sink := newShimState(t, "log_level", "info")
-			in.PluginName = c.plugin
+			in.SetPluginName(c.plugin)
 			run(t, in, "some/dir/f.lua", c.src)
 			if got := sink.all(); strings.Join(got, "\n") != strings.Join(c.want, "\n") {
 				t.Fatalf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(c.want, "\n"))
@@ -86,22 +86,47 @@ err("a") kong.log.err("b")`,
 // across requests and does not reach core's nor another plugin's.
 func TestKongLogFormatPerNamespace(t *testing.T) {
 	in, sink := newShimState(t)
-	in.PluginName = "a"
+	in.SetPluginName("a")
 	run(t, in, "a.lua", `kong.log.set_format("A %message") kong.log("1")`)
-	in.PluginName = "b"
+	in.SetPluginName("b")
 	run(t, in, "b.lua", `kong.log("2")`)
-	in.PluginName = ""
+	in.SetPluginName("")
 	run(t, in, "c.lua", `kong.log("3")`)
 	in.SetCtx(in.L.NewTable())
-	in.PluginName = "a"
+	in.SetPluginName("a")
 	run(t, in, "a.lua", `kong.log("4") assert(kong.log == kong.log)`)
 	want := []string{"notice|[kong] A 1", "notice|[kong] b.lua:1 [b] 2", "notice|[kong] c.lua:1 3", "notice|[kong] A 4"}
 	if got := sink.all(); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	if got := str(t, in, `return rawget(kong, "log") == nil and type(kong.log.trace) == "function" and tostring(kong.log.new ~= nil)`); got != "true" {
+	if got := str(t, in, `return rawget(kong, "log") == kong.log and type(kong.log.trace) == "function" and tostring(kong.log.new ~= nil)`); got != "true" {
 		t.Errorf("facility fields: %s", got)
 	}
+}
+
+// kong.log is a plain field of kong that SetPluginName switches (Kong's
+// set_namespaced_log / reset_log): core's before any plugin, so a module
+// keeping it at load time keeps core's; the plugin's while it runs, the
+// same table each time; core's again after, and in a timer run meanwhile
+// (no request, Kong's kong/pdk/init.lua gives core's), the plugin's once
+// the timer is done.
+func TestKongLogSwitchedByPlugin(t *testing.T) {
+	env := newCacheEnv(t, cacheEnvOpts{})
+	in := env.ins[0]
+	env.do(t, 0, `at_load = kong.log`)
+	in.SetPluginName("p")
+	env.do(t, 0, `
+p_log = kong.log
+ngx.timer.at(0, function() in_timer = kong.log end)`)
+	Drain(in)
+	wantStr(t, "in p", env.one(t, 0, `return rawget(kong, "log") == p_log, p_log ~= at_load,
+		in_timer == at_load, kong.log == p_log`), "true true true true")
+	in.SetPluginName("q")
+	wantStr(t, "in q", env.one(t, 0, `return kong.log ~= p_log, kong.log ~= at_load`), "true true")
+	in.SetPluginName("p")
+	wantStr(t, "p again", env.one(t, 0, `return kong.log == p_log`), "true")
+	in.SetPluginName("")
+	wantStr(t, "after", env.one(t, 0, `return kong.log == at_load`), "true")
 }
 
 // kong.log.new(namespace, format): Kong's argument errors, the
@@ -109,7 +134,7 @@ func TestKongLogFormatPerNamespace(t *testing.T) {
 // gsub replacement.
 func TestKongLogNew(t *testing.T) {
 	in, sink := newShimState(t)
-	in.PluginName = "p"
+	in.SetPluginName("p")
 	run(t, in, "f.lua", `
 local log = kong.log.new("my_namespace")
 log("hello world")
@@ -170,5 +195,20 @@ func TestKongLogTrace(t *testing.T) {
 	}
 	if got := sink.all(); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("got %q, want %q", got, want)
+	}
+}
+
+// A plugin name is read as Kong's gsub replacement ("%%" is "%"); one
+// gsub refuses ("%2": invalid capture index, which Kong would raise in
+// its runloop) gets core's format rather than failing the switch.
+func TestKongLogPluginNameWithPercent(t *testing.T) {
+	in, sink := newShimState(t)
+	in.SetPluginName("p%%c")
+	run(t, in, "f.lua", `kong.log("a")`)
+	in.SetPluginName("bad%2")
+	run(t, in, "f.lua", `kong.log("b")`)
+	want := []string{"notice|[kong] f.lua:1 [p%c] a", "notice|[kong] f.lua:1 b"}
+	if got := sink.all(); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

@@ -39,8 +39,8 @@ func BenchmarkKongLogFiltered(b *testing.B) {
 	benchLoop(b, `local log = kong.log`, `log.debug("x: ", 1)`)
 }
 
-// kong.log read from kong at each call, as plugins write it: kong's
-// __index picks the facility (log.go).
+// kong.log read from kong at each call, as plugins write it: a plain
+// field, which SetPluginName switches (log.go).
 func BenchmarkKongLogReadFiltered(b *testing.B) {
 	benchLoop(b, `local kong = kong`, `kong.log.debug("x: ", 1)`)
 }

@@ -139,10 +139,10 @@ type Instance struct {
 	// kong.ctx.shared, kong.ctx.plugin and kong.log's serialize values live
 	// inside it (under private keys), so replacing Ctx resets them too.
 	Ctx *lua.LTable
-	// PluginName is the plugin being run ("" outside a plugin): kong.log
-	// is the plugin's facility (its lines carry the name) and
-	// kong.ctx.plugin is keyed by it.
-	PluginName string
+	// plugin is the plugin being run ("" outside a plugin; PluginName,
+	// SetPluginName): kong.log is its facility and kong.ctx.plugin is keyed
+	// by it.
+	plugin string
 	// RequestID is the proxied request the worker serves ("" outside
 	// one; pdk/request sets it): every line the worker logs meanwhile
 	// carries it (Kong's lua_kong_error_log_request_id).
@@ -151,6 +151,7 @@ type Instance struct {
 	budget  *bind.Budget // the memory budget of this worker (budget.go)
 	ctxKeys ctxKeys      // private keys inside Ctx
 	logs    *kongLogs    // kong.log's facilities (log.go)
+	kong    *lua.LTable  // the kong global table, holding kong.log
 	ngx     *lua.LTable  // the ngx global table, holding ngx.ctx
 	// ngxCtxNil: ngx's raw "ctx" field is known to be nil (a lazy ctx
 	// attached, ctx_lazy.go)
