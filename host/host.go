@@ -179,6 +179,7 @@ func New(opts Options) (*Host, error) {
 	}
 	h.Pool = newPool(h, minW, maxW, first)
 	root.InWorker = h.inWorker
+	root.LiveWorkers = h.Pool.liveIDs
 	return h, nil
 }
 
@@ -360,7 +361,8 @@ func (h *Host) initWorker(w *Worker) []*LoadError {
 	}
 	w.In.Phase = "init_worker"
 	defer func() {
-		w.In.PluginName, w.In.Phase = "", "init"
+		w.In.SetPluginName("")
+		w.In.Phase = "init"
 		// the first request gets an ngx.ctx of its own, as every later one
 		// does (Pool.Release)
 		w.In.SetCtx(w.L.NewTable())
@@ -370,7 +372,7 @@ func (h *Host) initWorker(w *Worker) []*LoadError {
 		if !ok {
 			continue
 		}
-		w.In.PluginName = lp.desc.Name
+		w.In.SetPluginName(lp.desc.Name)
 		if err := w.call(fn, 0, lp.handler); err != nil {
 			le := w.errorOf(lp.desc.Name, "init_worker", err)
 			h.Logger.Error("failed to execute the init_worker phase", "plugin", lp.desc.Name, "worker", w.ID, "err", le.Error())

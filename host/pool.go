@@ -93,6 +93,17 @@ func (p *Pool) publish() {
 	p.live.Store(&ws)
 }
 
+// liveIDs lists the ids of the workers serving (Root.LiveWorkers:
+// kong.node.get_memory_stats reports one Lua VM each).
+func (p *Pool) liveIDs() []int {
+	ws := *p.live.Load()
+	ids := make([]int, len(ws))
+	for i, w := range ws {
+		ids[i] = w.ID
+	}
+	return ids
+}
+
 // wake tells a goroutine waiting for a worker to look again.
 func (p *Pool) wake() {
 	if p.waiting.Load() > 0 {

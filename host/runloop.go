@@ -264,7 +264,7 @@ func (s *reqState) end(c *proxy.Context, locked bool) {
 	w.req.End()
 	w.req.Detach()
 	w.In.DetachCtx()
-	w.In.PluginName = ""
+	w.In.SetPluginName("")
 	p.detach(w)
 	p.unlock(w)
 	s.recycle(c)
@@ -331,10 +331,10 @@ func (s *reqState) run(c *proxy.Context, e entry, ph int) (exited, failed bool) 
 		return false, false
 	}
 	conf := s.conf(e.cfg)
-	w.In.PluginName = e.p.desc.Name
+	w.In.SetPluginName(e.p.desc.Name)
 	w.In.CtxSet(keyPluginID, e.cfg.idL)
 	err := w.call(fn, 0, lp.handler, conf)
-	w.In.PluginName = ""
+	w.In.SetPluginName("")
 	if err == nil || request.IsExit(err) {
 		exited = w.req.Exited()
 		if s.r.OnPhase != nil {
@@ -588,7 +588,8 @@ func (w *Worker) useIterator(it *Iterator) {
 	phase := w.In.Phase
 	w.In.Phase = "timer"
 	defer func() {
-		w.In.Phase, w.In.PluginName = phase, ""
+		w.In.Phase = phase
+		w.In.SetPluginName("")
 		// what configure left in ngx.ctx is not the next request's
 		w.In.SetCtx(w.L.NewTable())
 	}()
@@ -604,7 +605,7 @@ func (w *Worker) useIterator(it *Iterator) {
 			}
 			arg = t
 		}
-		w.In.PluginName = lp.desc.Name
+		w.In.SetPluginName(lp.desc.Name)
 		if err := w.call(lp.configure, 0, lp.handler, arg); err != nil {
 			// Kong's line: failed to execute plugin '<name>:configure (<err>)
 			le := w.errorOf(lp.desc.Name, "configure", err)

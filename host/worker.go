@@ -275,7 +275,7 @@ func (w *Worker) reset() {
 	w.L.SetTop(0)
 	w.In.SetCtx(luavm.NewSizedTable(w.L, 0, ctxHashCap))
 	w.In.Phase = "init"
-	w.In.PluginName = ""
+	w.In.SetPluginName("")
 }
 
 // Plugins lists the worker's plugins' descriptions in execution order.
@@ -307,9 +307,10 @@ func (w *Worker) RunPhase(plugin, phase string, conf lua.LValue) error {
 	if !ok {
 		return nil
 	}
-	w.In.Phase, w.In.PluginName = phase, plugin
+	w.In.Phase = phase
+	w.In.SetPluginName(plugin)
 	err := w.call(fn, 0, lp.handler, conf)
-	w.In.PluginName = ""
+	w.In.SetPluginName("")
 	if err != nil {
 		return w.errorOf(plugin, phase, err)
 	}

@@ -14,7 +14,7 @@ type ctxKeys struct {
 }
 
 // newKongCtx is kong.ctx: kong.ctx.shared (per request) and kong.ctx.plugin
-// (per request and plugin, keyed by Instance.PluginName), both kept inside
+// (per request and plugin, keyed by Instance.PluginName()), both kept inside
 // ngx.ctx so that resetting ngx.ctx resets them.
 func (in *Instance) newKongCtx() *lua.LTable {
 	L := in.L
@@ -27,7 +27,7 @@ func (in *Instance) newKongCtx() *lua.LTable {
 			return 1
 		case "plugin":
 			ns := in.ctxTable(in.ctxKeys.plugins)
-			key := lua.LString(in.PluginName)
+			key := lua.LString(in.plugin)
 			p, ok := ns.RawGet(key).(*lua.LTable)
 			if !ok {
 				p = L.NewTable()

@@ -1,7 +1,6 @@
 package pdk
 
 import (
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -53,7 +52,7 @@ func VersionNum(v string) int {
 
 // openKong installs the global kong with kong.log (log.go), kong.version,
 // kong.version_num, kong.configuration (configuration.go), kong.ctx
-// (ctx.go), kong.node and kong.table. Others (kong.db, kong.cache,
+// (ctx.go), kong.node (node.go) and kong.table. Others (kong.db, kong.cache,
 // kong.worker_events ...) are added by their files, kong.request and the
 // other request-bound namespaces by pdk/request.
 func openKong(in *Instance) {
@@ -62,7 +61,11 @@ func openKong(in *Instance) {
 	kong := L.NewTable()
 	kong.RawSetString("version", lua.LString(in.Root.VersionString()))
 	kong.RawSetString("version_num", lua.LNumber(VersionNum(in.Root.VersionString())))
-	kong.RawSetString("log", in.newKongLog())
+	// kong.log: a plain field, the core facility outside a plugin and the
+	// plugin's while one runs (SetPluginName, log.go)
+	in.openKongLog()
+	in.kong = kong
+	kong.RawSetString("log", in.logs.core)
 	kong.RawSetString("configuration", in.newKongConfiguration())
 	kong.RawSetString("ctx", in.newKongCtx())
 	// kong.plugin (kong/pdk/plugin.lua): the running plugin instance's id,
@@ -71,16 +74,7 @@ func openKong(in *Instance) {
 		"get_id": func(L *lua.LState) int { L.Push(in.CurrentCtx().RawGetString("plugin_id")); return 1 },
 	}))
 
-	node := L.NewTable()
-	L.SetFuncs(node, map[string]lua.LGFunction{
-		"get_id": func(L *lua.LState) int { L.Push(lua.LString(in.Root.NodeIDValue())); return 1 },
-		"get_hostname": func(L *lua.LState) int {
-			h, _ := os.Hostname()
-			L.Push(lua.LString(h))
-			return 1
-		},
-	})
-	kong.RawSetString("node", node)
+	kong.RawSetString("node", in.newKongNode())
 
 	tbl := L.NewTable()
 	L.SetFuncs(tbl, map[string]lua.LGFunction{"new": luajit.TableNew(in.budget), "clear": luajit.TableClear})

@@ -7,13 +7,13 @@ import (
 
 func TestKongLogPrefix(t *testing.T) {
 	in, sink := newShimState(t, "log_level", "info")
-	in.PluginName = "key-auth"
+	in.SetPluginName("key-auth")
 	run(t, in, "kong/plugins/key-auth/handler.lua", `
 kong.log.err("no key: ", nil, " ", 3, " ", {} ~= nil)
 kong.log.debug("filtered out")
 kong.log("plain notice")
 kong.log.warn(setmetatable({}, { __tostring = function() return "T" end }))`)
-	in.PluginName = ""
+	in.SetPluginName("")
 	run(t, in, "kong/runloop/handler.lua", `kong.log.info("core")`)
 	want := []string{
 		"error|[kong] handler.lua:2 [key-auth] no key: nil 3 true",
@@ -42,7 +42,9 @@ kong.log.inspect("hidden")`)
 		}
 	}
 	box := got[len(levels):]
-	if len(box) != 5 || !strings.HasPrefix(box[0], "notice|[kong] h.lua:access:3 []---") || !strings.HasSuffix(box[0], "-+") {
+	// the core facility's namespace is "core" (Kong's log.lua new_inspect,
+	// new_log("core", ...))
+	if len(box) != 5 || !strings.HasPrefix(box[0], "notice|[kong] h.lua:access:3 [core]---") || !strings.HasSuffix(box[0], "-+") {
 		t.Fatalf("inspect box:\n%s", strings.Join(box, "\n"))
 	}
 	if box[1] != "notice||{"+strings.Repeat(" ", 119)+"|" || !strings.HasPrefix(box[3], `notice||} "s"`) {
@@ -115,13 +117,13 @@ func TestKongGlobals(t *testing.T) {
 
 func TestKongCtx(t *testing.T) {
 	in, _ := newShimState(t)
-	in.PluginName = "a"
+	in.SetPluginName("a")
 	run(t, in, "a.lua", `kong.ctx.shared.user = "bob" kong.ctx.plugin.n = 1`)
-	in.PluginName = "b"
+	in.SetPluginName("b")
 	if got := str(t, in, `return kong.ctx.shared.user .. tostring(kong.ctx.plugin.n)`); got != "bobnil" {
 		t.Fatalf("plugin b sees %q", got)
 	}
-	in.PluginName = "a"
+	in.SetPluginName("a")
 	if got := str(t, in, `return kong.ctx.plugin.n`); got != "1" {
 		t.Fatalf("plugin a sees %q", got)
 	}

@@ -1,87 +1,278 @@
 package pdk
 
 import (
+	"os"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/luahost/luahost/luavm"
 	"github.com/luahost/luahost/pdk/bind"
 )
 
 // kongLogLevels are kong.log's functions and their nginx levels.
-var kongLogLevels = map[string]int{
-	"debug": LogDebug, "info": LogInfo, "notice": LogNotice, "warn": LogWarn,
-	"err": LogErr, "crit": LogCrit, "alert": LogAlert, "emerg": LogEmerg,
+var kongLogLevels = [...]struct {
+	name string
+	lvl  int
+}{
+	{"debug", LogDebug}, {"info", LogInfo}, {"notice", LogNotice}, {"warn", LogWarn},
+	{"err", LogErr}, {"crit", LogCrit}, {"alert", LogAlert}, {"emerg", LogEmerg},
 }
 
-// newKongLog builds kong.log: kong.log.<level>(...) and kong.log(...)
-// (notice) write "[kong] <file>:<line> [<plugin>] <args>" (the "[<plugin>] "
-// part only while a plugin runs, Instance.PluginName), every argument
-// through tostring, as Kong's kong/pdk/log.lua; plus inspect,
-// set_serialize_value and serialize.
-func (in *Instance) newKongLog() *lua.LTable {
+// kongLogs are a worker's kong.log facilities, as Kong's kong/pdk/log.lua
+// new_log makes them: "core" (kong.log outside a plugin, Kong's default
+// format), one per plugin, made the first time the plugin runs and kept
+// for the worker's life (kong/global.lua set_namespaced_log), and those
+// kong.log.new returns. Each has its own format (set_format) and its own
+// level functions: set_format replaces them, so a function read before it
+// keeps the format it was made with, as in Kong.
+type kongLogs struct {
+	core *lua.LTable
+	byNS map[string]*lua.LTable
+	// mt is Kong's _log_mt: __call (notice), new, and __index itself
+	mt *lua.LTable
+	// fields every facility carries (set_serialize_value, serialize),
+	// replaced by pdk/request with SetKongLogField
+	fields []kongLogField
+	gsub   lua.LValue     // string.gsub as the state was opened (set_format)
+	trace  *lua.LFunction // Kong's NOOP trace (KONG_IS_TESTING unset)
+}
+
+type kongLogField struct {
+	name string
+	v    lua.LValue
+}
+
+// kongIsTesting is Kong's IS_TESTING: KONG_IS_TESTING=1 makes trace log at
+// debug.
+var kongIsTesting = sync.OnceValue(func() bool { return os.Getenv("KONG_IS_TESTING") == "1" })
+
+// openKongLog makes the worker's core facility and the namespaced ones'
+// machinery; openKong sets kong.log to the core one, SetPluginName to a
+// plugin's.
+func (in *Instance) openKongLog() {
 	L := in.L
-	t := L.NewTable()
-	for name, lvl := range kongLogLevels {
-		t.RawSetString(name, L.NewFunction(in.kongLogFunc(lvl, 1)))
+	lg := &kongLogs{byNS: map[string]*lua.LTable{}}
+	if str, ok := L.GetGlobal("string").(*lua.LTable); ok {
+		lg.gsub = str.RawGetString("gsub")
+	}
+	lg.trace = L.NewFunction(func(*lua.LState) int { return 0 })
+	lg.fields = []kongLogField{
+		{"set_serialize_value", L.NewFunction(in.setSerializeValue)},
+		{"serialize", L.NewFunction(func(L *lua.LState) int {
+			out := L.NewTable()
+			in.ApplySerializeValues(out)
+			L.Push(out)
+			return 1
+		})},
 	}
 	mt := L.NewTable()
-	notice := in.kongLogFunc(LogNotice, 1)
-	mt.RawSetString("__call", L.NewFunction(func(L *lua.LState) int {
-		L.Remove(1) // the kong.log table itself
-		return notice(L)
-	}))
-	t.Metatable = mt
-	t.RawSetString("inspect", in.newKongInspect())
-	t.RawSetString("set_serialize_value", L.NewFunction(in.setSerializeValue))
-	t.RawSetString("serialize", L.NewFunction(func(L *lua.LState) int {
-		out := L.NewTable()
-		in.ApplySerializeValues(out)
-		L.Push(out)
-		return 1
-	}))
+	mt.RawSetString("__call", L.NewFunction(kongLogCall))
+	mt.RawSetString("__index", mt)
+	mt.RawSetString("new", L.NewFunction(in.kongLogNew))
+	lg.mt = mt
+	in.logs = lg
+	lg.core = in.newLogFacility(L, "core", lua.LString(defaultLogFormat))
+}
+
+// PluginName is the plugin being run ("" outside a plugin).
+func (in *Instance) PluginName() string { return in.plugin }
+
+// SetPluginName makes name the plugin being run ("" none, after a
+// plugin's handler returns) and kong.log, a plain field of kong, its
+// facility (core's for ""), as Kong's runloop does around each handler
+// call with kong/global.lua set_namespaced_log and reset_log. A plugin's
+// facility is made on its first run, without a Lua call unless the name
+// holds a "%"; after that, switching allocates nothing.
+func (in *Instance) SetPluginName(name string) {
+	in.plugin = name
+	if in.kong != nil {
+		in.kong.RawSetString("log", in.pluginLog(name))
+	}
+}
+
+// pluginLog is the named plugin's facility, made the first time (Kong's
+// set_namespaced_log: new_log(namespace) in the namespaced default
+// format), core's for "".
+func (in *Instance) pluginLog(name string) *lua.LTable {
+	lg := in.logs
+	if name == "" {
+		return lg.core
+	}
+	if t := lg.byNS[name]; t != nil {
+		return t
+	}
+	var t *lua.LTable
+	if !strings.Contains(name, "%") {
+		t = in.newLogFacility(in.L, name, lua.LNil)
+	} else {
+		// the namespace goes through string.gsub, which may raise (Kong's
+		// new_log does, "invalid capture index"): then core's format
+		err := in.L.CallByParam(lua.P{Fn: in.L.NewFunction(func(L *lua.LState) int {
+			t = in.newLogFacility(L, name, lua.LNil)
+			return 0
+		}), Protect: true})
+		if err != nil {
+			t = in.newLogFacility(in.L, name, lua.LString(defaultLogFormat))
+		}
+	}
+	lg.byNS[name] = t
 	return t
 }
 
-// kongLogPrefix writes "[kong] <file>:<line> " and the plugin namespace.
-func (in *Instance) kongLogPrefix(b *strings.Builder, L *lua.LState, level int) {
-	file, line, _ := callerWhere(L, level)
-	b.WriteString("[kong] ")
-	b.WriteString(file)
-	b.WriteByte(':')
-	b.WriteString(strconv.Itoa(line))
-	b.WriteByte(' ')
-	if in.PluginName != "" {
-		b.WriteByte('[')
-		b.WriteString(in.PluginName)
-		b.WriteString("] ")
+// SetKongLogField sets name to v in every kong.log facility, those made
+// later included (pdk/request's set_serialize_value and serialize).
+func (in *Instance) SetKongLogField(name string, v lua.LValue) {
+	lg := in.logs
+	if lg == nil {
+		return
+	}
+	found := false
+	for i := range lg.fields {
+		if lg.fields[i].name == name {
+			lg.fields[i].v, found = v, true
+		}
+	}
+	if !found {
+		lg.fields = append(lg.fields, kongLogField{name, v})
+	}
+	lg.core.RawSetString(name, v)
+	for _, t := range lg.byNS {
+		t.RawSetString(name, v)
 	}
 }
 
-func (in *Instance) kongLogFunc(lvl int, stackLevel int) lua.LGFunction {
+// newLogFacility is Kong's new_log(namespace, format) once the arguments
+// are checked: the level functions in format (nil or false: the
+// namespaced default), set_format, inspect, trace and the shared fields.
+func (in *Instance) newLogFacility(L *lua.LState, namespace string, format lua.LValue) *lua.LTable {
+	lg := in.logs
+	self := L.CreateTable(0, 16)
+	self.RawSetString("set_format", L.NewFunction(func(L *lua.LState) int {
+		in.setLogFormat(L, self, namespace, L.Get(1))
+		return 0
+	}))
+	in.setLogFormat(L, self, namespace, format)
+	self.RawSetString("inspect", in.newKongInspect(namespace))
+	if kongIsTesting() {
+		self.RawSetString("trace", self.RawGetString("debug"))
+	} else {
+		self.RawSetString("trace", lg.trace)
+	}
+	for _, f := range lg.fields {
+		self.RawSetString(f.name, f.v)
+	}
+	self.Metatable = lg.mt
+	return self
+}
+
+// setLogFormat is a facility's set_format(fmt): fmt a string, or nil or
+// false for the namespaced default; new level functions in self.
+func (in *Instance) setLogFormat(L *lua.LState, self *lua.LTable, namespace string, v lua.LValue) {
+	format := defaultNamespacedLogFormat
+	switch x := v.(type) {
+	case *lua.LNilType:
+	case lua.LString:
+		format = string(x)
+	default:
+		if lua.LVAsBool(v) {
+			bind.RaiseAtCaller(L, "format must be a string")
+		}
+	}
+	f := compileLogFormat(kongLogPrefix + in.substituteNamespace(L, format, namespace))
+	for _, l := range kongLogLevels {
+		self.RawSetString(l.name, L.NewFunction(in.kongLogFunc(l.lvl, f)))
+	}
+}
+
+// substituteNamespace is Kong's fmt:gsub("([^%%])%%namespace", "%1" ..
+// namespace), run by the state's string.gsub: "%namespace" after any
+// character but "%" becomes the namespace, read as a gsub replacement
+// ("%" escapes the next character, "%0" and "%1" are captures).
+func (in *Instance) substituteNamespace(L *lua.LState, format, namespace string) string {
+	if !strings.Contains(format, "%namespace") {
+		return format
+	}
+	if format == defaultNamespacedLogFormat && !strings.Contains(namespace, "%") {
+		// the one "%namespace" follows "[", the replacement has no "%"
+		return "%file_src:%line_src [" + namespace + "] %message"
+	}
+	gsub := in.logs.gsub
+	if gsub == nil || gsub == lua.LNil {
+		L.RaiseError("string.gsub is missing")
+	}
+	L.Push(gsub)
+	L.Push(lua.LString(format))
+	L.Push(lua.LString("([^%%])%%namespace"))
+	L.Push(lua.LString("%1" + namespace))
+	L.Call(3, 1)
+	out := L.Get(-1)
+	L.Pop(1)
+	return lua.LVAsString(out)
+}
+
+// kongLogNew is kong.log.new(namespace, format) (Kong's new_log): a
+// facility of its own, the namespaced default format when format is nil
+// or false.
+func (in *Instance) kongLogNew(L *lua.LState) int {
+	ns, ok := L.Get(1).(lua.LString)
+	if !ok {
+		bind.RaiseAtCaller(L, "namespace must be a string")
+	}
+	if ns == "" {
+		bind.RaiseAtCaller(L, "namespace cannot be an empty string")
+	}
+	format := L.Get(2)
+	if lua.LVAsBool(format) {
+		s, ok := format.(lua.LString)
+		if !ok {
+			bind.RaiseAtCaller(L, "format must be a string if specified")
+		}
+		if s == "" {
+			bind.RaiseAtCaller(L, "format cannot be an empty string if specified")
+		}
+	}
+	L.Push(in.newLogFacility(L, string(ns), format))
+	return 1
+}
+
+// kongLogCall is _log_mt.__call: self.notice(...), with the caller's
+// frame as the one logged (Kong's is a tail call). A Go function runs in
+// this frame, so that its caller is kong.log's caller.
+func kongLogCall(L *lua.LState) int {
+	fn := L.GetField(L.Get(1), "notice")
+	L.Remove(1)
+	if f, ok := fn.(*lua.LFunction); ok && f.IsG {
+		return f.GFunction(L)
+	}
+	L.Insert(fn, 1)
+	L.Call(L.GetTop()-1, lua.MultRet)
+	return L.GetTop()
+}
+
+// kongLogFunc is one level function of a facility: when the level is on,
+// the format with the arguments (through tostring, concatenated) as
+// %message and the caller's frame for the other modifiers.
+func (in *Instance) kongLogFunc(lvl int, f *logFormat) lua.LGFunction {
 	return func(L *lua.LState) int {
 		if !in.Root.LogEnabled(lvl) {
 			return 0
 		}
-		var b strings.Builder
-		in.kongLogPrefix(&b, L, stackLevel)
-		for i := 1; i <= L.GetTop(); i++ {
-			b.WriteString(luavm.TostringValue(L, L.Get(i)).String())
-		}
-		in.Log(lvl, b.String())
+		in.Log(lvl, f.render(L, 1, 1))
 		return 0
 	}
 }
 
 // newKongInspect is kong.log.inspect(...): at notice, the arguments
 // pretty-printed (a subset of inspect.lua's layout) inside Kong's 120-column
-// box; kong.log.inspect.on()/off() toggle it.
-func (in *Instance) newKongInspect() *lua.LTable {
+// box under "[kong] %file_src:%func_name:%line_src [<namespace>]";
+// kong.log.inspect.on()/off() toggle it.
+func (in *Instance) newKongInspect(namespace string) *lua.LTable {
 	L := in.L
 	enabled := true
+	header := compileLogFormat(kongLogPrefix + "%file_src:%func_name:%line_src [" + namespace + "]")
 	t := L.NewTable()
 	t.RawSetString("on", L.NewFunction(func(L *lua.LState) int { enabled = true; return 0 }))
 	t.RawSetString("off", L.NewFunction(func(L *lua.LState) int { enabled = false; return 0 }))
@@ -90,16 +281,11 @@ func (in *Instance) newKongInspect() *lua.LTable {
 		if !enabled || !in.Root.LogEnabled(LogNotice) {
 			return 0
 		}
-		file, line, fname := callerWhere(L, 1)
-		if fname == "" {
-			fname = "?"
-		}
-		header := "[kong] " + file + ":" + fname + ":" + strconv.Itoa(line) + " [" + in.PluginName + "]"
 		parts := make([]string, 0, L.GetTop()-1)
 		for i := 2; i <= L.GetTop(); i++ {
 			parts = append(parts, Inspect(L.Get(i)))
 		}
-		for _, ln := range inspectBox(header, strings.Join(parts, " ")) {
+		for _, ln := range inspectBox(header.render(L, 1, L.GetTop()+1), strings.Join(parts, " ")) {
 			in.Log(LogNotice, ln)
 		}
 		return 0

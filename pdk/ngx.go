@@ -104,11 +104,7 @@ func openNgx(in *Instance) {
 		return 1
 	}))
 	worker.RawSetString("pid", L.NewFunction(func(L *lua.LState) int {
-		pid := in.Root.PID
-		if pid == 0 {
-			pid = os.Getpid()
-		}
-		L.Push(lua.LNumber(pid))
+		L.Push(lua.LNumber(in.Root.WorkerPID()))
 		return 1
 	}))
 	worker.RawSetString("exiting", L.NewFunction(func(L *lua.LState) int {
@@ -180,6 +176,15 @@ const DefaultRegexCacheMaxEntries = ngx.DefaultRegexCacheMaxEntries
 func (r *Root) sharedDicts() map[string]*SharedDict {
 	r.dictsOnce.Do(func() { r.dicts = ngx.DeclaredDicts(r.Conf, r.now) })
 	return r.dicts
+}
+
+// WorkerPID is what ngx.worker.pid() answers in every worker: Root.PID,
+// else the process id.
+func (r *Root) WorkerPID() int {
+	if r.PID != 0 {
+		return r.PID
+	}
+	return os.Getpid()
 }
 
 // SharedDict returns the named dict, or nil when it is not declared.

@@ -265,8 +265,9 @@ func (q *timerQueue) run(t *luaTimer, premature bool) {
 			strconv.Itoa(q.maxRunning)+" lua_max_running_timers are not enough")
 		return
 	}
-	phase, plugin, ctx := in.Phase, in.PluginName, in.SaveCtx()
-	in.Phase, in.PluginName = "timer", ""
+	phase, plugin, ctx := in.Phase, in.plugin, in.SaveCtx()
+	in.Phase = "timer"
+	in.SetPluginName("")
 	in.SetCtx(L.NewTable())
 	q.running++
 	top := L.GetTop()
@@ -284,7 +285,8 @@ func (q *timerQueue) run(t *luaTimer, premature bool) {
 	}
 	L.SetTop(top)
 	q.running--
-	in.Phase, in.PluginName = phase, plugin
+	in.Phase = phase
+	in.SetPluginName(plugin)
 	in.RestoreCtx(ctx)
 	if err != nil {
 		in.Root.Log(LogErr, timerErrorLine(err))

@@ -13,8 +13,9 @@
 //     namespaces (pdk.go); the worker's log, shared by ngx.log and kong.log
 //     (ngx_log.go); the ngx table of a worker (ngx.go, ngx_timer.go);
 //     Kong's PDK namespaces that keep worker state, one file (or file
-//     prefix) each: kong.go (the kong table, kong.node, kong.table),
-//     ctx.go, configuration.go, log.go, db*.go (kong.db, its DAOs,
+//     prefix) each: kong.go (the kong table, kong.table), node.go
+//     (kong.node), ctx.go, configuration.go, log*.go (kong.log's
+//     facilities and formats), db*.go (kong.db, its DAOs,
 //     schemas, errors, connector, migrations operations), cache*.go
 //     (kong.cache, kong.core_cache, resty.mlcache), worker_events*.go,
 //     cluster_events.go, invalidation.go (CRUD events to caches and
@@ -101,6 +102,10 @@ type Root struct {
 	// Budget is the per-worker memory budget in bytes (0: kong.conf's
 	// lua_memory_budget, else DefaultMemoryBudget; budget.go).
 	Budget int64
+	// LiveWorkers, when set, lists the ids of the host's live worker
+	// states: kong.node.get_memory_stats reports one Lua VM each (node.go).
+	// nil: the calling worker alone.
+	LiveWorkers func() []int
 
 	budgetOnce sync.Once
 	budget     int64
@@ -134,9 +139,10 @@ type Instance struct {
 	// kong.ctx.shared, kong.ctx.plugin and kong.log's serialize values live
 	// inside it (under private keys), so replacing Ctx resets them too.
 	Ctx *lua.LTable
-	// PluginName is the plugin being run ("" outside a plugin): kong.log
-	// prefixes its lines with it and kong.ctx.plugin is keyed by it.
-	PluginName string
+	// plugin is the plugin being run ("" outside a plugin; PluginName,
+	// SetPluginName): kong.log is its facility and kong.ctx.plugin is keyed
+	// by it.
+	plugin string
 	// RequestID is the proxied request the worker serves ("" outside
 	// one; pdk/request sets it): every line the worker logs meanwhile
 	// carries it (Kong's lua_kong_error_log_request_id).
@@ -144,6 +150,8 @@ type Instance struct {
 
 	budget  *bind.Budget // the memory budget of this worker (budget.go)
 	ctxKeys ctxKeys      // private keys inside Ctx
+	logs    *kongLogs    // kong.log's facilities (log.go)
+	kong    *lua.LTable  // the kong global table, holding kong.log
 	ngx     *lua.LTable  // the ngx global table, holding ngx.ctx
 	// ngxCtxNil: ngx's raw "ctx" field is known to be nil (a lazy ctx
 	// attached, ctx_lazy.go)

@@ -115,3 +115,19 @@ func TestKongLogSerializeBalancerTries(t *testing.T) {
 	e.want("tries", "2", "first", dead+" failed 502", "second", live+" nil", "start", "numbernumber",
 		"addr", dead+", "+live)
 }
+
+// set_serialize_value and serialize are pdk/request's in every kong.log
+// facility: the plugin's and those of kong.log.new (Kong's new_log gives
+// each the same two functions).
+func TestKongLogSerializeEveryFacility(t *testing.T) {
+	e := newEnv(t, proxy.Config{})
+	e.on(PhaseAccess, `kong.log.new("other").set_serialize_value("via_new", 1)`)
+	e.on(PhaseLog, `
+		local l = kong.log.new("x", "%message")
+		record("via_new", l.serialize().via_new)
+		record("plugin", kong.log.serialize().request.method)
+		record("same", l.serialize == kong.log.serialize)`)
+	e.get("/s")
+	e.noErrors()
+	e.want("via_new", "1", "plugin", "GET", "same", "true")
+}

@@ -164,8 +164,8 @@ func (s *State) isTransferEncoding(name string) bool {
 }
 
 func (s *State) pluginPrefix() string {
-	if s.in.PluginName != "" {
-		return "[" + s.in.PluginName + "] "
+	if s.in.PluginName() != "" {
+		return "[" + s.in.PluginName() + "] "
 	}
 	return ""
 }

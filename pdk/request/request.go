@@ -278,10 +278,9 @@ func Open(in *pdk.Instance) *State {
 	kong.RawSetString("router", s.newKongRouter())
 	kong.RawSetString("nginx", s.newKongNginx())
 	kong.RawSetString("ip", s.newKongIP())
-	if log, ok := kong.RawGetString("log").(*lua.LTable); ok {
-		log.RawSetString("serialize", L.NewFunction(s.serialize))
-		log.RawSetString("set_serialize_value", L.NewFunction(s.setSerializeValue))
-	}
+	// in every kong.log facility, the plugins' and kong.log.new's too
+	in.SetKongLogField("serialize", L.NewFunction(s.serialize))
+	in.SetKongLogField("set_serialize_value", L.NewFunction(s.setSerializeValue))
 
 	ngx, _ := L.GetGlobal("ngx").(*lua.LTable)
 	if ngx == nil {

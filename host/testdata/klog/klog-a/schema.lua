@@ -1,0 +1,6 @@
+return {
+  name = "klog-a",
+  fields = {
+    { config = { type = "record", fields = {} } },
+  },
+}

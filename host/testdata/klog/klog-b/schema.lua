@@ -1,0 +1,6 @@
+return {
+  name = "klog-b",
+  fields = {
+    { config = { type = "record", fields = {} } },
+  },
+}

@@ -1,0 +1,6 @@
+return {
+  name = "klog-debug",
+  fields = {
+    { config = { type = "record", fields = {} } },
+  },
+}

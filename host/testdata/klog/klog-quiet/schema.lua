@@ -1,0 +1,6 @@
+return {
+  name = "klog-quiet",
+  fields = {
+    { config = { type = "record", fields = {} } },
+  },
+}
