@@ -57,10 +57,10 @@ func (r *Runloop) Certificate(h *proxy.Handshake) error {
 			continue
 		}
 		conf := s.conf(e.cfg)
-		w.In.PluginName = e.p.desc.Name
+		w.In.SetPluginName(e.p.desc.Name)
 		w.In.CtxSet(keyPluginID, e.cfg.idL)
 		err := w.call(fn, 0, lp.handler, conf)
-		w.In.PluginName = ""
+		w.In.SetPluginName("")
 		if err == nil {
 			continue
 		}

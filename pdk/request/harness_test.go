@@ -256,8 +256,8 @@ func (e *env) certificate(h *proxy.Handshake) error {
 		e.in.DetachCtx()
 	}()
 	L := e.in.L
-	e.in.PluginName = "test"
-	defer func() { e.in.PluginName = "" }()
+	e.in.SetPluginName("test")
+	defer e.in.SetPluginName("")
 	proto, err := luavm.Compile("snippet", []byte(src))
 	if err != nil {
 		e.t.Errorf("compile: %v", err)
