@@ -3,7 +3,6 @@ package host
 import (
 	"fmt"
 
-	"github.com/luahost/luahost/pdk"
 	"github.com/luahost/luahost/pdk/request"
 	"github.com/luahost/luahost/proxy"
 )
@@ -27,19 +26,12 @@ func (r *Runloop) Certificate(h *proxy.Handshake) error {
 	if len(list) == 0 {
 		return nil
 	}
-	p := r.h.Pool
-	w, err := p.attach()
+	w, poisoned, err := r.attachFor(it)
 	if err != nil {
 		r.h.Logger.Error("no worker for the TLS handshake", "err", err)
 		return err
 	}
-	pdk.Drain(w.In)
-	if w.iter == nil || w.iter.Version < it.Version {
-		w.useIterator(it)
-	}
-	if w.poisoned {
-		p.detach(w)
-		p.unlock(w)
+	if poisoned {
 		r.h.Logger.Error("no worker for the TLS handshake: configure failed")
 		return fmt.Errorf("no worker for the TLS handshake")
 	}
@@ -78,8 +70,8 @@ func (r *Runloop) Certificate(h *proxy.Handshake) error {
 
 	w.req.EndHandshake()
 	w.In.DetachCtx()
-	p.detach(w)
-	p.unlock(w)
+	r.h.Pool.detach(w)
+	r.h.Pool.unlock(w)
 	s.recycle(nil)
 	return failed
 }

@@ -176,28 +176,40 @@ type reqState struct {
 	confs map[*PluginConfig]*lua.LTable
 }
 
+// attachFor attaches a worker ready to run it: the events waiting for the
+// worker taken first, and it moved to it (Kong: configure in the busy
+// workers before their next request), never to an older build. poisoned:
+// configure ran into its deadline, and that worker was given back to be
+// replaced.
+func (r *Runloop) attachFor(it *Iterator) (w *Worker, poisoned bool, err error) {
+	p := r.h.Pool
+	w, err = p.attach()
+	if err != nil {
+		return nil, false, err
+	}
+	pdk.Drain(w.In)
+	if w.iter == nil || w.iter.Version < it.Version {
+		w.useIterator(it)
+	}
+	if w.poisoned {
+		p.detach(w)
+		p.unlock(w)
+		return nil, true, nil
+	}
+	return w, false, nil
+}
+
 // begin pins c to a worker, binds it and returns the request's state with
 // the worker locked (the caller runs the phase, then leave); nil when no
 // worker could be had (logged).
 func (r *Runloop) begin(c *proxy.Context, it *Iterator, phase request.Phase) *reqState {
-	p := r.h.Pool
 	for tries := 0; ; tries++ {
-		w, err := p.attach()
+		w, poisoned, err := r.attachFor(it)
 		if err != nil {
 			r.h.Logger.Error("no worker for the request", "err", err, "request_id", c.RequestID)
 			return nil
 		}
-		// Before a worker runs a request it takes the events waiting for
-		// it; it moves to a newer build (Kong: configure in the busy
-		// workers before their next request), never to an older one.
-		pdk.Drain(w.In)
-		if w.iter == nil || w.iter.Version < it.Version {
-			w.useIterator(it)
-		}
-		if w.poisoned {
-			// configure ran into its deadline: this worker is replaced
-			p.detach(w)
-			p.unlock(w)
+		if poisoned {
 			if tries == 2 {
 				r.h.Logger.Error("no worker for the request: configure keeps failing", "request_id", c.RequestID)
 				return nil
