@@ -29,8 +29,8 @@ import (
 // $server_protocol "HTTP/2.0", $http2 "h2" or "h2c", header names in lower
 // case (HTTP/2 sends them so), Via "2 kong/<version>" upstream.
 //
-// The response of an HTTP/2 stream is read whole before it is written
-// (as for a request not read by the proxy's own listener), and Log runs
+// The response of an HTTP/2 stream is streamed as an HTTP/1.x one is
+// (through BodyFilter when plugins run, each chunk flushed), and Log runs
 // once the stream has ended (its handler returned), on a goroutine of its
 // own that Shutdown waits for.
 
@@ -187,34 +187,35 @@ type h2Conn struct {
 	pending  *Context
 }
 
-func (c *h2Conn) http2() string { return "h2c" }
-
 type h2TLSConn struct {
 	h2Conn
 	tl *tlsLogConn // the connection's TLS side, as an HTTP/1.x request's (Context.tc)
 }
 
-func (c *h2TLSConn) http2() string                        { return "h2" }
 func (c *h2TLSConn) Handshake() error                     { return nil }
 func (c *h2TLSConn) ConnectionState() tls.ConnectionState { return c.tl.tc.ConnectionState() }
 
-// h2Stream is what the handler finds behind RequestCtx.Conn for an
-// HTTP/2 request.
-type h2Stream interface {
-	net.Conn
-	http2() string
-	stream() *h2Conn
+// fromH2 sets the Context of a request read from an HTTP/2 stream (conn
+// is an h2Conn or h2TLSConn; any other leaves it as it is).
+func (c *Context) fromH2(conn net.Conn) {
+	switch h := conn.(type) {
+	case *h2Conn:
+		c.h2 = h
+	case *h2TLSConn:
+		c.h2, c.tc = &h.h2Conn, h.tl
+	}
 }
-
-func (c *h2Conn) stream() *h2Conn { return c }
 
 // HTTP2 is nginx's $http2 for the request: "h2" (over TLS), "h2c"
 // (cleartext), "" for HTTP/1.x.
 func (c *Context) HTTP2() string {
-	if s, ok := c.RequestCtx.Conn().(h2Stream); ok {
-		return s.http2()
+	switch {
+	case c.h2 == nil:
+		return ""
+	case c.tc != nil:
+		return "h2"
 	}
-	return ""
+	return "h2c"
 }
 
 type connKey struct{}
@@ -291,21 +292,29 @@ func (p *Proxy) serveH2(w http.ResponseWriter, r *http.Request, logs *sync.WaitG
 		}
 		wh.Add(string(k), string(v))
 	})
-	body := resp.Body()
-	if !resp.IsBodyStream() {
-		wh.Set("Content-Length", strconv.Itoa(len(body)))
-	}
-	if rc.Request.Header.IsHead() {
+	head := rc.Request.Header.IsHead()
+	switch {
+	case head:
 		if cl := resp.Header.ContentLength(); cl >= 0 {
 			wh.Set("Content-Length", strconv.Itoa(cl))
 		}
+	case !resp.IsBodyStream():
+		// known whole: Kong's own answers, a body read whole without
+		// plugins (fasthttp sets the header's length only as it writes)
+		wh.Set("Content-Length", strconv.Itoa(len(resp.Body())))
 	}
 	w.WriteHeader(resp.StatusCode())
-	if !rc.Request.Header.IsHead() {
-		if resp.IsBodyStream() {
-			io.Copy(w, resp.BodyStream())
-		} else {
-			w.Write(body)
+	if !resp.IsBodyStream() {
+		if !head {
+			w.Write(resp.Body())
+		}
+	} else {
+		// streamed as it comes (through BodyFilter when plugins run), each
+		// chunk flushed as nginx sends it; then the stream's end is
+		// reported as fasthttp's server does once it wrote a response
+		// (bodyOut.CloseWithError), which schedules Log
+		if !head {
+			io.Copy(flushWriter{w, w.(http.Flusher)}, resp.BodyStream())
 		}
 	}
 	resp.CloseBodyStream()
@@ -319,4 +328,16 @@ func (p *Proxy) serveH2(w http.ResponseWriter, r *http.Request, logs *sync.WaitG
 			p.log(c)
 		}()
 	}
+}
+
+// flushWriter sends each write at once.
+type flushWriter struct {
+	w io.Writer
+	f http.Flusher
+}
+
+func (fw flushWriter) Write(p []byte) (int, error) {
+	n, err := fw.w.Write(p)
+	fw.f.Flush()
+	return n, err
 }

@@ -282,3 +282,61 @@ func TestHTTP2SniffDoesNotBlock(t *testing.T) {
 		t.Errorf("garbage answered %q", line)
 	}
 }
+
+// An HTTP/2 client gets the upstream's body as it comes (through
+// BodyFilter when plugins run), not once the upstream has finished.
+func TestHTTP2Streams(t *testing.T) {
+	release := make(chan struct{}, 1)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	up := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "first;")
+		w.(http.Flusher).Flush()
+		<-release
+		io.WriteString(w, "second")
+	})}
+	go up.Serve(ln)
+	defer up.Close()
+	tp := startProxy(t, Config{}, []router.Route{
+		{ID: "00000000-0000-0000-0000-000000000001", Paths: []string{"/"}, ServiceID: "s1"},
+	}, svc("s1", ln.Addr().(*net.TCPAddr).Port))
+	for _, withPlugins := range []bool{false, true} {
+		rec := &recorder{logged: make(chan struct{}, 1)}
+		if withPlugins {
+			tp.p.Phases = rec
+		}
+		res, err := h2Client().Get("https://" + tp.tlsAddr + "/stream")
+		if err != nil {
+			t.Fatal(err)
+		}
+		first := make([]byte, len("first;"))
+		if _, err := io.ReadFull(res.Body, first); err != nil || string(first) != "first;" {
+			t.Fatalf("plugins %v: first chunk %q %v", withPlugins, first, err)
+		}
+		release <- struct{}{}
+		rest, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		if err != nil || string(rest) != "second" {
+			t.Errorf("plugins %v: rest %q %v", withPlugins, rest, err)
+		}
+		if withPlugins {
+			want := "rewrite:/stream access:/stream response:/stream header_filter:/stream body_filter:/stream body_filter:/stream body_filter:/stream log:/stream"
+			if got := rec.take(); got != want {
+				t.Errorf("calls: %s", got)
+			}
+			tp.p.Phases = nil
+		}
+	}
+	// HEAD: the upstream's length, no body
+	release <- struct{}{}
+	res, err := h2Client().Head("https://" + tp.tlsAddr + "/stream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 || res.ProtoMajor != 2 {
+		t.Errorf("HEAD: %s %d", res.Proto, res.StatusCode)
+	}
+}

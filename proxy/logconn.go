@@ -197,21 +197,18 @@ func (p *Proxy) respond(c *Context) {
 	}
 	rc := c.RequestCtx
 	resp := &rc.Response
-	if c.lc == nil {
-		// Not served by our listener: no stream was read (ServeHTTP set
+	if c.lc == nil && c.h2 == nil {
+		// Not served by our listeners: no stream was read (ServeHTTP set
 		// BufferResponse), the filtered body goes in the response and Log
 		// runs now, before the write.
 		if b := resp.Body(); len(c.BodyChunk) != len(b) || (len(b) > 0 && &c.BodyChunk[0] != &b[0]) {
 			resp.SetBodyRaw(c.BodyChunk)
 		}
-		if s, ok := rc.Conn().(h2Stream); ok {
-			// an HTTP/2 stream: Log once serveH2 has written the response
-			s.stream().pending = c
-			return
-		}
 		p.log(c)
 		return
 	}
+	// Our listeners: fasthttp's server writes the response from bodyOut,
+	// or serveH2 for an HTTP/2 stream.
 	if rc.Request.IsBodyStream() && rc.Request.Header.ContentLength() < 0 {
 		// A chunked body left unread: fasthttp would try to drain it after
 		// the response and could then close the connection after all,
@@ -247,6 +244,11 @@ func (p *Proxy) written(c *Context, err error) {
 	lc := c.lc
 	if err != nil {
 		p.log(c)
+		return
+	}
+	if c.h2 != nil {
+		// an HTTP/2 stream: Log once serveH2 has ended it
+		c.h2.pending = c
 		return
 	}
 	if c.RequestCtx.Response.Header.ConnectionClose() {

@@ -116,6 +116,7 @@ type Context struct {
 	spoolSize int64
 	lc        *logConn
 	tc        *tlsLogConn // the TLS connection (nil: plain)
+	h2        *h2Conn     // the HTTP/2 stream's connection (nil: HTTP/1.x)
 	snap      *fasthttp.RequestCtx
 
 	// The ring-balancer (balance.go).

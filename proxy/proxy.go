@@ -87,10 +87,8 @@ func (p *Proxy) ServeHTTP(rc *fasthttp.RequestCtx) {
 	c.OriginalHost = append(c.OriginalHost[:0], rc.Request.Header.Host()...)
 	c.lc = asLogConn(rc.Conn())
 	c.tc, _ = rc.Conn().(*tlsLogConn)
-	if c.tc == nil {
-		if h, ok := rc.Conn().(*h2TLSConn); ok {
-			c.tc = h.tl // an HTTP/2 stream over TLS
-		}
+	if c.lc == nil {
+		c.fromH2(rc.Conn())
 	}
 	p.countRequest(c.lc)
 
@@ -349,10 +347,10 @@ func (p *Proxy) serve(c *Context) {
 	// Response, its body then passed through BodyFilter as it is sent.
 	resp := &rc.Response
 	target := resp
-	// Not from our listener (a caller's own server, a test calling
+	// Not from our listeners (a caller's own server, a test calling
 	// ServeHTTP): the response is read whole, Log runs before the write
 	// (respond).
-	whole := c.BufferResponse || c.lc == nil
+	whole := c.BufferResponse || (c.lc == nil && c.h2 == nil)
 	if ph != nil && !whole {
 		if c.upResp == nil {
 			c.upResp = new(fasthttp.Response)
