@@ -23,9 +23,11 @@
 // Where it differs from Kong, and why:
 //
 //   - Upstream protocols: http and https. A Service with grpc, grpcs, ws or
-//     wss is answered 502 and the reason logged. No TLS, HTTP/2 or
-//     WebSocket listener yet (ssl and http2 proxy_listen entries are
-//     skipped).
+//     wss is answered 502 and the reason logged. HTTP/2 is not served (an
+//     http2 entry speaks HTTP/1.1).
+//   - WebSocket upgrades on http/https Routes are tunnelled as nginx does
+//     (tunnel.go); Shutdown closes open tunnels once in-flight requests
+//     are done, where nginx keeps them through a graceful quit.
 //   - https upstreams: verification, SNI and client certificate as Kong 3
 //     sets them per Service; the CA store and the client certificate are
 //     resolved once per connection pool (a changed ca_certificates or

@@ -119,6 +119,11 @@ type Context struct {
 	hashValue    string
 	hashCookie   balancer.HashCookie
 	upStatus     int // the upstream's status
+
+	// A WebSocket upgrade (tunnel.go): upgrade is Kong's test on the
+	// client's request; tunnel is set once the upstream answered 101.
+	upgrade bool
+	tunnel  *tunnel
 }
 
 // Error answers the request with the page Kong's error handler gives for

@@ -184,12 +184,19 @@ func (p *Proxy) serve(c *Context) {
 	up.Path = append(up.Path[:0], router.EscapeURI(m.UpstreamURI)...)
 	up.Host = m.UpstreamHost
 	up.Hostname, up.Port = m.UpstreamHostname, m.UpstreamPort
+	// A WebSocket upgrade, told before the access phase as Kong's
+	// access.before does (tunnel.go); only on the proxy's own listeners,
+	// whose connections can be hijacked.
+	c.upgrade = c.lc != nil && isWebSocketUpgrade(&rc.Request.Header)
 	if ph != nil && (ph.Access(c) || c.bodyErr != nil) {
 		if c.bodyErr != nil {
 			p.bodyFailed(c)
 		}
 		p.finish(c)
 		return
+	}
+	if c.upgrade {
+		c.BufferResponse = false // Kong.access: "response buffering was turned off"
 	}
 	// Kong runs the access plugins of a Route without a Service (one may
 	// answer: request-termination, an auth plugin's 401) and only then
@@ -293,6 +300,13 @@ func (p *Proxy) serve(c *Context) {
 		drop |= hasRequestID
 	}
 	sc.dropOdd(h, drop)
+	if c.upgrade {
+		// proxy_set_header Upgrade $upstream_upgrade, Connection
+		// $upstream_connection (the client's are gone with the hop-by-hop
+		// headers, whatever their spelling)
+		h.SetCanonical(hdrUpgrade, valWebSocket)
+		h.SetCanonical(hdrConnection, valKeepAliveUpgrade)
+	}
 	h.SetHost(up.Host)
 
 	c.Proxied = true
@@ -310,8 +324,15 @@ func (p *Proxy) serve(c *Context) {
 	// else streamed from the client.
 	streamed := false
 	if req.IsBodyStream() {
-		if cl := h.ContentLength(); cl >= 0 && cl <= prefetchMax {
+		if cl := h.ContentLength(); c.upgrade || (cl >= 0 && cl <= prefetchMax) {
+			// an upgrade's (rare) body is read whole: the connection
+			// carries the upgraded protocol after it
 			c.RequestBody()
+			if c.bodyErr != nil {
+				p.bodyFailed(c)
+				p.finish(c)
+				return
+			}
 		} else {
 			c.in = bodyIn{r: req.BodyStream(), max: p.cfg.maxBody()}
 			req.SetBodyStream(&c.in, cl)
@@ -338,7 +359,12 @@ func (p *Proxy) serve(c *Context) {
 	// fasthttp's client checks the scheme against its TLS setting; a
 	// request read over TLS starts as https
 	req.URI().SetScheme(up.Scheme)
-	err := p.do(c, client, req, target, streamed)
+	var err error
+	if c.upgrade {
+		err = p.openTunnel(c, client, req, target)
+	} else {
+		err = p.do(c, client, req, target, streamed)
+	}
 	c.UpstreamLatency = time.Since(sent)
 	if err == nil {
 		c.upStatus = target.StatusCode()
@@ -393,13 +419,19 @@ func (p *Proxy) serve(c *Context) {
 	if sc.canon&hasKeepAlive != 0 {
 		rh.Del("Keep-Alive")
 	}
-	if sc.canon&hasUpgrade != 0 {
+	// Upgrade is kept when it is the one asked for (header_filter.before:
+	// removed unless it equals upstream_upgrade, ignoring case).
+	keepUpgrade := c.upgrade && equalFold(sc.value(rh, nUpgrade), valWebSocket)
+	if sc.canon&hasUpgrade != 0 && !keepUpgrade {
 		rh.Del("Upgrade")
 	}
 	if sc.trailers && len(req.Header.PeekCanonical(requestNames(&req.Header).te)) == 0 {
 		rh.Del("Trailer")
 	}
-	drop = hasConnection | hasKeepAlive | hasUpgrade
+	drop = hasConnection | hasKeepAlive
+	if !keepUpgrade {
+		drop |= hasUpgrade
+	}
 	if p.hdr.via {
 		if v := sc.value(rh, nVia); v != nil && sc.canon&hasVia == 0 {
 			rh.SetCanonical(hdrVia, v) // the first other spelling's, under Kong's
@@ -416,7 +448,7 @@ func (p *Proxy) serve(c *Context) {
 		drop |= hasPxLatency
 	}
 	sc.dropOdd(rh, drop)
-	if ph != nil {
+	if ph != nil && !c.upgrade {
 		ph.Response(c)
 	}
 	p.finish(c)
@@ -706,6 +738,14 @@ func (p *Proxy) finish(c *Context) {
 	}
 	if ph := c.ph; ph != nil {
 		ph.HeaderFilter(c)
+		if t := c.tunnel; t != nil {
+			if resp.StatusCode() == fasthttp.StatusSwitchingProtocols {
+				return // no body_filter on a tunnel
+			}
+			// a header_filter answered otherwise: no tunnel
+			t.up.Close()
+			c.tunnel = nil
+		}
 		if c.out.src != nil && len(resp.Body()) > 0 {
 			// HeaderFilter gave a body of its own (kong.response.exit):
 			// it replaces the upstream's, whose connection is closed.
