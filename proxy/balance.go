@@ -166,7 +166,12 @@ func (p *Proxy) retryPeer(c *Context, err error) (*fasthttp.HostClient, error) {
 		return nil, errNoPeerRetry
 	}
 	p.usePeer(c, peer, start)
-	c.RequestCtx.Request.Header.SetHost(c.Upstream.Host)
+	// the Host of the new try (Kong's set_host_header and
+	// recreate_request): the request's URI too, whose host fasthttp
+	// writes as Host once the URI was parsed
+	req := &c.RequestCtx.Request
+	req.Header.SetHost(c.Upstream.Host)
+	req.URI().SetHost(c.Upstream.Host)
 	return p.client(c.Match.Service, &c.Upstream, true), nil
 }
 

@@ -126,6 +126,10 @@ func TestBalancerRetriesNextTarget(t *testing.T) {
 			if tries[0].Port != dead || tries[0].State != "failed" || tries[0].Code != 502 || tries[1].Port != a.port {
 				t.Fatalf("tries %+v", tries)
 			}
+			// the Host of the target reached, not the failed one's
+			if h := a.last(t).Host; h != fmt.Sprintf("127.0.0.1:%d", a.port) {
+				t.Fatalf("Host %q after a retry", h)
+			}
 		}
 	}
 	// a retry moves the wheel's pointer too (Kong's): after one, the

@@ -101,7 +101,12 @@ func (p *Proxy) countConn(nc net.Conn, st fasthttp.ConnState) {
 		c.move(lc, connReading)
 	case fasthttp.StateIdle:
 		c.move(lc, connWaiting)
-	case fasthttp.StateClosed, fasthttp.StateHijacked:
+	case fasthttp.StateHijacked:
+		if lc.inTunnel.Load() {
+			return // open (writing) until its tunnel ends, as nginx counts it
+		}
+		fallthrough
+	case fasthttp.StateClosed:
 		if lc.counted.Load() {
 			c.move(lc, connClosed)
 		}

@@ -29,6 +29,9 @@
 //     wss is answered 502 and the reason logged. ssl entries serve TLS
 //     (tls.go), http2 entries HTTP/2 besides HTTP/1.x, through net/http
 //     (h2.go).
+//   - WebSocket upgrades on http/https Routes are tunnelled as nginx does
+//     (tunnel.go); Shutdown closes open tunnels once in-flight requests
+//     are done, where nginx keeps them through a graceful quit.
 //   - https upstreams: verification, SNI and client certificate as Kong 3
 //     sets them per Service; the CA store and the client certificate are
 //     resolved once per connection pool (a changed ca_certificates or

@@ -31,7 +31,12 @@ var (
 	hdrResponseLatency = []byte("X-Kong-Response-Latency")
 	hdrDate            = []byte("Date")
 
-	valTrailers = []byte("trailers")
+	valTrailers  = []byte("trailers")
+	valWebSocket = []byte("websocket")
+	// Kong's upstream_connection for a WebSocket upgrade, and the
+	// Connection nginx answers a 101 with
+	valKeepAliveUpgrade = []byte("keep-alive, Upgrade")
+	valUpgrade          = []byte("upgrade")
 )
 
 // reqNames are the request header names normalising changes ("TE" is
@@ -592,6 +597,41 @@ func mayHoldCookie(raw []byte) bool {
 			}
 			off = i + 1
 		}
+	}
+	return false
+}
+
+// isWebSocketUpgrade is Kong's test for a WebSocket upgrade (handler.lua
+// access.before): the first Upgrade header, whatever the case of its name,
+// is "websocket" in any case. Connection is not looked at (Kong does not).
+// The header block as read is looked at first (a line starting with the
+// name), so that a request without one costs no pass over its headers.
+func isWebSocketUpgrade(h *fasthttp.RequestHeader) bool {
+	if !mayHoldLine(h.RawHeaders(), "upgrade") {
+		return false
+	}
+	found, ws := false, false
+	requestFields(h, false, func(k, v []byte) {
+		if !found && nameIndex(k) == nUpgrade {
+			found, ws = true, equalFold(v, valWebSocket)
+		}
+	})
+	return ws
+}
+
+// mayHoldLine reports whether a line of raw, a header block, starts with
+// name (in lower case) in any case and a colon (fasthttp reads no space
+// before it).
+func mayHoldLine(raw []byte, name string) bool {
+	for len(raw) > len(name) {
+		if raw[0]|0x20 == name[0] && raw[len(name)] == ':' && equalFold(raw[:len(name)], s2b(name)) {
+			return true
+		}
+		i := bytes.IndexByte(raw, '\n')
+		if i < 0 {
+			break
+		}
+		raw = raw[i+1:]
 	}
 	return false
 }

@@ -75,6 +75,32 @@ func TestMayHoldCookie(t *testing.T) {
 	}
 }
 
+// TestIsWebSocketUpgrade: Kong's test (the first Upgrade header, its name
+// and value in any case, is websocket), on the header as read.
+func TestIsWebSocketUpgrade(t *testing.T) {
+	for hdr, want := range map[string]bool{
+		"Upgrade: websocket\r\nConnection: Upgrade\r\n": true,
+		"uPgRaDe: WebSocket\r\n":                        true,
+		"X-B: x\r\nUPGRADE:WEBSOCKET\r\n":               true,
+		"Upgrade: websocket\r\nupgrade: h2c\r\n":        true, // the first
+		"upgrade: h2c\r\nUpgrade: websocket\r\n":        false,
+		"Upgrade: h2c\r\nConnection: Upgrade\r\n":       false,
+		"Upgrade: websockets\r\n":                       false,
+		"X-Upgrade: websocket\r\n":                      false,
+		"Upgrades: websocket\r\n":                       false,
+		"Connection: Upgrade\r\nX-A: websocket\r\n":     false,
+		"X-B: x\r\nX-A: b\r\n":                          false,
+		"Cookie: a=b\r\nupgrade: websocket\r\n":         true, // read from the serialisation
+	} {
+		for _, asSent := range []bool{true, false} {
+			h := readRequestHeader(t, "GET / HTTP/1.1\r\nX-First: 1\r\n"+hdr+"Host: h\r\n\r\n", asSent)
+			if got := isWebSocketUpgrade(h); got != want {
+				t.Errorf("%q (names as sent %v): %v, want %v", hdr, asSent, got, want)
+			}
+		}
+	}
+}
+
 func readRequestHeader(t *testing.T, raw string, asSent bool) *fasthttp.RequestHeader {
 	t.Helper()
 	var req fasthttp.Request

@@ -53,6 +53,13 @@ type logConn struct {
 	counted atomic.Bool
 	// rdl, wdl: the read and write deadlines set (unix ns, 0 none)
 	rdl, wdl atomic.Int64
+	// A WebSocket tunnel (tunnel.go): its server's set; the tunnel
+	// fasthttp is to hand the connection to (taken by the hijack handler,
+	// or by Close when fasthttp never calls it); inTunnel once hijacked
+	// for one (the connection counts as open until the tunnel ends).
+	tunnels  *tunnelSet
+	tunnel   atomic.Pointer[tunnel]
+	inTunnel atomic.Bool
 }
 
 // fasthttp sets a client connection's read deadline before each request
@@ -110,6 +117,7 @@ func unixNano(t time.Time) int64 {
 // for a TLS listener's).
 type logListener struct {
 	net.Listener
+	tunnels *tunnelSet // the server's
 }
 
 func (l logListener) Accept() (net.Conn, error) {
@@ -119,9 +127,9 @@ func (l logListener) Accept() (net.Conn, error) {
 	}
 	if tc, ok := c.(*tls.Conn); ok {
 		hs, _ := tc.NetConn().(*hsConn)
-		return &tlsLogConn{logConn: &logConn{Conn: c}, tc: tc, hs: hs}, nil
+		return &tlsLogConn{logConn: &logConn{Conn: c, tunnels: l.tunnels}, tc: tc, hs: hs}, nil
 	}
-	return &logConn{Conn: c}, nil
+	return &logConn{Conn: c, tunnels: l.tunnels}, nil
 }
 
 // tlsLogConn is a logConn over TLS; it has the methods fasthttp looks for
@@ -158,9 +166,12 @@ func asLogConn(nc net.Conn) *logConn {
 }
 
 // Close closes the connection and runs the Log of a request still parked
-// on it.
+// on it (or ends the tunnel it was to be hijacked for).
 func (lc *logConn) Close() error {
 	err := lc.Conn.Close()
+	if t := lc.tunnel.Swap(nil); t != nil {
+		t.abort()
+	}
 	if c := lc.pending.Swap(nil); c != nil {
 		if c.RequestCtx != c.snap {
 			c.snapshot(false)
@@ -191,6 +202,10 @@ func (p *Proxy) connState(nc net.Conn, st fasthttp.ConnState) {
 // its response read whole and Log run before the write, as there is no
 // connection to hang it on.
 func (p *Proxy) respond(c *Context) {
+	if c.tunnel != nil {
+		p.hijack(c) // Log when the tunnel closes
+		return
+	}
 	if c.ph == nil {
 		c.release()
 		return

@@ -130,6 +130,10 @@ type Context struct {
 	// upVia is the upstream's Via (its lines joined) when upViaSet.
 	upVia    []byte
 	upViaSet bool
+	// A WebSocket upgrade (tunnel.go): upgrade is Kong's test on the
+	// client's request; tunnel is set once the upstream answered 101.
+	upgrade bool
+	tunnel  *tunnel
 }
 
 // Error answers the request with the page Kong's error handler gives for

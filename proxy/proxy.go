@@ -192,12 +192,19 @@ func (p *Proxy) serve(c *Context) {
 	up.Path = append(up.Path[:0], router.EscapeURI(m.UpstreamURI)...)
 	up.Host = m.UpstreamHost
 	up.Hostname, up.Port = m.UpstreamHostname, m.UpstreamPort
+	// A WebSocket upgrade, told before the access phase as Kong's
+	// access.before does (tunnel.go); only on the proxy's own listeners,
+	// whose connections can be hijacked.
+	c.upgrade = c.lc != nil && isWebSocketUpgrade(&rc.Request.Header)
 	if ph != nil && (ph.Access(c) || c.bodyErr != nil) {
 		if c.bodyErr != nil {
 			p.bodyFailed(c)
 		}
 		p.finish(c)
 		return
+	}
+	if c.upgrade {
+		c.BufferResponse = false // Kong.access: "response buffering was turned off"
 	}
 	// Kong runs the access plugins of a Route without a Service (one may
 	// answer: request-termination, an auth plugin's 401) and only then
@@ -302,6 +309,13 @@ func (p *Proxy) serve(c *Context) {
 		drop |= hasRequestID
 	}
 	sc.dropOdd(h, drop)
+	if c.upgrade {
+		// proxy_set_header Upgrade $upstream_upgrade, Connection
+		// $upstream_connection (the client's are gone with the hop-by-hop
+		// headers, whatever their spelling)
+		h.SetCanonical(hdrUpgrade, valWebSocket)
+		h.SetCanonical(hdrConnection, valKeepAliveUpgrade)
+	}
 	h.SetHost(up.Host)
 
 	// The request body (body.go): read whole before the upstream is
@@ -313,7 +327,9 @@ func (p *Proxy) serve(c *Context) {
 	if req.IsBodyStream() {
 		cl := h.ContentLength()
 		switch {
-		case m.Route.RequestBuffering || c.BufferResponse:
+		case m.Route.RequestBuffering || c.BufferResponse || c.upgrade:
+			// an upgrade's (rare) body too: the connection carries the
+			// upgraded protocol after it
 			if !c.readWhole() {
 				p.bodyFailed(c)
 				p.finish(c)
@@ -362,7 +378,12 @@ func (p *Proxy) serve(c *Context) {
 	// fasthttp's client checks the scheme against its TLS setting; a
 	// request read over TLS starts as https
 	req.URI().SetScheme(up.Scheme)
-	err := p.do(c, client, req, target, streamed)
+	var err error
+	if c.upgrade {
+		err = p.openTunnel(c, client, req, target)
+	} else {
+		err = p.do(c, client, req, target, streamed)
+	}
 	c.UpstreamLatency = time.Since(sent)
 	if err == nil {
 		c.upStatus = target.StatusCode()
@@ -426,13 +447,19 @@ func (p *Proxy) serve(c *Context) {
 	if sc.canon&hasKeepAlive != 0 {
 		rh.Del("Keep-Alive")
 	}
-	if sc.canon&hasUpgrade != 0 {
+	// Upgrade is kept when it is the one asked for (header_filter.before:
+	// removed unless it equals upstream_upgrade, ignoring case).
+	keepUpgrade := c.upgrade && equalFold(sc.value(rh, nUpgrade), valWebSocket)
+	if sc.canon&hasUpgrade != 0 && !keepUpgrade {
 		rh.Del("Upgrade")
 	}
 	if sc.trailers && len(req.Header.PeekCanonical(requestNames(&req.Header).te)) == 0 {
 		rh.Del("Trailer")
 	}
-	drop = hasConnection | hasKeepAlive | hasUpgrade
+	drop = hasConnection | hasKeepAlive
+	if !keepUpgrade {
+		drop |= hasUpgrade
+	}
 	if p.hdr.requestID {
 		drop |= hasRequestID
 	}
@@ -443,7 +470,7 @@ func (p *Proxy) serve(c *Context) {
 		drop |= hasPxLatency
 	}
 	sc.dropOdd(rh, drop)
-	if ph != nil {
+	if ph != nil && !c.upgrade {
 		ph.Response(c)
 	}
 	p.finish(c)
@@ -702,9 +729,19 @@ func (p *Proxy) finish(c *Context) {
 		h.Add("Set-Cookie", c.hashCookie.String())
 	}
 	ph := c.ph
+	tunnel := false
 	if ph != nil {
 		ph.HeaderFilter(c)
-		if c.out.src != nil && len(resp.Body()) > 0 {
+		if t := c.tunnel; t != nil {
+			if resp.StatusCode() == fasthttp.StatusSwitchingProtocols {
+				tunnel = true // no body_filter on a tunnel
+			} else {
+				// a header_filter answered otherwise: no tunnel
+				t.up.Close()
+				c.tunnel = nil
+			}
+		}
+		if !tunnel && c.out.src != nil && len(resp.Body()) > 0 {
 			// HeaderFilter gave a body of its own (kong.response.exit):
 			// it replaces the upstream's, whose connection is closed.
 			c.upResp.CloseBodyStream() //nolint:errcheck
@@ -716,7 +753,7 @@ func (p *Proxy) finish(c *Context) {
 	// as it came, if a plugin left it.
 	sc := &c.scan
 	setOwnDate(h, sc.found()&hasDate == 0 || sc.value(h, nDate) == nil)
-	if ph != nil && c.out.src == nil {
+	if ph != nil && !tunnel && c.out.src == nil {
 		// A body known whole: one BodyFilter call, before the write
 		// (respond sends what it leaves in BodyChunk). A streamed one is
 		// filtered chunk by chunk as it is written (bodyOut).

@@ -14,8 +14,9 @@ import (
 
 // Server serves a Proxy on the entries of proxy_listen.
 type Server struct {
-	srv *fasthttp.Server
-	lns []net.Listener
+	srv     *fasthttp.Server
+	lns     []net.Listener
+	tunnels *tunnelSet // the WebSocket tunnels of its connections
 	// Addrs are the addresses listened on, in proxy_listen order.
 	Addrs []net.Addr
 	// h2 serves the HTTP/2 connections of the http2 entries (h2.go), h2lns
@@ -29,7 +30,7 @@ type Server struct {
 // Config.GetCertificate (required then). A bind failure closes what was
 // bound and is returned.
 func (p *Proxy) Listen(ls []Listener) (*Server, error) {
-	s := &Server{srv: p.newServer()}
+	s := &Server{srv: p.newServer(), tunnels: &tunnelSet{}}
 	var tlsConf *tls.Config
 	for _, l := range ls {
 		if l.SSL && p.cfg.GetCertificate == nil {
@@ -74,7 +75,7 @@ func (p *Proxy) Listen(ls []Listener) (*Server, error) {
 			s.h2lns = append(s.h2lns, h2Listener{split})
 			ln = split
 		}
-		s.lns = append(s.lns, logListener{ln})
+		s.lns = append(s.lns, logListener{ln, s.tunnels})
 	}
 	return s, nil
 }
@@ -147,7 +148,11 @@ func (s *Server) Serve() error {
 }
 
 // Shutdown stops accepting, lets in-flight requests finish until ctx is
-// done, then closes the remaining connections.
+// done, then closes the remaining connections. WebSocket tunnels are
+// closed once the requests have finished (or ctx is done): a tunnel lasts
+// until a side closes it, which may be never (nginx keeps upgraded
+// connections through a graceful quit, until kong quit's timeout stops
+// it); Shutdown then waits for their Log, until ctx is done.
 func (s *Server) Shutdown(ctx context.Context) error {
 	h2done := make(chan error, 1)
 	if s.h2 != nil {
@@ -173,6 +178,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for _, ln := range s.lns {
 		ln.Close()
 	}
+	s.tunnels.closeAll(ctx)
 	return err
 }
 

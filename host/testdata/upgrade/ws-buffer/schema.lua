@@ -1,0 +1,6 @@
+return {
+  name = "ws-buffer",
+  fields = {
+    { config = { type = "record", fields = {} } },
+  },
+}

@@ -1,0 +1,6 @@
+return {
+  name = "ws-probe",
+  fields = {
+    { config = { type = "record", fields = {} } },
+  },
+}
