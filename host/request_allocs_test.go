@@ -19,8 +19,20 @@ func TestRequestPathAllocs(t *testing.T) {
 	for _, tc := range []struct{ path, token string }{{"/open", ""}, {"/authed", memNodeToken}} {
 		do := m.request(t, tc.path, tc.token)
 		do()
-		if got := testing.AllocsPerRun(200, do); got > 2 {
+		if got := fewestAllocs(200, do); got > 2 {
 			t.Errorf("%s: %.1f allocations per request, want <= 2", tc.path, got)
 		}
 	}
+}
+
+// fewestAllocs is the fewest of five testing.AllocsPerRun(runs, f): that
+// counts every allocation of the process while f runs, so the host's own
+// background work (a worker built for the pool's minimum, a timer) can
+// land in one measurement; a cost of f's own shows in all five.
+func fewestAllocs(runs int, f func()) float64 {
+	best := testing.AllocsPerRun(runs, f)
+	for i := 1; i < 5 && best > 0; i++ {
+		best = min(best, testing.AllocsPerRun(runs, f))
+	}
+	return best
 }
