@@ -223,25 +223,9 @@ type connKey struct{}
 // newH2Server is the HTTP/2 server of the proxy's http2 entries.
 // Its streams' Logs are counted in logs, which Shutdown waits for.
 func (p *Proxy) newH2Server(logs *sync.WaitGroup) *http.Server {
-	srv := &http.Server{
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			p.serveH2(w, r, logs)
-		}),
-		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
-			return context.WithValue(ctx, connKey{}, c)
-		},
-		IdleTimeout:       p.cfg.ClientIdleTimeout,
-		ReadHeaderTimeout: 60 * time.Second,
-		MaxHeaderBytes:    32 << 10,
-		// a client's protocol errors are answered on the wire, not logged
-		// (as quietLogger does for fasthttp's)
-		ErrorLog: log.New(io.Discard, "", 0),
-	}
-	var ps http.Protocols
-	ps.SetHTTP2(true)
-	ps.SetUnencryptedHTTP2(true)
-	srv.Protocols = &ps
-	return srv
+	return H2Server(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.serveH2(w, r, logs)
+	}), p.cfg.ClientIdleTimeout)
 }
 
 // hopByHop are the response headers HTTP/2 forbids (RFC 9113 §8.2.2).
@@ -260,6 +244,37 @@ func (p *Proxy) serveH2(w http.ResponseWriter, r *http.Request, logs *sync.WaitG
 		hc = &h2Conn{Conn: nc}
 		conn = hc
 	}
+	rc := h2RequestCtx(r, conn)
+	p.ServeHTTP(rc)
+	writeH2Response(w, rc)
+	if c := hc.pending; c != nil {
+		// Log once the client has the whole response: the stream ends when
+		// this handler returns
+		hc.pending = nil
+		logs.Add(1)
+		go func() {
+			defer logs.Done()
+			p.log(c)
+		}()
+	}
+}
+
+// flushWriter sends each write at once.
+type flushWriter struct {
+	w io.Writer
+	f http.Flusher
+}
+
+func (fw flushWriter) Write(p []byte) (int, error) {
+	n, err := fw.w.Write(p)
+	fw.f.Flush()
+	return n, err
+}
+
+// h2RequestCtx is the fasthttp request of HTTP/2 stream r, its connection
+// conn (RequestCtx.Conn): header names in lower case as HTTP/2 sent them,
+// the body a stream.
+func h2RequestCtx(r *http.Request, conn net.Conn) *fasthttp.RequestCtx {
 	rc := new(fasthttp.RequestCtx)
 	rc.Init2(conn, nil, false)
 	req := &rc.Request
@@ -279,9 +294,14 @@ func (p *Proxy) serveH2(w http.ResponseWriter, r *http.Request, logs *sync.WaitG
 		// closes the one it replaces); net/http closes the body
 		req.SetBodyStream(struct{ io.Reader }{r.Body}, int(r.ContentLength))
 	}
+	return rc
+}
 
-	p.ServeHTTP(rc)
-
+// writeH2Response writes rc's response to an HTTP/2 stream: its headers
+// but those HTTP/2 forbids, its body whole or streamed chunk by chunk
+// (each flushed), then closes the body's stream (bodyOut.CloseWithError
+// for the proxy's, which schedules Log).
+func writeH2Response(w http.ResponseWriter, rc *fasthttp.RequestCtx) {
 	resp := &rc.Response
 	wh := w.Header()
 	resp.Header.VisitAll(func(k, v []byte) {
@@ -308,36 +328,61 @@ func (p *Proxy) serveH2(w http.ResponseWriter, r *http.Request, logs *sync.WaitG
 		if !head {
 			w.Write(resp.Body())
 		}
-	} else {
-		// streamed as it comes (through BodyFilter when plugins run), each
-		// chunk flushed as nginx sends it; then the stream's end is
-		// reported as fasthttp's server does once it wrote a response
-		// (bodyOut.CloseWithError), which schedules Log
-		if !head {
-			io.Copy(flushWriter{w, w.(http.Flusher)}, resp.BodyStream())
-		}
+	} else if !head {
+		io.Copy(flushWriter{w, w.(http.Flusher)}, resp.BodyStream())
 	}
 	resp.CloseBodyStream()
-	if c := hc.pending; c != nil {
-		// Log once the client has the whole response: the stream ends when
-		// this handler returns
-		hc.pending = nil
-		logs.Add(1)
-		go func() {
-			defer logs.Done()
-			p.log(c)
-		}()
+}
+
+// H2Handler serves HTTP/2 streams with a fasthttp handler (the Admin API's,
+// status_listen's): each stream a RequestCtx whose Conn has the
+// connection's addresses (and TLS state, for RequestCtx.IsTLS).
+func H2Handler(h fasthttp.RequestHandler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		nc, _ := r.Context().Value(connKey{}).(net.Conn)
+		var conn net.Conn = &h2Conn{Conn: nc}
+		if tc, ok := nc.(*tls.Conn); ok {
+			conn = &h2TLSConn{h2Conn: h2Conn{Conn: nc}, tl: &tlsLogConn{logConn: &logConn{Conn: nc}, tc: tc}}
+		}
+		rc := h2RequestCtx(r, conn)
+		h(rc)
+		writeH2Response(w, rc)
+	})
+}
+
+// H2Server is an HTTP/2-only net/http server for H2Split's HTTP/2 side:
+// handler (H2Handler) serves its streams; IdleTimeout as nginx's
+// keepalive_timeout.
+func H2Server(handler http.Handler, idle time.Duration) *http.Server {
+	srv := &http.Server{
+		Handler: handler,
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			return context.WithValue(ctx, connKey{}, c)
+		},
+		IdleTimeout:       idle,
+		ReadHeaderTimeout: 60 * time.Second,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          log.New(io.Discard, "", 0),
 	}
+	var ps http.Protocols
+	ps.SetHTTP2(true)
+	ps.SetUnencryptedHTTP2(true)
+	srv.Protocols = &ps
+	return srv
 }
 
-// flushWriter sends each write at once.
-type flushWriter struct {
-	w io.Writer
-	f http.Flusher
+// H2Split splits listener ln (TCP, or TLS offering ALPN h2) into its
+// HTTP/1.x connections (h1, for fasthttp) and its HTTP/2 ones (h2, for
+// H2Server), as an http2 listen entry is served. Closing either closes
+// ln.
+func H2Split(ln net.Listener) (h1, h2 net.Listener) {
+	s := newH2Split(ln)
+	return s, h2Listener{s}
 }
 
-func (fw flushWriter) Write(p []byte) (int, error) {
-	n, err := fw.w.Write(p)
-	fw.f.Flush()
-	return n, err
+// H2TLSConfig is conf for an "http2 ssl" entry: ALPN h2 first.
+func H2TLSConfig(conf *tls.Config) *tls.Config {
+	c := conf.Clone()
+	c.NextProtos = []string{"h2", "http/1.1"}
+	return c
 }

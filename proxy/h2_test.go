@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/luahost/luahost/router"
+	"github.com/valyala/fasthttp"
 )
 
 // h2Client speaks HTTP/2 only: over TLS through ALPN, in cleartext with
@@ -338,5 +340,33 @@ func TestHTTP2Streams(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != 200 || res.ProtoMajor != 2 {
 		t.Errorf("HEAD: %s %d", res.Proto, res.StatusCode)
+	}
+}
+
+// H2Split, H2Server and H2Handler serve another fasthttp handler (the
+// Admin API's) on one port to HTTP/1.x and HTTP/2 clients.
+func TestH2HandlerForOtherServers(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	handler := func(rc *fasthttp.RequestCtx) {
+		rc.Response.Header.Set("X-Seen", string(rc.Request.Header.Peek("x-mixed-case")))
+		fmt.Fprintf(rc, "%s %s tls=%v", rc.Method(), rc.RequestURI(), rc.IsTLS())
+	}
+	h1, h2 := H2Split(ln)
+	srv := H2Server(H2Handler(handler), time.Minute)
+	fs := &fasthttp.Server{Handler: handler}
+	go srv.Serve(h2)
+	go fs.Serve(h1)
+	defer func() {
+		srv.Close()
+		fs.Shutdown()
+	}()
+	for _, c := range []*http.Client{h2Client(), h1Client()} {
+		res, body := get(t, c, "GET", "http://"+ln.Addr().String()+"/x?y=1", "")
+		if res.StatusCode != 200 || body != "GET /x?y=1 tls=false" || res.Header.Get("X-Seen") != "v" {
+			t.Errorf("%s: %d %q %v", res.Proto, res.StatusCode, body, res.Header)
+		}
 	}
 }

@@ -40,8 +40,7 @@ func (p *Proxy) Listen(ls []Listener) (*Server, error) {
 	var tlsConfH2 *tls.Config
 	if p.cfg.GetCertificate != nil {
 		tlsConf = serverTLSConfig(p.cfg.GetCertificate)
-		tlsConfH2 = tlsConf.Clone()
-		tlsConfH2.NextProtos = []string{"h2", "http/1.1"}
+		tlsConfH2 = H2TLSConfig(tlsConf)
 		if p.cfg.Certificate != nil {
 			tlsConf.GetConfigForClient = p.configForClient(tlsConf)
 			tlsConfH2.GetConfigForClient = p.configForClient(tlsConfH2)
