@@ -25,10 +25,12 @@
 //
 // Where it differs from Kong, and why:
 //
-//   - Upstream protocols: http and https. A Service with grpc, grpcs, ws or
-//     wss is answered 502 and the reason logged. ssl entries serve TLS
-//     (tls.go), http2 entries HTTP/2 besides HTTP/1.x, through net/http
-//     (h2.go).
+//   - Upstream protocols: http and https on fasthttp; grpc and grpcs over
+//     HTTP/2 through net/http's transport (grpc.go: both ways streamed,
+//     trailers passed to HTTP/2 clients). A Service with ws or wss
+//     (Kong Enterprise's) is answered 502 and the reason logged. ssl
+//     entries serve TLS (tls.go), http2 entries HTTP/2 besides HTTP/1.x,
+//     through net/http (h2.go).
 //   - WebSocket upgrades on http/https Routes are tunnelled as nginx does
 //     (tunnel.go); Shutdown closes open tunnels once in-flight requests
 //     are done, where nginx keeps them through a graceful quit.

@@ -185,6 +185,7 @@ func (c *replayConn) Read(p []byte) (int, error) {
 type h2Conn struct {
 	net.Conn // the connection (never read or written through here)
 	pending  *Context
+	trailer  *http.Header // a gRPC upstream's trailers, once its body ended
 }
 
 type h2TLSConn struct {
@@ -246,7 +247,7 @@ func (p *Proxy) serveH2(w http.ResponseWriter, r *http.Request, logs *sync.WaitG
 	}
 	rc := h2RequestCtx(r, conn)
 	p.ServeHTTP(rc)
-	writeH2Response(w, rc)
+	writeH2Response(w, rc, hc.trailer)
 	if c := hc.pending; c != nil {
 		// Log once the client has the whole response: the stream ends when
 		// this handler returns
@@ -299,9 +300,10 @@ func h2RequestCtx(r *http.Request, conn net.Conn) *fasthttp.RequestCtx {
 
 // writeH2Response writes rc's response to an HTTP/2 stream: its headers
 // but those HTTP/2 forbids, its body whole or streamed chunk by chunk
-// (each flushed), then closes the body's stream (bodyOut.CloseWithError
+// (each flushed), the trailers (a gRPC upstream's; nil none) once the
+// body has ended, then closes the body's stream (bodyOut.CloseWithError
 // for the proxy's, which schedules Log).
-func writeH2Response(w http.ResponseWriter, rc *fasthttp.RequestCtx) {
+func writeH2Response(w http.ResponseWriter, rc *fasthttp.RequestCtx, trailer *http.Header) {
 	resp := &rc.Response
 	wh := w.Header()
 	resp.Header.VisitAll(func(k, v []byte) {
@@ -324,12 +326,23 @@ func writeH2Response(w http.ResponseWriter, rc *fasthttp.RequestCtx) {
 		wh.Set("Content-Length", strconv.Itoa(len(resp.Body())))
 	}
 	w.WriteHeader(resp.StatusCode())
+	if resp.IsBodyStream() {
+		// the headers as they come (nginx), before the body's first bytes
+		w.(http.Flusher).Flush()
+	}
 	if !resp.IsBodyStream() {
 		if !head {
 			w.Write(resp.Body())
 		}
 	} else if !head {
 		io.Copy(flushWriter{w, w.(http.Flusher)}, resp.BodyStream())
+	}
+	if trailer != nil {
+		for k, vs := range *trailer {
+			for _, v := range vs {
+				wh.Add(http.TrailerPrefix+k, v)
+			}
+		}
 	}
 	resp.CloseBodyStream()
 }
@@ -346,7 +359,7 @@ func H2Handler(h fasthttp.RequestHandler) http.Handler {
 		}
 		rc := h2RequestCtx(r, conn)
 		h(rc)
-		writeH2Response(w, rc)
+		writeH2Response(w, rc, nil)
 	})
 }
 

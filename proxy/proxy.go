@@ -324,10 +324,16 @@ func (p *Proxy) serve(c *Context) {
 	// client otherwise. A body sent whole goes with its length, without
 	// trailer fields.
 	streamed := false
+	buffer := m.Route.RequestBuffering || c.BufferResponse || c.upgrade
+	if isGRPC(up.Scheme) {
+		// gRPC calls stream both ways (nginx's grpc_pass); an HTTP/1.x
+		// client's body is read first
+		buffer = c.h2 == nil
+	}
 	if req.IsBodyStream() {
 		cl := h.ContentLength()
 		switch {
-		case m.Route.RequestBuffering || c.BufferResponse || c.upgrade:
+		case buffer:
 			// an upgrade's (rare) body too: the connection carries the
 			// upgraded protocol after it
 			if !c.readWhole() {
@@ -351,13 +357,17 @@ func (p *Proxy) serve(c *Context) {
 	c.Proxied = true
 	sent := time.Now()
 	c.ProxyLatency = sent.Sub(c.Start)
-	if up.Scheme != "http" && up.Scheme != "https" {
+	grpc := isGRPC(up.Scheme)
+	if up.Scheme != "http" && up.Scheme != "https" && !grpc {
 		c.UpstreamErr = errors.New("upstream protocol " + up.Scheme + " is not supported yet")
 		p.upstreamFailed(c, 502)
 		p.finish(c)
 		return
 	}
-	client := p.client(m.Service, up, c.balanced)
+	var client *fasthttp.HostClient
+	if !grpc {
+		client = p.client(m.Service, up, c.balanced)
+	}
 	// The response: streamed unless Access asked for it whole. With
 	// plugins, a streamed response is read into the Context's own
 	// Response, its body then passed through BodyFilter as it is sent.
@@ -377,11 +387,15 @@ func (p *Proxy) serve(c *Context) {
 	target.Header.DisableNormalizing()
 	// fasthttp's client checks the scheme against its TLS setting; a
 	// request read over TLS starts as https
-	req.URI().SetScheme(up.Scheme)
 	var err error
-	if c.upgrade {
+	switch {
+	case grpc:
+		err = p.doGRPC(c, req, target)
+	case c.upgrade:
+		req.URI().SetScheme(up.Scheme)
 		err = p.openTunnel(c, client, req, target)
-	} else {
+	default:
+		req.URI().SetScheme(up.Scheme)
 		err = p.do(c, client, req, target, streamed)
 	}
 	c.UpstreamLatency = time.Since(sent)
@@ -781,11 +795,15 @@ func (p *Proxy) kongHeaders(c *Context, h *fasthttp.ResponseHeader) {
 			if sc := &c.scan; sc.resp {
 				sc.dropOdd(h, hasVia)
 			}
+			via := p.via11 // proxy_http_version 1.1; 2 to a gRPC upstream
+			if isGRPC(c.Upstream.Scheme) {
+				via = p.via2
+			}
 			if c.upViaSet {
-				c.buf = append(append(append(c.buf[:0], c.upVia...), ", "...), p.via11...)
+				c.buf = append(append(append(c.buf[:0], c.upVia...), ", "...), via...)
 				h.SetCanonical(hdrVia, c.buf)
 			} else {
-				h.SetCanonical(hdrVia, s2b(p.via11))
+				h.SetCanonical(hdrVia, s2b(via))
 			}
 		}
 		// The upstream's Server is passed (proxy_pass_header Server);
