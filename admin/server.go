@@ -2,11 +2,13 @@ package admin
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
-	"github.com/luahost/luahost/balancer"
+	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"runtime/debug"
 	"strconv"
 	"sync"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/luahost/luahost/balancer"
 	"github.com/luahost/luahost/host"
 	"github.com/luahost/luahost/kongdb"
 	"github.com/luahost/luahost/proxy"
@@ -46,6 +49,9 @@ type Options struct {
 	// (/upstreams/:upstreams/health, .../targets/:targets/healthy); nil:
 	// no balancer, as a Kong node without one.
 	Balancers *balancer.Registry
+	// TLS serves the ssl entries of admin_listen (proxy.ServerTLSConfig
+	// with admin_ssl_cert's certificates); required when there is one.
+	TLS *tls.Config
 }
 
 // HandlerFunc serves one Admin API request.
@@ -66,10 +72,14 @@ type Server struct {
 	srv     *fasthttp.Server
 	lns     []net.Listener
 	serving atomic.Bool
-	// Addrs are the addresses listened on, in admin_listen order.
-	Addrs []net.Addr
-	// Skipped are the admin_listen entries not served (ssl, http2).
-	Skipped []proxy.Listener
+	// h2 serves the HTTP/2 connections of the http2 entries, h2lns are
+	// those entries' HTTP/2 side (proxy.H2Split).
+	h2    *http.Server
+	h2lns []net.Listener
+	// Addrs are the addresses listened on, in admin_listen order, and
+	// Listeners their entries.
+	Addrs     []net.Addr
+	Listeners []proxy.Listener
 
 	stats struct {
 		accepted, handled atomic.Int64
@@ -156,26 +166,29 @@ func (s *Server) newServer() *fasthttp.Server {
 	}
 }
 
-// Listen binds every non-ssl, non-http2 entry of ls (as proxy.Listen; an
-// ssl or http2 entry is reported in Skipped).
+// Listen binds every entry of ls (proxy.Bind): an ssl entry serves TLS
+// with Options.TLS, an http2 entry HTTP/2 beside HTTP/1.x (ALPN h2 over
+// TLS, prior knowledge in cleartext), as the proxy's entries.
 func (s *Server) Listen(ls []proxy.Listener) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, l := range ls {
-		if l.SSL || l.HTTP2 {
-			s.Skipped = append(s.Skipped, l)
-			continue
-		}
-		ln, err := net.Listen("tcp", l.Addr)
+		ln, err := proxy.Bind(l, s.opts.TLS)
 		if err != nil {
 			for _, o := range s.lns {
 				o.Close()
 			}
-			s.lns, s.Addrs = nil, nil
+			s.lns, s.h2lns, s.Addrs, s.Listeners = nil, nil, nil, nil
 			return err
 		}
-		s.lns = append(s.lns, ln)
 		s.Addrs = append(s.Addrs, ln.Addr())
+		s.Listeners = append(s.Listeners, l)
+		if l.HTTP2 {
+			var h2 net.Listener
+			ln, h2 = proxy.H2Split(ln)
+			s.h2lns = append(s.h2lns, h2)
+		}
+		s.lns = append(s.lns, ln)
 	}
 	return nil
 }
@@ -186,16 +199,33 @@ func (s *Server) Serve() error {
 	if s.srv == nil {
 		s.srv = s.newServer()
 	}
-	srv, lns := s.srv, s.lns
+	if s.h2 == nil && len(s.h2lns) > 0 {
+		s.h2 = proxy.H2Server(proxy.H2Handler(s.serveH2), 60*time.Second)
+		s.h2.ConnState = func(_ net.Conn, st http.ConnState) {
+			if st == http.StateNew {
+				s.stats.accepted.Add(1)
+			}
+		}
+	}
+	srv, lns, h2, h2lns := s.srv, s.lns, s.h2, s.h2lns
 	s.mu.Unlock()
 	s.serving.Store(true)
-	errc := make(chan error, len(lns))
+	errc := make(chan error, len(lns)+len(h2lns))
 	var wg sync.WaitGroup
 	for _, ln := range lns {
 		wg.Add(1)
 		go func(ln net.Listener) {
 			defer wg.Done()
 			errc <- srv.Serve(ln)
+		}(ln)
+	}
+	for _, ln := range h2lns {
+		wg.Add(1)
+		go func(ln net.Listener) {
+			defer wg.Done()
+			if err := h2.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+				errc <- err
+			}
 		}(ln)
 	}
 	wg.Wait()
@@ -208,21 +238,62 @@ func (s *Server) Serve() error {
 	return nil
 }
 
+// serveH2 serves an HTTP/2 stream: its body read whole first, bounded as
+// fasthttp bounds an HTTP/1.x one (413 beyond MaxBodySize).
+func (s *Server) serveH2(ctx *fasthttp.RequestCtx) {
+	req := &ctx.Request
+	if req.IsBodyStream() {
+		max := s.opts.MaxBodySize
+		if req.Header.ContentLength() > max {
+			s.errorHandler(ctx, fasthttp.ErrBodyTooLarge)
+			return
+		}
+		body, err := io.ReadAll(io.LimitReader(req.BodyStream(), int64(max)+1))
+		switch {
+		case err != nil:
+			s.errorHandler(ctx, err)
+			return
+		case len(body) > max:
+			s.errorHandler(ctx, fasthttp.ErrBodyTooLarge)
+			return
+		}
+		req.SetBody(body)
+	}
+	s.serve(ctx)
+}
+
 // Shutdown stops accepting and lets in-flight requests finish until ctx is
 // done.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
-	srv := s.srv
+	srv, h2 := s.srv, s.h2
 	if srv == nil {
 		for _, ln := range s.lns {
-			ln.Close()
+			ln.Close() // an http2 entry's HTTP/2 side with it
 		}
 	}
 	s.mu.Unlock()
 	if srv == nil {
 		return nil
 	}
+	h2done := make(chan error, 1)
+	if h2 != nil {
+		// HTTP/2 connections: GOAWAY, then closed once their streams end
+		// (or ctx is done)
+		go func() {
+			err := h2.Shutdown(ctx)
+			if err != nil {
+				h2.Close()
+			}
+			h2done <- err
+		}()
+	} else {
+		h2done <- nil
+	}
 	err := srv.ShutdownWithContext(ctx)
+	if h2err := <-h2done; err == nil {
+		err = h2err
+	}
 	// fasthttp closes the listeners its Serve has registered; one whose
 	// Serve had not started yet (a Shutdown right after Serve) would
 	// accept for ever

@@ -12,7 +12,8 @@ import (
 
 // A Shutdown right after Serve starts stops it, whether or not Serve has
 // reached fasthttp's accept loop (it accepted for ever when it had not: a
-// node stopped right after it started never exited).
+// node stopped right after it started never exited), and the HTTP/2 side
+// of an http2 entry with it.
 func TestShutdownRightAfterServe(t *testing.T) {
 	c := testConf()
 	c.Set("database", "off", "test")
@@ -22,7 +23,7 @@ func TestShutdownRightAfterServe(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ls, _ := proxy.ParseListen("admin_listen", "127.0.0.1:0")
+		ls, _ := proxy.ParseListen("admin_listen", "127.0.0.1:0, 127.0.0.1:0 http2")
 		if err := s.Listen(ls); err != nil {
 			t.Fatal(err)
 		}

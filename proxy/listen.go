@@ -1,6 +1,9 @@
 package proxy
 
 import (
+	"context"
+	"crypto/tls"
+	"errors"
 	"net"
 	"net/netip"
 	"strconv"
@@ -109,4 +112,35 @@ func listenAddr(s string) (string, bool) {
 		return "", false
 	}
 	return net.JoinHostPort(host, port), true
+}
+
+// listenTCP binds entry l's address (SO_REUSEPORT when flagged).
+func listenTCP(l Listener) (net.Listener, error) {
+	lc := net.ListenConfig{}
+	if l.ReusePort {
+		lc.Control = reusePort
+	}
+	return lc.Listen(context.Background(), "tcp", l.Addr)
+}
+
+// Bind binds entry l for a server other than the proxy (the Admin API,
+// status_listen): TCP, SO_REUSEPORT when flagged, and on an ssl entry TLS
+// with conf (ServerTLSConfig's; on an "http2 ssl" entry H2TLSConfig's of
+// it, ALPN h2 first). An ssl entry without conf is an error. Serve an
+// http2 entry's listener through H2Split.
+func Bind(l Listener, conf *tls.Config) (net.Listener, error) {
+	if l.SSL && conf == nil {
+		return nil, errors.New(l.Addr + " ssl: no certificates configured")
+	}
+	ln, err := listenTCP(l)
+	if err != nil {
+		return nil, err
+	}
+	if l.SSL {
+		if l.HTTP2 {
+			conf = H2TLSConfig(conf)
+		}
+		ln = tls.NewListener(ln, conf)
+	}
+	return ln, nil
 }

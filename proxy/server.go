@@ -39,7 +39,7 @@ func (p *Proxy) Listen(ls []Listener) (*Server, error) {
 	}
 	var tlsConfH2 *tls.Config
 	if p.cfg.GetCertificate != nil {
-		tlsConf = serverTLSConfig(p.cfg.GetCertificate)
+		tlsConf = ServerTLSConfig(p.cfg.GetCertificate)
 		tlsConfH2 = H2TLSConfig(tlsConf)
 		if p.cfg.Certificate != nil {
 			tlsConf.GetConfigForClient = p.configForClient(tlsConf)
@@ -47,11 +47,7 @@ func (p *Proxy) Listen(ls []Listener) (*Server, error) {
 		}
 	}
 	for _, l := range ls {
-		lc := net.ListenConfig{}
-		if l.ReusePort {
-			lc.Control = reusePort
-		}
-		ln, err := lc.Listen(context.Background(), "tcp", l.Addr)
+		ln, err := listenTCP(l)
 		if err != nil {
 			for _, o := range s.lns {
 				o.Close()

@@ -240,10 +240,12 @@ func SelfSignedCertificate() (*tls.Certificate, error) {
 	return &tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, nil
 }
 
-// serverTLSConfig is the ssl listeners' configuration: Kong's
-// ssl_protocols (TLSv1.2 TLSv1.3) and ALPN http/1.1 (HTTP/2 is not served:
-// fasthttp has no server side for it).
-func serverTLSConfig(get func(*tls.ClientHelloInfo) (*tls.Certificate, error)) *tls.Config {
+// ServerTLSConfig is an ssl listener's configuration, the proxy's and the
+// Admin API's and status_listen's alike (Kong applies one ssl_protocols to
+// all): TLS 1.2 and 1.3 (Kong's ssl_protocols default), Go's cipher suites,
+// ALPN http/1.1 (H2TLSConfig offers h2 first on http2 entries), get
+// choosing each handshake's certificate.
+func ServerTLSConfig(get func(*tls.ClientHelloInfo) (*tls.Certificate, error)) *tls.Config {
 	return &tls.Config{
 		GetCertificate: get,
 		MinVersion:     tls.VersionTLS12,

@@ -1,10 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/luahost/luahost/conf"
@@ -111,21 +116,101 @@ func loadSNICerts(db *kongdb.DB) func(ctx context.Context) ([]proxy.SNICert, err
 	}
 }
 
-// defaultCertificate is kong.conf's ssl_cert/ssl_cert_key (the first
-// pair), or the certificate Kong generates when they are not set.
+// defaultCertificate is the proxy's default certificate: kong.conf's
+// first ssl_cert/ssl_cert_key pair, or the one generated at start.
 func defaultCertificate(c *conf.Config) (*tls.Certificate, error) {
-	certs, keys := c.List("ssl_cert"), c.List("ssl_cert_key")
-	if len(certs) == 0 && len(keys) == 0 {
-		return proxy.SelfSignedCertificate()
-	}
-	if len(certs) == 0 || len(keys) == 0 {
-		return nil, errors.New("ssl_cert and ssl_cert_key must both be specified")
-	}
-	pair, err := tls.LoadX509KeyPair(certs[0], keys[0])
+	certs, err := sslCertificates(c, "")
 	if err != nil {
-		return nil, fmt.Errorf("ssl_cert: %w", err)
+		return nil, err
 	}
-	return &pair, nil
+	return &certs[0], nil
+}
+
+// sslCertificates are the certificates of a listener kind's ssl entries:
+// kong.conf's <prefix>ssl_cert/<prefix>ssl_cert_key ("" for proxy_listen,
+// "admin_", "status_"), pairs in order, each value a file's path, PEM text
+// or base64 of it, checked with Kong's messages
+// (kong/conf_loader/parse.lua); both unset, one generated at start, as
+// Kong's prefix handler makes one per kind (gen_default_ssl_cert).
+func sslCertificates(c *conf.Config, prefix string) ([]tls.Certificate, error) {
+	certs, keys := c.List(prefix+"ssl_cert"), c.List(prefix+"ssl_cert_key")
+	switch {
+	case len(certs) == 0 && len(keys) == 0:
+		def, err := proxy.SelfSignedCertificate()
+		if err != nil {
+			return nil, fmt.Errorf("%sssl_cert: could not generate the default certificate: %w", prefix, err)
+		}
+		return []tls.Certificate{*def}, nil
+	case len(keys) == 0:
+		return nil, errors.New(prefix + "ssl_cert_key must be specified")
+	case len(certs) == 0:
+		return nil, errors.New(prefix + "ssl_cert must be specified")
+	case len(certs) != len(keys):
+		return nil, fmt.Errorf("%sssl_cert was specified %d times while %sssl_cert_key was specified %d times",
+			prefix, len(certs), prefix, len(keys))
+	}
+	out := make([]tls.Certificate, 0, len(certs))
+	for i := range certs {
+		certPEM, err := pemValue(certs[i])
+		if err == nil {
+			err = checkCertificatePEM(certPEM)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%sssl_cert: failed loading certificate from %s: %v", prefix, shownValue(certs[i]), err)
+		}
+		keyPEM, err := pemValue(keys[i])
+		var pair tls.Certificate
+		if err == nil {
+			pair, err = tls.X509KeyPair(certPEM, keyPEM)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%sssl_cert_key: failed loading key from %s: %v", prefix, shownValue(keys[i]), err)
+		}
+		out = append(out, pair)
+	}
+	return out, nil
+}
+
+// pemValue is a certificate or key setting's PEM: the file it names, else
+// the value itself, or base64 of it (Kong's try_decode_base64).
+func pemValue(v string) ([]byte, error) {
+	if st, err := os.Stat(v); err == nil && !st.IsDir() {
+		return os.ReadFile(v)
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(v); err == nil && bytes.Contains(b, []byte("-----BEGIN")) {
+			return b, nil
+		}
+	}
+	if !strings.Contains(v, "-----BEGIN") {
+		return nil, errors.New("no such file, and not PEM text")
+	}
+	return []byte(v), nil
+}
+
+// checkCertificatePEM tells whether pem holds a certificate that parses
+// (tls.X509KeyPair's errors would not say which of the pair is wrong).
+func checkCertificatePEM(b []byte) error {
+	for {
+		var block *pem.Block
+		block, b = pem.Decode(b)
+		if block == nil {
+			return errors.New("no PEM certificate in it")
+		}
+		if block.Type == "CERTIFICATE" {
+			_, err := x509.ParseCertificate(block.Bytes)
+			return err
+		}
+	}
+}
+
+// shownValue is a setting's value as an error shows it: PEM text or its
+// base64 (a key, maybe) is not echoed.
+func shownValue(v string) string {
+	if strings.Contains(v, "-----") || len(v) > 200 {
+		return "the value given"
+	}
+	return v
 }
 
 // watchCertificates reloads the proxy's certificates on this node's snis

@@ -55,7 +55,7 @@ func watchHost(rec *metrics.Recorder, h *host.Host) {
 
 // statusServer serves status_listen; nil when it is off.
 type statusServer struct {
-	srv   *http.Server
+	srvs  []*http.Server
 	Addrs []net.Addr
 	done  chan struct{}
 }
@@ -66,6 +66,10 @@ func startStatus(c *conf.Config, h *host.Host, p *proxy.Proxy, rec *metrics.Reco
 		return nil, nil
 	}
 	ls, err := proxy.ParseListen("status_listen", v)
+	if err != nil {
+		return nil, err
+	}
+	tlsConf, err := listenTLS(c, "status_", ls)
 	if err != nil {
 		return nil, err
 	}
@@ -85,35 +89,51 @@ func startStatus(c *conf.Config, h *host.Host, p *proxy.Proxy, rec *metrics.Reco
 	if h.Root.DB.Strategy() == "off" {
 		sh.ConfigHash = cfg.Hash
 	}
-	s := &statusServer{srv: &http.Server{Handler: sh, ReadHeaderTimeout: 10 * time.Second}, done: make(chan struct{})}
-	var lns []net.Listener
+	// net/http serves HTTP/2 itself: the http2 entries' server also speaks
+	// it (ALPN h2 over TLS, prior knowledge in cleartext), the others'
+	// HTTP/1.x only
+	h1 := &http.Server{Handler: sh, ReadHeaderTimeout: 10 * time.Second}
+	var h2 *http.Server
+	s := &statusServer{srvs: []*http.Server{h1}, done: make(chan struct{})}
+	type bound struct {
+		ln  net.Listener
+		srv *http.Server
+	}
+	var lns []bound
 	for _, l := range ls {
-		if l.SSL || l.HTTP2 {
-			fmt.Fprintf(stderr, "luahost: status_listen %s not served: TLS and HTTP/2 listeners are not supported yet\n", l.Addr)
-			continue
-		}
-		ln, err := net.Listen("tcp", l.Addr)
+		ln, err := proxy.Bind(l, tlsConf)
 		if err != nil {
 			for _, o := range lns {
-				o.Close()
+				o.ln.Close()
 			}
 			return nil, fmt.Errorf("status_listen: %w", err)
 		}
-		lns = append(lns, ln)
+		srv := h1
+		if l.HTTP2 {
+			if h2 == nil {
+				h2 = &http.Server{Handler: sh, ReadHeaderTimeout: 10 * time.Second, Protocols: new(http.Protocols)}
+				h2.Protocols.SetHTTP1(true)
+				h2.Protocols.SetHTTP2(true)
+				h2.Protocols.SetUnencryptedHTTP2(true)
+				s.srvs = append(s.srvs, h2)
+			}
+			srv = h2
+		}
+		lns = append(lns, bound{ln, srv})
 		s.Addrs = append(s.Addrs, ln.Addr())
+		fmt.Fprintf(stderr, "luahost: status listening on %s%s\n", ln.Addr(), listenNote(l))
 	}
 	remaining := atomic.Int32{}
 	remaining.Store(int32(len(lns)))
-	for _, ln := range lns {
-		fmt.Fprintf(stderr, "luahost: status listening on %s\n", ln.Addr())
-		go func(ln net.Listener) {
-			if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				fmt.Fprintf(stderr, "luahost: status_listen %s: %v\n", ln.Addr(), err)
+	for _, b := range lns {
+		go func(b bound) {
+			if err := b.srv.Serve(b.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				fmt.Fprintf(stderr, "luahost: status_listen %s: %v\n", b.ln.Addr(), err)
 			}
 			if remaining.Add(-1) == 0 {
 				close(s.done)
 			}
-		}(ln)
+		}(b)
 	}
 	if len(lns) == 0 {
 		close(s.done)
@@ -128,7 +148,9 @@ func (s *statusServer) Close() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_ = s.srv.Shutdown(ctx)
+	for _, srv := range s.srvs {
+		_ = srv.Shutdown(ctx)
+	}
 	<-s.done
 }
 

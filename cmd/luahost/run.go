@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -117,6 +118,38 @@ func hostError(err error) string {
 		msgs = append(msgs, oneLine(le.Error()))
 	}
 	return fmt.Sprintf("%d plugin error(s): %s (details: luahost plugins)", len(msgs), strings.Join(msgs, "; "))
+}
+
+// listenNote is what the "listening on" lines add for an entry's flags.
+func listenNote(l proxy.Listener) string {
+	switch {
+	case l.SSL && l.HTTP2:
+		return " (ssl, http2)"
+	case l.SSL:
+		return " (ssl)"
+	case l.HTTP2:
+		return " (http2)"
+	}
+	return ""
+}
+
+// listenTLS is the TLS configuration of a listener kind's ssl entries
+// (prefix "admin_", "status_": sslCertificates), nil when ls has none. Of
+// several certificates, a handshake gets the first its client supports, as
+// nginx with several ssl_certificate directives.
+func listenTLS(c *conf.Config, prefix string, ls []proxy.Listener) (*tls.Config, error) {
+	for _, l := range ls {
+		if l.SSL {
+			certs, err := sslCertificates(c, prefix)
+			if err != nil {
+				return nil, err
+			}
+			conf := proxy.ServerTLSConfig(nil)
+			conf.Certificates = certs
+			return conf, nil
+		}
+	}
+	return nil, nil
 }
 
 // proxyConfig reads the proxy's settings from kong.conf.
@@ -244,6 +277,10 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 	adminListeners, err := proxy.ParseListen("admin_listen", c.Get("admin_listen"))
 	if err != nil {
 		return fail(err.Error())
+	}
+	adminTLS, err := listenTLS(c, "admin_", adminListeners)
+	if err != nil {
+		return fail(oneLine(err.Error()))
 	}
 	logs, err := openLogs(c, stdout, stderr)
 	if err != nil {
@@ -402,7 +439,7 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 	var adm *admin.Server
 	if len(adminListeners) > 0 {
 		if adm, err = admin.New(admin.Options{Host: h, Logger: logger, Log: adminAccessLog(logs.adminAccess),
-			ConnStats: p.ConnStats, Balancers: bals.reg}); err != nil {
+			ConnStats: p.ConnStats, Balancers: bals.reg, TLS: adminTLS}); err != nil {
 			srv.Shutdown(context.Background())
 			return fail("admin API: " + oneLine(err.Error()))
 		}
@@ -415,16 +452,7 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 		}
 	}
 	for i, a := range srv.Addrs {
-		tlsNote := ""
-		switch l := listeners[i]; {
-		case l.SSL && l.HTTP2:
-			tlsNote = " (ssl, http2)"
-		case l.SSL:
-			tlsNote = " (ssl)"
-		case l.HTTP2:
-			tlsNote = " (http2)"
-		}
-		fmt.Fprintf(stderr, "luahost: proxy listening on %s%s\n", a, tlsNote)
+		fmt.Fprintf(stderr, "luahost: proxy listening on %s%s\n", a, listenNote(listeners[i]))
 	}
 	if len(srv.Addrs) == 0 {
 		if adm != nil {
@@ -433,11 +461,8 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 		return fail("proxy_listen: nothing to listen on (off)")
 	}
 	if adm != nil {
-		for _, l := range adm.Skipped {
-			fmt.Fprintf(stderr, "luahost: admin_listen %s not served: TLS and HTTP/2 listeners are not supported yet\n", l.Addr)
-		}
-		for _, a := range adm.Addrs {
-			fmt.Fprintf(stderr, "luahost: admin API listening on %s\n", a)
+		for i, a := range adm.Addrs {
+			fmt.Fprintf(stderr, "luahost: admin API listening on %s%s\n", a, listenNote(adm.Listeners[i]))
 		}
 	}
 

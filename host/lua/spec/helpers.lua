@@ -358,12 +358,13 @@ function helpers.proxy_client(timeout)
   return c
 end
 
--- luahost serves no TLS listener yet: say so where the spec asks
+-- luahost test's nodes serve no TLS listener yet (luahost run does): say
+-- so where the spec asks
 function helpers.proxy_ssl_client()
-  error("proxy_ssl_client: luahost serves no TLS listener yet (proxy_listen ssl is skipped)", 2)
+  error("proxy_ssl_client: luahost test's nodes serve no TLS listener yet", 2)
 end
 helpers.admin_ssl_client = function()
-  error("admin_ssl_client: luahost serves no TLS listener yet (admin_listen ssl is skipped)", 2)
+  error("admin_ssl_client: luahost test's nodes serve no TLS listener yet", 2)
 end
 
 function helpers.admin_client(timeout)
