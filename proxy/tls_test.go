@@ -147,14 +147,14 @@ type logFunc func(msg string, args ...any)
 
 func (f logFunc) Error(msg string, args ...any) { f(msg, args...) }
 
-// grpc, grpcs, ws and wss upstreams are not proxied: 502, and the reason
-// logged.
+// ws and wss upstreams (Kong Enterprise's) are not proxied: 502, and the
+// reason logged.
 func TestUnsupportedUpstreamProtocols(t *testing.T) {
 	var mu sync.Mutex
 	var logged []string
 	var routes []router.Route
 	var services []*router.Service
-	protos := []string{"grpc", "grpcs", "ws", "wss"}
+	protos := []string{"ws", "wss"}
 	for i, proto := range protos {
 		s := svc(proto, 1)
 		s.Protocol = proto
