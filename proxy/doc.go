@@ -1,8 +1,9 @@
 // Package proxy is luahost's proxy listener and upstream client, on
 // fasthttp: it routes each request with a router.Versioned, answers what
 // Kong's runloop answers itself (404 no Route, 503 no Service, 426 or a
-// redirect to https, Kong's error bodies for malformed requests and failed
-// upstreams), and forwards the rest to the Service's host with the headers
+// redirect to https, 415/426 on a grpc Route, Kong's error bodies for
+// malformed requests and failed upstreams; to a gRPC client over HTTP/2
+// as grpc-status and grpc-message, grpc_answers.go), and forwards the rest to the Service's host with the headers
 // Kong's nginx template and runloop set (X-Forwarded-*, X-Real-IP, Via,
 // X-Kong-Request-Id, Host) and Kong's response headers (Via, Server,
 // X-Kong-*-Latency, X-Kong-Request-Id).

@@ -246,6 +246,9 @@ func (p *Proxy) serveH2(w http.ResponseWriter, r *http.Request, logs *sync.WaitG
 		conn = hc
 	}
 	rc := h2RequestCtx(r, conn)
+	// as the HTTP/1.x server's NoDefaultContentType: no Content-Type of
+	// fasthttp's own on a response without one
+	rc.Response.Header.SetNoDefaultContentType(true)
 	p.ServeHTTP(rc)
 	writeH2Response(w, rc, hc.trailer)
 	if c := hc.pending; c != nil {
@@ -314,6 +317,9 @@ func writeH2Response(w http.ResponseWriter, rc *fasthttp.RequestCtx, trailer *ht
 		}
 		wh.Add(string(k), string(v))
 	})
+	if _, ok := wh["Content-Type"]; !ok {
+		wh["Content-Type"] = nil // none, as over HTTP/1.x: net/http would sniff one
+	}
 	head := rc.Request.Header.IsHead()
 	switch {
 	case head:

@@ -370,3 +370,49 @@ func TestH2HandlerForOtherServers(t *testing.T) {
 		}
 	}
 }
+
+// An upstream response without a Content-Type goes to the client without
+// one, as nginx passes it: fasthttp would add its text/plain to a
+// response read from the upstream for the plugins' streaming, and
+// net/http would sniff one for an HTTP/2 client.
+func TestHTTP2NoDefaultContentType(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				r := bufio.NewReader(c)
+				for {
+					l, err := r.ReadString('\n')
+					if err != nil || l == "\r\n" {
+						break
+					}
+				}
+				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello")
+			}()
+		}
+	}()
+	for _, ph := range []Phases{nil, NopPhases{}} {
+		tp := startProxy(t, Config{}, []router.Route{
+			{ID: "00000000-0000-0000-0000-000000000001", Paths: []string{"/"}, ServiceID: "s1"},
+		}, svc("s1", ln.Addr().(*net.TCPAddr).Port))
+		tp.p.Phases = ph
+		h2c := startH2Proxy(t, tp)
+		for _, url := range []string{"http://" + h2c, "https://" + tp.tlsAddr} {
+			for _, c := range []*http.Client{h2Client(), h1Client()} {
+				res, body := get(t, c, "GET", url+"/", "")
+				if body != "hello" || res.Header.Values("Content-Type") != nil {
+					t.Errorf("phases %v, %s %s: %q Content-Type %q", ph != nil, url, res.Proto, body, res.Header.Values("Content-Type"))
+				}
+			}
+		}
+	}
+}

@@ -234,7 +234,7 @@ func ErrorBody(contentType, message, requestID string) (string, bool) {
 		contentType = mimeXML
 	case "text/plain", mimePlain:
 		contentType = mimePlain
-	case "application/grpc":
+	case "application/grpc", mimeGRPC: // Kong's template for both is ""
 		return "", true
 	default:
 		return "", false

@@ -187,6 +187,10 @@ func (p *Proxy) serve(c *Context) {
 		p.finish(c)
 		return
 	}
+	if p.grpcMismatch(c, proto) {
+		p.finish(c)
+		return
+	}
 	up := &c.Upstream
 	up.Scheme = m.UpstreamScheme
 	up.Path = append(up.Path[:0], router.EscapeURI(m.UpstreamURI)...)
@@ -436,6 +440,9 @@ func (p *Proxy) serve(c *Context) {
 		target.Header.CopyTo(&resp.Header)
 		c.out.src = target.BodyStream()
 	}
+	// the upstream's Content-Type or none, as nginx passes it (the
+	// client's read, and CopyTo, let fasthttp add its own)
+	resp.Header.SetNoDefaultContentType(true)
 	// The response's hop-by-hop headers (nginx passes no Connection,
 	// Keep-Alive, Upgrade; header_filter.before the headers Connection
 	// names, all its lines' tokens, Trailer unless asked for), and the
@@ -655,6 +662,48 @@ func forEachToken(v []byte, fn func([]byte)) {
 
 func tokenIs(t []byte, s string) bool { return len(t) == len(s) && bytes.EqualFold(t, []byte(s)) }
 
+// grpcMismatch is access.before's check of a request on a Route whose
+// protocols include grpc or grpcs (kong/runloop/handler.lua): 415 to a
+// request whose Content-Type is not gRPC's, 426 to a gRPC one not over
+// HTTP/2, and on a grpcs-only Route a gRPC request not made over https
+// (proto: the forwarded one) answered 200 with grpc-status 1. It reports
+// whether it answered.
+func (p *Proxy) grpcMismatch(c *Context, proto string) bool {
+	grpc, grpcs := false, false
+	for _, pr := range c.Match.Route.Protocols {
+		switch pr {
+		case "grpc":
+			grpc = true
+		case "grpcs":
+			grpcs = true
+		}
+	}
+	if !grpc && !grpcs {
+		return false
+	}
+	resp := &c.RequestCtx.Response
+	switch {
+	case !IsGRPC(c.RequestCtx.Request.Header.ContentType()):
+		p.kongError(c, 415, "Non-gRPC request matched gRPC route")
+	case c.HTTP2() == "":
+		p.kongError(c, 426, "Please use HTTP2 protocol")
+		resp.Header.Set("connection", "Upgrade")
+		resp.Header.Set("upgrade", "HTTP/2")
+	case !grpc && proto != "https":
+		// kong.response.exit(200, nil, {content-type, grpc-status,
+		// grpc-message}): the given grpc-status kept, no body
+		resetResponse(resp)
+		resp.SetStatusCode(200)
+		resp.Header.SetContentType(MIMEGRPC)
+		resp.Header.Set("grpc-status", "1")
+		resp.Header.Set("grpc-message", "gRPC request matched gRPCs route")
+		resp.Header.SetContentLength(0)
+	default:
+		return false
+	}
+	return true
+}
+
 // newRequestID fills dst with 32 random hex digits (Kong's
 // $kong_request_id).
 func newRequestID(dst *[32]byte) {
@@ -668,24 +717,38 @@ func newRequestID(dst *[32]byte) {
 }
 
 // kongError is kong.response.error(status, message): Kong's template,
-// chosen by Accept (JSON without one).
+// chosen by Accept (JSON without one); to a gRPC request (GRPCRequest)
+// Content-Type application/grpc, no body, grpc-status mapped from status
+// and its default grpc-message (message is not sent).
 func (p *Proxy) kongError(c *Context, status int, message string) {
 	rc := c.RequestCtx
+	if c.GRPCRequest() {
+		resp := &rc.Response
+		resetResponse(resp)
+		resp.SetStatusCode(status)
+		resp.Header.SetContentType(MIMEGRPC)
+		grpcAnswer(resp, status)
+		return
+	}
 	accept := rc.Request.Header.PeekCanonical(hdrAccept)
 	mime := responseType(b2s(accept))
 	p.writeError(c, status, mime, message)
 }
 
-// kongExit is kong.response.exit(status) with no body.
+// kongExit is kong.response.exit(status) with no body (to a gRPC request
+// with grpc-status and grpc-message).
 func (p *Proxy) kongExit(c *Context, status int) {
 	resp := &c.RequestCtx.Response
-	resp.Reset()
+	resetResponse(resp)
 	resp.SetStatusCode(status)
+	if c.GRPCRequest() {
+		grpcAnswer(resp, status)
+	}
 }
 
 func (p *Proxy) writeError(c *Context, status int, mime, message string) {
 	resp := &c.RequestCtx.Response
-	resp.Reset()
+	resetResponse(resp)
 	resp.SetStatusCode(status)
 	if mime != "" {
 		resp.Header.SetContentType(mime)
@@ -695,7 +758,11 @@ func (p *Proxy) writeError(c *Context, status int, mime, message string) {
 
 // nginxError is Kong's error handler (kong/error_handlers.lua) for an
 // error nginx made: the type chosen by Accept, else Content-Type, else
-// error_default_type; 494 sent as 400.
+// error_default_type; 494 sent as 400. When that starts with
+// application/grpc the handler exits with the table {message = ...}:
+// to a gRPC request (GRPCRequest) the message goes in grpc-message, with
+// grpc-status mapped from the status and no body; to another request it
+// is JSON-encoded.
 func (p *Proxy) nginxError(c *Context, status int) {
 	h := &c.RequestCtx.Request.Header
 	accept := b2s(h.PeekCanonical(hdrAccept))
@@ -712,10 +779,18 @@ func (p *Proxy) nginxError(c *Context, status int) {
 	if status == 494 {
 		status = 400
 	}
-	if len(accept) >= len("application/grpc") && accept[:len("application/grpc")] == "application/grpc" {
+	if strings.HasPrefix(accept, MIMEGRPC) {
 		resp := &c.RequestCtx.Response
-		resp.Reset()
+		resetResponse(resp)
 		resp.SetStatusCode(status)
+		if c.GRPCRequest() {
+			resp.Header.Set("grpc-status", strconv.Itoa(GRPCStatus(status)))
+			resp.Header.Set("grpc-message", message)
+			resp.Header.SetContentLength(0)
+			return
+		}
+		// cjson's encoding of the table: the messages need no escaping
+		resp.Header.SetContentType(mimeJSON)
 		resp.SetBodyString(`{"message":"` + message + `"}`)
 		return
 	}

@@ -160,7 +160,7 @@ func TestUnsupportedUpstreamProtocols(t *testing.T) {
 		s.Protocol = proto
 		services = append(services, s)
 		routes = append(routes, router.Route{ID: fmt.Sprintf("00000000-0000-0000-0000-00000000000%d", i+1),
-			Paths: []string{"/" + proto}, Protocols: []string{"http", "https", "grpc", "grpcs", "ws", "wss"}, ServiceID: proto})
+			Paths: []string{"/" + proto}, Protocols: []string{"http", "https"}, ServiceID: proto})
 	}
 	tp := startProxy(t, Config{Logger: logFunc(func(msg string, args ...any) {
 		mu.Lock()

@@ -83,6 +83,7 @@ type env struct {
 
 	addr     string        // the proxy's address
 	tlsAddr  string        // its ssl listener's
+	h2cAddr  string        // its cleartext http2 listener's (h2)
 	srvPort  string        // its port
 	peerPort string        // the client's port in the last serve
 	logDone  chan struct{} // one per request, when Log is over
@@ -179,7 +180,7 @@ func newEnv(t *testing.T, cfg proxy.Config, props ...string) *env {
 	e.p = proxy.New(rt, cfg)
 	e.p.Phases = e
 	e.logDone = make(chan struct{}, 16)
-	e.addr, e.tlsAddr = e.listen()
+	e.addr, e.tlsAddr, e.h2cAddr = e.listen()
 	_, e.srvPort, _ = net.SplitHostPort(e.addr)
 	return e
 }
@@ -344,6 +345,7 @@ func (e *env) serveOn(conn net.Conn, raw string) *fasthttp.Response {
 	}
 	out := &fasthttp.Response{}
 	out.Header.DisableNormalizing()
+	out.Header.SetNoDefaultContentType(true) // a Content-Type read is one sent
 	if err := out.Read(bufio.NewReader(conn)); err != nil {
 		e.t.Fatalf("response: %v", err)
 	}
@@ -402,11 +404,11 @@ func (e *env) noErrors() {
 	}
 }
 
-// listen serves the proxy on real sockets, plain and ssl (end-to-end
-// tests).
-func (e *env) listen() (string, string) {
+// listen serves the proxy on real sockets, plain, ssl and cleartext
+// http2 (end-to-end tests).
+func (e *env) listen() (string, string, string) {
 	e.t.Helper()
-	ls, err := proxy.ParseListen("proxy_listen", "127.0.0.1:0, 127.0.0.1:0 ssl")
+	ls, err := proxy.ParseListen("proxy_listen", "127.0.0.1:0, 127.0.0.1:0 ssl, 127.0.0.1:0 http2")
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -420,5 +422,42 @@ func (e *env) listen() (string, string) {
 		defer cancel()
 		s.Shutdown(ctx)
 	})
-	return s.Addrs[0].String(), s.Addrs[1].String()
+	return s.Addrs[0].String(), s.Addrs[1].String(), s.Addrs[2].String()
+}
+
+// h2 sends method path with headers (name, value, ...) over HTTP/2
+// (cleartext, prior knowledge), reads the answer and waits until the
+// request's Log phase is over.
+func (e *env) h2(method, path string, hdrs ...string) (*http.Response, string) {
+	e.t.Helper()
+	var ps http.Protocols
+	ps.SetUnencryptedHTTP2(true)
+	c := &http.Client{Transport: &http.Transport{Protocols: &ps}}
+	defer c.CloseIdleConnections()
+	req, err := http.NewRequest(method, "http://"+e.h2cAddr+path, nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req.Host = "example.com"
+	for i := 0; i+1 < len(hdrs); i += 2 {
+		req.Header.Add(hdrs[i], hdrs[i+1])
+	}
+	res, err := c.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	b, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if res.ProtoMajor != 2 {
+		e.t.Fatalf("the client spoke %s", res.Proto)
+	}
+	select {
+	case <-e.logDone:
+	case <-time.After(30 * time.Second):
+		e.t.Fatal("the request's log phase never ran")
+	}
+	return res, string(b)
 }

@@ -172,8 +172,10 @@ func (s *State) pluginPrefix() string {
 
 // setRespHeader is ngx.header[name] = values (nil values: cleared); before
 // the upstream answered the write is also kept to be replayed on its
-// response.
+// response. An '_' in name is written '-', as lua-nginx-module does
+// (lua_transform_underscores_in_response_headers, on in Kong).
 func (s *State) setRespHeader(name string, vals []string, add bool) {
+	name = s.headerKey(name)
 	h := &s.resp().Header
 	early := s.phase == PhaseRewrite || s.phase == PhaseAccess
 	if !add {
@@ -307,24 +309,49 @@ func (s *State) respExit(L *lua.LState) int {
 	if s.c == nil && s.current() != PhaseAdminAPI {
 		return 0
 	}
-	var text string
-	isJSON := false
-	if t, ok := body.(*lua.LTable); ok {
-		out, err := s.in.JSON().Encode(L, t)
-		if err != "" {
-			raise(L, "body encoding failed while flushing response: "+err)
-		}
-		text, isJSON = out, true
-	} else if str, ok := body.(lua.LString); ok {
-		text = string(str)
-	}
-	s.send(L, status, text, body != lua.LNil, isJSON, headers)
+	s.send(L, status, body, headers)
 	return 0
 }
 
+// grpcRequest is Kong's is_grpc_request: the request's Content-Type
+// ($content_type) starts with application/grpc and it came over HTTP/2.
+func (s *State) grpcRequest() bool {
+	if s.c == nil || s.c.HTTP2() == "" {
+		return false
+	}
+	ct, _ := s.reqHeader("Content-Type")
+	return proxy.IsGRPC(ct)
+}
+
+// respHas reports whether the response has a header name (any case, '_'
+// as '-') with a value, as Kong's ngx.header[name] reads it back (nginx
+// keeps no header set to "").
+func (s *State) respHas(h *fasthttp.ResponseHeader, name string) bool {
+	if v := h.Peek(name); len(v) > 0 {
+		return true
+	}
+	for k, v := range h.All() {
+		if len(v) > 0 && equalFoldDash(k, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// setResp is ngx.header[name] = value in send: the header's lines
+// replaced.
+func (s *State) setResp(h *fasthttp.ResponseHeader, name, value string) {
+	s.delHeader(h, name)
+	h.Add(name, value)
+}
+
 // send is Kong's send(status, body, headers): the response written, then
-// the handler ended (ngx.exit).
-func (s *State) send(L *lua.LState, status int, body string, hasBody, isJSON bool, headers *lua.LTable) {
+// the handler ended (ngx.exit). body is nil, a string or a table (JSON,
+// or for gRPC its message field). A gRPC response (its Content-Type
+// application/grpc..., or none and a gRPC request) gets grpc-status
+// mapped from status unless it has one; a body sent to a gRPC client
+// whose output is not gRPC goes in grpc-message instead, the body empty.
+func (s *State) send(L *lua.LState, status int, body lua.LValue, headers *lua.LTable) {
 	resp := s.resp()
 	if s.c == nil {
 		resp.Reset()
@@ -338,9 +365,10 @@ func (s *State) send(L *lua.LState, status int, body string, hasBody, isJSON boo
 			name := string(k.(lua.LString))
 			if !s.isTransferEncoding(name) {
 				vals := s.headerValues(L, name, v, true)
-				s.delHeader(&resp.Header, name)
+				key := s.headerKey(name) // ngx.header: '_' written '-'
+				s.delHeader(&resp.Header, key)
 				for _, x := range vals {
-					resp.Header.Add(name, x)
+					resp.Header.Add(key, x)
 				}
 			}
 			switch strings.ToLower(name) {
@@ -351,20 +379,79 @@ func (s *State) send(L *lua.LState, status int, body string, hasBody, isJSON boo
 			}
 		}
 	}
-	if isJSON && !hasCT {
-		resp.Header.SetContentType("application/json; charset=utf-8")
+	isGRPC, grpcOut := false, false
+	if s.c != nil {
+		// the Content-Type set, or none: the proxy's responses get no
+		// default from fasthttp (proxy.resetResponse)
+		if ct := resp.Header.ContentType(); len(ct) > 0 {
+			isGRPC = proxy.IsGRPC(ct)
+			grpcOut = isGRPC
+		} else {
+			isGRPC = s.grpcRequest()
+		}
 	}
-	if !hasBody {
-		body = ""
+	grpcStatus := -1
+	if isGRPC && !s.respHas(&resp.Header, "grpc-status") {
+		grpcStatus = proxy.GRPCStatus(status)
+		s.setResp(&resp.Header, "grpc-status", strconv.Itoa(grpcStatus))
 	}
-	resp.SetBodyString(body)
-	if !hasCL {
-		resp.Header.SetContentLength(len(body))
+	var text string
+	hasBody, isJSON := false, false
+	switch b := body.(type) {
+	case lua.LString:
+		text, hasBody = string(b), true
+	case *lua.LTable:
+		switch {
+		case !isGRPC:
+			out, err := s.in.JSON().Encode(L, b)
+			if err != "" {
+				raise(L, "body encoding failed while flushing response: "+err)
+			}
+			text, hasBody, isJSON = out, true, true
+		case grpcOut:
+			raise(L, "table body encoding with gRPC is not supported")
+		default:
+			if m, ok := L.GetField(b, "message").(lua.LString); ok {
+				text, hasBody = string(m), true
+			} else {
+				s.in.Log(pdk.LogWarn, "[kong] "+s.pluginPrefix()+
+					"body was removed because table body encoding with gRPC is not supported")
+			}
+		}
 	}
+	defaultMessage := func() {
+		if grpcStatus >= 0 && !s.respHas(&resp.Header, "grpc-message") {
+			s.setResp(&resp.Header, "grpc-message", proxy.GRPCMessage(grpcStatus))
+		}
+	}
+	switch {
+	case isJSON:
+		if !hasCT {
+			resp.Header.SetContentType("application/json; charset=utf-8")
+		}
+		if !hasCL {
+			resp.Header.SetContentLength(len(text))
+		}
+	case hasBody && isGRPC && !grpcOut:
+		resp.Header.SetContentLength(0)
+		s.setResp(&resp.Header, "grpc-message", text)
+		text = ""
+	case hasBody:
+		if !hasCL {
+			resp.Header.SetContentLength(len(text))
+		}
+		defaultMessage()
+	default:
+		if !hasCL {
+			resp.Header.SetContentLength(0)
+		}
+		defaultMessage()
+	}
+	resp.SetBodyString(text)
 	if s.phase == PhaseHeaderFilter && s.c != nil {
 		// a streamed upstream body is replaced chunk by chunk in
 		// body_filter (Kong's ctx.response_body)
-		s.respBody = append(s.respBody[:0], body...)
+		s.respBody = append(s.respBody[:0], text...)
 		s.bodySet, s.bodyDone = true, false
 	}
 	if s.c == nil {
@@ -439,6 +526,10 @@ func (s *State) respError(L *lua.LState) int {
 	case *lua.LTable:
 		ct = lua.LVAsString(v.RawGetInt(1))
 	default:
+		if s.grpcRequest() {
+			ct = proxy.MIMEGRPC
+			break
+		}
 		var accept []byte
 		if s.c != nil {
 			accept, _ = s.reqHeader("Accept")
@@ -449,14 +540,19 @@ func (s *State) respError(L *lua.LState) int {
 	if !hasMessage {
 		message = httpErrorMessage(status)
 	}
-	rid := ""
-	if s.c != nil {
-		rid = s.c.RequestID
+	// no body for gRPC (the status says it all: grpc-status, grpc-message)
+	var body lua.LValue = lua.LNil
+	if ct != proxy.MIMEGRPC {
+		rid := ""
+		if s.c != nil {
+			rid = s.c.RequestID
+		}
+		text, ok := proxy.ErrorBody(ct, message, rid)
+		if !ok {
+			raise(L, "bad argument #1 to 'format' (string expected, got nil)")
+		}
+		body = lua.LString(text)
 	}
-	body, ok := proxy.ErrorBody(ct, message, rid)
-	if !ok {
-		raise(L, "bad argument #1 to 'format' (string expected, got nil)")
-	}
-	s.send(L, status, body, ct != "application/grpc", false, headers)
+	s.send(L, status, body, headers)
 	return 0
 }

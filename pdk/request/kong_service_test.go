@@ -28,7 +28,7 @@ func TestServiceRequestEndToEnd(t *testing.T) {
 		kong.service.request.set_method("PUT")
 		kong.service.request.set_raw_body("payload")
 	`)
-	addr, _ := e.listen()
+	addr, _, _ := e.listen()
 	req, _ := http.NewRequest("POST", "http://"+addr+"/orig?q=1", strings.NewReader("orig"))
 	req.Header.Set("X-Drop", "d")
 	res, err := http.DefaultClient.Do(req)

@@ -31,10 +31,11 @@
 //   - Headers a plugin sets on the response in rewrite or access are
 //     replayed onto the upstream's response (nginx keeps them in
 //     headers_out; the proxy's upstream call replaces the response).
-//   - No HTTP/2, gRPC or stream subsystem yet: get_http_version is
-//     1.0/1.1, the gRPC paths of kong.response.exit/error are not taken,
+//   - No stream subsystem and no balancer phase for plugins:
 //     kong.service.request's enable_tls/disable_tls and set_tls_* answer
-//     nil, "not supported".
+//     nil, "not supported". (HTTP/2 clients and gRPC services are served;
+//     kong.response.exit/error take Kong's gRPC paths for a gRPC request
+//     over HTTP/2.)
 //   - kong.client.tls: $ssl_client_verify is computed in Go the way
 //     OpenSSL verifies at depth 0 (proxy.Context.ClientVerify); there is
 //     no ngx.ssl, so the CA list of request_client_certificate comes from
