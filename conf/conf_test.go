@@ -96,3 +96,17 @@ func TestCheckDNS(t *testing.T) {
 		t.Fatalf("got %v\nwant %s", err, want)
 	}
 }
+
+// The listen entries default to Kong's (kong/templates/kong_defaults.lua):
+// https on 8443 and 8444 beside 8000 and 8001, HTTP/2 on those.
+func TestListenDefaultsAreKongs(t *testing.T) {
+	c := New()
+	for k, want := range map[string]string{
+		"proxy_listen": "0.0.0.0:8000 reuseport backlog=16384, 0.0.0.0:8443 http2 ssl reuseport backlog=16384",
+		"admin_listen": "127.0.0.1:8001 reuseport backlog=16384, 127.0.0.1:8444 http2 ssl reuseport backlog=16384",
+	} {
+		if got := c.Get(k); got != want {
+			t.Errorf("%s = %q, want Kong's %q", k, got, want)
+		}
+	}
+}
