@@ -19,29 +19,17 @@ import (
 // ca_certificates tests, without fixtures that expire.
 func Cert(t testing.TB, cn string, isCA bool, notAfter time.Time) (certPEM, keyPEM string) {
 	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	c := Issue(t, cn, isCA, nil, func(tpl *x509.Certificate) {
+		tpl.Subject = pkix.Name{CommonName: cn}
+		tpl.NotBefore, tpl.NotAfter = notAfter.Add(-48*time.Hour), notAfter
+		tpl.DNSNames = []string{cn}
+		tpl.KeyUsage = 0
+	})
+	kder, err := x509.MarshalPKCS8PrivateKey(c.Key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	serial, err := rand.Int(rand.Reader, big.NewInt(1<<62))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tpl := &x509.Certificate{
-		SerialNumber: serial, Subject: pkix.Name{CommonName: cn},
-		NotBefore: notAfter.Add(-48 * time.Hour), NotAfter: notAfter,
-		BasicConstraintsValid: true, IsCA: isCA, DNSNames: []string{cn},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tpl, tpl, &k.PublicKey, k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalPKCS8PrivateKey(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
-		string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}))
+	return c.PEM, string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}))
 }
 
 // Issued is a certificate made by Issue, with its key.
