@@ -60,11 +60,20 @@ func newH2Split(inner net.Listener) *h2Split {
 }
 
 func (s *h2Split) run() {
+	var backoff time.Duration
 	for {
 		c, err := s.Listener.Accept()
 		if err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
+			select {
+			case <-s.done:
+				return
+			default:
+			}
+			if !errors.Is(err, net.ErrClosed) {
+				// out of descriptors or the like: wait and accept again, as
+				// fasthttp's and net/http's servers do
+				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+				time.Sleep(backoff)
 				continue
 			}
 			s.mu.Lock()
@@ -73,6 +82,7 @@ func (s *h2Split) run() {
 			s.Close()
 			return
 		}
+		backoff = 0
 		go s.classify(c)
 	}
 }

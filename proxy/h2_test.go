@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -414,5 +416,59 @@ func TestHTTP2NoDefaultContentType(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// fakeListener returns errs from Accept in turn, then conns, then waits
+// for Close and returns net.ErrClosed.
+type fakeListener struct {
+	mu     sync.Mutex
+	errs   []error
+	conns  []net.Conn
+	closed chan struct{}
+	once   sync.Once
+}
+
+func (l *fakeListener) Accept() (net.Conn, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.errs) > 0 {
+		err := l.errs[0]
+		l.errs = l.errs[1:]
+		return nil, err
+	}
+	if len(l.conns) > 0 {
+		c := l.conns[0]
+		l.conns = l.conns[1:]
+		return c, nil
+	}
+	l.mu.Unlock()
+	<-l.closed
+	l.mu.Lock()
+	return nil, net.ErrClosed
+}
+func (l *fakeListener) Close() error   { l.once.Do(func() { close(l.closed) }); return nil }
+func (l *fakeListener) Addr() net.Addr { return &net.TCPAddr{} }
+
+// An Accept that fails for want of descriptors does not close an http2
+// entry: the connections after it are served; a closed listener ends it.
+func TestH2SplitAcceptErrors(t *testing.T) {
+	server, client := net.Pipe()
+	defer client.Close()
+	go io.WriteString(client, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	fl := &fakeListener{errs: []error{errors.New("accept: too many open files"), errors.New("accept: too many open files")},
+		conns: []net.Conn{server}, closed: make(chan struct{})}
+	h1, _ := H2Split(fl)
+	c, err := h1.Accept()
+	if err != nil {
+		t.Fatalf("Accept after transient errors: %v", err)
+	}
+	line, _ := bufio.NewReader(c).ReadString('\n')
+	if line != "GET / HTTP/1.1\r\n" {
+		t.Errorf("first line %q", line)
+	}
+	h1.Close()
+	if _, err := h1.Accept(); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("after the listener closed: %v", err)
 	}
 }
