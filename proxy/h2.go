@@ -260,7 +260,7 @@ func (p *Proxy) serveH2(w http.ResponseWriter, r *http.Request, logs *sync.WaitG
 	// fasthttp's own on a response without one
 	rc.Response.Header.SetNoDefaultContentType(true)
 	p.ServeHTTP(rc)
-	writeH2Response(w, rc, hc.trailer)
+	upstreamFailed := writeH2Response(w, rc, hc.trailer)
 	if c := hc.pending; c != nil {
 		// Log once the client has the whole response: the stream ends when
 		// this handler returns
@@ -271,16 +271,25 @@ func (p *Proxy) serveH2(w http.ResponseWriter, r *http.Request, logs *sync.WaitG
 			p.log(c)
 		}()
 	}
+	if upstreamFailed {
+		// the upstream failed mid-body: the stream is reset (RST_STREAM),
+		// not ended as if the body were whole, as nginx does
+		panic(http.ErrAbortHandler)
+	}
 }
 
-// flushWriter sends each write at once.
+// flushWriter sends each write at once; err is the first write's error.
 type flushWriter struct {
-	w io.Writer
-	f http.Flusher
+	w   io.Writer
+	f   http.Flusher
+	err error
 }
 
-func (fw flushWriter) Write(p []byte) (int, error) {
+func (fw *flushWriter) Write(p []byte) (int, error) {
 	n, err := fw.w.Write(p)
+	if err != nil && fw.err == nil {
+		fw.err = err
+	}
 	fw.f.Flush()
 	return n, err
 }
@@ -315,8 +324,9 @@ func h2RequestCtx(r *http.Request, conn net.Conn) *fasthttp.RequestCtx {
 // but those HTTP/2 forbids, its body whole or streamed chunk by chunk
 // (each flushed), the trailers (a gRPC upstream's; nil none) once the
 // body has ended, then closes the body's stream (bodyOut.CloseWithError
-// for the proxy's, which schedules Log).
-func writeH2Response(w http.ResponseWriter, rc *fasthttp.RequestCtx, trailer *http.Header) {
+// for the proxy's, which schedules Log). It reports whether reading a
+// streamed body failed (the upstream's fault, not the client's).
+func writeH2Response(w http.ResponseWriter, rc *fasthttp.RequestCtx, trailer *http.Header) (bodyFailed bool) {
 	resp := &rc.Response
 	wh := w.Header()
 	resp.Header.VisitAll(func(k, v []byte) {
@@ -351,9 +361,11 @@ func writeH2Response(w http.ResponseWriter, rc *fasthttp.RequestCtx, trailer *ht
 			w.Write(resp.Body())
 		}
 	} else if !head {
-		io.Copy(flushWriter{w, w.(http.Flusher)}, resp.BodyStream())
+		fw := &flushWriter{w: w, f: w.(http.Flusher)}
+		_, err := io.Copy(fw, resp.BodyStream())
+		bodyFailed = err != nil && fw.err == nil
 	}
-	if trailer != nil {
+	if trailer != nil && !bodyFailed {
 		for k, vs := range *trailer {
 			for _, v := range vs {
 				wh.Add(http.TrailerPrefix+k, v)
@@ -361,6 +373,7 @@ func writeH2Response(w http.ResponseWriter, rc *fasthttp.RequestCtx, trailer *ht
 		}
 	}
 	resp.CloseBodyStream()
+	return bodyFailed
 }
 
 // H2Handler serves HTTP/2 streams with a fasthttp handler (the Admin API's,

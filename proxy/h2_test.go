@@ -472,3 +472,49 @@ func TestH2SplitAcceptErrors(t *testing.T) {
 		t.Errorf("after the listener closed: %v", err)
 	}
 }
+
+// An upstream failing mid-body resets the HTTP/2 stream (as nginx does):
+// the client sees an error, not a body that looks whole.
+func TestHTTP2UpstreamFailsMidBody(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				br := bufio.NewReader(c)
+				for {
+					line, err := br.ReadString('\n')
+					if err != nil || line == "\r\n" {
+						break
+					}
+				}
+				io.WriteString(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n")
+				c.Close()
+			}()
+		}
+	}()
+	tp := startProxy(t, Config{}, []router.Route{
+		{ID: "00000000-0000-0000-0000-000000000001", Paths: []string{"/"}, ServiceID: "s1"},
+	}, svc("s1", ln.Addr().(*net.TCPAddr).Port))
+	for _, withPlugins := range []bool{false, true} {
+		if withPlugins {
+			tp.p.Phases = &recorder{}
+		}
+		res, err := h2Client().Get("https://" + tp.tlsAddr + "/cut")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		if err == nil {
+			t.Errorf("plugins %v: body %q read to a clean end", withPlugins, body)
+		}
+	}
+}
