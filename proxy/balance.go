@@ -96,7 +96,10 @@ func (p *Proxy) resolveHost(c *Context) bool {
 		return true
 	}
 	host := up.Hostname
-	ip, port, err := r.ToIP(c.RequestCtx, host, up.Port, false)
+	// not the RequestCtx as the context: a query outliving the request
+	// (shared by a later one, or a timer of the dialer) would read it after
+	// fasthttp reset it; the client's own timeouts bound the query
+	ip, port, err := r.ToIP(context.Background(), host, up.Port, false)
 	if err != nil {
 		p.dnsFailed(c, host, err)
 		if errors.Is(err, dnsclient.ErrNameResolution) {
