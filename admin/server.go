@@ -72,6 +72,8 @@ type Server struct {
 	srv     *fasthttp.Server
 	lns     []net.Listener
 	serving atomic.Bool
+	// accepted is closed when the accept loops Serve started have returned
+	accepted chan struct{}
 	// h2 serves the HTTP/2 connections of the http2 entries, h2lns are
 	// those entries' HTTP/2 side (proxy.H2Split).
 	h2    *http.Server
@@ -98,7 +100,7 @@ func New(opts Options) (*Server, error) {
 	if opts.MaxBodySize <= 0 {
 		opts.MaxBodySize = DefaultMaxBodySize
 	}
-	s := &Server{h: opts.Host, db: opts.Host.Root.DB, opts: opts, logger: opts.Logger, rt: newRouter(),
+	s := &Server{h: opts.Host, db: opts.Host.Root.DB, opts: opts, logger: opts.Logger, rt: newRouter(), accepted: make(chan struct{}),
 		serverHeader: "kong/" + opts.Host.Root.VersionString()}
 	if s.logger == nil {
 		s.logger = opts.Host.Logger
@@ -188,7 +190,7 @@ func (s *Server) Listen(ls []proxy.Listener) error {
 			ln, h2 = proxy.H2Split(ln)
 			s.h2lns = append(s.h2lns, h2)
 		}
-		s.lns = append(s.lns, ln)
+		s.lns = append(s.lns, proxy.CloseOnce(ln))
 	}
 	return nil
 }
@@ -211,14 +213,20 @@ func (s *Server) Serve() error {
 	s.mu.Unlock()
 	s.serving.Store(true)
 	errc := make(chan error, len(lns)+len(h2lns))
-	var wg sync.WaitGroup
+	var wg, h1 sync.WaitGroup
 	for _, ln := range lns {
 		wg.Add(1)
+		h1.Add(1)
 		go func(ln net.Listener) {
 			defer wg.Done()
+			defer h1.Done()
 			errc <- srv.Serve(ln)
 		}(ln)
 	}
+	go func() {
+		h1.Wait()
+		close(s.accepted)
+	}()
 	for _, ln := range h2lns {
 		wg.Add(1)
 		go func(ln net.Listener) {
@@ -289,6 +297,18 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}()
 	} else {
 		h2done <- nil
+	}
+	// The listeners first, and their accept loops gone: fasthttp counts
+	// each loop as an open connection, and its shutdown, finding one still
+	// there, would wait for its next 100 ms poll.
+	for _, ln := range s.lns {
+		ln.Close()
+	}
+	if s.serving.Load() {
+		select {
+		case <-s.accepted:
+		case <-ctx.Done():
+		}
 	}
 	err := srv.ShutdownWithContext(ctx)
 	if h2err := <-h2done; err == nil {

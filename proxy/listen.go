@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Listener is one entry of Kong's proxy_listen.
@@ -143,4 +144,21 @@ func Bind(l Listener, conf *tls.Config) (net.Listener, error) {
 		ln = tls.NewListener(ln, conf)
 	}
 	return ln, nil
+}
+
+// CloseOnce is ln closed at most once: a later Close returns the first's
+// result. A server's Shutdown closes its listeners before fasthttp's
+// shutdown, which closes them again and would report the second Close's
+// error ("use of closed network connection").
+func CloseOnce(ln net.Listener) net.Listener { return &onceListener{Listener: ln} }
+
+type onceListener struct {
+	net.Listener
+	once sync.Once
+	err  error
+}
+
+func (l *onceListener) Close() error {
+	l.once.Do(func() { l.err = l.Listener.Close() })
+	return l.err
 }

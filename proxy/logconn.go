@@ -120,7 +120,7 @@ type logListener struct {
 	tunnels *tunnelSet // the server's
 }
 
-func (l logListener) Accept() (net.Conn, error) {
+func (l *logListener) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
 	if err != nil {
 		return nil, err

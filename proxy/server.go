@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -24,13 +25,17 @@ type Server struct {
 	h2     *http.Server
 	h2lns  []net.Listener
 	h2logs sync.WaitGroup
+	// serving is set once Serve has started fasthttp's accept loops;
+	// accepted is closed when they have all returned
+	serving  atomic.Bool
+	accepted chan struct{}
 }
 
 // Listen binds every entry of ls; an ssl entry serves TLS with
 // Config.GetCertificate (required then). A bind failure closes what was
 // bound and is returned.
 func (p *Proxy) Listen(ls []Listener) (*Server, error) {
-	s := &Server{srv: p.newServer(), tunnels: &tunnelSet{}}
+	s := &Server{srv: p.newServer(), tunnels: &tunnelSet{}, accepted: make(chan struct{})}
 	var tlsConf *tls.Config
 	for _, l := range ls {
 		if l.SSL && p.cfg.GetCertificate == nil {
@@ -70,7 +75,7 @@ func (p *Proxy) Listen(ls []Listener) (*Server, error) {
 			s.h2lns = append(s.h2lns, h2Listener{split})
 			ln = split
 		}
-		s.lns = append(s.lns, logListener{ln, s.tunnels})
+		s.lns = append(s.lns, &logListener{Listener: CloseOnce(ln), tunnels: s.tunnels})
 	}
 	return s, nil
 }
@@ -115,14 +120,21 @@ func (p *Proxy) newServer() *fasthttp.Server {
 // listener's error other than a shutdown.
 func (s *Server) Serve() error {
 	errc := make(chan error, len(s.lns)+len(s.h2lns))
-	var wg sync.WaitGroup
+	var wg, h1 sync.WaitGroup
+	s.serving.Store(true)
 	for _, ln := range s.lns {
 		wg.Add(1)
+		h1.Add(1)
 		go func(ln net.Listener) {
 			defer wg.Done()
+			defer h1.Done()
 			errc <- s.srv.Serve(ln)
 		}(ln)
 	}
+	go func() {
+		h1.Wait()
+		close(s.accepted)
+	}()
 	for _, ln := range s.h2lns {
 		wg.Add(1)
 		go func(ln net.Listener) {
@@ -162,6 +174,18 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}()
 	} else {
 		h2done <- nil
+	}
+	// The listeners first, and their accept loops gone: fasthttp counts
+	// each loop as an open connection, and its shutdown, finding one still
+	// there, would wait for its next 100 ms poll.
+	for _, ln := range s.lns {
+		ln.Close()
+	}
+	if s.serving.Load() {
+		select {
+		case <-s.accepted:
+		case <-ctx.Done():
+		}
 	}
 	err := s.srv.ShutdownWithContext(ctx)
 	if h2err := <-h2done; err == nil {
