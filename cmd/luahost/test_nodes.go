@@ -115,6 +115,8 @@ var kongTestPorts = true
 const (
 	KongProxyPort        = 9000
 	KongAdminPort        = 9001
+	KongProxySSLPort     = 9443
+	KongAdminSSLPort     = 9444
 	KongMockUpstreamPort = 15555
 )
 
@@ -278,10 +280,10 @@ func (b *lockedBuffer) String() string {
 func (s *specNodes) startSpecNode(c *conf.Config) (*specNode, error) {
 	sn, err := startSpecNodeOnce(c, s.traces.record)
 	if err != nil && strings.Contains(err.Error(), "address already in use") &&
-		(c.Get("proxy_listen") != "127.0.0.1:0" || c.Get("admin_listen") != "127.0.0.1:0") {
+		(c.Get("proxy_listen") != anyPorts || c.Get("admin_listen") != anyPorts) {
 		// a fixed port taken since it was found free: any port
-		c.Set("proxy_listen", "127.0.0.1:0", "spec.helpers")
-		c.Set("admin_listen", "127.0.0.1:0", "spec.helpers")
+		c.Set("proxy_listen", anyPorts, "spec.helpers")
+		c.Set("admin_listen", anyPorts, "spec.helpers")
 		return startSpecNodeOnce(c, s.traces.record)
 	}
 	return sn, err
@@ -312,13 +314,30 @@ func (sn *specNode) stop() {
 
 func (sn *specNode) ports() spechelpers.Node {
 	var n spechelpers.Node
-	if len(sn.n.Server.Addrs) > 0 {
-		n.ProxyPort = portOf(sn.n.Server.Addrs[0])
+	if a := sn.n.Server.Addrs; len(a) > 0 {
+		n.ProxyPort = portOf(a[0])
+		if len(a) > 1 {
+			n.ProxySSLPort = portOf(a[1])
+		}
 	}
-	if sn.n.Admin != nil && len(sn.n.Admin.Addrs) > 0 {
-		n.AdminPort = portOf(sn.n.Admin.Addrs[0])
+	if sn.n.Admin != nil {
+		if a := sn.n.Admin.Addrs; len(a) > 0 {
+			n.AdminPort = portOf(a[0])
+			if len(a) > 1 {
+				n.AdminSSLPort = portOf(a[1])
+			}
+		}
 	}
 	return n
+}
+
+// anyPorts is a node's listeners on any free ports: plain, then TLS with
+// HTTP/2 (Kong's spec/kong_tests.conf has 9000 and 9443, 9001 and 9444).
+const anyPorts = "127.0.0.1:0, 127.0.0.1:0 http2 ssl"
+
+// listenOn is a node's proxy_listen or admin_listen on ports plain and tls.
+func listenOn(plain, tls int) string {
+	return fmt.Sprintf("127.0.0.1:%d, 127.0.0.1:%d http2 ssl", plain, tls)
 }
 
 func portOf(a net.Addr) int {
@@ -338,8 +357,8 @@ func (s *specNodes) nodeConf(over map[string]string) *conf.Config {
 	for _, k := range s.base.Keys() {
 		c.Set(k, s.base.Get(k), s.base.Source(k))
 	}
-	c.Set("proxy_listen", fmt.Sprintf("127.0.0.1:%d", s.fixedPort(KongProxyPort)), "spec.helpers")
-	c.Set("admin_listen", fmt.Sprintf("127.0.0.1:%d", s.fixedPort(KongAdminPort)), "spec.helpers")
+	c.Set("proxy_listen", listenOn(s.fixedPort(KongProxyPort), s.fixedPort(KongProxySSLPort)), "spec.helpers")
+	c.Set("admin_listen", listenOn(s.fixedPort(KongAdminPort), s.fixedPort(KongAdminSSLPort)), "spec.helpers")
 	c.Set("status_listen", "off", "spec.helpers")
 	c.Set("proxy_access_log", "off", "spec.helpers")
 	c.Set("admin_access_log", "off", "spec.helpers")
@@ -387,7 +406,7 @@ func (s *specNodes) DBUtils(strategy string, plugins []string) (spechelpers.Node
 	// the staging node serves nothing a spec reaches (Kong has no node
 	// before start_kong): any ports, Kong's are kept for start_kong's
 	c := s.nodeConf(map[string]string{"database": s.strategy, "plugins": specPluginsConf(plugins),
-		"proxy_listen": "127.0.0.1:0", "admin_listen": "127.0.0.1:0"})
+		"proxy_listen": anyPorts, "admin_listen": anyPorts})
 	if s.strategy != "postgres" {
 		sn, err := s.startSpecNode(c)
 		if err != nil {

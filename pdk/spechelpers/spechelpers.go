@@ -7,12 +7,14 @@
 package spechelpers
 
 import (
+	"crypto/tls"
 	"io"
 	"net/http"
 	"net/http/httptrace"
 	"os"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -21,6 +23,8 @@ import (
 // Node is what spec.helpers learns of a started node.
 type Node struct {
 	ProxyPort, AdminPort int
+	// the TLS (http2 ssl) entries' ports, 0 when the node has none
+	ProxySSLPort, AdminSSLPort int
 }
 
 // Nodes starts and stops the nodes of a spec run (the test command
@@ -71,7 +75,7 @@ const ModuleName = "luahost.spechelpers"
 // (http_mock servers, tcp_server and udp_server threads); call it when the
 // spec file is done.
 func Install(L *lua.LState, nodes Nodes) (cleanup func()) {
-	client := &http.Client{Timeout: 60 * time.Second}
+	client := &clients{plain: &http.Client{Timeout: 60 * time.Second}, tls: map[string]*http.Client{}}
 	srv := &servers{mocks: map[int]*HTTPMock{}, threads: map[int]*serverThread{}}
 	mod := L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
 		"request": func(L *lua.LState) int { return request(L, client) },
@@ -208,17 +212,57 @@ func pushNode(L *lua.LState, n Node, err error) int {
 	t := L.NewTable()
 	t.RawSetString("proxy_port", lua.LNumber(n.ProxyPort))
 	t.RawSetString("admin_port", lua.LNumber(n.AdminPort))
+	if n.ProxySSLPort != 0 {
+		t.RawSetString("proxy_ssl_port", lua.LNumber(n.ProxySSLPort))
+	}
+	if n.AdminSSLPort != 0 {
+		t.RawSetString("admin_ssl_port", lua.LNumber(n.AdminSSLPort))
+	}
 	L.Push(t)
 	return 1
 }
 
-// request(method, url, headers, body) → status, headers, body, client
-// address | nil, err (the client address finds the proxy's trace of the
-// request).
-// Response headers come back lower-cased, a repeated header as an array.
-func request(L *lua.LState, client *http.Client) int {
+// clients are request's HTTP clients: plain, and over TLS (https URLs)
+// one per SNI, verifying nothing (Kong's spec clients: ssl_verify false)
+// and speaking HTTP/1.1 as resty.http does.
+type clients struct {
+	plain *http.Client
+	mu    sync.Mutex
+	tls   map[string]*http.Client
+}
+
+func (cs *clients) pick(url, sni string) *http.Client {
+	if !strings.HasPrefix(url, "https:") {
+		return cs.plain
+	}
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	c := cs.tls[sni]
+	if c == nil {
+		c = &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{
+			TLSClientConfig: &tls.Config{InsecureSkipVerify: true, ServerName: sni}, //nolint:gosec // Kong's spec clients verify nothing
+		}}
+		cs.tls[sni] = c
+	}
+	return c
+}
+
+// CloseIdleConnections closes every client's idle connections.
+func (cs *clients) CloseIdleConnections() {
+	cs.plain.CloseIdleConnections()
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	for _, c := range cs.tls {
+		c.CloseIdleConnections()
+	}
+}
+
+// request(method, url, headers, body [, sni]) → status, headers, body,
+// client
+func request(L *lua.LState, cs *clients) int {
 	method := L.CheckString(1)
 	url := L.CheckString(2)
+	client := cs.pick(url, L.OptString(5, ""))
 	var body io.Reader
 	if s, ok := L.Get(4).(lua.LString); ok {
 		body = strings.NewReader(string(s))
