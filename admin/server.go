@@ -284,43 +284,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if srv == nil {
 		return nil
 	}
-	h2done := make(chan error, 1)
-	if h2 != nil {
-		// HTTP/2 connections: GOAWAY, then closed once their streams end
-		// (or ctx is done)
-		go func() {
-			err := h2.Shutdown(ctx)
-			if err != nil {
-				h2.Close()
-			}
-			h2done <- err
-		}()
-	} else {
-		h2done <- nil
-	}
-	// The listeners first, and their accept loops gone: fasthttp counts
-	// each loop as an open connection, and its shutdown, finding one still
-	// there, would wait for its next 100 ms poll.
-	for _, ln := range s.lns {
-		ln.Close()
-	}
+	var accepted <-chan struct{}
 	if s.serving.Load() {
-		select {
-		case <-s.accepted:
-		case <-ctx.Done():
-		}
+		accepted = s.accepted
 	}
-	err := srv.ShutdownWithContext(ctx)
-	if h2err := <-h2done; err == nil {
-		err = h2err
-	}
-	// fasthttp closes the listeners its Serve has registered; one whose
-	// Serve had not started yet (a Shutdown right after Serve) would
-	// accept for ever
-	for _, ln := range s.lns {
-		ln.Close()
-	}
-	return err
+	return proxy.ShutdownServers(ctx, srv, h2, s.lns, accepted)
 }
 
 func (s *Server) errorHandler(ctx *fasthttp.RequestCtx, err error) {

@@ -161,43 +161,54 @@ func (s *Server) Serve() error {
 // connections through a graceful quit, until kong quit's timeout stops
 // it); Shutdown then waits for their Log, until ctx is done.
 func (s *Server) Shutdown(ctx context.Context) error {
+	var accepted <-chan struct{}
+	if s.serving.Load() {
+		accepted = s.accepted
+	}
+	err := ShutdownServers(ctx, s.srv, s.h2, s.lns, accepted)
+	s.h2logs.Wait() // Logs of the HTTP/2 streams that ended
+	s.tunnels.closeAll(ctx)
+	return err
+}
+
+// ShutdownServers is the graceful stop of a fasthttp server srv serving
+// lns and of h2 (nil: none), serving their http2 entries' HTTP/2 side:
+// the listeners are closed and their accept loops gone first (accepted
+// closed once they returned; nil when they were never started), since
+// fasthttp counts each loop as an open connection and its shutdown,
+// finding one, waits for its next 100 ms poll; then both servers' own
+// shutdowns run, until ctx is done (HTTP/2 connections get a GOAWAY, and
+// are closed once their streams end). The listeners are closed once more
+// at the end: fasthttp closes only those its Serve registered.
+func ShutdownServers(ctx context.Context, srv *fasthttp.Server, h2 *http.Server, lns []net.Listener, accepted <-chan struct{}) error {
 	h2done := make(chan error, 1)
-	if s.h2 != nil {
-		// HTTP/2 connections: GOAWAY, then closed once their streams end
-		// (or ctx is done)
+	if h2 != nil {
 		go func() {
-			err := s.h2.Shutdown(ctx)
+			err := h2.Shutdown(ctx)
 			if err != nil {
-				s.h2.Close()
+				h2.Close()
 			}
 			h2done <- err
 		}()
 	} else {
 		h2done <- nil
 	}
-	// The listeners first, and their accept loops gone: fasthttp counts
-	// each loop as an open connection, and its shutdown, finding one still
-	// there, would wait for its next 100 ms poll.
-	for _, ln := range s.lns {
+	for _, ln := range lns {
 		ln.Close()
 	}
-	if s.serving.Load() {
+	if accepted != nil {
 		select {
-		case <-s.accepted:
+		case <-accepted:
 		case <-ctx.Done():
 		}
 	}
-	err := s.srv.ShutdownWithContext(ctx)
+	err := srv.ShutdownWithContext(ctx)
 	if h2err := <-h2done; err == nil {
 		err = h2err
 	}
-	s.h2logs.Wait() // Logs of the HTTP/2 streams that ended
-	// fasthttp closes the listeners its Serve has registered; one whose
-	// Serve had not started yet would accept forever.
-	for _, ln := range s.lns {
+	for _, ln := range lns {
 		ln.Close()
 	}
-	s.tunnels.closeAll(ctx)
 	return err
 }
 
