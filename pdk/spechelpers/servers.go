@@ -7,12 +7,15 @@ package spechelpers
 
 import (
 	"bufio"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/luahost/luahost/proxy"
 )
 
 // serverThread is a server goroutine and its outcome.
@@ -42,16 +45,43 @@ func listenTCP(port int) (net.Listener, error) {
 	return net.Listen("tcp", net.JoinHostPort("", strconv.Itoa(port)))
 }
 
+// tcpOptions are tcp_server's opts (Kong's spec/internal/server.lua).
+type tcpOptions struct {
+	requests int           // connections to accept (1)
+	timeout  time.Duration // how long each accept and connection may take
+	prefix   string        // put before each echoed line
+	tls      bool          // a TLS handshake on each connection first
+}
+
+// testCertificate is the certificate of tcp_server's TLS handshakes,
+// shaped as Kong's spec/fixtures/kong_spec.crt (self-signed ECDSA P-256,
+// CN localhost, O Kong): made once per process, since Kong's file is not
+// shipped with luahost.
+var testCertificate = sync.OnceValues(proxy.SelfSignedCertificate)
+
 // tcpServer is Kong's tcp_server: it accepts up to requests connections,
 // reads a line from each and echoes it back with prefix, then closes it; a
-// line "@DIE@" is answered "<oks>:<fails>" and stops the server. It returns
-// the last line read, or "timeout" when no connection came within timeout.
-// It listens before returning, so no handshake is needed.
-func tcpServer(port, requests int, timeout time.Duration, prefix string) (*serverThread, error) {
+// line "@DIE@" is answered "<oks>:<fails>" and stops the server. A
+// connection closed before a whole line (or, with tls, whose handshake
+// failed) counts as a fail, and the last line is then nil, as LuaSocket's
+// receive gives it. With tls each connection is served over TLS with the
+// test certificate (any version crypto/tls has; Kong's luasec "any"). It
+// returns the last line read, or "timeout" when no connection came within
+// timeout. It listens before returning, so no handshake is needed.
+func tcpServer(port int, o tcpOptions) (*serverThread, error) {
+	var cfg *tls.Config
+	if o.tls {
+		cert, err := testCertificate()
+		if err != nil {
+			return nil, err
+		}
+		cfg = &tls.Config{Certificates: []tls.Certificate{*cert}, MinVersion: tls.VersionTLS10}
+	}
 	ln, err := listenTCP(port)
 	if err != nil {
 		return nil, err
 	}
+	requests, timeout := o.requests, o.timeout
 	if requests < 1 {
 		requests = 1
 	}
@@ -61,7 +91,7 @@ func tcpServer(port, requests int, timeout time.Duration, prefix string) (*serve
 	go func() {
 		defer close(t.done)
 		defer t.stop()
-		var line string
+		var line any
 		oks, fails := 0, 0
 		for i := 0; i < requests; i++ {
 			if tl, ok := ln.(*net.TCPListener); ok && timeout > 0 {
@@ -77,20 +107,25 @@ func tcpServer(port, requests int, timeout time.Duration, prefix string) (*serve
 			if timeout > 0 {
 				conn.SetDeadline(time.Now().Add(timeout))
 			}
+			if cfg != nil {
+				conn = tls.Server(conn, cfg)
+			}
 			got, err := bufio.NewReader(conn).ReadString('\n')
-			if err != nil && got == "" {
+			if err != nil {
 				fails++
+				line = nil
 				conn.Close()
 				continue
 			}
-			line = strings.TrimRight(got, "\r\n")
-			if line == "@DIE@" {
+			l := strings.TrimRight(got, "\r\n")
+			line = l
+			if l == "@DIE@" {
 				fmt.Fprintf(conn, "%d:%d\n", oks, fails)
 				conn.Close()
 				break
 			}
 			oks++
-			fmt.Fprintf(conn, "%s%s\n", prefix, line)
+			fmt.Fprintf(conn, "%s%s\n", o.prefix, l)
 			conn.Close()
 		}
 		t.result = []any{line}

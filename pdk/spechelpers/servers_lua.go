@@ -127,9 +127,10 @@ func (s *servers) bind(L *lua.LState, mod *lua.LTable, nodes Nodes) {
 			L.Push(lua.LNumber(s.mock(L).Pending()))
 			return 1
 		},
-		// tcp_server(port, requests, timeout, prefix) -> thread id
+		// tcp_server(port, requests, timeout, prefix, tls) -> thread id
 		"tcp_server": func(L *lua.LState) int {
-			t, err := tcpServer(L.CheckInt(1), L.OptInt(2, 1), seconds(L.Get(3), 60*time.Second), L.OptString(4, ""))
+			t, err := tcpServer(L.CheckInt(1), tcpOptions{requests: L.OptInt(2, 1), timeout: seconds(L.Get(3), 60*time.Second),
+				prefix: L.OptString(4, ""), tls: lua.LVAsBool(L.Get(5))})
 			if err != nil {
 				return fail(L, err)
 			}

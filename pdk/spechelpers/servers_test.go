@@ -2,6 +2,7 @@ package spechelpers
 
 import (
 	"bufio"
+	"crypto/tls"
 	"net"
 	"strconv"
 	"strings"
@@ -23,7 +24,7 @@ func freePort(t *testing.T) int {
 // and "@DIE@" answers "<oks>:<fails>" and ends it; join gives the last line.
 func TestTCPServerEchoesAndDies(t *testing.T) {
 	port := freePort(t)
-	th, err := tcpServer(port, 5, time.Minute, "echo: ")
+	th, err := tcpServer(port, tcpOptions{requests: 5, timeout: time.Minute, prefix: "echo: "})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,6 +46,75 @@ func TestTCPServerEchoesAndDies(t *testing.T) {
 	}
 	if res := th.join(); len(res) != 1 || res[0] != "@DIE@" {
 		t.Fatalf("join: %v", res)
+	}
+}
+
+// tcp_server with tls (Kong's opts.tls) does a TLS handshake on each
+// connection with a certificate for localhost and echoes over it; a
+// client speaking plain text fails its handshake and counts as a fail, and
+// the last line is then nil.
+func TestTCPServerTLS(t *testing.T) {
+	port := freePort(t)
+	th, err := tcpServer(port, tcpOptions{requests: 3, timeout: time.Minute, prefix: "tls: ", tls: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	c, err := tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true, ServerName: "localhost"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Write([]byte("hello\n"))
+	got, _ := bufio.NewReader(c).ReadString('\n')
+	c.Close()
+	if got != "tls: hello\n" {
+		t.Fatalf("echo: %q", got)
+	}
+	cert := c.ConnectionState().PeerCertificates[0]
+	if cert.Subject.CommonName != "localhost" || cert.Subject.Organization[0] != "Kong" {
+		t.Fatalf("certificate: %v", cert.Subject)
+	}
+	// plain text to the TLS server: its handshake fails
+	p, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Write([]byte("plain\n"))
+	if got, _ := bufio.NewReader(p).ReadString('\n'); got != "" {
+		t.Fatalf("plain text got %q", got)
+	}
+	p.Close()
+	// the third connection: TLS again, "@DIE@" reports one ok, one fail
+	c, err = tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Write([]byte("@DIE@\n"))
+	got, _ = bufio.NewReader(c).ReadString('\n')
+	c.Close()
+	if got != "1:1\n" {
+		t.Fatalf("@DIE@: %q", got)
+	}
+	if res := th.join(); len(res) != 1 || res[0] != "@DIE@" {
+		t.Fatalf("join: %v", res)
+	}
+}
+
+// A connection closed before a whole line is a fail, and leaves no line.
+func TestTCPServerPartialLineFails(t *testing.T) {
+	port := freePort(t)
+	th, err := tcpServer(port, tcpOptions{requests: 1, timeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Write([]byte("no newline"))
+	c.Close()
+	if res := th.join(); len(res) != 1 || res[0] != nil {
+		t.Fatalf("join: %#v", res)
 	}
 }
 

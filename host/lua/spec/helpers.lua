@@ -447,14 +447,14 @@ local function thread(id, err, level)
 end
 
 -- tcp_server(port, opts): accepts opts.requests (1) connections, echoes a
--- line from each (with opts.prefix); join() gives the last line read, or
--- "timeout"
+-- line from each (with opts.prefix), over TLS with a test certificate
+-- (CN localhost) when opts.tls; opts.timeout (60 s) bounds each wait;
+-- join() gives the last line read (nil when the last connection failed),
+-- or "timeout"
 function helpers.tcp_server(port, opts)
   opts = opts or {}
-  if opts.tls then
-    error("tcp_server: tls = true is not supported (luahost serves no TLS listener yet)", 2)
-  end
-  local id, err = go.tcp_server(port, opts.requests or 1, opts.timeout or 60, opts.prefix or "")
+  local id, err = go.tcp_server(port, opts.requests or 1, opts.timeout or 60, opts.prefix or "",
+    opts.tls and true or false)
   return thread(id, err, 2)
 end
 

@@ -87,6 +87,18 @@ describe("tcp_server and udp_server", function()
     assert.equal("@DIE@", line)
   end)
 
+  it("tcp_server with tls serves its echo over TLS", function()
+    local port = helpers.get_available_port()
+    local thread = helpers.tcp_server(port, { tls = true, prefix = "echo: " })
+    -- an HTTPS client's request line is the line the server reads
+    local client = helpers.http_client({ scheme = "https", host = "127.0.0.1", port = port, timeout = 5000 })
+    local res = client:get("/over-tls")
+    assert.is_nil(res)
+    local ok, line = thread:join()
+    assert.is_true(ok)
+    assert.equal("GET /over-tls HTTP/1.1", line)
+  end)
+
   it("tcp_server answers timeout when nobody comes", function()
     local thread = helpers.tcp_server(helpers.get_available_port(), { timeout = 0.05 })
     local ok, line = thread:join()
