@@ -59,7 +59,7 @@ var Defaults = map[string]string{
 	"admin_listen":                "127.0.0.1:8001 reuseport backlog=16384, 127.0.0.1:8444 http2 ssl reuseport backlog=16384",
 	"declarative_config":          "",
 	"declarative_config_string":   "",
-	"status_listen":               "off",
+	"status_listen":               "127.0.0.1:8007 reuseport backlog=16384",
 	"proxy_error_log":             "-",
 	"proxy_access_log":            "off",
 	"admin_access_log":            "off",

@@ -98,12 +98,15 @@ func TestCheckDNS(t *testing.T) {
 }
 
 // The listen entries default to Kong's (kong/templates/kong_defaults.lua):
-// https on 8443 and 8444 beside 8000 and 8001, HTTP/2 on those.
+// https on 8443 and 8444 beside 8000 and 8001, HTTP/2 on those; the
+// Status API on 127.0.0.1:8007.
 func TestListenDefaultsAreKongs(t *testing.T) {
 	c := New()
 	for k, want := range map[string]string{
 		"proxy_listen": "0.0.0.0:8000 reuseport backlog=16384, 0.0.0.0:8443 http2 ssl reuseport backlog=16384",
 		"admin_listen": "127.0.0.1:8001 reuseport backlog=16384, 127.0.0.1:8444 http2 ssl reuseport backlog=16384",
+		// on since Kong 3.6 (Kong/kong#12304; off before)
+		"status_listen": "127.0.0.1:8007 reuseport backlog=16384",
 	} {
 		if got := c.Get(k); got != want {
 			t.Errorf("%s = %q, want Kong's %q", k, got, want)

@@ -2,10 +2,14 @@ package main
 
 import (
 	"encoding/json"
+	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/luahost/luahost/conf"
 	"github.com/luahost/luahost/host/hosttest"
@@ -117,5 +121,68 @@ func TestLogDestinations(t *testing.T) {
 	b, err = os.ReadFile(filepath.Join(dir, "logs", "access.log"))
 	if err != nil || !strings.Contains(string(b), `"GET /x HTTP/1.1" 200 0 "-" "-" kong_request_id: "r1"`) {
 		t.Errorf("access.log: %s %v", b, err)
+	}
+}
+
+// `luahost run` with Kong's defaults serves the Status API on
+// 127.0.0.1:8007 (Kong 3.6's status_listen). The port may be held on this
+// machine by another server: then the node must refuse to start with
+// status_listen's one-line error, as for the other listeners.
+func TestRunServesStatusOnKongsDefault(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "run", "--plugins-dir", "../../plugins", "--set", "mem_cache_size=4m",
+		"--set", "proxy_listen=127.0.0.1:0", "--set", "admin_listen=off")
+	for _, e := range os.Environ() {
+		if !strings.HasPrefix(e, "KONG_STATUS_LISTEN=") {
+			cmd.Env = append(cmd.Env, e)
+		}
+	}
+	cmd.Env = append(cmd.Env, asMain+"=1")
+	var errb syncBuffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	defer func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		<-done
+	}()
+	const line = "luahost: status listening on 127.0.0.1:8007\n"
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(errb.String(), line) {
+		if time.Now().After(deadline) || strings.Contains(errb.String(), "proxy listening on ") {
+			t.Fatalf("no status listener on 8007: %s", errb.String())
+		}
+		select {
+		case <-done:
+			if strings.Contains(errb.String(), "address already in use") {
+				checkOneLineError(t, "8007 in use", cmd.ProcessState.ExitCode(), errb.String(), "Error: status_listen: ")
+				return
+			}
+			t.Fatalf("exit %d: %s", cmd.ProcessState.ExitCode(), errb.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	code, body, err := get("http://127.0.0.1:8007/status")
+	var st map[string]any
+	if err != nil || code != 200 || json.Unmarshal([]byte(body), &st) != nil || st["server"] == nil {
+		t.Fatalf("/status on 8007: %d %q %v", code, body, err)
+	}
+}
+
+// A status_listen that cannot be bound stops the node with one line
+// naming status_listen, as admin_listen and proxy_listen.
+func TestRunStatusListenBusy(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	code, stderr := runOnce(t, "run", "--plugins-dir", "../../plugins", "--set", "mem_cache_size=4m",
+		"--set", "proxy_listen=127.0.0.1:0", "--set", "admin_listen=off", "--set", "status_listen="+busy.Addr().String()+" reuseport")
+	checkOneLineError(t, "busy status port", code, stderr, "status_listen: ")
+	if !strings.Contains(stderr, "address already in use") {
+		t.Errorf("stderr: %s", stderr)
 	}
 }

@@ -172,6 +172,11 @@ func TestRunServesRoutesCreatedAfterStart(t *testing.T) {
 func luahostCmd(args ...string) *exec.Cmd {
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), asMain+"=1")
+	// no Status API on Kong's 127.0.0.1:8007 unless the test asks for
+	// one (Kong's spec/kong_tests.conf: status_listen = off); --set wins
+	if os.Getenv("KONG_STATUS_LISTEN") == "" {
+		cmd.Env = append(cmd.Env, "KONG_STATUS_LISTEN=off")
+	}
 	return cmd
 }
 
@@ -402,6 +407,10 @@ func startNode(t *testing.T, c *conf.Config, opts runOpts) *startedNode {
 	ready := make(chan *node, 1)
 	s := &startedNode{stderr: &syncBuffer{}, code: make(chan int, 1)}
 	opts.ready = func(n *node) { ready <- n }
+	if c.Source("status_listen") == "default" {
+		// Kong's spec/kong_tests.conf: no Status API on 8007
+		c.Set("status_listen", "off", "test")
+	}
 	go func() { s.code <- runNode(c, io.Discard, s.stderr, opts) }()
 	select {
 	case s.node = <-ready:
