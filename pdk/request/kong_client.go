@@ -27,6 +27,7 @@ func (s *State) newKongClient() *lua.LTable {
 
 func (s *State) clientGetIP(L *lua.LState) int {
 	s.checkNot(L, PhaseInitWorker)
+	s.varsReadable(L)
 	if s.c == nil {
 		return 0
 	}
@@ -37,6 +38,7 @@ func (s *State) clientGetIP(L *lua.LState) int {
 
 func (s *State) clientGetForwardedIP(L *lua.LState) int {
 	s.checkNot(L, PhaseInitWorker)
+	s.varsReadable(L)
 	if s.c == nil {
 		return 0
 	}
@@ -47,6 +49,7 @@ func (s *State) clientGetForwardedIP(L *lua.LState) int {
 // clientGetPort is the peer's port ($realip_remote_port).
 func (s *State) clientGetPort(L *lua.LState) int {
 	s.checkNot(L, PhaseInitWorker)
+	s.varsReadable(L)
 	if s.c == nil {
 		return 0
 	}
@@ -59,11 +62,21 @@ func (s *State) clientGetPort(L *lua.LState) int {
 // it replaced the peer's address, nil when it had none.
 func (s *State) clientGetForwardedPort(L *lua.LState) int {
 	s.checkNot(L, PhaseInitWorker)
+	s.varsReadable(L)
 	if s.c == nil {
 		return 0
 	}
 	L.Push(s.remotePort())
 	return 1
+}
+
+// varsReadable raises as Kong's kong.client address getters do in the
+// certificate phase, which their phase check allows: they read ngx.var,
+// which raises there (apiDisabled).
+func (s *State) varsReadable(L *lua.LState) {
+	if s.hs != nil {
+		raise(L, apiDisabled)
+	}
 }
 
 // remotePort is tonumber($remote_port).

@@ -329,3 +329,46 @@ func TestClientTLSLogAfterClose(t *testing.T) {
 	e.noErrors()
 	e.want("https", "on", "scheme", "https", "proto", "TLSv1.3")
 }
+
+// ngx.var in the certificate phase raises lua-nginx-module's "API disabled
+// in the current context" at the caller, read or written, whatever the
+// variable (ssl_certificate_by_lua runs on a fake request); kong.client's
+// address getters, which read ngx.var in Kong, raise it too. The request's
+// phases read the same variables.
+func TestCertificatePhaseNgxVar(t *testing.T) {
+	e := newEnv(t, proxy.Config{})
+	e.on(PhaseCertificate, `
+		for _, name in ipairs({ "ssl_server_name", "remote_addr", "binary_remote_addr", "server_port", "uri", "nope" }) do
+		  record("var " .. name, select(2, pcall(function() return ngx.var[name] end)))
+		end
+		record("var 1", select(2, pcall(function() return ngx.var[1] end)))
+		record("set", select(2, pcall(function() ngx.var.upstream_uri = "/x" end)))
+		for _, f in ipairs({ "get_ip", "get_forwarded_ip", "get_port", "get_forwarded_port" }) do
+		  local _, err = pcall(kong.client[f])
+		  record(f, (err:gsub("^.-:%d+: ", "")))
+		end
+	`)
+	e.on(PhaseAccess, `
+		record("access sni", ngx.var.ssl_server_name)
+		record("access ip", kong.client.get_ip())
+	`)
+	e.serveTLSCert(getX, nil)
+	e.noErrors()
+	const disabled = "API disabled in the current context"
+	e.want(
+		"var ssl_server_name", "snippet:3: "+disabled,
+		"var remote_addr", "snippet:3: "+disabled,
+		"var binary_remote_addr", "snippet:3: "+disabled,
+		"var server_port", "snippet:3: "+disabled,
+		"var uri", "snippet:3: "+disabled,
+		"var nope", "snippet:3: "+disabled,
+		"var 1", "snippet:5: "+disabled,
+		"set", "snippet:6: "+disabled,
+		"get_ip", disabled,
+		"get_forwarded_ip", disabled,
+		"get_port", disabled,
+		"get_forwarded_port", disabled,
+		"access sni", "example.com",
+		"access ip", "127.0.0.1",
+	)
+}

@@ -23,6 +23,9 @@ func (s *State) newNgxVar() *lua.LTable {
 	t := L.NewTable()
 	mt := L.NewTable()
 	mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
+		if s.hs != nil {
+			raise(L, apiDisabled)
+		}
 		name, ok := L.Get(2).(lua.LString)
 		if !ok {
 			return 0 // ngx.var[n]: regex captures of the config, none here
@@ -35,6 +38,9 @@ func (s *State) newNgxVar() *lua.LTable {
 	}))
 	mt.RawSetString("__newindex", L.NewFunction(func(L *lua.LState) int {
 		name := luavm.CheckString(L, 2)
+		if s.hs != nil {
+			raise(L, apiDisabled)
+		}
 		if s.c == nil {
 			raise(L, "no request found")
 		}
@@ -44,6 +50,14 @@ func (s *State) newNgxVar() *lua.LTable {
 	t.Metatable = mt
 	return t
 }
+
+// apiDisabled is what ngx.var raises in the certificate phase, read or
+// written, whatever the variable (even $ssl_server_name): nginx runs
+// ssl_certificate_by_lua on a fake request whose connection has no fd,
+// which lua-nginx-module's ngx_http_lua_ffi_var_get/var_set refuse
+// (lua-resty-core's var.lua raises it at the caller). ngx.ssl's
+// server_name, raw_client_addr and server_port are the way there.
+const apiDisabled = "API disabled in the current context"
 
 // kongTemplateVars are the variables Kong's nginx template declares with
 // "set" (writable, empty until set).
