@@ -2,8 +2,10 @@ package proxy
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/asn1"
 	"errors"
 	"net"
 	"sync/atomic"
@@ -30,7 +32,111 @@ type Handshake struct {
 	requestCert bool
 	cas         []*x509.Certificate
 	noReuse     bool
+
+	base *tls.Config // the listener's, for the version
+	// the certificate the handshake will present, as ngx.ssl leaves it:
+	// chain (DER, the leaf first) and key; certSet once a plugin changed
+	// them
+	chain   [][]byte
+	leaf    *x509.Certificate
+	key     crypto.PrivateKey
+	certSet bool
 }
+
+// Version is the protocol version the handshake negotiates (OpenSSL has
+// chosen it when the certificate callback runs; crypto/tls chooses it
+// after GetConfigForClient, the same way: the client's first version the
+// listener allows).
+func (h *Handshake) Version() uint16 {
+	if h.Hello == nil {
+		return 0
+	}
+	lo, hi := uint16(tls.VersionTLS10), uint16(tls.VersionTLS13)
+	if h.base != nil {
+		if h.base.MinVersion != 0 {
+			lo = h.base.MinVersion
+		}
+		if h.base.MaxVersion != 0 {
+			hi = h.base.MaxVersion
+		}
+	}
+	for _, v := range h.Hello.SupportedVersions {
+		if v >= lo && v <= hi {
+			return v
+		}
+	}
+	return 0
+}
+
+// ClearCerts removes the handshake's certificate and key
+// (ngx.ssl.clear_certs, SSL_certs_clear): unless others are set before
+// the phase ends, the handshake fails.
+func (h *Handshake) ClearCerts() {
+	h.chain, h.leaf, h.key, h.certSet = nil, nil, nil, true
+}
+
+// ErrDERCert is SetCertDER's error for data that is not DER certificates
+// (lua-nginx-module's message).
+var ErrDERCert = errors.New("d2i_X509_bio() failed")
+
+// ErrPrivateKey is SetPrivateKey's error for a key that is not the
+// certificate's (OpenSSL's SSL_use_PrivateKey refuses it).
+var ErrPrivateKey = errors.New("SSL_use_PrivateKey() failed")
+
+// SetCertDER sets the certificate the handshake presents, with its chain
+// (ngx.ssl.set_der_cert: der is certificates in DER one after the other,
+// the leaf first). A key set before that is not the leaf's is dropped,
+// as OpenSSL drops it; a handshake ending the phase without a key fails.
+func (h *Handshake) SetCertDER(der []byte) error {
+	var chain [][]byte
+	var leaf *x509.Certificate
+	for rest := der; len(rest) > 0 || chain == nil; {
+		var raw asn1.RawValue
+		next, err := asn1.Unmarshal(rest, &raw)
+		if err != nil {
+			return ErrDERCert
+		}
+		one := rest[:len(rest)-len(next)]
+		c, err := x509.ParseCertificate(one)
+		if err != nil {
+			return ErrDERCert
+		}
+		if leaf == nil {
+			leaf = c
+		}
+		chain = append(chain, one)
+		rest = next
+	}
+	h.chain, h.leaf, h.certSet = chain, leaf, true
+	if h.key != nil && !keyMatches(leaf, h.key) {
+		h.key = nil
+	}
+	return nil
+}
+
+// SetPrivateKey sets the handshake's private key
+// (ngx.ssl.set_der_priv_key); it must be the certificate's when one is
+// set.
+func (h *Handshake) SetPrivateKey(key crypto.PrivateKey) error {
+	if h.leaf != nil && !keyMatches(h.leaf, key) {
+		return ErrPrivateKey
+	}
+	h.key, h.certSet = key, true
+	return nil
+}
+
+func keyMatches(leaf *x509.Certificate, key crypto.PrivateKey) bool {
+	signer, ok := key.(crypto.Signer)
+	if !ok {
+		return false
+	}
+	pub, ok := signer.Public().(interface{ Equal(crypto.PublicKey) bool })
+	return ok && pub.Equal(leaf.PublicKey)
+}
+
+// errNoCertificate fails a handshake whose certificate phase cleared the
+// certificate and set none (OpenSSL finds no certificate to present).
+var errNoCertificate = errors.New("no certificate set in the certificate phase")
 
 // RequestClientCertificate asks the client for a certificate without
 // requiring one (ngx.ssl.verify_client(cas, 0)): the handshake completes
@@ -87,13 +193,26 @@ func (p *Proxy) configForClient(base *tls.Config) func(*tls.ClientHelloInfo) (*t
 			return nil, err
 		}
 		h := &hc.hs
-		h.Hello = hello
+		h.Hello, h.base = hello, base
+		if cert != nil {
+			h.chain, h.leaf, h.key = cert.Certificate, cert.Leaf, cert.PrivateKey
+			if h.leaf == nil && len(cert.Certificate) > 0 {
+				h.leaf, _ = x509.ParseCertificate(cert.Certificate[0])
+			}
+		}
 		err = p.cfg.Certificate(h)
-		h.Hello = nil
+		h.Hello, h.base = nil, nil
 		if err != nil {
 			return nil, err
 		}
-		if !h.requestCert && !h.noReuse {
+		if h.certSet {
+			if len(h.chain) == 0 || h.key == nil {
+				return nil, errNoCertificate
+			}
+			cert = &tls.Certificate{Certificate: h.chain, PrivateKey: h.key, Leaf: h.leaf}
+		}
+		h.chain, h.leaf, h.key = nil, nil, nil
+		if !h.requestCert && !h.noReuse && !h.certSet {
 			return nil, nil
 		}
 		conf := base.Clone()

@@ -37,9 +37,9 @@
 //     kong.response.exit/error take Kong's gRPC paths for a gRPC request
 //     over HTTP/2.)
 //   - kong.client.tls: $ssl_client_verify is computed in Go the way
-//     OpenSSL verifies at depth 0 (proxy.Context.ClientVerify); there is
-//     no ngx.ssl, so the CA list of request_client_certificate comes from
-//     resty.openssl.x509.chain only.
+//     OpenSSL verifies at depth 0 (proxy.Context.ClientVerify); ngx.ssl
+//     has no cdata certificates (parse_pem_cert), so the CA list of
+//     request_client_certificate comes from resty.openssl.x509.chain only.
 //   - kong.service.set_retries / set_timeouts record their values in
 //     ngx.ctx.balancer_data; the proxy's upstream call does not read them
 //     yet. Upstream entities are not served: set_upstream always answers
@@ -289,6 +289,7 @@ func Open(in *pdk.Instance) *State {
 		L.SetGlobal("ngx", ngx)
 	}
 	s.openNgx(ngx)
+	s.openNgxSSL()
 	return s
 }
 
