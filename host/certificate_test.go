@@ -3,7 +3,9 @@ package host
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
+	"encoding/pem"
 	"io"
 	"net/http"
 	"strings"
@@ -150,5 +152,43 @@ func TestCertificatePhasePlugins(t *testing.T) {
 	// the worker is free for the next handshakes and requests
 	if code, _ := n.get(t, "/m"); code != 200 {
 		t.Errorf("plain request after the failure: %d", code)
+	}
+}
+
+// A global plugin's certificate handler replaces the certificate of the
+// handshakes it chooses with ngx.ssl (clear_certs, set_der_cert,
+// set_der_priv_key from PEM, as Kong's acme plugin does); the others get
+// the listener's.
+func TestCertificatePhaseSetsCertificate(t *testing.T) {
+	root := kongdbtest.Issue(t, "Root CA", true, nil, nil)
+	leaf := kongdbtest.Issue(t, "acme.test", false, root, nil)
+	keyDER, err := x509.MarshalECPrivateKey(leaf.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	def, err := proxy.SelfSignedCertificate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := testConf(t, "testdata/tls")
+	n := newRLNodeWith(t, c, proxy.Config{GetCertificate: proxy.NewCertificates(def, nil).GetCertificate})
+	n.route(t, "/m")
+	n.plugin(t, "sni-cert", nil, map[string]any{"sni": "acme.test", "cert": leaf.PEM,
+		"key": string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}))})
+	n.sync(t)
+	presented := func(sni string) string {
+		t.Helper()
+		conn, err := tls.Dial("tcp", n.tlsAddr, &tls.Config{InsecureSkipVerify: true, ServerName: sni})
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", sni, err, n.logs.String())
+		}
+		defer conn.Close()
+		return conn.ConnectionState().PeerCertificates[0].Subject.CommonName
+	}
+	if got := presented("acme.test"); got != "acme.test" {
+		t.Errorf("acme.test got %q", got)
+	}
+	if got := presented("other.test"); got != "localhost" {
+		t.Errorf("other.test got %q", got)
 	}
 }
