@@ -38,7 +38,7 @@ func run(t *testing.T, line string, o Options) (code int, stdout, stderr string)
 func TestSplit(t *testing.T) {
 	for line, want := range map[string][]string{
 		`-d '{"greeting":"world!"}' -H 'kong-debug: 1' h:1 svc.M`: {"-d", `{"greeting":"world!"}`, "-H", "kong-debug: 1", "h:1", "svc.M"},
-		`-v  -plaintext	 a\ b "x \"y\" \$z \n" it's'q`:           {"-v", "-plaintext", "a b", `x "y" $z \n`, "itsq"},
+		`-v  -plaintext	 a\ b "x \"y\" \$z \n" it's'q`:            {"-v", "-plaintext", "a b", `x "y" $z \n`, "itsq"},
 		`''`:  {""},
 		`   `: nil,
 	} {
@@ -184,10 +184,10 @@ func TestProtoFiles(t *testing.T) {
 func TestUsageAndFailures(t *testing.T) {
 	s := startBin(t)
 	for line, want := range map[string]string{
-		`-plaintext -insecure h:1 a.B.C`:   "The -insecure argument can only be used with TLS.\nTry 'grpcurl -help' for more details.\n",
-		`-plaintext`:                       "Too few arguments.\nTry 'grpcurl -help' for more details.\n",
-		`-plaintext h:1 a.B.C extra`:       "Too many arguments.\nTry 'grpcurl -help' for more details.\n",
-		`-format xml -plaintext h:1 a.B.C`: "The -format option must be 'json' or 'text'.\nTry 'grpcurl -help' for more details.\n",
+		`-plaintext -insecure h:1 a.B.C`:    "The -insecure argument can only be used with TLS.\nTry 'grpcurl -help' for more details.\n",
+		`-plaintext`:                        "Too few arguments.\nTry 'grpcurl -help' for more details.\n",
+		`-plaintext h:1 a.B.C extra`:        "Too many arguments.\nTry 'grpcurl -help' for more details.\n",
+		`-format xml -plaintext h:1 a.B.C`:  "The -format option must be 'json' or 'text'.\nTry 'grpcurl -help' for more details.\n",
 		`-max-time -1 -plaintext h:1 a.B.C`: "The -max-time argument must not be negative.\nTry 'grpcurl -help' for more details.\n",
 	} {
 		code, out, errs := run(t, line, Options{})
