@@ -132,6 +132,25 @@ func TestGRPCService(t *testing.T) {
 	}
 }
 
+// A gRPC upstream gets the client's path whatever the Route's strip_path
+// and the Service's path (nginx's grpc_pass sends the request's URI): a
+// Route by path prefix, "/pkg.Svc/" with strip_path on, reaches
+// /pkg.Svc/Call.
+func TestGRPCPathAsSent(t *testing.T) {
+	port := grpcUpstream(t, false)
+	s := svc("s1", port)
+	s.Protocol = "grpc"
+	s.Path = "/base"
+	tp := startProxy(t, Config{}, []router.Route{
+		{ID: "00000000-0000-0000-0000-000000000001", Paths: []string{"/pkg.Svc/"}, StripPath: true, ServiceID: "s1"},
+	}, s)
+	h2c := startH2Proxy(t, tp)
+	res, _ := get(t, h2Client(), "POST", "http://"+h2c+"/pkg.Svc/only-headers?x=1", "")
+	if got := res.Header.Get("X-Proto"); !strings.HasSuffix(got, " /pkg.Svc/only-headers?x=1") {
+		t.Errorf("upstream saw %q", got)
+	}
+}
+
 // An unreachable gRPC upstream is Kong's 502.
 func TestGRPCServiceDown(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -102,7 +102,7 @@ func TestSpecHelpersGetDBUtilsTruncates(t *testing.T) {
 func TestSpecHelpersServers(t *testing.T) {
 	c := specHelpersConf(t)
 	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/servers_spec.lua")
-	if code != 0 || !strings.Contains(out, "6 successes / 0 failures / 0 errors") {
+	if code != 0 || !strings.Contains(out, "7 successes / 0 failures / 0 errors") {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 }
@@ -140,7 +140,7 @@ func TestSpecHelpersGRPC(t *testing.T) {
 		t.Setenv("KONG_SPEC_TEST_GRPCBIN_"+k, "")
 	}
 	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/grpc_spec.lua")
-	if code != 0 || !strings.Contains(out, "6 successes / 0 failures / 0 errors") {
+	if code != 0 || !strings.Contains(out, "7 successes / 0 failures / 0 errors") {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 }

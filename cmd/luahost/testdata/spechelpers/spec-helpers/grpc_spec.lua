@@ -8,14 +8,18 @@ describe("gRPC spec helpers [#off]", function()
   local route, grpc, grpcs
 
   lazy_setup(function()
-    local bp = helpers.get_db_utils("off", { "routes", "services", "plugins" }, { "add-header" })
+    local bp = helpers.get_db_utils("off", { "routes", "services", "plugins" }, { "add-header", "need-key" })
     local svc = bp.services:insert({ name = "grpc", url = helpers.grpcbin_url })
     route = bp.routes:insert({ protocols = { "grpc", "grpcs" }, hosts = { "grpc" }, service = svc })
     bp.plugins:insert({ name = "add-header", route = { id = route.id },
       config = { request_header = "x-to-grpcbin", response_header = "x-from-plugin" } })
     local svcs = bp.services:insert({ name = "grpcs", url = helpers.grpcbin_ssl_url })
     bp.routes:insert({ protocols = { "grpcs" }, hosts = { "grpcs" }, service = svcs })
-    assert(helpers.start_kong({ database = "off" }))
+    -- key-auth's spec's shape: a grpc route by path, no -authority
+    -- (strip_path on, as Kong's default: grpc_pass sends the path as is)
+    local keyed = bp.routes:insert({ protocols = { "grpc" }, paths = { "/hello.HelloService/SayHello" }, service = svc })
+    bp.plugins:insert({ name = "need-key", route = { id = keyed.id } })
+    assert(helpers.start_kong({ database = "off", plugins = "bundled,add-header,need-key" }))
     grpc = helpers.proxy_client_grpc()
     grpcs = helpers.proxy_client_grpcs()
   end)
@@ -108,7 +112,7 @@ describe("gRPC spec helpers [#off]", function()
   it("fails as grpcurl does", function()
     -- no route: Kong's gRPC answer
     local ok, res = grpc({
-      service = "hello.HelloService.SayHello",
+      service = "hello.HelloService.LotsOfReplies",
       opts = { ["-authority"] = "nowhere" },
     })
     assert.falsy(ok)
@@ -122,5 +126,23 @@ describe("gRPC spec helpers [#off]", function()
     assert.falsy(ok)
     assert.matches("Code: PermissionDenied", res, nil, true)
     assert.matches("Message: not you", res, nil, true)
+  end)
+
+  it("a plugin's kong.response.exit reaches the client as a gRPC status", function()
+    local ok, err = helpers.proxy_client_grpc(){
+      service = "hello.HelloService.SayHello",
+      opts = {},
+    }
+    assert.falsy(ok)
+    -- as from Kong: grpc-status and grpc-message, but no Content-Type, so
+    -- the client goes by the HTTP status
+    assert.matches("ERROR:\n  Code: Unauthenticated\n", err, nil, true)
+    local res
+    ok, res = helpers.proxy_client_grpc(){
+      service = "hello.HelloService.SayHello",
+      opts = { ["-H"] = "'apikey: kong'" },
+    }
+    assert.truthy(ok, res)
+    assert.same({ reply = "hello noname" }, cjson.decode(res))
   end)
 end)
