@@ -2,12 +2,18 @@ package proxy
 
 import (
 	"bufio"
+	"context"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/types/known/emptypb"
 
 	"github.com/luahost/luahost/router"
 )
@@ -126,6 +132,25 @@ func TestGRPCService(t *testing.T) {
 	}
 }
 
+// A gRPC upstream gets the client's path whatever the Route's strip_path
+// and the Service's path (nginx's grpc_pass sends the request's URI): a
+// Route by path prefix, "/pkg.Svc/" with strip_path on, reaches
+// /pkg.Svc/Call.
+func TestGRPCPathAsSent(t *testing.T) {
+	port := grpcUpstream(t, false)
+	s := svc("s1", port)
+	s.Protocol = "grpc"
+	s.Path = "/base"
+	tp := startProxy(t, Config{}, []router.Route{
+		{ID: "00000000-0000-0000-0000-000000000001", Paths: []string{"/pkg.Svc/"}, StripPath: true, ServiceID: "s1"},
+	}, s)
+	h2c := startH2Proxy(t, tp)
+	res, _ := get(t, h2Client(), "POST", "http://"+h2c+"/pkg.Svc/only-headers?x=1", "")
+	if got := res.Header.Get("X-Proto"); !strings.HasSuffix(got, " /pkg.Svc/only-headers?x=1") {
+		t.Errorf("upstream saw %q", got)
+	}
+}
+
 // An unreachable gRPC upstream is Kong's 502.
 func TestGRPCServiceDown(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -143,5 +168,50 @@ func TestGRPCServiceDown(t *testing.T) {
 	res, body := get(t, h2Client(), "POST", "https://"+tp.tlsAddr+"/x", "")
 	if res.StatusCode != 502 {
 		t.Errorf("%d %q", res.StatusCode, body)
+	}
+}
+
+// A gRPC status in a response's headers (Kong's own answer to a gRPC
+// client, an upstream's trailers-only response) reaches an HTTP/2 client
+// as a trailers-only response: one HEADERS frame ending the stream, which
+// a gRPC client reads as the call's status. Headers sent first and an
+// empty DATA frame ending the stream would be a stream "closed without
+// sending trailers" (Internal).
+func TestGRPCStatusInHeadersIsTrailersOnly(t *testing.T) {
+	up := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/grpc")
+		w.Header().Set("Grpc-Status", "9")
+		w.Header().Set("Grpc-Message", "upstream says no")
+		w.WriteHeader(200)
+	}))
+	var ps http.Protocols
+	ps.SetUnencryptedHTTP2(true)
+	up.Config.Protocols = &ps
+	up.Start()
+	t.Cleanup(up.Close)
+	s := svc("s1", up.Listener.Addr().(*net.TCPAddr).Port)
+	s.Protocol = "grpc"
+	tp := startProxy(t, Config{}, []router.Route{
+		{ID: "00000000-0000-0000-0000-000000000001", Paths: []string{"/upstream."}, ServiceID: "s1"},
+	}, s)
+	h2c := startH2Proxy(t, tp)
+	cc, err := grpc.NewClient(h2c, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.Close()
+	for method, want := range map[string]string{
+		"/hello.HelloService/SayHello": "rpc error: code = NotFound desc = NotFound", // no Route
+		"/upstream.S/M":                "rpc error: code = FailedPrecondition desc = upstream says no",
+	} {
+		var md metadata.MD
+		err = cc.Invoke(context.Background(), method, &emptypb.Empty{}, &emptypb.Empty{}, grpc.Trailer(&md))
+		if err == nil || err.Error() != want {
+			t.Errorf("%s: %v, want %s", method, err, want)
+		}
+		if got := md.Get("server"); method[1] == 'h' && (len(got) != 1 || !strings.HasPrefix(got[0], "kong/")) {
+			t.Errorf("%s: trailers %v", method, md)
+		}
 	}
 }

@@ -329,6 +329,7 @@ func h2RequestCtx(r *http.Request, conn net.Conn) *fasthttp.RequestCtx {
 func writeH2Response(w http.ResponseWriter, rc *fasthttp.RequestCtx, trailer *http.Header) (bodyFailed bool) {
 	resp := &rc.Response
 	wh := w.Header()
+	trailersOnly := false
 	resp.Header.VisitAll(func(k, v []byte) {
 		for _, n := range hopByHop {
 			if strings.EqualFold(b2s(k), n) {
@@ -336,6 +337,9 @@ func writeH2Response(w http.ResponseWriter, rc *fasthttp.RequestCtx, trailer *ht
 			}
 		}
 		wh.Add(string(k), string(v))
+		if strings.EqualFold(b2s(k), "grpc-status") {
+			trailersOnly = true
+		}
 	})
 	if _, ok := wh["Content-Type"]; !ok {
 		wh["Content-Type"] = nil // none, as over HTTP/1.x: net/http would sniff one
@@ -352,7 +356,12 @@ func writeH2Response(w http.ResponseWriter, rc *fasthttp.RequestCtx, trailer *ht
 		wh.Set("Content-Length", strconv.Itoa(len(resp.Body())))
 	}
 	w.WriteHeader(resp.StatusCode())
-	if resp.IsBodyStream() {
+	// a gRPC status in the headers (Kong's answer to a gRPC client, an
+	// upstream's trailers-only response) ends the call: the headers wait
+	// for the handler's end, so that one HEADERS frame ends the stream (a
+	// gRPC client takes headers then an empty DATA frame for a call closed
+	// without trailers)
+	if resp.IsBodyStream() && !trailersOnly {
 		// the headers as they come (nginx), before the body's first bytes
 		w.(http.Flusher).Flush()
 	}

@@ -230,7 +230,18 @@ func (p *Proxy) serve(c *Context) {
 	req := &rc.Request
 	h := &req.Header
 	b := c.buf[:0]
-	b = append(b, up.Path...)
+	if isGRPC(up.Scheme) {
+		// nginx's grpc_pass has no URI: the client's path goes upstream as
+		// sent (strip_path, the Service's path and set_path change
+		// $upstream_uri, which it does not read)
+		path := c.OriginalURI
+		if i := bytes.IndexByte(path, '?'); i >= 0 {
+			path = path[:i]
+		}
+		b = append(b, path...)
+	} else {
+		b = append(b, up.Path...)
+	}
 	if q := req.URI().QueryString(); len(q) > 0 {
 		b = append(append(b, '?'), q...)
 	} else if i := bytes.IndexByte(c.OriginalURI, '?'); i >= 0 && i == len(c.OriginalURI)-1 {

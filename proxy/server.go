@@ -18,8 +18,10 @@ type Server struct {
 	srv     *fasthttp.Server
 	lns     []net.Listener
 	tunnels *tunnelSet // the WebSocket tunnels of its connections
-	// Addrs are the addresses listened on, in proxy_listen order.
-	Addrs []net.Addr
+	// Addrs are the addresses listened on, in proxy_listen order, and
+	// Listeners the entries they serve.
+	Addrs     []net.Addr
+	Listeners []Listener
 	// h2 serves the HTTP/2 connections of the http2 entries (h2.go), h2lns
 	// are those entries' HTTP/2 side.
 	h2     *http.Server
@@ -60,6 +62,7 @@ func (p *Proxy) Listen(ls []Listener) (*Server, error) {
 			return nil, err
 		}
 		s.Addrs = append(s.Addrs, ln.Addr())
+		s.Listeners = append(s.Listeners, l)
 		if l.SSL {
 			if l.HTTP2 {
 				ln = tlsListener{ln, tlsConfH2}

@@ -130,3 +130,31 @@ func TestSpecHelpersProxyFailureShowsPhases(t *testing.T) {
 		t.Errorf("another client's response shows a trace:\n%s", out)
 	}
 }
+
+// Kong's gRPC spec helpers: grpcbin_* constants pointing at the run's
+// grpcbin look-alike, grpc_client, and proxy_client_grpc(s) through a
+// node's cleartext http2 and TLS entries (replies, -v headers a plugin
+// set, streams, reflection, error statuses).
+func TestSpecHelpersGRPC(t *testing.T) {
+	c := specHelpersConf(t)
+	for _, k := range []string{"HOST", "PORT", "SSL_PORT"} {
+		t.Setenv("KONG_SPEC_TEST_GRPCBIN_"+k, "")
+	}
+	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/grpc_spec.lua")
+	if code != 0 || !strings.Contains(out, "7 successes / 0 failures / 0 errors") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
+
+// KONG_SPEC_TEST_GRPCBIN_HOST/PORT/SSL_PORT point the grpcbin constants
+// elsewhere, with Kong's default ports for those not given.
+func TestSpecHelpersGRPCBinFromEnv(t *testing.T) {
+	c := specHelpersConf(t)
+	t.Setenv("KONG_SPEC_TEST_GRPCBIN_HOST", "grpcbin.test")
+	t.Setenv("KONG_SPEC_TEST_GRPCBIN_PORT", "")
+	t.Setenv("KONG_SPEC_TEST_GRPCBIN_SSL_PORT", "19001")
+	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/grpcbin_env_spec.lua")
+	if code != 0 || !strings.Contains(out, "1 success / 0 failures / 0 errors") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}

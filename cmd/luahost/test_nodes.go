@@ -26,6 +26,7 @@ import (
 
 	"github.com/luahost/luahost/conf"
 	"github.com/luahost/luahost/host"
+	"github.com/luahost/luahost/internal/grpcbin"
 	"github.com/luahost/luahost/kongdb"
 	"github.com/luahost/luahost/kongdb/declarative"
 	"github.com/luahost/luahost/kongdb/postgres"
@@ -36,13 +37,17 @@ import (
 
 // specNodes implements spechelpers.Nodes for one luahost test run.
 type specNodes struct {
-	base     *conf.Config
-	mu       sync.Mutex
-	mock     *spechelpers.MockUpstream
-	mockErr  error
-	strategy string
-	plugins  []string
-	staging  *specNode
+	base    *conf.Config
+	mu      sync.Mutex
+	mock    *spechelpers.MockUpstream
+	mockErr error
+	// grpcbin is the grpcbin look-alike, started by the first spec that
+	// reads a grpcbin_* constant
+	grpcbin    *grpcbin.Server
+	grpcbinErr error
+	strategy   string
+	plugins    []string
+	staging    *specNode
 	// forced is --strategy: the only strategy specs iterate over; with
 	// "off", get_db_utils("postgres") (the plugin template's blueprints
 	// for its off runs) writes to the embedded store, so no PostgreSQL
@@ -116,6 +121,7 @@ const (
 	KongProxyPort        = 9000
 	KongAdminPort        = 9001
 	KongProxySSLPort     = 9443
+	KongProxyH2Port      = 9002
 	KongAdminSSLPort     = 9444
 	KongMockUpstreamPort = 15555
 )
@@ -146,6 +152,9 @@ func (s *specNodes) Close() {
 	s.stopping.Wait()
 	if s.mock != nil {
 		s.mock.Close()
+	}
+	if s.grpcbin != nil {
+		s.grpcbin.Close()
 	}
 	if s.logDir != "" {
 		os.RemoveAll(s.logDir)
@@ -245,6 +254,20 @@ func (s *specNodes) MockUpstreamPort() int {
 	return s.mock.Port()
 }
 
+// GRPCBin starts the grpcbin look-alike on first use (any free ports:
+// Kong's defaults, 9000 and 9001, are its proxy's and Admin API's).
+func (s *specNodes) GRPCBin() (int, int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.grpcbin == nil && s.grpcbinErr == nil {
+		s.grpcbin, s.grpcbinErr = grpcbin.Start("127.0.0.1:0", "127.0.0.1:0")
+	}
+	if s.grpcbinErr != nil {
+		return 0, 0, s.grpcbinErr
+	}
+	return s.grpcbin.Port, s.grpcbin.SSLPort, nil
+}
+
 func (s *specNodes) ensureMock() error {
 	if s.mock == nil && s.mockErr == nil {
 		// Kong's fixed test port when free (specs that write 15555 out
@@ -280,9 +303,9 @@ func (b *lockedBuffer) String() string {
 func (s *specNodes) startSpecNode(c *conf.Config) (*specNode, error) {
 	sn, err := startSpecNodeOnce(c, s.traces.record)
 	if err != nil && strings.Contains(err.Error(), "address already in use") &&
-		(c.Get("proxy_listen") != anyPorts || c.Get("admin_listen") != anyPorts) {
+		(c.Get("proxy_listen") != anyProxyPorts || c.Get("admin_listen") != anyPorts) {
 		// a fixed port taken since it was found free: any port
-		c.Set("proxy_listen", anyPorts, "spec.helpers")
+		c.Set("proxy_listen", anyProxyPorts, "spec.helpers")
 		c.Set("admin_listen", anyPorts, "spec.helpers")
 		return startSpecNodeOnce(c, s.traces.record)
 	}
@@ -314,10 +337,18 @@ func (sn *specNode) stop() {
 
 func (sn *specNode) ports() spechelpers.Node {
 	var n spechelpers.Node
-	if a := sn.n.Server.Addrs; len(a) > 0 {
-		n.ProxyPort = portOf(a[0])
-		if len(a) > 1 {
-			n.ProxySSLPort = portOf(a[1])
+	// the first plain entry, the first ssl one, the first plain http2 one
+	// (Kong's get_proxy_port(ssl, http2))
+	for i, a := range sn.n.Server.Addrs {
+		l := sn.n.Server.Listeners[i]
+		switch {
+		case l.SSL && n.ProxySSLPort == 0:
+			n.ProxySSLPort = portOf(a)
+		case !l.SSL && n.ProxyPort == 0:
+			n.ProxyPort = portOf(a)
+		}
+		if !l.SSL && l.HTTP2 && n.ProxyH2Port == 0 {
+			n.ProxyH2Port = portOf(a)
 		}
 	}
 	if sn.n.Admin != nil {
@@ -334,6 +365,9 @@ func (sn *specNode) ports() spechelpers.Node {
 // anyPorts is a node's listeners on any free ports: plain, then TLS with
 // HTTP/2 (Kong's spec/kong_tests.conf has 9000 and 9443, 9001 and 9444).
 const anyPorts = "127.0.0.1:0, 127.0.0.1:0 http2 ssl"
+
+// anyProxyPorts is anyPorts and the cleartext http2 entry (Kong's 9002).
+const anyProxyPorts = anyPorts + ", 127.0.0.1:0 http2"
 
 // listenOn is a node's proxy_listen or admin_listen on ports plain and tls.
 func listenOn(plain, tls int) string {
@@ -357,7 +391,10 @@ func (s *specNodes) nodeConf(over map[string]string) *conf.Config {
 	for _, k := range s.base.Keys() {
 		c.Set(k, s.base.Get(k), s.base.Source(k))
 	}
-	c.Set("proxy_listen", listenOn(s.fixedPort(KongProxyPort), s.fixedPort(KongProxySSLPort)), "spec.helpers")
+	// Kong's spec/kong_tests.conf has a third proxy entry, cleartext
+	// http2 (h2c), for proxy_client_grpc and proxy_client_h2c
+	c.Set("proxy_listen", listenOn(s.fixedPort(KongProxyPort), s.fixedPort(KongProxySSLPort))+
+		fmt.Sprintf(", 127.0.0.1:%d http2", s.fixedPort(KongProxyH2Port)), "spec.helpers")
 	c.Set("admin_listen", listenOn(s.fixedPort(KongAdminPort), s.fixedPort(KongAdminSSLPort)), "spec.helpers")
 	c.Set("status_listen", "off", "spec.helpers")
 	c.Set("proxy_access_log", "off", "spec.helpers")

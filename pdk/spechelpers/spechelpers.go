@@ -25,6 +25,9 @@ type Node struct {
 	ProxyPort, AdminPort int
 	// the TLS (http2 ssl) entries' ports, 0 when the node has none
 	ProxySSLPort, AdminSSLPort int
+	// ProxyH2Port is the proxy's cleartext http2 entry's (Kong's 9002,
+	// proxy_client_grpc's), 0 when it has none
+	ProxyH2Port int
 }
 
 // Nodes starts and stops the nodes of a spec run (the test command
@@ -41,6 +44,9 @@ type Nodes interface {
 	StopKong() error
 	// MockUpstreamPort is the port of the mock upstream.
 	MockUpstreamPort() int
+	// GRPCBin is the run's grpcbin look-alike's ports, cleartext and TLS,
+	// started on first use.
+	GRPCBin() (port, sslPort int, err error)
 	// DAO runs op (insert, select, delete, truncate) on entity in the
 	// current node's store; arg and the result are JSON.
 	DAO(op, entity string, arg []byte) ([]byte, error)
@@ -196,6 +202,7 @@ func Install(L *lua.LState, nodes Nodes) (cleanup func()) {
 		},
 	})
 	srv.bind(L, mod, nodes)
+	bindGRPC(L, mod, nodes)
 	loaded := L.GetField(L.Get(lua.RegistryIndex), "_LOADED")
 	if t, ok := loaded.(*lua.LTable); ok {
 		t.RawSetString(ModuleName, mod)
@@ -214,6 +221,9 @@ func pushNode(L *lua.LState, n Node, err error) int {
 	t.RawSetString("admin_port", lua.LNumber(n.AdminPort))
 	if n.ProxySSLPort != 0 {
 		t.RawSetString("proxy_ssl_port", lua.LNumber(n.ProxySSLPort))
+	}
+	if n.ProxyH2Port != 0 {
+		t.RawSetString("proxy_h2_port", lua.LNumber(n.ProxyH2Port))
 	}
 	if n.AdminSSLPort != 0 {
 		t.RawSetString("admin_ssl_port", lua.LNumber(n.AdminSSLPort))

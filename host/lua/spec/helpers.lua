@@ -12,7 +12,10 @@
 -- deep_sort, setenv/unsetenv, the mock_upstream_* constants, and the
 -- assertions Kong registers: res_status, response(r).has.status /
 -- .header / .jsonbody, request(r).has.header / .queryparam / .formparam,
--- fail, logfile().has.line. Nodes run in-process (the test command's Go side).
+-- fail, logfile().has.line, the gRPC clients (grpc_client,
+-- proxy_client_grpc, proxy_client_grpcs: grpcurl run in-process) and the
+-- grpcbin_* constants (a grpcbin look-alike). Nodes run in-process (the
+-- test command's Go side).
 
 local go = require "luahost.spechelpers"
 local cjson = require "cjson"
@@ -230,8 +233,13 @@ function helpers.restart_kong(conf)
   return helpers.start_kong(conf)
 end
 
-function helpers.get_proxy_port(ssl)
-  return current and (ssl and current.proxy_ssl_port or current.proxy_port)
+-- Kong's get_proxy_port(ssl, http2): the "http2 ssl" entry for ssl, the
+-- cleartext http2 one (Kong's 9002) for http2, else the plain one
+function helpers.get_proxy_port(ssl, http2)
+  if not current then return nil end
+  if ssl then return current.proxy_ssl_port end
+  if http2 then return current.proxy_h2_port end
+  return current.proxy_port
 end
 function helpers.get_admin_port(ssl)
   return current and (ssl and current.admin_ssl_port or current.admin_port)
@@ -384,6 +392,124 @@ end
 function helpers.admin_client(timeout)
   assert(current and current.admin_port, "admin_client: start_kong first")
   return helpers.http_client("127.0.0.1", current.admin_port, timeout)
+end
+
+----------------------------------------------------------------------
+-- gRPC: Kong's grpcurl clients and the grpcbin constants. The command
+-- line Kong hands to a shell is built the same way and run by Go in-process
+-- (luahost.spechelpers.grpcurl); grpcbin is a look-alike the run starts
+-- the first time a spec reads one of its constants.
+
+helpers.mock_grpc_upstream_proto_path = "./spec/fixtures/grpc/hello.proto"
+helpers._constants.MOCK_GRPC_UPSTREAM_PROTO_PATH = helpers.mock_grpc_upstream_proto_path
+
+-- KONG_SPEC_TEST_GRPCBIN_* win, as in Kong's constants; another host
+-- without ports gets Kong's defaults (9000, 9001)
+local grpcbin_consts
+local function grpcbin_constants()
+  if grpcbin_consts then return grpcbin_consts end
+  local host = os.getenv("KONG_SPEC_TEST_GRPCBIN_HOST")
+  local port = tonumber(os.getenv("KONG_SPEC_TEST_GRPCBIN_PORT") or "")
+  local ssl_port = tonumber(os.getenv("KONG_SPEC_TEST_GRPCBIN_SSL_PORT") or "")
+  if host and host ~= "" then
+    port, ssl_port = port or 9000, ssl_port or 9001
+  else
+    host = "localhost"
+    if not (port and ssl_port) then
+      local p, sp = go.grpcbin_ports()
+      if not p then error("grpcbin: " .. tostring(sp), 3) end
+      port, ssl_port = port or p, ssl_port or sp
+    end
+  end
+  grpcbin_consts = {
+    grpcbin_host = host,
+    grpcbin_port = port,
+    grpcbin_ssl_port = ssl_port,
+    grpcbin_url = string.format("grpc://%s:%d", host, port),
+    grpcbin_ssl_url = string.format("grpcs://%s:%d", host, ssl_port),
+  }
+  return grpcbin_consts
+end
+
+local grpcbin_names = {
+  grpcbin_host = "grpcbin_host", grpcbin_port = "grpcbin_port", grpcbin_ssl_port = "grpcbin_ssl_port",
+  grpcbin_url = "grpcbin_url", grpcbin_ssl_url = "grpcbin_ssl_url",
+  GRPCBIN_HOST = "grpcbin_host", GRPCBIN_PORT = "grpcbin_port", GRPCBIN_SSL_PORT = "grpcbin_ssl_port",
+}
+local function lazy_grpcbin(t)
+  local mt = getmetatable(t) or {}
+  local index = mt.__index
+  mt.__index = function(self, k)
+    local name = grpcbin_names[k]
+    if name then return grpcbin_constants()[name] end
+    if type(index) == "function" then return index(self, k) end
+    if index then return index[k] end
+  end
+  return setmetatable(t, mt)
+end
+lazy_grpcbin(helpers)
+lazy_grpcbin(helpers._constants)
+
+-- grpcurl's flags from { ["-flag"] = value }: a string value follows its
+-- flag, true (or any other non-string) gives the flag alone, false leaves
+-- it out
+local function grpcurl_flags(opts)
+  local out = {}
+  for flag, v in pairs(opts) do
+    if v ~= false then
+      out[#out + 1] = flag .. " " .. (type(v) == "string" and v or "")
+    end
+  end
+  return table.concat(out, " ")
+end
+
+-- client({ service = "pkg.Service.Method", body = table or JSON text,
+-- opts = { ... } }) -> true, output | nil, output (stdout then stderr);
+-- body goes to -d in single quotes, opts over the client's
+function helpers.grpc_client(host, port, opts)
+  host = assert(host)
+  port = assert(tostring(port))
+  opts = opts or {}
+  if not opts["-proto"] then
+    opts["-proto"] = helpers.mock_grpc_upstream_proto_path
+  end
+  local target = host .. ":" .. port
+  return setmetatable({ opts = opts }, {
+    __call = function(self, args)
+      local service = assert(args.service)
+      local call_opts = args.opts or {}
+      if args.body ~= nil then
+        local body = args.body
+        if type(body) == "table" then body = cjson.encode(body) end
+        call_opts["-d"] = "'" .. tostring(body) .. "'"
+      end
+      local merged = {}
+      for k, v in pairs(self.opts) do merged[k] = v end
+      for k, v in pairs(call_opts) do merged[k] = v end
+      local line = "bin/grpcurl " .. grpcurl_flags(merged) .. " " .. target .. " " .. service
+      local code, out, err = go.grpcurl(line)
+      if code == 0 then
+        return true, out .. err
+      end
+      return nil, out .. err
+    end,
+  })
+end
+
+-- over the node's cleartext http2 entry (Kong's 9002)
+function helpers.proxy_client_grpc(host, port)
+  host = host or helpers.get_proxy_ip(false, true)
+  port = port or helpers.get_proxy_port(false, true)
+  assert(port, "proxy_client_grpc: start_kong first")
+  return helpers.grpc_client(host, port, { ["-plaintext"] = true })
+end
+
+-- over the node's "http2 ssl" entry (Kong's 9443), verifying nothing
+function helpers.proxy_client_grpcs(host, port)
+  host = host or helpers.get_proxy_ip(true, true)
+  port = port or helpers.get_proxy_port(true, true)
+  assert(port, "proxy_client_grpcs: start_kong first")
+  return helpers.grpc_client(host, port, { ["-insecure"] = true })
 end
 
 ----------------------------------------------------------------------

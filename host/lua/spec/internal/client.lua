@@ -6,4 +6,9 @@ return {
   admin_client = helpers.admin_client,
   proxy_ssl_client = helpers.proxy_ssl_client,
   admin_ssl_client = helpers.admin_ssl_client,
+  get_proxy_port = helpers.get_proxy_port,
+  get_proxy_ip = helpers.get_proxy_ip,
+  grpc_client = helpers.grpc_client,
+  proxy_client_grpc = helpers.proxy_client_grpc,
+  proxy_client_grpcs = helpers.proxy_client_grpcs,
 }
