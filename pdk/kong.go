@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/luahost/luahost/pdk/bind"
 	"github.com/luahost/luahost/pdk/lib/luajit"
 )
 
@@ -77,7 +78,28 @@ func openKong(in *Instance) {
 	kong.RawSetString("node", in.newKongNode())
 
 	tbl := L.NewTable()
-	L.SetFuncs(tbl, map[string]lua.LGFunction{"new": luajit.TableNew(in.budget), "clear": luajit.TableClear})
+	L.SetFuncs(tbl, map[string]lua.LGFunction{"new": luajit.TableNew(in.budget), "clear": luajit.TableClear, "merge": tableMerge})
 	kong.RawSetString("table", tbl)
 	L.SetGlobal("kong", kong)
+}
+
+// tableMerge is kong.table.merge(t1, t2) (Kong's kong/tools/table.lua
+// table_merge): a new table with t1's keys, then t2's over them, one level
+// deep; a nil or false argument counts as empty, another non-table raises
+// as pairs does.
+func tableMerge(L *lua.LState) int {
+	res := L.NewTable()
+	for n := 1; n <= 2; n++ {
+		v := L.Get(n)
+		if !lua.LVAsBool(v) {
+			continue
+		}
+		t, ok := v.(*lua.LTable)
+		if !ok {
+			bind.RaiseAtCaller(L, "bad argument #1 to 'pairs' (table expected, got "+v.Type().String()+")")
+		}
+		t.ForEach(func(k, v lua.LValue) { res.RawSet(k, v) })
+	}
+	L.Push(res)
+	return 1
 }
