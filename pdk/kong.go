@@ -76,6 +76,7 @@ func openKong(in *Instance) {
 	}))
 
 	kong.RawSetString("node", in.newKongNode())
+	kong.RawSetString("cluster", in.newKongCluster())
 
 	tbl := L.NewTable()
 	L.SetFuncs(tbl, map[string]lua.LGFunction{"new": luajit.TableNew(in.budget), "clear": luajit.TableClear, "merge": tableMerge})
