@@ -77,6 +77,7 @@ func openKong(in *Instance) {
 
 	kong.RawSetString("node", in.newKongNode())
 	kong.RawSetString("cluster", in.newKongCluster())
+	kong.RawSetString("vault", in.newKongVault())
 
 	tbl := L.NewTable()
 	L.SetFuncs(tbl, map[string]lua.LGFunction{"new": luajit.TableNew(in.budget), "clear": luajit.TableClear, "merge": tableMerge})

@@ -116,6 +116,7 @@ type Root struct {
 	re         ngx.RegexCache // ngx.re's compiled patterns (ngx.go)
 	reOnce     sync.Once
 
+	secrets    vaultCache           // kong.vault's resolved references (vault.go)
 	httpPools  restyhttp.Transports // resty.http's connection pools
 	redisPools restyredis.Pools     // resty.redis's idle connections
 	dbHooks    sync.Map             // *kongdb.DAO -> struct{}: post_crud_event dispatcher installed (db.go)
