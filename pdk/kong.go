@@ -53,7 +53,9 @@ func VersionNum(v string) int {
 
 // openKong installs the global kong with kong.log (log.go), kong.version,
 // kong.version_num, kong.configuration (configuration.go), kong.ctx
-// (ctx.go), kong.node (node.go) and kong.table. Others (kong.db, kong.cache,
+// (ctx.go), kong.node (node.go), kong.cluster (cluster.go), kong.vault
+// (vault.go), kong.tracing (tracing.go), kong.telemetry (telemetry.go) and
+// kong.table (new, clear, merge). Others (kong.db, kong.cache,
 // kong.worker_events ...) are added by their files, kong.request and the
 // other request-bound namespaces by pdk/request.
 func openKong(in *Instance) {
@@ -78,6 +80,8 @@ func openKong(in *Instance) {
 	kong.RawSetString("node", in.newKongNode())
 	kong.RawSetString("cluster", in.newKongCluster())
 	kong.RawSetString("vault", in.newKongVault())
+	kong.RawSetString("tracing", in.newKongTracing())
+	kong.RawSetString("telemetry", in.newKongTelemetry())
 
 	tbl := L.NewTable()
 	L.SetFuncs(tbl, map[string]lua.LGFunction{"new": luajit.TableNew(in.budget), "clear": luajit.TableClear, "merge": tableMerge})
