@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -317,10 +318,19 @@ func subfield(v any, key string) (string, string) {
 	return "", "unexpected table value in JSON secret for subfield " + key
 }
 
-// vaultGet is vault.lua's get(reference, cache_only): the value, or ok
-// false with Kong's message ("" when a failure is cached: Kong's nil
-// without an error).
-func (r *Root) vaultGet(ref string, cacheOnly bool, field jsonField) (value string, ok bool, msg string) {
+// How vaultGet uses the cache.
+type vaultMode int
+
+const (
+	vaultCached    vaultMode = iota // get(reference): the cache, else the vault
+	vaultCacheOnly                  // get(reference, true): the cache alone
+	vaultRefresh                    // rotate_reference: the vault, then the cache
+)
+
+// vaultGet is vault.lua's get(reference, cache_only) and, with
+// vaultRefresh, its rotate_reference: the value, or ok false with Kong's
+// message ("" when a failure is cached: Kong's nil without an error).
+func (r *Root) vaultGet(ref string, mode vaultMode, field jsonField) (value string, ok bool, msg string) {
 	pr, msg := parseVaultReference(ref)
 	if msg != "" {
 		return "", false, msg
@@ -340,7 +350,7 @@ func (r *Root) vaultGet(ref string, cacheOnly bool, field jsonField) (value stri
 	c := &r.secrets
 	c.mu.Lock()
 	s, hit := c.m[key]
-	if hit && s.neg && !now.Before(s.exp) {
+	if hit && (s.neg && !now.Before(s.exp) || mode == vaultRefresh) {
 		hit = false
 	}
 	c.mu.Unlock()
@@ -350,7 +360,7 @@ func (r *Root) vaultGet(ref string, cacheOnly bool, field jsonField) (value stri
 		}
 		return s.value, true, ""
 	}
-	if cacheOnly {
+	if mode == vaultCacheOnly {
 		return "", false, "could not find cached value"
 	}
 	version := 0
@@ -387,7 +397,7 @@ func (r *Root) vaultGet(ref string, cacheOnly bool, field jsonField) (value stri
 // host hands it to kong.db: plugin configurations and other referenceable
 // fields read with their secrets).
 func (r *Root) ResolveReference(_ context.Context, ref string) (string, error) {
-	v, ok, msg := r.vaultGet(ref, false, goJSONField)
+	v, ok, msg := r.vaultGet(ref, vaultCached, goJSONField)
 	if !ok {
 		if msg == "" {
 			msg = "no value found"
@@ -418,6 +428,7 @@ func (in *Instance) newKongVault() *lua.LTable {
 		"parse_reference": in.vaultParseReference,
 		"get":             in.vaultGetLua,
 		"update":          in.vaultUpdate,
+		"try":             in.vaultTry,
 		"flush": func(L *lua.LState) int {
 			c := &in.Root.secrets
 			c.mu.Lock()
@@ -498,7 +509,7 @@ func (in *Instance) vaultGetLua(L *lua.LState) int {
 	if !isStr || !schema.IsReference(string(s)) {
 		return bind.Fail(L, "not a reference ["+L.ToStringMeta(ref).String()+"]")
 	}
-	v, ok, msg := in.Root.vaultGet(string(s), false, in.luaJSONField)
+	v, ok, msg := in.Root.vaultGet(string(s), vaultCached, in.luaJSONField)
 	if ok {
 		L.Push(lua.LString(v))
 		return 1
@@ -556,7 +567,7 @@ func (in *Instance) updateRefs(t *lua.LTable) {
 	for _, u := range todo {
 		var val lua.LValue = lua.LString("")
 		if s, isStr := u.reference.(lua.LString); isStr && schema.IsReference(string(s)) {
-			v, ok, msg := in.Root.vaultGet(string(s), true, in.luaJSONField)
+			v, ok, msg := in.Root.vaultGet(string(s), vaultCacheOnly, in.luaJSONField)
 			if ok {
 				val = lua.LString(v)
 			} else if msg != "" {
@@ -577,4 +588,85 @@ func (in *Instance) vaultWarn(args ...lua.LValue) {
 		L.Push(a)
 	}
 	L.Call(len(args), 0)
+}
+
+// vaultTry is kong.vault.try(callback, options): callback(options) with
+// its references set from the secrets resolved; when that answers nil or
+// false, the references are read again from the vault (Kong's
+// rotate_references, its warnings included) and callback runs once more.
+// Without references it is callback(options).
+func (in *Instance) vaultTry(L *lua.LState) int {
+	callback, options := L.Get(1), L.Get(2)
+	refs := collectRefs(options, nil, map[string]bool{})
+	callAll := func() int {
+		if t, ok := options.(*lua.LTable); ok {
+			in.updateRefs(t)
+		}
+		top := L.GetTop()
+		L.Push(callback)
+		L.Push(options)
+		L.Call(1, lua.MultRet)
+		return L.GetTop() - top
+	}
+	if len(refs) == 0 {
+		top := L.GetTop()
+		L.Push(callback)
+		L.Push(options)
+		L.Call(1, lua.MultRet)
+		return L.GetTop() - top
+	}
+	var res lua.LValue = lua.LNil
+	if n := callAll(); n > 0 {
+		res = L.Get(-n)
+		L.Pop(n)
+	}
+	if lua.LVAsBool(res) {
+		L.Push(res)
+		return 1
+	}
+	sort.Strings(refs)
+	for _, ref := range refs {
+		if _, msg := parseVaultReference(ref); msg != "" {
+			in.vaultWarn(lua.LString("could not parse reference " + ref + " (" + msg + ")"))
+			continue
+		}
+		if _, ok, msg := in.Root.vaultGet(ref, vaultRefresh, in.luaJSONField); !ok {
+			in.vaultWarn(lua.LString("could not retrieve value for reference " + ref + " (" + msg + ")"))
+		}
+	}
+	return callAll()
+}
+
+// collectRefs is Kong's get_references: the distinct string references
+// of options' "$refs", its sub-tables' first.
+func collectRefs(v lua.LValue, refs []string, seen map[string]bool) []string {
+	t, ok := v.(*lua.LTable)
+	if !ok {
+		return refs
+	}
+	var subs []lua.LValue
+	t.ForEach(func(k, v lua.LValue) {
+		if _, isT := v.(*lua.LTable); isT && k != lua.LString("$refs") {
+			subs = append(subs, v)
+		}
+	})
+	for _, s := range subs {
+		refs = collectRefs(s, refs, seen)
+	}
+	add := func(r lua.LValue) {
+		if s, ok := r.(lua.LString); ok && !seen[string(s)] {
+			seen[string(s)] = true
+			refs = append(refs, string(s))
+		}
+	}
+	if rt, ok := t.RawGetString("$refs").(*lua.LTable); ok {
+		rt.ForEach(func(_, r lua.LValue) {
+			if inner, ok := r.(*lua.LTable); ok {
+				inner.ForEach(func(_, r lua.LValue) { add(r) })
+			} else {
+				add(r)
+			}
+		})
+	}
+	return refs
 }

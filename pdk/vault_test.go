@@ -157,3 +157,26 @@ return r.cert, r.key == "", r["$refs"].cert, r["$refs"].key, raw.cert, tostring(
 		t.Errorf("got  %q\nwant %q", got, want)
 	}
 }
+
+// kong.vault.try runs the callback with the references resolved; when it
+// fails, the references are read again from the vault (a rotated secret)
+// and the callback runs once more. Without references it is a plain call.
+func TestKongVaultTry(t *testing.T) {
+	t.Setenv("LUAHOST_VT_ROT", "old")
+	in, _ := newShimState(t)
+	run(t, in, "test.lua", `
+conf = { secret = "stale", ["$refs"] = { secret = "{vault://env/luahost-vt-rot}" } }
+assert(kong.vault.get("{vault://env/luahost-vt-rot}") == "old")
+seen = {}
+check = function(c) seen[#seen + 1] = c.secret return c.secret == "new" and "connected" or nil, "refused" end`)
+	if got := strings.Join(results(t, in, `return kong.vault.try(check, conf)`), " "); got != "nil refused" {
+		t.Errorf("no rotation yet: %q", got)
+	}
+	t.Setenv("LUAHOST_VT_ROT", "new")
+	if got := strings.Join(results(t, in, `seen = {} local r = kong.vault.try(check, conf) return r, table.concat(seen, ","), conf.secret, kong.vault.get("{vault://env/luahost-vt-rot}")`), " "); got != "connected old,new new new" {
+		t.Errorf("after rotation: %q", got)
+	}
+	if got := strings.Join(results(t, in, `return kong.vault.try(function(o) return nil, o.x end, { x = "err" })`), " "); got != "nil err" {
+		t.Errorf("without references: %q", got)
+	}
+}
