@@ -244,6 +244,7 @@ func (h *Host) openDB(conn kongdb.Connector, descs []*Plugin) []*LoadError {
 	}
 	h.Root.DB = db
 	h.Root.InstallDBHooks()
+	h.Root.InstallVault()
 	h.Root.InstallInvalidation()
 	return nil
 }

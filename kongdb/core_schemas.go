@@ -15,7 +15,22 @@ func CoreSchemas() []*schema.Schema {
 	return []*schema.Schema{
 		WorkspacesSchema(), ConsumersSchema(), CertificatesSchema(), ServicesSchema(), RoutesSchema(),
 		SnisSchema(), UpstreamsSchema(), TargetsSchema(),
-		PluginsSchema(), TagsSchema(), CACertificatesSchema(),
+		PluginsSchema(), TagsSchema(), CACertificatesSchema(), ParametersSchema(),
+	}
+}
+
+// ParametersSchema is Kong's parameters entity: node-wide key/value rows
+// (the cluster id kong.cluster.get_id reads), with no Admin API. Kong
+// leaves db_export at its default; luahost keeps it out of declarative
+// configurations, where Kong's DB-less nodes have no such row either.
+func ParametersSchema() *schema.Schema {
+	return &schema.Schema{
+		Name: "parameters", PrimaryKey: []string{"key"}, CacheKey: []string{"key"},
+		Fields: []*schema.Field{
+			{Name: "created_at", Type: schema.TypeInteger, Timestamp: true, Auto: true},
+			{Name: "key", Type: schema.TypeString, Required: true, RequiredSet: true, Unique: true},
+			{Name: "value", Type: schema.TypeString, Required: true, RequiredSet: true},
+		},
 	}
 }
 

@@ -3,6 +3,7 @@ package kongdb
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -51,6 +52,7 @@ type DB struct {
 	Registry *schema.Registry
 
 	events   atomic.Pointer[handlerBox]
+	refs     atomic.Pointer[refResolver]
 	observer atomic.Pointer[observerBox]
 
 	wsMu      sync.Mutex
@@ -139,6 +141,25 @@ func (db *DB) Strategy() string { return db.conn.Name() }
 
 // Connector returns the storage connector.
 func (db *DB) Connector() Connector { return db.conn }
+
+// refResolver is what SetReferenceResolver keeps.
+type refResolver struct {
+	fn  func(ctx context.Context, ref string) (string, error)
+	log *slog.Logger
+}
+
+// SetReferenceResolver makes reads (select context, without nulls) replace
+// vault references in referenceable fields by their values, keeping the
+// references in "$refs", as Kong's schema does with kong.vault; log gets
+// the warning for one that does not resolve. nil fn: references are read
+// as stored.
+func (db *DB) SetReferenceResolver(fn func(ctx context.Context, ref string) (string, error), log *slog.Logger) {
+	if fn == nil {
+		db.refs.Store(nil)
+		return
+	}
+	db.refs.Store(&refResolver{fn, log})
+}
 
 // SetEventHandler sets where every DAO posts its CRUD events (Kong's
 // db:set_events_handler); nil stops posting.

@@ -25,6 +25,11 @@ func (d *DAO) schemaErr(errs map[string]any, err error) error {
 // processAutoFields is Kong's schema:process_auto_fields(data, context, nulls).
 func (d *DAO) processAutoFields(ctx context.Context, data Row, op schema.Context, o *Options) (Row, error) {
 	ao := &schema.AutoOptions{Now: d.db.opts.Now}
+	if op == schema.CtxSelect {
+		if r := d.db.refs.Load(); r != nil {
+			ao.ResolveReference, ao.Logger = r.fn, r.log
+		}
+	}
 	if now := clockFrom(ctx); now != nil {
 		ao.Now = now
 	}

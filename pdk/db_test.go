@@ -25,7 +25,7 @@ func TestDBNamespace(t *testing.T) {
 		       db.consumers == db.daos.consumers, db.nope, db.consumers.schema.name,
 		       table.concat(names, ","), db.keyauth_credentials.db == db
 	`, "off", "nil", "5", "6", "true", "nil", "consumers",
-		"ca_certificates,certificates,consumers,dbtest_groups,keyauth_credentials,plugins,routes,services,snis,tags,targets,upstreams,workspaces", "true")
+		"ca_certificates,certificates,consumers,dbtest_groups,keyauth_credentials,parameters,plugins,routes,services,snis,tags,targets,upstreams,workspaces", "true")
 }
 
 func TestDBSelect(t *testing.T) {

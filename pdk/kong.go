@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/luahost/luahost/pdk/bind"
 	"github.com/luahost/luahost/pdk/lib/luajit"
 )
 
@@ -52,7 +53,9 @@ func VersionNum(v string) int {
 
 // openKong installs the global kong with kong.log (log.go), kong.version,
 // kong.version_num, kong.configuration (configuration.go), kong.ctx
-// (ctx.go), kong.node (node.go) and kong.table. Others (kong.db, kong.cache,
+// (ctx.go), kong.node (node.go), kong.cluster (cluster.go), kong.vault
+// (vault.go), kong.tracing (tracing.go), kong.telemetry (telemetry.go) and
+// kong.table (new, clear, merge). Others (kong.db, kong.cache,
 // kong.worker_events ...) are added by their files, kong.request and the
 // other request-bound namespaces by pdk/request.
 func openKong(in *Instance) {
@@ -75,9 +78,34 @@ func openKong(in *Instance) {
 	}))
 
 	kong.RawSetString("node", in.newKongNode())
+	kong.RawSetString("cluster", in.newKongCluster())
+	kong.RawSetString("vault", in.newKongVault())
+	kong.RawSetString("tracing", in.newKongTracing())
+	kong.RawSetString("telemetry", in.newKongTelemetry())
 
 	tbl := L.NewTable()
-	L.SetFuncs(tbl, map[string]lua.LGFunction{"new": luajit.TableNew(in.budget), "clear": luajit.TableClear})
+	L.SetFuncs(tbl, map[string]lua.LGFunction{"new": luajit.TableNew(in.budget), "clear": luajit.TableClear, "merge": tableMerge})
 	kong.RawSetString("table", tbl)
 	L.SetGlobal("kong", kong)
+}
+
+// tableMerge is kong.table.merge(t1, t2) (Kong's kong/tools/table.lua
+// table_merge): a new table with t1's keys, then t2's over them, one level
+// deep; a nil or false argument counts as empty, another non-table raises
+// as pairs does.
+func tableMerge(L *lua.LState) int {
+	res := L.NewTable()
+	for n := 1; n <= 2; n++ {
+		v := L.Get(n)
+		if !lua.LVAsBool(v) {
+			continue
+		}
+		t, ok := v.(*lua.LTable)
+		if !ok {
+			bind.RaiseAtCaller(L, "bad argument #1 to 'pairs' (table expected, got "+v.Type().String()+")")
+		}
+		t.ForEach(func(k, v lua.LValue) { res.RawSet(k, v) })
+	}
+	L.Push(res)
+	return 1
 }

@@ -132,3 +132,26 @@ func TestKongCtx(t *testing.T) {
 		t.Fatalf("after reset: %q", got)
 	}
 }
+
+// kong.table.merge is Kong's table_merge: a new table, t2 over t1, one
+// level deep, nil arguments empty.
+func TestKongTableMerge(t *testing.T) {
+	in, _ := newShimState(t)
+	cases := map[string]string{
+		`local a, b = { x = 1, y = { 1 } }, { y = 2, z = 3 }
+		 local m = kong.table.merge(a, b)
+		 return m.x .. m.y .. m.z .. tostring(m ~= a and m ~= b) .. tostring(a.y[1]) .. tostring(b.x)`: "123true1nil",
+		`local inner = {} local m = kong.table.merge({ t = inner }) return m.t == inner`: "true",
+		`local m = kong.table.merge(nil, { 1, 2 }) return #m`:                            "2",
+		`return next(kong.table.merge())`:                                                "nil",
+		`local m = kong.table.merge(false, { a = 1 }) return m.a`:                        "1",
+	}
+	for src, want := range cases {
+		if got := str(t, in, src); got != want {
+			t.Errorf("%s = %q, want %q", src, got, want)
+		}
+	}
+	if msg := luaErr(t, in, `kong.table.merge({}, "x")`); msg != "test.lua:1: bad argument #1 to 'pairs' (table expected, got string)" {
+		t.Errorf("merge with a string: %s", msg)
+	}
+}

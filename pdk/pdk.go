@@ -14,7 +14,8 @@
 //     (ngx_log.go); the ngx table of a worker (ngx.go, ngx_timer.go);
 //     Kong's PDK namespaces that keep worker state, one file (or file
 //     prefix) each: kong.go (the kong table, kong.table), node.go
-//     (kong.node), ctx.go, configuration.go, log*.go (kong.log's
+//     (kong.node), cluster.go, vault.go, tracing.go, telemetry.go,
+//     ctx.go, configuration.go, log*.go (kong.log's
 //     facilities and formats), db*.go (kong.db, its DAOs,
 //     schemas, errors, connector, migrations operations), cache*.go
 //     (kong.cache, kong.core_cache, resty.mlcache), worker_events*.go,
@@ -116,6 +117,7 @@ type Root struct {
 	re         ngx.RegexCache // ngx.re's compiled patterns (ngx.go)
 	reOnce     sync.Once
 
+	secrets    vaultCache           // kong.vault's resolved references (vault.go)
 	httpPools  restyhttp.Transports // resty.http's connection pools
 	redisPools restyredis.Pools     // resty.redis's idle connections
 	dbHooks    sync.Map             // *kongdb.DAO -> struct{}: post_crud_event dispatcher installed (db.go)

@@ -3,6 +3,8 @@ package migrations
 import (
 	"context"
 
+	"github.com/google/uuid"
+
 	"github.com/luahost/luahost/kongdb/postgres"
 )
 
@@ -31,7 +33,7 @@ func Core() *Subsystem {
 		m("011_212_to_213", ""),
 		m("012_213_to_220", join(sqlClusteringDataPlanes, addColumn("routes", "request_buffering", "BOOLEAN"),
 			addColumn("routes", "response_buffering", "BOOLEAN"))),
-		m("013_220_to_230", join(sqlParameters, addColumn("certificates", "cert_alt", "TEXT"),
+		m("013_220_to_230", join(sqlParameters, clusterID(uuid.NewString()), addColumn("certificates", "cert_alt", "TEXT"),
 			addColumn("certificates", "key_alt", "TEXT"), addColumn("clustering_data_planes", "version", "TEXT"),
 			addColumn("clustering_data_planes", "sync_status", "TEXT NOT NULL DEFAULT 'unknown'"))),
 		m("014_230_to_270", addColumn("services", "enabled", "BOOLEAN DEFAULT true")),
@@ -52,6 +54,13 @@ func Core() *Subsystem {
 		m("024_380_to_390", sqlSyncVersion),
 		m("025_390_to_3100", sqlDropSyncDelta),
 	}}
+}
+
+// clusterID is 013_220_to_230's row of kong.cluster.get_id(): Kong's
+// migration inserts a UUID made when the migration is loaded, and keeps the
+// one a database already has.
+func clusterID(id string) string {
+	return "INSERT INTO parameters (key, value) VALUES('cluster_id', '" + id + "')\nON CONFLICT DO NOTHING;\n"
 }
 
 func updatedAt(table string, precision int) string {

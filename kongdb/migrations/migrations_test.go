@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/uuid"
+
 	"github.com/luahost/luahost/kongdb/postgres"
 	"github.com/luahost/luahost/kongdb/postgres/pgtest"
 )
@@ -340,5 +342,34 @@ func TestUpFFailureResumesAtUpF(t *testing.T) {
 	r := mustQuery(t, c, "SELECT key, executed FROM schema_meta WHERE subsystem = 'p'")
 	if len(r.Rows) != 1 || r.Rows[0]["key"] != "schema_meta" || len(r.Rows[0]["executed"].([]any)) != 1 {
 		t.Fatalf("schema_meta after the re-run: %v", r.Rows)
+	}
+}
+
+// 013_220_to_230 inserts the cluster id kong.cluster.get_id() reads, as
+// Kong's does; running its SQL again (a second Core(), another id) keeps
+// the first.
+func TestBootstrapInsertsClusterID(t *testing.T) {
+	ctx := context.Background()
+	c := pgtest.Open(t)
+	m, _ := newMigrator(t, c)
+	if err := m.Bootstrap(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	q := "SELECT value FROM parameters WHERE key = 'cluster_id'"
+	r := mustQuery(t, c, q)
+	if len(r.Rows) != 1 {
+		t.Fatalf("cluster_id rows: %v", r.Rows)
+	}
+	id, _ := r.Rows[0]["value"].(string)
+	if _, err := uuid.Parse(id); err != nil {
+		t.Fatalf("cluster_id %q: %v", id, err)
+	}
+	for _, mig := range Core().Migrations {
+		if mig.Name == "013_220_to_230" {
+			mustQuery(t, c, mig.Up)
+		}
+	}
+	if r := mustQuery(t, c, q); len(r.Rows) != 1 || r.Rows[0]["value"] != id {
+		t.Fatalf("after 013 again: %v, want %s", r.Rows, id)
 	}
 }

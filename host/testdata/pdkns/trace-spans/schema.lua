@@ -1,0 +1,6 @@
+return {
+  name = "trace-spans",
+  fields = {
+    { config = { type = "record", fields = {} } },
+  },
+}

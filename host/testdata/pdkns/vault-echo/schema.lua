@@ -1,0 +1,9 @@
+return {
+  name = "vault-echo",
+  fields = {
+    { config = { type = "record", fields = {
+      { secret = { type = "string", referenceable = true } },
+      { plain = { type = "string" } },
+    } } },
+  },
+}
