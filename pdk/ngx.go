@@ -118,7 +118,9 @@ func openNgx(in *Instance) {
 	ngx.OpenReModule(L, re)
 	ngx.OpenBase64Module(L)
 	ngx.OpenSemaphoreModule(L)
-	t.RawSetString("socket", ngx.NewSocket(L))
+	t.RawSetString("socket", ngx.NewSocket(L, &ngx.SocketEnv{
+		Budget: in.budget, Pools: &in.Root.tcpPools, RootCAs: in.Root.trustedCAs,
+	}))
 	t.RawSetString("shared", ngx.NewShared(L, in.Root.sharedDicts()))
 	t.RawSetString("timer", in.newNgxTimer())
 
