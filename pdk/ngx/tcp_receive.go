@@ -33,6 +33,10 @@ func (s *TCPSocket) grow(L *lua.LState, n int) {
 func (s *TCPSocket) fill(L *lua.LState) error {
 	s.grow(L, tcpReadChunk)
 	_ = s.conn.SetReadDeadline(deadline(s.timeout(s.readTO)))
+	// a guard that fired before this deadline was set moved an earlier one
+	if ctx := L.Context(); ctx != nil && ctx.Err() != nil {
+		return os.ErrDeadlineExceeded
+	}
 	n, err := s.conn.Read(s.buf[len(s.buf):cap(s.buf)])
 	s.buf = s.buf[:len(s.buf)+n]
 	if n > 0 {
