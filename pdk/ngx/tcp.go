@@ -206,7 +206,11 @@ func tcpConnect(L *lua.LState) int {
 	} else {
 		port := 0
 		if n >= 3 {
-			port = L.CheckInt(3)
+			p, ok := luavm.ToNumber(L.Get(3))
+			if !ok {
+				L.TypeError(3, lua.LTNumber)
+			}
+			port = int(bind.ClampSize(p))
 		} else if h, p, err := net.SplitHostPort(host); err == nil {
 			host = h
 			port, _ = strconv.Atoi(p)
@@ -342,10 +346,11 @@ func tcpClose(L *lua.LState) int {
 	return 1
 }
 
-// timeoutArg is a settimeout(s) argument in ms: negative or past 2^31
-// raises "bad timeout value" as ngx_lua; 0 means the default.
+// timeoutArg is a settimeout(s) argument in ms, read as lua_tonumber
+// does (nil or a non-number is 0: the default): negative or past 2^31
+// raises "bad timeout value" as ngx_lua.
 func timeoutArg(L *lua.LState, n int) time.Duration {
-	ms := float64(L.CheckNumber(n))
+	ms, _ := luavm.ToNumber(L.Get(n))
 	if ms < 0 || ms >= 1<<31 || ms != ms {
 		L.RaiseError("bad timeout value")
 	}

@@ -158,7 +158,7 @@ func TestSocketTCPReadTimeout(t *testing.T) {
 	out := pdktest.Str(t, in, `
 		local sock = ngx.socket.tcp()
 		local out = {}
-		assert(sock:connect("127.0.0.1", `+port+`))
+		assert(sock:connect("127.0.0.1", "`+port+`"))
 		out[#out + 1] = sock:receive(2)
 		sock:settimeout(20)
 		local data, err, partial = sock:receive(4)
@@ -166,7 +166,7 @@ func TestSocketTCPReadTimeout(t *testing.T) {
 		sock:settimeouts(1000, 1000, 20)
 		data, err = sock:receiveany(10)
 		out[#out + 1] = tostring(data) .. " " .. err
-		sock:settimeout(0) -- back to the 60 s default
+		sock:settimeout(nil) -- 0: back to the 60 s default
 		assert(sock:send("more\n"))
 		out[#out + 1] = sock:receive()
 		out[#out + 1] = sock:getreusedtimes()
