@@ -434,3 +434,28 @@ func TestSocketTCPWorkerDeadline(t *testing.T) {
 		t.Fatalf("receive gave %v, %v", data, msg)
 	}
 }
+
+// A send the peer does not read stops at the send timeout, and closes the
+// socket (ngx_lua finalizes it); setoption sets the buffers it shrinks.
+func TestSocketTCPSendTimeout(t *testing.T) {
+	hold := make(chan struct{})
+	defer close(hold)
+	port, _ := tcpServer(t, func(c net.Conn) {
+		c.(*net.TCPConn).SetReadBuffer(4096)
+		<-hold
+	})
+	in, _ := pdktest.New(t)
+	out := pdktest.Str(t, in, `
+		local sock = ngx.socket.tcp()
+		assert(sock:connect("127.0.0.1", `+port+`))
+		assert(sock:setoption("sndbuf", 4096) == true)
+		assert(sock:setoption("tcp-nodelay", true) == true)
+		assert(sock:setoption("keepalive", false) == true)
+		sock:settimeouts(10000, 30, 10000)
+		local ok, err = sock:send(string.rep("x", 8 * 1024 * 1024))
+		local _, err2 = sock:send("y")
+		return tostring(ok) .. " " .. err .. " " .. err2`)
+	if out != "nil timeout closed" {
+		t.Fatalf("got %q", out)
+	}
+}
