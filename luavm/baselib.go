@@ -161,6 +161,10 @@ func toNumber(v lua.LValue) (float64, bool) {
 	return 0, false
 }
 
+// ToNumber is lua_tonumber for bindings: a number, or a string Lua 5.1
+// converts ("10", " 0x1A ").
+func ToNumber(v lua.LValue) (float64, bool) { return toNumber(v) }
+
 func checkNumber(L *lua.LState, n int) float64 {
 	f, ok := toNumber(L.Get(n))
 	if !ok {

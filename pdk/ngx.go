@@ -47,10 +47,10 @@ var ngxStatusConsts = map[string]int{
 // openNgx installs the global ngx: ngx.null, ngx.log and its levels
 // (ngx_log.go), the time, codec and hash functions, ngx.re and ngx.shared
 // (package pdk/ngx), ngx.timer (ngx_timer.go), ngx.config, ngx.worker,
-// ngx.get_phase, ngx.ctx and ngx.sleep; plus lua-resty-core's modules
-// "ngx.re" (split) and "ngx.base64" (base64url). Request-bound members
-// (ngx.var, ngx.req, ngx.header, ngx.say, ngx.exit, ngx.socket) are
-// pdk/request's.
+// ngx.get_phase, ngx.ctx, ngx.sleep and ngx.socket (its TCP pools are the
+// Root's); plus lua-resty-core's modules "ngx.re" (split) and
+// "ngx.base64" (base64url). Request-bound members (ngx.var, ngx.req,
+// ngx.header, ngx.say, ngx.exit) are pdk/request's.
 func openNgx(in *Instance) {
 	L := in.L
 	t := L.NewTable()
@@ -118,7 +118,9 @@ func openNgx(in *Instance) {
 	ngx.OpenReModule(L, re)
 	ngx.OpenBase64Module(L)
 	ngx.OpenSemaphoreModule(L)
-	t.RawSetString("socket", ngx.NewSocket(L))
+	t.RawSetString("socket", ngx.NewSocket(L, &ngx.SocketEnv{
+		Budget: in.budget, Pools: &in.Root.tcpPools, RootCAs: in.Root.trustedCAs,
+	}))
 	t.RawSetString("shared", ngx.NewShared(L, in.Root.sharedDicts()))
 	t.RawSetString("timer", in.newNgxTimer())
 

@@ -41,6 +41,7 @@
 package pdk
 
 import (
+	"crypto/x509"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -120,7 +121,10 @@ type Root struct {
 	secrets    vaultCache           // kong.vault's resolved references (vault.go)
 	httpPools  restyhttp.Transports // resty.http's connection pools
 	redisPools restyredis.Pools     // resty.redis's idle connections
-	dbHooks    sync.Map             // *kongdb.DAO -> struct{}: post_crud_event dispatcher installed (db.go)
+	tcpPools   ngx.TCPPools         // ngx.socket.tcp's keepalive pools
+	casOnce    sync.Once            // trustedCAs
+	cas        *x509.CertPool
+	dbHooks    sync.Map // *kongdb.DAO -> struct{}: post_crud_event dispatcher installed (db.go)
 
 	cacheOnce sync.Once // cache.go
 	cacheGets atomic.Pointer[CacheObserver]

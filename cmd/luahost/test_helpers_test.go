@@ -98,12 +98,12 @@ func TestSpecHelpersGetDBUtilsTruncates(t *testing.T) {
 }
 
 // spec.helpers.http_mock (routes' code, sessions logged, eventually),
-// tcp_server (with tls too), kill_tcp_server, udp_server and the
-// spec.internal modules.
+// tcp_server (with tls too; talked to with ngx.socket.tcp), kill_tcp_server,
+// udp_server and the spec.internal modules.
 func TestSpecHelpersServers(t *testing.T) {
 	c := specHelpersConf(t)
 	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/servers_spec.lua")
-	if code != 0 || !strings.Contains(out, "7 successes / 0 failures / 0 errors") {
+	if code != 0 || !strings.Contains(out, "8 successes / 0 failures / 0 errors") {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 }

@@ -1,9 +1,10 @@
 // Package ngx is the part of OpenResty's ngx.* API that needs no worker
 // state: the hash, base64 and URI functions (codec.go), ngx.re on Go's
 // regexp with its per-Root pattern cache (re.go), the shared dicts of
-// ngx.shared (shared.go), the clock functions (time.go) and
-// ngx.socket.udp (udp.go), plus lua-resty-core's "ngx.re", "ngx.base64"
-// and "ngx.semaphore" (semaphore.go) modules.
+// ngx.shared (shared.go), the clock functions (time.go) and ngx.socket:
+// udp (udp.go) and the TCP cosocket (tcp*.go, its keepalive pools in
+// tcp_pool.go), plus lua-resty-core's "ngx.re", "ngx.base64" and
+// "ngx.semaphore" (semaphore.go) modules.
 //
 // pdk's ngx.go builds each worker's ngx table from these parts and adds
 // what belongs to the worker: ngx.ctx, ngx.get_phase, ngx.worker,

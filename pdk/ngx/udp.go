@@ -55,9 +55,8 @@ func (s *UDPSocket) current() net.Conn {
 	return s.conn
 }
 
-// NewSocket returns the ngx.socket table: udp() (TCP cosockets are the
-// libraries' own: resty.http, resty.redis).
-func NewSocket(L *lua.LState) *lua.LTable {
+// newUDP is ngx.socket.udp.
+func newUDP(L *lua.LState) *lua.LFunction {
 	mt := L.NewTable()
 	check := func(L *lua.LState) *UDPSocket {
 		return bind.CheckUserData[*UDPSocket](L, 1, "udp socket")
@@ -145,12 +144,10 @@ func NewSocket(L *lua.LState) *lua.LTable {
 			return 1
 		},
 	}))
-	t := L.NewTable()
-	t.RawSetString("udp", L.NewFunction(func(L *lua.LState) int {
+	return L.NewFunction(func(L *lua.LState) int {
 		L.Push(bind.NewUserData(L, &UDPSocket{}, mt))
 		return 1
-	}))
-	return t
+	})
 }
 
 // udpData is send's argument: a string, a number, or an array of them
