@@ -51,6 +51,10 @@ type Config struct {
 	Search []string
 	Ndots  int
 
+	// Mock answers queries before the nameservers (spec.helpers'
+	// dns_mock; nil: none).
+	Mock *Mock
+
 	// Now is the clock (nil: time.Now); tests move it by hand.
 	Now func() time.Time
 	// Logger receives what Kong's client logs (nil: nothing).

@@ -20,14 +20,32 @@ func exchange(ctx context.Context, m *dns.Msg, network, server string, timeout t
 	return r, err
 }
 
-// query asks the nameservers for qname's records of qtype, as
-// lua-resty-dns does (recursion desired, no EDNS; each attempt to the next
-// server, from the first unless resolv.conf says rotate; a truncated
-// answer asked again over TCP), and caches the answer as Kong's
-// parseAnswer does: the records of other names or types that came with it
-// (a CNAME's target, an SRV's targets in the additional section) under
-// their own name and type, the rest under qname and qtype.
+// query answers qname's records of qtype from the Mock, if any, else asks
+// the nameservers (ask), and caches the answer (cacheRecords).
 func (c *Client) query(ctx context.Context, qname string, qtype uint16) (*Answer, error) {
+	check := strings.TrimSuffix(qname, ".")
+	if m := c.cfg.Mock; m != nil {
+		if recs, ok := m.answer(check, qtype); ok {
+			return c.cacheRecords(qname, qtype, recs), nil
+		}
+		if m.MocksOnly {
+			return c.cacheRecords(qname, qtype, nil), nil
+		}
+	}
+	ans, err := c.ask(ctx, qname, qtype)
+	if err != nil && c.cfg.Mock != nil {
+		// Kong's mock resolver makes a failed query an empty answer, so
+		// that a mocked A record is still reached after the SRV query
+		return c.cacheRecords(qname, qtype, nil), nil
+	}
+	return ans, err
+}
+
+// ask asks the nameservers as lua-resty-dns does (recursion desired, no
+// EDNS; each attempt to the next server, from the first unless resolv.conf
+// says rotate; a truncated answer asked again over TCP) and caches their
+// answer.
+func (c *Client) ask(ctx context.Context, qname string, qtype uint16) (*Answer, error) {
 	if len(c.nameservers) == 0 {
 		return nil, errors.New("failed to create a resolver: no nameservers specified")
 	}
@@ -64,15 +82,26 @@ func (c *Client) query(ctx context.Context, qname string, qtype uint16) (*Answer
 		c.insert(ans, qname, qtype, now)
 		return ans, nil
 	}
+	var recs []Record
+	for _, rr := range append(resp.Answer, resp.Extra...) {
+		if rec, ok := record(rr); ok {
+			recs = append(recs, rec)
+		}
+	}
+	return c.cacheRecords(qname, qtype, recs), nil
+}
+
+// cacheRecords caches an answer's records as Kong's parseAnswer does: the
+// records of other names or types (a CNAME's target, an SRV's targets in
+// the additional section) under their own name and type, the rest under
+// qname and qtype.
+func (c *Client) cacheRecords(qname string, qtype uint16, recs []Record) *Answer {
+	now := c.now()
 	check := strings.TrimSuffix(qname, ".")
 	ans := &Answer{}
 	others := map[cacheKey][]Record{}
 	var otherKeys []cacheKey
-	for _, rr := range append(resp.Answer, resp.Extra...) {
-		rec, ok := record(rr)
-		if !ok {
-			continue
-		}
+	for _, rec := range recs {
 		if rec.Type != qtype || rec.Name != check {
 			k := cacheKey{kindRecords, rec.Type, rec.Name}
 			if others[k] == nil {
@@ -90,7 +119,7 @@ func (c *Client) query(ctx context.Context, qname string, qtype uint16) (*Answer
 		}
 	}
 	c.insert(ans, qname, qtype, now)
-	return ans, nil
+	return ans
 }
 
 // record converts a resource record to lua-resty-dns's shape: the types
