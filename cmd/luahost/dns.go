@@ -11,9 +11,11 @@ import (
 
 // newDNS is the node's DNS client (Kong's kong.tools.dns setup_client),
 // from the dns_* properties: it resolves the Services' hosts and the
-// Upstreams' targets.
-func newDNS(c *conf.Config, logger *slog.Logger) (*dnsclient.Client, error) {
+// Upstreams' targets. mock is spec.helpers' dns_mock (luahost test's
+// nodes; nil: none).
+func newDNS(c *conf.Config, logger *slog.Logger, mock *dnsclient.Mock) (*dnsclient.Client, error) {
 	cfg := dnsclient.DefaultConfig()
+	cfg.Mock = mock
 	cfg.Nameservers = c.List("dns_resolver")
 	cfg.HostsFile = strings.TrimSpace(c.Get("dns_hostsfile"))
 	cfg.Order = c.List("dns_order")

@@ -27,7 +27,7 @@ func TestNewDNSFromConf(t *testing.T) {
 	if err := c.Check(); err != nil {
 		t.Fatal(err)
 	}
-	dns, err := newDNS(c, nil)
+	dns, err := newDNS(c, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/luahost/luahost/admin"
 	"github.com/luahost/luahost/check"
 	"github.com/luahost/luahost/conf"
+	"github.com/luahost/luahost/dnsclient"
 	"github.com/luahost/luahost/host"
 	"github.com/luahost/luahost/kongdb"
 	"github.com/luahost/luahost/kongdb/cache"
@@ -74,6 +75,8 @@ type runOpts struct {
 	exit    func(code int)   // a second signal: exit at once (default os.Exit)
 	// onPhase is the plugins iterator's OnPhase (luahost test's trace)
 	onPhase func(c *proxy.Context, plugin, phase string, exited bool, err error)
+	// dnsMock is start_kong's fixtures.dns_mock (nil: none)
+	dnsMock *dnsclient.Mock
 }
 
 func cmdRun(c *conf.Config, args []string, stdout, stderr io.Writer) int {
@@ -364,7 +367,7 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 	}
 	// The ring-balancers of the upstreams (Kong's kong.runloop.balancer),
 	// rebuilt on upstreams and targets CRUD events like the router.
-	dns, err := newDNS(c, logger)
+	dns, err := newDNS(c, logger, o.dnsMock)
 	if err != nil {
 		return fail("could not set up the DNS client: " + err.Error())
 	}

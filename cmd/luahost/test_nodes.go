@@ -298,26 +298,27 @@ func (b *lockedBuffer) String() string {
 	return b.b.String()
 }
 
-// startSpecNode runs a node with c and returns once it listens (or has
-// failed, with the error it printed).
-func (s *specNodes) startSpecNode(c *conf.Config) (*specNode, error) {
-	sn, err := startSpecNodeOnce(c, s.traces.record)
+// startSpecNode runs a node with c (and start_kong's fixtures) and returns
+// once it listens (or has failed, with the error it printed).
+func (s *specNodes) startSpecNode(c *conf.Config, fx spechelpers.Fixtures) (*specNode, error) {
+	opts := runOpts{onPhase: s.traces.record, dnsMock: fx.DNSMock}
+	sn, err := startSpecNodeOnce(c, opts)
 	if err != nil && strings.Contains(err.Error(), "address already in use") &&
 		(c.Get("proxy_listen") != anyProxyPorts || c.Get("admin_listen") != anyPorts) {
 		// a fixed port taken since it was found free: any port
 		c.Set("proxy_listen", anyProxyPorts, "spec.helpers")
 		c.Set("admin_listen", anyPorts, "spec.helpers")
-		return startSpecNodeOnce(c, s.traces.record)
+		return startSpecNodeOnce(c, opts)
 	}
 	return sn, err
 }
 
-func startSpecNodeOnce(c *conf.Config, onPhase func(c *proxy.Context, plugin, phase string, exited bool, err error)) (*specNode, error) {
+func startSpecNodeOnce(c *conf.Config, opts runOpts) (*specNode, error) {
 	sn := &specNode{sig: make(chan os.Signal, 2), done: make(chan int, 1)}
 	ready := make(chan *node, 1)
 	errs := &lockedBuffer{}
 	go func() {
-		sn.done <- runNode(c, io.Discard, errs, runOpts{signals: sn.sig, ready: func(n *node) { ready <- n }, onPhase: onPhase})
+		sn.done <- runNode(c, io.Discard, errs, runOpts{signals: sn.sig, ready: func(n *node) { ready <- n }, onPhase: opts.onPhase, dnsMock: opts.dnsMock})
 	}()
 	select {
 	case sn.n = <-ready:
@@ -445,7 +446,7 @@ func (s *specNodes) DBUtils(strategy string, plugins []string) (spechelpers.Node
 	c := s.nodeConf(map[string]string{"database": s.strategy, "plugins": specPluginsConf(plugins),
 		"proxy_listen": anyPorts, "admin_listen": anyPorts})
 	if s.strategy != "postgres" {
-		sn, err := s.startSpecNode(c)
+		sn, err := s.startSpecNode(c, spechelpers.Fixtures{})
 		if err != nil {
 			return spechelpers.Node{}, err
 		}
@@ -462,12 +463,12 @@ func (s *specNodes) DBUtils(strategy string, plugins []string) (spechelpers.Node
 	if err := emptyDatabase(c); err != nil {
 		return spechelpers.Node{}, err
 	}
-	sn, err := s.startSpecNode(c)
+	sn, err := s.startSpecNode(c, spechelpers.Fixtures{})
 	if err != nil && needsMigrations(err) {
 		if err := migrateDatabase(c); err != nil {
 			return spechelpers.Node{}, err
 		}
-		sn, err = s.startSpecNode(c)
+		sn, err = s.startSpecNode(c, spechelpers.Fixtures{})
 	}
 	if err != nil {
 		return spechelpers.Node{}, err
@@ -618,7 +619,7 @@ func migrateDatabase(c *conf.Config) error {
 	return nil
 }
 
-func (s *specNodes) StartKong(over map[string]string) (spechelpers.Node, error) {
+func (s *specNodes) StartKong(over map[string]string, fx spechelpers.Fixtures) (spechelpers.Node, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.ensureMock(); err != nil {
@@ -645,7 +646,7 @@ func (s *specNodes) StartKong(over map[string]string) (spechelpers.Node, error) 
 	s.retire(s.kong)
 	s.retire(s.staging)
 	s.kong, s.staging = nil, nil
-	sn, err := s.startSpecNode(s.nodeConf(over))
+	sn, err := s.startSpecNode(s.nodeConf(over), fx)
 	if err != nil {
 		return spechelpers.Node{}, err
 	}

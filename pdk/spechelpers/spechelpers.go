@@ -37,9 +37,9 @@ type Nodes interface {
 	// plugins enabled and returns a node whose Admin API the blueprints
 	// write through until StartKong.
 	DBUtils(strategy string, plugins []string) (Node, error)
-	// StartKong starts a node with conf (Kong's keys), carrying over what
-	// the blueprints wrote.
-	StartKong(conf map[string]string) (Node, error)
+	// StartKong starts a node with conf (Kong's keys) and fx, carrying
+	// over what the blueprints wrote.
+	StartKong(conf map[string]string, fx Fixtures) (Node, error)
 	// StopKong stops the node StartKong started (no error if none).
 	StopKong() error
 	// MockUpstreamPort is the port of the mock upstream.
@@ -103,7 +103,17 @@ func Install(L *lua.LState, nodes Nodes) (cleanup func()) {
 					}
 				})
 			}
-			n, err := nodes.StartKong(conf)
+			// start_kong(conf, dns_mock): fixtures.dns_mock, checked by
+			// spec.helpers
+			var fx Fixtures
+			if t, ok := L.Get(2).(*lua.LTable); ok {
+				m, err := DNSMock(t)
+				if err != nil {
+					return pushNode(L, Node{}, err)
+				}
+				fx.DNSMock = m
+			}
+			n, err := nodes.StartKong(conf, fx)
 			return pushNode(L, n, err)
 		},
 		"stop_kong": func(L *lua.LState) int {

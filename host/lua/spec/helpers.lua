@@ -2,7 +2,8 @@
 -- spec/internal/*.lua modules it gathers). Covers: get_db_utils (bp with
 -- a blueprint for every entity, Kong's defaults for services and routes;
 -- db with truncate and per-entity insert/select/delete/truncate),
--- each_strategy, all_strategies, for_each_dao, start_kong, stop_kong,
+-- each_strategy, all_strategies, for_each_dao, start_kong (fixtures'
+-- dns_mock), dns_mock, stop_kong,
 -- restart_kong, get_proxy_port/get_admin_port/get_proxy_ip, get_running_conf,
 -- prepare_prefix/clean_prefix (nothing to do), validate_plugin_config_schema,
 -- kong_exec, wait_for_all_config_update, wait_for_invalidation,
@@ -204,7 +205,23 @@ end
 ----------------------------------------------------------------------
 -- nodes
 
-function helpers.start_kong(conf)
+helpers.dns_mock = require "spec.internal.dns"
+
+-- Kong's start_kong(env, tables, preserve_prefix, fixtures): fixtures'
+-- dns_mock answers the node's DNS lookups; http_mock and stream_mock are
+-- nginx server blocks, which luahost cannot serve (empty ones are fine)
+function helpers.start_kong(conf, _, _, fixtures)
+  fixtures = fixtures or {}
+  if fixtures.dns_mock ~= nil then
+    assert(getmetatable(fixtures.dns_mock) == helpers.dns_mock,
+           "expected dns_mock to be of a helpers.dns_mock class")
+  end
+  for _, kind in ipairs({ "http_mock", "stream_mock" }) do
+    if next(fixtures[kind] or {}) ~= nil then
+      return nil, "start_kong: fixtures." .. kind .. " (nginx server blocks) is not served by luahost;" ..
+        " use spec.helpers.http_mock or tcp_server/udp_server"
+    end
+  end
   local c = {}
   for k, v in pairs(conf or {}) do
     if type(v) == "table" then
@@ -212,7 +229,7 @@ function helpers.start_kong(conf)
     end
     c[k] = tostring(v)
   end
-  local node, err = go.start_kong(c)
+  local node, err = go.start_kong(c, fixtures.dns_mock)
   if not node then
     return nil, err
   end
@@ -228,9 +245,9 @@ function helpers.stop_kong()
   return go.stop_kong()
 end
 
-function helpers.restart_kong(conf)
+function helpers.restart_kong(conf, tables, fixtures)
   helpers.stop_kong()
-  return helpers.start_kong(conf)
+  return helpers.start_kong(conf, tables, nil, fixtures)
 end
 
 -- Kong's get_proxy_port(ssl, http2): the "http2 ssl" entry for ssl, the
