@@ -14,8 +14,14 @@
 -- .header / .jsonbody, request(r).has.header / .queryparam / .formparam,
 -- fail, logfile().has.line, the gRPC clients (grpc_client,
 -- proxy_client_grpc, proxy_client_grpcs: grpcurl run in-process) and the
--- grpcbin_* constants (a grpcbin look-alike). Nodes run in-process (the
--- test command's Go side).
+-- grpcbin_* constants (a grpcbin look-alike), the mock upstream's TLS
+-- side (mock_upstream_ssl_*), the redis/zipkin/otelcol/blackhole
+-- constants, execute, file/dir/path (pl.* subsets), wait_for_file,
+-- wait_for_file_contents, make_temp_dir, generate_keys, http2_client,
+-- proxy_client_h2c/h2, make_synchronized_clients, get_kong_workers,
+-- reload_kong, kill_all. wait_timer, signal, signal_workers and wait_pid
+-- raise "not supported by luahost". Nodes run in-process (the test
+-- command's Go side).
 
 local go = require "luahost.spechelpers"
 local cjson = require "cjson"
