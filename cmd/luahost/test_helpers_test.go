@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"net"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -167,6 +169,69 @@ func TestSpecHelpersDNSMock(t *testing.T) {
 	c := specHelpersConf(t)
 	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/dns_mock_spec.lua")
 	if code != 0 || !strings.Contains(out, "7 successes / 0 failures / 0 errors") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
+
+// The mock upstream's TLS side: Kong's mock_upstream_ssl_* constants, a
+// direct request over TLS, and a Service with url = mock_upstream_ssl_url
+// proxied through a node answering as the plain one.
+func TestSpecHelpersMockUpstreamSSL(t *testing.T) {
+	c := specHelpersConf(t)
+	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/mock_ssl_spec.lua")
+	if code != 0 || !strings.Contains(out, "3 successes / 0 failures / 0 errors") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
+
+// redis_*, zipkin_*, otelcol_*, blackhole_host, bin_path and
+// external_plugins_path: KONG_SPEC_TEST_* win over Kong's defaults.
+func TestSpecHelpersServiceConstants(t *testing.T) {
+	c := specHelpersConf(t)
+	for _, k := range []string{"REDIS_HOST", "REDIS_SSL_PORT", "REDIS_AUTH_PORT", "ZIPKIN_HOST", "ZIPKIN_PORT",
+		"OTELCOL_HOST", "OTELCOL_HTTP_PORT", "OTELCOL_ZPAGES_PORT", "OTELCOL_FILE_EXPORTER_PATH"} {
+		t.Setenv("KONG_SPEC_TEST_"+k, "")
+		os.Unsetenv("KONG_SPEC_TEST_" + k)
+	}
+	t.Setenv("KONG_SPEC_TEST_REDIS_PORT", "6390")
+	t.Setenv("KONG_SPEC_TEST_REDIS_SSL_SNI", "sni.test")
+	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/constants_spec.lua")
+	if code != 0 || !strings.Contains(out, "2 successes / 0 failures / 0 errors") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
+
+// A spec talks to the redis at helpers.redis_host:redis_port through
+// resty.redis (the machine's server on 6379; none is a failure under
+// CI=true).
+func TestSpecHelpersRedis(t *testing.T) {
+	conn, err := net.Dial("tcp", "127.0.0.1:6379")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("no redis on 127.0.0.1:6379 (CI=true): %v", err)
+		}
+		t.Skipf("no redis on 127.0.0.1:6379: %v", err)
+	}
+	conn.Close()
+	c := specHelpersConf(t)
+	for _, k := range []string{"REDIS_HOST", "REDIS_PORT"} {
+		t.Setenv("KONG_SPEC_TEST_"+k, "")
+		os.Unsetenv("KONG_SPEC_TEST_" + k)
+	}
+	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/redis_spec.lua")
+	if code != 0 || !strings.Contains(out, "1 success / 0 failures / 0 errors") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
+
+// execute, Penlight's file/dir/path, wait_for_file(_contents),
+// make_temp_dir, generate_keys, the HTTP/2 clients, synchronized clients,
+// get_kong_workers, reload_kong, kill_all, and the helpers luahost
+// refuses with a reason.
+func TestSpecHelpersMore(t *testing.T) {
+	c := specHelpersConf(t)
+	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/more_helpers_spec.lua")
+	if code != 0 || !strings.Contains(out, "8 successes / 0 failures / 0 errors") {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 }

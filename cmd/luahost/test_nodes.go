@@ -124,6 +124,8 @@ const (
 	KongProxyH2Port      = 9002
 	KongAdminSSLPort     = 9444
 	KongMockUpstreamPort = 15555
+	// KongMockUpstreamSSLPort is the mock upstream's TLS side
+	KongMockUpstreamSSLPort = 15556
 )
 
 // fixedPort is port when Kong's fixed ports are in use and it is free
@@ -254,6 +256,15 @@ func (s *specNodes) MockUpstreamPort() int {
 	return s.mock.Port()
 }
 
+func (s *specNodes) MockUpstreamSSLPort() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.ensureMock(); err != nil {
+		return 0
+	}
+	return s.mock.SSLPort()
+}
+
 // GRPCBin starts the grpcbin look-alike on first use (any free ports:
 // Kong's defaults, 9000 and 9001, are its proxy's and Admin API's).
 func (s *specNodes) GRPCBin() (int, int, error) {
@@ -275,6 +286,15 @@ func (s *specNodes) ensureMock() error {
 		s.mock, s.mockErr = spechelpers.StartMockUpstream(fmt.Sprintf("127.0.0.1:%d", s.fixedPort(KongMockUpstreamPort)))
 		if s.mockErr != nil {
 			s.mock, s.mockErr = spechelpers.StartMockUpstream("127.0.0.1:0")
+		}
+		// its TLS side, on Kong's 15556 when free
+		if s.mockErr == nil {
+			if err := s.mock.ListenTLS(fmt.Sprintf("127.0.0.1:%d", s.fixedPort(KongMockUpstreamSSLPort))); err != nil {
+				if err := s.mock.ListenTLS("127.0.0.1:0"); err != nil {
+					s.mock.Close()
+					s.mock, s.mockErr = nil, err
+				}
+			}
 		}
 	}
 	return s.mockErr

@@ -1,6 +1,7 @@
 package spechelpers
 
 import (
+	"crypto/tls"
 	"encoding/json"
 	"io"
 	"net"
@@ -17,6 +18,9 @@ import (
 type MockUpstream struct {
 	ln  net.Listener
 	srv *http.Server
+	// sslLn is the TLS side's listener (ListenTLS), nil until then
+	sslLn  net.Listener
+	sslSrv *http.Server
 }
 
 // StartMockUpstream listens on addr ("127.0.0.1:0" for any port) and
@@ -34,8 +38,42 @@ func StartMockUpstream(addr string) (*MockUpstream, error) {
 // Port is the port the mock upstream listens on.
 func (m *MockUpstream) Port() int { return m.ln.Addr().(*net.TCPAddr).Port }
 
-// Close stops the mock upstream.
-func (m *MockUpstream) Close() error { return m.srv.Close() }
+// ListenTLS serves the same mock upstream over TLS on addr as well
+// (Kong's mock_upstream_ssl_port), with the test certificate (CN
+// localhost) and HTTP/1.1 only, as Kong's nginx server block.
+func (m *MockUpstream) ListenTLS(addr string) error {
+	cert, err := testCertificate()
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	m.sslLn = ln
+	m.sslSrv = &http.Server{Handler: MockHandler(),
+		// an empty non-nil map keeps net/http from offering h2
+		TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){}}
+	cfg := &tls.Config{Certificates: []tls.Certificate{*cert}, NextProtos: []string{"http/1.1"}}
+	go m.sslSrv.Serve(tls.NewListener(ln, cfg))
+	return nil
+}
+
+// SSLPort is the port of the TLS side, 0 before ListenTLS.
+func (m *MockUpstream) SSLPort() int {
+	if m.sslLn == nil {
+		return 0
+	}
+	return m.sslLn.Addr().(*net.TCPAddr).Port
+}
+
+// Close stops the mock upstream, both sides.
+func (m *MockUpstream) Close() error {
+	if m.sslSrv != nil {
+		m.sslSrv.Close()
+	}
+	return m.srv.Close()
+}
 
 // MockHandler answers Kong's mock_upstream paths: /, /request, /anything,
 // /get, /post, /status/{code}, /response-headers, /cache/{n},
@@ -167,12 +205,17 @@ func echo(w http.ResponseWriter, r *http.Request, status int) {
 	}
 	raddr, _, _ := net.SplitHostPort(r.RemoteAddr)
 	uri := r.URL.RequestURI()
+	// nginx's $scheme and $https: "https" and "on" over TLS
+	scheme, https := "http", ""
+	if r.TLS != nil {
+		scheme, https = "https", "on"
+	}
 	vars := map[string]any{
 		"uri":             r.URL.Path,
 		"host":            host,
 		"hostname":        host,
-		"https":           "",
-		"scheme":          "http",
+		"https":           https,
+		"scheme":          scheme,
 		"is_args":         "",
 		"server_addr":     "127.0.0.1",
 		"server_port":     port,
@@ -191,7 +234,7 @@ func echo(w http.ResponseWriter, r *http.Request, status int) {
 		"uri_args":  args,
 		"post_data": post,
 		"vars":      vars,
-		"url":       "http://" + r.Host + uri,
+		"url":       scheme + "://" + r.Host + uri,
 	})
 }
 

@@ -1,9 +1,11 @@
 package spechelpers
 
 import (
+	"crypto/tls"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -121,5 +123,43 @@ func TestMockUpstreamCacheAuthXML(t *testing.T) {
 	MockHandler().ServeHTTP(rr, httptest.NewRequest("GET", "/xml", nil))
 	if rr.Code != 200 || rr.Header().Get("Content-Type") != "application/xml" || !strings.Contains(rr.Body.String(), "<note>") {
 		t.Errorf("/xml: %d %s", rr.Code, rr.Body)
+	}
+}
+
+// The TLS side is the same mock upstream, answering with nginx's $scheme
+// and $https for TLS, over HTTP/1.1 only.
+func TestMockUpstreamTLS(t *testing.T) {
+	m, err := StartMockUpstream("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if m.SSLPort() != 0 {
+		t.Fatalf("SSLPort before ListenTLS = %d", m.SSLPort())
+	}
+	if err := m.ListenTLS("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	c := &http.Client{Transport: &http.Transport{ForceAttemptHTTP2: true,
+		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}} //nolint:gosec // a test certificate
+	defer c.CloseIdleConnections()
+	url := "https://127.0.0.1:" + strconv.Itoa(m.SSLPort()) + "/request?a=1"
+	res, err := c.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out map[string]any
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
+		t.Fatal(err)
+	}
+	vars := out["vars"].(map[string]any)
+	if res.ProtoMajor != 1 || vars["scheme"] != "https" || vars["https"] != "on" || out["url"] != url ||
+		res.TLS == nil || res.TLS.PeerCertificates[0].Subject.CommonName != "localhost" {
+		t.Fatalf("proto %s, vars %v, url %v", res.Proto, vars, out["url"])
+	}
+	_, plain := mockDo(t, "GET", "http://example.test/request", "", "")
+	if v := plain["vars"].(map[string]any); v["scheme"] != "http" || v["https"] != "" {
+		t.Fatalf("plain vars %v", v)
 	}
 }

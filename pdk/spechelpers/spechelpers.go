@@ -44,6 +44,9 @@ type Nodes interface {
 	StopKong() error
 	// MockUpstreamPort is the port of the mock upstream.
 	MockUpstreamPort() int
+	// MockUpstreamSSLPort is the port of the mock upstream's TLS side
+	// (Kong's mock_upstream_ssl_port), 0 when it could not listen.
+	MockUpstreamSSLPort() int
 	// GRPCBin is the run's grpcbin look-alike's ports, cleartext and TLS,
 	// started on first use.
 	GRPCBin() (port, sslPort int, err error)
@@ -208,6 +211,13 @@ func Install(L *lua.LState, nodes Nodes) (cleanup func()) {
 		},
 		"mock_upstream_port": func(L *lua.LState) int {
 			L.Push(lua.LNumber(nodes.MockUpstreamPort()))
+			return 1
+		},
+		"shell":         shell,
+		"h2_request":    h2Request,
+		"generate_keys": generateKeys,
+		"mock_upstream_ssl_port": func(L *lua.LState) int {
+			L.Push(lua.LNumber(nodes.MockUpstreamSSLPort()))
 			return 1
 		},
 	})

@@ -15,8 +15,14 @@
 -- .header / .jsonbody, request(r).has.header / .queryparam / .formparam,
 -- fail, logfile().has.line, the gRPC clients (grpc_client,
 -- proxy_client_grpc, proxy_client_grpcs: grpcurl run in-process) and the
--- grpcbin_* constants (a grpcbin look-alike). Nodes run in-process (the
--- test command's Go side).
+-- grpcbin_* constants (a grpcbin look-alike), the mock upstream's TLS
+-- side (mock_upstream_ssl_*), the redis/zipkin/otelcol/blackhole
+-- constants, execute, file/dir/path (pl.* subsets), wait_for_file,
+-- wait_for_file_contents, make_temp_dir, generate_keys, http2_client,
+-- proxy_client_h2c/h2, make_synchronized_clients, get_kong_workers,
+-- reload_kong, kill_all. wait_timer, signal, signal_workers and wait_pid
+-- raise "not supported by luahost". Nodes run in-process (the test
+-- command's Go side).
 
 local go = require "luahost.spechelpers"
 local cjson = require "cjson"
@@ -30,6 +36,12 @@ helpers.mock_upstream_host = "127.0.0.1"
 helpers.mock_upstream_hostname = "localhost"
 helpers.mock_upstream_port = MOCK_PORT
 helpers.mock_upstream_url = "http://127.0.0.1:" .. MOCK_PORT
+-- the same mock upstream over TLS (test certificate, CN localhost)
+local MOCK_SSL_PORT = go.mock_upstream_ssl_port()
+helpers.mock_upstream_ssl_protocol = "https"
+helpers.mock_upstream_ssl_host = "127.0.0.1"
+helpers.mock_upstream_ssl_port = MOCK_SSL_PORT
+helpers.mock_upstream_ssl_url = "https://127.0.0.1:" .. MOCK_SSL_PORT
 helpers.test_conf = {
   database = "off",
   plugins = { "bundled" },
@@ -47,11 +59,52 @@ helpers._constants = {
   MOCK_UPSTREAM_HOST = "127.0.0.1",
   MOCK_UPSTREAM_HOSTNAME = "localhost",
   MOCK_UPSTREAM_PORT = MOCK_PORT,
+  MOCK_UPSTREAM_SSL_PORT = MOCK_SSL_PORT,
   KONG_VERSION = require("kong.meta")._VERSION,
+  EXTERNAL_PLUGINS_PATH = "./spec/fixtures/external_plugins",
+  -- services specs expect beside the node: KONG_SPEC_TEST_* as Kong's
+  REDIS_HOST = os.getenv("KONG_SPEC_TEST_REDIS_HOST") or "localhost",
+  REDIS_PORT = tonumber(os.getenv("KONG_SPEC_TEST_REDIS_PORT") or 6379),
+  REDIS_SSL_PORT = tonumber(os.getenv("KONG_SPEC_TEST_REDIS_SSL_PORT") or 6380),
+  REDIS_AUTH_PORT = tonumber(os.getenv("KONG_SPEC_TEST_REDIS_AUTH_PORT") or 6385),
+  REDIS_SSL_SNI = os.getenv("KONG_SPEC_TEST_REDIS_SSL_SNI") or "test-redis.example.com",
+  ZIPKIN_HOST = os.getenv("KONG_SPEC_TEST_ZIPKIN_HOST") or "localhost",
+  ZIPKIN_PORT = tonumber(os.getenv("KONG_SPEC_TEST_ZIPKIN_PORT")) or 9411,
+  OTELCOL_HOST = os.getenv("KONG_SPEC_TEST_OTELCOL_HOST") or "localhost",
+  OTELCOL_HTTP_PORT = tonumber(os.getenv("KONG_SPEC_TEST_OTELCOL_HTTP_PORT")) or 4318,
+  OTELCOL_ZPAGES_PORT = tonumber(os.getenv("KONG_SPEC_TEST_OTELCOL_ZPAGES_PORT")) or 55679,
+  OTELCOL_FILE_EXPORTER_PATH = os.getenv("KONG_SPEC_TEST_OTELCOL_FILE_EXPORTER_PATH")
+    or "./tmp/otel/file_exporter.json",
+  -- an address that never answers (connect timeouts)
+  BLACKHOLE_HOST = "10.255.255.255",
 }
+do
+  local c = helpers._constants
+  helpers.bin_path = c.BIN_PATH
+  helpers.external_plugins_path = c.EXTERNAL_PLUGINS_PATH
+  helpers.redis_host = c.REDIS_HOST
+  helpers.redis_port = c.REDIS_PORT
+  helpers.redis_ssl_port = c.REDIS_SSL_PORT
+  helpers.redis_auth_port = c.REDIS_AUTH_PORT
+  helpers.redis_ssl_sni = c.REDIS_SSL_SNI
+  helpers.zipkin_host = c.ZIPKIN_HOST
+  helpers.zipkin_port = c.ZIPKIN_PORT
+  helpers.otelcol_host = c.OTELCOL_HOST
+  helpers.otelcol_http_port = c.OTELCOL_HTTP_PORT
+  helpers.otelcol_zpages_port = c.OTELCOL_ZPAGES_PORT
+  helpers.otelcol_file_exporter_path = c.OTELCOL_FILE_EXPORTER_PATH
+  helpers.blackhole_host = c.BLACKHOLE_HOST
+end
+
+-- Penlight, as Kong's helpers re-export it (luahost's pl.* subsets)
+helpers.dir = require "pl.dir"
+helpers.path = require "pl.path"
+helpers.file = require "pl.file"
 
 -- the node start_kong started (ports), and the staging node's
 local current = nil
+-- the configuration start_kong was last given (reload_kong)
+local last_conf = nil
 
 ----------------------------------------------------------------------
 -- strategies
@@ -234,6 +287,7 @@ function helpers.start_kong(conf, _, _, fixtures)
     return nil, err
   end
   current = node
+  last_conf = conf or {}
   for k, v in pairs(conf or {}) do
     helpers.test_conf[k] = v
   end
@@ -245,9 +299,21 @@ function helpers.stop_kong()
   return go.stop_kong()
 end
 
+-- with database = off the running node's entities carry over (exported
+-- as its declarative configuration), as Kong's reuses its prefix's
 function helpers.restart_kong(conf, tables, fixtures)
+  local c = {}
+  for k, v in pairs(conf or {}) do c[k] = v end
+  local db = c.database or (last_conf and last_conf.database)
+  if current and db == "off" and c.declarative_config == nil and c.declarative_config_string == nil then
+    local out, err = go.export()
+    if not out then
+      return nil, err
+    end
+    c.declarative_config_string = out
+  end
   helpers.stop_kong()
-  return helpers.start_kong(conf, tables, nil, fixtures)
+  return helpers.start_kong(c, tables, nil, fixtures)
 end
 
 -- Kong's get_proxy_port(ssl, http2): the "http2 ssl" entry for ssl, the
@@ -565,9 +631,10 @@ function helpers.wait_for_invalidation()
 end
 
 function helpers.pwait_until(f, timeout, step)
+  -- the last error is wait_until's timeout message's
   return helpers.wait_until(function()
-    local ok = pcall(f)
-    return ok
+    local ok, err = pcall(f)
+    return ok, err
   end, timeout, step)
 end
 
@@ -727,6 +794,204 @@ function helpers.setenv(k, v) return go.setenv(k, v) end
 function helpers.unsetenv(k) return go.setenv(k, nil) end
 
 function helpers.get_version() return require("kong.meta")._VERSION end
+
+----------------------------------------------------------------------
+-- shell, files and processes (Kong's spec/internal/shell.lua, wait.lua,
+-- misc.lua, cmd.lua)
+
+-- execute(cmd, returns): cmd run by /bin/sh; ok, stderr, stdout (stdout
+-- nil when not ok), or with returns: ok, exit code, stdout, stderr
+function helpers.execute(cmd, returns)
+  local code, stdout, stderr = go.shell(cmd)
+  if not code then
+    -- the shell did not start: resty.shell's nil and reason
+    if returns then return false, nil, nil, stdout end
+    return false, stdout, nil
+  end
+  local ok = code == 0
+  if returns then
+    return ok, code, stdout, stderr
+  end
+  return ok, stderr, ok and stdout or nil
+end
+
+-- kill_all(prefix, timeout): Kong's kills the kong_tests.conf node's
+-- nginx by its pid file; luahost's nodes run in-process, so it stops the
+-- running node (stop_kong)
+function helpers.kill_all()
+  if current then
+    helpers.stop_kong()
+  end
+end
+
+-- wait_for_file(mode, path, timeout): until lfs says path is a mode
+-- ("file", "directory", ...)
+function helpers.wait_for_file(mode, path, timeout)
+  local lfs = require "lfs"
+  helpers.pwait_until(function()
+    local m, err = lfs.attributes(path, "mode")
+    assert(m == mode, string.format("failed to wait for the mode (%s) of '%s': %s", mode, path, tostring(err)))
+  end, timeout or 10)
+end
+
+-- wait_for_file_contents(fname, timeout) -> the file's contents, once it
+-- exists and is not empty (asserts otherwise after timeout)
+function helpers.wait_for_file_contents(fname, timeout)
+  assert(type(fname) == "string", "filename must be a string")
+  timeout = timeout or 10
+  assert(type(timeout) == "number" and timeout >= 0, "timeout must be nil or a number >= 0")
+  local data = helpers.file.read(fname)
+  if data and #data > 0 then return data end
+  pcall(helpers.wait_until, function()
+    data = helpers.file.read(fname)
+    return data and #data > 0
+  end, timeout)
+  assert(data, "file (" .. fname .. ") does not exist or is not readable after " .. tostring(timeout) .. " seconds")
+  assert(#data > 0, "file (" .. fname .. ") exists but is empty after " .. tostring(timeout) .. " seconds")
+  return data
+end
+
+-- make_temp_dir() -> a new empty directory, and a function removing it
+function helpers.make_temp_dir()
+  local lfs = require "lfs"
+  for _ = 1, 100 do
+    local name = os.tmpname()
+    os.remove(name)
+    name = name .. ".kong-test"
+    if lfs.mkdir(name) then
+      return name, function() helpers.dir.rmtree(name) end
+    end
+  end
+  error("failed to create temporary directory", 2)
+end
+
+-- generate_keys(fmt, typ): fmt "JWK" (default) or "PEM", typ "RSA"
+-- (2048 bits, default) or "EC" (P-256) -> public, private; nil and
+-- "unsupported key type" for another typ
+function helpers.generate_keys(fmt, typ)
+  return go.generate_keys(fmt or "JWK", typ or "RSA")
+end
+
+-- get_kong_workers(expected_total): the worker pids the Admin API's GET /
+-- lists (luahost's workers are goroutines of one process: its pid, once)
+function helpers.get_kong_workers(expected_total)
+  local workers
+  helpers.wait_until(function()
+    local ok, admin = pcall(helpers.admin_client)
+    if not ok then return false end
+    local res = admin:send({ method = "GET", path = "/" })
+    admin:close()
+    if not res or res.status ~= 200 then return false end
+    local json = cjson.decode(res:read_body())
+    workers = {}
+    for _, pid in ipairs(json.pids and json.pids.workers or {}) do
+      if pid ~= cjson.null then workers[#workers + 1] = pid end
+    end
+    if expected_total and #workers ~= expected_total then
+      return nil, ("expected %s worker pids, got %s"):format(expected_total, #workers)
+    elseif #workers == 0 then
+      return nil, "GET / returned no worker pids"
+    end
+    return true
+  end, 10)
+  return workers
+end
+
+-- reload_kong(cmd, env): Kong's runs `kong reload` and waits for new
+-- workers; luahost's node is stopped and started again with the
+-- configuration start_kong was given, env's keys over it -> ok, err
+function helpers.reload_kong(_, env)
+  local conf = {}
+  for k, v in pairs(last_conf or {}) do conf[k] = v end
+  for k, v in pairs(env or {}) do conf[k] = v end
+  return helpers.restart_kong(conf)
+end
+
+local function not_supported(name, why)
+  return function()
+    error(name .. ": not supported by luahost: " .. why, 2)
+  end
+end
+
+-- Kong's finds timers by name in the Admin API's GET /timers (lua-resty-
+-- timer-ng); luahost's ngx.timer has neither names nor that endpoint
+helpers.wait_timer = not_supported("wait_timer",
+  "timers are unnamed goroutine-driven callbacks of each worker and GET /timers is not served")
+helpers.signal = not_supported("signal", "the node runs in-process, with no nginx master to signal")
+helpers.signal_workers = not_supported("signal_workers", "the node's workers are Lua states in one process, not nginx workers")
+helpers.wait_pid = not_supported("wait_pid", "the node runs in-process and has no pid file")
+
+----------------------------------------------------------------------
+-- HTTP/2 (Kong's spec/internal/client.lua runs its bin/h2client tool;
+-- luahost's Go client does the request in-process)
+
+-- http2_client(host, port, tls) -> a callable: client({ headers =,
+-- body =, path =, timeout =, http_version = "HTTP/1.1" }) -> body,
+-- headers; headers:get(":status") and any case of a name find them.
+-- Pseudo-headers (:authority, :path, :method) shape the request.
+function helpers.http2_client(host, port, tls)
+  assert(port)
+  local base = (tls and "https" or "http") .. "://" .. host .. ":" .. port
+  return setmetatable({}, {
+    __call = function(_, opts)
+      opts = opts or {}
+      local timeout = opts.timeout and math.floor(opts.timeout) or nil
+      local status, headers, body = go.h2_request(base .. (opts.path or ""), opts.headers, opts.body,
+        timeout, opts.http_version == "HTTP/1.1")
+      assert(status, headers)
+      headers.status = tostring(status)
+      headers.get = function(_, key)
+        if key:sub(1, 1) == ":" then key = key:sub(2) end
+        return headers[key]
+      end
+      setmetatable(headers, {
+        __index = function(t, key)
+          if type(key) ~= "string" then return nil end
+          return rawget(t, key:lower())
+        end,
+      })
+      return body, headers
+    end,
+  })
+end
+
+-- over the node's cleartext http2 entry (Kong's 9002)
+function helpers.proxy_client_h2c()
+  local port = helpers.get_proxy_port(false, true)
+  assert(port, "No http-proxy found in the configuration")
+  return helpers.http2_client(helpers.get_proxy_ip(false, true), port)
+end
+
+-- over the node's "http2 ssl" entry (Kong's 9443)
+function helpers.proxy_client_h2()
+  local port = helpers.get_proxy_port(true, true)
+  assert(port, "No https-proxy found in the configuration")
+  return helpers.http2_client(helpers.get_proxy_ip(true, true), port, true)
+end
+
+-- make_synchronized_clients(clients) -> proxy client, admin client.
+-- Kong's has the proxy retry until a reconfiguration-completion plugin
+-- reports the Admin API's writes applied; luahost's nodes run in-process,
+-- so after each write the admin client rebuilds the node's router and
+-- plugins iterator (wait_for_all_config_update) before returning
+function helpers.make_synchronized_clients(clients)
+  clients = clients or {}
+  local proxy = clients.proxy_client or helpers.proxy_client()
+  local admin = clients.admin_client or helpers.admin_client()
+  local send = admin.send
+  local writes = { POST = true, PUT = true, PATCH = true, DELETE = true }
+  function admin.send(self, opts)
+    local res, err = send(self, opts)
+    if opts and writes[(opts.method or "GET"):upper()] then
+      helpers.wait_for_all_config_update()
+    end
+    return res, err
+  end
+  function admin.synchronize_sibling(self, sibling)
+    sibling.send = self.send
+  end
+  return proxy, admin
+end
 
 ----------------------------------------------------------------------
 -- Kong's assertions, on a wrapper of busted's global assert

@@ -11,4 +11,8 @@ return {
   grpc_client = helpers.grpc_client,
   proxy_client_grpc = helpers.proxy_client_grpc,
   proxy_client_grpcs = helpers.proxy_client_grpcs,
+  http2_client = helpers.http2_client,
+  proxy_client_h2c = helpers.proxy_client_h2c,
+  proxy_client_h2 = helpers.proxy_client_h2,
+  make_synchronized_clients = helpers.make_synchronized_clients,
 }

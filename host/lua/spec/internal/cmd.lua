@@ -9,4 +9,7 @@ return {
   clean_prefix = helpers.clean_prefix,
   get_running_conf = helpers.get_running_conf,
   clean_logfile = helpers.clean_logfile,
+  kill_all = helpers.kill_all,
+  signal = helpers.signal,
+  signal_workers = helpers.signal_workers,
 }

@@ -8,4 +8,6 @@ return {
   unsetenv = helpers.unsetenv,
   get_version = helpers.get_version,
   get_available_port = helpers.get_available_port,
+  generate_keys = helpers.generate_keys,
+  make_temp_dir = helpers.make_temp_dir,
 }

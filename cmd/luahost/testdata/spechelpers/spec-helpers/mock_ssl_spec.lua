@@ -1,0 +1,50 @@
+-- the mock upstream's TLS side: constants, a direct request, and a
+-- Service with url = mock_upstream_ssl_url proxied through a node
+local helpers = require "spec.helpers"
+local cjson = require "cjson"
+
+describe("mock upstream over TLS", function()
+  lazy_setup(function()
+    local bp = helpers.get_db_utils("off", { "routes", "services" })
+    local ssl = bp.services:insert({ url = helpers.mock_upstream_ssl_url })
+    bp.routes:insert({ hosts = { "ssl.test" }, service = ssl })
+    local plain = bp.services:insert({ url = helpers.mock_upstream_url })
+    bp.routes:insert({ hosts = { "plain.test" }, service = plain })
+    assert(helpers.start_kong({ database = "off" }))
+  end)
+  lazy_teardown(function() helpers.stop_kong() end)
+
+  it("has Kong's constants", function()
+    assert.equal("https", helpers.mock_upstream_ssl_protocol)
+    assert.equal("127.0.0.1", helpers.mock_upstream_ssl_host)
+    assert.is_number(helpers.mock_upstream_ssl_port)
+    assert.not_equal(helpers.mock_upstream_port, helpers.mock_upstream_ssl_port)
+    assert.equal("https://127.0.0.1:" .. helpers.mock_upstream_ssl_port, helpers.mock_upstream_ssl_url)
+    assert.equal(helpers.mock_upstream_ssl_port, require("spec.internal.constants").MOCK_UPSTREAM_SSL_PORT)
+  end)
+
+  it("answers over TLS itself", function()
+    local c = helpers.http_client({ scheme = "https", host = helpers.mock_upstream_ssl_host,
+      port = helpers.mock_upstream_ssl_port })
+    local json = cjson.decode(assert.res_status(200, c:get("/request", { query = { a = "1" } })))
+    assert.equal("https", json.vars.scheme)
+    assert.equal("on", json.vars.https)
+    assert.equal("1", json.uri_args.a)
+    assert.matches("^https://", json.url)
+  end)
+
+  it("a Service with url = mock_upstream_ssl_url answers as the plain one", function()
+    local c = helpers.proxy_client()
+    local res = c:get("/anything/x", { headers = { host = "ssl.test" }, query = { q = "v" } })
+    local ssl = assert.response(res).has.jsonbody()
+    assert.response(res).has.status(200)
+    res = c:get("/anything/x", { headers = { host = "plain.test" }, query = { q = "v" } })
+    local plain = assert.response(res).has.jsonbody()
+    assert.response(res).has.status(200)
+    assert.equal("https", ssl.vars.scheme)
+    assert.equal("http", plain.vars.scheme)
+    assert.equal(plain.vars.request_uri, ssl.vars.request_uri)
+    assert.equal("v", ssl.uri_args.q)
+    assert.equal(tostring(helpers.mock_upstream_ssl_port), ssl.vars.server_port)
+  end)
+end)
