@@ -40,6 +40,20 @@ func (in *Instance) Budget() *bind.Budget { return in.budget }
 // ResetBudget starts a new top-level call: nothing charged yet.
 func (in *Instance) ResetBudget() { in.budget.Reset() }
 
+// SwitchCosockets makes s the context whose cosockets (ngx.socket.tcp,
+// ngx.socket.udp, resty.redis) the worker's code now connects, and
+// returns the previous one; nil is the worker's own context (init_worker,
+// worker events), whose sockets are not tracked. pdk/request switches to
+// a request's around each of its phases and ends it with the request;
+// ngx.timer does the same around a callback.
+func (in *Instance) SwitchCosockets(s *bind.Cosockets) (prev *bind.Cosockets) {
+	return in.sockets.Switch(s)
+}
+
+// Cosockets is the worker's current context (for the Go libraries that
+// open cosockets: resty.redis).
+func (in *Instance) Cosockets() *bind.CosocketOwner { return &in.sockets }
+
 // Reserve charges n bytes (count elements of size bytes each) to the
 // worker's budget, raising "not enough memory" when they do not fit.
 // Bindings call it before an allocation sized by a Lua argument.

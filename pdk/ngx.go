@@ -119,7 +119,7 @@ func openNgx(in *Instance) {
 	ngx.OpenBase64Module(L)
 	ngx.OpenSemaphoreModule(L)
 	t.RawSetString("socket", ngx.NewSocket(L, &ngx.SocketEnv{
-		Budget: in.budget, Pools: &in.Root.tcpPools, RootCAs: in.Root.trustedCAs,
+		Budget: in.budget, Pools: &in.Root.tcpPools, RootCAs: in.Root.trustedCAs, Owner: &in.sockets,
 	}))
 	t.RawSetString("shared", ngx.NewShared(L, in.Root.sharedDicts()))
 	t.RawSetString("timer", in.newNgxTimer())

@@ -81,8 +81,9 @@ type timerQueue struct {
 	in      *Instance
 	pending timerHeap
 	seq     uint64
-	running int  // callbacks running now
-	closing bool // the worker is closing: ngx.worker.exiting() is true
+	running int            // callbacks running now
+	closing bool           // the worker is closing: ngx.worker.exiting() is true
+	socks   bind.Cosockets // the running callback's (one runs at a time)
 
 	maxPending, maxRunning int
 
@@ -270,6 +271,9 @@ func (q *timerQueue) run(t *luaTimer, premature bool) {
 	in.SetPluginName("")
 	in.SetCtx(L.NewTable())
 	q.running++
+	// the callback's cosockets are closed when it returns, as nginx
+	// finalizes a timer's fake request
+	socks := in.SwitchCosockets(&q.socks)
 	top := L.GetTop()
 	args := make([]lua.LValue, 0, 1+len(t.args))
 	args = append(args, lua.LBool(premature))
@@ -284,6 +288,8 @@ func (q *timerQueue) run(t *luaTimer, premature bool) {
 		err = q.pcallBounded(t.fn, args)
 	}
 	L.SetTop(top)
+	q.socks.End()
+	in.SwitchCosockets(socks)
 	q.running--
 	in.Phase = phase
 	in.SetPluginName(plugin)

@@ -154,11 +154,14 @@ type Instance struct {
 	// carries it (Kong's lua_kong_error_log_request_id).
 	RequestID string
 
-	budget  *bind.Budget // the memory budget of this worker (budget.go)
-	ctxKeys ctxKeys      // private keys inside Ctx
-	logs    *kongLogs    // kong.log's facilities (log.go)
-	kong    *lua.LTable  // the kong global table, holding kong.log
-	ngx     *lua.LTable  // the ngx global table, holding ngx.ctx
+	budget *bind.Budget // the memory budget of this worker (budget.go)
+	// sockets is the context the worker runs now, owning the cosockets
+	// connected in it (SwitchCosockets).
+	sockets bind.CosocketOwner
+	ctxKeys ctxKeys     // private keys inside Ctx
+	logs    *kongLogs   // kong.log's facilities (log.go)
+	kong    *lua.LTable // the kong global table, holding kong.log
+	ngx     *lua.LTable // the ngx global table, holding ngx.ctx
 	// ngxCtxNil: ngx's raw "ctx" field is known to be nil (a lazy ctx
 	// attached, ctx_lazy.go)
 	ngxCtxNil bool
@@ -204,7 +207,7 @@ var namespaces = []namespace{
 	{"resty.openssl", func(in *Instance) { restyopenssl.Open(in.L) }},
 	{"resty.openssl.pkey", func(in *Instance) { restyopenssl.OpenPkey(in.L) }},
 	{"resty.openssl.x509", func(in *Instance) { restyopenssl.OpenX509(in.L) }},
-	{"resty.redis", func(in *Instance) { restyredis.Open(in.L, &in.Root.redisPools) }},
+	{"resty.redis", func(in *Instance) { restyredis.Open(in.L, &in.Root.redisPools, &in.sockets) }},
 	{"lfs", func(in *Instance) { lfs.Open(in.L) }},
 	{"lsyslog", func(in *Instance) { lsyslog.Open(in.L) }},
 	{"resty.http", func(in *Instance) { restyhttp.Open(in.L, in.budget, &in.Root.httpPools) }},

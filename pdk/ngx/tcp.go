@@ -44,6 +44,9 @@ type TCPSocket struct {
 	reused   int    // getreusedtimes
 	counted  bool   // the key's pool counts this connection
 	sess     *tlsSession
+	// owner is the context (request, timer) that last connected it, as
+	// ngx_lua's u->request: the one its I/O may run in.
+	owner bind.CosocketTicket
 
 	// settimeout(s): 0 is lua_socket_*_timeout's 60 s default
 	connectTO, sendTO, readTO time.Duration
@@ -58,6 +61,9 @@ type SocketEnv struct {
 	// RootCAs is lua_ssl_trusted_certificate's pool; nil (or a nil
 	// result): the system's roots.
 	RootCAs func() *x509.CertPool
+	// Owner is the context the worker runs now: a socket connected in it
+	// is closed when it ends, unless closed or pooled before (nil: never).
+	Owner *bind.CosocketOwner
 }
 
 func (s *TCPSocket) timeout(d time.Duration) time.Duration {
@@ -106,9 +112,24 @@ func (s *TCPSocket) finalize() {
 		if s.counted {
 			s.env.Pools.release(s.key)
 		}
+		s.owner.Untrack(s)
 	}
 	s.conn, s.raw, s.buf, s.sess, s.counted = nil, nil, nil, nil, false
 }
+
+// Abort closes the socket when its context ends (bind.Cosocket).
+func (s *TCPSocket) Abort() { s.finalize() }
+
+// mine raises ngx_lua's "bad request" when the socket, open, is used
+// outside the context that connected it (another request, a timer).
+func (s *TCPSocket) mine(L *lua.LState) {
+	if !s.env.Owner.Owns(s.owner) {
+		L.Error(lua.LString("bad request"), 0) // luaL_error from C: no position
+	}
+}
+
+// opened tracks the socket, just connected, in its context.
+func (s *TCPSocket) opened() { s.owner.Track(s) }
 
 // failIO returns nil, err for a failed send and closes the socket.
 func (s *TCPSocket) failIO(L *lua.LState, err error) int {
@@ -226,10 +247,13 @@ func tcpConnect(L *lua.LState) int {
 	if pool != "" {
 		key = pool
 	}
+	s.mine(L)    // even closed: ngx_lua checks the controlling request first
 	s.finalize() // a second connect replaces the first connection
+	s.owner = s.env.Owner.Ticket()
 	s.key, s.poolSize, s.reused = key, poolSize, 0
 	if ic := s.env.Pools.get(key); ic != nil {
 		s.conn, s.raw, s.reused, s.sess, s.counted = ic.conn, ic.raw, ic.reused+1, ic.sess, true
+		s.opened()
 		L.Push(lua.LNumber(1))
 		return 1
 	}
@@ -261,6 +285,7 @@ func tcpConnect(L *lua.LState) int {
 		return bind.Fail(L, sockErr(err))
 	}
 	s.conn, s.raw, s.counted = conn, conn, counted
+	s.opened()
 	L.Push(lua.LNumber(1))
 	return 1
 }
@@ -274,6 +299,7 @@ func tcpSend(L *lua.LState) int {
 	if s.conn == nil {
 		return bind.Fail(L, "closed")
 	}
+	s.mine(L)
 	_ = s.conn.SetWriteDeadline(deadline(s.timeout(s.sendTO)))
 	stop := guard(L, s.conn)
 	_, err := s.conn.Write(data)
@@ -341,6 +367,7 @@ func tcpClose(L *lua.LState) int {
 	if s.conn == nil {
 		return bind.Fail(L, "closed")
 	}
+	s.mine(L)
 	s.finalize()
 	L.Push(lua.LNumber(1))
 	return 1
@@ -457,6 +484,7 @@ func tcpSetKeepalive(L *lua.LState) int {
 	if s.conn == nil {
 		return bind.Fail(L, "closed")
 	}
+	s.mine(L)
 	timeout := tcpKeepaliveTimeout
 	if n >= 2 && L.Get(2) != lua.LNil {
 		ms := L.CheckInt64(2)
@@ -480,6 +508,7 @@ func tcpSetKeepalive(L *lua.LState) int {
 	}
 	ic := &idleConn{conn: s.conn, raw: s.raw, reused: s.reused, sess: s.sess}
 	s.env.Pools.put(s.key, size, timeout, ic, s.counted)
+	s.owner.Untrack(s)
 	s.conn, s.raw, s.sess, s.counted = nil, nil, nil, false
 	L.Push(lua.LNumber(1))
 	return 1
@@ -533,6 +562,6 @@ func NewSocket(L *lua.LState, env *SocketEnv) *lua.LTable {
 		L.Push(sock)
 		return 1
 	}))
-	t.RawSetString("udp", newUDP(L))
+	t.RawSetString("udp", newUDP(L, env.Owner))
 	return t
 }

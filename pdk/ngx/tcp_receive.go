@@ -108,6 +108,7 @@ func tcpReceive(L *lua.LState) int {
 	if s.conn == nil {
 		return bind.Fail(L, "closed")
 	}
+	s.mine(L)
 	stop := guard(L, s.conn)
 	defer stop()
 	switch mode {
@@ -186,6 +187,7 @@ func tcpReceiveAny(L *lua.LState) int {
 	if s.conn == nil {
 		return bind.Fail(L, "closed")
 	}
+	s.mine(L)
 	if len(s.buf) == 0 {
 		stop := guard(L, s.conn)
 		err := s.fill(L)
@@ -249,6 +251,7 @@ func (r *untilReader) read(L *lua.LState) int {
 	if s.conn == nil {
 		return bind.Fail(L, "closed")
 	}
+	s.mine(L)
 	if r.done {
 		r.done = false
 		L.Push(lua.LNil)

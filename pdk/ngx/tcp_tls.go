@@ -97,6 +97,9 @@ func tcpSSLHandshake(L *lua.LState) int {
 	if s.conn == nil {
 		return bind.Fail(L, "closed")
 	}
+	if !s.env.Owner.Owns(s.owner) {
+		return bind.Fail(L, "bad request")
+	}
 	if _, ok := s.conn.(*tls.Conn); !ok {
 		sess := &tlsSession{}
 		if reuse != nil {

@@ -29,7 +29,13 @@ type UDPSocket struct {
 	mu      sync.Mutex
 	conn    net.Conn
 	timeout time.Duration // 0: lua_socket_read_timeout's 60 s
+	// owner is the context that called setpeername (ngx_lua's
+	// u->request), closing it when it ends.
+	owner bind.CosocketTicket
 }
+
+// Abort closes the socket when its context ends (bind.Cosocket).
+func (s *UDPSocket) Abort() { s.close() }
 
 func (s *UDPSocket) readTimeout() time.Duration {
 	if s.timeout > 0 {
@@ -46,6 +52,7 @@ func (s *UDPSocket) close() bool {
 	}
 	_ = s.conn.Close()
 	s.conn = nil
+	s.owner.Untrack(s)
 	return true
 }
 
@@ -56,10 +63,17 @@ func (s *UDPSocket) current() net.Conn {
 }
 
 // newUDP is ngx.socket.udp.
-func newUDP(L *lua.LState) *lua.LFunction {
+func newUDP(L *lua.LState, owner *bind.CosocketOwner) *lua.LFunction {
 	mt := L.NewTable()
 	check := func(L *lua.LState) *UDPSocket {
 		return bind.CheckUserData[*UDPSocket](L, 1, "udp socket")
+	}
+	// mine raises ngx_lua's "bad request" for a socket used outside the
+	// context that set its peer.
+	mine := func(L *lua.LState, s *UDPSocket) {
+		if !owner.Owns(s.owner) {
+			L.Error(lua.LString("bad request"), 0) // luaL_error from C: no position
+		}
 	}
 	mt.RawSetString("__index", L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
 		"setpeername": func(L *lua.LState) int {
@@ -75,7 +89,9 @@ func newUDP(L *lua.LState) *lua.LFunction {
 				}
 				network, addr = "udp", net.JoinHostPort(host, strconv.Itoa(port))
 			}
-			s.close() // a second setpeername replaces the first peer
+			mine(L, s) // even closed: ngx_lua checks the controlling request first
+			s.close()  // a second setpeername replaces the first peer
+			s.owner = owner.Ticket()
 			conn, err := net.DialTimeout(network, addr, s.readTimeout())
 			if err != nil {
 				var dnsErr *net.DNSError
@@ -87,6 +103,7 @@ func newUDP(L *lua.LState) *lua.LFunction {
 			s.mu.Lock()
 			s.conn = conn
 			s.mu.Unlock()
+			s.owner.Track(s)
 			L.Push(lua.LNumber(1))
 			return 1
 		},
@@ -97,6 +114,7 @@ func newUDP(L *lua.LState) *lua.LFunction {
 			if conn == nil {
 				return bind.Fail(L, "closed")
 			}
+			mine(L, s)
 			if _, err := conn.Write(data); err != nil {
 				return bind.Fail(L, err.Error())
 			}
@@ -116,6 +134,7 @@ func newUDP(L *lua.LState) *lua.LFunction {
 			if conn == nil {
 				return bind.Fail(L, "closed")
 			}
+			mine(L, s)
 			_ = conn.SetReadDeadline(time.Now().Add(s.readTimeout()))
 			buf := make([]byte, size)
 			n, err := conn.Read(buf)
@@ -137,9 +156,12 @@ func newUDP(L *lua.LState) *lua.LFunction {
 			return 0
 		},
 		"close": func(L *lua.LState) int {
-			if !check(L).close() {
+			s := check(L)
+			if s.current() == nil {
 				return bind.Fail(L, "closed")
 			}
+			mine(L, s)
+			s.close()
 			L.Push(lua.LNumber(1))
 			return 1
 		},

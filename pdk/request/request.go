@@ -77,6 +77,7 @@ import (
 
 	"github.com/luahost/luahost/luavm"
 	"github.com/luahost/luahost/pdk"
+	"github.com/luahost/luahost/pdk/bind"
 	"github.com/luahost/luahost/proxy"
 	"github.com/luahost/luahost/router"
 )
@@ -203,6 +204,9 @@ type Req struct {
 	sent bool
 	// accessed: access.before ran (ngx.ctx.route, service, router_matches).
 	accessed bool
+	// socks: the cosockets the request connected and left open, closed
+	// at End (Quiet is false while there are any)
+	socks bind.Cosockets
 	// upstream response as it came, before header_filter plugins changed it
 	upSeen   bool
 	upStatus int
@@ -241,6 +245,7 @@ func NewReq() *Req { return &Req{} }
 // phases (and before Begin).
 func (s *State) Attach(r *Req) {
 	s.Req = r
+	s.in.SwitchCosockets(&r.socks)
 	if r.c != nil {
 		s.in.RequestID = r.c.RequestID // every line the phase logs names the request
 	}
@@ -250,6 +255,7 @@ func (s *State) Attach(r *Req) {
 // bindings see no request until the next Attach.
 func (s *State) Detach() {
 	s.Req = &s.idle
+	s.in.SwitchCosockets(nil)
 	s.in.RequestID = ""
 }
 
@@ -382,6 +388,7 @@ func (s *State) BeginHandshake(r *Req, h *proxy.Handshake) {
 // detaches its Req.
 func (s *State) EndHandshake() {
 	s.hs, s.phase = nil, 0
+	s.Req.socks.End()
 	s.in.Phase = s.hsPrev
 	s.Detach()
 }
@@ -430,6 +437,7 @@ func (s *State) Exited() bool { return s.exited }
 // End unbinds s from its request (after log).
 func (s *State) End() {
 	s.in.RequestID = ""
+	s.Req.socks.End() // ngx_lua's cleanup of the request's cosockets
 	s.Req.Finish()
 	s.trim()
 }
@@ -454,7 +462,9 @@ func (r *Req) Finish() {
 // response header set in rewrite or access waits to be put on the
 // upstream's response. The host may then skip those phases (SetPhase
 // included) and call Finish instead of End.
-func (s *State) Quiet() bool { return len(s.pending) == 0 && !s.bodySet }
+func (s *State) Quiet() bool {
+	return len(s.pending) == 0 && !s.bodySet && s.Req.socks.Open() == 0
+}
 
 // trim bounds the worker's caches (under the worker, at End and Begin).
 func (s *State) trim() {

@@ -46,7 +46,14 @@ type redisClient struct {
 	bind.Timeouts
 	pipeline   [][]byte
 	pipelining bool
+	// owner is the context (request, timer) that connected it: its end
+	// closes the connection unless closed or pooled before, as ngx_lua's
+	// cleanup does lua-resty-redis's cosocket.
+	owner bind.CosocketTicket
 }
+
+// Abort closes the connection when its context ends (bind.Cosocket).
+func (c *redisClient) Abort() { c.closeConn() }
 
 type redisIdle struct {
 	conn   net.Conn
@@ -199,15 +206,24 @@ func (c *redisClient) closeConn() {
 	if c.conn != nil {
 		c.conn.Close()
 		c.conn, c.rd = nil, nil
+		c.owner.Untrack(c)
 	}
 }
 
 // Open registers the preloaded module "resty.redis" in L; its clients
-// keep idle connections in pools.
-func Open(L *lua.LState, pools *Pools) {
+// keep idle connections in pools, and belong to owner's context when
+// they connect (nil: never closed by a context's end).
+func Open(L *lua.LState, pools *Pools, owner *bind.CosocketOwner) {
 	mt := L.NewTypeMetatable(restyRedisType)
 	check := func(L *lua.LState) *redisClient {
 		return bind.CheckUserData[*redisClient](L, 1, "redis object expected (called with '.' instead of ':'?)")
+	}
+	// mine raises "bad request", as its cosocket would in ngx_lua, for a
+	// connected client used outside the context that connected it.
+	mine := func(L *lua.LState, c *redisClient) {
+		if c.conn != nil && !owner.Owns(c.owner) {
+			L.Error(lua.LString("bad request"), 0)
+		}
 	}
 	command := func(name string) *lua.LFunction {
 		return L.NewFunction(func(L *lua.LState) int {
@@ -227,6 +243,7 @@ func Open(L *lua.LState, pools *Pools) {
 			if c.conn == nil {
 				return bind.Fail(L, "not initialized")
 			}
+			mine(L, c)
 			c.conn.SetWriteDeadline(time.Now().Add(c.SendTO))
 			if _, err := c.conn.Write(req); err != nil {
 				c.closeConn()
@@ -281,6 +298,7 @@ func Open(L *lua.LState, pools *Pools) {
 			if pool == "" {
 				pool = addr
 			}
+			mine(L, c)
 			c.closeConn()
 			c.pipelining, c.pipeline = false, nil
 			c.key = fmt.Sprintf("%s|%t", pool, useTLS)
@@ -299,6 +317,8 @@ func Open(L *lua.LState, pools *Pools) {
 			pools.m[c.key] = idle
 			pools.mu.Unlock()
 			if c.conn != nil {
+				c.owner = owner.Ticket()
+				c.owner.Track(c)
 				L.Push(lua.LNumber(1))
 				return 1
 			}
@@ -318,6 +338,8 @@ func Open(L *lua.LState, pools *Pools) {
 				return bind.Fail(L, redisErr(err))
 			}
 			c.conn, c.rd, c.reused = conn, bufio.NewReader(conn), 0
+			c.owner = owner.Ticket()
+			c.owner.Track(c)
 			L.Push(lua.LNumber(1))
 			return 1
 		},
@@ -344,6 +366,7 @@ func Open(L *lua.LState, pools *Pools) {
 			if c.conn == nil {
 				return bind.Fail(L, "not initialized")
 			}
+			mine(L, c)
 			var all []byte
 			for _, r := range reqs {
 				all = append(all, r...)
@@ -385,6 +408,7 @@ func Open(L *lua.LState, pools *Pools) {
 			if c.conn == nil {
 				return bind.Fail(L, "not initialized")
 			}
+			mine(L, c)
 			idleMS := L.OptNumber(2, 0)
 			size := L.OptInt(3, 30)
 			if size <= 0 {
@@ -407,6 +431,7 @@ func Open(L *lua.LState, pools *Pools) {
 			}
 			pools.m[c.key] = append(list, redisIdle{conn: c.conn, rd: c.rd, reused: c.reused, until: time.Now().Add(idle)})
 			pools.mu.Unlock()
+			c.owner.Untrack(c)
 			c.conn, c.rd = nil, nil
 			L.Push(lua.LNumber(1))
 			return 1
@@ -416,6 +441,7 @@ func Open(L *lua.LState, pools *Pools) {
 			if c.conn == nil {
 				return bind.Fail(L, "not initialized")
 			}
+			mine(L, c)
 			c.closeConn()
 			L.Push(lua.LNumber(1))
 			return 1
