@@ -78,6 +78,8 @@ pg_database = $DB
 log_level = error
 proxy_listen = 127.0.0.1:$LUAHOST reuseport backlog=16384
 admin_listen = off
+# as plugin.sh: no per-request /metrics counting (Kong's default status_listen)
+status_listen = off
 CONF
 
 psql -q -h "$PGHOST" -p "$PGPORT" -U "$PGUSER" -d postgres -c "CREATE DATABASE $DB" >/dev/null
