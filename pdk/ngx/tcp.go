@@ -311,44 +311,16 @@ func tcpSend(L *lua.LState) int {
 	return 1
 }
 
-// sendData is send's argument as bytes, flattened as ngx_lua does (and
-// ngx.say): numbers as Lua prints them, booleans and nil by name, ngx.null
-// as "null" inside a table.
+// sendData is the tcp and udp send's argument as bytes, flattened as ngx_lua does (and
+// ngx.say): numbers as Lua prints them, booleans and nil by name, an array
+// table by appendSendTable.
 func sendData(L *lua.LState, n int) []byte {
 	v := L.Get(n)
 	switch v := v.(type) {
 	case lua.LString:
 		return []byte(v)
 	case *lua.LTable:
-		var b []byte
-		var walk func(t *lua.LTable)
-		walk = func(t *lua.LTable) {
-			for i := 1; i <= t.Len(); i++ {
-				switch e := t.RawGetInt(i).(type) {
-				case lua.LString:
-					b = append(b, e...)
-				case lua.LNumber:
-					b = luavm.AppendNumber(b, float64(e))
-				case lua.LBool:
-					b = append(b, e.String()...)
-				case *lua.LTable:
-					walk(e)
-				case *lua.LUserData:
-					if e != bind.Null(L) {
-						argError(L, "send", n, "bad data type userdata found")
-					}
-					b = append(b, "null"...)
-				default:
-					if e == lua.LNil {
-						b = append(b, "nil"...)
-						continue
-					}
-					argError(L, "send", n, "bad data type "+e.Type().String()+" found")
-				}
-			}
-		}
-		walk(v)
-		return b
+		return appendSendTable(L, nil, v, func(msg string) { argError(L, "send", n, msg) })
 	case lua.LNumber:
 		return []byte(luavm.FormatNumber(float64(v)))
 	case lua.LBool:
@@ -564,4 +536,36 @@ func NewSocket(L *lua.LState, env *SocketEnv) *lua.LTable {
 	}))
 	t.RawSetString("udp", newUDP(L, env.Owner))
 	return t
+}
+
+// appendSendTable appends the array table t flattened as ngx_lua's
+// ngx_http_lua_calc_strlen_in_table/copy_str_in_table do for the tcp and
+// udp sends: strings as they are, numbers as Lua prints them, booleans and
+// nil by name, ngx.null as "null", nested arrays in place; any other
+// element is reported to bad ("bad data type T found"), which raises.
+func appendSendTable(L *lua.LState, b []byte, t *lua.LTable, bad func(msg string)) []byte {
+	for i := 1; i <= t.Len(); i++ {
+		switch e := t.RawGetInt(i).(type) {
+		case lua.LString:
+			b = append(b, e...)
+		case lua.LNumber:
+			b = luavm.AppendNumber(b, float64(e))
+		case lua.LBool:
+			b = append(b, e.String()...)
+		case *lua.LTable:
+			b = appendSendTable(L, b, e, bad)
+		case *lua.LUserData:
+			if e != bind.Null(L) {
+				bad("bad data type userdata found")
+			}
+			b = append(b, "null"...)
+		default:
+			if e == lua.LNil {
+				b = append(b, "nil"...)
+				continue
+			}
+			bad("bad data type " + e.Type().String() + " found")
+		}
+	}
+	return b
 }

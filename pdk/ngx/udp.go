@@ -109,12 +109,14 @@ func newUDP(L *lua.LState, owner *bind.CosocketOwner) *lua.LFunction {
 		},
 		"send": func(L *lua.LState) int {
 			s := check(L)
-			data := udpData(L, 2)
 			conn := s.current()
 			if conn == nil {
 				return bind.Fail(L, "closed")
 			}
 			mine(L, s)
+			// ngx_lua flattens both sends alike, after the closed and
+			// bad request checks
+			data := sendData(L, 2)
 			if _, err := conn.Write(data); err != nil {
 				return bind.Fail(L, err.Error())
 			}
@@ -170,36 +172,4 @@ func newUDP(L *lua.LState, owner *bind.CosocketOwner) *lua.LFunction {
 		L.Push(bind.NewUserData(L, &UDPSocket{}, mt))
 		return 1
 	})
-}
-
-// udpData is send's argument: a string, a number, or an array of them
-// (ngx_lua accepts the same as ngx.say).
-func udpData(L *lua.LState, n int) []byte {
-	switch v := L.Get(n).(type) {
-	case lua.LString:
-		return []byte(v)
-	case lua.LNumber:
-		return []byte(luavm.FormatNumber(float64(v)))
-	case *lua.LTable:
-		var b []byte
-		var walk func(t *lua.LTable)
-		walk = func(t *lua.LTable) {
-			for i := 1; i <= t.Len(); i++ {
-				switch e := t.RawGetInt(i).(type) {
-				case lua.LString:
-					b = append(b, e...)
-				case lua.LNumber:
-					b = luavm.AppendNumber(b, float64(e))
-				case *lua.LTable:
-					walk(e)
-				default:
-					L.ArgError(n, "bad data type "+e.Type().String()+" found")
-				}
-			}
-		}
-		walk(v)
-		return b
-	}
-	L.ArgError(n, "string, number or table expected, got "+L.Get(n).Type().String())
-	return nil
 }

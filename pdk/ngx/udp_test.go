@@ -43,6 +43,8 @@ func TestSocketUDP(t *testing.T) {
 		sock:settimeout(5000)
 		assert(sock:send({ "a", 1, { "b" } }) == 1)
 		out[#out + 1] = sock:receive()
+		assert(sock:send({ true, ngx.null, { false } }) == 1)
+		out[#out + 1] = sock:receive()
 		assert(sock:send("no reply") == 1)
 		sock:settimeout(30)
 		local data, rerr = sock:receive()
@@ -51,10 +53,10 @@ func TestSocketUDP(t *testing.T) {
 		local _, cerr = sock:close()
 		out[#out + 1] = cerr
 		return table.concat(out, "|")`)
-	if got != "nil closed|echo:a1b|nil timeout|1|closed" {
+	if got != "nil closed|echo:a1b|echo:truenullfalse|nil timeout|1|closed" {
 		t.Fatalf("got %q", got)
 	}
-	for _, want := range []string{"a1b", "no reply"} {
+	for _, want := range []string{"a1b", "truenullfalse", "no reply"} {
 		select {
 		case m := <-echoed:
 			if m != want {
@@ -67,7 +69,11 @@ func TestSocketUDP(t *testing.T) {
 	if msg := pdktest.Str(t, in, `local _, err = ngx.socket.udp():setpeername("no-such-host.invalid", 53) return err`); !strings.Contains(msg, "could not be resolved") {
 		t.Fatalf("resolve error %q", msg)
 	}
-	if msg := pdktest.LuaErr(t, in, `ngx.socket.udp():send(true)`); !strings.Contains(msg, "got boolean") {
-		t.Fatalf("send(true): %q", msg)
+	// ngx_lua's order: a closed socket answers before the data is looked at
+	if msg := pdktest.Str(t, in, `local ok, err = ngx.socket.udp():send(print) return tostring(ok) .. " " .. err`); msg != "nil closed" {
+		t.Fatalf("send on an unconnected socket: %q", msg)
+	}
+	if msg := pdktest.LuaErr(t, in, `local s = ngx.socket.udp() assert(s:setpeername("127.0.0.1", `+port+`)) s:send(print)`); !strings.Contains(msg, "string, number, boolean, nil, or array table expected, got function") {
+		t.Fatalf("send(print): %q", msg)
 	}
 }
