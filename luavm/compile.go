@@ -42,7 +42,7 @@ func compile(chunk string, src []byte, rewrite func([]ast.Stmt) []ast.Stmt) (*lu
 	if rewrite != nil {
 		stmts = rewrite(stmts)
 	}
-	proto, err := lua.Compile(splitChunk(fixAssignments(stmts)), chunk)
+	proto, err := lua.Compile(fixJumps(splitChunk(fixAssignments(stmts))), chunk)
 	if err != nil {
 		// gopher-lua's compiler finds a few errors Lua 5.1's parser reports
 		// ("no loop to break", "cannot use '...' outside a vararg
