@@ -4,7 +4,6 @@ import (
 	"crypto/tls"
 	"io"
 	"net/http"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -70,26 +69,9 @@ func h2Request(L *lua.LState) int {
 		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}} //nolint:gosec // Kong's h2client runs with -skip-verify
 	defer tr.CloseIdleConnections()
 	res, err := (&http.Client{Timeout: timeout, Transport: tr}).Do(req)
-	if err != nil {
-		L.Push(lua.LNil)
-		L.Push(lua.LString(err.Error()))
+	b, h, ok := responseToLua(L, res, err, true)
+	if !ok {
 		return 2
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		L.Push(lua.LNil)
-		L.Push(lua.LString(err.Error()))
-		return 2
-	}
-	h := L.NewTable()
-	names := make([]string, 0, len(res.Header))
-	for k := range res.Header {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	for _, k := range names {
-		h.RawSetString(strings.ToLower(k), lua.LString(strings.Join(res.Header[k], ", ")))
 	}
 	L.Push(lua.LNumber(res.StatusCode))
 	L.Push(h)

@@ -322,19 +322,32 @@ func request(L *lua.LState, cs *clients) int {
 		GotConn: func(info httptrace.GotConnInfo) { local = info.Conn.LocalAddr().String() },
 	}))
 	res, err := client.Do(req)
+	b, h, ok := responseToLua(L, res, err, false)
+	if !ok {
+		return 2
+	}
+	L.Push(lua.LNumber(res.StatusCode))
+	L.Push(h)
+	L.Push(lua.LString(b))
+	L.Push(lua.LString(local))
+	return 4
+}
+
+// responseToLua reads the response of a client's Do (res, err) into its
+// body and a table of its headers by lower-case name, a repeated header's
+// values joined with ", " (join) or in an array. On failure it pushes nil
+// and the error, for the caller to return 2.
+func responseToLua(L *lua.LState, res *http.Response, err error, join bool) (body []byte, h *lua.LTable, ok bool) {
+	if err == nil {
+		defer res.Body.Close()
+		body, err = io.ReadAll(res.Body)
+	}
 	if err != nil {
 		L.Push(lua.LNil)
 		L.Push(lua.LString(err.Error()))
-		return 2
+		return nil, nil, false
 	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		L.Push(lua.LNil)
-		L.Push(lua.LString(err.Error()))
-		return 2
-	}
-	h := L.NewTable()
+	h = L.NewTable()
 	names := make([]string, 0, len(res.Header))
 	for k := range res.Header {
 		names = append(names, k)
@@ -342,19 +355,18 @@ func request(L *lua.LState, cs *clients) int {
 	sort.Strings(names)
 	for _, k := range names {
 		vs := res.Header[k]
-		if len(vs) == 1 {
+		switch {
+		case join:
+			h.RawSetString(strings.ToLower(k), lua.LString(strings.Join(vs, ", ")))
+		case len(vs) == 1:
 			h.RawSetString(strings.ToLower(k), lua.LString(vs[0]))
-			continue
+		default:
+			arr := L.NewTable()
+			for _, v := range vs {
+				arr.Append(lua.LString(v))
+			}
+			h.RawSetString(strings.ToLower(k), arr)
 		}
-		arr := L.NewTable()
-		for _, v := range vs {
-			arr.Append(lua.LString(v))
-		}
-		h.RawSetString(strings.ToLower(k), arr)
 	}
-	L.Push(lua.LNumber(res.StatusCode))
-	L.Push(h)
-	L.Push(lua.LString(b))
-	L.Push(lua.LString(local))
-	return 4
+	return body, h, true
 }
