@@ -2,7 +2,6 @@ package host
 
 import (
 	"testing"
-	"time"
 )
 
 // A plugin's referenceable configuration field reaches the handler with
@@ -36,26 +35,8 @@ func TestTracingOnRequestPath(t *testing.T) {
 			t.Fatalf("%s: status %d", path, code)
 		}
 		want := "access " + path + "/root/16/8/true/true;child/under-root/16/8/true/true;header_filter/under-root/16/8/true/true;global=noop"
-		if got := n.waitShared(t, "spans "+path); got != want {
+		if got := n.waitDict(t, "spans "+path); got != want {
 			t.Errorf("%s spans:\n got %s\nwant %s", path, got, want)
 		}
-	}
-}
-
-// waitShared returns ngx.shared.kong's key once a log phase set it (log
-// may run after the response is sent).
-func (n *rlNode) waitShared(t *testing.T, key string) string {
-	t.Helper()
-	d := n.h.Root.SharedDict("kong")
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if v, _ := d.Get(key); v != nil {
-			s, _ := v.(string)
-			return s
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s never set", key)
-		}
-		time.Sleep(5 * time.Millisecond) // polling the observable condition
 	}
 }
