@@ -32,6 +32,16 @@
 # BASE=REV (a git revision) also builds REV and runs its two luahosts in
 # the same rounds, on the same databases: a before/after in one run, which
 # is the only comparison this machine's drift allows.
+# HALTPOLL=NS (root, a KVM guest with the cpuidle-haltpoll driver) sets the
+# guest's idle polling (/sys/module/haltpoll/parameters/guest_halt_poll_ns)
+# to NS nanoseconds for the run and puts the old value back at exit. This
+# machine's VM boots with it 0: an idle vCPU halts at once, and a write
+# that wakes a process on it (wrk or the upstream, on CPU 0) pays an
+# interrupt to the host, charged to the writing proxy. The slower a proxy,
+# the more often CPU 0 is idle when it writes, so the VM adds to a slow
+# proxy's cost more than to a fast one's; with polling on, a write wakes
+# a polling CPU without an interrupt, and the rows compare the proxies'
+# own work. Measure both ways and say which.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -57,6 +67,7 @@ cleanup() {
 		psql -q -h "$PGHOST" -p "$PGPORT" -U "$PGUSER" -d postgres -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
 	done
 	[ -d "$OUT/base" ] && git worktree remove --force "$OUT/base" >/dev/null 2>&1
+	[ -n "${HALTPOLL_OLD:-}" ] && echo "$HALTPOLL_OLD" >"$HALTPOLL_FILE" 2>/dev/null
 	rm -rf "$OUT"
 }
 trap cleanup EXIT
@@ -71,6 +82,14 @@ for port in $UP $PLAIN $PLUGIN $NGXLUA $BPLAIN $BPLUGIN; do
 		echo "plugin.sh: port $port is in use" >&2; exit 1
 	fi
 done
+
+HALTPOLL_FILE=/sys/module/haltpoll/parameters/guest_halt_poll_ns
+if [ -n "${HALTPOLL:-}" ]; then
+	[ -w "$HALTPOLL_FILE" ] || {
+		echo "plugin.sh: HALTPOLL needs a writable $HALTPOLL_FILE (root, a KVM guest with cpuidle-haltpoll)" >&2; exit 1; }
+	HALTPOLL_OLD=$(cat "$HALTPOLL_FILE")
+	echo "$HALTPOLL" >"$HALTPOLL_FILE"
+fi
 
 go build -o "$OUT/luahost" ./cmd/luahost
 if [ -n "${BASE:-}" ]; then
@@ -313,6 +332,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 cost() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f %%", 100 * (1 - a / b); else print "-" }'; }
 echo
 echo "one proxy core, wrk -t1 -c$CONNS -d$DUR, valid token, upstream nginx \"200 ok\" ($ROUNDS round(s), median)"
+[ -r "$HALTPOLL_FILE" ] && echo "guest idle polling (guest_halt_poll_ns): $(cat "$HALTPOLL_FILE") ns${HALTPOLL:+ (HALTPOLL; was $HALTPOLL_OLD)}"
 echo "req/CPU-s: requests served per second of the proxy's own CPU time (what a loaded machine distorts least)"
 printf '%-40s %10s %8s %10s %8s\n' proxy "req/s" ratio "req/CPU-s" ratio
 printf '%-40s %10s %8s %10s %8s\n' "nginx + LuaJIT (token check in Lua)" "$ngx" "1.00" "$ngxc" "1.00"
