@@ -104,6 +104,11 @@ type Root struct {
 	// Budget is the per-worker memory budget in bytes (0: kong.conf's
 	// lua_memory_budget, else DefaultMemoryBudget; budget.go).
 	Budget int64
+	// Resolve, when set, resolves the host names that ngx.socket.tcp's
+	// connect and ngx.socket.udp's setpeername are given: the host sets the
+	// node's DNS client here, as Kong's globalpatches makes the cosockets
+	// use its toip. nil: Go's resolver.
+	Resolve ngx.Resolver
 	// LiveWorkers, when set, lists the ids of the host's live worker
 	// states: kong.node.get_memory_stats reports one Lua VM each (node.go).
 	// nil: the calling worker alone.
