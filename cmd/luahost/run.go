@@ -161,6 +161,7 @@ func proxyConfig(c *conf.Config, h *host.Host) (proxy.Config, error) {
 		KongVersion:      h.Root.VersionString(),
 		RealIPHeader:     c.Get("real_ip_header"),
 		RealIPRecursive:  c.Bool("real_ip_recursive"),
+		AllowDebugHeader: c.Bool("allow_debug_header"),
 		ErrorDefaultType: c.Get("error_default_type"),
 		Logger:           h.Logger,
 	}

@@ -174,6 +174,17 @@ func TestSpecHelpersDNSMock(t *testing.T) {
 	}
 }
 
+// allow_debug_header through start_kong: Kong-Debug gets the Route's and
+// Service's ids and names (only those they have) when on, nothing when off
+// or without the header.
+func TestSpecHelpersDebugHeader(t *testing.T) {
+	c := specHelpersConf(t)
+	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/debug_header_spec.lua")
+	if code != 0 || !strings.Contains(out, "6 successes / 0 failures / 0 errors") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
+
 // The mock upstream's TLS side: Kong's mock_upstream_ssl_* constants, a
 // direct request over TLS, and a Service with url = mock_upstream_ssl_url
 // proxied through a node answering as the plain one.
