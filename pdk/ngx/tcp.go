@@ -66,7 +66,7 @@ type SocketEnv struct {
 	Owner *bind.CosocketOwner
 	// Resolve resolves the host names of tcp's connect and udp's
 	// setpeername (nil: Go's resolver, when dialing).
-	Resolve Resolver
+	Resolve bind.Resolver
 }
 
 func (s *TCPSocket) timeout(d time.Duration) time.Duration {
@@ -182,7 +182,7 @@ func tcpMethods() map[string]lua.LGFunction {
 // tcpConnect is connect(host, port, options?) or connect("unix:/path",
 // options?): a pooled connection of the same key when one is idle, else a
 // new one (the worker's deadline bounds the wait). A name is resolved
-// first by the node's DNS client (resolvePeer), the pool keyed by the
+// first by the node's DNS client (bind.Resolver.Peer), the pool keyed by the
 // address it gives, as Kong's patched connect passes that address on.
 func tcpConnect(L *lua.LState) int {
 	n := L.GetTop()
@@ -246,7 +246,7 @@ func tcpConnect(L *lua.LState) int {
 			return bind.Fail(L, "bad port number: "+strconv.Itoa(port))
 		}
 		var msg string
-		if host, port, msg = s.env.resolvePeer(L.Context(), host, port); msg != "" {
+		if host, port, msg = s.env.Resolve.Peer(L.Context(), host, port); msg != "" {
 			return bind.Fail(L, msg)
 		}
 		network, addr = "tcp", net.JoinHostPort(host, strconv.Itoa(port))

@@ -89,7 +89,7 @@ func newUDP(L *lua.LState, env *SocketEnv) *lua.LFunction {
 					return bind.Fail(L, "bad port number: "+strconv.Itoa(port))
 				}
 				var msg string
-				if host, port, msg = env.resolvePeer(L.Context(), host, port); msg != "" {
+				if host, port, msg = env.Resolve.Peer(L.Context(), host, port); msg != "" {
 					return bind.Fail(L, msg)
 				}
 				network, addr = "udp", net.JoinHostPort(host, strconv.Itoa(port))

@@ -1,9 +1,13 @@
-package ngx_test
+package pdk_test
 
 import (
+	"bufio"
 	"context"
+	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -17,6 +21,39 @@ import (
 	"github.com/luahost/luahost/pdk"
 	"github.com/luahost/luahost/pdk/pdktest"
 )
+
+// echoServer answers each line it reads with prefix+line on a local port
+// until the test ends.
+func echoServer(t *testing.T, prefix string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				rd := bufio.NewReader(c)
+				for {
+					line, err := rd.ReadString('\n')
+					if err != nil {
+						return
+					}
+					if _, err := io.WriteString(c, prefix+line); err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+}
 
 // resolvingWorker is a worker whose Root resolves names through a DNS
 // client asking srv (hosts: its hosts file); resolved counts the names
@@ -40,7 +77,7 @@ func resolvingWorker(t *testing.T, srv *dnstest.Server, hosts string) (*pdk.Inst
 // an SRV record's port in place of the one given — and fail with Kong's
 // "[cosocket] DNS resolution failed: ..." for a name it cannot resolve.
 func TestSocketResolveThroughDNSClient(t *testing.T) {
-	port, _ := lineServer(t, func(line string) *string { return str("echo " + line + "\n") })
+	port := echoServer(t, "echo ")
 	srv := dnstest.Start(t)
 	srv.Set("cosocket.test", dnsclient.TypeA, "cosocket.test. 30 IN A 127.0.0.1")
 	srv.Set("srv.cosocket.test", dnsclient.TypeSRV, "srv.cosocket.test. 30 IN SRV 10 5 "+port+" cosocket.test.")
@@ -148,4 +185,86 @@ func TestSocketResolveThroughDNSClient(t *testing.T) {
 	if n := resolved.Load(); n != 0 {
 		t.Fatalf("%d IP literals or unix paths were handed to the DNS client", n)
 	}
+}
+
+// resty.http and resty.redis connect with ngx.socket.tcp in Kong, so a
+// name they are given resolves through the node's DNS client too (an SRV
+// record's port in place of the URL's; the Host header still the URL's),
+// and fails with the same message.
+func TestRestyClientsResolveThroughDNSClient(t *testing.T) {
+	hostSeen := make(chan string, 4)
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hostSeen <- r.Host
+		_, _ = io.WriteString(w, "hello "+r.URL.Path)
+	}))
+	defer hs.Close()
+	httpPort := strconv.Itoa(hs.Listener.Addr().(*net.TCPAddr).Port)
+	redisPort := redisServer(t)
+	srv := dnstest.Start(t)
+	srv.Set("cosocket.test", dnsclient.TypeA, "cosocket.test. 30 IN A 127.0.0.1")
+	srv.Set("srv.cosocket.test", dnsclient.TypeSRV, "srv.cosocket.test. 30 IN SRV 10 5 "+httpPort+" cosocket.test.")
+	in, _ := resolvingWorker(t, srv, "")
+	out := pdktest.Str(t, in, `
+		local http = require "resty.http"
+		local out = {}
+		for _, uri in ipairs({ "http://cosocket.test:`+httpPort+`/a", "http://srv.cosocket.test:1/b" }) do
+			local res, err = http.new():request_uri(uri)
+			out[#out + 1] = res and res.body or err
+		end
+		local red = require("resty.redis"):new()
+		assert(red:connect("cosocket.test", `+redisPort+`))
+		out[#out + 1] = red:ping()
+		red:close()
+		return table.concat(out, "|")`)
+	if out != "hello /a|hello /b|PONG" {
+		t.Fatalf("got %q", out)
+	}
+	for _, want := range []string{"cosocket.test:" + httpPort, "srv.cosocket.test:1"} {
+		if got := <-hostSeen; got != want {
+			t.Errorf("Host %q, want %q", got, want)
+		}
+	}
+	out = pdktest.Str(t, in, `
+		local res, err = require("resty.http").new():request_uri("http://unknown.test/")
+		local ok, rerr = require("resty.redis"):new():connect("unknown.test", 6379)
+		return tostring(res) .. " " .. err .. "|" .. tostring(ok) .. " " .. rerr`)
+	const want = "nil [cosocket] DNS resolution failed: dns server error: 3 name error. Tried: ["
+	parts := strings.Split(out, "|")
+	if len(parts) != 2 || !strings.HasPrefix(parts[0], want) || !strings.HasPrefix(parts[1], want) {
+		t.Fatalf("unknown name: %q\nwant %q... twice", out, want)
+	}
+}
+
+// redisServer answers +PONG to each RESP command it reads.
+func redisServer(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				rd := bufio.NewReader(c)
+				for {
+					line, err := rd.ReadString('\n')
+					if err != nil {
+						return
+					}
+					if strings.EqualFold(strings.TrimSpace(line), "ping") {
+						if _, err := io.WriteString(c, "+PONG\r\n"); err != nil {
+							return
+						}
+					}
+				}
+			}()
+		}
+	}()
+	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 }
