@@ -65,6 +65,8 @@ var Defaults = map[string]string{
 	"admin_access_log":            "off",
 	"lua_shared_dicts":            "",
 	"pg_notify":                   "on",
+	// Kong's debug headers (kong/router/utils.lua add_debug_headers)
+	"allow_debug_header": "off",
 	// Kong's DNS RESOLVER section (the client luahost implements:
 	// new_dns_client's resolver_* are not read).
 	"dns_resolver":      "",
@@ -252,7 +254,7 @@ var (
 		"db_resurrect_ttl", "lua_timeout", "worker_min", "worker_max",
 		"dns_valid_ttl", "dns_stale_ttl", "dns_cache_size", "dns_not_found_ttl", "dns_error_ttl",
 	}
-	booleanProps = []string{"pg_ssl", "pg_ssl_verify", "pg_ro_ssl", "pg_ro_ssl_verify", "pg_notify", "dns_no_sync"}
+	booleanProps = []string{"pg_ssl", "pg_ssl_verify", "pg_ro_ssl", "pg_ro_ssl_verify", "pg_notify", "dns_no_sync", "allow_debug_header"}
 )
 
 // Check refuses typed properties whose value does not parse, with Kong's

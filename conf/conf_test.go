@@ -97,6 +97,18 @@ func TestCheckDNS(t *testing.T) {
 	}
 }
 
+// allow_debug_header is Kong's boolean, off by default.
+func TestAllowDebugHeader(t *testing.T) {
+	c := New()
+	if c.Get("allow_debug_header") != "off" || c.Bool("allow_debug_header") {
+		t.Fatalf("default %q", c.Get("allow_debug_header"))
+	}
+	c.Set("allow_debug_header", "sometimes", "test")
+	if err := c.Check(); err == nil || err.Error() != "allow_debug_header is not a boolean: 'sometimes'" {
+		t.Fatalf("got %v", err)
+	}
+}
+
 // The listen entries default to Kong's (kong/templates/kong_defaults.lua):
 // https on 8443 and 8444 beside 8000 and 8001, HTTP/2 on those; the
 // Status API on 127.0.0.1:8007.

@@ -94,6 +94,10 @@ type Error struct {
 
 func (e *Error) Error() string { return e.Msg }
 
+// TryList is Tried (what a cosocket's failed connect reports, Kong's
+// "[cosocket] DNS resolution failed: <err>. Tried: <try list>").
+func (e *Error) TryList() string { return e.Tried }
+
 // Is matches ErrNameResolution for a name error or an empty answer.
 func (e *Error) Is(target error) bool {
 	return target == ErrNameResolution && (e.Msg == msgNameError || e.Msg == msgEmpty)

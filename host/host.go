@@ -19,6 +19,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/luahost/luahost/conf"
+	"github.com/luahost/luahost/dnsclient"
 	"github.com/luahost/luahost/kongdb"
 	"github.com/luahost/luahost/kongdb/postgres"
 	"github.com/luahost/luahost/kongdb/schema"
@@ -45,6 +46,11 @@ type Options struct {
 	// broken one fails the load), as `luahost check` wants; otherwise they
 	// are read when a migrations command or a database needs them.
 	LoadMigrations bool
+	// DNS is the node's DNS client (Kong's kong.tools.dns client): the
+	// workers' ngx.socket.tcp connect and ngx.socket.udp setpeername
+	// resolve names through it, as Kong's globalpatches has them do. nil:
+	// Go's resolver.
+	DNS *dnsclient.Client
 }
 
 // Host is one luahost process's Lua side: the enabled plugins and the
@@ -138,6 +144,11 @@ func New(opts Options) (*Host, error) {
 		// A node id per host: two hosts are two nodes (kong.node.get_id,
 		// cluster_events' node_id).
 		root = &pdk.Root{Conf: c, Logger: logger, PID: os.Getpid(), NodeID: uuid.NewString()}
+	}
+	if dns := opts.DNS; dns != nil && root.Resolve == nil {
+		root.Resolve = func(ctx context.Context, name string, port int) (string, int, error) {
+			return dns.ToIP(ctx, name, port, false)
+		}
 	}
 	h := &Host{Conf: c, Root: root, Logger: logger, onDeadlineStop: opts.OnDeadlineStop, sources: enabled, resolver: disc.Resolver,
 		byName: map[string]*Plugin{}, timeout: time.Duration(c.Int("lua_timeout", 5000)) * time.Millisecond,

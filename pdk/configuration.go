@@ -55,7 +55,7 @@ var (
 	}
 	confBoolProps = map[string]bool{
 		"pg_ssl": true, "pg_ssl_verify": true, "pg_notify": true, "anonymous_reports": true,
-		"real_ip_recursive": true,
+		"real_ip_recursive": true, "allow_debug_header": true,
 	}
 )
 

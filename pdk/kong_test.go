@@ -94,6 +94,7 @@ func TestKongGlobals(t *testing.T) {
 		`return tostring(kong.configuration.loaded_plugins["my-plugin"])`:           "true",
 		`return kong.configuration.pg_port + 1`:                                     "5434",
 		`return kong.configuration.pg_ssl`:                                          "true",
+		`return type(kong.configuration.allow_debug_header)`:                        "boolean",
 		`return tostring(kong.configuration.pg_password)`:                           "nil",
 		`return kong.configuration.database`:                                        "off",
 		`return tostring(kong.configuration.nope)`:                                  "nil",

@@ -120,6 +120,7 @@ func openNgx(in *Instance) {
 	ngx.OpenSemaphoreModule(L)
 	t.RawSetString("socket", ngx.NewSocket(L, &ngx.SocketEnv{
 		Budget: in.budget, Pools: &in.Root.tcpPools, RootCAs: in.Root.trustedCAs, Owner: &in.sockets,
+		Resolve: in.Root.Resolve,
 	}))
 	t.RawSetString("shared", ngx.NewShared(L, in.Root.sharedDicts()))
 	t.RawSetString("timer", in.newNgxTimer())

@@ -104,6 +104,12 @@ type Root struct {
 	// Budget is the per-worker memory budget in bytes (0: kong.conf's
 	// lua_memory_budget, else DefaultMemoryBudget; budget.go).
 	Budget int64
+	// Resolve, when set, resolves the host names that ngx.socket.tcp's
+	// connect and ngx.socket.udp's setpeername are given, and so those of
+	// resty.http and resty.redis: the host sets the node's DNS client here,
+	// as Kong's globalpatches makes the cosockets use its toip. nil: Go's
+	// resolver.
+	Resolve bind.Resolver
 	// LiveWorkers, when set, lists the ids of the host's live worker
 	// states: kong.node.get_memory_stats reports one Lua VM each (node.go).
 	// nil: the calling worker alone.
@@ -207,10 +213,10 @@ var namespaces = []namespace{
 	{"resty.openssl", func(in *Instance) { restyopenssl.Open(in.L) }},
 	{"resty.openssl.pkey", func(in *Instance) { restyopenssl.OpenPkey(in.L) }},
 	{"resty.openssl.x509", func(in *Instance) { restyopenssl.OpenX509(in.L) }},
-	{"resty.redis", func(in *Instance) { restyredis.Open(in.L, &in.Root.redisPools, &in.sockets) }},
+	{"resty.redis", func(in *Instance) { restyredis.Open(in.L, &in.Root.redisPools, &in.sockets, in.Root.Resolve) }},
 	{"lfs", func(in *Instance) { lfs.Open(in.L) }},
 	{"lsyslog", func(in *Instance) { lsyslog.Open(in.L) }},
-	{"resty.http", func(in *Instance) { restyhttp.Open(in.L, in.budget, &in.Root.httpPools) }},
+	{"resty.http", func(in *Instance) { restyhttp.Open(in.L, in.budget, &in.Root.httpPools, in.Root.Resolve) }},
 }
 
 // Open installs every namespace into L and returns the worker's instance.

@@ -46,6 +46,11 @@ type Config struct {
 	// (nginx's large_client_header_buffers, 8k by default): past it the
 	// answer is Kong's 400 "Request header or cookie too large".
 	ClientHeaderBufferSize int
+	// AllowDebugHeader is Kong's allow_debug_header: a request with a
+	// Kong-Debug header gets the matched Route's and Service's ids and
+	// names in Kong-Route-Id, Kong-Route-Name, Kong-Service-Id and
+	// Kong-Service-Name (debug_headers.go).
+	AllowDebugHeader bool
 	// ErrorDefaultType is Kong's error_default_type (text/plain).
 	ErrorDefaultType string
 	// ClientIdleTimeout closes idle client keep-alive connections (nginx's

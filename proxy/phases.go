@@ -134,6 +134,9 @@ type Context struct {
 	// client's request; tunnel is set once the upstream answered 101.
 	upgrade bool
 	tunnel  *tunnel
+	// debugHeaders: the response gets Kong's debug headers
+	// (debug_headers.go).
+	debugHeaders bool
 }
 
 // Error answers the request with the page Kong's error handler gives for

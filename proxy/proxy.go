@@ -143,6 +143,7 @@ func (p *Proxy) serve(c *Context) {
 	}
 	c.Matched = true
 	m := &c.Match
+	c.debugHeaders = p.wantsDebugHeaders(&rc.Request.Header)
 
 	// The X-Forwarded-* and Via values (handler.lua access.before, before
 	// the access plugins: what they do to those headers does not change
@@ -827,6 +828,9 @@ func (p *Proxy) finish(c *Context) {
 		// hash_on cookie found none: the one it made up (Kong's
 		// header_filter.before set_cookie)
 		h.Add("Set-Cookie", c.hashCookie.String())
+	}
+	if c.debugHeaders {
+		c.setDebugHeaders(h)
 	}
 	ph := c.ph
 	tunnel := false

@@ -161,6 +161,7 @@ func proxyConfig(c *conf.Config, h *host.Host) (proxy.Config, error) {
 		KongVersion:      h.Root.VersionString(),
 		RealIPHeader:     c.Get("real_ip_header"),
 		RealIPRecursive:  c.Bool("real_ip_recursive"),
+		AllowDebugHeader: c.Bool("allow_debug_header"),
 		ErrorDefaultType: c.Get("error_default_type"),
 		Logger:           h.Logger,
 	}
@@ -295,7 +296,14 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 	// the recorder exists before the host: init_worker's deadline stops
 	// are counted too
 	rec := metrics.New()
-	h, err := host.New(host.Options{Conf: c, Logger: logger, OnDeadlineStop: rec.DeadlineStop})
+	// The node's DNS client (Kong's, set up in init): the proxy, the
+	// balancers and the workers' cosockets resolve through it.
+	dns, err := newDNS(c, logger, o.dnsMock)
+	if err != nil {
+		start.release(false)
+		return fail("could not set up the DNS client: " + err.Error())
+	}
+	h, err := host.New(host.Options{Conf: c, Logger: logger, OnDeadlineStop: rec.DeadlineStop, DNS: dns})
 	start.release(err == nil)
 	if err != nil {
 		return fail(hostError(err))
@@ -367,10 +375,6 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 	}
 	// The ring-balancers of the upstreams (Kong's kong.runloop.balancer),
 	// rebuilt on upstreams and targets CRUD events like the router.
-	dns, err := newDNS(c, logger, o.dnsMock)
-	if err != nil {
-		return fail("could not set up the DNS client: " + err.Error())
-	}
 	pc.DNS = dns
 	bals := newBalancers(h, logger)
 	bals.reg.DNS = dns

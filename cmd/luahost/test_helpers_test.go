@@ -163,12 +163,24 @@ func TestSpecHelpersGRPCBinFromEnv(t *testing.T) {
 
 // spec.helpers' dns_mock: Kong's record layout and defaults; start_kong's
 // fixtures.dns_mock answering a Service host (A, SRV with its port) and an
-// upstream's target, mocks_only's 503 for a name not mocked, and a second
-// start_kong without the mock.
+// upstream's target, mocks_only's 503 for a name not mocked, a plugin's
+// ngx.socket.tcp and udp reaching a mocked name (Kong's cosocket DNS
+// failure for another), and a second start_kong without the mock.
 func TestSpecHelpersDNSMock(t *testing.T) {
 	c := specHelpersConf(t)
 	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/dns_mock_spec.lua")
-	if code != 0 || !strings.Contains(out, "7 successes / 0 failures / 0 errors") {
+	if code != 0 || !strings.Contains(out, "10 successes / 0 failures / 0 errors") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
+
+// allow_debug_header through start_kong: Kong-Debug gets the Route's and
+// Service's ids and names (only those they have) when on, nothing when off
+// or without the header.
+func TestSpecHelpersDebugHeader(t *testing.T) {
+	c := specHelpersConf(t)
+	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/debug_header_spec.lua")
+	if code != 0 || !strings.Contains(out, "6 successes / 0 failures / 0 errors") {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 }

@@ -64,6 +64,9 @@ type SocketEnv struct {
 	// Owner is the context the worker runs now: a socket connected in it
 	// is closed when it ends, unless closed or pooled before (nil: never).
 	Owner *bind.CosocketOwner
+	// Resolve resolves the host names of tcp's connect and udp's
+	// setpeername (nil: Go's resolver, when dialing).
+	Resolve bind.Resolver
 }
 
 func (s *TCPSocket) timeout(d time.Duration) time.Duration {
@@ -178,8 +181,9 @@ func tcpMethods() map[string]lua.LGFunction {
 
 // tcpConnect is connect(host, port, options?) or connect("unix:/path",
 // options?): a pooled connection of the same key when one is idle, else a
-// new one (names resolved by Go's resolver; the worker's deadline bounds
-// the wait).
+// new one (the worker's deadline bounds the wait). A name is resolved
+// first by the node's DNS client (bind.Resolver.Peer), the pool keyed by the
+// address it gives, as Kong's patched connect passes that address on.
 func tcpConnect(L *lua.LState) int {
 	n := L.GetTop()
 	if n < 2 || n > 4 {
@@ -240,6 +244,10 @@ func tcpConnect(L *lua.LState) int {
 		}
 		if port < 0 || port > 65535 {
 			return bind.Fail(L, "bad port number: "+strconv.Itoa(port))
+		}
+		var msg string
+		if host, port, msg = s.env.Resolve.Peer(L.Context(), host, port); msg != "" {
+			return bind.Fail(L, msg)
 		}
 		network, addr = "tcp", net.JoinHostPort(host, strconv.Itoa(port))
 		key = host + ":" + strconv.Itoa(port)
@@ -534,7 +542,7 @@ func NewSocket(L *lua.LState, env *SocketEnv) *lua.LTable {
 		L.Push(sock)
 		return 1
 	}))
-	t.RawSetString("udp", newUDP(L, env.Owner))
+	t.RawSetString("udp", newUDP(L, env))
 	return t
 }
 

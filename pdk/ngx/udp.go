@@ -63,7 +63,8 @@ func (s *UDPSocket) current() net.Conn {
 }
 
 // newUDP is ngx.socket.udp.
-func newUDP(L *lua.LState, owner *bind.CosocketOwner) *lua.LFunction {
+func newUDP(L *lua.LState, env *SocketEnv) *lua.LFunction {
+	owner := env.Owner
 	mt := L.NewTable()
 	check := func(L *lua.LState) *UDPSocket {
 		return bind.CheckUserData[*UDPSocket](L, 1, "udp socket")
@@ -86,6 +87,10 @@ func newUDP(L *lua.LState, owner *bind.CosocketOwner) *lua.LFunction {
 				port := L.CheckInt(3)
 				if port < 0 || port > 65535 {
 					return bind.Fail(L, "bad port number: "+strconv.Itoa(port))
+				}
+				var msg string
+				if host, port, msg = env.Resolve.Peer(L.Context(), host, port); msg != "" {
+					return bind.Fail(L, msg)
 				}
 				network, addr = "udp", net.JoinHostPort(host, strconv.Itoa(port))
 			}

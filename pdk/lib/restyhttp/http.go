@@ -7,7 +7,9 @@
 // (case-insensitive, "_" matches "-", repeated headers as arrays), body,
 // has_body } or nil and an error ("timeout", "connection refused", ...).
 // Redirects are not followed. Not covered: connect/request/read_body/
-// body_reader streaming, proxy options, set_keepalive, parse_uri.
+// body_reader streaming, proxy options, set_keepalive, parse_uri. A host
+// name is resolved by Open's resolver (the node's DNS client, as Kong's
+// patched cosocket connect does), when it is given one.
 package restyhttp
 
 import (
@@ -22,6 +24,7 @@ import (
 	"net/http/httptrace"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -39,9 +42,14 @@ type httpClient struct {
 	bind.Timeouts
 	budget     *bind.Budget
 	transports *Transports
+	resolve    bind.Resolver // nil: Go's resolver
 }
 
 type connectTimeoutKey struct{}
+
+// resolverKey carries the request's bind.Resolver to the shared
+// transports' dial.
+type resolverKey struct{}
 
 // errHTTPTimeout is a response header that did not come in time.
 type errHTTPTimeout struct{}
@@ -76,6 +84,23 @@ func (r *Transports) get(verify bool, sni string) (*http.Transport, bool) {
 		d := net.Dialer{}
 		if to, ok := ctx.Value(connectTimeoutKey{}).(time.Duration); ok && to > 0 {
 			d.Timeout = to
+		}
+		// lua-resty-http connects with ngx.socket.tcp, whose connect Kong
+		// has resolve names with the node's DNS client
+		if r, ok := ctx.Value(resolverKey{}).(bind.Resolver); ok && r != nil {
+			host, port, err := net.SplitHostPort(addr)
+			if err != nil {
+				return nil, err
+			}
+			p, err := strconv.Atoi(port)
+			if err != nil {
+				return nil, err
+			}
+			ip, p, msg := r.Peer(ctx, host, p)
+			if msg != "" {
+				return nil, errors.New(msg)
+			}
+			addr = net.JoinHostPort(ip, strconv.Itoa(p))
 		}
 		return d.DialContext(ctx, network, addr)
 	}
@@ -221,6 +246,9 @@ func (c *httpClient) requestURI(L *lua.LState, uri string, params *lua.LTable) (
 		ctx = context.Background()
 	}
 	ctx = context.WithValue(ctx, connectTimeoutKey{}, c.ConnectTO)
+	if c.resolve != nil {
+		ctx = context.WithValue(ctx, resolverKey{}, c.resolve)
+	}
 	// send + read timeouts bound the wait for the response header once the
 	// request is written (the shared transport has no per-request
 	// ResponseHeaderTimeout)
@@ -287,7 +315,7 @@ func (c *httpClient) requestURI(L *lua.LState, uri string, params *lua.LTable) (
 
 // Open registers the preloaded module "resty.http" in L; its clients
 // charge response bodies to budget and connect through transports.
-func Open(L *lua.LState, budget *bind.Budget, transports *Transports) {
+func Open(L *lua.LState, budget *bind.Budget, transports *Transports, resolve bind.Resolver) {
 	mt := L.NewTypeMetatable(restyHTTPType)
 	check := func(L *lua.LState) *httpClient {
 		return bind.CheckUserData[*httpClient](L, 1, "http client expected (called with '.' instead of ':'?)")
@@ -308,7 +336,8 @@ func Open(L *lua.LState, budget *bind.Budget, transports *Transports) {
 	L.PreloadModule("resty.http", func(L *lua.LState) int {
 		mod := L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
 			"new": func(L *lua.LState) int {
-				ud := bind.NewUserData(L, &httpClient{Timeouts: bind.DefaultTimeouts(), budget: budget, transports: transports}, mt)
+				ud := bind.NewUserData(L, &httpClient{Timeouts: bind.DefaultTimeouts(), budget: budget, transports: transports,
+					resolve: resolve}, mt)
 				L.Push(ud)
 				return 1
 			},

@@ -13,7 +13,10 @@
 // error reply -> false, "ERR ..." (inside arrays and pipelines { false,
 // "ERR ..." }); I/O errors -> nil, "timeout" | "closed" | "connection
 // refused" | Go's message. Not covered: subscribe/read_reply,
-// hmset/array_to_hash helpers, add_commands (commands are dynamic).
+// hmset/array_to_hash helpers, add_commands (commands are dynamic). A
+// host name is resolved by Open's resolver (the node's DNS client, as
+// Kong's patched cosocket connect does), the default pool keyed by the
+// address it gives.
 package restyredis
 
 import (
@@ -213,7 +216,7 @@ func (c *redisClient) closeConn() {
 // Open registers the preloaded module "resty.redis" in L; its clients
 // keep idle connections in pools, and belong to owner's context when
 // they connect (nil: never closed by a context's end).
-func Open(L *lua.LState, pools *Pools, owner *bind.CosocketOwner) {
+func Open(L *lua.LState, pools *Pools, owner *bind.CosocketOwner, resolve bind.Resolver) {
 	mt := L.NewTypeMetatable(restyRedisType)
 	check := func(L *lua.LState) *redisClient {
 		return bind.CheckUserData[*redisClient](L, 1, "redis object expected (called with '.' instead of ':'?)")
@@ -277,11 +280,17 @@ func Open(L *lua.LState, pools *Pools, owner *bind.CosocketOwner) {
 					opts = t
 				}
 			} else {
+				port := 6379
 				if p, ok := L.Get(3).(lua.LNumber); ok {
-					addr = net.JoinHostPort(host, strconv.Itoa(int(p)))
-				} else {
-					addr = net.JoinHostPort(host, "6379")
+					port = int(p)
 				}
+				// lua-resty-redis connects with ngx.socket.tcp, whose
+				// connect Kong has resolve names with the node's DNS client
+				ip, port, msg := resolve.Peer(L.Context(), host, port)
+				if msg != "" {
+					return bind.Fail(L, msg)
+				}
+				addr = net.JoinHostPort(ip, strconv.Itoa(port))
 				opts, _ = L.Get(4).(*lua.LTable)
 			}
 			useTLS, verify, serverName, pool := false, false, "", ""

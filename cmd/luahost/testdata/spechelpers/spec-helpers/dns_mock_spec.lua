@@ -80,6 +80,60 @@ describe("start_kong's fixtures.dns_mock [#off]", function()
   end)
 end)
 
+describe("start_kong's fixtures.dns_mock and a plugin's cosockets [#off]", function()
+  local tcp_port, udp_port = helpers.get_available_port(), helpers.get_available_port()
+
+  lazy_setup(function()
+    local bp = helpers.get_db_utils("off", nil, { "cosocket-peer" })
+    local function route(host, config)
+      local r = bp.routes:insert({ hosts = { host },
+        service = bp.services:insert({ host = helpers.mock_upstream_host, port = helpers.mock_upstream_port }) })
+      bp.plugins:insert({ name = "cosocket-peer", route = { id = r.id }, config = config })
+    end
+    route("tcp.test", { host = "peer.dns.test", port = tcp_port })
+    route("udp.test", { host = "peer.dns.test", port = udp_port, udp = true })
+    route("unmocked.test", { host = "unmocked.dns.test", port = tcp_port })
+
+    local fixtures = { dns_mock = helpers.dns_mock.new({ mocks_only = true }) }
+    fixtures.dns_mock:A { name = "peer.dns.test", address = "127.0.0.1" }
+    assert(helpers.start_kong({ database = "off", plugins = "bundled,cosocket-peer",
+                                dns_resolver = "127.0.0.1:1" }, nil, nil, fixtures))
+  end)
+  lazy_teardown(function() helpers.stop_kong() end)
+
+  local function get(host)
+    local client = helpers.proxy_client()
+    local res = client:get("/request", { headers = { host = host } })
+    local body = res:read_body()
+    client:close()
+    return res.status, cjson.decode(body)
+  end
+
+  it("ngx.socket.tcp connects to a mocked name", function()
+    local thread = helpers.tcp_server(tcp_port, { timeout = 10, prefix = "echo: " })
+    local status, body = get("tcp.test")
+    assert.equal(200, status, body.error)
+    assert.equal("echo: hello from peer.dns.test", body.echoed)
+    assert.is_true((thread:join()))
+  end)
+
+  it("ngx.socket.udp sends to a mocked name", function()
+    local thread = helpers.udp_server(udp_port, 1, 10)
+    local status, body = get("udp.test")
+    assert.equal(200, status, body.error)
+    local ok, packet = thread:join()
+    assert.is_true(ok)
+    assert.equal("hello from peer.dns.test\n", packet)
+  end)
+
+  it("a name the node's client does not resolve fails connect with Kong's message", function()
+    local status, body = get("unmocked.test")
+    assert.equal(502, status)
+    assert.matches("[cosocket] DNS resolution failed: dns client error: 101 empty record received. Tried: [",
+                   body.error, nil, true)
+  end)
+end)
+
 describe("a second start_kong without fixtures [#off]", function()
   lazy_setup(function()
     local bp = helpers.get_db_utils("off")
