@@ -21,6 +21,7 @@ import (
 func (s *Server) kongRoutes() {
 	s.rt.add("/").methods["GET"] = s.root
 	s.rt.add("/status").methods["GET"] = s.status
+	s.rt.add("/timers").methods["GET"] = s.timers
 	s.rt.add("/endpoints").methods["GET"] = func(r *Request) {
 		r.JSON(200, map[string]any{"data": strsToAny(s.rt.patterns())})
 	}
@@ -319,6 +320,19 @@ func (s *Server) status(r *Request) {
 			}},
 		},
 		"workers": map[string]any{"total": float64(st.Total), "idle": float64(st.Idle), "max": float64(st.Max)},
+	})
+}
+
+// timers is Kong's GET /timers: the answering worker and its kong.timer
+// stats (lua-resty-timer-ng's, verbose with the flamegraph). The node's
+// workers are states of one process, not nginx workers: it answers as its
+// one worker, id 0 of 1, with the timers of all its states
+// (pdk.Root.TimerStats), so spec.helpers' wait_timer sees every timer at
+// each poll.
+func (s *Server) timers(r *Request) {
+	r.JSON(200, map[string]any{
+		"worker": map[string]any{"id": 0, "count": 1},
+		"stats":  s.h.Root.TimerStats(),
 	})
 }
 

@@ -54,8 +54,8 @@ func VersionNum(v string) int {
 // openKong installs the global kong with kong.log (log.go), kong.version,
 // kong.version_num, kong.configuration (configuration.go), kong.ctx
 // (ctx.go), kong.node (node.go), kong.cluster (cluster.go), kong.vault
-// (vault.go), kong.tracing (tracing.go), kong.telemetry (telemetry.go) and
-// kong.table (new, clear, merge). Others (kong.db, kong.cache,
+// (vault.go), kong.tracing (tracing.go), kong.telemetry (telemetry.go),
+// kong.timer (kong_timer.go) and kong.table (new, clear, merge). Others (kong.db, kong.cache,
 // kong.worker_events ...) are added by their files, kong.request and the
 // other request-bound namespaces by pdk/request.
 func openKong(in *Instance) {
@@ -82,6 +82,7 @@ func openKong(in *Instance) {
 	kong.RawSetString("vault", in.newKongVault())
 	kong.RawSetString("tracing", in.newKongTracing())
 	kong.RawSetString("telemetry", in.newKongTelemetry())
+	kong.RawSetString("timer", in.newKongTimer())
 
 	tbl := L.NewTable()
 	L.SetFuncs(tbl, map[string]lua.LGFunction{"new": luajit.TableNew(in.budget), "clear": luajit.TableClear, "merge": tableMerge})

@@ -9,7 +9,11 @@ package pdk
 // as callback(premature, ...) in phase "timer" with a fresh ngx.ctx.
 // Differences from nginx: a worker runs one timer at a time (its state is
 // single-threaded), so running_count() is 0 or 1; a timer does not run
-// while the worker serves a request, it waits for the next drain.
+// while the worker serves a request, it waits for the next drain. The
+// queue also holds kong.timer's jobs (kong_timer.go): as in Kong 3, where
+// ngx.timer.at/every go through lua-resty-timer-ng, every timer has a name
+// and run counts, which the Admin API's GET /timers reports
+// (timer_stats.go).
 
 import (
 	"container/heap"
@@ -45,13 +49,26 @@ const (
 	timerRetryMax = 100 * time.Millisecond
 )
 
-// luaTimer is one pending ngx.timer.at / ngx.timer.every.
+// luaTimer is one timer of a worker (ngx.timer.at/every, kong.timer's
+// jobs), from its creation until it is cancelled or, for a one-shot, has
+// run: a repeating one is pushed back into the queue before each run.
+// Fields the Admin API reads (due, paused, running, stats) change under the
+// queue's statsMu.
 type luaTimer struct {
 	due   time.Time
 	seq   uint64        // creation order among timers due at the same time
-	every time.Duration // 0 for ngx.timer.at
+	index int           // position in the queue's heap, -1 outside it
+	every time.Duration // 0 for a one-shot
+	delay time.Duration // as created (kong.timer:resume starts it again)
 	fn    *lua.LFunction
 	args  []lua.LValue
+
+	name      string // its key in the queue's jobs (kong_timer.go)
+	meta      timerMeta
+	paused    bool // kong.timer:pause: skipped when due, kept by name
+	cancelled bool // kong.timer:cancel: never runs again
+	running   bool
+	stats     timerRunStats
 }
 
 // timerHeap orders timers by due time, then creation.
@@ -64,13 +81,21 @@ func (h timerHeap) Less(i, j int) bool {
 	}
 	return h[i].seq < h[j].seq
 }
-func (h timerHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *timerHeap) Push(x any)   { *h = append(*h, x.(*luaTimer)) }
+func (h timerHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index, h[j].index = i, j
+}
+func (h *timerHeap) Push(x any) {
+	t := x.(*luaTimer)
+	t.index = len(*h)
+	*h = append(*h, t)
+}
 func (h *timerHeap) Pop() any {
 	old := *h
 	n := len(old)
 	t := old[n-1]
 	old[n-1] = nil
+	t.index = -1
 	*h = old[:n-1]
 	return t
 }
@@ -87,6 +112,15 @@ type timerQueue struct {
 
 	maxPending, maxRunning int
 
+	// statsMu guards jobs, runs and flame, and the fields of a job the
+	// Admin API reads (GET /timers, Root.TimerStats), which the worker
+	// changes under it.
+	statsMu sync.Mutex
+	jobs    map[string]*luaTimer // every timer not finished, by name
+	runs    int                  // callbacks that returned (timer-ng's sys.runs)
+	flame   map[string]float64   // seconds run, by callstack (debug only)
+	debug   bool                 // record call sites (kong.timer:set_debug)
+
 	mu     sync.Mutex // guards the wake-up state below (the Go timer's goroutine)
 	inbox  *events.Inbox
 	wakeT  *time.Timer
@@ -97,11 +131,15 @@ type timerQueue struct {
 func (in *Instance) timerQueue() *timerQueue {
 	if in.timers == nil {
 		q := &timerQueue{in: in, maxPending: defaultMaxPendingTimers, maxRunning: defaultMaxRunningTimers}
+		q.jobs = map[string]*luaTimer{}
 		if c := in.Root.Conf; c != nil {
 			q.maxPending = c.Int("lua_max_pending_timers", q.maxPending)
 			q.maxRunning = c.Int("lua_max_running_timers", q.maxRunning)
+			// Kong's init: kong.timer:set_debug(log_level == "debug")
+			q.debug = c.Get("log_level") == "debug"
 		}
 		in.timers = q
+		in.Root.addTimerQueue(q)
 	}
 	return in.timers
 }
@@ -150,12 +188,6 @@ func (q *timerQueue) luaAdd(L *lua.LState, every bool) int {
 	if !ok || fn.IsG {
 		L.ArgError(2, "Lua function expected")
 	}
-	if q.closing && ms > 0 {
-		return bind.Fail(L, "process exiting")
-	}
-	if len(q.pending) >= q.maxPending {
-		return bind.Fail(L, "too many pending timers")
-	}
 	var args []lua.LValue
 	if n := L.GetTop(); n > 2 {
 		args = make([]lua.LValue, 0, n-2)
@@ -163,15 +195,48 @@ func (q *timerQueue) luaAdd(L *lua.LState, every bool) int {
 			args = append(args, L.Get(i))
 		}
 	}
-	d := time.Duration(ms) * time.Millisecond
-	t := &luaTimer{due: q.now().Add(d), fn: fn, args: args}
+	if _, msg := q.add(L, "", false, time.Duration(ms)*time.Millisecond, every, fn, args); msg != "" {
+		return bind.Fail(L, msg)
+	}
+	L.Push(lua.LNumber(1))
+	return 1
+}
+
+// add queues a timer of delay d (every d when every), named name when
+// named, else after its creation (kong_timer.go): its name, or "" and why
+// it could not: nginx's "process exiting" and "too many pending timers",
+// timer-ng's "already exists timer". L's stack has its creator at level 1.
+func (q *timerQueue) add(L *lua.LState, name string, named bool, d time.Duration, every bool, fn *lua.LFunction,
+	args []lua.LValue) (string, string) {
+	if q.closing && d > 0 {
+		return "", "process exiting"
+	}
+	if len(q.pending) >= q.maxPending {
+		return "", "too many pending timers"
+	}
+	if named {
+		if _, dup := q.jobs[name]; dup {
+			return "", "already exists timer"
+		}
+	}
+	now := q.now()
+	t := &luaTimer{due: now.Add(d), index: -1, delay: d, fn: fn, args: args, meta: debugOff, stats: newTimerRunStats()}
 	if every {
 		t.every = d
 	}
+	if q.debug {
+		t.meta = callerMeta(L)
+	}
+	if !named {
+		name = q.in.Root.timerName(now, t.meta.name)
+	}
+	t.name = name
+	q.statsMu.Lock()
+	q.jobs[name] = t
+	q.statsMu.Unlock()
 	q.push(t)
 	q.arm()
-	L.Push(lua.LNumber(1))
-	return 1
+	return name, ""
 }
 
 func (q *timerQueue) now() time.Time {
@@ -245,10 +310,16 @@ func (in *Instance) runTimers() {
 		due = append(due, heap.Pop(&q.pending).(*luaTimer))
 	}
 	for _, t := range due {
+		if t.cancelled || t.paused {
+			// a paused one stays known by name until resumed (timer-ng)
+			continue
+		}
 		if t.every > 0 {
 			// nginx schedules the next run before this one starts.
-			next := &luaTimer{due: now.Add(t.every), every: t.every, fn: t.fn, args: t.args}
-			q.push(next)
+			q.statsMu.Lock()
+			t.due = now.Add(t.every)
+			q.statsMu.Unlock()
+			q.push(t)
 		}
 		q.run(t, false)
 	}
@@ -264,6 +335,9 @@ func (q *timerQueue) run(t *luaTimer, premature bool) {
 	if q.running >= q.maxRunning {
 		in.Root.Log(LogAlert, "lua failed to run timer with function defined at "+timerSource(t.fn)+": "+
 			strconv.Itoa(q.maxRunning)+" lua_max_running_timers are not enough")
+		if t.every == 0 || premature {
+			q.forget(t)
+		}
 		return
 	}
 	phase, plugin, ctx := in.Phase, in.plugin, in.SaveCtx()
@@ -271,6 +345,11 @@ func (q *timerQueue) run(t *luaTimer, premature bool) {
 	in.SetPluginName("")
 	in.SetCtx(L.NewTable())
 	q.running++
+	q.statsMu.Lock()
+	t.running = true
+	t.stats.runs++
+	q.statsMu.Unlock()
+	start := q.now()
 	// the callback's cosockets are closed when it returns, as nginx
 	// finalizes a timer's fake request
 	socks := in.SwitchCosockets(&q.socks)
@@ -288,6 +367,7 @@ func (q *timerQueue) run(t *luaTimer, premature bool) {
 		err = q.pcallBounded(t.fn, args)
 	}
 	L.SetTop(top)
+	q.ran(t, err, q.now().Sub(start), premature)
 	q.socks.End()
 	in.SwitchCosockets(socks)
 	q.running--
@@ -368,6 +448,8 @@ func closeTimers(in *Instance) {
 		q.wakeT.Stop()
 	}
 	q.mu.Unlock()
+	// a closing worker's timers are no longer the node's
+	in.Root.removeTimerQueue(q)
 	if q.closing {
 		return
 	}
@@ -381,7 +463,9 @@ func closeTimers(in *Instance) {
 	defer cancel()
 	luavm.SetContext(L, ctx)
 	for len(q.pending) > 0 && ctx.Err() == nil {
-		q.run(heap.Pop(&q.pending).(*luaTimer), true)
+		if t := heap.Pop(&q.pending).(*luaTimer); !t.paused {
+			q.run(t, true)
+		}
 	}
 	if n := len(q.pending); n > 0 {
 		in.Root.Log(LogWarn, "worker closing: dropped "+strconv.Itoa(n)+" pending timers (premature run took over "+

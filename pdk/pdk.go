@@ -132,6 +132,10 @@ type Root struct {
 	cas        *x509.CertPool
 	dbHooks    sync.Map // *kongdb.DAO -> struct{}: post_crud_event dispatcher installed (db.go)
 
+	timersMu     sync.Mutex
+	timerQueues  map[*timerQueue]struct{} // every open worker's timers (timer_stats.go)
+	timerCounter atomic.Uint64            // timer-ng's name counter (kong_timer.go)
+
 	cacheOnce sync.Once // cache.go
 	cacheGets atomic.Pointer[CacheObserver]
 	busOnce   sync.Once // worker_events_bus.go

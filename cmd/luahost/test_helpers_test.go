@@ -247,3 +247,14 @@ func TestSpecHelpersMore(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 }
+
+// wait_timer over the Admin API's GET /timers: a fixture plugin's timers,
+// one named through kong.timer, one named after its call site, waited for
+// running and finished.
+func TestSpecHelpersWaitTimer(t *testing.T) {
+	c := specHelpersConf(t)
+	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/timers_spec.lua")
+	if code != 0 || !strings.Contains(out, "2 successes / 0 failures / 0 errors") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}

@@ -20,9 +20,9 @@
 -- constants, execute, file/dir/path (pl.* subsets), wait_for_file,
 -- wait_for_file_contents, make_temp_dir, generate_keys, http2_client,
 -- proxy_client_h2c/h2, make_synchronized_clients, get_kong_workers,
--- reload_kong, kill_all. wait_timer, signal, signal_workers and wait_pid
--- raise "not supported by luahost". Nodes run in-process (the test
--- command's Go side).
+-- reload_kong, kill_all, wait_timer (over the Admin API's GET /timers).
+-- signal, signal_workers and wait_pid raise "not supported by luahost".
+-- Nodes run in-process (the test command's Go side).
 
 local go = require "luahost.spechelpers"
 local cjson = require "cjson"
@@ -472,9 +472,10 @@ function helpers.admin_ssl_client(timeout)
     timeout = timeout })
 end
 
-function helpers.admin_client(timeout)
-  assert(current and current.admin_port, "admin_client: start_kong first")
-  return helpers.http_client("127.0.0.1", current.admin_port, timeout)
+-- forced_port: another port of 127.0.0.1 instead of the node's
+function helpers.admin_client(timeout, forced_port)
+  assert(forced_port or current and current.admin_port, "admin_client: start_kong first")
+  return helpers.http_client("127.0.0.1", forced_port or current.admin_port, timeout)
 end
 
 ----------------------------------------------------------------------
@@ -913,10 +914,85 @@ local function not_supported(name, why)
   end
 end
 
--- Kong's finds timers by name in the Admin API's GET /timers (lua-resty-
--- timer-ng); luahost's ngx.timer has neither names nor that endpoint
-helpers.wait_timer = not_supported("wait_timer",
-  "timers are unnamed goroutine-driven callbacks of each worker and GET /timers is not served")
+-- wait_timer(pattern, plain, mode, timeout, admin_client_timeout,
+-- forced_admin_port): polls the Admin API's GET /timers (kong.timer's
+-- stats, each timer by name) until the timers whose names match pattern
+-- (string.find, plain when plain is truthy) are in mode's state, or raises
+-- wait_until's timeout error after timeout seconds (2 by default). What a
+-- poll sees is kept per worker (the body's worker.id), as Kong's helper:
+--   "any-running"  a matched timer was seen running
+--   "all-running"  at the last poll of a worker, all its matched timers ran
+--   "any-finish"   a worker was seen with no matched timer left
+--   "all-finish"   at the last poll of a worker, it had none left
+--   "worker-wide-all-finish"  every worker had none left at its last poll
+-- A node answers as one worker with all its timers, so "all-finish" and
+-- "worker-wide-all-finish" agree. timer-ng forgets a one-shot once it has
+-- run: no matched timer means they finished (or never started).
+local WAIT_TIMER_MODES = {
+  ["any-running"] = true, ["all-running"] = true, ["any-finish"] = true,
+  ["all-finish"] = true, ["worker-wide-all-finish"] = true,
+}
+
+function helpers.wait_timer(pattern, plain, mode, timeout, admin_client_timeout, forced_admin_port)
+  if not WAIT_TIMER_MODES[mode] then
+    error("wait_timer: unknown mode " .. tostring(mode), 2)
+  end
+  local workers -- worker id -> what its polls showed
+  local client
+  local function seen(key)
+    for _, w in pairs(workers) do
+      if w[key] then return true end
+    end
+    return false
+  end
+  local ok, err = pcall(helpers.wait_until, function()
+    if client then client:close() end
+    client = helpers.admin_client(admin_client_timeout, forced_admin_port)
+    local res = assert(client:send({ method = "GET", path = "/timers" }))
+    local body = res:read_body()
+    if res.status ~= 200 then
+      error("GET /timers answered " .. tostring(res.status) .. ": " .. tostring(body))
+    end
+    local json = cjson.decode(body)
+    if not workers then
+      workers = {}
+      for id = 0, json.worker.count - 1 do workers[id] = {} end
+    end
+    local w = workers[json.worker.id] or {}
+    workers[json.worker.id] = w
+    local matched, running = 0, 0
+    for name, timer in pairs(json.stats.timers) do
+      if string.find(name, pattern, 1, plain) then
+        matched = matched + 1
+        if timer.is_running then running = running + 1 end
+      end
+    end
+    if matched == 0 then
+      w.finished, w.any_finished = true, true
+    else
+      w.finished = false
+      w.all_running = running == matched
+      w.any_running = w.any_running or running > 0
+    end
+    local done
+    if mode == "any-running" then done = seen("any_running")
+    elseif mode == "all-running" then done = seen("all_running")
+    elseif mode == "any-finish" then done = seen("any_finished")
+    elseif mode == "all-finish" then done = seen("finished")
+    else
+      done = true
+      for _, each in pairs(workers) do
+        done = done and each.finished
+      end
+    end
+    if done then return true end
+    -- the last poll, for wait_until's timeout message
+    return false, ("%s: worker %s had %d timer(s) matching %q, %d running"):format(mode,
+      tostring(json.worker.id), matched, pattern, running)
+  end, timeout or 2)
+  if client then client:close() end
+  if not ok then error(err, 2) end
+end
 helpers.signal = not_supported("signal", "the node runs in-process, with no nginx master to signal")
 helpers.signal_workers = not_supported("signal_workers", "the node's workers are Lua states in one process, not nginx workers")
 helpers.wait_pid = not_supported("wait_pid", "the node runs in-process and has no pid file")

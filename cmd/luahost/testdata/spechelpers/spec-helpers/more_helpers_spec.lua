@@ -80,7 +80,7 @@ describe("spec.helpers shell and files", function()
   end)
 
   it("what luahost cannot do says so", function()
-    for _, name in ipairs({ "wait_timer", "signal", "signal_workers", "wait_pid" }) do
+    for _, name in ipairs({ "signal", "signal_workers", "wait_pid" }) do
       local ok, err = pcall(helpers[name], "rate-limiting", true, "any-finish")
       assert.is_false(ok)
       assert.matches(name .. ": not supported by luahost: ", tostring(err), 1, true)

@@ -1,0 +1,6 @@
+return {
+  name = "timer-start",
+  fields = {
+    { config = { type = "record", fields = {} } },
+  },
+}
