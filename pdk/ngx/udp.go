@@ -63,7 +63,8 @@ func (s *UDPSocket) current() net.Conn {
 }
 
 // newUDP is ngx.socket.udp.
-func newUDP(L *lua.LState, owner *bind.CosocketOwner) *lua.LFunction {
+func newUDP(L *lua.LState, env *SocketEnv) *lua.LFunction {
+	owner := env.Owner
 	mt := L.NewTable()
 	check := func(L *lua.LState) *UDPSocket {
 		return bind.CheckUserData[*UDPSocket](L, 1, "udp socket")
@@ -78,6 +79,7 @@ func newUDP(L *lua.LState, owner *bind.CosocketOwner) *lua.LFunction {
 	mt.RawSetString("__index", L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
 		"setpeername": func(L *lua.LState) int {
 			s := check(L)
+			env.checkContext(L)
 			host := luavm.CheckString(L, 2)
 			var network, addr string
 			if path, ok := strings.CutPrefix(host, "unix:"); ok {
@@ -169,6 +171,7 @@ func newUDP(L *lua.LState, owner *bind.CosocketOwner) *lua.LFunction {
 		},
 	}))
 	return L.NewFunction(func(L *lua.LState) int {
+		env.checkContext(L)
 		L.Push(bind.NewUserData(L, &UDPSocket{}, mt))
 		return 1
 	})
