@@ -61,7 +61,7 @@ func openNgx(in *Instance) {
 	fns := map[string]lua.LGFunction{
 		"log":       in.ngxLog,
 		"get_phase": func(L *lua.LState) int { L.Push(lua.LString(in.Phase)); return 1 },
-		"sleep":     ngxSleep,
+		"sleep":     in.ngxSleep,
 	}
 	for k, f := range ngx.TimeFuncs(in.Root.now) {
 		fns[k] = f
@@ -117,10 +117,10 @@ func openNgx(in *Instance) {
 	t.RawSetString("re", ngx.NewRe(L, re))
 	ngx.OpenReModule(L, re)
 	ngx.OpenBase64Module(L)
-	ngx.OpenSemaphoreModule(L)
+	ngx.OpenSemaphoreModule(L, in.phase)
 	t.RawSetString("socket", ngx.NewSocket(L, &ngx.SocketEnv{
 		Budget: in.budget, Pools: &in.Root.tcpPools, RootCAs: in.Root.trustedCAs, Owner: &in.sockets,
-		Resolve: in.Root.Resolve,
+		Resolve: in.Root.Resolve, Phase: in.phase,
 	}))
 	t.RawSetString("shared", ngx.NewShared(L, in.Root.sharedDicts()))
 	t.RawSetString("timer", in.newNgxTimer())
@@ -203,13 +203,25 @@ func (r *Root) SharedDictNames() []string {
 	return out
 }
 
+// phase is ngx.get_phase()'s answer now, for the bindings that check
+// lua-nginx-module's contexts.
+func (in *Instance) phase() string { return in.Phase }
+
+// sleepContexts are where ngx.sleep works: ngx_lua's yieldable contexts,
+// and init_worker, where Kong's globalpatches.lua turns it into a
+// blocking sleep (in init too, which bind.ContextDisabled lets pass).
+const sleepContexts = bind.Yieldable | bind.CtxInitWorker
+
 // ngxSleep is ngx.sleep(seconds); it returns early when the state's context
 // ends (the VM then raises the context's error at its next instruction).
-func ngxSleep(L *lua.LState) int {
+// In header_filter, body_filter, log (and balancer) it raises ngx_lua's
+// "API disabled in the context of ...".
+func (in *Instance) ngxSleep(L *lua.LState) int {
 	sec := float64(L.CheckNumber(1))
 	if sec < 0 {
 		L.ArgError(1, "invalid sleep duration \""+lua.LNumber(sec).String()+"\"")
 	}
+	bind.CheckContext(L, in.Phase, sleepContexts)
 	d := time.Duration(sec * float64(time.Second))
 	ctx := L.Context()
 	if ctx == nil {

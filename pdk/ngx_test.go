@@ -122,6 +122,35 @@ func TestNgxSleepHonoursContext(t *testing.T) {
 	}
 }
 
+// ngx.sleep raises ngx_lua's "API disabled in the context of ..." where
+// ngx_lua cannot yield (header_filter, body_filter, log, balancer); it
+// sleeps in the yieldable contexts, and in init_worker and init, where
+// Kong's globalpatches.lua makes it a blocking sleep.
+func TestNgxSleepContexts(t *testing.T) {
+	in, _ := newShimState(t)
+	refused := map[string]string{
+		"log": "log_by_lua*", "header_filter": "header_filter_by_lua*",
+		"body_filter": "body_filter_by_lua*", "balancer": "balancer_by_lua*",
+	}
+	for phase, name := range refused {
+		in.Phase = phase
+		if got, want := luaErr(t, in, `ngx.sleep(0)`), "test.lua:1: API disabled in the context of "+name; got != want {
+			t.Errorf("%s: %q, want %q", phase, got, want)
+		}
+	}
+	// the duration is checked first, as ngx_lua does
+	in.Phase = "log"
+	if msg := luaErr(t, in, `ngx.sleep(-1)`); !strings.Contains(msg, "invalid sleep duration") {
+		t.Errorf("negative sleep in log: %s", msg)
+	}
+	for _, phase := range []string{"rewrite", "access", "content", "timer", "ssl_cert", "init_worker", "init"} {
+		in.Phase = phase
+		if got := str(t, in, `ngx.sleep(0.001) return "slept"`); got != "slept" {
+			t.Errorf("%s: %q", phase, got)
+		}
+	}
+}
+
 // The compiled-pattern cache holds at most lua_regex_cache_max_entries
 // patterns (issue 14: patterns built from request data grew it without
 // end); past it patterns still match, compiled on each call.

@@ -217,10 +217,10 @@ var namespaces = []namespace{
 	{"resty.openssl", func(in *Instance) { restyopenssl.Open(in.L) }},
 	{"resty.openssl.pkey", func(in *Instance) { restyopenssl.OpenPkey(in.L) }},
 	{"resty.openssl.x509", func(in *Instance) { restyopenssl.OpenX509(in.L) }},
-	{"resty.redis", func(in *Instance) { restyredis.Open(in.L, &in.Root.redisPools, &in.sockets, in.Root.Resolve) }},
+	{"resty.redis", func(in *Instance) { restyredis.Open(in.L, &in.Root.redisPools, &in.sockets, in.Root.Resolve, in.phase) }},
 	{"lfs", func(in *Instance) { lfs.Open(in.L) }},
 	{"lsyslog", func(in *Instance) { lsyslog.Open(in.L) }},
-	{"resty.http", func(in *Instance) { restyhttp.Open(in.L, in.budget, &in.Root.httpPools, in.Root.Resolve) }},
+	{"resty.http", func(in *Instance) { restyhttp.Open(in.L, in.budget, &in.Root.httpPools, in.Root.Resolve, in.phase) }},
 }
 
 // Open installs every namespace into L and returns the worker's instance.

@@ -104,12 +104,17 @@ func Drain(in *Instance) {
 	in.runTimers()
 }
 
+// drain runs the callbacks in phase "timer", as Kong's event loop
+// (lua-resty-events) runs them in a timer: a callback may use cosockets
+// and ngx.sleep whatever phase the worker last ran.
 func (w *eventsWorker) drain() {
 	if w.draining || w.calling > 0 {
 		return
 	}
 	w.draining = true
-	defer func() { w.draining = false }()
+	phase := w.in.Phase
+	w.in.Phase = "timer"
+	defer func() { w.draining, w.in.Phase = false, phase }()
 	w.inbox.Drain(w.deliverF)
 }
 

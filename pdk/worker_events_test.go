@@ -48,6 +48,27 @@ return ok, err, seen_str()`), "done nil w0:my-plugin/changed=x@0")
 		"nil failed to publish event: f: cannot convert a function")
 }
 
+// A worker's callbacks run in phase "timer", as Kong's event loop runs
+// them in a timer, whatever phase the worker last ran: one drained after
+// a log phase may make a cosocket and sleep; the phase is put back after.
+func TestWorkerEventsRunInTimerPhase(t *testing.T) {
+	env := newCacheEnv(t, cacheEnvOpts{workers: 2})
+	env.do(t, 1, `
+seen = {}
+kong.worker_events.register(function()
+  local ok, err = pcall(function() ngx.socket.tcp() ngx.sleep(0) end)
+  seen[#seen + 1] = ngx.get_phase() .. " " .. tostring(ok) .. " " .. tostring(err)
+end, "my-plugin", "changed")`)
+	env.do(t, 0, `kong.worker_events.post("my-plugin", "changed", 1)`)
+	in1 := env.ins[1]
+	in1.Phase = "log"
+	Drain(in1)
+	if in1.Phase != "log" {
+		t.Fatalf("phase after drain: %q", in1.Phase)
+	}
+	wantStr(t, "callback", str(t, in1, `return table.concat(seen, "|")`), "timer true nil")
+}
+
 func TestWorkerEventsRegistrationKinds(t *testing.T) {
 	env := newCacheEnv(t, cacheEnvOpts{})
 	env.do(t, 0, recorderLua)

@@ -13,5 +13,11 @@
 // request-bound members (ngx.var, ngx.req, ngx.header, ngx.say, ngx.exit)
 // are pdk/request's.
 //
+// The cosocket entry points (tcp, stream, udp, connect, setpeername) and
+// a semaphore's wait check lua-nginx-module's context first: SocketEnv's
+// and OpenSemaphoreModule's phase is ngx.get_phase()'s answer, and
+// outside bind.Yieldable they refuse with "API disabled in the context
+// of ...".
+//
 // Like every binding package it imports pdk/bind, never pdk.
 package ngx

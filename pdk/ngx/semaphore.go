@@ -87,8 +87,11 @@ func (s *Sema) Count() int {
 
 // OpenSemaphoreModule preloads lua-resty-core's "ngx.semaphore": new(n),
 // sema:wait(seconds) -> true | nil, "timeout", sema:post(n), sema:count(),
-// with its error messages.
-func OpenSemaphoreModule(L *lua.LState) {
+// with its error messages. phase is ngx.get_phase()'s answer now (nil: no
+// check): outside ngx_lua's yieldable contexts wait answers nil, "API
+// disabled in the context of ...", even with a resource free, as
+// ngx_http_lua_ffi_sema_wait checks the context first.
+func OpenSemaphoreModule(L *lua.LState, phase func() string) {
 	L.PreloadModule("ngx.semaphore", func(L *lua.LState) int {
 		mt := L.NewTable()
 		check := func(L *lua.LState) *Sema {
@@ -104,6 +107,11 @@ func OpenSemaphoreModule(L *lua.LState) {
 				sec := float64(L.CheckNumber(2))
 				if sec < 0 || sec != sec {
 					bind.RaiseAtCaller(L, "no negative number")
+				}
+				if phase != nil {
+					if msg := bind.ContextDisabled(phase(), bind.Yieldable); msg != "" {
+						return bind.Fail(L, msg)
+					}
 				}
 				var done <-chan struct{}
 				if ctx := L.Context(); ctx != nil {

@@ -67,6 +67,19 @@ type SocketEnv struct {
 	// Resolve resolves the host names of tcp's connect and udp's
 	// setpeername (nil: Go's resolver, when dialing).
 	Resolve bind.Resolver
+	// Phase is ngx.get_phase()'s answer now: tcp(), udp(), connect and
+	// setpeername raise ngx_lua's "API disabled in the context of ..."
+	// outside its yieldable contexts (nil: no check).
+	Phase func() string
+}
+
+// checkContext raises ngx_lua's message when the worker's context cannot
+// use a cosocket (ngx_http_lua_check_context with
+// NGX_HTTP_LUA_CONTEXT_YIELDABLE, at creation and at connect).
+func (e *SocketEnv) checkContext(L *lua.LState) {
+	if e != nil && e.Phase != nil {
+		bind.CheckContext(L, e.Phase(), bind.Yieldable)
+	}
 }
 
 func (s *TCPSocket) timeout(d time.Duration) time.Duration {
@@ -190,6 +203,7 @@ func tcpConnect(L *lua.LState) int {
 		L.RaiseError("ngx.socket connect: expecting 2, 3, or 4 arguments (including the object), but seen %d", n)
 	}
 	s := checkTCP(L)
+	s.env.checkContext(L)
 	host := luavm.CheckString(L, 2)
 	pool, poolSize, backlog := "", 0, -1
 	if opts, ok := L.Get(n).(*lua.LTable); ok {
@@ -514,6 +528,7 @@ func NewSocket(L *lua.LState, env *SocketEnv) *lua.LTable {
 		if L.GetTop() != 0 {
 			L.RaiseError("expecting zero arguments, but got %d", L.GetTop())
 		}
+		env.checkContext(L)
 		L.Push(newTCP(L))
 		return 1
 	})
@@ -521,6 +536,7 @@ func NewSocket(L *lua.LState, env *SocketEnv) *lua.LTable {
 	t.RawSetString("stream", tcp)
 	connect := L.GetField(tmt.RawGetString("__index"), "connect").(*lua.LFunction)
 	t.RawSetString("connect", L.NewFunction(func(L *lua.LState) int {
+		env.checkContext(L)
 		sock := newTCP(L)
 		args := make([]lua.LValue, 0, L.GetTop()+1)
 		args = append(args, sock)

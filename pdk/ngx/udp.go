@@ -79,6 +79,7 @@ func newUDP(L *lua.LState, env *SocketEnv) *lua.LFunction {
 	mt.RawSetString("__index", L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
 		"setpeername": func(L *lua.LState) int {
 			s := check(L)
+			env.checkContext(L)
 			host := luavm.CheckString(L, 2)
 			var network, addr string
 			if path, ok := strings.CutPrefix(host, "unix:"); ok {
@@ -174,6 +175,7 @@ func newUDP(L *lua.LState, env *SocketEnv) *lua.LFunction {
 		},
 	}))
 	return L.NewFunction(func(L *lua.LState) int {
+		env.checkContext(L)
 		L.Push(bind.NewUserData(L, &UDPSocket{}, mt))
 		return 1
 	})

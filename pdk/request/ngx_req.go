@@ -6,6 +6,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/luahost/luahost/luavm"
+	"github.com/luahost/luahost/pdk/bind"
 )
 
 // ngxMethods maps ngx.HTTP_<METHOD> ids to method names (set_method).
@@ -62,7 +63,15 @@ func (s *State) newNgxReq() *lua.LTable {
 			s.c.RequestCtx.Request.Header.SetMethod(m)
 			return 0
 		}),
-		"read_body":     need(func(L *lua.LState) int { return 0 }),
+		"read_body": func(L *lua.LState) int {
+			// ngx_lua checks the context first: "API disabled in the
+			// context of log_by_lua*" in log, "... ngx.timer" in a timer
+			s.checkContext(L, bind.RequestHandlers)
+			if s.c == nil {
+				raise(L, "no request found")
+			}
+			return 0
+		},
 		"discard_body":  need(func(L *lua.LState) int { return 0 }),
 		"get_body_file": need(func(L *lua.LState) int { return 0 }),
 		"get_body_data": need(func(L *lua.LState) int {
@@ -157,6 +166,7 @@ func (s *State) newNgxReq() *lua.LTable {
 		}),
 		"is_internal": need(func(L *lua.LState) int { L.Push(lua.LFalse); return 1 }),
 		"socket": func(L *lua.LState) int {
+			s.checkContext(L, bind.RequestHandlers)
 			raise(L, "ngx.req.socket is not supported by luahost")
 			return 0
 		},

@@ -8,6 +8,7 @@ import (
 
 	"github.com/luahost/luahost/luavm"
 	"github.com/luahost/luahost/pdk"
+	"github.com/luahost/luahost/pdk/bind"
 )
 
 // openNgx adds the request-bound members to the global ngx: ngx.var,
@@ -50,6 +51,8 @@ func (s *State) openNgx(ngx *lua.LTable) {
 	for _, name := range []string{"capture", "capture_multi"} {
 		name := name
 		location.RawSetString(name, L.NewFunction(func(L *lua.LState) int {
+			// ngx_lua allows subrequests in rewrite, access and content only
+			s.checkContext(L, bind.CtxRewrite|bind.CtxAccess|bind.CtxContent)
 			raise(L, "ngx.location."+name+" is not supported by luahost")
 			return 0
 		}))
@@ -238,9 +241,10 @@ func (s *State) newNgxArg() *lua.LTable {
 }
 
 // outputAllowed raises ngx_lua's message for output and exit API in the
-// filter and log phases.
+// filter and log phases, and, with no request, in a timer or init_worker.
 func (s *State) outputAllowed(L *lua.LState, api string, headerFilterOK bool) {
 	if s.c == nil {
+		s.checkContext(L, bind.RequestHandlers)
 		raise(L, "no request found")
 	}
 	switch s.phase {

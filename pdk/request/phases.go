@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/luahost/luahost/pdk/bind"
 )
 
 // kongPhaseOrder is Kong's phases in the order of their bits
@@ -104,4 +106,13 @@ func (s *State) checkNot(L *lua.LState, rejected Phase) {
 	}
 	raise(L, "function cannot be called in "+phaseName(cur)+" phase (can be called in any phases except: "+
 		phaseNames(rejected)+")")
+}
+
+// checkContext is lua-nginx-module's context check (not Kong's phase
+// check): "API disabled in the context of <directive>" when the worker's
+// context, as ngx.get_phase() names it, is outside allowed.
+func (s *State) checkContext(L *lua.LState, allowed bind.Contexts) {
+	if msg := bind.ContextDisabled(s.in.Phase, allowed); msg != "" {
+		raise(L, msg)
+	}
 }

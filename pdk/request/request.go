@@ -65,7 +65,9 @@
 //     the statuses Kong's nginx template sends to its error handler, and a
 //     page in nginx's style naming "kong" for other statuses >= 300.
 //   - ngx.location.capture and capture_multi, ngx.req.socket and
-//     ngx.req.set_body_file raise "not supported".
+//     ngx.req.set_body_file raise "not supported" (the first three in the
+//     contexts ngx_lua allows them in; elsewhere its "API disabled in the
+//     context of ...", as ngx.req.read_body and the output API raise it).
 package request
 
 import (

@@ -314,8 +314,12 @@ func (c *httpClient) requestURI(L *lua.LState, uri string, params *lua.LTable) (
 }
 
 // Open registers the preloaded module "resty.http" in L; its clients
-// charge response bodies to budget and connect through transports.
-func Open(L *lua.LState, budget *bind.Budget, transports *Transports, resolve bind.Resolver) {
+// charge response bodies to budget and connect through transports,
+// resolving names with resolve. phase is ngx.get_phase()'s answer now
+// (nil: no check): new() raises ngx_lua's "API disabled in the context of
+// ..." where a cosocket cannot be made, as lua-resty-http's new() calls
+// ngx.socket.tcp().
+func Open(L *lua.LState, budget *bind.Budget, transports *Transports, resolve bind.Resolver, phase func() string) {
 	mt := L.NewTypeMetatable(restyHTTPType)
 	check := func(L *lua.LState) *httpClient {
 		return bind.CheckUserData[*httpClient](L, 1, "http client expected (called with '.' instead of ':'?)")
@@ -336,6 +340,9 @@ func Open(L *lua.LState, budget *bind.Budget, transports *Transports, resolve bi
 	L.PreloadModule("resty.http", func(L *lua.LState) int {
 		mod := L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
 			"new": func(L *lua.LState) int {
+				if phase != nil {
+					bind.CheckContext(L, phase(), bind.Yieldable)
+				}
 				ud := bind.NewUserData(L, &httpClient{Timeouts: bind.DefaultTimeouts(), budget: budget, transports: transports,
 					resolve: resolve}, mt)
 				L.Push(ud)

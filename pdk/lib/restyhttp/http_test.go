@@ -108,3 +108,32 @@ func TestRestyHTTPBodyWithinBudget(t *testing.T) {
 		t.Fatal(got)
 	}
 }
+
+// new() raises ngx_lua's "API disabled in the context of ..." where
+// lua-resty-http's own new() would (it makes its cosocket with
+// ngx.socket.tcp()): header_filter, body_filter, log, init_worker; in a
+// timer the client makes its request.
+func TestRestyHTTPNewContexts(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "ok")
+	}))
+	defer srv.Close()
+	in, _ := pdktest.New(t)
+	refused := map[string]string{
+		"log": "log_by_lua*", "header_filter": "header_filter_by_lua*",
+		"body_filter": "body_filter_by_lua*", "init_worker": "init_worker_by_lua*",
+	}
+	for phase, name := range refused {
+		in.Phase = phase
+		if got, want := pdktest.LuaErr(t, in, `require("resty.http").new()`), "test.lua:1: API disabled in the context of "+name; got != want {
+			t.Errorf("%s: %q, want %q", phase, got, want)
+		}
+	}
+	in.Phase = "timer"
+	got := pdktest.Str(t, in, `
+		local res = assert(require("resty.http").new():request_uri("`+srv.URL+`/"))
+		return res.body`)
+	if got != "ok" {
+		t.Fatalf("timer: %q", got)
+	}
+}

@@ -215,8 +215,12 @@ func (c *redisClient) closeConn() {
 
 // Open registers the preloaded module "resty.redis" in L; its clients
 // keep idle connections in pools, and belong to owner's context when
-// they connect (nil: never closed by a context's end).
-func Open(L *lua.LState, pools *Pools, owner *bind.CosocketOwner, resolve bind.Resolver) {
+// they connect (nil: never closed by a context's end), resolving names
+// with resolve. phase is ngx.get_phase()'s answer now (nil: no check):
+// new() raises ngx_lua's "API disabled in the context of ..." where a
+// cosocket cannot be made, as lua-resty-redis's new() calls
+// ngx.socket.tcp().
+func Open(L *lua.LState, pools *Pools, owner *bind.CosocketOwner, resolve bind.Resolver, phase func() string) {
 	mt := L.NewTypeMetatable(restyRedisType)
 	check := func(L *lua.LState) *redisClient {
 		return bind.CheckUserData[*redisClient](L, 1, "redis object expected (called with '.' instead of ':'?)")
@@ -472,6 +476,9 @@ func Open(L *lua.LState, pools *Pools, owner *bind.CosocketOwner, resolve bind.R
 	L.PreloadModule("resty.redis", func(L *lua.LState) int {
 		mod := L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
 			"new": func(L *lua.LState) int {
+				if phase != nil {
+					bind.CheckContext(L, phase(), bind.Yieldable)
+				}
 				ud := bind.NewUserData(L, &redisClient{Timeouts: bind.DefaultTimeouts()}, mt)
 				L.Push(ud)
 				return 1

@@ -104,3 +104,27 @@ func TestRestyRedis(t *testing.T) {
 		t.Errorf("refused: %s", got)
 	}
 }
+
+// new() raises ngx_lua's "API disabled in the context of ..." where
+// lua-resty-redis's own new() would (it makes its cosocket with
+// ngx.socket.tcp()): header_filter, body_filter, log, init_worker; a
+// timer or access gets a client.
+func TestRedisNewContexts(t *testing.T) {
+	in, _ := pdktest.New(t)
+	refused := map[string]string{
+		"log": "log_by_lua*", "header_filter": "header_filter_by_lua*",
+		"body_filter": "body_filter_by_lua*", "init_worker": "init_worker_by_lua*",
+	}
+	for phase, name := range refused {
+		in.Phase = phase
+		if got, want := pdktest.LuaErr(t, in, `require("resty.redis"):new()`), "test.lua:1: API disabled in the context of "+name; got != want {
+			t.Errorf("%s: %q, want %q", phase, got, want)
+		}
+	}
+	for _, phase := range []string{"timer", "access"} {
+		in.Phase = phase
+		if got := pdktest.Str(t, in, `return type(require("resty.redis"):new())`); got != "userdata" {
+			t.Errorf("%s: %q", phase, got)
+		}
+	}
+}
