@@ -534,8 +534,47 @@ func (in *Instance) vaultUpdate(L *lua.LState) int {
 	return 1
 }
 
+// tableWalk is a recursive walk over a table and its sub-tables that
+// visits each table once (a table shared by two fields is done once: the
+// walks here are idempotent) and raises Lua's "stack overflow" when a
+// table contains itself, as Kong's recursive Lua function ends on such a
+// table, instead of recursing in Go until the process dies.
+type tableWalk struct {
+	done, path map[*lua.LTable]bool
+}
+
+func newTableWalk() *tableWalk {
+	return &tableWalk{done: map[*lua.LTable]bool{}, path: map[*lua.LTable]bool{}}
+}
+
+// enter reports whether t is to be walked now (not done before); a table
+// on the current path raises. leave must follow a true enter.
+func (w *tableWalk) enter(L *lua.LState, t *lua.LTable) bool {
+	if w.path[t] {
+		L.RaiseError("stack overflow")
+	}
+	if w.done[t] {
+		return false
+	}
+	w.path[t] = true
+	return true
+}
+
+func (w *tableWalk) leave(t *lua.LTable) {
+	delete(w.path, t)
+	w.done[t] = true
+}
+
 func (in *Instance) updateRefs(t *lua.LTable) {
+	in.updateRefsWalk(t, newTableWalk())
+}
+
+func (in *Instance) updateRefsWalk(t *lua.LTable, w *tableWalk) {
 	L := in.L
+	if !w.enter(L, t) {
+		return
+	}
+	defer w.leave(t)
 	var subs []*lua.LTable
 	t.ForEach(func(k, v lua.LValue) {
 		if st, ok := v.(*lua.LTable); ok && k != lua.LString("$refs") {
@@ -543,7 +582,7 @@ func (in *Instance) updateRefs(t *lua.LTable) {
 		}
 	})
 	for _, st := range subs {
-		in.updateRefs(st)
+		in.updateRefsWalk(st, w)
 	}
 	refs, ok := t.RawGetString("$refs").(*lua.LTable)
 	if !ok {
@@ -597,7 +636,7 @@ func (in *Instance) vaultWarn(args ...lua.LValue) {
 // Without references it is callback(options).
 func (in *Instance) vaultTry(L *lua.LState) int {
 	callback, options := L.Get(1), L.Get(2)
-	refs := collectRefs(options, nil, map[string]bool{})
+	refs := collectRefs(L, options, nil, map[string]bool{}, newTableWalk())
 	callAll := func() int {
 		if t, ok := options.(*lua.LTable); ok {
 			in.updateRefs(t)
@@ -639,11 +678,12 @@ func (in *Instance) vaultTry(L *lua.LState) int {
 
 // collectRefs is Kong's get_references: the distinct string references
 // of options' "$refs", its sub-tables' first.
-func collectRefs(v lua.LValue, refs []string, seen map[string]bool) []string {
+func collectRefs(L *lua.LState, v lua.LValue, refs []string, seen map[string]bool, w *tableWalk) []string {
 	t, ok := v.(*lua.LTable)
-	if !ok {
+	if !ok || !w.enter(L, t) {
 		return refs
 	}
+	defer w.leave(t)
 	var subs []lua.LValue
 	t.ForEach(func(k, v lua.LValue) {
 		if _, isT := v.(*lua.LTable); isT && k != lua.LString("$refs") {
@@ -651,7 +691,7 @@ func collectRefs(v lua.LValue, refs []string, seen map[string]bool) []string {
 		}
 	})
 	for _, s := range subs {
-		refs = collectRefs(s, refs, seen)
+		refs = collectRefs(L, s, refs, seen, w)
 	}
 	add := func(r lua.LValue) {
 		if s, ok := r.(lua.LString); ok && !seen[string(s)] {

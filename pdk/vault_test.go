@@ -180,3 +180,28 @@ check = function(c) seen[#seen + 1] = c.secret return c.secret == "new" and "con
 		t.Errorf("without references: %q", got)
 	}
 }
+
+// A table holding itself ends kong.vault.update and kong.vault.try with
+// Lua's "stack overflow" error, as Kong's recursive walk does, instead of
+// recursing in Go until the process dies; a table shared by many fields
+// (a chain of 40 diamonds: 2^40 paths) is walked once.
+func TestKongVaultCyclesAndSharedTables(t *testing.T) {
+	t.Setenv("LUAHOST_VT_CY", "cy-value")
+	in, _ := newShimState(t)
+	got := strings.Join(results(t, in, `
+assert(kong.vault.get("{vault://env/luahost-vt-cy}"))
+local cyc = { x = "stale", ["$refs"] = { x = "{vault://env/luahost-vt-cy}" } }
+cyc.inner = { back = cyc }
+local ok1, e1 = pcall(kong.vault.update, cyc)
+local ok2, e2 = pcall(kong.vault.try, function() return true end, cyc)
+local leaf = { s = "stale", ["$refs"] = { s = "{vault://env/luahost-vt-cy}" } }
+local top = leaf
+for _ = 1, 40 do top = { a = top, b = top } end
+kong.vault.update(top)
+local tried = kong.vault.try(function(c) return c.a.b.a.b ~= nil end, top)
+return tostring(ok1), tostring(e1):match("stack overflow") or tostring(e1), tostring(ok2),
+  tostring(e2):match("stack overflow") or tostring(e2), leaf.s, tostring(tried)`), " ")
+	if want := "false stack overflow false stack overflow cy-value true"; got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+}
