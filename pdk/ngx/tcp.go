@@ -317,11 +317,12 @@ func tcpConnect(L *lua.LState) int {
 func tcpSend(L *lua.LState) int {
 	argCount(L, L.GetTop() == 2, "expecting 2 arguments (including the object)")
 	s := checkTCP(L)
-	data := sendData(L, 2)
+	// ngx_lua's order: closed, then bad request, then the data
 	if s.conn == nil {
 		return bind.Fail(L, "closed")
 	}
 	s.mine(L)
+	data := sendData(L, 2)
 	_ = s.conn.SetWriteDeadline(deadline(s.timeout(s.sendTO)))
 	stop := guard(L, s.conn)
 	_, err := s.conn.Write(data)
@@ -342,7 +343,7 @@ func sendData(L *lua.LState, n int) []byte {
 	case lua.LString:
 		return []byte(v)
 	case *lua.LTable:
-		return appendSendTable(L, nil, v, func(msg string) { argError(L, "send", n, msg) })
+		return appendSendTable(L, nil, v, func(msg string) { argError(L, "send", n, msg) }, 0)
 	case lua.LNumber:
 		return []byte(luavm.FormatNumber(float64(v)))
 	case lua.LBool:
@@ -567,7 +568,12 @@ func NewSocket(L *lua.LState, env *SocketEnv) *lua.LTable {
 // udp sends: strings as they are, numbers as Lua prints them, booleans and
 // nil by name, ngx.null as "null", nested arrays in place; any other
 // element is reported to bad ("bad data type T found"), which raises.
-func appendSendTable(L *lua.LState, b []byte, t *lua.LTable, bad func(msg string)) []byte {
+func appendSendTable(L *lua.LState, b []byte, t *lua.LTable, bad func(msg string), depth int) []byte {
+	if depth > 64 {
+		// a table holding itself (ngx.say's limit: the walk is in Go,
+		// whose stack must not be what stops it)
+		L.RaiseError("table nested too deeply")
+	}
 	for i := 1; i <= t.Len(); i++ {
 		switch e := t.RawGetInt(i).(type) {
 		case lua.LString:
@@ -577,7 +583,7 @@ func appendSendTable(L *lua.LState, b []byte, t *lua.LTable, bad func(msg string
 		case lua.LBool:
 			b = append(b, e.String()...)
 		case *lua.LTable:
-			b = appendSendTable(L, b, e, bad)
+			b = appendSendTable(L, b, e, bad, depth+1)
 		case *lua.LUserData:
 			if e != bind.Null(L) {
 				bad("bad data type userdata found")

@@ -208,8 +208,6 @@ func TestSocketTCPConnectErrors(t *testing.T) {
 		t.Fatalf("resolve error %q", msg)
 	}
 	for src, want := range map[string]string{
-		`ngx.socket.tcp():send({ {}, print })`:                  "bad data type function found",
-		`ngx.socket.tcp():send(print)`:                          "string, number, boolean, nil, or array table expected, got function",
 		`ngx.socket.tcp():receive("*x")`:                        "bad argument #1 to 'receive' (bad pattern argument)",
 		`ngx.socket.tcp():receive("line")`:                      "bad argument #1 to 'receive' (bad pattern argument: line)",
 		`ngx.socket.tcp():receive(-1)`:                          "bad pattern argument",
@@ -223,6 +221,21 @@ func TestSocketTCPConnectErrors(t *testing.T) {
 	} {
 		if msg := pdktest.LuaErr(t, in, src); !strings.Contains(msg, want) {
 			t.Errorf("%s: %q, want %q", src, msg, want)
+		}
+	}
+	// the data is looked at on a connected socket only: an unconnected
+	// one answers nil, "closed" first, as ngx_lua
+	if out := pdktest.Str(t, in, `return select(2, ngx.socket.tcp():send(print))`); out != "closed" {
+		t.Fatalf("send of bad data on an unconnected socket: %q", out)
+	}
+	lport, _ := lineServer(t, func(string) *string { return nil })
+	for src, want := range map[string]string{
+		`{ {}, print }`: "bad data type function found",
+		`print`:         "string, number, boolean, nil, or array table expected, got function",
+	} {
+		code := `local s = ngx.socket.tcp() assert(s:connect("127.0.0.1", ` + lport + `)) s:send(` + src + `)`
+		if msg := pdktest.LuaErr(t, in, code); !strings.Contains(msg, want) {
+			t.Errorf("send(%s): %q, want %q", src, msg, want)
 		}
 	}
 	if out := pdktest.Str(t, in, `return select(2, ngx.socket.tcp():receiveuntil(""))`); out != "pattern is empty" {
@@ -457,5 +470,34 @@ func TestSocketTCPSendTimeout(t *testing.T) {
 		return tostring(ok) .. " " .. err .. " " .. err2`)
 	if out != "nil timeout closed" {
 		t.Fatalf("got %q", out)
+	}
+}
+
+// A send of a table that holds itself raises "table nested too deeply"
+// (ngx.say's error) on a connected tcp or udp socket, instead of recursing
+// in Go until the process dies; an unconnected one answers nil, "closed"
+// before looking at the data, as ngx_lua.
+func TestSocketSendCyclicTable(t *testing.T) {
+	port, _ := lineServer(t, func(string) *string { return nil })
+	in, _ := pdktest.New(t)
+	out := pdktest.Str(t, in, `
+		local arr = { "x" }
+		arr[2] = arr
+		local res = {}
+		local function try(sock)
+			local ok, a, b = pcall(sock.send, sock, arr)
+			res[#res + 1] = tostring(ok) .. ":" .. (ok and tostring(a) .. "," .. tostring(b) or tostring(a):gsub("^.-: ", ""))
+		end
+		try(ngx.socket.tcp())
+		local tcp = ngx.socket.tcp()
+		assert(tcp:connect("127.0.0.1", `+port+`))
+		try(tcp)
+		local udp = ngx.socket.udp()
+		assert(udp:setpeername("127.0.0.1", `+port+`))
+		try(udp)
+		return table.concat(res, "|")`)
+	const want = "true:nil,closed|false:table nested too deeply|false:table nested too deeply"
+	if out != want {
+		t.Fatalf("got  %q\nwant %q", out, want)
 	}
 }
