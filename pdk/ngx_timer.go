@@ -169,9 +169,11 @@ func (in *Instance) newNgxTimer() *lua.LTable {
 	return t
 }
 
-// luaAdd is ngx.timer.at(delay, callback, ...) and ngx.timer.every: 1 on
-// success, or nil and "too many pending timers" / "process exiting". Bad
-// arguments raise, with lua-nginx-module's messages.
+// luaAdd is ngx.timer.at(delay, callback, ...) and ngx.timer.every: on
+// success the timer's name as Kong 3 answers (1 where Kong's timer-ng
+// would hand the delay to nginx: timerNGManaged), or nil and "too many
+// pending timers" / "process exiting". Bad arguments raise, with
+// lua-nginx-module's messages.
 func (q *timerQueue) luaAdd(L *lua.LState, every bool) int {
 	if n := L.GetTop(); n < 2 {
 		L.RaiseError("expecting at least 2 arguments but got %d", n)
@@ -195,11 +197,32 @@ func (q *timerQueue) luaAdd(L *lua.LState, every bool) int {
 			args = append(args, L.Get(i))
 		}
 	}
-	if _, msg := q.add(L, "", false, time.Duration(ms)*time.Millisecond, every, fn, args); msg != "" {
+	name, msg := q.add(L, "", false, time.Duration(ms)*time.Millisecond, every, fn, args)
+	if msg != "" {
 		return bind.Fail(L, msg)
 	}
-	L.Push(lua.LNumber(1))
+	if timerNGManaged(sec, every) {
+		L.Push(lua.LString(name))
+	} else {
+		L.Push(lua.LNumber(1))
+	}
 	return 1
+}
+
+// timerNGManaged tells whether Kong 3's ngx.timer.at/every (patched by
+// globalpatches onto lua-resty-timer-ng) hands a delay to timer-ng, which
+// answers the job's name, or to nginx's own timer, which answers 1: a
+// delay past the wheels' day, or under their 0.1 s resolution (0 included
+// for every; at(0) is timer-ng's). luahost queues both alike.
+func timerNGManaged(sec float64, every bool) bool {
+	const resolution, maxExpire = 0.1, 86400.0
+	if sec >= maxExpire {
+		return false
+	}
+	if every {
+		return sec >= resolution
+	}
+	return sec == 0 || sec >= resolution
 }
 
 // add queues a timer of delay d (every d when every), named name when
