@@ -121,7 +121,10 @@ func (w *Worker) protectedCall(fn lua.LValue, nret int, trace bool, args []lua.L
 		w.dl.arm(w.timeout)
 	}
 	w.nesting++
+	w.In.EnterThreads()
 	err := w.prot.PCall(L, len(args), nret, trace)
+	// the handler ends once its light threads have (ngx.thread)
+	w.In.LeaveThreads(err == nil)
 	w.nesting--
 	if err != nil {
 		// (only on failure: the target of errors.As escapes, and the

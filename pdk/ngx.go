@@ -47,8 +47,8 @@ var ngxStatusConsts = map[string]int{
 // openNgx installs the global ngx: ngx.null, ngx.log and its levels
 // (ngx_log.go), the time, codec and hash functions, ngx.re and ngx.shared
 // (package pdk/ngx), ngx.timer (ngx_timer.go), ngx.config, ngx.worker,
-// ngx.get_phase, ngx.ctx, ngx.sleep and ngx.socket (its TCP pools are the
-// Root's); plus lua-resty-core's modules "ngx.re" (split) and
+// ngx.get_phase, ngx.ctx, ngx.sleep, ngx.socket (its TCP pools are the
+// Root's) and ngx.thread (pdk/ngx's Threads); plus lua-resty-core's modules "ngx.re" (split) and
 // "ngx.base64" (base64url). Request-bound members (ngx.var, ngx.req,
 // ngx.header, ngx.say, ngx.exit) are pdk/request's.
 func openNgx(in *Instance) {
@@ -124,6 +124,8 @@ func openNgx(in *Instance) {
 	}))
 	t.RawSetString("shared", ngx.NewShared(L, in.Root.sharedDicts()))
 	t.RawSetString("timer", in.newNgxTimer())
+	in.threads = ngx.NewThreads(L, in.phase, func(msg string) { in.Log(LogErr, msg) })
+	t.RawSetString("thread", in.threads.Table(L))
 
 	// ngx.ctx is a plain field of ngx (a read is one table lookup, no Go
 	// call); the host replaces it per request with Instance.SetCtx. A
@@ -206,6 +208,24 @@ func (r *Root) SharedDictNames() []string {
 // phase is ngx.get_phase()'s answer now, for the bindings that check
 // lua-nginx-module's contexts.
 func (in *Instance) phase() string { return in.Phase }
+
+// EnterThreads and LeaveThreads bracket a host call (a phase handler, a
+// timer, a spec block): the ngx.thread light threads it spawns are its
+// own, and LeaveThreads runs those still pending to their end when the
+// call returned normally (finish), as ngx_lua ends a handler only once
+// all its threads have, or drops them when it failed.
+func (in *Instance) EnterThreads() {
+	if in.threads != nil {
+		in.threads.Enter()
+	}
+}
+
+// LeaveThreads ends what EnterThreads began.
+func (in *Instance) LeaveThreads(finish bool) {
+	if in.threads != nil {
+		in.threads.Leave(in.L, finish)
+	}
+}
 
 // sleepContexts are where ngx.sleep works: ngx_lua's yieldable contexts,
 // and init_worker, where Kong's globalpatches.lua turns it into a

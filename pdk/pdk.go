@@ -184,10 +184,11 @@ type Instance struct {
 	Runner schema.FuncRunner
 	db     *dbState // kong.db bindings of this worker (db.go)
 
-	caches *cacheWorker  // kong.cache / kong.core_cache of this worker (cache.go)
-	events *eventsWorker // kong.worker_events of this worker (worker_events.go)
-	timers *timerQueue   // ngx.timer of this worker (ngx_timer.go)
-	json   *cjson.Codec  // the Go bindings' JSON codec (json.go)
+	caches  *cacheWorker  // kong.cache / kong.core_cache of this worker (cache.go)
+	events  *eventsWorker // kong.worker_events of this worker (worker_events.go)
+	timers  *timerQueue   // ngx.timer of this worker (ngx_timer.go)
+	threads *ngx.Threads  // ngx.thread of this worker
+	json    *cjson.Codec  // the Go bindings' JSON codec (json.go)
 
 	// Call, when set, runs a Lua function of this worker the way the host
 	// runs plugin code (under its deadline), leaving nret results on the

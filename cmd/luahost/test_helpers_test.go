@@ -258,3 +258,13 @@ func TestSpecHelpersWaitTimer(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 }
+
+// ngx.thread in the spec runner's own state: proxy requests made in light
+// threads and waited on, a yielded thread resumed by wait, a failed one.
+func TestSpecHelpersLightThreads(t *testing.T) {
+	c := specHelpersConf(t)
+	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/threads_spec.lua")
+	if code != 0 || !strings.Contains(out, "2 successes / 0 failures / 0 errors") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
