@@ -258,3 +258,13 @@ func TestSpecHelpersWaitTimer(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 }
+
+// spec.fixtures.ssl: Kong's keys; certificates and SNIs made from them
+// through bp (the client chain and the CA too) and served by their names.
+func TestSpecHelpersSSLFixtures(t *testing.T) {
+	c := specHelpersConf(t)
+	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/ssl_fixtures_spec.lua")
+	if code != 0 || !strings.Contains(out, "3 successes / 0 failures / 0 errors") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
