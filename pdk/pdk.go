@@ -213,6 +213,7 @@ var namespaces = []namespace{
 	{"table.* (LuaJIT)", func(in *Instance) { luajit.Open(in.L, in.budget) }},
 	{"luahost.native", func(in *Instance) { native.Open(in.L, in.Root.VersionString, in.budget, in.Root.now) }},
 	{"kong.db.migrations.operations", openMigrationOps},
+	{"kong.conf_loader", openConfLoader},
 	{"resty.string", func(in *Instance) { restystring.Open(in.L, in.budget) }},
 	{"resty.ipmatcher", func(in *Instance) { restyipmatcher.Open(in.L) }},
 	{"resty.openssl", func(in *Instance) { restyopenssl.Open(in.L) }},

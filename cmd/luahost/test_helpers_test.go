@@ -268,3 +268,13 @@ func TestSpecHelpersSSLFixtures(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 }
+
+// kong.conf_loader: defaults, a file, KONG_* and custom_conf, typed as
+// kong.configuration, with the listeners Kong derives and its refusals.
+func TestSpecHelpersConfLoader(t *testing.T) {
+	c := specHelpersConf(t)
+	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/conf_loader_spec.lua")
+	if code != 0 || !strings.Contains(out, "4 successes / 0 failures / 0 errors") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
