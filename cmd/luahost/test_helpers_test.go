@@ -335,3 +335,16 @@ func TestSpecHelpersRedisHelper(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 }
+
+// spec.internal.module (reload, reload_helpers and the flavor luahost
+// refuses), resty.shell and kong.tools.time in a spec, and spec.hybrid
+// refused with its reason.
+func TestSpecHelpersModules(t *testing.T) {
+	c := specHelpersConf(t)
+	t.Setenv("KONG_ROUTER_FLAVOR", "")
+	os.Unsetenv("KONG_ROUTER_FLAVOR")
+	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/modules_spec.lua")
+	if code != 0 || !strings.Contains(out, "5 successes / 0 failures / 0 errors") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
