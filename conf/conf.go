@@ -193,11 +193,26 @@ func (c *Config) Size(k string, def int) int {
 // LoadFile reads a kong.conf-style file: `key = value`, # comments (a `\#`
 // is a literal #), blank lines ignored.
 func (c *Config) LoadFile(path string) error {
-	f, err := os.Open(path)
+	props, err := ReadFile(path)
 	if err != nil {
 		return err
 	}
+	for _, p := range props {
+		c.Set(p[0], p[1], path)
+	}
+	return nil
+}
+
+// ReadFile is the properties of a kong.conf-style file alone (no defaults,
+// no environment), as key and value pairs in the file's order, keys as
+// written.
+func ReadFile(path string) ([][2]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
 	defer f.Close()
+	var out [][2]string
 	sc := bufio.NewScanner(f)
 	n := 0
 	for sc.Scan() {
@@ -208,11 +223,11 @@ func (c *Config) LoadFile(path string) error {
 		}
 		k, v, ok := strings.Cut(line, "=")
 		if !ok {
-			return fmt.Errorf("%s:%d: expected 'key = value', got %q", path, n, strings.TrimSpace(line))
+			return nil, fmt.Errorf("%s:%d: expected 'key = value', got %q", path, n, strings.TrimSpace(line))
 		}
-		c.Set(k, strings.TrimSpace(v), path)
+		out = append(out, [2]string{k, strings.TrimSpace(v)})
 	}
-	return sc.Err()
+	return out, sc.Err()
 }
 
 func stripComment(s string) string {

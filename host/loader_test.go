@@ -3,6 +3,8 @@ package host
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -90,6 +92,25 @@ func TestModuleResolutionOrder(t *testing.T) {
 	m, tried := r.Find("no.such.module")
 	if m != nil || len(tried) == 0 || !strings.Contains(strings.Join(tried, "\n"), "testdata/pkgpath/no/such/module.lua") {
 		t.Fatalf("missing module: %+v %v", m, tried)
+	}
+}
+
+// spec.fixtures.ssl is embedded, and a repository's own spec/fixtures/ssl.lua
+// (a copy of Kong's) wins over it.
+func TestSSLFixturesYieldToRepository(t *testing.T) {
+	if m, _ := (&Resolver{}).Find("spec.fixtures.ssl"); m == nil || m.Path != "embedded:spec/fixtures/ssl.lua" {
+		t.Fatalf("without a repository file: %+v", m)
+	}
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "spec", "fixtures"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	own := filepath.Join(root, "spec", "fixtures", "ssl.lua")
+	if err := os.WriteFile(own, []byte("return { cert = 'mine' }"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := (&Resolver{Roots: []string{root}}).Find("spec.fixtures.ssl"); m == nil || m.Path != own {
+		t.Fatalf("with the repository's file: %+v", m)
 	}
 }
 

@@ -190,8 +190,10 @@ func (r *Resolver) Find(name string) (*Module, []string) {
 // while it is not installed: the library's own file, found on the Lua path,
 // wins. Penlight's pl.template runs in gopher-lua as it is and covers what
 // the shim leaves out (its newline and debug options); the shim keeps
-// plugins that need it running where lua-penlight is absent.
-var yieldingShims = map[string]bool{"pl.template": true}
+// plugins that need it running where lua-penlight is absent. A
+// repository's own spec/fixtures/ssl.lua (a copy of Kong's) keeps the
+// certificates its specs were written against.
+var yieldingShims = map[string]bool{"pl.template": true, "spec.fixtures.ssl": true}
 
 func (r *Resolver) find(name string) (*Module, []string) {
 	src, chunk, emb := embeddedModule(name)

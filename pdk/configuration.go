@@ -6,6 +6,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/luahost/luahost/conf"
 	"github.com/luahost/luahost/luavm"
 )
 
@@ -23,7 +24,7 @@ func (in *Instance) newKongConfiguration() *lua.LTable {
 			L.Push(v)
 			return 1
 		}
-		v := confValue(L, in, k)
+		v := confValue(L, in.Root.Conf, k)
 		cache.RawSetString(k, v)
 		L.Push(v)
 		return 1
@@ -59,8 +60,9 @@ var (
 	}
 )
 
-func confValue(L *lua.LState, in *Instance, k string) lua.LValue {
-	c := in.Root.Conf
+// confValue is property k of c as kong.configuration and kong.conf_loader
+// answer it: typed, nil when unset or empty.
+func confValue(L *lua.LState, c *conf.Config, k string) lua.LValue {
 	if c == nil {
 		return lua.LNil
 	}

@@ -64,6 +64,7 @@ import (
 	"github.com/luahost/luahost/pdk/lib/restyipmatcher"
 	"github.com/luahost/luahost/pdk/lib/restyopenssl"
 	"github.com/luahost/luahost/pdk/lib/restyredis"
+	"github.com/luahost/luahost/pdk/lib/restyshell"
 	"github.com/luahost/luahost/pdk/lib/restystring"
 	"github.com/luahost/luahost/pdk/ngx"
 )
@@ -213,6 +214,7 @@ var namespaces = []namespace{
 	{"table.* (LuaJIT)", func(in *Instance) { luajit.Open(in.L, in.budget) }},
 	{"luahost.native", func(in *Instance) { native.Open(in.L, in.Root.VersionString, in.budget, in.Root.now) }},
 	{"kong.db.migrations.operations", openMigrationOps},
+	{"kong.conf_loader", openConfLoader},
 	{"resty.string", func(in *Instance) { restystring.Open(in.L, in.budget) }},
 	{"resty.ipmatcher", func(in *Instance) { restyipmatcher.Open(in.L) }},
 	{"resty.openssl", func(in *Instance) { restyopenssl.Open(in.L) }},
@@ -222,6 +224,7 @@ var namespaces = []namespace{
 	{"lfs", func(in *Instance) { lfs.Open(in.L) }},
 	{"lsyslog", func(in *Instance) { lsyslog.Open(in.L) }},
 	{"resty.http", func(in *Instance) { restyhttp.Open(in.L, in.budget, &in.Root.httpPools, in.Root.Resolve, in.phase) }},
+	{"resty.shell", func(in *Instance) { restyshell.Open(in.L, in.phase) }},
 }
 
 // Open installs every namespace into L and returns the worker's instance.

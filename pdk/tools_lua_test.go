@@ -167,3 +167,28 @@ func TestTools3x(t *testing.T) {
 		}
 	}
 }
+
+// kong.tools.time (Kong 3.7+) on the root's clock, re-exported by
+// kong.tools.utils as Kong's is.
+func TestToolsTime(t *testing.T) {
+	in, _ := newLuaModState(t)
+	in.Root.Now = func() time.Time { return time.Date(2024, 3, 15, 10, 42, 17, 250e6, time.UTC) }
+	cases := []struct{ src, want string }{
+		{`local tt = require "kong.tools.time" return string.format("%d %d %.3f", tt.get_now_ms(), tt.get_updated_now_ms(), tt.get_updated_now())`,
+			"1710499337250 1710499337250 1710499337.250"},
+		{`return string.format("%.0f", require("kong.tools.time").time_ns() / 1e6)`, "1710499337250"},
+		{`local tt = require "kong.tools.time" local a = tt.get_updated_monotonic_ms() local b = tt.get_updated_monotonic_ms()
+		  return type(a) .. tostring(b >= a and a >= 0 and a == math.floor(a))`, "numbertrue"},
+		{`local tt = require "kong.tools.time" return tt.nginx_conf_time_to_seconds("1h 30m") .. " " .. tt.nginx_conf_time_to_seconds("10")`, "5400 10"},
+		{`local u, tt = require "kong.tools.utils", require "kong.tools.time"
+		  return tostring(u.get_updated_now_ms == tt.get_updated_now_ms and u.time_ns == tt.time_ns and u.nginx_conf_time_to_seconds == tt.nginx_conf_time_to_seconds)`, "true"},
+	}
+	for _, c := range cases {
+		if got := str(t, in, c.src); got != c.want {
+			t.Errorf("%s = %q, want %q", c.src, got, c.want)
+		}
+	}
+	if msg := luaErr(t, in, `require("kong.tools.time").nginx_conf_time_to_seconds("abc")`); !strings.Contains(msg, "bad argument #1 'str'") {
+		t.Errorf("nginx time: %s", msg)
+	}
+}

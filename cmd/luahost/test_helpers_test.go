@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
+	"io"
 	"net"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -265,6 +268,93 @@ func TestSpecHelpersLightThreads(t *testing.T) {
 	c := specHelpersConf(t)
 	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/threads_spec.lua")
 	if code != 0 || !strings.Contains(out, "2 successes / 0 failures / 0 errors") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
+
+// spec.fixtures.ssl: Kong's keys; certificates and SNIs made from them
+// through bp (the client chain and the CA too) and served by their names.
+func TestSpecHelpersSSLFixtures(t *testing.T) {
+	c := specHelpersConf(t)
+	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/ssl_fixtures_spec.lua")
+	if code != 0 || !strings.Contains(out, "3 successes / 0 failures / 0 errors") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
+
+// kong.conf_loader: defaults, a file, KONG_* and custom_conf, typed as
+// kong.configuration, with the listeners Kong derives and its refusals.
+func TestSpecHelpersConfLoader(t *testing.T) {
+	c := specHelpersConf(t)
+	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/conf_loader_spec.lua")
+	if code != 0 || !strings.Contains(out, "4 successes / 0 failures / 0 errors") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
+
+// privateRedis starts a redis-server of the test's own on a free port of
+// 127.0.0.1 (redis_helper's reset_redis flushes every database, which the
+// machine's shared server must not see), stopped at the test's end; no
+// redis-server is a failure under CI=true.
+func privateRedis(t *testing.T) int {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("no redis-server (CI=true): %v", err)
+		}
+		t.Skipf("no redis-server: %v", err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "",
+		"--appendonly", "no", "--daemonize", "no", "--dir", t.TempDir())
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	// ready when it says so
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		if strings.Contains(sc.Text(), "Ready to accept connections") {
+			go func() { _, _ = io.Copy(io.Discard, out) }()
+			return port
+		}
+	}
+	t.Fatalf("redis-server on %d did not start", port)
+	return 0
+}
+
+// spec.helpers.redis_helper: connect with the server's version, reset_redis,
+// ACL users added and removed, on a redis of the test's own.
+func TestSpecHelpersRedisHelper(t *testing.T) {
+	port := privateRedis(t)
+	c := specHelpersConf(t)
+	t.Setenv("KONG_SPEC_TEST_REDIS_HOST", "127.0.0.1")
+	t.Setenv("KONG_SPEC_TEST_REDIS_PORT", strconv.Itoa(port))
+	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/redis_helper_spec.lua")
+	if code != 0 || !strings.Contains(out, "3 successes / 0 failures / 0 errors") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
+
+// spec.internal.module (reload, reload_helpers and the flavor luahost
+// refuses), resty.shell and kong.tools.time in a spec, and spec.hybrid
+// refused with its reason.
+func TestSpecHelpersModules(t *testing.T) {
+	c := specHelpersConf(t)
+	t.Setenv("KONG_ROUTER_FLAVOR", "")
+	os.Unsetenv("KONG_ROUTER_FLAVOR")
+	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/modules_spec.lua")
+	if code != 0 || !strings.Contains(out, "5 successes / 0 failures / 0 errors") {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 }

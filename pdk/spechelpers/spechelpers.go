@@ -87,7 +87,8 @@ func Install(L *lua.LState, nodes Nodes) (cleanup func()) {
 	client := &clients{plain: &http.Client{Timeout: 60 * time.Second}, tls: map[string]*http.Client{}}
 	srv := &servers{mocks: map[int]*HTTPMock{}, threads: map[int]*serverThread{}}
 	mod := L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
-		"request": func(L *lua.LState) int { return request(L, client) },
+		"request":      func(L *lua.LState) int { return request(L, client) },
+		"ssl_fixtures": sslFixtures,
 		"db_utils": func(L *lua.LState) int {
 			strategy := L.CheckString(1)
 			var plugins []string

@@ -22,6 +22,8 @@
 -- proxy_client_h2c/h2, make_synchronized_clients, get_kong_workers,
 -- reload_kong, kill_all, wait_timer (over the Admin API's GET /timers).
 -- signal, signal_workers and wait_pid raise "not supported by luahost".
+-- Beside this module: spec.fixtures.ssl, spec.helpers.redis_helper,
+-- spec.internal.module, and spec.hybrid (which raises "not supported").
 -- Nodes run in-process (the test command's Go side).
 
 local go = require "luahost.spechelpers"

@@ -25,7 +25,8 @@ import (
 
 // Open preloads "luahost.native" in L: version() is the Kong version it
 // reports, random_bytes is charged to budget, and the clock readers
-// (now_ms, timestamps) read now.
+// (now_ms, now_ns, timestamps) read now; monotonic_ms reads Go's
+// monotonic clock.
 func Open(L *lua.LState, version func() string, budget *bind.Budget, now func() time.Time) {
 	L.PreloadModule("luahost.native", func(L *lua.LState) int {
 		m := L.NewTable()
@@ -38,6 +39,10 @@ func Open(L *lua.LState, version func() string, budget *bind.Budget, now func() 
 			L.Push(lua.LNumber(float64(now().UnixMicro()) / 1000))
 			return 1
 		}))
+		m.RawSetString("now_ns", L.NewFunction(func(L *lua.LState) int {
+			L.Push(lua.LNumber(float64(now().UnixNano())))
+			return 1
+		}))
 		m.RawSetString("timestamps", L.NewFunction(func(L *lua.LState) int {
 			ms := float64(L.OptNumber(1, lua.LNumber(now().UnixMilli())))
 			pushTimestamps(L, ms)
@@ -47,6 +52,11 @@ func Open(L *lua.LState, version func() string, budget *bind.Budget, now func() 
 		return 1
 	})
 }
+
+// monotonicBase is where luahost.native.monotonic_ms counts from: Go's
+// monotonic clock, read against the process's start (nginx's
+// CLOCK_MONOTONIC counts from the boot; only differences mean anything).
+var monotonicBase = time.Now()
 
 // randomBytes is luahost.native.random_bytes(n) (kong.tools.rand's
 // get_rand_bytes): n bytes from crypto/rand, charged to the budget.
@@ -68,6 +78,10 @@ func randomBytes(L *lua.LState, budget *bind.Budget) int {
 // modules (kong.tools.*) call.
 var nativeFuncs = map[string]lua.LGFunction{
 	"uuid": func(L *lua.LState) int { L.Push(lua.LString(uuid.NewString())); return 1 },
+	"monotonic_ms": func(L *lua.LState) int {
+		L.Push(lua.LNumber(time.Since(monotonicBase).Milliseconds()))
+		return 1
+	},
 	"sha256": func(L *lua.LState) int {
 		sum := sha256.Sum256([]byte(luavm.CheckString(L, 1)))
 		L.Push(lua.LString(sum[:]))

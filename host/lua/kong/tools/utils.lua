@@ -1,10 +1,12 @@
 -- luahost shim for Kong's `kong.tools.utils` (the 2.x module; 3.x turned it
 -- into a re-export of kong.tools.table/string/uuid/rand/ip/http).
 -- Covers: everything in kong.tools.table, kong.tools.string,
--- kong.tools.uuid, kong.tools.rand, kong.tools.ip and kong.tools.http
--- (encode_args, decode_args, check_https, ...), plus load_module_if_exists, get_default_exit_body, get_mime_type,
--- get_error_template, topological_sort, yield, deflate_gzip, inflate_gzip,
--- nginx_conf_time_to_seconds; and from the 0.x module (0.5 - 0.14): table_size,
+-- kong.tools.uuid, kong.tools.rand, kong.tools.time (time_ns,
+-- get_updated_now_ms, nginx_conf_time_to_seconds ...), kong.tools.ip and
+-- kong.tools.http (encode_args, decode_args, check_https, ...), plus
+-- load_module_if_exists, get_default_exit_body, get_mime_type,
+-- get_error_template, topological_sort, yield, deflate_gzip, inflate_gzip;
+-- and from the 0.x module (0.5 - 0.14): table_size,
 -- get_hostname, check_https(allow_terminated) in its one-argument form.
 -- Not covered: get_system_infos, get_system_trusted_certs_filepath,
 -- get_hostname (use kong.node.get_hostname), sort_by_handler_priority.
@@ -19,7 +21,7 @@ local insert = table.insert
 
 local _M = {}
 
-for _, name in ipairs({ "http", "table", "string", "uuid", "rand", "ip" }) do
+for _, name in ipairs({ "http", "table", "string", "uuid", "rand", "time", "ip" }) do
   for k, v in pairs(require("kong.tools." .. name)) do
     _M[k] = v
   end
@@ -193,14 +195,6 @@ end
 
 function _M.inflate_gzip(gz)
   return native.inflate_gzip(gz)
-end
-
-function _M.nginx_conf_time_to_seconds(s)
-  local n = native.parse_time(s)
-  if not n then
-    error("bad argument #1 'str'", 2)
-  end
-  return n
 end
 
 return _M
