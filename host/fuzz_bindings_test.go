@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -135,6 +136,12 @@ function walkud(name, obj)
   if type(mt) ~= "table" or seen[mt] then return end
   seen[mt] = true
   local idx = rawget(mt, "__index")
+  if type(idx) == "function" then
+    -- methods made on demand (resty.redis's commands): the one for "get"
+    local ok, fn = pcall(idx, obj, "get")
+    if ok and type(fn) == "function" then add(name .. ":get", fn, obj) end
+    return
+  end
   if type(idx) ~= "table" then return end
   local keys = {}
   for k, v in next, idx do
@@ -230,6 +237,8 @@ func fuzzPool(t testing.TB, w *Worker) []lua.LValue {
 		lua.LString("http://127.0.0.1:1/"), lua.LString("\x00\xff\xfe binary \x80"),
 		fuzzMB,
 		L.NewTable(), mk(`return { 1, 2, 3 }`), mk(`return { a = 1, b = "x", [true] = 2 }`), nested,
+		// a table holding itself, in its array and hash parts: a walk
+		// that does not cut the cycle recurses until Go's stack overflows
 		mk(`local t = { 1 } t.self = t t[2] = t return t`),
 		mk(`return setmetatable({}, { __index = function(_, k) error("index " .. tostring(k)) end,
 			__newindex = function() error("newindex") end, __tostring = function() error("tostring") end,
@@ -244,8 +253,26 @@ func fuzzPool(t testing.TB, w *Worker) []lua.LValue {
 		// cycles do 2^40 steps
 		mk(`local t = { 1 } for i = 1, 40 do t = { t, t, k = t } end return t`),
 		mk(`local t = { 1 } for i = 1, 40 do t = { t, t, k = t } end return function() return t end`),
+		// (values are added last: the committed findings pick by index)
+		// tables nested fuzzDeep levels (in the array part, as ngx.say's
+		// flattening walks them, and in the hash part): a walk with no
+		// depth bound overruns the stack fuzzMaxStack leaves the sweep
+		mk(`local t = { 1 } for _ = 1, ` + strconv.Itoa(fuzzDeep) + ` do t = { t } end return t`),
+		mk(`local t = { k = 1 } for _ = 1, ` + strconv.Itoa(fuzzDeep) + ` do t = { k = t } end return t`),
 	}
 }
+
+// fuzzDeep is how deeply the pool's nested tables nest, and fuzzMaxStack
+// the goroutine stack the fuzzer allows (Go's default is 1 GB, which a
+// recursion over fuzzDeep levels would not reach): every binding bounds
+// its walks far below (ngx.say 64 levels, cjson 1000, Kong's recursive
+// Lua functions bind.MaxRecursion), so only an unbounded walk can overrun
+// it, and that ends the test binary with "fatal error: stack overflow"
+// naming the walk.
+const (
+	fuzzDeep     = 25000
+	fuzzMaxStack = 2 << 20
+)
 
 // fuzzer runs calls on workers of one host, replacing a worker its
 // deadline stopped.
@@ -267,6 +294,8 @@ func newFuzzer(t testing.TB) *fuzzer {
 	// long deadline: a loaded machine takes more than 100 ms to load them;
 	// the fuzzed calls get fuzzCallTimeout (acquire)
 	h := examplesHost(t, "lua_timeout", "60000", "lua_memory_budget", "64m")
+	prev := debug.SetMaxStack(fuzzMaxStack)
+	t.Cleanup(func() { debug.SetMaxStack(prev) })
 	f := &fuzzer{t: t, h: h}
 	f.acquire()
 	t.Cleanup(func() {

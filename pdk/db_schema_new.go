@@ -46,26 +46,55 @@ func (st *dbState) luaNew(L *lua.LState, entity bool) int {
 		st.luaSchemas[s.Name] = s
 	}
 	st.owned[s] = true
-	obj := deepCopyTable(L, def, 0)
+	obj := deepCopyTable(L, def, map[*lua.LTable]*lua.LTable{})
 	st.finishObject(obj, s)
 	L.Push(obj)
 	return 1
 }
 
-// deepCopyTable copies a definition (Kong's Schema.new deep-copies it);
-// metatables are kept, as typedefs' are.
-func deepCopyTable(L *lua.LState, t *lua.LTable, depth int) *lua.LTable {
-	out := L.NewTable()
-	if depth > bind.MaxDepth {
-		return out
+// deepCopyTable copies a definition as Kong's Schema.new does, with
+// cycle_aware_deep_copy: metatables kept (typedefs' are), and a table met
+// again (a cycle, or one shared by two fields) given the same copy, so the
+// copy has the original's shape and costs one step per table.
+func deepCopyTable(L *lua.LState, t *lua.LTable, copies map[*lua.LTable]*lua.LTable) *lua.LTable {
+	if c, ok := copies[t]; ok {
+		return c
 	}
+	out := L.NewTable()
+	copies[t] = out
+	var subs []*lua.LTable
 	t.ForEach(func(k, v lua.LValue) {
-		if vt, ok := v.(*lua.LTable); ok {
-			v = deepCopyTable(L, vt, depth+1)
-		}
 		out.RawSet(k, v)
+		if vt, ok := v.(*lua.LTable); ok {
+			subs = append(subs, vt)
+		}
 	})
-	out.Metatable = t.Metatable
+	// the sub-tables are copied iteratively, a work list instead of
+	// recursion: nesting is bounded by nothing but the definition
+	for len(subs) > 0 {
+		vt := subs[len(subs)-1]
+		subs = subs[:len(subs)-1]
+		if _, ok := copies[vt]; ok {
+			continue
+		}
+		c := L.NewTable()
+		copies[vt] = c
+		vt.ForEach(func(k, v lua.LValue) {
+			c.RawSet(k, v)
+			if st, ok := v.(*lua.LTable); ok {
+				subs = append(subs, st)
+			}
+		})
+	}
+	// then every table-valued field is pointed at its copy
+	for orig, c := range copies {
+		c.Metatable = orig.Metatable
+		c.ForEach(func(k, v lua.LValue) {
+			if vt, ok := v.(*lua.LTable); ok {
+				c.RawSet(k, copies[vt])
+			}
+		})
+	}
 	return out
 }
 

@@ -324,7 +324,8 @@ func inspectBox(header, msg string) []string {
 // items first, then keys sorted, nested tables indented by two spaces.
 // A table reached twice by different paths prints twice (only cycles are
 // cut), so a table of 40 levels of {t, t} would print 2^40 times: the text
-// stops at inspectMaxLen.
+// stops at inspectMaxLen. Tables nested deeper than bind.MaxRecursion print
+// as "{...}", inspect.lua's mark for a table past its depth option.
 func Inspect(v lua.LValue) string {
 	var b strings.Builder
 	inspectValue(&b, v, 0, map[*lua.LTable]bool{})
@@ -347,6 +348,10 @@ func inspectValue(b *strings.Builder, v lua.LValue, depth int, seen map[*lua.LTa
 	case *lua.LTable:
 		if seen[x] {
 			b.WriteString("<cycle>")
+			return
+		}
+		if depth >= bind.MaxRecursion {
+			b.WriteString("{...}")
 			return
 		}
 		seen[x] = true
@@ -439,7 +444,7 @@ func (in *Instance) setSerializeValue(L *lua.LState) int {
 	}
 	val := L.Get(2)
 	budget := bind.MaxValues // a table shared 2^40 ways is refused, not walked
-	if !serializableValue(val, map[*lua.LTable]bool{}, &budget) {
+	if !serializableValue(val, map[*lua.LTable]bool{}, &budget, 0) {
 		bind.RaiseAtCaller(L, "value must be a number, string, boolean or a non-self-referencial table containing numbers, string and booleans")
 	}
 	list := in.ctxTable(in.ctxKeys.serialize)
@@ -451,8 +456,12 @@ func (in *Instance) setSerializeValue(L *lua.LState) int {
 	return 0
 }
 
-func serializableValue(v lua.LValue, seen map[*lua.LTable]bool, budget *int) bool {
-	if *budget--; *budget < 0 {
+// serializableValue is Kong's is_valid_value: a table met twice (a cycle,
+// or one shared by two fields, as Kong's visited set is never cleared
+// during one check) is refused, so the walk is linear; nesting past
+// bind.MaxRecursion is refused too.
+func serializableValue(v lua.LValue, seen map[*lua.LTable]bool, budget *int, depth int) bool {
+	if *budget--; *budget < 0 || depth > bind.MaxRecursion {
 		return false
 	}
 	switch x := v.(type) {
@@ -465,11 +474,10 @@ func serializableValue(v lua.LValue, seen map[*lua.LTable]bool, budget *int) boo
 		seen[x] = true
 		ok := true
 		x.ForEach(func(k, v lua.LValue) {
-			if ok && (!serializableValue(k, seen, budget) || !serializableValue(v, seen, budget)) {
+			if ok && (!serializableValue(k, seen, budget, depth+1) || !serializableValue(v, seen, budget, depth+1)) {
 				ok = false
 			}
 		})
-		delete(seen, x)
 		return ok
 	}
 	return false

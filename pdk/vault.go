@@ -538,7 +538,8 @@ func (in *Instance) vaultUpdate(L *lua.LState) int {
 // visits each table once (a table shared by two fields is done once: the
 // walks here are idempotent) and raises Lua's "stack overflow" when a
 // table contains itself, as Kong's recursive Lua function ends on such a
-// table, instead of recursing in Go until the process dies.
+// table, instead of recursing in Go until the process dies; so does a
+// chain of tables nested deeper than bind.MaxRecursion.
 type tableWalk struct {
 	done, path map[*lua.LTable]bool
 }
@@ -550,7 +551,7 @@ func newTableWalk() *tableWalk {
 // enter reports whether t is to be walked now (not done before); a table
 // on the current path raises. leave must follow a true enter.
 func (w *tableWalk) enter(L *lua.LState, t *lua.LTable) bool {
-	if w.path[t] {
+	if w.path[t] || len(w.path) >= bind.MaxRecursion {
 		L.RaiseError("stack overflow")
 	}
 	if w.done[t] {

@@ -15,6 +15,12 @@ import (
 // bindings that walk Lua tables themselves use the same bound.
 const MaxDepth = 64
 
+// MaxRecursion bounds Go walks that stand in for a recursive Lua function
+// (Kong's, inspect.lua's): past it they end as that function would in this
+// host, whose Lua stops at 256 nested calls, with Lua's "stack overflow";
+// the Go stack is never what stops them.
+const MaxRecursion = 200
+
 // FuncNamer turns a Lua function met at path (e.g. "fields.key.custom_validator")
 // into a *schema.Func; nil makes functions an error.
 type FuncNamer func(path string, fn lua.LValue) *schema.Func

@@ -322,7 +322,7 @@ func tcpSend(L *lua.LState) int {
 		return bind.Fail(L, "closed")
 	}
 	s.mine(L)
-	data := sendData(L, 2)
+	data := sendData(L, 2, s.env.Budget)
 	_ = s.conn.SetWriteDeadline(deadline(s.timeout(s.sendTO)))
 	stop := guard(L, s.conn)
 	_, err := s.conn.Write(data)
@@ -336,14 +336,16 @@ func tcpSend(L *lua.LState) int {
 
 // sendData is the tcp and udp send's argument as bytes, flattened as ngx_lua does (and
 // ngx.say): numbers as Lua prints them, booleans and nil by name, an array
-// table by appendSendTable.
-func sendData(L *lua.LState, n int) []byte {
+// table by appendSendTable, within the worker's memory budget.
+func sendData(L *lua.LState, n int, budget *bind.Budget) []byte {
 	v := L.Get(n)
 	switch v := v.(type) {
 	case lua.LString:
 		return []byte(v)
 	case *lua.LTable:
-		return appendSendTable(L, nil, v, func(msg string) { argError(L, "send", n, msg) }, 0)
+		b := appendSendTable(L, nil, v, func(msg string) { argError(L, "send", n, msg) }, 0, budget.Left())
+		budget.Reserve(L, int64(len(b)), 1)
+		return b
 	case lua.LNumber:
 		return []byte(luavm.FormatNumber(float64(v)))
 	case lua.LBool:
@@ -568,11 +570,16 @@ func NewSocket(L *lua.LState, env *SocketEnv) *lua.LTable {
 // udp sends: strings as they are, numbers as Lua prints them, booleans and
 // nil by name, ngx.null as "null", nested arrays in place; any other
 // element is reported to bad ("bad data type T found"), which raises.
-func appendSendTable(L *lua.LState, b []byte, t *lua.LTable, bad func(msg string), depth int) []byte {
+// Data past limit bytes (an array shared 2^40 ways) raises "not enough
+// memory", as the memory budget does.
+func appendSendTable(L *lua.LState, b []byte, t *lua.LTable, bad func(msg string), depth int, limit int64) []byte {
 	if depth > 64 {
 		// a table holding itself (ngx.say's limit: the walk is in Go,
 		// whose stack must not be what stops it)
 		L.RaiseError("table nested too deeply")
+	}
+	if int64(len(b)) > limit {
+		L.RaiseError(bind.ErrNoMemory)
 	}
 	for i := 1; i <= t.Len(); i++ {
 		switch e := t.RawGetInt(i).(type) {
@@ -583,7 +590,7 @@ func appendSendTable(L *lua.LState, b []byte, t *lua.LTable, bad func(msg string
 		case lua.LBool:
 			b = append(b, e.String()...)
 		case *lua.LTable:
-			b = appendSendTable(L, b, e, bad, depth+1)
+			b = appendSendTable(L, b, e, bad, depth+1, limit)
 		case *lua.LUserData:
 			if e != bind.Null(L) {
 				bad("bad data type userdata found")

@@ -475,28 +475,34 @@ func TestSocketTCPSendTimeout(t *testing.T) {
 
 // A send of a table that holds itself raises "table nested too deeply"
 // (ngx.say's error) on a connected tcp or udp socket, instead of recursing
-// in Go until the process dies; an unconnected one answers nil, "closed"
+// in Go until the process dies, and one of an array shared 2^40 ways the
+// memory budget's "not enough memory" instead of exhausting memory; an unconnected one answers nil, "closed"
 // before looking at the data, as ngx_lua.
 func TestSocketSendCyclicTable(t *testing.T) {
 	port, _ := lineServer(t, func(string) *string { return nil })
-	in, _ := pdktest.New(t)
+	in, _ := pdktest.New(t, "lua_memory_budget", "8m")
 	out := pdktest.Str(t, in, `
 		local arr = { "x" }
 		arr[2] = arr
+		local dag = { "x" }
+		for _ = 1, 40 do dag = { dag, dag } end
 		local res = {}
-		local function try(sock)
-			local ok, a, b = pcall(sock.send, sock, arr)
+		local function try(sock, data)
+			local ok, a, b = pcall(sock.send, sock, data or arr)
 			res[#res + 1] = tostring(ok) .. ":" .. (ok and tostring(a) .. "," .. tostring(b) or tostring(a):gsub("^.-: ", ""))
 		end
 		try(ngx.socket.tcp())
 		local tcp = ngx.socket.tcp()
 		assert(tcp:connect("127.0.0.1", `+port+`))
 		try(tcp)
+		try(tcp, dag)
 		local udp = ngx.socket.udp()
 		assert(udp:setpeername("127.0.0.1", `+port+`))
 		try(udp)
+		try(udp, dag)
 		return table.concat(res, "|")`)
-	const want = "true:nil,closed|false:table nested too deeply|false:table nested too deeply"
+	const want = "true:nil,closed|false:table nested too deeply|false:not enough memory|" +
+		"false:table nested too deeply|false:not enough memory"
 	if out != want {
 		t.Fatalf("got  %q\nwant %q", out, want)
 	}

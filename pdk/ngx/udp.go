@@ -122,7 +122,7 @@ func newUDP(L *lua.LState, env *SocketEnv) *lua.LFunction {
 			mine(L, s)
 			// ngx_lua flattens both sends alike, after the closed and
 			// bad request checks
-			data := sendData(L, 2)
+			data := sendData(L, 2, env.Budget)
 			if _, err := conn.Write(data); err != nil {
 				return bind.Fail(L, err.Error())
 			}

@@ -7,6 +7,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/luahost/luahost/pdk"
+	"github.com/luahost/luahost/pdk/bind"
 )
 
 // setSerializeValue is kong.log.set_serialize_value(key, value, options):
@@ -53,8 +54,11 @@ func (s *State) setSerializeValue(L *lua.LState) int {
 // validSerializeValue is Kong's is_valid_value: nil, ngx.null, numbers,
 // strings, booleans, and tables of them without cycles (keys strings,
 // numbers or booleans).
-func validSerializeValue(v lua.LValue, seen map[*lua.LTable]bool, budget *int) bool {
-	if *budget--; *budget < 0 {
+// A table met twice is refused (Kong's visited set is never cleared during
+// one check), so the walk is linear; nesting past bind.MaxRecursion, where
+// Kong's recursion would overflow, is refused too.
+func validSerializeValue(v lua.LValue, seen map[*lua.LTable]bool, budget *int, depth int) bool {
+	if *budget--; *budget < 0 || depth > bind.MaxRecursion {
 		return false
 	}
 	switch x := v.(type) {
@@ -78,7 +82,7 @@ func validSerializeValue(v lua.LValue, seen map[*lua.LTable]bool, budget *int) b
 				ok = false
 				return
 			}
-			ok = validSerializeValue(val, seen, budget)
+			ok = validSerializeValue(val, seen, budget, depth+1)
 		})
 		return ok
 	}
@@ -112,7 +116,7 @@ func (s *State) editResult(L *lua.LState, root *lua.LTable, list *lua.LTable) {
 		}
 		val := item.RawGetString("value")
 		budget := 1 << 20
-		if !validSerializeValue(val, map[*lua.LTable]bool{}, &budget) {
+		if !validSerializeValue(val, map[*lua.LTable]bool{}, &budget, 0) {
 			raise(L, "value must be nil, a number, string, boolean or a non-self-referencial table containing "+
 				"numbers, string and booleans")
 		}
@@ -151,8 +155,10 @@ func (s *State) editResult(L *lua.LState, root *lua.LTable, list *lua.LTable) {
 	}
 }
 
-// deepCopy is Kong's cycle_aware_deep_copy (metatables kept).
-func deepCopy(L *lua.LState, v lua.LValue, seen map[*lua.LTable]*lua.LTable) lua.LValue {
+// deepCopy is Kong's cycle_aware_deep_copy (metatables kept); tables
+// nested deeper than bind.MaxRecursion end it with Lua's "stack overflow",
+// as Kong's recursion would.
+func deepCopy(L *lua.LState, v lua.LValue, seen map[*lua.LTable]*lua.LTable, depth int) lua.LValue {
 	t, ok := v.(*lua.LTable)
 	if !ok {
 		return v
@@ -160,10 +166,13 @@ func deepCopy(L *lua.LState, v lua.LValue, seen map[*lua.LTable]*lua.LTable) lua
 	if c, ok := seen[t]; ok {
 		return c
 	}
+	if depth > bind.MaxRecursion {
+		L.RaiseError("stack overflow")
+	}
 	c := L.NewTable()
 	seen[t] = c
 	t.ForEach(func(k, val lua.LValue) {
-		c.RawSet(deepCopy(L, k, seen), deepCopy(L, val, seen))
+		c.RawSet(deepCopy(L, k, seen, depth+1), deepCopy(L, val, seen, depth+1))
 	})
 	c.Metatable = t.Metatable
 	return c
@@ -310,9 +319,9 @@ func (s *State) serializeRequest(L *lua.LState, root, ctx, opts *lua.LTable) {
 		root.RawSetString("authenticated_entity", ae)
 	}
 	seen := map[*lua.LTable]*lua.LTable{}
-	root.RawSetString("route", deepCopy(L, ctx.RawGetString("route"), seen))
-	root.RawSetString("service", deepCopy(L, ctx.RawGetString("service"), seen))
-	root.RawSetString("consumer", deepCopy(L, ctx.RawGetString("authenticated_consumer"), seen))
+	root.RawSetString("route", deepCopy(L, ctx.RawGetString("route"), seen, 0))
+	root.RawSetString("service", deepCopy(L, ctx.RawGetString("service"), seen, 0))
+	root.RawSetString("consumer", deepCopy(L, ctx.RawGetString("authenticated_consumer"), seen, 0))
 	root.RawSetString("client_ip", lua.LString(c.ClientIP().String()))
 	if v, ok := ctx.RawGetString("KONG_PROCESSING_START").(lua.LNumber); ok {
 		root.RawSetString("started_at", v)

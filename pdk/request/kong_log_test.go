@@ -131,3 +131,48 @@ func TestKongLogSerializeEveryFacility(t *testing.T) {
 	e.noErrors()
 	e.want("via_new", "1", "plugin", "GET", "same", "true")
 }
+
+// Tables that hold themselves, nest deep or share a sub-table 2^40 ways
+// reach kong.log.serialize (as serialize values and as the context's
+// route), ngx.say and kong.response.exit: each ends as Kong does (refused
+// value, cycle-aware copy, Lua errors) instead of a Go stack overflow that
+// kills the process or a walk of 2^40 steps.
+func TestCyclicTablesInARequest(t *testing.T) {
+	const tables = `
+		local cyc = { 1, "x" } cyc[3] = cyc cyc.self = cyc
+		local deep = { 1 } for _ = 1, 1000 do deep = { deep, k = "v" } end
+		local dag = { "leaf" } for _ = 1, 40 do dag = { dag, dag, a = dag } end
+	`
+	// a small budget: the output of dag is refused at 8 MB
+	e := newEnv(t, proxy.Config{}, "lua_memory_budget", "8m")
+	e.on(PhaseAccess, tables+`
+		ngx.ctx.saved = { cyc = cyc, deep = deep, dag = dag }
+		local function msg(f, ...)
+			return (select(2, pcall(f, ...)):gsub("^snippet:%d+: ", ""))
+		end
+		for _, v in ipairs({ "cyc", "deep", "dag" }) do
+			record("say_" .. v, msg(ngx.say, ngx.ctx.saved[v]))
+			record("exit_" .. v, msg(kong.response.exit, 200, ngx.ctx.saved[v]))
+		end
+		ngx.ctx.route = cyc
+	`)
+	e.on(PhaseLog, `
+		local s = kong.log.serialize()
+		record("route", tostring(s.route ~= ngx.ctx.route and s.route.self == s.route and s.route[3] == s.route))
+		ngx.ctx.route = ngx.ctx.saved.deep
+		record("deep_route", (select(2, pcall(kong.log.serialize)):gsub("^snippet:%d+: ", "")))
+		ngx.ctx.route = nil
+		for _, v in ipairs({ "cyc", "deep", "dag" }) do
+			ngx.ctx.serialize_values = nil
+			kong.log.set_serialize_value("x", ngx.ctx.saved[v])
+			record("value_" .. v, tostring((pcall(kong.log.serialize))))
+		end
+	`)
+	e.get("/")
+	const nested = "table nested too deeply"
+	const excessive = "body encoding failed while flushing response: Cannot serialise, excessive nesting (1001)"
+	e.want("say_cyc", nested, "say_deep", nested, "say_dag", "not enough memory",
+		"exit_cyc", excessive, "exit_deep", excessive, "exit_dag", "not enough memory",
+		"route", "true", "deep_route", "stack overflow",
+		"value_cyc", "false", "value_deep", "false", "value_dag", "false")
+}

@@ -259,8 +259,10 @@ func (s *State) outputAllowed(L *lua.LState, api string, headerFilterOK bool) {
 	}
 }
 
-// appendOutput appends ngx.print's arguments as ngx_lua flattens them.
-func appendOutput(L *lua.LState, b []byte, v lua.LValue, depth int) []byte {
+// appendOutput appends ngx.print's arguments as ngx_lua flattens them;
+// output past limit bytes (an array shared 2^40 ways) raises "not enough
+// memory", as the worker's memory budget does.
+func appendOutput(L *lua.LState, b []byte, v lua.LValue, depth int, limit int64) []byte {
 	switch x := v.(type) {
 	case lua.LString:
 		return append(b, x...)
@@ -277,8 +279,11 @@ func appendOutput(L *lua.LState, b []byte, v lua.LValue, depth int) []byte {
 		if depth > 64 {
 			raise(L, "table nested too deeply")
 		}
+		if int64(len(b)) > limit {
+			raise(L, pdk.ErrNoMemory)
+		}
 		for i := 1; i <= x.Len(); i++ {
-			b = appendOutput(L, b, x.RawGetInt(i), depth+1)
+			b = appendOutput(L, b, x.RawGetInt(i), depth+1, limit)
 		}
 		return b
 	case *lua.LUserData:
@@ -297,11 +302,12 @@ func (s *State) ngxOutput(L *lua.LState, api string, nl bool) int {
 	s.outputAllowed(L, api, false)
 	var b []byte
 	for i := 1; i <= L.GetTop(); i++ {
-		b = appendOutput(L, b, L.Get(i), 0)
+		b = appendOutput(L, b, L.Get(i), 0, s.in.Budget().Left())
 	}
 	if nl {
 		b = append(b, '\n')
 	}
+	s.in.Reserve(L, int64(len(b)), 1)
 	resp := s.resp()
 	if !s.sent {
 		resp.ResetBody()

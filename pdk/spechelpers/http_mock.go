@@ -300,9 +300,12 @@ func (m *HTTPMock) ngxFor(req *mockReq) *lua.LTable {
 	L.SetMetatable(t, mt)
 	write := func(nl bool) lua.LGFunction {
 		return func(L *lua.LState) int {
+			// the whole output or none of it, as ngx_lua sizes it first
+			var b strings.Builder
 			for i := 1; i <= L.GetTop(); i++ {
-				writeValue(&req.out, L.Get(i))
+				writeValue(L, &b, L.Get(i), 0, mockMaxBody-req.out.Len())
 			}
+			req.out.WriteString(b.String())
 			if nl {
 				req.out.WriteByte('\n')
 			}
@@ -467,11 +470,24 @@ func argsTable(L *lua.LState, q url.Values) *lua.LTable {
 	return t
 }
 
-func writeValue(b *strings.Builder, v lua.LValue) {
+// mockMaxBody bounds a mocked response body.
+const mockMaxBody = 16 << 20
+
+// writeValue appends an ngx.print argument as ngx_lua flattens it: a
+// table holding itself (or nested past ngx_lua's 64 levels) raises "table
+// nested too deeply", and output past limit bytes (a table shared 2^40
+// ways) ngx_lua's "no memory", instead of taking the process down.
+func writeValue(L *lua.LState, b *strings.Builder, v lua.LValue, depth, limit int) {
+	if b.Len() > limit {
+		L.RaiseError("no memory")
+	}
 	switch v := v.(type) {
 	case *lua.LTable:
+		if depth > 64 {
+			L.RaiseError("table nested too deeply")
+		}
 		for i := 1; i <= v.Len(); i++ {
-			writeValue(b, v.RawGetInt(i))
+			writeValue(L, b, v.RawGetInt(i), depth+1, limit)
 		}
 	case *lua.LNilType:
 		b.WriteString("nil")

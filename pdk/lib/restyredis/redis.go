@@ -96,11 +96,22 @@ func redisErr(err error) string {
 	return err.Error()
 }
 
-// encodeRedisCmd writes one RESP array of bulk strings.
+// maxCmdParts bounds the bulk strings of one command, so that an argument
+// table shared 2^40 ways is refused instead of flattened.
+const maxCmdParts = 1 << 20
+
+// encodeRedisCmd writes one RESP array of bulk strings. Table arguments
+// are flattened as ngx.print flattens them, with its "table nested too
+// deeply" for a table holding itself (lua-resty-redis itself would send
+// tostring(t)).
 func encodeRedisCmd(L *lua.LState, name string, args []lua.LValue) ([]byte, error) {
 	parts := []string{name}
+	depth := 0
 	var add func(v lua.LValue) error
 	add = func(v lua.LValue) error {
+		if len(parts) > maxCmdParts {
+			return errors.New("too many arguments")
+		}
 		switch x := v.(type) {
 		case lua.LString:
 			parts = append(parts, string(x))
@@ -109,6 +120,11 @@ func encodeRedisCmd(L *lua.LState, name string, args []lua.LValue) ([]byte, erro
 		case lua.LBool:
 			parts = append(parts, x.String())
 		case *lua.LTable:
+			if depth > 64 {
+				return errors.New("table nested too deeply")
+			}
+			depth++
+			defer func() { depth-- }()
 			for i := 1; i <= x.Len(); i++ {
 				if err := add(x.RawGetInt(i)); err != nil {
 					return err

@@ -128,3 +128,24 @@ func TestRedisNewContexts(t *testing.T) {
 		}
 	}
 }
+
+// A table argument that holds itself, or an array shared 2^40 ways, is
+// refused (nil and a message) instead of flattened until the Go stack or
+// memory runs out; a plain nested array is still flattened.
+func TestRedisCyclicArguments(t *testing.T) {
+	in, _ := pdktest.New(t)
+	got := pdktest.Str(t, in, `
+		local red = require("resty.redis"):new()
+		red:init_pipeline()
+		local cyc = { "a" } cyc[2] = cyc
+		local dag = { "x" } for _ = 1, 40 do dag = { dag, dag } end
+		local r = {}
+		for _, v in ipairs({ cyc, dag, { "k", { "v", { "w" } } } }) do
+			local ok, err = red:set(v)
+			r[#r + 1] = tostring(ok) .. ":" .. tostring(err)
+		end
+		return table.concat(r, "|")`)
+	if want := "nil:table nested too deeply|nil:too many arguments|nil:nil"; got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+}
