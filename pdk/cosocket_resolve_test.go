@@ -1,7 +1,6 @@
 package pdk_test
 
 import (
-	"bufio"
 	"context"
 	"io"
 	"log/slog"
@@ -17,43 +16,11 @@ import (
 	"github.com/luahost/luahost/conf"
 	"github.com/luahost/luahost/dnsclient"
 	"github.com/luahost/luahost/dnsclient/dnstest"
+	"github.com/luahost/luahost/internal/linetest"
 	"github.com/luahost/luahost/luavm"
 	"github.com/luahost/luahost/pdk"
 	"github.com/luahost/luahost/pdk/pdktest"
 )
-
-// echoServer answers each line it reads with prefix+line on a local port
-// until the test ends.
-func echoServer(t *testing.T, prefix string) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				rd := bufio.NewReader(c)
-				for {
-					line, err := rd.ReadString('\n')
-					if err != nil {
-						return
-					}
-					if _, err := io.WriteString(c, prefix+line); err != nil {
-						return
-					}
-				}
-			}()
-		}
-	}()
-	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-}
 
 // resolvingWorker is a worker whose Root resolves names through a DNS
 // client asking srv (hosts: its hosts file); resolved counts the names
@@ -77,7 +44,7 @@ func resolvingWorker(t *testing.T, srv *dnstest.Server, hosts string) (*pdk.Inst
 // an SRV record's port in place of the one given — and fail with Kong's
 // "[cosocket] DNS resolution failed: ..." for a name it cannot resolve.
 func TestSocketResolveThroughDNSClient(t *testing.T) {
-	port := echoServer(t, "echo ")
+	port := linetest.Echo(t, "echo ")
 	srv := dnstest.Start(t)
 	srv.Set("cosocket.test", dnsclient.TypeA, "cosocket.test. 30 IN A 127.0.0.1")
 	srv.Set("srv.cosocket.test", dnsclient.TypeSRV, "srv.cosocket.test. 30 IN SRV 10 5 "+port+" cosocket.test.")
@@ -235,36 +202,15 @@ func TestRestyClientsResolveThroughDNSClient(t *testing.T) {
 	}
 }
 
-// redisServer answers +PONG to each RESP command it reads.
+// redisServer answers +PONG to each RESP command it reads (a PING's
+// lines; the others are not answered).
 func redisServer(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				rd := bufio.NewReader(c)
-				for {
-					line, err := rd.ReadString('\n')
-					if err != nil {
-						return
-					}
-					if strings.EqualFold(strings.TrimSpace(line), "ping") {
-						if _, err := io.WriteString(c, "+PONG\r\n"); err != nil {
-							return
-						}
-					}
-				}
-			}()
+	port, _ := linetest.Lines(t, func(line string) (string, bool) {
+		if strings.EqualFold(strings.TrimSpace(line), "ping") {
+			return "+PONG\r\n", true
 		}
-	}()
-	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+		return "", true
+	})
+	return strconv.Itoa(port)
 }

@@ -12,6 +12,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/luahost/luahost/internal/linetest"
 	"github.com/luahost/luahost/luavm"
 	"github.com/luahost/luahost/pdk/pdktest"
 )
@@ -21,49 +22,22 @@ import (
 // connections. Everything stops when the test ends.
 func tcpServer(t *testing.T, handle func(c net.Conn)) (string, *atomic.Int32) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	t.Cleanup(func() { close(done); ln.Close() })
-	var accepted atomic.Int32
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			accepted.Add(1)
-			go func() {
-				defer c.Close()
-				go func() { <-done; c.Close() }()
-				handle(c)
-			}()
-		}
-	}()
-	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port), &accepted
+	port, accepted := linetest.Serve(t, handle)
+	return strconv.Itoa(port), accepted
 }
 
 // lineServer answers each line it reads with reply(line); a nil reply
 // closes the connection.
 func lineServer(t *testing.T, reply func(line string) *string) (string, *atomic.Int32) {
-	return tcpServer(t, func(c net.Conn) {
-		rd := bufio.NewReader(c)
-		for {
-			line, err := rd.ReadString('\n')
-			if err != nil {
-				return
-			}
-			r := reply(strings.TrimSuffix(line, "\n"))
-			if r == nil {
-				return
-			}
-			if _, err := io.WriteString(c, *r); err != nil {
-				return
-			}
+	t.Helper()
+	port, accepted := linetest.Lines(t, func(line string) (string, bool) {
+		r := reply(line)
+		if r == nil {
+			return "", false
 		}
+		return *r, true
 	})
+	return strconv.Itoa(port), accepted
 }
 
 func str(s string) *string { return &s }
