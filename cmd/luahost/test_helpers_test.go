@@ -358,3 +358,27 @@ func TestSpecHelpersModules(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 }
+
+// spec.fixtures.admin_api, required before get_db_utils: blueprints
+// writing through the node's Admin API (a plugin's own entity under its
+// admin_api_name, targets under their upstream), the proxy seeing each
+// insert, update, remove and truncate, and "Error <status>: <body>"; on
+// postgres and on the embedded store.
+func TestSpecHelpersAdminAPIFixture(t *testing.T) {
+	c := specHelpersConf(t)
+	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/admin_api_spec.lua")
+	if code != 0 || !strings.Contains(out, "14 successes / 0 failures / 0 errors") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
+
+// spec.fixtures.blueprints required directly: blueprints.new(db) over
+// get_db_utils' db (the builder of its bp), defaults and sequences (an
+// sni's certificate from spec.fixtures.ssl), a plugin's own entity, update, remove, truncate, and the node serving it.
+func TestSpecHelpersBlueprintsModule(t *testing.T) {
+	c := specHelpersConf(t)
+	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/blueprints_spec.lua")
+	if code != 0 || !strings.Contains(out, "12 successes / 0 failures / 0 errors") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}

@@ -24,6 +24,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/luahost/luahost/admin"
 	"github.com/luahost/luahost/conf"
 	"github.com/luahost/luahost/host"
 	"github.com/luahost/luahost/internal/grpcbin"
@@ -774,12 +775,27 @@ func (s *specNodes) DAO(op, entity string, arg []byte) ([]byte, error) {
 	if d == nil {
 		return nil, fmt.Errorf("no DAO %q (is its plugin in get_db_utils' list?)", entity)
 	}
+	var out any
+	var err error
+	if op == "update" {
+		// [pk, partial]
+		var args [2]map[string]any
+		if err := json.Unmarshal(arg, &args); err != nil {
+			return nil, fmt.Errorf("%s:%s: %w", entity, op, err)
+		}
+		out, err = d.Update(ctx, args[0], args[1], nil)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.Sync(); err != nil {
+			return nil, err
+		}
+		return json.Marshal(plainJSON(out))
+	}
 	var in map[string]any
 	if err := json.Unmarshal(arg, &in); err != nil {
 		return nil, fmt.Errorf("%s:%s: %w", entity, op, err)
 	}
-	var out any
-	var err error
 	switch op {
 	case "insert":
 		out, err = d.Insert(ctx, in, nil)
@@ -805,6 +821,20 @@ func (s *specNodes) DAO(op, entity string, arg []byte) ([]byte, error) {
 		}
 	}
 	return json.Marshal(plainJSON(out))
+}
+
+// AdminAPIName is entity's collection path on the current node's Admin
+// API (spec.fixtures.admin_api writes through it).
+func (s *specNodes) AdminAPIName(entity string) (string, error) {
+	sn := s.current()
+	if sn == nil {
+		return "", fmt.Errorf("no node: call helpers.get_db_utils first")
+	}
+	d := sn.n.Host.Root.DB.DAO(entity)
+	if d == nil {
+		return "", fmt.Errorf("no DAO %q (is its plugin in get_db_utils' list?)", entity)
+	}
+	return admin.APIName(d.Schema), nil
 }
 
 // plainJSON replaces kongdb's null with nil, for encoding/json.

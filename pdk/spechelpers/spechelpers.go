@@ -50,9 +50,14 @@ type Nodes interface {
 	// GRPCBin is the run's grpcbin look-alike's ports, cleartext and TLS,
 	// started on first use.
 	GRPCBin() (port, sslPort int, err error)
-	// DAO runs op (insert, select, delete, truncate) on entity in the
-	// current node's store; arg and the result are JSON.
+	// DAO runs op (insert, select, update, delete, truncate) on entity in
+	// the current node's store; arg and the result are JSON (update's arg
+	// is the array [pk, partial]).
 	DAO(op, entity string, arg []byte) ([]byte, error)
+	// AdminAPIName is the Admin API's collection path segment of entity
+	// on the current node (its schema's admin_api_name, else its name),
+	// for spec.fixtures.admin_api.
+	AdminAPIName(entity string) (string, error)
 	// Export is the current store as a declarative configuration (YAML),
 	// Kong's db_export.
 	Export() (string, error)
@@ -139,6 +144,16 @@ func Install(L *lua.LState, nodes Nodes) (cleanup func()) {
 				return 2
 			}
 			L.Push(lua.LString(out))
+			return 1
+		},
+		"admin_api_name": func(L *lua.LState) int {
+			name, err := nodes.AdminAPIName(L.CheckString(1))
+			if err != nil {
+				L.Push(lua.LNil)
+				L.Push(lua.LString(err.Error()))
+				return 2
+			}
+			L.Push(lua.LString(name))
 			return 1
 		},
 		"export": func(L *lua.LState) int {

@@ -1,7 +1,7 @@
 -- spec.helpers look-alike (stands in for Kong's spec/helpers.lua and the
--- spec/internal/*.lua modules it gathers). Covers: get_db_utils (bp with
--- a blueprint for every entity, Kong's defaults for services and routes;
--- db with truncate and per-entity insert/select/delete/truncate),
+-- spec/internal/*.lua modules it gathers). Covers: get_db_utils (bp from
+-- spec.fixtures.blueprints over db; db with truncate and per-entity
+-- insert/select/update/delete/truncate),
 -- each_strategy, all_strategies, for_each_dao, start_kong (fixtures'
 -- dns_mock), dns_mock, stop_kong,
 -- restart_kong, get_proxy_port/get_admin_port/get_proxy_ip, get_running_conf,
@@ -22,12 +22,14 @@
 -- proxy_client_h2c/h2, make_synchronized_clients, get_kong_workers,
 -- reload_kong, kill_all, wait_timer (over the Admin API's GET /timers).
 -- signal, signal_workers and wait_pid raise "not supported by luahost".
--- Beside this module: spec.fixtures.ssl, spec.helpers.redis_helper,
+-- Beside this module: spec.fixtures.ssl, spec.fixtures.blueprints,
+-- spec.fixtures.admin_api, spec.helpers.redis_helper,
 -- spec.internal.module, and spec.hybrid (which raises "not supported").
 -- Nodes run in-process (the test command's Go side).
 
 local go = require "luahost.spechelpers"
 local cjson = require "cjson"
+local blueprints = require "spec.fixtures.blueprints"
 
 local helpers = {}
 
@@ -158,67 +160,6 @@ local function dao(op, entity, arg)
   return cjson.decode(out)
 end
 
--- a foreign key given as a whole row (bp's usual `service = service`)
--- becomes its primary key
-local function to_pk(v)
-  if type(v) == "table" and v.id ~= nil and (v.created_at ~= nil or v.name ~= nil) then
-    return { id = v.id }
-  end
-  return v
-end
-
-local defaults = {
-  services = function()
-    return { protocol = "http", host = helpers.mock_upstream_host, port = MOCK_PORT }
-  end,
-}
-
-local function blueprint(bp, entity)
-  local b = {}
-  function b:insert(t)
-    t = t or {}
-    local row = {}
-    local d = defaults[entity] and defaults[entity]() or {}
-    for k, v in pairs(d) do row[k] = v end
-    for k, v in pairs(t) do row[k] = to_pk(v) end
-    if entity == "routes" and row.service == nil then
-      local svc = assert(bp.services:insert())
-      row.service = { id = svc.id }
-    end
-    if entity == "routes" and row.protocols == nil then
-      row.protocols = { "http" }
-    end
-    local res, err = dao("insert", entity, row)
-    if not res then
-      error(err, 2)
-    end
-    return res
-  end
-  function b:insert_n(n, t)
-    local out = {}
-    for i = 1, n do out[i] = self:insert(t) end
-    return out
-  end
-  function b:remove(pk)
-    return dao("delete", entity, pk)
-  end
-  function b:truncate()
-    return dao("truncate", entity)
-  end
-  return b
-end
-
-local function new_bp()
-  local bp = {}
-  return setmetatable(bp, {
-    __index = function(self, entity)
-      local b = blueprint(self, entity)
-      rawset(self, entity, b)
-      return b
-    end,
-  })
-end
-
 local function new_db(strategy)
   local db = { strategy = strategy }
   function db:truncate(name)
@@ -233,6 +174,11 @@ local function new_db(strategy)
       function d:insert(t) return dao("insert", entity, t) end
       function d:select(pk) return dao("select", entity, pk) end
       function d:delete(pk) return dao("delete", entity, pk) end
+      -- pk may be the id alone, as spec.fixtures.admin_api's update takes it
+      function d:update(pk, partial)
+        if type(pk) ~= "table" then pk = { id = pk } end
+        return dao("update", entity, { pk, partial or {} })
+      end
       function d:truncate() return dao("truncate", entity) end
       rawset(self, entity, d)
       return d
@@ -254,7 +200,7 @@ function helpers.get_db_utils(strategy, tables, plugins)
   for _, t in ipairs(tables or {}) do
     db:truncate(t)
   end
-  return new_bp(), db
+  return blueprints.new(db), db
 end
 
 ----------------------------------------------------------------------
