@@ -24,6 +24,8 @@ for _, strategy in helpers.all_strategies() do
       assert.equal("http", service.protocol)
       route = bp.routes:insert({ hosts = { "blueprints.test" } })
       assert.is_table(db.services:select({ id = route.service.id }))
+      -- no protocols given: the schema's, as Kong's blueprint leaves them
+      assert.same({ "http", "https" }, route.protocols)
       local named = bp.named_routes:insert()
       assert.matches("^route%-name%-%d+$", named.name)
       local consumers = bp.consumers:insert_n(2)
@@ -69,6 +71,11 @@ for _, strategy in helpers.all_strategies() do
       assert.res_status(200, res)
       assert.equal("two", assert.request(res).has.header("x-key-label"))
       proxy:close()
+      -- and over TLS: a blueprint's route takes https too, as in Kong
+      local tls = helpers.proxy_ssl_client()
+      res = tls:get("/request", { headers = { host = "blueprints.test", ["x-label-key"] = "bk" } })
+      assert.res_status(200, res)
+      tls:close()
     end)
 
     it("removes and truncates", function()
