@@ -3,10 +3,13 @@ package spechelpers
 import (
 	"crypto/tls"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -75,167 +78,316 @@ func (m *MockUpstream) Close() error {
 	return m.srv.Close()
 }
 
-// MockHandler answers Kong's mock_upstream paths: /, /request, /anything,
-// /get, /post, /status/{code}, /response-headers, /cache/{n},
-// /delay/{s}, /basic-auth/{user}/{password}, /xml.
+// MockHandler answers Kong's mock_upstream paths as its nginx server
+// block routes them: / (with valid_routes), /request*, /anything*, /get*,
+// /post*, /status/{3 digits}, /response-headers, /cache/{digits},
+// /delay/{1 to 3 digits}, /basic-auth/{user}/{password}, /xml; any other
+// path is the echo with status 404. A wrong method is nginx's 405 text.
 func MockHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := r.URL.Path
 		switch {
-		case p == "/" || p == "/request" || strings.HasPrefix(p, "/request/") ||
-			p == "/anything" || strings.HasPrefix(p, "/anything/"):
-			echo(w, r, http.StatusOK)
-		case p == "/get":
+		case p == "/":
+			echo(w, r, http.StatusOK, map[string]any{"valid_routes": validRoutes})
+		case strings.HasPrefix(p, "/request") || strings.HasPrefix(p, "/anything"):
+			echo(w, r, http.StatusOK, nil)
+		case strings.HasPrefix(p, "/get"):
 			if r.Method != http.MethodGet {
 				methodNotAllowed(w)
 				return
 			}
-			echo(w, r, http.StatusOK)
-		case p == "/post":
+			echo(w, r, http.StatusOK, nil)
+		case strings.HasPrefix(p, "/post"):
 			if r.Method != http.MethodPost {
 				methodNotAllowed(w)
 				return
 			}
-			echo(w, r, http.StatusOK)
-		case strings.HasPrefix(p, "/status/"):
-			code, err := strconv.Atoi(strings.TrimPrefix(p, "/status/"))
-			if err != nil || code < 100 || code > 999 {
-				writeJSON(w, http.StatusBadRequest, map[string]any{"message": "Invalid status code"})
-				return
-			}
-			echo(w, r, code)
-		case strings.HasPrefix(p, "/cache/"):
-			n, err := strconv.Atoi(strings.TrimPrefix(p, "/cache/"))
-			if err != nil || n < 0 {
-				writeJSON(w, http.StatusBadRequest, map[string]any{"message": "Invalid cache time"})
-				return
-			}
-			w.Header().Set("Cache-Control", "public, max-age="+strconv.Itoa(n))
-			echo(w, r, http.StatusOK)
-		case strings.HasPrefix(p, "/delay/"):
-			secs, err := strconv.ParseFloat(strings.TrimPrefix(p, "/delay/"), 64)
-			if err != nil || secs < 0 || secs > 10 {
-				writeJSON(w, http.StatusBadRequest, map[string]any{"message": "Invalid delay"})
-				return
-			}
+			echo(w, r, http.StatusOK, nil)
+		case statusPath.MatchString(p):
+			code, _ := strconv.Atoi(statusPath.FindStringSubmatch(p)[1])
+			echo(w, r, code, map[string]any{"code": code})
+		case cachePath.MatchString(p):
+			w.Header().Set("Cache-Control", "public, max-age="+cachePath.FindStringSubmatch(p)[1])
+			echo(w, r, http.StatusOK, nil)
+		case delayPath.MatchString(p):
+			secs, _ := strconv.Atoi(delayPath.FindStringSubmatch(p)[1])
 			// the delay is what a spec of upstream timeouts asks for; the
 			// client going away ends it
 			select {
-			case <-time.After(time.Duration(secs * float64(time.Second))):
+			case <-time.After(time.Duration(secs) * time.Second):
 			case <-r.Context().Done():
 				return
 			}
-			echo(w, r, http.StatusOK)
-		case strings.HasPrefix(p, "/basic-auth/"):
-			parts := strings.Split(strings.TrimPrefix(p, "/basic-auth/"), "/")
-			user, pass, ok := r.BasicAuth()
-			if len(parts) != 2 || !ok || user != parts[0] || pass != parts[1] {
-				w.Header().Set("WWW-Authenticate", `Basic realm="Fake Realm"`)
-				writeJSON(w, http.StatusUnauthorized, map[string]any{"message": "Unauthorized"})
+			echo(w, r, http.StatusOK, map[string]any{"delay": secs})
+		case basicAuthPath.MatchString(p):
+			m := basicAuthPath.FindStringSubmatch(p)
+			user, pass, ok := proxyBasicAuth(r)
+			if !ok {
+				user, pass, ok = r.BasicAuth()
+			}
+			if !ok || user != m[1] || pass != m[2] {
+				w.Header().Set("WWW-Authenticate", "mock_upstream")
+				w.Header().Set("X-Powered-By", "mock_upstream")
+				w.Header().Set("Content-Type", "text/html")
+				w.WriteHeader(http.StatusUnauthorized)
+				io.WriteString(w, nginxPage(http.StatusUnauthorized, "Authorization Required"))
 				return
 			}
-			writeJSON(w, http.StatusOK, map[string]any{"authenticated": true, "user": user})
+			echo(w, r, http.StatusOK, map[string]any{"authenticated": true, "user": m[1]})
 		case p == "/xml":
-			w.Header().Set("Content-Type", "application/xml")
-			w.WriteHeader(http.StatusOK)
-			io.WriteString(w, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<note>\n  <body>Kong, Monolith destroyer.</body>\n</note>\n")
+			writeText(w, http.StatusOK, "application/xml", "\n                  <?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"+
+				"                    <note>\n                      <body>Kong, Monolith destroyer.</body>\n"+
+				"                    </note>\n                ")
 		case p == "/response-headers":
-			for k, vs := range r.URL.Query() {
-				for _, v := range vs {
-					w.Header().Add(k, v)
+			if r.Method != http.MethodGet {
+				methodNotAllowed(w)
+				return
+			}
+			for k, v := range uriArgs(r.URL.RawQuery) {
+				switch v := v.(type) {
+				case []any:
+					parts := make([]string, len(v))
+					for i, e := range v {
+						parts[i] = fmt.Sprint(e)
+					}
+					w.Header().Set(k, strings.Join(parts, ", "))
+				case bool:
+					w.Header().Set(k, "true")
+				default:
+					w.Header().Set(k, fmt.Sprint(v))
 				}
 			}
-			echo(w, r, http.StatusOK)
+			echo(w, r, http.StatusOK, nil)
 		default:
-			writeJSON(w, http.StatusNotFound, map[string]any{"message": "Not found"})
+			echo(w, r, http.StatusNotFound, nil)
 		}
 	})
 }
 
+var (
+	statusPath    = regexp.MustCompile(`^/status/(\d{3})$`)
+	cachePath     = regexp.MustCompile(`^/cache/(\d+)$`)
+	delayPath     = regexp.MustCompile(`^/delay/(\d{1,3})$`)
+	basicAuthPath = regexp.MustCompile(`^/basic-auth/([a-zA-Z0-9_]+)/(.+)$`)
+)
+
+// the routes the mock upstream's / lists, as Kong's does
+var validRoutes = map[string]string{
+	"/ws":                         "Websocket echo server",
+	"/get":                        "Accepts a GET request and returns it in JSON format",
+	"/xml":                        "Returns a simple XML document",
+	"/post":                       "Accepts a POST request and returns it in JSON format",
+	"/response-headers?:key=:val": "Returns given response headers",
+	"/cache/:n":                   "Sets a Cache-Control header for n seconds",
+	"/anything":                   "Accepts any request and returns it in JSON format",
+	"/request":                    "Alias to /anything",
+	"/delay/:duration":            "Delay the response for <duration> seconds",
+	"/basic-auth/:user/:pass":     "Performs HTTP basic authentication with the given credentials",
+	"/status/:code":               "Returns a response with the specified <status code>",
+	"/stream/:num":                "Stream <num> chunks of JSON data via chunked Transfer Encoding",
+	"/timestamp":                  "Returns server timestamp in header",
+}
+
+// proxyBasicAuth reads Proxy-Authorization's basic credentials, which the
+// mock upstream checks before Authorization
+func proxyBasicAuth(r *http.Request) (user, pass string, ok bool) {
+	h := r.Header.Get("Proxy-Authorization")
+	if h == "" {
+		return "", "", false
+	}
+	req := &http.Request{Header: http.Header{"Authorization": {h}}}
+	return req.BasicAuth()
+}
+
+// nginxPage is the page nginx writes for a status it ends a request with
+func nginxPage(code int, reason string) string {
+	head := strconv.Itoa(code) + " " + reason
+	return "<html>\r\n<head><title>" + head + "</title></head>\r\n<body>\r\n<center><h1>" + head +
+		"</h1></center>\r\n<hr><center>openresty</center>\r\n</body>\r\n</html>\r\n"
+}
+
 func methodNotAllowed(w http.ResponseWriter) {
-	writeJSON(w, http.StatusMethodNotAllowed, map[string]any{"message": "Method not allowed"})
+	writeText(w, http.StatusMethodNotAllowed, "text/plain", "Method not allowed for the requested URL")
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, _ := json.Marshal(v)
-	w.Header().Set("Content-Type", "application/json")
+// writeText answers as the mock upstream's send_text_response: its
+// X-Powered-By and Server headers, the text and a newline (ngx.say), no
+// body for HEAD
+func writeText(w http.ResponseWriter, status int, contentType, text string) {
+	h := w.Header()
+	h.Set("X-Powered-By", "mock_upstream")
+	h.Set("Server", "mock-upstream/1.0.0")
+	h.Set("Content-Type", contentType)
 	w.WriteHeader(status)
-	w.Write(b)
+	io.WriteString(w, text+"\n")
 }
 
-// echo writes the request as Kong's mock upstream does: lower-case header
-// names, a single value as a string and repeats as an array; uri_args the
-// same; post_data with text, kind and params for form and JSON bodies.
-func echo(w http.ResponseWriter, r *http.Request, status int) {
+// uriArgs reads a query string as ngx.req.get_uri_args: a key without
+// "=" is true, a repeated key an array of its values
+func uriArgs(raw string) map[string]any {
+	out := map[string]any{}
+	for _, part := range strings.FieldsFunc(raw, func(c rune) bool { return c == '&' }) {
+		k, v, hasValue := strings.Cut(part, "=")
+		k, err := url.QueryUnescape(k)
+		if err != nil || k == "" {
+			continue
+		}
+		var val any = true
+		if hasValue {
+			if u, err := url.QueryUnescape(v); err == nil {
+				val = u
+			} else {
+				val = v
+			}
+		}
+		switch prev := out[k].(type) {
+		case nil:
+			out[k] = val
+		case []any:
+			out[k] = append(prev, val)
+		default:
+			out[k] = []any{prev, val}
+		}
+	}
+	return out
+}
+
+// multipartParams reads a multipart/form-data body as the mock upstream
+// does: each part's name (from its Content-Disposition) to its value
+func multipartParams(body, contentType string) (map[string]any, error) {
+	_, boundary, ok := strings.Cut(contentType, "boundary=")
+	if !ok || boundary == "" {
+		return nil, fmt.Errorf("could not find boundary in content type %s", contentType)
+	}
+	params := map[string]any{}
+	for _, part := range strings.Split(body, "--"+boundary) {
+		part = strings.TrimSpace(part)
+		if part == "" || part == "--" {
+			continue
+		}
+		head, value, ok := strings.Cut(part, "\r\n\r\n")
+		if !ok {
+			return nil, fmt.Errorf("could not find part body")
+		}
+		m := partName.FindStringSubmatch(head)
+		if !strings.HasPrefix(strings.ToLower(head), "content-disposition") || m == nil {
+			return nil, fmt.Errorf("could not find part name in: %s", head)
+		}
+		params[m[1]] = value
+	}
+	return params, nil
+}
+
+var partName = regexp.MustCompile(`name="(.*?)"`)
+
+// echo writes the request as Kong's mock upstream does
+// (send_default_json_response): lower-case header names, a single value
+// as a string and repeats as an array; uri_args as ngx.req.get_uri_args;
+// post_data's text, kind ("form", "multipart-form", "json" or "unknown")
+// and params (null when none); nginx's vars; url from $scheme, $host,
+// $server_port and $request_uri; extra's fields merged in.
+func echo(w http.ResponseWriter, r *http.Request, status int, extra map[string]any) {
 	body, _ := io.ReadAll(r.Body)
 	headers := map[string]any{"host": r.Host}
 	for k, vs := range r.Header {
 		headers[strings.ToLower(k)] = oneOrMany(vs)
 	}
-	args := map[string]any{}
-	for k, vs := range r.URL.Query() {
-		args[k] = oneOrMany(vs)
-	}
-	post := map[string]any{"text": string(body)}
+	post := map[string]any{"text": string(body), "kind": "unknown", "params": nil}
 	ct := r.Header.Get("Content-Type")
+	var perr error
 	switch {
-	case strings.HasPrefix(ct, "application/x-www-form-urlencoded"):
+	case ct == "":
+	case strings.Contains(ct, "application/x-www-form-urlencoded"):
 		post["kind"] = "form"
-		params := map[string]any{}
-		if v, err := url.ParseQuery(string(body)); err == nil {
-			for k, vs := range v {
-				params[k] = oneOrMany(vs)
-			}
+		post["params"] = uriArgs(string(body))
+	case strings.Contains(ct, "multipart/form-data"):
+		post["kind"] = "multipart-form"
+		var params map[string]any
+		if params, perr = multipartParams(string(body), ct); perr == nil {
+			post["params"] = params
 		}
-		post["params"] = params
-	case strings.HasPrefix(ct, "application/json"):
+	case strings.Contains(ct, "application/json"):
 		post["kind"] = "json"
 		var v any
-		if err := json.Unmarshal(body, &v); err == nil {
+		if perr = json.Unmarshal(body, &v); perr == nil {
 			post["params"] = v
-		} else {
-			post["error"] = err.Error()
 		}
-	default:
-		post["kind"] = "unknown"
 	}
-	host, port, _ := net.SplitHostPort(r.Host)
+	if perr != nil {
+		post["kind"] = post["kind"].(string) + " (error)"
+		post["error"] = perr.Error()
+	}
+	host, hostPort, _ := net.SplitHostPort(r.Host)
 	if host == "" {
 		host = r.Host
 	}
-	raddr, _, _ := net.SplitHostPort(r.RemoteAddr)
+	host = strings.ToLower(host)
+	// nginx's $server_port: the port the request came in on
+	port := hostPort
+	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		if _, p, err := net.SplitHostPort(a.String()); err == nil {
+			port = p
+		}
+	}
+	if host == "" {
+		host = "mock_upstream"
+	}
+	if port == "" {
+		port = "80"
+		if r.TLS != nil {
+			port = "443"
+		}
+	}
+	raddr, rport, _ := net.SplitHostPort(r.RemoteAddr)
 	uri := r.URL.RequestURI()
 	// nginx's $scheme and $https: "https" and "on" over TLS
-	scheme, https := "http", ""
+	scheme, https, sni := "http", "", "no SNI"
 	if r.TLS != nil {
 		scheme, https = "https", "on"
+		if r.TLS.ServerName != "" {
+			sni = r.TLS.ServerName
+		}
 	}
+	hostname, _ := os.Hostname()
 	vars := map[string]any{
-		"uri":             r.URL.Path,
-		"host":            host,
-		"hostname":        host,
-		"https":           https,
-		"scheme":          scheme,
-		"is_args":         "",
-		"server_addr":     "127.0.0.1",
-		"server_port":     port,
-		"remote_addr":     raddr,
-		"request":         r.Method + " " + uri + " " + r.Proto,
-		"request_method":  r.Method,
-		"request_uri":     uri,
-		"args":            r.URL.RawQuery,
-		"server_protocol": r.Proto,
+		"uri":                r.URL.Path,
+		"host":               host,
+		"hostname":           hostname,
+		"https":              https,
+		"scheme":             scheme,
+		"is_args":            "",
+		"server_addr":        "127.0.0.1",
+		"server_port":        port,
+		"server_name":        "mock_upstream",
+		"server_protocol":    r.Proto,
+		"remote_addr":        raddr,
+		"remote_port":        rport,
+		"realip_remote_addr": raddr,
+		"realip_remote_port": rport,
+		"request":            r.Method + " " + uri + " " + r.Proto,
+		"request_method":     r.Method,
+		"request_uri":        uri,
+		"ssl_server_name":    sni,
 	}
 	if r.URL.RawQuery != "" {
 		vars["is_args"] = "?"
 	}
-	writeJSON(w, status, map[string]any{
+	out := map[string]any{
 		"headers":   headers,
-		"uri_args":  args,
+		"uri_args":  uriArgs(r.URL.RawQuery),
 		"post_data": post,
 		"vars":      vars,
-		"url":       scheme + "://" + r.Host + uri,
-	})
+		"url":       scheme + "://" + host + ":" + port + uri,
+	}
+	for k, v := range extra {
+		out[k] = v
+	}
+	b, _ := json.Marshal(out)
+	text := string(b)
+	if r.Method == http.MethodHead {
+		text = ""
+	}
+	writeText(w, status, "application/json", text)
 }
 
 func oneOrMany(vs []string) any {

@@ -21,6 +21,9 @@ func mockDo(t *testing.T, method, target, ct, body string) (*httptest.ResponseRe
 	rec := httptest.NewRecorder()
 	MockHandler().ServeHTTP(rec, req)
 	var out map[string]any
+	if rec.Header().Get("Content-Type") != "application/json" {
+		return rec, nil
+	}
 	if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil {
 		t.Fatalf("%s %s: not JSON: %q", method, target, rec.Body.String())
 	}
@@ -47,7 +50,7 @@ func TestMockUpstreamEchoesInKongsShape(t *testing.T) {
 	if vars["uri"] != "/request/x" || vars["request_method"] != "GET" || vars["request_uri"] != "/request/x?a=1&b=2&b=3" || vars["is_args"] != "?" {
 		t.Errorf("vars = %v", vars)
 	}
-	if out["url"] != "http://example.test/request/x?a=1&b=2&b=3" {
+	if out["url"] != "http://example.test:80/request/x?a=1&b=2&b=3" {
 		t.Errorf("url = %v", out["url"])
 	}
 }
@@ -65,6 +68,63 @@ func TestMockUpstreamPostData(t *testing.T) {
 	}
 }
 
+// Answers in the shape of Kong's mock upstream (spec/fixtures/mock_upstream.lua
+// under its nginx server block): any path is an echo, 404 for an unknown
+// one; /status and /delay add code and delay, /basic-auth echoes too;
+// params is null without a body kind; a bare query key is true; every
+// answer says X-Powered-By: mock_upstream; the URL always has a port.
+func TestMockUpstreamKongsAnswers(t *testing.T) {
+	rec, out := mockDo(t, "GET", "http://h.test/nowhere?flag&e=", "", "")
+	if rec.Code != 404 || out == nil || out["headers"] == nil {
+		t.Fatalf("unknown path: %d %s", rec.Code, rec.Body)
+	}
+	if args := out["uri_args"].(map[string]any); args["flag"] != true || args["e"] != "" {
+		t.Errorf("uri_args = %v", args)
+	}
+	if pd := out["post_data"].(map[string]any); pd["kind"] != "unknown" || pd["params"] != nil {
+		t.Errorf("post_data = %v", pd)
+	} else if _, ok := pd["params"]; !ok {
+		t.Errorf("post_data.params is null, not absent: %v", pd)
+	}
+	if vars := out["vars"].(map[string]any); vars["ssl_server_name"] != "no SNI" || vars["server_name"] != "mock_upstream" {
+		t.Errorf("vars = %v", vars)
+	}
+	if rec.Header().Get("X-Powered-By") != "mock_upstream" || !strings.HasSuffix(rec.Body.String(), "}\n") {
+		t.Errorf("send_text_response's headers and newline: %v %q", rec.Header(), rec.Body)
+	}
+	rec, out = mockDo(t, "GET", "/status/418", "", "")
+	if rec.Code != 418 || out["code"] != float64(418) {
+		t.Errorf("/status/418: %d %v", rec.Code, out["code"])
+	}
+	rec, out = mockDo(t, "GET", "/delay/0", "", "")
+	if rec.Code != 200 || out["delay"] != float64(0) {
+		t.Errorf("/delay/0: %d %v", rec.Code, out["delay"])
+	}
+	rec, _ = mockDo(t, "GET", "/delay/0.5", "", "")
+	if rec.Code != 404 {
+		t.Errorf("/delay/0.5: %d", rec.Code)
+	}
+	req := httptest.NewRequest("GET", "/basic-auth/u/p", nil)
+	req.SetBasicAuth("u", "p")
+	rr := httptest.NewRecorder()
+	MockHandler().ServeHTTP(rr, req)
+	if !strings.Contains(rr.Body.String(), `"headers"`) || !strings.Contains(rr.Body.String(), `"user":"u"`) {
+		t.Errorf("/basic-auth echoes the request too: %s", rr.Body)
+	}
+	rec, _ = mockDo(t, "POST", "/get", "", "")
+	if rec.Code != 405 || rec.Body.String() != "Method not allowed for the requested URL\n" {
+		t.Errorf("POST /get: %d %q", rec.Code, rec.Body)
+	}
+	_, out = mockDo(t, "POST", "/post", "multipart/form-data; boundary=B", "--B\r\nContent-Disposition: form-data; name=\"f\"\r\n\r\nv\r\n--B--\r\n")
+	if pd := out["post_data"].(map[string]any); pd["kind"] != "multipart-form" || pd["params"].(map[string]any)["f"] != "v" {
+		t.Errorf("multipart post_data = %v", pd)
+	}
+	_, out = mockDo(t, "POST", "/post", "application/json", "{")
+	if pd := out["post_data"].(map[string]any); pd["kind"] != "json (error)" || pd["params"] != nil || pd["error"] == nil {
+		t.Errorf("bad JSON post_data = %v", pd)
+	}
+}
+
 func TestMockUpstreamPaths(t *testing.T) {
 	for _, c := range []struct {
 		method, target string
@@ -76,7 +136,9 @@ func TestMockUpstreamPaths(t *testing.T) {
 		{"POST", "/get", 405},
 		{"GET", "/post", 405},
 		{"GET", "/status/418", 418},
-		{"GET", "/status/abc", 400},
+		{"GET", "/status/abc", 404},
+		{"GET", "/status/4180", 404},
+		{"POST", "/response-headers", 405},
 		{"GET", "/nowhere", 404},
 	} {
 		rec, _ := mockDo(t, c.method, c.target, "", "")

@@ -29,6 +29,7 @@
 
 local go = require "luahost.spechelpers"
 local cjson = require "cjson"
+local http_tools = require "kong.tools.http"
 local blueprints = require "spec.fixtures.blueprints"
 
 local helpers = {}
@@ -290,28 +291,6 @@ end
 ----------------------------------------------------------------------
 -- HTTP client objects
 
-local function urlencode(s)
-  return (tostring(s):gsub("[^%w%-%._~]", function(c) return string.format("%%%02X", c:byte()) end))
-end
-
-local function encode_args(t)
-  local keys = {}
-  for k in pairs(t) do keys[#keys + 1] = tostring(k) end
-  table.sort(keys)
-  local parts = {}
-  for _, k in ipairs(keys) do
-    local v = t[k]
-    if type(v) == "table" then
-      for _, e in ipairs(v) do parts[#parts + 1] = urlencode(k) .. "=" .. urlencode(e) end
-    elseif v == true then
-      parts[#parts + 1] = urlencode(k)
-    else
-      parts[#parts + 1] = urlencode(k) .. "=" .. urlencode(v)
-    end
-  end
-  return table.concat(parts, "&")
-end
-
 local function lookup(t, name)
   name = name:lower()
   for k, v in pairs(t) do
@@ -331,27 +310,55 @@ local headers_mt = {
 local client_mt = {}
 client_mt.__index = client_mt
 
+-- the boundary Kong's client writes between multipart/form-data parts
+local MULTIPART_BOUNDARY = "8fd84e9444e3946c"
+
+-- a table body is encoded by the request's Content-Type as Kong's client
+-- does: JSON, a form (raw values, as Kong's encode_args(body, true)) or
+-- multipart/form-data; under any other (or no) Content-Type it is sent as
+-- lua-resty-http sends a table, its array part's strings one after the
+-- other (a { key = value } table: an empty body). No Content-Type is added.
+local function encode_body(body, headers, no_array_indexes)
+  local ct, ct_name = lookup(headers, "content-type")
+  ct = ct or ""
+  if ct:find("application/json", 1, true) then
+    return cjson.encode(body)
+  elseif ct:find("www-form-urlencoded", 1, true) then
+    return http_tools.encode_args(body, true, no_array_indexes)
+  elseif ct:find("multipart/form-data", 1, true) then
+    local parts = {}
+    for k, v in pairs(body) do
+      parts[#parts + 1] = "--" .. MULTIPART_BOUNDARY .. "\r\nContent-Disposition: form-data; name=\"" .. k
+        .. "\"\r\n\r\n" .. tostring(v) .. "\r\n"
+    end
+    if #parts > 0 then
+      parts[#parts + 1] = "--" .. MULTIPART_BOUNDARY .. "--\r\n"
+    end
+    if not ct:find("boundary=", 1, true) then
+      headers[ct_name] = ct .. "; boundary=" .. MULTIPART_BOUNDARY
+    end
+    return table.concat(parts)
+  end
+  local parts = {}
+  for i, v in ipairs(body) do parts[i] = tostring(v) end
+  return table.concat(parts)
+end
+
 function client_mt:send(opts)
   opts = opts or {}
   local headers = {}
   for k, v in pairs(opts.headers or {}) do headers[k] = v end
   local body = opts.body
   if type(body) == "table" then
-    local ct = lookup(headers, "content-type")
-    if ct == nil then
-      ct = "application/json"
-      headers["Content-Type"] = ct
-    end
-    if ct:find("application/x-www-form-urlencoded", 1, true) then
-      body = encode_args(body)
-    else
-      body = cjson.encode(body)
-    end
+    body = encode_body(body, headers, opts.no_array_indexes)
   end
+  -- a query table is appended as Kong's client does (the path is assumed
+  -- to have none); a string is appended as lua-resty-http does
   local path = opts.path or "/"
-  if opts.query then
-    local q = type(opts.query) == "table" and encode_args(opts.query) or tostring(opts.query)
-    path = path .. (path:find("?", 1, true) and "&" or "?") .. q
+  if type(opts.query) == "table" then
+    path = path .. "?" .. http_tools.encode_args(opts.query)
+  elseif opts.query ~= nil then
+    path = path .. "?" .. tostring(opts.query)
   end
   local url = (self.scheme or "http") .. "://" .. self.host .. ":" .. self.port .. path
   local status, res_headers, res_body, client_addr = go.request(opts.method or "GET", url, headers, body,
@@ -380,7 +387,8 @@ for _, m in ipairs({ "get", "post", "put", "patch", "delete", "options", "head" 
     for k, v in pairs(opts or {}) do o[k] = v end
     o.method = m:upper()
     o.path = path
-    return self:send(o)
+    -- Kong's shortcuts assert: a failed request raises
+    return assert(self:send(o))
   end
 end
 

@@ -123,9 +123,58 @@ describe("spec.helpers with a node [#off]", function()
     })
     assert.response(res).has.status(200)
     assert.equal("x y", assert.request(res).has.formparam("b"))
-    res = client:send({ method = "POST", path = "/anything", headers = { host = "off.test" }, body = { n = 3 } })
+    res = client:send({ method = "POST", path = "/anything",
+      headers = { host = "off.test", ["Content-Type"] = "application/json" }, body = { n = 3 } })
     local json = assert.response(res).has.jsonbody()
     assert.equal(3, json.post_data.params.n)
+  end)
+
+  it("a table body is encoded only by its Content-Type, as Kong's client", function()
+    -- no Content-Type: sent as lua-resty-http sends a table (its array
+    -- part), nothing added
+    local res = client:post("/anything", { headers = { host = "off.test" }, body = { n = 3 } })
+    local json = cjson.decode(assert.res_status(200, res))
+    assert.equal("", json.post_data.text)
+    assert.is_nil(json.headers["content-type"])
+    res = client:post("/anything", { headers = { host = "off.test" }, body = { "a", "b" } })
+    assert.equal("ab", cjson.decode(assert.res_status(200, res)).post_data.text)
+    -- forms: raw values, arrays with indexes (or without: no_array_indexes)
+    res = client:post("/anything", { headers = { host = "off.test", ["Content-Type"] = "application/x-www-form-urlencoded" },
+      body = { a = { "x", "y" }, t = true } })
+    assert.equal("a[1]=x&a[2]=y&t=true", cjson.decode(assert.res_status(200, res)).post_data.text)
+    res = client:post("/anything", { headers = { host = "off.test", ["Content-Type"] = "application/x-www-form-urlencoded" },
+      body = { a = { "x", "y" } }, no_array_indexes = true })
+    assert.equal("a[]=x&a[]=y", cjson.decode(assert.res_status(200, res)).post_data.text)
+    -- multipart/form-data, with Kong's boundary
+    res = client:post("/anything", { headers = { host = "off.test", ["Content-Type"] = "multipart/form-data" },
+      body = { f = "v" } })
+    json = cjson.decode(assert.res_status(200, res))
+    assert.equal("multipart/form-data; boundary=8fd84e9444e3946c", json.headers["content-type"])
+    assert.equal("v", json.post_data.params.f)
+    -- a query table: Kong's encode_args (arrays indexed, true as a word)
+    res = client:get("/anything", { headers = { host = "off.test" }, query = { a = { "x", "y" }, t = true } })
+    assert.same({ ["a[1]"] = "x", ["a[2]"] = "y", t = "true" }, cjson.decode(assert.res_status(200, res)).uri_args)
+  end)
+
+  it("the mock upstream answers as Kong's", function()
+    -- an unknown path: the echo, status 404
+    local json = cjson.decode(assert.res_status(404, client:get("/nowhere", { headers = { host = "off.test" } })))
+    assert.equal(helpers.mock_upstream_host, json.vars.host)
+    assert.equal(ngx.null, json.post_data.params)
+    assert.equal("unknown", json.post_data.kind)
+    assert.equal("no SNI", json.vars.ssl_server_name)
+    -- /status adds code; /delay adds delay; a bare query key is true
+    json = cjson.decode(assert.res_status(201, client:get("/status/201?flag", { headers = { host = "off.test" } })))
+    assert.equal(201, json.code)
+    assert.is_true(json.uri_args.flag)
+    assert.equal(0, cjson.decode(assert.res_status(200, client:get("/delay/0", { headers = { host = "off.test" } }))).delay)
+    -- the URL carries the port the mock upstream listens on
+    assert.equal("http://" .. helpers.mock_upstream_host .. ":" .. helpers.mock_upstream_port .. "/request",
+      cjson.decode(assert.res_status(200, client:get("/request", { headers = { host = "off.test" } }))).url)
+    -- a wrong method: nginx's text
+    local res = client:post("/get", { headers = { host = "off.test" } })
+    assert.equal("Method not allowed for the requested URL\n", assert.res_status(405, res))
+    assert.equal("mock_upstream", res.headers["X-Powered-By"])
   end)
 
   it("a service's path prefixes the upstream path", function()
@@ -187,8 +236,12 @@ describe("spec.helpers with a node [#off]", function()
     local res = helpers.proxy_client():get("/request", { headers = { host = "off.test" } })
     assert.res_status(200, res)
     assert(helpers.stop_kong())
-    local _, err = helpers.http_client("127.0.0.1", port):get("/request", { headers = { host = "off.test" } })
+    local _, err = helpers.http_client("127.0.0.1", port):send({ path = "/request", headers = { host = "off.test" } })
     assert.is_string(err)
+    -- the shortcuts assert, as Kong's
+    assert.has_error(function()
+      helpers.http_client("127.0.0.1", port):get("/request", { headers = { host = "off.test" } })
+    end)
     assert(helpers.start_kong({ database = "off", declarative_config_string = [[
 _format_version: "3.0"
 services:

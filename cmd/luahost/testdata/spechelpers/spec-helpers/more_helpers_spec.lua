@@ -128,8 +128,10 @@ describe("spec.helpers against a node", function()
     local other = helpers.admin_client()
     admin:synchronize_sibling(other)
     local svc = cjson.decode(assert.res_status(201, other:post("/services", {
+      headers = { ["Content-Type"] = "application/json" },
       body = { name = "sync-svc", url = helpers.mock_upstream_url } })))
     assert.res_status(201, admin:post("/services/" .. svc.id .. "/routes", {
+      headers = { ["Content-Type"] = "application/json" },
       body = { hosts = { "sync.test" } } }))
     assert.res_status(200, proxy:get("/request", { headers = { host = "sync.test" } }))
   end)

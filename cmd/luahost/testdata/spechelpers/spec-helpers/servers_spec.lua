@@ -92,7 +92,7 @@ describe("tcp_server and udp_server", function()
     local thread = helpers.tcp_server(port, { tls = true, prefix = "echo: " })
     -- an HTTPS client's request line is the line the server reads
     local client = helpers.http_client({ scheme = "https", host = "127.0.0.1", port = port, timeout = 5000 })
-    local res = client:get("/over-tls")
+    local res = client:send({ method = "GET", path = "/over-tls" })
     assert.is_nil(res)
     local ok, line = thread:join()
     assert.is_true(ok)
