@@ -1064,14 +1064,21 @@ local function trace_of(res)
   return "\nPlugins run by the proxy for this request:\n  " .. t:gsub("\n", "\n  ")
 end
 
+-- Kong's strip: leading and trailing whitespace off
+local function strip(s)
+  return (tostring(s or ""):match("^%s*(.-)%s*$"))
+end
+
+-- the body, stripped of surrounding whitespace as Kong's res_status
+-- returns (and prints) it
 local function res_status(expected, res, msg)
   if type(res) ~= "table" or not res.status then
     failure("Expected a response, got " .. tostring(res))
   end
-  local body = body_of(res)
+  local body = strip(body_of(res))
   if res.status ~= expected then
     failure((msg and (msg .. "\n") or "") .. "Invalid response status code '" .. res.status ..
-      "':\nExpected: " .. tostring(expected) .. "\nBody: " .. tostring(body) .. trace_of(res))
+      "':\nExpected: " .. tostring(expected) .. "\nBody: " .. body .. trace_of(res))
   end
   return body
 end
@@ -1079,7 +1086,7 @@ end
 local function json_of(what, res)
   local body = body_of(res)
   local ok, t = pcall(cjson.decode, body or "")
-  if not ok or type(t) ~= "table" then
+  if not ok then
     failure("Expected " .. what .. " body to be JSON, got: " .. tostring(body) .. trace_of(res))
   end
   return t
@@ -1126,11 +1133,17 @@ local function response_checks(res)
   }
 end
 
+-- request(res): res must be the mock upstream's echo (its X-Powered-By
+-- says so), as Kong's modifier requires
 local function request_checks(res)
   local function fail_res(msg) failure(msg .. trace_of(res)) end
   local req = json_of("the request (mock upstream)", res)
+  if type(req) ~= "table" or lookup(res.headers or {}, "X-Powered-By") ~= "mock_upstream" then
+    error("Could not determine the response to be from mock_upstream", 3)
+  end
+  -- names found in any case, as Kong's misc.lookup
   local function field(what, t, name)
-    local v = t and (t[name] or t[name:lower()])
+    local v = t and lookup(t, name)
     if v == nil then fail_res("Expected request " .. what .. " '" .. name .. "' to be present") end
     return v
   end
@@ -1146,20 +1159,31 @@ local function request_checks(res)
     end,
     queryparam = function(neg, name)
       if neg then
-        if req.uri_args and req.uri_args[name] ~= nil then fail_res("Expected querystring '" .. name .. "' not to be present") end
+        if req.uri_args and lookup(req.uri_args, name) ~= nil then fail_res("Expected querystring '" .. name .. "' not to be present") end
         return
       end
       return field("querystring parameter", req.uri_args, name)
     end,
     formparam = function(neg, name)
-      local params = req.post_data and req.post_data.params
+      local pd = req.post_data
+      if not pd or (pd.kind ~= "form" and pd.kind ~= "multipart-form") then
+        error("Could not determine the request to be from either mock_upstream", 2)
+      end
+      local params = type(pd.params) == "table" and pd.params or {}
       if neg then
-        if type(params) == "table" and params[name] ~= nil then fail_res("Expected form parameter '" .. name .. "' not to be present") end
+        if lookup(params, name) ~= nil then fail_res("Expected form parameter '" .. name .. "' not to be present") end
         return
       end
       return field("form parameter", params, name)
     end,
-    jsonbody = function() return req end,
+    -- the request's JSON body: { params, data, error, kind }, as Kong's
+    jsonbody = function()
+      local pd = req.post_data
+      if not (pd and (pd.kind == "json" or pd.kind == "json (error)") and pd.params) then
+        error("No json data found in the request", 2)
+      end
+      return { params = pd.params, data = pd.text, error = pd.error, kind = pd.kind }
+    end,
   }
 end
 
@@ -1175,7 +1199,16 @@ local function log_has(path, pattern, plain)
   local s = f:read("*a")
   f:close()
   for line in s:gmatch("[^\n]+") do
-    if line:find(pattern, 1, plain) then return true end
+    if plain then
+      if line:find(pattern, 1, true) then return true end
+    else
+      -- a regex (PCRE), as Kong's ngx.re.find
+      local from, _, err = ngx.re.find(line, pattern, "oj")
+      if err then
+        error(("invalid regex provided to logfile assertion %q: %s"):format(pattern, err), 0)
+      end
+      if from then return true end
+    end
   end
   return false
 end
@@ -1185,8 +1218,8 @@ local function logfile(path)
   return modifier_chain({
     line = function(neg, pattern, plain, timeout)
       -- a line of the log phase may land just after the response: look
-      -- again until timeout (seconds, default 10), as Kong's does
-      local deadline = now() + (timeout or 10)
+      -- again until timeout (seconds, default 2), as Kong's does
+      local deadline = now() + (timeout or 2)
       repeat
         local found = log_has(path, pattern, plain)
         if found ~= (neg and true or false) then
@@ -1205,6 +1238,7 @@ end
 
 local extra = {
   logfile = logfile,
+  errlog = logfile, -- Kong's older name
   res_status = res_status,
   response = function(res) return modifier_chain(response_checks(res), false) end,
   request = function(res) return modifier_chain(request_checks(res), false) end,

@@ -173,7 +173,8 @@ describe("spec.helpers with a node [#off]", function()
       cjson.decode(assert.res_status(200, client:get("/request", { headers = { host = "off.test" } }))).url)
     -- a wrong method: nginx's text
     local res = client:post("/get", { headers = { host = "off.test" } })
-    assert.equal("Method not allowed for the requested URL\n", assert.res_status(405, res))
+    -- res_status gives the body stripped, as Kong's
+    assert.equal("Method not allowed for the requested URL", assert.res_status(405, res))
     assert.equal("mock_upstream", res.headers["X-Powered-By"])
   end)
 
@@ -204,6 +205,30 @@ describe("spec.helpers with a node [#off]", function()
     assert.logfile().has.no.line("never logged", true, 0)
     local ok = pcall(function() assert.logfile().has.line("never logged", true, 0) end)
     assert.is_false(ok)
+    -- not plain: a regex, as Kong's (ngx.re.find), under errlog too
+    assert.logfile().has.line([[add-header access for \S+\.test]], false, 0)
+    assert.errlog().has.no.line([[add-header access for \d+]], false, 0)
+  end)
+
+  it("assert.request reads the mock upstream's echo as Kong's", function()
+    local res = client:post("/anything", { headers = { host = "off.test", ["Content-Type"] = "application/json" },
+      body = { k = "v" }, query = { Q = "1" } })
+    assert.res_status(200, res)
+    -- jsonbody: the request's JSON body
+    local json = assert.request(res).has.jsonbody()
+    assert.same({ k = "v" }, json.params)
+    assert.equal('{"k":"v"}', json.data)
+    assert.equal("json", json.kind)
+    -- names in any case
+    assert.equal("1", assert.request(res).has.queryparam("q"))
+    -- formparam wants a form
+    assert.has_error(function() assert.request(res).has.formparam("k") end,
+      "Could not determine the request to be from either mock_upstream")
+    -- a response not from the mock upstream
+    local admin_res = admin:get("/routes")
+    assert.res_status(200, admin_res)
+    assert.has_error(function() assert.request(admin_res).has.header("host") end,
+      "Could not determine the response to be from mock_upstream")
   end)
 
   it("assertions fail with Kong's messages", function()
