@@ -7,7 +7,9 @@
 package spechelpers
 
 import (
+	"context"
 	"crypto/tls"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptrace"
@@ -303,8 +305,9 @@ func (cs *clients) CloseIdleConnections() {
 	}
 }
 
-// request(method, url, headers, body [, sni]) → status, headers, body,
-// client
+// request(method, url, headers, body [, sni [, timeout_ms]]) → status,
+// headers, body, client; a request not answered within timeout_ms (when
+// > 0) fails with "timeout", as lua-resty-http's
 func request(L *lua.LState, cs *clients) int {
 	method := L.CheckString(1)
 	url := L.CheckString(2)
@@ -313,7 +316,13 @@ func request(L *lua.LState, cs *clients) int {
 	if s, ok := L.Get(4).(lua.LString); ok {
 		body = strings.NewReader(string(s))
 	}
-	req, err := http.NewRequest(method, url, body)
+	ctx := context.Background()
+	if ms := L.OptNumber(6, 0); ms > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, time.Duration(float64(ms)*float64(time.Millisecond)))
+		defer cancel()
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, body)
 	if err != nil {
 		L.Push(lua.LNil)
 		L.Push(lua.LString(err.Error()))
@@ -359,6 +368,9 @@ func responseToLua(L *lua.LState, res *http.Response, err error, join bool) (bod
 		body, err = io.ReadAll(res.Body)
 	}
 	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			err = errors.New("timeout")
+		}
 		L.Push(lua.LNil)
 		L.Push(lua.LString(err.Error()))
 		return nil, nil, false

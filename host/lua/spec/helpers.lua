@@ -362,7 +362,7 @@ function client_mt:send(opts)
   end
   local url = (self.scheme or "http") .. "://" .. self.host .. ":" .. self.port .. path
   local status, res_headers, res_body, client_addr = go.request(opts.method or "GET", url, headers, body,
-    self.ssl_server_name)
+    self.ssl_server_name, self.timeout)
   if not status then
     return nil, res_headers
   end
@@ -393,21 +393,25 @@ for _, m in ipairs({ "get", "post", "put", "patch", "delete", "options", "head" 
 end
 
 function client_mt:close() return true end
-client_mt.set_timeout = function() end
-client_mt.set_timeouts = function() end
+-- timeouts in ms, as lua-resty-http's; a request's answer must come
+-- within the read timeout
+function client_mt:set_timeout(ms) self.timeout = ms end
+function client_mt:set_timeouts(_, _, read_ms) self.timeout = read_ms end
 
+-- timeout (ms): 10 s by default, as Kong's http_client
 function helpers.http_client(host, port, timeout)
   local scheme, sni
   if type(host) == "table" then
     host, port, timeout, scheme, sni = host.host, host.port, host.timeout, host.scheme, host.ssl_server_name
   end
-  return setmetatable({ host = host, port = port, timeout = timeout, scheme = scheme,
+  return setmetatable({ host = host, port = port, timeout = timeout or 10000, scheme = scheme,
     ssl_server_name = sni }, client_mt)
 end
 
+-- the proxy and Admin API clients: 60 s by default, as Kong's
 function helpers.proxy_client(timeout)
   assert(current and current.proxy_port, "proxy_client: start_kong first")
-  local c = helpers.http_client("127.0.0.1", current.proxy_port, timeout)
+  local c = helpers.http_client("127.0.0.1", current.proxy_port, timeout or 60000)
   c.proxied = true
   return c
 end
@@ -417,7 +421,7 @@ end
 function helpers.proxy_ssl_client(timeout, sni)
   assert(current and current.proxy_ssl_port, "proxy_ssl_client: start_kong first")
   local c = helpers.http_client({ scheme = "https", host = "127.0.0.1", port = current.proxy_ssl_port,
-    timeout = timeout, ssl_server_name = sni })
+    timeout = timeout or 60000, ssl_server_name = sni })
   c.proxied = true
   return c
 end
@@ -425,13 +429,13 @@ end
 function helpers.admin_ssl_client(timeout)
   assert(current and current.admin_ssl_port, "admin_ssl_client: start_kong first")
   return helpers.http_client({ scheme = "https", host = "127.0.0.1", port = current.admin_ssl_port,
-    timeout = timeout })
+    timeout = timeout or 60000 })
 end
 
 -- forced_port: another port of 127.0.0.1 instead of the node's
 function helpers.admin_client(timeout, forced_port)
   assert(forced_port or current and current.admin_port, "admin_client: start_kong first")
-  return helpers.http_client("127.0.0.1", forced_port or current.admin_port, timeout)
+  return helpers.http_client("127.0.0.1", forced_port or current.admin_port, timeout or 60000)
 end
 
 ----------------------------------------------------------------------
@@ -569,7 +573,11 @@ function helpers.wait_until(f, timeout, step)
     if ok and res then
       return res
     end
-    if not ok then err = res end
+    -- an error ends the wait at once, as Kong's (its condition "truthy"
+    -- does not ignore exceptions; pwait_until is the one that retries)
+    if not ok then
+      error(res, 0)
+    end
     if ngx and ngx.sleep then
       ngx.sleep(step or 0.05)
     end

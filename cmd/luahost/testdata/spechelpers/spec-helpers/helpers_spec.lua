@@ -23,6 +23,12 @@ describe("spec.helpers utilities", function()
     n = 0
     helpers.pwait_until(function() n = n + 1; assert.equal(2, n) end, 60)
     assert.equal(2, n)
+    -- an error ends wait_until at once, as Kong's; pwait_until retries
+    n = 0
+    ok, err = pcall(helpers.wait_until, function() n = n + 1; error("not yet") end, 60)
+    assert.is_false(ok)
+    assert.equal(1, n)
+    assert.matches("not yet", tostring(err), 1, true)
   end)
 
   it("deep_sort", function()
@@ -176,6 +182,17 @@ describe("spec.helpers with a node [#off]", function()
     -- res_status gives the body stripped, as Kong's
     assert.equal("Method not allowed for the requested URL", assert.res_status(405, res))
     assert.equal("mock_upstream", res.headers["X-Powered-By"])
+  end)
+
+  it("the clients' timeouts are honoured, as Kong's (ms)", function()
+    -- straight to the mock upstream, which stops waiting when the client goes
+    local c = helpers.http_client(helpers.mock_upstream_host, helpers.mock_upstream_port, 100)
+    local res, err = c:send({ path = "/delay/2" })
+    assert.is_nil(res)
+    assert.equal("timeout", err)
+    assert.has_error(function() c:get("/delay/2") end, "timeout")
+    c:set_timeout(60000)
+    assert.res_status(200, c:get("/delay/0"))
   end)
 
   it("a service's path prefixes the upstream path", function()
