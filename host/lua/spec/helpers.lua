@@ -13,7 +13,8 @@
 -- deep_sort, setenv/unsetenv, the mock_upstream_* constants, and the
 -- assertions Kong registers: res_status, response(r).has.status /
 -- .header / .jsonbody, request(r).has.header / .queryparam / .formparam,
--- fail, logfile().has.line, the gRPC clients (grpc_client,
+-- fail, logfile().has.line (errlog too), contains, gt, certificate/cn,
+-- match_re, partial_match, the gRPC clients (grpc_client,
 -- proxy_client_grpc, proxy_client_grpcs: grpcurl run in-process) and the
 -- grpcbin_* constants (a grpcbin look-alike), the mock upstream's TLS
 -- side (mock_upstream_ssl_*), the redis/zipkin/otelcol/blackhole
@@ -1267,5 +1268,97 @@ local function wrap_assert()
   _G.assert = wrapped
 end
 wrap_assert()
+
+-- the other assertions Kong's spec/internal/asserts.lua registers on
+-- luassert: contains, gt (and the gt matcher), certificate + cn,
+-- match_re, partial_match
+do
+  local luassert = require "luassert.assert"
+  local say = require "say"
+
+  -- contains(expected, array, pattern): the index it was found at
+  luassert:register("assertion", "contains", function(_, args)
+    local expected, arr, pattern = args[1], args[2], args[3]
+    for i = 1, #arr do
+      if arr[i] == expected or (pattern and type(arr[i]) == "string" and arr[i]:match(expected)) then
+        return true, { i }
+      end
+    end
+    return false
+  end, "assertion.contains.negative", "assertion.contains.positive")
+  say:set("assertion.contains.negative", "Expected the array to contain the element.\nElement:\n%s\n")
+  say:set("assertion.contains.positive", "Expected the array not to contain the element.\nElement:\n%s\n")
+
+  -- gt(expected, value): value > expected
+  luassert:register("assertion", "gt", function(_, args)
+    local expected, value = args[1], args[2]
+    args[1], args[2] = value, expected
+    return value > expected
+  end, "assertion.gt.negative", "assertion.gt.positive")
+  say:set("assertion.gt.negative", "Given value (%s) should be greater than expected value (%s)\n")
+  say:set("assertion.gt.positive", "Given value (%s) should not be greater than expected value (%s)\n")
+  luassert:register("matcher", "gt", function(_, args)
+    local expected = args[1]
+    return function(value) return value > expected end
+  end)
+
+  -- assert.certificate(pem).has.cn(name), or assert.cn(name, pem)
+  luassert:register("modifier", "certificate", function(state, args)
+    assert(type(args[1]) == "string", "Expected a certificate text, got '" .. tostring(args[1]) .. "'")
+    rawset(state, "kong_certificate", args[1])
+    return state
+  end)
+  luassert:register("assertion", "cn", function(state, args)
+    local expected = args[1]
+    if args[2] and rawget(state, "kong_certificate") then
+      error("assertion 'cn' takes either a 'certificate' modifier, or 2 parameters, not both")
+    end
+    local cert = args[2] or rawget(state, "kong_certificate")
+    local cn = string.match(cert, "CN%s*=%s*([^%s,]+)")
+    args[2], args.n = cn or "(CN not found in certificate)", 2
+    return cn == expected
+  end, "assertion.cn.negative", "assertion.cn.positive")
+  say:set("assertion.cn.negative", "Expected the certificate's CN to be:\n%s\nGot:\n%s\n")
+  say:set("assertion.cn.positive", "Expected the certificate's CN not to be:\n%s\nGot:\n%s\n")
+
+  -- match_re(subject, regex): a PCRE match, as ngx.re.find
+  luassert:register("assertion", "match_re", function(_, args)
+    local subject, regex = args[1], args[2]
+    assert(type(subject) == "string", "Expected the string argument to be a string")
+    assert(type(regex) == "string", "Expected the regex argument to be a string")
+    local from, _, err = ngx.re.find(subject, regex)
+    if err then error(err) end
+    args[1], args[2], args.n = regex, subject, 2
+    return from ~= nil
+  end, "assertion.match_re.negative", "assertion.match_re.positive")
+  say:set("assertion.match_re.negative", "Expected:\n%s\nto match:\n%s\n")
+  say:set("assertion.match_re.positive", "Expected:\n%s\nnot to match:\n%s\n")
+
+  -- partial_match(partial, full): every (nested) value of partial equals
+  -- full's at the same keys; negated, every one differs
+  luassert:register("assertion", "partial_match", function(state, args)
+    local positive = rawget(state, "mod")
+    local function walk(t1, t2, prefix)
+      for k, v in pairs(t1) do
+        local key = prefix and (prefix .. "." .. k) or k
+        if type(v) == "table" then
+          local ok, bad, v1, v2 = walk(v, t2[k], key)
+          if not ok then return ok, bad, v1, v2 end
+        elseif (positive and v ~= t2[k]) or (not positive and v == t2[k]) then
+          return false, key, v, t2[k]
+        end
+      end
+      return true
+    end
+    local ok, key, v1, v2 = walk(args[1], args[2])
+    if not ok then
+      args[1], args[2], args[3], args.n = key, v1, v2, 3
+      return not positive
+    end
+    return positive
+  end, "assertion.partial_match.positive", "assertion.partial_match.negative")
+  say:set("assertion.partial_match.positive", "Values at key %s should be equal.\nExpected: %s, given: %s\n")
+  say:set("assertion.partial_match.negative", "Values at key %s should not be equal\n")
+end
 
 return helpers
