@@ -246,9 +246,15 @@ end
 
 builtin({ "near" }, 3, function(_, args)
   argc_check("near", args, 3)
-  local expected, actual, tol = args[1], args[2], args[3]
-  local ok = type(actual) == "number" and type(expected) == "number" and type(tol) == "number"
-    and math.abs(actual - expected) <= tol
+  -- numbers or what converts to one, as luassert's (anything else raises)
+  local expected, actual, tol = tonumber(args[1]), tonumber(args[2]), tonumber(args[3])
+  for i, v in ipairs({ expected, actual, tol }) do
+    if v == nil then
+      error("bad argument #" .. i .. " to 'near' (number or object convertible to a number expected, got "
+        .. type(args[i]) .. ")", 4)
+    end
+  end
+  local ok = actual >= expected - tol and actual <= expected + tol
   swap(args)
   return ok
 end, "near")
@@ -266,6 +272,11 @@ end, "unique")
 builtin({ "matches", "match" }, 2, function(_, args)
   argc_check("matches", args, 2)
   local pattern, actual, init, plain = args[1], args[2], args[3], args[4]
+  -- a number (or a value with __tostring) is matched as its text, as luassert's
+  local mt = getmetatable(actual)
+  if type(actual) == "number" or (type(mt) == "table" and mt.__tostring) then
+    actual = tostring(actual)
+  end
   local ok = type(actual) == "string" and actual:find(pattern, init, plain) ~= nil
   swap(args)
   args.n = 2

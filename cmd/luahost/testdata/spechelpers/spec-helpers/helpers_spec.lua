@@ -45,6 +45,9 @@ describe("spec.helpers utilities", function()
     assert.partial_match({ a = 1, b = { c = 2 } }, { a = 1, b = { c = 2, d = 3 }, e = 4 })
     assert.is_false(pcall(assert.partial_match, { b = { c = 3 } }, { b = { c = 2 } }))
     assert.is_string(ssl.cert)
+    -- luassert's near and matches take what converts
+    assert.near(5, "5.5", 1)
+    assert.matches("^12", 123)
   end)
 
   it("deep_sort", function()
