@@ -108,7 +108,7 @@ func TestSpecHelpersGetDBUtilsTruncates(t *testing.T) {
 func TestSpecHelpersServers(t *testing.T) {
 	c := specHelpersConf(t)
 	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/servers_spec.lua")
-	if code != 0 || !strings.Contains(out, "8 successes / 0 failures / 0 errors") {
+	if code != 0 || !strings.Contains(out, "9 successes / 0 failures / 0 errors") {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 }

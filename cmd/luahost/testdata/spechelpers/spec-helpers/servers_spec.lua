@@ -45,12 +45,18 @@ describe("spec.helpers.http_mock", function()
     mock.eventually:has_request_satisfy(function(r)
       assert.equal("data", r.body)
     end)
+    -- all_ and has_no_ watch the whole eventually_timeout, as Kong's
+    mock.eventually_timeout = 0.05
     mock.eventually:all_request_satisfy(function(r)
       assert.equal("/json?q=x", r.uri)
     end)
     assert.has_error(function()
-      mock.eventually_timeout = 0.05
       mock.eventually:has_no_request_satisfy(function(r) assert.equal("POST", r.method) end)
+    end)
+    -- only raising fails a check: what the function returns does not count
+    mock.eventually:has_request_satisfy(function() return false end)
+    assert.has_error(function()
+      mock.eventually:has_no_request_satisfy(function() return false end)
     end)
     assert.equal(1, #mock:retrieve_mocking_logs())
 
@@ -58,6 +64,14 @@ describe("spec.helpers.http_mock", function()
     assert.res_status(404, client:get("/json/more"))
     assert.res_status(404, client:get("/nowhere"))
     mock:wait_until_no_request()
+    mock:stop()
+  end)
+
+  it("has_no_request passes when no request came, as Kong's", function()
+    local mock = http_mock.new(nil, nil, { eventually_timeout = 0.05 })
+    mock:start()
+    mock.eventually:has_no_request()
+    mock.eventually:all_request_satisfy(function() error("never called") end)
     mock:stop()
   end)
 
