@@ -49,7 +49,9 @@ helpers.mock_upstream_ssl_host = "127.0.0.1"
 helpers.mock_upstream_ssl_port = MOCK_SSL_PORT
 helpers.mock_upstream_ssl_url = "https://127.0.0.1:" .. MOCK_SSL_PORT
 helpers.test_conf = {
-  database = "off",
+  -- kong_tests.conf's (KONG_DATABASE over it); get_db_utils sets it to
+  -- its strategy, as Kong's
+  database = os.getenv("KONG_DATABASE") or "postgres",
   plugins = { "bundled" },
   prefix = "servroot",
   nginx_err_logs = assert(go.error_log_path()),
@@ -189,10 +191,17 @@ local function new_db(strategy)
 end
 
 function helpers.get_db_utils(strategy, tables, plugins)
-  strategy = strategy or "postgres"
+  strategy = strategy or helpers.test_conf.database
   if strategy ~= "postgres" and strategy ~= "off" then
     error("unknown strategy: " .. tostring(strategy), 2)
   end
+  if tables ~= nil and type(tables) ~= "table" then
+    error("arg #2 must be a list of tables to truncate", 2)
+  end
+  if plugins ~= nil and type(plugins) ~= "table" then
+    error("arg #3 must be a list of plugins to enable", 2)
+  end
+  helpers.test_conf.database = strategy
   local node, err = go.db_utils(strategy, plugins or {})
   if not node then
     error(err, 2)
