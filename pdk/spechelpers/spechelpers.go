@@ -91,7 +91,7 @@ const ModuleName = "luahost.spechelpers"
 // (http_mock servers, tcp_server and udp_server threads); call it when the
 // spec file is done.
 func Install(L *lua.LState, nodes Nodes) (cleanup func()) {
-	client := &clients{plain: &http.Client{Timeout: 60 * time.Second}, tls: map[string]*http.Client{}}
+	client := &clients{plain: &http.Client{Transport: specTransport(nil)}, tls: map[string]*http.Client{}}
 	srv := &servers{mocks: map[int]*HTTPMock{}, threads: map[int]*serverThread{}}
 	mod := L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
 		"request":      func(L *lua.LState) int { return request(L, client) },
@@ -287,9 +287,9 @@ func (cs *clients) pick(url, sni string) *http.Client {
 	defer cs.mu.Unlock()
 	c := cs.tls[sni]
 	if c == nil {
-		c = &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{
-			TLSClientConfig: &tls.Config{InsecureSkipVerify: true, ServerName: sni}, //nolint:gosec // Kong's spec clients verify nothing
-		}}
+		c = &http.Client{Transport: specTransport(
+			&tls.Config{InsecureSkipVerify: true, ServerName: sni}, //nolint:gosec // Kong's spec clients verify nothing
+		)}
 		cs.tls[sni] = c
 	}
 	return c
@@ -303,6 +303,16 @@ func (cs *clients) CloseIdleConnections() {
 	for _, c := range cs.tls {
 		c.CloseIdleConnections()
 	}
+}
+
+// specTransport is the spec clients' transport: it sends what the spec
+// asked for and nothing more, as lua-resty-http (no Accept-Encoding of its
+// own, so no transparent gunzip either); each request brings its timeout.
+func specTransport(tlsConf *tls.Config) *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.DisableCompression = true
+	t.TLSClientConfig = tlsConf
+	return t
 }
 
 // request(method, url, headers, body [, sni [, timeout_ms]]) → status,

@@ -320,6 +320,9 @@ local headers_mt = {
 local client_mt = {}
 client_mt.__index = client_mt
 
+-- the User-Agent of the lua-resty-http Kong pins (0.17.2)
+local USER_AGENT = "lua-resty-http/0.17.2 (Lua) ngx_lua/" .. tostring(ngx and ngx.config and ngx.config.ngx_lua_version)
+
 -- the boundary Kong's client writes between multipart/form-data parts
 local MULTIPART_BOUNDARY = "8fd84e9444e3946c"
 
@@ -358,6 +361,10 @@ function client_mt:send(opts)
   opts = opts or {}
   local headers = {}
   for k, v in pairs(opts.headers or {}) do headers[k] = v end
+  -- lua-resty-http's own User-Agent unless the spec gives one
+  if lookup(headers, "user-agent") == nil then
+    headers["User-Agent"] = USER_AGENT
+  end
   local body = opts.body
   if type(body) == "table" then
     body = encode_body(body, headers, opts.no_array_indexes)
