@@ -119,35 +119,57 @@ local last_conf = nil
 
 local STRATEGIES = { "postgres", "off" }
 
--- luahost test --strategy first, then Kong's KONG_DATABASE
-local function selected()
+-- the strategies each_strategy (db_only) and all_strategies offer:
+-- luahost test --strategy (or LUAHOST_STRATEGY) narrows them, "off" left
+-- out of each_strategy's; Kong's KONG_DATABASE is both lists, as it is
+local function selected(db_only)
   local only = go.strategy()
   if only == "" then
-    only = os.getenv("KONG_DATABASE") or os.getenv("LUAHOST_STRATEGY")
+    only = os.getenv("LUAHOST_STRATEGY")
   end
-  if only and only ~= "" then
-    return { only }
+  if not only or only == "" then
+    local env = os.getenv("KONG_DATABASE")
+    if env and env ~= "" then
+      return { env }
+    end
   end
-  return STRATEGIES
+  local list = (only and only ~= "") and { only } or STRATEGIES
+  if not db_only then
+    return list
+  end
+  local out = {}
+  for _, s in ipairs(list) do
+    if s ~= "off" then out[#out + 1] = s end
+  end
+  return out
+end
+
+-- strategies given: those of them on offer (the list is filtered in
+-- place, as Kong's)
+local function strategies_of(given, db_only)
+  local list = selected(db_only)
+  if not given then
+    return list
+  end
+  local set = {}
+  for _, s in ipairs(list) do set[s] = true end
+  for i = #given, 1, -1 do
+    if not set[given[i]] then table.remove(given, i) end
+  end
+  return given
 end
 
 -- both iterate like ipairs: for _, strategy in helpers.each_strategy()
-function helpers.each_strategy()
-  local list = {}
-  for _, s in ipairs(selected()) do
-    if s ~= "off" then list[#list + 1] = s end
-  end
-  return ipairs(list)
+function helpers.each_strategy(strategies)
+  return ipairs(strategies_of(strategies, true))
 end
 
-function helpers.all_strategies()
-  return ipairs(selected())
+function helpers.all_strategies(strategies)
+  return ipairs(strategies_of(strategies, false))
 end
 
 helpers.for_each_dao = function(fn)
-  for _, s in ipairs(selected()) do
-    if s ~= "off" then fn(s) end
-  end
+  for _, s in ipairs(selected(true)) do fn(s) end
 end
 
 ----------------------------------------------------------------------
@@ -419,16 +441,20 @@ function client_mt:set_timeouts(_, _, read_ms) self.timeout = read_ms end
 function helpers.http_client(host, port, timeout)
   local scheme, sni
   if type(host) == "table" then
-    host, port, timeout, scheme, sni = host.host, host.port, host.timeout, host.scheme, host.ssl_server_name
+    -- Kong's http_client_opts: connect/send/read timeouts win over timeout
+    local o = host
+    host, port, scheme, sni = o.host, o.port, o.scheme, o.ssl_server_name
+    timeout = (o.connect_timeout and o.send_timeout and o.read_timeout) or o.timeout
   end
   return setmetatable({ host = host, port = port, timeout = timeout or 10000, scheme = scheme,
     ssl_server_name = sni }, client_mt)
 end
 
 -- the proxy and Admin API clients: 60 s by default, as Kong's
-function helpers.proxy_client(timeout)
-  assert(current and current.proxy_port, "proxy_client: start_kong first")
-  local c = helpers.http_client("127.0.0.1", current.proxy_port, timeout or 60000)
+-- forced_port/forced_ip: another address than the node's proxy, as Kong's
+function helpers.proxy_client(timeout, forced_port, forced_ip)
+  assert(forced_port or current and current.proxy_port, "proxy_client: start_kong first")
+  local c = helpers.http_client(forced_ip or "127.0.0.1", forced_port or current.proxy_port, timeout or 60000)
   c.proxied = true
   return c
 end
@@ -714,15 +740,29 @@ function helpers.make_yaml_file(content, filename)
   return filename
 end
 
-function helpers.deep_sort(t)
-  local function key(v)
-    if type(v) == "table" then return cjson.encode(v) end
-    return tostring(v)
+-- deep_sort(t): t's arrays sorted in place, nested ones first, in Kong's
+-- order: by type name, then by value (numbers as numbers), a table by its
+-- first element, nil as ""; null values compare equal
+local function sort_less(a, b)
+  if a == nil then a = "" end
+  if b == nil then b = "" end
+  local ta, tb = type(a), type(b)
+  if ta ~= tb then
+    return ta < tb
   end
-  if type(t) ~= "table" then return t end
-  for _, v in pairs(t) do helpers.deep_sort(v) end
-  if #t > 0 then
-    table.sort(t, function(a, b) return key(a) < key(b) end)
+  if ta == "table" then
+    return sort_less(a[1], b[1])
+  end
+  if ta == "userdata" or ta == "boolean" then
+    return false
+  end
+  return a < b
+end
+
+function helpers.deep_sort(t)
+  if type(t) == "table" then
+    for _, v in pairs(t) do helpers.deep_sort(v) end
+    table.sort(t, sort_less)
   end
   return t
 end

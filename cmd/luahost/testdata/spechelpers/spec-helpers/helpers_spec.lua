@@ -52,6 +52,8 @@ describe("spec.helpers utilities", function()
 
   it("deep_sort", function()
     assert.same({ 1, 2, { "a", "b" } }, helpers.deep_sort({ { "b", "a" }, 2, 1 }))
+    -- Kong's order: numbers as numbers, then by type name
+    assert.same({ 9, 10, "a", { 1 } }, helpers.deep_sort({ { 1 }, "a", 10, 9 }))
   end)
 
   it("each_strategy and all_strategies iterate like ipairs", function()
@@ -60,6 +62,19 @@ describe("spec.helpers utilities", function()
     for _, s in helpers.all_strategies() do all[#all + 1] = s end
     assert.same({ "postgres" }, each)
     assert.same({ "postgres", "off" }, all)
+    -- a list given: those of it on offer, as Kong's
+    local function list(iter, t, i)
+      local out = {}
+      for _, s in iter, t, i do out[#out + 1] = s end
+      return out
+    end
+    assert.same({ "off" }, list(helpers.all_strategies({ "off", "cassandra" })))
+    assert.same({ "postgres" }, list(helpers.each_strategy({ "off", "postgres" })))
+    -- KONG_DATABASE is both lists, off included
+    helpers.setenv("KONG_DATABASE", "off")
+    local each_off = list(helpers.each_strategy())
+    helpers.setenv("KONG_DATABASE", "")
+    assert.same({ "off" }, each_off)
   end)
 
   it("make_yaml_file writes unindented content", function()
@@ -225,6 +240,13 @@ describe("spec.helpers with a node [#off]", function()
     assert.has_error(function() c:get("/delay/2") end, "timeout")
     c:set_timeout(60000)
     assert.res_status(200, c:get("/delay/0"))
+    -- the options form: connect/send/read timeouts, as Kong's http_client_opts
+    c = helpers.http_client({ host = helpers.mock_upstream_host, port = helpers.mock_upstream_port,
+      connect_timeout = 100, send_timeout = 100, read_timeout = 100, timeout = 60000 })
+    assert.has_error(function() c:get("/delay/2") end, "timeout")
+    -- proxy_client's forced_port and forced_ip
+    c = helpers.proxy_client(nil, helpers.mock_upstream_port, helpers.mock_upstream_host)
+    assert.equal("/request", cjson.decode(assert.res_status(200, c:get("/request"))).vars.uri)
   end)
 
   it("a service's path prefixes the upstream path", function()
