@@ -396,8 +396,9 @@ function client_mt:send(opts)
   local path = opts.path or "/"
   if type(opts.query) == "table" then
     path = path .. "?" .. http_tools.encode_args(opts.query)
-  elseif opts.query ~= nil then
-    path = path .. "?" .. tostring(opts.query)
+  elseif opts.query ~= nil and opts.query ~= "" then
+    local q = tostring(opts.query)
+    path = path .. (q:sub(1, 1) == "?" and "" or "?") .. q
   end
   local url = (self.scheme or "http") .. "://" .. self.host .. ":" .. self.port .. path
   local status, res_headers, res_body, client_addr = go.request(opts.method or "GET", url, headers, body,

@@ -207,6 +207,9 @@ describe("spec.helpers with a node [#off]", function()
     -- a query table: Kong's encode_args (arrays indexed, true as a word)
     res = client:get("/anything", { headers = { host = "off.test" }, query = { a = { "x", "y" }, t = true } })
     assert.same({ ["a[1]"] = "x", ["a[2]"] = "y", t = "true" }, cjson.decode(assert.res_status(200, res)).uri_args)
+    -- a query string: "?" added unless it has one, as lua-resty-http
+    res = client:get("/anything", { headers = { host = "off.test" }, query = "?s=1" })
+    assert.equal("/anything?s=1", cjson.decode(assert.res_status(200, res)).vars.request_uri)
   end)
 
   it("the mock upstream answers as Kong's", function()
