@@ -211,13 +211,14 @@ func methodNotAllowed(w http.ResponseWriter) {
 }
 
 // writeText answers as the mock upstream's send_text_response: its
-// X-Powered-By and Server headers, the text and a newline (ngx.say), no
-// body for HEAD
+// X-Powered-By and Server headers, a Content-Length, the text and a
+// newline (ngx.say), no body for HEAD
 func writeText(w http.ResponseWriter, status int, contentType, text string) {
 	h := w.Header()
 	h.Set("X-Powered-By", "mock_upstream")
 	h.Set("Server", "mock-upstream/1.0.0")
 	h.Set("Content-Type", contentType)
+	h.Set("Content-Length", strconv.Itoa(len(text)+1))
 	w.WriteHeader(status)
 	io.WriteString(w, text+"\n")
 }

@@ -89,6 +89,9 @@ func TestMockUpstreamKongsAnswers(t *testing.T) {
 	if vars := out["vars"].(map[string]any); vars["ssl_server_name"] != "no SNI" || vars["server_name"] != "mock_upstream" {
 		t.Errorf("vars = %v", vars)
 	}
+	if rec.Header().Get("Content-Length") != strconv.Itoa(rec.Body.Len()) {
+		t.Errorf("Content-Length %q for %d bytes", rec.Header().Get("Content-Length"), rec.Body.Len())
+	}
 	if rec.Header().Get("X-Powered-By") != "mock_upstream" || !strings.HasSuffix(rec.Body.String(), "}\n") {
 		t.Errorf("send_text_response's headers and newline: %v %q", rec.Header(), rec.Body)
 	}
