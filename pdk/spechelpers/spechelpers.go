@@ -307,11 +307,15 @@ func (cs *clients) CloseIdleConnections() {
 
 // specTransport is the spec clients' transport: it sends what the spec
 // asked for and nothing more, as lua-resty-http (no Accept-Encoding of its
-// own, so no transparent gunzip either); each request brings its timeout.
+// own, so no transparent gunzip either), over HTTP/1.1; each request
+// brings its timeout.
 func specTransport(tlsConf *tls.Config) *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.DisableCompression = true
 	t.TLSClientConfig = tlsConf
+	// HTTP/1.1 only, as lua-resty-http, on the nodes' "http2 ssl" entries too
+	t.ForceAttemptHTTP2 = false
+	t.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
 	return t
 }
 
