@@ -28,3 +28,11 @@ func TestSpecTransportIsHTTP11WithoutCompression(t *testing.T) {
 		t.Errorf("the server saw %s with Accept-Encoding %q", proto, acceptEncoding)
 	}
 }
+
+// lua-resty-http goes straight to the address: no proxy from the
+// environment.
+func TestSpecTransportUsesNoProxy(t *testing.T) {
+	if specTransport(nil).Proxy != nil {
+		t.Error("the spec clients' transport takes a proxy from the environment")
+	}
+}

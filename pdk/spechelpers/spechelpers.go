@@ -315,6 +315,8 @@ func specTransport(tlsConf *tls.Config) *http.Transport {
 	t.TLSClientConfig = tlsConf
 	// HTTP/1.1 only, as lua-resty-http, on the nodes' "http2 ssl" entries too
 	t.ForceAttemptHTTP2 = false
+	// and straight to the address, whatever HTTP_PROXY says
+	t.Proxy = nil
 	t.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
 	return t
 }
