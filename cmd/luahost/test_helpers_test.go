@@ -199,6 +199,18 @@ func TestSpecHelpersMockUpstreamSSL(t *testing.T) {
 	}
 }
 
+// The mock upstream's log endpoints as a log plugin's spec uses them: a
+// fixture plugin's log phase POSTs from a timer with resty.http to
+// /post_log/mylog, the spec waits on /read_log/mylog, then count_log and
+// reset_log.
+func TestSpecHelpersMockUpstreamLogs(t *testing.T) {
+	c := specHelpersConf(t)
+	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/post_log_spec.lua")
+	if code != 0 || !strings.Contains(out, "3 successes / 0 failures / 0 errors") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
+
 // redis_*, zipkin_*, otelcol_*, blackhole_host, bin_path and
 // external_plugins_path: KONG_SPEC_TEST_* win over Kong's defaults.
 func TestSpecHelpersServiceConstants(t *testing.T) {

@@ -21,6 +21,8 @@ import (
 type MockUpstream struct {
 	ln  net.Listener
 	srv *http.Server
+	// handler serves both sides, so they share its log store
+	handler http.Handler
 	// sslLn is the TLS side's listener (ListenTLS), nil until then
 	sslLn  net.Listener
 	sslSrv *http.Server
@@ -33,7 +35,8 @@ func StartMockUpstream(addr string) (*MockUpstream, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &MockUpstream{ln: ln, srv: &http.Server{Handler: MockHandler()}}
+	h := MockHandler()
+	m := &MockUpstream{ln: ln, srv: &http.Server{Handler: h}, handler: h}
 	go m.srv.Serve(ln)
 	return m, nil
 }
@@ -54,7 +57,7 @@ func (m *MockUpstream) ListenTLS(addr string) error {
 		return err
 	}
 	m.sslLn = ln
-	m.sslSrv = &http.Server{Handler: MockHandler(),
+	m.sslSrv = &http.Server{Handler: m.handler,
 		// an empty non-nil map keeps net/http from offering h2
 		TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){}}
 	cfg := &tls.Config{Certificates: []tls.Certificate{*cert}, NextProtos: []string{"http/1.1"}}
@@ -81,27 +84,42 @@ func (m *MockUpstream) Close() error {
 // MockHandler answers Kong's mock_upstream paths as its nginx server
 // block routes them: / (with valid_routes), /request*, /anything*, /get*,
 // /post*, /status/{3 digits}, /response-headers, /cache/{digits},
-// /delay/{1 to 3 digits}, /basic-auth/{user}/{password}, /xml; any other
-// path is the echo with status 404. A wrong method is nginx's 405 text.
+// /delay/{1 to 3 digits}, /basic-auth/{user}/{password}, /xml,
+// /timestamp, /hop-by-hop, /stream/{n}, /echo_sni and the log endpoints
+// /post_log/{name}, /post_auth_log/{name}/{user}/{password},
+// /read_log/{name}, /count_log/{name}, /reset_log/{name} (name as
+// [a-z0-9_]+); any other path is the echo with status 404. A wrong method
+// is nginx's 405 text. Each handler keeps its own log store, which every
+// listener serving it shares.
 func MockHandler() http.Handler {
+	logs := &logStore{logs: map[string]*mockLog{}}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := r.URL.Path
+		// nginx tries the exact locations first, then the regular
+		// expressions in order, then the longest prefix (/get, /post, /)
 		switch {
 		case p == "/":
 			echo(w, r, http.StatusOK, map[string]any{"valid_routes": validRoutes})
+		case p == "/timestamp":
+			// Server-Time as ngx.now(): seconds, milliseconds as decimals
+			now := float64(time.Now().UnixMilli()) / 1000
+			w.Header().Set("Server-Time", strconv.FormatFloat(now, 'g', 14, 64))
+			w.Header().Set("Content-Length", "0")
+			w.WriteHeader(http.StatusOK)
+		case p == "/hop-by-hop":
+			hopByHop(w)
+		case p == "/echo_sni":
+			// nginx's return: $ssl_server_name, empty without one
+			sni := ""
+			if r.TLS != nil {
+				sni = r.TLS.ServerName
+			}
+			text := "SNI=" + sni + "\n"
+			w.Header().Set("Content-Type", "text/plain")
+			w.Header().Set("Content-Length", strconv.Itoa(len(text)))
+			w.WriteHeader(http.StatusOK)
+			io.WriteString(w, text)
 		case strings.HasPrefix(p, "/request") || strings.HasPrefix(p, "/anything"):
-			echo(w, r, http.StatusOK, nil)
-		case strings.HasPrefix(p, "/get"):
-			if r.Method != http.MethodGet {
-				methodNotAllowed(w)
-				return
-			}
-			echo(w, r, http.StatusOK, nil)
-		case strings.HasPrefix(p, "/post"):
-			if r.Method != http.MethodPost {
-				methodNotAllowed(w)
-				return
-			}
 			echo(w, r, http.StatusOK, nil)
 		case statusPath.MatchString(p):
 			code, _ := strconv.Atoi(statusPath.FindStringSubmatch(p)[1])
@@ -121,19 +139,50 @@ func MockHandler() http.Handler {
 			echo(w, r, http.StatusOK, map[string]any{"delay": secs})
 		case basicAuthPath.MatchString(p):
 			m := basicAuthPath.FindStringSubmatch(p)
-			user, pass, ok := proxyBasicAuth(r)
-			if !ok {
-				user, pass, ok = r.BasicAuth()
-			}
-			if !ok || user != m[1] || pass != m[2] {
-				w.Header().Set("WWW-Authenticate", "mock_upstream")
-				w.Header().Set("X-Powered-By", "mock_upstream")
-				w.Header().Set("Content-Type", "text/html")
-				w.WriteHeader(http.StatusUnauthorized)
-				io.WriteString(w, nginxPage(http.StatusUnauthorized, "Authorization Required"))
+			if !basicAuthOK(w, r, m[1], m[2]) {
 				return
 			}
 			echo(w, r, http.StatusOK, map[string]any{"authenticated": true, "user": m[1]})
+		case streamPath.MatchString(p):
+			n, err := strconv.Atoi(streamPath.FindStringSubmatch(p)[1])
+			if err != nil {
+				echo(w, r, http.StatusNotFound, nil)
+				return
+			}
+			b, _ := json.Marshal(echoed(r, nil))
+			w.Header().Set("X-Powered-By", "mock_upstream")
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusOK)
+			for i := 0; i < n; i++ {
+				w.Write(append(b, '\n'))
+			}
+		case postLogPath.MatchString(p):
+			logs.store(w, r, postLogPath.FindStringSubmatch(p)[1])
+		case postAuthLogPath.MatchString(p):
+			m := postAuthLogPath.FindStringSubmatch(p)
+			if !basicAuthOK(w, r, m[2], m[3]) {
+				return
+			}
+			logs.store(w, r, m[1])
+		case readLogPath.MatchString(p):
+			logs.read(w, readLogPath.FindStringSubmatch(p)[1])
+		case countLogPath.MatchString(p):
+			logs.count(w, countLogPath.FindStringSubmatch(p)[1])
+		case resetLogPath.MatchString(p):
+			logs.reset(resetLogPath.FindStringSubmatch(p)[1])
+			emptyOK(w)
+		case strings.HasPrefix(p, "/get"):
+			if r.Method != http.MethodGet {
+				methodNotAllowed(w)
+				return
+			}
+			echo(w, r, http.StatusOK, nil)
+		case strings.HasPrefix(p, "/post"):
+			if r.Method != http.MethodPost {
+				methodNotAllowed(w)
+				return
+			}
+			echo(w, r, http.StatusOK, nil)
 		case p == "/xml":
 			writeText(w, http.StatusOK, "application/xml", "\n                  <?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"+
 				"                    <note>\n                      <body>Kong, Monolith destroyer.</body>\n"+
@@ -164,11 +213,74 @@ func MockHandler() http.Handler {
 	})
 }
 
+// basicAuthOK checks the request's basic credentials (Proxy-Authorization
+// first) as the mock upstream's access filter, answering nginx's 401 page
+// when they are not user and pass
+func basicAuthOK(w http.ResponseWriter, r *http.Request, user, pass string) bool {
+	u, p, ok := proxyBasicAuth(r)
+	if !ok {
+		u, p, ok = r.BasicAuth()
+	}
+	if ok && u == user && p == pass {
+		return true
+	}
+	w.Header().Set("WWW-Authenticate", "mock_upstream")
+	w.Header().Set("X-Powered-By", "mock_upstream")
+	w.Header().Set("Content-Type", "text/html")
+	w.WriteHeader(http.StatusUnauthorized)
+	io.WriteString(w, nginxPage(http.StatusUnauthorized, "Authorization Required"))
+	return false
+}
+
+// hopByHop answers /hop-by-hop: hop-by-hop headers a proxy must not pass
+// on, and a body without Content-Length (chunked)
+func hopByHop(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Keep-Alive", "timeout=5, max=1000")
+	h.Set("Proxy", "Remove-Me")
+	h.Set("Proxy-Connection", "close")
+	h.Set("Proxy-Authenticate", "Basic")
+	h.Set("Proxy-Authorization", "Basic YWxhZGRpbjpvcGVuc2VzYW1l")
+	h.Set("TE", "trailers, deflate;q=0.5")
+	h.Set("Trailer", "Expires")
+	h.Set("Upgrade", "example/1, foo/2")
+	h.Set("Content-Type", "text/plain")
+	w.WriteHeader(http.StatusOK)
+	io.WriteString(w, "hello\r\n\r\nExpires: Wed, 21 Oct 2015 07:28:00 GMT\r\n\r\n")
+	if f, ok := w.(http.Flusher); ok {
+		// flushed before the handler returns: chunked, no Content-Length
+		f.Flush()
+	}
+}
+
+// emptyOK is the answer of a content handler that writes nothing
+func emptyOK(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("Content-Length", "0")
+	w.WriteHeader(http.StatusOK)
+}
+
+// internalError is nginx's answer to a Lua error in the content handler
+func internalError(w http.ResponseWriter) {
+	page := nginxPage(http.StatusInternalServerError, "Internal Server Error")
+	w.Header().Set("Content-Type", "text/html")
+	w.Header().Set("Content-Length", strconv.Itoa(len(page)))
+	w.WriteHeader(http.StatusInternalServerError)
+	io.WriteString(w, page)
+}
+
 var (
 	statusPath    = regexp.MustCompile(`^/status/(\d{3})$`)
 	cachePath     = regexp.MustCompile(`^/cache/(\d+)$`)
 	delayPath     = regexp.MustCompile(`^/delay/(\d{1,3})$`)
 	basicAuthPath = regexp.MustCompile(`^/basic-auth/([a-zA-Z0-9_]+)/(.+)$`)
+	streamPath    = regexp.MustCompile(`^/stream/(\d+)$`)
+	// the log endpoints' names, as Kong's locations restrict them
+	postLogPath     = regexp.MustCompile(`^/post_log/([a-z0-9_]+)$`)
+	postAuthLogPath = regexp.MustCompile(`^/post_auth_log/([a-z0-9_]+)/([a-zA-Z0-9_]+)/(.+)$`)
+	readLogPath     = regexp.MustCompile(`^/read_log/([a-z0-9_]+)$`)
+	countLogPath    = regexp.MustCompile(`^/count_log/([a-z0-9_]+)$`)
+	resetLogPath    = regexp.MustCompile(`^/reset_log/([a-z0-9_]+)$`)
 )
 
 // the routes the mock upstream's / lists, as Kong's does
@@ -288,11 +400,32 @@ var partName = regexp.MustCompile(`name="(.*?)"`)
 // and params (null when none); nginx's vars; url from $scheme, $host,
 // $server_port and $request_uri; extra's fields merged in.
 func echo(w http.ResponseWriter, r *http.Request, status int, extra map[string]any) {
-	body, _ := io.ReadAll(r.Body)
+	b, _ := json.Marshal(echoed(r, extra))
+	text := string(b)
+	if r.Method == http.MethodHead {
+		text = ""
+	}
+	writeText(w, status, "application/json", text)
+}
+
+// reqHeaders is the request's headers as ngx.req.get_headers: lower-case
+// names, a single value as a string and repeats as an array, Host and
+// Transfer-Encoding (which net/http takes out of the map) included
+func reqHeaders(r *http.Request) map[string]any {
 	headers := map[string]any{"host": r.Host}
 	for k, vs := range r.Header {
 		headers[strings.ToLower(k)] = oneOrMany(vs)
 	}
+	if len(r.TransferEncoding) > 0 {
+		headers["transfer-encoding"] = strings.Join(r.TransferEncoding, ", ")
+	}
+	return headers
+}
+
+// echoed is the echo's JSON (get_default_json_response)
+func echoed(r *http.Request, extra map[string]any) map[string]any {
+	body, _ := io.ReadAll(r.Body)
+	headers := reqHeaders(r)
 	post := map[string]any{"text": string(body), "kind": "unknown", "params": nil}
 	ct := r.Header.Get("Content-Type")
 	var perr error
@@ -383,12 +516,7 @@ func echo(w http.ResponseWriter, r *http.Request, status int, extra map[string]a
 	for k, v := range extra {
 		out[k] = v
 	}
-	b, _ := json.Marshal(out)
-	text := string(b)
-	if r.Method == http.MethodHead {
-		text = ""
-	}
-	writeText(w, status, "application/json", text)
+	return out
 }
 
 func oneOrMany(vs []string) any {

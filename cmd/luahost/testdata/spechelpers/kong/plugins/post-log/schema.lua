@@ -1,0 +1,8 @@
+return {
+  name = "post-log",
+  fields = {
+    { config = { type = "record", fields = {
+      { http_endpoint = { type = "string", required = true } },
+    } } },
+  },
+}
