@@ -1283,19 +1283,22 @@ local function logfile(path)
   path = path or helpers.test_conf.nginx_err_logs
   return modifier_chain({
     line = function(neg, pattern, plain, timeout)
-      -- a line of the log phase may land just after the response: look
-      -- again until timeout (seconds, default 2), as Kong's does
+      -- a line of the log phase (or of a timer) may land after the
+      -- response: look again until timeout (seconds, default 2), as
+      -- Kong's does, negated too (has.no.line passes only when the line
+      -- has not appeared by then)
       local deadline = now() + (timeout or 2)
       repeat
-        local found = log_has(path, pattern, plain)
-        if found ~= (neg and true or false) then
+        if log_has(path, pattern, plain) then
+          if neg then
+            failure("Expected file at '" .. path .. "' to not have line: " .. pattern)
+          end
           return true
         end
-        if neg then break end
         if ngx and ngx.sleep then ngx.sleep(0.01) end
       until now() >= deadline
       if neg then
-        failure("Expected file at '" .. path .. "' to not have line: " .. pattern)
+        return true
       end
       failure("Expected file at '" .. path .. "' to have line: " .. pattern)
     end,

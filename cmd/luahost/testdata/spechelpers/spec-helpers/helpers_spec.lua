@@ -282,6 +282,11 @@ describe("spec.helpers with a node [#off]", function()
     -- not plain: a regex, as Kong's (ngx.re.find), under errlog too
     assert.logfile().has.line([[add-header access for \S+\.test]], false, 0)
     assert.errlog().has.no.line([[add-header access for \d+]], false, 0)
+    -- has.no.line keeps watching until its timeout, as Kong's: a line a
+    -- timer logs after the response fails it
+    assert.res_status(200, client:get("/request", { headers = { host = "off.test", ["X-Late-Log"] = "one" } }))
+    local clean = pcall(function() assert.logfile().has.no.line("late line: one", true, 10) end)
+    assert.is_false(clean)
   end)
 
   it("assert.request reads the mock upstream's echo as Kong's", function()
