@@ -206,12 +206,26 @@ func (w *Worker) loadPlugin(src *Source, build bool) (*loadedPlugin, *Plugin, []
 	return lp, desc, errs
 }
 
+// kongsOwn says whether name is one of Kong's bundled plugins found on
+// the Lua path (a Kong source tree or installation): Kong ≥ 1.0 reads
+// only migrations/init.lua, and some of its bundled plugins still carry a
+// dead 0.x migrations/postgres.lua (request-transformer's, calling
+// 0.x's dao.plugins:find_all), which Kong never runs.
+func (h *Host) kongsOwn(name string) bool {
+	for _, s := range h.sources {
+		if s.Name == name {
+			return s.OnPath && IsBundled(name)
+		}
+	}
+	return false
+}
+
 // loadAnyMigrations reads a plugin's migrations: migrations/init.lua and
 // the files it names, else Kong 0.x's migrations/postgres.lua.
 func (w *Worker) loadAnyMigrations(name string, desc *Plugin, build bool, fail func(string, error), failAt func(string, string, int, string)) {
 	if w.moduleExists("kong.plugins." + name + ".migrations") {
 		w.loadMigrations(name, desc, build, fail, failAt)
-	} else {
+	} else if !w.host.kongsOwn(name) {
 		w.loadLegacyMigrations(name, desc, build, fail, failAt) // Kong 0.x: migrations/postgres.lua
 	}
 }

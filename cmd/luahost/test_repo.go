@@ -18,7 +18,15 @@ import (
 // directory. What the user set (configuration file, KONG_* variables,
 // options) is kept.
 func testRepoDefaults(c *conf.Config) {
-	if strings.TrimSpace(c.Get("plugins_dir")) == "" && isPluginRepo(".") {
+	switch {
+	case isKongTree("."):
+		// Kong's own source tree: its specs run as Kong's bin/busted runs
+		// them, with the tree on the Lua path (Kong's .busted lpath), so
+		// kong/plugins/* are the bundled plugins found on the path (one
+		// lacking a module luahost lacks is skipped with a warning), not
+		// a plugin repository's plugins (which must all load)
+		c.Set("lua_package_path", "./?.lua;./?/init.lua;"+c.Get("lua_package_path"), "luahost test: Kong's source tree")
+	case strings.TrimSpace(c.Get("plugins_dir")) == "" && isPluginRepo("."):
 		c.Append("plugins_dir", ".", "luahost test: plugin repository")
 	}
 	if over := os.Getenv("KONG_LUA_PATH_OVERRIDE"); over != "" {
@@ -37,6 +45,18 @@ func testRepoDefaults(c *conf.Config) {
 
 // testMemCacheSize is luahost test's default mem_cache_size.
 const testMemCacheSize = "4m"
+
+// isKongTree says whether dir is Kong's own source tree (kong/meta.lua
+// and kong/runloop/handler.lua), whose kong/plugins/ are Kong's bundled
+// plugins.
+func isKongTree(dir string) bool {
+	for _, f := range []string{"kong/meta.lua", "kong/runloop/handler.lua"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			return false
+		}
+	}
+	return true
+}
 
 // isPluginRepo says whether dir looks like a plugin repository: a
 // kong/plugins/ directory or a rockspec.

@@ -374,3 +374,40 @@ build = {
 		t.Fatalf("exit %d\n%s%s", code, out, errs)
 	}
 }
+
+// luahost test in Kong's own source tree (kong/meta.lua and
+// kong/runloop/handler.lua): the tree is on the Lua path, as Kong's
+// .busted puts it, so its kong/plugins/* are the bundled plugins found
+// there and one needing a module luahost lacks (LuaJIT's ffi) is skipped
+// with a warning, instead of failing the run as a plugin repository's own
+// plugin would.
+func TestTestKongSourceTree(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"kong/meta.lua":                 `return { _VERSION = "3.9.0" }`,
+		"kong/runloop/handler.lua":      `return { tree = "kong" }`,
+		"kong/plugins/jwt/handler.lua":  `local ffi = require "ffi" return { PRIORITY = 1450, VERSION = "3.9.0" }`,
+		"kong/plugins/jwt/schema.lua":   `return { name = "jwt", fields = { { config = { type = "record", fields = {} } } } }`,
+		"kong/plugins/cors/handler.lua": `return { PRIORITY = 2000, VERSION = "3.9.0" }`,
+		"kong/plugins/cors/schema.lua":  `return { name = "cors", fields = { { config = { type = "record", fields = {} } } } }`,
+		"spec/03-plugins/13-cors/tree_spec.lua": `describe("the tree", function()
+  it("is on the Lua path", function()
+    assert.equal("kong", require("kong.runloop.handler").tree)
+  end)
+end)`,
+	}
+	for name, body := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Chdir(dir)
+	code, out, errs := runCLI(t, "test", "--strategy", "off", "spec/03-plugins/13-cors/")
+	if code != 0 || !strings.Contains(out, "1 success / 0 failures") {
+		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	}
+}

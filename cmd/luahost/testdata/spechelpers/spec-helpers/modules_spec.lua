@@ -1,5 +1,5 @@
 -- modules Kong's specs require beside spec.helpers: spec.internal.module,
--- resty.shell, kong.tools.time, and spec.hybrid (refused)
+-- resty.shell, kong.tools.time (spec.hybrid: hybrid_spec.lua)
 local helpers = require "spec.helpers"
 
 describe("spec.internal.module", function()
@@ -45,13 +45,5 @@ describe("kong.tools.time", function()
     local now = t.get_updated_now_ms()
     assert.is_true(math.abs(now - ngx.now() * 1000) < 60000)
     assert.is_number(t.get_updated_monotonic_ms())
-  end)
-end)
-
-describe("spec.hybrid", function()
-  it("is refused with the reason", function()
-    local ok, err = pcall(require, "spec.hybrid")
-    assert.is_false(ok)
-    assert.matches("spec.hybrid: not supported by luahost: it has no hybrid mode", err, nil, true)
   end)
 end)
