@@ -474,16 +474,5 @@ func (s *Server) cacheGet(r *Request) {
 // runnerContext gives DB calls made from Go a FuncRunner that borrows a
 // worker (Lua validators in plugins' schemas run there).
 func (s *Server) runnerContext(ctx context.Context) context.Context {
-	return schema.WithFuncRunner(ctx, poolRunner{s})
-}
-
-type poolRunner struct{ s *Server }
-
-func (p poolRunner) CallFunc(ctx context.Context, fn *schema.Func, args ...any) ([]any, error) {
-	w, err := p.s.h.Pool.Acquire(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer p.s.h.Pool.Release(w)
-	return w.CallFunc(ctx, fn, args...)
+	return schema.WithFuncRunner(ctx, s.h.FuncRunner())
 }

@@ -35,6 +35,12 @@ func openConnector(ctx context.Context, h *Host) (kongdb.Connector, error) {
 // MetaSchema first; every failure is reported.
 func (h *Host) buildDB(db *kongdb.DB, plugins []*Plugin) []*LoadError {
 	ctx := context.Background()
+	if h.boot != nil {
+		// Kong's MetaSchema checks a field's default as a value of the
+		// field (`default = { type = "self" }`): its custom_validator runs,
+		// in the worker that loaded the plugins
+		ctx = schema.WithFuncRunner(ctx, h.boot)
+	}
 	var errs []*LoadError
 	for _, p := range plugins {
 		for _, def := range p.EntityDefs {

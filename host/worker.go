@@ -366,3 +366,19 @@ func (w *Worker) drainIdle() {
 		}
 	}()
 }
+
+// FuncRunner runs schema functions in a borrowed worker of the pool: the
+// runner of DB calls made from Go outside any worker (the Admin API's, a
+// spec's blueprints).
+func (h *Host) FuncRunner() schema.FuncRunner { return poolRunner{h} }
+
+type poolRunner struct{ h *Host }
+
+func (p poolRunner) CallFunc(ctx context.Context, fn *schema.Func, args ...any) ([]any, error) {
+	w, err := p.h.Pool.Acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer p.h.Pool.Release(w)
+	return w.CallFunc(ctx, fn, args...)
+}

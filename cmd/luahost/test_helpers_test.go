@@ -401,7 +401,7 @@ func TestSpecHelpersAdminAPIFixture(t *testing.T) {
 func TestSpecHelpersBlueprintsModule(t *testing.T) {
 	c := specHelpersConf(t)
 	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/blueprints_spec.lua")
-	if code != 0 || !strings.Contains(out, "12 successes / 0 failures / 0 errors") {
+	if code != 0 || !strings.Contains(out, "14 successes / 0 failures / 0 errors") {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 }

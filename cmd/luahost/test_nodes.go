@@ -764,7 +764,9 @@ func (s *specNodes) DAO(op, entity string, arg []byte) ([]byte, error) {
 		return nil, fmt.Errorf("no database: call helpers.get_db_utils first")
 	}
 	db := sn.n.Host.Root.DB
-	ctx := context.Background()
+	// the schemas' Lua functions (custom validators, transformations) run
+	// in a worker of the node
+	ctx := schema.WithFuncRunner(context.Background(), sn.n.Host.FuncRunner())
 	if op == "truncate" {
 		if err := db.Truncate(ctx, entity); err != nil {
 			return nil, err

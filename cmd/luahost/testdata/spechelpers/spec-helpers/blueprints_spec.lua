@@ -18,6 +18,15 @@ for _, strategy in helpers.all_strategies() do
       helpers.stop_kong()
     end)
 
+    it("runs the schema's Lua functions (a custom_validator) in a node's worker", function()
+      local ok, err = pcall(bp.plugins.insert, bp.plugins, { name = "add-header", config = { request_header = "X-Refused" } })
+      assert.is_false(ok)
+      assert.matches("refused by add-header's validator", tostring(err), nil, true)
+      local p = bp.plugins:insert { name = "add-header", config = { request_header = "X-Taken" } }
+      assert.equal("X-Taken", p.config.request_header)
+      db.plugins:delete({ id = p.id })
+    end)
+
     it("inserts with Kong's defaults and sequences", function()
       local service = bp.services:insert()
       assert.equal(helpers.mock_upstream_port, service.port)

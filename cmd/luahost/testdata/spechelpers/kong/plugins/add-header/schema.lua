@@ -8,7 +8,13 @@ return {
     { config = {
         type = "record",
         fields = {
-          { request_header = typedefs.header_name { required = true, default = "Hello-World" } },
+          { request_header = typedefs.header_name { required = true, default = "Hello-World",
+              custom_validator = function(v)
+                if v == "X-Refused" then
+                  return nil, "refused by add-header's validator"
+                end
+                return true
+              end } },
           { response_header = typedefs.header_name { required = true, default = "Bye-World" } },
         },
     } },
