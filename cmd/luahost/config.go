@@ -14,6 +14,7 @@ import (
 	"github.com/luahost/luahost/conf"
 	"github.com/luahost/luahost/kongdb"
 	"github.com/luahost/luahost/kongdb/declarative"
+	"github.com/luahost/luahost/kongdb/schema"
 )
 
 // configSubcommands are Kong's `kong config` commands luahost has.
@@ -80,7 +81,8 @@ func cmdConfigSub(c *conf.Config, sub string, args []string, stdout, stderr io.W
 	if db == nil {
 		return fail("no database opened")
 	}
-	ctx := context.Background()
+	// plugin schemas' Lua functions (custom validators) run in a worker
+	ctx := schema.WithFuncRunner(context.Background(), h.FuncRunner())
 	switch sub {
 	case "parse", "db_import":
 		name := args[0]

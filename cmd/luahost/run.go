@@ -327,7 +327,7 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 		}
 	}
 	if h.Root.DB.Strategy() == "off" {
-		hash, err := loadDeclarative(context.Background(), c, h.Root.DB)
+		hash, err := loadDeclarative(schema.WithFuncRunner(context.Background(), h.FuncRunner()), c, h.Root.DB)
 		if err != nil {
 			name := c.Get("declarative_config")
 			if name == "" {

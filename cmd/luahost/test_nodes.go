@@ -439,10 +439,21 @@ func database(strategy string) string {
 	return strategy
 }
 
-func specPluginsConf(plugins []string) string {
+// pluginsConf is the plugins of a spec node: "bundled" (Kong's
+// spec/kong_tests.conf's list in Kong's source tree) and plugins (the
+// get_db_utils list).
+func (s *specNodes) pluginsConf(plugins []string) string {
 	ps := []string{"bundled"}
+	if s.base != nil && s.base.Source("plugins") == kongTestsConf {
+		ps = s.base.List("plugins")
+	}
+	seen := map[string]bool{}
+	for _, p := range ps {
+		seen[p] = true
+	}
 	for _, p := range plugins {
-		if p != "bundled" {
+		if !seen[p] {
+			seen[p] = true
 			ps = append(ps, p)
 		}
 	}
@@ -464,7 +475,7 @@ func (s *specNodes) DBUtils(strategy string, plugins []string) (spechelpers.Node
 	s.strategy, s.plugins = database(strategy), plugins
 	// the staging node serves nothing a spec reaches (Kong has no node
 	// before start_kong): any ports, Kong's are kept for start_kong's
-	c := s.nodeConf(map[string]string{"database": s.strategy, "plugins": specPluginsConf(plugins),
+	c := s.nodeConf(map[string]string{"database": s.strategy, "plugins": s.pluginsConf(plugins),
 		"proxy_listen": anyPorts, "admin_listen": anyPorts})
 	if s.strategy != "postgres" {
 		sn, err := s.startSpecNode(c, spechelpers.Fixtures{})
@@ -655,7 +666,7 @@ func (s *specNodes) StartKong(over map[string]string, fx spechelpers.Fixtures) (
 		over["database"] = database(s.strategy)
 	}
 	if over["plugins"] == "" {
-		over["plugins"] = specPluginsConf(s.plugins)
+		over["plugins"] = s.pluginsConf(s.plugins)
 	}
 	if over["database"] == "off" && over["declarative_config"] == "" && over["declarative_config_string"] == "" && s.staging != nil {
 		var b bytes.Buffer

@@ -24,7 +24,10 @@ func testRepoDefaults(c *conf.Config) {
 		// them, with the tree on the Lua path (Kong's .busted lpath), so
 		// kong/plugins/* are the bundled plugins found on the path (one
 		// lacking a module luahost lacks is skipped with a warning), not
-		// a plugin repository's plugins (which must all load)
+		// a plugin repository's plugins (which must all load); and with
+		// Kong's test configuration, spec/kong_tests.conf, under what the
+		// user set (its fixture plugins, on its lua_package_path)
+		kongTestsDefaults(c)
 		c.Set("lua_package_path", "./?.lua;./?/init.lua;"+c.Get("lua_package_path"), "luahost test: Kong's source tree")
 	case strings.TrimSpace(c.Get("plugins_dir")) == "" && isPluginRepo("."):
 		c.Append("plugins_dir", ".", "luahost test: plugin repository")
@@ -45,6 +48,31 @@ func testRepoDefaults(c *conf.Config) {
 
 // testMemCacheSize is luahost test's default mem_cache_size.
 const testMemCacheSize = "4m"
+
+// kongTestsConf is the source name of the properties read from Kong's
+// spec/kong_tests.conf.
+const kongTestsConf = "spec/kong_tests.conf"
+
+// kongTestsDefaults sets the properties of Kong's spec/kong_tests.conf
+// that the user left at their defaults (KONG_* variables, a -c file and
+// options win, as over Kong's test configuration). The listeners are spec
+// nodes' own (Kong's ports), prefix has no meaning here.
+func kongTestsDefaults(c *conf.Config) {
+	props, err := conf.ReadFile(kongTestsConf)
+	if err != nil {
+		return
+	}
+	for _, p := range props {
+		k := strings.TrimSpace(p[0])
+		switch {
+		case k == "prefix" || strings.HasSuffix(k, "_listen"):
+			continue
+		case c.Has(k) && c.Source(k) != "default":
+			continue
+		}
+		c.Set(k, p[1], kongTestsConf)
+	}
+}
 
 // isKongTree says whether dir is Kong's own source tree (kong/meta.lua
 // and kong/runloop/handler.lua), whose kong/plugins/ are Kong's bundled

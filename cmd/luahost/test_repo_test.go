@@ -380,7 +380,8 @@ build = {
 // .busted puts it, so its kong/plugins/* are the bundled plugins found
 // there and one needing a module luahost lacks (LuaJIT's ffi) is skipped
 // with a warning, instead of failing the run as a plugin repository's own
-// plugin would.
+// plugin would; and spec/kong_tests.conf is the nodes' configuration
+// (its fixture plugins, on its lua_package_path; not its listeners).
 func TestTestKongSourceTree(t *testing.T) {
 	dir := t.TempDir()
 	files := map[string]string{
@@ -390,9 +391,20 @@ func TestTestKongSourceTree(t *testing.T) {
 		"kong/plugins/jwt/schema.lua":   `return { name = "jwt", fields = { { config = { type = "record", fields = {} } } } }`,
 		"kong/plugins/cors/handler.lua": `return { PRIORITY = 2000, VERSION = "3.9.0" }`,
 		"kong/plugins/cors/schema.lua":  `return { name = "cors", fields = { { config = { type = "record", fields = {} } } } }`,
-		"spec/03-plugins/13-cors/tree_spec.lua": `describe("the tree", function()
+		"spec/kong_tests.conf":          "plugins = bundled,fixture-one\nlua_package_path = ./spec/fixtures/custom_plugins/?.lua\nproxy_listen = 0.0.0.0:1\n",
+		"spec/fixtures/custom_plugins/kong/plugins/fixture-one/handler.lua": `return { PRIORITY = 1, VERSION = "1.0.0" }`,
+		"spec/fixtures/custom_plugins/kong/plugins/fixture-one/schema.lua":  `return { name = "fixture-one", fields = { { config = { type = "record", fields = {} } } } }`,
+		"spec/03-plugins/13-cors/tree_spec.lua": `local helpers = require "spec.helpers"
+describe("the tree", function()
   it("is on the Lua path", function()
     assert.equal("kong", require("kong.runloop.handler").tree)
+  end)
+  it("runs with spec/kong_tests.conf: its fixture plugins enabled", function()
+    local bp = helpers.get_db_utils("off", { "plugins" })
+    local p = bp.plugins:insert { name = "fixture-one" }
+    assert.equal("fixture-one", p.name)
+    assert(helpers.start_kong({ database = "off" }))
+    helpers.stop_kong()
   end)
 end)`,
 	}
@@ -407,7 +419,7 @@ end)`,
 	}
 	t.Chdir(dir)
 	code, out, errs := runCLI(t, "test", "--strategy", "off", "spec/03-plugins/13-cors/")
-	if code != 0 || !strings.Contains(out, "1 success / 0 failures") {
+	if code != 0 || !strings.Contains(out, "2 successes / 0 failures") {
 		t.Fatalf("exit %d\n%s%s", code, out, errs)
 	}
 }

@@ -8,9 +8,12 @@ return {
     { config = {
         type = "record",
         fields = {
-          { request_header = typedefs.header_name { required = true, default = "Hello-World",
+          { request_header = typedefs.header_name { required = true, default = "Hello-World" } },
+          -- a default checked by its custom_validator at load (Kong's
+          -- MetaSchema), and a validator run by blueprints and kong.yml
+          { label = { type = "string", default = "plain",
               custom_validator = function(v)
-                if v == "X-Refused" then
+                if v == "refused" then
                   return nil, "refused by add-header's validator"
                 end
                 return true
