@@ -294,6 +294,15 @@ func (c *Config) Check() error {
 			errs = append(errs, fmt.Sprintf("%s is not a boolean: '%s'", k, c.props[k]))
 		}
 	}
+	switch role := strings.TrimSpace(c.props["role"]); role {
+	case "", "traditional":
+	case "control_plane", "data_plane":
+		// valid for Kong; luahost has no clustering to play either part
+		errs = append(errs, fmt.Sprintf("role = %s: luahost has no hybrid mode (no control plane, no data plane, "+
+			"no clustering between nodes); run the node with role = traditional", role))
+	default:
+		errs = append(errs, fmt.Sprintf("role has an invalid value: '%s' (data_plane, control_plane, traditional)", role))
+	}
 	// the custom validations of Kong's conf_loader (parse.lua)
 	for _, server := range c.List("dns_resolver") {
 		if _, ok := dnsclient.ParseNameserver(server); !ok {
