@@ -205,7 +205,10 @@ func loadAll(ctx context.Context, db *kongdb.DB, name string) ([]map[string]any,
 	if d == nil {
 		return nil, fmt.Errorf("no %s DAO", name)
 	}
-	it, err := d.Each(ctx, 1000, map[string]any{"workspace": schema.Null})
+	// Kong's GLOBAL_QUERY_OPTS: every workspace, ws_id kept (the router
+	// sets ngx.ctx.workspace from route.ws_id, and ngx.ctx.route and
+	// ngx.ctx.service, which kong.log.serialize copies, have it)
+	it, err := d.Each(ctx, 1000, map[string]any{"workspace": schema.Null, "show_ws_id": true})
 	if err != nil {
 		return nil, err
 	}

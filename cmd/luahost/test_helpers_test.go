@@ -405,3 +405,14 @@ func TestSpecHelpersBlueprintsModule(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 }
+
+// kong.log.serialize's route, service and workspace carry the default
+// workspace's id, as Kong's router reads them (show_ws_id), on both
+// strategies.
+func TestSpecSerializeWorkspaceFields(t *testing.T) {
+	c := specHelpersConf(t)
+	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/serialize_ws_spec.lua")
+	if code != 0 || strings.Contains(out, "0 successes") || !strings.Contains(out, " 0 failures / 0 errors") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}

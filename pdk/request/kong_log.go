@@ -303,6 +303,12 @@ func (s *State) serializeRequest(L *lua.LState, root, ctx, opts *lua.LTable) {
 		tries := L.CreateTable(1, 0)
 		tries.Append(try)
 		root.RawSetString("tries", tries)
+	} else if s.accessed && c.Matched && c.Match.Route != nil {
+		// not proxied (a plugin's exit): Kong's access.before made the
+		// balancer data, its tries an empty array (array_mt: JSON [])
+		tries := L.NewTable()
+		tries.Metatable = pdk.ArrayMT(L)
+		root.RawSetString("tries", tries)
 	}
 
 	if cred, ok := ctx.RawGetString("authenticated_credential").(*lua.LTable); ok {

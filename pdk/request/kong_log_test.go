@@ -176,3 +176,18 @@ func TestCyclicTablesInARequest(t *testing.T) {
 		"route", "true", "deep_route", "stack overflow",
 		"value_cyc", "false", "value_deep", "false", "value_dag", "false")
 }
+
+// A request a plugin ends in access (request-termination) was routed
+// but not proxied: Kong's access.before had made the balancer data, so
+// tries is an empty array that cjson encodes as [] (Kong #6390); an
+// unrouted request has none.
+func TestKongLogSerializeTriesNotProxied(t *testing.T) {
+	e := newEnv(t, proxy.Config{})
+	e.on(PhaseAccess, `if kong.request.get_path() == "/exit" then kong.response.exit(200, "bye") end`)
+	e.on(PhaseLog, `
+		local s = kong.log.serialize()
+		record(kong.request.get_path(), require("cjson").encode({ tries = s.tries }))`)
+	e.get("/exit")
+	e.noErrors()
+	e.want("/exit", `{"tries":[]}`)
+}

@@ -86,7 +86,8 @@ func (s *State) entityRow(dao, id string) map[string]any {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), entityReadTimeout)
 	defer cancel()
-	row, err := d.Select(ctx, map[string]any{"id": id}, nil)
+	// Kong's GLOBAL_QUERY_OPTS: any workspace, ws_id kept
+	row, err := d.Select(ctx, map[string]any{"id": id}, map[string]any{"workspace": schema.Null, "show_ws_id": true})
 	if err != nil || row == nil {
 		return nil
 	}

@@ -1,5 +1,6 @@
 // Package restyopenssl is lua-resty-openssl's digest, mac, pkey, x509 and
 // x509.chain modules, Go-backed (openssl.go, pkey.go, x509.go):
+// resty.openssl.bn (bn.go) is big integers.
 // resty.openssl.digest: new([alg = "sha1"]) -> digest, :update(...) -> true,
 // :final([s]) -> binary digest, :reset() -> true.
 // resty.openssl.mac: new(key, "HMAC", nil, alg) -> mac with the same
@@ -86,6 +87,7 @@ func opensslHashMethods(L *lua.LState, typ string) *lua.LTable {
 // Open registers the preloaded modules "resty.openssl.digest" and
 // "resty.openssl.mac" in L.
 func Open(L *lua.LState) {
+	openBn(L)
 	dmt := L.NewTypeMetatable(opensslDigestType)
 	dmt.RawSetString("__index", opensslHashMethods(L, "digest"))
 	mmt := L.NewTypeMetatable(opensslMacType)

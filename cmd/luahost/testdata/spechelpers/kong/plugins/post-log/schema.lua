@@ -3,6 +3,7 @@ return {
   fields = {
     { config = { type = "record", fields = {
       { http_endpoint = { type = "string", required = true } },
+      { serialize = { type = "boolean", default = false } },
     } } },
   },
 }
