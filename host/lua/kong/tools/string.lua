@@ -1,7 +1,9 @@
 -- luahost shim for Kong's `kong.tools.string` (3.x; the same functions were
 -- in kong.tools.utils in 2.x). Covers: split (Penlight stringx.split
--- semantics), strip, validate_utf8, bytes_to_str, validate_header_name,
--- validate_cookie_name, replace_dashes, replace_dashes_lower.
+-- semantics), join, split_once/psplit_once, splitn/psplitn and their
+-- iterators isplitn/ipsplitn (3.10+), strip, validate_utf8, bytes_to_str,
+-- validate_header_name, validate_cookie_name, replace_dashes,
+-- replace_dashes_lower.
 
 local native = require "luahost.native"
 
@@ -12,6 +14,117 @@ local lower = string.lower
 local gsub = string.gsub
 
 local _M = {}
+
+-- join(sep, list): Penlight's stringx.join, the list's strings with sep
+-- between them.
+function _M.join(sep, list)
+  return table.concat(list, sep)
+end
+
+-- split_at_first(value, delim, plain): what comes before and after the
+-- first match of delim. No match: value and nil; an empty delimiter: ""
+-- and all of value.
+local function split_at_first(value, delim, plain)
+  if value == nil then
+    return nil, nil
+  end
+  if delim == nil then
+    return value, nil
+  end
+  if delim == "" then
+    return "", value
+  end
+  if value == "" then
+    return "", nil
+  end
+  local i, j = find(value, delim, 1, plain)
+  if not i then
+    return value, nil
+  end
+  return sub(value, 1, i - 1), sub(value, j + 1)
+end
+
+-- split_once(value, delim): split at the first plain delim.
+function _M.split_once(value, delim)
+  return split_at_first(value, delim, true)
+end
+
+-- psplit_once(value, pattern): split at the first match of a Lua pattern.
+function _M.psplit_once(value, pattern)
+  return split_at_first(value, pattern, false)
+end
+
+-- split_fields(value, delim, n, plain): the fields of value between the
+-- matches of delim, at most n of them (the last holds the rest), and their
+-- count. Unlike split, empty fields are kept at both ends ("" gives one
+-- empty field), and an empty delimiter splits between every byte with an
+-- empty field at each end; a nil delimiter or n = 1 gives value whole,
+-- n < 1 or a nil value nothing.
+local function split_fields(value, delim, n, plain)
+  local limit = n or math.huge
+  if value == nil or limit < 1 then
+    return {}, 0
+  end
+  if delim == nil or limit == 1 then
+    return { value }, 1
+  end
+  if delim == "" then
+    local out = { "" }
+    local len = #value
+    for k = 1, len do
+      if #out + 1 == limit then
+        out[#out + 1] = sub(value, k)
+        return out, #out
+      end
+      out[#out + 1] = sub(value, k, k)
+    end
+    out[#out + 1] = ""
+    return out, #out
+  end
+  local out, pos = {}, 1
+  while #out + 1 < limit do
+    local i, j = find(value, delim, pos, plain)
+    if not i then
+      break
+    end
+    out[#out + 1] = sub(value, pos, i - 1)
+    pos = j + 1
+  end
+  out[#out + 1] = sub(value, pos)
+  return out, #out
+end
+
+-- splitn(value, delim, n): the fields and their count, plain delimiter.
+function _M.splitn(value, delim, n)
+  return split_fields(value, delim, n, true)
+end
+
+-- psplitn(value, pattern, n): the same, the delimiter a Lua pattern.
+function _M.psplitn(value, pattern, n)
+  return split_fields(value, pattern, n, false)
+end
+
+-- fields_iter returns the fields of a list one by one (for ... in).
+local function fields_iter(value, delim, n, plain)
+  local fields, count = split_fields(value, delim, n, plain)
+  local k = 0
+  return function()
+    if k < count then
+      k = k + 1
+      return fields[k]
+    end
+  end
+end
+
+-- isplitn(value, delim, n): an iterator over splitn's fields.
+function _M.isplitn(value, delim, n)
+  return fields_iter(value, delim, n, true)
+end
+
+-- ipsplitn(value, pattern, n): an iterator over psplitn's fields.
+function _M.ipsplitn(value, pattern, n)
+  return fields_iter(value, pattern, n, false)
+end
 
 -- split(s, delim, n): with a delimiter, a plain split keeping empty fields
 -- (a trailing delimiter gives a trailing ""); without one, split on runs of
