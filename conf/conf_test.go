@@ -110,6 +110,22 @@ func TestAllowDebugHeader(t *testing.T) {
 	}
 }
 
+// worker_consistency is Kong's enum, eventual by default.
+func TestWorkerConsistency(t *testing.T) {
+	c := New()
+	if c.Get("worker_consistency") != "eventual" {
+		t.Fatalf("default %q", c.Get("worker_consistency"))
+	}
+	c.Set("worker_consistency", "strict", "test")
+	if err := c.Check(); err != nil {
+		t.Fatal(err)
+	}
+	c.Set("worker_consistency", "eager", "test")
+	if err := c.Check(); err == nil || err.Error() != "worker_consistency has an invalid value: 'eager' (strict, eventual)" {
+		t.Fatalf("got %v", err)
+	}
+}
+
 // The listen entries default to Kong's (kong/templates/kong_defaults.lua):
 // https on 8443 and 8444 beside 8000 and 8001, HTTP/2 on those; the
 // Status API on 127.0.0.1:8007.

@@ -220,6 +220,7 @@ var namespaces = []namespace{
 	{"resty.openssl", func(in *Instance) { restyopenssl.Open(in.L) }},
 	{"resty.openssl.pkey", func(in *Instance) { restyopenssl.OpenPkey(in.L) }},
 	{"resty.openssl.x509", func(in *Instance) { restyopenssl.OpenX509(in.L) }},
+	{"resty.openssl.kdf", func(in *Instance) { restyopenssl.OpenKdf(in.L) }},
 	{"resty.redis", func(in *Instance) { restyredis.Open(in.L, &in.Root.redisPools, &in.sockets, in.Root.Resolve, in.phase) }},
 	{"lfs", func(in *Instance) { lfs.Open(in.L) }},
 	{"lsyslog", func(in *Instance) { lsyslog.Open(in.L) }},
