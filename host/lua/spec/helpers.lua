@@ -7,7 +7,7 @@
 -- restart_kong, get_proxy_port/get_admin_port/get_proxy_ip, get_running_conf,
 -- prepare_prefix/clean_prefix (nothing to do), validate_plugin_config_schema,
 -- kong_exec, wait_for_all_config_update, wait_for_invalidation,
--- clean_logfile, proxy_client, admin_client, http_client (send, get, post,
+-- clean_logfile, proxy_client, admin_client, http_client (send, request, get, post,
 -- put, patch, delete, options, head; res.status, res.headers,
 -- res:read_body()), wait_until, pwait_until, unindent, make_yaml_file,
 -- deep_sort, setenv/unsetenv, the mock_upstream_* constants, and the
@@ -379,7 +379,10 @@ local function encode_body(body, headers, no_array_indexes)
   return table.concat(parts)
 end
 
-function client_mt:send(opts)
+-- raw: lua-resty-http's own request(params), which Kong's client:send
+-- wraps: a table body is its array part's strings whatever the
+-- Content-Type, a query table is encoded as ngx.encode_args does
+local function do_request(self, opts, raw)
   opts = opts or {}
   local headers = {}
   for k, v in pairs(opts.headers or {}) do headers[k] = v end
@@ -389,13 +392,13 @@ function client_mt:send(opts)
   end
   local body = opts.body
   if type(body) == "table" then
-    body = encode_body(body, headers, opts.no_array_indexes)
+    body = encode_body(body, raw and {} or headers, opts.no_array_indexes)
   end
   -- a query table is appended as Kong's client does (the path is assumed
   -- to have none); a string is appended as lua-resty-http does
   local path = opts.path or "/"
   if type(opts.query) == "table" then
-    path = path .. "?" .. http_tools.encode_args(opts.query)
+    path = path .. "?" .. (raw and ngx.encode_args(opts.query) or http_tools.encode_args(opts.query))
   elseif opts.query ~= nil and opts.query ~= "" then
     local q = tostring(opts.query)
     path = path .. (q:sub(1, 1) == "?" and "" or "?") .. q
@@ -419,6 +422,17 @@ function client_mt:send(opts)
     return self._body
   end
   return res
+end
+
+function client_mt:send(opts)
+  return do_request(self, opts, false)
+end
+
+-- lua-resty-http's request(params), which specs call on Kong's clients
+-- too; a body under Transfer-Encoding: chunked is the chunked encoding
+-- itself, sent as it is
+function client_mt:request(opts)
+  return do_request(self, opts, true)
 end
 
 for _, m in ipairs({ "get", "post", "put", "patch", "delete", "options", "head" }) do

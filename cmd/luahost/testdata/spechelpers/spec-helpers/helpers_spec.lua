@@ -212,6 +212,20 @@ describe("spec.helpers with a node [#off]", function()
     assert.equal("/anything?s=1", cjson.decode(assert.res_status(200, res)).vars.request_uri)
   end)
 
+  it("client:request is lua-resty-http's: no encoding by Content-Type, a chunked body as given", function()
+    local res = assert(client:request({ method = "POST", path = "/anything",
+      headers = { host = "off.test", ["Content-Type"] = "application/json" }, body = { "[", "1]" } }))
+    assert.equal("[1]", cjson.decode(assert.res_status(200, res)).post_data.text)
+    -- what the client sent, seen by the mock upstream itself
+    local up = helpers.http_client(helpers.mock_upstream_host, helpers.mock_upstream_port)
+    res = assert(up:request({ method = "POST", path = "/anything",
+      headers = { ["Transfer-Encoding"] = "chunked" }, body = "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n" }))
+    local json = cjson.decode(assert.res_status(200, res))
+    assert.equal("abcde", json.post_data.text)
+    assert.equal("chunked", json.headers["transfer-encoding"])
+    assert.is_nil(json.headers["content-length"])
+  end)
+
   it("the mock upstream answers as Kong's", function()
     -- an unknown path: the echo, status 404
     local json = cjson.decode(assert.res_status(404, client:get("/nowhere", { headers = { host = "off.test" } })))
