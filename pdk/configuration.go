@@ -74,6 +74,12 @@ func confValue(L *lua.LState, c *conf.Config, k string) lua.LValue {
 		}
 		return set
 	}
+	switch k {
+	case "enabled_headers":
+		return enabledHeaders(L, c, "headers", headerKeyToName, []string{"server_tokens", "latency_tokens", "x-kong-request-id"})
+	case "enabled_headers_upstream":
+		return enabledHeaders(L, c, "headers_upstream", upstreamHeaderKeyToName, []string{"x-kong-request-id"})
+	}
 	raw := c.Get(k)
 	if !c.Has(k) {
 		return lua.LNil
@@ -95,4 +101,50 @@ func confValue(L *lua.LState, c *conf.Config, k string) lua.LValue {
 		}
 	}
 	return lua.LString(raw)
+}
+
+// headerKeyToName and upstreamHeaderKeyToName are the tokens of Kong's
+// headers and headers_upstream settings (lower case) and the names
+// conf_loader's enabled_headers tables key them by.
+var (
+	headerKeyToName = map[string]string{
+		"server_tokens": "server_tokens", "latency_tokens": "latency_tokens",
+		"via": "Via", "server": "Server",
+		"x-kong-proxy-latency": "X-Kong-Proxy-Latency", "x-kong-response-latency": "X-Kong-Response-Latency",
+		"x-kong-admin-latency": "X-Kong-Admin-Latency", "x-kong-upstream-latency": "X-Kong-Upstream-Latency",
+		"x-kong-upstream-status": "X-Kong-Upstream-Status", "x-kong-request-id": "X-Kong-Request-Id",
+	}
+	upstreamHeaderKeyToName = map[string]string{"x-kong-request-id": "X-Kong-Request-Id"}
+)
+
+// enabledHeaders is conf_loader's enabled_headers (or
+// enabled_headers_upstream): every name of names false, then true for
+// each token of the setting prop (defaults when unset) unless it is "off";
+// server_tokens enables Via and Server, latency_tokens the latency headers.
+func enabledHeaders(L *lua.LState, c *conf.Config, prop string, names map[string]string, defaults []string) *lua.LTable {
+	t := L.NewTable()
+	for _, n := range names {
+		t.RawSetString(n, lua.LFalse)
+	}
+	list := defaults
+	if c.Has(prop) {
+		list = c.List(prop)
+	}
+	if len(list) > 0 && !strings.EqualFold(strings.TrimSpace(list[0]), "off") {
+		for _, tok := range list {
+			if n, ok := names[strings.ToLower(strings.TrimSpace(tok))]; ok {
+				t.RawSetString(n, lua.LTrue)
+			}
+		}
+	}
+	if t.RawGetString("server_tokens") == lua.LTrue {
+		t.RawSetString("Via", lua.LTrue)
+		t.RawSetString("Server", lua.LTrue)
+	}
+	if t.RawGetString("latency_tokens") == lua.LTrue {
+		for _, n := range []string{"X-Kong-Proxy-Latency", "X-Kong-Response-Latency", "X-Kong-Admin-Latency", "X-Kong-Upstream-Latency"} {
+			t.RawSetString(n, lua.LTrue)
+		}
+	}
+	return t
 }

@@ -156,3 +156,30 @@ func TestKongTableMerge(t *testing.T) {
 		t.Errorf("merge with a string: %s", msg)
 	}
 }
+
+// kong.configuration.enabled_headers and enabled_headers_upstream are
+// conf_loader's: every known header keyed by its name, true when the
+// headers setting (or its default) enables it; plugins index them
+// (azure-functions: enabled_headers.Via).
+func TestKongConfigurationEnabledHeaders(t *testing.T) {
+	in, _ := newShimState(t)
+	cases := map[string]string{
+		`local e = kong.configuration.enabled_headers return tostring(e.Via) .. tostring(e.Server) .. tostring(e["X-Kong-Upstream-Latency"]) .. tostring(e["X-Kong-Upstream-Status"])`: "truetruetruefalse",
+		`return tostring(kong.configuration.enabled_headers_upstream["X-Kong-Request-Id"])`:                                                                                            "true",
+	}
+	for src, want := range cases {
+		if got := str(t, in, src); got != want {
+			t.Errorf("defaults: %s = %q, want %q", src, got, want)
+		}
+	}
+	in, _ = newShimState(t, "headers", "via,X-Kong-Upstream-Status", "headers_upstream", "off")
+	cases = map[string]string{
+		`local e = kong.configuration.enabled_headers return tostring(e.Via) .. tostring(e.Server) .. tostring(e["X-Kong-Upstream-Status"]) .. tostring(e.server_tokens)`: "truefalsetruefalse",
+		`return tostring(kong.configuration.enabled_headers_upstream["X-Kong-Request-Id"])`:                                                                               "false",
+	}
+	for src, want := range cases {
+		if got := str(t, in, src); got != want {
+			t.Errorf("set: %s = %q, want %q", src, got, want)
+		}
+	}
+}
