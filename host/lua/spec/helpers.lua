@@ -393,6 +393,10 @@ local function do_request(self, opts, raw)
   local body = opts.body
   if type(body) == "table" then
     body = encode_body(body, raw and {} or headers, opts.no_array_indexes)
+  elseif type(body) == "number" then
+    -- lua-resty-http hands a number to the socket's send, which writes
+    -- it as a string
+    body = tostring(body)
   end
   -- a query table is appended as Kong's client does (the path is assumed
   -- to have none); a string is appended as lua-resty-http does

@@ -216,6 +216,9 @@ describe("spec.helpers with a node [#off]", function()
     local res = assert(client:request({ method = "POST", path = "/anything",
       headers = { host = "off.test", ["Content-Type"] = "application/json" }, body = { "[", "1]" } }))
     assert.equal("[1]", cjson.decode(assert.res_status(200, res)).post_data.text)
+    -- a number body is sent as its string
+    res = client:post("/anything", { headers = { host = "off.test" }, body = 42 })
+    assert.equal("42", cjson.decode(assert.res_status(200, res)).post_data.text)
     -- what the client sent, seen by the mock upstream itself
     local up = helpers.http_client(helpers.mock_upstream_host, helpers.mock_upstream_port)
     res = assert(up:request({ method = "POST", path = "/anything",
