@@ -34,6 +34,51 @@ func (in *Instance) newKongConfiguration() *lua.LTable {
 		return 0
 	}))
 	t.Metatable = mt
+	t.RawSetString("remove_sensitive", L.NewFunction(func(L *lua.LState) int {
+		L.Push(removeSensitive(L, in.Root.Conf))
+		return 1
+	}))
+	return t
+}
+
+// confSensitive are the properties Kong's conf_loader hides
+// (CONF_SENSITIVE), and confSensitivePlaceholder what shows instead.
+var confSensitive = map[string]bool{
+	"pg_password": true, "pg_ro_password": true, "proxy_server": true, "declarative_config_string": true,
+	"cluster_cert_key": true, "ssl_cert_key": true, "client_ssl_cert_key": true, "admin_ssl_cert_key": true,
+	"admin_gui_ssl_cert_key": true, "status_ssl_cert_key": true, "debug_ssl_cert_key": true,
+}
+
+const confSensitivePlaceholder = "******"
+
+// removeSensitive is kong.configuration.remove_sensitive(): a writable
+// copy of the configuration whose sensitive properties, when set, read
+// as the placeholder (what Kong's sandbox gives untrusted code as
+// kong.configuration). The properties set are copied; any other reads as
+// kong.configuration answers it.
+func removeSensitive(L *lua.LState, c *conf.Config) *lua.LTable {
+	t := L.NewTable()
+	if c == nil {
+		return t
+	}
+	for _, k := range c.Keys() {
+		v := confValue(L, c, k)
+		if confSensitive[k] && v != lua.LNil {
+			v = lua.LString(confSensitivePlaceholder)
+		}
+		t.RawSetString(k, v)
+	}
+	mt := L.NewTable()
+	mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
+		k := luavm.CheckString(L, 2)
+		if confSensitive[k] {
+			return 0
+		}
+		v := confValue(L, c, k)
+		L.Push(v)
+		return 1
+	}))
+	t.Metatable = mt
 	return t
 }
 

@@ -183,3 +183,19 @@ func TestKongConfigurationEnabledHeaders(t *testing.T) {
 		}
 	}
 }
+
+// kong.configuration.remove_sensitive() is Kong's: a copy with the
+// sensitive properties as "******" (the sandbox's kong.configuration).
+func TestKongConfigurationRemoveSensitive(t *testing.T) {
+	in, _ := newShimState(t, "pg_password", "secret", "pg_port", "5433", "plugins", "bundled,my-plugin")
+	cases := map[string]string{
+		`local c = kong.configuration.remove_sensitive() return c.pg_password .. " " .. c.pg_port .. " " .. c.plugins[2] .. " " .. tostring(c.pg_ro_password)`: "****** 5433 my-plugin nil",
+		`return kong.configuration.pg_password`:                              "secret",
+		`local c = kong.configuration.remove_sensitive() c.x = 1 return c.x`: "1",
+	}
+	for src, want := range cases {
+		if got := str(t, in, src); got != want {
+			t.Errorf("%s = %q, want %q", src, got, want)
+		}
+	}
+}
