@@ -405,3 +405,13 @@ func TestSpecHelpersBlueprintsModule(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 }
+
+// POST /config runs the plugins' schema functions (a custom_validator)
+// in a worker: it failed for want of a FuncRunner.
+func TestSpecHelpersConfigPostRunsValidators(t *testing.T) {
+	c := specHelpersConf(t)
+	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/config_post_spec.lua")
+	if code != 0 || !strings.Contains(out, "1 success / 0 failures / 0 errors") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
