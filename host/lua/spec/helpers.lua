@@ -1367,6 +1367,20 @@ do
   say:set("assertion.contains.negative", "Expected the array to contain the element.\nElement:\n%s\n")
   say:set("assertion.contains.positive", "Expected the array not to contain the element.\nElement:\n%s\n")
 
+  -- header(name, res): res (a response, or the mock upstream's echo) has
+  -- header name in its headers, in any case; the value is returned
+  luassert:register("assertion", "header", function(_, args)
+    local name, res = args[1], args[2]
+    assert(type(res) == "table" and type(res.headers) == "table",
+      "'header' assertion input does not contain a 'headers' subtable")
+    local value = lookup(res.headers, name)
+    args[1], args[2], args.n = name, cjson.encode(res.headers), 2
+    if value == nil then return false end
+    return true, { value }
+  end, "assertion.res_header.negative", "assertion.res_header.positive")
+  say:set("assertion.res_header.negative", "Expected header:\n%s\nBut it was not found in:\n%s\n")
+  say:set("assertion.res_header.positive", "Did not expected header:\n%s\nBut it was found in:\n%s\n")
+
   -- gt(expected, value): value > expected
   luassert:register("assertion", "gt", function(_, args)
     local expected, value = args[1], args[2]

@@ -48,6 +48,10 @@ describe("spec.helpers utilities", function()
     -- luassert's near and matches take what converts
     assert.near(5, "5.5", 1)
     assert.matches("^12", 123)
+    -- header(name, res): the value, the name in any case
+    assert.equal("x.test", assert.has.header("Host", { headers = { host = "x.test" } }))
+    assert.has_no.header("via", { headers = { host = "x.test" } })
+    assert.is_false(pcall(assert.has.header, "via", { headers = {} }))
   end)
 
   it("deep_sort", function()
