@@ -48,13 +48,19 @@ helpers.mock_upstream_ssl_protocol = "https"
 helpers.mock_upstream_ssl_host = "127.0.0.1"
 helpers.mock_upstream_ssl_port = MOCK_SSL_PORT
 helpers.mock_upstream_ssl_url = "https://127.0.0.1:" .. MOCK_SSL_PORT
+-- the nodes' error log is logs/error.log under their prefix (a temporary
+-- directory standing for Kong's servroot, absolute as Kong's conf_loader
+-- makes it)
+local ERROR_LOG = assert(go.error_log_path())
 helpers.test_conf = {
   -- kong_tests.conf's (KONG_DATABASE over it); get_db_utils sets it to
   -- its strategy, as Kong's
   database = os.getenv("KONG_DATABASE") or "postgres",
   plugins = { "bundled" },
-  prefix = "servroot",
-  nginx_err_logs = assert(go.error_log_path()),
+  prefix = assert(ERROR_LOG:match("^(.*)/logs/error%.log$"), "the nodes' error log is not under a prefix"),
+  proxy_error_log = "logs/error.log",
+  admin_error_log = "logs/error.log",
+  nginx_err_logs = ERROR_LOG,
 }
 helpers.test_conf_path = "spec/kong_tests.conf"
 

@@ -308,6 +308,13 @@ describe("spec.helpers with a node [#off]", function()
     assert.res_status(200, client:get("/request", { headers = { host = "off.test", ["X-Late-Log"] = "one" } }))
     local clean = pcall(function() assert.logfile().has.no.line("late line: one", true, 10) end)
     assert.is_false(clean)
+    -- the log is the prefix's proxy_error_log, as Kong's specs read it
+    local cfg = helpers.test_conf
+    assert.equal(cfg.nginx_err_logs, cfg.prefix .. "/" .. cfg.proxy_error_log)
+    assert.equal("/", cfg.prefix:sub(1, 1))
+    local f = assert(io.open(cfg.prefix .. "/" .. cfg.proxy_error_log))
+    assert.matches("add-header access for off.test", f:read("*a"), 1, true)
+    f:close()
   end)
 
   it("assert.request reads the mock upstream's echo as Kong's", function()
