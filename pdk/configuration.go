@@ -82,26 +82,47 @@ func removeSensitive(L *lua.LState, c *conf.Config) *lua.LTable {
 	return t
 }
 
-// confListProps and confNumberProps are the typed properties of Kong's
-// conf_loader that luahost knows (others read as strings).
+// confListProps, confNumberProps and confBoolProps are the typed
+// properties of Kong's conf_loader (its CONF_PARSERS' arrays, numbers and
+// booleans) and luahost's own; others read as strings.
 var (
 	confListProps = map[string]bool{
-		"plugins": true, "plugins_dir": true, "proxy_listen": true, "admin_listen": true,
-		"status_listen": true, "stream_listen": true, "db_cache_warmup_entities": true,
-		"trusted_ips": true, "headers": true, "headers_upstream": true, "lua_shared_dicts": true,
-		"dns_order": true, "dns_resolver": true, "lua_ssl_trusted_certificate": true,
-		"loaded_plugins": true,
+		"admin_gui_listen": true, "admin_gui_ssl_cert": true, "admin_gui_ssl_cert_key": true,
+		"admin_gui_url": true, "admin_listen": true, "admin_ssl_cert": true, "admin_ssl_cert_key": true,
+		"cluster_dp_labels": true, "cluster_listen": true, "db_cache_warmup_entities": true,
+		"dns_order": true, "dns_resolver": true, "headers": true, "headers_upstream": true,
+		"loaded_plugins": true, "lua_shared_dicts": true, "lua_ssl_trusted_certificate": true,
+		"plugins": true, "plugins_dir": true, "pluginserver_names": true, "port_maps": true,
+		"proxy_listen": true, "resolver_address": true, "resolver_family": true, "ssl_cert": true,
+		"ssl_cert_key": true, "status_listen": true, "status_ssl_cert": true,
+		"status_ssl_cert_key": true, "stream_listen": true, "trusted_ips": true,
+		"untrusted_lua_sandbox_environment": true, "untrusted_lua_sandbox_requires": true,
+		"vaults": true, "wasm_filters": true,
 	}
 	confNumberProps = map[string]bool{
-		"pg_port": true, "pg_timeout": true, "pg_max_concurrent_queries": true,
-		"pg_semaphore_timeout": true, "pg_keepalive_timeout": true, "pg_pool_size": true,
-		"db_cache_ttl": true, "db_cache_neg_ttl": true, "db_resurrect_ttl": true,
-		"db_update_frequency": true, "db_update_propagation": true, "lua_timeout": true,
-		"worker_min": true, "worker_max": true, "upstream_keepalive_pool_size": true,
+		"cluster_data_plane_purge_delay": true, "cluster_max_payload": true, "db_cache_neg_ttl": true,
+		"db_cache_ttl": true, "db_resurrect_ttl": true, "db_update_frequency": true,
+		"db_update_propagation": true, "dns_cache_size": true, "dns_error_ttl": true,
+		"dns_not_found_ttl": true, "dns_stale_ttl": true, "dns_valid_ttl": true,
+		"lua_max_post_args": true, "lua_max_req_headers": true, "lua_max_resp_headers": true,
+		"lua_max_uri_args": true, "lua_socket_pool_size": true, "lua_ssl_verify_depth": true,
+		"lua_timeout": true, "pg_backlog": true, "pg_keepalive_timeout": true,
+		"pg_max_concurrent_queries": true, "pg_pool_size": true, "pg_port": true, "pg_ro_backlog": true,
+		"pg_ro_keepalive_timeout": true, "pg_ro_max_concurrent_queries": true, "pg_ro_pool_size": true,
+		"pg_ro_port": true, "pg_ro_semaphore_timeout": true, "pg_ro_timeout": true,
+		"pg_semaphore_timeout": true, "pg_timeout": true, "resolver_error_ttl": true,
+		"resolver_lru_cache_size": true, "resolver_stale_ttl": true, "resolver_valid_ttl": true,
+		"upstream_keepalive_idle_timeout": true, "upstream_keepalive_max_requests": true,
+		"upstream_keepalive_pool_size": true, "worker_events_max_payload": true, "worker_max": true,
+		"worker_min": true, "worker_state_update_frequency": true,
 	}
 	confBoolProps = map[string]bool{
-		"pg_ssl": true, "pg_ssl_verify": true, "pg_notify": true, "anonymous_reports": true,
-		"real_ip_recursive": true, "allow_debug_header": true,
+		"admin_gui_csp_header": true, "allow_debug_header": true, "anonymous_reports": true,
+		"client_ssl": true, "cluster_cjson": true, "cluster_rpc": true, "cluster_rpc_sync": true,
+		"cluster_use_proxy": true, "dedicated_config_processing": true, "dns_no_sync": true, "kic": true,
+		"new_dns_client": true, "pg_notify": true, "pg_ro_ssl": true, "pg_ro_ssl_verify": true,
+		"pg_ssl": true, "pg_ssl_verify": true, "proxy_server_ssl_verify": true,
+		"real_ip_recursive": true, "request_debug": true, "wasm": true,
 	}
 )
 

@@ -199,3 +199,22 @@ func TestKongConfigurationRemoveSensitive(t *testing.T) {
 		}
 	}
 }
+
+// The array, number and boolean properties of Kong's conf_loader read
+// typed: untrusted_lua_sandbox_requires is a list (the sandbox allows
+// its modules; as a string it allowed none).
+func TestKongConfigurationTypedAsKongs(t *testing.T) {
+	in, _ := newShimState(t, "untrusted_lua_sandbox_requires", "inspect, pl.pretty", "untrusted_lua_sandbox_environment", "os.getenv",
+		"lua_max_uri_args", "50", "cluster_rpc", "off")
+	cases := map[string]string{
+		`local r = kong.configuration.untrusted_lua_sandbox_requires return #r .. r[1] .. r[2]`: "2inspectpl.pretty",
+		`return kong.configuration.untrusted_lua_sandbox_environment[1]`:                        "os.getenv",
+		`return kong.configuration.lua_max_uri_args + 1`:                                        "51",
+		`return type(kong.configuration.cluster_rpc)`:                                           "boolean",
+	}
+	for src, want := range cases {
+		if got := str(t, in, src); got != want {
+			t.Errorf("%s = %q, want %q", src, got, want)
+		}
+	}
+}
