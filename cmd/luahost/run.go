@@ -467,7 +467,7 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 		}
 		// Kong DB-less's /config (the Admin API's helper mounts it): GET
 		// exports, POST replaces the embedded store's configuration
-		mountConfig(adm, cfgHandler)
+		mountConfig(adm, cfgHandler, h.FuncRunner())
 		if err := adm.Listen(adminListeners); err != nil {
 			srv.Shutdown(context.Background())
 			return fail("admin_listen: " + oneLine(err.Error()))

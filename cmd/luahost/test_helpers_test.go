@@ -67,7 +67,7 @@ func TestSpecHelpersTemplateIntegration(t *testing.T) {
 func TestSpecHelpersOwnSpec(t *testing.T) {
 	c := specHelpersConf(t)
 	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/helpers_spec.lua")
-	if code != 0 || !strings.Contains(out, "23 successes / 0 failures / 0 errors") {
+	if code != 0 || !strings.Contains(out, "24 successes / 0 failures / 0 errors") {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 }
@@ -413,6 +413,16 @@ func TestSpecSerializeWorkspaceFields(t *testing.T) {
 	c := specHelpersConf(t)
 	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/serialize_ws_spec.lua")
 	if code != 0 || strings.Contains(out, "0 successes") || !strings.Contains(out, " 0 failures / 0 errors") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
+
+// POST /config runs the plugins' schema functions (a custom_validator)
+// in a worker: it failed for want of a FuncRunner.
+func TestSpecHelpersConfigPostRunsValidators(t *testing.T) {
+	c := specHelpersConf(t)
+	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/config_post_spec.lua")
+	if code != 0 || !strings.Contains(out, "1 success / 0 failures / 0 errors") {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 }

@@ -64,7 +64,8 @@ type specNodes struct {
 	// (takePluginDirs)
 	pluginDirs []string
 	kong       *specNode
-	// logDir holds the nodes' error log (Kong's servroot/logs/error.log)
+	// logDir is the nodes' prefix, as Kong's servroot: their error log is
+	// its logs/error.log
 	logDir string
 	// stopping counts the nodes still shutting down: a node is stopped in
 	// the background (its proxy waits up to 100 ms for the clients'
@@ -84,7 +85,8 @@ func (s *specNodes) retire(sn *specNode) {
 	}()
 }
 
-// ErrorLogPath is the nodes' proxy_error_log, created empty on first use.
+// ErrorLogPath is the nodes' proxy_error_log, <prefix>/logs/error.log
+// under a temporary prefix made on first use.
 func (s *specNodes) ErrorLogPath() (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -97,9 +99,13 @@ func (s *specNodes) errorLogPath() (string, error) {
 		if err != nil {
 			return "", err
 		}
+		if err := os.Mkdir(filepath.Join(dir, "logs"), 0o755); err != nil {
+			os.RemoveAll(dir)
+			return "", err
+		}
 		s.logDir = dir
 	}
-	return filepath.Join(s.logDir, "error.log"), nil
+	return filepath.Join(s.logDir, "logs", "error.log"), nil
 }
 
 // specNode is a node run by runNode in a goroutine, stopped by a signal.

@@ -7,12 +7,14 @@
 package spechelpers
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/httptrace"
+	"net/http/httputil"
 	"os"
 	"sort"
 	"strings"
@@ -358,6 +360,9 @@ func request(L *lua.LState, cs *clients) int {
 			req.Header.Set(name, v.String())
 		})
 	}
+	if chunkedHeader(req.Header) {
+		sendPreChunked(req, L.Get(4))
+	}
 	var local string
 	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
 		GotConn: func(info httptrace.GotConnInfo) { local = info.Conn.LocalAddr().String() },
@@ -372,6 +377,39 @@ func request(L *lua.LState, cs *clients) int {
 	L.Push(lua.LString(b))
 	L.Push(lua.LString(local))
 	return 4
+}
+
+// chunkedHeader says whether the spec's headers ask for a chunked body
+// (Transfer-Encoding naming chunked).
+func chunkedHeader(h http.Header) bool {
+	for _, v := range h.Values("Transfer-Encoding") {
+		for _, c := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(c), "chunked") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// sendPreChunked sends a body the spec gave already chunk-encoded, as
+// lua-resty-http does with a Transfer-Encoding: chunked header: the bytes
+// on the wire are the spec's (Go's client would ignore the header and add
+// a Content-Length of the encoded text). The spec's chunks are read and
+// Go's client chunks them again; a body that is not valid chunked encoding
+// goes as one chunk, as it is.
+func sendPreChunked(req *http.Request, body lua.LValue) {
+	s, _ := body.(lua.LString)
+	data := []byte(s)
+	if dec, err := io.ReadAll(httputil.NewChunkedReader(strings.NewReader(string(s)))); err == nil {
+		data = dec
+	}
+	req.Header.Del("Transfer-Encoding")
+	req.Header.Del("Content-Length")
+	req.TransferEncoding = []string{"chunked"}
+	req.ContentLength = -1
+	req.Body = io.NopCloser(bytes.NewReader(data))
+	req.GetBody = nil
 }
 
 // responseToLua reads the response of a client's Do (res, err) into its
