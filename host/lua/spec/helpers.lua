@@ -402,7 +402,7 @@ function client_mt:send(opts)
   end
   local url = (self.scheme or "http") .. "://" .. self.host .. ":" .. self.port .. path
   local status, res_headers, res_body, client_addr = go.request(opts.method or "GET", url, headers, body,
-    self.ssl_server_name, self.timeout)
+    self.ssl_server_name, self.timeout, opts.version)
   if not status then
     return nil, res_headers
   end
