@@ -323,7 +323,7 @@ func specTransport(tlsConf *tls.Config) *http.Transport {
 	return t
 }
 
-// request(method, url, headers, body [, sni [, timeout_ms]]) → status,
+// request(method, url, headers, body [, sni [, timeout_ms [, version]]]) → status,
 // headers, body, client; a request not answered within timeout_ms (when
 // > 0) fails with "timeout", as lua-resty-http's
 func request(L *lua.LState, cs *clients) int {
@@ -331,9 +331,12 @@ func request(L *lua.LState, cs *clients) int {
 	url := L.CheckString(2)
 	client := cs.pick(url, L.OptString(5, ""))
 	var body io.Reader
-	if s, ok := L.Get(4).(lua.LString); ok {
-		body = strings.NewReader(string(s))
+	bodyStr, hasBody := L.Get(4).(lua.LString)
+	if hasBody {
+		body = strings.NewReader(string(bodyStr))
 	}
+	// lua-resty-http's version: 1.0 sends an HTTP/1.0 request line
+	http10 := L.OptNumber(7, 1.1) == 1.0
 	ctx := context.Background()
 	if ms := L.OptNumber(6, 0); ms > 0 {
 		var cancel context.CancelFunc
@@ -367,7 +370,12 @@ func request(L *lua.LState, cs *clients) int {
 	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
 		GotConn: func(info httptrace.GotConnInfo) { local = info.Conn.LocalAddr().String() },
 	}))
-	res, err := client.Do(req)
+	var res *http.Response
+	if http10 {
+		res, err = doHTTP10(req, L.OptString(5, ""), string(bodyStr))
+	} else {
+		res, err = client.Do(req)
+	}
 	b, h, ok := responseToLua(L, res, err, false)
 	if !ok {
 		return 2

@@ -415,7 +415,7 @@ local function do_request(self, opts, raw)
   end
   local url = (self.scheme or "http") .. "://" .. self.host .. ":" .. self.port .. path
   local status, res_headers, res_body, client_addr = go.request(opts.method or "GET", url, headers, body,
-    self.ssl_server_name, self.timeout)
+    self.ssl_server_name, self.timeout, opts.version)
   if not status then
     return nil, res_headers
   end
@@ -1355,10 +1355,23 @@ wrap_assert()
 
 -- the other assertions Kong's spec/internal/asserts.lua registers on
 -- luassert: contains, gt (and the gt matcher), certificate + cn,
--- match_re, partial_match
+-- match_re, partial_match, header
 do
   local luassert = require "luassert.assert"
   local say = require "say"
+
+  -- header(name, t): the value of t.headers[name], the name in any case
+  luassert:register("assertion", "header", function(_, args)
+    local name, t = args[1], args[2]
+    assert(type(t) == "table" and type(t.headers) == "table",
+           "'header' assertion input does not contain a 'headers' subtable")
+    local value = lookup(t.headers, name)
+    args[1], args[2], args.n = name, t.headers, 2
+    if not value then return false end
+    return true, { value }
+  end, "assertion.res_header.negative", "assertion.res_header.positive")
+  say:set("assertion.res_header.negative", "Expected header:\n%s\nBut it was not found in:\n%s\n")
+  say:set("assertion.res_header.positive", "Did not expect header:\n%s\nBut it was found in:\n%s\n")
 
   -- contains(expected, array, pattern): the index it was found at
   luassert:register("assertion", "contains", function(_, args)

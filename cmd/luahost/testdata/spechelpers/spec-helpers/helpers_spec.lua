@@ -54,6 +54,17 @@ describe("spec.helpers utilities", function()
     assert.is_false(pcall(assert.has.header, "via", { headers = {} }))
   end)
 
+  it("Kong's header assertion: a header of a table's headers, by any case", function()
+    local res = { headers = { ["X-Token"] = "abc" } }
+    assert.equal("abc", assert.header("x-token", res))
+    assert.equal("abc", assert.has.header("X-TOKEN", res))
+    assert.has_no.header("x-other", res)
+    local ok, err = pcall(assert.header, "x-other", res)
+    assert.is_false(ok)
+    assert.matches("Expected header:", tostring(err), 1, true)
+    assert.is_false(pcall(assert.header, "x-token", {}))
+  end)
+
   it("deep_sort", function()
     assert.same({ 1, 2, { "a", "b" } }, helpers.deep_sort({ { "b", "a" }, 2, 1 }))
     -- Kong's order: numbers as numbers, then by type name
