@@ -1360,19 +1360,6 @@ do
   local luassert = require "luassert.assert"
   local say = require "say"
 
-  -- header(name, t): the value of t.headers[name], the name in any case
-  luassert:register("assertion", "header", function(_, args)
-    local name, t = args[1], args[2]
-    assert(type(t) == "table" and type(t.headers) == "table",
-           "'header' assertion input does not contain a 'headers' subtable")
-    local value = lookup(t.headers, name)
-    args[1], args[2], args.n = name, t.headers, 2
-    if not value then return false end
-    return true, { value }
-  end, "assertion.res_header.negative", "assertion.res_header.positive")
-  say:set("assertion.res_header.negative", "Expected header:\n%s\nBut it was not found in:\n%s\n")
-  say:set("assertion.res_header.positive", "Did not expect header:\n%s\nBut it was found in:\n%s\n")
-
   -- contains(expected, array, pattern): the index it was found at
   luassert:register("assertion", "contains", function(_, args)
     local expected, arr, pattern = args[1], args[2], args[3]
@@ -1388,8 +1375,9 @@ do
 
   -- header(name, res): res (a response, or the mock upstream's echo) has
   -- header name in its headers, in any case; the value is returned
-  luassert:register("assertion", "header", function(_, args)
-    local name, res = args[1], args[2]
+  luassert:register("assertion", "header", function(state, args)
+    local name = args[1]
+    local res = args[2] or rawget(state, "kong_request") or rawget(state, "kong_response")
     assert(type(res) == "table" and type(res.headers) == "table",
       "'header' assertion input does not contain a 'headers' subtable")
     local value = lookup(res.headers, name)
