@@ -211,6 +211,7 @@ var namespaces = []namespace{
 	{"ngx", openNgx},
 	{"cjson", func(in *Instance) { cjson.Open(in.L, in.budget) }},
 	{"kong", openKong},
+	{"resty.timerng", openTimerng},
 	{"table.* (LuaJIT)", func(in *Instance) { luajit.Open(in.L, in.budget) }},
 	{"luahost.native", func(in *Instance) { native.Open(in.L, in.Root.VersionString, in.budget, in.Root.now) }},
 	{"kong.db.migrations.operations", openMigrationOps},

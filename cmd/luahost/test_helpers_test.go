@@ -426,3 +426,25 @@ func TestSpecHelpersConfigPostRunsValidators(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 }
+
+// spec.helpers.https_server (Kong's nginx mock web server): its
+// locations, host health, records and counts, TLS with check_hostname,
+// and a node proxying to it.
+func TestSpecHelpersHTTPSServer(t *testing.T) {
+	c := specHelpersConf(t)
+	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/https_server_spec.lua")
+	if code != 0 || !strings.Contains(out, "3 successes / 0 failures / 0 errors") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
+
+// spec.helpers.wait's eventual assertions (assert.with_timeout(...)
+// .eventually(fn).has_no_error(), wait_until), which Kong's spec.helpers
+// registers.
+func TestSpecHelpersWait(t *testing.T) {
+	c := specHelpersConf(t)
+	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/wait_spec.lua")
+	if code != 0 || !strings.Contains(out, "2 successes / 0 failures / 0 errors") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}

@@ -94,7 +94,7 @@ const ModuleName = "luahost.spechelpers"
 // spec file is done.
 func Install(L *lua.LState, nodes Nodes) (cleanup func()) {
 	client := &clients{plain: &http.Client{Transport: specTransport(nil)}, tls: map[string]*http.Client{}}
-	srv := &servers{mocks: map[int]*HTTPMock{}, threads: map[int]*serverThread{}}
+	srv := &servers{mocks: map[int]*HTTPMock{}, threads: map[int]*serverThread{}, https: map[int]*HTTPSServer{}}
 	mod := L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
 		"request":      func(L *lua.LState) int { return request(L, client) },
 		"ssl_fixtures": sslFixtures,

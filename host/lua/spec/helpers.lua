@@ -21,7 +21,9 @@
 -- constants, execute, file/dir/path (pl.* subsets), wait_for_file,
 -- wait_for_file_contents, make_temp_dir, generate_keys, http2_client,
 -- proxy_client_h2c/h2, make_synchronized_clients, get_kong_workers,
--- reload_kong, kill_all, wait_timer (over the Admin API's GET /timers).
+-- reload_kong, kill_all, wait_timer (over the Admin API's GET /timers),
+-- https_server (spec.fixtures.https_server), and the eventual assertions
+-- of spec.helpers.wait (assert.eventually, with_timeout, ...).
 -- signal, signal_workers and wait_pid raise "not supported by luahost".
 -- Beside this module: spec.fixtures.ssl, spec.fixtures.blueprints,
 -- spec.fixtures.admin_api, spec.helpers.redis_helper,
@@ -34,6 +36,9 @@ local http_tools = require "kong.tools.http"
 local blueprints = require "spec.fixtures.blueprints"
 
 local helpers = {}
+
+helpers.https_server = require "spec.fixtures.https_server"
+require "spec.helpers.wait"
 
 local MOCK_PORT = go.mock_upstream_port()
 
