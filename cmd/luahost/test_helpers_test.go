@@ -72,6 +72,16 @@ func TestSpecHelpersOwnSpec(t *testing.T) {
 	}
 }
 
+// assert.eventually, Kong's spec/helpers/wait.lua builder: retried until
+// its condition, failing with the last value and error.
+func TestSpecHelpersEventually(t *testing.T) {
+	c := specHelpersConf(t)
+	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/eventually_spec.lua")
+	if code != 0 || !strings.Contains(out, "4 successes / 0 failures / 0 errors") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
+
 // A failed res_status is a failure (not an error) at the spec's line, with
 // Kong's message and the body.
 func TestSpecHelpersResStatusFailure(t *testing.T) {
