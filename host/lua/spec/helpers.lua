@@ -1088,6 +1088,12 @@ function helpers.make_synchronized_clients(clients)
   function admin.synchronize_sibling(self, sibling)
     sibling.send = self.send
   end
+  -- Kong's proxy client has it too (its sibling proxy clients wait as it
+  -- does); here the writes waited already, so the sibling's requests are
+  -- plain ones like the proxy's
+  function proxy.synchronize_sibling(self, sibling)
+    sibling.send = self.send
+  end
   return proxy, admin
 end
 

@@ -134,6 +134,10 @@ describe("spec.helpers against a node", function()
       headers = { ["Content-Type"] = "application/json" },
       body = { hosts = { "sync.test" } } }))
     assert.res_status(200, proxy:get("/request", { headers = { host = "sync.test" } }))
+    -- a sibling proxy client, as Kong's proxy client makes one
+    local second = helpers.proxy_client()
+    proxy:synchronize_sibling(second)
+    assert.res_status(200, second:get("/request", { headers = { host = "sync.test" } }))
   end)
 
   it("reload_kong restarts the node with start_kong's configuration; kill_all stops it", function()
