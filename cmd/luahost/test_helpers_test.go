@@ -263,12 +263,12 @@ func TestSpecHelpersRedis(t *testing.T) {
 
 // execute, Penlight's file/dir/path, wait_for_file(_contents),
 // make_temp_dir, generate_keys, the HTTP/2 clients, synchronized clients,
-// get_kong_workers, reload_kong, kill_all, and the helpers luahost
-// refuses with a reason.
+// get_kong_workers, reload_kong, kill_all, table.clone set, and the
+// helpers luahost refuses with a reason.
 func TestSpecHelpersMore(t *testing.T) {
 	c := specHelpersConf(t)
 	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/more_helpers_spec.lua")
-	if code != 0 || !strings.Contains(out, "8 successes / 0 failures / 0 errors") {
+	if code != 0 || !strings.Contains(out, "9 successes / 0 failures / 0 errors") {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 }

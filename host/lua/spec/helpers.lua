@@ -32,6 +32,9 @@ local go = require "luahost.spechelpers"
 local cjson = require "cjson"
 local http_tools = require "kong.tools.http"
 local blueprints = require "spec.fixtures.blueprints"
+-- Kong's spec.helpers requires table.clone (spec/internal/db.lua), which
+-- OpenResty's LuaJIT also sets as table.clone: specs call it so
+require "table.clone"
 
 local helpers = {}
 

@@ -123,6 +123,13 @@ describe("spec.helpers against a node", function()
     assert.is_number(workers[1])
   end)
 
+  it("table.clone is callable once spec.helpers is loaded, as with Kong's", function()
+    local t = { 1, a = "b" }
+    local c = table.clone(t)
+    assert.same(t, c)
+    assert.is_false(rawequal(t, c))
+  end)
+
   it("make_synchronized_clients: the proxy sees each Admin API write", function()
     local proxy, admin = helpers.make_synchronized_clients()
     local other = helpers.admin_client()
