@@ -68,7 +68,7 @@ type Host struct {
 	Pool     *Pool
 	// SpecSetup, when set, runs in each spec file's worker before busted
 	// loads (luahost test installs spec.helpers' Go bindings through it).
-	SpecSetup func(L *lua.LState)
+	SpecSetup func(in *pdk.Instance)
 	// onDeadlineStop is Options.OnDeadlineStop.
 	onDeadlineStop func(plugin, phase string)
 	// Skipped are the bundled plugins left out for a module luahost lacks.
