@@ -201,6 +201,9 @@ function helpers.get_db_utils(strategy, tables, plugins)
   if not db then
     error(err, 2)
   end
+  -- as Kong's: the spec's kong.db is this db (its cache keys are the
+  -- node's)
+  kong.db = db
   for _, t in ipairs(tables or {}) do
     if db[t] and db[t].schema then
       db[t]:truncate()

@@ -16,6 +16,8 @@ for _, strategy in helpers.all_strategies() do
 
     it("is kong.db of the strategy", function()
       assert.equal(strategy, db.strategy)
+      -- as Kong's get_db_utils: kong.db is the db
+      assert.equal(db, kong.db)
       assert.equal("consumers", db.consumers.schema.name)
       assert.is_nil(db.no_such_entity)
       assert.is_table(db.daos.label_keys)
