@@ -239,8 +239,12 @@ func (st *dbState) newDBTable() *lua.LTable {
 	L.SetFuncs(t, map[string]lua.LGFunction{
 		"truncate": func(L *lua.LState) int {
 			name := ""
-			if s, ok := L.Get(2).(lua.LString); ok {
-				name = string(s)
+			switch v := L.Get(2).(type) {
+			case lua.LString:
+				name = string(v)
+			case *lua.LNilType:
+			default:
+				L.RaiseError("table_name must be a string")
 			}
 			err := st.db.Truncate(st.ctx(), name)
 			st.written(L, err)

@@ -170,6 +170,17 @@ for _, strategy in helpers.all_strategies() do
       bp.consumers:insert()
       assert.is_true(db:truncate("consumers"))
       assert.equal(0, #db.consumers:page())
+      assert.error_matches(function() db:truncate(1) end, "table_name must be a string")
+      if strategy == "postgres" then
+        -- a table that is no entity's (a plugin's own, as rate-limiting's
+        -- ratelimiting_metrics), as Kong's connector:truncate_table
+        assert(db.connector:query("CREATE TABLE IF NOT EXISTS spec_counts (n int); INSERT INTO spec_counts VALUES (1);"))
+        assert.is_true(db:truncate("spec_counts"))
+        assert.equal(0, db.connector:query("SELECT count(*) AS c FROM spec_counts")[1].c)
+        local ok, err = db:truncate("no_such_table")
+        assert.is_nil(ok)
+        assert.matches("no_such_table", err, 1, true)
+      end
     end)
 
     it("follows the node start_kong starts, writes seen by its next request", function()
