@@ -68,7 +68,7 @@ type Host struct {
 	Pool     *Pool
 	// SpecSetup, when set, runs in each spec file's worker before busted
 	// loads (luahost test installs spec.helpers' Go bindings through it).
-	SpecSetup func(L *lua.LState)
+	SpecSetup func(in *pdk.Instance)
 	// onDeadlineStop is Options.OnDeadlineStop.
 	onDeadlineStop func(plugin, phase string)
 	// Skipped are the bundled plugins left out for a module luahost lacks.
@@ -155,6 +155,9 @@ func New(opts Options) (*Host, error) {
 		eagerMigrations: opts.LoadMigrations}
 	if !opts.NoProtoCache {
 		h.cache = &protoCache{}
+	}
+	if root.Deprecated == nil {
+		root.Deprecated = h.WarnDeprecated
 	}
 	minW, maxW := workerBounds(c)
 	root.WorkerCount = maxW

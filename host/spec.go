@@ -163,7 +163,7 @@ func (h *Host) RunSpecFileOptions(path string, opts SpecOptions) (*SpecReport, e
 	w.In.Phase = "timer"
 	L := w.L
 	if h.SpecSetup != nil {
-		h.SpecSetup(L)
+		h.SpecSetup(w.In)
 	}
 
 	bv, err := w.requireIn("busted")

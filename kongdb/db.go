@@ -248,8 +248,17 @@ func (db *DB) currentWorkspace(ctx context.Context) (string, error) {
 	return db.DefaultWorkspace(ctx)
 }
 
+// TableTruncater is a connector that empties a table that is no entity's
+// (Kong's connector:truncate_table: a plugin's own tables, such as
+// rate-limiting's ratelimiting_metrics).
+type TableTruncater interface {
+	TruncateTable(ctx context.Context, table string) error
+}
+
 // Truncate empties the table of entity name, or every table when name is
 // ""; the default workspace is re-created on next use (Kong's db:truncate).
+// A name that is no entity's is a table the connector empties when it can
+// (TableTruncater), as Kong's db:truncate(table_name) does.
 func (db *DB) Truncate(ctx context.Context, name string) error {
 	var daos []*DAO
 	if name == "" {
@@ -258,6 +267,8 @@ func (db *DB) Truncate(ctx context.Context, name string) error {
 		}
 	} else if d := db.DAO(name); d != nil {
 		daos = append(daos, d)
+	} else if t, ok := db.conn.(TableTruncater); ok {
+		return t.TruncateTable(ctx, name)
 	} else {
 		return fmt.Errorf("kongdb: unknown entity %q", name)
 	}

@@ -60,6 +60,14 @@ type dbState struct {
 	// from inside a Go DAO call; the binding re-raises it when the call
 	// returns, as Kong's Lua would have propagated it.
 	pendingErr error
+
+	// Set for a kong.db bound over another host's DB (SpecDB): funcs runs
+	// the schemas' Lua functions in a worker of that host, hooks is that
+	// host's root (its DAOs' post_crud_event dispatch), afterWrite runs
+	// after each write that succeeded.
+	funcs      schema.FuncRunner
+	hooks      *Root
+	afterWrite func() error
 }
 
 // OpenDB installs kong.db (from Root.DB) and the modules "kong.db.errors"
@@ -138,6 +146,9 @@ func (st *dbState) ctx() context.Context {
 		return st.ctxVal
 	}
 	c := schema.WithFuncRunner(parent, &st.runner)
+	if d := st.hookRoot().Deprecated; d != nil {
+		c = schema.WithDeprecationHandler(c, d)
+	}
 	if ws != "" {
 		c = kongdb.WithWorkspace(c, ws)
 	}
@@ -162,6 +173,9 @@ func (r *luaRunner) CallFunc(ctx context.Context, fn *schema.Func, args ...any) 
 			return []any{nil, msg}, nil
 		}
 		return []any{true}, nil
+	}
+	if st.funcs != nil {
+		return st.funcs.CallFunc(ctx, fn, args...)
 	}
 	if st.in.Runner != nil {
 		return st.in.Runner.CallFunc(ctx, fn, args...)
@@ -223,29 +237,21 @@ func (st *dbState) resolveFunc(f *schema.Func) lua.LValue {
 func (st *dbState) newDBTable() *lua.LTable {
 	L := st.in.L
 	t := L.NewTable()
-	t.RawSetString("strategy", lua.LString(st.db.Strategy()))
-	t.RawSetString("errors", st.errorsObj)
-	// kong.db.connector: nil for the embedded strategy ("off"), as in
-	// DB-less Kong; the PostgreSQL connector (db_connector.go) for postgres.
-	if pg, ok := st.db.Connector().(*postgres.Connector); ok {
-		t.RawSetString("connector", ConnectorValue(L, pg, st.ctx))
-	}
-	infos := L.NewTable()
-	if st.db.Strategy() == "postgres" {
-		infos.RawSetString("strategy", lua.LString("PostgreSQL"))
-	} else {
-		infos.RawSetString("strategy", lua.LString("off"))
-	}
-	infos.RawSetString("db_desc", lua.LString("database"))
-	t.RawSetString("infos", infos)
+	st.setDBFields(t)
 	st.daos = L.NewTable()
 	L.SetFuncs(t, map[string]lua.LGFunction{
 		"truncate": func(L *lua.LState) int {
 			name := ""
-			if s, ok := L.Get(2).(lua.LString); ok {
-				name = string(s)
+			switch v := L.Get(2).(type) {
+			case lua.LString:
+				name = string(v)
+			case *lua.LNilType:
+			default:
+				L.RaiseError("table_name must be a string")
 			}
-			if err := st.db.Truncate(st.ctx(), name); err != nil {
+			err := st.db.Truncate(st.ctx(), name)
+			st.written(L, err)
+			if err != nil {
 				return bind.Fail(L, err.Error())
 			}
 			L.Push(lua.LTrue)
@@ -278,6 +284,48 @@ func (st *dbState) newDBTable() *lua.LTable {
 	return t
 }
 
+// setDBFields sets kong.db's fields that depend on the DB: strategy,
+// errors, connector, infos.
+func (st *dbState) setDBFields(t *lua.LTable) {
+	L := st.in.L
+	t.RawSetString("strategy", lua.LString(st.db.Strategy()))
+	t.RawSetString("errors", st.errorsObj)
+	// kong.db.connector: nil for the embedded strategy ("off"), as in
+	// DB-less Kong; the PostgreSQL connector (db_connector.go) for postgres.
+	var conn lua.LValue = lua.LNil
+	if pg, ok := st.db.Connector().(*postgres.Connector); ok {
+		conn = ConnectorValue(L, pg, st.ctx)
+	}
+	t.RawSetString("connector", conn)
+	infos := L.NewTable()
+	if st.db.Strategy() == "postgres" {
+		infos.RawSetString("strategy", lua.LString("PostgreSQL"))
+	} else {
+		infos.RawSetString("strategy", lua.LString("off"))
+	}
+	infos.RawSetString("db_desc", lua.LString("database"))
+	t.RawSetString("infos", infos)
+}
+
+// written runs afterWrite once a write has succeeded (err == nil); its
+// failure raises.
+func (st *dbState) written(L *lua.LState, err error) {
+	if err != nil || st.afterWrite == nil {
+		return
+	}
+	if err := st.afterWrite(); err != nil {
+		L.RaiseError("%s", err.Error())
+	}
+}
+
+// hookRoot is the root whose post_crud_event dispatch the DAOs get.
+func (st *dbState) hookRoot() *Root {
+	if st.hooks != nil {
+		return st.hooks
+	}
+	return st.in.Root
+}
+
 func dbTrue(L *lua.LState) int {
 	L.Push(lua.LTrue)
 	return 1
@@ -305,7 +353,7 @@ func (st *dbState) binding(name string) *daoBinding {
 	if d == nil {
 		return nil
 	}
-	st.in.Root.installCrudHook(d)
+	st.hookRoot().installCrudHook(d)
 	b := st.newBinding(d)
 	st.bindings[name] = b
 	st.daos.RawSetString(name, b.self)

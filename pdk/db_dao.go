@@ -23,7 +23,8 @@ type daoBinding struct {
 	s      *schema.Schema
 	self   *lua.LTable
 	super  *lua.LTable
-	custom string // custom DAO module name ("" = none)
+	ud     *lua.LUserData // holds b: upvalue 1 of the methods
+	custom string         // custom DAO module name ("" = none)
 
 	defaultPostCrud *lua.LFunction
 }
@@ -32,30 +33,46 @@ type daoBinding struct {
 func (st *dbState) newBinding(d *kongdb.DAO) *daoBinding {
 	L := st.in.L
 	b := &daoBinding{st: st, dao: d, s: d.Schema, custom: d.Schema.DAO}
-	ud := L.NewUserData()
-	ud.Value = b
+	b.ud = L.NewUserData()
+	b.ud.Value = b
 
 	super := L.CreateTable(0, len(daoMethods)+8)
 	for name, fn := range daoMethods {
-		super.RawSetString(name, L.NewClosure(fn, ud))
+		super.RawSetString(name, L.NewClosure(fn, b.ud))
 	}
 	b.defaultPostCrud = super.RawGetString("post_crud_event").(*lua.LFunction)
-	for _, f := range d.Schema.Fields {
-		name := lua.LString(f.Name)
-		if f.Type == schema.TypeForeign {
-			super.RawSetString("page_for_"+f.Name, L.NewClosure(daoPageFor, ud, name))
-			super.RawSetString("each_for_"+f.Name, L.NewClosure(daoEachFor, ud, name))
-		}
-		if f.Unique || d.Schema.EndpointKey == f.Name {
-			super.RawSetString("select_by_"+f.Name, L.NewClosure(daoSelectBy, ud, name))
-			super.RawSetString("update_by_"+f.Name, L.NewClosure(daoUpdateBy, ud, name))
-			super.RawSetString("upsert_by_"+f.Name, L.NewClosure(daoUpsertBy, ud, name))
-			super.RawSetString("delete_by_"+f.Name, L.NewClosure(daoDeleteBy, ud, name))
-		}
-	}
 	b.super = super
 
 	self := L.CreateTable(0, 8)
+	self.RawSetString("super", super)
+	mt := L.CreateTable(0, 1)
+	mt.RawSetString("__index", super)
+	self.Metatable = mt
+	b.self = self
+	b.setDAO(d)
+	return b
+}
+
+// setDAO binds b to d: the per-field methods of d's schema and the
+// fields of the DAO object that depend on d (SpecDB rebinds a DAO object
+// to the same entity's DAO on another node).
+func (b *daoBinding) setDAO(d *kongdb.DAO) {
+	st, L := b.st, b.st.in.L
+	b.dao, b.s = d, d.Schema
+	for _, f := range d.Schema.Fields {
+		name := lua.LString(f.Name)
+		if f.Type == schema.TypeForeign {
+			b.super.RawSetString("page_for_"+f.Name, L.NewClosure(daoPageFor, b.ud, name))
+			b.super.RawSetString("each_for_"+f.Name, L.NewClosure(daoEachFor, b.ud, name))
+		}
+		if f.Unique || d.Schema.EndpointKey == f.Name {
+			b.super.RawSetString("select_by_"+f.Name, L.NewClosure(daoSelectBy, b.ud, name))
+			b.super.RawSetString("update_by_"+f.Name, L.NewClosure(daoUpdateBy, b.ud, name))
+			b.super.RawSetString("upsert_by_"+f.Name, L.NewClosure(daoUpsertBy, b.ud, name))
+			b.super.RawSetString("delete_by_"+f.Name, L.NewClosure(daoDeleteBy, b.ud, name))
+		}
+	}
+	self := b.self
 	self.RawSetString("db", st.kdb)
 	self.RawSetString("schema", st.schemaObject(d.Schema))
 	self.RawSetString("strategy", st.strategyObject(b))
@@ -64,12 +81,6 @@ func (st *dbState) newBinding(d *kongdb.DAO) *daoBinding {
 	pag.RawSetString("page_size", lua.LNumber(d.PageSize))
 	pag.RawSetString("max_page_size", lua.LNumber(d.MaxPageSize))
 	self.RawSetString("pagination", pag)
-	self.RawSetString("super", super)
-	mt := L.CreateTable(0, 1)
-	mt.RawSetString("__index", super)
-	self.Metatable = mt
-	b.self = self
-	return b
 }
 
 // loadCustomDAO requires the custom DAO module and copies its functions

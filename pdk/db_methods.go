@@ -52,21 +52,25 @@ var daoMethods = map[string]lua.LGFunction{
 	"insert": func(L *lua.LState) int {
 		b := bindingOf(L)
 		row, err := b.dao.Insert(b.st.ctx(), b.entityArg(L, 2), b.arg(L, 3))
+		b.st.written(L, err)
 		return b.pushRow(L, row, err)
 	},
 	"update": func(L *lua.LState) int {
 		b := bindingOf(L)
 		row, err := b.dao.Update(b.st.ctx(), b.arg(L, 2), b.entityArg(L, 3), b.arg(L, 4))
+		b.st.written(L, err)
 		return b.pushRow(L, row, err)
 	},
 	"upsert": func(L *lua.LState) int {
 		b := bindingOf(L)
 		row, err := b.dao.Upsert(b.st.ctx(), b.arg(L, 2), b.entityArg(L, 3), b.arg(L, 4))
+		b.st.written(L, err)
 		return b.pushRow(L, row, err)
 	},
 	"delete": func(L *lua.LState) int {
 		b := bindingOf(L)
 		ok, err := b.dao.Delete(b.st.ctx(), b.arg(L, 2), b.arg(L, 3))
+		b.st.written(L, err)
 		return b.pushDeleted(L, ok, err)
 	},
 	"select_by_cache_key": func(L *lua.LState) int {
@@ -109,7 +113,9 @@ var daoMethods = map[string]lua.LGFunction{
 	},
 	"truncate": func(L *lua.LState) int {
 		b := bindingOf(L)
-		if err := b.dao.Truncate(b.st.ctx()); err != nil {
+		err := b.dao.Truncate(b.st.ctx())
+		b.st.written(L, err)
+		if err != nil {
 			return pushDBError(L, b.dao.Errors, err)
 		}
 		L.Push(lua.LTrue)
@@ -172,6 +178,7 @@ func daoSelectBy(L *lua.LState) int {
 func daoUpdateBy(L *lua.LState) int {
 	b := bindingOf(L)
 	row, err := b.dao.UpdateBy(b.st.ctx(), fieldOf(L), b.arg(L, 2), b.entityArg(L, 3), b.arg(L, 4))
+	b.st.written(L, err)
 	return b.pushRow(L, row, err)
 }
 
@@ -179,6 +186,7 @@ func daoUpdateBy(L *lua.LState) int {
 func daoUpsertBy(L *lua.LState) int {
 	b := bindingOf(L)
 	row, err := b.dao.UpsertBy(b.st.ctx(), fieldOf(L), b.arg(L, 2), b.entityArg(L, 3), b.arg(L, 4))
+	b.st.written(L, err)
 	return b.pushRow(L, row, err)
 }
 
@@ -186,6 +194,7 @@ func daoUpsertBy(L *lua.LState) int {
 func daoDeleteBy(L *lua.LState) int {
 	b := bindingOf(L)
 	ok, err := b.dao.DeleteBy(b.st.ctx(), fieldOf(L), b.arg(L, 2), b.arg(L, 3))
+	b.st.written(L, err)
 	return b.pushDeleted(L, ok, err)
 }
 

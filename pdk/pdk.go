@@ -73,6 +73,9 @@ import (
 type Root struct {
 	Conf   *conf.Config
 	Logger *slog.Logger
+	// Deprecated logs the warning of a value given for a deprecated schema
+	// field (Kong's kong.deprecation), in every kong.db write; nil: none.
+	Deprecated schema.DeprecationHandler
 	// WorkerCount is ngx.worker.count().
 	WorkerCount int
 	// PID is ngx.worker.pid() (0: the process id).

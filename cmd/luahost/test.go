@@ -19,6 +19,7 @@ import (
 	"github.com/luahost/luahost/host"
 	"github.com/luahost/luahost/luapattern"
 	"github.com/luahost/luahost/luavm"
+	"github.com/luahost/luahost/pdk"
 	"github.com/luahost/luahost/pdk/spechelpers"
 )
 
@@ -354,9 +355,9 @@ func (t *testRun) round(files []string) int {
 	var cleanup func()
 	t.nodes.setHost(h)
 	defer t.nodes.setHost(nil)
-	h.SpecSetup = func(L *lua.LState) {
-		cleanup = spechelpers.Install(L, t.nodes)
-		recordRequires(L, func(name string) { required = append(required, name) })
+	h.SpecSetup = func(in *pdk.Instance) {
+		cleanup = spechelpers.Install(in, t.nodes)
+		recordRequires(in.L, func(name string) { required = append(required, name) })
 	}
 	spec := o.spec
 	spec.Timeout = t.timeout

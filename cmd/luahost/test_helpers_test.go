@@ -458,3 +458,17 @@ func TestSpecHelpersWait(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 }
+
+// get_db_utils' db is kong.db as a worker has it, over the current node's
+// store: every DAO method family with Kong's results and errors (err_t
+// codes, argument errors raised), schemas' Lua functions run in a worker
+// of the node, cache keys, truncate, the connector on postgres, and the
+// db following start_kong's node, its writes seen by the next request.
+func TestSpecHelpersDB(t *testing.T) {
+	c := specHelpersConf(t)
+	c.Set("plugins", "bundled,add-header,label-key", "test")
+	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/db_spec.lua")
+	if code != 0 || !strings.Contains(out, "18 successes / 0 failures / 0 errors") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}

@@ -10,7 +10,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -28,10 +27,8 @@ import (
 	"github.com/luahost/luahost/conf"
 	"github.com/luahost/luahost/host"
 	"github.com/luahost/luahost/internal/grpcbin"
-	"github.com/luahost/luahost/kongdb"
 	"github.com/luahost/luahost/kongdb/declarative"
 	"github.com/luahost/luahost/kongdb/postgres"
-	"github.com/luahost/luahost/kongdb/schema"
 	"github.com/luahost/luahost/pdk/spechelpers"
 	"github.com/luahost/luahost/proxy"
 )
@@ -798,74 +795,17 @@ func (s *specNodes) Exec(args []string, env map[string]string) (int, string, str
 	return code, out.String(), errs.String()
 }
 
-// DAO runs a blueprint's or db's operation on the running node's store
-// (start_kong's node, else get_db_utils' staging node); its CRUD events
-// reach that node's router and plugins iterator as an Admin API write's do.
-func (s *specNodes) DAO(op, entity string, arg []byte) ([]byte, error) {
+// DB is the current node's store (start_kong's node, else get_db_utils'
+// staging node), which spec.helpers' db binds as kong.db: the schemas' Lua
+// functions (custom validators, transformations) run in a worker of the
+// node, and its CRUD events reach the node's router and plugins iterator
+// as an Admin API write's do.
+func (s *specNodes) DB() (spechelpers.DB, error) {
 	sn := s.current()
 	if sn == nil {
-		return nil, fmt.Errorf("no database: call helpers.get_db_utils first")
+		return spechelpers.DB{}, fmt.Errorf("no database: call helpers.get_db_utils first")
 	}
-	db := sn.n.Host.Root.DB
-	// the schemas' Lua functions (custom validators, transformations) run
-	// in a worker of the node
-	ctx := schema.WithDeprecationHandler(schema.WithFuncRunner(context.Background(), sn.n.Host.FuncRunner()), sn.n.Host.WarnDeprecated)
-	if op == "truncate" {
-		if err := db.Truncate(ctx, entity); err != nil {
-			return nil, err
-		}
-		return []byte("true"), s.Sync()
-	}
-	d := db.DAO(entity)
-	if d == nil {
-		return nil, fmt.Errorf("no DAO %q (is its plugin in get_db_utils' list?)", entity)
-	}
-	var out any
-	var err error
-	if op == "update" {
-		// [pk, partial]
-		var args [2]map[string]any
-		if err := json.Unmarshal(arg, &args); err != nil {
-			return nil, fmt.Errorf("%s:%s: %w", entity, op, err)
-		}
-		out, err = d.Update(ctx, args[0], args[1], nil)
-		if err != nil {
-			return nil, err
-		}
-		if err := s.Sync(); err != nil {
-			return nil, err
-		}
-		return json.Marshal(plainJSON(out))
-	}
-	var in map[string]any
-	if err := json.Unmarshal(arg, &in); err != nil {
-		return nil, fmt.Errorf("%s:%s: %w", entity, op, err)
-	}
-	switch op {
-	case "insert":
-		out, err = d.Insert(ctx, in, nil)
-	case "select":
-		var row kongdb.Row
-		row, err = d.Select(ctx, in, nil)
-		if row != nil {
-			out = row
-		}
-	case "delete":
-		out, err = d.Delete(ctx, in, nil)
-	default:
-		return nil, fmt.Errorf("unknown operation %q", op)
-	}
-	if err != nil {
-		return nil, err
-	}
-	// a write after start_kong is seen by the next request, as Kong's
-	// specs expect once they have waited for it
-	if op != "select" {
-		if err := s.Sync(); err != nil {
-			return nil, err
-		}
-	}
-	return json.Marshal(plainJSON(out))
+	return spechelpers.DB{Root: sn.n.Host.Root, Funcs: sn.n.Host.FuncRunner()}, nil
 }
 
 // AdminAPIName is entity's collection path on the current node's Admin
@@ -880,25 +820,4 @@ func (s *specNodes) AdminAPIName(entity string) (string, error) {
 		return "", fmt.Errorf("no DAO %q (is its plugin in get_db_utils' list?)", entity)
 	}
 	return admin.APIName(d.Schema), nil
-}
-
-// plainJSON replaces kongdb's null with nil, for encoding/json.
-func plainJSON(v any) any {
-	switch t := v.(type) {
-	case schema.NullType:
-		return nil
-	case kongdb.Row:
-		out := make(map[string]any, len(t))
-		for k, e := range t {
-			out[k] = plainJSON(e)
-		}
-		return out
-	case []any:
-		out := make([]any, len(t))
-		for i, e := range t {
-			out[i] = plainJSON(e)
-		}
-		return out
-	}
-	return v
 }

@@ -22,6 +22,9 @@ import (
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/luahost/luahost/kongdb/schema"
+	"github.com/luahost/luahost/pdk"
 )
 
 // Node is what spec.helpers learns of a started node.
@@ -54,10 +57,10 @@ type Nodes interface {
 	// GRPCBin is the run's grpcbin look-alike's ports, cleartext and TLS,
 	// started on first use.
 	GRPCBin() (port, sslPort int, err error)
-	// DAO runs op (insert, select, update, delete, truncate) on entity in
-	// the current node's store; arg and the result are JSON (update's arg
-	// is the array [pk, partial]).
-	DAO(op, entity string, arg []byte) ([]byte, error)
+	// DB is the store of the current node (start_kong's, else
+	// get_db_utils'), which spec.helpers' db binds as kong.db in the
+	// spec's state.
+	DB() (DB, error)
 	// AdminAPIName is the Admin API's collection path segment of entity
 	// on the current node (its schema's admin_api_name, else its name),
 	// for spec.fixtures.admin_api.
@@ -85,6 +88,15 @@ type Nodes interface {
 	ProxyTrace(clientAddr string) string
 }
 
+// DB is a node's store as spec.helpers' db sees it.
+type DB struct {
+	// Root is the node's: its DB and its DAOs' post_crud_event dispatch.
+	Root *pdk.Root
+	// Funcs runs the schemas' Lua functions (custom validators,
+	// transformations) in a worker of the node.
+	Funcs schema.FuncRunner
+}
+
 // ModuleName is the module spec/helpers.lua requires.
 const ModuleName = "luahost.spechelpers"
 
@@ -92,7 +104,9 @@ const ModuleName = "luahost.spechelpers"
 // The returned function stops what the spec started and left running
 // (http_mock servers, tcp_server and udp_server threads); call it when the
 // spec file is done.
-func Install(L *lua.LState, nodes Nodes) (cleanup func()) {
+func Install(in *pdk.Instance, nodes Nodes) (cleanup func()) {
+	L := in.L
+	db := &specDB{in: in, nodes: nodes}
 	client := &clients{plain: &http.Client{Transport: specTransport(nil)}, tls: map[string]*http.Client{}}
 	srv := &servers{mocks: map[int]*HTTPMock{}, threads: map[int]*serverThread{}, https: map[int]*HTTPSServer{}}
 	mod := L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
@@ -105,6 +119,9 @@ func Install(L *lua.LState, nodes Nodes) (cleanup func()) {
 				t.ForEach(func(_, v lua.LValue) { plugins = append(plugins, v.String()) })
 			}
 			n, err := nodes.DBUtils(strategy, plugins)
+			if err == nil {
+				err = db.follow()
+			}
 			return pushNode(L, n, err)
 		},
 		"start_kong": func(L *lua.LState) int {
@@ -127,6 +144,9 @@ func Install(L *lua.LState, nodes Nodes) (cleanup func()) {
 				fx.DNSMock = m
 			}
 			n, err := nodes.StartKong(conf, fx)
+			if err == nil {
+				err = db.follow()
+			}
 			return pushNode(L, n, err)
 		},
 		"stop_kong": func(L *lua.LState) int {
@@ -140,14 +160,16 @@ func Install(L *lua.LState, nodes Nodes) (cleanup func()) {
 			L.Push(lua.LTrue)
 			return 1
 		},
-		"dao": func(L *lua.LState) int {
-			out, err := nodes.DAO(L.CheckString(1), L.CheckString(2), []byte(L.OptString(3, "null")))
+		// db(): kong.db over the current node's store, the same table
+		// at each call
+		"db": func(L *lua.LState) int {
+			t, err := db.table()
 			if err != nil {
 				L.Push(lua.LNil)
 				L.Push(lua.LString(err.Error()))
 				return 2
 			}
-			L.Push(lua.LString(out))
+			L.Push(t)
 			return 1
 		},
 		"admin_api_name": func(L *lua.LState) int {
@@ -459,4 +481,48 @@ func responseToLua(L *lua.LState, res *http.Response, err error, join bool) (bod
 		}
 	}
 	return body, h, true
+}
+
+// specDB is spec.helpers' db: a pdk.SpecDB in the spec's state, bound to
+// the current node's store, made on first use.
+type specDB struct {
+	in    *pdk.Instance
+	nodes Nodes
+	db    *pdk.SpecDB
+	t     *lua.LTable
+}
+
+// table binds the db to the current node and returns its Lua table.
+func (d *specDB) table() (*lua.LTable, error) {
+	if d.db == nil {
+		d.db = pdk.NewSpecDB(d.in)
+	}
+	if err := d.bind(); err != nil {
+		if d.t != nil {
+			// no node now (stop_kong): the last one's store
+			return d.t, nil
+		}
+		return nil, err
+	}
+	return d.t, nil
+}
+
+// follow rebinds a db already handed out to the node just started.
+func (d *specDB) follow() error {
+	if d.db == nil {
+		return nil
+	}
+	return d.bind()
+}
+
+func (d *specDB) bind() error {
+	n, err := d.nodes.DB()
+	if err != nil {
+		return err
+	}
+	if n.Root == nil || n.Root.DB == nil {
+		return errors.New("the node has no database")
+	}
+	d.t = d.db.Bind(n.Root, n.Funcs, d.nodes.Sync)
+	return nil
 }

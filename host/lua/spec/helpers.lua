@@ -1,7 +1,7 @@
 -- spec.helpers look-alike (stands in for Kong's spec/helpers.lua and the
 -- spec/internal/*.lua modules it gathers). Covers: get_db_utils (bp from
--- spec.fixtures.blueprints over db; db with truncate and per-entity
--- insert/select/update/delete/truncate),
+-- spec.fixtures.blueprints over db; db is kong.db, as a worker's, over
+-- the current node's store),
 -- each_strategy, all_strategies, for_each_dao, start_kong (fixtures'
 -- dns_mock), dns_mock, stop_kong,
 -- restart_kong, get_proxy_port/get_admin_port/get_proxy_ip, get_running_conf,
@@ -189,42 +189,10 @@ end
 ----------------------------------------------------------------------
 -- db and blueprints
 
-local function dao(op, entity, arg)
-  local out, err = go.dao(op, entity, arg ~= nil and cjson.encode(arg) or nil)
-  if not out then
-    return nil, err
-  end
-  if out == "null" then
-    return nil -- not found, as Kong's select
-  end
-  return cjson.decode(out)
-end
-
-local function new_db(strategy)
-  local db = { strategy = strategy }
-  function db:truncate(name)
-    if name then
-      return dao("truncate", name)
-    end
-    return true
-  end
-  return setmetatable(db, {
-    __index = function(self, entity)
-      local d = {}
-      function d:insert(t) return dao("insert", entity, t) end
-      function d:select(pk) return dao("select", entity, pk) end
-      function d:delete(pk) return dao("delete", entity, pk) end
-      -- pk may be the id alone, as spec.fixtures.admin_api's update takes it
-      function d:update(pk, partial)
-        if type(pk) ~= "table" then pk = { id = pk } end
-        return dao("update", entity, { pk, partial or {} })
-      end
-      function d:truncate() return dao("truncate", entity) end
-      rawset(self, entity, d)
-      return d
-    end,
-  })
-end
+-- db is kong.db over the current node's store (go.db: the binding a
+-- worker's kong.db is, made in this state), the node get_db_utils or
+-- start_kong started last; a write is seen by a running node's next
+-- request
 
 function helpers.get_db_utils(strategy, tables, plugins)
   strategy = strategy or helpers.test_conf.database
@@ -243,9 +211,17 @@ function helpers.get_db_utils(strategy, tables, plugins)
     error(err, 2)
   end
   current = node
-  local db = new_db(strategy)
+  local db, err = go.db()
+  if not db then
+    error(err, 2)
+  end
+  -- as Kong's: the spec's kong.db is this db (its cache keys are the
+  -- node's)
+  kong.db = db
   for _, t in ipairs(tables or {}) do
-    db:truncate(t)
+    if db[t] and db[t].schema then
+      db[t]:truncate()
+    end
   end
   return blueprints.new(db), db
 end

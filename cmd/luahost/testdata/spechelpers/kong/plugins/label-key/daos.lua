@@ -12,7 +12,12 @@ return {
       { created_at = typedefs.auto_timestamp_s },
       { consumer = { type = "foreign", reference = "consumers", required = true, on_delete = "cascade" } },
       { key = { type = "string", required = true, unique = true } },
-      { label = { type = "string" } },
+      { label = { type = "string", custom_validator = function(v)
+        if v == "forbidden" then
+          return nil, "label 'forbidden' is refused"
+        end
+        return true
+      end } },
     },
   },
 }
