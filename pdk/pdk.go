@@ -216,6 +216,7 @@ var namespaces = []namespace{
 	{"kong", openKong},
 	{"resty.timerng", openTimerng},
 	{"table.* (LuaJIT)", func(in *Instance) { luajit.Open(in.L, in.budget) }},
+	{"bit (LuaJIT)", func(in *Instance) { luajit.OpenBit(in.L) }},
 	{"luahost.native", func(in *Instance) { native.Open(in.L, in.Root.VersionString, in.budget, in.Root.now) }},
 	{"kong.db.migrations.operations", openMigrationOps},
 	{"kong.conf_loader", openConfLoader},

@@ -472,3 +472,13 @@ func TestSpecHelpersDB(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 }
+
+// The shims' own specs (spec/shims: the sandbox's, ...) pass under
+// luahost test.
+func TestShimSpecs(t *testing.T) {
+	c := specHelpersConf(t)
+	code, out := runSpecs(t, c, "../../spec/shims")
+	if code != 0 || !strings.Contains(out, " 0 failures / 0 errors") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}

@@ -3,8 +3,10 @@ package spechelpers
 import (
 	"crypto/tls"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	lua "github.com/yuin/gopher-lua"
@@ -63,5 +65,47 @@ func TestRequestSendsPreChunkedBody(t *testing.T) {
 	}
 	if len(te) != 1 || te[0] != "chunked" || cl != -1 || got != "hello world" {
 		t.Errorf("the server saw Transfer-Encoding %v, Content-Length %d, body %q", te, cl, got)
+	}
+}
+
+// The spec clients send header names as the spec wrote them, as
+// lua-resty-http (net/http canonicalised them); Host once, from the spec.
+func TestRequestSendsHeaderNamesAsGiven(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	heads := make(chan string, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			heads <- ""
+			return
+		}
+		defer c.Close()
+		var head []byte
+		buf := make([]byte, 4096)
+		for !strings.Contains(string(head), "\r\n\r\n") {
+			n, err := c.Read(buf)
+			if err != nil {
+				break
+			}
+			head = append(head, buf[:n]...)
+		}
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+		heads <- string(head)
+	}()
+	L := lua.NewState()
+	defer L.Close()
+	cs := &clients{plain: &http.Client{Transport: specTransport(nil)}, tls: map[string]*http.Client{}}
+	L.SetGlobal("request", L.NewFunction(func(L *lua.LState) int { return request(L, cs) }))
+	if err := L.DoString(`assert(request("GET", "http://` + ln.Addr().String() + `/", { identical = "true", ["X-Canon"] = "c", host = "h.test" }))`); err != nil {
+		t.Fatal(err)
+	}
+	head := <-heads
+	if !strings.Contains(head, "\r\nidentical: true\r\n") || !strings.Contains(head, "\r\nX-Canon: c\r\n") ||
+		strings.Count(strings.ToLower(head), "\r\nhost: ") != 1 {
+		t.Errorf("the server read:\n%s", head)
 	}
 }

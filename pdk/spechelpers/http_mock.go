@@ -11,6 +11,7 @@ package spechelpers
 // { method, uri, headers, body }, resp = { status, headers, body }, err }.
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -18,6 +19,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/textproto"
 	"net/url"
 	"sort"
 	"strings"
@@ -105,9 +107,85 @@ func NewHTTPMock(port int, routes []MockRoute, opts MockLogOpts, L *lua.LState, 
 		release()
 		return nil, err
 	}
-	m.ln = ln
-	m.srv = &http.Server{Handler: http.HandlerFunc(m.serve)}
+	m.ln = rawListener{ln}
+	m.srv = &http.Server{Handler: http.HandlerFunc(m.serve), ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+		if rc, ok := c.(*rawConn); ok {
+			return context.WithValue(ctx, rawConnKey{}, rc)
+		}
+		return ctx
+	}}
 	return m, nil
+}
+
+// rawListener's connections keep the bytes they read: nginx gives
+// ngx.req.get_headers(nil, true) the header names as the client wrote
+// them, where net/http canonicalises them.
+type rawListener struct{ net.Listener }
+
+func (l rawListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &rawConn{Conn: c}, nil
+}
+
+type rawConnKey struct{}
+
+type rawConn struct {
+	net.Conn
+	mu  sync.Mutex
+	buf []byte // read and not yet matched to a request
+}
+
+func (c *rawConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if n > 0 {
+		c.mu.Lock()
+		c.buf = append(c.buf, p[:n]...)
+		c.mu.Unlock()
+	}
+	return n, err
+}
+
+// headerNames finds the head of the request "method target" in what was
+// read and returns its header names as written, by canonical name (the
+// first spelling of each); what it read up to that head's end is dropped.
+func (c *rawConn) headerNames(method, target string) map[string]string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	line := []byte(method + " " + target + " ")
+	i := bytes.Index(c.buf, line)
+	if i < 0 {
+		return nil
+	}
+	end := bytes.Index(c.buf[i:], []byte("\r\n\r\n"))
+	if end < 0 {
+		return nil
+	}
+	head := c.buf[i : i+end]
+	c.buf = append([]byte(nil), c.buf[i+end+4:]...)
+	names := map[string]string{}
+	for _, l := range bytes.Split(head, []byte("\r\n"))[1:] {
+		name, _, ok := bytes.Cut(l, []byte(":"))
+		if !ok {
+			continue
+		}
+		n := strings.TrimSpace(string(name))
+		if k := textproto.CanonicalMIMEHeaderKey(n); names[k] == "" {
+			names[k] = n
+		}
+	}
+	return names
+}
+
+// rawNames is the request's header names as the client wrote them, by
+// canonical name (nil when unknown).
+func rawNames(r *http.Request) map[string]string {
+	if rc, ok := r.Context().Value(rawConnKey{}).(*rawConn); ok {
+		return rc.headerNames(r.Method, r.RequestURI)
+	}
+	return nil
 }
 
 // Port is the port the mock listens on.
@@ -180,7 +258,8 @@ type mockReq struct {
 	header  http.Header
 	out     strings.Builder
 	exited  bool
-	reqHead http.Header // after ngx.req.set_header
+	reqHead http.Header       // after ngx.req.set_header
+	raw     map[string]string // the header names as the client wrote them, by canonical name
 }
 
 func (m *HTTPMock) serve(w http.ResponseWriter, r *http.Request) {
@@ -190,11 +269,15 @@ func (m *HTTPMock) serve(w http.ResponseWriter, r *http.Request) {
 	defer m.pending.Add(-1)
 	start := float64(time.Now().UnixNano()) / 1e9
 	body, _ := io.ReadAll(r.Body)
-	req := &mockReq{r: r, body: body, status: 0, header: http.Header{}, reqHead: r.Header.Clone()}
+	req := &mockReq{r: r, body: body, status: 0, header: http.Header{}, reqHead: r.Header.Clone(), raw: rawNames(r)}
 	session := map[string]any{"start_time": start}
 	if m.opts.Req {
+		// as Kong's mock logs them: ngx.req.get_headers(nil, true)
 		headers := map[string]any{}
 		for k, vs := range r.Header {
+			if n := req.raw[k]; n != "" {
+				k = n
+			}
 			if len(vs) == 1 {
 				headers[k] = vs[0]
 			} else {
@@ -202,7 +285,11 @@ func (m *HTTPMock) serve(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		if r.Host != "" {
-			headers["Host"] = r.Host
+			name := "Host"
+			if n := req.raw[name]; n != "" {
+				name = n
+			}
+			headers[name] = r.Host
 		}
 		rl := map[string]any{"method": r.Method, "uri": r.URL.RequestURI(), "headers": headers}
 		if m.opts.ReqBody && len(body) > 0 {
@@ -370,8 +457,11 @@ func (m *HTTPMock) ngxFor(req *mockReq) *lua.LTable {
 			raw := lua.LVAsBool(L.Get(2))
 			h := L.NewTable()
 			set := func(k string, vs []string) {
-				if !raw {
+				switch {
+				case !raw:
 					k = strings.ToLower(k)
+				case req.raw[k] != "":
+					k = req.raw[k]
 				}
 				if len(vs) == 1 {
 					h.RawSetString(k, lua.LString(vs[0]))

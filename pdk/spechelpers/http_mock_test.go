@@ -1,7 +1,10 @@
 package spechelpers
 
 import (
+	"bufio"
+	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"testing"
@@ -35,5 +38,54 @@ func TestHTTPMockSayCyclicTable(t *testing.T) {
 	const want = "http_mock / content:4: table nested too deeply|http_mock / content:5: no memory\n"
 	if resp.StatusCode != 200 || string(body) != want {
 		t.Errorf("%d %.200q", resp.StatusCode, body)
+	}
+}
+
+// ngx.req.get_headers(nil, true) and the logged request give the header
+// names as the client wrote them, as nginx does (net/http canonicalises
+// them): two requests on one connection, lower and odd case.
+func TestHTTPMockRawHeaderNames(t *testing.T) {
+	L := luavm.NewState(luavm.Options{})
+	m, err := NewHTTPMock(0, []MockRoute{{Path: "/", Content: `
+		local raw, names = ngx.req.get_headers(nil, true), {}
+		for k in pairs(raw) do names[#names + 1] = k end
+		table.sort(names)
+		ngx.print(table.concat(names, ","), "|", ngx.req.get_headers()["x-odd-case"])`}}, MockLogOpts{Req: true}, L, L.Close)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Start()
+	defer m.Stop()
+	c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(m.Port()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	br := bufio.NewReader(c)
+	for i, want := range []string{"X-oDD-case,host|1", "HOST,identical|"} {
+		head := "GET /a?q=" + strconv.Itoa(i) + " HTTP/1.1\r\nhost: x\r\nX-oDD-case: 1\r\n\r\n"
+		if i == 1 {
+			head = "POST /b HTTP/1.1\r\nHOST: x\r\nidentical: true\r\nContent-Length: 4\r\n\r\nbody"
+			want = "Content-Length,HOST,identical|nil"
+		}
+		if _, err := io.WriteString(c, head); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if string(body) != want {
+			t.Errorf("request %d: %q, want %q", i, body, want)
+		}
+	}
+	var logs []map[string]any
+	if err := json.Unmarshal(m.TakeLogs(), &logs); err != nil || len(logs) != 2 {
+		t.Fatalf("logs: %v %v", logs, err)
+	}
+	if h := logs[1]["req"].(map[string]any)["headers"].(map[string]any); h["identical"] != "true" || h["HOST"] != "x" {
+		t.Errorf("logged headers: %v", h)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/http/httputil"
+	"net/textproto"
 	"os"
 	"sort"
 	"strings"
@@ -375,14 +376,14 @@ func request(L *lua.LState, cs *clients) int {
 		t.ForEach(func(k, v lua.LValue) {
 			name := k.String()
 			if vt, ok := v.(*lua.LTable); ok {
-				vt.ForEach(func(_, e lua.LValue) { req.Header.Add(name, e.String()) })
+				vt.ForEach(func(_, e lua.LValue) { addHeader(req.Header, name, e.String()) })
 				return
 			}
 			if strings.EqualFold(name, "host") {
 				req.Host = v.String()
 				return
 			}
-			req.Header.Set(name, v.String())
+			setHeader(req.Header, name, v.String())
 		})
 	}
 	if chunkedHeader(req.Header) {
@@ -407,6 +408,35 @@ func request(L *lua.LState, cs *clients) int {
 	L.Push(lua.LString(b))
 	L.Push(lua.LString(local))
 	return 4
+}
+
+// goHeaders are the request headers net/http reads or writes itself (by
+// their canonical names): kept canonical so it sees them.
+var goHeaders = map[string]bool{
+	"Host": true, "User-Agent": true, "Content-Length": true, "Transfer-Encoding": true, "Trailer": true,
+	"Connection": true, "Accept-Encoding": true, "Expect": true, "Range": true,
+}
+
+// addHeader and setHeader keep the name the spec gave, as lua-resty-http
+// writes it (net/http would canonicalise it), but for the ones net/http
+// handles itself.
+func addHeader(h http.Header, name, value string) {
+	if canon := textproto.CanonicalMIMEHeaderKey(name); goHeaders[canon] || canon == name {
+		h.Add(canon, value)
+		return
+	}
+	h[name] = append(h[name], value)
+}
+
+func setHeader(h http.Header, name, value string) {
+	canon := textproto.CanonicalMIMEHeaderKey(name)
+	for k := range h {
+		if k != canon && textproto.CanonicalMIMEHeaderKey(k) == canon {
+			delete(h, k)
+		}
+	}
+	h.Del(canon)
+	addHeader(h, name, value)
 }
 
 // chunkedHeader says whether the spec's headers ask for a chunked body

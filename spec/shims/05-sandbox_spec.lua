@@ -28,6 +28,21 @@ describe("kong.tools.sandbox", function()
     assert.equal("require 'os' not allowed within sandbox", err)
   end)
 
+  it("configuration.environment is kong, ngx, require and _G only, as Kong's", function()
+    -- plugins copy it as their templates' environment (request-transformer):
+    -- the safe Lua subset is not in it
+    local env = sandbox.configuration.environment
+    assert.is_table(env.kong)
+    assert.equal(ngx, env.ngx)
+    assert.is_function(env.require)
+    assert.equal(env, env._G)
+    assert.is_nil(rawget(env, "string"))
+    assert.is_nil(rawget(env, "type"))
+    -- a chunk compiled by the sandbox has both
+    assert.equal("A table", sandbox.sandbox("return string.upper('a') .. ' ' .. type(kong)")())
+    assert.equal("mine", sandbox.sandbox("return type(1)", { env = { type = function() return "mine" end } })())
+  end)
+
   it("does not let code change the real libraries", function()
     sandbox.sandbox("string.upper = nil")()
     assert.is_function(string.upper)

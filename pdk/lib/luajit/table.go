@@ -1,6 +1,7 @@
 // Package luajit is LuaJIT's extension modules that Kong and its plugins
 // require, Go-backed: table.new, table.clear, table.nkeys, table.isempty,
-// table.isarray and table.clone, each a module returning one function.
+// table.isarray and table.clone, each a module returning one function, and
+// the BitOp module bit.
 package luajit
 
 import (

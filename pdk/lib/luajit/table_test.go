@@ -35,3 +35,22 @@ func TestTableModuleSetsLibraryField(t *testing.T) {
 		t.Errorf("%s = %q", src, got)
 	}
 }
+
+// LuaJIT's bit module, with its results (signed 32-bit, arguments wrapped
+// modulo 2^32 and rounded).
+func TestBitModule(t *testing.T) {
+	in, _ := pdktest.New(t)
+	cases := map[string]string{
+		`local bit = require "bit" return bit.band(0x12345678, 0xff) .. " " .. bit.bor(1, 2, 4) .. " " .. bit.bxor(5, 3)`: "120 7 6",
+		`local bit = require "bit" return bit.tobit(0xffffffff) .. " " .. bit.tobit(2^32 + 1) .. " " .. bit.bnot(0)`:      "-1 1 -1",
+		`local bit = require "bit" return bit.lshift(1, 31) .. " " .. bit.lshift(1, 33) .. " " .. bit.rshift(-1, 28)`:     "-2147483648 2 15",
+		`local bit = require "bit" return bit.arshift(-256, 4) .. " " .. bit.rol(0x80000001, 1) .. " " .. bit.ror(1, 1)`:  "-16 3 -2147483648",
+		`local bit = require "bit" return bit.tohex(255) .. " " .. bit.tohex(-1, -4) .. " " .. bit.tohex(0x1234, 2)`:      "000000ff FFFF 34",
+		`local bit = require "bit" return bit.bswap(0x12345678) .. " " .. bit.tobit(1.5) .. " " .. bit.tobit(2.5)`:        "2018915346 2 2",
+	}
+	for src, want := range cases {
+		if got := pdktest.Str(t, in, src); got != want {
+			t.Errorf("%s = %q, want %q", src, got, want)
+		}
+	}
+}

@@ -23,6 +23,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptrace"
+	"net/textproto"
 	"net/url"
 	"regexp"
 	"sort"
@@ -220,11 +221,11 @@ func (c *httpClient) requestURI(L *lua.LState, uri string, params *lua.LTable) (
 			h.ForEach(func(k, v lua.LValue) {
 				if arr, ok := v.(*lua.LTable); ok {
 					for i := 1; i <= arr.Len(); i++ {
-						hdr.Add(k.String(), arr.RawGetInt(i).String())
+						addHeader(hdr, k.String(), arr.RawGetInt(i).String())
 					}
 					return
 				}
-				hdr.Add(k.String(), v.String())
+				addHeader(hdr, k.String(), v.String())
 			})
 		}
 		if v := params.RawGetString("ssl_verify"); v != lua.LNil {
@@ -424,4 +425,22 @@ func parseURI(L *lua.LState) int {
 	}
 	L.Push(t)
 	return 1
+}
+
+// goHeaders are the request headers net/http reads or writes itself (by
+// their canonical names): kept canonical so it sees them.
+var goHeaders = map[string]bool{
+	"Host": true, "User-Agent": true, "Content-Length": true, "Transfer-Encoding": true, "Trailer": true,
+	"Connection": true, "Accept-Encoding": true, "Expect": true, "Range": true,
+}
+
+// addHeader adds a request header under the name the plugin gave, as
+// lua-resty-http writes it (net/http would canonicalise it), but for the
+// ones net/http handles itself.
+func addHeader(h http.Header, name, value string) {
+	if canon := textproto.CanonicalMIMEHeaderKey(name); goHeaders[canon] || canon == name {
+		h.Add(canon, value)
+		return
+	}
+	h[name] = append(h[name], value)
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -167,5 +168,44 @@ func TestRestyHTTPModuleIsTheMethods(t *testing.T) {
 		  "|" .. tostring(bad) .. " " .. err`)
 	if want := "https h.test 443 /p?q=1 nil|http [::1] 8080 / x|nil bad uri: ftp://x/"; got != want {
 		t.Errorf("parse_uri = %s, want %s", got, want)
+	}
+}
+
+// Request headers go out under the names the plugin gave, as
+// lua-resty-http writes them (net/http canonicalised them); the ones
+// net/http writes itself (Host) once, canonical.
+func TestRestyHTTPSendsHeaderNamesAsGiven(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	heads := make(chan string, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			heads <- ""
+			return
+		}
+		defer c.Close()
+		var head []byte
+		buf := make([]byte, 4096)
+		for !strings.Contains(string(head), "\r\n\r\n") {
+			n, err := c.Read(buf)
+			if err != nil {
+				break
+			}
+			head = append(head, buf[:n]...)
+		}
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+		heads <- string(head)
+	}()
+	in, _ := pdktest.New(t)
+	pdktest.Str(t, in, `local res = assert(require("resty.http").new():request_uri("http://`+ln.Addr().String()+`/",
+		{ headers = { ["x-functions-key"] = "k", host = "h.test", ["X-Canon"] = "c" } })) return res.status`)
+	head := <-heads
+	if !strings.Contains(head, "\r\nx-functions-key: k\r\n") || !strings.Contains(head, "\r\nX-Canon: c\r\n") ||
+		strings.Count(strings.ToLower(head), "\r\nhost: ") != 1 || !strings.Contains(head, "\r\nHost: h.test\r\n") {
+		t.Errorf("the server read:\n%s", head)
 	}
 }

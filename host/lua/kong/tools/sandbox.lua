@@ -7,7 +7,9 @@
 -- sandbox_lua / sandbox_schema / sandbox_handler (one environment for
 -- all three: the safe Lua subset plus ngx, a read-through kong and a
 -- require limited to the allowed modules), validate, validate_safe,
--- validate_function and parse, with Kong's messages.
+-- validate_function and parse, with Kong's messages. As Kong's,
+-- configuration.environment is kong, ngx, require, _G and the
+-- env_vars; the safe subset joins it where a chunk is compiled.
 -- Not covered: the per-phase handler/schema environments of Kong's
 -- sandbox (kong.tools.sandbox.environment) and its kong.* deny lists
 -- beyond kong.licensing and the cluster_events / connector config tables.
@@ -146,6 +148,10 @@ local lazy = {
     end
     return list
   end,
+  -- kong, ngx, require and the configured env_vars only, as Kong's: the
+  -- safe Lua subset is added where a chunk is compiled (a plugin copying
+  -- this environment, as request-transformer's templates do, has no
+  -- string or table)
   environment = function(self)
     local requires = self.requires
     local env = {
@@ -158,9 +164,6 @@ local lazy = {
         return require(modname)
       end or denied_require,
     }
-    for name in gmatch(SAFE, "%S+") do
-      link(name, _G, env)
-    end
     for _, name in ipairs(self.env_vars or {}) do
       link(name, _G, env)
     end
@@ -217,7 +220,24 @@ local function sandbox(chunk, chunkname_or_options, mode, env)
   if not configuration.sandbox_enabled then
     return compile(chunk, chunkname, setmetatable(env, configuration.global_mt))
   end
-  return compile(chunk, chunkname, setmetatable(env, configuration.sandbox_mt))
+  -- the safe Lua subset, each name taken from env when env (or the
+  -- sandbox environment behind it) has it, then env itself, as Kong's
+  -- sandbox builds a chunk's environment
+  env = setmetatable(env, configuration.sandbox_mt)
+  local full = {}
+  for name in gmatch(SAFE, "%S+") do
+    link(name, _G, full)
+  end
+  for k in pairs(full) do
+    local mine = env[k]
+    if mine ~= nil then
+      full[k] = mine
+    end
+  end
+  if env.require ~= nil then
+    full.require = env.require
+  end
+  return compile(chunk, chunkname, setmetatable(full, { __index = env }))
 end
 
 local function sandbox_plain(chunk, chunkname)
