@@ -416,3 +416,19 @@ func TestSpecSerializeWorkspaceFields(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 }
+
+// luahost test sets KONG_IS_TESTING=1 as Kong's bin/busted does, unless
+// the user set it.
+func TestSpecKongIsTesting(t *testing.T) {
+	c := specHelpersConf(t)
+	t.Setenv("KONG_IS_TESTING", "")
+	os.Unsetenv("KONG_IS_TESTING")
+	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/is_testing_spec.lua")
+	if code != 0 || !strings.Contains(out, "1 success / 0 failures / 0 errors") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	t.Setenv("KONG_IS_TESTING", "0")
+	if code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/is_testing_spec.lua"); code == 0 {
+		t.Fatalf("KONG_IS_TESTING=0 was not kept:\n%s", out)
+	}
+}
