@@ -432,3 +432,13 @@ func TestSpecKongIsTesting(t *testing.T) {
 		t.Fatalf("KONG_IS_TESTING=0 was not kept:\n%s", out)
 	}
 }
+
+// The mock upstream's /post_log logs are emptied when start_kong starts
+// a node while none runs, as Kong's live in the node's shared dict.
+func TestSpecMockLogsAcrossRestarts(t *testing.T) {
+	c := specHelpersConf(t)
+	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/mock_logs_restart_spec.lua")
+	if code != 0 || !strings.Contains(out, "1 success / 0 failures / 0 errors") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
