@@ -65,6 +65,9 @@ var Defaults = map[string]string{
 	"admin_access_log":            "off",
 	"lua_shared_dicts":            "",
 	"pg_notify":                   "on",
+	// eventual: the router and plugins iterator follow changes in the
+	// background; strict: a request rebuilds them first when stale
+	"worker_consistency": "eventual",
 	// Kong's debug headers (kong/router/utils.lua add_debug_headers)
 	"allow_debug_header": "off",
 	// Kong's DNS RESOLVER section (the client luahost implements:
@@ -293,6 +296,20 @@ func (c *Config) Check() error {
 		default:
 			errs = append(errs, fmt.Sprintf("%s is not a boolean: '%s'", k, c.props[k]))
 		}
+	}
+	switch role := strings.TrimSpace(c.props["role"]); role {
+	case "", "traditional":
+	case "control_plane", "data_plane":
+		// valid for Kong; luahost has no clustering to play either part
+		errs = append(errs, fmt.Sprintf("role = %s: luahost has no hybrid mode (no control plane, no data plane, "+
+			"no clustering between nodes); run the node with role = traditional", role))
+	default:
+		errs = append(errs, fmt.Sprintf("role has an invalid value: '%s' (data_plane, control_plane, traditional)", role))
+	}
+	switch v := strings.TrimSpace(c.props["worker_consistency"]); v {
+	case "", "strict", "eventual":
+	default:
+		errs = append(errs, fmt.Sprintf("worker_consistency has an invalid value: '%s' (strict, eventual)", v))
 	}
 	// the custom validations of Kong's conf_loader (parse.lua)
 	for _, server := range c.List("dns_resolver") {

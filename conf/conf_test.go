@@ -3,6 +3,7 @@ package conf
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -109,6 +110,22 @@ func TestAllowDebugHeader(t *testing.T) {
 	}
 }
 
+// worker_consistency is Kong's enum, eventual by default.
+func TestWorkerConsistency(t *testing.T) {
+	c := New()
+	if c.Get("worker_consistency") != "eventual" {
+		t.Fatalf("default %q", c.Get("worker_consistency"))
+	}
+	c.Set("worker_consistency", "strict", "test")
+	if err := c.Check(); err != nil {
+		t.Fatal(err)
+	}
+	c.Set("worker_consistency", "eager", "test")
+	if err := c.Check(); err == nil || err.Error() != "worker_consistency has an invalid value: 'eager' (strict, eventual)" {
+		t.Fatalf("got %v", err)
+	}
+}
+
 // The listen entries default to Kong's (kong/templates/kong_defaults.lua):
 // https on 8443 and 8444 beside 8000 and 8001, HTTP/2 on those; the
 // Status API on 127.0.0.1:8007.
@@ -123,5 +140,26 @@ func TestListenDefaultsAreKongs(t *testing.T) {
 		if got := c.Get(k); got != want {
 			t.Errorf("%s = %q, want Kong's %q", k, got, want)
 		}
+	}
+}
+
+// role: Kong's enum message for a value Kong refuses; control_plane and
+// data_plane, which Kong takes, refused naming why (no hybrid mode), so a
+// spec starting a control plane fails instead of running a plain node.
+func TestCheckRole(t *testing.T) {
+	c := New()
+	for _, ok := range []string{"", "traditional"} {
+		c.Set("role", ok, "test")
+		if err := c.Check(); err != nil {
+			t.Fatalf("role %q: %v", ok, err)
+		}
+	}
+	c.Set("role", "edge", "test")
+	if err := c.Check(); err == nil || err.Error() != "role has an invalid value: 'edge' (data_plane, control_plane, traditional)" {
+		t.Fatalf("edge: %v", err)
+	}
+	c.Set("role", "control_plane", "test")
+	if err := c.Check(); err == nil || !strings.Contains(err.Error(), "role = control_plane: luahost has no hybrid mode") {
+		t.Fatalf("control_plane: %v", err)
 	}
 }

@@ -372,6 +372,7 @@ func (h *Host) initWorker(w *Worker) []*LoadError {
 		return []*LoadError{le}
 	}
 	w.In.Phase = "init_worker"
+	h.warmCache(w)
 	defer func() {
 		w.In.SetPluginName("")
 		w.In.Phase = "init"

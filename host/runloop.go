@@ -42,11 +42,16 @@ type Runloop struct {
 	// request (luahost test's per-request trace, shown with a failed
 	// assertion on a proxied response); set it before serving.
 	OnPhase func(c *proxy.Context, plugin, phase string, exited bool, err error)
+	// Strict is worker_consistency = strict: a request's first phase
+	// rebuilds an iterator that a change made stale (Kong's
+	// get_updated_plugins_iterator) instead of using it until the
+	// background rebuild; set it before serving.
+	Strict bool
 
-	rebuildMu sync.Mutex
-	version   atomic.Uint64
-	trig      chan struct{}
-	states    sync.Pool
+	stale   proxy.Staleness
+	version atomic.Uint64
+	trig    chan struct{}
+	states  sync.Pool
 }
 
 // NewRunloop returns the host's runloop; call Rebuild once before serving,
@@ -63,8 +68,31 @@ func (r *Runloop) Iterator() *Iterator { return r.cur.Load() }
 // Rebuild reads the plugins rows and installs a new iterator. On error the
 // current one stays (Kong: the stale iterator is used).
 func (r *Runloop) Rebuild(ctx context.Context) (*Iterator, error) {
-	r.rebuildMu.Lock()
-	defer r.rebuildMu.Unlock()
+	var it *Iterator
+	err := r.stale.Rebuild(func() (err error) {
+		it, err = r.rebuild(ctx)
+		return err
+	})
+	return it, err
+}
+
+// updated is the iterator a request starts with: with Strict, rebuilt
+// first when a change came after the last build (a failed rebuild is
+// logged and the stale one used, as Kong does).
+func (r *Runloop) updated() *Iterator {
+	if r.Strict {
+		err := r.stale.Fresh(func() error {
+			_, err := r.rebuild(context.Background())
+			return err
+		})
+		if err != nil {
+			r.h.Logger.Error("could not rebuild plugins iterator via sync (stale iterator will be used)", "err", err)
+		}
+	}
+	return r.cur.Load()
+}
+
+func (r *Runloop) rebuild(ctx context.Context) (*Iterator, error) {
 	rows, err := r.h.loadPluginRows(ctx)
 	if err != nil {
 		return nil, err
@@ -85,6 +113,7 @@ func (r *Runloop) Rebuild(ctx context.Context) (*Iterator, error) {
 
 // Trigger schedules a rebuild; it never blocks.
 func (r *Runloop) Trigger() {
+	r.stale.Mark()
 	select {
 	case r.trig <- struct{}{}:
 	default:
@@ -392,7 +421,7 @@ func (s *reqState) consumerID() string {
 
 // Rewrite runs the global plugins' rewrite handlers (before routing).
 func (r *Runloop) Rewrite(c *proxy.Context) bool {
-	it := r.cur.Load()
+	it := r.updated()
 	if it == nil || len(it.globals[phRewrite]) == 0 {
 		return false
 	}

@@ -638,3 +638,29 @@ func TestRunloopConfigFields(t *testing.T) {
 		t.Errorf("fields\n got %v\nwant %s", got, want)
 	}
 }
+
+// worker_consistency = strict: the request after a plugins write runs
+// the new configuration, the stale iterator being rebuilt on its path
+// (no background rebuild runs here); eventual keeps the stale one until
+// the background rebuild.
+func TestRunloopStrictRebuildsStaleIterator(t *testing.T) {
+	for _, strict := range []bool{false, true} {
+		t.Run(fmt.Sprint("strict=", strict), func(t *testing.T) {
+			n := newRLNode(t, iterConf(t))
+			n.route(t, "/r")
+			n.sync(t)
+			n.rl.Strict = strict
+			stop := n.rl.Watch()
+			defer stop()
+			n.plugin(t, "trace-a", nil, map[string]any{"tag": "new"})
+			if code, _ := n.get(t, "/r"); code != 200 {
+				t.Fatalf("status %d", code)
+			}
+			v, _ := n.h.Root.SharedDict("kong").Get("trace")
+			ran := v != nil && strings.Contains(v.(string), "trace-a:log:new")
+			if ran != strict {
+				t.Errorf("plugin inserted before the request ran: %v (trace %v)", ran, v)
+			}
+		})
+	}
+}

@@ -156,3 +156,65 @@ func TestKongTableMerge(t *testing.T) {
 		t.Errorf("merge with a string: %s", msg)
 	}
 }
+
+// kong.configuration.enabled_headers and enabled_headers_upstream are
+// conf_loader's: every known header keyed by its name, true when the
+// headers setting (or its default) enables it; plugins index them
+// (azure-functions: enabled_headers.Via).
+func TestKongConfigurationEnabledHeaders(t *testing.T) {
+	in, _ := newShimState(t)
+	cases := map[string]string{
+		`local e = kong.configuration.enabled_headers return tostring(e.Via) .. tostring(e.Server) .. tostring(e["X-Kong-Upstream-Latency"]) .. tostring(e["X-Kong-Upstream-Status"])`: "truetruetruefalse",
+		`return tostring(kong.configuration.enabled_headers_upstream["X-Kong-Request-Id"])`:                                                                                            "true",
+	}
+	for src, want := range cases {
+		if got := str(t, in, src); got != want {
+			t.Errorf("defaults: %s = %q, want %q", src, got, want)
+		}
+	}
+	in, _ = newShimState(t, "headers", "via,X-Kong-Upstream-Status", "headers_upstream", "off")
+	cases = map[string]string{
+		`local e = kong.configuration.enabled_headers return tostring(e.Via) .. tostring(e.Server) .. tostring(e["X-Kong-Upstream-Status"]) .. tostring(e.server_tokens)`: "truefalsetruefalse",
+		`return tostring(kong.configuration.enabled_headers_upstream["X-Kong-Request-Id"])`:                                                                               "false",
+	}
+	for src, want := range cases {
+		if got := str(t, in, src); got != want {
+			t.Errorf("set: %s = %q, want %q", src, got, want)
+		}
+	}
+}
+
+// kong.configuration.remove_sensitive() is Kong's: a copy with the
+// sensitive properties as "******" (the sandbox's kong.configuration).
+func TestKongConfigurationRemoveSensitive(t *testing.T) {
+	in, _ := newShimState(t, "pg_password", "secret", "pg_port", "5433", "plugins", "bundled,my-plugin")
+	cases := map[string]string{
+		`local c = kong.configuration.remove_sensitive() return c.pg_password .. " " .. c.pg_port .. " " .. c.plugins[2] .. " " .. tostring(c.pg_ro_password)`: "****** 5433 my-plugin nil",
+		`return kong.configuration.pg_password`:                              "secret",
+		`local c = kong.configuration.remove_sensitive() c.x = 1 return c.x`: "1",
+	}
+	for src, want := range cases {
+		if got := str(t, in, src); got != want {
+			t.Errorf("%s = %q, want %q", src, got, want)
+		}
+	}
+}
+
+// The array, number and boolean properties of Kong's conf_loader read
+// typed: untrusted_lua_sandbox_requires is a list (the sandbox allows
+// its modules; as a string it allowed none).
+func TestKongConfigurationTypedAsKongs(t *testing.T) {
+	in, _ := newShimState(t, "untrusted_lua_sandbox_requires", "inspect, pl.pretty", "untrusted_lua_sandbox_environment", "os.getenv",
+		"lua_max_uri_args", "50", "cluster_rpc", "off")
+	cases := map[string]string{
+		`local r = kong.configuration.untrusted_lua_sandbox_requires return #r .. r[1] .. r[2]`: "2inspectpl.pretty",
+		`return kong.configuration.untrusted_lua_sandbox_environment[1]`:                        "os.getenv",
+		`return kong.configuration.lua_max_uri_args + 1`:                                        "51",
+		`return type(kong.configuration.cluster_rpc)`:                                           "boolean",
+	}
+	for src, want := range cases {
+		if got := str(t, in, src); got != want {
+			t.Errorf("%s = %q, want %q", src, got, want)
+		}
+	}
+}

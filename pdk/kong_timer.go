@@ -220,6 +220,26 @@ func (in *Instance) newKongTimer() *lua.LTable {
 	return t
 }
 
+// openTimerng makes require "resty.timerng" (lua-resty-timer-ng, the
+// library behind kong.timer) answer new(options), a timer system with
+// kong.timer's methods (start, at, every, named_at, ...), as a spec that
+// sets kong.timer to a fresh one does. Its jobs are this worker's timers,
+// as kong.timer's: each new system shares them (timer-ng's each own a
+// wheel, so a name may be reused in another system there); options
+// (threads, restart_thread_after_runs, ...) tune timer-ng's pool of
+// threads, which luahost has not, and are ignored.
+func openTimerng(in *Instance) {
+	in.L.PreloadModule("resty.timerng", func(L *lua.LState) int {
+		mod := L.NewTable()
+		mod.RawSetString("new", L.NewFunction(func(L *lua.LState) int {
+			L.Push(in.newKongTimer())
+			return 1
+		}))
+		L.Push(mod)
+		return 1
+	})
+}
+
 // maxTimerDelay bounds a kong.timer delay, in seconds, so that it fits a
 // time.Duration (about 31 years).
 const maxTimerDelay = 1e9

@@ -194,3 +194,20 @@ end
 return table.concat(out, " ")`)
 	wantStr(t, "answers", got, "name 1 name name name 1 1 name 1")
 }
+
+// require "resty.timerng" answers new(), a timer system with kong.timer's
+// methods whose jobs run in the worker, as Kong's specs use it in place of
+// kong.timer.
+func TestTimerngNew(t *testing.T) {
+	env := newCacheEnv(t, cacheEnvOpts{})
+	env.do(t, 0, timerLua)
+	wantStr(t, "started", env.one(t, 0, `
+local timer = require("resty.timerng").new({ threads = 4 })
+local ok, err = timer:start()
+assert(ok, err)
+kong.timer = timer
+assert(kong.timer:named_at("ng", 1, recorder("ng")))
+return timer:is_managed("ng"), type(timer.every), type(timer.stats)`), "true function function")
+	env.clock.Advance(time.Second)
+	wantStr(t, "ran", env.one(t, 0, `return runs_str()`), "ng(false;)")
+}

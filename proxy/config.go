@@ -87,6 +87,11 @@ type Config struct {
 	// ConsumerID is the request's authenticated consumer id, else its
 	// credential's, for hash_on consumer (nil: none).
 	ConsumerID func(c *Context) (string, bool)
+	// UpdateRouter, when set, runs before each request is routed: with
+	// worker_consistency = strict it rebuilds a router that a change made
+	// stale (Rebuilder.Fresh; Kong's get_updated_router), so the request
+	// after a write is routed by the new configuration.
+	UpdateRouter func()
 }
 
 // Logger is what the proxy logs through (slog.Logger has it).

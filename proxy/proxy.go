@@ -135,6 +135,9 @@ func (p *Proxy) serve(c *Context) {
 		rq.DstIP, _ = netip.AddrFromSlice(local.IP)
 		rq.DstPort = local.Port
 	}
+	if f := p.cfg.UpdateRouter; f != nil {
+		f()
+	}
 	r, _ := p.Router.Load()
 	if r == nil || !r.MatchInto(rq, &c.Match) {
 		p.kongError(c, 404, "no Route matched with those values")

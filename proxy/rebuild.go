@@ -2,6 +2,8 @@ package proxy
 
 import (
 	"context"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/luahost/luahost/router"
@@ -12,7 +14,8 @@ import (
 // triggers arriving within Debounce of each other make one rebuild, done
 // by Run's goroutine, never on the request path. A failed load is retried;
 // a failed build keeps the stale router (Kong: "could not rebuild
-// router").
+// router"). With worker_consistency = strict the request path calls Fresh
+// too, which rebuilds at once when a trigger came after the last build.
 type Rebuilder struct {
 	Router *router.Versioned
 	// Load reads every routes and services row (all pages, all
@@ -23,7 +26,8 @@ type Rebuilder struct {
 	// OnRebuild, when set, is told each outcome (version, error).
 	OnRebuild func(version uint64, err error)
 
-	trig chan struct{}
+	trig  chan struct{}
+	stale Staleness
 }
 
 // NewRebuilder returns a Rebuilder; call Rebuild once, then Run.
@@ -33,6 +37,15 @@ func NewRebuilder(rt *router.Versioned, load func(ctx context.Context) (routes, 
 
 // Rebuild loads and builds now.
 func (b *Rebuilder) Rebuild(ctx context.Context) (uint64, error) {
+	var v uint64
+	err := b.stale.Rebuild(func() (err error) {
+		v, err = b.rebuild(ctx)
+		return err
+	})
+	return v, err
+}
+
+func (b *Rebuilder) rebuild(ctx context.Context) (uint64, error) {
 	routes, services, err := b.Load(ctx)
 	if err != nil {
 		_, v := b.Router.Load()
@@ -41,8 +54,19 @@ func (b *Rebuilder) Rebuild(ctx context.Context) (uint64, error) {
 	return b.Router.RebuildFromRows(routes, services)
 }
 
+// Fresh rebuilds now if a trigger came after the last successful build
+// (Kong's get_updated_router with worker_consistency = strict); it does
+// nothing otherwise. On error the stale router stays.
+func (b *Rebuilder) Fresh(ctx context.Context) error {
+	return b.stale.Fresh(func() error {
+		_, err := b.rebuild(ctx)
+		return err
+	})
+}
+
 // Trigger schedules a rebuild; it never blocks.
 func (b *Rebuilder) Trigger() {
+	b.stale.Mark()
 	select {
 	case b.trig <- struct{}{}:
 	default:
@@ -58,6 +82,54 @@ func (b *Rebuilder) Run(ctx context.Context) {
 		}
 		return err
 	}, b.Trigger)
+}
+
+// Staleness tells whether a build is behind the changes announced to it:
+// Mark counts a change, and a successful build records the count it
+// started from. Builds are serialised; a change marked while one runs
+// leaves the result stale.
+type Staleness struct {
+	mu      sync.Mutex
+	marked  atomic.Uint64
+	covered atomic.Uint64
+}
+
+// Mark records a change not yet built.
+func (s *Staleness) Mark() { s.marked.Add(1) }
+
+// Stale says whether a change was marked after the last successful build
+// started.
+func (s *Staleness) Stale() bool { return s.covered.Load() != s.marked.Load() }
+
+// Rebuild runs build, serialised with the other builds; its success
+// covers the changes marked before it started.
+func (s *Staleness) Rebuild(build func() error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.build(build)
+}
+
+// Fresh runs build as Rebuild does when the result is stale, else
+// nothing (also when another build made it fresh meanwhile).
+func (s *Staleness) Fresh(build func() error) error {
+	if !s.Stale() {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.Stale() {
+		return nil
+	}
+	return s.build(build)
+}
+
+func (s *Staleness) build(build func() error) error {
+	seen := s.marked.Load()
+	if err := build(); err != nil {
+		return err
+	}
+	s.covered.Store(seen)
+	return nil
 }
 
 // RunDebounced runs rebuild after each trigger received on trig until ctx

@@ -59,3 +59,52 @@ func waitUntil(t *testing.T, cond func() bool) {
 }
 
 var _ Phases = NopPhases{}
+
+// Fresh (worker_consistency = strict) rebuilds only after a trigger not
+// yet built; a failed load leaves it stale, and the next Fresh retries.
+func TestRebuilderFresh(t *testing.T) {
+	var loads atomic.Int32
+	var fail atomic.Bool
+	paths := []any{"/a"}
+	rt := &router.Versioned{}
+	b := NewRebuilder(rt, func(ctx context.Context) ([]map[string]any, []map[string]any, error) {
+		loads.Add(1)
+		if fail.Load() {
+			return nil, nil, errors.New("database away")
+		}
+		return []map[string]any{{"id": "00000000-0000-0000-0000-000000000001", "paths": paths}}, nil, nil
+	})
+	ctx := context.Background()
+	if _, err := b.Rebuild(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Fresh(ctx); err != nil || loads.Load() != 1 {
+		t.Fatalf("Fresh without a trigger: err %v, %d loads", err, loads.Load())
+	}
+	paths = []any{"/b"}
+	b.Trigger()
+	fail.Store(true)
+	if err := b.Fresh(ctx); err == nil {
+		t.Fatal("a failed load gave no error")
+	}
+	fail.Store(false)
+	if err := b.Fresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if m := rt.Match(&router.Request{Method: "GET", URI: "/b", Scheme: "http"}); m == nil {
+		t.Error("Fresh after a trigger did not rebuild")
+	}
+	n := loads.Load()
+	if err := b.Fresh(ctx); err != nil || loads.Load() != n {
+		t.Errorf("Fresh on a fresh router loaded again: err %v, %d -> %d loads", err, n, loads.Load())
+	}
+	// a trigger consumed by a background rebuild is fresh too
+	b.Trigger()
+	if _, err := b.Rebuild(ctx); err != nil {
+		t.Fatal(err)
+	}
+	n = loads.Load()
+	if err := b.Fresh(ctx); err != nil || loads.Load() != n {
+		t.Errorf("Fresh after a rebuild loaded again: %d -> %d loads", n, loads.Load())
+	}
+}

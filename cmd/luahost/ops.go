@@ -23,6 +23,7 @@ import (
 	"github.com/luahost/luahost/kongdb/cache"
 	"github.com/luahost/luahost/kongdb/declarative"
 	"github.com/luahost/luahost/kongdb/postgres"
+	"github.com/luahost/luahost/kongdb/schema"
 	"github.com/luahost/luahost/logging"
 	"github.com/luahost/luahost/metrics"
 	"github.com/luahost/luahost/proxy"
@@ -203,9 +204,13 @@ func (l *nodeLogs) Close() {
 }
 
 // mountConfig serves the declarative /config handler (net/http) on the
-// Admin API (fasthttp).
-func mountConfig(adm *admin.Server, cfg *declarative.Handler) {
-	h := fasthttpadaptor.NewFastHTTPHandler(cfg)
+// Admin API (fasthttp); the configuration posted is validated with
+// runner running plugin schemas' Lua functions (custom validators), as
+// Kong's /config validates it in the worker.
+func mountConfig(adm *admin.Server, cfg *declarative.Handler, runner schema.FuncRunner) {
+	h := fasthttpadaptor.NewFastHTTPHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cfg.ServeHTTP(w, r.WithContext(schema.WithFuncRunner(r.Context(), runner)))
+	}))
 	for _, m := range []string{"GET", "POST"} {
 		adm.Handle(m, "/config", func(r *admin.Request) { h(r.Ctx) })
 	}

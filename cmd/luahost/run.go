@@ -366,6 +366,11 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 	// CRUD events and other nodes' writes like the router.
 	rl := host.NewRunloop(h)
 	rl.OnPhase = o.onPhase
+	// Kong's worker_consistency = strict (database mode only): a request
+	// rebuilds what a change made stale before its plugins run and before
+	// it is routed, instead of waiting for the background rebuild
+	strict := c.Get("database") != "off" && c.Get("worker_consistency") == "strict"
+	rl.Strict = strict
 	rl.OnRebuild = func(v uint64, err error) {
 		if err == nil {
 			logger.Debug("plugins iterator rebuilt", "version", v)
@@ -391,6 +396,13 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 	pc.ConsumerID = host.ConsumerID
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	if strict {
+		pc.UpdateRouter = func() {
+			if err := rb.Fresh(ctx); err != nil {
+				logger.Error("could not rebuild router via sync (stale router will be used)", "err", err)
+			}
+		}
+	}
 	go rb.Run(ctx)
 	go rl.Run(ctx)
 	go bals.Run(ctx)
@@ -455,7 +467,7 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 		}
 		// Kong DB-less's /config (the Admin API's helper mounts it): GET
 		// exports, POST replaces the embedded store's configuration
-		mountConfig(adm, cfgHandler)
+		mountConfig(adm, cfgHandler, h.FuncRunner())
 		if err := adm.Listen(adminListeners); err != nil {
 			srv.Shutdown(context.Background())
 			return fail("admin_listen: " + oneLine(err.Error()))

@@ -343,6 +343,13 @@ func (t *testRun) round(files []string) int {
 		// rounds counted goes (before loadHost: its chunks count)
 		t.cov.Reset()
 	}
+	if strings.EqualFold(strings.TrimSpace(t.c.Get("database")), "postgres") {
+		if err := ensureTestDatabase(t.c); err != nil {
+			fmt.Fprintln(t.stderr, "Error:", err)
+			t.last = 1
+			return 1
+		}
+	}
 	h, ok := loadHost(t.c, t.stderr)
 	if !ok {
 		t.last = 1

@@ -67,7 +67,7 @@ func TestSpecHelpersTemplateIntegration(t *testing.T) {
 func TestSpecHelpersOwnSpec(t *testing.T) {
 	c := specHelpersConf(t)
 	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/helpers_spec.lua")
-	if code != 0 || !strings.Contains(out, "23 successes / 0 failures / 0 errors") {
+	if code != 0 || !strings.Contains(out, "25 successes / 0 failures / 0 errors") {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 }
@@ -439,6 +439,38 @@ func TestSpecMockLogsAcrossRestarts(t *testing.T) {
 	c := specHelpersConf(t)
 	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/mock_logs_restart_spec.lua")
 	if code != 0 || !strings.Contains(out, "1 success / 0 failures / 0 errors") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
+
+// POST /config runs the plugins' schema functions (a custom_validator)
+// in a worker: it failed for want of a FuncRunner.
+func TestSpecHelpersConfigPostRunsValidators(t *testing.T) {
+	c := specHelpersConf(t)
+	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/config_post_spec.lua")
+	if code != 0 || !strings.Contains(out, "1 success / 0 failures / 0 errors") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
+
+// spec.helpers.https_server (Kong's nginx mock web server): its
+// locations, host health, records and counts, TLS with check_hostname,
+// and a node proxying to it.
+func TestSpecHelpersHTTPSServer(t *testing.T) {
+	c := specHelpersConf(t)
+	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/https_server_spec.lua")
+	if code != 0 || !strings.Contains(out, "3 successes / 0 failures / 0 errors") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
+
+// spec.helpers.wait's eventual assertions (assert.with_timeout(...)
+// .eventually(fn).has_no_error(), wait_until), which Kong's spec.helpers
+// registers.
+func TestSpecHelpersWait(t *testing.T) {
+	c := specHelpersConf(t)
+	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/wait_spec.lua")
+	if code != 0 || !strings.Contains(out, "2 successes / 0 failures / 0 errors") {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 }

@@ -64,7 +64,8 @@ type specNodes struct {
 	// (takePluginDirs)
 	pluginDirs []string
 	kong       *specNode
-	// logDir holds the nodes' error log (Kong's servroot/logs/error.log)
+	// logDir is the nodes' prefix, as Kong's servroot: their error log is
+	// its logs/error.log
 	logDir string
 	// stopping counts the nodes still shutting down: a node is stopped in
 	// the background (its proxy waits up to 100 ms for the clients'
@@ -84,7 +85,8 @@ func (s *specNodes) retire(sn *specNode) {
 	}()
 }
 
-// ErrorLogPath is the nodes' proxy_error_log, created empty on first use.
+// ErrorLogPath is the nodes' proxy_error_log, <prefix>/logs/error.log
+// under a temporary prefix made on first use.
 func (s *specNodes) ErrorLogPath() (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -97,9 +99,13 @@ func (s *specNodes) errorLogPath() (string, error) {
 		if err != nil {
 			return "", err
 		}
+		if err := os.Mkdir(filepath.Join(dir, "logs"), 0o755); err != nil {
+			os.RemoveAll(dir)
+			return "", err
+		}
 		s.logDir = dir
 	}
-	return filepath.Join(s.logDir, "error.log"), nil
+	return filepath.Join(s.logDir, "logs", "error.log"), nil
 }
 
 // specNode is a node run by runNode in a goroutine, stopped by a signal.
@@ -520,24 +526,11 @@ var keptTables = map[string]bool{"schema_meta": true, "locks": true, "workspaces
 // bootstrapped instead (reset first: a half-made schema goes).
 func emptyDatabase(c *conf.Config) error {
 	ctx := context.Background()
-	cfg := postgres.FromConf(c)
-	conn, err := postgres.Open(ctx, cfg)
-	if err != nil && strings.Contains(err.Error(), "database \""+cfg.Database+"\" does not exist") {
-		// Kong's test database (kong_tests) made on first use, as Pongo
-		// makes it
-		if cerr := createDatabase(ctx, cfg); cerr != nil {
-			return fmt.Errorf("get_db_utils: %w (and creating it: %v)", err, cerr)
-		}
-		conn, err = postgres.Open(ctx, cfg)
-	}
+	conn, bootstrapped, err := openTestDatabase(ctx, c)
 	if err != nil {
 		return fmt.Errorf("get_db_utils: %w", err)
 	}
 	defer conn.Close()
-	_, bootstrapped, err := conn.SchemaMigrations(ctx)
-	if err != nil {
-		return fmt.Errorf("get_db_utils: %w", err)
-	}
 	if !bootstrapped {
 		return bootstrapDatabase(c)
 	}
@@ -591,6 +584,45 @@ func emptyDatabase(c *conf.Config) error {
 	}
 	if _, err := conn.Pool().Exec(ctx, "TRUNCATE "+strings.Join(names, ", ")+" CASCADE"); err != nil {
 		return fmt.Errorf("get_db_utils: emptying the database: %w", err)
+	}
+	return nil
+}
+
+// openTestDatabase connects to c's database, made when missing (Kong's
+// test database, kong_tests, made on first use, as Pongo makes it), and
+// says whether it was ever bootstrapped.
+func openTestDatabase(ctx context.Context, c *conf.Config) (*postgres.Connector, bool, error) {
+	cfg := postgres.FromConf(c)
+	conn, err := postgres.Open(ctx, cfg)
+	if err != nil && strings.Contains(err.Error(), "database \""+cfg.Database+"\" does not exist") {
+		if cerr := createDatabase(ctx, cfg); cerr != nil {
+			return nil, false, fmt.Errorf("%w (and creating it: %v)", err, cerr)
+		}
+		conn, err = postgres.Open(ctx, cfg)
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	_, bootstrapped, err := conn.SchemaMigrations(ctx)
+	if err != nil {
+		conn.Close()
+		return nil, false, err
+	}
+	return conn, bootstrapped, nil
+}
+
+// ensureTestDatabase makes a test run's postgres database usable before
+// the run's host connects to it: made when missing, bootstrapped when
+// never bootstrapped (the host refuses such a database, and get_db_utils,
+// which would have made it, runs only later).
+func ensureTestDatabase(c *conf.Config) error {
+	conn, bootstrapped, err := openTestDatabase(context.Background(), c)
+	if err != nil {
+		return err
+	}
+	conn.Close()
+	if !bootstrapped {
+		return bootstrapDatabase(c)
 	}
 	return nil
 }

@@ -38,6 +38,11 @@ func testRepoDefaults(c *conf.Config) {
 	if c.Source("pg_database") == "default" {
 		c.Set("pg_database", "kong_tests", "luahost test (Kong's spec/kong_tests.conf)")
 	}
+	// Kong's specs (and Pongo's runs, with Kong's test configuration)
+	// count on a request seeing the Admin API writes made before it
+	if c.Source("worker_consistency") == "default" {
+		c.Set("worker_consistency", "strict", "luahost test (Kong's spec/kong_tests.conf)")
+	}
 	// every run (each --watch round too) makes a host and its shared
 	// cache: clearing Kong's default 128 MB for it took up to a second
 	// now and then; a spec's entities fit in far less

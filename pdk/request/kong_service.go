@@ -349,17 +349,52 @@ func (s *State) sreqClearQueryArg(L *lua.LState) int {
 	if q == "" {
 		return 0
 	}
-	parts := strings.Split(q, "&")
-	kept := parts[:0]
-	for _, p := range parts {
-		k, _, _ := strings.Cut(p, "=")
-		if unescapeArg([]byte(k)) == string(name) {
+	s.setQuery(removeSearchParam(q, string(name)))
+	return 0
+}
+
+// removeSearchParam is Kong's clear_query_arg on a raw query: the query
+// parsed as URLSearchParams (resty.ada: pairs split on '&', empty ones
+// skipped, '+' a space, %XX decoded), every pair named name dropped, the
+// rest serialised again as application/x-www-form-urlencoded with a
+// space as %20 (Kong turns ada's '+' into %20). Every kept pair is thus
+// re-encoded: "valu%651" goes upstream as "value1", "a" as "a=".
+func removeSearchParam(q, name string) string {
+	var out []byte
+	for _, p := range strings.Split(q, "&") {
+		if p == "" {
 			continue
 		}
-		kept = append(kept, strings.ReplaceAll(p, "+", "%20"))
+		k, v, _ := strings.Cut(p, "=")
+		key := unescapeArg([]byte(k))
+		if key == name {
+			continue
+		}
+		if out != nil {
+			out = append(out, '&')
+		}
+		out = appendFormEncoded(out, key)
+		out = append(out, '=')
+		out = appendFormEncoded(out, unescapeArg([]byte(v)))
 	}
-	s.setQuery(strings.Join(kept, "&"))
-	return 0
+	return string(out)
+}
+
+// appendFormEncoded appends s percent-encoded with the WHATWG
+// application/x-www-form-urlencoded set (all but ASCII letters, digits
+// and "*-._"), upper-case hex, a space as %20.
+func appendFormEncoded(dst []byte, s string) []byte {
+	const hex = "0123456789ABCDEF"
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+			c == '*' || c == '-' || c == '.' || c == '_' {
+			dst = append(dst, c)
+			continue
+		}
+		dst = append(dst, '%', hex[c>>4], hex[c&15])
+	}
+	return dst
 }
 
 // setReqHeader is ngx.req.set_header(name, values): every value replaced

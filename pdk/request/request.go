@@ -52,10 +52,6 @@
 //   - The PROXY protocol is not served: kong.client.get_forwarded_ip and
 //     get_forwarded_port come from the real IP header of a trusted peer
 //     (with its port, nil when it gave none, as nginx's realip module).
-//   - clear_query_arg drops the named arguments and keeps the others as
-//     sent with '+' as %20, which is what Kong's own tests of it expect;
-//     Kong re-serialises the query through resty.ada, which may also
-//     normalise other escapes.
 //   - kong.nginx.get_statistics: total_requests counts the requests this
 //     process's workers took; the connection counters are 0 (no equivalent
 //     in fasthttp yet).

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"regexp"
@@ -490,6 +491,7 @@ func echoed(r *http.Request, extra map[string]any) map[string]any {
 		}
 	}
 	raddr, rport, _ := net.SplitHostPort(r.RemoteAddr)
+	addr, port2 := realIP(raddr, rport, r.Header.Get("X-Real-IP"))
 	uri := r.URL.RequestURI()
 	// nginx's $scheme and $https: "https" and "on" over TLS
 	scheme, https, sni := "http", "", "no SNI"
@@ -511,8 +513,8 @@ func echoed(r *http.Request, extra map[string]any) map[string]any {
 		"server_port":        port,
 		"server_name":        "mock_upstream",
 		"server_protocol":    r.Proto,
-		"remote_addr":        raddr,
-		"remote_port":        rport,
+		"remote_addr":        addr,
+		"remote_port":        port2,
 		"realip_remote_addr": raddr,
 		"realip_remote_port": rport,
 		"request":            r.Method + " " + uri + " " + r.Proto,
@@ -541,4 +543,24 @@ func oneOrMany(vs []string) any {
 		return vs[0]
 	}
 	return vs
+}
+
+// realIP is the client address and port as Kong's mock upstream sees
+// them: its server trusts 127.0.0.1 (set_real_ip_from) with nginx's
+// default real_ip_header, X-Real-IP, not recursive; so a request from
+// 127.0.0.1 (Kong's proxy, which sets X-Real-IP to the client it saw) with
+// an address in X-Real-IP ("ip" or "ip:port") is from that address, and
+// its port is the one given, else none.
+func realIP(raddr, rport, header string) (addr, port string) {
+	if raddr != "127.0.0.1" || header == "" {
+		return raddr, rport
+	}
+	header = strings.TrimSpace(header)
+	if ip, err := netip.ParseAddr(header); err == nil {
+		return ip.String(), ""
+	}
+	if ap, err := netip.ParseAddrPort(header); err == nil {
+		return ap.Addr().String(), strconv.Itoa(int(ap.Port()))
+	}
+	return raddr, rport
 }

@@ -228,3 +228,33 @@ func TestMockUpstreamTLS(t *testing.T) {
 		t.Fatalf("plain vars %v", v)
 	}
 }
+
+// Kong's mock upstream trusts X-Real-IP from 127.0.0.1 (its
+// set_real_ip_from), as nginx's realip: remote_addr is the address the
+// proxy saw, realip_remote_addr the connection's.
+func TestMockUpstreamRealIP(t *testing.T) {
+	cases := []struct{ from, header, addr, port string }{
+		{"127.0.0.1:4000", "127.0.0.3", "127.0.0.3", ""},
+		{"127.0.0.1:4000", "::1", "::1", ""},
+		{"127.0.0.1:4000", "10.0.0.1:99", "10.0.0.1", "99"},
+		{"127.0.0.1:4000", "not an ip", "127.0.0.1", "4000"},
+		{"10.1.1.1:4000", "127.0.0.3", "10.1.1.1", "4000"},
+	}
+	for _, c := range cases {
+		req := httptest.NewRequest("GET", "http://example.test/request", nil)
+		req.RemoteAddr = c.from
+		req.Header.Set("X-Real-IP", c.header)
+		rec := httptest.NewRecorder()
+		MockHandler().ServeHTTP(rec, req)
+		var out map[string]any
+		if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil {
+			t.Fatal(err)
+		}
+		vars := out["vars"].(map[string]any)
+		conn := strings.Split(c.from, ":")[0]
+		if vars["remote_addr"] != c.addr || vars["remote_port"] != c.port || vars["realip_remote_addr"] != conn {
+			t.Errorf("from %s with X-Real-IP %q: remote_addr %v, remote_port %v, realip_remote_addr %v", c.from, c.header,
+				vars["remote_addr"], vars["remote_port"], vars["realip_remote_addr"])
+		}
+	}
+}

@@ -16,13 +16,17 @@ type servers struct {
 	next    int
 	mocks   map[int]*HTTPMock
 	threads map[int]*serverThread
+	https   map[int]*HTTPSServer
 }
 
 func (s *servers) close() {
 	s.mu.Lock()
-	mocks, threads := s.mocks, s.threads
-	s.mocks, s.threads = map[int]*HTTPMock{}, map[int]*serverThread{}
+	mocks, threads, https := s.mocks, s.threads, s.https
+	s.mocks, s.threads, s.https = map[int]*HTTPMock{}, map[int]*serverThread{}, map[int]*HTTPSServer{}
 	s.mu.Unlock()
+	for _, h := range https {
+		h.Shutdown()
+	}
 	for _, m := range mocks {
 		m.Stop()
 	}
@@ -40,6 +44,41 @@ func (s *servers) mock(L *lua.LState) *HTTPMock {
 		L.RaiseError("http_mock: stopped or unknown mock %d", L.CheckInt(1))
 	}
 	return m
+}
+
+func (s *servers) httpsServer(L *lua.LState) *HTTPSServer {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	h := s.https[L.CheckInt(1)]
+	if h == nil {
+		L.RaiseError("https_server: stopped or unknown server %d", L.CheckInt(1))
+	}
+	return h
+}
+
+// httpsCounts is count_results' table.
+func httpsCounts(L *lua.LState, counts map[string]HTTPSCount) *lua.LTable {
+	t := L.NewTable()
+	var all HTTPSCount
+	for host, c := range counts {
+		all.OK += c.OK
+		all.Fail += c.Fail
+		all.StatusOK += c.StatusOK
+		all.StatusFail += c.StatusFail
+		ht := L.NewTable()
+		ht.RawSetString("ok", lua.LNumber(c.OK))
+		ht.RawSetString("fail", lua.LNumber(c.Fail))
+		ht.RawSetString("status_ok", lua.LNumber(c.StatusOK))
+		ht.RawSetString("status_fail", lua.LNumber(c.StatusFail))
+		t.RawSetString(host, ht)
+	}
+	t.RawSetString("ok", lua.LNumber(all.OK))
+	t.RawSetString("fail", lua.LNumber(all.Fail))
+	t.RawSetString("total", lua.LNumber(all.OK+all.Fail))
+	t.RawSetString("status_ok", lua.LNumber(all.StatusOK))
+	t.RawSetString("status_fail", lua.LNumber(all.StatusFail))
+	t.RawSetString("status_total", lua.LNumber(all.StatusOK+all.StatusFail))
+	return t
 }
 
 func fail(L *lua.LState, err error) int {
@@ -125,6 +164,57 @@ func (s *servers) bind(L *lua.LState, mod *lua.LTable, nodes Nodes) {
 		},
 		"http_mock_pending": func(L *lua.LState) int {
 			L.Push(lua.LNumber(s.mock(L).Pending()))
+			return 1
+		},
+		// https_server_start(opts) -> id, port (opts: port, hosts,
+		// protocol, check_hostname, delay in ms, disable_ipv6)
+		"https_server_start": func(L *lua.LState) int {
+			t := L.CheckTable(1)
+			o := HTTPSServerOptions{Port: int(lua.LVAsNumber(t.RawGetString("port"))),
+				Protocol:      lua.LVAsString(t.RawGetString("protocol")),
+				CheckHostname: lua.LVAsBool(t.RawGetString("check_hostname")),
+				Delay:         time.Duration(float64(lua.LVAsNumber(t.RawGetString("delay"))) * float64(time.Millisecond)),
+				DisableIPv6:   lua.LVAsBool(t.RawGetString("disable_ipv6"))}
+			if hosts, ok := t.RawGetString("hosts").(*lua.LTable); ok {
+				for i := 1; i <= hosts.Len(); i++ {
+					o.Hosts = append(o.Hosts, lua.LVAsString(hosts.RawGetInt(i)))
+				}
+			}
+			h, err := StartHTTPSServer(o)
+			if err != nil {
+				return fail(L, err)
+			}
+			s.mu.Lock()
+			s.next++
+			id := s.next
+			s.https[id] = h
+			s.mu.Unlock()
+			L.Push(lua.LNumber(id))
+			L.Push(lua.LNumber(h.Port()))
+			return 2
+		},
+		// https_server_shutdown(id) -> the answers counted (Kong's
+		// count_results: ok, fail, total, status_ok, status_fail,
+		// status_total, and per host ok, fail, status_ok, status_fail)
+		"https_server_shutdown": func(L *lua.LState) int {
+			id := L.CheckInt(1)
+			s.mu.Lock()
+			h := s.https[id]
+			delete(s.https, id)
+			s.mu.Unlock()
+			if h == nil {
+				L.RaiseError("https_server: stopped or unknown server %d", id)
+			}
+			L.Push(httpsCounts(L, h.Shutdown()))
+			return 1
+		},
+		"https_server_clear_log": func(L *lua.LState) int {
+			s.httpsServer(L).ClearLogs()
+			return 0
+		},
+		// https_server_log(id, key) -> the key's records, JSON
+		"https_server_log": func(L *lua.LState) int {
+			L.Push(lua.LString(s.httpsServer(L).Logs(L.OptString(2, "default"))))
 			return 1
 		},
 		// tcp_server(port, requests, timeout, prefix, tls) -> thread id

@@ -7,12 +7,14 @@
 package spechelpers
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/httptrace"
+	"net/http/httputil"
 	"os"
 	"sort"
 	"strings"
@@ -92,7 +94,7 @@ const ModuleName = "luahost.spechelpers"
 // spec file is done.
 func Install(L *lua.LState, nodes Nodes) (cleanup func()) {
 	client := &clients{plain: &http.Client{Transport: specTransport(nil)}, tls: map[string]*http.Client{}}
-	srv := &servers{mocks: map[int]*HTTPMock{}, threads: map[int]*serverThread{}}
+	srv := &servers{mocks: map[int]*HTTPMock{}, threads: map[int]*serverThread{}, https: map[int]*HTTPSServer{}}
 	mod := L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
 		"request":      func(L *lua.LState) int { return request(L, client) },
 		"ssl_fixtures": sslFixtures,
@@ -321,7 +323,7 @@ func specTransport(tlsConf *tls.Config) *http.Transport {
 	return t
 }
 
-// request(method, url, headers, body [, sni [, timeout_ms]]) → status,
+// request(method, url, headers, body [, sni [, timeout_ms [, version]]]) → status,
 // headers, body, client; a request not answered within timeout_ms (when
 // > 0) fails with "timeout", as lua-resty-http's
 func request(L *lua.LState, cs *clients) int {
@@ -329,9 +331,12 @@ func request(L *lua.LState, cs *clients) int {
 	url := L.CheckString(2)
 	client := cs.pick(url, L.OptString(5, ""))
 	var body io.Reader
-	if s, ok := L.Get(4).(lua.LString); ok {
-		body = strings.NewReader(string(s))
+	bodyStr, hasBody := L.Get(4).(lua.LString)
+	if hasBody {
+		body = strings.NewReader(string(bodyStr))
 	}
+	// lua-resty-http's version: 1.0 sends an HTTP/1.0 request line
+	http10 := L.OptNumber(7, 1.1) == 1.0
 	ctx := context.Background()
 	if ms := L.OptNumber(6, 0); ms > 0 {
 		var cancel context.CancelFunc
@@ -358,11 +363,19 @@ func request(L *lua.LState, cs *clients) int {
 			req.Header.Set(name, v.String())
 		})
 	}
+	if chunkedHeader(req.Header) {
+		sendPreChunked(req, L.Get(4))
+	}
 	var local string
 	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
 		GotConn: func(info httptrace.GotConnInfo) { local = info.Conn.LocalAddr().String() },
 	}))
-	res, err := client.Do(req)
+	var res *http.Response
+	if http10 {
+		res, err = doHTTP10(req, L.OptString(5, ""), string(bodyStr))
+	} else {
+		res, err = client.Do(req)
+	}
 	b, h, ok := responseToLua(L, res, err, false)
 	if !ok {
 		return 2
@@ -372,6 +385,39 @@ func request(L *lua.LState, cs *clients) int {
 	L.Push(lua.LString(b))
 	L.Push(lua.LString(local))
 	return 4
+}
+
+// chunkedHeader says whether the spec's headers ask for a chunked body
+// (Transfer-Encoding naming chunked).
+func chunkedHeader(h http.Header) bool {
+	for _, v := range h.Values("Transfer-Encoding") {
+		for _, c := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(c), "chunked") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// sendPreChunked sends a body the spec gave already chunk-encoded, as
+// lua-resty-http does with a Transfer-Encoding: chunked header: the bytes
+// on the wire are the spec's (Go's client would ignore the header and add
+// a Content-Length of the encoded text). The spec's chunks are read and
+// Go's client chunks them again; a body that is not valid chunked encoding
+// goes as one chunk, as it is.
+func sendPreChunked(req *http.Request, body lua.LValue) {
+	s, _ := body.(lua.LString)
+	data := []byte(s)
+	if dec, err := io.ReadAll(httputil.NewChunkedReader(strings.NewReader(string(s)))); err == nil {
+		data = dec
+	}
+	req.Header.Del("Transfer-Encoding")
+	req.Header.Del("Content-Length")
+	req.TransferEncoding = []string{"chunked"}
+	req.ContentLength = -1
+	req.Body = io.NopCloser(bytes.NewReader(data))
+	req.GetBody = nil
 }
 
 // responseToLua reads the response of a client's Do (res, err) into its

@@ -7,7 +7,7 @@
 -- restart_kong, get_proxy_port/get_admin_port/get_proxy_ip, get_running_conf,
 -- prepare_prefix/clean_prefix (nothing to do), validate_plugin_config_schema,
 -- kong_exec, wait_for_all_config_update, wait_for_invalidation,
--- clean_logfile, proxy_client, admin_client, http_client (send, get, post,
+-- clean_logfile, proxy_client, admin_client, http_client (send, request, get, post,
 -- put, patch, delete, options, head; res.status, res.headers,
 -- res:read_body()), wait_until, pwait_until, unindent, make_yaml_file,
 -- deep_sort, setenv/unsetenv, the mock_upstream_* constants, and the
@@ -21,7 +21,9 @@
 -- constants, execute, file/dir/path (pl.* subsets), wait_for_file,
 -- wait_for_file_contents, make_temp_dir, generate_keys, http2_client,
 -- proxy_client_h2c/h2, make_synchronized_clients, get_kong_workers,
--- reload_kong, kill_all, wait_timer (over the Admin API's GET /timers).
+-- reload_kong, kill_all, wait_timer (over the Admin API's GET /timers),
+-- https_server (spec.fixtures.https_server), and the eventual assertions
+-- of spec.helpers.wait (assert.eventually, with_timeout, ...).
 -- signal, signal_workers and wait_pid raise "not supported by luahost".
 -- Beside this module: spec.fixtures.ssl, spec.fixtures.blueprints,
 -- spec.fixtures.admin_api, spec.helpers.redis_helper,
@@ -34,6 +36,9 @@ local http_tools = require "kong.tools.http"
 local blueprints = require "spec.fixtures.blueprints"
 
 local helpers = {}
+
+helpers.https_server = require "spec.fixtures.https_server"
+require "spec.helpers.wait"
 
 local MOCK_PORT = go.mock_upstream_port()
 
@@ -48,13 +53,19 @@ helpers.mock_upstream_ssl_protocol = "https"
 helpers.mock_upstream_ssl_host = "127.0.0.1"
 helpers.mock_upstream_ssl_port = MOCK_SSL_PORT
 helpers.mock_upstream_ssl_url = "https://127.0.0.1:" .. MOCK_SSL_PORT
+-- the nodes' error log is logs/error.log under their prefix (a temporary
+-- directory standing for Kong's servroot, absolute as Kong's conf_loader
+-- makes it)
+local ERROR_LOG = assert(go.error_log_path())
 helpers.test_conf = {
   -- kong_tests.conf's (KONG_DATABASE over it); get_db_utils sets it to
   -- its strategy, as Kong's
   database = os.getenv("KONG_DATABASE") or "postgres",
   plugins = { "bundled" },
-  prefix = "servroot",
-  nginx_err_logs = assert(go.error_log_path()),
+  prefix = assert(ERROR_LOG:match("^(.*)/logs/error%.log$"), "the nodes' error log is not under a prefix"),
+  proxy_error_log = "logs/error.log",
+  admin_error_log = "logs/error.log",
+  nginx_err_logs = ERROR_LOG,
 }
 helpers.test_conf_path = "spec/kong_tests.conf"
 
@@ -379,7 +390,10 @@ local function encode_body(body, headers, no_array_indexes)
   return table.concat(parts)
 end
 
-function client_mt:send(opts)
+-- raw: lua-resty-http's own request(params), which Kong's client:send
+-- wraps: a table body is its array part's strings whatever the
+-- Content-Type, a query table is encoded as ngx.encode_args does
+local function do_request(self, opts, raw)
   opts = opts or {}
   local headers = {}
   for k, v in pairs(opts.headers or {}) do headers[k] = v end
@@ -389,20 +403,24 @@ function client_mt:send(opts)
   end
   local body = opts.body
   if type(body) == "table" then
-    body = encode_body(body, headers, opts.no_array_indexes)
+    body = encode_body(body, raw and {} or headers, opts.no_array_indexes)
+  elseif type(body) == "number" then
+    -- lua-resty-http hands a number to the socket's send, which writes
+    -- it as a string
+    body = tostring(body)
   end
   -- a query table is appended as Kong's client does (the path is assumed
   -- to have none); a string is appended as lua-resty-http does
   local path = opts.path or "/"
   if type(opts.query) == "table" then
-    path = path .. "?" .. http_tools.encode_args(opts.query)
+    path = path .. "?" .. (raw and ngx.encode_args(opts.query) or http_tools.encode_args(opts.query))
   elseif opts.query ~= nil and opts.query ~= "" then
     local q = tostring(opts.query)
     path = path .. (q:sub(1, 1) == "?" and "" or "?") .. q
   end
   local url = (self.scheme or "http") .. "://" .. self.host .. ":" .. self.port .. path
   local status, res_headers, res_body, client_addr = go.request(opts.method or "GET", url, headers, body,
-    self.ssl_server_name, self.timeout)
+    self.ssl_server_name, self.timeout, opts.version)
   if not status then
     return nil, res_headers
   end
@@ -419,6 +437,17 @@ function client_mt:send(opts)
     return self._body
   end
   return res
+end
+
+function client_mt:send(opts)
+  return do_request(self, opts, false)
+end
+
+-- lua-resty-http's request(params), which specs call on Kong's clients
+-- too; a body under Transfer-Encoding: chunked is the chunked encoding
+-- itself, sent as it is
+function client_mt:request(opts)
+  return do_request(self, opts, true)
 end
 
 for _, m in ipairs({ "get", "post", "put", "patch", "delete", "options", "head" }) do
@@ -1331,7 +1360,7 @@ wrap_assert()
 
 -- the other assertions Kong's spec/internal/asserts.lua registers on
 -- luassert: contains, gt (and the gt matcher), certificate + cn,
--- match_re, partial_match
+-- match_re, partial_match, header
 do
   local luassert = require "luassert.assert"
   local say = require "say"
@@ -1348,6 +1377,21 @@ do
   end, "assertion.contains.negative", "assertion.contains.positive")
   say:set("assertion.contains.negative", "Expected the array to contain the element.\nElement:\n%s\n")
   say:set("assertion.contains.positive", "Expected the array not to contain the element.\nElement:\n%s\n")
+
+  -- header(name, res): res (a response, or the mock upstream's echo) has
+  -- header name in its headers, in any case; the value is returned
+  luassert:register("assertion", "header", function(state, args)
+    local name = args[1]
+    local res = args[2] or rawget(state, "kong_request") or rawget(state, "kong_response")
+    assert(type(res) == "table" and type(res.headers) == "table",
+      "'header' assertion input does not contain a 'headers' subtable")
+    local value = lookup(res.headers, name)
+    args[1], args[2], args.n = name, cjson.encode(res.headers), 2
+    if value == nil then return false end
+    return true, { value }
+  end, "assertion.res_header.negative", "assertion.res_header.positive")
+  say:set("assertion.res_header.negative", "Expected header:\n%s\nBut it was not found in:\n%s\n")
+  say:set("assertion.res_header.positive", "Did not expected header:\n%s\nBut it was found in:\n%s\n")
 
   -- gt(expected, value): value > expected
   luassert:register("assertion", "gt", function(_, args)

@@ -11,7 +11,8 @@
 // nil at the end or nil and an error (lua-resty-http's body iterators;
 // chunked without a Content-Length header). Redirects are not followed.
 // Not covered: connect/request/read_body/
-// body_reader streaming, proxy options, set_keepalive, parse_uri. A host
+// body_reader streaming, proxy options, set_keepalive. parse_uri is
+// lua-resty-http's; the clients' methods are the module table's. A host
 // name is resolved by Open's resolver (the node's DNS client, as Kong's
 // patched cosocket connect does), when it is given one.
 package restyhttp
@@ -27,6 +28,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -336,7 +338,11 @@ func Open(L *lua.LState, budget *bind.Budget, transports *Transports, resolve bi
 		return bind.CheckUserData[*httpClient](L, 1, "http client expected (called with '.' instead of ':'?)")
 	}
 	byTimeouts := func(L *lua.LState) *bind.Timeouts { return &check(L).Timeouts }
-	mt.RawSetString("__index", L.SetFuncs(L.SetFuncs(L.NewTable(), bind.TimeoutMethods(byTimeouts)), map[string]lua.LGFunction{
+	// the clients' methods are the module's functions, as lua-resty-http's
+	// (its objects' metatable indexes the module): a function replaced in
+	// the module table is the one every client calls
+	methods := map[string]lua.LGFunction{
+		"parse_uri": parseURI,
 		"request_uri": func(L *lua.LState) int {
 			c := check(L)
 			params, _ := L.Get(3).(*lua.LTable)
@@ -347,9 +353,11 @@ func Open(L *lua.LState, budget *bind.Budget, transports *Transports, resolve bi
 			L.Push(res)
 			return 1
 		},
-	}))
+	}
 	L.PreloadModule("resty.http", func(L *lua.LState) int {
-		mod := L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
+		mod := L.SetFuncs(L.SetFuncs(L.NewTable(), bind.TimeoutMethods(byTimeouts)), methods)
+		mt.RawSetString("__index", mod)
+		L.SetFuncs(mod, map[string]lua.LGFunction{
 			"new": func(L *lua.LState) int {
 				if phase != nil {
 					bind.CheckContext(L, phase(), bind.Yieldable)
@@ -413,4 +421,67 @@ func requestBody(L *lua.LState, v lua.LValue) ([]byte, bool, error) {
 		}
 	}
 	return nil, false, fmt.Errorf("bad argument #1 to 'send' (bad data type %s found)", v.Type().String())
+}
+
+// uriPattern is lua-resty-http's parse_uri pattern: scheme, host (an IPv6
+// address in brackets, kept), port, path, query.
+var uriPattern = regexp.MustCompile(`^(?:(http[s]?):)?//((?:[^\[\]:/\?]+)|(?:\[.+\]))(?::(\d+))?([^\?]*)\??(.*)`)
+
+// parseURI is http:parse_uri(uri [, query_in_path]) -> { scheme, host,
+// port, path, query } or nil and an error, as lua-resty-http's: the port
+// defaults by scheme, the path to "/"; with query_in_path (the default)
+// a query is appended to the path and the fifth field is nil. A URI
+// without a scheme takes the current request's (ngx.var.scheme).
+func parseURI(L *lua.LState) int {
+	uri := luavm.CheckString(L, 2)
+	inPath := L.Get(3) == lua.LNil || lua.LVAsBool(L.Get(3))
+	m := uriPattern.FindStringSubmatchIndex(uri)
+	if m == nil {
+		return bind.Fail(L, "bad uri: "+uri)
+	}
+	group := func(i int) (string, bool) {
+		if m[2*i] < 0 {
+			return "", false
+		}
+		return uri[m[2*i]:m[2*i+1]], true
+	}
+	scheme, ok := group(1)
+	if !ok {
+		// the request's scheme: ngx.var.scheme, where there is a request
+		var v lua.LValue = lua.LNil
+		if ngx, ok := L.GetGlobal("ngx").(*lua.LTable); ok {
+			v = L.GetField(L.GetField(ngx, "var"), "scheme")
+		}
+		if s, ok := v.(lua.LString); ok && (s == "http" || s == "https") {
+			scheme = string(s)
+		} else {
+			return bind.Fail(L, "schemaless URIs require a request context: "+uri)
+		}
+	}
+	host, _ := group(2)
+	port := 80
+	if scheme == "https" {
+		port = 443
+	}
+	if p, ok := group(3); ok {
+		port, _ = strconv.Atoi(p)
+	}
+	path, _ := group(4)
+	if path == "" {
+		path = "/"
+	}
+	query, _ := group(5)
+	t := L.CreateTable(5, 0)
+	t.RawSetInt(1, lua.LString(scheme))
+	t.RawSetInt(2, lua.LString(host))
+	t.RawSetInt(3, lua.LNumber(port))
+	if inPath && query != "" {
+		path += "?" + query
+		t.RawSetInt(4, lua.LString(path))
+	} else {
+		t.RawSetInt(4, lua.LString(path))
+		t.RawSetInt(5, lua.LString(query))
+	}
+	L.Push(t)
+	return 1
 }

@@ -168,3 +168,35 @@ func TestRestyHTTPBodyIteratorAndTable(t *testing.T) {
 		}
 	}
 }
+
+// As lua-resty-http, the clients' methods are the module's functions: a
+// request_uri replaced in the module table is what every client calls
+// (Kong's azure-functions spec redirects the plugin's requests so), and
+// parse_uri is there.
+func TestRestyHTTPModuleIsTheMethods(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, r.URL.RequestURI())
+	}))
+	defer srv.Close()
+	in, _ := pdktest.New(t)
+	got := pdktest.Str(t, in, `local http = require "resty.http"
+		local orig = http.request_uri
+		http.request_uri = function(self, uri, params)
+		  local p = assert(http:parse_uri(uri))
+		  return orig(self, "`+srv.URL+`" .. p[4], params)
+		end
+		local res = assert(http.new():request_uri("http://elsewhere.test:81/a/b?c=d"))
+		http.request_uri = orig
+		return res.body`)
+	if got != "/a/b?c=d" {
+		t.Errorf("the replaced request_uri was not called: %s", got)
+	}
+	got = pdktest.Str(t, in, `local http = require "resty.http"
+		local function s(t) return table.concat({ tostring(t[1]), tostring(t[2]), tostring(t[3]), tostring(t[4]), tostring(t[5]) }, " ") end
+		local bad, err = http:parse_uri("ftp://x/")
+		return s(http:parse_uri("https://h.test/p?q=1")) .. "|" .. s(http:parse_uri("http://[::1]:8080?x", false)) ..
+		  "|" .. tostring(bad) .. " " .. err`)
+	if want := "https h.test 443 /p?q=1 nil|http [::1] 8080 / x|nil bad uri: ftp://x/"; got != want {
+		t.Errorf("parse_uri = %s, want %s", got, want)
+	}
+}

@@ -1,5 +1,5 @@
-// Package restyopenssl is lua-resty-openssl's digest, mac, pkey, x509 and
-// x509.chain modules, Go-backed (openssl.go, pkey.go, x509.go):
+// Package restyopenssl is lua-resty-openssl's digest, mac, kdf, pkey, x509
+// and x509.chain modules, Go-backed (openssl.go, kdf.go, pkey.go, x509.go):
 // resty.openssl.bn (bn.go) is big integers.
 // resty.openssl.digest: new([alg = "sha1"]) -> digest, :update(...) -> true,
 // :final([s]) -> binary digest, :reset() -> true.

@@ -17,20 +17,23 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/cloudflare/circl/sign/ed448"
+
 	"github.com/luahost/luahost/luavm"
 	"github.com/luahost/luahost/pdk/bind"
 )
 
 // resty.openssl.pkey (lua-resty-openssl), Go-backed for RSA, EC (P-256,
-// P-384, P-521) and Ed25519 keys:
+// P-384, P-521), Ed25519 and Ed448 keys:
 //   new(pem_or_der) / new({ type = "RSA", bits = 2048 } | { type = "EC",
-//     curve = "prime256v1" } | { type = "Ed25519" }) / new() (RSA 2048)
+//     curve = "prime256v1" } | { type = "Ed25519" } | { type = "Ed448" }) /
+//     new() (RSA 2048)
 //     -> key, or nil and "pkey.new: ..." ;
 //   key:sign(data_or_digest, md_alg, padding, { ecdsa_use_raw = bool })
 //   key:verify(sig, data_or_digest, md_alg, padding, opts) -> true / false,
 //     or nil and an error;
 //   key:to_PEM(["public"|"private"]), key:is_private(), key:get_key_type()
-//     -> { sn = "rsaEncryption" | "id-ecPublicKey" | "ED25519" };
+//     -> { sn = "rsaEncryption" | "id-ecPublicKey" | "ED25519" | "ED448" };
 //   PADDINGS (OpenSSL's RSA_*_PADDING numbers).
 // A digest object from resty.openssl.digest is signed as its current sum.
 // Not covered: encrypt/decrypt, derive, get_parameters, JWK input.
@@ -68,6 +71,9 @@ func parsePkey(data []byte) (*pkey, error) {
 	}
 	if c, err := x509.ParseCertificate(der); err == nil {
 		return &pkey{pub: c.PublicKey}, nil
+	}
+	if k, ok := parseEd448(der); ok {
+		return k, nil
 	}
 	return nil, errors.New("pkey.new:load_key: failed to load key (unsupported or malformed key)")
 }
@@ -110,6 +116,8 @@ func generatePkey(ctx context.Context, typ string, bits int, curve string) (*pke
 			return nil, err
 		}
 		return &pkey{pub: pub, priv: priv}, nil
+	case "ED448":
+		return generateEd448()
 	}
 	return nil, fmt.Errorf("pkey.new: unsupported key type %q", typ)
 }
@@ -153,6 +161,13 @@ func (k *pkey) sign(L *lua.LState) ([]byte, error) {
 		}
 		return ed25519.Sign(edk, []byte(s)), nil
 	}
+	if edk, ok := k.priv.(ed448.PrivateKey); ok {
+		s, ok := L.Get(2).(lua.LString)
+		if !ok {
+			return nil, errors.New("pkey:sign: Ed448 signs a string")
+		}
+		return ed448.Sign(edk, []byte(s), ""), nil
+	}
 	sum, h, _, err := digestInput(L, L.Get(2), L.OptString(3, ""))
 	if err != nil {
 		return nil, errors.New("pkey:sign: " + err.Error())
@@ -191,6 +206,13 @@ func (k *pkey) verify(L *lua.LState) (bool, error) {
 		}
 		return ed25519.Verify(edk, []byte(s), sig), nil
 	}
+	if edk, ok := k.pub.(ed448.PublicKey); ok {
+		s, ok := L.Get(3).(lua.LString)
+		if !ok {
+			return false, errors.New("pkey:verify: Ed448 verifies a string")
+		}
+		return ed448.Verify(edk, []byte(s), sig, ""), nil
+	}
 	sum, h, _, err := digestInput(L, L.Get(3), L.OptString(4, ""))
 	if err != nil {
 		return false, errors.New("pkey:verify: " + err.Error())
@@ -217,6 +239,18 @@ func (k *pkey) verify(L *lua.LState) (bool, error) {
 }
 
 func (k *pkey) toPEM(which string) (string, error) {
+	if _, ok := k.pub.(ed448.PublicKey); ok {
+		private := strings.EqualFold(which, "private")
+		der, err := marshalEd448(k, private)
+		if err != nil {
+			return "", err
+		}
+		typ := "PUBLIC KEY"
+		if private {
+			typ = "PRIVATE KEY"
+		}
+		return string(pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})), nil
+	}
 	if strings.EqualFold(which, "private") {
 		if k.priv == nil {
 			return "", errors.New("pkey:to_PEM: key is not a private key")
@@ -277,6 +311,8 @@ func OpenPkey(L *lua.LState) {
 				sn = "id-ecPublicKey"
 			case ed25519.PublicKey:
 				sn = "ED25519"
+			case ed448.PublicKey:
+				sn = "ED448"
 			}
 			t := L.NewTable()
 			t.RawSetString("sn", lua.LString(sn))

@@ -98,11 +98,14 @@ function http_mock:retrieve_mocking_logs_json()
   return go.http_mock_logs(self.id)
 end
 
+-- the sessions logged since the last call (kept in self.logs too, as
+-- Kong's): each is seen once, so get_request answers the next request
 function http_mock:retrieve_mocking_logs()
-  for _, log in ipairs(cjson.decode(self:retrieve_mocking_logs_json())) do
+  local new = cjson.decode(self:retrieve_mocking_logs_json())
+  for _, log in ipairs(new) do
     self.logs[#self.logs + 1] = log
   end
-  return self.logs
+  return new
 end
 
 function http_mock:purge_mocking_logs()

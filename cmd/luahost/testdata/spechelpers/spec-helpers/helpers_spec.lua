@@ -48,6 +48,21 @@ describe("spec.helpers utilities", function()
     -- luassert's near and matches take what converts
     assert.near(5, "5.5", 1)
     assert.matches("^12", 123)
+    -- header(name, res): the value, the name in any case
+    assert.equal("x.test", assert.has.header("Host", { headers = { host = "x.test" } }))
+    assert.has_no.header("via", { headers = { host = "x.test" } })
+    assert.is_false(pcall(assert.has.header, "via", { headers = {} }))
+  end)
+
+  it("Kong's header assertion: a header of a table's headers, by any case", function()
+    local res = { headers = { ["X-Token"] = "abc" } }
+    assert.equal("abc", assert.header("x-token", res))
+    assert.equal("abc", assert.has.header("X-TOKEN", res))
+    assert.has_no.header("x-other", res)
+    local ok, err = pcall(assert.header, "x-other", res)
+    assert.is_false(ok)
+    assert.matches("Expected header:", tostring(err), 1, true)
+    assert.is_false(pcall(assert.header, "x-token", {}))
   end)
 
   it("deep_sort", function()
@@ -212,6 +227,23 @@ describe("spec.helpers with a node [#off]", function()
     assert.equal("/anything?s=1", cjson.decode(assert.res_status(200, res)).vars.request_uri)
   end)
 
+  it("client:request is lua-resty-http's: no encoding by Content-Type, a chunked body as given", function()
+    local res = assert(client:request({ method = "POST", path = "/anything",
+      headers = { host = "off.test", ["Content-Type"] = "application/json" }, body = { "[", "1]" } }))
+    assert.equal("[1]", cjson.decode(assert.res_status(200, res)).post_data.text)
+    -- a number body is sent as its string
+    res = client:post("/anything", { headers = { host = "off.test" }, body = 42 })
+    assert.equal("42", cjson.decode(assert.res_status(200, res)).post_data.text)
+    -- what the client sent, seen by the mock upstream itself
+    local up = helpers.http_client(helpers.mock_upstream_host, helpers.mock_upstream_port)
+    res = assert(up:request({ method = "POST", path = "/anything",
+      headers = { ["Transfer-Encoding"] = "chunked" }, body = "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n" }))
+    local json = cjson.decode(assert.res_status(200, res))
+    assert.equal("abcde", json.post_data.text)
+    assert.equal("chunked", json.headers["transfer-encoding"])
+    assert.is_nil(json.headers["content-length"])
+  end)
+
   it("the mock upstream answers as Kong's", function()
     -- an unknown path: the echo, status 404
     local json = cjson.decode(assert.res_status(404, client:get("/nowhere", { headers = { host = "off.test" } })))
@@ -287,6 +319,13 @@ describe("spec.helpers with a node [#off]", function()
     assert.res_status(200, client:get("/request", { headers = { host = "off.test", ["X-Late-Log"] = "one" } }))
     local clean = pcall(function() assert.logfile().has.no.line("late line: one", true, 10) end)
     assert.is_false(clean)
+    -- the log is the prefix's proxy_error_log, as Kong's specs read it
+    local cfg = helpers.test_conf
+    assert.equal(cfg.nginx_err_logs, cfg.prefix .. "/" .. cfg.proxy_error_log)
+    assert.equal("/", cfg.prefix:sub(1, 1))
+    local f = assert(io.open(cfg.prefix .. "/" .. cfg.proxy_error_log))
+    assert.matches("add-header access for off.test", f:read("*a"), 1, true)
+    f:close()
   end)
 
   it("assert.request reads the mock upstream's echo as Kong's", function()

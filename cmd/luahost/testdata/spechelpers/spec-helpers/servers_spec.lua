@@ -31,34 +31,51 @@ describe("spec.helpers.http_mock", function()
     local res = client:get("/hello/world", { headers = { ["X-Req"] = "1" } })
     assert.equal("hello /hello/world", assert.res_status(201, res)) -- stripped, as Kong's
     assert.equal("yes", res.headers["x-mock"])
-    local req = mock:get_request()
+    -- a session holds the request and the response
+    local session = mock:get_session()
+    local req = session.req
     assert.equal("GET", req.method)
     assert.equal("/hello/world", req.uri)
     assert.equal("1", req.headers["X-Req"])
-    local resp = mock:get_response()
+    local resp = session.resp
     assert.equal(201, resp.status)
     assert.equal("hello /hello/world\n", resp.body)
 
     mock:clean()
-    res = client:post("/json?q=x", { body = "data", headers = { ["Content-Type"] = "text/plain" } })
-    assert.same({ method = "POST", q = "x", body = "data" }, cjson.decode(assert.res_status(200, res)))
+    local function post(q)
+      res = client:post("/json?q=" .. q, { body = "data", headers = { ["Content-Type"] = "text/plain" } })
+      assert.same({ method = "POST", q = q, body = "data" }, cjson.decode(assert.res_status(200, res)))
+    end
+    post("x")
     mock.eventually:has_request_satisfy(function(r)
       assert.equal("data", r.body)
     end)
+    -- each session is seen once, as Kong's (it pops its logs): get_request
+    -- answers the next request
+    post("y")
+    assert.equal("/json?q=y", mock:get_request().uri)
+    post("z")
+    assert.equal("/json?q=z", mock:get_request().uri)
     -- all_ and has_no_ watch the whole eventually_timeout, as Kong's
     mock.eventually_timeout = 0.05
+    post("w")
     mock.eventually:all_request_satisfy(function(r)
-      assert.equal("/json?q=x", r.uri)
+      assert.equal("/json?q=w", r.uri)
     end)
+    post("v")
     assert.has_error(function()
       mock.eventually:has_no_request_satisfy(function(r) assert.equal("POST", r.method) end)
     end)
     -- only raising fails a check: what the function returns does not count
+    post("u")
     mock.eventually:has_request_satisfy(function() return false end)
+    post("t")
     assert.has_error(function()
       mock.eventually:has_no_request_satisfy(function() return false end)
     end)
-    assert.equal(1, #mock:retrieve_mocking_logs())
+    -- every session stays in mock.logs
+    assert.equal(0, #mock:retrieve_mocking_logs())
+    assert.equal(7, #mock.logs)
 
     -- "= /json" is exact; no location: 404
     assert.res_status(404, client:get("/json/more"))
