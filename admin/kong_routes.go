@@ -472,7 +472,8 @@ func (s *Server) cacheGet(r *Request) {
 }
 
 // runnerContext gives DB calls made from Go a FuncRunner that borrows a
-// worker (Lua validators in plugins' schemas run there).
+// worker (Lua validators in plugins' schemas run there), and logs the
+// deprecated fields their validations meet, as Kong does.
 func (s *Server) runnerContext(ctx context.Context) context.Context {
-	return schema.WithFuncRunner(ctx, s.h.FuncRunner())
+	return schema.WithDeprecationHandler(schema.WithFuncRunner(ctx, s.h.FuncRunner()), s.h.WarnDeprecated)
 }

@@ -1,7 +1,11 @@
 package admin
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/luahost/luahost/host"
@@ -218,4 +222,55 @@ func containsString(v any, s string) bool {
 		}
 	}
 	return false
+}
+
+// A write giving a deprecated field a value other than its old default
+// logs Kong's deprecation warning ("<message> (deprecated after <v>)");
+// the old default, or no value, logs none.
+func TestDeprecatedFieldWarns(t *testing.T) {
+	var logs safeBuffer
+	h, err := host.New(host.Options{Conf: testConf(), Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.Close)
+	n := startAdmin(t, h)
+	const warning = "admin-notes: config.old_size is deprecated (deprecated after 9.0)"
+	for _, c := range []struct {
+		config map[string]any
+		warns  bool
+	}{
+		{map[string]any{}, false},
+		{map[string]any{"old_size": 1}, false},
+		{map[string]any{"old_size": 2}, true},
+	} {
+		before := strings.Count(logs.String(), warning)
+		r := n.do("POST", "/plugins", map[string]any{"name": "admin-notes", "config": c.config})
+		if r.Status != 201 {
+			t.Fatalf("POST %v: %d %s", c.config, r.Status, r.Raw)
+		}
+		n.do("DELETE", "/plugins/"+r.Body["id"].(string), nil)
+		if warned := strings.Count(logs.String(), warning) > before; warned != c.warns {
+			t.Errorf("config %v: warned %v, want %v; logs:\n%s", c.config, warned, c.warns, logs.String())
+		}
+	}
+}
+
+// safeBuffer is a bytes.Buffer for a logger written from several
+// goroutines.
+type safeBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *safeBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *safeBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

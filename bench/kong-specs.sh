@@ -32,7 +32,7 @@ tot_s=0 tot_f=0 tot_e=0 tot_p=0
 for d in "$@"; do
 	log="$tmp/logs/$d.log"
 	(cd "$tmp" && timeout "${TIMEOUT:-600s}" ./luahost test -o plainTerminal "spec/03-plugins/$d" >"$log" 2>&1) || true
-	sum=$(grep -E '^[0-9]+ success' "$log" | tail -1 | sed 's/ : .*//')
+	sum=$(grep -E '^[0-9]+ success' "$log" | tail -1 | sed 's/ : .*//' || true)
 	if [ -z "$sum" ]; then
 		echo "$d: no summary (see $log): $(tail -1 "$log" | cut -c1-160)"
 		continue

@@ -138,3 +138,16 @@ func openClusterEvents(h *Host, pg *postgres.Connector) (*events.ClusterEvents, 
 	}
 	return events.NewPostgres(context.Background(), pg.Pool(), listen, cfg)
 }
+
+// WarnDeprecated is what Kong does when a schema validation meets a value
+// for a field with `deprecation = { message, removal_in_version }`
+// (kong.deprecation(message, { after = removal_in_version })): a warning
+// in the error log, "<message> (deprecated after <version>)". It is the
+// schema.DeprecationHandler of the Admin API's and the spec helpers'
+// writes.
+func (h *Host) WarnDeprecated(message, after string) {
+	if after != "" {
+		message += " (deprecated after " + after + ")"
+	}
+	h.Logger.Warn(message)
+}

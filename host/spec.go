@@ -204,7 +204,7 @@ func (h *Host) RunSpecFileOptions(path string, opts SpecOptions) (*SpecReport, e
 		return nil, fmt.Errorf("busted.root() returned no tree")
 	}
 	run := &specRun{w: w, chunk: chunk, rep: rep, timeout: timeout, setCurrent: L.GetField(busted, "set_current"),
-		enter: L.GetField(busted, "enter"), leave: L.GetField(busted, "leave"), opts: opts}
+		enter: L.GetField(busted, "enter"), leave: L.GetField(busted, "leave"), expand: L.GetField(busted, "expand"), opts: opts}
 	if opts.Shuffle {
 		run.rnd = rand.New(rand.NewSource(opts.Seed))
 	}
@@ -226,6 +226,7 @@ type specRun struct {
 	setCurrent lua.LValue
 	enter      lua.LValue // busted.enter(block): an insulate block's snapshot
 	leave      lua.LValue // busted.leave(block): put it back
+	expand     lua.LValue // busted.expand(block): run a describe's body
 	opts       SpecOptions
 	rnd        *rand.Rand // set with --shuffle
 	stopped    bool       // --no-keep-going saw a failure
@@ -324,6 +325,12 @@ func (r *specRun) block(block *lua.LTable, prefix string, befores, afters []lua.
 	name := prefix
 	if block.RawGetString("kind") != lua.LString("file") {
 		name = nodeName(prefix, block)
+	}
+	// busted runs a describe's body when it reaches the block: after
+	// the blocks and tests before it (and the hooks they ran)
+	if o := r.expandBody(block); o.status != "" {
+		r.report("error", name, nodeLine(block), o)
+		return
 	}
 	if le := block.RawGetString("load_error"); le != lua.LNil {
 		o := outcome{status: "error", msg: r.text(le)}
@@ -462,7 +469,9 @@ func (r *specRun) anySelected(block *lua.LTable, prefix string) bool {
 			continue
 		}
 		if lua.LVAsString(child.RawGetString("kind")) == "describe" {
-			if r.anySelected(child, name) {
+			// a body not run yet may hold selected tests: its block is
+			// reached (and its body run) to know
+			if child.RawGetString("body") != lua.LNil || r.anySelected(child, name) {
 				return true
 			}
 		} else if r.opts.Selected(nodeName(name, child)) {
@@ -479,8 +488,22 @@ func (r *specRun) failAll(block *lua.LTable, prefix string, o outcome) {
 		name = prefix
 	}
 	r.eachChild(block, name,
-		func(child *lua.LTable) { r.failAll(child, name, o) },
+		func(child *lua.LTable) {
+			if eo := r.expandBody(child); eo.status != "" {
+				r.report("error", nodeName(name, child), nodeLine(child), eo)
+				return
+			}
+			r.failAll(child, name, o)
+		},
 		func(child *lua.LTable) { r.report(o.status, nodeName(name, child), nodeLine(child), o) })
+}
+
+// expandBody runs block's describe body if it has not run (busted.expand).
+func (r *specRun) expandBody(block *lua.LTable) outcome {
+	if block.RawGetString("body") == lua.LNil || r.expand == nil || r.expand == lua.LNil {
+		return outcome{}
+	}
+	return r.call(r.expand, block)
 }
 
 func (r *specRun) current(t lua.LValue) {

@@ -123,3 +123,21 @@ func TestSpecRunnerRandomize(t *testing.T) {
 		t.Error("randomize() never changed the order")
 	}
 }
+
+// A describe body runs when the runner reaches its block, after the tests
+// and blocks before it and their hooks, as busted's (Kong's specs insert
+// entities through the Admin API in a nested describe body, once the
+// enclosing lazy_setup started the node).
+func TestSpecRunnerDescribeBodyRunsWhenReached(t *testing.T) {
+	h := newTestHost(t, testConf(t))
+	rep, err := h.RunSpecFile("testdata/specs/describe_order_spec.lua")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, failed, errored, _ := rep.Counts(); ok != 3 || failed != 0 || errored != 0 {
+		for _, r := range rep.Results {
+			t.Logf("%s %s %s", r.Name, r.Status, r.Message)
+		}
+		t.Fatalf("counts %d/%d/%d", ok, failed, errored)
+	}
+}

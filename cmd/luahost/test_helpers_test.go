@@ -72,6 +72,16 @@ func TestSpecHelpersOwnSpec(t *testing.T) {
 	}
 }
 
+// assert.eventually, Kong's spec/helpers/wait.lua builder: retried until
+// its condition, failing with the last value and error.
+func TestSpecHelpersEventually(t *testing.T) {
+	c := specHelpersConf(t)
+	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/eventually_spec.lua")
+	if code != 0 || !strings.Contains(out, "4 successes / 0 failures / 0 errors") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
+
 // A failed res_status is a failure (not an error) at the spec's line, with
 // Kong's message and the body.
 func TestSpecHelpersResStatusFailure(t *testing.T) {
@@ -253,12 +263,12 @@ func TestSpecHelpersRedis(t *testing.T) {
 
 // execute, Penlight's file/dir/path, wait_for_file(_contents),
 // make_temp_dir, generate_keys, the HTTP/2 clients, synchronized clients,
-// get_kong_workers, reload_kong, kill_all, and the helpers luahost
-// refuses with a reason.
+// get_kong_workers, reload_kong, kill_all, table.clone set, and the
+// helpers luahost refuses with a reason.
 func TestSpecHelpersMore(t *testing.T) {
 	c := specHelpersConf(t)
 	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/more_helpers_spec.lua")
-	if code != 0 || !strings.Contains(out, "8 successes / 0 failures / 0 errors") {
+	if code != 0 || !strings.Contains(out, "9 successes / 0 failures / 0 errors") {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 }

@@ -814,7 +814,7 @@ func (s *specNodes) DAO(op, entity string, arg []byte) ([]byte, error) {
 	db := sn.n.Host.Root.DB
 	// the schemas' Lua functions (custom validators, transformations) run
 	// in a worker of the node
-	ctx := schema.WithFuncRunner(context.Background(), sn.n.Host.FuncRunner())
+	ctx := schema.WithDeprecationHandler(schema.WithFuncRunner(context.Background(), sn.n.Host.FuncRunner()), sn.n.Host.WarnDeprecated)
 	if op == "truncate" {
 		if err := db.Truncate(ctx, entity); err != nil {
 			return nil, err

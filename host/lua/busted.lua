@@ -6,7 +6,8 @@
 -- own, so globals do not leak between files (busted insulates files by
 -- default; an expose block cannot reach the next file here). Inside a file,
 -- insulate restores _G and package.loaded when its block ends, as busted
--- does; describe, context and expose do not. The host runs the tree.
+-- does; describe, context and expose do not. The host runs the tree, and
+-- a describe's body when it reaches the block (busted.expand).
 
 local luassert = require "luassert"
 
@@ -72,37 +73,50 @@ end
 
 -- where a describe body failed: its error's own position, else the
 -- describe's line
-local function body_error(err, line)
+local function body_error(err, line, src)
   if type(err) == "string" then
     if err:match("^[^\n]-:%d+: ") then return err end
   elseif type(err) == "table" and err.luassert then
     return err
   end
-  local info = debug.getinfo(3, "S")
-  local src = info and (info.short_src or info.source) or "?"
-  return src .. ":" .. line .. ": error in describe body: " .. tostring(err)
+  return (src or "?") .. ":" .. line .. ": error in describe body: " .. tostring(err)
 end
 
+-- describe registers its block; its body runs when the runner reaches the
+-- block (busted.expand), as busted runs a describe's body when it executes
+-- the block: after the blocks and tests before it, so that the body sees
+-- what their hooks did (a started node, inserted entities).
 local function block_fn(kind)
   return function(name, fn)
     local block = new_block("describe", tostring(name), current, caller_line())
     block.insulate = kind == "insulate"
+    block.body = fn
+    local info = debug.getinfo(2, "S")
+    block.src = info and (info.short_src or info.source)
     table.insert(current.children, block)
-    local parent = current
-    current = block
-    local snap = block.insulate and snapshot() or nil
-    local ok, err = pcall(fn)
-    if snap then
-      -- the body's changes are kept for the block's hooks and tests (the
-      -- host applies them in enter) and undone for the rest of the file
-      block.globals_diff = diff(_G, snap.g)
-      block.loaded_diff = diff(package.loaded, snap.loaded)
-      restore(snap)
-    end
-    current = parent
-    if not ok then
-      block.load_error = body_error(err, block.line)
-    end
+  end
+end
+
+-- expand runs block's body once, registering its hooks, tests and inner
+-- blocks; an error in it is the block's load_error.
+local function expand(block)
+  local fn = block.body
+  if fn == nil then return end
+  block.body = nil
+  local parent = current
+  current = block
+  local snap = block.insulate and snapshot() or nil
+  local ok, err = pcall(fn)
+  if snap then
+    -- the body's changes are kept for the block's hooks and tests (the
+    -- host applies them in enter) and undone for the rest of the file
+    block.globals_diff = diff(_G, snap.g)
+    block.loaded_diff = diff(package.loaded, snap.loaded)
+    restore(snap)
+  end
+  current = parent
+  if not ok then
+    block.load_error = body_error(err, block.line, block.src)
   end
 end
 
@@ -158,6 +172,10 @@ end
 function busted.root() return root end
 
 function busted.set_current(test) current_test = test end
+
+-- expand(block): the host runs a describe block's body when it reaches
+-- the block.
+busted.expand = expand
 
 -- enter and leave bracket the run of an insulate block: leave puts _G and
 -- package.loaded back as enter found them.

@@ -14,7 +14,7 @@
 -- assertions Kong registers: res_status, response(r).has.status /
 -- .header / .jsonbody, request(r).has.header / .queryparam / .formparam,
 -- fail, logfile().has.line (errlog too), contains, gt, certificate/cn,
--- match_re, partial_match, the gRPC clients (grpc_client,
+-- match_re, partial_match, eventually (with_timeout... has_no_error), the gRPC clients (grpc_client,
 -- proxy_client_grpc, proxy_client_grpcs: grpcurl run in-process) and the
 -- grpcbin_* constants (a grpcbin look-alike), the mock upstream's TLS
 -- side (mock_upstream_ssl_*), the redis/zipkin/otelcol/blackhole
@@ -34,6 +34,9 @@ local go = require "luahost.spechelpers"
 local cjson = require "cjson"
 local http_tools = require "kong.tools.http"
 local blueprints = require "spec.fixtures.blueprints"
+-- Kong's spec.helpers requires table.clone (spec/internal/db.lua), which
+-- OpenResty's LuaJIT also sets as table.clone: specs call it so
+require "table.clone"
 
 local helpers = {}
 
@@ -1117,6 +1120,12 @@ function helpers.make_synchronized_clients(clients)
   function admin.synchronize_sibling(self, sibling)
     sibling.send = self.send
   end
+  -- Kong's proxy client has it too (its sibling proxy clients wait as it
+  -- does); here the writes waited already, so the sibling's requests are
+  -- plain ones like the proxy's
+  function proxy.synchronize_sibling(self, sibling)
+    sibling.send = self.send
+  end
   return proxy, admin
 end
 
@@ -1334,7 +1343,98 @@ local function logfile(path)
   }, false)
 end
 
+-- assert.eventually(fn): a builder whose with_timeout(s) (default 5),
+-- with_step(s) (0.05), with_max_tries(n) (0: no bound), with_debug(b) and
+-- ignore_exceptions(b) set how fn is retried (each returns the builder),
+-- and whose is_truthy, is_falsy, has_error and has_no_error(msg) call fn
+-- until its outcome meets that condition, failing the test with the last
+-- value and error when time or tries run out. A raised error ends the
+-- wait unless exceptions are ignored (has_no_error ignores them), as
+-- Kong's spec/helpers/wait.lua does.
+local function eventually(fn)
+  if type(fn) ~= "function" and not (type(fn) == "table" and getmetatable(fn) and getmetatable(fn).__call) then
+    failure("eventually: argument #1 must be a function, got " .. type(fn))
+  end
+  local opts = { timeout = 5, step = 0.05, max_tries = 0 }
+  local builder = {}
+  local function with(field, kind)
+    return function(v)
+      if type(v) ~= kind then
+        error("eventually: " .. field .. " must be a " .. kind .. ", got " .. type(v), 2)
+      end
+      opts[field] = v
+      return builder
+    end
+  end
+  builder.with_timeout = with("timeout", "number")
+  builder.with_step = with("step", "number")
+  builder.with_max_tries = with("max_tries", "number")
+  builder.with_debug = with("debug", "boolean")
+  builder.ignore_exceptions = with("ignore_exceptions", "boolean")
+  local function wait(condition, met, msg)
+    local ignore = opts.ignore_exceptions or condition == "no_error"
+    local start = now()
+    local tries, raised = 0, false
+    local last_value, last_error, last_raised
+    local result
+    while true do
+      local ok, res, err = pcall(fn)
+      tries = tries + 1
+      if ok then
+        if res ~= nil then last_value = res end
+        if err ~= nil then last_error = err end
+      else
+        raised = true
+        last_raised = res
+      end
+      if opts.debug then
+        print(("eventually: try %d: %s %s"):format(tries, tostring(ok), tostring(res)))
+      end
+      if met(ok, res) then
+        return true
+      end
+      if not ok and not ignore then
+        result = "error() raised"
+      elseif opts.max_tries > 0 and tries >= opts.max_tries then
+        result = ("max tries (%d) reached"):format(opts.max_tries)
+      elseif now() >= start + opts.timeout then
+        result = ("timed out after %ss"):format(now() - start)
+      end
+      if result then break end
+      ngx.sleep(opts.step)
+    end
+    local lines = { "Failed to assert eventual condition:", "", ("%q"):format(tostring(msg or "")), "",
+      "Result: " .. result, "" }
+    local function show(title, v)
+      if v ~= nil then
+        lines[#lines + 1] = title
+        local shown = tostring(v)
+        if type(v) == "table" then
+          local ok, json = pcall(require("cjson").encode, v)
+          if ok then shown = json end
+        end
+        lines[#lines + 1] = shown
+        lines[#lines + 1] = ""
+      end
+    end
+    show("Last returned value:", last_value)
+    show("Last raised error:", last_raised)
+    show("Last returned error:", last_error)
+    lines[#lines + 1] = ("Timeout = %s, Step = %s, Tries = %d, Raised = %s"):format(opts.timeout, opts.step, tries,
+      tostring(raised))
+    failure(table.concat(lines, "\n"))
+  end
+  builder.is_truthy = function(msg) return wait("truthy", function(ok, res) return ok and res and true or false end, msg) end
+  builder.is_falsy = function(msg) return wait("falsy", function(ok, res) return ok and not res end, msg) end
+  builder.has_error = function(msg) return wait("error", function(ok) return not ok end, msg) end
+  builder.has_no_error = function(msg) return wait("no_error", function(ok) return ok end, msg) end
+  return setmetatable(builder, {
+    __index = function(_, key) error("unknown modifier/assertion: " .. tostring(key), 2) end,
+  })
+end
+
 local extra = {
+  eventually = eventually,
   logfile = logfile,
   errlog = logfile, -- Kong's older name
   res_status = res_status,

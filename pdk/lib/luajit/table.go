@@ -10,13 +10,23 @@ import (
 )
 
 // Open preloads the table.* modules in L; table.new's preallocations are
-// charged to budget.
+// charged to budget. Requiring one also sets its function in the table
+// library, as OpenResty's LuaJIT does (require "table.clone" makes
+// table.clone callable).
 func Open(L *lua.LState, budget *bind.Budget) {
+	lib, _ := L.GetGlobal("table").(*lua.LTable)
 	for name, fn := range map[string]lua.LGFunction{
-		"table.new": TableNew(budget), "table.clear": TableClear, "table.nkeys": tableNkeys,
-		"table.isempty": tableIsEmpty, "table.isarray": tableIsArray, "table.clone": tableClone,
+		"new": TableNew(budget), "clear": TableClear, "nkeys": tableNkeys,
+		"isempty": tableIsEmpty, "isarray": tableIsArray, "clone": tableClone,
 	} {
-		L.PreloadModule(name, func(L *lua.LState) int { L.Push(L.NewFunction(fn)); return 1 })
+		L.PreloadModule("table."+name, func(L *lua.LState) int {
+			f := L.NewFunction(fn)
+			if lib != nil {
+				lib.RawSetString(name, f)
+			}
+			L.Push(f)
+			return 1
+		})
 	}
 }
 

@@ -25,3 +25,13 @@ func TestTableModules(t *testing.T) {
 		t.Errorf("table.new(1e12): %q", msg)
 	}
 }
+
+// OpenResty's LuaJIT: requiring table.X also sets table.X in the table
+// library (Kong's specs call table.clone once kong.tools.table required it).
+func TestTableModuleSetsLibraryField(t *testing.T) {
+	in, _ := pdktest.New(t)
+	src := `local before = table.isarray require "table.isarray" return tostring(before) .. tostring(table.isarray({1}))`
+	if got := pdktest.Str(t, in, src); got != "niltrue" {
+		t.Errorf("%s = %q", src, got)
+	}
+}

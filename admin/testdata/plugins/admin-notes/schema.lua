@@ -10,6 +10,8 @@ return {
           { key_names = { type = "array", elements = { type = "string" }, default = { "apikey" } } },
           { minute = { type = "number" } },
           { strict = { type = "boolean", default = false } },
+          { old_size = { type = "integer", deprecation = {
+              message = "admin-notes: config.old_size is deprecated", removal_in_version = "9.0", old_default = 1 } } },
           { limits = { type = "record", fields = {
               { hour = { type = "integer" } },
           } } },

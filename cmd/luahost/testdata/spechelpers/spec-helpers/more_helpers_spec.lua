@@ -123,6 +123,13 @@ describe("spec.helpers against a node", function()
     assert.is_number(workers[1])
   end)
 
+  it("table.clone is callable once spec.helpers is loaded, as with Kong's", function()
+    local t = { 1, a = "b" }
+    local c = table.clone(t)
+    assert.same(t, c)
+    assert.is_false(rawequal(t, c))
+  end)
+
   it("make_synchronized_clients: the proxy sees each Admin API write", function()
     local proxy, admin = helpers.make_synchronized_clients()
     local other = helpers.admin_client()
@@ -134,6 +141,10 @@ describe("spec.helpers against a node", function()
       headers = { ["Content-Type"] = "application/json" },
       body = { hosts = { "sync.test" } } }))
     assert.res_status(200, proxy:get("/request", { headers = { host = "sync.test" } }))
+    -- a sibling proxy client, as Kong's proxy client makes one
+    local second = helpers.proxy_client()
+    proxy:synchronize_sibling(second)
+    assert.res_status(200, second:get("/request", { headers = { host = "sync.test" } }))
   end)
 
   it("reload_kong restarts the node with start_kong's configuration; kill_all stops it", function()
