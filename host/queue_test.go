@@ -135,3 +135,27 @@ func TestQueue(t *testing.T) {
 		local ok, err = Queue.enqueue(conf("a"), print, nil, nil)
 		assert(ok == nil and err == "entry must be a non-nil Lua value")`)
 }
+
+// Kong's queue traces its life through kong.log.trace (debug under
+// KONG_IS_TESTING=1), each message tagged with the plugin instance: a
+// spec greps the node's log for "done processing queue".
+func TestQueueTraceMessages(t *testing.T) {
+	c := testConf(t, "testdata/repo")
+	c.Set("worker_min", "1", "test")
+	c.Set("worker_max", "1", "test")
+	h := newTestHost(t, c)
+	runInWorker(t, h, queuePrelude+`
+		kong.log.trace = function(msg)
+			local d = ngx.shared.kong
+			d:set("q:trace", (d:get("q:trace") or "") .. msg .. "\n")
+		end
+		local qc = conf("traced", { max_batch_size = 2, max_coalescing_delay = 0.01, log_tag = "my-tag" })
+		assert(Queue.enqueue(qc, record("q:traced"), nil, 1))
+		assert(Queue.enqueue(qc, record("q:traced"), nil, 2))`)
+	waitSharedValue(t, h, "q:trace", "[my-tag] queue traced: queue created\n"+
+		"[my-tag] queue traced: queue exists\n"+
+		"[my-tag] queue traced: processing queue\n"+
+		"[my-tag] queue traced: passing 2 entries to handler\n"+
+		"[my-tag] queue traced: handler processed 2 entries successfully\n"+
+		"[my-tag] queue traced: done processing queue\n")
+}

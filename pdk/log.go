@@ -5,7 +5,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -46,8 +45,10 @@ type kongLogField struct {
 }
 
 // kongIsTesting is Kong's IS_TESTING: KONG_IS_TESTING=1 makes trace log at
-// debug.
-var kongIsTesting = sync.OnceValue(func() bool { return os.Getenv("KONG_IS_TESTING") == "1" })
+// debug. Read when a facility is made (Kong reads it at its first), so
+// that luahost test, which sets it as Kong's bin/busted does, applies it
+// to the nodes it starts whatever ran before in the process.
+func kongIsTesting() bool { return os.Getenv("KONG_IS_TESTING") == "1" }
 
 // openKongLog makes the worker's core facility and the namespaced ones'
 // machinery; openKong sets kong.log to the core one, SetPluginName to a

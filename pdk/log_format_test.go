@@ -187,14 +187,13 @@ assert(type(log.inspect) == "table" and log.serialize == kong.log.serialize and 
 
 // trace is a no-op unless KONG_IS_TESTING=1, then debug.
 func TestKongLogTrace(t *testing.T) {
-	in, sink := newShimState(t, "log_level", "debug")
-	run(t, in, "f.lua", `kong.log.trace("t")`)
-	var want []string
-	if kongIsTesting() {
-		want = []string{"debug|[kong] f.lua:1 t"}
-	}
-	if got := sink.all(); strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Fatalf("got %q, want %q", got, want)
+	for env, want := range map[string][]string{"": nil, "0": nil, "1": {"debug|[kong] f.lua:1 t"}} {
+		t.Setenv("KONG_IS_TESTING", env)
+		in, sink := newShimState(t, "log_level", "debug")
+		run(t, in, "f.lua", `kong.log.trace("t")`)
+		if got := sink.all(); strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Fatalf("KONG_IS_TESTING=%q: got %q, want %q", env, got, want)
+		}
 	}
 }
 

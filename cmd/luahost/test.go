@@ -283,6 +283,12 @@ func cmdTest(c *conf.Config, o *testOptions, paths []string, timeout time.Durati
 		return 1
 	}
 	testRepoDefaults(c)
+	// Kong's bin/busted exports KONG_IS_TESTING=1 for the specs and the
+	// nodes they start (kong.log.trace logs at debug); a value the user
+	// set is kept
+	if _, ok := os.LookupEnv("KONG_IS_TESTING"); !ok {
+		os.Setenv("KONG_IS_TESTING", "1")
+	}
 	t := &testRun{c: c, o: o, timeout: timeout, stdout: stdout, stderr: stderr, deps: map[string]map[string]bool{}}
 	if o.coverage {
 		t.cov = newTestCoverage(c)

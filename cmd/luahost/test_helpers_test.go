@@ -427,6 +427,32 @@ func TestSpecSerializeWorkspaceFields(t *testing.T) {
 	}
 }
 
+// luahost test sets KONG_IS_TESTING=1 as Kong's bin/busted does, unless
+// the user set it.
+func TestSpecKongIsTesting(t *testing.T) {
+	c := specHelpersConf(t)
+	t.Setenv("KONG_IS_TESTING", "")
+	os.Unsetenv("KONG_IS_TESTING")
+	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/is_testing_spec.lua")
+	if code != 0 || !strings.Contains(out, "1 success / 0 failures / 0 errors") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	t.Setenv("KONG_IS_TESTING", "0")
+	if code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/is_testing_spec.lua"); code == 0 {
+		t.Fatalf("KONG_IS_TESTING=0 was not kept:\n%s", out)
+	}
+}
+
+// The mock upstream's /post_log logs are emptied when start_kong starts
+// a node while none runs, as Kong's live in the node's shared dict.
+func TestSpecMockLogsAcrossRestarts(t *testing.T) {
+	c := specHelpersConf(t)
+	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/mock_logs_restart_spec.lua")
+	if code != 0 || !strings.Contains(out, "1 success / 0 failures / 0 errors") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
+
 // POST /config runs the plugins' schema functions (a custom_validator)
 // in a worker: it failed for want of a FuncRunner.
 func TestSpecHelpersConfigPostRunsValidators(t *testing.T) {

@@ -704,6 +704,11 @@ func (s *specNodes) StartKong(over map[string]string, fx spechelpers.Fixtures) (
 		}
 		over["declarative_config_string"] = b.String()
 	}
+	if s.kong == nil {
+		// the mock upstream's logs live in Kong's node (a shared dict):
+		// a node started when none runs has none yet
+		s.mock.ResetLogs()
+	}
 	s.retire(s.kong)
 	s.retire(s.staging)
 	s.kong, s.staging = nil, nil

@@ -22,8 +22,9 @@ import (
 type MockUpstream struct {
 	ln  net.Listener
 	srv *http.Server
-	// handler serves both sides, so they share its log store
+	// handler serves both sides, so they share its log store, logs
 	handler http.Handler
+	logs    *logStore
 	// sslLn is the TLS side's listener (ListenTLS), nil until then
 	sslLn  net.Listener
 	sslSrv *http.Server
@@ -36,8 +37,9 @@ func StartMockUpstream(addr string) (*MockUpstream, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := MockHandler()
-	m := &MockUpstream{ln: ln, srv: &http.Server{Handler: h}, handler: h}
+	logs := newLogStore()
+	h := mockHandler(logs)
+	m := &MockUpstream{ln: ln, srv: &http.Server{Handler: h}, handler: h, logs: logs}
 	go m.srv.Serve(ln)
 	return m, nil
 }
@@ -74,6 +76,15 @@ func (m *MockUpstream) SSLPort() int {
 	return m.sslLn.Addr().(*net.TCPAddr).Port
 }
 
+// ResetLogs empties every log of /post_log: Kong keeps them in a shared
+// dict of the Kong node serving the mock upstream, so a node started
+// afresh begins with none.
+func (m *MockUpstream) ResetLogs() {
+	m.logs.mu.Lock()
+	m.logs.logs = map[string]*mockLog{}
+	m.logs.mu.Unlock()
+}
+
 // Close stops the mock upstream, both sides.
 func (m *MockUpstream) Close() error {
 	if m.sslSrv != nil {
@@ -93,7 +104,13 @@ func (m *MockUpstream) Close() error {
 // is nginx's 405 text. Each handler keeps its own log store, which every
 // listener serving it shares.
 func MockHandler() http.Handler {
-	logs := &logStore{logs: map[string]*mockLog{}}
+	return mockHandler(newLogStore())
+}
+
+func newLogStore() *logStore { return &logStore{logs: map[string]*mockLog{}} }
+
+// mockHandler is MockHandler with logs as its log store.
+func mockHandler(logs *logStore) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := r.URL.Path
 		// nginx tries the exact locations first, then the regular

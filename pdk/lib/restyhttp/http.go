@@ -6,7 +6,11 @@
 // (false: close the connection). It returns res { status, reason, headers
 // (case-insensitive, "_" matches "-", repeated headers as arrays), body,
 // has_body } or nil and an error ("timeout", "connection refused", ...).
-// Redirects are not followed. Not covered: connect/request/read_body/
+// The body may also be a table of strings (sent one after the other, as a
+// cosocket sends it) or an iterator function returning the next chunk,
+// nil at the end or nil and an error (lua-resty-http's body iterators;
+// chunked without a Content-Length header). Redirects are not followed.
+// Not covered: connect/request/read_body/
 // body_reader streaming, proxy options, set_keepalive. parse_uri is
 // lua-resty-http's; the clients' methods are the module table's. A host
 // name is resolved by Open's resolver (the node's DNS client, as Kong's
@@ -188,7 +192,7 @@ func (c *httpClient) requestURI(L *lua.LState, uri string, params *lua.LTable) (
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, errors.New("bad uri: " + uri)
 	}
-	method, body := "GET", []byte(nil)
+	method, body, chunked := "GET", []byte(nil), false
 	verify, keepalive, sni := true, true, ""
 	hdr := http.Header{}
 	if params != nil {
@@ -214,8 +218,10 @@ func (c *httpClient) requestURI(L *lua.LState, uri string, params *lua.LTable) (
 			})
 			u.RawQuery = vals.Encode()
 		}
-		if b, ok := params.RawGetString("body").(lua.LString); ok {
-			body = []byte(b)
+		var berr error
+		body, chunked, berr = requestBody(L, params.RawGetString("body"))
+		if berr != nil {
+			return nil, berr
 		}
 		if h, ok := params.RawGetString("headers").(*lua.LTable); ok {
 			h.ForEach(func(k, v lua.LValue) {
@@ -241,6 +247,11 @@ func (c *httpClient) requestURI(L *lua.LState, uri string, params *lua.LTable) (
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
+	}
+	if chunked && hdr.Get("Content-Length") == "" {
+		// an iterator body without Content-Length goes chunked, as
+		// lua-resty-http sends it (a reader of unknown length)
+		rd = io.MultiReader(rd)
 	}
 	// The worker's context is cancelled when its deadline fires: a request
 	// never holds the worker past lua_timeout, whatever its own timeouts.
@@ -362,6 +373,55 @@ func Open(L *lua.LState, budget *bind.Budget, transports *Transports, resolve bi
 		L.Push(mod)
 		return 1
 	})
+}
+
+// requestBody reads params.body: a string, a table of strings, or an
+// iterator function (called until it returns nil; nil and an error fails
+// the request). chunked: it came from an iterator.
+func requestBody(L *lua.LState, v lua.LValue) ([]byte, bool, error) {
+	switch b := v.(type) {
+	case *lua.LNilType:
+		return nil, false, nil
+	case lua.LString:
+		return []byte(b), false, nil
+	case lua.LNumber:
+		return []byte(luavm.ToString(b)), false, nil
+	case *lua.LTable:
+		var buf bytes.Buffer
+		for i := 1; i <= b.Len(); i++ {
+			switch e := b.RawGetInt(i).(type) {
+			case lua.LString:
+				buf.WriteString(string(e))
+			case lua.LNumber:
+				buf.WriteString(luavm.ToString(e))
+			default:
+				return nil, false, fmt.Errorf("bad argument #1 to 'send' (bad data type %s found)", e.Type().String())
+			}
+		}
+		return buf.Bytes(), false, nil
+	case *lua.LFunction:
+		buf := []byte{}
+		for {
+			if err := L.CallByParam(lua.P{Fn: b, NRet: 2, Protect: true}); err != nil {
+				return nil, false, err
+			}
+			chunk, cerr := L.Get(-2), L.Get(-1)
+			L.Pop(2)
+			switch c := chunk.(type) {
+			case lua.LString:
+				buf = append(buf, c...)
+				continue
+			case lua.LNumber:
+				buf = append(buf, luavm.ToString(c)...)
+				continue
+			}
+			if cerr != lua.LNil {
+				return nil, false, errors.New(luavm.ToString(cerr))
+			}
+			return buf, true, nil
+		}
+	}
+	return nil, false, fmt.Errorf("bad argument #1 to 'send' (bad data type %s found)", v.Type().String())
 }
 
 // uriPattern is lua-resty-http's parse_uri pattern: scheme, host (an IPv6

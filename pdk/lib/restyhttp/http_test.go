@@ -139,6 +139,37 @@ func TestRestyHTTPNewContexts(t *testing.T) {
 	}
 }
 
+// A body given as an iterator function (http-log's batches: "[", the
+// entries, commas, "]") or a table of strings is sent whole; an iterator
+// without Content-Length goes chunked; an iterator's error fails the
+// request.
+func TestRestyHTTPBodyIteratorAndTable(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		io.WriteString(w, strconv.FormatInt(r.ContentLength, 10)+"|"+string(b))
+	}))
+	defer srv.Close()
+	in, _ := pdktest.New(t)
+	cases := map[string]string{
+		`local parts, i = { "[", "{}", ",", "{}", "]" }, 0
+		 local body = function() i = i + 1 return parts[i] end
+		 return assert(require("resty.http").new():request_uri(URL, { method = "POST", body = body,
+		   headers = { ["Content-Length"] = 7 } })).body`: "7|[{},{}]",
+		`local n = 0
+		 local body = function() n = n + 1 if n <= 3 then return "ab" end end
+		 return assert(require("resty.http").new():request_uri(URL, { method = "POST", body = body })).body`: "-1|ababab",
+		`return assert(require("resty.http").new():request_uri(URL, { method = "POST", body = { "a", "b", 1 } })).body`: "3|ab1",
+		`local res, err = require("resty.http").new():request_uri(URL, { method = "POST",
+		   body = function() return nil, "source failed" end })
+		 return tostring(res) .. "|" .. err`: "nil|source failed",
+	}
+	for src, want := range cases {
+		if got := pdktest.Str(t, in, `local URL = "`+srv.URL+`/" `+src); got != want {
+			t.Errorf("%s\n= %s, want %s", src, got, want)
+		}
+	}
+}
+
 // As lua-resty-http, the clients' methods are the module's functions: a
 // request_uri replaced in the module table is what every client calls
 // (Kong's azure-functions spec redirects the plugin's requests so), and

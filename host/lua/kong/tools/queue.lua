@@ -7,7 +7,8 @@
 -- handled at once, on its own); Queue.get_plugin_params (with the legacy
 -- retry_count / queue_size / flush_timeout / batch_span_count /
 -- batch_flush_delay parameters and their warnings), Queue.exists,
--- Queue.is_full, Queue.can_enqueue, Queue._exists; Kong's log messages.
+-- Queue.is_full, Queue.can_enqueue, Queue._exists; Kong's log messages
+-- (its trace messages through kong.log.trace).
 --
 -- Written for luahost's workers: nothing here blocks. Kong's queue runs a
 -- timer that sleeps and waits on a semaphore while a batch fills up; here
@@ -65,6 +66,9 @@ function Queue:log(fn, format, ...)
   return fn(msg)
 end
 
+-- kong.log.trace: debug under KONG_IS_TESTING=1 (Kong's bin/busted and
+-- luahost test set it), else nothing
+function Queue:log_trace(...) return self:log(kong.log.trace, ...) end
 function Queue:log_debug(...) return self:log(kong.log.debug, ...) end
 function Queue:log_info(...) return self:log(kong.log.info, ...) end
 function Queue:log_warn(...) return self:log(kong.log.warn, ...) end
@@ -128,8 +132,10 @@ local function deliver(self, batch, done)
   local retries = 0
   local attempt
   attempt = function(premature)
+    self:log_trace("passing %d entries to handler", #batch)
     local ok_call, ok, err = pcall(self.handler, self.handler_conf, batch)
     if ok_call and ok == true then
+      self:log_trace("handler processed %d entries successfully", #batch)
       return done()
     end
     if not ok_call then
@@ -171,9 +177,11 @@ local function flush(self, premature)
     self.already_dropped_entries = false
   end
   self.busy = true
+  self:log_trace("processing queue")
   deliver(self, batch, function()
     self.busy = false
     if self:count() == 0 then
+      self:log_trace("done processing queue")
       if queues[self.key] == self then
         queues[self.key] = nil
       end
@@ -229,6 +237,7 @@ local function get_or_create(queue_conf, handler, handler_conf)
   local key = queue_key(name)
   local queue = queues[key]
   if queue then
+    queue:log_trace("queue exists")
     -- the latest handler configuration wins, as in Kong
     queue.handler_conf = handler_conf
     return queue
@@ -250,6 +259,7 @@ local function get_or_create(queue_conf, handler, handler_conf)
   if queue.concurrency_limit == 1 then
     queues[key] = queue
   end
+  queue:log_trace("queue created")
   return queue
 end
 
