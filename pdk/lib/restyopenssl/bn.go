@@ -29,6 +29,21 @@ const opensslBnType = "luahost.resty.openssl.bn"
 
 // word is a Lua number as BN_set_word receives it: converted to an
 // unsigned 64-bit word (fractions dropped, negatives wrapped).
+// maxBNBits bounds the numbers exp and lshift make: OpenSSL refuses a BN
+// past its own size limit (BN_R_BIGNUM_TOO_LONG) after computing towards
+// it; luahost refuses one past 2^20 bits (128 KiB, far above any key size)
+// before computing it, so one call stays short and small: exp(2, 2^63)
+// ran for ever and lshift(1, 2^62) asked for 2^59 bytes.
+const maxBNBits = 1 << 20
+
+// tooLong says whether a^b would be longer than maxBNBits.
+func tooLong(a, b *big.Int) bool {
+	if a.CmpAbs(big.NewInt(1)) <= 0 {
+		return false // 0, 1, -1 to any power
+	}
+	return b.BitLen() > 32 || uint64(a.BitLen()-1)*b.Uint64() > maxBNBits
+}
+
 func word(n lua.LNumber) *big.Int {
 	f := float64(n)
 	switch {
@@ -188,7 +203,7 @@ func openBn(L *lua.LState) {
 		return func(L *lua.LState) int {
 			a := operand(L, 1, "shift")
 			n := L.CheckInt(2)
-			if n < 0 {
+			if n < 0 || (left && a.Sign() != 0 && n > maxBNBits-a.BitLen()) {
 				L.RaiseError("BN_%sshift() failed", map[bool]string{true: "l", false: "r"}[left])
 			}
 			if left {
@@ -297,7 +312,7 @@ func openBn(L *lua.LState) {
 			return true
 		}),
 		"exp": binop("exp", func(r, a, b *big.Int) bool {
-			if b.Sign() < 0 {
+			if b.Sign() < 0 || tooLong(a, b) {
 				return false
 			}
 			r.Exp(a, b, nil)

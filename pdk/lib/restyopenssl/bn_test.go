@@ -50,3 +50,23 @@ func TestRestyOpenSSLBn(t *testing.T) {
 		}
 	}
 }
+
+// exp and lshift refuse a result past 2^20 bits before computing it, as
+// OpenSSL refuses a BN past its size limit: exp(2, -Inf) (the exponent
+// word 2^63) ran until the worker's deadline and lshift(1, 2^62) would
+// have asked for 2^59 bytes. Powers of 0, 1 and -1 stay answered.
+func TestRestyOpenSSLBnBounds(t *testing.T) {
+	in, _ := pdktest.New(t)
+	cases := map[string]string{
+		`local bn = require "resty.openssl.bn" return tostring(pcall(bn.exp, bn.new(2), -math.huge))`:                               "false",
+		`local bn = require "resty.openssl.bn" return tostring(pcall(bn.exp, bn.new(3), 2^40))`:                                     "false",
+		`local bn = require "resty.openssl.bn" return tostring(pcall(bn.lshift, bn.new(1), 2^62))`:                                  "false",
+		`local bn = require "resty.openssl.bn" return tostring(bn.new(1):exp(2^62)) .. tostring(bn.new(0):exp(2^62))`:               "10",
+		`local bn = require "resty.openssl.bn" return tostring(bn.new(0):lshift(2^62)) .. " " .. #tostring(bn.new(1):lshift(4096))`: "0 1234",
+	}
+	for src, want := range cases {
+		if got := pdktest.Str(t, in, src); got != want {
+			t.Errorf("%s = %q, want %q", src, got, want)
+		}
+	}
+}
