@@ -252,3 +252,15 @@ func TestRoutesProtocolSubschemas(t *testing.T) {
 		eq(t, r["strip_path"], true)
 	})
 }
+
+// Kong's protocols are constants.PROTOCOLS: grpc, grpcs, http, https, tcp,
+// tls, tls_passthrough, udp (ws/wss are Kong Enterprise's).
+func TestProtocolsAreKongs(t *testing.T) {
+	each(t, func(t *testing.T, db *kongdb.DB) {
+		const msg = "expected one of: grpc, grpcs, http, https, tcp, tls, tls_passthrough, udp"
+		_, err := db.DAO("routes").Insert(bg, M{"protocols": []any{"ws", "http"}, "paths": []any{"/"}}, nil)
+		eq(t, schemaErrs(t, err), M{"protocols": []any{msg}})
+		_, err = db.DAO("services").Insert(bg, M{"protocol": "wss", "host": "a.test"}, nil)
+		eq(t, schemaErrs(t, err), M{"protocol": msg})
+	})
+}

@@ -91,7 +91,7 @@ func ServicesSchema() *schema.Schema {
 			fUTF8Name("name"),
 			fInt("retries", 5, 0, 32767),
 			{Name: "protocol", Type: schema.TypeString, Required: true, RequiredSet: true, Default: "http", HasDefault: true,
-				OneOf: strings2any("grpc", "grpcs", "http", "https", "tcp", "tls", "tls_passthrough", "udp", "ws", "wss")},
+				OneOf: strings2any("grpc", "grpcs", "http", "https", "tcp", "tls", "tls_passthrough", "udp")},
 			{Name: "host", Type: schema.TypeString, Required: true, RequiredSet: true, CustomValidator: builtin("host")},
 			{Name: "port", Type: schema.TypeInteger, Required: true, RequiredSet: true, Default: float64(80), HasDefault: true, Between: &[2]float64{0, 65535}},
 			{Name: "path", Type: schema.TypeString, StartsWith: ptr("/"), CustomValidator: builtin("path")},
