@@ -236,9 +236,33 @@ func (r *Request) postArgs(s *schema.Schema) map[string]any {
 	}
 	m := copyMap(r.Body)
 	if r.IsJSON {
+		if s != nil {
+			emptyTables(m, s.Fields)
+		}
 		return m
 	}
 	return Infer(m, s)
+}
+
+// emptyTables gives an empty JSON object or array the type its field
+// expects: Kong decodes both to an empty Lua table, which is an empty
+// array for an array or set field and an empty map for a map or record.
+func emptyTables(m map[string]any, fields []*schema.Field) {
+	for _, f := range fields {
+		switch v := m[f.Name].(type) {
+		case map[string]any:
+			switch {
+			case len(v) == 0 && (f.Type == schema.TypeArray || f.Type == schema.TypeSet):
+				m[f.Name] = []any{}
+			case f.Type == schema.TypeRecord:
+				emptyTables(v, f.Fields)
+			}
+		case []any:
+			if len(v) == 0 && (f.Type == schema.TypeMap || f.Type == schema.TypeRecord) {
+				m[f.Name] = map[string]any{}
+			}
+		}
+	}
 }
 
 func copyMap(m map[string]any) map[string]any {

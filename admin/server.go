@@ -352,6 +352,8 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx) {
 		ctx.Response.Header.Set("Access-Control-Allow-Methods", allow)
 		if h := ctx.Request.Header.Peek("Access-Control-Request-Headers"); len(h) > 0 {
 			ctx.Response.Header.SetBytesV("Access-Control-Allow-Headers", h)
+		} else {
+			ctx.Response.Header.Set("Access-Control-Allow-Headers", "Content-Type")
 		}
 		ctx.SetStatusCode(204)
 		return

@@ -227,3 +227,40 @@ func TestCertificatesSchema(t *testing.T) {
 		must[kongdb.Row](t)(certs.Insert(bg, M{"cert": c1, "key": k1}, nil))
 	})
 }
+
+// Kong's routes have subschemas keyed by protocol: each protocol family
+// requires one of its matching fields, forbids the others' fields, and
+// grpc routes default strip_path to false and forbid setting it.
+func TestRoutesProtocolSubschemas(t *testing.T) {
+	each(t, func(t *testing.T, db *kongdb.DB) {
+		routes := db.DAO("routes")
+		_, err := routes.Insert(bg, M{}, nil)
+		eq(t, schemaErrs(t, err), M{"@entity": []any{"must set one of 'methods', 'hosts', 'headers', 'paths', 'snis' when 'protocols' is 'https'"}})
+		_, err = routes.Insert(bg, M{"protocols": []any{"http"}}, nil)
+		eq(t, schemaErrs(t, err), M{"@entity": []any{"must set one of 'methods', 'hosts', 'headers', 'paths' when 'protocols' is 'http'"}})
+		_, err = routes.Insert(bg, M{"protocols": []any{"tcp"}, "paths": []any{"/"}}, nil)
+		eq(t, schemaErrs(t, err), M{
+			"paths":   "cannot set 'paths' when 'protocols' is 'tcp', 'tls', 'tls_passthrough' or 'udp'",
+			"@entity": []any{"must set one of 'sources', 'destinations', 'snis' when 'protocols' is 'tcp', 'tls' or 'udp'"}})
+		_, err = routes.Insert(bg, M{"protocols": []any{"grpc"}, "paths": []any{"/"}, "strip_path": true}, nil)
+		eq(t, schemaErrs(t, err), M{"strip_path": "cannot set 'strip_path' when 'protocols' is 'grpc' or 'grpcs'"})
+		_, err = routes.Insert(bg, M{"protocols": []any{"http"}, "paths": []any{"/"}, "snis": []any{"a.test"}}, nil)
+		eq(t, schemaErrs(t, err), M{"@entity": []any{"'snis' can only be set when 'protocols' is 'grpcs', 'https', 'tls' or 'tls_passthrough'"}, "snis": "length must be 0"})
+		r := must[kongdb.Row](t)(routes.Insert(bg, M{"protocols": []any{"grpc", "grpcs"}, "hosts": []any{"g.test"}}, nil))
+		eq(t, r["strip_path"], false)
+		r = must[kongdb.Row](t)(routes.Insert(bg, M{"hosts": []any{"h.test"}}, nil))
+		eq(t, r["strip_path"], true)
+	})
+}
+
+// Kong's protocols are constants.PROTOCOLS: grpc, grpcs, http, https, tcp,
+// tls, tls_passthrough, udp (ws/wss are Kong Enterprise's).
+func TestProtocolsAreKongs(t *testing.T) {
+	each(t, func(t *testing.T, db *kongdb.DB) {
+		const msg = "expected one of: grpc, grpcs, http, https, tcp, tls, tls_passthrough, udp"
+		_, err := db.DAO("routes").Insert(bg, M{"protocols": []any{"ws", "http"}, "paths": []any{"/"}}, nil)
+		eq(t, schemaErrs(t, err), M{"protocols": []any{msg}})
+		_, err = db.DAO("services").Insert(bg, M{"protocol": "wss", "host": "a.test"}, nil)
+		eq(t, schemaErrs(t, err), M{"protocol": msg})
+	})
+}

@@ -53,7 +53,7 @@ func strings2any(ss ...string) []any {
 func fProtocols(def ...string) *schema.Field {
 	f := &schema.Field{Name: "protocols", Type: schema.TypeSet, Required: true, RequiredSet: true,
 		Elements: &schema.Field{Type: schema.TypeString, OneOf: strings2any(
-			"grpc", "grpcs", "http", "https", "tcp", "tls", "tls_passthrough", "udp", "ws", "wss")}}
+			"grpc", "grpcs", "http", "https", "tcp", "tls", "tls_passthrough", "udp")}}
 	if len(def) > 0 {
 		f.Default, f.HasDefault = strings2any(def...), true
 	}

@@ -3,6 +3,7 @@ package kongdb
 import (
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/luahost/luahost/kongdb/schema"
 )
@@ -90,7 +91,7 @@ func ServicesSchema() *schema.Schema {
 			fUTF8Name("name"),
 			fInt("retries", 5, 0, 32767),
 			{Name: "protocol", Type: schema.TypeString, Required: true, RequiredSet: true, Default: "http", HasDefault: true,
-				OneOf: strings2any("grpc", "grpcs", "http", "https", "tcp", "tls", "tls_passthrough", "udp", "ws", "wss")},
+				OneOf: strings2any("grpc", "grpcs", "http", "https", "tcp", "tls", "tls_passthrough", "udp")},
 			{Name: "host", Type: schema.TypeString, Required: true, RequiredSet: true, CustomValidator: builtin("host")},
 			{Name: "port", Type: schema.TypeInteger, Required: true, RequiredSet: true, Default: float64(80), HasDefault: true, Between: &[2]float64{0, 65535}},
 			{Name: "path", Type: schema.TypeString, StartsWith: ptr("/"), CustomValidator: builtin("path")},
@@ -127,14 +128,26 @@ func ipPort() *schema.Field {
 }
 
 // RoutesSchema is Kong's routes entity (traditional router fields; the
-// router-flavour entity checks are left to the host).
+// router-flavour entity checks are left to the host), with its subschemas
+// keyed by protocol (routes_subschemas: what each protocol family
+// requires and forbids).
 func RoutesSchema() *schema.Schema {
 	strSet := func(name string) *schema.Field {
 		return &schema.Field{Name: name, Type: schema.TypeSet, Elements: &schema.Field{Type: schema.TypeString}}
 	}
-	return &schema.Schema{
+	routes := &schema.Schema{
 		Name: "routes", PrimaryKey: []string{"id"}, EndpointKey: "name",
 		Workspaceable: true, DBExport: true, GenerateAdminAPI: true,
+		SubschemaKey: "protocols",
+		EntityChecks: []schema.EntityCheck{
+			{Name: "conditional", Arg: map[string]any{
+				"if_field": "protocols",
+				"if_match": map[string]any{"elements": map[string]any{"type": "string",
+					"not_one_of": strings2any("grpcs", "https", "tls", "tls_passthrough")}},
+				"then_field": "snis", "then_match": map[string]any{"len_eq": float64(0)},
+				"then_err": "'snis' can only be set when 'protocols' is 'grpcs', 'https', 'tls' or 'tls_passthrough'",
+			}},
+		},
 		Fields: []*schema.Field{
 			fUUID(), fTimestamp("created_at"), fTimestamp("updated_at"),
 			fUTF8Name("name"),
@@ -154,6 +167,76 @@ func RoutesSchema() *schema.Schema {
 			{Name: "regex_priority", Type: schema.TypeInteger, Default: float64(0), HasDefault: true},
 			{Name: "path_handling", Type: schema.TypeString, Default: "v0", HasDefault: true, OneOf: strings2any("v0", "v1")},
 		},
+	}
+	routes.Subschemas = routeSubschemas(routes)
+	return routes
+}
+
+// routeSubschemas are the subschemas of routes by protocol: the http
+// family forbids sources/destinations and needs one HTTP matching field,
+// the stream family forbids HTTP fields and needs an L4 one, the grpc
+// family forbids strip_path (default false), methods, sources and
+// destinations.
+func routeSubschemas(routes *schema.Schema) map[string]*schema.Schema {
+	forbid := func(name, err string) *schema.Field {
+		f := *routes.Field(name)
+		f.Eq, f.HasEq, f.Err = schema.Null, true, err
+		f.Required, f.RequiredSet = false, false
+		return &f
+	}
+	atLeastOne := func(ifMatch map[string]any, fields []string, err string, elseMatch map[string]any, elseFields []string, elseErr string) schema.EntityCheck {
+		arg := map[string]any{"if_field": "protocols", "if_match": ifMatch,
+			"then_at_least_one_of": strings2any(fields...), "then_err": err}
+		if elseMatch != nil {
+			arg["else_match"] = elseMatch
+			arg["else_then_at_least_one_of"] = strings2any(elseFields...)
+			arg["else_then_err"] = elseErr
+		}
+		return schema.EntityCheck{Name: "conditional_at_least_one_of", Arg: arg}
+	}
+	const httpErr = "cannot set '%s' when 'protocols' is 'http' or 'https'"
+	const streamErr = "cannot set '%s' when 'protocols' is 'tcp', 'tls', 'tls_passthrough' or 'udp'"
+	const grpcErr = "cannot set '%s' when 'protocols' is 'grpc' or 'grpcs'"
+	errf := func(format, name string) string { return strings.Replace(format, "%s", name, 1) }
+	http := &schema.Schema{Name: "http",
+		Fields: []*schema.Field{forbid("sources", errf(httpErr, "sources")), forbid("destinations", errf(httpErr, "destinations"))},
+		EntityChecks: []schema.EntityCheck{atLeastOne(
+			map[string]any{"contains": "https"}, []string{"methods", "hosts", "headers", "paths", "snis"},
+			"must set one of %s when 'protocols' is 'https'",
+			map[string]any{"contains": "http"}, []string{"methods", "hosts", "headers", "paths"},
+			"must set one of %s when 'protocols' is 'http'")},
+	}
+	oneOf := func(names ...string) map[string]any {
+		return map[string]any{"elements": map[string]any{"type": "string", "one_of": strings2any(names...)}}
+	}
+	stream := &schema.Schema{Name: "tcp",
+		Fields: []*schema.Field{forbid("methods", errf(streamErr, "methods")), forbid("hosts", errf(streamErr, "hosts")),
+			forbid("paths", errf(streamErr, "paths")), forbid("headers", errf(streamErr, "headers"))},
+		EntityChecks: []schema.EntityCheck{
+			atLeastOne(oneOf("tcp", "tls", "udp"), []string{"sources", "destinations", "snis"},
+				"must set one of %s when 'protocols' is 'tcp', 'tls' or 'udp'", nil, nil, ""),
+			atLeastOne(oneOf("tls_passthrough"), []string{"snis"},
+				"must set snis when 'protocols' is 'tls_passthrough'", nil, nil, ""),
+		},
+	}
+	strip := *routes.Field("strip_path")
+	strip.Default, strip.Ne, strip.HasNe, strip.Err = false, true, true, "cannot set 'strip_path' when 'protocols' is 'grpc' or 'grpcs'"
+	grpc := &schema.Schema{Name: "grpc",
+		Fields: []*schema.Field{&strip, forbid("methods", errf(grpcErr, "methods")),
+			forbid("sources", errf(grpcErr, "sources")), forbid("destinations", errf(grpcErr, "destinations"))},
+		EntityChecks: []schema.EntityCheck{atLeastOne(
+			map[string]any{"contains": "grpcs"}, []string{"hosts", "headers", "paths", "snis"},
+			"must set one of %s when 'protocols' is 'grpcs'",
+			map[string]any{"contains": "grpc"}, []string{"hosts", "headers", "paths"},
+			"must set one of %s when 'protocols' is 'grpc'")},
+	}
+	for _, sub := range []*schema.Schema{http, stream, grpc} {
+		schema.FinishSubschema(routes, sub)
+	}
+	return map[string]*schema.Schema{
+		"http": http, "https": http,
+		"tcp": stream, "tls": stream, "udp": stream, "tls_passthrough": stream,
+		"grpc": grpc, "grpcs": grpc,
 	}
 }
 
