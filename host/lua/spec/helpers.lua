@@ -640,7 +640,7 @@ function helpers.wait_until(f, timeout, step)
   timeout = timeout or 5
   local deadline = now() + timeout
   local res, err
-  repeat
+  while true do
     local ok
     ok, res, err = pcall(f)
     if ok and res then
@@ -651,10 +651,15 @@ function helpers.wait_until(f, timeout, step)
     if not ok then
       error(res, 0)
     end
+    -- the deadline is checked before sleeping, as Kong's: a wait that
+    -- sleeps always tries once more after its sleep
+    if now() >= deadline then
+      break
+    end
     if ngx and ngx.sleep then
       ngx.sleep(step or 0.05)
     end
-  until now() >= deadline
+  end
   error("wait_until() timeout" .. (err and (": " .. tostring(err)) or "") .. " (after delay: " .. timeout .. "s)", 2)
 end
 

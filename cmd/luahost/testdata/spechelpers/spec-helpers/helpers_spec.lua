@@ -29,6 +29,17 @@ describe("spec.helpers utilities", function()
     assert.is_false(ok)
     assert.equal(1, n)
     assert.matches("not yet", tostring(err), 1, true)
+    -- a sleep is always followed by one more try, as Kong's: with a step
+    -- past the timeout, the second try (after the deadline) still runs
+    ngx.update_time()
+    local due = ngx.now() + 0.5
+    n = 0
+    assert.is_true(helpers.wait_until(function()
+      n = n + 1
+      ngx.update_time()
+      return ngx.now() >= due
+    end, 0.5, 1))
+    assert.equal(2, n)
   end)
 
   it("Kong's other assertions: contains, gt, cn, match_re, partial_match", function()
