@@ -1,10 +1,15 @@
 package admin
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/luahost/luahost/host"
+	"github.com/luahost/luahost/host/hosttest"
 )
 
 // Every generated endpoint shape of token-auth's token_credentials
@@ -218,4 +223,54 @@ func containsString(v any, s string) bool {
 		}
 	}
 	return false
+}
+
+// A value for a deprecated shorthand field is logged as Kong's
+// kong.deprecation writes it, and translated to its replacement.
+func TestDeprecatedShorthandLogged(t *testing.T) {
+	hosttest.EachStrategy(t, testConf, func(t *testing.T, h *host.Host) {
+		var logs syncBuffer
+		s, err := New(Options{Host: h, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := serveAdmin(t, h, s)
+		p := n.must(201, "POST", "/plugins", M{"name": "admin-notes", "config": M{"per_minute": 7}})
+		if got := p["config"].(map[string]any)["minute"]; got != 7.0 {
+			t.Fatalf("minute: %v", got)
+		}
+		want := "admin-notes: config.per_minute is deprecated, please use config.minute instead (deprecated after 4.0)"
+		if out := logs.String(); !strings.Contains(out, want) || !strings.Contains(out, "level=WARN") {
+			t.Fatalf("log:\n%s", out)
+		}
+		logs.Reset()
+		n.must(200, "PATCH", "/plugins/"+str(p["id"]), M{"config": M{"minute": 8}})
+		if out := logs.String(); strings.Contains(out, "deprecated") {
+			t.Fatalf("no deprecated field given, yet:\n%s", out)
+		}
+	})
+}
+
+// syncBuffer is a bytes.Buffer safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+func (b *syncBuffer) Reset() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.b.Reset()
 }
