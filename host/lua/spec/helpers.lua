@@ -1198,11 +1198,27 @@ local function modifier_chain(checks, neg)
     __index = function(_, key)
       if key == "has" or key == "is" or key == "was" or key == "has_a" then return chain end
       if key == "no" or key == "not" or key == "has_no" then return modifier_chain(checks, not neg) end
-      local fn = checks[key]
+      local fn, n = checks[key], neg
+      if not fn and type(key) == "string" then
+        -- luassert's underscored form: has_header, has_no_header,
+        -- is_not_status ... (modifier words, then the assertion)
+        local rest = key
+        while true do
+          local word, tail = rest:match("^(%a+)_(.+)$")
+          if word == "has" or word == "is" or word == "was" or word == "are" or word == "does" then
+            rest = tail
+          elseif word == "no" or word == "not" then
+            rest, n = tail, not n
+          else
+            break
+          end
+        end
+        fn = checks[rest]
+      end
       if not fn then
         error("spec.helpers: unknown assertion '" .. tostring(key) .. "'", 2)
       end
-      return function(...) return fn(neg, ...) end
+      return function(...) return fn(n, ...) end
     end,
   })
   return chain
