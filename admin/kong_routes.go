@@ -473,7 +473,19 @@ func (s *Server) cacheGet(r *Request) {
 
 // runnerContext gives DB calls made from Go a FuncRunner that borrows a
 // worker (Lua validators in plugins' schemas run there), and logs the
-// deprecated fields their validations meet, as Kong does.
+// deprecated fields a request gives values for, as Kong's schema does
+// through kong.deprecation: a warning "<message> (deprecated after
+// <removal_in_version>)".
 func (s *Server) runnerContext(ctx context.Context) context.Context {
-	return schema.WithDeprecationHandler(schema.WithFuncRunner(ctx, s.h.FuncRunner()), s.h.WarnDeprecated)
+	ctx = schema.WithDeprecationHandler(ctx, s.logDeprecation)
+	return schema.WithFuncRunner(ctx, s.h.FuncRunner())
+}
+
+// logDeprecation is Penlight's raise_deprecation text, which Kong's
+// kong.deprecation writes at warn level.
+func (s *Server) logDeprecation(message, after string) {
+	if after != "" {
+		message += " (deprecated after " + after + ")"
+	}
+	s.logger.Warn(message)
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/luahost/luahost/host"
+	"github.com/luahost/luahost/host/hosttest"
 )
 
 // Every generated endpoint shape of token-auth's token_credentials
@@ -234,7 +235,11 @@ func TestDeprecatedFieldWarns(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(h.Close)
-	n := startAdmin(t, h)
+	s, err := New(Options{Host: h, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := serveAdmin(t, h, s)
 	const warning = "admin-notes: config.old_size is deprecated (deprecated after 9.0)"
 	for _, c := range []struct {
 		config map[string]any
@@ -256,6 +261,32 @@ func TestDeprecatedFieldWarns(t *testing.T) {
 	}
 }
 
+// A value for a deprecated shorthand field is logged as Kong's
+// kong.deprecation writes it, and translated to its replacement.
+func TestDeprecatedShorthandLogged(t *testing.T) {
+	hosttest.EachStrategy(t, testConf, func(t *testing.T, h *host.Host) {
+		var logs safeBuffer
+		s, err := New(Options{Host: h, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := serveAdmin(t, h, s)
+		p := n.must(201, "POST", "/plugins", M{"name": "admin-notes", "config": M{"per_minute": 7}})
+		if got := p["config"].(map[string]any)["minute"]; got != 7.0 {
+			t.Fatalf("minute: %v", got)
+		}
+		want := "admin-notes: config.per_minute is deprecated, please use config.minute instead (deprecated after 4.0)"
+		if out := logs.String(); !strings.Contains(out, want) || !strings.Contains(out, "level=WARN") {
+			t.Fatalf("log:\n%s", out)
+		}
+		logs.Reset()
+		n.must(200, "PATCH", "/plugins/"+str(p["id"]), M{"config": M{"minute": 8}})
+		if out := logs.String(); strings.Contains(out, "deprecated") {
+			t.Fatalf("no deprecated field given, yet:\n%s", out)
+		}
+	})
+}
+
 // safeBuffer is a bytes.Buffer for a logger written from several
 // goroutines.
 type safeBuffer struct {
@@ -273,4 +304,10 @@ func (s *safeBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+func (s *safeBuffer) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.b.Reset()
 }

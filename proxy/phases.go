@@ -74,6 +74,11 @@ type Context struct {
 	// Proxied is Kong's ctx.KONG_PROXIED: the request went (or tried to go)
 	// to the upstream.
 	Proxied bool
+	// MarkedProxied: a plugin set ctx.KONG_PROXIED before answering without
+	// the upstream (proxy-cache serving a hit): Kong's header_filter then
+	// writes the proxied response's headers (X-Kong-Upstream-Latency,
+	// X-Kong-Proxy-Latency, Via, Server) instead of X-Kong-Response-Latency.
+	MarkedProxied bool
 	// ProxyLatency and UpstreamLatency are Kong's KONG_PROXY_LATENCY and
 	// KONG_WAITING_TIME; ResponseLatency its KONG_RESPONSE_LATENCY.
 	ProxyLatency, UpstreamLatency, ResponseLatency time.Duration

@@ -873,7 +873,12 @@ func (p *Proxy) finish(c *Context) {
 // the plugins' header_filter ran: they replace what a plugin set under
 // those names).
 func (p *Proxy) kongHeaders(c *Context, h *fasthttp.ResponseHeader) {
-	if c.Proxied {
+	if c.MarkedProxied && !c.Proxied {
+		// no upstream: Kong counts its wait from the end of access to the
+		// response (nothing) and its proxy latency up to the response
+		c.ProxyLatency = time.Since(c.Start)
+	}
+	if c.Proxied || c.MarkedProxied {
 		if p.hdr.upstreamLatency {
 			c.buf = strconv.AppendInt(c.buf[:0], c.UpstreamLatency.Milliseconds(), 10)
 			h.SetCanonical(hdrUpstreamLatency, c.buf)

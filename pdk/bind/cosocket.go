@@ -4,6 +4,8 @@ import (
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/luahost/luahost/luavm"
 )
 
 // Timeouts are a cosocket client's connect/send/read timeouts, as
@@ -19,20 +21,31 @@ func DefaultTimeouts() Timeouts {
 }
 
 // TimeoutMethods are set_timeout and set_timeouts for a client type whose
-// userdata check returns its timeouts.
+// userdata check returns its timeouts. Their arguments are read as
+// ngx_lua's settimeout(s) reads them (lua_tonumber: nil or a non-number
+// is 0), and 0 is lua_socket_*_timeout's default: Kong's rate-limiting
+// calls set_timeout(conf.redis.timeout) with no timeout configured.
 func TimeoutMethods(check func(L *lua.LState) *Timeouts) map[string]lua.LGFunction {
+	arg := func(L *lua.LState, n int) time.Duration {
+		ms, _ := luavm.ToNumber(L.Get(n))
+		if ms < 0 || ms >= 1<<31 || ms != ms {
+			L.RaiseError("bad timeout value")
+		}
+		if ms == 0 {
+			return 60 * time.Second
+		}
+		return time.Duration(ms * float64(time.Millisecond))
+	}
 	return map[string]lua.LGFunction{
 		"set_timeout": func(L *lua.LState) int {
 			t := check(L)
-			d := time.Duration(L.CheckNumber(2)) * time.Millisecond
+			d := arg(L, 2)
 			t.ConnectTO, t.SendTO, t.ReadTO = d, d, d
 			return 0
 		},
 		"set_timeouts": func(L *lua.LState) int {
 			t := check(L)
-			t.ConnectTO = time.Duration(L.CheckNumber(2)) * time.Millisecond
-			t.SendTO = time.Duration(L.CheckNumber(3)) * time.Millisecond
-			t.ReadTO = time.Duration(L.CheckNumber(4)) * time.Millisecond
+			t.ConnectTO, t.SendTO, t.ReadTO = arg(L, 2), arg(L, 3), arg(L, 4)
 			return 0
 		},
 	}

@@ -459,6 +459,9 @@ func (s *State) send(L *lua.LState, status int, body lua.LValue, headers *lua.LT
 	}
 	s.exited = true
 	s.in.CtxSet(keyKongExited, lua.LTrue)
+	if s.c != nil && !s.c.Proxied && lua.LVAsBool(s.in.CtxGet(keyKongProxied)) {
+		s.c.MarkedProxied = true
+	}
 	s.unwind(L, status)
 }
 

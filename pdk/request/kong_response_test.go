@@ -217,3 +217,29 @@ func TestKongResponseRawBody(t *testing.T) {
 		t.Errorf("%q", got)
 	}
 }
+
+// A plugin that sets ngx.ctx.KONG_PROXIED before kong.response.exit
+// (proxy-cache serving a hit) gets the proxied response's Kong headers,
+// as Kong's header_filter writes them from ctx.KONG_PROXIED; without it,
+// X-Kong-Response-Latency.
+func TestKongResponseExitMarkedProxied(t *testing.T) {
+	e := newEnv(t, proxy.Config{})
+	e.on(PhaseAccess, `
+		if kong.request.get_header("X-Hit") then ngx.ctx.KONG_PROXIED = true end
+		return kong.response.exit(200, "cached")
+	`)
+	res := e.get("/x", "X-Hit", "1")
+	e.noErrors()
+	for _, h := range []string{"X-Kong-Proxy-Latency", "X-Kong-Upstream-Latency", "Via"} {
+		if len(res.Header.Peek(h)) == 0 {
+			t.Errorf("hit: no %s", h)
+		}
+	}
+	if v := res.Header.Peek("X-Kong-Response-Latency"); v != nil {
+		t.Errorf("hit: X-Kong-Response-Latency %q", v)
+	}
+	res = e.get("/x")
+	if len(res.Header.Peek("X-Kong-Response-Latency")) == 0 || res.Header.Peek("X-Kong-Proxy-Latency") != nil {
+		t.Errorf("exit: %s", res.Header.String())
+	}
+}

@@ -210,6 +210,9 @@ func mockHandler(logs *logStore) http.Handler {
 				methodNotAllowed(w)
 				return
 			}
+			// the arguments are set after the echo's own headers, as
+			// Kong's send_text_response sets them: Content-Type=... wins
+			set := http.Header{}
 			for k, v := range uriArgs(r.URL.RawQuery) {
 				switch v := v.(type) {
 				case []any:
@@ -217,14 +220,14 @@ func mockHandler(logs *logStore) http.Handler {
 					for i, e := range v {
 						parts[i] = fmt.Sprint(e)
 					}
-					w.Header().Set(k, strings.Join(parts, ", "))
+					set.Set(k, strings.Join(parts, ", "))
 				case bool:
-					w.Header().Set(k, "true")
+					set.Set(k, "true")
 				default:
-					w.Header().Set(k, fmt.Sprint(v))
+					set.Set(k, fmt.Sprint(v))
 				}
 			}
-			echo(w, r, http.StatusOK, nil)
+			echo(overrideHeaders{w, set}, r, http.StatusOK, nil)
 		default:
 			echo(w, r, http.StatusNotFound, nil)
 		}
@@ -343,6 +346,23 @@ func methodNotAllowed(w http.ResponseWriter) {
 // writeText answers as the mock upstream's send_text_response: its
 // X-Powered-By and Server headers, a Content-Length, the text and a
 // newline (ngx.say), no body for HEAD
+// overrideHeaders sets its headers over those written before
+// WriteHeader (Content-Length excepted: the body's framing stays true).
+type overrideHeaders struct {
+	http.ResponseWriter
+	set http.Header
+}
+
+func (o overrideHeaders) WriteHeader(status int) {
+	h := o.ResponseWriter.Header()
+	for k, vs := range o.set {
+		if http.CanonicalHeaderKey(k) != "Content-Length" {
+			h[k] = vs
+		}
+	}
+	o.ResponseWriter.WriteHeader(status)
+}
+
 func writeText(w http.ResponseWriter, status int, contentType, text string) {
 	h := w.Header()
 	h.Set("X-Powered-By", "mock_upstream")

@@ -619,7 +619,7 @@ function helpers.wait_until(f, timeout, step)
   timeout = timeout or 5
   local deadline = now() + timeout
   local res, err
-  repeat
+  while true do
     local ok
     ok, res, err = pcall(f)
     if ok and res then
@@ -630,10 +630,15 @@ function helpers.wait_until(f, timeout, step)
     if not ok then
       error(res, 0)
     end
+    -- the deadline is checked before sleeping, as Kong's: a wait that
+    -- sleeps always tries once more after its sleep
+    if now() >= deadline then
+      break
+    end
     if ngx and ngx.sleep then
       ngx.sleep(step or 0.05)
     end
-  until now() >= deadline
+  end
   error("wait_until() timeout" .. (err and (": " .. tostring(err)) or "") .. " (after delay: " .. timeout .. "s)", 2)
 end
 
@@ -1178,11 +1183,27 @@ local function modifier_chain(checks, neg)
     __index = function(_, key)
       if key == "has" or key == "is" or key == "was" or key == "has_a" then return chain end
       if key == "no" or key == "not" or key == "has_no" then return modifier_chain(checks, not neg) end
-      local fn = checks[key]
+      local fn, n = checks[key], neg
+      if not fn and type(key) == "string" then
+        -- luassert's underscored form: has_header, has_no_header,
+        -- is_not_status ... (modifier words, then the assertion)
+        local rest = key
+        while true do
+          local word, tail = rest:match("^(%a+)_(.+)$")
+          if word == "has" or word == "is" or word == "was" or word == "are" or word == "does" then
+            rest = tail
+          elseif word == "no" or word == "not" then
+            rest, n = tail, not n
+          else
+            break
+          end
+        end
+        fn = checks[rest]
+      end
       if not fn then
         error("spec.helpers: unknown assertion '" .. tostring(key) .. "'", 2)
       end
-      return function(...) return fn(neg, ...) end
+      return function(...) return fn(n, ...) end
     end,
   })
   return chain

@@ -89,6 +89,16 @@ func TestRestyRedis(t *testing.T) {
 		  return tostring(ok) .. ":" .. err .. "," .. tostring(ok2) .. ":" .. err2`,
 			"nil:not initialized,nil:no pipeline"},
 	}
+	// set_timeout(nil) (Kong's rate-limiting with no redis.timeout) and 0
+	// are ngx_lua's default timeouts; a negative one raises
+	cases = append(cases, struct{ src, want string }{`local red = require("resty.redis"):new()
+		  red:set_timeout(nil)
+		  assert(red:connect("127.0.0.1", ` + p + `))
+		  red:set_timeouts(0, nil, 500)
+		  local pong = red:ping()
+		  red:close()
+		  local ok, err = pcall(red.set_timeout, red, -1)
+		  return pong .. " " .. tostring(ok) .. " " .. tostring(err):match("bad timeout value")`, "PONG false bad timeout value"})
 	for _, c := range cases {
 		if got := pdktest.Str(t, in, c.src); got != c.want {
 			t.Errorf("%s\n= %s, want %s", c.src, got, c.want)

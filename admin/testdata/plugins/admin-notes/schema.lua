@@ -16,6 +16,17 @@ return {
               { hour = { type = "integer" } },
           } } },
         },
+        shorthand_fields = {
+          { per_minute = {
+              type = "number",
+              deprecation = {
+                replaced_with = { { path = { "minute" } } },
+                message = "admin-notes: config.per_minute is deprecated, please use config.minute instead",
+                removal_in_version = "4.0",
+              },
+              func = function(value) return { minute = value } end,
+          } },
+        },
       },
     },
   },

@@ -29,6 +29,17 @@ describe("spec.helpers utilities", function()
     assert.is_false(ok)
     assert.equal(1, n)
     assert.matches("not yet", tostring(err), 1, true)
+    -- a sleep is always followed by one more try, as Kong's: with a step
+    -- past the timeout, the second try (after the deadline) still runs
+    ngx.update_time()
+    local due = ngx.now() + 0.5
+    n = 0
+    assert.is_true(helpers.wait_until(function()
+      n = n + 1
+      ngx.update_time()
+      return ngx.now() >= due
+    end, 0.5, 1))
+    assert.equal(2, n)
   end)
 
   it("Kong's other assertions: contains, gt, cn, match_re, partial_match", function()
@@ -359,6 +370,10 @@ describe("spec.helpers with a node [#off]", function()
     ok, err = pcall(function() return assert.request(res).has.header("x-absent") end)
     assert.is_false(ok)
     assert.has_no.errors(function() assert.response(res).has_no.header("x-absent") end)
+    -- luassert's underscored forms, as Kong's specs write them too
+    assert.is_string(assert.response(res).has_header("Content-Length"))
+    assert.has_no.errors(function() assert.response(res).has_no_header("x-absent") end)
+    assert.is_false(pcall(function() return assert.response(res).has_header("x-absent") end))
   end)
 
   it("proxy_ssl_client and admin_ssl_client reach the node's TLS entries", function()
