@@ -390,7 +390,7 @@ func TestSpecHybridTraditionalOnly(t *testing.T) {
 func TestSpecHelpersAdminAPIFixture(t *testing.T) {
 	c := specHelpersConf(t)
 	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/admin_api_spec.lua")
-	if code != 0 || !strings.Contains(out, "14 successes / 0 failures / 0 errors") {
+	if code != 0 || !strings.Contains(out, "16 successes / 0 failures / 0 errors") {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 }
