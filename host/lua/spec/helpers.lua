@@ -1190,10 +1190,36 @@ end
 local function modifier_chain(checks, neg)
   local chain
   chain = setmetatable({}, {
+    neg = neg,
     __index = function(_, key)
       if key == "has" or key == "is" or key == "was" or key == "has_a" then return chain end
       if key == "no" or key == "not" or key == "has_no" then return modifier_chain(checks, not neg) end
       local fn = checks[key]
+      if not fn and type(key) == "string" and key:find("_", 1, true) then
+        -- luassert's words joined by underscores (has_status, has_no_header):
+        -- the modifiers, then the assertion
+        local words = {}
+        for w in key:gmatch("[^_]+") do words[#words + 1] = w end
+        local c = chain
+        for i = 1, #words - 1 do
+          local w = words[i]
+          if w == "has" or w == "is" or w == "was" or w == "a" then
+            -- c stays
+          elseif w == "no" or w == "not" then
+            c = modifier_chain(checks, not getmetatable(c).neg)
+          else
+            c = nil
+            break
+          end
+        end
+        if c then
+          local last = checks[words[#words]]
+          if last then
+            local n = getmetatable(c).neg
+            return function(...) return last(n, ...) end
+          end
+        end
+      end
       if not fn then
         error("spec.helpers: unknown assertion '" .. tostring(key) .. "'", 2)
       end
