@@ -1180,6 +1180,7 @@ end
 local function modifier_chain(checks, neg)
   local chain
   chain = setmetatable({}, {
+    neg = neg,
     __index = function(_, key)
       if key == "has" or key == "is" or key == "was" or key == "has_a" then return chain end
       if key == "no" or key == "not" or key == "has_no" then return modifier_chain(checks, not neg) end

@@ -44,6 +44,15 @@ for _, strategy in helpers.all_strategies() do
       return assert.request(res).has.header("x-key-label")
     end
 
+    -- as Kong's, built from the node's DAOs: a name that is no entity is
+    -- nil (Kong's router spec tells the declarative blueprints, which
+    -- have done, from these by it)
+    it("has no DAO for a name that is no entity", function()
+      assert.is_nil(admin_api.done)
+      assert.is_nil(admin_api.no_such_entities)
+      assert.is_table(admin_api.services)
+    end)
+
     it("inserts a service, route, consumer, plugin and the plugin's own entity", function()
       service = admin_api.services:insert()
       assert.equal(helpers.mock_upstream_port, service.port)

@@ -76,6 +76,15 @@ describe("spec.helpers utilities", function()
     assert.is_false(pcall(assert.header, "x-token", {}))
   end)
 
+  it("a chain's words joined by underscores, as luassert splits them", function()
+    local res = { status = 200, _body = "ok", headers = { ["x-a"] = "1" } }
+    assert.equal("ok", assert.response(res).has_status(200))
+    assert.equal("1", assert.response(res).has_header("x-a"))
+    assert.response(res).has_no_header("x-b")
+    assert.is_false(pcall(assert.response(res).has_no_header, "x-a"))
+    assert.is_false(pcall(function() return assert.response(res).has_nothing end))
+  end)
+
   it("deep_sort", function()
     assert.same({ 1, 2, { "a", "b" } }, helpers.deep_sort({ { "b", "a" }, 2, 1 }))
     -- Kong's order: numbers as numbers, then by type name
