@@ -269,6 +269,11 @@ func openBn(L *lua.LState) {
 			if !ok {
 				return bind.Fail(L, "bn:to_binary: expect a number at #1")
 			}
+			if pad > maxBNBits/8 && float64(pad) >= float64(len(raw)) {
+				// lua-resty-openssl's ffi.new of the padding fails; the
+				// worker is not asked for it (a pad of 10^12 crashed it)
+				L.RaiseError("not enough memory")
+			}
 			if int(pad) < len(raw) || int(pad) <= 0 {
 				return bind.Fail(L, "bn:to_binary: the number does not fit in the padding")
 			}
