@@ -354,6 +354,7 @@ services:
   host: h
   routes:
   - name: my-route-1
+    paths: [/p]
     service:
       id: 769bdf51-16df-5476-9830-ef26800b5448
 `), "kong.yml", declarative.ParseOptions{})
