@@ -70,6 +70,21 @@ type dbState struct {
 	afterWrite func() error
 }
 
+// makeDBState is an empty kong.db binding state for in's Lua state.
+func makeDBState(in *Instance) *dbState {
+	st := &dbState{
+		in:         in,
+		bindings:   map[string]*daoBinding{},
+		schemaObjs: map[*lua.LTable]*schema.Schema{},
+		objOf:      map[*schema.Schema]*lua.LTable{},
+		owned:      map[*schema.Schema]bool{},
+		luaFuncs:   map[string]lua.LValue{},
+		luaSchemas: map[string]*schema.Schema{},
+	}
+	st.runner.st = st
+	return st
+}
+
 // OpenDB installs kong.db (from Root.DB) and the modules "kong.db.errors"
 // and "luahost.schema" (behind the embedded kong.db.schema and
 // kong.db.schema.entity) into a worker. The host calls it after Root.Open
@@ -82,16 +97,7 @@ func OpenDB(in *Instance) {
 	L := in.L
 	st := in.db
 	if st == nil {
-		st = &dbState{
-			in:         in,
-			bindings:   map[string]*daoBinding{},
-			schemaObjs: map[*lua.LTable]*schema.Schema{},
-			objOf:      map[*schema.Schema]*lua.LTable{},
-			owned:      map[*schema.Schema]bool{},
-			luaFuncs:   map[string]lua.LValue{},
-			luaSchemas: map[string]*schema.Schema{},
-		}
-		st.runner.st = st
+		st = makeDBState(in)
 		in.db = st
 		L.PreloadModule("kong.db.errors", func(L *lua.LState) int {
 			L.Push(errorsModule(L))

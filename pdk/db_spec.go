@@ -19,17 +19,7 @@ type SpecDB struct {
 
 // NewSpecDB makes a kong.db for in's state, bound to nothing until Bind.
 func NewSpecDB(in *Instance) *SpecDB {
-	st := &dbState{
-		in:         in,
-		bindings:   map[string]*daoBinding{},
-		schemaObjs: map[*lua.LTable]*schema.Schema{},
-		objOf:      map[*schema.Schema]*lua.LTable{},
-		owned:      map[*schema.Schema]bool{},
-		luaFuncs:   map[string]lua.LValue{},
-		luaSchemas: map[string]*schema.Schema{},
-	}
-	st.runner.st = st
-	return &SpecDB{st: st}
+	return &SpecDB{st: makeDBState(in)}
 }
 
 // Bind points the kong.db at root's DB (root.DB must be set) and returns

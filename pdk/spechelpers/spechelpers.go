@@ -26,6 +26,7 @@ import (
 
 	"github.com/luahost/luahost/kongdb/schema"
 	"github.com/luahost/luahost/pdk"
+	"github.com/luahost/luahost/pdk/lib/restyhttp"
 )
 
 // Node is what spec.helpers learns of a started node.
@@ -376,7 +377,7 @@ func request(L *lua.LState, cs *clients) int {
 		t.ForEach(func(k, v lua.LValue) {
 			name := k.String()
 			if vt, ok := v.(*lua.LTable); ok {
-				vt.ForEach(func(_, e lua.LValue) { addHeader(req.Header, name, e.String()) })
+				vt.ForEach(func(_, e lua.LValue) { restyhttp.AddHeader(req.Header, name, e.String()) })
 				return
 			}
 			if strings.EqualFold(name, "host") {
@@ -410,24 +411,8 @@ func request(L *lua.LState, cs *clients) int {
 	return 4
 }
 
-// goHeaders are the request headers net/http reads or writes itself (by
-// their canonical names): kept canonical so it sees them.
-var goHeaders = map[string]bool{
-	"Host": true, "User-Agent": true, "Content-Length": true, "Transfer-Encoding": true, "Trailer": true,
-	"Connection": true, "Accept-Encoding": true, "Expect": true, "Range": true,
-}
-
-// addHeader and setHeader keep the name the spec gave, as lua-resty-http
-// writes it (net/http would canonicalise it), but for the ones net/http
-// handles itself.
-func addHeader(h http.Header, name, value string) {
-	if canon := textproto.CanonicalMIMEHeaderKey(name); goHeaders[canon] || canon == name {
-		h.Add(canon, value)
-		return
-	}
-	h[name] = append(h[name], value)
-}
-
+// setHeader replaces a header, under the name the spec gave
+// (restyhttp.AddHeader).
 func setHeader(h http.Header, name, value string) {
 	canon := textproto.CanonicalMIMEHeaderKey(name)
 	for k := range h {
@@ -436,7 +421,7 @@ func setHeader(h http.Header, name, value string) {
 		}
 	}
 	h.Del(canon)
-	addHeader(h, name, value)
+	restyhttp.AddHeader(h, name, value)
 }
 
 // chunkedHeader says whether the spec's headers ask for a chunked body

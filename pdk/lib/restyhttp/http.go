@@ -227,11 +227,11 @@ func (c *httpClient) requestURI(L *lua.LState, uri string, params *lua.LTable) (
 			h.ForEach(func(k, v lua.LValue) {
 				if arr, ok := v.(*lua.LTable); ok {
 					for i := 1; i <= arr.Len(); i++ {
-						addHeader(hdr, k.String(), arr.RawGetInt(i).String())
+						AddHeader(hdr, k.String(), arr.RawGetInt(i).String())
 					}
 					return
 				}
-				addHeader(hdr, k.String(), v.String())
+				AddHeader(hdr, k.String(), v.String())
 			})
 		}
 		if v := params.RawGetString("ssl_verify"); v != lua.LNil {
@@ -494,10 +494,10 @@ var goHeaders = map[string]bool{
 	"Connection": true, "Accept-Encoding": true, "Expect": true, "Range": true,
 }
 
-// addHeader adds a request header under the name the plugin gave, as
+// AddHeader adds a request header under the name the caller gave, as
 // lua-resty-http writes it (net/http would canonicalise it), but for the
-// ones net/http handles itself.
-func addHeader(h http.Header, name, value string) {
+// ones net/http handles itself (the spec helpers' clients use it too).
+func AddHeader(h http.Header, name, value string) {
 	if canon := textproto.CanonicalMIMEHeaderKey(name); goHeaders[canon] || canon == name {
 		h.Add(canon, value)
 		return
