@@ -305,6 +305,16 @@ for t in "" "wrong-token"; do
 	fi
 done
 
+# HOLD=1: set everything up, print the ports and PIDs, and wait (Ctrl-C
+# ends it): for perf, strace or wrk by hand against the same proxies.
+if [ -n "${HOLD:-}" ]; then
+	echo "holding: upstream $UP; luahost no plugin :$PLAIN pid $PLAIN_PID;" \
+		"luahost + token-auth :$PLUGIN pid $PLUGIN_PID; nginx + LuaJIT :$NGXLUA pids ${NGX_PIDS[*]};" \
+		"token $TOKEN"
+	wait
+	exit 0
+fi
+
 ROUNDS=${ROUNDS:-1}
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 : >"$OUT/plain.rps"; : >"$OUT/plugin.rps"; : >"$OUT/ngx.rps"; : >"$OUT/bplain.rps"; : >"$OUT/bplugin.rps"

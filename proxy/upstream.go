@@ -111,7 +111,9 @@ func (p *Proxy) newClient(k upstreamKey) *fasthttp.HostClient {
 			if err != nil {
 				return nil, &dialError{err}
 			}
-			return &timedConn{Conn: conn, read: ms(k.read), write: ms(k.write)}, nil
+			tc := &timedConn{Conn: conn, read: ms(k.read), write: ms(k.write)}
+			tc.held.init(conn) // fasthttp's HTTP/1.1: a request, then its response
+			return tc, nil
 		},
 		MaxConns:                      maxConns,
 		MaxIdleConnDuration:           60 * time.Second, // Kong's upstream_keepalive_idle_timeout
@@ -228,24 +230,48 @@ type timedConn struct {
 	net.Conn
 	read, write     time.Duration
 	readAt, writeAt time.Duration // the deadlines set, on monoNow's clock (0: none)
+	// held: a whole request, sent by the read of its response
+	// (heldwrite.go); only on the connections of fasthttp's HTTP/1.1
+	// client, which writes a request and then reads its response. Its
+	// answer is when bytes were last read.
+	held heldWrite
 }
 
 func (c *timedConn) Read(p []byte) (int, error) {
-	if now := monoNow(); c.readAt-now < c.read-c.read/64 {
+	now := monoNow()
+	if c.readAt-now < c.read-c.read/64 {
 		c.readAt = now + c.read
 		if err := c.Conn.SetReadDeadline(monoStart.Add(c.readAt)); err != nil {
 			return 0, err
 		}
 	}
-	return c.Conn.Read(p)
+	var n int
+	var err error
+	if c.held.pending() {
+		n, err = c.held.read(c.Conn, p)
+	} else {
+		n, err = c.Conn.Read(p)
+	}
+	if n > 0 {
+		c.held.answer = now
+	}
+	return n, err
 }
 
 func (c *timedConn) Write(p []byte) (int, error) {
-	if now := monoNow(); c.writeAt-now < c.write-c.write/64 {
+	now := monoNow()
+	if c.writeAt-now < c.write-c.write/64 {
 		c.writeAt = now + c.write
 		if err := c.Conn.SetWriteDeadline(monoStart.Add(c.writeAt)); err != nil {
 			return 0, err
 		}
+	}
+	if c.held.pending() {
+		if err := c.held.flush(c.Conn); err != nil {
+			return 0, err
+		}
+	} else if c.held.hold(p, now) {
+		return len(p), nil
 	}
 	return c.Conn.Write(p)
 }
