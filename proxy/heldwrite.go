@@ -69,10 +69,17 @@ const heldIdle = 50 * time.Millisecond
 // heldWrite is the held bytes of one connection and the socket to send
 // them through. The zero value holds nothing (rc nil: not a TCP socket).
 type heldWrite struct {
-	rc      syscall.RawConn
-	buf     []byte        // the held bytes; empty when none
-	answer  time.Duration // when the last read that brought bytes began (monoNow), or the connection was made
-	waitRds int           // reads after a wait that found nothing (tests: how often the wait was wrong)
+	rc  syscall.RawConn
+	buf []byte // the held bytes; empty when none
+	// read's state, for its callback step (sendThenRead)
+	step       func(uintptr) bool
+	out, in    []byte
+	sending    bool
+	waited     bool
+	n          int
+	rerr, werr error
+	answer     time.Duration // when the last read that brought bytes began (monoNow), or the connection was made
+	waitRds    int           // reads after a wait that found nothing (tests: how often the wait was wrong)
 }
 
 // sysWrite and sysRead are the system calls (tests replace them).
@@ -117,53 +124,15 @@ func (h *heldWrite) flush(nc net.Conn) error {
 // (see above). nc is the connection (its deadlines apply); what read
 // returns is what nc's Read and Write would have.
 func (h *heldWrite) read(nc net.Conn, p []byte) (int, error) {
-	b := h.buf
+	if h.step == nil {
+		h.step = h.sendThenRead // made once: a func value per read would be an allocation
+	}
+	h.out, h.in, h.sending, h.waited = h.buf, p, true, false
+	h.n, h.rerr, h.werr = 0, nil, nil
 	h.buf = h.buf[:0]
-	var (
-		sending      = true
-		n            int
-		rerr, werr   error
-		rest         []byte // what the socket did not take at once
-		waitedBefore bool
-	)
-	err := h.rc.Read(func(fd uintptr) bool {
-		if sending {
-			sending = false
-			for len(b) > 0 {
-				m, e := sysWrite(int(fd), b)
-				if e == syscall.EINTR {
-					continue
-				}
-				if e != nil {
-					if e != syscall.EAGAIN {
-						werr = e
-					}
-					break
-				}
-				b = b[m:]
-			}
-			if werr != nil || len(b) > 0 {
-				rest = b
-				return true
-			}
-			waitedBefore = true
-			return false // sent: wait for the answer
-		}
-		for {
-			m, e := sysRead(int(fd), p)
-			if e == syscall.EINTR {
-				continue
-			}
-			if e == syscall.EAGAIN {
-				if waitedBefore {
-					h.waitRds++
-				}
-				return false
-			}
-			n, rerr = m, e
-			return true
-		}
-	})
+	err := h.rc.Read(h.step)
+	rest, n, rerr, werr := h.out, h.n, h.rerr, h.werr
+	h.out, h.in, h.rerr, h.werr = nil, nil, nil, nil
 	switch {
 	case werr != nil:
 		return 0, closedAsEOF(nc, "write", werr)
@@ -187,6 +156,49 @@ func (h *heldWrite) read(nc net.Conn, p []byte) (int, error) {
 		return 0, io.EOF
 	}
 	return n, nil
+}
+
+// sendThenRead is read's RawConn callback: called first, it sends h.out
+// and asks to wait (or gives up, leaving in h.out what the socket did not
+// take); called again once the socket is readable, it reads into h.in.
+func (h *heldWrite) sendThenRead(fd uintptr) bool {
+	if h.sending {
+		h.sending = false
+		b := h.out
+		for len(b) > 0 {
+			m, e := sysWrite(int(fd), b)
+			if e == syscall.EINTR {
+				continue
+			}
+			if e != nil {
+				if e != syscall.EAGAIN {
+					h.werr = e
+				}
+				break
+			}
+			b = b[m:]
+		}
+		h.out = b
+		if h.werr != nil || len(b) > 0 {
+			return true
+		}
+		h.waited = true
+		return false // sent: wait for the answer
+	}
+	for {
+		m, e := sysRead(int(fd), h.in)
+		if e == syscall.EINTR {
+			continue
+		}
+		if e == syscall.EAGAIN {
+			if h.waited {
+				h.waitRds++
+			}
+			return false
+		}
+		h.n, h.rerr = m, e
+		return true
+	}
 }
 
 // closedAsEOF is a failed read or write of a held request as the net

@@ -292,3 +292,31 @@ func TestHeldOnlyOnHTTP1Client(t *testing.T) {
 		t.Errorf("the gRPC transport's connection %T would hold requests", gc)
 	}
 }
+
+// A held round trip allocates nothing (the request path's budget).
+func TestHeldRoundTripAllocs(t *testing.T) {
+	tc, up := heldPair(t)
+	const req = "GET / HTTP/1.1\r\n\r\n"
+	go func() {
+		buf, ok := make([]byte, len(req)), []byte("ok")
+		for {
+			if _, err := io.ReadFull(up, buf); err != nil {
+				return
+			}
+			if _, err := up.Write(ok); err != nil {
+				return
+			}
+		}
+	}()
+	wbuf, rbuf := []byte(req), make([]byte, 2)
+	rt := func() {
+		tc.Write(wbuf)
+		if _, err := io.ReadFull(tc, rbuf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rt()
+	if got := testing.AllocsPerRun(200, rt); got != 0 {
+		t.Errorf("%.1f allocations per held round trip, want 0", got)
+	}
+}
