@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -318,5 +319,39 @@ func TestHeldRoundTripAllocs(t *testing.T) {
 	rt()
 	if got := testing.AllocsPerRun(200, rt); got != 0 {
 		t.Errorf("%.1f allocations per held round trip, want 0", got)
+	}
+}
+
+// A client connection's read yields first after a write, with one P only.
+func TestClientReadYieldsAfterWrite(t *testing.T) {
+	tc, up := heldPair(t)
+	lc := &logConn{Conn: tc.Conn}
+	buf := make([]byte, 1)
+	step := func(procs int32, write bool) int {
+		before := lc.yields
+		if write {
+			if _, err := lc.Write([]byte("a")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := up.Write([]byte("b")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := lc.read(buf, procs); err != nil || buf[0] != 'b' {
+			t.Fatalf("read %q %v", buf, err)
+		}
+		return lc.yields - before
+	}
+	for _, c := range []struct {
+		procs int32
+		write bool
+		want  int
+	}{{1, true, 1}, {1, false, 0}, {2, true, 0}, {1, true, 1}, {4, true, 0}} {
+		if got := step(c.procs, c.write); got != c.want {
+			t.Errorf("GOMAXPROCS %d, write first %v: %d yields, want %d", c.procs, c.write, got, c.want)
+		}
+	}
+	if got := gomaxprocs.Load(); got != int32(runtime.GOMAXPROCS(0)) {
+		t.Errorf("gomaxprocs %d, GOMAXPROCS %d", got, runtime.GOMAXPROCS(0))
 	}
 }

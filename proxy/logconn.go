@@ -3,6 +3,7 @@ package proxy
 import (
 	"crypto/tls"
 	"net"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -60,6 +61,36 @@ type logConn struct {
 	tunnels  *tunnelSet
 	tunnel   atomic.Pointer[tunnel]
 	inTunnel atomic.Bool
+	// wrote: the last operation was a write; yields: how many reads
+	// yielded first (the connection's goroutine only)
+	wrote  bool
+	yields int
+}
+
+// Read reads the client's next bytes. Right after a response was written,
+// with a single P, the goroutine first lets every goroutine already
+// runnable run (see gomaxprocs).
+func (lc *logConn) Read(p []byte) (int, error) {
+	return lc.read(p, gomaxprocs.Load())
+}
+
+func (lc *logConn) read(p []byte, procs int32) (int, error) {
+	if !lc.inTunnel.Load() && lc.wrote { // a tunnel reads and writes at once
+		lc.wrote = false
+		if procs == 1 {
+			lc.yields++
+			runtime.Gosched()
+		}
+	}
+	return lc.Conn.Read(p)
+}
+
+// Write writes to the client.
+func (lc *logConn) Write(p []byte) (int, error) {
+	if !lc.inTunnel.Load() {
+		lc.wrote = true
+	}
+	return lc.Conn.Write(p)
 }
 
 // fasthttp sets a client connection's read deadline before each request
@@ -306,3 +337,35 @@ type zeroConn struct{ net.Conn }
 
 func (zeroConn) RemoteAddr() net.Addr { return &net.TCPAddr{} }
 func (zeroConn) LocalAddr() net.Addr  { return &net.TCPAddr{} }
+
+// A client connection's read that follows a write yields first when the
+// process has one P (GOMAXPROCS=1: one proxy process per core, as nginx
+// runs one worker per core). The client's next request cannot have come
+// in the microsecond after its response left, so reading at once fails
+// (EAGAIN), parks the goroutine and reads again once the poller says so:
+// two system calls. Yielding first runs the goroutines already runnable,
+// and the request has often come when the read runs: one call. With more
+// Ps a yield hands the goroutine to the global queue, where another P
+// takes it with its caches cold: measured slower there. (The upstream's
+// side waits before reading instead: heldwrite.go.)
+
+// gomaxprocs is runtime.GOMAXPROCS(0) (which takes the scheduler's lock),
+// read at start and each second while a Server serves (the runtime may
+// change it, following the container's CPU limit).
+var gomaxprocs atomic.Int32
+
+func init() { gomaxprocs.Store(int32(runtime.GOMAXPROCS(0))) }
+
+// watchProcs refreshes gomaxprocs each second until stop is closed.
+func watchProcs(stop <-chan struct{}) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		gomaxprocs.Store(int32(runtime.GOMAXPROCS(0)))
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+	}
+}

@@ -125,6 +125,9 @@ func (s *Server) Serve() error {
 	errc := make(chan error, len(s.lns)+len(s.h2lns))
 	var wg, h1 sync.WaitGroup
 	s.serving.Store(true)
+	stop := make(chan struct{})
+	defer close(stop)
+	go watchProcs(stop)
 	for _, ln := range s.lns {
 		wg.Add(1)
 		h1.Add(1)
