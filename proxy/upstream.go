@@ -100,6 +100,14 @@ func (p *Proxy) newClient(k upstreamKey) *fasthttp.HostClient {
 		maxConns = 4096
 	}
 	d := &net.Dialer{Timeout: ms(k.connect), KeepAlive: 30 * time.Second}
+	// timedConn bounds each read and write; fasthttp's own deadlines,
+	// which it ignores, cost two clock reads a request, so they are off
+	// for a plain upstream (for a TLS one fasthttp bounds the handshake
+	// with WriteTimeout).
+	rt, wt := ms(k.read), ms(k.write)
+	if !k.tls {
+		rt, wt = 0, 0
+	}
 	return &fasthttp.HostClient{
 		Addr: net.JoinHostPort(k.host, strconv.Itoa(k.port)),
 		Dial: func(addr string) (net.Conn, error) {
@@ -117,8 +125,8 @@ func (p *Proxy) newClient(k upstreamKey) *fasthttp.HostClient {
 		},
 		MaxConns:                      maxConns,
 		MaxIdleConnDuration:           60 * time.Second, // Kong's upstream_keepalive_idle_timeout
-		ReadTimeout:                   ms(k.read),
-		WriteTimeout:                  ms(k.write),
+		ReadTimeout:                   rt,
+		WriteTimeout:                  wt,
 		MaxIdemponentCallAttempts:     k.retries + 1,
 		RetryIfErr:                    retryIf,
 		NoDefaultUserAgentHeader:      true,
