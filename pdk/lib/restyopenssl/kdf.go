@@ -1,8 +1,10 @@
 package restyopenssl
 
 import (
+	"context"
 	"crypto/hkdf"
-	"crypto/pbkdf2"
+	"crypto/hmac"
+	"encoding/binary"
 	"fmt"
 	"hash"
 	"strings"
@@ -72,7 +74,7 @@ func kdfDigest(opts *lua.LTable, def string) (func() hash.Hash, error) {
 	return a.newf, nil
 }
 
-func (k *kdfCtx) derive(outlen int, opts *lua.LTable) ([]byte, error) {
+func (k *kdfCtx) derive(ctx context.Context, outlen int, opts *lua.LTable) ([]byte, error) {
 	switch k.typ {
 	case "PBKDF2":
 		h, err := kdfDigest(opts, "sha1")
@@ -98,7 +100,7 @@ func (k *kdfCtx) derive(outlen int, opts *lua.LTable) ([]byte, error) {
 		default:
 			return nil, fmt.Errorf("option iter: number expected, got %s", v.Type())
 		}
-		return pbkdf2.Key(h, pass, []byte(salt), iter, outlen)
+		return pbkdf2Key(ctx, h, pass, []byte(salt), iter, outlen)
 	default: // HKDF
 		h, err := kdfDigest(opts, "")
 		if err != nil {
@@ -164,7 +166,7 @@ func OpenKdf(L *lua.LState) {
 				return bind.Fail(L, fmt.Sprintf("kdf:derive: outlen must be between 1 and %d, got %d", maxKdfOut, outlen))
 			}
 			opts := L.CheckTable(3)
-			out, err := k.derive(int(outlen), opts)
+			out, err := k.derive(L.Context(), int(outlen), opts)
 			if err != nil {
 				return bind.Fail(L, "kdf:derive: "+err.Error())
 			}
@@ -202,3 +204,42 @@ func OpenKdf(L *lua.LState) {
 		return 1
 	})
 }
+
+// pbkdf2Key is PBKDF2 (RFC 8018 §5.2) as crypto/pbkdf2.Key computes it,
+// but under ctx: iter may be up to 2^30, minutes of work done in Go that
+// the worker's deadline must reach (it is checked every pbkdf2Poll
+// iterations; nil ctx: never).
+func pbkdf2Key(ctx context.Context, h func() hash.Hash, pass string, salt []byte, iter, keyLen int) ([]byte, error) {
+	prf := hmac.New(h, []byte(pass))
+	size := prf.Size()
+	out := make([]byte, 0, (keyLen+size-1)/size*size)
+	u := make([]byte, 0, size)
+	var idx [4]byte
+	for block := uint32(1); len(out) < keyLen; block++ {
+		binary.BigEndian.PutUint32(idx[:], block)
+		prf.Reset()
+		prf.Write(salt)
+		prf.Write(idx[:])
+		u = prf.Sum(u[:0])
+		t := len(out)
+		out = append(out, u...)
+		for n := 2; n <= iter; n++ {
+			if n%pbkdf2Poll == 0 && ctx != nil {
+				if err := ctx.Err(); err != nil {
+					return nil, err
+				}
+			}
+			prf.Reset()
+			prf.Write(u)
+			u = prf.Sum(u[:0])
+			for i, b := range u {
+				out[t+i] ^= b
+			}
+		}
+	}
+	return out[:keyLen], nil
+}
+
+// pbkdf2Poll: how many iterations between two looks at the deadline
+// (a few hundred microseconds of SHA-256).
+const pbkdf2Poll = 1 << 10
