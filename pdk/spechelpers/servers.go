@@ -7,6 +7,7 @@ package spechelpers
 
 import (
 	"bufio"
+	"context"
 	"crypto/tls"
 	"fmt"
 	"net"
@@ -25,9 +26,24 @@ type serverThread struct {
 	stop   func()
 }
 
-func (t *serverThread) join() []any {
-	<-t.done
-	return t.result
+// join waits for the thread's result, or until ctx is done (the test's
+// deadline): then the server is stopped (its port freed) and ctx's error
+// returned. A nil ctx waits for the result.
+func (t *serverThread) join(ctx context.Context) ([]any, error) {
+	var done <-chan struct{}
+	if ctx != nil {
+		done = ctx.Done()
+	}
+	select {
+	case <-t.done:
+		return t.result, nil
+	case <-done:
+		if t.stop != nil {
+			t.stop()
+		}
+		<-t.done
+		return nil, ctx.Err()
+	}
 }
 
 func (t *serverThread) alive() bool {

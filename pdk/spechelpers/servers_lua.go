@@ -251,7 +251,10 @@ func (s *servers) bind(L *lua.LState, mod *lua.LTable, nodes Nodes) {
 			if t == nil {
 				return fail(L, errUnknownThread)
 			}
-			res := t.join()
+			res, err := t.join(L.Context())
+			if err != nil {
+				L.RaiseError("thread join: %v (the server was stopped)", err)
+			}
 			L.Push(lua.LTrue)
 			for _, r := range res {
 				L.Push(toLua(L, r))

@@ -2,6 +2,7 @@ package spechelpers
 
 import (
 	"bufio"
+	"context"
 	"crypto/tls"
 	"net"
 	"strconv"
@@ -44,7 +45,7 @@ func TestTCPServerEchoesAndDies(t *testing.T) {
 	if err != nil || oks != 2 || fails != 0 {
 		t.Fatalf("kill: %d %d %v", oks, fails, err)
 	}
-	if res := th.join(); len(res) != 1 || res[0] != "@DIE@" {
+	if res := th.mustJoin(t); len(res) != 1 || res[0] != "@DIE@" {
 		t.Fatalf("join: %v", res)
 	}
 }
@@ -95,7 +96,7 @@ func TestTCPServerTLS(t *testing.T) {
 	if got != "1:1\n" {
 		t.Fatalf("@DIE@: %q", got)
 	}
-	if res := th.join(); len(res) != 1 || res[0] != "@DIE@" {
+	if res := th.mustJoin(t); len(res) != 1 || res[0] != "@DIE@" {
 		t.Fatalf("join: %v", res)
 	}
 }
@@ -113,7 +114,7 @@ func TestTCPServerPartialLineFails(t *testing.T) {
 	}
 	c.Write([]byte("no newline"))
 	c.Close()
-	if res := th.join(); len(res) != 1 || res[0] != nil {
+	if res := th.mustJoin(t); len(res) != 1 || res[0] != nil {
 		t.Fatalf("join: %#v", res)
 	}
 }
@@ -134,9 +135,40 @@ func TestUDPServerReadsPackets(t *testing.T) {
 	defer c.Close()
 	c.Write([]byte("first"))
 	c.Write([]byte("second"))
-	res := th.join()
+	res := th.mustJoin(t)
 	data, _ := res[0].([]string)
 	if strings.Join(data, ",") != "first,second" || res[1] != nil {
 		t.Fatalf("join: %#v", res)
 	}
+}
+
+func (t *serverThread) mustJoin(tb testing.TB) []any {
+	tb.Helper()
+	res, err := t.join(context.Background())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return res
+}
+
+// A join waiting for a packet that never comes ends with the test's
+// deadline, and the port is free again.
+func TestUDPServerJoinHonoursDeadline(t *testing.T) {
+	pc, _ := net.ListenPacket("udp", "127.0.0.1:0")
+	port := pc.LocalAddr().(*net.UDPAddr).Port
+	pc.Close()
+	th, err := udpServer(port, 1, 2*time.Second) // without the deadline: "timeout" after 2 s
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // the test's deadline has passed
+	if res, err := th.join(ctx); err != context.Canceled || res != nil {
+		t.Fatalf("join: %v %v, want context.Canceled", res, err)
+	}
+	pc, err = net.ListenPacket("udp", "127.0.0.1:"+strconv.Itoa(port))
+	if err != nil {
+		t.Fatalf("the port is still held: %v", err)
+	}
+	pc.Close()
 }
