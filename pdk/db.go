@@ -7,6 +7,7 @@ package pdk
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"math"
 	"strings"
@@ -257,6 +258,18 @@ func (st *dbState) newDBTable() *lua.LTable {
 			}
 			err := st.db.Truncate(st.ctx(), name)
 			st.written(L, err)
+			if err != nil {
+				return bind.Fail(L, err.Error())
+			}
+			L.Push(lua.LTrue)
+			return 1
+		},
+		// db:reset (Kong's DB:reset): every table dropped
+		"reset": func(L *lua.LState) int {
+			err := st.db.Reset(st.ctx())
+			if errors.Is(err, kongdb.ErrResetUnsupported) {
+				L.RaiseError("reset() not implemented for '%s' strategy", st.db.Strategy())
+			}
 			if err != nil {
 				return bind.Fail(L, err.Error())
 			}

@@ -508,3 +508,13 @@ func TestShimSpecs(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 }
+
+// db:reset (Kong's DB:reset): every table dropped, get_db_utils then
+// bootstraps again; not implemented on the embedded store.
+func TestSpecHelpersDBReset(t *testing.T) {
+	c := specHelpersConf(t)
+	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/db_reset_spec.lua")
+	if code != 0 || !strings.Contains(out, "2 successes / 0 failures / 0 errors") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
