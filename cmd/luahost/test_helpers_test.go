@@ -518,3 +518,13 @@ func TestSpecHelpersDBReset(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 }
+
+// router_flavor = traditional: path_handling v1 honoured, as Kong's
+// traditional router does; traditional_compatible answers as v0.
+func TestSpecHelpersRouterFlavorTraditional(t *testing.T) {
+	c := specHelpersConf(t)
+	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/router_flavor_spec.lua")
+	if code != 0 || !strings.Contains(out, "2 successes / 0 failures / 0 errors") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
