@@ -528,3 +528,13 @@ func TestSpecHelpersRouterFlavorTraditional(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 }
+
+// get_db_utils' db, its DAO objects, blueprints and connector still work
+// after stop_kong (Kong's is a DB object of the spec's own).
+func TestSpecHelpersDBAfterStopKong(t *testing.T) {
+	c := specHelpersConf(t)
+	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/db_after_stop_spec.lua")
+	if code != 0 || !strings.Contains(out, "1 success / 0 failures / 0 errors") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
