@@ -534,7 +534,7 @@ func TestSpecHelpersRouterFlavorTraditional(t *testing.T) {
 func TestSpecHelpersDBAfterStopKong(t *testing.T) {
 	c := specHelpersConf(t)
 	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/db_after_stop_spec.lua")
-	if code != 0 || !strings.Contains(out, "1 success / 0 failures / 0 errors") {
+	if code != 0 || !strings.Contains(out, "2 successes / 0 failures / 0 errors") {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 }

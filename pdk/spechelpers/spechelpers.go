@@ -536,7 +536,12 @@ func (d *specDB) follow() error {
 // get_db_utils' db outlives the nodes.
 func (d *specDB) suspend() {
 	if d.db != nil && d.t != nil {
-		d.db.Suspend(d.bind)
+		d.db.Suspend(func() error {
+			// no node to bind to (the embedded store went with its node,
+			// which keeps it readable): the last node's store stays
+			_ = d.bind()
+			return nil
+		})
 	}
 }
 
