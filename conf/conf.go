@@ -68,6 +68,9 @@ var Defaults = map[string]string{
 	// eventual: the router and plugins iterator follow changes in the
 	// background; strict: a request rebuilds them first when stale
 	"worker_consistency": "eventual",
+	// Kong's router_flavor: luahost's router is traditional_compatible's;
+	// traditional also honours the routes' path_handling v1
+	"router_flavor": "traditional_compatible",
 	// Kong's debug headers (kong/router/utils.lua add_debug_headers)
 	"allow_debug_header": "off",
 	// Kong's DNS RESOLVER section (the client luahost implements:
@@ -310,6 +313,11 @@ func (c *Config) Check() error {
 	case "", "strict", "eventual":
 	default:
 		errs = append(errs, fmt.Sprintf("worker_consistency has an invalid value: '%s' (strict, eventual)", v))
+	}
+	switch v := strings.TrimSpace(c.props["router_flavor"]); v {
+	case "", "traditional", "traditional_compatible", "expressions":
+	default:
+		errs = append(errs, fmt.Sprintf("router_flavor has an invalid value: '%s' (traditional, traditional_compatible, expressions)", v))
 	}
 	// the custom validations of Kong's conf_loader (parse.lua)
 	for _, server := range c.List("dns_resolver") {

@@ -163,3 +163,19 @@ func TestCheckRole(t *testing.T) {
 		t.Fatalf("control_plane: %v", err)
 	}
 }
+
+// router_flavor is Kong's enum, traditional_compatible by default.
+func TestRouterFlavor(t *testing.T) {
+	c := New()
+	if c.Get("router_flavor") != "traditional_compatible" {
+		t.Fatalf("default %q", c.Get("router_flavor"))
+	}
+	c.Set("router_flavor", "traditional", "test")
+	if err := c.Check(); err != nil {
+		t.Fatal(err)
+	}
+	c.Set("router_flavor", "atc", "test")
+	if err := c.Check(); err == nil || err.Error() != "router_flavor has an invalid value: 'atc' (traditional, traditional_compatible, expressions)" {
+		t.Fatalf("got %v", err)
+	}
+}

@@ -2,6 +2,7 @@ package kongdb
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -283,6 +284,30 @@ func (db *DB) Truncate(ctx context.Context, name string) error {
 		db.wsMu.Unlock()
 	}
 	return nil
+}
+
+// SchemaResetter is a connector that drops every table of its schema
+// (Kong's connector:reset).
+type SchemaResetter interface {
+	SchemaReset(ctx context.Context) error
+}
+
+// ErrResetUnsupported is Reset's error on a connector that is no
+// SchemaResetter (the embedded store).
+var ErrResetUnsupported = errors.New("kongdb: reset not implemented")
+
+// Reset drops every table of the database (Kong's db:reset): what is
+// left needs a bootstrap before it is used again.
+func (db *DB) Reset(ctx context.Context) error {
+	r, ok := db.conn.(SchemaResetter)
+	if !ok {
+		return ErrResetUnsupported
+	}
+	err := r.SchemaReset(ctx)
+	db.wsMu.Lock()
+	db.defaultWS.Store(nil)
+	db.wsMu.Unlock()
+	return err
 }
 
 // Close closes the connector.

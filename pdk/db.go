@@ -7,6 +7,7 @@ package pdk
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"math"
 	"strings"
@@ -68,6 +69,21 @@ type dbState struct {
 	funcs      schema.FuncRunner
 	hooks      *Root
 	afterWrite func() error
+	// suspended, when set, binds the kong.db again before its next use
+	// (SpecDB.Suspend: its DB was closed under it).
+	suspended func() error
+}
+
+// resume runs the rebinding a Suspend left, if any, raising its error.
+func (st *dbState) resume(L *lua.LState) {
+	f := st.suspended
+	if f == nil {
+		return
+	}
+	st.suspended = nil
+	if err := f(); err != nil {
+		L.RaiseError("%s", err.Error())
+	}
 }
 
 // makeDBState is an empty kong.db binding state for in's Lua state.
@@ -247,6 +263,7 @@ func (st *dbState) newDBTable() *lua.LTable {
 	st.daos = L.NewTable()
 	L.SetFuncs(t, map[string]lua.LGFunction{
 		"truncate": func(L *lua.LState) int {
+			st.resume(L)
 			name := ""
 			switch v := L.Get(2).(type) {
 			case lua.LString:
@@ -263,6 +280,19 @@ func (st *dbState) newDBTable() *lua.LTable {
 			L.Push(lua.LTrue)
 			return 1
 		},
+		// db:reset (Kong's DB:reset): every table dropped
+		"reset": func(L *lua.LState) int {
+			st.resume(L)
+			err := st.db.Reset(st.ctx())
+			if errors.Is(err, kongdb.ErrResetUnsupported) {
+				L.RaiseError("reset() not implemented for '%s' strategy", st.db.Strategy())
+			}
+			if err != nil {
+				return bind.Fail(L, err.Error())
+			}
+			L.Push(lua.LTrue)
+			return 1
+		},
 		"connect":      dbTrue,
 		"setkeepalive": dbTrue,
 		"close":        dbTrue,
@@ -273,6 +303,14 @@ func (st *dbState) newDBTable() *lua.LTable {
 		k, ok := L.Get(2).(lua.LString)
 		if !ok {
 			return 0
+		}
+		if st.suspended != nil {
+			// a field Suspend took away (connector) is back once bound
+			st.resume(L)
+			if v := t.RawGet(k); v != lua.LNil {
+				L.Push(v)
+				return 1
+			}
 		}
 		if k == "daos" {
 			st.syncDaos()

@@ -312,7 +312,11 @@ func setMT(L *lua.LState) *lua.LTable {
 
 // binding of a DAO method: upvalue 1.
 func bindingOf(L *lua.LState) *daoBinding {
-	return L.Get(lua.UpvalueIndex(1)).(*lua.LUserData).Value.(*daoBinding)
+	b := L.Get(lua.UpvalueIndex(1)).(*lua.LUserData).Value.(*daoBinding)
+	if b.st.suspended != nil {
+		b.st.resume(L) // rebinds b's DAO too
+	}
+	return b
 }
 
 // fieldOf is upvalue 2 of a per-field method.

@@ -55,3 +55,17 @@ func (v *SpecDB) Bind(root *Root, funcs schema.FuncRunner, afterWrite func() err
 	}
 	return st.kdb
 }
+
+// Suspend leaves the kong.db bound to a DB about to be closed (its node
+// stops) until its next use, which calls rebind first (rebind calls Bind).
+// A spec's db outlives the nodes it sees, as Kong's get_db_utils' own DB
+// does; the DAO objects and connector already handed out follow, except a
+// connector kept aside before Suspend.
+func (v *SpecDB) Suspend(rebind func() error) {
+	st := v.st
+	if st.kdb == nil {
+		return
+	}
+	st.suspended = rebind
+	st.kdb.RawSetString("connector", lua.LNil)
+}

@@ -246,10 +246,12 @@ func (p *Proxy) serve(c *Context) {
 	} else {
 		b = append(b, up.Path...)
 	}
+	bareQuery := false
 	if q := req.URI().QueryString(); len(q) > 0 {
 		b = append(append(b, '?'), q...)
 	} else if i := bytes.IndexByte(c.OriginalURI, '?'); i >= 0 && i == len(c.OriginalURI)-1 {
 		b = append(b, '?') // a bare "?" is kept, as nginx's $is_args$args
+		bareQuery = true
 	}
 	req.SetRequestURIBytes(b)
 	c.buf = b
@@ -412,9 +414,11 @@ func (p *Proxy) serve(c *Context) {
 		err = p.doGRPC(c, req, target)
 	case c.upgrade:
 		req.URI().SetScheme(up.Scheme)
+		keepBareQuery(req, bareQuery)
 		err = p.openTunnel(c, client, req, target)
 	default:
 		req.URI().SetScheme(up.Scheme)
+		keepBareQuery(req, bareQuery)
 		err = p.do(c, client, req, target, streamed)
 	}
 	c.UpstreamLatency = time.Since(sent)
@@ -547,6 +551,22 @@ func (p *Proxy) do(c *Context, client *fasthttp.HostClient, req *fasthttp.Reques
 
 // midBodyFailure logs an upstream that failed after its response headers
 // were sent on: the client's connection is closed, as nginx does.
+// keepBareQuery keeps a bare "?" at the end of the URI sent upstream
+// (nginx sends $upstream_uri$is_args$args, "?" with empty $args). Once
+// fasthttp's client has parsed the request's URI, it writes the URI from
+// its parts, with a "?" only before a query that is not empty; its path
+// is written as set (the pool's clients disable path normalizing), so
+// the "?" goes at the path's end.
+func keepBareQuery(req *fasthttp.Request, bare bool) {
+	if !bare {
+		return
+	}
+	u := req.URI()
+	if p := u.PathOriginal(); len(u.QueryString()) == 0 && !bytes.HasSuffix(p, []byte{'?'}) {
+		u.SetPathBytes(append(p, '?'))
+	}
+}
+
 func (p *Proxy) midBodyFailure(c *Context, err error) {
 	if l := p.cfg.Logger; l != nil {
 		m := &c.Match

@@ -551,3 +551,18 @@ func TestShutdownBeforeServe(t *testing.T) {
 		t.Fatal("Serve did not return")
 	}
 }
+
+// A bare "?" the client sent reaches the upstream, as nginx's
+// proxy_pass with $upstream_uri$is_args$args sends it.
+func TestProxyBareQueryMark(t *testing.T) {
+	u := newUpstream(t)
+	tp := startProxy(t, Config{}, []router.Route{
+		{ID: "00000000-0000-0000-0000-000000000001", Paths: []string{"/"}, ServiceID: "s1"},
+	}, svc("s1", u.port))
+	for uri, want := range map[string]string{"/request?": "/request?", "/request": "/request", "/get?hello": "/get?hello"} {
+		res, body := do(t, "GET", "http://"+tp.addr+uri, nil, "")
+		if res.StatusCode != 200 || body != "GET "+want+" " {
+			t.Errorf("%s: %d %q, want %q upstream", uri, res.StatusCode, body, want)
+		}
+	}
+}

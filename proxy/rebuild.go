@@ -25,6 +25,9 @@ type Rebuilder struct {
 	Retry    time.Duration // after a failed load; default 1s
 	// OnRebuild, when set, is told each outcome (version, error).
 	OnRebuild func(version uint64, err error)
+	// Options are the router's, at each build (router.WithPathHandlingV1
+	// for router_flavor = traditional).
+	Options []router.Option
 
 	trig  chan struct{}
 	stale Staleness
@@ -51,7 +54,7 @@ func (b *Rebuilder) rebuild(ctx context.Context) (uint64, error) {
 		_, v := b.Router.Load()
 		return v, err
 	}
-	return b.Router.RebuildFromRows(routes, services)
+	return b.Router.RebuildFromRows(routes, services, b.Options...)
 }
 
 // Fresh rebuilds now if a trigger came after the last successful build

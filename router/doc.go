@@ -30,7 +30,7 @@
 // so "~/a|/b" anchors only its first branch and stripping then cuts by the
 // length of the match; a "~*" header regex is lower-cased, pattern included;
 // path_handling "v1" is ignored (WithPathHandlingV1 restores the traditional
-// router's v1).
+// router's v1; WithTraditional that and its created_at tie-break).
 //
 // Where this package differs from Kong, and why:
 //

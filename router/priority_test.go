@@ -201,3 +201,17 @@ func TestRegexp2Bounded(t *testing.T) {
 		t.Fatalf("%+v", m)
 	}
 }
+
+// Kong's traditional router (WithTraditional) breaks a tie between routes
+// of the same weight by created_at, oldest first (traditional.lua
+// sort_routes); traditional_compatible by descending id.
+func TestTraditionalCreatedAtTies(t *testing.T) {
+	routes := func() []Route {
+		return withSvc(
+			Route{ID: id(1), Paths: []string{`~/status/(ab)`}, CreatedAt: 1234567890},
+			Route{ID: id(2), Paths: []string{`~/status/(ab)c?`}, CreatedAt: 1234567891},
+		)
+	}
+	runCases(t, mustNew(t, routes()), []routeCase{{"compatible: highest id", get("GET", "/status/ab", "h"), 2}})
+	runCases(t, mustNew(t, routes(), WithTraditional()), []routeCase{{"traditional: oldest", get("GET", "/status/ab", "h"), 1}})
+}

@@ -35,6 +35,7 @@ type Option func(*options)
 
 type options struct {
 	pathHandlingV1 bool
+	createdAtTies  bool
 }
 
 // WithPathHandlingV1 honours path_handling = "v1" as Kong's traditional
@@ -42,6 +43,15 @@ type options struct {
 // is joined "v0", and Kong warns that v1 "will not work"), which is the
 // default here.
 func WithPathHandlingV1() Option { return func(o *options) { o.pathHandlingV1 = true } }
+
+// WithTraditional answers as Kong's traditional router (router_flavor =
+// traditional) where it differs from traditional_compatible in ways Kong's
+// specs check: path_handling v1 (WithPathHandlingV1), and routes of the
+// same priority tried oldest created_at first (traditional.lua
+// sort_routes), before the descending id.
+func WithTraditional() Option {
+	return func(o *options) { o.pathHandlingV1, o.createdAtTies = true, true }
+}
 
 // New builds a Router from Routes and the Services they point to (by id).
 // A regex that neither Go's regexp nor regexp2 can compile, or an
@@ -98,6 +108,9 @@ func New(routes []Route, services map[string]*Service, opts ...Option) (*Router,
 		a, b := r.matchers[i], r.matchers[j]
 		if a.priority != b.priority {
 			return a.priority > b.priority
+		}
+		if o.createdAtTies && a.route.CreatedAt != b.route.CreatedAt {
+			return a.route.CreatedAt < b.route.CreatedAt
 		}
 		return a.id > b.id
 	})

@@ -350,6 +350,10 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 	}
 	rt := &router.Versioned{}
 	rb := proxy.NewRebuilder(rt, loadRouterRows(h.Root.DB))
+	if strings.TrimSpace(c.Get("router_flavor")) == "traditional" {
+		// Kong's traditional router: path_handling v1, created_at ties
+		rb.Options = []router.Option{router.WithTraditional()}
+	}
 	rb.OnRebuild = func(v uint64, err error) {
 		if err != nil {
 			logger.Error("could not rebuild router (stale router will be used)", "err", err)

@@ -508,3 +508,33 @@ func TestShimSpecs(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 }
+
+// db:reset (Kong's DB:reset): every table dropped, get_db_utils then
+// bootstraps again; not implemented on the embedded store.
+func TestSpecHelpersDBReset(t *testing.T) {
+	c := specHelpersConf(t)
+	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/db_reset_spec.lua")
+	if code != 0 || !strings.Contains(out, "2 successes / 0 failures / 0 errors") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
+
+// router_flavor = traditional: path_handling v1 honoured, as Kong's
+// traditional router does; traditional_compatible answers as v0.
+func TestSpecHelpersRouterFlavorTraditional(t *testing.T) {
+	c := specHelpersConf(t)
+	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/router_flavor_spec.lua")
+	if code != 0 || !strings.Contains(out, "2 successes / 0 failures / 0 errors") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
+
+// get_db_utils' db, its DAO objects, blueprints and connector still work
+// after stop_kong (Kong's is a DB object of the spec's own).
+func TestSpecHelpersDBAfterStopKong(t *testing.T) {
+	c := specHelpersConf(t)
+	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/db_after_stop_spec.lua")
+	if code != 0 || !strings.Contains(out, "2 successes / 0 failures / 0 errors") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}

@@ -808,9 +808,39 @@ func (s *specNodes) Exec(args []string, env map[string]string) (int, string, str
 func (s *specNodes) DB() (spechelpers.DB, error) {
 	sn := s.current()
 	if sn == nil {
+		var err error
+		if sn, err = s.restage(); err != nil {
+			return spechelpers.DB{}, err
+		}
+	}
+	if sn == nil {
 		return spechelpers.DB{}, fmt.Errorf("no database: call helpers.get_db_utils first")
 	}
 	return spechelpers.DB{Root: sn.n.Host.Root, Funcs: sn.n.Host.FuncRunner()}, nil
+}
+
+// restage starts a staging node over the database of the node stop_kong
+// stopped, for the spec's db (nil when there is none to start: no
+// get_db_utils yet, or the embedded store, whose entities went with the
+// node).
+func (s *specNodes) restage() (*specNode, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.kong != nil {
+		return s.kong, nil
+	}
+	if s.staging != nil || s.strategy != "postgres" {
+		return s.staging, nil
+	}
+	c := s.nodeConf(map[string]string{"database": s.strategy, "plugins": s.pluginsConf(s.plugins),
+		"proxy_listen": anyPorts, "admin_listen": anyPorts})
+	sn, err := s.startSpecNode(c, spechelpers.Fixtures{})
+	if err != nil {
+		return nil, err
+	}
+	s.staging = sn
+	s.noteNode(sn)
+	return sn, nil
 }
 
 // AdminAPIName is entity's collection path on the current node's Admin

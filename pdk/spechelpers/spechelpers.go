@@ -159,6 +159,7 @@ func Install(in *pdk.Instance, nodes Nodes) (cleanup func()) {
 				L.Push(lua.LString(err.Error()))
 				return 2
 			}
+			db.suspend()
 			L.Push(lua.LTrue)
 			return 1
 		},
@@ -528,6 +529,20 @@ func (d *specDB) follow() error {
 		return nil
 	}
 	return d.bind()
+}
+
+// suspend leaves the db bound to the stopped node until its next use,
+// which binds it to the store of the node current then (Nodes.DB): Kong's
+// get_db_utils' db outlives the nodes.
+func (d *specDB) suspend() {
+	if d.db != nil && d.t != nil {
+		d.db.Suspend(func() error {
+			// no node to bind to (the embedded store went with its node,
+			// which keeps it readable): the last node's store stays
+			_ = d.bind()
+			return nil
+		})
+	}
 }
 
 func (d *specDB) bind() error {
