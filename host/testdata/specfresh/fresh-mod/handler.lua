@@ -1,0 +1,7 @@
+local helper = require "kong.plugins.fresh-mod.helper"
+
+return {
+  PRIORITY = 1,
+  VERSION = "1.0.0",
+  access = function() return helper.marker() end,
+}

@@ -1,0 +1,23 @@
+-- A spec file starts as busted starts it: the modules that loading the
+-- enabled plugins required are not in package.loaded yet, so a unit spec
+-- that mocks the kong global before requiring a plugin's module gets the
+-- module under its mock (Kong's response-transformer header_transformer
+-- spec does this).
+describe("a plugin module required by a spec", function()
+  it("is not loaded when the file starts", function()
+    assert.is_nil(package.loaded["kong.plugins.fresh-mod.handler"])
+    assert.is_nil(package.loaded["kong.plugins.fresh-mod.helper"])
+  end)
+
+  it("is loaded under the spec's kong", function()
+    local real = _G.kong
+    _G.kong = { marker = "the spec's" }
+    local helper = require "kong.plugins.fresh-mod.helper"
+    _G.kong = real
+    assert.equal("the spec's", helper.marker())
+  end)
+
+  it("keeps the core modules loaded", function()
+    assert.is_table(package.loaded["busted"] or package.loaded.string)
+  end)
+end)
