@@ -87,10 +87,10 @@ func (h ContextHandler) WithGroup(name string) slog.Handler {
 	return ContextHandler{h.Handler.WithGroup(name)}
 }
 
-// NewErrorLog is the error log's handler: text lines at level on w, with
-// request ids.
+// NewErrorLog is the error log's handler: nginx's error-log lines (see
+// ErrorLine) at level on w, with request ids.
 func NewErrorLog(w io.Writer, level slog.Leveler) slog.Handler {
-	return ContextHandler{slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})}
+	return ContextHandler{NewErrorLine(w, level)}
 }
 
 // Entry is one access-log line's data.
