@@ -30,8 +30,9 @@ type ErrorLine struct {
 // lineWriter serialises the writes of an ErrorLine and the handlers
 // derived from it.
 type lineWriter struct {
-	mu sync.Mutex
-	w  io.Writer
+	mu  sync.Mutex
+	w   io.Writer
+	buf []byte
 }
 
 var pid = strconv.Itoa(os.Getpid())
@@ -65,7 +66,11 @@ func (h *ErrorLine) Handle(_ context.Context, r slog.Record) error {
 	if t.IsZero() {
 		t = time.Now()
 	}
-	b := make([]byte, 0, 96+len(r.Message)+len(h.prefix))
+	// one buffer, kept by the writer: lines are formatted and written
+	// under its lock
+	h.out.mu.Lock()
+	defer h.out.mu.Unlock()
+	b := h.out.buf[:0]
 	b = t.AppendFormat(b, "2006/01/02 15:04:05")
 	b = append(b, " ["...)
 	b = append(b, name...)
@@ -81,9 +86,10 @@ func (h *ErrorLine) Handle(_ context.Context, r slog.Record) error {
 		return true
 	})
 	b = append(b, '\n')
-	h.out.mu.Lock()
-	defer h.out.mu.Unlock()
 	_, err := h.out.w.Write(b)
+	if cap(b) <= 64<<10 {
+		h.out.buf = b
+	}
 	return err
 }
 

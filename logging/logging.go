@@ -1,9 +1,9 @@
 // Package logging is where luahost's logs go, as Kong configures them:
-// the error log (proxy_error_log, at log_level, through log/slog, with the
-// request id on every line a request causes) and the access logs
-// (proxy_access_log in Kong's kong_log_format, admin_access_log in nginx's
-// combined format), each "off", "-" (the standard stream) or a path
-// (relative paths under prefix, as Kong's).
+// the error log (proxy_error_log, at log_level, through log/slog, in
+// nginx's line format, with the request id on every line a request causes)
+// and the access logs (proxy_access_log in Kong's kong_log_format,
+// admin_access_log in nginx's combined format), each "off", "-" (the
+// standard stream) or a path (relative paths under prefix, as Kong's).
 package logging
 
 import (

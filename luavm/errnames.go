@@ -53,11 +53,6 @@ func luaErrorText(L *lua.LState, obj lua.LValue, level int) lua.LValue {
 	if out, ok := compareText(msg); ok {
 		return lua.LString(out)
 	}
-	for _, m := range forMessages {
-		if strings.HasSuffix(msg, m[0]) {
-			return lua.LString(msg[:len(msg)-len(m[0])] + m[1])
-		}
-	}
 	fn, pc, frameBase, ok := runningLua(L, level)
 	if !ok {
 		return obj
@@ -125,6 +120,12 @@ func (n namer) reword(text string) string {
 	op := opOf(inst)
 	a, b, c := argA(inst), argB(inst), argC(inst)
 	switch {
+	case op == lua.OP_FORPREP || op == lua.OP_FORLOOP:
+		for _, m := range forMessages {
+			if text == m[0] {
+				return m[1]
+			}
+		}
 	case text == gopherCall:
 		switch op {
 		case lua.OP_CALL, lua.OP_TAILCALL:
