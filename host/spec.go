@@ -592,18 +592,41 @@ func addedModules(L *lua.LState, before map[string]struct{}) []string {
 	return added
 }
 
-// forgetPluginModules takes out of package.loaded the modules that loading
-// the plugins required, so that a spec file requires them afresh, as busted
-// starts every file (its insulate) with none of them: Kong's unit specs
-// mock the kong and ngx globals, then require a plugin's module that keeps
-// them in upvalues (response-transformer's header_transformer). The loaded
-// plugins keep the copies they hold.
+// forgetPluginModules takes out of package.loaded the plugins' helper
+// modules that loading them required, so that a spec file requires them
+// afresh, as busted starts every file (its insulate) with none of them:
+// Kong's unit specs mock the kong and ngx globals, then require a plugin's
+// module that keeps them in upvalues (response-transformer's
+// header_transformer). The loaded plugins keep the copies they hold.
 func (w *Worker) forgetPluginModules() {
 	loaded, ok := w.L.GetField(w.L.Get(lua.RegistryIndex), "_LOADED").(*lua.LTable)
 	if !ok {
 		return
 	}
 	for _, name := range w.pluginModules {
-		loaded.RawSetString(name, lua.LNil)
+		if isPluginHelperModule(w, name) {
+			loaded.RawSetString(name, lua.LNil)
+		}
 	}
+}
+
+// isPluginHelperModule reports whether name is a module of a loaded plugin
+// other than the files that define the plugin (handler, schema, daos, api,
+// migrations), which Kong's spec helpers load too (get_db_utils) and the
+// host's shims find in package.loaded (kong.dao's 0.x schemas). The host's
+// shims themselves (kong.plugins.base_plugin, kong.dao ...) carry what the
+// host set on them and stay.
+func isPluginHelperModule(w *Worker, name string) bool {
+	for _, lp := range w.plugins {
+		rest, ok := strings.CutPrefix(name, "kong.plugins."+lp.desc.Name+".")
+		if !ok {
+			continue
+		}
+		switch rest {
+		case "handler", "schema", "daos", "api", "migrations":
+			return false
+		}
+		return !strings.HasPrefix(rest, "migrations.")
+	}
+	return false
 }
