@@ -592,41 +592,43 @@ func addedModules(L *lua.LState, before map[string]struct{}) []string {
 	return added
 }
 
-// forgetPluginModules takes out of package.loaded the plugins' helper
-// modules that loading them required, so that a spec file requires them
+// forgetPluginModules takes out of package.loaded the modules that loading
+// the plugins required from files, so that a spec file requires them
 // afresh, as busted starts every file (its insulate) with none of them:
 // Kong's unit specs mock the kong and ngx globals, then require a plugin's
 // module that keeps them in upvalues (response-transformer's
-// header_transformer). The loaded plugins keep the copies they hold.
+// header_transformer), or reload a plugin module that registers itself in
+// a core one (ai-prompt-guard's filter in kong.llm.plugin.ctx). The loaded
+// plugins keep the copies they hold.
 func (w *Worker) forgetPluginModules() {
 	loaded, ok := w.L.GetField(w.L.Get(lua.RegistryIndex), "_LOADED").(*lua.LTable)
 	if !ok {
 		return
 	}
 	for _, name := range w.pluginModules {
-		if isPluginHelperModule(w, name) {
+		if w.forgettable(name) {
 			loaded.RawSetString(name, lua.LNil)
 		}
 	}
 }
 
-// isPluginHelperModule reports whether name is a module of a loaded plugin
-// other than the files that define the plugin (handler, schema, daos, api,
-// migrations), which Kong's spec helpers load too (get_db_utils) and the
-// host's shims find in package.loaded (kong.dao's 0.x schemas). The host's
-// shims themselves (kong.plugins.base_plugin, kong.dao ...) carry what the
-// host set on them and stay.
-func isPluginHelperModule(w *Worker, name string) bool {
-	for _, lp := range w.plugins {
-		rest, ok := strings.CutPrefix(name, "kong.plugins."+lp.desc.Name+".")
-		if !ok {
-			continue
+// forgettable: a module read from a file of the Lua path, other than the
+// files that define a plugin (handler, schema, daos, api, migrations),
+// which Kong's spec helpers load too (get_db_utils) and kong.dao's 0.x
+// shim finds in package.loaded. The host's embedded shims (base_plugin
+// carries the dao) and Go libraries stay.
+func (w *Worker) forgettable(name string) bool {
+	if rest, ok := strings.CutPrefix(name, "kong.plugins."); ok {
+		if _, file, ok := strings.Cut(rest, "."); ok {
+			switch file {
+			case "handler", "schema", "daos", "api", "migrations":
+				return false
+			}
+			if strings.HasPrefix(file, "migrations.") {
+				return false
+			}
 		}
-		switch rest {
-		case "handler", "schema", "daos", "api", "migrations":
-			return false
-		}
-		return !strings.HasPrefix(rest, "migrations.")
 	}
-	return false
+	m, _ := w.host.resolver.Find(name)
+	return m != nil && m.C == "" && !strings.HasPrefix(m.Path, "embedded:")
 }

@@ -18,6 +18,12 @@ describe("a plugin module required by a spec", function()
     assert.equal("the spec's", helper.marker())
   end)
 
+  it("can be reloaded when it registers itself in a library module", function()
+    -- as ai-prompt-guard's unit spec reloads its filter
+    package.loaded["kong.plugins.fresh-mod.filter"] = nil
+    assert.is_table(require "kong.plugins.fresh-mod.filter")
+  end)
+
   it("keeps the core modules loaded", function()
     assert.is_table(package.loaded["busted"] or package.loaded.string)
   end)

@@ -1,4 +1,5 @@
 local helper = require "kong.plugins.fresh-mod.helper"
+require "kong.plugins.fresh-mod.filter"
 
 return {
   PRIORITY = 1,
