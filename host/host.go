@@ -330,6 +330,8 @@ func (h *Host) loadWorker(id int, build bool) (*Worker, []*Plugin, []*LoadError)
 
 	var descs []*Plugin
 	var errs []*LoadError
+	before := loadedModules(L)
+	defer func() { w.pluginModules = addedModules(L, before) }()
 	kept := h.sources[:0:0]
 	for _, src := range h.sources {
 		lp, desc, perrs := w.loadPlugin(src, build)

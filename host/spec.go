@@ -158,6 +158,7 @@ func (h *Host) RunSpecFileOptions(path string, opts SpecOptions) (*SpecReport, e
 		return nil, &PluginErrors{Errs: errs}
 	}
 	defer w.Close()
+	w.forgetPluginModules()
 	pdk.Drain(w.In)
 	w.timeout = timeout
 	w.In.Phase = "timer"
@@ -565,4 +566,69 @@ func (h *Host) SpareState() (*lua.LState, func(), error) {
 	pdk.Drain(w.In)
 	w.In.Phase = "timer"
 	return w.L, w.Close, nil
+}
+
+// loadedModules is the set of names in L's package.loaded.
+func loadedModules(L *lua.LState) map[string]struct{} {
+	set := map[string]struct{}{}
+	if loaded, ok := L.GetField(L.Get(lua.RegistryIndex), "_LOADED").(*lua.LTable); ok {
+		loaded.ForEach(func(k, _ lua.LValue) {
+			if s, ok := k.(lua.LString); ok {
+				set[string(s)] = struct{}{}
+			}
+		})
+	}
+	return set
+}
+
+// addedModules are the names in L's package.loaded that before lacks.
+func addedModules(L *lua.LState, before map[string]struct{}) []string {
+	var added []string
+	for name := range loadedModules(L) {
+		if _, ok := before[name]; !ok {
+			added = append(added, name)
+		}
+	}
+	return added
+}
+
+// forgetPluginModules takes out of package.loaded the modules that loading
+// the plugins required from files, so that a spec file requires them
+// afresh, as busted starts every file (its insulate) with none of them:
+// Kong's unit specs mock the kong and ngx globals, then require a plugin's
+// module that keeps them in upvalues (response-transformer's
+// header_transformer), or reload a plugin module that registers itself in
+// a core one (ai-prompt-guard's filter in kong.llm.plugin.ctx). The loaded
+// plugins keep the copies they hold.
+func (w *Worker) forgetPluginModules() {
+	loaded, ok := w.L.GetField(w.L.Get(lua.RegistryIndex), "_LOADED").(*lua.LTable)
+	if !ok {
+		return
+	}
+	for _, name := range w.pluginModules {
+		if w.forgettable(name) {
+			loaded.RawSetString(name, lua.LNil)
+		}
+	}
+}
+
+// forgettable: a module read from a file of the Lua path, other than the
+// files that define a plugin (handler, schema, daos, api, migrations),
+// which Kong's spec helpers load too (get_db_utils) and kong.dao's 0.x
+// shim finds in package.loaded. The host's embedded shims (base_plugin
+// carries the dao) and Go libraries stay.
+func (w *Worker) forgettable(name string) bool {
+	if rest, ok := strings.CutPrefix(name, "kong.plugins."); ok {
+		if _, file, ok := strings.Cut(rest, "."); ok {
+			switch file {
+			case "handler", "schema", "daos", "api", "migrations":
+				return false
+			}
+			if strings.HasPrefix(file, "migrations.") {
+				return false
+			}
+		}
+	}
+	m, _ := w.host.resolver.Find(name)
+	return m != nil && m.C == "" && !strings.HasPrefix(m.Path, "embedded:")
 }

@@ -141,3 +141,19 @@ func TestSpecRunnerDescribeBodyRunsWhenReached(t *testing.T) {
 		t.Fatalf("counts %d/%d/%d", ok, failed, errored)
 	}
 }
+
+// A spec file's state does not keep the modules that loading the enabled
+// plugins required: busted starts each file with none of them, and a unit
+// spec that mocks kong before requiring a plugin module relies on it.
+func TestSpecFileRequiresPluginModulesAfresh(t *testing.T) {
+	c := testConf(t, "testdata/specfresh")
+	c.Set("lua_package_path", "testdata/specfresh-lib/?.lua", "test")
+	h := newTestHost(t, c)
+	rep, err := h.RunSpecFile("testdata/specs/fresh_modules_spec.lua")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, failed, errored, pending := rep.Counts(); ok != 4 || failed+errored+pending != 0 {
+		t.Fatalf("counts %d/%d/%d/%d, results: %+v", ok, failed, errored, pending, rep.Results)
+	}
+}

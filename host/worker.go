@@ -37,6 +37,10 @@ type Worker struct {
 	// validators defined in Lua run in the calling worker.
 	funcs map[string]lua.LValue
 
+	// pluginModules are the modules loading the plugins added to
+	// package.loaded (a spec file's state forgets them: forgetPluginModules).
+	pluginModules []string
+
 	// req binds the request PDK to the request being served; iter is the
 	// plugin iterator the worker last served with, confs its
 	// configurations as Lua tables (by PluginConfig.Index).

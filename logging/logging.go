@@ -1,9 +1,9 @@
 // Package logging is where luahost's logs go, as Kong configures them:
-// the error log (proxy_error_log, at log_level, through log/slog, with the
-// request id on every line a request causes) and the access logs
-// (proxy_access_log in Kong's kong_log_format, admin_access_log in nginx's
-// combined format), each "off", "-" (the standard stream) or a path
-// (relative paths under prefix, as Kong's).
+// the error log (proxy_error_log, at log_level, through log/slog, in
+// nginx's line format, with the request id on every line a request causes)
+// and the access logs (proxy_access_log in Kong's kong_log_format,
+// admin_access_log in nginx's combined format), each "off", "-" (the
+// standard stream) or a path (relative paths under prefix, as Kong's).
 package logging
 
 import (
@@ -87,10 +87,10 @@ func (h ContextHandler) WithGroup(name string) slog.Handler {
 	return ContextHandler{h.Handler.WithGroup(name)}
 }
 
-// NewErrorLog is the error log's handler: text lines at level on w, with
-// request ids.
+// NewErrorLog is the error log's handler: nginx's error-log lines (see
+// ErrorLine) at level on w, with request ids.
 func NewErrorLog(w io.Writer, level slog.Leveler) slog.Handler {
-	return ContextHandler{slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})}
+	return ContextHandler{NewErrorLine(w, level)}
 }
 
 // Entry is one access-log line's data.

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -29,11 +30,44 @@ func TestErrorLogRequestID(t *testing.T) {
 	if len(lines) != 2 {
 		t.Fatalf("lines: %q", b.String())
 	}
-	if !strings.Contains(lines[0], "request_id=abc123") || !strings.Contains(lines[0], "plugin=p") {
+	if !strings.HasSuffix(lines[0], `in a request, plugin: p, request_id: "abc123"`) {
 		t.Errorf("line 1: %s", lines[0])
 	}
 	if strings.Contains(lines[1], "request_id") {
 		t.Errorf("line 2: %s", lines[1])
+	}
+}
+
+// The error log's lines are nginx's, as Kong's error.log: date, [level]
+// (the nginx name pdk's ngx.log passes, else the slog level's), pid, then
+// the message as it was logged, quotes and newlines unescaped, so that a
+// grep of the log (or a spec's assert.logfile().has.line) finds the text
+// the plugin logged.
+func TestErrorLogIsNginxFormat(t *testing.T) {
+	var b bytes.Buffer
+	log := slog.New(logging.NewErrorLog(&b, slog.LevelDebug))
+	when := time.Date(2024, 3, 1, 10, 2, 3, 0, time.Local)
+	msg := `[request-transformer] failed to render the template $(foo()), error:[string "TMP"]:1: attempt to call global 'foo' (a nil value)` +
+		"\nstack traceback:\n\t[string \"TMP\"]:1: in main chunk"
+	r := slog.NewRecord(when, slog.LevelError, msg, 0)
+	r.AddAttrs(slog.String("level_name", "error"))
+	if err := log.Handler().Handle(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	r = slog.NewRecord(when, slog.LevelInfo+2, "[lua] cache_warmup.lua:23: notice", 0)
+	if err := log.Handler().Handle(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	log.WithGroup("g").Warn("grouped", "k", 1)
+	pid := strconv.Itoa(os.Getpid())
+	want := "2024/03/01 10:02:03 [error] " + pid + "#0: " + msg + "\n" +
+		"2024/03/01 10:02:03 [notice] " + pid + "#0: [lua] cache_warmup.lua:23: notice\n"
+	got := b.String()
+	if !strings.HasPrefix(got, want) {
+		t.Fatalf("got\n%s\nwant\n%s", got, want)
+	}
+	if rest := got[len(want):]; !strings.Contains(rest, " [warn] "+pid+"#0: grouped, g.k: 1\n") {
+		t.Errorf("grouped line: %q", rest)
 	}
 }
 

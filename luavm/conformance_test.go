@@ -32,28 +32,22 @@ var update = flag.Bool("update", false, "rewrite the conformance golden files (x
 // reason luahost's output differs from Lua 5.1's.
 var knownDivergences = map[string]string{
 	// gopher-lua's VM (not a library function: luavm cannot replace it)
-	"coercion/for_loop_string_bounds.lua":        "VM: a numeric for does not convert string bounds to numbers (\"for statement init must be a number\")",
-	"coercion/for_loop_bad_limit.lua":            "VM: wording \"for statement limit must be a number\" instead of \"'for' limit must be a number\"",
-	"coercion/leading_zero_strings.lua":          "VM: arithmetic reads strings with a leading 0 as octal: \"010\" + 0 is 8, not 10 (tonumber is right)",
-	"coercion/string_arith.lua":                  "VM: arithmetic errors read \"cannot perform add operation between string and number\" instead of \"attempt to perform arithmetic on a string value\"",
-	"errors/runtime_messages.lua":                "VM: runtime error wording (index, call, arithmetic, length, compare) differs and names no variable",
-	"errors/runtime_messages_variable_names.lua": "VM: runtime errors name no local/upvalue/global/field/method",
-	"metatables/index_on_strings.lua":            "VM: \"attempt to call a non-function object\" instead of \"attempt to call field 'nope' (a nil value)\"",
-	"metatables/lt_le.lua":                       "VM: \"attempt to compare nil with nil\" instead of \"attempt to compare two nil values\"",
-	"metatables/index_rawequal_loop.lua":         "VM: \"too many recursions in gettable\" instead of \"loop in gettable\"",
-	"metatables/len_on_tables.lua":               "VM: # calls __len on tables (Lua 5.1 does not) and #5 reads \"__len undefined\"",
-	"numbers/mod_zero.lua":                       "VM: a % 0 is Go's math.Mod NaN, printed \"nan\"; Lua 5.1's a - floor(a/0)*0 is \"-nan\"",
-	"numbers/nan_arith_signs.lua":                "VM: (-8)^(1/3) is Go's math.Pow NaN, printed \"nan\"; C's pow gives \"-nan\"",
-	"numbers/mod_float_formula.lua":              "VM: a % b is Go's exact math.Mod (then adjusted to b's sign); Lua 5.1 computes a - floor(a/b)*b, which rounds: 123456789012345 % 1e-5 is 8.576323699546e-07, not 0",
-	"numbers/negative_zero_arith.lua":            "VM: an arithmetic result of -0 is stored as +0 (gopher-lua's allocator takes -0 for its preloaded integer 0); only unary minus keeps -0",
-	"numbers/mod_infinity.lua":                   "VM: a % ±inf is a (Lua 5.1 computes a - floor(a/b)*b: nan)",
-	"tables/next_invalid_key.lua":                "gopher-lua's tables: next with a key not in the table returns nil instead of raising \"invalid key to 'next'\"",
+	"coercion/for_loop_string_bounds.lua":   "VM: a numeric for does not convert string bounds to numbers (\"'for' initial value must be a number\")",
+	"coercion/leading_zero_strings.lua":     "VM: arithmetic reads strings with a leading 0 as octal: \"010\" + 0 is 8, not 10 (tonumber is right)",
+	"metatables/index_rawequal_loop.lua":    "VM: \"too many recursions in gettable\" instead of \"loop in gettable\"",
+	"errors/runtime_messages_coroutine.lua": "VM: a runtime error raised in a coroutine keeps gopher-lua's wording (no variable named): gopher-lua clears the coroutine's registers before resume returns, and no error function of luavm runs inside it",
+	"metatables/len_on_tables.lua":          "VM: # calls __len on tables (Lua 5.1 does not)",
+	"numbers/mod_zero.lua":                  "VM: a % 0 is Go's math.Mod NaN, printed \"nan\"; Lua 5.1's a - floor(a/0)*0 is \"-nan\"",
+	"numbers/nan_arith_signs.lua":           "VM: (-8)^(1/3) is Go's math.Pow NaN, printed \"nan\"; C's pow gives \"-nan\"",
+	"numbers/mod_float_formula.lua":         "VM: a % b is Go's exact math.Mod (then adjusted to b's sign); Lua 5.1 computes a - floor(a/b)*b, which rounds: 123456789012345 % 1e-5 is 8.576323699546e-07, not 0",
+	"numbers/negative_zero_arith.lua":       "VM: an arithmetic result of -0 is stored as +0 (gopher-lua's allocator takes -0 for its preloaded integer 0); only unary minus keeps -0",
+	"numbers/mod_infinity.lua":              "VM: a % ±inf is a (Lua 5.1 computes a - floor(a/b)*b: nan)",
+	"tables/next_invalid_key.lua":           "gopher-lua's tables: next with a key not in the table returns nil instead of raising \"invalid key to 'next'\"",
 	// the lead's files (open.go, protect.go)
 	"misc/print_nul.lua": "open.go: print writes a string's bytes past a NUL (as LuaJIT does); lua5.1's print (fputs) stops at the NUL",
 	// PUC-style syntax errors: the luavm/syntax branch
 	// the string library: the strlib branch
-	"strings/format_s_tostring.lua":         "on purpose: string.format(\"%s\", v) applies tostring (__tostring, nil, booleans) as LuaJIT, which Kong runs on, does; Lua 5.1 wants a string or a number",
-	"strings/string_methods_on_numbers.lua": "VM: \"attempt to index a non-table object(number) with key 'len'\" instead of \"attempt to index a number value\"",
+	"strings/format_s_tostring.lua": "on purpose: string.format(\"%s\", v) applies tostring (__tostring, nil, booleans) as LuaJIT, which Kong runs on, does; Lua 5.1 wants a string or a number",
 }
 
 const conformanceDir = "testdata/conformance"

@@ -22,6 +22,8 @@ import (
 //   - LState.reg (*registry) and registry.top (int), read to know the
 //     absolute stack index of a protected call's function;
 //   - (*LState).closeUpvalues(idx int), linked by name;
+//   - callFrame.Fn, callFrame.Pc and callFrame.Parent, read to name
+//     the variable a runtime error is about (errnames.go);
 //   - jumpTable, the VM's instruction handlers, whose OP_CONCAT entry luavm
 //     replaces with Lua 5.1's concatenation (numbers as %.14g), reading and
 //     writing registers through registry.array, registry.top and
@@ -53,6 +55,9 @@ var (
 	offRegArray     uintptr
 	offCurrentFrame uintptr
 	offLocalBase    uintptr
+	offFrameFn      uintptr
+	offFramePc      uintptr
+	offFrameParent  uintptr
 	internalsErr    error
 )
 
@@ -90,6 +95,21 @@ func checkInternals() error {
 		return fmt.Errorf("luavm: gopher-lua's callFrame has no int field LocalBase (upgraded?)")
 	}
 	offLocalBase = lb.Offset
+	fn, ok := cf.Type.Elem().FieldByName("Fn")
+	if !ok || fn.Type != reflect.TypeOf((*lua.LFunction)(nil)) {
+		return fmt.Errorf("luavm: gopher-lua's callFrame has no *LFunction field Fn (upgraded?)")
+	}
+	offFrameFn = fn.Offset
+	pc, ok := cf.Type.Elem().FieldByName("Pc")
+	if !ok || pc.Type.Kind() != reflect.Int {
+		return fmt.Errorf("luavm: gopher-lua's callFrame has no int field Pc (upgraded?)")
+	}
+	offFramePc = pc.Offset
+	parent, ok := cf.Type.Elem().FieldByName("Parent")
+	if !ok || parent.Type != cf.Type {
+		return fmt.Errorf("luavm: gopher-lua's callFrame has no *callFrame field Parent (upgraded?)")
+	}
+	offFrameParent = parent.Offset
 	for i, h := range jumpTable {
 		if h == nil {
 			return fmt.Errorf("luavm: gopher-lua's jumpTable has no handler for opcode %d (upgraded?)", i)
@@ -138,4 +158,28 @@ func localBase(L *lua.LState) int {
 func regTop(L *lua.LState) int {
 	reg := *(*unsafe.Pointer)(unsafe.Add(unsafe.Pointer(L), offReg))
 	return *(*int)(unsafe.Add(reg, offRegTop))
+}
+
+// runningLua is the function running level frames below L's current one
+// (0: the current frame) and the index of its current instruction, when
+// that function is a Lua one (ok false otherwise), and the absolute stack
+// index of its first register.
+func runningLua(L *lua.LState, level int) (fn *lua.LFunction, pc, base int, ok bool) {
+	cf := *(*unsafe.Pointer)(unsafe.Add(unsafe.Pointer(L), offCurrentFrame))
+	for ; level > 0 && cf != nil; level-- {
+		cf = *(*unsafe.Pointer)(unsafe.Add(cf, offFrameParent))
+	}
+	if cf == nil {
+		return nil, 0, 0, false
+	}
+	fn = *(**lua.LFunction)(unsafe.Add(cf, offFrameFn))
+	if fn == nil || fn.IsG || fn.Proto == nil {
+		return nil, 0, 0, false
+	}
+	// the VM moves Pc past an instruction before running it
+	pc = *(*int)(unsafe.Add(cf, offFramePc)) - 1
+	if pc < 0 || pc >= len(fn.Proto.Code) {
+		return nil, 0, 0, false
+	}
+	return fn, pc, *(*int)(unsafe.Add(cf, offLocalBase)), true
 }

@@ -110,7 +110,7 @@ func (p *Protector) call(L *lua.LState, nargs, nret int, handler lua.LValue, tra
 func (p *Protector) onError(L *lua.LState) int {
 	setErrorFuncFlag(L)
 	i := len(p.frames) - 1
-	obj := L.Get(1)
+	obj := luaErrorText(L, L.Get(1), 1)
 	if p.frames[i].trace {
 		// level 1: leave out this function's own frame
 		p.frames[i].tb = Traceback(L, 1)

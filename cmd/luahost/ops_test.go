@@ -112,7 +112,7 @@ func TestLogDestinations(t *testing.T) {
 	sigs <- os.Interrupt
 	<-started.code
 	b, err := os.ReadFile(filepath.Join(dir, "logs", "error.log"))
-	if err != nil || !strings.Contains(string(b), `level=DEBUG msg="hello from a test"`) {
+	if err != nil || !strings.Contains(string(b), "#0: hello from a test\n") || !strings.Contains(string(b), " [debug] ") {
 		t.Errorf("error.log: %s %v", b, err)
 	}
 	if strings.Contains(started.stderr.String(), "hello from a test") {

@@ -89,8 +89,8 @@ plugins:
 			}
 		}
 		for _, l := range lines {
-			if !strings.Contains(l, "request_id="+id) {
-				t.Errorf("%s: a line without request_id=%s: %s", tc.path, id, l)
+			if !strings.HasSuffix(l, `, request_id: "`+id+`"`) {
+				t.Errorf("%s: a line without request_id %s: %s", tc.path, id, l)
 			}
 		}
 	}

@@ -538,3 +538,13 @@ func TestSpecHelpersDBAfterStopKong(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 }
+
+// stop_kong empties the error log (Kong's removes the node's prefix)
+// unless told to preserve it, as restart_kong does.
+func TestSpecStopKongCleansErrorLog(t *testing.T) {
+	c := specHelpersConf(t)
+	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/stop_kong_log_spec.lua")
+	if code != 0 || !strings.Contains(out, "1 success / 0 failures / 0 errors") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}

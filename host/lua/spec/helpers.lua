@@ -265,9 +265,17 @@ function helpers.start_kong(conf, _, _, fixtures)
   return true
 end
 
-function helpers.stop_kong()
+-- Kong's stop_kong(prefix, preserve_prefix): the node's prefix goes (its
+-- clean_prefix) unless preserve_prefix or KONG_DONT_CLEAN; what a spec sees
+-- of it is the error log, emptied here, so a node started next begins with
+-- none of the lines of the one before
+function helpers.stop_kong(_, preserve_prefix)
   current = nil
-  return go.stop_kong()
+  local ok, err = go.stop_kong()
+  if not (preserve_prefix or os.getenv("KONG_DONT_CLEAN") or os.getenv("KONG_TEST_DONT_CLEAN")) then
+    helpers.clean_logfile()
+  end
+  return ok, err
 end
 
 -- with database = off the running node's entities carry over (exported
@@ -283,7 +291,7 @@ function helpers.restart_kong(conf, tables, fixtures)
     end
     c.declarative_config_string = out
   end
-  helpers.stop_kong()
+  helpers.stop_kong(nil, true) -- as Kong's, which keeps the prefix
   return helpers.start_kong(c, tables, nil, fixtures)
 end
 

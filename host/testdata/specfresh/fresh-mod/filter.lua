@@ -1,0 +1,3 @@
+require("fresh_registry").register("fresh-filter")
+
+return {}

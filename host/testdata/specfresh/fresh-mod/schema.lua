@@ -1,0 +1,6 @@
+return {
+  name = "fresh-mod",
+  fields = {
+    { config = { type = "record", fields = {} } },
+  },
+}
