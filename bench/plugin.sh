@@ -342,7 +342,8 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 cost() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f %%", 100 * (1 - a / b); else print "-" }'; }
 echo
 echo "one proxy core, wrk -t1 -c$CONNS -d$DUR, valid token, upstream nginx \"200 ok\" ($ROUNDS round(s), median)"
-[ -r "$HALTPOLL_FILE" ] && echo "guest idle polling (guest_halt_poll_ns): $(cat "$HALTPOLL_FILE") ns${HALTPOLL:+ (HALTPOLL; was $HALTPOLL_OLD)}"
+[ -r "$HALTPOLL_FILE" ] && echo "guest idle polling (guest_halt_poll_ns): $(cat "$HALTPOLL_FILE") ns${HALTPOLL:+ (HALTPOLL; was $HALTPOLL_OLD)}" \
+	"(cpuidle driver: $(cat /sys/devices/system/cpu/cpuidle/current_driver 2>/dev/null || echo unknown); the setting applies only under haltpoll)"
 echo "req/CPU-s: requests served per second of the proxy's own CPU time (what a loaded machine distorts least)"
 printf '%-40s %10s %8s %10s %8s\n' proxy "req/s" ratio "req/CPU-s" ratio
 printf '%-40s %10s %8s %10s %8s\n' "nginx + LuaJIT (token check in Lua)" "$ngx" "1.00" "$ngxc" "1.00"
