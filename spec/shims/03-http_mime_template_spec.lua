@@ -9,6 +9,8 @@ describe("kong.tools.http", function()
     assert.equal("l%5b1%5d=x&l%5b2%5d=y&r%2eq=1", http.encode_args({ l = { "x", "y" }, r = { q = 1 } }))
     assert.equal("l[]=x&l[]=y", http.encode_args({ l = { "x", "y" } }, true, true))
     assert.equal("k=a b", http.encode_args({ k = "a b" }, true))
+    -- raw nested values that are not strings, as Kong's string.format("%s=%s") writes them
+    assert.equal("l[]=true&l[]=false&p.enabled=true&p.n=5", http.encode_args({ p = { enabled = true, n = 5 }, l = { true, false } }, true, true))
   end)
 
   it("decodes args", function()

@@ -42,7 +42,9 @@ local function pair(key, value, raw)
   if not raw then
     value = url.escape(value)
   end
-  return key .. "=" .. value
+  -- Kong's string.format("%s=%s"): a raw nested true or 5 is written as
+  -- a word or a number (the spec client's form bodies)
+  return tostring(key) .. "=" .. tostring(value)
 end
 
 -- Number keys sort first (numerically), then the others.
