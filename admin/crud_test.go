@@ -150,3 +150,26 @@ func TestPaging(t *testing.T) {
 		}
 	})
 }
+
+// The services url shorthand as Kong 3's: without a scheme the protocol is
+// http (https on port 443) and the port 80 (443 for https), so a URL that
+// names no host is refused for its host and path only.
+func TestServiceURLShorthandDefaults(t *testing.T) {
+	eachStore(t, func(t *testing.T, n *node) {
+		got := n.must(400, "POST", "/services", M{"url": "invalid url"})
+		fields, _ := got["fields"].(map[string]any)
+		if len(fields) != 2 || fields["host"] != "required field missing" || fields["path"] != "should start with: /" {
+			t.Errorf("invalid url: %v", got)
+		}
+		for u, want := range map[string]string{
+			"https://a.test/p":    "https a.test 443 /p",
+			"http://a.test":       "http a.test 80 <nil>",
+			"https://a.test:8443": "https a.test 8443 <nil>",
+		} {
+			s := n.must(201, "POST", "/services", M{"url": u})
+			if g := fmt.Sprint(s["protocol"], " ", s["host"], " ", s["port"], " ", s["path"]); g != want {
+				t.Errorf("%s: %s, want %s", u, g, want)
+			}
+		}
+	})
+}

@@ -315,28 +315,43 @@ func CertificatesSchema() *schema.Schema {
 	}
 }
 
-// serviceURLShorthand is services' `url` shorthand: the URL is split into
-// protocol, host, port (80/443 by default for http/https) and path, each
-// null when the URL lacks it, as Kong does with socket.url.
+// serviceURLShorthand is services' `url` shorthand, as Kong 3's: the URL is
+// split into protocol, host, port and path; host and path null when the
+// URL lacks them; the protocol is the scheme, else "http" for port 80 and
+// "https" for 443, else "http"; the port is the URL's, else 80 for http and
+// 443 for https, else 80 (services.lua's default_protocol, default_port).
 func serviceURLShorthand(args ...any) []any {
 	raw, _ := firstArg(args).(string)
 	u, err := url.Parse(raw)
 	if err != nil {
 		return []any{nil}
 	}
-	out := map[string]any{"protocol": schema.Null, "host": schema.Null, "port": schema.Null, "path": schema.Null}
-	if u.Scheme != "" {
-		out["protocol"] = u.Scheme
+	out := map[string]any{"host": schema.Null, "path": schema.Null}
+	port, perr := strconv.Atoi(u.Port())
+	protocol := u.Scheme
+	if protocol == "" {
+		switch {
+		case perr == nil && port == 80:
+			protocol = "http"
+		case perr == nil && port == 443:
+			protocol = "https"
+		default:
+			protocol = "http"
+		}
+	}
+	out["protocol"] = protocol
+	switch {
+	case perr == nil:
+		out["port"] = float64(port)
+	case u.Port() != "":
+		out["port"] = u.Port() // not a number: the port field says so
+	case protocol == "https":
+		out["port"] = float64(443)
+	default:
+		out["port"] = float64(80)
 	}
 	if h := u.Hostname(); h != "" {
 		out["host"] = h
-	}
-	if p, err := strconv.Atoi(u.Port()); err == nil {
-		out["port"] = float64(p)
-	} else if u.Scheme == "http" {
-		out["port"] = float64(80)
-	} else if u.Scheme == "https" {
-		out["port"] = float64(443)
 	}
 	if p := u.EscapedPath(); p != "" {
 		out["path"] = p
