@@ -112,6 +112,7 @@ func BenchmarkRequestCPU(b *testing.B) {
 	m := newMemNode(b)
 	for _, tc := range []struct{ name, path, token string }{
 		{"no-plugin", "/open", ""},
+		{"noop-access", "/noop", ""},
 		{"token-auth", "/authed", memNodeToken},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
@@ -132,7 +133,8 @@ func BenchmarkRequestCPU(b *testing.B) {
 
 // memNode is a node whose proxy is driven in memory: requests handed to
 // its handler (fasthttp's RequestCtx.Init), the upstream an in-memory
-// listener. Routes: /open (no plugin), /authed (token-auth, hide_credentials,
+// listener. Routes: /open (no plugin), /noop (noop-access: an access
+// handler that does nothing), /authed (token-auth, hide_credentials,
 // one credential: memNodeToken).
 type memNode struct{ n *rlNode }
 
@@ -148,6 +150,8 @@ func newMemNode(tb testing.TB) memNode {
 	c.Set("worker_max", "1", "test")
 	n := newRLNodeWith(tb, c, proxy.Config{Dial: func(string) (net.Conn, error) { return up.Dial() }})
 	n.route(tb, "/open")
+	noop, _ := n.route(tb, "/noop")
+	n.plugin(tb, "noop-access", map[string]string{"route": noop}, map[string]any{})
 	authed, _ := n.route(tb, "/authed")
 	consumer := n.insert(tb, "consumers", map[string]any{"username": "mem"})
 	n.insert(tb, "token_credentials", map[string]any{"consumer": map[string]any{"id": consumer["id"]}, "key": memNodeToken})

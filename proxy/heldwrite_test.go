@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -102,6 +103,7 @@ func TestHeldRequestSentByTheRead(t *testing.T) {
 		} else {
 			want = append(want, "/r"+strconv.Itoa(i)+" ")
 		}
+		tc.held.answer = monoNow() // however slow the machine: answered just now
 		if m, err := tc.Write([]byte(req)); err != nil || m != len(req) {
 			t.Fatalf("write %d: %d %v", i, m, err)
 		}
@@ -344,5 +346,56 @@ func TestClientReadYieldsAfterWrite(t *testing.T) {
 	}
 	if got := gomaxprocs.Load(); got != int32(runtime.GOMAXPROCS(0)) {
 		t.Errorf("gomaxprocs %d, GOMAXPROCS %d", got, runtime.GOMAXPROCS(0))
+	}
+}
+
+// With one P, a held request's send waits for the goroutines already
+// runnable (their requests leave in the same burst); with more, it does
+// not wait.
+func TestHeldSendYieldsToRunnable(t *testing.T) {
+	tc, up := heldPair(t)
+	go func() {
+		buf := make([]byte, 64)
+		for {
+			n, err := up.Read(buf)
+			if err != nil {
+				return
+			}
+			up.Write(buf[:n])
+		}
+	}()
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	defer gomaxprocs.Store(gomaxprocs.Load())
+	var ran atomic.Bool
+	sysWrite = func(fd int, b []byte) (int, error) {
+		if ran.Load() {
+			b = append([]byte("after "), b...)
+		} else {
+			b = append([]byte("before"), b...)
+		}
+		n, err := syscall.Write(fd, b)
+		return n - 6, err
+	}
+	t.Cleanup(func() { sysWrite = syscall.Write })
+	for _, c := range []struct {
+		procs int32
+		want  string
+	}{{1, "after GET / HTTP/1.1\r\n\r\n"}, {2, "beforeGET / HTTP/1.1\r\n\r\n"}} {
+		gomaxprocs.Store(c.procs)
+		ran.Store(false)
+		done := make(chan struct{})
+		go func() { ran.Store(true); close(done) }() // runnable, not yet run: one P
+		tc.held.answer = monoNow() // however slow the machine: answered just now
+		if _, err := tc.Write([]byte("GET / HTTP/1.1\r\n\r\n")); err != nil || !tc.held.pending() {
+			t.Fatalf("the request was not held (%v)", err)
+		}
+		buf := make([]byte, len(c.want))
+		if _, err := io.ReadFull(tc, buf); err != nil {
+			t.Fatal(err)
+		}
+		if string(buf) != c.want {
+			t.Errorf("GOMAXPROCS %d: the upstream got %q, want %q", c.procs, buf, c.want)
+		}
+		<-done
 	}
 }

@@ -1,0 +1,6 @@
+return {
+  name = "noop-access",
+  fields = {
+    { config = { type = "record", fields = {} } },
+  },
+}
