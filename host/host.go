@@ -327,6 +327,9 @@ func (h *Host) loadWorker(id int, build bool) (*Worker, []*Plugin, []*LoadError)
 	pdk.OpenCache(w.In)
 	pdk.OpenEvents(w.In)
 	pdk.OpenClusterEvents(w.In)
+	// the names plugins read (kong.service.request.clear_header,
+	// kong.cache's methods) share their bytes with the compiled code's
+	luavm.InternKeys(L.G.Global, 4)
 
 	var descs []*Plugin
 	var errs []*LoadError

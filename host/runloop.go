@@ -698,6 +698,7 @@ func (w *Worker) newConfTable(cfg *PluginConfig) *lua.LTable {
 	setStr("plugin_instance_name", cfg.InstanceName)
 	setStr("__plugin_id", cfg.ID)
 	setStr("__ws_id", cfg.WsID)
+	luavm.InternKeys(t, 8) // read by name on every request (conf.header_name)
 	setStr("__key__", cfg.Key)
 	t.RawSetString("__seq__", lua.LNumber(cfg.Seq))
 	return t

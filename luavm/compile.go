@@ -52,6 +52,7 @@ func compile(chunk string, src []byte, rewrite func([]ast.Stmt) []ast.Stmt) (*lu
 		}
 		return nil, err
 	}
+	internProto(proto)
 	return proto, nil
 }
 

@@ -26,7 +26,7 @@ func (t *Strings) Get(b []byte, limit, maxLen int) lua.LValue {
 	} else if len(*t) >= limit {
 		clear(*t)
 	}
-	s := string(b)
+	s := Canonical(string(b)) // a name's bytes shared with the code (intern.go)
 	v := lua.LValue(lua.LString(s))
 	(*t)[s] = v
 	return v

@@ -50,6 +50,7 @@ func (st *dbState) newBinding(d *kongdb.DAO) *daoBinding {
 	self.Metatable = mt
 	b.self = self
 	b.setDAO(d)
+	luavm.InternKeys(self, 1) // its methods (super) read by name
 	return b
 }
 
@@ -191,7 +192,8 @@ func (k *luaKeys) rebuild(fields []*schema.Field) []lua.LValue {
 	}
 	ks := make([]lua.LValue, len(fields))
 	for i, f := range fields {
-		ks[i] = lua.LString(f.Name)
+		// the names the code reads rows by, as the code's copies
+		ks[i] = lua.LString(luavm.Intern(f.Name))
 	}
 	(*k)[&fields[0]] = ks
 	return ks
@@ -221,7 +223,7 @@ func (c *rowConv) record(fields []*schema.Field, m map[string]any) *lua.LTable {
 			keys = c.keys.rebuild(fields)
 			k = keys[i]
 		}
-		names = append(names, f.Name)
+		names = append(names, string(k.(lua.LString))) // interned (rebuild)
 		ks = append(ks, k)
 		vals = append(vals, c.value(f, v))
 	}
