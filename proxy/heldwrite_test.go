@@ -385,7 +385,8 @@ func TestHeldSendYieldsToRunnable(t *testing.T) {
 		ran.Store(false)
 		done := make(chan struct{})
 		go func() { ran.Store(true); close(done) }() // runnable, not yet run: one P
-		tc.held.answer = monoNow() // however slow the machine: answered just now
+		// however slow the machine: answered just now (heldIdle)
+		tc.held.answer = monoNow()
 		if _, err := tc.Write([]byte("GET / HTTP/1.1\r\n\r\n")); err != nil || !tc.held.pending() {
 			t.Fatalf("the request was not held (%v)", err)
 		}
