@@ -315,6 +315,27 @@ if [ -n "${HOLD:-}" ]; then
 	exit 0
 fi
 
+# WAKES=1 (root, perf): for each proxy, one more wrk run counting, system
+# wide, the wake-ups of other processes (sched_waking) and the interrupts
+# sent to another CPU for them (ipi_send_cpu), per request. On a VM an
+# interrupt to an idle vCPU costs the sender several system calls' worth
+# (DESIGN "System calls per proxied request", Wake-ups).
+if [ -n "${WAKES:-}" ]; then
+	command -v perf >/dev/null || { echo "plugin.sh: WAKES needs perf (linux-perf)" >&2; exit 1; }
+	echo "wake-ups per request (system wide, ${DUR} of wrk):"
+	pairs=("nginx + LuaJIT:$NGXLUA" "luahost, no plugin:$PLAIN" "luahost + token-auth:$PLUGIN")
+	[ -n "${BASE:-}" ] && pairs+=("BASE, no plugin:$BPLAIN" "BASE + token-auth:$BPLUGIN")
+	for pair in "${pairs[@]}"; do
+		name=${pair%:*} port=${pair##*:}
+		perf stat -x, -a -e sched:sched_waking,ipi:ipi_send_cpu -o "$OUT/wakes" -- \
+			taskset -c 0 wrk -t1 -c"$CONNS" -d"$DUR" -H "X-Api-Token: $TOKEN" "http://127.0.0.1:$port/" >"$OUT/wakes.wrk"
+		n=$(awk '/requests in/ { print $1 }' "$OUT/wakes.wrk")
+		awk -F, -v n="$n" -v name="$name" '
+			/sched_waking/ { w = $1 } /ipi_send_cpu/ { i = $1 }
+			END { printf "  %-24s %.3f wake-ups, %.3f interrupts to another CPU (%d requests)\n", name, w / n, i / n, n }' "$OUT/wakes"
+	done
+fi
+
 ROUNDS=${ROUNDS:-1}
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 : >"$OUT/plain.rps"; : >"$OUT/plugin.rps"; : >"$OUT/ngx.rps"; : >"$OUT/bplain.rps"; : >"$OUT/bplugin.rps"
