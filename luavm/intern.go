@@ -41,13 +41,8 @@ var (
 // Intern returns the process's copy of s, making s that copy if there is
 // none; s itself when longer than 64 bytes.
 func Intern(s string) string {
-	if len(s) > maxInternLen || s == "" {
-		return s
-	}
-	internMu.RLock()
-	c, ok := internTab[s]
-	internMu.RUnlock()
-	if ok {
+	c, ok := copyOf(s)
+	if ok || len(s) > maxInternLen || s == "" {
 		return c
 	}
 	internMu.Lock()
@@ -63,16 +58,22 @@ func Intern(s string) string {
 // (nothing is added: for strings that are names only sometimes, such as
 // the keys of decoded cache values).
 func Canonical(s string) string {
+	c, _ := copyOf(s)
+	return c
+}
+
+// copyOf is the process's copy of s and true, or s and false.
+func copyOf(s string) (string, bool) {
 	if len(s) > maxInternLen || s == "" {
-		return s
+		return s, false
 	}
 	internMu.RLock()
 	c, ok := internTab[s]
 	internMu.RUnlock()
-	if ok {
-		return c
+	if !ok {
+		return s, false
 	}
-	return s
+	return c, true
 }
 
 // SameString reports whether a and b are the same copy (equal and sharing
