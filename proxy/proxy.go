@@ -92,8 +92,50 @@ func (p *Proxy) ServeHTTP(rc *fasthttp.RequestCtx) {
 	}
 	p.countRequest(c.lc)
 
+	if status := refused(&rc.Request.Header); status != 0 {
+		// nginx's answer before any phase, through Kong's error handler
+		p.nginxError(c, status)
+		if status != 405 {
+			rc.SetConnectionClose()
+		}
+		p.finish(c)
+		p.respond(c)
+		return
+	}
 	p.serve(c)
 	p.respond(c)
+}
+
+// lineMax is the size of one of nginx's large_client_header_buffers (4
+// 8k): the longest request line or header line, terminator included.
+const lineMax = 8 << 10
+
+// refused is the status nginx answers a request it read with before any
+// phase, 0 if none: 414 to a request line longer than one of
+// large_client_header_buffers, 494 (Kong's 400) to a header line longer
+// than one, 405 to TRACE (the whole header is bounded by the server's
+// read buffer: ErrorHandler).
+func refused(h *fasthttp.RequestHeader) int {
+	m := h.Method()
+	if len(m)+len(h.RequestURI())+len(h.Protocol())+4 > lineMax {
+		return 414
+	}
+	if raw := h.RawHeaders(); len(raw) > lineMax {
+		for len(raw) > 0 {
+			n := bytes.IndexByte(raw, '\n') + 1
+			if n == 0 {
+				n = len(raw)
+			}
+			if n > lineMax {
+				return 494
+			}
+			raw = raw[n:]
+		}
+	}
+	if string(m) == "TRACE" {
+		return 405
+	}
+	return 0
 }
 
 func (p *Proxy) serve(c *Context) {
@@ -640,8 +682,8 @@ func hostOnly(h []byte) []byte {
 }
 
 // clearHopByHop removes what nginx does not pass upstream (Keep-Alive,
-// Expect, TE, Upgrade, Connection and the headers Connection names;
-// handler.lua access.after), whatever the case of their names, and keeps
+// Expect, TE, Upgrade, Connection and the headers Connection names) and
+// what Kong clears (Proxy, Proxy-Connection; handler.lua access.after), whatever the case of their names, and keeps
 // the upstream connection alive. s is h's scan: the names under Kong's
 // spelling are deleted here, the others by s.dropOdd. Names are only
 // deleted (or TE set under its own), so a name s did not find is still
@@ -663,6 +705,13 @@ func clearHopByHop(h *fasthttp.RequestHeader, n *reqNames, s *headerScan) {
 	}
 	if has&hasUpgrade != 0 {
 		h.Del("Upgrade")
+	}
+	// httpoxy: Proxy, and Proxy-Connection (handler.lua access.after)
+	if has&hasProxy != 0 {
+		h.Del("Proxy")
+	}
+	if has&hasProxyConn != 0 {
+		h.Del("Proxy-Connection")
 	}
 	if s.found()&hasTE == 0 {
 		return
