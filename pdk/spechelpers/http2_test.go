@@ -71,3 +71,23 @@ func TestH2Request(t *testing.T) {
 		})
 	}
 }
+
+// Kong's http2_client passes the headers to its h2client tool through a
+// shell, which removes their quotes: ['1.1 dev'] arrives as 1.1 dev.
+func TestH2RequestHeaderShellQuotes(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(r.Header.Get("Via") + "|" + r.Header.Get("X-Q") + "|" + r.Header.Get("X-Plain")))
+	}))
+	defer srv.Close()
+	L := lua.NewState()
+	defer L.Close()
+	L.SetGlobal("h2_request", L.NewFunction(h2Request))
+	err := L.DoString(`
+		local status, h, body = h2_request("` + srv.URL + `", { via = [['1.1 dev']], ["x-q"] = [["a b"c\"d]],
+			["x-plain"] = "1.1 kong" }, nil, 5000, true)
+		assert(body == [[1.1 dev|a bc"d|1.1 kong]], body)
+	`)
+	if err != nil {
+		t.Fatal(err)
+	}
+}
