@@ -328,12 +328,19 @@ local function lookup(t, name)
   end
 end
 
--- response headers: any case finds them, as with lua-resty-http
+-- response headers: any case (or _ for -) finds, replaces or clears
+-- them, as with lua-resty-http
 local headers_mt = {
   __index = function(t, k)
     if type(k) == "string" then
       return rawget(t, k:lower()) or rawget(t, (k:lower():gsub("_", "-")))
     end
+  end,
+  __newindex = function(t, k, v)
+    if type(k) == "string" then
+      k = (k:lower():gsub("_", "-"))
+    end
+    rawset(t, k, v)
   end,
 }
 

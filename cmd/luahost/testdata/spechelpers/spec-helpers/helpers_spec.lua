@@ -197,6 +197,15 @@ describe("spec.helpers with a node [#off]", function()
     assert.equal("v w", assert.request(res).has.queryparam("q"))
     assert.is_table(assert.response(res).has.jsonbody())
     assert.equal("application/json", res.headers["Content-Type"])
+    -- as lua-resty-http's headers: any case (or _ for -) of a name
+    -- replaces or clears the header
+    res.headers["Content-Type"] = nil
+    res.headers.x_powered_by = "other"
+    assert.is_nil(res.headers["content-type"])
+    assert.equal("other", res.headers["X-Powered-By"])
+    for k in pairs(res.headers) do
+      assert.not_equal("content-type", k:lower())
+    end
   end)
 
   it("posts forms and JSON", function()
