@@ -111,10 +111,14 @@ func resolveHeaders(list []string) enabledHeaders {
 		list = []string{"server_tokens", "latency_tokens", "x-kong-request-id"}
 	}
 	var e enabledHeaders
-	for _, h := range list {
+	for i, h := range list {
 		switch strings.ToLower(strings.TrimSpace(h)) {
 		case "off":
-			return enabledHeaders{}
+			// conf_loader: off first turns them all off; later, it is
+			// ignored
+			if i == 0 {
+				return enabledHeaders{}
+			}
 		case "server_tokens":
 			e.server, e.via = true, true
 		case "latency_tokens":

@@ -29,6 +29,7 @@ var (
 	hdrUpstreamLatency = []byte("X-Kong-Upstream-Latency")
 	hdrProxyLatency    = []byte("X-Kong-Proxy-Latency")
 	hdrResponseLatency = []byte("X-Kong-Response-Latency")
+	hdrUpstreamStatus  = []byte("X-Kong-Upstream-Status")
 	hdrDate            = []byte("Date")
 	hdrProxy           = []byte("Proxy")
 	hdrProxyConnection = []byte("Proxy-Connection")

@@ -17,7 +17,7 @@ import (
 func TestCanonicalNames(t *testing.T) {
 	for _, name := range [][]byte{hdrAccept, hdrConnection, hdrKeepAlive, hdrExpect, hdrUpgrade, hdrVia, hdrXForwardedFor, hdrXForwardedProto,
 		hdrXForwardedHost, hdrXForwardedPort, hdrXForwardedPath, hdrXForwardedPfx, hdrRequestID,
-		hdrUpstreamLatency, hdrProxyLatency, hdrResponseLatency, hdrProxy, hdrProxyConnection} {
+		hdrUpstreamLatency, hdrProxyLatency, hdrResponseLatency, hdrProxy, hdrProxyConnection, hdrUpstreamStatus} {
 		var rq fasthttp.RequestHeader
 		rq.Set(string(name), "v")
 		var rs fasthttp.ResponseHeader

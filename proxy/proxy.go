@@ -904,6 +904,17 @@ func (p *Proxy) finish(c *Context) {
 	if c.debugHeaders {
 		c.setDebugHeaders(h)
 	}
+	if p.hdr.upstreamStatus && (c.Proxied || c.MarkedProxied) {
+		// Kong's header_filter.before: the upstream's status (a plugin's
+		// answer in its stead: the response's), before the plugins'
+		// header_filter
+		st := c.upStatus
+		if st == 0 {
+			st = resp.StatusCode()
+		}
+		c.buf = strconv.AppendInt(c.buf[:0], int64(st), 10)
+		h.SetCanonical(hdrUpstreamStatus, c.buf)
+	}
 	ph := c.ph
 	tunnel := false
 	if ph != nil {
