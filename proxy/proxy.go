@@ -45,9 +45,12 @@ func New(rt *router.Versioned, cfg Config) *Proxy {
 	if up == nil {
 		up = []string{"x-kong-request-id"}
 	}
-	for _, h := range up {
-		if h == "x-kong-request-id" {
-			p.reqIDUp = true
+	// conf_loader: tokens in any case; off first turns them all off
+	if len(up) == 0 || !strings.EqualFold(strings.TrimSpace(up[0]), "off") {
+		for _, h := range up {
+			if strings.EqualFold(strings.TrimSpace(h), "x-kong-request-id") {
+				p.reqIDUp = true
+			}
 		}
 	}
 	if p.cfg.ErrorDefaultType == "" {

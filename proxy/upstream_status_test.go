@@ -53,3 +53,19 @@ func TestResolveHeadersOff(t *testing.T) {
 		t.Errorf("off later: %+v, want %+v", e, want)
 	}
 }
+
+// headers_upstream's tokens are read ignoring case, and off turns them
+// off only first (Kong's conf_loader).
+func TestHeadersUpstreamTokens(t *testing.T) {
+	for _, tc := range []struct {
+		list []string
+		want bool
+	}{
+		{nil, true}, {[]string{"X-Kong-Request-Id"}, true}, {[]string{" x-kong-request-id "}, true},
+		{[]string{"off", "x-kong-request-id"}, false}, {[]string{"x-kong-request-id", "off"}, true}, {[]string{}, false},
+	} {
+		if p := New(&router.Versioned{}, Config{HeadersUpstream: tc.list}); p.reqIDUp != tc.want {
+			t.Errorf("%q: request id upstream %v", tc.list, p.reqIDUp)
+		}
+	}
+}
