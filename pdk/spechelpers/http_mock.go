@@ -425,7 +425,8 @@ func (m *HTTPMock) ngxFor(req *mockReq) *lua.LTable {
 	header := L.NewTable()
 	hmt := L.NewTable()
 	hmt.RawSetString("__newindex", L.NewFunction(func(L *lua.LState) int {
-		k := L.CheckString(2)
+		// ngx_lua writes '_' as '-' (lua_transform_underscores_in_response_headers)
+		k := strings.ReplaceAll(L.CheckString(2), "_", "-")
 		switch v := L.Get(3).(type) {
 		case *lua.LTable:
 			req.header.Del(k)
@@ -438,7 +439,7 @@ func (m *HTTPMock) ngxFor(req *mockReq) *lua.LTable {
 		return 0
 	}))
 	hmt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
-		v := req.header.Get(L.CheckString(2))
+		v := req.header.Get(strings.ReplaceAll(L.CheckString(2), "_", "-"))
 		if v == "" {
 			L.Push(lua.LNil)
 		} else {

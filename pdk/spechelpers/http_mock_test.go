@@ -138,3 +138,28 @@ func TestHTTPMockHeaderFilter(t *testing.T) {
 		t.Errorf("%v %q", resp.Header, body)
 	}
 }
+
+// ngx.header.content_type is Content-Type ('_' written '-', as ngx_lua's
+// lua_transform_underscores_in_response_headers), and a Content-Type set
+// is answered as set (no charset added).
+func TestHTTPMockHeaderUnderscores(t *testing.T) {
+	L := luavm.NewState(luavm.Options{})
+	m, err := NewHTTPMock(0, []MockRoute{{Path: "/", Content: `
+		ngx.header.content_type = "text/plain"
+		ngx.header.x_one = "1"
+		ngx.say(ngx.header["Content-Type"], "|", ngx.header.x_one)`}}, MockLogOpts{}, L, L.Close)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Start()
+	defer m.Stop()
+	resp, err := http.Get("http://127.0.0.1:" + strconv.Itoa(m.Port()) + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.Header.Get("Content-Type") != "text/plain" || resp.Header.Get("X-One") != "1" || string(body) != "text/plain|1\n" {
+		t.Errorf("%v %q", resp.Header, body)
+	}
+}
