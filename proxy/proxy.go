@@ -643,8 +643,8 @@ func (p *Proxy) realIP(v []byte) (netip.Addr, bool) {
 			// Walk back past trusted addresses.
 			parts := bytes.Split(v, []byte{','})
 			for j := len(parts) - 1; j >= 0; j-- {
-				a, err := netip.ParseAddr(string(bytes.TrimSpace(parts[j])))
-				if err != nil {
+				a, ok := realAddr(b2s(bytes.TrimSpace(parts[j])))
+				if !ok {
 					return netip.Addr{}, false
 				}
 				if j == 0 || !p.cfg.trusted(a) {
@@ -655,11 +655,29 @@ func (p *Proxy) realIP(v []byte) (netip.Addr, bool) {
 		v = v[i+1:]
 	}
 	// v is not kept: ParseAddr copies a zone, its error is dropped
-	a, err := netip.ParseAddr(b2s(bytes.TrimSpace(v)))
-	if err != nil {
+	a, ok := realAddr(b2s(bytes.TrimSpace(v)))
+	if !ok {
 		return netip.Addr{}, false
 	}
 	return a.Unmap(), true
+}
+
+// realAddr reads an address of real_ip_header as nginx's realip module:
+// "ip", or with a port, "ip:port" or "[v6]:port" (a plain address first:
+// the common case parses without an error made).
+func realAddr(s string) (netip.Addr, bool) {
+	if a, err := netip.ParseAddr(s); err == nil {
+		return a, true
+	}
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap.Addr(), true
+	}
+	if len(s) > 2 && s[0] == '[' && s[len(s)-1] == ']' {
+		if a, err := netip.ParseAddr(s[1 : len(s)-1]); err == nil {
+			return a, true
+		}
+	}
+	return netip.Addr{}, false
 }
 
 // serverName is the server_name of Kong's proxy server block.

@@ -69,3 +69,25 @@ func TestHeadersUpstreamTokens(t *testing.T) {
 		}
 	}
 }
+
+// nginx's realip module reads real_ip_header's addresses with a port too
+// ("ip:port", "[v6]:port"), recursive or not.
+func TestRealIPWithPorts(t *testing.T) {
+	trusted, _ := ParseTrustedIPs([]string{"127.0.0.1", "172.16.0.1", "192.168.0.1"})
+	for _, tc := range []struct {
+		recursive bool
+		v, want   string
+	}{
+		{true, "127.0.0.1:14, 10.0.0.1:15, 192.168.0.1:16, 127.0.0.1:17, 172.16.0.1:18", "10.0.0.1"},
+		{true, "127.0.0.1, 10.0.0.1, 192.168.0.1", "10.0.0.1"},
+		{false, "10.0.0.1:15, 192.168.0.1:16", "192.168.0.1"},
+		{false, "[::1]:80", "::1"},
+		{false, "10.0.0.3", "10.0.0.3"},
+	} {
+		p := New(&router.Versioned{}, Config{TrustedIPs: trusted, RealIPRecursive: tc.recursive})
+		a, ok := p.realIP([]byte(tc.v))
+		if !ok || a.String() != tc.want {
+			t.Errorf("%q (recursive %v): %v %v, want %s", tc.v, tc.recursive, a, ok, tc.want)
+		}
+	}
+}
