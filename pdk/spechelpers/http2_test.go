@@ -91,3 +91,26 @@ func TestH2RequestHeaderShellQuotes(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A response's headers as lua-resty-http gives them: Transfer-Encoding
+// and Trailer as they came (Go's client moves them out of the header).
+func TestResponseToLuaKeepsTransferEncodingAndTrailer(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Trailer", "Expires")
+		w.WriteHeader(200)
+		w.Write([]byte("hello"))
+		w.(http.Flusher).Flush()
+		w.Header().Set("Expires", "never")
+	}))
+	defer srv.Close()
+	L := lua.NewState()
+	defer L.Close()
+	res, err := http.Get(srv.URL)
+	_, h, ok := responseToLua(L, res, err, false)
+	if !ok {
+		t.Fatal(L.Get(-1))
+	}
+	if te, tr := h.RawGetString("transfer-encoding"), h.RawGetString("trailer"); te.String() != "chunked" || tr.String() != "Expires" {
+		t.Errorf("transfer-encoding %v, trailer %v", te, tr)
+	}
+}
