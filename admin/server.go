@@ -68,6 +68,8 @@ type Server struct {
 	lua    *luaAPI
 
 	serverHeader string
+	// hdrServer, hdrLatency: `headers` enables Server, X-Kong-Admin-Latency
+	hdrServer, hdrLatency bool
 
 	srv     *fasthttp.Server
 	lns     []net.Listener
@@ -102,6 +104,13 @@ func New(opts Options) (*Server, error) {
 	}
 	s := &Server{h: opts.Host, db: opts.Host.Root.DB, opts: opts, logger: opts.Logger, rt: newRouter(), accepted: make(chan struct{}),
 		serverHeader: "kong/" + opts.Host.Root.VersionString()}
+	var headers []string // Kong's default
+	if c := opts.Host.Root.Conf; c != nil && c.Has("headers") {
+		if headers = c.List("headers"); headers == nil {
+			headers = []string{}
+		}
+	}
+	s.hdrServer, s.hdrLatency = proxy.AdminHeaders(headers)
 	if s.logger == nil {
 		s.logger = opts.Host.Logger
 	}
@@ -317,9 +326,16 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx) {
 	}
 	start := time.Now()
 	defer func() {
-		// Kong's admin headers: latency in ms, Server: kong/<version>
-		ctx.Response.Header.Set("X-Kong-Admin-Latency", strconv.FormatInt(time.Since(start).Milliseconds(), 10))
-		ctx.Response.Header.Set("Server", s.serverHeader)
+		// Kong's admin_header_filter: latency in ms, Server:
+		// kong/<version>, as `headers` enables them
+		if s.hdrLatency {
+			ctx.Response.Header.Set("X-Kong-Admin-Latency", strconv.FormatInt(time.Since(start).Milliseconds(), 10))
+		}
+		if s.hdrServer {
+			ctx.Response.Header.Set("Server", s.serverHeader)
+		} else {
+			ctx.Response.Header.Del("Server")
+		}
 	}()
 	defer func() {
 		if p := recover(); p != nil {

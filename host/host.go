@@ -12,6 +12,7 @@ import (
 	"os"
 	"runtime/debug"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -396,7 +397,13 @@ func (h *Host) initWorker(w *Worker) []*LoadError {
 		w.In.SetPluginName(lp.desc.Name)
 		if err := w.call(fn, 0, lp.handler); err != nil {
 			le := w.errorOf(lp.desc.Name, "init_worker", err)
-			h.Logger.Error("failed to execute the init_worker phase", "plugin", lp.desc.Name, "worker", w.ID, "err", le.Error())
+			// Kong's init_worker stashes the error and logs it at crit
+			msg := le.Msg
+			if le.File != "" {
+				msg = le.File + ":" + strconv.Itoa(le.Line) + ": " + msg
+			}
+			h.Root.Log(pdk.LogCrit, `worker initialization error: failed to execute the "init_worker" handler for plugin "`+
+				lp.desc.Name+`": `+msg+"; this node must be restarted")
 			var te *TimeoutError
 			if errors.As(err, &te) {
 				return []*LoadError{le}

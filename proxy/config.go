@@ -104,6 +104,14 @@ type enabledHeaders struct {
 	server, via, requestID          bool
 	proxyLatency, upstreamLatency   bool
 	responseLatency, upstreamStatus bool
+	adminLatency                    bool
+}
+
+// AdminHeaders says which of the Admin API's headers Kong's `headers`
+// (list; nil: Kong's default) enables: Server and X-Kong-Admin-Latency.
+func AdminHeaders(list []string) (server, adminLatency bool) {
+	e := resolveHeaders(list)
+	return e.server, e.adminLatency
 }
 
 func resolveHeaders(list []string) enabledHeaders {
@@ -111,14 +119,18 @@ func resolveHeaders(list []string) enabledHeaders {
 		list = []string{"server_tokens", "latency_tokens", "x-kong-request-id"}
 	}
 	var e enabledHeaders
-	for _, h := range list {
+	for i, h := range list {
 		switch strings.ToLower(strings.TrimSpace(h)) {
 		case "off":
-			return enabledHeaders{}
+			// conf_loader: off first turns them all off; later, it is
+			// ignored
+			if i == 0 {
+				return enabledHeaders{}
+			}
 		case "server_tokens":
 			e.server, e.via = true, true
 		case "latency_tokens":
-			e.proxyLatency, e.upstreamLatency, e.responseLatency = true, true, true
+			e.proxyLatency, e.upstreamLatency, e.responseLatency, e.adminLatency = true, true, true, true
 		case "server":
 			e.server = true
 		case "via":
@@ -131,6 +143,8 @@ func resolveHeaders(list []string) enabledHeaders {
 			e.upstreamLatency = true
 		case "x-kong-response-latency":
 			e.responseLatency = true
+		case "x-kong-admin-latency":
+			e.adminLatency = true
 		case "x-kong-upstream-status":
 			e.upstreamStatus = true
 		}

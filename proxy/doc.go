@@ -77,8 +77,9 @@
 //     2 GiB, fasthttp's int limit being what it reads into memory.
 //   - The request line and headers are bounded as a whole (32 KiB, nginx's
 //     4 x 8k large_client_header_buffers); past it the answer is Kong's 400
-//     "Request header or cookie too large". nginx also bounds each line to
-//     8 KiB and answers a longer request line 414 "URI too long".
+//     "Request header or cookie too large", as it is to a header line longer
+//     than 8 KiB (a longer request line: 414 "URI too long"). As nginx, a
+//     TRACE request is answered 405 before any phase.
 //   - Log runs after the response is written to the connection (see
 //     logconn.go), except for pipelined requests, whose response fasthttp
 //     may hold back until the next one; on a connection closed after the

@@ -29,7 +29,10 @@ var (
 	hdrUpstreamLatency = []byte("X-Kong-Upstream-Latency")
 	hdrProxyLatency    = []byte("X-Kong-Proxy-Latency")
 	hdrResponseLatency = []byte("X-Kong-Response-Latency")
+	hdrUpstreamStatus  = []byte("X-Kong-Upstream-Status")
 	hdrDate            = []byte("Date")
+	hdrProxy           = []byte("Proxy")
+	hdrProxyConnection = []byte("Proxy-Connection")
 
 	valTrailers  = []byte("trailers")
 	valWebSocket = []byte("websocket")
@@ -92,6 +95,8 @@ const (
 	nUpstreamLatency
 	nProxyLatency
 	nDate
+	nProxy
+	nProxyConnection
 
 	numNames
 )
@@ -115,6 +120,8 @@ var foldNames = [numNames]string{
 	nUpstreamLatency:  "x-kong-upstream-latency",
 	nProxyLatency:     "x-kong-proxy-latency",
 	nDate:             "date",
+	nProxy:            "proxy",
+	nProxyConnection:  "proxy-connection",
 }
 
 // canonNames is every name as Kong writes it, TE and X-Real-IP as given.
@@ -137,6 +144,8 @@ func canonNames(te, realIP []byte) *[numNames][]byte {
 		nUpstreamLatency:  hdrUpstreamLatency,
 		nProxyLatency:     hdrProxyLatency,
 		nDate:             hdrDate,
+		nProxy:            hdrProxy,
+		nProxyConnection:  hdrProxyConnection,
 	}
 }
 
@@ -151,6 +160,8 @@ func nameIndex(k []byte) int {
 		i = nVia
 	case 4:
 		i = nDate
+	case 5:
+		i = nProxy
 	case 6:
 		i = nExpect
 	case 7:
@@ -164,10 +175,12 @@ func nameIndex(k []byte) int {
 		}
 	case 15:
 		i = nXForwardedFor
-	case 16: // x-forwarded-host, -port, -path
+	case 16: // x-forwarded-host, -port, -path, proxy-connection
 		switch k[12] | 0x20 {
 		case 'h':
 			i = nXForwardedHost
+		case 't':
+			i = nProxyConnection
 		case 'p':
 			i = nXForwardedPort
 			if k[13]|0x20 == 'a' {
@@ -219,10 +232,13 @@ const (
 	hasUpLatency  = 1 << nUpstreamLatency
 	hasPxLatency  = 1 << nProxyLatency
 	hasDate       = 1 << nDate
+	hasProxy      = 1 << nProxy
+	hasProxyConn  = 1 << nProxyConnection
 
 	// the names looked for in a request (that the proxy deletes, replaces
 	// or reads) and in a response
-	requestScanned  presence = hasConnection | hasKeepAlive | hasExpect | hasUpgrade | hasTE | hasVia | hasXFF | hasXFProto | hasXFHost | hasXFPort | hasXFPath | hasXFPrefix | hasRealIP | hasRequestID
+	requestScanned presence = hasConnection | hasKeepAlive | hasExpect | hasUpgrade | hasTE | hasVia | hasXFF | hasXFProto | hasXFHost | hasXFPort | hasXFPath | hasXFPrefix | hasRealIP | hasRequestID |
+		hasProxy | hasProxyConn
 	responseScanned presence = hasConnection | hasKeepAlive | hasUpgrade | hasVia | hasRequestID | hasUpLatency | hasPxLatency |
 		hasDate
 )

@@ -17,7 +17,7 @@ import (
 func TestCanonicalNames(t *testing.T) {
 	for _, name := range [][]byte{hdrAccept, hdrConnection, hdrKeepAlive, hdrExpect, hdrUpgrade, hdrVia, hdrXForwardedFor, hdrXForwardedProto,
 		hdrXForwardedHost, hdrXForwardedPort, hdrXForwardedPath, hdrXForwardedPfx, hdrRequestID,
-		hdrUpstreamLatency, hdrProxyLatency, hdrResponseLatency} {
+		hdrUpstreamLatency, hdrProxyLatency, hdrResponseLatency, hdrProxy, hdrProxyConnection, hdrUpstreamStatus} {
 		var rq fasthttp.RequestHeader
 		rq.Set(string(name), "v")
 		var rs fasthttp.ResponseHeader
@@ -163,14 +163,14 @@ func (s *headerScan) spellings() []string {
 func TestRequestScan(t *testing.T) {
 	const mixed = "CONNECTION: x\r\nKeep-alive: 1\r\nexpect: e\r\nUPGRADE: u\r\nte: gzip\r\nVIA: v\r\nx-forwarded-for: 1.2.3.4\r\n" +
 		"X-FORWARDED-PROTO: https\r\nx-Forwarded-Host: h\r\nX-Forwarded-port: 1\r\nx-forwarded-path: /p\r\nX-FORWARDED-PREFIX: /x\r\n" +
-		"x-real-ip: 1.1.1.1\r\nx-kong-request-id: r\r\n"
+		"x-real-ip: 1.1.1.1\r\nx-kong-request-id: r\r\nproxy: p\r\nPROXY-CONNECTION: close\r\n"
 	const canon = "Connection: x\r\nKeep-Alive: 1\r\nExpect: e\r\nUpgrade: u\r\nTE: gzip\r\nVia: v\r\nX-Forwarded-For: 1.2.3.4\r\n" +
 		"X-Forwarded-Proto: https\r\nX-Forwarded-Host: h\r\nX-Forwarded-Port: 1\r\nX-Forwarded-Path: /p\r\nX-Forwarded-Prefix: /x\r\n" +
-		"X-Real-IP: 1.1.1.1\r\nX-Kong-Request-Id: r\r\n"
+		"X-Real-IP: 1.1.1.1\r\nX-Kong-Request-Id: r\r\nProxy: p\r\nProxy-Connection: close\r\n"
 	all := requestScanned
 	mixedSpellings := []string{"0:CONNECTION", "1:Keep-alive", "2:expect", "3:UPGRADE", "4:te", "5:VIA", "6:x-forwarded-for",
 		"7:X-FORWARDED-PROTO", "8:x-Forwarded-Host", "9:X-Forwarded-port", "10:x-forwarded-path", "11:X-FORWARDED-PREFIX",
-		"12:x-real-ip", "13:x-kong-request-id"}
+		"12:x-real-ip", "13:x-kong-request-id", "17:proxy", "18:PROXY-CONNECTION"}
 	for _, tc := range []struct {
 		name             string
 		headers          string

@@ -45,9 +45,12 @@ func New(rt *router.Versioned, cfg Config) *Proxy {
 	if up == nil {
 		up = []string{"x-kong-request-id"}
 	}
-	for _, h := range up {
-		if h == "x-kong-request-id" {
-			p.reqIDUp = true
+	// conf_loader: tokens in any case; off first turns them all off
+	if len(up) == 0 || !strings.EqualFold(strings.TrimSpace(up[0]), "off") {
+		for _, h := range up {
+			if strings.EqualFold(strings.TrimSpace(h), "x-kong-request-id") {
+				p.reqIDUp = true
+			}
 		}
 	}
 	if p.cfg.ErrorDefaultType == "" {
@@ -92,8 +95,50 @@ func (p *Proxy) ServeHTTP(rc *fasthttp.RequestCtx) {
 	}
 	p.countRequest(c.lc)
 
+	if status := refused(&rc.Request.Header); status != 0 {
+		// nginx's answer before any phase, through Kong's error handler
+		p.nginxError(c, status)
+		if status != 405 {
+			rc.SetConnectionClose()
+		}
+		p.finish(c)
+		p.respond(c)
+		return
+	}
 	p.serve(c)
 	p.respond(c)
+}
+
+// lineMax is the size of one of nginx's large_client_header_buffers (4
+// 8k): the longest request line or header line, terminator included.
+const lineMax = 8 << 10
+
+// refused is the status nginx answers a request it read with before any
+// phase, 0 if none: 414 to a request line longer than one of
+// large_client_header_buffers, 494 (Kong's 400) to a header line longer
+// than one, 405 to TRACE (the whole header is bounded by the server's
+// read buffer: ErrorHandler).
+func refused(h *fasthttp.RequestHeader) int {
+	m := h.Method()
+	if len(m)+len(h.RequestURI())+len(h.Protocol())+4 > lineMax {
+		return 414
+	}
+	if raw := h.RawHeaders(); len(raw) > lineMax {
+		for len(raw) > 0 {
+			n := bytes.IndexByte(raw, '\n') + 1
+			if n == 0 {
+				n = len(raw)
+			}
+			if n > lineMax {
+				return 494
+			}
+			raw = raw[n:]
+		}
+	}
+	if string(m) == "TRACE" {
+		return 405
+	}
+	return 0
 }
 
 func (p *Proxy) serve(c *Context) {
@@ -598,8 +643,8 @@ func (p *Proxy) realIP(v []byte) (netip.Addr, bool) {
 			// Walk back past trusted addresses.
 			parts := bytes.Split(v, []byte{','})
 			for j := len(parts) - 1; j >= 0; j-- {
-				a, err := netip.ParseAddr(string(bytes.TrimSpace(parts[j])))
-				if err != nil {
+				a, ok := realAddr(b2s(bytes.TrimSpace(parts[j])))
+				if !ok {
 					return netip.Addr{}, false
 				}
 				if j == 0 || !p.cfg.trusted(a) {
@@ -610,11 +655,29 @@ func (p *Proxy) realIP(v []byte) (netip.Addr, bool) {
 		v = v[i+1:]
 	}
 	// v is not kept: ParseAddr copies a zone, its error is dropped
-	a, err := netip.ParseAddr(b2s(bytes.TrimSpace(v)))
-	if err != nil {
+	a, ok := realAddr(b2s(bytes.TrimSpace(v)))
+	if !ok {
 		return netip.Addr{}, false
 	}
 	return a.Unmap(), true
+}
+
+// realAddr reads an address of real_ip_header as nginx's realip module:
+// "ip", or with a port, "ip:port" or "[v6]:port" (a plain address first:
+// the common case parses without an error made).
+func realAddr(s string) (netip.Addr, bool) {
+	if a, err := netip.ParseAddr(s); err == nil {
+		return a, true
+	}
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap.Addr(), true
+	}
+	if len(s) > 2 && s[0] == '[' && s[len(s)-1] == ']' {
+		if a, err := netip.ParseAddr(s[1 : len(s)-1]); err == nil {
+			return a, true
+		}
+	}
+	return netip.Addr{}, false
 }
 
 // serverName is the server_name of Kong's proxy server block.
@@ -640,8 +703,8 @@ func hostOnly(h []byte) []byte {
 }
 
 // clearHopByHop removes what nginx does not pass upstream (Keep-Alive,
-// Expect, TE, Upgrade, Connection and the headers Connection names;
-// handler.lua access.after), whatever the case of their names, and keeps
+// Expect, TE, Upgrade, Connection and the headers Connection names) and
+// what Kong clears (Proxy, Proxy-Connection; handler.lua access.after), whatever the case of their names, and keeps
 // the upstream connection alive. s is h's scan: the names under Kong's
 // spelling are deleted here, the others by s.dropOdd. Names are only
 // deleted (or TE set under its own), so a name s did not find is still
@@ -663,6 +726,13 @@ func clearHopByHop(h *fasthttp.RequestHeader, n *reqNames, s *headerScan) {
 	}
 	if has&hasUpgrade != 0 {
 		h.Del("Upgrade")
+	}
+	// httpoxy: Proxy, and Proxy-Connection (handler.lua access.after)
+	if has&hasProxy != 0 {
+		h.Del("Proxy")
+	}
+	if has&hasProxyConn != 0 {
+		h.Del("Proxy-Connection")
 	}
 	if s.found()&hasTE == 0 {
 		return
@@ -854,6 +924,17 @@ func (p *Proxy) finish(c *Context) {
 	}
 	if c.debugHeaders {
 		c.setDebugHeaders(h)
+	}
+	if p.hdr.upstreamStatus && (c.Proxied || c.MarkedProxied) {
+		// Kong's header_filter.before: the upstream's status (a plugin's
+		// answer in its stead: the response's), before the plugins'
+		// header_filter
+		st := c.upStatus
+		if st == 0 {
+			st = resp.StatusCode()
+		}
+		c.buf = strconv.AppendInt(c.buf[:0], int64(st), 10)
+		h.SetCanonical(hdrUpstreamStatus, c.buf)
 	}
 	ph := c.ph
 	tunnel := false

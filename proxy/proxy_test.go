@@ -414,6 +414,14 @@ func TestProxyMalformed(t *testing.T) {
 			"Request header or cookie too large"},
 		{"body too large", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\nhello world", 413, "Payload too large"},
 		{"bad chunking", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n", 400, "Bad request"},
+		// nginx bounds each line to one of large_client_header_buffers'
+		// 8k buffers: a longer header line is 494 (Kong's 400), a longer
+		// request line 414
+		{"header line too large", "GET / HTTP/1.1\r\nHost: x\r\nX-Large: " + strings.Repeat("a", 10<<10) + "\r\n\r\n", 400,
+			"Request header or cookie too large"},
+		{"request line too large", "GET /" + strings.Repeat("a", 9<<10) + " HTTP/1.1\r\nHost: x\r\n\r\n", 414, "URI too long"},
+		// nginx refuses TRACE before any phase
+		{"trace", "TRACE / HTTP/1.1\r\nHost: x\r\n\r\n", 405, "Method not allowed"},
 	}
 	for _, c := range cases {
 		res, body := raw(t, tp.addr, c.req)

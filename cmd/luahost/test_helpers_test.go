@@ -548,3 +548,13 @@ func TestSpecStopKongCleansErrorLog(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 }
+
+// start_kong{ plugins = false } is the default plugins, as with Kong's
+// kong_exec (it failed: "false plugin is enabled but not installed").
+func TestSpecHelpersStartKongPluginsFalse(t *testing.T) {
+	c := specHelpersConf(t)
+	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/plugins_false_spec.lua")
+	if code != 0 || !strings.Contains(out, "1 success / 0 failures / 0 errors") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}

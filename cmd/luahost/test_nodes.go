@@ -432,8 +432,21 @@ func (s *specNodes) nodeConf(over map[string]string) *conf.Config {
 	for k, v := range over {
 		c.Set(k, v, "start_kong")
 	}
+	if p := strings.TrimSuffix(strings.TrimSpace(over["lua_package_path"]), ";"); p != "" {
+		// Kong's kong_exec: a spec's lua_package_path comes after the
+		// fixtures' plugins and vaults and before the test configuration's
+		// (the fixture plugins load whatever path the spec gives)
+		c.Set("lua_package_path", customPluginPath+";"+customVaultPath+";"+p+";"+s.base.Get("lua_package_path"), "start_kong")
+	}
 	return c
 }
+
+// Kong's spec/internal/constants.lua: CUSTOM_PLUGIN_PATH and
+// CUSTOM_VAULT_PATH, first on every node's lua_package_path.
+const (
+	customPluginPath = "./spec/fixtures/custom_plugins/?.lua"
+	customVaultPath  = "./spec/fixtures/custom_vaults/?.lua;./spec/fixtures/custom_vaults/?/init.lua"
+)
 
 func database(strategy string) string {
 	if strategy == "off" || strategy == "" {

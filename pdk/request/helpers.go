@@ -227,10 +227,24 @@ func optMax(L *lua.LState, n, def int) int {
 // ngx.req.get_headers / ngx.resp.get_headers build them: lower-case names,
 // repeated headers as arrays, at most max (0: all), "truncated" second when
 // more. raw keeps the names as sent.
-func (s *State) pushHeaderTable(L *lua.LState, all func(func([]byte, []byte) bool), max int, raw bool) int {
+func (s *State) pushHeaderTable(L *lua.LState, all func(func([]byte, []byte) bool), max int, raw bool, what truncation) int {
 	t, truncated := s.headerTable(L, all, max, raw)
 	L.Push(t)
 	if truncated {
+		s.truncated(what)
+		L.Push(lua.LString("truncated"))
+		return 2
+	}
+	return 1
+}
+
+// pushRespHeaderTable pushes ngx.resp.get_headers' table (and "truncated"
+// second when some were left out, logged as Kong does).
+func (s *State) pushRespHeaderTable(L *lua.LState, max int, raw bool) int {
+	t, truncated := s.respHeaderTable(L, &s.resp().Header, max, raw)
+	L.Push(t)
+	if truncated {
+		s.truncated(respHeadersTruncated)
 		L.Push(lua.LString("truncated"))
 		return 2
 	}
@@ -516,4 +530,88 @@ func (s *State) delHeader(h headerDeleter, key string) {
 		h.DelBytes(buf[sp[0]:sp[1]])
 	}
 	s.delSpans, s.delBuf = spans, buf
+}
+
+// truncation is what Kong's globalpatches.lua reports truncated: the
+// ngx.req / ngx.resp getter it wraps (the line of its kong.log.notice).
+type truncation int
+
+const (
+	reqHeadersTruncated  truncation = 148
+	respHeadersTruncated truncation = 167
+	uriArgsTruncated     truncation = 186
+	postArgsTruncated    truncation = 205
+)
+
+// truncated logs Kong's notice for a getter that left some out (its
+// globalpatches wrap ngx.req.get_headers, ngx.resp.get_headers,
+// ngx.req.get_uri_args and ngx.req.get_post_args, which the PDK calls
+// too), under the running plugin's namespace.
+func (s *State) truncated(what truncation) {
+	if !s.in.Root.LogEnabled(pdk.LogNotice) {
+		return
+	}
+	var msg string
+	switch what {
+	case reqHeadersTruncated:
+		msg = "request headers truncated"
+	case respHeadersTruncated:
+		msg = "response headers truncated"
+	case uriArgsTruncated:
+		msg = "uri args truncated"
+	default:
+		msg = "post args truncated"
+	}
+	s.in.Log(pdk.LogNotice, "[kong] globalpatches.lua:"+itoa(int(what))+" "+s.pluginPrefix()+msg)
+}
+
+// respHeaderTable is ngx.resp.get_headers(max, raw)'s table: ngx_lua's
+// entries first (content-type and content-length when set, connection
+// always: upgrade on a 101, close when the connection closes after the
+// response, keep-alive otherwise), then the other headers up to max minus
+// those; truncated when some were left out.
+func (s *State) respHeaderTable(L *lua.LState, h *fasthttp.ResponseHeader, max int, raw bool) (*lua.LTable, bool) {
+	t := L.CreateTable(0, 8)
+	extra := 1
+	for k := range h.All() {
+		if equalFoldDash(k, "content-type") || equalFoldDash(k, "content-length") {
+			extra++
+		}
+	}
+	conn := "keep-alive"
+	switch {
+	case h.StatusCode() == fasthttp.StatusSwitchingProtocols:
+		conn = "upgrade"
+	case h.ConnectionClose() || (s.c != nil && s.c.RequestCtx.Request.Header.ConnectionClose()):
+		conn = "close"
+	}
+	t.RawSetString("connection", lua.LString(conn))
+	n, truncated := 0, false
+	for k, v := range h.All() {
+		if equalFoldDash(k, "connection") {
+			continue
+		}
+		special := equalFoldDash(k, "content-type") || equalFoldDash(k, "content-length")
+		if !special {
+			if max > 0 && n >= max-extra {
+				truncated = true
+				continue
+			}
+			n++
+		}
+		var name string
+		switch {
+		case special:
+			name = lowerName(k)
+		case raw:
+			name = string(k)
+		default:
+			name = lowerName(k)
+		}
+		addValue(L, t, name, lua.LString(v))
+	}
+	if !raw {
+		t.Metatable = s.hdrMT
+	}
+	return t, truncated
 }

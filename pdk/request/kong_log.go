@@ -214,19 +214,28 @@ func (s *State) serializeRequest(L *lua.LState, root, ctx, opts *lua.LTable) {
 	}
 	req.RawSetString("url", lua.LString(s.scheme()+"://"+s.host()+":"+itoa(port)+requestURI))
 	qs := L.NewTable()
-	parseArgs(L, qs, s.query(), s.maxURIArgs)
+	if parseArgs(L, qs, s.query(), s.maxURIArgs) {
+		s.truncated(uriArgsTruncated)
+	}
 	req.RawSetString("querystring", qs)
 	req.RawSetString("method", s.method())
 	var respHeaders lua.LValue = lua.LNil
 	if !skipHeaders {
-		hdrs, _ := s.headerTable(L, reqHeaderAll(s.reqH()), s.maxReqHeaders, false)
+		hdrs, trunc := s.headerTable(L, reqHeaderAll(s.reqH()), s.maxReqHeaders, false)
+		if trunc {
+			s.truncated(reqHeadersTruncated)
+		}
 		for _, k := range []string{"authorization", "proxy-authorization"} {
 			if hdrs.RawGetString(k) != lua.LNil {
 				hdrs.RawSetString(k, lua.LString("REDACTED"))
 			}
 		}
 		req.RawSetString("headers", hdrs)
-		respHeaders, _ = s.headerTable(L, respHeaderAll(&rc.Response.Header), s.maxRespHeaders, false)
+		var rt *lua.LTable
+		if rt, trunc = s.respHeaderTable(L, &rc.Response.Header, s.maxRespHeaders, false); trunc {
+			s.truncated(respHeadersTruncated)
+		}
+		respHeaders = rt
 	}
 	req.RawSetString("size", s.varNumber("request_length"))
 	if cs, ok := c.TLSState(); ok {

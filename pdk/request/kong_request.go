@@ -336,7 +336,9 @@ func (s *State) reqGetQueryArg(L *lua.LState) int {
 		return 0
 	}
 	t := L.NewTable()
-	parseArgs(L, t, s.query(), s.maxURIArgs)
+	if parseArgs(L, t, s.query(), s.maxURIArgs) {
+		s.truncated(uriArgsTruncated)
+	}
 	v := t.RawGetString(string(name))
 	if arr, ok := v.(*lua.LTable); ok {
 		v = arr.RawGetInt(1)
@@ -377,6 +379,7 @@ func (s *State) reqGetQuery(L *lua.LState) int {
 	truncated := parseArgs(L, t, s.query(), max)
 	L.Push(t)
 	if truncated {
+		s.truncated(uriArgsTruncated)
 		L.Push(lua.LString("truncated"))
 		return 2
 	}
@@ -409,7 +412,7 @@ func (s *State) reqGetHeaders(L *lua.LState) int {
 	if s.c == nil {
 		return 0
 	}
-	return s.pushHeaderTable(L, reqHeaderAll(s.reqH()), max, false)
+	return s.pushHeaderTable(L, reqHeaderAll(s.reqH()), max, false, reqHeadersTruncated)
 }
 
 func (s *State) reqGetRawBody(L *lua.LState) int {
@@ -476,7 +479,9 @@ func (s *State) decodeBody(L *lua.LState, ct string, body []byte, maxArg, defMax
 			max = defMax
 		}
 		t := L.NewTable()
-		parseArgs(L, t, body, max)
+		if parseArgs(L, t, body, max) {
+			s.truncated(postArgsTruncated)
+		}
 		v, mime = t, ctPost
 	case strings.HasPrefix(lower, ctJSON):
 		mime = ctJSON

@@ -102,7 +102,7 @@ func (s *State) respGetHeaders(L *lua.LState) int {
 	if s.c == nil {
 		return 0
 	}
-	return s.pushHeaderTable(L, respHeaderAll(&s.resp().Header), max, false)
+	return s.pushRespHeaderTable(L, max, false)
 }
 
 func (s *State) respGetSource(L *lua.LState) int {

@@ -57,6 +57,7 @@ func (s *State) srespGetHeaders(L *lua.LState) int {
 	t.Metatable = s.srespMT()
 	L.Push(t)
 	if truncated {
+		s.truncated(respHeadersTruncated)
 		L.Push(lua.LString("truncated"))
 		return 2
 	}

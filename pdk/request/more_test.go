@@ -199,3 +199,57 @@ func TestPhaseValuesMatchMaps(t *testing.T) {
 		}
 	}
 }
+
+// A truncated reader logs Kong's notice (its globalpatches.lua wraps
+// ngx.req.get_headers, ngx.resp.get_headers, ngx.req.get_uri_args and
+// ngx.req.get_post_args, which the PDK's readers call).
+func TestTruncatedNotices(t *testing.T) {
+	e := newEnv(t, proxy.Config{}, "lua_max_req_headers", "2", "lua_max_uri_args", "1", "lua_max_resp_headers", "1",
+		"lua_max_post_args", "1")
+	e.on(PhaseAccess, `
+		kong.request.get_headers()
+		kong.request.get_query()
+		ngx.req.read_body()
+		ngx.req.get_post_args()
+	`)
+	e.on(PhaseHeaderFilter, `ngx.resp.get_headers()`)
+	e.serve("POST /?a=1&b=2 HTTP/1.1\r\nHost: x\r\nX-A: 1\r\nContent-Type: application/x-www-form-urlencoded\r\n" +
+		"Content-Length: 7\r\n\r\nc=1&d=2")
+	e.noErrors()
+	e.logs.mu.Lock()
+	logged := strings.Join(e.logs.lines, "\n")
+	e.logs.mu.Unlock()
+	for _, want := range []string{"[kong] globalpatches.lua:148 [test] request headers truncated",
+		"[kong] globalpatches.lua:186 [test] uri args truncated", "[kong] globalpatches.lua:205 [test] post args truncated",
+		"[kong] globalpatches.lua:167 [test] response headers truncated"} {
+		if !strings.Contains(logged, want) {
+			t.Errorf("no %q in:\n%s", want, logged)
+		}
+	}
+}
+
+// ngx.resp.get_headers (so kong.response.get_headers) has ngx_lua's
+// connection entry (keep-alive, close, upgrade on a 101) besides the
+// headers set, and counts it, Content-Type and Content-Length first
+// against max: the others are cut to max minus those.
+func TestRespGetHeadersConnection(t *testing.T) {
+	e := newEnv(t, proxy.Config{})
+	e.on(PhaseAccess, `return kong.response.exit(200, "", { a1 = "v1", a2 = "v2", a3 = "v3" })`)
+	e.on(PhaseHeaderFilter, `
+		local h = kong.response.get_headers()
+		record("conn", h.connection) record("cl", h["content-length"]) record("a3", h.a3)
+		local n = 0
+		for k in pairs(ngx.resp.get_headers(4)) do n = n + 1 end
+		record("n4", n) record("t4", select(2, ngx.resp.get_headers(4)))
+		record("t5", select(2, ngx.resp.get_headers(5)))
+	`)
+	e.serve("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	e.noErrors()
+	e.want("conn", "keep-alive", "cl", "0", "a3", "v3", "n4", "4", "t4", "truncated", "t5", "nil")
+	e.clear()
+	e.on(PhaseAccess, `return kong.response.exit(200)`)
+	e.on(PhaseHeaderFilter, `record("conn", kong.response.get_headers().connection)`)
+	e.serve("GET / HTTP/1.0\r\nHost: x\r\n\r\n")
+	e.noErrors()
+	e.want("conn", "close")
+}

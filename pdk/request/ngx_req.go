@@ -31,11 +31,12 @@ func (s *State) newNgxReq() *lua.LTable {
 	}
 	L.SetFuncs(t, map[string]lua.LGFunction{
 		"get_headers": need(func(L *lua.LState) int {
-			return s.pushHeaderTable(L, reqHeaderAll(s.reqH()), optMax(L, 1, s.maxReqHeaders), lua.LVAsBool(L.Get(2)))
+			return s.pushHeaderTable(L, reqHeaderAll(s.reqH()), optMax(L, 1, s.maxReqHeaders), lua.LVAsBool(L.Get(2)), reqHeadersTruncated)
 		}),
 		"get_uri_args": need(func(L *lua.LState) int {
 			t := L.NewTable()
 			if parseArgs(L, t, s.query(), optMax(L, 1, s.maxURIArgs)) {
+				s.truncated(uriArgsTruncated)
 				L.Push(t)
 				L.Push(lua.LString("truncated"))
 				return 2
@@ -46,6 +47,7 @@ func (s *State) newNgxReq() *lua.LTable {
 		"get_post_args": need(func(L *lua.LState) int {
 			t := L.NewTable()
 			if parseArgs(L, t, s.c.RequestBody(), optMax(L, 1, s.maxPostArgs)) {
+				s.truncated(postArgsTruncated)
 				L.Push(t)
 				L.Push(lua.LString("truncated"))
 				return 2

@@ -35,7 +35,7 @@ func (s *State) openNgx(ngx *lua.LTable) {
 		if s.c == nil {
 			raise(L, "no request found")
 		}
-		return s.pushHeaderTable(L, respHeaderAll(&s.resp().Header), optMax(L, 1, s.maxRespHeaders), lua.LVAsBool(L.Get(2)))
+		return s.pushRespHeaderTable(L, optMax(L, 1, s.maxRespHeaders), lua.LVAsBool(L.Get(2)))
 	}))
 	resp.RawSetString("add_header", addHeader)
 	ngx.RawSetString("resp", resp)

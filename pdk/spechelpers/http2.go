@@ -40,7 +40,9 @@ func h2Request(L *lua.LState) int {
 	}
 	headers := map[string]string{}
 	if t, ok := L.Get(2).(*lua.LTable); ok {
-		t.ForEach(func(k, v lua.LValue) { headers[k.String()] = v.String() })
+		// Kong's runs h2client through a shell, which removes the
+		// headers' quotes
+		t.ForEach(func(k, v lua.LValue) { headers[shellUnquote(k.String())] = shellUnquote(v.String()) })
 	}
 	if m, ok := headers[":method"]; ok {
 		method = m
@@ -78,4 +80,42 @@ func h2Request(L *lua.LState) int {
 	L.Push(lua.LString(b))
 	L.Push(lua.LString(strconv.Itoa(res.ProtoMajor)))
 	return 4
+}
+
+// shellUnquote is s after a POSIX shell's quote removal: '...' literal,
+// "..." with \ escaping $ ` " \, a backslash outside quotes escaping the
+// byte after it. What a shell would also do to s (split it at blanks,
+// expand $) is left out: s stays one word.
+func shellUnquote(s string) string {
+	if !strings.ContainsAny(s, `'"\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\'':
+			j := strings.IndexByte(s[i+1:], '\'')
+			if j < 0 {
+				b.WriteString(s[i+1:])
+				return b.String()
+			}
+			b.WriteString(s[i+1 : i+1+j])
+			i += j + 1
+		case '"':
+			for i++; i < len(s) && s[i] != '"'; i++ {
+				if s[i] == '\\' && i+1 < len(s) && strings.IndexByte("$`\"\\", s[i+1]) >= 0 {
+					i++
+				}
+				b.WriteByte(s[i])
+			}
+		case '\\':
+			if i+1 < len(s) {
+				i++
+				b.WriteByte(s[i])
+			}
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }

@@ -71,3 +71,46 @@ func TestH2Request(t *testing.T) {
 		})
 	}
 }
+
+// Kong's http2_client passes the headers to its h2client tool through a
+// shell, which removes their quotes: ['1.1 dev'] arrives as 1.1 dev.
+func TestH2RequestHeaderShellQuotes(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(r.Header.Get("Via") + "|" + r.Header.Get("X-Q") + "|" + r.Header.Get("X-Plain")))
+	}))
+	defer srv.Close()
+	L := lua.NewState()
+	defer L.Close()
+	L.SetGlobal("h2_request", L.NewFunction(h2Request))
+	err := L.DoString(`
+		local status, h, body = h2_request("` + srv.URL + `", { via = [['1.1 dev']], ["x-q"] = [["a b"c\"d]],
+			["x-plain"] = "1.1 kong" }, nil, 5000, true)
+		assert(body == [[1.1 dev|a bc"d|1.1 kong]], body)
+	`)
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A response's headers as lua-resty-http gives them: Transfer-Encoding
+// and Trailer as they came (Go's client moves them out of the header).
+func TestResponseToLuaKeepsTransferEncodingAndTrailer(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Trailer", "Expires")
+		w.WriteHeader(200)
+		w.Write([]byte("hello"))
+		w.(http.Flusher).Flush()
+		w.Header().Set("Expires", "never")
+	}))
+	defer srv.Close()
+	L := lua.NewState()
+	defer L.Close()
+	res, err := http.Get(srv.URL)
+	_, h, ok := responseToLua(L, res, err, false)
+	if !ok {
+		t.Fatal(L.Get(-1))
+	}
+	if te, tr := h.RawGetString("transfer-encoding"), h.RawGetString("trailer"); te.String() != "chunked" || tr.String() != "Expires" {
+		t.Errorf("transfer-encoding %v, trailer %v", te, tr)
+	}
+}

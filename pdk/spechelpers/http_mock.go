@@ -36,6 +36,9 @@ import (
 type MockRoute struct {
 	Path                 string // nginx location: prefix, or "= /exact"
 	Access, Content, Log string // Lua code of each phase
+	// HeaderFilter is the header_filter phase's code (Kong's template
+	// runs the route's header field when it has a header_filter one)
+	HeaderFilter string
 }
 
 // MockLogOpts are http_mock's log_opts.
@@ -64,6 +67,7 @@ type mockRoute struct {
 	prefix               string
 	exact                bool
 	access, content, log *lua.LFunction
+	header               *lua.LFunction
 }
 
 // errExit is ngx.exit's unwinding.
@@ -82,7 +86,7 @@ func NewHTTPMock(port int, routes []MockRoute, opts MockLogOpts, L *lua.LState, 
 			code string
 			dst  **lua.LFunction
 			name string
-		}{{r.Access, &mr.access, "access"}, {r.Content, &mr.content, "content"}, {r.Log, &mr.log, "log"}} {
+		}{{r.Access, &mr.access, "access"}, {r.Content, &mr.content, "content"}, {r.Log, &mr.log, "log"}, {r.HeaderFilter, &mr.header, "header_filter"}} {
 			if strings.TrimSpace(ph.code) == "" {
 				continue
 			}
@@ -324,6 +328,11 @@ func (m *HTTPMock) serve(w http.ResponseWriter, r *http.Request) {
 				req.status = http.StatusOK
 			}
 		}
+		if rt.header != nil {
+			if err := m.run(ngxT, rt.header); err != nil && errMsg == nil {
+				errMsg = err.Error()
+			}
+		}
 		if rt.log != nil {
 			m.run(ngxT, rt.log)
 		}
@@ -416,7 +425,8 @@ func (m *HTTPMock) ngxFor(req *mockReq) *lua.LTable {
 	header := L.NewTable()
 	hmt := L.NewTable()
 	hmt.RawSetString("__newindex", L.NewFunction(func(L *lua.LState) int {
-		k := L.CheckString(2)
+		// ngx_lua writes '_' as '-' (lua_transform_underscores_in_response_headers)
+		k := strings.ReplaceAll(L.CheckString(2), "_", "-")
 		switch v := L.Get(3).(type) {
 		case *lua.LTable:
 			req.header.Del(k)
@@ -429,7 +439,7 @@ func (m *HTTPMock) ngxFor(req *mockReq) *lua.LTable {
 		return 0
 	}))
 	hmt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
-		v := req.header.Get(L.CheckString(2))
+		v := req.header.Get(strings.ReplaceAll(L.CheckString(2), "_", "-"))
 		if v == "" {
 			L.Push(lua.LNil)
 		} else {
@@ -506,6 +516,32 @@ func (m *HTTPMock) ngxFor(req *mockReq) *lua.LTable {
 		"request_method": r.Method, "host": r.Host, "scheme": "http", "remote_addr": hostOf(r.RemoteAddr)} {
 		v.RawSetString(k, lua.LString(val))
 	}
+	// nginx's $http_<name> (a request header, '_' for '-', as set_header
+	// left it) and $arg_<name> (a query argument), nil when absent
+	vmt := L.NewTable()
+	vmt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
+		k := L.CheckString(2)
+		switch {
+		case strings.HasPrefix(k, "http_"):
+			name := strings.ReplaceAll(k[len("http_"):], "_", "-")
+			if vs := req.reqHead.Values(name); len(vs) > 0 {
+				L.Push(lua.LString(vs[0]))
+				return 1
+			}
+			if strings.EqualFold(name, "host") && r.Host != "" {
+				L.Push(lua.LString(r.Host))
+				return 1
+			}
+		case strings.HasPrefix(k, "arg_"):
+			if vs, ok := r.URL.Query()[k[len("arg_"):]]; ok && len(vs) > 0 {
+				L.Push(lua.LString(vs[0]))
+				return 1
+			}
+		}
+		L.Push(lua.LNil)
+		return 1
+	}))
+	L.SetMetatable(v, vmt)
 	t.RawSetString("var", v)
 	// ngx.status reads and writes go to the request
 	mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {

@@ -89,3 +89,77 @@ func TestHTTPMockRawHeaderNames(t *testing.T) {
 		t.Errorf("logged headers: %v", h)
 	}
 }
+
+// ngx.var.http_<name> is the request header <name> ('_' for '-', its case
+// ignored; nil when absent), as set_header left it, and ngx.var.arg_<name>
+// the query argument, as nginx's variables.
+func TestHTTPMockVarHeadersAndArgs(t *testing.T) {
+	L := luavm.NewState(luavm.Options{})
+	m, err := NewHTTPMock(0, []MockRoute{{Path: "/", Access: `ngx.req.set_header("X-Req-To", "http_mock")`, Content: `
+		ngx.print(tostring(ngx.var.http_via), "|", tostring(ngx.var.http_x_req_to), "|", tostring(ngx.var.http_absent),
+			"|", tostring(ngx.var.arg_q), "|", tostring(ngx.var.arg_none))`}}, MockLogOpts{}, L, L.Close)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Start()
+	defer m.Stop()
+	req, _ := http.NewRequest("GET", "http://127.0.0.1:"+strconv.Itoa(m.Port())+"/?q=1", nil)
+	req.Header.Set("via", "1.1 dev")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if want := "1.1 dev|http_mock|nil|1|nil"; string(body) != want {
+		t.Errorf("%q, want %q", body, want)
+	}
+}
+
+// A route's HeaderFilter runs once the content phase is done, before the
+// response's headers are sent: what it sets in ngx.header is answered.
+func TestHTTPMockHeaderFilter(t *testing.T) {
+	L := luavm.NewState(luavm.Options{})
+	m, err := NewHTTPMock(0, []MockRoute{{Path: "/", Content: `ngx.header["X-C"] = "c" ngx.say("ok")`,
+		HeaderFilter: `ngx.header["Via"] = "2 nginx"`}},
+		MockLogOpts{}, L, L.Close)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Start()
+	defer m.Stop()
+	resp, err := http.Get("http://127.0.0.1:" + strconv.Itoa(m.Port()) + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.Header.Get("Via") != "2 nginx" || string(body) != "ok\n" {
+		t.Errorf("%v %q", resp.Header, body)
+	}
+}
+
+// ngx.header.content_type is Content-Type ('_' written '-', as ngx_lua's
+// lua_transform_underscores_in_response_headers), and a Content-Type set
+// is answered as set (no charset added).
+func TestHTTPMockHeaderUnderscores(t *testing.T) {
+	L := luavm.NewState(luavm.Options{})
+	m, err := NewHTTPMock(0, []MockRoute{{Path: "/", Content: `
+		ngx.header.content_type = "text/plain"
+		ngx.header.x_one = "1"
+		ngx.say(ngx.header["Content-Type"], "|", ngx.header.x_one)`}}, MockLogOpts{}, L, L.Close)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Start()
+	defer m.Stop()
+	resp, err := http.Get("http://127.0.0.1:" + strconv.Itoa(m.Port()) + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.Header.Get("Content-Type") != "text/plain" || resp.Header.Get("X-One") != "1" || string(body) != "text/plain|1\n" {
+		t.Errorf("%v %q", resp.Header, body)
+	}
+}

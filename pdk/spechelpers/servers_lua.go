@@ -104,8 +104,14 @@ func (s *servers) bind(L *lua.LState, mod *lua.LTable, nodes Nodes) {
 				if !ok {
 					return
 				}
-				routes = append(routes, MockRoute{Path: k.String(), Access: lua.LVAsString(t.RawGetString("access")),
-					Content: lua.LVAsString(t.RawGetString("content")), Log: lua.LVAsString(t.RawGetString("log"))})
+				mr := MockRoute{Path: k.String(), Access: lua.LVAsString(t.RawGetString("access")),
+					Content: lua.LVAsString(t.RawGetString("content")), Log: lua.LVAsString(t.RawGetString("log"))}
+				if t.RawGetString("header_filter") != lua.LNil {
+					// Kong's template: a header_filter field opens the
+					// phase's block, whose code is the header field
+					mr.HeaderFilter = lua.LVAsString(t.RawGetString("header"))
+				}
+				routes = append(routes, mr)
 			})
 			opts := MockLogOpts{Req: true, ReqBody: true}
 			if t, ok := L.Get(3).(*lua.LTable); ok {

@@ -476,13 +476,30 @@ func responseToLua(L *lua.LState, res *http.Response, err error, join bool) (bod
 		return nil, nil, false
 	}
 	h = L.NewTable()
-	names := make([]string, 0, len(res.Header))
-	for k := range res.Header {
+	// Go's client takes Transfer-Encoding and Trailer out of the header;
+	// lua-resty-http gives them as they came (HTTP/1.x)
+	hdr := res.Header
+	if res.ProtoMajor == 1 && (len(res.TransferEncoding) > 0 || len(res.Trailer) > 0) {
+		hdr = hdr.Clone()
+		if len(res.TransferEncoding) > 0 && hdr.Get("Transfer-Encoding") == "" {
+			hdr.Set("Transfer-Encoding", strings.Join(res.TransferEncoding, ", "))
+		}
+		if len(res.Trailer) > 0 && hdr.Get("Trailer") == "" {
+			tr := make([]string, 0, len(res.Trailer))
+			for k := range res.Trailer {
+				tr = append(tr, k)
+			}
+			sort.Strings(tr)
+			hdr.Set("Trailer", strings.Join(tr, ", "))
+		}
+	}
+	names := make([]string, 0, len(hdr))
+	for k := range hdr {
 		names = append(names, k)
 	}
 	sort.Strings(names)
 	for _, k := range names {
-		vs := res.Header[k]
+		vs := hdr[k]
 		switch {
 		case join:
 			h.RawSetString(strings.ToLower(k), lua.LString(strings.Join(vs, ", ")))

@@ -251,7 +251,10 @@ function helpers.start_kong(conf, _, _, fixtures)
     if type(v) == "table" then
       v = table.concat(v, ",")
     end
-    c[k] = tostring(v)
+    -- Kong's kong_exec: plugins false is none given (the default list)
+    if k ~= "plugins" or v then
+      c[k] = tostring(v)
+    end
   end
   local node, err = go.start_kong(c, fixtures.dns_mock)
   if not node then
@@ -328,12 +331,19 @@ local function lookup(t, name)
   end
 end
 
--- response headers: any case finds them, as with lua-resty-http
+-- response headers: any case (or _ for -) finds, replaces or clears
+-- them, as with lua-resty-http
 local headers_mt = {
   __index = function(t, k)
     if type(k) == "string" then
       return rawget(t, k:lower()) or rawget(t, (k:lower():gsub("_", "-")))
     end
+  end,
+  __newindex = function(t, k, v)
+    if type(k) == "string" then
+      k = (k:lower():gsub("_", "-"))
+    end
+    rawset(t, k, v)
   end,
 }
 
@@ -1192,6 +1202,20 @@ local function modifier_chain(checks, neg)
     __index = function(_, key)
       if key == "has" or key == "is" or key == "was" or key == "has_a" then return chain end
       if key == "no" or key == "not" or key == "has_no" then return modifier_chain(checks, not neg) end
+      if type(key) == "string" and not checks[key] and key:find("_", 1, true) then
+        -- luassert's underscored modifiers alone (has_not, is_not,
+        -- does_not ...): a chain, negated once per no/not
+        local n, only = neg, true
+        for word in key:gmatch("[^_]+") do
+          if word == "no" or word == "not" then
+            n = not n
+          elseif word ~= "has" and word ~= "is" and word ~= "was" and word ~= "are" and word ~= "does" then
+            only = false
+            break
+          end
+        end
+        if only then return modifier_chain(checks, n) end
+      end
       local fn, n = checks[key], neg
       if not fn and type(key) == "string" then
         -- luassert's underscored form: has_header, has_no_header,

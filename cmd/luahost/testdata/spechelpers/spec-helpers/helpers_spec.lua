@@ -81,6 +81,10 @@ describe("spec.helpers utilities", function()
     assert.equal("ok", assert.response(res).has_status(200))
     assert.equal("1", assert.response(res).has_header("x-a"))
     assert.response(res).has_no_header("x-b")
+    -- luassert's underscored modifier words before the assertion's key
+    assert.response(res).has_not.header("x-b")
+    assert.response(res).is_not.status(500)
+    assert.response(res).does_not.has_no.header("x-a")
     assert.is_false(pcall(assert.response(res).has_no_header, "x-a"))
     assert.is_false(pcall(function() return assert.response(res).has_nothing end))
   end)
@@ -197,6 +201,15 @@ describe("spec.helpers with a node [#off]", function()
     assert.equal("v w", assert.request(res).has.queryparam("q"))
     assert.is_table(assert.response(res).has.jsonbody())
     assert.equal("application/json", res.headers["Content-Type"])
+    -- as lua-resty-http's headers: any case (or _ for -) of a name
+    -- replaces or clears the header
+    res.headers["Content-Type"] = nil
+    res.headers.x_powered_by = "other"
+    assert.is_nil(res.headers["content-type"])
+    assert.equal("other", res.headers["X-Powered-By"])
+    for k in pairs(res.headers) do
+      assert.not_equal("content-type", k:lower())
+    end
   end)
 
   it("posts forms and JSON", function()
