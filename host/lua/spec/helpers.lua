@@ -817,14 +817,44 @@ local function split_args(cmd)
   return args
 end
 
-function helpers.kong_exec(cmd, env)
+-- env_vars, Kong's string of shell assignments put before the command
+-- (`NAME="value" NAME2='v'`): the names and values, in order
+local function env_assignments(env_vars)
+  local out = {}
+  for _, word in ipairs(split_args(env_vars or "")) do
+    local k, v = word:match("^([%a_][%w_]*)=(.*)$")
+    if not k then
+      error("kong_exec: env_vars must be NAME=value assignments, got '" .. word .. "'", 3)
+    end
+    out[#out + 1] = { k, v }
+  end
+  return out
+end
+
+-- Kong's kong_exec(cmd, env, returns, env_vars): env's keys are KONG_<KEY>
+-- variables, env_vars' assignments plain ones, both for the command's
+-- duration; ok, stderr, stdout (stdout nil when not ok), or with returns
+-- ok, exit code, stdout, stderr
+function helpers.kong_exec(cmd, env, returns, env_vars)
   local e = {}
   for k, v in pairs(env or {}) do
     if type(v) == "table" then v = table.concat(v, ",") end
     e[k] = tostring(v)
   end
-  local code, stdout, stderr = go.exec(split_args(cmd), e)
-  return code == 0, stderr, stdout
+  local saved = {}
+  for i, kv in ipairs(env_assignments(env_vars)) do
+    saved[i] = { kv[1], os.getenv(kv[1]) }
+    go.setenv(kv[1], kv[2])
+  end
+  local code, stdout, stderr = go.exec(split_args(cmd or ""), e)
+  for i = #saved, 1, -1 do
+    go.setenv(saved[i][1], saved[i][2])
+  end
+  local ok = code == 0
+  if returns then
+    return ok, code, stdout, stderr
+  end
+  return ok, stderr, ok and stdout or nil
 end
 
 
