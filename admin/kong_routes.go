@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"runtime"
 	"sort"
@@ -411,6 +412,18 @@ func (s *Server) validate(r *Request, name string) {
 	for k, v := range r.Body {
 		params[k] = copyValue(v)
 	}
+	// certificates' snis is a field of Kong's schema (transient: the
+	// certificates DAO writes snis rows); here an attribute the Admin API
+	// keeps, validated as Kong's field is (an array of wildcard hosts)
+	var snis map[string]any
+	if v, ok := params["snis"]; ok && name == "certificates" && s.certs != nil {
+		delete(params, "snis")
+		var err error
+		if snis, err = s.certs.check.Validate(r.Context(), map[string]any{"snis": v}, false); err != nil {
+			r.Error(err)
+			return
+		}
+	}
 	ctx := s.runnerContext(r.Context())
 	in, shErrs, err := d.Schema.ProcessAutoFields(ctx, params, schema.CtxInsert, nil)
 	if err != nil {
@@ -424,6 +437,12 @@ func (s *Server) validate(r *Request, name string) {
 			r.Error(err)
 			return
 		}
+	}
+	if len(snis) > 0 {
+		if errs == nil {
+			errs = map[string]any{}
+		}
+		maps.Copy(errs, snis)
 	}
 	if errs != nil {
 		r.JSON(400, ErrBody(kongdb.Errors{}.SchemaViolation(errs)))

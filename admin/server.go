@@ -66,6 +66,9 @@ type Server struct {
 	opts   Options
 	rt     *router
 	lua    *luaAPI
+	// certs is certificates' snis attribute (certificateRoutes), nil
+	// without the snis entity
+	certs *certSNIs
 
 	serverHeader string
 
