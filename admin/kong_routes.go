@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"math"
 	"os"
 	"runtime"
 	"sort"
@@ -338,32 +339,56 @@ func (s *Server) timers(r *Request) {
 }
 
 // jsonableSchema is Kong's schema_to_jsonable: fields and entity_checks,
-// functions left out, foreign fields without their schema.
+// functions left out, foreign fields without their schema. As Kong's, a
+// field's attributes keep their object form, while any table below them
+// that is empty is an array (a record's fields and an array's default
+// always are), and NaN and the infinities are "nan", "inf" and "-inf".
 func jsonableSchema(sc *schema.Schema) map[string]any {
 	m := sc.ToMap()
 	checks, _ := m["entity_checks"].([]any)
-	if checks == nil {
-		checks = []any{}
-	}
 	fields, _ := m["fields"].([]any)
-	if fields == nil {
-		fields = []any{}
-	}
-	return map[string]any{"fields": stripFuncs(fields), "entity_checks": stripFuncs(checks)}
+	return map[string]any{"fields": jsonableFields(fields), "entity_checks": jsonableFields(checks)}
 }
 
-func stripFuncs(v any) any {
+// jsonableFields is fields_to_jsonable: a list of { name = attributes }.
+func jsonableFields(list []any) []any {
+	out := make([]any, 0, len(list))
+	for _, e := range list {
+		m, ok := e.(map[string]any)
+		if !ok {
+			continue
+		}
+		o := make(map[string]any, len(m))
+		for name, fd := range m {
+			if _, isFn := fd.(*schema.Func); isFn {
+				continue
+			}
+			o[name] = jsonableData(fd, false)
+		}
+		out = append(out, o)
+	}
+	return out
+}
+
+// jsonableData is fdata_to_jsonable: v's attributes, a table below the
+// field's own (maybe) an array when it is empty.
+func jsonableData(v any, maybe bool) any {
 	switch x := v.(type) {
 	case map[string]any:
+		if maybe && len(x) == 0 {
+			return []any{}
+		}
+		typ, _ := x["type"].(string)
 		out := make(map[string]any, len(x))
 		for k, e := range x {
-			if _, isFn := e.(*schema.Func); isFn {
+			if _, isFn := e.(*schema.Func); isFn || k == "schema" {
 				continue
 			}
-			if k == "schema" {
+			if l, ok := e.([]any); ok && k == "fields" && typ == "record" {
+				out[k] = jsonableFields(l)
 				continue
 			}
-			out[k] = stripFuncs(e)
+			out[k] = jsonableData(e, true)
 		}
 		return out
 	case []any:
@@ -372,9 +397,18 @@ func stripFuncs(v any) any {
 			if _, isFn := e.(*schema.Func); isFn {
 				continue
 			}
-			out = append(out, stripFuncs(e))
+			out = append(out, jsonableData(e, true))
 		}
 		return out
+	case float64:
+		switch {
+		case math.IsNaN(x):
+			return "nan"
+		case math.IsInf(x, 1):
+			return "inf"
+		case math.IsInf(x, -1):
+			return "-inf"
+		}
 	}
 	return v
 }
