@@ -172,6 +172,12 @@ func New(opts Options) (*Host, error) {
 	}
 	first, descs, errs := h.loadWorker(0, true)
 	h.boot = first
+	// kong.configuration.loaded_plugins: the plugins loaded (a bundled
+	// one skipped for a module luahost lacks is not), from init_worker on
+	root.LoadedPlugins = make([]string, 0, len(descs))
+	for _, p := range descs {
+		root.LoadedPlugins = append(root.LoadedPlugins, p.Name)
+	}
 	defer func() { h.boot = nil }()
 	if len(errs) == 0 && conn != nil {
 		errs = h.openDB(conn, descs)

@@ -25,6 +25,13 @@ func (in *Instance) newKongConfiguration() *lua.LTable {
 			return 1
 		}
 		v := confValue(L, in.Root.Conf, k)
+		if k == "loaded_plugins" && in.Root.LoadedPlugins != nil {
+			set := L.NewTable()
+			for _, p := range in.Root.LoadedPlugins {
+				set.RawSetString(p, lua.LTrue)
+			}
+			v = set
+		}
 		cache.RawSetString(k, v)
 		L.Push(v)
 		return 1

@@ -69,6 +69,10 @@ helpers.test_conf = {
   proxy_error_log = "logs/error.log",
   admin_error_log = "logs/error.log",
   nginx_err_logs = ERROR_LOG,
+  -- Kong's conf_loader's set of plugin names: those the run's host
+  -- loaded (kong_tests.conf's plugins, bundled ones luahost lacks a
+  -- module for left out, as its nodes leave them out)
+  loaded_plugins = kong and kong.configuration and kong.configuration.loaded_plugins or {},
 }
 helpers.test_conf_path = "spec/kong_tests.conf"
 

@@ -172,6 +172,11 @@ describe("spec.helpers utilities", function()
     assert.is_nil(stdout2)
   end)
 
+  it("test_conf.loaded_plugins is the set of the run's plugins", function()
+    assert.is_true(helpers.test_conf.loaded_plugins["add-header"])
+    assert.is_nil(helpers.test_conf.loaded_plugins["bundled"])
+  end)
+
   it("test_conf.database is kong_tests.conf's until get_db_utils sets it; get_db_utils checks its arguments", function()
     assert.equal(os.getenv("KONG_DATABASE") or "postgres", helpers.test_conf.database)
     assert.has_error(function() helpers.get_db_utils("off", "routes") end, "arg #2 must be a list of tables to truncate")
