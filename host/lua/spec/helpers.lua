@@ -339,6 +339,14 @@ local headers_mt = {
       return rawget(t, k:lower()) or rawget(t, (k:lower():gsub("_", "-")))
     end
   end,
+  -- a write in any case is to the header's field, as lua-resty-http's
+  -- headers table has it (res.headers["Date"] = nil clears date)
+  __newindex = function(t, k, v)
+    if type(k) == "string" then
+      k = k:lower()
+    end
+    rawset(t, k, v)
+  end,
 }
 
 local client_mt = {}

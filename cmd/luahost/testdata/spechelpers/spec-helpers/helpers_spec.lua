@@ -227,6 +227,11 @@ describe("spec.helpers with a node [#off]", function()
     assert.equal("v w", assert.request(res).has.queryparam("q"))
     assert.is_table(assert.response(res).has.jsonbody())
     assert.equal("application/json", res.headers["Content-Type"])
+    -- a write in another case is to the same header, as lua-resty-http's
+    res.headers["Content-Type"] = nil
+    assert.is_nil(res.headers["content-type"])
+    res.headers["X-New"] = "v"
+    assert.equal("v", res.headers["x-new"])
   end)
 
   it("posts forms and JSON", function()
