@@ -143,7 +143,17 @@ func New(opts Options) (*Host, error) {
 	if root == nil {
 		// A node id per host: two hosts are two nodes (kong.node.get_id,
 		// cluster_events' node_id).
-		root = &pdk.Root{Conf: c, Logger: logger, PID: os.Getpid(), NodeID: uuid.NewString()}
+		// node_id in the configuration is that id (Kong's kong.node, with
+		// its deprecation warning)
+		id := strings.TrimSpace(c.Get("node_id"))
+		if id == "" {
+			id = uuid.NewString()
+		} else {
+			logger.Warn("Manually specifying a `node_id` via configuration is deprecated as of 3.9 and will be removed in the 4.x.\n" +
+				"We strongly recommend avoiding this practice.\n" +
+				"Please note that if specified manually it must be unique across the cluster to ensure proper functionality.")
+		}
+		root = &pdk.Root{Conf: c, Logger: logger, PID: os.Getpid(), NodeID: id}
 	}
 	if dns := opts.DNS; dns != nil && root.Resolve == nil {
 		root.Resolve = func(ctx context.Context, name string, port int) (string, int, error) {
