@@ -4,17 +4,22 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"math"
 	"os"
-	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/luahost/luahost/host"
 	"github.com/luahost/luahost/kongdb"
 	"github.com/luahost/luahost/kongdb/cache"
 	"github.com/luahost/luahost/kongdb/schema"
+	"github.com/luahost/luahost/pdk"
 	"github.com/luahost/luahost/proxy"
 )
 
@@ -265,18 +270,25 @@ func (s *Server) root(r *Request) {
 		}
 	}
 	sort.Slice(enabled, func(i, j int) bool { return enabled[i].(string) < enabled[j].(string) })
-	cfg := map[string]any{}
-	if c := s.h.Conf; c != nil {
-		for _, k := range c.Keys() {
-			if strings.Contains(k, "password") || strings.Contains(k, "_key") {
-				continue
-			}
-			cfg[k] = c.Get(k)
-		}
+	// kong.configuration.remove_sensitive(), with the log level
+	cfg := pdk.SafeConfiguration(s.h.Conf)
+	if s.h.Conf != nil {
+		cfg["log_level"] = strings.ToLower(strings.TrimSpace(s.h.Conf.Get("log_level")))
+	}
+	timers := map[string]any{"running": 0, "pending": 0}
+	if sys, ok := s.h.Root.TimerStats()["sys"].(map[string]any); ok {
+		timers = map[string]any{"running": sys["running"], "pending": sys["pending"]}
+	}
+	version := s.h.Root.VersionString()
+	edition := "community"
+	if strings.Contains(version, "enterprise") {
+		edition = "enterprise"
 	}
 	r.JSON(200, map[string]any{
 		"tagline":       "Welcome to kong",
-		"version":       s.h.Root.VersionString(),
+		"version":       version,
+		"edition":       edition,
+		"timers":        timers,
 		"node_id":       s.h.Root.NodeIDValue(),
 		"hostname":      hostname,
 		"lua_version":   "Lua 5.1",
@@ -286,15 +298,31 @@ func (s *Server) root(r *Request) {
 	})
 }
 
+// status is Kong's GET /status (kong/api/routes/health.lua): unit and
+// scale checked as bytes_to_str checks them (400 with its message), the
+// memory figures kong.node.get_memory_stats gives, the server counters,
+// and the database's reachability, or with database = off the
+// configuration's hash instead.
 func (s *Server) status(r *Request) {
-	reachable := true
-	if d := s.db.DAO("workspaces"); d != nil {
-		if _, _, err := d.Page(r.Context(), 1, nil, nil); err != nil {
-			reachable = false
+	unit := "m"
+	if u, ok := r.Query["unit"].(string); ok {
+		unit = u
+	}
+	var scale lua.LValue = lua.LNil
+	if sc, ok := r.Query["scale"].(string); ok {
+		if f, ok := luaToNumber(sc); ok {
+			scale = lua.LNumber(f)
 		}
 	}
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
+	if msg := pdk.CheckBytesFormat(lua.LString(unit), scale); msg != "" {
+		r.Exit(400, msg)
+		return
+	}
+	memory, err := s.memoryStats(r.Context(), unit, scale)
+	if err != nil {
+		r.Error(err)
+		return
+	}
 	st := s.h.Pool.Stat()
 	// Kong's server block is nginx's, the proxy's connections and
 	// requests: the node's proxy when it gives them, else this listener's
@@ -303,8 +331,7 @@ func (s *Server) status(r *Request) {
 	if s.opts.ConnStats != nil {
 		cs = s.opts.ConnStats()
 	}
-	r.JSON(200, map[string]any{
-		"database": map[string]any{"reachable": reachable},
+	body := map[string]any{
 		"server": map[string]any{
 			"connections_accepted": float64(cs.Accepted),
 			"connections_handled":  float64(cs.Handled),
@@ -314,15 +341,79 @@ func (s *Server) status(r *Request) {
 			"connections_writing":  float64(cs.Writing),
 			"connections_waiting":  float64(cs.Waiting),
 		},
-		"memory": map[string]any{
-			"lua_shared_dicts": map[string]any{},
-			"workers_lua_vms": []any{map[string]any{
-				"http_allocated_gc": kongdb.FormatNumber(float64(ms.HeapAlloc)/(1<<20)) + " MiB",
-				"pid":               float64(os.Getpid()),
-			}},
-		},
+		"memory":  memory,
 		"workers": map[string]any{"total": float64(st.Total), "idle": float64(st.Idle), "max": float64(st.Max)},
+	}
+	if s.opts.ConfigHash != nil {
+		hash := s.opts.ConfigHash()
+		if hash == "" {
+			hash = emptyConfigHash
+		}
+		body["configuration_hash"] = hash
+	} else {
+		reachable := true
+		if d := s.db.DAO("workspaces"); d != nil {
+			if _, _, err := d.Page(r.Context(), 1, nil, nil); err != nil {
+				reachable = false
+			}
+		}
+		body["database"] = map[string]any{"reachable": reachable}
+	}
+	r.JSON(200, body)
+}
+
+// emptyConfigHash is Kong's DECLARATIVE_EMPTY_CONFIG_HASH.
+const emptyConfigHash = "00000000000000000000000000000000"
+
+// luaToNumber is tonumber(s) for the decimal and hexadecimal forms.
+func luaToNumber(s string) (float64, bool) {
+	t := strings.TrimSpace(s)
+	if t == "" {
+		return 0, false
+	}
+	if f, err := strconv.ParseFloat(t, 64); err == nil {
+		return f, true
+	}
+	neg := false
+	if t[0] == '-' {
+		neg, t = true, t[1:]
+	}
+	if strings.HasPrefix(t, "0x") || strings.HasPrefix(t, "0X") {
+		if n, err := strconv.ParseUint(t[2:], 16, 64); err == nil {
+			if neg {
+				return -float64(n), true
+			}
+			return float64(n), true
+		}
+	}
+	return 0, false
+}
+
+// memoryStats is kong.node.get_memory_stats(unit, scale), run in a worker,
+// as JSON values.
+func (s *Server) memoryStats(ctx context.Context, unit string, scale lua.LValue) (map[string]any, error) {
+	ctx, cancel := context.WithTimeout(ctx, acquireTimeout)
+	defer cancel()
+	var out map[string]any
+	err := s.h.Pool.AcquireFunc(ctx, func(w *host.Worker) error {
+		L := w.L
+		node, ok := L.GetField(L.GetGlobal("kong"), "node").(*lua.LTable)
+		if !ok {
+			return errors.New("kong.node is not there")
+		}
+		if err := L.CallByParam(lua.P{Fn: L.GetField(node, "get_memory_stats"), NRet: 1, Protect: true},
+			lua.LString(unit), scale); err != nil {
+			return err
+		}
+		v := L.Get(-1)
+		L.Pop(1)
+		enc, msg := w.In.JSON().Encode(L, v)
+		if msg != "" {
+			return errors.New(msg)
+		}
+		return json.Unmarshal([]byte(enc), &out)
 	})
+	return out, err
 }
 
 // timers is Kong's GET /timers: the answering worker and its kong.timer

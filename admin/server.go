@@ -46,6 +46,11 @@ type Options struct {
 	// ConnStats, when set, gives /status its server block (the node's
 	// proxy.Proxy.ConnStats); nil reports the Admin API's own requests.
 	ConnStats func() proxy.ConnStats
+	// ConfigHash is the hash of the declarative configuration loaded (a
+	// DB-less node's): /status answers it as configuration_hash, without
+	// the database entry, as Kong does with database = off. nil: a node
+	// with a database.
+	ConfigHash func() string
 	// Balancers, when set, answers the health endpoints
 	// (/upstreams/:upstreams/health, .../targets/:targets/healthy); nil:
 	// no balancer, as a Kong node without one.

@@ -548,3 +548,14 @@ func TestSpecStopKongCleansErrorLog(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 }
+
+// A DB-less start_kong after get_db_utils("postgres") starts empty, as
+// Kong's (its blueprints' entities are a DB-less node's configuration only
+// when get_db_utils wrote them DB-less).
+func TestSpecHelpersDBLessStartAfterPostgres(t *testing.T) {
+	c := specHelpersConf(t)
+	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/dbless_start_spec.lua")
+	if code != 0 || !strings.Contains(out, "2 successes / 0 failures / 0 errors") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
