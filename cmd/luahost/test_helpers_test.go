@@ -67,7 +67,7 @@ func TestSpecHelpersTemplateIntegration(t *testing.T) {
 func TestSpecHelpersOwnSpec(t *testing.T) {
 	c := specHelpersConf(t)
 	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/helpers_spec.lua")
-	if code != 0 || !strings.Contains(out, "28 successes / 0 failures / 0 errors") {
+	if code != 0 || !strings.Contains(out, "29 successes / 0 failures / 0 errors") {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 }

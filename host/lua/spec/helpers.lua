@@ -1613,4 +1613,15 @@ do
   say:set("assertion.partial_match.negative", "Values at key %s should not be equal\n")
 end
 
+-- Kong's helpers.db, the DB object of the test configuration: here kong.db
+-- over the current node's store (get_db_utils' or start_kong's), the same
+-- table each time, nil before any
+setmetatable(helpers, {
+  __index = function(_, k)
+    if k == "db" then
+      return (go.db())
+    end
+  end,
+})
+
 return helpers

@@ -185,6 +185,12 @@ describe("spec.helpers utilities", function()
     assert.equal("off", helpers.test_conf.database)
   end)
 
+  it("helpers.db is the current node's kong.db, with its daos", function()
+    local _, db = helpers.get_db_utils("off")
+    assert.equal(db, helpers.db)
+    assert.equal("services", helpers.db.daos.services.schema.name)
+  end)
+
   it("mock upstream constants", function()
     assert.is_number(helpers.mock_upstream_port)
     assert.equal("http://127.0.0.1:" .. helpers.mock_upstream_port, helpers.mock_upstream_url)
