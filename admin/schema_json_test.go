@@ -39,3 +39,17 @@ func TestJSONableSchemaEmptyTablesAndNumbers(t *testing.T) {
 		t.Errorf("an empty default as an object: %s", body)
 	}
 }
+
+// Numbers in the Admin API's JSON are cjson's at Kong's precision (16
+// significant digits, CJSON_MAX_PRECISION): 2^53 exact.
+func TestAppendJSONNumberPrecision(t *testing.T) {
+	for in, want := range map[float64]string{
+		9007199254740992: "9007199254740992", 1e15: "1000000000000000", 1e16: "1e+16",
+		0.1: "0.1", 0.1 + 0.2: "0.3", 1.0 / 3: "0.3333333333333333", -12.5: "-12.5", 1e-5: "1e-05",
+		123456789012.345: "123456789012.345",
+	} {
+		if got := string(AppendJSON(nil, in)); got != want {
+			t.Errorf("%v: %s, want %s", in, got, want)
+		}
+	}
+}
