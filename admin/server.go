@@ -51,6 +51,10 @@ type Options struct {
 	// the database entry, as Kong does with database = off. nil: a node
 	// with a database.
 	ConfigHash func() string
+	// FreshBalancers, when set, brings Balancers up to date with the
+	// upstreams and targets written so far (the health endpoints call it
+	// before they read a balancer).
+	FreshBalancers func(ctx context.Context) error
 	// Balancers, when set, answers the health endpoints
 	// (/upstreams/:upstreams/health, .../targets/:targets/healthy); nil:
 	// no balancer, as a Kong node without one.

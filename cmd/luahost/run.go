@@ -465,7 +465,7 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 	var adm *admin.Server
 	if len(adminListeners) > 0 {
 		opts := admin.Options{Host: h, Logger: logger, Log: adminAccessLog(logs.adminAccess),
-			ConnStats: p.ConnStats, Balancers: bals.reg, TLS: adminTLS}
+			ConnStats: p.ConnStats, Balancers: bals.reg, FreshBalancers: bals.Fresh, TLS: adminTLS}
 		if h.Root.DB.Strategy() == "off" {
 			opts.ConfigHash = cfgHandler.Hash
 		}

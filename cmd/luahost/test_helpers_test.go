@@ -559,3 +559,14 @@ func TestSpecHelpersDBLessStartAfterPostgres(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 }
+
+// The Admin API's health endpoints see the balancers of the writes
+// answered before them (no "no healthchecker found" while the background
+// rebuild is pending).
+func TestSpecHelpersTargetHealthAfterWrite(t *testing.T) {
+	c := specHelpersConf(t)
+	code, out := runSpecs(t, c, "testdata/spechelpers/spec-helpers/target_health_spec.lua")
+	if code != 0 || !strings.Contains(out, "1 success / 0 failures / 0 errors") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
