@@ -1616,12 +1616,17 @@ end
 -- Kong's helpers.db, the DB object of the test configuration: here kong.db
 -- over the current node's store (get_db_utils' or start_kong's), the same
 -- table each time, nil before any
-setmetatable(helpers, {
-  __index = function(_, k)
+do
+  local mt = getmetatable(helpers) or {}
+  local index = mt.__index -- the grpcbin constants'
+  mt.__index = function(self, k)
     if k == "db" then
       return (go.db())
     end
-  end,
-})
+    if type(index) == "function" then return index(self, k) end
+    if index then return index[k] end
+  end
+  setmetatable(helpers, mt)
+end
 
 return helpers
