@@ -47,6 +47,38 @@ type adminExit struct {
 	rawBody string
 	hasRaw  bool
 	headers [][2]string
+	// printed is what the handler wrote with ngx.print and ngx.say: the
+	// body when it returns without an exit (no Lapis output added)
+	printed    strings.Builder
+	hasPrinted bool
+}
+
+// printArgs appends ngx.print's arguments to b as ngx_lua writes them:
+// strings and numbers, booleans, nil and ngx.null ("null"), and arrays of
+// them, flattened.
+func printArgs(L *lua.LState, b *strings.Builder, v lua.LValue) {
+	switch x := v.(type) {
+	case lua.LString:
+		b.WriteString(string(x))
+	case lua.LNumber:
+		b.WriteString(luavm.FormatNumber(float64(x)))
+	case lua.LBool:
+		if x {
+			b.WriteString("true")
+		} else {
+			b.WriteString("false")
+		}
+	case *lua.LNilType:
+		b.WriteString("nil")
+	case *lua.LTable:
+		for i := 1; i <= x.Len(); i++ {
+			printArgs(L, b, x.RawGetInt(i))
+		}
+	case *lua.LUserData:
+		b.WriteString("null")
+	default:
+		L.RaiseError("bad argument to 'print' (string, number, boolean, nil, ngx.null, or array table expected, got %s)", v.Type().String())
+	}
 }
 
 // acquireTimeout bounds how long an api.lua request waits for a worker.
@@ -274,9 +306,36 @@ func (l *luaAPI) serve(r *Request) {
 	prevPhase := w.In.Phase
 	w.In.Phase = "content" // ngx.get_phase() in Kong's Admin API
 	lw.exit = &adminExit{}
+	// ngx.print and ngx.say write the response body, as in a content
+	// handler
+	ngxT, _ := L.GetGlobal("ngx").(*lua.LTable)
+	var savedPrint, savedSay lua.LValue
+	if ngxT != nil {
+		savedPrint, savedSay = ngxT.RawGetString("print"), ngxT.RawGetString("say")
+		e := lw.exit
+		printer := func(nl bool) *lua.LFunction {
+			return L.NewFunction(func(L *lua.LState) int {
+				for i := 1; i <= L.GetTop(); i++ {
+					printArgs(L, &e.printed, L.Get(i))
+				}
+				if nl {
+					e.printed.WriteByte('\n')
+				}
+				e.hasPrinted = true
+				L.Push(lua.LNumber(1))
+				return 1
+			})
+		}
+		ngxT.RawSetString("print", printer(false))
+		ngxT.RawSetString("say", printer(true))
+	}
 	defer func() {
 		kong.RawSetString("response", saved)
 		w.In.Phase = prevPhase
+		if ngxT != nil {
+			ngxT.RawSetString("print", savedPrint)
+			ngxT.RawSetString("say", savedSay)
+		}
 	}()
 
 	self := l.selfTable(L, r)
@@ -297,6 +356,12 @@ func (l *luaAPI) serve(r *Request) {
 	status := e.status
 	if status == 0 {
 		status = 200
+	}
+	if err == nil && e.hasPrinted {
+		// returned without an exit after writing the body itself
+		r.Ctx.SetStatusCode(status)
+		r.Ctx.SetBodyString(e.printed.String())
+		return
 	}
 	if e.hasRaw {
 		r.Ctx.SetStatusCode(status)

@@ -72,6 +72,11 @@ func TestPluginAPILua(t *testing.T) {
 		if r := n.do("GET", "/notes-fail/boom", nil); r.Status != 500 || r.Body["message"] != "An unexpected error occurred" {
 			t.Fatalf("Lua error: %d %s", r.Status, r.Raw)
 		}
+		// a handler writing its body with ngx.print / ngx.say and no exit:
+		// that body, with the status and headers it set
+		if r := n.do("GET", "/notes-print", nil); r.Status != 201 || r.Raw != "hello 1true\n" || r.Header.Get("X-Foo") != "bar" {
+			t.Fatalf("ngx.print: %d %q %v", r.Status, r.Raw, r.Header)
+		}
 		// 405 and OPTIONS on an api.lua route
 		if r := n.do("DELETE", "/notes-search", nil); r.Status != 405 {
 			t.Fatal(r.Raw)

@@ -29,6 +29,7 @@ func (s *Server) certificateRoutes() {
 	}}
 	check.Index()
 	cs := &certSNIs{s: s, certs: certs, snis: snis, check: check}
+	s.certs = cs
 	if col, ok := s.rt.all["/certificates"]; ok {
 		col.methods["POST"] = cs.write(col.methods["POST"])
 		col.methods["GET"] = cs.read(col.methods["GET"], true)
@@ -38,6 +39,15 @@ func (s *Server) certificateRoutes() {
 		ent.methods["PUT"] = cs.byName(cs.write(ent.methods["PUT"]))
 		ent.methods["PATCH"] = cs.byName(cs.write(ent.methods["PATCH"]))
 		ent.methods["DELETE"] = cs.byName(ent.methods["DELETE"])
+	}
+	// the certificate's snis, nested, take an SNI name too (Kong's
+	// prepare_params is their before filter as well)
+	for _, p := range []string{"/certificates/:certificates/snis", "/certificates/:certificates/snis/:snis"} {
+		if nested, ok := s.rt.all[p]; ok {
+			for m, h := range nested.methods {
+				nested.methods[m] = cs.byName(h)
+			}
+		}
 	}
 }
 

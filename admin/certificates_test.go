@@ -81,3 +81,36 @@ func TestCertificatesSnisField(t *testing.T) {
 		n.must(404, "GET", "/snis/z.test", nil)
 	})
 }
+
+// /schemas/certificates/validate takes snis as Kong's certificates schema
+// has them (an array of wildcard hosts), and the certificate's nested snis
+// take an SNI name for the certificate as /certificates/:certificates does.
+func TestCertificatesSnisValidateAndNested(t *testing.T) {
+	eachStore(t, func(t *testing.T, n *node) {
+		c, k := kongdbtest.Cert(t, "example.test", false, time.Now().Add(24*time.Hour))
+		if got := n.must(200, "POST", "/schemas/certificates/validate", M{"cert": c, "key": k, "snis": []string{"a", "b"}}); got["message"] != "schema validation successful" {
+			t.Fatalf("validate with snis: %v", got)
+		}
+		got := n.must(400, "POST", "/schemas/certificates/validate", M{"cert": c, "key": k, "snis": []string{"120.0.9.32:90"}})
+		if got["message"] != "schema violation (snis.1: must not be an IP)" || fmt.Sprint(got["fields"]) != "map[snis:[must not be an IP]]" {
+			t.Fatalf("validate with an IP as sni: %v", got)
+		}
+		// other fields' errors beside the snis'
+		got = n.must(400, "POST", "/schemas/certificates/validate", M{"key": k, "snis": []string{"1.2.3.4"}})
+		if fmt.Sprint(got["fields"]) != "map[cert:required field missing snis:[must not be an IP]]" {
+			t.Fatalf("validate without cert: %v", got)
+		}
+
+		a := n.must(201, "POST", "/certificates", M{"cert": c, "key": k, "snis": []string{"a.test"}})
+		s := n.must(201, "POST", "/certificates/a.test/snis", M{"name": "b.test"})
+		if ref, _ := s["certificate"].(M); s["name"] != "b.test" || ref["id"] != a["id"] {
+			t.Fatalf("POST by sni: %v", s)
+		}
+		if got := n.must(200, "GET", "/certificates/b.test/snis/a.test", nil); got["name"] != "a.test" {
+			t.Fatalf("GET nested by sni: %v", got)
+		}
+		if got := n.must(404, "POST", "/certificates/none.test/snis", M{"name": "c.test"}); got["message"] != "SNI not found" {
+			t.Fatalf("POST by an unknown sni: %v", got)
+		}
+	})
+}

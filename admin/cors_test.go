@@ -20,3 +20,30 @@ func TestOptionsCORSHeaders(t *testing.T) {
 		t.Fatal(r.Status, r.Header)
 	}
 }
+
+// With admin_gui_url set, Access-Control-Allow-Origin is the request's
+// Origin when it is one of the URLs' origins (scheme and authority, the
+// path left out), else the first of them (Kong's admin_gui_origin and
+// cors_filter); without, the Origin, else "*".
+func TestCORSAllowOriginFromAdminGUIURL(t *testing.T) {
+	c := testConf()
+	c.Set("admin_gui_url", "http://admin.api:9100/path/to/any/way, https://other.test", "test")
+	n := startAdmin(t, newHost(t, c))
+	for _, tc := range []struct{ origin, want string }{
+		{"", "http://admin.api:9100"},
+		{"http://example.com", "http://admin.api:9100"},
+		{"https://other.test", "https://other.test"},
+		{"http://admin.api:9100", "http://admin.api:9100"},
+	} {
+		for _, m := range []string{"GET", "OPTIONS"} {
+			r := n.doHeader(m, "/", "Origin", tc.origin)
+			if got := r.Header.Get("Access-Control-Allow-Origin"); got != tc.want {
+				t.Errorf("%s Origin %q: %q, want %q", m, tc.origin, got, tc.want)
+			}
+		}
+	}
+	n = startAdmin(t, newHost(t, testConf()))
+	if got := n.doHeader("GET", "/", "Origin", "http://example.com").Header.Get("Access-Control-Allow-Origin"); got != "http://example.com" {
+		t.Errorf("no admin_gui_url: %q", got)
+	}
+}

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"net"
 	"strconv"
 	"strings"
@@ -31,6 +32,7 @@ func (s *Server) balancerOf(u kongdb.Row) *balancer.Balancer {
 	if s.opts.Balancers == nil {
 		return nil
 	}
+	s.freshBalancers()
 	id, _ := u["id"].(string)
 	b := s.opts.Balancers.ByID(id)
 	if b == nil {
@@ -121,6 +123,7 @@ func (s *Server) setTargetHealth(r *Request, t kongdb.Row, healthy bool) {
 			ip = ""
 		}
 	}
+	s.freshBalancers()
 	if s.opts.Balancers == nil || s.opts.Balancers.ByID(strOf(u["id"])) == nil {
 		r.Exit(400, "Upstream "+strOf(u["name"])+" has no balancer")
 		return
@@ -130,4 +133,15 @@ func (s *Server) setTargetHealth(r *Request, t kongdb.Row, healthy bool) {
 		return
 	}
 	r.Exit(204, nil)
+}
+
+// freshBalancers brings the balancers up to date (Options.FreshBalancers);
+// on error the stale ones answer.
+func (s *Server) freshBalancers() {
+	if s.opts.FreshBalancers == nil {
+		return
+	}
+	if err := s.opts.FreshBalancers(context.Background()); err != nil {
+		s.logger.Error("could not rebuild the balancers (the stale ones are used)", "err", err)
+	}
 }

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"unicode/utf8"
 
-	"github.com/luahost/luahost/kongdb"
 	"github.com/luahost/luahost/kongdb/schema"
 )
 
@@ -127,7 +126,7 @@ func AppendJSON(b []byte, v any) []byte {
 		if math.IsNaN(x) || math.IsInf(x, 0) {
 			return append(b, "null"...)
 		}
-		return append(b, kongdb.FormatNumber(x)...)
+		return append(b, cjsonNumber(x)...)
 	case int:
 		return strconv.AppendInt(b, int64(x), 10)
 	case int64:
@@ -232,4 +231,14 @@ func appendString(b []byte, s string) []byte {
 		i += size
 	}
 	return append(b, '"')
+}
+
+// cjsonNumber is a number as Kong's cjson writes it: encode_number_precision
+// 16 (CJSON_MAX_PRECISION, set by Kong's globalpatches), C's "%.16g", so
+// integers up to 2^53 are exact.
+func cjsonNumber(f float64) string {
+	if f == math.Trunc(f) && math.Abs(f) < 1e16 {
+		return strconv.FormatInt(int64(f), 10)
+	}
+	return strconv.FormatFloat(f, 'g', 16, 64)
 }

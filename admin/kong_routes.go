@@ -4,15 +4,22 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"maps"
+	"math"
 	"os"
-	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/luahost/luahost/host"
 	"github.com/luahost/luahost/kongdb"
 	"github.com/luahost/luahost/kongdb/cache"
 	"github.com/luahost/luahost/kongdb/schema"
+	"github.com/luahost/luahost/pdk"
 	"github.com/luahost/luahost/proxy"
 )
 
@@ -263,18 +270,25 @@ func (s *Server) root(r *Request) {
 		}
 	}
 	sort.Slice(enabled, func(i, j int) bool { return enabled[i].(string) < enabled[j].(string) })
-	cfg := map[string]any{}
-	if c := s.h.Conf; c != nil {
-		for _, k := range c.Keys() {
-			if strings.Contains(k, "password") || strings.Contains(k, "_key") {
-				continue
-			}
-			cfg[k] = c.Get(k)
-		}
+	// kong.configuration.remove_sensitive(), with the log level
+	cfg := pdk.SafeConfiguration(s.h.Conf)
+	if s.h.Conf != nil {
+		cfg["log_level"] = strings.ToLower(strings.TrimSpace(s.h.Conf.Get("log_level")))
+	}
+	timers := map[string]any{"running": 0, "pending": 0}
+	if sys, ok := s.h.Root.TimerStats()["sys"].(map[string]any); ok {
+		timers = map[string]any{"running": sys["running"], "pending": sys["pending"]}
+	}
+	version := s.h.Root.VersionString()
+	edition := "community"
+	if strings.Contains(version, "enterprise") {
+		edition = "enterprise"
 	}
 	r.JSON(200, map[string]any{
 		"tagline":       "Welcome to kong",
-		"version":       s.h.Root.VersionString(),
+		"version":       version,
+		"edition":       edition,
+		"timers":        timers,
 		"node_id":       s.h.Root.NodeIDValue(),
 		"hostname":      hostname,
 		"lua_version":   "Lua 5.1",
@@ -284,15 +298,31 @@ func (s *Server) root(r *Request) {
 	})
 }
 
+// status is Kong's GET /status (kong/api/routes/health.lua): unit and
+// scale checked as bytes_to_str checks them (400 with its message), the
+// memory figures kong.node.get_memory_stats gives, the server counters,
+// and the database's reachability, or with database = off the
+// configuration's hash instead.
 func (s *Server) status(r *Request) {
-	reachable := true
-	if d := s.db.DAO("workspaces"); d != nil {
-		if _, _, err := d.Page(r.Context(), 1, nil, nil); err != nil {
-			reachable = false
+	unit := "m"
+	if u, ok := r.Query["unit"].(string); ok {
+		unit = u
+	}
+	var scale lua.LValue = lua.LNil
+	if sc, ok := r.Query["scale"].(string); ok {
+		if f, ok := luaToNumber(sc); ok {
+			scale = lua.LNumber(f)
 		}
 	}
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
+	if msg := pdk.CheckBytesFormat(lua.LString(unit), scale); msg != "" {
+		r.Exit(400, msg)
+		return
+	}
+	memory, err := s.memoryStats(r.Context(), unit, scale)
+	if err != nil {
+		r.Error(err)
+		return
+	}
 	st := s.h.Pool.Stat()
 	// Kong's server block is nginx's, the proxy's connections and
 	// requests: the node's proxy when it gives them, else this listener's
@@ -301,8 +331,7 @@ func (s *Server) status(r *Request) {
 	if s.opts.ConnStats != nil {
 		cs = s.opts.ConnStats()
 	}
-	r.JSON(200, map[string]any{
-		"database": map[string]any{"reachable": reachable},
+	body := map[string]any{
 		"server": map[string]any{
 			"connections_accepted": float64(cs.Accepted),
 			"connections_handled":  float64(cs.Handled),
@@ -312,15 +341,79 @@ func (s *Server) status(r *Request) {
 			"connections_writing":  float64(cs.Writing),
 			"connections_waiting":  float64(cs.Waiting),
 		},
-		"memory": map[string]any{
-			"lua_shared_dicts": map[string]any{},
-			"workers_lua_vms": []any{map[string]any{
-				"http_allocated_gc": kongdb.FormatNumber(float64(ms.HeapAlloc)/(1<<20)) + " MiB",
-				"pid":               float64(os.Getpid()),
-			}},
-		},
+		"memory":  memory,
 		"workers": map[string]any{"total": float64(st.Total), "idle": float64(st.Idle), "max": float64(st.Max)},
+	}
+	if s.opts.ConfigHash != nil {
+		hash := s.opts.ConfigHash()
+		if hash == "" {
+			hash = emptyConfigHash
+		}
+		body["configuration_hash"] = hash
+	} else {
+		reachable := true
+		if d := s.db.DAO("workspaces"); d != nil {
+			if _, _, err := d.Page(r.Context(), 1, nil, nil); err != nil {
+				reachable = false
+			}
+		}
+		body["database"] = map[string]any{"reachable": reachable}
+	}
+	r.JSON(200, body)
+}
+
+// emptyConfigHash is Kong's DECLARATIVE_EMPTY_CONFIG_HASH.
+const emptyConfigHash = "00000000000000000000000000000000"
+
+// luaToNumber is tonumber(s) for the decimal and hexadecimal forms.
+func luaToNumber(s string) (float64, bool) {
+	t := strings.TrimSpace(s)
+	if t == "" {
+		return 0, false
+	}
+	if f, err := strconv.ParseFloat(t, 64); err == nil {
+		return f, true
+	}
+	neg := false
+	if t[0] == '-' {
+		neg, t = true, t[1:]
+	}
+	if strings.HasPrefix(t, "0x") || strings.HasPrefix(t, "0X") {
+		if n, err := strconv.ParseUint(t[2:], 16, 64); err == nil {
+			if neg {
+				return -float64(n), true
+			}
+			return float64(n), true
+		}
+	}
+	return 0, false
+}
+
+// memoryStats is kong.node.get_memory_stats(unit, scale), run in a worker,
+// as JSON values.
+func (s *Server) memoryStats(ctx context.Context, unit string, scale lua.LValue) (map[string]any, error) {
+	ctx, cancel := context.WithTimeout(ctx, acquireTimeout)
+	defer cancel()
+	var out map[string]any
+	err := s.h.Pool.AcquireFunc(ctx, func(w *host.Worker) error {
+		L := w.L
+		node, ok := L.GetField(L.GetGlobal("kong"), "node").(*lua.LTable)
+		if !ok {
+			return errors.New("kong.node is not there")
+		}
+		if err := L.CallByParam(lua.P{Fn: L.GetField(node, "get_memory_stats"), NRet: 1, Protect: true},
+			lua.LString(unit), scale); err != nil {
+			return err
+		}
+		v := L.Get(-1)
+		L.Pop(1)
+		enc, msg := w.In.JSON().Encode(L, v)
+		if msg != "" {
+			return errors.New(msg)
+		}
+		return json.Unmarshal([]byte(enc), &out)
 	})
+	return out, err
 }
 
 // timers is Kong's GET /timers: the answering worker and its kong.timer
@@ -337,32 +430,56 @@ func (s *Server) timers(r *Request) {
 }
 
 // jsonableSchema is Kong's schema_to_jsonable: fields and entity_checks,
-// functions left out, foreign fields without their schema.
+// functions left out, foreign fields without their schema. As Kong's, a
+// field's attributes keep their object form, while any table below them
+// that is empty is an array (a record's fields and an array's default
+// always are), and NaN and the infinities are "nan", "inf" and "-inf".
 func jsonableSchema(sc *schema.Schema) map[string]any {
 	m := sc.ToMap()
 	checks, _ := m["entity_checks"].([]any)
-	if checks == nil {
-		checks = []any{}
-	}
 	fields, _ := m["fields"].([]any)
-	if fields == nil {
-		fields = []any{}
-	}
-	return map[string]any{"fields": stripFuncs(fields), "entity_checks": stripFuncs(checks)}
+	return map[string]any{"fields": jsonableFields(fields), "entity_checks": jsonableFields(checks)}
 }
 
-func stripFuncs(v any) any {
+// jsonableFields is fields_to_jsonable: a list of { name = attributes }.
+func jsonableFields(list []any) []any {
+	out := make([]any, 0, len(list))
+	for _, e := range list {
+		m, ok := e.(map[string]any)
+		if !ok {
+			continue
+		}
+		o := make(map[string]any, len(m))
+		for name, fd := range m {
+			if _, isFn := fd.(*schema.Func); isFn {
+				continue
+			}
+			o[name] = jsonableData(fd, false)
+		}
+		out = append(out, o)
+	}
+	return out
+}
+
+// jsonableData is fdata_to_jsonable: v's attributes, a table below the
+// field's own (maybe) an array when it is empty.
+func jsonableData(v any, maybe bool) any {
 	switch x := v.(type) {
 	case map[string]any:
+		if maybe && len(x) == 0 {
+			return []any{}
+		}
+		typ, _ := x["type"].(string)
 		out := make(map[string]any, len(x))
 		for k, e := range x {
-			if _, isFn := e.(*schema.Func); isFn {
+			if _, isFn := e.(*schema.Func); isFn || k == "schema" {
 				continue
 			}
-			if k == "schema" {
+			if l, ok := e.([]any); ok && k == "fields" && typ == "record" {
+				out[k] = jsonableFields(l)
 				continue
 			}
-			out[k] = stripFuncs(e)
+			out[k] = jsonableData(e, true)
 		}
 		return out
 	case []any:
@@ -371,9 +488,18 @@ func stripFuncs(v any) any {
 			if _, isFn := e.(*schema.Func); isFn {
 				continue
 			}
-			out = append(out, stripFuncs(e))
+			out = append(out, jsonableData(e, true))
 		}
 		return out
+	case float64:
+		switch {
+		case math.IsNaN(x):
+			return "nan"
+		case math.IsInf(x, 1):
+			return "inf"
+		case math.IsInf(x, -1):
+			return "-inf"
+		}
 	}
 	return v
 }
@@ -411,6 +537,18 @@ func (s *Server) validate(r *Request, name string) {
 	for k, v := range r.Body {
 		params[k] = copyValue(v)
 	}
+	// certificates' snis is a field of Kong's schema (transient: the
+	// certificates DAO writes snis rows); here an attribute the Admin API
+	// keeps, validated as Kong's field is (an array of wildcard hosts)
+	var snis map[string]any
+	if v, ok := params["snis"]; ok && name == "certificates" && s.certs != nil {
+		delete(params, "snis")
+		var err error
+		if snis, err = s.certs.check.Validate(r.Context(), map[string]any{"snis": v}, false); err != nil {
+			r.Error(err)
+			return
+		}
+	}
 	ctx := s.runnerContext(r.Context())
 	in, shErrs, err := d.Schema.ProcessAutoFields(ctx, params, schema.CtxInsert, nil)
 	if err != nil {
@@ -424,6 +562,12 @@ func (s *Server) validate(r *Request, name string) {
 			r.Error(err)
 			return
 		}
+	}
+	if len(snis) > 0 {
+		if errs == nil {
+			errs = map[string]any{}
+		}
+		maps.Copy(errs, snis)
 	}
 	if errs != nil {
 		r.JSON(400, ErrBody(kongdb.Errors{}.SchemaViolation(errs)))

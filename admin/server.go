@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,6 +46,15 @@ type Options struct {
 	// ConnStats, when set, gives /status its server block (the node's
 	// proxy.Proxy.ConnStats); nil reports the Admin API's own requests.
 	ConnStats func() proxy.ConnStats
+	// ConfigHash is the hash of the declarative configuration loaded (a
+	// DB-less node's): /status answers it as configuration_hash, without
+	// the database entry, as Kong does with database = off. nil: a node
+	// with a database.
+	ConfigHash func() string
+	// FreshBalancers, when set, brings Balancers up to date with the
+	// upstreams and targets written so far (the health endpoints call it
+	// before they read a balancer).
+	FreshBalancers func(ctx context.Context) error
 	// Balancers, when set, answers the health endpoints
 	// (/upstreams/:upstreams/health, .../targets/:targets/healthy); nil:
 	// no balancer, as a Kong node without one.
@@ -66,10 +76,16 @@ type Server struct {
 	opts   Options
 	rt     *router
 	lua    *luaAPI
+	// certs is certificates' snis attribute (certificateRoutes), nil
+	// without the snis entity
+	certs *certSNIs
 
 	serverHeader string
 	// hdrServer, hdrLatency: `headers` enables Server, X-Kong-Admin-Latency
 	hdrServer, hdrLatency bool
+	// guiOrigins is Kong's admin_gui_origin: the origins of admin_gui_url
+	// (cors_filter's allowed origins)
+	guiOrigins []string
 
 	srv     *fasthttp.Server
 	lns     []net.Listener
@@ -113,6 +129,9 @@ func New(opts Options) (*Server, error) {
 	s.hdrServer, s.hdrLatency = proxy.AdminHeaders(headers)
 	if s.logger == nil {
 		s.logger = opts.Host.Logger
+	}
+	if c := opts.Host.Conf; c != nil {
+		s.guiOrigins = guiOrigins(c.List("admin_gui_url"))
 	}
 	if s.logger == nil {
 		s.logger = slog.Default()
@@ -345,12 +364,7 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx) {
 		}
 	}()
 	method := string(ctx.Method())
-	origin := ctx.Request.Header.Peek("Origin")
-	if len(origin) == 0 {
-		ctx.Response.Header.Set("Access-Control-Allow-Origin", "*")
-	} else {
-		ctx.Response.Header.SetBytesV("Access-Control-Allow-Origin", origin)
-	}
+	ctx.Response.Header.Set("Access-Control-Allow-Origin", s.allowOrigin(string(ctx.Request.Header.Peek("Origin"))))
 	ctx.Response.Header.Set("Access-Control-Allow-Credentials", "true")
 
 	rawPath := string(ctx.URI().PathOriginal())
@@ -401,4 +415,59 @@ func indexByte(s string, c byte) int {
 		}
 	}
 	return -1
+}
+
+// allowOrigin is Kong's cors_filter's Access-Control-Allow-Origin: with
+// admin_gui_url set, the request's origin when it is one of its origins,
+// else the first of them; without, the request's origin, else "*".
+func (s *Server) allowOrigin(origin string) string {
+	if len(s.guiOrigins) > 0 {
+		for _, o := range s.guiOrigins {
+			if o == origin {
+				return origin
+			}
+		}
+		return s.guiOrigins[0]
+	}
+	if origin == "" {
+		return "*"
+	}
+	return origin
+}
+
+// guiOrigins is Kong's admin_gui_origin: each admin_gui_url's scheme and
+// authority, as LuaSocket's url.parse splits them (the fragment off, the
+// scheme up to the first ':', the authority after "//" up to the next
+// '/').
+func guiOrigins(urls []string) []string {
+	var out []string
+	for _, u := range urls {
+		if i := strings.IndexByte(u, '#'); i >= 0 {
+			u = u[:i]
+		}
+		scheme := ""
+		if i := strings.IndexByte(u, ':'); i > 0 && isSchemeName(u[:i]) {
+			scheme, u = u[:i], u[i+1:]
+		}
+		authority := ""
+		if strings.HasPrefix(u, "//") {
+			authority = u[2:]
+			if i := strings.IndexByte(authority, '/'); i >= 0 {
+				authority = authority[:i]
+			}
+		}
+		out = append(out, scheme+"://"+authority)
+	}
+	return out
+}
+
+// isSchemeName: LuaSocket's scheme pattern, [%w][%w%+%-%.]*.
+func isSchemeName(s string) bool {
+	for i, c := range s {
+		alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+		if !alnum && (i == 0 || (c != '+' && c != '-' && c != '.')) {
+			return false
+		}
+	}
+	return s != ""
 }

@@ -300,6 +300,9 @@ func (c *Config) Check() error {
 			errs = append(errs, fmt.Sprintf("%s is not a boolean: '%s'", k, c.props[k]))
 		}
 	}
+	if id := strings.TrimSpace(c.props["node_id"]); id != "" && !IsUUID(id) {
+		errs = append(errs, "node_id must be a valid UUID")
+	}
 	switch role := strings.TrimSpace(c.props["role"]); role {
 	case "", "traditional":
 	case "control_plane", "data_plane":
@@ -339,4 +342,26 @@ func (c *Config) Check() error {
 		return nil
 	}
 	return errors.New(strings.Join(errs, "\n"))
+}
+
+// IsUUID is Kong's is_valid_uuid: 36 characters, hex digits (any case) in
+// groups of 8-4-4-4-12.
+func IsUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < 36; i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
 }

@@ -179,3 +179,20 @@ func TestRouterFlavor(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// node_id, when set, must be a UUID (Kong's conf_loader).
+func TestCheckNodeID(t *testing.T) {
+	c := New()
+	for _, ok := range []string{"", "592e1c2b-6678-45aa-80f9-78cfb29f5e31", "592E1C2B-6678-45AA-80F9-78CFB29F5E31"} {
+		c.Set("node_id", ok, "test")
+		if err := c.Check(); err != nil {
+			t.Fatalf("node_id %q: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"nope", "592e1c2b-6678-45aa-80f9-78cfb29f5e3g", "592e1c2b66780-45aa-80f9-78cfb29f5e31"} {
+		c.Set("node_id", bad, "test")
+		if err := c.Check(); err == nil || err.Error() != "node_id must be a valid UUID" {
+			t.Fatalf("node_id %q: %v", bad, err)
+		}
+	}
+}

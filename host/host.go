@@ -144,7 +144,17 @@ func New(opts Options) (*Host, error) {
 	if root == nil {
 		// A node id per host: two hosts are two nodes (kong.node.get_id,
 		// cluster_events' node_id).
-		root = &pdk.Root{Conf: c, Logger: logger, PID: os.Getpid(), NodeID: uuid.NewString()}
+		// node_id in the configuration is that id (Kong's kong.node, with
+		// its deprecation warning)
+		id := strings.TrimSpace(c.Get("node_id"))
+		if id == "" {
+			id = uuid.NewString()
+		} else {
+			logger.Warn("Manually specifying a `node_id` via configuration is deprecated as of 3.9 and will be removed in the 4.x.\n" +
+				"We strongly recommend avoiding this practice.\n" +
+				"Please note that if specified manually it must be unique across the cluster to ensure proper functionality.")
+		}
+		root = &pdk.Root{Conf: c, Logger: logger, PID: os.Getpid(), NodeID: id}
 	}
 	if dns := opts.DNS; dns != nil && root.Resolve == nil {
 		root.Resolve = func(ctx context.Context, name string, port int) (string, int, error) {
@@ -173,6 +183,12 @@ func New(opts Options) (*Host, error) {
 	}
 	first, descs, errs := h.loadWorker(0, true)
 	h.boot = first
+	// kong.configuration.loaded_plugins: the plugins loaded (a bundled
+	// one skipped for a module luahost lacks is not), from init_worker on
+	root.LoadedPlugins = make([]string, 0, len(descs))
+	for _, p := range descs {
+		root.LoadedPlugins = append(root.LoadedPlugins, p.Name)
+	}
 	defer func() { h.boot = nil }()
 	if len(errs) == 0 && conn != nil {
 		errs = h.openDB(conn, descs)

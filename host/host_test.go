@@ -251,3 +251,17 @@ func TestNewRefusesUnparsableConf(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// node_id in the configuration is the node's id (kong.node.get_id), as
+// Kong's kong.node takes it.
+func TestNodeIDFromConf(t *testing.T) {
+	c := testConf(t)
+	c.Set("node_id", "592e1c2b-6678-45aa-80f9-78cfb29f5e31", "test")
+	h := newTestHost(t, c)
+	if got := h.Root.NodeIDValue(); got != "592e1c2b-6678-45aa-80f9-78cfb29f5e31" {
+		t.Fatalf("node id %q", got)
+	}
+	if got := newTestHost(t, testConf(t)).Root.NodeIDValue(); len(got) != 36 || got == "592e1c2b-6678-45aa-80f9-78cfb29f5e31" {
+		t.Fatalf("generated node id %q", got)
+	}
+}

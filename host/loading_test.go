@@ -245,6 +245,15 @@ func TestBundledAsKong(t *testing.T) {
 		if w.byName["jwt"] != nil {
 			t.Error("jwt in a worker")
 		}
+		// kong.configuration.loaded_plugins: "bundled" expanded, as
+		// Kong's conf_loader does, to the plugins the node runs
+		if err := w.L.DoString(`local t = {} for k in pairs(kong.configuration.loaded_plugins) do t[#t+1] = k end
+			table.sort(t) loaded = table.concat(t, ",")`); err != nil {
+			t.Fatal(err)
+		}
+		if got := w.L.GetGlobal("loaded").String(); got != "cors,repo-plugin" {
+			t.Errorf("loaded_plugins %s", got)
+		}
 		return nil
 	}); err != nil {
 		t.Fatal(err)

@@ -25,6 +25,13 @@ func (in *Instance) newKongConfiguration() *lua.LTable {
 			return 1
 		}
 		v := confValue(L, in.Root.Conf, k)
+		if k == "loaded_plugins" && in.Root.LoadedPlugins != nil {
+			set := L.NewTable()
+			for _, p := range in.Root.LoadedPlugins {
+				set.RawSetString(p, lua.LTrue)
+			}
+			v = set
+		}
 		cache.RawSetString(k, v)
 		L.Push(v)
 		return 1
@@ -213,4 +220,43 @@ func enabledHeaders(L *lua.LState, c *conf.Config, prop string, names map[string
 		}
 	}
 	return t
+}
+
+// SafeConfiguration is kong.configuration.remove_sensitive() as Go values
+// (the Admin API's GET / answers it): each property set, typed as
+// kong.configuration has it (booleans, numbers, lists), the sensitive
+// ones as the placeholder.
+func SafeConfiguration(c *conf.Config) map[string]any {
+	out := map[string]any{}
+	if c == nil {
+		return out
+	}
+	for _, k := range c.Keys() {
+		if !c.Has(k) {
+			continue
+		}
+		raw := c.Get(k)
+		switch {
+		case confSensitive[k] && strings.TrimSpace(raw) != "":
+			out[k] = confSensitivePlaceholder
+		case confListProps[k]:
+			list := []any{}
+			for _, p := range c.List(k) {
+				list = append(list, p)
+			}
+			out[k] = list
+		case raw == "":
+		case confBoolProps[k]:
+			out[k] = c.Bool(k)
+		case confNumberProps[k]:
+			if f, err := strconv.ParseFloat(strings.TrimSpace(raw), 64); err == nil {
+				out[k] = f
+			} else {
+				out[k] = raw
+			}
+		default:
+			out[k] = raw
+		}
+	}
+	return out
 }

@@ -190,3 +190,14 @@ func asciiLower(s string) string {
 	}
 	return string(b)
 }
+
+// CheckBytesFormat is get_memory_stats' check of its unit and scale
+// (Kong's bytes_to_str(0, unit, scale)): "" when they are good, else the
+// message (GET /status answers it with a 400).
+func CheckBytesFormat(unit, scale lua.LValue) string {
+	if !lua.LVAsBool(scale) {
+		scale = lua.LNumber(2)
+	}
+	_, msg := newBytesFormat(unit, scale)
+	return msg
+}

@@ -118,6 +118,11 @@ type Root struct {
 	// states: kong.node.get_memory_stats reports one Lua VM each (node.go).
 	// nil: the calling worker alone.
 	LiveWorkers func() []int
+	// LoadedPlugins, when set, are the names of the plugins the host
+	// loaded: kong.configuration.loaded_plugins is their set, as Kong's is
+	// the plugins its node runs (`plugins` with "bundled" expanded). nil:
+	// the names `plugins` lists.
+	LoadedPlugins []string
 
 	budgetOnce sync.Once
 	budget     int64

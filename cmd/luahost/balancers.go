@@ -15,9 +15,10 @@ import (
 // every upstream and target on their CRUD events and on other nodes'
 // writes (the invalidation of their cache keys), debounced as the router.
 type balancers struct {
-	reg  *balancer.Registry
-	h    *host.Host
-	trig chan struct{}
+	reg   *balancer.Registry
+	h     *host.Host
+	trig  chan struct{}
+	stale proxy.Staleness
 }
 
 func newBalancers(h *host.Host, logger *slog.Logger) *balancers {
@@ -26,6 +27,18 @@ func newBalancers(h *host.Host, logger *slog.Logger) *balancers {
 
 // Rebuild loads the upstreams and targets and rebuilds every balancer.
 func (b *balancers) Rebuild(ctx context.Context) error {
+	return b.stale.Rebuild(func() error { return b.rebuild(ctx) })
+}
+
+// Fresh rebuilds now if an upstreams or targets change came after the last
+// build, else does nothing: the Admin API's health endpoints see the
+// balancers of the writes answered before them, as Kong's worker sees
+// them once the write's balancer event is handled.
+func (b *balancers) Fresh(ctx context.Context) error {
+	return b.stale.Fresh(func() error { return b.rebuild(ctx) })
+}
+
+func (b *balancers) rebuild(ctx context.Context) error {
 	db := b.h.Root.DB
 	ups, err := loadAll(ctx, db, "upstreams")
 	if err != nil {
@@ -41,6 +54,7 @@ func (b *balancers) Rebuild(ctx context.Context) error {
 
 // Trigger schedules a rebuild; it never blocks.
 func (b *balancers) Trigger() {
+	b.stale.Mark()
 	select {
 	case b.trig <- struct{}{}:
 	default:

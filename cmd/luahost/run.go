@@ -464,8 +464,12 @@ func runNode(c *conf.Config, stdout, stderr io.Writer, o runOpts) int {
 	}
 	var adm *admin.Server
 	if len(adminListeners) > 0 {
-		if adm, err = admin.New(admin.Options{Host: h, Logger: logger, Log: adminAccessLog(logs.adminAccess),
-			ConnStats: p.ConnStats, Balancers: bals.reg, TLS: adminTLS}); err != nil {
+		opts := admin.Options{Host: h, Logger: logger, Log: adminAccessLog(logs.adminAccess),
+			ConnStats: p.ConnStats, Balancers: bals.reg, FreshBalancers: bals.Fresh, TLS: adminTLS}
+		if h.Root.DB.Strategy() == "off" {
+			opts.ConfigHash = cfgHandler.Hash
+		}
+		if adm, err = admin.New(opts); err != nil {
 			srv.Shutdown(context.Background())
 			return fail("admin API: " + oneLine(err.Error()))
 		}

@@ -710,7 +710,12 @@ func (s *specNodes) StartKong(over map[string]string, fx spechelpers.Fixtures) (
 	if over["plugins"] == "" {
 		over["plugins"] = s.pluginsConf(s.plugins)
 	}
-	if over["database"] == "off" && over["declarative_config"] == "" && over["declarative_config_string"] == "" && s.staging != nil {
+	// as Kong's start_kong: the blueprints' entities become the DB-less
+	// node's declarative_config when get_db_utils wrote them to a DB-less
+	// store (Kong's dcbp); after get_db_utils("postgres") a DB-less node
+	// starts empty
+	if over["database"] == "off" && over["declarative_config"] == "" && over["declarative_config_string"] == "" &&
+		s.staging != nil && s.staging.n.Host.Root.DB.Strategy() == "off" {
 		var b bytes.Buffer
 		if err := declarative.Export(context.Background(), s.staging.n.Host.Root.DB, &b, declarative.ExportOptions{}); err != nil {
 			return spechelpers.Node{}, fmt.Errorf("exporting the blueprints' entities: %w", err)

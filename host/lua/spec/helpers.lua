@@ -69,6 +69,10 @@ helpers.test_conf = {
   proxy_error_log = "logs/error.log",
   admin_error_log = "logs/error.log",
   nginx_err_logs = ERROR_LOG,
+  -- Kong's conf_loader's set of plugin names: those the run's host
+  -- loaded (kong_tests.conf's plugins, bundled ones luahost lacks a
+  -- module for left out, as its nodes leave them out)
+  loaded_plugins = kong and kong.configuration and kong.configuration.loaded_plugins or {},
 }
 helpers.test_conf_path = "spec/kong_tests.conf"
 
@@ -339,6 +343,8 @@ local headers_mt = {
       return rawget(t, k:lower()) or rawget(t, (k:lower():gsub("_", "-")))
     end
   end,
+  -- a write in any case is to the header's field, as lua-resty-http's
+  -- headers table has it (res.headers["Date"] = nil clears date)
   __newindex = function(t, k, v)
     if type(k) == "string" then
       k = (k:lower():gsub("_", "-"))
@@ -827,14 +833,44 @@ local function split_args(cmd)
   return args
 end
 
-function helpers.kong_exec(cmd, env)
+-- env_vars, Kong's string of shell assignments put before the command
+-- (`NAME="value" NAME2='v'`): the names and values, in order
+local function env_assignments(env_vars)
+  local out = {}
+  for _, word in ipairs(split_args(env_vars or "")) do
+    local k, v = word:match("^([%a_][%w_]*)=(.*)$")
+    if not k then
+      error("kong_exec: env_vars must be NAME=value assignments, got '" .. word .. "'", 3)
+    end
+    out[#out + 1] = { k, v }
+  end
+  return out
+end
+
+-- Kong's kong_exec(cmd, env, returns, env_vars): env's keys are KONG_<KEY>
+-- variables, env_vars' assignments plain ones, both for the command's
+-- duration; ok, stderr, stdout (stdout nil when not ok), or with returns
+-- ok, exit code, stdout, stderr
+function helpers.kong_exec(cmd, env, returns, env_vars)
   local e = {}
   for k, v in pairs(env or {}) do
     if type(v) == "table" then v = table.concat(v, ",") end
     e[k] = tostring(v)
   end
-  local code, stdout, stderr = go.exec(split_args(cmd), e)
-  return code == 0, stderr, stdout
+  local saved = {}
+  for i, kv in ipairs(env_assignments(env_vars)) do
+    saved[i] = { kv[1], os.getenv(kv[1]) }
+    go.setenv(kv[1], kv[2])
+  end
+  local code, stdout, stderr = go.exec(split_args(cmd or ""), e)
+  for i = #saved, 1, -1 do
+    go.setenv(saved[i][1], saved[i][2])
+  end
+  local ok = code == 0
+  if returns then
+    return ok, code, stdout, stderr
+  end
+  return ok, stderr, ok and stdout or nil
 end
 
 
@@ -1593,6 +1629,22 @@ do
   end, "assertion.partial_match.positive", "assertion.partial_match.negative")
   say:set("assertion.partial_match.positive", "Values at key %s should be equal.\nExpected: %s, given: %s\n")
   say:set("assertion.partial_match.negative", "Values at key %s should not be equal\n")
+end
+
+-- Kong's helpers.db, the DB object of the test configuration: here kong.db
+-- over the current node's store (get_db_utils' or start_kong's), the same
+-- table each time, nil before any
+do
+  local mt = getmetatable(helpers) or {}
+  local index = mt.__index -- the grpcbin constants'
+  mt.__index = function(self, k)
+    if k == "db" then
+      return (go.db())
+    end
+    if type(index) == "function" then return index(self, k) end
+    if index then return index[k] end
+  end
+  setmetatable(helpers, mt)
 end
 
 return helpers

@@ -63,6 +63,16 @@ return {
     },
   },
 
+  -- the body written with ngx.print / ngx.say, no exit
+  ["/notes-print"] = {
+    GET = function()
+      kong.response.set_status(201)
+      kong.response.set_header("x-foo", "bar")
+      ngx.print("hel", { "l", "o" })
+      ngx.say(" ", 1, true)
+    end,
+  },
+
   ["/notes-fail/:how"] = {
     schema = notes_schema,
     methods = {

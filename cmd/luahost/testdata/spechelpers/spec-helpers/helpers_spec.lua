@@ -151,12 +151,48 @@ describe("spec.helpers utilities", function()
     assert.is_true(#stderr > 0)
   end)
 
+  it("kong_exec's returns and env_vars (Kong's third and fourth arguments)", function()
+    local file = helpers.make_yaml_file([[
+      _format_version: "3.0"
+      services: []
+    ]])
+    local ok, code, stdout, stderr = helpers.kong_exec("config parse " .. file, nil, true)
+    assert.is_true(ok, stderr)
+    assert.equal(0, code)
+    assert.matches("parse successful", stdout, 1, true)
+    assert.equal("", stderr)
+    -- env_vars: plain variables for the command's duration
+    ok, code, stdout, stderr = helpers.kong_exec("config parse " .. file, nil, true,
+      [[ KONG_PLUGINS="no-such-plugin" LUAHOST_SPEC_UNUSED='a b' ]])
+    assert.is_false(ok)
+    assert.equal(1, code)
+    assert.matches("no-such-plugin", stderr, 1, true)
+    assert.is_nil(os.getenv("KONG_PLUGINS"))
+    assert.is_nil(os.getenv("LUAHOST_SPEC_UNUSED"))
+    -- without returns, a failure gives no stdout (busted's assert)
+    local ok2, stderr2, stdout2 = helpers.kong_exec("config parse " .. file, nil, false, "KONG_PLUGINS=no-such-plugin")
+    assert.is_false(ok2)
+    assert.matches("no-such-plugin", stderr2, 1, true)
+    assert.is_nil(stdout2)
+  end)
+
+  it("test_conf.loaded_plugins is the set of the run's plugins", function()
+    assert.is_true(helpers.test_conf.loaded_plugins["add-header"])
+    assert.is_nil(helpers.test_conf.loaded_plugins["bundled"])
+  end)
+
   it("test_conf.database is kong_tests.conf's until get_db_utils sets it; get_db_utils checks its arguments", function()
     assert.equal(os.getenv("KONG_DATABASE") or "postgres", helpers.test_conf.database)
     assert.has_error(function() helpers.get_db_utils("off", "routes") end, "arg #2 must be a list of tables to truncate")
     assert.has_error(function() helpers.get_db_utils("off", nil, "p") end, "arg #3 must be a list of plugins to enable")
     helpers.get_db_utils("off")
     assert.equal("off", helpers.test_conf.database)
+  end)
+
+  it("helpers.db is the current node's kong.db, with its daos", function()
+    local _, db = helpers.get_db_utils("off")
+    assert.equal(db, helpers.db)
+    assert.equal("services", helpers.db.daos.services.schema.name)
   end)
 
   it("mock upstream constants", function()
@@ -210,6 +246,8 @@ describe("spec.helpers with a node [#off]", function()
     for k in pairs(res.headers) do
       assert.not_equal("content-type", k:lower())
     end
+    res.headers["X-New"] = "v"
+    assert.equal("v", res.headers["x-new"])
   end)
 
   it("posts forms and JSON", function()
