@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/luahost/luahost/dnsclient"
+	"github.com/luahost/luahost/kongdb/schema"
 )
 
 // Defaults are Kong's defaults for the properties luahost reads.
@@ -300,7 +301,7 @@ func (c *Config) Check() error {
 			errs = append(errs, fmt.Sprintf("%s is not a boolean: '%s'", k, c.props[k]))
 		}
 	}
-	if id := strings.TrimSpace(c.props["node_id"]); id != "" && !IsUUID(id) {
+	if id := strings.TrimSpace(c.props["node_id"]); id != "" && !schema.IsUUID(id) {
 		errs = append(errs, "node_id must be a valid UUID")
 	}
 	switch role := strings.TrimSpace(c.props["role"]); role {
@@ -344,24 +345,3 @@ func (c *Config) Check() error {
 	return errors.New(strings.Join(errs, "\n"))
 }
 
-// IsUUID is Kong's is_valid_uuid: 36 characters, hex digits (any case) in
-// groups of 8-4-4-4-12.
-func IsUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < 36; i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
-				return false
-			}
-		}
-	}
-	return true
-}

@@ -847,6 +847,16 @@ local function env_assignments(env_vars)
   return out
 end
 
+-- shell_result: a command's outcome as Kong's helpers give it: ok, stderr,
+-- stdout (nil when not ok), or with returns: ok, exit code, stdout, stderr
+local function shell_result(code, stdout, stderr, returns)
+  local ok = code == 0
+  if returns then
+    return ok, code, stdout, stderr
+  end
+  return ok, stderr, ok and stdout or nil
+end
+
 -- Kong's kong_exec(cmd, env, returns, env_vars): env's keys are KONG_<KEY>
 -- variables, env_vars' assignments plain ones, both for the command's
 -- duration; ok, stderr, stdout (stdout nil when not ok), or with returns
@@ -866,11 +876,7 @@ function helpers.kong_exec(cmd, env, returns, env_vars)
   for i = #saved, 1, -1 do
     go.setenv(saved[i][1], saved[i][2])
   end
-  local ok = code == 0
-  if returns then
-    return ok, code, stdout, stderr
-  end
-  return ok, stderr, ok and stdout or nil
+  return shell_result(code, stdout, stderr, returns)
 end
 
 
@@ -898,11 +904,7 @@ function helpers.execute(cmd, returns)
     if returns then return false, nil, nil, stdout end
     return false, stdout, nil
   end
-  local ok = code == 0
-  if returns then
-    return ok, code, stdout, stderr
-  end
-  return ok, stderr, ok and stdout or nil
+  return shell_result(code, stdout, stderr, returns)
 end
 
 -- kill_all(prefix, timeout): Kong's kills the kong_tests.conf node's
