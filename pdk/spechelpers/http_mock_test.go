@@ -17,24 +17,12 @@ import (
 // the real ngx.say, instead of a Go stack overflow or an exhausted memory
 // that end the spec run.
 func TestHTTPMockSayCyclicTable(t *testing.T) {
-	L := luavm.NewState(luavm.Options{})
-	m, err := NewHTTPMock(0, []MockRoute{{Path: "/", Content: `
+	resp, body := mockServe(t, MockRoute{Path: "/", Content: `
 		local cyc = { "a" } cyc[2] = cyc
 		local dag = { "x" } for _ = 1, 40 do dag = { dag, dag } end
 		local _, e1 = pcall(ngx.say, cyc)
 		local _, e2 = pcall(ngx.say, dag)
-		ngx.say(e1, "|", e2)`}}, MockLogOpts{}, L, L.Close)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.Start()
-	defer m.Stop()
-	resp, err := http.Get("http://127.0.0.1:" + strconv.Itoa(m.Port()) + "/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
+		ngx.say(e1, "|", e2)`}, nil)
 	const want = "http_mock / content:4: table nested too deeply|http_mock / content:5: no memory\n"
 	if resp.StatusCode != 200 || string(body) != want {
 		t.Errorf("%d %.200q", resp.StatusCode, body)
@@ -94,23 +82,11 @@ func TestHTTPMockRawHeaderNames(t *testing.T) {
 // ignored; nil when absent), as set_header left it, and ngx.var.arg_<name>
 // the query argument, as nginx's variables.
 func TestHTTPMockVarHeadersAndArgs(t *testing.T) {
-	L := luavm.NewState(luavm.Options{})
-	m, err := NewHTTPMock(0, []MockRoute{{Path: "/", Access: `ngx.req.set_header("X-Req-To", "http_mock")`, Content: `
-		ngx.print(tostring(ngx.var.http_via), "|", tostring(ngx.var.http_x_req_to), "|", tostring(ngx.var.http_absent),
-			"|", tostring(ngx.var.arg_q), "|", tostring(ngx.var.arg_none))`}}, MockLogOpts{}, L, L.Close)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.Start()
-	defer m.Stop()
-	req, _ := http.NewRequest("GET", "http://127.0.0.1:"+strconv.Itoa(m.Port())+"/?q=1", nil)
+	req, _ := http.NewRequest("GET", "/?q=1", nil)
 	req.Header.Set("via", "1.1 dev")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
+	_, body := mockServe(t, MockRoute{Path: "/", Access: `ngx.req.set_header("X-Req-To", "http_mock")`, Content: `
+		ngx.print(tostring(ngx.var.http_via), "|", tostring(ngx.var.http_x_req_to), "|", tostring(ngx.var.http_absent),
+			"|", tostring(ngx.var.arg_q), "|", tostring(ngx.var.arg_none))`}, req)
 	if want := "1.1 dev|http_mock|nil|1|nil"; string(body) != want {
 		t.Errorf("%q, want %q", body, want)
 	}
@@ -119,21 +95,8 @@ func TestHTTPMockVarHeadersAndArgs(t *testing.T) {
 // A route's HeaderFilter runs once the content phase is done, before the
 // response's headers are sent: what it sets in ngx.header is answered.
 func TestHTTPMockHeaderFilter(t *testing.T) {
-	L := luavm.NewState(luavm.Options{})
-	m, err := NewHTTPMock(0, []MockRoute{{Path: "/", Content: `ngx.header["X-C"] = "c" ngx.say("ok")`,
-		HeaderFilter: `ngx.header["Via"] = "2 nginx"`}},
-		MockLogOpts{}, L, L.Close)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.Start()
-	defer m.Stop()
-	resp, err := http.Get("http://127.0.0.1:" + strconv.Itoa(m.Port()) + "/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
+	resp, body := mockServe(t, MockRoute{Path: "/", Content: `ngx.header["X-C"] = "c" ngx.say("ok")`,
+		HeaderFilter: `ngx.header["Via"] = "2 nginx"`}, nil)
 	if resp.Header.Get("Via") != "2 nginx" || string(body) != "ok\n" {
 		t.Errorf("%v %q", resp.Header, body)
 	}
@@ -143,23 +106,36 @@ func TestHTTPMockHeaderFilter(t *testing.T) {
 // lua_transform_underscores_in_response_headers), and a Content-Type set
 // is answered as set (no charset added).
 func TestHTTPMockHeaderUnderscores(t *testing.T) {
-	L := luavm.NewState(luavm.Options{})
-	m, err := NewHTTPMock(0, []MockRoute{{Path: "/", Content: `
+	resp, body := mockServe(t, MockRoute{Path: "/", Content: `
 		ngx.header.content_type = "text/plain"
 		ngx.header.x_one = "1"
-		ngx.say(ngx.header["Content-Type"], "|", ngx.header.x_one)`}}, MockLogOpts{}, L, L.Close)
+		ngx.say(ngx.header["Content-Type"], "|", ngx.header.x_one)`}, nil)
+	if resp.Header.Get("Content-Type") != "text/plain" || resp.Header.Get("X-One") != "1" || string(body) != "text/plain|1\n" {
+		t.Errorf("%v %q", resp.Header, body)
+	}
+}
+
+// mockServe starts an http_mock with route on its own state, sends req
+// (its URL's path and query; nil: GET /) and returns the response and its
+// body; the mock stops with the test.
+func mockServe(t *testing.T, route MockRoute, req *http.Request) (*http.Response, []byte) {
+	t.Helper()
+	L := luavm.NewState(luavm.Options{})
+	m, err := NewHTTPMock(0, []MockRoute{route}, MockLogOpts{}, L, L.Close)
 	if err != nil {
 		t.Fatal(err)
 	}
 	m.Start()
-	defer m.Stop()
-	resp, err := http.Get("http://127.0.0.1:" + strconv.Itoa(m.Port()) + "/")
+	t.Cleanup(m.Stop)
+	if req == nil {
+		req, _ = http.NewRequest("GET", "/", nil)
+	}
+	req.URL.Scheme, req.URL.Host = "http", "127.0.0.1:"+strconv.Itoa(m.Port())
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	if resp.Header.Get("Content-Type") != "text/plain" || resp.Header.Get("X-One") != "1" || string(body) != "text/plain|1\n" {
-		t.Errorf("%v %q", resp.Header, body)
-	}
+	return resp, body
 }
