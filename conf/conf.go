@@ -344,4 +344,3 @@ func (c *Config) Check() error {
 	}
 	return errors.New(strings.Join(errs, "\n"))
 }
-
